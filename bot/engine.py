@@ -1,0 +1,364 @@
+"""The question engine: what a liaison asks, mapped onto units, tasks and measures.
+
+Pure and synchronous: every index is built once in `Engine.__init__`; answering a question
+does no I/O. Kinds of question, tried in this order:
+  measure     an id such as 7.2 or 举措6.3
+  task        a task number (第8项任务, 任务五) or a task title (组织保障)
+  unit        a unit by any name, short form or one-character typo; with a topic, unit_topic
+  topic       anything else, ranked by BM25 over character bigrams with synonyms
+  none        nothing in the document answers it
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from bot.lexicon import Lexicon
+from bot.plan import Measure, Plan
+from bot.text import bigrams, is_cjk, normalize, runs
+
+Kind = Literal["measure", "task", "unit", "unit_topic", "topic", "none"]
+
+MAX_TOPIC = 8
+# A measure must score this share of the best one to be listed with it.
+RELATIVE_CUTOFF = 0.4
+# Share of the question's topic weight the best measure must cover to count as an answer.
+MIN_COVERAGE = 0.5
+MIN_SCORE = 1.0
+BM25_K1, BM25_B = 1.2, 0.75
+
+_NUM = r"\d{1,2}|[一二三四五六七八九十两]{1,3}"
+_MEASURE_ID = re.compile(r"(?<![\d.])(\d{1,2})\s*[.。·]\s*(\d{1,2})(?![\d.])")
+_TASK_NUMBER = (
+    re.compile(rf"第\s*({_NUM})\s*(?:项|个|条|大)?\s*(?:主要)?任务"),
+    re.compile(rf"(?:主要)?任务\s*第?\s*({_NUM})(?!\d)"),
+    re.compile(rf"第\s*({_NUM})\s*项"),
+)
+_DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"两": 2}
+
+
+def chinese_number(text: str) -> int:
+    """Parse 1-99 written in Arabic or Chinese numerals (八, 十, 十六, 二十三)."""
+    if text.isdigit():
+        return int(text)
+    if "十" not in text:
+        return _DIGITS.get(text, 0)
+    tens, _, ones = text.partition("十")
+    return (_DIGITS.get(tens, 0) if tens else 1) * 10 + (_DIGITS.get(ones, 0) if ones else 0)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the engine understood and the measures that answer it, best first."""
+
+    query: str
+    kind: Kind
+    units: tuple[str, ...] = ()
+    tasks: tuple[int, ...] = ()
+    measures: tuple[Measure, ...] = ()
+    # Ids of measures listed only because they bind every provincial unit.
+    shared: frozenset[str] = frozenset()
+    # Typed names the engine read as a unit's name: (as typed, canonical unit).
+    corrections: tuple[tuple[str, str], ...] = ()
+    # A topic asked together with a unit that none of the unit's measures is about.
+    missed_topic: str = ""
+    suggestions: tuple[str, ...] = ()
+
+    @property
+    def no_match(self) -> bool:
+        """Tell whether nothing in the document answers the question."""
+        return self.kind == "none"
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the scorer's JSON shape."""
+        return {
+            "query": self.query,
+            "units": list(self.units),
+            "tasks": list(self.tasks),
+            "measures": [m.id for m in self.measures],
+            "no_match": self.no_match,
+        }
+
+
+@dataclass
+class _Query:
+    """A question being read: its normalised text and which characters are explained."""
+
+    text: str
+    used: list[bool] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.used = [False] * len(self.text)
+
+    def take(self, pattern: re.Pattern[str]) -> list[re.Match[str]]:
+        """Return the matches of `pattern` over characters not yet explained, marking them."""
+        found = []
+        for m in pattern.finditer(self.text):
+            if not any(self.used[m.start() : m.end()]):
+                found.append(m)
+                self.used[m.start() : m.end()] = [True] * (m.end() - m.start())
+        return found
+
+    def rest(self) -> str:
+        """Return the text with explained characters blanked out."""
+        return "".join(" " if u else c for c, u in zip(self.text, self.used, strict=True))
+
+
+def _alternation(words: Iterable[str]) -> re.Pattern[str]:
+    # Longest first, so that at each position the longest word wins.
+    ordered = sorted({w for w in words if w}, key=len, reverse=True)
+    return re.compile("|".join(map(re.escape, ordered)) or r"(?!)")
+
+
+class Engine:
+    """Answers questions about one plan; build once, then call `answer` per question."""
+
+    def __init__(self, plan: Plan, lexicon: Lexicon) -> None:
+        self.plan = plan
+        self.lexicon = lexicon
+        self._alias_unit: dict[str, str] = {}
+        for unit in plan.units:
+            for name in (*unit.names(), *unit.misspellings):
+                for variant in _name_variants(normalize(name)):
+                    self._alias_unit.setdefault(variant, unit.name)
+        self._aliases = _alternation(self._alias_unit)
+        self._titles = {
+            core: task.number
+            for task in plan.tasks
+            for core in _title_cores(normalize(task.title))
+        }
+        self._title_re = _alternation(self._titles)
+        self._synonyms = {normalize(k): [normalize(v) for v in vs]
+                          for k, vs in lexicon.synonyms.items()}
+        self._synonym_re = _alternation(self._synonyms)
+        self._stop_re = _alternation(normalize(w) for w in lexicon.stop)
+        self._build_index()
+        self._build_typo_index()
+
+    # -- indexes -------------------------------------------------------------------------
+
+    def _build_index(self) -> None:
+        measures = self.plan.measures
+        self._measures = measures
+        self._chars: list[frozenset[str]] = []
+        postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        lengths = []
+        for i, m in enumerate(measures):
+            title = self.plan.tasks[m.task - 1].title
+            text = normalize(f"{m.text} {title}")
+            counts = Counter(tok for run in runs(text) for tok in bigrams(run) if len(tok) > 1)
+            for tok, n in counts.items():
+                postings[tok].append((i, n))
+            lengths.append(sum(counts.values()))
+            self._chars.append(frozenset(text))
+        n_docs = len(measures)
+        self._postings = dict(postings)
+        self._avg_len = sum(lengths) / max(n_docs, 1)
+        self._lengths = lengths
+        self._idf = {
+            tok: math.log((n_docs - len(p) + 0.5) / (len(p) + 0.5) + 1)
+            for tok, p in postings.items()
+        }
+        self._max_idf = math.log((n_docs + 0.5) / 0.5 + 1)
+        # Every short substring of the document and lexicon: a typo is a string outside it.
+        corpus = [normalize(m.text) for m in measures]
+        corpus += [normalize(t.title) for t in self.plan.tasks]
+        corpus += list(self._synonyms) + [w for vs in self._synonyms.values() for w in vs]
+        corpus += [normalize(w) for w in self.lexicon.stop]
+        self._vocabulary = {
+            s[i : i + n] for s in corpus for n in range(2, 7) for i in range(len(s) - n + 1)
+        }
+
+    def _build_typo_index(self) -> None:
+        # One-substitution neighbourhoods: "人?厅" -> units; a typo shares a key with its name.
+        self._typo: dict[str, set[str]] = defaultdict(set)
+        for alias, unit in self._alias_unit.items():
+            if len(alias) >= 2 and is_cjk(alias):
+                for i in range(len(alias)):
+                    self._typo[alias[:i] + "?" + alias[i + 1 :]].add(unit)
+        self._typo_lengths = sorted({len(a) for a in self._alias_unit if len(a) >= 2})
+
+    # -- answering -----------------------------------------------------------------------
+
+    def answer(self, question: str) -> Answer:
+        """Answer one question; never raises for any text."""
+        q = _Query(normalize(question))
+        ids = [f"{int(a)}.{int(b)}" for a, b in (m.groups() for m in q.take(_MEASURE_ID))]
+        measures = tuple(m for i in dict.fromkeys(ids) if (m := self.plan.measure(i)))
+        if measures:
+            tasks = tuple(dict.fromkeys(m.task for m in measures))
+            return Answer(question, "measure", tasks=tasks, measures=measures)
+        numbers = [chinese_number(m.group(1)) for p in _TASK_NUMBER for m in q.take(p)]
+        tasks = tuple(n for n in dict.fromkeys(numbers) if self.plan.task(n))
+        if tasks:
+            return self._task_answer(question, tasks)
+        units, corrections = self._find_units(q)
+        if units:
+            return self._unit_answer(question, q, units, corrections)
+        titled = [self._titles[m.group(0)] for m in q.take(self._title_re)]
+        if titled:
+            return self._task_answer(question, tuple(dict.fromkeys(titled)))
+        ranked = self._rank(q.rest(), range(len(self._measures)))
+        if not ranked:
+            return Answer(question, "none", suggestions=self.lexicon.examples)
+        return Answer(question, "topic", measures=ranked)
+
+    def _task_answer(self, question: str, numbers: tuple[int, ...]) -> Answer:
+        measures = tuple(m for n in numbers for m in self.plan.tasks[n - 1].measures)
+        return Answer(question, "task", tasks=numbers, measures=measures)
+
+    def _unit_answer(
+        self, question: str, q: _Query, units: list[str], corrections: list[tuple[str, str]]
+    ) -> Answer:
+        duties = list(dict.fromkeys(m for u in units for m in self.plan.duties_of(u)))
+        shared = frozenset(
+            m.id for m in duties if m.all_provincial and not any(u in m.units for u in units)
+        )
+        common = {"units": tuple(units), "corrections": tuple(corrections), "shared": shared}
+        rest = q.rest()
+        positions = {m: i for i, m in enumerate(self._measures)}
+        ranked = self._rank(rest, [positions[m] for m in duties])
+        if ranked:
+            return Answer(question, "unit_topic", measures=ranked, **common)  # type: ignore[arg-type]
+        missed = self._topic_words(rest)
+        # Own measures first, in document order; then the duties shared by every unit.
+        ordered = tuple(sorted(duties, key=lambda m: m.id in shared))
+        return Answer(question, "unit", measures=ordered, missed_topic=missed, **common)  # type: ignore[arg-type]
+
+    def _find_units(self, q: _Query) -> tuple[list[str], list[tuple[str, str]]]:
+        units = [self._alias_unit[m.group(0)] for m in q.take(self._aliases)]
+        corrections: list[tuple[str, str]] = []
+        if not units:
+            for typed, unit in self._typos(q):
+                units.append(unit)
+                corrections.append((typed, unit))
+        return list(dict.fromkeys(units)), corrections
+
+    def _typos(self, q: _Query) -> list[tuple[str, str]]:
+        found: list[tuple[str, str]] = []
+        text = q.text
+        # A typo stands alone: between the text's ends, punctuation or scaffolding words, so
+        # that a piece of a longer word (人找工作 -> 人社) is never read as a unit's name.
+        edges = {0, len(text)}
+        for m in self._stop_re.finditer(text):
+            edges |= {m.start(), m.end()}
+        edges |= {i for i, c in enumerate(text) if not is_cjk(c)}
+        edges |= {i + 1 for i, c in enumerate(text) if not is_cjk(c)}
+        for n in reversed(self._typo_lengths):
+            for start in range(len(text) - n + 1):
+                window = text[start : start + n]
+                if any(q.used[start : start + n]) or not is_cjk(window):
+                    continue
+                if start not in edges or start + n not in edges:
+                    continue
+                if window in self._vocabulary or window in self._alias_unit:
+                    continue
+                candidates = set().union(
+                    *(self._typo.get(window[:i] + "?" + window[i + 1 :], set()) for i in range(n))
+                )
+                if len(candidates) == 1:
+                    q.used[start : start + n] = [True] * n
+                    found.append((window, candidates.pop()))
+        return found
+
+    # -- topic ranking -------------------------------------------------------------------
+
+    def _terms(self, rest: str) -> tuple[list[str], list[str]]:
+        """Split the unexplained text into topic tokens: (content, bonus).
+
+        Content tokens say what the question is about; a content token the document lacks
+        counts against the match. Bonus tokens touch scaffolding words or words replaced by
+        synonyms: they help when the document has them and never count against it.
+        """
+        soft = [c == " " for c in rest]
+        extra: list[str] = []
+        for m in self._synonym_re.finditer(rest):
+            extra += self._synonyms[m.group(0)]
+            soft[m.start() : m.end()] = [True] * (m.end() - m.start())
+        for m in self._stop_re.finditer(rest):
+            if not all(soft[m.start() : m.end()]):
+                soft[m.start() : m.end()] = [True] * (m.end() - m.start())
+        content: list[str] = []
+        bonus: list[str] = []
+        for run in re.finditer(r"[^\s]+", rest):
+            for piece in runs(run.group(0)):
+                offset = run.start() + run.group(0).find(piece)
+                if len(piece) == 1:
+                    # A lone character: only counts when found.
+                    if not soft[offset]:
+                        bonus.append(piece)
+                    continue
+                if not is_cjk(piece):
+                    content.append(piece)
+                    continue
+                for i, tok in enumerate(bigrams(piece)):
+                    touched = soft[offset + i] or soft[offset + i + 1]
+                    (bonus if touched else content).append(tok)
+        for phrase in extra:
+            content += [t for run in runs(phrase) for t in bigrams(run)]
+        return content, bonus
+
+    def _topic_words(self, rest: str) -> str:
+        content, _ = self._terms(rest)
+        return "".join(t[0] for t in content) + (content[-1][-1] if content else "")
+
+    def _rank(self, rest: str, candidates: Iterable[int]) -> tuple[Measure, ...]:
+        """Rank `candidates` by the topic in `rest`; empty when the topic is not there."""
+        content, bonus = self._terms(rest)
+        if not content:
+            return ()
+        allowed = set(candidates)
+        scores: dict[int, float] = defaultdict(float)
+        for tok in set(content) | {t for t in bonus if t in self._idf}:
+            idf = self._idf.get(tok, 0.0)
+            for i, tf in self._postings.get(tok, ()):
+                if i in allowed:
+                    norm = 1 - BM25_B + BM25_B * self._lengths[i] / self._avg_len
+                    scores[i] += idf * tf * (BM25_K1 + 1) / (tf + BM25_K1 * norm)
+        if not scores:
+            return ()
+        ranked = sorted(scores, key=lambda i: (-scores[i], i))
+        best = scores[ranked[0]]
+        ranked = [i for i in ranked if scores[i] >= best * RELATIVE_CUTOFF][:MAX_TOPIC]
+        if best < MIN_SCORE or self._coverage(content, ranked[:3]) < MIN_COVERAGE:
+            return ()
+        return tuple(self._measures[i] for i in ranked)
+
+    def _coverage(self, content: list[str], top: list[int]) -> float:
+        """Share of the question's topic weight that the top measures cover together.
+
+        A bigram the document lacks still counts as covered when both its characters occur
+        in one top measure (报刊亭 against 报刊零售亭).
+        """
+        total = covered = 0.0
+        for tok in set(content):
+            weight = self._idf.get(tok, self._max_idf)
+            total += weight
+            docs = {i for i, _ in self._postings.get(tok, ())}
+            if docs.intersection(top) or (
+                tok not in self._idf and any(set(tok) <= self._chars[i] for i in top)
+            ):
+                covered += weight
+        return covered / total if total else 0.0
+
+
+def _name_variants(name: str) -> set[str]:
+    """Return a unit name as people write it with and without the province prefix."""
+    variants = {name}
+    for prefix in ("四川省", "省"):
+        if name.startswith(prefix) and len(name) - len(prefix) >= 2:
+            variants.add(name[len(prefix) :])
+    if not name.startswith(("省", "四川", "中共", "国家", "中国")):
+        variants |= {"省" + name, "四川省" + name}
+    return variants
+
+
+def _title_cores(title: str) -> set[str]:
+    """Return a task title and its core without 实施…行动, as people quote it."""
+    core = re.sub(r"^实施|行动$", "", title)
+    return {title, core} if len(core) >= 4 else {title}

@@ -1,0 +1,50 @@
+"""The lexicon: synonyms, question scaffolding and example questions (data/lexicon.yaml)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from bot.plan import DATA_DIR, PlanError, read_yaml
+
+
+@dataclass(frozen=True)
+class Lexicon:
+    """Words people use mapped to the document's words, plus words that carry no topic."""
+
+    synonyms: Mapping[str, tuple[str, ...]]
+    stop: tuple[str, ...]
+    examples: tuple[str, ...]
+
+
+def parse_lexicon(path: Path, raw: Any) -> Lexicon:
+    """Validate lexicon.yaml content; raise PlanError naming the bad entry."""
+    if not isinstance(raw, Mapping):
+        raise PlanError(f"{path}: 需要顶层映射（synonyms、stop、examples）")
+    synonyms = raw.get("synonyms") or {}
+    if not isinstance(synonyms, Mapping):
+        raise PlanError(f"{path}: synonyms 必须是映射")
+    out: dict[str, tuple[str, ...]] = {}
+    for key, values in synonyms.items():
+        if key == "__line__":
+            continue
+        if not isinstance(key, str) or not key or not isinstance(values, list):
+            raise PlanError(f"{path}: 同义词「{key}」的值必须是列表")
+        if not all(isinstance(v, str) and v for v in values):
+            raise PlanError(f"{path}: 同义词「{key}」含空值")
+        out[key] = tuple(values)
+    lists: dict[str, tuple[str, ...]] = {}
+    for key in ("stop", "examples"):
+        value = raw.get(key) or []
+        if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+            raise PlanError(f"{path}: {key} 必须是非空字符串的列表")
+        lists[key] = tuple(value)
+    return Lexicon(synonyms=out, stop=lists["stop"], examples=lists["examples"])
+
+
+def load_lexicon(data_dir: Path = DATA_DIR) -> Lexicon:
+    """Load and validate data/lexicon.yaml."""
+    path = data_dir / "lexicon.yaml"
+    return parse_lexicon(path, read_yaml(path))

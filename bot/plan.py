@@ -1,0 +1,280 @@
+"""The plan: the document's table as frozen data, loaded and validated from data/*.yaml."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+
+
+class PlanError(ValueError):
+    """The data files are inconsistent; the message names the file and the entry."""
+
+
+@dataclass(frozen=True)
+class Unit:
+    """A responsible unit: the name the document uses, its official name and its short forms."""
+
+    name: str
+    full_name: str
+    aliases: tuple[str, ...] = ()
+    # Spellings found in the document that are errors for this unit (kept, never dropped).
+    misspellings: tuple[str, ...] = ()
+
+    def names(self) -> tuple[str, ...]:
+        """Return every name that refers to this unit, canonical first."""
+        return (self.name, self.full_name, *self.aliases)
+
+
+@dataclass(frozen=True)
+class Correction:
+    """A unit name the document misspells, and the unit it means."""
+
+    written: str
+    unit: str
+
+
+@dataclass(frozen=True)
+class Measure:
+    """One row of the table: a work measure (工作举措) and the units responsible for it."""
+
+    id: str
+    task: int
+    text: str
+    units: tuple[str, ...]
+    # True where the row binds every provincial unit ("省级有关部门（单位）").
+    all_provincial: bool = False
+    corrections: tuple[Correction, ...] = ()
+    # The cell's own remark on the units, e.g. "按职责分工负责，下同".
+    unit_note: str = ""
+
+    @property
+    def index(self) -> int:
+        """Return k of the id N.k."""
+        return int(self.id.split(".")[1])
+
+
+@dataclass(frozen=True)
+class Task:
+    """A main task (主要任务) with its measures in document order."""
+
+    number: int
+    title: str
+    measures: tuple[Measure, ...]
+
+
+@dataclass(frozen=True)
+class Document:
+    """The notice's metadata and the reporting rule of its last task."""
+
+    number: str
+    title: str
+    issuer: str
+    date: dt.date
+    period: tuple[int, int]
+    report_to: str
+    report_rule: str
+
+
+@dataclass(frozen=True)
+class Plan:
+    """The whole responsibility division: document, tasks, measures and units."""
+
+    document: Document
+    tasks: tuple[Task, ...]
+    units: tuple[Unit, ...]
+    collective_terms: tuple[str, ...] = ()
+    _measures: Mapping[str, Measure] = field(default_factory=dict, repr=False, compare=False)
+    _units: Mapping[str, Unit] = field(default_factory=dict, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        measures = {m.id: m for t in self.tasks for m in t.measures}
+        object.__setattr__(self, "_measures", measures)
+        object.__setattr__(self, "_units", {u.name: u for u in self.units})
+
+    @property
+    def measures(self) -> tuple[Measure, ...]:
+        """Return every measure in document order."""
+        return tuple(self._measures.values())
+
+    def measure(self, measure_id: str) -> Measure | None:
+        """Return the measure with this id, or None."""
+        return self._measures.get(measure_id)
+
+    def task(self, number: int) -> Task | None:
+        """Return task `number` (1-based), or None."""
+        return self.tasks[number - 1] if 1 <= number <= len(self.tasks) else None
+
+    def unit(self, name: str) -> Unit | None:
+        """Return the unit with this canonical name, or None."""
+        return self._units.get(name)
+
+    def measures_of(self, unit: str) -> tuple[Measure, ...]:
+        """Return the measures naming `unit` explicitly, in document order."""
+        return tuple(m for m in self._measures.values() if unit in m.units)
+
+    def shared_measures(self) -> tuple[Measure, ...]:
+        """Return the measures that bind every provincial unit (11.1, 16.1)."""
+        return tuple(m for m in self._measures.values() if m.all_provincial)
+
+    def duties_of(self, unit: str) -> tuple[Measure, ...]:
+        """Return the unit's own measures, then the shared ones it is not named in."""
+        own = self.measures_of(unit)
+        return own + tuple(m for m in self.shared_measures() if m not in own)
+
+    def is_responsible(self, unit: str, measure: Measure) -> bool:
+        """Tell whether `unit` must report on `measure` (named, or bound as a provincial unit)."""
+        return unit in measure.units or measure.all_provincial
+
+    def __iter__(self) -> Iterator[Measure]:
+        return iter(self._measures.values())
+
+
+class _LineLoader(yaml.SafeLoader):
+    """A SafeLoader that remembers the line of every mapping, for error messages."""
+
+
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
+    mapping: dict[str, Any] = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    mapping["__line__"] = node.start_mark.line + 1
+    return mapping
+
+
+_LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
+
+
+def read_yaml(path: Path) -> Any:
+    """Parse a data file; mappings carry their line as "__line__" for error messages."""
+    try:
+        with path.open(encoding="utf-8") as f:
+            return yaml.load(f, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+    except FileNotFoundError:
+        raise PlanError(f"{path}: 文件不存在") from None
+    except yaml.YAMLError as e:
+        mark = getattr(e, "problem_mark", None)
+        where = f" 第{mark.line + 1}行" if mark is not None else ""
+        raise PlanError(f"{path}:{where} YAML 格式错误: {getattr(e, 'problem', e)}") from None
+
+
+def _where(path: Path, entry: Mapping[str, Any] | None) -> str:
+    line = entry.get("__line__") if isinstance(entry, Mapping) else None
+    return f"{path}:{line}" if line else str(path)
+
+
+def _text(path: Path, entry: Mapping[str, Any], key: str) -> str:
+    value = entry.get(key)
+    if not isinstance(value, str | int) or not str(value).strip():
+        raise PlanError(f"{_where(path, entry)}: 条目缺少「{key}」或为空")
+    return str(value).strip()
+
+
+def _strings(path: Path, entry: Mapping[str, Any], key: str) -> tuple[str, ...]:
+    value = entry.get(key) or []
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise PlanError(f"{_where(path, entry)}: 「{key}」必须是非空字符串的列表")
+    return tuple(v.strip() for v in value)
+
+
+def parse_units(path: Path, raw: Any) -> tuple[tuple[Unit, ...], tuple[str, ...]]:
+    """Build the units and the collective terms from units.yaml content."""
+    if not isinstance(raw, Mapping) or not isinstance(raw.get("units"), list):
+        raise PlanError(f"{path}: 需要顶层键 units（单位列表）")
+    units: list[Unit] = []
+    claimed: dict[str, str] = {}
+    for entry in raw["units"]:
+        if not isinstance(entry, Mapping):
+            raise PlanError(f"{path}: units 的每一项必须是映射")
+        unit = Unit(
+            name=_text(path, entry, "name"),
+            full_name=_text(path, entry, "full_name"),
+            aliases=_strings(path, entry, "aliases"),
+            misspellings=_strings(path, entry, "misspellings"),
+        )
+        for alias in {*unit.names(), *unit.misspellings}:
+            owner = claimed.setdefault(alias, unit.name)
+            if owner != unit.name:
+                raise PlanError(
+                    f"{_where(path, entry)}: 名称「{alias}」同时属于「{owner}」和「{unit.name}」"
+                )
+        if any(u.name == unit.name for u in units):
+            raise PlanError(f"{_where(path, entry)}: 单位「{unit.name}」重复")
+        units.append(unit)
+    collective = _strings(path, raw, "collective")
+    return tuple(units), collective
+
+
+def _document(path: Path, raw: Mapping[str, Any]) -> Document:
+    doc = raw.get("document")
+    if not isinstance(doc, Mapping):
+        raise PlanError(f"{path}: 缺少 document（文件信息）")
+    period = doc.get("period")
+    date = doc.get("date")
+    if not isinstance(period, Mapping) or not isinstance(date, dt.date):
+        raise PlanError(f"{_where(path, doc)}: document 需要 date（日期）和 period（start/end）")
+    reporting = doc.get("reporting") or {}
+    return Document(
+        number=_text(path, doc, "number"),
+        title=_text(path, doc, "title"),
+        issuer=_text(path, doc, "issuer"),
+        date=date,
+        period=(int(_text(path, period, "start")), int(_text(path, period, "end"))),
+        report_to=_text(path, reporting, "to"),
+        report_rule=_text(path, reporting, "rule"),
+    )
+
+
+def parse_plan(path: Path, raw: Any, units: tuple[Unit, ...], collective: tuple[str, ...]) -> Plan:
+    """Build and validate a Plan from plan.yaml content and the known units."""
+    if not isinstance(raw, Mapping) or not isinstance(raw.get("tasks"), list):
+        raise PlanError(f"{path}: 需要顶层键 document 和 tasks")
+    known = {u.name for u in units}
+    seen: set[str] = set()
+    tasks: list[Task] = []
+    for t_entry in raw["tasks"]:
+        number = int(_text(path, t_entry, "number"))
+        if number != len(tasks) + 1:
+            raise PlanError(f"{_where(path, t_entry)}: 任务编号 {number} 重复或不连续")
+        measures: list[Measure] = []
+        for m_entry in t_entry.get("measures") or []:
+            mid = _text(path, m_entry, "id")
+            if mid in seen:
+                raise PlanError(f"{_where(path, m_entry)}: 举措编号 {mid} 重复")
+            if mid != f"{number}.{len(measures) + 1}":
+                raise PlanError(f"{_where(path, m_entry)}: 举措编号 {mid} 与位置不符")
+            seen.add(mid)
+            m_units = _strings(path, m_entry, "units")
+            for name in m_units:
+                if name not in known:
+                    raise PlanError(f"{_where(path, m_entry)}: 举措 {mid} 的单位「{name}」未知")
+            corrections = tuple(
+                Correction(written=_text(path, c, "written"), unit=_text(path, c, "unit"))
+                for c in m_entry.get("corrections") or []
+            )
+            measures.append(
+                Measure(
+                    id=mid,
+                    task=number,
+                    text=_text(path, m_entry, "text"),
+                    units=m_units,
+                    all_provincial=bool(m_entry.get("all_provincial", False)),
+                    corrections=corrections,
+                    unit_note=str(m_entry.get("unit_note", "")),
+                )
+            )
+        if not measures:
+            raise PlanError(f"{_where(path, t_entry)}: 任务 {number} 没有举措")
+        tasks.append(Task(number=number, title=_text(path, t_entry, "title"), measures=tuple(measures)))
+    return Plan(_document(path, raw), tuple(tasks), units, collective)
+
+
+def load_plan(data_dir: Path = DATA_DIR) -> Plan:
+    """Load and validate data/plan.yaml and data/units.yaml; raise PlanError naming the entry."""
+    units_path, plan_path = data_dir / "units.yaml", data_dir / "plan.yaml"
+    units, collective = parse_units(units_path, read_yaml(units_path))
+    return parse_plan(plan_path, read_yaml(plan_path), units, collective)

@@ -1,0 +1,45 @@
+"""Text normalisation and tokens shared by the engine's indexes."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from functools import lru_cache
+
+import opencc
+
+_CJK = r"\u3400-\u4dbf\u4e00-\u9fff"
+_RUN = re.compile(rf"[{_CJK}]+|[a-z0-9]+")
+_CJK_RUN = re.compile(rf"[{_CJK}]+")
+
+
+@lru_cache(maxsize=1)
+def _t2s() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+def normalize(text: str) -> str:
+    """Fold width, case and Traditional characters so that any spelling compares equal."""
+    return _t2s().convert(unicodedata.normalize("NFKC", text)).lower()
+
+
+def runs(text: str) -> list[str]:
+    """Split normalised text into runs of Chinese characters and of ASCII letters/digits."""
+    return _RUN.findall(text)
+
+
+def is_cjk(run: str) -> bool:
+    """Tell whether a run is Chinese characters."""
+    return bool(_CJK_RUN.fullmatch(run))
+
+
+def bigrams(run: str) -> list[str]:
+    """Return the overlapping character bigrams of a Chinese run (the run itself if shorter)."""
+    if not is_cjk(run) or len(run) < 2:
+        return [run]
+    return [run[i : i + 2] for i in range(len(run) - 1)]
+
+
+def tokens(text: str) -> list[str]:
+    """Return the matching tokens of normalised text: Chinese bigrams and ASCII words."""
+    return [tok for run in runs(text) for tok in bigrams(run)]
