@@ -18,6 +18,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
 from bot.lexicon import Lexicon
 from bot.plan import Measure, Plan
 from bot.text import bigrams, is_cjk, normalize, runs
@@ -133,12 +136,15 @@ class Engine:
             for core in _title_cores(normalize(task.title))
         }
         self._title_re = _alternation(self._titles)
-        self._synonyms = {normalize(k): [normalize(v) for v in vs]
-                          for k, vs in lexicon.synonyms.items()}
+        self._synonyms = {
+            normalize(k): [normalize(v) for v in vs] for k, vs in lexicon.synonyms.items()
+        }
         self._synonym_re = _alternation(self._synonyms)
         self._stop_re = _alternation(normalize(w) for w in lexicon.stop)
         self._build_index()
-        self._build_typo_index()
+        # Names of two or more characters can be matched with a one-character typo.
+        self._typo_names = [a for a in self._alias_unit if len(a) >= 2 and is_cjk(a)]
+        self._typo_lengths = sorted({len(a) for a in self._typo_names})
 
     # -- indexes -------------------------------------------------------------------------
 
@@ -173,15 +179,6 @@ class Engine:
         self._vocabulary = {
             s[i : i + n] for s in corpus for n in range(2, 7) for i in range(len(s) - n + 1)
         }
-
-    def _build_typo_index(self) -> None:
-        # One-substitution neighbourhoods: "人?厅" -> units; a typo shares a key with its name.
-        self._typo: dict[str, set[str]] = defaultdict(set)
-        for alias, unit in self._alias_unit.items():
-            if len(alias) >= 2 and is_cjk(alias):
-                for i in range(len(alias)):
-                    self._typo[alias[:i] + "?" + alias[i + 1 :]].add(unit)
-        self._typo_lengths = sorted({len(a) for a in self._alias_unit if len(a) >= 2})
 
     # -- answering -----------------------------------------------------------------------
 
@@ -258,12 +255,17 @@ class Engine:
                     continue
                 if window in self._vocabulary or window in self._alias_unit:
                     continue
-                candidates = set().union(
-                    *(self._typo.get(window[:i] + "?" + window[i + 1 :], set()) for i in range(n))
+                near = process.extract(
+                    window,
+                    self._typo_names,
+                    scorer=Levenshtein.distance,
+                    score_cutoff=1,
+                    limit=None,
                 )
-                if len(candidates) == 1:
+                units = {self._alias_unit[name] for name, _, _ in near}
+                if len(units) == 1:
                     q.used[start : start + n] = [True] * n
-                    found.append((window, candidates.pop()))
+                    found.append((window, units.pop()))
         return found
 
     # -- topic ranking -------------------------------------------------------------------

@@ -43,7 +43,9 @@ def _metadata(lines: list[str]) -> dict[str, Any]:
     }
 
 
-def _resolve_units(cell: str, units: tuple[Unit, ...], collective: tuple[str, ...]) -> dict[str, Any]:
+def _resolve_units(
+    cell: str, units: tuple[Unit, ...], collective: tuple[str, ...]
+) -> dict[str, Any]:
     """Split a 责任单位 cell into canonical units, collective terms, annotations, corrections."""
     out: dict[str, Any] = {"units": []}
     for term in collective:
@@ -69,12 +71,16 @@ def _resolve_units(cell: str, units: tuple[Unit, ...], collective: tuple[str, ..
     return out
 
 
-def parse_document(text: str, units: tuple[Unit, ...], collective: tuple[str, ...]) -> dict[str, Any]:
+def parse_document(
+    text: str, units: tuple[Unit, ...], collective: tuple[str, ...]
+) -> dict[str, Any]:
     """Parse the notice's text into the plan.yaml structure (document metadata and tasks)."""
     # Keep leading tabs: continuation rows start with empty columns.
     lines = [ln.rstrip() for ln in text.splitlines() if ln.strip()]
     document = _metadata([ln.strip() for ln in lines])
-    header = next((i for i, ln in enumerate(lines) if _cells(ln)[:2] == ["序号", "主要任务"]), None)
+    header = next(
+        (i for i, ln in enumerate(lines) if _cells(ln)[:2] == ["序号", "主要任务"]), None
+    )
     if header is None:
         raise PlanError("找不到责任分工表（表头：序号、主要任务、工作举措、责任单位）")
     tasks: list[dict[str, Any]] = []
@@ -98,7 +104,11 @@ def parse_document(text: str, units: tuple[Unit, ...], collective: tuple[str, ..
     rule = _REPORT.search(tasks[-1]["measures"][-1]["text"])
     if rule is None:
         raise PlanError("最后一项任务中找不到报送规则（向……报送工作进度）")
-    document["reporting"] = {"task": tasks[-1]["number"], "to": rule.group(1), "rule": rule.group(0)}
+    document["reporting"] = {
+        "task": tasks[-1]["number"],
+        "to": rule.group(1),
+        "rule": rule.group(0),
+    }
     return {"document": document, "tasks": tasks}
 
 

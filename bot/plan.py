@@ -140,8 +140,8 @@ class _LineLoader(yaml.SafeLoader):
     """A SafeLoader that remembers the line of every mapping, for error messages."""
 
 
-def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[str, Any]:
-    mapping: dict[str, Any] = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[Any, Any]:
+    mapping: dict[Any, Any] = loader.construct_mapping(node, deep=True)
     mapping["__line__"] = node.start_mark.line + 1
     return mapping
 
@@ -153,7 +153,7 @@ def read_yaml(path: Path) -> Any:
     """Parse a data file; mappings carry their line as "__line__" for error messages."""
     try:
         with path.open(encoding="utf-8") as f:
-            return yaml.load(f, Loader=_LineLoader)  # noqa: S506 - a SafeLoader subclass
+            return yaml.load(f, Loader=_LineLoader)
     except FileNotFoundError:
         raise PlanError(f"{path}: 文件不存在") from None
     except yaml.YAMLError as e:
@@ -269,7 +269,9 @@ def parse_plan(path: Path, raw: Any, units: tuple[Unit, ...], collective: tuple[
             )
         if not measures:
             raise PlanError(f"{_where(path, t_entry)}: 任务 {number} 没有举措")
-        tasks.append(Task(number=number, title=_text(path, t_entry, "title"), measures=tuple(measures)))
+        tasks.append(
+            Task(number=number, title=_text(path, t_entry, "title"), measures=tuple(measures))
+        )
     return Plan(_document(path, raw), tuple(tasks), units, collective)
 
 

@@ -20,7 +20,8 @@ def _t2s() -> opencc.OpenCC:
 
 def normalize(text: str) -> str:
     """Fold width, case and Traditional characters so that any spelling compares equal."""
-    return _t2s().convert(unicodedata.normalize("NFKC", text)).lower()
+    converted: str = _t2s().convert(unicodedata.normalize("NFKC", text))
+    return converted.lower()
 
 
 def runs(text: str) -> list[str]:

@@ -1,0 +1,90 @@
+"""The question side of the bot: what any channel calls for questions, commands and buttons."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from rapidfuzz import process
+
+from bot import compose
+from bot.engine import Answer, Engine, chinese_number
+from bot.lexicon import Lexicon, load_lexicon
+from bot.plan import DATA_DIR, Plan, load_plan
+from bot.reply import Reply, line
+
+
+@dataclass(frozen=True)
+class Assistant:
+    """Answers questions about the plan; every method returns a neutral Reply."""
+
+    plan: Plan
+    lexicon: Lexicon
+    engine: Engine
+
+    @classmethod
+    def load(cls, data_dir: Path = DATA_DIR) -> Assistant:
+        """Load the plan and lexicon from `data_dir` and build the engine once."""
+        plan, lexicon = load_plan(data_dir), load_lexicon(data_dir)
+        return cls(plan, lexicon, Engine(plan, lexicon))
+
+    def answer(self, question: str) -> Answer:
+        """Return the engine's structured answer."""
+        return self.engine.answer(question)
+
+    def ask(self, question: str) -> Reply:
+        """Answer a free-text question."""
+        return compose.answer_reply(self.plan, self.answer(question), self.lexicon.examples)
+
+    def welcome(self) -> Reply:
+        """Return the /start greeting."""
+        return compose.welcome_reply(self.plan, self.lexicon.examples)
+
+    def help(self) -> Reply:
+        """Return the command list."""
+        return compose.help_reply()
+
+    def unit(self, name: str) -> Reply:
+        """Answer /unit NAME: that unit's measures, or the closest names when none matches."""
+        if not name.strip():
+            return Reply(header=(line("请在命令后写单位名称，例如：/unit 人社厅"),))
+        answer = self.answer(name)
+        if answer.units:
+            return compose.answer_reply(self.plan, answer, self.lexicon.examples)
+        names = [u.name for u in self.plan.units]
+        close = [n for n, _, _ in process.extract(name, names, limit=3, score_cutoff=40)]
+        hint = f"您是不是要找：{'、'.join(close)}？" if close else "请检查单位名称。"
+        return Reply(header=(line(f"没有找到名为「{compose.quote(name, 20)}」的单位。{hint}"),))
+
+    def task(self, arg: str) -> Reply:
+        """Answer /task N (Arabic or Chinese numerals, or a title)."""
+        text = arg.strip().removeprefix("第").removesuffix("项")
+        count = len(self.plan.tasks)
+        if text and (text.isdigit() or set(text) <= set("一二三四五六七八九十两")):
+            number = chinese_number(text)
+            if self.plan.task(number):
+                return self.ask(f"第{number}项任务")
+            return Reply(
+                header=(line(f"没有第{text}项任务：主要任务共 {count} 项（1–{count}）。"),)
+            )
+        answer = self.answer(arg)
+        if answer.kind == "task":
+            return compose.answer_reply(self.plan, answer)
+        return Reply(header=(line(f"请写任务编号 1–{count}，例如：/task 8"),))
+
+    def find(self, keywords: str) -> Reply:
+        """Answer /find KEYWORDS as a free-text question."""
+        if not keywords.strip():
+            return Reply(header=(line("请在命令后写关键词，例如：/find 盲人按摩"),))
+        return self.ask(keywords)
+
+    def action(self, action: str) -> Reply | None:
+        """Answer a neutral button action ("m:7.2", "ex:0"); None when it is not ours."""
+        kind, _, arg = action.partition(":")
+        if kind == compose.SHOW_MEASURE and (measure := self.plan.measure(arg)):
+            return compose.measure_reply(self.plan, measure)
+        if kind == compose.ASK_EXAMPLE and arg.isdigit():
+            examples = self.lexicon.examples
+            index = int(arg)
+            return self.ask(examples[index]) if index < len(examples) else None
+        return None

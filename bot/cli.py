@@ -1,0 +1,107 @@
+"""Command line: `python -m bot [run|ask|import-doc|check-data]`."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.assistant import Assistant
+from bot.config import ConfigError, load_config
+from bot.importer import import_document
+from bot.lexicon import load_lexicon
+from bot.plan import DATA_DIR, PlanError, load_plan, parse_units, read_yaml
+from bot.reply import render_plain
+
+EXIT_DATA = 2
+LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+
+
+def ask(assistant: Assistant, questions: Sequence[str], as_json: bool) -> None:
+    """Print the answer to each question (or to each line of standard input)."""
+    source = questions or (ln.rstrip("\n") for ln in sys.stdin)
+    for question in source:
+        if as_json:
+            print(json.dumps(assistant.answer(question).to_json(), ensure_ascii=False), flush=True)
+        else:
+            print(render_plain(assistant.ask(question)), end="\n\n")
+
+
+def import_doc(source: Path, data_dir: Path, out: Path | None) -> None:
+    """Parse the notice at `source` and write plan.yaml (validated before it is written)."""
+    units_path = data_dir / "units.yaml"
+    units, collective = parse_units(units_path, read_yaml(units_path))
+    text = import_document(source, units, collective)
+    target = out or data_dir / "plan.yaml"
+    tmp = target.with_suffix(".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    tmp.replace(target)
+    plan = load_plan(target.parent) if target.parent == data_dir else None
+    counts = f"{len(plan.tasks)} 项任务、{len(plan.measures)} 项举措" if plan else ""
+    print(f"已写入 {target} {counts}".rstrip())
+
+
+def check_data(data_dir: Path) -> None:
+    """Validate the data files; raise PlanError on the first problem."""
+    plan = load_plan(data_dir)
+    load_lexicon(data_dir)
+    counts = f"{len(plan.tasks)} 项任务、{len(plan.measures)} 项举措、{len(plan.units)} 个单位"
+    print(f"数据检查通过：{counts}")
+
+
+def run() -> None:
+    """Start the bot: Telegram when TELEGRAM_BOT_TOKEN is set, otherwise the terminal chat."""
+    config = load_config()
+    if config.telegram_token:
+        from handlers.telegram.app import run_telegram
+
+        run_telegram(config)
+        return
+    from handlers.console import run_console
+
+    run_console(config)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description="分工助手")
+    parser.add_argument("--data", type=Path, default=DATA_DIR, help="数据目录（默认 data/）")
+    sub = parser.add_subparsers(dest="command")
+    sub.add_parser("run", help="启动机器人（默认）")
+    p_ask = sub.add_parser("ask", help="提问并打印答案")
+    p_ask.add_argument("question", nargs="*", help="问题；省略时逐行读取标准输入")
+    p_ask.add_argument("--json", action="store_true", help="每个问题输出一行 JSON")
+    p_imp = sub.add_parser("import-doc", help="从通知原文导入 plan.yaml")
+    p_imp.add_argument("source", type=Path)
+    p_imp.add_argument("--out", type=Path, default=None)
+    sub.add_parser("check-data", help="校验数据文件，出错时退出码为 2")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; return the exit code."""
+    args = _parser().parse_args(argv)
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    try:
+        if args.command == "ask":
+            ask(
+                Assistant.load(args.data),
+                [" ".join(args.question)] if args.question else [],
+                args.json,
+            )
+        elif args.command == "import-doc":
+            import_doc(args.source, args.data, args.out)
+        elif args.command == "check-data":
+            check_data(args.data)
+        else:
+            run()
+    except (PlanError, ConfigError) as e:
+        print(f"错误：{e}", file=sys.stderr)
+        return EXIT_DATA
+    except KeyboardInterrupt:
+        return 130
+    return 0

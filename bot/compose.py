@@ -1,0 +1,192 @@
+"""Turn the engine's answers and the plan into neutral replies (what the user reads)."""
+
+from __future__ import annotations
+
+import re
+
+from bot.engine import Answer
+from bot.plan import Measure, Plan
+from bot.reply import Button, Item, Line, Reply, Span, bold, line
+
+SUMMARY_CHARS = 40
+QUOTE_CHARS = 60
+
+# Neutral actions carried by buttons; each channel routes them back to the core.
+SHOW_MEASURE = "m"  # m:<measure id>
+ASK_EXAMPLE = "ex"  # ex:<index into the lexicon's examples>
+
+COMMANDS: tuple[tuple[str, str, str], ...] = (
+    ("start", "开始使用，查看示例", "/start"),
+    ("help", "使用说明和命令列表", "/help"),
+    ("unit", "查询某单位负责的举措", "/unit 人社厅"),
+    ("task", "查看某项主要任务", "/task 8"),
+    ("find", "按关键词查找举措", "/find 盲人按摩"),
+)
+
+
+def summary(text: str, limit: int = SUMMARY_CHARS) -> str:
+    """Return the first clause of a measure, shortened to `limit` characters."""
+    first = re.split(r"(?<=[。；])", text, maxsplit=1)[0]
+    return first if len(first) <= limit else first[: limit - 1] + "…"
+
+
+def quote(text: str, limit: int = QUOTE_CHARS) -> str:
+    """Return user text shortened for echoing back in a header."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def units_text(plan: Plan, measure: Measure) -> str:
+    """Return the responsible units of a measure as the document lists them."""
+    names = list(measure.units)
+    if measure.all_provincial:
+        names += list(plan.collective_terms) or ["省级有关部门（单位）"]
+    return "、".join(names)
+
+
+def _measure_button(measure: Measure) -> Button:
+    return Button(f"{measure.id} 详情", f"{SHOW_MEASURE}:{measure.id}")
+
+
+def _summary_item(plan: Plan, measure: Measure, with_units: bool) -> Item:
+    title = plan.tasks[measure.task - 1].title
+    lines: list[Line] = [line(bold(measure.id), f" 【{title}】", summary(measure.text))]
+    if with_units:
+        lines.append(line(Span("责任单位：", "italic"), units_text(plan, measure)))
+    return Item(tuple(lines), (_measure_button(measure),))
+
+
+def measure_reply(plan: Plan, measure: Measure) -> Reply:
+    """Return a measure's full text, its task and every responsible unit."""
+    title = plan.tasks[measure.task - 1].title
+    header = (
+        line(bold(f"举措 {measure.id}"), f"（主要任务{measure.task}：{title}）"),
+        (),
+        line(measure.text),
+        (),
+        line(bold("责任单位："), units_text(plan, measure)),
+    )
+    notes: list[Line] = []
+    if measure.all_provincial:
+        notes.append(line("「省级有关部门（单位）」指全体省级部门，各单位均须落实本举措。"))
+    if measure.unit_note:
+        notes.append(line(f"原文注：{measure.unit_note}"))
+    notes += [
+        line(f"原文写作「{c.written}」，应为「{c.unit}」，已按{c.unit}处理。")
+        for c in measure.corrections
+    ]
+    return Reply(header=header + (((), *notes) if notes else ()))
+
+
+def _unit_header(plan: Plan, answer: Answer) -> list[Line]:
+    lines: list[Line] = []
+    for typed, unit in answer.corrections:
+        lines.append(line(Span(f"已将「{typed}」理解为「{unit}」。", "italic")))
+    for name in answer.units:
+        found = plan.unit(name)
+        full = f"（{found.full_name}）" if found and found.full_name != name else ""
+        lines.append(line(bold(name), full))
+    return lines
+
+
+def _unit_reply(plan: Plan, answer: Answer) -> Reply:
+    own = [m for m in answer.measures if not m.all_provincial]
+    shared = [m for m in answer.measures if m.all_provincial]
+    tasks = {m.task for m in own}
+    header = _unit_header(plan, answer)
+    if answer.missed_topic:
+        header.append(
+            line(
+                f"该单位的举措中没有与「{quote(answer.missed_topic, 20)}」直接相关的，"
+                "以下是全部举措。"
+            )
+        )
+    also = f"，另有 {len(shared)} 项共同职责" if shared else ""
+    header.append(line(f"负责 {len(own)} 项举措，涉及 {len(tasks)} 项主要任务{also}："))
+    items = [_summary_item(plan, m, with_units=False) for m in own]
+    if shared:
+        first = _summary_item(plan, shared[0], with_units=False)
+        marker = line(bold("共同职责"), "（省级有关部门（单位）均须落实）")
+        items.append(Item((marker, *first.lines), first.buttons))
+        items += [_summary_item(plan, m, with_units=False) for m in shared[1:]]
+    return Reply(header=tuple(header), items=tuple(items))
+
+
+def no_match_reply(question: str, examples: tuple[str, ...]) -> Reply:
+    """Return the honest "not in the document" message with example questions as buttons."""
+    asked = quote(question)
+    header = (
+        line(
+            f"抱歉，责任分工文件中没有找到与「{asked}」相关的内容。"
+            if asked.strip()
+            else "请输入要查询的问题。"
+        ),
+        line("可以问某个单位负责什么、某项工作由谁负责、第几项任务或某条举措编号，例如："),
+    )
+    buttons = tuple((Button(ex, f"{ASK_EXAMPLE}:{i}"),) for i, ex in enumerate(examples[:4]))
+    return Reply(header=header, buttons=buttons)
+
+
+def answer_reply(plan: Plan, answer: Answer, examples: tuple[str, ...] = ()) -> Reply:
+    """Return the reply for an engine answer, whatever its kind."""
+    if answer.kind == "none":
+        return no_match_reply(answer.query, examples)
+    if answer.kind == "unit":
+        return _unit_reply(plan, answer)
+    if answer.kind == "measure" and len(answer.measures) == 1:
+        return measure_reply(plan, answer.measures[0])
+    if answer.kind in ("task", "measure"):
+        header: list[Line] = [
+            line(bold(f"主要任务{t.number}：{t.title}"))
+            for n in answer.tasks
+            if (t := plan.task(n))
+        ]
+        items = [
+            Item(
+                (line(bold(m.id), " ", m.text), line(bold("责任单位："), units_text(plan, m))),
+                (_measure_button(m),),
+            )
+            for m in answer.measures
+        ]
+        return Reply(header=tuple(header), items=tuple(items), per_page=4)
+    header = _unit_header(plan, answer)
+    header.append(line(f"与「{quote(answer.query)}」最相关的 {len(answer.measures)} 项举措："))
+    items = [_summary_item(plan, m, with_units=True) for m in answer.measures]
+    return Reply(header=tuple(header), items=tuple(items), per_page=5)
+
+
+def welcome_reply(plan: Plan, examples: tuple[str, ...]) -> Reply:
+    """Return the /start greeting: what the bot knows and example questions as buttons."""
+    doc = plan.document
+    header = (
+        line(bold("您好，我是分工助手。")),
+        line(f"我熟悉{doc.number}《{_short_title(doc.title)}》："),
+        line(
+            f"{len(plan.tasks)} 项主要任务、{len(plan.measures)} 项工作举措，"
+            f"以及 {len(plan.units)} 个责任单位各自的分工。"
+        ),
+        line("直接输入问题即可，例如点击下面的示例："),
+    )
+    buttons = tuple((Button(ex, f"{ASK_EXAMPLE}:{i}"),) for i, ex in enumerate(examples[:4]))
+    return Reply(header=header, buttons=buttons)
+
+
+def help_reply(commands: tuple[tuple[str, str, str], ...] = COMMANDS) -> Reply:
+    """Return the command list with an example for each."""
+    header: list[Line] = [line(bold("使用说明")), line("直接输入问题即可，也可以使用命令：")]
+    header += [line(Span(f"/{name}", "code"), f" {desc}，如 {ex}") for name, desc, ex in commands]
+    header += [
+        (),
+        line("可以这样问："),
+        line("· 单位：人社厅负责哪些任务？（简称、全称、错别字都可以）"),
+        line("· 工作：盲人按摩归谁管？残疾人大学生就业有哪些措施？"),
+        line("· 任务或举措：第8项任务、任务五、组织保障、7.2"),
+        line("· 单位加工作：教育厅 职业教育"),
+    ]
+    return Reply(header=tuple(header))
+
+
+def _short_title(title: str) -> str:
+    # "关于印发《X》的通知" -> X: the plan's own name reads better in a greeting.
+    m = re.search(r"《(.+)》", title)
+    return m.group(1) if m else title

@@ -1,0 +1,157 @@
+"""Channel-neutral replies: styled text, buttons and pagination, with no markup of any channel.
+
+The core builds a `Reply`; each channel adapter renders its lines (escaping every text there)
+and turns its buttons into whatever the channel offers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+Style = Literal["plain", "bold", "italic", "code", "quote"]
+
+
+@dataclass(frozen=True)
+class Span:
+    """A piece of text in one style; the renderer escapes it."""
+
+    text: str
+    style: Style = "plain"
+
+
+Line = tuple[Span, ...]
+
+
+def line(*parts: str | Span) -> Line:
+    """Build a line from plain strings and spans."""
+    return tuple(p if isinstance(p, Span) else Span(p) for p in parts)
+
+
+def bold(text: str) -> Span:
+    """Return a bold span."""
+    return Span(text, "bold")
+
+
+@dataclass(frozen=True)
+class Button:
+    """A button: its label, and the neutral action it triggers (a short string such as "m:7.2")."""
+
+    label: str
+    action: str
+
+
+@dataclass(frozen=True)
+class Item:
+    """One entry of a list (e.g. a measure), kept whole on one page with its buttons."""
+
+    lines: tuple[Line, ...]
+    buttons: tuple[Button, ...] = ()
+
+
+@dataclass(frozen=True)
+class Reply:
+    """A whole answer: a header on every page, items to paginate, buttons under every page."""
+
+    header: tuple[Line, ...] = ()
+    items: tuple[Item, ...] = ()
+    footer: tuple[Line, ...] = ()
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    # Items per page at most; the channel's size limit may make pages shorter.
+    per_page: int = 8
+
+
+@dataclass(frozen=True)
+class Page:
+    """One message's worth of a reply."""
+
+    lines: tuple[Line, ...]
+    buttons: tuple[tuple[Button, ...], ...] = ()
+    index: int = 0
+    count: int = 1
+
+
+def text_of(lines: Sequence[Line]) -> str:
+    """Return the lines as plain text (no styling)."""
+    return "\n".join("".join(s.text for s in ln) for ln in lines)
+
+
+def _split_item(item: Item, fits: Callable[[Item], bool]) -> list[Item]:
+    """Split an item too large for one page into consecutive pieces that fit."""
+    pieces: list[Item] = []
+    current: list[Line] = []
+    for ln in item.lines:
+        for span_line in _split_line(ln, fits):
+            if current and not fits(Item((*current, span_line))):
+                pieces.append(Item(tuple(current)))
+                current = []
+            current.append(span_line)
+    if current:
+        pieces.append(Item(tuple(current)))
+    return [*pieces[:-1], Item(pieces[-1].lines, item.buttons)] if pieces else [item]
+
+
+def _split_line(ln: Line, fits: Callable[[Item], bool]) -> list[Line]:
+    if fits(Item((ln,))):
+        return [ln]
+    # Halve the longest span until every piece fits: a line is never lost, only wrapped.
+    spans = list(ln)
+    longest = max(range(len(spans)), key=lambda i: len(spans[i].text))
+    text = spans[longest].text
+    if len(text) <= 1:
+        return [ln]
+    cut = len(text) // 2
+    left = (*spans[:longest], Span(text[:cut], spans[longest].style))
+    right = (Span(text[cut:], spans[longest].style), *spans[longest + 1 :])
+    return _split_line(left, fits) + _split_line(right, fits)
+
+
+def paginate(reply: Reply, size: Callable[[Sequence[Line]], int], limit: int) -> list[Page]:
+    """Split a reply into pages whose rendered size (by `size`) stays within `limit`.
+
+    Room is kept on every page for a page marker the channel may add, so `limit` is a
+    hard bound for header + items + footer as rendered.
+    """
+    reserve = 40
+
+    def page_lines(items: Sequence[Item]) -> tuple[Line, ...]:
+        body = [ln for it in items for ln in ((), *it.lines)] if items else []
+        return (*reply.header, *body, *(((), *reply.footer) if reply.footer else ()))
+
+    def fits(items: Sequence[Item]) -> bool:
+        return size(page_lines(items)) <= limit - reserve
+
+    items: list[Item] = []
+    for item in reply.items:
+        items.extend([item] if fits([item]) else _split_item(item, lambda it: fits([it])))
+    chunks: list[list[Item]] = [[]]
+    for item in items:
+        chunk = chunks[-1]
+        if chunk and (len(chunk) >= reply.per_page or not fits([*chunk, item])):
+            chunks.append([])
+        chunks[-1].append(item)
+    pages = []
+    for index, chunk in enumerate(chunks):
+        item_buttons = [b for it in chunk for b in it.buttons]
+        rows = [tuple(item_buttons[i : i + 4]) for i in range(0, len(item_buttons), 4)]
+        pages.append(
+            Page(page_lines(chunk), (*rows, *reply.buttons), index=index, count=len(chunks))
+        )
+    return pages
+
+
+def all_buttons(reply: Reply) -> list[Button]:
+    """Return every button of a reply, items' first."""
+    return [b for it in reply.items for b in it.buttons] + [b for r in reply.buttons for b in r]
+
+
+def render_plain(reply: Reply) -> str:
+    """Render a whole reply as plain text on one page, buttons listed by label."""
+    body = [*reply.header]
+    for item in reply.items:
+        body += [(), *item.lines]
+    if reply.footer:
+        body += [(), *reply.footer]
+    labels = "  ".join(f"[{b.label}]" for b in all_buttons(reply))
+    return text_of(body) + (f"\n可输入：{labels}" if labels else "")

@@ -1,0 +1,833 @@
+"""The database: one class owns the SQLite file (users, members, requests, invites, notes)."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import re
+import secrets
+import sqlite3
+from collections.abc import AsyncIterator, Iterable, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from types import TracebackType
+from typing import Any, ClassVar, Literal, Self
+
+import aiosqlite
+
+from bot.clock import TZ, Clock, system_clock
+
+BindStatus = Literal["pending", "approved", "rejected", "replaced"]
+DeliveryStatus = Literal["pending", "sent", "failed", "blocked"]
+InviteProblem = Literal["unknown", "used", "expired"]
+
+# How long a connection waits for another connection's write lock before giving up.
+BUSY_TIMEOUT_MS = 5000
+DEFAULT_INVITE_TTL = dt.timedelta(days=7)
+# token_urlsafe(12) gives 16 characters; Telegram deep-link payloads allow ≤ 64 of [A-Za-z0-9_-].
+INVITE_CODE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+# Migration i brings the schema from user_version i to i + 1. Append only: never edit a shipped
+# migration, since databases already past it will not run it again.
+MIGRATIONS: list[str] = [
+    """
+    CREATE TABLE users (
+        id           TEXT PRIMARY KEY,
+        name         TEXT NOT NULL,
+        private_chat INTEGER NOT NULL DEFAULT 0 CHECK (private_chat IN (0, 1)),
+        reachable    INTEGER NOT NULL DEFAULT 1 CHECK (reachable IN (0, 1)),
+        reminders_on INTEGER NOT NULL DEFAULT 1 CHECK (reminders_on IN (0, 1)),
+        created_at   TEXT NOT NULL,
+        updated_at   TEXT NOT NULL
+    );
+
+    -- A person is bound to exactly one unit, hence user_id is the key.
+    CREATE TABLE members (
+        user_id  TEXT PRIMARY KEY REFERENCES users(id),
+        name     TEXT NOT NULL,
+        unit     TEXT NOT NULL,
+        bound_at TEXT NOT NULL,
+        bound_by TEXT NOT NULL
+    );
+    CREATE INDEX members_by_unit ON members(unit, bound_at);
+
+    CREATE TABLE bind_requests (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        user_id    TEXT NOT NULL REFERENCES users(id),
+        name       TEXT NOT NULL,
+        unit       TEXT NOT NULL,
+        status     TEXT NOT NULL DEFAULT 'pending'
+                   CHECK (status IN ('pending', 'approved', 'rejected', 'replaced')),
+        created_at TEXT NOT NULL,
+        decided_at TEXT,
+        decided_by TEXT
+    );
+    -- At most one open request per person: a newer one replaces the older.
+    CREATE UNIQUE INDEX bind_requests_one_pending ON bind_requests(user_id)
+        WHERE status = 'pending';
+
+    CREATE TABLE invites (
+        code       TEXT PRIMARY KEY,
+        unit       TEXT NOT NULL,
+        created_by TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        used_by    TEXT REFERENCES users(id),
+        used_at    TEXT
+    );
+
+    -- No foreign key on author_id: a note is a record of what was reported and must outlive
+    -- whatever happens to its author's account; author_name keeps the name as it was.
+    CREATE TABLE notes (
+        id          INTEGER PRIMARY KEY AUTOINCREMENT,
+        unit        TEXT NOT NULL,
+        measure_id  TEXT NOT NULL,
+        year        INTEGER NOT NULL,
+        author_id   TEXT NOT NULL,
+        author_name TEXT NOT NULL,
+        text        TEXT NOT NULL,
+        created_at  TEXT NOT NULL,
+        updated_at  TEXT,
+        deleted_at  TEXT,
+        deleted_by  TEXT
+    );
+    CREATE INDEX notes_by_unit_year ON notes(unit, year);
+    CREATE INDEX notes_by_year ON notes(year, measure_id);
+
+    CREATE TABLE deliveries (
+        reminder_key TEXT NOT NULL,
+        user_id      TEXT NOT NULL,
+        status       TEXT NOT NULL CHECK (status IN ('pending', 'sent', 'failed', 'blocked')),
+        attempts     INTEGER NOT NULL DEFAULT 0,
+        updated_at   TEXT NOT NULL,
+        PRIMARY KEY (reminder_key, user_id)
+    );
+
+    CREATE TABLE state (
+        key   TEXT PRIMARY KEY,
+        value TEXT NOT NULL
+    );
+    """,
+]
+
+
+# --- errors ---------------------------------------------------------------------------------
+
+
+class StoreError(Exception):
+    """A database operation was refused; `message` is Chinese and fit to show the user."""
+
+    default_message: ClassVar[str] = "数据操作失败，请稍后再试。"
+
+    def __init__(self, message: str | None = None) -> None:
+        self.message = message or self.default_message
+        super().__init__(self.message)
+
+
+class SchemaTooNew(StoreError):
+    """The database was written by a newer version of the bot than this one."""
+
+    def __init__(self, found: int, known: int) -> None:
+        self.found = found
+        self.known = known
+        super().__init__(
+            f"数据库版本（{found}）比本程序支持的版本（{known}）新，请升级程序后再启动。"
+        )
+
+
+class NotFound(StoreError):
+    """The record does not exist (or was deleted)."""
+
+    default_message = "找不到这条记录，它可能已被删除。"
+
+
+class AlreadyDecided(StoreError):
+    """The bind request is no longer pending; `request` is its current state."""
+
+    default_message = "这条绑定申请已经处理过了。"
+
+    def __init__(self, request: BindRequest) -> None:
+        self.request = request
+        super().__init__()
+
+
+class InviteInvalid(StoreError):
+    """The invite code cannot be used; `reason` says why."""
+
+    messages: ClassVar[dict[InviteProblem, str]] = {
+        "unknown": "邀请码无效，请向协调人索取新的邀请链接。",
+        "used": "这个邀请码已经被使用过了，请向协调人索取新的邀请链接。",
+        "expired": "这个邀请码已过期，请向协调人索取新的邀请链接。",
+    }
+
+    def __init__(self, reason: InviteProblem) -> None:
+        self.reason: InviteProblem = reason
+        super().__init__(self.messages[reason])
+
+
+class NotAuthor(StoreError):
+    """Only the author of a note may change or delete it."""
+
+    default_message = "只有填写人本人可以修改或删除这条记录。"
+
+
+# --- records --------------------------------------------------------------------------------
+
+
+def _iso(moment: dt.datetime) -> str:
+    """Return `moment` as ISO-8601 text in Asia/Shanghai, always with microseconds."""
+    # One fixed offset and one fixed width make the text sort like the time, so SQL can compare
+    # stored timestamps as strings (Asia/Shanghai has had no DST since 1991).
+    return moment.astimezone(TZ).isoformat(timespec="microseconds")
+
+
+def _time(value: str) -> dt.datetime:
+    """Parse a stored timestamp."""
+    return dt.datetime.fromisoformat(value).astimezone(TZ)
+
+
+def _maybe_time(value: str | None) -> dt.datetime | None:
+    """Parse a stored timestamp that may be NULL."""
+    return None if value is None else _time(value)
+
+
+@dataclass(frozen=True)
+class User:
+    """Someone who has talked to the bot, and how the bot may reach them."""
+
+    id: str
+    name: str
+    private_chat: bool
+    reachable: bool
+    reminders_on: bool
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> Self:
+        """Build from a `users` row."""
+        return cls(
+            id=row["id"],
+            name=row["name"],
+            private_chat=bool(row["private_chat"]),
+            reachable=bool(row["reachable"]),
+            reminders_on=bool(row["reminders_on"]),
+        )
+
+
+@dataclass(frozen=True)
+class Member:
+    """A person bound to the unit they report for."""
+
+    user_id: str
+    name: str
+    unit: str
+    bound_at: dt.datetime
+    bound_by: str
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> Self:
+        """Build from a `members` row."""
+        return cls(
+            user_id=row["user_id"],
+            name=row["name"],
+            unit=row["unit"],
+            bound_at=_time(row["bound_at"]),
+            bound_by=row["bound_by"],
+        )
+
+
+@dataclass(frozen=True)
+class BindRequest:
+    """A person's request to be bound to a unit, awaiting a coordinator."""
+
+    id: int
+    user_id: str
+    name: str
+    unit: str
+    status: BindStatus
+    created_at: dt.datetime
+    decided_at: dt.datetime | None
+    decided_by: str | None
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> Self:
+        """Build from a `bind_requests` row."""
+        return cls(
+            id=row["id"],
+            user_id=row["user_id"],
+            name=row["name"],
+            unit=row["unit"],
+            status=row["status"],
+            created_at=_time(row["created_at"]),
+            decided_at=_maybe_time(row["decided_at"]),
+            decided_by=row["decided_by"],
+        )
+
+
+@dataclass(frozen=True)
+class Invite:
+    """A single-use code that binds whoever redeems it to a unit."""
+
+    code: str
+    unit: str
+    created_by: str
+    created_at: dt.datetime
+    expires_at: dt.datetime
+    used_by: str | None
+    used_at: dt.datetime | None
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> Self:
+        """Build from an `invites` row."""
+        return cls(
+            code=row["code"],
+            unit=row["unit"],
+            created_by=row["created_by"],
+            created_at=_time(row["created_at"]),
+            expires_at=_time(row["expires_at"]),
+            used_by=row["used_by"],
+            used_at=_maybe_time(row["used_at"]),
+        )
+
+
+@dataclass(frozen=True)
+class Note:
+    """A unit's progress note on one measure for one year."""
+
+    id: int
+    unit: str
+    measure_id: str
+    year: int
+    author_id: str
+    author_name: str
+    text: str
+    created_at: dt.datetime
+    # None until the note is first edited.
+    updated_at: dt.datetime | None
+    deleted_at: dt.datetime | None
+    deleted_by: str | None
+
+    @property
+    def deleted(self) -> bool:
+        """Return True if the note was (soft-)deleted."""
+        return self.deleted_at is not None
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> Self:
+        """Build from a `notes` row."""
+        return cls(
+            id=row["id"],
+            unit=row["unit"],
+            measure_id=row["measure_id"],
+            year=row["year"],
+            author_id=row["author_id"],
+            author_name=row["author_name"],
+            text=row["text"],
+            created_at=_time(row["created_at"]),
+            updated_at=_maybe_time(row["updated_at"]),
+            deleted_at=_maybe_time(row["deleted_at"]),
+            deleted_by=row["deleted_by"],
+        )
+
+
+def _statements(script: str) -> list[str]:
+    """Split an SQL script into single statements (semicolons in strings/comments are kept)."""
+    # Migrations run statement by statement because executescript() would COMMIT the
+    # transaction that also holds the user_version check and bump.
+    statements: list[str] = []
+    buffer = ""
+    for piece in script.split(";"):
+        buffer += piece + ";"
+        if sqlite3.complete_statement(buffer):
+            if buffer.strip(" \t\r\n;"):
+                statements.append(buffer)
+            buffer = ""
+    if buffer.strip(" \t\r\n;"):
+        raise ValueError(f"incomplete SQL statement in migration: {buffer!r}")
+    return statements
+
+
+# --- the store ------------------------------------------------------------------------------
+
+
+class Store:
+    """The one owner of the SQLite database; every write is committed before it returns."""
+
+    def __init__(self, db: aiosqlite.Connection, clock: Clock) -> None:
+        """Wrap an open connection; use `Store.open` instead."""
+        self._db = db
+        self._clock = clock
+        # One connection serves all coroutines: the lock keeps one coroutine's reads out of
+        # another's open transaction, and keeps two BEGINs from meeting on one connection.
+        self._lock = asyncio.Lock()
+
+    @classmethod
+    async def open(cls, path: str | Path, clock: Clock = system_clock) -> Self:
+        """Open (creating if needed) the database at `path` and bring its schema up to date."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # isolation_level=None: the store issues BEGIN/COMMIT itself rather than letting
+        # sqlite3 open implicit transactions behind its back.
+        db = await aiosqlite.connect(path, isolation_level=None)
+        try:
+            db.row_factory = aiosqlite.Row
+            await cls._configure(db)
+            store = cls(db, clock)
+            await store._migrate()
+        except BaseException:
+            await db.close()
+            raise
+        return store
+
+    @staticmethod
+    async def _configure(db: aiosqlite.Connection) -> None:
+        """Set the connection's pragmas."""
+        await db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+        async with db.execute("PRAGMA journal_mode = WAL") as cursor:
+            row = await cursor.fetchone()
+        # WAL lets readers proceed while a write is in progress; refuse to run without it
+        # rather than silently fall back (e.g. on a file system that cannot share memory).
+        mode = "?" if row is None else str(row[0]).lower()
+        if mode != "wal":
+            raise StoreError(f"数据库无法启用 WAL 模式（当前为 {mode}）。")
+        # FULL, not NORMAL: in WAL mode NORMAL skips the fsync at each commit, so a commit
+        # survives kill -9 but may be lost on power failure. A note is acknowledged to its
+        # author once add_note returns, so the commit must already be on disk.
+        await db.execute("PRAGMA synchronous = FULL")
+        await db.execute("PRAGMA foreign_keys = ON")
+
+    async def _migrate(self) -> None:
+        """Apply pending migrations, one transaction each."""
+        while True:
+            async with self._write():
+                version = await self._user_version()
+                known = len(MIGRATIONS)
+                if version > known:
+                    raise SchemaTooNew(version, known)
+                if version == known:
+                    return
+                for statement in _statements(MIGRATIONS[version]):
+                    await self._db.execute(statement)
+                # user_version lives in the database header, so it commits or rolls back
+                # together with the migration. PRAGMA takes no parameters; version is an int.
+                await self._db.execute(f"PRAGMA user_version = {version + 1}")
+
+    async def _user_version(self) -> int:
+        """Return the schema version recorded in the database."""
+        row = await self._one("PRAGMA user_version")
+        return 0 if row is None else int(row[0])
+
+    async def schema_version(self) -> int:
+        """Return the schema version of the open database."""
+        async with self._lock:
+            return await self._user_version()
+
+    async def close(self) -> None:
+        """Close the connection (safe to call twice)."""
+        await self._db.close()
+
+    async def __aenter__(self) -> Self:
+        """Return the store itself."""
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        """Close the store."""
+        await self.close()
+
+    # --- plumbing ---------------------------------------------------------------------------
+
+    def _now(self) -> dt.datetime:
+        """Read the injected clock, insisting on an aware time."""
+        now = self._clock()
+        if now.tzinfo is None:
+            raise ValueError("the store's clock must return timezone-aware datetimes")
+        return now.astimezone(TZ)
+
+    @asynccontextmanager
+    async def _write(self) -> AsyncIterator[None]:
+        """Run the body in one write transaction, committed on success, rolled back otherwise."""
+        async with self._lock:
+            # IMMEDIATE takes the write lock up front, so two connections racing for the same
+            # row queue on busy_timeout instead of failing with a lock upgrade deadlock.
+            await self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield
+                await self._db.execute("COMMIT")
+            except BaseException:
+                if self._db.in_transaction:
+                    await self._db.execute("ROLLBACK")
+                raise
+
+    async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        """Run a query to completion and return its rows (caller holds the lock)."""
+        return list(await self._db.execute_fetchall(sql, params))
+
+    async def _one(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
+        """Run a query to completion and return its first row (caller holds the lock)."""
+        # Fetch everything, not fetchone(): a half-stepped UPDATE ... RETURNING would be left
+        # unfinished inside the transaction.
+        rows = await self._all(sql, params)
+        return rows[0] if rows else None
+
+    async def _read_one(self, sql: str, params: Sequence[Any] = ()) -> sqlite3.Row | None:
+        """Run a read-only query under the lock and return its first row."""
+        async with self._lock:
+            return await self._one(sql, params)
+
+    async def _read_all(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
+        """Run a read-only query under the lock and return its rows."""
+        async with self._lock:
+            return await self._all(sql, params)
+
+    async def _ensure_user(self, user_id: str, name: str, now: str) -> None:
+        """Create a bare user row if there is none (members and requests refer to users)."""
+        await self._db.execute(
+            "INSERT INTO users (id, name, created_at, updated_at) VALUES (?, ?, ?, ?) "
+            "ON CONFLICT (id) DO NOTHING",
+            (user_id, name, now, now),
+        )
+
+    async def _bind(self, user_id: str, name: str, unit: str, by: str, now: str) -> Member:
+        """Bind inside the caller's transaction, replacing any previous binding."""
+        await self._ensure_user(user_id, name, now)
+        row = await self._one(
+            "INSERT INTO members (user_id, name, unit, bound_at, bound_by) VALUES (?, ?, ?, ?, ?) "
+            "ON CONFLICT (user_id) DO UPDATE SET name = excluded.name, unit = excluded.unit, "
+            "bound_at = excluded.bound_at, bound_by = excluded.bound_by RETURNING *",
+            (user_id, name, unit, now, by),
+        )
+        assert row is not None  # an upsert always yields its row
+        return Member.from_row(row)
+
+    # --- users ------------------------------------------------------------------------------
+
+    async def upsert_user(self, user_id: str, name: str, private_chat: bool | None = None) -> User:
+        """Record a user's current name; `private_chat=None` leaves that flag unchanged."""
+        now = _iso(self._now())
+        flag = None if private_chat is None else int(private_chat)
+        async with self._write():
+            row = await self._one(
+                "INSERT INTO users (id, name, private_chat, created_at, updated_at) "
+                "VALUES (?, ?, COALESCE(?, 0), ?, ?) "
+                "ON CONFLICT (id) DO UPDATE SET name = excluded.name, "
+                "private_chat = COALESCE(?, private_chat), "
+                # Someone writing to the bot privately can be written to again (on Telegram,
+                # messaging a bot you blocked unblocks it).
+                "reachable = CASE WHEN ? = 1 THEN 1 ELSE reachable END, "
+                "updated_at = excluded.updated_at RETURNING *",
+                (user_id, name, flag, now, now, flag, flag),
+            )
+        assert row is not None
+        return User.from_row(row)
+
+    async def user(self, user_id: str) -> User | None:
+        """Return the user, or None if the bot has never seen them."""
+        row = await self._read_one("SELECT * FROM users WHERE id = ?", (user_id,))
+        return None if row is None else User.from_row(row)
+
+    async def set_reachable(self, user_id: str, reachable: bool) -> None:
+        """Record whether messages to the user can be delivered."""
+        await self._set_user_flag(user_id, "reachable", reachable)
+
+    async def set_reminders(self, user_id: str, on: bool) -> None:
+        """Record whether the user wants reminders."""
+        await self._set_user_flag(user_id, "reminders_on", on)
+
+    async def _set_user_flag(
+        self, user_id: str, column: Literal["reachable", "reminders_on"], value: bool
+    ) -> None:
+        """Set one boolean column of a user; NotFound if there is no such user."""
+        now = _iso(self._now())
+        async with self._write():
+            cursor = await self._db.execute(
+                f"UPDATE users SET {column} = ?, updated_at = ? WHERE id = ?",
+                (int(value), now, user_id),
+            )
+            if cursor.rowcount == 0:
+                raise NotFound("找不到这个用户。")
+
+    # --- members ----------------------------------------------------------------------------
+
+    async def bind(self, user_id: str, name: str, unit: str, by: str) -> Member:
+        """Bind a person to a unit, replacing any previous binding."""
+        now = _iso(self._now())
+        async with self._write():
+            return await self._bind(user_id, name, unit, by, now)
+
+    async def unbind(self, user_id: str) -> Member | None:
+        """Remove a person's binding and return it, or None if they were not bound."""
+        async with self._write():
+            row = await self._one("DELETE FROM members WHERE user_id = ? RETURNING *", (user_id,))
+        return None if row is None else Member.from_row(row)
+
+    async def member(self, user_id: str) -> Member | None:
+        """Return the person's binding, or None."""
+        row = await self._read_one("SELECT * FROM members WHERE user_id = ?", (user_id,))
+        return None if row is None else Member.from_row(row)
+
+    async def members(self, unit: str | None = None) -> list[Member]:
+        """Return the bindings (of one unit, or all), ordered by unit then by bound_at."""
+        rows = await self._read_all(
+            "SELECT * FROM members WHERE ? IS NULL OR unit = ? ORDER BY unit, bound_at, user_id",
+            (unit, unit),
+        )
+        return [Member.from_row(row) for row in rows]
+
+    # --- bind requests ----------------------------------------------------------------------
+
+    async def request_binding(self, user_id: str, name: str, unit: str) -> BindRequest:
+        """File a request to be bound to a unit; an earlier pending one becomes "replaced"."""
+        now = _iso(self._now())
+        async with self._write():
+            await self._ensure_user(user_id, name, now)
+            # decided_by is the requester: they, not a coordinator, closed the old request.
+            await self._db.execute(
+                "UPDATE bind_requests SET status = 'replaced', decided_at = ?, decided_by = ? "
+                "WHERE user_id = ? AND status = 'pending'",
+                (now, user_id, user_id),
+            )
+            row = await self._one(
+                "INSERT INTO bind_requests (user_id, name, unit, created_at) "
+                "VALUES (?, ?, ?, ?) RETURNING *",
+                (user_id, name, unit, now),
+            )
+        assert row is not None
+        return BindRequest.from_row(row)
+
+    async def binding_request(self, request_id: int) -> BindRequest | None:
+        """Return the bind request, or None."""
+        row = await self._read_one("SELECT * FROM bind_requests WHERE id = ?", (request_id,))
+        return None if row is None else BindRequest.from_row(row)
+
+    async def pending_requests(self) -> list[BindRequest]:
+        """Return the requests still awaiting a decision, oldest first."""
+        rows = await self._read_all(
+            "SELECT * FROM bind_requests WHERE status = 'pending' ORDER BY created_at, id"
+        )
+        return [BindRequest.from_row(row) for row in rows]
+
+    async def decide(self, request_id: int, approve: bool, by: str) -> BindRequest:
+        """Approve (binding the person) or reject a pending request; the first decision wins."""
+        now = _iso(self._now())
+        status: BindStatus = "approved" if approve else "rejected"
+        async with self._write():
+            # The status test inside the UPDATE is what makes the decision atomic: of two
+            # coordinators pressing at once, the second finds nothing pending to update.
+            row = await self._one(
+                "UPDATE bind_requests SET status = ?, decided_at = ?, decided_by = ? "
+                "WHERE id = ? AND status = 'pending' RETURNING *",
+                (status, now, by, request_id),
+            )
+            if row is None:
+                current = await self._one(
+                    "SELECT * FROM bind_requests WHERE id = ?", (request_id,)
+                )
+                if current is None:
+                    raise NotFound("找不到这条绑定申请。")
+                raise AlreadyDecided(BindRequest.from_row(current))
+            request = BindRequest.from_row(row)
+            if approve:
+                await self._bind(request.user_id, request.name, request.unit, by, now)
+        return request
+
+    # --- invites ----------------------------------------------------------------------------
+
+    async def create_invite(
+        self, unit: str, created_by: str, ttl: dt.timedelta = DEFAULT_INVITE_TTL
+    ) -> Invite:
+        """Create a single-use invite to `unit`, valid for `ttl`."""
+        now = self._now()
+        code = secrets.token_urlsafe(12)
+        async with self._write():
+            row = await self._one(
+                "INSERT INTO invites (code, unit, created_by, created_at, expires_at) "
+                "VALUES (?, ?, ?, ?, ?) RETURNING *",
+                (code, unit, created_by, _iso(now), _iso(now + ttl)),
+            )
+        assert row is not None
+        return Invite.from_row(row)
+
+    async def invite(self, code: str) -> Invite | None:
+        """Return the invite, or None."""
+        row = await self._read_one("SELECT * FROM invites WHERE code = ?", (code,))
+        return None if row is None else Invite.from_row(row)
+
+    async def redeem_invite(self, code: str, user_id: str, name: str) -> Member:
+        """Use an invite once, binding the person to its unit; InviteInvalid says why not."""
+        if not INVITE_CODE.fullmatch(code):
+            raise InviteInvalid("unknown")
+        now = _iso(self._now())
+        async with self._write():
+            await self._ensure_user(user_id, name, now)
+            # Single use is enforced by the WHERE clause, not by an earlier SELECT.
+            row = await self._one(
+                "UPDATE invites SET used_by = ?, used_at = ? "
+                "WHERE code = ? AND used_by IS NULL AND expires_at > ? RETURNING *",
+                (user_id, now, code, now),
+            )
+            if row is None:
+                current = await self._one("SELECT * FROM invites WHERE code = ?", (code,))
+                if current is None:
+                    raise InviteInvalid("unknown")
+                raise InviteInvalid("used" if current["used_by"] is not None else "expired")
+            invite = Invite.from_row(row)
+            # The coordinator who issued the invite is the one who authorised the binding.
+            return await self._bind(user_id, name, invite.unit, invite.created_by, now)
+
+    # --- notes ------------------------------------------------------------------------------
+
+    async def add_note(
+        self,
+        unit: str,
+        measure_id: str,
+        year: int,
+        author_id: str,
+        author_name: str,
+        text: str,
+    ) -> Note:
+        """Store a note; it is committed (and synced to disk) when this returns."""
+        now = _iso(self._now())
+        async with self._write():
+            row = await self._one(
+                "INSERT INTO notes (unit, measure_id, year, author_id, author_name, text, "
+                "created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *",
+                (unit, measure_id, year, author_id, author_name, text, now),
+            )
+        assert row is not None
+        return Note.from_row(row)
+
+    async def note(self, note_id: int) -> Note | None:
+        """Return the note, deleted or not (see `Note.deleted`), or None."""
+        row = await self._read_one("SELECT * FROM notes WHERE id = ?", (note_id,))
+        return None if row is None else Note.from_row(row)
+
+    async def _own_live_note(self, note_id: int, author_id: str) -> None:
+        """Raise unless the note exists, is not deleted and was written by `author_id`."""
+        row = await self._one("SELECT author_id, deleted_at FROM notes WHERE id = ?", (note_id,))
+        if row is None or row["deleted_at"] is not None:
+            raise NotFound("找不到这条记录，它可能已被删除。")
+        if row["author_id"] != author_id:
+            raise NotAuthor()
+
+    async def edit_note(self, note_id: int, author_id: str, text: str) -> Note:
+        """Replace a note's text; only its author may, and not once it is deleted."""
+        now = _iso(self._now())
+        async with self._write():
+            await self._own_live_note(note_id, author_id)
+            row = await self._one(
+                "UPDATE notes SET text = ?, updated_at = ? WHERE id = ? RETURNING *",
+                (text, now, note_id),
+            )
+        assert row is not None
+        return Note.from_row(row)
+
+    async def delete_note(self, note_id: int, author_id: str) -> Note:
+        """Soft-delete a note (it stays in the table, marked deleted); only its author may."""
+        now = _iso(self._now())
+        async with self._write():
+            await self._own_live_note(note_id, author_id)
+            row = await self._one(
+                "UPDATE notes SET deleted_at = ?, deleted_by = ? WHERE id = ? RETURNING *",
+                (now, author_id, note_id),
+            )
+        assert row is not None
+        return Note.from_row(row)
+
+    async def notes(
+        self, unit: str | None = None, year: int | None = None, include_deleted: bool = False
+    ) -> list[Note]:
+        """Return notes (optionally of one unit and/or year), newest first."""
+        rows = await self._read_all(
+            "SELECT * FROM notes WHERE (? IS NULL OR unit = ?) AND (? IS NULL OR year = ?) "
+            "AND (? OR deleted_at IS NULL) ORDER BY created_at DESC, id DESC",
+            (unit, unit, year, year, int(include_deleted)),
+        )
+        return [Note.from_row(row) for row in rows]
+
+    async def reported_measures(self, year: int) -> dict[str, set[str]]:
+        """Map each unit to the measures it has at least one live note on for `year`."""
+        rows = await self._read_all(
+            "SELECT DISTINCT unit, measure_id FROM notes WHERE year = ? AND deleted_at IS NULL",
+            (year,),
+        )
+        reported: dict[str, set[str]] = {}
+        for row in rows:
+            reported.setdefault(row["unit"], set()).add(row["measure_id"])
+        return reported
+
+    # --- reminder deliveries ----------------------------------------------------------------
+
+    async def plan_delivery(self, reminder_key: str, user_ids: Iterable[str]) -> None:
+        """Record that a reminder is due to these users (existing rows are left as they are)."""
+        now = _iso(self._now())
+        async with self._write():
+            await self._db.executemany(
+                "INSERT OR IGNORE INTO deliveries (reminder_key, user_id, status, updated_at) "
+                "VALUES (?, ?, 'pending', ?)",
+                [(reminder_key, user_id, now) for user_id in user_ids],
+            )
+
+    async def pending_deliveries(self, reminder_key: str) -> list[str]:
+        """Return the users the reminder has still to be sent to, ordered by id."""
+        rows = await self._read_all(
+            "SELECT user_id FROM deliveries WHERE reminder_key = ? AND status = 'pending' "
+            "ORDER BY user_id",
+            (reminder_key,),
+        )
+        return [row["user_id"] for row in rows]
+
+    async def mark_delivery(self, reminder_key: str, user_id: str, status: DeliveryStatus) -> None:
+        """Record an attempt to deliver the reminder and its outcome."""
+        now = _iso(self._now())
+        async with self._write():
+            # An upsert, not a bare UPDATE: a message that went out must be recorded even if
+            # it was never planned, or it could be sent again.
+            await self._db.execute(
+                "INSERT INTO deliveries (reminder_key, user_id, status, attempts, updated_at) "
+                "VALUES (?, ?, ?, 1, ?) ON CONFLICT (reminder_key, user_id) DO UPDATE SET "
+                "status = excluded.status, attempts = attempts + 1, "
+                "updated_at = excluded.updated_at",
+                (reminder_key, user_id, status, now),
+            )
+
+    async def deliveries(self, reminder_key: str) -> dict[str, str]:
+        """Map each user the reminder concerns to its delivery status."""
+        rows = await self._read_all(
+            "SELECT user_id, status FROM deliveries WHERE reminder_key = ? ORDER BY user_id",
+            (reminder_key,),
+        )
+        return {row["user_id"]: row["status"] for row in rows}
+
+    async def delivery_attempts(self, reminder_key: str, user_id: str) -> int:
+        """Return how many delivery attempts were recorded (0 if none)."""
+        row = await self._read_one(
+            "SELECT attempts FROM deliveries WHERE reminder_key = ? AND user_id = ?",
+            (reminder_key, user_id),
+        )
+        return 0 if row is None else int(row["attempts"])
+
+    async def reminder_keys(self) -> set[str]:
+        """Return the reminders that have any delivery rows."""
+        rows = await self._read_all("SELECT DISTINCT reminder_key FROM deliveries")
+        return {row["reminder_key"] for row in rows}
+
+    # --- small state ------------------------------------------------------------------------
+
+    async def get_state(self, key: str) -> str | None:
+        """Return a stored value, or None."""
+        row = await self._read_one("SELECT value FROM state WHERE key = ?", (key,))
+        return None if row is None else str(row["value"])
+
+    async def set_state(self, key: str, value: str) -> None:
+        """Store a value under `key`, replacing any previous one."""
+        async with self._write():
+            await self._db.execute(
+                "INSERT INTO state (key, value) VALUES (?, ?) "
+                "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                (key, value),
+            )

@@ -1,0 +1,182 @@
+"""Telegram handlers: parse the update, call the core, reply. Registered in order by register()."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from typing import Any
+
+from telegram import Message, Update
+from telegram.constants import ChatType
+from telegram.error import BadRequest, Conflict, NetworkError, TelegramError
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+
+from bot.reply import Reply
+from handlers.telegram import render
+from handlers.telegram.context import BotContext, Services
+
+logger = logging.getLogger(__name__)
+
+EXPIRED = "按钮已过期，请重新提问"
+FAILED = "出错了，请稍后重试"
+UNKNOWN = "没有这个命令。输入 /help 查看可用命令。"
+NOT_TEXT = "我只能读懂文字消息。请直接输入问题，例如：人社厅负责哪些任务？"
+
+NEW_MESSAGES = filters.UpdateType.MESSAGE  # edited messages are ignored
+PRIVATE = filters.ChatType.PRIVATE
+GROUPS = filters.ChatType.GROUPS
+
+
+def build_reply(services: Services, kind: str, arg: str) -> Reply | None:
+    """Return the core's reply for a query kind; None when the query is not valid."""
+    assistant = services.assistant
+    handlers: dict[str, Callable[[str], Reply | None]] = {
+        "ask": assistant.ask,
+        "unit": assistant.unit,
+        "task": assistant.task,
+        "find": assistant.find,
+        "action": assistant.action,
+        "start": lambda _: assistant.welcome(),
+        "help": lambda _: assistant.help(),
+    }
+    return handlers[kind](arg) if kind in handlers else None
+
+
+async def send(message: Message, context: BotContext, kind: str, arg: str) -> None:
+    """Answer `message` with the first page of a reply; later pages come by buttons."""
+    reply = build_reply(context.services, kind, arg)
+    if reply is None:
+        await message.reply_text(EXPIRED)
+        return
+    pages = render.pages(reply)
+    token = context.services.queries.remember(kind, arg) if len(pages) > 1 else None
+    first = pages[0]
+    await message.reply_text(
+        render.to_html(first.lines), reply_markup=render.keyboard(first, token)
+    )
+
+
+def _command(kind: str) -> Any:
+    async def handle(update: Update, context: BotContext) -> None:
+        message = update.effective_message
+        if message is not None:
+            await send(message, context, kind, " ".join(context.args or []))
+
+    handle.__name__ = f"on_{kind}"
+    return handle
+
+
+async def on_text(update: Update, context: BotContext) -> None:
+    """Answer a question typed in a private chat, or addressed to the bot in a group."""
+    message = update.effective_message
+    if message is None or message.text is None:
+        return
+    text = _addressed(message, context)
+    if text is not None:
+        await send(message, context, "ask", text)
+
+
+def _addressed(message: Message, context: BotContext) -> str | None:
+    """Return the question if the message is for the bot; in groups only mentions and replies."""
+    text = message.text or ""
+    if message.chat.type == ChatType.PRIVATE:
+        return text
+    mention = f"@{context.bot.username}"
+    if mention.lower() in text.lower():
+        return re.sub(re.escape(mention), " ", text, flags=re.IGNORECASE).strip()
+    replied = message.reply_to_message
+    if replied and replied.from_user and replied.from_user.id == context.bot.id:
+        return text
+    return None
+
+
+async def on_other(update: Update, context: BotContext) -> None:
+    """Hint that only text is understood (stickers, photos, voice … in private chats)."""
+    if update.effective_message is not None:
+        await update.effective_message.reply_text(NOT_TEXT)
+
+
+async def on_unknown(update: Update, context: BotContext) -> None:
+    """Point to /help for a command the bot does not have."""
+    if update.effective_message is not None:
+        await update.effective_message.reply_text(UNKNOWN)
+
+
+async def on_page(update: Update, context: BotContext) -> None:
+    """Show another page of a paginated answer in the same message."""
+    query = update.callback_query
+    if query is None or query.data is None:
+        return
+    _, token, index = [*query.data.split(":"), "", ""][:3]
+    entry = context.services.queries.recall(token)
+    reply = build_reply(context.services, *entry) if entry else None
+    pages = render.pages(reply) if reply else []
+    if not index.isdigit() or int(index) >= len(pages):
+        await query.answer(EXPIRED, show_alert=True)
+        return
+    await query.answer()
+    page = pages[int(index)]
+    try:
+        await query.edit_message_text(
+            render.to_html(page.lines), reply_markup=render.keyboard(page, token)
+        )
+    except BadRequest as e:
+        # Pressing the page already shown: nothing to change, and nothing went wrong.
+        if "not modified" not in e.message:
+            raise
+
+
+async def on_noop(update: Update, context: BotContext) -> None:
+    """Acknowledge the page counter button."""
+    if update.callback_query is not None:
+        await update.callback_query.answer()
+
+
+async def on_action(update: Update, context: BotContext) -> None:
+    """Run a core button action (measure detail, example question) as a new message."""
+    query = update.callback_query
+    if query is None or query.data is None:
+        return
+    if context.services.assistant.action(query.data) is None or query.message is None:
+        await query.answer(EXPIRED, show_alert=True)
+        return
+    await query.answer()
+    if isinstance(query.message, Message):
+        await send(query.message, context, "action", query.data)
+
+
+async def on_error(update: object, context: BotContext) -> None:
+    """Log every error with its update; tell the user; stop if another instance polls."""
+    error = context.error
+    if isinstance(error, Conflict):
+        logger.critical(
+            "另一个实例正在使用同一个 TELEGRAM_BOT_TOKEN 接收消息（409 Conflict），本实例退出。"
+        )
+        context.application.stop_running()
+        return
+    if isinstance(error, NetworkError) and update is None:
+        logger.warning("网络错误，将自动重试：%s", error)
+        return
+    logger.error("处理更新时出错：%s", update, exc_info=error)
+    if isinstance(update, Update) and update.effective_chat is not None:
+        try:
+            await context.bot.send_message(update.effective_chat.id, FAILED)
+        except TelegramError:
+            logger.exception("无法通知用户出错")
+
+
+def register(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
+    """Register every handler, in the order they are tried."""
+    app.add_handler(CommandHandler("start", _command("start"), filters=NEW_MESSAGES))
+    app.add_handler(CommandHandler("help", _command("help"), filters=NEW_MESSAGES))
+    app.add_handler(CommandHandler("unit", _command("unit"), filters=NEW_MESSAGES))
+    app.add_handler(CommandHandler("task", _command("task"), filters=NEW_MESSAGES))
+    app.add_handler(CommandHandler("find", _command("find"), filters=NEW_MESSAGES))
+    app.add_handler(MessageHandler(NEW_MESSAGES & filters.TEXT & ~filters.COMMAND, on_text))
+    app.add_handler(MessageHandler(NEW_MESSAGES & PRIVATE & filters.COMMAND, on_unknown))
+    app.add_handler(MessageHandler(NEW_MESSAGES & PRIVATE & ~filters.TEXT, on_other))
+    app.add_handler(CallbackQueryHandler(on_page, pattern=rf"^{render.PAGE_ACTION}:"))
+    app.add_handler(CallbackQueryHandler(on_noop, pattern=rf"^{render.NOOP_ACTION}$"))
+    app.add_handler(CallbackQueryHandler(on_action))
+    app.add_error_handler(on_error)

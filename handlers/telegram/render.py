@@ -1,0 +1,74 @@
+"""Neutral replies as Telegram HTML messages: the one place where text is escaped for Telegram."""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Sequence
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot.reply import Line, Page, Reply, Style, paginate
+
+MESSAGE_LIMIT = 4096
+CALLBACK_LIMIT = 64  # bytes of callback_data Telegram accepts
+PAGE_ACTION = "pg"  # pg:<token>:<page>
+NOOP_ACTION = "noop"
+
+_TAGS: dict[Style, tuple[str, str]] = {
+    "plain": ("", ""),
+    "bold": ("<b>", "</b>"),
+    "italic": ("<i>", "</i>"),
+    "code": ("<code>", "</code>"),
+    "quote": ("<blockquote>", "</blockquote>"),
+}
+
+
+def to_html(lines: Sequence[Line]) -> str:
+    """Render lines as Telegram HTML, escaping every text."""
+    out = []
+    for ln in lines:
+        parts = []
+        for span in ln:
+            start, end = _TAGS[span.style]
+            parts.append(f"{start}{html.escape(span.text, quote=False)}{end}")
+        out.append("".join(parts))
+    return "\n".join(out)
+
+
+def size(lines: Sequence[Line]) -> int:
+    """Count a message as Telegram does at most: UTF-16 units of the whole HTML source."""
+    return len(to_html(lines).encode("utf-16-le")) // 2
+
+
+def pages(reply: Reply) -> list[Page]:
+    """Split a reply into Telegram-sized pages."""
+    return paginate(reply, size, MESSAGE_LIMIT)
+
+
+def keyboard(page: Page, token: str | None) -> InlineKeyboardMarkup | None:
+    """Return the page's buttons, plus ‹ 上一页 · n/N · 下一页 › when there are several pages."""
+    rows = [
+        [InlineKeyboardButton(b.label, callback_data=b.action) for b in row]
+        for row in page.buttons
+        if row
+    ]
+    if page.count > 1 and token:
+        nav = []
+        if page.index > 0:
+            nav.append(_nav("‹ 上一页", token, page.index - 1))
+        nav.append(
+            InlineKeyboardButton(f"{page.index + 1}/{page.count}", callback_data=NOOP_ACTION)
+        )
+        if page.index < page.count - 1:
+            nav.append(_nav("下一页 ›", token, page.index + 1))
+        rows.append(nav)
+    for row in rows:
+        for button in row:
+            data = button.callback_data
+            if isinstance(data, str) and len(data.encode()) > CALLBACK_LIMIT:
+                raise ValueError(f"callback data over {CALLBACK_LIMIT} bytes: {data!r}")
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def _nav(label: str, token: str, index: int) -> InlineKeyboardButton:
+    return InlineKeyboardButton(label, callback_data=f"{PAGE_ACTION}:{token}:{index}")

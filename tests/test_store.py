@@ -1,0 +1,574 @@
+"""Tests for bot.store: real SQLite files in tmp_path, a fake clock."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import re
+import sqlite3
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Literal
+
+import pytest
+
+import bot.store as store_module
+from bot.clock import TZ, fixed_clock
+from bot.store import (
+    MIGRATIONS,
+    AlreadyDecided,
+    BindRequest,
+    InviteInvalid,
+    NotAuthor,
+    NotFound,
+    SchemaTooNew,
+    Store,
+    StoreError,
+)
+
+START = dt.datetime(2025, 12, 1, 9, 30, tzinfo=TZ)
+
+
+class FakeClock:
+    """A clock the test can move forward."""
+
+    def __init__(self, now: dt.datetime = START) -> None:
+        self.now = now
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **kwargs: float) -> None:
+        self.now += dt.timedelta(**kwargs)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "var" / "bot.sqlite3"
+
+
+@pytest.fixture
+async def store(db_path: Path, clock: FakeClock) -> AsyncIterator[Store]:
+    async with await Store.open(db_path, clock) as opened:
+        yield opened
+
+
+def raw(path: Path) -> sqlite3.Connection:
+    """A plain sqlite3 connection, for checking what is really on disk (the file must exist)."""
+    return sqlite3.connect(f"file:{path}?mode=rw", uri=True)
+
+
+# --- opening and migrations -----------------------------------------------------------------
+
+
+async def test_open_creates_parent_dirs_and_sets_version(db_path: Path) -> None:
+    # db_path's parent directory does not exist yet (see the fixture).
+    async with await Store.open(db_path, fixed_clock(START)) as s:
+        assert await s.schema_version() == len(MIGRATIONS)
+    conn = raw(db_path)
+    try:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    finally:
+        conn.close()
+    assert {"users", "members", "bind_requests", "invites", "notes", "deliveries", "state"} <= (
+        tables
+    )
+
+
+async def test_reopening_is_idempotent_and_keeps_data(db_path: Path, clock: FakeClock) -> None:
+    async with await Store.open(db_path, clock) as s:
+        note = await s.add_note("省发展改革委", "1.1", 2025, "u1", "张三", "first")
+    for _ in range(3):
+        async with await Store.open(db_path, clock) as s:
+            assert await s.schema_version() == len(MIGRATIONS)
+            assert await s.note(note.id) == note
+
+
+async def test_pragmas(store: Store, db_path: Path) -> None:
+    db = store._db
+    async with db.execute("PRAGMA journal_mode") as cur:
+        assert (await cur.fetchone())[0] == "wal"  # type: ignore[index]
+    async with db.execute("PRAGMA foreign_keys") as cur:
+        assert (await cur.fetchone())[0] == 1  # type: ignore[index]
+    async with db.execute("PRAGMA synchronous") as cur:
+        assert (await cur.fetchone())[0] == 2  # type: ignore[index]  # FULL
+    async with db.execute("PRAGMA busy_timeout") as cur:
+        assert (await cur.fetchone())[0] >= 1000  # type: ignore[index]
+    # Foreign keys really are enforced: a member must be a known user.
+    with pytest.raises(sqlite3.IntegrityError):
+        await db.execute(
+            "INSERT INTO members VALUES ('ghost', 'n', 'u', '2025-01-01T00:00:00+08:00', 'x')"
+        )
+
+
+async def test_too_new_schema_is_refused(db_path: Path, clock: FakeClock) -> None:
+    async with await Store.open(db_path, clock):
+        pass
+    conn = raw(db_path)
+    try:
+        conn.execute(f"PRAGMA user_version = {len(MIGRATIONS) + 5}")
+        conn.commit()
+    finally:
+        conn.close()
+    with pytest.raises(SchemaTooNew) as info:
+        await Store.open(db_path, clock)
+    assert info.value.found == len(MIGRATIONS) + 5
+    assert info.value.known == len(MIGRATIONS)
+    assert "升级" in info.value.message
+
+
+async def test_failed_migration_rolls_back(
+    db_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with await Store.open(db_path, clock):
+        pass
+    broken = "CREATE TABLE extra (a TEXT); INSERT INTO no_such_table VALUES (1);"
+    monkeypatch.setattr(store_module, "MIGRATIONS", [*MIGRATIONS, broken])
+    with pytest.raises(sqlite3.OperationalError):
+        await Store.open(db_path, clock)
+    conn = raw(db_path)
+    try:
+        assert conn.execute("PRAGMA user_version").fetchone()[0] == len(MIGRATIONS)
+        assert conn.execute("SELECT name FROM sqlite_master WHERE name='extra'").fetchone() is None
+    finally:
+        conn.close()
+
+
+async def test_new_migration_is_applied_once(
+    db_path: Path, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    async with await Store.open(db_path, clock):
+        pass
+    # A semicolon inside a string literal must not split the statement.
+    extra = "CREATE TABLE extra (a TEXT); INSERT INTO extra VALUES ('x; y');"
+    monkeypatch.setattr(store_module, "MIGRATIONS", [*MIGRATIONS, extra])
+    for _ in range(2):
+        async with await Store.open(db_path, clock) as s:
+            assert await s.schema_version() == len(MIGRATIONS) + 1
+    conn = raw(db_path)
+    try:
+        assert conn.execute("SELECT a FROM extra").fetchall() == [("x; y",)]
+    finally:
+        conn.close()
+
+
+async def test_naive_clock_is_refused(db_path: Path) -> None:
+    async with await Store.open(db_path, lambda: dt.datetime(2025, 1, 1)) as s:  # noqa: DTZ001
+        with pytest.raises(ValueError, match="timezone-aware"):
+            await s.add_note("省财政厅", "1.1", 2025, "u", "张三", "x")
+
+
+# --- users ----------------------------------------------------------------------------------
+
+
+async def test_users(store: Store) -> None:
+    assert await store.user("1") is None
+    user = await store.upsert_user("1", "Alice")
+    assert (user.private_chat, user.reachable, user.reminders_on) == (False, True, True)
+    await store.upsert_user("1", "Alice", private_chat=True)
+    user = await store.upsert_user("1", "Alice B.")  # None leaves private_chat alone
+    assert user.name == "Alice B."
+    assert user.private_chat is True
+    await store.set_reachable("1", False)
+    await store.set_reminders("1", False)
+    user = await store.user("1")  # type: ignore[assignment]
+    assert user is not None
+    assert (user.reachable, user.reminders_on) == (False, False)
+    # Talking to the bot privately again means it can reach them again.
+    user = await store.upsert_user("1", "Alice B.", private_chat=True)
+    assert user.reachable is True
+    assert user.reminders_on is False
+    with pytest.raises(NotFound):
+        await store.set_reachable("nobody", True)
+
+
+# --- members --------------------------------------------------------------------------------
+
+
+async def test_bind_unbind_members(store: Store, clock: FakeClock) -> None:
+    a = await store.bind("a", "甲", "省财政厅", by="coord")
+    clock.advance(minutes=1)
+    await store.bind("b", "乙", "省教育厅", by="coord")
+    clock.advance(minutes=1)
+    await store.bind("c", "丙", "省财政厅", by="coord")
+    assert a.bound_at == START
+    assert a.bound_at.tzinfo is not None
+    assert [(m.unit, m.user_id) for m in await store.members()] == [
+        ("省教育厅", "b"),
+        ("省财政厅", "a"),
+        ("省财政厅", "c"),
+    ]
+    assert [m.user_id for m in await store.members("省财政厅")] == ["a", "c"]
+    # Binding again moves the person: one unit per person.
+    clock.advance(minutes=1)
+    moved = await store.bind("a", "甲", "省教育厅", by="coord2")
+    assert await store.member("a") == moved
+    assert (moved.unit, moved.bound_by) == ("省教育厅", "coord2")
+    assert [m.user_id for m in await store.members("省财政厅")] == ["c"]
+    assert [m.user_id for m in await store.members("省教育厅")] == ["b", "a"]
+    # bind creates the user row it needs.
+    assert (await store.user("a")) is not None
+    assert await store.unbind("a") == moved
+    assert await store.member("a") is None
+    assert await store.unbind("a") is None
+
+
+# --- bind requests --------------------------------------------------------------------------
+
+
+async def test_request_replacement(store: Store, clock: FakeClock) -> None:
+    first = await store.request_binding("u", "张三", "省财政厅")
+    assert first.status == "pending"
+    assert first.decided_at is None
+    clock.advance(minutes=5)
+    second = await store.request_binding("u", "张三", "省教育厅")
+    assert second.id != first.id
+    old = await store.binding_request(first.id)
+    assert old is not None
+    assert old.status == "replaced"
+    assert old.decided_at == START + dt.timedelta(minutes=5)
+    assert [r.id for r in await store.pending_requests()] == [second.id]
+    # Another person's request does not replace anything.
+    other = await store.request_binding("v", "李四", "省财政厅")
+    assert (await store.binding_request(second.id)).status == "pending"  # type: ignore[union-attr]
+    assert [r.id for r in await store.pending_requests()] == [second.id, other.id]
+    assert await store.binding_request(9999) is None
+
+
+async def test_decide_approve_binds(store: Store, clock: FakeClock) -> None:
+    request = await store.request_binding("u", "张三", "省财政厅")
+    clock.advance(hours=1)
+    decided = await store.decide(request.id, approve=True, by="coord")
+    assert decided.status == "approved"
+    assert decided.decided_by == "coord"
+    assert decided.decided_at == START + dt.timedelta(hours=1)
+    member = await store.member("u")
+    assert member is not None
+    assert (member.name, member.unit, member.bound_by) == ("张三", "省财政厅", "coord")
+    assert await store.binding_request(request.id) == decided
+
+
+async def test_decide_reject_does_not_bind(store: Store) -> None:
+    request = await store.request_binding("u", "张三", "省财政厅")
+    decided = await store.decide(request.id, approve=False, by="coord")
+    assert decided.status == "rejected"
+    assert await store.member("u") is None
+
+
+async def test_deciding_twice_is_refused(store: Store) -> None:
+    request = await store.request_binding("u", "张三", "省财政厅")
+    await store.decide(request.id, approve=False, by="c1")
+    with pytest.raises(AlreadyDecided) as info:
+        await store.decide(request.id, approve=True, by="c2")
+    assert info.value.request.status == "rejected"
+    assert info.value.request.decided_by == "c1"
+    assert await store.member("u") is None  # the refused approval bound nobody
+    with pytest.raises(NotFound):
+        await store.decide(12345, approve=True, by="c1")
+
+
+async def test_replaced_request_cannot_be_decided(store: Store) -> None:
+    first = await store.request_binding("u", "张三", "省财政厅")
+    await store.request_binding("u", "张三", "省教育厅")
+    with pytest.raises(AlreadyDecided):
+        await store.decide(first.id, approve=True, by="coord")
+    assert await store.member("u") is None
+
+
+async def test_concurrent_decide_on_two_connections(db_path: Path, clock: FakeClock) -> None:
+    async with (
+        await Store.open(db_path, clock) as one,
+        await Store.open(db_path, clock) as two,
+    ):
+        for round_ in range(5):
+            request = await one.request_binding(f"u{round_}", "张三", "省财政厅")
+            results = await asyncio.gather(
+                one.decide(request.id, approve=True, by="c1"),
+                two.decide(request.id, approve=False, by="c2"),
+                return_exceptions=True,
+            )
+            wins = [r for r in results if isinstance(r, BindRequest)]
+            losses = [r for r in results if isinstance(r, AlreadyDecided)]
+            assert len(wins) == 1, results
+            assert len(losses) == 1, results
+            final = await two.binding_request(request.id)
+            assert final == wins[0]
+            # The loser saw the winner's decision, and the binding matches it.
+            assert losses[0].request == wins[0]
+            bound = await one.member(f"u{round_}")
+            assert (bound is not None) == (wins[0].status == "approved")
+
+
+async def test_concurrent_decide_on_one_connection(store: Store) -> None:
+    request = await store.request_binding("u", "张三", "省财政厅")
+    results = await asyncio.gather(
+        *(store.decide(request.id, approve=True, by=f"c{i}") for i in range(4)),
+        return_exceptions=True,
+    )
+    assert sum(isinstance(r, BindRequest) for r in results) == 1
+    assert sum(isinstance(r, AlreadyDecided) for r in results) == 3
+
+
+# --- invites --------------------------------------------------------------------------------
+
+
+async def test_invite_code_is_deep_link_safe(store: Store) -> None:
+    codes = {(await store.create_invite("省财政厅", "coord")).code for _ in range(20)}
+    assert len(codes) == 20
+    for code in codes:
+        assert re.fullmatch(r"[A-Za-z0-9_-]{1,64}", code)
+
+
+async def test_invite_single_use(store: Store, clock: FakeClock) -> None:
+    invite = await store.create_invite("省财政厅", "coord")
+    assert invite.expires_at == START + dt.timedelta(days=7)
+    assert invite.used_by is None
+    clock.advance(days=1)
+    member = await store.redeem_invite(invite.code, "u", "张三")
+    assert (member.user_id, member.unit, member.bound_by) == ("u", "省财政厅", "coord")
+    assert await store.member("u") == member
+    used = await store.invite(invite.code)
+    assert used is not None
+    assert (used.used_by, used.used_at) == ("u", START + dt.timedelta(days=1))
+    with pytest.raises(InviteInvalid) as info:
+        await store.redeem_invite(invite.code, "v", "李四")
+    assert info.value.reason == "used"
+    assert await store.member("v") is None
+
+
+async def test_invite_expired(store: Store, clock: FakeClock) -> None:
+    invite = await store.create_invite("省财政厅", "coord", ttl=dt.timedelta(hours=1))
+    clock.advance(minutes=59, seconds=59)
+    still_valid = await store.create_invite("省财政厅", "coord", ttl=dt.timedelta(seconds=2))
+    await store.redeem_invite(still_valid.code, "w", "王五")
+    clock.advance(seconds=1)  # exactly at expiry: no longer valid
+    with pytest.raises(InviteInvalid) as info:
+        await store.redeem_invite(invite.code, "u", "张三")
+    assert info.value.reason == "expired"
+    assert "过期" in info.value.message
+    assert await store.member("u") is None
+    assert (await store.invite(invite.code)).used_by is None  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("code", ["nope", "", "a b", "x" * 65, "'; DROP TABLE invites; --"])
+async def test_invite_unknown(store: Store, code: str) -> None:
+    await store.create_invite("省财政厅", "coord")
+    with pytest.raises(InviteInvalid) as info:
+        await store.redeem_invite(code, "u", "张三")
+    assert info.value.reason == "unknown"
+    assert isinstance(info.value, StoreError)
+    assert await store.member("u") is None
+
+
+async def test_concurrent_redeem_on_two_connections(db_path: Path, clock: FakeClock) -> None:
+    async with (
+        await Store.open(db_path, clock) as one,
+        await Store.open(db_path, clock) as two,
+    ):
+        invite = await one.create_invite("省财政厅", "coord")
+        results = await asyncio.gather(
+            one.redeem_invite(invite.code, "a", "甲"),
+            two.redeem_invite(invite.code, "b", "乙"),
+            return_exceptions=True,
+        )
+        assert sum(not isinstance(r, BaseException) for r in results) == 1, results
+        assert [r.reason for r in results if isinstance(r, InviteInvalid)] == ["used"]
+        assert len(await one.members("省财政厅")) == 1
+
+
+# --- notes ----------------------------------------------------------------------------------
+
+TRICKY = [
+    "'\"; DROP TABLE notes; --",
+    "<b>x</b> & <i",
+    "🎉👍🏽",
+    "第一行\n第二行\r\n\t第三行  \n",
+    "",
+    "%s ? :name $1 \\ \x00 end",
+]
+
+
+@pytest.mark.parametrize("text", TRICKY)
+async def test_note_text_round_trips_exactly(store: Store, db_path: Path, text: str) -> None:
+    note = await store.add_note("省财政厅", "1.1", 2025, "u", "张三", text)
+    assert note.text == text
+    fetched = await store.note(note.id)
+    assert fetched is not None
+    assert fetched.text == text
+    edited = await store.edit_note(note.id, "u", text + "!")
+    assert edited.text == text + "!"
+    assert [n.text for n in await store.notes()] == [text + "!"]
+
+
+async def test_note_lifecycle_and_permissions(store: Store, clock: FakeClock) -> None:
+    note = await store.add_note("省财政厅", "2.3", 2025, "u", "张三", "已完成")
+    assert (note.created_at, note.updated_at, note.deleted) == (START, None, False)
+    assert await store.note(note.id) == note
+
+    clock.advance(minutes=10)
+    with pytest.raises(NotAuthor):
+        await store.edit_note(note.id, "intruder", "hacked")
+    edited = await store.edit_note(note.id, "u", "已完成（修订）")
+    assert edited.text == "已完成（修订）"
+    assert edited.updated_at == START + dt.timedelta(minutes=10)
+    assert edited.created_at == START
+
+    with pytest.raises(NotAuthor):
+        await store.delete_note(note.id, "intruder")
+    assert not (await store.note(note.id)).deleted  # type: ignore[union-attr]
+    clock.advance(minutes=1)
+    deleted = await store.delete_note(note.id, "u")
+    assert deleted.deleted
+    assert (deleted.deleted_by, deleted.deleted_at) == ("u", START + dt.timedelta(minutes=11))
+    assert deleted.text == "已完成（修订）"
+
+    # Deleted notes can be neither edited nor deleted again (whoever asks).
+    with pytest.raises(NotFound):
+        await store.edit_note(note.id, "u", "again")
+    with pytest.raises(NotFound):
+        await store.delete_note(note.id, "u")
+    with pytest.raises(NotFound):
+        await store.edit_note(note.id, "intruder", "again")
+    with pytest.raises(NotFound):
+        await store.edit_note(9999, "u", "x")
+    with pytest.raises(NotFound):
+        await store.delete_note(9999, "u")
+    # note() still returns it, marked deleted.
+    assert await store.note(note.id) == deleted
+    assert await store.note(9999) is None
+
+
+async def test_notes_filters_order_and_soft_delete(store: Store, clock: FakeClock) -> None:
+    a = await store.add_note("省财政厅", "1.1", 2025, "u", "张三", "a")
+    b = await store.add_note("省财政厅", "1.2", 2025, "u", "张三", "b")  # same instant as a
+    clock.advance(minutes=1)
+    c = await store.add_note("省教育厅", "1.1", 2025, "v", "李四", "c")
+    clock.advance(minutes=1)
+    d = await store.add_note("省财政厅", "1.1", 2026, "u", "张三", "d")
+
+    def ids(notes: list[store_module.Note]) -> list[int]:
+        return [n.id for n in notes]
+
+    assert ids(await store.notes()) == [d.id, c.id, b.id, a.id]
+    assert ids(await store.notes(unit="省财政厅")) == [d.id, b.id, a.id]
+    assert ids(await store.notes(year=2025)) == [c.id, b.id, a.id]
+    assert ids(await store.notes(unit="省财政厅", year=2025)) == [b.id, a.id]
+    assert await store.notes(unit="无此单位") == []
+
+    await store.delete_note(b.id, "u")
+    assert ids(await store.notes(unit="省财政厅", year=2025)) == [a.id]
+    with_deleted = await store.notes(unit="省财政厅", year=2025, include_deleted=True)
+    assert ids(with_deleted) == [b.id, a.id]
+    assert with_deleted[0].deleted
+
+
+async def test_reported_measures_ignores_deleted(store: Store) -> None:
+    await store.add_note("省财政厅", "1.1", 2025, "u", "张三", "x")
+    await store.add_note("省财政厅", "1.1", 2025, "u", "张三", "again")
+    gone = await store.add_note("省财政厅", "2.1", 2025, "u", "张三", "y")
+    await store.add_note("省教育厅", "3.4", 2025, "v", "李四", "z")
+    only_deleted = await store.add_note("省民政厅", "1.1", 2025, "w", "王五", "w")
+    await store.add_note("省财政厅", "9.9", 2024, "u", "张三", "last year")
+    await store.delete_note(gone.id, "u")
+    await store.delete_note(only_deleted.id, "w")
+    assert await store.reported_measures(2025) == {
+        "省财政厅": {"1.1"},
+        "省教育厅": {"3.4"},
+    }
+    assert await store.reported_measures(2024) == {"省财政厅": {"9.9"}}
+    assert await store.reported_measures(2030) == {}
+
+
+async def test_note_is_on_disk_when_add_note_returns(store: Store, db_path: Path) -> None:
+    note = await store.add_note("省财政厅", "1.1", 2025, "u", "张三", "committed")
+    # A second, independent connection sees it: no transaction was left open.
+    conn = raw(db_path)
+    try:
+        row = conn.execute("SELECT text FROM notes WHERE id = ?", (note.id,)).fetchone()
+    finally:
+        conn.close()
+    assert row == ("committed",)
+    assert not store._db.in_transaction
+
+
+# --- deliveries -----------------------------------------------------------------------------
+
+
+async def test_deliveries(store: Store, clock: FakeClock) -> None:
+    assert await store.reminder_keys() == set()
+    await store.plan_delivery("year-end-2025", ["3", "1", "2"])
+    assert await store.pending_deliveries("year-end-2025") == ["1", "2", "3"]
+    assert await store.deliveries("year-end-2025") == {
+        "1": "pending",
+        "2": "pending",
+        "3": "pending",
+    }
+
+    await store.mark_delivery("year-end-2025", "1", "sent")
+    await store.mark_delivery("year-end-2025", "2", "failed")
+    await store.mark_delivery("year-end-2025", "2", "blocked")
+    assert await store.pending_deliveries("year-end-2025") == ["3"]
+    assert await store.deliveries("year-end-2025") == {"1": "sent", "2": "blocked", "3": "pending"}
+    assert await store.delivery_attempts("year-end-2025", "2") == 2
+    assert await store.delivery_attempts("year-end-2025", "3") == 0
+
+    # Planning again does not reset what already happened.
+    await store.plan_delivery("year-end-2025", ["1", "2", "3", "4"])
+    assert await store.deliveries("year-end-2025") == {
+        "1": "sent",
+        "2": "blocked",
+        "3": "pending",
+        "4": "pending",
+    }
+    assert await store.delivery_attempts("year-end-2025", "1") == 1
+
+    # An unplanned delivery is still recorded.
+    await store.mark_delivery("other", "9", "sent")
+    assert await store.deliveries("other") == {"9": "sent"}
+    await store.plan_delivery("empty", [])
+    assert await store.reminder_keys() == {"year-end-2025", "other"}
+    assert await store.pending_deliveries("nothing") == []
+
+    with pytest.raises(sqlite3.IntegrityError):
+        await store.mark_delivery("other", "9", "bogus")  # type: ignore[arg-type]
+    assert await store.deliveries("other") == {"9": "sent"}
+
+
+async def test_deliveries_persist(db_path: Path, clock: FakeClock) -> None:
+    async with await Store.open(db_path, clock) as s:
+        await s.plan_delivery("k", ["a", "b"])
+        await s.mark_delivery("k", "a", "sent")
+    async with await Store.open(db_path, clock) as s:
+        assert await s.pending_deliveries("k") == ["b"]
+
+
+# --- state ----------------------------------------------------------------------------------
+
+
+async def test_state(store: Store, db_path: Path, clock: FakeClock) -> None:
+    assert await store.get_state("last_import") is None
+    await store.set_state("last_import", "v1")
+    await store.set_state("last_import", "v2 🎉\n'x'")
+    await store.set_state("other", "")
+    assert await store.get_state("last_import") == "v2 🎉\n'x'"
+    assert await store.get_state("other") == ""
+    async with await Store.open(db_path, clock) as again:
+        assert await again.get_state("last_import") == "v2 🎉\n'x'"
+
+
+# --- errors ---------------------------------------------------------------------------------
+
+
+def test_error_messages_are_chinese() -> None:
+    for error in (NotFound(), NotAuthor(), InviteInvalid("used"), SchemaTooNew(3, 1)):
+        assert isinstance(error, StoreError)
+        assert re.search(r"[\u4e00-\u9fff]", str(error)), error
+        assert str(error) == error.message
+    reasons: list[Literal["unknown", "used", "expired"]] = ["unknown", "used", "expired"]
+    assert len({InviteInvalid(r).message for r in reasons}) == 3
