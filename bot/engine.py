@@ -34,6 +34,8 @@ RELATIVE_CUTOFF = 0.4
 MIN_COVERAGE = 0.5
 MIN_SCORE = 1.0
 BM25_K1, BM25_B = 1.2, 0.75
+# Words in nearly every measure (残疾人, 就业) weigh next to nothing; skip them when scoring.
+MIN_IDF = 0.05
 
 _NUM = r"\d{1,2}|[一二三四五六七八九十两]{1,3}"
 _MEASURE_ID = re.compile(r"(?<![\d.])(\d{1,2})\s*[.。·]\s*(\d{1,2})(?![\d.])")
@@ -151,21 +153,23 @@ class Engine:
     def _build_index(self) -> None:
         measures = self.plan.measures
         self._measures = measures
+        self._position = {m.id: i for i, m in enumerate(measures)}
         self._chars: list[frozenset[str]] = []
-        postings: dict[str, list[tuple[int, int]]] = defaultdict(list)
+        postings: dict[str, dict[int, int]] = defaultdict(dict)
         lengths = []
         for i, m in enumerate(measures):
             title = self.plan.tasks[m.task - 1].title
             text = normalize(f"{m.text} {title}")
             counts = Counter(tok for run in runs(text) for tok in bigrams(run) if len(tok) > 1)
             for tok, n in counts.items():
-                postings[tok].append((i, n))
+                postings[tok][i] = n
             lengths.append(sum(counts.values()))
             self._chars.append(frozenset(text))
         n_docs = len(measures)
+        avg_len = sum(lengths) / max(n_docs, 1)
         self._postings = dict(postings)
-        self._avg_len = sum(lengths) / max(n_docs, 1)
-        self._lengths = lengths
+        # BM25's length normalisation, computed once per measure.
+        self._norm = [BM25_K1 * (1 - BM25_B + BM25_B * n / avg_len) for n in lengths]
         self._idf = {
             tok: math.log((n_docs - len(p) + 0.5) / (len(p) + 0.5) + 1)
             for tok, p in postings.items()
@@ -218,8 +222,7 @@ class Engine:
         )
         common = {"units": tuple(units), "corrections": tuple(corrections), "shared": shared}
         rest = q.rest()
-        positions = {m: i for i, m in enumerate(self._measures)}
-        ranked = self._rank(rest, [positions[m] for m in duties])
+        ranked = self._rank(rest, [self._position[m.id] for m in duties])
         if ranked:
             return Answer(question, "unit_topic", measures=ranked, **common)  # type: ignore[arg-type]
         missed = self._topic_words(rest)
@@ -309,19 +312,20 @@ class Engine:
         content, _ = self._terms(rest)
         return "".join(t[0] for t in content) + (content[-1][-1] if content else "")
 
-    def _rank(self, rest: str, candidates: Iterable[int]) -> tuple[Measure, ...]:
+    def _rank(self, rest: str, candidates: range | list[int]) -> tuple[Measure, ...]:
         """Rank `candidates` by the topic in `rest`; empty when the topic is not there."""
         content, bonus = self._terms(rest)
         if not content:
             return ()
-        allowed = set(candidates)
+        allowed = candidates if isinstance(candidates, range) else set(candidates)
         scores: dict[int, float] = defaultdict(float)
         for tok in set(content) | {t for t in bonus if t in self._idf}:
             idf = self._idf.get(tok, 0.0)
-            for i, tf in self._postings.get(tok, ()):
+            if idf < MIN_IDF:
+                continue
+            for i, tf in self._postings.get(tok, {}).items():
                 if i in allowed:
-                    norm = 1 - BM25_B + BM25_B * self._lengths[i] / self._avg_len
-                    scores[i] += idf * tf * (BM25_K1 + 1) / (tf + BM25_K1 * norm)
+                    scores[i] += idf * tf * (BM25_K1 + 1) / (tf + self._norm[i])
         if not scores:
             return ()
         ranked = sorted(scores, key=lambda i: (-scores[i], i))
@@ -341,8 +345,8 @@ class Engine:
         for tok in set(content):
             weight = self._idf.get(tok, self._max_idf)
             total += weight
-            docs = {i for i, _ in self._postings.get(tok, ())}
-            if docs.intersection(top) or (
+            docs = self._postings.get(tok, {})
+            if any(i in docs for i in top) or (
                 tok not in self._idf and any(set(tok) <= self._chars[i] for i in top)
             ):
                 covered += weight

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import os
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,7 +11,16 @@ from typing import Any
 
 import yaml
 
-DATA_DIR = Path(__file__).resolve().parent.parent / "data"
+
+def _data_dir() -> Path:
+    # FENGONG_DATA wins; else the checkout's data/ (also under `pip install -e`), else ./data.
+    if env := os.environ.get("FENGONG_DATA"):
+        return Path(env)
+    beside = Path(__file__).resolve().parent.parent / "data"
+    return beside if beside.is_dir() else Path.cwd() / "data"
+
+
+DATA_DIR = _data_dir()
 
 
 class PlanError(ValueError):
@@ -92,11 +102,19 @@ class Plan:
     collective_terms: tuple[str, ...] = ()
     _measures: Mapping[str, Measure] = field(default_factory=dict, repr=False, compare=False)
     _units: Mapping[str, Unit] = field(default_factory=dict, repr=False, compare=False)
+    _by_unit: Mapping[str, tuple[Measure, ...]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def __post_init__(self) -> None:
         measures = {m.id: m for t in self.tasks for m in t.measures}
+        by_unit: dict[str, list[Measure]] = {u.name: [] for u in self.units}
+        for m in measures.values():
+            for name in m.units:
+                by_unit.setdefault(name, []).append(m)
         object.__setattr__(self, "_measures", measures)
         object.__setattr__(self, "_units", {u.name: u for u in self.units})
+        object.__setattr__(self, "_by_unit", {k: tuple(v) for k, v in by_unit.items()})
 
     @property
     def measures(self) -> tuple[Measure, ...]:
@@ -117,7 +135,7 @@ class Plan:
 
     def measures_of(self, unit: str) -> tuple[Measure, ...]:
         """Return the measures naming `unit` explicitly, in document order."""
-        return tuple(m for m in self._measures.values() if unit in m.units)
+        return self._by_unit.get(unit, ())
 
     def shared_measures(self) -> tuple[Measure, ...]:
         """Return the measures that bind every provincial unit (11.1, 16.1)."""
@@ -126,7 +144,8 @@ class Plan:
     def duties_of(self, unit: str) -> tuple[Measure, ...]:
         """Return the unit's own measures, then the shared ones it is not named in."""
         own = self.measures_of(unit)
-        return own + tuple(m for m in self.shared_measures() if m not in own)
+        named = {m.id for m in own}
+        return own + tuple(m for m in self.shared_measures() if m.id not in named)
 
     def is_responsible(self, unit: str, measure: Measure) -> bool:
         """Tell whether `unit` must report on `measure` (named, or bound as a provincial unit)."""

@@ -88,6 +88,7 @@ async def test_reopening_is_idempotent_and_keeps_data(db_path: Path, clock: Fake
         async with await Store.open(db_path, clock) as s:
             assert await s.schema_version() == len(MIGRATIONS)
             assert await s.note(note.id) == note
+            await s.close()  # closing twice (again on leaving the block) is harmless
 
 
 async def test_pragmas(store: Store, db_path: Path) -> None:

@@ -1200,7 +1200,7 @@ class FakeBotApi:
             if chat_id in self._unknown_chats:
                 raise _ApiError(400, CHAT_NOT_FOUND)
             if chat_id in self._blocked:
-                raise _ApiError(400, BLOCKED if chat_id > 0 else KICKED)
+                raise _ApiError(403, BLOCKED if chat_id > 0 else KICKED)
 
     # ----------------------------------------------------------------------------------------
     # Methods
