@@ -247,8 +247,9 @@ class Engine:
         edges = {0, len(text)}
         for m in self._stop_re.finditer(text):
             edges |= {m.start(), m.end()}
-        edges |= {i for i, c in enumerate(text) if not is_cjk(c)}
-        edges |= {i + 1 for i, c in enumerate(text) if not is_cjk(c)}
+        # Digits and Latin letters are no boundary: 300人次 is a count, not a unit.
+        breaks = [i for i, c in enumerate(text) if not (is_cjk(c) or c.isalnum())]
+        edges |= set(breaks) | {i + 1 for i in breaks}
         for n in reversed(self._typo_lengths):
             for start in range(len(text) - n + 1):
                 window = text[start : start + n]

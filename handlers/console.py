@@ -1,7 +1,7 @@
-"""Terminal chat: the same answers as the chat bot, rendered as plain text.
+"""Terminal chat: the same answers and commands as the chat bot, rendered as plain text.
 
-Interactive on a terminal; with standard input from a pipe it answers each line and exits at
-end of input, so `echo 人社厅负责什么 | make run` works.
+The local user is a coordinator. Interactive on a terminal; with standard input from a pipe it
+answers each line and exits at end of input, so `echo 人社厅负责什么 | make run` works.
 """
 
 from __future__ import annotations
@@ -9,58 +9,91 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 from typing import TextIO
 
 from bot.assistant import Assistant
+from bot.clock import Clock, system_clock
 from bot.config import Config
+from bot.office import Office, Outcome, Person
 from bot.reply import Reply, all_buttons, render_plain
+from bot.store import Store
 
 PROMPT = "问> "
-Command = Callable[[str], Awaitable[Reply]]
+LOCAL_USER = Person(id="console", name="本机用户")
+Command = Callable[[str], Awaitable[Outcome]]
 
 
 class Console:
     """One terminal user's conversation; `handle` returns the text to print."""
 
-    def __init__(self, assistant: Assistant) -> None:
-        self.assistant = assistant
+    def __init__(
+        self, office: Office, person: Person = LOCAL_USER, out_dir: Path = Path()
+    ) -> None:
+        self.office = office
+        self.assistant = office.assistant
+        self.person = person
+        self.out_dir = out_dir
         self._buttons: dict[str, str] = {}
+        a, o, p = self.assistant, office, person
         self.commands: dict[str, Command] = {
-            "start": self._sync(lambda _: assistant.welcome()),
-            "help": self._sync(lambda _: assistant.help()),
-            "unit": self._sync(assistant.unit),
-            "task": self._sync(assistant.task),
-            "find": self._sync(assistant.find),
+            "start": lambda arg: o.redeem(p, arg) if arg else _wrap(a.welcome()),
+            "help": lambda _: _wrap(a.help()),
+            "unit": lambda arg: _wrap(a.unit(arg)),
+            "task": lambda arg: _wrap(a.task(arg)),
+            "find": lambda arg: _wrap(a.find(arg)),
+            "whoami": lambda _: o.whoami(p),
+            "bind": lambda arg: o.bind(p, arg),
+            "invite": lambda arg: o.invite(p, arg, lambda code: f"/start {code}"),
+            "unbind": lambda _: o.unbind(p),
+            "members": lambda arg: o.members(p, arg),
+            "note": lambda arg: o.note(p, arg),
+            "notes": lambda arg: o.notes(p, arg),
+            "cancel": lambda _: o.cancel(p),
+            "progress": lambda arg: o.progress(p, arg),
+            "export": lambda arg: o.export(p, arg),
         }
-
-    @staticmethod
-    def _sync(fn: Callable[[str], Reply]) -> Command:
-        async def run(arg: str) -> Reply:
-            return fn(arg)
-
-        return run
 
     async def handle(self, text: str) -> str:
         """Answer one line typed by the user."""
         text = text.strip()
         label = text.strip("[]")
-        if label in self._buttons and (reply := await self.press(self._buttons[label])):
-            return self._render(reply)
+        if label in self._buttons:
+            outcome = await self.press(self._buttons[label])
+            if outcome is not None:
+                return self._render(outcome)
         if text.startswith("/"):
             name, _, arg = text[1:].partition(" ")
             command = self.commands.get(name.split("@")[0].lower())
             if command is None:
-                return f"未知命令 /{name}。输入 /help 查看可用命令。"
+                return f"没有这个命令：/{name}。输入 /help 查看可用命令。"
             return self._render(await command(arg.strip()))
-        return self._render(self.assistant.ask(text))
+        outcome = await self.office.text(self.person, text)
+        return self._render(outcome or Outcome(self.assistant.ask(text)))
 
-    async def press(self, action: str) -> Reply | None:
+    async def press(self, action: str) -> Outcome | None:
         """Run a button's action."""
-        return self.assistant.action(action)
+        outcome = await self.office.action(self.person, action)
+        if outcome is not None:
+            return outcome
+        reply = self.assistant.action(action)
+        return Outcome(reply) if reply else None
 
-    def _render(self, reply: Reply) -> str:
-        self._buttons = {b.label: b.action for b in all_buttons(reply)}
-        return render_plain(reply)
+    def _render(self, outcome: Outcome) -> str:
+        self._buttons = {b.label: b.action for b in all_buttons(outcome.reply)}
+        parts = [render_plain(outcome.reply)]
+        for notice in outcome.notices:
+            parts.append(f"【发给 {notice.to} 的通知】\n{render_plain(notice.reply)}")
+            self._buttons.update({b.label: b.action for b in all_buttons(notice.reply)})
+        if outcome.attachment:
+            path = self.out_dir / outcome.attachment.filename
+            path.write_bytes(outcome.attachment.data)
+            parts.append(f"文件已保存：{path}")
+        return "\n\n".join(parts)
+
+
+async def _wrap(reply: Reply) -> Outcome:
+    return Outcome(reply)
 
 
 async def chat(console: Console, stdin: TextIO, stdout: TextIO) -> None:
@@ -81,11 +114,25 @@ async def chat(console: Console, stdin: TextIO, stdout: TextIO) -> None:
         stdout.flush()
 
 
+async def serve(
+    config: Config, stdin: TextIO, stdout: TextIO, clock: Clock = system_clock
+) -> None:
+    """Open the database and chat on the given streams until end of input."""
+    store = await Store.open(config.db_path, clock)
+    try:
+        office = Office(
+            Assistant.load(), store, config.coordinators | {LOCAL_USER.id}, clock=clock
+        )
+        await office.seen(LOCAL_USER)
+        await chat(Console(office), stdin, stdout)
+    finally:
+        await store.close()
+
+
 def run_console(config: Config) -> None:
     """Start the terminal chat (used when no Telegram token is configured)."""
     if sys.stdin.isatty():
-        print(
-            "未设置 TELEGRAM_BOT_TOKEN，启动终端对话。设置该环境变量后 make run 将连接 Telegram。"
-        )
-        print("输入问题后回车；Ctrl-D 退出。\n")
-    asyncio.run(chat(Console(Assistant.load()), sys.stdin, sys.stdout))
+        print("未设置 TELEGRAM_BOT_TOKEN，启动终端对话（您是协调人）。")
+        print("设置该环境变量后，make run 将连接 Telegram（见 README）。")
+        print("输入 /help 查看命令，Ctrl-D 退出。\n")
+    asyncio.run(serve(config, sys.stdin, sys.stdout))
