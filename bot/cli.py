@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import logging
 import sys
@@ -11,10 +12,12 @@ from pathlib import Path
 
 from bot.assistant import Assistant
 from bot.config import ConfigError, load_config
+from bot.export import export_year
 from bot.importer import import_document
 from bot.lexicon import load_lexicon
 from bot.plan import DATA_DIR, PlanError, load_plan, parse_units, read_yaml
 from bot.reply import render_plain
+from bot.store import Store, StoreError
 
 EXIT_DATA = 2
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -52,6 +55,19 @@ def check_data(data_dir: Path) -> None:
     print(f"数据检查通过：{counts}")
 
 
+async def _workbook(year: int, db_path: Path) -> bytes:
+    async with await Store.open(db_path) as store:
+        return await export_year(store, load_plan(), year)
+
+
+def export(year: int, target: Path, db_path: Path) -> None:
+    """Write a year's Excel summary from the database to `target`."""
+    if not db_path.exists():
+        raise ConfigError(f"数据库 {db_path} 不存在（FENGONG_DB）")
+    target.write_bytes(asyncio.run(_workbook(year, db_path)))
+    print(f"已导出 {year} 年进展汇总：{target}")
+
+
 def run() -> None:
     """Start the bot: Telegram when TELEGRAM_BOT_TOKEN is set, otherwise the terminal chat."""
     config = load_config()
@@ -77,6 +93,9 @@ def _parser() -> argparse.ArgumentParser:
     p_imp.add_argument("source", type=Path)
     p_imp.add_argument("--out", type=Path, default=None)
     sub.add_parser("check-data", help="校验数据文件，出错时退出码为 2")
+    p_exp = sub.add_parser("export", help="导出某年进展汇总（Excel）")
+    p_exp.add_argument("--year", type=int, required=True)
+    p_exp.add_argument("out", type=Path)
     return parser
 
 
@@ -97,9 +116,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             import_doc(args.source, args.data, args.out)
         elif args.command == "check-data":
             check_data(args.data)
+        elif args.command == "export":
+            export(args.year, args.out, load_config().db_path)
         else:
             run()
-    except (PlanError, ConfigError) as e:
+    except (PlanError, ConfigError, StoreError) as e:
         print(f"错误：{e}", file=sys.stderr)
         return EXIT_DATA
     except KeyboardInterrupt:

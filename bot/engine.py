@@ -45,6 +45,9 @@ _TASK_NUMBER = (
     re.compile(rf"第\s*({_NUM})\s*项"),
 )
 _DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"两": 2}
+# Undecodable input bytes reach Python as lone surrogates (stdin uses surrogateescape);
+# no encoder accepts them, so they are replaced before the text is normalised.
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 
 def chinese_number(text: str) -> int:
@@ -188,6 +191,7 @@ class Engine:
 
     def answer(self, question: str) -> Answer:
         """Answer one question; never raises for any text."""
+        question = _SURROGATE.sub("\ufffd", question)
         q = _Query(normalize(question))
         ids = [f"{int(a)}.{int(b)}" for a, b in (m.groups() for m in q.take(_MEASURE_ID))]
         measures = tuple(m for i in dict.fromkeys(ids) if (m := self.plan.measure(i)))

@@ -100,7 +100,11 @@ def _split_line(ln: Line, fits: Callable[[Item], bool]) -> list[Line]:
     longest = max(range(len(spans)), key=lambda i: len(spans[i].text))
     text = spans[longest].text
     if len(text) <= 1:
-        return [ln]
+        if len(spans) == 1:
+            return [ln]
+        # Many one-character spans: split between spans instead.
+        half = len(spans) // 2
+        return _split_line(ln[:half], fits) + _split_line(ln[half:], fits)
     cut = len(text) // 2
     left = (*spans[:longest], Span(text[:cut], spans[longest].style))
     right = (Span(text[cut:], spans[longest].style), *spans[longest + 1 :])

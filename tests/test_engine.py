@@ -707,7 +707,8 @@ def test_to_json_shape(engine: Engine, plan: Plan) -> None:
 _OWN_TEXT_XFAIL = {
     "6.3": "its text contains 残疾人就业帮扶, the core of task 7's title, so task 7 is answered",
     "7.3": "its text names the titles of tasks 1-3, so those tasks are answered",
-    "13.1": "国家发展改革委 is read as the alias 发展改革委 (省发展改革委), whose duties lack 13.1",
+    "13.1": "国家发展改革委 is read as the alias 发展改革委 (省发展改革委), "
+    "whose duties lack 13.1",
 }
 
 

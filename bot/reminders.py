@@ -1,0 +1,351 @@
+"""Year-end reporting reminders: the schedule (pure), the durable fan-out, the summary.
+
+Task 16 of the notice: every responsible unit reports its progress to 省政府残疾人工作委员会
+at the end of each year. Before the deadline each member gets the measures of their unit that
+still lack a note this year; the day after, coordinators get a summary and can chase up.
+
+Delivery guarantee: who got which reminder is recorded in SQLite (`deliveries`). A recipient is
+marked only after the channel accepted the message, so a crash between the two re-sends that
+one message on restart: at most one duplicate per crash (the fan-out sends one message at a
+time), never a miss. A reminder found more than `grace_days` late (the bot was down) is
+skipped and logged, not sent late.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from bot import compose
+from bot.config import ReminderConfig
+from bot.office import NOT_COORDINATOR, NOTE_ON, Office, Outcome, Person, say
+from bot.plan import Measure
+from bot.reply import Button, Item, Reply, bold, line
+
+logger = logging.getLogger(__name__)
+
+Kind = Literal["reminder", "summary"]
+Result = Literal["sent", "blocked", "failed"]
+# Sends one reply to one user; "blocked": the user blocked the bot; "failed": cannot be
+# reached (e.g. never opened a private chat). Waits out flood limits itself, never drops.
+Sender = Callable[[str, Reply], Awaitable[Result]]
+
+CHASE = "chase"  # chase:<year>: a coordinator's button to chase up the units with gaps
+
+
+@dataclass(frozen=True)
+class Reminder:
+    """One scheduled send: a reminder N days before a year's deadline, or the summary after."""
+
+    kind: Kind
+    year: int
+    days_before: int
+    at: dt.datetime
+
+    @property
+    def key(self) -> str:
+        """Return the durable identity of this send ("reminder:2024:7", "summary:2024")."""
+        return (
+            f"reminder:{self.year}:{self.days_before}"
+            if self.kind == "reminder"
+            else (f"summary:{self.year}")
+        )
+
+
+def deadline(config: ReminderConfig, year: int) -> dt.date:
+    """Return the reporting deadline in `year` (29 February falls back to the 28th)."""
+    month, day = config.deadline
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return dt.date(year, month, day - 1)
+
+
+def schedule(config: ReminderConfig, years: tuple[int, ...]) -> list[Reminder]:
+    """Return every reminder and summary of the reporting years, in time order."""
+    tz = ZoneInfo(config.timezone)
+    out = []
+    for year in years:
+        due = deadline(config, year)
+        for days in config.days_before:
+            day = due - dt.timedelta(days=days)
+            out.append(
+                Reminder("reminder", year, days, dt.datetime.combine(day, config.time_of_day, tz))
+            )
+        after = due + dt.timedelta(days=1)
+        out.append(
+            Reminder("summary", year, 0, dt.datetime.combine(after, config.time_of_day, tz))
+        )
+    return sorted(out, key=lambda r: r.at)
+
+
+def next_reminder(
+    config: ReminderConfig, years: tuple[int, ...], now: dt.datetime
+) -> Reminder | None:
+    """Return the first send after `now`, or None when the reporting years are over."""
+    return next((r for r in schedule(config, years) if r.at > now), None)
+
+
+def due(
+    config: ReminderConfig, years: tuple[int, ...], now: dt.datetime, done: set[str]
+) -> tuple[list[Reminder], list[Reminder]]:
+    """Split the past sends not yet done into (send now, skip as too late).
+
+    Within the grace period only the latest reminder of a year is sent (after downtime,
+    two reminders in a row would say the same thing); the summary is sent on its own.
+    """
+    grace = dt.timedelta(days=config.grace_days)
+    send: dict[tuple[int, Kind], Reminder] = {}
+    skip: list[Reminder] = []
+    for r in schedule(config, years):
+        if r.at > now or r.key in done:
+            continue
+        if now - r.at > grace:
+            skip.append(r)
+            continue
+        older = send.get((r.year, r.kind))
+        if older is not None:
+            skip.append(older)
+        send[(r.year, r.kind)] = r
+    return sorted(send.values(), key=lambda r: r.at), skip
+
+
+@dataclass
+class Reminders:
+    """Sends the reminders on time, durably, and answers /remind."""
+
+    office: Office
+    config: ReminderConfig
+
+    @property
+    def years(self) -> tuple[int, ...]:
+        """Return the reporting years: configured, else the plan's period."""
+        if self.config.years:
+            return self.config.years
+        first, last = self.office.plan.document.period
+        return tuple(range(first, last + 1))
+
+    def next(self) -> Reminder | None:
+        """Return the next scheduled send."""
+        return next_reminder(self.config, self.years, self.office.clock())
+
+    def describe_schedule(self) -> str:
+        """Say when the next reminder goes out, or why none will (for the start-up log)."""
+        upcoming = self.next()
+        if upcoming:
+            return (
+                f"下一次提醒：{upcoming.at:%Y-%m-%d %H:%M}（{upcoming.year} 年，{upcoming.key}）"
+            )
+        years = f"{self.years[0]}–{self.years[-1]}" if self.years else "（无）"
+        return (
+            f"报送年份 {years} 的提醒均已过期，今后不会再发送提醒。"
+            "如需继续提醒，请在 FENGONG_CONFIG 指向的配置文件中设置 reminders.years，"
+            "例如 years: 2025-2027。"
+        )
+
+    # -- what a unit is told ---------------------------------------------------------------
+
+    async def _missing(self, year: int) -> dict[str, list[Measure]]:
+        reported = await self.office.store.reported_measures(year)
+        plan = self.office.plan
+        return {
+            u.name: [m for m in plan.duties_of(u.name) if m.id not in reported.get(u.name, set())]
+            for u in plan.units
+        }
+
+    def unit_reminder(self, unit: str, year: int, missing: list[Measure]) -> Reply | None:
+        """Return the reminder for one unit's members (None: all reported and no thanks)."""
+        end = deadline(self.config, year)
+        if not missing:
+            if not self.config.thank_complete:
+                return None
+            return Reply(header=(line(f"「{unit}」{year} 年的举措进展已全部报送，谢谢！"),))
+        header = (
+            line(bold(f"{year} 年度进展报送提醒")),
+            line(
+                f"按责任分工，各责任单位每年年底向{self.office.plan.document.report_to}报送工作进度"
+                f"（截止 {end:%m 月 %d 日}）。「{unit}」还有 {len(missing)} 项举措未报送："
+            ),
+        )
+        items = tuple(
+            Item(
+                (line(bold(m.id), f" {compose.summary(m.text, 36)}"),),
+                (Button(f"报送 {m.id}", f"{NOTE_ON}:{m.id}"),),
+            )
+            for m in missing
+        )
+        return Reply(header=header, items=items, per_page=10)
+
+    # -- sending ---------------------------------------------------------------------------
+
+    async def _done(self) -> set[str]:
+        store = self.office.store
+        return {
+            r.key
+            for r in schedule(self.config, self.years)
+            if await store.get_state(f"done:{r.key}") is not None
+        }
+
+    async def tick(self, send: Sender) -> list[str]:
+        """Send whatever is due now (or resume an interrupted fan-out); return the keys sent."""
+        now = self.office.clock()
+        to_send, too_late = due(self.config, self.years, now, await self._done())
+        store = self.office.store
+        for r in too_late:
+            logger.warning(
+                "提醒 %s（原定 %s）已超过宽限期，未发送。", r.key, f"{r.at:%Y-%m-%d %H:%M}"
+            )
+            await store.set_state(f"done:{r.key}", "skipped")
+        sent = []
+        for r in to_send:
+            if r.kind == "reminder":
+                await self.fan_out(r.key, await self._reminder_messages(r.year), send)
+            else:
+                await self.fan_out(r.key, await self._summary_messages(r.year), send)
+            await store.set_state(f"done:{r.key}", "sent")
+            sent.append(r.key)
+        return sent
+
+    async def _reminder_messages(
+        self, year: int, units: set[str] | None = None
+    ) -> dict[str, Reply]:
+        store = self.office.store
+        missing = await self._missing(year)
+        out: dict[str, Reply] = {}
+        for member in await store.members():
+            if units is not None and member.unit not in units:
+                continue
+            user = await store.user(member.user_id)
+            if user is not None and not user.reminders_on:
+                continue
+            reply = self.unit_reminder(member.unit, year, missing.get(member.unit, []))
+            if reply is not None:
+                out[member.user_id] = reply
+        return out
+
+    async def fan_out(self, key: str, messages: dict[str, Reply], send: Sender) -> dict[str, str]:
+        """Deliver each message once, durably; resumable after a crash. Return the statuses."""
+        store = self.office.store
+        # Planning is idempotent: after a restart only the still-pending rows are sent.
+        await store.plan_delivery(key, messages)
+        for user_id in await store.pending_deliveries(key):
+            reply = messages.get(user_id)
+            if reply is None:  # planned before a restart, but no longer a member
+                await store.mark_delivery(key, user_id, "failed")
+                continue
+            result = await send(user_id, reply)
+            if result == "blocked":
+                await store.set_reachable(user_id, False)
+            await store.mark_delivery(key, user_id, result)
+        return await store.deliveries(key)
+
+    # -- the coordinators' summary ---------------------------------------------------------
+
+    async def summary(self, year: int) -> Reply:
+        """Return the after-deadline summary: silent units, gaps, unreachable members."""
+        missing = await self._missing(year)
+        plan, store = self.office.plan, self.office.store
+        silent = [
+            u.name for u in plan.units if len(missing[u.name]) == len(plan.duties_of(u.name))
+        ]
+        gaps = [
+            (u.name, len(missing[u.name]))
+            for u in plan.units
+            if missing[u.name] and u.name not in silent
+        ]
+        lines = [
+            line(bold(f"{year} 年度报送情况（截止 {deadline(self.config, year):%m 月 %d 日}）")),
+            line(f"未报送任何举措的单位（{len(silent)} 个）：{'、'.join(silent) or '无'}"),
+            line(
+                f"部分未报送的单位（{len(gaps)} 个）："
+                + ("、".join(f"{n}（缺 {k} 项）" for n, k in gaps) or "无")
+            ),
+        ]
+        blocked, never = [], []
+        for member in await store.members():
+            user = await store.user(member.user_id)
+            if user is not None and not user.reachable:
+                blocked.append(f"{member.name}（{member.unit}）")
+            elif user is None or not user.private_chat:
+                never.append(f"{member.name}（{member.unit}）")
+        if blocked:
+            lines.append(line(f"已屏蔽机器人、无法送达的成员：{'、'.join(blocked)}"))
+        if never:
+            lines.append(
+                line(f"从未与机器人私聊、收不到提醒的成员（请其先点“开始”）：{'、'.join(never)}")
+            )
+        buttons = ((Button("提醒未报送单位", f"{CHASE}:{year}"),),) if silent or gaps else ()
+        return Reply(header=tuple(lines), buttons=buttons)
+
+    async def _summary_messages(self, year: int) -> dict[str, Reply]:
+        reply = await self.summary(year)
+        return dict.fromkeys(sorted(self.office.coordinators), reply)
+
+    async def chase(self, person: Person, year_text: str, send: Sender) -> Outcome:
+        """Send a chase-up to exactly the members of units with gaps (coordinators, once a day)."""
+        if not self.office.is_coordinator(person):
+            return say(NOT_COORDINATOR)
+        if not year_text.isdigit():
+            return say("按钮已过期，请重新提问")
+        year = int(year_text)
+        missing = await self._missing(year)
+        units = {u for u, ms in missing.items() if ms}
+        messages = await self._reminder_messages(year, units)
+        key = f"chase:{year}:{self.office.clock():%Y-%m-%d}"
+        before = await self.office.store.deliveries(key)
+        statuses = await self.fan_out(key, messages, send)
+        fresh = sum(1 for u, s in statuses.items() if s == "sent" and before.get(u) != "sent")
+        again = "（今天已催报过的成员不再重复发送）" if before else ""
+        return say(f"已向 {len(units)} 个单位的 {fresh} 位成员发送催报提醒{again}。")
+
+    # -- members' commands -----------------------------------------------------------------
+
+    async def remind(self, person: Person, arg: str) -> Outcome:
+        """Handle /remind [on|off]: switch one's reminders, or show the next date."""
+        store = self.office.store
+        await self.office.seen(person)
+        choice = arg.strip().lower()
+        if choice in ("off", "关", "关闭"):
+            await store.set_reminders(person.id, False)
+            return say("已关闭年度报送提醒。发送 /remind on 重新开启。")
+        if choice in ("on", "开", "开启"):
+            await store.set_reminders(person.id, True)
+        elif choice:
+            return say("用法：/remind 查看下次提醒，/remind on 开启，/remind off 关闭。")
+        user = await store.user(person.id)
+        state = "开启" if user is None or user.reminders_on else "关闭"
+        upcoming = next(
+            (
+                r
+                for r in schedule(self.config, self.years)
+                if r.kind == "reminder" and r.at > self.office.clock()
+            ),
+            None,
+        )
+        when = (
+            f"下次提醒：{upcoming.at:%Y-%m-%d %H:%M}"
+            if upcoming
+            else "报送年份已结束，暂无后续提醒"
+        )
+        return say(f"年度报送提醒：{state}。{when}。")
+
+    async def remind_test(self, person: Person, arg: str) -> Outcome:
+        """Send the coordinator now the reminder their unit (or a named unit) would get."""
+        if not self.office.is_coordinator(person):
+            return say(NOT_COORDINATOR)
+        unit: str | None
+        if arg.strip():
+            units = self.office.assistant.answer(arg).units
+            unit = units[0] if len(units) == 1 else None
+        else:
+            member = await self.office.store.member(person.id)
+            unit = member.unit if member else None
+        if unit is None:
+            return say("请写单位名称，例如：/remind_test 人社厅（或先绑定单位）。")
+        year = self.office.year()
+        reply = self.unit_reminder(unit, year, (await self._missing(year))[unit])
+        return Outcome(reply or say(f"「{unit}」{year} 年已全部报送（此时不发送提醒）。").reply)
