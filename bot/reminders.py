@@ -195,6 +195,10 @@ class Reminders:
         now = self.office.clock()
         to_send, too_late = due(self.config, self.years, now, await self._done())
         store = self.office.store
+        # A fan-out interrupted by a crash is finished whenever the bot comes back.
+        started = await store.reminder_keys()
+        to_send += [r for r in too_late if r.key in started]
+        too_late = [r for r in too_late if r.key not in started]
         for r in too_late:
             logger.warning(
                 "提醒 %s（原定 %s）已超过宽限期，未发送。", r.key, f"{r.at:%Y-%m-%d %H:%M}"
