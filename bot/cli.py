@@ -84,15 +84,19 @@ def run() -> None:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description="分工助手")
     parser.add_argument("--data", type=Path, default=DATA_DIR, help="数据目录（默认 data/）")
+    # --data is also accepted after the command (check-data --data DIR); SUPPRESS keeps the
+    # value given before the command when it is not repeated after it.
+    data = argparse.ArgumentParser(add_help=False)
+    data.add_argument("--data", type=Path, default=argparse.SUPPRESS, help="数据目录")
     sub = parser.add_subparsers(dest="command")
-    sub.add_parser("run", help="启动机器人（默认）")
-    p_ask = sub.add_parser("ask", help="提问并打印答案")
+    sub.add_parser("run", parents=[data], help="启动机器人（默认）")
+    p_ask = sub.add_parser("ask", parents=[data], help="提问并打印答案")
     p_ask.add_argument("question", nargs="*", help="问题；省略时逐行读取标准输入")
     p_ask.add_argument("--json", action="store_true", help="每个问题输出一行 JSON")
-    p_imp = sub.add_parser("import-doc", help="从通知原文导入 plan.yaml")
+    p_imp = sub.add_parser("import-doc", parents=[data], help="从通知原文导入 plan.yaml")
     p_imp.add_argument("source", type=Path)
     p_imp.add_argument("--out", type=Path, default=None)
-    sub.add_parser("check-data", help="校验数据文件，出错时退出码为 2")
+    sub.add_parser("check-data", parents=[data], help="校验数据文件，出错时退出码为 2")
     p_exp = sub.add_parser("export", help="导出某年进展汇总（Excel）")
     p_exp.add_argument("--year", type=int, required=True)
     p_exp.add_argument("out", type=Path)

@@ -6,6 +6,7 @@ import io
 from collections import Counter
 
 from openpyxl import Workbook
+from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
@@ -16,6 +17,13 @@ NOT_RESPONSIBLE = "—"
 _HEAD = Font(bold=True)
 _GREY = PatternFill("solid", fgColor="DDDDDD")
 _MISSING = PatternFill("solid", fgColor="FFE699")
+
+
+def _cell_text(text: str) -> str:
+    """Return text a worksheet can hold: control characters become U+FFFD."""
+    # openpyxl refuses e.g. the vertical tab Word pastes for a line break; one such note
+    # must not make the whole year's export fail.
+    return str(ILLEGAL_CHARACTERS_RE.sub("\ufffd", text))
 
 
 def _sheet_notes(wb: Workbook, plan: Plan, notes: list[Note]) -> None:
@@ -43,8 +51,8 @@ def _sheet_notes(wb: Workbook, plan: Plan, notes: list[Note]) -> None:
                 note.unit,
                 note.measure_id,
                 f"{task.number}. {task.title}" if task else "",
-                note.text,
-                note.author_name,
+                _cell_text(note.text),
+                _cell_text(note.author_name),
                 note.created_at.strftime("%Y-%m-%d %H:%M"),
                 note.updated_at.strftime("%Y-%m-%d %H:%M") if note.updated_at else "",
                 "是" if note.deleted else "否",
@@ -52,8 +60,11 @@ def _sheet_notes(wb: Workbook, plan: Plan, notes: list[Note]) -> None:
         )
     for col, width in zip("ABCDEFGHI", (8, 22, 8, 36, 60, 12, 18, 18, 8), strict=True):
         ws.column_dimensions[col].width = width
-    for row in ws.iter_rows(min_row=2, min_col=5, max_col=5):
+    for row in ws.iter_rows(min_row=2, min_col=5, max_col=6):
         row[0].alignment = Alignment(wrap_text=True, vertical="top")
+        for cell in row:
+            # What people typed is text: openpyxl would store "=…" as a live formula.
+            cell.data_type = "s"
 
 
 def _sheet_matrix(wb: Workbook, plan: Plan, counts: Counter[tuple[str, str]]) -> None:

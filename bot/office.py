@@ -15,7 +15,7 @@ from typing import Literal
 
 from bot import compose
 from bot.assistant import Assistant
-from bot.clock import Clock, system_clock
+from bot.clock import TZ, Clock, system_clock
 from bot.export import export_year
 from bot.plan import Measure, Plan
 from bot.reply import Button, Item, Line, Reply, Span, bold, line
@@ -27,10 +27,11 @@ FLOW_TIMEOUT = dt.timedelta(minutes=10)
 # Button actions (short: Telegram allows 64 bytes of callback data).
 APPROVE, REJECT = "ap", "rj"  # ap:<request id>
 NOTE_ON = "nm"  # nm:<measure id>: start a note on this measure
-EDIT, DELETE, CONFIRM_DELETE, CANCEL = "ne", "nd", "nD", "nc"  # ne:<note id>
+EDIT, DELETE, CONFIRM_DELETE, KEEP = "ne", "nd", "nD", "nk"  # ne:<note id>
+CANCEL = "nc"  # abort the note being written
 PROGRESS_UNIT = "pu"  # pu:<year>:<unit index in the plan>
 OFFICE_ACTIONS = frozenset(
-    {APPROVE, REJECT, NOTE_ON, EDIT, DELETE, CONFIRM_DELETE, CANCEL, PROGRESS_UNIT}
+    {APPROVE, REJECT, NOTE_ON, EDIT, DELETE, CONFIRM_DELETE, KEEP, CANCEL, PROGRESS_UNIT}
 )
 
 
@@ -83,6 +84,12 @@ class _Flow:
     since: dt.datetime
 
 
+def _number(text: str) -> int | None:
+    """Return a decimal number from a command or button, or None for anything else."""
+    # isdecimal, not isdigit: int() rejects digits such as "²"; and SQLite integers are 64-bit.
+    return int(text) if text.isdecimal() and len(text) <= 18 else None
+
+
 def say(*lines: Line | str, buttons: tuple[tuple[Button, ...], ...] = ()) -> Outcome:
     """Return an outcome that is just a short reply."""
     body = tuple(line(ln) if isinstance(ln, str) else ln for ln in lines)
@@ -116,7 +123,7 @@ class Office:
 
     def year(self) -> int:
         """Return the current reporting year (Asia/Shanghai)."""
-        return self.clock().year
+        return self.clock().astimezone(TZ).year
 
     async def seen(self, person: Person) -> None:
         """Record that a person talked to the bot (and whether in a private chat)."""
@@ -185,10 +192,11 @@ class Office:
         """Approve or reject a bind request (coordinators only, once)."""
         if not self.is_coordinator(person):
             return say(NOT_COORDINATOR)
-        if not request_id.isdigit():
+        number = _number(request_id)
+        if number is None:
             return say("按钮已过期，请重新提问")
         try:
-            request = await self.store.decide(int(request_id), approve, person.id)
+            request = await self.store.decide(number, approve, person.id)
         except AlreadyDecided as e:
             done = {"approved": "已批准", "rejected": "已拒绝", "replaced": "已被新的申请取代"}
             return say(f"这条申请{done.get(e.request.status, '已处理')}，无需再次处理。")
@@ -309,7 +317,10 @@ class Office:
     def _start_flow(self, person: Person, kind: Literal["note", "edit"], target: str) -> Outcome:
         self._flows[person.id] = _Flow(kind, target, self.clock())
         what = f"举措 {target} 的进展" if kind == "note" else f"第 {target} 条记录的新内容"
-        return say(f"请发送{what}（1–{NOTE_MAX} 字）。10 分钟内有效，发送 /cancel 取消。")
+        return say(
+            f"请发送{what}（1–{NOTE_MAX} 字）。10 分钟内有效，发送 /cancel 取消。",
+            buttons=((Button("取消", CANCEL),),),
+        )
 
     async def choose_measure(self, person: Person, measure_id: str) -> Outcome:
         """Start a note on a measure chosen with a button."""
@@ -413,7 +424,8 @@ class Office:
         return Item(lines, buttons)
 
     async def _own_note(self, person: Person, note_id: str) -> Note | Outcome:
-        note = await self.store.note(int(note_id)) if note_id.isdigit() else None
+        number = _number(note_id)
+        note = await self.store.note(number) if number is not None else None
         if note is None or note.deleted:
             return say("找不到这条记录，它可能已被删除。")
         if note.author_id != person.id:
@@ -426,7 +438,12 @@ class Office:
         if isinstance(note, Outcome):
             return note
         started = self._start_flow(person, "edit", str(note.id))
-        return say(*started.reply.header, "原内容：", line(Span(note.text, "quote")))
+        return say(
+            *started.reply.header,
+            "原内容：",
+            line(Span(note.text, "quote")),
+            buttons=started.reply.buttons,
+        )
 
     async def _edit(self, person: Person, note_id: int, text: str) -> Outcome:
         problem = self._check_text(text)
@@ -446,7 +463,7 @@ class Office:
         return say(
             f"确定删除第 {note.id} 条记录（举措 {note.measure_id}）吗？",
             line(Span(note.text, "quote")),
-            buttons=((Button("确认删除", f"{CONFIRM_DELETE}:{note.id}"), Button("取消", CANCEL)),),
+            buttons=((Button("确认删除", f"{CONFIRM_DELETE}:{note.id}"), Button("取消", f"{KEEP}:{note.id}")),),
         )
 
     async def confirm_delete(self, person: Person, note_id: str) -> Outcome:
@@ -457,13 +474,17 @@ class Office:
         await self.store.delete_note(note.id, person.id)
         return Outcome(say(f"已删除第 {note.id} 条记录。").reply, replace=True)
 
+    async def _keep(self, note_id: str) -> Outcome:
+        return Outcome(say(f"已取消删除，第 {note_id} 条记录保留。").reply, replace=True)
+
     # -- the coordinator's view ------------------------------------------------------------
 
     def _year_arg(self, arg: str) -> int | None:
         arg = arg.strip().removesuffix("年")
         if not arg:
             return self.year()
-        return int(arg) if arg.isdigit() and 2000 <= int(arg) <= 2100 else None
+        year = _number(arg)
+        return year if year is not None and 2000 <= year <= 2100 else None
 
     async def progress(self, person: Person, arg: str = "") -> Outcome:
         """Show per unit how many of its measures have a note this year (coordinators)."""
@@ -497,11 +518,12 @@ class Office:
         """Show which of a unit's measures lack a note in a year (button `pu:<year>:<i>`)."""
         if not self.is_coordinator(person):
             return say(NOT_COORDINATOR)
-        year, _, index = arg.partition(":")
-        if not (year.isdigit() and index.isdigit() and int(index) < len(self.plan.units)):
+        year_text, _, index_text = arg.partition(":")
+        year, index = _number(year_text), _number(index_text)
+        if year is None or index is None or index >= len(self.plan.units):
             return say("按钮已过期，请重新提问")
-        unit = self.plan.units[int(index)].name
-        reported = (await self.store.reported_measures(int(year))).get(unit, set())
+        unit = self.plan.units[index].name
+        reported = (await self.store.reported_measures(year)).get(unit, set())
         missing = [m for m in self.plan.duties_of(unit) if m.id not in reported]
         if not missing:
             return say(f"「{unit}」{year} 年的举措已全部报送。")
@@ -536,6 +558,7 @@ class Office:
             EDIT: lambda: self.edit(person, arg),
             DELETE: lambda: self.delete(person, arg),
             CONFIRM_DELETE: lambda: self.confirm_delete(person, arg),
+            KEEP: lambda: self._keep(arg),
             CANCEL: lambda: self.cancel(person),
             PROGRESS_UNIT: lambda: self.progress_unit(person, arg),
         }

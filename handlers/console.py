@@ -7,6 +7,7 @@ answers each line and exits at end of input, so `echo 人社厅负责什么 | ma
 from __future__ import annotations
 
 import asyncio
+import re
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -20,6 +21,9 @@ from bot.reply import Reply, all_buttons, render_plain
 from bot.store import Store
 
 PROMPT = "问> "
+# Undecodable input bytes reach Python as lone surrogates (surrogateescape), which SQLite
+# cannot store: they become U+FFFD before anything sees the text.
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
 LOCAL_USER = Person(id="console", name="本机用户")
 Command = Callable[[str], Awaitable[Outcome]]
 
@@ -56,7 +60,7 @@ class Console:
 
     async def handle(self, text: str) -> str:
         """Answer one line typed by the user."""
-        text = text.strip()
+        text = _SURROGATE.sub("\ufffd", text).strip()
         label = text.strip("[]")
         if label in self._buttons:
             outcome = await self.press(self._buttons[label])

@@ -54,7 +54,8 @@ def test_unit_reply_header_counts_and_shared_duties_last(
     tasks = {m.task for m in own}
     head = header_text(reply)
     assert "教育厅（四川省教育厅）" in head
-    assert f"负责 {len(own)} 项举措，涉及 {len(tasks)} 项主要任务，另有 {len(shared)} 项共同职责" in head
+    counts = f"负责 {len(own)} 项举措，涉及 {len(tasks)} 项主要任务，另有 {len(shared)} 项共同职责"
+    assert counts in head
     assert item_ids(reply) == [m.id for m in own] + [m.id for m in shared]
     # The shared duties are grouped at the end, under one 共同职责 marker.
     marker = [i for i, it in enumerate(reply.items) if "共同职责" in text_of(it.lines)]
@@ -73,15 +74,18 @@ def test_unit_reply_header_counts_and_shared_duties_last(
 def test_unit_reply_lists_every_duty_once_with_shared_after_own(
     engine: Engine, lexicon: Lexicon, plan: Plan
 ) -> None:
+    every_unit = {m.id for m in plan.shared_measures()}
     for unit in plan.units:
-        _, reply = reply_for(engine, lexicon, unit.name)
+        answer, reply = reply_for(engine, lexicon, unit.name)
         got = item_ids(reply)
         assert sorted(got) == sorted(m.id for m in plan.duties_of(unit.name)), unit.name
         marker = next(i for i, it in enumerate(reply.items) if "共同职责" in text_of(it.lines))
-        assert {got[i] for i in range(marker, len(got))} == {
-            m.id for m in plan.shared_measures()
-        }
-        assert f"{unit.name}" in header_text(reply)
+        # Under 共同职责: every duty the unit has only as a provincial unit, and nothing that
+        # binds just some units.
+        grouped = set(got[marker:])
+        assert answer.shared <= grouped <= every_unit, unit.name
+        assert not set(got[:marker]) & answer.shared
+        assert unit.name in header_text(reply)
 
 
 def test_unit_reply_tells_the_typo_correction(engine: Engine, lexicon: Lexicon) -> None:
@@ -126,7 +130,8 @@ def test_measure_reply_has_full_text_task_and_all_units(plan: Plan) -> None:
 def test_measure_reply_notes_the_misspelt_unit(plan: Plan) -> None:
     measure = plan.measure("8.2")
     assert measure is not None
-    assert [(c.written, c.unit) for c in measure.corrections] == [("省市市场监管局", "省市场监管局")]
+    corrections = [(c.written, c.unit) for c in measure.corrections]
+    assert corrections == [("省市市场监管局", "省市场监管局")]
     text = render_plain(compose.measure_reply(plan, measure))
     assert "原文写作「省市市场监管局」，应为「省市场监管局」" in text
     assert "责任单位：人力资源社会保障厅、省市场监管局、省残联" in text
@@ -144,7 +149,8 @@ def test_measure_reply_explains_every_provincial_unit(plan: Plan) -> None:
 
 def test_measure_reply_quotes_the_cell_note(plan: Plan) -> None:
     measure = plan.measure("1.1")
-    assert measure is not None and measure.unit_note
+    assert measure is not None
+    assert measure.unit_note
     assert f"原文注：{measure.unit_note}" in render_plain(compose.measure_reply(plan, measure))
 
 
@@ -193,13 +199,15 @@ def test_topic_reply(engine: Engine, lexicon: Lexicon, plan: Plan) -> None:
 
 
 def test_topic_reply_quotes_a_long_question_shortened(engine: Engine, lexicon: Lexicon) -> None:
-    question = "盲人按摩" + "，请详细说明相关的政策" * 20
+    question = "盲人按摩的政策\n" * 12
     answer, reply = reply_for(engine, lexicon, question)
     assert answer.kind == "topic"
     quoted = re.search("与「(.*)」最相关", header_text(reply))
     assert quoted is not None
+    assert quoted.group(1) == compose.quote(question)
     assert len(quoted.group(1)) == compose.QUOTE_CHARS
     assert quoted.group(1).endswith("…")
+    assert "\n" not in quoted.group(1)
 
 
 # -- no match --------------------------------------------------------------------------------
@@ -213,8 +221,16 @@ def test_no_match_reply_offers_example_buttons(engine: Engine, lexicon: Lexicon)
     buttons = all_buttons(reply)
     assert buttons
     assert [b.label for b in buttons] == list(lexicon.examples[: len(buttons)])
-    assert [b.action for b in buttons] == [f"{compose.ASK_EXAMPLE}:{i}" for i in range(len(buttons))]
+    actions = [f"{compose.ASK_EXAMPLE}:{i}" for i in range(len(buttons))]
+    assert [b.action for b in buttons] == actions
     assert reply.items == ()
+
+
+def test_no_match_reply_shortens_a_long_question(engine: Engine, lexicon: Lexicon) -> None:
+    question = "明天会下雨吗" * 30
+    answer, reply = reply_for(engine, lexicon, question)
+    assert answer.kind == "none"
+    assert f"没有找到与「{'明天会下雨吗' * 9}明天会下雨…」相关的内容" in header_text(reply)
 
 
 @pytest.mark.parametrize("question", ["", "   "])

@@ -346,6 +346,22 @@ def test_filler_words_are_not_a_missed_topic(engine: Engine, question: str) -> N
                 strict=True,
             ),
         ),
+        pytest.param(
+            "请详细介绍一下盲人按摩",
+            "盲人",
+            marks=pytest.mark.xfail(
+                reason="详细介绍 is not a stop word; its unknown bigrams sink coverage",
+                strict=True,
+            ),
+        ),
+        pytest.param(
+            "盲人按摩，请详细说明相关的政策",
+            "盲人",
+            marks=pytest.mark.xfail(
+                reason="详细说明 is not a stop word; its unknown bigrams sink coverage",
+                strict=True,
+            ),
+        ),
     ],
 )
 def test_topic_in_everyday_words(
@@ -371,11 +387,21 @@ def test_common_words_alone_do_not_list_the_whole_document(
     assert len(answer.measures) < len(PLAN.measures)
 
 
-def test_rare_word_outweighs_common_words(engine: Engine, plan: Plan) -> None:
-    # 美丽工坊 occurs once; 残疾人 and 就业 occur everywhere.
-    (rare,) = with_word(plan, "美丽工坊")
-    answer = engine.answer("残疾人就业 美丽工坊 残疾人就业")
-    assert ids(answer)[0] == rare
+@pytest.mark.parametrize(
+    ("question", "word"),
+    [
+        ("残疾人就业服务里的美丽工坊", "美丽工坊"),
+        ("残疾人就业服务 防止返贫", "返贫"),
+        ("安排残疾人就业 学生资助", "学生资助"),
+    ],
+)
+def test_rare_word_outweighs_common_words(
+    engine: Engine, plan: Plan, question: str, word: str
+) -> None:
+    # The rare word occurs in one measure; 残疾人, 就业, 服务, 安排 occur everywhere and
+    # would put a long measure full of them first without IDF weighting.
+    (rare,) = with_word(plan, word)
+    assert ids(engine.answer(question))[0] == rare
 
 
 @pytest.mark.xfail(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import re
 import secrets
 from typing import Any
 
@@ -22,27 +23,54 @@ logger = logging.getLogger(__name__)
 App = Application[Any, BotContext, Any, Any, Any, Any]
 
 
+# The last path segment of a Bot API base URL: "bot", or "bot{token}" (PTB fills placeholders).
+_BOT_SEGMENT = re.compile(r"(?P<head>.*)/bot(?P<token>\{[\w-]+\})?")
+
+
+def api_url(base_url: str) -> str:
+    """Normalise TELEGRAM_API_BASE_URL: PTB appends the token, so no trailing slash."""
+    return base_url.rstrip("/")
+
+
 def file_url(base_url: str) -> str:
-    """Derive the file endpoint from a Bot API base URL (…/bot -> …/file/bot)."""
-    head, sep, _ = base_url.rstrip("/").rpartition("/bot")
-    return f"{head}/file/bot" if sep else base_url
+    """Derive the file endpoint from a Bot API base URL (…/bot -> …/file/bot).
+
+    Only a last path segment "bot" (or "bot{token}") is recognised; any other URL is returned
+    unchanged, as there is no file endpoint to derive from it.
+    """
+    base = api_url(base_url)
+    match = _BOT_SEGMENT.fullmatch(base)
+    if match is None:
+        return base
+    return f"{match['head']}/file/bot{match['token'] or ''}"
 
 
-def build_application(config: Config, assistant: Assistant | None = None) -> App:
-    """Build the Application with its defaults, services and handlers."""
+def build_application(
+    config: Config,
+    assistant: Assistant | None = None,
+    *,
+    rate_limiter: bool = True,
+    concurrent_updates: bool | int = False,
+) -> App:
+    """Build the Application with its defaults, services and handlers.
+
+    The keywords are for benchmarks: the bot runs with the rate limiter, one update at a time.
+    """
     if not config.telegram_token:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
-    builder = (
+    builder: ApplicationBuilder[Any, Any, Any, Any, Any, Any] = (
         ApplicationBuilder()
         .token(config.telegram_token)
         .context_types(ContextTypes(context=BotContext))
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=TZ))
-        # Retries on 429 after the retry_after Telegram asks for, so no reply is dropped.
-        .rate_limiter(AIORateLimiter(max_retries=5))
+        .concurrent_updates(concurrent_updates)
         .post_init(_post_init)
     )
+    if rate_limiter:
+        # Retries on 429 after the retry_after Telegram asks for, so no reply is dropped.
+        builder = builder.rate_limiter(AIORateLimiter(max_retries=5))
     if config.telegram_base_url:
-        builder = builder.base_url(config.telegram_base_url).base_file_url(
+        builder = builder.base_url(api_url(config.telegram_base_url)).base_file_url(
             file_url(config.telegram_base_url)
         )
     app: App = builder.build()

@@ -27,6 +27,8 @@ NEW_MESSAGES = filters.UpdateType.MESSAGE  # edited messages are ignored
 PRIVATE = filters.ChatType.PRIVATE
 GROUPS = filters.ChatType.GROUPS
 
+_STARTED_BY_HAND = "started_by_hand"  # bot_data flag, see polling_error_callback
+
 
 def build_reply(services: Services, kind: str, arg: str) -> Reply | None:
     """Return the core's reply for a query kind; None when the query is not valid."""
@@ -153,7 +155,7 @@ async def on_error(update: object, context: BotContext) -> None:
         logger.critical(
             "另一个实例正在使用同一个 TELEGRAM_BOT_TOKEN 接收消息（409 Conflict），本实例退出。"
         )
-        context.application.stop_running()
+        await stop_polling(context.application)
         return
     if isinstance(error, NetworkError) and update is None:
         logger.warning("网络错误，将自动重试：%s", error)
@@ -164,6 +166,35 @@ async def on_error(update: object, context: BotContext) -> None:
             await context.bot.send_message(update.effective_chat.id, FAILED)
         except TelegramError:
             logger.exception("无法通知用户出错")
+
+
+def polling_error_callback(
+    app: Application[Any, Any, Any, Any, Any, Any],
+) -> Callable[[TelegramError], None]:
+    """Return the updater's error_callback for an app started by hand (tests, benches).
+
+    run_polling hands polling errors to the error handlers itself; `updater.start_polling` alone
+    only logs them, so a 409 Conflict would never reach on_error. The app is also marked as
+    started by hand, so that stop_polling does not stop its caller's event loop.
+    """
+    app.bot_data[_STARTED_BY_HAND] = True
+
+    def callback(error: TelegramError) -> None:
+        app.create_task(app.process_error(update=None, error=error))
+
+    return callback
+
+
+async def stop_polling(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Stop taking updates: end run_polling, or stop the updater of an app started by hand."""
+    if not app.bot_data.get(_STARTED_BY_HAND):
+        # run_polling / run_webhook then stop and shut the application down themselves.
+        app.stop_running()
+        return
+    # stop_running() stops the running event loop, which belongs to whoever started the app:
+    # stop fetching here, and leave app.stop() and shutdown to them.
+    if app.updater is not None and app.updater.running:
+        await app.updater.stop()
 
 
 def register(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:

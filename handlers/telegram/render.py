@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
-from bot.reply import Line, Page, Reply, Style, paginate
+from bot.reply import Item, Line, Page, Reply, Style, paginate
 
 MESSAGE_LIMIT = 4096
 CALLBACK_LIMIT = 64  # bytes of callback_data Telegram accepts
@@ -42,7 +42,17 @@ def size(lines: Sequence[Line]) -> int:
 
 def pages(reply: Reply) -> list[Page]:
     """Split a reply into Telegram-sized pages."""
-    return paginate(reply, size, MESSAGE_LIMIT)
+    result = paginate(reply, size, MESSAGE_LIMIT)
+    if all(size(page.lines) <= MESSAGE_LIMIT for page in result):
+        return result
+    # paginate() repeats the header (and footer) whole on every page; one too long for a message
+    # (say, the core echoing a very long argument) is paged like an item instead.
+    head = (Item(reply.header),) if reply.header else ()
+    foot = (Item(reply.footer),) if reply.footer else ()
+    items = (*head, *reply.items, *foot)
+    return paginate(
+        Reply(items=items, buttons=reply.buttons, per_page=reply.per_page), size, MESSAGE_LIMIT
+    )
 
 
 def keyboard(page: Page, token: str | None) -> InlineKeyboardMarkup | None:

@@ -1,0 +1,281 @@
+"""The command line, run as users and the scorer run it: `python -m bot …` in a subprocess."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.plan import load_plan
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "data"
+SEED = DATA / "notice.txt"  # the published notice, as received
+
+
+def run_bot(
+    *args: str | Path, stdin: str = "", tmp: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "FENGONG_"))}
+    if tmp is not None:
+        env["FENGONG_DB"] = str(tmp / "bot.sqlite3")
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *map(str, args)],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        cwd=ROOT,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+
+
+@pytest.fixture
+def data(tmp_path: Path) -> Path:
+    target = tmp_path / "data"
+    target.mkdir()
+    for name in ("plan.yaml", "units.yaml", "lexicon.yaml"):
+        shutil.copy(DATA / name, target / name)
+    return target
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+
+# -- ask ---------------------------------------------------------------------------------------
+
+
+def test_ask_json_answers_each_line_in_order() -> None:
+    plan = load_plan()
+    questions = [
+        "人社厅负责什么",
+        "第八项主要任务",
+        "举措７．２",
+        "视障人员就业有什么政策",
+        "明天会下雨吗",
+    ]
+    result = run_bot("ask", "--json", stdin="\n".join(questions) + "\n")
+    assert result.returncode == 0, result.stderr
+    lines = result.stdout.splitlines()
+    assert len(lines) == len(questions)
+    answers = [json.loads(ln) for ln in lines]
+    for question, answer in zip(questions, answers, strict=True):
+        assert set(answer) == {"query", "units", "tasks", "measures", "no_match"}
+        assert answer["query"] == question
+    unit, task, measure, topic, none = answers
+    assert unit["units"] == ["人力资源社会保障厅"]
+    assert unit["measures"] == [m.id for m in plan.duties_of("人力资源社会保障厅")]
+    assert task["tasks"] == [8]
+    assert task["measures"] == [m.id for m in plan.tasks[7].measures]
+    assert measure["measures"] == ["7.2"]
+    assert topic["measures"]
+    assert topic["no_match"] is False
+    assert none == {
+        "query": "明天会下雨吗",
+        "units": [],
+        "tasks": [],
+        "measures": [],
+        "no_match": True,
+    }
+
+
+def test_ask_json_survives_blank_and_undecodable_lines() -> None:
+    stdin = "\n".join(["", "教育厅", "\udcff\udcfe", "7.2"]) + "\n"
+    # Pin what a UTF-8 locale does (C.UTF-8 / UTF-8 mode): bad bytes become lone surrogates.
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8:surrogateescape"}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot", "ask", "--json"],
+        input=stdin.encode("utf-8", "surrogateescape"),
+        capture_output=True,
+        cwd=ROOT,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr.decode("utf-8", "replace")
+    answers = [json.loads(ln) for ln in result.stdout.decode("utf-8").splitlines()]
+    assert [a["no_match"] for a in answers] == [True, False, True, False]
+    assert answers[1]["units"] == ["教育厅"]
+    assert answers[3]["measures"] == ["7.2"]
+
+
+def test_ask_prints_readable_text() -> None:
+    result = run_bot("ask", "举措8.2由谁负责")
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "举措 8.2" in out
+    assert "责任单位：人力资源社会保障厅、省市场监管局、省残联" in out
+    assert "原文写作「省市市场监管局」" in out
+    assert "{" not in out
+
+
+def test_ask_joins_words_into_one_question(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["ask", "教育厅", "职业院校"])
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "教育厅（四川省教育厅）" in out
+    assert out.count("详情]") >= 1
+    assert "10.3 【" in out
+
+
+# -- check-data ------------------------------------------------------------------------------
+
+
+def cli(capsys: pytest.CaptureFixture[str], *args: str | Path) -> tuple[int, str, str]:
+    """Run the command line in this process (fast), returning (exit code, stdout, stderr)."""
+    code = main([str(a) for a in args])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def entry_line(text: str, old: str) -> int:
+    """The line of the measure entry (its `- id:`) that contains the first `old`."""
+    lines = text[: text.index(old)].count("\n") + 1
+    before = text.splitlines()[:lines]
+    return max(i + 1 for i, ln in enumerate(before) if ln.startswith("  - id: "))
+
+
+def test_check_data_passes_on_the_committed_data() -> None:
+    result = run_bot("check-data")
+    assert result.returncode == 0, result.stderr
+    plan = load_plan()
+    counts = f"{len(plan.tasks)} 项任务、{len(plan.measures)} 项举措、{len(plan.units)} 个单位"
+    assert counts in result.stdout
+
+
+def test_check_data_rejects_a_broken_plan_in_a_subprocess(data: Path) -> None:
+    plan_path = data / "plan.yaml"
+    line = entry_line(plan_path.read_text(encoding="utf-8"), "    - 省烟草专卖局\n")
+    edit(plan_path, "    - 省烟草专卖局\n", "    - 省火星局\n")
+    result = run_bot("check-data", "--data", data)
+    assert result.returncode == 2
+    assert result.stdout == ""
+    assert f"错误：{plan_path}:{line}: " in result.stderr
+    assert "单位「省火星局」未知" in result.stderr
+
+
+@pytest.mark.parametrize("where", ["after", "before"])
+def test_check_data_passes_on_a_copy(
+    capsys: pytest.CaptureFixture[str], data: Path, where: str
+) -> None:
+    args = ("check-data", "--data", data) if where == "after" else ("--data", data, "check-data")
+    code, out, err = cli(capsys, *args)
+    assert code == 0, err
+    assert "数据检查通过" in out
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("    - 省烟草专卖局\n", "    - 省火星局\n", "单位「省火星局」未知"),
+        ("  - id: '2.2'\n", "  - id: '2.1'\n", "举措编号 2.1 重复"),
+        (
+            "    text: 持续开展农村困难残疾人实用技术培训。\n",
+            "    text: ''\n",
+            "条目缺少「text」或为空",
+        ),
+        ("    units:\n    - 省烟草专卖局\n", "    units: 省烟草专卖局\n", "「units」必须是"),
+    ],
+    ids=["unknown-unit", "duplicate-id", "empty-text", "units-not-a-list"],
+)
+@pytest.mark.parametrize("where", ["after", "before"])
+def test_check_data_rejects_a_broken_plan(
+    capsys: pytest.CaptureFixture[str], data: Path, old: str, new: str, message: str, where: str
+) -> None:
+    plan_path = data / "plan.yaml"
+    line = entry_line(plan_path.read_text(encoding="utf-8"), old)
+    edit(plan_path, old, new)
+    args = ("check-data", "--data", data) if where == "after" else ("--data", data, "check-data")
+    code, out, err = cli(capsys, *args)
+    assert code == 2
+    assert out == ""
+    assert f"错误：{plan_path}:{line}: " in err
+    assert message in err
+
+
+def test_check_data_names_the_line_of_a_yaml_error(
+    capsys: pytest.CaptureFixture[str], data: Path
+) -> None:
+    plan_path = data / "plan.yaml"
+    edit(plan_path, "  - id: '1.2'\n", "\t- id: '1.2'\n")
+    line = plan_path.read_text(encoding="utf-8").splitlines().index("\t- id: '1.2'") + 1
+    code, out, err = cli(capsys, "check-data", "--data", data)
+    assert code == 2
+    assert out == ""
+    assert f"{plan_path}: 第{line}行 YAML 格式错误" in err
+
+
+def test_check_data_rejects_a_broken_units_file(
+    capsys: pytest.CaptureFixture[str], data: Path
+) -> None:
+    edit(data / "units.yaml", "aliases: [医保局,", "aliases: [人社厅, 医保局,")
+    code, _, err = cli(capsys, "check-data", "--data", data)
+    assert code == 2
+    assert str(data / "units.yaml") in err
+    assert "「人社厅」同时属于" in err
+
+
+def test_check_data_rejects_a_broken_lexicon(
+    capsys: pytest.CaptureFixture[str], data: Path
+) -> None:
+    edit(data / "lexicon.yaml", "  视障: [盲人]\n", "  视障: 盲人\n")
+    code, _, err = cli(capsys, "check-data", "--data", data)
+    assert code == 2
+    assert str(data / "lexicon.yaml") in err
+    assert "视障" in err
+
+
+def test_check_data_on_a_missing_directory(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, _, err = cli(capsys, "check-data", "--data", tmp_path / "nowhere")
+    assert code == 2
+    assert "文件不存在" in err
+
+
+# -- import-doc ------------------------------------------------------------------------------
+
+
+def test_import_doc_reproduces_the_committed_plan(tmp_path: Path) -> None:
+    out = tmp_path / "plan.yaml"
+    result = run_bot("import-doc", SEED, "--out", out)
+    assert result.returncode == 0, result.stderr
+    assert str(out) in result.stdout
+    assert out.read_bytes() == (DATA / "plan.yaml").read_bytes()
+
+
+def test_import_doc_into_a_data_dir_validates_and_counts(
+    capsys: pytest.CaptureFixture[str], data: Path
+) -> None:
+    (data / "plan.yaml").unlink()
+    code, out, err = cli(capsys, "--data", data, "import-doc", SEED)
+    assert code == 0, err
+    assert "16 项任务、31 项举措" in out
+    assert (data / "plan.yaml").read_bytes() == (DATA / "plan.yaml").read_bytes()
+    assert not list(data.glob("*.tmp"))
+
+
+def test_import_doc_rejects_an_unknown_unit(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    seed = tmp_path / "notice.txt"
+    seed.write_text(
+        SEED.read_text(encoding="utf-8").replace("省烟草专卖局\n", "省火星局\n", 1),
+        encoding="utf-8",
+    )
+    out = tmp_path / "plan.yaml"
+    code, _, err = cli(capsys, "import-doc", seed, "--out", out)
+    assert code == 2
+    assert "省火星局" in err
+    assert not out.exists()

@@ -1,0 +1,226 @@
+"""The terminal chat: the Console driven directly, `chat()` on streams, and `python -m bot`."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot import compose
+from bot.assistant import Assistant
+from bot.clock import TZ, fixed_clock
+from bot.office import Office, Outcome
+from bot.store import Store
+from handlers.console import LOCAL_USER, PROMPT, Console, chat
+
+ROOT = Path(__file__).resolve().parent.parent
+NOW = dt.datetime(2024, 12, 1, 9, 30, tzinfo=TZ)
+
+
+@pytest.fixture(scope="module")
+def assistant() -> Assistant:
+    return Assistant.load()
+
+
+@pytest.fixture
+async def console(assistant: Assistant, tmp_path: Path) -> AsyncIterator[Console]:
+    clock = fixed_clock(NOW)
+    async with await Store.open(tmp_path / "bot.sqlite3", clock) as store:
+        office = Office(assistant, store, frozenset({LOCAL_USER.id}), clock=clock)
+        yield Console(office, out_dir=tmp_path)
+
+
+# -- questions -------------------------------------------------------------------------------
+
+
+async def test_question_about_a_unit(console: Console, assistant: Assistant) -> None:
+    out = await console.handle("人社厅负责什么")
+    assert "人力资源社会保障厅（四川省人力资源和社会保障厅）" in out
+    for measure in assistant.plan.duties_of("人力资源社会保障厅"):
+        assert f"[{measure.id} 详情]" in out
+    assert "共同职责" in out
+
+
+async def test_question_is_stripped(console: Console) -> None:
+    out = await console.handle("  举措7.2 \n")
+    assert "举措 7.2（主要任务7：实施残疾人就业帮扶行动）" in out
+    assert "责任单位：教育厅、人力资源社会保障厅、省残联" in out
+
+
+async def test_no_match_offers_examples(console: Console, assistant: Assistant) -> None:
+    out = await console.handle("明天成都会下雨吗")
+    assert "没有找到与「明天成都会下雨吗」相关的内容" in out
+    assert f"[{assistant.lexicon.examples[0]}]" in out
+
+
+# -- commands --------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("command", ["/help", "/HELP", "/help@fengong_bot"])
+async def test_help(console: Console, command: str) -> None:
+    out = await console.handle(command)
+    assert "使用说明" in out
+    for name, _, example in compose.COMMANDS:
+        assert f"/{name}" in out
+        assert example in out
+
+
+async def test_unit_command(console: Console) -> None:
+    out = await console.handle("/unit 人设厅")
+    assert "已将「人设厅」理解为「人力资源社会保障厅」" in out
+    assert "[7.2 详情]" in out
+    out = await console.handle("/unit 卫生局")
+    assert "没有找到名为「卫生局」的单位" in out
+    assert "省卫生健康委" in out
+    assert "请在命令后写单位名称" in await console.handle("/unit")
+
+
+async def test_task_command(console: Console, assistant: Assistant) -> None:
+    out = await console.handle("/task 八")
+    assert f"主要任务8：{assistant.plan.tasks[7].title}" in out
+    assert "[8.1 详情]" in out
+    assert "没有第十七项任务" in await console.handle("/task 十七")
+    assert "请写任务编号 1–16" in await console.handle("/task abc")
+
+
+async def test_find_command(console: Console) -> None:
+    assert "请在命令后写关键词" in await console.handle("/find")
+    out = await console.handle("/find 报刊亭")
+    assert "2.2 【实施国有企业安排残疾人就业行动】" in out
+
+
+async def test_unknown_command(console: Console) -> None:
+    out = await console.handle("/frobnicate 1")
+    assert "/frobnicate" in out
+    assert "/help" in out
+
+
+# -- typing a button's label -----------------------------------------------------------------
+
+
+@pytest.fixture
+def pressed(console: Console, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Record the actions the console presses (a typed label answers like the question would,
+    so only this tells a press from a question)."""
+    actions: list[str] = []
+    press = console.press
+
+    async def spy(action: str) -> Outcome | None:
+        actions.append(action)
+        return await press(action)
+
+    monkeypatch.setattr(console, "press", spy)
+    return actions
+
+
+async def test_typing_a_button_label_presses_it(
+    console: Console, assistant: Assistant, pressed: list[str]
+) -> None:
+    out = await console.handle("盲人按摩归哪个单位")
+    assert "[8.2 详情]" in out
+    assert pressed == []
+    detail = await console.handle("[8.2 详情]")
+    assert pressed == ["m:8.2"]
+    measure = assistant.plan.measure("8.2")
+    assert measure is not None
+    assert measure.text in detail
+    assert "原文写作「省市市场监管局」" in detail
+
+
+async def test_typing_a_label_without_brackets(
+    console: Console, assistant: Assistant, pressed: list[str]
+) -> None:
+    await console.handle("第七项主要任务")
+    measure = assistant.plan.measure("7.3")
+    assert measure is not None
+    assert measure.text in await console.handle("7.3 详情")
+    assert pressed == ["m:7.3"]
+
+
+async def test_typing_an_example_label_asks_it(
+    console: Console, assistant: Assistant, pressed: list[str]
+) -> None:
+    await console.handle("今天刮风吗")
+    example = assistant.lexicon.examples[0]
+    out = await console.handle(f"[{example}]")
+    assert pressed == ["ex:0"]
+    assert out == await console.handle(example)
+    assert "没有找到" not in out
+
+
+async def test_only_the_last_answers_labels_are_buttons(
+    console: Console, pressed: list[str]
+) -> None:
+    await console.handle("盲人按摩归哪个单位")
+    await console.handle("举措7.2")  # a measure's detail has no buttons
+    out = await console.handle("[8.2 详情]")
+    assert pressed == []
+    assert "举措 8.2" in out  # still answered, as a question
+
+
+# -- chat() on streams -----------------------------------------------------------------------
+
+
+class TTYInput(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+
+async def test_chat_from_a_pipe_answers_each_line_without_prompt(console: Console) -> None:
+    stdin = io.StringIO("人社厅负责什么\n\n   \n举措7.2\n")
+    stdout = io.StringIO()
+    await chat(console, stdin, stdout)
+    out = stdout.getvalue()
+    assert PROMPT not in out
+    assert "您好" not in out
+    assert out.index("人力资源社会保障厅（") < out.index("举措 7.2（")
+    # One answer per non-blank line, each followed by a blank line.
+    assert out.count("\n\n举措 7.2（") == 1
+    assert out.endswith("\n\n")
+
+
+async def test_chat_on_a_terminal_greets_and_prompts(console: Console) -> None:
+    stdin = TTYInput("7.2\n")
+    stdout = io.StringIO()
+    await chat(console, stdin, stdout)
+    out = stdout.getvalue()
+    assert out.startswith("您好，我是分工助手。")
+    assert out.count(PROMPT) == 2  # before the question, and before end of input
+    assert "举措 7.2（" in out
+
+
+async def test_chat_at_once_end_of_input(console: Console) -> None:
+    stdout = io.StringIO()
+    await chat(console, io.StringIO(""), stdout)
+    assert stdout.getvalue() == ""
+
+
+# -- python -m bot ---------------------------------------------------------------------------
+
+
+def test_piped_question_to_python_m_bot(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "FENGONG_"))}
+    env["FENGONG_DB"] = str(tmp_path / "bot.sqlite3")
+    result = subprocess.run(
+        [sys.executable, "-m", "bot"],
+        input="人社厅负责什么\n",
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        cwd=ROOT,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert "人力资源社会保障厅（四川省人力资源和社会保障厅）" in result.stdout
+    assert "负责 " in result.stdout
+    assert "[1.1 详情]" in result.stdout
+    assert PROMPT not in result.stdout
+    assert "TELEGRAM_BOT_TOKEN" not in result.stdout

@@ -1,0 +1,302 @@
+"""Tests for the terminal chat driving the office: binding, notes, progress, export, invites."""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import os
+import re
+import sqlite3
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+from bot.assistant import Assistant
+from bot.clock import TZ
+from bot.office import Office, Person
+from bot.store import Store
+from handlers.console import LOCAL_USER, Console
+
+HRSS = "人力资源社会保障厅"
+START = dt.datetime(2026, 3, 2, 9, 0, tzinfo=TZ)
+
+
+class FakeClock:
+    """A clock the test can move."""
+
+    def __init__(self, now: dt.datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **kwargs: float) -> None:
+        self.now += dt.timedelta(**kwargs)
+
+
+@pytest.fixture(scope="module")
+def assistant() -> Assistant:
+    return Assistant.load()
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(START)
+
+
+@pytest.fixture
+async def store(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Store]:
+    async with await Store.open(tmp_path / "t.db", clock) as opened:
+        yield opened
+
+
+@pytest.fixture
+def office(assistant: Assistant, store: Store, clock: FakeClock) -> Office:
+    return Office(assistant, store, frozenset({LOCAL_USER.id, "c2"}), clock=clock)
+
+
+@pytest.fixture
+def console(office: Office, tmp_path: Path) -> Console:
+    return Console(office, out_dir=tmp_path)
+
+
+async def bound(console: Console) -> None:
+    """Bind the local user to 人社厅 by approving their own request."""
+    await console.handle("/bind 人社厅")
+    assert "已批准" in await console.handle("[批准]")
+
+
+async def test_bind_then_approve_by_typing_the_buttons_label(
+    console: Console, store: Store
+) -> None:
+    asked = await console.handle("/bind 人社厅")
+
+    assert f"已提交绑定「{HRSS}」的申请" in asked
+    assert "【发给 console 的通知】" in asked
+    assert "【发给 c2 的通知】" in asked
+    assert "[批准]  [拒绝]" in asked
+    assert await store.member("console") is None
+
+    approved = await console.handle("[批准]")
+
+    assert f"已批准：本机用户 绑定到「{HRSS}」" in approved
+    assert "已获批准" in approved  # the notice to the requester (the local user)
+    member = await store.member("console")
+    assert member is not None
+    assert (member.unit, member.bound_by) == (HRSS, "console")
+    whoami = await console.handle("/whoami")
+    assert f"所属单位：{HRSS}" in whoami
+    assert "协调人" in whoami
+    # The card is gone once decided: the label is plain text again, not a second decision.
+    assert "无需再次处理" not in await console.handle("[拒绝]")
+    assert (await store.member("console")) == member
+
+
+async def test_reject_by_typing_the_label(console: Console, store: Store) -> None:
+    await console.handle("/bind 教育厅")
+
+    rejected = await console.handle("拒绝")
+
+    assert "已拒绝" in rejected
+    assert "未获批准" in rejected
+    assert await store.member("console") is None
+
+
+async def test_note_with_measure_and_text(console: Console, store: Store) -> None:
+    await bound(console)
+
+    out = await console.handle("/note 5.1 今年新建残疾人之家12个")
+
+    assert f"已记录「{HRSS}」举措 5.1 的 2026 年进展" in out
+    assert "今年新建残疾人之家12个" in out
+    (note,) = await store.notes()
+    assert (note.unit, note.measure_id, note.year, note.author_id, note.text) == (
+        HRSS,
+        "5.1",
+        2026,
+        "console",
+        "今年新建残疾人之家12个",
+    )
+
+
+async def test_note_by_choosing_a_measure_then_typing(console: Console, store: Store) -> None:
+    await bound(console)
+
+    menu = await console.handle("/note")
+    assert f"请选择「{HRSS}」要报送进展的举措" in menu
+    assert "[报送 6.2]" in menu
+    prompt = await console.handle("[报送 6.2]")
+    assert "请发送举措 6.2 的进展" in prompt
+    saved = await console.handle("开展职业技能培训3000人次")
+
+    assert "已记录" in saved
+    assert "举措 6.2" in saved
+    assert [(n.measure_id, n.text) for n in await store.notes()] == [
+        ("6.2", "开展职业技能培训3000人次")
+    ]
+    # The flow is over: the same text is now a question for the assistant.
+    assert "已记录" not in await console.handle("开展职业技能培训3000人次")
+    assert len(await store.notes()) == 1
+
+
+async def test_notes_progress_and_export(
+    console: Console, store: Store, clock: FakeClock, tmp_path: Path
+) -> None:
+    await bound(console)
+    await console.handle("/note 5.1 第一条")
+    clock.advance(minutes=5)
+    await console.handle("/note 11.1 第二条")
+
+    notes = await console.handle("/notes")
+    assert f"{HRSS} 2026 年进展" in notes
+    assert notes.index("第二条") < notes.index("第一条")
+    assert "[修改 #2]  [删除 #2]  [修改 #1]  [删除 #1]" in notes
+
+    progress = await console.handle("/progress")
+    assert "2026 年报送进度" in progress
+    assert "28 个尚未报送任何举措" in progress
+    assert f"{HRSS}：2/26 项举措已报送" in progress
+    missing = await console.handle(f"[{HRSS} 缺报]")
+    assert f"「{HRSS}」2026 年尚未报送的举措（24 项）" in missing
+
+    exported = await console.handle("/export 2026")
+
+    path = tmp_path / "进展汇总-2026.xlsx"
+    assert f"文件已保存：{path}" in exported
+    wb = load_workbook(path)
+    texts = [row[4] for row in wb["进展记录"].iter_rows(min_row=2, values_only=True)]
+    assert texts == ["第一条", "第二条"]
+
+
+async def test_delete_through_the_buttons(console: Console, store: Store) -> None:
+    await bound(console)
+    await console.handle("/note 5.1 要删除的")
+    await console.handle("/notes")
+
+    asked = await console.handle("[删除 #1]")
+    assert "确定删除第 1 条记录" in asked
+    done = await console.handle("[确认删除]")
+
+    assert "已删除第 1 条记录" in done
+    assert await store.notes() == []
+    assert "还没有报送进展" in await console.handle("/notes")
+
+
+async def test_invite_then_redeem_in_another_console(
+    console: Console, office: Office, store: Store, tmp_path: Path
+) -> None:
+    out = await console.handle("/invite 教育厅")
+
+    assert "「教育厅」的一次性邀请链接" in out
+    match = re.search(r"/start ([A-Za-z0-9_-]{1,64})\b", out)
+    assert match, out
+    newcomer = Console(office, Person("u7", "赵六"), out_dir=tmp_path)
+    assert "已绑定到「教育厅」" in await newcomer.handle(match.group(0))
+    member = await store.member("u7")
+    assert member is not None
+    assert member.unit == "教育厅"
+    assert "已经被使用过" in await Console(office, Person("u8", "钱七")).handle(match.group(0))
+
+
+async def test_a_member_who_is_no_coordinator_is_refused(
+    office: Office, store: Store, tmp_path: Path
+) -> None:
+    await store.bind("u7", "赵六", HRSS, by="console")
+    member = Console(office, Person("u7", "赵六"), out_dir=tmp_path)
+
+    assert "只有协调人" in await member.handle("/progress")
+    exported = await member.handle("/export 2026")
+    assert "只有协调人" in exported
+    assert "文件已保存" not in exported
+    assert "只有协调人" in await member.handle("/invite 教育厅")
+
+
+async def test_cancel(console: Console, store: Store) -> None:
+    assert "当前没有进行中的操作" in await console.handle("/cancel")
+    await bound(console)
+    await console.handle("/note 5.1")
+
+    assert "已取消" in await console.handle("/cancel")
+    assert "已记录" not in await console.handle("这段话不再是进展")
+    assert await store.notes() == []
+
+
+async def test_unknown_command(console: Console) -> None:
+    assert "没有这个命令：/frobnicate" in await console.handle("/frobnicate")
+
+
+async def test_undecodable_input_is_stored_as_replacement_characters(
+    console: Console, store: Store
+) -> None:
+    await bound(console)
+
+    # What sys.stdin (surrogateescape) makes of the bytes b"\xff\xfe" in a line.
+    out = await console.handle("/note 5.1 坏\udcff\udcfe字")
+
+    assert "已记录" in out
+    (note,) = await store.notes()
+    assert note.text == "坏\ufffd\ufffd字"
+
+
+SESSION = [
+    "/bind 人社厅",
+    "[批准]",
+    "/whoami",
+    "/note 5.1 今年新建残疾人之家12个",
+    "/note",
+    "[报送 6.2]",
+    "开展职业技能培训3000人次",
+    "/notes",
+    "/progress",
+    "/export 2026",
+    "/invite 教育厅",
+    "/cancel",
+]
+
+
+def test_python_m_bot_runs_the_session_on_stdin(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "FENGONG_"))}
+    db = tmp_path / "var" / "bot.db"
+    env |= {"FENGONG_DB": str(db), "PYTHONUTF8": "1"}
+
+    done = subprocess.run(
+        [sys.executable, "-m", "bot"],
+        input="\n".join(SESSION) + "\n",
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        cwd=tmp_path,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+
+    assert done.returncode == 0, done.stderr
+    out = done.stdout
+    for expected in (
+        f"已提交绑定「{HRSS}」的申请",
+        f"已批准：本机用户 绑定到「{HRSS}」",
+        f"所属单位：{HRSS}",
+        f"已记录「{HRSS}」举措 5.1",
+        "请发送举措 6.2 的进展",
+        f"已记录「{HRSS}」举措 6.2",
+        "年进展（共 2 条，最新在前）",
+        "年报送进度",
+        "文件已保存：",
+        "「教育厅」的一次性邀请链接",
+        "当前没有进行中的操作",
+    ):
+        assert expected in out, f"{expected!r} missing from:\n{out}"
+    assert "Traceback" not in done.stderr
+    exported = tmp_path / "进展汇总-2026.xlsx"
+    assert load_workbook(exported).sheetnames == ["进展记录", "单位×举措", "未报送单位"]
+    with contextlib.closing(sqlite3.connect(db)) as conn:
+        saved = conn.execute("SELECT unit, measure_id, text FROM notes ORDER BY id").fetchall()
+    assert saved == [
+        (HRSS, "5.1", "今年新建残疾人之家12个"),
+        (HRSS, "6.2", "开展职业技能培训3000人次"),
+    ]
