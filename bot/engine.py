@@ -36,18 +36,40 @@ MIN_SCORE = 1.0
 BM25_K1, BM25_B = 1.2, 0.75
 # Words in nearly every measure (残疾人, 就业) weigh next to nothing; skip them when scoring.
 MIN_IDF = 0.05
+# An unknown bigram beside a word at least this rare is a seam between words (see _junction).
+JUNCTION_IDF = 1.0
 
 _NUM = r"\d{1,2}|[一二三四五六七八九十两]{1,3}"
 _MEASURE_ID = re.compile(r"(?<![\d.])(\d{1,2})\s*[.。·]\s*(\d{1,2})(?![\d.])")
+# One number or several (第8、9项任务, 任务3至5).
+_LIST = rf"(?:{_NUM})(?:\s*(?:[、，,和与及~-]|至|到)\s*第?\s*(?:{_NUM}))*"
 _TASK_NUMBER = (
-    re.compile(rf"第\s*({_NUM})\s*(?:项|个|条|大)?\s*(?:主要)?任务"),
-    re.compile(rf"(?:主要)?任务\s*第?\s*({_NUM})(?!\d)"),
-    re.compile(rf"第\s*({_NUM})\s*项"),
+    re.compile(rf"第\s*({_LIST})\s*(?:项|个|条|大)?\s*(?:主要)?任务"),
+    re.compile(rf"(?:主要)?任务\s*第?\s*({_LIST})(?!\d)"),
+    re.compile(rf"第\s*({_LIST})\s*项"),
 )
+_LIST_PART = re.compile(rf"({_NUM})|(至|到|~|-)")
 _DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"两": 2}
 # Undecodable input bytes reach Python as lone surrogates (stdin uses surrogateescape);
 # no encoder accepts them, so they are replaced before the text is normalised.
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def task_numbers(text: str) -> list[int]:
+    """Expand a list of task numbers: "8、9" -> [8, 9]; "3至5" -> [3, 4, 5]."""
+    numbers: list[int] = []
+    ranged = False
+    for number, dash in _LIST_PART.findall(text):
+        if dash:
+            ranged = True
+            continue
+        value = chinese_number(number)
+        if ranged and numbers and numbers[-1] < value <= numbers[-1] + 20:
+            numbers += list(range(numbers[-1] + 1, value + 1))
+        else:
+            numbers.append(value)
+        ranged = False
+    return numbers
 
 
 def chinese_number(text: str) -> int:
@@ -146,6 +168,7 @@ class Engine:
         }
         self._synonym_re = _alternation(self._synonyms)
         self._stop_re = _alternation(normalize(w) for w in lexicon.stop)
+        self._not_units_re = _alternation(normalize(w) for w in lexicon.not_units)
         self._build_index()
         # Names of two or more characters can be matched with a one-character typo.
         self._typo_names = [a for a in self._alias_unit if len(a) >= 2 and is_cjk(a)]
@@ -157,7 +180,7 @@ class Engine:
         measures = self.plan.measures
         self._measures = measures
         self._position = {m.id: i for i, m in enumerate(measures)}
-        self._chars: list[frozenset[str]] = []
+        self._texts: list[str] = []
         postings: dict[str, dict[int, int]] = defaultdict(dict)
         lengths = []
         for i, m in enumerate(measures):
@@ -167,7 +190,7 @@ class Engine:
             for tok, n in counts.items():
                 postings[tok][i] = n
             lengths.append(sum(counts.values()))
-            self._chars.append(frozenset(text))
+            self._texts.append(text)
         n_docs = len(measures)
         avg_len = sum(lengths) / max(n_docs, 1)
         self._postings = dict(postings)
@@ -198,20 +221,38 @@ class Engine:
         if measures:
             tasks = tuple(dict.fromkeys(m.task for m in measures))
             return Answer(question, "measure", tasks=tasks, measures=measures)
-        numbers = [chinese_number(m.group(1)) for p in _TASK_NUMBER for m in q.take(p)]
+        numbers = [n for p in _TASK_NUMBER for m in q.take(p) for n in task_numbers(m.group(1))]
         tasks = tuple(n for n in dict.fromkeys(numbers) if self.plan.task(n))
         if tasks:
             return self._task_answer(question, tasks)
         units, corrections = self._find_units(q)
         if units:
             return self._unit_answer(question, q, units, corrections)
-        titled = [self._titles[m.group(0)] for m in q.take(self._title_re)]
+        titled = self._titled(q)
         if titled:
-            return self._task_answer(question, tuple(dict.fromkeys(titled)))
+            return self._task_answer(question, titled)
         ranked = self._rank(q.rest(), range(len(self._measures)))
         if not ranked:
             return Answer(question, "none", suggestions=self.lexicon.examples)
         return Answer(question, "topic", measures=ranked)
+
+    def _titled(self, q: _Query) -> tuple[int, ...]:
+        """Return the tasks named by title, when the title is what the question is about.
+
+        A title quoted inside a longer text (measure 7.3 names three tasks) is a topic, not
+        a request for those tasks.
+        """
+        found = [
+            m for m in self._title_re.finditer(q.text) if not any(q.used[m.start() : m.end()])
+        ]
+        rest = list(q.rest())
+        for m in found:
+            rest[m.start() : m.end()] = " " * (m.end() - m.start())
+        if not found or len(self._terms("".join(rest))[0]) > 2:
+            return ()
+        for m in found:
+            q.used[m.start() : m.end()] = [True] * (m.end() - m.start())
+        return tuple(dict.fromkeys(self._titles[m.group(0)] for m in found))
 
     def _task_answer(self, question: str, numbers: tuple[int, ...]) -> Answer:
         measures = tuple(m for n in numbers for m in self.plan.tasks[n - 1].measures)
@@ -234,26 +275,47 @@ class Engine:
         ordered = tuple(sorted(duties, key=lambda m: m.id in shared))
         return Answer(question, "unit", measures=ordered, missed_topic=missed, **common)  # type: ignore[arg-type]
 
+    def _edges(self, text: str) -> set[int]:
+        """Return the positions where a short name may start or end as a word of its own.
+
+        The text's ends, punctuation, and the edges of scaffolding words; not digits or
+        Latin letters (300人次 is a count) and not the inside of a Chinese word.
+        """
+        edges = {0, len(text)}
+        for m in self._stop_re.finditer(text):
+            edges |= {m.start(), m.end()}
+        breaks = [i for i, c in enumerate(text) if not (is_cjk(c) or c.isalnum())]
+        return edges | set(breaks) | {i + 1 for i in breaks}
+
     def _find_units(self, q: _Query) -> tuple[list[str], list[tuple[str, str]]]:
-        units = [self._alias_unit[m.group(0)] for m in q.take(self._aliases)]
+        # Bodies such as 国家发展改革委 contain a unit's short name but are not units.
+        masked = self._not_units_re.sub(lambda m: " " * len(m.group(0)), q.text)
+        edges = self._edges(q.text)
+        units = []
+        for m in self._aliases.finditer(masked):
+            start, end = m.span()
+            if any(q.used[start:end]):
+                continue
+            # A two-character name (人社, 残联) must stand alone: 残疾人社区 is no 人社.
+            if end - start <= 2 and not (start in edges and end in edges):
+                continue
+            q.used[start:end] = [True] * (end - start)
+            units.append(self._alias_unit[m.group(0)])
         corrections: list[tuple[str, str]] = []
         if not units:
-            for typed, unit in self._typos(q):
+            for typed, unit in self._typos(q, masked, edges):
                 units.append(unit)
                 corrections.append((typed, unit))
         return list(dict.fromkeys(units)), corrections
 
-    def _typos(self, q: _Query) -> list[tuple[str, str]]:
+    def _typos(self, q: _Query, text: str, edges: set[int]) -> list[tuple[str, str]]:
+        """Find names typed with one wrong, missing or extra character (人设厅 -> 人社厅).
+
+        A typo stands alone (see `_edges`), is no word of the document, and keeps the name's
+        first character; a two-character one must be all the question says besides
+        scaffolding, as in "残连有哪些任务".
+        """
         found: list[tuple[str, str]] = []
-        text = q.text
-        # A typo stands alone: between the text's ends, punctuation or scaffolding words, so
-        # that a piece of a longer word (人找工作 -> 人社) is never read as a unit's name.
-        edges = {0, len(text)}
-        for m in self._stop_re.finditer(text):
-            edges |= {m.start(), m.end()}
-        # Digits and Latin letters are no boundary: 300人次 is a count, not a unit.
-        breaks = [i for i, c in enumerate(text) if not (is_cjk(c) or c.isalnum())]
-        edges |= set(breaks) | {i + 1 for i in breaks}
         for n in reversed(self._typo_lengths):
             for start in range(len(text) - n + 1):
                 window = text[start : start + n]
@@ -263,6 +325,8 @@ class Engine:
                     continue
                 if window in self._vocabulary or window in self._alias_unit:
                     continue
+                if n == 2 and self._terms(text[:start] + " " * n + text[start + n :])[0]:
+                    continue
                 near = process.extract(
                     window,
                     self._typo_names,
@@ -270,7 +334,7 @@ class Engine:
                     score_cutoff=1,
                     limit=None,
                 )
-                units = {self._alias_unit[name] for name, _, _ in near}
+                units = {self._alias_unit[name] for name, _, _ in near if name[0] == window[0]}
                 if len(units) == 1:
                     q.used[start : start + n] = [True] * n
                     found.append((window, units.pop()))
@@ -306,16 +370,28 @@ class Engine:
                 if not is_cjk(piece):
                     content.append(piece)
                     continue
-                for i, tok in enumerate(bigrams(piece)):
+                grams = bigrams(piece)
+                for i, tok in enumerate(grams):
                     touched = soft[offset + i] or soft[offset + i + 1]
-                    (bonus if touched else content).append(tok)
+                    (bonus if touched or self._junction(grams, i) else content).append(tok)
         for phrase in extra:
             content += [t for run in runs(phrase) for t in bigrams(run)]
         return content, bonus
 
+    def _junction(self, grams: list[str], i: int) -> bool:
+        """Tell whether an unknown bigram only joins two words (人以 in 50人以上).
+
+        Bigrams span word boundaries; one the document lacks, next to a meaningful bigram it
+        has, is taken for such a seam rather than for an unknown word.
+        """
+        if grams[i] in self._idf:
+            return False
+        neighbours = grams[max(i - 1, 0) : i] + grams[i + 1 : i + 2]
+        return any(self._idf.get(g, 0.0) >= JUNCTION_IDF for g in neighbours)
+
     def _topic_words(self, rest: str) -> str:
-        content, _ = self._terms(rest)
-        return "".join(t[0] for t in content) + (content[-1][-1] if content else "")
+        """Return what the person asked about, without scaffolding words, as they typed it."""
+        return " ".join(runs(self._stop_re.sub(" ", rest)))
 
     def _rank(self, rest: str, candidates: range | list[int]) -> tuple[Measure, ...]:
         """Rank `candidates` by the topic in `rest`; empty when the topic is not there."""
@@ -343,8 +419,8 @@ class Engine:
     def _coverage(self, content: list[str], top: list[int]) -> float:
         """Share of the question's topic weight that the top measures cover together.
 
-        A bigram the document lacks still counts as covered when both its characters occur
-        in one top measure (报刊亭 against 报刊零售亭).
+        A bigram the document lacks still counts as covered when its two characters occur
+        close together, in order, in one top measure (报刊亭 against 报刊零售亭).
         """
         total = covered = 0.0
         for tok in set(content):
@@ -352,10 +428,21 @@ class Engine:
             total += weight
             docs = self._postings.get(tok, {})
             if any(i in docs for i in top) or (
-                tok not in self._idf and any(set(tok) <= self._chars[i] for i in top)
+                tok not in self._idf and any(_near(tok, self._texts[i]) for i in top)
             ):
                 covered += weight
         return covered / total if total else 0.0
+
+
+def _near(pair: str, text: str, gap: int = 3) -> bool:
+    """Tell whether pair[1] follows pair[0] within `gap` characters somewhere in `text`."""
+    first, second = pair[0], pair[1]
+    start = text.find(first)
+    while start != -1:
+        if second in text[start + 1 : start + 1 + gap]:
+            return True
+        start = text.find(first, start + 1)
+    return False
 
 
 def _name_variants(name: str) -> set[str]:

@@ -463,7 +463,12 @@ class Office:
         return say(
             f"确定删除第 {note.id} 条记录（举措 {note.measure_id}）吗？",
             line(Span(note.text, "quote")),
-            buttons=((Button("确认删除", f"{CONFIRM_DELETE}:{note.id}"), Button("取消", f"{KEEP}:{note.id}")),),
+            buttons=(
+                (
+                    Button("确认删除", f"{CONFIRM_DELETE}:{note.id}"),
+                    Button("取消", f"{KEEP}:{note.id}"),
+                ),
+            ),
         )
 
     async def confirm_delete(self, person: Person, note_id: str) -> Outcome:

@@ -160,9 +160,7 @@ def test_unit_named_in_a_shared_measure_is_not_marked_shared(engine: Engine) -> 
         ("烟草局有没有相关职责", "省烟草专卖局"),
     ],
 )
-def test_unit_embedded_in_a_sentence(
-    engine: Engine, plan: Plan, question: str, unit: str
-) -> None:
+def test_unit_embedded_in_a_sentence(engine: Engine, plan: Plan, question: str, unit: str) -> None:
     assert_unit_answer(plan, engine.answer(question), unit)
 
 
@@ -210,31 +208,10 @@ def test_unit_with_a_one_character_typo(
         "组织残疾人招聘会",
         "财政补贴",
         "民政部门",
-        pytest.param(
-            "残疾人社区就业",
-            marks=pytest.mark.xfail(
-                reason="alias 人社 matches inside 残疾人社区 and yields 人社厅", strict=True
-            ),
-        ),
-        pytest.param(
-            "农村残疾人社会保障",
-            marks=pytest.mark.xfail(
-                reason="alias 人社 matches inside 残疾人社会保障 and yields 人社厅", strict=True
-            ),
-        ),
-        pytest.param(
-            "残疾人社会组织有什么作用",
-            marks=pytest.mark.xfail(
-                reason="alias 人社 matches inside 残疾人社会组织 and yields 人社厅", strict=True
-            ),
-        ),
-        pytest.param(
-            "职业技能比赛谁来办",
-            marks=pytest.mark.xfail(
-                reason="after the stop word 谁, 来办 is read as a typo of 编办 (省委编办)",
-                strict=True,
-            ),
-        ),
+        "残疾人社区就业",
+        "农村残疾人社会保障",
+        "残疾人社会组织有什么作用",
+        "职业技能比赛谁来办",
     ],
 )
 def test_no_false_unit_from_ordinary_words(engine: Engine, question: str) -> None:
@@ -244,21 +221,10 @@ def test_no_false_unit_from_ordinary_words(engine: Engine, question: str) -> Non
     assert answer.kind not in ("unit", "unit_topic")
 
 
-@pytest.mark.xfail(
-    reason="商务部门 is one edit from the alias 税务部门, so it is read as 四川省税务局",
-    strict=True,
-)
 def test_department_name_is_not_corrected_into_another_unit(engine: Engine) -> None:
     answer = engine.answer("商务部门在电商方面负责什么")
     assert "四川省税务局" not in answer.units
     assert answer.units in ((), ("商务厅",))
-
-
-_LIAISON_XFAIL = pytest.mark.xfail(
-    reason="联络员 is not in the document but its characters are, so it counts as a covered "
-    "topic and the answer shrinks to a few unit_topic measures",
-    strict=True,
-)
 
 
 @pytest.mark.parametrize(
@@ -267,9 +233,9 @@ _LIAISON_XFAIL = pytest.mark.xfail(
         "人力资源社会保障厅",
         "教育厅",
         "省残联",
-        pytest.param("省委宣传部", marks=_LIAISON_XFAIL),
-        pytest.param("省工商联", marks=_LIAISON_XFAIL),
-        pytest.param("省企业联合会", marks=_LIAISON_XFAIL),
+        "省委宣传部",
+        "省工商联",
+        "省企业联合会",
     ],
 )
 def test_liaison_introducing_themselves(engine: Engine, plan: Plan, unit: str) -> None:
@@ -284,11 +250,6 @@ def test_liaison_introducing_themselves(engine: Engine, plan: Plan, unit: str) -
         "麻烦查一下医保局的职责，谢谢",
         "请问一下四川省教育厅在这个文件里负责哪几条",
     ],
-)
-@pytest.mark.xfail(
-    reason="filler words (这个, 麻烦, 谢谢, 文件里) are reported as a missed topic, so the reply "
-    "says the unit has nothing about 「这个」",
-    strict=True,
 )
 def test_filler_words_are_not_a_missed_topic(engine: Engine, question: str) -> None:
     answer = engine.answer(question)
@@ -337,36 +298,12 @@ def test_filler_words_are_not_a_missed_topic(engine: Engine, question: str) -> N
         ("编制50人以上的机关要招几个残疾人", "编制50人"),
         ("机关安排残疾人就业要公示吗", "公示"),
         ("残疾人职业培训基地", "职业培训基地"),
-        pytest.param(
-            "盲人就业归哪个部门",
-            "盲人",
-            marks=pytest.mark.xfail(
-                reason="归 is left over after the stop words; the bigram 业归 is an unknown "
-                "content token that sinks coverage, so nothing is returned",
-                strict=True,
-            ),
-        ),
-        pytest.param(
-            "请详细介绍一下盲人按摩",
-            "盲人",
-            marks=pytest.mark.xfail(
-                reason="详细介绍 is not a stop word; its unknown bigrams sink coverage",
-                strict=True,
-            ),
-        ),
-        pytest.param(
-            "盲人按摩，请详细说明相关的政策",
-            "盲人",
-            marks=pytest.mark.xfail(
-                reason="详细说明 is not a stop word; its unknown bigrams sink coverage",
-                strict=True,
-            ),
-        ),
+        ("盲人就业归哪个部门", "盲人"),
+        ("请详细介绍一下盲人按摩", "盲人"),
+        ("盲人按摩，请详细说明相关的政策", "盲人"),
     ],
 )
-def test_topic_in_everyday_words(
-    engine: Engine, plan: Plan, question: str, word: str
-) -> None:
+def test_topic_in_everyday_words(engine: Engine, plan: Plan, question: str, word: str) -> None:
     expected = with_word(plan, word)
     assert expected, f"the document no longer says {word}"
     answer = engine.answer(question)
@@ -379,9 +316,7 @@ def test_topic_in_everyday_words(
 @pytest.mark.parametrize(
     "question", ["残疾人就业", "残疾人", "就业", "残疾人就业工作", "促进残疾人就业"]
 )
-def test_common_words_alone_do_not_list_the_whole_document(
-    engine: Engine, question: str
-) -> None:
+def test_common_words_alone_do_not_list_the_whole_document(engine: Engine, question: str) -> None:
     answer = engine.answer(question)
     assert len(answer.measures) <= MAX_TOPIC
     assert len(answer.measures) < len(PLAN.measures)
@@ -404,11 +339,6 @@ def test_rare_word_outweighs_common_words(
     assert ids(engine.answer(question))[0] == rare
 
 
-@pytest.mark.xfail(
-    reason="残疾证 has no bigram in the document but its characters occur in 2.3 (申请…许可证),"
-    " so the coverage fallback accepts 2.3",
-    strict=True,
-)
 def test_disability_certificate_application_is_not_in_the_document(
     engine: Engine, lexicon: Lexicon
 ) -> None:
@@ -461,10 +391,6 @@ def test_two_tasks_in_one_question(engine: Engine, plan: Plan) -> None:
     assert ids(answer) == [m.id for t in plan.tasks[7:9] for m in t.measures]
 
 
-@pytest.mark.xfail(
-    reason="第8、9项任务 (two numbers sharing one 第…项) is not read as tasks 8 and 9",
-    strict=True,
-)
 def test_two_task_numbers_sharing_one_phrase(engine: Engine) -> None:
     assert engine.answer("第8、9项任务").tasks == (8, 9)
 
@@ -549,9 +475,7 @@ def test_nonexistent_measure_id(engine: Engine, plan: Plan, question: str) -> No
         ("工商联 民企", "省工商联", "民营企业"),
     ],
 )
-def test_unit_with_topic(
-    engine: Engine, plan: Plan, question: str, unit: str, word: str
-) -> None:
+def test_unit_with_topic(engine: Engine, plan: Plan, question: str, unit: str, word: str) -> None:
     answer = engine.answer(question)
     assert answer.kind == "unit_topic", answer
     assert answer.units == (unit,)
@@ -572,29 +496,11 @@ def test_unit_with_a_topic_it_does_not_cover(engine: Engine, plan: Plan) -> None
 @pytest.mark.parametrize(
     ("question", "typed"),
     [
-        pytest.param(
-            "医保局 残疾大学生",
-            "残疾大学生",
-            marks=pytest.mark.xfail(
-                reason="missed_topic is built from the synonym expansions "
-                "(残疾人大学残疾人高校毕业生), not from what the user typed",
-                strict=True,
-            ),
-        ),
-        pytest.param(
-            "民政厅 烟草 许可证",
-            "烟草许可证",
-            marks=pytest.mark.xfail(
-                reason="missed_topic joins bigram heads across separate words and drops "
-                "characters (烟许可证)",
-                strict=True,
-            ),
-        ),
+        ("医保局 残疾大学生", "残疾大学生"),
+        ("民政厅 烟草 许可证", "烟草许可证"),
     ],
 )
-def test_missed_topic_echoes_what_was_typed(
-    engine: Engine, question: str, typed: str
-) -> None:
+def test_missed_topic_echoes_what_was_typed(engine: Engine, question: str, typed: str) -> None:
     answer = engine.answer(question)
     assert answer.kind == "unit"
     assert answer.missed_topic.replace(" ", "") == typed
@@ -730,25 +636,10 @@ def test_to_json_shape(engine: Engine, plan: Plan) -> None:
 
 # -- property: a measure's own text finds it -------------------------------------------------
 
-_OWN_TEXT_XFAIL = {
-    "6.3": "its text contains 残疾人就业帮扶, the core of task 7's title, so task 7 is answered",
-    "7.3": "its text names the titles of tasks 1-3, so those tasks are answered",
-    "13.1": "国家发展改革委 is read as the alias 发展改革委 (省发展改革委), "
-    "whose duties lack 13.1",
-}
-
 
 @pytest.mark.parametrize(
     "measure_id",
-    [
-        pytest.param(
-            m.id,
-            marks=[pytest.mark.xfail(reason=_OWN_TEXT_XFAIL[m.id], strict=True)]
-            if m.id in _OWN_TEXT_XFAIL
-            else [],
-        )
-        for m in PLAN.measures
-    ],
+    [m.id for m in PLAN.measures],
 )
 def test_measure_text_finds_itself_first(engine: Engine, plan: Plan, measure_id: str) -> None:
     measure = plan.measure(measure_id)
