@@ -60,12 +60,14 @@ class Assistant:
         """Answer /task N (Arabic or Chinese numerals, or a title)."""
         text = arg.strip().removeprefix("第").removesuffix("项")
         count = len(self.plan.tasks)
-        if text and (text.isdigit() or set(text) <= set("一二三四五六七八九十两")):
-            number = chinese_number(text)
+        if text and (text.isdecimal() or set(text) <= set("一二三四五六七八九十两")):
+            # Only short numbers can name a task; anything longer is out of range anyway.
+            number = chinese_number(text) if len(text) <= 3 else 0
             if self.plan.task(number):
                 return self.ask(f"第{number}项任务")
+            shown = compose.quote(text, 12)
             return Reply(
-                header=(line(f"没有第{text}项任务：主要任务共 {count} 项（1–{count}）。"),)
+                header=(line(f"没有第{shown}项任务：主要任务共 {count} 项（1–{count}）。"),)
             )
         answer = self.answer(arg)
         if answer.kind == "task":

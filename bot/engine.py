@@ -74,7 +74,7 @@ def task_numbers(text: str) -> list[int]:
 
 def chinese_number(text: str) -> int:
     """Parse 1-99 written in Arabic or Chinese numerals (八, 十, 十六, 二十三)."""
-    if text.isdigit():
+    if text.isdecimal():
         return int(text)
     if "十" not in text:
         return _DIGITS.get(text, 0)

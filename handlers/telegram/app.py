@@ -12,15 +12,19 @@ from telegram.constants import ParseMode
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
 
 from bot.assistant import Assistant
-from bot.clock import TZ
+from bot.clock import TZ, Clock, system_clock
 from bot.compose import COMMANDS
 from bot.config import Config
-from handlers.telegram.context import BotContext, Services, attach
+from handlers.telegram.context import BotContext, Services, attach, services_of
 from handlers.telegram.handlers import register
+from handlers.telegram.sender import Sender
 
 logger = logging.getLogger(__name__)
 
 App = Application[Any, BotContext, Any, Any, Any, Any]
+
+REMINDER_INTERVAL = 60.0  # seconds between checks for due reminders
+_REMINDER_INTERVAL = "reminder_interval"
 
 
 # The last path segment of a Bot API base URL: "bot", or "bot{token}" (PTB fills placeholders).
@@ -51,6 +55,8 @@ def build_application(
     *,
     rate_limiter: bool = True,
     concurrent_updates: bool | int = False,
+    clock: Clock = system_clock,
+    reminder_interval: float = REMINDER_INTERVAL,
 ) -> App:
     """Build the Application with its defaults, services and handlers.
 
@@ -65,6 +71,7 @@ def build_application(
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=TZ))
         .concurrent_updates(concurrent_updates)
         .post_init(_post_init)
+        .post_shutdown(_post_shutdown)
     )
     if rate_limiter:
         # Retries on 429 after the retry_after Telegram asks for, so no reply is dropped.
@@ -74,14 +81,35 @@ def build_application(
             file_url(config.telegram_base_url)
         )
     app: App = builder.build()
-    attach(app.bot_data, Services(config=config, assistant=assistant or Assistant.load()))
+    attach(app.bot_data, Services(config, assistant or Assistant.load(), clock))
+    app.bot_data[_REMINDER_INTERVAL] = reminder_interval
     register(app)
     return app
 
 
 async def _post_init(app: App) -> None:
+    services = services_of(app.bot_data)
+    await services.open()
     await app.bot.set_my_commands([BotCommand(name, desc) for name, desc, _ in COMMANDS])
     logger.info("已连接 Telegram：@%s", app.bot.username)
+    logger.info(services.reminders.describe_schedule())
+    if app.job_queue is not None:
+        # Checked every minute (and at once, to catch up after downtime): the schedule and
+        # what was already sent live in the database, so a restart neither misses nor doubles.
+        app.job_queue.run_repeating(
+            reminder_tick, interval=app.bot_data[_REMINDER_INTERVAL], first=0, name="reminders"
+        )
+
+
+async def _post_shutdown(app: App) -> None:
+    await services_of(app.bot_data).close()
+
+
+async def reminder_tick(context: BotContext) -> None:
+    """Send the reminders and summaries that are due (a JobQueue job)."""
+    sent = await context.services.reminders.tick(Sender(context.bot))
+    for key in sent:
+        logger.info("已发送提醒 %s", key)
 
 
 def run_telegram(config: Config) -> None:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import secrets
 from collections import OrderedDict
-from dataclasses import dataclass, field
 from typing import Any
 
 from telegram.ext import CallbackContext, ExtBot
 
 from bot.assistant import Assistant
+from bot.clock import Clock, system_clock
 from bot.config import Config
+from bot.office import Office, Person
+from bot.reminders import Reminders
+from bot.store import Store
 
 _SERVICES = "services"
 
@@ -42,13 +45,51 @@ class QueryCache:
         return entry
 
 
-@dataclass(frozen=True)
 class Services:
-    """What the handlers work with; built once in `build_application`."""
+    """What the handlers work with: built with the application, opened in post_init."""
 
-    config: Config
-    assistant: Assistant
-    queries: QueryCache = field(default_factory=QueryCache)
+    def __init__(self, config: Config, assistant: Assistant, clock: Clock = system_clock) -> None:
+        self.config = config
+        self.assistant = assistant
+        self.clock = clock
+        self.queries = QueryCache()
+        self._office: Office | None = None
+        self._reminders: Reminders | None = None
+        # Who was already recorded as seen, so that not every message costs a write.
+        self._seen: set[tuple[str, str, bool]] = set()
+
+    async def open(self) -> None:
+        """Open the database and the services that need it."""
+        store = await Store.open(self.config.db_path, self.clock)
+        self._office = Office(self.assistant, store, self.config.coordinators, self.clock)
+        self._reminders = Reminders(self._office, self.config.reminders)
+
+    async def close(self) -> None:
+        """Close the database."""
+        if self._office is not None:
+            await self._office.store.close()
+            self._office = None
+
+    @property
+    def office(self) -> Office:
+        """Return the members-and-notes service (after `open`)."""
+        if self._office is None:
+            raise RuntimeError("services are not open")
+        return self._office
+
+    @property
+    def reminders(self) -> Reminders:
+        """Return the reminders service (after `open`)."""
+        if self._reminders is None:
+            raise RuntimeError("services are not open")
+        return self._reminders
+
+    async def seen(self, person: Person) -> None:
+        """Record the person once per name and chat kind (private chat opens reminders)."""
+        key = (person.id, person.name, person.private)
+        if key not in self._seen:
+            await self.office.seen(person)
+            self._seen.add(key)
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
@@ -57,8 +98,13 @@ class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], d
     @property
     def services(self) -> Services:
         """Return the application's services."""
-        services: Services = self.application.bot_data[_SERVICES]
-        return services
+        return services_of(self.application.bot_data)
+
+
+def services_of(bot_data: dict[Any, Any]) -> Services:
+    """Return the services installed on an application's bot_data."""
+    services: Services = bot_data[_SERVICES]
+    return services
 
 
 def attach(bot_data: dict[Any, Any], services: Services) -> None:

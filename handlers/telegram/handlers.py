@@ -10,11 +10,21 @@ from typing import Any
 from telegram import Message, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest, Conflict, NetworkError, TelegramError
-from telegram.ext import Application, CallbackQueryHandler, CommandHandler, MessageHandler, filters
+from telegram.ext import (
+    Application,
+    CallbackQueryHandler,
+    CommandHandler,
+    MessageHandler,
+    TypeHandler,
+    filters,
+)
 
+from bot.office import Outcome, Person
 from bot.reply import Reply
 from handlers.telegram import render
-from handlers.telegram.context import BotContext, Services
+from handlers.telegram.context import BotContext
+from handlers.telegram.deliver import deliver, person_of
+from handlers.telegram.members import on_flow_text, on_start_code, register_members, run_query
 
 logger = logging.getLogger(__name__)
 
@@ -30,10 +40,10 @@ GROUPS = filters.ChatType.GROUPS
 _STARTED_BY_HAND = "started_by_hand"  # bot_data flag, see polling_error_callback
 
 
-def build_reply(services: Services, kind: str, arg: str) -> Reply | None:
-    """Return the core's reply for a query kind; None when the query is not valid."""
-    assistant = services.assistant
-    handlers: dict[str, Callable[[str], Reply | None]] = {
+async def answer_query(context: BotContext, person: Person, kind: str, arg: str) -> Outcome | None:
+    """Return the core's outcome for a read-only query; None when it is not valid."""
+    assistant = context.services.assistant
+    replies: dict[str, Callable[[str], Reply | None]] = {
         "ask": assistant.ask,
         "unit": assistant.unit,
         "task": assistant.task,
@@ -42,41 +52,54 @@ def build_reply(services: Services, kind: str, arg: str) -> Reply | None:
         "start": lambda _: assistant.welcome(),
         "help": lambda _: assistant.help(),
     }
-    return handlers[kind](arg) if kind in handlers else None
+    if kind == "action" and not arg.startswith(("m:", "ex:")):
+        return await run_query(context, person, kind, arg)
+    if kind in replies:
+        reply = replies[kind](arg)
+        return Outcome(reply) if reply is not None else None
+    return await run_query(context, person, kind, arg)
 
 
-async def send(message: Message, context: BotContext, kind: str, arg: str) -> None:
-    """Answer `message` with the first page of a reply; later pages come by buttons."""
-    reply = build_reply(context.services, kind, arg)
-    if reply is None:
+async def send(message: Message, context: BotContext, person: Person, kind: str, arg: str) -> None:
+    """Answer `message` with a read-only query's first page; later pages come by buttons."""
+    outcome = await answer_query(context, person, kind, arg)
+    if outcome is None:
         await message.reply_text(EXPIRED)
         return
-    pages = render.pages(reply)
-    token = context.services.queries.remember(kind, arg) if len(pages) > 1 else None
-    first = pages[0]
-    await message.reply_text(
-        render.to_html(first.lines), reply_markup=render.keyboard(first, token)
-    )
+    await deliver(message, context, outcome, (kind, arg))
 
 
 def _command(kind: str) -> Any:
     async def handle(update: Update, context: BotContext) -> None:
-        message = update.effective_message
-        if message is not None:
-            await send(message, context, kind, " ".join(context.args or []))
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None:
+            return
+        if kind == "start" and await on_start_code(update, context):
+            return
+        await send(message, context, person_of(user, update), kind, " ".join(context.args or []))
 
     handle.__name__ = f"on_{kind}"
     return handle
 
 
+async def on_seen(update: Update, context: BotContext) -> None:
+    """Remember who talks to the bot, and whether privately (reminders need a private chat)."""
+    if update.effective_user is not None and not update.effective_user.is_bot:
+        await context.services.seen(person_of(update.effective_user, update))
+
+
 async def on_text(update: Update, context: BotContext) -> None:
     """Answer a question typed in a private chat, or addressed to the bot in a group."""
-    message = update.effective_message
-    if message is None or message.text is None:
+    message, user = update.effective_message, update.effective_user
+    if message is None or message.text is None or user is None:
+        return
+    person = person_of(user, update)
+    pending = person.private and context.services.office.pending(person)
+    if pending and await on_flow_text(update, context):
         return
     text = _addressed(message, context)
     if text is not None:
-        await send(message, context, "ask", text)
+        await send(message, context, person, "ask", text)
 
 
 def _addressed(message: Message, context: BotContext) -> str | None:
@@ -107,14 +130,14 @@ async def on_unknown(update: Update, context: BotContext) -> None:
 
 async def on_page(update: Update, context: BotContext) -> None:
     """Show another page of a paginated answer in the same message."""
-    query = update.callback_query
-    if query is None or query.data is None:
+    query, user = update.callback_query, update.effective_user
+    if query is None or query.data is None or user is None:
         return
     _, token, index = [*query.data.split(":"), "", ""][:3]
     entry = context.services.queries.recall(token)
-    reply = build_reply(context.services, *entry) if entry else None
-    pages = render.pages(reply) if reply else []
-    if not index.isdigit() or int(index) >= len(pages):
+    outcome = await answer_query(context, person_of(user, update), *entry) if entry else None
+    pages = render.pages(outcome.reply) if outcome else []
+    if not index.isdecimal() or int(index) >= len(pages):
         await query.answer(EXPIRED, show_alert=True)
         return
     await query.answer()
@@ -144,8 +167,9 @@ async def on_action(update: Update, context: BotContext) -> None:
         await query.answer(EXPIRED, show_alert=True)
         return
     await query.answer()
-    if isinstance(query.message, Message):
-        await send(query.message, context, "action", query.data)
+    if isinstance(query.message, Message) and update.effective_user is not None:
+        person = person_of(update.effective_user, update)
+        await send(query.message, context, person, "action", query.data)
 
 
 async def on_error(update: object, context: BotContext) -> None:
@@ -199,11 +223,13 @@ async def stop_polling(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
 
 def register(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
     """Register every handler, in the order they are tried."""
+    app.add_handler(TypeHandler(Update, on_seen), group=-1)
     app.add_handler(CommandHandler("start", _command("start"), filters=NEW_MESSAGES))
     app.add_handler(CommandHandler("help", _command("help"), filters=NEW_MESSAGES))
     app.add_handler(CommandHandler("unit", _command("unit"), filters=NEW_MESSAGES))
     app.add_handler(CommandHandler("task", _command("task"), filters=NEW_MESSAGES))
     app.add_handler(CommandHandler("find", _command("find"), filters=NEW_MESSAGES))
+    register_members(app)
     app.add_handler(MessageHandler(NEW_MESSAGES & filters.TEXT & ~filters.COMMAND, on_text))
     app.add_handler(MessageHandler(NEW_MESSAGES & PRIVATE & filters.COMMAND, on_unknown))
     app.add_handler(MessageHandler(NEW_MESSAGES & PRIVATE & ~filters.TEXT, on_other))

@@ -42,11 +42,12 @@ def size(lines: Sequence[Line]) -> int:
 
 def pages(reply: Reply) -> list[Page]:
     """Split a reply into Telegram-sized pages."""
-    result = paginate(reply, size, MESSAGE_LIMIT)
-    if all(size(page.lines) <= MESSAGE_LIMIT for page in result):
-        return result
-    # paginate() repeats the header (and footer) whole on every page; one too long for a message
-    # (say, the core echoing a very long argument) is paged like an item instead.
+    # paginate() repeats the header and footer whole on every page and splits items to fit
+    # around them: pages stay within the limit as long as those leave room for some text.
+    if size((*reply.header, *reply.footer)) <= MESSAGE_LIMIT // 2:
+        return paginate(reply, size, MESSAGE_LIMIT)
+    # A header or footer that long (say, the core echoing a very long argument) is paged like
+    # an item instead.
     head = (Item(reply.header),) if reply.header else ()
     foot = (Item(reply.footer),) if reply.footer else ()
     items = (*head, *reply.items, *foot)

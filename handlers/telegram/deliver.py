@@ -1,0 +1,65 @@
+"""Sending a core Outcome on Telegram: the reply (paginated), notices to others, a file."""
+
+from __future__ import annotations
+
+import io
+import logging
+
+from telegram import CallbackQuery, InputFile, Message, Update, User
+from telegram.constants import ChatType
+from telegram.error import BadRequest
+
+from bot.office import Outcome, Person
+from handlers.telegram import render
+from handlers.telegram.context import BotContext
+from handlers.telegram.sender import Sender
+
+logger = logging.getLogger(__name__)
+
+
+def person_of(user: User, update: Update) -> Person:
+    """Return the core's view of a Telegram user (ids are strings in the core)."""
+    chat = update.effective_chat
+    return Person(str(user.id), user.full_name, chat is not None and chat.type == ChatType.PRIVATE)
+
+
+async def deliver(
+    message: Message,
+    context: BotContext,
+    outcome: Outcome,
+    page_query: tuple[str, str] | None = None,
+    query: CallbackQuery | None = None,
+) -> None:
+    """Show an outcome: its reply under `message` (or in place of it), then notices and file.
+
+    With `page_query` (kind, argument) a long reply gets page buttons that redraw it from the
+    core; without, every page is sent, so that nothing is lost (or redone by a button).
+    """
+    pages = render.pages(outcome.reply)
+    token = (
+        context.services.queries.remember(*page_query) if page_query and len(pages) > 1 else None
+    )
+    shown = pages[:1] if token else pages
+    if outcome.replace and query is not None:
+        first = shown[0]
+        try:
+            await query.edit_message_text(
+                render.to_html(first.lines), reply_markup=render.keyboard(first, token)
+            )
+        except BadRequest as e:
+            if "not modified" not in e.message:
+                raise
+        shown = shown[1:]
+    for page in shown:
+        await message.reply_text(
+            render.to_html(page.lines), reply_markup=render.keyboard(page, token)
+        )
+    if outcome.attachment:
+        file = outcome.attachment
+        await message.reply_document(
+            InputFile(io.BytesIO(file.data), filename=file.filename), caption=file.caption
+        )
+    send = Sender(context.bot)
+    for notice in outcome.notices:
+        if await send(notice.to, notice.reply) != "sent":
+            logger.warning("通知未能送达用户 %s", notice.to)

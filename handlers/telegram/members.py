@@ -1,0 +1,118 @@
+"""Telegram handlers for members, notes, the coordinator's view and reminders."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from telegram import Message, Update
+from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
+
+from bot.office import OFFICE_ACTIONS, Outcome, Person, say
+from bot.reminders import CHASE
+from handlers.telegram.context import BotContext
+from handlers.telegram.deliver import deliver, person_of
+from handlers.telegram.sender import Sender
+
+EXPIRED = "按钮已过期，请重新提问"
+NEW_MESSAGES = filters.UpdateType.MESSAGE
+PRIVATE_ONLY = "为保护信息，请在与机器人的私聊中使用这个命令。"
+
+Run = Callable[[BotContext, Person, str], Awaitable[Outcome]]
+
+# Command -> what it does. The keys double as page-query kinds (see PAGEABLE).
+COMMANDS: dict[str, Run] = {
+    "whoami": lambda c, p, a: c.services.office.whoami(p),
+    "bind": lambda c, p, a: c.services.office.bind(p, a),
+    "invite": lambda c, p, a: c.services.office.invite(
+        p, a, lambda code: f"https://t.me/{c.bot.username}?start={code}"
+    ),
+    "unbind": lambda c, p, a: c.services.office.unbind(p),
+    "members": lambda c, p, a: c.services.office.members(p, a),
+    "note": lambda c, p, a: c.services.office.note(p, a),
+    "notes": lambda c, p, a: c.services.office.notes(p, a),
+    "cancel": lambda c, p, a: c.services.office.cancel(p),
+    "progress": lambda c, p, a: c.services.office.progress(p, a),
+    "export": lambda c, p, a: c.services.office.export(p, a),
+    "remind": lambda c, p, a: c.services.reminders.remind(p, a),
+    "remind_test": lambda c, p, a: c.services.reminders.remind_test(p, a),
+}
+# Read-only queries whose long replies may be redrawn page by page from a button.
+PAGEABLE = frozenset({"members", "notes", "progress"})
+
+
+async def run_query(context: BotContext, person: Person, kind: str, arg: str) -> Outcome | None:
+    """Redo a pageable query for a page button (None when it cannot be redone)."""
+    if kind in PAGEABLE or (kind == "note" and not arg):
+        return await COMMANDS[kind](context, person, arg)
+    if kind == "action" and arg.startswith("pu:"):
+        return await context.services.office.action(person, arg)
+    return None
+
+
+def _command(name: str) -> Any:
+    async def handle(update: Update, context: BotContext) -> None:
+        message, user = update.effective_message, update.effective_user
+        if message is None or user is None:
+            return
+        person = person_of(user, update)
+        arg = " ".join(context.args or [])
+        if not person.private and name not in ("whoami", "remind"):
+            await deliver(message, context, say(PRIVATE_ONLY))
+            return
+        outcome = await COMMANDS[name](context, person, arg)
+        pageable = name in PAGEABLE or (name == "note" and not arg)
+        await deliver(message, context, outcome, (name, arg) if pageable else None)
+
+    handle.__name__ = f"on_{name}"
+    return handle
+
+
+async def on_button(update: Update, context: BotContext) -> None:
+    """Run an office or reminder button (approve, note on a measure, delete, chase …)."""
+    query, user = update.callback_query, update.effective_user
+    if query is None or query.data is None or user is None:
+        return
+    person = person_of(user, update)
+    if query.data.startswith(f"{CHASE}:"):
+        outcome: Outcome | None = await context.services.reminders.chase(
+            person, query.data.partition(":")[2], Sender(context.bot)
+        )
+    else:
+        outcome = await context.services.office.action(person, query.data)
+    if outcome is None or not isinstance(query.message, Message):
+        await query.answer(EXPIRED, show_alert=True)
+        return
+    await query.answer()
+    page = ("action", query.data) if query.data.startswith("pu:") else None
+    await deliver(query.message, context, outcome, page, query)
+
+
+async def on_flow_text(update: Update, context: BotContext) -> bool:
+    """Take a private text as the note being written; False when no note is awaited."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None or message.text is None:
+        return False
+    outcome = await context.services.office.text(person_of(user, update), message.text)
+    if outcome is None:
+        return False
+    await deliver(message, context, outcome)
+    return True
+
+
+async def on_start_code(update: Update, context: BotContext) -> bool:
+    """Bind with an invite code from a deep link (/start CODE); False without a code."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None or not context.args:
+        return False
+    outcome = await context.services.office.redeem(person_of(user, update), context.args[0])
+    await deliver(message, context, outcome)
+    return True
+
+
+def register_members(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
+    """Register the members-and-notes commands and buttons, in order."""
+    for name in COMMANDS:
+        app.add_handler(CommandHandler(name, _command(name), filters=NEW_MESSAGES))
+    prefixes = "|".join(sorted(OFFICE_ACTIONS | {CHASE}))
+    app.add_handler(CallbackQueryHandler(on_button, pattern=rf"^(?:{prefixes})(?::|$)"))

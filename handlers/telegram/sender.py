@@ -1,0 +1,66 @@
+"""Delivering core replies to users who did not just write (notices, reminders, summaries)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import Any
+
+from telegram import Bot
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
+
+from bot.reminders import Result
+from bot.reply import Reply
+from handlers.telegram import render
+
+logger = logging.getLogger(__name__)
+
+NETWORK_RETRIES = 5
+
+
+class Sender:
+    """Sends a reply to a user's private chat, waiting out flood limits; never drops it.
+
+    429 answers are retried after the `retry_after` Telegram asks for (the application's
+    AIORateLimiter already paces sends to Telegram's limits and retries a few times itself).
+    """
+
+    def __init__(self, bot: Bot) -> None:
+        self.bot = bot
+
+    async def __call__(self, user_id: str, reply: Reply) -> Result:
+        """Send every page of `reply` to `user_id`; say whether it arrived."""
+        pages = render.pages(reply)
+        sent = 0
+        failures = 0
+        while sent < len(pages):
+            page = pages[sent]
+            try:
+                await self.bot.send_message(
+                    int(user_id),
+                    render.to_html(page.lines),
+                    reply_markup=render.keyboard(page, None),
+                )
+            except RetryAfter as e:
+                await asyncio.sleep(_seconds(e.retry_after))
+                continue
+            except Forbidden:
+                logger.info("用户 %s 已屏蔽机器人或未开启私聊，标记为无法送达", user_id)
+                return "blocked"
+            except BadRequest as e:
+                logger.warning("无法给用户 %s 发送消息：%s", user_id, e.message)
+                return "failed"
+            except NetworkError as e:
+                failures += 1
+                if failures > NETWORK_RETRIES:
+                    logger.warning("网络错误，放弃给用户 %s 发送：%s", user_id, e)
+                    return "failed"
+                await asyncio.sleep(min(2**failures, 30))
+                continue
+            sent += 1
+        return "sent"
+
+
+def _seconds(value: Any) -> float:
+    # RetryAfter.retry_after is a timedelta with PTB_TIMEDELTA, an int otherwise.
+    return float(value.total_seconds() if hasattr(value, "total_seconds") else value)
