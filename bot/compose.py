@@ -21,6 +21,21 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("unit", "查询某单位负责的举措", "/unit 人社厅"),
     ("task", "查看某项主要任务", "/task 8"),
     ("find", "按关键词查找举措", "/find 盲人按摩"),
+    ("bind", "申请绑定到本单位", "/bind 人社厅"),
+    ("whoami", "查看我的单位和角色", "/whoami"),
+    ("note", "报送举措进展", "/note 5.1 今年新建残疾人之家12个"),
+    ("notes", "查看本单位今年的进展", "/notes"),
+    ("cancel", "取消正在填写的进展", "/cancel"),
+    ("remind", "查看或开关年度报送提醒", "/remind off"),
+    ("unbind", "解除与单位的绑定", "/unbind"),
+)
+# Only for the coordinating office; listed in /help, not in the command menu.
+COORDINATOR_COMMANDS: tuple[tuple[str, str, str], ...] = (
+    ("invite", "生成单位的一次性邀请链接", "/invite 教育厅"),
+    ("members", "查看成员", "/members 人社厅"),
+    ("progress", "查看各单位报送进度", "/progress 2024"),
+    ("export", "导出进展汇总 Excel", "/export 2024"),
+    ("remind_test", "立即收到某单位会收到的提醒", "/remind_test 人社厅"),
 )
 
 
@@ -92,7 +107,7 @@ def _unit_header(plan: Plan, answer: Answer) -> list[Line]:
 def _unit_reply(plan: Plan, answer: Answer) -> Reply:
     own = [m for m in answer.measures if not m.all_provincial]
     shared = [m for m in answer.measures if m.all_provincial]
-    tasks = {m.task for m in own}
+    tasks = {m.task for m in answer.measures}
     header = _unit_header(plan, answer)
     if answer.missed_topic:
         header.append(
@@ -101,8 +116,10 @@ def _unit_reply(plan: Plan, answer: Answer) -> Reply:
                 "以下是全部举措。"
             )
         )
-    also = f"，另有 {len(shared)} 项共同职责" if shared else ""
-    header.append(line(f"负责 {len(own)} 项举措，涉及 {len(tasks)} 项主要任务{also}："))
+    also = f"（含 {len(shared)} 项全体省级部门共同职责）" if shared else ""
+    header.append(
+        line(f"负责 {len(answer.measures)} 项举措，涉及 {len(tasks)} 项主要任务{also}：")
+    )
     items = [_summary_item(plan, m, with_units=False) for m in own]
     if shared:
         first = _summary_item(plan, shared[0], with_units=False)
@@ -171,10 +188,15 @@ def welcome_reply(plan: Plan, examples: tuple[str, ...]) -> Reply:
     return Reply(header=header, buttons=buttons)
 
 
-def help_reply(commands: tuple[tuple[str, str, str], ...] = COMMANDS) -> Reply:
+def help_reply() -> Reply:
     """Return the command list with an example for each."""
     header: list[Line] = [line(bold("使用说明")), line("直接输入问题即可，也可以使用命令：")]
-    header += [line(Span(f"/{name}", "code"), f" {desc}，如 {ex}") for name, desc, ex in commands]
+    header += [line(Span(f"/{name}", "code"), f" {desc}，如 {ex}") for name, desc, ex in COMMANDS]
+    header += [(), line("协调人（省政府残工委办公室）命令：")]
+    header += [
+        line(Span(f"/{name}", "code"), f" {desc}，如 {ex}")
+        for name, desc, ex in COORDINATOR_COMMANDS
+    ]
     header += [
         (),
         line("可以这样问："),

@@ -51,10 +51,14 @@ def test_unit_reply_header_counts_and_shared_duties_last(
     answer, reply = reply_for(engine, lexicon, "教育厅负责哪些工作")
     own = plan.measures_of("教育厅")
     shared = [m for m in plan.shared_measures() if m not in own]
-    tasks = {m.task for m in own}
+    tasks = {m.task for m in [*own, *shared]}
     head = header_text(reply)
     assert "教育厅（四川省教育厅）" in head
-    counts = f"负责 {len(own)} 项举措，涉及 {len(tasks)} 项主要任务，另有 {len(shared)} 项共同职责"
+    total = len(own) + len(shared)
+    counts = (
+        f"负责 {total} 项举措，涉及 {len(tasks)} 项主要任务"
+        f"（含 {len(shared)} 项全体省级部门共同职责）"
+    )
     assert counts in head
     assert item_ids(reply) == [m.id for m in own] + [m.id for m in shared]
     # The shared duties are grouped at the end, under one 共同职责 marker.

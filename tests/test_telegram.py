@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from telegram.ext import AIORateLimiter
 
+from bot import compose
 from bot.assistant import Assistant
 from bot.config import Config, load_config
 from bot.plan import Measure
@@ -44,13 +45,7 @@ GROUP = -1001234
 MEMBER = 7
 HRSS = "人力资源社会保障厅"  # what 人社厅 stands for
 MEASURE_LINE = re.compile(r"^(\d+\.\d+) 【", re.MULTILINE)
-EXPECTED_COMMANDS = [
-    {"command": "start", "description": "开始使用，查看示例"},
-    {"command": "help", "description": "使用说明和命令列表"},
-    {"command": "unit", "description": "查询某单位负责的举措"},
-    {"command": "task", "description": "查看某项主要任务"},
-    {"command": "find", "description": "按关键词查找举措"},
-]
+EXPECTED_COMMANDS = [{"command": n, "description": d} for n, d, _ in compose.COMMANDS]
 
 
 @pytest.fixture(scope="session")
@@ -269,7 +264,7 @@ async def test_help_lists_the_commands(chat: Chat) -> None:
     for command in EXPECTED_COMMANDS:
         assert f"/{command['command']} {command['description']}，如 " in reply["rendered_text"]
     codes = [e for e in reply["entities"] if e["type"] == "code"]
-    assert len(codes) == len(EXPECTED_COMMANDS)
+    assert len(codes) == len(EXPECTED_COMMANDS) + len(compose.COORDINATOR_COMMANDS)
     assert reply["reply_markup"] is None
 
 
@@ -286,10 +281,12 @@ async def test_unit_question_lists_every_measure_once_with_shared_duties_last(
     unit = chat.assistant.plan.unit(HRSS)
     assert unit is not None
     assert first["text"].startswith(f"<b>{HRSS}</b>")
-    tasks = len({m.task for m in own})
+    tasks = len({m.task for m in [*own, *shared]})
+    total = len(own) + len(shared)
     assert lines(first)[:2] == [
         f"{HRSS}（{unit.full_name}）",
-        f"负责 {len(own)} 项举措，涉及 {tasks} 项主要任务，另有 {len(shared)} 项共同职责：",
+        f"负责 {total} 项举措，涉及 {tasks} 项主要任务（含 {len(shared)} 项全体省级部门共同职责）"
+        "：",
     ]
 
     nav = chat.pages(first)
