@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import logging
 import sys
@@ -12,7 +13,6 @@ from pathlib import Path
 
 from bot.assistant import Assistant
 from bot.config import ConfigError, load_config
-from bot.export import export_year
 from bot.importer import import_document
 from bot.lexicon import load_lexicon
 from bot.plan import DATA_DIR, PlanError, load_plan, parse_units, read_yaml
@@ -55,22 +55,25 @@ def check_data(data_dir: Path) -> None:
     print(f"数据检查通过：{counts}")
 
 
-async def _workbook(year: int, db_path: Path) -> bytes:
+async def _workbook(year: int, db_path: Path, data_dir: Path) -> bytes:
+    # openpyxl loads slowly; only the export needs it.
+    from bot.export import export_year
+
     async with await Store.open(db_path) as store:
-        return await export_year(store, load_plan(), year)
+        return await export_year(store, load_plan(data_dir), year)
 
 
-def export(year: int, target: Path, db_path: Path) -> None:
+def export(year: int, target: Path, db_path: Path, data_dir: Path = DATA_DIR) -> None:
     """Write a year's Excel summary from the database to `target`."""
     if not db_path.exists():
         raise ConfigError(f"数据库 {db_path} 不存在（FENGONG_DB）")
-    target.write_bytes(asyncio.run(_workbook(year, db_path)))
+    target.write_bytes(asyncio.run(_workbook(year, db_path, data_dir)))
     print(f"已导出 {year} 年进展汇总：{target}")
 
 
-def run() -> None:
+def run(data_dir: Path) -> None:
     """Start the bot: Telegram when TELEGRAM_BOT_TOKEN is set, otherwise the terminal chat."""
-    config = load_config()
+    config = dataclasses.replace(load_config(), data_dir=data_dir)
     if config.telegram_token:
         from handlers.telegram.app import run_telegram
 
@@ -121,9 +124,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "check-data":
             check_data(args.data)
         elif args.command == "export":
-            export(args.year, args.out, load_config().db_path)
+            export(args.year, args.out, load_config().db_path, args.data)
         else:
-            run()
+            run(args.data)
     except (PlanError, ConfigError, StoreError) as e:
         print(f"错误：{e}", file=sys.stderr)
         return EXIT_DATA

@@ -11,6 +11,8 @@ from typing import Any
 
 import yaml
 
+from bot.plan import DATA_DIR
+
 DEFAULT_DB = Path("var/fengong.db")
 
 
@@ -42,6 +44,7 @@ class Config:
     webhook_listen: str = "0.0.0.0"
     webhook_port: int = 8443
     db_path: Path = DEFAULT_DB
+    data_dir: Path = DATA_DIR
     coordinators: frozenset[str] = frozenset()
     reminders: ReminderConfig = field(default_factory=ReminderConfig)
 
@@ -105,6 +108,7 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         webhook_secret=env.get("TELEGRAM_WEBHOOK_SECRET") or None,
         webhook_port=port,
         db_path=Path(env.get("FENGONG_DB", str(DEFAULT_DB))),
+        data_dir=Path(env["FENGONG_DATA"]) if env.get("FENGONG_DATA") else DATA_DIR,
         coordinators=coordinators,
         reminders=_reminders(Path(config_file)) if config_file else ReminderConfig(),
     )

@@ -16,7 +16,6 @@ from typing import Literal
 from bot import compose
 from bot.assistant import Assistant
 from bot.clock import TZ, Clock, system_clock
-from bot.export import export_year
 from bot.plan import Measure, Plan
 from bot.reply import Button, Item, Line, Reply, Span, bold, line
 from bot.store import AlreadyDecided, BindRequest, Note, Store, StoreError
@@ -545,6 +544,9 @@ class Office:
         year = self._year_arg(arg)
         if year is None:
             return say("年份格式不对，例如：/export 2024")
+        # openpyxl loads slowly; only the export needs it.
+        from bot.export import export_year
+
         data = await export_year(self.store, self.plan, year)
         return Outcome(
             say(f"{year} 年进展汇总已导出。").reply,

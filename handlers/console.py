@@ -125,7 +125,10 @@ async def serve(
     store = await Store.open(config.db_path, clock)
     try:
         office = Office(
-            Assistant.load(), store, config.coordinators | {LOCAL_USER.id}, clock=clock
+            Assistant.load(config.data_dir),
+            store,
+            config.coordinators | {LOCAL_USER.id},
+            clock=clock,
         )
         await office.seen(LOCAL_USER)
         await chat(Console(office), stdin, stdout)

@@ -81,7 +81,7 @@ def build_application(
             file_url(config.telegram_base_url)
         )
     app: App = builder.build()
-    attach(app.bot_data, Services(config, assistant or Assistant.load(), clock))
+    attach(app.bot_data, Services(config, assistant or Assistant.load(config.data_dir), clock))
     app.bot_data[_REMINDER_INTERVAL] = reminder_interval
     register(app)
     return app
