@@ -4,16 +4,19 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import yaml
 
 from bot.plan import DATA_DIR
 
 DEFAULT_DB = Path("var/fengong.db")
+
+_T = TypeVar("_T")
 
 
 class ConfigError(ValueError):
@@ -62,32 +65,119 @@ def _reminders(path: Path) -> ReminderConfig:
     return _parse_reminders(path, section)
 
 
+_REMINDER_KEYS = (
+    "deadline",
+    "days_before",
+    "time",
+    "timezone",
+    "years",
+    "grace_days",
+    "thank_complete",
+)
+
+
+def _int(value: Any) -> int:
+    """Return a whole number written as a YAML integer or a string (not a bool or a float)."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise TypeError(value)
+    return int(value)
+
+
+def _month_day(value: Any) -> tuple[int, int]:
+    month, day = (_int(p) for p in str(value).split("-"))
+    dt.date(2024, month, day)  # a leap year, so that 02-29 is accepted
+    return month, day
+
+
+def _time_of_day(value: Any) -> dt.time:
+    # YAML 1.1 reads an unquoted 10:30 as the base-60 integer 630 (an unquoted 09:00 stays text).
+    if isinstance(value, int) and not isinstance(value, bool) and value >= 60:
+        value = f"{value // 60}:{value % 60:02d}"
+    hour, minute = (_int(p) for p in str(value).split(":"))
+    return dt.time(hour, minute)
+
+
+def _days_before(value: Any) -> tuple[int, ...]:
+    if not isinstance(value, list | tuple):
+        raise TypeError(value)
+    days = {_int(d) for d in value}
+    if any(not 0 <= d <= 366 for d in days):
+        raise ValueError(value)
+    return tuple(sorted(days, reverse=True))
+
+
+def _years(value: Any) -> tuple[int, ...]:
+    if value is None:  # "years:" left empty: the plan's period
+        return ()
+    if isinstance(value, str) and "-" in value:
+        first, last = (_int(p) for p in value.split("-"))
+        if first > last:
+            raise ValueError(value)
+        years = set(range(first, last + 1))
+    elif isinstance(value, list | tuple):
+        years = {_int(y) for y in value}
+    else:
+        years = {_int(value)}
+    if any(not 2000 <= y <= 2100 for y in years):
+        raise ValueError(value)
+    return tuple(sorted(years))
+
+
+def _timezone(value: Any) -> str:
+    if not isinstance(value, str):
+        raise TypeError(value)
+    # Unknown: ZoneInfoNotFoundError (a KeyError), ValueError, or IsADirectoryError ("Asia").
+    ZoneInfo(value)
+    return value
+
+
+def _grace_days(value: Any) -> int:
+    days = _int(value)
+    if days < 0:
+        raise ValueError(value)
+    return days
+
+
+def _flag(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise TypeError(value)
+    return value
+
+
 def _parse_reminders(path: Path, raw: Mapping[str, Any]) -> ReminderConfig:
-    base = ReminderConfig()
-    try:
-        month, day = (int(p) for p in str(raw.get("deadline", "12-31")).split("-"))
-        dt.date(2024, month, day)  # a leap year, so that 02-29 is accepted
-        hour, minute = (int(p) for p in str(raw.get("time", "09:00")).split(":"))
-        days = tuple(
-            sorted({int(d) for d in raw.get("days_before", base.days_before)}, reverse=True)
+    unknown = [str(k) for k in raw if k not in _REMINDER_KEYS]
+    if unknown:
+        raise ConfigError(
+            f"{path}: reminders 中有未知的设置 {'、'.join(unknown)}"
+            f"（可用：{'、'.join(_REMINDER_KEYS)}）"
         )
-        years_raw = raw.get("years", [])
-        if isinstance(years_raw, str) and "-" in years_raw:
-            first, last = (int(p) for p in years_raw.split("-"))
-            years = tuple(range(first, last + 1))
-        else:
-            years = tuple(int(y) for y in years_raw)
-        return ReminderConfig(
-            deadline=(month, day),
-            days_before=days,
-            time_of_day=dt.time(hour, minute),
-            timezone=str(raw.get("timezone", base.timezone)),
-            years=years,
-            grace_days=int(raw.get("grace_days", base.grace_days)),
-            thank_complete=bool(raw.get("thank_complete", base.thank_complete)),
-        )
-    except (TypeError, ValueError) as e:
-        raise ConfigError(f"{path}: reminders 配置有误: {e}") from None
+
+    def setting(key: str, default: Any, parse: Callable[[Any], _T], hint: str) -> _T:
+        value = raw.get(key, default)
+        try:
+            return parse(value)
+        except (TypeError, ValueError, KeyError, OSError):
+            raise ConfigError(f"{path}: reminders.{key} 的值 {value!r} 无效，{hint}") from None
+
+    return ReminderConfig(
+        deadline=setting("deadline", "12-31", _month_day, '应为 "月-日"，例如 "12-31"'),
+        days_before=setting(
+            "days_before",
+            [30, 14, 7, 3, 1],
+            _days_before,
+            "应为 0–366 的天数列表，例如 [30, 7, 1]",
+        ),
+        time_of_day=setting("time", "09:00", _time_of_day, '应为 "时:分"，例如 "09:00"'),
+        timezone=setting("timezone", "Asia/Shanghai", _timezone, "应为时区名，例如 Asia/Shanghai"),
+        years=setting(
+            "years",
+            [],
+            _years,
+            "应为 2000–2100 的年份列表（如 [2025, 2026]）或区间（如 2025-2027）",
+        ),
+        grace_days=setting("grace_days", 2, _grace_days, "应为不小于 0 的天数"),
+        thank_complete=setting("thank_complete", True, _flag, "应为 true 或 false"),
+    )
 
 
 def load_config(env: Mapping[str, str] | None = None) -> Config:
@@ -100,7 +190,10 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
     try:
         port = int(env.get("TELEGRAM_WEBHOOK_PORT", "8443"))
     except ValueError:
-        raise ConfigError("TELEGRAM_WEBHOOK_PORT 必须是端口号") from None
+        port = 0
+    if not 0 < port < 65536:
+        given = env["TELEGRAM_WEBHOOK_PORT"]
+        raise ConfigError(f"TELEGRAM_WEBHOOK_PORT 必须是 1–65535 的端口号，而不是 {given!r}")
     return Config(
         telegram_token=env.get("TELEGRAM_BOT_TOKEN") or None,
         telegram_base_url=env.get("TELEGRAM_API_BASE_URL") or None,

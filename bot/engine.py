@@ -446,13 +446,20 @@ def _near(pair: str, text: str, gap: int = 3) -> bool:
 
 
 def _name_variants(name: str) -> set[str]:
-    """Return a unit name as people write it with and without the province prefix."""
+    """Return a unit name as people write it: with or without 省, and as "…部门".
+
+    教育厅 is also 省教育厅, 四川省教育厅 and 教育部门; 省卫生健康委 also 卫生健康部门.
+    """
     variants = {name}
     for prefix in ("四川省", "省"):
         if name.startswith(prefix) and len(name) - len(prefix) >= 2:
             variants.add(name[len(prefix) :])
     if not name.startswith(("省", "四川", "中共", "国家", "中国")):
         variants |= {"省" + name, "四川省" + name}
+    for short in list(variants):
+        core = short.removeprefix("四川省").removeprefix("省")
+        if core.endswith(("厅", "局", "委")) and len(core) >= 3:
+            variants.add(core[:-1] + "部门")
     return variants
 
 

@@ -207,7 +207,6 @@ def test_unit_with_a_one_character_typo(
         "企业招聘残疾人",
         "组织残疾人招聘会",
         "财政补贴",
-        "民政部门",
         "残疾人社区就业",
         "农村残疾人社会保障",
         "残疾人社会组织有什么作用",
@@ -219,6 +218,19 @@ def test_no_false_unit_from_ordinary_words(engine: Engine, question: str) -> Non
     assert answer.units == ()
     assert answer.corrections == ()
     assert answer.kind not in ("unit", "unit_topic")
+
+
+@pytest.mark.parametrize(
+    ("question", "unit"),
+    [
+        ("教育部门负责啥", "教育厅"),
+        ("民政部门要做哪些工作", "民政厅"),
+        ("卫生健康部门有什么任务", "省卫生健康委"),
+        ("人力资源社会保障部门", "人力资源社会保障厅"),
+    ],
+)
+def test_department_as_people_say_it(engine: Engine, plan: Plan, question: str, unit: str) -> None:
+    assert_unit_answer(plan, engine.answer(question), unit)
 
 
 def test_department_name_is_not_corrected_into_another_unit(engine: Engine) -> None:
