@@ -97,6 +97,7 @@ def due(
 
     Within the grace period only the latest reminder of a year is sent (after downtime,
     two reminders in a row would say the same thing); the summary is sent on its own.
+    A reminder is never sent once its deadline has passed: the summary takes over.
     """
     grace = dt.timedelta(days=config.grace_days)
     send: dict[tuple[int, Kind], Reminder] = {}
@@ -104,7 +105,10 @@ def due(
     for r in schedule(config, years):
         if r.at > now or r.key in done:
             continue
-        if now - r.at > grace:
+        past_deadline = r.kind == "reminder" and now.astimezone(r.at.tzinfo).date() > deadline(
+            config, r.year
+        )
+        if now - r.at > grace or past_deadline:
             skip.append(r)
             continue
         older = send.get((r.year, r.kind))
@@ -195,10 +199,13 @@ class Reminders:
         now = self.office.clock()
         to_send, too_late = due(self.config, self.years, now, await self._done())
         store = self.office.store
-        # A fan-out interrupted by a crash is finished whenever the bot comes back.
+        # A fan-out interrupted by a crash is finished whenever the bot comes back, unless a
+        # newer reminder of the same year goes out now (it would say the same thing again).
         started = await store.reminder_keys()
-        to_send += [r for r in too_late if r.key in started]
-        too_late = [r for r in too_late if r.key not in started]
+        newer = {(r.year, r.kind) for r in to_send}
+        resume = [r for r in too_late if r.key in started and (r.year, r.kind) not in newer]
+        to_send = sorted(resume + to_send, key=lambda r: r.at)
+        too_late = [r for r in too_late if r not in resume]
         for r in too_late:
             logger.warning(
                 "提醒 %s（原定 %s）已超过宽限期，未发送。", r.key, f"{r.at:%Y-%m-%d %H:%M}"
@@ -242,7 +249,7 @@ class Reminders:
                 await store.mark_delivery(key, user_id, "failed")
                 continue
             result = await send(user_id, reply)
-            if result == "blocked":
+            if result == "blocked" and await store.user(user_id) is not None:
                 await store.set_reachable(user_id, False)
             await store.mark_delivery(key, user_id, result)
         return await store.deliveries(key)
@@ -272,10 +279,12 @@ class Reminders:
         blocked, never = [], []
         for member in await store.members():
             user = await store.user(member.user_id)
-            if user is not None and not user.reachable:
-                blocked.append(f"{member.name}（{member.unit}）")
-            elif user is None or not user.private_chat:
+            # Never opened a private chat comes first: the channel refuses those too (on
+            # Telegram with the same 403 as a block), and what they must do is press Start.
+            if user is None or not user.private_chat:
                 never.append(f"{member.name}（{member.unit}）")
+            elif not user.reachable:
+                blocked.append(f"{member.name}（{member.unit}）")
         if blocked:
             lines.append(line(f"已屏蔽机器人、无法送达的成员：{'、'.join(blocked)}"))
         if never:
@@ -293,12 +302,14 @@ class Reminders:
         """Send a chase-up to exactly the members of units with gaps (coordinators, once a day)."""
         if not self.office.is_coordinator(person):
             return say(NOT_COORDINATOR)
-        if not year_text.isdigit():
+        # isdecimal, not isdigit ("²"), and only a reporting year: the button comes from its
+        # summary, and a forged year would chase every member.
+        year = int(year_text) if year_text.isdecimal() and len(year_text) <= 4 else None
+        if year is None or year not in self.years:
             return say("按钮已过期，请重新提问")
-        year = int(year_text)
         missing = await self._missing(year)
-        units = {u for u, ms in missing.items() if ms}
-        messages = await self._reminder_messages(year, units)
+        messages = await self._reminder_messages(year, {u for u, ms in missing.items() if ms})
+        units = {m.unit for m in await self.office.store.members() if m.user_id in messages}
         key = f"chase:{year}:{self.office.clock():%Y-%m-%d}"
         before = await self.office.store.deliveries(key)
         statuses = await self.fan_out(key, messages, send)

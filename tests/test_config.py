@@ -1,0 +1,254 @@
+"""Tests for bot.config: the environment, and the reminder schedule from FENGONG_CONFIG's YAML."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from bot.config import DEFAULT_DB, Config, ConfigError, ReminderConfig, load_config
+
+
+def config_file(tmp_path: Path, text: str) -> dict[str, str]:
+    """Write a YAML file and return an environment pointing FENGONG_CONFIG at it."""
+    path = tmp_path / "fengong.yaml"
+    path.write_text(text, encoding="utf-8")
+    return {"FENGONG_CONFIG": str(path)}
+
+
+def reminders(tmp_path: Path, body: str) -> ReminderConfig:
+    """The reminder settings read from a `reminders:` section with this (indented) body."""
+    return load_config(config_file(tmp_path, "reminders:\n" + body)).reminders
+
+
+# --- the environment ------------------------------------------------------------------------
+
+
+def test_defaults() -> None:
+    config = load_config({})
+
+    assert config == Config()
+    assert config.telegram_token is None
+    assert config.webhook_url is None
+    assert config.webhook_port == 8443
+    assert config.db_path == DEFAULT_DB == Path("var/fengong.db")
+    assert config.coordinators == frozenset()
+    assert config.reminders == ReminderConfig()
+    assert config.reminders.deadline == (12, 31)
+    assert config.reminders.days_before == (30, 14, 7, 3, 1)
+    assert config.reminders.time_of_day == dt.time(9, 0)
+    assert config.reminders.timezone == "Asia/Shanghai"
+    assert config.reminders.years == ()
+    assert config.reminders.grace_days == 2
+    assert config.reminders.thank_complete is True
+
+
+def test_empty_variables_count_as_unset() -> None:
+    config = load_config(
+        {"TELEGRAM_BOT_TOKEN": "", "TELEGRAM_WEBHOOK_URL": "", "FENGONG_CONFIG": ""}
+    )
+
+    assert config == Config()
+
+
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [
+        ("", frozenset()),
+        ("123", frozenset({"123"})),
+        ("123,456", frozenset({"123", "456"})),
+        (" 123 , 456 ", frozenset({"123", "456"})),
+        ("123,,456,", frozenset({"123", "456"})),
+        (" , ,, ", frozenset()),
+        ("123,123", frozenset({"123"})),
+    ],
+)
+def test_coordinators(written: str, expected: frozenset[str]) -> None:
+    assert load_config({"FENGONG_COORDINATORS": written}).coordinators == expected
+
+
+def test_telegram_settings_and_database_path() -> None:
+    config = load_config(
+        {
+            "TELEGRAM_BOT_TOKEN": "123:abc",
+            "TELEGRAM_API_BASE_URL": "http://localhost:8081",
+            "TELEGRAM_WEBHOOK_URL": "https://bot.example/hook",
+            "TELEGRAM_WEBHOOK_SECRET": "s3cret",
+            "TELEGRAM_WEBHOOK_PORT": "9000",
+            "FENGONG_DB": "/data/bot.db",
+        }
+    )
+
+    assert config.telegram_token == "123:abc"
+    assert config.telegram_base_url == "http://localhost:8081"
+    assert config.webhook_url == "https://bot.example/hook"
+    assert config.webhook_secret == "s3cret"
+    assert config.webhook_port == 9000
+    assert config.db_path == Path("/data/bot.db")
+
+
+@pytest.mark.parametrize("port", ["abc", "", "8443x", "0", "-1", "65536", "99999"])
+def test_a_bad_port_is_refused(port: str) -> None:
+    with pytest.raises(ConfigError, match="TELEGRAM_WEBHOOK_PORT") as raised:
+        load_config({"TELEGRAM_WEBHOOK_PORT": port})
+
+    assert repr(port) in str(raised.value)
+
+
+@pytest.mark.parametrize("port", ["1", "443", "65535"])
+def test_the_whole_port_range_is_accepted(port: str) -> None:
+    assert load_config({"TELEGRAM_WEBHOOK_PORT": port}).webhook_port == int(port)
+
+
+# --- the reminder schedule file -------------------------------------------------------------
+
+
+def test_every_reminder_setting_from_the_file(tmp_path: Path) -> None:
+    env = config_file(
+        tmp_path,
+        """
+reminders:
+  deadline: "11-30"
+  days_before: [1, 10, 3, 10]
+  time: "18:45"
+  timezone: Europe/Berlin
+  years: [2026, 2025]
+  grace_days: 5
+  thank_complete: false
+""",
+    )
+
+    assert load_config(env).reminders == ReminderConfig(
+        deadline=(11, 30),
+        days_before=(10, 3, 1),  # sorted, latest first, without repeats
+        time_of_day=dt.time(18, 45),
+        timezone="Europe/Berlin",
+        years=(2025, 2026),
+        grace_days=5,
+        thank_complete=False,
+    )
+
+
+def test_unset_reminder_settings_keep_their_defaults(tmp_path: Path) -> None:
+    assert reminders(tmp_path, '  deadline: "06-30"\n') == ReminderConfig(deadline=(6, 30))
+
+
+@pytest.mark.parametrize("text", ["", "# nothing yet\n", "other: 1\n", "reminders: {}\n"])
+def test_a_file_without_reminder_settings_gives_the_defaults(tmp_path: Path, text: str) -> None:
+    assert load_config(config_file(tmp_path, text)).reminders == ReminderConfig()
+
+
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [
+        ("2025-2027", (2025, 2026, 2027)),  # unquoted: YAML reads it as text
+        ('"2025 - 2027"', (2025, 2026, 2027)),
+        ('"2025-2025"', (2025,)),
+        ("[2025, 2027]", (2025, 2027)),
+        ("[2027, 2025, 2027]", (2025, 2027)),
+        ("2025", (2025,)),
+        ('"2025"', (2025,)),
+        ("[]", ()),
+        ("", ()),  # left empty: the plan's period
+    ],
+)
+def test_years_as_a_list_a_range_or_one_year(
+    tmp_path: Path, written: str, expected: tuple[int, ...]
+) -> None:
+    assert reminders(tmp_path, f"  years: {written}\n").years == expected
+
+
+@pytest.mark.parametrize(
+    ("written", "expected"),
+    [
+        ('"09:00"', dt.time(9, 0)),
+        ("09:00", dt.time(9, 0)),  # unquoted, with a leading zero: YAML keeps the text
+        ("10:30", dt.time(10, 30)),  # unquoted: YAML 1.1 reads the base-60 number 630
+        ("9:05", dt.time(9, 5)),
+        ('"0:00"', dt.time(0, 0)),
+        ('"23:59"', dt.time(23, 59)),
+    ],
+)
+def test_time_of_day(tmp_path: Path, written: str, expected: dt.time) -> None:
+    assert reminders(tmp_path, f"  time: {written}\n").time_of_day == expected
+
+
+def test_deadline_on_29_february_is_accepted(tmp_path: Path) -> None:
+    assert reminders(tmp_path, '  deadline: "02-29"\n').deadline == (2, 29)
+
+
+@pytest.mark.parametrize(
+    ("body", "setting"),
+    [
+        ('  deadline: "13-40"\n', "reminders.deadline"),
+        ('  deadline: "02-30"\n', "reminders.deadline"),
+        ('  deadline: "12/31"\n', "reminders.deadline"),
+        ("  deadline: 2024-12-31\n", "reminders.deadline"),
+        ('  time: "25:00"\n', "reminders.time"),
+        ("  time: 25:00\n", "reminders.time"),
+        ('  time: "09:60"\n', "reminders.time"),
+        ("  time: 9\n", "reminders.time"),
+        ('  time: "nine"\n', "reminders.time"),
+        ("  days_before: 7\n", "reminders.days_before"),
+        ("  days_before: [7, -1]\n", "reminders.days_before"),
+        ("  days_before: [7, x]\n", "reminders.days_before"),
+        ("  days_before: [7.5]\n", "reminders.days_before"),
+        ('  years: "2027-2025"\n', "reminders.years"),
+        ("  years: next\n", "reminders.years"),
+        ("  years: [2025, 1]\n", "reminders.years"),
+        ("  grace_days: -1\n", "reminders.grace_days"),
+        ("  grace_days: two\n", "reminders.grace_days"),
+        ('  thank_complete: "false"\n', "reminders.thank_complete"),
+        ("  thank_complete: 0\n", "reminders.thank_complete"),
+        ("  timezone: Mars/Olympus\n", "reminders.timezone"),
+        ("  timezone: Asia\n", "reminders.timezone"),
+        ("  timezone: ../etc/passwd\n", "reminders.timezone"),
+        ("  timezone: 8\n", "reminders.timezone"),
+    ],
+)
+def test_an_invalid_reminder_setting_is_refused_by_name(
+    tmp_path: Path, body: str, setting: str
+) -> None:
+    with pytest.raises(ConfigError) as raised:
+        reminders(tmp_path, body)
+
+    message = str(raised.value)
+    assert str(tmp_path / "fengong.yaml") in message
+    assert f"{setting} 的值" in message
+    assert "无效" in message
+    assert "例如" in message or "应为" in message
+
+
+def test_an_unknown_reminder_setting_is_refused(tmp_path: Path) -> None:
+    # A typo would otherwise quietly leave the default in force.
+    with pytest.raises(ConfigError, match="未知的设置 dealine"):
+        reminders(tmp_path, '  dealine: "11-30"\n')
+
+
+def test_a_missing_file_is_refused(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere.yaml"
+
+    with pytest.raises(ConfigError, match="配置文件不存在") as raised:
+        load_config({"FENGONG_CONFIG": str(missing)})
+
+    assert str(missing) in str(raised.value)
+
+
+@pytest.mark.parametrize(
+    "text", ["reminders: [unclosed\n", "reminders:\n  deadline: '12-31\n", "\tbad: tab\n"]
+)
+def test_malformed_yaml_is_refused(tmp_path: Path, text: str) -> None:
+    with pytest.raises(ConfigError, match="YAML 格式错误"):
+        load_config(config_file(tmp_path, text))
+
+
+@pytest.mark.parametrize("text", ["reminders: [1, 2]\n", "reminders: on\n", "- a list\n"])
+def test_reminders_must_be_a_mapping(tmp_path: Path, text: str) -> None:
+    with pytest.raises(ConfigError, match="reminders 必须是映射"):
+        load_config(config_file(tmp_path, text))
+
+
+def test_config_error_is_a_value_error() -> None:
+    # Callers that catch ValueError (e.g. the CLI's argument handling) still see it.
+    assert issubclass(ConfigError, ValueError)
