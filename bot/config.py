@@ -199,6 +199,7 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         telegram_base_url=env.get("TELEGRAM_API_BASE_URL") or None,
         webhook_url=env.get("TELEGRAM_WEBHOOK_URL") or None,
         webhook_secret=env.get("TELEGRAM_WEBHOOK_SECRET") or None,
+        webhook_listen=env.get("TELEGRAM_WEBHOOK_LISTEN") or Config.webhook_listen,
         webhook_port=port,
         db_path=Path(env.get("FENGONG_DB", str(DEFAULT_DB))),
         data_dir=Path(env["FENGONG_DATA"]) if env.get("FENGONG_DATA") else DATA_DIR,

@@ -1,0 +1,103 @@
+"""Webhook mode: `python -m bot run` with TELEGRAM_WEBHOOK_URL, against the fake Bot API."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import socket
+import sys
+import time
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from tests.fakes.bot_api import FakeBotApi
+
+ROOT = Path(__file__).resolve().parents[1]
+SECRET = "s3cret-token_for-tests"
+USER = 42
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port: int = s.getsockname()[1]
+        return port
+
+
+def _update(update_id: int, text: str) -> dict[str, object]:
+    user = {"id": USER, "is_bot": False, "first_name": "张三"}
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "date": int(time.time()),
+            "chat": {"id": USER, "type": "private", "first_name": "张三"},
+            "from": user,
+            "text": text,
+        },
+    }
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[FakeBotApi]:
+    async with FakeBotApi() as fake:
+        yield fake
+
+
+async def test_webhook_mode_answers_only_with_the_secret(api: FakeBotApi, tmp_path: Path) -> None:
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/telegram"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "FENGONG_"))}
+    env |= {
+        "TELEGRAM_BOT_TOKEN": api.token,
+        "TELEGRAM_API_BASE_URL": api.base_url,
+        "TELEGRAM_WEBHOOK_URL": url,
+        "TELEGRAM_WEBHOOK_SECRET": SECRET,
+        "TELEGRAM_WEBHOOK_LISTEN": "127.0.0.1",
+        "TELEGRAM_WEBHOOK_PORT": str(port),
+        "FENGONG_DB": str(tmp_path / "fengong.db"),
+        "PTB_TIMEDELTA": "true",
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", cwd=ROOT, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    stderr = b""
+    try:
+        [registered] = await api.wait_for("setWebhook", timeout=15)
+        assert registered.params["url"] == url
+        assert registered.params["secret_token"] == SECRET
+        async with aiohttp.ClientSession() as http:
+            # The server may take a moment after setWebhook to accept connections.
+            for _ in range(50):
+                try:
+                    async with http.post(
+                        url,
+                        json=_update(1, "7.2"),
+                        headers={"X-Telegram-Bot-Api-Secret-Token": "wrong"},
+                    ) as refused:
+                        assert refused.status == 403
+                    break
+                except aiohttp.ClientConnectionError:
+                    await asyncio.sleep(0.1)
+            async with http.post(
+                url,
+                json=_update(2, "人社厅负责什么"),
+                headers={"X-Telegram-Bot-Api-Secret-Token": SECRET},
+            ) as accepted:
+                assert accepted.status == 200
+        [answer] = await api.wait_for_messages(USER, timeout=10)
+        assert answer["rendered_text"].startswith("人力资源社会保障厅")
+        assert not api.calls_of("getUpdates")
+    finally:
+        if process.returncode is None:
+            process.send_signal(signal.SIGTERM)
+            async with asyncio.timeout(15):
+                _, stderr = await process.communicate()
+    assert process.returncode == 0, stderr.decode()
+    # Only the update with the right secret was answered.
+    assert len(api.sent_messages(USER)) == 1
