@@ -49,6 +49,7 @@ _TASK_NUMBER = (
     re.compile(rf"第\s*({_LIST})\s*项"),
 )
 _LIST_PART = re.compile(rf"({_NUM})|(至|到|~|-)")
+_CHINESE_NUMBER = re.compile(r"[一二三四五六七八九两]|[二三四五六七八九]?十[一二三四五六七八九]?")
 _DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"两": 2}
 # Undecodable input bytes reach Python as lone surrogates (stdin uses surrogateescape);
 # no encoder accepts them, so they are replaced before the text is normalised.
@@ -76,6 +77,8 @@ def chinese_number(text: str) -> int:
     """Parse 1-99 written in Arabic or Chinese numerals (八, 十, 十六, 二十三)."""
     if text.isdecimal():
         return int(text)
+    if not _CHINESE_NUMBER.fullmatch(text):
+        return 0
     if "十" not in text:
         return _DIGITS.get(text, 0)
     tens, _, ones = text.partition("十")

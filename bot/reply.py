@@ -114,34 +114,50 @@ def _split_line(ln: Line, fits: Callable[[Item], bool]) -> list[Line]:
 def paginate(reply: Reply, size: Callable[[Sequence[Line]], int], limit: int) -> list[Page]:
     """Split a reply into pages whose rendered size (by `size`) stays within `limit`.
 
+    `size` must add up over lines joined by newlines, as every renderer here does:
+    size(lines) == sum of size((line,)) + one per line break. Each line is measured once.
     Room is kept on every page for a page marker the channel may add, so `limit` is a
     hard bound for header + items + footer as rendered.
     """
-    reserve = 40
+    room = limit - 40
+    measured: dict[Line, int] = {}
 
-    def page_lines(items: Sequence[Item]) -> tuple[Line, ...]:
-        body = [ln for it in items for ln in ((), *it.lines)] if items else []
-        return (*reply.header, *body, *(((), *reply.footer) if reply.footer else ()))
+    def cost(lines: Sequence[Line]) -> int:
+        # Each line and the line break before it.
+        total = 0
+        for ln in lines:
+            if ln not in measured:
+                measured[ln] = size((ln,))
+            total += measured[ln] + 1
+        return total
 
-    def fits(items: Sequence[Item]) -> bool:
-        return size(page_lines(items)) <= limit - reserve
+    fixed = cost(reply.header) + (cost(((), *reply.footer)) if reply.footer else 0) - 1
+
+    def item_cost(item: Item) -> int:
+        return cost(((), *item.lines))
+
+    def fits_alone(item: Item) -> bool:
+        return fixed + item_cost(item) <= room
 
     items: list[Item] = []
     for item in reply.items:
-        items.extend([item] if fits([item]) else _split_item(item, lambda it: fits([it])))
+        items.extend([item] if fits_alone(item) else _split_item(item, fits_alone))
     chunks: list[list[Item]] = [[]]
+    used = fixed
     for item in items:
-        chunk = chunks[-1]
-        if chunk and (len(chunk) >= reply.per_page or not fits([*chunk, item])):
+        extra = item_cost(item)
+        if chunks[-1] and (len(chunks[-1]) >= reply.per_page or used + extra > room):
             chunks.append([])
+            used = fixed
         chunks[-1].append(item)
+        used += extra
     pages = []
     for index, chunk in enumerate(chunks):
+        body = [ln for it in chunk for ln in ((), *it.lines)]
+        lines = (*reply.header, *body, *(((), *reply.footer) if reply.footer else ()))
         item_buttons = [b for it in chunk for b in it.buttons]
         rows = [tuple(item_buttons[i : i + 4]) for i in range(0, len(item_buttons), 4)]
-        pages.append(
-            Page(page_lines(chunk), (*rows, *reply.buttons), index=index, count=len(chunks))
-        )
+        pages.append(Page(lines, (*rows, *reply.buttons), index=index, count=len(chunks)))
     return pages
 
 

@@ -235,6 +235,10 @@ async def test_startup_registers_the_command_menu(api: FakeBotApi, chat: Chat) -
     assert api.commands() == EXPECTED_COMMANDS
     [call] = api.calls_of("setMyCommands")
     assert call.ok
+    menu = {c["command"]: c["description"] for c in api.commands()}
+    assert menu.keys() >= {"start", "help", "unit", "task", "find"}
+    assert menu["unit"] == "查询某单位负责的举措"
+    assert all(re.search(r"[\u4e00-\u9fff]", d) for d in menu.values())  # described in Chinese
     assert chat.app.bot.username == BOT_USERNAME
 
 

@@ -85,7 +85,9 @@ def _command(kind: str) -> Any:
 async def on_seen(update: Update, context: BotContext) -> None:
     """Remember who talks to the bot, and whether privately (reminders need a private chat)."""
     if update.effective_user is not None and not update.effective_user.is_bot:
-        await context.services.seen(person_of(update.effective_user, update))
+        # In the background: the answer need not wait for this bookkeeping write.
+        person = person_of(update.effective_user, update)
+        context.application.create_task(context.services.seen(person), update=update)
 
 
 async def on_text(update: Update, context: BotContext) -> None:
