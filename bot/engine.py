@@ -319,12 +319,13 @@ class Engine:
         scaffolding, as in "残连有哪些任务".
         """
         found: list[tuple[str, str]] = []
+        starts = sorted(edges)
         for n in reversed(self._typo_lengths):
-            for start in range(len(text) - n + 1):
+            for start in starts:
+                if start + n not in edges or start + n > len(text):
+                    continue
                 window = text[start : start + n]
                 if any(q.used[start : start + n]) or not is_cjk(window):
-                    continue
-                if start not in edges or start + n not in edges:
                     continue
                 if window in self._vocabulary or window in self._alias_unit:
                     continue

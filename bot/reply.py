@@ -115,29 +115,21 @@ def paginate(reply: Reply, size: Callable[[Sequence[Line]], int], limit: int) ->
     """Split a reply into pages whose rendered size (by `size`) stays within `limit`.
 
     `size` must add up over lines joined by newlines, as every renderer here does:
-    size(lines) == sum of size((line,)) + one per line break. Each line is measured once.
+    size(lines) == sum of size((line,)) + one per line break, so that each item is measured
+    on its own rather than every candidate page as a whole.
     Room is kept on every page for a page marker the channel may add, so `limit` is a
     hard bound for header + items + footer as rendered.
     """
     room = limit - 40
-    measured: dict[Line, int] = {}
 
     def cost(lines: Sequence[Line]) -> int:
         # Each line and the line break before it.
-        total = 0
-        for ln in lines:
-            if ln not in measured:
-                measured[ln] = size((ln,))
-            total += measured[ln] + 1
-        return total
+        return sum(size((ln,)) + 1 for ln in lines)
 
     fixed = cost(reply.header) + (cost(((), *reply.footer)) if reply.footer else 0) - 1
 
-    def item_cost(item: Item) -> int:
-        return cost(((), *item.lines))
-
     def fits_alone(item: Item) -> bool:
-        return fixed + item_cost(item) <= room
+        return fixed + cost(((), *item.lines)) <= room
 
     items: list[Item] = []
     for item in reply.items:
@@ -145,7 +137,7 @@ def paginate(reply: Reply, size: Callable[[Sequence[Line]], int], limit: int) ->
     chunks: list[list[Item]] = [[]]
     used = fixed
     for item in items:
-        extra = item_cost(item)
+        extra = cost(((), *item.lines))
         if chunks[-1] and (len(chunks[-1]) >= reply.per_page or used + extra > room):
             chunks.append([])
             used = fixed

@@ -84,12 +84,15 @@ class Services:
             raise RuntimeError("services are not open")
         return self._reminders
 
+    def is_new(self, person: Person) -> bool:
+        """Tell whether the person's name or chat kind has not been recorded yet."""
+        return (person.id, person.name, person.private) not in self._seen
+
     async def seen(self, person: Person) -> None:
         """Record the person once per name and chat kind (private chat opens reminders)."""
-        key = (person.id, person.name, person.private)
-        if key not in self._seen:
+        if self.is_new(person):
             await self.office.seen(person)
-            self._seen.add(key)
+            self._seen.add((person.id, person.name, person.private))
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):

@@ -87,7 +87,8 @@ async def on_seen(update: Update, context: BotContext) -> None:
     if update.effective_user is not None and not update.effective_user.is_bot:
         # In the background: the answer need not wait for this bookkeeping write.
         person = person_of(update.effective_user, update)
-        context.application.create_task(context.services.seen(person), update=update)
+        if context.services.is_new(person):
+            context.application.create_task(context.services.seen(person), update=update)
 
 
 async def on_text(update: Update, context: BotContext) -> None:
