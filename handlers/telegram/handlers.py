@@ -227,13 +227,14 @@ async def stop_polling(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
 def register(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
     """Register every handler, in the order they are tried."""
     app.add_handler(TypeHandler(Update, on_seen), group=-1)
+    # Questions first: they are most of the traffic, and no command matches them anyway.
+    app.add_handler(MessageHandler(NEW_MESSAGES & filters.TEXT & ~filters.COMMAND, on_text))
     app.add_handler(CommandHandler("start", _command("start"), filters=NEW_MESSAGES))
     app.add_handler(CommandHandler("help", _command("help"), filters=NEW_MESSAGES))
     app.add_handler(CommandHandler("unit", _command("unit"), filters=NEW_MESSAGES))
     app.add_handler(CommandHandler("task", _command("task"), filters=NEW_MESSAGES))
     app.add_handler(CommandHandler("find", _command("find"), filters=NEW_MESSAGES))
     register_members(app)
-    app.add_handler(MessageHandler(NEW_MESSAGES & filters.TEXT & ~filters.COMMAND, on_text))
     app.add_handler(MessageHandler(NEW_MESSAGES & PRIVATE & filters.COMMAND, on_unknown))
     app.add_handler(MessageHandler(NEW_MESSAGES & PRIVATE & ~filters.TEXT, on_other))
     app.add_handler(CallbackQueryHandler(on_page, pattern=rf"^{render.PAGE_ACTION}:"))
