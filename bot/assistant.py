@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections import OrderedDict
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from rapidfuzz import process
@@ -13,6 +14,8 @@ from bot.lexicon import Lexicon, load_lexicon
 from bot.plan import DATA_DIR, Plan, load_plan
 from bot.reply import Reply, line
 
+RECENT_QUESTIONS = 2048
+
 
 @dataclass(frozen=True)
 class Assistant:
@@ -21,6 +24,11 @@ class Assistant:
     plan: Plan
     lexicon: Lexicon
     engine: Engine
+    # Replies to recent questions: the plan never changes while the bot runs, so the same
+    # question always gets the same reply, and people ask the same things again and again.
+    _recent: OrderedDict[str, Reply] = field(
+        default_factory=OrderedDict, repr=False, compare=False
+    )
 
     @classmethod
     def load(cls, data_dir: Path = DATA_DIR) -> Assistant:
@@ -34,7 +42,15 @@ class Assistant:
 
     def ask(self, question: str) -> Reply:
         """Answer a free-text question."""
-        return compose.answer_reply(self.plan, self.answer(question), self.lexicon.examples)
+        reply = self._recent.get(question)
+        if reply is None:
+            reply = compose.answer_reply(self.plan, self.answer(question), self.lexicon.examples)
+            self._recent[question] = reply
+            if len(self._recent) > RECENT_QUESTIONS:
+                self._recent.popitem(last=False)
+        else:
+            self._recent.move_to_end(question)
+        return reply
 
     def welcome(self) -> Reply:
         """Return the /start greeting."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import html
+from collections import OrderedDict
 from collections.abc import Sequence
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
@@ -40,8 +41,26 @@ def size(lines: Sequence[Line]) -> int:
     return len(to_html(lines).encode("utf-16-le")) // 2
 
 
+# The pages of recent replies, by reply object: a reply the core hands out again (the
+# assistant's recent questions) is not paginated again. Replies and pages are immutable.
+_recent_pages: OrderedDict[int, tuple[Reply, list[Page]]] = OrderedDict()
+RECENT_PAGES = 1024
+
+
 def pages(reply: Reply) -> list[Page]:
-    """Split a reply into Telegram-sized pages."""
+    """Split a reply into Telegram-sized pages (remembered for replies seen recently)."""
+    hit = _recent_pages.get(id(reply))
+    if hit is not None and hit[0] is reply:
+        _recent_pages.move_to_end(id(reply))
+        return hit[1]
+    result = _paginate(reply)
+    _recent_pages[id(reply)] = (reply, result)
+    if len(_recent_pages) > RECENT_PAGES:
+        _recent_pages.popitem(last=False)
+    return result
+
+
+def _paginate(reply: Reply) -> list[Page]:
     # paginate() repeats the header and footer whole on every page and splits items to fit
     # around them: pages stay within the limit as long as those leave room for some text.
     if size((*reply.header, *reply.footer)) <= MESSAGE_LIMIT // 2:
