@@ -13,10 +13,11 @@ skipped and logged, not sent late.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 from zoneinfo import ZoneInfo
 
@@ -124,6 +125,9 @@ class Reminders:
 
     office: Office
     config: ReminderConfig
+    # One fan-out at a time (ticks, chase-ups): two fan-outs of the same key would both find
+    # its pending rows and send them twice.
+    _sending: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @property
     def years(self) -> tuple[int, ...]:
@@ -196,6 +200,10 @@ class Reminders:
 
     async def tick(self, send: Sender) -> list[str]:
         """Send whatever is due now (or resume an interrupted fan-out); return the keys sent."""
+        async with self._sending:
+            return await self._tick(send)
+
+    async def _tick(self, send: Sender) -> list[str]:
         now = self.office.clock()
         to_send, too_late = due(self.config, self.years, now, await self._done())
         store = self.office.store
@@ -231,7 +239,9 @@ class Reminders:
             if units is not None and member.unit not in units:
                 continue
             user = await store.user(member.user_id)
-            if user is not None and not user.reminders_on:
+            # Not retried: a member who blocked the bot is written to again once they write
+            # to it (Store.upsert_user marks them reachable); until then the summary lists them.
+            if user is not None and not (user.reminders_on and user.reachable):
                 continue
             reply = self.unit_reminder(member.unit, year, missing.get(member.unit, []))
             if reply is not None:
@@ -310,9 +320,10 @@ class Reminders:
         missing = await self._missing(year)
         messages = await self._reminder_messages(year, {u for u, ms in missing.items() if ms})
         units = {m.unit for m in await self.office.store.members() if m.user_id in messages}
-        key = f"chase:{year}:{self.office.clock():%Y-%m-%d}"
-        before = await self.office.store.deliveries(key)
-        statuses = await self.fan_out(key, messages, send)
+        async with self._sending:
+            key = f"chase:{year}:{self.office.clock():%Y-%m-%d}"
+            before = await self.office.store.deliveries(key)
+            statuses = await self.fan_out(key, messages, send)
         fresh = sum(1 for u, s in statuses.items() if s == "sent" and before.get(u) != "sent")
         again = "（今天已催报过的成员不再重复发送）" if before else ""
         return say(f"已向 {len(units)} 个单位的 {fresh} 位成员发送催报提醒{again}。")

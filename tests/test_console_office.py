@@ -192,7 +192,7 @@ async def test_invite_then_redeem_in_another_console(
     out = await console.handle("/invite 教育厅")
 
     assert "「教育厅」的一次性邀请链接" in out
-    match = re.search(r"/start ([A-Za-z0-9_-]{1,64})\b", out)
+    match = re.search(r"/start ([A-Za-z0-9_-]{1,64})(?![A-Za-z0-9_-])", out)
     assert match, out
     newcomer = Console(office, Person("u7", "赵六"), out_dir=tmp_path)
     assert "已绑定到「教育厅」" in await newcomer.handle(match.group(0))

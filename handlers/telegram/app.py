@@ -24,6 +24,11 @@ logger = logging.getLogger(__name__)
 App = Application[Any, BotContext, Any, Any, Any, Any]
 
 REMINDER_INTERVAL = 60.0  # seconds between checks for due reminders
+# Messages per second overall, evenly spaced. Telegram allows about 30 a second; the
+# limiter's default (30 per second) is a bucket that lets 30 go at once and then 30 a second,
+# up to 60 within one second: during a reminder fan-out that earns 429s, and every 429 pauses
+# all sending for a second. One message every 1/29 s never puts 30 in any one second.
+SEND_RATE = 29.0
 _REMINDER_INTERVAL = "reminder_interval"
 
 
@@ -75,7 +80,9 @@ def build_application(
     )
     if rate_limiter:
         # Retries on 429 after the retry_after Telegram asks for, so no reply is dropped.
-        builder = builder.rate_limiter(AIORateLimiter(max_retries=5))
+        builder = builder.rate_limiter(
+            AIORateLimiter(overall_max_rate=1, overall_time_period=1 / SEND_RATE, max_retries=5)
+        )
     if config.telegram_base_url:
         builder = builder.base_url(api_url(config.telegram_base_url)).base_file_url(
             file_url(config.telegram_base_url)
@@ -94,10 +101,19 @@ async def _post_init(app: App) -> None:
     logger.info("已连接 Telegram：@%s", app.bot.username)
     logger.info(services.reminders.describe_schedule())
     if app.job_queue is not None:
-        # Checked every minute (and at once, to catch up after downtime): the schedule and
+        # Checked at once, to catch up after downtime, then every minute: the schedule and
         # what was already sent live in the database, so a restart neither misses nor doubles.
+        # A separate job for the first check: APScheduler skips a repeating job's start time
+        # that is already past when the scheduler starts (first=0 would mean a minute's wait).
+        interval = app.bot_data[_REMINDER_INTERVAL]
+        app.job_queue.run_once(
+            reminder_tick,
+            when=0,
+            name="reminders at start",
+            job_kwargs={"misfire_grace_time": None},  # however long the start takes
+        )
         app.job_queue.run_repeating(
-            reminder_tick, interval=app.bot_data[_REMINDER_INTERVAL], first=0, name="reminders"
+            reminder_tick, interval=interval, first=interval, name="reminders"
         )
 
 

@@ -50,13 +50,20 @@ async def run_query(context: BotContext, person: Person, kind: str, arg: str) ->
     return None
 
 
+def _argument(message: Message) -> str:
+    """Return what follows the command as typed: a note keeps its line breaks and spaces."""
+    # Not context.args: it splits on any whitespace, and joining it back flattens the text.
+    parts = (message.text or "").split(maxsplit=1)
+    return parts[1] if len(parts) > 1 else ""
+
+
 def _command(name: str) -> Any:
     async def handle(update: Update, context: BotContext) -> None:
         message, user = update.effective_message, update.effective_user
         if message is None or user is None:
             return
         person = person_of(user, update)
-        arg = " ".join(context.args or [])
+        arg = _argument(message)
         if not person.private and name not in ("whoami", "remind"):
             await deliver(message, context, say(PRIVATE_ONLY))
             return
@@ -74,18 +81,28 @@ async def on_button(update: Update, context: BotContext) -> None:
     if query is None or query.data is None or user is None:
         return
     person = person_of(user, update)
-    if query.data.startswith(f"{CHASE}:"):
-        outcome: Outcome | None = await context.services.reminders.chase(
-            person, query.data.partition(":")[2], Sender(context.bot)
+    if query.data.startswith(f"{CHASE}:") and isinstance(query.message, Message):
+        # A chase-up may go to hundreds of members at ~29 messages a second: acknowledge now
+        # (a query left unanswered expires) and send in the background, so that nobody's
+        # questions wait for it. The reply comes when it is done.
+        await query.answer()
+        context.application.create_task(
+            _chase(query.message, context, person, query.data), update=update
         )
-    else:
-        outcome = await context.services.office.action(person, query.data)
+        return
+    outcome = await context.services.office.action(person, query.data)
     if outcome is None or not isinstance(query.message, Message):
         await query.answer(EXPIRED, show_alert=True)
         return
     await query.answer()
     page = ("action", query.data) if query.data.startswith("pu:") else None
     await deliver(query.message, context, outcome, page, query)
+
+
+async def _chase(message: Message, context: BotContext, person: Person, data: str) -> None:
+    year = data.partition(":")[2]
+    outcome = await context.services.reminders.chase(person, year, Sender(context.bot))
+    await deliver(message, context, outcome)
 
 
 async def on_flow_text(update: Update, context: BotContext) -> bool:
