@@ -20,22 +20,10 @@ from bot.clock import TZ
 from bot.office import Office, Person
 from bot.store import Store
 from handlers.console import LOCAL_USER, Console
+from tests.fakes.clock import FakeClock
 
 HRSS = "人力资源社会保障厅"
 START = dt.datetime(2026, 3, 2, 9, 0, tzinfo=TZ)
-
-
-class FakeClock:
-    """A clock the test can move."""
-
-    def __init__(self, now: dt.datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def advance(self, **kwargs: float) -> None:
-        self.now += dt.timedelta(**kwargs)
 
 
 @pytest.fixture(scope="module")

@@ -16,6 +16,7 @@ from bot.clock import TZ
 from bot.export import export_year
 from bot.plan import Plan
 from bot.store import Store
+from tests.fakes.clock import FakeClock
 
 HRSS = "人力资源社会保障厅"
 TOBACCO = "省烟草专卖局"
@@ -36,16 +37,6 @@ NOTES_HEADER = [
     "修改时间",
     "已删除",
 ]
-
-
-class FakeClock:
-    """A clock the test can move."""
-
-    def __init__(self, now: dt.datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> dt.datetime:
-        return self.now
 
 
 @pytest.fixture(scope="module")

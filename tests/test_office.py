@@ -16,6 +16,7 @@ from bot.clock import TZ
 from bot.office import NOTE_MAX, Office, Outcome, Person
 from bot.reply import Item, all_buttons, render_plain
 from bot.store import Store
+from tests.fakes.clock import FakeClock
 
 START = dt.datetime(2026, 3, 2, 9, 0, tzinfo=TZ)
 HRSS = "人力资源社会保障厅"  # 人社厅: responsible for most measures, not for 2.3
@@ -27,19 +28,6 @@ ZHANG, LI, WANG = Person("u1", "张三"), Person("u2", "李四"), Person("u3", "
 NOT_COORDINATOR = "只有协调人"
 NOT_MEMBER = "只有已绑定单位的成员"
 EXPIRED_BUTTON = "按钮已过期"
-
-
-class FakeClock:
-    """A clock the test can move."""
-
-    def __init__(self, now: dt.datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def advance(self, **kwargs: float) -> None:
-        self.now += dt.timedelta(**kwargs)
 
 
 @pytest.fixture(scope="module")

@@ -75,9 +75,7 @@ def test_malformed_yaml_names_the_line(data: Path) -> None:
     lines = path.read_text(encoding="utf-8").splitlines()
     lines[20] = "    text: [unclosed"
     path.write_text("\n".join(lines), encoding="utf-8")
-    with pytest.raises(
-        PlanError, match=r"plan\.yaml: 第\d+行 YAML 格式错误"
-    ):
+    with pytest.raises(PlanError, match=r"plan\.yaml: 第\d+行 YAML 格式错误"):
         load_plan(data)
 
 

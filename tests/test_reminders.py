@@ -22,6 +22,7 @@ from bot.office import Office, Outcome, Person
 from bot.reminders import Reminder, Reminders, Result, deadline, due, next_reminder, schedule
 from bot.reply import Reply, all_buttons, render_plain
 from bot.store import Store
+from tests.fakes.clock import FakeClock
 
 DEFAULT = ReminderConfig()  # deadline 12-31; 30/14/7/3/1 days before at 09:00 Asia/Shanghai
 PERIOD = (2022, 2023, 2024)  # the plan's period: the default reporting years
@@ -48,16 +49,6 @@ def at(*args: int) -> dt.datetime:
 
 
 # --- fakes ----------------------------------------------------------------------------------
-
-
-class FakeClock:
-    """A clock the test can set."""
-
-    def __init__(self, now: dt.datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> dt.datetime:
-        return self.now
 
 
 class Crash(Exception):

@@ -25,26 +25,14 @@ from bot.store import (
     Store,
     StoreError,
 )
+from tests.fakes.clock import FakeClock
 
 START = dt.datetime(2025, 12, 1, 9, 30, tzinfo=TZ)
 
 
-class FakeClock:
-    """A clock the test can move forward."""
-
-    def __init__(self, now: dt.datetime = START) -> None:
-        self.now = now
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def advance(self, **kwargs: float) -> None:
-        self.now += dt.timedelta(**kwargs)
-
-
 @pytest.fixture
 def clock() -> FakeClock:
-    return FakeClock()
+    return FakeClock(START)
 
 
 @pytest.fixture

@@ -7,8 +7,6 @@ sent, its parse mode, the inline keyboard, and the text as Telegram would render
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import datetime as dtm
 import logging
 import os
 import re
@@ -33,9 +31,9 @@ from handlers.telegram.handlers import (
     FAILED,
     NOT_TEXT,
     UNKNOWN,
-    polling_error_callback,
 )
 from tests.fakes.bot_api import BOT_USERNAME, MAX_MESSAGE_LENGTH, NOT_MODIFIED, FakeBotApi
+from tests.harness import running
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "123:ABC"
@@ -57,39 +55,6 @@ def assistant() -> Assistant:
 async def api() -> AsyncIterator[FakeBotApi]:
     async with FakeBotApi(token=TOKEN) as fake:
         yield fake
-
-
-@contextlib.asynccontextmanager
-async def running(api: FakeBotApi, assistant: Assistant, db_path: Path) -> AsyncIterator[App]:
-    """Run the bot's Application on the test's loop, in run_polling's order.
-
-    initialize, post_init, start, start_polling … stop polling, stop, post_stop, shutdown,
-    post_shutdown. run_polling also hands polling errors (409 …) to the error handlers:
-    polling_error_callback does that for an application started by hand.
-    """
-    config = Config(telegram_token=api.token, telegram_base_url=api.base_url, db_path=db_path)
-    app = build_application(config, assistant)
-    async with app:  # initialize … shutdown
-        if app.post_init is not None:
-            await app.post_init(app)
-        await app.start()
-        assert app.updater is not None
-        await app.updater.start_polling(
-            poll_interval=0,
-            timeout=dtm.timedelta(seconds=1),
-            error_callback=polling_error_callback(app),
-        )
-        try:
-            yield app
-        finally:
-            if app.updater.running:
-                await app.updater.stop()
-            if app.running:
-                await app.stop()
-                if app.post_stop is not None:
-                    await app.post_stop(app)
-    if app.post_shutdown is not None:
-        await app.post_shutdown(app)
 
 
 @dataclass

@@ -22,7 +22,7 @@ import pytest
 
 from bot.clock import system_clock
 from tests.fakes.bot_api import FakeBotApi
-from tests.office_e2e import HRSS, TOKEN, FakeClock, bind_directly, rows
+from tests.harness import HRSS, TOKEN, FakeClock, bind_directly, rows
 
 ROOT = Path(__file__).resolve().parents[1]
 MEMBER = 4242

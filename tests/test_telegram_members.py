@@ -22,7 +22,7 @@ from bot.office import NOT_COORDINATOR, NOT_MEMBER
 from bot.store import Store
 from handlers.telegram.members import PRIVATE_ONLY
 from tests.fakes.bot_api import BOT_USERNAME, FakeBotApi
-from tests.office_e2e import (
+from tests.harness import (
     COORDINATOR,
     COORDINATOR_2,
     HRSS,

@@ -21,7 +21,7 @@ from bot.assistant import Assistant
 from bot.office import NOT_COORDINATOR
 from bot.store import Store
 from tests.fakes.bot_api import FakeBotApi
-from tests.office_e2e import (
+from tests.harness import (
     COORDINATOR,
     COORDINATOR_2,
     HRSS,

@@ -1,4 +1,4 @@
-"""Shared harness for the end-to-end tests of members, notes and reminders on Telegram.
+"""Shared harness for the end-to-end tests on Telegram (questions, members, notes, reminders).
 
 The real Application from build_application runs against the fake Bot API (tests/fakes), with
 a real SQLite file, coordinators from Config and a clock the test moves. Nothing is mocked.
@@ -17,35 +17,19 @@ from pathlib import Path
 from typing import Any
 
 from bot.assistant import Assistant
-from bot.clock import TZ
+from bot.clock import TZ, Clock, system_clock
 from bot.config import Config, ReminderConfig
 from bot.store import Store
 from handlers.telegram.app import App, build_application
 from handlers.telegram.handlers import FAILED, polling_error_callback
 from tests.fakes.bot_api import MAX_MESSAGE_LENGTH, NOT_MODIFIED, FakeBotApi
+from tests.fakes.clock import FakeClock
 
 TOKEN = "123:ABC"
 COORDINATOR = 900
 COORDINATOR_2 = 901
 SETTLER = 999  # asks a question to know that every earlier update was handled
 HRSS = "人力资源社会保障厅"  # what 人社厅 stands for
-
-
-class FakeClock:
-    """A clock the test can move (timezone-aware, Asia/Shanghai)."""
-
-    def __init__(self, now: dt.datetime) -> None:
-        assert now.tzinfo is not None
-        self.now = now
-
-    def __call__(self) -> dt.datetime:
-        return self.now
-
-    def advance(self, **kwargs: float) -> None:
-        self.now += dt.timedelta(**kwargs)
-
-    def set(self, now: dt.datetime) -> None:
-        self.now = now
 
 
 def shanghai(*args: int) -> dt.datetime:
@@ -57,13 +41,18 @@ async def running(
     api: FakeBotApi,
     assistant: Assistant,
     db_path: Path,
-    clock: FakeClock,
+    clock: Clock = system_clock,
     *,
     coordinators: Iterable[int] = (COORDINATOR,),
     reminder_interval: float = 3600.0,
     reminders: ReminderConfig | None = None,
 ) -> AsyncIterator[App]:
-    """Run the bot's Application on the test's loop, in run_polling's order (see test_telegram)."""
+    """Run the bot's Application on the test's loop, in run_polling's order.
+
+    initialize, post_init, start, start_polling … stop polling, stop, post_stop, shutdown,
+    post_shutdown. run_polling also hands polling errors (409 …) to the error handlers:
+    polling_error_callback does that for an application started by hand.
+    """
     config = Config(
         telegram_token=api.token,
         telegram_base_url=api.base_url,
