@@ -35,7 +35,6 @@ NOT_TEXT = "我只能读懂文字消息。请直接输入问题，例如：人�
 
 NEW_MESSAGES = filters.UpdateType.MESSAGE  # edited messages are ignored
 PRIVATE = filters.ChatType.PRIVATE
-GROUPS = filters.ChatType.GROUPS
 
 _STARTED_BY_HAND = "started_by_hand"  # bot_data flag, see polling_error_callback
 
@@ -52,11 +51,10 @@ async def answer_query(context: BotContext, person: Person, kind: str, arg: str)
         "start": lambda _: assistant.welcome(),
         "help": lambda _: assistant.help(),
     }
-    if kind == "action" and not arg.startswith(("m:", "ex:")):
-        return await run_query(context, person, kind, arg)
-    if kind in replies:
-        reply = replies[kind](arg)
-        return Outcome(reply) if reply is not None else None
+    reply = replies[kind](arg) if kind in replies else None
+    if reply is not None:
+        return Outcome(reply)
+    # Not the assistant's: a members' query (notes, progress …) or nothing valid.
     return await run_query(context, person, kind, arg)
 
 
