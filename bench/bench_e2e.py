@@ -236,7 +236,8 @@ def our_bot(assistant: Assistant, db_path: Path) -> Build:
             config,
             assistant,
             rate_limiter=limiter,
-            concurrent_updates=concurrent if concurrent > 1 else False,
+            # One at a time means the production default: chats concurrently, each in order.
+            concurrent_updates=concurrent if concurrent > 1 else None,
         )
 
     return build

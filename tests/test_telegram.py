@@ -32,6 +32,7 @@ from handlers.telegram.handlers import (
     NOT_TEXT,
     UNKNOWN,
 )
+from handlers.telegram.processor import PerChatProcessor
 from tests.fakes.bot_api import BOT_USERNAME, MAX_MESSAGE_LENGTH, NOT_MODIFIED, FakeBotApi
 from tests.harness import running
 
@@ -763,9 +764,10 @@ def test_defaults_base_url_rate_limiter_and_missing_token(assistant: Assistant) 
     app = build_application(Config(telegram_token=TOKEN), assistant)
     assert app.bot.base_url == f"https://api.telegram.org/bot{TOKEN}"
     assert app.bot.base_file_url == f"https://api.telegram.org/file/bot{TOKEN}"
-    # As the bot runs: sends paced (and 429s retried) by the limiter, one update at a time.
+    # As the bot runs: sends paced (and 429s retried) by the limiter; chats concurrently,
+    # each chat's updates one at a time.
     assert isinstance(app.bot.rate_limiter, AIORateLimiter)
-    assert app.update_processor.max_concurrent_updates == 1
+    assert isinstance(app.update_processor, PerChatProcessor)
     bench = build_application(
         Config(telegram_token=TOKEN), assistant, rate_limiter=False, concurrent_updates=8
     )

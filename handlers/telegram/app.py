@@ -9,7 +9,14 @@ from typing import Any
 
 from telegram import BotCommand, Update
 from telegram.constants import ParseMode
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, Defaults
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    BaseUpdateProcessor,
+    ContextTypes,
+    Defaults,
+)
 
 from bot.assistant import Assistant
 from bot.clock import TZ, Clock, system_clock
@@ -17,6 +24,7 @@ from bot.compose import COMMANDS
 from bot.config import Config
 from handlers.telegram.context import BotContext, Services, attach, services_of
 from handlers.telegram.handlers import register
+from handlers.telegram.processor import PerChatProcessor
 from handlers.telegram.sender import Sender
 
 logger = logging.getLogger(__name__)
@@ -59,13 +67,15 @@ def build_application(
     assistant: Assistant | None = None,
     *,
     rate_limiter: bool = True,
-    concurrent_updates: bool | int = False,
+    concurrent_updates: bool | int | BaseUpdateProcessor | None = None,
     clock: Clock = system_clock,
     reminder_interval: float = REMINDER_INTERVAL,
 ) -> App:
     """Build the Application with its defaults, services and handlers.
 
-    The keywords are for benchmarks: the bot runs with the rate limiter, one update at a time.
+    The keywords are for tests and benchmarks; by default the bot runs with the rate limiter
+    and handles chats concurrently, each chat's updates in order (PerChatProcessor): with
+    Telegram's network round trips, one update at a time would keep everyone waiting.
     """
     if not config.telegram_token:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
@@ -74,7 +84,9 @@ def build_application(
         .token(config.telegram_token)
         .context_types(ContextTypes(context=BotContext))
         .defaults(Defaults(parse_mode=ParseMode.HTML, tzinfo=TZ))
-        .concurrent_updates(concurrent_updates)
+        .concurrent_updates(
+            PerChatProcessor() if concurrent_updates is None else concurrent_updates
+        )
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
     )

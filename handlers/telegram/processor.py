@@ -1,0 +1,45 @@
+"""Updates of different chats handled concurrently, each chat's in the order they came."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable
+from typing import Any
+
+from telegram import Update
+from telegram.ext import BaseUpdateProcessor
+
+CONCURRENT_CHATS = 8
+
+
+class PerChatProcessor(BaseUpdateProcessor):
+    """Lets up to N updates run at once, but never two of the same chat.
+
+    Within a chat order matters (a note's text must follow the choice of its measure); across
+    chats it does not, and while one answer waits for Telegram the next chat is served.
+    """
+
+    def __init__(self, max_concurrent_updates: int = CONCURRENT_CHATS) -> None:
+        super().__init__(max_concurrent_updates)
+        self._chats: dict[int, asyncio.Lock] = {}
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        """Run the update's handlers once no earlier update of its chat is running."""
+        chat = update.effective_chat if isinstance(update, Update) else None
+        if chat is None:
+            await coroutine
+            return
+        lock = self._chats.setdefault(chat.id, asyncio.Lock())
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            # Forget idle chats, so that the table does not grow with every chat ever seen.
+            if not lock.locked() and self._chats.get(chat.id) is lock:
+                del self._chats[chat.id]
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to tear down."""

@@ -1,0 +1,50 @@
+"""PerChatProcessor: chats concurrently, each chat's updates in order."""
+
+from __future__ import annotations
+
+import asyncio
+
+from telegram import Chat, Message, Update
+
+from handlers.telegram.processor import PerChatProcessor
+
+
+def _update(update_id: int, chat_id: int) -> Update:
+    chat = Chat(chat_id, Chat.PRIVATE)
+    message = Message(update_id, None, chat, text="x")  # type: ignore[arg-type]  # no date needed
+    return Update(update_id, message=message)
+
+
+async def test_one_chat_in_order_other_chats_meanwhile() -> None:
+    processor = PerChatProcessor(8)
+    events: list[str] = []
+    release = asyncio.Event()
+
+    async def handle(name: str, wait: bool) -> None:
+        events.append(f"start {name}")
+        if wait:
+            await release.wait()
+        events.append(f"end {name}")
+
+    async with processor:
+        first = asyncio.create_task(processor.process_update(_update(1, 1), handle("a1", True)))
+        second = asyncio.create_task(processor.process_update(_update(2, 1), handle("a2", False)))
+        other = asyncio.create_task(processor.process_update(_update(3, 2), handle("b1", False)))
+        await other  # another chat is served while chat 1 waits
+        assert events == ["start a1", "start b1", "end b1"]
+        release.set()
+        await asyncio.gather(first, second)
+    assert events[3:] == ["end a1", "start a2", "end a2"]
+    assert processor._chats == {}  # idle chats are forgotten
+
+
+async def test_updates_without_a_chat_run_at_once() -> None:
+    processor = PerChatProcessor(2)
+    done: list[int] = []
+
+    async def handle() -> None:
+        done.append(1)
+
+    async with processor:
+        await processor.process_update(Update(1), handle())
+    assert done == [1]
