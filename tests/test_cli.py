@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
 import json
 import os
 import shutil
@@ -9,10 +11,14 @@ import subprocess
 import sys
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from bot.cli import main
+from bot.clock import TZ
 from bot.plan import load_plan
+from bot.store import Store
+from tests.fakes.clock import FakeClock
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
@@ -279,3 +285,39 @@ def test_import_doc_rejects_an_unknown_unit(
     assert code == 2
     assert "省火星局" in err
     assert not out.exists()
+
+
+# -- export ----------------------------------------------------------------------------------
+
+
+async def _file_notes(db: Path) -> None:
+    clock = FakeClock(dt.datetime(2024, 11, 2, 10, 0, tzinfo=TZ))
+    async with await Store.open(db, clock) as store:
+        await store.add_note("省烟草专卖局", "2.3", 2024, "u1", "张三", "放宽零售点间距")
+        await store.add_note("教育厅", "7.1", 2023, "u2", "李四", "去年的记录")
+
+
+def test_export_writes_the_years_workbook(tmp_path: Path) -> None:
+    asyncio.run(_file_notes(tmp_path / "bot.sqlite3"))
+    out = tmp_path / "out.xlsx"
+
+    result = run_bot("export", "--year", "2024", out, tmp=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert "已导出 2024 年进展汇总" in result.stdout
+    book = openpyxl.load_workbook(out)
+    notes = list(book["进展记录"].iter_rows(min_row=2, values_only=True))
+    assert [(row[1], row[2], row[4]) for row in notes] == [
+        ("省烟草专卖局", "2.3", "放宽零售点间距")
+    ]
+    silent = [row[0] for row in book["未报送单位"].iter_rows(min_row=2, values_only=True)]
+    assert "省烟草专卖局" not in silent
+    assert "教育厅" in silent  # its note is from 2023
+
+
+def test_export_without_a_database_says_so(tmp_path: Path) -> None:
+    result = run_bot("export", "--year", "2024", tmp_path / "out.xlsx", tmp=tmp_path)
+    assert result.returncode == 2
+    assert "数据库" in result.stderr
+    assert "不存在" in result.stderr
+    assert not (tmp_path / "out.xlsx").exists()
