@@ -36,6 +36,7 @@ Result = Literal["sent", "blocked", "failed"]
 Sender = Callable[[str, Reply], Awaitable[Result]]
 
 CHASE = "chase"  # chase:<year>: a coordinator's button to chase up the units with gaps
+REMINDER_SUMMARY = 24  # characters of each measure's first clause in a reminder
 
 
 @dataclass(frozen=True)
@@ -181,12 +182,14 @@ class Reminders:
         )
         items = tuple(
             Item(
-                (line(bold(m.id), f" {compose.summary(m.text, 36)}"),),
+                (line(bold(m.id), f" {compose.summary(m.text, REMINDER_SUMMARY)}"),),
                 (Button(f"报送 {m.id}", f"{NOTE_ON}:{m.id}"),),
             )
             for m in missing
         )
-        return Reply(header=header, items=items, per_page=10)
+        # One message per member where it fits: Telegram asks for at most one message a second
+        # per chat, and a fan-out sends about 29 a second.
+        return Reply(header=header, items=items, per_page=len(items))
 
     # -- sending ---------------------------------------------------------------------------
 
