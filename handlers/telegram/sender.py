@@ -16,6 +16,7 @@ from handlers.telegram import render
 logger = logging.getLogger(__name__)
 
 NETWORK_RETRIES = 5
+PER_CHAT_GAP = 1.0  # seconds between messages to the same chat
 
 
 class Sender:
@@ -58,6 +59,9 @@ class Sender:
                 await asyncio.sleep(min(2**failures, 30))
                 continue
             sent += 1
+            if sent < len(pages):
+                # Telegram asks for at most one message a second in one chat.
+                await asyncio.sleep(PER_CHAT_GAP)
         return "sent"
 
 
