@@ -35,12 +35,12 @@ from pathlib import Path
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))  # for tests.fakes, tests.office_e2e
+    sys.path.insert(0, str(ROOT))  # for tests.fakes, tests.harness
 
 from bot.assistant import Assistant  # noqa: E402
 from bot.store import Store  # noqa: E402
 from tests.fakes.bot_api import FakeBotApi  # noqa: E402
-from tests.office_e2e import (  # noqa: E402
+from tests.harness import (  # noqa: E402
     COORDINATOR,
     TOKEN,
     FakeClock,
