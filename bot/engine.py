@@ -36,6 +36,8 @@ MIN_SCORE = 1.0
 BM25_K1, BM25_B = 1.2, 0.75
 # Words in nearly every measure (残疾人, 就业) weigh next to nothing; skip them when scoring.
 MIN_IDF = 0.05
+# Bigrams that touch scaffolding words count this much: they help, but the topic leads.
+BONUS_WEIGHT = 0.5
 # An unknown bigram beside a word at least this rare is a seam between words (see _junction).
 JUNCTION_IDF = 1.0
 
@@ -404,8 +406,9 @@ class Engine:
             return ()
         allowed = candidates if isinstance(candidates, range) else set(candidates)
         scores: dict[int, float] = defaultdict(float)
-        for tok in set(content) | {t for t in bonus if t in self._idf}:
-            idf = self._idf.get(tok, 0.0)
+        weights = {t: BONUS_WEIGHT for t in bonus if t in self._idf} | dict.fromkeys(content, 1.0)
+        for tok, weight in weights.items():
+            idf = self._idf.get(tok, 0.0) * weight
             if idf < MIN_IDF:
                 continue
             for i, tf in self._postings.get(tok, {}).items():
