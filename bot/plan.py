@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -151,8 +151,6 @@ class Plan:
         """Tell whether `unit` must report on `measure` (named, or bound as a provincial unit)."""
         return unit in measure.units or measure.all_provincial
 
-    def __iter__(self) -> Iterator[Measure]:
-        return iter(self._measures.values())
 
 
 class _LineLoader(yaml.SafeLoader):

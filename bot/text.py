@@ -40,7 +40,3 @@ def bigrams(run: str) -> list[str]:
         return [run]
     return [run[i : i + 2] for i in range(len(run) - 1)]
 
-
-def tokens(text: str) -> list[str]:
-    """Return the matching tokens of normalised text: Chinese bigrams and ASCII words."""
-    return [tok for run in runs(text) for tok in bigrams(run)]
