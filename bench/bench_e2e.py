@@ -212,7 +212,7 @@ def replay_bot(assistant: Assistant) -> Build:
             reply = assistant.ask(question)
         pages = render.pages(reply)
         token = "Tok3n_xy" if len(pages) > 1 else None
-        answers[question] = (render.to_html(pages[0].lines), render.keyboard(pages[0], token))
+        answers[question] = (pages[0].html, pages[0].markup(token))
 
     async def replay(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -24,9 +25,10 @@ class Assistant:
     plan: Plan
     lexicon: Lexicon
     engine: Engine
-    # Replies to recent questions: the plan never changes while the bot runs, so the same
-    # question always gets the same reply, and people ask the same things again and again.
-    _recent: OrderedDict[str, Reply] = field(
+    # Replies to recent questions and commands: the plan never changes while the bot runs, so
+    # the same question always gets the same reply, and people ask the same things again and
+    # again. Channels may key their rendering on the reply object (so it is rendered once).
+    _recent: OrderedDict[tuple[str, str], Reply] = field(
         default_factory=OrderedDict, repr=False, compare=False
     )
 
@@ -40,28 +42,41 @@ class Assistant:
         """Return the engine's structured answer."""
         return self.engine.answer(question)
 
-    def ask(self, question: str) -> Reply:
-        """Answer a free-text question."""
-        reply = self._recent.get(question)
+    def _remembered(self, kind: str, arg: str, make: Callable[[str], Reply]) -> Reply:
+        """Return the recent reply to (kind, arg), or make and remember it."""
+        key = (kind, arg)
+        reply = self._recent.get(key)
         if reply is None:
-            reply = compose.answer_reply(self.plan, self.answer(question), self.lexicon.examples)
-            self._recent[question] = reply
+            reply = make(arg)
+            self._recent[key] = reply
             if len(self._recent) > RECENT_QUESTIONS:
                 self._recent.popitem(last=False)
         else:
-            self._recent.move_to_end(question)
+            self._recent.move_to_end(key)
         return reply
+
+    def ask(self, question: str) -> Reply:
+        """Answer a free-text question."""
+        return self._remembered("ask", question, self._ask)
+
+    def _ask(self, question: str) -> Reply:
+        return compose.answer_reply(self.plan, self.answer(question), self.lexicon.examples)
 
     def welcome(self) -> Reply:
         """Return the /start greeting."""
-        return compose.welcome_reply(self.plan, self.lexicon.examples)
+        return self._remembered(
+            "start", "", lambda _: compose.welcome_reply(self.plan, self.lexicon.examples)
+        )
 
     def help(self) -> Reply:
         """Return the command list."""
-        return compose.help_reply()
+        return self._remembered("help", "", lambda _: compose.help_reply())
 
     def unit(self, name: str) -> Reply:
         """Answer /unit NAME: that unit's measures, or the closest names when none matches."""
+        return self._remembered("unit", name, self._unit)
+
+    def _unit(self, name: str) -> Reply:
         if not name.strip():
             return Reply(header=(line("请在命令后写单位名称，例如：/unit 人社厅"),))
         answer = self.answer(name)
@@ -100,7 +115,9 @@ class Assistant:
         """Answer a neutral button action ("m:7.2", "ex:0"); None when it is not ours."""
         kind, _, arg = action.partition(":")
         if kind == compose.SHOW_MEASURE and (measure := self.plan.measure(arg)):
-            return compose.measure_reply(self.plan, measure)
+            return self._remembered(
+                kind, measure.id, lambda _: compose.measure_reply(self.plan, measure)
+            )
         if kind == compose.ASK_EXAMPLE and arg.isdigit():
             examples = self.lexicon.examples
             index = int(arg)

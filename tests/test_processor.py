@@ -38,6 +38,48 @@ async def test_one_chat_in_order_other_chats_meanwhile() -> None:
     assert processor._chats == {}  # idle chats are forgotten
 
 
+async def test_a_busy_chat_does_not_take_every_slot() -> None:
+    """A chat's queued updates wait for their turn without holding slots other chats need."""
+    processor = PerChatProcessor(2)
+    events: list[str] = []
+    release = asyncio.Event()
+
+    async def handle(name: str) -> None:
+        events.append(f"start {name}")
+        if name == "a1":
+            await release.wait()
+
+    async with processor:
+        busy = [
+            asyncio.create_task(processor.process_update(_update(i, 1), handle(f"a{i}")))
+            for i in (1, 2, 3)
+        ]
+        await asyncio.wait_for(processor.process_update(_update(4, 2), handle("b4")), 1)
+        assert events == ["start a1", "start b4"]
+        release.set()
+        await asyncio.gather(*busy)
+    assert events[2:] == ["start a2", "start a3"]
+
+
+async def test_at_most_n_chats_at_once() -> None:
+    processor = PerChatProcessor(2)
+    running: list[int] = []
+    peak = 0
+
+    async def handle(chat: int) -> None:
+        nonlocal peak
+        running.append(chat)
+        peak = max(peak, len(running))
+        await asyncio.sleep(0.01)
+        running.remove(chat)
+
+    async with processor:
+        await asyncio.gather(
+            *(processor.process_update(_update(i, i), handle(i)) for i in range(6))
+        )
+    assert peak == 2
+
+
 async def test_updates_without_a_chat_run_at_once() -> None:
     processor = PerChatProcessor(2)
     done: list[int] = []

@@ -549,10 +549,10 @@ def test_pages_fit_even_around_a_header_or_footer_too_long(header: str, footer: 
     )
     pages = render.pages(reply)
     assert len(pages) > 1
-    assert all(render.size(p.lines) <= MAX_MESSAGE_LENGTH for p in pages)
-    text = "".join(text_of(p.lines).replace("\n", "") for p in pages)
+    assert all(len(p.html.encode("utf-16-le")) // 2 <= MAX_MESSAGE_LENGTH for p in pages)
+    text = "".join(text_of(p.page.lines).replace("\n", "") for p in pages)
     assert text == header + "".join(f"项目{i}" for i in range(3)) + footer  # nothing lost
-    assert [b.action for p in pages for row in p.buttons for b in row] == ["m:0", "m:1", "m:2"]
+    assert [b.callback_data for p in pages for row in p.rows for b in row] == ["m:0", "m:1", "m:2"]
 
 
 # --------------------------------------------------------------------------------------------

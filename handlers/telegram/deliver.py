@@ -43,17 +43,13 @@ async def deliver(
     if outcome.replace and query is not None:
         first = shown[0]
         try:
-            await query.edit_message_text(
-                render.to_html(first.lines), reply_markup=render.keyboard(first, token)
-            )
+            await query.edit_message_text(first.html, reply_markup=first.markup(token))
         except BadRequest as e:
             if "not modified" not in e.message:
                 raise
         shown = shown[1:]
     for page in shown:
-        await message.reply_text(
-            render.to_html(page.lines), reply_markup=render.keyboard(page, token)
-        )
+        await message.reply_text(page.html, reply_markup=page.markup(token))
     if outcome.attachment:
         file = outcome.attachment
         await message.reply_document(

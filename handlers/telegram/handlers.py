@@ -144,9 +144,7 @@ async def on_page(update: Update, context: BotContext) -> None:
     await query.answer()
     page = pages[int(index)]
     try:
-        await query.edit_message_text(
-            render.to_html(page.lines), reply_markup=render.keyboard(page, token)
-        )
+        await query.edit_message_text(page.html, reply_markup=page.markup(token))
     except BadRequest as e:
         # Pressing the page already shown: nothing to change, and nothing went wrong.
         if "not modified" not in e.message:

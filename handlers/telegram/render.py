@@ -5,6 +5,7 @@ from __future__ import annotations
 import html
 from collections import OrderedDict
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -41,19 +42,54 @@ def size(lines: Sequence[Line]) -> int:
     return len(to_html(lines).encode("utf-16-le")) // 2
 
 
+@dataclass(frozen=True)
+class Shown:
+    """A page as Telegram shows it: its HTML and its own buttons, rendered once."""
+
+    page: Page
+    html: str
+    rows: tuple[tuple[InlineKeyboardButton, ...], ...]
+    _markup: InlineKeyboardMarkup | None  # the buttons without page buttons
+
+    @classmethod
+    def of(cls, page: Page) -> Shown:
+        """Render a page (every text escaped; callback data checked against Telegram's limit)."""
+        rows = tuple(
+            tuple(InlineKeyboardButton(b.label, callback_data=_checked(b.action)) for b in row)
+            for row in page.buttons
+            if row
+        )
+        return cls(page, to_html(page.lines), rows, InlineKeyboardMarkup(rows) if rows else None)
+
+    def markup(self, token: str | None) -> InlineKeyboardMarkup | None:
+        """Return the buttons, plus ‹ 上一页 · n/N · 下一页 › under a token of several pages."""
+        page = self.page
+        if page.count == 1 or not token:
+            return self._markup
+        nav = []
+        if page.index > 0:
+            nav.append(_nav("‹ 上一页", token, page.index - 1))
+        nav.append(
+            InlineKeyboardButton(f"{page.index + 1}/{page.count}", callback_data=NOOP_ACTION)
+        )
+        if page.index < page.count - 1:
+            nav.append(_nav("下一页 ›", token, page.index + 1))
+        return InlineKeyboardMarkup((*self.rows, tuple(nav)))
+
+
 # The pages of recent replies, by reply object: a reply the core hands out again (the
-# assistant's recent questions) is not paginated again. Replies and pages are immutable.
-_recent_pages: OrderedDict[int, tuple[Reply, list[Page]]] = OrderedDict()
+# assistant's recent questions) is not paginated or rendered again. Replies are immutable.
+_recent_pages: OrderedDict[int, tuple[Reply, list[Shown]]] = OrderedDict()
 RECENT_PAGES = 1024
 
 
-def pages(reply: Reply) -> list[Page]:
-    """Split a reply into Telegram-sized pages (remembered for replies seen recently)."""
+def pages(reply: Reply) -> list[Shown]:
+    """Split a reply into Telegram-sized pages, rendered (remembered for recent replies)."""
     hit = _recent_pages.get(id(reply))
     if hit is not None and hit[0] is reply:
         _recent_pages.move_to_end(id(reply))
         return hit[1]
-    result = _paginate(reply)
+    result = [Shown.of(page) for page in _paginate(reply)]
     _recent_pages[id(reply)] = (reply, result)
     if len(_recent_pages) > RECENT_PAGES:
         _recent_pages.popitem(last=False)
@@ -75,30 +111,11 @@ def _paginate(reply: Reply) -> list[Page]:
     )
 
 
-def keyboard(page: Page, token: str | None) -> InlineKeyboardMarkup | None:
-    """Return the page's buttons, plus ‹ 上一页 · n/N · 下一页 › when there are several pages."""
-    rows = [
-        [InlineKeyboardButton(b.label, callback_data=b.action) for b in row]
-        for row in page.buttons
-        if row
-    ]
-    if page.count > 1 and token:
-        nav = []
-        if page.index > 0:
-            nav.append(_nav("‹ 上一页", token, page.index - 1))
-        nav.append(
-            InlineKeyboardButton(f"{page.index + 1}/{page.count}", callback_data=NOOP_ACTION)
-        )
-        if page.index < page.count - 1:
-            nav.append(_nav("下一页 ›", token, page.index + 1))
-        rows.append(nav)
-    for row in rows:
-        for button in row:
-            data = button.callback_data
-            if isinstance(data, str) and len(data.encode()) > CALLBACK_LIMIT:
-                raise ValueError(f"callback data over {CALLBACK_LIMIT} bytes: {data!r}")
-    return InlineKeyboardMarkup(rows) if rows else None
+def _checked(action: str) -> str:
+    if len(action.encode()) > CALLBACK_LIMIT:
+        raise ValueError(f"callback data over {CALLBACK_LIMIT} bytes: {action!r}")
+    return action
 
 
 def _nav(label: str, token: str, index: int) -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=f"{PAGE_ACTION}:{token}:{index}")
+    return InlineKeyboardButton(label, callback_data=_checked(f"{PAGE_ACTION}:{token}:{index}"))

@@ -38,9 +38,7 @@ class Sender:
             page = pages[sent]
             try:
                 await self.bot.send_message(
-                    int(user_id),
-                    render.to_html(page.lines),
-                    reply_markup=render.keyboard(page, None),
+                    int(user_id), page.html, reply_markup=page.markup(None)
                 )
             except RetryAfter as e:
                 await asyncio.sleep(_seconds(e.retry_after))

@@ -47,7 +47,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import copy
 import html.parser
 import itertools
 import json
@@ -220,6 +219,11 @@ class _ApiError(Exception):
         if self.parameters:
             body["parameters"] = self.parameters
         return body
+
+
+def _clone(value: Any) -> Any:
+    """Copy wire data (JSON values only): many times faster than copy.deepcopy."""
+    return json.loads(json.dumps(value))
 
 
 def _bad_request(description: str) -> _ApiError:
@@ -462,9 +466,9 @@ class _Message:
             "message_id": self.message_id,
             "text": self.text,
             "parse_mode": self.parse_mode,
-            "reply_markup": copy.deepcopy(self.reply_markup),
+            "reply_markup": _clone(self.reply_markup),
             "rendered_text": self.rendered_text,
-            "entities": copy.deepcopy(self.entities),
+            "entities": _clone(self.entities),
             "caption": self.caption,
             "document": self.document,
             "from_bot": self.from_bot,
@@ -692,12 +696,12 @@ class FakeBotApi:
         self, scope: Mapping[str, Any] | None = None, language_code: str = ""
     ) -> list[dict[str, Any]]:
         """The command list set with setMyCommands for ``scope`` / ``language_code``."""
-        return copy.deepcopy(self._commands.get(self._commands_key(scope, language_code), []))
+        return _clone(self._commands.get(self._commands_key(scope, language_code), []))
 
     @property
     def pending_updates(self) -> list[dict[str, Any]]:
         """Updates not yet confirmed by a getUpdates offset."""
-        return copy.deepcopy(self._updates)
+        return _clone(self._updates)
 
     def _matching(
         self, matcher: CallMatcher, since: int, *, include_pending: bool = False
@@ -1040,7 +1044,7 @@ class FakeBotApi:
         update = {"update_id": next(self._update_ids), **payload}
         self._updates.append(update)
         self._wake_polls()
-        return copy.deepcopy(update)
+        return _clone(update)
 
     def _store_file(self, content: bytes, folder: str, extension: str) -> _StoredFile:
         number = next(self._file_ids)
@@ -1092,14 +1096,14 @@ class FakeBotApi:
         if stored.rendered_text is not None:
             message["text"] = stored.rendered_text
             if stored.entities:
-                message["entities"] = copy.deepcopy(stored.entities)
+                message["entities"] = _clone(stored.entities)
         if stored.rendered_caption is not None:
             message["caption"] = stored.rendered_caption
             if stored.caption_entities:
-                message["caption_entities"] = copy.deepcopy(stored.caption_entities)
-        message.update(copy.deepcopy(stored.media))
+                message["caption_entities"] = _clone(stored.caption_entities)
+        message.update(_clone(stored.media))
         if stored.inline_keyboard is not None:
-            message["reply_markup"] = copy.deepcopy(stored.inline_keyboard)
+            message["reply_markup"] = _clone(stored.inline_keyboard)
         if stored.edit_date is not None:
             message["edit_date"] = stored.edit_date
         if with_reply and stored.reply_to_message_id is not None:
@@ -1240,7 +1244,7 @@ class FakeBotApi:
                 batch = self._updates[:limit]
                 remaining = deadline - loop.time()
                 if batch or self._closing or remaining <= 0:
-                    return copy.deepcopy(batch)
+                    return _clone(batch)
                 await self._wait_event(self._updates_changed, remaining)
         finally:
             if self._active_poll is poll:
@@ -1286,7 +1290,7 @@ class FakeBotApi:
                 raise _bad_request(f"can't parse entities: {exc}") from None
         else:
             plain = text
-            parsed = copy.deepcopy(entities) if isinstance(entities, list) else []
+            parsed = _clone(entities) if isinstance(entities, list) else []
         plain, parsed = _strip_text(plain, parsed)
         if not plain and not allow_empty:
             raise _ApiError(400, TEXT_EMPTY)
@@ -1508,12 +1512,12 @@ class FakeBotApi:
             if not 1 <= len(str(command.get("description", ""))) <= 256:
                 raise _bad_request("BOT_COMMAND_DESCRIPTION_INVALID")
         key = self._commands_key(params.get("scope"), params.get("language_code"))
-        self._commands[key] = copy.deepcopy(commands)
+        self._commands[key] = _clone(commands)
         return True
 
     def _get_my_commands(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         key = self._commands_key(params.get("scope"), params.get("language_code"))
-        return copy.deepcopy(self._commands.get(key, []))
+        return _clone(self._commands.get(key, []))
 
     def _delete_my_commands(self, params: dict[str, Any]) -> bool:
         key = self._commands_key(params.get("scope"), params.get("language_code"))
@@ -1645,7 +1649,7 @@ def _float_param(params: dict[str, Any], name: str, default: float) -> float:
 def _with_command_entities(
     text: str, entities: list[dict[str, Any]] | None
 ) -> list[dict[str, Any]] | None:
-    result = copy.deepcopy(entities) if entities else []
+    result = _clone(entities) if entities else []
     taken = {e["offset"] for e in result if e.get("type") == "bot_command"}
     for match in _COMMAND_RE.finditer(text):
         offset = _utf16_len(text[: match.start()])
