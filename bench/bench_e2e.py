@@ -12,23 +12,28 @@ answer to each send, as it would for Telegram's.
 
 Printed per variant: answered messages per second for both, the ratio ours/echo (target
 ≥ 0.7; the median of back-to-back pairs, as this machine's speed drifts), and the CPU
-milliseconds per message of the bots and of their fakes. Variants:
+milliseconds per message of the bots and of their fakes. The echo bot is python-telegram-bot
+as it comes (one update at a time, httpx's own connection pool). Variants:
 
-* no rate limiter, one update at a time (the bot's configuration, minus the limiter);
+* no rate limiter, as deployed: our bot as build_application makes it (chats concurrently,
+  each in order; httpx over aiohttp), minus the limiter;
+* the same, but on python-telegram-bot's default HTTP transport, as the echo bot;
 * no rate limiter, concurrent_updates=4 and 64 for both (--concurrent);
 * the rate limiter our bot runs with in production, for both (each gets a new one configured
   by build_application). It caps sends at about 30 a second, so both bots measure the limiter:
   --limited-n questions suffice.
 
 With the first variant runs a third bot, a bare one sending our bot's exact messages computed
-beforehand: it separates our own work (whatever our handlers do) from what richer messages
-(HTML entities, inline keyboards, longer text) cost python-telegram-bot and the fake.
+beforehand, over our transport: it separates our own work (whatever our handlers do) from what
+richer messages (HTML entities, inline keyboards, longer text) cost python-telegram-bot and the
+fake.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import datetime as dtm
 import logging
 import multiprocessing
@@ -59,14 +64,17 @@ from telegram.ext import (  # noqa: E402
     MessageHandler,
     filters,
 )
+from telegram.request import HTTPXRequest  # noqa: E402
 
 from bot.assistant import Assistant  # noqa: E402
 from bot.clock import TZ  # noqa: E402
 from bot.config import Config  # noqa: E402
 from bot.reply import Reply  # noqa: E402
+from handlers.telegram import app as app_module  # noqa: E402
 from handlers.telegram import render  # noqa: E402
 from handlers.telegram.app import build_application  # noqa: E402
 from handlers.telegram.handlers import FAILED  # noqa: E402
+from handlers.telegram.transport import MAIN_POOL, UPDATES_POOL, http_request  # noqa: E402
 from tests.fakes.bot_api import FakeBotApi  # noqa: E402
 
 TOKEN = "123:ABC"
@@ -160,7 +168,11 @@ def our_limiter(assistant: Assistant) -> BaseRateLimiter[Any]:
 
 
 def _bare(
-    base_url: str, limiter: BaseRateLimiter[Any] | None, concurrent: int, defaults: Defaults | None
+    base_url: str,
+    limiter: BaseRateLimiter[Any] | None,
+    concurrent: int,
+    defaults: Defaults | None,
+    our_transport: bool = False,
 ) -> AnyApp:
     builder = (
         ApplicationBuilder()
@@ -170,6 +182,10 @@ def _bare(
     )
     if defaults is not None:
         builder = builder.defaults(defaults)
+    if our_transport:
+        builder = builder.request(http_request(MAIN_POOL)).get_updates_request(
+            http_request(UPDATES_POOL)
+        )
     app: AnyApp = builder.rate_limiter(limiter).build() if limiter else builder.build()
     return app
 
@@ -193,8 +209,7 @@ def echo_bot(assistant: Assistant) -> Build:
 def replay_bot(assistant: Assistant) -> Build:
     """A bare bot sending, for each question, our bot's very message, computed beforehand.
 
-    It does what our bot does minus our own work (whatever our handlers do): what is left
-    between it and the echo bot is python-telegram-bot and the fake handling richer messages.
+    It does what our bot does minus our own work (whatever our handlers do), over our transport.
     """
     commands: dict[str, Callable[[str], Reply]] = {
         "start": lambda _: assistant.welcome(),
@@ -222,25 +237,41 @@ def replay_bot(assistant: Assistant) -> Build:
 
     def build(base_url: str, limiter: bool, concurrent: int) -> AnyApp:
         defaults = Defaults(parse_mode=ParseMode.HTML, tzinfo=TZ)  # as our bot's
-        app = _bare(base_url, our_limiter(assistant) if limiter else None, concurrent, defaults)
+        app = _bare(
+            base_url, our_limiter(assistant) if limiter else None, concurrent, defaults, True
+        )
         app.add_handler(MessageHandler(filters.TEXT, replay))
         return app
 
     return build
 
 
-def our_bot(assistant: Assistant, db_path: Path) -> Build:
+def our_bot(assistant: Assistant, db_path: Path, *, default_transport: bool = False) -> Build:
+    """Our bot as build_application makes it; optionally on PTB's default HTTP transport."""
+
     def build(base_url: str, limiter: bool, concurrent: int) -> AnyApp:
         config = Config(telegram_token=TOKEN, telegram_base_url=base_url, db_path=db_path)
-        return build_application(
-            config,
-            assistant,
-            rate_limiter=limiter,
-            # One at a time means the production default: chats concurrently, each in order.
-            concurrent_updates=concurrent if concurrent > 1 else None,
-        )
+        with _ptb_transport() if default_transport else contextlib.nullcontext():
+            return build_application(
+                config,
+                assistant,
+                rate_limiter=limiter,
+                # One at a time means the production default: chats concurrently, each in order.
+                concurrent_updates=concurrent if concurrent > 1 else None,
+            )
 
     return build
+
+
+@contextlib.contextmanager
+def _ptb_transport() -> Iterator[None]:
+    """Let build_application make plain HTTPXRequests (httpx's own pool), as PTB would."""
+    ours = app_module.http_request
+    app_module.http_request = lambda pool_size: HTTPXRequest(connection_pool_size=pool_size)
+    try:
+        yield
+    finally:
+        app_module.http_request = ours
 
 
 @dataclass
@@ -349,10 +380,11 @@ async def main(n: int, chats: int, limited_n: int, concurrent: list[int], repeat
     assistant = Assistant.load()
     for question in QUESTIONS:  # steady state: nothing left to compile or cache
         assistant.ask(question)
-    variants = [
-        ("no rate limiter, one at a time", n, False, 1),
-        *((f"no rate limiter, concurrent {c}", n, False, c) for c in concurrent),
-        ("our rate limiter, one at a time", limited_n, True, 1),
+    variants: list[tuple[str, int, bool, int, str]] = [
+        ("no rate limiter, as deployed", n, False, 1, "ours"),
+        ("... on PTB's default transport", n, False, 1, "ours-ptb"),
+        *((f"no rate limiter, concurrent {c}", n, False, c, "ours") for c in concurrent),
+        ("our rate limiter, as deployed", limited_n, True, 1, "ours"),
     ]
     print(
         f"{n} questions ({len(QUESTIONS)} kinds, cycled) from {chats} private chats; each bot "
@@ -364,17 +396,21 @@ async def main(n: int, chats: int, limited_n: int, concurrent: list[int], repeat
     print(f"{'':<{len(columns)}}{'ours  echo':>11}   {'ours  echo':>11}")
     print("-" * len(header))
     with tempfile.TemporaryDirectory() as tmp:
-        ours = our_bot(assistant, Path(tmp) / "fengong.db")
+        bots = {
+            "ours": our_bot(assistant, Path(tmp) / "fengong.db"),
+            "ours-ptb": our_bot(assistant, Path(tmp) / "fengong.db", default_transport=True),
+        }
         echo = echo_bot(assistant)
         replay = replay_bot(assistant)
         replayed: list[tuple[Result, Result]] = []
-        for label, count, limiter, level in variants:
+        for label, count, limiter, level, which in variants:
+            ours = bots[which]
             pairs = []
             # The limiter sets both rates: one pair says it all.
             for i in range(1 if limiter else repeat):
                 # Back to back, in alternating order: drifts in machine speed hit both alike.
                 order = [("echo", echo), ("ours", ours)]
-                if level == 1 and not limiter:
+                if which == "ours" and level == 1 and not limiter:
                     order.append(("replay", replay))
                 results: dict[str, Result] = {}
                 for name, build in order if i % 2 == 0 else order[::-1]:
@@ -388,7 +424,8 @@ async def main(n: int, chats: int, limited_n: int, concurrent: list[int], repeat
         ours_ms = statistics.median(o.cpu_ms for o, _ in replayed)
         replay_ms = statistics.median(r.cpu_ms for _, r in replayed)
         print(
-            f"\nOur exact messages sent by a bare bot, precomputed (one at a time, no limiter): "
+            f"\nOur exact messages sent by a bare bot over our transport, precomputed (one at a"
+            f" time, no limiter): "
             f"{statistics.median(r.rate for _, r in replayed):.0f}/s, bot CPU {replay_ms:.2f} ms,"
             f" fake CPU {statistics.median(r.server_ms for _, r in replayed):.2f} ms;\n"
             f"ours / that = {statistics.median(o.rate / r.rate for o, r in replayed):.2f}: our"

@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from bot.assistant import Assistant
 from bot.clock import TZ, Clock, system_clock
 from bot.config import Config, ReminderConfig
@@ -258,3 +260,10 @@ def check_every_send(api: FakeBotApi, *, refused: Iterable[int] = ()) -> None:
             assert call.status in allowed or call.response["description"] == NOT_MODIFIED, call
     assert [m for m in api.sent_messages() if m["text"] == FAILED] == []
     assert api.unknown_methods == []
+
+
+def clear_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Unset proxy variables, whatever the machine running the tests sets."""
+    for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
+        monkeypatch.delenv(name, raising=False)
+        monkeypatch.delenv(name.lower(), raising=False)

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from httpx_aiohttp import AiohttpTransport
 from telegram.ext import AIORateLimiter
 
 from bot import compose
@@ -34,7 +35,7 @@ from handlers.telegram.handlers import (
 )
 from handlers.telegram.processor import PerChatProcessor
 from tests.fakes.bot_api import BOT_USERNAME, MAX_MESSAGE_LENGTH, NOT_MODIFIED, FakeBotApi
-from tests.harness import running
+from tests.harness import clear_proxies, running
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "123:ABC"
@@ -760,7 +761,10 @@ async def test_base_url_from_the_environment(api: FakeBotApi, assistant: Assista
     assert api.calls_of("getMe")
 
 
-def test_defaults_base_url_rate_limiter_and_missing_token(assistant: Assistant) -> None:
+def test_defaults_base_url_rate_limiter_and_missing_token(
+    assistant: Assistant, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    clear_proxies(monkeypatch)  # with a proxy the bot keeps httpx's own transport
     app = build_application(Config(telegram_token=TOKEN), assistant)
     assert app.bot.base_url == f"https://api.telegram.org/bot{TOKEN}"
     assert app.bot.base_file_url == f"https://api.telegram.org/file/bot{TOKEN}"
@@ -768,6 +772,9 @@ def test_defaults_base_url_rate_limiter_and_missing_token(assistant: Assistant) 
     # each chat's updates one at a time.
     assert isinstance(app.bot.rate_limiter, AIORateLimiter)
     assert isinstance(app.update_processor, PerChatProcessor)
+    # Bot API calls go through httpx over aiohttp (handlers/telegram/transport.py).
+    for request in (app.bot.request, app.bot._request[0]):
+        assert isinstance(request._client._transport, AiohttpTransport)  # type: ignore[attr-defined]
     bench = build_application(
         Config(telegram_token=TOKEN), assistant, rate_limiter=False, concurrent_updates=8
     )

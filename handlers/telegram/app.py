@@ -26,6 +26,7 @@ from handlers.telegram.context import BotContext, Services, attach, services_of
 from handlers.telegram.handlers import register
 from handlers.telegram.processor import PerChatProcessor
 from handlers.telegram.sender import Sender
+from handlers.telegram.transport import MAIN_POOL, UPDATES_POOL, http_request
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +90,8 @@ def build_application(
         )
         .post_init(_post_init)
         .post_shutdown(_post_shutdown)
+        .request(http_request(MAIN_POOL))
+        .get_updates_request(http_request(UPDATES_POOL))
     )
     if rate_limiter:
         # Retries on 429 after the retry_after Telegram asks for, so no reply is dropped.

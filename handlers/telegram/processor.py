@@ -9,10 +9,9 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor
 
-# Four chats at once keep about 30 answers a second going at Telegram's ~100 ms round trip, the
-# most Telegram accepts anyway. More buys nothing and costs: each update in flight holds an
-# HTTP connection, and httpx checks every idle connection on each request (bench/README.md).
-CONCURRENT_CHATS = 4
+# Eight chats at once keep about 30 answers a second going (the most Telegram accepts) even
+# at a slow 250 ms round trip to Telegram, and one slow answer (an export) holds up no one.
+CONCURRENT_CHATS = 8
 UNLIMITED = 2**31 - 1
 
 

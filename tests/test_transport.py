@@ -1,0 +1,119 @@
+"""The bot's HTTP client: httpx over aiohttp, with python-telegram-bot's errors and lifecycle."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import socket
+from collections.abc import AsyncIterator
+
+import pytest
+from aiohttp import ClientSession
+from telegram import Bot, InputFile
+from telegram.error import NetworkError, TimedOut
+
+from handlers.telegram.transport import http_request
+from tests.fakes.bot_api import FakeBotApi
+from tests.harness import clear_proxies
+
+TOKEN = "123:ABC"
+
+
+def _bot(base_url: str) -> Bot:
+    return Bot(
+        TOKEN,
+        base_url=base_url,
+        request=http_request(4),
+        get_updates_request=http_request(1),
+    )
+
+
+@pytest.fixture(autouse=True)
+def no_proxy(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever proxy the machine running the tests sets, these tests choose their own."""
+    clear_proxies(monkeypatch)
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[FakeBotApi]:
+    async with FakeBotApi(token=TOKEN) as server:
+        yield server
+
+
+async def test_calls_go_over_aiohttp(api: FakeBotApi) -> None:
+    bot = _bot(api.base_url)
+    async with bot:
+        await bot.send_message(42, "<b>你好</b> &amp; 再见", parse_mode="HTML")
+        transport = bot.request._client._transport  # type: ignore[attr-defined]
+        assert isinstance(transport.client, ClientSession)
+    [call] = api.calls_of("sendMessage")
+    assert call.ok
+    assert api.sent_messages(42)[-1]["rendered_text"] == "你好 & 再见"
+
+
+async def test_files_are_uploaded(api: FakeBotApi) -> None:
+    bot = _bot(api.base_url)
+    async with bot:
+        await bot.send_document(42, InputFile(io.BytesIO(b"xlsx bytes"), filename="汇总.xlsx"))
+    [call] = api.calls_of("sendDocument")
+    assert call.ok
+
+
+async def test_works_again_after_a_shutdown(api: FakeBotApi) -> None:
+    bot = _bot(api.base_url)
+    async with bot:
+        await bot.get_me()
+    async with bot:  # initialize() after shutdown() reuses the transport
+        await bot.get_me()
+    calls = api.calls_of("getMe")
+    assert len(calls) == 4  # initialize() asks too
+    assert all(call.ok for call in calls)
+
+
+async def test_a_proxy_from_the_environment_is_used(
+    api: FakeBotApi, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """HTTP_PROXY & co. keep working: httpx applies them to its own transport only."""
+    monkeypatch.setenv("HTTP_PROXY", f"http://127.0.0.1:{api.port}")
+    monkeypatch.delenv("NO_PROXY", raising=False)
+    monkeypatch.delenv("no_proxy", raising=False)
+    # A host that does not exist: only the proxy (our fake, which serves the absolute URL it
+    # is asked for) can answer.
+    bot = _bot("http://api.telegram.invalid/bot")
+    async with bot:
+        await bot.send_message(42, "经代理")
+    assert api.sent_messages(42)[-1]["rendered_text"] == "经代理"
+
+
+async def test_unreachable_server_is_a_network_error() -> None:
+    with socket.socket() as sock:  # a port nobody listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    bot = _bot(f"http://127.0.0.1:{port}/bot")
+    try:
+        with pytest.raises(NetworkError):
+            await bot.get_me()
+    finally:
+        await bot.request.shutdown()
+
+
+async def test_silent_server_is_a_timeout() -> None:
+    connections: list[asyncio.StreamWriter] = []
+
+    async def never_answer(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        connections.append(writer)
+        await reader.read()  # take the request, answer nothing
+
+    server = await asyncio.start_server(never_answer, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    bot = _bot(f"http://127.0.0.1:{port}/bot")
+    try:
+        with pytest.raises(TimedOut):
+            await bot.send_message(42, "hi", read_timeout=0.2)
+    finally:
+        await bot.request.shutdown()
+        for writer in connections:
+            writer.close()
+            await writer.wait_closed()
+        server.close()
+        await server.wait_closed()
