@@ -10,6 +10,7 @@ import asyncio
 import logging
 import os
 import re
+import socket
 import sys
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
@@ -721,6 +722,41 @@ async def test_run_polling_answers_and_exits_on_conflict(api: FakeBotApi, tmp_pa
     log = stderr.decode()
     assert process.returncode == 0, log
     assert re.search(r"CRITICAL handlers\.telegram\.handlers: .*409 Conflict", log), log
+
+
+@pytest.mark.parametrize(
+    ("token", "reachable", "expected"),
+    [
+        ("999:WRONG", True, "Telegram 不接受 TELEGRAM_BOT_TOKEN"),
+        (None, False, "连接不上 Telegram"),
+    ],
+    ids=["wrong-token", "unreachable"],
+)
+async def test_a_failed_start_says_what_to_check(
+    api: FakeBotApi, tmp_path: Path, token: str | None, reachable: bool, expected: str
+) -> None:
+    """`python -m bot run` that cannot start exits with 2 and a hint, leaving nothing open."""
+    if reachable:
+        base_url = api.base_url
+    else:
+        with socket.socket() as sock:  # a port nobody listens on
+            sock.bind(("127.0.0.1", 0))
+            base_url = f"http://127.0.0.1:{sock.getsockname()[1]}/bot"
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "FENGONG_"))}
+    env |= {
+        "TELEGRAM_BOT_TOKEN": token or api.token,
+        "TELEGRAM_API_BASE_URL": base_url,
+        "FENGONG_DB": str(tmp_path / "fengong.db"),
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", cwd=ROOT, env=env, stderr=asyncio.subprocess.PIPE
+    )
+    async with asyncio.timeout(30):
+        _, stderr = await process.communicate()
+    log = stderr.decode()
+    assert process.returncode == 2, log
+    assert log.splitlines()[-1].startswith(f"错误：{expected}"), log
+    assert "Unclosed" not in log
 
 
 # --------------------------------------------------------------------------------------------

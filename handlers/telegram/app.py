@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import secrets
@@ -9,6 +10,7 @@ from typing import Any
 
 from telegram import BotCommand, Update
 from telegram.constants import ParseMode
+from telegram.error import InvalidToken, NetworkError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -21,7 +23,7 @@ from telegram.ext import (
 from bot.assistant import Assistant
 from bot.clock import TZ, Clock, system_clock
 from bot.compose import COMMANDS
-from bot.config import Config
+from bot.config import Config, ConfigError
 from handlers.telegram.context import BotContext, Services, attach, services_of
 from handlers.telegram.handlers import register
 from handlers.telegram.processor import PerChatProcessor
@@ -144,8 +146,30 @@ async def reminder_tick(context: BotContext) -> None:
 
 
 def run_telegram(config: Config) -> None:
-    """Run the bot until stopped: a webhook when TELEGRAM_WEBHOOK_URL is set, else polling."""
+    """Run the bot until stopped: a webhook when TELEGRAM_WEBHOOK_URL is set, else polling.
+
+    Raises ConfigError, with what to check, when Telegram refuses the token or cannot be
+    reached at start-up (later network errors are retried while the bot runs).
+    """
     app = build_application(config)
+    try:
+        _run(app, config)
+    except InvalidToken as e:
+        raise ConfigError("Telegram 不接受 TELEGRAM_BOT_TOKEN：请向 @BotFather 核对令牌。") from e
+    except NetworkError as e:
+        raise ConfigError(
+            f"连接不上 Telegram（{e.message}）：请检查网络；需要代理时设置 HTTPS_PROXY；"
+            "使用自建 Bot API 服务器时检查 TELEGRAM_API_BASE_URL。"
+        ) from e
+    finally:
+        # python-telegram-bot shuts down only a bot that started: close the HTTP client
+        # opened by a failed start (getMe is the only call made before then).
+        loop = asyncio.get_event_loop()
+        loop.run_until_complete(app.bot.request.shutdown())
+        loop.close()
+
+
+def _run(app: App, config: Config) -> None:
     # Pending updates are kept across restarts: questions asked while the bot was down
     # are answered when it comes back.
     if config.webhook_url:
@@ -158,6 +182,9 @@ def run_telegram(config: Config) -> None:
             secret_token=secret,
             allowed_updates=Update.ALL_TYPES,
             drop_pending_updates=False,
+            close_loop=False,
         )
     else:
-        app.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False)
+        app.run_polling(
+            allowed_updates=Update.ALL_TYPES, drop_pending_updates=False, close_loop=False
+        )
