@@ -144,8 +144,24 @@ def no_match_reply(question: str, examples: tuple[str, ...]) -> Reply:
     return Reply(header=header, buttons=buttons)
 
 
+def elsewhere_reply(plan: Plan, names: tuple[str, ...], examples: tuple[str, ...]) -> Reply:
+    """Say that another place's units are not in this document (广东省残联 …)."""
+    doc = plan.document
+    # "四川省人民政府残疾人工作委员会" -> "四川省": whose provincial departments these are.
+    province = doc.issuer.partition("人民政府")[0]
+    asked = "、".join(f"「{quote(n, 20)}」" for n in names[:3])
+    header = (
+        line(f"{asked}不在本文件的责任单位之中：{doc.number}只给{province}省级部门分工。"),
+        line(f"可以问{province}的单位负责什么，例如："),
+    )
+    buttons = tuple((Button(ex, f"{ASK_EXAMPLE}:{i}"),) for i, ex in enumerate(examples[:4]))
+    return Reply(header=header, buttons=buttons)
+
+
 def answer_reply(plan: Plan, answer: Answer, examples: tuple[str, ...] = ()) -> Reply:
     """Return the reply for an engine answer, whatever its kind."""
+    if answer.kind == "none" and answer.elsewhere:
+        return elsewhere_reply(plan, answer.elsewhere, examples)
     if answer.kind == "none":
         return no_match_reply(answer.query, examples)
     if answer.kind == "unit":

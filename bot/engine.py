@@ -103,6 +103,8 @@ class Answer:
     # A topic asked together with a unit that none of the unit's measures is about.
     missed_topic: str = ""
     suggestions: tuple[str, ...] = ()
+    # Units of another place the question asked about (广东省残联): not in this document.
+    elsewhere: tuple[str, ...] = ()
 
     @property
     def no_match(self) -> bool:
@@ -174,6 +176,9 @@ class Engine:
         self._synonym_re = _alternation(self._synonyms)
         self._stop_re = _alternation(normalize(w) for w in lexicon.stop)
         self._not_units_re = _alternation(normalize(w) for w in lexicon.not_units)
+        places = _alternation(normalize(p) for p in lexicon.other_places).pattern
+        # Another place's name right before a unit's name: 广东省残联, 北京市的人社局.
+        self._elsewhere_re = re.compile(f"(?:{places})(?:省|市|自治区|特别行政区)?的?$")
         self._build_index()
         # Names of two or more characters can be matched with a one-character typo.
         self._typo_names = [a for a in self._alias_unit if len(a) >= 2 and is_cjk(a)]
@@ -230,9 +235,11 @@ class Engine:
         tasks = tuple(n for n in dict.fromkeys(numbers) if self.plan.task(n))
         if tasks:
             return self._task_answer(question, tasks)
-        units, corrections = self._find_units(q)
+        units, corrections, elsewhere = self._find_units(q)
         if units:
             return self._unit_answer(question, q, units, corrections)
+        if elsewhere:
+            return Answer(question, "none", elsewhere=elsewhere, suggestions=self.lexicon.examples)
         titled = self._titled(q)
         if titled:
             return self._task_answer(question, titled)
@@ -292,14 +299,21 @@ class Engine:
         breaks = [i for i, c in enumerate(text) if not (is_cjk(c) or c.isalnum())]
         return edges | set(breaks) | {i + 1 for i in breaks}
 
-    def _find_units(self, q: _Query) -> tuple[list[str], list[tuple[str, str]]]:
+    def _find_units(self, q: _Query) -> tuple[list[str], list[tuple[str, str]], tuple[str, ...]]:
+        """Return the units named, typos read as names, and other places' units named."""
         # Bodies such as 国家发展改革委 contain a unit's short name but are not units.
         masked = self._not_units_re.sub(lambda m: " " * len(m.group(0)), q.text)
         edges = self._edges(q.text)
         units = []
+        elsewhere = []
         for m in self._aliases.finditer(masked):
             start, end = m.span()
             if any(q.used[start:end]):
+                continue
+            place = self._elsewhere_re.search(q.text, 0, start)
+            if place:
+                q.used[place.start() : end] = [True] * (end - place.start())
+                elsewhere.append(q.text[place.start() : end])
                 continue
             # A two-character name (人社, 残联) must stand alone: 残疾人社区 is no 人社.
             if end - start <= 2 and not (start in edges and end in edges):
@@ -311,7 +325,7 @@ class Engine:
             for typed, unit in self._typos(q, masked, edges):
                 units.append(unit)
                 corrections.append((typed, unit))
-        return list(dict.fromkeys(units)), corrections
+        return list(dict.fromkeys(units)), corrections, tuple(dict.fromkeys(elsewhere))
 
     def _typos(self, q: _Query, text: str, edges: set[int]) -> list[tuple[str, str]]:
         """Find names typed with one wrong, missing or extra character (人设厅 -> 人社厅).

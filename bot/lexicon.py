@@ -18,6 +18,7 @@ class Lexicon:
     stop: tuple[str, ...]
     examples: tuple[str, ...]
     not_units: tuple[str, ...] = ()
+    other_places: tuple[str, ...] = ()
 
 
 def parse_lexicon(path: Path, raw: Any) -> Lexicon:
@@ -37,13 +38,17 @@ def parse_lexicon(path: Path, raw: Any) -> Lexicon:
             raise PlanError(f"{path}: 同义词「{key}」含空值")
         out[key] = tuple(values)
     lists: dict[str, tuple[str, ...]] = {}
-    for key in ("stop", "examples", "not_units"):
+    for key in ("stop", "examples", "not_units", "other_places"):
         value = raw.get(key) or []
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
             raise PlanError(f"{path}: {key} 必须是非空字符串的列表")
         lists[key] = tuple(value)
     return Lexicon(
-        synonyms=out, stop=lists["stop"], examples=lists["examples"], not_units=lists["not_units"]
+        synonyms=out,
+        stop=lists["stop"],
+        examples=lists["examples"],
+        not_units=lists["not_units"],
+        other_places=lists["other_places"],
     )
 
 

@@ -230,6 +230,18 @@ def test_no_match_reply_offers_example_buttons(engine: Engine, lexicon: Lexicon)
     assert reply.items == ()
 
 
+def test_another_places_unit_is_said_to_be_outside_the_document(
+    engine: Engine, lexicon: Lexicon, plan: Plan
+) -> None:
+    _, reply = reply_for(engine, lexicon, "广东省残联负责哪些任务")
+    head = header_text(reply)
+    assert "「广东省残联」不在本文件的责任单位之中" in head
+    assert plan.document.number in head
+    assert "四川省省级部门" in head
+    assert [b.label for b in all_buttons(reply)] == list(lexicon.examples[:4])
+    assert reply.items == ()
+
+
 def test_no_match_reply_shortens_a_long_question(engine: Engine, lexicon: Lexicon) -> None:
     question = "明天会下雨吗" * 30
     answer, reply = reply_for(engine, lexicon, question)

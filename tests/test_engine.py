@@ -221,6 +221,50 @@ def test_no_false_unit_from_ordinary_words(engine: Engine, question: str) -> Non
 
 
 @pytest.mark.parametrize(
+    ("question", "named"),
+    [
+        ("广东省残联负责什么", "广东省残联"),
+        ("北京市人社局有哪些任务", "北京市人社局"),
+        ("浙江的教育厅管什么", "浙江的教育厅"),
+        ("内蒙古自治区民政厅在残疾人就业方面做什么", "内蒙古自治区民政厅"),
+        ("中共广东省委组织部的职责", "广东省委组织部"),
+        ("广东省税务局负责哪些任务", "广东省税务局"),
+    ],
+)
+def test_another_places_unit_is_not_in_the_document(
+    engine: Engine, lexicon: Lexicon, question: str, named: str
+) -> None:
+    """The table binds Sichuan's provincial units: another province's is honestly none."""
+    answer = engine.answer(question)
+    assert answer.kind == "none"
+    assert answer.measures == ()
+    assert answer.elsewhere == (named,)
+    assert answer.suggestions == lexicon.examples
+
+
+@pytest.mark.parametrize(
+    ("question", "unit"),
+    [
+        ("四川省残联负责什么", "省残联"),
+        ("四川的教育厅管什么", "教育厅"),
+        ("广东省残联和四川省财政厅各负责什么", "财政厅"),
+    ],
+)
+def test_sichuan_units_beside_other_places(
+    engine: Engine, plan: Plan, question: str, unit: str
+) -> None:
+    answer = engine.answer(question)
+    assert_unit_answer(plan, answer, unit)
+    assert answer.elsewhere == ()
+
+
+def test_a_place_without_a_unit_is_just_a_word(engine: Engine) -> None:
+    answer = engine.answer("去浙江做盲人按摩")
+    assert answer.kind == "topic"
+    assert answer.measures[0].task == 8  # 盲人按摩就业促进行动
+
+
+@pytest.mark.parametrize(
     ("question", "unit"),
     [
         ("教育部门负责啥", "教育厅"),
