@@ -9,11 +9,6 @@ from bot.assistant import Assistant
 from bot.reply import Reply, all_buttons, render_plain, text_of
 
 
-@pytest.fixture(scope="module")
-def assistant() -> Assistant:
-    return Assistant.load()
-
-
 def head(reply: Reply) -> str:
     return text_of(reply.header)
 

@@ -23,11 +23,6 @@ ROOT = Path(__file__).resolve().parent.parent
 NOW = dt.datetime(2024, 12, 1, 9, 30, tzinfo=TZ)
 
 
-@pytest.fixture(scope="module")
-def assistant() -> Assistant:
-    return Assistant.load()
-
-
 @pytest.fixture
 async def console(assistant: Assistant, tmp_path: Path) -> AsyncIterator[Console]:
     clock = fixed_clock(NOW)

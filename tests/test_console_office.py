@@ -9,7 +9,6 @@ import re
 import sqlite3
 import subprocess
 import sys
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
@@ -26,20 +25,9 @@ HRSS = "人力资源社会保障厅"
 START = dt.datetime(2026, 3, 2, 9, 0, tzinfo=TZ)
 
 
-@pytest.fixture(scope="module")
-def assistant() -> Assistant:
-    return Assistant.load()
-
-
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock(START)
-
-
-@pytest.fixture
-async def store(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Store]:
-    async with await Store.open(tmp_path / "t.db", clock) as opened:
-        yield opened
 
 
 @pytest.fixture

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
@@ -47,12 +45,6 @@ def plan() -> Plan:
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock(dt.datetime(2024, 6, 1, 9, 0, tzinfo=TZ))
-
-
-@pytest.fixture
-async def store(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Store]:
-    async with await Store.open(tmp_path / "t.db", clock) as opened:
-        yield opened
 
 
 async def workbook(store: Store, plan: Plan, year: int) -> Workbook:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
-from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
@@ -30,20 +28,9 @@ NOT_MEMBER = "只有已绑定单位的成员"
 EXPIRED_BUTTON = "按钮已过期"
 
 
-@pytest.fixture(scope="module")
-def assistant() -> Assistant:
-    return Assistant.load()
-
-
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock(START)
-
-
-@pytest.fixture
-async def store(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Store]:
-    async with await Store.open(tmp_path / "t.db", clock) as opened:
-        yield opened
 
 
 @pytest.fixture

@@ -90,11 +90,6 @@ class FakeSender:
 # --- fixtures -------------------------------------------------------------------------------
 
 
-@pytest.fixture(scope="module")
-def assistant() -> Assistant:
-    return Assistant.load()
-
-
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock(at(2024, 11, 1, 9, 0))

@@ -49,11 +49,6 @@ MEASURE_LINE = re.compile(r"^(\d+\.\d+) 【", re.MULTILINE)
 EXPECTED_COMMANDS = [{"command": n, "description": d} for n, d, _ in compose.COMMANDS]
 
 
-@pytest.fixture(scope="session")
-def assistant() -> Assistant:
-    return Assistant.load()
-
-
 @pytest.fixture
 async def api() -> AsyncIterator[FakeBotApi]:
     async with FakeBotApi(token=TOKEN) as fake:

@@ -58,11 +58,6 @@ NAMES = {
 TRICKY = "他说\"完成'率'\"；'; DROP TABLE notes; -- <b>&</b><i 😀👨‍👩‍👧\n第二行  两个空格"
 
 
-@pytest.fixture(scope="module")
-def assistant() -> Assistant:
-    return Assistant.load()
-
-
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock(START)

@@ -60,11 +60,6 @@ CIVIL = "民政厅"  # 5.1, 11.1, 16.1
 COMMITTEE = "省政府残疾人工作委员会"  # 11.1, 16.1: reported in full in some tests
 
 
-@pytest.fixture(scope="module")
-def assistant() -> Assistant:
-    return Assistant.load()
-
-
 @pytest.fixture
 def db_path(tmp_path: Path) -> Path:
     return tmp_path / "fengong.db"
