@@ -152,6 +152,9 @@ def run_telegram(config: Config) -> None:
     reached at start-up (later network errors are retried while the bot runs).
     """
     app = build_application(config)
+    # Our own loop, which python-telegram-bot runs on and we close after it.
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
     try:
         _run(app, config)
     except InvalidToken as e:
@@ -164,7 +167,6 @@ def run_telegram(config: Config) -> None:
     finally:
         # python-telegram-bot shuts down only a bot that started: close the HTTP client
         # opened by a failed start (getMe is the only call made before then).
-        loop = asyncio.get_event_loop()
         loop.run_until_complete(app.bot.request.shutdown())
         loop.close()
 
