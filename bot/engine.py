@@ -49,6 +49,7 @@ _TASK_NUMBER = (
     re.compile(rf"第\s*({_LIST})\s*(?:项|个|条|大)?\s*(?:主要)?任务"),
     re.compile(rf"(?:主要)?任务\s*第?\s*({_LIST})(?!\d)"),
     re.compile(rf"第\s*({_LIST})\s*项"),
+    re.compile(rf"({_LIST})\s*号\s*(?:主要)?任务"),
 )
 _LIST_PART = re.compile(rf"({_NUM})|(至|到|~|-)")
 _CHINESE_NUMBER = re.compile(r"[一二三四五六七八九两]|[二三四五六七八九]?十[一二三四五六七八九]?")

@@ -267,6 +267,20 @@ def test_a_place_without_a_unit_is_just_a_word(engine: Engine) -> None:
 @pytest.mark.parametrize(
     ("question", "unit"),
     [
+        ("人社那边要做什么", "人力资源社会保障厅"),
+        ("残联这边负责哪些", "省残联"),
+        ("人社那边的任务", "人力资源社会保障厅"),
+    ],
+)
+def test_short_name_before_colloquial_words(
+    engine: Engine, plan: Plan, question: str, unit: str
+) -> None:
+    assert_unit_answer(plan, engine.answer(question), unit)
+
+
+@pytest.mark.parametrize(
+    ("question", "unit"),
+    [
         ("教育部门负责啥", "教育厅"),
         ("民政部门要做哪些工作", "民政厅"),
         ("卫生健康部门有什么任务", "省卫生健康委"),
@@ -358,6 +372,9 @@ def test_filler_words_are_not_a_missed_topic(engine: Engine, question: str) -> N
         ("残疾人可以申请哪些补贴", "补贴"),
         ("请详细介绍一下盲人按摩", "盲人"),
         ("盲人按摩，请详细说明相关的政策", "盲人"),
+        ("用人单位没按比例安排残疾人咋办", "未按比例"),
+        ("残疾人打算开个烟酒店", "烟草制品零售点"),
+        ("评先进的事谁管", "突出贡献"),
     ],
 )
 def test_topic_in_everyday_words(engine: Engine, plan: Plan, question: str, word: str) -> None:
@@ -413,6 +430,8 @@ TASK_TEMPLATES = (
     "第{c}大任务",
     "任务{n}",
     "第 {n} 项任务谁负责",
+    "{n}号任务",
+    "{n} 号主要任务有哪些举措",
 )
 
 
