@@ -23,7 +23,7 @@ from rapidfuzz.distance import Levenshtein
 
 from bot.lexicon import Lexicon
 from bot.plan import Measure, Plan
-from bot.text import bigrams, is_cjk, normalize, runs
+from bot.text import bigrams, is_cjk, normalize, runs, sound
 
 Kind = Literal["measure", "task", "unit", "unit_topic", "topic", "none"]
 
@@ -212,6 +212,12 @@ class Engine:
             for tok, p in postings.items()
         }
         self._max_idf = math.log((n_docs + 0.5) / 0.5 + 1)
+        # The document's words by sound, to read a pinyin-keyboard slip (按磨) as meant (按摩).
+        sounds: dict[str, list[str]] = defaultdict(list)
+        for tok in postings:
+            if len(tok) == 2 and is_cjk(tok):
+                sounds[sound(tok)].append(tok)
+        self._sounds = dict(sounds)
         # Every short substring of the document and lexicon: a typo is a string outside it.
         corpus = [normalize(m.text) for m in measures]
         corpus += [normalize(t.title) for t in self.plan.tasks]
@@ -391,13 +397,24 @@ class Engine:
                 if not is_cjk(piece):
                     content.append(piece)
                     continue
-                grams = bigrams(piece)
+                grams = [self._heard(tok) for tok in bigrams(piece)]
                 for i, tok in enumerate(grams):
                     touched = soft[offset + i] or soft[offset + i + 1]
                     (bonus if touched or self._junction(grams, i) else content).append(tok)
         for phrase in extra:
             content += [t for run in runs(phrase) for t in bigrams(run)]
         return content, bonus
+
+    def _heard(self, tok: str) -> str:
+        """Return the document's word a bigram it lacks was typed for by sound, or the bigram.
+
+        Pinyin keyboards offer every character of a sound: 按磨 is 按摩 mistyped. Only a
+        single same-sounding word of the document that keeps one of the two characters counts.
+        """
+        if tok in self._idf:
+            return tok
+        near = [w for w in self._sounds.get(sound(tok), ()) if w[0] == tok[0] or w[1] == tok[1]]
+        return near[0] if len(near) == 1 else tok
 
     def _junction(self, grams: list[str], i: int) -> bool:
         """Tell whether an unknown bigram only joins two words (人以 in 50人以上).

@@ -152,7 +152,6 @@ class Plan:
         return unit in measure.units or measure.all_provincial
 
 
-
 class _LineLoader(yaml.SafeLoader):
     """A SafeLoader that remembers the line of every mapping, for error messages."""
 

@@ -7,6 +7,7 @@ import unicodedata
 from functools import lru_cache
 
 import opencc
+from pypinyin import lazy_pinyin
 
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff"
 _RUN = re.compile(rf"[{_CJK}]+|[a-z0-9]+")
@@ -24,6 +25,16 @@ def normalize(text: str) -> str:
     return converted.lower()
 
 
+@lru_cache(maxsize=8192)
+def _char_sound(char: str) -> str:
+    return lazy_pinyin(char)[0]
+
+
+def sound(text: str) -> str:
+    """Toneless pinyin, character by character: what a pinyin keyboard typed (按磨 ~ 按摩)."""
+    return " ".join(_char_sound(c) for c in text)
+
+
 def runs(text: str) -> list[str]:
     """Split normalised text into runs of Chinese characters and of ASCII letters/digits."""
     return _RUN.findall(text)
@@ -39,4 +50,3 @@ def bigrams(run: str) -> list[str]:
     if not is_cjk(run) or len(run) < 2:
         return [run]
     return [run[i : i + 2] for i in range(len(run) - 1)]
-

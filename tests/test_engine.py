@@ -628,9 +628,31 @@ def test_traditional_task_and_measure(engine: Engine, plan: Plan) -> None:
 
 
 @pytest.mark.parametrize(
+    ("question", "word"),
+    [
+        ("盲人按磨", "按摩"),
+        ("残疾人拖养机构", "托养"),
+        ("辅助性就叶", "辅助性就业"),
+        ("残疾人电伤创业", "电商"),
+        ("公益性杠位", "公益性岗位"),
+        ("职业技能竟赛", "职业技能竞赛"),
+    ],
+)
+def test_topic_typed_with_a_same_sounding_character(
+    engine: Engine, plan: Plan, question: str, word: str
+) -> None:
+    """Pinyin keyboards offer every character of a sound: a slip still finds the topic."""
+    expected = with_word(plan, word)
+    answer = engine.answer(question)
+    assert answer.kind == "topic", answer
+    assert expected & set(ids(answer)[:3]), (ids(answer), sorted(expected))
+
+
+@pytest.mark.parametrize(
     "question",
     [
         "明天成都会下雨吗",
+        "今天天汽怎么样",  # a slip that sounds like no word of the document
         "今天气温多少度",
         "护照过期了怎么换新的",
         "去哪里办港澳通行证",
