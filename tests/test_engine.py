@@ -270,9 +270,12 @@ def test_a_place_without_a_unit_is_just_a_word(engine: Engine) -> None:
         ("人社那边要做什么", "人力资源社会保障厅"),
         ("残联这边负责哪些", "省残联"),
         ("人社那边的任务", "人力资源社会保障厅"),
+        ("民政厅在这个方案里有啥任务", "民政厅"),
+        ("财政厅在本方案中的职责", "财政厅"),
+        ("教育厅的任务清单", "教育厅"),
     ],
 )
-def test_short_name_before_colloquial_words(
+def test_unit_among_colloquial_words(
     engine: Engine, plan: Plan, question: str, unit: str
 ) -> None:
     assert_unit_answer(plan, engine.answer(question), unit)
@@ -375,6 +378,7 @@ def test_filler_words_are_not_a_missed_topic(engine: Engine, question: str) -> N
         ("用人单位没按比例安排残疾人咋办", "未按比例"),
         ("残疾人打算开个烟酒店", "烟草制品零售点"),
         ("评先进的事谁管", "突出贡献"),
+        ("技能竞赛多久办一次", "职业技能竞赛"),
     ],
 )
 def test_topic_in_everyday_words(engine: Engine, plan: Plan, question: str, word: str) -> None:
