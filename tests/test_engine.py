@@ -275,9 +275,7 @@ def test_a_place_without_a_unit_is_just_a_word(engine: Engine) -> None:
         ("教育厅的任务清单", "教育厅"),
     ],
 )
-def test_unit_among_colloquial_words(
-    engine: Engine, plan: Plan, question: str, unit: str
-) -> None:
+def test_unit_among_colloquial_words(engine: Engine, plan: Plan, question: str, unit: str) -> None:
     assert_unit_answer(plan, engine.answer(question), unit)
 
 
