@@ -177,6 +177,7 @@ class Engine:
         self._synonym_re = _alternation(self._synonyms)
         self._stop_re = _alternation(normalize(w) for w in lexicon.stop)
         self._not_units_re = _alternation(normalize(w) for w in lexicon.not_units)
+        self._not_topics_re = _alternation(normalize(w) for w in lexicon.not_topics)
         places = _alternation(normalize(p) for p in lexicon.other_places).pattern
         # Another place's name right before a unit's name: 广东省残联, 北京市的人社局.
         self._elsewhere_re = re.compile(f"(?:{places})(?:省|市|自治区|特别行政区)?的?$")
@@ -250,7 +251,10 @@ class Engine:
         titled = self._titled(q)
         if titled:
             return self._task_answer(question, titled)
-        ranked = self._rank(q.rest(), range(len(self._measures)))
+        # Things the document does not cover though they share its words (生活补贴 is not its
+        # 补贴): what else the question says only qualifies them (标准, 怎么申请).
+        off_topic = self._not_topics_re.search(q.text)
+        ranked = () if off_topic else self._rank(q.rest(), range(len(self._measures)))
         if not ranked:
             return Answer(question, "none", suggestions=self.lexicon.examples)
         return Answer(question, "topic", measures=ranked)
@@ -286,7 +290,8 @@ class Engine:
         )
         common = {"units": tuple(units), "corrections": tuple(corrections), "shared": shared}
         rest = q.rest()
-        ranked = self._rank(rest, [self._position[m.id] for m in duties])
+        topic = self._not_topics_re.sub(lambda m: " " * len(m.group(0)), rest)
+        ranked = self._rank(topic, [self._position[m.id] for m in duties])
         if ranked:
             return Answer(question, "unit_topic", measures=ranked, **common)  # type: ignore[arg-type]
         missed = self._topic_words(rest)

@@ -19,6 +19,7 @@ class Lexicon:
     examples: tuple[str, ...]
     not_units: tuple[str, ...] = ()
     other_places: tuple[str, ...] = ()
+    not_topics: tuple[str, ...] = ()
 
 
 def parse_lexicon(path: Path, raw: Any) -> Lexicon:
@@ -38,7 +39,7 @@ def parse_lexicon(path: Path, raw: Any) -> Lexicon:
             raise PlanError(f"{path}: 同义词「{key}」含空值")
         out[key] = tuple(values)
     lists: dict[str, tuple[str, ...]] = {}
-    for key in ("stop", "examples", "not_units", "other_places"):
+    for key in ("stop", "examples", "not_units", "other_places", "not_topics"):
         value = raw.get(key) or []
         if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
             raise PlanError(f"{path}: {key} 必须是非空字符串的列表")
@@ -49,6 +50,7 @@ def parse_lexicon(path: Path, raw: Any) -> Lexicon:
         examples=lists["examples"],
         not_units=lists["not_units"],
         other_places=lists["other_places"],
+        not_topics=lists["not_topics"],
     )
 
 

@@ -630,6 +630,29 @@ def test_traditional_task_and_measure(engine: Engine, plan: Plan) -> None:
 
 
 @pytest.mark.parametrize(
+    "question",
+    [
+        "重度残疾人护理补贴怎么申请",
+        "困难残疾人生活补贴标准",
+        "两项补贴什么时候发放",
+        "低保户有什么政策",
+        "辅助器具去哪里领",
+    ],
+)
+def test_what_the_document_does_not_cover_is_no_match(
+    engine: Engine, lexicon: Lexicon, question: str
+) -> None:
+    """护理补贴 shares 补贴 with the document, but the document says nothing of it."""
+    assert_no_match(engine.answer(question), lexicon)
+
+
+def test_a_unit_asked_about_an_uncovered_thing_says_so(engine: Engine, plan: Plan) -> None:
+    answer = engine.answer("民政厅 生活补贴")
+    assert_unit_answer(plan, answer, "民政厅")
+    assert answer.missed_topic == "生活补贴"
+
+
+@pytest.mark.parametrize(
     ("question", "word"),
     [
         ("盲人按磨", "按摩"),
