@@ -1,0 +1,44 @@
+"""Text normalisation and tokens: what every index and question goes through."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.text import bigrams, is_cjk, normalize, runs, sound
+
+
+@pytest.mark.parametrize(
+    ("typed", "normal"),
+    [
+        ("人社廳負責哪些任務", "人社厅负责哪些任务"),  # Traditional
+        ("７．２", "7.2"),  # full width
+        ("ABC 人社厅", "abc 人社厅"),  # case
+    ],
+)
+def test_normalize_folds_every_spelling(typed: str, normal: str) -> None:
+    assert normalize(typed) == normal
+
+
+def test_runs_split_chinese_from_latin_and_digits() -> None:
+    assert runs("盲人按摩，50人以上abc") == ["盲人按摩", "50", "人以上", "abc"]
+
+
+def test_bigrams_overlap_and_keep_short_runs_whole() -> None:
+    assert bigrams("盲人按摩") == ["盲人", "人按", "按摩"]
+    assert bigrams("盲") == ["盲"]
+    assert bigrams("abc") == ["abc"]
+    assert is_cjk("盲人")
+    assert not is_cjk("a盲")
+
+
+@pytest.mark.parametrize(
+    ("slip", "meant"),
+    [("按磨", "按摩"), ("拖养", "托养"), ("就叶", "就业"), ("杠位", "岗位")],
+)
+def test_same_sounding_characters_sound_alike(slip: str, meant: str) -> None:
+    assert sound(slip) == sound(meant)
+
+
+def test_different_words_sound_different() -> None:
+    assert sound("按摩") != sound("培训")
+    assert sound("按摩") == "an mo"  # toneless, a space between characters
