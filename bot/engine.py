@@ -33,6 +33,8 @@ RELATIVE_CUTOFF = 0.4
 # Share of the question's topic weight the best measure must cover to count as an answer.
 MIN_COVERAGE = 0.5
 MIN_SCORE = 1.0
+# The least score the topic's own words must earn for some measure (see _rank).
+MIN_TOPICAL = 0.5
 BM25_K1, BM25_B = 1.2, 0.75
 # Words in nearly every measure (残疾人, 就业) weigh next to nothing; skip them when scoring.
 MIN_IDF = 0.05
@@ -271,7 +273,7 @@ class Engine:
         rest = list(q.rest())
         for m in found:
             rest[m.start() : m.end()] = " " * (m.end() - m.start())
-        if not found or len(self._terms("".join(rest))[0]) > 2:
+        if not found or len(self._terms("".join(rest))[0]) > 1:
             return ()
         for m in found:
             q.used[m.start() : m.end()] = [True] * (m.end() - m.start())
@@ -402,10 +404,16 @@ class Engine:
                 if not is_cjk(piece):
                     content.append(piece)
                     continue
-                grams = [self._heard(tok) for tok in bigrams(piece)]
+                raw = bigrams(piece)
+                scaffold = [soft[offset + i] or soft[offset + i + 1] for i in range(len(raw))]
+                # Only a word of the topic may be a slip: not scaffolding (我在 is no 握在),
+                # not the seam of two words (就业政策 has no 业整).
+                grams = [
+                    tok if scaffold[i] or self._junction(raw, i) else self._heard(tok)
+                    for i, tok in enumerate(raw)
+                ]
                 for i, tok in enumerate(grams):
-                    touched = soft[offset + i] or soft[offset + i + 1]
-                    (bonus if touched or self._junction(grams, i) else content).append(tok)
+                    (bonus if scaffold[i] or self._junction(grams, i) else content).append(tok)
         for phrase in extra:
             content += [t for run in runs(phrase) for t in bigrams(run)]
         return content, bonus
@@ -443,6 +451,7 @@ class Engine:
             return ()
         allowed = candidates if isinstance(candidates, range) else set(candidates)
         scores: dict[int, float] = defaultdict(float)
+        topical: dict[int, float] = defaultdict(float)  # from content tokens alone
         weights = {t: BONUS_WEIGHT for t in bonus if t in self._idf} | dict.fromkeys(content, 1.0)
         for tok, weight in weights.items():
             idf = self._idf.get(tok, 0.0) * weight
@@ -450,8 +459,11 @@ class Engine:
                 continue
             for i, tf in self._postings.get(tok, {}).items():
                 if i in allowed:
-                    scores[i] += idf * tf * (BM25_K1 + 1) / (tf + self._norm[i])
-        if not scores:
+                    score = idf * tf * (BM25_K1 + 1) / (tf + self._norm[i])
+                    scores[i] += score
+                    topical[i] += score if weight == 1.0 else 0.0
+        # Words around the topic (分工, 我们) only break ties: the topic itself must match.
+        if not topical or max(topical.values()) < MIN_TOPICAL:
             return ()
         ranked = sorted(scores, key=lambda i: (-scores[i], i))
         best = scores[ranked[0]]

@@ -258,6 +258,12 @@ def test_sichuan_units_beside_other_places(
     assert answer.elsewhere == ()
 
 
+@pytest.mark.parametrize("question", ["医保报销比例", "财政补贴"])
+def test_a_short_unit_name_inside_a_word_is_no_unit(engine: Engine, question: str) -> None:
+    """医保 and 财政 name units only standing alone: 医保报销 is a topic, not 医保局's."""
+    assert engine.answer(question).units == ()
+
+
 def test_a_place_without_a_unit_is_just_a_word(engine: Engine) -> None:
     answer = engine.answer("去浙江做盲人按摩")
     assert answer.kind == "topic"
@@ -273,6 +279,10 @@ def test_a_place_without_a_unit_is_just_a_word(engine: Engine) -> None:
         ("民政厅在这个方案里有啥任务", "民政厅"),
         ("财政厅在本方案中的职责", "财政厅"),
         ("教育厅的任务清单", "教育厅"),
+        ("咱们财政这边要做什么", "财政厅"),
+        ("文旅这块有啥任务", "文化和旅游厅"),
+        ("医保那边负责什么", "省医疗保障局"),
+        ("我在残联上班，想了解一下我们的任务", "省残联"),
     ],
 )
 def test_unit_among_colloquial_words(engine: Engine, plan: Plan, question: str, unit: str) -> None:
@@ -377,6 +387,10 @@ def test_filler_words_are_not_a_missed_topic(engine: Engine, question: str) -> N
         ("残疾人打算开个烟酒店", "烟草制品零售点"),
         ("评先进的事谁管", "突出贡献"),
         ("技能竞赛多久办一次", "职业技能竞赛"),
+        # a situation told in everyday words
+        ("家里老人是盲人，以后想做按摩有支持吗", "按摩"),
+        ("单位招了个员工是残疾人，有没有什么奖励", "奖励"),
+        ("村里的残疾人想学养殖", "养殖"),
     ],
 )
 def test_topic_in_everyday_words(engine: Engine, plan: Plan, question: str, word: str) -> None:
