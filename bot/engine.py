@@ -177,7 +177,8 @@ class Engine:
             normalize(k): [normalize(v) for v in vs] for k, vs in lexicon.synonyms.items()
         }
         self._synonym_re = _alternation(self._synonyms)
-        self._stop_re = _alternation(normalize(w) for w in lexicon.stop)
+        self._stop_words = {normalize(w) for w in lexicon.stop}
+        self._stop_re = _alternation(self._stop_words)
         self._not_units_re = _alternation(normalize(w) for w in lexicon.not_units)
         self._not_topics_re = _alternation(normalize(w) for w in lexicon.not_topics)
         places = _alternation(normalize(p) for p in lexicon.other_places).pattern
@@ -413,7 +414,9 @@ class Engine:
                     for i, tok in enumerate(raw)
                 ]
                 for i, tok in enumerate(grams):
-                    (bonus if scaffold[i] or self._junction(grams, i) else content).append(tok)
+                    # A slip of scaffolding (负则 for 负责) is still scaffolding.
+                    soft_tok = scaffold[i] or tok in self._stop_words or self._junction(grams, i)
+                    (bonus if soft_tok else content).append(tok)
         for phrase in extra:
             content += [t for run in runs(phrase) for t in bigrams(run)]
         return content, bonus
