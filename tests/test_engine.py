@@ -704,6 +704,8 @@ def test_topic_typed_with_a_same_sounding_character(
         "帮我写一份工作总结",
         "残疾人婚姻登记在哪办",
         "你是谁",
+        "你是谁开发的",  # 开发 is a word of the document (开发岗位)
+        "你是机器人吗",
         "😀👍🎉",
         "",
         "   ",
