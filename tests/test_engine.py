@@ -467,7 +467,7 @@ def test_task_by_number(engine: Engine, plan: Plan, number: int) -> None:
 def test_task_by_title(engine: Engine, plan: Plan, number: int) -> None:
     task = plan.tasks[number - 1]
     expected = [m.id for m in task.measures]
-    questions = [task.title, f"{task.title}有哪些内容"]
+    questions = [task.title, f"{task.title}有哪些内容", f"{task.title}这部分讲了什么"]
     core = task.title.removeprefix("实施").removesuffix("行动")
     if core != task.title:
         questions.append(f"{core}由谁负责")
