@@ -464,7 +464,8 @@ class Engine:
                 if i in allowed:
                     score = idf * tf * (BM25_K1 + 1) / (tf + self._norm[i])
                     scores[i] += score
-                    topical[i] += score if weight == 1.0 else 0.0
+                    if weight == 1.0:
+                        topical[i] += score
         # Words around the topic (分工, 我们) only break ties: the topic itself must match.
         if not topical or max(topical.values()) < MIN_TOPICAL:
             return ()
