@@ -90,7 +90,7 @@ class Assistant:
         context = dialog.context(chat) if dialog is not None else None
         reading = read(self.engine, message, context)
         if dialog is not None:
-            dialog.remember(chat, self.answer(reading.question))
+            dialog.remember(chat, self.answer(reading.question), reading.focus)
         return (READ, reading.encode()) if reading.how else (ASK, reading.question)
 
     def reply(self, kind: str, arg: str) -> Reply | None:

@@ -10,6 +10,7 @@ ten minutes of silence.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import re
 from collections import OrderedDict
@@ -34,7 +35,7 @@ _POINTERS = re.compile(
 _PUNCTUATION = re.compile(r"[\s?？!！。.,，、…~～:：;；\"'“”‘’]+")
 # "第二条", "第三个举措", "第1条", "最后一条" — but "第3项任务" asks for a task.
 _ORDINAL = re.compile(
-    r"第\s*(\d{1,2}|[一二三四五六七八九十两]{1,3})\s*(?:条|个|项)?\s*(?:举措|措施)?(?!.*任务)"
+    r"第\s*(\d{1,2}|[一二三四五六七八九十两]{1,3})\s*(?:条|个|项)?\s*(?:举措|措施)?"
 )
 _LAST = re.compile(r"最后一?(?:条|个|项)")
 _THIS_MEASURE = re.compile(r"这一?条|这个举措|这项举措|该举措|此条|该条|这一项举措")
@@ -47,21 +48,19 @@ class Context:
     units: tuple[str, ...]
     topic: str
     tasks: tuple[int, ...]
+    # The measures the answer listed, in order ("第二条" counts in it) ...
     measures: tuple[str, ...]
     kind: str
     at: dt.datetime
+    # ... and the one measure in focus ("这条谁负责"), if any.
+    focus: str = ""
 
     @classmethod
     def of(cls, answer: Answer, at: dt.datetime) -> Context:
         """Return the context an answer leaves behind."""
-        return cls(
-            answer.units,
-            answer.topic,
-            answer.tasks,
-            tuple(m.id for m in answer.measures),
-            answer.kind,
-            at,
-        )
+        measures = tuple(m.id for m in answer.measures)
+        focus = measures[0] if answer.kind == "measure" and len(measures) == 1 else ""
+        return cls(answer.units, answer.topic, answer.tasks, measures, answer.kind, at, focus)
 
 
 @dataclass(frozen=True)
@@ -75,6 +74,9 @@ class Reading:
 
     question: str
     how: str = ""
+    # The measure of the context's list the message pointed at ("第二条"): the list stays the
+    # context, so that "第三条" can follow.
+    focus: str = ""
 
     def encode(self) -> str:
         """Return the reading as one string (for a channel's page buttons)."""
@@ -92,7 +94,7 @@ def read(engine: Engine, message: str, context: Context | None) -> Reading:
     text = _PUNCTUATION.sub(" ", normalize(message)).strip()
     core = _TAIL.sub("", _LEAD.sub("", text).strip()).strip()
     marked = core != text
-    if context is not None and context.measures:
+    if context is not None:
         reading = _pointed_measure(core, context)
         if reading is not None:
             return reading
@@ -104,6 +106,9 @@ def read(engine: Engine, message: str, context: Context | None) -> Reading:
         return Reading(stripped or message)
     alone = engine.answer(stripped)
     names = "、".join(context.units)
+    if alone.kind == "none" and not alone.topic and not alone.elsewhere and context.focus:
+        # Nothing but "谁负责" and the like: asked of the measure in focus.
+        return Reading(context.focus, f"按举措 {context.focus} 回答：", context.focus)
     if alone.kind == "unit" and not alone.missed_topic and context.topic:
         # Another unit, same topic: "盲人按摩归谁管" then "那卫健委呢".
         question = f"{' '.join(alone.units)} {context.topic}"
@@ -119,20 +124,22 @@ def read(engine: Engine, message: str, context: Context | None) -> Reading:
 
 def _pointed_measure(text: str, context: Context) -> Reading | None:
     """Read "第二条", "最后一条" or "这条谁负责" against the measures the context listed."""
+    if "任务" in text:
+        return None  # "第3项任务" asks for a task
     ordinal = _ORDINAL.search(text)
     if ordinal is not None:
         number = chinese_number(ordinal.group(1))
     elif _LAST.search(text):
         number = len(context.measures)
-    elif _THIS_MEASURE.search(text) and len(context.measures) == 1:
-        return Reading(context.measures[0], f"按举措 {context.measures[0]} 回答：")
+    elif _THIS_MEASURE.search(text) and context.focus:
+        return Reading(context.focus, f"按举措 {context.focus} 回答：", context.focus)
     else:
         return None
     if not 1 <= number <= len(context.measures):
         return None
     listed = f"第{context.tasks[0]}项任务" if context.kind == "task" else "上一个回答"
     measure = context.measures[number - 1]
-    return Reading(measure, f"按{listed}所列的第 {number} 条（举措 {measure}）回答：")
+    return Reading(measure, f"按{listed}所列的第 {number} 条（举措 {measure}）回答：", measure)
 
 
 class Dialog:
@@ -152,9 +159,19 @@ class Dialog:
             return None
         return found
 
-    def remember(self, chat: str, answer: Answer) -> None:
-        """Make `answer` the chat's context."""
-        self._contexts[chat] = Context.of(answer, self._clock())
+    def remember(self, chat: str, answer: Answer, focus: str = "") -> None:
+        """Make `answer` the chat's context; with `focus`, keep the list and point into it.
+
+        A question the document does not answer leaves the context as it was.
+        """
+        before = self.context(chat)
+        now = self._clock()
+        if answer.no_match and before is not None:
+            return
+        if focus and before is not None:
+            self._contexts[chat] = dataclasses.replace(before, focus=focus, at=now)
+        else:
+            self._contexts[chat] = Context.of(answer, now)
         self._contexts.move_to_end(chat)
         while len(self._contexts) > MAX_CHATS:
             self._contexts.popitem(last=False)

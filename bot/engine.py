@@ -261,9 +261,10 @@ class Engine:
         # 补贴): what else the question says only qualifies them (标准, 怎么申请).
         off_topic = self._not_topics_re.search(q.text)
         ranked = () if off_topic else self._rank(q.rest(), range(len(self._measures)))
+        topic = self._topic_words(q.rest())
         if not ranked:
-            return Answer(question, "none", suggestions=self.lexicon.examples)
-        return Answer(question, "topic", measures=ranked, topic=self._topic_words(q.rest()))
+            return Answer(question, "none", suggestions=self.lexicon.examples, topic=topic)
+        return Answer(question, "topic", measures=ranked, topic=topic)
 
     def _titled(self, q: _Query) -> tuple[int, ...]:
         """Return the tasks named by title, when the title is what the question is about.

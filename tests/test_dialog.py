@@ -268,3 +268,19 @@ def test_a_reporting_question_is_not_read_as_a_follow_up(
     assistant.converse("人社厅负责哪些", dialog, "c")
     kind, _ = assistant.converse("报送截止日期是哪天", dialog, "c")
     assert kind == REPORTING
+
+
+def test_ordinals_follow_one_another_in_the_same_list(
+    assistant: Assistant, dialog: Dialog
+) -> None:
+    assert talk(assistant, dialog, "第10项任务", "第一条")["measures"] == ["10.1"]
+    assert talk(assistant, dialog, "第三条呢")["measures"] == ["10.3"]
+    assert talk(assistant, dialog, "这条谁负责")["measures"] == ["10.3"]
+    assert talk(assistant, dialog, "还有谁负责")["measures"] == ["10.3"]
+
+
+def test_a_question_the_document_does_not_answer_keeps_the_context(
+    assistant: Assistant, dialog: Dialog
+) -> None:
+    talk(assistant, dialog, "盲人按摩归谁管", "明天下雨吗")
+    assert talk(assistant, dialog, "那卫健委呢")["measures"] == ["8.1"]
