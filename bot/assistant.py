@@ -88,7 +88,7 @@ class Assistant:
                 dialog.forget(chat)
             return REPORTING, ""
         context = dialog.context(chat) if dialog is not None else None
-        reading = read(self.engine, message, context)
+        reading = read(self.answer, message, context)
         if dialog is not None:
             dialog.remember(chat, self.answer(reading.question), reading.focus)
         return (READ, reading.encode()) if reading.how else (ASK, reading.question)

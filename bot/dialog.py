@@ -14,10 +14,11 @@ import dataclasses
 import datetime as dt
 import re
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.clock import Clock, system_clock
-from bot.engine import Answer, Engine, chinese_number
+from bot.engine import Answer, chinese_number
 from bot.text import normalize
 
 CONTEXT_TTL = dt.timedelta(minutes=10)
@@ -32,7 +33,8 @@ _POINTERS = re.compile(
     r"其中|在这方面|这方面|这一方面|这个方面|方面|这一块|这块|那块|这部分|这方面的|"
     r"它们|它|他们|该单位|这个单位|这家单位|上述|上面|刚才|前面"
 )
-_PUNCTUATION = re.compile(r"[\s?？!！。.,，、…~～:：;；\"'“”‘’]+")
+# Punctuation around a message (not inside: "10.3" is a measure).
+_ENDS = re.compile(r"^[\s?？!！。.,，、…~～:：;；\"'“”‘’]+|[\s?？!！。.,，、…~～:：;；\"'“”‘’]+$")
 # "第二条", "第三个举措", "第1条", "最后一条" — but "第3项任务" asks for a task.
 _ORDINAL = re.compile(
     r"第\s*(\d{1,2}|[一二三四五六七八九十两]{1,3})\s*(?:条|个|项)?\s*(?:举措|措施)?"
@@ -89,36 +91,40 @@ class Reading:
         return cls(question, how)
 
 
-def read(engine: Engine, message: str, context: Context | None) -> Reading:
-    """Return the complete question a message asks, given the chat's context (or None)."""
-    text = _PUNCTUATION.sub(" ", normalize(message)).strip()
+def read(answer: Callable[[str], Answer], message: str, context: Context | None) -> Reading:
+    """Return the complete question a message asks, given the chat's context (or None).
+
+    `answer` is the engine's (or a cache of it): a message is tried on its own first.
+    """
+    text = _ENDS.sub("", normalize(message))
     core = _TAIL.sub("", _LEAD.sub("", text).strip()).strip()
-    marked = core != text
-    if context is not None:
-        reading = _pointed_measure(core, context)
-        if reading is not None:
-            return reading
     stripped = _POINTERS.sub(" ", core).strip()
-    marked = marked or stripped != core
+    marked = stripped != text
+    if context is None:
+        return Reading(stripped if marked and stripped else message)
+    reading = _pointed_measure(core, context)
+    if reading is not None:
+        return reading
+    question = stripped if marked and stripped else message
+    alone = answer(question)
+    pointing = not alone.topic or _POINTERS.search(core) is not None
+    if alone.no_match and not alone.elsewhere and context.focus and pointing:
+        # "它由哪些单位负责", or nothing but "谁负责": asked of the measure in focus.
+        return Reading(context.focus, f"按举措 {context.focus} 回答：", context.focus)
     if not marked:
         return Reading(message)
-    if context is None or not stripped:
-        return Reading(stripped or message)
-    alone = engine.answer(stripped)
-    names = "、".join(context.units)
-    if alone.kind == "none" and not alone.topic and not alone.elsewhere and context.focus:
-        # Nothing but "谁负责" and the like: asked of the measure in focus.
-        return Reading(context.focus, f"按举措 {context.focus} 回答：", context.focus)
     if alone.kind == "unit" and not alone.missed_topic and context.topic:
         # Another unit, same topic: "盲人按摩归谁管" then "那卫健委呢".
+        units = "、".join(alone.units)
         question = f"{' '.join(alone.units)} {context.topic}"
-        return Reading(question, f"按「{context.topic}」在{'、'.join(alone.units)}的职责中查找：")
+        return Reading(question, f"按「{context.topic}」在{units}的职责中查找：")
     if alone.kind in ("topic", "none") and context.units and not alone.elsewhere:
         # Same unit, another topic: "人社厅负责哪些" then "其中关于大学生的呢".
         question = f"{' '.join(context.units)} {stripped}"
-        combined = engine.answer(question)
+        combined = answer(question)
         if combined.kind == "unit_topic":
-            return Reading(question, f"按「{combined.topic}」在{names}的职责中查找：")
+            units = "、".join(context.units)
+            return Reading(question, f"按「{combined.topic}」在{units}的职责中查找：")
     return Reading(stripped)
 
 
