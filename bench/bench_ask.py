@@ -18,11 +18,14 @@ from pathlib import Path
 import jieba
 from rank_bm25 import BM25Okapi
 
+from bot.assistant import Assistant
+from bot.dialog import Dialog
 from bot.engine import Engine
 from bot.lexicon import load_lexicon
 from bot.plan import Measure, Plan, Task, load_plan
 
 DEV = Path(__file__).resolve().parents[2] / "shared" / "eval" / "dev.jsonl"
+DIALOG = DEV.with_name("dialog-dev.jsonl")
 FALLBACK = ["人社厅负责什么", "盲人按摩归谁管", "第8项任务", "7.2", "教育厅 大学生", "今天天气"]
 
 
@@ -92,6 +95,25 @@ def accuracy(rows: list[dict[str, object]], answer: Callable[[str], list[str]]) 
     return hits / len(rows)
 
 
+def conversation_timings(assistant: Assistant, chats: list[list[str]], rounds: int) -> list[float]:
+    """Return the seconds each message of the chats took to read in context and answer.
+
+    A fresh assistant each round: remembered answers would otherwise make every round after
+    the first a lookup.
+    """
+    out = []
+    for _ in range(rounds):
+        fresh = Assistant(assistant.plan, assistant.lexicon, assistant.engine)
+        dialog = Dialog()
+        for number, lines in enumerate(chats):
+            for text in lines:
+                start = time.perf_counter()
+                kind, arg = fresh.converse(text, dialog, str(number))
+                fresh.to_json(kind, arg, text)
+                out.append(time.perf_counter() - start)
+    return out
+
+
 def main(argv: Sequence[str]) -> int:
     """Run the benchmark and print its figures."""
     parser = argparse.ArgumentParser()
@@ -115,6 +137,17 @@ def main(argv: Sequence[str]) -> int:
             mine = accuracy(rows, lambda q, e=engine: [m.id for m in e.answer(q).measures])
             base = accuracy(rows, baseline.answer)
             print(f"first answer right on dev set: engine {mine:.1%}, baseline {base:.1%}")
+            chats = (
+                [
+                    [*r["context"], r["q"]]
+                    for r in (json.loads(ln) for ln in DIALOG.open(encoding="utf-8"))
+                ]
+                if DIALOG.exists()
+                else [["盲人按摩归谁管", "那卫健委呢"], ["第8项任务", "第二条呢"]]
+            )
+            assistant = Assistant(plan, lexicon, engine)
+            samples = conversation_timings(assistant, chats, rounds)
+            print(report("conversation (in context)", samples))
     return 0
 
 

@@ -2,20 +2,34 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from rapidfuzz import process
 
 from bot import compose
+from bot.clock import Clock, system_clock
+from bot.config import ReminderConfig
+from bot.dialog import Dialog, Reading, read
 from bot.engine import Answer, Engine, chinese_number
 from bot.lexicon import Lexicon, load_lexicon
 from bot.plan import DATA_DIR, Plan, load_plan
-from bot.reply import Reply, line
+from bot.reply import Reply, Span, line
+from bot.reporting import is_reporting, reporting_lines
 
 RECENT_QUESTIONS = 2048
+# Undecodable input bytes reach Python as lone surrogates (stdin uses surrogateescape), which
+# no encoder accepts.
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+# Kinds of query a message becomes (see `Assistant.converse`); channels keep (kind, arg) to
+# redraw an answer's pages later.
+ASK, READ, REPORTING = "ask", "read", "reporting"
 
 
 @dataclass(frozen=True)
@@ -25,22 +39,90 @@ class Assistant:
     plan: Plan
     lexicon: Lexicon
     engine: Engine
+    # When reports are due (the reporting questions' answers) and what time it is.
+    reminders: ReminderConfig = field(default_factory=ReminderConfig)
+    clock: Clock = system_clock
     # Replies to recent questions and commands: the plan never changes while the bot runs, so
     # the same question always gets the same reply, and people ask the same things again and
     # again. Channels may key their rendering on the reply object (so it is rendered once).
     _recent: OrderedDict[tuple[str, str], Reply] = field(
         default_factory=OrderedDict, repr=False, compare=False
     )
+    _answers: OrderedDict[str, Answer] = field(
+        default_factory=OrderedDict, repr=False, compare=False
+    )
 
     @classmethod
-    def load(cls, data_dir: Path = DATA_DIR) -> Assistant:
+    def load(
+        cls,
+        data_dir: Path = DATA_DIR,
+        reminders: ReminderConfig | None = None,
+        clock: Clock = system_clock,
+    ) -> Assistant:
         """Load the plan and lexicon from `data_dir` and build the engine once."""
         plan, lexicon = load_plan(data_dir), load_lexicon(data_dir)
-        return cls(plan, lexicon, Engine(plan, lexicon))
+        return cls(plan, lexicon, Engine(plan, lexicon), reminders or ReminderConfig(), clock)
 
     def answer(self, question: str) -> Answer:
-        """Return the engine's structured answer."""
-        return self.engine.answer(question)
+        """Return the engine's structured answer (recent questions are remembered)."""
+        found = self._answers.get(question)
+        if found is None:
+            found = self._answers[question] = self.engine.answer(question)
+            if len(self._answers) > RECENT_QUESTIONS:
+                self._answers.popitem(last=False)
+        return found
+
+    def converse(
+        self, message: str, dialog: Dialog | None = None, chat: str = ""
+    ) -> tuple[str, str]:
+        """Read a message in its chat's context; return the query that answers it.
+
+        The query, (kind, arg), needs no context to be answered again by `reply`: a follow-up
+        ("那卫健委呢") becomes the complete question it stands for, and the chat's context in
+        `dialog` becomes its answer. `chat` names one person in one chat; without a dialog the
+        message is read on its own.
+        """
+        message = _decodable(message)
+        if is_reporting(message):
+            if dialog is not None:
+                dialog.forget(chat)
+            return REPORTING, ""
+        context = dialog.context(chat) if dialog is not None else None
+        reading = read(self.answer, message, context)
+        if dialog is not None:
+            dialog.remember(chat, self.answer(reading.question), reading.focus)
+        return (READ, reading.encode()) if reading.how else (ASK, reading.question)
+
+    def reply(self, kind: str, arg: str) -> Reply | None:
+        """Answer a query from `converse`; None for a kind that is not the assistant's."""
+        if kind == ASK:
+            return self.ask(arg)
+        if kind == READ:
+            return self._remembered(READ, arg, self._read)
+        if kind == REPORTING:
+            return self.reporting()
+        return None
+
+    def to_json(self, kind: str, arg: str, message: str) -> dict[str, Any]:
+        """Return the scorer's JSON for a query from `converse` (`message` as typed)."""
+        if kind == REPORTING:
+            task = self.plan.task(self.plan.document.report_task)
+            measures = [m.id for m in task.measures] if task else []
+            tasks = [task.number] if task else []
+            shape = {"units": [], "tasks": tasks, "measures": measures, "no_match": False}
+            return {"query": _decodable(message), **shape, "about": "reporting"}
+        question = Reading.decode(arg).question if kind == READ else arg
+        return {**self.answer(question).to_json(), "query": _decodable(message)}
+
+    def _read(self, arg: str) -> Reply:
+        reading = Reading.decode(arg)
+        reply = self.ask(reading.question)
+        how = line(Span(reading.how, "italic"))
+        return dataclasses.replace(reply, header=(how, *reply.header))
+
+    def reporting(self) -> Reply:
+        """Answer when, to whom and how the year-end progress is reported."""
+        return Reply(header=reporting_lines(self.plan, self.reminders, self.clock()))
 
     def _remembered(self, kind: str, arg: str, make: Callable[[str], Reply]) -> Reply:
         """Return the recent reply to (kind, arg), or make and remember it."""
@@ -123,3 +205,8 @@ class Assistant:
             index = int(arg)
             return self.ask(examples[index]) if index < len(examples) else None
         return None
+
+
+def _decodable(text: str) -> str:
+    """Return the text with undecodable characters as U+FFFD."""
+    return _SURROGATE.sub("\ufffd", text)

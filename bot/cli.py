@@ -13,6 +13,7 @@ from pathlib import Path
 
 from bot.assistant import Assistant
 from bot.config import ConfigError, load_config
+from bot.dialog import Dialog
 from bot.importer import import_document
 from bot.lexicon import load_lexicon
 from bot.plan import DATA_DIR, PlanError, load_plan, parse_units, read_yaml
@@ -23,14 +24,27 @@ EXIT_DATA = 2
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
-def ask(assistant: Assistant, questions: Sequence[str], as_json: bool) -> None:
-    """Print the answer to each question (or to each line of standard input)."""
+# The one conversation of `ask --chat`; an empty line starts it afresh.
+CLI_CHAT = "cli"
+
+
+def ask(assistant: Assistant, questions: Sequence[str], as_json: bool, chat: bool = False) -> None:
+    """Print the answer to each question (or to each line of standard input).
+
+    With `chat`, the lines are one conversation: a follow-up is read against the lines before
+    it, and an empty line starts a new conversation. Without it every line stands alone.
+    """
     source = questions or (ln.rstrip("\n") for ln in sys.stdin)
+    dialog = Dialog() if chat else None
     for question in source:
+        if dialog is not None and not question.strip():
+            dialog.forget(CLI_CHAT)
+        kind, arg = assistant.converse(question, dialog, CLI_CHAT)
         if as_json:
-            print(json.dumps(assistant.answer(question).to_json(), ensure_ascii=False), flush=True)
+            data = assistant.to_json(kind, arg, question)
+            print(json.dumps(data, ensure_ascii=False), flush=True)
         else:
-            print(render_plain(assistant.ask(question)), end="\n\n")
+            print(render_plain(assistant.reply(kind, arg) or assistant.ask(question)), end="\n\n")
 
 
 def import_doc(source: Path, data_dir: Path, out: Path | None) -> None:
@@ -96,6 +110,9 @@ def _parser() -> argparse.ArgumentParser:
     p_ask = sub.add_parser("ask", parents=[data], help="提问并打印答案")
     p_ask.add_argument("question", nargs="*", help="问题；省略时逐行读取标准输入")
     p_ask.add_argument("--json", action="store_true", help="每个问题输出一行 JSON")
+    p_ask.add_argument(
+        "--chat", action="store_true", help="各行属于同一段对话（追问按上文理解），空行开始新对话"
+    )
     p_imp = sub.add_parser("import-doc", parents=[data], help="从通知原文导入 plan.yaml")
     p_imp.add_argument("source", type=Path)
     p_imp.add_argument("--out", type=Path, default=None)
@@ -115,9 +132,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "ask":
             ask(
-                Assistant.load(args.data),
+                Assistant.load(args.data, load_config().reminders),
                 [" ".join(args.question)] if args.question else [],
                 args.json,
+                args.chat,
             )
         elif args.command == "import-doc":
             import_doc(args.source, args.data, args.out)

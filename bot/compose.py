@@ -183,7 +183,9 @@ def answer_reply(plan: Plan, answer: Answer, examples: tuple[str, ...] = ()) -> 
         ]
         return Reply(header=tuple(header), items=tuple(items), per_page=4)
     header = _unit_header(plan, answer)
-    header.append(line(f"与「{quote(answer.query)}」最相关的 {len(answer.measures)} 项举措："))
+    # With a unit, its topic is what the measures were chosen by (人社厅 职业教育 -> 职业教育).
+    about = answer.topic if answer.units and answer.topic else answer.query
+    header.append(line(f"与「{quote(about)}」最相关的 {len(answer.measures)} 项举措："))
     items = [_summary_item(plan, m, with_units=True) for m in answer.measures]
     return Reply(header=tuple(header), items=tuple(items), per_page=5)
 

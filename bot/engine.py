@@ -108,6 +108,9 @@ class Answer:
     suggestions: tuple[str, ...] = ()
     # Units of another place the question asked about (广东省残联): not in this document.
     elsewhere: tuple[str, ...] = ()
+    # What the question is about besides units and numbers, as typed (盲人按摩): a follow-up
+    # such as "那卫健委呢" asks the same of another unit.
+    topic: str = ""
 
     @property
     def no_match(self) -> bool:
@@ -258,9 +261,10 @@ class Engine:
         # 补贴): what else the question says only qualifies them (标准, 怎么申请).
         off_topic = self._not_topics_re.search(q.text)
         ranked = () if off_topic else self._rank(q.rest(), range(len(self._measures)))
+        topic = self._topic_words(q.rest())
         if not ranked:
-            return Answer(question, "none", suggestions=self.lexicon.examples)
-        return Answer(question, "topic", measures=ranked)
+            return Answer(question, "none", suggestions=self.lexicon.examples, topic=topic)
+        return Answer(question, "topic", measures=ranked, topic=topic)
 
     def _titled(self, q: _Query) -> tuple[int, ...]:
         """Return the tasks named by title, when the title is what the question is about.
@@ -295,12 +299,19 @@ class Engine:
         rest = q.rest()
         topic = self._not_topics_re.sub(lambda m: " " * len(m.group(0)), rest)
         ranked = self._rank(topic, [self._position[m.id] for m in duties])
-        if ranked:
-            return Answer(question, "unit_topic", measures=ranked, **common)  # type: ignore[arg-type]
         missed = self._topic_words(rest)
+        if ranked:
+            return Answer(question, "unit_topic", measures=ranked, topic=missed, **common)  # type: ignore[arg-type]
         # Own measures first, in document order; then the duties shared by every unit.
         ordered = tuple(sorted(duties, key=lambda m: m.id in shared))
-        return Answer(question, "unit", measures=ordered, missed_topic=missed, **common)  # type: ignore[arg-type]
+        return Answer(
+            question,
+            "unit",
+            measures=ordered,
+            missed_topic=missed,
+            topic=missed,
+            **common,  # type: ignore[arg-type]
+        )
 
     def _edges(self, text: str) -> set[int]:
         """Return the positions where a short name may start or end as a word of its own.

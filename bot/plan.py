@@ -90,6 +90,8 @@ class Document:
     period: tuple[int, int]
     report_to: str
     report_rule: str
+    # The task that states the reporting rule (16 in the notice); 0 when none is known.
+    report_task: int = 0
 
 
 @dataclass(frozen=True)
@@ -252,6 +254,7 @@ def _document(path: Path, raw: Mapping[str, Any]) -> Document:
         period=(int(_text(path, period, "start")), int(_text(path, period, "end"))),
         report_to=_text(path, reporting, "to"),
         report_rule=_text(path, reporting, "rule"),
+        report_task=int(reporting.get("task") or 0),
     )
 
 

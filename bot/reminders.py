@@ -22,10 +22,12 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from bot import compose
+from bot.clock import TZ
 from bot.config import ReminderConfig
 from bot.office import NOT_COORDINATOR, NOTE_ON, Office, Outcome, Person, say
 from bot.plan import Measure
 from bot.reply import Button, Item, Reply, bold, line
+from bot.reporting import current_period, deadline, reporting_lines, reporting_years
 
 logger = logging.getLogger(__name__)
 
@@ -37,6 +39,17 @@ Sender = Callable[[str, Reply], Awaitable[Result]]
 
 CHASE = "chase"  # chase:<year>: a coordinator's button to chase up the units with gaps
 REMINDER_SUMMARY = 24  # characters of each measure's first clause in a reminder
+
+
+def _missing_items(missing: list[Measure]) -> tuple[Item, ...]:
+    """Return measures without a note as list items, each with its 报送 button."""
+    return tuple(
+        Item(
+            (line(bold(m.id), f" {compose.summary(m.text, REMINDER_SUMMARY)}"),),
+            (Button(f"报送 {m.id}", f"{NOTE_ON}:{m.id}"),),
+        )
+        for m in missing
+    )
 
 
 @dataclass(frozen=True)
@@ -56,15 +69,6 @@ class Reminder:
             if self.kind == "reminder"
             else (f"summary:{self.year}")
         )
-
-
-def deadline(config: ReminderConfig, year: int) -> dt.date:
-    """Return the reporting deadline in `year` (29 February falls back to the 28th)."""
-    month, day = config.deadline
-    try:
-        return dt.date(year, month, day)
-    except ValueError:
-        return dt.date(year, month, day - 1)
 
 
 def schedule(config: ReminderConfig, years: tuple[int, ...]) -> list[Reminder]:
@@ -133,10 +137,7 @@ class Reminders:
     @property
     def years(self) -> tuple[int, ...]:
         """Return the reporting years: configured, else the plan's period."""
-        if self.config.years:
-            return self.config.years
-        first, last = self.office.plan.document.period
-        return tuple(range(first, last + 1))
+        return reporting_years(self.config, self.office.plan)
 
     def next(self) -> Reminder | None:
         """Return the next scheduled send."""
@@ -180,16 +181,37 @@ class Reminders:
                 f"（截止 {end:%m 月 %d 日}）。「{unit}」还有 {len(missing)} 项举措未报送："
             ),
         )
-        items = tuple(
-            Item(
-                (line(bold(m.id), f" {compose.summary(m.text, REMINDER_SUMMARY)}"),),
-                (Button(f"报送 {m.id}", f"{NOTE_ON}:{m.id}"),),
-            )
-            for m in missing
-        )
+        items = _missing_items(missing)
         # One message per member where it fits: Telegram asks for at most one message a second
         # per chat, and a fan-out sends about 29 a second.
         return Reply(header=header, items=items, per_page=len(items))
+
+    async def reporting(self, person: Person) -> Outcome:
+        """Answer a question about reporting: when, to whom, how, and what is still missing.
+
+        A member also gets their unit's measures without a note this reporting year, each with
+        a 报送 button; anyone else learns how to bind.
+        """
+        plan, now = self.office.plan, self.office.clock()
+        general = reporting_lines(plan, self.config, now)
+        member = await self.office.store.member(person.id)
+        if member is None:
+            hint = (
+                "绑定单位后，这里会列出本单位尚未报送的举措："
+                "发送 /bind 单位名称，例如 /bind 人社厅。"
+            )
+            return Outcome(Reply(header=(*general, (), line(hint))))
+        period = current_period(self.config, plan, now.astimezone(TZ).date())
+        if period is None:
+            return Outcome(Reply(header=general))
+        unit, year = member.unit, period.year
+        missing = (await self._missing(year))[unit]
+        if not missing:
+            done = line(f"「{unit}」{year} 年的举措进展已全部报送。")
+            return Outcome(Reply(header=(*general, (), done)))
+        owed = line(bold(f"「{unit}」{year} 年还有 {len(missing)} 项举措未报送："))
+        items = _missing_items(missing)
+        return Outcome(Reply(header=(*general, (), owed), items=items, per_page=len(items)))
 
     # -- sending ---------------------------------------------------------------------------
 

@@ -13,10 +13,12 @@ from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import TextIO
 
-from bot.assistant import Assistant
+from bot.assistant import REPORTING, Assistant
 from bot.clock import Clock, system_clock
-from bot.config import Config
+from bot.config import Config, ReminderConfig
+from bot.dialog import Dialog
 from bot.office import Office, Outcome, Person
+from bot.reminders import Reminders
 from bot.reply import Reply, all_buttons, render_plain
 from bot.store import Store
 
@@ -32,12 +34,18 @@ class Console:
     """One terminal user's conversation; `handle` returns the text to print."""
 
     def __init__(
-        self, office: Office, person: Person = LOCAL_USER, out_dir: Path = Path()
+        self,
+        office: Office,
+        person: Person = LOCAL_USER,
+        out_dir: Path = Path(),
+        reminders: ReminderConfig | None = None,
     ) -> None:
         self.office = office
         self.assistant = office.assistant
         self.person = person
         self.out_dir = out_dir
+        self.reminders = Reminders(office, reminders or ReminderConfig())
+        self.dialog = Dialog(office.clock)
         self._buttons: dict[str, str] = {}
         a, o, p = self.assistant, office, person
         self.commands: dict[str, Command] = {
@@ -73,7 +81,14 @@ class Console:
                 return f"没有这个命令：/{name}。输入 /help 查看可用命令。"
             return self._render(await command(arg.strip()))
         outcome = await self.office.text(self.person, text)
-        return self._render(outcome or Outcome(self.assistant.ask(text)))
+        return self._render(outcome or await self._converse(text))
+
+    async def _converse(self, text: str) -> Outcome:
+        """Answer a question, read in the context of the conversation so far."""
+        kind, arg = self.assistant.converse(text, self.dialog, self.person.id)
+        if kind == REPORTING:
+            return await self.reminders.reporting(self.person)
+        return Outcome(self.assistant.reply(kind, arg) or self.assistant.ask(text))
 
     async def press(self, action: str) -> Outcome | None:
         """Run a button's action."""
@@ -131,7 +146,7 @@ async def serve(
             clock=clock,
         )
         await office.seen(LOCAL_USER)
-        await chat(Console(office), stdin, stdout)
+        await chat(Console(office, reminders=config.reminders), stdin, stdout)
     finally:
         await store.close()
 

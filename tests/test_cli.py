@@ -96,6 +96,30 @@ def test_ask_json_answers_each_line_in_order() -> None:
     }
 
 
+def test_ask_json_chat_reads_follow_ups_and_restarts_at_empty_lines() -> None:
+    lines = ["盲人按摩归谁管", "那卫健委呢", "", "那卫健委呢", "什么时候报送工作进度"]
+    result = run_bot("ask", "--json", "--chat", stdin="\n".join(lines) + "\n")
+    assert result.returncode == 0, result.stderr
+    answers = [json.loads(ln) for ln in result.stdout.splitlines()]
+    assert [a["query"] for a in answers] == lines
+    _, follow_up, empty, fresh, reporting = answers
+    assert follow_up["units"] == ["省卫生健康委"]
+    assert follow_up["measures"] == ["8.1"]
+    assert empty["no_match"] is True
+    # After the empty line: a new chat, so the whole of 卫健委's duties.
+    duties = [m.id for m in load_plan().duties_of("省卫生健康委")]
+    assert fresh["measures"] == duties
+    assert reporting["about"] == "reporting"
+    assert "about" not in follow_up
+
+
+def test_ask_json_without_chat_reads_every_line_alone() -> None:
+    result = run_bot("ask", "--json", stdin="盲人按摩归谁管\n那卫健委呢\n")
+    assert result.returncode == 0, result.stderr
+    follow_up = json.loads(result.stdout.splitlines()[1])
+    assert follow_up["measures"] == [m.id for m in load_plan().duties_of("省卫生健康委")]
+
+
 def test_ask_json_survives_blank_and_undecodable_lines() -> None:
     stdin = "\n".join(["", "教育厅", "\udcff\udcfe", "7.2"]) + "\n"
     # Pin what a UTF-8 locale does (C.UTF-8 / UTF-8 mode): bad bytes become lone surrogates.

@@ -18,6 +18,7 @@ from bot.clock import TZ, fixed_clock
 from bot.office import Office, Outcome
 from bot.store import Store
 from handlers.console import LOCAL_USER, PROMPT, Console, chat
+from tests.fakes.clock import FakeClock
 
 ROOT = Path(__file__).resolve().parent.parent
 NOW = dt.datetime(2024, 12, 1, 9, 30, tzinfo=TZ)
@@ -219,3 +220,48 @@ def test_piped_question_to_python_m_bot(tmp_path: Path) -> None:
     assert "[1.1 详情]" in result.stdout
     assert PROMPT not in result.stdout
     assert "TELEGRAM_BOT_TOKEN" not in result.stdout
+
+
+# -- follow-ups and reporting -------------------------------------------------------------------
+
+
+async def test_follow_ups_are_read_against_the_conversation(console: Console) -> None:
+    await console.handle("盲人按摩归谁管")
+    out = await console.handle("那卫健委呢")
+    assert out.splitlines()[0] == "按「盲人按摩」在省卫生健康委的职责中查找："
+    assert "[8.1 详情]" in out
+    assert "[8.2 详情]" not in out
+    await console.handle("第8项任务")
+    assert (await console.handle("第二条呢")).startswith("按第8项任务所列的第 2 条")
+    await console.handle("人社厅负责哪些")
+    # A complete question replaces the context.
+    out = await console.handle("报刊亭岗位归谁管")
+    assert not out.startswith("按")
+    assert "[2.2 详情]" in out
+
+
+async def test_the_conversation_is_forgotten_after_ten_minutes(
+    assistant: Assistant, tmp_path: Path
+) -> None:
+    clock = FakeClock(NOW)
+    async with await Store.open(tmp_path / "bot.sqlite3", clock) as store:
+        console = Console(Office(assistant, store, frozenset({LOCAL_USER.id}), clock=clock))
+        await console.handle("盲人按摩归谁管")
+        clock.advance(minutes=11)
+        out = await console.handle("那卫健委呢")
+    assert not out.startswith("按")
+    assert "省卫生健康委" in out
+
+
+async def test_a_member_asks_what_is_still_missing(assistant: Assistant, tmp_path: Path) -> None:
+    clock = FakeClock(NOW)  # 2024-12-01: 30 days before the deadline
+    async with await Store.open(tmp_path / "bot.sqlite3", clock) as store:
+        console = Console(Office(assistant, store, frozenset({LOCAL_USER.id}), clock=clock))
+        await store.bind(LOCAL_USER.id, LOCAL_USER.name, "民政厅", LOCAL_USER.id)
+        await store.add_note("民政厅", "5.1", 2024, LOCAL_USER.id, LOCAL_USER.name, "已完成")
+        out = await console.handle("我们单位还差哪些没报？")
+    assert "还有 30 天" in out
+    assert "「民政厅」2024 年还有 2 项举措未报送：" in out
+    assert "[报送 11.1]" in out
+    assert "[报送 16.1]" in out
+    assert "[报送 5.1]" not in out

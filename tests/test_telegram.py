@@ -813,3 +813,66 @@ def test_defaults_base_url_rate_limiter_and_missing_token(
     assert bench.update_processor.max_concurrent_updates == 8
     with pytest.raises(ValueError, match="TELEGRAM_BOT_TOKEN"):
         build_application(Config(), assistant)
+
+
+# --------------------------------------------------------------------------------------------
+# Follow-up questions and questions about reporting
+# --------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("first", "follow_up", "how", "expected"),
+    [
+        ("盲人按摩归谁管", "那卫健委呢", "按「盲人按摩」在省卫生健康委的职责中查找：", ["8.1"]),
+        ("人社厅负责哪些", "盲人按摩呢", "按「盲人按摩」在人力资源社会保障厅的职责中查找：", None),
+        ("第8项任务", "第二条呢", "按第8项任务所列的第 2 条（举措 8.2）回答：", None),
+        ("7.2", "这条还有谁负责", "按举措 7.2 回答：", None),
+    ],
+)
+async def test_a_follow_up_is_read_in_context(
+    chat: Chat, first: str, follow_up: str, how: str, expected: list[str] | None
+) -> None:
+    await chat.ask(first)
+    answer = await chat.ask(follow_up)
+    assert lines(answer)[0] == how
+    if expected is not None:
+        assert measure_ids(answer) == expected
+
+
+async def test_a_complete_question_in_a_conversation_stands_alone(chat: Chat) -> None:
+    await chat.ask("教育厅负责什么")
+    answer = await chat.ask("报刊亭岗位归谁管")
+    assert not lines(answer)[0].startswith("按")
+    assert measure_ids(answer)[0] == "2.2"
+
+
+async def test_two_chats_keep_their_own_context(chat: Chat) -> None:
+    # Interleaved: each person's follow-up is read against their own last question.
+    await chat.ask("盲人按摩归谁管", chat=USER)
+    await chat.ask("教育厅负责什么", chat=OTHER_USER)
+    mine = await chat.ask("那卫健委呢", chat=USER)
+    theirs = await chat.ask("那卫健委呢", chat=OTHER_USER)
+    assert measure_ids(mine) == ["8.1"]
+    assert not lines(theirs)[0].startswith("按")
+    own, _ = unit_measures(chat.assistant, "省卫生健康委")
+    assert {m.id for m in own} <= set(detail_buttons(theirs))
+
+
+async def test_people_in_one_group_keep_their_own_context(chat: Chat) -> None:
+    async def say(text: str, user: int) -> dict[str, Any]:
+        return await chat.ask(
+            f"@{BOT_USERNAME} {text}", GROUP, user_id=user, chat_type="supergroup"
+        )
+
+    await say("盲人按摩归谁管", USER)
+    other = await say("那卫健委呢", MEMBER)
+    mine = await say("那卫健委呢", USER)
+    assert not lines(other)[0].startswith("按")
+    assert measure_ids(mine) == ["8.1"]
+
+
+async def test_a_reporting_question_is_answered_from_the_plan(chat: Chat) -> None:
+    answer = await chat.ask("年底进展报给谁")
+    text = answer["rendered_text"]
+    assert "报送对象：省政府残疾人工作委员会" in text
+    assert "/bind 单位名称" in text  # not a member: how to bind

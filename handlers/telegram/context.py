@@ -11,6 +11,7 @@ from telegram.ext import CallbackContext, ExtBot
 from bot.assistant import Assistant
 from bot.clock import Clock, system_clock
 from bot.config import Config
+from bot.dialog import Dialog
 from bot.office import Office, Person
 from bot.reminders import Reminders
 from bot.store import Store
@@ -53,6 +54,7 @@ class Services:
         self.assistant = assistant
         self.clock = clock
         self.queries = QueryCache()
+        self.dialog = Dialog(clock)
         self._office: Office | None = None
         self._reminders: Reminders | None = None
         # Who was already recorded as seen, so that not every message costs a write.

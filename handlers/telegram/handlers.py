@@ -19,6 +19,7 @@ from telegram.ext import (
     filters,
 )
 
+from bot.assistant import READ
 from bot.office import Outcome, Person
 from bot.reply import Reply
 from handlers.telegram import render
@@ -44,6 +45,7 @@ async def answer_query(context: BotContext, person: Person, kind: str, arg: str)
     assistant = context.services.assistant
     replies: dict[str, Callable[[str], Reply | None]] = {
         "ask": assistant.ask,
+        READ: lambda a: assistant.reply(READ, a),
         "unit": assistant.unit,
         "task": assistant.task,
         "find": assistant.find,
@@ -100,7 +102,10 @@ async def on_text(update: Update, context: BotContext) -> None:
         return
     text = _addressed(message, context)
     if text is not None:
-        await send(message, context, person, "ask", text)
+        services = context.services
+        chat = f"{message.chat.id}:{user.id}"  # one context per person in each chat
+        kind, arg = services.assistant.converse(text, services.dialog, chat)
+        await send(message, context, person, kind, arg)
 
 
 def _addressed(message: Message, context: BotContext) -> str | None:

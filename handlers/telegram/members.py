@@ -8,6 +8,7 @@ from typing import Any
 from telegram import Message, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
+from bot.assistant import REPORTING
 from bot.office import OFFICE_ACTIONS, Outcome, Person, say
 from bot.reminders import CHASE
 from handlers.telegram.context import BotContext
@@ -47,6 +48,8 @@ async def run_query(context: BotContext, person: Person, kind: str, arg: str) ->
         return await COMMANDS[kind](context, person, arg)
     if kind == "action" and arg.startswith("pu:"):
         return await context.services.office.action(person, arg)
+    if kind == REPORTING:
+        return await context.services.reminders.reporting(person)
     return None
 
 

@@ -1,0 +1,118 @@
+"""Questions about the year-end reporting itself: when, to whom, how, how long, what is missing.
+
+The plan says who reports to whom (the rule of its reporting task); the reminder configuration
+says by when and in which years. Other questions that merely mention reporting ("年底报送工作
+进度") stay questions about the document: only a question asking when, whom, how or what is
+missing is about the reporting.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from bot.config import ReminderConfig
+from bot.plan import Plan
+from bot.reply import Line, bold, line
+from bot.text import normalize
+
+# What is reported (报送, 上报, 交材料 …); 责任报告 (a company's social-responsibility report,
+# measures 2.1 and 3.1) is a topic, not this bot's reporting.
+_REPORT = re.compile(
+    r"报送|上报|汇报|填报|报给|报到|报交|交给|报上去|(?<!责任)报告|年报"
+    r"|(?:报|交|提交|递交|上交)(?:工作)?(?:进展|进度|材料|总结|情况)"
+    r"|报一次|报几次|多久报|什么时候报|何时报|怎么报|如何报|报哪"
+)
+# "我们单位还差哪些没报": what is missing is a reporting question by itself.
+_MISSING = re.compile(r"没报|未报|漏报|还没报|报了没|报齐|报完了")
+_ASK = re.compile(
+    # when, and how long is left
+    r"什么时候|啥时候|何时|哪天|哪一天|几号|几月|日期|时间|截止|截至|期限|多久|还有几天|还剩|"
+    r"剩几天|多少天|几天|频率|一次"
+    # to whom
+    r"|给谁|向谁|交给哪|报给哪|报哪|交到哪|谁收|哪个部门|哪个单位|对象"
+    # how
+    r"|怎么|怎样|如何|咋|方式|流程|要求|格式|步骤"
+    # what is missing
+    r"|还差|没报|未报|漏报|缺|还有哪些|哪些没|报了没|报完"
+)
+# "截止日期是哪天" needs no verb of reporting: in this bot a deadline is the reporting one.
+_DEADLINE = re.compile(r"截止|截至|期限|最后期限|deadline")
+
+
+def is_reporting(question: str) -> bool:
+    """Tell whether a question asks about the year-end reporting itself."""
+    text = normalize(question)
+    if _MISSING.search(text):
+        return True
+    asks = _ASK.search(text)
+    return bool(asks and (_REPORT.search(text) or _DEADLINE.search(text)))
+
+
+@dataclass(frozen=True)
+class Period:
+    """The reporting year a question is answered for, and its deadline."""
+
+    year: int
+    deadline: dt.date
+
+
+def deadline(config: ReminderConfig, year: int) -> dt.date:
+    """Return the reporting deadline in `year` (29 February falls back to the 28th)."""
+    month, day = config.deadline
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return dt.date(year, month, day - 1)
+
+
+def reporting_years(config: ReminderConfig, plan: Plan) -> tuple[int, ...]:
+    """Return the reporting years: configured, else the plan's period."""
+    if config.years:
+        return config.years
+    first, last = plan.document.period
+    return tuple(range(first, last + 1))
+
+
+def current_period(config: ReminderConfig, plan: Plan, today: dt.date) -> Period | None:
+    """Return the first reporting year whose deadline is today or later, or None."""
+    for year in reporting_years(config, plan):
+        end = deadline(config, year)
+        if end >= today:
+            return Period(year, end)
+    return None
+
+
+def reporting_lines(plan: Plan, config: ReminderConfig, now: dt.datetime) -> tuple[Line, ...]:
+    """Return what the plan and configuration say about reporting: when, to whom, how."""
+    doc = plan.document
+    today = now.date()
+    lines: list[Line] = [line(bold("年度报送")), line(f"依据{doc.number}：{doc.report_rule}。")]
+    period = current_period(config, plan, today)
+    years = reporting_years(config, plan)
+    past = [y for y in years if deadline(config, y) < today]
+    if past:
+        last = past[-1]
+        lines.append(line(f"{last} 年的报送已于 {_date(deadline(config, last))}截止。"))
+    if period is None:
+        span = f"{years[0]}–{years[-1]}" if years else "（无）"
+        lines.append(line(f"当前没有待报送的年度：配置的报送年份为 {span}，之后的年份尚未安排。"))
+    else:
+        days = (period.deadline - today).days
+        left = "今天截止" if days == 0 else f"还有 {days} 天"
+        due = f"{period.year} 年度进展请于 {_date(period.deadline)}前报送，{left}。"
+        lines.append(line(bold("截止时间："), due))
+    lines += [
+        line(bold("报送对象："), doc.report_to),
+        line(
+            bold("报送方式："),
+            "在对话中发送 /note 举措编号 进展内容，例如：/note 5.1 今年新建残疾人之家12个；"
+            "/notes 查看本单位已报送的进展。协调人用 /export 导出年度汇总表。",
+        ),
+    ]
+    return tuple(lines)
+
+
+def _date(day: dt.date) -> str:
+    return f"{day.year} 年 {day.month} 月 {day.day} 日"

@@ -1,0 +1,286 @@
+"""Tests for bot.dialog: follow-ups read against the chat's last answer, through the Assistant.
+
+Expected measures come from the plan (the spec), never from the engine: a follow-up about
+another unit must list only that unit's measures, a topic within a unit only the unit's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from bot.assistant import ASK, READ, REPORTING, Assistant
+from bot.clock import TZ
+from bot.dialog import CONTEXT_TTL, Dialog, Reading
+from bot.reply import render_plain
+from tests.fakes.clock import FakeClock
+
+HRSS = "人力资源社会保障厅"
+HEALTH = "省卫生健康委"
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(dt.datetime(2024, 6, 3, 10, 0, tzinfo=TZ))
+
+
+@pytest.fixture
+def dialog(clock: FakeClock) -> Dialog:
+    return Dialog(clock)
+
+
+def talk(assistant: Assistant, dialog: Dialog, *lines: str, chat: str = "c") -> dict[str, Any]:
+    """Say each line in one chat; return the scorer's JSON for the last one."""
+    data: dict[str, Any] = {}
+    for text in lines:
+        kind, arg = assistant.converse(text, dialog, chat)
+        data = assistant.to_json(kind, arg, text)
+    return data
+
+
+def reply_text(assistant: Assistant, dialog: Dialog, *lines: str, chat: str = "c") -> str:
+    """Say each line in one chat; return the plain text of the reply to the last one."""
+    kind = arg = ""
+    for text in lines:
+        kind, arg = assistant.converse(text, dialog, chat)
+    reply = assistant.reply(kind, arg)
+    assert reply is not None
+    return render_plain(reply)
+
+
+def duties(assistant: Assistant, unit: str) -> set[str]:
+    return {m.id for m in assistant.plan.duties_of(unit)}
+
+
+# -- another unit, the same topic -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("context", "follow_up", "unit", "expected"),
+    [
+        (["盲人按摩归谁管"], "那卫健委呢", HEALTH, {"8.1"}),
+        (["盲人按摩归谁管"], "中医药局呢", "省中医药局", {"8.1"}),
+        (["盲人按摩归谁管"], "那市场监管局呢？", "省市场监管局", {"8.2"}),
+        (["盲人按摩归谁管", "那卫健委呢"], "人社厅呢", HRSS, {"8.1", "8.2"}),
+        (["残疾人大学生就业有哪些措施"], "教育厅在这方面做什么", "教育厅", {"7.1", "7.2"}),
+        (["农村残疾人实用技术培训"], "那农业农村厅呢", "农业农村厅", {"6.2"}),
+        (["教育厅 职业教育"], "那残联呢", "省残联", {"10.3"}),
+    ],
+)
+def test_another_unit_on_the_same_topic(
+    assistant: Assistant,
+    dialog: Dialog,
+    context: list[str],
+    follow_up: str,
+    unit: str,
+    expected: set[str],
+) -> None:
+    got = talk(assistant, dialog, *context, follow_up)
+    assert got["units"] == [unit]
+    assert expected & set(got["measures"][:3])
+    assert set(got["measures"]) <= duties(assistant, unit)
+
+
+def test_another_unit_after_a_unit_question_lists_its_duties(
+    assistant: Assistant, dialog: Dialog
+) -> None:
+    got = talk(assistant, dialog, "教育厅负责什么", "财政厅呢")
+    assert got["units"] == ["财政厅"]
+    assert set(got["measures"]) == duties(assistant, "财政厅")
+
+
+def test_filler_of_a_follow_up_is_never_a_topic(assistant: Assistant, dialog: Dialog) -> None:
+    text = reply_text(assistant, dialog, "教育厅负责什么", "那卫健委呢")
+    assert "没有与" not in text
+    assert "省卫生健康委" in text
+
+
+# -- the same unit, another topic -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("context", "follow_up", "unit", "expected"),
+    [
+        (["人社厅负责哪些任务"], "其中关于大学生的呢", HRSS, {"7.1", "7.2", "7.3", "7.4"}),
+        (["人社厅负责哪些"], "盲人按摩呢", HRSS, {"8.1", "8.2"}),
+        (["民政厅负责什么"], "那辅助性就业这块呢", "民政厅", {"5.1"}),
+        (["我是人社厅的，我们单位要干啥"], "那它在宣传方面呢", HRSS, {"15.1"}),
+        (["那卫健委呢"], "按摩医院呢", HEALTH, {"8.1"}),
+    ],
+)
+def test_a_topic_within_the_unit_asked_before(
+    assistant: Assistant,
+    dialog: Dialog,
+    context: list[str],
+    follow_up: str,
+    unit: str,
+    expected: set[str],
+) -> None:
+    got = talk(assistant, dialog, *context, follow_up)
+    assert got["units"] == [unit]
+    assert expected & set(got["measures"][:3])
+    assert set(got["measures"]) <= duties(assistant, unit)
+
+
+# -- ordinals and "this measure" ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("context", "follow_up", "position"),
+    [
+        ("第8项任务", "第二条呢", 2),
+        ("第10项任务", "第三个举措", 3),
+        ("第10项任务", "第1条", 1),
+        ("任务七", "最后一条呢", -1),
+        ("第七项任务", "第２条", 2),
+    ],
+)
+def test_an_ordinal_after_a_task(
+    assistant: Assistant, dialog: Dialog, context: str, follow_up: str, position: int
+) -> None:
+    task = assistant.answer(context).tasks[0]
+    measures = assistant.plan.tasks[task - 1].measures
+    got = talk(assistant, dialog, context, follow_up)
+    wanted = measures[position - 1] if position > 0 else measures[-1]
+    assert got["measures"] == [wanted.id]
+
+
+def test_an_ordinal_after_any_list(assistant: Assistant, dialog: Dialog) -> None:
+    listed = talk(assistant, dialog, "人社厅负责哪些")["measures"]
+    got = talk(assistant, dialog, "第三条")
+    assert got["measures"] == [listed[2]]
+
+
+def test_an_ordinal_past_the_list_is_not_read_as_a_measure(
+    assistant: Assistant, dialog: Dialog
+) -> None:
+    got = talk(assistant, dialog, "第8项任务", "第五条")
+    assert got["measures"] != ["8.5"]
+    assert assistant.plan.measure("8.5") is None
+
+
+@pytest.mark.parametrize("follow_up", ["这条还有谁负责", "这一条谁负责", "这个举措谁牵头"])
+def test_this_measure_after_one_measure(
+    assistant: Assistant, dialog: Dialog, follow_up: str
+) -> None:
+    got = talk(assistant, dialog, "7.2", follow_up)
+    assert got["measures"] == ["7.2"]
+    text = reply_text(assistant, dialog, "7.2", follow_up)
+    for unit in assistant.plan.measure("7.2").units:  # type: ignore[union-attr]
+        assert unit in text
+
+
+# -- complete questions, no context, expiry, isolation ------------------------------------------
+
+
+def test_a_complete_question_replaces_the_context(assistant: Assistant, dialog: Dialog) -> None:
+    got = talk(assistant, dialog, "教育厅负责什么", "报刊亭岗位归谁管")
+    assert got["units"] == []
+    assert got["measures"][0] == "2.2"
+    # ... and the next follow-up is read against the new question, not against 教育厅.
+    after = talk(assistant, dialog, "那邮政管理局呢")
+    assert after["units"] == ["省邮政管理局"]
+    assert after["measures"][0] == "2.2"
+
+
+def test_an_unrelated_question_is_answered_on_its_own(
+    assistant: Assistant, dialog: Dialog
+) -> None:
+    got = talk(assistant, dialog, "人社厅负责哪些", "今天天气怎么样")
+    assert got["no_match"] is True
+    assert got["measures"] == []
+
+
+@pytest.mark.parametrize(
+    ("first", "unit"), [("那教育厅呢", "教育厅"), ("财政厅呢？", "财政厅"), ("那它呢", None)]
+)
+def test_a_follow_up_without_context_is_answered_alone(
+    assistant: Assistant, dialog: Dialog, first: str, unit: str | None
+) -> None:
+    got = talk(assistant, dialog, first)
+    if unit is None:
+        assert got["no_match"] is True
+    else:
+        assert got["units"] == [unit]
+        assert set(got["measures"]) == duties(assistant, unit)
+
+
+def test_the_context_expires_after_ten_quiet_minutes(
+    assistant: Assistant, dialog: Dialog, clock: FakeClock
+) -> None:
+    talk(assistant, dialog, "盲人按摩归谁管")
+    clock.advance(seconds=CONTEXT_TTL.total_seconds() - 1)
+    assert talk(assistant, dialog, "那卫健委呢")["measures"] == ["8.1"]
+    # Each message renews the context: ten minutes after the last one, not the first.
+    clock.advance(seconds=CONTEXT_TTL.total_seconds() + 1)
+    got = talk(assistant, dialog, "中医药局呢")
+    assert set(got["measures"]) == duties(assistant, "省中医药局")
+
+
+def test_chats_and_people_do_not_share_a_context(assistant: Assistant, dialog: Dialog) -> None:
+    talk(assistant, dialog, "盲人按摩归谁管", chat="chat1:alice")
+    talk(assistant, dialog, "教育厅负责什么", chat="chat2:bob")
+    alice = talk(assistant, dialog, "那卫健委呢", chat="chat1:alice")
+    bob = talk(assistant, dialog, "那卫健委呢", chat="chat2:bob")
+    carol = talk(assistant, dialog, "那卫健委呢", chat="chat1:carol")
+    assert alice["measures"] == ["8.1"]
+    assert set(bob["measures"]) == duties(assistant, HEALTH)
+    assert set(carol["measures"]) == duties(assistant, HEALTH)
+
+
+def test_without_a_dialog_every_message_stands_alone(assistant: Assistant) -> None:
+    assistant.converse("盲人按摩归谁管")
+    kind, arg = assistant.converse("那卫健委呢")
+    assert kind == ASK
+    assert set(assistant.to_json(kind, arg, "那卫健委呢")["measures"]) == duties(assistant, HEALTH)
+
+
+# -- how the follow-up was read ----------------------------------------------------------------
+
+
+def test_a_follow_up_says_how_it_was_read(assistant: Assistant, dialog: Dialog) -> None:
+    text = reply_text(assistant, dialog, "盲人按摩归谁管", "那卫健委呢")
+    assert text.splitlines()[0] == "按「盲人按摩」在省卫生健康委的职责中查找："
+    ordinal = reply_text(assistant, dialog, "第8项任务", "第二条呢")
+    assert ordinal.splitlines()[0] == "按第8项任务所列的第 2 条（举措 8.2）回答："
+    alone = reply_text(assistant, dialog, "报刊亭岗位归谁管")
+    assert not alone.startswith("按")
+
+
+def test_a_follow_up_query_needs_no_context_to_be_answered_again(
+    assistant: Assistant, dialog: Dialog
+) -> None:
+    assistant.converse("盲人按摩归谁管", dialog, "c")
+    kind, arg = assistant.converse("那卫健委呢", dialog, "c")
+    assert kind == READ
+    dialog.forget("c")
+    first = assistant.reply(kind, arg)
+    assert first is not None
+    assert Reading.decode(arg).how in render_plain(first)
+    assert assistant.to_json(kind, arg, "那卫健委呢")["measures"] == ["8.1"]
+
+
+def test_a_reporting_question_is_not_read_as_a_follow_up(
+    assistant: Assistant, dialog: Dialog
+) -> None:
+    assistant.converse("人社厅负责哪些", dialog, "c")
+    kind, _ = assistant.converse("报送截止日期是哪天", dialog, "c")
+    assert kind == REPORTING
+
+
+def test_ordinals_follow_one_another_in_the_same_list(
+    assistant: Assistant, dialog: Dialog
+) -> None:
+    assert talk(assistant, dialog, "第10项任务", "第一条")["measures"] == ["10.1"]
+    assert talk(assistant, dialog, "第三条呢")["measures"] == ["10.3"]
+    assert talk(assistant, dialog, "这条谁负责")["measures"] == ["10.3"]
+    assert talk(assistant, dialog, "还有谁负责")["measures"] == ["10.3"]
+
+
+def test_a_question_the_document_does_not_answer_keeps_the_context(
+    assistant: Assistant, dialog: Dialog
+) -> None:
+    talk(assistant, dialog, "盲人按摩归谁管", "明天下雨吗")
+    assert talk(assistant, dialog, "那卫健委呢")["measures"] == ["8.1"]

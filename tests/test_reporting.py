@@ -1,0 +1,175 @@
+"""Tests for bot.reporting and Reminders.reporting: questions about the year-end reporting.
+
+The deadline comes from the reminder configuration and the clock is injected, so each answer is
+checked before, on and after the deadline; a member learns what their unit still owes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.assistant import Assistant
+from bot.clock import TZ
+from bot.config import ReminderConfig
+from bot.office import NOTE_ON, Office, Person
+from bot.reminders import Reminders
+from bot.reply import all_buttons, render_plain, text_of
+from bot.reporting import current_period, is_reporting, reporting_lines
+from bot.store import Store
+from tests.fakes.clock import FakeClock
+
+TWO_YEARS = ReminderConfig(years=(2024, 2025))
+MEMBER = Person("u1", "张三")
+CIVIL = "民政厅"  # duties 5.1, 11.1, 16.1
+
+
+def at(*args: int) -> dt.datetime:
+    return dt.datetime(*args, tzinfo=TZ)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "什么时候报送工作进度",
+        "年底进展报给谁",
+        "怎么报送进展",
+        "报送截止日期是哪天",
+        "还有几天截止",
+        "我们单位还差哪些没报",
+        "进展材料交给哪个部门",
+        "工作进度多久报一次",
+        "年度报告向谁报送？",
+        "報送截止日期是哪天",  # Traditional
+    ],
+)
+def test_reporting_questions(question: str) -> None:
+    assert is_reporting(question)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "年底报送工作进度",  # the document's words: measure 16.1, not a question about it
+        "人社厅负责哪些任务",
+        "报刊亭岗位归谁管",
+        "怎么申请烟草专卖零售许可证",
+        "企业社会责任报告怎么写",
+        "盲人按摩归谁管",
+        "第16项任务",
+    ],
+)
+def test_other_questions_are_not_about_reporting(question: str) -> None:
+    assert not is_reporting(question)
+
+
+# -- when, to whom, how ------------------------------------------------------------------------
+
+
+def lines_at(assistant: Assistant, moment: dt.datetime, config: ReminderConfig) -> str:
+    return text_of(reporting_lines(assistant.plan, config, moment))
+
+
+def test_before_the_deadline(assistant: Assistant) -> None:
+    text = lines_at(assistant, at(2024, 12, 1, 9, 0), TWO_YEARS)
+    assert "2024 年度进展请于 2024 年 12 月 31 日前报送，还有 30 天。" in text
+    assert "报送对象：省政府残疾人工作委员会" in text
+    assert "/note 5.1" in text
+    assert "川残工委〔2022〕4号" in text
+    assert "已于" not in text
+
+
+def test_on_the_deadline(assistant: Assistant) -> None:
+    text = lines_at(assistant, at(2024, 12, 31, 23, 59), TWO_YEARS)
+    assert "2024 年度进展请于 2024 年 12 月 31 日前报送，今天截止。" in text
+
+
+def test_after_the_deadline_the_next_year(assistant: Assistant) -> None:
+    text = lines_at(assistant, at(2025, 1, 2, 8, 0), TWO_YEARS)
+    assert "2024 年的报送已于 2024 年 12 月 31 日截止。" in text
+    assert "2025 年度进展请于 2025 年 12 月 31 日前报送，还有 363 天。" in text
+
+
+def test_after_the_last_reporting_year(assistant: Assistant) -> None:
+    text = lines_at(assistant, at(2026, 1, 5, 8, 0), TWO_YEARS)
+    assert "2025 年的报送已于 2025 年 12 月 31 日截止。" in text
+    assert "当前没有待报送的年度：配置的报送年份为 2024–2025" in text
+
+
+def test_a_configured_deadline_is_used(assistant: Assistant) -> None:
+    config = ReminderConfig(deadline=(12, 15), years=(2024,))
+    text = lines_at(assistant, at(2024, 12, 10, 9, 0), config)
+    assert "2024 年 12 月 15 日前报送，还有 5 天" in text
+
+
+def test_the_period_follows_the_plan_without_configured_years(assistant: Assistant) -> None:
+    # The plan covers 2022–2024.
+    period = current_period(ReminderConfig(), assistant.plan, dt.date(2023, 3, 1))
+    assert period is not None
+    assert (period.year, period.deadline) == (2023, dt.date(2023, 12, 31))
+
+
+def test_the_cli_answer_says_it_is_about_reporting(assistant: Assistant) -> None:
+    kind, arg = assistant.converse("什么时候报送工作进度")
+    data = assistant.to_json(kind, arg, "什么时候报送工作进度")
+    assert data["about"] == "reporting"
+    assert data["measures"] == [m.id for m in assistant.plan.tasks[15].measures]
+    other = assistant.converse("人社厅负责什么")
+    assert "about" not in assistant.to_json(*other, "人社厅负责什么")
+
+
+# -- what a member still owes -----------------------------------------------------------------
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(at(2024, 12, 1, 9, 0))
+
+
+@pytest.fixture
+async def reminders(
+    assistant: Assistant, tmp_path: Path, clock: FakeClock
+) -> AsyncIterator[Reminders]:
+    async with await Store.open(tmp_path / "r.db", clock) as store:
+        office = Office(assistant, store, frozenset({"c1"}), clock=clock)
+        yield Reminders(office, TWO_YEARS)
+
+
+async def test_a_member_sees_what_is_missing_with_buttons(reminders: Reminders) -> None:
+    store = reminders.office.store
+    await store.bind(MEMBER.id, MEMBER.name, CIVIL, "c1")
+    await store.add_note(CIVIL, "11.1", 2024, MEMBER.id, MEMBER.name, "已落实")
+    reply = (await reminders.reporting(MEMBER)).reply
+    text = render_plain(reply)
+    assert "还有 30 天" in text
+    assert f"「{CIVIL}」2024 年还有 2 项举措未报送：" in text
+    assert [b.action for b in all_buttons(reply)] == [f"{NOTE_ON}:5.1", f"{NOTE_ON}:16.1"]
+
+
+async def test_a_member_whose_unit_reported_everything(reminders: Reminders) -> None:
+    store = reminders.office.store
+    await store.bind(MEMBER.id, MEMBER.name, CIVIL, "c1")
+    for measure in ("5.1", "11.1", "16.1"):
+        await store.add_note(CIVIL, measure, 2024, MEMBER.id, MEMBER.name, "已完成")
+    reply = (await reminders.reporting(MEMBER)).reply
+    assert f"「{CIVIL}」2024 年的举措进展已全部报送。" in render_plain(reply)
+    assert not list(all_buttons(reply))
+
+
+async def test_last_years_notes_do_not_count(reminders: Reminders, clock: FakeClock) -> None:
+    store = reminders.office.store
+    await store.bind(MEMBER.id, MEMBER.name, CIVIL, "c1")
+    for measure in ("5.1", "11.1", "16.1"):
+        await store.add_note(CIVIL, measure, 2024, MEMBER.id, MEMBER.name, "已完成")
+    clock.set(at(2025, 1, 3, 9, 0))
+    text = render_plain((await reminders.reporting(MEMBER)).reply)
+    assert f"「{CIVIL}」2025 年还有 3 项举措未报送：" in text
+
+
+async def test_someone_not_bound_learns_how_to_bind(reminders: Reminders) -> None:
+    text = render_plain((await reminders.reporting(Person("x", "路人"))).reply)
+    assert "报送对象：省政府残疾人工作委员会" in text
+    assert "/bind 单位名称" in text
