@@ -9,9 +9,7 @@ from dataclasses import dataclass, field
 LEAD_RULE = re.compile(
     r"[，。；,;]?\s*(?:列|排)(?:在)?第一位的?(?:者|部门|单位)?为牵头(?:单位|部门)(?:[，,]\s*下同)?"
 )
-_LABEL = re.compile(
-    r"[，；,;。]?\s*(牵头|配合|责任|参与|协办|主办)(?:单位|部门)\s*[:：]\s*"
-)
+_LABEL = re.compile(r"[，；,;。]?\s*(牵头|配合|责任|参与|协办|主办)(?:单位|部门)\s*[:：]\s*")
 # What closes a responsibility bracket: "负责", "牵头负责", "按职责分工负责", "分别负责".
 _DUTY_END = re.compile(r"(?:按职责分工|按职责|分别|共同|牵头)?负责$")
 _SEPARATORS = "、，,；;"
@@ -39,14 +37,13 @@ class Duty:
     @property
     def binds_all(self) -> bool:
         """Tell whether a catch-all binds every unit of the document (departments, not areas)."""
-        return any(
-            ("部门" in c or "单位" in c) and "政府" not in c for c in self.catch_all
-        )
+        return any(("部门" in c or "单位" in c) and "政府" not in c for c in self.catch_all)
 
 
 def looks_like_duty(text: str) -> bool:
     """Tell whether a bracket's content assigns units ("……负责", "牵头单位：……")."""
-    return bool(_DUTY_END.search(text.rstrip("。 ")) or _LABEL.search(text) or LEAD_RULE.search(text))
+    text = text.rstrip("。 ")
+    return bool(_DUTY_END.search(text) or _LABEL.search(text) or LEAD_RULE.search(text))
 
 
 def split_names(text: str) -> list[str]:

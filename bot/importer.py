@@ -144,9 +144,9 @@ class _Units:
         return {"collective": collective, "units": units}
 
 
-def _measure(item: Item, mid: str, duty_text: str, units: _Units, lead_first: bool) -> tuple[
-    dict[str, Any], str | None
-]:
+def _measure(
+    item: Item, mid: str, duty_text: str, units: _Units, lead_first: bool
+) -> tuple[dict[str, Any], str | None]:
     duty, rule = read_duty(duty_text, lead_first)
     measure: dict[str, Any] = {"id": mid}
     if item.number:
@@ -252,8 +252,8 @@ def _xlsx_tables(source: Path) -> list[list[list[str]]]:
     except Exception as e:  # openpyxl raises several kinds for a file that is no .xlsx
         raise PlanError(f"{source}: 无法作为 Excel 文件（.xlsx）读取：{e}") from None
     tables = [
-        [["" if v is None else str(v).strip() for v in row] for row in sheet.iter_rows(values_only=True)]
-        for sheet in book.worksheets
+        [["" if v is None else str(v).strip() for v in row] for row in rows]
+        for rows in (sheet.iter_rows(values_only=True) for sheet in book.worksheets)
     ]
     book.close()
     return tables
@@ -267,9 +267,7 @@ def import_file(
     if not source.is_file():
         raise PlanError(f"{source}: 文件不存在")
     if suffix in (".docx", ".xlsx"):
-        lines, tables = (
-            _docx_lines(source) if suffix == ".docx" else ([], _xlsx_tables(source))
-        )
+        lines, tables = _docx_lines(source) if suffix == ".docx" else ([], _xlsx_tables(source))
         kind = "Word 表格" if suffix == ".docx" else "Excel 表格"
         for table in tables:
             layout = read_table(table, kind)

@@ -209,7 +209,8 @@ def read_table(rows: Sequence[Sequence[str]], kind: str) -> Layout | None:
         if not any(cells):
             continue
         if len(cells) != len(rows[head]):
-            layout.unplaced.append(f"列数不符（应有 {len(rows[head])} 列）：{'｜'.join(cells)[:40]}")
+            want = len(rows[head])
+            layout.unplaced.append(f"列数不符（应有 {want} 列）：{'｜'.join(cells)[:40]}")
             continue
         if len(set(filter(None, cells))) == 1 and not cell(row, "units"):
             heading = next(c for c in cells if c)  # a full-width row: a heading
@@ -236,7 +237,13 @@ def read_table(rows: Sequence[Sequence[str]], kind: str) -> Layout | None:
             layout.unplaced.append(f"缺少举措或责任单位：{'｜'.join(cells)[:40]}")
             continue
         layout.items.append(
-            Item(task_number, task_title or "主要任务", number, text, duty,
-                 cell(row, "deadline") or deadline)
+            Item(
+                task_number,
+                task_title or "主要任务",
+                number,
+                text,
+                duty,
+                cell(row, "deadline") or deadline,
+            )
         )
     return layout

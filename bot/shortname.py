@@ -30,7 +30,9 @@ _CONTRACTIONS = (
     ("水利", "水利"),
 )
 # Level prefixes a unit's name may carry ("国家发展改革委", "省教育厅", "市人社局").
-_LEVEL = re.compile(r"^(?:国家|中共|国务院|省委|省政府|省|市委|市政府|市(?!场|政|容)|区(?!域)|县(?!域))")
+_LEVEL = re.compile(
+    r"^(?:国家|中共|国务院|省委|省政府|省|市委|市政府|市(?!场|政|容)|区(?!域)|县(?!域))"
+)
 # Kind suffixes; the bare stem names the unit too (财政部 → 财政), and "X部门" does.
 _KIND = re.compile(r"(委员会|总局|总署|部|厅|局|委|办|署|院|会|中心|公司|集团)$")
 
