@@ -13,6 +13,11 @@ _LABEL = re.compile(r"[，；,;。]?\s*(牵头|配合|责任|参与|协办|主�
 # What closes a responsibility bracket: "负责", "牵头负责", "按职责分工负责", "分别负责".
 _DUTY_END = re.compile(r"(?:按职责分工|按职责|分别|共同|牵头)?负责$")
 _SEPARATORS = "、，,；;"
+# What ends one clause of a bracket: its units' role.
+_ROLE = re.compile(r"(?:(?:按职责分工|按职责|分别|共同|牵头)?负责|牵头|配合|参与|协助|协同)$")
+_SUPPORT = re.compile(r"配合|参与|协助|协同")
+# A time in a bracket is its deadline: "（财政部负责，2024年底前完成）".
+_TIME = re.compile(r"\d{4}年|年底|年内|前完成|持续推进|长期坚持|持续实施|长期推进")
 # A catch-all names no unit but everyone of a kind; never split at its inner 、.
 _CATCH_ALL = re.compile(r"^(?:各|地方各级|.{0,6}各级|(?:省|市|县|区|国务院|中央)级?有关)")
 # Tokens an area catch-all absorbs after its 、 ("各区、县级市", "各省、自治区、直辖市人民政府").
@@ -33,6 +38,7 @@ class Duty:
     lead: list[str] = field(default_factory=list)
     catch_all: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
+    deadline: str = ""
 
     @property
     def binds_all(self) -> bool:
@@ -43,7 +49,8 @@ class Duty:
 def looks_like_duty(text: str) -> bool:
     """Tell whether a bracket's content assigns units ("……负责", "牵头单位：……")."""
     text = text.rstrip("。 ")
-    return bool(_DUTY_END.search(text) or _LABEL.search(text) or LEAD_RULE.search(text))
+    roles = any(_ROLE.search(c) for c in _clauses(text))
+    return bool(roles or _LABEL.search(text) or LEAD_RULE.search(text))
 
 
 def split_names(text: str) -> list[str]:
@@ -67,6 +74,19 @@ def split_names(text: str) -> list[str]:
     return merged
 
 
+def _clauses(text: str) -> list[str]:
+    """Split at ，； outside parentheses: "X牵头，Y配合" is two clauses."""
+    out, depth, current = [], 0, ""
+    for ch in text:
+        depth += (ch in "（(") - (ch in "）)")
+        if ch in "，,；;" and depth == 0:
+            out.append(current.strip())
+            current = ""
+        else:
+            current += ch
+    return [c for c in [*out, current.strip()] if c]
+
+
 def _names(text: str, duty: Duty) -> list[str]:
     """Add the names in `text` to `duty`; return the units among them in order."""
     found: list[str] = []
@@ -86,7 +106,9 @@ def _names(text: str, duty: Duty) -> list[str]:
         name = name.strip()
         if not name:
             continue
-        if _VAGUE.match(name):
+        if _TIME.search(name):
+            duty.deadline = name
+        elif _VAGUE.match(name):
             duty.notes.append(name)
         elif _CATCH_ALL.match(name):
             duty.catch_all.append(name)
@@ -113,20 +135,28 @@ def read_duty(text: str, lead_first: bool) -> tuple[Duty, str | None]:
             if label in ("牵头", "主办"):
                 duty.lead += names
         return duty, rule.group(0) if rule else None
-    end = _DUTY_END.search(text)
-    if end and end.group(0) not in ("负责", "牵头负责"):
-        duty.notes.append(end.group(0))
-    all_lead = bool(end and end.group(0).startswith("牵头"))
-    text = _DUTY_END.sub("", text)
-    if text.endswith("牵头"):
-        text, all_lead = text[:-2], True
-    lead_part, _, rest = text.partition("会同")
-    lead = _names(lead_part, duty)
-    _names(rest, duty)
-    if rest:
+    lead: list[str] = []
+    plain: list[str] = []
+    support = False
+    for clause in _clauses(text):
+        role = _ROLE.search(clause)
+        word = role.group(0) if role else ""
+        if word and word not in ("负责", "牵头负责", "牵头") and not _SUPPORT.match(word):
+            duty.notes.append(word)
+        body = clause[: role.start()] if role else clause
+        head, joint, rest = body.partition("会同")
+        names = _names(head, duty)
+        _names(rest, duty)
+        if joint or word.startswith("牵头"):
+            lead += names
+        elif _SUPPORT.match(word):
+            support = True
+        else:
+            plain += names
+    if lead:
         duty.lead = lead
-    elif all_lead:
-        duty.lead = list(duty.units)
+    elif support and plain:
+        duty.lead = plain  # "X负责，Y配合"
     elif lead_first and duty.units:
         duty.lead = duty.units[:1]
     return duty, rule.group(0) if rule else None

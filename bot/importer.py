@@ -162,8 +162,8 @@ def _measure(
         measure["catch_all"] = duty.catch_all
     if duty.notes:
         measure["unit_note"] = "；".join(duty.notes)
-    if item.deadline:
-        measure["deadline"] = item.deadline
+    if item.deadline or duty.deadline:
+        measure["deadline"] = item.deadline or duty.deadline
     if corrections:
         measure["corrections"] = corrections
     return measure, rule

@@ -56,9 +56,8 @@ def numbering(line: str) -> tuple[int, str, str] | None:
 def split_bracket(text: str) -> tuple[str, str] | None:
     """Split off a responsibility bracket at the end: (text before it, its content)."""
     body = text.rstrip()
-    tail = ""
     if body.endswith("。") and body[:-1].endswith(("）", ")")):
-        body, tail = body[:-1], "。"
+        body = body[:-1]  # "……。（财政部负责）。"
     if not body.endswith(("）", ")")):
         return None
     depth = 0
@@ -67,7 +66,6 @@ def split_bracket(text: str) -> tuple[str, str] | None:
         if depth == 0:
             content = body[i + 1 : -1]
             return (body[:i].rstrip(), content) if looks_like_duty(content) else None
-    del tail
     return None
 
 

@@ -283,3 +283,21 @@ def test_the_shared_documents_import(
     out = tmp_path / "doc"
     assert main(["import-doc", str(SHARED / name), "--out", str(out)]) == 0
     assert len(load_plan(out).measures) == count
+
+
+def test_clauses_name_lead_supporting_and_a_deadline(tmp_path: Path) -> None:
+    text = """\
+某省关于印发某方案责任分工的通知
+一、重点任务
+（一）建设服务平台。建成省级平台。（省发展改革委牵头，省财政厅等按职责分工负责）
+（二）培训技能人才。每年培训一万人。（省人力资源社会保障厅负责，省教育厅、省民政厅配合）
+（三）完善补贴政策。出台补贴办法。（省财政厅负责，2031年底前完成）
+2030年5月6日
+"""
+    m = measures(import_file(write(tmp_path, "clauses.txt", text)))
+    assert m["（一）"]["lead"] == ["省发展改革委"]
+    assert m["（一）"]["units"] == ["省发展改革委", "省财政厅"]
+    assert m["（二）"]["lead"] == ["省人力资源社会保障厅"]
+    assert m["（二）"]["units"] == ["省人力资源社会保障厅", "省教育厅", "省民政厅"]
+    assert m["（三）"]["units"] == ["省财政厅"]
+    assert m["（三）"]["deadline"] == "2031年底前完成"
