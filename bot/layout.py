@@ -81,12 +81,57 @@ def _title(text: str) -> str:
     return re.split(r"[。：:]", text, maxsplit=1)[0].strip() or text.strip()
 
 
+# "责任单位：……" / "牵头单位：……" / "完成时限：……" written as text, not in a bracket.
+_LABEL_TEXT = re.compile(
+    r"(?:^|(?<=[。；;]))\s*(?:(?:牵头|责任|配合)(?:单位|部门)|完成时限|完成时间)\s*[:：]"
+)
+
+
+def _balanced(text: str) -> bool:
+    return sum(c in "（(" for c in text) == sum(c in "）)" for c in text)
+
+
+def take_duties(paragraph: str) -> tuple[str, list[str]]:
+    """Take every responsibility bracket and label out of a paragraph: (its text, duties)."""
+    duties: list[str] = []
+    label = next(
+        (m for m in _LABEL_TEXT.finditer(paragraph) if _balanced(paragraph[: m.start()])), None
+    )
+    if label:
+        duties.append(paragraph[label.start() :].strip())
+        paragraph = paragraph[: label.start()]
+    text, depth, start = "", 0, 0
+    for i, ch in enumerate(paragraph):
+        if ch in "（(":
+            depth += 1
+            if depth == 1:
+                start = i
+        elif ch in "）)" and depth:
+            depth -= 1
+            if depth == 0:
+                content = paragraph[start + 1 : i]
+                if looks_like_duty(content):
+                    duties.insert(len(duties) - bool(label), content)
+                else:
+                    text += paragraph[start : i + 1]
+        elif depth == 0:
+            text += ch
+    if depth:  # an unclosed bracket: keep the text as written
+        text += paragraph[start:]
+    if duties and text.endswith("。。"):
+        text = text[:-1]
+    return text.rstrip(), duties
+
+
 @dataclass
 class _Node:
     depth: int
     number: str
+    prefix: str
     lines: list[str]
     parent: _Node | None
+    children: list[_Node] = field(default_factory=list)
+    items: list[Item] = field(default_factory=list)
     has_measure: bool = False
 
 
@@ -96,17 +141,20 @@ def read_numbered(lines: Sequence[str]) -> Layout:
     depths: dict[int, int] = {}
     nodes: list[_Node] = []
     stack: list[_Node] = []
+    preamble: list[str] = []
     for line in lines:
         found = numbering(line)
         if found is None:
-            if stack:
-                stack[-1].lines.append(line)
+            (stack[-1].lines if stack else preamble).append(line)
             continue
         style, number, rest = found
         depth = depths.setdefault(style, len(depths))
         while stack and stack[-1].depth >= depth:
             stack.pop()
-        node = _Node(depth, number, [rest], stack[-1] if stack else None)
+        parent = stack[-1] if stack else None
+        node = _Node(depth, number, line[: len(line) - len(rest)], [rest], parent)
+        if parent is not None:
+            parent.children.append(node)
         nodes.append(node)
         stack.append(node)
     if nodes:  # the signature and date after the last item are not part of it
@@ -115,39 +163,81 @@ def read_numbered(lines: Sequence[str]) -> Layout:
             last.pop()
     for node in nodes:
         _items_of(node, layout)
+    if not layout.items:
+        return _read_flat(preamble + [ln for n in nodes for ln in n.lines], layout)
+    layout.unplaced += [f"条目之前：{p[:40]}" for p in preamble if take_duties(p)[1]]
+    for node in nodes:
+        _absorb_children(node)
     for node in nodes:
         if not node.has_measure:
             layout.not_measures.append(f"{node.number} {_title(node.lines[0])[:30]}")
     return layout
 
 
+def _item(node: _Node | None, number: str, text: str, duties: list[str]) -> Item:
+    duty, deadline = split_deadline("；".join(duties))
+    return Item(
+        task_number=node.number if node else "",
+        task_title=_title(node.lines[0]) if node else "主要任务",
+        number=number,
+        text=text,
+        duty=duty,
+        deadline=deadline,
+    )
+
+
 def _items_of(node: _Node, layout: Layout) -> None:
-    """Add the measures of one numbered node (one per paragraph closed by a bracket)."""
-    start = 0
-    for i, paragraph in enumerate(node.lines):
-        split = split_bracket(paragraph)
-        if split is None:
+    """Add the measures of one numbered node (one per paragraph that names units)."""
+    pending: list[str] = []
+    for paragraph in node.lines:
+        text, duties = take_duties(paragraph)
+        if not duties:
+            pending.append(paragraph)
             continue
-        text = "".join([*node.lines[start:i], split[0]])
-        duty, deadline = split_deadline(split[1])
-        parent = node.parent
-        layout.items.append(
-            Item(
-                task_number=parent.number if parent else "",
-                task_title=_title(parent.lines[0]) if parent else "主要任务",
-                number=node.number if start == 0 else "",
-                text=text,
-                duty=duty,
-                deadline=deadline,
-            )
-        )
-        node.has_measure = True
-        while parent is not None:
-            parent.has_measure = True
-            parent = parent.parent
-        start = i + 1
-    if node.has_measure:
-        layout.unplaced += [f"{node.number} 之后：{p[:40]}" for p in node.lines[start:]]
+        if not text and not pending and node.items:  # "完成时限：……" on a line of its own
+            last = node.items[-1]
+            extra, deadline = split_deadline("；".join(duties))
+            last.duty = "；".join(filter(None, (last.duty, extra)))
+            last.deadline = last.deadline or deadline
+            continue
+        number = "" if node.items else node.number
+        node.items.append(_item(node.parent, number, "".join([*pending, text]), duties))
+        pending = []
+    if not node.items:
+        return
+    layout.items += node.items
+    parent: _Node | None = node
+    while parent is not None:
+        parent.has_measure = True
+        parent = parent.parent
+    layout.unplaced += [f"{node.number} 之后：{p[:40]}" for p in pending]
+
+
+def _absorb_children(node: _Node) -> None:
+    """A measure's sub-points that name no units of their own are part of its text."""
+    if len(node.items) != 1 or not node.children:
+        return
+    if any(child.has_measure for child in node.children):
+        return
+    stack = list(reversed(node.children))
+    while stack:
+        child = stack.pop()
+        node.items[0].text += child.prefix + "".join(child.lines)
+        child.has_measure = True
+        stack += reversed(child.children)
+
+
+def _read_flat(paragraphs: list[str], layout: Layout) -> Layout:
+    """Read paragraphs that name their units but carry no number (Word's own numbering)."""
+    layout.kind = "无编号段落"
+    heading: _Node | None = None
+    for paragraph in paragraphs:
+        text, duties = take_duties(paragraph)
+        if duties:
+            layout.items.append(_item(heading, "", text, duties))
+        elif len(paragraph) <= 30 and not paragraph.endswith(("。", "：", ":")):
+            heading = _Node(0, "", "", [paragraph], None)
+    return layout
 
 
 # Table headers, by what the column holds.

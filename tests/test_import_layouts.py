@@ -301,3 +301,52 @@ def test_clauses_name_lead_supporting_and_a_deadline(tmp_path: Path) -> None:
     assert m["（二）"]["units"] == ["省人力资源社会保障厅", "省教育厅", "省民政厅"]
     assert m["（三）"]["units"] == ["省财政厅"]
     assert m["（三）"]["deadline"] == "2031年底前完成"
+
+
+def test_units_named_mid_paragraph_and_on_label_lines(tmp_path: Path) -> None:
+    text = """\
+某省关于印发某行动分工的通知
+一、重点任务
+（一）加强就业帮扶。开展招聘活动。（省人力资源社会保障厅负责）落实税费优惠。（省税务局负责）
+（二）建设实训基地。每个市建一个基地。
+责任单位：省教育厅、省财政厅
+完成时限：2031年底
+（三）完善工作机制（省民政厅负责）
+1.建立台账。
+2.定期调度。
+（四）加强宣传引导。做好政策解读。责任单位：省委宣传部
+2030年5月6日
+"""
+    imported = import_file(write(tmp_path, "labels.txt", text))
+    m = measures(imported)
+    assert m["（一）"]["text"] == "加强就业帮扶。开展招聘活动。落实税费优惠。"
+    assert m["（一）"]["units"] == ["省人力资源社会保障厅", "省税务局"]
+    assert m["（二）"]["text"] == "建设实训基地。每个市建一个基地。"
+    assert m["（二）"]["units"] == ["省教育厅", "省财政厅"]
+    assert m["（二）"]["deadline"] == "2031年底"
+    # sub-points that name no units are part of the measure above them
+    assert m["（三）"]["text"] == "完善工作机制1.建立台账。2.定期调度。"
+    assert m["（四）"]["text"] == "加强宣传引导。做好政策解读。"
+    assert m["（四）"]["units"] == ["省委宣传部"]
+    assert imported.not_measures == []
+    assert imported.unplaced == []
+
+
+def test_docx_paragraphs_numbered_by_word_itself(tmp_path: Path) -> None:
+    document = docx.Document()
+    for text in (
+        "某市关于印发某工作要点的通知",
+        "2031年3月3日",
+        "稳定就业",
+        "开展春风行动。（市人社局负责）",
+        "兜底保障",
+        "做好困难帮扶。（市民政局、市财政局负责）",
+    ):
+        document.add_paragraph(text)
+    path = tmp_path / "auto.docx"
+    document.save(str(path))
+    tasks = import_file(path).plan["tasks"]
+    assert [(t["title"], [m["units"] for m in t["measures"]]) for t in tasks] == [
+        ("稳定就业", [["市人社局"]]),
+        ("兜底保障", [["市民政局", "市财政局"]]),
+    ]
