@@ -25,9 +25,6 @@ _CONTRACTIONS = (
     ("应急管理", "应急"),
     ("生态环境", "环保"),
     ("交通运输", "交通"),
-    ("自然资源", "自然资源"),
-    ("农业农村", "农业农村"),
-    ("水利", "水利"),
 )
 # Level prefixes a unit's name may carry ("国家发展改革委", "省教育厅", "市人社局").
 _LEVEL = re.compile(
@@ -53,8 +50,13 @@ def short_forms(name: str) -> list[str]:
             forms.append(form)
             kind = _KIND.search(form)
             stem = form[: kind.start()] if kind else ""
+            # A longer bare stem is a topic more often than a unit (生态环境, 农业农村).
+            if 2 <= len(stem) <= 3:
+                forms.append(stem)
             if len(stem) >= 2:
-                forms += [stem, stem + "部门"]
+                forms.append(stem + "部门")
+            if form.endswith("总局"):
+                forms.append(form[:-2] + "局")  # 税务总局 → 税务局
     out: list[str] = []
     for form in forms:
         if form != name and len(form) >= 2 and form not in out:
