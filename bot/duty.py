@@ -7,7 +7,8 @@ from dataclasses import dataclass, field
 
 # "列第一位者为牵头单位，下同" / "排在第一位的部门为牵头部门，下同": stated once, for all after.
 LEAD_RULE = re.compile(
-    r"[，。；,;]?\s*(?:列|排)(?:在)?第一位的?(?:者|部门|单位)?为牵头(?:单位|部门)(?:[，,]\s*下同)?"
+    r"[，。；,;]?\s*(?:列|排|排名|排序)(?:在)?第一(?:位|个)?的?(?:者|部门|单位)?"
+    r"为牵头(?:单位|部门)(?:[，,]\s*下同)?"
 )
 _LABEL = re.compile(r"[，；,;。]?\s*(牵头|配合|责任|参与|协办|主办)(?:单位|部门)\s*[:：]\s*")
 # What closes a responsibility bracket: "负责", "牵头负责", "按职责分工负责", "分别负责".
@@ -19,7 +20,7 @@ _SUPPORT = re.compile(r"配合|参与|协助|协同")
 # A time in a bracket is its deadline: "（财政部负责，2024年底前完成）".
 _TIME = re.compile(r"\d{4}年|年底|年内|前完成|持续推进|长期坚持|持续实施|长期推进")
 # A catch-all names no unit but everyone of a kind; never split at its inner 、.
-_CATCH_ALL = re.compile(r"^(?:各|地方各级|.{0,6}各级|(?:省|市|县|区|国务院|中央)级?有关)")
+_CATCH_ALL = re.compile(r"^各|各级|各(?:有关|相关)|^(?:省|市|县|区|国务院|中央)级?(?:有关|相关)")
 # Tokens an area catch-all absorbs after its 、 ("各区、县级市", "各省、自治区、直辖市人民政府").
 _AREA = re.compile(
     r"^(?:省|自治区|直辖市|市|州|盟|县|县级市|区|旗|乡|镇|乡镇|街道)(?:（[^）]*）)?"
@@ -67,7 +68,7 @@ def split_names(text: str) -> list[str]:
     parts.append(current.strip())
     merged: list[str] = []
     for part in filter(None, parts):
-        if merged and _CATCH_ALL.match(merged[-1]) and _AREA.match(part):
+        if merged and _CATCH_ALL.search(merged[-1]) and _AREA.match(part):
             merged[-1] += "、" + part
         else:
             merged.append(part)
@@ -92,10 +93,13 @@ def _names(text: str, duty: Duty) -> list[str]:
     found: list[str] = []
     for raw in split_names(text):
         name = raw
-        for remark in re.findall(r"（([^（）]*)）", name):
+        leads = False
+        for remark in re.findall(r"[（(]([^（）()]*)[）)]", name):
             if _REMARK.search(remark):
-                duty.notes.append(remark)
-                name = name.replace(f"（{remark}）", "")
+                leads = leads or remark.startswith("牵头")  # "省发展改革委（牵头）"
+                if not leads:
+                    duty.notes.append(remark)
+                name = re.sub(rf"[（(]{re.escape(remark)}[）)]", "", name)
         if name.endswith("等"):
             name = name[:-1]
             duty.notes.append("等")
@@ -110,11 +114,13 @@ def _names(text: str, duty: Duty) -> list[str]:
             duty.deadline = name
         elif _VAGUE.match(name):
             duty.notes.append(name)
-        elif _CATCH_ALL.match(name):
+        elif _CATCH_ALL.search(name):
             duty.catch_all.append(name)
         elif name not in duty.units:
             duty.units.append(name)
             found.append(name)
+        if leads and name in duty.units:
+            duty.lead.append(name)
     return found
 
 
@@ -153,7 +159,9 @@ def read_duty(text: str, lead_first: bool) -> tuple[Duty, str | None]:
             support = True
         else:
             plain += names
-    if lead:
+    if duty.lead:
+        pass  # marked on the names themselves: "省发展改革委（牵头）"
+    elif lead:
         duty.lead = lead
     elif support and plain:
         duty.lead = plain  # "X负责，Y配合"

@@ -10,8 +10,8 @@ from typing import Any
 
 import yaml
 
-from bot.duty import read_duty
-from bot.layout import Item, Layout, read_numbered, read_table
+from bot.duty import LEAD_RULE, read_duty
+from bot.layout import Item, Layout, read_numbered, read_table, take_duties
 from bot.plan import PlanError, Unit
 from bot.shortname import unit_aliases
 
@@ -73,13 +73,25 @@ def _title(lines: list[str]) -> str:
     return re.sub(r"\s+", "", title)
 
 
+def _date(lines: list[str], number: str | None) -> dt.date:
+    """The date the document was issued: its own line, else a line it opens, else 〔year〕."""
+    date = next((m for ln in lines if (m := _DATE.fullmatch(ln))), None)
+    date = date or next((m for ln in lines if (m := _DATE.match(ln.strip("（()")))), None)
+    try:
+        if date is not None:
+            return dt.date(*(int(g) for g in date.groups()))
+    except ValueError:
+        pass
+    year = re.search(r"〔(\d{4})〕", number or "")
+    if year is None:
+        raise PlanError("找不到成文日期（如“2022年8月12日”单独成行）或文号中的年份")
+    return dt.date(int(year.group(1)), 1, 1)
+
+
 def _metadata(lines: list[str], body: str) -> dict[str, Any]:
     number = next((m.group(0) for ln in lines if (m := _NUMBER.fullmatch(ln))), None)
     title = _title(lines)
-    date = next((m for ln in lines if (m := _DATE.fullmatch(ln))), None)
-    if date is None:
-        raise PlanError("找不到成文日期（如“2022年8月12日”单独成行）")
-    day = dt.date(*(int(g) for g in date.groups()))
+    day = _date(lines, number)
     if lines[0].endswith("文件"):
         issuer = lines[0].removesuffix("文件")
     else:
@@ -185,7 +197,9 @@ def build(
     units = _Units(refine, collective)
     tasks: list[dict[str, Any]] = []
     key: tuple[str, str] | None = None
-    lead_rule: str | None = None
+    # A rule stated outside any bracket ("排在第一位的部门为牵头部门") holds from the start.
+    stated = next((m for ln in text_lines if (m := LEAD_RULE.search(take_duties(ln)[0]))), None)
+    lead_rule: str | None = stated.group(0) if stated else None
     catch_alls: list[str] = []
     for item in layout.items:
         if (item.task_number, item.task_title) != key:

@@ -145,7 +145,11 @@ def read_numbered(lines: Sequence[str]) -> Layout:
     for line in lines:
         found = numbering(line)
         if found is None:
-            (stack[-1].lines if stack else preamble).append(line)
+            paragraphs = stack[-1].lines if stack else preamble
+            if paragraphs and not _balanced(paragraphs[-1]):
+                paragraphs[-1] += line  # a bracket wrapped onto the next line
+            else:
+                paragraphs.append(line)
             continue
         style, number, rest = found
         depth = depths.setdefault(style, len(depths))

@@ -351,3 +351,26 @@ def test_docx_paragraphs_numbered_by_word_itself(tmp_path: Path) -> None:
         ("稳定就业", [["市人社局"]]),
         ("兜底保障", [["市民政局", "市财政局"]]),
     ]
+
+
+def test_rule_in_the_preamble_wrapped_brackets_and_lead_marks(tmp_path: Path) -> None:
+    text = """\
+某省人民政府办公厅关于印发某方案任务分工的通知
+各项任务中，排在第一位的部门为牵头部门。
+一、重点任务
+（一）建设服务平台。建成省级平台。（省发展改革委、
+省财政厅负责）
+（二）完善补贴政策。出台补贴办法。（省财政厅、省发展改革委（牵头）负责）
+（三）加强督促检查。（国务院各有关部门负责）
+2030年5月6日印发
+"""
+    imported = import_file(write(tmp_path, "rule.txt", text))
+    m = measures(imported)
+    assert imported.lead_rule == "排在第一位的部门为牵头部门"
+    assert m["（一）"]["units"] == ["省发展改革委", "省财政厅"]
+    assert m["（一）"]["lead"] == ["省发展改革委"]
+    assert m["（一）"]["text"] == "建设服务平台。建成省级平台。"
+    assert m["（二）"]["lead"] == ["省发展改革委"]
+    assert m["（三）"]["catch_all"] == ["国务院各有关部门"]
+    assert m["（三）"]["all_provincial"] is True
+    assert str(imported.plan["document"]["date"]) == "2030-05-06"
