@@ -15,7 +15,7 @@ import yaml
 
 from bot.assistant import Assistant
 from bot.config import ConfigError, load_config
-from bot.importer import GENERATED, dump_plan, dump_units, import_file
+from bot.importer import GENERATED, dump_lexicon, dump_plan, dump_units, import_file
 from bot.lexicon import load_lexicon
 from bot.plan import DATA_DIR, PlanError, load_plan, parse_plan, parse_units, read_yaml
 from bot.reply import render_plain
@@ -56,6 +56,9 @@ def import_doc(source: Path, out: Path) -> None:
             tmp.write_text(text, encoding="utf-8")
             tmp.replace(out / name)
     written = "plan.yaml" if keep else "plan.yaml、units.yaml"
+    if not (out / "lexicon.yaml").exists():
+        (out / "lexicon.yaml").write_text(dump_lexicon(imported.plan), encoding="utf-8")
+        written += "、lexicon.yaml"
     counts = f"{len(plan.tasks)} 项任务、{len(plan.measures)} 项举措、{len(plan.units)} 个单位"
     print(f"已写入 {out}/ 下的 {written}：{counts}")
 

@@ -302,6 +302,29 @@ def import_file(
     return build(lines, read_layout(lines), refine, collective)
 
 
+def examples(plan: dict[str, Any]) -> list[str]:
+    """Example questions drawn from the document, for a bot that cannot answer."""
+    measures = [m for t in plan["tasks"] for m in t["measures"]]
+    counts: dict[str, int] = {}
+    for m in measures:
+        for unit in m["units"]:
+            counts[unit] = counts.get(unit, 0) + 1
+    out = [f"{max(counts, key=lambda u: counts[u])}负责哪些任务？"] if counts else []
+    heading = re.split(r"[。；]", measures[0]["text"], maxsplit=1)[0]
+    topic = heading if len(heading) <= 16 else plan["tasks"][0]["title"][:16]
+    return [*out, f"{topic}由谁负责？", "第1项任务", measures[0]["id"]]
+
+
+def dump_lexicon(plan: dict[str, Any]) -> str:
+    """Serialise the document's own lexicon: its example questions (the rest is shared)."""
+    head = (
+        f"{GENERATED}: this document's own words; question scaffolding is shared\n"
+        "# (the bot's data/lexicon.yaml). Add synonyms here if people need them.\n"
+    )
+    body = {"examples": examples(plan)}
+    return head + yaml.safe_dump(body, allow_unicode=True, sort_keys=False, width=1000)
+
+
 def dump_plan(plan: dict[str, Any]) -> str:
     """Serialise the parsed plan as YAML, keys in the order written."""
     head = "# Imported from the notice by `python -m bot import-doc`; do not edit by hand.\n"

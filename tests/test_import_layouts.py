@@ -243,11 +243,19 @@ def test_a_generated_folder_answers_unit_questions(tmp_path: Path) -> None:
 
     answer = Assistant.load(out).answer("人社部负责哪些")
     assert answer.units == ("人力资源社会保障部",)
-    # the general question scaffolding is shared; the seed's own examples are not
+    # the general question scaffolding is shared; the examples are the document's own
     lexicon = load_lexicon(out)
     assert "谁负责" in lexicon.stop
-    assert lexicon.examples == ()
-    assert load_lexicon(DATA_DIR).examples
+    assert lexicon.examples == (
+        "人力资源社会保障部负责哪些任务？",
+        "开展职业培训由谁负责？",
+        "第1项任务",
+        "1.1",
+    )
+    assert Assistant.load(out).answer(lexicon.examples[1]).measures[0].id == "1.1"
+    (out / "lexicon.yaml").unlink()
+    assert load_lexicon(out).stop == load_lexicon(DATA_DIR).stop
+    assert load_lexicon(out).examples == ()
 
 
 def test_a_file_without_any_responsibility_is_refused(tmp_path: Path) -> None:
