@@ -115,7 +115,12 @@ def _metadata(lines: list[str], body: str) -> dict[str, Any]:
 def read_layout(lines: list[str]) -> Layout:
     """Find the document's layout in its text lines: a tab table, else numbered items."""
     rows = [_cells(ln) for ln in lines if "\t" in ln]
-    table = read_table(rows, "制表符分隔的表格") if rows else None
+    kind = "制表符分隔的表格"
+    if not rows:  # a table typed with bars: | 序号 | 工作任务 | 责任单位 |
+        bars = [ln.strip().strip("|") for ln in lines if ln.strip().startswith("|")]
+        rows = [[c.strip() for c in ln.split("|")] for ln in bars if set(ln) - set("-:| ")]
+        kind = "竖线分隔的表格"
+    table = read_table(rows, kind) if rows else None
     if table is not None and table.items:
         return table
     return read_numbered([ln.strip() for ln in lines])

@@ -83,7 +83,7 @@ def _title(text: str) -> str:
 
 # "责任单位：……" / "牵头单位：……" / "完成时限：……" written as text, not in a bracket.
 _LABEL_TEXT = re.compile(
-    r"(?:^|(?<=[。；;]))\s*(?:(?:牵头|责任|配合)(?:单位|部门)|完成时限|完成时间)\s*[:：]"
+    r"(?:^|(?<=[。；;\s]))\s*(?:(?:牵头|责任|配合)(?:单位|部门)|完成时限|完成时间)\s*[:：]"
 )
 
 
@@ -121,6 +121,12 @@ def take_duties(paragraph: str) -> tuple[str, list[str]]:
     if duties and text.endswith("。。"):
         text = text[:-1]
     return text.rstrip(), duties
+
+
+def _is_trailer(line: str) -> bool:
+    """The date, the issuer's name or "（此件公开发布）" after the last item."""
+    short = len(line) <= 12 and not re.search(r"[：:。；（(]", line)
+    return bool(_TRAILER.match(line)) or short
 
 
 @dataclass
@@ -163,7 +169,7 @@ def read_numbered(lines: Sequence[str]) -> Layout:
         stack.append(node)
     if nodes:  # the signature and date after the last item are not part of it
         last = nodes[-1].lines
-        while len(last) > 1 and (_TRAILER.match(last[-1]) or len(last[-1]) <= 12):
+        while len(last) > 1 and _is_trailer(last[-1]):
             last.pop()
     for node in nodes:
         _items_of(node, layout)

@@ -382,3 +382,21 @@ def test_rule_in_the_preamble_wrapped_brackets_and_lead_marks(tmp_path: Path) ->
     assert m["（三）"]["catch_all"] == ["国务院各有关部门"]
     assert m["（三）"]["all_provincial"] is True
     assert str(imported.plan["document"]["date"]) == "2030-05-06"
+
+
+def test_a_table_typed_with_bars(tmp_path: Path) -> None:
+    text = """\
+某市关于印发某工作分工的通知
+| 序号 | 工作任务 | 责任单位 | 完成时限 |
+| --- | --- | --- | --- |
+| 1 | 新建社区食堂 | 市民政局（牵头）、市商务局 | 2031年底 |
+| 2 | 开展技能培训 | 市人力资源和社会保障局 | 持续推进 |
+2031年1月2日
+"""
+    imported = import_file(write(tmp_path, "bars.txt", text))
+    m = measures(imported)
+    assert m["1"]["text"] == "新建社区食堂"
+    assert m["1"]["lead"] == ["市民政局"]
+    assert m["1"]["units"] == ["市民政局", "市商务局"]
+    assert m["2"]["deadline"] == "持续推进"
+    assert imported.layout == "竖线分隔的表格"
