@@ -11,7 +11,7 @@ from typing import Any
 import yaml
 
 from bot.duty import LEAD_RULE, read_duty
-from bot.layout import Item, Layout, read_numbered, read_table, take_duties
+from bot.layout import Item, Layout, find_header, read_numbered, read_table, take_duties
 from bot.plan import PlanError, Unit
 from bot.shortname import unit_aliases
 
@@ -73,8 +73,8 @@ def _title(lines: list[str]) -> str:
     return re.sub(r"\s+", "", title)
 
 
-def _date(lines: list[str], number: str | None) -> dt.date:
-    """The date the document was issued: its own line, else a line it opens, else 〔year〕."""
+def _date(lines: list[str], number: str | None, body: str) -> dt.date:
+    """The date of issue: its own line, a line it opens, the 文号's year, or the first year."""
     date = next((m for ln in lines if (m := _DATE.fullmatch(ln))), None)
     date = date or next((m for ln in lines if (m := _DATE.match(ln.strip("（()")))), None)
     try:
@@ -82,16 +82,16 @@ def _date(lines: list[str], number: str | None) -> dt.date:
             return dt.date(*(int(g) for g in date.groups()))
     except ValueError:
         pass
-    year = re.search(r"〔(\d{4})〕", number or "")
+    year = re.search(r"〔(\d{4})〕", number or "") or re.search(r"(20\d\d)年", body)
     if year is None:
-        raise PlanError("找不到成文日期（如“2022年8月12日”单独成行）或文号中的年份")
+        raise PlanError("找不到成文日期：请在文件开头或末尾加一行日期，如“2022年8月12日”")
     return dt.date(int(year.group(1)), 1, 1)
 
 
 def _metadata(lines: list[str], body: str) -> dict[str, Any]:
     number = next((m.group(0) for ln in lines if (m := _NUMBER.fullmatch(ln))), None)
     title = _title(lines)
-    day = _date(lines, number)
+    day = _date(lines, number, body)
     if lines[0].endswith("文件"):
         issuer = lines[0].removesuffix("文件")
     else:
@@ -197,7 +197,7 @@ def build(
         raise PlanError(
             "找不到责任分工表，也找不到以（……负责）结尾的条目：这个文件没有可导入的责任分工"
         )
-    body = "\n".join(text_lines)
+    body = "\n".join([*text_lines, *(f"{i.text}{i.duty}{i.deadline}" for i in layout.items)])
     document = _metadata([ln.strip() for ln in text_lines if ln.strip()], body)
     units = _Units(refine, collective)
     tasks: list[dict[str, Any]] = []
@@ -288,15 +288,15 @@ def import_file(
     if suffix in (".docx", ".xlsx"):
         lines, tables = _docx_lines(source) if suffix == ".docx" else ([], _xlsx_tables(source))
         kind = "Word 表格" if suffix == ".docx" else "Excel 表格"
-        for table in tables:
-            layout = read_table(table, kind)
-            if layout is not None and layout.items:
-                break
-        else:
-            layout = read_numbered(lines)
+        found = next(
+            ((t, layout) for t in tables if (layout := read_table(t, kind)) and layout.items),
+            None,
+        )
         if not lines:  # a workbook has no letterhead: the cells above the header carry it
-            lines = [c for t in tables for row in t for c in row if c and "\t" not in c]
-        return build(lines, layout, refine, collective)
+            head = find_header(found[0]) if found else None
+            above = found[0][: head[0]] if found and head else []
+            lines = [c for row in above for c in row if c] or [source.stem]
+        return build(lines, found[1] if found else read_numbered(lines), refine, collective)
     try:
         text = source.read_text(encoding="utf-8")
     except UnicodeDecodeError:

@@ -400,3 +400,21 @@ def test_a_table_typed_with_bars(tmp_path: Path) -> None:
     assert m["1"]["units"] == ["市民政局", "市商务局"]
     assert m["2"]["deadline"] == "持续推进"
     assert imported.layout == "竖线分隔的表格"
+
+
+def test_a_bare_workbook_takes_its_title_from_the_file(tmp_path: Path) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["序号", "工作任务", "牵头单位", "配合单位", "完成时限"])
+    sheet.append([1, "建设数据平台", "市数据局", "市财政局", "2034年9月"])
+    path = tmp_path / "数据工作分工.xlsx"
+    book.save(path)
+    imported = import_file(path)
+    doc = imported.plan["document"]
+    assert doc["title"] == "数据工作分工"
+    assert doc["date"].year == 2034
+    only = imported.plan["tasks"][0]["measures"][0]
+    assert only["lead"] == ["市数据局"]
+    assert only["units"] == ["市数据局", "市财政局"]
+    assert only["deadline"] == "2034年9月"
