@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import yaml
+from rapidfuzz.distance import Levenshtein
 
 from bot.duty import LEAD_RULE, read_duty
 from bot.layout import Item, Layout, find_header, read_numbered, read_table, take_duties
@@ -49,6 +50,15 @@ class Imported:
             "兜底表述（不是单位）：" + ("、".join(catch_alls) or "无"),
             "牵头规则：" + (self.lead_rule or "未写明（不区分牵头与配合）"),
         ]
+        names = [u["name"] for u in self.units["units"]]
+        for i, a in enumerate(names):
+            for b in names[i + 1 :]:
+                if Levenshtein.distance(a, b) == 1 and min(len(a), len(b)) >= 4:
+                    lines.append(
+                        f"「{a}」与「{b}」只差一个字，可能是笔误："
+                        "若是，请在 units.yaml 中把错写的名称列入正确单位的 misspellings，"
+                        "再导入一次"
+                    )
         if self.not_measures:
             lines.append(f"未写明责任单位、不作为举措的条目 {len(self.not_measures)} 个：")
             lines += [f"  {x}" for x in self.not_measures]

@@ -418,3 +418,35 @@ def test_a_bare_workbook_takes_its_title_from_the_file(tmp_path: Path) -> None:
     assert only["lead"] == ["市数据局"]
     assert only["units"] == ["市数据局", "市财政局"]
     assert only["deadline"] == "2034年9月"
+
+
+def test_a_likely_misspelling_is_reported_and_a_hand_entry_fixes_it(tmp_path: Path) -> None:
+    text = """\
+某省关于印发某方案分工的通知
+一、重点任务
+（一）加强市场监管。（省市场监管局负责）
+（二）规范网络交易。（省市市场监管局、省商务厅负责）
+2030年5月6日
+"""
+    source = write(tmp_path, "typo.txt", text)
+    out = tmp_path / "doc"
+    assert main(["import-doc", str(source), "--out", str(out)]) == 0
+    report = "\n".join(import_file(source).report())
+    assert "「省市场监管局」与「省市市场监管局」只差一个字" in report
+    units = yaml.safe_load((out / "units.yaml").read_text(encoding="utf-8"))
+    entries = [u for u in units["units"] if u["name"] != "省市市场监管局"]
+    for entry in entries:
+        if entry["name"] == "省市场监管局":
+            entry["misspellings"] = ["省市市场监管局"]
+            entry["aliases"].append("市监局")
+    units["units"] = entries
+    (out / "units.yaml").write_text(yaml.safe_dump(units, allow_unicode=True), encoding="utf-8")
+    assert main(["import-doc", str(source), "--out", str(out)]) == 0
+    plan = load_plan(out)
+    fixed = plan.measure("1.2")
+    assert fixed is not None
+    assert fixed.units == ("省市场监管局", "省商务厅")
+    assert fixed.corrections[0].written == "省市市场监管局"
+    unit = plan.unit("省市场监管局")
+    assert unit is not None
+    assert "市监局" in unit.aliases  # the hand-written refinement survives the re-import
