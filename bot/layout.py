@@ -17,7 +17,8 @@ _STYLES = (
     re.compile(r"^(\d{1,3})(?:[、．]|\.(?!\d))\s*"),
     re.compile(r"^[（(](\d{1,3})[）)]\s*"),
     re.compile(r"^(\d{1,3})[）)]\s*"),
-    re.compile(rf"^第([{_CN}\d]+)(?:部分|章|节)\s*"),
+    re.compile(rf"^第([{_CN}\d]+)(?:部分|章|节|条)\s*"),
+    re.compile(r"^([①-⑳])\s*"),
 )
 _DEADLINE = re.compile(r"[，；,;。]?\s*(?:完成时限|完成时间|时限)\s*[:：]\s*([^，；,;。）]+)")
 _TRAILER = re.compile(r"^(?:\d{4}年\d{1,2}月\d{1,2}日|（此件[^）]*）|\(此件[^)]*\))$")

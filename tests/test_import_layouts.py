@@ -322,6 +322,7 @@ def test_units_named_mid_paragraph_and_on_label_lines(tmp_path: Path) -> None:
 完成时限：2031年底
 （三）完善工作机制（省民政厅负责）
 1.建立台账。
+①按月更新。
 2.定期调度。
 （四）加强宣传引导。做好政策解读。责任单位：省委宣传部
 2030年5月6日
@@ -334,7 +335,7 @@ def test_units_named_mid_paragraph_and_on_label_lines(tmp_path: Path) -> None:
     assert m["（二）"]["units"] == ["省教育厅", "省财政厅"]
     assert m["（二）"]["deadline"] == "2031年底"
     # sub-points that name no units are part of the measure above them
-    assert m["（三）"]["text"] == "完善工作机制1.建立台账。2.定期调度。"
+    assert m["（三）"]["text"] == "完善工作机制1.建立台账。①按月更新。2.定期调度。"
     assert m["（四）"]["text"] == "加强宣传引导。做好政策解读。"
     assert m["（四）"]["units"] == ["省委宣传部"]
     assert imported.not_measures == []
