@@ -11,12 +11,14 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+import yaml
+
 from bot.assistant import Assistant
 from bot.config import ConfigError, load_config
 from bot.dialog import Dialog
-from bot.importer import import_document
+from bot.importer import GENERATED, dump_lexicon, dump_plan, dump_units, import_file
 from bot.lexicon import load_lexicon
-from bot.plan import DATA_DIR, PlanError, load_plan, parse_units, read_yaml
+from bot.plan import DATA_DIR, PlanError, load_plan, parse_plan, parse_units, read_yaml
 from bot.reply import render_plain
 from bot.store import Store, StoreError
 
@@ -47,18 +49,32 @@ def ask(assistant: Assistant, questions: Sequence[str], as_json: bool, chat: boo
             print(render_plain(assistant.reply(kind, arg) or assistant.ask(question)), end="\n\n")
 
 
-def import_doc(source: Path, data_dir: Path, out: Path | None) -> None:
-    """Parse the notice at `source` and write plan.yaml (validated before it is written)."""
-    units_path = data_dir / "units.yaml"
-    units, collective = parse_units(units_path, read_yaml(units_path))
-    text = import_document(source, units, collective)
-    target = out or data_dir / "plan.yaml"
-    tmp = target.with_suffix(".tmp")
-    tmp.write_text(text, encoding="utf-8")
-    tmp.replace(target)
-    plan = load_plan(target.parent) if target.parent == data_dir else None
-    counts = f"{len(plan.tasks)} 项任务、{len(plan.measures)} 项举措" if plan else ""
-    print(f"已写入 {target} {counts}".rstrip())
+def import_doc(source: Path, out: Path) -> None:
+    """Import the document at `source` into out/plan.yaml and out/units.yaml, and report."""
+    units_path = out / "units.yaml"
+    hand = units_path.read_text(encoding="utf-8") if units_path.exists() else ""
+    refine, collective = parse_units(units_path, read_yaml(units_path)) if hand else ((), ())
+    imported = import_file(source, refine, collective)
+    plan_text, units_text = dump_plan(imported.plan), dump_units(imported.units)
+    # Validate before anything is written: a plan with holes never reaches the data folder.
+    units, collective = parse_units(units_path, yaml.safe_load(units_text))
+    plan = parse_plan(out / "plan.yaml", yaml.safe_load(plan_text), units, collective)
+    known = {u.name for u in refine}
+    # A hand-written units.yaml that already names every unit is kept as it is.
+    keep = bool(hand) and not hand.startswith(GENERATED) and {u.name for u in units} <= known
+    print("\n".join(imported.report()))
+    out.mkdir(parents=True, exist_ok=True)
+    for name, text in (("plan.yaml", plan_text), ("units.yaml", "" if keep else units_text)):
+        if text:
+            tmp = out / f"{name}.tmp"
+            tmp.write_text(text, encoding="utf-8")
+            tmp.replace(out / name)
+    written = "plan.yaml" if keep else "plan.yaml、units.yaml"
+    if not (out / "lexicon.yaml").exists():
+        (out / "lexicon.yaml").write_text(dump_lexicon(imported.plan), encoding="utf-8")
+        written += "、lexicon.yaml"
+    counts = f"{len(plan.tasks)} 项任务、{len(plan.measures)} 项举措、{len(plan.units)} 个单位"
+    print(f"已写入 {out}/ 下的 {written}：{counts}")
 
 
 def check_data(data_dir: Path) -> None:
@@ -113,9 +129,11 @@ def _parser() -> argparse.ArgumentParser:
     p_ask.add_argument(
         "--chat", action="store_true", help="各行属于同一段对话（追问按上文理解），空行开始新对话"
     )
-    p_imp = sub.add_parser("import-doc", parents=[data], help="从通知原文导入 plan.yaml")
+    p_imp = sub.add_parser(
+        "import-doc", parents=[data], help="导入责任分工文件（.txt/.docx/.xlsx）"
+    )
     p_imp.add_argument("source", type=Path)
-    p_imp.add_argument("--out", type=Path, default=None)
+    p_imp.add_argument("--out", type=Path, default=None, help="写入的数据目录（默认 --data）")
     sub.add_parser("check-data", parents=[data], help="校验数据文件，出错时退出码为 2")
     p_exp = sub.add_parser("export", help="导出某年进展汇总（Excel）")
     p_exp.add_argument("--year", type=int, required=True)
@@ -138,7 +156,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 args.chat,
             )
         elif args.command == "import-doc":
-            import_doc(args.source, args.data, args.out)
+            import_doc(args.source, args.out or args.data)
         elif args.command == "check-data":
             check_data(args.data)
         elif args.command == "export":

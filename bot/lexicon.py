@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +54,17 @@ def parse_lexicon(path: Path, raw: Any) -> Lexicon:
     )
 
 
+# The lexicon shipped with the bot: its question scaffolding (stop) serves every document.
+GENERAL = Path(__file__).resolve().parent.parent / "data" / "lexicon.yaml"
+
+
 def load_lexicon(data_dir: Path = DATA_DIR) -> Lexicon:
-    """Load and validate data/lexicon.yaml."""
+    """Load data_dir's lexicon.yaml; an imported document's shares the general scaffolding."""
     path = data_dir / "lexicon.yaml"
-    return parse_lexicon(path, read_yaml(path))
+    own = parse_lexicon(path, read_yaml(path)) if path.exists() else None
+    if own is not None and (path.resolve() == GENERAL.resolve() or not GENERAL.exists()):
+        return own
+    general = parse_lexicon(GENERAL, read_yaml(GENERAL))
+    if own is None:
+        return Lexicon(synonyms={}, stop=general.stop, examples=())
+    return replace(own, stop=tuple(dict.fromkeys((*general.stop, *own.stop))))

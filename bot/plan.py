@@ -63,6 +63,19 @@ class Measure:
     corrections: tuple[Correction, ...] = ()
     # The cell's own remark on the units, e.g. "按职责分工负责，下同".
     unit_note: str = ""
+    # The units that lead (牵头); the others in `units` support (配合). Empty: not stated.
+    lead: tuple[str, ...] = ()
+    # What the document writes for everyone of a kind ("各省级人民政府", "各区、县级市").
+    catch_all: tuple[str, ...] = ()
+    # The item's own number in the document ("（十）", "10"), "" when it has none.
+    doc_number: str = ""
+    # The deadline (完成时限) as written, "" when none.
+    deadline: str = ""
+
+    @property
+    def supporting(self) -> tuple[str, ...]:
+        """Return the units that support (配合) when a lead is stated, else ()."""
+        return tuple(u for u in self.units if u not in self.lead) if self.lead else ()
 
     @property
     def index(self) -> int:
@@ -77,6 +90,8 @@ class Task:
     number: int
     title: str
     measures: tuple[Measure, ...]
+    # The task's own number in the document ("二", "（一）"), "" when it is `number`.
+    doc_number: str = ""
 
 
 @dataclass(frozen=True)
@@ -88,8 +103,9 @@ class Document:
     issuer: str
     date: dt.date
     period: tuple[int, int]
-    report_to: str
-    report_rule: str
+    # Empty when the document states no reporting rule.
+    report_to: str = ""
+    report_rule: str = ""
     # The task that states the reporting rule (16 in the notice); 0 when none is known.
     report_task: int = 0
 
@@ -245,16 +261,21 @@ def _document(path: Path, raw: Mapping[str, Any]) -> Document:
     date = doc.get("date")
     if not isinstance(period, Mapping) or not isinstance(date, dt.date):
         raise PlanError(f"{_where(path, doc)}: document 需要 date（日期）和 period（start/end）")
-    reporting = doc.get("reporting") or {}
+    reporting = doc.get("reporting")  # a document may state no reporting rule
+    to, rule, task = (
+        (_text(path, reporting, "to"), _text(path, reporting, "rule"), reporting.get("task"))
+        if reporting is not None
+        else ("", "", 0)
+    )
     return Document(
         number=_text(path, doc, "number"),
         title=_text(path, doc, "title"),
         issuer=_text(path, doc, "issuer"),
         date=date,
         period=(int(_text(path, period, "start")), int(_text(path, period, "end"))),
-        report_to=_text(path, reporting, "to"),
-        report_rule=_text(path, reporting, "rule"),
-        report_task=int(reporting.get("task") or 0),
+        report_to=to,
+        report_rule=rule,
+        report_task=task if isinstance(task, int) else 0,
     )
 
 
@@ -278,7 +299,7 @@ def parse_plan(path: Path, raw: Any, units: tuple[Unit, ...], collective: tuple[
                 raise PlanError(f"{_where(path, m_entry)}: 举措编号 {mid} 与位置不符")
             seen.add(mid)
             m_units = _strings(path, m_entry, "units")
-            for name in m_units:
+            for name in (*m_units, *_strings(path, m_entry, "lead")):
                 if name not in known:
                     raise PlanError(f"{_where(path, m_entry)}: 举措 {mid} 的单位「{name}」未知")
             corrections = tuple(
@@ -294,12 +315,21 @@ def parse_plan(path: Path, raw: Any, units: tuple[Unit, ...], collective: tuple[
                     all_provincial=bool(m_entry.get("all_provincial", False)),
                     corrections=corrections,
                     unit_note=str(m_entry.get("unit_note", "")),
+                    lead=_strings(path, m_entry, "lead"),
+                    catch_all=_strings(path, m_entry, "catch_all"),
+                    doc_number=str(m_entry.get("doc_number", "")),
+                    deadline=str(m_entry.get("deadline", "")),
                 )
             )
         if not measures:
             raise PlanError(f"{_where(path, t_entry)}: 任务 {number} 没有举措")
         tasks.append(
-            Task(number=number, title=_text(path, t_entry, "title"), measures=tuple(measures))
+            Task(
+                number=number,
+                title=_text(path, t_entry, "title"),
+                measures=tuple(measures),
+                doc_number=str(t_entry.get("doc_number", "")),
+            )
         )
     return Plan(_document(path, raw), tuple(tasks), units, collective)
 

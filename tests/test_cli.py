@@ -278,11 +278,16 @@ def test_check_data_on_a_missing_directory(
 
 
 def test_import_doc_reproduces_the_committed_plan(tmp_path: Path) -> None:
-    out = tmp_path / "plan.yaml"
+    out = tmp_path / "doc"
+    out.mkdir()
+    shutil.copy(DATA / "units.yaml", out / "units.yaml")
     result = run_bot("import-doc", SEED, "--out", out)
     assert result.returncode == 0, result.stderr
     assert str(out) in result.stdout
-    assert out.read_bytes() == (DATA / "plan.yaml").read_bytes()
+    assert "任务 16 项，举措 31 项" in result.stdout
+    assert (out / "plan.yaml").read_bytes() == (DATA / "plan.yaml").read_bytes()
+    # The hand-written units.yaml names every unit: it is kept as it is.
+    assert (out / "units.yaml").read_bytes() == (DATA / "units.yaml").read_bytes()
 
 
 def test_import_doc_into_a_data_dir_validates_and_counts(
@@ -296,7 +301,7 @@ def test_import_doc_into_a_data_dir_validates_and_counts(
     assert not list(data.glob("*.tmp"))
 
 
-def test_import_doc_rejects_an_unknown_unit(
+def test_import_doc_adds_a_unit_the_hand_written_units_lack(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
     seed = tmp_path / "notice.txt"
@@ -304,11 +309,27 @@ def test_import_doc_rejects_an_unknown_unit(
         SEED.read_text(encoding="utf-8").replace("省烟草专卖局\n", "省火星局\n", 1),
         encoding="utf-8",
     )
-    out = tmp_path / "plan.yaml"
-    code, _, err = cli(capsys, "import-doc", seed, "--out", out)
+    out = tmp_path / "doc"
+    out.mkdir()
+    shutil.copy(DATA / "units.yaml", out / "units.yaml")
+    code, printed, err = cli(capsys, "import-doc", seed, "--out", out)
+    assert code == 0, err
+    assert "省火星局" in printed
+    units = (out / "units.yaml").read_text(encoding="utf-8")
+    assert "name: 省火星局" in units
+    assert "人社厅" in units  # the hand-written short forms are kept
+    assert load_plan(out).measure("2.3").units == ("省火星局",)
+
+
+def test_import_doc_refuses_an_unreadable_file(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    bad = tmp_path / "notice.docx"
+    bad.write_bytes(b"not a zip file")
+    code, _, err = cli(capsys, "import-doc", bad, "--out", tmp_path / "doc")
     assert code == 2
-    assert "省火星局" in err
-    assert not out.exists()
+    assert "无法作为 Word 文件" in err
+    assert not (tmp_path / "doc").exists()
 
 
 # -- export ----------------------------------------------------------------------------------

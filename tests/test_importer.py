@@ -75,12 +75,18 @@ def test_collective_term_binds_every_provincial_unit(parsed: dict) -> None:
     assert "省级有关部门（单位）" not in units
 
 
-def test_unknown_unit_in_document_is_refused(
+def test_a_unit_missing_from_units_yaml_is_taken_as_written(
     units: tuple[tuple[Unit, ...], tuple[str, ...]],
 ) -> None:
     text = SEED.read_text(encoding="utf-8").replace("省烟草专卖局\n", "省火星局\n", 1)
-    with pytest.raises(PlanError, match="省火星局"):
-        parse_document(text, *units)
+    parsed = parse_document(text, *units)
+    assert parsed["tasks"][1]["measures"][2]["units"] == ["省火星局"]
+
+
+def test_catch_all_is_kept_on_the_measure(parsed: dict) -> None:
+    m111 = parsed["tasks"][10]["measures"][0]
+    assert m111["catch_all"] == ["省级有关部门（单位）"]
+    assert m111["units"] == ["省政府残疾人工作委员会", "人力资源社会保障厅", "省残联"]
 
 
 def test_missing_table_is_refused(units: tuple[tuple[Unit, ...], tuple[str, ...]]) -> None:

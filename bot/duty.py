@@ -1,0 +1,170 @@
+"""Who is responsible: read a responsibility bracket or cell into lead, supporting, catch-alls."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+# "列第一位者为牵头单位，下同" / "排在第一位的部门为牵头部门，下同": stated once, for all after.
+LEAD_RULE = re.compile(
+    r"[，。；,;]?\s*(?:列|排|排名|排序)(?:在)?第一(?:位|个)?的?(?:者|部门|单位)?"
+    r"为牵头(?:单位|部门)(?:[，,]\s*下同)?"
+)
+_LABEL = re.compile(r"[，；,;。]?\s*(牵头|配合|责任|参与|协办|主办)(?:单位|部门)\s*[:：]\s*")
+# What closes a responsibility bracket: "负责", "牵头负责", "按职责分工负责", "分别负责".
+_DUTY_END = re.compile(r"(?:按职责分工|按职责|分别|共同|牵头)?负责$")
+_SEPARATORS = "、，,；;"
+# What ends one clause of a bracket: its units' role.
+_ROLE = re.compile(r"(?:(?:按职责分工|按职责|分别|共同|牵头)?负责|牵头|配合|参与|协助|协同)$")
+_SUPPORT = re.compile(r"配合|参与|协助|协同")
+# A time in a bracket is its deadline: "（财政部负责，2024年底前完成）".
+_TIME = re.compile(r"\d{4}年|年底|年内|前完成|持续推进|长期坚持|持续实施|长期推进")
+# A catch-all names no unit but everyone of a kind; never split at its inner 、.
+_CATCH_ALL = re.compile(r"^各|各级|各(?:有关|相关)|^(?:省|市|县|区|国务院|中央)级?(?:有关|相关)")
+# Tokens an area catch-all absorbs after its 、 ("各区、县级市", "各省、自治区、直辖市人民政府").
+_AREA = re.compile(
+    r"^(?:省|自治区|直辖市|市|州|盟|县|县级市|区|旗|乡|镇|乡镇|街道)(?:（[^）]*）)?"
+    r"(?:人民政府|政府|有关部门)?$"
+)
+_VAGUE = re.compile(r"^(?:等)?(?:其他|其它)?(?:有关|相关)(?:部门|单位)(?:和单位)?$")
+# A bracket's remark rather than a unit name: "（按职责分工负责，下同）".
+_REMARK = re.compile(r"负责|下同|分工|牵头|配合")
+
+
+@dataclass
+class Duty:
+    """The units of one item as the document names them."""
+
+    units: list[str] = field(default_factory=list)
+    lead: list[str] = field(default_factory=list)
+    catch_all: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    deadline: str = ""
+
+    @property
+    def binds_all(self) -> bool:
+        """Tell whether a catch-all binds every unit of the document (departments, not areas)."""
+        return any(("部门" in c or "单位" in c) and "政府" not in c for c in self.catch_all)
+
+
+def looks_like_duty(text: str) -> bool:
+    """Tell whether a bracket's content assigns units ("……负责", "牵头单位：……")."""
+    text = text.rstrip("。 ")
+    roles = any(_ROLE.search(c) for c in _clauses(text))
+    return bool(roles or _LABEL.search(text) or LEAD_RULE.search(text))
+
+
+def split_names(text: str) -> list[str]:
+    """Split a list of names at 、，； outside parentheses, keeping catch-alls whole."""
+    parts: list[str] = []
+    depth, current = 0, ""
+    for ch in text:
+        depth += (ch in "（(") - (ch in "）)")
+        if ch in _SEPARATORS and depth == 0:
+            parts.append(current.strip())
+            current = ""
+        else:
+            current += ch
+    parts.append(current.strip())
+    merged: list[str] = []
+    for part in filter(None, parts):
+        if merged and _CATCH_ALL.search(merged[-1]) and _AREA.match(part):
+            merged[-1] += "、" + part
+        else:
+            merged.append(part)
+    return merged
+
+
+def _clauses(text: str) -> list[str]:
+    """Split at ，； outside parentheses: "X牵头，Y配合" is two clauses."""
+    out, depth, current = [], 0, ""
+    for ch in text:
+        depth += (ch in "（(") - (ch in "）)")
+        if ch in "，,；;" and depth == 0:
+            out.append(current.strip())
+            current = ""
+        else:
+            current += ch
+    return [c for c in [*out, current.strip()] if c]
+
+
+def _names(text: str, duty: Duty) -> list[str]:
+    """Add the names in `text` to `duty`; return the units among them in order."""
+    found: list[str] = []
+    for raw in split_names(text):
+        name = raw
+        leads = False
+        for remark in re.findall(r"[（(]([^（）()]*)[）)]", name):
+            if _REMARK.search(remark):
+                leads = leads or remark.startswith("牵头")  # "省发展改革委（牵头）"
+                if not leads:
+                    duty.notes.append(remark)
+                name = re.sub(rf"[（(]{re.escape(remark)}[）)]", "", name)
+        if name.endswith("等"):
+            name = name[:-1]
+            duty.notes.append("等")
+        for tail in ("等有关部门", "等相关部门", "等有关单位", "等部门", "等单位"):
+            if name.endswith(tail):
+                name = name[: -len(tail)]
+                duty.notes.append(tail)
+        name = name.strip()
+        if not name:
+            continue
+        if _TIME.search(name):
+            duty.deadline = name
+        elif _VAGUE.match(name):
+            duty.notes.append(name)
+        elif _CATCH_ALL.search(name):
+            duty.catch_all.append(name)
+        elif name not in duty.units:
+            duty.units.append(name)
+            found.append(name)
+        if leads and name in duty.units:
+            duty.lead.append(name)
+    return found
+
+
+def read_duty(text: str, lead_first: bool) -> tuple[Duty, str | None]:
+    """Read a bracket or cell; return the duty and the lead rule if this text states it."""
+    duty = Duty()
+    rule = LEAD_RULE.search(text)
+    if rule:
+        duty.notes.append(rule.group(0).lstrip("，。；,; "))
+        text = text[: rule.start()] + text[rule.end() :]
+        lead_first = True
+    text = text.strip().rstrip("。")
+    if _LABEL.search(text):
+        pieces = _LABEL.split(text)
+        _names(pieces[0], duty)
+        for label, body in zip(pieces[1::2], pieces[2::2], strict=True):
+            names = _names(_DUTY_END.sub("", body.strip().rstrip("。")), duty)
+            if label in ("牵头", "主办"):
+                duty.lead += names
+        return duty, rule.group(0) if rule else None
+    lead: list[str] = []
+    plain: list[str] = []
+    support = False
+    for clause in _clauses(text):
+        role = _ROLE.search(clause)
+        word = role.group(0) if role else ""
+        if word and word not in ("负责", "牵头负责", "牵头") and not _SUPPORT.match(word):
+            duty.notes.append(word)
+        body = clause[: role.start()] if role else clause
+        head, joint, rest = body.partition("会同")
+        names = _names(head, duty)
+        _names(rest, duty)
+        if joint or word.startswith("牵头"):
+            lead += names
+        elif _SUPPORT.match(word):
+            support = True
+        else:
+            plain += names
+    if duty.lead:
+        pass  # marked on the names themselves: "省发展改革委（牵头）"
+    elif lead:
+        duty.lead = lead
+    elif support and plain:
+        duty.lead = plain  # "X负责，Y配合"
+    elif lead_first and duty.units:
+        duty.lead = duty.units[:1]
+    return duty, rule.group(0) if rule else None

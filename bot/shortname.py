@@ -1,0 +1,78 @@
+"""Short forms of a unit's name, derived by the general rules of Chinese official usage."""
+
+from __future__ import annotations
+
+import re
+
+# Compound words and their usual contraction in unit names (any document, any level).
+_CONTRACTIONS = (
+    ("人力资源和社会保障", "人社"),
+    ("人力资源社会保障", "人社"),
+    ("发展和改革", "发改"),
+    ("发展改革", "发改"),
+    ("工业和信息化", "工信"),
+    ("经济和信息化", "经信"),
+    ("经济信息化", "经信"),
+    ("住房和城乡建设", "住建"),
+    ("住房城乡建设", "住建"),
+    ("卫生健康", "卫健"),
+    ("文化和旅游", "文旅"),
+    ("市场监督管理", "市场监管"),
+    ("国有资产监督管理", "国资"),
+    ("退役军人事务", "退役军人"),
+    ("科学技术", "科技"),
+    ("医疗保障", "医保"),
+    ("应急管理", "应急"),
+    ("生态环境", "环保"),
+    ("交通运输", "交通"),
+)
+# Level prefixes a unit's name may carry ("国家发展改革委", "省教育厅", "市人社局").
+_LEVEL = re.compile(
+    r"^(?:国家|中共|国务院|省委|省政府|省|市委|市政府|市(?!场|政|容)|区(?!域)|县(?!域))"
+)
+# Kind suffixes; the bare stem names the unit too (财政部 → 财政), and "X部门" does.
+_KIND = re.compile(r"(委员会|总局|总署|部|厅|局|委|办|署|院|会|中心|公司|集团)$")
+
+
+def _contract(name: str) -> str:
+    for long, short in _CONTRACTIONS:
+        name = name.replace(long, short)
+    return name.replace("委员会", "委")
+
+
+def short_forms(name: str) -> list[str]:
+    """Return the short forms of `name` (without `name` itself), most specific first."""
+    forms: list[str] = []
+    for base in (name, _contract(name)):
+        level = _LEVEL.match(base)
+        bare = base[level.end() :] if level else base
+        for form in (base, bare):
+            forms.append(form)
+            kind = _KIND.search(form)
+            stem = form[: kind.start()] if kind else ""
+            # A longer bare stem is a topic more often than a unit (生态环境, 农业农村).
+            if 2 <= len(stem) <= 3:
+                forms.append(stem)
+            if len(stem) >= 2:
+                forms.append(stem + "部门")
+            if form.endswith("总局"):
+                forms.append(form[:-2] + "局")  # 税务总局 → 税务局
+    out: list[str] = []
+    for form in forms:
+        if form != name and len(form) >= 2 and form not in out:
+            out.append(form)
+    return out
+
+
+def unit_aliases(names: list[str]) -> dict[str, list[str]]:
+    """Derive every unit's short forms; a form two units could claim is dropped from both."""
+    derived = {n: short_forms(n) for n in names}
+    owners: dict[str, set[str]] = {}
+    for unit, forms in derived.items():
+        for form in forms:
+            owners.setdefault(form, set()).add(unit)
+    taken = set(names)
+    return {
+        unit: [f for f in forms if len(owners[f]) == 1 and f not in taken]
+        for unit, forms in derived.items()
+    }
