@@ -27,7 +27,11 @@ MAX_CHATS = 10_000
 
 # Words that only point back at the last answer: they make a message a follow-up and are never
 # its topic.
-_LEAD = re.compile(r"^(?:那么|那|还有|另外|然后|再问一下|再问|请问|那请问)+")
+# A message that starts without a subject ("有没有涉及培训补贴的") continues the last one.
+_LEAD = re.compile(
+    r"^(?:那么|那|还有|另外|然后|再问一下|再问|请问|那请问"
+    r"|有没有涉及|有没有关于|有没有和|有没有跟|是否涉及|涉及|关于|包括|包不包括)+"
+)
 _TAIL = re.compile(r"(?:呢|嘞|咧|哩)+$")
 _POINTERS = re.compile(
     r"其中|在这方面|这方面|这一方面|这个方面|方面|这一块|这块|那块|这部分|这方面的|"
@@ -41,6 +45,8 @@ _ORDINAL = re.compile(
 )
 _LAST = re.compile(r"最后一?(?:条|个|项)")
 _THIS_MEASURE = re.compile(r"这一?条|这个举措|这项举措|该举措|此条|该条|这一项举措")
+# Asking who ("这条还有谁", "哪些单位", "只有残联吗") rather than what a unit does.
+_WHO = re.compile(r"谁|哪些单位|哪个单位|哪些部门|哪个部门|几个单位|只有")
 
 
 @dataclass(frozen=True)
@@ -61,7 +67,8 @@ class Context:
     def of(cls, answer: Answer, at: dt.datetime) -> Context:
         """Return the context an answer leaves behind."""
         measures = tuple(m.id for m in answer.measures)
-        focus = measures[0] if answer.kind == "measure" and len(measures) == 1 else ""
+        # "这条" is the one measure shown, or the best match of a topic.
+        focus = measures[0] if measures and (len(measures) == 1 or answer.kind == "topic") else ""
         return cls(answer.units, answer.topic, answer.tasks, measures, answer.kind, at, focus)
 
 
@@ -108,9 +115,14 @@ def read(answer: Callable[[str], Answer], message: str, context: Context | None)
     question = stripped if marked and stripped else message
     alone = answer(question)
     pointing = not alone.topic or _POINTERS.search(core) is not None
-    if alone.no_match and not alone.elsewhere and context.focus and pointing:
-        # "它由哪些单位负责", or nothing but "谁负责": asked of the measure in focus.
-        return Reading(context.focus, f"按举措 {context.focus} 回答：", context.focus)
+    if alone.no_match and not alone.elsewhere and pointing:
+        if context.focus and (_WHO.search(core) or not context.units):
+            # "它由哪些单位负责", or nothing but "谁负责": asked of the measure in focus.
+            return Reading(context.focus, f"按举措 {context.focus} 回答：", context.focus)
+        if context.units:
+            # "那它还负责什么": the unit asked about before, all of its duties.
+            units = "、".join(context.units)
+            return Reading(" ".join(context.units), f"按{units}的全部职责回答：")
     if not marked:
         return Reading(message)
     if alone.kind == "unit" and not alone.missed_topic and context.topic:
