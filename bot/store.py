@@ -172,6 +172,25 @@ class NotAuthor(StoreError):
     default_message = "只有填写人本人可以修改或删除这条记录。"
 
 
+def open_error(path: Path, error: sqlite3.Error) -> StoreError:
+    """Say, in Chinese, which database file could not be opened and what to do about it."""
+    name = error.sqlite_errorname
+    if name.startswith(("SQLITE_NOTADB", "SQLITE_CORRUPT")):
+        return StoreError(
+            f"数据库文件 {path} 已损坏或不是本程序的数据库。请从备份恢复"
+            "（见 README「备份与恢复」），或将该文件移走后重新启动以新建空数据库（FENGONG_DB）。"
+        )
+    if name.startswith("SQLITE_READONLY"):
+        return StoreError(
+            f"数据库文件 {path} 是只读的，无法写入。请让运行机器人的用户对该文件及其所在目录"
+            "有写权限，并检查磁盘是否以只读方式挂载（FENGONG_DB）。"
+        )
+    return StoreError(
+        f"无法打开数据库文件 {path}（{error}）。请检查 FENGONG_DB 的路径是否正确，"
+        "以及运行机器人的用户对该文件和所在目录有没有读写权限。"
+    )
+
+
 # --- records --------------------------------------------------------------------------------
 
 
@@ -365,15 +384,29 @@ class Store:
     async def open(cls, path: str | Path, clock: Clock = system_clock) -> Self:
         """Open (creating if needed) the database at `path` and bring its schema up to date."""
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # isolation_level=None: the store issues BEGIN/COMMIT itself rather than letting
-        # sqlite3 open implicit transactions behind its back.
-        db = await aiosqlite.connect(path, isolation_level=None)
+        try:
+            # A fresh machine has no var/ yet: create it rather than refuse.
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise StoreError(
+                f"无法创建数据库所在的目录 {path.parent}（{e.strerror}）。请检查 FENGONG_DB 的路径"
+                "（路径中是否有同名文件），或手动创建该目录并给运行机器人的用户写权限。"
+            ) from e
+        try:
+            # isolation_level=None: the store issues BEGIN/COMMIT itself rather than letting
+            # sqlite3 open implicit transactions behind its back.
+            db = await aiosqlite.connect(path, isolation_level=None)
+        except sqlite3.Error as e:
+            raise open_error(path, e) from e
         try:
             db.row_factory = aiosqlite.Row
             await cls._configure(db)
             store = cls(db, clock)
             await store._migrate()
+            await store._check_writable()
+        except sqlite3.Error as e:
+            await db.close()
+            raise open_error(path, e) from e
         except BaseException:
             await db.close()
             raise
@@ -831,3 +864,15 @@ class Store:
                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 (key, value),
             )
+
+    # --- operations: open checks, audit trail -----------------------------------------------
+
+    async def _check_writable(self) -> None:
+        """Raise sqlite3's SQLITE_READONLY now if the database cannot be written."""
+        # A read-only file opens and reads fine; without this probe the first note would fail.
+        async with self._lock:
+            await self._db.execute("BEGIN IMMEDIATE")
+            try:
+                await self._db.execute("INSERT OR REPLACE INTO state VALUES ('write probe', '')")
+            finally:
+                await self._db.execute("ROLLBACK")
