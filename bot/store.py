@@ -109,6 +109,20 @@ MIGRATIONS: list[str] = [
         value TEXT NOT NULL
     );
     """,
+    # The audit trail: who changed what, when. Rows are written in the transaction of the
+    # change they record, and never hold a note's text (the notes table keeps that).
+    """
+    CREATE TABLE audit (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        at         TEXT NOT NULL,
+        actor_id   TEXT NOT NULL,
+        actor_name TEXT NOT NULL,
+        action     TEXT NOT NULL,
+        unit       TEXT NOT NULL DEFAULT '',
+        subject    TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX audit_by_time ON audit(at, id);
+    """,
 ]
 
 
@@ -172,9 +186,23 @@ class NotAuthor(StoreError):
     default_message = "只有填写人本人可以修改或删除这条记录。"
 
 
+# SQLite's errors that come from the database file or its place, not from the program.
+FILE_PROBLEMS = (
+    "SQLITE_NOTADB",
+    "SQLITE_CORRUPT",
+    "SQLITE_READONLY",
+    "SQLITE_CANTOPEN",
+    "SQLITE_IOERR",
+    "SQLITE_PERM",
+    "SQLITE_FULL",
+    "SQLITE_BUSY",
+    "SQLITE_LOCKED",
+)
+
+
 def open_error(path: Path, error: sqlite3.Error) -> StoreError:
     """Say, in Chinese, which database file could not be opened and what to do about it."""
-    name = error.sqlite_errorname
+    name = getattr(error, "sqlite_errorname", "")
     if name.startswith(("SQLITE_NOTADB", "SQLITE_CORRUPT")):
         return StoreError(
             f"数据库文件 {path} 已损坏或不是本程序的数据库。请从备份恢复"
@@ -406,6 +434,10 @@ class Store:
             await store._check_writable()
         except sqlite3.Error as e:
             await db.close()
+            # The file's fault, told to the operator; anything else (a broken migration) is
+            # a bug, and keeps its traceback.
+            if not getattr(e, "sqlite_errorname", "").startswith(FILE_PROBLEMS):
+                raise
             raise open_error(path, e) from e
         except BaseException:
             await db.close()
@@ -590,12 +622,17 @@ class Store:
         """Bind a person to a unit, replacing any previous binding."""
         now = _iso(self._now())
         async with self._write():
+            await self._audit(now, by, "bind", unit, f"{name}（ID {user_id}）")
             return await self._bind(user_id, name, unit, by, now)
 
     async def unbind(self, user_id: str) -> Member | None:
         """Remove a person's binding and return it, or None if they were not bound."""
         async with self._write():
             row = await self._one("DELETE FROM members WHERE user_id = ? RETURNING *", (user_id,))
+            if row is not None:
+                await self._audit(
+                    _iso(self._now()), user_id, "unbind", row["unit"], "", row["name"]
+                )
         return None if row is None else Member.from_row(row)
 
     async def member(self, user_id: str) -> Member | None:
@@ -629,6 +666,8 @@ class Store:
                 "VALUES (?, ?, ?, ?) RETURNING *",
                 (user_id, name, unit, now),
             )
+            assert row is not None
+            await self._audit(now, user_id, "bind.request", unit, f"申请 #{row['id']}", name)
         assert row is not None
         return BindRequest.from_row(row)
 
@@ -664,6 +703,8 @@ class Store:
                     raise NotFound("找不到这条绑定申请。")
                 raise AlreadyDecided(BindRequest.from_row(current))
             request = BindRequest.from_row(row)
+            whom = f"申请 #{request.id}：{request.name}（ID {request.user_id}）"
+            await self._audit(now, by, f"bind.{status}", request.unit, whom)
             if approve:
                 await self._bind(request.user_id, request.name, request.unit, by, now)
         return request
@@ -681,6 +722,10 @@ class Store:
                 "INSERT INTO invites (code, unit, created_by, created_at, expires_at) "
                 "VALUES (?, ?, ?, ?, ?) RETURNING *",
                 (code, unit, created_by, _iso(now), _iso(now + ttl)),
+            )
+            # Not the code: whoever reads the trail must not be able to redeem it.
+            await self._audit(
+                _iso(now), created_by, "invite.create", unit, f"有效期 {ttl.days} 天"
             )
         assert row is not None
         return Invite.from_row(row)
@@ -709,6 +754,9 @@ class Store:
                     raise InviteInvalid("unknown")
                 raise InviteInvalid("used" if current["used_by"] is not None else "expired")
             invite = Invite.from_row(row)
+            await self._audit(
+                now, user_id, "invite.use", invite.unit, f"邀请人 ID {invite.created_by}", name
+            )
             # The coordinator who issued the invite is the one who authorised the binding.
             return await self._bind(user_id, name, invite.unit, invite.created_by, now)
 
@@ -731,7 +779,8 @@ class Store:
                 "created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *",
                 (unit, measure_id, year, author_id, author_name, text, now),
             )
-        assert row is not None
+            assert row is not None
+            await self._audit_note(now, "note.add", row)
         return Note.from_row(row)
 
     async def note(self, note_id: int) -> Note | None:
@@ -756,7 +805,8 @@ class Store:
                 "UPDATE notes SET text = ?, updated_at = ? WHERE id = ? RETURNING *",
                 (text, now, note_id),
             )
-        assert row is not None
+            assert row is not None
+            await self._audit_note(now, "note.edit", row)
         return Note.from_row(row)
 
     async def delete_note(self, note_id: int, author_id: str) -> Note:
@@ -768,7 +818,8 @@ class Store:
                 "UPDATE notes SET deleted_at = ?, deleted_by = ? WHERE id = ? RETURNING *",
                 (now, author_id, note_id),
             )
-        assert row is not None
+            assert row is not None
+            await self._audit_note(now, "note.delete", row)
         return Note.from_row(row)
 
     async def notes(
@@ -876,3 +927,71 @@ class Store:
                 await self._db.execute("INSERT OR REPLACE INTO state VALUES ('write probe', '')")
             finally:
                 await self._db.execute("ROLLBACK")
+
+    async def _audit(
+        self,
+        now: str,
+        actor_id: str,
+        action: str,
+        unit: str = "",
+        subject: str = "",
+        name: str | None = None,
+    ) -> None:
+        """Record an action inside the caller's transaction; no `name`: the name last seen."""
+        await self._db.execute(
+            "INSERT INTO audit (at, actor_id, actor_name, action, unit, subject) VALUES "
+            "(?, ?, COALESCE(?, (SELECT name FROM users WHERE id = ?), ''), ?, ?, ?)",
+            (now, actor_id, name, actor_id, action, unit, subject),
+        )
+
+    async def _audit_note(self, now: str, action: str, note: sqlite3.Row) -> None:
+        """Record a change to a note: which one, on which measure, never its text."""
+        subject = f"记录 #{note['id']}，举措 {note['measure_id']}（{note['year']} 年）"
+        await self._audit(
+            now, note["author_id"], action, note["unit"], subject, note["author_name"]
+        )
+
+    async def record(
+        self, actor_id: str, actor_name: str, action: str, unit: str = "", subject: str = ""
+    ) -> None:
+        """Add an audit entry for an action that changes nothing stored (a chase-up, an export)."""
+        now = _iso(self._now())
+        async with self._write():
+            await self._audit(now, actor_id, action, unit, subject, actor_name)
+
+    async def audit_entries(
+        self, limit: int | None = None, year: int | None = None
+    ) -> list[AuditEntry]:
+        """Return the audit trail (of one year, or all), newest first, at most `limit` entries."""
+        rows = await self._read_all(
+            "SELECT * FROM audit WHERE ? IS NULL OR substr(at, 1, 4) = ? "
+            "ORDER BY at DESC, id DESC LIMIT ?",
+            (year, str(year), -1 if limit is None else limit),
+        )
+        return [AuditEntry.from_row(row) for row in rows]
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One line of the audit trail: who did what to which object, and when."""
+
+    id: int
+    at: dt.datetime
+    actor_id: str
+    actor_name: str
+    action: str
+    unit: str
+    subject: str
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> Self:
+        """Build from an `audit` row."""
+        return cls(
+            id=row["id"],
+            at=_time(row["at"]),
+            actor_id=row["actor_id"],
+            actor_name=row["actor_name"],
+            action=row["action"],
+            unit=row["unit"],
+            subject=row["subject"],
+        )

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.assistant import Assistant
+from bot.audit import audit
 from bot.clock import Clock, system_clock
 from bot.config import Config
 from bot.office import Office, Outcome, Person
@@ -56,6 +57,7 @@ class Console:
             "cancel": lambda _: o.cancel(p),
             "progress": lambda arg: o.progress(p, arg),
             "export": lambda arg: o.export(p, arg),
+            "audit": lambda arg: audit(o, p, arg),
         }
 
     async def handle(self, text: str) -> str:
