@@ -624,8 +624,10 @@ async def test_export_is_an_excel_workbook_of_the_year(
     assert upload.filename == "进展汇总-2026.xlsx"
 
     workbook = load_workbook(io.BytesIO(upload.content))
-    notes, matrix, silent = workbook.worksheets
-    assert [notes.title, matrix.title, silent.title] == ["进展记录", "单位×举措", "未报送单位"]
+    notes, matrix, silent, trail = workbook.worksheets
+    assert [notes.title, matrix.title, silent.title, trail.title] == [
+        "进展记录", "单位×举措", "未报送单位", "操作记录",
+    ]  # fmt: skip
     table = [list(r) for r in notes.iter_rows(values_only=True)]
     assert table[0] == [
         "编号", "单位", "举措", "主要任务", "进展内容", "报送人", "报送时间", "修改时间", "已删除",
