@@ -187,7 +187,7 @@ class NotAuthor(StoreError):
 
 
 # SQLite's errors that come from the database file or its place, not from the program.
-FILE_PROBLEMS = (
+_FILE_PROBLEMS = (
     "SQLITE_NOTADB",
     "SQLITE_CORRUPT",
     "SQLITE_READONLY",
@@ -436,7 +436,7 @@ class Store:
             await db.close()
             # The file's fault, told to the operator; anything else (a broken migration) is
             # a bug, and keeps its traceback.
-            if not getattr(e, "sqlite_errorname", "").startswith(FILE_PROBLEMS):
+            if not getattr(e, "sqlite_errorname", "").startswith(_FILE_PROBLEMS):
                 raise
             raise open_error(path, e) from e
         except BaseException:

@@ -143,3 +143,56 @@ async def test_healthz_is_503_when_the_database_does_not_answer(
                     assert (down.status, await down.text()) == (503, "数据库无响应\n")
         finally:
             await runner.cleanup()
+
+
+def _webhook_env(api: FakeBotApi, port: int, db: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "FENGONG_"))}
+    return env | {
+        "TELEGRAM_BOT_TOKEN": api.token,
+        "TELEGRAM_API_BASE_URL": api.base_url,
+        "TELEGRAM_WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram",
+        "TELEGRAM_WEBHOOK_LISTEN": "127.0.0.1",
+        "TELEGRAM_WEBHOOK_PORT": str(port),
+        "FENGONG_DB": str(db),
+        "PTB_TIMEDELTA": "true",
+    }
+
+
+async def _run_until_exit(env: dict[str, str]) -> tuple[int | None, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", cwd=ROOT, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    async with asyncio.timeout(30):
+        _, stderr = await process.communicate()
+    return process.returncode, stderr.decode()
+
+
+async def test_a_corrupt_database_stops_the_bot_with_what_to_do(
+    api: FakeBotApi, tmp_path: Path
+) -> None:
+    db = tmp_path / "fengong.db"
+    db.write_bytes(b"garbage" * 200)
+
+    code, stderr = await _run_until_exit(_webhook_env(api, _free_port(), db))
+
+    assert code == 2
+    assert f"数据库文件 {db} 已损坏" in stderr
+    assert "Traceback" not in stderr
+    assert not api.calls_of("setWebhook")
+
+
+async def test_a_port_in_use_stops_the_bot_with_what_to_do(
+    api: FakeBotApi, tmp_path: Path
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+
+        code, stderr = await _run_until_exit(_webhook_env(api, port, tmp_path / "fengong.db"))
+
+    assert code == 2
+    assert f"127.0.0.1:{port}" in stderr
+    assert "TELEGRAM_WEBHOOK_PORT" in stderr
+    assert "Traceback" not in stderr

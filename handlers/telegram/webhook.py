@@ -16,7 +16,7 @@ from aiohttp import web
 from telegram import Update
 from telegram.ext import Application
 
-from bot.config import Config
+from bot.config import Config, ConfigError
 from bot.health import check
 from handlers.telegram.context import BotContext, services_of
 
@@ -70,7 +70,14 @@ async def serve(app: App, config: Config, secret: str) -> None:
         if app.post_init is not None:
             await app.post_init(app)
         await runner.setup()
-        await web.TCPSite(runner, config.webhook_listen, config.webhook_port).start()
+        try:
+            await web.TCPSite(runner, config.webhook_listen, config.webhook_port).start()
+        except OSError as e:
+            raise ConfigError(
+                f"webhook 服务器无法监听 {config.webhook_listen}:{config.webhook_port}"
+                f"（{e.strerror}）：端口是否已被占用？请检查 TELEGRAM_WEBHOOK_PORT 和 "
+                "TELEGRAM_WEBHOOK_LISTEN。"
+            ) from e
         # Pending updates are kept: questions asked while the bot was down are answered now.
         await app.bot.set_webhook(
             config.webhook_url,
