@@ -668,7 +668,6 @@ class Store:
             )
             assert row is not None
             await self._audit(now, user_id, "bind.request", unit, f"申请 #{row['id']}", name)
-        assert row is not None
         return BindRequest.from_row(row)
 
     async def binding_request(self, request_id: int) -> BindRequest | None:
@@ -724,9 +723,8 @@ class Store:
                 (code, unit, created_by, _iso(now), _iso(now + ttl)),
             )
             # Not the code: whoever reads the trail must not be able to redeem it.
-            await self._audit(
-                _iso(now), created_by, "invite.create", unit, f"有效期 {ttl.days} 天"
-            )
+            until = f"有效期至 {now + ttl:%Y-%m-%d %H:%M}"
+            await self._audit(_iso(now), created_by, "invite.create", unit, until)
         assert row is not None
         return Invite.from_row(row)
 

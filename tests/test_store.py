@@ -597,7 +597,7 @@ async def test_every_change_is_in_the_audit_trail(
         ("bind.approved", "boss", "王主任", "教育厅", f"申请 #{asked.id}：张三（ID u1）"),
         ("bind.request", "u2", "李四", "民政厅", f"申请 #{refused.id}"),
         ("bind.rejected", "boss", "王主任", "民政厅", f"申请 #{refused.id}：李四（ID u2）"),
-        ("invite.create", "boss", "王主任", "财政厅", "有效期 7 天"),
+        ("invite.create", "boss", "王主任", "财政厅", "有效期至 2025-12-08 09:31"),
         ("invite.use", "u3", "赵五", "财政厅", "邀请人 ID boss"),
         ("note.add", "u1", "张三", "教育厅", on_note),
         ("note.edit", "u1", "张三", "教育厅", on_note),
