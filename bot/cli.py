@@ -1,4 +1,4 @@
-"""Command line: `python -m bot [run|ask|import-doc|check-data]`."""
+"""Command line: `python -m bot [run|ask|import-doc|check-data|export|backup]`."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from pathlib import Path
 import yaml
 
 from bot.assistant import Assistant
+from bot.backup import backup as copy_database
 from bot.config import ConfigError, load_config
 from bot.dialog import Dialog
 from bot.importer import GENERATED, dump_lexicon, dump_plan, dump_units, import_file
@@ -101,6 +102,12 @@ def export(year: int, target: Path, db_path: Path, data_dir: Path = DATA_DIR) ->
     print(f"已导出 {year} 年进展汇总：{target}")
 
 
+def backup(target: Path, db_path: Path) -> None:
+    """Copy the live database to `target` (safe while the bot runs)."""
+    copy_database(db_path, target)
+    print(f"已将数据库 {db_path} 备份到 {target}。恢复方法见 README「备份与恢复」。")
+
+
 def run(data_dir: Path) -> None:
     """Start the bot: Telegram when TELEGRAM_BOT_TOKEN is set, otherwise the terminal chat."""
     config = dataclasses.replace(load_config(), data_dir=data_dir)
@@ -138,6 +145,8 @@ def _parser() -> argparse.ArgumentParser:
     p_exp = sub.add_parser("export", help="导出某年进展汇总（Excel）")
     p_exp.add_argument("--year", type=int, required=True)
     p_exp.add_argument("out", type=Path)
+    p_bak = sub.add_parser("backup", help="备份数据库（机器人运行时也可以）")
+    p_bak.add_argument("out", type=Path, help="备份文件")
     return parser
 
 
@@ -161,6 +170,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             check_data(args.data)
         elif args.command == "export":
             export(args.year, args.out, load_config().db_path, args.data)
+        elif args.command == "backup":
+            backup(args.out, load_config().db_path)
         else:
             run(args.data)
     except (PlanError, ConfigError, StoreError) as e:

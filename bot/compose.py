@@ -35,6 +35,7 @@ COORDINATOR_COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("members", "查看成员", "/members 人社厅"),
     ("progress", "查看各单位报送进度", "/progress 2024"),
     ("export", "导出进展汇总 Excel", "/export 2024"),
+    ("audit", "查看最近的操作记录", "/audit 50"),
     ("remind_test", "立即收到某单位会收到的提醒", "/remind_test 人社厅"),
 )
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import io
 from collections import Counter
+from collections.abc import Sequence
 
 from openpyxl import Workbook
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
+from bot.audit import label
 from bot.plan import Plan
-from bot.store import Note, Store
+from bot.store import AuditEntry, Note, Store
 
 NOT_RESPONSIBLE = "—"
 _HEAD = Font(bold=True)
@@ -102,13 +104,37 @@ def _sheet_silent(wb: Workbook, plan: Plan, counts: Counter[tuple[str, str]]) ->
     ws.column_dimensions["A"].width = 22
 
 
-def build_workbook(plan: Plan, notes: list[Note], year: int) -> bytes:
-    """Return the .xlsx bytes: every note, the unit x measure matrix, the silent units."""
+def _sheet_audit(wb: Workbook, entries: Sequence[AuditEntry]) -> None:
+    ws = wb.create_sheet("操作记录")
+    ws.append(["时间", "操作人", "操作人 ID", "操作", "单位", "对象"])
+    for e in sorted(entries, key=lambda e: (e.at, e.id)):
+        ws.append(
+            [
+                e.at.strftime("%Y-%m-%d %H:%M:%S"),
+                *(_cell_text(t) for t in (e.actor_name, e.actor_id)),
+                label(e.action),
+                e.unit,
+                _cell_text(e.subject),
+            ]
+        )
+    for row in ws.iter_rows(min_row=2):
+        for cell in row:
+            # Names and ids are text as typed: "=…" must not become a live formula.
+            cell.data_type = "s"
+    for col, width in zip("ABCDEF", (20, 14, 14, 16, 22, 40), strict=True):
+        ws.column_dimensions[col].width = width
+
+
+def build_workbook(
+    plan: Plan, notes: list[Note], year: int, audit: Sequence[AuditEntry] = ()
+) -> bytes:
+    """Return the .xlsx bytes: notes, unit x measure matrix, silent units, the audit trail."""
     wb = Workbook()
     _sheet_notes(wb, plan, notes)
     counts = Counter((n.unit, n.measure_id) for n in notes if not n.deleted)
     _sheet_matrix(wb, plan, counts)
     _sheet_silent(wb, plan, counts)
+    _sheet_audit(wb, audit)
     for ws in wb.worksheets:
         for cell in ws[1]:
             cell.font = _HEAD
@@ -121,6 +147,6 @@ def build_workbook(plan: Plan, notes: list[Note], year: int) -> bytes:
 
 
 async def export_year(store: Store, plan: Plan, year: int) -> bytes:
-    """Read a year's notes (deleted ones included, marked) and build the workbook."""
+    """Read a year's notes (deleted ones included, marked) and audit trail; build the workbook."""
     notes = await store.notes(year=year, include_deleted=True)
-    return build_workbook(plan, notes, year)
+    return build_workbook(plan, notes, year, await store.audit_entries(year=year))

@@ -548,6 +548,7 @@ class Office:
         from bot.export import export_year
 
         data = await export_year(self.store, self.plan, year)
+        await self.store.record(person.id, person.name, "export", "", f"{year} 年进展汇总")
         return Outcome(
             say(f"{year} 年进展汇总已导出。").reply,
             attachment=Attachment(f"进展汇总-{year}.xlsx", data, f"{year} 年进展汇总"),

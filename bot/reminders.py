@@ -350,6 +350,8 @@ class Reminders:
             before = await self.office.store.deliveries(key)
             statuses = await self.fan_out(key, messages, send)
         fresh = sum(1 for u, s in statuses.items() if s == "sent" and before.get(u) != "sent")
+        chased = f"{year} 年：{len(units)} 个单位 {fresh} 人"
+        await self.office.store.record(person.id, person.name, CHASE, "", chased)
         again = "（今天已催报过的成员不再重复发送）" if before else ""
         return say(f"已向 {len(units)} 个单位的 {fresh} 位成员发送催报提醒{again}。")
 

@@ -109,6 +109,20 @@ MIGRATIONS: list[str] = [
         value TEXT NOT NULL
     );
     """,
+    # The audit trail: who changed what, when. Rows are written in the transaction of the
+    # change they record, and never hold a note's text (the notes table keeps that).
+    """
+    CREATE TABLE audit (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        at         TEXT NOT NULL,
+        actor_id   TEXT NOT NULL,
+        actor_name TEXT NOT NULL,
+        action     TEXT NOT NULL,
+        unit       TEXT NOT NULL DEFAULT '',
+        subject    TEXT NOT NULL DEFAULT ''
+    );
+    CREATE INDEX audit_by_time ON audit(at, id);
+    """,
 ]
 
 
@@ -170,6 +184,39 @@ class NotAuthor(StoreError):
     """Only the author of a note may change or delete it."""
 
     default_message = "只有填写人本人可以修改或删除这条记录。"
+
+
+# SQLite's errors that come from the database file or its place, not from the program.
+_FILE_PROBLEMS = (
+    "SQLITE_NOTADB",
+    "SQLITE_CORRUPT",
+    "SQLITE_READONLY",
+    "SQLITE_CANTOPEN",
+    "SQLITE_IOERR",
+    "SQLITE_PERM",
+    "SQLITE_FULL",
+    "SQLITE_BUSY",
+    "SQLITE_LOCKED",
+)
+
+
+def open_error(path: Path, error: sqlite3.Error) -> StoreError:
+    """Say, in Chinese, which database file could not be opened and what to do about it."""
+    name = getattr(error, "sqlite_errorname", "")
+    if name.startswith(("SQLITE_NOTADB", "SQLITE_CORRUPT")):
+        return StoreError(
+            f"数据库文件 {path} 已损坏或不是本程序的数据库。请从备份恢复"
+            "（见 README「备份与恢复」），或将该文件移走后重新启动以新建空数据库（FENGONG_DB）。"
+        )
+    if name.startswith("SQLITE_READONLY"):
+        return StoreError(
+            f"数据库文件 {path} 是只读的，无法写入。请让运行机器人的用户对该文件及其所在目录"
+            "有写权限，并检查磁盘是否以只读方式挂载（FENGONG_DB）。"
+        )
+    return StoreError(
+        f"无法打开数据库文件 {path}（{error}）。请检查 FENGONG_DB 的路径是否正确，"
+        "以及运行机器人的用户对该文件和所在目录有没有读写权限。"
+    )
 
 
 # --- records --------------------------------------------------------------------------------
@@ -365,15 +412,33 @@ class Store:
     async def open(cls, path: str | Path, clock: Clock = system_clock) -> Self:
         """Open (creating if needed) the database at `path` and bring its schema up to date."""
         path = Path(path)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        # isolation_level=None: the store issues BEGIN/COMMIT itself rather than letting
-        # sqlite3 open implicit transactions behind its back.
-        db = await aiosqlite.connect(path, isolation_level=None)
+        try:
+            # A fresh machine has no var/ yet: create it rather than refuse.
+            path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as e:
+            raise StoreError(
+                f"无法创建数据库所在的目录 {path.parent}（{e.strerror}）。请检查 FENGONG_DB 的路径"
+                "（路径中是否有同名文件），或手动创建该目录并给运行机器人的用户写权限。"
+            ) from e
+        try:
+            # isolation_level=None: the store issues BEGIN/COMMIT itself rather than letting
+            # sqlite3 open implicit transactions behind its back.
+            db = await aiosqlite.connect(path, isolation_level=None)
+        except sqlite3.Error as e:
+            raise open_error(path, e) from e
         try:
             db.row_factory = aiosqlite.Row
             await cls._configure(db)
             store = cls(db, clock)
             await store._migrate()
+            await store._check_writable()
+        except sqlite3.Error as e:
+            await db.close()
+            # The file's fault, told to the operator; anything else (a broken migration) is
+            # a bug, and keeps its traceback.
+            if not getattr(e, "sqlite_errorname", "").startswith(_FILE_PROBLEMS):
+                raise
+            raise open_error(path, e) from e
         except BaseException:
             await db.close()
             raise
@@ -557,12 +622,17 @@ class Store:
         """Bind a person to a unit, replacing any previous binding."""
         now = _iso(self._now())
         async with self._write():
+            await self._audit(now, by, "bind", unit, f"{name}（ID {user_id}）")
             return await self._bind(user_id, name, unit, by, now)
 
     async def unbind(self, user_id: str) -> Member | None:
         """Remove a person's binding and return it, or None if they were not bound."""
         async with self._write():
             row = await self._one("DELETE FROM members WHERE user_id = ? RETURNING *", (user_id,))
+            if row is not None:
+                await self._audit(
+                    _iso(self._now()), user_id, "unbind", row["unit"], "", row["name"]
+                )
         return None if row is None else Member.from_row(row)
 
     async def member(self, user_id: str) -> Member | None:
@@ -596,7 +666,8 @@ class Store:
                 "VALUES (?, ?, ?, ?) RETURNING *",
                 (user_id, name, unit, now),
             )
-        assert row is not None
+            assert row is not None
+            await self._audit(now, user_id, "bind.request", unit, f"申请 #{row['id']}", name)
         return BindRequest.from_row(row)
 
     async def binding_request(self, request_id: int) -> BindRequest | None:
@@ -631,6 +702,8 @@ class Store:
                     raise NotFound("找不到这条绑定申请。")
                 raise AlreadyDecided(BindRequest.from_row(current))
             request = BindRequest.from_row(row)
+            whom = f"申请 #{request.id}：{request.name}（ID {request.user_id}）"
+            await self._audit(now, by, f"bind.{status}", request.unit, whom)
             if approve:
                 await self._bind(request.user_id, request.name, request.unit, by, now)
         return request
@@ -649,6 +722,9 @@ class Store:
                 "VALUES (?, ?, ?, ?, ?) RETURNING *",
                 (code, unit, created_by, _iso(now), _iso(now + ttl)),
             )
+            # Not the code: whoever reads the trail must not be able to redeem it.
+            until = f"有效期至 {now + ttl:%Y-%m-%d %H:%M}"
+            await self._audit(_iso(now), created_by, "invite.create", unit, until)
         assert row is not None
         return Invite.from_row(row)
 
@@ -676,6 +752,9 @@ class Store:
                     raise InviteInvalid("unknown")
                 raise InviteInvalid("used" if current["used_by"] is not None else "expired")
             invite = Invite.from_row(row)
+            await self._audit(
+                now, user_id, "invite.use", invite.unit, f"邀请人 ID {invite.created_by}", name
+            )
             # The coordinator who issued the invite is the one who authorised the binding.
             return await self._bind(user_id, name, invite.unit, invite.created_by, now)
 
@@ -698,7 +777,8 @@ class Store:
                 "created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *",
                 (unit, measure_id, year, author_id, author_name, text, now),
             )
-        assert row is not None
+            assert row is not None
+            await self._audit_note(now, "note.add", row)
         return Note.from_row(row)
 
     async def note(self, note_id: int) -> Note | None:
@@ -723,7 +803,8 @@ class Store:
                 "UPDATE notes SET text = ?, updated_at = ? WHERE id = ? RETURNING *",
                 (text, now, note_id),
             )
-        assert row is not None
+            assert row is not None
+            await self._audit_note(now, "note.edit", row)
         return Note.from_row(row)
 
     async def delete_note(self, note_id: int, author_id: str) -> Note:
@@ -735,7 +816,8 @@ class Store:
                 "UPDATE notes SET deleted_at = ?, deleted_by = ? WHERE id = ? RETURNING *",
                 (now, author_id, note_id),
             )
-        assert row is not None
+            assert row is not None
+            await self._audit_note(now, "note.delete", row)
         return Note.from_row(row)
 
     async def notes(
@@ -831,3 +913,83 @@ class Store:
                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
                 (key, value),
             )
+
+    # --- operations: open checks, audit trail -----------------------------------------------
+
+    async def _check_writable(self) -> None:
+        """Raise sqlite3's SQLITE_READONLY now if the database cannot be written."""
+        # A read-only file opens and reads fine; without this probe the first note would fail.
+        async with self._lock:
+            await self._db.execute("BEGIN IMMEDIATE")
+            try:
+                await self._db.execute("INSERT OR REPLACE INTO state VALUES ('write probe', '')")
+            finally:
+                await self._db.execute("ROLLBACK")
+
+    async def _audit(
+        self,
+        now: str,
+        actor_id: str,
+        action: str,
+        unit: str = "",
+        subject: str = "",
+        name: str | None = None,
+    ) -> None:
+        """Record an action inside the caller's transaction; no `name`: the name last seen."""
+        await self._db.execute(
+            "INSERT INTO audit (at, actor_id, actor_name, action, unit, subject) VALUES "
+            "(?, ?, COALESCE(?, (SELECT name FROM users WHERE id = ?), ''), ?, ?, ?)",
+            (now, actor_id, name, actor_id, action, unit, subject),
+        )
+
+    async def _audit_note(self, now: str, action: str, note: sqlite3.Row) -> None:
+        """Record a change to a note: which one, on which measure, never its text."""
+        subject = f"记录 #{note['id']}，举措 {note['measure_id']}（{note['year']} 年）"
+        await self._audit(
+            now, note["author_id"], action, note["unit"], subject, note["author_name"]
+        )
+
+    async def record(
+        self, actor_id: str, actor_name: str, action: str, unit: str = "", subject: str = ""
+    ) -> None:
+        """Add an audit entry for an action that changes nothing stored (a chase-up, an export)."""
+        now = _iso(self._now())
+        async with self._write():
+            await self._audit(now, actor_id, action, unit, subject, actor_name)
+
+    async def audit_entries(
+        self, limit: int | None = None, year: int | None = None
+    ) -> list[AuditEntry]:
+        """Return the audit trail (of one year, or all), newest first, at most `limit` entries."""
+        rows = await self._read_all(
+            "SELECT * FROM audit WHERE ? IS NULL OR substr(at, 1, 4) = ? "
+            "ORDER BY at DESC, id DESC LIMIT ?",
+            (year, str(year), -1 if limit is None else limit),
+        )
+        return [AuditEntry.from_row(row) for row in rows]
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    """One line of the audit trail: who did what to which object, and when."""
+
+    id: int
+    at: dt.datetime
+    actor_id: str
+    actor_name: str
+    action: str
+    unit: str
+    subject: str
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> Self:
+        """Build from an `audit` row."""
+        return cls(
+            id=row["id"],
+            at=_time(row["at"]),
+            actor_id=row["actor_id"],
+            actor_name=row["actor_name"],
+            action=row["action"],
+            unit=row["unit"],
+            subject=row["subject"],
+        )

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.assistant import REPORTING, Assistant
+from bot.audit import audit
 from bot.clock import Clock, system_clock
 from bot.config import Config, ReminderConfig
 from bot.dialog import Dialog
@@ -64,6 +65,7 @@ class Console:
             "cancel": lambda _: o.cancel(p),
             "progress": lambda arg: o.progress(p, arg),
             "export": lambda arg: o.export(p, arg),
+            "audit": lambda arg: audit(o, p, arg),
         }
 
     async def handle(self, text: str) -> str:

@@ -9,6 +9,7 @@ import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import openpyxl
@@ -366,3 +367,77 @@ def test_export_without_a_database_says_so(tmp_path: Path) -> None:
     assert "数据库" in result.stderr
     assert "不存在" in result.stderr
     assert not (tmp_path / "out.xlsx").exists()
+
+
+# -- the database cannot be opened ------------------------------------------------------------
+
+
+def run_on_db(db: Path, *args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "FENGONG_"))}
+    env["FENGONG_DB"] = str(db)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        cwd=ROOT,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+
+
+def test_a_corrupt_database_is_named_with_what_to_do(tmp_path: Path) -> None:
+    db = tmp_path / "fengong.db"
+    db.write_bytes(b"SQLite format 2\0" + b"garbage" * 1000)
+    result = run_on_db(db, "run", stdin="人社厅负责什么\n")
+    assert result.returncode == 2, result.stderr
+    assert str(db) in result.stderr
+    assert "已损坏" in result.stderr
+    assert "备份" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_a_missing_directory_is_created(tmp_path: Path) -> None:
+    db = tmp_path / "fresh" / "var" / "fengong.db"
+    result = run_on_db(db, "run", stdin="人社厅负责什么\n")
+    assert result.returncode == 0, result.stderr
+    assert "人力资源社会保障厅" in result.stdout
+    assert db.is_file()
+
+
+def test_a_directory_that_cannot_be_created_is_named(tmp_path: Path) -> None:
+    (tmp_path / "var").write_text("a file where the directory should be", encoding="utf-8")
+    db = tmp_path / "var" / "fengong.db"
+    result = run_on_db(db, "run", stdin="人社厅负责什么\n")
+    assert result.returncode == 2, result.stderr
+    assert str(tmp_path / "var") in result.stderr
+    assert "目录" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+@pytest.fixture
+def read_only_db(tmp_path: Path) -> Iterator[Path]:
+    """A database file nobody can write to, root included."""
+    db = tmp_path / "fengong.db"
+    asyncio.run(_file_notes(db))
+    if os.geteuid() != 0:
+        db.chmod(0o444)
+        yield db
+        return
+    # File modes do not stop root; the immutable attribute does (needs CAP_LINUX_IMMUTABLE).
+    if subprocess.run(["chattr", "+i", str(db)], capture_output=True, check=False).returncode:
+        pytest.skip("running as root without chattr +i: no read-only file root cannot write")
+    try:
+        yield db
+    finally:
+        subprocess.run(["chattr", "-i", str(db)], check=True)
+
+
+def test_a_read_only_database_is_named_with_what_to_do(read_only_db: Path) -> None:
+    result = run_on_db(read_only_db, "run", stdin="人社厅负责什么\n")
+    assert result.returncode == 2, result.stderr
+    assert str(read_only_db) in result.stderr
+    assert "只读" in result.stderr
+    assert "Traceback" not in result.stderr

@@ -269,7 +269,12 @@ def test_python_m_bot_runs_the_session_on_stdin(tmp_path: Path) -> None:
         assert expected in out, f"{expected!r} missing from:\n{out}"
     assert "Traceback" not in done.stderr
     exported = tmp_path / "进展汇总-2026.xlsx"
-    assert load_workbook(exported).sheetnames == ["进展记录", "单位×举措", "未报送单位"]
+    assert load_workbook(exported).sheetnames == [
+        "进展记录",
+        "单位×举措",
+        "未报送单位",
+        "操作记录",
+    ]
     with contextlib.closing(sqlite3.connect(db)) as conn:
         saved = conn.execute("SELECT unit, measure_id, text FROM notes ORDER BY id").fetchall()
     assert saved == [

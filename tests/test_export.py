@@ -92,7 +92,38 @@ async def reported(store: Store, clock: FakeClock) -> dict[str, int]:
 async def test_sheets(store: Store, plan: Plan, reported: dict[str, int]) -> None:
     wb = await workbook(store, plan, 2024)
 
-    assert wb.sheetnames == ["进展记录", "单位×举措", "未报送单位"]
+    assert wb.sheetnames == ["进展记录", "单位×举措", "未报送单位", "操作记录"]
+
+
+async def test_audit_sheet_lists_the_years_changes_without_note_text(
+    store: Store, plan: Plan, clock: FakeClock, reported: dict[str, int]
+) -> None:
+    clock.now = dt.datetime(2025, 1, 2, 9, 0, tzinfo=TZ)
+    await store.edit_note(reported["second"], "u2", "下一年才修改")
+    await store.record("=cmd", "=HYPERLINK(1)", "export", "", "2024 年进展汇总")
+
+    wb = await workbook(store, plan, 2024)
+
+    header, *body = rows(wb, "操作记录")
+    assert header == ["时间", "操作人", "操作人 ID", "操作", "单位", "对象"]
+    # Oldest first: six notes filed, two deleted, one edited; the 2025 edit is not in 2024.
+    assert [row[3] for row in body] == ["新增进展"] * 6 + ["删除进展"] * 2 + ["修改进展"]
+    assert body[0] == [
+        "2024-06-01 09:00:00",
+        "报送人u1",
+        "u1",
+        "新增进展",
+        HRSS,
+        f"记录 #{reported['first']}，举措 5.1（2024 年）",
+    ]
+    texts = {"新建残疾人之家12个", "新建残疾人之家12个（已核实）", "后来删掉的", "下一年才修改"}
+    assert not texts & {str(cell) for row in body for cell in row}
+    later = await workbook(store, plan, 2025)
+    assert [(row[1], row[2], row[3]) for row in rows(later, "操作记录")[1:]] == [
+        ("报送人u2", "u2", "修改进展"),
+        ("=HYPERLINK(1)", "=cmd", "导出汇总"),
+    ]
+    assert "f" not in {cell.data_type for cell in later["操作记录"][3]}  # text, not formulas
 
 
 async def test_notes_sheet_lists_every_note_of_the_year_deleted_ones_marked(

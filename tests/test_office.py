@@ -964,7 +964,7 @@ async def test_export_attaches_a_workbook(office: Office) -> None:
     assert outcome.attachment.filename == "进展汇总-2026.xlsx"
     assert "2026 年进展汇总已导出" in text(outcome)
     workbook = load_workbook(io.BytesIO(outcome.attachment.data))
-    assert workbook.sheetnames == ["进展记录", "单位×举措", "未报送单位"]
+    assert workbook.sheetnames == ["进展记录", "单位×举措", "未报送单位", "操作记录"]
     assert workbook["进展记录"]["E2"].value == "导出的进展"
 
     other = await office.export(C1, "2025")

@@ -782,6 +782,21 @@ async def test_chase_by_a_non_coordinator_is_refused(reminders: Reminders) -> No
 
 
 @pytest.mark.usefixtures("members")
+async def test_a_chase_up_is_in_the_audit_trail(
+    reminders: Reminders, store: Store, clock: FakeClock
+) -> None:
+    clock.now = at(2025, 1, 2, 10, 0)
+    await reminders.chase(ZHANG, "2024", FakeSender())  # refused: not recorded
+    await reminders.chase(C1, "2024", FakeSender())
+
+    [entry] = await store.audit_entries(1)
+    assert (entry.action, entry.actor_id, entry.actor_name) == ("chase", "c1", "协调人甲")
+    assert entry.subject == "2024 年：2 个单位 3 人"
+    assert entry.at == clock.now
+    assert [e.action for e in await store.audit_entries()].count("chase") == 1
+
+
+@pytest.mark.usefixtures("members")
 @pytest.mark.parametrize(
     "year_text", ["", "abc", "2024x", "-2024", "²", "１２", "1999", "2099", "9" * 30]
 )

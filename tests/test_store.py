@@ -561,3 +561,110 @@ def test_error_messages_are_chinese() -> None:
         assert str(error) == error.message
     reasons: list[Literal["unknown", "used", "expired"]] = ["unknown", "used", "expired"]
     assert len({InviteInvalid(r).message for r in reasons}) == 3
+
+
+# --- the audit trail --------------------------------------------------------------------------
+
+
+def _trail(entries: list[store_module.AuditEntry]) -> list[tuple[str, str, str, str, str]]:
+    """Oldest first, as (action, actor id, actor name, unit, subject)."""
+    return [(e.action, e.actor_id, e.actor_name, e.unit, e.subject) for e in reversed(entries)]
+
+
+async def test_every_change_is_in_the_audit_trail(
+    store: Store, clock: FakeClock, db_path: Path
+) -> None:
+    await store.upsert_user("boss", "王主任")
+    asked = await store.request_binding("u1", "张三", "教育厅")
+    clock.advance(minutes=1)
+    await store.decide(asked.id, True, "boss")
+    refused = await store.request_binding("u2", "李四", "民政厅")
+    await store.decide(refused.id, False, "boss")
+    invite = await store.create_invite("财政厅", "boss", ttl=dt.timedelta(days=7))
+    await store.redeem_invite(invite.code, "u3", "赵五")
+    note = await store.add_note("教育厅", "7.1", 2025, "u1", "张三", "秘密的进展内容")
+    await store.edit_note(note.id, "u1", "修改后的秘密内容")
+    await store.delete_note(note.id, "u1")
+    await store.unbind("u3")
+    await store.bind("u4", "钱六", "省残联", "boss")
+    await store.record("boss", "王主任", "export", "", "2025 年进展汇总")
+
+    entries = await store.audit_entries()
+
+    on_note = f"记录 #{note.id}，举措 7.1（2025 年）"
+    assert _trail(entries) == [
+        ("bind.request", "u1", "张三", "教育厅", f"申请 #{asked.id}"),
+        ("bind.approved", "boss", "王主任", "教育厅", f"申请 #{asked.id}：张三（ID u1）"),
+        ("bind.request", "u2", "李四", "民政厅", f"申请 #{refused.id}"),
+        ("bind.rejected", "boss", "王主任", "民政厅", f"申请 #{refused.id}：李四（ID u2）"),
+        ("invite.create", "boss", "王主任", "财政厅", "有效期至 2025-12-08 09:31"),
+        ("invite.use", "u3", "赵五", "财政厅", "邀请人 ID boss"),
+        ("note.add", "u1", "张三", "教育厅", on_note),
+        ("note.edit", "u1", "张三", "教育厅", on_note),
+        ("note.delete", "u1", "张三", "教育厅", on_note),
+        ("unbind", "u3", "赵五", "财政厅", ""),
+        ("bind", "boss", "王主任", "省残联", "钱六（ID u4）"),
+        ("export", "boss", "王主任", "", "2025 年进展汇总"),
+    ]
+    assert entries[-1].at == START
+    assert entries[0].at == START + dt.timedelta(minutes=1)
+    assert entries[0].at.tzinfo is not None
+    # Neither a note's text nor an invite's code (which would let a reader bind) is recorded.
+    conn = raw(db_path)
+    try:
+        dump = repr(conn.execute("SELECT * FROM audit").fetchall())
+    finally:
+        conn.close()
+    assert "秘密" not in dump
+    assert invite.code not in dump
+
+
+async def test_a_refused_change_leaves_no_audit_entry(store: Store) -> None:
+    note = await store.add_note("教育厅", "7.1", 2025, "u1", "张三", "进展")
+    asked = await store.request_binding("u2", "李四", "民政厅")
+    await store.decide(asked.id, True, "boss")
+    before = len(await store.audit_entries())
+
+    with pytest.raises(NotAuthor):
+        await store.edit_note(note.id, "intruder", "篡改")
+    with pytest.raises(AlreadyDecided):
+        await store.decide(asked.id, False, "boss")
+    with pytest.raises(InviteInvalid):
+        await store.redeem_invite("nosuchcode", "u3", "赵五")
+    assert await store.unbind("never-bound") is None
+
+    assert len(await store.audit_entries()) == before
+
+
+async def test_the_audit_entry_commits_with_its_change_or_neither(
+    store: Store, db_path: Path
+) -> None:
+    conn = raw(db_path)
+    try:
+        conn.execute(
+            "CREATE TRIGGER audit_fails BEFORE INSERT ON audit BEGIN SELECT RAISE(ABORT, 'x'); END"
+        )
+        conn.commit()
+    finally:
+        conn.close()
+
+    with pytest.raises(sqlite3.IntegrityError):
+        await store.add_note("教育厅", "7.1", 2025, "u1", "张三", "进展")
+
+    assert await store.notes() == []
+
+
+async def test_audit_entries_newest_first_limited_and_by_year(
+    store: Store, clock: FakeClock
+) -> None:
+    for year in (2024, 2025):
+        clock.set(dt.datetime(year, 12, 31, 23, 59, tzinfo=TZ))
+        for n in range(3):
+            await store.record("boss", "王主任", "export", "", f"{year}-{n}")
+
+    assert [e.subject for e in await store.audit_entries(2)] == ["2025-2", "2025-1"]
+    assert [e.subject for e in await store.audit_entries(year=2024)] == [
+        "2024-2",
+        "2024-1",
+        "2024-0",
+    ]

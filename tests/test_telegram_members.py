@@ -624,8 +624,10 @@ async def test_export_is_an_excel_workbook_of_the_year(
     assert upload.filename == "进展汇总-2026.xlsx"
 
     workbook = load_workbook(io.BytesIO(upload.content))
-    notes, matrix, silent = workbook.worksheets
-    assert [notes.title, matrix.title, silent.title] == ["进展记录", "单位×举措", "未报送单位"]
+    notes, matrix, silent, trail = workbook.worksheets
+    assert [notes.title, matrix.title, silent.title, trail.title] == [
+        "进展记录", "单位×举措", "未报送单位", "操作记录",
+    ]  # fmt: skip
     table = [list(r) for r in notes.iter_rows(values_only=True)]
     assert table[0] == [
         "编号", "单位", "举措", "主要任务", "进展内容", "报送人", "报送时间", "修改时间", "已删除",
@@ -749,3 +751,28 @@ async def test_member_commands_in_a_group_point_to_the_private_chat(
 
     assert f"所属单位：{HRSS}" in text(await bot.say(ZHANG, "/whoami", chat=GROUP))
     assert text(await bot.say(ZHANG, "/remind", chat=GROUP)).startswith("年度报送提醒：开启。")
+
+
+# --------------------------------------------------------------------------------------------
+# The audit trail
+# --------------------------------------------------------------------------------------------
+
+
+async def test_audit_for_coordinators_page_by_page(
+    bot: Users, api: FakeBotApi, db_path: Path, clock: FakeClock
+) -> None:
+    await bind_directly(db_path, clock, [(ZHANG, HRSS)])
+    ids = [await file(bot, ZHANG, "5.1", f"第{i}条", clock) for i in range(12)]
+
+    assert text(await bot.say(ZHANG, "/audit")) == NOT_COORDINATOR
+    first = await bot.say(COORDINATOR, "/audit 12")
+    shown = nav(first)
+    assert shown is not None
+    token, page, count = shown
+    assert (page, count) == (1, 2)  # shown from 1
+    second = await bot.edit(first, f"pg:{token}:1")
+
+    listed = re.findall(r"新增进展 · 人力资源社会保障厅 · 记录 #(\d+)", text(first) + text(second))
+    assert [int(n) for n in listed] == ids[::-1]
+    assert "张三（ID 101）" in text(first)
+    assert "第1条" not in text(first) + text(second)

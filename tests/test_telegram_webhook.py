@@ -13,8 +13,14 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from aiohttp import web
 
+from bot.assistant import Assistant
+from bot.store import MIGRATIONS
+from handlers.telegram import webhook
+from handlers.telegram.context import services_of
 from tests.fakes.bot_api import FakeBotApi
+from tests.harness import running
 
 ROOT = Path(__file__).resolve().parents[1]
 SECRET = "s3cret-token_for-tests"
@@ -90,6 +96,9 @@ async def test_webhook_mode_answers_only_with_the_secret(api: FakeBotApi, tmp_pa
                 headers={"X-Telegram-Bot-Api-Secret-Token": SECRET},
             ) as accepted:
                 assert accepted.status == 200
+            async with http.get(f"http://127.0.0.1:{port}/healthz") as health:
+                assert health.status == 200
+                assert (await health.text()).startswith("ok")
         [answer] = await api.wait_for_messages(USER, timeout=10)
         assert answer["rendered_text"].startswith("人力资源社会保障厅")
         assert not api.calls_of("getUpdates")
@@ -101,3 +110,89 @@ async def test_webhook_mode_answers_only_with_the_secret(api: FakeBotApi, tmp_pa
     assert process.returncode == 0, stderr.decode()
     # Only the update with the right secret was answered.
     assert len(api.sent_messages(USER)) == 1
+
+
+async def test_healthz_is_503_when_the_database_does_not_answer(
+    api: FakeBotApi, assistant: Assistant, tmp_path: Path
+) -> None:
+    port = _free_port()
+    async with running(api, assistant, tmp_path / "fengong.db") as app:
+        runner = web.AppRunner(webhook.web_app(app, SECRET))
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", port).start()
+        try:
+            async with aiohttp.ClientSession() as http:
+                health = f"http://127.0.0.1:{port}/healthz"
+                async with http.get(health) as up:
+                    assert (up.status, await up.text()) == (
+                        200,
+                        f"ok（数据库版本 {len(MIGRATIONS)}）\n",
+                    )
+                async with http.post(f"http://127.0.0.1:{port}/telegram", data="{") as forged:
+                    assert forged.status == 403  # no secret: not even parsed
+                async with http.post(
+                    f"http://127.0.0.1:{port}/telegram",
+                    data="not json",
+                    headers={"X-Telegram-Bot-Api-Secret-Token": SECRET},
+                ) as garbled:
+                    assert garbled.status == 400
+
+                await services_of(app.bot_data).office.store.close()
+
+                async with http.get(health) as down:
+                    assert (down.status, await down.text()) == (503, "数据库无响应\n")
+        finally:
+            await runner.cleanup()
+
+
+def _webhook_env(api: FakeBotApi, port: int, db: Path) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "FENGONG_"))}
+    return env | {
+        "TELEGRAM_BOT_TOKEN": api.token,
+        "TELEGRAM_API_BASE_URL": api.base_url,
+        "TELEGRAM_WEBHOOK_URL": f"http://127.0.0.1:{port}/telegram",
+        "TELEGRAM_WEBHOOK_LISTEN": "127.0.0.1",
+        "TELEGRAM_WEBHOOK_PORT": str(port),
+        "FENGONG_DB": str(db),
+        "PTB_TIMEDELTA": "true",
+    }
+
+
+async def _run_until_exit(env: dict[str, str]) -> tuple[int | None, str]:
+    process = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", cwd=ROOT, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    async with asyncio.timeout(30):
+        _, stderr = await process.communicate()
+    return process.returncode, stderr.decode()
+
+
+async def test_a_corrupt_database_stops_the_bot_with_what_to_do(
+    api: FakeBotApi, tmp_path: Path
+) -> None:
+    db = tmp_path / "fengong.db"
+    db.write_bytes(b"garbage" * 200)
+
+    code, stderr = await _run_until_exit(_webhook_env(api, _free_port(), db))
+
+    assert code == 2
+    assert f"数据库文件 {db} 已损坏" in stderr
+    assert "Traceback" not in stderr
+    assert not api.calls_of("setWebhook")
+
+
+async def test_a_port_in_use_stops_the_bot_with_what_to_do(
+    api: FakeBotApi, tmp_path: Path
+) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+
+        code, stderr = await _run_until_exit(_webhook_env(api, port, tmp_path / "fengong.db"))
+
+    assert code == 2
+    assert f"127.0.0.1:{port}" in stderr
+    assert "TELEGRAM_WEBHOOK_PORT" in stderr
+    assert "Traceback" not in stderr

@@ -24,6 +24,7 @@ from bot.assistant import Assistant
 from bot.clock import TZ, Clock, system_clock
 from bot.compose import COMMANDS
 from bot.config import Config, ConfigError
+from handlers.telegram import webhook
 from handlers.telegram.context import BotContext, Services, attach, services_of
 from handlers.telegram.handlers import register
 from handlers.telegram.processor import PerChatProcessor
@@ -156,7 +157,7 @@ def run_telegram(config: Config) -> None:
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
-        _run(app, config)
+        _run(app, config, loop)
     except InvalidToken as e:
         raise ConfigError("Telegram 不接受 TELEGRAM_BOT_TOKEN：请向 @BotFather 核对令牌。") from e
     except NetworkError as e:
@@ -171,21 +172,13 @@ def run_telegram(config: Config) -> None:
         loop.close()
 
 
-def _run(app: App, config: Config) -> None:
+def _run(app: App, config: Config, loop: asyncio.AbstractEventLoop) -> None:
     # Pending updates are kept across restarts: questions asked while the bot was down
     # are answered when it comes back.
     if config.webhook_url:
+        # Our own server rather than app.run_webhook: it also answers GET /healthz.
         secret = config.webhook_secret or secrets.token_urlsafe(32)
-        app.run_webhook(
-            listen=config.webhook_listen,
-            port=config.webhook_port,
-            url_path="telegram",
-            webhook_url=config.webhook_url,
-            secret_token=secret,
-            allowed_updates=Update.ALL_TYPES,
-            drop_pending_updates=False,
-            close_loop=False,
-        )
+        loop.run_until_complete(webhook.serve(app, config, secret))
     else:
         app.run_polling(
             allowed_updates=Update.ALL_TYPES, drop_pending_updates=False, close_loop=False

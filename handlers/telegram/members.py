@@ -9,6 +9,7 @@ from telegram import Message, Update
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot.assistant import REPORTING
+from bot.audit import audit
 from bot.office import OFFICE_ACTIONS, Outcome, Person, say
 from bot.reminders import CHASE
 from handlers.telegram.context import BotContext
@@ -37,9 +38,10 @@ COMMANDS: dict[str, Run] = {
     "export": lambda c, p, a: c.services.office.export(p, a),
     "remind": lambda c, p, a: c.services.reminders.remind(p, a),
     "remind_test": lambda c, p, a: c.services.reminders.remind_test(p, a),
+    "audit": lambda c, p, a: audit(c.services.office, p, a),
 }
 # Read-only queries whose long replies may be redrawn page by page from a button.
-PAGEABLE = frozenset({"members", "notes", "progress"})
+PAGEABLE = frozenset({"members", "notes", "progress", "audit"})
 
 
 async def run_query(context: BotContext, person: Person, kind: str, arg: str) -> Outcome | None:

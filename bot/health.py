@@ -1,0 +1,41 @@
+"""Health: whether the bot's database answers, for `GET /healthz` on any HTTP server it runs."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from dataclasses import dataclass
+
+from bot.store import Store
+
+logger = logging.getLogger(__name__)
+
+# A database that takes longer than this for a trivial query counts as down: a monitor
+# should hear "unhealthy", not wait for its own timeout.
+TIMEOUT = 2.0
+
+
+@dataclass(frozen=True)
+class Health:
+    """The verdict: `ok`, and a short text body for the HTTP answer."""
+
+    ok: bool
+    text: str
+
+    @property
+    def status(self) -> int:
+        """Return the HTTP status: 200 when healthy, 503 otherwise."""
+        return 200 if self.ok else 503
+
+
+async def check(store: Store | None) -> Health:
+    """Run a trivial query on the database; healthy if it answers within TIMEOUT seconds."""
+    if store is None:
+        return Health(False, "数据库未打开\n")
+    try:
+        async with asyncio.timeout(TIMEOUT):
+            version = await store.schema_version()
+    except Exception as e:  # whatever the cause, the answer is "unhealthy", and why is logged
+        logger.warning("健康检查失败：%s: %s", type(e).__name__, e)
+        return Health(False, "数据库无响应\n")
+    return Health(True, f"ok（数据库版本 {version}）\n")

@@ -1,0 +1,98 @@
+"""Webhook mode on our own aiohttp server: POST /telegram for updates, GET /healthz.
+
+python-telegram-bot's own webhook server (tornado) serves the update path only; its
+documentation's answer for extra routes is a custom server that feeds `update_queue`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import logging
+import signal
+from typing import Any
+
+from aiohttp import web
+from telegram import Update
+from telegram.ext import Application
+
+from bot.config import Config, ConfigError
+from bot.health import check
+from handlers.telegram.context import BotContext, services_of
+
+logger = logging.getLogger(__name__)
+
+App = Application[Any, BotContext, Any, Any, Any, Any]
+
+UPDATE_PATH = "/telegram"
+HEALTH_PATH = "/healthz"
+SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+
+
+def web_app(app: App, secret: str) -> web.Application:
+    """Return the HTTP routes: updates from Telegram (with the secret), and the health check."""
+
+    async def receive(request: web.Request) -> web.Response:
+        if not hmac.compare_digest(request.headers.get(SECRET_HEADER, ""), secret):
+            return web.Response(status=403)
+        try:
+            update = Update.de_json(await request.json(), app.bot)
+        except Exception as e:  # not an update: say so, without logging its content
+            logger.warning("收到无法解析的 webhook 请求：%s", type(e).__name__)
+            return web.Response(status=400)
+        await app.update_queue.put(update)
+        return web.Response()
+
+    async def health(request: web.Request) -> web.Response:
+        try:
+            store = services_of(app.bot_data).office.store
+        except RuntimeError:  # not open yet, or already closed
+            store = None
+        verdict = await check(store)
+        return web.Response(status=verdict.status, text=verdict.text)
+
+    server = web.Application()
+    server.router.add_post(UPDATE_PATH, receive)
+    server.router.add_get(HEALTH_PATH, health)
+    return server
+
+
+async def serve(app: App, config: Config, secret: str) -> None:
+    """Run the bot on a webhook until SIGINT or SIGTERM, in python-telegram-bot's order."""
+    assert config.webhook_url is not None
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    runner = web.AppRunner(web_app(app, secret), access_log=None)
+    await app.initialize()
+    try:
+        if app.post_init is not None:
+            await app.post_init(app)
+        await runner.setup()
+        try:
+            await web.TCPSite(runner, config.webhook_listen, config.webhook_port).start()
+        except OSError as e:
+            raise ConfigError(
+                f"webhook 服务器无法监听 {config.webhook_listen}:{config.webhook_port}"
+                f"（{e.strerror}）：端口是否已被占用？请检查 TELEGRAM_WEBHOOK_PORT 和 "
+                "TELEGRAM_WEBHOOK_LISTEN。"
+            ) from e
+        # Pending updates are kept: questions asked while the bot was down are answered now.
+        await app.bot.set_webhook(
+            config.webhook_url,
+            secret_token=secret,
+            allowed_updates=Update.ALL_TYPES,
+            drop_pending_updates=False,
+        )
+        await app.start()
+        await stop.wait()
+    finally:
+        if app.running:
+            await app.stop()
+            if app.post_stop is not None:
+                await app.post_stop(app)
+        await runner.cleanup()
+        await app.shutdown()
+        if app.post_shutdown is not None:
+            await app.post_shutdown(app)
