@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import io
+import math
 from collections.abc import Mapping, Set
 from dataclasses import dataclass
 from functools import cache
@@ -75,7 +76,9 @@ class Grid:
     def height(self) -> float:
         """Return the figure's height in inches."""
         key_lines = (self.columns + 1) // 2 + 1
-        return GRID_TOP + self.rows * ROW + LEGEND + key_lines * KEY_LINE + BOTTOM
+        inches = GRID_TOP + self.rows * ROW + LEGEND + key_lines * KEY_LINE + BOTTOM
+        # A whole number of pixels, so that the image is exactly this tall.
+        return math.ceil(inches * DPI) / DPI
 
     def cell_centre(self, row: int, column: int) -> tuple[int, int]:
         """Return the pixel (x, y from the top) at the centre of a cell."""
