@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import io
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import docx
 import pytest
 from docx.document import Document
 from docx.oxml.ns import qn
+from PIL import Image
 
 from bot.assistant import Assistant
 from bot.clock import TZ
@@ -28,6 +31,7 @@ from bot.report import (
 )
 from bot.store import Store
 from tests.fakes.clock import FakeClock
+from tests.test_cli import run_bot
 
 HRSS = "人力资源社会保障厅"
 EDU = "教育厅"
@@ -290,3 +294,68 @@ async def test_the_committee_report_covers_every_measure_and_unit(
     assert table[BIANBAN][1 - 1] == "0/2"
     assert table[BIANBAN][2 - 1] == "—"
     assert all(cell == "—" or cell.split("/")[0] == cell.split("/")[1] for cell in table[EDU])
+
+
+# -- the command line --------------------------------------------------------------------------
+
+
+async def _file_notes(db: Path) -> None:
+    clock = FakeClock(dt.datetime(2024, 11, 2, 10, 0, tzinfo=TZ))
+    async with await Store.open(db, clock) as store:
+        await store.add_note(HRSS, "5.1", 2024, "u1", "张三", "新建残疾人之家12个")
+
+
+@pytest.mark.parametrize(("name", "unit"), [("人社厅", HRSS), ("人设厅", HRSS), ("全部", None)])
+def test_cli_writes_the_report_of_a_unit_by_any_name_or_of_all(
+    tmp_path: Path, plan: Plan, name: str, unit: str | None
+) -> None:
+    asyncio.run(_file_notes(tmp_path / "bot.sqlite3"))
+    out = tmp_path / "out.docx"
+
+    result = run_bot("report", "--year", "2024", "--unit", name, out, tmp=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    assert "已生成" in result.stdout
+    doc = outline(docx.Document(str(out)))
+    assert doc.title == report_title(plan, 2024, unit)
+    assert (
+        HRSS if unit is None else "",
+        NOTE,
+        note_line("张三", dt.date(2024, 11, 2), "新建残疾人之家12个"),
+    ) in doc.measures["5.1"].body
+
+
+@pytest.mark.parametrize(
+    ("args", "words"),
+    [
+        (("--unit", "火星局"), ("找不到单位", "火星局")),
+        (("--unit", "人社厅 教育厅"), ("多个单位", "人力资源社会保障厅、教育厅")),
+        ((), ("数据库", "不存在")),
+    ],
+)
+def test_cli_report_refuses_in_chinese(
+    tmp_path: Path, args: tuple[str, ...], words: tuple[str, ...]
+) -> None:
+    if args:
+        asyncio.run(_file_notes(tmp_path / "bot.sqlite3"))
+    out = tmp_path / "out.docx"
+
+    result = run_bot("report", "--year", "2024", *args, out, tmp=tmp_path)
+
+    assert result.returncode == 2
+    assert result.stderr.startswith("错误：")
+    for word in words:
+        assert word in result.stderr
+    assert not out.exists()
+
+
+def test_cli_writes_the_progress_picture(tmp_path: Path) -> None:
+    asyncio.run(_file_notes(tmp_path / "bot.sqlite3"))
+    out = tmp_path / "out.png"
+
+    result = run_bot("progress-image", "--year", "2024", out, tmp=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    with Image.open(out) as image:
+        assert image.format == "PNG"
+        assert image.width <= 1280
