@@ -157,8 +157,20 @@ def _new_document(title: str) -> Document:
     doc.styles[MISSING].paragraph_format.first_line_indent = Pt(32)
     doc.core_properties.title = title
     _page_numbers(section.footer.paragraphs[0])
-    doc.add_paragraph(title, style="Title")
+    _add(doc, "Title", title)
     return doc
+
+
+_style_ids: dict[str, str] = {}
+
+
+def _add(doc: Document, style: str, text: str = "") -> Paragraph:
+    """Add a paragraph in `style` (by id: python-docx's lookup by name scans every style)."""
+    paragraph = doc.add_paragraph(text)
+    if style not in _style_ids:
+        _style_ids[style] = doc.styles[style].style_id
+    paragraph._p.style = _style_ids[style]
+    return paragraph
 
 
 def _page_numbers(paragraph: Paragraph) -> None:
@@ -199,17 +211,17 @@ def _by_measure(notes: Iterable[Note]) -> dict[tuple[str, str], list[Note]]:
 def _notes(doc: Document, notes: list[Note]) -> None:
     """Add each note (author, date, text) or the visible "nothing yet" line."""
     if not notes:
-        doc.add_paragraph(NOT_YET, style=MISSING)
+        _add(doc, MISSING, NOT_YET)
     for note in notes:
-        p = doc.add_paragraph(style=NOTE)
+        p = _add(doc, NOTE)
         day = f"{note.created_at.year}年{note.created_at.month}月{note.created_at.day}日"
         p.add_run(f"{clean(note.author_name)}（{day}）：").bold = True
         p.add_run(clean(note.text))
 
 
 def _measure_head(doc: Document, position: int, measure: Measure) -> None:
-    doc.add_heading(f"（{_ordinal(position)}）举措{measure.id}", level=2)
-    doc.add_paragraph(clean(measure.text), style=QUOTE)
+    _add(doc, "Heading 2", f"（{_ordinal(position)}）举措{measure.id}")
+    _add(doc, QUOTE, clean(measure.text))
 
 
 def _header_row(cells: Sequence[_Cell], texts: Iterable[str]) -> None:
@@ -249,11 +261,11 @@ def _unit_report(plan: Plan, unit: str, notes: list[Note], year: int) -> Documen
     for position, task in enumerate(
         (t for t in plan.tasks if any(m.task == t.number for m in duties)), start=1
     ):
-        doc.add_heading(f"{_ordinal(position)}、{task.title}（主要任务{task.number}）", level=1)
+        _add(doc, "Heading 1", f"{_ordinal(position)}、{task.title}（主要任务{task.number}）")
         for k, measure in enumerate((m for m in duties if m.task == task.number), start=1):
             _measure_head(doc, k, measure)
             _notes(doc, groups.get((unit, measure.id), []))
-    doc.add_heading("附表　举措报送情况", level=1)
+    _add(doc, "Heading 1", "附表　举措报送情况")
     table = doc.add_table(rows=1, cols=4)
     table.style = doc.styles["Table Grid"]
     _header_row(table.rows[0].cells, ("举措", "主要任务", "报送情况", "进展条数"))
@@ -288,11 +300,11 @@ def _committee_report(plan: Plan, notes: list[Note], year: int) -> Document:
         f"{silent}个尚未报送。"
     )
     for task in plan.tasks:
-        doc.add_heading(f"{_ordinal(task.number)}、{task.title}", level=1)
+        _add(doc, "Heading 1", f"{_ordinal(task.number)}、{task.title}")
         for k, measure in enumerate(task.measures, start=1):
             _measure_head(doc, k, measure)
             for unit in _responsible(plan, measure):
-                doc.add_paragraph(unit, style=UNIT)
+                _add(doc, UNIT, unit)
                 _notes(doc, groups.get((unit, measure.id), []))
     _status_table(doc, plan, reported)
     return doc
@@ -305,7 +317,7 @@ def _status_table(doc: Document, plan: Plan, reported: dict[str, set[str]]) -> N
     section.page_width, section.page_height = Mm(297), Mm(210)
     section.left_margin = section.right_margin = Mm(20)
     section.top_margin = section.bottom_margin = Mm(20)
-    doc.add_heading("附表　各单位主要任务报送情况", level=1)
+    _add(doc, "Heading 1", "附表　各单位主要任务报送情况")
     doc.add_paragraph(
         "表中“已报送/负责”为该单位在该项主要任务下已报送进展的举措数与负责的举措数；"
         "“—”为非该单位的任务。"
