@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pylopdf_fonts_zh_cn
 from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.collections import PatchCollection
 from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties, fontManager
 from matplotlib.patches import Patch, Rectangle
@@ -129,13 +130,18 @@ def draw_heatmap(
     ax.set_xlim(0, grid.columns)
     ax.set_ylim(grid.rows, 0)
     ax.set_axis_off()
+    cells, colours = [], []
     for r, unit in enumerate(plan.units):
         ax.text(-0.15, r + 0.5, unit.name, ha="right", va="center", fontproperties=text)
         for c, task in enumerate(plan.tasks):
             status, _, _ = task_status(plan, reported, unit.name, task)
-            ax.add_patch(
-                Rectangle((c, r), 1, 1, facecolor=COLOURS[status], edgecolor="white", linewidth=1)
-            )
+            cells.append(Rectangle((c, r), 1, 1))
+            colours.append(COLOURS[status])
+    # One collection, not a patch per cell: add_patch recomputes the data limits each time.
+    ax.add_collection(
+        PatchCollection(cells, facecolors=colours, edgecolors="white", linewidths=1),
+        autolim=False,
+    )
     for c, task in enumerate(plan.tasks):
         ax.text(c + 0.5, -0.35, str(task.number), ha="center", va="bottom", fontproperties=text)
     legend_y = 1 - (GRID_TOP + grid.rows * ROW + LEGEND / 2) / height
