@@ -22,7 +22,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from docx.oxml.xmlchemy import BaseOxmlElement
 from docx.shared import Mm, Pt, RGBColor
-from docx.table import _Cell
+from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
 from bot.plan import Document as Notice
@@ -227,7 +227,9 @@ def _measure_head(doc: Document, position: int, measure: Measure) -> None:
 def _header_row(cells: Sequence[_Cell], texts: Iterable[str]) -> None:
     for cell, text in zip(cells, texts, strict=True):
         cell.text = ""
-        cell.paragraphs[0].add_run(text).bold = True
+        run = cell.paragraphs[0].add_run(text)
+        run.bold = True
+        run.font.size = Pt(10.5)
     # Repeat the header row on every page the table spans.
     row = cells[0]._tc.getparent()
     trpr = row.get_or_add_trPr()
@@ -240,6 +242,18 @@ def _shade(cell: _Cell, colour: str) -> None:
     shading.set(qn("w:val"), "clear")
     shading.set(qn("w:fill"), colour)
     cell._tc.get_or_add_tcPr().append(shading)
+
+
+def _widths(table: Table, millimetres: Sequence[float]) -> None:
+    """Fix the columns' widths (Word reads them per cell; autofit would squeeze the names)."""
+    table.autofit = False
+    for column, width in zip(table.columns, millimetres, strict=True):
+        column.width = Mm(width)  # the grid, which LibreOffice reads
+    for row in table.rows:
+        # A row is not split across pages (its remainder would look like an empty row).
+        row._tr.get_or_add_trPr().append(OxmlElement("w:cantSplit"))
+        for cell, width in zip(row.cells, millimetres, strict=True):
+            cell.width = Mm(width)
 
 
 def _small(cell: _Cell, text: str, colour: RGBColor | None = None) -> None:
@@ -277,6 +291,7 @@ def _unit_report(plan: Plan, unit: str, notes: list[Note], year: int) -> Documen
         _small(cells[1], f"{task.number}. {task.title}")
         _small(cells[2], REPORTED if count else UNREPORTED, None if count else RED)
         _small(cells[3], str(count))
+    _widths(table, (18, 90, 24, 24))
     return doc
 
 
@@ -333,6 +348,7 @@ def _status_table(doc: Document, plan: Plan, reported: dict[str, set[str]]) -> N
             status, done, total = task_status(plan, reported, unit.name, task)
             _small(cell, "—" if status is Status.NOT_ITS_TASK else f"{done}/{total}")
             _shade(cell, SHADES[status])
+    _widths(table, (41, *([13] * len(plan.tasks))))
 
 
 def build_report(plan: Plan, notes: list[Note], year: int, unit: str | None) -> bytes:
