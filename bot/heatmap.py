@@ -13,7 +13,6 @@ import io
 import math
 from collections.abc import Mapping, Set
 from dataclasses import dataclass
-from functools import cache
 from pathlib import Path
 
 import pylopdf_fonts_zh_cn
@@ -48,17 +47,13 @@ KEY_LINE = 0.2
 BOTTOM = 0.2
 
 
-@cache
-def _font() -> FontProperties:
-    """Register the pinned font with matplotlib (once) and return it."""
-    fontManager.addfont(str(FONT_FILE))
-    return FontProperties(fname=FONT_FILE)
+# Registered once, at import (imports are serialised, so threads never race to register it);
+# every text names the file itself, so no other font can stand in.
+fontManager.addfont(str(FONT_FILE))
 
 
 def _font_at(size: float) -> FontProperties:
-    font = _font().copy()
-    font.set_size(size)
-    return font
+    return FontProperties(fname=FONT_FILE, size=size)
 
 
 @dataclass(frozen=True)
