@@ -71,11 +71,6 @@ def report_title(plan: Plan, year: int, unit: str | None) -> str:
     return f"{who}关于{year}年度{plan_name(plan.document)}落实情况的报告"
 
 
-def report_filename(year: int, unit: str | None) -> str:
-    """Return the file name to send the report under."""
-    return f"{unit or '全部单位'}-{year}年度落实情况报告.docx"
-
-
 def _cited(notice: Notice) -> str:
     """Return the notice's title as cited in running text: 《…》 outside, nested marks swapped."""
     swap = str.maketrans("《》〈〉", "〈〉《》")
