@@ -18,7 +18,9 @@ from docx.enum.section import WD_ORIENT
 from docx.enum.style import WD_STYLE_TYPE
 from docx.enum.table import WD_TABLE_ALIGNMENT
 from docx.enum.text import WD_ALIGN_PARAGRAPH
-from docx.oxml import OxmlElement
+from docx.opc.constants import RELATIONSHIP_TYPE as RT
+from docx.opc.oxml import serialize_part_xml
+from docx.oxml import OxmlElement, parse_xml
 from docx.oxml.ns import qn
 from docx.oxml.xmlchemy import BaseOxmlElement
 from docx.shared import Mm, Pt, RGBColor
@@ -36,6 +38,9 @@ REPORTED, UNREPORTED = "已报送", "未报送"
 BODY_FONT = "仿宋_GB2312"
 HEADING_FONT = "黑体"
 QUOTE_FONT = "楷体_GB2312"
+# What Word uses where the GB2312-era fonts of the 公文 standard are not installed (most
+# Windows since Vista have only 仿宋 and 楷体); 86 is the GB2312 character set.
+ALT_FONTS = {BODY_FONT: "仿宋", QUOTE_FONT: "楷体", HEADING_FONT: "SimHei"}
 # Paragraph styles the report adds; tests and readers find the parts by them.
 QUOTE, NOTE, MISSING, UNIT = "举措原文", "进展", "未报送提示", "责任单位"
 RED = RGBColor(0xC0, 0x00, 0x00)
@@ -151,6 +156,7 @@ def _new_document(title: str) -> Document:
     doc.styles[MISSING].font.bold = True
     doc.styles[MISSING].paragraph_format.first_line_indent = Pt(32)
     doc.core_properties.title = title
+    _declare_fonts(doc)
     _page_numbers(section.footer.paragraphs[0])
     _add(doc, "Title", title)
     return doc
@@ -166,6 +172,19 @@ def _add(doc: Document, style: str, text: str = "") -> Paragraph:
         _style_ids[style] = doc.styles[style].style_id
     paragraph._p.style = _style_ids[style]
     return paragraph
+
+
+def _declare_fonts(doc: Document) -> None:
+    """List the fonts in the font table with their stand-ins (w:altName), for Word."""
+    part = next(r.target_part for r in doc.part.rels.values() if r.reltype == RT.FONT_TABLE)
+    table = parse_xml(part.blob)
+    for name, alt in ALT_FONTS.items():
+        font = OxmlElement("w:font", {qn("w:name"): name})
+        for tag, value in (("altName", alt), ("charset", "86"), ("family", "modern")):
+            font.append(OxmlElement(f"w:{tag}", {qn("w:val"): value}))
+        table.append(font)
+    # The template's font table is a plain part: its bytes are all there is to change.
+    part._blob = serialize_part_xml(table)
 
 
 def _page_numbers(paragraph: Paragraph) -> None:

@@ -13,6 +13,7 @@ import docx
 import pytest
 from docx.document import Document
 from docx.oxml.ns import qn
+from lxml import etree
 from PIL import Image
 
 from bot.assistant import Assistant
@@ -248,6 +249,13 @@ async def test_the_page_is_a4_with_named_fonts_and_page_numbers(store: Store, pl
     assert re.search(r"<w:instrText[^>]*> PAGE </w:instrText>", footer)
     assert 'fldCharType="begin"' in footer
     assert doc.styles[MISSING].font.color.rgb is not None
+    # Word's stand-ins where the GB2312-era fonts are not installed.
+    fonts = next(r.target_part for r in doc.part.rels.values() if r.reltype.endswith("/fontTable"))
+    table = etree.fromstring(fonts.blob)
+    w = "{http://schemas.openxmlformats.org/wordprocessingml/2006/main}"
+    alt = {f.get(f"{w}name"): f.find(f"{w}altName") for f in table.iter(f"{w}font")}
+    assert alt["仿宋_GB2312"] is not None
+    assert alt["仿宋_GB2312"].get(f"{w}val") == "仿宋"
 
 
 # -- the committee's report --------------------------------------------------------------------
