@@ -222,6 +222,11 @@ def _by_measure(notes: Iterable[Note]) -> dict[tuple[str, str], list[Note]]:
     return groups
 
 
+def _opening(doc: Document, text: str) -> None:
+    """Add a body paragraph indented by two characters, as official documents are."""
+    doc.add_paragraph(text).paragraph_format.first_line_indent = Pt(32)
+
+
 def _notes(doc: Document, notes: list[Note]) -> None:
     """Add each note (author, date, text) or the visible "nothing yet" line."""
     if not notes:
@@ -280,9 +285,10 @@ def _small(cell: _Cell, text: str, colour: RGBColor | None = None) -> None:
 
 def _unit_report(plan: Plan, unit: str, notes: list[Note], year: int) -> Document:
     doc = _new_document(report_title(plan, year, unit))
-    doc.add_paragraph(
+    _opening(
+        doc,
         f"根据{_cited(plan.document)}“{plan.document.report_rule}”的要求，"
-        f"现将{unit}{year}年度责任分工落实情况报告如下。"
+        f"现将{unit}{year}年度责任分工落实情况报告如下。",
     )
     groups = _by_measure(notes)
     duties = sorted(plan.duties_of(unit), key=lambda m: (m.task, m.index))
@@ -322,11 +328,12 @@ def _committee_report(plan: Plan, notes: list[Note], year: int) -> Document:
     for unit, measure_id in groups:
         reported[unit].add(measure_id)
     silent = sum(1 for u in plan.units if u.name not in reported)
-    doc.add_paragraph(
+    _opening(
+        doc,
         f"根据{_cited(plan.document)}“{plan.document.report_rule}”的要求，现将{year}年度"
         f"各责任单位责任分工落实情况汇总报告如下。{len(plan.units)}个责任单位中，"
         f"{len(plan.units) - silent}个已报送进展，共{sum(map(len, groups.values()))}条；"
-        f"{silent}个尚未报送。"
+        f"{silent}个尚未报送。",
     )
     for task in plan.tasks:
         _add(doc, "Heading 1", f"{_ordinal(task.number)}、{task.title}")

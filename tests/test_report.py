@@ -276,6 +276,7 @@ async def test_the_committee_report_covers_every_measure_and_unit(
 
     assert out.title == report_title(plan, 2024, None)
     assert out.title.startswith(plan.document.issuer)
+    assert f"{len(plan.units)}个责任单位中，3个已报送进展" in out.opening
     assert "川残工委〔2022〕4号" in out.opening
     assert out.sections[:-1] == [
         f"{n}、{t.title}" for n, t in zip("一二三四五六七八九十", plan.tasks, strict=False)
