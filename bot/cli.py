@@ -1,4 +1,4 @@
-"""Command line: `python -m bot [run|ask|import-doc|check-data|export|backup]`."""
+"""Command line: `python -m bot [run|ask|import-doc|check-data|export|backup|report|…]`."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import yaml
 
 from bot.assistant import Assistant
 from bot.backup import backup as copy_database
+from bot.clock import system_clock
 from bot.config import ConfigError, load_config
 from bot.dialog import Dialog
 from bot.importer import GENERATED, dump_lexicon, dump_plan, dump_units, import_file
@@ -24,6 +25,13 @@ from bot.reply import render_plain
 from bot.store import Store, StoreError
 
 EXIT_DATA = 2
+ALL_UNITS = "全部"
+
+
+class UsageError(ValueError):
+    """A command-line argument names nothing the plan knows; the message is Chinese."""
+
+
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
@@ -106,6 +114,53 @@ def backup(target: Path, db_path: Path) -> None:
     """Copy the live database to `target` (safe while the bot runs)."""
     copy_database(db_path, target)
     print(f"已将数据库 {db_path} 备份到 {target}。恢复方法见 README「备份与恢复」。")
+def resolve_unit(text: str | None, data_dir: Path) -> str | None:
+    """Return the canonical unit for any name the engine knows; None for 全部 (or no name)."""
+    if text is None or text.strip() == ALL_UNITS:
+        return None
+    plan = load_plan(data_dir)
+    if plan.unit(text.strip()):
+        return text.strip()
+    units = Assistant.load(data_dir).answer(text).units
+    if len(units) == 1:
+        return units[0]
+    if units:
+        raise UsageError(f"「{text}」对应多个单位（{'、'.join(units)}），请只写一个")
+    raise UsageError(f"找不到单位「{text}」；请写单位名称（如 人社厅），或写「{ALL_UNITS}」")
+
+
+def _database(db_path: Path) -> Path:
+    if not db_path.exists():
+        raise ConfigError(f"数据库 {db_path} 不存在（FENGONG_DB）")
+    return db_path
+
+
+async def _report(year: int, unit: str | None, db_path: Path, data_dir: Path) -> bytes:
+    from bot.report import year_report
+
+    async with await Store.open(db_path) as store:
+        return await year_report(store, load_plan(data_dir), year, unit)
+
+
+def report(year: int, unit_text: str | None, target: Path, db_path: Path, data_dir: Path) -> None:
+    """Write a year's report (.docx) of one unit, or the committee's, to `target`."""
+    unit = resolve_unit(unit_text, data_dir)
+    data = asyncio.run(_report(year, unit, _database(db_path), data_dir))
+    target.write_bytes(data)
+    print(f"已生成{unit or '全部单位'} {year} 年度落实情况报告：{target}")
+
+
+async def _picture(year: int, db_path: Path, data_dir: Path) -> bytes:
+    from bot.heatmap import progress_picture
+
+    async with await Store.open(db_path) as store:
+        return await progress_picture(store, load_plan(data_dir), year, system_clock().date())
+
+
+def progress_image(year: int, target: Path, db_path: Path, data_dir: Path) -> None:
+    """Write a year's progress picture (PNG heat map of units x main tasks) to `target`."""
+    target.write_bytes(asyncio.run(_picture(year, _database(db_path), data_dir)))
+    print(f"已生成 {year} 年报送进度图：{target}")
 
 
 def run(data_dir: Path) -> None:
@@ -147,6 +202,13 @@ def _parser() -> argparse.ArgumentParser:
     p_exp.add_argument("out", type=Path)
     p_bak = sub.add_parser("backup", help="备份数据库（机器人运行时也可以）")
     p_bak.add_argument("out", type=Path, help="备份文件")
+    p_rep = sub.add_parser("report", parents=[data], help="生成某年度落实情况报告（Word）")
+    p_rep.add_argument("--year", type=int, required=True)
+    p_rep.add_argument("--unit", default=None, help=f"单位名称；省略或写「{ALL_UNITS}」为汇总报告")
+    p_rep.add_argument("out", type=Path)
+    p_img = sub.add_parser("progress-image", parents=[data], help="生成某年报送进度图（PNG）")
+    p_img.add_argument("--year", type=int, required=True)
+    p_img.add_argument("out", type=Path)
     return parser
 
 
@@ -172,9 +234,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             export(args.year, args.out, load_config().db_path, args.data)
         elif args.command == "backup":
             backup(args.out, load_config().db_path)
+        elif args.command == "report":
+            report(args.year, args.unit, args.out, load_config().db_path, args.data)
+        elif args.command == "progress-image":
+            progress_image(args.year, args.out, load_config().db_path, args.data)
         else:
             run(args.data)
-    except (PlanError, ConfigError, StoreError) as e:
+    except (PlanError, ConfigError, StoreError, UsageError) as e:
         print(f"错误：{e}", file=sys.stderr)
         return EXIT_DATA
     except KeyboardInterrupt:
