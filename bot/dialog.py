@@ -29,8 +29,9 @@ MAX_CHATS = 10_000
 # its topic.
 # A message that starts without a subject ("有没有涉及培训补贴的") continues the last one.
 _LEAD = re.compile(
-    r"^(?:那么|那|还有|另外|然后|再问一下|再问|请问|那请问"
-    r"|有没有涉及|有没有关于|有没有和|有没有跟|是否涉及|涉及|关于|包括|包不包括)+"
+    r"^(?:(?:好的|好|嗯|哦|谢谢|明白了|知道了|ok)[\s,，。!！~]*)*"
+    r"(?:那么|那|还有|另外|然后|再问一下|再问|请问|那请问"
+    r"|有没有涉及|有没有关于|有没有和|有没有跟|有没有|是否涉及|涉及|关于|包括|包不包括)+"
 )
 _TAIL = re.compile(r"(?:呢|嘞|咧|哩)+$")
 _POINTERS = re.compile(
@@ -130,7 +131,9 @@ def read(answer: Callable[[str], Answer], message: str, context: Context | None)
         units = "、".join(alone.units)
         question = f"{' '.join(alone.units)} {context.topic}"
         return Reading(question, f"按「{context.topic}」在{units}的职责中查找：")
-    if alone.kind in ("topic", "none") and context.units and not alone.elsewhere:
+    # A task's title is a topic within a unit ("财政厅负责啥" then "资金保障这块呢").
+    titled = alone.kind == "task" and not re.search(r"任务|第|\d", stripped)
+    if (alone.kind in ("topic", "none") or titled) and context.units and not alone.elsewhere:
         # Same unit, another topic: "人社厅负责哪些" then "其中关于大学生的呢".
         question = f"{' '.join(context.units)} {stripped}"
         combined = answer(question)
