@@ -123,12 +123,7 @@ class MsgCrypt:
 
     def encrypt(self, message: bytes) -> str:
         """Return `message` encrypted for our CorpID, as WeCom encrypts it (base64)."""
-        plain = (
-            self._random(16)
-            + _LENGTH.pack(len(message))
-            + message
-            + self.receive_id.encode()
-        )
+        plain = self._random(16) + _LENGTH.pack(len(message)) + message + self.receive_id.encode()
         encryptor = self._cipher().encryptor()
         return base64.b64encode(encryptor.update(_pad(plain)) + encryptor.finalize()).decode()
 
