@@ -73,7 +73,8 @@ class WeComCallbackClient:
         self._session: aiohttp.ClientSession | None = None
 
     async def __aenter__(self) -> Self:
-        self._session = aiohttp.ClientSession()
+        # WeCom gives up on a callback after 5 seconds.
+        self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5))
         return self
 
     async def __aexit__(self, *exc: object) -> None:
