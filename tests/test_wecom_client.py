@@ -159,14 +159,54 @@ async def test_45009_backs_off(api: FakeWeComApi, client: WeComClient, sleeps: S
     assert api.texts_to("ZhangSan") == ["你好"]
 
 
-async def test_per_member_limit_is_waited_out(
-    api: FakeWeComApi, client: WeComClient, sleeps: Sleeps
+async def test_per_member_limit_is_kept_by_the_client(
+    api: FakeWeComApi, client: WeComClient, sleeps: Sleeps, ticker: Ticker
 ) -> None:
-    for i in range(31):
-        await client.send_text(["ZhangSan"], f"第{i}页")
+    # WeCom drops the 31st message of a minute silently; the client waits instead.
+    for i in range(30):
+        await client.send_text(["ZhangSan", "LiSi"], f"第{i}页")
+        ticker.now += 1
+    await client.send_text(["LiSi", "ZhangSan"], "第31页")
+    assert sleeps.pauses == [30.0]  # the first of the 30 was sent 30 s before the 31st
+    await client.send_text(["WangWu"], "别人不受影响")
+    assert sleeps.pauses == [30.0]
     assert len(api.texts_to("ZhangSan")) == 31
-    assert 45033 in [c.errcode for c in api.calls_of("message/send")]
-    assert sum(sleeps.pauses) >= 10
+    assert [c.errcode for c in api.calls_of("message/send")] == [0] * 32
+
+
+async def test_hourly_member_limit(api: FakeWeComApi, ticker: Ticker, sleeps: Sleeps) -> None:
+    async with WeComClient(
+        api.corp_id,
+        api.secret,
+        api.agent_id,
+        base_url=api.base_url,
+        sleep=sleeps,
+        clock=ticker,
+        member_limits=((30, 60.0), (40, 3600.0)),
+    ) as client:
+        for i in range(41):
+            await client.send_text(["ZhangSan"], f"第{i}条")
+            ticker.now += 10
+    assert sleeps.pauses == [3600.0 - 400.0]
+
+
+async def test_rate_limit_errors_are_backed_off_too(
+    api: FakeWeComApi, ticker: Ticker, sleeps: Sleeps
+) -> None:
+    async with WeComClient(
+        api.corp_id,
+        api.secret,
+        api.agent_id,
+        base_url=api.base_url,
+        sleep=sleeps,
+        clock=ticker,
+        member_limits=(),
+    ) as client:
+        for i in range(31):
+            await client.send_text(["ZhangSan"], f"第{i}页")
+    assert len(api.texts_to("ZhangSan")) == 31
+    assert [c.errcode for c in api.calls_of("message/send")][30:] == [45033] * 3 + [0]
+    assert sleeps.pauses == list(RATE_DELAYS)
 
 
 async def test_gettoken_busy_is_retried(

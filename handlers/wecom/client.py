@@ -4,8 +4,10 @@ One base URL serves every call, gettoken included, so a 政务微信 host or a t
 The access_token is cached until shortly before `expires_in` and fetched again once when WeCom
 calls it invalid (40014) or expired (42001); concurrent callers share one fetch. "System busy"
 (-1) and the frequency limits (45009, 45033) are retried after a pause; any other error is
-raised as WeComError. Neither the token nor the secret ever reaches a log line or an exception:
-only API paths are logged, and every text taken from a URL or an answer is redacted.
+raised as WeComError. A send that would take a member past WeCom's 30 messages a minute (or
+1000 an hour), which WeCom would drop without a word, waits until it fits. Neither the token
+nor the secret ever reaches a log line or an exception: only API paths are logged, and every
+text taken from a URL or an answer is redacted.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import logging
 import re
 import secrets
 import time
+from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Self
@@ -36,6 +39,9 @@ RATE_LIMITED = frozenset({45009, 45033})
 ALL_INVALID = 81013
 BUSY_DELAYS = (1.0, 2.0, 4.0)  # seconds before each retry after -1
 RATE_DELAYS = (10.0, 30.0, 60.0)  # per-member limits count per minute
+# WeCom delivers at most 30 messages a minute and 1000 an hour to one member from one app and
+# drops the rest without an error: the client holds back a send that would exceed either.
+MEMBER_LIMITS = ((30, 60.0), (1000, 3600.0))
 
 _TASK_ID = re.compile(r"[0-9A-Za-z_\-@]{1,128}")
 _SECRET_PARAMS = re.compile(r"(access_token|corpsecret|key)=[^&\s\"'<>]*", re.IGNORECASE)
@@ -187,6 +193,49 @@ def _clings(char: str) -> bool:
     )
 
 
+class _MemberPace:
+    """Waits until every recipient of a send is within WeCom's per-member limits."""
+
+    def __init__(
+        self, limits: Sequence[tuple[int, float]], clock: MonotonicClock, sleep: Sleep
+    ) -> None:
+        self._limits = limits
+        self._clock = clock
+        self._sleep = sleep
+        self._longest = max((window for _, window in limits), default=0.0)
+        self._sent: dict[str, deque[float]] = {}
+
+    async def reserve(self, users: Sequence[str]) -> None:
+        """Return once each of `users` may get one more message, and count it."""
+        if not self._limits:
+            return
+        while True:
+            now = self._clock()
+            wait = max((self._wait(user.lower(), now) for user in users), default=0.0)
+            if wait <= 0:
+                for user in users:
+                    self._sent.setdefault(user.lower(), deque()).append(now)
+                return
+            logger.info("企业微信单人发送频率将超限，等待 %.0f 秒", wait)
+            await self._sleep(wait)
+
+    def _wait(self, user: str, now: float) -> float:
+        sent = self._sent.get(user)
+        if sent is None:
+            return 0.0
+        while sent and sent[0] <= now - self._longest:
+            sent.popleft()
+        if not sent:
+            del self._sent[user]
+            return 0.0
+        wait = 0.0
+        for limit, window in self._limits:
+            recent = [t for t in sent if t > now - window]
+            if len(recent) >= limit:
+                wait = max(wait, recent[-limit] + window - now)
+        return wait
+
+
 class _Retries:
     """How long to wait before retrying after an errcode, or None to stop."""
 
@@ -281,6 +330,7 @@ class WeComClient:
         session: aiohttp.ClientSession | None = None,
         sleep: Sleep = asyncio.sleep,
         clock: MonotonicClock = time.monotonic,
+        member_limits: Sequence[tuple[int, float]] = MEMBER_LIMITS,
     ) -> None:
         self.corp_id = corp_id
         self.agent_id = agent_id
@@ -293,6 +343,7 @@ class WeComClient:
         self._expires_at = 0.0
         self._generation = 0
         self._token_lock = asyncio.Lock()
+        self._pace = _MemberPace(member_limits, clock, sleep)
 
     async def __aenter__(self) -> Self:
         return self
@@ -390,6 +441,7 @@ class WeComClient:
             "agentid": self.agent_id,
             msgtype: content,
         }
+        await self._pace.reserve(users)
         answer = await self._call("POST", "message/send", {}, _json(payload), accept={ALL_INVALID})
         errcode = _errcode(answer)
         invalid = _ids(answer.get("invaliduser"))
