@@ -13,7 +13,7 @@ import asyncio
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 
 from aiohttp import web
 
@@ -101,38 +101,17 @@ def callback_app(
     claim_key = claim or MemoryDedupe()
 
     async def verify(request: web.Request) -> web.Response:
-        query = request.query
         try:
-            # A proxy that passes "+" unencoded turns it into a space; base64 has no spaces.
-            echostr = query["echostr"].replace(" ", "+")
-            plain = crypt.verify_url(
-                query["msg_signature"], query["timestamp"], query["nonce"], echostr
-            )
-        except KeyError:
-            return _refuse(400, "URL 验证缺少参数", request)
-        except CryptoError as e:
-            return _refuse(_status(e), f"URL 验证失败：{e}", request)
+            plain = _verified_echo(crypt, request.query)
+        except _Refused as refused:
+            return refused.answer(request)
         return web.Response(text=plain, content_type="text/plain")
 
     async def receive(request: web.Request) -> web.Response:
-        query = request.query
         try:
-            signed = query["msg_signature"], query["timestamp"], query["nonce"]
-        except KeyError:
-            return _refuse(400, "回调缺少签名参数", request)
-        try:
-            body = await request.read()
-        except web.HTTPRequestEntityTooLarge:
-            return _refuse(413, f"回调超过 {MAX_BODY_BYTES} 字节", request)
-        try:
-            envelope = parse_envelope(body)
-            if envelope.to_user != crypt.receive_id:
-                return _refuse(403, "回调的 ToUserName 不是本企业", request)
-            message = parse_message(crypt.unseal(*signed, envelope.encrypt))
-        except BadXml as e:
-            return _refuse(400, f"回调 XML 不合法：{e}", request)
-        except CryptoError as e:
-            return _refuse(_status(e), f"回调校验失败：{e}", request)
+            message = _opened(crypt, request.query, await _body(request))
+        except _Refused as refused:
+            return refused.answer(request)
         if await claim_key(message.dedupe_key):
             handling.schedule(message)
         else:
@@ -154,12 +133,59 @@ def callback_app(
     return app
 
 
+class _Refused(Exception):
+    """A callback answered with a 4xx; the reason is logged, never the query or body."""
+
+    def __init__(self, status: int, reason: str) -> None:
+        super().__init__(reason)
+        self.status = status
+        self.reason = reason
+
+    def answer(self, request: web.Request) -> web.Response:
+        # The remote address helps find a misconfigured proxy.
+        logger.warning(
+            "拒绝企业微信回调（%d）：%s，来自 %s", self.status, self.reason, request.remote
+        )
+        return web.Response(status=self.status)
+
+
+def _verified_echo(crypt: MsgCrypt, query: Mapping[str, str]) -> str:
+    """The plaintext of a URL verification's echostr, or _Refused."""
+    try:
+        # A proxy that passes "+" unencoded turns it into a space; base64 has no spaces.
+        echostr = query["echostr"].replace(" ", "+")
+        return crypt.verify_url(
+            query["msg_signature"], query["timestamp"], query["nonce"], echostr
+        )
+    except KeyError:
+        raise _Refused(400, "URL 验证缺少参数") from None
+    except CryptoError as e:
+        raise _Refused(_status(e), f"URL 验证失败：{e}") from None
+
+
+async def _body(request: web.Request) -> bytes:
+    try:
+        return await request.read()
+    except web.HTTPRequestEntityTooLarge:
+        raise _Refused(413, f"回调超过 {MAX_BODY_BYTES} 字节") from None
+
+
+def _opened(crypt: MsgCrypt, query: Mapping[str, str], body: bytes) -> Message:
+    """The message of a POSTed callback, verified and decrypted, or _Refused."""
+    try:
+        signed = query["msg_signature"], query["timestamp"], query["nonce"]
+        envelope = parse_envelope(body)
+        if envelope.to_user != crypt.receive_id:
+            raise _Refused(403, "回调的 ToUserName 不是本企业")
+        return parse_message(crypt.unseal(*signed, envelope.encrypt))
+    except KeyError:
+        raise _Refused(400, "回调缺少签名参数") from None
+    except BadXml as e:
+        raise _Refused(400, f"回调 XML 不合法：{e}") from None
+    except CryptoError as e:
+        raise _Refused(_status(e), f"回调校验失败：{e}") from None
+
+
 def _status(error: CryptoError) -> int:
     """403 for what fails authentication, 400 for what is malformed."""
     return 400 if isinstance(error, BadCiphertext) else 403
-
-
-def _refuse(status: int, reason: str, request: web.Request) -> web.Response:
-    # The remote address helps find a misconfigured proxy; the query and body stay out.
-    logger.warning("拒绝企业微信回调（%d）：%s，来自 %s", status, reason, request.remote)
-    return web.Response(status=status)
