@@ -9,15 +9,13 @@ from collections.abc import AsyncIterator
 import pytest
 from aiohttp import web
 
+from handlers.wecom.cards import Button, button_card, new_task_id
 from handlers.wecom.client import (
     BUSY_DELAYS,
     RATE_DELAYS,
-    Button,
     GroupRobot,
     WeComClient,
     WeComError,
-    button_card,
-    new_task_id,
     redact,
 )
 from tests.fakes.wecom_api import FakeWeComApi

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from handlers.wecom.client import split_utf8
+from handlers.wecom.split import split_utf8
 
 
 def _check(text: str, limit: int = 2048) -> list[str]:

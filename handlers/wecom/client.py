@@ -16,7 +16,6 @@ import asyncio
 import json
 import logging
 import re
-import secrets
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
@@ -25,12 +24,13 @@ from typing import Any, Literal, Self
 
 import aiohttp
 
+from handlers.wecom.cards import check_card
+from handlers.wecom.split import TEXT_LIMIT
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_BASE_URL = "https://qyapi.weixin.qq.com"
-TEXT_LIMIT = 2048  # bytes of text / markdown content; WeCom truncates silently beyond
 MAX_RECIPIENTS = 1000
-MAX_BUTTONS = 6
 TOKEN_MARGIN = 300.0  # seconds: fetch a new token this long before the old one expires
 
 BUSY = -1
@@ -43,7 +43,6 @@ RATE_DELAYS = (10.0, 30.0, 60.0)  # per-member limits count per minute
 # drops the rest without an error: the client holds back a send that would exceed either.
 MEMBER_LIMITS = ((30, 60.0), (1000, 3600.0))
 
-_TASK_ID = re.compile(r"[0-9A-Za-z_\-@]{1,128}")
 _SECRET_PARAMS = re.compile(r"(access_token|corpsecret|key)=[^&\s\"'<>]*", re.IGNORECASE)
 
 Sleep = Callable[[float], Awaitable[None]]
@@ -84,113 +83,6 @@ class SendResult:
         """Return those of `users` WeCom listed as invalid or unlicensed (it lower-cases ids)."""
         listed = {u.lower() for u in (*self.invalid_users, *self.unlicensed_users)}
         return [u for u in users if u.lower() in listed]
-
-
-@dataclass(frozen=True)
-class Button:
-    """One button of a button_interaction card: its label and the key its click returns."""
-
-    text: str
-    key: str
-    style: int = 1  # 1..4: WeCom's colours
-
-
-def new_task_id(prefix: str) -> str:
-    """Return a task_id unique to this app: the prefix and 16 random hex digits."""
-    return f"{prefix}-{secrets.token_hex(8)}"
-
-
-def button_card(
-    title: str,
-    buttons: Sequence[Button],
-    *,
-    task_id: str,
-    desc: str = "",
-    sub_title: str = "",
-    fields: Sequence[tuple[str, str]] = (),
-) -> dict[str, Any]:
-    """Build a button_interaction template card (checked as send_card checks it)."""
-    card: dict[str, Any] = {
-        "card_type": "button_interaction",
-        "task_id": task_id,
-        "main_title": {"title": title, **({"desc": desc} if desc else {})},
-        "button_list": [{"text": b.text, "key": b.key, "style": b.style} for b in buttons],
-    }
-    if sub_title:
-        card["sub_title_text"] = sub_title
-    if fields:
-        card["horizontal_content_list"] = [{"keyname": k, "value": v} for k, v in fields]
-    check_card(card)
-    return card
-
-
-def check_card(card: Mapping[str, Any]) -> None:
-    """Raise ValueError unless an interactive card has a valid task_id and 1..6 unique keys."""
-    task_id = card.get("task_id")
-    if not isinstance(task_id, str) or not _TASK_ID.fullmatch(task_id):
-        raise ValueError("task_id 须为 1–128 个字母、数字或 _-@")
-    if card.get("card_type") != "button_interaction":
-        return
-    buttons = card.get("button_list") or []
-    if not 1 <= len(buttons) <= MAX_BUTTONS:
-        raise ValueError(f"按钮卡片须有 1–{MAX_BUTTONS} 个按钮")
-    keys = [b.get("key") for b in buttons if b.get("type", 0) == 0]
-    if not all(keys) or len(set(keys)) != len(keys):
-        raise ValueError("按钮的 key 须非空且互不相同")
-
-
-def split_utf8(text: str, limit: int = TEXT_LIMIT) -> list[str]:
-    """Split `text` into pieces of at most `limit` UTF-8 bytes, after a line break if one fits.
-
-    Nothing is dropped: the pieces joined give `text` back. A piece never ends inside a
-    character, nor between a character and the joiner or mark that belongs to it.
-    """
-    if limit < 4:
-        raise ValueError("limit must hold any one character (4 bytes)")
-    sizes = [len(c.encode()) for c in text]
-    remaining = sum(sizes)
-    pieces: list[str] = []
-    start = 0
-    while remaining > limit:
-        end, size, newline = start, 0, -1
-        while size + sizes[end] <= limit:
-            size += sizes[end]
-            end += 1
-            if text[end - 1] == "\n":
-                newline = end
-        cut = newline if newline > start else _cluster_boundary(text, start, end)
-        pieces.append(text[start:cut])
-        remaining -= sum(sizes[start:cut])
-        start = cut
-    if start < len(text) or not pieces:
-        pieces.append(text[start:])
-    return pieces
-
-
-def _cluster_boundary(text: str, start: int, end: int) -> int:
-    """Move the cut at `end` back off a joiner, variation selector or mark, if it can."""
-
-    def inside(cut: int) -> bool:
-        return _clings(text[cut]) or text[cut - 1] == "\u200d"
-
-    cut = end
-    while cut > start + 1 and inside(cut):
-        cut -= 1
-    # A cluster longer than the limit has to be cut somewhere.
-    return end if inside(cut) else cut
-
-
-def _clings(char: str) -> bool:
-    """Tell whether `char` attaches to the character before it."""
-    code = ord(char)
-    return (
-        char == "\u200d"
-        or 0xFE00 <= code <= 0xFE0F  # variation selectors
-        or 0x1F3FB <= code <= 0x1F3FF  # skin tones
-        or 0xE0020 <= code <= 0xE007F  # tag characters (flags)
-        or 0x0300 <= code <= 0x036F  # combining diacritics
-        or 0x20D0 <= code <= 0x20FF  # combining marks for symbols (keycaps)
-    )
 
 
 class _MemberPace:
@@ -358,7 +250,7 @@ class WeComClient:
     # -- sending ---------------------------------------------------------------------------
 
     async def send_text(self, users: Sequence[str], content: str) -> SendResult:
-        """Send a text message (≤ 2048 bytes: split longer ones with split_utf8)."""
+        """Send a text message (≤ 2048 bytes: cut longer ones with split.split_utf8)."""
         _check_size(content, "text")
         return await self._send(users, "text", {"content": content})
 
