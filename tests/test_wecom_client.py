@@ -453,3 +453,11 @@ async def test_an_http_error_naming_the_url_is_redacted(
     assert "SECRET-xyz789" not in text
     assert failed.value.__cause__ is None
     assert failed.value.__suppress_context__
+
+
+async def test_first_sends_at_once_share_one_token_fetch(
+    api: FakeWeComApi, client: WeComClient
+) -> None:
+    await asyncio.gather(*(client.send_text([f"user{i}"], "你好") for i in range(20)))
+    assert len(api.calls_of("gettoken")) == 1
+    assert [c.errcode for c in api.calls_of("message/send")] == [0] * 20

@@ -232,3 +232,18 @@ def test_errors_do_not_echo_the_body() -> None:
     with pytest.raises(BadXml) as bad:
         parse_message(b"<xml><Content>secret note text</Content><unclosed></xml>")
     assert "secret note text" not in str(bad.value)
+
+
+def test_card_menu_click_is_a_card_click() -> None:
+    extra = (
+        "<EventKey><![CDATA[menu:remind]]></EventKey><TaskId><![CDATA[t9]]></TaskId>"
+        "<CardType><![CDATA[text_notice]]></CardType><ResponseCode>rc9</ResponseCode>"
+    )
+    msg = parse_message(_event("template_card_menu_event", extra))
+    assert isinstance(msg, CardClick)
+    assert (msg.event, msg.event_key, msg.task_id, msg.card_type) == (
+        "template_card_menu_event",
+        "menu:remind",
+        "t9",
+        "text_notice",
+    )
