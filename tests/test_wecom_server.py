@@ -1,0 +1,350 @@
+"""The WeCom callback endpoint, driven over HTTP by a client that signs and encrypts like WeCom."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import logging
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import aiohttp
+import pytest
+from aiohttp import web
+
+from handlers.wecom.crypto import MsgCrypt, signature
+from handlers.wecom.message import MAX_BODY_BYTES, CardClick, Message, TextMessage
+from handlers.wecom.server import MemoryDedupe, callback_app
+from tests.fakes.wecom_callback import WeComCallbackClient, envelope_xml, official_sample
+
+SAMPLE = official_sample()
+OFFICIAL_BODY = (
+    "<xml><ToUserName><![CDATA[ww1436e0e65a779aee]]></ToUserName>\n<Encrypt><![CDATA["
+    "Kl7kjoSf6DMD1zh7rtrHjFaDapSCkaOnwu3bqLc5tAybhhMl9pFeK8NslNPVdMwmBQTNoW4mY7AIjeLvEl3NyeTkAg"
+    "GzBhzTtRLNshw2AEew+kkYcD+Fq72Kt00fT0WnN87hGrW8SqGc+NcT3mu87Ha3dz1pSDi6GaUA6A0sqfde0VJPQbZ9"
+    "U+3JWcoD4Z5jaU0y9GSh010wsHF8KZD24YhmZH4ch4Ka7ilEbjbfvhKkNL65HHL0J6EYJIZUC2pFrdkJ7MhmEbU2qAR"
+    "R4iQHE7wy24qy0cRX3Mfp6iELcDNfSsPGjUQVDGxQDCWjayJOpcwocugux082f49HKYg84EpHSGXAyh+/oxwaWbvL6a"
+    "SDPOYuPDGOCI8jmnKiypE+]]></Encrypt>\n<AgentID><![CDATA[1000002]]></AgentID>\n</xml>"
+)
+OFFICIAL_ECHOSTR = (
+    "fsi1xnbH4yQh0+PJxcOdhhK6TDXkjMyhEPA7xB2TGz6b+g7xyAbEkRxN/3cNXW9qdqjnoVzEtpbhnFyq6SVHyA=="
+)
+
+
+class Inbox:
+    """The on_message callback: records messages; `gate` can hold the handling back."""
+
+    def __init__(self) -> None:
+        self.messages: list[Message] = []
+        self.gate: asyncio.Event | None = None
+        self.fail_on: str | None = None
+        self._changed = asyncio.Event()
+
+    async def __call__(self, message: Message) -> None:
+        if self.gate is not None and getattr(message, "content", "") != "不等":
+            await self.gate.wait()
+        if self.fail_on is not None and getattr(message, "content", None) == self.fail_on:
+            raise RuntimeError("the core broke")
+        self.messages.append(message)
+        self._changed.set()
+
+    async def wait(self, count: int) -> list[Message]:
+        async with asyncio.timeout(5):
+            while len(self.messages) < count:
+                self._changed.clear()
+                await self._changed.wait()
+        return self.messages
+
+
+Serve = Callable[..., Awaitable[str]]
+
+
+@pytest.fixture
+async def serve() -> AsyncIterator[Serve]:
+    """Start callback apps on 127.0.0.1; return the URL of the callback path."""
+    runners: list[web.AppRunner] = []
+
+    async def start(app: web.Application) -> str:
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0)
+        await site.start()
+        runners.append(runner)
+        return f"http://127.0.0.1:{runner.addresses[0][1]}"
+
+    yield start
+    for runner in runners:
+        await runner.cleanup()
+
+
+@pytest.fixture
+def inbox() -> Inbox:
+    return Inbox()
+
+
+@pytest.fixture
+async def wecom(serve: Serve, inbox: Inbox) -> AsyncIterator[WeComCallbackClient]:
+    crypt = MsgCrypt(SAMPLE["token"], SAMPLE["encoding_aes_key"], SAMPLE["corp_id"])
+    base = await serve(callback_app(crypt, inbox))
+    async with WeComCallbackClient(base + "/wecom", **SAMPLE) as client:
+        yield client
+
+
+async def test_official_url_verification(wecom: WeComCallbackClient) -> None:
+    status, body = await wecom.get(
+        {
+            "msg_signature": "012bc692d0a58dd4b10f8dfe5c4ac00ae211ebeb",
+            "timestamp": "1476416373",
+            "nonce": "47744683",
+            "echostr": OFFICIAL_ECHOSTR,
+        }
+    )
+    assert (status, body) == (200, "1288432023552776189")
+
+
+async def test_verification_answers_the_bare_plaintext(wecom: WeComCallbackClient) -> None:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(wecom.url, params=_echo_query(wecom, "5927782489442352469")) as response,
+    ):
+        raw = await response.read()
+    assert response.status == 200
+    assert raw == b"5927782489442352469"
+
+
+async def test_repeated_verification_from_several_servers(wecom: WeComCallbackClient) -> None:
+    answers = await asyncio.gather(*(wecom.verify_url(f"echo{i}") for i in range(5)))
+    assert answers == [(200, f"echo{i}") for i in range(5)]
+
+
+async def test_unencoded_plus_in_echostr_still_verifies(wecom: WeComCallbackClient) -> None:
+    # A proxy that forwards "+" raw: the server reads it as a space.
+    query = _echo_query(wecom, "x" * 40)
+    while "+" not in query["echostr"]:
+        query = _echo_query(wecom, "x" * 40)
+    raw = "&".join(f"{k}={v}" for k, v in query.items())
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(f"{wecom.url}?{raw}") as response,
+    ):
+        assert (response.status, await response.text()) == (200, "x" * 40)
+
+
+@pytest.mark.parametrize(
+    ("change", "status"),
+    [
+        ({"msg_signature": "0" * 40}, 403),
+        ({"timestamp": "1"}, 403),
+        ({"echostr": None}, 400),
+        ({"nonce": None}, 400),
+    ],
+    ids=["signature", "timestamp", "no-echostr", "no-nonce"],
+)
+async def test_bad_verification_is_refused(
+    wecom: WeComCallbackClient, change: dict[str, str | None], status: int
+) -> None:
+    query: dict[str, str] = _echo_query(wecom, "hello")
+    for key, value in change.items():
+        if value is None:
+            del query[key]
+        else:
+            query[key] = value
+    assert (await wecom.get(query))[0] == status
+
+
+async def test_official_message_is_acknowledged_and_handled(
+    wecom: WeComCallbackClient, inbox: Inbox
+) -> None:
+    query = {
+        "msg_signature": "0c3914025cb4b4d68103f6bfc8db550f79dcf48e",
+        "timestamp": "1476422779",
+        "nonce": "1597212914",
+    }
+    assert await wecom.post_raw(query, OFFICIAL_BODY.encode()) == (200, "")
+    [message] = await inbox.wait(1)
+    assert message == TextMessage("ChenJiaShun", 1476422779, 1000002, "你好", "1456453720")
+
+
+async def test_ack_comes_before_the_answer(wecom: WeComCallbackClient, inbox: Inbox) -> None:
+    inbox.gate = asyncio.Event()
+    assert await wecom.post(wecom.text("ZhangSan", "人社厅负责什么", msg_id="1")) == (200, "")
+    assert inbox.messages == []  # still being handled: WeCom was not kept waiting
+    inbox.gate.set()
+    [message] = await inbox.wait(1)
+    assert isinstance(message, TextMessage)
+    assert message.content == "人社厅负责什么"
+
+
+async def test_retries_give_one_answer(wecom: WeComCallbackClient, inbox: Inbox) -> None:
+    text = wecom.text("ZhangSan", "人社厅负责什么", msg_id="7459035031717794886")
+    for _ in range(3):
+        assert await wecom.post(text) == (200, "")
+    assert await wecom.post(wecom.text("ZhangSan", "不等", msg_id="2")) == (200, "")
+    # One member's messages are handled in order: once the second is in, any repeat would be.
+    messages = await inbox.wait(2)
+    assert [m.content for m in messages if isinstance(m, TextMessage)] == [
+        "人社厅负责什么",
+        "不等",
+    ]
+
+
+async def test_card_clicks_are_deduplicated_per_user_key_and_second(
+    wecom: WeComCallbackClient, inbox: Inbox
+) -> None:
+    click = wecom.card_click("ZhangSan", task_id="bind-7", event_key="approve:7", create_time=5)
+    for _ in range(3):
+        await wecom.post(click)
+    await wecom.post(
+        wecom.card_click("LiSi", task_id="bind-7", event_key="approve:7", create_time=5)
+    )
+    await wecom.post(
+        wecom.card_click("ZhangSan", task_id="bind-7", event_key="reject:7", create_time=5)
+    )
+    messages = await inbox.wait(3)
+    assert [(m.user, m.event_key) for m in messages if isinstance(m, CardClick)] == [
+        ("ZhangSan", "approve:7"),
+        ("LiSi", "approve:7"),
+        ("ZhangSan", "reject:7"),
+    ]
+
+
+async def test_one_members_messages_keep_their_order(
+    wecom: WeComCallbackClient, inbox: Inbox
+) -> None:
+    inbox.gate = asyncio.Event()
+    await wecom.post(wecom.text("ZhangSan", "/note", msg_id="1"))
+    await wecom.post(wecom.text("ZhangSan", "不等", msg_id="2"))  # would overtake, if it could
+    await wecom.post(wecom.text("LiSi", "不等", msg_id="3"))  # another member is not held up
+    [first] = await inbox.wait(1)
+    assert first.user == "LiSi"
+    inbox.gate.set()
+    messages = await inbox.wait(3)
+    assert [(m.user, m.content) for m in messages if isinstance(m, TextMessage)][1:] == [
+        ("ZhangSan", "/note"),
+        ("ZhangSan", "不等"),
+    ]
+
+
+BOMB = b"""<?xml version="1.0"?>
+<!DOCTYPE lolz [<!ENTITY lol "lol"><!ENTITY lol2 "&lol;&lol;&lol;&lol;&lol;&lol;&lol;&lol;">
+ <!ENTITY lol3 "&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;&lol2;">]>
+<xml><ToUserName>ww1436e0e65a779aee</ToUserName><Encrypt>&lol3;</Encrypt></xml>"""
+
+
+async def test_bad_callbacks_are_refused_and_the_server_keeps_serving(
+    wecom: WeComCallbackClient, inbox: Inbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    text = wecom.text("ZhangSan", "秘密的进展说明", msg_id="1").encode()
+    good = wecom.encrypt(text)
+    envelope = envelope_xml(wecom.corp_id, good, 1000002)
+    query = wecom.signed_query(good)
+
+    # A bad signature.
+    assert (await wecom.post_raw({**query, "msg_signature": "f" * 40}, envelope))[0] == 403
+    # No signature at all.
+    assert (await wecom.post_raw({}, envelope))[0] == 400
+    # Another corp's message (receiveid inside the ciphertext).
+    assert (await wecom.post(text, receive_id="ww0000000000000000"))[0] == 403
+    # Addressed to another corp on the envelope.
+    other = envelope_xml("ww0000000000000000", good, 1000002)
+    assert (await wecom.post_raw(query, other))[0] == 403
+    # Bad padding under a valid signature (a wrong EncodingAESKey at the sender).
+    flipped = bytearray(base64.b64decode(wecom.encrypt(text)))
+    flipped[-1] ^= 0xFF
+    forged = base64.b64encode(bytes(flipped)).decode()
+    assert (
+        await wecom.post_raw(wecom.signed_query(forged), envelope_xml(wecom.corp_id, forged, 1))
+    )[0] == 400
+    # An XML bomb in the envelope, and one inside the (validly encrypted) message.
+    assert (await wecom.post_raw(query, BOMB))[0] == 400
+    assert (await wecom.post(BOMB.replace(b"Encrypt", b"Content")))[0] == 400
+    # Not XML, and too big.
+    assert (await wecom.post_raw(query, b"{json: 1}"))[0] == 400
+    big = envelope.replace(b"]]></Encrypt>", b"A" * MAX_BODY_BYTES + b"]]></Encrypt>")
+    assert (await wecom.post_raw(query, big))[0] == 413
+    assert inbox.messages == []
+
+    # Still serving, and the good message goes through.
+    assert await wecom.post_raw(query, envelope) == (200, "")
+    [message] = await inbox.wait(1)
+    assert isinstance(message, TextMessage)
+    assert message.content == "秘密的进展说明"
+    logged = caplog.text
+    assert "拒绝企业微信回调" in logged
+    for secret in (SAMPLE["token"], SAMPLE["encoding_aes_key"], "秘密的进展说明", good[:20]):
+        assert secret not in logged
+
+
+async def test_a_failing_handler_is_logged_and_the_next_message_handled(
+    wecom: WeComCallbackClient, inbox: Inbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    inbox.fail_on = "坏"
+    assert await wecom.post(wecom.text("ZhangSan", "坏", msg_id="1")) == (200, "")
+    assert await wecom.post(wecom.text("ZhangSan", "好", msg_id="2")) == (200, "")
+    [message] = await inbox.wait(1)
+    assert isinstance(message, TextMessage)
+    assert message.content == "好"
+    assert "处理企业微信消息失败" in caplog.text
+
+
+async def test_healthz(wecom: WeComCallbackClient) -> None:
+    async with (
+        aiohttp.ClientSession() as session,
+        session.get(wecom.url.replace("/wecom", "/healthz")) as response,
+    ):
+        assert (response.status, await response.text()) == (200, "ok")
+
+
+async def test_dedupe_hook_is_used(serve: Serve, inbox: Inbox) -> None:
+    claimed: list[str] = []
+
+    async def claim(key: str) -> bool:
+        claimed.append(key)
+        return key != "msg:old"
+
+    crypt = MsgCrypt(SAMPLE["token"], SAMPLE["encoding_aes_key"], SAMPLE["corp_id"])
+    base = await serve(callback_app(crypt, inbox, claim=claim))
+    async with WeComCallbackClient(base + "/wecom", **SAMPLE) as wecom:
+        await wecom.post(wecom.text("ZhangSan", "旧", msg_id="old"))
+        await wecom.post(wecom.text("ZhangSan", "新", msg_id="new"))
+    messages = await inbox.wait(1)
+    assert claimed == ["msg:old", "msg:new"]
+    assert [m.content for m in messages if isinstance(m, TextMessage)] == ["新"]
+
+
+async def test_stopping_lets_running_answers_finish(inbox: Inbox) -> None:
+    crypt = MsgCrypt(SAMPLE["token"], SAMPLE["encoding_aes_key"], SAMPLE["corp_id"])
+    runner = web.AppRunner(callback_app(crypt, inbox), access_log=None)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    inbox.gate = asyncio.Event()
+    url = f"http://127.0.0.1:{runner.addresses[0][1]}/wecom"
+    async with WeComCallbackClient(url, **SAMPLE) as wecom:
+        assert await wecom.post(wecom.text("ZhangSan", "导出", msg_id="1")) == (200, "")
+    stopping = asyncio.create_task(runner.cleanup())
+    await asyncio.sleep(0.05)
+    assert not stopping.done()
+    inbox.gate.set()
+    await stopping
+    assert [m.content for m in inbox.messages if isinstance(m, TextMessage)] == ["导出"]
+
+
+async def test_memory_dedupe_forgets_after_its_ttl() -> None:
+    now = [0.0]
+    dedupe = MemoryDedupe(ttl=60, clock=lambda: now[0])
+    assert await dedupe("a")
+    assert not await dedupe("a")
+    now[0] = 59
+    assert not await dedupe("a")
+    now[0] = 61
+    assert await dedupe("a")
+
+
+def _echo_query(wecom: WeComCallbackClient, echo: str) -> dict[str, str]:
+    echostr = wecom.encrypt(echo.encode())
+    query = wecom.signed_query(echostr, echostr=echostr)
+    assert query["msg_signature"] == signature(
+        wecom.token, query["timestamp"], query["nonce"], echostr
+    )
+    return query
