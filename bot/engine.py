@@ -45,13 +45,12 @@ JUNCTION_IDF = 1.0
 
 _NUM = r"\d{1,2}|[一二三四五六七八九十两]{1,3}"
 _MEASURE_ID = re.compile(r"(?<![\d.])(\d{1,2})\s*[.。·]\s*(\d{1,2})(?![\d.])")
-# One number or several (第8、9项任务, 任务3至5).
-_LIST = rf"(?:{_NUM})(?:\s*(?:[、，,和与及~-]|至|到)\s*第?\s*(?:{_NUM}))*"
-_TASK_NUMBER = (
-    re.compile(rf"第\s*({_LIST})\s*(?:项|个|条|大)?\s*(?:主要)?任务"),
-    re.compile(rf"(?:主要)?任务\s*第?\s*({_LIST})(?!\d)"),
-    re.compile(rf"第\s*({_LIST})\s*项"),
-    re.compile(rf"({_LIST})\s*号\s*(?:主要)?任务"),
+# Task numbers (第8项任务, 任务五, 第8、9项任务, 任务3至5, 8号任务) are read from tokens, each
+# read once: a regex for such lists backtracks exponentially on a long run of numbers and
+# separators, and restarts at every number of the run.
+_TOKEN = re.compile(
+    r"(?P<num>\d+|[一二三四五六七八九十两]+)|(?P<sep>[、，,和与及~\-至到])|(?P<ord>第)"
+    r"|(?P<cls>[项个条大])|(?P<task>(?:主要)?任务)|(?P<no>号)|(?P<space>\s+)"
 )
 _LIST_PART = re.compile(rf"({_NUM})|(至|到|~|-)")
 _CHINESE_NUMBER = re.compile(r"[一二三四五六七八九两]|[二三四五六七八九]?十[一二三四五六七八九]?")
@@ -88,6 +87,96 @@ def chinese_number(text: str) -> int:
         return _DIGITS.get(text, 0)
     tens, _, ones = text.partition("十")
     return (_DIGITS.get(tens, 0) if tens else 1) * 10 + (_DIGITS.get(ones, 0) if ones else 0)
+
+
+def task_phrases(text: str) -> list[tuple[int, int, str]]:
+    """Find the phrases naming task numbers: (start, end, the list of numbers), in order.
+
+    The phrasings, each read over the whole text before the next: 第…(项|个|条|大)?(主要)?任务,
+    (主要)?任务第?…, 第…项, …号(主要)?任务; "…" is one number or a list (8、9; 3至5; 第8、第9).
+    Each phrasing's phrases do not overlap. Linear in the length of the text.
+    """
+    kinds: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    for m in _TOKEN.finditer(text):
+        kind = m.lastgroup or ""
+        # 100 or 十二三四 is no task number, and no number may be read from inside it.
+        if kind == "num" and len(m.group()) > (2 if m.group().isdecimal() else 3):
+            kind = "long"
+        kinds.append(kind)
+        starts.append(m.start())
+        ends.append(m.end())
+    count = len(kinds)
+
+    def after(i: int) -> int:
+        # The token right after token i, past blanks; -1 when something else comes between.
+        j = i + 1
+        if j < count and kinds[j] == "space" and starts[j] == ends[i]:
+            j += 1
+        return j if j < count and starts[j] == ends[j - 1] else -1
+
+    def kind(i: int) -> str:
+        return kinds[i] if i >= 0 else ""
+
+    # last[i]: the last number of the list that starts at number i (computed right to left).
+    last = list(range(count))
+    for i in reversed(range(count)):
+        j = after(i) if kinds[i] == "num" else -1
+        if kind(j) == "sep":
+            j = after(j)
+            j = after(j) if kind(j) == "ord" else j
+            if kind(j) == "num":
+                last[i] = last[j]
+
+    def listed(i: int) -> tuple[int, int]:
+        # The list right after token i, past blanks: (its first number, its last), or (-1, -1).
+        j = after(i)
+        return (j, last[j]) if kind(j) == "num" else (-1, -1)
+
+    # Each phrasing, given its first token: (first number, last number, last token) or None.
+    def ordinal_task(i: int) -> tuple[int, int, int] | None:
+        first, end = listed(i)
+        tail = after(end) if first >= 0 else -1
+        tail = after(tail) if kind(tail) == "cls" else tail
+        return (first, end, tail) if kind(tail) == "task" else None
+
+    def task_ordinal(i: int) -> tuple[int, int, int] | None:
+        j = after(i)
+        first, end = listed(j) if kind(j) == "ord" else listed(i)
+        # 任务三 followed by 3 is no task three.
+        if first < 0 or text[ends[end] : ends[end] + 1].isdecimal():
+            return None
+        return first, end, end
+
+    def ordinal_item(i: int) -> tuple[int, int, int] | None:
+        first, end = listed(i)
+        tail = after(end) if first >= 0 else -1
+        return (first, end, tail) if kind(tail) == "cls" and text[starts[tail]] == "项" else None
+
+    def numbered_task(i: int) -> tuple[int, int, int] | None:
+        tail = after(last[i])
+        tail = after(tail) if kind(tail) == "no" else -1
+        return (i, last[i], tail) if kind(tail) == "task" else None
+
+    phrasings = (
+        ("ord", ordinal_task),
+        ("task", task_ordinal),
+        ("ord", ordinal_item),
+        ("num", numbered_task),
+    )
+    found: list[tuple[int, int, str]] = []
+    for first_kind, match in phrasings:
+        reached = 0  # like re.finditer: a phrase starts after the end of the one before
+        for i in range(count):
+            if kinds[i] != first_kind or starts[i] < reached:
+                continue
+            phrase = match(i)
+            if phrase:
+                first, end, tail = phrase
+                found.append((starts[i], ends[tail], text[starts[first] : ends[end]]))
+                reached = ends[tail]
+    return found
 
 
 @dataclass(frozen=True)
@@ -137,12 +226,17 @@ class _Query:
 
     def take(self, pattern: re.Pattern[str]) -> list[re.Match[str]]:
         """Return the matches of `pattern` over characters not yet explained, marking them."""
-        found = []
-        for m in pattern.finditer(self.text):
-            if not any(self.used[m.start() : m.end()]):
-                found.append(m)
-                self.used[m.start() : m.end()] = [True] * (m.end() - m.start())
-        return found
+        return [m for m in pattern.finditer(self.text) if self.claim(m.start(), m.end())]
+
+    def claim(self, start: int, end: int) -> bool:
+        """Mark text[start:end] explained unless part of it already is; tell whether it was.
+
+        Callers claim non-overlapping spans, so checking them costs the text's length at most.
+        """
+        if any(self.used[start:end]):
+            return False
+        self.used[start:end] = [True] * (end - start)
+        return True
 
     def rest(self) -> str:
         """Return the text with explained characters blanked out."""
@@ -242,7 +336,12 @@ class Engine:
         if measures:
             tasks = tuple(dict.fromkeys(m.task for m in measures))
             return Answer(question, "measure", tasks=tasks, measures=measures)
-        numbers = [n for p in _TASK_NUMBER for m in q.take(p) for n in task_numbers(m.group(1))]
+        numbers = [
+            n
+            for start, end, listed in task_phrases(q.text)
+            if q.claim(start, end)
+            for n in task_numbers(listed)
+        ]
         tasks = tuple(n for n in dict.fromkeys(numbers) if self.plan.task(n))
         if tasks:
             return self._task_answer(question, tasks)
