@@ -23,7 +23,7 @@ from rapidfuzz.distance import Levenshtein
 
 from bot.lexicon import Lexicon
 from bot.plan import Measure, Plan
-from bot.text import bigrams, is_cjk, normalize, runs, sound
+from bot.text import bigrams, is_cjk, located_runs, normalize, runs, sound
 
 Kind = Literal["measure", "task", "unit", "unit_topic", "topic", "none"]
 
@@ -100,11 +100,11 @@ def task_phrases(text: str) -> list[tuple[int, int, str]]:
     starts: list[int] = []
     ends: list[int] = []
     for m in _TOKEN.finditer(text):
-        kind = m.lastgroup or ""
+        name = m.lastgroup or ""
         # 100 or 十二三四 is no task number, and no number may be read from inside it.
-        if kind == "num" and len(m.group()) > (2 if m.group().isdecimal() else 3):
-            kind = "long"
-        kinds.append(kind)
+        if name == "num" and len(m.group()) > (2 if m.group().isdecimal() else 3):
+            name = "long"
+        kinds.append(name)
         starts.append(m.start())
         ends.append(m.end())
     count = len(kinds)
@@ -278,10 +278,16 @@ class Engine:
         places = _alternation(normalize(p) for p in lexicon.other_places).pattern
         # Another place's name right before a unit's name: 广东省残联, 北京市的人社局.
         self._elsewhere_re = re.compile(f"(?:{places})(?:省|市|自治区|特别行政区)?的?$")
+        # How far before a unit's name such a place can start: the longest place, 特别行政区, 的.
+        self._elsewhere_reach = max(map(len, places.split("|"))) + len("特别行政区的") + 1
         self._build_index()
         # Names of two or more characters can be matched with a one-character typo.
-        self._typo_names = [a for a in self._alias_unit if len(a) >= 2 and is_cjk(a)]
-        self._typo_lengths = sorted({len(a) for a in self._typo_names})
+        self._typo_names: dict[str, list[str]] = defaultdict(list)
+        for alias in self._alias_unit:
+            if len(alias) >= 2 and is_cjk(alias):
+                # A typo keeps the name's first character: names are looked up by it.
+                self._typo_names[alias[0]].append(alias)
+        self._typo_lengths = sorted({len(a) for names in self._typo_names.values() for a in names})
 
     # -- indexes -------------------------------------------------------------------------
 
@@ -424,7 +430,9 @@ class Engine:
             start, end = m.span()
             if any(q.used[start:end]):
                 continue
-            place = self._elsewhere_re.search(q.text, 0, start)
+            place = self._elsewhere_re.search(
+                q.text, max(start - self._elsewhere_reach, 0), start
+            )
             if place:
                 q.used[place.start() : end] = [True] * (end - place.start())
                 elsewhere.append(q.text[place.start() : end])
@@ -450,25 +458,28 @@ class Engine:
         """
         found: list[tuple[str, str]] = []
         starts = sorted(edges)
+        # What the question says besides scaffolding, read once (not once per window): the
+        # end of the first thing it says and the start of the last.
+        said = [(s, e) for _, s, e in self._located_terms(text)[0]]
+        first_end = min((e for _, e in said), default=len(text) + 1)
+        last_start = max((s for s, _ in said), default=-1)
         for n in reversed(self._typo_lengths):
             for start in starts:
                 if start + n not in edges or start + n > len(text):
                     continue
                 window = text[start : start + n]
-                if any(q.used[start : start + n]) or not is_cjk(window):
+                names = self._typo_names.get(window[0])
+                if not names or any(q.used[start : start + n]) or not is_cjk(window):
                     continue
                 if window in self._vocabulary or window in self._alias_unit:
                     continue
-                if n == 2 and self._terms(text[:start] + " " * n + text[start + n :])[0]:
+                # Something said wholly before or after the window: the question is not just it.
+                if n == 2 and (first_end <= start or last_start >= start + n):
                     continue
                 near = process.extract(
-                    window,
-                    self._typo_names,
-                    scorer=Levenshtein.distance,
-                    score_cutoff=1,
-                    limit=None,
+                    window, names, scorer=Levenshtein.distance, score_cutoff=1, limit=None
                 )
-                units = {self._alias_unit[name] for name, _, _ in near if name[0] == window[0]}
+                units = {self._alias_unit[name] for name, _, _ in near}
                 if len(units) == 1:
                     q.used[start : start + n] = [True] * n
                     found.append((window, units.pop()))
@@ -483,41 +494,46 @@ class Engine:
         counts against the match. Bonus tokens touch scaffolding words or words replaced by
         synonyms: they help when the document has them and never count against it.
         """
+        content, bonus = self._located_terms(rest)
+        return [tok for tok, _, _ in content], bonus
+
+    def _located_terms(self, rest: str) -> tuple[list[tuple[str, int, int]], list[str]]:
+        """Return `_terms`, each content token with the span of `rest` it was read from."""
         soft = [c == " " for c in rest]
-        extra: list[str] = []
+        extra: list[tuple[str, int, int]] = []
         for m in self._synonym_re.finditer(rest):
-            extra += self._synonyms[m.group(0)]
+            extra += [(w, m.start(), m.end()) for w in self._synonyms[m.group(0)]]
             soft[m.start() : m.end()] = [True] * (m.end() - m.start())
         for m in self._stop_re.finditer(rest):
             if not all(soft[m.start() : m.end()]):
                 soft[m.start() : m.end()] = [True] * (m.end() - m.start())
-        content: list[str] = []
+        content: list[tuple[str, int, int]] = []
         bonus: list[str] = []
-        for run in re.finditer(r"[^\s]+", rest):
-            for piece in runs(run.group(0)):
-                offset = run.start() + run.group(0).find(piece)
-                if len(piece) == 1:
-                    # A lone character: only counts when found.
-                    if not soft[offset]:
-                        bonus.append(piece)
-                    continue
-                if not is_cjk(piece):
-                    content.append(piece)
-                    continue
-                raw = bigrams(piece)
-                scaffold = [soft[offset + i] or soft[offset + i + 1] for i in range(len(raw))]
-                # Only a word of the topic may be a slip: not scaffolding (我在 is no 握在),
-                # not the seam of two words (就业政策 has no 业整).
-                grams = [
-                    tok if scaffold[i] or self._junction(raw, i) else self._heard(tok)
-                    for i, tok in enumerate(raw)
-                ]
-                for i, tok in enumerate(grams):
-                    # A slip of scaffolding (负则 for 负责) is still scaffolding.
-                    soft_tok = scaffold[i] or tok in self._stop_words or self._junction(grams, i)
-                    (bonus if soft_tok else content).append(tok)
-        for phrase in extra:
-            content += [t for run in runs(phrase) for t in bigrams(run)]
+        for offset, piece in located_runs(rest):
+            if len(piece) == 1:
+                # A lone character: only counts when found.
+                if not soft[offset]:
+                    bonus.append(piece)
+                continue
+            if not is_cjk(piece):
+                content.append((piece, offset, offset + len(piece)))
+                continue
+            raw = bigrams(piece)
+            scaffold = [soft[offset + i] or soft[offset + i + 1] for i in range(len(raw))]
+            # Only a word of the topic may be a slip: not scaffolding (我在 is no 握在),
+            # not the seam of two words (就业政策 has no 业整).
+            grams = [
+                tok if scaffold[i] or self._junction(raw, i) else self._heard(tok)
+                for i, tok in enumerate(raw)
+            ]
+            for i, tok in enumerate(grams):
+                # A slip of scaffolding (负则 for 负责) is still scaffolding.
+                if scaffold[i] or tok in self._stop_words or self._junction(grams, i):
+                    bonus.append(tok)
+                else:
+                    content.append((tok, offset + i, offset + i + 2))
+        for phrase, start, end in extra:
+            content += [(t, start, end) for run in runs(phrase) for t in bigrams(run)]
         return content, bonus
 
     def _heard(self, tok: str) -> str:

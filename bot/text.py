@@ -40,6 +40,11 @@ def runs(text: str) -> list[str]:
     return _RUN.findall(text)
 
 
+def located_runs(text: str) -> list[tuple[int, str]]:
+    """Return the runs of `runs` with the offset of each in `text`."""
+    return [(m.start(), m.group()) for m in _RUN.finditer(text)]
+
+
 def is_cjk(run: str) -> bool:
     """Tell whether a run is Chinese characters."""
     return bool(_CJK_RUN.fullmatch(run))
