@@ -11,6 +11,7 @@ does no I/O. Kinds of question, tried in this order:
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections import Counter, defaultdict
@@ -28,6 +29,9 @@ from bot.text import bigrams, is_cjk, located_runs, normalize, runs, sound
 Kind = Literal["measure", "task", "unit", "unit_topic", "topic", "none"]
 
 MAX_TOPIC = 8
+# The engine reads this many characters of a question at most (the longest measure is 280):
+# what anyone may paste is bounded, and the reply says when the rest was left unread.
+MAX_QUESTION = 300
 # A measure must score this share of the best one to be listed with it.
 RELATIVE_CUTOFF = 0.4
 # Share of the question's topic weight the best measure must cover to count as an answer.
@@ -197,6 +201,8 @@ class Answer:
     suggestions: tuple[str, ...] = ()
     # Units of another place the question asked about (广东省残联): not in this document.
     elsewhere: tuple[str, ...] = ()
+    # The question was longer than MAX_QUESTION: only its start was read.
+    truncated: bool = False
 
     @property
     def no_match(self) -> bool:
@@ -334,9 +340,15 @@ class Engine:
     # -- answering -----------------------------------------------------------------------
 
     def answer(self, question: str) -> Answer:
-        """Answer one question; never raises for any text."""
+        """Answer one question from its first MAX_QUESTION characters; never raises."""
         question = _SURROGATE.sub("\ufffd", question)
-        q = _Query(normalize(question))
+        answer = self._read(question, _Query(normalize(question[:MAX_QUESTION])))
+        if question[MAX_QUESTION:].strip():
+            return dataclasses.replace(answer, truncated=True)
+        return answer
+
+    def _read(self, question: str, q: _Query) -> Answer:
+        """Answer `question` from its normalised start `q`."""
         ids = [f"{int(a)}.{int(b)}" for a, b in (m.groups() for m in q.take(_MEASURE_ID))]
         measures = tuple(m for i in dict.fromkeys(ids) if (m := self.plan.measure(i)))
         if measures:
@@ -430,9 +442,7 @@ class Engine:
             start, end = m.span()
             if any(q.used[start:end]):
                 continue
-            place = self._elsewhere_re.search(
-                q.text, max(start - self._elsewhere_reach, 0), start
-            )
+            place = self._elsewhere_re.search(q.text, max(start - self._elsewhere_reach, 0), start)
             if place:
                 q.used[place.start() : end] = [True] * (end - place.start())
                 elsewhere.append(q.text[place.start() : end])
