@@ -32,21 +32,26 @@ SEPARATORS = [*"、，,和与及至到~-", "－", "～", "。", ".", "·"]
 SPACES = [" ", "\u3000", "\u00a0", "\t", "\n", "\r", "\x0b", "\x0c", "\u2003", "\u200b"]
 WORDS = ["第", "项", "个", "条", "大", "任务", "主要", "号", "举措", "人设", "残连", "的", "盲人"]
 
-piece = st.one_of(
-    st.integers(0, 999).map(str),
-    st.text(st.sampled_from(NUMERALS), min_size=1, max_size=4),
-    st.sampled_from(SEPARATORS),
-    st.text(st.sampled_from(SPACES), min_size=1, max_size=6),
-    st.sampled_from(WORDS),
+number = st.one_of(
+    st.integers(0, 120).map(str), st.text(st.sampled_from(NUMERALS), min_size=1, max_size=4)
 )
-# Short mixes, and one random pattern repeated up to the longest message.
+blanks = st.text(st.sampled_from(SPACES), max_size=6)
+piece = st.one_of(number, st.sampled_from(SEPARATORS), blanks, st.sampled_from(WORDS))
+# A number, blanks, a separator, blanks, perhaps 第: what a list of task numbers is made of.
+list_item = st.tuples(
+    number, blanks, st.sampled_from(SEPARATORS), blanks, st.sampled_from(["", "第", "第 "])
+).map("".join)
+
+
+def repeated(unit: st.SearchStrategy[str]) -> st.SearchStrategy[str]:
+    """Return texts made of a drawn unit repeated, up to the longest message."""
+    return st.builds(lambda u, times: (u * times)[:LONGEST], unit, st.integers(1, LONGEST))
+
+
 question = st.one_of(
     st.lists(piece, max_size=60).map("".join),
-    st.builds(
-        lambda unit, times: (unit * times)[:LONGEST],
-        st.lists(piece, min_size=1, max_size=8).map("".join).filter(bool),
-        st.integers(1, LONGEST),
-    ),
+    repeated(st.lists(piece, min_size=1, max_size=8).map("".join).filter(bool)),
+    repeated(st.lists(list_item, min_size=1, max_size=3).map("".join)),
 )
 
 
