@@ -1,7 +1,8 @@
 """The question engine: what a liaison asks, mapped onto units, tasks and measures.
 
 Pure and synchronous: every index is built once in `Engine.__init__`; answering a question
-does no I/O. Kinds of question, tried in this order:
+does no I/O, reads at most MAX_QUESTION characters and takes time linear in them (no pattern
+backtracks: see `task_phrases`). Kinds of question, tried in this order:
   measure     an id such as 7.2 or 举措6.3
   task        a task number (第8项任务, 任务五) or a task title (组织保障)
   unit        a unit by any name, short form or one-character typo; with a topic, unit_topic

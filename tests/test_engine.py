@@ -744,6 +744,7 @@ def test_very_long_random_input(engine: Engine, lexicon: Lexicon, alphabet: str)
     answer = engine.answer(question)
     assert time.perf_counter() - start < 2.0
     assert_no_match(answer, lexicon)
+    assert answer.truncated
 
 
 def test_lone_surrogate_does_not_crash(engine: Engine, lexicon: Lexicon) -> None:
