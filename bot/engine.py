@@ -282,11 +282,14 @@ class Engine:
         self._stop_re = _alternation(self._stop_words)
         self._not_units_re = _alternation(normalize(w) for w in lexicon.not_units)
         self._not_topics_re = _alternation(normalize(w) for w in lexicon.not_topics)
-        places = _alternation(normalize(p) for p in lexicon.other_places).pattern
+        places = [normalize(p) for p in lexicon.other_places]
         # Another place's name right before a unit's name: 广东省残联, 北京市的人社局.
-        self._elsewhere_re = re.compile(f"(?:{places})(?:省|市|自治区|特别行政区)?的?$")
-        # How far before a unit's name such a place can start: the longest place, 特别行政区, 的.
-        self._elsewhere_reach = max(map(len, places.split("|"))) + len("特别行政区的") + 1
+        self._elsewhere_re = re.compile(
+            f"(?:{_alternation(places).pattern})(?:省|市|自治区|特别行政区)?的?$"
+        )
+        # How far before a unit's name such a place can start: the longest place, 特别行政区, 的
+        # (and a line break, which `$` may precede).
+        self._elsewhere_reach = max(map(len, places), default=0) + len("特别行政区的\n")
         self._build_index()
         # Names of two or more characters can be matched with a one-character typo.
         self._typo_names: dict[str, list[str]] = defaultdict(list)

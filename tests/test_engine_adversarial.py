@@ -92,6 +92,16 @@ def test_every_answer_is_quick(engine: Engine, text: str) -> None:
     assert answer.query == text
 
 
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(question)
+def test_every_whole_reading_is_linear(engine: Engine, text: str) -> None:
+    """Without the bound, no text backtracks either: 4,096 characters within 0.5 s."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(engine_module, "MAX_QUESTION", 10 * LONGEST)
+        seconds, _ = timed(engine, text, 10 * BOUND)
+    assert seconds < 10 * BOUND, (len(text), text[:80])
+
+
 # Each family repeated to 4,096 characters. The first ones took the old patterns over ten
 # seconds at about 100 characters; "第一、" took seconds at full length (quadratic).
 FAMILIES = {
