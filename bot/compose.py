@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
-from bot.engine import Answer
+from bot.engine import MAX_QUESTION, Answer
 from bot.plan import Measure, Plan
 from bot.reply import Button, Item, Line, Reply, Span, bold, line
 
 SUMMARY_CHARS = 40
 QUOTE_CHARS = 60
+LONG_QUESTION = f"问题较长，只按前 {MAX_QUESTION} 个字回答。"
 
 # Neutral actions carried by buttons; each channel routes them back to the core.
 SHOW_MEASURE = "m"  # m:<measure id>
@@ -161,6 +163,14 @@ def elsewhere_reply(plan: Plan, names: tuple[str, ...], examples: tuple[str, ...
 
 def answer_reply(plan: Plan, answer: Answer, examples: tuple[str, ...] = ()) -> Reply:
     """Return the reply for an engine answer, whatever its kind."""
+    reply = _answer_reply(plan, answer, examples)
+    if not answer.truncated:
+        return reply
+    # First, on every page: what came after the start may have changed the answer.
+    return dataclasses.replace(reply, header=(line(Span(LONG_QUESTION, "italic")), *reply.header))
+
+
+def _answer_reply(plan: Plan, answer: Answer, examples: tuple[str, ...]) -> Reply:
     if answer.kind == "none" and answer.elsewhere:
         return elsewhere_reply(plan, answer.elsewhere, examples)
     if answer.kind == "none":

@@ -1,7 +1,8 @@
 """The question engine: what a liaison asks, mapped onto units, tasks and measures.
 
 Pure and synchronous: every index is built once in `Engine.__init__`; answering a question
-does no I/O. Kinds of question, tried in this order:
+does no I/O, reads at most MAX_QUESTION characters and takes time linear in them (no pattern
+backtracks: see `task_phrases`). Kinds of question, tried in this order:
   measure     an id such as 7.2 or 举措6.3
   task        a task number (第8项任务, 任务五) or a task title (组织保障)
   unit        a unit by any name, short form or one-character typo; with a topic, unit_topic
@@ -11,6 +12,7 @@ does no I/O. Kinds of question, tried in this order:
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import re
 from collections import Counter, defaultdict
@@ -23,11 +25,14 @@ from rapidfuzz.distance import Levenshtein
 
 from bot.lexicon import Lexicon
 from bot.plan import Measure, Plan
-from bot.text import bigrams, is_cjk, normalize, runs, sound
+from bot.text import bigrams, is_cjk, located_runs, normalize, runs, sound
 
 Kind = Literal["measure", "task", "unit", "unit_topic", "topic", "none"]
 
 MAX_TOPIC = 8
+# The engine reads this many characters of a question at most (the longest measure is 280):
+# what anyone may paste is bounded, and the reply says when the rest was left unread.
+MAX_QUESTION = 300
 # A measure must score this share of the best one to be listed with it.
 RELATIVE_CUTOFF = 0.4
 # Share of the question's topic weight the best measure must cover to count as an answer.
@@ -45,13 +50,12 @@ JUNCTION_IDF = 1.0
 
 _NUM = r"\d{1,2}|[一二三四五六七八九十两]{1,3}"
 _MEASURE_ID = re.compile(r"(?<![\d.])(\d{1,2})\s*[.。·]\s*(\d{1,2})(?![\d.])")
-# One number or several (第8、9项任务, 任务3至5).
-_LIST = rf"(?:{_NUM})(?:\s*(?:[、，,和与及~-]|至|到)\s*第?\s*(?:{_NUM}))*"
-_TASK_NUMBER = (
-    re.compile(rf"第\s*({_LIST})\s*(?:项|个|条|大)?\s*(?:主要)?任务"),
-    re.compile(rf"(?:主要)?任务\s*第?\s*({_LIST})(?!\d)"),
-    re.compile(rf"第\s*({_LIST})\s*项"),
-    re.compile(rf"({_LIST})\s*号\s*(?:主要)?任务"),
+# Task numbers (第8项任务, 任务五, 第8、9项任务, 任务3至5, 8号任务) are read from tokens, each
+# read once: a regex for such lists backtracks exponentially on a long run of numbers and
+# separators, and restarts at every number of the run.
+_TOKEN = re.compile(
+    r"(?P<num>\d+|[一二三四五六七八九十两]+)|(?P<sep>[、，,和与及~\-至到])|(?P<ord>第)"
+    r"|(?P<cls>[项个条大])|(?P<task>(?:主要)?任务)|(?P<no>号)|(?P<space>\s+)"
 )
 _LIST_PART = re.compile(rf"({_NUM})|(至|到|~|-)")
 _CHINESE_NUMBER = re.compile(r"[一二三四五六七八九两]|[二三四五六七八九]?十[一二三四五六七八九]?")
@@ -90,6 +94,96 @@ def chinese_number(text: str) -> int:
     return (_DIGITS.get(tens, 0) if tens else 1) * 10 + (_DIGITS.get(ones, 0) if ones else 0)
 
 
+def task_phrases(text: str) -> list[tuple[int, int, str]]:
+    """Find the phrases naming task numbers: (start, end, the list of numbers), in order.
+
+    The phrasings, each read over the whole text before the next: 第…(项|个|条|大)?(主要)?任务,
+    (主要)?任务第?…, 第…项, …号(主要)?任务; "…" is one number or a list (8、9; 3至5; 第8、第9).
+    Each phrasing's phrases do not overlap. Linear in the length of the text.
+    """
+    kinds: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    for m in _TOKEN.finditer(text):
+        name = m.lastgroup or ""
+        # 100 or 十二三四 is no task number, and no number may be read from inside it.
+        if name == "num" and len(m.group()) > (2 if m.group().isdecimal() else 3):
+            name = "long"
+        kinds.append(name)
+        starts.append(m.start())
+        ends.append(m.end())
+    count = len(kinds)
+
+    def after(i: int) -> int:
+        # The token right after token i, past blanks; -1 when something else comes between.
+        j = i + 1
+        if j < count and kinds[j] == "space" and starts[j] == ends[i]:
+            j += 1
+        return j if j < count and starts[j] == ends[j - 1] else -1
+
+    def kind(i: int) -> str:
+        return kinds[i] if i >= 0 else ""
+
+    # last[i]: the last number of the list that starts at number i (computed right to left).
+    last = list(range(count))
+    for i in reversed(range(count)):
+        j = after(i) if kinds[i] == "num" else -1
+        if kind(j) == "sep":
+            j = after(j)
+            j = after(j) if kind(j) == "ord" else j
+            if kind(j) == "num":
+                last[i] = last[j]
+
+    def listed(i: int) -> tuple[int, int]:
+        # The list right after token i, past blanks: (its first number, its last), or (-1, -1).
+        j = after(i)
+        return (j, last[j]) if kind(j) == "num" else (-1, -1)
+
+    # Each phrasing, given its first token: (first number, last number, last token) or None.
+    def ordinal_task(i: int) -> tuple[int, int, int] | None:
+        first, end = listed(i)
+        tail = after(end) if first >= 0 else -1
+        tail = after(tail) if kind(tail) == "cls" else tail
+        return (first, end, tail) if kind(tail) == "task" else None
+
+    def task_ordinal(i: int) -> tuple[int, int, int] | None:
+        j = after(i)
+        first, end = listed(j) if kind(j) == "ord" else listed(i)
+        # 任务三 followed by 3 is no task three.
+        if first < 0 or text[ends[end] : ends[end] + 1].isdecimal():
+            return None
+        return first, end, end
+
+    def ordinal_item(i: int) -> tuple[int, int, int] | None:
+        first, end = listed(i)
+        tail = after(end) if first >= 0 else -1
+        return (first, end, tail) if kind(tail) == "cls" and text[starts[tail]] == "项" else None
+
+    def numbered_task(i: int) -> tuple[int, int, int] | None:
+        tail = after(last[i])
+        tail = after(tail) if kind(tail) == "no" else -1
+        return (i, last[i], tail) if kind(tail) == "task" else None
+
+    phrasings = (
+        ("ord", ordinal_task),
+        ("task", task_ordinal),
+        ("ord", ordinal_item),
+        ("num", numbered_task),
+    )
+    found: list[tuple[int, int, str]] = []
+    for first_kind, match in phrasings:
+        reached = 0  # like re.finditer: a phrase starts after the end of the one before
+        for i in range(count):
+            if kinds[i] != first_kind or starts[i] < reached:
+                continue
+            phrase = match(i)
+            if phrase:
+                first, end, tail = phrase
+                found.append((starts[i], ends[tail], text[starts[first] : ends[end]]))
+                reached = ends[tail]
+    return found
+
+
 @dataclass(frozen=True)
 class Answer:
     """What the engine understood and the measures that answer it, best first."""
@@ -111,6 +205,8 @@ class Answer:
     # What the question is about besides units and numbers, as typed (盲人按摩): a follow-up
     # such as "那卫健委呢" asks the same of another unit.
     topic: str = ""
+    # The question was longer than MAX_QUESTION: only its start was read.
+    truncated: bool = False
 
     @property
     def no_match(self) -> bool:
@@ -140,12 +236,17 @@ class _Query:
 
     def take(self, pattern: re.Pattern[str]) -> list[re.Match[str]]:
         """Return the matches of `pattern` over characters not yet explained, marking them."""
-        found = []
-        for m in pattern.finditer(self.text):
-            if not any(self.used[m.start() : m.end()]):
-                found.append(m)
-                self.used[m.start() : m.end()] = [True] * (m.end() - m.start())
-        return found
+        return [m for m in pattern.finditer(self.text) if self.claim(m.start(), m.end())]
+
+    def claim(self, start: int, end: int) -> bool:
+        """Mark text[start:end] explained unless part of it already is; tell whether it was.
+
+        Callers claim non-overlapping spans, so checking them costs the text's length at most.
+        """
+        if any(self.used[start:end]):
+            return False
+        self.used[start:end] = [True] * (end - start)
+        return True
 
     def rest(self) -> str:
         """Return the text with explained characters blanked out."""
@@ -184,13 +285,22 @@ class Engine:
         self._stop_re = _alternation(self._stop_words)
         self._not_units_re = _alternation(normalize(w) for w in lexicon.not_units)
         self._not_topics_re = _alternation(normalize(w) for w in lexicon.not_topics)
-        places = _alternation(normalize(p) for p in lexicon.other_places).pattern
+        places = [normalize(p) for p in lexicon.other_places]
         # Another place's name right before a unit's name: 广东省残联, 北京市的人社局.
-        self._elsewhere_re = re.compile(f"(?:{places})(?:省|市|自治区|特别行政区)?的?$")
+        self._elsewhere_re = re.compile(
+            f"(?:{_alternation(places).pattern})(?:省|市|自治区|特别行政区)?的?$"
+        )
+        # How far before a unit's name such a place can start: the longest place, 特别行政区, 的
+        # (and a line break, which `$` may precede).
+        self._elsewhere_reach = max(map(len, places), default=0) + len("特别行政区的\n")
         self._build_index()
         # Names of two or more characters can be matched with a one-character typo.
-        self._typo_names = [a for a in self._alias_unit if len(a) >= 2 and is_cjk(a)]
-        self._typo_lengths = sorted({len(a) for a in self._typo_names})
+        self._typo_names: dict[str, list[str]] = defaultdict(list)
+        for alias in self._alias_unit:
+            if len(alias) >= 2 and is_cjk(alias):
+                # A typo keeps the name's first character: names are looked up by it.
+                self._typo_names[alias[0]].append(alias)
+        self._typo_lengths = sorted({len(a) for names in self._typo_names.values() for a in names})
 
     # -- indexes -------------------------------------------------------------------------
 
@@ -237,15 +347,26 @@ class Engine:
     # -- answering -----------------------------------------------------------------------
 
     def answer(self, question: str) -> Answer:
-        """Answer one question; never raises for any text."""
+        """Answer one question from its first MAX_QUESTION characters; never raises."""
         question = _SURROGATE.sub("\ufffd", question)
-        q = _Query(normalize(question))
+        answer = self._read(question, _Query(normalize(question[:MAX_QUESTION])))
+        if question[MAX_QUESTION:].strip():
+            return dataclasses.replace(answer, truncated=True)
+        return answer
+
+    def _read(self, question: str, q: _Query) -> Answer:
+        """Answer `question` from its normalised start `q`."""
         ids = [f"{int(a)}.{int(b)}" for a, b in (m.groups() for m in q.take(_MEASURE_ID))]
         measures = tuple(m for i in dict.fromkeys(ids) if (m := self.plan.measure(i)))
         if measures:
             tasks = tuple(dict.fromkeys(m.task for m in measures))
             return Answer(question, "measure", tasks=tasks, measures=measures)
-        numbers = [n for p in _TASK_NUMBER for m in q.take(p) for n in task_numbers(m.group(1))]
+        numbers = [
+            n
+            for start, end, listed in task_phrases(q.text)
+            if q.claim(start, end)
+            for n in task_numbers(listed)
+        ]
         tasks = tuple(n for n in dict.fromkeys(numbers) if self.plan.task(n))
         if tasks:
             return self._task_answer(question, tasks)
@@ -336,7 +457,7 @@ class Engine:
             start, end = m.span()
             if any(q.used[start:end]):
                 continue
-            place = self._elsewhere_re.search(q.text, 0, start)
+            place = self._elsewhere_re.search(q.text, max(start - self._elsewhere_reach, 0), start)
             if place:
                 q.used[place.start() : end] = [True] * (end - place.start())
                 elsewhere.append(q.text[place.start() : end])
@@ -362,25 +483,28 @@ class Engine:
         """
         found: list[tuple[str, str]] = []
         starts = sorted(edges)
+        # What the question says besides scaffolding, read once (not once per window): the
+        # end of the first thing it says and the start of the last.
+        said = [(s, e) for _, s, e in self._located_terms(text)[0]]
+        first_end = min((e for _, e in said), default=len(text) + 1)
+        last_start = max((s for s, _ in said), default=-1)
         for n in reversed(self._typo_lengths):
             for start in starts:
                 if start + n not in edges or start + n > len(text):
                     continue
                 window = text[start : start + n]
-                if any(q.used[start : start + n]) or not is_cjk(window):
+                names = self._typo_names.get(window[0])
+                if not names or any(q.used[start : start + n]) or not is_cjk(window):
                     continue
                 if window in self._vocabulary or window in self._alias_unit:
                     continue
-                if n == 2 and self._terms(text[:start] + " " * n + text[start + n :])[0]:
+                # Something said wholly before or after the window: the question is not just it.
+                if n == 2 and (first_end <= start or last_start >= start + n):
                     continue
                 near = process.extract(
-                    window,
-                    self._typo_names,
-                    scorer=Levenshtein.distance,
-                    score_cutoff=1,
-                    limit=None,
+                    window, names, scorer=Levenshtein.distance, score_cutoff=1, limit=None
                 )
-                units = {self._alias_unit[name] for name, _, _ in near if name[0] == window[0]}
+                units = {self._alias_unit[name] for name, _, _ in near}
                 if len(units) == 1:
                     q.used[start : start + n] = [True] * n
                     found.append((window, units.pop()))
@@ -395,41 +519,46 @@ class Engine:
         counts against the match. Bonus tokens touch scaffolding words or words replaced by
         synonyms: they help when the document has them and never count against it.
         """
+        content, bonus = self._located_terms(rest)
+        return [tok for tok, _, _ in content], bonus
+
+    def _located_terms(self, rest: str) -> tuple[list[tuple[str, int, int]], list[str]]:
+        """Return `_terms`, each content token with the span of `rest` it was read from."""
         soft = [c == " " for c in rest]
-        extra: list[str] = []
+        extra: list[tuple[str, int, int]] = []
         for m in self._synonym_re.finditer(rest):
-            extra += self._synonyms[m.group(0)]
+            extra += [(w, m.start(), m.end()) for w in self._synonyms[m.group(0)]]
             soft[m.start() : m.end()] = [True] * (m.end() - m.start())
         for m in self._stop_re.finditer(rest):
             if not all(soft[m.start() : m.end()]):
                 soft[m.start() : m.end()] = [True] * (m.end() - m.start())
-        content: list[str] = []
+        content: list[tuple[str, int, int]] = []
         bonus: list[str] = []
-        for run in re.finditer(r"[^\s]+", rest):
-            for piece in runs(run.group(0)):
-                offset = run.start() + run.group(0).find(piece)
-                if len(piece) == 1:
-                    # A lone character: only counts when found.
-                    if not soft[offset]:
-                        bonus.append(piece)
-                    continue
-                if not is_cjk(piece):
-                    content.append(piece)
-                    continue
-                raw = bigrams(piece)
-                scaffold = [soft[offset + i] or soft[offset + i + 1] for i in range(len(raw))]
-                # Only a word of the topic may be a slip: not scaffolding (我在 is no 握在),
-                # not the seam of two words (就业政策 has no 业整).
-                grams = [
-                    tok if scaffold[i] or self._junction(raw, i) else self._heard(tok)
-                    for i, tok in enumerate(raw)
-                ]
-                for i, tok in enumerate(grams):
-                    # A slip of scaffolding (负则 for 负责) is still scaffolding.
-                    soft_tok = scaffold[i] or tok in self._stop_words or self._junction(grams, i)
-                    (bonus if soft_tok else content).append(tok)
-        for phrase in extra:
-            content += [t for run in runs(phrase) for t in bigrams(run)]
+        for offset, piece in located_runs(rest):
+            if len(piece) == 1:
+                # A lone character: only counts when found.
+                if not soft[offset]:
+                    bonus.append(piece)
+                continue
+            if not is_cjk(piece):
+                content.append((piece, offset, offset + len(piece)))
+                continue
+            raw = bigrams(piece)
+            scaffold = [soft[offset + i] or soft[offset + i + 1] for i in range(len(raw))]
+            # Only a word of the topic may be a slip: not scaffolding (我在 is no 握在),
+            # not the seam of two words (就业政策 has no 业整).
+            grams = [
+                tok if scaffold[i] or self._junction(raw, i) else self._heard(tok)
+                for i, tok in enumerate(raw)
+            ]
+            for i, tok in enumerate(grams):
+                # A slip of scaffolding (负则 for 负责) is still scaffolding.
+                if scaffold[i] or tok in self._stop_words or self._junction(grams, i):
+                    bonus.append(tok)
+                else:
+                    content.append((tok, offset + i, offset + i + 2))
+        for phrase, start, end in extra:
+            content += [(t, start, end) for run in runs(phrase) for t in bigrams(run)]
         return content, bonus
 
     def _heard(self, tok: str) -> str:

@@ -489,6 +489,26 @@ def test_two_task_numbers_sharing_one_phrase(engine: Engine) -> None:
 
 
 @pytest.mark.parametrize(
+    ("question", "tasks"),
+    [
+        ("第8、第9项任务", (8, 9)),
+        ("8、第9项任务", (9,)),  # the list begins at 第
+        ("第8、9号任务", (8, 9)),
+        ("任务3至5", (3, 4, 5)),
+        ("任务 第 3 到 五", (3, 4, 5)),
+        ("第1 、 2 、 3项", (1, 2, 3)),
+        ("第8项主要任务和第九项任务", (8, 9)),
+        ("8 号 主要任务", (8,)),
+        ("任务123", ()),
+        ("110号任务", ()),  # no task 10 read from inside 110
+        ("第十二三四项任务", ()),
+    ],
+)
+def test_task_number_lists(engine: Engine, question: str, tasks: tuple[int, ...]) -> None:
+    assert engine.answer(question).tasks == tasks
+
+
+@pytest.mark.parametrize(
     "question", ["第17项任务", f"任务{cn(17)}", "第0项任务", f"第{cn(20)}项任务"]
 )
 def test_task_number_out_of_range(engine: Engine, lexicon: Lexicon, question: str) -> None:
@@ -744,6 +764,7 @@ def test_very_long_random_input(engine: Engine, lexicon: Lexicon, alphabet: str)
     answer = engine.answer(question)
     assert time.perf_counter() - start < 2.0
     assert_no_match(answer, lexicon)
+    assert answer.truncated
 
 
 def test_lone_surrogate_does_not_crash(engine: Engine, lexicon: Lexicon) -> None:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import pytest
 
-from bot.text import bigrams, is_cjk, normalize, runs, sound
+from bot.text import SOUND_TABLE, bigrams, is_cjk, normalize, runs, sound, sound_table
 
 
 @pytest.mark.parametrize(
@@ -42,3 +45,24 @@ def test_same_sounding_characters_sound_alike(slip: str, meant: str) -> None:
 def test_different_words_sound_different() -> None:
     assert sound("按摩") != sound("培训")
     assert sound("按摩") == "an mo"  # toneless, a space between characters
+
+
+def test_sound_table_is_pypinyins_reading_of_each_character() -> None:
+    """bot/sounds.txt is what pypinyin reads today (rewrite it with `python -m bot.text`)."""
+    assert SOUND_TABLE.read_text(encoding="utf-8") == sound_table()
+
+
+def test_a_character_without_a_reading_stands_for_itself() -> None:
+    assert sound("龦a") == "龦 a"
+    assert sound("绿") == "lv"  # pypinyin's toneless ü
+
+
+def test_answering_does_not_load_pypinyin() -> None:
+    """Importing pypinyin costs a tenth of a second at every start; the table replaces it."""
+    code = (
+        "import sys; from bot.cli import main; main(['ask', '按磨 人社厅负责什么']);"
+        "sys.exit(3 if 'pypinyin' in sys.modules else 0)"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, check=False)
+    assert done.returncode == 0, done.stderr.decode()
+    assert "人力资源社会保障厅" in done.stdout.decode()
