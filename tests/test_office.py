@@ -397,7 +397,7 @@ async def test_unbind(office: Office, store: Store) -> None:
 
     assert f"已解除与「{HRSS}」的绑定" in text(outcome)
     assert await store.member("u1") is None
-    assert not office.pending(ZHANG)
+    assert not await office.pending(ZHANG)
     assert await office.text(ZHANG, "迟到的进展") is None
     assert "尚未绑定单位" in text(await office.whoami(ZHANG))
     assert "您尚未绑定单位" in text(await office.unbind(ZHANG))
@@ -477,7 +477,7 @@ async def test_a_non_member_cannot_file(office: Office, store: Store) -> None:
 
     assert NOT_MEMBER in text(outcome)
     assert await store.notes(include_deleted=True) == []
-    assert not office.pending(WANG)
+    assert not await office.pending(WANG)
 
 
 async def test_a_measure_of_another_unit_is_refused_with_the_units_measures(
@@ -492,7 +492,7 @@ async def test_a_measure_of_another_unit_is_refused_with_the_units_measures(
     assert actions(outcome) == [f"nm:{m.id}" for m in duties]
     assert "nm:2.3" not in actions(outcome)
     assert await store.notes(include_deleted=True) == []
-    assert not office.pending(ZHANG)
+    assert not await office.pending(ZHANG)
 
 
 async def test_an_unknown_measure_is_refused(office: Office, store: Store) -> None:
@@ -554,17 +554,17 @@ async def test_in_the_flow_a_refused_text_can_simply_be_sent_again(
 
     too_long = await office.text(ZHANG, "长" * 1001)
     assert "1001" in text(too_long)
-    assert office.pending(ZHANG)
+    assert await office.pending(ZHANG)
     empty = await office.text(ZHANG, "  \n ")
     assert "不能为空" in text(empty)
-    assert office.pending(ZHANG)
+    assert await office.pending(ZHANG)
     assert await store.notes() == []
 
     saved = await office.text(ZHANG, "精简后的进展")
 
     assert "已记录" in text(saved)
     assert [(n.measure_id, n.text) for n in await store.notes()] == [("5.1", "精简后的进展")]
-    assert not office.pending(ZHANG)
+    assert not await office.pending(ZHANG)
 
 
 async def test_note_without_id_offers_the_units_measures_as_buttons(
@@ -576,11 +576,11 @@ async def test_note_without_id_offers_the_units_measures_as_buttons(
 
     assert f"请选择「{HRSS}」要报送进展的举措" in text(menu)
     assert actions(menu) == [f"nm:{m.id}" for m in office.plan.duties_of(HRSS)]
-    assert not office.pending(ZHANG)
+    assert not await office.pending(ZHANG)
 
     chosen = await press(office, ZHANG, button(menu, "报送 6.2"))
     assert "请发送举措 6.2 的进展" in text(chosen)
-    assert office.pending(ZHANG)
+    assert await office.pending(ZHANG)
 
     saved = await office.text(ZHANG, "开展职业技能培训3000人次")
     assert "举措 6.2" in text(saved)
@@ -594,11 +594,11 @@ async def test_note_without_id_offers_the_units_measures_as_buttons(
 
 async def test_measure_buttons_check_membership_and_responsibility(office: Office) -> None:
     assert NOT_MEMBER in text(await press(office, WANG, "nm:6.2"))
-    assert not office.pending(WANG)
+    assert not await office.pending(WANG)
     await join(office, ZHANG)
     assert "不是举措 2.3 的责任单位" in text(await press(office, ZHANG, "nm:2.3"))
     assert "没有编号为 abc 的举措" in text(await press(office, ZHANG, "nm:abc"))
-    assert not office.pending(ZHANG)
+    assert not await office.pending(ZHANG)
 
 
 async def test_text_without_a_flow_is_not_the_offices(office: Office) -> None:
@@ -634,7 +634,7 @@ async def test_the_flow_times_out_and_gives_the_text_back(
     assert "未保存" in text(outcome)
     assert quotes(outcome) == [typed]
     assert await store.notes() == []
-    assert not office.pending(ZHANG)
+    assert not await office.pending(ZHANG)
     assert await office.text(ZHANG, typed) is None
 
 
@@ -758,7 +758,7 @@ async def test_editing_someone_elses_note_is_refused(office: Office, store: Stor
     outcome = await press(office, LI, f"ne:{note_id}")
 
     assert "只有填写人本人可以修改或删除这条记录" in text(outcome)
-    assert not office.pending(LI)
+    assert not await office.pending(LI)
     assert await office.text(LI, "李四的篡改") is None
     note = await store.note(note_id)
     assert note is not None
@@ -834,7 +834,7 @@ async def test_forged_note_ids_get_a_message(office: Office, action: str, forged
     outcome = await press(office, ZHANG, f"{action}:{forged}")
 
     assert "找不到这条记录" in text(outcome)
-    assert not office.pending(ZHANG)
+    assert not await office.pending(ZHANG)
 
 
 # --- progress ---------------------------------------------------------------------------------
