@@ -255,18 +255,27 @@ class Office:
         Returns the recipients it did not reach.
         """
         missed = []
-        async with self._sending:
-            for notice in notices:
-                if notice.key is not None:
-                    stored = await self.store.notice(notice.key)
-                    if stored is None or stored.status != "pending":
-                        continue
+        for notice in notices:
+            result: str | None
+            if notice.key is None:
                 result = await send(notice.to, notice.reply)
-                if notice.key is not None:
-                    await self.store.mark_notice(notice.key, result)
-                if result != "sent":
-                    missed.append(notice.to)
+            else:
+                result = await self._send_stored(notice.key, notice, send)
+            if result not in ("sent", None):
+                missed.append(notice.to)
         return missed
+
+    async def _send_stored(self, key: int, notice: Notice, send: Send) -> str | None:
+        """Send stored notice `key` unless it already went (None then); record the outcome."""
+        async with self._sending:
+            stored = await self.store.notice(key)
+            if stored is None or stored.status != "pending":
+                return None
+            result = await send(notice.to, notice.reply)
+            await self.store.mark_notice(key, result)
+            if result == "blocked" and await self.store.user(notice.to) is not None:
+                await self.store.set_reachable(notice.to, False)
+            return result
 
     async def send_pending_notices(self, send: Send) -> list[str]:
         """Send every stored notice still owed (after a crash, at start); return the missed."""
