@@ -445,7 +445,7 @@ class Office:
             # The flow stays open, so a corrected text can simply be sent again.
             return problem
         if flow.kind == "edit":
-            return await self._edit(person, int(flow.target), cleaned, ends_flow=True)
+            return await self._edit(person, int(flow.target), cleaned)
         problem = self._check_measure(member.unit, flow.target)
         if problem:
             await self.store.end_flow(person.id)
@@ -546,18 +546,13 @@ class Office:
             buttons=started.reply.buttons,
         )
 
-    async def _edit(
-        self, person: Person, note_id: int, text: str, *, ends_flow: bool = False
-    ) -> Outcome:
-        text = clean_note(text)
-        problem = self._check_text(text)
-        if problem:
-            return problem
+    async def _edit(self, person: Person, note_id: int, text: str) -> Outcome:
+        """Store the awaited edit (a cleaned, checked text), ending the flow with it."""
         try:
-            note = await self.store.edit_note(note_id, person.id, text, ends_flow=ends_flow)
+            note = await self.store.edit_note(note_id, person.id, text, ends_flow=True)
         except StoreError as e:
-            if ends_flow:  # the edit was rolled back, and the flow with it: end it now
-                await self.store.end_flow(person.id)
+            # The edit was rolled back, and the end of the flow with it: end it now.
+            await self.store.end_flow(person.id)
             return say(e.message)
         return say(f"已修改第 {note.id} 条记录：", line(Span(note.text, "quote")))
 
