@@ -1,4 +1,5 @@
-"""The database: one class owns the SQLite file (users, members, requests, invites, notes)."""
+"""The database: one class owns the SQLite file (users, members, requests, invites, notes,
+note flows, notices owed)."""
 
 from __future__ import annotations
 
