@@ -7,18 +7,23 @@ command typed by the wrong person is refused whatever the channel.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
+import logging
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from bot import compose
 from bot.assistant import Assistant
 from bot.clock import TZ, Clock, system_clock
+from bot.notetext import clean_note
 from bot.plan import Measure, Plan
 from bot.reply import Button, Item, Line, Reply, Span, bold, line
-from bot.store import AlreadyDecided, BindRequest, Note, Store, StoreError
+from bot.store import AlreadyDecided, BindRequest, Note, Store, StoredNotice, StoreError
+
+logger = logging.getLogger(__name__)
 
 NOTE_MAX = 1000
 FLOW_TIMEOUT = dt.timedelta(minutes=10)
@@ -45,10 +50,19 @@ class Person:
 
 @dataclass(frozen=True)
 class Notice:
-    """A message for someone other than the person acting."""
+    """A message for someone other than the person acting.
+
+    `key` is the id of the stored notice it delivers (None: not recorded, e.g. a request card);
+    a stored notice is sent by `Office.send_notices`, which marks it once it went.
+    """
 
     to: str
     reply: Reply
+    key: int | None = None
+
+
+# Sends one reply to one user and says whether it arrived (see bot.reminders.Sender).
+Send = Callable[[str, Reply], Awaitable[Literal["sent", "blocked", "failed"]]]
 
 
 @dataclass(frozen=True)
@@ -74,15 +88,6 @@ class Outcome:
     replace: bool = False
 
 
-@dataclass
-class _Flow:
-    """A note being written or edited: waits for the person's next text."""
-
-    kind: Literal["note", "edit"]
-    target: str  # measure id, or note id for an edit
-    since: dt.datetime
-
-
 def _number(text: str) -> int | None:
     """Return a decimal number from a command or button, or None for anything else."""
     # isdecimal, not isdigit: int() rejects digits such as "²"; and SQLite integers are 64-bit.
@@ -99,6 +104,30 @@ NOT_MEMBER = (
     "只有已绑定单位的成员可以报送和查看进展。请发送 /bind 单位名称 申请绑定，例如：/bind 人社厅"
 )
 NOT_COORDINATOR = "只有协调人（省政府残工委办公室）可以使用这个功能。"
+EMPTY_NOTE = (
+    "进展内容不能为空：只有空格、换行或零宽字符等看不见的内容不算进展。请重新发送进展的文字。"
+)
+
+
+def _ended(kind: object, target: object) -> str:
+    """Tell the member that the note (or edit) they had started is over: their unit changed."""
+    what = f"举措 {target} 的进展" if kind == "note" else f"第 {target} 条记录的修改"
+    return f"您正在填写的{what}已取消（所属单位已变更），未保存任何内容。"
+
+
+def _notice_reply(kind: str, payload: dict[str, Any]) -> Reply:
+    """Word a stored notice (see Store.decide for the kinds and their payloads)."""
+    unit = payload.get("unit", "")
+    if kind == "approved":
+        lines = [line(f"您绑定到「{unit}」的申请已获批准，现在可以用 /note 报送进展。")]
+        ended = payload.get("ended")
+        if isinstance(ended, dict):
+            lines.append(line(_ended(ended.get("kind"), ended.get("target"))))
+        return Reply(header=tuple(lines))
+    if kind == "rejected":
+        return Reply(header=(line(f"您绑定到「{unit}」的申请未获批准。如有疑问请联系协调人。"),))
+    logger.warning("未知的通知类型：%s", kind)
+    return Reply(header=(line("您有一条新通知，请发送 /whoami 查看当前状态。"),))
 
 
 @dataclass
@@ -109,7 +138,9 @@ class Office:
     store: Store
     coordinators: frozenset[str]
     clock: Clock = system_clock
-    _flows: dict[str, _Flow] = field(default_factory=dict)
+    # One sender of stored notices at a time: two would both find a notice pending and both
+    # send it.
+    _sending: asyncio.Lock = field(default_factory=asyncio.Lock)
 
     @property
     def plan(self) -> Plan:
@@ -165,13 +196,17 @@ class Office:
             return say(f"您已是「{unit}」的成员。")
         if not self.coordinators:
             return say("尚未配置协调人（FENGONG_COORDINATORS），暂时无法审批，请联系管理员。")
+        before = await self.store.pending_request(person.id)
         request = await self.store.request_binding(person.id, person.name, unit)
+        if before is not None and before.id == request.id:
+            # One card per request: asking again must not flood the coordinators' chats.
+            return say(f"已提交，等待审批：您绑定「{unit}」的申请已送达协调人，无需重复发送。")
         card = self._request_card(request)
         notices = tuple(Notice(c, card) for c in sorted(self.coordinators))
-        return Outcome(
-            Reply(header=(line(f"已提交绑定「{unit}」的申请，协调人审批后会通知您。"),)),
-            notices,
-        )
+        lines = [line(f"已提交绑定「{unit}」的申请，协调人审批后会通知您。")]
+        if before is not None:
+            lines.append(line(f"您之前绑定「{before.unit}」的申请已作废。"))
+        return Outcome(Reply(header=tuple(lines)), notices)
 
     def _request_card(self, request: BindRequest) -> Reply:
         return Reply(
@@ -202,16 +237,50 @@ class Office:
         except StoreError as e:
             return say(e.message)
         verdict = "批准" if approve else "拒绝"
-        told = (
-            f"您绑定到「{request.unit}」的申请已获批准，现在可以用 /note 报送进展。"
-            if approve
-            else f"您绑定到「{request.unit}」的申请未获批准。如有疑问请联系协调人。"
-        )
+        # The notice was recorded with the decision; this sends it (and any left by a crash).
+        owed = await self.store.pending_notices(request.user_id)
         return Outcome(
             say(f"已{verdict}：{request.name} 绑定到「{request.unit}」。").reply,
-            (Notice(request.user_id, Reply(header=(line(told),))),),
+            tuple(self._notice(n) for n in owed),
             replace=True,
         )
+
+    def _notice(self, stored: StoredNotice) -> Notice:
+        """Word a stored notice."""
+        return Notice(stored.user_id, _notice_reply(stored.kind, stored.payload), stored.id)
+
+    async def send_notices(self, notices: Iterable[Notice], send: Send) -> list[str]:
+        """Send notices; a stored one only if still pending, marked once the channel took it.
+
+        Returns the recipients it did not reach.
+        """
+        missed = []
+        for notice in notices:
+            result: str | None
+            if notice.key is None:
+                result = await send(notice.to, notice.reply)
+            else:
+                result = await self._send_stored(notice.key, notice, send)
+            if result not in ("sent", None):
+                missed.append(notice.to)
+        return missed
+
+    async def _send_stored(self, key: int, notice: Notice, send: Send) -> str | None:
+        """Send stored notice `key` unless it already went (None then); record the outcome."""
+        async with self._sending:
+            stored = await self.store.notice(key)
+            if stored is None or stored.status != "pending":
+                return None
+            result = await send(notice.to, notice.reply)
+            await self.store.mark_notice(key, result)
+            if result == "blocked" and await self.store.user(notice.to) is not None:
+                await self.store.set_reachable(notice.to, False)
+            return result
+
+    async def send_pending_notices(self, send: Send) -> list[str]:
+        """Send every stored notice still owed (after a crash, at start); return the missed."""
+        owed = await self.store.pending_notices()
+        return await self.send_notices((self._notice(n) for n in owed), send)
 
     async def invite(self, person: Person, unit_text: str, link: Callable[[str], str]) -> Outcome:
         """Create a one-time invite for a unit (coordinators only)."""
@@ -229,18 +298,24 @@ class Office:
 
     async def redeem(self, person: Person, code: str) -> Outcome:
         """Bind the person with an invite code (from a deep link)."""
+        flow = await self.store.flow(person.id)
         try:
             member = await self.store.redeem_invite(code, person.id, person.name)
         except StoreError as e:
             return say(e.message)
-        return say(f"已绑定到「{member.unit}」。发送 /note 报送进展，/notes 查看本单位进展。")
+        done = f"已绑定到「{member.unit}」。发送 /note 报送进展，/notes 查看本单位进展。"
+        if flow is not None and flow.unit != member.unit:
+            return say(done, _ended(flow.kind, flow.target))
+        return say(done)
 
     async def unbind(self, person: Person) -> Outcome:
-        """Leave the person's unit."""
+        """Leave the person's unit (a note being written ends with it)."""
+        flow = await self.store.flow(person.id)
         member = await self.store.unbind(person.id)
-        self._flows.pop(person.id, None)
         if member is None:
             return say("您尚未绑定单位。")
+        if flow is not None:
+            return say(f"已解除与「{member.unit}」的绑定。", _ended(flow.kind, flow.target))
         return say(f"已解除与「{member.unit}」的绑定。")
 
     async def members(self, person: Person, unit_text: str = "") -> Outcome:
@@ -292,12 +367,16 @@ class Office:
         m = re.match(r"(?:举措)?\s*(\d{1,2})\s*[.．。]\s*(\d{1,2})(?=\s|$)\s*(.*)", arg, re.S)
         if m is None:
             return say("请先写举措编号，再写进展，例如：/note 5.1 今年新建残疾人之家12个")
-        measure_id, text = f"{int(m.group(1))}.{int(m.group(2))}", m.group(3).strip()
+        measure_id, text = f"{int(m.group(1))}.{int(m.group(2))}", m.group(3)
         problem = self._check_measure(unit, measure_id)
         if problem:
             return problem
-        if not text:
-            return self._start_flow(person, "note", measure_id)
+        if not text.strip():
+            return await self._start_flow(person, "note", measure_id, unit)
+        if not clean_note(text):
+            # Nothing visible was typed: ask for the text, as if only the id had been sent.
+            started = await self._start_flow(person, "note", measure_id, unit)
+            return say(EMPTY_NOTE, *started.reply.header, buttons=started.reply.buttons)
         return await self._file(person, unit, measure_id, text)
 
     def _check_measure(self, unit: str, measure_id: str) -> Outcome | None:
@@ -313,8 +392,10 @@ class Office:
             Reply(header=(line(head), *reply.header), items=reply.items, per_page=reply.per_page)
         )
 
-    def _start_flow(self, person: Person, kind: Literal["note", "edit"], target: str) -> Outcome:
-        self._flows[person.id] = _Flow(kind, target, self.clock())
+    async def _start_flow(
+        self, person: Person, kind: Literal["note", "edit"], target: str, unit: str
+    ) -> Outcome:
+        await self.store.start_flow(person.id, kind, target, unit)
         what = f"举措 {target} 的进展" if kind == "note" else f"第 {target} 条记录的新内容"
         return say(
             f"请发送{what}（1–{NOTE_MAX} 字）。10 分钟内有效，发送 /cancel 取消。",
@@ -326,58 +407,76 @@ class Office:
         unit = await self._unit_of(person)
         if unit is None:
             return say(NOT_MEMBER)
-        return self._check_measure(unit, measure_id) or self._start_flow(
-            person, "note", measure_id
-        )
+        problem = self._check_measure(unit, measure_id)
+        return problem or await self._start_flow(person, "note", measure_id, unit)
 
-    def pending(self, person: Person) -> bool:
-        """Tell whether the person's next text is awaited by a note flow."""
-        return person.id in self._flows
+    async def pending(self, person: Person) -> bool:
+        """Tell whether the person's next text is awaited by a note flow (expired or not)."""
+        return await self.store.flow(person.id) is not None
 
     async def text(self, person: Person, text: str) -> Outcome | None:
         """Take plain text as the awaited note or edit; None when no flow awaits it."""
-        flow = self._flows.get(person.id)
+        flow = await self.store.flow(person.id)
         if flow is None:
             return None
-        if self.clock() - flow.since > FLOW_TIMEOUT:
-            del self._flows[person.id]
+        typed = line(Span(text, "quote"))
+        if self.clock() - flow.started_at > FLOW_TIMEOUT:
+            await self.store.end_flow(person.id)
+            if flow.kind == "note":
+                return say(
+                    "上一次报送已超时（10 分钟），内容未保存。",
+                    "您刚才发送的内容如下，如需报送请重新发送 /note：",
+                    typed,
+                )
             return say(
-                "上一次报送已超时（10 分钟），内容未保存。",
-                "您刚才发送的内容如下，如需报送请重新发送 /note：",
-                line(Span(text, "quote")),
+                "上一次修改已超时（10 分钟），内容未保存。",
+                "您刚才发送的内容如下，如需修改请发送 /notes 后重新点「修改」：",
+                typed,
             )
-        problem = self._check_text(text)
+        member = await self.store.member(person.id)
+        if member is None or member.unit != flow.unit:
+            # Checked again now: the text must not be filed for a unit it was not meant for.
+            await self.store.end_flow(person.id)
+            again = NOT_MEMBER if member is None else "如需报送，请重新发送 /note。"
+            return say(_ended(flow.kind, flow.target), "您刚才发送的内容如下：", typed, again)
+        cleaned = clean_note(text)
+        problem = self._check_text(cleaned)
         if problem:
-            # The flow stays open, so a shortened text can simply be sent again.
+            # The flow stays open, so a corrected text can simply be sent again.
             return problem
-        del self._flows[person.id]
-        unit = await self._unit_of(person)
-        if unit is None:
-            return say(NOT_MEMBER)
-        if flow.kind == "note":
-            return await self._file(person, unit, flow.target, text)
-        return await self._edit(person, int(flow.target), text)
+        if flow.kind == "edit":
+            return await self._edit(person, int(flow.target), cleaned)
+        problem = self._check_measure(member.unit, flow.target)
+        if problem:
+            await self.store.end_flow(person.id)
+            reply = problem.reply
+            head = (*reply.header[:1], line("您刚才发送的内容未保存："), typed, *reply.header[1:])
+            return Outcome(Reply(header=head, items=reply.items, per_page=reply.per_page))
+        return await self._file(person, member.unit, flow.target, cleaned, ends_flow=True)
 
     async def cancel(self, person: Person) -> Outcome:
         """Abort the person's note flow."""
-        if self._flows.pop(person.id, None) is None:
+        if await self.store.end_flow(person.id) is None:
             return say("当前没有进行中的操作。")
         return say("已取消。")
 
     def _check_text(self, text: str) -> Outcome | None:
-        size = len(text.strip())
-        if size == 0:
-            return say("进展内容不能为空，请重新发送。")
-        if size > NOTE_MAX:
-            return say(f"进展内容最多 {NOTE_MAX} 字，您发送了 {size} 字，请精简后重新发送。")
+        """Refuse a cleaned note text that is empty or too long."""
+        if not text:
+            return say(EMPTY_NOTE)
+        if len(text) > NOTE_MAX:
+            return say(f"进展内容最多 {NOTE_MAX} 字，您发送了 {len(text)} 字，请精简后重新发送。")
         return None
 
-    async def _file(self, person: Person, unit: str, measure_id: str, text: str) -> Outcome:
+    async def _file(
+        self, person: Person, unit: str, measure_id: str, text: str, *, ends_flow: bool = False
+    ) -> Outcome:
+        text = clean_note(text)
         problem = self._check_text(text)
         if problem:
             return problem
         note = await self.store.add_note(
-            unit, measure_id, self.year(), person.id, person.name, text.strip()
+            unit, measure_id, self.year(), person.id, person.name, text, ends_flow=ends_flow
         )
         # Acknowledged only now: add_note returns after the commit.
         return say(
@@ -436,7 +535,10 @@ class Office:
         note = await self._own_note(person, note_id)
         if isinstance(note, Outcome):
             return note
-        started = self._start_flow(person, "edit", str(note.id))
+        unit = await self._unit_of(person)
+        if unit is None:
+            return say(NOT_MEMBER)
+        started = await self._start_flow(person, "edit", str(note.id), unit)
         return say(
             *started.reply.header,
             "原内容：",
@@ -445,12 +547,12 @@ class Office:
         )
 
     async def _edit(self, person: Person, note_id: int, text: str) -> Outcome:
-        problem = self._check_text(text)
-        if problem:
-            return problem
+        """Store the awaited edit (a cleaned, checked text), ending the flow with it."""
         try:
-            note = await self.store.edit_note(note_id, person.id, text.strip())
+            note = await self.store.edit_note(note_id, person.id, text, ends_flow=True)
         except StoreError as e:
+            # The edit was rolled back, and the end of the flow with it: end it now.
+            await self.store.end_flow(person.id)
             return say(e.message)
         return say(f"已修改第 {note.id} 条记录：", line(Span(note.text, "quote")))
 

@@ -1,9 +1,11 @@
-"""The database: one class owns the SQLite file (users, members, requests, invites, notes)."""
+"""The database: one class owns the SQLite file (users, members, requests, invites, notes,
+note flows, notices owed)."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import json
 import re
 import secrets
 import sqlite3
@@ -20,6 +22,7 @@ from bot.clock import TZ, Clock, system_clock
 
 BindStatus = Literal["pending", "approved", "rejected", "replaced"]
 DeliveryStatus = Literal["pending", "sent", "failed", "blocked"]
+FlowKind = Literal["note", "edit"]
 InviteProblem = Literal["unknown", "used", "expired"]
 
 # How long a connection waits for another connection's write lock before giving up.
@@ -122,6 +125,32 @@ MIGRATIONS: list[str] = [
         subject    TEXT NOT NULL DEFAULT ''
     );
     CREATE INDEX audit_by_time ON audit(at, id);
+    """,
+    """
+    -- A note (or a note's edit) awaiting the member's next message; one per person. Kept here,
+    -- not in memory, so that it survives a restart; `unit` is the unit it was started for.
+    CREATE TABLE flows (
+        user_id    TEXT PRIMARY KEY,
+        kind       TEXT NOT NULL CHECK (kind IN ('note', 'edit')),
+        target     TEXT NOT NULL,
+        unit       TEXT NOT NULL,
+        started_at TEXT NOT NULL
+    );
+
+    -- Messages owed to someone, written in the transaction of the decision that owes them and
+    -- marked sent only once the channel accepted them: a crash in between resends, never loses.
+    CREATE TABLE notices (
+        id         INTEGER PRIMARY KEY AUTOINCREMENT,
+        user_id    TEXT NOT NULL,
+        kind       TEXT NOT NULL,
+        payload    TEXT NOT NULL,
+        status     TEXT NOT NULL DEFAULT 'pending'
+                   CHECK (status IN ('pending', 'sent', 'failed', 'blocked')),
+        attempts   INTEGER NOT NULL DEFAULT 0,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    );
+    CREATE INDEX notices_pending ON notices(status, id);
     """,
 ]
 
@@ -377,6 +406,52 @@ class Note:
         )
 
 
+@dataclass(frozen=True)
+class Flow:
+    """A note or edit awaiting the person's next message."""
+
+    user_id: str
+    kind: FlowKind
+    target: str  # measure id, or note id for an edit
+    unit: str  # the person's unit when the flow started
+    started_at: dt.datetime
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> Self:
+        """Build from a `flows` row."""
+        return cls(
+            user_id=row["user_id"],
+            kind=row["kind"],
+            target=row["target"],
+            unit=row["unit"],
+            started_at=_time(row["started_at"]),
+        )
+
+
+@dataclass(frozen=True)
+class StoredNotice:
+    """A message owed to someone: what to say (`kind` and its `payload`), and whether it went."""
+
+    id: int
+    user_id: str
+    kind: str
+    payload: dict[str, Any]
+    status: DeliveryStatus
+    created_at: dt.datetime
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> Self:
+        """Build from a `notices` row."""
+        return cls(
+            id=row["id"],
+            user_id=row["user_id"],
+            kind=row["kind"],
+            payload=json.loads(row["payload"]),
+            status=row["status"],
+            created_at=_time(row["created_at"]),
+        )
+
+
 def _statements(script: str) -> list[str]:
     """Split an SQL script into single statements (semicolons in strings/comments are kept)."""
     # Migrations run statement by statement because executescript() would COMMIT the
@@ -557,9 +632,18 @@ class Store:
             (user_id, name, now, now),
         )
 
-    async def _bind(self, user_id: str, name: str, unit: str, by: str, now: str) -> Member:
-        """Bind inside the caller's transaction, replacing any previous binding."""
+    async def _bind(
+        self, user_id: str, name: str, unit: str, by: str, now: str
+    ) -> tuple[Member, Flow | None]:
+        """Bind inside the caller's transaction, replacing any previous binding.
+
+        A note the person had started for another unit ends here (and is returned): its text,
+        arriving later, would otherwise be filed for the new unit.
+        """
         await self._ensure_user(user_id, name, now)
+        ended = await self._one(
+            "DELETE FROM flows WHERE user_id = ? AND unit <> ? RETURNING *", (user_id, unit)
+        )
         row = await self._one(
             "INSERT INTO members (user_id, name, unit, bound_at, bound_by) VALUES (?, ?, ?, ?, ?) "
             "ON CONFLICT (user_id) DO UPDATE SET name = excluded.name, unit = excluded.unit, "
@@ -567,7 +651,7 @@ class Store:
             (user_id, name, unit, now, by),
         )
         assert row is not None  # an upsert always yields its row
-        return Member.from_row(row)
+        return Member.from_row(row), None if ended is None else Flow.from_row(ended)
 
     # --- users ------------------------------------------------------------------------------
 
@@ -623,7 +707,8 @@ class Store:
         now = _iso(self._now())
         async with self._write():
             await self._audit(now, by, "bind", unit, f"{name}（ID {user_id}）")
-            return await self._bind(user_id, name, unit, by, now)
+            member, _ = await self._bind(user_id, name, unit, by, now)
+        return member
 
     async def unbind(self, user_id: str) -> Member | None:
         """Remove a person's binding and return it, or None if they were not bound."""
@@ -633,6 +718,7 @@ class Store:
                 await self._audit(
                     _iso(self._now()), user_id, "unbind", row["unit"], "", row["name"]
                 )
+            await self._db.execute("DELETE FROM flows WHERE user_id = ?", (user_id,))
         return None if row is None else Member.from_row(row)
 
     async def member(self, user_id: str) -> Member | None:
@@ -651,10 +737,20 @@ class Store:
     # --- bind requests ----------------------------------------------------------------------
 
     async def request_binding(self, user_id: str, name: str, unit: str) -> BindRequest:
-        """File a request to be bound to a unit; an earlier pending one becomes "replaced"."""
+        """File a request to be bound to a unit; an earlier pending one becomes "replaced".
+
+        A pending request for the same unit is returned as it is: asking twice files nothing.
+        """
         now = _iso(self._now())
         async with self._write():
             await self._ensure_user(user_id, name, now)
+            same = await self._one(
+                "SELECT * FROM bind_requests "
+                "WHERE user_id = ? AND status = 'pending' AND unit = ?",
+                (user_id, unit),
+            )
+            if same is not None:
+                return BindRequest.from_row(same)
             # decided_by is the requester: they, not a coordinator, closed the old request.
             await self._db.execute(
                 "UPDATE bind_requests SET status = 'replaced', decided_at = ?, decided_by = ? "
@@ -675,6 +771,13 @@ class Store:
         row = await self._read_one("SELECT * FROM bind_requests WHERE id = ?", (request_id,))
         return None if row is None else BindRequest.from_row(row)
 
+    async def pending_request(self, user_id: str) -> BindRequest | None:
+        """Return the person's request awaiting a decision, or None."""
+        row = await self._read_one(
+            "SELECT * FROM bind_requests WHERE user_id = ? AND status = 'pending'", (user_id,)
+        )
+        return None if row is None else BindRequest.from_row(row)
+
     async def pending_requests(self) -> list[BindRequest]:
         """Return the requests still awaiting a decision, oldest first."""
         rows = await self._read_all(
@@ -683,7 +786,11 @@ class Store:
         return [BindRequest.from_row(row) for row in rows]
 
     async def decide(self, request_id: int, approve: bool, by: str) -> BindRequest:
-        """Approve (binding the person) or reject a pending request; the first decision wins."""
+        """Approve (binding the person) or reject a pending request; the first decision wins.
+
+        The notice owed to the requester (kind "approved" or "rejected") is recorded in the
+        same transaction, so that no crash can leave the decision made and nobody to tell.
+        """
         now = _iso(self._now())
         status: BindStatus = "approved" if approve else "rejected"
         async with self._write():
@@ -704,8 +811,13 @@ class Store:
             request = BindRequest.from_row(row)
             whom = f"申请 #{request.id}：{request.name}（ID {request.user_id}）"
             await self._audit(now, by, f"bind.{status}", request.unit, whom)
+            ended = None
             if approve:
-                await self._bind(request.user_id, request.name, request.unit, by, now)
+                _, ended = await self._bind(request.user_id, request.name, request.unit, by, now)
+            payload: dict[str, Any] = {"unit": request.unit}
+            if ended is not None:
+                payload["ended"] = {"kind": ended.kind, "target": ended.target}
+            await self._add_notice(request.user_id, status, payload, now)
         return request
 
     # --- invites ----------------------------------------------------------------------------
@@ -756,7 +868,8 @@ class Store:
                 now, user_id, "invite.use", invite.unit, f"邀请人 ID {invite.created_by}", name
             )
             # The coordinator who issued the invite is the one who authorised the binding.
-            return await self._bind(user_id, name, invite.unit, invite.created_by, now)
+            member, _ = await self._bind(user_id, name, invite.unit, invite.created_by, now)
+        return member
 
     # --- notes ------------------------------------------------------------------------------
 
@@ -768,10 +881,17 @@ class Store:
         author_id: str,
         author_name: str,
         text: str,
+        *,
+        ends_flow: bool = False,
     ) -> Note:
-        """Store a note; it is committed (and synced to disk) when this returns."""
+        """Store a note; it is committed (and synced to disk) when this returns.
+
+        `ends_flow`: the note is the text the author's flow awaited, which ends with it.
+        """
         now = _iso(self._now())
         async with self._write():
+            if ends_flow:
+                await self._db.execute("DELETE FROM flows WHERE user_id = ?", (author_id,))
             row = await self._one(
                 "INSERT INTO notes (unit, measure_id, year, author_id, author_name, text, "
                 "created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *",
@@ -794,10 +914,14 @@ class Store:
         if row["author_id"] != author_id:
             raise NotAuthor()
 
-    async def edit_note(self, note_id: int, author_id: str, text: str) -> Note:
+    async def edit_note(
+        self, note_id: int, author_id: str, text: str, *, ends_flow: bool = False
+    ) -> Note:
         """Replace a note's text; only its author may, and not once it is deleted."""
         now = _iso(self._now())
         async with self._write():
+            if ends_flow:
+                await self._db.execute("DELETE FROM flows WHERE user_id = ?", (author_id,))
             await self._own_live_note(note_id, author_id)
             row = await self._one(
                 "UPDATE notes SET text = ?, updated_at = ? WHERE id = ? RETURNING *",
@@ -841,6 +965,33 @@ class Store:
         for row in rows:
             reported.setdefault(row["unit"], set()).add(row["measure_id"])
         return reported
+
+    # --- note flows -------------------------------------------------------------------------
+
+    async def start_flow(self, user_id: str, kind: FlowKind, target: str, unit: str) -> Flow:
+        """Await the person's next message as a note or edit, replacing any earlier flow."""
+        now = _iso(self._now())
+        async with self._write():
+            row = await self._one(
+                "INSERT INTO flows (user_id, kind, target, unit, started_at) "
+                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET "
+                "kind = excluded.kind, target = excluded.target, unit = excluded.unit, "
+                "started_at = excluded.started_at RETURNING *",
+                (user_id, kind, target, unit, now),
+            )
+        assert row is not None
+        return Flow.from_row(row)
+
+    async def flow(self, user_id: str) -> Flow | None:
+        """Return the person's flow, expired or not, or None."""
+        row = await self._read_one("SELECT * FROM flows WHERE user_id = ?", (user_id,))
+        return None if row is None else Flow.from_row(row)
+
+    async def end_flow(self, user_id: str) -> Flow | None:
+        """End the person's flow and return it, or None if there was none."""
+        async with self._write():
+            row = await self._one("DELETE FROM flows WHERE user_id = ? RETURNING *", (user_id,))
+        return None if row is None else Flow.from_row(row)
 
     # --- reminder deliveries ----------------------------------------------------------------
 
@@ -897,6 +1048,42 @@ class Store:
         """Return the reminders that have any delivery rows."""
         rows = await self._read_all("SELECT DISTINCT reminder_key FROM deliveries")
         return {row["reminder_key"] for row in rows}
+
+    # --- notices owed to people -------------------------------------------------------------
+
+    async def _add_notice(
+        self, user_id: str, kind: str, payload: dict[str, Any], now: str
+    ) -> None:
+        """Record a notice inside the caller's transaction."""
+        await self._db.execute(
+            "INSERT INTO notices (user_id, kind, payload, created_at, updated_at) "
+            "VALUES (?, ?, ?, ?, ?)",
+            (user_id, kind, json.dumps(payload, ensure_ascii=False), now, now),
+        )
+
+    async def pending_notices(self, user_id: str | None = None) -> list[StoredNotice]:
+        """Return the notices not yet sent (to one person, or to anyone), oldest first."""
+        rows = await self._read_all(
+            "SELECT * FROM notices WHERE status = 'pending' AND (? IS NULL OR user_id = ?) "
+            "ORDER BY id",
+            (user_id, user_id),
+        )
+        return [StoredNotice.from_row(row) for row in rows]
+
+    async def notice(self, notice_id: int) -> StoredNotice | None:
+        """Return the notice, or None."""
+        row = await self._read_one("SELECT * FROM notices WHERE id = ?", (notice_id,))
+        return None if row is None else StoredNotice.from_row(row)
+
+    async def mark_notice(self, notice_id: int, status: DeliveryStatus) -> None:
+        """Record an attempt to deliver the notice and its outcome."""
+        now = _iso(self._now())
+        async with self._write():
+            await self._db.execute(
+                "UPDATE notices SET status = ?, attempts = attempts + 1, updated_at = ? "
+                "WHERE id = ?",
+                (status, now, notice_id),
+            )
 
     # --- small state ------------------------------------------------------------------------
 

@@ -11,7 +11,7 @@ import re
 import sys
 from collections.abc import Awaitable, Callable
 from pathlib import Path
-from typing import TextIO
+from typing import Literal, TextIO
 
 from bot.assistant import REPORTING, Assistant
 from bot.audit import audit
@@ -75,15 +75,15 @@ class Console:
         if label in self._buttons:
             outcome = await self.press(self._buttons[label])
             if outcome is not None:
-                return self._render(outcome)
+                return await self._render(outcome)
         if text.startswith("/"):
             name, _, arg = text[1:].partition(" ")
             command = self.commands.get(name.split("@")[0].lower())
             if command is None:
                 return f"没有这个命令：/{name}。输入 /help 查看可用命令。"
-            return self._render(await command(arg.strip()))
+            return await self._render(await command(arg.strip()))
         outcome = await self.office.text(self.person, text)
-        return self._render(outcome or await self._converse(text))
+        return await self._render(outcome or await self._converse(text))
 
     async def _converse(self, text: str) -> Outcome:
         """Answer a question, read in the context of the conversation so far."""
@@ -100,12 +100,17 @@ class Console:
         reply = self.assistant.action(action)
         return Outcome(reply) if reply else None
 
-    def _render(self, outcome: Outcome) -> str:
+    async def _render(self, outcome: Outcome) -> str:
         self._buttons = {b.label: b.action for b in all_buttons(outcome.reply)}
         parts = [render_plain(outcome.reply)]
-        for notice in outcome.notices:
-            parts.append(f"【发给 {notice.to} 的通知】\n{render_plain(notice.reply)}")
-            self._buttons.update({b.label: b.action for b in all_buttons(notice.reply)})
+
+        async def show(to: str, reply: Reply) -> Literal["sent"]:
+            # Shown on this terminal is delivered: the office marks a stored notice sent.
+            parts.append(f"【发给 {to} 的通知】\n{render_plain(reply)}")
+            self._buttons.update({b.label: b.action for b in all_buttons(reply)})
+            return "sent"
+
+        await self.office.send_notices(outcome.notices, show)
         if outcome.attachment:
             path = self.out_dir / outcome.attachment.filename
             path.write_bytes(outcome.attachment.data)

@@ -218,6 +218,52 @@ async def test_undecodable_input_is_stored_as_replacement_characters(
     assert note.text == "坏\ufffd\ufffd字"
 
 
+async def test_asking_again_sends_no_second_card(console: Console, store: Store) -> None:
+    await console.handle("/bind 人社厅")
+
+    again = await console.handle("/bind 人社厅")
+
+    assert again.startswith("已提交，等待审批")
+    assert "【发给" not in again
+    assert len(await store.pending_requests()) == 1
+    moved = await console.handle("/bind 教育厅")
+    assert f"您之前绑定「{HRSS}」的申请已作废" in moved
+    assert "【发给 c2 的通知】" in moved
+
+
+async def test_the_approval_shown_here_is_marked_sent(console: Console, store: Store) -> None:
+    await console.handle("/bind 人社厅")
+
+    approved = await console.handle("[批准]")
+
+    assert "【发给 console 的通知】\n您绑定到「人力资源社会保障厅」的申请已获批准" in approved
+    assert await store.pending_notices() == []
+    assert [n.status for n in [await store.notice(1)] if n] == ["sent"]
+
+
+async def test_an_invisible_note_is_refused_here_too(console: Console, store: Store) -> None:
+    await bound(console)
+    await console.handle("/note 5.1")
+
+    assert "进展内容不能为空" in await console.handle("\u200b\ufeff\u2060")
+    assert "已记录" in await console.handle("\u200b有内容\x07")
+    assert [n.text for n in await store.notes()] == ["有内容"]
+
+
+async def test_a_pending_note_outlives_the_terminal_session(
+    console: Console, assistant: Assistant, store: Store, clock: FakeClock, tmp_path: Path
+) -> None:
+    await bound(console)
+    assert "请发送举措 5.1 的进展" in await console.handle("/note 5.1")
+    await store.close()
+
+    async with await Store.open(tmp_path / "t.db", clock) as reopened:
+        office = Office(assistant, reopened, frozenset({LOCAL_USER.id}), clock=clock)
+        saved = await Console(office, out_dir=tmp_path).handle("下次打开终端时发送")
+        assert "已记录" in saved
+        assert [n.text for n in await reopened.notes()] == ["下次打开终端时发送"]
+
+
 SESSION = [
     "/bind 人社厅",
     "[批准]",

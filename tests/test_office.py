@@ -5,14 +5,17 @@ from __future__ import annotations
 import datetime as dt
 import io
 import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
 
 import pytest
 from openpyxl import load_workbook
 
 from bot.assistant import Assistant
 from bot.clock import TZ
-from bot.office import NOTE_MAX, Office, Outcome, Person
-from bot.reply import Item, all_buttons, render_plain
+from bot.office import EMPTY_NOTE, NOTE_MAX, Office, Outcome, Person
+from bot.reply import Item, Reply, all_buttons, render_plain
 from bot.store import Store
 from tests.fakes.clock import FakeClock
 
@@ -90,6 +93,7 @@ async def join(office: Office, person: Person, unit: str = "人社厅") -> None:
     request = await office.bind(person, unit)
     approved = await press(office, C1, card(request, "批准"))
     assert "已批准" in text(approved)
+    await office.send_notices(approved.notices, Outbox())  # as the channel does
 
 
 async def file_note(office: Office, person: Person, measure_id: str, note: str) -> int:
@@ -397,7 +401,7 @@ async def test_unbind(office: Office, store: Store) -> None:
 
     assert f"已解除与「{HRSS}」的绑定" in text(outcome)
     assert await store.member("u1") is None
-    assert not office.pending(ZHANG)
+    assert not await office.pending(ZHANG)
     assert await office.text(ZHANG, "迟到的进展") is None
     assert "尚未绑定单位" in text(await office.whoami(ZHANG))
     assert "您尚未绑定单位" in text(await office.unbind(ZHANG))
@@ -477,7 +481,7 @@ async def test_a_non_member_cannot_file(office: Office, store: Store) -> None:
 
     assert NOT_MEMBER in text(outcome)
     assert await store.notes(include_deleted=True) == []
-    assert not office.pending(WANG)
+    assert not await office.pending(WANG)
 
 
 async def test_a_measure_of_another_unit_is_refused_with_the_units_measures(
@@ -492,7 +496,7 @@ async def test_a_measure_of_another_unit_is_refused_with_the_units_measures(
     assert actions(outcome) == [f"nm:{m.id}" for m in duties]
     assert "nm:2.3" not in actions(outcome)
     assert await store.notes(include_deleted=True) == []
-    assert not office.pending(ZHANG)
+    assert not await office.pending(ZHANG)
 
 
 async def test_an_unknown_measure_is_refused(office: Office, store: Store) -> None:
@@ -554,17 +558,17 @@ async def test_in_the_flow_a_refused_text_can_simply_be_sent_again(
 
     too_long = await office.text(ZHANG, "长" * 1001)
     assert "1001" in text(too_long)
-    assert office.pending(ZHANG)
+    assert await office.pending(ZHANG)
     empty = await office.text(ZHANG, "  \n ")
     assert "不能为空" in text(empty)
-    assert office.pending(ZHANG)
+    assert await office.pending(ZHANG)
     assert await store.notes() == []
 
     saved = await office.text(ZHANG, "精简后的进展")
 
     assert "已记录" in text(saved)
     assert [(n.measure_id, n.text) for n in await store.notes()] == [("5.1", "精简后的进展")]
-    assert not office.pending(ZHANG)
+    assert not await office.pending(ZHANG)
 
 
 async def test_note_without_id_offers_the_units_measures_as_buttons(
@@ -576,11 +580,11 @@ async def test_note_without_id_offers_the_units_measures_as_buttons(
 
     assert f"请选择「{HRSS}」要报送进展的举措" in text(menu)
     assert actions(menu) == [f"nm:{m.id}" for m in office.plan.duties_of(HRSS)]
-    assert not office.pending(ZHANG)
+    assert not await office.pending(ZHANG)
 
     chosen = await press(office, ZHANG, button(menu, "报送 6.2"))
     assert "请发送举措 6.2 的进展" in text(chosen)
-    assert office.pending(ZHANG)
+    assert await office.pending(ZHANG)
 
     saved = await office.text(ZHANG, "开展职业技能培训3000人次")
     assert "举措 6.2" in text(saved)
@@ -594,11 +598,11 @@ async def test_note_without_id_offers_the_units_measures_as_buttons(
 
 async def test_measure_buttons_check_membership_and_responsibility(office: Office) -> None:
     assert NOT_MEMBER in text(await press(office, WANG, "nm:6.2"))
-    assert not office.pending(WANG)
+    assert not await office.pending(WANG)
     await join(office, ZHANG)
     assert "不是举措 2.3 的责任单位" in text(await press(office, ZHANG, "nm:2.3"))
     assert "没有编号为 abc 的举措" in text(await press(office, ZHANG, "nm:abc"))
-    assert not office.pending(ZHANG)
+    assert not await office.pending(ZHANG)
 
 
 async def test_text_without_a_flow_is_not_the_offices(office: Office) -> None:
@@ -634,7 +638,7 @@ async def test_the_flow_times_out_and_gives_the_text_back(
     assert "未保存" in text(outcome)
     assert quotes(outcome) == [typed]
     assert await store.notes() == []
-    assert not office.pending(ZHANG)
+    assert not await office.pending(ZHANG)
     assert await office.text(ZHANG, typed) is None
 
 
@@ -758,7 +762,7 @@ async def test_editing_someone_elses_note_is_refused(office: Office, store: Stor
     outcome = await press(office, LI, f"ne:{note_id}")
 
     assert "只有填写人本人可以修改或删除这条记录" in text(outcome)
-    assert not office.pending(LI)
+    assert not await office.pending(LI)
     assert await office.text(LI, "李四的篡改") is None
     note = await store.note(note_id)
     assert note is not None
@@ -834,7 +838,7 @@ async def test_forged_note_ids_get_a_message(office: Office, action: str, forged
     outcome = await press(office, ZHANG, f"{action}:{forged}")
 
     assert "找不到这条记录" in text(outcome)
-    assert not office.pending(ZHANG)
+    assert not await office.pending(ZHANG)
 
 
 # --- progress ---------------------------------------------------------------------------------
@@ -983,3 +987,249 @@ async def test_export_attaches_a_workbook(office: Office) -> None:
 @pytest.mark.parametrize("action", ["m:7.2", "ex:0", "", "zz:1", "apx:1"])
 async def test_other_actions_are_not_the_offices(office: Office, action: str) -> None:
     assert await office.action(C1, action) is None
+
+
+# --- hardening: a note goes to the unit it was meant for, survives restarts, is visible -------
+
+
+@dataclass
+class Outbox:
+    """A channel that records what it was asked to send; `crash` dies before sending."""
+
+    crash: bool = False
+    sent: list[tuple[str, str]] = field(default_factory=list)
+
+    async def __call__(self, to: str, reply: Reply) -> Literal["sent"]:
+        if self.crash:
+            raise RuntimeError("the process died")
+        self.sent.append((to, render_plain(reply)))
+        return "sent"
+
+
+async def reopened(assistant: Assistant, tmp_path: Path, clock: FakeClock) -> Office:
+    """The office of a restarted bot, on the same database file as the `store` fixture."""
+    store = await Store.open(tmp_path / "t.db", clock)
+    return Office(assistant, store, frozenset({"c1", "c2"}), clock=clock)
+
+
+async def test_an_approval_to_another_unit_ends_the_pending_note(
+    office: Office, store: Store
+) -> None:
+    await join(office, ZHANG)
+    await office.note(ZHANG, "5.1")  # 5.1 is 人社厅's, not the tobacco bureau's
+    asked = await office.bind(ZHANG, "烟草专卖局")
+
+    approved = await press(office, C1, card(asked, "批准"))
+
+    (notice,) = approved.notices
+    told = render_plain(notice.reply)
+    assert notice.to == "u1"
+    assert f"「{TOBACCO}」的申请已获批准" in told
+    assert "您正在填写的举措 5.1 的进展已取消（所属单位已变更）" in told
+    assert not await office.pending(ZHANG)
+    assert await office.text(ZHANG, "本是人社厅的进展") is None
+    assert await store.notes(include_deleted=True) == []
+
+
+async def test_an_approval_to_the_same_unit_keeps_the_pending_note(
+    office: Office, store: Store
+) -> None:
+    asked = await office.bind(ZHANG, "人社厅")
+    await store.bind("u1", "张三", HRSS, "c1")  # e.g. by an invite, meanwhile
+    await office.note(ZHANG, "5.1")
+
+    approved = await press(office, C1, card(asked, "批准"))
+
+    assert "已取消" not in render_plain(approved.notices[0].reply)
+    assert "已记录" in text(await office.text(ZHANG, "照常报送"))
+
+
+async def test_an_invite_and_unbind_end_the_pending_note_and_say_so(
+    office: Office, store: Store
+) -> None:
+    await join(office, ZHANG)
+    await office.note(ZHANG, "5.1")
+    invite = await store.create_invite(TOBACCO, "c1")
+
+    joined = text(await office.redeem(ZHANG, invite.code))
+
+    assert f"已绑定到「{TOBACCO}」" in joined
+    assert "您正在填写的举措 5.1 的进展已取消" in joined
+    assert await office.text(ZHANG, "迟到的进展") is None
+    await office.note(ZHANG, "2.3")
+    assert "您正在填写的举措 2.3 的进展已取消" in text(await office.unbind(ZHANG))
+    assert await office.text(ZHANG, "迟到的进展") is None
+    assert await store.notes(include_deleted=True) == []
+
+
+async def test_the_measure_is_checked_again_when_the_text_arrives(
+    office: Office, store: Store
+) -> None:
+    await join(office, ZHANG)
+    # A flow started under another unit (bound meanwhile by another process), and one on a
+    # measure the unit does not own (the plan changed across a restart).
+    await store.start_flow("u1", "note", "2.3", TOBACCO)
+
+    moved = await office.text(ZHANG, "烟草局的进展")
+
+    assert "您正在填写的举措 2.3 的进展已取消（所属单位已变更）" in text(moved)
+    assert quotes(moved) == ["烟草局的进展"]
+    await store.start_flow("u1", "note", "2.3", HRSS)
+    refused = await office.text(ZHANG, "不属于本单位")
+    assert f"「{HRSS}」不是举措 2.3 的责任单位" in text(refused)
+    assert quotes(refused) == ["不属于本单位"]
+    assert not await office.pending(ZHANG)
+    assert await store.notes(include_deleted=True) == []
+
+
+@pytest.mark.parametrize("kind", ["note", "edit"])
+async def test_a_pending_note_or_edit_survives_a_restart(
+    assistant: Assistant,
+    office: Office,
+    store: Store,
+    clock: FakeClock,
+    tmp_path: Path,
+    kind: str,
+) -> None:
+    await join(office, ZHANG)
+    old = await file_note(office, ZHANG, "5.1", "旧内容")
+    await (office.note(ZHANG, "6.2") if kind == "note" else office.edit(ZHANG, str(old)))
+    await store.close()
+    clock.advance(minutes=9)
+
+    restarted = await reopened(assistant, tmp_path, clock)
+    try:
+        assert await restarted.pending(ZHANG)
+        done = text(await restarted.text(ZHANG, "重启后发送"))
+        assert ("已记录" if kind == "note" else "已修改") in done
+        stored = [(n.measure_id, n.text) for n in await restarted.store.notes()]
+        expected = [("6.2", "重启后发送"), ("5.1", "旧内容")]
+        assert stored == (expected if kind == "note" else [("5.1", "重启后发送")])
+        assert not await restarted.pending(ZHANG)
+    finally:
+        await restarted.store.close()
+
+
+async def test_a_pending_note_expires_across_a_restart_and_says_so(
+    assistant: Assistant, office: Office, store: Store, clock: FakeClock, tmp_path: Path
+) -> None:
+    await join(office, ZHANG)
+    await office.note(ZHANG, "5.1")
+    await office.note(LI, "5.1")  # not a member: no flow
+    await store.close()
+    clock.advance(minutes=10, seconds=1)
+
+    restarted = await reopened(assistant, tmp_path, clock)
+    try:
+        late = await restarted.text(ZHANG, "重启后才到")
+        assert "上一次报送已超时（10 分钟），内容未保存" in text(late)
+        assert "如需报送请重新发送 /note" in text(late)
+        assert quotes(late) == ["重启后才到"]
+        assert await restarted.text(ZHANG, "重启后才到") is None  # now a question again
+        assert await restarted.store.notes() == []
+        await restarted.note(ZHANG, "5.1")
+        assert "已取消" in text(await restarted.cancel(ZHANG))
+        assert await restarted.text(ZHANG, "取消之后") is None
+    finally:
+        await restarted.store.close()
+
+
+INVISIBLE_NOTE = " \u200b\ufeff\u2060\u3000\x07\r\n"
+
+
+async def test_an_invisible_note_is_refused_and_the_flow_stays_open(
+    office: Office, store: Store
+) -> None:
+    await join(office, ZHANG)
+    await office.note(ZHANG, "5.1")
+
+    refused = await office.text(ZHANG, INVISIBLE_NOTE)
+
+    assert text(refused) == EMPTY_NOTE
+    assert await office.pending(ZHANG)
+    saved = await office.text(ZHANG, "\ufeff第一行\r\n第\x00二\x1b行\t末\u200b ")
+    assert quotes(saved) == ["第一行\n第二行\t末"]
+    assert [n.text for n in await store.notes()] == ["第一行\n第二行\t末"]
+
+
+async def test_an_invisible_note_in_the_command_asks_for_the_text(
+    office: Office, store: Store
+) -> None:
+    await join(office, ZHANG)
+
+    asked = text(await office.note(ZHANG, f"5.1 {INVISIBLE_NOTE}"))
+
+    assert asked.startswith(EMPTY_NOTE)
+    assert "请发送举措 5.1 的进展" in asked
+    assert await office.pending(ZHANG)
+    assert await store.notes(include_deleted=True) == []
+    assert "已记录" in text(await office.text(ZHANG, "补上的文字"))
+
+
+async def test_an_edit_is_cleaned_and_an_invisible_one_refused(
+    office: Office, store: Store
+) -> None:
+    await join(office, ZHANG)
+    old = await file_note(office, ZHANG, "5.1", "旧内容")
+    await office.edit(ZHANG, str(old))
+
+    assert text(await office.text(ZHANG, "\u2060\u200b")) == EMPTY_NOTE
+    assert [n.text for n in await store.notes()] == ["旧内容"]
+    assert await office.pending(ZHANG)
+    edited = await office.text(ZHANG, "新的\r\n内容\x7f\ufeff")
+    assert quotes(edited) == ["新的\n内容"]
+    assert [n.text for n in await store.notes()] == ["新的\n内容"]
+
+
+async def test_asking_twice_for_the_same_unit_sends_no_second_card(
+    office: Office, store: Store
+) -> None:
+    first = await office.bind(ZHANG, "人社厅")
+    assert len(first.notices) == 2
+
+    for _ in range(19):
+        again = await office.bind(ZHANG, "人力资源社会保障厅")
+        assert text(again).startswith("已提交，等待审批")
+        assert again.notices == ()
+    assert len(await store.pending_requests()) == 1
+
+    other = await office.bind(ZHANG, "教育厅")
+    assert "已提交绑定「教育厅」的申请" in text(other)
+    assert f"您之前绑定「{HRSS}」的申请已作废" in text(other)
+    assert len(other.notices) == 2
+    assert [r.unit for r in await store.pending_requests()] == ["教育厅"]
+
+
+@pytest.mark.parametrize("approve", [True, False])
+async def test_the_decisions_notice_is_recorded_with_it_and_sent_after_a_crash(
+    assistant: Assistant,
+    office: Office,
+    store: Store,
+    clock: FakeClock,
+    tmp_path: Path,
+    approve: bool,
+) -> None:
+    asked = await office.bind(ZHANG, "人社厅")
+    decided = await press(office, C1, card(asked, "批准" if approve else "拒绝"))
+    (notice,) = decided.notices
+    with pytest.raises(RuntimeError):  # the bot dies before the member is told
+        await office.send_notices(decided.notices, Outbox(crash=True))
+    assert [n.user_id for n in await store.pending_notices()] == ["u1"]
+    await store.close()
+
+    restarted = await reopened(assistant, tmp_path, clock)
+    try:
+        # Pressing again tells the coordinator it is done and sends nobody anything …
+        again = await press(restarted, C2, card(asked, "批准", "c2"))
+        assert again.notices == ()
+        # … and the start-up sends what was owed, once.
+        outbox = Outbox()
+        assert await restarted.send_pending_notices(outbox) == []
+        assert await restarted.send_pending_notices(outbox) == []
+        assert await restarted.send_notices(decided.notices, outbox) == []
+        verdict = "已获批准" if approve else "未获批准"
+        assert [(to, verdict in told) for to, told in outbox.sent] == [("u1", True)]
+        assert outbox.sent[0][1] == render_plain(notice.reply)
+        assert await restarted.store.pending_notices() == []
+    finally:
+        await restarted.store.close()

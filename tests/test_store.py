@@ -668,3 +668,72 @@ async def test_audit_entries_newest_first_limited_and_by_year(
         "2024-1",
         "2024-0",
     ]
+# --- note flows and owed notices --------------------------------------------------------------
+
+
+async def test_asking_again_for_the_same_unit_files_nothing(store: Store) -> None:
+    first = await store.request_binding("u", "张三", "省财政厅")
+
+    again = await store.request_binding("u", "张三", "省财政厅")
+
+    assert again == first
+    assert await store.pending_request("u") == first
+    assert [r.id for r in await store.pending_requests()] == [first.id]
+
+
+async def test_a_decision_and_its_notice_commit_together(store: Store, db_path: Path) -> None:
+    request = await store.request_binding("u", "张三", "省财政厅")
+    await store.bind("u", "张三", "省教育厅", "c")
+    await store.start_flow("u", "note", "7.1", "省教育厅")
+
+    await store.decide(request.id, approve=True, by="c1")
+
+    (notice,) = await store.pending_notices("u")
+    assert (notice.kind, notice.payload) == (
+        "approved",
+        {"unit": "省财政厅", "ended": {"kind": "note", "target": "7.1"}},
+    )
+    assert await store.flow("u") is None  # a note for 省教育厅 cannot become 省财政厅's
+    await store.mark_notice(notice.id, "sent")
+    assert await store.pending_notices() == []
+    conn = raw(db_path)
+    try:
+        assert conn.execute("SELECT status, attempts FROM notices").fetchall() == [("sent", 1)]
+    finally:
+        conn.close()
+
+
+async def test_a_refused_decision_records_no_notice(store: Store) -> None:
+    request = await store.request_binding("u", "张三", "省财政厅")
+    await store.decide(request.id, approve=False, by="c1")
+    with pytest.raises(AlreadyDecided):
+        await store.decide(request.id, approve=True, by="c2")
+    assert [n.kind for n in await store.pending_notices()] == ["rejected"]
+
+
+async def test_a_flow_ends_when_the_unit_changes_not_otherwise(store: Store) -> None:
+    await store.bind("u", "张三", "省财政厅", "c")
+    flow = await store.start_flow("u", "edit", "3", "省财政厅")
+    assert await store.flow("u") == flow
+    await store.bind("u", "张三", "省财政厅", "c")  # the same unit again
+    assert await store.flow("u") == flow
+    await store.bind("u", "张三", "省教育厅", "c")
+    assert await store.flow("u") is None
+    await store.start_flow("u", "note", "7.1", "省教育厅")
+    await store.unbind("u")
+    assert await store.flow("u") is None
+    assert await store.end_flow("u") is None
+
+
+async def test_a_note_and_the_end_of_its_flow_commit_together(store: Store) -> None:
+    await store.start_flow("u", "note", "1.1", "省发展改革委")
+    note = await store.add_note("省发展改革委", "1.1", 2025, "u", "张三", "x", ends_flow=True)
+    assert await store.flow("u") is None
+    await store.start_flow("u", "edit", str(note.id), "省发展改革委")
+    await store.edit_note(note.id, "u", "y", ends_flow=True)
+    assert await store.flow("u") is None
+    flow = await store.start_flow("u", "edit", str(note.id), "省发展改革委")
+    await store.delete_note(note.id, "u")
+    with pytest.raises(NotFound):  # refused: the whole edit rolled back, the flow with it
+        await store.edit_note(note.id, "u", "z", ends_flow=True)
+    assert await store.flow("u") == flow

@@ -18,7 +18,7 @@ import pytest
 from openpyxl import load_workbook
 
 from bot.assistant import Assistant
-from bot.office import NOT_COORDINATOR, NOT_MEMBER
+from bot.office import EMPTY_NOTE, NOT_COORDINATOR, NOT_MEMBER
 from bot.store import Store
 from handlers.telegram.members import PRIVATE_ONLY
 from tests.fakes.bot_api import BOT_USERNAME, FakeBotApi
@@ -424,7 +424,7 @@ async def test_every_note_rule_has_its_message(
     refused = await bot.say(ZHANG, f"/note 5.1 {too_long}")
     assert text(refused) == "进展内容最多 1000 字，您发送了 1001 字，请精简后重新发送。"
     await bot.say(ZHANG, "/note 5.1")
-    assert text(await bot.say(ZHANG, "\u3000 ")) == "进展内容不能为空，请重新发送。"
+    assert text(await bot.say(ZHANG, "\u3000 ")) == EMPTY_NOTE
     assert "您发送了 1001 字" in text(await bot.say(ZHANG, too_long))
     # The flow stays open after a refused text: a right one is taken.
     assert text(await bot.say(ZHANG, "字" * 1000)).startswith("已记录")

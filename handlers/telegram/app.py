@@ -133,6 +133,13 @@ async def _post_init(app: App) -> None:
         app.job_queue.run_repeating(
             reminder_tick, interval=interval, first=interval, name="reminders"
         )
+        # Notices recorded with a decision but not sent (the bot stopped in between).
+        app.job_queue.run_once(
+            notices_at_start,
+            when=0,
+            name="notices at start",
+            job_kwargs={"misfire_grace_time": None},
+        )
 
 
 async def _post_shutdown(app: App) -> None:
@@ -144,6 +151,12 @@ async def reminder_tick(context: BotContext) -> None:
     sent = await context.services.reminders.tick(Sender(context.bot))
     for key in sent:
         logger.info("已发送提醒 %s", key)
+
+
+async def notices_at_start(context: BotContext) -> None:
+    """Send the notices still owed from before the last stop (a JobQueue job)."""
+    for missed in await context.services.office.send_pending_notices(Sender(context.bot)):
+        logger.warning("通知未能送达用户 %s", missed)
 
 
 def run_telegram(config: Config) -> None:

@@ -55,7 +55,5 @@ async def deliver(
         await message.reply_document(
             InputFile(io.BytesIO(file.data), filename=file.filename), caption=file.caption
         )
-    send = Sender(context.bot)
-    for notice in outcome.notices:
-        if await send(notice.to, notice.reply) != "sent":
-            logger.warning("通知未能送达用户 %s", notice.to)
+    for missed in await context.services.office.send_notices(outcome.notices, Sender(context.bot)):
+        logger.warning("通知未能送达用户 %s", missed)

@@ -97,7 +97,7 @@ async def on_text(update: Update, context: BotContext) -> None:
     if message is None or message.text is None or user is None:
         return
     person = person_of(user, update)
-    pending = person.private and context.services.office.pending(person)
+    pending = person.private and await context.services.office.pending(person)
     if pending and await on_flow_text(update, context):
         return
     text = _addressed(message, context)

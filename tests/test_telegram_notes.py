@@ -1,0 +1,263 @@
+"""End to end on Telegram: a note goes to the unit it was meant for, survives a restart, is
+visible; one bind request per person; a decision's notice survives a crash.
+
+The real Application polls the fake Bot API on a real SQLite file; a restart closes the
+Application (and its store) and builds a new one on the same file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Callable
+from pathlib import Path
+
+import pytest
+
+from bot.assistant import Assistant
+from bot.office import EMPTY_NOTE
+from bot.store import Store
+from tests.fakes.bot_api import FakeBotApi
+from tests.harness import (
+    COORDINATOR,
+    COORDINATOR_2,
+    HRSS,
+    TOKEN,
+    FakeClock,
+    Users,
+    bind_directly,
+    check_every_send,
+    data_of,
+    rows,
+    running,
+    shanghai,
+    snapshot,
+    text,
+)
+
+START = shanghai(2026, 3, 2, 9, 0)
+TOBACCO = "省烟草专卖局"  # not responsible for 5.1
+ZHANG, LI = 101, 102
+NAMES = {ZHANG: "张三", LI: "李四", COORDINATOR: "办公室", COORDINATOR_2: "办公室乙"}
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(START)
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    return tmp_path / "fengong.db"
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[FakeBotApi]:
+    async with FakeBotApi(token=TOKEN) as fake:
+        for user_id, name in NAMES.items():
+            fake.set_user(user_id, first_name=name)
+        yield fake
+
+
+Start = Callable[..., contextlib.AbstractAsyncContextManager[Users]]
+
+
+@pytest.fixture
+def bot_at(
+    api: FakeBotApi,
+    assistant: Assistant,
+    db_path: Path,
+    clock: FakeClock,
+    caplog: pytest.LogCaptureFixture,
+) -> Start:
+    """`async with bot_at() as bot` runs the bot; a restart is a second block."""
+
+    @contextlib.asynccontextmanager
+    async def start(refused: tuple[int, ...] = ()) -> AsyncIterator[Users]:
+        # refused: the failed statuses allowed (403: a member blocked the bot)
+        coordinators = (COORDINATOR, COORDINATOR_2)
+        async with running(api, assistant, db_path, clock, coordinators=coordinators):
+            yield Users(api)
+        check_every_send(api, refused=refused)
+        errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+        assert errors == []
+
+    return start
+
+
+def notes(db_path: Path) -> list[tuple[str, str, str]]:
+    return rows(db_path, "SELECT unit, measure_id, text FROM notes ORDER BY id")
+
+
+def told(api: FakeBotApi, user: int) -> list[str]:
+    return [text(m) for m in api.sent_messages(user)]
+
+
+async def test_a_note_started_before_a_move_is_not_filed_for_the_new_unit(
+    bot_at: Start, api: FakeBotApi, db_path: Path
+) -> None:
+    await bind_directly(db_path, FakeClock(START), [(ZHANG, HRSS)])
+    async with bot_at() as bot:
+        assert text(await bot.say(ZHANG, "/note 5.1")).startswith("请发送举措 5.1 的进展")
+        await bot.say(ZHANG, "/bind 烟草专卖局")
+        [card] = await api.wait_for_messages(COORDINATOR)
+        before = len(api.sent_messages(ZHANG))
+        await bot.edit(card, data_of(card, "批准"))
+        [notice] = (await api.wait_for_messages(ZHANG, before + 1))[before:]
+
+        answer = await bot.say(ZHANG, "今年新建残疾人之家12个")
+
+        assert not text(answer).startswith("已记录")
+        assert notes(db_path) == []  # not (省烟草专卖局, 5.1, …): 5.1 is not the bureau's
+        assert rows(db_path, "SELECT unit FROM members") == [(TOBACCO,)]
+        assert text(notice).split("\n") == [
+            f"您绑定到「{TOBACCO}」的申请已获批准，现在可以用 /note 报送进展。",
+            "您正在填写的举措 5.1 的进展已取消（所属单位已变更），未保存任何内容。",
+        ]
+
+
+async def test_a_pending_note_survives_a_restart(
+    bot_at: Start,
+    api: FakeBotApi,
+    db_path: Path,
+    clock: FakeClock,
+) -> None:
+    await bind_directly(db_path, clock, [(ZHANG, HRSS)])
+    async with bot_at() as bot:
+        await bot.say(ZHANG, "/note 5.1")
+    clock.advance(minutes=9)
+
+    async with bot_at() as bot:
+        saved = await bot.say(ZHANG, "重启前开始，重启后发送")
+        assert text(saved).startswith(f"已记录「{HRSS}」举措 5.1 的 2026 年进展")
+        assert notes(db_path) == [(HRSS, "5.1", "重启前开始，重启后发送")]
+        assert text(await bot.say(ZHANG, "/cancel")) == "当前没有进行中的操作。"
+
+
+async def test_a_pending_note_expired_across_a_restart_is_not_answered_as_a_question(
+    bot_at: Start,
+    api: FakeBotApi,
+    db_path: Path,
+    clock: FakeClock,
+) -> None:
+    await bind_directly(db_path, clock, [(ZHANG, HRSS)])
+    async with bot_at() as bot:
+        await bot.say(ZHANG, "/note 5.1")
+        await bot.say(LI, "/note 5.1")  # not a member: no flow
+    clock.advance(minutes=10, seconds=1)
+
+    async with bot_at() as bot:
+        late = await bot.say(ZHANG, "7.2")  # would be answered as a question
+        assert text(late).split("\n") == [
+            "上一次报送已超时（10 分钟），内容未保存。",
+            "您刚才发送的内容如下，如需报送请重新发送 /note：",
+            "7.2",
+        ]
+        assert text(await bot.say(ZHANG, "7.2")).startswith("举措 7.2")
+        assert notes(db_path) == []
+
+
+async def test_cancel_still_aborts_after_a_restart(
+    bot_at: Start, db_path: Path, clock: FakeClock
+) -> None:
+    await bind_directly(db_path, clock, [(ZHANG, HRSS)])
+    async with bot_at() as bot:
+        await bot.say(ZHANG, "/note 5.1")
+    async with bot_at() as bot:
+        assert text(await bot.say(ZHANG, "/cancel")) == "已取消。"
+        assert text(await bot.say(ZHANG, "7.2")).startswith("举措 7.2")
+        assert notes(db_path) == []
+
+
+async def test_an_invisible_note_is_refused_and_control_characters_are_dropped(
+    bot_at: Start, db_path: Path, clock: FakeClock
+) -> None:
+    await bind_directly(db_path, clock, [(ZHANG, HRSS)])
+    async with bot_at() as bot:
+        for invisible in ("\u200b", "\ufeff\u2060", "\u200b \u3000\u200b"):
+            refused = await bot.say(ZHANG, f"/note 5.1 {invisible}")
+            assert text(refused).split("\n")[0] == EMPTY_NOTE
+            assert text(await bot.say(ZHANG, invisible)) == EMPTY_NOTE
+        saved = await bot.say(ZHANG, "\u200b第一行\n第\x07二行\u2060")
+        assert text(saved).endswith("第一行\n第二行")
+        assert notes(db_path) == [(HRSS, "5.1", "第一行\n第二行")]
+
+
+async def test_bind_twenty_times_sends_one_card(
+    bot_at: Start, api: FakeBotApi, db_path: Path
+) -> None:
+    async with bot_at() as bot:
+        first = await bot.say(ZHANG, "/bind 人社厅")
+        assert text(first) == f"已提交绑定「{HRSS}」的申请，协调人审批后会通知您。"
+        for _ in range(19):
+            again = await bot.say(ZHANG, "/bind 人社厅")
+            assert text(again).startswith("已提交，等待审批")
+        await bot.settle()
+        assert len(api.sent_messages(COORDINATOR)) == 1
+        assert len(api.sent_messages(COORDINATOR_2)) == 1
+        assert rows(db_path, "SELECT unit, status FROM bind_requests") == [(HRSS, "pending")]
+
+        other = await bot.say(ZHANG, "/bind 教育厅")
+        assert text(other).split("\n") == [
+            "已提交绑定「教育厅」的申请，协调人审批后会通知您。",
+            f"您之前绑定「{HRSS}」的申请已作废。",
+        ]
+        await api.wait_for_messages(COORDINATOR, 2)
+        assert rows(db_path, "SELECT unit, status FROM bind_requests ORDER BY id") == [
+            (HRSS, "replaced"),
+            ("教育厅", "pending"),
+        ]
+
+
+@pytest.mark.parametrize("approve", [True, False])
+async def test_a_decision_committed_before_a_crash_is_told_at_the_next_start(
+    bot_at: Start,
+    api: FakeBotApi,
+    db_path: Path,
+    clock: FakeClock,
+    approve: bool,
+) -> None:
+    async with bot_at() as bot:
+        await bot.say(ZHANG, "/bind 人社厅")
+        [card] = await api.wait_for_messages(COORDINATOR)
+    # The bot commits the decision and dies before the member is told: the database is left
+    # as that transaction left it.
+    [(request_id,)] = rows(db_path, "SELECT id FROM bind_requests")
+    async with await Store.open(db_path, clock) as store:
+        await store.decide(request_id, approve, str(COORDINATOR))
+    before = len(api.sent_messages(ZHANG))
+
+    async with bot_at() as bot:
+        [notice] = (await api.wait_for_messages(ZHANG, before + 1))[before:]
+        verdict = "已获批准，现在可以用 /note 报送进展。" if approve else "未获批准。"
+        assert text(notice).startswith(f"您绑定到「{HRSS}」的申请{verdict}")
+        again = await bot.open(card, data_of(card, "批准"), strict=False)
+        assert text(again) == f"这条申请{'已批准' if approve else '已拒绝'}，无需再次处理。"
+        await bot.settle()
+        assert len(api.sent_messages(ZHANG)) == before + 1
+    assert rows(db_path, "SELECT user_id, status FROM notices") == [(str(ZHANG), "sent")]
+
+    async with bot_at() as bot:  # sent once: not again at the next start
+        await bot.settle()
+    assert len(api.sent_messages(ZHANG)) == before + 1
+
+
+async def test_a_notice_is_marked_only_by_what_the_channel_answered(
+    bot_at: Start, api: FakeBotApi, db_path: Path
+) -> None:
+    async with bot_at(refused=(403,)) as bot:
+        await bot.say(ZHANG, "/bind 人社厅")
+        await bot.say(LI, "/bind 教育厅")
+        zhang_card, li_card = await api.wait_for_messages(COORDINATOR, 2)
+        api.block(LI)
+        await bot.edit(zhang_card, data_of(zhang_card, "批准"))
+        await bot.edit(li_card, data_of(li_card, "拒绝"))
+        await bot.settle()
+        before = snapshot(db_path)
+    assert rows(db_path, "SELECT user_id, kind, status FROM notices ORDER BY id") == [
+        (str(ZHANG), "approved", "sent"),
+        (str(LI), "rejected", "blocked"),
+    ]
+    async with bot_at(refused=(403,)) as bot:  # nothing pending: nothing resent
+        await bot.settle()
+    assert snapshot(db_path) == before
