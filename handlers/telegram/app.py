@@ -20,6 +20,7 @@ from telegram.ext import (
     Defaults,
 )
 
+from bot import redact
 from bot.assistant import Assistant
 from bot.clock import TZ, Clock, system_clock
 from bot.compose import COMMANDS
@@ -176,6 +177,7 @@ def _run(app: App, config: Config) -> None:
     # are answered when it comes back.
     if config.webhook_url:
         secret = config.webhook_secret or secrets.token_urlsafe(32)
+        redact.add_secret(secret)
         app.run_webhook(
             listen=config.webhook_listen,
             port=config.webhook_port,

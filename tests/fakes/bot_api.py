@@ -535,6 +535,7 @@ class FakeBotApi:
 
         self._blocked: set[int] = set()
         self._unknown_chats: set[int] = set()
+        self._failing: dict[int, tuple[int, str]] = {}
         self._flood_remaining = 0
         self._flood_retry_after = 1
         self._rate_per_second: float | None = None
@@ -634,6 +635,13 @@ class FakeBotApi:
     def unknown_chat(self, chat_id: int) -> None:
         """Sends to ``chat_id`` fail with 400 "chat not found"."""
         self._unknown_chats.add(chat_id)
+
+    def fail(self, chat_id: int, status: int = 500, description: str = "") -> None:
+        """Sends to ``chat_id`` fail with ``status`` (a server error by default)."""
+        self._failing[chat_id] = (status, description or "Internal Server Error")
+
+    def unfail(self, chat_id: int) -> None:
+        self._failing.pop(chat_id, None)
 
     def flood(self, count: int, retry_after: int = 1) -> None:
         """The next ``count`` send-type calls answer 429 with ``retry_after``."""
@@ -1205,6 +1213,8 @@ class FakeBotApi:
                 raise _ApiError(400, CHAT_NOT_FOUND)
             if chat_id in self._blocked:
                 raise _ApiError(403, BLOCKED if chat_id > 0 else KICKED)
+            if chat_id in self._failing:
+                raise _ApiError(*self._failing[chat_id])
 
     # ----------------------------------------------------------------------------------------
     # Methods
