@@ -18,9 +18,12 @@ from pathlib import Path
 import pytest
 
 from bot import redact
+from bot.assistant import Assistant
 from bot.clock import system_clock
+from bot.reply import Reply
+from handlers.telegram.handlers import FAILED
 from tests.fakes.bot_api import FakeBotApi
-from tests.harness import HRSS, FakeClock, bind_directly
+from tests.harness import HRSS, FakeClock, Users, bind_directly, rows, running, text
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "5566778899:AAH-secret_Token-value"
@@ -111,7 +114,6 @@ async def test_a_clean_stop_logs_no_error(api: FakeBotApi, tmp_path: Path) -> No
         api.send_text(USER, "7.2")
         await api.wait_for_messages(USER, before + 1, timeout=10)
         output = await stop(process)
-    print(output)
     assert " ERROR " not in output
     assert "Traceback" not in output
 
@@ -138,3 +140,67 @@ def test_the_filter_masks_messages_arguments_and_tracebacks(
     assert "access_token=***&debug=1" in output
     assert "/bot***/getMe" in output
     assert "RuntimeError: failed with ***" in output
+
+
+# --- in process: the real Application against the fake, the log captured -------------------
+
+
+class Exploding(Assistant):
+    """The real assistant, except that questions mentioning 爆炸 raise."""
+
+    def ask(self, question: str) -> Reply:
+        if "爆炸" in question:
+            raise RuntimeError("测试用的故障")
+        return super().ask(question)
+
+
+async def test_a_handler_error_logs_the_update_kind_and_ids_not_its_text(
+    api: FakeBotApi, assistant: Assistant, caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
+    exploding = Exploding(assistant.plan, assistant.lexicon, assistant.engine)
+    async with running(api, exploding, tmp_path / "fengong.db"):
+        bot = Users(api)
+        assert text(await bot.say(USER, "爆炸了吗 机密的内容")) == FAILED
+
+    [record] = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert f"chat {USER}, user {USER}" in record.getMessage()
+    assert "message" in record.getMessage()
+    assert "RuntimeError('测试用的故障')" in record.getMessage()
+    assert "机密的内容" not in caplog.text
+
+
+async def test_a_user_who_blocked_the_bot_is_routine(
+    api: FakeBotApi, assistant: Assistant, caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
+    caplog.set_level(logging.INFO, logger="handlers")
+    db_path = tmp_path / "fengong.db"
+    await bind_directly(db_path, FakeClock(system_clock()), [(USER, HRSS)])
+    async with running(api, assistant, db_path):
+        bot = Users(api)
+        await bot.say(USER, "7.2")
+        assert rows(db_path, "SELECT reachable FROM users WHERE id = ?", (str(USER),)) == [(1,)]
+        api.block(USER)
+        since = len(api.calls)
+        api.send_text(USER, "人社厅负责哪些任务")
+        await bot.settle()
+        refused = [c for c in api.calls[since:] if c.params.get("chat_id") == USER]
+
+    assert [c.status for c in refused] == [403]  # the reply, and no apology after it
+    assert rows(db_path, "SELECT reachable FROM users WHERE id = ?", (str(USER),)) == [(0,)]
+    ours = [r for r in caplog.records if r.name.startswith("handlers.")]
+    assert [r for r in ours if r.levelno >= logging.WARNING] == []
+    assert [r for r in caplog.records if r.exc_info] == []
+    [line] = [r.getMessage() for r in caplog.records if "无法回复" in r.getMessage()]
+    assert f"chat {USER}" in line
+
+
+async def test_a_failed_last_poll_at_stop_is_no_error(
+    api: FakeBotApi, assistant: Assistant, caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
+    async with running(api, assistant, tmp_path / "fengong.db"):
+        await Users(api).say(USER, "7.2")
+        api.fail_polls(504)  # the network goes: the stop cannot confirm the last updates
+        await api.wait_for(lambda c: c.method == "getUpdates" and c.status == 504)
+    assert len([c for c in api.calls_of("getUpdates") if c.status == 504]) >= 2  # incl. at stop
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert [r for r in caplog.records if r.exc_info] == []

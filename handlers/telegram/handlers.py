@@ -9,7 +9,7 @@ from typing import Any
 
 from telegram import Message, Update
 from telegram.constants import ChatType
-from telegram.error import BadRequest, Conflict, NetworkError, TelegramError
+from telegram.error import BadRequest, Conflict, Forbidden, NetworkError, TelegramError
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -172,7 +172,7 @@ async def on_action(update: Update, context: BotContext) -> None:
 
 
 async def on_error(update: object, context: BotContext) -> None:
-    """Log every error with its update; tell the user; stop if another instance polls."""
+    """Log an error with the update's kind and ids, never its text; tell the user."""
     error = context.error
     if isinstance(error, Conflict):
         logger.critical(
@@ -183,12 +183,35 @@ async def on_error(update: object, context: BotContext) -> None:
     if isinstance(error, NetworkError) and update is None:
         logger.warning("网络错误，将自动重试：%s", error)
         return
-    logger.error("处理更新时出错：%s", update, exc_info=error)
+    if isinstance(error, Forbidden) and isinstance(update, Update):
+        await _unreachable(update, context)
+        return
+    logger.error("处理更新时出错（%s）：%r", describe(update), error, exc_info=error)
     if isinstance(update, Update) and update.effective_chat is not None:
         try:
             await context.bot.send_message(update.effective_chat.id, FAILED)
-        except TelegramError:
-            logger.exception("无法通知用户出错")
+        except TelegramError as e:
+            logger.warning("无法通知用户出错（%s）：%r", describe(update), e)
+
+
+def describe(update: object) -> str:
+    """Name an update by its kind and ids, for the log (its texts are the users' own)."""
+    if not isinstance(update, Update):
+        return type(update).__name__
+    kind = next((k for k in update.to_dict() if k != "update_id"), "unknown")
+    chat, user = update.effective_chat, update.effective_user
+    return (
+        f"update {update.update_id} {kind}, chat {chat.id if chat else '-'}, "
+        f"user {user.id if user else '-'}"
+    )
+
+
+async def _unreachable(update: Update, context: BotContext) -> None:
+    # Routine: the user blocked the bot (or removed it from a group) before the reply went out.
+    chat, user, store = update.effective_chat, update.effective_user, context.services.office.store
+    if chat and user and chat.type == ChatType.PRIVATE and await store.user(str(user.id)):
+        await store.set_reachable(str(user.id), False)
+    logger.info("无法回复（%s）：已屏蔽机器人或将其移出，标记为无法送达", describe(update))
 
 
 def polling_error_callback(

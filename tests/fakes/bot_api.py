@@ -541,6 +541,7 @@ class FakeBotApi:
         self._rate_per_second: float | None = None
         self._rate_window: deque[float] = deque()
         self._conflict = False
+        self._poll_failure: tuple[int, str] | None = None
 
         self._active_poll: _Poll | None = None
         self._closing = False
@@ -653,6 +654,10 @@ class FakeBotApi:
         429 (retry_after=1).  ``None`` switches the limit off."""
         self._rate_per_second = per_second
         self._rate_window.clear()
+
+    def fail_polls(self, status: int | None = 504, description: str = "Gateway Timeout") -> None:
+        """getUpdates answers ``status`` from now on (``None``: answers again)."""
+        self._poll_failure = None if status is None else (status, description)
 
     def conflict(self, enabled: bool = True) -> None:
         """While enabled, getUpdates answers 409 Conflict (another instance is polling)."""
@@ -1229,6 +1234,8 @@ class FakeBotApi:
     async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         if self._conflict:
             raise _ApiError(409, CONFLICT_OTHER_POLL)
+        if self._poll_failure is not None:
+            raise _ApiError(*self._poll_failure)
         if self.webhook is not None:
             raise _ApiError(409, CONFLICT_WEBHOOK)
         offset = _int_param(params, "offset", 0)
