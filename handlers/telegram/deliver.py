@@ -7,7 +7,7 @@ import logging
 
 from telegram import CallbackQuery, InputFile, Message, Update, User
 from telegram.constants import ChatType
-from telegram.error import BadRequest
+from telegram.error import BadRequest, TelegramError
 
 from bot.office import Outcome, Person
 from handlers.telegram import render
@@ -57,5 +57,11 @@ async def deliver(
         )
     send = Sender(context.bot)
     for notice in outcome.notices:
-        if await send(notice.to, notice.reply) != "sent":
-            logger.warning("通知未能送达用户 %s", notice.to)
+        try:
+            result = await send(notice.to, notice.reply)
+        except TelegramError as e:  # the actor's own reply went out: theirs is done
+            result, reason = "failed", repr(e)
+        else:
+            reason = result
+        if result != "sent":
+            logger.warning("通知未能送达用户 %s（%s）", notice.to, reason)
