@@ -32,8 +32,9 @@ EXPIRED = "按钮已过期，请重新提问"
 FAILED = "出错了，请稍后重试"
 UNKNOWN = "没有这个命令。输入 /help 查看可用命令。"
 NOT_TEXT = "我只能读懂文字消息。请直接输入问题，例如：人社厅负责哪些任务？"
+EDITED = "已忽略编辑，请重新发送修改后的消息。"
 
-NEW_MESSAGES = filters.UpdateType.MESSAGE  # edited messages are ignored
+NEW_MESSAGES = filters.UpdateType.MESSAGE  # edited messages are answered by on_edited
 PRIVATE = filters.ChatType.PRIVATE
 
 _STARTED_BY_HAND = "started_by_hand"  # bot_data flag, see polling_error_callback
@@ -115,6 +116,13 @@ def _addressed(message: Message, context: BotContext) -> str | None:
     if replied and replied.from_user and replied.from_user.id == context.bot.id:
         return text
     return None
+
+
+async def on_edited(update: Update, context: BotContext) -> None:
+    """Say that an edit is not read (a corrected note or question must be sent again)."""
+    message = update.edited_message
+    if message and message.text is not None and _addressed(message, context) is not None:
+        await message.reply_text(EDITED)
 
 
 async def on_other(update: Update, context: BotContext) -> None:
@@ -254,6 +262,7 @@ def register(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
     app.add_handler(CommandHandler("task", _command("task"), filters=NEW_MESSAGES))
     app.add_handler(CommandHandler("find", _command("find"), filters=NEW_MESSAGES))
     register_members(app)
+    app.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE & filters.TEXT, on_edited))
     app.add_handler(MessageHandler(NEW_MESSAGES & PRIVATE & filters.COMMAND, on_unknown))
     app.add_handler(MessageHandler(NEW_MESSAGES & PRIVATE & ~filters.TEXT, on_other))
     app.add_handler(CallbackQueryHandler(on_page, pattern=rf"^{render.PAGE_ACTION}:"))

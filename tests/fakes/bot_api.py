@@ -981,11 +981,14 @@ class FakeBotApi:
         user_id: int | None = None,
         *,
         strict: bool = True,
+        inline: bool = False,
     ) -> str:
         """Queue a ``callback_query`` update: the user presses the inline button with
         ``callback_data == data`` on a bot message.  Returns the callback query id.
 
-        With ``strict`` (the default) the message must currently show such a button.
+        With ``strict`` (the default) the message must currently show such a button. With
+        ``inline`` the query carries an ``inline_message_id`` and no message, as for a message
+        sent in inline mode (which this bot never sends: such a query is forged or stale).
         """
         stored = self._messages.get((chat_id, message_id))
         if stored is None or stored.deleted:
@@ -1008,8 +1011,11 @@ class FakeBotApi:
             "from": self._user_json(self._default_user(chat_id, user_id)),
             "chat_instance": str(-abs(chat_id) * 7919),
             "data": data,
-            "message": self._message_json(stored),
         }
+        if inline:
+            query["inline_message_id"] = f"inline-{chat_id}-{message_id}"
+        else:
+            query["message"] = self._message_json(stored)
         self._queue_update({"callback_query": query})
         return query_id
 
