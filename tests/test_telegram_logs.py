@@ -14,6 +14,7 @@ import signal
 import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -23,7 +24,17 @@ from bot.clock import system_clock
 from bot.reply import Reply
 from handlers.telegram.handlers import FAILED
 from tests.fakes.bot_api import FakeBotApi
-from tests.harness import HRSS, FakeClock, Users, bind_directly, rows, running, text
+from tests.harness import (
+    COORDINATOR,
+    COORDINATOR_2,
+    HRSS,
+    FakeClock,
+    Users,
+    bind_directly,
+    rows,
+    running,
+    text,
+)
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "5566778899:AAH-secret_Token-value"
@@ -204,3 +215,22 @@ async def test_a_failed_last_poll_at_stop_is_no_error(
     assert len([c for c in api.calls_of("getUpdates") if c.status == 504]) >= 2  # incl. at stop
     assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
     assert [r for r in caplog.records if r.exc_info] == []
+
+
+async def test_a_notice_that_cannot_be_delivered_holds_up_nobody(
+    api: FakeBotApi, assistant: Assistant, caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
+    # The first coordinator's chat answers 500; the second is a WeCom account, which the
+    # Telegram channel cannot reach: the third still gets the card at once.
+    api.fail(COORDINATOR, 500)
+    coordinators: list[Any] = [COORDINATOR, "wecom:zhang.san", COORDINATOR_2]
+    async with running(api, assistant, tmp_path / "fengong.db", coordinators=coordinators):
+        bot = Users(api)
+        receipt = await bot.say(USER, "/bind 教育厅")
+        [card] = await api.wait_for_messages(COORDINATOR_2, timeout=5)
+    assert text(receipt).startswith("已提交")
+    assert text(card).startswith("绑定申请")
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+    warned = [r.getMessage() for r in caplog.records if r.name.startswith("handlers.")]
+    assert any(m.startswith(f"通知未能送达用户 {COORDINATOR}") for m in warned)
+    assert any(m.startswith("通知未能送达用户 wecom:zhang.san") for m in warned)
