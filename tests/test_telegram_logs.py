@@ -21,7 +21,6 @@ import pytest
 from bot import redact
 from bot.assistant import Assistant
 from bot.clock import system_clock
-from bot.reply import Reply
 from handlers.telegram.handlers import FAILED
 from tests.fakes.bot_api import FakeBotApi
 from tests.harness import (
@@ -35,6 +34,7 @@ from tests.harness import (
     running,
     text,
 )
+from tests.test_telegram import Exploding
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "5566778899:AAH-secret_Token-value"
@@ -154,15 +154,6 @@ def test_the_filter_masks_messages_arguments_and_tracebacks(
 
 
 # --- in process: the real Application against the fake, the log captured -------------------
-
-
-class Exploding(Assistant):
-    """The real assistant, except that questions mentioning 爆炸 raise."""
-
-    def ask(self, question: str) -> Reply:
-        if "爆炸" in question:
-            raise RuntimeError("测试用的故障")
-        return super().ask(question)
 
 
 async def test_a_handler_error_logs_the_update_kind_and_ids_not_its_text(

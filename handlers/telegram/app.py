@@ -96,8 +96,8 @@ def _quiet_lost_polls(loop: asyncio.AbstractEventLoop) -> None:
     poll's task unawaited, and asyncio logs its exception as an error with a traceback.
     """
     previous = loop.get_exception_handler()
-    if getattr(previous, "__name__", "") == "handle":
-        return  # installed already
+    if getattr(previous, "__qualname__", "").startswith(_quiet_lost_polls.__name__):
+        return  # installed already (a restart on the same loop)
 
     def handle(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
         error = context.get("exception")

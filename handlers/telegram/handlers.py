@@ -204,6 +204,8 @@ async def on_error(update: object, context: BotContext) -> None:
 
 def describe(update: object) -> str:
     """Name an update by its kind and ids, for the log (its texts are the users' own)."""
+    if update is None:
+        return "后台任务"
     if not isinstance(update, Update):
         return type(update).__name__
     kind = next((k for k in update.to_dict() if k != "update_id"), "unknown")
