@@ -13,6 +13,7 @@ from pathlib import Path
 
 import yaml
 
+from bot import redact
 from bot.assistant import Assistant
 from bot.backup import backup as copy_database
 from bot.clock import system_clock
@@ -215,9 +216,8 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logging.basicConfig(level=logging.INFO, format=LOG_FORMAT)
+    redact.install()
     try:
         if args.command == "ask":
             ask(

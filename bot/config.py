@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -180,12 +181,31 @@ def _parse_reminders(path: Path, raw: Mapping[str, Any]) -> ReminderConfig:
     )
 
 
+_TELEGRAM_ID = re.compile(r"(?:tg:)?([0-9]{1,20})", re.IGNORECASE)
+_WECOM_ID = re.compile(r"wecom:([A-Za-z0-9_.@-]{1,64})", re.IGNORECASE)
+
+
+def _coordinator(entry: str) -> str:
+    """Return a coordinator's id as the core knows it: Telegram ids bare, others prefixed."""
+    if match := _TELEGRAM_ID.fullmatch(entry):
+        return match[1]
+    if match := _WECOM_ID.fullmatch(entry):
+        return f"wecom:{match[1]}"
+    raise ConfigError(
+        f"FENGONG_COORDINATORS 中的「{entry}」无效：请写 Telegram 用户 ID（数字，如 123456789"
+        "，也可写 tg:123456789）或企业微信账号（wecom:UserId，1–64 个字母、数字或 _ - . @），"
+        "多个之间用英文逗号分隔。"
+    )
+
+
+def _coordinators(text: str) -> frozenset[str]:
+    return frozenset(_coordinator(c.strip()) for c in text.split(",") if c.strip())
+
+
 def load_config(env: Mapping[str, str] | None = None) -> Config:
     """Read the configuration from environment variables (and FENGONG_CONFIG's YAML file)."""
     env = os.environ if env is None else env
-    coordinators = frozenset(
-        c.strip() for c in env.get("FENGONG_COORDINATORS", "").split(",") if c.strip()
-    )
+    coordinators = _coordinators(env.get("FENGONG_COORDINATORS", ""))
     config_file = env.get("FENGONG_CONFIG")
     try:
         port = int(env.get("TELEGRAM_WEBHOOK_PORT", "8443"))

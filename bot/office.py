@@ -257,10 +257,14 @@ class Office:
         missed = []
         for notice in notices:
             result: str | None
-            if notice.key is None:
-                result = await send(notice.to, notice.reply)
-            else:
-                result = await self._send_stored(notice.key, notice, send)
+            try:
+                if notice.key is None:
+                    result = await send(notice.to, notice.reply)
+                else:
+                    result = await self._send_stored(notice.key, notice, send)
+            except Exception as e:  # the channel failed: a stored notice stays pending
+                logger.warning("通知未能送达用户 %s（%s）", notice.to, type(e).__name__)
+                result = "failed"
             if result not in ("sent", None):
                 missed.append(notice.to)
         return missed
@@ -580,8 +584,11 @@ class Office:
         await self.store.delete_note(note.id, person.id)
         return Outcome(say(f"已删除第 {note.id} 条记录。").reply, replace=True)
 
-    async def _keep(self, note_id: str) -> Outcome:
-        return Outcome(say(f"已取消删除，第 {note_id} 条记录保留。").reply, replace=True)
+    async def _keep(self, person: Person, note_id: str) -> Outcome:
+        note = await self._own_note(person, note_id)
+        if isinstance(note, Outcome):
+            return note
+        return Outcome(say(f"已取消删除，第 {note.id} 条记录保留。").reply, replace=True)
 
     # -- the coordinator's view ------------------------------------------------------------
 
@@ -668,7 +675,7 @@ class Office:
             EDIT: lambda: self.edit(person, arg),
             DELETE: lambda: self.delete(person, arg),
             CONFIRM_DELETE: lambda: self.confirm_delete(person, arg),
-            KEEP: lambda: self._keep(arg),
+            KEEP: lambda: self._keep(person, arg),
             CANCEL: lambda: self.cancel(person),
             PROGRESS_UNIT: lambda: self.progress_unit(person, arg),
         }

@@ -28,6 +28,7 @@ from bot.office import NOT_COORDINATOR, NOTE_ON, Office, Outcome, Person, say
 from bot.plan import Measure
 from bot.reply import Button, Item, Reply, bold, line
 from bot.reporting import current_period, deadline, reporting_lines, reporting_years
+from bot.store import DeliveryStatus
 
 logger = logging.getLogger(__name__)
 
@@ -38,6 +39,7 @@ Result = Literal["sent", "blocked", "failed"]
 Sender = Callable[[str, Reply], Awaitable[Result]]
 
 CHASE = "chase"  # chase:<year>: a coordinator's button to chase up the units with gaps
+DELIVERY_TRIES = 10  # attempts per recipient of a send, one per check (a minute apart)
 REMINDER_SUMMARY = 24  # characters of each measure's first clause in a reminder
 
 
@@ -239,17 +241,29 @@ class Reminders:
         resume = [r for r in too_late if r.key in started and (r.year, r.kind) not in newer]
         to_send = sorted(resume + to_send, key=lambda r: r.at)
         too_late = [r for r in too_late if r not in resume]
+        skipped: dict[int, list[Reminder]] = {}
         for r in too_late:
-            logger.warning(
-                "提醒 %s（原定 %s）已超过宽限期，未发送。", r.key, f"{r.at:%Y-%m-%d %H:%M}"
-            )
             await store.set_state(f"done:{r.key}", "skipped")
+            skipped.setdefault(r.year, []).append(r)
+        for year, late in skipped.items():
+            logger.warning(
+                "%d 年的 %d 次提醒已超过宽限期，未发送（%s）。",
+                year,
+                len(late),
+                "、".join(r.key for r in late),
+            )
         sent = []
         for r in to_send:
             if r.kind == "reminder":
-                await self.fan_out(r.key, await self._reminder_messages(r.year), send)
+                messages = await self._reminder_messages(r.year)
             else:
-                await self.fan_out(r.key, await self._summary_messages(r.year), send)
+                messages = await self._summary_messages(r.year)
+            statuses = await self.fan_out(r.key, messages, send)
+            waiting = sum(1 for status in statuses.values() if status == "pending")
+            if waiting:
+                # Done once every recipient got it or failed for good (DELIVERY_TRIES).
+                logger.info("提醒 %s 还有 %d 位收件人未送达，下次检查时重试。", r.key, waiting)
+                continue
             await store.set_state(f"done:{r.key}", "sent")
             sent.append(r.key)
         return sent
@@ -283,7 +297,21 @@ class Reminders:
             if reply is None:  # planned before a restart, but no longer a member
                 await store.mark_delivery(key, user_id, "failed")
                 continue
-            result = await send(user_id, reply)
+            try:
+                result: DeliveryStatus = await send(user_id, reply)
+            except Exception as e:
+                # Whatever goes wrong with one recipient, the others still get theirs; this
+                # one is tried again at the next check, DELIVERY_TRIES times in all.
+                tries = await store.delivery_attempts(key, user_id) + 1
+                result = "failed" if tries >= DELIVERY_TRIES else "pending"
+                logger.warning(
+                    "提醒 %s 未能送达用户 %s（第 %d 次，%r）%s",
+                    key,
+                    user_id,
+                    tries,
+                    e,
+                    "，不再重试。" if result == "failed" else "，稍后重试。",
+                )
             if result == "blocked" and await store.user(user_id) is not None:
                 await store.set_reachable(user_id, False)
             await store.mark_delivery(key, user_id, result)

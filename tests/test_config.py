@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from bot.cli import main
 from bot.config import DEFAULT_DB, Config, ConfigError, ReminderConfig, load_config
 
 
@@ -62,10 +63,41 @@ def test_empty_variables_count_as_unset() -> None:
         ("123,,456,", frozenset({"123", "456"})),
         (" , ,, ", frozenset()),
         ("123,123", frozenset({"123"})),
+        ("tg:123, TG:456", frozenset({"123", "456"})),
+        ("tg:123,123", frozenset({"123"})),
+        (
+            "wecom:ZhangSan,WECOM:li.si@gov-1_x",
+            frozenset({"wecom:ZhangSan", "wecom:li.si@gov-1_x"}),
+        ),
+        (f"wecom:{'a' * 64},7", frozenset({f"wecom:{'a' * 64}", "7"})),
     ],
 )
 def test_coordinators(written: str, expected: frozenset[str]) -> None:
     assert load_config({"FENGONG_COORDINATORS": written}).coordinators == expected
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "@zhangsan",
+        "-1001234",
+        "12 34",
+        "123abc",
+        "tg:",
+        "tg:abc",
+        "wecom:",
+        "wecom:张三",
+        f"wecom:{'a' * 65}",
+        "wecom:a b",
+        "slack:U123",
+        "１２３",  # full-width digits
+    ],
+)
+def test_a_malformed_coordinator_is_refused_at_start(bad: str) -> None:
+    with pytest.raises(ConfigError) as refused:
+        load_config({"FENGONG_COORDINATORS": f"123, {bad} ,456"})
+    assert "FENGONG_COORDINATORS" in str(refused.value)
+    assert f"「{bad}」" in str(refused.value)
 
 
 def test_telegram_settings_and_database_path() -> None:
@@ -252,3 +284,16 @@ def test_reminders_must_be_a_mapping(tmp_path: Path, text: str) -> None:
 def test_config_error_is_a_value_error() -> None:
     # Callers that catch ValueError (e.g. the CLI's argument handling) still see it.
     assert issubclass(ConfigError, ValueError)
+
+
+def test_the_bot_does_not_start_with_a_malformed_coordinator(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "123:abc")
+    monkeypatch.setenv("TELEGRAM_API_BASE_URL", "http://127.0.0.1:9/bot")  # never reached
+    monkeypatch.setenv("FENGONG_DB", str(tmp_path / "bot.sqlite3"))
+    monkeypatch.setenv("FENGONG_COORDINATORS", "123456789,@zhangsan")
+    assert main(["run"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("错误：FENGONG_COORDINATORS 中的「@zhangsan」无效")
+    assert not (tmp_path / "bot.sqlite3").exists()

@@ -19,7 +19,16 @@ from bot.assistant import Assistant
 from bot.clock import TZ
 from bot.config import ReminderConfig
 from bot.office import Office, Outcome, Person
-from bot.reminders import Reminder, Reminders, Result, deadline, due, next_reminder, schedule
+from bot.reminders import (
+    DELIVERY_TRIES,
+    Reminder,
+    Reminders,
+    Result,
+    deadline,
+    due,
+    next_reminder,
+    schedule,
+)
 from bot.reply import Reply, all_buttons, render_plain
 from bot.store import Store
 from tests.fakes.clock import FakeClock
@@ -51,8 +60,12 @@ def at(*args: int) -> dt.datetime:
 # --- fakes ----------------------------------------------------------------------------------
 
 
-class Crash(Exception):
-    """The process dies in the middle of a fan-out."""
+class Crash(BaseException):
+    """The process dies in the middle of a fan-out.
+
+    A BaseException, as a cancellation is: no `except Exception` in the bot stops it (a
+    recipient's failure, an Exception, is the next test's subject).
+    """
 
 
 @dataclass
@@ -514,6 +527,43 @@ async def test_a_reminder_is_never_sent_twice(
     assert actions(sender.calls[4][1]) == ["nm:16.1"]
     assert await reminders.tick(sender) == []
     assert len(sender.calls) == 8
+
+
+@dataclass
+class Refusing(FakeSender):
+    """Raises for the users in `refuse`, as a channel's unexpected error would."""
+
+    refuse: frozenset[str] = frozenset()
+
+    async def __call__(self, user_id: str, reply: Reply) -> Result:
+        self.calls.append((user_id, reply))
+        if user_id in self.refuse:
+            raise RuntimeError(f"cannot reach {user_id}")
+        return "sent"
+
+
+@pytest.mark.usefixtures("members")
+async def test_a_recipient_who_cannot_be_reached_is_tried_a_bounded_number_of_times(
+    reminders: Reminders, store: Store, clock: FakeClock
+) -> None:
+    clock.now = at(2024, 12, 1, 9, 0)
+    sender = Refusing(refuse=frozenset({"u1"}))
+    assert await reminders.tick(sender) == []  # not done: u1 is tried again at the next check
+    assert sender.to == ["u1", "u2", "u3", "u4"]  # the others got theirs at once
+    for _ in range(DELIVERY_TRIES - 2):
+        assert await reminders.tick(sender) == []
+    assert await reminders.tick(sender) == ["reminder:2024:30"]
+    assert sender.to.count("u1") == DELIVERY_TRIES
+    assert sender.to.count("u2") == 1
+    assert await store.deliveries("reminder:2024:30") == {
+        "u1": "failed",
+        "u2": "sent",
+        "u3": "sent",
+        "u4": "sent",
+    }
+    assert await store.delivery_attempts("reminder:2024:30", "u1") == DELIVERY_TRIES
+    assert await reminders.tick(sender) == []
+    assert sender.to.count("u1") == DELIVERY_TRIES
 
 
 # --- durability across a crash --------------------------------------------------------------

@@ -29,6 +29,7 @@ from bot.reply import Button, Item, Reply, line, text_of
 from handlers.telegram import render
 from handlers.telegram.app import App, build_application, file_url
 from handlers.telegram.handlers import (
+    EDITED,
     EXPIRED,
     FAILED,
     NOT_TEXT,
@@ -596,7 +597,7 @@ async def test_group_answers_only_what_is_addressed_to_the_bot(chat: Chat) -> No
     assert chat.pages(second) == (nav[0], 2, nav[2])
 
 
-async def test_non_text_messages_get_a_hint_and_edits_are_ignored(chat: Chat) -> None:
+async def test_non_text_messages_get_a_hint_and_edits_are_answered(chat: Chat) -> None:
     api = chat.api
     api.send_sticker(USER)
     api.send_photo(USER, caption="人社厅负责哪些任务")
@@ -608,9 +609,21 @@ async def test_non_text_messages_get_a_hint_and_edits_are_ignored(chat: Chat) ->
 
     question = api.send_text(USER, "7.2")
     await api.wait_for_messages(USER, count=5)
+    # An edit is not read again: the user is told to send it anew, once.
     api.edit_text(USER, question["message"]["message_id"], "人社厅负责哪些任务")
     await chat.settle()
-    assert len(api.sent_messages(USER)) == 5
+    [*_, edited] = api.sent_messages(USER)
+    assert len(api.sent_messages(USER)) == 6
+    assert edited["text"] == EDITED
+
+    # In a group only an edit of a message addressed to the bot is answered.
+    chatter = api.send_text(GROUP, "大家好", user_id=USER, chat_type="supergroup")
+    asked = api.send_text(GROUP, f"@{BOT_USERNAME} 7.2", user_id=USER, chat_type="supergroup")
+    await api.wait_for_messages(GROUP, count=1)
+    api.edit_text(GROUP, chatter["message"]["message_id"], "大家早上好")
+    api.edit_text(GROUP, asked["message"]["message_id"], f"@{BOT_USERNAME} 7.3")
+    await chat.settle()
+    assert [m["text"] for m in api.sent_messages(GROUP)][1:] == [EDITED]
 
 
 # --------------------------------------------------------------------------------------------

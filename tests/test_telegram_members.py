@@ -20,7 +20,7 @@ from openpyxl import load_workbook
 from bot.assistant import Assistant
 from bot.office import EMPTY_NOTE, NOT_COORDINATOR, NOT_MEMBER
 from bot.store import Store
-from handlers.telegram.members import PRIVATE_ONLY
+from handlers.telegram.members import EXPIRED, PRIVATE_ONLY, START_IN_PRIVATE
 from tests.fakes.bot_api import BOT_USERNAME, FakeBotApi
 from tests.harness import (
     COORDINATOR,
@@ -703,6 +703,8 @@ async def test_forbidden_actions_are_refused_and_change_nothing(
         (f"nD:{mine}", someone_elses),
         ("ne:99999", "找不到这条记录，它可能已被删除。"),
         ("nD:abc", "找不到这条记录，它可能已被删除。"),
+        (f"nk:{mine}", someone_elses),
+        ("nk:<b>随便写</b>", "找不到这条记录，它可能已被删除。"),
         (f"ap:{request_id}", NOT_COORDINATOR),
         (f"rj:{request_id}", NOT_COORDINATOR),
         (f"pu:{YEAR}:0", NOT_COORDINATOR),
@@ -728,6 +730,29 @@ async def test_forbidden_actions_are_refused_and_change_nothing(
     assert len(api.sent_messages(COORDINATOR)) == cards + 3
 
 
+async def test_a_button_without_its_message_is_expired_before_it_acts(
+    bot: Users, api: FakeBotApi, db_path: Path
+) -> None:
+    await bot.say(QIAN, "/bind 教育厅")
+    [card] = await api.wait_for_messages(COORDINATOR)
+    before = snapshot(db_path)
+    # A query with no message to answer under (an inline message): nothing is done.
+    query = api.press_button(
+        card["chat_id"], card["message_id"], data_of(card, "批准"), inline=True
+    )
+    await api.wait_for(
+        lambda c: (
+            c.method == "answerCallbackQuery" and c.params.get("callback_query_id") == query
+        )
+    )
+    [answer] = [a for a in api.answered_callbacks if a["callback_query_id"] == query]
+    assert answer.get("text") == EXPIRED
+    await bot.settle()
+    assert snapshot(db_path) == before  # not approved
+    assert await member_of(db_path, QIAN) is None
+    assert len(api.sent_messages(QIAN)) == 1  # the request's receipt, and no approval
+
+
 async def test_member_commands_in_a_group_point_to_the_private_chat(
     bot: Users, api: FakeBotApi, db_path: Path, clock: FakeClock
 ) -> None:
@@ -749,7 +774,22 @@ async def test_member_commands_in_a_group_point_to_the_private_chat(
         assert text(reply) == PRIVATE_ONLY, command
     assert snapshot(db_path) == before
 
-    assert f"所属单位：{HRSS}" in text(await bot.say(ZHANG, "/whoami", chat=GROUP))
+    # Who is who, and invites, are private: in a group only the pointer to the private chat.
+    whoami = text(await bot.say(ZHANG, "/whoami", chat=GROUP))
+    assert whoami == PRIVATE_ONLY
+    assert HRSS not in whoami
+    invite = await bot.say(COORDINATOR, "/invite 教育厅")
+    code = LINK.search(text(invite))
+    assert code is not None
+    refused = text(await bot.say(ZHAO, f"/start {code.group(1)}", chat=GROUP))
+    assert refused == START_IN_PRIVATE
+    assert rows(db_path, "SELECT 1 FROM members WHERE user_id = ?", (str(ZHAO),)) == []
+    # The code was not used up: opened in private, it binds.
+    joined = text(await bot.say(ZHAO, f"/start {code.group(1)}"))
+    assert "教育厅" in joined
+    assert rows(db_path, "SELECT unit FROM members WHERE user_id = ?", (str(ZHAO),)) == [
+        ("教育厅",)
+    ]
     assert text(await bot.say(ZHANG, "/remind", chat=GROUP)).startswith("年度报送提醒：开启。")
 
 

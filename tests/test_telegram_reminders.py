@@ -19,6 +19,7 @@ import pytest
 
 from bot.assistant import Assistant
 from bot.office import NOT_COORDINATOR
+from bot.reminders import DELIVERY_TRIES
 from bot.store import Store
 from tests.fakes.bot_api import FakeBotApi
 from tests.harness import (
@@ -229,6 +230,61 @@ async def test_a_429_storm_delays_the_fan_out_but_drops_nobody(
     check_every_send(api)
     # python-telegram-bot logs giving up after its retries; the Sender then waits and resends.
     assert errors(caplog, "Rate limit hit after maximum of 5 retries") == []
+
+
+@pytest.mark.parametrize(("status", "description"), [(500, ""), (401, "Unauthorized")])
+async def test_one_unreachable_recipient_holds_up_nobody(
+    api: FakeBotApi,
+    assistant: Assistant,
+    db_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    status: int,
+    description: str,
+) -> None:
+    clock = FakeClock(REMINDER_AT)
+    members = spread(6)
+    failing, others = members[0][0], [m for m, _ in members[1:]]
+    await bind_directly(db_path, clock, members)
+    # Every send to the first member fails (a server error; an answer PTB raises as an invalid
+    # token): the others, sent after, still get theirs, and so do the next reminders.
+    api.fail(failing, status, description)
+
+    async with running(api, assistant, db_path, clock, reminder_interval=TICK):
+        await reminded(api, others)
+        await done(db_path, "reminder:2024:30")
+        clock.set(SECOND_AT)
+        await done(db_path, "reminder:2024:14")
+        assert all(len(reminders_to(api, m)) == 2 for m in others)
+        clock.set(SUMMARY_AT)
+        await done(db_path, "summary:2024")
+    assert reminders_to(api, failing) == []
+    tried = rows(
+        db_path,
+        "SELECT reminder_key, status, attempts FROM deliveries WHERE user_id = ? ORDER BY 1",
+        (str(failing),),
+    )
+    assert tried == [
+        ("reminder:2024:14", "failed", DELIVERY_TRIES),
+        ("reminder:2024:30", "failed", DELIVERY_TRIES),
+    ]
+    assert errors(caplog) == []
+
+
+async def test_reminders_skipped_at_start_are_one_line_a_year(
+    api: FakeBotApi, assistant: Assistant, db_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock = FakeClock(shanghai(2025, 6, 1, 9, 0))  # every reporting year is over
+    async with running(api, assistant, db_path, clock, reminder_interval=TICK):
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + 10
+        while not rows(db_path, "SELECT 1 FROM state WHERE key = 'done:summary:2024'"):
+            assert loop.time() < deadline
+            await asyncio.sleep(0.05)
+    logged = [r.getMessage() for r in caplog.records if r.name == "bot.reminders"]
+    assert [m.split("（")[0] for m in logged] == [
+        f"{year} 年的 6 次提醒已超过宽限期，未发送" for year in (2022, 2023, 2024)
+    ]
+    assert "summary:2024" in logged[-1]
 
 
 # --------------------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from typing import Any
 
 from telegram import BotCommand, Update
 from telegram.constants import ParseMode
-from telegram.error import InvalidToken, NetworkError
+from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -20,6 +20,7 @@ from telegram.ext import (
     Defaults,
 )
 
+from bot import redact
 from bot.assistant import Assistant
 from bot.clock import TZ, Clock, system_clock
 from bot.compose import COMMANDS
@@ -64,6 +65,51 @@ def file_url(base_url: str) -> str:
     if match is None:
         return base
     return f"{match['head']}/file/bot{match['token'] or ''}"
+
+
+class _QuietStop(logging.Filter):
+    """Makes the updater's failed last getUpdates at stop one warning, without a traceback.
+
+    At stop python-telegram-bot calls getUpdates once more to confirm what it fetched; when
+    that fails (a timeout) it logs an error with a traceback, though nothing went wrong: at
+    worst the last few updates are fetched, and answered, again after a restart.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Rewrite the cleanup error; pass every other record as it is."""
+        if str(record.msg).startswith("Error while calling `get_updates` one more time"):
+            error = record.exc_info[1] if record.exc_info else None
+            record.msg = "停止时未能确认最后取到的更新（%r），重启后可能再收到一次。"
+            record.args = (error,)
+            record.levelno, record.levelname = logging.WARNING, "WARNING"
+            record.exc_info, record.exc_text = None, None
+        return True
+
+
+_UPDATER_LOG = logging.getLogger("telegram.ext.Updater")
+_UPDATER_LOG.addFilter(_QuietStop())
+
+
+def _quiet_lost_polls(loop: asyncio.AbstractEventLoop) -> None:
+    """Make a Bot API error nobody awaited one warning line instead of an asyncio traceback.
+
+    When the bot stops while a getUpdates fails (a timeout), python-telegram-bot leaves that
+    poll's task unawaited, and asyncio logs its exception as an error with a traceback.
+    """
+    previous = loop.get_exception_handler()
+    if getattr(previous, "__qualname__", "").startswith(_quiet_lost_polls.__name__):
+        return  # installed already (a restart on the same loop)
+
+    def handle(loop: asyncio.AbstractEventLoop, context: dict[str, Any]) -> None:
+        error = context.get("exception")
+        if isinstance(error, TelegramError) and "never retrieved" in context.get("message", ""):
+            logger.warning("停止时丢弃了一次未完成的 Telegram 请求：%r", error)
+        elif previous is not None:
+            previous(loop, context)
+        else:
+            loop.default_exception_handler(context)
+
+    loop.set_exception_handler(handle)
 
 
 def build_application(
@@ -113,6 +159,7 @@ def build_application(
 
 
 async def _post_init(app: App) -> None:
+    _quiet_lost_polls(asyncio.get_running_loop())
     services = services_of(app.bot_data)
     await services.open()
     await app.bot.set_my_commands([BotCommand(name, desc) for name, desc, _ in COMMANDS])
@@ -191,6 +238,7 @@ def _run(app: App, config: Config, loop: asyncio.AbstractEventLoop) -> None:
     if config.webhook_url:
         # Our own server rather than app.run_webhook: it also answers GET /healthz.
         secret = config.webhook_secret or secrets.token_urlsafe(32)
+        redact.add_secret(secret)
         loop.run_until_complete(webhook.serve(app, config, secret))
     else:
         app.run_polling(

@@ -9,7 +9,7 @@ from typing import Any
 
 from telegram import Message, Update
 from telegram.constants import ChatType
-from telegram.error import BadRequest, Conflict, NetworkError, TelegramError
+from telegram.error import BadRequest, Conflict, Forbidden, NetworkError, TelegramError
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -33,8 +33,9 @@ EXPIRED = "按钮已过期，请重新提问"
 FAILED = "出错了，请稍后重试"
 UNKNOWN = "没有这个命令。输入 /help 查看可用命令。"
 NOT_TEXT = "我只能读懂文字消息。请直接输入问题，例如：人社厅负责哪些任务？"
+EDITED = "已忽略编辑，请重新发送修改后的消息。"
 
-NEW_MESSAGES = filters.UpdateType.MESSAGE  # edited messages are ignored
+NEW_MESSAGES = filters.UpdateType.MESSAGE  # edited messages are answered by on_edited
 PRIVATE = filters.ChatType.PRIVATE
 
 _STARTED_BY_HAND = "started_by_hand"  # bot_data flag, see polling_error_callback
@@ -122,6 +123,13 @@ def _addressed(message: Message, context: BotContext) -> str | None:
     return None
 
 
+async def on_edited(update: Update, context: BotContext) -> None:
+    """Say that an edit is not read (a corrected note or question must be sent again)."""
+    message = update.edited_message
+    if message and message.text is not None and _addressed(message, context) is not None:
+        await message.reply_text(EDITED)
+
+
 async def on_other(update: Update, context: BotContext) -> None:
     """Hint that only text is understood (stickers, photos, voice … in private chats)."""
     if update.effective_message is not None:
@@ -177,7 +185,7 @@ async def on_action(update: Update, context: BotContext) -> None:
 
 
 async def on_error(update: object, context: BotContext) -> None:
-    """Log every error with its update; tell the user; stop if another instance polls."""
+    """Log an error with the update's kind and ids, never its text; tell the user."""
     error = context.error
     if isinstance(error, Conflict):
         logger.critical(
@@ -188,12 +196,37 @@ async def on_error(update: object, context: BotContext) -> None:
     if isinstance(error, NetworkError) and update is None:
         logger.warning("网络错误，将自动重试：%s", error)
         return
-    logger.error("处理更新时出错：%s", update, exc_info=error)
+    if isinstance(error, Forbidden) and isinstance(update, Update):
+        await _unreachable(update, context)
+        return
+    logger.error("处理更新时出错（%s）：%r", describe(update), error, exc_info=error)
     if isinstance(update, Update) and update.effective_chat is not None:
         try:
             await context.bot.send_message(update.effective_chat.id, FAILED)
-        except TelegramError:
-            logger.exception("无法通知用户出错")
+        except TelegramError as e:
+            logger.warning("无法通知用户出错（%s）：%r", describe(update), e)
+
+
+def describe(update: object) -> str:
+    """Name an update by its kind and ids, for the log (its texts are the users' own)."""
+    if update is None:
+        return "后台任务"
+    if not isinstance(update, Update):
+        return type(update).__name__
+    kind = next((k for k in update.to_dict() if k != "update_id"), "unknown")
+    chat, user = update.effective_chat, update.effective_user
+    return (
+        f"update {update.update_id} {kind}, chat {chat.id if chat else '-'}, "
+        f"user {user.id if user else '-'}"
+    )
+
+
+async def _unreachable(update: Update, context: BotContext) -> None:
+    # Routine: the user blocked the bot (or removed it from a group) before the reply went out.
+    chat, user, store = update.effective_chat, update.effective_user, context.services.office.store
+    if chat and user and chat.type == ChatType.PRIVATE and await store.user(str(user.id)):
+        await store.set_reachable(str(user.id), False)
+    logger.info("无法回复（%s）：已屏蔽机器人或将其移出，标记为无法送达", describe(update))
 
 
 def polling_error_callback(
@@ -236,6 +269,7 @@ def register(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
     app.add_handler(CommandHandler("task", _command("task"), filters=NEW_MESSAGES))
     app.add_handler(CommandHandler("find", _command("find"), filters=NEW_MESSAGES))
     register_members(app)
+    app.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE & filters.TEXT, on_edited))
     app.add_handler(MessageHandler(NEW_MESSAGES & PRIVATE & filters.COMMAND, on_unknown))
     app.add_handler(MessageHandler(NEW_MESSAGES & PRIVATE & ~filters.TEXT, on_other))
     app.add_handler(CallbackQueryHandler(on_page, pattern=rf"^{render.PAGE_ACTION}:"))

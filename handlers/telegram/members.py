@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Message, Update
+from telegram.constants import ChatType
 from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filters
 
 from bot.assistant import REPORTING
@@ -19,6 +20,7 @@ from handlers.telegram.sender import Sender
 EXPIRED = "按钮已过期，请重新提问"
 NEW_MESSAGES = filters.UpdateType.MESSAGE
 PRIVATE_ONLY = "为保护信息，请在与机器人的私聊中使用这个命令。"
+START_IN_PRIVATE = "邀请链接请在与机器人的私聊中打开：点击链接，再点“开始”。在群里发送不会绑定。"
 
 Run = Callable[[BotContext, Person, str], Awaitable[Outcome]]
 
@@ -69,7 +71,7 @@ def _command(name: str) -> Any:
             return
         person = person_of(user, update)
         arg = _argument(message)
-        if not person.private and name not in ("whoami", "remind"):
+        if not person.private and name != "remind":
             await deliver(message, context, say(PRIVATE_ONLY))
             return
         outcome = await COMMANDS[name](context, person, arg)
@@ -86,7 +88,10 @@ async def on_button(update: Update, context: BotContext) -> None:
     if query is None or query.data is None or user is None:
         return
     person = person_of(user, update)
-    if query.data.startswith(f"{CHASE}:") and isinstance(query.message, Message):
+    if not isinstance(query.message, Message):  # too old to answer under: do nothing
+        await query.answer(EXPIRED, show_alert=True)
+        return
+    if query.data.startswith(f"{CHASE}:"):
         # A chase-up may go to hundreds of members at ~29 messages a second: acknowledge now
         # (a query left unanswered expires) and send in the background, so that nobody's
         # questions wait for it. The reply comes when it is done.
@@ -96,7 +101,7 @@ async def on_button(update: Update, context: BotContext) -> None:
         )
         return
     outcome = await context.services.office.action(person, query.data)
-    if outcome is None or not isinstance(query.message, Message):
+    if outcome is None:
         await query.answer(EXPIRED, show_alert=True)
         return
     await query.answer()
@@ -127,6 +132,9 @@ async def on_start_code(update: Update, context: BotContext) -> bool:
     message, user = update.effective_message, update.effective_user
     if message is None or user is None or not context.args:
         return False
+    if message.chat.type != ChatType.PRIVATE:  # the code is the inviter's: not for a group
+        await deliver(message, context, say(START_IN_PRIVATE))
+        return True
     outcome = await context.services.office.redeem(person_of(user, update), context.args[0])
     await deliver(message, context, outcome)
     return True

@@ -7,7 +7,7 @@ import logging
 from typing import Any
 
 from telegram import Bot
-from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter
+from telegram.error import BadRequest, Forbidden, RetryAfter
 
 from bot.reminders import Result
 from bot.reply import Reply
@@ -15,7 +15,6 @@ from handlers.telegram import render
 
 logger = logging.getLogger(__name__)
 
-NETWORK_RETRIES = 5
 PER_CHAT_GAP = 1.0  # seconds between messages to the same chat
 
 
@@ -24,6 +23,8 @@ class Sender:
 
     429 answers are retried after the `retry_after` Telegram asks for (the application's
     AIORateLimiter already paces sends to Telegram's limits and retries a few times itself).
+    Any other error (the network, a server error) is raised: whoever sends decides whether
+    and when to try again (reminders: at the next check, a minute later).
     """
 
     def __init__(self, bot: Bot) -> None:
@@ -31,9 +32,11 @@ class Sender:
 
     async def __call__(self, user_id: str, reply: Reply) -> Result:
         """Send every page of `reply` to `user_id`; say whether it arrived."""
+        if not user_id.isdecimal():  # a user of another channel (wecom:…)
+            logger.info("用户 %s 不是 Telegram 用户，未发送", user_id)
+            return "failed"
         pages = render.pages(reply)
         sent = 0
-        failures = 0
         while sent < len(pages):
             page = pages[sent]
             try:
@@ -49,13 +52,6 @@ class Sender:
             except BadRequest as e:
                 logger.warning("无法给用户 %s 发送消息：%s", user_id, e.message)
                 return "failed"
-            except NetworkError as e:
-                failures += 1
-                if failures > NETWORK_RETRIES:
-                    logger.warning("网络错误，放弃给用户 %s 发送：%s", user_id, e)
-                    return "failed"
-                await asyncio.sleep(min(2**failures, 30))
-                continue
             sent += 1
             if sent < len(pages):
                 # Telegram asks for at most one message a second in one chat.

@@ -535,11 +535,13 @@ class FakeBotApi:
 
         self._blocked: set[int] = set()
         self._unknown_chats: set[int] = set()
+        self._failing: dict[int, tuple[int, str]] = {}
         self._flood_remaining = 0
         self._flood_retry_after = 1
         self._rate_per_second: float | None = None
         self._rate_window: deque[float] = deque()
         self._conflict = False
+        self._poll_failure: tuple[int, str] | None = None
 
         self._active_poll: _Poll | None = None
         self._closing = False
@@ -635,6 +637,13 @@ class FakeBotApi:
         """Sends to ``chat_id`` fail with 400 "chat not found"."""
         self._unknown_chats.add(chat_id)
 
+    def fail(self, chat_id: int, status: int = 500, description: str = "") -> None:
+        """Sends to ``chat_id`` fail with ``status`` (a server error by default)."""
+        self._failing[chat_id] = (status, description or "Internal Server Error")
+
+    def unfail(self, chat_id: int) -> None:
+        self._failing.pop(chat_id, None)
+
     def flood(self, count: int, retry_after: int = 1) -> None:
         """The next ``count`` send-type calls answer 429 with ``retry_after``."""
         self._flood_remaining = count
@@ -645,6 +654,10 @@ class FakeBotApi:
         429 (retry_after=1).  ``None`` switches the limit off."""
         self._rate_per_second = per_second
         self._rate_window.clear()
+
+    def fail_polls(self, status: int | None = 504, description: str = "Gateway Timeout") -> None:
+        """getUpdates answers ``status`` from now on (``None``: answers again)."""
+        self._poll_failure = None if status is None else (status, description)
 
     def conflict(self, enabled: bool = True) -> None:
         """While enabled, getUpdates answers 409 Conflict (another instance is polling)."""
@@ -968,11 +981,14 @@ class FakeBotApi:
         user_id: int | None = None,
         *,
         strict: bool = True,
+        inline: bool = False,
     ) -> str:
         """Queue a ``callback_query`` update: the user presses the inline button with
         ``callback_data == data`` on a bot message.  Returns the callback query id.
 
-        With ``strict`` (the default) the message must currently show such a button.
+        With ``strict`` (the default) the message must currently show such a button. With
+        ``inline`` the query carries an ``inline_message_id`` and no message, as for a message
+        sent in inline mode (which this bot never sends: such a query is forged or stale).
         """
         stored = self._messages.get((chat_id, message_id))
         if stored is None or stored.deleted:
@@ -995,8 +1011,11 @@ class FakeBotApi:
             "from": self._user_json(self._default_user(chat_id, user_id)),
             "chat_instance": str(-abs(chat_id) * 7919),
             "data": data,
-            "message": self._message_json(stored),
         }
+        if inline:
+            query["inline_message_id"] = f"inline-{chat_id}-{message_id}"
+        else:
+            query["message"] = self._message_json(stored)
         self._queue_update({"callback_query": query})
         return query_id
 
@@ -1205,6 +1224,8 @@ class FakeBotApi:
                 raise _ApiError(400, CHAT_NOT_FOUND)
             if chat_id in self._blocked:
                 raise _ApiError(403, BLOCKED if chat_id > 0 else KICKED)
+            if chat_id in self._failing:
+                raise _ApiError(*self._failing[chat_id])
 
     # ----------------------------------------------------------------------------------------
     # Methods
@@ -1219,6 +1240,8 @@ class FakeBotApi:
     async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         if self._conflict:
             raise _ApiError(409, CONFLICT_OTHER_POLL)
+        if self._poll_failure is not None:
+            raise _ApiError(*self._poll_failure)
         if self.webhook is not None:
             raise _ApiError(409, CONFLICT_WEBHOOK)
         offset = _int_param(params, "offset", 0)

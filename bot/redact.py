@@ -1,0 +1,84 @@
+"""Keeping secrets out of the log: a filter on every handler, installed with the logging set-up.
+
+A secret is any configured value whose variable name says so (TELEGRAM_BOT_TOKEN, WECOM_SECRET,
+WECOM_AES_KEY …), plus what looks like one whatever its source: the token in a Bot API URL
+(/bot<token>/) and an `access_token=` query value (WeCom's API).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+from collections.abc import Iterable, Mapping
+
+MASK = "***"
+# Environment variables whose values are secrets, now and for channels to come.
+_SECRET_NAME = re.compile(r"^(?:TELEGRAM|WECOM|FENGONG)_\w*(?:TOKEN|SECRET|AES_?KEY|PASSWORD)\w*$")
+_PATTERNS = (
+    (re.compile(r"/bot[^/\s'\"]+/"), f"/bot{MASK}/"),
+    (re.compile(r"(access_token=)[^&\s'\"]+"), rf"\g<1>{MASK}"),
+)
+_QUIET = ("httpx", "httpcore")  # they log every request URL (a Bot API URL holds the token)
+
+
+def secrets_in(env: Mapping[str, str]) -> set[str]:
+    """Return the secret values configured in `env`."""
+    return {value for name, value in env.items() if _SECRET_NAME.match(name) and value.strip()}
+
+
+class RedactSecrets(logging.Filter):
+    """Replaces every secret in a record's message, arguments and traceback with ***."""
+
+    def __init__(self, secrets: Iterable[str] = ()) -> None:
+        super().__init__()
+        self.secrets: set[str] = set()
+        self.add(*secrets)
+
+    def add(self, *secrets: str) -> None:
+        """Redact these values too (e.g. a secret generated at start)."""
+        self.secrets.update(s for s in secrets if s)
+
+    def redact(self, text: str) -> str:
+        """Return `text` with every secret masked."""
+        # Longest first: a secret containing another is masked whole.
+        for secret in sorted(self.secrets, key=len, reverse=True):
+            text = text.replace(secret, MASK)
+        for pattern, mask in _PATTERNS:
+            text = pattern.sub(mask, text)
+        return text
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Mask the record in place; never drop it."""
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed call: log what was given, masked
+            message = f"{record.msg} {record.args}"
+        record.msg, record.args = self.redact(message), None
+        if record.exc_info and not record.exc_text:
+            # The traceback is formatted by the handler later: format it now, masked.
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        if record.exc_text:
+            record.exc_text = self.redact(record.exc_text)
+        if record.stack_info:
+            record.stack_info = self.redact(record.stack_info)
+        return True
+
+
+_FILTER = RedactSecrets()
+
+
+def install(env: Mapping[str, str] | None = None) -> RedactSecrets:
+    """Mask the configured secrets on every root handler; quieten per-request HTTP logs."""
+    _FILTER.add(*secrets_in(os.environ if env is None else env))
+    for handler in logging.getLogger().handlers:
+        if _FILTER not in handler.filters:
+            handler.addFilter(_FILTER)
+    for name in _QUIET:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    return _FILTER
+
+
+def add_secret(*secrets: str) -> None:
+    """Mask these values in the log from now on (secrets that are not in the environment)."""
+    _FILTER.add(*secrets)
