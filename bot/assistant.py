@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -11,11 +12,14 @@ from rapidfuzz import process
 
 from bot import compose
 from bot.engine import Answer, Engine, chinese_number
+from bot.guard import Guard, Refused
 from bot.lexicon import Lexicon, load_lexicon
 from bot.plan import DATA_DIR, Plan, load_plan
 from bot.reply import Reply, line
 
 RECENT_QUESTIONS = 2048
+# What a person's text reaches the engine through; `reply` answers these off the event loop.
+QUERIES = ("ask", "unit", "task", "find")
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,9 @@ class Assistant:
     _recent: OrderedDict[tuple[str, str], Reply] = field(
         default_factory=OrderedDict, repr=False, compare=False
     )
+    # Replies are made in the guard's worker threads too.
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    guard: Guard = field(default_factory=Guard, repr=False, compare=False)
 
     @classmethod
     def load(cls, data_dir: Path = DATA_DIR) -> Assistant:
@@ -42,17 +49,39 @@ class Assistant:
         """Return the engine's structured answer."""
         return self.engine.answer(question)
 
+    async def reply(self, kind: str, arg: str) -> Reply:
+        """Answer a query of QUERIES ("ask", "unit" …) within the guard's time limit.
+
+        A recent reply comes at once; anything else is worked out in a worker thread, so that
+        a slow question stalls nobody else; a late or refused one gets a polite answer.
+        """
+        reply = self.recall(kind, arg)
+        if reply is not None:
+            return reply
+        method: Callable[[str], Reply] = getattr(self, kind)
+        try:
+            return await self.guard.run((kind, arg), lambda: method(arg))
+        except Refused as e:
+            return Reply(header=(line(e.text),))
+
+    def recall(self, kind: str, arg: str) -> Reply | None:
+        """Return the recent reply to (kind, arg), or None."""
+        key = (kind, arg)
+        with self._lock:
+            reply = self._recent.get(key)
+            if reply is not None:
+                self._recent.move_to_end(key)
+        return reply
+
     def _remembered(self, kind: str, arg: str, make: Callable[[str], Reply]) -> Reply:
         """Return the recent reply to (kind, arg), or make and remember it."""
-        key = (kind, arg)
-        reply = self._recent.get(key)
+        reply = self.recall(kind, arg)
         if reply is None:
             reply = make(arg)
-            self._recent[key] = reply
-            if len(self._recent) > RECENT_QUESTIONS:
-                self._recent.popitem(last=False)
-        else:
-            self._recent.move_to_end(key)
+            with self._lock:
+                self._recent[(kind, arg)] = reply
+                if len(self._recent) > RECENT_QUESTIONS:
+                    self._recent.popitem(last=False)
         return reply
 
     def ask(self, question: str) -> Reply:
@@ -89,6 +118,9 @@ class Assistant:
 
     def task(self, arg: str) -> Reply:
         """Answer /task N (Arabic or Chinese numerals, or a title)."""
+        return self._remembered("task", arg, self._task)
+
+    def _task(self, arg: str) -> Reply:
         text = arg.strip().removeprefix("第").removesuffix("项")
         count = len(self.plan.tasks)
         if text and (text.isdecimal() or set(text) <= set("一二三四五六七八九十两")):
@@ -107,6 +139,9 @@ class Assistant:
 
     def find(self, keywords: str) -> Reply:
         """Answer /find KEYWORDS as a free-text question."""
+        return self._remembered("find", keywords, self._find)
+
+    def _find(self, keywords: str) -> Reply:
         if not keywords.strip():
             return Reply(header=(line("请在命令后写关键词，例如：/find 盲人按摩"),))
         return self.ask(keywords)

@@ -43,9 +43,9 @@ class Console:
         self.commands: dict[str, Command] = {
             "start": lambda arg: o.redeem(p, arg) if arg else _wrap(a.welcome()),
             "help": lambda _: _wrap(a.help()),
-            "unit": lambda arg: _wrap(a.unit(arg)),
-            "task": lambda arg: _wrap(a.task(arg)),
-            "find": lambda arg: _wrap(a.find(arg)),
+            "unit": lambda arg: self._ask("unit", arg),
+            "task": lambda arg: self._ask("task", arg),
+            "find": lambda arg: self._ask("find", arg),
             "whoami": lambda _: o.whoami(p),
             "bind": lambda arg: o.bind(p, arg),
             "invite": lambda arg: o.invite(p, arg, lambda code: f"/start {code}"),
@@ -73,7 +73,10 @@ class Console:
                 return f"没有这个命令：/{name}。输入 /help 查看可用命令。"
             return self._render(await command(arg.strip()))
         outcome = await self.office.text(self.person, text)
-        return self._render(outcome or Outcome(self.assistant.ask(text)))
+        return self._render(outcome or await self._ask("ask", text))
+
+    async def _ask(self, kind: str, arg: str) -> Outcome:
+        return Outcome(await self.assistant.reply(kind, arg))
 
     async def press(self, action: str) -> Outcome | None:
         """Run a button's action."""

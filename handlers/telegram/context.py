@@ -14,6 +14,7 @@ from bot.config import Config
 from bot.office import Office, Person
 from bot.reminders import Reminders
 from bot.store import Store
+from bot.throttle import Throttle
 
 _SERVICES = "services"
 
@@ -53,6 +54,7 @@ class Services:
         self.assistant = assistant
         self.clock = clock
         self.queries = QueryCache()
+        self.throttle = Throttle(clock)
         self._office: Office | None = None
         self._reminders: Reminders | None = None
         # Who was already recorded as seen, so that not every message costs a write.
