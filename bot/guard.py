@@ -92,11 +92,15 @@ class Guard:
     def _work(self) -> None:
         while True:
             work, future = self._jobs.get()
-            try:
-                if future.set_running_or_notify_cancel():
-                    try:
-                        future.set_result(work())
-                    except BaseException as e:  # handed to whoever awaits the answer
-                        future.set_exception(e)
-            finally:
+            if not future.set_running_or_notify_cancel():
                 self._free.release()
+                continue
+            try:
+                result = work()
+            except BaseException as e:  # handed to whoever awaits the answer
+                self._free.release()
+                future.set_exception(e)
+            else:
+                # Free before telling: whoever is told may ask again at once.
+                self._free.release()
+                future.set_result(result)

@@ -99,8 +99,10 @@ async def on_flood(update: Update, context: BotContext) -> None:
 def _for_bot(message: Message, context: BotContext) -> bool:
     """Tell whether a message is one the bot acts on (in groups: commands, mentions, replies)."""
     text = message.text or ""
-    return message.chat.type == ChatType.PRIVATE or text.startswith("/") or (
-        _addressed(message, context) is not None
+    return (
+        message.chat.type == ChatType.PRIVATE
+        or text.startswith("/")
+        or (_addressed(message, context) is not None)
     )
 
 
