@@ -82,7 +82,7 @@ LENGTHS = (10, 50, 100, 200, 400, 1000, 4096)
 
 def _number(rng: random.Random) -> str:
     pool = rng.choice([DIGITS, NUMERALS, FULL_DIGITS, DIGITS + NUMERALS])
-    return "".join(rng.choice(pool) for _ in range(rng.randint(1, 4)))
+    return "".join(rng.choice(pool) for _ in range(rng.choice([1, 1, 2, 3])))
 
 
 def _length(rng: random.Random) -> int:
@@ -91,13 +91,28 @@ def _length(rng: random.Random) -> int:
 
 def number_run(rng: random.Random) -> str:
     """Numbers or numerals joined by separators and spaces (the backtracking family)."""
-    seps = rng.sample(SEPARATORS + SPACES, rng.randint(1, 4))
+    seps = rng.sample(SEPARATORS, rng.randint(1, 3))
+    blanks = [*rng.sample(SPACES, 2), ""]
     parts, size, goal = [], 0, _length(rng)
     while size < goal:
-        part = _number(rng) + rng.choice(seps) * rng.randint(1, 2)
+        part = _number(rng) + rng.choice(blanks) + rng.choice(seps) + rng.choice(blanks)
         parts.append(part)
         size += len(part)
-    return rng.choice(["", "第", "任务", "举措"]) + "".join(parts)[:goal]
+    head = rng.choice(["", "第", "任务", "主要任务", "举措"])
+    return head + "".join(parts)[:goal] + rng.choice(["", "x", "项", "项任务", "号任务"])
+
+
+def number_list(rng: random.Random) -> str:
+    """A list of task numbers as a person would type one (第8、9 和 10项), far too long."""
+    sep = rng.choice(["、", "，", ",", "和", "与", "及", "至", "到", "~", "-"])
+    blank = rng.choice([" ", "\u3000", "\t", " \u3000", ""])
+    pool = rng.choice(["0123456789", "一二三四五六七八九十两"])
+    goal, out = rng.randint(20, rng.choice([100, 300, 4096])), ""
+    while len(out) < goal:
+        number = "".join(rng.choice(pool) for _ in range(rng.randint(1, 3)))
+        out += f"{number}{blank if rng.random() < 0.8 else ''}{sep}{blank}"
+    head = rng.choice(["第", "任务", "主要任务", "第 ", ""])
+    return head + out[:goal] + rng.choice(["", "x", "项", "号任务", "任务"])
 
 
 def task_list(rng: random.Random) -> str:
@@ -148,6 +163,7 @@ def make_inputs(seed: int, n: int, plan: Plan, corpus: str) -> list[tuple[str, s
     names = [name for unit in plan.units for name in unit.names()]
     families: list[tuple[str, Callable[[], str]]] = [
         ("number_run", lambda: number_run(rng)),
+        ("number_list", lambda: number_list(rng)),
         ("task_list", lambda: task_list(rng)),
         ("spaces", lambda: spaces(rng)),
         ("long_text", lambda: long_text(rng, corpus)),
@@ -391,7 +407,7 @@ class Fuzzer:
             return rng.choice([*self.names, *(m.id for m in self.plan.measures), "盲人按摩"])
         if kind < 0.5:
             return rng.choice(["人社厅负责哪些任务？", "第8项任务", "7.2", "今天天气怎么样"])
-        family = rng.choice([number_run, task_list, spaces, junk])
+        family = rng.choice([number_run, number_list, task_list, spaces, junk])
         return _telegram_text(family(rng))
 
     def argument(self) -> str:
