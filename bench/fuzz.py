@@ -24,6 +24,7 @@ import argparse
 import asyncio
 import contextlib
 import datetime as dt
+import faulthandler
 import logging
 import multiprocessing
 import os
@@ -60,6 +61,7 @@ from tests.harness import bind_directly  # noqa: E402
 
 TOKEN = "123:ABC"
 SLOW_MS = 50.0
+FROZEN = 120  # seconds without an answer: the bot is frozen; print where, and stop
 
 # --------------------------------------------------------------------------------------------
 # Inputs
@@ -570,8 +572,13 @@ async def fuzz_bot(seed: int, n: int, plan: Plan, corpus: str, assistant: Assist
                     started = time.perf_counter()
                     what = fuzzer.update(sender)
                     label = f"#{i} {what} from {_role(sender)}"
+                    # A pattern that backtracks in C holds the GIL: the whole process stands
+                    # still, the event loop included. faulthandler's own thread still runs.
+                    print(f"\r{label:<60}", end="", file=sys.stderr, flush=True)
+                    faulthandler.dump_traceback_later(FROZEN, exit=True)
                     if not await _handled(processor, i + 1, idle):
                         result.unanswered.append(label)
+                    faulthandler.cancel_dump_traceback_later()
                     took = time.perf_counter() - started
                     if took > result.slowest[0]:
                         result.slowest = (took, label)
@@ -588,6 +595,7 @@ async def fuzz_bot(seed: int, n: int, plan: Plan, corpus: str, assistant: Assist
                     bad = forbidden(before, snapshot(db), str(sender), plan)
                     result.forbidden += [f"{label}: {b}" for b in bad]
                     clock.advance(seconds=rng.choice([1, 5, 30, 120, 900]))
+                print("\r" + " " * 60 + "\r", end="", file=sys.stderr)
                 await app.updater.stop()
                 await app.stop()
             assert app.post_shutdown is not None
