@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+import threading
 from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,8 +16,9 @@ from rapidfuzz import process
 from bot import compose
 from bot.clock import Clock, system_clock
 from bot.config import ReminderConfig
-from bot.dialog import Dialog, Reading, read
+from bot.dialog import Context, Dialog, Reading, read
 from bot.engine import Answer, Engine, chinese_number
+from bot.guard import Guard, Refused
 from bot.lexicon import Lexicon, load_lexicon
 from bot.plan import DATA_DIR, Plan, load_plan
 from bot.reply import Reply, Span, line
@@ -28,8 +30,11 @@ RECENT_QUESTIONS = 2048
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
 
 # Kinds of query a message becomes (see `Assistant.converse`); channels keep (kind, arg) to
-# redraw an answer's pages later.
-ASK, READ, REPORTING = "ask", "read", "reporting"
+# redraw an answer's pages later. REFUSED: the guard did not let the question through (its
+# argument is the polite answer).
+ASK, READ, REPORTING, REFUSED = "ask", "read", "reporting", "refused"
+# What a person's text reaches the engine through; `reply` answers these off the event loop.
+QUERIES = (ASK, READ, "unit", "task", "find")
 
 
 @dataclass(frozen=True)
@@ -51,6 +56,9 @@ class Assistant:
     _answers: OrderedDict[str, Answer] = field(
         default_factory=OrderedDict, repr=False, compare=False
     )
+    # Replies are made in the guard's worker threads too.
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+    guard: Guard = field(default_factory=Guard, repr=False, compare=False)
 
     @classmethod
     def load(
@@ -65,14 +73,17 @@ class Assistant:
 
     def answer(self, question: str) -> Answer:
         """Return the engine's structured answer (recent questions are remembered)."""
-        found = self._answers.get(question)
+        with self._lock:
+            found = self._answers.get(question)
         if found is None:
-            found = self._answers[question] = self.engine.answer(question)
-            if len(self._answers) > RECENT_QUESTIONS:
-                self._answers.popitem(last=False)
+            found = self.engine.answer(question)
+            with self._lock:
+                self._answers[question] = found
+                if len(self._answers) > RECENT_QUESTIONS:
+                    self._answers.popitem(last=False)
         return found
 
-    def converse(
+    async def converse(
         self, message: str, dialog: Dialog | None = None, chat: str = ""
     ) -> tuple[str, str]:
         """Read a message in its chat's context; return the query that answers it.
@@ -80,7 +91,7 @@ class Assistant:
         The query, (kind, arg), needs no context to be answered again by `reply`: a follow-up
         ("那卫健委呢") becomes the complete question it stands for, and the chat's context in
         `dialog` becomes its answer. `chat` names one person in one chat; without a dialog the
-        message is read on its own.
+        message is read on its own. The reading runs in the guard's worker threads.
         """
         message = _decodable(message)
         if is_reporting(message):
@@ -88,20 +99,38 @@ class Assistant:
                 dialog.forget(chat)
             return REPORTING, ""
         context = dialog.context(chat) if dialog is not None else None
-        reading = read(self.answer, message, context)
+        try:
+            reading, answer = await self.guard.run(
+                ("converse", message, context), lambda: self._understand(message, context)
+            )
+        except Refused as e:
+            return REFUSED, e.text
         if dialog is not None:
-            dialog.remember(chat, self.answer(reading.question), reading.focus)
+            dialog.remember(chat, answer, reading.focus)
         return (READ, reading.encode()) if reading.how else (ASK, reading.question)
 
-    def reply(self, kind: str, arg: str) -> Reply | None:
-        """Answer a query from `converse`; None for a kind that is not the assistant's."""
-        if kind == ASK:
-            return self.ask(arg)
-        if kind == READ:
-            return self._remembered(READ, arg, self._read)
+    def _understand(self, message: str, context: Context | None) -> tuple[Reading, Answer]:
+        reading = read(self.answer, message, context)
+        return reading, self.answer(reading.question)
+
+    async def reply(self, kind: str, arg: str) -> Reply:
+        """Answer a query from `converse` or of QUERIES, within the guard's time limit.
+
+        A recent reply comes at once; anything else is worked out in a worker thread, so that
+        a slow question stalls nobody else; a late or refused one gets a polite answer.
+        """
         if kind == REPORTING:
             return self.reporting()
-        return None
+        if kind not in QUERIES:
+            return Reply(header=(line(arg if kind == REFUSED else "请重新提问。"),))
+        reply = self.recall(kind, arg)
+        if reply is not None:
+            return reply
+        method: Callable[[str], Reply] = getattr(self, kind)
+        try:
+            return await self.guard.run((kind, arg), lambda: method(arg))
+        except Refused as e:
+            return Reply(header=(line(e.text),))
 
     def to_json(self, kind: str, arg: str, message: str) -> dict[str, Any]:
         """Return the scorer's JSON for a query from `converse` (`message` as typed)."""
@@ -111,8 +140,15 @@ class Assistant:
             tasks = [task.number] if task else []
             shape = {"units": [], "tasks": tasks, "measures": measures, "no_match": False}
             return {"query": _decodable(message), **shape, "about": "reporting"}
+        if kind == REFUSED:
+            refused = {"units": [], "tasks": [], "measures": [], "no_match": True}
+            return {"query": _decodable(message), **refused}
         question = Reading.decode(arg).question if kind == READ else arg
         return {**self.answer(question).to_json(), "query": _decodable(message)}
+
+    def read(self, arg: str) -> Reply:
+        """Answer a follow-up as `converse` read it: how it was read, then the answer."""
+        return self._remembered(READ, arg, self._read)
 
     def _read(self, arg: str) -> Reply:
         reading = Reading.decode(arg)
@@ -124,17 +160,24 @@ class Assistant:
         """Answer when, to whom and how the year-end progress is reported."""
         return Reply(header=reporting_lines(self.plan, self.reminders, self.clock()))
 
+    def recall(self, kind: str, arg: str) -> Reply | None:
+        """Return the recent reply to (kind, arg), or None."""
+        key = (kind, arg)
+        with self._lock:
+            reply = self._recent.get(key)
+            if reply is not None:
+                self._recent.move_to_end(key)
+        return reply
+
     def _remembered(self, kind: str, arg: str, make: Callable[[str], Reply]) -> Reply:
         """Return the recent reply to (kind, arg), or make and remember it."""
-        key = (kind, arg)
-        reply = self._recent.get(key)
+        reply = self.recall(kind, arg)
         if reply is None:
             reply = make(arg)
-            self._recent[key] = reply
-            if len(self._recent) > RECENT_QUESTIONS:
-                self._recent.popitem(last=False)
-        else:
-            self._recent.move_to_end(key)
+            with self._lock:
+                self._recent[(kind, arg)] = reply
+                if len(self._recent) > RECENT_QUESTIONS:
+                    self._recent.popitem(last=False)
         return reply
 
     def ask(self, question: str) -> Reply:
@@ -171,6 +214,9 @@ class Assistant:
 
     def task(self, arg: str) -> Reply:
         """Answer /task N (Arabic or Chinese numerals, or a title)."""
+        return self._remembered("task", arg, self._task)
+
+    def _task(self, arg: str) -> Reply:
         text = arg.strip().removeprefix("第").removesuffix("项")
         count = len(self.plan.tasks)
         if text and (text.isdecimal() or set(text) <= set("一二三四五六七八九十两")):
@@ -189,6 +235,9 @@ class Assistant:
 
     def find(self, keywords: str) -> Reply:
         """Answer /find KEYWORDS as a free-text question."""
+        return self._remembered("find", keywords, self._find)
+
+    def _find(self, keywords: str) -> Reply:
         if not keywords.strip():
             return Reply(header=(line("请在命令后写关键词，例如：/find 盲人按摩"),))
         return self.ask(keywords)

@@ -46,17 +46,21 @@ def ask(assistant: Assistant, questions: Sequence[str], as_json: bool, chat: boo
     With `chat`, the lines are one conversation: a follow-up is read against the lines before
     it, and an empty line starts a new conversation. Without it every line stands alone.
     """
+    asyncio.run(_ask(assistant, questions, as_json, chat))
+
+
+async def _ask(assistant: Assistant, questions: Sequence[str], as_json: bool, chat: bool) -> None:
     source = questions or (ln.rstrip("\n") for ln in sys.stdin)
     dialog = Dialog() if chat else None
     for question in source:
         if dialog is not None and not question.strip():
             dialog.forget(CLI_CHAT)
-        kind, arg = assistant.converse(question, dialog, CLI_CHAT)
+        kind, arg = await assistant.converse(question, dialog, CLI_CHAT)
         if as_json:
             data = assistant.to_json(kind, arg, question)
             print(json.dumps(data, ensure_ascii=False), flush=True)
         else:
-            print(render_plain(assistant.reply(kind, arg) or assistant.ask(question)), end="\n\n")
+            print(render_plain(await assistant.reply(kind, arg)), end="\n\n")
 
 
 def import_doc(source: Path, out: Path) -> None:

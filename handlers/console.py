@@ -52,9 +52,9 @@ class Console:
         self.commands: dict[str, Command] = {
             "start": lambda arg: o.redeem(p, arg) if arg else _wrap(a.welcome()),
             "help": lambda _: _wrap(a.help()),
-            "unit": lambda arg: _wrap(a.unit(arg)),
-            "task": lambda arg: _wrap(a.task(arg)),
-            "find": lambda arg: _wrap(a.find(arg)),
+            "unit": lambda arg: self._ask("unit", arg),
+            "task": lambda arg: self._ask("task", arg),
+            "find": lambda arg: self._ask("find", arg),
             "whoami": lambda _: o.whoami(p),
             "bind": lambda arg: o.bind(p, arg),
             "invite": lambda arg: o.invite(p, arg, lambda code: f"/start {code}"),
@@ -87,10 +87,13 @@ class Console:
 
     async def _converse(self, text: str) -> Outcome:
         """Answer a question, read in the context of the conversation so far."""
-        kind, arg = self.assistant.converse(text, self.dialog, self.person.id)
+        kind, arg = await self.assistant.converse(text, self.dialog, self.person.id)
         if kind == REPORTING:
             return await self.reminders.reporting(self.person)
-        return Outcome(self.assistant.reply(kind, arg) or self.assistant.ask(text))
+        return await self._ask(kind, arg)
+
+    async def _ask(self, kind: str, arg: str) -> Outcome:
+        return Outcome(await self.assistant.reply(kind, arg))
 
     async def press(self, action: str) -> Outcome | None:
         """Run a button's action."""

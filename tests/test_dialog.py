@@ -33,23 +33,23 @@ def dialog(clock: FakeClock) -> Dialog:
     return Dialog(clock)
 
 
-def talk(assistant: Assistant, dialog: Dialog, *lines: str, chat: str = "c") -> dict[str, Any]:
+async def talk(
+    assistant: Assistant, dialog: Dialog, *lines: str, chat: str = "c"
+) -> dict[str, Any]:
     """Say each line in one chat; return the scorer's JSON for the last one."""
     data: dict[str, Any] = {}
     for text in lines:
-        kind, arg = assistant.converse(text, dialog, chat)
+        kind, arg = await assistant.converse(text, dialog, chat)
         data = assistant.to_json(kind, arg, text)
     return data
 
 
-def reply_text(assistant: Assistant, dialog: Dialog, *lines: str, chat: str = "c") -> str:
+async def reply_text(assistant: Assistant, dialog: Dialog, *lines: str, chat: str = "c") -> str:
     """Say each line in one chat; return the plain text of the reply to the last one."""
     kind = arg = ""
     for text in lines:
-        kind, arg = assistant.converse(text, dialog, chat)
-    reply = assistant.reply(kind, arg)
-    assert reply is not None
-    return render_plain(reply)
+        kind, arg = await assistant.converse(text, dialog, chat)
+    return render_plain(await assistant.reply(kind, arg))
 
 
 def duties(assistant: Assistant, unit: str) -> set[str]:
@@ -71,7 +71,7 @@ def duties(assistant: Assistant, unit: str) -> set[str]:
         (["教育厅 职业教育"], "那残联呢", "省残联", {"10.3"}),
     ],
 )
-def test_another_unit_on_the_same_topic(
+async def test_another_unit_on_the_same_topic(
     assistant: Assistant,
     dialog: Dialog,
     context: list[str],
@@ -79,22 +79,24 @@ def test_another_unit_on_the_same_topic(
     unit: str,
     expected: set[str],
 ) -> None:
-    got = talk(assistant, dialog, *context, follow_up)
+    got = await talk(assistant, dialog, *context, follow_up)
     assert got["units"] == [unit]
     assert expected & set(got["measures"][:3])
     assert set(got["measures"]) <= duties(assistant, unit)
 
 
-def test_another_unit_after_a_unit_question_lists_its_duties(
+async def test_another_unit_after_a_unit_question_lists_its_duties(
     assistant: Assistant, dialog: Dialog
 ) -> None:
-    got = talk(assistant, dialog, "教育厅负责什么", "财政厅呢")
+    got = await talk(assistant, dialog, "教育厅负责什么", "财政厅呢")
     assert got["units"] == ["财政厅"]
     assert set(got["measures"]) == duties(assistant, "财政厅")
 
 
-def test_filler_of_a_follow_up_is_never_a_topic(assistant: Assistant, dialog: Dialog) -> None:
-    text = reply_text(assistant, dialog, "教育厅负责什么", "那卫健委呢")
+async def test_filler_of_a_follow_up_is_never_a_topic(
+    assistant: Assistant, dialog: Dialog
+) -> None:
+    text = await reply_text(assistant, dialog, "教育厅负责什么", "那卫健委呢")
     assert "没有与" not in text
     assert "省卫生健康委" in text
 
@@ -112,7 +114,7 @@ def test_filler_of_a_follow_up_is_never_a_topic(assistant: Assistant, dialog: Di
         (["那卫健委呢"], "按摩医院呢", HEALTH, {"8.1"}),
     ],
 )
-def test_a_topic_within_the_unit_asked_before(
+async def test_a_topic_within_the_unit_asked_before(
     assistant: Assistant,
     dialog: Dialog,
     context: list[str],
@@ -120,7 +122,7 @@ def test_a_topic_within_the_unit_asked_before(
     unit: str,
     expected: set[str],
 ) -> None:
-    got = talk(assistant, dialog, *context, follow_up)
+    got = await talk(assistant, dialog, *context, follow_up)
     assert got["units"] == [unit]
     assert expected & set(got["measures"][:3])
     assert set(got["measures"]) <= duties(assistant, unit)
@@ -139,37 +141,37 @@ def test_a_topic_within_the_unit_asked_before(
         ("第七项任务", "第２条", 2),
     ],
 )
-def test_an_ordinal_after_a_task(
+async def test_an_ordinal_after_a_task(
     assistant: Assistant, dialog: Dialog, context: str, follow_up: str, position: int
 ) -> None:
     task = assistant.answer(context).tasks[0]
     measures = assistant.plan.tasks[task - 1].measures
-    got = talk(assistant, dialog, context, follow_up)
+    got = await talk(assistant, dialog, context, follow_up)
     wanted = measures[position - 1] if position > 0 else measures[-1]
     assert got["measures"] == [wanted.id]
 
 
-def test_an_ordinal_after_any_list(assistant: Assistant, dialog: Dialog) -> None:
-    listed = talk(assistant, dialog, "人社厅负责哪些")["measures"]
-    got = talk(assistant, dialog, "第三条")
+async def test_an_ordinal_after_any_list(assistant: Assistant, dialog: Dialog) -> None:
+    listed = (await talk(assistant, dialog, "人社厅负责哪些"))["measures"]
+    got = await talk(assistant, dialog, "第三条")
     assert got["measures"] == [listed[2]]
 
 
-def test_an_ordinal_past_the_list_is_not_read_as_a_measure(
+async def test_an_ordinal_past_the_list_is_not_read_as_a_measure(
     assistant: Assistant, dialog: Dialog
 ) -> None:
-    got = talk(assistant, dialog, "第8项任务", "第五条")
+    got = await talk(assistant, dialog, "第8项任务", "第五条")
     assert got["measures"] != ["8.5"]
     assert assistant.plan.measure("8.5") is None
 
 
 @pytest.mark.parametrize("follow_up", ["这条还有谁负责", "这一条谁负责", "这个举措谁牵头"])
-def test_this_measure_after_one_measure(
+async def test_this_measure_after_one_measure(
     assistant: Assistant, dialog: Dialog, follow_up: str
 ) -> None:
-    got = talk(assistant, dialog, "7.2", follow_up)
+    got = await talk(assistant, dialog, "7.2", follow_up)
     assert got["measures"] == ["7.2"]
-    text = reply_text(assistant, dialog, "7.2", follow_up)
+    text = await reply_text(assistant, dialog, "7.2", follow_up)
     for unit in assistant.plan.measure("7.2").units:  # type: ignore[union-attr]
         assert unit in text
 
@@ -177,20 +179,22 @@ def test_this_measure_after_one_measure(
 # -- complete questions, no context, expiry, isolation ------------------------------------------
 
 
-def test_a_complete_question_replaces_the_context(assistant: Assistant, dialog: Dialog) -> None:
-    got = talk(assistant, dialog, "教育厅负责什么", "报刊亭岗位归谁管")
+async def test_a_complete_question_replaces_the_context(
+    assistant: Assistant, dialog: Dialog
+) -> None:
+    got = await talk(assistant, dialog, "教育厅负责什么", "报刊亭岗位归谁管")
     assert got["units"] == []
     assert got["measures"][0] == "2.2"
     # ... and the next follow-up is read against the new question, not against 教育厅.
-    after = talk(assistant, dialog, "那邮政管理局呢")
+    after = await talk(assistant, dialog, "那邮政管理局呢")
     assert after["units"] == ["省邮政管理局"]
     assert after["measures"][0] == "2.2"
 
 
-def test_an_unrelated_question_is_answered_on_its_own(
+async def test_an_unrelated_question_is_answered_on_its_own(
     assistant: Assistant, dialog: Dialog
 ) -> None:
-    got = talk(assistant, dialog, "人社厅负责哪些", "今天天气怎么样")
+    got = await talk(assistant, dialog, "人社厅负责哪些", "今天天气怎么样")
     assert got["no_match"] is True
     assert got["measures"] == []
 
@@ -198,10 +202,10 @@ def test_an_unrelated_question_is_answered_on_its_own(
 @pytest.mark.parametrize(
     ("first", "unit"), [("那教育厅呢", "教育厅"), ("财政厅呢？", "财政厅"), ("那它呢", None)]
 )
-def test_a_follow_up_without_context_is_answered_alone(
+async def test_a_follow_up_without_context_is_answered_alone(
     assistant: Assistant, dialog: Dialog, first: str, unit: str | None
 ) -> None:
-    got = talk(assistant, dialog, first)
+    got = await talk(assistant, dialog, first)
     if unit is None:
         assert got["no_match"] is True
     else:
@@ -209,32 +213,34 @@ def test_a_follow_up_without_context_is_answered_alone(
         assert set(got["measures"]) == duties(assistant, unit)
 
 
-def test_the_context_expires_after_ten_quiet_minutes(
+async def test_the_context_expires_after_ten_quiet_minutes(
     assistant: Assistant, dialog: Dialog, clock: FakeClock
 ) -> None:
-    talk(assistant, dialog, "盲人按摩归谁管")
+    await talk(assistant, dialog, "盲人按摩归谁管")
     clock.advance(seconds=CONTEXT_TTL.total_seconds() - 1)
-    assert talk(assistant, dialog, "那卫健委呢")["measures"] == ["8.1"]
+    assert (await talk(assistant, dialog, "那卫健委呢"))["measures"] == ["8.1"]
     # Each message renews the context: ten minutes after the last one, not the first.
     clock.advance(seconds=CONTEXT_TTL.total_seconds() + 1)
-    got = talk(assistant, dialog, "中医药局呢")
+    got = await talk(assistant, dialog, "中医药局呢")
     assert set(got["measures"]) == duties(assistant, "省中医药局")
 
 
-def test_chats_and_people_do_not_share_a_context(assistant: Assistant, dialog: Dialog) -> None:
-    talk(assistant, dialog, "盲人按摩归谁管", chat="chat1:alice")
-    talk(assistant, dialog, "教育厅负责什么", chat="chat2:bob")
-    alice = talk(assistant, dialog, "那卫健委呢", chat="chat1:alice")
-    bob = talk(assistant, dialog, "那卫健委呢", chat="chat2:bob")
-    carol = talk(assistant, dialog, "那卫健委呢", chat="chat1:carol")
+async def test_chats_and_people_do_not_share_a_context(
+    assistant: Assistant, dialog: Dialog
+) -> None:
+    await talk(assistant, dialog, "盲人按摩归谁管", chat="chat1:alice")
+    await talk(assistant, dialog, "教育厅负责什么", chat="chat2:bob")
+    alice = await talk(assistant, dialog, "那卫健委呢", chat="chat1:alice")
+    bob = await talk(assistant, dialog, "那卫健委呢", chat="chat2:bob")
+    carol = await talk(assistant, dialog, "那卫健委呢", chat="chat1:carol")
     assert alice["measures"] == ["8.1"]
     assert set(bob["measures"]) == duties(assistant, HEALTH)
     assert set(carol["measures"]) == duties(assistant, HEALTH)
 
 
-def test_without_a_dialog_every_message_stands_alone(assistant: Assistant) -> None:
-    assistant.converse("盲人按摩归谁管")
-    kind, arg = assistant.converse("那卫健委呢")
+async def test_without_a_dialog_every_message_stands_alone(assistant: Assistant) -> None:
+    await assistant.converse("盲人按摩归谁管")
+    kind, arg = await assistant.converse("那卫健委呢")
     assert kind == ASK
     assert set(assistant.to_json(kind, arg, "那卫健委呢")["measures"]) == duties(assistant, HEALTH)
 
@@ -242,50 +248,49 @@ def test_without_a_dialog_every_message_stands_alone(assistant: Assistant) -> No
 # -- how the follow-up was read ----------------------------------------------------------------
 
 
-def test_a_follow_up_says_how_it_was_read(assistant: Assistant, dialog: Dialog) -> None:
-    text = reply_text(assistant, dialog, "盲人按摩归谁管", "那卫健委呢")
+async def test_a_follow_up_says_how_it_was_read(assistant: Assistant, dialog: Dialog) -> None:
+    text = await reply_text(assistant, dialog, "盲人按摩归谁管", "那卫健委呢")
     assert text.splitlines()[0] == "按「盲人按摩」在省卫生健康委的职责中查找："
-    ordinal = reply_text(assistant, dialog, "第8项任务", "第二条呢")
+    ordinal = await reply_text(assistant, dialog, "第8项任务", "第二条呢")
     assert ordinal.splitlines()[0] == "按第8项任务所列的第 2 条（举措 8.2）回答："
-    alone = reply_text(assistant, dialog, "报刊亭岗位归谁管")
+    alone = await reply_text(assistant, dialog, "报刊亭岗位归谁管")
     assert not alone.startswith("按")
 
 
-def test_a_follow_up_query_needs_no_context_to_be_answered_again(
+async def test_a_follow_up_query_needs_no_context_to_be_answered_again(
     assistant: Assistant, dialog: Dialog
 ) -> None:
-    assistant.converse("盲人按摩归谁管", dialog, "c")
-    kind, arg = assistant.converse("那卫健委呢", dialog, "c")
+    await assistant.converse("盲人按摩归谁管", dialog, "c")
+    kind, arg = await assistant.converse("那卫健委呢", dialog, "c")
     assert kind == READ
     dialog.forget("c")
-    first = assistant.reply(kind, arg)
-    assert first is not None
+    first = await assistant.reply(kind, arg)
     assert Reading.decode(arg).how in render_plain(first)
     assert assistant.to_json(kind, arg, "那卫健委呢")["measures"] == ["8.1"]
 
 
-def test_a_reporting_question_is_not_read_as_a_follow_up(
+async def test_a_reporting_question_is_not_read_as_a_follow_up(
     assistant: Assistant, dialog: Dialog
 ) -> None:
-    assistant.converse("人社厅负责哪些", dialog, "c")
-    kind, _ = assistant.converse("报送截止日期是哪天", dialog, "c")
+    await assistant.converse("人社厅负责哪些", dialog, "c")
+    kind, _ = await assistant.converse("报送截止日期是哪天", dialog, "c")
     assert kind == REPORTING
 
 
-def test_ordinals_follow_one_another_in_the_same_list(
+async def test_ordinals_follow_one_another_in_the_same_list(
     assistant: Assistant, dialog: Dialog
 ) -> None:
-    assert talk(assistant, dialog, "第10项任务", "第一条")["measures"] == ["10.1"]
-    assert talk(assistant, dialog, "第三条呢")["measures"] == ["10.3"]
-    assert talk(assistant, dialog, "这条谁负责")["measures"] == ["10.3"]
-    assert talk(assistant, dialog, "还有谁负责")["measures"] == ["10.3"]
+    assert (await talk(assistant, dialog, "第10项任务", "第一条"))["measures"] == ["10.1"]
+    assert (await talk(assistant, dialog, "第三条呢"))["measures"] == ["10.3"]
+    assert (await talk(assistant, dialog, "这条谁负责"))["measures"] == ["10.3"]
+    assert (await talk(assistant, dialog, "还有谁负责"))["measures"] == ["10.3"]
 
 
-def test_a_question_the_document_does_not_answer_keeps_the_context(
+async def test_a_question_the_document_does_not_answer_keeps_the_context(
     assistant: Assistant, dialog: Dialog
 ) -> None:
-    talk(assistant, dialog, "盲人按摩归谁管", "明天下雨吗")
-    assert talk(assistant, dialog, "那卫健委呢")["measures"] == ["8.1"]
+    await talk(assistant, dialog, "盲人按摩归谁管", "明天下雨吗")
+    assert (await talk(assistant, dialog, "那卫健委呢"))["measures"] == ["8.1"]
 
 
 # -- conversations written by someone who never saw the engine --------------------------------
@@ -338,6 +343,6 @@ def _params() -> list[Any]:
 
 
 @pytest.mark.parametrize("row", _params())
-def test_conversations(assistant: Assistant, clock: FakeClock, row: dict[str, Any]) -> None:
-    got = talk(assistant, Dialog(clock), *row["context"], row["q"])
+async def test_conversations(assistant: Assistant, clock: FakeClock, row: dict[str, Any]) -> None:
+    got = await talk(assistant, Dialog(clock), *row["context"], row["q"])
     assert _judged(row, got), got

@@ -112,12 +112,12 @@ def test_the_period_follows_the_plan_without_configured_years(assistant: Assista
     assert (period.year, period.deadline) == (2023, dt.date(2023, 12, 31))
 
 
-def test_the_cli_answer_says_it_is_about_reporting(assistant: Assistant) -> None:
-    kind, arg = assistant.converse("什么时候报送工作进度")
+async def test_the_cli_answer_says_it_is_about_reporting(assistant: Assistant) -> None:
+    kind, arg = await assistant.converse("什么时候报送工作进度")
     data = assistant.to_json(kind, arg, "什么时候报送工作进度")
     assert data["about"] == "reporting"
     assert data["measures"] == [m.id for m in assistant.plan.tasks[15].measures]
-    other = assistant.converse("人社厅负责什么")
+    other = await assistant.converse("人社厅负责什么")
     assert "about" not in assistant.to_json(*other, "人社厅负责什么")
 
 

@@ -25,7 +25,9 @@ from tests.fakes.bot_api import FakeBotApi
 from tests.harness import HRSS, TOKEN, FakeClock, bind_directly, rows
 
 ROOT = Path(__file__).resolve().parents[1]
-MEMBER = 4242
+# Ten members of one unit, each within the per-person burst (bot/throttle.py): together they
+# type faster than the bot answers.
+MEMBERS = range(4242, 4252)
 NOTES = 90
 CONFIRMED = re.compile(r"已记录「.*」举措 5\.1 的 \d+ 年进展（编号 (\d+)）：\n(.*)", re.S)
 
@@ -66,7 +68,7 @@ async def bot_process(api: FakeBotApi, db_path: Path) -> AsyncIterator[asyncio.s
 def confirmations(api: FakeBotApi) -> dict[int, str]:
     """Note id -> text, of every confirmation the fake accepted."""
     found = {}
-    for message in api.sent_messages(MEMBER):
+    for message in (m for member in MEMBERS for m in api.sent_messages(member)):
         match = CONFIRMED.fullmatch(message["rendered_text"])
         if match:
             found[int(match.group(1))] = match.group(2)
@@ -83,14 +85,14 @@ async def until(condition: Callable[[], bool], timeout: float) -> None:  # noqa:
 
 async def test_kill_9_loses_no_acknowledged_note(api: FakeBotApi, tmp_path: Path) -> None:
     db_path = tmp_path / "fengong.db"
-    await bind_directly(db_path, FakeClock(system_clock()), [(MEMBER, HRSS)])
+    await bind_directly(db_path, FakeClock(system_clock()), [(m, HRSS) for m in MEMBERS])
     texts = [f"第{i}条 <b>&amp; '引号' 😀" for i in range(NOTES)]
 
     async def member_types() -> None:
         # Faster than the bot answers (about 29 a second): a backlog builds up, part of it
         # fetched by the bot and not yet handled, part of it still waiting on the server.
-        for note in texts:
-            api.send_text(MEMBER, f"/note 5.1 {note}")
+        for i, note in enumerate(texts):
+            api.send_text(MEMBERS[i % len(MEMBERS)], f"/note 5.1 {note}")
             await asyncio.sleep(1 / 40)
 
     typing: asyncio.Task[None] | None = None

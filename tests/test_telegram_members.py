@@ -710,6 +710,7 @@ async def test_forbidden_actions_are_refused_and_change_nothing(
         (f"pu:{YEAR}:0", NOT_COORDINATOR),
         (f"chase:{YEAR}", NOT_COORDINATOR),
     ]:
+        clock.advance(seconds=1)  # one press a second: within the per-person rate
         answer = await bot.open(prompt, data, strict=False)
         assert text(answer) == expected, data
     # A non-member trying someone's note gets the same refusal.

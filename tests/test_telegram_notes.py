@@ -184,12 +184,13 @@ async def test_an_invisible_note_is_refused_and_control_characters_are_dropped(
 
 
 async def test_bind_twenty_times_sends_one_card(
-    bot_at: Start, api: FakeBotApi, db_path: Path
+    bot_at: Start, api: FakeBotApi, db_path: Path, clock: FakeClock
 ) -> None:
     async with bot_at() as bot:
         first = await bot.say(ZHANG, "/bind 人社厅")
         assert text(first) == f"已提交绑定「{HRSS}」的申请，协调人审批后会通知您。"
         for _ in range(19):
+            clock.advance(seconds=1)  # one a second: within the per-person rate
             again = await bot.say(ZHANG, "/bind 人社厅")
             assert text(again).startswith("已提交，等待审批")
         await bot.settle()

@@ -15,6 +15,7 @@ from bot.dialog import Dialog
 from bot.office import Office, Person
 from bot.reminders import Reminders
 from bot.store import Store
+from bot.throttle import Throttle
 
 _SERVICES = "services"
 
@@ -55,6 +56,7 @@ class Services:
         self.clock = clock
         self.queries = QueryCache()
         self.dialog = Dialog(clock)
+        self.throttle = Throttle(clock)
         self._office: Office | None = None
         self._reminders: Reminders | None = None
         # Who was already recorded as seen, so that not every message costs a write.

@@ -12,6 +12,7 @@ from telegram.constants import ChatType
 from telegram.error import BadRequest, Conflict, Forbidden, NetworkError, TelegramError
 from telegram.ext import (
     Application,
+    ApplicationHandlerStop,
     CallbackQueryHandler,
     CommandHandler,
     MessageHandler,
@@ -19,9 +20,10 @@ from telegram.ext import (
     filters,
 )
 
-from bot.assistant import READ
+from bot.assistant import QUERIES, REFUSED
 from bot.office import Outcome, Person
 from bot.reply import Reply
+from bot.throttle import SLOW_DOWN
 from handlers.telegram import render
 from handlers.telegram.context import BotContext
 from handlers.telegram.deliver import deliver, person_of
@@ -44,12 +46,9 @@ _STARTED_BY_HAND = "started_by_hand"  # bot_data flag, see polling_error_callbac
 async def answer_query(context: BotContext, person: Person, kind: str, arg: str) -> Outcome | None:
     """Return the core's outcome for a read-only query; None when it is not valid."""
     assistant = context.services.assistant
+    if kind in QUERIES or kind == REFUSED:  # the person's text reaches the engine: off the loop
+        return Outcome(await assistant.reply(kind, arg))
     replies: dict[str, Callable[[str], Reply | None]] = {
-        "ask": assistant.ask,
-        READ: lambda a: assistant.reply(READ, a),
-        "unit": assistant.unit,
-        "task": assistant.task,
-        "find": assistant.find,
         "action": assistant.action,
         "start": lambda _: assistant.welcome(),
         "help": lambda _: assistant.help(),
@@ -83,6 +82,31 @@ def _command(kind: str) -> Any:
     return handle
 
 
+async def on_flood(update: Update, context: BotContext) -> None:
+    """Slow down whoever sends too much: told once, then dropped until their bucket refills."""
+    user, message, query = update.effective_user, update.effective_message, update.callback_query
+    if user is None or user.is_bot or (message and not query and not _for_bot(message, context)):
+        return
+    verdict = context.services.throttle.admit(str(user.id))
+    if verdict == "pass":
+        return
+    if verdict == "warn" and query is not None:
+        await query.answer(SLOW_DOWN)
+    elif verdict == "warn" and message is not None:
+        await message.reply_text(SLOW_DOWN)
+    raise ApplicationHandlerStop
+
+
+def _for_bot(message: Message, context: BotContext) -> bool:
+    """Tell whether a message is one the bot acts on (in groups: commands, mentions, replies)."""
+    text = message.text or ""
+    return (
+        message.chat.type == ChatType.PRIVATE
+        or text.startswith("/")
+        or (_addressed(message, context) is not None)
+    )
+
+
 async def on_seen(update: Update, context: BotContext) -> None:
     """Remember who talks to the bot, and whether privately (reminders need a private chat)."""
     if update.effective_user is not None and not update.effective_user.is_bot:
@@ -105,7 +129,7 @@ async def on_text(update: Update, context: BotContext) -> None:
     if text is not None:
         services = context.services
         chat = f"{message.chat.id}:{user.id}"  # one context per person in each chat
-        kind, arg = services.assistant.converse(text, services.dialog, chat)
+        kind, arg = await services.assistant.converse(text, services.dialog, chat)
         await send(message, context, person, kind, arg)
 
 
@@ -260,6 +284,7 @@ async def stop_polling(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
 
 def register(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
     """Register every handler, in the order they are tried."""
+    app.add_handler(TypeHandler(Update, on_flood), group=-2)
     app.add_handler(TypeHandler(Update, on_seen), group=-1)
     # Questions first: they are most of the traffic, and no command matches them anyway.
     app.add_handler(MessageHandler(NEW_MESSAGES & filters.TEXT & ~filters.COMMAND, on_text))
