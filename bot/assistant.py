@@ -55,6 +55,8 @@ class Assistant:
         A recent reply comes at once; anything else is worked out in a worker thread, so that
         a slow question stalls nobody else; a late or refused one gets a polite answer.
         """
+        if kind not in QUERIES:
+            raise ValueError(f"not a question: {kind}")
         reply = self.recall(kind, arg)
         if reply is not None:
             return reply
