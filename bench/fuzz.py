@@ -282,6 +282,7 @@ COMMANDS = (
     "start", "help", "unit", "task", "find", "bind", "whoami", "unbind", "note", "notes",
     "cancel", "remind", "remind_test", "invite", "members", "progress", "export", "nosuch",
 )  # fmt: skip
+WRITES = ("note", "note", "note", "bind", "invite", "unbind")  # asked more often: they change data
 FORGED_PREFIXES = ("ap", "rj", "nm", "ne", "nd", "nD", "nk", "nc", "pu", "pg", "chase", "m", "ex")
 
 
@@ -375,8 +376,8 @@ def _allowed(
             for code, r in after["invites"].items()
         )
         return row[0] == sender and (now is None or redeemed)
-    if table == "bind_requests":  # one's own request, not its decision
-        return row[1] == sender and (now is None or now[4] is None)
+    if table == "bind_requests":  # one's own request (a new one replaces it), not its decision
+        return row[1] == sender and (now is None or now[4] in (None, sender))
     if table == "invites":  # only using one
         return was is not None and now is not None and now[3] == sender and was[3] is None
     if table == "users":
@@ -392,6 +393,8 @@ class BotResult:
     invalid: list[str] = field(default_factory=list)
     forbidden: list[str] = field(default_factory=list)
     unanswered: list[str] = field(default_factory=list)
+    changes: dict[str, int] = field(default_factory=dict)  # rows changed, by table
+    replies: int = 0
 
 
 class Fuzzer:
@@ -401,6 +404,7 @@ class Fuzzer:
         self.rng, self.api, self.plan, self.corpus = rng, api, plan, corpus
         self.names = [name for unit in plan.units for name in unit.names()]
         self.texts: list[tuple[int, int, int]] = []  # chat, message id, user
+        self.units: dict[int, str] = {}  # the members' units, as bound at the start
 
     def question(self) -> str:
         rng = self.rng
@@ -412,12 +416,22 @@ class Fuzzer:
         family = rng.choice([number_run, number_list, task_list, spaces, junk])
         return _telegram_text(family(rng))
 
-    def argument(self) -> str:
+    def argument(self, command: str, sender: int) -> str:
+        """Mostly what the command expects (a unit, a measure and a text, a year), or junk."""
         rng = self.rng
+        if rng.random() < 0.6:
+            if command in ("bind", "invite", "members", "remind_test", "unit"):
+                return rng.choice(self.names)
+            if command == "note":
+                unit = self.units.get(sender, "")
+                ours = [m for m in self.plan.measures if unit in m.units] or self.plan.measures
+                return f"{rng.choice(ours).id} {self.question()}"
+            if command in ("progress", "export"):
+                return rng.choice(["", "2024", "2023"])
+            if command == "remind":
+                return rng.choice(["", "on", "off"])
         options: list[Callable[[], str]] = [
             lambda: "",
-            lambda: rng.choice(self.names),
-            lambda: f"{rng.choice(self.plan.measures).id} {self.question()}",
             lambda: rng.choice(["5.1", "99.9", "2024", "1999", "on", "off", "0", "-1"]),
             lambda: self.question(),
             lambda: "A" * rng.choice([64, 300, 4000]),
@@ -435,10 +449,11 @@ class Fuzzer:
                 text = f"@{BOT_USERNAME} {text}"
             return self._text(chat, sender, text, "text")
         if kind < 0.6:
-            command = rng.choice(COMMANDS)
+            command = rng.choice(COMMANDS + WRITES)
             if chat == GROUP and rng.random() < 0.5:
                 command += f"@{BOT_USERNAME}"
-            arg = self.argument() if command != "start" else self._code()
+            name = command.split("@")[0]
+            arg = self._code() if name == "start" else self.argument(name, sender)
             return self._text(chat, sender, f"/{command} {arg}".strip(), f"/{command}")
         if kind < 0.82:
             return self._press(chat, sender)
@@ -462,7 +477,7 @@ class Fuzzer:
         codes = [
             match.group(1)
             for m in self.api.sent_messages()
-            for match in re.finditer(r"start=([\w-]+)", m["text"])
+            for match in re.finditer(r"start=([\w-]+)", m["text"] or "")
         ]
         if codes and self.rng.random() < 0.6:
             return self.rng.choice(codes)
@@ -488,7 +503,7 @@ class Fuzzer:
             if "callback_data" in b
         ]
         choice = rng.random()
-        if here and choice < 0.4:
+        if here and choice < 0.5:
             data, label = rng.choice(here), "button"
         elif everything and choice < 0.7:
             data, label = rng.choice(everything), "someone else's button"
@@ -553,6 +568,7 @@ async def fuzz_bot(seed: int, n: int, plan: Plan, corpus: str, assistant: Assist
                 reminder_interval=3600.0,
             )
             fuzzer = Fuzzer(rng, api, plan, corpus)
+            fuzzer.units = {m: units[i % len(units)] for i, m in enumerate(MEMBERS)}
             async with app:
                 assert app.post_init is not None
                 await app.post_init(app)
@@ -567,14 +583,15 @@ async def fuzz_bot(seed: int, n: int, plan: Plan, corpus: str, assistant: Assist
                 await asyncio.sleep(0.5)  # the reminders due at start
                 idle = len(asyncio.all_tasks())
                 for i in range(n):
-                    sender = rng.choice([*COORDINATORS, *MEMBERS, *STRANGERS])
+                    sender = rng.choice(rng.choice([COORDINATORS, MEMBERS, STRANGERS]))
                     before, calls, logged = snapshot(db), len(api.calls), len(errors.records)
                     started = time.perf_counter()
                     what = fuzzer.update(sender)
                     label = f"#{i} {what} from {_role(sender)}"
                     # A pattern that backtracks in C holds the GIL: the whole process stands
                     # still, the event loop included. faulthandler's own thread still runs.
-                    print(f"\r{label:<60}", end="", file=sys.stderr, flush=True)
+                    if sys.stderr.isatty():
+                        print(f"\r{label:<60}", end="", file=sys.stderr, flush=True)
                     faulthandler.dump_traceback_later(FROZEN, exit=True)
                     if not await _handled(processor, i + 1, idle):
                         result.unanswered.append(label)
@@ -592,10 +609,19 @@ async def fuzz_bot(seed: int, n: int, plan: Plan, corpus: str, assistant: Assist
                         if c.method == "sendMessage" and c.params.get("text") == FAILED
                     ]
                     result.invalid += check_calls(new_calls, label)
-                    bad = forbidden(before, snapshot(db), str(sender), plan)
+                    after = snapshot(db)
+                    bad = forbidden(before, after, str(sender), plan)
                     result.forbidden += [f"{label}: {b}" for b in bad]
+                    for table in TABLES:
+                        changed = sum(
+                            before[table].get(k) != after[table].get(k)
+                            for k in before[table].keys() | after[table].keys()
+                        )
+                        result.changes[table] = result.changes.get(table, 0) + changed
+                    result.replies += sum(c.method == "sendMessage" for c in new_calls)
                     clock.advance(seconds=rng.choice([1, 5, 30, 120, 900]))
-                print("\r" + " " * 60 + "\r", end="", file=sys.stderr)
+                if sys.stderr.isatty():
+                    print("\r" + " " * 60 + "\r", end="", file=sys.stderr)
                 await app.updater.stop()
                 await app.stop()
             assert app.post_shutdown is not None
@@ -620,7 +646,9 @@ async def _handled(processor: Counting, count: int, idle: int) -> bool:
 
 
 def report_bot(result: BotResult) -> None:
-    print(f"bot: {result.n} updates")
+    print(f"bot: {result.n} updates, {result.replies} messages sent")
+    changes = ", ".join(f"{t} {n}" for t, n in result.changes.items())
+    print(f"  rows changed (allowed or not): {changes}")
     print(f"  slowest answer: {result.slowest[0] * 1000:.0f} ms ({result.slowest[1]})")
     for name, found in (
         ("crashes", result.crashes),

@@ -134,3 +134,8 @@ async def test_the_terminal_chat_is_guarded(assistant: Assistant, tmp_path: Path
         for typed in (STUCK, f"/find {STUCK}", f"/unit {STUCK}", f"/task {STUCK}"):
             assert await console.handle(typed) == SLOW, typed
     engine.release.set()
+
+
+async def test_only_questions_are_asked(assistant: Assistant) -> None:
+    with pytest.raises(ValueError, match="not a question"):
+        await assistant.reply("load", "")
