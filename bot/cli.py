@@ -15,11 +15,9 @@ import yaml
 
 from bot import redact
 from bot.assistant import Assistant
-from bot.backup import backup as copy_database
 from bot.clock import system_clock
 from bot.config import ConfigError, load_config
 from bot.dialog import Dialog
-from bot.importer import GENERATED, dump_lexicon, dump_plan, dump_units, import_file
 from bot.lexicon import load_lexicon
 from bot.plan import DATA_DIR, PlanError, load_plan, parse_plan, parse_units, read_yaml
 from bot.reply import render_plain
@@ -68,6 +66,9 @@ def import_doc(source: Path, out: Path) -> None:
     units_path = out / "units.yaml"
     hand = units_path.read_text(encoding="utf-8") if units_path.exists() else ""
     refine, collective = parse_units(units_path, read_yaml(units_path)) if hand else ((), ())
+    # Only this command reads documents (python-docx, openpyxl): `ask` starts without them.
+    from bot.importer import GENERATED, dump_lexicon, dump_plan, dump_units, import_file
+
     imported = import_file(source, refine, collective)
     plan_text, units_text = dump_plan(imported.plan), dump_units(imported.units)
     # Validate before anything is written: a plan with holes never reaches the data folder.
@@ -117,6 +118,8 @@ def export(year: int, target: Path, db_path: Path, data_dir: Path = DATA_DIR) ->
 
 def backup(target: Path, db_path: Path) -> None:
     """Copy the live database to `target` (safe while the bot runs)."""
+    from bot.backup import backup as copy_database
+
     copy_database(db_path, target)
     print(f"已将数据库 {db_path} 备份到 {target}。恢复方法见 README「备份与恢复」。")
 def resolve_unit(text: str | None, data_dir: Path) -> str | None:
