@@ -27,6 +27,8 @@ logger = logging.getLogger(__name__)
 
 NOTE_MAX = 1000
 FLOW_TIMEOUT = dt.timedelta(minutes=10)
+# A note left unfinished this long ago is forgotten: the next text is read as a new message.
+STALE_FLOW = dt.timedelta(hours=1)
 
 # Button actions (short: Telegram allows 64 bytes of callback data).
 APPROVE, REJECT = "ap", "rj"  # ap:<request id>
@@ -424,8 +426,12 @@ class Office:
         if flow is None:
             return None
         typed = line(Span(text, "quote"))
-        if self.clock() - flow.started_at > FLOW_TIMEOUT:
+        waited = self.clock() - flow.started_at
+        if waited > FLOW_TIMEOUT:
             await self.store.end_flow(person.id)
+            if waited > STALE_FLOW:
+                # Long abandoned: this text is no late note but a new message (a question).
+                return None
             if flow.kind == "note":
                 return say(
                     "上一次报送已超时（10 分钟），内容未保存。",

@@ -642,6 +642,18 @@ async def test_the_flow_times_out_and_gives_the_text_back(
     assert await office.text(ZHANG, typed) is None
 
 
+async def test_a_note_abandoned_long_ago_lets_the_next_text_be_a_question(
+    office: Office, store: Store, clock: FakeClock
+) -> None:
+    await join(office, ZHANG)
+    await office.note(ZHANG, "5.1")
+    clock.advance(hours=3)
+    # Not a late note: the member has moved on, and the text is answered as a question.
+    assert await office.text(ZHANG, "人社厅负责什么") is None
+    assert not await office.pending(ZHANG)
+    assert await store.notes() == []
+
+
 async def test_the_flow_waits_nine_minutes(office: Office, store: Store, clock: FakeClock) -> None:
     await join(office, ZHANG)
     await office.note(ZHANG, "5.1")
