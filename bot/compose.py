@@ -55,11 +55,18 @@ def quote(text: str, limit: int = QUOTE_CHARS) -> str:
 
 
 def units_text(plan: Plan, measure: Measure) -> str:
-    """Return the responsible units of a measure as the document lists them."""
-    names = list(measure.units)
-    if measure.all_provincial:
-        names += list(plan.collective_terms) or ["省级有关部门（单位）"]
-    return "、".join(names)
+    """Return the responsible units of a measure as the document lists them.
+
+    "牵头：X；配合：Y、Z" where the document says who leads; catch-alls such as 各省级人民政府
+    come after the units they join.
+    """
+    others = list(measure.catch_all)
+    if measure.all_provincial and not others:
+        others = list(plan.collective_terms) or ["省级有关部门（单位）"]
+    if measure.lead:
+        support = "、".join([*measure.supporting, *others])
+        return f"牵头：{'、'.join(measure.lead)}" + (f"；配合：{support}" if support else "")
+    return "、".join(dict.fromkeys([*measure.units, *others]))
 
 
 def _measure_button(measure: Measure) -> Button:
@@ -78,7 +85,11 @@ def measure_reply(plan: Plan, measure: Measure) -> Reply:
     """Return a measure's full text, its task and every responsible unit."""
     title = plan.tasks[measure.task - 1].title
     header = (
-        line(bold(f"举措 {measure.id}"), f"（主要任务{measure.task}：{title}）"),
+        line(
+            bold(f"举措 {measure.id}"),
+            f"（原文第{measure.doc_number}条）" if measure.doc_number else "",
+            f"（主要任务{measure.task}：{title}）",
+        ),
         (),
         line(measure.text),
         (),
@@ -120,8 +131,9 @@ def _unit_reply(plan: Plan, answer: Answer) -> Reply:
             )
         )
     also = f"（含 {len(shared)} 项全体省级部门共同职责）" if shared else ""
+    verb = {"lead": "牵头", "support": "配合"}.get(answer.role, "负责")
     header.append(
-        line(f"负责 {len(answer.measures)} 项举措，涉及 {len(tasks)} 项主要任务{also}：")
+        line(f"{verb} {len(answer.measures)} 项举措，涉及 {len(tasks)} 项主要任务{also}：")
     )
     items = [_summary_item(plan, m, with_units=False) for m in own]
     if shared:

@@ -58,6 +58,16 @@ _TOKEN = re.compile(
     r"|(?P<cls>[项个条大])|(?P<task>(?:主要)?任务)|(?P<no>号)|(?P<space>\s+)"
 )
 _LIST_PART = re.compile(rf"({_NUM})|(至|到|~|-)")
+# An item by the document's own number: 第（十）条, （十一）, 第10条; 第10项 too, unless it says
+# 任务. Only for documents that number their items (bot/importer.py keeps the numbers).
+_DOC_NUMBER = re.compile(
+    r"第?\s*[（(]\s*(?P<bracketed>[一二三四五六七八九十百两]{1,4}|\d{1,3})\s*[)）]\s*"
+    r"(?P<of>条|项|款)?"
+    r"|第\s*(?P<plain>[一二三四五六七八九十百两]{1,4}|\d{1,3})\s*(?P<kind>条|项|款)"
+    r"(?!\s*(?:主要)?任务)"
+)
+# Who leads (牵头) and who supports (配合), where the document says so.
+_ROLE = re.compile(r"(牵头|主责|主办)|(配合|协办|协助)")
 _CHINESE_NUMBER = re.compile(r"[一二三四五六七八九两]|[二三四五六七八九]?十[一二三四五六七八九]?")
 _DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"两": 2}
 # Undecodable input bytes reach Python as lone surrogates (stdin uses surrogateescape);
@@ -184,6 +194,21 @@ def task_phrases(text: str) -> list[tuple[int, int, str]]:
     return found
 
 
+def _doc_key(text: str) -> tuple[int, bool]:
+    """Return a document number as (number, written in brackets)."""
+    return doc_number(text), text.strip().startswith(("（", "("))
+
+
+def doc_number(text: str) -> int:
+    """Return a document's own item number as a number ("（十一）" -> 11, "3." -> 3); 0: none."""
+    core = text.strip().strip("（）()、.．，,第条项款 ")
+    if core.isdecimal():
+        return int(core) if len(core) <= 3 else 0
+    if "百" in core:
+        return 0
+    return chinese_number(core)
+
+
 @dataclass(frozen=True)
 class Answer:
     """What the engine understood and the measures that answer it, best first."""
@@ -207,6 +232,8 @@ class Answer:
     topic: str = ""
     # The question was longer than MAX_QUESTION: only its start was read.
     truncated: bool = False
+    # "lead" / "support": only the measures the units lead (牵头) or support (配合); "" all.
+    role: str = ""
 
     @property
     def no_match(self) -> bool:
@@ -294,6 +321,17 @@ class Engine:
         # (and a line break, which `$` may precede).
         self._elsewhere_reach = max(map(len, places), default=0) + len("特别行政区的\n")
         self._build_index()
+        # The document's own numbers of its items and headings, where it numbers them; (n, True)
+        # for a number written in brackets, （十）.
+        self._doc_measures: dict[tuple[int, bool], Measure] = {}
+        for m in plan.measures:
+            if doc_number(m.doc_number):
+                self._doc_measures.setdefault(_doc_key(m.doc_number), m)
+        self._doc_headings = {
+            _doc_key(t.doc_number): t.number for t in plan.tasks if doc_number(t.doc_number)
+        }
+        self._doc_tasks = {n: task for (n, _), task in self._doc_headings.items()}
+        self._roles = any(m.lead for m in plan.measures)
         # Names of two or more characters can be matched with a one-character typo.
         self._typo_names: dict[str, list[str]] = defaultdict(list)
         for alias in self._alias_unit:
@@ -361,8 +399,14 @@ class Engine:
         if measures:
             tasks = tuple(dict.fromkeys(m.task for m in measures))
             return Answer(question, "measure", tasks=tasks, measures=measures)
+        measures, headings = self._numbered(q)
+        if measures:
+            tasks = tuple(dict.fromkeys(m.task for m in measures))
+            return Answer(question, "measure", tasks=tasks, measures=measures)
+        if headings:
+            return self._task_answer(question, headings)
         numbers = [
-            n
+            self._doc_tasks.get(n, n)
             for start, end, listed in task_phrases(q.text)
             if q.claim(start, end)
             for n in task_numbers(listed)
@@ -409,10 +453,60 @@ class Engine:
         measures = tuple(m for n in numbers for m in self.plan.tasks[n - 1].measures)
         return Answer(question, "task", tasks=numbers, measures=measures)
 
+    def _numbered(self, q: _Query) -> tuple[tuple[Measure, ...], tuple[int, ...]]:
+        """Return the items, or else headings, named by the document's own numbers (第（十）条).
+
+        A number is looked up as written first (in brackets or not), then either way.
+        """
+        if not self._doc_measures and not self._doc_headings:
+            return (), ()
+        items: list[Measure] = []
+        headings: list[int] = []
+        for m in _DOC_NUMBER.finditer(q.text):
+            bracketed = m.group("bracketed") is not None
+            number = doc_number(m.group("bracketed") or m.group("plain"))
+            as_written = (number, bracketed)
+            # 条 and 款 are items; otherwise the number as written decides (（三） or 三).
+            if (m.group("of") or m.group("kind")) in ("条", "款"):
+                item = self._doc_measures.get(as_written) or self._doc_measures.get(
+                    (number, not bracketed)
+                )
+                heading = None if item else self._doc_headings.get(as_written)
+            else:
+                item = self._doc_measures.get(as_written)
+                heading = None if item else self._doc_headings.get(as_written)
+                if item is None and heading is None:
+                    item = self._doc_measures.get((number, not bracketed))
+            if (item or heading) and q.claim(m.start(), m.end()):
+                if item is not None:
+                    items.append(item)
+                elif heading is not None:
+                    headings.append(heading)
+        return tuple(dict.fromkeys(items)), tuple(dict.fromkeys(headings))
+
+    def _role(self, q: _Query) -> str:
+        """Return "lead" or "support" when the question asks who leads or supports."""
+        if not self._roles:
+            return ""
+        for m in q.take(_ROLE):
+            return "lead" if m.group(1) else "support"
+        return ""
+
     def _unit_answer(
         self, question: str, q: _Query, units: list[str], corrections: list[tuple[str, str]]
     ) -> Answer:
         duties = list(dict.fromkeys(m for u in units for m in self.plan.duties_of(u)))
+        role = self._role(q)
+        in_role = [
+            m
+            for m in duties
+            if any(u in (m.lead if role == "lead" else m.supporting) for u in units)
+        ]
+        if role and in_role:
+            # "财政部牵头的有哪些": only what the unit leads (or supports).
+            duties = in_role
+        else:
+            role = ""
         shared = frozenset(
             m.id for m in duties if m.all_provincial and not any(u in m.units for u in units)
         )
@@ -422,7 +516,14 @@ class Engine:
         ranked = self._rank(topic, [self._position[m.id] for m in duties])
         missed = self._topic_words(rest)
         if ranked:
-            return Answer(question, "unit_topic", measures=ranked, topic=missed, **common)  # type: ignore[arg-type]
+            return Answer(
+                question,
+                "unit_topic",
+                measures=ranked,
+                topic=missed,
+                role=role,
+                **common,  # type: ignore[arg-type]
+            )
         # Own measures first, in document order; then the duties shared by every unit.
         ordered = tuple(sorted(duties, key=lambda m: m.id in shared))
         return Answer(
@@ -431,6 +532,7 @@ class Engine:
             measures=ordered,
             missed_topic=missed,
             topic=missed,
+            role=role,
             **common,  # type: ignore[arg-type]
         )
 

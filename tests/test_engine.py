@@ -14,9 +14,11 @@ import time
 
 import pytest
 
+from bot.assistant import Assistant
 from bot.engine import MAX_TOPIC, Answer, Engine
 from bot.lexicon import Lexicon, load_lexicon
 from bot.plan import Plan, load_plan
+from bot.reply import render_plain
 
 # Loaded at import for parametrisation only; the tests use the fixtures below.
 PLAN = load_plan()
@@ -811,3 +813,74 @@ def test_measure_text_finds_itself_first(engine: Engine, plan: Plan, measure_id:
     answer = engine.answer(measure.text)
     assert answer.measures, answer.kind
     assert answer.measures[0].id == measure_id
+
+
+# -- documents that say who leads and number their items ---------------------------------------
+
+
+@pytest.fixture(scope="module")
+def national(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
+    """A national document with lead units and its own item numbers, imported as a user would."""
+    from bot.cli import main
+    from tests.test_import_layouts import NATIONAL
+
+    folder = tmp_path_factory.mktemp("national")
+    source = folder / "national.txt"
+    source.write_text(NATIONAL, encoding="utf-8")
+    assert main(["import-doc", str(source), "--out", str(folder)]) == 0
+    return Assistant.load(folder)
+
+
+def by_number(assistant: Assistant) -> dict[str, str]:
+    return {m.doc_number: m.id for m in assistant.plan.measures}
+
+
+@pytest.mark.parametrize(
+    ("question", "number"),
+    [
+        ("第（十）条", "（十）"),
+        ("第(十)条谁负责", "（十）"),
+        ("第十条", "（十）"),
+        ("第10项", "（十）"),
+        ("（十一）是什么", "（十一）"),
+        ("第３条", "（三）"),
+    ],
+)
+def test_items_by_the_documents_own_numbers(
+    national: Assistant, question: str, number: str
+) -> None:
+    answer = national.answer(question)
+    assert answer.kind == "measure"
+    assert [m.id for m in answer.measures] == [by_number(national)[number]]
+
+
+def test_headings_by_the_documents_own_numbers(national: Assistant) -> None:
+    # 三、强化保障 is the document's third heading, the plan's second task.
+    answer = national.answer("第三项任务")
+    assert answer.kind == "task"
+    assert answer.tasks == (2,)
+
+
+def test_the_seed_keeps_reading_task_numbers(assistant: Assistant) -> None:
+    assert assistant.answer("第10项").tasks == (10,)
+    assert assistant.answer("第十条").kind != "measure"
+
+
+def test_who_leads_and_who_supports(national: Assistant) -> None:
+    plan = national.plan
+    hrss = "人力资源社会保障部"
+    led = national.answer(f"{hrss}牵头的有哪些")
+    assert led.role == "lead"
+    assert [m.id for m in led.measures] == [m.id for m in plan.measures if hrss in m.lead]
+    supported = national.answer("财政部配合哪些工作")
+    assert supported.role == "support"
+    assert supported.measures
+    assert all("财政部" in m.supporting for m in supported.measures)
+    text = render_plain(national.ask(f"{hrss}牵头的有哪些"))
+    assert f"牵头 {len(led.measures)} 项举措" in text
+
+
+def test_answers_show_lead_and_supporting_units(national: Assistant) -> None:
+    measure = next(m for m in national.plan.measures if m.lead and m.supporting)
+    text = render_plain(national.ask(measure.id))
+    assert f"牵头：{'、'.join(measure.lead)}；配合：{'、'.join(measure.supporting)}" in text
