@@ -310,6 +310,7 @@ class Engine:
         self._synonym_re = _alternation(self._synonyms)
         self._stop_words = {normalize(w) for w in lexicon.stop}
         self._stop_re = _alternation(self._stop_words)
+        self._stop_sounds = {sound(w) for w in self._stop_words if len(w) == 2 and is_cjk(w)}
         self._not_units_re = _alternation(normalize(w) for w in lexicon.not_units)
         self._not_topics_re = _alternation(normalize(w) for w in lexicon.not_topics)
         places = [normalize(p) for p in lexicon.other_places]
@@ -545,6 +546,11 @@ class Engine:
         edges = {0, len(text)}
         for m in self._stop_re.finditer(text):
             edges |= {m.start(), m.end()}
+        # A scaffolding word typed with a same-sounding character (负则 for 负责) is one too.
+        for i in range(len(text) - 1):
+            pair = text[i : i + 2]
+            if pair not in self._stop_words and sound(pair) in self._stop_sounds:
+                edges |= {i, i + 2}
         breaks = [i for i, c in enumerate(text) if not (is_cjk(c) or c.isalnum())]
         return edges | set(breaks) | {i + 1 for i in breaks}
 

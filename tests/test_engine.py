@@ -286,6 +286,7 @@ def test_a_place_without_a_unit_is_just_a_word(engine: Engine) -> None:
         ("医保那边负责什么", "省医疗保障局"),
         ("我在残联上班，想了解一下我们的任务", "省残联"),
         ("教育厅负则什么", "教育厅"),  # a slip in the scaffolding (负责)
+        ("残联负则哪些", "省残联"),  # … right after a two-character short name
     ],
 )
 def test_unit_among_colloquial_words(engine: Engine, plan: Plan, question: str, unit: str) -> None:
