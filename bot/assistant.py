@@ -121,8 +121,10 @@ class Assistant:
         """
         if kind == REPORTING:
             return self.reporting()
+        if kind == REFUSED:
+            return Reply(header=(line(arg),))
         if kind not in QUERIES:
-            return Reply(header=(line(arg if kind == REFUSED else "请重新提问。"),))
+            raise ValueError(f"not a question: {kind}")
         reply = self.recall(kind, arg)
         if reply is not None:
             return reply

@@ -131,6 +131,8 @@ def _unit_reply(plan: Plan, answer: Answer) -> Reply:
             )
         )
     also = f"（含 {len(shared)} 项全体省级部门共同职责）" if shared else ""
+    if answer.role == "unstated":
+        header.append(line("本文件没有区分牵头单位和配合单位，以下是该单位负责的全部举措。"))
     verb = {"lead": "牵头", "support": "配合"}.get(answer.role, "负责")
     header.append(
         line(f"{verb} {len(answer.measures)} 项举措，涉及 {len(tasks)} 项主要任务{also}：")
@@ -144,8 +146,23 @@ def _unit_reply(plan: Plan, answer: Answer) -> Reply:
     return Reply(header=tuple(header), items=tuple(items))
 
 
+# Thanks and greetings are not questions: answered in kind, not with "not found".
+_THANKS = re.compile(
+    r"(?:(?:谢谢|感谢|多谢|好的|好|嗯|哦|ok|收到|明白了?|知道了|了解了?)(?:你|您)?)+"
+)
+_GREETING = re.compile(r"(?:你好|您好|在吗|在不在|hi|hello|哈喽)(?:呀|啊)?")
+_POLITE_ENDS = re.compile(r"[\s!！。.,，~～啊呀啦哈]+")
+
+
 def no_match_reply(question: str, examples: tuple[str, ...]) -> Reply:
     """Return the honest "not in the document" message with example questions as buttons."""
+    said = _POLITE_ENDS.sub("", question.lower())[:20]  # small talk is short
+    buttons = tuple((Button(ex, f"{ASK_EXAMPLE}:{i}"),) for i, ex in enumerate(examples[:4]))
+    if said and _THANKS.fullmatch(said):
+        return Reply(header=(line("不客气！还有要查的，直接问我就行。"),))
+    if said and _GREETING.fullmatch(said):
+        hello = line("您好！可以问某个单位负责什么、某项工作由谁负责，例如：")
+        return Reply(header=(hello,), buttons=buttons)
     asked = quote(question)
     header = (
         line(
@@ -155,7 +172,6 @@ def no_match_reply(question: str, examples: tuple[str, ...]) -> Reply:
         ),
         line("可以问某个单位负责什么、某项工作由谁负责、第几项任务或某条举措编号，例如："),
     )
-    buttons = tuple((Button(ex, f"{ASK_EXAMPLE}:{i}"),) for i, ex in enumerate(examples[:4]))
     return Reply(header=header, buttons=buttons)
 
 

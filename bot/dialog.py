@@ -115,7 +115,11 @@ def read(answer: Callable[[str], Answer], message: str, context: Context | None)
         return reading
     question = stripped if marked and stripped else message
     alone = answer(question)
-    pointing = not alone.topic or _POINTERS.search(core) is not None
+    # Only a message that points back ("它…", "还有谁", "谁负责") is asked of the context:
+    # junk or small talk after an answer is not a request to repeat it.
+    pointing = (not alone.topic or _POINTERS.search(core) is not None) and (
+        marked or _WHO.search(core) is not None
+    )
     if alone.no_match and not alone.elsewhere and pointing:
         if context.focus and (_WHO.search(core) or not context.units):
             # "它由哪些单位负责", or nothing but "谁负责": asked of the measure in focus.

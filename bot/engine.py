@@ -232,7 +232,8 @@ class Answer:
     topic: str = ""
     # The question was longer than MAX_QUESTION: only its start was read.
     truncated: bool = False
-    # "lead" / "support": only the measures the units lead (牵头) or support (配合); "" all.
+    # "lead" / "support": only the measures the units lead (牵头) or support (配合); "" all;
+    # "unstated": asked, but the document does not say who leads.
     role: str = ""
 
     @property
@@ -486,10 +487,13 @@ class Engine:
         return tuple(dict.fromkeys(items)), tuple(dict.fromkeys(headings))
 
     def _role(self, q: _Query) -> str:
-        """Return "lead" or "support" when the question asks who leads or supports."""
-        if not self._roles:
-            return ""
+        """Return "lead" or "support" when the question asks who leads or supports.
+
+        "unstated" when it asks but the document names no lead units (this notice).
+        """
         for m in q.take(_ROLE):
+            if not self._roles:
+                return "unstated"
             return "lead" if m.group(1) else "support"
         return ""
 
@@ -503,10 +507,10 @@ class Engine:
             for m in duties
             if any(u in (m.lead if role == "lead" else m.supporting) for u in units)
         ]
-        if role and in_role:
+        if role in ("lead", "support") and in_role:
             # "财政部牵头的有哪些": only what the unit leads (or supports).
             duties = in_role
-        else:
+        elif role != "unstated":
             role = ""
         shared = frozenset(
             m.id for m in duties if m.all_provincial and not any(u in m.units for u in units)
@@ -547,10 +551,8 @@ class Engine:
         for m in self._stop_re.finditer(text):
             edges |= {m.start(), m.end()}
         # A scaffolding word typed with a same-sounding character (负则 for 负责) is one too.
-        for i in range(len(text) - 1):
-            pair = text[i : i + 2]
-            if pair not in self._stop_words and sound(pair) in self._stop_sounds:
-                edges |= {i, i + 2}
+        for i in self._slips(text):
+            edges |= {i, i + 2}
         breaks = [i for i, c in enumerate(text) if not (is_cjk(c) or c.isalnum())]
         return edges | set(breaks) | {i + 1 for i in breaks}
 
@@ -693,7 +695,21 @@ class Engine:
 
     def _topic_words(self, rest: str) -> str:
         """Return what the person asked about, without scaffolding words, as they typed it."""
-        return " ".join(runs(self._stop_re.sub(" ", rest)))
+        text = list(self._stop_re.sub(" ", rest))
+        for i in self._slips("".join(text)):
+            text[i : i + 2] = "  "
+        # A lone character left between scaffolding (在本方案中的) is no topic either.
+        return " ".join(r for r in runs("".join(text)) if len(r) > 1 or not is_cjk(r))
+
+    def _slips(self, text: str) -> list[int]:
+        """Return where a scaffolding word was typed with a same-sounding character (负则)."""
+        return [
+            i
+            for i in range(len(text) - 1)
+            if is_cjk(pair := text[i : i + 2])
+            and pair not in self._stop_words
+            and sound(pair) in self._stop_sounds
+        ]
 
     def _rank(self, rest: str, candidates: range | list[int]) -> tuple[Measure, ...]:
         """Rank `candidates` by the topic in `rest`; empty when the topic is not there."""

@@ -63,6 +63,8 @@ class Guard:
         # asyncio.wait, not wait_for: a timeout must not cancel work others may be waiting for.
         done, _ = await asyncio.wait({wrapped}, timeout=self.time_limit)
         if not done:
+            # Its result, or error, is taken when it comes, so that nothing is left unread.
+            wrapped.add_done_callback(lambda f: f.cancelled() or f.exception())
             raise Refused(SLOW)
         if self._running.get(key) is future:
             del self._running[key]

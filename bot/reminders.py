@@ -196,6 +196,9 @@ class Reminders:
         """
         plan, now = self.office.plan, self.office.clock()
         general = reporting_lines(plan, self.config, now)
+        if not person.private:
+            # A unit's gaps are for its members' eyes: in a group, only the rule and dates.
+            return Outcome(Reply(header=general))
         member = await self.office.store.member(person.id)
         if member is None:
             hint = (
@@ -207,7 +210,7 @@ class Reminders:
         if period is None:
             return Outcome(Reply(header=general))
         unit, year = member.unit, period.year
-        missing = (await self._missing(year))[unit]
+        missing = (await self._missing(year)).get(unit, [])
         if not missing:
             done = line(f"「{unit}」{year} 年的举措进展已全部报送。")
             return Outcome(Reply(header=(*general, (), done)))

@@ -98,8 +98,8 @@ def reporting_lines(plan: Plan, config: ReminderConfig, now: dt.datetime) -> tup
         last = past[-1]
         lines.append(line(f"{last} 年的报送已于 {_date(deadline(config, last))}截止。"))
     if period is None:
-        span = f"{years[0]}–{years[-1]}" if years else "（无）"
-        lines.append(line(f"当前没有待报送的年度：配置的报送年份为 {span}，之后的年份尚未安排。"))
+        span = f"（{years[0]}–{years[-1]} 年）" if years else ""
+        lines.append(line(f"各年度{span}的报送均已截止，目前没有需要报送的年度。"))
     else:
         days = (period.deadline - today).days
         left = "今天截止" if days == 0 else f"还有 {days} 天"

@@ -9,7 +9,7 @@ from bot.clock import Clock, system_clock
 
 BURST = 10  # messages at once
 RATE = 1.0  # messages a second, after the burst
-SLOW_DOWN = "请稍后再试"
+SLOW_DOWN = "您发送得太快了，请稍等几秒再试。"
 KEPT = 10_000  # people tracked before the full buckets are forgotten
 
 Verdict = Literal["pass", "warn", "drop"]

@@ -7,6 +7,7 @@ import re
 import pytest
 
 from bot import compose
+from bot.assistant import Assistant
 from bot.engine import Answer, Engine
 from bot.lexicon import Lexicon, load_lexicon
 from bot.plan import Plan, load_plan
@@ -310,3 +311,20 @@ def test_quote_flattens_whitespace_and_truncates() -> None:
     assert compose.quote(long, 20) == "问" * 19 + "…"
     assert compose.quote("问" * compose.QUOTE_CHARS) == "问" * compose.QUOTE_CHARS
     assert compose.quote("") == ""
+
+
+@pytest.mark.parametrize("said", ["谢谢", "好的，谢谢！", "嗯嗯", "收到", "OK"])
+def test_thanks_are_answered_in_kind(assistant: Assistant, said: str) -> None:
+    text = render_plain(assistant.ask(said))
+    assert text == "不客气！还有要查的，直接问我就行。"
+
+
+@pytest.mark.parametrize("said", ["你好", "您好！", "在吗"])
+def test_greetings_get_examples(assistant: Assistant, said: str) -> None:
+    reply = assistant.ask(said)
+    assert render_plain(reply).startswith("您好！可以问某个单位负责什么")
+    assert reply.buttons
+
+
+def test_a_question_is_still_not_small_talk(assistant: Assistant) -> None:
+    assert "没有找到与「好好学习」相关的内容" in render_plain(assistant.ask("好好学习"))

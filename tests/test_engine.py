@@ -290,7 +290,9 @@ def test_a_place_without_a_unit_is_just_a_word(engine: Engine) -> None:
     ],
 )
 def test_unit_among_colloquial_words(engine: Engine, plan: Plan, question: str, unit: str) -> None:
-    assert_unit_answer(plan, engine.answer(question), unit)
+    answer = engine.answer(question)
+    assert_unit_answer(plan, answer, unit)
+    assert not answer.missed_topic  # nothing of it is read as a topic the unit lacks
 
 
 @pytest.mark.parametrize(
@@ -885,3 +887,10 @@ def test_answers_show_lead_and_supporting_units(national: Assistant) -> None:
     measure = next(m for m in national.plan.measures if m.lead and m.supporting)
     text = render_plain(national.ask(measure.id))
     assert f"牵头：{'、'.join(measure.lead)}；配合：{'、'.join(measure.supporting)}" in text
+
+
+def test_who_leads_in_a_document_that_does_not_say(assistant: Assistant) -> None:
+    answer = assistant.answer("省残联牵头的有哪些")
+    assert answer.role == "unstated"
+    assert [m.id for m in answer.measures] == [m.id for m in assistant.plan.duties_of("省残联")]
+    assert "本文件没有区分牵头单位和配合单位" in render_plain(assistant.ask("省残联牵头的有哪些"))
