@@ -94,35 +94,37 @@ def render(
     page_token: str | None = None,
     page: int = 0,
     task_id: Callable[[], str] | None = None,
+    limit: int = TEXT_LIMIT,
 ) -> list[Outgoing]:
     """Render a reply as the WeCom messages to send, in order.
 
     Without `page_token` every page is sent, one after the other. With it, a reply of several
     pages sends only page `page` (clamped), with 上一页/下一页 buttons carrying
-    "pg:<page_token>:<n>" for the caller to answer.
+    "pg:<page_token>:<n>" for the caller to answer. `limit`: bytes a message may hold (4096
+    for a group robot's markdown).
     """
-    pages = _paginate(reply, markdown)
+    pages = _paginate(reply, markdown, limit)
     new_id = task_id or _task_id
     if page_token and len(pages) > 1:
         shown = pages[min(max(page, 0), len(pages) - 1)]
-        return _page(shown, markdown, new_id, _nav(shown, page_token))
-    return [out for p in pages for out in _page(p, markdown, new_id, ())]
+        return _page(shown, markdown, limit, new_id, _nav(shown, page_token))
+    return [out for p in pages for out in _page(p, markdown, limit, new_id, ())]
 
 
-def _paginate(reply: Reply, markdown: bool) -> list[Page]:
+def _paginate(reply: Reply, markdown: bool, limit: int) -> list[Page]:
     size = byte_size(markdown)
-    if size((*reply.header, *reply.footer)) <= TEXT_LIMIT // 2:
-        return paginate(reply, size, TEXT_LIMIT)
+    if size((*reply.header, *reply.footer)) <= limit // 2:
+        return paginate(reply, size, limit)
     # A header or footer that long is paged like an item instead of repeated on every page.
     head = (Item(reply.header),) if reply.header else ()
     foot = (Item(reply.footer),) if reply.footer else ()
     items = (*head, *reply.items, *foot)
     flat = Reply(items=items, buttons=reply.buttons, per_page=reply.per_page)
-    return paginate(flat, size, TEXT_LIMIT)
+    return paginate(flat, size, limit)
 
 
 def _page(
-    page: Page, markdown: bool, new_id: Callable[[], str], nav: Sequence[Button]
+    page: Page, markdown: bool, limit: int, new_id: Callable[[], str], nav: Sequence[Button]
 ) -> list[Outgoing]:
     body = to_markdown(page.lines) if markdown else to_text(page.lines)
     marker = f"（第 {page.index + 1}/{page.count} 页）" if page.count > 1 else ""
@@ -130,7 +132,7 @@ def _page(
         body = f"{body}\n\n{marker}" if body else marker
     kind: MsgType = "markdown" if markdown else "text"
     # paginate keeps each page within the limit; split_utf8 only guards the unforeseen.
-    out = [Outgoing(kind, piece) for piece in split_utf8(body) if piece.strip()]
+    out = [Outgoing(kind, piece) for piece in split_utf8(body, limit) if piece.strip()]
     buttons = _unique([b for row in page.buttons for b in row] + list(nav))
     chunks = [buttons[i : i + MAX_BUTTONS] for i in range(0, len(buttons), MAX_BUTTONS)]
     for n, chunk in enumerate(chunks):
