@@ -40,8 +40,9 @@ class WeComChannel:
         self, user_id: str, reply: Reply, *, page_token: str | None = None, page: int = 0
     ) -> Result:
         """Send a reply to one member; "blocked" when WeCom cannot reach them."""
-        results = await self._deliver([wecom_user(user_id)], reply, page_token, page)
-        return results[wecom_user(user_id)]
+        user = wecom_user(user_id)
+        results = await self._deliver([user], reply, page_token, page)
+        return results[user]
 
     async def send_many(self, user_ids: Sequence[str], reply: Reply) -> dict[str, Result]:
         """Send the same reply to many members, up to 1000 per call; a result for each."""
