@@ -54,6 +54,11 @@ def test_markdown_styles_wrap_escaped_text() -> None:
     assert rendered == "**&#42;&#42;7.2&#42;&#42;** 牵头：a&#42;b\n> 引 &#62; 用"
 
 
+def test_styles_apply_to_each_line_of_a_multiline_span() -> None:
+    rendered = to_markdown([(Span("第一行\n\n第二行", "bold"),), (Span("甲\n乙", "quote"),)])
+    assert rendered == "**第一行**\n\n**第二行**\n> 甲\n> 乙"
+
+
 def test_code_span_only_when_nothing_needs_escaping() -> None:
     assert to_markdown([(Span("/note 7.2", "code"),)]) == "`/note 7.2`"
     assert to_markdown([(Span("a*b", "code"),)]) == "a&#42;b"

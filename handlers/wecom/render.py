@@ -67,18 +67,21 @@ def _markdown_line(ln: Line) -> str:
     parts = []
     for i, span in enumerate(ln):
         text = escape(span.text)
-        if not span.text.strip():
-            parts.append(text)
-        elif span.style == "bold":
-            parts.append(f"**{text}**")
-        elif span.style == "code" and text == span.text and "\n" not in text:
+        if span.style == "bold":
+            parts.append(_each_line(text, "**{}**"))
+        elif span.style == "code" and text == span.text and "\n" not in text and text.strip():
             parts.append(f"`{text}`")
         elif span.style == "quote" and i == 0:
-            parts.append(f"> {text}")
+            parts.append(_each_line(text, "> {}"))
         else:
             # WeCom has no italics; a code span or quote that cannot be one stays plain.
             parts.append(text)
     return "".join(parts)
+
+
+def _each_line(text: str, markup: str) -> str:
+    """Apply `markup` to each non-blank line of a span (markdown styles end at a line break)."""
+    return "\n".join(markup.format(part) if part.strip() else part for part in text.split("\n"))
 
 
 def byte_size(markdown: bool) -> Callable[[Sequence[Line]], int]:
