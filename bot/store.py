@@ -152,6 +152,14 @@ MIGRATIONS: list[str] = [
     );
     CREATE INDEX notices_pending ON notices(status, id);
     """,
+    """
+    -- Callbacks already taken (WeCom retries a callback it thinks unanswered, three times in
+    -- about 15 s): the key of each, kept a day, so that a retry after a restart is still known.
+    CREATE TABLE callbacks (
+        key     TEXT PRIMARY KEY,
+        seen_at TEXT NOT NULL
+    );
+    """,
 ]
 
 
@@ -1154,6 +1162,33 @@ class Store:
             (year, str(year), -1 if limit is None else limit),
         )
         return [AuditEntry.from_row(row) for row in rows]
+
+    # --- callbacks already taken (de-duplication across restarts) ---------------------------
+
+    CALLBACK_TTL: ClassVar[dt.timedelta] = dt.timedelta(days=1)
+    CALLBACK_PURGE_EVERY: ClassVar[dt.timedelta] = dt.timedelta(hours=1)
+    _callbacks_purged: dt.datetime | None = None
+
+    async def claim_callback(self, key: str) -> bool:
+        """Record a callback's key; True the first time it is seen, False for a repeat."""
+        now = self._now()
+        last = self._callbacks_purged
+        if last is None or now - last >= self.CALLBACK_PURGE_EVERY:
+            self._callbacks_purged = now
+            await self.forget_callbacks(now - self.CALLBACK_TTL)
+        async with self._write():
+            cursor = await self._db.execute(
+                "INSERT OR IGNORE INTO callbacks (key, seen_at) VALUES (?, ?)", (key, _iso(now))
+            )
+            return cursor.rowcount == 1
+
+    async def forget_callbacks(self, before: dt.datetime) -> int:
+        """Delete the callback keys seen before `before`; return how many."""
+        async with self._write():
+            cursor = await self._db.execute(
+                "DELETE FROM callbacks WHERE seen_at < ?", (_iso(before),)
+            )
+            return cursor.rowcount
 
 
 @dataclass(frozen=True)

@@ -53,6 +53,13 @@ def test_everything_set() -> None:
         9001,
     )
     assert settings.group_webhook is not None
+    assert settings.markdown
+
+
+def test_markdown_can_be_turned_off() -> None:
+    settings = wecom_settings({**GOOD, "WECOM_MARKDOWN": "0"})
+    assert settings is not None
+    assert not settings.markdown
 
 
 def test_secrets_stay_out_of_repr() -> None:
@@ -83,6 +90,7 @@ def test_missing_settings_are_named() -> None:
         ("WECOM_PORT", "70000", "WECOM_PORT"),
         ("WECOM_PORT", "http", "WECOM_PORT"),
         ("FENGONG_GROUP_WEBHOOK", "robot-key", "FENGONG_GROUP_WEBHOOK"),
+        ("WECOM_MARKDOWN", "maybe", "WECOM_MARKDOWN"),
     ],
 )
 def test_malformed_settings_are_named(name: str, value: str, named: str) -> None:

@@ -28,6 +28,9 @@ class WeComSettings:
     listen: str = "0.0.0.0"
     port: int = 8080
     group_webhook: str | None = field(default=None, repr=False)
+    # False: text messages only, for staff who read WeCom in the WeChat plug-in (or a 政务微信
+    # client) where markdown shows as "暂不支持此消息类型".
+    markdown: bool = True
 
 
 def wecom_settings(env: Mapping[str, str]) -> WeComSettings | None:
@@ -68,7 +71,17 @@ def wecom_settings(env: Mapping[str, str]) -> WeComSettings | None:
         listen=env.get("WECOM_LISTEN", "").strip() or "0.0.0.0",
         port=_port(env.get("WECOM_PORT", "").strip() or "8080"),
         group_webhook=webhook,
+        markdown=_switch("WECOM_MARKDOWN", env.get("WECOM_MARKDOWN", "").strip() or "1"),
     )
+
+
+def _switch(name: str, text: str) -> bool:
+    value = text.lower()
+    if value in ("1", "on", "true", "yes"):
+        return True
+    if value in ("0", "off", "false", "no"):
+        return False
+    raise ConfigError(f"{name} 应为 1（开）或 0（关），而不是 {text!r}")
 
 
 def _port(text: str) -> int:

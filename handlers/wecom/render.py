@@ -1,0 +1,192 @@
+"""Neutral replies as WeCom messages: the one place where text is escaped for WeCom.
+
+A `Reply` becomes markdown messages (or text messages, for clients that do not render markdown:
+the WeChat plug-in, 微工作台, some 政务微信 clients) of at most 2048 UTF-8 bytes each, followed by
+button_interaction cards of at most 6 buttons. Nothing is cut off: a long reply is paginated,
+and a page still too long is split on UTF-8 boundaries as a last resort.
+
+WeCom documents no escape for its markdown subset. Every special character of document or user
+text is written as a numeric character reference (`*` → `&#42;`): a CommonMark renderer and an
+HTML one both show the character and neither reads it as markup. Code spans are used only for
+text that needs no escape, since references inside code are shown as typed.
+
+A button's key is its neutral action: the core's actions are short (they fit Telegram's 64
+bytes), far under WeCom's 1024, so no token map is needed; a longer one is refused.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+from bot.reply import Button, Item, Line, Page, Reply, paginate
+from handlers.wecom.cards import MAX_BUTTONS, button_card, new_task_id
+from handlers.wecom.cards import Button as CardButton
+from handlers.wecom.split import TEXT_LIMIT, split_utf8
+
+KEY_LIMIT = 1024  # bytes of a card button's key
+LABEL_LIMIT = 10  # characters WeCom shows on a card button
+TITLE_LIMIT = 36  # characters of a card's main title
+SUB_TITLE_LIMIT = 160
+PAGE_ACTION = "pg"  # pg:<token>:<page>
+
+MsgType = Literal["markdown", "text", "template_card"]
+
+# Characters that are markup somewhere in WeCom's subset (headings, bold, links, code, quotes,
+# <font>), and the backslash and ampersand that would start an escape or a reference.
+_SPECIAL = frozenset("\\*_`[]#~<>&")
+_ESCAPES = {ord(c): f"&#{ord(c)};" for c in _SPECIAL}
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One WeCom message: markdown or text `content`, or a template `card`."""
+
+    msgtype: MsgType
+    content: str = ""
+    card: Mapping[str, Any] | None = None
+
+
+def escape(text: str) -> str:
+    """Escape `text` for WeCom markdown: every special character as a numeric reference."""
+    return text.translate(_ESCAPES)
+
+
+def to_markdown(lines: Sequence[Line]) -> str:
+    """Render lines as WeCom markdown, escaping every text."""
+    return "\n".join(_markdown_line(ln) for ln in lines)
+
+
+def to_text(lines: Sequence[Line]) -> str:
+    """Render lines as a text message (no markup, nothing escaped)."""
+    return "\n".join("".join(span.text for span in ln) for ln in lines)
+
+
+def _markdown_line(ln: Line) -> str:
+    parts = []
+    for i, span in enumerate(ln):
+        text = escape(span.text)
+        if span.style == "bold":
+            parts.append(_each_line(text, "**{}**"))
+        elif span.style == "code" and text == span.text and "\n" not in text and text.strip():
+            parts.append(f"`{text}`")
+        elif span.style == "quote" and i == 0:
+            parts.append(_each_line(text, "> {}"))
+        else:
+            # WeCom has no italics; a code span or quote that cannot be one stays plain.
+            parts.append(text)
+    return "".join(parts)
+
+
+def _each_line(text: str, markup: str) -> str:
+    """Apply `markup` to each non-blank line of a span (markdown styles end at a line break)."""
+    return "\n".join(markup.format(part) if part.strip() else part for part in text.split("\n"))
+
+
+def byte_size(markdown: bool) -> Callable[[Sequence[Line]], int]:
+    """Return the size function for paginate: UTF-8 bytes of the rendering."""
+    render = to_markdown if markdown else to_text
+    return lambda lines: len(render(lines).encode())
+
+
+def render(
+    reply: Reply,
+    *,
+    markdown: bool = True,
+    page_token: str | None = None,
+    page: int = 0,
+    task_id: Callable[[], str] | None = None,
+    limit: int = TEXT_LIMIT,
+) -> list[Outgoing]:
+    """Render a reply as the WeCom messages to send, in order.
+
+    Without `page_token` every page is sent, one after the other. With it, a reply of several
+    pages sends only page `page` (clamped), with 上一页/下一页 buttons carrying
+    "pg:<page_token>:<n>" for the caller to answer. `limit`: bytes a message may hold (4096
+    for a group robot's markdown).
+    """
+    pages = _paginate(reply, markdown, limit)
+    new_id = task_id or _task_id
+    if page_token and len(pages) > 1:
+        shown = pages[min(max(page, 0), len(pages) - 1)]
+        return _page(shown, markdown, limit, new_id, _nav(shown, page_token))
+    return [out for p in pages for out in _page(p, markdown, limit, new_id, ())]
+
+
+def _paginate(reply: Reply, markdown: bool, limit: int) -> list[Page]:
+    size = byte_size(markdown)
+    if size((*reply.header, *reply.footer)) <= limit // 2:
+        return paginate(reply, size, limit)
+    # A header or footer that long is paged like an item instead of repeated on every page.
+    head = (Item(reply.header),) if reply.header else ()
+    foot = (Item(reply.footer),) if reply.footer else ()
+    items = (*head, *reply.items, *foot)
+    flat = Reply(items=items, buttons=reply.buttons, per_page=reply.per_page)
+    return paginate(flat, size, limit)
+
+
+def _page(
+    page: Page, markdown: bool, limit: int, new_id: Callable[[], str], nav: Sequence[Button]
+) -> list[Outgoing]:
+    body = to_markdown(page.lines) if markdown else to_text(page.lines)
+    marker = f"（第 {page.index + 1}/{page.count} 页）" if page.count > 1 else ""
+    if marker:
+        body = f"{body}\n\n{marker}" if body else marker
+    kind: MsgType = "markdown" if markdown else "text"
+    # paginate keeps each page within the limit; split_utf8 only guards the unforeseen.
+    out = [Outgoing(kind, piece) for piece in split_utf8(body, limit) if piece.strip()]
+    buttons = _unique([b for row in page.buttons for b in row] + list(nav))
+    chunks = [buttons[i : i + MAX_BUTTONS] for i in range(0, len(buttons), MAX_BUTTONS)]
+    for n, chunk in enumerate(chunks):
+        title = "请选择" + ("（续）" if n else "") + (f" {marker}" if marker else "")
+        out.append(Outgoing("template_card", card=_card(title[:TITLE_LIMIT], chunk, new_id())))
+    return out
+
+
+def _card(title: str, buttons: Sequence[Button], task_id: str) -> dict[str, Any]:
+    shortened = [b.label for b in buttons if len(b.label) > LABEL_LIMIT]
+    sub_title = "；".join(shortened)
+    if len(sub_title) > SUB_TITLE_LIMIT:
+        sub_title = sub_title[: SUB_TITLE_LIMIT - 1] + "…"
+    return button_card(
+        title,
+        [CardButton(_label(b.label), _key(b.action)) for b in buttons],
+        task_id=task_id,
+        sub_title=sub_title,
+    )
+
+
+def _label(label: str) -> str:
+    # The full label is in the card's sub-title; the button shows its start.
+    return label if len(label) <= LABEL_LIMIT else label[: LABEL_LIMIT - 1] + "…"
+
+
+def _key(action: str) -> str:
+    if not action or len(action.encode()) > KEY_LIMIT:
+        raise ValueError(f"按钮的 action 须为 1–{KEY_LIMIT} 字节：{action[:40]!r}")
+    return action
+
+
+def _unique(buttons: Sequence[Button]) -> list[Button]:
+    # WeCom refuses a card whose keys repeat; the same action twice is one button.
+    seen: set[str] = set()
+    result = []
+    for b in buttons:
+        if b.action not in seen:
+            seen.add(b.action)
+            result.append(b)
+    return result
+
+
+def _nav(page: Page, token: str) -> tuple[Button, ...]:
+    nav = []
+    if page.index > 0:
+        nav.append(Button("上一页", f"{PAGE_ACTION}:{token}:{page.index - 1}"))
+    if page.index < page.count - 1:
+        nav.append(Button("下一页", f"{PAGE_ACTION}:{token}:{page.index + 1}"))
+    return tuple(nav)
+
+
+def _task_id() -> str:
+    return new_task_id("fg")
