@@ -65,6 +65,7 @@ _DOC_NUMBER = re.compile(
     r"(?P<of>条|项|款)?"
     r"|第\s*(?P<plain>[一二三四五六七八九十百两]{1,4}|\d{1,3})\s*(?P<kind>条|项|款)"
     r"(?!\s*(?:主要)?任务)"
+    r"|序号\s*(?P<row>\d{1,3})"
 )
 # Who leads (牵头) and who supports (配合), where the document says so.
 _ROLE = re.compile(r"(牵头|主责|主办)|(配合|协办|协助)")
@@ -334,6 +335,13 @@ class Engine:
         }
         self._doc_tasks = {n: task for (n, _), task in self._doc_headings.items()}
         self._roles = any(m.lead for m in plan.measures)
+        # Catch-alls a question may ask about like a unit (各省级人民政府 → 省级政府).
+        self._catch_alls: dict[str, str] = {}
+        for m in plan.measures:
+            for term in m.catch_all:
+                for alias in _catch_all_aliases(normalize(term)):
+                    self._catch_alls.setdefault(alias, term)
+        self._catch_all_re = _alternation(self._catch_alls)
         # Names of two or more characters can be matched with a one-character typo.
         self._typo_names: dict[str, list[str]] = defaultdict(list)
         for alias in self._alias_unit:
@@ -421,6 +429,12 @@ class Engine:
             return self._unit_answer(question, q, units, corrections)
         if elsewhere:
             return Answer(question, "none", elsewhere=elsewhere, suggestions=self.lexicon.examples)
+        named = [m for m in self._catch_all_re.finditer(q.text) if q.claim(m.start(), m.end())]
+        if named:
+            # "各省级人民政府负责什么": the items that bind them.
+            terms = tuple(dict.fromkeys(self._catch_alls[m.group(0)] for m in named))
+            bound = tuple(m for m in self._measures if set(terms) & set(m.catch_all))
+            return Answer(question, "unit", units=terms, measures=bound)
         titled = self._titled(q)
         if titled:
             return self._task_answer(question, titled)
@@ -466,10 +480,11 @@ class Engine:
         headings: list[int] = []
         for m in _DOC_NUMBER.finditer(q.text):
             bracketed = m.group("bracketed") is not None
-            number = doc_number(m.group("bracketed") or m.group("plain"))
+            number = doc_number(m.group("bracketed") or m.group("plain") or m.group("row"))
             as_written = (number, bracketed)
-            # 条 and 款 are items; otherwise the number as written decides (（三） or 三).
-            if (m.group("of") or m.group("kind")) in ("条", "款"):
+            # 条 and 款 are items, and so is a table's row (序号5); otherwise the number as
+            # written decides (（三） or 三).
+            if (m.group("of") or m.group("kind")) in ("条", "款") or m.group("row"):
                 item = self._doc_measures.get(as_written) or self._doc_measures.get(
                     (number, not bracketed)
                 )
@@ -767,6 +782,13 @@ def _near(pair: str, text: str, gap: int = 3) -> bool:
             return True
         start = text.find(first, start + 1)
     return False
+
+
+def _catch_all_aliases(term: str) -> set[str]:
+    """Return a catch-all as people say it: 各省级人民政府, 省级人民政府, 省级政府."""
+    forms = {term, term.removeprefix("各")}
+    forms |= {f.replace("人民政府", "政府") for f in forms}
+    return {f for f in forms if len(f) >= 3}
 
 
 def _name_variants(name: str) -> set[str]:

@@ -26,6 +26,18 @@ _CONTRACTIONS = (
     ("生态环境", "环保"),
     ("交通运输", "交通"),
 )
+# Shorter names people also use for a whole part of a unit's name (any level): 市市场监管局 →
+# 市监局, 行政审批服务局 → 行政审批局, 供销合作总社 → 供销社, 人民银行 → 央行.
+_NICKNAMES = (
+    ("市场监管局", "市监局"),
+    ("服务局", "局"),
+    ("服务中心", "中心"),
+    ("合作总社", "社"),
+    ("合作社", "社"),
+)
+_NATIONAL_NICKNAMES = {"人民银行": ("央行", "人行"), "中国人民银行": ("央行", "人行")}
+# A zone's committee is named after its city (宝鸡高新区管委会): people drop the city.
+_ZONE = re.compile(r"^.{2,3}?((?:高新|经开|开发|示范|新|保税|综保)区.*)$")
 # Level prefixes a unit's name may carry ("国家发展改革委", "省教育厅", "市人社局").
 _LEVEL = re.compile(
     r"^(?:国家|中共|国务院|省委|省政府|省|市委|市政府|市(?!场|政|容)|区(?!域)|县(?!域))"
@@ -40,10 +52,20 @@ def _contract(name: str) -> str:
     return name.replace("委员会", "委")
 
 
+def _nicknamed(name: str) -> list[str]:
+    """Return `name` with each of its parts people also say shorter made shorter."""
+    return [name.replace(long, short) for long, short in _NICKNAMES if long in name]
+
+
 def short_forms(name: str) -> list[str]:
     """Return the short forms of `name` (without `name` itself), most specific first."""
-    forms: list[str] = []
-    for base in (name, _contract(name)):
+    forms: list[str] = list(_NATIONAL_NICKNAMES.get(name, ()))
+    zone = _ZONE.match(name)
+    bases = [name, _contract(name)]
+    bases += [n for b in list(bases) for n in _nicknamed(b)]
+    if zone:
+        bases.append(zone.group(1))
+    for base in dict.fromkeys(bases):
         level = _LEVEL.match(base)
         bare = base[level.end() :] if level else base
         for form in (base, bare):

@@ -894,3 +894,12 @@ def test_who_leads_in_a_document_that_does_not_say(assistant: Assistant) -> None
     assert answer.role == "unstated"
     assert [m.id for m in answer.measures] == [m.id for m in assistant.plan.duties_of("省残联")]
     assert "本文件没有区分牵头单位和配合单位" in render_plain(assistant.ask("省残联牵头的有哪些"))
+
+
+@pytest.mark.parametrize("question", ["各省级人民政府负责什么", "省级政府要做什么"])
+def test_a_catch_all_asked_like_a_unit(national: Assistant, question: str) -> None:
+    answer = national.answer(question)
+    assert answer.units == ("各省级人民政府",)
+    bound = [m.id for m in national.plan.measures if "各省级人民政府" in m.catch_all]
+    assert bound
+    assert [m.id for m in answer.measures] == bound

@@ -216,6 +216,14 @@ def test_xlsx_table_with_a_deadline_column(tmp_path: Path) -> None:
     assert imported.plan["document"]["period"] == {"start": 2033, "end": 2033}
 
 
+def test_short_forms_people_also_use() -> None:
+    assert "市监局" in short_forms("市市场监管局")
+    assert "行政审批局" in short_forms("市行政审批服务局")
+    assert "供销社" in short_forms("供销合作总社")
+    assert {"央行", "人行"} <= set(short_forms("人民银行"))
+    assert "高新区管委会" in short_forms("宝鸡高新区管委会")
+
+
 def test_short_forms_follow_general_rules() -> None:
     assert "人社部" in short_forms("人力资源社会保障部")
     assert "发改委" in short_forms("国家发展改革委")
