@@ -474,8 +474,6 @@ class Engine:
 
         A number is looked up as written first (in brackets or not), then either way.
         """
-        if not self._doc_measures and not self._doc_headings:
-            return (), ()
         items: list[Measure] = []
         headings: list[int] = []
         for m in _DOC_NUMBER.finditer(q.text):
@@ -494,6 +492,8 @@ class Engine:
                 heading = None if item else self._doc_headings.get(as_written)
                 if item is None and heading is None:
                     item = self._doc_measures.get((number, not bracketed))
+            if m.group("row") and not (item or heading) and self.plan.task(number):
+                heading = number  # a table's rows numbered by task, as in this notice
             if (item or heading) and q.claim(m.start(), m.end()):
                 if item is not None:
                     items.append(item)

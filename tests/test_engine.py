@@ -866,6 +866,7 @@ def test_headings_by_the_documents_own_numbers(national: Assistant) -> None:
 
 def test_the_seed_keeps_reading_task_numbers(assistant: Assistant) -> None:
     assert assistant.answer("第10项").tasks == (10,)
+    assert assistant.answer("序号5是什么任务").tasks == (5,)  # the table's row numbers
     assert assistant.answer("第十条").kind != "measure"
 
 
