@@ -17,7 +17,11 @@ MASK = "***"
 _SECRET_NAME = re.compile(r"^(?:TELEGRAM|WECOM|FENGONG)_\w*(?:TOKEN|SECRET|AES_?KEY|PASSWORD)\w*$")
 _PATTERNS = (
     (re.compile(r"/bot[^/\s'\"]+/"), f"/bot{MASK}/"),
-    (re.compile(r"(access_token=)[^&\s'\"]+"), rf"\g<1>{MASK}"),
+    # WeCom's API: access_token and corpsecret in its URLs, a group robot's key.
+    (
+        re.compile(r"\b(access_token=|corpsecret=|key=)[^&\s'\"<>]+", re.IGNORECASE),
+        rf"\g<1>{MASK}",
+    ),
 )
 _QUIET = ("httpx", "httpcore")  # they log every request URL (a Bot API URL holds the token)
 
@@ -25,6 +29,16 @@ _QUIET = ("httpx", "httpcore")  # they log every request URL (a Bot API URL hold
 def secrets_in(env: Mapping[str, str]) -> set[str]:
     """Return the secret values configured in `env`."""
     return {value for name, value in env.items() if _SECRET_NAME.match(name) and value.strip()}
+
+
+def redact(text: str, *secrets: str) -> str:
+    """Return `text` with these secrets, and whatever looks like one in a URL, masked."""
+    # Longest first: a secret containing another is masked whole.
+    for secret in sorted(filter(None, secrets), key=len, reverse=True):
+        text = text.replace(secret, MASK)
+    for pattern, mask in _PATTERNS:
+        text = pattern.sub(mask, text)
+    return text
 
 
 class RedactSecrets(logging.Filter):
@@ -41,12 +55,7 @@ class RedactSecrets(logging.Filter):
 
     def redact(self, text: str) -> str:
         """Return `text` with every secret masked."""
-        # Longest first: a secret containing another is masked whole.
-        for secret in sorted(self.secrets, key=len, reverse=True):
-            text = text.replace(secret, MASK)
-        for pattern, mask in _PATTERNS:
-            text = pattern.sub(mask, text)
-        return text
+        return redact(text, *self.secrets)
 
     def filter(self, record: logging.LogRecord) -> bool:
         """Mask the record in place; never drop it."""

@@ -38,6 +38,10 @@ def shanghai(*args: int) -> dt.datetime:
     return dt.datetime(*args, tzinfo=TZ)
 
 
+# The applications `running` runs now, so that `Users.settle` can see their work in flight.
+_RUNNING: list[App] = []
+
+
 @contextlib.asynccontextmanager
 async def running(
     api: FakeBotApi,
@@ -73,9 +77,11 @@ async def running(
             timeout=dt.timedelta(seconds=1),
             error_callback=polling_error_callback(app),
         )
+        _RUNNING.append(app)
         try:
             yield app
         finally:
+            _RUNNING.remove(app)
             if app.updater.running:
                 await app.updater.stop()
             if app.running:
@@ -167,8 +173,24 @@ class Users:
         return self.api.message(message["chat_id"], message["message_id"])
 
     async def settle(self) -> None:
-        """Wait until every update queued so far was handled (they are handled in order)."""
+        """Wait until every update queued so far was handled, in every chat.
+
+        Updates are fetched in order, so once a later one is answered every earlier one was
+        taken up; chats are handled concurrently, so the running applications are then
+        watched until none is handling an update any more.
+        """
         await self.say(SETTLER, "7.2")
+        for _ in range(500):
+            busy = [
+                app
+                for app in _RUNNING
+                if not app.update_queue.empty()
+                or app.update_processor.current_concurrent_updates
+            ]
+            if not busy:
+                return
+            await asyncio.sleep(0.01)
+        raise AssertionError("updates still being handled after 5 s")
 
 
 # --- reading messages -------------------------------------------------------------------------

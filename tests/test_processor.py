@@ -90,3 +90,29 @@ async def test_updates_without_a_chat_run_at_once() -> None:
     async with processor:
         await processor.process_update(Update(1), handle())
     assert done == [1]
+
+
+async def test_an_update_arriving_as_the_chat_changes_hands_waits_its_turn() -> None:
+    # The first update ends just as the second is woken for the chat's lock: the third,
+    # arriving then, must not take a lock of its own and run beside the second.
+    processor = PerChatProcessor(8)
+    events: list[str] = []
+    first_may_end = asyncio.Event()
+
+    async def handle(name: str) -> None:
+        events.append(f"start {name}")
+        if name == "1":
+            await first_may_end.wait()
+        await asyncio.sleep(0)
+        events.append(f"end {name}")
+
+    async with processor:
+        tasks = [asyncio.create_task(processor.process_update(_update(1, 1), handle("1")))]
+        tasks.append(asyncio.create_task(processor.process_update(_update(2, 1), handle("2"))))
+        await asyncio.sleep(0.01)
+        first_may_end.set()
+        await asyncio.sleep(0)  # the first ends; the second is woken but has not run yet
+        tasks.append(asyncio.create_task(processor.process_update(_update(3, 1), handle("3"))))
+        await asyncio.gather(*tasks)
+    assert events == ["start 1", "end 1", "start 2", "end 2", "start 3", "end 3"]
+    assert processor._chats == {}

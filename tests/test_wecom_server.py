@@ -13,7 +13,7 @@ from aiohttp import web
 
 from handlers.wecom.crypto import MsgCrypt, signature
 from handlers.wecom.message import MAX_BODY_BYTES, CardClick, Message, TextMessage
-from handlers.wecom.server import MemoryDedupe, callback_app
+from handlers.wecom.server import MemoryDedupe, _Handling, callback_app
 from tests.fakes.wecom_callback import WeComCallbackClient, envelope_xml, official_sample
 
 SAMPLE = official_sample()
@@ -222,6 +222,35 @@ async def test_one_members_messages_keep_their_order(
         ("ZhangSan", "/note"),
         ("ZhangSan", "不等"),
     ]
+
+
+async def test_a_third_message_waits_for_the_second_one_woken_before_it() -> None:
+    # The first message ends just as the second is woken for the member's lock; the third,
+    # arriving then, must not take a lock of its own and run beside the second.
+    events: list[str] = []
+    first_may_end = asyncio.Event()
+
+    async def handle(message: Message) -> None:
+        assert isinstance(message, TextMessage)
+        events.append(f"start{message.content}")
+        if message.content == "1":
+            await first_may_end.wait()
+        await asyncio.sleep(0)
+        events.append(f"end{message.content}")
+
+    handling = _Handling(handle)
+
+    def text(content: str) -> TextMessage:
+        return TextMessage("ZhangSan", 1, 1, content, content)
+
+    handling.schedule(text("1"))
+    handling.schedule(text("2"))
+    await asyncio.sleep(0.01)
+    first_may_end.set()
+    await asyncio.sleep(0)  # the first ends; the second is woken but has not run yet
+    handling.schedule(text("3"))
+    await handling.drain()
+    assert events == ["start1", "end1", "start2", "end2", "start3", "end3"]
 
 
 BOMB = b"""<?xml version="1.0"?>

@@ -29,6 +29,9 @@ class PerChatProcessor(BaseUpdateProcessor):
         super().__init__(UNLIMITED)
         self._slots = asyncio.Semaphore(max_concurrent_updates)
         self._chats: dict[int, asyncio.Lock] = {}
+        # Updates of each chat begun and not yet done: a chat's lock is forgotten only when
+        # none is left (a woken waiter has not taken the lock yet).
+        self._queued: dict[int, int] = {}
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         """Run the update's handlers once no earlier update of its chat is running."""
@@ -38,13 +41,15 @@ class PerChatProcessor(BaseUpdateProcessor):
                 await coroutine
             return
         lock = self._chats.setdefault(chat.id, asyncio.Lock())
+        self._queued[chat.id] = self._queued.get(chat.id, 0) + 1
         try:
             async with lock, self._slots:
                 await coroutine
         finally:
             # Forget idle chats, so that the table does not grow with every chat ever seen.
-            if not lock.locked() and self._chats.get(chat.id) is lock:
-                del self._chats[chat.id]
+            self._queued[chat.id] -= 1
+            if not self._queued[chat.id]:
+                del self._queued[chat.id], self._chats[chat.id]
 
     async def initialize(self) -> None:
         """Nothing to set up."""

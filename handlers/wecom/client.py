@@ -15,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import re
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
@@ -24,6 +23,7 @@ from typing import Any, Literal, Self
 
 import aiohttp
 
+from bot.redact import redact
 from handlers.wecom.cards import check_card
 from handlers.wecom.split import TEXT_LIMIT
 
@@ -43,7 +43,6 @@ RATE_DELAYS = (10.0, 30.0, 60.0)  # per-member limits count per minute
 # drops the rest without an error: the client holds back a send that would exceed either.
 MEMBER_LIMITS = ((30, 60.0), (1000, 3600.0))
 
-_SECRET_PARAMS = re.compile(r"(access_token|corpsecret|key)=[^&\s\"'<>]*", re.IGNORECASE)
 
 Sleep = Callable[[float], Awaitable[None]]
 MonotonicClock = Callable[[], float]
@@ -58,15 +57,6 @@ class WeComError(Exception):
         self.errcode = errcode
         code = f" {errcode}" if errcode is not None else ""
         super().__init__(f"企业微信接口 {api} 失败{code}：{detail}")
-
-
-def redact(text: str, *secrets_: str) -> str:
-    """Hide access_token=, corpsecret= and key= values, and the given secrets, in `text`."""
-    text = _SECRET_PARAMS.sub(r"\1=***", text)
-    for value in secrets_:
-        if value:
-            text = text.replace(value, "***")
-    return text
 
 
 @dataclass(frozen=True)

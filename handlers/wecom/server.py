@@ -59,6 +59,9 @@ class _Handling:
         self._on_message = on_message
         self._slots = asyncio.Semaphore(CONCURRENT_MEMBERS)
         self._members: dict[str, asyncio.Lock] = {}
+        # Messages of each member scheduled and not yet done: the member's lock is dropped only
+        # when none is left (a woken waiter has not taken the lock yet).
+        self._queued: dict[str, int] = {}
         self._tasks: set[asyncio.Task[None]] = set()
 
     def schedule(self, message: Message) -> None:
@@ -67,15 +70,18 @@ class _Handling:
         task.add_done_callback(self._tasks.discard)
 
     async def _run(self, message: Message) -> None:
-        lock = self._members.setdefault(message.user, asyncio.Lock())
+        user = message.user
+        lock = self._members.setdefault(user, asyncio.Lock())
+        self._queued[user] = self._queued.get(user, 0) + 1
         try:
             async with lock, self._slots:
                 await self._on_message(message)
         except Exception:
             logger.exception("处理企业微信消息失败（%s）", type(message).__name__)
         finally:
-            if not lock.locked() and self._members.get(message.user) is lock:
-                del self._members[message.user]
+            self._queued[user] -= 1
+            if not self._queued[user]:
+                del self._queued[user], self._members[user]
 
     async def drain(self) -> None:
         if not self._tasks:
