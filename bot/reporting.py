@@ -94,7 +94,7 @@ def reporting_lines(plan: Plan, config: ReminderConfig, now: dt.datetime) -> tup
     period = current_period(config, plan, today)
     years = reporting_years(config, plan)
     past = [y for y in years if deadline(config, y) < today]
-    if past:
+    if past and period is not None:
         last = past[-1]
         lines.append(line(f"{last} 年的报送已于 {_date(deadline(config, last))}截止。"))
     if period is None:
