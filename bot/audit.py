@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from bot.office import NOT_COORDINATOR, Office, Outcome, Person, say
+from bot.membership import Membership
+from bot.outcome import NOT_COORDINATOR, Outcome, Person, say
 from bot.reply import Item, Reply, bold, line
 from bot.store import AuditEntry
 
@@ -44,14 +45,14 @@ def _count(arg: str) -> int | None:
     return int(arg) if arg.isdecimal() and len(arg) <= 9 and int(arg) > 0 else None
 
 
-async def audit(office: Office, person: Person, arg: str = "") -> Outcome:
+async def audit(membership: Membership, person: Person, arg: str = "") -> Outcome:
     """Show the last n entries of the audit trail, newest first (coordinators only)."""
-    if not office.is_coordinator(person):
+    if not membership.is_coordinator(person):
         return say(NOT_COORDINATOR)
     count = _count(arg)
     if count is None:
         return say(f"请写要查看的条数（1–{MAX_COUNT}），例如：/audit 50")
-    entries = await office.store.audit_entries(min(count, MAX_COUNT))
+    entries = await membership.store.audit_entries(min(count, MAX_COUNT))
     if not entries:
         return say("还没有操作记录。")
     items = tuple(

@@ -24,7 +24,9 @@ from zoneinfo import ZoneInfo
 from bot import compose
 from bot.clock import TZ
 from bot.config import ReminderConfig
-from bot.office import NOT_COORDINATOR, NOTE_ON, Office, Outcome, Person, say
+from bot.membership import Membership
+from bot.notes import NOTE_ON
+from bot.outcome import NOT_COORDINATOR, Outcome, Person, say
 from bot.plan import Measure
 from bot.reply import Button, Item, Reply, bold, line
 from bot.reporting import current_period, deadline, reporting_lines, reporting_years
@@ -130,7 +132,7 @@ def due(
 class Reminders:
     """Sends the reminders on time, durably, and answers /remind."""
 
-    office: Office
+    membership: Membership
     config: ReminderConfig
     # One fan-out at a time (ticks, chase-ups): two fan-outs of the same key would both find
     # its pending rows and send them twice.
@@ -139,11 +141,11 @@ class Reminders:
     @property
     def years(self) -> tuple[int, ...]:
         """Return the reporting years: configured, else the plan's period."""
-        return reporting_years(self.config, self.office.plan)
+        return reporting_years(self.config, self.membership.plan)
 
     def next(self) -> Reminder | None:
         """Return the next scheduled send."""
-        return next_reminder(self.config, self.years, self.office.clock())
+        return next_reminder(self.config, self.years, self.membership.clock())
 
     def describe_schedule(self) -> str:
         """Say when the next reminder goes out, or why none will (for the start-up log)."""
@@ -162,8 +164,8 @@ class Reminders:
     # -- what a unit is told ---------------------------------------------------------------
 
     async def _missing(self, year: int) -> dict[str, list[Measure]]:
-        reported = await self.office.store.reported_measures(year)
-        plan = self.office.plan
+        reported = await self.membership.store.reported_measures(year)
+        plan = self.membership.plan
         return {
             u.name: [m for m in plan.duties_of(u.name) if m.id not in reported.get(u.name, set())]
             for u in plan.units
@@ -179,7 +181,7 @@ class Reminders:
         header = (
             line(bold(f"{year} 年度进展报送提醒")),
             line(
-                f"按责任分工，各责任单位每年年底向{self.office.plan.document.report_to}报送工作进度"
+                f"按责任分工，各责任单位每年年底向{self.membership.plan.document.report_to}报送工作进度"
                 f"（截止 {end:%m 月 %d 日}）。「{unit}」还有 {len(missing)} 项举措未报送："
             ),
         )
@@ -194,12 +196,12 @@ class Reminders:
         A member also gets their unit's measures without a note this reporting year, each with
         a 报送 button; anyone else learns how to bind.
         """
-        plan, now = self.office.plan, self.office.clock()
+        plan, now = self.membership.plan, self.membership.clock()
         general = reporting_lines(plan, self.config, now)
         if not person.private:
             # A unit's gaps are for its members' eyes: in a group, only the rule and dates.
             return Outcome(Reply(header=general))
-        member = await self.office.store.member(person.id)
+        member = await self.membership.store.member(person.id)
         if member is None:
             hint = (
                 "绑定单位后，这里会列出本单位尚未报送的举措："
@@ -221,7 +223,7 @@ class Reminders:
     # -- sending ---------------------------------------------------------------------------
 
     async def _done(self) -> set[str]:
-        store = self.office.store
+        store = self.membership.store
         return {
             r.key
             for r in schedule(self.config, self.years)
@@ -234,9 +236,9 @@ class Reminders:
             return await self._tick(send)
 
     async def _tick(self, send: Sender) -> list[str]:
-        now = self.office.clock()
+        now = self.membership.clock()
         to_send, too_late = due(self.config, self.years, now, await self._done())
-        store = self.office.store
+        store = self.membership.store
         # A fan-out interrupted by a crash is finished whenever the bot comes back, unless a
         # newer reminder of the same year goes out now (it would say the same thing again).
         started = await store.reminder_keys()
@@ -274,7 +276,7 @@ class Reminders:
     async def _reminder_messages(
         self, year: int, units: set[str] | None = None
     ) -> dict[str, Reply]:
-        store = self.office.store
+        store = self.membership.store
         missing = await self._missing(year)
         out: dict[str, Reply] = {}
         for member in await store.members():
@@ -292,7 +294,7 @@ class Reminders:
 
     async def fan_out(self, key: str, messages: dict[str, Reply], send: Sender) -> dict[str, str]:
         """Deliver each message once, durably; resumable after a crash. Return the statuses."""
-        store = self.office.store
+        store = self.membership.store
         # Planning is idempotent: after a restart only the still-pending rows are sent.
         await store.plan_delivery(key, messages)
         for user_id in await store.pending_deliveries(key):
@@ -325,7 +327,7 @@ class Reminders:
     async def summary(self, year: int) -> Reply:
         """Return the after-deadline summary: silent units, gaps, unreachable members."""
         missing = await self._missing(year)
-        plan, store = self.office.plan, self.office.store
+        plan, store = self.membership.plan, self.membership.store
         silent = [
             u.name for u in plan.units if len(missing[u.name]) == len(plan.duties_of(u.name))
         ]
@@ -362,11 +364,11 @@ class Reminders:
 
     async def _summary_messages(self, year: int) -> dict[str, Reply]:
         reply = await self.summary(year)
-        return dict.fromkeys(sorted(self.office.coordinators), reply)
+        return dict.fromkeys(sorted(self.membership.coordinators), reply)
 
     async def chase(self, person: Person, year_text: str, send: Sender) -> Outcome:
         """Send a chase-up to exactly the members of units with gaps (coordinators, once a day)."""
-        if not self.office.is_coordinator(person):
+        if not self.membership.is_coordinator(person):
             return say(NOT_COORDINATOR)
         # isdecimal, not isdigit ("²"), and only a reporting year: the button comes from its
         # summary, and a forged year would chase every member.
@@ -375,14 +377,14 @@ class Reminders:
             return say("按钮已过期，请重新提问")
         missing = await self._missing(year)
         messages = await self._reminder_messages(year, {u for u, ms in missing.items() if ms})
-        units = {m.unit for m in await self.office.store.members() if m.user_id in messages}
+        units = {m.unit for m in await self.membership.store.members() if m.user_id in messages}
         async with self._sending:
-            key = f"chase:{year}:{self.office.clock():%Y-%m-%d}"
-            before = await self.office.store.deliveries(key)
+            key = f"chase:{year}:{self.membership.clock():%Y-%m-%d}"
+            before = await self.membership.store.deliveries(key)
             statuses = await self.fan_out(key, messages, send)
         fresh = sum(1 for u, s in statuses.items() if s == "sent" and before.get(u) != "sent")
         chased = f"{year} 年：{len(units)} 个单位 {fresh} 人"
-        await self.office.store.record(person.id, person.name, CHASE, "", chased)
+        await self.membership.store.record(person.id, person.name, CHASE, "", chased)
         again = "（今天已催报过的成员不再重复发送）" if before else ""
         return say(f"已向 {len(units)} 个单位的 {fresh} 位成员发送催报提醒{again}。")
 
@@ -390,8 +392,8 @@ class Reminders:
 
     async def remind(self, person: Person, arg: str) -> Outcome:
         """Handle /remind [on|off]: switch one's reminders, or show the next date."""
-        store = self.office.store
-        await self.office.seen(person)
+        store = self.membership.store
+        await self.membership.seen(person)
         choice = arg.strip().lower()
         if choice in ("off", "关", "关闭"):
             await store.set_reminders(person.id, False)
@@ -406,7 +408,7 @@ class Reminders:
             (
                 r
                 for r in schedule(self.config, self.years)
-                if r.kind == "reminder" and r.at > self.office.clock()
+                if r.kind == "reminder" and r.at > self.membership.clock()
             ),
             None,
         )
@@ -419,17 +421,17 @@ class Reminders:
 
     async def remind_test(self, person: Person, arg: str) -> Outcome:
         """Send the coordinator now the reminder their unit (or a named unit) would get."""
-        if not self.office.is_coordinator(person):
+        if not self.membership.is_coordinator(person):
             return say(NOT_COORDINATOR)
         unit: str | None
         if arg.strip():
-            units = self.office.assistant.answer(arg).units
+            units = self.membership.assistant.answer(arg).units
             unit = units[0] if len(units) == 1 else None
         else:
-            member = await self.office.store.member(person.id)
+            member = await self.membership.store.member(person.id)
             unit = member.unit if member else None
         if unit is None:
             return say("请写单位名称，例如：/remind_test 人社厅（或先绑定单位）。")
-        year = self.office.year()
+        year = self.membership.year()
         reply = self.unit_reminder(unit, year, (await self._missing(year))[unit])
         return Outcome(reply or say(f"「{unit}」{year} 年已全部报送（此时不发送提醒）。").reply)

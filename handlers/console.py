@@ -18,7 +18,8 @@ from bot.audit import audit
 from bot.clock import Clock, system_clock
 from bot.config import Config, ReminderConfig
 from bot.dialog import Dialog
-from bot.office import Office, Outcome, Person
+from bot.office import Office
+from bot.outcome import Outcome, Person
 from bot.reminders import Reminders
 from bot.reply import Reply, all_buttons, render_plain
 from bot.store import Store
@@ -42,30 +43,31 @@ class Console:
         reminders: ReminderConfig | None = None,
     ) -> None:
         self.office = office
-        self.assistant = office.assistant
+        self.assistant = office.membership.assistant
         self.person = person
         self.out_dir = out_dir
-        self.reminders = Reminders(office, reminders or ReminderConfig())
-        self.dialog = Dialog(office.clock)
+        self.reminders = Reminders(office.membership, reminders or ReminderConfig())
+        self.dialog = Dialog(office.membership.clock)
         self._buttons: dict[str, str] = {}
-        a, o, p = self.assistant, office, person
+        a, p = self.assistant, person
+        m, n, o = office.membership, office.notes, office.overview
         self.commands: dict[str, Command] = {
-            "start": lambda arg: o.redeem(p, arg) if arg else _wrap(a.welcome()),
+            "start": lambda arg: m.redeem(p, arg) if arg else _wrap(a.welcome()),
             "help": lambda _: _wrap(a.help()),
             "unit": lambda arg: self._ask("unit", arg),
             "task": lambda arg: self._ask("task", arg),
             "find": lambda arg: self._ask("find", arg),
-            "whoami": lambda _: o.whoami(p),
-            "bind": lambda arg: o.bind(p, arg),
-            "invite": lambda arg: o.invite(p, arg, lambda code: f"/start {code}"),
-            "unbind": lambda _: o.unbind(p),
-            "members": lambda arg: o.members(p, arg),
-            "note": lambda arg: o.note(p, arg),
-            "notes": lambda arg: o.notes(p, arg),
-            "cancel": lambda _: o.cancel(p),
+            "whoami": lambda _: m.whoami(p),
+            "bind": lambda arg: m.bind(p, arg),
+            "invite": lambda arg: m.invite(p, arg, lambda code: f"/start {code}"),
+            "unbind": lambda _: m.unbind(p),
+            "members": lambda arg: m.members(p, arg),
+            "note": lambda arg: n.note(p, arg),
+            "notes": lambda arg: n.notes(p, arg),
+            "cancel": lambda _: n.cancel(p),
             "progress": lambda arg: o.progress(p, arg),
             "export": lambda arg: o.export(p, arg),
-            "audit": lambda arg: audit(o, p, arg),
+            "audit": lambda arg: audit(m, p, arg),
         }
 
     async def handle(self, text: str) -> str:
@@ -82,7 +84,7 @@ class Console:
             if command is None:
                 return f"没有这个命令：/{name}。输入 /help 查看可用命令。"
             return await self._render(await command(arg.strip()))
-        outcome = await self.office.text(self.person, text)
+        outcome = await self.office.notes.text(self.person, text)
         return await self._render(outcome or await self._converse(text))
 
     async def _converse(self, text: str) -> Outcome:
@@ -113,7 +115,7 @@ class Console:
             self._buttons.update({b.label: b.action for b in all_buttons(reply)})
             return "sent"
 
-        await self.office.send_notices(outcome.notices, show)
+        await self.office.membership.send_notices(outcome.notices, show)
         if outcome.attachment:
             path = self.out_dir / outcome.attachment.filename
             path.write_bytes(outcome.attachment.data)
@@ -155,7 +157,7 @@ async def serve(
             config.coordinators | {LOCAL_USER.id},
             clock=clock,
         )
-        await office.seen(LOCAL_USER)
+        await office.membership.seen(LOCAL_USER)
         await chat(Console(office, reminders=config.reminders), stdin, stdout)
     finally:
         await store.close()

@@ -9,7 +9,8 @@ import pytest
 from bot.assistant import Assistant
 from bot.audit import MAX_COUNT, audit
 from bot.clock import TZ
-from bot.office import Office, Person
+from bot.office import Office
+from bot.outcome import Person
 from bot.reply import render_plain
 from bot.store import Store
 from handlers.console import LOCAL_USER, Console
@@ -30,20 +31,20 @@ def office(assistant: Assistant, store: Store, clock: FakeClock) -> Office:
 
 
 async def shown(office: Office, person: Person, arg: str = "") -> str:
-    return render_plain((await audit(office, person, arg)).reply)
+    return render_plain((await audit(office.membership, person, arg)).reply)
 
 
 async def test_audit_shows_who_did_what_newest_first(office: Office, clock: FakeClock) -> None:
-    await office.seen(BOSS)
-    await office.seen(ZHANG)
-    await office.bind(ZHANG, "教育厅")
+    await office.membership.seen(BOSS)
+    await office.membership.seen(ZHANG)
+    await office.membership.bind(ZHANG, "教育厅")
     clock.advance(minutes=5)
-    [request] = await office.store.pending_requests()
-    await office.decide(BOSS, str(request.id), True)
+    [request] = await office.membership.store.pending_requests()
+    await office.membership.decide(BOSS, str(request.id), True)
     clock.advance(minutes=5)
-    await office.note(ZHANG, "7.1 今年培训盲人按摩师30名")
+    await office.notes.note(ZHANG, "7.1 今年培训盲人按摩师30名")
     clock.advance(minutes=5)
-    await office.export(BOSS, "2026")
+    await office.overview.export(BOSS, "2026")
 
     text = await shown(office, BOSS)
 
@@ -63,7 +64,7 @@ async def test_audit_shows_who_did_what_newest_first(office: Office, clock: Fake
 
 
 async def test_audit_is_for_coordinators_only(office: Office) -> None:
-    await office.store.record("c1", "王主任", "export", "", "2026 年进展汇总")
+    await office.membership.store.record("c1", "王主任", "export", "", "2026 年进展汇总")
 
     text = await shown(office, ZHANG)
 
@@ -73,7 +74,7 @@ async def test_audit_is_for_coordinators_only(office: Office) -> None:
 
 async def test_audit_count_default_bound_and_bad(office: Office) -> None:
     for n in range(MAX_COUNT + 5):
-        await office.store.record("c1", "王主任", "export", "", f"第 {n} 次")
+        await office.membership.store.record("c1", "王主任", "export", "", f"第 {n} 次")
 
     assert "最近 20 条操作记录" in await shown(office, BOSS)
     assert "最近 3 条操作记录" in await shown(office, BOSS, " 3 ")
@@ -90,9 +91,9 @@ async def test_audit_when_nothing_happened_yet(office: Office) -> None:
 
 async def test_audit_pages_its_long_list(office: Office) -> None:
     for n in range(25):
-        await office.store.record("c1", "王主任", "export", "", f"第 {n} 次")
+        await office.membership.store.record("c1", "王主任", "export", "", f"第 {n} 次")
 
-    reply = (await audit(office, BOSS, "25")).reply
+    reply = (await audit(office.membership, BOSS, "25")).reply
 
     assert len(reply.items) == 25
     assert reply.per_page < 25  # the channel shows it page by page
@@ -100,7 +101,7 @@ async def test_audit_pages_its_long_list(office: Office) -> None:
 
 async def test_audit_in_the_terminal_chat(office: Office) -> None:
     console = Console(office)
-    await office.seen(LOCAL_USER)
+    await office.membership.seen(LOCAL_USER)
     await console.handle("/bind 教育厅")
 
     text = await console.handle("/audit")

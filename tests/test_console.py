@@ -15,7 +15,8 @@ import pytest
 from bot import compose
 from bot.assistant import Assistant
 from bot.clock import TZ, fixed_clock
-from bot.office import Office, Outcome
+from bot.office import Office
+from bot.outcome import Outcome
 from bot.store import Store
 from handlers.console import LOCAL_USER, PROMPT, Console, chat
 from tests.fakes.clock import FakeClock

@@ -16,7 +16,8 @@ from openpyxl import load_workbook
 
 from bot.assistant import Assistant
 from bot.clock import TZ
-from bot.office import Office, Person
+from bot.office import Office
+from bot.outcome import Person
 from bot.store import Store
 from handlers.console import LOCAL_USER, Console
 from tests.fakes.clock import FakeClock

@@ -14,7 +14,9 @@ from openpyxl import load_workbook
 
 from bot.assistant import Assistant
 from bot.clock import TZ
-from bot.office import EMPTY_NOTE, NOTE_MAX, Office, Outcome, Person
+from bot.notes import EMPTY_NOTE, NOTE_MAX
+from bot.office import Office
+from bot.outcome import Outcome, Person
 from bot.reply import Item, Reply, all_buttons, render_plain
 from bot.store import Store
 from tests.fakes.clock import FakeClock
@@ -90,15 +92,15 @@ async def press(office: Office, person: Person, action: str) -> Outcome:
 
 async def join(office: Office, person: Person, unit: str = "人社厅") -> None:
     """Bind a person the way it happens in the chat: request, then a coordinator approves."""
-    request = await office.bind(person, unit)
+    request = await office.membership.bind(person, unit)
     approved = await press(office, C1, card(request, "批准"))
     assert "已批准" in text(approved)
-    await office.send_notices(approved.notices, Outbox())  # as the channel does
+    await office.membership.send_notices(approved.notices, Outbox())  # as the channel does
 
 
 async def file_note(office: Office, person: Person, measure_id: str, note: str) -> int:
     """File a note with /note and return its id."""
-    outcome = await office.note(person, f"{measure_id} {note}")
+    outcome = await office.notes.note(person, f"{measure_id} {note}")
     match = re.search(r"（编号 (\d+)）", text(outcome))
     assert match, text(outcome)
     return int(match.group(1))
@@ -110,7 +112,7 @@ async def file_note(office: Office, person: Person, measure_id: str, note: str) 
 async def test_bind_request_goes_to_every_coordinator_with_buttons(
     office: Office, store: Store
 ) -> None:
-    outcome = await office.bind(ZHANG, "人社厅")
+    outcome = await office.membership.bind(ZHANG, "人社厅")
 
     assert "已提交绑定「人力资源社会保障厅」的申请" in text(outcome)
     (request,) = await store.pending_requests()
@@ -133,7 +135,7 @@ async def test_bind_request_goes_to_every_coordinator_with_buttons(
 async def test_bind_understands_aliases_full_names_and_typos(
     office: Office, store: Store, written: str
 ) -> None:
-    outcome = await office.bind(ZHANG, written)
+    outcome = await office.membership.bind(ZHANG, written)
 
     assert len(outcome.notices) == 2
     (request,) = await store.pending_requests()
@@ -141,7 +143,7 @@ async def test_bind_understands_aliases_full_names_and_typos(
 
 
 async def test_bind_unknown_unit_suggests_close_names(office: Office, store: Store) -> None:
-    outcome = await office.bind(ZHANG, "火星局")
+    outcome = await office.membership.bind(ZHANG, "火星局")
 
     assert "没有找到名为「火星局」的单位" in text(outcome)
     assert "您是不是要找" in text(outcome)
@@ -156,7 +158,7 @@ async def test_bind_unknown_unit_suggests_close_names(office: Office, store: Sto
 async def test_bind_needs_exactly_one_unit(
     office: Office, store: Store, written: str, expected: str
 ) -> None:
-    outcome = await office.bind(ZHANG, written)
+    outcome = await office.membership.bind(ZHANG, written)
 
     assert expected in text(outcome)
     assert outcome.notices == ()
@@ -166,7 +168,7 @@ async def test_bind_needs_exactly_one_unit(
 async def test_bind_without_coordinators_says_so(assistant: Assistant, store: Store) -> None:
     office = Office(assistant, store, frozenset())
 
-    outcome = await office.bind(ZHANG, "人社厅")
+    outcome = await office.membership.bind(ZHANG, "人社厅")
 
     assert "尚未配置协调人" in text(outcome)
     assert outcome.notices == ()
@@ -174,8 +176,8 @@ async def test_bind_without_coordinators_says_so(assistant: Assistant, store: St
 
 
 async def test_a_second_request_replaces_the_first(office: Office, store: Store) -> None:
-    first = await office.bind(ZHANG, "人社厅")
-    second = await office.bind(ZHANG, "教育厅")
+    first = await office.membership.bind(ZHANG, "人社厅")
+    second = await office.membership.bind(ZHANG, "教育厅")
 
     (pending,) = await store.pending_requests()
     assert pending.unit == "教育厅"
@@ -195,7 +197,7 @@ async def test_a_second_request_replaces_the_first(office: Office, store: Store)
 async def test_bind_to_ones_own_unit_again_is_not_a_request(office: Office, store: Store) -> None:
     await join(office, ZHANG)
 
-    outcome = await office.bind(ZHANG, "人力资源社会保障厅")
+    outcome = await office.membership.bind(ZHANG, "人力资源社会保障厅")
 
     assert f"您已是「{HRSS}」的成员" in text(outcome)
     assert outcome.notices == ()
@@ -206,7 +208,7 @@ async def test_bind_to_ones_own_unit_again_is_not_a_request(office: Office, stor
 
 
 async def test_approve_binds_and_tells_the_requester(office: Office, store: Store) -> None:
-    request = await office.bind(ZHANG, "人社厅")
+    request = await office.membership.bind(ZHANG, "人社厅")
 
     outcome = await press(office, C1, card(request, "批准"))
 
@@ -222,7 +224,7 @@ async def test_approve_binds_and_tells_the_requester(office: Office, store: Stor
 
 
 async def test_reject_does_not_bind(office: Office, store: Store) -> None:
-    request = await office.bind(ZHANG, "人社厅")
+    request = await office.membership.bind(ZHANG, "人社厅")
 
     outcome = await press(office, C2, card(request, "拒绝"))
 
@@ -240,7 +242,7 @@ async def test_reject_does_not_bind(office: Office, store: Store) -> None:
 async def test_a_request_is_decided_only_once(
     office: Office, store: Store, first: str, then: str, said: str
 ) -> None:
-    request = await office.bind(ZHANG, "人社厅")
+    request = await office.membership.bind(ZHANG, "人社厅")
     await press(office, C1, card(request, first))
 
     again = await press(office, C2, card(request, then, to="c2"))
@@ -252,7 +254,7 @@ async def test_a_request_is_decided_only_once(
 
 
 async def test_a_non_coordinator_cannot_approve(office: Office, store: Store) -> None:
-    request = await office.bind(ZHANG, "人社厅")
+    request = await office.membership.bind(ZHANG, "人社厅")
 
     # The requester forges the coordinators' button.
     forged = await press(office, ZHANG, card(request, "批准"))
@@ -280,7 +282,7 @@ async def test_a_non_coordinator_cannot_approve(office: Office, store: Store) ->
 async def test_forged_request_ids_get_a_message(
     office: Office, store: Store, action: str, said: str
 ) -> None:
-    await office.bind(ZHANG, "人社厅")
+    await office.membership.bind(ZHANG, "人社厅")
 
     outcome = await press(office, C1, action)
 
@@ -307,7 +309,7 @@ class Links:
 async def test_invite_binds_whoever_redeems_it(office: Office, store: Store) -> None:
     links = Links()
 
-    created = await office.invite(C1, "教育厅", links)
+    created = await office.membership.invite(C1, "教育厅", links)
 
     (code,) = links.codes
     assert re.fullmatch(r"[A-Za-z0-9_-]{1,64}", code)
@@ -315,7 +317,7 @@ async def test_invite_binds_whoever_redeems_it(office: Office, store: Store) -> 
     assert "「教育厅」的一次性邀请链接" in text(created)
     assert await store.member("u1") is None
 
-    redeemed = await office.redeem(ZHANG, code)
+    redeemed = await office.membership.redeem(ZHANG, code)
 
     assert "已绑定到「教育厅」" in text(redeemed)
     member = await store.member("u1")
@@ -325,10 +327,10 @@ async def test_invite_binds_whoever_redeems_it(office: Office, store: Store) -> 
 
 async def test_an_invite_works_once(office: Office, store: Store) -> None:
     links = Links()
-    await office.invite(C1, "教育厅", links)
-    await office.redeem(ZHANG, links.codes[0])
+    await office.membership.invite(C1, "教育厅", links)
+    await office.membership.redeem(ZHANG, links.codes[0])
 
-    reused = await office.redeem(LI, links.codes[0])
+    reused = await office.membership.redeem(LI, links.codes[0])
 
     assert "已经被使用过" in text(reused)
     assert await store.member("u2") is None
@@ -338,14 +340,14 @@ async def test_an_invite_expires_after_seven_days(
     office: Office, store: Store, clock: FakeClock
 ) -> None:
     links = Links()
-    await office.invite(C1, "教育厅", links)
-    await office.invite(C1, "民政厅", links)
+    await office.membership.invite(C1, "教育厅", links)
+    await office.membership.invite(C1, "民政厅", links)
     education, civil = links.codes
 
     clock.advance(days=6, hours=23)
-    assert "已绑定到「教育厅」" in text(await office.redeem(ZHANG, education))
+    assert "已绑定到「教育厅」" in text(await office.membership.redeem(ZHANG, education))
     clock.advance(hours=1, minutes=1)
-    expired = await office.redeem(LI, civil)
+    expired = await office.membership.redeem(LI, civil)
 
     assert "已过期" in text(expired)
     assert await store.member("u2") is None
@@ -353,7 +355,7 @@ async def test_an_invite_expires_after_seven_days(
 
 @pytest.mark.parametrize("code", ["nosuchcode", "bad code!", "", "x" * 65])
 async def test_an_unknown_invite_is_refused(office: Office, store: Store, code: str) -> None:
-    outcome = await office.redeem(ZHANG, code)
+    outcome = await office.membership.redeem(ZHANG, code)
 
     assert "邀请码无效" in text(outcome)
     assert await store.member("u1") is None
@@ -363,7 +365,7 @@ async def test_only_coordinators_create_invites(office: Office) -> None:
     links = Links()
     await join(office, ZHANG)
 
-    outcome = await office.invite(ZHANG, "教育厅", links)
+    outcome = await office.membership.invite(ZHANG, "教育厅", links)
 
     assert NOT_COORDINATOR in text(outcome)
     assert links.codes == []
@@ -372,7 +374,7 @@ async def test_only_coordinators_create_invites(office: Office) -> None:
 async def test_invite_for_an_unknown_unit_creates_nothing(office: Office) -> None:
     links = Links()
 
-    outcome = await office.invite(C1, "火星局", links)
+    outcome = await office.membership.invite(C1, "火星局", links)
 
     assert "没有找到名为「火星局」的单位" in text(outcome)
     assert links.codes == []
@@ -382,46 +384,46 @@ async def test_invite_for_an_unknown_unit_creates_nothing(office: Office) -> Non
 
 
 async def test_whoami(office: Office) -> None:
-    assert "尚未绑定单位" in text(await office.whoami(ZHANG))
+    assert "尚未绑定单位" in text(await office.membership.whoami(ZHANG))
     await join(office, ZHANG)
 
-    mine = text(await office.whoami(ZHANG))
+    mine = text(await office.membership.whoami(ZHANG))
 
     assert "张三" in mine
     assert "所属单位：人力资源社会保障厅（2026-03-02 绑定）" in mine
     assert "单位联络员" in mine
-    assert "协调人" in text(await office.whoami(C1))
+    assert "协调人" in text(await office.membership.whoami(C1))
 
 
 async def test_unbind(office: Office, store: Store) -> None:
     await join(office, ZHANG)
-    await office.note(ZHANG, "5.1")  # a note flow is waiting for text
+    await office.notes.note(ZHANG, "5.1")  # a note flow is waiting for text
 
-    outcome = await office.unbind(ZHANG)
+    outcome = await office.membership.unbind(ZHANG)
 
     assert f"已解除与「{HRSS}」的绑定" in text(outcome)
     assert await store.member("u1") is None
-    assert not await office.pending(ZHANG)
-    assert await office.text(ZHANG, "迟到的进展") is None
-    assert "尚未绑定单位" in text(await office.whoami(ZHANG))
-    assert "您尚未绑定单位" in text(await office.unbind(ZHANG))
+    assert not await office.notes.pending(ZHANG)
+    assert await office.notes.text(ZHANG, "迟到的进展") is None
+    assert "尚未绑定单位" in text(await office.membership.whoami(ZHANG))
+    assert "您尚未绑定单位" in text(await office.membership.unbind(ZHANG))
 
 
 async def test_members_is_for_coordinators_and_filters_by_unit(office: Office) -> None:
-    assert "还没有任何成员" in text(await office.members(C1))
+    assert "还没有任何成员" in text(await office.membership.members(C1))
     await join(office, ZHANG, "人社厅")
     await join(office, LI, "教育厅")
 
-    assert NOT_COORDINATOR in text(await office.members(ZHANG))
-    everyone = text(await office.members(C1))
+    assert NOT_COORDINATOR in text(await office.membership.members(ZHANG))
+    everyone = text(await office.membership.members(C1))
     assert "成员 2 人" in everyone
     assert "张三" in everyone
     assert "李四" in everyone
-    hrss = text(await office.members(C1, "人社厅"))
+    hrss = text(await office.membership.members(C1, "人社厅"))
     assert "成员 1 人" in hrss
     assert "张三" in hrss
     assert "李四" not in hrss
-    assert f"「{TOBACCO}」还没有成员" in text(await office.members(C1, "烟草专卖局"))
+    assert f"「{TOBACCO}」还没有成员" in text(await office.membership.members(C1, "烟草专卖局"))
 
 
 # --- filing notes -----------------------------------------------------------------------------
@@ -432,7 +434,7 @@ async def test_note_is_stored_with_unit_measure_year_and_author(
 ) -> None:
     await join(office, ZHANG)
 
-    outcome = await office.note(ZHANG, "5.1 今年新建残疾人之家12个")
+    outcome = await office.notes.note(ZHANG, "5.1 今年新建残疾人之家12个")
 
     assert f"已记录「{HRSS}」举措 5.1 的 2026 年进展" in text(outcome)
     assert quotes(outcome) == ["今年新建残疾人之家12个"]
@@ -465,23 +467,23 @@ async def test_the_year_is_shanghais(
     clock.now = utc.astimezone(zone)
     await join(office, ZHANG)
 
-    outcome = await office.note(ZHANG, "5.1 年末报送")
+    outcome = await office.notes.note(ZHANG, "5.1 年末报送")
 
     assert f"的 {year} 年进展" in text(outcome)
     (note,) = await store.notes()
     assert note.year == year
     assert note.created_at == utc
-    listed = await office.notes(ZHANG)
+    listed = await office.notes.notes(ZHANG)
     assert f"{HRSS} {year} 年进展" in text(listed)
     assert quotes(listed) == ["年末报送"]
 
 
 async def test_a_non_member_cannot_file(office: Office, store: Store) -> None:
-    outcome = await office.note(WANG, "5.1 我不是成员")
+    outcome = await office.notes.note(WANG, "5.1 我不是成员")
 
     assert NOT_MEMBER in text(outcome)
     assert await store.notes(include_deleted=True) == []
-    assert not await office.pending(WANG)
+    assert not await office.notes.pending(WANG)
 
 
 async def test_a_measure_of_another_unit_is_refused_with_the_units_measures(
@@ -489,20 +491,20 @@ async def test_a_measure_of_another_unit_is_refused_with_the_units_measures(
 ) -> None:
     await join(office, ZHANG)
 
-    outcome = await office.note(ZHANG, "2.3 不是我们的举措")
+    outcome = await office.notes.note(ZHANG, "2.3 不是我们的举措")
 
     assert f"「{HRSS}」不是举措 2.3 的责任单位" in text(outcome)
-    duties = office.plan.duties_of(HRSS)
+    duties = office.membership.plan.duties_of(HRSS)
     assert actions(outcome) == [f"nm:{m.id}" for m in duties]
     assert "nm:2.3" not in actions(outcome)
     assert await store.notes(include_deleted=True) == []
-    assert not await office.pending(ZHANG)
+    assert not await office.notes.pending(ZHANG)
 
 
 async def test_an_unknown_measure_is_refused(office: Office, store: Store) -> None:
     await join(office, ZHANG)
 
-    outcome = await office.note(ZHANG, "9.9 没有这条")
+    outcome = await office.notes.note(ZHANG, "9.9 没有这条")
 
     assert "没有编号为 9.9 的举措" in text(outcome)
     assert "nm:5.1" in actions(outcome)
@@ -512,7 +514,7 @@ async def test_an_unknown_measure_is_refused(office: Office, store: Store) -> No
 async def test_a_note_without_a_measure_id_is_explained(office: Office, store: Store) -> None:
     await join(office, ZHANG)
 
-    outcome = await office.note(ZHANG, "今年新建残疾人之家")
+    outcome = await office.notes.note(ZHANG, "今年新建残疾人之家")
 
     assert "请先写举措编号" in text(outcome)
     assert await store.notes(include_deleted=True) == []
@@ -534,13 +536,13 @@ async def test_shared_duties_are_open_to_every_unit(
         (TOBACCO, measure_id),
     ]
     # …whereas the tobacco bureau has nothing to do with 1.1.
-    assert "不是举措 1.1 的责任单位" in text(await office.note(WANG, "1.1 越权"))
+    assert "不是举措 1.1 的责任单位" in text(await office.notes.note(WANG, "1.1 越权"))
 
 
 async def test_note_length_limits(office: Office, store: Store) -> None:
     await join(office, ZHANG)
 
-    too_long = await office.note(ZHANG, "5.1 " + "长" * (NOTE_MAX + 1))
+    too_long = await office.notes.note(ZHANG, "5.1 " + "长" * (NOTE_MAX + 1))
     assert "1001" in text(too_long)
     assert await store.notes() == []
 
@@ -553,22 +555,22 @@ async def test_in_the_flow_a_refused_text_can_simply_be_sent_again(
     office: Office, store: Store
 ) -> None:
     await join(office, ZHANG)
-    started = await office.note(ZHANG, "5.1")
+    started = await office.notes.note(ZHANG, "5.1")
     assert "请发送举措 5.1 的进展" in text(started)
 
-    too_long = await office.text(ZHANG, "长" * 1001)
+    too_long = await office.notes.text(ZHANG, "长" * 1001)
     assert "1001" in text(too_long)
-    assert await office.pending(ZHANG)
-    empty = await office.text(ZHANG, "  \n ")
+    assert await office.notes.pending(ZHANG)
+    empty = await office.notes.text(ZHANG, "  \n ")
     assert "不能为空" in text(empty)
-    assert await office.pending(ZHANG)
+    assert await office.notes.pending(ZHANG)
     assert await store.notes() == []
 
-    saved = await office.text(ZHANG, "精简后的进展")
+    saved = await office.notes.text(ZHANG, "精简后的进展")
 
     assert "已记录" in text(saved)
     assert [(n.measure_id, n.text) for n in await store.notes()] == [("5.1", "精简后的进展")]
-    assert not await office.pending(ZHANG)
+    assert not await office.notes.pending(ZHANG)
 
 
 async def test_note_without_id_offers_the_units_measures_as_buttons(
@@ -576,90 +578,91 @@ async def test_note_without_id_offers_the_units_measures_as_buttons(
 ) -> None:
     await join(office, ZHANG)
 
-    menu = await office.note(ZHANG, "")
+    menu = await office.notes.note(ZHANG, "")
 
     assert f"请选择「{HRSS}」要报送进展的举措" in text(menu)
-    assert actions(menu) == [f"nm:{m.id}" for m in office.plan.duties_of(HRSS)]
-    assert not await office.pending(ZHANG)
+    assert actions(menu) == [f"nm:{m.id}" for m in office.membership.plan.duties_of(HRSS)]
+    assert not await office.notes.pending(ZHANG)
 
     chosen = await press(office, ZHANG, button(menu, "报送 6.2"))
     assert "请发送举措 6.2 的进展" in text(chosen)
-    assert await office.pending(ZHANG)
+    assert await office.notes.pending(ZHANG)
 
-    saved = await office.text(ZHANG, "开展职业技能培训3000人次")
+    saved = await office.notes.text(ZHANG, "开展职业技能培训3000人次")
     assert "举措 6.2" in text(saved)
     assert quotes(saved) == ["开展职业技能培训3000人次"]
     assert [(n.measure_id, n.text) for n in await store.notes()] == [
         ("6.2", "开展职业技能培训3000人次")
     ]
     # The flow is over: the next text is not the office's.
-    assert await office.text(ZHANG, "随便问问") is None
+    assert await office.notes.text(ZHANG, "随便问问") is None
 
 
 async def test_measure_buttons_check_membership_and_responsibility(office: Office) -> None:
     assert NOT_MEMBER in text(await press(office, WANG, "nm:6.2"))
-    assert not await office.pending(WANG)
+    assert not await office.notes.pending(WANG)
     await join(office, ZHANG)
     assert "不是举措 2.3 的责任单位" in text(await press(office, ZHANG, "nm:2.3"))
     assert "没有编号为 abc 的举措" in text(await press(office, ZHANG, "nm:abc"))
-    assert not await office.pending(ZHANG)
+    assert not await office.notes.pending(ZHANG)
 
 
 async def test_text_without_a_flow_is_not_the_offices(office: Office) -> None:
     await join(office, ZHANG)
 
-    assert await office.text(ZHANG, "人社厅负责什么") is None
+    assert await office.notes.text(ZHANG, "人社厅负责什么") is None
 
 
 @pytest.mark.parametrize("how", ["command", "button"])
 async def test_cancel_aborts_the_flow(office: Office, store: Store, how: str) -> None:
     await join(office, ZHANG)
-    await office.note(ZHANG, "5.1")
+    await office.notes.note(ZHANG, "5.1")
 
-    outcome = await office.cancel(ZHANG) if how == "command" else await press(office, ZHANG, "nc")
+    notes = office.notes
+    outcome = await notes.cancel(ZHANG) if how == "command" else await press(office, ZHANG, "nc")
 
     assert "已取消" in text(outcome)
-    assert await office.text(ZHANG, "本来要报送的内容") is None
+    assert await office.notes.text(ZHANG, "本来要报送的内容") is None
     assert await store.notes() == []
-    assert "当前没有进行中的操作" in text(await office.cancel(ZHANG))
+    assert "当前没有进行中的操作" in text(await office.notes.cancel(ZHANG))
 
 
 async def test_the_flow_times_out_and_gives_the_text_back(
     office: Office, store: Store, clock: FakeClock
 ) -> None:
     await join(office, ZHANG)
-    await office.note(ZHANG, "5.1")
+    await office.notes.note(ZHANG, "5.1")
     clock.advance(minutes=11)
     typed = "写了很久的进展\n第二段"
 
-    outcome = await office.text(ZHANG, typed)
+    outcome = await office.notes.text(ZHANG, typed)
 
     assert "超时" in text(outcome)
     assert "未保存" in text(outcome)
     assert quotes(outcome) == [typed]
     assert await store.notes() == []
-    assert not await office.pending(ZHANG)
-    assert await office.text(ZHANG, typed) is None
+    assert not await office.notes.pending(ZHANG)
+    assert await office.notes.text(ZHANG, typed) is None
 
 
 async def test_a_note_abandoned_long_ago_lets_the_next_text_be_a_question(
     office: Office, store: Store, clock: FakeClock
 ) -> None:
     await join(office, ZHANG)
-    await office.note(ZHANG, "5.1")
+    await office.notes.note(ZHANG, "5.1")
     clock.advance(hours=3)
     # Not a late note: the member has moved on, and the text is answered as a question.
-    assert await office.text(ZHANG, "人社厅负责什么") is None
-    assert not await office.pending(ZHANG)
+    assert await office.notes.text(ZHANG, "人社厅负责什么") is None
+    assert not await office.notes.pending(ZHANG)
     assert await store.notes() == []
 
 
 async def test_the_flow_waits_nine_minutes(office: Office, store: Store, clock: FakeClock) -> None:
     await join(office, ZHANG)
-    await office.note(ZHANG, "5.1")
+    await office.notes.note(ZHANG, "5.1")
     clock.advance(minutes=9)
 
-    outcome = await office.text(ZHANG, "九分钟后")
+    outcome = await office.notes.text(ZHANG, "九分钟后")
 
     assert "已记录" in text(outcome)
     assert [n.text for n in await store.notes()] == ["九分钟后"]
@@ -684,15 +687,15 @@ async def test_tricky_text_round_trips_exactly(
     await join(office, ZHANG)
 
     if how == "command":
-        outcome = await office.note(ZHANG, f"5.1 {typed}")
+        outcome = await office.notes.note(ZHANG, f"5.1 {typed}")
     else:
-        await office.note(ZHANG, "5.1")
-        outcome = await office.text(ZHANG, typed)
+        await office.notes.note(ZHANG, "5.1")
+        outcome = await office.notes.text(ZHANG, typed)
 
     assert quotes(outcome) == [typed]
     (note,) = await store.notes()
     assert note.text == typed
-    assert quotes(await office.notes(ZHANG)) == [typed]
+    assert quotes(await office.notes.notes(ZHANG)) == [typed]
 
 
 # --- listing, editing, deleting ---------------------------------------------------------------
@@ -712,7 +715,7 @@ async def test_notes_lists_this_years_notes_newest_first_with_buttons_on_ones_ow
     clock.advance(minutes=1)
     third = await file_note(office, ZHANG, "7.1", "丙")
 
-    mine = await office.notes(ZHANG)
+    mine = await office.notes.notes(ZHANG)
 
     assert f"{HRSS} 2026 年进展" in text(mine)
     assert "共 3 条" in text(mine)
@@ -723,7 +726,7 @@ async def test_notes_lists_this_years_notes_newest_first_with_buttons_on_ones_ow
         [],
         [f"ne:{first}", f"nd:{first}"],
     ]
-    theirs = await office.notes(LI)
+    theirs = await office.notes.notes(LI)
     assert [[b.action for b in i.buttons] for i in theirs.reply.items] == [
         [],
         [f"ne:{second}", f"nd:{second}"],
@@ -736,12 +739,12 @@ async def test_notes_are_per_unit_and_for_members(office: Office) -> None:
     await join(office, LI, "教育厅")
     await file_note(office, ZHANG, "5.1", "人社厅的进展")
 
-    assert NOT_MEMBER in text(await office.notes(WANG))
-    others = await office.notes(LI)
+    assert NOT_MEMBER in text(await office.notes.notes(WANG))
+    others = await office.notes.notes(LI)
     assert "「教育厅」2026 年还没有报送进展" in text(others)
     assert quotes(others) == []
     # A coordinator may look at any unit, but has no buttons on others' notes.
-    seen = await office.notes(C1, "人社厅")
+    seen = await office.notes.notes(C1, "人社厅")
     assert quotes(seen) == ["人社厅的进展"]
     assert actions(seen) == []
 
@@ -753,7 +756,7 @@ async def test_edit_ones_own_note(office: Office, store: Store) -> None:
     started = await press(office, ZHANG, f"ne:{note_id}")
     assert f"第 {note_id} 条记录的新内容" in text(started)
     assert quotes(started) == ["原来的内容"]
-    edited = await office.text(ZHANG, "修改后的内容")
+    edited = await office.notes.text(ZHANG, "修改后的内容")
 
     assert f"已修改第 {note_id} 条记录" in text(edited)
     assert quotes(edited) == ["修改后的内容"]
@@ -761,7 +764,7 @@ async def test_edit_ones_own_note(office: Office, store: Store) -> None:
     assert note is not None
     assert note.text == "修改后的内容"
     assert note.updated_at is not None
-    listed = await office.notes(ZHANG)
+    listed = await office.notes.notes(ZHANG)
     assert quotes(listed) == ["修改后的内容"]
     assert "（已修改）" in text(listed)
 
@@ -774,8 +777,8 @@ async def test_editing_someone_elses_note_is_refused(office: Office, store: Stor
     outcome = await press(office, LI, f"ne:{note_id}")
 
     assert "只有填写人本人可以修改或删除这条记录" in text(outcome)
-    assert not await office.pending(LI)
-    assert await office.text(LI, "李四的篡改") is None
+    assert not await office.notes.pending(LI)
+    assert await office.notes.text(LI, "李四的篡改") is None
     note = await store.note(note_id)
     assert note is not None
     assert note.text == "张三的内容"
@@ -811,7 +814,7 @@ async def test_delete_asks_then_soft_deletes(office: Office, store: Store) -> No
 
     assert f"已删除第 {note_id} 条记录" in text(done)
     assert done.replace is True
-    assert "还没有报送进展" in text(await office.notes(ZHANG))
+    assert "还没有报送进展" in text(await office.notes.notes(ZHANG))
     assert await store.notes() == []
     (kept,) = await store.notes(include_deleted=True)
     assert (kept.id, kept.text, kept.deleted, kept.deleted_by) == (
@@ -850,7 +853,7 @@ async def test_forged_note_ids_get_a_message(office: Office, action: str, forged
     outcome = await press(office, ZHANG, f"{action}:{forged}")
 
     assert "找不到这条记录" in text(outcome)
-    assert not await office.pending(ZHANG)
+    assert not await office.notes.pending(ZHANG)
 
 
 # --- progress ---------------------------------------------------------------------------------
@@ -864,17 +867,17 @@ def item_units(outcome: Outcome) -> list[str]:
 async def test_progress_is_for_coordinators(office: Office) -> None:
     await join(office, ZHANG)
 
-    assert NOT_COORDINATOR in text(await office.progress(ZHANG))
+    assert NOT_COORDINATOR in text(await office.overview.progress(ZHANG))
     assert NOT_COORDINATOR in text(await press(office, ZHANG, "pu:2026:9"))
 
 
 async def test_progress_puts_silent_units_first_and_counts_live_notes(
     office: Office, store: Store
 ) -> None:
-    plan = office.plan
+    plan = office.membership.plan
     await join(office, ZHANG, "人社厅")
     await join(office, WANG, "烟草专卖局")
-    before = await office.progress(C1)
+    before = await office.overview.progress(C1)
     assert "29 个单位，29 个尚未报送任何举措" in text(before)
 
     await file_note(office, ZHANG, "5.1", "一")
@@ -884,7 +887,7 @@ async def test_progress_puts_silent_units_first_and_counts_live_notes(
     await store.delete_note(deleted, "u1")
     await file_note(office, WANG, "2.3", "烟草")
 
-    outcome = await office.progress(C1)
+    outcome = await office.overview.progress(C1)
 
     assert "2026 年报送进度" in text(outcome)
     assert "29 个单位，27 个尚未报送任何举措" in text(outcome)
@@ -911,7 +914,7 @@ async def test_progress_unit_when_everything_is_reported(office: Office) -> None
     await join(office, WANG, "烟草专卖局")
     for measure_id in ("2.3", "11.1", "16.1"):
         await file_note(office, WANG, measure_id, "已完成")
-    progress = await office.progress(C1)
+    progress = await office.overview.progress(C1)
 
     outcome = await press(office, C1, button(progress, f"{TOBACCO} 缺报"))
 
@@ -926,13 +929,13 @@ async def test_progress_of_another_year(office: Office, clock: FakeClock) -> Non
     await file_note(office, ZHANG, "5.1", "2025 年的进展")
     clock.now = START
 
-    assert "29 个尚未报送" in text(await office.progress(C1))
+    assert "29 个尚未报送" in text(await office.overview.progress(C1))
     for arg in ("2025", "2025年", " 2025 "):
-        outcome = await office.progress(C1, arg)
+        outcome = await office.overview.progress(C1, arg)
         assert "2025 年报送进度" in text(outcome)
         assert "28 个尚未报送" in text(outcome)
     for bad in ("abc", "1999", "²", "99999999999999999999"):
-        assert "年份格式不对" in text(await office.progress(C1, bad))
+        assert "年份格式不对" in text(await office.overview.progress(C1, bad))
 
 
 @pytest.mark.parametrize(
@@ -964,7 +967,7 @@ async def test_forged_progress_buttons_get_a_message(office: Office, forged: str
 async def test_export_is_for_coordinators(office: Office) -> None:
     await join(office, ZHANG)
 
-    outcome = await office.export(ZHANG)
+    outcome = await office.overview.export(ZHANG)
 
     assert NOT_COORDINATOR in text(outcome)
     assert outcome.attachment is None
@@ -974,7 +977,7 @@ async def test_export_attaches_a_workbook(office: Office) -> None:
     await join(office, ZHANG)
     await file_note(office, ZHANG, "5.1", "导出的进展")
 
-    outcome = await office.export(C1)
+    outcome = await office.overview.export(C1)
 
     assert outcome.attachment is not None
     assert outcome.attachment.filename == "进展汇总-2026.xlsx"
@@ -983,12 +986,12 @@ async def test_export_attaches_a_workbook(office: Office) -> None:
     assert workbook.sheetnames == ["进展记录", "单位×举措", "未报送单位", "操作记录"]
     assert workbook["进展记录"]["E2"].value == "导出的进展"
 
-    other = await office.export(C1, "2025")
+    other = await office.overview.export(C1, "2025")
     assert other.attachment is not None
     assert other.attachment.filename == "进展汇总-2025.xlsx"
     assert load_workbook(io.BytesIO(other.attachment.data))["进展记录"].max_row == 1
 
-    bad = await office.export(C1, "1999")
+    bad = await office.overview.export(C1, "1999")
     assert "年份格式不对" in text(bad)
     assert bad.attachment is None
 
@@ -1032,8 +1035,8 @@ async def test_an_approval_to_another_unit_ends_the_pending_note(
     office: Office, store: Store
 ) -> None:
     await join(office, ZHANG)
-    await office.note(ZHANG, "5.1")  # 5.1 is 人社厅's, not the tobacco bureau's
-    asked = await office.bind(ZHANG, "烟草专卖局")
+    await office.notes.note(ZHANG, "5.1")  # 5.1 is 人社厅's, not the tobacco bureau's
+    asked = await office.membership.bind(ZHANG, "烟草专卖局")
 
     approved = await press(office, C1, card(asked, "批准"))
 
@@ -1042,39 +1045,39 @@ async def test_an_approval_to_another_unit_ends_the_pending_note(
     assert notice.to == "u1"
     assert f"「{TOBACCO}」的申请已获批准" in told
     assert "您正在填写的举措 5.1 的进展已取消（所属单位已变更）" in told
-    assert not await office.pending(ZHANG)
-    assert await office.text(ZHANG, "本是人社厅的进展") is None
+    assert not await office.notes.pending(ZHANG)
+    assert await office.notes.text(ZHANG, "本是人社厅的进展") is None
     assert await store.notes(include_deleted=True) == []
 
 
 async def test_an_approval_to_the_same_unit_keeps_the_pending_note(
     office: Office, store: Store
 ) -> None:
-    asked = await office.bind(ZHANG, "人社厅")
+    asked = await office.membership.bind(ZHANG, "人社厅")
     await store.bind("u1", "张三", HRSS, "c1")  # e.g. by an invite, meanwhile
-    await office.note(ZHANG, "5.1")
+    await office.notes.note(ZHANG, "5.1")
 
     approved = await press(office, C1, card(asked, "批准"))
 
     assert "已取消" not in render_plain(approved.notices[0].reply)
-    assert "已记录" in text(await office.text(ZHANG, "照常报送"))
+    assert "已记录" in text(await office.notes.text(ZHANG, "照常报送"))
 
 
 async def test_an_invite_and_unbind_end_the_pending_note_and_say_so(
     office: Office, store: Store
 ) -> None:
     await join(office, ZHANG)
-    await office.note(ZHANG, "5.1")
+    await office.notes.note(ZHANG, "5.1")
     invite = await store.create_invite(TOBACCO, "c1")
 
-    joined = text(await office.redeem(ZHANG, invite.code))
+    joined = text(await office.membership.redeem(ZHANG, invite.code))
 
     assert f"已绑定到「{TOBACCO}」" in joined
     assert "您正在填写的举措 5.1 的进展已取消" in joined
-    assert await office.text(ZHANG, "迟到的进展") is None
-    await office.note(ZHANG, "2.3")
-    assert "您正在填写的举措 2.3 的进展已取消" in text(await office.unbind(ZHANG))
-    assert await office.text(ZHANG, "迟到的进展") is None
+    assert await office.notes.text(ZHANG, "迟到的进展") is None
+    await office.notes.note(ZHANG, "2.3")
+    assert "您正在填写的举措 2.3 的进展已取消" in text(await office.membership.unbind(ZHANG))
+    assert await office.notes.text(ZHANG, "迟到的进展") is None
     assert await store.notes(include_deleted=True) == []
 
 
@@ -1086,15 +1089,15 @@ async def test_the_measure_is_checked_again_when_the_text_arrives(
     # measure the unit does not own (the plan changed across a restart).
     await store.start_flow("u1", "note", "2.3", TOBACCO)
 
-    moved = await office.text(ZHANG, "烟草局的进展")
+    moved = await office.notes.text(ZHANG, "烟草局的进展")
 
     assert "您正在填写的举措 2.3 的进展已取消（所属单位已变更）" in text(moved)
     assert quotes(moved) == ["烟草局的进展"]
     await store.start_flow("u1", "note", "2.3", HRSS)
-    refused = await office.text(ZHANG, "不属于本单位")
+    refused = await office.notes.text(ZHANG, "不属于本单位")
     assert f"「{HRSS}」不是举措 2.3 的责任单位" in text(refused)
     assert quotes(refused) == ["不属于本单位"]
-    assert not await office.pending(ZHANG)
+    assert not await office.notes.pending(ZHANG)
     assert await store.notes(include_deleted=True) == []
 
 
@@ -1109,45 +1112,46 @@ async def test_a_pending_note_or_edit_survives_a_restart(
 ) -> None:
     await join(office, ZHANG)
     old = await file_note(office, ZHANG, "5.1", "旧内容")
-    await (office.note(ZHANG, "6.2") if kind == "note" else office.edit(ZHANG, str(old)))
+    notes = office.notes
+    await (notes.note(ZHANG, "6.2") if kind == "note" else notes.edit(ZHANG, str(old)))
     await store.close()
     clock.advance(minutes=9)
 
     restarted = await reopened(assistant, tmp_path, clock)
     try:
-        assert await restarted.pending(ZHANG)
-        done = text(await restarted.text(ZHANG, "重启后发送"))
+        assert await restarted.notes.pending(ZHANG)
+        done = text(await restarted.notes.text(ZHANG, "重启后发送"))
         assert ("已记录" if kind == "note" else "已修改") in done
-        stored = [(n.measure_id, n.text) for n in await restarted.store.notes()]
+        stored = [(n.measure_id, n.text) for n in await restarted.membership.store.notes()]
         expected = [("6.2", "重启后发送"), ("5.1", "旧内容")]
         assert stored == (expected if kind == "note" else [("5.1", "重启后发送")])
-        assert not await restarted.pending(ZHANG)
+        assert not await restarted.notes.pending(ZHANG)
     finally:
-        await restarted.store.close()
+        await restarted.membership.store.close()
 
 
 async def test_a_pending_note_expires_across_a_restart_and_says_so(
     assistant: Assistant, office: Office, store: Store, clock: FakeClock, tmp_path: Path
 ) -> None:
     await join(office, ZHANG)
-    await office.note(ZHANG, "5.1")
-    await office.note(LI, "5.1")  # not a member: no flow
+    await office.notes.note(ZHANG, "5.1")
+    await office.notes.note(LI, "5.1")  # not a member: no flow
     await store.close()
     clock.advance(minutes=10, seconds=1)
 
     restarted = await reopened(assistant, tmp_path, clock)
     try:
-        late = await restarted.text(ZHANG, "重启后才到")
+        late = await restarted.notes.text(ZHANG, "重启后才到")
         assert "上一次报送已超时（10 分钟），内容未保存" in text(late)
         assert "如需报送请重新发送 /note" in text(late)
         assert quotes(late) == ["重启后才到"]
-        assert await restarted.text(ZHANG, "重启后才到") is None  # now a question again
-        assert await restarted.store.notes() == []
-        await restarted.note(ZHANG, "5.1")
-        assert "已取消" in text(await restarted.cancel(ZHANG))
-        assert await restarted.text(ZHANG, "取消之后") is None
+        assert await restarted.notes.text(ZHANG, "重启后才到") is None  # now a question again
+        assert await restarted.membership.store.notes() == []
+        await restarted.notes.note(ZHANG, "5.1")
+        assert "已取消" in text(await restarted.notes.cancel(ZHANG))
+        assert await restarted.notes.text(ZHANG, "取消之后") is None
     finally:
-        await restarted.store.close()
+        await restarted.membership.store.close()
 
 
 INVISIBLE_NOTE = " \u200b\ufeff\u2060\u3000\x07\r\n"
@@ -1157,13 +1161,13 @@ async def test_an_invisible_note_is_refused_and_the_flow_stays_open(
     office: Office, store: Store
 ) -> None:
     await join(office, ZHANG)
-    await office.note(ZHANG, "5.1")
+    await office.notes.note(ZHANG, "5.1")
 
-    refused = await office.text(ZHANG, INVISIBLE_NOTE)
+    refused = await office.notes.text(ZHANG, INVISIBLE_NOTE)
 
     assert text(refused) == EMPTY_NOTE
-    assert await office.pending(ZHANG)
-    saved = await office.text(ZHANG, "\ufeff第一行\r\n第\x00二\x1b行\t末\u200b ")
+    assert await office.notes.pending(ZHANG)
+    saved = await office.notes.text(ZHANG, "\ufeff第一行\r\n第\x00二\x1b行\t末\u200b ")
     assert quotes(saved) == ["第一行\n第二行\t末"]
     assert [n.text for n in await store.notes()] == ["第一行\n第二行\t末"]
 
@@ -1173,13 +1177,13 @@ async def test_an_invisible_note_in_the_command_asks_for_the_text(
 ) -> None:
     await join(office, ZHANG)
 
-    asked = text(await office.note(ZHANG, f"5.1 {INVISIBLE_NOTE}"))
+    asked = text(await office.notes.note(ZHANG, f"5.1 {INVISIBLE_NOTE}"))
 
     assert asked.startswith(EMPTY_NOTE)
     assert "请发送举措 5.1 的进展" in asked
-    assert await office.pending(ZHANG)
+    assert await office.notes.pending(ZHANG)
     assert await store.notes(include_deleted=True) == []
-    assert "已记录" in text(await office.text(ZHANG, "补上的文字"))
+    assert "已记录" in text(await office.notes.text(ZHANG, "补上的文字"))
 
 
 async def test_an_edit_is_cleaned_and_an_invisible_one_refused(
@@ -1187,12 +1191,12 @@ async def test_an_edit_is_cleaned_and_an_invisible_one_refused(
 ) -> None:
     await join(office, ZHANG)
     old = await file_note(office, ZHANG, "5.1", "旧内容")
-    await office.edit(ZHANG, str(old))
+    await office.notes.edit(ZHANG, str(old))
 
-    assert text(await office.text(ZHANG, "\u2060\u200b")) == EMPTY_NOTE
+    assert text(await office.notes.text(ZHANG, "\u2060\u200b")) == EMPTY_NOTE
     assert [n.text for n in await store.notes()] == ["旧内容"]
-    assert await office.pending(ZHANG)
-    edited = await office.text(ZHANG, "新的\r\n内容\x7f\ufeff")
+    assert await office.notes.pending(ZHANG)
+    edited = await office.notes.text(ZHANG, "新的\r\n内容\x7f\ufeff")
     assert quotes(edited) == ["新的\n内容"]
     assert [n.text for n in await store.notes()] == ["新的\n内容"]
 
@@ -1200,16 +1204,16 @@ async def test_an_edit_is_cleaned_and_an_invisible_one_refused(
 async def test_asking_twice_for_the_same_unit_sends_no_second_card(
     office: Office, store: Store
 ) -> None:
-    first = await office.bind(ZHANG, "人社厅")
+    first = await office.membership.bind(ZHANG, "人社厅")
     assert len(first.notices) == 2
 
     for _ in range(19):
-        again = await office.bind(ZHANG, "人力资源社会保障厅")
+        again = await office.membership.bind(ZHANG, "人力资源社会保障厅")
         assert text(again).startswith("已提交，等待审批")
         assert again.notices == ()
     assert len(await store.pending_requests()) == 1
 
-    other = await office.bind(ZHANG, "教育厅")
+    other = await office.membership.bind(ZHANG, "教育厅")
     assert "已提交绑定「教育厅」的申请" in text(other)
     assert f"您之前绑定「{HRSS}」的申请已作废" in text(other)
     assert len(other.notices) == 2
@@ -1225,11 +1229,11 @@ async def test_the_decisions_notice_is_recorded_with_it_and_sent_after_a_crash(
     tmp_path: Path,
     approve: bool,
 ) -> None:
-    asked = await office.bind(ZHANG, "人社厅")
+    asked = await office.membership.bind(ZHANG, "人社厅")
     decided = await press(office, C1, card(asked, "批准" if approve else "拒绝"))
     (notice,) = decided.notices
     with pytest.raises(ProcessDied):  # the bot dies before the member is told
-        await office.send_notices(decided.notices, Outbox(crash=True))
+        await office.membership.send_notices(decided.notices, Outbox(crash=True))
     assert [n.user_id for n in await store.pending_notices()] == ["u1"]
     await store.close()
 
@@ -1240,12 +1244,12 @@ async def test_the_decisions_notice_is_recorded_with_it_and_sent_after_a_crash(
         assert again.notices == ()
         # … and the start-up sends what was owed, once.
         outbox = Outbox()
-        assert await restarted.send_pending_notices(outbox) == []
-        assert await restarted.send_pending_notices(outbox) == []
-        assert await restarted.send_notices(decided.notices, outbox) == []
+        assert await restarted.membership.send_pending_notices(outbox) == []
+        assert await restarted.membership.send_pending_notices(outbox) == []
+        assert await restarted.membership.send_notices(decided.notices, outbox) == []
         verdict = "已获批准" if approve else "未获批准"
         assert [(to, verdict in told) for to, told in outbox.sent] == [("u1", True)]
         assert outbox.sent[0][1] == render_plain(notice.reply)
-        assert await restarted.store.pending_notices() == []
+        assert await restarted.membership.store.pending_notices() == []
     finally:
-        await restarted.store.close()
+        await restarted.membership.store.close()

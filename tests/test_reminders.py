@@ -18,7 +18,8 @@ import pytest
 from bot.assistant import Assistant
 from bot.clock import TZ
 from bot.config import ReminderConfig
-from bot.office import Office, Outcome, Person
+from bot.office import Office
+from bot.outcome import Outcome, Person
 from bot.reminders import (
     DELIVERY_TRIES,
     Reminder,
@@ -126,7 +127,7 @@ def office(assistant: Assistant, store: Store, clock: FakeClock) -> Office:
 
 @pytest.fixture
 def reminders(office: Office) -> Reminders:
-    return Reminders(office, ReminderConfig())
+    return Reminders(office.membership, ReminderConfig())
 
 
 @pytest.fixture
@@ -480,7 +481,7 @@ async def test_tick_sends_each_member_exactly_their_units_missing_measures(
 async def test_without_thanks_a_complete_unit_gets_nothing(
     office: Office, store: Store, clock: FakeClock
 ) -> None:
-    reminders = Reminders(office, ReminderConfig(thank_complete=False))
+    reminders = Reminders(office.membership, ReminderConfig(thank_complete=False))
     clock.now = at(2024, 12, 1, 9, 0)
     sender = FakeSender()
 
@@ -573,7 +574,7 @@ async def restart(assistant: Assistant, db: Path, clock: FakeClock) -> tuple[Sto
     """A new process: a new Store on the same file, a new Office and Reminders."""
     store = await Store.open(db, clock)
     office = Office(assistant, store, frozenset({"c1"}), clock=clock)
-    return store, Reminders(office, ReminderConfig())
+    return store, Reminders(office.membership, ReminderConfig())
 
 
 @pytest.mark.usefixtures("members")
@@ -727,7 +728,7 @@ async def test_a_summary_to_an_unreachable_coordinator_does_not_stop_the_bot(
 ) -> None:
     # c9 never talked to the bot (no users row), and Telegram refuses the message.
     office = Office(assistant, store, frozenset({"c1", "c9"}), clock=clock)
-    reminders = Reminders(office, ReminderConfig())
+    reminders = Reminders(office.membership, ReminderConfig())
     clock.now = at(2024, 12, 30, 9, 0)
     await reminders.tick(FakeSender())
     clock.now = at(2025, 1, 1, 9, 0)
@@ -747,7 +748,7 @@ async def test_the_summary_goes_to_every_coordinator_the_day_after_the_deadline(
     assistant: Assistant, store: Store, clock: FakeClock
 ) -> None:
     office = Office(assistant, store, frozenset({"c1", "c2"}), clock=clock)
-    reminders = Reminders(office, ReminderConfig())
+    reminders = Reminders(office.membership, ReminderConfig())
     clock.now = at(2024, 12, 30, 9, 0)
     await reminders.tick(FakeSender())
     # Reported in the new year: counts for 2025, not for the 2024 summary.
@@ -778,8 +779,8 @@ async def test_the_summary_goes_to_every_coordinator_the_day_after_the_deadline(
 async def test_a_summary_with_everything_reported_has_no_chase_button(
     reminders: Reminders, office: Office, store: Store
 ) -> None:
-    for unit in office.plan.units:
-        for measure in office.plan.duties_of(unit.name):
+    for unit in office.membership.plan.units:
+        for measure in office.membership.plan.duties_of(unit.name):
             await store.add_note(unit.name, measure.id, 2024, "u1", "张三", "完成")
 
     summary = await reminders.summary(2024)
@@ -945,21 +946,21 @@ async def test_remind_test_without_a_name_uses_the_coordinators_own_unit(
     outcome = await reminders.remind_test(C1, "")
     assert actions(outcome.reply) == ["nm:2.2", "nm:11.1", "nm:16.1"]
 
-    quiet = Reminders(office, ReminderConfig(thank_complete=False))
+    quiet = Reminders(office.membership, ReminderConfig(thank_complete=False))
     assert "已全部报送（此时不发送提醒）" in plain(await quiet.remind_test(C1, "民政厅"))
 
 
 async def test_describe_schedule(office: Office, clock: FakeClock) -> None:
-    assert Reminders(office, ReminderConfig()).describe_schedule() == (
+    assert Reminders(office.membership, ReminderConfig()).describe_schedule() == (
         "下一次提醒：2024-12-01 09:00（2024 年，reminder:2024:30）"
     )
 
     clock.now = at(2026, 11, 29, 9, 0)
-    over = Reminders(office, ReminderConfig()).describe_schedule()
+    over = Reminders(office.membership, ReminderConfig()).describe_schedule()
     assert "2022–2024" in over
     assert "不会再发送提醒" in over
     assert "FENGONG_CONFIG" in over
     assert "reminders.years" in over
 
-    extended = Reminders(office, ReminderConfig(years=(2025, 2026, 2027)))
+    extended = Reminders(office.membership, ReminderConfig(years=(2025, 2026, 2027)))
     assert extended.describe_schedule().startswith("下一次提醒：2026-12-01 09:00")

@@ -15,7 +15,9 @@ import pytest
 from bot.assistant import Assistant
 from bot.clock import TZ
 from bot.config import ReminderConfig
-from bot.office import NOTE_ON, Office, Person
+from bot.notes import NOTE_ON
+from bot.office import Office
+from bot.outcome import Person
 from bot.reminders import Reminders
 from bot.reply import all_buttons, render_plain, text_of
 from bot.reporting import current_period, is_reporting, reporting_lines
@@ -135,11 +137,11 @@ async def reminders(
 ) -> AsyncIterator[Reminders]:
     async with await Store.open(tmp_path / "r.db", clock) as store:
         office = Office(assistant, store, frozenset({"c1"}), clock=clock)
-        yield Reminders(office, TWO_YEARS)
+        yield Reminders(office.membership, TWO_YEARS)
 
 
 async def test_a_member_sees_what_is_missing_with_buttons(reminders: Reminders) -> None:
-    store = reminders.office.store
+    store = reminders.membership.store
     await store.bind(MEMBER.id, MEMBER.name, CIVIL, "c1")
     await store.add_note(CIVIL, "11.1", 2024, MEMBER.id, MEMBER.name, "已落实")
     reply = (await reminders.reporting(MEMBER)).reply
@@ -150,7 +152,7 @@ async def test_a_member_sees_what_is_missing_with_buttons(reminders: Reminders) 
 
 
 async def test_a_member_whose_unit_reported_everything(reminders: Reminders) -> None:
-    store = reminders.office.store
+    store = reminders.membership.store
     await store.bind(MEMBER.id, MEMBER.name, CIVIL, "c1")
     for measure in ("5.1", "11.1", "16.1"):
         await store.add_note(CIVIL, measure, 2024, MEMBER.id, MEMBER.name, "已完成")
@@ -160,7 +162,7 @@ async def test_a_member_whose_unit_reported_everything(reminders: Reminders) -> 
 
 
 async def test_last_years_notes_do_not_count(reminders: Reminders, clock: FakeClock) -> None:
-    store = reminders.office.store
+    store = reminders.membership.store
     await store.bind(MEMBER.id, MEMBER.name, CIVIL, "c1")
     for measure in ("5.1", "11.1", "16.1"):
         await store.add_note(CIVIL, measure, 2024, MEMBER.id, MEMBER.name, "已完成")

@@ -18,7 +18,8 @@ import pytest
 from openpyxl import load_workbook
 
 from bot.assistant import Assistant
-from bot.office import EMPTY_NOTE, NOT_COORDINATOR, NOT_MEMBER
+from bot.notes import EMPTY_NOTE
+from bot.outcome import NOT_COORDINATOR, NOT_MEMBER
 from bot.store import Store
 from handlers.telegram.members import EXPIRED, PRIVATE_ONLY, START_IN_PRIVATE
 from tests.fakes.bot_api import BOT_USERNAME, FakeBotApi

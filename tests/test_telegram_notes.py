@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from bot.assistant import Assistant
-from bot.office import EMPTY_NOTE
+from bot.notes import EMPTY_NOTE
 from bot.store import Store
 from tests.fakes.bot_api import FakeBotApi
 from tests.harness import (

@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from bot.assistant import Assistant
-from bot.office import NOT_COORDINATOR
+from bot.outcome import NOT_COORDINATOR
 from bot.reminders import DELIVERY_TRIES
 from bot.store import Store
 from tests.fakes.bot_api import FakeBotApi

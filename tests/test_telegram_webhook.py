@@ -137,7 +137,7 @@ async def test_healthz_is_503_when_the_database_does_not_answer(
                 ) as garbled:
                     assert garbled.status == 400
 
-                await services_of(app.bot_data).office.store.close()
+                await services_of(app.bot_data).office.membership.store.close()
 
                 async with http.get(health) as down:
                     assert (down.status, await down.text()) == (503, "数据库无响应\n")

@@ -202,7 +202,8 @@ async def reminder_tick(context: BotContext) -> None:
 
 async def notices_at_start(context: BotContext) -> None:
     """Send the notices still owed from before the last stop (a JobQueue job)."""
-    for missed in await context.services.office.send_pending_notices(Sender(context.bot)):
+    membership = context.services.office.membership
+    for missed in await membership.send_pending_notices(Sender(context.bot)):
         logger.warning("通知未能送达用户 %s", missed)
 
 

@@ -12,7 +12,8 @@ from bot.assistant import Assistant
 from bot.clock import Clock, system_clock
 from bot.config import Config
 from bot.dialog import Dialog
-from bot.office import Office, Person
+from bot.office import Office
+from bot.outcome import Person
 from bot.reminders import Reminders
 from bot.store import Store
 from bot.throttle import Throttle
@@ -66,12 +67,12 @@ class Services:
         """Open the database and the services that need it."""
         store = await Store.open(self.config.db_path, self.clock)
         self._office = Office(self.assistant, store, self.config.coordinators, self.clock)
-        self._reminders = Reminders(self._office, self.config.reminders)
+        self._reminders = Reminders(self._office.membership, self.config.reminders)
 
     async def close(self) -> None:
         """Close the database."""
         if self._office is not None:
-            await self._office.store.close()
+            await self._office.membership.store.close()
             self._office = None
 
     @property
@@ -95,7 +96,7 @@ class Services:
     async def seen(self, person: Person) -> None:
         """Record the person once per name and chat kind (private chat opens reminders)."""
         if self.is_new(person):
-            await self.office.seen(person)
+            await self.office.membership.seen(person)
             self._seen.add((person.id, person.name, person.private))
 
 

@@ -9,7 +9,7 @@ from telegram import CallbackQuery, InputFile, Message, Update, User
 from telegram.constants import ChatType
 from telegram.error import BadRequest
 
-from bot.office import Outcome, Person
+from bot.outcome import Outcome, Person
 from handlers.telegram import render
 from handlers.telegram.context import BotContext
 from handlers.telegram.sender import Sender
@@ -55,5 +55,6 @@ async def deliver(
         await message.reply_document(
             InputFile(io.BytesIO(file.data), filename=file.filename), caption=file.caption
         )
-    for missed in await context.services.office.send_notices(outcome.notices, Sender(context.bot)):
+    membership = context.services.office.membership
+    for missed in await membership.send_notices(outcome.notices, Sender(context.bot)):
         logger.warning("通知未能送达用户 %s", missed)

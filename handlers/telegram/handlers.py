@@ -21,7 +21,7 @@ from telegram.ext import (
 )
 
 from bot.assistant import QUERIES, REFUSED
-from bot.office import Outcome, Person
+from bot.outcome import Outcome, Person
 from bot.reply import Reply
 from bot.throttle import SLOW_DOWN
 from handlers.telegram import render
@@ -122,7 +122,7 @@ async def on_text(update: Update, context: BotContext) -> None:
     if message is None or message.text is None or user is None:
         return
     person = person_of(user, update)
-    pending = person.private and await context.services.office.pending(person)
+    pending = person.private and await context.services.office.notes.pending(person)
     if pending and await on_flow_text(update, context):
         return
     text = _addressed(message, context)
@@ -247,7 +247,8 @@ def describe(update: object) -> str:
 
 async def _unreachable(update: Update, context: BotContext) -> None:
     # Routine: the user blocked the bot (or removed it from a group) before the reply went out.
-    chat, user, store = update.effective_chat, update.effective_user, context.services.office.store
+    chat, user = update.effective_chat, update.effective_user
+    store = context.services.office.membership.store
     if chat and user and chat.type == ChatType.PRIVATE and await store.user(str(user.id)):
         await store.set_reachable(str(user.id), False)
     logger.info("无法回复（%s）：已屏蔽机器人或将其移出，标记为无法送达", describe(update))

@@ -11,7 +11,8 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 
 from bot.assistant import REPORTING
 from bot.audit import audit
-from bot.office import OFFICE_ACTIONS, Outcome, Person, say
+from bot.office import OFFICE_ACTIONS
+from bot.outcome import Outcome, Person, say
 from bot.reminders import CHASE
 from handlers.telegram.context import BotContext
 from handlers.telegram.deliver import deliver, person_of
@@ -26,21 +27,21 @@ Run = Callable[[BotContext, Person, str], Awaitable[Outcome]]
 
 # Command -> what it does. The keys double as page-query kinds (see PAGEABLE).
 COMMANDS: dict[str, Run] = {
-    "whoami": lambda c, p, a: c.services.office.whoami(p),
-    "bind": lambda c, p, a: c.services.office.bind(p, a),
-    "invite": lambda c, p, a: c.services.office.invite(
+    "whoami": lambda c, p, a: c.services.office.membership.whoami(p),
+    "bind": lambda c, p, a: c.services.office.membership.bind(p, a),
+    "invite": lambda c, p, a: c.services.office.membership.invite(
         p, a, lambda code: f"https://t.me/{c.bot.username}?start={code}"
     ),
-    "unbind": lambda c, p, a: c.services.office.unbind(p),
-    "members": lambda c, p, a: c.services.office.members(p, a),
-    "note": lambda c, p, a: c.services.office.note(p, a),
-    "notes": lambda c, p, a: c.services.office.notes(p, a),
-    "cancel": lambda c, p, a: c.services.office.cancel(p),
-    "progress": lambda c, p, a: c.services.office.progress(p, a),
-    "export": lambda c, p, a: c.services.office.export(p, a),
+    "unbind": lambda c, p, a: c.services.office.membership.unbind(p),
+    "members": lambda c, p, a: c.services.office.membership.members(p, a),
+    "note": lambda c, p, a: c.services.office.notes.note(p, a),
+    "notes": lambda c, p, a: c.services.office.notes.notes(p, a),
+    "cancel": lambda c, p, a: c.services.office.notes.cancel(p),
+    "progress": lambda c, p, a: c.services.office.overview.progress(p, a),
+    "export": lambda c, p, a: c.services.office.overview.export(p, a),
     "remind": lambda c, p, a: c.services.reminders.remind(p, a),
     "remind_test": lambda c, p, a: c.services.reminders.remind_test(p, a),
-    "audit": lambda c, p, a: audit(c.services.office, p, a),
+    "audit": lambda c, p, a: audit(c.services.office.membership, p, a),
 }
 # Read-only queries whose long replies may be redrawn page by page from a button.
 PAGEABLE = frozenset({"members", "notes", "progress", "audit"})
@@ -120,7 +121,7 @@ async def on_flow_text(update: Update, context: BotContext) -> bool:
     message, user = update.effective_message, update.effective_user
     if message is None or user is None or message.text is None:
         return False
-    outcome = await context.services.office.text(person_of(user, update), message.text)
+    outcome = await context.services.office.notes.text(person_of(user, update), message.text)
     if outcome is None:
         return False
     await deliver(message, context, outcome)
@@ -135,7 +136,8 @@ async def on_start_code(update: Update, context: BotContext) -> bool:
     if message.chat.type != ChatType.PRIVATE:  # the code is the inviter's: not for a group
         await deliver(message, context, say(START_IN_PRIVATE))
         return True
-    outcome = await context.services.office.redeem(person_of(user, update), context.args[0])
+    membership = context.services.office.membership
+    outcome = await membership.redeem(person_of(user, update), context.args[0])
     await deliver(message, context, outcome)
     return True
 

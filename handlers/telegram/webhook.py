@@ -45,7 +45,7 @@ def web_app(app: App, secret: str) -> web.Application:
 
     async def health(request: web.Request) -> web.Response:
         try:
-            store = services_of(app.bot_data).office.store
+            store = services_of(app.bot_data).office.membership.store
         except RuntimeError:  # not open yet, or already closed
             store = None
         verdict = await check(store)

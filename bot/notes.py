@@ -1,0 +1,304 @@
+"""Progress notes: filing one (at once or in a two-step flow), listing, editing, deleting."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+from typing import Literal
+
+from bot import compose
+from bot.clock import Clock
+from bot.membership import Membership, flow_ended
+from bot.notetext import clean_note
+from bot.outcome import NOT_MEMBER, Outcome, Person, number, say
+from bot.plan import Measure, Plan
+from bot.reply import Button, Item, Reply, Span, bold, line
+from bot.store import Note, Store, StoreError
+
+NOTE_MAX = 1000
+FLOW_TIMEOUT = dt.timedelta(minutes=10)
+# A note left unfinished this long ago is forgotten: the next text is read as a new message.
+STALE_FLOW = dt.timedelta(hours=1)
+EMPTY_NOTE = (
+    "进展内容不能为空：只有空格、换行或零宽字符等看不见的内容不算进展。请重新发送进展的文字。"
+)
+
+# Button actions (short: Telegram allows 64 bytes of callback data).
+NOTE_ON = "nm"  # nm:<measure id>: start a note on this measure
+EDIT, DELETE, CONFIRM_DELETE, KEEP = "ne", "nd", "nD", "nk"  # ne:<note id>
+CANCEL = "nc"  # abort the note being written
+
+
+@dataclass
+class Notes:
+    """A unit's progress notes, written by its members."""
+
+    membership: Membership
+
+    @property
+    def store(self) -> Store:
+        """Return the store."""
+        return self.membership.store
+
+    @property
+    def plan(self) -> Plan:
+        """Return the plan."""
+        return self.membership.plan
+
+    @property
+    def clock(self) -> Clock:
+        """Return the clock."""
+        return self.membership.clock
+
+    def _measure_buttons(self, unit: str, measures: tuple[Measure, ...]) -> Reply:
+        items = tuple(
+            Item(
+                (line(bold(m.id), f" {compose.summary(m.text, 30)}"),),
+                (Button(f"报送 {m.id}", f"{NOTE_ON}:{m.id}"),),
+            )
+            for m in measures
+        )
+        return Reply(
+            header=(line(f"请选择「{unit}」要报送进展的举措："),), items=items, per_page=12
+        )
+
+    async def note(self, person: Person, arg: str) -> Outcome:
+        """Handle /note [measure id] [text]: file a note, or ask for what is missing."""
+        unit = await self.membership.unit_of(person)
+        if unit is None:
+            return say(NOT_MEMBER)
+        arg = arg.strip()
+        if not arg:
+            return Outcome(self._measure_buttons(unit, self.plan.duties_of(unit)))
+        m = re.match(r"(?:举措)?\s*(\d{1,2})\s*[.．。]\s*(\d{1,2})(?=\s|$)\s*(.*)", arg, re.S)
+        if m is None:
+            return say("请先写举措编号，再写进展，例如：/note 5.1 今年新建残疾人之家12个")
+        measure_id, text = f"{int(m.group(1))}.{int(m.group(2))}", m.group(3)
+        problem = self._check_measure(unit, measure_id)
+        if problem:
+            return problem
+        if not text.strip():
+            return await self._start_flow(person, "note", measure_id, unit)
+        if not clean_note(text):
+            # Nothing visible was typed: ask for the text, as if only the id had been sent.
+            started = await self._start_flow(person, "note", measure_id, unit)
+            return say(EMPTY_NOTE, *started.reply.header, buttons=started.reply.buttons)
+        return await self._file(person, unit, measure_id, text)
+
+    def _check_measure(self, unit: str, measure_id: str) -> Outcome | None:
+        measure = self.plan.measure(measure_id)
+        if measure is None:
+            head = f"没有编号为 {measure_id} 的举措。"
+        elif not self.plan.is_responsible(unit, measure):
+            head = f"「{unit}」不是举措 {measure_id} 的责任单位。"
+        else:
+            return None
+        reply = self._measure_buttons(unit, self.plan.duties_of(unit))
+        return Outcome(
+            Reply(header=(line(head), *reply.header), items=reply.items, per_page=reply.per_page)
+        )
+
+    async def _start_flow(
+        self, person: Person, kind: Literal["note", "edit"], target: str, unit: str
+    ) -> Outcome:
+        await self.store.start_flow(person.id, kind, target, unit)
+        what = f"举措 {target} 的进展" if kind == "note" else f"第 {target} 条记录的新内容"
+        return say(
+            f"请发送{what}（1–{NOTE_MAX} 字）。10 分钟内有效，发送 /cancel 取消。",
+            buttons=((Button("取消", CANCEL),),),
+        )
+
+    async def choose_measure(self, person: Person, measure_id: str) -> Outcome:
+        """Start a note on a measure chosen with a button."""
+        unit = await self.membership.unit_of(person)
+        if unit is None:
+            return say(NOT_MEMBER)
+        problem = self._check_measure(unit, measure_id)
+        return problem or await self._start_flow(person, "note", measure_id, unit)
+
+    async def pending(self, person: Person) -> bool:
+        """Tell whether the person's next text is awaited by a note flow (expired or not)."""
+        return await self.store.flow(person.id) is not None
+
+    async def text(self, person: Person, text: str) -> Outcome | None:
+        """Take plain text as the awaited note or edit; None when no flow awaits it."""
+        flow = await self.store.flow(person.id)
+        if flow is None:
+            return None
+        typed = line(Span(text, "quote"))
+        waited = self.clock() - flow.started_at
+        if waited > FLOW_TIMEOUT:
+            await self.store.end_flow(person.id)
+            if waited > STALE_FLOW:
+                # Long abandoned: this text is no late note but a new message (a question).
+                return None
+            if flow.kind == "note":
+                return say(
+                    "上一次报送已超时（10 分钟），内容未保存。",
+                    "您刚才发送的内容如下，如需报送请重新发送 /note：",
+                    typed,
+                )
+            return say(
+                "上一次修改已超时（10 分钟），内容未保存。",
+                "您刚才发送的内容如下，如需修改请发送 /notes 后重新点「修改」：",
+                typed,
+            )
+        member = await self.store.member(person.id)
+        if member is None or member.unit != flow.unit:
+            # Checked again now: the text must not be filed for a unit it was not meant for.
+            await self.store.end_flow(person.id)
+            again = NOT_MEMBER if member is None else "如需报送，请重新发送 /note。"
+            return say(flow_ended(flow.kind, flow.target), "您刚才发送的内容如下：", typed, again)
+        cleaned = clean_note(text)
+        problem = self._check_text(cleaned)
+        if problem:
+            # The flow stays open, so a corrected text can simply be sent again.
+            return problem
+        if flow.kind == "edit":
+            return await self._edit(person, int(flow.target), cleaned)
+        problem = self._check_measure(member.unit, flow.target)
+        if problem:
+            await self.store.end_flow(person.id)
+            reply = problem.reply
+            head = (*reply.header[:1], line("您刚才发送的内容未保存："), typed, *reply.header[1:])
+            return Outcome(Reply(header=head, items=reply.items, per_page=reply.per_page))
+        return await self._file(person, member.unit, flow.target, cleaned, ends_flow=True)
+
+    async def cancel(self, person: Person) -> Outcome:
+        """Abort the person's note flow."""
+        if await self.store.end_flow(person.id) is None:
+            return say("当前没有进行中的操作。")
+        return say("已取消。")
+
+    def _check_text(self, text: str) -> Outcome | None:
+        """Refuse a cleaned note text that is empty or too long."""
+        if not text:
+            return say(EMPTY_NOTE)
+        if len(text) > NOTE_MAX:
+            return say(f"进展内容最多 {NOTE_MAX} 字，您发送了 {len(text)} 字，请精简后重新发送。")
+        return None
+
+    async def _file(
+        self, person: Person, unit: str, measure_id: str, text: str, *, ends_flow: bool = False
+    ) -> Outcome:
+        text = clean_note(text)
+        problem = self._check_text(text)
+        if problem:
+            return problem
+        note = await self.store.add_note(
+            unit,
+            measure_id,
+            self.membership.year(),
+            person.id,
+            person.name,
+            text,
+            ends_flow=ends_flow,
+        )
+        # Acknowledged only now: add_note returns after the commit.
+        return say(
+            f"已记录「{unit}」举措 {measure_id} 的 {note.year} 年进展（编号 {note.id}）：",
+            line(Span(note.text, "quote")),
+        )
+
+    async def notes(self, person: Person, arg: str = "") -> Outcome:
+        """List this year's notes of the person's unit, newest first, with edit/delete buttons."""
+        unit = await self.membership.unit_of(person)
+        if arg.strip() and self.membership.is_coordinator(person):
+            unit, problem = self.membership.unit_named(arg)
+            if problem:
+                return problem
+        if unit is None:
+            return say(NOT_MEMBER)
+        year = self.membership.year()
+        notes = await self.store.notes(unit, year)
+        if not notes:
+            return say(f"「{unit}」{year} 年还没有报送进展。发送 /note 报送。")
+        items = tuple(self._note_item(n, person) for n in notes)
+        header = (line(bold(f"{unit} {year} 年进展"), f"（共 {len(notes)} 条，最新在前）"),)
+        return Outcome(Reply(header=header, items=items, per_page=5))
+
+    def _note_item(self, note: Note, person: Person) -> Item:
+        measure = self.plan.measure(note.measure_id)
+        title = compose.summary(measure.text, 20) if measure else ""
+        edited = "（已修改）" if note.updated_at else ""
+        lines = (
+            line(bold(f"#{note.id} 举措 {note.measure_id}"), f" {title}"),
+            line(f"{note.author_name} · {note.created_at:%m-%d %H:%M}{edited}"),
+            line(Span(note.text, "quote")),
+        )
+        mine = note.author_id == person.id
+        buttons = (
+            (
+                Button(f"修改 #{note.id}", f"{EDIT}:{note.id}"),
+                Button(f"删除 #{note.id}", f"{DELETE}:{note.id}"),
+            )
+            if mine
+            else ()
+        )
+        return Item(lines, buttons)
+
+    async def _own_note(self, person: Person, note_id: str) -> Note | Outcome:
+        key = number(note_id)
+        note = await self.store.note(key) if key is not None else None
+        if note is None or note.deleted:
+            return say("找不到这条记录，它可能已被删除。")
+        if note.author_id != person.id:
+            return say("只有填写人本人可以修改或删除这条记录。")
+        return note
+
+    async def edit(self, person: Person, note_id: str) -> Outcome:
+        """Start editing one's own note."""
+        note = await self._own_note(person, note_id)
+        if isinstance(note, Outcome):
+            return note
+        unit = await self.membership.unit_of(person)
+        if unit is None:
+            return say(NOT_MEMBER)
+        started = await self._start_flow(person, "edit", str(note.id), unit)
+        return say(
+            *started.reply.header,
+            "原内容：",
+            line(Span(note.text, "quote")),
+            buttons=started.reply.buttons,
+        )
+
+    async def _edit(self, person: Person, note_id: int, text: str) -> Outcome:
+        """Store the awaited edit (a cleaned, checked text), ending the flow with it."""
+        try:
+            note = await self.store.edit_note(note_id, person.id, text, ends_flow=True)
+        except StoreError as e:
+            # The edit was rolled back, and the end of the flow with it: end it now.
+            await self.store.end_flow(person.id)
+            return say(e.message)
+        return say(f"已修改第 {note.id} 条记录：", line(Span(note.text, "quote")))
+
+    async def delete(self, person: Person, note_id: str) -> Outcome:
+        """Ask to confirm deleting one's own note."""
+        note = await self._own_note(person, note_id)
+        if isinstance(note, Outcome):
+            return note
+        return say(
+            f"确定删除第 {note.id} 条记录（举措 {note.measure_id}）吗？",
+            line(Span(note.text, "quote")),
+            buttons=(
+                (
+                    Button("确认删除", f"{CONFIRM_DELETE}:{note.id}"),
+                    Button("取消", f"{KEEP}:{note.id}"),
+                ),
+            ),
+        )
+
+    async def confirm_delete(self, person: Person, note_id: str) -> Outcome:
+        """Delete one's own note (soft: coordinators still see it in exports)."""
+        note = await self._own_note(person, note_id)
+        if isinstance(note, Outcome):
+            return note
+        await self.store.delete_note(note.id, person.id)
+        return Outcome(say(f"已删除第 {note.id} 条记录。").reply, replace=True)
+
+    async def keep(self, person: Person, note_id: str) -> Outcome:
+        note = await self._own_note(person, note_id)
+        if isinstance(note, Outcome):
+            return note
+        return Outcome(say(f"已取消删除，第 {note.id} 条记录保留。").reply, replace=True)

@@ -1,0 +1,92 @@
+"""The coordinators' overview: progress per unit, what a unit still owes, the Excel export."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot import compose
+from bot.membership import Membership
+from bot.outcome import NOT_COORDINATOR, Attachment, Outcome, Person, number, say
+from bot.reply import Button, Item, Reply, bold, line
+
+PROGRESS_UNIT = "pu"  # pu:<year>:<unit index in the plan>
+
+
+@dataclass
+class Overview:
+    """What the coordinators see of every unit's reporting."""
+
+    membership: Membership
+
+    def _year_arg(self, arg: str) -> int | None:
+        arg = arg.strip().removesuffix("年")
+        if not arg:
+            return self.membership.year()
+        year = number(arg)
+        return year if year is not None and 2000 <= year <= 2100 else None
+
+    async def progress(self, person: Person, arg: str = "") -> Outcome:
+        """Show per unit how many of its measures have a note this year (coordinators)."""
+        if not self.membership.is_coordinator(person):
+            return say(NOT_COORDINATOR)
+        year = self._year_arg(arg)
+        if year is None:
+            return say("年份格式不对，例如：/progress 2024")
+        reported = await self.membership.store.reported_measures(year)
+        rows = []
+        for index, unit in enumerate(self.membership.plan.units):
+            duties = self.membership.plan.duties_of(unit.name)
+            done = sum(1 for m in duties if m.id in reported.get(unit.name, set()))
+            rows.append((done / len(duties), done, len(duties), index, unit.name))
+        rows.sort()
+        nothing = sum(1 for r in rows if r[1] == 0)
+        header = (
+            line(bold(f"{year} 年报送进度")),
+            line(f"{len(rows)} 个单位，{nothing} 个尚未报送任何举措（排在最前）。"),
+        )
+        items = tuple(
+            Item(
+                (line(bold(name), f"：{done}/{total} 项举措已报送"),),
+                (Button(f"{name} 缺报", f"{PROGRESS_UNIT}:{year}:{index}"),),
+            )
+            for _, done, total, index, name in rows
+        )
+        return Outcome(Reply(header=header, items=items, per_page=10))
+
+    async def progress_unit(self, person: Person, arg: str) -> Outcome:
+        """Show which of a unit's measures lack a note in a year (button `pu:<year>:<i>`)."""
+        if not self.membership.is_coordinator(person):
+            return say(NOT_COORDINATOR)
+        year_text, _, index_text = arg.partition(":")
+        year, index = number(year_text), number(index_text)
+        if year is None or index is None or index >= len(self.membership.plan.units):
+            return say("按钮已过期，请重新提问")
+        unit = self.membership.plan.units[index].name
+        reported = (await self.membership.store.reported_measures(year)).get(unit, set())
+        missing = [m for m in self.membership.plan.duties_of(unit) if m.id not in reported]
+        if not missing:
+            return say(f"「{unit}」{year} 年的举措已全部报送。")
+        items = tuple(
+            Item((line(bold(m.id), f" {compose.summary(m.text, 36)}"),)) for m in missing
+        )
+        head = line(f"「{unit}」{year} 年尚未报送的举措（{len(missing)} 项）：")
+        return Outcome(Reply(header=(head,), items=items, per_page=12))
+
+    async def export(self, person: Person, arg: str = "") -> Outcome:
+        """Export a year's notes as an Excel workbook (coordinators)."""
+        if not self.membership.is_coordinator(person):
+            return say(NOT_COORDINATOR)
+        year = self._year_arg(arg)
+        if year is None:
+            return say("年份格式不对，例如：/export 2024")
+        # openpyxl loads slowly; only the export needs it.
+        from bot.export import export_year
+
+        data = await export_year(self.membership.store, self.membership.plan, year)
+        await self.membership.store.record(
+            person.id, person.name, "export", "", f"{year} 年进展汇总"
+        )
+        return Outcome(
+            say(f"{year} 年进展汇总已导出。").reply,
+            attachment=Attachment(f"进展汇总-{year}.xlsx", data, f"{year} 年进展汇总"),
+        )
