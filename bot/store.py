@@ -9,12 +9,12 @@ import json
 import re
 import secrets
 import sqlite3
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import AsyncIterator, Awaitable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import TracebackType
-from typing import Any, ClassVar, Literal, Self
+from typing import Any, ClassVar, Literal, Self, TypeVar
 
 import aiosqlite
 
@@ -30,6 +30,8 @@ BUSY_TIMEOUT_MS = 5000
 DEFAULT_INVITE_TTL = dt.timedelta(days=7)
 # token_urlsafe(12) gives 16 characters; Telegram deep-link payloads allow ≤ 64 of [A-Za-z0-9_-].
 INVITE_CODE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+
+_T = TypeVar("_T")
 
 # Migration i brings the schema from user_version i to i + 1. Append only: never edit a shipped
 # migration, since databases already past it will not run it again.
@@ -161,6 +163,22 @@ MIGRATIONS: list[str] = [
     );
     """,
 ]
+
+
+async def _settled(step: Awaitable[_T]) -> _T:
+    """Await a transaction step to its end, even when the caller is cancelled meanwhile.
+
+    aiosqlite runs statements in its own thread: a task cancelled while its BEGIN, COMMIT or
+    ROLLBACK is under way would otherwise leave the connection in a state the next write does
+    not expect ("cannot start a transaction within a transaction"). The cancellation is raised
+    once the statement is done.
+    """
+    future = asyncio.ensure_future(step)
+    try:
+        return await asyncio.shield(future)
+    except asyncio.CancelledError:
+        await asyncio.wait({future})
+        raise
 
 
 # --- errors ---------------------------------------------------------------------------------
@@ -600,15 +618,15 @@ class Store:
     async def _write(self) -> AsyncIterator[None]:
         """Run the body in one write transaction, committed on success, rolled back otherwise."""
         async with self._lock:
-            # IMMEDIATE takes the write lock up front, so two connections racing for the same
-            # row queue on busy_timeout instead of failing with a lock upgrade deadlock.
-            await self._db.execute("BEGIN IMMEDIATE")
             try:
+                # IMMEDIATE takes the write lock up front, so two connections racing for the
+                # same row queue on busy_timeout instead of failing with a lock upgrade deadlock.
+                await _settled(self._db.execute("BEGIN IMMEDIATE"))
                 yield
-                await self._db.execute("COMMIT")
+                await _settled(self._db.execute("COMMIT"))
             except BaseException:
                 if self._db.in_transaction:
-                    await self._db.execute("ROLLBACK")
+                    await _settled(self._db.execute("ROLLBACK"))
                 raise
 
     async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:

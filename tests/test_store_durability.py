@@ -96,3 +96,23 @@ def test_acknowledged_notes_survive_sigkill(tmp_path: Path) -> None:
                 assert note.text == expected_text(i)
 
     asyncio.run(check())
+
+
+async def test_a_write_cancelled_at_any_point_leaves_only_its_cancellation(tmp_path: Path) -> None:
+    # A crash is simulated by cancelling tasks; one cancelled while its COMMIT runs in
+    # aiosqlite's thread must end cancelled, not with "cannot rollback", and the store goes on.
+    async with await Store.open(tmp_path / "c.db") as store:
+        outcomes = []
+        for ticks in range(40):
+            task = asyncio.create_task(store.upsert_user(f"u{ticks}", "某人", True))
+            for _ in range(ticks % 8):
+                await asyncio.sleep(0)
+            task.cancel()
+            try:
+                await task
+                outcomes.append("done")
+            except asyncio.CancelledError:
+                outcomes.append("cancelled")
+        assert set(outcomes) <= {"done", "cancelled"}
+        await store.upsert_user("after", "之后", True)
+        assert await store.user("after") is not None
