@@ -234,17 +234,26 @@ async def invite(bot: Users, unit: str) -> str:
     return match.group(1)
 
 
+async def test_join_with_the_code_binds_like_the_link(bot: Users, db_path: Path) -> None:
+    code = await invite(bot, "教育厅")
+
+    joined = await bot.say(LI, f"/join {code}")
+
+    assert text(joined) == "已绑定到「教育厅」。发送 /note 报送进展，/notes 查看本单位进展。"
+    assert rows(db_path, "SELECT unit FROM members WHERE user_id = 'tg:102'") == [("教育厅",)]
+
+
 async def test_an_invite_binds_at_once_and_only_once(
     bot: Users, api: FakeBotApi, db_path: Path, clock: FakeClock
 ) -> None:
     reply = await bot.say(COORDINATOR, "/invite 教育厅")
     lines = text(reply).split("\n")
-    assert lines[0] == "「教育厅」的一次性邀请链接（2026-03-09 09:00 前有效）："
-    code = LINK.fullmatch(lines[1])
+    assert lines[0] == "「教育厅」的一次性邀请（2026-03-09 09:00 前有效）："
+    code = LINK.fullmatch(lines[4])
     assert code is not None
-    assert {"type": "code", "offset": len(lines[0]) + 1, "length": len(lines[1])} in reply[
-        "entities"
-    ]
+    assert lines[1] == f"/join {code.group(1)}"
+    offset = sum(len(ln) + 1 for ln in lines[:4])
+    assert {"type": "code", "offset": offset, "length": len(lines[4])} in reply["entities"]
 
     joined = await bot.say(LI, f"/start {code.group(1)}")
     assert text(joined) == "已绑定到「教育厅」。发送 /note 报送进展，/notes 查看本单位进展。"
