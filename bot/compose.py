@@ -24,6 +24,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
     ("task", "查看某项主要任务", "/task 8"),
     ("find", "按关键词查找举措", "/find 盲人按摩"),
     ("bind", "申请绑定到本单位", "/bind 人社厅"),
+    ("join", "用协调人给的邀请码绑定单位", "/join 邀请码"),
     ("whoami", "查看我的单位和角色", "/whoami"),
     ("note", "报送举措进展", "/note 5.1 今年新建残疾人之家12个"),
     ("notes", "查看本单位今年的进展", "/notes"),
@@ -33,7 +34,7 @@ COMMANDS: tuple[tuple[str, str, str], ...] = (
 )
 # Only for the coordinating office; listed in /help, not in the command menu.
 COORDINATOR_COMMANDS: tuple[tuple[str, str, str], ...] = (
-    ("invite", "生成单位的一次性邀请链接", "/invite 教育厅"),
+    ("invite", "生成单位的一次性邀请码", "/invite 教育厅"),
     ("members", "查看成员", "/members 人社厅"),
     ("progress", "查看各单位报送进度", "/progress 2024"),
     ("export", "导出进展汇总 Excel", "/export 2024"),

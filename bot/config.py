@@ -186,9 +186,9 @@ _WECOM_ID = re.compile(r"wecom:([A-Za-z0-9_.@-]{1,64})", re.IGNORECASE)
 
 
 def _coordinator(entry: str) -> str:
-    """Return a coordinator's id as the core knows it: Telegram ids bare, others prefixed."""
+    """Return a coordinator's id as the core knows it: `tg:123`, `wecom:Id`."""
     if match := _TELEGRAM_ID.fullmatch(entry):
-        return match[1]
+        return f"tg:{match[1]}"
     if match := _WECOM_ID.fullmatch(entry):
         return f"wecom:{match[1]}"
     raise ConfigError(

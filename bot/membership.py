@@ -203,19 +203,25 @@ class Membership:
         owed = await self.store.pending_notices()
         return await self.send_notices((self._notice(n) for n in owed), send)
 
-    async def invite(self, person: Person, unit_text: str, link: Callable[[str], str]) -> Outcome:
-        """Create a one-time invite for a unit (coordinators only)."""
+    async def invite(
+        self, person: Person, unit_text: str, link: Callable[[str], str] | None = None
+    ) -> Outcome:
+        """Create a one-time invite code for a unit (coordinators); `link`: the channel's link."""
         if not self.is_coordinator(person):
             return say(NOT_COORDINATOR)
         unit, problem = self.unit_named(unit_text)
         if problem or unit is None:
             return problem or say("请写单位名称。")
         invite = await self.store.create_invite(unit, person.id)
-        return say(
-            line(f"「{unit}」的一次性邀请链接（{invite.expires_at:%Y-%m-%d %H:%M} 前有效）："),
-            line(Span(link(invite.code), "code")),
-            "把链接发给该单位联络员，对方打开即完成绑定。",
-        )
+        lines = [
+            line(f"「{unit}」的一次性邀请（{invite.expires_at:%Y-%m-%d %H:%M} 前有效）："),
+            line(Span(f"/join {invite.code}", "code")),
+            line("把这条命令发给该单位联络员，对方向机器人发送即完成绑定。"),
+        ]
+        if link is not None:
+            lines.append(line("也可以把链接发给对方，打开即完成绑定："))
+            lines.append(line(Span(link(invite.code), "code")))
+        return say(*lines)
 
     async def redeem(self, person: Person, code: str) -> Outcome:
         """Bind the person with an invite code (from a deep link)."""

@@ -348,7 +348,7 @@ class Reminders:
         for member in await store.members():
             user = await store.user(member.user_id)
             # Never opened a private chat comes first: the channel refuses those too (on
-            # Telegram with the same 403 as a block), and what they must do is press Start.
+            # Telegram with the same 403 as a block), and what they must do is write to the bot.
             if user is None or not user.private_chat:
                 never.append(f"{member.name}（{member.unit}）")
             elif not user.reachable:
@@ -357,7 +357,10 @@ class Reminders:
             lines.append(line(f"已屏蔽机器人、无法送达的成员：{'、'.join(blocked)}"))
         if never:
             lines.append(
-                line(f"从未与机器人私聊、收不到提醒的成员（请其先点“开始”）：{'、'.join(never)}")
+                line(
+                    "从未与机器人私聊、无法送达提醒的成员（请其先给机器人发一条消息）："
+                    + "、".join(never)
+                )
             )
         buttons = ((Button("提醒未报送单位", f"{CHASE}:{year}"),),) if silent or gaps else ()
         return Reply(header=tuple(lines), buttons=buttons)

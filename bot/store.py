@@ -28,10 +28,34 @@ InviteProblem = Literal["unknown", "used", "expired"]
 # How long a connection waits for another connection's write lock before giving up.
 BUSY_TIMEOUT_MS = 5000
 DEFAULT_INVITE_TTL = dt.timedelta(days=7)
-# token_urlsafe(12) gives 16 characters; Telegram deep-link payloads allow ≤ 64 of [A-Za-z0-9_-].
+# token_urlsafe(12) gives 16 characters of [A-Za-z0-9_-]: typed or linked in any channel.
 INVITE_CODE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 _T = TypeVar("_T")
+# Channel-qualified ids: a Telegram id (digits, a leading '-' allowed) becomes 'tg:<id>';
+# others ('console', 'wecom:…') stay. Parents and children change in one transaction, so the
+# foreign keys are checked at its commit.
+QUALIFY_IDS = "PRAGMA defer_foreign_keys = ON;" + "".join(
+    f"UPDATE {table} SET {column} = 'tg:' || {column} "
+    f"WHERE ({column} GLOB '[0-9]*' AND {column} NOT GLOB '*[^0-9]*') "
+    f"OR ({column} GLOB '-[0-9]*' AND substr({column}, 2) NOT GLOB '*[^0-9]*');"
+    for table, column in (
+        ("users", "id"),
+        ("members", "user_id"),
+        ("members", "bound_by"),
+        ("bind_requests", "user_id"),
+        ("bind_requests", "decided_by"),
+        ("invites", "created_by"),
+        ("invites", "used_by"),
+        ("notes", "author_id"),
+        ("notes", "deleted_by"),
+        ("deliveries", "user_id"),
+        ("audit", "actor_id"),
+        ("flows", "user_id"),
+        ("notices", "user_id"),
+    )
+)
+
 
 # Migration i brings the schema from user_version i to i + 1. Append only: never edit a shipped
 # migration, since databases already past it will not run it again.
@@ -162,6 +186,7 @@ MIGRATIONS: list[str] = [
         seen_at TEXT NOT NULL
     );
     """,
+    QUALIFY_IDS,
 ]
 
 

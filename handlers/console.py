@@ -59,7 +59,8 @@ class Console:
             "find": lambda arg: self._ask("find", arg),
             "whoami": lambda _: m.whoami(p),
             "bind": lambda arg: m.bind(p, arg),
-            "invite": lambda arg: m.invite(p, arg, lambda code: f"/start {code}"),
+            "join": lambda arg: m.redeem(p, arg),
+            "invite": lambda arg: m.invite(p, arg),
             "unbind": lambda _: m.unbind(p),
             "members": lambda arg: m.members(p, arg),
             "note": lambda arg: n.note(p, arg),
@@ -67,6 +68,8 @@ class Console:
             "cancel": lambda _: n.cancel(p),
             "progress": lambda arg: o.progress(p, arg),
             "export": lambda arg: o.export(p, arg),
+            "remind": lambda arg: self.reminders.remind(p, arg),
+            "remind_test": lambda arg: self.reminders.remind_test(p, arg),
             "audit": lambda arg: audit(m, p, arg),
         }
 

@@ -49,7 +49,7 @@ async def running(
     db_path: Path,
     clock: Clock = system_clock,
     *,
-    coordinators: Iterable[int] = (COORDINATOR,),
+    coordinators: Iterable[int | str] = (COORDINATOR,),
     reminder_interval: float = 3600.0,
     reminders: ReminderConfig | None = None,
 ) -> AsyncIterator[App]:
@@ -63,7 +63,7 @@ async def running(
         telegram_token=api.token,
         telegram_base_url=api.base_url,
         db_path=db_path,
-        coordinators=frozenset(str(c) for c in coordinators),
+        coordinators=frozenset(c if isinstance(c, str) else f"tg:{c}" for c in coordinators),
         reminders=reminders or ReminderConfig(),
     )
     app = build_application(config, assistant, clock=clock, reminder_interval=reminder_interval)
@@ -262,9 +262,9 @@ async def bind_directly(
     async with await Store.open(db_path, clock) as store:
         for user_id, unit in members:
             name = (names or {}).get(user_id, f"User{user_id}")
-            await store.bind(str(user_id), name, unit, str(COORDINATOR))
+            await store.bind(f"tg:{user_id}", name, unit, f"tg:{COORDINATOR}")
             if private:
-                await store.upsert_user(str(user_id), name, private_chat=True)
+                await store.upsert_user(f"tg:{user_id}", name, private_chat=True)
 
 
 def check_every_send(api: FakeBotApi, *, refused: Iterable[int] = ()) -> None:

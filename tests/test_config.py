@@ -57,19 +57,19 @@ def test_empty_variables_count_as_unset() -> None:
     ("written", "expected"),
     [
         ("", frozenset()),
-        ("123", frozenset({"123"})),
-        ("123,456", frozenset({"123", "456"})),
-        (" 123 , 456 ", frozenset({"123", "456"})),
-        ("123,,456,", frozenset({"123", "456"})),
+        ("123", frozenset({"tg:123"})),
+        ("123,456", frozenset({"tg:123", "tg:456"})),
+        (" 123 , 456 ", frozenset({"tg:123", "tg:456"})),
+        ("123,,456,", frozenset({"tg:123", "tg:456"})),
         (" , ,, ", frozenset()),
-        ("123,123", frozenset({"123"})),
-        ("tg:123, TG:456", frozenset({"123", "456"})),
-        ("tg:123,123", frozenset({"123"})),
+        ("123,123", frozenset({"tg:123"})),
+        ("tg:123, TG:456", frozenset({"tg:123", "tg:456"})),
+        ("tg:123,123", frozenset({"tg:123"})),
         (
             "wecom:ZhangSan,WECOM:li.si@gov-1_x",
             frozenset({"wecom:ZhangSan", "wecom:li.si@gov-1_x"}),
         ),
-        (f"wecom:{'a' * 64},7", frozenset({f"wecom:{'a' * 64}", "7"})),
+        (f"wecom:{'a' * 64},7", frozenset({f"wecom:{'a' * 64}", "tg:7"})),
     ],
 )
 def test_coordinators(written: str, expected: frozenset[str]) -> None:

@@ -168,8 +168,8 @@ async def test_invite_then_redeem_in_another_console(
 ) -> None:
     out = await console.handle("/invite 教育厅")
 
-    assert "「教育厅」的一次性邀请链接" in out
-    match = re.search(r"/start ([A-Za-z0-9_-]{1,64})(?![A-Za-z0-9_-])", out)
+    assert "「教育厅」的一次性邀请" in out
+    match = re.search(r"/join ([A-Za-z0-9_-]{1,64})(?![A-Za-z0-9_-])", out)
     assert match, out
     newcomer = Console(office, Person("u7", "赵六"), out_dir=tmp_path)
     assert "已绑定到「教育厅」" in await newcomer.handle(match.group(0))
@@ -310,7 +310,7 @@ def test_python_m_bot_runs_the_session_on_stdin(tmp_path: Path) -> None:
         "年进展（共 2 条，最新在前）",
         "年报送进度",
         "文件已保存：",
-        "「教育厅」的一次性邀请链接",
+        "「教育厅」的一次性邀请",
         "当前没有进行中的操作",
     ):
         assert expected in out, f"{expected!r} missing from:\n{out}"
@@ -328,3 +328,10 @@ def test_python_m_bot_runs_the_session_on_stdin(tmp_path: Path) -> None:
         (HRSS, "5.1", "今年新建残疾人之家12个"),
         (HRSS, "6.2", "开展职业技能培训3000人次"),
     ]
+
+
+@pytest.mark.parametrize("command", ["/remind", "/remind_test", "/join"])
+async def test_the_terminal_chat_has_the_reminder_and_join_commands(
+    console: Console, command: str
+) -> None:
+    assert "没有这个命令" not in await console.handle(command)

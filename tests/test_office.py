@@ -314,7 +314,8 @@ async def test_invite_binds_whoever_redeems_it(office: Office, store: Store) -> 
     (code,) = links.codes
     assert re.fullmatch(r"[A-Za-z0-9_-]{1,64}", code)
     assert f"https://t.me/fengong_bot?start={code}" in text(created)
-    assert "「教育厅」的一次性邀请链接" in text(created)
+    assert "「教育厅」的一次性邀请" in text(created)
+    assert f"/join {code}" in text(created)
     assert await store.member("u1") is None
 
     redeemed = await office.membership.redeem(ZHANG, code)

@@ -16,6 +16,7 @@ import bot.store as store_module
 from bot.clock import TZ, fixed_clock
 from bot.store import (
     MIGRATIONS,
+    QUALIFY_IDS,
     AlreadyDecided,
     BindRequest,
     InviteInvalid,
@@ -668,6 +669,8 @@ async def test_audit_entries_newest_first_limited_and_by_year(
         "2024-1",
         "2024-0",
     ]
+
+
 # --- note flows and owed notices --------------------------------------------------------------
 
 
@@ -737,3 +740,78 @@ async def test_a_note_and_the_end_of_its_flow_commit_together(store: Store) -> N
     with pytest.raises(NotFound):  # refused: the whole edit rolled back, the flow with it
         await store.edit_note(note.id, "u", "z", ends_flow=True)
     assert await store.flow("u") == flow
+
+
+async def test_the_ids_migration_qualifies_telegram_ids_in_every_column(tmp_path: Path) -> None:
+    path, before = tmp_path / "old.db", MIGRATIONS.index(QUALIFY_IDS)
+    with sqlite3.connect(path) as conn:
+        for script in MIGRATIONS[:before]:
+            conn.executescript(script)
+        conn.execute(f"PRAGMA user_version = {before}")
+        at = "2026-03-02T09:00:00+08:00"
+        for user in ("123", "-1001", "console", "wecom:ZhangSan", "12a"):
+            conn.execute("INSERT INTO users VALUES (?, 'n', 1, 1, 1, ?, ?)", (user, at, at))
+        conn.execute("INSERT INTO members VALUES ('123', '张三', '教育厅', ?, '456')", (at,))
+        conn.execute(
+            "INSERT INTO members VALUES ('wecom:ZhangSan', '李四', '教育厅', ?, '9')", (at,)
+        )
+        conn.execute(
+            "INSERT INTO bind_requests (user_id, name, unit, status, created_at, decided_at, "
+            "decided_by) VALUES ('-1001', '王五', '教育厅', 'approved', ?, ?, 'console')",
+            (at, at),
+        )
+        conn.execute(
+            "INSERT INTO invites VALUES ('c0de', '教育厅', '456', ?, ?, '12a', ?)", (at, at, at)
+        )
+        conn.execute(
+            "INSERT INTO notes (unit, measure_id, year, author_id, author_name, text, "
+            "created_at, deleted_at, deleted_by) VALUES ('教育厅', '5.1', 2026, '123', '张三', "
+            "'x', ?, ?, '123')",
+            (at, at),
+        )
+        conn.execute("INSERT INTO deliveries VALUES ('k', '123', 'sent', 1, ?)", (at,))
+        conn.execute(
+            "INSERT INTO audit (at, actor_id, actor_name, action) VALUES (?, '7', 'a', 'b')", (at,)
+        )
+        conn.execute("INSERT INTO flows VALUES ('123', 'note', '5.1', '教育厅', ?)", (at,))
+        conn.execute(
+            "INSERT INTO notices (user_id, kind, payload, created_at, updated_at) "
+            "VALUES ('123', 'approved', '{}', ?, ?)",
+            (at, at),
+        )
+
+    async with await Store.open(path, fixed_clock(dt.datetime(2026, 3, 2, tzinfo=TZ))):
+        pass
+
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+        assert {r[0] for r in conn.execute("SELECT id FROM users")} == {
+            "tg:123",
+            "tg:-1001",
+            "console",
+            "wecom:ZhangSan",
+            "12a",
+        }
+        assert conn.execute("SELECT user_id, bound_by FROM members ORDER BY name").fetchall() == [
+            ("tg:123", "tg:456"),
+            ("wecom:ZhangSan", "tg:9"),
+        ]
+        assert conn.execute("SELECT user_id, decided_by FROM bind_requests").fetchall() == [
+            ("tg:-1001", "console")
+        ]
+        assert conn.execute("SELECT created_by, used_by FROM invites").fetchall() == [
+            ("tg:456", "12a")
+        ]
+        assert conn.execute("SELECT author_id, deleted_by FROM notes").fetchall() == [
+            ("tg:123", "tg:123")
+        ]
+        for table, column in (
+            ("deliveries", "user_id"),
+            ("audit", "actor_id"),
+            ("flows", "user_id"),
+            ("notices", "user_id"),
+        ):
+            assert conn.execute(f"SELECT {column} FROM {table}").fetchall() in (
+                [("tg:123",)],
+                [("tg:7",)],
+            ), table

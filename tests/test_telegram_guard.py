@@ -138,14 +138,14 @@ async def test_a_flood_slows_down_its_sender_only(
         for i in range(50):
             api.send_text(A, f"第{i % 16 + 1}项任务", user_id=A)
         assert HRSS in text(await users.say(B, QUESTION))
-        await until(lambda: sum(who == str(A) for who, _ in throttle.verdicts) == 50)
+        await until(lambda: sum(who == f"tg:{A}" for who, _ in throttle.verdicts) == 50)
         sent = api.sent_messages(A)
         assert len(sent) == BURST + 1
         assert [text(m) for m in sent[BURST:]] == [SLOW_DOWN]
         assert all(text(m) != SLOW_DOWN for m in sent[:BURST])
         # Still nothing for A while the clock stands; one second later A is answered again.
         api.send_text(A, QUESTION, user_id=A)
-        await until(lambda: sum(who == str(A) for who, _ in throttle.verdicts) == 51)
+        await until(lambda: sum(who == f"tg:{A}" for who, _ in throttle.verdicts) == 51)
         assert len(api.sent_messages(A)) == BURST + 1
         clock.advance(seconds=1)
         assert HRSS in text(await users.say(A, QUESTION))

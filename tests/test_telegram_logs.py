@@ -180,7 +180,7 @@ async def test_a_user_who_blocked_the_bot_is_routine(
     async with running(api, assistant, db_path):
         bot = Users(api)
         await bot.say(USER, "7.2")
-        assert rows(db_path, "SELECT reachable FROM users WHERE id = ?", (str(USER),)) == [(1,)]
+        assert rows(db_path, "SELECT reachable FROM users WHERE id = ?", (f"tg:{USER}",)) == [(1,)]
         api.block(USER)
         since = len(api.calls)
         api.send_text(USER, "人社厅负责哪些任务")
@@ -188,7 +188,7 @@ async def test_a_user_who_blocked_the_bot_is_routine(
         refused = [c for c in api.calls[since:] if c.params.get("chat_id") == USER]
 
     assert [c.status for c in refused] == [403]  # the reply, and no apology after it
-    assert rows(db_path, "SELECT reachable FROM users WHERE id = ?", (str(USER),)) == [(0,)]
+    assert rows(db_path, "SELECT reachable FROM users WHERE id = ?", (f"tg:{USER}",)) == [(0,)]
     ours = [r for r in caplog.records if r.name.startswith("handlers.")]
     assert [r for r in ours if r.levelno >= logging.WARNING] == []
     assert [r for r in caplog.records if r.exc_info] == []
@@ -223,5 +223,5 @@ async def test_a_notice_that_cannot_be_delivered_holds_up_nobody(
     assert text(card).startswith("绑定申请")
     assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
     warned = [r.getMessage() for r in caplog.records if r.name.startswith("handlers.")]
-    assert any(m.startswith(f"通知未能送达用户 {COORDINATOR}") for m in warned)
+    assert any(m.startswith(f"通知未能送达用户 tg:{COORDINATOR}") for m in warned)
     assert any(m.startswith("通知未能送达用户 wecom:zhang.san") for m in warned)

@@ -102,7 +102,7 @@ def note_ids(message: dict[str, Any]) -> list[int]:
 
 
 async def member_of(db_path: Path, user: int) -> str | None:
-    found = rows(db_path, "SELECT unit FROM members WHERE user_id = ?", (str(user),))
+    found = rows(db_path, "SELECT unit FROM members WHERE user_id = ?", (f"tg:{user}",))
     return found[0][0] if found else None
 
 
@@ -128,9 +128,9 @@ async def test_bind_is_approved_once_by_a_coordinator(
     assert text(asked) == f"已提交绑定「{HRSS}」的申请，协调人审批后会通知您。"
     [card] = await api.wait_for_messages(COORDINATOR)
     [other_card] = await api.wait_for_messages(COORDINATOR_2)
-    [(request_id,)] = rows(db_path, "SELECT id FROM bind_requests WHERE user_id = '101'")
+    [(request_id,)] = rows(db_path, "SELECT id FROM bind_requests WHERE user_id = 'tg:101'")
     for shown in (card, other_card):
-        assert text(shown) == f"绑定申请\n张三（ID 101）申请绑定到「{HRSS}」。"
+        assert text(shown) == f"绑定申请\n张三（ID tg:101）申请绑定到「{HRSS}」。"
         assert labels(shown) == ["批准", "拒绝"]
         assert buttons(shown) == [f"ap:{request_id}", f"rj:{request_id}"]
     assert await member_of(db_path, ZHANG) is None  # nothing until a coordinator decides
@@ -146,7 +146,7 @@ async def test_bind_is_approved_once_by_a_coordinator(
 
     whoami = await bot.say(ZHANG, "/whoami")
     assert text(whoami).split("\n") == [
-        "张三（ID 101）",
+        "张三（ID tg:101）",
         f"所属单位：{HRSS}（2026-03-02 绑定）",
         "角色：单位联络员（可报送和查看本单位进展）",
     ]
@@ -234,22 +234,31 @@ async def invite(bot: Users, unit: str) -> str:
     return match.group(1)
 
 
+async def test_join_with_the_code_binds_like_the_link(bot: Users, db_path: Path) -> None:
+    code = await invite(bot, "教育厅")
+
+    joined = await bot.say(LI, f"/join {code}")
+
+    assert text(joined) == "已绑定到「教育厅」。发送 /note 报送进展，/notes 查看本单位进展。"
+    assert rows(db_path, "SELECT unit FROM members WHERE user_id = 'tg:102'") == [("教育厅",)]
+
+
 async def test_an_invite_binds_at_once_and_only_once(
     bot: Users, api: FakeBotApi, db_path: Path, clock: FakeClock
 ) -> None:
     reply = await bot.say(COORDINATOR, "/invite 教育厅")
     lines = text(reply).split("\n")
-    assert lines[0] == "「教育厅」的一次性邀请链接（2026-03-09 09:00 前有效）："
-    code = LINK.fullmatch(lines[1])
+    assert lines[0] == "「教育厅」的一次性邀请（2026-03-09 09:00 前有效）："
+    code = LINK.fullmatch(lines[4])
     assert code is not None
-    assert {"type": "code", "offset": len(lines[0]) + 1, "length": len(lines[1])} in reply[
-        "entities"
-    ]
+    assert lines[1] == f"/join {code.group(1)}"
+    offset = sum(len(ln) + 1 for ln in lines[:4])
+    assert {"type": "code", "offset": offset, "length": len(lines[4])} in reply["entities"]
 
     joined = await bot.say(LI, f"/start {code.group(1)}")
     assert text(joined) == "已绑定到「教育厅」。发送 /note 报送进展，/notes 查看本单位进展。"
-    assert rows(db_path, "SELECT unit, bound_by FROM members WHERE user_id = '102'") == [
-        ("教育厅", str(COORDINATOR))
+    assert rows(db_path, "SELECT unit, bound_by FROM members WHERE user_id = 'tg:102'") == [
+        ("教育厅", f"tg:{COORDINATOR}")
     ]
     assert api.sent_messages(COORDINATOR)[-1] == reply  # no approval needed
 
@@ -314,7 +323,7 @@ async def test_a_note_is_confirmed_only_once_stored(
         HRSS,
         "5.1",
         YEAR,
-        "101",
+        "tg:101",
         "今年新建残疾人之家12个",
     )
     assert at_send.seen == [(note_id, [("今年新建残疾人之家12个",)])]
@@ -362,7 +371,8 @@ async def test_note_without_a_measure_offers_paged_buttons(
     assert buttons(asked) == ["nc"]
     done = await bot.say(ZHANG, "农村残疾人帮扶 3 万人")
     assert text(done).startswith(f"已记录「{HRSS}」举措 6.2 的 2026 年进展")
-    assert [n[2:] for n in live_notes(db_path)] == [("6.2", YEAR, "101", "农村残疾人帮扶 3 万人")]
+    filed = ("6.2", YEAR, "tg:101", "农村残疾人帮扶 3 万人")
+    assert [n[2:] for n in live_notes(db_path)] == [filed]
     # The flow is over: the next text is a question again.
     assert text(await bot.say(ZHANG, "7.2")).startswith("举措 7.2")
     assert len(live_notes(db_path)) == 1
@@ -543,7 +553,7 @@ async def test_delete_asks_first_and_keeps_the_note_for_the_record(
     assert text(deleted) == f"已删除第 {b} 条记录。"
     assert note_ids(await bot.say(ZHANG, "/notes")) == [a]
     assert rows(db_path, "SELECT id, deleted_by FROM notes WHERE deleted_at IS NOT NULL") == [
-        (b, "101")
+        (b, "tg:101")
     ]
     # A second confirmation (the old button) finds nothing to delete.
     again = await bot.open(confirm, f"nD:{b}", strict=False)
@@ -661,8 +671,8 @@ async def test_export_is_an_excel_workbook_of_the_year(
     members = await bot.say(COORDINATOR, "/members")
     assert [ln for ln in text(members).split("\n") if ln] == [
         "成员 2 人：",
-        f"{HRSS}：张三（ID 101，2026-03-02）",
-        "民政厅：李四（ID 102，2026-03-02）",
+        f"{HRSS}：张三（ID tg:101，2026-03-02）",
+        "民政厅：李四（ID tg:102，2026-03-02）",
     ]
     assert text(await bot.say(COORDINATOR, "/members 民政厅")).split("\n")[0] == "成员 1 人："
 
@@ -785,11 +795,11 @@ async def test_member_commands_in_a_group_point_to_the_private_chat(
     assert code is not None
     refused = text(await bot.say(ZHAO, f"/start {code.group(1)}", chat=GROUP))
     assert refused == START_IN_PRIVATE
-    assert rows(db_path, "SELECT 1 FROM members WHERE user_id = ?", (str(ZHAO),)) == []
+    assert rows(db_path, "SELECT 1 FROM members WHERE user_id = ?", (f"tg:{ZHAO}",)) == []
     # The code was not used up: opened in private, it binds.
     joined = text(await bot.say(ZHAO, f"/start {code.group(1)}"))
     assert "教育厅" in joined
-    assert rows(db_path, "SELECT unit FROM members WHERE user_id = ?", (str(ZHAO),)) == [
+    assert rows(db_path, "SELECT unit FROM members WHERE user_id = ?", (f"tg:{ZHAO}",)) == [
         ("教育厅",)
     ]
     assert text(await bot.say(ZHANG, "/remind", chat=GROUP)).startswith("年度报送提醒：开启。")
@@ -816,5 +826,5 @@ async def test_audit_for_coordinators_page_by_page(
 
     listed = re.findall(r"新增进展 · 人力资源社会保障厅 · 记录 #(\d+)", text(first) + text(second))
     assert [int(n) for n in listed] == ids[::-1]
-    assert "张三（ID 101）" in text(first)
+    assert "张三（ID tg:101）" in text(first)
     assert "第1条" not in text(first) + text(second)

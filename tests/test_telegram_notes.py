@@ -225,7 +225,7 @@ async def test_a_decision_committed_before_a_crash_is_told_at_the_next_start(
     # as that transaction left it.
     [(request_id,)] = rows(db_path, "SELECT id FROM bind_requests")
     async with await Store.open(db_path, clock) as store:
-        await store.decide(request_id, approve, str(COORDINATOR))
+        await store.decide(request_id, approve, f"tg:{COORDINATOR}")
     before = len(api.sent_messages(ZHANG))
 
     async with bot_at() as bot:
@@ -236,7 +236,7 @@ async def test_a_decision_committed_before_a_crash_is_told_at_the_next_start(
         assert text(again) == f"这条申请{'已批准' if approve else '已拒绝'}，无需再次处理。"
         await bot.settle()
         assert len(api.sent_messages(ZHANG)) == before + 1
-    assert rows(db_path, "SELECT user_id, status FROM notices") == [(str(ZHANG), "sent")]
+    assert rows(db_path, "SELECT user_id, status FROM notices") == [(f"tg:{ZHANG}", "sent")]
 
     async with bot_at() as bot:  # sent once: not again at the next start
         await bot.settle()
@@ -256,8 +256,8 @@ async def test_a_notice_is_marked_only_by_what_the_channel_answered(
         await bot.settle()
         before = snapshot(db_path)
     assert rows(db_path, "SELECT user_id, kind, status FROM notices ORDER BY id") == [
-        (str(ZHANG), "approved", "sent"),
-        (str(LI), "rejected", "blocked"),
+        (f"tg:{ZHANG}", "approved", "sent"),
+        (f"tg:{LI}", "rejected", "blocked"),
     ]
     async with bot_at(refused=(403,)) as bot:  # nothing pending: nothing resent
         await bot.settle()

@@ -163,7 +163,9 @@ async def test_every_member_gets_one_reminder_of_their_units_gaps(
         confirmed = await bot.say(user, "已按提醒报送")
         assert text(confirmed).startswith(f"已记录「{unit}」举措 {first} 的 2024 年进展")
         assert rows(
-            db_path, "SELECT unit, measure_id, year FROM notes WHERE author_id = ?", (str(user),)
+            db_path,
+            "SELECT unit, measure_id, year FROM notes WHERE author_id = ?",
+            (f"tg:{user}",),
         ) == [(unit, first, 2024)]
     check_every_send(api)
     assert errors(caplog) == []
@@ -261,7 +263,7 @@ async def test_one_unreachable_recipient_holds_up_nobody(
     tried = rows(
         db_path,
         "SELECT reminder_key, status, attempts FROM deliveries WHERE user_id = ? ORDER BY 1",
-        (str(failing),),
+        (f"tg:{failing}",),
     )
     assert tried == [
         ("reminder:2024:14", "failed", DELIVERY_TRIES),
@@ -327,16 +329,17 @@ async def test_unreachable_members_the_summary_and_the_chase_up(
         assert rows(
             db_path, "SELECT user_id, status, attempts FROM deliveries ORDER BY user_id"
         ) == [
-            (str(civil), "sent", 1),
-            (str(civil_2), "sent", 1),
-            (str(blocked), "blocked", 1),
-            (str(education), "sent", 1),
-            (str(tobacco), "sent", 1),
-            (str(committee), "sent", 1),
-            (str(never), "failed", 1),
-            (str(group_only), "sent", 1),
+            (f"tg:{civil}", "sent", 1),
+            (f"tg:{civil_2}", "sent", 1),
+            (f"tg:{blocked}", "blocked", 1),
+            (f"tg:{education}", "sent", 1),
+            (f"tg:{tobacco}", "sent", 1),
+            (f"tg:{committee}", "sent", 1),
+            (f"tg:{never}", "failed", 1),
+            (f"tg:{group_only}", "sent", 1),
         ]
-        assert rows(db_path, "SELECT reachable FROM users WHERE id = ?", (str(blocked),)) == [(0,)]
+        reachable = rows(db_path, "SELECT reachable FROM users WHERE id = ?", (f"tg:{blocked}",))
+        assert reachable == [(0,)]
 
         # The next reminder does not write to the member who blocked the bot.
         clock.set(SECOND_AT)

@@ -12,15 +12,16 @@ from telegram.error import BadRequest
 from bot.outcome import Outcome, Person
 from handlers.telegram import render
 from handlers.telegram.context import BotContext
-from handlers.telegram.sender import Sender
+from handlers.telegram.sender import PREFIX, Sender
 
 logger = logging.getLogger(__name__)
 
 
 def person_of(user: User, update: Update) -> Person:
-    """Return the core's view of a Telegram user (ids are strings in the core)."""
+    """Return the core's view of a Telegram user: its id qualified by the channel, `tg:123`."""
     chat = update.effective_chat
-    return Person(str(user.id), user.full_name, chat is not None and chat.type == ChatType.PRIVATE)
+    private = chat is not None and chat.type == ChatType.PRIVATE
+    return Person(f"{PREFIX}{user.id}", user.full_name, private)
 
 
 async def deliver(

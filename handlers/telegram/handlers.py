@@ -28,6 +28,7 @@ from handlers.telegram import render
 from handlers.telegram.context import BotContext
 from handlers.telegram.deliver import deliver, person_of
 from handlers.telegram.members import on_flow_text, on_start_code, register_members, run_query
+from handlers.telegram.sender import PREFIX
 
 logger = logging.getLogger(__name__)
 
@@ -87,7 +88,7 @@ async def on_flood(update: Update, context: BotContext) -> None:
     user, message, query = update.effective_user, update.effective_message, update.callback_query
     if user is None or user.is_bot or (message and not query and not _for_bot(message, context)):
         return
-    verdict = context.services.throttle.admit(str(user.id))
+    verdict = context.services.throttle.admit(f"{PREFIX}{user.id}")
     if verdict == "pass":
         return
     if verdict == "warn" and query is not None:
@@ -249,8 +250,9 @@ async def _unreachable(update: Update, context: BotContext) -> None:
     # Routine: the user blocked the bot (or removed it from a group) before the reply went out.
     chat, user = update.effective_chat, update.effective_user
     store = context.services.office.membership.store
-    if chat and user and chat.type == ChatType.PRIVATE and await store.user(str(user.id)):
-        await store.set_reachable(str(user.id), False)
+    person = f"{PREFIX}{user.id}" if user else ""
+    if chat and user and chat.type == ChatType.PRIVATE and await store.user(person):
+        await store.set_reachable(person, False)
     logger.info("无法回复（%s）：已屏蔽机器人或将其移出，标记为无法送达", describe(update))
 
 

@@ -32,6 +32,7 @@ COMMANDS: dict[str, Run] = {
     "invite": lambda c, p, a: c.services.office.membership.invite(
         p, a, lambda code: f"https://t.me/{c.bot.username}?start={code}"
     ),
+    "join": lambda c, p, a: c.services.office.membership.redeem(p, a),
     "unbind": lambda c, p, a: c.services.office.membership.unbind(p),
     "members": lambda c, p, a: c.services.office.membership.members(p, a),
     "note": lambda c, p, a: c.services.office.notes.note(p, a),

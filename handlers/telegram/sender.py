@@ -15,6 +15,7 @@ from handlers.telegram import render
 
 logger = logging.getLogger(__name__)
 
+PREFIX = "tg:"  # the channel part of a Telegram user's id in the core: tg:123456
 PER_CHAT_GAP = 1.0  # seconds between messages to the same chat
 
 
@@ -32,7 +33,8 @@ class Sender:
 
     async def __call__(self, user_id: str, reply: Reply) -> Result:
         """Send every page of `reply` to `user_id`; say whether it arrived."""
-        if not user_id.isdecimal():  # a user of another channel (wecom:…)
+        chat_id = user_id.removeprefix(PREFIX)
+        if not user_id.startswith(PREFIX) or not chat_id.lstrip("-").isdecimal():
             logger.info("用户 %s 不是 Telegram 用户，未发送", user_id)
             return "failed"
         pages = render.pages(reply)
@@ -41,7 +43,7 @@ class Sender:
             page = pages[sent]
             try:
                 await self.bot.send_message(
-                    int(user_id), page.html, reply_markup=page.markup(None)
+                    int(chat_id), page.html, reply_markup=page.markup(None)
                 )
             except RetryAfter as e:
                 await asyncio.sleep(_seconds(e.retry_after))
