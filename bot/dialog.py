@@ -18,7 +18,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.clock import Clock, system_clock
-from bot.engine import Answer, chinese_number
+from bot.engine import MAX_QUESTION, Answer, chinese_number
 from bot.text import normalize
 
 CONTEXT_TTL = dt.timedelta(minutes=10)
@@ -105,7 +105,8 @@ def read(answer: Callable[[str], Answer], message: str, context: Context | None)
 
     `answer` is the engine's (or a cache of it): a message is tried on its own first.
     """
-    text = _ENDS.sub("", normalize(message))
+    # Read as much as the engine reads: what anyone may paste is bounded.
+    text = _ENDS.sub("", normalize(message[:MAX_QUESTION]))
     core = _TAIL.sub("", _LEAD.sub("", text).strip()).strip()
     stripped = _POINTERS.sub(" ", core).strip()
     marked = stripped != text

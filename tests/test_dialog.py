@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import time
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ import pytest
 
 from bot.assistant import ASK, READ, REPORTING, Assistant
 from bot.clock import TZ
-from bot.dialog import CONTEXT_TTL, Dialog, Reading
+from bot.dialog import CONTEXT_TTL, Dialog, Reading, read
 from bot.reply import render_plain
 from tests.fakes.clock import FakeClock
 
@@ -344,3 +345,14 @@ def _params() -> list[Any]:
 async def test_conversations(assistant: Assistant, clock: FakeClock, row: dict[str, Any]) -> None:
     got = await talk(assistant, Dialog(clock), *row["context"], row["q"])
     assert _judged(row, got), got
+
+
+@pytest.mark.parametrize("junk", ["呢" * 4000 + "x", "那" * 4000, "好 " * 2000, "第二条" * 1300])
+async def test_a_long_message_is_read_quickly(
+    assistant: Assistant, dialog: Dialog, junk: str
+) -> None:
+    await talk(assistant, dialog, "第8项任务")
+    start = time.perf_counter()
+    read(assistant.answer, junk, dialog.context("c"))
+    # Generous: the same bound as the engine's adversarial tests.
+    assert time.perf_counter() - start < 0.05
