@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import re
 
+from bot.commands import COMMANDS, Command
 from bot.engine import MAX_QUESTION, Answer
 from bot.plan import Measure, Plan
 from bot.reply import Button, Item, Line, Reply, Span, bold, line
@@ -16,31 +17,6 @@ LONG_QUESTION = f"问题较长，只按前 {MAX_QUESTION} 个字回答。"
 # Neutral actions carried by buttons; each channel routes them back to the core.
 SHOW_MEASURE = "m"  # m:<measure id>
 ASK_EXAMPLE = "ex"  # ex:<index into the lexicon's examples>
-
-COMMANDS: tuple[tuple[str, str, str], ...] = (
-    ("start", "开始使用，查看示例", "/start"),
-    ("help", "使用说明和命令列表", "/help"),
-    ("unit", "查询某单位负责的举措", "/unit 人社厅"),
-    ("task", "查看某项主要任务", "/task 8"),
-    ("find", "按关键词查找举措", "/find 盲人按摩"),
-    ("bind", "申请绑定到本单位", "/bind 人社厅"),
-    ("join", "用协调人给的邀请码绑定单位", "/join 邀请码"),
-    ("whoami", "查看我的单位和角色", "/whoami"),
-    ("note", "报送举措进展", "/note 5.1 今年新建残疾人之家12个"),
-    ("notes", "查看本单位今年的进展", "/notes"),
-    ("cancel", "取消正在填写的进展", "/cancel"),
-    ("remind", "查看或开关年度报送提醒", "/remind off"),
-    ("unbind", "解除与单位的绑定", "/unbind"),
-)
-# Only for the coordinating office; listed in /help, not in the command menu.
-COORDINATOR_COMMANDS: tuple[tuple[str, str, str], ...] = (
-    ("invite", "生成单位的一次性邀请码", "/invite 教育厅"),
-    ("members", "查看成员", "/members 人社厅"),
-    ("progress", "查看各单位报送进度", "/progress 2024"),
-    ("export", "导出进展汇总 Excel", "/export 2024"),
-    ("audit", "查看最近的操作记录", "/audit 50"),
-    ("remind_test", "立即收到某单位会收到的提醒", "/remind_test 人社厅"),
-)
 
 
 def summary(text: str, limit: int = SUMMARY_CHARS) -> str:
@@ -249,12 +225,9 @@ def welcome_reply(plan: Plan, examples: tuple[str, ...]) -> Reply:
 def help_reply() -> Reply:
     """Return the command list with an example for each."""
     header: list[Line] = [line(bold("使用说明")), line("直接输入问题即可，也可以使用命令：")]
-    header += [line(Span(f"/{name}", "code"), f" {desc}，如 {ex}") for name, desc, ex in COMMANDS]
+    header += [_command_line(c) for c in COMMANDS if c.role != "coordinator"]
     header += [(), line("协调人（省政府残工委办公室）命令：")]
-    header += [
-        line(Span(f"/{name}", "code"), f" {desc}，如 {ex}")
-        for name, desc, ex in COORDINATOR_COMMANDS
-    ]
+    header += [_command_line(c) for c in COMMANDS if c.role == "coordinator"]
     header += [
         (),
         line("可以这样问："),
@@ -264,6 +237,10 @@ def help_reply() -> Reply:
         line("· 单位加工作：教育厅 职业教育"),
     ]
     return Reply(header=tuple(header))
+
+
+def _command_line(command: Command) -> Line:
+    return line(Span(f"/{command.name}", "code"), f" {command.summary}，如 {command.example}")
 
 
 def _short_title(title: str) -> str:

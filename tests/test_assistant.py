@@ -6,6 +6,7 @@ import pytest
 
 from bot import compose
 from bot.assistant import Assistant
+from bot.commands import COMMANDS
 from bot.reply import Reply, all_buttons, render_plain, text_of
 
 
@@ -153,5 +154,5 @@ def test_forged_or_foreign_action_is_not_ours(assistant: Assistant, action: str)
 def test_welcome_and_help(assistant: Assistant) -> None:
     assert "您好，我是分工助手。" in head(assistant.welcome())
     help_text = render_plain(assistant.help())
-    for name, _, _ in compose.COMMANDS:
-        assert f"/{name}" in help_text
+    for command in COMMANDS:
+        assert f"/{command.name}" in help_text

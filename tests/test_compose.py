@@ -8,6 +8,7 @@ import pytest
 
 from bot import compose
 from bot.assistant import Assistant
+from bot.commands import COMMANDS
 from bot.engine import Answer, Engine
 from bot.lexicon import Lexicon, load_lexicon
 from bot.plan import Plan, load_plan
@@ -274,8 +275,8 @@ def test_welcome_reply(plan: Plan, lexicon: Lexicon) -> None:
 
 def test_help_reply_lists_every_command() -> None:
     text = render_plain(compose.help_reply())
-    for name, desc, example in compose.COMMANDS:
-        assert f"/{name} {desc}，如 {example}" in text
+    for command in COMMANDS:
+        assert f"/{command.name} {command.summary}，如 {command.example}" in text
 
 
 # -- summary and quote -----------------------------------------------------------------------

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
-from bot import compose
 from bot.assistant import Assistant
 from bot.clock import TZ, fixed_clock
+from bot.commands import COMMANDS
 from bot.office import Office
 from bot.outcome import Outcome
 from bot.store import Store
@@ -63,9 +63,9 @@ async def test_no_match_offers_examples(console: Console, assistant: Assistant) 
 async def test_help(console: Console, command: str) -> None:
     out = await console.handle(command)
     assert "使用说明" in out
-    for name, _, example in compose.COMMANDS:
-        assert f"/{name}" in out
-        assert example in out
+    for command in COMMANDS:
+        assert f"/{command.name}" in out
+        assert command.example in out
 
 
 async def test_unit_command(console: Console) -> None:

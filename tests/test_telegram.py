@@ -21,8 +21,8 @@ import pytest
 from httpx_aiohttp import AiohttpTransport
 from telegram.ext import AIORateLimiter
 
-from bot import compose
 from bot.assistant import Assistant
+from bot.commands import COMMANDS
 from bot.config import Config, load_config
 from bot.plan import Measure
 from bot.reply import Button, Item, Reply, line, text_of
@@ -47,7 +47,7 @@ GROUP = -1001234
 MEMBER = 7
 HRSS = "人力资源社会保障厅"  # what 人社厅 stands for
 MEASURE_LINE = re.compile(r"^(\d+\.\d+) 【", re.MULTILINE)
-EXPECTED_COMMANDS = [{"command": n, "description": d} for n, d, _ in compose.COMMANDS]
+EXPECTED_COMMANDS = [{"command": c.name, "description": c.summary} for c in COMMANDS if c.menu]
 
 
 @pytest.fixture
@@ -232,7 +232,7 @@ async def test_help_lists_the_commands(chat: Chat) -> None:
     for command in EXPECTED_COMMANDS:
         assert f"/{command['command']} {command['description']}，如 " in reply["rendered_text"]
     codes = [e for e in reply["entities"] if e["type"] == "code"]
-    assert len(codes) == len(EXPECTED_COMMANDS) + len(compose.COORDINATOR_COMMANDS)
+    assert len(codes) == len(COMMANDS)
     assert reply["reply_markup"] is None
 
 

@@ -23,7 +23,7 @@ from telegram.ext import (
 from bot import redact
 from bot.assistant import Assistant
 from bot.clock import TZ, Clock, system_clock
-from bot.compose import COMMANDS
+from bot.commands import menu
 from bot.config import Config, ConfigError
 from handlers.telegram import webhook
 from handlers.telegram.context import BotContext, Services, attach, services_of
@@ -162,7 +162,7 @@ async def _post_init(app: App) -> None:
     _quiet_lost_polls(asyncio.get_running_loop())
     services = services_of(app.bot_data)
     await services.open()
-    await app.bot.set_my_commands([BotCommand(name, desc) for name, desc, _ in COMMANDS])
+    await app.bot.set_my_commands([BotCommand(c.name, c.summary) for c in menu()])
     logger.info("已连接 Telegram：@%s", app.bot.username)
     logger.info(services.reminders.describe_schedule())
     if app.job_queue is not None:

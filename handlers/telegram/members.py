@@ -11,6 +11,7 @@ from telegram.ext import Application, CallbackQueryHandler, CommandHandler, filt
 
 from bot.assistant import REPORTING
 from bot.audit import audit
+from bot.commands import BY_NAME
 from bot.office import OFFICE_ACTIONS
 from bot.outcome import Outcome, Person, say
 from bot.reminders import CHASE
@@ -25,7 +26,7 @@ START_IN_PRIVATE = "邀请链接请在与机器人的私聊中打开：点击链
 
 Run = Callable[[BotContext, Person, str], Awaitable[Outcome]]
 
-# Command -> what it does. The keys double as page-query kinds (see PAGEABLE).
+# Command -> what it does. The keys double as page-query kinds (see _pageable).
 COMMANDS: dict[str, Run] = {
     "whoami": lambda c, p, a: c.services.office.membership.whoami(p),
     "bind": lambda c, p, a: c.services.office.membership.bind(p, a),
@@ -44,13 +45,16 @@ COMMANDS: dict[str, Run] = {
     "remind_test": lambda c, p, a: c.services.reminders.remind_test(p, a),
     "audit": lambda c, p, a: audit(c.services.office.membership, p, a),
 }
-# Read-only queries whose long replies may be redrawn page by page from a button.
-PAGEABLE = frozenset({"members", "notes", "progress", "audit"})
+
+
+def _pageable(name: str, arg: str) -> bool:
+    # /note without a measure lists the measures to pick from: a read-only query too.
+    return BY_NAME[name].pageable or (name == "note" and not arg)
 
 
 async def run_query(context: BotContext, person: Person, kind: str, arg: str) -> Outcome | None:
     """Redo a pageable query for a page button (None when it cannot be redone)."""
-    if kind in PAGEABLE or (kind == "note" and not arg):
+    if kind in COMMANDS and _pageable(kind, arg):
         return await COMMANDS[kind](context, person, arg)
     if kind == "action" and arg.startswith("pu:"):
         return await context.services.office.action(person, arg)
@@ -73,12 +77,11 @@ def _command(name: str) -> Any:
             return
         person = person_of(user, update)
         arg = _argument(message)
-        if not person.private and name != "remind":
+        if not person.private and BY_NAME[name].private_only:
             await deliver(message, context, say(PRIVATE_ONLY))
             return
         outcome = await COMMANDS[name](context, person, arg)
-        pageable = name in PAGEABLE or (name == "note" and not arg)
-        await deliver(message, context, outcome, (name, arg) if pageable else None)
+        await deliver(message, context, outcome, (name, arg) if _pageable(name, arg) else None)
 
     handle.__name__ = f"on_{name}"
     return handle

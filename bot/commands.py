@@ -1,0 +1,78 @@
+"""Every command, once: help, the chat menus and the channels' rules are derived from here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal
+
+Role = Literal["anyone", "member", "coordinator"]
+
+
+@dataclass(frozen=True)
+class Command:
+    """One command as every channel offers it."""
+
+    name: str
+    summary: str
+    example: str
+    role: Role
+    private_only: bool  # shows a unit's data or binds: only in a one-to-one chat
+    pageable: bool  # a read-only query whose long reply may be redrawn page by page
+    menu: bool  # offered in a channel's command menu (coordinators' ones are only in /help)
+
+
+def _c(
+    name: str,
+    summary: str,
+    example: str,
+    role: Role,
+    *,
+    private_only: bool = True,
+    pageable: bool = False,
+    menu: bool = True,
+) -> Command:
+    return Command(name, summary, example, role, private_only, pageable, menu)
+
+
+# In the order /help lists them.
+COMMANDS: tuple[Command, ...] = (
+    _c("start", "开始使用，查看示例", "/start", "anyone", private_only=False),
+    _c("help", "使用说明和命令列表", "/help", "anyone", private_only=False),
+    _c("unit", "查询某单位负责的举措", "/unit 人社厅", "anyone", private_only=False),
+    _c("task", "查看某项主要任务", "/task 8", "anyone", private_only=False),
+    _c("find", "按关键词查找举措", "/find 盲人按摩", "anyone", private_only=False),
+    _c("bind", "申请绑定到本单位", "/bind 人社厅", "anyone"),
+    _c("join", "用协调人给的邀请码绑定单位", "/join 邀请码", "anyone"),
+    _c("whoami", "查看我的单位和角色", "/whoami", "anyone"),
+    _c("note", "报送举措进展", "/note 5.1 今年新建残疾人之家12个", "member"),
+    _c("notes", "查看本单位今年的进展", "/notes", "member", pageable=True),
+    _c("cancel", "取消正在填写的进展", "/cancel", "member"),
+    # Switching one's own reminders touches nobody else's data: allowed in a group too.
+    _c("remind", "查看或开关年度报送提醒", "/remind off", "member", private_only=False),
+    _c("unbind", "解除与单位的绑定", "/unbind", "member"),
+    _c("invite", "生成单位的一次性邀请码", "/invite 教育厅", "coordinator", menu=False),
+    _c("members", "查看成员", "/members 人社厅", "coordinator", pageable=True, menu=False),
+    _c(
+        "progress",
+        "查看各单位报送进度",
+        "/progress 2024",
+        "coordinator",
+        pageable=True,
+        menu=False,
+    ),
+    _c("export", "导出进展汇总 Excel", "/export 2024", "coordinator", menu=False),
+    _c("audit", "查看最近的操作记录", "/audit 50", "coordinator", pageable=True, menu=False),
+    _c(
+        "remind_test",
+        "立即收到某单位会收到的提醒",
+        "/remind_test 人社厅",
+        "coordinator",
+        menu=False,
+    ),
+)
+BY_NAME: dict[str, Command] = {c.name: c for c in COMMANDS}
+
+
+def menu() -> tuple[Command, ...]:
+    """Return the commands a channel's command menu offers, in order."""
+    return tuple(c for c in COMMANDS if c.menu)
