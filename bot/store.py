@@ -198,7 +198,10 @@ async def _settled(step: Awaitable[_T]) -> _T:
     not expect ("cannot start a transaction within a transaction"). The cancellation is raised
     once the statement is done.
     """
-    future = asyncio.ensure_future(step)
+    async def run() -> _T:
+        return await step
+
+    future = asyncio.create_task(run())
     try:
         return await asyncio.shield(future)
     except asyncio.CancelledError:
