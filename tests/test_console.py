@@ -69,9 +69,7 @@ async def test_report_and_progress_save_their_files(
     path = tmp_path / "落实情况报告-人力资源社会保障厅-2024.docx"
     assert f"文件已保存：{path}" in out
     document = docx.Document(str(path))
-    assert document.paragraphs[0].text == report_title(
-        assistant.plan, 2024, "人力资源社会保障厅"
-    )
+    assert document.paragraphs[0].text == report_title(assistant.plan, 2024, "人力资源社会保障厅")
 
     out = await console.handle("/progress")
     picture = tmp_path / "报送进度-2024.png"
