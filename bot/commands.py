@@ -48,6 +48,7 @@ COMMANDS: tuple[Command, ...] = (
     _c("notes", "查看本单位今年的进展", "/notes", "member", pageable=True),
     _c("cancel", "取消正在填写的进展", "/cancel", "member"),
     # Switching one's own reminders touches nobody else's data: allowed in a group too.
+    _c("report", "生成本单位年度落实情况报告（Word）", "/report 2024", "member"),
     _c("remind", "查看或开关年度报送提醒", "/remind off", "member", private_only=False),
     _c("unbind", "解除与单位的绑定", "/unbind", "member"),
     _c("invite", "生成单位的一次性邀请码", "/invite 教育厅", "coordinator", menu=False),

@@ -46,7 +46,7 @@ class Attachment:
 
 @dataclass(frozen=True)
 class Outcome:
-    """The result of an action: a reply to the actor, notices to others, maybe a file.
+    """The result of an action: a reply to the actor, notices to others, maybe a file, a picture.
 
     `replace` asks the channel to show the reply in place of the message whose button was
     pressed (an approval card turning into its decision), rather than as a new message.
@@ -56,6 +56,7 @@ class Outcome:
     notices: tuple[Notice, ...] = ()
     attachment: Attachment | None = None
     replace: bool = False
+    picture: Attachment | None = None  # a PNG a channel shows as an image
 
 
 def number(text: str) -> int | None:

@@ -1,15 +1,17 @@
-"""The coordinators' overview: progress per unit, what a unit still owes, the Excel export."""
+"""The coordinators' overview: progress per unit, what a unit still owes, exports, reports."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from bot import compose
+from bot.clock import TZ
 from bot.membership import Membership
-from bot.outcome import NOT_COORDINATOR, Attachment, Outcome, Person, number, say
+from bot.outcome import NOT_COORDINATOR, NOT_MEMBER, Attachment, Outcome, Person, number, say
 from bot.reply import Button, Item, Reply, bold, line
 
 PROGRESS_UNIT = "pu"  # pu:<year>:<unit index in the plan>
+EVERY_UNIT = "全部"  # /report 全部: the committee's consolidated report
 
 
 @dataclass
@@ -25,8 +27,12 @@ class Overview:
         year = number(arg)
         return year if year is not None and 2000 <= year <= 2100 else None
 
-    async def progress(self, person: Person, arg: str = "") -> Outcome:
-        """Show per unit how many of its measures have a note this year (coordinators)."""
+    async def progress(self, person: Person, arg: str = "", picture: bool = False) -> Outcome:
+        """Show per unit how many of its measures have a note this year (coordinators).
+
+        With `picture`, the heat map of units × main tasks comes with it (a page turn redraws
+        only the text, so it passes False).
+        """
         if not self.membership.is_coordinator(person):
             return say(NOT_COORDINATOR)
         year = self._year_arg(arg)
@@ -51,7 +57,17 @@ class Overview:
             )
             for _, done, total, index, name in rows
         )
-        return Outcome(Reply(header=header, items=items, per_page=10))
+        reply = Reply(header=header, items=items, per_page=10)
+        if not picture:
+            return Outcome(reply)
+        # matplotlib loads slowly; only the picture needs it.
+        from bot.heatmap import progress_picture
+
+        membership = self.membership
+        as_of = membership.clock().astimezone(TZ).date()
+        png = await progress_picture(membership.store, membership.plan, year, as_of)
+        caption = f"{year} 年报送进度（截至 {as_of:%Y-%m-%d}）"
+        return Outcome(reply, picture=Attachment(f"报送进度-{year}.png", png, caption))
 
     async def progress_unit(self, person: Person, arg: str) -> Outcome:
         """Show which of a unit's measures lack a note in a year (button `pu:<year>:<i>`)."""
@@ -90,3 +106,50 @@ class Overview:
             say(f"{year} 年进展汇总已导出。").reply,
             attachment=Attachment(f"进展汇总-{year}.xlsx", data, f"{year} 年进展汇总"),
         )
+
+    async def report(self, person: Person, arg: str = "") -> Outcome:
+        """Send a year's report: one's own unit's; any unit's or 全部 for coordinators."""
+        coordinator = self.membership.is_coordinator(person)
+        own = await self.membership.unit_of(person)
+        if own is None and not coordinator:
+            return say(NOT_MEMBER)
+        unit_text, year_text = _split_year(arg)
+        year = self._year_arg(year_text)
+        if year is None:
+            return say("年份格式不对，例如：/report 2024")
+        unit: str | None = own
+        if unit_text == EVERY_UNIT:
+            if not coordinator:
+                return say(NOT_COORDINATOR)
+            unit = None
+        elif unit_text:
+            unit, problem = self.membership.unit_named(unit_text)
+            if problem or unit is None:
+                return problem or say("请写明单位名称，例如：/report 人社厅 2024")
+            if not coordinator and unit != own:
+                return say(f"您只能生成本单位（{own}）的报告。发送 /report 即可。")
+        elif unit is None:
+            return say("请写明单位，例如：/report 人社厅 2024；全省汇总请发送：/report 全部 2024")
+        # python-docx loads slowly; only the report needs it.
+        from bot.report import report_title, year_report
+
+        plan = self.membership.plan
+        data = await year_report(self.membership.store, plan, year, unit)
+        name = unit or "全省汇总"
+        await self.membership.store.record(
+            person.id, person.name, "report", unit or "", f"{year} 年度落实情况报告（{name}）"
+        )
+        return Outcome(
+            say(f"「{name}」{year} 年度落实情况报告已生成。").reply,
+            attachment=Attachment(
+                f"落实情况报告-{name}-{year}.docx", data, report_title(plan, year, unit)
+            ),
+        )
+
+
+def _split_year(arg: str) -> tuple[str, str]:
+    """Split `单位 2024` (either part optional) into the unit's text and the year's."""
+    head, _, last = arg.strip().rpartition(" ")
+    if last.removesuffix("年").isdecimal():
+        return head.strip(), last
+    return arg.strip(), ""

@@ -66,7 +66,8 @@ class Console:
             "note": lambda arg: n.note(p, arg),
             "notes": lambda arg: n.notes(p, arg),
             "cancel": lambda _: n.cancel(p),
-            "progress": lambda arg: o.progress(p, arg),
+            "progress": lambda arg: o.progress(p, arg, picture=True),
+            "report": lambda arg: o.report(p, arg),
             "export": lambda arg: o.export(p, arg),
             "remind": lambda arg: self.reminders.remind(p, arg),
             "remind_test": lambda arg: self.reminders.remind_test(p, arg),
@@ -119,10 +120,11 @@ class Console:
             return "sent"
 
         await self.office.membership.send_notices(outcome.notices, show)
-        if outcome.attachment:
-            path = self.out_dir / outcome.attachment.filename
-            path.write_bytes(outcome.attachment.data)
-            parts.append(f"文件已保存：{path}")
+        for file in (outcome.attachment, outcome.picture):
+            if file is not None:
+                path = self.out_dir / file.filename
+                path.write_bytes(file.data)
+                parts.append(f"文件已保存：{path}")
         return "\n\n".join(parts)
 
 

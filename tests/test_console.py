@@ -10,13 +10,16 @@ import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import docx
 import pytest
+from PIL import Image
 
 from bot.assistant import Assistant
 from bot.clock import TZ, fixed_clock
 from bot.commands import COMMANDS
 from bot.office import Office
 from bot.outcome import Outcome
+from bot.report import report_title
 from bot.store import Store
 from handlers.console import LOCAL_USER, PROMPT, Console, chat
 from tests.fakes.clock import FakeClock
@@ -57,6 +60,22 @@ async def test_no_match_offers_examples(console: Console, assistant: Assistant) 
 
 
 # -- commands --------------------------------------------------------------------------------
+
+
+async def test_report_and_progress_save_their_files(
+    console: Console, assistant: Assistant, tmp_path: Path
+) -> None:
+    out = await console.handle("/report 人社厅 2024")
+    path = tmp_path / "落实情况报告-人力资源社会保障厅-2024.docx"
+    assert f"文件已保存：{path}" in out
+    document = docx.Document(str(path))
+    assert document.paragraphs[0].text == report_title(assistant.plan, 2024, "人力资源社会保障厅")
+
+    out = await console.handle("/progress")
+    picture = tmp_path / "报送进度-2024.png"
+    assert f"文件已保存：{picture}" in out
+    with Image.open(picture) as image:
+        assert image.format == "PNG"
 
 
 @pytest.mark.parametrize("command", ["/help", "/HELP", "/help@fengong_bot"])

@@ -14,12 +14,15 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
+import docx
 import pytest
 from openpyxl import load_workbook
+from PIL import Image
 
 from bot.assistant import Assistant
 from bot.notes import EMPTY_NOTE
 from bot.outcome import NOT_COORDINATOR, NOT_MEMBER
+from bot.report import report_title
 from bot.store import Store
 from handlers.telegram.members import EXPIRED, PRIVATE_ONLY, START_IN_PRIVATE
 from tests.fakes.bot_api import BOT_USERNAME, FakeBotApi
@@ -680,6 +683,120 @@ async def test_export_is_an_excel_workbook_of_the_year(
 # --------------------------------------------------------------------------------------------
 # Forbidden actions: each refused, nothing changed
 # --------------------------------------------------------------------------------------------
+
+
+async def sent_file(api: FakeBotApi, method: str, before: int, chat: int) -> Any:
+    """Return the one upload sent by `method` after the first `before` such calls."""
+    [call] = (await api.wait_for(method, count=before + 1))[before:]
+    assert call.ok
+    assert call.params["chat_id"] == chat
+    return call
+
+
+async def test_report_is_the_units_word_document(
+    bot: Users, api: FakeBotApi, db_path: Path, clock: FakeClock, assistant: Assistant
+) -> None:
+    await bind_directly(db_path, clock, [(ZHANG, HRSS)], names=NAMES)
+    await file(bot, ZHANG, "5.1", "今年新建残疾人之家12个", clock)
+    plan = assistant.plan
+
+    before = len(api.calls_of("sendDocument"))
+    reply = await bot.say(ZHANG, "/report")
+    assert text(reply) == f"「{HRSS}」2026 年度落实情况报告已生成。"
+    call = await sent_file(api, "sendDocument", before, ZHANG)
+    upload = call.params["document"]
+    assert upload.filename == f"落实情况报告-{HRSS}-2026.docx"
+    assert call.params["caption"] == report_title(plan, 2026, HRSS)
+    document = docx.Document(io.BytesIO(upload.content))
+    assert document.paragraphs[0].text == report_title(plan, 2026, HRSS)
+    body = "\n".join(p.text for p in document.paragraphs)
+    assert "今年新建残疾人之家12个" in body
+    assert rows(db_path, "SELECT actor_id, action, unit FROM audit WHERE action = 'report'") == [
+        (f"tg:{ZHANG}", "report", HRSS)
+    ]
+
+    # Naming one's own unit and an earlier year: that year's report, without the note.
+    await bot.say(ZHANG, "/report 人社厅 2025")
+    upload = (await sent_file(api, "sendDocument", before + 1, ZHANG)).params["document"]
+    assert upload.filename == f"落实情况报告-{HRSS}-2025.docx"
+    document = docx.Document(io.BytesIO(upload.content))
+    assert document.paragraphs[0].text == report_title(plan, 2025, HRSS)
+    assert "今年新建残疾人之家12个" not in "\n".join(p.text for p in document.paragraphs)
+
+
+async def test_coordinators_report_any_unit_and_the_committees(
+    bot: Users, api: FakeBotApi, db_path: Path, clock: FakeClock, assistant: Assistant
+) -> None:
+    await bind_directly(db_path, clock, [(LI, "民政厅")], names=NAMES)
+    await file(bot, LI, "5.1", "民政厅进展", clock)
+    plan = assistant.plan
+
+    before = len(api.calls_of("sendDocument"))
+    await bot.say(COORDINATOR, "/report 民政厅 2026")
+    upload = (await sent_file(api, "sendDocument", before, COORDINATOR)).params["document"]
+    document = docx.Document(io.BytesIO(upload.content))
+    assert document.paragraphs[0].text == report_title(plan, 2026, "民政厅")
+
+    reply = await bot.say(COORDINATOR, "/report 全部")
+    assert text(reply) == "「全省汇总」2026 年度落实情况报告已生成。"
+    upload = (await sent_file(api, "sendDocument", before + 1, COORDINATOR)).params["document"]
+    assert upload.filename == "落实情况报告-全省汇总-2026.docx"
+    document = docx.Document(io.BytesIO(upload.content))
+    assert document.paragraphs[0].text == report_title(plan, 2026, None)
+    assert "民政厅进展" in "\n".join(p.text for p in document.paragraphs)
+
+    # A coordinator bound to no unit must say which.
+    reply = await bot.say(COORDINATOR, "/report")
+    assert text(reply).startswith("请写明单位，例如：/report 人社厅 2024")
+    assert len(api.calls_of("sendDocument")) == before + 2
+
+
+async def test_progress_sends_the_picture_too(
+    bot: Users, api: FakeBotApi, db_path: Path, clock: FakeClock
+) -> None:
+    await bind_directly(db_path, clock, [(LI, "民政厅")], names=NAMES)
+    await file(bot, LI, "5.1", "民政厅进展", clock)
+
+    first = await bot.say(COORDINATOR, "/progress")
+    assert text(first).startswith("2026 年报送进度")
+    call = await sent_file(api, "sendPhoto", 0, COORDINATOR)
+    assert call.params["caption"] == "2026 年报送进度（截至 2026-03-02）"
+    upload = call.params["photo"]
+    assert upload.content.startswith(b"\x89PNG\r\n\x1a\n")
+    image = Image.open(io.BytesIO(upload.content))
+    image.load()
+    assert image.format == "PNG"
+    assert image.width <= 1280
+
+    # Turning the list's pages redraws the text only: no second picture.
+    shown = nav(first)
+    assert shown is not None
+    await bot.edit(first, f"pg:{shown[0]}:1")
+    await bot.settle()
+    assert len(api.calls_of("sendPhoto")) == 1
+
+
+async def test_reports_are_refused_to_whom_they_are_not_for(
+    bot: Users, api: FakeBotApi, db_path: Path, clock: FakeClock
+) -> None:
+    await bind_directly(db_path, clock, [(ZHANG, HRSS)], names=NAMES)
+    before = snapshot(db_path)
+    documents = len(api.calls_of("sendDocument"))
+
+    assert text(await bot.say(QIAN, "/report")) == NOT_MEMBER
+    assert text(await bot.say(QIAN, "/report 人社厅")) == NOT_MEMBER
+    assert text(await bot.say(QIAN, "/report 全部")) == NOT_MEMBER
+    assert text(await bot.say(ZHANG, "/report 全部")) == NOT_COORDINATOR
+    assert text(await bot.say(ZHANG, "/report 民政厅 2026")) == (
+        f"您只能生成本单位（{HRSS}）的报告。发送 /report 即可。"
+    )
+    assert text(await bot.say(ZHANG, "/report 2026年 3000")) == "年份格式不对，例如：/report 2024"
+    assert text(await bot.say(ZHANG, "/report", chat=GROUP)) == PRIVATE_ONLY
+
+    await bot.settle()
+    assert snapshot(db_path) == before
+    assert len(api.calls_of("sendDocument")) == documents
+    assert api.calls_of("sendPhoto") == []
 
 
 async def test_forbidden_actions_are_refused_and_change_nothing(

@@ -1,4 +1,4 @@
-"""Sending a core Outcome on Telegram: the reply (paginated), notices to others, a file."""
+"""Sending a core Outcome on Telegram: the reply (paginated), notices, a file, a picture."""
 
 from __future__ import annotations
 
@@ -55,6 +55,11 @@ async def deliver(
         file = outcome.attachment
         await message.reply_document(
             InputFile(io.BytesIO(file.data), filename=file.filename), caption=file.caption
+        )
+    if outcome.picture:
+        shot = outcome.picture
+        await message.reply_photo(
+            InputFile(io.BytesIO(shot.data), filename=shot.filename), caption=shot.caption
         )
     membership = context.services.office.membership
     for missed in await membership.send_notices(outcome.notices, Sender(context.bot)):

@@ -39,7 +39,8 @@ COMMANDS: dict[str, Run] = {
     "note": lambda c, p, a: c.services.office.notes.note(p, a),
     "notes": lambda c, p, a: c.services.office.notes.notes(p, a),
     "cancel": lambda c, p, a: c.services.office.notes.cancel(p),
-    "progress": lambda c, p, a: c.services.office.overview.progress(p, a),
+    "progress": lambda c, p, a: c.services.office.overview.progress(p, a, picture=True),
+    "report": lambda c, p, a: c.services.office.overview.report(p, a),
     "export": lambda c, p, a: c.services.office.overview.export(p, a),
     "remind": lambda c, p, a: c.services.reminders.remind(p, a),
     "remind_test": lambda c, p, a: c.services.reminders.remind_test(p, a),
@@ -54,6 +55,8 @@ def _pageable(name: str, arg: str) -> bool:
 
 async def run_query(context: BotContext, person: Person, kind: str, arg: str) -> Outcome | None:
     """Redo a pageable query for a page button (None when it cannot be redone)."""
+    if kind == "progress":  # a page turn redraws the text, not the picture
+        return await context.services.office.overview.progress(person, arg)
     if kind in COMMANDS and _pageable(kind, arg):
         return await COMMANDS[kind](context, person, arg)
     if kind == "action" and arg.startswith("pu:"):

@@ -563,6 +563,7 @@ class FakeBotApi:
             "setwebhook": self._set_webhook,
             "getwebhookinfo": self._get_webhook_info,
             "senddocument": self._send_document,
+            "sendphoto": self._send_photo,
             "sendchataction": self._send_chat_action,
             "getfile": self._get_file,
             "close": self._ok,
@@ -1454,7 +1455,7 @@ class FakeBotApi:
         return True
 
     def _send_document(self, params: dict[str, Any]) -> dict[str, Any]:
-        chat_id = self._chat_id(params)
+        self._chat_id(params)  # an unknown chat fails before the upload is stored
         document = params.get("document")
         if isinstance(document, UploadedFile):
             extension = document.filename.rsplit(".", 1)[-1] if "." in document.filename else "bin"
@@ -1474,6 +1475,30 @@ class FakeBotApi:
             }
         else:
             raise _bad_request("there is no document in the request")
+        return self._store_media(params, {"document": document_json}, document)
+
+    def _send_photo(self, params: dict[str, Any]) -> dict[str, Any]:
+        self._chat_id(params)
+        photo = params.get("photo")
+        if not isinstance(photo, UploadedFile):
+            raise _bad_request("there is no photo in the request")
+        stored_file = self._store_file(photo.content, "photos", "jpg")
+        sizes = [
+            {
+                "file_id": stored_file.file_id,
+                "file_unique_id": stored_file.file_unique_id,
+                "width": 1280,
+                "height": 960,
+                "file_size": len(photo.content),
+            }
+        ]
+        return self._store_media(params, {"photo": sizes}, photo)
+
+    def _store_media(
+        self, params: dict[str, Any], media: dict[str, Any], upload: UploadedFile | str
+    ) -> dict[str, Any]:
+        """Store a sent file's message (its upload kept as ``document``) with its caption."""
+        chat_id = self._chat_id(params)
         caption = params.get("caption")
         rendered_caption: str | None = None
         caption_entities: list[dict[str, Any]] = []
@@ -1497,8 +1522,8 @@ class FakeBotApi:
             rendered_caption=rendered_caption or None,
             caption_entities=caption_entities,
             reply_markup=self._validate_markup(params.get("reply_markup")),
-            media={"document": document_json},
-            document=document,
+            media=media,
+            document=upload,
             reply_to_message_id=self._reply_target(chat_id, params),
         )
         self._messages[(chat_id, stored.message_id)] = stored
