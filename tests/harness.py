@@ -9,8 +9,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import os
 import re
 import sqlite3
+import sys
 from collections.abc import AsyncIterator, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,6 +39,8 @@ HRSS = "人力资源社会保障厅"  # what 人社厅 stands for
 def shanghai(*args: int) -> dt.datetime:
     return dt.datetime(*args, tzinfo=TZ)
 
+
+ROOT = Path(__file__).resolve().parents[1]
 
 # The applications `running` runs now, so that `Users.settle` can see their work in flight.
 _RUNNING: list[App] = []
@@ -184,8 +188,7 @@ class Users:
             busy = [
                 app
                 for app in _RUNNING
-                if not app.update_queue.empty()
-                or app.update_processor.current_concurrent_updates
+                if not app.update_queue.empty() or app.update_processor.current_concurrent_updates
             ]
             if not busy:
                 return
@@ -289,3 +292,34 @@ def clear_proxies(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY"):
         monkeypatch.delenv(name, raising=False)
         monkeypatch.delenv(name.lower(), raising=False)
+
+
+@contextlib.asynccontextmanager
+async def bot_process(
+    api: FakeBotApi, db_path: Path, extra: dict[str, str] | None = None
+) -> AsyncIterator[asyncio.subprocess.Process]:
+    """Run `python -m bot run` against the fake Bot API; its whole output on stdout."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "FENGONG_"))}
+    env |= {
+        "TELEGRAM_BOT_TOKEN": api.token,
+        "TELEGRAM_API_BASE_URL": api.base_url,
+        "FENGONG_DB": str(db_path),
+        "PTB_TIMEDELTA": "true",
+        **(extra or {}),
+    }
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        yield process
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.communicate()

@@ -10,11 +10,8 @@ text. (A note may be stored without its confirmation having gone out: that is al
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import os
 import re
 import signal
-import sys
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
@@ -22,7 +19,7 @@ import pytest
 
 from bot.clock import system_clock
 from tests.fakes.bot_api import FakeBotApi
-from tests.harness import HRSS, TOKEN, FakeClock, bind_directly, rows
+from tests.harness import HRSS, TOKEN, FakeClock, bind_directly, bot_process, rows
 
 ROOT = Path(__file__).resolve().parents[1]
 # Ten members of one unit, each within the per-person burst (bot/throttle.py): together they
@@ -36,33 +33,6 @@ CONFIRMED = re.compile(r"已记录「.*」举措 5\.1 的 \d+ 年进展（编号
 async def api() -> AsyncIterator[FakeBotApi]:
     async with FakeBotApi(token=TOKEN) as fake:
         yield fake
-
-
-@contextlib.asynccontextmanager
-async def bot_process(api: FakeBotApi, db_path: Path) -> AsyncIterator[asyncio.subprocess.Process]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "FENGONG_"))}
-    env |= {
-        "TELEGRAM_BOT_TOKEN": api.token,
-        "TELEGRAM_API_BASE_URL": api.base_url,
-        "FENGONG_DB": str(db_path),
-        "PTB_TIMEDELTA": "true",
-    }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        cwd=ROOT,
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
-        yield process
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.communicate()
 
 
 def confirmations(api: FakeBotApi) -> dict[int, str]:
@@ -118,8 +88,8 @@ async def test_kill_9_loses_no_acknowledged_note(api: FakeBotApi, tmp_path: Path
                 settled = 0 if busy else settled + 1
             api.conflict(True)  # the bot stops by itself (see test_telegram)
             async with asyncio.timeout(10):
-                _, stderr = await second.communicate()
-        assert second.returncode == 0, stderr.decode()
+                output, _ = await second.communicate()
+        assert second.returncode == 0, output.decode()
     finally:
         if typing is not None:
             typing.cancel()

@@ -7,11 +7,8 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
-import os
 import signal
-import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -30,6 +27,7 @@ from tests.harness import (
     FakeClock,
     Users,
     bind_directly,
+    bot_process,
     rows,
     running,
     text,
@@ -51,36 +49,6 @@ FAILING = 4343  # the fake answers every message to this chat with a 502
 async def api() -> AsyncIterator[FakeBotApi]:
     async with FakeBotApi(token=TOKEN) as fake:
         yield fake
-
-
-@contextlib.asynccontextmanager
-async def bot_process(
-    api: FakeBotApi, db_path: Path, extra: dict[str, str] | None = None
-) -> AsyncIterator[asyncio.subprocess.Process]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "FENGONG_"))}
-    env |= {
-        "TELEGRAM_BOT_TOKEN": api.token,
-        "TELEGRAM_API_BASE_URL": api.base_url,
-        "FENGONG_DB": str(db_path),
-        "PTB_TIMEDELTA": "true",
-        **(extra or {}),
-    }
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        cwd=ROOT,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    try:
-        yield process
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.communicate()
 
 
 async def stop(process: asyncio.subprocess.Process) -> str:
