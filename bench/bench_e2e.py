@@ -74,7 +74,7 @@ from bot.throttle import Throttle  # noqa: E402
 from handlers.telegram import app as app_module  # noqa: E402
 from handlers.telegram import render  # noqa: E402
 from handlers.telegram.app import build_application  # noqa: E402
-from handlers.telegram.context import services_of  # noqa: E402
+from handlers.telegram.context import core_of  # noqa: E402
 from handlers.telegram.handlers import FAILED  # noqa: E402
 from handlers.telegram.transport import MAIN_POOL, UPDATES_POOL, http_request  # noqa: E402
 from tests.fakes.bot_api import FakeBotApi  # noqa: E402
@@ -263,7 +263,7 @@ def our_bot(assistant: Assistant, db_path: Path, *, default_transport: bool = Fa
             )
         # Each chat's share of N is queued at once: with more than the per-person burst the
         # throttle would (rightly) drop the rest. It still checks every message.
-        services_of(app.bot_data).throttle = Throttle(burst=10**9)
+        core_of(app.bot_data).throttle = Throttle(burst=10**9)
         return app
 
     return build

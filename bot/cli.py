@@ -122,6 +122,8 @@ def backup(target: Path, db_path: Path) -> None:
 
     copy_database(db_path, target)
     print(f"已将数据库 {db_path} 备份到 {target}。恢复方法见 README「备份与恢复」。")
+
+
 def resolve_unit(text: str | None, data_dir: Path) -> str | None:
     """Return the canonical unit for any name the engine knows; None for 全部 (or no name)."""
     if text is None or text.strip() == ALL_UNITS:

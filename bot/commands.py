@@ -34,13 +34,18 @@ def _c(
     return Command(name, summary, example, role, private_only, pageable, menu)
 
 
+def _read(name: str, summary: str, example: str) -> Command:
+    """A question about the document: for anyone, anywhere, page by page."""
+    return _c(name, summary, example, "anyone", private_only=False, pageable=True)
+
+
 # In the order /help lists them.
 COMMANDS: tuple[Command, ...] = (
-    _c("start", "开始使用，查看示例", "/start", "anyone", private_only=False),
-    _c("help", "使用说明和命令列表", "/help", "anyone", private_only=False),
-    _c("unit", "查询某单位负责的举措", "/unit 人社厅", "anyone", private_only=False),
-    _c("task", "查看某项主要任务", "/task 8", "anyone", private_only=False),
-    _c("find", "按关键词查找举措", "/find 盲人按摩", "anyone", private_only=False),
+    _read("start", "开始使用，查看示例", "/start"),
+    _read("help", "使用说明和命令列表", "/help"),
+    _read("unit", "查询某单位负责的举措", "/unit 人社厅"),
+    _read("task", "查看某项主要任务", "/task 8"),
+    _read("find", "按关键词查找举措", "/find 盲人按摩"),
     _c("bind", "申请绑定到本单位", "/bind 人社厅", "anyone"),
     _c("join", "用协调人给的邀请码绑定单位", "/join 邀请码", "anyone"),
     _c("whoami", "查看我的单位和角色", "/whoami", "anyone"),

@@ -6,9 +6,9 @@ still lack a note this year; the day after, coordinators get a summary and can c
 
 Delivery guarantee: who got which reminder is recorded in SQLite (`deliveries`). A recipient is
 marked only after the channel accepted the message, so a crash between the two re-sends that
-one message on restart: at most one duplicate per crash (the fan-out sends one message at a
-time), never a miss. A reminder found more than `grace_days` late (the bot was down) is
-skipped and logged, not sent late.
+one call on restart: at most one duplicate per crash (the fan-out makes one call at a time: one
+message, or on WeCom one message to up to 1000 members of a unit), never a miss. A reminder
+found more than `grace_days` late (the bot was down) is skipped and logged, not sent late.
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Literal
 from zoneinfo import ZoneInfo
 
 from bot import compose
+from bot.channel import Router, Send
 from bot.clock import TZ
 from bot.config import ReminderConfig
 from bot.membership import Membership
@@ -35,10 +35,10 @@ from bot.store import DeliveryStatus
 logger = logging.getLogger(__name__)
 
 Kind = Literal["reminder", "summary"]
-Result = Literal["sent", "blocked", "failed"]
 # Sends one reply to one user; "blocked": the user blocked the bot; "failed": cannot be
 # reached (e.g. never opened a private chat). Waits out flood limits itself, never drops.
-Sender = Callable[[str, Reply], Awaitable[Result]]
+# Usually the core's Router, which also sends one reply to many at once.
+Sender = Send
 
 CHASE = "chase"  # chase:<year>: a coordinator's button to chase up the units with gaps
 DELIVERY_TRIES = 10  # attempts per recipient of a send, one per check (a minute apart)
@@ -293,34 +293,54 @@ class Reminders:
         return out
 
     async def fan_out(self, key: str, messages: dict[str, Reply], send: Sender) -> dict[str, str]:
-        """Deliver each message once, durably; resumable after a crash. Return the statuses."""
+        """Deliver each message once, durably; resumable after a crash. Return the statuses.
+
+        Through a Router, recipients of the same reply on a channel that sends to many at once
+        (WeCom: up to 1000 a call) get it in one call; everyone else one message at a time.
+        """
         store = self.membership.store
         # Planning is idempotent: after a restart only the still-pending rows are sent.
         await store.plan_delivery(key, messages)
+        same: dict[Reply, list[str]] = {}
         for user_id in await store.pending_deliveries(key):
             reply = messages.get(user_id)
             if reply is None:  # planned before a restart, but no longer a member
                 await store.mark_delivery(key, user_id, "failed")
                 continue
-            try:
-                result: DeliveryStatus = await send(user_id, reply)
-            except Exception as e:
-                # Whatever goes wrong with one recipient, the others still get theirs; this
-                # one is tried again at the next check, DELIVERY_TRIES times in all.
+            same.setdefault(reply, []).append(user_id)
+        for reply, users in same.items():
+            batches = send.batches(users) if isinstance(send, Router) else [[u] for u in users]
+            for batch in batches:
+                await self._deliver(key, batch, reply, send)
+        return await store.deliveries(key)
+
+    async def _deliver(self, key: str, users: list[str], reply: Reply, send: Sender) -> None:
+        """Send one reply to a batch of users and record each one's result."""
+        store = self.membership.store
+        results: dict[str, DeliveryStatus] = {}
+        try:
+            if len(users) > 1 and isinstance(send, Router):
+                results.update(await send.send_many(users, reply))
+            else:
+                results[users[0]] = await send(users[0], reply)
+        except Exception as e:
+            # Whatever goes wrong with one call, the others still get theirs; its recipients
+            # are tried again at the next check, DELIVERY_TRIES times in all.
+            for user_id in users:
                 tries = await store.delivery_attempts(key, user_id) + 1
-                result = "failed" if tries >= DELIVERY_TRIES else "pending"
-                logger.warning(
-                    "提醒 %s 未能送达用户 %s（第 %d 次，%r）%s",
-                    key,
-                    user_id,
-                    tries,
-                    e,
-                    "，不再重试。" if result == "failed" else "，稍后重试。",
-                )
+                results[user_id] = "failed" if tries >= DELIVERY_TRIES else "pending"
+            logger.warning(
+                "提醒 %s 未能送达 %d 位用户（%s 等，%r），%s",
+                key,
+                len(users),
+                users[0],
+                e,
+                "稍后重试。" if "pending" in results.values() else "不再重试。",
+            )
+        for user_id, result in results.items():
             if result == "blocked" and await store.user(user_id) is not None:
                 await store.set_reachable(user_id, False)
             await store.mark_delivery(key, user_id, result)
-        return await store.deliveries(key)
 
     # -- the coordinators' summary ---------------------------------------------------------
 

@@ -111,8 +111,18 @@ def _split_line(ln: Line, fits: Callable[[Item], bool]) -> list[Line]:
     return _split_line(left, fits) + _split_line(right, fits)
 
 
-def paginate(reply: Reply, size: Callable[[Sequence[Line]], int], limit: int) -> list[Page]:
+def paginate(
+    reply: Reply,
+    size: Callable[[Sequence[Line]], int],
+    limit: int,
+    *,
+    per_row: int = 4,
+    item_buttons: int | None = None,
+) -> list[Page]:
     """Split a reply into pages whose rendered size (by `size`) stays within `limit`.
+
+    A page carries at most `item_buttons` of its items' buttons (a channel's limit: see
+    `bot.channel.Limits`), laid out `per_row` side by side.
 
     `size` must add up over lines joined by newlines, as every renderer here does:
     size(lines) == sum of size((line,)) + one per line break, so that each item is measured
@@ -135,20 +145,22 @@ def paginate(reply: Reply, size: Callable[[Sequence[Line]], int], limit: int) ->
     for item in reply.items:
         items.extend([item] if fits_alone(item) else _split_item(item, fits_alone))
     chunks: list[list[Item]] = [[]]
-    used = fixed
+    used, buttons = fixed, 0
     for item in items:
         extra = cost(((), *item.lines))
-        if chunks[-1] and (len(chunks[-1]) >= reply.per_page or used + extra > room):
+        crowded = item_buttons is not None and buttons + len(item.buttons) > item_buttons
+        if chunks[-1] and (len(chunks[-1]) >= reply.per_page or used + extra > room or crowded):
             chunks.append([])
-            used = fixed
+            used, buttons = fixed, 0
         chunks[-1].append(item)
         used += extra
+        buttons += len(item.buttons)
     pages = []
     for index, chunk in enumerate(chunks):
         body = [ln for it in chunk for ln in ((), *it.lines)]
         lines = (*reply.header, *body, *(((), *reply.footer) if reply.footer else ()))
-        item_buttons = [b for it in chunk for b in it.buttons]
-        rows = [tuple(item_buttons[i : i + 4]) for i in range(0, len(item_buttons), 4)]
+        shown = [b for it in chunk for b in it.buttons]
+        rows = [tuple(shown[i : i + per_row]) for i in range(0, len(shown), per_row)]
         pages.append(Page(lines, (*rows, *reply.buttons), index=index, count=len(chunks)))
     return pages
 

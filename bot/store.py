@@ -198,6 +198,7 @@ async def _settled(step: Awaitable[_T]) -> _T:
     not expect ("cannot start a transaction within a transaction"). The cancellation is raised
     once the statement is done.
     """
+
     async def run() -> _T:
         return await step
 

@@ -24,7 +24,7 @@ from bot.assistant import Assistant
 from bot.clock import TZ, Clock, system_clock
 from bot.config import Config, ReminderConfig
 from bot.store import Store
-from handlers.telegram.app import App, build_application
+from handlers.telegram.app import App, build_application, scheduler_of
 from handlers.telegram.handlers import FAILED, polling_error_callback
 from tests.fakes.bot_api import MAX_MESSAGE_LENGTH, NOT_MODIFIED, FakeBotApi
 from tests.fakes.clock import FakeClock
@@ -97,18 +97,13 @@ async def running(
 
 
 async def crash_jobs(app: App) -> None:
-    """Kill the running reminder job mid-way, as a crash would, and schedule no more.
+    """Kill the running reminder check mid-way, as a crash would, and schedule no more.
 
-    Application.stop() would wait for a running job to finish (a graceful stop completes the
-    fan-out): cancelling the job's task instead stops it at whatever await it is at.
+    Cancelling the scheduler's task stops a fan-out at whatever await it is at.
     """
-    assert app.job_queue is not None
-    for job in app.job_queue.jobs():
-        job.schedule_removal()
-    tasks = [t for t in asyncio.all_tasks() if t.get_coro().__qualname__ == "Job._run"]
-    for task in tasks:
-        task.cancel()
-    await asyncio.gather(*tasks, return_exceptions=True)
+    scheduler = scheduler_of(app)
+    assert scheduler is not None
+    await scheduler.stop()
 
 
 @dataclass

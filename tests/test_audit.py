@@ -14,6 +14,7 @@ from bot.outcome import Person
 from bot.reply import render_plain
 from bot.store import Store
 from handlers.console import LOCAL_USER, Console
+from tests.cores import make_core
 from tests.fakes.clock import FakeClock
 
 START = dt.datetime(2026, 3, 2, 9, 0, tzinfo=TZ)
@@ -99,9 +100,12 @@ async def test_audit_pages_its_long_list(office: Office) -> None:
     assert reply.per_page < 25  # the channel shows it page by page
 
 
-async def test_audit_in_the_terminal_chat(office: Office) -> None:
-    console = Console(office)
-    await office.membership.seen(LOCAL_USER)
+async def test_audit_in_the_terminal_chat(
+    assistant: Assistant, store: Store, clock: FakeClock
+) -> None:
+    core = make_core(assistant, store, {BOSS.id, LOCAL_USER.id}, clock)
+    console = Console(core)
+    await core.office.membership.seen(LOCAL_USER)
     await console.handle("/bind 教育厅")
 
     text = await console.handle("/audit")

@@ -14,11 +14,11 @@ from bot.assistant import Assistant
 from bot.clock import system_clock
 from bot.commands import BY_NAME, COMMANDS, menu
 from bot.config import Config
-from bot.office import Office
 from bot.reply import render_plain
 from bot.store import Store
 from handlers.console import LOCAL_USER, Console
 from handlers.telegram.app import build_application
+from tests.cores import make_core
 from tests.harness import clear_proxies
 
 NAMES = [c.name for c in COMMANDS]
@@ -66,11 +66,11 @@ def test_telegram_registers_a_handler_for_exactly_the_registry(
 @pytest.fixture
 async def console(assistant: Assistant, tmp_path: Path) -> AsyncIterator[Console]:
     async with await Store.open(tmp_path / "bot.sqlite3", system_clock) as store:
-        yield Console(Office(assistant, store, frozenset({LOCAL_USER.id})), out_dir=tmp_path)
+        yield Console(make_core(assistant, store, {LOCAL_USER.id}), out_dir=tmp_path)
 
 
 async def test_terminal_chat_has_exactly_the_registry(console: Console) -> None:
-    assert sorted(console.commands) == sorted(NAMES)
+    assert sorted(console.core.commands) == sorted(NAMES)
 
 
 @pytest.mark.parametrize("name", NAMES)

@@ -17,11 +17,11 @@ from PIL import Image
 from bot.assistant import Assistant
 from bot.clock import TZ, fixed_clock
 from bot.commands import COMMANDS
-from bot.office import Office
 from bot.outcome import Outcome
 from bot.report import report_title
 from bot.store import Store
 from handlers.console import LOCAL_USER, PROMPT, Console, chat
+from tests.cores import make_core
 from tests.fakes.clock import FakeClock
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -32,8 +32,7 @@ NOW = dt.datetime(2024, 12, 1, 9, 30, tzinfo=TZ)
 async def console(assistant: Assistant, tmp_path: Path) -> AsyncIterator[Console]:
     clock = fixed_clock(NOW)
     async with await Store.open(tmp_path / "bot.sqlite3", clock) as store:
-        office = Office(assistant, store, frozenset({LOCAL_USER.id}), clock=clock)
-        yield Console(office, out_dir=tmp_path)
+        yield Console(make_core(assistant, store, {LOCAL_USER.id}, clock), out_dir=tmp_path)
 
 
 # -- questions -------------------------------------------------------------------------------
@@ -265,7 +264,7 @@ async def test_the_conversation_is_forgotten_after_ten_minutes(
 ) -> None:
     clock = FakeClock(NOW)
     async with await Store.open(tmp_path / "bot.sqlite3", clock) as store:
-        console = Console(Office(assistant, store, frozenset({LOCAL_USER.id}), clock=clock))
+        console = Console(make_core(assistant, store, {LOCAL_USER.id}, clock))
         await console.handle("盲人按摩归谁管")
         clock.advance(minutes=11)
         out = await console.handle("那卫健委呢")
@@ -276,7 +275,7 @@ async def test_the_conversation_is_forgotten_after_ten_minutes(
 async def test_a_member_asks_what_is_still_missing(assistant: Assistant, tmp_path: Path) -> None:
     clock = FakeClock(NOW)  # 2024-12-01: 30 days before the deadline
     async with await Store.open(tmp_path / "bot.sqlite3", clock) as store:
-        console = Console(Office(assistant, store, frozenset({LOCAL_USER.id}), clock=clock))
+        console = Console(make_core(assistant, store, {LOCAL_USER.id}, clock))
         await store.bind(LOCAL_USER.id, LOCAL_USER.name, "民政厅", LOCAL_USER.id)
         await store.add_note("民政厅", "5.1", 2024, LOCAL_USER.id, LOCAL_USER.name, "已完成")
         out = await console.handle("我们单位还差哪些没报？")

@@ -16,10 +16,11 @@ from openpyxl import load_workbook
 
 from bot.assistant import Assistant
 from bot.clock import TZ
-from bot.office import Office
+from bot.core import Core
 from bot.outcome import Person
 from bot.store import Store
 from handlers.console import LOCAL_USER, Console
+from tests.cores import make_core
 from tests.fakes.clock import FakeClock
 
 HRSS = "人力资源社会保障厅"
@@ -32,13 +33,13 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-def office(assistant: Assistant, store: Store, clock: FakeClock) -> Office:
-    return Office(assistant, store, frozenset({LOCAL_USER.id, "c2"}), clock=clock)
+def core(assistant: Assistant, store: Store, clock: FakeClock) -> Core:
+    return make_core(assistant, store, {LOCAL_USER.id, "c2"}, clock)
 
 
 @pytest.fixture
-def console(office: Office, tmp_path: Path) -> Console:
-    return Console(office, out_dir=tmp_path)
+def console(core: Core, tmp_path: Path) -> Console:
+    return Console(core, out_dir=tmp_path)
 
 
 async def bound(console: Console) -> None:
@@ -164,26 +165,26 @@ async def test_delete_through_the_buttons(console: Console, store: Store) -> Non
 
 
 async def test_invite_then_redeem_in_another_console(
-    console: Console, office: Office, store: Store, tmp_path: Path
+    console: Console, core: Core, store: Store, tmp_path: Path
 ) -> None:
     out = await console.handle("/invite 教育厅")
 
     assert "「教育厅」的一次性邀请" in out
     match = re.search(r"/join ([A-Za-z0-9_-]{1,64})(?![A-Za-z0-9_-])", out)
     assert match, out
-    newcomer = Console(office, Person("u7", "赵六"), out_dir=tmp_path)
+    newcomer = Console(core, Person("u7", "赵六"), out_dir=tmp_path)
     assert "已绑定到「教育厅」" in await newcomer.handle(match.group(0))
     member = await store.member("u7")
     assert member is not None
     assert member.unit == "教育厅"
-    assert "已经被使用过" in await Console(office, Person("u8", "钱七")).handle(match.group(0))
+    assert "已经被使用过" in await Console(core, Person("u8", "钱七")).handle(match.group(0))
 
 
 async def test_a_member_who_is_no_coordinator_is_refused(
-    office: Office, store: Store, tmp_path: Path
+    core: Core, store: Store, tmp_path: Path
 ) -> None:
     await store.bind("u7", "赵六", HRSS, by="console")
-    member = Console(office, Person("u7", "赵六"), out_dir=tmp_path)
+    member = Console(core, Person("u7", "赵六"), out_dir=tmp_path)
 
     assert "只有协调人" in await member.handle("/progress")
     exported = await member.handle("/export 2026")
@@ -259,8 +260,8 @@ async def test_a_pending_note_outlives_the_terminal_session(
     await store.close()
 
     async with await Store.open(tmp_path / "t.db", clock) as reopened:
-        office = Office(assistant, reopened, frozenset({LOCAL_USER.id}), clock=clock)
-        saved = await Console(office, out_dir=tmp_path).handle("下次打开终端时发送")
+        core = make_core(assistant, reopened, {LOCAL_USER.id}, clock)
+        saved = await Console(core, out_dir=tmp_path).handle("下次打开终端时发送")
         assert "已记录" in saved
         assert [n.text for n in await reopened.notes()] == ["下次打开终端时发送"]
 

@@ -12,10 +12,10 @@ import pytest
 from bot.assistant import Assistant
 from bot.clock import system_clock
 from bot.guard import BUSY, SLOW, Guard, Refused
-from bot.office import Office
 from bot.reply import Reply, render_plain
 from bot.store import Store
 from handlers.console import LOCAL_USER, Console
+from tests.cores import make_core
 from tests.slow import STUCK, SlowEngine, slow_assistant, until
 
 QUESTION = "人社厅负责哪些任务？"
@@ -129,7 +129,7 @@ async def test_the_guard_refuses_when_taken() -> None:
 async def test_the_terminal_chat_is_guarded(assistant: Assistant, tmp_path: Path) -> None:
     bot, engine = slow_assistant(assistant, Guard(workers=4, time_limit=0.2))
     async with await Store.open(tmp_path / "bot.sqlite3", system_clock) as store:
-        console = Console(Office(bot, store, frozenset({LOCAL_USER.id})), out_dir=tmp_path)
+        console = Console(make_core(bot, store, {LOCAL_USER.id}), out_dir=tmp_path)
         assert "人力资源社会保障厅" in await console.handle(QUESTION)
         for typed in (STUCK, f"/find {STUCK}", f"/unit {STUCK}", f"/task {STUCK}"):
             assert await console.handle(typed) == SLOW, typed

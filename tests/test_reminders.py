@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.assistant import Assistant
+from bot.channel import Result
 from bot.clock import TZ
 from bot.config import ReminderConfig
 from bot.office import Office
@@ -24,7 +25,6 @@ from bot.reminders import (
     DELIVERY_TRIES,
     Reminder,
     Reminders,
-    Result,
     deadline,
     due,
     next_reminder,

@@ -24,17 +24,12 @@ from telegram.ext import AIORateLimiter
 from bot.assistant import Assistant
 from bot.commands import COMMANDS
 from bot.config import Config, load_config
+from bot.core import EXPIRED, UNKNOWN
 from bot.plan import Measure
 from bot.reply import Button, Item, Reply, line, text_of
 from handlers.telegram import render
 from handlers.telegram.app import App, build_application, file_url
-from handlers.telegram.handlers import (
-    EDITED,
-    EXPIRED,
-    FAILED,
-    NOT_TEXT,
-    UNKNOWN,
-)
+from handlers.telegram.handlers import EDITED, FAILED, NOT_TEXT
 from handlers.telegram.processor import PerChatProcessor
 from tests.fakes.bot_api import BOT_USERNAME, MAX_MESSAGE_LENGTH, NOT_MODIFIED, FakeBotApi
 from tests.harness import clear_proxies, running
@@ -349,7 +344,7 @@ async def test_measure_id(chat: Chat) -> None:
         ("/task", "请写任务编号 1–16，例如：/task 8"),
         ("/task 99", "没有第99项任务：主要任务共 16 项（1–16）。"),
         ("/unit 不存在的厅", "没有找到名为「不存在的厅」的单位。"),
-        ("/nosuchcommand", UNKNOWN),
+        ("/nosuchcommand", UNKNOWN.format("nosuchcommand")),
     ],
 )
 async def test_commands_without_a_usable_argument(chat: Chat, command: str, expected: str) -> None:

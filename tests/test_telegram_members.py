@@ -20,11 +20,11 @@ from openpyxl import load_workbook
 from PIL import Image
 
 from bot.assistant import Assistant
+from bot.core import EXPIRED, JOIN_IN_PRIVATE, PRIVATE_ONLY
 from bot.notes import EMPTY_NOTE
 from bot.outcome import NOT_COORDINATOR, NOT_MEMBER
 from bot.report import report_title
 from bot.store import Store
-from handlers.telegram.members import EXPIRED, PRIVATE_ONLY, START_IN_PRIVATE
 from tests.fakes.bot_api import BOT_USERNAME, FakeBotApi
 from tests.harness import (
     COORDINATOR,
@@ -870,9 +870,7 @@ async def test_a_button_without_its_message_is_expired_before_it_acts(
         card["chat_id"], card["message_id"], data_of(card, "批准"), inline=True
     )
     await api.wait_for(
-        lambda c: (
-            c.method == "answerCallbackQuery" and c.params.get("callback_query_id") == query
-        )
+        lambda c: c.method == "answerCallbackQuery" and c.params.get("callback_query_id") == query
     )
     [answer] = [a for a in api.answered_callbacks if a["callback_query_id"] == query]
     assert answer.get("text") == EXPIRED
@@ -911,7 +909,7 @@ async def test_member_commands_in_a_group_point_to_the_private_chat(
     code = LINK.search(text(invite))
     assert code is not None
     refused = text(await bot.say(ZHAO, f"/start {code.group(1)}", chat=GROUP))
-    assert refused == START_IN_PRIVATE
+    assert refused == JOIN_IN_PRIVATE
     assert rows(db_path, "SELECT 1 FROM members WHERE user_id = ?", (f"tg:{ZHAO}",)) == []
     # The code was not used up: opened in private, it binds.
     joined = text(await bot.say(ZHAO, f"/start {code.group(1)}"))

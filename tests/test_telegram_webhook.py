@@ -18,7 +18,7 @@ from aiohttp import web
 from bot.assistant import Assistant
 from bot.store import MIGRATIONS
 from handlers.telegram import webhook
-from handlers.telegram.context import services_of
+from handlers.telegram.context import core_of
 from tests.fakes.bot_api import FakeBotApi
 from tests.harness import running
 
@@ -137,7 +137,7 @@ async def test_healthz_is_503_when_the_database_does_not_answer(
                 ) as garbled:
                     assert garbled.status == 400
 
-                await services_of(app.bot_data).office.membership.store.close()
+                await core_of(app.bot_data).store.close()
 
                 async with http.get(health) as down:
                     assert (down.status, await down.text()) == (503, "数据库无响应\n")

@@ -25,24 +25,25 @@ from bot.assistant import Assistant
 from bot.clock import TZ, Clock, system_clock
 from bot.commands import menu
 from bot.config import Config, ConfigError
+from bot.core import Core
+from bot.scheduler import INTERVAL, Scheduler
 from handlers.telegram import webhook
-from handlers.telegram.context import BotContext, Services, attach, services_of
+from handlers.telegram.context import BotContext, attach, core_of, has_core
 from handlers.telegram.handlers import register
 from handlers.telegram.processor import PerChatProcessor
-from handlers.telegram.sender import Sender
+from handlers.telegram.sender import PREFIX, Sender
 from handlers.telegram.transport import MAIN_POOL, UPDATES_POOL, http_request
 
 logger = logging.getLogger(__name__)
 
 App = Application[Any, BotContext, Any, Any, Any, Any]
 
-REMINDER_INTERVAL = 60.0  # seconds between checks for due reminders
 # Messages per second overall, evenly spaced. Telegram allows about 30 a second; the
 # limiter's default (30 per second) is a bucket that lets 30 go at once and then 30 a second,
 # up to 60 within one second: during a reminder fan-out that earns 429s, and every 429 pauses
 # all sending for a second. One message every 1/29 s never puts 30 in any one second.
 SEND_RATE = 29.0
-_REMINDER_INTERVAL = "reminder_interval"
+_OWN = "own core"
 
 
 # The last path segment of a Bot API base URL: "bot", or "bot{token}" (PTB fills placeholders).
@@ -116,16 +117,20 @@ def build_application(
     config: Config,
     assistant: Assistant | None = None,
     *,
+    core: Core | None = None,
     rate_limiter: bool = True,
     concurrent_updates: bool | int | BaseUpdateProcessor | None = None,
     clock: Clock = system_clock,
-    reminder_interval: float = REMINDER_INTERVAL,
+    reminder_interval: float = INTERVAL,
 ) -> App:
-    """Build the Application with its defaults, services and handlers.
+    """Build the Application with its defaults and handlers, serving `core` or its own.
 
-    The keywords are for tests and benchmarks; by default the bot runs with the rate limiter
-    and handles chats concurrently, each chat's updates in order (PerChatProcessor): with
-    Telegram's network round trips, one update at a time would keep everyone waiting.
+    Without `core` the application opens one at start (with the reminder scheduler) and closes
+    it at shutdown; with one, whoever opened it runs its scheduler and closes it (several
+    channels in one process). The other keywords are for tests and benchmarks; by default the
+    bot runs with the rate limiter and handles chats concurrently, each chat's updates in order
+    (PerChatProcessor): with Telegram's round trips, one update at a time would keep everyone
+    waiting.
     """
     if not config.telegram_token:
         raise ValueError("TELEGRAM_BOT_TOKEN is not set")
@@ -152,59 +157,57 @@ def build_application(
             file_url(config.telegram_base_url)
         )
     app: App = builder.build()
-    attach(app.bot_data, Services(config, assistant or Assistant.load(config.data_dir), clock))
-    app.bot_data[_REMINDER_INTERVAL] = reminder_interval
+    if core is None:
+        app.bot_data[_OWN] = _Own(config, assistant, clock, reminder_interval)
+    else:
+        attach(app.bot_data, core)
     register(app)
     return app
 
 
+class _Own:
+    """What an application that opens its own core needs to open it, and then holds."""
+
+    def __init__(
+        self, config: Config, assistant: Assistant | None, clock: Clock, interval: float
+    ) -> None:
+        self.config, self.assistant, self.clock, self.interval = config, assistant, clock, interval
+        self.scheduler: Scheduler | None = None
+
+
 async def _post_init(app: App) -> None:
     _quiet_lost_polls(asyncio.get_running_loop())
-    services = services_of(app.bot_data)
-    await services.open()
-    await app.bot.set_my_commands([BotCommand(c.name, c.summary) for c in menu()])
-    logger.info("已连接 Telegram：@%s", app.bot.username)
-    logger.info(services.reminders.describe_schedule())
-    if app.job_queue is not None:
-        # Checked at once, to catch up after downtime, then every minute: the schedule and
-        # what was already sent live in the database, so a restart neither misses nor doubles.
-        # A separate job for the first check: APScheduler skips a repeating job's start time
-        # that is already past when the scheduler starts (first=0 would mean a minute's wait).
-        interval = app.bot_data[_REMINDER_INTERVAL]
-        app.job_queue.run_once(
-            reminder_tick,
-            when=0,
-            name="reminders at start",
-            job_kwargs={"misfire_grace_time": None},  # however long the start takes
-        )
-        app.job_queue.run_repeating(
-            reminder_tick, interval=interval, first=interval, name="reminders"
-        )
-        # Notices recorded with a decision but not sent (the bot stopped in between).
-        app.job_queue.run_once(
-            notices_at_start,
-            when=0,
-            name="notices at start",
-            job_kwargs={"misfire_grace_time": None},
-        )
+    own: _Own | None = app.bot_data.get(_OWN)
+    if own is not None:
+        core = await Core.open(own.config, own.assistant, own.clock)
+        attach(app.bot_data, core)
+    core = core_of(app.bot_data)
+    bot = app.bot
+    core.router.add(
+        PREFIX, Sender(bot), invite_link=lambda code: f"https://t.me/{bot.username}?start={code}"
+    )
+    await bot.set_my_commands([BotCommand(c.name, c.summary) for c in menu()])
+    logger.info("已连接 Telegram：@%s", bot.username)
+    if own is not None:
+        own.scheduler = Scheduler(core, own.interval)
+        own.scheduler.start()
 
 
 async def _post_shutdown(app: App) -> None:
-    await services_of(app.bot_data).close()
+    own: _Own | None = app.bot_data.get(_OWN)
+    if own is None:
+        core_of(app.bot_data).router.remove(PREFIX)
+        return
+    if own.scheduler is not None:
+        await own.scheduler.stop()
+    if has_core(app.bot_data):  # post_init may have failed before opening it
+        await core_of(app.bot_data).close()
 
 
-async def reminder_tick(context: BotContext) -> None:
-    """Send the reminders and summaries that are due (a JobQueue job)."""
-    sent = await context.services.reminders.tick(Sender(context.bot))
-    for key in sent:
-        logger.info("已发送提醒 %s", key)
-
-
-async def notices_at_start(context: BotContext) -> None:
-    """Send the notices still owed from before the last stop (a JobQueue job)."""
-    membership = context.services.office.membership
-    for missed in await membership.send_pending_notices(Sender(context.bot)):
-        logger.warning("通知未能送达用户 %s", missed)
+def scheduler_of(app: App) -> Scheduler | None:
+    """Return the reminder scheduler of an application that runs its own core."""
+    own: _Own | None = app.bot_data.get(_OWN)
+    return own.scheduler if own else None
 
 
 def run_telegram(config: Config) -> None:

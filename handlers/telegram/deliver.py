@@ -1,4 +1,4 @@
-"""Sending a core Outcome on Telegram: the reply (paginated), notices, a file, a picture."""
+"""Sending a core Response on Telegram: the reply (paginated), notices, a file, a picture."""
 
 from __future__ import annotations
 
@@ -9,10 +9,11 @@ from telegram import CallbackQuery, InputFile, Message, Update, User
 from telegram.constants import ChatType
 from telegram.error import BadRequest
 
-from bot.outcome import Outcome, Person
+from bot.core import Response
+from bot.outcome import Person
 from handlers.telegram import render
 from handlers.telegram.context import BotContext
-from handlers.telegram.sender import PREFIX, Sender
+from handlers.telegram.sender import PREFIX
 
 logger = logging.getLogger(__name__)
 
@@ -27,18 +28,20 @@ def person_of(user: User, update: Update) -> Person:
 async def deliver(
     message: Message,
     context: BotContext,
-    outcome: Outcome,
-    page_query: tuple[str, str] | None = None,
+    response: Response,
     query: CallbackQuery | None = None,
 ) -> None:
-    """Show an outcome: its reply under `message` (or in place of it), then notices and file.
+    """Show a response: its reply under `message` (or in place of it), then notices and file.
 
-    With `page_query` (kind, argument) a long reply gets page buttons that redraw it from the
-    core; without, every page is sent, so that nothing is lost (or redone by a button).
+    A long reply with a query gets page buttons that redraw it from the core; without one,
+    every page is sent, so that nothing is lost (or redone by a button).
     """
+    outcome = response.outcome
     pages = render.pages(outcome.reply)
     token = (
-        context.services.queries.remember(*page_query) if page_query and len(pages) > 1 else None
+        context.core.queries.remember(*response.query)
+        if response.query and len(pages) > 1
+        else None
     )
     shown = pages[:1] if token else pages
     if outcome.replace and query is not None:
@@ -61,6 +64,5 @@ async def deliver(
         await message.reply_photo(
             InputFile(io.BytesIO(shot.data), filename=shot.filename), caption=shot.caption
         )
-    membership = context.services.office.membership
-    for missed in await membership.send_notices(outcome.notices, Sender(context.bot)):
+    for missed in await context.core.notify(outcome):
         logger.warning("通知未能送达用户 %s", missed)

@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from telegram import Message, Update
+from telegram import CallbackQuery, Message, Update
 from telegram.constants import ChatType
 from telegram.error import BadRequest, Conflict, Forbidden, NetworkError, TelegramError
 from telegram.ext import (
@@ -20,21 +20,18 @@ from telegram.ext import (
     filters,
 )
 
-from bot.assistant import QUERIES, REFUSED
-from bot.outcome import Outcome, Person
-from bot.reply import Reply
+from bot.commands import COMMANDS
+from bot.core import EXPIRED
+from bot.outcome import Person
 from bot.throttle import SLOW_DOWN
 from handlers.telegram import render
 from handlers.telegram.context import BotContext
 from handlers.telegram.deliver import deliver, person_of
-from handlers.telegram.members import on_flow_text, on_start_code, register_members, run_query
 from handlers.telegram.sender import PREFIX
 
 logger = logging.getLogger(__name__)
 
-EXPIRED = "按钮已过期，请重新提问"
 FAILED = "出错了，请稍后重试"
-UNKNOWN = "没有这个命令。输入 /help 查看可用命令。"
 NOT_TEXT = "我只能读懂文字消息。请直接输入问题，例如：人社厅负责哪些任务？"
 EDITED = "已忽略编辑，请重新发送修改后的消息。"
 
@@ -44,51 +41,14 @@ PRIVATE = filters.ChatType.PRIVATE
 _STARTED_BY_HAND = "started_by_hand"  # bot_data flag, see polling_error_callback
 
 
-async def answer_query(context: BotContext, person: Person, kind: str, arg: str) -> Outcome | None:
-    """Return the core's outcome for a read-only query; None when it is not valid."""
-    assistant = context.services.assistant
-    if kind in QUERIES or kind == REFUSED:  # the person's text reaches the engine: off the loop
-        return Outcome(await assistant.reply(kind, arg))
-    replies: dict[str, Callable[[str], Reply | None]] = {
-        "action": assistant.action,
-        "start": lambda _: assistant.welcome(),
-        "help": lambda _: assistant.help(),
-    }
-    reply = replies[kind](arg) if kind in replies else None
-    if reply is not None:
-        return Outcome(reply)
-    # Not the assistant's: a members' query (notes, progress …) or nothing valid.
-    return await run_query(context, person, kind, arg)
-
-
-async def send(message: Message, context: BotContext, person: Person, kind: str, arg: str) -> None:
-    """Answer `message` with a read-only query's first page; later pages come by buttons."""
-    outcome = await answer_query(context, person, kind, arg)
-    if outcome is None:
-        await message.reply_text(EXPIRED)
-        return
-    await deliver(message, context, outcome, (kind, arg))
-
-
-def _command(kind: str) -> Any:
-    async def handle(update: Update, context: BotContext) -> None:
-        message, user = update.effective_message, update.effective_user
-        if message is None or user is None:
-            return
-        if kind == "start" and await on_start_code(update, context):
-            return
-        await send(message, context, person_of(user, update), kind, " ".join(context.args or []))
-
-    handle.__name__ = f"on_{kind}"
-    return handle
-
-
 async def on_flood(update: Update, context: BotContext) -> None:
     """Slow down whoever sends too much: told once, then dropped until their bucket refills."""
     user, message, query = update.effective_user, update.effective_message, update.callback_query
     if user is None or user.is_bot or (message and not query and not _for_bot(message, context)):
         return
-    verdict = context.services.throttle.admit(f"{PREFIX}{user.id}")
+    if query is not None and query.data is not None and _is_paging(query.data):
+        return  # turning pages redraws what was already answered: not flooding
+    verdict = context.core.admit(person_of(user, update))
     if verdict == "pass":
         return
     if verdict == "warn" and query is not None:
@@ -96,6 +56,10 @@ async def on_flood(update: Update, context: BotContext) -> None:
     elif verdict == "warn" and message is not None:
         await message.reply_text(SLOW_DOWN)
     raise ApplicationHandlerStop
+
+
+def _is_paging(data: str) -> bool:
+    return data == render.NOOP_ACTION or data.startswith(f"{render.PAGE_ACTION}:")
 
 
 def _for_bot(message: Message, context: BotContext) -> bool:
@@ -113,31 +77,24 @@ async def on_seen(update: Update, context: BotContext) -> None:
     if update.effective_user is not None and not update.effective_user.is_bot:
         # In the background: the answer need not wait for this bookkeeping write.
         person = person_of(update.effective_user, update)
-        if context.services.is_new(person):
-            context.application.create_task(context.services.seen(person), update=update)
+        if context.core.is_new(person):
+            context.application.create_task(context.core.seen(person), update=update)
 
 
 async def on_text(update: Update, context: BotContext) -> None:
-    """Answer a question typed in a private chat, or addressed to the bot in a group."""
+    """Answer a text in a private chat (a note being written, or a question), or in a group."""
     message, user = update.effective_message, update.effective_user
-    if message is None or message.text is None or user is None:
+    text = _addressed(message, context) if message is not None else None
+    if message is None or user is None or text is None:
         return
-    person = person_of(user, update)
-    pending = person.private and await context.services.office.notes.pending(person)
-    if pending and await on_flow_text(update, context):
-        return
-    text = _addressed(message, context)
-    if text is not None:
-        services = context.services
-        chat = f"{message.chat.id}:{user.id}"  # one context per person in each chat
-        kind, arg = await services.assistant.converse(text, services.dialog, chat)
-        await send(message, context, person, kind, arg)
+    chat = f"{message.chat.id}:{user.id}"  # one context per person in each chat
+    await deliver(message, context, await context.core.text(person_of(user, update), chat, text))
 
 
 def _addressed(message: Message, context: BotContext) -> str | None:
     """Return the question if the message is for the bot; in groups only mentions and replies."""
-    text = message.text or ""
-    if message.chat.type == ChatType.PRIVATE:
+    text = message.text
+    if text is None or message.chat.type == ChatType.PRIVATE:
         return text
     mention = f"@{context.bot.username}"
     if mention.lower() in text.lower():
@@ -146,6 +103,23 @@ def _addressed(message: Message, context: BotContext) -> str | None:
     if replied and replied.from_user and replied.from_user.id == context.bot.id:
         return text
     return None
+
+
+def _argument(message: Message) -> str:
+    """Return what follows the command as typed: a note keeps its line breaks and spaces."""
+    # Not context.args: it splits on any whitespace, and joining it back flattens the text.
+    parts = (message.text or "").split(maxsplit=1)
+    return parts[1] if len(parts) > 1 else ""
+
+
+async def on_command(update: Update, context: BotContext) -> None:
+    """Run any command of the core's registry (and answer an unknown one in a private chat)."""
+    message, user = update.effective_message, update.effective_user
+    if message is None or user is None or not message.text:
+        return
+    name = message.text.split(maxsplit=1)[0][1:].split("@")[0]
+    response = await context.core.command(person_of(user, update), name, _argument(message))
+    await deliver(message, context, response)
 
 
 async def on_edited(update: Update, context: BotContext) -> None:
@@ -161,20 +135,13 @@ async def on_other(update: Update, context: BotContext) -> None:
         await update.effective_message.reply_text(NOT_TEXT)
 
 
-async def on_unknown(update: Update, context: BotContext) -> None:
-    """Point to /help for a command the bot does not have."""
-    if update.effective_message is not None:
-        await update.effective_message.reply_text(UNKNOWN)
-
-
 async def on_page(update: Update, context: BotContext) -> None:
     """Show another page of a paginated answer in the same message."""
     query, user = update.callback_query, update.effective_user
     if query is None or query.data is None or user is None:
         return
     _, token, index = [*query.data.split(":"), "", ""][:3]
-    entry = context.services.queries.recall(token)
-    outcome = await answer_query(context, person_of(user, update), *entry) if entry else None
+    outcome = await context.core.page(person_of(user, update), token)
     pages = render.pages(outcome.reply) if outcome else []
     if not index.isdecimal() or int(index) >= len(pages):
         await query.answer(EXPIRED, show_alert=True)
@@ -195,18 +162,40 @@ async def on_noop(update: Update, context: BotContext) -> None:
         await update.callback_query.answer()
 
 
-async def on_action(update: Update, context: BotContext) -> None:
-    """Run a core button action (measure detail, example question) as a new message."""
-    query = update.callback_query
-    if query is None or query.data is None:
+async def on_button(update: Update, context: BotContext) -> None:
+    """Run a button's core action: details, approvals, notes, chase-ups …"""
+    query, user = update.callback_query, update.effective_user
+    if query is None or query.data is None or user is None:
         return
-    if context.services.assistant.action(query.data) is None or query.message is None:
+    message = query.message
+    if not isinstance(message, Message):  # too old to answer under: do nothing
         await query.answer(EXPIRED, show_alert=True)
         return
-    await query.answer()
-    if isinstance(query.message, Message) and update.effective_user is not None:
-        person = person_of(update.effective_user, update)
-        await send(query.message, context, person, "action", query.data)
+    core, person, action = context.core, person_of(user, update), query.data
+    if core.slow(action):
+        # A chase-up may go to hundreds of members: acknowledge now (a query left unanswered
+        # expires) and run it in the background, so that nobody's questions wait for it.
+        await query.answer()
+        run = _pressed(message, context, person, action, None)
+        context.application.create_task(run, update=update)
+        return
+    await _pressed(message, context, person, action, query)
+
+
+async def _pressed(
+    message: Message,
+    context: BotContext,
+    person: Person,
+    action: str,
+    query: CallbackQuery | None,
+) -> None:
+    response = await context.core.press(person, action)
+    if query is not None and response is None:
+        await query.answer(EXPIRED, show_alert=True)
+    elif query is not None:
+        await query.answer()
+    if response is not None:
+        await deliver(message, context, response, query)
 
 
 async def on_error(update: object, context: BotContext) -> None:
@@ -249,7 +238,7 @@ def describe(update: object) -> str:
 async def _unreachable(update: Update, context: BotContext) -> None:
     # Routine: the user blocked the bot (or removed it from a group) before the reply went out.
     chat, user = update.effective_chat, update.effective_user
-    store = context.services.office.membership.store
+    store = context.core.store
     person = f"{PREFIX}{user.id}" if user else ""
     if chat and user and chat.type == ChatType.PRIVATE and await store.user(person):
         await store.set_reachable(person, False)
@@ -291,16 +280,14 @@ def register(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
     app.add_handler(TypeHandler(Update, on_seen), group=-1)
     # Questions first: they are most of the traffic, and no command matches them anyway.
     app.add_handler(MessageHandler(NEW_MESSAGES & filters.TEXT & ~filters.COMMAND, on_text))
-    app.add_handler(CommandHandler("start", _command("start"), filters=NEW_MESSAGES))
-    app.add_handler(CommandHandler("help", _command("help"), filters=NEW_MESSAGES))
-    app.add_handler(CommandHandler("unit", _command("unit"), filters=NEW_MESSAGES))
-    app.add_handler(CommandHandler("task", _command("task"), filters=NEW_MESSAGES))
-    app.add_handler(CommandHandler("find", _command("find"), filters=NEW_MESSAGES))
-    register_members(app)
+    # Every command of the core's registry (the core answers one it does not have);
+    # in groups only ours, so that other bots' commands are left alone.
+    ours = CommandHandler([c.name for c in COMMANDS], on_command, filters=NEW_MESSAGES)
+    app.add_handler(ours)
+    app.add_handler(MessageHandler(NEW_MESSAGES & PRIVATE & filters.COMMAND, on_command))
     app.add_handler(MessageHandler(filters.UpdateType.EDITED_MESSAGE & filters.TEXT, on_edited))
-    app.add_handler(MessageHandler(NEW_MESSAGES & PRIVATE & filters.COMMAND, on_unknown))
     app.add_handler(MessageHandler(NEW_MESSAGES & PRIVATE & ~filters.TEXT, on_other))
     app.add_handler(CallbackQueryHandler(on_page, pattern=rf"^{render.PAGE_ACTION}:"))
     app.add_handler(CallbackQueryHandler(on_noop, pattern=rf"^{render.NOOP_ACTION}$"))
-    app.add_handler(CallbackQueryHandler(on_action))
+    app.add_handler(CallbackQueryHandler(on_button))
     app.add_error_handler(on_error)

@@ -9,9 +9,13 @@ from dataclasses import dataclass
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
+from bot.channel import Limits
 from bot.reply import Item, Line, Page, Reply, Style, paginate
 
 MESSAGE_LIMIT = 4096
+# Telegram's own limits: 4096 UTF-16 units of text, up to 100 inline buttons; rows of 4 keep
+# labels readable on a phone.
+LIMITS = Limits(MESSAGE_LIMIT, "utf16", 100, 4, "html")
 CALLBACK_LIMIT = 64  # bytes of callback_data Telegram accepts
 PAGE_ACTION = "pg"  # pg:<token>:<page>
 NOOP_ACTION = "noop"
@@ -100,14 +104,23 @@ def _paginate(reply: Reply) -> list[Page]:
     # paginate() repeats the header and footer whole on every page and splits items to fit
     # around them: pages stay within the limit as long as those leave room for some text.
     if size((*reply.header, *reply.footer)) <= MESSAGE_LIMIT // 2:
-        return paginate(reply, size, MESSAGE_LIMIT)
+        return _paged(reply)
     # A header or footer that long (say, the core echoing a very long argument) is paged like
     # an item instead.
     head = (Item(reply.header),) if reply.header else ()
     foot = (Item(reply.footer),) if reply.footer else ()
     items = (*head, *reply.items, *foot)
+    return _paged(Reply(items=items, buttons=reply.buttons, per_page=reply.per_page))
+
+
+def _paged(reply: Reply) -> list[Page]:
+    fixed = sum(len(row) for row in reply.buttons)
     return paginate(
-        Reply(items=items, buttons=reply.buttons, per_page=reply.per_page), size, MESSAGE_LIMIT
+        reply,
+        size,
+        LIMITS.size,
+        per_row=LIMITS.per_row,
+        item_buttons=LIMITS.item_buttons(fixed),
     )
 
 

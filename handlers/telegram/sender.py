@@ -9,7 +9,7 @@ from typing import Any
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, RetryAfter
 
-from bot.reminders import Result
+from bot.channel import Result
 from bot.reply import Reply
 from handlers.telegram import render
 

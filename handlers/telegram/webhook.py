@@ -18,7 +18,7 @@ from telegram.ext import Application
 
 from bot.config import Config, ConfigError
 from bot.health import check
-from handlers.telegram.context import BotContext, services_of
+from handlers.telegram.context import BotContext, core_of
 
 logger = logging.getLogger(__name__)
 
@@ -45,7 +45,7 @@ def web_app(app: App, secret: str) -> web.Application:
 
     async def health(request: web.Request) -> web.Response:
         try:
-            store = services_of(app.bot_data).office.membership.store
+            store = core_of(app.bot_data).store
         except RuntimeError:  # not open yet, or already closed
             store = None
         verdict = await check(store)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
-from bot.reminders import Result
+from bot.channel import Result
 from bot.reply import Item, Reply
 from handlers.wecom.client import MAX_RECIPIENTS, GroupRobot, SendResult, WeComClient
 from handlers.wecom.render import Outgoing, render

@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from bot.channel import Limits
 from bot.reply import Button, Item, Line, Page, Reply, paginate
 from handlers.wecom.cards import MAX_BUTTONS, button_card, new_task_id
 from handlers.wecom.cards import Button as CardButton
@@ -30,6 +31,9 @@ LABEL_LIMIT = 10  # characters WeCom shows on a card button
 TITLE_LIMIT = 36  # characters of a card's main title
 SUB_TITLE_LIMIT = 160
 PAGE_ACTION = "pg"  # pg:<token>:<page>
+
+# One card holds 6 buttons, two of them 上一页/下一页 on a paged reply.
+LIMITS = Limits(TEXT_LIMIT, "utf8", MAX_BUTTONS, MAX_BUTTONS, "markdown", page_buttons=2)
 
 MsgType = Literal["markdown", "text", "template_card"]
 
@@ -116,14 +120,16 @@ def render(
 
 def _paginate(reply: Reply, markdown: bool, limit: int) -> list[Page]:
     size = byte_size(markdown)
+    fixed = sum(len(row) for row in reply.buttons)
+    per_row, item_buttons = LIMITS.per_row, LIMITS.item_buttons(fixed)
     if size((*reply.header, *reply.footer)) <= limit // 2:
-        return paginate(reply, size, limit)
+        return paginate(reply, size, limit, per_row=per_row, item_buttons=item_buttons)
     # A header or footer that long is paged like an item instead of repeated on every page.
     head = (Item(reply.header),) if reply.header else ()
     foot = (Item(reply.footer),) if reply.footer else ()
     items = (*head, *reply.items, *foot)
     flat = Reply(items=items, buttons=reply.buttons, per_page=reply.per_page)
-    return paginate(flat, size, limit)
+    return paginate(flat, size, limit, per_row=per_row, item_buttons=item_buttons)
 
 
 def _page(

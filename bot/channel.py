@@ -1,0 +1,118 @@
+"""What a chat channel tells the core: its limits, and how to reach its users (the Router).
+
+Each adapter registers its channel once at start (`core.router.add(...)`): the prefix of its
+users' ids (`tg` for `tg:123`, `wecom` for `wecom:ZhangSan`), how to send them a reply, and
+optionally how to send one reply to many at once and how to turn an invite code into a link.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Literal
+
+from bot.reply import Reply
+
+logger = logging.getLogger(__name__)
+
+Result = Literal["sent", "blocked", "failed"]
+Send = Callable[[str, Reply], Awaitable[Result]]
+SendMany = Callable[[Sequence[str], Reply], Awaitable[dict[str, Result]]]
+Measure = Literal["chars", "utf16", "utf8"]
+Markup = Literal["html", "markdown", "plain"]
+
+
+@dataclass(frozen=True)
+class Limits:
+    """A channel's message limits, which the core's pagination honours."""
+
+    size: int  # how much one message may hold, counted as `measure` says
+    measure: Measure
+    buttons: int  # buttons one message may carry, page buttons included
+    per_row: int  # buttons side by side
+    markup: Markup
+    page_buttons: int = 3  # buttons the channel adds to turn pages (‹ n/N ›)
+
+    def item_buttons(self, fixed: int) -> int:
+        """Return how many items' buttons a page may carry besides `fixed` others."""
+        # At least one, so that a page always moves forward.
+        return max(1, self.buttons - self.page_buttons - fixed)
+
+
+def prefix_of(user_id: str) -> str:
+    """Return the channel part of a user id: `tg` of `tg:123`, `console` of `console`."""
+    return user_id.partition(":")[0]
+
+
+@dataclass(frozen=True)
+class _Outlet:
+    send: Send
+    send_many: SendMany | None
+    invite_link: Callable[[str], str] | None
+
+
+class Router:
+    """Sends each outgoing message through the channel its recipient's id names.
+
+    An id of a channel that is not running is "failed" (logged): a reminder run goes past it.
+    A channel's own errors are raised, for the caller to decide when to try again.
+    """
+
+    def __init__(self) -> None:
+        self._outlets: dict[str, _Outlet] = {}
+
+    def add(
+        self,
+        prefix: str,
+        send: Send,
+        *,
+        send_many: SendMany | None = None,
+        invite_link: Callable[[str], str] | None = None,
+    ) -> None:
+        """Register a running channel by the prefix of its users' ids (`tg` or `tg:`)."""
+        self._outlets[prefix.removesuffix(":")] = _Outlet(send, send_many, invite_link)
+
+    def remove(self, prefix: str) -> None:
+        """Forget a channel that stopped."""
+        self._outlets.pop(prefix.removesuffix(":"), None)
+
+    @property
+    def channels(self) -> tuple[str, ...]:
+        """Return the prefixes of the running channels."""
+        return tuple(self._outlets)
+
+    def invite_link(self, user_id: str) -> Callable[[str], str] | None:
+        """Return the link builder of the user's channel, if it has links for invite codes."""
+        outlet = self._outlets.get(prefix_of(user_id))
+        return outlet.invite_link if outlet else None
+
+    async def __call__(self, user_id: str, reply: Reply) -> Result:
+        """Send a reply to one user on their channel."""
+        outlet = self._outlets.get(prefix_of(user_id))
+        if outlet is None:
+            logger.warning("用户 %s 所在的渠道未运行，消息未发送", user_id)
+            return "failed"
+        return await outlet.send(user_id, reply)
+
+    def batches(self, user_ids: Sequence[str]) -> list[list[str]]:
+        """Group users into calls: many at once where their channel can, else one each."""
+        many: dict[str, list[str]] = {}
+        single: list[list[str]] = []
+        for user_id in user_ids:
+            outlet = self._outlets.get(prefix_of(user_id))
+            if outlet is not None and outlet.send_many is not None:
+                many.setdefault(prefix_of(user_id), []).append(user_id)
+            else:
+                single.append([user_id])
+        return [*many.values(), *single]
+
+    async def send_many(self, user_ids: Sequence[str], reply: Reply) -> dict[str, Result]:
+        """Send the same reply to users of one channel in one go (see `batches`)."""
+        if len(user_ids) == 1:
+            return {user_ids[0]: await self(user_ids[0], reply)}
+        prefixes = {prefix_of(u) for u in user_ids}
+        outlet = self._outlets.get(prefixes.pop()) if len(prefixes) == 1 else None
+        if outlet is None or outlet.send_many is None:
+            raise ValueError("send_many needs users of one channel that sends to many")
+        return await outlet.send_many(user_ids, reply)

@@ -1,0 +1,238 @@
+"""The core every channel talks to: opened once, whatever channels run.
+
+An adapter turns what its user did into one of four calls and renders what comes back:
+`text` (a message typed), `command` (a command and its argument), `press` (a button's action)
+and `page` (redraw a long answer for another page). Commands, permissions, page tokens and
+notices to others are handled here once, so every channel behaves alike.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections import OrderedDict
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from bot.assistant import QUERIES, REFUSED, REPORTING, Assistant
+from bot.audit import audit
+from bot.channel import Router
+from bot.clock import Clock, system_clock
+from bot.commands import BY_NAME
+from bot.config import Config
+from bot.dialog import Dialog
+from bot.office import Office
+from bot.outcome import Outcome, Person, say
+from bot.reminders import CHASE, Reminders
+from bot.store import Store
+from bot.throttle import Throttle, Verdict
+
+EXPIRED = "按钮已过期，请重新提问"
+UNKNOWN = "没有这个命令：/{}。输入 /help 查看可用命令。"
+PRIVATE_ONLY = "为保护信息，请在与机器人的私聊中使用这个命令。"
+JOIN_IN_PRIVATE = "邀请码请在与机器人的私聊中发送（/join 邀请码）。在群里发送不会绑定。"
+
+Query = tuple[str, str]  # (kind, argument): what a page button redraws
+Run = Callable[[Person, str], Awaitable[Outcome]]
+
+
+@dataclass(frozen=True)
+class Response:
+    """An outcome, and the query that redraws it when the channel shows it page by page."""
+
+    outcome: Outcome
+    query: Query | None = None
+
+
+class QueryCache:
+    """Remembers what a paginated message answered, so its page buttons can redraw it.
+
+    Buttons carry a short token (Telegram's callback data holds 64 bytes); a token that was
+    evicted, never issued or forged reads as expired.
+    """
+
+    def __init__(self, capacity: int = 5000) -> None:
+        self._capacity = capacity
+        self._entries: OrderedDict[str, Query] = OrderedDict()
+
+    def remember(self, kind: str, arg: str) -> str:
+        """Store a query and return its token."""
+        token = secrets.token_urlsafe(6)
+        self._entries[token] = (kind, arg)
+        while len(self._entries) > self._capacity:
+            self._entries.popitem(last=False)
+        return token
+
+    def recall(self, token: str) -> Query | None:
+        """Return the query behind a token, or None when it is unknown."""
+        entry = self._entries.get(token)
+        if entry is not None:
+            self._entries.move_to_end(token)
+        return entry
+
+
+class Core:
+    """The services, opened once, and the four calls every channel adapter makes."""
+
+    def __init__(self, config: Config, assistant: Assistant, store: Store, clock: Clock) -> None:
+        self.config = config
+        self.assistant = assistant
+        self.clock = clock
+        self.store = store
+        self.office = Office(assistant, store, config.coordinators, clock)
+        self.reminders = Reminders(self.office.membership, config.reminders)
+        self.router = Router()
+        self.dialog = Dialog(clock)
+        self.throttle = Throttle(clock)
+        self.queries = QueryCache()
+        # Who was already recorded as seen, so that not every message costs a write.
+        self._seen: set[tuple[str, str, bool]] = set()
+        m, n, r = self.office.membership, self.office.notes, self.reminders
+        o = self.office.overview
+        self._commands: dict[str, Run] = {
+            "start": lambda p, a: self._welcome(p, a),
+            "help": lambda p, a: self._read("help", a),
+            "unit": lambda p, a: self._read("unit", a),
+            "task": lambda p, a: self._read("task", a),
+            "find": lambda p, a: self._read("find", a),
+            "bind": m.bind,
+            "join": m.redeem,
+            "whoami": lambda p, a: m.whoami(p),
+            "note": n.note,
+            "notes": n.notes,
+            "cancel": lambda p, a: n.cancel(p),
+            "report": o.report,
+            "remind": r.remind,
+            "unbind": lambda p, a: m.unbind(p),
+            "invite": lambda p, a: m.invite(p, a, self.router.invite_link(p.id)),
+            "members": m.members,
+            "progress": lambda p, a: o.progress(p, a, picture=True),
+            "export": o.export,
+            "audit": lambda p, a: audit(m, p, a),
+            "remind_test": r.remind_test,
+        }
+
+    @property
+    def commands(self) -> frozenset[str]:
+        """Return the names of the commands the core runs (exactly the registry's)."""
+        return frozenset(self._commands)
+
+    @classmethod
+    async def open(
+        cls, config: Config, assistant: Assistant | None = None, clock: Clock = system_clock
+    ) -> Core:
+        """Open the database and build the services on it."""
+        store = await Store.open(config.db_path, clock)
+        return cls(config, assistant or Assistant.load(config.data_dir), store, clock)
+
+    async def close(self) -> None:
+        """Close the database."""
+        await self.store.close()
+
+    # -- who is talking ----------------------------------------------------------------------
+
+    def admit(self, person: Person) -> Verdict:
+        """Take one message from the person's flood allowance (pass, warn once, drop)."""
+        return self.throttle.admit(person.id)
+
+    def is_new(self, person: Person) -> bool:
+        """Tell whether the person's name or chat kind has not been recorded yet."""
+        return (person.id, person.name, person.private) not in self._seen
+
+    async def seen(self, person: Person) -> None:
+        """Record the person once per name and chat kind (a private chat opens reminders)."""
+        if self.is_new(person):
+            await self.office.membership.seen(person)
+            self._seen.add((person.id, person.name, person.private))
+
+    # -- the four calls ----------------------------------------------------------------------
+
+    async def text(self, person: Person, chat: str, text: str) -> Response:
+        """Answer a message typed to the bot: the note being written, else a question.
+
+        `chat` names the conversation (one context per person in each chat).
+        """
+        if person.private:
+            flow = await self.office.notes.text(person, text)
+            if flow is not None:
+                return Response(flow)
+        kind, arg = await self.assistant.converse(text, self.dialog, chat)
+        outcome = await self.query(person, kind, arg)
+        return Response(outcome or say(EXPIRED), (kind, arg))
+
+    async def command(self, person: Person, name: str, arg: str) -> Response:
+        """Run a command of the registry, with its argument as typed."""
+        name = name.lower()
+        command, run = BY_NAME.get(name), self._commands.get(name)
+        if command is None or run is None:
+            shown = name if len(name) <= 32 else f"{name[:32]}…"
+            return Response(say(UNKNOWN.format(shown)))
+        if name == "start" and arg.strip() and not person.private:
+            return Response(say(JOIN_IN_PRIVATE))  # the code is the inviter's: not for a group
+        if command.private_only and not person.private:
+            return Response(say(PRIVATE_ONLY))
+        outcome = await run(person, arg)
+        return Response(outcome, (name, arg) if self._pageable(name, arg) else None)
+
+    async def press(self, person: Person, action: str) -> Response | None:
+        """Run a button's action; None when it is not (or no longer) valid."""
+        if action.startswith(f"{CHASE}:"):
+            year = action.partition(":")[2]
+            return Response(await self.reminders.chase(person, year, self.router))
+        outcome = await self.office.action(person, action)
+        if outcome is not None:
+            return Response(outcome, ("action", action) if action.startswith("pu:") else None)
+        reply = self.assistant.action(action)
+        return Response(Outcome(reply), ("action", action)) if reply is not None else None
+
+    async def page(self, person: Person, token: str) -> Outcome | None:
+        """Redo the query behind a page token; None when the token is unknown."""
+        query = self.queries.recall(token)
+        return await self.query(person, *query) if query else None
+
+    def slow(self, action: str) -> bool:
+        """Tell whether a button's action may take long (a chase-up sends to many)."""
+        return action.startswith(f"{CHASE}:")
+
+    async def notify(self, outcome: Outcome) -> list[str]:
+        """Send the outcome's notices to the others concerned; return whom they missed."""
+        return await self.office.membership.send_notices(outcome.notices, self.router)
+
+    # -- read-only queries, redone for page buttons --------------------------------------------
+
+    async def query(self, person: Person, kind: str, arg: str) -> Outcome | None:
+        """Answer a read-only query again; None when it is not one (a forged token)."""
+        if kind in QUERIES or kind == REFUSED:
+            return await self._read(kind, arg)
+        if kind == REPORTING:
+            return await self.reminders.reporting(person)
+        if kind == "action" and arg.startswith("pu:"):
+            return await self.office.action(person, arg)
+        if kind == "action":
+            reply = self.assistant.action(arg)
+            return Outcome(reply) if reply is not None else None
+        if kind == "start":
+            return Outcome(self.assistant.welcome())
+        if kind == "progress":  # a page turn redraws the text, not the picture
+            return await self.office.overview.progress(person, arg)
+        run = self._commands.get(kind)
+        return await run(person, arg) if run and self._pageable(kind, arg) else None
+
+    async def _read(self, kind: str, arg: str) -> Outcome:
+        if kind == "help":
+            return Outcome(self.assistant.help())
+        # The person's text reaches the engine: in the guard's worker threads, off the loop.
+        return Outcome(await self.assistant.reply(kind, arg))
+
+    async def _welcome(self, person: Person, arg: str) -> Outcome:
+        # /start CODE: the invite link of a channel that has links (Telegram's deep links).
+        if arg.strip():
+            return await self.office.membership.redeem(person, arg.strip())
+        return Outcome(self.assistant.welcome())
+
+    @staticmethod
+    def _pageable(name: str, arg: str) -> bool:
+        # /note without a measure lists the measures to pick from: a read-only query too.
+        command = BY_NAME.get(name)
+        if command is None or (name == "start" and arg.strip()):  # /start CODE binds
+            return False
+        return command.pageable or (name == "note" and not arg)
