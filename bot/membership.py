@@ -15,9 +15,11 @@ from typing import Any
 
 from bot.assistant import Assistant
 from bot.clock import TZ, Clock, system_clock
+from bot.config import ReminderConfig
 from bot.outcome import NOT_COORDINATOR, Notice, Outcome, Person, Send, number, say
 from bot.plan import Plan
 from bot.reply import Button, Item, Reply, Span, bold, line
+from bot.reporting import default_year
 from bot.store import AlreadyDecided, BindRequest, Store, StoredNotice, StoreError
 
 logger = logging.getLogger(__name__)
@@ -55,6 +57,8 @@ class Membership:
     store: Store
     coordinators: frozenset[str]
     clock: Clock = system_clock
+    # Its reporting years (configured, else the plan's) bound the default year.
+    reminders: ReminderConfig = field(default_factory=ReminderConfig)
     # One sender of stored notices at a time: two would both find a notice pending and both
     # send it.
     _sending: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -69,8 +73,8 @@ class Membership:
         return person.id in self.coordinators
 
     def year(self) -> int:
-        """Return the current reporting year (Asia/Shanghai)."""
-        return self.clock().astimezone(TZ).year
+        """Return the year meant when none is given (reporting.default_year, Asia/Shanghai)."""
+        return default_year(self.reminders, self.plan, self.clock().astimezone(TZ).date())
 
     async def seen(self, person: Person) -> None:
         """Record that a person talked to the bot (and whether in a private chat)."""

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot import compose
-from bot.clock import Clock
+from bot.clock import TZ, Clock
 from bot.membership import Membership, flow_ended
 from bot.notetext import clean_note
 from bot.outcome import NOT_MEMBER, Outcome, Person, number, say
@@ -196,10 +196,14 @@ class Notes:
             ends_flow=ends_flow,
         )
         # Acknowledged only now: add_note returns after the commit.
-        return say(
-            f"已记录「{unit}」举措 {measure_id} 的 {note.year} 年进展（编号 {note.id}）：",
+        lines = [
+            line(f"已记录「{unit}」举措 {measure_id} 的 {note.year} 年进展（编号 {note.id}）："),
             line(Span(note.text, "quote")),
-        )
+        ]
+        filed = note.created_at.astimezone(TZ).year
+        if filed != note.year:  # after the plan's last reporting year: say where it went
+            lines.append(line(f"{filed} 年不在方案的报送年度内，这条进展计入 {note.year} 年度。"))
+        return say(*lines)
 
     async def notes(self, person: Person, arg: str = "") -> Outcome:
         """List this year's notes of the person's unit, newest first, with edit/delete buttons."""

@@ -35,7 +35,7 @@ from tests.harness import (
     text,
 )
 
-START = shanghai(2026, 3, 2, 9, 0)
+START = shanghai(2024, 3, 2, 9, 0)
 TOBACCO = "省烟草专卖局"  # not responsible for 5.1
 ZHANG, LI = 101, 102
 NAMES = {ZHANG: "张三", LI: "李四", COORDINATOR: "办公室", COORDINATOR_2: "办公室乙"}
@@ -129,7 +129,7 @@ async def test_a_pending_note_survives_a_restart(
 
     async with bot_at() as bot:
         saved = await bot.say(ZHANG, "重启前开始，重启后发送")
-        assert text(saved).startswith(f"已记录「{HRSS}」举措 5.1 的 2026 年进展")
+        assert text(saved).startswith(f"已记录「{HRSS}」举措 5.1 的 2024 年进展")
         assert notes(db_path) == [(HRSS, "5.1", "重启前开始，重启后发送")]
         assert text(await bot.say(ZHANG, "/cancel")) == "当前没有进行中的操作。"
 
