@@ -28,10 +28,13 @@ logger = logging.getLogger(__name__)
 APPROVE, REJECT = "ap", "rj"  # ap:<request id>
 
 
-def flow_ended(kind: object, target: object) -> str:
-    """Tell the member that the note (or edit) they had started is over: their unit changed."""
+UNIT_CHANGED, UNBOUND = "所属单位已变更", "已解除单位绑定"  # why a started note is over
+
+
+def flow_ended(kind: object, target: object, why: str = UNIT_CHANGED) -> str:
+    """Tell the member that the note (or edit) they had started is over, and why."""
     what = f"举措 {target} 的进展" if kind == "note" else f"第 {target} 条记录的修改"
-    return f"您正在填写的{what}已取消（所属单位已变更），未保存任何内容。"
+    return f"您正在填写的{what}已取消（{why}），未保存任何内容。"
 
 
 def _notice_reply(kind: str, payload: dict[str, Any]) -> Reply:
@@ -246,7 +249,8 @@ class Membership:
         if member is None:
             return say("您尚未绑定单位。")
         if flow is not None:
-            return say(f"已解除与「{member.unit}」的绑定。", flow_ended(flow.kind, flow.target))
+            ended = flow_ended(flow.kind, flow.target, UNBOUND)
+            return say(f"已解除与「{member.unit}」的绑定。", ended)
         return say(f"已解除与「{member.unit}」的绑定。")
 
     async def members(self, person: Person, unit_text: str = "") -> Outcome:

@@ -9,7 +9,7 @@ from typing import Literal
 
 from bot import compose
 from bot.clock import TZ, Clock
-from bot.membership import Membership, flow_ended
+from bot.membership import UNBOUND, UNIT_CHANGED, Membership, flow_ended
 from bot.notetext import clean_note
 from bot.outcome import NOT_MEMBER, Outcome, Person, number, say
 from bot.plan import Measure, Plan
@@ -149,7 +149,8 @@ class Notes:
             # Checked again now: the text must not be filed for a unit it was not meant for.
             await self.store.end_flow(person.id)
             again = NOT_MEMBER if member is None else "如需报送，请重新发送 /note。"
-            return say(flow_ended(flow.kind, flow.target), "您刚才发送的内容如下：", typed, again)
+            ended = flow_ended(flow.kind, flow.target, UNBOUND if member is None else UNIT_CHANGED)
+            return say(ended, "您刚才发送的内容如下：", typed, again)
         cleaned = clean_note(text)
         problem = self._check_text(cleaned)
         if problem:

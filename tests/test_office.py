@@ -1124,7 +1124,10 @@ async def test_an_invite_and_unbind_end_the_pending_note_and_say_so(
     assert "您正在填写的举措 5.1 的进展已取消" in joined
     assert await office.notes.text(ZHANG, "迟到的进展") is None
     await office.notes.note(ZHANG, "2.3")
-    assert "您正在填写的举措 2.3 的进展已取消" in text(await office.membership.unbind(ZHANG))
+    assert text(await office.membership.unbind(ZHANG)).splitlines() == [
+        f"已解除与「{TOBACCO}」的绑定。",
+        "您正在填写的举措 2.3 的进展已取消（已解除单位绑定），未保存任何内容。",
+    ]
     assert await office.notes.text(ZHANG, "迟到的进展") is None
     assert await store.notes(include_deleted=True) == []
 
