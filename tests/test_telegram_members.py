@@ -8,9 +8,7 @@ server recorded (raw HTML, rendered text, keyboards, uploaded files) or on the d
 from __future__ import annotations
 
 import io
-import logging
 import re
-from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
@@ -30,18 +28,21 @@ from tests.harness import (
     COORDINATOR,
     COORDINATOR_2,
     HRSS,
-    TOKEN,
+    LI,
+    NAMES,
+    QIAN,
+    WANG,
+    ZHANG,
+    ZHAO,
     FakeClock,
     Users,
     bind_directly,
     buttons,
-    check_every_send,
     data_of,
     keyboard,
     labels,
     nav,
     rows,
-    running,
     shanghai,
     snapshot,
     text,
@@ -50,50 +51,12 @@ from tests.harness import (
 START = shanghai(2024, 3, 2, 9, 0)
 YEAR = 2024
 GROUP = -1005555
-ZHANG, LI, WANG, ZHAO, QIAN = 101, 102, 103, 104, 105
-NAMES = {
-    ZHANG: "张三",
-    LI: "李四",
-    WANG: "王五",
-    ZHAO: "赵六",
-    QIAN: "钱七",
-    COORDINATOR: "办公室",
-}
 TRICKY = "他说\"完成'率'\"；'; DROP TABLE notes; -- <b>&</b><i 😀👨‍👩‍👧\n第二行  两个空格"
 
 
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock(START)
-
-
-@pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "fengong.db"
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[FakeBotApi]:
-    async with FakeBotApi(token=TOKEN) as fake:
-        for user_id, name in NAMES.items():
-            fake.set_user(user_id, first_name=name)
-        yield fake
-
-
-@pytest.fixture
-async def bot(
-    api: FakeBotApi,
-    assistant: Assistant,
-    db_path: Path,
-    clock: FakeClock,
-    caplog: pytest.LogCaptureFixture,
-) -> AsyncIterator[Users]:
-    coordinators = (COORDINATOR, COORDINATOR_2)
-    async with running(api, assistant, db_path, clock, coordinators=coordinators):
-        yield Users(api)
-    check_every_send(api)
-    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
-    assert errors == []
 
 
 def duties(assistant: Assistant, unit: str) -> list[str]:
@@ -870,9 +833,7 @@ async def test_a_button_without_its_message_is_expired_before_it_acts(
         card["chat_id"], card["message_id"], data_of(card, "批准"), inline=True
     )
     await api.wait_for(
-        lambda c: (
-            c.method == "answerCallbackQuery" and c.params.get("callback_query_id") == query
-        )
+        lambda c: c.method == "answerCallbackQuery" and c.params.get("callback_query_id") == query
     )
     [answer] = [a for a in api.answered_callbacks if a["callback_query_id"] == query]
     assert answer.get("text") == EXPIRED
