@@ -303,6 +303,7 @@ class Notes:
         return Outcome(say(f"已删除第 {note.id} 条记录。").reply, replace=True)
 
     async def keep(self, person: Person, note_id: str) -> Outcome:
+        """Keep one's own note after all (取消 on a delete's confirmation)."""
         note = await self._own_note(person, note_id)
         if isinstance(note, Outcome):
             return note
