@@ -7,7 +7,6 @@ named by file path, so no system font is needed and none can be picked instead.
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 import io
 import math
@@ -22,6 +21,7 @@ from matplotlib.figure import Figure
 from matplotlib.font_manager import FontProperties, fontManager
 from matplotlib.patches import Patch, Rectangle
 
+from bot.offload import offload
 from bot.plan import Plan
 from bot.status import Status, task_status
 from bot.store import Store
@@ -173,6 +173,6 @@ def heatmap_png(plan: Plan, reported: Mapping[str, Set[str]], year: int, as_of: 
 
 
 async def progress_picture(store: Store, plan: Plan, year: int, as_of: dt.date) -> bytes:
-    """Read which measures each unit reported in `year` and render the picture off the loop."""
+    """Read which measures each unit reported in `year`; render in the worker process."""
     reported = await store.reported_measures(year)
-    return await asyncio.to_thread(heatmap_png, plan, reported, year, as_of)
+    return await offload(heatmap_png, plan, reported, year, as_of)

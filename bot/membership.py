@@ -15,9 +15,11 @@ from typing import Any
 
 from bot.assistant import Assistant
 from bot.clock import TZ, Clock, system_clock
+from bot.config import ReminderConfig
 from bot.outcome import NOT_COORDINATOR, Notice, Outcome, Person, Send, number, say
 from bot.plan import Plan
 from bot.reply import Button, Item, Reply, Span, bold, line
+from bot.reporting import default_year
 from bot.store import AlreadyDecided, BindRequest, Store, StoredNotice, StoreError
 
 logger = logging.getLogger(__name__)
@@ -26,10 +28,13 @@ logger = logging.getLogger(__name__)
 APPROVE, REJECT = "ap", "rj"  # ap:<request id>
 
 
-def flow_ended(kind: object, target: object) -> str:
-    """Tell the member that the note (or edit) they had started is over: their unit changed."""
+UNIT_CHANGED, UNBOUND = "所属单位已变更", "已解除单位绑定"  # why a started note is over
+
+
+def flow_ended(kind: object, target: object, why: str = UNIT_CHANGED) -> str:
+    """Tell the member that the note (or edit) they had started is over, and why."""
     what = f"举措 {target} 的进展" if kind == "note" else f"第 {target} 条记录的修改"
-    return f"您正在填写的{what}已取消（所属单位已变更），未保存任何内容。"
+    return f"您正在填写的{what}已取消（{why}），未保存任何内容。"
 
 
 def _notice_reply(kind: str, payload: dict[str, Any]) -> Reply:
@@ -55,6 +60,8 @@ class Membership:
     store: Store
     coordinators: frozenset[str]
     clock: Clock = system_clock
+    # Its reporting years (configured, else the plan's) bound the default year.
+    reminders: ReminderConfig = field(default_factory=ReminderConfig)
     # One sender of stored notices at a time: two would both find a notice pending and both
     # send it.
     _sending: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -69,8 +76,8 @@ class Membership:
         return person.id in self.coordinators
 
     def year(self) -> int:
-        """Return the current reporting year (Asia/Shanghai)."""
-        return self.clock().astimezone(TZ).year
+        """Return the year meant when none is given (reporting.default_year, Asia/Shanghai)."""
+        return default_year(self.reminders, self.plan, self.clock().astimezone(TZ).date())
 
     async def seen(self, person: Person) -> None:
         """Record that a person talked to the bot (and whether in a private chat)."""
@@ -242,7 +249,8 @@ class Membership:
         if member is None:
             return say("您尚未绑定单位。")
         if flow is not None:
-            return say(f"已解除与「{member.unit}」的绑定。", flow_ended(flow.kind, flow.target))
+            ended = flow_ended(flow.kind, flow.target, UNBOUND)
+            return say(f"已解除与「{member.unit}」的绑定。", ended)
         return say(f"已解除与「{member.unit}」的绑定。")
 
     async def members(self, person: Person, unit_text: str = "") -> Outcome:

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from typing import Literal
 
 from bot import compose
-from bot.clock import Clock
-from bot.membership import Membership, flow_ended
+from bot.clock import TZ, Clock
+from bot.membership import UNBOUND, UNIT_CHANGED, Membership, flow_ended
 from bot.notetext import clean_note
 from bot.outcome import NOT_MEMBER, Outcome, Person, number, say
 from bot.plan import Measure, Plan
@@ -149,7 +149,8 @@ class Notes:
             # Checked again now: the text must not be filed for a unit it was not meant for.
             await self.store.end_flow(person.id)
             again = NOT_MEMBER if member is None else "如需报送，请重新发送 /note。"
-            return say(flow_ended(flow.kind, flow.target), "您刚才发送的内容如下：", typed, again)
+            ended = flow_ended(flow.kind, flow.target, UNBOUND if member is None else UNIT_CHANGED)
+            return say(ended, "您刚才发送的内容如下：", typed, again)
         cleaned = clean_note(text)
         problem = self._check_text(cleaned)
         if problem:
@@ -196,10 +197,14 @@ class Notes:
             ends_flow=ends_flow,
         )
         # Acknowledged only now: add_note returns after the commit.
-        return say(
-            f"已记录「{unit}」举措 {measure_id} 的 {note.year} 年进展（编号 {note.id}）：",
+        lines = [
+            line(f"已记录「{unit}」举措 {measure_id} 的 {note.year} 年进展（编号 {note.id}）："),
             line(Span(note.text, "quote")),
-        )
+        ]
+        filed = note.created_at.astimezone(TZ).year
+        if filed != note.year:  # after the plan's last reporting year: say where it went
+            lines.append(line(f"{filed} 年不在方案的报送年度内，这条进展计入 {note.year} 年度。"))
+        return say(*lines)
 
     async def notes(self, person: Person, arg: str = "") -> Outcome:
         """List this year's notes of the person's unit, newest first, with edit/delete buttons."""
@@ -298,6 +303,7 @@ class Notes:
         return Outcome(say(f"已删除第 {note.id} 条记录。").reply, replace=True)
 
     async def keep(self, person: Person, note_id: str) -> Outcome:
+        """Keep one's own note after all (取消 on a delete's confirmation)."""
         note = await self._own_note(person, note_id)
         if isinstance(note, Outcome):
             return note

@@ -8,6 +8,7 @@ from bot import membership as ms
 from bot import notes as ns
 from bot.assistant import Assistant
 from bot.clock import Clock, system_clock
+from bot.config import ReminderConfig
 from bot.membership import Membership
 from bot.notes import Notes
 from bot.outcome import Outcome, Person
@@ -38,8 +39,11 @@ class Office:
         store: Store,
         coordinators: frozenset[str],
         clock: Clock = system_clock,
+        reminders: ReminderConfig | None = None,
     ) -> None:
-        self.membership = Membership(assistant, store, coordinators, clock)
+        self.membership = Membership(
+            assistant, store, coordinators, clock, reminders or ReminderConfig()
+        )
         self.notes = Notes(self.membership)
         self.overview = Overview(self.membership)
 

@@ -9,6 +9,7 @@ from bot.clock import TZ
 from bot.membership import Membership
 from bot.outcome import NOT_COORDINATOR, NOT_MEMBER, Attachment, Outcome, Person, number, say
 from bot.reply import Button, Item, Reply, bold, line
+from bot.status import unreported
 
 PROGRESS_UNIT = "pu"  # pu:<year>:<unit index in the plan>
 EVERY_UNIT = "全部"  # /report 全部: the committee's consolidated report
@@ -42,7 +43,7 @@ class Overview:
         rows = []
         for index, unit in enumerate(self.membership.plan.units):
             duties = self.membership.plan.duties_of(unit.name)
-            done = sum(1 for m in duties if m.id in reported.get(unit.name, set()))
+            done = len(duties) - len(unreported(self.membership.plan, reported, unit.name))
             rows.append((done / len(duties), done, len(duties), index, unit.name))
         rows.sort()
         nothing = sum(1 for r in rows if r[1] == 0)
@@ -78,8 +79,8 @@ class Overview:
         if year is None or index is None or index >= len(self.membership.plan.units):
             return say("按钮已过期，请重新提问")
         unit = self.membership.plan.units[index].name
-        reported = (await self.membership.store.reported_measures(year)).get(unit, set())
-        missing = [m for m in self.membership.plan.duties_of(unit) if m.id not in reported]
+        reported = await self.membership.store.reported_measures(year)
+        missing = unreported(self.membership.plan, reported, unit)
         if not missing:
             return say(f"「{unit}」{year} 年的举措已全部报送。")
         items = tuple(

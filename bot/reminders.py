@@ -30,6 +30,7 @@ from bot.outcome import NOT_COORDINATOR, Outcome, Person, say
 from bot.plan import Measure
 from bot.reply import Button, Item, Reply, bold, line
 from bot.reporting import current_period, deadline, reporting_lines, reporting_years
+from bot.status import unreported
 from bot.store import DeliveryStatus
 
 logger = logging.getLogger(__name__)
@@ -166,10 +167,7 @@ class Reminders:
     async def _missing(self, year: int) -> dict[str, list[Measure]]:
         reported = await self.membership.store.reported_measures(year)
         plan = self.membership.plan
-        return {
-            u.name: [m for m in plan.duties_of(u.name) if m.id not in reported.get(u.name, set())]
-            for u in plan.units
-        }
+        return {u.name: unreported(plan, reported, u.name) for u in plan.units}
 
     def unit_reminder(self, unit: str, year: int, missing: list[Measure]) -> Reply | None:
         """Return the reminder for one unit's members (None: all reported and no thanks)."""

@@ -1,12 +1,11 @@
 """The year-end report as a Word draft (python-docx): one unit's, or the committee's (全部).
 
-`build_report` is pure (plan and notes in, .docx bytes out) so a channel can run it in a
-worker thread; `year_report` reads the notes and does exactly that.
+`build_report` is pure (plan and notes in, .docx bytes out) so it can run in the worker
+process (bot/offload.py); `year_report` reads the notes and does exactly that.
 """
 
 from __future__ import annotations
 
-import asyncio
 import io
 import re
 from collections import defaultdict
@@ -27,6 +26,7 @@ from docx.shared import Mm, Pt, RGBColor
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
+from bot.offload import offload
 from bot.plan import Document as Notice
 from bot.plan import Measure, Plan
 from bot.status import Status, task_status
@@ -384,6 +384,6 @@ def build_report(plan: Plan, notes: list[Note], year: int, unit: str | None) -> 
 
 
 async def year_report(store: Store, plan: Plan, year: int, unit: str | None) -> bytes:
-    """Read the year's live notes (of `unit`, or all) and build the report in a worker thread."""
+    """Read the year's live notes (of `unit`, or all); build the report in the worker process."""
     notes = await store.notes(unit, year)
-    return await asyncio.to_thread(build_report, plan, notes, year, unit)
+    return await offload(build_report, plan, notes, year, unit)

@@ -77,6 +77,19 @@ def reporting_years(config: ReminderConfig, plan: Plan) -> tuple[int, ...]:
     return tuple(range(first, last + 1))
 
 
+def default_year(config: ReminderConfig, plan: Plan, today: dt.date) -> int:
+    """Return the year meant when none is given: this year, kept within the reporting years.
+
+    After the last reporting year it is the last (a note filed in 2026 on a 2022–2024 plan
+    belongs to its final report, and /progress shows that year, not an empty one); before the
+    first, the first.
+    """
+    years = reporting_years(config, plan)
+    if not years:
+        return today.year
+    return min(max(today.year, years[0]), years[-1])
+
+
 def current_period(config: ReminderConfig, plan: Plan, today: dt.date) -> Period | None:
     """Return the first reporting year whose deadline is today or later, or None."""
     for year in reporting_years(config, plan):

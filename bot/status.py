@@ -22,12 +22,21 @@ def task_measures(plan: Plan, unit: str, task: Task) -> tuple[Measure, ...]:
     return tuple(m for m in task.measures if plan.is_responsible(unit, m))
 
 
+def unreported(
+    plan: Plan, reported: Mapping[str, Set[str]], unit: str, task: Task | None = None
+) -> list[Measure]:
+    """Return `unit`'s measures (on `task`, or all its duties) without a note in `reported`."""
+    measures = plan.duties_of(unit) if task is None else task_measures(plan, unit, task)
+    done = reported.get(unit, set())
+    return [m for m in measures if m.id not in done]
+
+
 def task_status(
     plan: Plan, reported: Mapping[str, Set[str]], unit: str, task: Task
 ) -> tuple[Status, int, int]:
     """Return the status and (reported, responsible) measure counts of `unit` on `task`."""
     measures = task_measures(plan, unit, task)
-    done = sum(1 for m in measures if m.id in reported.get(unit, set()))
+    done = len(measures) - len(unreported(plan, reported, unit, task))
     if not measures:
         return Status.NOT_ITS_TASK, 0, 0
     if done == len(measures):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -10,7 +12,18 @@ import pytest
 
 from bot.assistant import Assistant
 from bot.store import Store
+from tests.fakes.bot_api import FakeBotApi
 from tests.fakes.clock import FakeClock
+from tests.harness import (
+    COORDINATOR,
+    COORDINATOR_2,
+    NAMES,
+    TOKEN,
+    Start,
+    Users,
+    check_every_send,
+    running,
+)
 
 # python-telegram-bot 22 warns (an error under filterwarnings=error) unless durations are
 # timedeltas; the bot opts in to the new behaviour, and so do the tests.
@@ -28,3 +41,53 @@ async def store(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Store]:
     """A real SQLite store in a fresh file, on the module's `clock` fixture."""
     async with await Store.open(tmp_path / "t.db", clock) as opened:
         yield opened
+
+
+# --- the bot on Telegram (tests/harness.py) --------------------------------------------------
+
+
+@pytest.fixture
+def db_path(tmp_path: Path) -> Path:
+    """The bot's SQLite file, fresh for each test."""
+    return tmp_path / "fengong.db"
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[FakeBotApi]:
+    """The fake Bot API, knowing the harness's people by their NAMES."""
+    async with FakeBotApi(token=TOKEN) as fake:
+        for user_id, name in NAMES.items():
+            fake.set_user(user_id, first_name=name)
+        yield fake
+
+
+@pytest.fixture
+def bot_at(
+    api: FakeBotApi,
+    assistant: Assistant,
+    db_path: Path,
+    clock: FakeClock,
+    caplog: pytest.LogCaptureFixture,
+) -> Start:
+    """`async with bot_at() as bot` runs the bot (both coordinators, the module's `clock`);
+    a restart is a second block. After each: every send was valid and nothing logged an error.
+    """
+
+    @contextlib.asynccontextmanager
+    async def start(refused: tuple[int, ...] = ()) -> AsyncIterator[Users]:
+        # refused: the failed statuses allowed (403: a member blocked the bot)
+        coordinators = (COORDINATOR, COORDINATOR_2)
+        async with running(api, assistant, db_path, clock, coordinators=coordinators):
+            yield Users(api)
+        check_every_send(api, refused=refused)
+        errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
+        assert errors == []
+
+    return start
+
+
+@pytest.fixture
+async def bot(bot_at: Start) -> AsyncIterator[Users]:
+    """The bot running for the whole test: `bot_at`'s one block."""
+    async with bot_at() as users:
+        yield users

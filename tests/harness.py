@@ -13,7 +13,7 @@ import os
 import re
 import sqlite3
 import sys
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import AsyncIterator, Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +34,16 @@ COORDINATOR = 900
 COORDINATOR_2 = 901
 SETTLER = 999  # asks a question to know that every earlier update was handled
 HRSS = "人力资源社会保障厅"  # what 人社厅 stands for
+ZHANG, LI, WANG, ZHAO, QIAN = 101, 102, 103, 104, 105
+NAMES = {  # the fake Bot API's `api` fixture (tests/conftest.py) knows them by these names
+    ZHANG: "张三",
+    LI: "李四",
+    WANG: "王五",
+    ZHAO: "赵六",
+    QIAN: "钱七",
+    COORDINATOR: "办公室",
+    COORDINATOR_2: "办公室乙",
+}
 
 
 def shanghai(*args: int) -> dt.datetime:
@@ -189,6 +199,10 @@ class Users:
                 return
             await asyncio.sleep(0.01)
         raise AssertionError("updates still being handled after 5 s")
+
+
+# `async with bot_at() as bot`: the `bot_at` fixture (tests/conftest.py).
+Start = Callable[..., contextlib.AbstractAsyncContextManager[Users]]
 
 
 # --- reading messages -------------------------------------------------------------------------

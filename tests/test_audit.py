@@ -17,7 +17,7 @@ from handlers.console import LOCAL_USER, Console
 from tests.cores import make_core
 from tests.fakes.clock import FakeClock
 
-START = dt.datetime(2026, 3, 2, 9, 0, tzinfo=TZ)
+START = dt.datetime(2024, 3, 2, 9, 0, tzinfo=TZ)
 BOSS, ZHANG = Person("c1", "王主任"), Person("u1", "张三")
 
 
@@ -45,27 +45,27 @@ async def test_audit_shows_who_did_what_newest_first(office: Office, clock: Fake
     clock.advance(minutes=5)
     await office.notes.note(ZHANG, "7.1 今年培训盲人按摩师30名")
     clock.advance(minutes=5)
-    await office.overview.export(BOSS, "2026")
+    await office.overview.export(BOSS, "2024")
 
     text = await shown(office, BOSS)
 
     assert "最近 4 条操作记录（最新在前）" in text
-    lines = [ln for ln in text.splitlines() if ln.startswith("2026-")]
+    lines = [ln for ln in text.splitlines() if ln.startswith("2024-")]
     assert lines == [
-        "2026-03-02 09:15 王主任（ID c1）",
-        "2026-03-02 09:10 张三（ID u1）",
-        "2026-03-02 09:05 王主任（ID c1）",
-        "2026-03-02 09:00 张三（ID u1）",
+        "2024-03-02 09:15 王主任（ID c1）",
+        "2024-03-02 09:10 张三（ID u1）",
+        "2024-03-02 09:05 王主任（ID c1）",
+        "2024-03-02 09:00 张三（ID u1）",
     ]
-    assert "导出汇总 · 2026 年进展汇总" in text
-    assert "新增进展 · 教育厅 · 记录 #1，举措 7.1（2026 年）" in text
+    assert "导出汇总 · 2024 年进展汇总" in text
+    assert "新增进展 · 教育厅 · 记录 #1，举措 7.1（2024 年）" in text
     assert "批准绑定 · 教育厅 · 申请 #1：张三（ID u1）" in text
     assert "申请绑定 · 教育厅 · 申请 #1" in text
     assert "盲人按摩师" not in text  # what a note says is not the trail's business
 
 
 async def test_audit_is_for_coordinators_only(office: Office) -> None:
-    await office.membership.store.record("c1", "王主任", "export", "", "2026 年进展汇总")
+    await office.membership.store.record("c1", "王主任", "export", "", "2024 年进展汇总")
 
     text = await shown(office, ZHANG)
 

@@ -24,7 +24,7 @@ from tests.cores import make_core
 from tests.fakes.clock import FakeClock
 
 HRSS = "人力资源社会保障厅"
-START = dt.datetime(2026, 3, 2, 9, 0, tzinfo=TZ)
+START = dt.datetime(2024, 3, 2, 9, 0, tzinfo=TZ)
 
 
 @pytest.fixture
@@ -89,13 +89,13 @@ async def test_note_with_measure_and_text(console: Console, store: Store) -> Non
 
     out = await console.handle("/note 5.1 今年新建残疾人之家12个")
 
-    assert f"已记录「{HRSS}」举措 5.1 的 2026 年进展" in out
+    assert f"已记录「{HRSS}」举措 5.1 的 2024 年进展" in out
     assert "今年新建残疾人之家12个" in out
     (note,) = await store.notes()
     assert (note.unit, note.measure_id, note.year, note.author_id, note.text) == (
         HRSS,
         "5.1",
-        2026,
+        2024,
         "console",
         "今年新建残疾人之家12个",
     )
@@ -130,20 +130,20 @@ async def test_notes_progress_and_export(
     await console.handle("/note 11.1 第二条")
 
     notes = await console.handle("/notes")
-    assert f"{HRSS} 2026 年进展" in notes
+    assert f"{HRSS} 2024 年进展" in notes
     assert notes.index("第二条") < notes.index("第一条")
     assert "[修改 #2]  [删除 #2]  [修改 #1]  [删除 #1]" in notes
 
     progress = await console.handle("/progress")
-    assert "2026 年报送进度" in progress
+    assert "2024 年报送进度" in progress
     assert "28 个尚未报送任何举措" in progress
     assert f"{HRSS}：2/26 项举措已报送" in progress
     missing = await console.handle(f"[{HRSS} 缺报]")
-    assert f"「{HRSS}」2026 年尚未报送的举措（24 项）" in missing
+    assert f"「{HRSS}」2024 年尚未报送的举措（24 项）" in missing
 
-    exported = await console.handle("/export 2026")
+    exported = await console.handle("/export 2024")
 
-    path = tmp_path / "进展汇总-2026.xlsx"
+    path = tmp_path / "进展汇总-2024.xlsx"
     assert f"文件已保存：{path}" in exported
     wb = load_workbook(path)
     texts = [row[4] for row in wb["进展记录"].iter_rows(min_row=2, values_only=True)]
@@ -187,7 +187,7 @@ async def test_a_member_who_is_no_coordinator_is_refused(
     member = Console(core, Person("u7", "赵六"), out_dir=tmp_path)
 
     assert "只有协调人" in await member.handle("/progress")
-    exported = await member.handle("/export 2026")
+    exported = await member.handle("/export 2024")
     assert "只有协调人" in exported
     assert "文件已保存" not in exported
     assert "只有协调人" in await member.handle("/invite 教育厅")
@@ -276,7 +276,7 @@ SESSION = [
     "开展职业技能培训3000人次",
     "/notes",
     "/progress",
-    "/export 2026",
+    "/export 2024",
     "/invite 教育厅",
     "/cancel",
 ]
@@ -316,7 +316,7 @@ def test_python_m_bot_runs_the_session_on_stdin(tmp_path: Path) -> None:
     ):
         assert expected in out, f"{expected!r} missing from:\n{out}"
     assert "Traceback" not in done.stderr
-    exported = tmp_path / "进展汇总-2026.xlsx"
+    exported = tmp_path / "进展汇总-2024.xlsx"
     assert load_workbook(exported).sheetnames == [
         "进展记录",
         "单位×举措",

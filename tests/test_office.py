@@ -21,7 +21,7 @@ from bot.reply import Item, Reply, all_buttons, render_plain
 from bot.store import Store
 from tests.fakes.clock import FakeClock
 
-START = dt.datetime(2026, 3, 2, 9, 0, tzinfo=TZ)
+START = dt.datetime(2024, 3, 2, 9, 0, tzinfo=TZ)
 HRSS = "人力资源社会保障厅"  # 人社厅: responsible for most measures, not for 2.3
 TOBACCO = "省烟草专卖局"  # responsible for 2.3 and the shared 11.1 and 16.1 only
 
@@ -391,7 +391,7 @@ async def test_whoami(office: Office) -> None:
     mine = text(await office.membership.whoami(ZHANG))
 
     assert "张三" in mine
-    assert "所属单位：人力资源社会保障厅（2026-03-02 绑定）" in mine
+    assert "所属单位：人力资源社会保障厅（2024-03-02 绑定）" in mine
     assert "单位联络员" in mine
     assert "协调人" in text(await office.membership.whoami(C1))
 
@@ -437,10 +437,10 @@ async def test_note_is_stored_with_unit_measure_year_and_author(
 
     outcome = await office.notes.note(ZHANG, "5.1 今年新建残疾人之家12个")
 
-    assert f"已记录「{HRSS}」举措 5.1 的 2026 年进展" in text(outcome)
+    assert f"已记录「{HRSS}」举措 5.1 的 2024 年进展" in text(outcome)
     assert quotes(outcome) == ["今年新建残疾人之家12个"]
     (note,) = await store.notes()
-    assert (note.unit, note.measure_id, note.year) == (HRSS, "5.1", 2026)
+    assert (note.unit, note.measure_id, note.year) == (HRSS, "5.1", 2024)
     assert (note.author_id, note.author_name) == ("u1", "张三")
     assert note.text == "今年新建残疾人之家12个"
     assert note.created_at == START
@@ -449,8 +449,8 @@ async def test_note_is_stored_with_unit_measure_year_and_author(
 @pytest.mark.parametrize(
     ("utc", "shanghai_day", "year"),
     [
-        (dt.datetime(2024, 12, 31, 15, 30, tzinfo=dt.UTC), (2024, 12, 31, 23), 2024),
-        (dt.datetime(2024, 12, 31, 16, 30, tzinfo=dt.UTC), (2025, 1, 1, 0), 2025),
+        (dt.datetime(2022, 12, 31, 15, 30, tzinfo=dt.UTC), (2022, 12, 31, 23), 2022),
+        (dt.datetime(2022, 12, 31, 16, 30, tzinfo=dt.UTC), (2023, 1, 1, 0), 2023),
     ],
 )
 @pytest.mark.parametrize("zone", [dt.UTC, TZ], ids=["clock-in-utc", "clock-in-shanghai"])
@@ -707,7 +707,7 @@ async def test_notes_lists_this_years_notes_newest_first_with_buttons_on_ones_ow
 ) -> None:
     await join(office, ZHANG)
     await join(office, LI)
-    clock.now = dt.datetime(2025, 12, 30, 10, 0, tzinfo=TZ)
+    clock.now = dt.datetime(2023, 12, 30, 10, 0, tzinfo=TZ)
     await file_note(office, ZHANG, "7.1", "去年的进展")
     clock.now = START
     first = await file_note(office, ZHANG, "5.1", "甲")
@@ -718,7 +718,7 @@ async def test_notes_lists_this_years_notes_newest_first_with_buttons_on_ones_ow
 
     mine = await office.notes.notes(ZHANG)
 
-    assert f"{HRSS} 2026 年进展" in text(mine)
+    assert f"{HRSS} 2024 年进展" in text(mine)
     assert "共 3 条" in text(mine)
     assert [item_quote(i) for i in mine.reply.items] == ["丙", "乙", "甲"]
     assert "去年的进展" not in text(mine)
@@ -742,7 +742,7 @@ async def test_notes_are_per_unit_and_for_members(office: Office) -> None:
 
     assert NOT_MEMBER in text(await office.notes.notes(WANG))
     others = await office.notes.notes(LI)
-    assert "「教育厅」2026 年还没有报送进展" in text(others)
+    assert "「教育厅」2024 年还没有报送进展" in text(others)
     assert quotes(others) == []
     # A coordinator may look at any unit, but has no buttons on others' notes.
     seen = await office.notes.notes(C1, "人社厅")
@@ -869,7 +869,7 @@ async def test_progress_is_for_coordinators(office: Office) -> None:
     await join(office, ZHANG)
 
     assert NOT_COORDINATOR in text(await office.overview.progress(ZHANG))
-    assert NOT_COORDINATOR in text(await press(office, ZHANG, "pu:2026:9"))
+    assert NOT_COORDINATOR in text(await press(office, ZHANG, "pu:2024:9"))
 
 
 async def test_progress_puts_silent_units_first_and_counts_live_notes(
@@ -890,7 +890,7 @@ async def test_progress_puts_silent_units_first_and_counts_live_notes(
 
     outcome = await office.overview.progress(C1)
 
-    assert "2026 年报送进度" in text(outcome)
+    assert "2024 年报送进度" in text(outcome)
     assert "29 个单位，27 个尚未报送任何举措" in text(outcome)
     units = item_units(outcome)
     assert len(units) == 29
@@ -901,11 +901,11 @@ async def test_progress_puts_silent_units_first_and_counts_live_notes(
     assert f"{TOBACCO}：1/3 项举措已报送" in text(outcome)
     assert "教育厅：0/9 项举措已报送" in text(outcome)
     index = [u.name for u in plan.units].index(HRSS)
-    assert button(outcome, f"{HRSS} 缺报") == f"pu:2026:{index}"
+    assert button(outcome, f"{HRSS} 缺报") == f"pu:2024:{index}"
 
-    missing = await press(office, C1, f"pu:2026:{index}")
+    missing = await press(office, C1, f"pu:2024:{index}")
 
-    assert f"「{HRSS}」2026 年尚未报送的举措（24 项）" in text(missing)
+    assert f"「{HRSS}」2024 年尚未报送的举措（24 项）" in text(missing)
     listed = [item.lines[0][0].text for item in missing.reply.items]
     assert listed == [m.id for m in plan.duties_of(HRSS) if m.id not in {"5.1", "11.1"}]
     assert "6.2" in listed  # its only note was deleted
@@ -919,24 +919,71 @@ async def test_progress_unit_when_everything_is_reported(office: Office) -> None
 
     outcome = await press(office, C1, button(progress, f"{TOBACCO} 缺报"))
 
-    assert f"「{TOBACCO}」2026 年的举措已全部报送" in text(outcome)
+    assert f"「{TOBACCO}」2024 年的举措已全部报送" in text(outcome)
     assert f"{TOBACCO}：3/3 项举措已报送" in text(progress)
     assert item_units(progress)[-1] == TOBACCO
 
 
 async def test_progress_of_another_year(office: Office, clock: FakeClock) -> None:
     await join(office, ZHANG)
-    clock.now = dt.datetime(2025, 6, 1, 12, 0, tzinfo=TZ)
-    await file_note(office, ZHANG, "5.1", "2025 年的进展")
+    clock.now = dt.datetime(2023, 6, 1, 12, 0, tzinfo=TZ)
+    await file_note(office, ZHANG, "5.1", "2023 年的进展")
     clock.now = START
 
     assert "29 个尚未报送" in text(await office.overview.progress(C1))
-    for arg in ("2025", "2025年", " 2025 "):
+    for arg in ("2023", "2023年", " 2023 "):
         outcome = await office.overview.progress(C1, arg)
-        assert "2025 年报送进度" in text(outcome)
+        assert "2023 年报送进度" in text(outcome)
         assert "28 个尚未报送" in text(outcome)
     for bad in ("abc", "1999", "²", "99999999999999999999"):
         assert "年份格式不对" in text(await office.overview.progress(C1, bad))
+
+
+@pytest.mark.parametrize(
+    ("now", "shown"),
+    [
+        (dt.datetime(2026, 12, 1, 9, 0, tzinfo=TZ), 2024),  # the plan is over: its last year
+        (dt.datetime(2023, 6, 1, 9, 0, tzinfo=TZ), 2023),  # within the plan: this year
+        (dt.datetime(2021, 6, 1, 9, 0, tzinfo=TZ), 2022),  # before it: its first year
+    ],
+)
+async def test_the_default_year_is_within_the_plans_years(
+    office: Office, clock: FakeClock, now: dt.datetime, shown: int
+) -> None:
+    await join(office, ZHANG)
+    clock.now = now
+
+    assert text(await office.overview.progress(C1)).startswith(f"{shown} 年报送进度")
+    export = await office.overview.export(C1)
+    assert export.attachment is not None
+    assert export.attachment.filename == f"进展汇总-{shown}.xlsx"
+    report = await office.overview.report(ZHANG)
+    assert report.attachment is not None
+    assert report.attachment.filename == f"落实情况报告-{HRSS}-{shown}.docx"
+    assert f"「{HRSS}」{shown} 年还没有报送进展" in text(await office.notes.notes(ZHANG))
+
+
+async def test_a_note_after_the_plan_counts_for_its_last_year(
+    office: Office, store: Store, clock: FakeClock
+) -> None:
+    await join(office, ZHANG)
+    clock.now = dt.datetime(2026, 3, 2, 9, 0, tzinfo=TZ)
+
+    outcome = await office.notes.note(ZHANG, "5.1 补报：全年新建残疾人之家12个")
+
+    assert text(outcome).splitlines() == [
+        f"已记录「{HRSS}」举措 5.1 的 2024 年进展（编号 1）：",
+        "补报：全年新建残疾人之家12个",
+        "2026 年不在方案的报送年度内，这条进展计入 2024 年度。",
+    ]
+    (note,) = await store.notes()
+    assert note.year == 2024
+    # Where the coordinators look by default: the last year's progress and its gaps.
+    assert f"{HRSS}：1/26 项举措已报送" in text(await office.overview.progress(C1))
+    # Within the plan the acknowledgement is the usual one.
+    clock.now = START
+    filed = await office.notes.note(ZHANG, "6.2 今年的进展")
+    assert len(text(filed).splitlines()) == 2
 
 
 @pytest.mark.parametrize(
@@ -944,14 +991,14 @@ async def test_progress_of_another_year(office: Office, clock: FakeClock) -> Non
     [
         "pu:",
         "pu:abc",
-        "pu:2026",
-        "pu:2026:",
-        "pu:2026:29",
-        "pu:2026:999",
-        "pu:2026:-1",
-        "pu:2026:x",
+        "pu:2024",
+        "pu:2024:",
+        "pu:2024:29",
+        "pu:2024:999",
+        "pu:2024:-1",
+        "pu:2024:x",
         "pu:²:0",
-        "pu:2026:²",
+        "pu:2024:²",
         "pu:99999999999999999999:0",
     ],
 )
@@ -981,15 +1028,15 @@ async def test_export_attaches_a_workbook(office: Office) -> None:
     outcome = await office.overview.export(C1)
 
     assert outcome.attachment is not None
-    assert outcome.attachment.filename == "进展汇总-2026.xlsx"
-    assert "2026 年进展汇总已导出" in text(outcome)
+    assert outcome.attachment.filename == "进展汇总-2024.xlsx"
+    assert "2024 年进展汇总已导出" in text(outcome)
     workbook = load_workbook(io.BytesIO(outcome.attachment.data))
     assert workbook.sheetnames == ["进展记录", "单位×举措", "未报送单位", "操作记录"]
     assert workbook["进展记录"]["E2"].value == "导出的进展"
 
-    other = await office.overview.export(C1, "2025")
+    other = await office.overview.export(C1, "2023")
     assert other.attachment is not None
-    assert other.attachment.filename == "进展汇总-2025.xlsx"
+    assert other.attachment.filename == "进展汇总-2023.xlsx"
     assert load_workbook(io.BytesIO(other.attachment.data))["进展记录"].max_row == 1
 
     bad = await office.overview.export(C1, "1999")
@@ -1077,7 +1124,10 @@ async def test_an_invite_and_unbind_end_the_pending_note_and_say_so(
     assert "您正在填写的举措 5.1 的进展已取消" in joined
     assert await office.notes.text(ZHANG, "迟到的进展") is None
     await office.notes.note(ZHANG, "2.3")
-    assert "您正在填写的举措 2.3 的进展已取消" in text(await office.membership.unbind(ZHANG))
+    assert text(await office.membership.unbind(ZHANG)).splitlines() == [
+        f"已解除与「{TOBACCO}」的绑定。",
+        "您正在填写的举措 2.3 的进展已取消（已解除单位绑定），未保存任何内容。",
+    ]
     assert await office.notes.text(ZHANG, "迟到的进展") is None
     assert await store.notes(include_deleted=True) == []
 

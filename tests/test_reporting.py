@@ -20,7 +20,7 @@ from bot.office import Office
 from bot.outcome import Person
 from bot.reminders import Reminders
 from bot.reply import all_buttons, render_plain, text_of
-from bot.reporting import current_period, is_reporting, reporting_lines
+from bot.reporting import current_period, default_year, is_reporting, reporting_lines
 from bot.store import Store
 from tests.fakes.clock import FakeClock
 
@@ -175,3 +175,20 @@ async def test_someone_not_bound_learns_how_to_bind(reminders: Reminders) -> Non
     text = render_plain((await reminders.reporting(Person("x", "路人"))).reply)
     assert "报送对象：省政府残疾人工作委员会" in text
     assert "/bind 单位名称" in text
+
+
+@pytest.mark.parametrize(
+    ("today", "config", "year"),
+    [
+        (dt.date(2026, 3, 2), ReminderConfig(), 2024),  # after the plan: its last year
+        (dt.date(2024, 12, 31), ReminderConfig(), 2024),
+        (dt.date(2023, 1, 1), ReminderConfig(), 2023),
+        (dt.date(2021, 12, 31), ReminderConfig(), 2022),  # before it: its first year
+        (dt.date(2026, 3, 2), TWO_YEARS, 2025),  # configured reporting years rule
+        (dt.date(2026, 3, 2), ReminderConfig(years=(2025, 2026, 2027)), 2026),
+    ],
+)
+def test_default_year_is_this_year_within_the_reporting_years(
+    assistant: Assistant, today: dt.date, config: ReminderConfig, year: int
+) -> None:
+    assert default_year(config, assistant.plan, today) == year

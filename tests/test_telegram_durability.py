@@ -26,7 +26,12 @@ ROOT = Path(__file__).resolve().parents[1]
 # type faster than the bot answers.
 MEMBERS = range(4242, 4252)
 NOTES = 90
-CONFIRMED = re.compile(r"已记录「.*」举措 5\.1 的 \d+ 年进展（编号 (\d+)）：\n(.*)", re.S)
+# On the real clock: after the plan's last year the acknowledgement says which year it went to.
+CONFIRMED = re.compile(
+    r"已记录「.*」举措 5\.1 的 \d+ 年进展（编号 (\d+)）：\n(.*?)"
+    r"(?:\n\d+ 年不在方案的报送年度内，这条进展计入 \d+ 年度。)?",
+    re.S,
+)
 
 
 @pytest.fixture

@@ -7,14 +7,10 @@ Application (and its store) and builds a new one on the same file.
 
 from __future__ import annotations
 
-import contextlib
-import logging
-from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
 
-from bot.assistant import Assistant
 from bot.notes import EMPTY_NOTE
 from bot.store import Store
 from tests.fakes.bot_api import FakeBotApi
@@ -22,67 +18,25 @@ from tests.harness import (
     COORDINATOR,
     COORDINATOR_2,
     HRSS,
-    TOKEN,
+    LI,
+    ZHANG,
     FakeClock,
-    Users,
+    Start,
     bind_directly,
-    check_every_send,
     data_of,
     rows,
-    running,
     shanghai,
     snapshot,
     text,
 )
 
-START = shanghai(2026, 3, 2, 9, 0)
+START = shanghai(2024, 3, 2, 9, 0)
 TOBACCO = "省烟草专卖局"  # not responsible for 5.1
-ZHANG, LI = 101, 102
-NAMES = {ZHANG: "张三", LI: "李四", COORDINATOR: "办公室", COORDINATOR_2: "办公室乙"}
 
 
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock(START)
-
-
-@pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "fengong.db"
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[FakeBotApi]:
-    async with FakeBotApi(token=TOKEN) as fake:
-        for user_id, name in NAMES.items():
-            fake.set_user(user_id, first_name=name)
-        yield fake
-
-
-Start = Callable[..., contextlib.AbstractAsyncContextManager[Users]]
-
-
-@pytest.fixture
-def bot_at(
-    api: FakeBotApi,
-    assistant: Assistant,
-    db_path: Path,
-    clock: FakeClock,
-    caplog: pytest.LogCaptureFixture,
-) -> Start:
-    """`async with bot_at() as bot` runs the bot; a restart is a second block."""
-
-    @contextlib.asynccontextmanager
-    async def start(refused: tuple[int, ...] = ()) -> AsyncIterator[Users]:
-        # refused: the failed statuses allowed (403: a member blocked the bot)
-        coordinators = (COORDINATOR, COORDINATOR_2)
-        async with running(api, assistant, db_path, clock, coordinators=coordinators):
-            yield Users(api)
-        check_every_send(api, refused=refused)
-        errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR]
-        assert errors == []
-
-    return start
 
 
 def notes(db_path: Path) -> list[tuple[str, str, str]]:
@@ -129,7 +83,7 @@ async def test_a_pending_note_survives_a_restart(
 
     async with bot_at() as bot:
         saved = await bot.say(ZHANG, "重启前开始，重启后发送")
-        assert text(saved).startswith(f"已记录「{HRSS}」举措 5.1 的 2026 年进展")
+        assert text(saved).startswith(f"已记录「{HRSS}」举措 5.1 的 2024 年进展")
         assert notes(db_path) == [(HRSS, "5.1", "重启前开始，重启后发送")]
         assert text(await bot.say(ZHANG, "/cancel")) == "当前没有进行中的操作。"
 

@@ -126,6 +126,7 @@ class _Retries:
         self._rate = list(RATE_DELAYS)
 
     def delay(self, errcode: int) -> float | None:
+        """Return the wait before the next retry after `errcode`, or None to give up."""
         if errcode == BUSY and self._busy:
             return self._busy.pop(0)
         if errcode in RATE_LIMITED and self._rate:
@@ -142,6 +143,7 @@ class _Http:
         self._secrets = secrets_
 
     async def close(self) -> None:
+        """Close the session if this object opened it."""
         if self._owned and self._session is not None:
             await self._session.close()
             self._session = None
@@ -154,6 +156,7 @@ class _Http:
         params: Mapping[str, str],
         body: Callable[[], aiohttp.FormData | bytes | None],
     ) -> dict[str, Any]:
+        """Send one request; return its JSON object, or raise WeComError (redacted)."""
         if self._session is None:
             self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
         data = body()
@@ -177,6 +180,7 @@ class _Http:
         return answer
 
     def detail(self, answer: Mapping[str, Any]) -> str:
+        """Return an answer's errmsg with every secret redacted."""
         return redact(str(answer.get("errmsg", "")), *self._secrets())
 
 

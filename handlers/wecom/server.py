@@ -65,6 +65,7 @@ class _Handling:
         self._tasks: set[asyncio.Task[None]] = set()
 
     def schedule(self, message: Message) -> None:
+        """Handle a message in a task of its own (each member's messages in order)."""
         task = asyncio.create_task(self._run(message))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -84,6 +85,7 @@ class _Handling:
                 del self._queued[user], self._members[user]
 
     async def drain(self) -> None:
+        """Wait for the messages being handled, at most SHUTDOWN_GRACE; cancel the rest."""
         if not self._tasks:
             return
         _, pending = await asyncio.wait(set(self._tasks), timeout=SHUTDOWN_GRACE)
@@ -148,6 +150,7 @@ class _Refused(Exception):
         self.reason = reason
 
     def answer(self, request: web.Request) -> web.Response:
+        """Log the reason (and the caller's address) and answer with the status."""
         # The remote address helps find a misconfigured proxy.
         logger.warning(
             "拒绝企业微信回调（%d）：%s，来自 %s", self.status, self.reason, request.remote

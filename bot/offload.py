@@ -1,0 +1,65 @@
+"""Renders (the year's report, the progress picture) in a worker process, off the interpreter.
+
+A worker thread shares the interpreter's lock (GIL) with the event loop: while python-docx or
+matplotlib ran in one, every other chat's answer waited for its turns (matplotlib holds the
+lock for up to 0.1 s at a time); bench/bench_render.py --chats measured the other chats' p99
+at 17× the idle one. A process of its own runs on another core and leaves the loop free.
+
+One process, started on the first render and kept: the imports (matplotlib, python-docx) are
+paid once, and one render at a time leaves the other core to the chats. It is started with
+"spawn": forking a process that runs threads (the guard's, aiosqlite's) is unsafe.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import functools
+import multiprocessing
+import os
+import threading
+from collections.abc import Callable
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from typing import TypeVar
+
+T = TypeVar("T")
+NICE = 10  # the worker's lower priority: on a busy machine the chats come first
+
+_pool: ProcessPoolExecutor | None = None
+_pool_lock = threading.Lock()
+
+
+def _executor() -> ProcessPoolExecutor:
+    """Return the worker process's pool, starting it on first use."""
+    global _pool
+    with _pool_lock:
+        if _pool is None:
+            _pool = ProcessPoolExecutor(
+                1,
+                mp_context=multiprocessing.get_context("spawn"),
+                initializer=os.nice,
+                initargs=(NICE,),
+            )
+        return _pool
+
+
+def _forget(broken: ProcessPoolExecutor) -> None:
+    """Drop a pool whose process died, so that the next render starts a new one."""
+    global _pool
+    with _pool_lock:
+        if _pool is broken:
+            _pool = None
+    broken.shutdown(wait=False)
+
+
+async def offload(work: Callable[..., T], *args: object) -> T:
+    """Return work(*args) computed in the worker process (work and args must pickle)."""
+    loop = asyncio.get_running_loop()
+    call = functools.partial(work, *args)
+    pool = _executor()
+    try:
+        return await loop.run_in_executor(pool, call)
+    except BrokenProcessPool:
+        # The process died (killed, out of memory …): a new one, one more try.
+        _forget(pool)
+    return await loop.run_in_executor(_executor(), call)
