@@ -84,14 +84,16 @@ class Assistant:
         return found
 
     async def converse(
-        self, message: str, dialog: Dialog | None = None, chat: str = ""
+        self, message: str, dialog: Dialog | None = None, chat: str = "", doc: str = ""
     ) -> tuple[str, str]:
         """Read a message in its chat's context; return the query that answers it.
 
         The query, (kind, arg), needs no context to be answered again by `reply`: a follow-up
         ("那卫健委呢") becomes the complete question it stands for, and the chat's context in
         `dialog` becomes its answer. `chat` names one person in one chat; without a dialog the
-        message is read on its own. The reading runs in the guard's worker threads.
+        message is read on its own. `doc` is this plan's id in a catalog of several: a context
+        left by another document's answer is not read into this one. The reading runs in the
+        guard's worker threads.
         """
         message = _decodable(message)
         if is_reporting(message):
@@ -99,6 +101,8 @@ class Assistant:
                 dialog.forget(chat)
             return REPORTING, ""
         context = dialog.context(chat) if dialog is not None else None
+        if context is not None and context.doc != doc:
+            context = None
         try:
             reading, answer = await self.guard.run(
                 ("converse", message, context), lambda: self._understand(message, context)
@@ -106,8 +110,21 @@ class Assistant:
         except Refused as e:
             return REFUSED, e.text
         if dialog is not None:
-            dialog.remember(chat, answer, reading.focus)
+            dialog.remember(chat, answer, reading.focus, doc)
         return (READ, reading.encode()) if reading.how else (ASK, reading.question)
+
+    async def follows(self, message: str, context: Context) -> bool:
+        """Tell whether the message is a follow-up to `context` (read against it, not alone)."""
+        message = _decodable(message)
+        if is_reporting(message):
+            return False
+        try:
+            reading = await self.guard.run(
+                ("follows", message, context), lambda: read(self.answer, message, context)
+            )
+        except Refused:
+            return False
+        return bool(reading.how)
 
     def _understand(self, message: str, context: Context | None) -> tuple[Reading, Answer]:
         reading = read(self.answer, message, context)
