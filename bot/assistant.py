@@ -16,7 +16,7 @@ from rapidfuzz import process
 from bot import compose
 from bot.clock import Clock, system_clock
 from bot.config import ReminderConfig
-from bot.dialog import Context, Dialog, Reading, read
+from bot.dialog import Context, Dialog, Reading, continues, read
 from bot.engine import Answer, Engine, chinese_number
 from bot.guard import Guard, Refused
 from bot.lexicon import Lexicon, load_lexicon
@@ -119,12 +119,17 @@ class Assistant:
         if is_reporting(message):
             return False
         try:
-            reading = await self.guard.run(
-                ("follows", message, context), lambda: read(self.answer, message, context)
+            return await self.guard.run(
+                ("follows", message, context), lambda: self._follows(message, context)
             )
         except Refused:
             return False
-        return bool(reading.how)
+
+    def _follows(self, message: str, context: Context) -> bool:
+        reading = read(self.answer, message, context)
+        # "那商务部呢" is read alone, but asks on in the same document if it has the answer.
+        marked = continues(message) and not self.answer(reading.question).no_match
+        return bool(reading.how) or marked
 
     def _understand(self, message: str, context: Context | None) -> tuple[Reading, Answer]:
         reading = read(self.answer, message, context)

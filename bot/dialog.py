@@ -151,6 +151,13 @@ def read(answer: Callable[[str], Answer], message: str, context: Context | None)
     return Reading(stripped)
 
 
+def continues(message: str) -> bool:
+    """Tell whether a message has words that only point back ("那…呢", "其中", "它")."""
+    text = _ENDS.sub("", normalize(message[:MAX_QUESTION]))
+    core = _TAIL.sub("", _LEAD.sub("", text).strip()).strip()
+    return _POINTERS.sub(" ", core).strip() != text
+
+
 def _pointed_measure(text: str, context: Context) -> Reading | None:
     """Read "第二条", "最后一条" or "这条谁负责" against the measures the context listed."""
     if "任务" in text:
