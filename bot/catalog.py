@@ -13,6 +13,7 @@ it again, page by page, with no other state; buttons of an answer carry it after
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import re
 import threading
@@ -23,11 +24,12 @@ from pathlib import Path
 from typing import Any
 
 from bot import compose
-from bot.assistant import ASK, QUERIES, RECENT_QUESTIONS, REFUSED, Assistant
+from bot.assistant import ASK, QUERIES, READ, RECENT_QUESTIONS, REFUSED, Assistant
 from bot.clock import Clock, system_clock
 from bot.config import ConfigError, ReminderConfig
-from bot.dialog import Dialog
+from bot.dialog import Dialog, Reading
 from bot.docnames import Names
+from bot.guard import Refused
 from bot.plan import DATA_DIR, Plan
 from bot.reply import Button, Item, Line, Reply, Span, bold, line
 
@@ -211,7 +213,36 @@ class Catalog:
         if kind == ASK and not inner and arg.startswith(_TAG):
             return self._named(doc, (kind, arg), doc.assistant.welcome())
         reply = await doc.assistant.reply(kind, inner)
-        return reply if kind == REFUSED else self._named(doc, (kind, arg), reply)
+        if kind == REFUSED or not self.several:
+            return reply
+        hint = await self._elsewhere(doc, kind, inner) if kind in (ASK, READ) else ()
+        return self._named(doc, (kind, arg), reply, hint)
+
+    async def _elsewhere(self, doc: Doc, kind: str, inner: str) -> tuple[Line, ...]:
+        """Return a line naming the other documents with the unit a question found nothing of."""
+        question = Reading.decode(inner).question if kind == READ else inner
+        if not doc.assistant.answer(question).no_match:
+            return ()
+        found: list[tuple[Doc, tuple[str, ...]]] = []
+        for other in self.docs:
+            if other is doc:
+                continue
+            try:
+                answer = await other.assistant.guard.run(
+                    ("answer", question), functools.partial(other.assistant.answer, question)
+                )
+            except Refused:
+                continue
+            # Units only: a topic matches something weakly in almost any document.
+            if answer.units and not answer.no_match:
+                found.append((other, answer.units))
+        if not found:
+            return ()
+        where = "、".join(f"{d.number}（{'、'.join(units)}）" for d, units in found)
+        example = f"{_short_number(found[0][0])}里{compose.quote(question, 30)}"
+        return (
+            line(f"其他文件中有：{where}。可问「{example}」，或发送 /doc 切换。"),
+        )
 
     def to_json(self, kind: str, arg: str, message: str) -> dict[str, Any]:
         """Return the scorer's JSON for a query (with "doc", its id, when there are several)."""
@@ -315,7 +346,9 @@ class Catalog:
             buttons=buttons,
         )
 
-    def _named(self, doc: Doc, key: tuple[str, str], reply: Reply) -> Reply:
+    def _named(
+        self, doc: Doc, key: tuple[str, str], reply: Reply, footer: tuple[Line, ...] = ()
+    ) -> Reply:
         """Return the reply with its document's name on top and its buttons keyed to it."""
         if not self.several:
             return reply
@@ -331,6 +364,7 @@ class Catalog:
                 dataclasses.replace(i, buttons=_keyed(i.buttons, doc)) for i in reply.items
             ),
             buttons=tuple(_keyed(row, doc) for row in reply.buttons),
+            footer=(*reply.footer, *footer),
         )
         with self._lock:
             self._recent[key] = (reply, named)

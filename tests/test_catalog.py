@@ -366,3 +366,16 @@ def test_check_data_checks_every_document(data: Path, capsys: pytest.CaptureFixt
     out = capsys.readouterr().out
     assert "nongji：国发〔2018〕42号" in out
     assert "zongbao：国发〔2019〕3号" in out
+
+
+async def test_a_unit_of_other_documents_only_is_pointed_to_them(catalog: Catalog) -> None:
+    kind, arg = await catalog.converse("工业和信息化部负责什么")
+    assert catalog.to_json(kind, arg, "q")["no_match"]
+    reply = await catalog.reply(kind, arg)
+    assert text_of(reply.footer[-1:]) == (
+        "其他文件中有：国发〔2018〕42号（工业和信息化部）、国发〔2019〕3号（工业和信息化部）。"
+        "可问「42号文里工业和信息化部负责什么」，或发送 /doc 切换。"
+    )
+    # Found where it is asked: no pointer.
+    _, reply = await ask(catalog, "42号文里工业和信息化部负责什么")
+    assert "其他文件中有" not in render_plain(reply)
