@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import shutil
 from pathlib import Path
 
@@ -10,10 +11,12 @@ import pytest
 from bot.assistant import ASK, READ, REPORTING, Assistant
 from bot.catalog import Catalog, load_catalog
 from bot.cli import main
+from bot.clock import TZ
 from bot.config import ConfigError, load_config
 from bot.dialog import Dialog, Reading
 from bot.plan import DATA_DIR
 from bot.reply import Reply, all_buttons, render_plain, text_of
+from tests.fakes.clock import FakeClock
 
 ZONGBAO = """\
 国务院关于促进综合保税区
@@ -379,3 +382,12 @@ async def test_a_unit_of_other_documents_only_is_pointed_to_them(catalog: Catalo
     # Found where it is asked: no pointer.
     _, reply = await ask(catalog, "42号文里工业和信息化部负责什么")
     assert "其他文件中有" not in render_plain(reply)
+
+
+def test_a_chat_s_choice_outlives_its_conversation() -> None:
+    clock = FakeClock(dt.datetime(2024, 6, 3, 10, 0, tzinfo=TZ))
+    dialog = Dialog(clock)
+    dialog.choose(CHAT, "zongbao")
+    clock.advance(days=3)  # contexts end after ten quiet minutes, a choice does not
+    assert dialog.chosen(CHAT) == "zongbao"
+    assert dialog.chosen("chat-2") is None
