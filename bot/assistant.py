@@ -83,6 +83,11 @@ class Assistant:
                     self._answers.popitem(last=False)
         return found
 
+    def known(self, question: str) -> Answer | None:
+        """Return the engine's answer if the question was answered recently, else None."""
+        with self._lock:
+            return self._answers.get(question)
+
     async def converse(
         self, message: str, dialog: Dialog | None = None, chat: str = "", doc: str = ""
     ) -> tuple[str, str]:

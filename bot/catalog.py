@@ -215,13 +215,18 @@ class Catalog:
         reply = await doc.assistant.reply(kind, inner)
         if kind == REFUSED or not self.several:
             return reply
+        named = self._recalled((kind, arg), reply)
+        if named is not None:
+            return named
         hint = await self._elsewhere(doc, kind, inner) if kind in (ASK, READ) else ()
         return self._named(doc, (kind, arg), reply, hint)
 
     async def _elsewhere(self, doc: Doc, kind: str, inner: str) -> tuple[Line, ...]:
         """Return a line naming the other documents with the unit a question found nothing of."""
         question = Reading.decode(inner).question if kind == READ else inner
-        if not doc.assistant.answer(question).no_match:
+        # Only an answer made (in a worker) for the reply: a refused question is not retried.
+        mine = doc.assistant.known(question)
+        if mine is None or not mine.no_match:
             return ()
         found: list[tuple[Doc, tuple[str, ...]]] = []
         for other in self.docs:
@@ -240,9 +245,7 @@ class Catalog:
             return ()
         where = "、".join(f"{d.number}（{'、'.join(units)}）" for d, units in found)
         example = f"{_short_number(found[0][0])}里{compose.quote(question, 30)}"
-        return (
-            line(f"其他文件中有：{where}。可问「{example}」，或发送 /doc 切换。"),
-        )
+        return (line(f"其他文件中有：{where}。可问「{example}」，或发送 /doc 切换。"),)
 
     def to_json(self, kind: str, arg: str, message: str) -> dict[str, Any]:
         """Return the scorer's JSON for a query (with "doc", its id, when there are several)."""
@@ -346,17 +349,22 @@ class Catalog:
             buttons=buttons,
         )
 
+    def _recalled(self, key: tuple[str, str], reply: Reply) -> Reply | None:
+        """Return the named reply made before from this very reply, or None."""
+        with self._lock:
+            found = self._recent.get(key)
+        # The same reply named once: channels may render a reply object only once.
+        return found[1] if found is not None and found[0] is reply else None
+
     def _named(
         self, doc: Doc, key: tuple[str, str], reply: Reply, footer: tuple[Line, ...] = ()
     ) -> Reply:
         """Return the reply with its document's name on top and its buttons keyed to it."""
         if not self.several:
             return reply
-        with self._lock:
-            found = self._recent.get(key)
-        # The same reply named once: channels may render a reply object only once.
-        if found is not None and found[0] is reply:
-            return found[1]
+        found = self._recalled(key, reply)
+        if found is not None:
+            return found
         named = dataclasses.replace(
             reply,
             header=(_source_line(doc), *reply.header),
