@@ -130,6 +130,15 @@ class Assistant:
         except Refused:
             return False
 
+    async def finds(self, message: str) -> bool:
+        """Tell whether the document answers the message read on its own."""
+        message = _decodable(message)
+        try:
+            answer = await self.guard.run(("finds", message), lambda: self.answer(message))
+        except Refused:
+            return False
+        return not answer.no_match
+
     def _follows(self, message: str, context: Context) -> bool:
         reading = read(self.answer, message, context)
         # "那商务部呢" is read alone, but asks on in the same document if it has the answer.

@@ -168,8 +168,8 @@ class Catalog:
     ) -> tuple[str, str]:
         """Read a message in its chat's context (see `Assistant.converse`), in its document.
 
-        The document is the one the message names, else the previous answer's for a follow-up,
-        else the chat's chosen one, else the default.
+        The document is the one the message names, else the previous answer's for a follow-up
+        (or a question only it answers), else the chat's chosen one, else the default.
         """
         if not self.several:
             return await self.default.assistant.converse(message, dialog, chat, self.default.id)
@@ -182,12 +182,16 @@ class Catalog:
             doc, text = self.current(dialog, chat), message
             context = dialog.context(chat) if dialog is not None else None
             before = self.doc(context.doc) if context is not None else None
-            # A follow-up stays within the document of the question it follows.
+            # A follow-up stays within the document of the question it follows, and so does a
+            # question only that document answers.
             if (
                 context is not None
                 and before is not None
                 and before is not doc
-                and await before.assistant.follows(text, context)
+                and (
+                    await before.assistant.follows(text, context)
+                    or (not await doc.assistant.finds(text) and await before.assistant.finds(text))
+                )
             ):
                 doc = before
         kind, arg = await doc.assistant.converse(text, dialog, chat, doc.id)

@@ -239,6 +239,17 @@ async def test_follow_ups_stay_in_the_document_of_the_question_they_follow(
     assert catalog.of_query(arg)[0].id == ""
 
 
+async def test_a_question_only_the_conversation_s_document_answers_stays_in_it(
+    catalog: Catalog,
+) -> None:
+    dialog = Dialog()
+    assert (await ask(catalog, "文物局负责什么", dialog, "alone"))[0] == ""  # not in 4号文
+    await catalog.converse("3号文里海关总署负责哪些", dialog, CHAT)
+    found, reply = await ask(catalog, "文物局负责什么", dialog)
+    assert found == "zongbao"
+    assert "促进文物回流" in render_plain(reply)
+
+
 async def test_a_follow_up_naming_another_document_leaves_the_context(
     catalog: Catalog,
 ) -> None:
