@@ -10,12 +10,13 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from bot.engine import MAX_QUESTION
 from bot.text import normalize
 
 # 川残工委〔2022〕4号, 国发〔2019〕3号 (brackets as people type them; NFKC made （ ） into ( )).
 _OPEN, _CLOSE = r"〔\[【(［", r"〕\]】)］"
 _NUMBER = re.compile(
-    rf"\s*(\S*?)\s*[{_OPEN}]\s*(\d{{4}})\s*[{_CLOSE}]\s*第?\s*0*(\d{{1,5}})\s*号\s*"
+    rf" ?(\S*?) ?[{_OPEN}] ?(\d{{4}}) ?[{_CLOSE}] ?第? ?0*(\d{{1,5}}) ?号 ?"
 )
 # Words around a name that only say "in that document": "在39号文里", "按综保区的文件中".
 _BEFORE = r"(?:在|按照|按|根据|依据|依照|关于)?"
@@ -26,7 +27,10 @@ _PLACE = r"(?:里面|里边|里|当中|之中|中|上)"
 _TITLE_MARK = re.compile(
     rf"的?文件{_PLACE}?的?|的文{_PLACE}的?|的?(?:意见|通知|方案|规划|分工){_PLACE}的?"
 )
-_CJK_TAIL = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]+$")
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+_BEFORE_END = re.compile(rf"{_BEFORE}$")
+# Title words are read at most this far back from 文件/意见….
+_TITLE_WORDS = 12
 # A title word's characters may stand apart in the title (综保区 in 综合保税区) by this much.
 _SPREAD = 2
 
@@ -45,15 +49,15 @@ def _number_patterns(number: str) -> tuple[re.Pattern[str], ...]:
     if parsed is None:
         return ()
     code, year, serial = (re.escape(p) for p in parsed.groups())
-    code_part = rf"(?:{code}\s*)?" if code else ""
-    serial_part = rf"第?\s*0*{serial}\s*号(?:文件|文)?"
+    code_part = rf"(?:{code} ?)?" if code else ""
+    serial_part = rf"第? ?0*{serial} ?号(?:文件|文)?"
     shapes = [
-        rf"{code_part}[{_OPEN}]\s*{year}\s*[{_CLOSE}]\s*{serial_part}",  # 〔2019〕3号
-        rf"{code_part}{year}\s*年\s*{serial_part}",  # 2019年3号文
-        rf"(?<![\d{_CLOSE}年])第?\s*0*{serial}\s*号(?:文件|文)",  # 3号文, 4号文件
+        rf"{code_part}[{_OPEN}] ?{year} ?[{_CLOSE}] ?{serial_part}",  # 〔2019〕3号
+        rf"{code_part}{year} ?年 ?{serial_part}",  # 2019年3号文
+        rf"(?<![\d{_CLOSE}年])第? ?0*{serial} ?号(?:文件|文)",  # 3号文, 4号文件
     ]
     if code:
-        shapes.insert(2, rf"{code}\s*{serial_part}")  # 国发3号
+        shapes.insert(2, rf"{code} ?{serial_part}")  # 国发3号
     return tuple(re.compile(rf"{_BEFORE}{shape}(?!\d){_AFTER}") for shape in shapes)
 
 
@@ -106,31 +110,31 @@ class Names:
     def _title_span(self, text: str) -> tuple[int, int, int] | None:
         """Return (index, start, end) of "X的文件里" where X fits one document's title."""
         for mark in _TITLE_MARK.finditer(text):
-            run = _CJK_TAIL.search(text[: mark.start()])
-            if run is None:
-                continue
-            words = run.group()
+            end = first = mark.start()
+            while first > 0 and end - first < _TITLE_WORDS and _CJK.match(text[first - 1]):
+                first -= 1
             # The longest tail of the words before the mark that fits a title decides.
-            for start in range(max(0, len(words) - 12), len(words) - 1):
-                fits = self._by_title(words[start:])
+            for begin in range(first, end - 1):
+                fits = self._by_title(text[begin:end])
                 if fits:
                     if len(fits) > 1:
                         break
-                    begin = run.start() + start
-                    before = re.search(rf"{_BEFORE}$", text[:begin])
+                    before = _BEFORE_END.search(text, max(0, begin - 2), begin)
                     return fits[0], before.start() if before else begin, mark.end()
         return None
 
     def named(self, message: str) -> Naming | None:
         """Return the document a question names and the question without the name, or None."""
-        text = normalize(message)
+        # Read as much as the engine reads; runs of blanks as one.
+        head, tail = message[:MAX_QUESTION], message[MAX_QUESTION:]
+        text = re.sub(r"\s+", " ", normalize(head))
         # The name is cut from the message as typed when folding kept every position.
-        source = message if len(text) == len(message) else text
+        source = head if len(text) == len(head) else text
         span = self._number_span(text) or self._title_span(text)
         if span is None:
             return None
         index, start, end = span
-        rest = (source[:start] + source[end:]).strip(" \t，,:：。")
+        rest = (source[:start] + source[end:] + tail).strip(" \t，,:：。")
         return Naming(index, rest)
 
     def chosen(self, text: str) -> int | None:
@@ -138,10 +142,10 @@ class Names:
         naming = self.named(text)
         if naming is not None and not naming.rest:
             return naming.index
-        words = re.sub(r"\s+", "", normalize(text))
+        words = re.sub(r"\s+", "", normalize(text[:MAX_QUESTION]))
         exact = [i for i, n in enumerate(self._numbers) if re.sub(r"\s+", "", n) == words]
         if len(exact) == 1:
             return exact[0]
         words = _TITLE_MARK.sub("", words)
-        fits = self._by_title(words) if len(words) >= 2 else []
+        fits = self._by_title(words) if 2 <= len(words) <= _TITLE_WORDS else []
         return fits[0] if len(fits) == 1 else None
