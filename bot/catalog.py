@@ -151,6 +151,14 @@ class Catalog:
         """Return the document with this id or button key, or None."""
         return next((d for d in self.docs if key in (d.id, d.key)), None)
 
+    def find(self, text: str) -> Doc | None:
+        """Return the document `text` names: its folder, its number or words of its title."""
+        doc = self.doc(text.strip())
+        if doc is None:
+            index = self._names.chosen(text)
+            doc = self.docs[index] if index is not None else None
+        return doc
+
     def current(self, dialog: Dialog | None, chat: str) -> Doc:
         """Return the document the chat chose, or the default one."""
         chosen = dialog.chosen(chat) if dialog is not None else None
@@ -328,10 +336,7 @@ class Catalog:
         text = text.strip()
         if not text:
             return self.listing(dialog, chat)
-        doc = self.doc(text)
-        if doc is None:
-            index = self._names.chosen(text)
-            doc = self.docs[index] if index is not None else None
+        doc = self.find(text)
         if doc is None:
             shown = compose.quote(text, 20)
             return self.listing(dialog, chat, f"没有找到文件「{shown}」。已载入的文件：")

@@ -39,22 +39,33 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 CLI_CHAT = "cli"
 
 
-def ask(catalog: Catalog, questions: Sequence[str], as_json: bool, chat: bool = False) -> None:
+def ask(
+    catalog: Catalog, questions: Sequence[str], as_json: bool, chat: bool = False, doc: str = ""
+) -> None:
     """Print the answer to each question (or to each line of standard input).
 
     With `chat`, the lines are one conversation: a follow-up is read against the lines before
     it, and an empty line starts a new conversation. Without it every line stands alone. With
-    several documents each question is answered from the one it names, else the default.
+    several documents each question is answered from the one it names, else from `doc` (a
+    folder, number or title words), else the default.
     """
-    asyncio.run(_ask(catalog, questions, as_json, chat))
+    chosen = catalog.find(doc) if doc else None
+    if doc and chosen is None:
+        names = "、".join(f"{d.id or '（数据目录本身）'} {d.number}" for d in catalog.docs)
+        raise UsageError(f"找不到文件「{doc}」；可选：{names}")
+    asyncio.run(_ask(catalog, questions, as_json, chat, chosen.id if chosen else None))
 
 
-async def _ask(catalog: Catalog, questions: Sequence[str], as_json: bool, chat: bool) -> None:
+async def _ask(
+    catalog: Catalog, questions: Sequence[str], as_json: bool, chat: bool, doc: str | None
+) -> None:
     source = questions or (ln.rstrip("\n") for ln in sys.stdin)
-    dialog = Dialog() if chat else None
+    dialog = Dialog() if chat or doc is not None else None
+    if dialog is not None and doc is not None:
+        dialog.choose(CLI_CHAT, doc)
     for question in source:
-        if dialog is not None and not question.strip():
-            dialog.forget(CLI_CHAT)
+        if dialog is not None and (not chat or not question.strip()):
+            dialog.forget(CLI_CHAT)  # a new conversation (each line is one without --chat)
         kind, arg = await catalog.converse(question, dialog, CLI_CHAT)
         if as_json:
             data = catalog.to_json(kind, arg, question)
@@ -205,6 +216,9 @@ def _parser() -> argparse.ArgumentParser:
     p_ask.add_argument(
         "--chat", action="store_true", help="各行属于同一段对话（追问按上文理解），空行开始新对话"
     )
+    p_ask.add_argument(
+        "--doc", default="", help="有多份文件时，未写明文号的问题按哪份回答（文件夹名或文号）"
+    )
     p_imp = sub.add_parser(
         "import-doc", parents=[data], help="导入责任分工文件（.txt/.docx/.xlsx）"
     )
@@ -239,6 +253,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 [" ".join(args.question)] if args.question else [],
                 args.json,
                 args.chat,
+                args.doc,
             )
         elif args.command == "import-doc":
             import_doc(args.source, args.out or args.data)

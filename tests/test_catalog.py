@@ -404,3 +404,15 @@ def test_a_chat_s_choice_outlives_its_conversation() -> None:
     clock.advance(days=3)  # contexts end after ten quiet minutes, a choice does not
     assert dialog.chosen(CHAT) == "zongbao"
     assert dialog.chosen("chat-2") is None
+
+
+def test_ask_answers_from_the_document_given(
+    data: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    lines = ["--data", str(data), "ask", "--json", "--doc", "综保区", "商务部负责什么"]
+    assert main(lines) == 0
+    assert '"doc": "zongbao"' in capsys.readouterr().out
+    assert main(["--data", str(data), "ask", "--doc", "99号文", "商务部负责什么"]) == 2
+    err = capsys.readouterr().err
+    assert "找不到文件「99号文」" in err
+    assert "zongbao 国发〔2019〕3号" in err
