@@ -45,7 +45,7 @@ class Naming:
 
 def _number_patterns(number: str) -> tuple[re.Pattern[str], ...]:
     """Return the ways a question writes this document number, most specific first."""
-    parsed = _NUMBER.fullmatch(normalize(number))
+    parsed = _NUMBER.fullmatch(re.sub(r"\s+", " ", normalize(number)))
     if parsed is None:
         return ()
     code, year, serial = (re.escape(p) for p in parsed.groups())
@@ -58,7 +58,7 @@ def _number_patterns(number: str) -> tuple[re.Pattern[str], ...]:
     ]
     if code:
         shapes.insert(2, rf"{code} ?{serial_part}")  # 国发3号
-    return tuple(re.compile(rf"{_BEFORE}{shape}(?!\d){_AFTER}") for shape in shapes)
+    return tuple(re.compile(rf"{_BEFORE}{shape}{_AFTER}") for shape in shapes)
 
 
 def _spread_find(word: str, title: str) -> bool:
