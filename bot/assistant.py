@@ -16,7 +16,7 @@ from rapidfuzz import process
 from bot import compose
 from bot.clock import Clock, system_clock
 from bot.config import ReminderConfig
-from bot.dialog import Context, Dialog, Reading, read
+from bot.dialog import Context, Dialog, Reading, continues, read
 from bot.engine import Answer, Engine, chinese_number
 from bot.guard import Guard, Refused
 from bot.lexicon import Lexicon, load_lexicon
@@ -83,15 +83,22 @@ class Assistant:
                     self._answers.popitem(last=False)
         return found
 
+    def known(self, question: str) -> Answer | None:
+        """Return the engine's answer if the question was answered recently, else None."""
+        with self._lock:
+            return self._answers.get(question)
+
     async def converse(
-        self, message: str, dialog: Dialog | None = None, chat: str = ""
+        self, message: str, dialog: Dialog | None = None, chat: str = "", doc: str = ""
     ) -> tuple[str, str]:
         """Read a message in its chat's context; return the query that answers it.
 
         The query, (kind, arg), needs no context to be answered again by `reply`: a follow-up
         ("那卫健委呢") becomes the complete question it stands for, and the chat's context in
         `dialog` becomes its answer. `chat` names one person in one chat; without a dialog the
-        message is read on its own. The reading runs in the guard's worker threads.
+        message is read on its own. `doc` is this plan's id in a catalog of several: a context
+        left by another document's answer is not read into this one. The reading runs in the
+        guard's worker threads.
         """
         message = _decodable(message)
         if is_reporting(message):
@@ -99,6 +106,8 @@ class Assistant:
                 dialog.forget(chat)
             return REPORTING, ""
         context = dialog.context(chat) if dialog is not None else None
+        if context is not None and context.doc != doc:
+            context = None
         try:
             reading, answer = await self.guard.run(
                 ("converse", message, context), lambda: self._understand(message, context)
@@ -106,8 +115,35 @@ class Assistant:
         except Refused as e:
             return REFUSED, e.text
         if dialog is not None:
-            dialog.remember(chat, answer, reading.focus)
+            dialog.remember(chat, answer, reading.focus, doc)
         return (READ, reading.encode()) if reading.how else (ASK, reading.question)
+
+    async def follows(self, message: str, context: Context) -> bool:
+        """Tell whether the message is a follow-up to `context` (read against it, not alone)."""
+        message = _decodable(message)
+        if is_reporting(message):
+            return False
+        try:
+            return await self.guard.run(
+                ("follows", message, context), lambda: self._follows(message, context)
+            )
+        except Refused:
+            return False
+
+    async def finds(self, message: str) -> bool:
+        """Tell whether the document answers the message read on its own."""
+        message = _decodable(message)
+        try:
+            answer = await self.guard.run(("finds", message), lambda: self.answer(message))
+        except Refused:
+            return False
+        return not answer.no_match
+
+    def _follows(self, message: str, context: Context) -> bool:
+        reading = read(self.answer, message, context)
+        # "那商务部呢" is read alone, but asks on in the same document if it has the answer.
+        marked = continues(message) and not self.answer(reading.question).no_match
+        return bool(reading.how) or marked
 
     def _understand(self, message: str, context: Context | None) -> tuple[Reading, Answer]:
         reading = read(self.answer, message, context)

@@ -15,6 +15,7 @@ import yaml
 
 from bot import redact
 from bot.assistant import Assistant
+from bot.catalog import Catalog, check_default, discover, load_catalog
 from bot.clock import system_clock
 from bot.config import ConfigError, load_config
 from bot.dialog import Dialog
@@ -38,27 +39,39 @@ LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 CLI_CHAT = "cli"
 
 
-def ask(assistant: Assistant, questions: Sequence[str], as_json: bool, chat: bool = False) -> None:
+def ask(
+    catalog: Catalog, questions: Sequence[str], as_json: bool, chat: bool = False, doc: str = ""
+) -> None:
     """Print the answer to each question (or to each line of standard input).
 
     With `chat`, the lines are one conversation: a follow-up is read against the lines before
-    it, and an empty line starts a new conversation. Without it every line stands alone.
+    it, and an empty line starts a new conversation. Without it every line stands alone. With
+    several documents each question is answered from the one it names, else from `doc` (a
+    folder, number or title words), else the default.
     """
-    asyncio.run(_ask(assistant, questions, as_json, chat))
+    chosen = catalog.find(doc) if doc else None
+    if doc and chosen is None:
+        names = "、".join(f"{d.id or '（数据目录本身）'} {d.number}" for d in catalog.docs)
+        raise UsageError(f"找不到文件「{doc}」；可选：{names}")
+    asyncio.run(_ask(catalog, questions, as_json, chat, chosen.id if chosen else None))
 
 
-async def _ask(assistant: Assistant, questions: Sequence[str], as_json: bool, chat: bool) -> None:
+async def _ask(
+    catalog: Catalog, questions: Sequence[str], as_json: bool, chat: bool, doc: str | None
+) -> None:
     source = questions or (ln.rstrip("\n") for ln in sys.stdin)
-    dialog = Dialog() if chat else None
+    dialog = Dialog() if chat or doc is not None else None
+    if dialog is not None and doc is not None:
+        dialog.choose(CLI_CHAT, doc)
     for question in source:
-        if dialog is not None and not question.strip():
-            dialog.forget(CLI_CHAT)
-        kind, arg = await assistant.converse(question, dialog, CLI_CHAT)
+        if dialog is not None and (not chat or not question.strip()):
+            dialog.forget(CLI_CHAT)  # a new conversation (each line is one without --chat)
+        kind, arg = await catalog.converse(question, dialog, CLI_CHAT)
         if as_json:
-            data = assistant.to_json(kind, arg, question)
+            data = catalog.to_json(kind, arg, question)
             print(json.dumps(data, ensure_ascii=False), flush=True)
         else:
-            print(render_plain(await assistant.reply(kind, arg)), end="\n\n")
+            print(render_plain(await catalog.reply(kind, arg)), end="\n\n")
 
 
 def import_doc(source: Path, out: Path) -> None:
@@ -93,11 +106,14 @@ def import_doc(source: Path, out: Path) -> None:
 
 
 def check_data(data_dir: Path) -> None:
-    """Validate the data files; raise PlanError on the first problem."""
-    plan = load_plan(data_dir)
-    load_lexicon(data_dir)
-    counts = f"{len(plan.tasks)} 项任务、{len(plan.measures)} 项举措、{len(plan.units)} 个单位"
-    print(f"数据检查通过：{counts}")
+    """Validate the data files of every document; raise PlanError on the first problem."""
+    found = discover(data_dir)
+    for doc_id, folder in found:
+        plan = load_plan(folder)
+        load_lexicon(folder)
+        counts = f"{len(plan.tasks)} 项任务、{len(plan.measures)} 项举措、{len(plan.units)} 个单位"
+        which = f"（{doc_id or data_dir}：{plan.document.number}）" if len(found) > 1 else ""
+        print(f"数据检查通过{which}：{counts}")
 
 
 async def _workbook(year: int, db_path: Path, data_dir: Path) -> bytes:
@@ -176,6 +192,7 @@ def progress_image(year: int, target: Path, db_path: Path, data_dir: Path) -> No
 def run(data_dir: Path) -> None:
     """Start the bot: Telegram when TELEGRAM_BOT_TOKEN is set, otherwise the terminal chat."""
     config = dataclasses.replace(load_config(), data_dir=data_dir)
+    check_default(data_dir, config.default_doc)
     if config.telegram_token:
         from handlers.telegram.app import run_telegram
 
@@ -200,6 +217,9 @@ def _parser() -> argparse.ArgumentParser:
     p_ask.add_argument("--json", action="store_true", help="每个问题输出一行 JSON")
     p_ask.add_argument(
         "--chat", action="store_true", help="各行属于同一段对话（追问按上文理解），空行开始新对话"
+    )
+    p_ask.add_argument(
+        "--doc", default="", help="有多份文件时，未写明文号的问题按哪份回答（文件夹名或文号）"
     )
     p_imp = sub.add_parser(
         "import-doc", parents=[data], help="导入责任分工文件（.txt/.docx/.xlsx）"
@@ -229,11 +249,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     redact.install()
     try:
         if args.command == "ask":
+            config = load_config()
             ask(
-                Assistant.load(args.data, load_config().reminders),
+                load_catalog(args.data, config.default_doc, config.reminders),
                 [" ".join(args.question)] if args.question else [],
                 args.json,
                 args.chat,
+                args.doc,
             )
         elif args.command == "import-doc":
             import_doc(args.source, args.out or args.data)

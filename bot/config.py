@@ -51,6 +51,9 @@ class Config:
     data_dir: Path = DATA_DIR
     coordinators: frozenset[str] = frozenset()
     reminders: ReminderConfig = field(default_factory=ReminderConfig)
+    # The folder (under data_dir) of the document answered when a chat chose none; "": the
+    # data folder's own document, else the first folder by name.
+    default_doc: str = ""
 
 
 def _reminders(path: Path) -> ReminderConfig:
@@ -202,6 +205,17 @@ def _coordinators(text: str) -> frozenset[str]:
     return frozenset(_coordinator(c.strip()) for c in text.split(",") if c.strip())
 
 
+def _default_doc(text: str) -> str:
+    """Return FENGONG_DEFAULT_DOC's folder name; a path or a dot name is refused."""
+    name = text.strip()
+    if name in (".", "..") or re.search(r"[/\\\x00-\x1f]", name):
+        raise ConfigError(
+            f"FENGONG_DEFAULT_DOC 的值「{name}」无效：请写数据目录（FENGONG_DATA）下一个文件的"
+            "文件夹名，例如 guofa2019-3；不设置则默认用数据目录本身的文件。"
+        )
+    return name
+
+
 def load_config(env: Mapping[str, str] | None = None) -> Config:
     """Read the configuration from environment variables (and FENGONG_CONFIG's YAML file)."""
     env = os.environ if env is None else env
@@ -225,4 +239,5 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         data_dir=Path(env["FENGONG_DATA"]) if env.get("FENGONG_DATA") else DATA_DIR,
         coordinators=coordinators,
         reminders=_reminders(Path(config_file)) if config_file else ReminderConfig(),
+        default_doc=_default_doc(env.get("FENGONG_DEFAULT_DOC", "")),
     )

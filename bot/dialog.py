@@ -64,14 +64,16 @@ class Context:
     at: dt.datetime
     # ... and the one measure in focus ("这条谁负责"), if any.
     focus: str = ""
+    # The document the answer came from (its id in the catalog; "" for the only or root one).
+    doc: str = ""
 
     @classmethod
-    def of(cls, answer: Answer, at: dt.datetime) -> Context:
-        """Return the context an answer leaves behind."""
+    def of(cls, answer: Answer, at: dt.datetime, doc: str = "") -> Context:
+        """Return the context an answer from document `doc` leaves behind."""
         measures = tuple(m.id for m in answer.measures)
         # "这条" is the one measure shown, or the best match of a topic.
         focus = measures[0] if measures and (len(measures) == 1 or answer.kind == "topic") else ""
-        return cls(answer.units, answer.topic, answer.tasks, measures, answer.kind, at, focus)
+        return cls(answer.units, answer.topic, answer.tasks, measures, answer.kind, at, focus, doc)
 
 
 @dataclass(frozen=True)
@@ -149,6 +151,13 @@ def read(answer: Callable[[str], Answer], message: str, context: Context | None)
     return Reading(stripped)
 
 
+def continues(message: str) -> bool:
+    """Tell whether a message has words that only point back ("那…呢", "其中", "它")."""
+    text = _ENDS.sub("", normalize(message[:MAX_QUESTION]))
+    core = _TAIL.sub("", _LEAD.sub("", text).strip()).strip()
+    return _POINTERS.sub(" ", core).strip() != text
+
+
 def _pointed_measure(text: str, context: Context) -> Reading | None:
     """Read "第二条", "最后一条" or "这条谁负责" against the measures the context listed."""
     if "任务" in text:
@@ -170,11 +179,15 @@ def _pointed_measure(text: str, context: Context) -> Reading | None:
 
 
 class Dialog:
-    """The contexts of the chats: one per chat and person, forgotten after ten quiet minutes."""
+    """The contexts of the chats: one per chat and person, forgotten after ten quiet minutes.
+
+    Besides, the document each chat chose to ask about (`/doc`), kept until changed.
+    """
 
     def __init__(self, clock: Clock = system_clock) -> None:
         self._clock = clock
         self._contexts: OrderedDict[str, Context] = OrderedDict()
+        self._chosen: OrderedDict[str, str] = OrderedDict()
 
     def context(self, chat: str) -> Context | None:
         """Return the chat's context, or None when it has none or it expired."""
@@ -186,19 +199,22 @@ class Dialog:
             return None
         return found
 
-    def remember(self, chat: str, answer: Answer, focus: str = "") -> None:
+    def remember(self, chat: str, answer: Answer, focus: str = "", doc: str = "") -> None:
         """Make `answer` the chat's context; with `focus`, keep the list and point into it.
 
-        A question the document does not answer leaves the context as it was.
+        `doc` is the document the answer came from. A question the document does not answer
+        leaves the context as it was.
         """
         before = self.context(chat)
+        if before is not None and before.doc != doc:
+            before = None  # another document's answers are no list to point into
         now = self._clock()
         if answer.no_match and before is not None:
             return
         if focus and before is not None:
             self._contexts[chat] = dataclasses.replace(before, focus=focus, at=now)
         else:
-            self._contexts[chat] = Context.of(answer, now)
+            self._contexts[chat] = Context.of(answer, now, doc)
         self._contexts.move_to_end(chat)
         while len(self._contexts) > MAX_CHATS:
             self._contexts.popitem(last=False)
@@ -206,3 +222,15 @@ class Dialog:
     def forget(self, chat: str) -> None:
         """Drop the chat's context (a new conversation begins)."""
         self._contexts.pop(chat, None)
+
+    def choose(self, chat: str, doc: str) -> None:
+        """Make `doc` the document the chat asks about; its conversation starts afresh."""
+        self.forget(chat)
+        self._chosen[chat] = doc
+        self._chosen.move_to_end(chat)
+        while len(self._chosen) > MAX_CHATS:
+            self._chosen.popitem(last=False)
+
+    def chosen(self, chat: str) -> str | None:
+        """Return the document the chat chose, or None when it chose none."""
+        return self._chosen.get(chat)
