@@ -57,7 +57,7 @@ from bot.plan import Plan, load_plan  # noqa: E402
 from bot.store import Store  # noqa: E402
 from bot.throttle import Throttle  # noqa: E402
 from handlers.telegram.app import build_application  # noqa: E402
-from handlers.telegram.context import services_of  # noqa: E402
+from handlers.telegram.context import core_of  # noqa: E402
 from tests.fakes.bot_api import FakeBotApi  # noqa: E402
 from tests.fakes.clock import FakeClock  # noqa: E402
 
@@ -299,7 +299,7 @@ async def chats(load: Load, per_measure: int, switch_interval: float | None) -> 
             )
             app = build_application(config, assistant, rate_limiter=False)
             # Each user asks faster than a person would: the throttle would (rightly) slow them.
-            services_of(app.bot_data).throttle = Throttle(burst=10**9)
+            core_of(app.bot_data).throttle = Throttle(burst=10**9)
             async with app:  # run_polling's order, hooks included
                 if app.post_init is not None:
                     await app.post_init(app)

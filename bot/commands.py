@@ -46,6 +46,7 @@ COMMANDS: tuple[Command, ...] = (
     _read("unit", "查询某单位负责的举措", "/unit 人社厅"),
     _read("task", "查看某项主要任务", "/task 8"),
     _read("find", "按关键词查找举措", "/find 盲人按摩"),
+    _c("doc", "查看或切换所依据的文件", "/doc", "anyone", private_only=False),
     _c("bind", "申请绑定到本单位", "/bind 人社厅", "anyone"),
     _c("join", "用协调人给的邀请码绑定单位", "/join 邀请码", "anyone"),
     _c("whoami", "查看我的单位和角色", "/whoami", "anyone"),

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from bot.assistant import QUERIES, REFUSED, REPORTING, Assistant
 from bot.audit import audit
+from bot.catalog import CHOOSE, Catalog, Doc, load_catalog
 from bot.channel import Router
 from bot.clock import Clock, system_clock
 from bot.commands import BY_NAME
@@ -32,7 +33,7 @@ PRIVATE_ONLY = "为保护信息，请在与机器人的私聊中使用这个命�
 JOIN_IN_PRIVATE = "邀请码请在与机器人的私聊中发送（/join 邀请码）。在群里发送不会绑定。"
 
 Query = tuple[str, str]  # (kind, argument): what a page button redraws
-Run = Callable[[Person, str], Awaitable[Outcome]]
+Run = Callable[[Person, str, str], Awaitable[Outcome]]  # person, argument, chat
 
 
 @dataclass(frozen=True)
@@ -73,12 +74,18 @@ class QueryCache:
 class Core:
     """The services, opened once, and the four calls every channel adapter makes."""
 
-    def __init__(self, config: Config, assistant: Assistant, store: Store, clock: Clock) -> None:
+    def __init__(
+        self, config: Config, catalog: Catalog | Assistant, store: Store, clock: Clock
+    ) -> None:
+        if isinstance(catalog, Assistant):  # one document, as tests and tools build it
+            catalog = Catalog((Doc("", catalog),), Doc("", catalog))
         self.config = config
-        self.assistant = assistant
+        self.catalog = catalog
+        # Members and notes are kept for the default document.
+        assistant = self.assistant = catalog.default.assistant
         self.clock = clock
         self.store = store
-        self.office = Office(assistant, store, config.coordinators, clock)
+        self.office = Office(assistant, store, config.coordinators, clock, config.reminders)
         self.reminders = Reminders(self.office.membership, config.reminders)
         self.router = Router()
         self.dialog = Dialog(clock)
@@ -89,26 +96,27 @@ class Core:
         m, n, r = self.office.membership, self.office.notes, self.reminders
         o = self.office.overview
         self._commands: dict[str, Run] = {
-            "start": lambda p, a: self._welcome(p, a),
-            "help": lambda p, a: self._read("help", a),
-            "unit": lambda p, a: self._read("unit", a),
-            "task": lambda p, a: self._read("task", a),
-            "find": lambda p, a: self._read("find", a),
-            "bind": m.bind,
-            "join": m.redeem,
-            "whoami": lambda p, a: m.whoami(p),
-            "note": n.note,
-            "notes": n.notes,
-            "cancel": lambda p, a: n.cancel(p),
-            "report": o.report,
-            "remind": r.remind,
-            "unbind": lambda p, a: m.unbind(p),
-            "invite": lambda p, a: m.invite(p, a, self.router.invite_link(p.id)),
-            "members": m.members,
-            "progress": lambda p, a: o.progress(p, a, picture=True),
-            "export": o.export,
-            "audit": lambda p, a: audit(m, p, a),
-            "remind_test": r.remind_test,
+            "start": self._welcome,
+            "help": lambda p, a, c: self._read("help", a),
+            "unit": lambda p, a, c: self._read("unit", a),
+            "task": lambda p, a, c: self._read("task", a),
+            "find": lambda p, a, c: self._read("find", a),
+            "doc": self._doc,
+            "bind": lambda p, a, c: m.bind(p, a),
+            "join": lambda p, a, c: m.redeem(p, a),
+            "whoami": lambda p, a, c: m.whoami(p),
+            "note": lambda p, a, c: n.note(p, a),
+            "notes": lambda p, a, c: n.notes(p, a),
+            "cancel": lambda p, a, c: n.cancel(p),
+            "report": lambda p, a, c: o.report(p, a),
+            "remind": lambda p, a, c: r.remind(p, a),
+            "unbind": lambda p, a, c: m.unbind(p),
+            "invite": lambda p, a, c: m.invite(p, a, self.router.invite_link(p.id)),
+            "members": lambda p, a, c: m.members(p, a),
+            "progress": lambda p, a, c: o.progress(p, a, picture=True),
+            "export": lambda p, a, c: o.export(p, a),
+            "audit": lambda p, a, c: audit(m, p, a),
+            "remind_test": lambda p, a, c: r.remind_test(p, a),
         }
 
     @property
@@ -121,8 +129,11 @@ class Core:
         cls, config: Config, assistant: Assistant | None = None, clock: Clock = system_clock
     ) -> Core:
         """Open the database and build the services on it."""
+        catalog = assistant or load_catalog(
+            config.data_dir, config.default_doc, config.reminders, clock
+        )
         store = await Store.open(config.db_path, clock)
-        return cls(config, assistant or Assistant.load(config.data_dir), store, clock)
+        return cls(config, catalog, store, clock)
 
     async def close(self) -> None:
         """Close the database."""
@@ -155,12 +166,12 @@ class Core:
             flow = await self.office.notes.text(person, text)
             if flow is not None:
                 return Response(flow)
-        kind, arg = await self.assistant.converse(text, self.dialog, chat)
+        kind, arg = await self.catalog.converse(text, self.dialog, chat)
         outcome = await self.query(person, kind, arg)
         return Response(outcome or say(EXPIRED), (kind, arg))
 
-    async def command(self, person: Person, name: str, arg: str) -> Response:
-        """Run a command of the registry, with its argument as typed."""
+    async def command(self, person: Person, chat: str, name: str, arg: str) -> Response:
+        """Run a command of the registry, with its argument as typed, in a chat (see `text`)."""
         name = name.lower()
         command, run = BY_NAME.get(name), self._commands.get(name)
         if command is None or run is None:
@@ -170,19 +181,24 @@ class Core:
             return Response(say(JOIN_IN_PRIVATE))  # the code is the inviter's: not for a group
         if command.private_only and not person.private:
             return Response(say(PRIVATE_ONLY))
-        outcome = await run(person, arg)
+        if name in QUERIES:  # /unit, /task, /find: in the document the chat reads
+            name, arg = self.catalog.query(name, arg, self.dialog, chat)
+        outcome = await run(person, arg, chat)
         return Response(outcome, (name, arg) if self._pageable(name, arg) else None)
 
-    async def press(self, person: Person, action: str) -> Response | None:
-        """Run a button's action; None when it is not (or no longer) valid."""
+    async def press(self, person: Person, chat: str, action: str) -> Response | None:
+        """Run a button's action in a chat (see `text`); None when it is no longer valid."""
         if action.startswith(f"{CHASE}:"):
             year = action.partition(":")[2]
             return Response(await self.reminders.chase(person, year, self.router))
         outcome = await self.office.action(person, action)
         if outcome is not None:
             return Response(outcome, ("action", action) if action.startswith("pu:") else None)
-        reply = self.assistant.action(action)
-        return Response(Outcome(reply), ("action", action)) if reply is not None else None
+        reply = self.catalog.press(action, self.dialog, chat)
+        if reply is None:
+            return None
+        # Choosing a document changes the chat's state: not a query to redo for a page.
+        return Response(Outcome(reply), None if action.startswith(CHOOSE) else ("action", action))
 
     async def page(self, person: Person, token: str) -> Outcome | None:
         """Redo the query behind a page token; None when the token is unknown."""
@@ -202,32 +218,35 @@ class Core:
     async def query(self, person: Person, kind: str, arg: str) -> Outcome | None:
         """Answer a read-only query again; None when it is not one (a forged token)."""
         if kind in QUERIES or kind == REFUSED:
-            return await self._read(kind, arg)
+            return Outcome(await self.catalog.reply(kind, arg))
         if kind == REPORTING:
             return await self.reminders.reporting(person)
         if kind == "action" and arg.startswith("pu:"):
             return await self.office.action(person, arg)
         if kind == "action":
-            reply = self.assistant.action(arg)
+            reply = self.catalog.action(arg)
             return Outcome(reply) if reply is not None else None
         if kind == "start":
-            return Outcome(self.assistant.welcome())
+            return Outcome(self.catalog.welcome())
         if kind == "progress":  # a page turn redraws the text, not the picture
             return await self.office.overview.progress(person, arg)
         run = self._commands.get(kind)
-        return await run(person, arg) if run and self._pageable(kind, arg) else None
+        return await run(person, arg, "") if run and self._pageable(kind, arg) else None
 
     async def _read(self, kind: str, arg: str) -> Outcome:
         if kind == "help":
-            return Outcome(self.assistant.help())
+            return Outcome(self.catalog.help())
         # The person's text reaches the engine: in the guard's worker threads, off the loop.
-        return Outcome(await self.assistant.reply(kind, arg))
+        return Outcome(await self.catalog.reply(kind, arg))
 
-    async def _welcome(self, person: Person, arg: str) -> Outcome:
+    async def _welcome(self, person: Person, arg: str, chat: str) -> Outcome:
         # /start CODE: the invite link of a channel that has links (Telegram's deep links).
         if arg.strip():
             return await self.office.membership.redeem(person, arg.strip())
-        return Outcome(self.assistant.welcome())
+        return Outcome(self.catalog.welcome(self.dialog, chat))
+
+    async def _doc(self, person: Person, arg: str, chat: str) -> Outcome:
+        return Outcome(self.catalog.choose(arg, self.dialog, chat))
 
     @staticmethod
     def _pageable(name: str, arg: str) -> bool:

@@ -15,9 +15,7 @@ from bot.text import normalize
 
 # 川残工委〔2022〕4号, 国发〔2019〕3号 (brackets as people type them; NFKC made （ ） into ( )).
 _OPEN, _CLOSE = r"〔\[【(［", r"〕\]】)］"
-_NUMBER = re.compile(
-    rf" ?(\S*?) ?[{_OPEN}] ?(\d{{4}}) ?[{_CLOSE}] ?第? ?0*(\d{{1,5}}) ?号 ?"
-)
+_NUMBER = re.compile(rf" ?(\S*?) ?[{_OPEN}] ?(\d{{4}}) ?[{_CLOSE}] ?第? ?0*(\d{{1,5}}) ?号 ?")
 # Words around a name that only say "in that document": "在39号文里", "按综保区的文件中".
 _BEFORE = r"(?:在|按照|按|根据|依据|依照|关于)?"
 _AFTER = r"(?:的)?(?:里面|里边|里|当中|之中|中|上)?(?:的)?"

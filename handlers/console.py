@@ -49,14 +49,15 @@ class Console:
                 return await self._render(outcome)
         if text.startswith("/"):
             name, _, arg = text[1:].partition(" ")
-            response = await self.core.command(self.person, name.split("@")[0], arg.strip())
+            name = name.split("@")[0]
+            response = await self.core.command(self.person, self.person.id, name, arg.strip())
         else:
             response = await self.core.text(self.person, self.person.id, text)
         return await self._render(response.outcome)
 
     async def press(self, action: str) -> Outcome | None:
         """Run a button's action."""
-        response = await self.core.press(self.person, action)
+        response = await self.core.press(self.person, self.person.id, action)
         return response.outcome if response else None
 
     async def _render(self, outcome: Outcome) -> str:

@@ -87,8 +87,13 @@ async def on_text(update: Update, context: BotContext) -> None:
     text = _addressed(message, context) if message is not None else None
     if message is None or user is None or text is None:
         return
-    chat = f"{message.chat.id}:{user.id}"  # one context per person in each chat
-    await deliver(message, context, await context.core.text(person_of(user, update), chat, text))
+    response = await context.core.text(person_of(user, update), chat_of(message, user.id), text)
+    await deliver(message, context, response)
+
+
+def chat_of(message: Message, user_id: int) -> str:
+    """Name the conversation for the core: one per person in each chat."""
+    return f"{message.chat.id}:{user_id}"
 
 
 def _addressed(message: Message, context: BotContext) -> str | None:
@@ -118,7 +123,8 @@ async def on_command(update: Update, context: BotContext) -> None:
     if message is None or user is None or not message.text:
         return
     name = message.text.split(maxsplit=1)[0][1:].split("@")[0]
-    response = await context.core.command(person_of(user, update), name, _argument(message))
+    person, chat = person_of(user, update), chat_of(message, user.id)
+    response = await context.core.command(person, chat, name, _argument(message))
     await deliver(message, context, response)
 
 
@@ -172,24 +178,24 @@ async def on_button(update: Update, context: BotContext) -> None:
         await query.answer(EXPIRED, show_alert=True)
         return
     core, person, action = context.core, person_of(user, update), query.data
+    chat = chat_of(message, user.id)
     if core.slow(action):
         # A chase-up may go to hundreds of members: acknowledge now (a query left unanswered
         # expires) and run it in the background, so that nobody's questions wait for it.
         await query.answer()
-        run = _pressed(message, context, person, action, None)
+        run = _pressed(message, context, (person, chat, action), None)
         context.application.create_task(run, update=update)
         return
-    await _pressed(message, context, person, action, query)
+    await _pressed(message, context, (person, chat, action), query)
 
 
 async def _pressed(
     message: Message,
     context: BotContext,
-    person: Person,
-    action: str,
+    press: tuple[Person, str, str],  # who, in which chat, what
     query: CallbackQuery | None,
 ) -> None:
-    response = await context.core.press(person, action)
+    response = await context.core.press(*press)
     if query is not None and response is None:
         await query.answer(EXPIRED, show_alert=True)
     elif query is not None:
