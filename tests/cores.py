@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from bot.assistant import Assistant
+from bot.catalog import Catalog
 from bot.clock import Clock, system_clock
 from bot.config import Config, ReminderConfig
 from bot.core import Core
@@ -12,7 +13,7 @@ from bot.store import Store
 
 
 def make_core(
-    assistant: Assistant,
+    assistant: Assistant | Catalog,
     store: Store,
     coordinators: Iterable[str],
     clock: Clock = system_clock,

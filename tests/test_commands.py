@@ -11,6 +11,7 @@ from telegram.ext import CommandHandler
 
 from bot import compose
 from bot.assistant import Assistant
+from bot.catalog import load_catalog
 from bot.clock import system_clock
 from bot.commands import BY_NAME, COMMANDS, menu
 from bot.config import Config
@@ -19,7 +20,9 @@ from bot.store import Store
 from handlers.console import LOCAL_USER, Console
 from handlers.telegram.app import build_application
 from tests.cores import make_core
-from tests.harness import clear_proxies
+from tests.fakes.bot_api import FakeBotApi
+from tests.harness import Users, clear_proxies, keyboard, running
+from tests.test_catalog import build_data
 
 NAMES = [c.name for c in COMMANDS]
 
@@ -80,3 +83,54 @@ async def test_every_command_is_understood_in_the_terminal_chat(
     out = await console.handle(f"/{name}")
     assert out.strip()
     assert "没有这个命令" not in out
+
+
+# -- /doc: several documents, in every channel --------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def two_docs(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return build_data(tmp_path_factory.mktemp("docs") / "data")
+
+
+async def test_doc_lists_and_switches_documents_in_the_terminal_chat(
+    two_docs: Path, tmp_path: Path
+) -> None:
+    catalog = load_catalog(two_docs)
+    async with await Store.open(tmp_path / "bot.sqlite3", system_clock) as store:
+        console = Console(make_core(catalog, store, {LOCAL_USER.id}), out_dir=tmp_path)
+
+        listing = await console.handle("/doc")
+        assert "川残工委〔2022〕4号（当前）" in listing
+        assert "国发〔2019〕3号" in listing
+        switched = await console.handle("[国发〔2019〕3号]")  # its button, typed
+        assert "已切换到" in switched
+        assert "国发〔2019〕3号" in switched
+        answer = await console.handle("海关总署负责什么")
+        assert answer.startswith("出自：国发〔2019〕3号")
+        assert "文物" in answer
+        # A question naming another document is answered from that one, this once.
+        assert (await console.handle("4号文里人社厅负责什么")).startswith("出自：川残工委")
+        assert (await console.handle("/doc 农机")).startswith("已切换到")
+        assert (await console.handle("/unit 财政部")).startswith("出自：国发〔2018〕42号")
+
+
+ME, OTHER = 501, 502
+
+
+async def test_doc_switches_documents_on_telegram_per_chat(
+    api: FakeBotApi, two_docs: Path, tmp_path: Path
+) -> None:
+    async with running(api, None, tmp_path / "db", data_dir=two_docs):
+        users = Users(api)
+        listing = await users.say(ME, "/doc")
+        assert "川残工委〔2022〕4号（当前）" in listing["rendered_text"]
+        actions = [b["callback_data"] for row in keyboard(listing) for b in row]
+        zongbao = next(a for a in actions if a.startswith("doc:") and "zongbao" in a)
+        switched = await users.open(listing, zongbao)
+        assert switched["rendered_text"].startswith("已切换到")
+        answer = await users.say(ME, "海关总署负责什么")
+        assert answer["rendered_text"].startswith("出自：国发〔2019〕3号")
+        # Another person's chat still reads the default document.
+        other = await users.say(OTHER, "海关总署负责什么")
+        assert other["rendered_text"].startswith("出自：川残工委〔2022〕4号")

@@ -1,0 +1,147 @@
+"""The reminder scheduler: a core task on the injected clock, whichever channels run."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.assistant import Assistant
+from bot.channel import Result
+from bot.clock import TZ
+from bot.core import Core
+from bot.outcome import Person
+from bot.reply import Reply, render_plain
+from bot.scheduler import Scheduler
+from bot.store import Store
+from tests.cores import make_core
+from tests.fakes.clock import FakeClock
+
+BOSS = Person("tg:1", "王主任")
+ZHANG = Person("wecom:zhang", "张三")
+LI = Person("tg:2", "李四")
+DUE = dt.datetime(2024, 12, 1, 9, 0, tzinfo=TZ)  # the 30-days-before reminder of 2024
+
+
+class Steps:
+    """An injected sleep: each interval ends only when the test says so."""
+
+    def __init__(self) -> None:
+        self.asleep = asyncio.Event()
+        self._wake = asyncio.Event()
+        self.intervals: list[float] = []
+
+    async def __call__(self, seconds: float) -> None:
+        self.intervals.append(seconds)
+        self.asleep.set()
+        await self._wake.wait()
+        self._wake.clear()
+
+    async def next_check(self) -> None:
+        """Let one more check run, and wait until the scheduler sleeps again."""
+        self.asleep.clear()
+        self._wake.set()
+        await asyncio.wait_for(self.asleep.wait(), 5)
+
+
+class Outbox:
+    def __init__(self) -> None:
+        self.sent: list[tuple[str, str]] = []
+        self.broken = False
+
+    async def __call__(self, user_id: str, reply: Reply) -> Result:
+        if self.broken:
+            raise ConnectionError("network down")
+        self.sent.append((user_id, render_plain(reply)))
+        return "sent"
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(DUE - dt.timedelta(hours=1))
+
+
+@pytest.fixture
+async def core(assistant: Assistant, tmp_path: Path, clock: FakeClock) -> AsyncIterator[Core]:
+    async with await Store.open(tmp_path / "bot.sqlite3", clock) as store:
+        core = make_core(assistant, store, {BOSS.id}, clock)
+        for person in (ZHANG, LI):
+            await core.seen(person)
+            await store.bind(person.id, person.name, "人力资源社会保障厅", BOSS.id)
+        yield core
+
+
+@pytest.fixture
+def outbox(core: Core) -> Outbox:
+    outbox = Outbox()
+    core.router.add("tg", outbox)
+    core.router.add("wecom", outbox)
+    return outbox
+
+
+async def test_it_checks_at_start_then_every_interval_on_the_clock(
+    core: Core, clock: FakeClock, outbox: Outbox
+) -> None:
+    steps = Steps()
+    scheduler = Scheduler(core, interval=60.0, sleep=steps)
+    scheduler.start()
+    try:
+        await asyncio.wait_for(steps.asleep.wait(), 5)
+        assert outbox.sent == []  # an hour early: nothing due at the first check
+        clock.set(DUE)
+        await steps.next_check()
+        # Both members of the unit, each on their own channel, once.
+        assert sorted(to for to, _ in outbox.sent) == [LI.id, ZHANG.id]
+        assert all("2024" in text for _, text in outbox.sent)
+        await steps.next_check()
+        assert len(outbox.sent) == 2
+        assert steps.intervals == [60.0, 60.0, 60.0]
+        assert scheduler.running
+    finally:
+        await scheduler.stop()
+    assert not scheduler.running
+
+
+async def test_a_failing_check_is_logged_and_the_next_one_runs(
+    core: Core, clock: FakeClock, outbox: Outbox, caplog: pytest.LogCaptureFixture
+) -> None:
+    clock.set(DUE)
+    steps = Steps()
+    scheduler = Scheduler(core, interval=30.0, sleep=steps)
+    await core.store.close()  # every read fails now
+    scheduler.start()
+    try:
+        await asyncio.wait_for(steps.asleep.wait(), 5)
+        assert any(r.levelno == logging.ERROR for r in caplog.records)
+        assert scheduler.running
+    finally:
+        await scheduler.stop()
+    assert outbox.sent == []
+
+
+async def test_a_notice_whose_sending_failed_is_sent_at_the_next_check(
+    core: Core, outbox: Outbox
+) -> None:
+    asked = await core.office.membership.bind(Person("tg:3", "赵六"), "教育厅")
+    [card] = asked.notices
+    approve = next(b.action for row in card.reply.buttons for b in row if b.label == "批准")
+    decided = await core.press(BOSS, "tg:1", approve)
+    assert decided is not None
+    outbox.broken = True
+    assert await core.notify(decided.outcome) == ["tg:3"]  # the network is down
+
+    outbox.broken = False
+    steps = Steps()
+    scheduler = Scheduler(core, sleep=steps)
+    scheduler.start()
+    try:
+        await asyncio.wait_for(steps.asleep.wait(), 5)
+        await steps.next_check()
+    finally:
+        await scheduler.stop()
+    assert [to for to, _ in outbox.sent] == ["tg:3"]  # once, though checked twice
+    assert "已获批准" in outbox.sent[0][1]
