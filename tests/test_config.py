@@ -133,7 +133,9 @@ def test_the_group_robot_webhook_is_read_kept_out_of_repr_and_masked_in_the_log(
     assert load_config({"FENGONG_GROUP_WEBHOOK": ""}).group_webhook is None
 
 
-@pytest.mark.parametrize("bad", ["693a91f6-robot-key", "qyapi.weixin.qq.com/x?key=k", "ftp://h/x?key=k"])
+@pytest.mark.parametrize(
+    "bad", ["693a91f6-robot-key", "qyapi.weixin.qq.com/x?key=k", "ftp://h/x?key=k"]
+)
 def test_a_malformed_group_webhook_is_refused_without_echoing_it(bad: str) -> None:
     with pytest.raises(ConfigError, match="FENGONG_GROUP_WEBHOOK") as raised:
         load_config({"FENGONG_GROUP_WEBHOOK": bad})
