@@ -2,7 +2,8 @@
 
 Each adapter registers its channel once at start (`core.router.add(...)`): the prefix of its
 users' ids (`tg` for `tg:123`, `wecom` for `wecom:ZhangSan`), how to send them a reply, and
-optionally how to send one reply to many at once and how to turn an invite code into a link.
+optionally how to send one reply to many at once, how to turn an invite code into a link, and
+whether it may write first to someone who never wrote to the bot.
 """
 
 from __future__ import annotations
@@ -50,6 +51,7 @@ class _Outlet:
     send: Send
     send_many: SendMany | None
     invite_link: Callable[[str], str] | None
+    writes_first: bool
 
 
 class Router:
@@ -69,9 +71,16 @@ class Router:
         *,
         send_many: SendMany | None = None,
         invite_link: Callable[[str], str] | None = None,
+        writes_first: bool = False,
     ) -> None:
-        """Register a running channel by the prefix of its users' ids (`tg` or `tg:`)."""
-        self._outlets[prefix.removesuffix(":")] = _Outlet(send, send_many, invite_link)
+        """Register a running channel by the prefix of its users' ids (`tg` or `tg:`).
+
+        `writes_first`: the channel reaches anyone in its range, whether or not they ever
+        wrote to the bot (an organisation's app); otherwise a user must write first.
+        """
+        self._outlets[prefix.removesuffix(":")] = _Outlet(
+            send, send_many, invite_link, writes_first
+        )
 
     def remove(self, prefix: str) -> None:
         """Forget a channel that stopped."""
@@ -86,6 +95,11 @@ class Router:
         """Return the link builder of the user's channel, if it has links for invite codes."""
         outlet = self._outlets.get(prefix_of(user_id))
         return outlet.invite_link if outlet else None
+
+    def writes_first(self, user_id: str) -> bool:
+        """Tell whether the user's channel can write to them though they never wrote."""
+        outlet = self._outlets.get(prefix_of(user_id))
+        return outlet is not None and outlet.writes_first
 
     async def __call__(self, user_id: str, reply: Reply) -> Result:
         """Send a reply to one user on their channel."""

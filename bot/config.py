@@ -54,6 +54,9 @@ class Config:
     # The folder (under data_dir) of the document answered when a chat chose none; "": the
     # data folder's own document, else the first folder by name.
     default_doc: str = ""
+    # A WeCom group robot's webhook URL: the coordinators' summary is posted there too. A
+    # secret (whoever holds it can post into the group), kept out of repr and of the log.
+    group_webhook: str | None = field(default=None, repr=False)
 
 
 def _reminders(path: Path) -> ReminderConfig:
@@ -216,6 +219,17 @@ def _default_doc(text: str) -> str:
     return name
 
 
+def _group_webhook(text: str) -> str | None:
+    """Return FENGONG_GROUP_WEBHOOK's URL (None when unset); not echoed when malformed."""
+    url = text.strip()
+    if url and not re.fullmatch(r"https?://[^\s/?#]+/\S*", url):
+        raise ConfigError(
+            "FENGONG_GROUP_WEBHOOK 应为群机器人的 Webhook 地址"
+            "（https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…）"
+        )
+    return url or None
+
+
 def load_config(env: Mapping[str, str] | None = None) -> Config:
     """Read the configuration from environment variables (and FENGONG_CONFIG's YAML file)."""
     env = os.environ if env is None else env
@@ -240,4 +254,5 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         coordinators=coordinators,
         reminders=_reminders(Path(config_file)) if config_file else ReminderConfig(),
         default_doc=_default_doc(env.get("FENGONG_DEFAULT_DOC", "")),
+        group_webhook=_group_webhook(env.get("FENGONG_GROUP_WEBHOOK", "")),
     )

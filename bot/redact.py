@@ -1,8 +1,8 @@
 """Keeping secrets out of the log: a filter on every handler, installed with the logging set-up.
 
 A secret is any configured value whose variable name says so (TELEGRAM_BOT_TOKEN, WECOM_SECRET,
-WECOM_AES_KEY …), plus what looks like one whatever its source: the token in a Bot API URL
-(/bot<token>/) and an `access_token=` query value (WeCom's API).
+WECOM_AES_KEY, FENGONG_GROUP_WEBHOOK …), plus what looks like one whatever its source: the token
+in a Bot API URL (/bot<token>/) and an `access_token=` query value (WeCom's API).
 """
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ from collections.abc import Iterable, Mapping
 
 MASK = "***"
 # Environment variables whose values are secrets, now and for channels to come.
-_SECRET_NAME = re.compile(r"^(?:TELEGRAM|WECOM|FENGONG)_\w*(?:TOKEN|SECRET|AES_?KEY|PASSWORD)\w*$")
+_SECRET_NAME = re.compile(
+    r"^(?:TELEGRAM|WECOM|FENGONG)_\w*(?:TOKEN|SECRET|AES_?KEY|PASSWORD|GROUP_WEBHOOK)\w*$"
+)
 _PATTERNS = (
     (re.compile(r"/bot[^/\s'\"]+/"), f"/bot{MASK}/"),
     # WeCom's API: access_token and corpsecret in its URLs, a group robot's key.

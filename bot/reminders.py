@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -44,6 +45,14 @@ Sender = Send
 CHASE = "chase"  # chase:<year>: a coordinator's button to chase up the units with gaps
 DELIVERY_TRIES = 10  # attempts per recipient of a send, one per check (a minute apart)
 REMINDER_SUMMARY = 24  # characters of each measure's first clause in a reminder
+# Members the channel refused: they blocked the bot, or left the range it may write to (an
+# organisation's app reaches only its members).
+REFUSED = "无法送达的成员（已屏蔽机器人，或已不在机器人的使用范围内）"
+
+
+def _writes_after_user(user_id: str) -> bool:
+    """The summary's default: no channel writes to a user before they wrote to the bot."""
+    return False
 
 
 def _missing_items(missing: list[Measure]) -> tuple[Item, ...]:
@@ -135,6 +144,9 @@ class Reminders:
 
     membership: Membership
     config: ReminderConfig
+    # Group chats that get the coordinators' summary too (ids the Router routes, e.g. a group
+    # robot): planned and recorded like every recipient, so sent once, not again after a restart.
+    summary_groups: set[str] = field(default_factory=set)
     # One fan-out at a time (ticks, chase-ups): two fan-outs of the same key would both find
     # its pending rows and send them twice.
     _sending: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -260,7 +272,7 @@ class Reminders:
             if r.kind == "reminder":
                 messages = await self._reminder_messages(r.year)
             else:
-                messages = await self._summary_messages(r.year)
+                messages = await self._summary_messages(r.year, send)
             statuses = await self.fan_out(r.key, messages, send)
             waiting = sum(1 for status in statuses.values() if status == "pending")
             if waiting:
@@ -342,8 +354,14 @@ class Reminders:
 
     # -- the coordinators' summary ---------------------------------------------------------
 
-    async def summary(self, year: int) -> Reply:
-        """Return the after-deadline summary: silent units, gaps, unreachable members."""
+    async def summary(
+        self, year: int, writes_first: Callable[[str], bool] = _writes_after_user
+    ) -> Reply:
+        """Return the after-deadline summary: silent units, gaps, unreachable members.
+
+        `writes_first(user_id)`: whether the member's channel reaches them though they never
+        wrote to the bot (Router.writes_first); by default a user must write first.
+        """
         missing = await self._missing(year)
         plan, store = self.membership.plan, self.membership.store
         silent = [
@@ -362,17 +380,19 @@ class Reminders:
                 + ("、".join(f"{n}（缺 {k} 项）" for n, k in gaps) or "无")
             ),
         ]
-        blocked, never = [], []
+        refused, never = [], []
         for member in await store.members():
             user = await store.user(member.user_id)
-            # Never opened a private chat comes first: the channel refuses those too (on
-            # Telegram with the same 403 as a block), and what they must do is write to the bot.
-            if user is None or not user.private_chat:
-                never.append(f"{member.name}（{member.unit}）")
-            elif not user.reachable:
-                blocked.append(f"{member.name}（{member.unit}）")
-        if blocked:
-            lines.append(line(f"已屏蔽机器人、无法送达的成员：{'、'.join(blocked)}"))
+            who = f"{member.name}（{member.unit}）"
+            # Where the channel waits for the user to write first, never having written comes
+            # first: it refuses those too (with the same answer as a block), and what they must
+            # do is write to the bot. A channel that writes first reaches them all the same.
+            if (user is None or not user.private_chat) and not writes_first(member.user_id):
+                never.append(who)
+            elif user is not None and not user.reachable:
+                refused.append(who)
+        if refused:
+            lines.append(line(f"{REFUSED}：{'、'.join(refused)}"))
         if never:
             lines.append(
                 line(
@@ -383,9 +403,11 @@ class Reminders:
         buttons = ((Button("提醒未报送单位", f"{CHASE}:{year}"),),) if silent or gaps else ()
         return Reply(header=tuple(lines), buttons=buttons)
 
-    async def _summary_messages(self, year: int) -> dict[str, Reply]:
-        reply = await self.summary(year)
-        return dict.fromkeys(sorted(self.membership.coordinators), reply)
+    async def _summary_messages(self, year: int, send: Sender) -> dict[str, Reply]:
+        reach = send.writes_first if isinstance(send, Router) else _writes_after_user
+        reply = await self.summary(year, reach)
+        recipients = [*sorted(self.membership.coordinators), *sorted(self.summary_groups)]
+        return dict.fromkeys(recipients, reply)
 
     async def chase(self, person: Person, year_text: str, send: Sender) -> Outcome:
         """Send a chase-up to exactly the members of units with gaps (coordinators, once a day)."""

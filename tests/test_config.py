@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from bot import redact
 from bot.cli import main
 from bot.config import DEFAULT_DB, Config, ConfigError, ReminderConfig, load_config
 
@@ -118,6 +119,27 @@ def test_telegram_settings_and_database_path() -> None:
     assert config.webhook_secret == "s3cret"
     assert config.webhook_port == 9000
     assert config.db_path == Path("/data/bot.db")
+
+
+ROBOT_URL = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=693a91f6-robot-key"
+
+
+def test_the_group_robot_webhook_is_read_kept_out_of_repr_and_masked_in_the_log() -> None:
+    config = load_config({"FENGONG_GROUP_WEBHOOK": f" {ROBOT_URL} "})
+
+    assert config.group_webhook == ROBOT_URL
+    assert "robot-key" not in repr(config)
+    assert redact.secrets_in({"FENGONG_GROUP_WEBHOOK": ROBOT_URL}) == {ROBOT_URL}
+    assert load_config({"FENGONG_GROUP_WEBHOOK": ""}).group_webhook is None
+
+
+@pytest.mark.parametrize(
+    "bad", ["693a91f6-robot-key", "qyapi.weixin.qq.com/x?key=k", "ftp://h/x?key=k"]
+)
+def test_a_malformed_group_webhook_is_refused_without_echoing_it(bad: str) -> None:
+    with pytest.raises(ConfigError, match="FENGONG_GROUP_WEBHOOK") as raised:
+        load_config({"FENGONG_GROUP_WEBHOOK": bad})
+    assert bad not in str(raised.value)
 
 
 @pytest.mark.parametrize("port", ["abc", "", "8443x", "0", "-1", "65536", "99999"])

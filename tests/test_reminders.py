@@ -702,7 +702,7 @@ async def test_the_summary_lists_blocked_members_and_those_who_never_pressed_sta
 
     text = plain(await reminders.summary(2024))
 
-    assert listed(text, "已屏蔽机器人、无法送达的成员") == [f"李四（{TOBACCO}）"]
+    assert listed(text, "无法送达的成员（已屏蔽机器人") == [f"李四（{TOBACCO}）"]
     assert listed(text, "从未与机器人私聊") == [f"赵六（{POST}）"]
     assert "无法送达提醒的成员（请其先给机器人发一条消息）" in text
 

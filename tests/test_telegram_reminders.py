@@ -19,7 +19,7 @@ import pytest
 
 from bot.assistant import Assistant
 from bot.outcome import NOT_COORDINATOR
-from bot.reminders import DELIVERY_TRIES
+from bot.reminders import DELIVERY_TRIES, REFUSED
 from bot.store import Store
 from tests.fakes.bot_api import FakeBotApi
 from tests.harness import (
@@ -362,7 +362,7 @@ async def test_unreachable_members_the_summary_and_the_chase_up(
         assert CIVIL not in silent.group(2)
         assert COMMITTEE not in silent.group(2)
         assert f"{CIVIL}（缺 2 项）" in lines[2]
-        assert f"已屏蔽机器人、无法送达的成员：User{blocked}（教育厅）" in lines
+        assert f"{REFUSED}：User{blocked}（教育厅）" in lines
         never_line = next(ln for ln in lines if ln.startswith("从未与机器人私聊"))
         assert f"User{never}（教育厅）" in never_line
         assert f"User{group_only}（{CIVIL}）" in never_line

@@ -32,7 +32,6 @@ def test_defaults() -> None:
         api_base_url="https://qyapi.weixin.qq.com",
         listen="0.0.0.0",
         port=8080,
-        group_webhook=None,
     )
 
 
@@ -43,7 +42,6 @@ def test_everything_set() -> None:
             "WECOM_API_BASE_URL": "https://zwwx.sc.gov.cn:8443",
             "WECOM_LISTEN": "127.0.0.1",
             "WECOM_PORT": "9001",
-            "FENGONG_GROUP_WEBHOOK": "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=k",
         }
     )
     assert settings is not None
@@ -52,7 +50,6 @@ def test_everything_set() -> None:
         "127.0.0.1",
         9001,
     )
-    assert settings.group_webhook is not None
     assert settings.markdown
 
 
@@ -63,12 +60,10 @@ def test_markdown_can_be_turned_off() -> None:
 
 
 def test_secrets_stay_out_of_repr() -> None:
-    settings = wecom_settings({**GOOD, "FENGONG_GROUP_WEBHOOK": "https://h/x?key=robotkey"})
-    text = repr(settings)
+    text = repr(wecom_settings(GOOD))
     assert "ww1436e0e65a779aee" in text
     for name in ("WECOM_SECRET", "WECOM_TOKEN", "WECOM_AES_KEY"):
         assert GOOD[name] not in text
-    assert "robotkey" not in text
 
 
 def test_missing_settings_are_named() -> None:
@@ -89,12 +84,11 @@ def test_missing_settings_are_named() -> None:
         ("WECOM_API_BASE_URL", "qyapi.weixin.qq.com", "WECOM_API_BASE_URL"),
         ("WECOM_PORT", "70000", "WECOM_PORT"),
         ("WECOM_PORT", "http", "WECOM_PORT"),
-        ("FENGONG_GROUP_WEBHOOK", "robot-key", "FENGONG_GROUP_WEBHOOK"),
         ("WECOM_MARKDOWN", "maybe", "WECOM_MARKDOWN"),
     ],
 )
 def test_malformed_settings_are_named(name: str, value: str, named: str) -> None:
     with pytest.raises(ConfigError, match=named) as bad:
         wecom_settings({**GOOD, name: value})
-    if name in ("WECOM_AES_KEY", "WECOM_TOKEN", "FENGONG_GROUP_WEBHOOK"):
+    if name in ("WECOM_AES_KEY", "WECOM_TOKEN"):
         assert value not in str(bad.value)

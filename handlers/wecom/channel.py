@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Sequence
 
-from bot.channel import Result
+from bot.channel import Result, Router
 from bot.reply import Item, Reply
 from handlers.wecom.client import MAX_RECIPIENTS, GroupRobot, SendResult, WeComClient
 from handlers.wecom.render import Outgoing, render
@@ -86,6 +86,15 @@ class WeComChannel:
         if message.msgtype == "markdown":
             return await self._client.send_markdown(users, message.content)
         return await self._client.send_text(users, message.content)
+
+
+def attach_channel(router: Router, channel: WeComChannel) -> None:
+    """Route `wecom:` ids through the channel: a reminder to a unit's members in one call.
+
+    The app writes first: it reaches every member in its visible range, whether or not they
+    ever wrote to it, so nobody is listed as waiting to write to the bot.
+    """
+    router.add(PREFIX, channel.send, send_many=channel.send_many, writes_first=True)
 
 
 async def post_summary(robot: GroupRobot, reply: Reply) -> None:

@@ -27,7 +27,6 @@ class WeComSettings:
     api_base_url: str = DEFAULT_BASE_URL
     listen: str = "0.0.0.0"
     port: int = 8080
-    group_webhook: str | None = field(default=None, repr=False)
     # False: text messages only, for staff who read WeCom in the WeChat plug-in (or a 政务微信
     # client) where markdown shows as "暂不支持此消息类型".
     markdown: bool = True
@@ -58,9 +57,6 @@ def wecom_settings(env: Mapping[str, str]) -> WeComSettings | None:
         raise ConfigError(
             f"WECOM_API_BASE_URL 应为 http(s):// 开头的地址，例如 {DEFAULT_BASE_URL}"
         )
-    webhook = env.get("FENGONG_GROUP_WEBHOOK", "").strip() or None
-    if webhook is not None and not webhook.startswith(("https://", "http://")):
-        raise ConfigError("FENGONG_GROUP_WEBHOOK 应为群机器人的 Webhook 地址（https://…?key=…）")
     return WeComSettings(
         corp_id=given["WECOM_CORP_ID"],
         agent_id=int(agent),
@@ -70,7 +66,6 @@ def wecom_settings(env: Mapping[str, str]) -> WeComSettings | None:
         api_base_url=base_url,
         listen=env.get("WECOM_LISTEN", "").strip() or "0.0.0.0",
         port=_port(env.get("WECOM_PORT", "").strip() or "8080"),
-        group_webhook=webhook,
         markdown=_switch("WECOM_MARKDOWN", env.get("WECOM_MARKDOWN", "").strip() or "1"),
     )
 

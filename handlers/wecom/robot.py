@@ -1,0 +1,33 @@
+"""The coordinators' group robot: each summary also posted into their WeCom group.
+
+FENGONG_GROUP_WEBHOOK names the robot (消息推送). The group is one more recipient of the
+summary (`Reminders.summary_groups`), routed here by its id: delivered and recorded like the
+coordinators' copies, so posted once and not again after a restart, and tried again at the
+next check when WeCom fails. The URL is the robot's only credential: it is masked in the log.
+"""
+
+from __future__ import annotations
+
+from bot import redact
+from bot.channel import Result
+from bot.core import Core
+from bot.reply import Reply
+from handlers.wecom.channel import post_summary
+from handlers.wecom.client import GroupRobot
+
+ROBOT = "wecom-robot"  # the Router prefix of the group robot
+GROUP = f"{ROBOT}:group"  # the coordinators' group, as a recipient of the summary
+
+
+def attach_group_robot(core: Core, url: str) -> GroupRobot:
+    """Post every coordinators' summary to the robot at `url` too; close the robot at stop."""
+    redact.add_secret(url)
+    robot = GroupRobot(url)
+
+    async def post(group: str, reply: Reply) -> Result:
+        await post_summary(robot, reply)
+        return "sent"
+
+    core.router.add(ROBOT, post)
+    core.reminders.summary_groups.add(GROUP)
+    return robot
