@@ -1,0 +1,112 @@
+"""Which channels `python -m bot run` starts: WeCom, Telegram, both in one process, or neither.
+
+The child process runs against the fake Bot API and the fake WeCom API, its whole output
+captured; WeCom's callbacks are delivered to the port it listens on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import socket
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from bot.cli import EXIT_DATA, main
+from tests.fakes.bot_api import FakeBotApi
+from tests.fakes.wecom_api import FakeWeComApi
+from tests.fakes.wecom_callback import WeComCallbackClient
+from tests.harness import bot_process, text
+from tests.wecom_harness import AES_KEY, CALLBACK_TOKEN, content, env_for
+
+TG_USER = 4242
+WECOM_USER = "zhang"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+async def listening(url: str, process: asyncio.subprocess.Process) -> None:
+    """Wait until the child's WeCom server answers GET /healthz with 200."""
+    async with asyncio.timeout(30), aiohttp.ClientSession() as session:
+        while process.returncode is None:
+            try:
+                async with session.get(url) as response:
+                    if response.status == 200:
+                        return
+            except aiohttp.ClientConnectionError:
+                pass
+            await asyncio.sleep(0.1)
+    raise AssertionError("the bot exited before listening")
+
+
+async def test_wecom_and_telegram_run_in_one_process(api: FakeBotApi, tmp_path: Path) -> None:
+    port = free_port()
+    async with FakeWeComApi() as wecom_api:
+        env = env_for(wecom_api, port)
+        async with bot_process(api, tmp_path / "fengong.db", env) as process:
+            await listening(f"http://127.0.0.1:{port}/healthz", process)
+            await api.wait_for("getUpdates", include_pending=True, timeout=20)
+            assert len(wecom_api.menus) == 1
+
+            api.send_text(TG_USER, "7.2", user_id=TG_USER)
+            async with WeComCallbackClient(
+                f"http://127.0.0.1:{port}/wecom",
+                token=CALLBACK_TOKEN,
+                encoding_aes_key=AES_KEY,
+                corp_id=wecom_api.corp_id,
+            ) as wecom:
+                assert await wecom.post(wecom.text(WECOM_USER, "7.2", msg_id="1")) == (200, "")
+            [answer] = await api.wait_for_messages(TG_USER, 1, timeout=10)
+            await wecom_api.wait_for("message/send", timeout=10)
+
+            process.send_signal(signal.SIGTERM)
+            async with asyncio.timeout(20):
+                output_bytes, _ = await process.communicate()
+    output = output_bytes.decode()
+    assert process.returncode == 0, output
+    assert "举措 7.2" in text(answer)
+    [reply, *_] = wecom_api.messages_to(WECOM_USER)
+    assert content(reply).startswith("**举措 7.2**")
+    assert " ERROR " not in output
+    assert "Traceback" not in output
+    for secret in (wecom_api.secret, AES_KEY, CALLBACK_TOKEN):
+        assert secret not in output
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "named"),
+    [
+        ("WECOM_AES_KEY", "tooshort", "WECOM_AES_KEY"),
+        ("WECOM_PORT", "http", "WECOM_PORT"),
+        ("WECOM_SECRET", "", "WECOM_SECRET"),
+    ],
+)
+def test_a_bad_wecom_setting_stops_the_start_naming_it(
+    setting: str,
+    value: str,
+    named: str,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    env = {
+        "WECOM_CORP_ID": "ww0123456789abcdef",
+        "WECOM_AGENT_ID": "1000002",
+        "WECOM_SECRET": "secret-value",
+        "WECOM_TOKEN": CALLBACK_TOKEN,
+        "WECOM_AES_KEY": AES_KEY,
+        "WECOM_API_BASE_URL": "http://127.0.0.1:9",  # never reached
+        setting: value,
+    }
+    for name, given in env.items():
+        monkeypatch.setenv(name, given)
+    monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
+    assert main(["run"]) == EXIT_DATA
+    error = capsys.readouterr().err
+    assert error.startswith("错误：")
+    assert named in error
