@@ -9,20 +9,40 @@ from __future__ import annotations
 import asyncio
 import signal
 import socket
+import time
 from pathlib import Path
 
 import aiohttp
 import pytest
 
+from bot.assistant import Assistant
 from bot.cli import EXIT_DATA, main
+from bot.config import Config
+from handlers.run import serve
 from tests.fakes.bot_api import FakeBotApi
 from tests.fakes.wecom_api import FakeWeComApi
 from tests.fakes.wecom_callback import WeComCallbackClient
 from tests.harness import bot_process, text
-from tests.wecom_harness import AES_KEY, CALLBACK_TOKEN, content, env_for
+from tests.wecom_harness import AES_KEY, CALLBACK_TOKEN, content, env_for, settings_for
 
 TG_USER = 4242
 WECOM_USER = "zhang"
+HOOK_SECRET = "hook-secret_42"
+
+
+def telegram_update(update_id: int, user: int, text: str) -> dict[str, object]:
+    """A private text message as Telegram posts it to a webhook."""
+    person = {"id": user, "is_bot": False, "first_name": "张三"}
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": update_id,
+            "date": int(time.time()),
+            "chat": {"id": user, "type": "private", "first_name": "张三"},
+            "from": person,
+            "text": text,
+        },
+    }
 
 
 def free_port() -> int:
@@ -110,3 +130,48 @@ def test_a_bad_wecom_setting_stops_the_start_naming_it(
     error = capsys.readouterr().err
     assert error.startswith("错误：")
     assert named in error
+
+
+async def test_serve_with_a_telegram_webhook_and_wecom(
+    api: FakeBotApi, assistant: Assistant, tmp_path: Path
+) -> None:
+    tg_port, wecom_port = free_port(), free_port()
+    hook = f"http://127.0.0.1:{tg_port}/telegram"
+    async with FakeWeComApi() as wecom_api:
+        config = Config(
+            telegram_token=api.token,
+            telegram_base_url=api.base_url,
+            webhook_url=hook,
+            webhook_secret=HOOK_SECRET,
+            webhook_listen="127.0.0.1",
+            webhook_port=tg_port,
+            db_path=tmp_path / "fengong.db",
+        )
+        stop = asyncio.Event()
+        served = asyncio.create_task(
+            serve(config, settings_for(wecom_api, wecom_port), assistant=assistant, stop=stop)
+        )
+        try:
+            [registered] = await api.wait_for("setWebhook", timeout=15)
+            assert registered.params["url"] == hook
+            async with aiohttp.ClientSession() as http:
+                update = telegram_update(1, TG_USER, "7.2")
+                headers = {"X-Telegram-Bot-Api-Secret-Token": HOOK_SECRET}
+                async with http.post(hook, json=update, headers=headers) as accepted:
+                    assert accepted.status == 200
+            async with WeComCallbackClient(
+                f"http://127.0.0.1:{wecom_port}/wecom",
+                token=CALLBACK_TOKEN,
+                encoding_aes_key=AES_KEY,
+                corp_id=wecom_api.corp_id,
+            ) as wecom:
+                assert await wecom.post(wecom.text(WECOM_USER, "7.2", msg_id="1")) == (200, "")
+            [answer] = await api.wait_for_messages(TG_USER, 1, timeout=10)
+            await wecom_api.wait_for("message/send", timeout=10)
+        finally:
+            stop.set()
+            async with asyncio.timeout(15):
+                await served
+    assert "举措 7.2" in text(answer)
+    assert content(wecom_api.messages_to(WECOM_USER)[0]).startswith("**举措 7.2**")
+    assert not api.calls_of("getUpdates")  # the webhook, not polling
