@@ -74,6 +74,9 @@ async def test_healthz_reports_the_database(wecom: WeCom) -> None:
     async with aiohttp.ClientSession() as session, session.get(url) as response:
         assert response.status == 200
         assert re.fullmatch(r"ok（数据库版本 \d+）\n", await response.text())
+        await wecom.app.core.store.close()
+        async with session.get(url) as down:
+            assert (down.status, await down.text()) == (503, "数据库无响应\n")
 
 
 # --- questions, pages and details -------------------------------------------------------------
@@ -104,6 +107,10 @@ async def test_a_page_of_an_unknown_token_has_expired(wecom: WeCom) -> None:
     forged = dict(card, template_card=dict(card["template_card"]))
     forged["template_card"]["button_list"] = [{"text": "下一页", "key": "pg:forged:1"}]
     [expired] = await wecom.press(ZHANG, forged, "pg:forged:1")
+    assert content(expired) == EXPIRED
+    beyond = key_of(card, "下一页").rsplit(":", 1)[0] + ":99"
+    forged["template_card"]["button_list"] = [{"text": "末页", "key": beyond}]
+    [expired] = await wecom.press(ZHANG, forged, beyond)
     assert content(expired) == EXPIRED
 
 

@@ -7,6 +7,7 @@ captured; WeCom's callbacks are delivered to the port it listens on.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import signal
 import socket
 import time
@@ -17,7 +18,7 @@ import pytest
 
 from bot.assistant import Assistant
 from bot.cli import EXIT_DATA, main
-from bot.config import Config
+from bot.config import Config, ConfigError
 from handlers.run import serve
 from tests.fakes.bot_api import FakeBotApi
 from tests.fakes.wecom_api import FakeWeComApi
@@ -175,3 +176,49 @@ async def test_serve_with_a_telegram_webhook_and_wecom(
     assert "举措 7.2" in text(answer)
     assert content(wecom_api.messages_to(WECOM_USER)[0]).startswith("**举措 7.2**")
     assert not api.calls_of("getUpdates")  # the webhook, not polling
+
+
+async def test_wecom_alone_on_its_own_core(assistant: Assistant, tmp_path: Path) -> None:
+    port = free_port()
+    async with FakeWeComApi() as wecom_api:
+        stop = asyncio.Event()
+        config = Config(db_path=tmp_path / "fengong.db")
+        served = asyncio.create_task(
+            serve(config, settings_for(wecom_api, port), assistant=assistant, stop=stop)
+        )
+        try:
+            async with WeComCallbackClient(
+                f"http://127.0.0.1:{port}/wecom",
+                token=CALLBACK_TOKEN,
+                encoding_aes_key=AES_KEY,
+                corp_id=wecom_api.corp_id,
+            ) as wecom:
+                async with asyncio.timeout(10):
+                    while not wecom_api.menus:  # noqa: ASYNC110 - started once the menu is made
+                        await asyncio.sleep(0.02)
+                assert await wecom.post(wecom.text(WECOM_USER, "/whoami", msg_id="1")) == (
+                    200,
+                    "",
+                )
+                await wecom_api.wait_for("message/send", timeout=10)
+        finally:
+            stop.set()
+            async with asyncio.timeout(15):
+                await served
+    assert "尚未绑定单位" in content(wecom_api.messages_to(WECOM_USER)[0])
+
+
+async def test_a_refused_secret_or_a_taken_port_stops_the_start(
+    assistant: Assistant, tmp_path: Path
+) -> None:
+    config = Config(db_path=tmp_path / "fengong.db")
+    async with FakeWeComApi() as wecom_api:
+        wrong = dataclasses.replace(settings_for(wecom_api, free_port()), secret="not-the-secret")
+        with pytest.raises(ConfigError, match="企业微信不接受 WECOM_SECRET"):
+            await serve(config, wrong, assistant=assistant, stop=asyncio.Event())
+        with socket.socket() as taken:
+            taken.bind(("127.0.0.1", 0))
+            taken.listen()
+            busy = settings_for(wecom_api, taken.getsockname()[1])
+            with pytest.raises(ConfigError, match="WECOM_PORT"):
+                await serve(config, busy, assistant=assistant, stop=asyncio.Event())

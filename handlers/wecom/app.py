@@ -121,12 +121,13 @@ class WeComApp:
         if isinstance(message, EnterAgent):
             await self._greet(person)
             return
-        if isinstance(message, Ignored):
-            if not message.kind.startswith("event:"):  # a picture, a voice message, a file …
-                await self._say(person, NOT_TEXT)
-            return
+        if isinstance(message, Ignored) and message.kind.startswith("event:"):
+            return  # subscribe, location reports …
         paging = isinstance(message, CardClick) and message.event_key.startswith(f"{PAGE_ACTION}:")
         if not paging and not await self._admitted(person):
+            return
+        if isinstance(message, Ignored):  # a picture, a voice message, a file …
+            await self._say(person, NOT_TEXT)
             return
         await self.core.seen(person)
         if isinstance(message, TextMessage):
@@ -176,11 +177,8 @@ class WeComApp:
         """Send page n of the answer behind a page token (`pg:<token>:<n>`)."""
         _, token, index = [*key.split(":"), "", ""][:3]
         outcome = await self.core.page(person, token)
-        markdown = self.settings.markdown
-        if outcome is None or not index.isdecimal():
-            await self._say(person, EXPIRED)
-            return
-        if int(index) >= page_count(outcome.reply, markdown=markdown):
+        count = page_count(outcome.reply, markdown=self.settings.markdown) if outcome else 0
+        if outcome is None or not index.isdecimal() or int(index) >= count:
             await self._say(person, EXPIRED)
             return
         sent = await self.channel.send(person.id, outcome.reply, page_token=token, page=int(index))
