@@ -163,6 +163,12 @@ async def test_bad_callbacks_are_refused_and_nothing_is_sent(
 
 async def test_an_unknown_command_gets_help(wecom: WeCom) -> None:
     assert await wecom.say(ZHANG, "/nosuch") == "没有这个命令：/nosuch。输入 /help 查看可用命令。"
+    assert await wecom.say(ZHANG, "/") == "没有这个命令：/。输入 /help 查看可用命令。"
+
+
+async def test_a_full_width_slash_starts_a_command_too(wecom: WeCom) -> None:
+    assert "尚未绑定单位" in await wecom.say(ZHANG, "／whoami")
+    assert "尚未绑定单位" in await wecom.say(ZHANG, " /whoami")
 
 
 async def test_a_picture_gets_the_text_only_hint(wecom: WeCom) -> None:

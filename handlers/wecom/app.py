@@ -34,6 +34,8 @@ logger = logging.getLogger(__name__)
 FAILED = "出错了，请稍后重试"
 NOT_TEXT = "我只能读懂文字消息。请直接输入问题，例如：人社厅负责哪些任务？"
 GREETING = "您好！我是分工助手。直接输入问题即可，例如：人社厅负责哪些任务？发送 /help 查看命令。"
+# A Chinese keyboard types the full-width ／ where the slash key is pressed.
+COMMAND_MARKS = ("/", "／")
 MENU_EXPIRED = "这个菜单已更新，请重新打开应用后再试。"
 
 # The application menu (≤ 3 buttons, names ≤ 16 bytes, keys ≤ 128 bytes).
@@ -147,11 +149,11 @@ class WeComApp:
 
     async def _typed(self, person: Person, text: str) -> Response:
         """A command ("/note 5.1 …", its argument as typed) or a question."""
-        chat = person.id
-        if not text.startswith("/"):
+        chat, typed = person.id, text.lstrip()
+        if not typed.startswith(COMMAND_MARKS):
             return await self.core.text(person, chat, text)
-        parts = text.split(maxsplit=1)
-        name, arg = parts[0][1:], parts[1] if len(parts) > 1 else ""
+        parts = typed[1:].split(maxsplit=1) or [""]
+        name, arg = parts[0], parts[1] if len(parts) > 1 else ""
         return await self.core.command(person, chat, name, arg)
 
     async def _greet(self, person: Person) -> None:
