@@ -96,6 +96,11 @@ async def telegram(config: Config, core: Core) -> AsyncIterator[App]:
     try:
         with start_errors():
             await app.initialize()
+    except BaseException:
+        # A failed getMe leaves the HTTP client open (shutdown skips an app not initialized).
+        await app.bot.request.shutdown()
+        raise
+    try:
         if app.post_init is not None:
             await app.post_init(app)
         async with _receiving(app, config):

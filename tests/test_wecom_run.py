@@ -222,3 +222,18 @@ async def test_a_refused_secret_or_a_taken_port_stops_the_start(
             busy = settings_for(wecom_api, taken.getsockname()[1])
             with pytest.raises(ConfigError, match="WECOM_PORT"):
                 await serve(config, busy, assistant=assistant, stop=asyncio.Event())
+
+
+async def test_a_refused_telegram_token_stops_both_channels(
+    api: FakeBotApi, tmp_path: Path
+) -> None:
+    """With WeCom configured too, a wrong token stops the start with 2, leaving nothing open."""
+    async with FakeWeComApi() as wecom_api:
+        env = env_for(wecom_api, free_port()) | {"TELEGRAM_BOT_TOKEN": "999:WRONG"}
+        async with bot_process(api, tmp_path / "fengong.db", env) as process:
+            async with asyncio.timeout(30):
+                output_bytes, _ = await process.communicate()
+    output = output_bytes.decode()
+    assert process.returncode == EXIT_DATA, output
+    assert output.splitlines()[-1].startswith("错误：Telegram 不接受 TELEGRAM_BOT_TOKEN"), output
+    assert "Unclosed" not in output
