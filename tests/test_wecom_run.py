@@ -222,6 +222,10 @@ async def test_a_refused_secret_or_a_taken_port_stops_the_start(
             busy = settings_for(wecom_api, taken.getsockname()[1])
             with pytest.raises(ConfigError, match="WECOM_PORT"):
                 await serve(config, busy, assistant=assistant, stop=asyncio.Event())
+            nobody = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+            lost = dataclasses.replace(busy, port=free_port(), api_base_url=nobody)
+            with pytest.raises(ConfigError, match=r"连接不上企业微信接口.*WECOM_API_BASE_URL"):
+                await serve(config, lost, assistant=assistant, stop=asyncio.Event())
 
 
 async def test_a_refused_telegram_token_stops_both_channels(
