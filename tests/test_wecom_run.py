@@ -23,8 +23,15 @@ from handlers.run import serve
 from tests.fakes.bot_api import FakeBotApi
 from tests.fakes.wecom_api import FakeWeComApi
 from tests.fakes.wecom_callback import WeComCallbackClient
-from tests.harness import bot_process, text
-from tests.wecom_harness import AES_KEY, CALLBACK_TOKEN, content, env_for, settings_for
+from tests.harness import bot_process, rows, text
+from tests.wecom_harness import (
+    AES_KEY,
+    CALLBACK_TOKEN,
+    content,
+    env_for,
+    key_of,
+    settings_for,
+)
 
 TG_USER = 4242
 WECOM_USER = "zhang"
@@ -241,3 +248,51 @@ async def test_a_refused_telegram_token_stops_both_channels(
     assert process.returncode == EXIT_DATA, output
     assert output.splitlines()[-1].startswith("错误：Telegram 不接受 TELEGRAM_BOT_TOKEN"), output
     assert "Unclosed" not in output
+
+
+async def test_a_telegram_members_binding_is_approved_by_a_wecom_coordinator(
+    api: FakeBotApi, assistant: Assistant, tmp_path: Path
+) -> None:
+    """One core for both channels: the request reaches WeCom, the decision reaches Telegram."""
+    port = free_port()
+    async with FakeWeComApi() as wecom_api:
+        config = Config(
+            telegram_token=api.token,
+            telegram_base_url=api.base_url,
+            db_path=tmp_path / "fengong.db",
+            coordinators=frozenset({"wecom:boss"}),
+        )
+        stop = asyncio.Event()
+        served = asyncio.create_task(
+            serve(config, settings_for(wecom_api, port), assistant=assistant, stop=stop)
+        )
+        try:
+            await api.wait_for("getUpdates", include_pending=True, timeout=15)
+            api.send_text(TG_USER, "/bind 人社厅", user_id=TG_USER)
+            [asked] = await api.wait_for_messages(TG_USER, 1, timeout=10)
+            await wecom_api.wait_for("message/send", 2, timeout=10)  # the request and its card
+            [_, card] = wecom_api.messages_to("boss")
+            async with WeComCallbackClient(
+                f"http://127.0.0.1:{port}/wecom",
+                token=CALLBACK_TOKEN,
+                encoding_aes_key=AES_KEY,
+                corp_id=wecom_api.corp_id,
+            ) as wecom:
+                click = wecom.card_click(
+                    "boss",
+                    task_id=card["template_card"]["task_id"],
+                    event_key=key_of(card, "批准"),
+                    response_code=wecom_api.click_code(),
+                )
+                assert await wecom.post(click) == (200, "")
+            [_, notice] = await api.wait_for_messages(TG_USER, 2, timeout=10)
+        finally:
+            stop.set()
+            async with asyncio.timeout(15):
+                await served
+    assert text(asked).startswith("已提交绑定")
+    assert text(notice).startswith("您绑定到「人力资源社会保障厅」的申请已获批准")
+    assert wecom_api.card_updates[0]["button"] == {"replace_name": "已批准"}
+    assert rows(tmp_path / "fengong.db", "SELECT user_id, unit FROM members") == [
+        (f"tg:{TG_USER}", "人力资源社会保障厅")
+    ]
