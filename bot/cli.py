@@ -190,17 +190,12 @@ def progress_image(year: int, target: Path, db_path: Path, data_dir: Path) -> No
 
 
 def run(data_dir: Path) -> None:
-    """Start the bot: Telegram when TELEGRAM_BOT_TOKEN is set, otherwise the terminal chat."""
+    """Start the bot: WeCom (WECOM_*) and/or Telegram (TELEGRAM_BOT_TOKEN), else the terminal."""
     config = dataclasses.replace(load_config(), data_dir=data_dir)
     check_default(data_dir, config.default_doc)
-    if config.telegram_token:
-        from handlers.telegram.app import run_telegram
+    from handlers.run import run as run_channels
 
-        run_telegram(config)
-        return
-    from handlers.console import run_console
-
-    run_console(config)
+    run_channels(config)
 
 
 def _parser() -> argparse.ArgumentParser:

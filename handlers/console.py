@@ -122,9 +122,9 @@ async def serve(
 
 
 def run_console(config: Config) -> None:
-    """Start the terminal chat (used when no Telegram token is configured)."""
+    """Start the terminal chat (used when neither Telegram nor WeCom is configured)."""
     if sys.stdin.isatty():
-        print("未设置 TELEGRAM_BOT_TOKEN，启动终端对话（您是协调人）。")
-        print("设置该环境变量后，make run 将连接 Telegram（见 README）。")
+        print("未设置 TELEGRAM_BOT_TOKEN 或 WECOM_*，启动终端对话（您是协调人）。")
+        print("设置后，make run 将连接 Telegram 或企业微信（见 README）。")
         print("输入 /help 查看命令，Ctrl-D 退出。\n")
     asyncio.run(serve(config, sys.stdin, sys.stdout))

@@ -313,7 +313,8 @@ async def bot_process(
     api: FakeBotApi, db_path: Path, extra: dict[str, str] | None = None
 ) -> AsyncIterator[asyncio.subprocess.Process]:
     """Run `python -m bot run` against the fake Bot API; its whole output on stdout."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "FENGONG_"))}
+    ours = ("TELEGRAM_", "FENGONG_", "WECOM_")
+    env = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
     env |= {
         "TELEGRAM_BOT_TOKEN": api.token,
         "TELEGRAM_API_BASE_URL": api.base_url,

@@ -65,7 +65,8 @@ async def test_no_secret_reaches_the_output(api: FakeBotApi, tmp_path: Path) -> 
     await bind_directly(db_path, FakeClock(system_clock()), [(USER, HRSS)])
     # A proxy's error page that echoes the URL it was asked for: the error is logged.
     api.fail(FAILING, 502, f"Bad Gateway: upstream failed for /bot{TOKEN}/sendMessage")
-    async with bot_process(api, db_path, SECRETS) as process:
+    # Only the Telegram channel runs here: the WeCom secrets are tested in test_wecom_run.
+    async with bot_process(api, db_path) as process:
         await api.wait_for("getUpdates", include_pending=True, timeout=20)
         for text in ("/start", "人社厅负责哪些任务？", "/note 5.1 本年已招录残疾人 3 名"):
             before = len(api.sent_messages(USER))

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
 import secrets
+from collections.abc import Iterator
 from typing import Any
 
 from telegram import BotCommand, Update
@@ -210,6 +212,20 @@ def scheduler_of(app: App) -> Scheduler | None:
     return own.scheduler if own else None
 
 
+@contextlib.contextmanager
+def start_errors() -> Iterator[None]:
+    """Turn Telegram refusing the token, or not answering, into a ConfigError saying why."""
+    try:
+        yield
+    except InvalidToken as e:
+        raise ConfigError("Telegram 不接受 TELEGRAM_BOT_TOKEN：请向 @BotFather 核对令牌。") from e
+    except NetworkError as e:
+        raise ConfigError(
+            f"连接不上 Telegram（{e.message}）：请检查网络；需要代理时设置 HTTPS_PROXY；"
+            "使用自建 Bot API 服务器时检查 TELEGRAM_API_BASE_URL。"
+        ) from e
+
+
 def run_telegram(config: Config) -> None:
     """Run the bot until stopped: a webhook when TELEGRAM_WEBHOOK_URL is set, else polling.
 
@@ -221,14 +237,8 @@ def run_telegram(config: Config) -> None:
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
     try:
-        _run(app, config, loop)
-    except InvalidToken as e:
-        raise ConfigError("Telegram 不接受 TELEGRAM_BOT_TOKEN：请向 @BotFather 核对令牌。") from e
-    except NetworkError as e:
-        raise ConfigError(
-            f"连接不上 Telegram（{e.message}）：请检查网络；需要代理时设置 HTTPS_PROXY；"
-            "使用自建 Bot API 服务器时检查 TELEGRAM_API_BASE_URL。"
-        ) from e
+        with start_errors():
+            _run(app, config, loop)
     finally:
         # python-telegram-bot shuts down only a bot that started: close the HTTP client
         # opened by a failed start (getMe is the only call made before then).

@@ -118,6 +118,11 @@ def render(
     return [out for p in pages for out in _page(p, markdown, limit, new_id, ())]
 
 
+def page_count(reply: Reply, *, markdown: bool = True) -> int:
+    """Return how many pages `render` makes of a reply (more than one: worth a page token)."""
+    return len(_paginate(reply, markdown, TEXT_LIMIT))
+
+
 def _paginate(reply: Reply, markdown: bool, limit: int) -> list[Page]:
     size = byte_size(markdown)
     fixed = sum(len(row) for row in reply.buttons)

@@ -29,6 +29,7 @@ SHUTDOWN_GRACE = 10.0  # seconds to let running answers finish when the server s
 
 OnMessage = Callable[[Message], Awaitable[None]]
 Claim = Callable[[str], Awaitable[bool]]
+Health = Callable[[], Awaitable[tuple[int, str]]]  # (HTTP status, text) for GET /healthz
 
 
 class MemoryDedupe:
@@ -103,8 +104,12 @@ def callback_app(
     *,
     claim: Claim | None = None,
     path: str = CALLBACK_PATH,
+    health: Health | None = None,
 ) -> web.Application:
-    """Build the callback app: GET/POST `path` for WeCom, GET /healthz for monitoring."""
+    """Build the callback app: GET/POST `path` for WeCom, GET /healthz for monitoring.
+
+    `health` answers /healthz (the bot's database); without it the server only says "ok".
+    """
     handling = _Handling(on_message)
     claim_key = claim or MemoryDedupe()
 
@@ -127,7 +132,10 @@ def callback_app(
         return web.Response(status=200)
 
     async def healthz(request: web.Request) -> web.Response:
-        return web.Response(text="ok")
+        if health is None:
+            return web.Response(text="ok")
+        status, text = await health()
+        return web.Response(status=status, text=text)
 
     async def drain(app: web.Application) -> None:
         await app[_HANDLING].drain()

@@ -1,0 +1,163 @@
+"""Starting the bot on the channels its settings name (`python -m bot run`, `make run`).
+
+WECOM_* set → WeCom; TELEGRAM_BOT_TOKEN set → Telegram; both → both in one process, on one
+core and one reminder scheduler; neither → the terminal chat.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import os
+import secrets
+import signal
+from collections.abc import AsyncIterator, Mapping
+
+from aiohttp import web
+from telegram import Update
+
+from bot import redact
+from bot.assistant import Assistant
+from bot.clock import Clock, system_clock
+from bot.config import Config, ConfigError
+from bot.core import Core
+from bot.scheduler import INTERVAL, Scheduler
+from handlers.telegram.app import App, build_application, start_errors
+from handlers.telegram.handlers import polling_error_callback
+from handlers.wecom.app import WeComApp, serving
+from handlers.wecom.robot import attach_group_robot
+from handlers.wecom.settings import WeComSettings, wecom_settings
+
+logger = logging.getLogger(__name__)
+
+
+def run(config: Config, env: Mapping[str, str] = os.environ) -> None:
+    """Run the bot on the configured channels until stopped (SIGINT, SIGTERM, end of input).
+
+    Raises ConfigError naming a missing or malformed setting before anything starts.
+    """
+    wecom = wecom_settings(env)
+    if wecom is not None:
+        asyncio.run(serve(config, wecom))
+    elif config.telegram_token:
+        from handlers.telegram.app import run_telegram
+
+        run_telegram(config)
+    else:
+        from handlers.console import run_console
+
+        run_console(config)
+
+
+async def serve(
+    config: Config,
+    wecom: WeComSettings,
+    *,
+    assistant: Assistant | None = None,
+    clock: Clock = system_clock,
+    stop: asyncio.Event | None = None,
+    reminder_interval: float = INTERVAL,
+) -> None:
+    """Serve WeCom (and Telegram, when its token is set) on one core until `stop` is set.
+
+    Without `stop`, SIGINT and SIGTERM stop it. The scheduler starts once every channel is
+    registered and stops before any is removed.
+    """
+    if stop is None:
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+    core = await Core.open(config, assistant, clock)
+    try:
+        async with contextlib.AsyncExitStack() as stack:
+            await stack.enter_async_context(serving(WeComApp(core, wecom)))
+            if config.telegram_token:
+                await stack.enter_async_context(telegram(config, core))
+            if config.group_webhook:
+                robot = attach_group_robot(core, config.group_webhook)
+                stack.push_async_callback(robot.close)
+            scheduler = Scheduler(core, reminder_interval)
+            scheduler.start()
+            stack.push_async_callback(scheduler.stop)
+            logger.info("机器人已启动，按 Ctrl-C 停止。")
+            await stop.wait()
+    finally:
+        await core.close()
+
+
+@contextlib.asynccontextmanager
+async def telegram(config: Config, core: Core) -> AsyncIterator[App]:
+    """Run the Telegram application on `core` while the block runs, started by hand.
+
+    Long polling, or a webhook on our own server when TELEGRAM_WEBHOOK_URL is set; in
+    python-telegram-bot's order: initialize, post_init, start … stop, post_stop, shutdown,
+    post_shutdown.
+    """
+    app = build_application(config, core=core)
+    try:
+        with start_errors():
+            await app.initialize()
+    except BaseException:
+        # A failed getMe leaves the HTTP client open (shutdown skips an app not initialized).
+        await app.bot.request.shutdown()
+        raise
+    try:
+        if app.post_init is not None:
+            await app.post_init(app)
+        async with _receiving(app, config):
+            await app.start()
+            try:
+                yield app
+            finally:
+                if app.updater is not None and app.updater.running:
+                    await app.updater.stop()
+                await app.stop()
+                if app.post_stop is not None:
+                    await app.post_stop(app)
+    finally:
+        await app.shutdown()
+        if app.post_shutdown is not None:
+            await app.post_shutdown(app)
+
+
+@contextlib.asynccontextmanager
+async def _receiving(app: App, config: Config) -> AsyncIterator[None]:
+    """Take Telegram's updates: a webhook server when configured, else long polling."""
+    # Pending updates are kept: questions asked while the bot was down are answered now.
+    if not config.webhook_url:
+        assert app.updater is not None
+        with start_errors():
+            await app.updater.start_polling(
+                timeout=dt.timedelta(seconds=10),
+                allowed_updates=Update.ALL_TYPES,
+                drop_pending_updates=False,
+                error_callback=polling_error_callback(app),
+            )
+        yield
+        return
+    from handlers.telegram import webhook
+
+    secret = config.webhook_secret or secrets.token_urlsafe(32)
+    redact.add_secret(secret)
+    runner = web.AppRunner(webhook.web_app(app, secret), access_log=None)
+    await runner.setup()
+    try:
+        try:
+            await web.TCPSite(runner, config.webhook_listen, config.webhook_port).start()
+        except OSError as e:
+            raise ConfigError(
+                f"webhook 服务器无法监听 {config.webhook_listen}:{config.webhook_port}"
+                f"（{e.strerror}）：请检查 TELEGRAM_WEBHOOK_PORT 和 TELEGRAM_WEBHOOK_LISTEN。"
+            ) from e
+        await app.bot.set_webhook(
+            config.webhook_url,
+            secret_token=secret,
+            allowed_updates=Update.ALL_TYPES,
+            drop_pending_updates=False,
+        )
+        yield
+    finally:
+        await runner.cleanup()
