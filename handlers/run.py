@@ -15,15 +15,15 @@ import secrets
 import signal
 from collections.abc import AsyncIterator, Mapping
 
-from aiohttp import web
 from telegram import Update
 
 from bot import redact
 from bot.assistant import Assistant
 from bot.clock import Clock, system_clock
-from bot.config import Config, ConfigError
+from bot.config import Config
 from bot.core import Core
 from bot.scheduler import INTERVAL, Scheduler
+from handlers.telegram import webhook
 from handlers.telegram.app import App, build_application, start_errors
 from handlers.telegram.handlers import polling_error_callback
 from handlers.wecom.app import WeComApp, serving
@@ -138,26 +138,7 @@ async def _receiving(app: App, config: Config) -> AsyncIterator[None]:
             )
         yield
         return
-    from handlers.telegram import webhook
-
     secret = config.webhook_secret or secrets.token_urlsafe(32)
     redact.add_secret(secret)
-    runner = web.AppRunner(webhook.web_app(app, secret), access_log=None)
-    await runner.setup()
-    try:
-        try:
-            await web.TCPSite(runner, config.webhook_listen, config.webhook_port).start()
-        except OSError as e:
-            raise ConfigError(
-                f"webhook 服务器无法监听 {config.webhook_listen}:{config.webhook_port}"
-                f"（{e.strerror}）：请检查 TELEGRAM_WEBHOOK_PORT 和 TELEGRAM_WEBHOOK_LISTEN。"
-            ) from e
-        await app.bot.set_webhook(
-            config.webhook_url,
-            secret_token=secret,
-            allowed_updates=Update.ALL_TYPES,
-            drop_pending_updates=False,
-        )
+    async with webhook.receiving(app, config, secret):
         yield
-    finally:
-        await runner.cleanup()

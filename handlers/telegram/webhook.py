@@ -7,9 +7,11 @@ documentation's answer for extra routes is a custom server that feeds `update_qu
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hmac
 import logging
 import signal
+from collections.abc import AsyncIterator
 from typing import Any
 
 from aiohttp import web
@@ -57,19 +59,13 @@ def web_app(app: App, secret: str) -> web.Application:
     return server
 
 
-async def serve(app: App, config: Config, secret: str) -> None:
-    """Run the bot on a webhook until SIGINT or SIGTERM, in python-telegram-bot's order."""
+@contextlib.asynccontextmanager
+async def receiving(app: App, config: Config, secret: str) -> AsyncIterator[None]:
+    """Serve the webhook and tell Telegram about it while the block runs."""
     assert config.webhook_url is not None
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
     runner = web.AppRunner(web_app(app, secret), access_log=None)
-    await app.initialize()
+    await runner.setup()
     try:
-        if app.post_init is not None:
-            await app.post_init(app)
-        await runner.setup()
         try:
             await web.TCPSite(runner, config.webhook_listen, config.webhook_port).start()
         except OSError as e:
@@ -85,14 +81,31 @@ async def serve(app: App, config: Config, secret: str) -> None:
             allowed_updates=Update.ALL_TYPES,
             drop_pending_updates=False,
         )
-        await app.start()
-        await stop.wait()
+        yield
     finally:
-        if app.running:
-            await app.stop()
-            if app.post_stop is not None:
-                await app.post_stop(app)
         await runner.cleanup()
+
+
+async def serve(app: App, config: Config, secret: str) -> None:
+    """Run the bot on a webhook until SIGINT or SIGTERM, in python-telegram-bot's order."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    await app.initialize()
+    try:
+        if app.post_init is not None:
+            await app.post_init(app)
+        async with receiving(app, config, secret):
+            await app.start()
+            try:
+                await stop.wait()
+            finally:
+                if app.running:
+                    await app.stop()
+                    if app.post_stop is not None:
+                        await app.post_stop(app)
+    finally:
         await app.shutdown()
         if app.post_shutdown is not None:
             await app.post_shutdown(app)
