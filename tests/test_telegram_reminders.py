@@ -11,7 +11,7 @@ import asyncio
 import logging
 import re
 from collections import Counter
-from collections.abc import AsyncIterator, Iterable
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -27,7 +27,6 @@ from tests.harness import (
     COORDINATOR_2,
     HRSS,
     SETTLER,
-    TOKEN,
     FakeClock,
     Users,
     bind_directly,
@@ -59,17 +58,6 @@ UNITS = (
 )
 CIVIL = "民政厅"  # 5.1, 11.1, 16.1
 COMMITTEE = "省政府残疾人工作委员会"  # 11.1, 16.1: reported in full in some tests
-
-
-@pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    return tmp_path / "fengong.db"
-
-
-@pytest.fixture
-async def api() -> AsyncIterator[FakeBotApi]:
-    async with FakeBotApi(token=TOKEN) as fake:
-        yield fake
 
 
 def errors(caplog: pytest.LogCaptureFixture, *expected: str) -> list[str]:
