@@ -118,6 +118,9 @@ class Core:
             "audit": lambda p, a, c: audit(m, p, a),
             "remind_test": lambda p, a, c: r.remind_test(p, a),
         }
+        if set(self._commands) != set(BY_NAME):  # a registry entry without its runner
+            missing = set(BY_NAME) ^ set(self._commands)
+            raise RuntimeError(f"commands not run by the core: {missing}")
 
     @property
     def commands(self) -> frozenset[str]:
