@@ -39,7 +39,8 @@ def run(config: Config, env: Mapping[str, str] = os.environ) -> None:
     Raises ConfigError naming a missing or malformed setting before anything starts.
     """
     wecom = wecom_settings(env)
-    if wecom is not None:
+    # The group robot posts the coordinators' summaries beside whatever channel runs.
+    if wecom is not None or (config.telegram_token and config.group_webhook):
         asyncio.run(serve(config, wecom))
     elif config.telegram_token:
         from handlers.telegram.app import run_telegram
@@ -53,14 +54,16 @@ def run(config: Config, env: Mapping[str, str] = os.environ) -> None:
 
 async def serve(
     config: Config,
-    wecom: WeComSettings,
+    wecom: WeComSettings | None,
     *,
     assistant: Assistant | None = None,
     clock: Clock = system_clock,
     stop: asyncio.Event | None = None,
     reminder_interval: float = INTERVAL,
 ) -> None:
-    """Serve WeCom (and Telegram, when its token is set) on one core until `stop` is set.
+    """Serve WeCom and/or Telegram (when its token is set) on one core until `stop` is set.
+
+    The group robot of FENGONG_GROUP_WEBHOOK, when set, also gets the coordinators' summaries.
 
     Without `stop`, SIGINT and SIGTERM stop it. The scheduler starts once every channel is
     registered and stops before any is removed.
@@ -73,7 +76,8 @@ async def serve(
     core = await Core.open(config, assistant, clock)
     try:
         async with contextlib.AsyncExitStack() as stack:
-            await stack.enter_async_context(serving(WeComApp(core, wecom)))
+            if wecom is not None:
+                await stack.enter_async_context(serving(WeComApp(core, wecom)))
             if config.telegram_token:
                 await stack.enter_async_context(telegram(config, core))
             if config.group_webhook:

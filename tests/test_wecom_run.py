@@ -23,7 +23,8 @@ from handlers.run import serve
 from tests.fakes.bot_api import FakeBotApi
 from tests.fakes.wecom_api import FakeWeComApi
 from tests.fakes.wecom_callback import WeComCallbackClient
-from tests.harness import bot_process, rows, text
+from tests.fakes.clock import FakeClock
+from tests.harness import bot_process, rows, shanghai, text
 from tests.wecom_harness import (
     AES_KEY,
     CALLBACK_TOKEN,
@@ -296,3 +297,32 @@ async def test_a_telegram_members_binding_is_approved_by_a_wecom_coordinator(
     assert rows(tmp_path / "fengong.db", "SELECT user_id, unit FROM members") == [
         (f"tg:{TG_USER}", "人力资源社会保障厅")
     ]
+
+
+async def test_telegram_alone_with_a_group_robot_posts_the_summary_there(
+    api: FakeBotApi, assistant: Assistant, tmp_path: Path
+) -> None:
+    clock = FakeClock(shanghai(2025, 1, 1, 9, 0))  # the summary of 2024 is due
+    async with FakeWeComApi() as wecom_api:
+        config = Config(
+            telegram_token=api.token,
+            telegram_base_url=api.base_url,
+            db_path=tmp_path / "fengong.db",
+            coordinators=frozenset({f"tg:{TG_USER}"}),
+            group_webhook=wecom_api.webhook_url(),
+        )
+        stop = asyncio.Event()
+        served = asyncio.create_task(
+            serve(config, None, assistant=assistant, clock=clock, stop=stop)
+        )
+        try:
+            [summary] = await api.wait_for_messages(TG_USER, 1, timeout=15)
+            await wecom_api.wait_for("webhook/send", timeout=10)
+        finally:
+            stop.set()
+            async with asyncio.timeout(15):
+                await served
+    assert "2024 年度报送情况" in text(summary)
+    [(_, posted)] = wecom_api.robot_messages
+    assert "2024 年度报送情况" in posted["markdown"]["content"]
+    assert not wecom_api.calls_of("message/send")  # no WeCom app: only its group robot
