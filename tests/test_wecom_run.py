@@ -21,9 +21,9 @@ from bot.cli import EXIT_DATA, main
 from bot.config import Config, ConfigError
 from handlers.run import serve
 from tests.fakes.bot_api import FakeBotApi
+from tests.fakes.clock import FakeClock
 from tests.fakes.wecom_api import FakeWeComApi
 from tests.fakes.wecom_callback import WeComCallbackClient
-from tests.fakes.clock import FakeClock
 from tests.harness import bot_process, rows, shanghai, text
 from tests.wecom_harness import (
     AES_KEY,
