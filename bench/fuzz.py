@@ -331,7 +331,7 @@ def snapshot(db: Path) -> Snapshot:
 
 def forbidden(before: Snapshot, after: Snapshot, sender: str, plan: Plan) -> list[str]:
     """The changes between two snapshots that `sender` was not allowed to make."""
-    coordinator = sender in {str(c) for c in COORDINATORS}
+    coordinator = sender in {f"tg:{c}" for c in COORDINATORS}
     unit_before = before["members"].get(sender, (None, None))[1]
     bad = []
     for table in TABLES:
@@ -610,7 +610,7 @@ async def fuzz_bot(seed: int, n: int, plan: Plan, corpus: str, assistant: Assist
                     ]
                     result.invalid += check_calls(new_calls, label)
                     after = snapshot(db)
-                    bad = forbidden(before, after, str(sender), plan)
+                    bad = forbidden(before, after, f"tg:{sender}", plan)  # ids as stored
                     result.forbidden += [f"{label}: {b}" for b in bad]
                     for table in TABLES:
                         changed = sum(
