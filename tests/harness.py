@@ -23,6 +23,7 @@ import pytest
 from bot.assistant import Assistant
 from bot.clock import TZ, Clock, system_clock
 from bot.config import Config, ReminderConfig
+from bot.plan import DATA_DIR
 from bot.store import Store
 from handlers.telegram.app import App, build_application, scheduler_of
 from handlers.telegram.handlers import FAILED, polling_error_callback
@@ -66,12 +67,14 @@ async def running(
     coordinators: Iterable[int | str] = (COORDINATOR,),
     reminder_interval: float = 3600.0,
     reminders: ReminderConfig | None = None,
+    data_dir: Path | None = None,
 ) -> AsyncIterator[App]:
     """Run the bot's Application on the test's loop, in run_polling's order.
 
     initialize, post_init, start, start_polling … stop polling, stop, post_stop, shutdown,
     post_shutdown. run_polling also hands polling errors (409 …) to the error handlers:
-    polling_error_callback does that for an application started by hand.
+    polling_error_callback does that for an application started by hand. With `data_dir`,
+    the bot loads every document of that folder (as it does in production), not `assistant`.
     """
     config = Config(
         telegram_token=api.token,
@@ -79,8 +82,10 @@ async def running(
         db_path=db_path,
         coordinators=frozenset(c if isinstance(c, str) else f"tg:{c}" for c in coordinators),
         reminders=reminders or ReminderConfig(),
+        data_dir=data_dir or DATA_DIR,
     )
-    app = build_application(config, assistant, clock=clock, reminder_interval=reminder_interval)
+    served = None if data_dir else assistant
+    app = build_application(config, served, clock=clock, reminder_interval=reminder_interval)
     async with app:  # initialize … shutdown
         if app.post_init is not None:
             await app.post_init(app)
