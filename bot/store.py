@@ -64,6 +64,46 @@ QUALIFY_IDS = "PRAGMA defer_foreign_keys = ON;" + "".join(
 )
 
 
+# Several documents: what a member, a request, an invite, a note, a flow or an audit entry
+# belongs to ("" the data folder's own document, else its folder). A person may be a
+# member of a unit in each document, so members are keyed by (doc, user_id). Deliveries and
+# state keep their keys, a document's prefixed with "<doc>/" (Store._key).
+BY_DOCUMENT = """
+CREATE TABLE members_of_docs (
+    user_id  TEXT NOT NULL REFERENCES users(id),
+    name     TEXT NOT NULL,
+    unit     TEXT NOT NULL,
+    bound_at TEXT NOT NULL,
+    bound_by TEXT NOT NULL,
+    doc      TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (doc, user_id)
+);
+INSERT INTO members_of_docs (user_id, name, unit, bound_at, bound_by)
+    SELECT user_id, name, unit, bound_at, bound_by FROM members;
+DROP TABLE members;
+ALTER TABLE members_of_docs RENAME TO members;
+CREATE INDEX members_by_unit ON members(doc, unit, bound_at);
+
+ALTER TABLE bind_requests ADD COLUMN doc TEXT NOT NULL DEFAULT '';
+DROP INDEX bind_requests_one_pending;
+CREATE UNIQUE INDEX bind_requests_one_pending ON bind_requests(doc, user_id)
+    WHERE status = 'pending';
+
+ALTER TABLE invites ADD COLUMN doc TEXT NOT NULL DEFAULT '';
+
+ALTER TABLE notes ADD COLUMN doc TEXT NOT NULL DEFAULT '';
+DROP INDEX notes_by_unit_year;
+DROP INDEX notes_by_year;
+CREATE INDEX notes_by_unit_year ON notes(doc, unit, year);
+CREATE INDEX notes_by_year ON notes(doc, year, measure_id);
+
+-- Still one flow per person: the next message they type is read in one document.
+ALTER TABLE flows ADD COLUMN doc TEXT NOT NULL DEFAULT '';
+
+ALTER TABLE audit ADD COLUMN doc TEXT NOT NULL DEFAULT '';
+"""
+
+
 # Migration i brings the schema from user_version i to i + 1. Append only: never edit a shipped
 # migration, since databases already past it will not run it again.
 MIGRATIONS: list[str] = [
@@ -194,43 +234,7 @@ MIGRATIONS: list[str] = [
     );
     """,
     QUALIFY_IDS,
-    # Several documents: what a member, a request, an invite, a note, a flow or an audit entry
-    # belongs to ("" the data folder's own document, else its folder). A person may be a
-    # member of a unit in each document, so members are keyed by (doc, user_id).
-    """
-    CREATE TABLE members_of_docs (
-        user_id  TEXT NOT NULL REFERENCES users(id),
-        name     TEXT NOT NULL,
-        unit     TEXT NOT NULL,
-        bound_at TEXT NOT NULL,
-        bound_by TEXT NOT NULL,
-        doc      TEXT NOT NULL DEFAULT '',
-        PRIMARY KEY (doc, user_id)
-    );
-    INSERT INTO members_of_docs (user_id, name, unit, bound_at, bound_by)
-        SELECT user_id, name, unit, bound_at, bound_by FROM members;
-    DROP TABLE members;
-    ALTER TABLE members_of_docs RENAME TO members;
-    CREATE INDEX members_by_unit ON members(doc, unit, bound_at);
-
-    ALTER TABLE bind_requests ADD COLUMN doc TEXT NOT NULL DEFAULT '';
-    DROP INDEX bind_requests_one_pending;
-    CREATE UNIQUE INDEX bind_requests_one_pending ON bind_requests(doc, user_id)
-        WHERE status = 'pending';
-
-    ALTER TABLE invites ADD COLUMN doc TEXT NOT NULL DEFAULT '';
-
-    ALTER TABLE notes ADD COLUMN doc TEXT NOT NULL DEFAULT '';
-    DROP INDEX notes_by_unit_year;
-    DROP INDEX notes_by_year;
-    CREATE INDEX notes_by_unit_year ON notes(doc, unit, year);
-    CREATE INDEX notes_by_year ON notes(doc, year, measure_id);
-
-    -- Still one flow per person: the next message they type is read in one document.
-    ALTER TABLE flows ADD COLUMN doc TEXT NOT NULL DEFAULT '';
-
-    ALTER TABLE audit ADD COLUMN doc TEXT NOT NULL DEFAULT '';
-    """,
+    BY_DOCUMENT,
 ]
 
 

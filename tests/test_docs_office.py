@@ -7,24 +7,26 @@ the seed's too. Driven through the terminal chat and the Telegram adapter.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import io
 import shutil
 import sqlite3
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
 
+from bot.assistant import Assistant
 from bot.catalog import Catalog, load_catalog
 from bot.cli import main
 from bot.clock import TZ
 from bot.config import Config
 from bot.core import Core
+from bot.outcome import Person
 from bot.plan import DATA_DIR
 from bot.reply import Reply, render_plain
-from bot.store import MIGRATIONS, Store
+from bot.store import BY_DOCUMENT, MIGRATIONS, Store
 from handlers.console import LOCAL_USER, Console
 from tests.fakes.bot_api import FakeBotApi
 from tests.fakes.clock import FakeClock
@@ -32,10 +34,10 @@ from tests.harness import (
     COORDINATOR,
     ZHANG,
     Users,
+    buttons,
     data_of,
     rows,
     running,
-    shanghai,
     text,
 )
 
@@ -55,6 +57,7 @@ JIUYE_TEXT = """\
 2024年3月1日
 """
 JIUYE_LABEL = "川办发〔2024〕7号《促进就业创业的若干措施》"
+ROOT_LABEL = "川残工委〔2022〕4号《四川省促进残疾人就业三年行动方案（2022—2024年）责任分工》"
 START = dt.datetime(2024, 3, 2, 9, 0, tzinfo=TZ)
 REMINDER_AT = dt.datetime(2024, 12, 1, 9, 0, tzinfo=TZ)  # reminder:2024:30 of both documents
 HEADER = "2024 年度进展报送提醒"
@@ -167,9 +170,7 @@ async def test_notes_are_kept_per_document(console: Console, core: Core) -> None
     assert await core.store.document(JIUYE).notes() == [jiuye_note]
 
 
-async def test_a_started_note_is_filed_in_its_own_document(
-    console: Console, core: Core
-) -> None:
+async def test_a_started_note_is_filed_in_its_own_document(console: Console, core: Core) -> None:
     await bound_in_both(console)
     await console.handle(f"/doc {JIUYE}")
     listing = await console.handle("/note")
@@ -243,3 +244,181 @@ async def test_a_unit_of_two_documents_is_reminded_of_each(
     for reminders in core.reminders_of.values():
         await reminders.tick(send)
     assert sent == []
+
+
+async def test_requests_and_invites_bind_in_their_own_document(
+    console: Console, core: Core
+) -> None:
+    await console.handle(f"/doc {JIUYE}")
+    await console.handle("/bind 财政厅")
+    [request] = await core.store.document(JIUYE).pending_requests()
+    invited = await console.handle("/invite 教育厅")
+    code = invited.split("/join ")[1].split()[0]
+    # The coordinator decides, and the member joins, while the chat reads the other document.
+    await console.handle("/doc 川残工委〔2022〕4号")
+    decided = await console.press(f"ap:{request.id}")
+    assert decided is not None
+    assert render_plain(decided.reply) == f"已批准：本机用户 绑定到「{FINANCE}」。"
+    assert (await core.store.document(JIUYE).member("console")).unit == FINANCE  # type: ignore[union-attr]
+    assert await core.store.member("console") is None
+    other = Console(core, Person("u2", "李四"))
+    assert "已绑定到「教育厅」" in await other.handle(f"/join {code}")
+    assert (await core.store.document(JIUYE).member("u2")).unit == "教育厅"  # type: ignore[union-attr]
+    assert await core.store.member("u2") is None
+
+
+async def test_a_page_turn_stays_in_the_document_of_the_command(
+    console: Console, core: Core
+) -> None:
+    await console.handle(f"/doc {JIUYE}")
+    await bind(console, "人社厅")
+    for i in range(12):  # more than one page of notes
+        await console.handle(f"/note 1.{i % 3 + 1} 第 {i} 条")
+    response = await core.command(LOCAL_USER, "console", "notes", "")
+    assert response.query is not None
+    await console.handle("/doc 川残工委〔2022〕4号")
+    again = await core.query(LOCAL_USER, *response.query)
+    assert again is not None
+    assert render_plain(again.reply) == render_plain(response.outcome.reply)
+
+
+async def test_the_migration_keeps_rows_in_the_data_folders_own_document(tmp_path: Path) -> None:
+    path, before = tmp_path / "old.db", MIGRATIONS.index(BY_DOCUMENT)
+    at = "2024-03-02T09:00:00+08:00"
+    with sqlite3.connect(path) as conn:
+        for script in MIGRATIONS[:before]:
+            conn.executescript(script)
+        conn.execute(f"PRAGMA user_version = {before}")
+        conn.execute("INSERT INTO users VALUES ('tg:1', '张三', 1, 1, 1, ?, ?)", (at, at))
+        conn.execute("INSERT INTO members VALUES ('tg:1', '张三', ?, ?, 'tg:9')", (HRSS, at))
+        conn.execute(
+            "INSERT INTO bind_requests (user_id, name, unit, created_at) "
+            "VALUES ('tg:1', '张三', '财政厅', ?)",
+            (at,),
+        )
+        conn.execute(
+            "INSERT INTO notes (unit, measure_id, year, author_id, author_name, text, "
+            "created_at) VALUES (?, '1.1', 2024, 'tg:1', '张三', '进展', ?)",
+            (HRSS, at),
+        )
+        conn.execute("INSERT INTO flows VALUES ('tg:1', 'note', '1.2', ?, ?)", (HRSS, at))
+        conn.execute(
+            "INSERT INTO invites VALUES ('c0de', ?, 'tg:9', ?, ?, NULL, NULL)", (HRSS, at, at)
+        )
+        conn.execute(
+            "INSERT INTO audit (at, actor_id, actor_name, action) "
+            "VALUES (?, 'tg:1', '张三', 'bind')",
+            (at,),
+        )
+
+    async with await Store.open(path, FakeClock(START)) as store:
+        assert await store.schema_version() == len(MIGRATIONS)
+        member = await store.member("tg:1")
+        assert member is not None
+        assert (member.unit, member.doc) == (HRSS, "")
+        assert [n.text for n in await store.notes()] == ["进展"]
+        assert [r.unit for r in await store.pending_requests()] == [FINANCE]
+        assert (await store.flow("tg:1")) is not None
+        assert len(await store.audit_entries()) == 1
+        # Another document sees none of them, and takes the same person as its own member.
+        other = store.document(JIUYE)
+        assert await other.member("tg:1") is None
+        assert await other.notes() == []
+        assert await other.pending_requests() == []
+        assert await other.flow("tg:1") is None
+        assert await other.audit_entries() == []
+        await other.request_binding("tg:1", "张三", FINANCE)  # one pending per document
+        await other.bind("tg:1", "张三", FINANCE, "tg:9")
+        assert [(b.doc, b.unit) for b in await store.bindings("tg:1")] == [
+            ("", HRSS),
+            (JIUYE, FINANCE),
+        ]
+        assert await store.doc_of("invite", "c0de") == ""
+
+
+# -- Telegram --------------------------------------------------------------------------------
+
+
+async def approve_on_telegram(bot: Users, api: FakeBotApi, user: int, unit: str) -> str:
+    """`user` asks for `unit` in their chat's document; the coordinator approves the card."""
+    before, told = len(api.sent_messages(COORDINATOR)), len(api.sent_messages(user))
+    await bot.say(user, f"/bind {unit}")
+    card = (await api.wait_for_messages(COORDINATOR, before + 1))[before]
+    decided = await bot.edit(card, data_of(card, "批准"))
+    assert text(decided).startswith("已批准")
+    notice = (await api.wait_for_messages(user, told + 2))[told + 1]
+    assert "已获批准" in text(notice)
+    return text(card)
+
+
+async def test_two_documents_on_telegram(
+    api: FakeBotApi, assistant: Assistant, db_path: Path, data: Path
+) -> None:
+    clock = FakeClock(START)
+    async with running(api, assistant, db_path, clock, data_dir=data):
+        bot = Users(api)
+        await approve_on_telegram(bot, api, ZHANG, "人社厅")
+        assert "已切换到" in text(await bot.say(ZHANG, f"/doc {JIUYE}"))
+        card = await approve_on_telegram(bot, api, ZHANG, "财政厅")
+        assert card.endswith(f"申请绑定到「{FINANCE}」。\n文件：{JIUYE_LABEL}")
+        whoami = text(await bot.say(ZHANG, "/whoami")).split("\n")
+        assert whoami[1:3] == [
+            f"所属单位：{HRSS}（{ROOT_LABEL}，2024-03-02 绑定）",
+            f"所属单位：{FINANCE}（{JIUYE_LABEL}，2024-03-02 绑定）",
+        ]
+
+        filed = text(await bot.say(ZHANG, "/note 1.1 就业补贴已发放"))
+        assert filed.startswith(f"已记录「{FINANCE}」举措 1.1 的 2024 年进展")
+        await bot.say(ZHANG, "/doc 川残工委〔2022〕4号")
+        filed = text(await bot.say(ZHANG, "/note 1.1 省里的进展"))
+        assert filed.startswith(f"已记录「{HRSS}」举措 1.1 的 2024 年进展")
+        assert rows(db_path, "SELECT doc, unit, text FROM notes ORDER BY id") == [
+            (JIUYE, FINANCE, "就业补贴已发放"),
+            ("", HRSS, "省里的进展"),
+        ]
+
+        await bot.say(COORDINATOR, f"/doc {JIUYE}")
+        shown, _picture = await bot.says(COORDINATOR, "/progress", 2)
+        progress = text(shown).split("\n")
+        assert progress[:2] == ["2024 年报送进度", "3 个单位，2 个尚未报送任何举措（排在最前）。"]
+        assert f"{FINANCE}：1/1 项举措已报送" in progress
+        before = len(api.calls_of("sendDocument"))
+        assert text(await bot.say(COORDINATOR, "/export 2024")) == "2024 年进展汇总已导出。"
+        [call] = (await api.wait_for("sendDocument", count=before + 1))[before:]
+        sheet = load_workbook(io.BytesIO(call.params["document"].content)).worksheets[0]
+        table = list(sheet.iter_rows(values_only=True))
+        assert [(r[1], r[2], r[4]) for r in table[1:]] == [(FINANCE, "1.1", "就业补贴已发放")]
+
+
+async def test_a_unit_of_two_documents_is_reminded_of_each_on_telegram(
+    api: FakeBotApi, assistant: Assistant, db_path: Path, data: Path
+) -> None:
+    clock = FakeClock(REMINDER_AT)
+    async with await Store.open(db_path, clock) as store:
+        for doc in ("", JIUYE):
+            await store.document(doc).bind(f"tg:{ZHANG}", "张三", HRSS, f"tg:{COORDINATOR}")
+        await store.upsert_user(f"tg:{ZHANG}", "张三", private_chat=True)
+    async with running(api, assistant, db_path, clock, data_dir=data, reminder_interval=0.2):
+        bot = Users(api)
+        first, second = await api.wait_for_messages(ZHANG, 2)
+        root = next(m for m in (first, second) if "还有 26 项举措未报送" in text(m))
+        jiuye = next(m for m in (first, second) if "还有 3 项举措未报送" in text(m))
+        assert {first["message_id"], second["message_id"]} == {
+            root["message_id"],
+            jiuye["message_id"],
+        }
+        assert buttons(jiuye) == [f"nm:{m}@{JIUYE}" for m in ("1.1", "1.2", "2.1")]
+        assert buttons(root)[0] == "nm:1.1@"
+        # Each document's reminder is done under its own key.
+        keys = {"done:reminder:2024:30", f"{JIUYE}/done:reminder:2024:30"}
+        for _ in range(200):
+            sent = {k for (k,) in rows(db_path, "SELECT key FROM state WHERE value = 'sent'")}
+            if sent == keys:
+                break
+            await asyncio.sleep(0.05)
+        assert sent == keys
+        # The reminder's button starts a note in its own document.
+        asked = await bot.open(jiuye, f"nm:1.2@{JIUYE}")
+        assert text(asked).startswith("请发送举措 1.2 的进展")
+        await bot.say(ZHANG, "公益性岗位已开发 300 个")
+        assert rows(db_path, "SELECT doc, unit, measure_id FROM notes") == [(JIUYE, HRSS, "1.2")]
