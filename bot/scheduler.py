@@ -32,8 +32,8 @@ class Scheduler:
     def start(self) -> None:
         """Start checking: at once (to catch up after downtime), then every interval."""
         if self._task is None:
-            for reminders in self.core.reminders_of.values():
-                logger.info(reminders.describe_schedule())
+            for doc, reminders in self.core.reminders_of.items():
+                logger.info("%s%s", f"{doc}：" if doc else "", reminders.describe_schedule())
             self._task = asyncio.create_task(self._run(), name="reminder scheduler")
 
     async def stop(self) -> None:

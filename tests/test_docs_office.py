@@ -14,6 +14,7 @@ import shutil
 import sqlite3
 from pathlib import Path
 
+import docx
 import pytest
 from openpyxl import load_workbook
 
@@ -203,6 +204,14 @@ async def test_progress_and_export_are_per_document(
     cells = {str(c.value) for row in sheet.iter_rows() for c in row if c.value}
     assert "就业补贴已发放" in cells
     assert "省里的进展" not in cells
+
+    # The unit's report is made of the document's own notes, under its own title.
+    assert "已生成" in await console.handle("/report")
+    report = docx.Document(str(tmp_path / f"落实情况报告-{FINANCE}-2024.docx"))
+    written = "\n".join(p.text for p in report.paragraphs)
+    assert "就业补贴已发放" in written
+    assert "省里的进展" not in written
+    assert "就业创业" in written
 
     await console.handle("/doc 川残工委〔2022〕4号")
     root = await console.handle("/progress")
