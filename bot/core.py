@@ -121,7 +121,7 @@ class Core:
             "whoami": self._whoami,
             "cancel": self._cancel,
         }
-        # The rest run in the chat's document (see `_desk`).
+        # The rest run in the chat's document (see `command`).
         self._desks: dict[str, Desk] = {
             "bind": lambda o, r, p, a: o.membership.bind(p, a),
             "note": lambda o, r, p, a: o.notes.note(p, a),

@@ -39,15 +39,17 @@ def flow_ended(kind: object, target: object, why: str = UNIT_CHANGED) -> str:
 
 def _notice_reply(kind: str, payload: dict[str, Any]) -> Reply:
     """Word a stored notice (see Store.decide for the kinds and their payloads)."""
-    unit = payload.get("unit", "")
+    # With several documents, the one the unit was asked for.
+    document = payload.get("document")
+    unit = f"「{payload.get('unit', '')}」" + (f"（{document}）" if document else "")
     if kind == "approved":
-        lines = [line(f"您绑定到「{unit}」的申请已获批准，现在可以用 /note 报送进展。")]
+        lines = [line(f"您绑定到{unit}的申请已获批准，现在可以用 /note 报送进展。")]
         ended = payload.get("ended")
         if isinstance(ended, dict):
             lines.append(line(flow_ended(ended.get("kind"), ended.get("target"))))
         return Reply(header=tuple(lines))
     if kind == "rejected":
-        return Reply(header=(line(f"您绑定到「{unit}」的申请未获批准。如有疑问请联系协调人。"),))
+        return Reply(header=(line(f"您绑定到{unit}的申请未获批准。如有疑问请联系协调人。"),))
     logger.warning("未知的通知类型：%s", kind)
     return Reply(header=(line("您有一条新通知，请发送 /whoami 查看当前状态。"),))
 
@@ -169,7 +171,7 @@ class Membership:
         if key is None:
             return say("按钮已过期，请重新提问")
         try:
-            request = await self.store.decide(key, approve, person.id)
+            request = await self.store.decide(key, approve, person.id, document=self.label)
         except AlreadyDecided as e:
             done = {"approved": "已批准", "rejected": "已拒绝", "replaced": "已被新的申请取代"}
             return say(f"这条申请{done.get(e.request.status, '已处理')}，无需再次处理。")

@@ -934,8 +934,12 @@ class Store:
         )
         return [BindRequest.from_row(row) for row in rows]
 
-    async def decide(self, request_id: int, approve: bool, by: str) -> BindRequest:
+    async def decide(
+        self, request_id: int, approve: bool, by: str, *, document: str = ""
+    ) -> BindRequest:
         """Approve (binding the person) or reject a pending request; the first decision wins.
+
+        `document`: the document's name, for the notice when several are served.
 
         The notice owed to the requester (kind "approved" or "rejected") is recorded in the
         same transaction, so that no crash can leave the decision made and nobody to tell.
@@ -964,6 +968,8 @@ class Store:
             if approve:
                 _, ended = await self._bind(request.user_id, request.name, request.unit, by, now)
             payload: dict[str, Any] = {"unit": request.unit}
+            if document:
+                payload["document"] = document
             if ended is not None:
                 payload["ended"] = {"kind": ended.kind, "target": ended.target}
             await self._add_notice(request.user_id, status, payload, now)

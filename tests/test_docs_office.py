@@ -370,6 +370,8 @@ async def test_two_documents_on_telegram(
         assert "已切换到" in text(await bot.say(ZHANG, f"/doc {JIUYE}"))
         card = await approve_on_telegram(bot, api, ZHANG, "财政厅")
         assert card.endswith(f"申请绑定到「{FINANCE}」。\n文件：{JIUYE_LABEL}")
+        told = text(api.sent_messages(ZHANG)[-1])
+        assert told.startswith(f"您绑定到「{FINANCE}」（{JIUYE_LABEL}）的申请已获批准")
         whoami = text(await bot.say(ZHANG, "/whoami")).split("\n")
         assert whoami[1:3] == [
             f"所属单位：{HRSS}（{ROOT_LABEL}，2024-03-02 绑定）",
