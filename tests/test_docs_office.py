@@ -433,3 +433,32 @@ async def test_a_unit_of_two_documents_is_reminded_of_each_on_telegram(
         assert text(asked).startswith("请发送举措 1.2 的进展")
         await bot.say(ZHANG, "公益性岗位已开发 300 个")
         assert rows(db_path, "SELECT doc, unit, measure_id FROM notes") == [(JIUYE, HRSS, "1.2")]
+
+
+# -- the command line ------------------------------------------------------------------------
+
+
+async def noted_in_each(db: Path) -> None:
+    async with await Store.open(db, FakeClock(START)) as store:
+        await store.add_note(HRSS, "1.1", 2024, "tg:1", "张三", "省里的进展")
+        await store.document(JIUYE).add_note(FINANCE, "1.1", 2024, "tg:1", "张三", "就业补贴")
+
+
+def test_the_command_line_exports_the_document_named(
+    tmp_path: Path, data: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "bot.sqlite3"
+    asyncio.run(noted_in_each(db))
+    monkeypatch.setenv("FENGONG_DB", str(db))
+
+    def noted(path: Path) -> list[str]:
+        sheet = load_workbook(path).worksheets[0]
+        return [str(r[4]) for r in list(sheet.iter_rows(values_only=True))[1:]]
+
+    args = ["--data", str(data), "export", "--year", "2024"]
+    assert main([*args, str(tmp_path / "root.xlsx")]) == 0
+    assert main([*args, "--doc", "7号文", str(tmp_path / "jiuye.xlsx")]) == 0
+    assert noted(tmp_path / "root.xlsx") == ["省里的进展"]
+    assert noted(tmp_path / "jiuye.xlsx") == ["就业补贴"]
+    assert main([*args, "--doc", "没有这份", str(tmp_path / "x.xlsx")]) == 2
+    assert "找不到文件「没有这份」" in capsys.readouterr().err
