@@ -219,6 +219,10 @@ class Catalog:
             return self.doc(doc_id) or self.default, rest
         return self.default, arg
 
+    def tagged(self, doc: Doc, arg: str) -> str:
+        """Return a query's argument carrying its document (as it is, with one document)."""
+        return _tag(doc, arg) if self.several else arg
+
     async def reply(self, kind: str, arg: str) -> Reply:
         """Answer a query from `converse` or `query`; with several documents, name its own."""
         doc, inner = self.of_query(arg)

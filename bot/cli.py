@@ -116,19 +116,36 @@ def check_data(data_dir: Path) -> None:
         print(f"数据检查通过{which}：{counts}")
 
 
-async def _workbook(year: int, db_path: Path, data_dir: Path) -> bytes:
+def document(data_dir: Path, text: str) -> tuple[str, Path]:
+    """Return the id and folder of the document `text` names (folder, number, title words)."""
+    if not text.strip():
+        return "", data_dir
+    found = dict(discover(data_dir))
+    if text.strip() in found:
+        return text.strip(), found[text.strip()]
+    doc = load_catalog(data_dir).find(text)
+    if doc is None:
+        named = "、".join(i for i in found if i) or "（没有子文件夹）"
+        raise UsageError(f"找不到文件「{text}」；可写文件夹名（{named}）、文号或标题中的词")
+    return doc.id, found[doc.id]
+
+
+async def _workbook(year: int, db_path: Path, data_dir: Path, doc: str = "") -> bytes:
     # openpyxl loads slowly; only the export needs it.
     from bot.export import export_year
 
     async with await Store.open(db_path) as store:
-        return await export_year(store, load_plan(data_dir), year)
+        return await export_year(store.document(doc), load_plan(data_dir), year)
 
 
-def export(year: int, target: Path, db_path: Path, data_dir: Path = DATA_DIR) -> None:
-    """Write a year's Excel summary from the database to `target`."""
+def export(
+    year: int, target: Path, db_path: Path, data_dir: Path = DATA_DIR, doc_text: str = ""
+) -> None:
+    """Write a year's Excel summary (of one document) from the database to `target`."""
     if not db_path.exists():
         raise ConfigError(f"数据库 {db_path} 不存在（FENGONG_DB）")
-    target.write_bytes(asyncio.run(_workbook(year, db_path, data_dir)))
+    doc, folder = document(data_dir, doc_text)
+    target.write_bytes(asyncio.run(_workbook(year, db_path, folder, doc)))
     print(f"已导出 {year} 年进展汇总：{target}")
 
 
@@ -161,31 +178,45 @@ def _database(db_path: Path) -> Path:
     return db_path
 
 
-async def _report(year: int, unit: str | None, db_path: Path, data_dir: Path) -> bytes:
+async def _report(
+    year: int, unit: str | None, db_path: Path, data_dir: Path, doc: str = ""
+) -> bytes:
     from bot.report import year_report
 
     async with await Store.open(db_path) as store:
-        return await year_report(store, load_plan(data_dir), year, unit)
+        return await year_report(store.document(doc), load_plan(data_dir), year, unit)
 
 
-def report(year: int, unit_text: str | None, target: Path, db_path: Path, data_dir: Path) -> None:
+def report(
+    year: int,
+    unit_text: str | None,
+    target: Path,
+    db_path: Path,
+    data_dir: Path,
+    doc_text: str = "",
+) -> None:
     """Write a year's report (.docx) of one unit, or the committee's, to `target`."""
-    unit = resolve_unit(unit_text, data_dir)
-    data = asyncio.run(_report(year, unit, _database(db_path), data_dir))
+    doc, folder = document(data_dir, doc_text)
+    unit = resolve_unit(unit_text, folder)
+    data = asyncio.run(_report(year, unit, _database(db_path), folder, doc))
     target.write_bytes(data)
     print(f"已生成{unit or '全部单位'} {year} 年度落实情况报告：{target}")
 
 
-async def _picture(year: int, db_path: Path, data_dir: Path) -> bytes:
+async def _picture(year: int, db_path: Path, data_dir: Path, doc: str = "") -> bytes:
     from bot.heatmap import progress_picture
 
     async with await Store.open(db_path) as store:
-        return await progress_picture(store, load_plan(data_dir), year, system_clock().date())
+        plan, today = load_plan(data_dir), system_clock().date()
+        return await progress_picture(store.document(doc), plan, year, today)
 
 
-def progress_image(year: int, target: Path, db_path: Path, data_dir: Path) -> None:
+def progress_image(
+    year: int, target: Path, db_path: Path, data_dir: Path, doc_text: str = ""
+) -> None:
     """Write a year's progress picture (PNG heat map of units x main tasks) to `target`."""
-    target.write_bytes(asyncio.run(_picture(year, _database(db_path), data_dir)))
+    doc, folder = document(data_dir, doc_text)
+    target.write_bytes(asyncio.run(_picture(year, _database(db_path), folder, doc)))
     print(f"已生成 {year} 年报送进度图：{target}")
 
 
@@ -205,6 +236,11 @@ def _parser() -> argparse.ArgumentParser:
     # value given before the command when it is not repeated after it.
     data = argparse.ArgumentParser(add_help=False)
     data.add_argument("--data", type=Path, default=argparse.SUPPRESS, help="数据目录")
+    # Which document's members and notes (export, report, progress-image); "": the folder's own.
+    which = argparse.ArgumentParser(add_help=False)
+    which.add_argument(
+        "--doc", default="", help="有多份文件时导出哪一份（文件夹名、文号或标题中的词）"
+    )
     sub = parser.add_subparsers(dest="command")
     sub.add_parser("run", parents=[data], help="启动机器人（默认）")
     p_ask = sub.add_parser("ask", parents=[data], help="提问并打印答案")
@@ -222,16 +258,18 @@ def _parser() -> argparse.ArgumentParser:
     p_imp.add_argument("source", type=Path)
     p_imp.add_argument("--out", type=Path, default=None, help="写入的数据目录（默认 --data）")
     sub.add_parser("check-data", parents=[data], help="校验数据文件，出错时退出码为 2")
-    p_exp = sub.add_parser("export", help="导出某年进展汇总（Excel）")
+    p_exp = sub.add_parser("export", parents=[which], help="导出某年进展汇总（Excel）")
     p_exp.add_argument("--year", type=int, required=True)
     p_exp.add_argument("out", type=Path)
     p_bak = sub.add_parser("backup", help="备份数据库（机器人运行时也可以）")
     p_bak.add_argument("out", type=Path, help="备份文件")
-    p_rep = sub.add_parser("report", parents=[data], help="生成某年度落实情况报告（Word）")
+    p_rep = sub.add_parser("report", parents=[data, which], help="生成某年度落实情况报告（Word）")
     p_rep.add_argument("--year", type=int, required=True)
     p_rep.add_argument("--unit", default=None, help=f"单位名称；省略或写「{ALL_UNITS}」为汇总报告")
     p_rep.add_argument("out", type=Path)
-    p_img = sub.add_parser("progress-image", parents=[data], help="生成某年报送进度图（PNG）")
+    p_img = sub.add_parser(
+        "progress-image", parents=[data, which], help="生成某年报送进度图（PNG）"
+    )
     p_img.add_argument("--year", type=int, required=True)
     p_img.add_argument("out", type=Path)
     return parser
@@ -257,13 +295,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "check-data":
             check_data(args.data)
         elif args.command == "export":
-            export(args.year, args.out, load_config().db_path, args.data)
+            export(args.year, args.out, load_config().db_path, args.data, args.doc)
         elif args.command == "backup":
             backup(args.out, load_config().db_path)
         elif args.command == "report":
-            report(args.year, args.unit, args.out, load_config().db_path, args.data)
+            report(args.year, args.unit, args.out, load_config().db_path, args.data, args.doc)
         elif args.command == "progress-image":
-            progress_image(args.year, args.out, load_config().db_path, args.data)
+            progress_image(args.year, args.out, load_config().db_path, args.data, args.doc)
         else:
             run(args.data)
     except (PlanError, ConfigError, StoreError, UsageError) as e:

@@ -21,10 +21,12 @@ from bot.clock import Clock, system_clock
 from bot.commands import BY_NAME
 from bot.config import Config
 from bot.dialog import Dialog
-from bot.office import Office
+from bot.membership import APPROVE, REJECT
+from bot.notes import CANCEL, CONFIRM_DELETE, DELETE, EDIT, KEEP
+from bot.office import OFFICE_ACTIONS, Office
 from bot.outcome import Outcome, Person, say
 from bot.reminders import CHASE, Reminders
-from bot.store import Store
+from bot.store import Owned, Store
 from bot.throttle import Throttle, Verdict
 
 EXPIRED = "按钮已过期，请重新提问"
@@ -34,6 +36,17 @@ JOIN_IN_PRIVATE = "邀请码请在与机器人的私聊中发送（/join 邀请�
 
 Query = tuple[str, str]  # (kind, argument): what a page button redraws
 Run = Callable[[Person, str, str], Awaitable[Outcome]]  # person, argument, chat
+# A command of a document's office: its office and reminders, the person, the argument.
+Desk = Callable[[Office, Reminders, Person, str], Awaitable[Outcome]]
+# Buttons on stored rows act in the row's document: which row an action's argument names.
+_OWNERS: dict[str, Owned] = {
+    APPROVE: "request",
+    REJECT: "request",
+    EDIT: "note",
+    DELETE: "note",
+    CONFIRM_DELETE: "note",
+    KEEP: "note",
+}
 
 
 @dataclass(frozen=True)
@@ -81,20 +94,22 @@ class Core:
             catalog = Catalog((Doc("", catalog),), Doc("", catalog))
         self.config = config
         self.catalog = catalog
-        # Members and notes are kept for the default document.
-        assistant = self.assistant = catalog.default.assistant
+        self.assistant = catalog.default.assistant
         self.clock = clock
         self.store = store
-        self.office = Office(assistant, store, config.coordinators, clock, config.reminders)
-        self.reminders = Reminders(self.office.membership, config.reminders)
+        # Members, notes and reminders are kept per document, each on its own rows.
+        self.offices = {d.id: self._office_for(d) for d in catalog.docs}
+        self.reminders_of = {
+            d.id: Reminders(self.offices[d.id].membership, config.reminders) for d in catalog.docs
+        }
+        self.office = self.offices[catalog.default.id]
+        self.reminders = self.reminders_of[catalog.default.id]
         self.router = Router()
         self.dialog = Dialog(clock)
         self.throttle = Throttle(clock)
         self.queries = QueryCache()
         # Who was already recorded as seen, so that not every message costs a write.
         self._seen: set[tuple[str, str, bool]] = set()
-        m, n, r = self.office.membership, self.office.notes, self.reminders
-        o = self.office.overview
         self._commands: dict[str, Run] = {
             "start": self._welcome,
             "help": lambda p, a, c: self._read("help", a),
@@ -102,30 +117,46 @@ class Core:
             "task": lambda p, a, c: self._read("task", a),
             "find": lambda p, a, c: self._read("find", a),
             "doc": self._doc,
-            "bind": lambda p, a, c: m.bind(p, a),
-            "join": lambda p, a, c: m.redeem(p, a),
-            "whoami": lambda p, a, c: m.whoami(p),
-            "note": lambda p, a, c: n.note(p, a),
-            "notes": lambda p, a, c: n.notes(p, a),
-            "cancel": lambda p, a, c: n.cancel(p),
-            "report": lambda p, a, c: o.report(p, a),
-            "remind": lambda p, a, c: r.remind(p, a),
-            "unbind": lambda p, a, c: m.unbind(p),
-            "invite": lambda p, a, c: m.invite(p, a, self.router.invite_link(p.id)),
-            "members": lambda p, a, c: m.members(p, a),
-            "progress": lambda p, a, c: o.progress(p, a, picture=True),
-            "export": lambda p, a, c: o.export(p, a),
-            "audit": lambda p, a, c: audit(m, p, a),
-            "remind_test": lambda p, a, c: r.remind_test(p, a),
+            "join": lambda p, a, c: self._redeem(p, a),
+            "whoami": self._whoami,
+            "cancel": self._cancel,
         }
-        if set(self._commands) != set(BY_NAME):  # a registry entry without its runner
-            missing = set(BY_NAME) ^ set(self._commands)
+        # The rest run in the chat's document (see `command`).
+        self._desks: dict[str, Desk] = {
+            "bind": lambda o, r, p, a: o.membership.bind(p, a),
+            "note": lambda o, r, p, a: o.notes.note(p, a),
+            "notes": lambda o, r, p, a: o.notes.notes(p, a),
+            "report": lambda o, r, p, a: o.overview.report(p, a),
+            "remind": lambda o, r, p, a: r.remind(p, a),
+            "unbind": lambda o, r, p, a: o.membership.unbind(p),
+            "invite": lambda o, r, p, a: o.membership.invite(p, a, self.router.invite_link(p.id)),
+            "members": lambda o, r, p, a: o.membership.members(p, a),
+            "progress": lambda o, r, p, a: o.overview.progress(p, a, picture=True),
+            "export": lambda o, r, p, a: o.overview.export(p, a),
+            "audit": lambda o, r, p, a: audit(o.membership, p, a),
+            "remind_test": lambda o, r, p, a: r.remind_test(p, a),
+        }
+        if self.commands != set(BY_NAME):  # a registry entry without its runner
+            missing = set(BY_NAME) ^ self.commands
             raise RuntimeError(f"commands not run by the core: {missing}")
+
+    def _office_for(self, doc: Doc) -> Office:
+        """Build a document's office on its rows of the store."""
+        several = self.catalog.several
+        return Office(
+            doc.assistant,
+            self.store.document(doc.id),
+            self.config.coordinators,
+            self.clock,
+            self.config.reminders,
+            doc.key if several else None,
+            doc.label if several else "",
+        )
 
     @property
     def commands(self) -> frozenset[str]:
         """Return the names of the commands the core runs (exactly the registry's)."""
-        return frozenset(self._commands)
+        return frozenset(self._commands) | frozenset(self._desks)
 
     @classmethod
     async def open(
@@ -166,7 +197,8 @@ class Core:
         `chat` names the conversation (one context per person in each chat).
         """
         if person.private:
-            flow = await self.office.notes.text(person, text)
+            office = await self._owner("flow", person.id) or self.office
+            flow = await office.notes.text(person, text)
             if flow is not None:
                 return Response(flow)
         kind, arg = await self.catalog.converse(text, self.dialog, chat)
@@ -176,8 +208,8 @@ class Core:
     async def command(self, person: Person, chat: str, name: str, arg: str) -> Response:
         """Run a command of the registry, with its argument as typed, in a chat (see `text`)."""
         name = name.lower()
-        command, run = BY_NAME.get(name), self._commands.get(name)
-        if command is None or run is None:
+        command = BY_NAME.get(name)
+        if command is None or name not in self.commands:
             shown = name if len(name) <= 32 else f"{name[:32]}…"
             return Response(say(UNKNOWN.format(shown)))
         if name == "start" and arg.strip() and not person.private:
@@ -186,15 +218,22 @@ class Core:
             return Response(say(PRIVATE_ONLY))
         if name in QUERIES:  # /unit, /task, /find: in the document the chat reads
             name, arg = self.catalog.query(name, arg, self.dialog, chat)
-        outcome = await run(person, arg, chat)
-        return Response(outcome, (name, arg) if self._pageable(name, arg) else None)
+        pageable, desk = self._pageable(name, arg), self._desks.get(name)
+        if desk is not None:  # in the chat's document; a page turn redoes it there
+            doc = self.catalog.current(self.dialog, chat)
+            outcome = await desk(self.offices[doc.id], self.reminders_of[doc.id], person, arg)
+            arg = self.catalog.tagged(doc, arg)
+        else:
+            outcome = await self._commands[name](person, arg, chat)
+        return Response(outcome, (name, arg) if pageable else None)
 
     async def press(self, person: Person, chat: str, action: str) -> Response | None:
         """Run a button's action in a chat (see `text`); None when it is no longer valid."""
         if action.startswith(f"{CHASE}:"):
-            year = action.partition(":")[2]
-            return Response(await self.reminders.chase(person, year, self.router))
-        outcome = await self.office.action(person, action)
+            doc, plain = self._keyed(action, chat)
+            year = plain.partition(":")[2]
+            return Response(await self.reminders_of[doc.id].chase(person, year, self.router))
+        outcome = await self._action(person, action, chat)
         if outcome is not None:
             return Response(outcome, ("action", action) if action.startswith("pu:") else None)
         reply = self.catalog.press(action, self.dialog, chat)
@@ -223,16 +262,23 @@ class Core:
         if kind in QUERIES or kind == REFUSED:
             return Outcome(await self.catalog.reply(kind, arg))
         if kind == REPORTING:
-            return await self.reminders.reporting(person)
+            doc, _ = self.catalog.of_query(arg)
+            return await self.reminders_of[doc.id].reporting(person)
         if kind == "action" and arg.startswith("pu:"):
-            return await self.office.action(person, arg)
+            return await self._action(person, arg, "")
         if kind == "action":
             reply = self.catalog.action(arg)
             return Outcome(reply) if reply is not None else None
         if kind == "start":
             return Outcome(self.catalog.welcome())
-        if kind == "progress":  # a page turn redraws the text, not the picture
-            return await self.office.overview.progress(person, arg)
+        desk = self._desks.get(kind)
+        if desk is not None:
+            doc, arg = self.catalog.of_query(arg)
+            office = self.offices[doc.id]
+            if kind == "progress":  # a page turn redraws the text, not the picture
+                return await office.overview.progress(person, arg)
+            pageable = self._pageable(kind, arg)
+            return await desk(office, self.reminders_of[doc.id], person, arg) if pageable else None
         run = self._commands.get(kind)
         return await run(person, arg, "") if run and self._pageable(kind, arg) else None
 
@@ -245,8 +291,56 @@ class Core:
     async def _welcome(self, person: Person, arg: str, chat: str) -> Outcome:
         # /start CODE: the invite link of a channel that has links (Telegram's deep links).
         if arg.strip():
-            return await self.office.membership.redeem(person, arg.strip())
+            return await self._redeem(person, arg.strip())
         return Outcome(self.catalog.welcome(self.dialog, chat))
+
+    # -- the documents' offices --------------------------------------------------------------
+
+    async def _owner(self, kind: Owned, key: str) -> Office | None:
+        """Return the office of the document a stored row belongs to (None: no such row)."""
+        if len(self.offices) == 1:
+            return self.office
+        doc = await self.store.doc_of(kind, key)
+        return None if doc is None else self.offices.get(doc)
+
+    def _keyed(self, action: str, chat: str) -> tuple[Doc, str]:
+        """Return the document of a button keyed to one ("nm:1.1@key"), else the chat's."""
+        head, at, key = action.rpartition("@")
+        doc = self.catalog.doc(key) if at else None
+        if doc is None:
+            return self.catalog.current(self.dialog, chat), action
+        return doc, head
+
+    async def _action(self, person: Person, action: str, chat: str) -> Outcome | None:
+        """Run an office button in its document: the row's, the button's, else the chat's."""
+        kind, _, arg = action.partition(":")
+        if kind not in OFFICE_ACTIONS:
+            return None
+        owned = _OWNERS.get(kind)
+        office = await self._owner(owned, arg) if owned else None
+        if kind == CANCEL:
+            office = await self._owner("flow", person.id)
+        if office is None:
+            doc, action = self._keyed(action, chat)
+            office = self.offices[doc.id]
+        return await office.action(person, action)
+
+    async def _redeem(self, person: Person, code: str) -> Outcome:
+        # An invite binds in the document it was made in, whichever the chat reads.
+        office = await self._owner("invite", code.strip()) or self.office
+        return await office.membership.redeem(person, code)
+
+    async def _cancel(self, person: Person, arg: str, chat: str) -> Outcome:
+        office = await self._owner("flow", person.id)
+        if office is None:
+            office = self.offices[self.catalog.current(self.dialog, chat).id]
+        return await office.notes.cancel(person)
+
+    async def _whoami(self, person: Person, arg: str, chat: str) -> Outcome:
+        if not self.catalog.several:
+            return await self.office.membership.whoami(person)
+        labels = {d.id: d.label for d in self.catalog.docs}
+        return await self.office.membership.whoami(person, labels)
 
     async def _doc(self, person: Person, arg: str, chat: str) -> Outcome:
         return Outcome(self.catalog.choose(arg, self.dialog, chat))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,15 +39,17 @@ def flow_ended(kind: object, target: object, why: str = UNIT_CHANGED) -> str:
 
 def _notice_reply(kind: str, payload: dict[str, Any]) -> Reply:
     """Word a stored notice (see Store.decide for the kinds and their payloads)."""
-    unit = payload.get("unit", "")
+    # With several documents, the one the unit was asked for.
+    document = payload.get("document")
+    unit = f"「{payload.get('unit', '')}」" + (f"（{document}）" if document else "")
     if kind == "approved":
-        lines = [line(f"您绑定到「{unit}」的申请已获批准，现在可以用 /note 报送进展。")]
+        lines = [line(f"您绑定到{unit}的申请已获批准，现在可以用 /note 报送进展。")]
         ended = payload.get("ended")
         if isinstance(ended, dict):
             lines.append(line(flow_ended(ended.get("kind"), ended.get("target"))))
         return Reply(header=tuple(lines))
     if kind == "rejected":
-        return Reply(header=(line(f"您绑定到「{unit}」的申请未获批准。如有疑问请联系协调人。"),))
+        return Reply(header=(line(f"您绑定到{unit}的申请未获批准。如有疑问请联系协调人。"),))
     logger.warning("未知的通知类型：%s", kind)
     return Reply(header=(line("您有一条新通知，请发送 /whoami 查看当前状态。"),))
 
@@ -62,6 +64,10 @@ class Membership:
     clock: Clock = system_clock
     # Its reporting years (configured, else the plan's) bound the default year.
     reminders: ReminderConfig = field(default_factory=ReminderConfig)
+    # With several documents: the document's key on its buttons ("nm:1.1@<key>"), and its
+    # name on what coordinators are asked to decide. None and "" for a single document.
+    tag: str | None = None
+    label: str = ""
     # One sender of stored notices at a time: two would both find a notice pending and both
     # send it.
     _sending: asyncio.Lock = field(default_factory=asyncio.Lock)
@@ -70,6 +76,10 @@ class Membership:
     def plan(self) -> Plan:
         """Return the plan."""
         return self.assistant.plan
+
+    def act(self, action: str) -> str:
+        """Return a button action of this document (keyed to it when several are served)."""
+        return action if self.tag is None else f"{action}@{self.tag}"
 
     def is_coordinator(self, person: Person) -> bool:
         """Tell whether the person is one of the configured coordinators."""
@@ -96,13 +106,19 @@ class Membership:
             return None, say(f"请只写一个单位（识别到：{'、'.join(units)}）。")
         return None, Outcome(self.assistant.unit(text))
 
-    async def whoami(self, person: Person) -> Outcome:
-        """Show the person's unit and role."""
-        member = await self.store.member(person.id)
-        lines = [line(bold(person.name), f"（ID {person.id}）")]
-        if member:
-            lines.append(line(f"所属单位：{member.unit}（{member.bound_at:%Y-%m-%d} 绑定）"))
+    async def whoami(self, person: Person, labels: Mapping[str, str] | None = None) -> Outcome:
+        """Show the person's unit and role; with `labels` (document id → name), in each."""
+        if labels is None:
+            member = await self.store.member(person.id)
+            bindings = [member] if member else []
         else:
+            bindings = [b for b in await self.store.bindings(person.id) if b.doc in labels]
+            member = bindings[0] if bindings else None
+        lines = [line(bold(person.name), f"（ID {person.id}）")]
+        for bound in bindings:
+            where = "" if labels is None else f"{labels[bound.doc]}，"
+            lines.append(line(f"所属单位：{bound.unit}（{where}{bound.bound_at:%Y-%m-%d} 绑定）"))
+        if not bindings:
             lines.append(line("尚未绑定单位。发送 /bind 单位名称 申请绑定。"))
         if self.is_coordinator(person):
             lines.append(line("角色：协调人（可审批绑定、查看进度、导出汇总）"))
@@ -137,6 +153,7 @@ class Membership:
             header=(
                 line(bold("绑定申请")),
                 line(f"{request.name}（ID {request.user_id}）申请绑定到「{request.unit}」。"),
+                *((line(f"文件：{self.label}"),) if self.label else ()),
             ),
             buttons=(
                 (
@@ -154,7 +171,7 @@ class Membership:
         if key is None:
             return say("按钮已过期，请重新提问")
         try:
-            request = await self.store.decide(key, approve, person.id)
+            request = await self.store.decide(key, approve, person.id, document=self.label)
         except AlreadyDecided as e:
             done = {"approved": "已批准", "rejected": "已拒绝", "replaced": "已被新的申请取代"}
             return say(f"这条申请{done.get(e.request.status, '已处理')}，无需再次处理。")

@@ -55,7 +55,7 @@ class Notes:
         items = tuple(
             Item(
                 (line(bold(m.id), f" {compose.summary(m.text, 30)}"),),
-                (Button(f"报送 {m.id}", f"{NOTE_ON}:{m.id}"),),
+                (Button(f"报送 {m.id}", self.membership.act(f"{NOTE_ON}:{m.id}")),),
             )
             for m in measures
         )

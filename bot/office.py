@@ -40,9 +40,11 @@ class Office:
         coordinators: frozenset[str],
         clock: Clock = system_clock,
         reminders: ReminderConfig | None = None,
+        tag: str | None = None,
+        label: str = "",
     ) -> None:
         self.membership = Membership(
-            assistant, store, coordinators, clock, reminders or ReminderConfig()
+            assistant, store, coordinators, clock, reminders or ReminderConfig(), tag, label
         )
         self.notes = Notes(self.membership)
         self.overview = Overview(self.membership)

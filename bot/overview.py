@@ -54,7 +54,7 @@ class Overview:
         items = tuple(
             Item(
                 (line(bold(name), f"：{done}/{total} 项举措已报送"),),
-                (Button(f"{name} 缺报", f"{PROGRESS_UNIT}:{year}:{index}"),),
+                (Button(f"{name} 缺报", self.membership.act(f"{PROGRESS_UNIT}:{year}:{index}")),),
             )
             for _, done, total, index, name in rows
         )

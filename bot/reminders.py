@@ -55,12 +55,12 @@ def _writes_after_user(user_id: str) -> bool:
     return False
 
 
-def _missing_items(missing: list[Measure]) -> tuple[Item, ...]:
+def _missing_items(missing: list[Measure], act: Callable[[str], str]) -> tuple[Item, ...]:
     """Return measures without a note as list items, each with its 报送 button."""
     return tuple(
         Item(
             (line(bold(m.id), f" {compose.summary(m.text, REMINDER_SUMMARY)}"),),
-            (Button(f"报送 {m.id}", f"{NOTE_ON}:{m.id}"),),
+            (Button(f"报送 {m.id}", act(f"{NOTE_ON}:{m.id}")),),
         )
         for m in missing
     )
@@ -195,7 +195,7 @@ class Reminders:
                 f"（截止 {end:%m 月 %d 日}）。「{unit}」还有 {len(missing)} 项举措未报送："
             ),
         )
-        items = _missing_items(missing)
+        items = _missing_items(missing, self.membership.act)
         # One message per member where it fits: Telegram asks for at most one message a second
         # per chat, and a fan-out sends about 29 a second.
         return Reply(header=header, items=items, per_page=len(items))
@@ -227,7 +227,7 @@ class Reminders:
             done = line(f"「{unit}」{year} 年的举措进展已全部报送。")
             return Outcome(Reply(header=(*general, (), done)))
         owed = line(bold(f"「{unit}」{year} 年还有 {len(missing)} 项举措未报送："))
-        items = _missing_items(missing)
+        items = _missing_items(missing, self.membership.act)
         return Outcome(Reply(header=(*general, (), owed), items=items, per_page=len(items)))
 
     # -- sending ---------------------------------------------------------------------------
@@ -400,7 +400,8 @@ class Reminders:
                     + "、".join(never)
                 )
             )
-        buttons = ((Button("提醒未报送单位", f"{CHASE}:{year}"),),) if silent or gaps else ()
+        chase = self.membership.act(f"{CHASE}:{year}")
+        buttons = ((Button("提醒未报送单位", chase),),) if silent or gaps else ()
         return Reply(header=tuple(lines), buttons=buttons)
 
     async def _summary_messages(self, year: int, send: Sender) -> dict[str, Reply]:

@@ -32,7 +32,8 @@ class Scheduler:
     def start(self) -> None:
         """Start checking: at once (to catch up after downtime), then every interval."""
         if self._task is None:
-            logger.info(self.core.reminders.describe_schedule())
+            for doc, reminders in self.core.reminders_of.items():
+                logger.info("%s%s", f"{doc}：" if doc else "", reminders.describe_schedule())
             self._task = asyncio.create_task(self._run(), name="reminder scheduler")
 
     async def stop(self) -> None:
@@ -59,7 +60,9 @@ class Scheduler:
             # Notices recorded with a decision whose sending failed (the network, a stop).
             for missed in await self.core.office.membership.send_pending_notices(self.core.router):
                 logger.warning("通知未能送达用户 %s", missed)
-            for key in await self.core.reminders.tick(self.core.router):
-                logger.info("已发送提醒 %s", key)
+            # Each document's own reminders: a unit of two documents is reminded of each.
+            for doc, reminders in self.core.reminders_of.items():
+                for key in await reminders.tick(self.core.router):
+                    logger.info("已发送提醒 %s", f"{doc}/{key}" if doc else key)
         except Exception:
             logger.exception("检查提醒时出错，下次检查时重试")

@@ -32,6 +32,13 @@ DEFAULT_INVITE_TTL = dt.timedelta(days=7)
 INVITE_CODE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 _T = TypeVar("_T")
+Owned = Literal["request", "note", "invite", "flow"]
+_OWNER: dict[Owned, str] = {
+    "request": "SELECT doc FROM bind_requests WHERE id = ?",
+    "note": "SELECT doc FROM notes WHERE id = ?",
+    "invite": "SELECT doc FROM invites WHERE code = ?",
+    "flow": "SELECT doc FROM flows WHERE user_id = ?",
+}
 # Channel-qualified ids: a Telegram id (digits, a leading '-' allowed) becomes 'tg:<id>';
 # others ('console', 'wecom:…') stay. Parents and children change in one transaction, so the
 # foreign keys are checked at its commit.
@@ -55,6 +62,46 @@ QUALIFY_IDS = "PRAGMA defer_foreign_keys = ON;" + "".join(
         ("notices", "user_id"),
     )
 )
+
+
+# Several documents: what a member, a request, an invite, a note, a flow or an audit entry
+# belongs to ("" the data folder's own document, else its folder). A person may be a
+# member of a unit in each document, so members are keyed by (doc, user_id). Deliveries and
+# state keep their keys, a document's prefixed with "<doc>/" (Store._key).
+BY_DOCUMENT = """
+CREATE TABLE members_of_docs (
+    user_id  TEXT NOT NULL REFERENCES users(id),
+    name     TEXT NOT NULL,
+    unit     TEXT NOT NULL,
+    bound_at TEXT NOT NULL,
+    bound_by TEXT NOT NULL,
+    doc      TEXT NOT NULL DEFAULT '',
+    PRIMARY KEY (doc, user_id)
+);
+INSERT INTO members_of_docs (user_id, name, unit, bound_at, bound_by)
+    SELECT user_id, name, unit, bound_at, bound_by FROM members;
+DROP TABLE members;
+ALTER TABLE members_of_docs RENAME TO members;
+CREATE INDEX members_by_unit ON members(doc, unit, bound_at);
+
+ALTER TABLE bind_requests ADD COLUMN doc TEXT NOT NULL DEFAULT '';
+DROP INDEX bind_requests_one_pending;
+CREATE UNIQUE INDEX bind_requests_one_pending ON bind_requests(doc, user_id)
+    WHERE status = 'pending';
+
+ALTER TABLE invites ADD COLUMN doc TEXT NOT NULL DEFAULT '';
+
+ALTER TABLE notes ADD COLUMN doc TEXT NOT NULL DEFAULT '';
+DROP INDEX notes_by_unit_year;
+DROP INDEX notes_by_year;
+CREATE INDEX notes_by_unit_year ON notes(doc, unit, year);
+CREATE INDEX notes_by_year ON notes(doc, year, measure_id);
+
+-- Still one flow per person: the next message they type is read in one document.
+ALTER TABLE flows ADD COLUMN doc TEXT NOT NULL DEFAULT '';
+
+ALTER TABLE audit ADD COLUMN doc TEXT NOT NULL DEFAULT '';
+"""
 
 
 # Migration i brings the schema from user_version i to i + 1. Append only: never edit a shipped
@@ -187,6 +234,7 @@ MIGRATIONS: list[str] = [
     );
     """,
     QUALIFY_IDS,
+    BY_DOCUMENT,
 ]
 
 
@@ -354,6 +402,7 @@ class Member:
     unit: str
     bound_at: dt.datetime
     bound_by: str
+    doc: str = ""  # the document's id ("" the data folder's own)
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Self:
@@ -364,6 +413,7 @@ class Member:
             unit=row["unit"],
             bound_at=_time(row["bound_at"]),
             bound_by=row["bound_by"],
+            doc=row["doc"],
         )
 
 
@@ -528,15 +578,44 @@ def _statements(script: str) -> list[str]:
 
 
 class Store:
-    """The one owner of the SQLite database; every write is committed before it returns."""
+    """The one owner of the SQLite database; every write is committed before it returns.
 
-    def __init__(self, db: aiosqlite.Connection, clock: Clock) -> None:
+    A store reads and writes the rows of one document (`doc`, "" the data folder's own):
+    members, requests, invites, notes, flows, audit entries, and the reminders' delivery and
+    state keys (prefixed "<doc>/"). `document(id)` is the same database seen for another.
+    """
+
+    def __init__(self, db: aiosqlite.Connection, clock: Clock, doc: str = "") -> None:
         """Wrap an open connection; use `Store.open` instead."""
         self._db = db
         self._clock = clock
+        self.doc = doc
         # One connection serves all coroutines: the lock keeps one coroutine's reads out of
         # another's open transaction, and keeps two BEGINs from meeting on one connection.
         self._lock = asyncio.Lock()
+
+    def document(self, doc: str) -> Store:
+        """Return this database seen for document `doc` (same connection and lock)."""
+        view = Store(self._db, self._clock, doc)
+        view._lock = self._lock
+        return view
+
+    def _key(self, key: str) -> str:
+        """Return a reminder or state key as stored: a document's own beside the others'."""
+        # A folder name has no "/": no document's key can look like another's.
+        return f"{self.doc}/{key}" if self.doc else key
+
+    async def doc_of(self, kind: Owned, key: str) -> str | None:
+        """Return the document of a request or note (by id), an invite (code) or a flow (user)."""
+        row = await self._read_one(_OWNER[kind], (key,))
+        return None if row is None else str(row["doc"])
+
+    async def bindings(self, user_id: str) -> list[Member]:
+        """Return the person's bindings in every document, by document."""
+        rows = await self._read_all(
+            "SELECT * FROM members WHERE user_id = ? ORDER BY doc", (user_id,)
+        )
+        return [Member.from_row(row) for row in rows]
 
     @classmethod
     async def open(cls, path: str | Path, clock: Clock = system_clock) -> Self:
@@ -697,13 +776,15 @@ class Store:
         """
         await self._ensure_user(user_id, name, now)
         ended = await self._one(
-            "DELETE FROM flows WHERE user_id = ? AND unit <> ? RETURNING *", (user_id, unit)
+            "DELETE FROM flows WHERE user_id = ? AND doc = ? AND unit <> ? RETURNING *",
+            (user_id, self.doc, unit),
         )
         row = await self._one(
-            "INSERT INTO members (user_id, name, unit, bound_at, bound_by) VALUES (?, ?, ?, ?, ?) "
-            "ON CONFLICT (user_id) DO UPDATE SET name = excluded.name, unit = excluded.unit, "
-            "bound_at = excluded.bound_at, bound_by = excluded.bound_by RETURNING *",
-            (user_id, name, unit, now, by),
+            "INSERT INTO members (doc, user_id, name, unit, bound_at, bound_by) "
+            "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (doc, user_id) DO UPDATE SET "
+            "name = excluded.name, unit = excluded.unit, bound_at = excluded.bound_at, "
+            "bound_by = excluded.bound_by RETURNING *",
+            (self.doc, user_id, name, unit, now, by),
         )
         assert row is not None  # an upsert always yields its row
         return Member.from_row(row), None if ended is None else Flow.from_row(ended)
@@ -768,24 +849,32 @@ class Store:
     async def unbind(self, user_id: str) -> Member | None:
         """Remove a person's binding and return it, or None if they were not bound."""
         async with self._write():
-            row = await self._one("DELETE FROM members WHERE user_id = ? RETURNING *", (user_id,))
+            row = await self._one(
+                "DELETE FROM members WHERE user_id = ? AND doc = ? RETURNING *",
+                (user_id, self.doc),
+            )
             if row is not None:
                 await self._audit(
                     _iso(self._now()), user_id, "unbind", row["unit"], "", row["name"]
                 )
-            await self._db.execute("DELETE FROM flows WHERE user_id = ?", (user_id,))
+            await self._db.execute(
+                "DELETE FROM flows WHERE user_id = ? AND doc = ?", (user_id, self.doc)
+            )
         return None if row is None else Member.from_row(row)
 
     async def member(self, user_id: str) -> Member | None:
         """Return the person's binding, or None."""
-        row = await self._read_one("SELECT * FROM members WHERE user_id = ?", (user_id,))
+        row = await self._read_one(
+            "SELECT * FROM members WHERE user_id = ? AND doc = ?", (user_id, self.doc)
+        )
         return None if row is None else Member.from_row(row)
 
     async def members(self, unit: str | None = None) -> list[Member]:
         """Return the bindings (of one unit, or all), ordered by unit then by bound_at."""
         rows = await self._read_all(
-            "SELECT * FROM members WHERE ? IS NULL OR unit = ? ORDER BY unit, bound_at, user_id",
-            (unit, unit),
+            "SELECT * FROM members WHERE doc = ? AND (? IS NULL OR unit = ?) "
+            "ORDER BY unit, bound_at, user_id",
+            (self.doc, unit, unit),
         )
         return [Member.from_row(row) for row in rows]
 
@@ -801,21 +890,21 @@ class Store:
             await self._ensure_user(user_id, name, now)
             same = await self._one(
                 "SELECT * FROM bind_requests "
-                "WHERE user_id = ? AND status = 'pending' AND unit = ?",
-                (user_id, unit),
+                "WHERE user_id = ? AND doc = ? AND status = 'pending' AND unit = ?",
+                (user_id, self.doc, unit),
             )
             if same is not None:
                 return BindRequest.from_row(same)
             # decided_by is the requester: they, not a coordinator, closed the old request.
             await self._db.execute(
                 "UPDATE bind_requests SET status = 'replaced', decided_at = ?, decided_by = ? "
-                "WHERE user_id = ? AND status = 'pending'",
-                (now, user_id, user_id),
+                "WHERE user_id = ? AND doc = ? AND status = 'pending'",
+                (now, user_id, user_id, self.doc),
             )
             row = await self._one(
-                "INSERT INTO bind_requests (user_id, name, unit, created_at) "
-                "VALUES (?, ?, ?, ?) RETURNING *",
-                (user_id, name, unit, now),
+                "INSERT INTO bind_requests (doc, user_id, name, unit, created_at) "
+                "VALUES (?, ?, ?, ?, ?) RETURNING *",
+                (self.doc, user_id, name, unit, now),
             )
             assert row is not None
             await self._audit(now, user_id, "bind.request", unit, f"申请 #{row['id']}", name)
@@ -823,25 +912,34 @@ class Store:
 
     async def binding_request(self, request_id: int) -> BindRequest | None:
         """Return the bind request, or None."""
-        row = await self._read_one("SELECT * FROM bind_requests WHERE id = ?", (request_id,))
+        row = await self._read_one(
+            "SELECT * FROM bind_requests WHERE id = ? AND doc = ?", (request_id, self.doc)
+        )
         return None if row is None else BindRequest.from_row(row)
 
     async def pending_request(self, user_id: str) -> BindRequest | None:
         """Return the person's request awaiting a decision, or None."""
         row = await self._read_one(
-            "SELECT * FROM bind_requests WHERE user_id = ? AND status = 'pending'", (user_id,)
+            "SELECT * FROM bind_requests WHERE user_id = ? AND doc = ? AND status = 'pending'",
+            (user_id, self.doc),
         )
         return None if row is None else BindRequest.from_row(row)
 
     async def pending_requests(self) -> list[BindRequest]:
         """Return the requests still awaiting a decision, oldest first."""
         rows = await self._read_all(
-            "SELECT * FROM bind_requests WHERE status = 'pending' ORDER BY created_at, id"
+            "SELECT * FROM bind_requests WHERE doc = ? AND status = 'pending' "
+            "ORDER BY created_at, id",
+            (self.doc,),
         )
         return [BindRequest.from_row(row) for row in rows]
 
-    async def decide(self, request_id: int, approve: bool, by: str) -> BindRequest:
+    async def decide(
+        self, request_id: int, approve: bool, by: str, *, document: str = ""
+    ) -> BindRequest:
         """Approve (binding the person) or reject a pending request; the first decision wins.
+
+        `document`: the document's name, for the notice when several are served.
 
         The notice owed to the requester (kind "approved" or "rejected") is recorded in the
         same transaction, so that no crash can leave the decision made and nobody to tell.
@@ -853,12 +951,12 @@ class Store:
             # coordinators pressing at once, the second finds nothing pending to update.
             row = await self._one(
                 "UPDATE bind_requests SET status = ?, decided_at = ?, decided_by = ? "
-                "WHERE id = ? AND status = 'pending' RETURNING *",
-                (status, now, by, request_id),
+                "WHERE id = ? AND doc = ? AND status = 'pending' RETURNING *",
+                (status, now, by, request_id, self.doc),
             )
             if row is None:
                 current = await self._one(
-                    "SELECT * FROM bind_requests WHERE id = ?", (request_id,)
+                    "SELECT * FROM bind_requests WHERE id = ? AND doc = ?", (request_id, self.doc)
                 )
                 if current is None:
                     raise NotFound("找不到这条绑定申请。")
@@ -870,6 +968,8 @@ class Store:
             if approve:
                 _, ended = await self._bind(request.user_id, request.name, request.unit, by, now)
             payload: dict[str, Any] = {"unit": request.unit}
+            if document:
+                payload["document"] = document
             if ended is not None:
                 payload["ended"] = {"kind": ended.kind, "target": ended.target}
             await self._add_notice(request.user_id, status, payload, now)
@@ -885,9 +985,9 @@ class Store:
         code = secrets.token_urlsafe(12)
         async with self._write():
             row = await self._one(
-                "INSERT INTO invites (code, unit, created_by, created_at, expires_at) "
-                "VALUES (?, ?, ?, ?, ?) RETURNING *",
-                (code, unit, created_by, _iso(now), _iso(now + ttl)),
+                "INSERT INTO invites (doc, code, unit, created_by, created_at, expires_at) "
+                "VALUES (?, ?, ?, ?, ?, ?) RETURNING *",
+                (self.doc, code, unit, created_by, _iso(now), _iso(now + ttl)),
             )
             # Not the code: whoever reads the trail must not be able to redeem it.
             until = f"有效期至 {now + ttl:%Y-%m-%d %H:%M}"
@@ -897,7 +997,9 @@ class Store:
 
     async def invite(self, code: str) -> Invite | None:
         """Return the invite, or None."""
-        row = await self._read_one("SELECT * FROM invites WHERE code = ?", (code,))
+        row = await self._read_one(
+            "SELECT * FROM invites WHERE code = ? AND doc = ?", (code, self.doc)
+        )
         return None if row is None else Invite.from_row(row)
 
     async def redeem_invite(self, code: str, user_id: str, name: str) -> Member:
@@ -910,11 +1012,13 @@ class Store:
             # Single use is enforced by the WHERE clause, not by an earlier SELECT.
             row = await self._one(
                 "UPDATE invites SET used_by = ?, used_at = ? "
-                "WHERE code = ? AND used_by IS NULL AND expires_at > ? RETURNING *",
-                (user_id, now, code, now),
+                "WHERE code = ? AND doc = ? AND used_by IS NULL AND expires_at > ? RETURNING *",
+                (user_id, now, code, self.doc, now),
             )
             if row is None:
-                current = await self._one("SELECT * FROM invites WHERE code = ?", (code,))
+                current = await self._one(
+                    "SELECT * FROM invites WHERE code = ? AND doc = ?", (code, self.doc)
+                )
                 if current is None:
                     raise InviteInvalid("unknown")
                 raise InviteInvalid("used" if current["used_by"] is not None else "expired")
@@ -946,11 +1050,11 @@ class Store:
         now = _iso(self._now())
         async with self._write():
             if ends_flow:
-                await self._db.execute("DELETE FROM flows WHERE user_id = ?", (author_id,))
+                await self._end_flow(author_id)
             row = await self._one(
-                "INSERT INTO notes (unit, measure_id, year, author_id, author_name, text, "
-                "created_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *",
-                (unit, measure_id, year, author_id, author_name, text, now),
+                "INSERT INTO notes (doc, unit, measure_id, year, author_id, author_name, text, "
+                "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+                (self.doc, unit, measure_id, year, author_id, author_name, text, now),
             )
             assert row is not None
             await self._audit_note(now, "note.add", row)
@@ -958,12 +1062,17 @@ class Store:
 
     async def note(self, note_id: int) -> Note | None:
         """Return the note, deleted or not (see `Note.deleted`), or None."""
-        row = await self._read_one("SELECT * FROM notes WHERE id = ?", (note_id,))
+        row = await self._read_one(
+            "SELECT * FROM notes WHERE id = ? AND doc = ?", (note_id, self.doc)
+        )
         return None if row is None else Note.from_row(row)
 
     async def _own_live_note(self, note_id: int, author_id: str) -> None:
         """Raise unless the note exists, is not deleted and was written by `author_id`."""
-        row = await self._one("SELECT author_id, deleted_at FROM notes WHERE id = ?", (note_id,))
+        row = await self._one(
+            "SELECT author_id, deleted_at FROM notes WHERE id = ? AND doc = ?",
+            (note_id, self.doc),
+        )
         if row is None or row["deleted_at"] is not None:
             raise NotFound("找不到这条记录，它可能已被删除。")
         if row["author_id"] != author_id:
@@ -976,7 +1085,7 @@ class Store:
         now = _iso(self._now())
         async with self._write():
             if ends_flow:
-                await self._db.execute("DELETE FROM flows WHERE user_id = ?", (author_id,))
+                await self._end_flow(author_id)
             await self._own_live_note(note_id, author_id)
             row = await self._one(
                 "UPDATE notes SET text = ?, updated_at = ? WHERE id = ? RETURNING *",
@@ -1004,17 +1113,19 @@ class Store:
     ) -> list[Note]:
         """Return notes (optionally of one unit and/or year), newest first."""
         rows = await self._read_all(
-            "SELECT * FROM notes WHERE (? IS NULL OR unit = ?) AND (? IS NULL OR year = ?) "
-            "AND (? OR deleted_at IS NULL) ORDER BY created_at DESC, id DESC",
-            (unit, unit, year, year, int(include_deleted)),
+            "SELECT * FROM notes WHERE doc = ? AND (? IS NULL OR unit = ?) "
+            "AND (? IS NULL OR year = ?) AND (? OR deleted_at IS NULL) "
+            "ORDER BY created_at DESC, id DESC",
+            (self.doc, unit, unit, year, year, int(include_deleted)),
         )
         return [Note.from_row(row) for row in rows]
 
     async def reported_measures(self, year: int) -> dict[str, set[str]]:
         """Map each unit to the measures it has at least one live note on for `year`."""
         rows = await self._read_all(
-            "SELECT DISTINCT unit, measure_id FROM notes WHERE year = ? AND deleted_at IS NULL",
-            (year,),
+            "SELECT DISTINCT unit, measure_id FROM notes "
+            "WHERE doc = ? AND year = ? AND deleted_at IS NULL",
+            (self.doc, year),
         )
         reported: dict[str, set[str]] = {}
         for row in rows:
@@ -1028,25 +1139,33 @@ class Store:
         now = _iso(self._now())
         async with self._write():
             row = await self._one(
-                "INSERT INTO flows (user_id, kind, target, unit, started_at) "
-                "VALUES (?, ?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET "
-                "kind = excluded.kind, target = excluded.target, unit = excluded.unit, "
-                "started_at = excluded.started_at RETURNING *",
-                (user_id, kind, target, unit, now),
+                "INSERT INTO flows (doc, user_id, kind, target, unit, started_at) "
+                "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET "
+                "doc = excluded.doc, kind = excluded.kind, target = excluded.target, "
+                "unit = excluded.unit, started_at = excluded.started_at RETURNING *",
+                (self.doc, user_id, kind, target, unit, now),
             )
         assert row is not None
         return Flow.from_row(row)
 
     async def flow(self, user_id: str) -> Flow | None:
         """Return the person's flow, expired or not, or None."""
-        row = await self._read_one("SELECT * FROM flows WHERE user_id = ?", (user_id,))
+        row = await self._read_one(
+            "SELECT * FROM flows WHERE user_id = ? AND doc = ?", (user_id, self.doc)
+        )
         return None if row is None else Flow.from_row(row)
 
     async def end_flow(self, user_id: str) -> Flow | None:
         """End the person's flow and return it, or None if there was none."""
         async with self._write():
-            row = await self._one("DELETE FROM flows WHERE user_id = ? RETURNING *", (user_id,))
+            row = await self._end_flow(user_id)
         return None if row is None else Flow.from_row(row)
+
+    async def _end_flow(self, user_id: str) -> sqlite3.Row | None:
+        """End the person's flow in this document inside the caller's transaction."""
+        return await self._one(
+            "DELETE FROM flows WHERE user_id = ? AND doc = ? RETURNING *", (user_id, self.doc)
+        )
 
     # --- reminder deliveries ----------------------------------------------------------------
 
@@ -1057,7 +1176,7 @@ class Store:
             await self._db.executemany(
                 "INSERT OR IGNORE INTO deliveries (reminder_key, user_id, status, updated_at) "
                 "VALUES (?, ?, 'pending', ?)",
-                [(reminder_key, user_id, now) for user_id in user_ids],
+                [(self._key(reminder_key), user_id, now) for user_id in user_ids],
             )
 
     async def pending_deliveries(self, reminder_key: str) -> list[str]:
@@ -1065,7 +1184,7 @@ class Store:
         rows = await self._read_all(
             "SELECT user_id FROM deliveries WHERE reminder_key = ? AND status = 'pending' "
             "ORDER BY user_id",
-            (reminder_key,),
+            (self._key(reminder_key),),
         )
         return [row["user_id"] for row in rows]
 
@@ -1080,14 +1199,14 @@ class Store:
                 "VALUES (?, ?, ?, 1, ?) ON CONFLICT (reminder_key, user_id) DO UPDATE SET "
                 "status = excluded.status, attempts = attempts + 1, "
                 "updated_at = excluded.updated_at",
-                (reminder_key, user_id, status, now),
+                (self._key(reminder_key), user_id, status, now),
             )
 
     async def deliveries(self, reminder_key: str) -> dict[str, str]:
         """Map each user the reminder concerns to its delivery status."""
         rows = await self._read_all(
             "SELECT user_id, status FROM deliveries WHERE reminder_key = ? ORDER BY user_id",
-            (reminder_key,),
+            (self._key(reminder_key),),
         )
         return {row["user_id"]: row["status"] for row in rows}
 
@@ -1095,14 +1214,17 @@ class Store:
         """Return how many delivery attempts were recorded (0 if none)."""
         row = await self._read_one(
             "SELECT attempts FROM deliveries WHERE reminder_key = ? AND user_id = ?",
-            (reminder_key, user_id),
+            (self._key(reminder_key), user_id),
         )
         return 0 if row is None else int(row["attempts"])
 
     async def reminder_keys(self) -> set[str]:
-        """Return the reminders that have any delivery rows."""
+        """Return the reminders (of this document) that have any delivery rows."""
         rows = await self._read_all("SELECT DISTINCT reminder_key FROM deliveries")
-        return {row["reminder_key"] for row in rows}
+        keys = {str(row["reminder_key"]) for row in rows}
+        if not self.doc:  # the root's keys have no "/" prefix
+            return {k for k in keys if "/" not in k}
+        return {k.removeprefix(self._key("")) for k in keys if k.startswith(self._key(""))}
 
     # --- notices owed to people -------------------------------------------------------------
 
@@ -1144,7 +1266,7 @@ class Store:
 
     async def get_state(self, key: str) -> str | None:
         """Return a stored value, or None."""
-        row = await self._read_one("SELECT value FROM state WHERE key = ?", (key,))
+        row = await self._read_one("SELECT value FROM state WHERE key = ?", (self._key(key),))
         return None if row is None else str(row["value"])
 
     async def set_state(self, key: str, value: str) -> None:
@@ -1153,7 +1275,7 @@ class Store:
             await self._db.execute(
                 "INSERT INTO state (key, value) VALUES (?, ?) "
                 "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
-                (key, value),
+                (self._key(key), value),
             )
 
     # --- operations: open checks, audit trail -----------------------------------------------
@@ -1179,9 +1301,9 @@ class Store:
     ) -> None:
         """Record an action inside the caller's transaction; no `name`: the name last seen."""
         await self._db.execute(
-            "INSERT INTO audit (at, actor_id, actor_name, action, unit, subject) VALUES "
-            "(?, ?, COALESCE(?, (SELECT name FROM users WHERE id = ?), ''), ?, ?, ?)",
-            (now, actor_id, name, actor_id, action, unit, subject),
+            "INSERT INTO audit (doc, at, actor_id, actor_name, action, unit, subject) VALUES "
+            "(?, ?, ?, COALESCE(?, (SELECT name FROM users WHERE id = ?), ''), ?, ?, ?)",
+            (self.doc, now, actor_id, name, actor_id, action, unit, subject),
         )
 
     async def _audit_note(self, now: str, action: str, note: sqlite3.Row) -> None:
@@ -1204,9 +1326,9 @@ class Store:
     ) -> list[AuditEntry]:
         """Return the audit trail (of one year, or all), newest first, at most `limit` entries."""
         rows = await self._read_all(
-            "SELECT * FROM audit WHERE ? IS NULL OR substr(at, 1, 4) = ? "
+            "SELECT * FROM audit WHERE doc = ? AND (? IS NULL OR substr(at, 1, 4) = ?) "
             "ORDER BY at DESC, id DESC LIMIT ?",
-            (year, str(year), -1 if limit is None else limit),
+            (self.doc, year, str(year), -1 if limit is None else limit),
         )
         return [AuditEntry.from_row(row) for row in rows]
 

@@ -75,7 +75,8 @@ async def running(
 
     initialize, post_init, start, start_polling … stop polling, stop, post_stop, shutdown,
     post_shutdown. run_polling also hands polling errors (409 …) to the error handlers:
-    polling_error_callback does that for an application started by hand.
+    polling_error_callback does that for an application started by hand. With `data_dir`,
+    the bot loads every document of that folder (as it does in production), not `assistant`.
     """
     config = Config(
         telegram_token=api.token,
@@ -85,7 +86,8 @@ async def running(
         reminders=reminders or ReminderConfig(),
         data_dir=data_dir or DATA_DIR,
     )
-    app = build_application(config, assistant, clock=clock, reminder_interval=reminder_interval)
+    served = None if data_dir else assistant
+    app = build_application(config, served, clock=clock, reminder_interval=reminder_interval)
     async with app:  # initialize … shutdown
         if app.post_init is not None:
             await app.post_init(app)

@@ -93,7 +93,8 @@ async def test_pragmas(store: Store, db_path: Path) -> None:
     # Foreign keys really are enforced: a member must be a known user.
     with pytest.raises(sqlite3.IntegrityError):
         await db.execute(
-            "INSERT INTO members VALUES ('ghost', 'n', 'u', '2025-01-01T00:00:00+08:00', 'x')"
+            "INSERT INTO members (user_id, name, unit, bound_at, bound_by) "
+            "VALUES ('ghost', 'n', 'u', '2025-01-01T00:00:00+08:00', 'x')"
         )
 
 

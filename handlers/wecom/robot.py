@@ -29,5 +29,6 @@ def attach_group_robot(core: Core, url: str) -> GroupRobot:
         return "sent"
 
     core.router.add(ROBOT, post)
-    core.reminders.summary_groups.add(GROUP)
+    for reminders in core.reminders_of.values():  # every document's summaries
+        reminders.summary_groups.add(GROUP)
     return robot
