@@ -39,8 +39,11 @@ def run(config: Config, env: Mapping[str, str] = os.environ) -> None:
     Raises ConfigError naming a missing or malformed setting before anything starts.
     """
     wecom = wecom_settings(env)
-    # The group robot posts the coordinators' summaries beside whatever channel runs.
-    if wecom is not None or (config.telegram_token and config.group_webhook):
+    # Telegram alone by long polling is python-telegram-bot's own loop; anything more (WeCom,
+    # a webhook server, the group robot beside it) runs here on one core.
+    if wecom is not None or (
+        config.telegram_token and (config.group_webhook or config.webhook_url)
+    ):
         asyncio.run(serve(config, wecom))
     elif config.telegram_token:
         from handlers.telegram.app import run_telegram

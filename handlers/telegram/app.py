@@ -1,4 +1,4 @@
-"""The Telegram application: built once here, run by long polling or a webhook."""
+"""The Telegram application: built once here; run by long polling here, by webhook in run.py."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import asyncio
 import contextlib
 import logging
 import re
-import secrets
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,14 +21,12 @@ from telegram.ext import (
     Defaults,
 )
 
-from bot import redact
 from bot.assistant import Assistant
 from bot.clock import TZ, Clock, system_clock
 from bot.commands import menu
 from bot.config import Config, ConfigError
 from bot.core import Core
 from bot.scheduler import INTERVAL, Scheduler
-from handlers.telegram import webhook
 from handlers.telegram.context import BotContext, attach, core_of, has_core
 from handlers.telegram.handlers import register
 from handlers.telegram.processor import PerChatProcessor
@@ -227,7 +224,7 @@ def start_errors() -> Iterator[None]:
 
 
 def run_telegram(config: Config) -> None:
-    """Run the bot until stopped: a webhook when TELEGRAM_WEBHOOK_URL is set, else polling.
+    """Run the bot by long polling until stopped (the webhook runs in handlers/run.py).
 
     Raises ConfigError, with what to check, when Telegram refuses the token or cannot be
     reached at start-up (later network errors are retried while the bot runs).
@@ -248,13 +245,5 @@ def run_telegram(config: Config) -> None:
 
 def _run(app: App, config: Config, loop: asyncio.AbstractEventLoop) -> None:
     # Pending updates are kept across restarts: questions asked while the bot was down
-    # are answered when it comes back.
-    if config.webhook_url:
-        # Our own server rather than app.run_webhook: it also answers GET /healthz.
-        secret = config.webhook_secret or secrets.token_urlsafe(32)
-        redact.add_secret(secret)
-        loop.run_until_complete(webhook.serve(app, config, secret))
-    else:
-        app.run_polling(
-            allowed_updates=Update.ALL_TYPES, drop_pending_updates=False, close_loop=False
-        )
+    # are answered when it comes back. (A webhook runs in handlers/run.py, beside /healthz.)
+    app.run_polling(allowed_updates=Update.ALL_TYPES, drop_pending_updates=False, close_loop=False)

@@ -6,11 +6,9 @@ documentation's answer for extra routes is a custom server that feeds `update_qu
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import hmac
 import logging
-import signal
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -84,28 +82,3 @@ async def receiving(app: App, config: Config, secret: str) -> AsyncIterator[None
         yield
     finally:
         await runner.cleanup()
-
-
-async def serve(app: App, config: Config, secret: str) -> None:
-    """Run the bot on a webhook until SIGINT or SIGTERM, in python-telegram-bot's order."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        loop.add_signal_handler(sig, stop.set)
-    await app.initialize()
-    try:
-        if app.post_init is not None:
-            await app.post_init(app)
-        async with receiving(app, config, secret):
-            await app.start()
-            try:
-                await stop.wait()
-            finally:
-                if app.running:
-                    await app.stop()
-                    if app.post_stop is not None:
-                        await app.post_stop(app)
-    finally:
-        await app.shutdown()
-        if app.post_shutdown is not None:
-            await app.post_shutdown(app)
