@@ -39,6 +39,16 @@ WECOM_USER = "zhang"
 HOOK_SECRET = "hook-secret_42"
 
 
+def callbacks(wecom_api: FakeWeComApi, port: int) -> WeComCallbackClient:
+    """WeCom's side of the callbacks to the bot listening on `port`."""
+    return WeComCallbackClient(
+        f"http://127.0.0.1:{port}/wecom",
+        token=CALLBACK_TOKEN,
+        encoding_aes_key=AES_KEY,
+        corp_id=wecom_api.corp_id,
+    )
+
+
 def telegram_update(update_id: int, user: int, text: str) -> dict[str, object]:
     """A private text message as Telegram posts it to a webhook."""
     person = {"id": user, "is_bot": False, "first_name": "张三"}
@@ -84,12 +94,7 @@ async def test_wecom_and_telegram_run_in_one_process(api: FakeBotApi, tmp_path: 
             assert len(wecom_api.menus) == 1
 
             api.send_text(TG_USER, "7.2", user_id=TG_USER)
-            async with WeComCallbackClient(
-                f"http://127.0.0.1:{port}/wecom",
-                token=CALLBACK_TOKEN,
-                encoding_aes_key=AES_KEY,
-                corp_id=wecom_api.corp_id,
-            ) as wecom:
+            async with callbacks(wecom_api, port) as wecom:
                 assert await wecom.post(wecom.text(WECOM_USER, "7.2", msg_id="1")) == (200, "")
             [answer] = await api.wait_for_messages(TG_USER, 1, timeout=10)
             await wecom_api.wait_for("message/send", timeout=10)
@@ -168,12 +173,7 @@ async def test_serve_with_a_telegram_webhook_and_wecom(
                 headers = {"X-Telegram-Bot-Api-Secret-Token": HOOK_SECRET}
                 async with http.post(hook, json=update, headers=headers) as accepted:
                     assert accepted.status == 200
-            async with WeComCallbackClient(
-                f"http://127.0.0.1:{wecom_port}/wecom",
-                token=CALLBACK_TOKEN,
-                encoding_aes_key=AES_KEY,
-                corp_id=wecom_api.corp_id,
-            ) as wecom:
+            async with callbacks(wecom_api, wecom_port) as wecom:
                 assert await wecom.post(wecom.text(WECOM_USER, "7.2", msg_id="1")) == (200, "")
             [answer] = await api.wait_for_messages(TG_USER, 1, timeout=10)
             await wecom_api.wait_for("message/send", timeout=10)
@@ -195,12 +195,7 @@ async def test_wecom_alone_on_its_own_core(assistant: Assistant, tmp_path: Path)
             serve(config, settings_for(wecom_api, port), assistant=assistant, stop=stop)
         )
         try:
-            async with WeComCallbackClient(
-                f"http://127.0.0.1:{port}/wecom",
-                token=CALLBACK_TOKEN,
-                encoding_aes_key=AES_KEY,
-                corp_id=wecom_api.corp_id,
-            ) as wecom:
+            async with callbacks(wecom_api, port) as wecom:
                 async with asyncio.timeout(10):
                     while not wecom_api.menus:  # noqa: ASYNC110 - started once the menu is made
                         await asyncio.sleep(0.02)
@@ -273,12 +268,7 @@ async def test_a_telegram_members_binding_is_approved_by_a_wecom_coordinator(
             [asked] = await api.wait_for_messages(TG_USER, 1, timeout=10)
             await wecom_api.wait_for("message/send", 2, timeout=10)  # the request and its card
             [_, card] = wecom_api.messages_to("boss")
-            async with WeComCallbackClient(
-                f"http://127.0.0.1:{port}/wecom",
-                token=CALLBACK_TOKEN,
-                encoding_aes_key=AES_KEY,
-                corp_id=wecom_api.corp_id,
-            ) as wecom:
+            async with callbacks(wecom_api, port) as wecom:
                 click = wecom.card_click(
                     "boss",
                     task_id=card["template_card"]["task_id"],
