@@ -52,6 +52,17 @@ def _forget(broken: ProcessPoolExecutor) -> None:
     broken.shutdown(wait=False)
 
 
+def _load_renderers() -> None:
+    """Import what renders need, in the worker (the first render then only renders)."""
+    import bot.heatmap
+    import bot.report  # noqa: F401
+
+
+def prepare() -> None:
+    """Start the worker and load the renderers in it now, in the background (at start-up)."""
+    _executor().submit(_load_renderers)
+
+
 async def offload(work: Callable[..., T], *args: object) -> T:
     """Return work(*args) computed in the worker process (work and args must pickle)."""
     loop = asyncio.get_running_loop()

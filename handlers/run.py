@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Mapping
 
 from telegram import Update
 
-from bot import redact
+from bot import offload, redact
 from bot.assistant import Assistant
 from bot.clock import Clock, system_clock
 from bot.config import Config
@@ -88,6 +88,7 @@ async def serve(
                 stack.push_async_callback(robot.close)
             scheduler = Scheduler(core, reminder_interval)
             scheduler.start()
+            offload.prepare()  # the first /report or /progress picture then only renders
             stack.push_async_callback(scheduler.stop)
             logger.info("机器人已启动，按 Ctrl-C 停止。")
             await stop.wait()

@@ -21,6 +21,7 @@ from telegram.ext import (
     Defaults,
 )
 
+from bot import offload
 from bot.assistant import Assistant
 from bot.clock import TZ, Clock, system_clock
 from bot.commands import menu
@@ -230,6 +231,7 @@ def run_telegram(config: Config) -> None:
     reached at start-up (later network errors are retried while the bot runs).
     """
     app = build_application(config)
+    offload.prepare()  # the first /report or /progress picture then only renders
     # Our own loop, which python-telegram-bot runs on and we close after it.
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)
