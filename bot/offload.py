@@ -17,6 +17,7 @@ import functools
 import multiprocessing
 import os
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
@@ -24,6 +25,7 @@ from typing import TypeVar
 
 T = TypeVar("T")
 NICE = 10  # the worker's lower priority: on a busy machine the chats come first
+ORPHAN_CHECK = 0.5  # seconds between the worker's checks that the bot still runs
 
 _pool: ProcessPoolExecutor | None = None
 _pool_lock = threading.Lock()
@@ -37,10 +39,25 @@ def _executor() -> ProcessPoolExecutor:
             _pool = ProcessPoolExecutor(
                 1,
                 mp_context=multiprocessing.get_context("spawn"),
-                initializer=os.nice,
+                initializer=_start_worker,
                 initargs=(NICE,),
             )
         return _pool
+
+
+def _start_worker(nice: int) -> None:
+    """Lower the worker's priority, and end it when the bot's process is gone."""
+    os.nice(nice)
+    # A bot killed outright (kill -9, out of memory) cannot stop its worker, which would then
+    # wait forever, holding the bot's output pipes open: it notices its new parent and exits.
+    parent = os.getppid()
+
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(ORPHAN_CHECK)
+        os._exit(0)
+
+    threading.Thread(target=watch, name="parent watch", daemon=True).start()
 
 
 def _forget(broken: ProcessPoolExecutor) -> None:

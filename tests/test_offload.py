@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import sys
+from pathlib import Path
 
 from bot.offload import NICE, offload, prepare
+
+ROOT = Path(__file__).resolve().parents[1]
 
 
 async def test_work_runs_in_another_process() -> None:
@@ -36,3 +40,37 @@ async def test_prepare_loads_the_renderers_in_the_worker_before_the_first_render
     prepare()
     # The worker takes one job at a time, in order: prepare's is done before this one runs.
     assert await offload(loaded, renderers) == list(renderers)
+
+
+KILLED_BOT = """
+import asyncio, os, pathlib, signal, sys
+from bot.offload import offload
+
+async def main():
+    pathlib.Path(sys.argv[1]).write_text(str(await offload(os.getpid)))
+    os.kill(os.getpid(), signal.SIGKILL)
+
+if __name__ == "__main__":
+    asyncio.run(main())
+"""
+
+
+def alive(pid: int) -> bool:
+    """Tell whether a process runs (a zombie waiting to be reaped has ended)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return False
+    return "\\nState:\\tZ" not in status
+
+
+async def test_the_worker_ends_when_the_bot_is_killed_outright(tmp_path: Path) -> None:
+    told = tmp_path / "worker.pid"
+    bot = await asyncio.create_subprocess_exec(
+        sys.executable, "-c", KILLED_BOT, str(told), cwd=ROOT, stdout=asyncio.subprocess.DEVNULL
+    )
+    assert await asyncio.wait_for(bot.wait(), 30) == -signal.SIGKILL
+    worker = int(told.read_text())
+    async with asyncio.timeout(10):
+        while alive(worker):  # noqa: ASYNC110 - another process's end has no event to wait on
+            await asyncio.sleep(0.1)
