@@ -29,9 +29,9 @@ def _c(
     *,
     private_only: bool = True,
     pageable: bool = False,
-    menu: bool = True,
 ) -> Command:
-    return Command(name, summary, example, role, private_only, pageable, menu)
+    # Coordinators' commands are listed in /help only: the menu is everybody's.
+    return Command(name, summary, example, role, private_only, pageable, role != "coordinator")
 
 
 def _read(name: str, summary: str, example: str) -> Command:
@@ -53,29 +53,16 @@ COMMANDS: tuple[Command, ...] = (
     _c("note", "报送举措进展", "/note 5.1 今年新建残疾人之家12个", "member"),
     _c("notes", "查看本单位今年的进展", "/notes", "member", pageable=True),
     _c("cancel", "取消正在填写的进展", "/cancel", "member"),
-    # Switching one's own reminders touches nobody else's data: allowed in a group too.
     _c("report", "生成本单位年度落实情况报告（Word）", "/report 2024", "member"),
+    # Switching one's own reminders touches nobody else's data: allowed in a group too.
     _c("remind", "查看或开关年度报送提醒", "/remind off", "member", private_only=False),
     _c("unbind", "解除与单位的绑定", "/unbind", "member"),
-    _c("invite", "生成单位的一次性邀请码", "/invite 教育厅", "coordinator", menu=False),
-    _c("members", "查看成员", "/members 人社厅", "coordinator", pageable=True, menu=False),
-    _c(
-        "progress",
-        "查看各单位报送进度",
-        "/progress 2024",
-        "coordinator",
-        pageable=True,
-        menu=False,
-    ),
-    _c("export", "导出进展汇总 Excel", "/export 2024", "coordinator", menu=False),
-    _c("audit", "查看最近的操作记录", "/audit 50", "coordinator", pageable=True, menu=False),
-    _c(
-        "remind_test",
-        "立即收到某单位会收到的提醒",
-        "/remind_test 人社厅",
-        "coordinator",
-        menu=False,
-    ),
+    _c("invite", "生成单位的一次性邀请码", "/invite 教育厅", "coordinator"),
+    _c("members", "查看成员", "/members 人社厅", "coordinator", pageable=True),
+    _c("progress", "查看各单位报送进度", "/progress 2024", "coordinator", pageable=True),
+    _c("export", "导出进展汇总 Excel", "/export 2024", "coordinator"),
+    _c("audit", "查看最近的操作记录", "/audit 50", "coordinator", pageable=True),
+    _c("remind_test", "立即收到某单位会收到的提醒", "/remind_test 人社厅", "coordinator"),
 )
 BY_NAME: dict[str, Command] = {c.name: c for c in COMMANDS}
 

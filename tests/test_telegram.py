@@ -32,7 +32,7 @@ from handlers.telegram.app import App, build_application, file_url
 from handlers.telegram.handlers import EDITED, FAILED, NOT_TEXT
 from handlers.telegram.processor import PerChatProcessor
 from tests.fakes.bot_api import BOT_USERNAME, MAX_MESSAGE_LENGTH, NOT_MODIFIED, FakeBotApi
-from tests.harness import clear_proxies, running
+from tests.harness import bot_process, clear_proxies, running
 
 ROOT = Path(__file__).resolve().parents[1]
 TOKEN = "123:ABC"
@@ -693,36 +693,15 @@ async def test_conflict_stops_polling(chat: Chat, caplog: pytest.LogCaptureFixtu
 
 async def test_run_polling_answers_and_exits_on_conflict(api: FakeBotApi, tmp_path: Path) -> None:
     """The production entry point, `python -m bot run`, in a child process."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "FENGONG_"))}
-    env |= {
-        "TELEGRAM_BOT_TOKEN": api.token,
-        "TELEGRAM_API_BASE_URL": api.base_url,
-        "FENGONG_DB": str(tmp_path / "fengong.db"),
-        "PTB_TIMEDELTA": "true",
-    }
     api.send_text(USER, "7.2")  # sent while the bot is down: answered when it starts
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        cwd=ROOT,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-    try:
+    async with bot_process(api, tmp_path / "fengong.db") as process:
         [answer] = await api.wait_for_messages(USER, timeout=15)
         assert lines(answer)[0].startswith("举措 7.2")
         assert api.commands() == EXPECTED_COMMANDS  # post_init, under run_polling
         api.conflict(True)
         async with asyncio.timeout(15):
-            _, stderr = await process.communicate()
-    finally:
-        if process.returncode is None:
-            process.kill()
-            await process.wait()
-    log = stderr.decode()
+            output, _ = await process.communicate()
+    log = output.decode()
     assert process.returncode == 0, log
     assert re.search(r"CRITICAL handlers\.telegram\.handlers: .*409 Conflict", log), log
 
