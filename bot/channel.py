@@ -18,6 +18,8 @@ from bot.reply import Reply
 logger = logging.getLogger(__name__)
 
 Result = Literal["sent", "blocked", "failed"]
+# Sends one reply to one user: "blocked" when the channel refuses them (blocked the bot, out of
+# the app's range), "failed" when they cannot be reached. Waits out flood limits, never drops.
 Send = Callable[[str, Reply], Awaitable[Result]]
 SendMany = Callable[[Sequence[str], Reply], Awaitable[dict[str, Result]]]
 Measure = Literal["chars", "utf16", "utf8"]

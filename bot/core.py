@@ -94,7 +94,6 @@ class Core:
             catalog = Catalog((Doc("", catalog),), Doc("", catalog))
         self.config = config
         self.catalog = catalog
-        self.assistant = catalog.default.assistant
         self.clock = clock
         self.store = store
         # Members, notes and reminders are kept per document, each on its own rows.
@@ -337,9 +336,7 @@ class Core:
         return await office.notes.cancel(person)
 
     async def _whoami(self, person: Person, arg: str, chat: str) -> Outcome:
-        if not self.catalog.several:
-            return await self.office.membership.whoami(person)
-        labels = {d.id: d.label for d in self.catalog.docs}
+        labels = {d.id: d.label for d in self.catalog.docs} if self.catalog.several else None
         return await self.office.membership.whoami(person, labels)
 
     async def _doc(self, person: Person, arg: str, chat: str) -> Outcome:

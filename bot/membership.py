@@ -14,9 +14,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from bot.assistant import Assistant
+from bot.channel import Send
 from bot.clock import TZ, Clock, system_clock
 from bot.config import ReminderConfig
-from bot.outcome import NOT_COORDINATOR, Notice, Outcome, Person, Send, number, say
+from bot.outcome import NOT_COORDINATOR, Notice, Outcome, Person, number, say
 from bot.plan import Plan
 from bot.reply import Button, Item, Reply, Span, bold, line
 from bot.reporting import default_year

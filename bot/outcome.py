@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import Literal
 
 from bot.reply import Button, Line, Reply, line
 
@@ -31,8 +29,6 @@ class Notice:
     key: int | None = None
 
 
-# Sends one reply to one user and says whether it arrived (see bot.reminders.Sender).
-Send = Callable[[str, Reply], Awaitable[Literal["sent", "blocked", "failed"]]]
 
 
 @dataclass(frozen=True)

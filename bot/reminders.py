@@ -37,10 +37,6 @@ from bot.store import DeliveryStatus
 logger = logging.getLogger(__name__)
 
 Kind = Literal["reminder", "summary"]
-# Sends one reply to one user; "blocked": the user blocked the bot; "failed": cannot be
-# reached (e.g. never opened a private chat). Waits out flood limits itself, never drops.
-# Usually the core's Router, which also sends one reply to many at once.
-Sender = Send
 
 CHASE = "chase"  # chase:<year>: a coordinator's button to chase up the units with gaps
 DELIVERY_TRIES = 10  # attempts per recipient of a send, one per check (a minute apart)
@@ -240,12 +236,12 @@ class Reminders:
             if await store.get_state(f"done:{r.key}") is not None
         }
 
-    async def tick(self, send: Sender) -> list[str]:
+    async def tick(self, send: Send) -> list[str]:
         """Send whatever is due now (or resume an interrupted fan-out); return the keys sent."""
         async with self._sending:
             return await self._tick(send)
 
-    async def _tick(self, send: Sender) -> list[str]:
+    async def _tick(self, send: Send) -> list[str]:
         now = self.membership.clock()
         to_send, too_late = due(self.config, self.years, now, await self._done())
         store = self.membership.store
@@ -302,7 +298,7 @@ class Reminders:
                 out[member.user_id] = reply
         return out
 
-    async def fan_out(self, key: str, messages: dict[str, Reply], send: Sender) -> dict[str, str]:
+    async def fan_out(self, key: str, messages: dict[str, Reply], send: Send) -> dict[str, str]:
         """Deliver each message once, durably; resumable after a crash. Return the statuses.
 
         Through a Router, recipients of the same reply on a channel that sends to many at once
@@ -324,7 +320,7 @@ class Reminders:
                 await self._deliver(key, batch, reply, send)
         return await store.deliveries(key)
 
-    async def _deliver(self, key: str, users: list[str], reply: Reply, send: Sender) -> None:
+    async def _deliver(self, key: str, users: list[str], reply: Reply, send: Send) -> None:
         """Send one reply to a batch of users and record each one's result."""
         store = self.membership.store
         results: dict[str, DeliveryStatus] = {}
@@ -404,13 +400,13 @@ class Reminders:
         buttons = ((Button("提醒未报送单位", chase),),) if silent or gaps else ()
         return Reply(header=tuple(lines), buttons=buttons)
 
-    async def _summary_messages(self, year: int, send: Sender) -> dict[str, Reply]:
+    async def _summary_messages(self, year: int, send: Send) -> dict[str, Reply]:
         reach = send.writes_first if isinstance(send, Router) else _writes_after_user
         reply = await self.summary(year, reach)
         recipients = [*sorted(self.membership.coordinators), *sorted(self.summary_groups)]
         return dict.fromkeys(recipients, reply)
 
-    async def chase(self, person: Person, year_text: str, send: Sender) -> Outcome:
+    async def chase(self, person: Person, year_text: str, send: Send) -> Outcome:
         """Send a chase-up to exactly the members of units with gaps (coordinators, once a day)."""
         if not self.membership.is_coordinator(person):
             return say(NOT_COORDINATOR)
