@@ -17,6 +17,7 @@ from bot.assistant import QUERIES, REFUSED, REPORTING, Assistant
 from bot.audit import audit
 from bot.catalog import CHOOSE, Catalog, Doc, load_catalog
 from bot.channel import Router
+from bot.charset import typed
 from bot.clock import Clock, system_clock
 from bot.commands import BY_NAME
 from bot.config import Config
@@ -195,6 +196,7 @@ class Core:
 
         `chat` names the conversation (one context per person in each chat).
         """
+        text = typed(text)  # a lone surrogate would fail in the engine and in SQLite
         if person.private:
             office = await self._owner("flow", person.id) or self.office
             flow = await office.notes.text(person, text)
@@ -206,7 +208,7 @@ class Core:
 
     async def command(self, person: Person, chat: str, name: str, arg: str) -> Response:
         """Run a command of the registry, with its argument as typed, in a chat (see `text`)."""
-        name = name.lower()
+        name, arg = typed(name).lower(), typed(arg)
         command = BY_NAME.get(name)
         if command is None or name not in self.commands:
             shown = name if len(name) <= 32 else f"{name[:32]}…"
@@ -228,6 +230,7 @@ class Core:
 
     async def press(self, person: Person, chat: str, action: str) -> Response | None:
         """Run a button's action in a chat (see `text`); None when it is no longer valid."""
+        action = typed(action)
         if action.startswith(f"{CHASE}:"):
             doc, plain = self._keyed(action, chat)
             year = plain.partition(":")[2]

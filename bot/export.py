@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import io
+import re
 from collections import Counter
 from collections.abc import Sequence
 
 from openpyxl import Workbook
-from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
+from openpyxl.worksheet.worksheet import Worksheet
 
 from bot.audit import label
+from bot.charset import for_file
 from bot.plan import Plan
 from bot.store import AuditEntry, Note, Store
 
@@ -19,19 +21,24 @@ NOT_RESPONSIBLE = "—"
 _HEAD = Font(bold=True)
 _GREY = PatternFill("solid", fgColor="DDDDDD")
 _MISSING = PatternFill("solid", fgColor="FFE699")
+_SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
 
 
-def _cell_text(text: str) -> str:
-    """Return text a worksheet can hold: control characters become U+FFFD."""
-    # openpyxl refuses e.g. the vertical tab Word pastes for a line break; one such note
-    # must not make the whole year's export fail.
-    return str(ILLEGAL_CHARACTERS_RE.sub("\ufffd", text))
+def _append(ws: Worksheet, values: Sequence[object]) -> None:
+    """Append a row, each text as the file can hold it (see bot.charset.for_file)."""
+    # One U+FFFE in one note or name must not make the whole year's export fail.
+    ws.append([for_file(v) if isinstance(v, str) else v for v in values])
+
+
+def _sheet(wb: Workbook, title: str) -> Worksheet:
+    """Add a worksheet titled as Excel allows: no []:*?/\\, at most 31 characters."""
+    return wb.create_sheet(_SHEET_FORBIDDEN.sub("_", for_file(title))[:31])
 
 
 def _sheet_notes(wb: Workbook, plan: Plan, notes: list[Note]) -> None:
-    ws = wb.active
-    ws.title = "进展记录"
-    ws.append(
+    ws = _sheet(wb, "进展记录")
+    _append(
+        ws,
         [
             "编号",
             "单位",
@@ -47,14 +54,15 @@ def _sheet_notes(wb: Workbook, plan: Plan, notes: list[Note]) -> None:
     for note in sorted(notes, key=lambda n: (n.created_at, n.id)):
         measure = plan.measure(note.measure_id)
         task = plan.task(measure.task) if measure else None
-        ws.append(
+        _append(
+            ws,
             [
                 note.id,
                 note.unit,
                 note.measure_id,
                 f"{task.number}. {task.title}" if task else "",
-                _cell_text(note.text),
-                _cell_text(note.author_name),
+                note.text,
+                note.author_name,
                 note.created_at.strftime("%Y-%m-%d %H:%M"),
                 note.updated_at.strftime("%Y-%m-%d %H:%M") if note.updated_at else "",
                 "是" if note.deleted else "否",
@@ -70,8 +78,8 @@ def _sheet_notes(wb: Workbook, plan: Plan, notes: list[Note]) -> None:
 
 
 def _sheet_matrix(wb: Workbook, plan: Plan, counts: Counter[tuple[str, str]]) -> None:
-    ws = wb.create_sheet("单位×举措")
-    ws.append(["单位", *(m.id for m in plan.measures)])
+    ws = _sheet(wb, "单位×举措")
+    _append(ws, ["单位", *(m.id for m in plan.measures)])
     for unit in plan.units:
         row: list[object] = [unit.name]
         for m in plan.measures:
@@ -80,7 +88,7 @@ def _sheet_matrix(wb: Workbook, plan: Plan, counts: Counter[tuple[str, str]]) ->
             else:
                 # Responsible but nothing reported: left empty, as the office asked.
                 row.append(counts[(unit.name, m.id)] or None)
-        ws.append(row)
+        _append(ws, row)
     for cells in ws.iter_rows(min_row=2, min_col=2):
         for cell in cells:
             if cell.value == NOT_RESPONSIBLE:
@@ -95,26 +103,28 @@ def _sheet_matrix(wb: Workbook, plan: Plan, counts: Counter[tuple[str, str]]) ->
 
 
 def _sheet_silent(wb: Workbook, plan: Plan, counts: Counter[tuple[str, str]]) -> None:
-    ws = wb.create_sheet("未报送单位")
-    ws.append(["单位", "负责举措数"])
+    ws = _sheet(wb, "未报送单位")
+    _append(ws, ["单位", "负责举措数"])
     reported = {unit for unit, _ in counts}
     for unit in plan.units:
         if unit.name not in reported:
-            ws.append([unit.name, len(plan.duties_of(unit.name))])
+            _append(ws, [unit.name, len(plan.duties_of(unit.name))])
     ws.column_dimensions["A"].width = 22
 
 
 def _sheet_audit(wb: Workbook, entries: Sequence[AuditEntry]) -> None:
-    ws = wb.create_sheet("操作记录")
-    ws.append(["时间", "操作人", "操作人 ID", "操作", "单位", "对象"])
+    ws = _sheet(wb, "操作记录")
+    _append(ws, ["时间", "操作人", "操作人 ID", "操作", "单位", "对象"])
     for e in sorted(entries, key=lambda e: (e.at, e.id)):
-        ws.append(
+        _append(
+            ws,
             [
                 e.at.strftime("%Y-%m-%d %H:%M:%S"),
-                *(_cell_text(t) for t in (e.actor_name, e.actor_id)),
+                e.actor_name,
+                e.actor_id,
                 label(e.action),
                 e.unit,
-                _cell_text(e.subject),
+                e.subject,
             ]
         )
     for row in ws.iter_rows(min_row=2):
@@ -130,6 +140,7 @@ def build_workbook(
 ) -> bytes:
     """Return the .xlsx bytes: notes, unit x measure matrix, silent units, the audit trail."""
     wb = Workbook()
+    wb.remove(wb.active)
     _sheet_notes(wb, plan, notes)
     counts = Counter((n.unit, n.measure_id) for n in notes if not n.deleted)
     _sheet_matrix(wb, plan, counts)
@@ -140,7 +151,7 @@ def build_workbook(
             cell.font = _HEAD
     notes_sheet = wb.worksheets[0]
     notes_sheet.auto_filter.ref = f"A1:{get_column_letter(notes_sheet.max_column)}1"
-    wb.properties.title = f"{plan.document.number} {year} 年进展汇总"
+    wb.properties.title = for_file(f"{plan.document.number} {year} 年进展汇总")
     out = io.BytesIO()
     wb.save(out)
     return out.getvalue()

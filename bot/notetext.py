@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 import unicodedata
 
+from bot.charset import typed
+
 # C0 and C1 controls except tab and line feed (CR and NEL are line breaks, see below).
 _CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 _LINE_BREAK = re.compile(r"\r\n?|\x85")
@@ -26,10 +28,11 @@ def clean_note(text: str) -> str:
     """Return the note as it will be stored, or "" when nothing visible is left.
 
     Line breaks become \\n and are kept inside the text, as are tabs; other control
-    characters are dropped; blanks and invisible format characters (zero-width space, BOM,
-    word joiner …) are stripped at both ends.
+    characters, bidirectional controls and noncharacters are dropped (bot.charset.typed);
+    blanks and invisible format characters (zero-width space, BOM, word joiner …) are
+    stripped at both ends.
     """
-    text = _CONTROLS.sub("", _LINE_BREAK.sub("\n", text))
+    text = _CONTROLS.sub("", _LINE_BREAK.sub("\n", typed(text)))
     start, end = 0, len(text)
     while start < end and _end_invisible(text[start]):
         start += 1

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot.charset import typed
 from bot.reply import Button, Line, Reply, line
 
 
@@ -14,6 +15,11 @@ class Person:
     id: str
     name: str
     private: bool = True
+
+    def __post_init__(self) -> None:
+        # A display name is kept (members, audit trail, files): never with a lone surrogate
+        # or an RLO that shows the rest of a line reversed.
+        object.__setattr__(self, "name", typed(self.name))
 
 
 @dataclass(frozen=True)

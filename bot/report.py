@@ -26,6 +26,7 @@ from docx.shared import Mm, Pt, RGBColor
 from docx.table import Table, _Cell
 from docx.text.paragraph import Paragraph
 
+from bot.charset import for_file
 from bot.offload import offload
 from bot.plan import Document as Notice
 from bot.plan import Measure, Plan
@@ -50,15 +51,7 @@ SHADES = {
     Status.NONE: "F8CBAD",
     Status.NOT_ITS_TASK: "EDEDED",
 }
-# XML 1.0 forbids these; Word's vertical tab and form feed are its line and page breaks.
-_FORBIDDEN = re.compile("[\x00-\x08\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
-_BREAKS = re.compile("[\x0b\x0c]")
 _CHINESE_DIGITS = "零一二三四五六七八九"
-
-
-def clean(text: str) -> str:
-    """Return `text` as a document can hold it: XML-forbidden control characters removed."""
-    return _FORBIDDEN.sub("", _BREAKS.sub("\n", text))
 
 
 def plan_name(notice: Notice) -> str:
@@ -155,7 +148,7 @@ def _new_document(title: str) -> Document:
     doc.styles[MISSING].font.color.rgb = RED
     doc.styles[MISSING].font.bold = True
     doc.styles[MISSING].paragraph_format.first_line_indent = Pt(32)
-    doc.core_properties.title = title
+    doc.core_properties.title = for_file(title)
     _declare_fonts(doc)
     _page_numbers(section.footer.paragraphs[0])
     _add(doc, "Title", title)
@@ -167,7 +160,7 @@ _style_ids: dict[str, str] = {}
 
 def _add(doc: Document, style: str, text: str = "") -> Paragraph:
     """Add a paragraph in `style` (by id: python-docx's lookup by name scans every style)."""
-    paragraph = doc.add_paragraph(text)
+    paragraph = doc.add_paragraph(for_file(text))
     if style not in _style_ids:
         _style_ids[style] = doc.styles[style].style_id
     paragraph._p.style = _style_ids[style]
@@ -224,7 +217,7 @@ def _by_measure(notes: Iterable[Note]) -> dict[tuple[str, str], list[Note]]:
 
 def _opening(doc: Document, text: str) -> None:
     """Add a body paragraph indented by two characters, as official documents are."""
-    doc.add_paragraph(text).paragraph_format.first_line_indent = Pt(32)
+    doc.add_paragraph(for_file(text)).paragraph_format.first_line_indent = Pt(32)
 
 
 def _notes(doc: Document, notes: list[Note]) -> None:
@@ -234,19 +227,19 @@ def _notes(doc: Document, notes: list[Note]) -> None:
     for note in notes:
         p = _add(doc, NOTE)
         day = f"{note.created_at.year}年{note.created_at.month}月{note.created_at.day}日"
-        p.add_run(f"{clean(note.author_name)}（{day}）：").bold = True
-        p.add_run(clean(note.text))
+        p.add_run(for_file(f"{note.author_name}（{day}）：")).bold = True
+        p.add_run(for_file(note.text))
 
 
 def _measure_head(doc: Document, position: int, measure: Measure) -> None:
     _add(doc, "Heading 2", f"（{_ordinal(position)}）举措{measure.id}")
-    _add(doc, QUOTE, clean(measure.text))
+    _add(doc, QUOTE, measure.text)
 
 
 def _header_row(cells: Sequence[_Cell], texts: Iterable[str]) -> None:
     for cell, text in zip(cells, texts, strict=True):
         cell.text = ""
-        run = cell.paragraphs[0].add_run(text)
+        run = cell.paragraphs[0].add_run(for_file(text))
         run.bold = True
         run.font.size = Pt(10.5)
     # Repeat the header row on every page the table spans.
@@ -277,7 +270,7 @@ def _widths(table: Table, millimetres: Sequence[float]) -> None:
 
 def _small(cell: _Cell, text: str, colour: RGBColor | None = None) -> None:
     cell.text = ""
-    run = cell.paragraphs[0].add_run(text)
+    run = cell.paragraphs[0].add_run(for_file(text))
     run.font.size = Pt(10.5)
     if colour is not None:
         run.font.color.rgb = colour

@@ -293,6 +293,21 @@ async def test_control_characters_do_not_break_the_export(store: Store, plan: Pl
 
     wb = await workbook(store, plan, 2024)
 
-    assert wb["进展记录"]["E2"].value == "第一行\ufffd第二行\ufffd"
-    assert wb["进展记录"]["F2"].value == "张\ufffd三"
+    assert wb["进展记录"]["E2"].value == "第一行\n第二行"
+    assert wb["进展记录"]["F2"].value == "张三"
     assert matrix(wb)[(HRSS, "5.1")] == 1
+
+
+async def test_characters_xml_cannot_hold_or_that_reverse_text_are_left_out(
+    store: Store, plan: Plan
+) -> None:
+    # U+FFFE/U+FFFF are forbidden in XML; an RLO shows the rest of a cell reversed.
+    await store.add_note(HRSS, "5.1", 2024, "u1", "张\u202e三\uffff", "今年完成\ufffe培训\u2066")
+    # A display name sent once with /bind stays in the audit trail.
+    await store.record("tg:1", "李\ufffe四\u202e", "bind", HRSS, "申请绑定\uffff")
+
+    wb = await workbook(store, plan, 2024)
+
+    assert (wb["进展记录"]["E2"].value, wb["进展记录"]["F2"].value) == ("今年完成培训", "张三")
+    audit = rows(wb, "操作记录")
+    assert ("李四", "tg:1", "申请绑定") in {(r[1], r[2], r[5]) for r in audit}

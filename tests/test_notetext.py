@@ -17,6 +17,7 @@ INVISIBLE = [
     "\r\n\r",
     "\u3164\u2800\u115f",
     "\U000e0020\U000e007f",  # tag characters alone
+    "\u202e\ufffe\u2066",
     " \u200b \u3000 \ufeff ",
 ]
 
@@ -39,6 +40,11 @@ def test_nothing_visible_is_empty(typed: str) -> None:
         ("旗 \U0001f3f4\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f",
          "旗 \U0001f3f4\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f"),
         ("<b>&amp;</b>", "<b>&amp;</b>"),
+        # Bidi controls (an RLO reverses what follows) and noncharacters are never kept;
+        # a lone surrogate (an undecodable byte) shows where it was.
+        ("今年\u202e完成\u2066培训\u200f", "今年完成培训"),
+        ("今年完成\ufffe培训\uffff\U0010ffff", "今年完成培训"),
+        ("坏\udc80字节", "坏\ufffd字节"),
     ],
 )  # fmt: skip
 def test_what_is_kept(typed: str, stored: str) -> None:

@@ -25,7 +25,6 @@ from bot.report import (
     NOTE,
     QUOTE,
     UNIT,
-    clean,
     plan_name,
     report_title,
     year_report,
@@ -222,10 +221,21 @@ async def test_long_notes_emoji_markup_and_control_characters_survive(
             ),
         )
     ]
-    assert clean("a\x00b\x1fc\td\ne") == "abc\td\ne"
     # The committee's report carries the same notes and opens as well.
     whole = outline(await open_report(store, plan, 2024, None))
     assert (HRSS, NOTE, note_line("张三", dt.date(2024, 3, 5), long)) in whole.measures["5.1"].body
+
+
+async def test_characters_xml_cannot_hold_or_that_reverse_text_are_left_out(
+    store: Store, plan: Plan
+) -> None:
+    await store.add_note(HRSS, "5.1", 2024, "u1", "张\u202e三\uffff", "今年完成\ufffe培训\u200f")
+
+    for unit in (HRSS, None):
+        out = outline(await open_report(store, plan, 2024, unit))
+
+        shown = note_line("张三", dt.date(2024, 3, 5), "今年完成培训")
+        assert ("" if unit else HRSS, NOTE, shown) in out.measures["5.1"].body
 
 
 async def test_the_page_is_a4_with_named_fonts_and_page_numbers(store: Store, plan: Plan) -> None:

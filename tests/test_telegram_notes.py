@@ -216,3 +216,19 @@ async def test_a_notice_is_marked_only_by_what_the_channel_answered(
     async with bot_at(refused=(403,)) as bot:  # nothing pending: nothing resent
         await bot.settle()
     assert snapshot(db_path) == before
+
+
+async def test_characters_no_file_can_hold_are_left_out_of_notes_and_names(
+    bot_at: Start, api: FakeBotApi, db_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    # A lone surrogate (JSON's "\ud800") used to fail in SQLite: 出错了, the note in the log.
+    api.set_user(LI, first_name="李\u202e四\ufffe")
+    await bind_directly(db_path, FakeClock(START), [(ZHANG, HRSS)])
+    async with bot_at() as bot:
+        answer = await bot.say(ZHANG, "/note 5.1 今年完成\ufffe培训\u202e\ud800")
+        await bot.say(LI, "/bind 人社厅")
+
+    assert text(answer).startswith("已记录")
+    assert notes(db_path) == [(HRSS, "5.1", "今年完成培训\ufffd")]
+    assert rows(db_path, "SELECT name FROM users WHERE id = ?", (f"tg:{LI}",)) == [("李四",)]
+    assert "今年完成" not in caplog.text

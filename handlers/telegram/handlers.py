@@ -219,7 +219,9 @@ async def on_error(update: object, context: BotContext) -> None:
     if isinstance(error, Forbidden) and isinstance(update, Update):
         await _unreachable(update, context)
         return
-    logger.error("处理更新时出错（%s）：%r", describe(update), error, exc_info=error)
+    # The error's name, not its repr: a UnicodeEncodeError's repr holds the whole text.
+    name = type(error).__name__
+    logger.error("处理更新时出错（%s）：%s", describe(update), name, exc_info=error)
     if isinstance(update, Update) and update.effective_chat is not None:
         try:
             await context.bot.send_message(update.effective_chat.id, FAILED)

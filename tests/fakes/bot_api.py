@@ -1625,7 +1625,13 @@ def _too_many_requests(retry_after: int) -> _ApiError:
 
 
 def _dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False)
+    # A lone surrogate a client sent (JSON allows "\\ud800") goes out as the escape: UTF-8
+    # cannot carry it.
+    text = json.dumps(value, ensure_ascii=False)
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m[0]):04x}", text)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def _decode_value(name: str, value: Any) -> Any:
