@@ -14,6 +14,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from bot.audit import label
 from bot.charset import for_file
+from bot.offload import offload
 from bot.plan import Plan
 from bot.store import AuditEntry, Note, Store
 
@@ -158,6 +159,11 @@ def build_workbook(
 
 
 async def export_year(store: Store, plan: Plan, year: int) -> bytes:
-    """Read a year's notes (deleted ones included, marked) and audit trail; build the workbook."""
+    """Read a year's notes (deleted ones included, marked) and audit trail; build the workbook.
+
+    Built in the worker process (bot/offload.py): a year of notes takes openpyxl about a
+    second, which the event loop would otherwise spend away from every other chat.
+    """
     notes = await store.notes(year=year, include_deleted=True)
-    return build_workbook(plan, notes, year, await store.audit_entries(year=year))
+    audit = await store.audit_entries(year=year)
+    return await offload(build_workbook, plan, notes, year, audit)

@@ -1,4 +1,4 @@
-"""Renders (the year's report, the progress picture) in a worker process, off the interpreter.
+"""Renders (the year's report and workbook, the progress picture) in a worker process.
 
 A worker thread shares the interpreter's lock (GIL) with the event loop: while python-docx or
 matplotlib ran in one, every other chat's answer waited for its turns (matplotlib holds the
@@ -71,6 +71,7 @@ def _forget(broken: ProcessPoolExecutor) -> None:
 
 def _load_renderers() -> None:
     """Import what renders need, in the worker (the first render then only renders)."""
+    import bot.export
     import bot.heatmap
     import bot.report  # noqa: F401
 

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import os
+from collections.abc import Callable
 
 import pytest
 from openpyxl import load_workbook
 from openpyxl.workbook.workbook import Workbook
 
+import bot.export
 from bot.assistant import Assistant
 from bot.clock import TZ
-from bot.export import export_year
+from bot.export import build_workbook, export_year
+from bot.offload import offload
 from bot.plan import Plan
 from bot.store import Store
 from tests.fakes.clock import FakeClock
@@ -311,3 +315,22 @@ async def test_characters_xml_cannot_hold_or_that_reverse_text_are_left_out(
     assert (wb["进展记录"]["E2"].value, wb["进展记录"]["F2"].value) == ("今年完成培训", "张三")
     audit = rows(wb, "操作记录")
     assert ("李四", "tg:1", "申请绑定") in {(r[1], r[2], r[5]) for r in audit}
+
+
+async def test_the_workbook_is_built_in_the_worker_process_not_on_the_event_loop(
+    store: Store, plan: Plan, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    sent: list[tuple[object, int]] = []
+
+    async def watched(work: Callable[..., bytes], *args: object) -> bytes:
+        sent.append((work, await offload(os.getpid)))
+        return await offload(work, *args)
+
+    monkeypatch.setattr(bot.export, "offload", watched)
+    await store.add_note(HRSS, "5.1", 2024, "u1", "张三", "新建残疾人之家12个")
+
+    wb = await workbook(store, plan, 2024)
+
+    assert [work for work, _ in sent] == [build_workbook]
+    assert sent[0][1] != os.getpid()  # the worker is another process
+    assert wb["进展记录"]["E2"].value == "新建残疾人之家12个"
