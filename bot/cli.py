@@ -111,6 +111,12 @@ def check_data(data_dir: Path) -> None:
     for doc_id, folder in found:
         plan = load_plan(folder)
         load_lexicon(folder)
+        for unit in plan.units:
+            if not plan.duties_of(unit.name):
+                print(
+                    f"提示：单位「{unit.name}」没有负责的举措（plan.yaml 中没有举措列出它），"
+                    "不计入 /progress 的进度；如是多列或漏列，请修改 units.yaml 或 plan.yaml。"
+                )
         counts = f"{len(plan.tasks)} 项任务、{len(plan.measures)} 项举措、{len(plan.units)} 个单位"
         which = f"（{doc_id or data_dir}：{plan.document.number}）" if len(found) > 1 else ""
         print(f"数据检查通过{which}：{counts}")

@@ -40,9 +40,12 @@ class Overview:
         if year is None:
             return say("年份格式不对，例如：/progress 2024")
         reported = await self.membership.store.reported_measures(year)
-        rows = []
+        rows, idle = [], []
         for index, unit in enumerate(self.membership.plan.units):
             duties = self.membership.plan.duties_of(unit.name)
+            if not duties:  # listed in units.yaml, named by no measure: nothing to report
+                idle.append(unit.name)
+                continue
             done = len(duties) - len(unreported(self.membership.plan, reported, unit.name))
             rows.append((done / len(duties), done, len(duties), index, unit.name))
         rows.sort()
@@ -58,6 +61,9 @@ class Overview:
             )
             for _, done, total, index, name in rows
         )
+        if idle:
+            note = f"另有 {len(idle)} 个单位没有负责的举措，不计入进度：{'、'.join(idle)}。"
+            items += (Item((line(note),)),)
         reply = Reply(header=header, items=items, per_page=10)
         if not picture:
             return Outcome(reply)

@@ -20,6 +20,7 @@ from bot.clock import TZ
 from bot.plan import load_plan
 from bot.store import Store
 from tests.fakes.clock import FakeClock
+from tests.test_office import IDLE, idle_unit_data
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
@@ -203,6 +204,18 @@ def test_check_data_passes_on_a_copy(
     args = ("check-data", "--data", data) if where == "after" else ("--data", data, "check-data")
     code, out, err = cli(capsys, *args)
     assert code == 0, err
+    assert "数据检查通过" in out
+
+
+def test_check_data_warns_of_a_unit_that_no_measure_names(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    data = idle_unit_data(tmp_path / "data")
+
+    code, out, err = cli(capsys, "check-data", "--data", data)
+
+    assert code == 0, err
+    assert f"提示：单位「{IDLE}」没有负责的举措" in out
     assert "数据检查通过" in out
 
 

@@ -17,6 +17,7 @@ from bot.clock import TZ
 from bot.notes import EMPTY_NOTE, NOTE_MAX
 from bot.office import Office
 from bot.outcome import Outcome, Person
+from bot.plan import DATA_DIR
 from bot.reply import Item, Reply, all_buttons, render_plain
 from bot.store import Store
 from tests.fakes.clock import FakeClock
@@ -909,6 +910,38 @@ async def test_progress_puts_silent_units_first_and_counts_live_notes(
     listed = [item.lines[0][0].text for item in missing.reply.items]
     assert listed == [m.id for m in plan.duties_of(HRSS) if m.id not in {"5.1", "11.1"}]
     assert "6.2" in listed  # its only note was deleted
+
+
+IDLE = "省测试局"
+
+
+def idle_unit_data(target: Path) -> Path:
+    """The notice's data, plus a unit in units.yaml that no measure names (check-data passes)."""
+    target.mkdir()
+    for name in ("plan.yaml", "units.yaml", "lexicon.yaml"):
+        (target / name).write_text((DATA_DIR / name).read_text(encoding="utf-8"), "utf-8")
+    plan = (target / "plan.yaml").read_text(encoding="utf-8")
+    # Shared measures would bind it too: without them it has nothing to report.
+    (target / "plan.yaml").write_text(plan.replace("    all_provincial: true\n", ""), "utf-8")
+    with (target / "units.yaml").open("a", encoding="utf-8") as units:
+        units.write(f"  - name: {IDLE}\n    full_name: 四川省测试局\n")
+    return target
+
+
+async def test_progress_with_a_unit_that_has_no_measures(
+    tmp_path: Path, store: Store, clock: FakeClock
+) -> None:
+    assistant = Assistant.load(idle_unit_data(tmp_path / "data"))
+    office = Office(assistant, store, frozenset({"c1"}), clock)
+    assert office.membership.plan.duties_of(IDLE) == ()
+
+    outcome = await office.overview.progress(C1, picture=True)
+
+    assert "29 个单位，29 个尚未报送任何举措" in text(outcome)
+    assert f"另有 1 个单位没有负责的举措，不计入进度：{IDLE}。" in text(outcome)
+    assert f"{IDLE} 缺报" not in text(outcome)
+    assert outcome.picture is not None
+    assert outcome.picture.data.startswith(b"\x89PNG")
 
 
 async def test_progress_unit_when_everything_is_reported(office: Office) -> None:
