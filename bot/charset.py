@@ -1,7 +1,7 @@
 """Characters a text must not keep: when it is typed (names, notes) and when it is filed.
 
-`typed` is applied where text enters the core, `for_file` to every text a file is made of
-(.xlsx cells and sheet names, .docx paragraphs, both formats' document properties).
+`typed` is applied where text enters the core (`display_name` to people's names); `for_file` to
+every text a file is made of (.xlsx cells and sheet names, .docx paragraphs, their properties).
 """
 
 from __future__ import annotations
@@ -19,6 +19,7 @@ _NONCHARACTERS = "\ufdd0-\ufdef" + "".join(
     f"{chr(plane + 0xFFFE)}{chr(plane + 0xFFFF)}" for plane in range(0, 0x110000, 0x10000)
 )
 _UNWANTED = re.compile(f"[{_BIDI}{_NONCHARACTERS}]")
+_CONTROLS = re.compile("[\x00-\x1f\x7f-\x9f]")
 # XML 1.0 forbids the C0 controls but tab, line feed and carriage return; Word's vertical tab
 # and form feed are its line and page breaks, so they become line breaks.
 _XML_FORBIDDEN = re.compile("[\x00-\x08\x0e-\x1f\ud800-\udfff]")
@@ -32,6 +33,11 @@ def typed(text: str) -> str:
     their joiners, line breaks) is kept as typed.
     """
     return _UNWANTED.sub("", _SURROGATE.sub("\ufffd", text))
+
+
+def display_name(text: str) -> str:
+    """Return a name as a channel gave it, on one line: `typed`, without control characters."""
+    return _CONTROLS.sub("", typed(text))
 
 
 def for_file(text: str) -> str:

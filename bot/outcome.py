@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.charset import typed
+from bot.charset import display_name
 from bot.reply import Button, Line, Reply, line
 
 
@@ -17,9 +17,9 @@ class Person:
     private: bool = True
 
     def __post_init__(self) -> None:
-        # A display name is kept (members, audit trail, files): never with a lone surrogate
-        # or an RLO that shows the rest of a line reversed.
-        object.__setattr__(self, "name", typed(self.name))
+        # A display name is kept (members, audit trail, files): never with a lone surrogate,
+        # an RLO that shows the rest of a line reversed, or a terminal's escape sequence.
+        object.__setattr__(self, "name", display_name(self.name))
 
 
 @dataclass(frozen=True)

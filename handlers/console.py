@@ -25,6 +25,10 @@ PROMPT = "问> "
 # Undecodable input bytes reach Python as lone surrogates (surrogateescape), which SQLite
 # cannot store: they become U+FFFD before anything sees the text.
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+# What others typed reaches this terminal too (a colleague's name, a note stored before notes
+# were cleaned): an escape sequence in it must not move the cursor, clear the screen or retitle
+# the window. Control characters but line breaks and tabs are left out of what is printed.
+_CONTROLS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f]")
 LOCAL_USER = Person(id="console", name="本机用户")
 # A terminal is one wide page: no message size to split at, every button listed.
 LIMITS = Limits(size=10**9, measure="chars", buttons=10**6, per_row=10**6, markup="plain")
@@ -76,7 +80,7 @@ class Console:
                 path = self.out_dir / file.filename
                 path.write_bytes(file.data)
                 parts.append(f"文件已保存：{path}")
-        return "\n\n".join(parts)
+        return _CONTROLS.sub("", "\n\n".join(parts))
 
 
 async def chat(console: Console, stdin: TextIO, stdout: TextIO) -> None:

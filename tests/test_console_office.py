@@ -336,3 +336,16 @@ async def test_the_terminal_chat_has_the_reminder_and_join_commands(
     console: Console, command: str
 ) -> None:
     assert "没有这个命令" not in await console.handle(command)
+
+
+async def test_what_others_typed_cannot_drive_the_terminal(console: Console, store: Store) -> None:
+    await bound(console)
+    # A colleague's note stored as sent (before notes were cleaned), under an odd name.
+    await store.add_note(HRSS, "5.1", 2024, "tg:1", "\x1b]0;标题\x07李四", "完成\x1b[2J培训")
+
+    shown = await console.handle("/notes")
+
+    assert "\x1b" not in shown
+    assert "\x07" not in shown
+    assert "]0;标题李四" in shown
+    assert "完成[2J培训" in shown

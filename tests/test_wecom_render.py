@@ -72,9 +72,26 @@ def test_user_text_cannot_inject_markup() -> None:
     assert SPECIALS in html.unescape(message.content)
 
 
-def test_text_mode_sends_text_unescaped() -> None:
+def test_text_mode_sends_text_unescaped_but_opens_no_tag() -> None:
     [message] = render(Reply(header=(line(bold("标题"), SPECIALS),)), markdown=False)
-    assert message == Outgoing("text", f"标题{SPECIALS}")
+    assert message == Outgoing("text", f"标题{SPECIALS}".replace("<", "<\u200b"))
+
+
+@pytest.mark.parametrize(
+    "typed",
+    [
+        '<a href="https://evil.example/">点我领取</a>',
+        "<A HREF=https://evil.example/>点我</A>",
+        "< a href='https://evil.example/'>点我</a>",
+    ],
+)
+def test_a_note_cannot_put_a_link_into_a_text_message(typed: str) -> None:
+    # WeCom shows <a href> in a text message as a link: a colleague's /notes must not.
+    note = Item((line(bold("#1 举措 5.1")), line(Span(typed, "quote"))))
+    [message] = render(Reply(items=(note,)), markdown=False)
+    assert message.msgtype == "text"
+    assert not re.search(r"<\s*a", message.content, re.IGNORECASE)
+    assert message.content.replace("\u200b", "").strip() == f"#1 举措 5.1\n{typed}"
 
 
 def test_long_reply_is_paginated_in_bytes_and_nothing_is_lost() -> None:

@@ -7,8 +7,9 @@ and a page still too long is split on UTF-8 boundaries as a last resort.
 
 WeCom documents no escape for its markdown subset. Every special character of document or user
 text is written as a numeric character reference (`*` → `&#42;`): a CommonMark renderer and an
-HTML one both show the character and neither reads it as markup. Code spans are used only for
-text that needs no escape, since references inside code are shown as typed.
+HTML one both show the character and neither reads it as markup. Text messages (WECOM_MARKDOWN=0)
+render one tag, <a href>, so there every "<" is followed by a zero-width space. Code spans are
+used only for text that needs no escape, since references inside code are shown as typed.
 
 A button's key is its neutral action: the core's actions are short (they fit Telegram's 64
 bytes), far under WeCom's 1024, so no token map is needed; a longer one is refused.
@@ -41,6 +42,10 @@ MsgType = Literal["markdown", "text", "template_card"]
 # <font>), and the backslash and ampersand that would start an escape or a reference.
 _SPECIAL = frozenset("\\*_`[]#~<>&")
 _ESCAPES = {ord(c): f"&#{ord(c)};" for c in _SPECIAL}
+# A text message is no markup, except that WeCom shows <a href="…">…</a> in it as a link: a
+# zero-width space after every "<" opens no tag, and the text still reads (and copies) as typed.
+# References are not decoded in text messages, so `escape` cannot serve.
+_TAG_OPENERS = {ord("<"): "<\u200b"}
 
 
 @dataclass(frozen=True)
@@ -63,8 +68,8 @@ def to_markdown(lines: Sequence[Line]) -> str:
 
 
 def to_text(lines: Sequence[Line]) -> str:
-    """Render lines as a text message (no markup, nothing escaped)."""
-    return "\n".join("".join(span.text for span in ln) for ln in lines)
+    """Render lines as a text message: no styles, and no "<" that could open a link."""
+    return "\n".join("".join(span.text for span in ln) for ln in lines).translate(_TAG_OPENERS)
 
 
 def _markdown_line(ln: Line) -> str:
