@@ -10,6 +10,8 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Literal
 
+from bot.grapheme import cut_near
+
 Style = Literal["plain", "bold", "italic", "code", "quote"]
 
 
@@ -99,13 +101,14 @@ def _split_line(ln: Line, fits: Callable[[Item], bool]) -> list[Line]:
     spans = list(ln)
     longest = max(range(len(spans)), key=lambda i: len(spans[i].text))
     text = spans[longest].text
-    if len(text) <= 1:
+    # Halved between clusters: a keycap, flag or family emoji is never split across pages.
+    cut = cut_near(text, len(text) // 2)
+    if not cut:
         if len(spans) == 1:
             return [ln]
         # Many one-character spans: split between spans instead.
         half = len(spans) // 2
         return _split_line(ln[:half], fits) + _split_line(ln[half:], fits)
-    cut = len(text) // 2
     left = (*spans[:longest], Span(text[:cut], spans[longest].style))
     right = (Span(text[cut:], spans[longest].style), *spans[longest + 1 :])
     return _split_line(left, fits) + _split_line(right, fits)

@@ -129,6 +129,33 @@ def test_single_line_far_over_the_limit_is_split_without_loss(size: Size) -> Non
     assert pages[-1].buttons == ((Button("详情", "m:1.1"),),)
 
 
+CLUSTERS = [
+    "1\ufe0f\u20e3",  # keycap 1️⃣
+    "\U0001f1e8\U0001f1f3",  # 🇨🇳: two regional indicators
+    "\U0001f468\u200d\U0001f469\u200d\U0001f467",  # family, joined by ZWJ
+    "\U0001f44d\U0001f3fd",  # thumbs up, skin tone
+    "\U0001f3f4\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f",  # Scotland
+    "e\u0301",  # é as e + combining acute
+    "\r\n",
+]
+
+
+@SIZES
+@pytest.mark.parametrize("cluster", CLUSTERS, ids=range(len(CLUSTERS)))
+@pytest.mark.parametrize("lead", [0, 1, 2])
+def test_a_long_line_is_never_split_inside_a_cluster(size: Size, cluster: str, lead: int) -> None:
+    # Every halving lands somewhere else in a cluster, whatever the line's length.
+    text = "进" * lead + cluster * 300
+    reply = Reply(header=HEADER, items=(Item((line(text),)),))
+    pages = paginate(reply, size, 200)
+    assert len(pages) > 1
+    check_pages(reply, pages, size, 200)
+    for page in pages:
+        shown = body_text(page).removeprefix("进" * lead)
+        assert shown
+        assert shown == cluster * (len(shown) // len(cluster)), repr(shown[:20])
+
+
 def test_line_of_many_short_spans_over_the_limit_is_split() -> None:
     spans = tuple(Span(c, "bold") for c in "残疾人就业" * 200)
     reply = Reply(header=HEADER, items=(Item((spans,)),))

@@ -57,6 +57,17 @@ def test_emoji_four_bytes_and_sequences_stay_whole() -> None:
             assert not piece.endswith("\u200d")
 
 
+@pytest.mark.parametrize("limit", [9, 10, 11, 12, 30])
+def test_flags_are_never_cut_between_their_two_letters(limit: int) -> None:
+    flags = "\U0001f1e8\U0001f1f3\U0001f1ed\U0001f1f0"  # 🇨🇳🇭🇰: four regional indicators
+    for lead in ("", "a", "进"):
+        for piece in _check(lead + flags * 20, limit):
+            body = piece.removeprefix(lead)
+            # Whole pairs only: each pair starts with a first letter (C of CN, H of HK).
+            assert len(body) % 2 == 0, body
+            assert set(body[::2]) <= {"\U0001f1e8", "\U0001f1ed"}, body
+
+
 def test_sequence_longer_than_the_limit_is_cut_rather_than_lost() -> None:
     family = "👨\u200d👩\u200d👧\u200d👦" * 3
     _check(family, 8)

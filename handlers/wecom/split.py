@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from bot.grapheme import is_boundary
+
 TEXT_LIMIT = 2048  # bytes of text / markdown content; WeCom truncates silently beyond
 
 
@@ -34,26 +36,9 @@ def split_utf8(text: str, limit: int = TEXT_LIMIT) -> list[str]:
 
 
 def _cluster_boundary(text: str, start: int, end: int) -> int:
-    """Move the cut at `end` back off a joiner, variation selector or mark, if it can."""
-
-    def inside(cut: int) -> bool:
-        return _clings(text[cut]) or text[cut - 1] == "\u200d"
-
+    """Move the cut at `end` back to the start of the cluster it falls in, if it can."""
     cut = end
-    while cut > start + 1 and inside(cut):
+    while cut > start + 1 and not is_boundary(text, cut):
         cut -= 1
     # A cluster longer than the limit has to be cut somewhere.
-    return end if inside(cut) else cut
-
-
-def _clings(char: str) -> bool:
-    """Tell whether `char` attaches to the character before it."""
-    code = ord(char)
-    return (
-        char == "\u200d"
-        or 0xFE00 <= code <= 0xFE0F  # variation selectors
-        or 0x1F3FB <= code <= 0x1F3FF  # skin tones
-        or 0xE0020 <= code <= 0xE007F  # tag characters (flags)
-        or 0x0300 <= code <= 0x036F  # combining diacritics
-        or 0x20D0 <= code <= 0x20FF  # combining marks for symbols (keycaps)
-    )
+    return cut if is_boundary(text, cut) else end
