@@ -274,6 +274,8 @@ class Core:
         if kind == "start":
             return Outcome(self.catalog.welcome())
         desk = self._desks.get(kind)
+        if desk is not None and BY_NAME[kind].private_only and not person.private:
+            return say(PRIVATE_ONLY)  # a page token of a private chat, pressed in a group
         if desk is not None:
             doc, arg = self.catalog.of_query(arg)
             office = self.offices[doc.id]
@@ -318,6 +320,10 @@ class Core:
         kind, _, arg = action.partition(":")
         if kind not in OFFICE_ACTIONS:
             return None
+        if not person.private:
+            # Every office button belongs to a private-only command and may show a note, a
+            # unit's gaps or a request: a forged one pressed in a group must not post them there.
+            return say(PRIVATE_ONLY)
         owned = _OWNERS.get(kind)
         office = await self._owner(owned, arg) if owned else None
         if kind == CANCEL:

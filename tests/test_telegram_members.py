@@ -883,6 +883,29 @@ async def test_member_commands_in_a_group_point_to_the_private_chat(
     assert text(await bot.say(ZHANG, "/remind", chat=GROUP)).startswith("年度报送提醒：开启。")
 
 
+async def test_note_buttons_forged_in_a_group_post_nothing_private_there(
+    bot: Users, api: FakeBotApi, db_path: Path, clock: FakeClock
+) -> None:
+    await bind_directly(db_path, clock, [(ZHANG, HRSS)])
+    note = await file(bot, ZHANG, "5.1", "只给本单位看的进展", clock)
+    listed = await bot.say(ZHANG, "/notes")
+    before = snapshot(db_path)
+    in_group = await bot.say(ZHANG, "/help", chat=GROUP)  # a bot message to press on
+
+    forged = [(ZHANG, f"{a}:{note}") for a in ("ne", "nd", "nD", "nk")]
+    for user, data in [*forged, (ZHANG, "nm:5.1"), (COORDINATOR, "pu:2024:0")]:
+        await bot.press(in_group, data, user, strict=False)
+    await bot.settle()
+
+    shown = [text(m) for m in api.sent_messages(GROUP)]
+    assert not [t for t in shown if "只给本单位看的进展" in t or "尚未报送的举措" in t]
+    assert PRIVATE_ONLY in shown
+    assert snapshot(db_path) == before  # not deleted
+    assert rows(db_path, "SELECT * FROM flows") == []  # no note started from the group
+    # In the private chat the same buttons work.
+    assert "只给本单位看的进展" in text(await bot.open(listed, f"nd:{note}", ZHANG))
+
+
 # --------------------------------------------------------------------------------------------
 # The audit trail
 # --------------------------------------------------------------------------------------------
