@@ -108,8 +108,9 @@ def _sheet_silent(wb: Workbook, plan: Plan, counts: Counter[tuple[str, str]]) ->
     _append(ws, ["单位", "负责举措数"])
     reported = {unit for unit, _ in counts}
     for unit in plan.units:
-        if unit.name not in reported:
-            _append(ws, [unit.name, len(plan.duties_of(unit.name))])
+        duties = len(plan.duties_of(unit.name))
+        if unit.name not in reported and duties:  # a unit no measure names owes nothing
+            _append(ws, [unit.name, duties])
     ws.column_dimensions["A"].width = 22
 
 

@@ -374,6 +374,28 @@ def test_export_writes_the_years_workbook(tmp_path: Path) -> None:
     assert "教育厅" in silent  # its note is from 2023
 
 
+async def _file_odd_characters(db: Path) -> None:
+    clock = FakeClock(dt.datetime(2024, 11, 2, 10, 0, tzinfo=TZ))
+    async with await Store.open(db, clock) as store:
+        await store.add_note("教育厅", "1.1", 2024, "u1", "张\u202e三", "今年完成\ufffe培训")
+        # A stranger's display name, sent once with /bind, stays in the audit trail.
+        await store.record("tg:9", "\uffff路人\u202e", "bind", "教育厅", "申请绑定")
+
+
+def test_export_of_notes_and_names_no_xml_can_hold(tmp_path: Path) -> None:
+    asyncio.run(_file_odd_characters(tmp_path / "bot.sqlite3"))
+    out = tmp_path / "out.xlsx"
+
+    result = run_bot("export", "--year", "2024", out, tmp=tmp_path)
+
+    assert result.returncode == 0, result.stderr
+    book = openpyxl.load_workbook(out)
+    [note] = book["进展记录"].iter_rows(min_row=2, values_only=True)
+    assert (note[4], note[5]) == ("今年完成培训", "张三")
+    names = [row[1] for row in book["操作记录"].iter_rows(min_row=2, values_only=True)]
+    assert "路人" in names
+
+
 def test_export_without_a_database_says_so(tmp_path: Path) -> None:
     result = run_bot("export", "--year", "2024", tmp_path / "out.xlsx", tmp=tmp_path)
     assert result.returncode == 2

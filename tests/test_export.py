@@ -6,6 +6,7 @@ import datetime as dt
 import io
 import os
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 from openpyxl import load_workbook
@@ -14,11 +15,12 @@ from openpyxl.workbook.workbook import Workbook
 import bot.export
 from bot.assistant import Assistant
 from bot.clock import TZ
-from bot.export import build_workbook, export_year
+from bot.export import NOT_RESPONSIBLE, build_workbook, export_year
 from bot.offload import offload
-from bot.plan import Plan
+from bot.plan import Plan, load_plan
 from bot.store import Store
 from tests.fakes.clock import FakeClock
+from tests.test_office import IDLE, idle_unit_data
 
 HRSS = "人力资源社会保障厅"
 TOBACCO = "省烟草专卖局"
@@ -60,12 +62,12 @@ def rows(wb: Workbook, sheet: str) -> list[list[object]]:
     return [list(row) for row in wb[sheet].iter_rows(values_only=True)]
 
 
-def matrix(wb: Workbook) -> dict[tuple[str, str], object]:
+def matrix(wb: Workbook, units: int = 29) -> dict[tuple[str, str], object]:
     """The 单位×举措 sheet as {(unit, measure id): cell value}."""
     header, *body = rows(wb, "单位×举措")
     return {
         (str(row[0]), str(mid)): value
-        for row in body[:29]
+        for row in body[:units]
         for mid, value in zip(header[1:], row[1:], strict=True)
     }
 
@@ -334,3 +336,14 @@ async def test_the_workbook_is_built_in_the_worker_process_not_on_the_event_loop
     assert [work for work, _ in sent] == [build_workbook]
     assert sent[0][1] != os.getpid()  # the worker is another process
     assert wb["进展记录"]["E2"].value == "新建残疾人之家12个"
+
+
+async def test_a_unit_no_measure_names_is_not_silent(tmp_path: Path, store: Store) -> None:
+    plan = load_plan(idle_unit_data(tmp_path / "data"))
+
+    wb = await workbook(store, plan, 2024)
+
+    silent = [row[0] for row in rows(wb, "未报送单位")[1:]]
+    assert IDLE not in silent
+    assert len(silent) == len(plan.units) - 1
+    assert set(matrix(wb, len(plan.units)).items()) >= {((IDLE, "1.1"), NOT_RESPONSIBLE)}
