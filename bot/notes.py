@@ -23,6 +23,11 @@ STALE_FLOW = dt.timedelta(hours=1)
 EMPTY_NOTE = (
     "进展内容不能为空：只有空格、换行或零宽字符等看不见的内容不算进展。请重新发送进展的文字。"
 )
+# What a character the channel could not carry (a lone surrogate) became (bot.charset.typed).
+UNREADABLE = "\ufffd"
+UNREADABLE_HINT = (
+    f"内容中有无法识别的字符，已显示为 {UNREADABLE}；如需更正，请发送 /notes 后点「修改」。"
+)
 
 # Button actions (short: Telegram allows 64 bytes of callback data).
 NOTE_ON = "nm"  # nm:<measure id>: start a note on this measure
@@ -204,6 +209,8 @@ class Notes:
         filed = note.created_at.astimezone(TZ).year
         if filed != note.year:  # after the plan's last reporting year: say where it went
             lines.append(line(f"{filed} 年不在方案的报送年度内，这条进展计入 {note.year} 年度。"))
+        if UNREADABLE in note.text:
+            lines.append(line(UNREADABLE_HINT))
         return say(*lines)
 
     async def notes(self, person: Person, arg: str = "") -> Outcome:
@@ -276,7 +283,8 @@ class Notes:
             # The edit was rolled back, and the end of the flow with it: end it now.
             await self.store.end_flow(person.id)
             return say(e.message)
-        return say(f"已修改第 {note.id} 条记录：", line(Span(note.text, "quote")))
+        hint = (UNREADABLE_HINT,) if UNREADABLE in note.text else ()
+        return say(f"已修改第 {note.id} 条记录：", line(Span(note.text, "quote")), *hint)
 
     async def delete(self, person: Person, note_id: str) -> Outcome:
         """Ask to confirm deleting one's own note."""

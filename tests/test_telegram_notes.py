@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.notes import EMPTY_NOTE
+from bot.notes import EMPTY_NOTE, UNREADABLE_HINT
 from bot.store import Store
 from tests.fakes.bot_api import FakeBotApi
 from tests.harness import (
@@ -229,6 +229,7 @@ async def test_characters_no_file_can_hold_are_left_out_of_notes_and_names(
         await bot.say(LI, "/bind 人社厅")
 
     assert text(answer).startswith("已记录")
+    assert text(answer).endswith(UNREADABLE_HINT)
     assert notes(db_path) == [(HRSS, "5.1", "今年完成培训\ufffd")]
     assert rows(db_path, "SELECT name FROM users WHERE id = ?", (f"tg:{LI}",)) == [("李四",)]
     assert "今年完成" not in caplog.text
