@@ -50,7 +50,7 @@ def _sheet_notes(wb: Workbook, plan: Plan, notes: list[Note]) -> None:
             "报送时间",
             "修改时间",
             "已删除",
-        ]
+        ],
     )
     for note in sorted(notes, key=lambda n: (n.created_at, n.id)):
         measure = plan.measure(note.measure_id)
@@ -67,7 +67,7 @@ def _sheet_notes(wb: Workbook, plan: Plan, notes: list[Note]) -> None:
                 note.created_at.strftime("%Y-%m-%d %H:%M"),
                 note.updated_at.strftime("%Y-%m-%d %H:%M") if note.updated_at else "",
                 "是" if note.deleted else "否",
-            ]
+            ],
         )
     for col, width in zip("ABCDEFGHI", (8, 22, 8, 36, 60, 12, 18, 18, 8), strict=True):
         ws.column_dimensions[col].width = width
@@ -127,7 +127,7 @@ def _sheet_audit(wb: Workbook, entries: Sequence[AuditEntry]) -> None:
                 label(e.action),
                 e.unit,
                 e.subject,
-            ]
+            ],
         )
     for row in ws.iter_rows(min_row=2):
         for cell in row:

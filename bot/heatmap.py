@@ -127,7 +127,17 @@ def draw_heatmap(
     ax.set_axis_off()
     cells, colours = [], []
     for r, unit in enumerate(plan.units):
-        ax.text(-0.15, r + 0.5, unit.name, ha="right", va="center", fontproperties=text)
+        # Drawn as written (parse_math=False): matplotlib would read "$…$" as mathtext, and
+        # one unbalanced "$" in a unit's name or a task's title would fail every picture.
+        ax.text(
+            -0.15,
+            r + 0.5,
+            unit.name,
+            ha="right",
+            va="center",
+            fontproperties=text,
+            parse_math=False,
+        )
         for c, task in enumerate(plan.tasks):
             status, _, _ = task_status(plan, reported, unit.name, task)
             cells.append(Rectangle((c, r), 1, 1))
@@ -162,7 +172,7 @@ def _key(fig: Figure, plan: Plan, height: float, top: float) -> None:
         x = (0.2 + column * (WIDTH - 0.4) / 2) / WIDTH
         y = top - (line + 1) * KEY_LINE / height
         fig.text(x, y, str(task.number), va="top", fontproperties=text)
-        fig.text(x + 0.3 / WIDTH, y, task.title, va="top", fontproperties=text)
+        fig.text(x + 0.3 / WIDTH, y, task.title, va="top", fontproperties=text, parse_math=False)
 
 
 def heatmap_png(plan: Plan, reported: Mapping[str, Set[str]], year: int, as_of: dt.date) -> bytes:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import io
+from pathlib import Path
 
 import pytest
 from fontTools.ttLib import TTFont
@@ -26,10 +27,12 @@ from bot.heatmap import (
     heatmap_png,
     progress_picture,
 )
-from bot.plan import Plan
+from bot.plan import Plan, load_plan
 from bot.status import Status
 from bot.store import Store
 from tests.fakes.clock import FakeClock
+from tests.test_cli import edit
+from tests.test_office import idle_unit_data
 
 HRSS = "人力资源社会保障厅"
 EDU = "教育厅"
@@ -127,3 +130,19 @@ async def test_renders_in_worker_threads_at_once_agree(plan: Plan) -> None:
         *(asyncio.to_thread(heatmap_png, plan, reported, 2024, AS_OF) for _ in range(3))
     )
     assert len(set(pictures)) == 1
+
+
+def test_names_and_titles_are_drawn_as_written(tmp_path: Path) -> None:
+    data = idle_unit_data(tmp_path / "data")
+    title = "  title: 实施国有企业安排残疾人就业行动"
+    edit(data / "plan.yaml", title, "  title: 国企$x^$就业行动 $")
+    with (data / "units.yaml").open("a", encoding="utf-8") as units:
+        units.write("  - name: 省$\\frac{1}$局\n    full_name: 四川省某局\n")
+    plan = load_plan(data)
+
+    fig = draw_heatmap(plan, {}, 2024, AS_OF)
+    png = heatmap_png(plan, {}, 2024, AS_OF)
+
+    drawn = {t.get_text() for t in fig.findobj(Text)}
+    assert {"国企$x^$就业行动 $", "省$\\frac{1}$局"} <= drawn
+    assert Image.open(io.BytesIO(png)).format == "PNG"
