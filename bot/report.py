@@ -320,12 +320,14 @@ def _committee_report(plan: Plan, notes: list[Note], year: int) -> Document:
     reported: dict[str, set[str]] = defaultdict(set)
     for unit, measure_id in groups:
         reported[unit].add(measure_id)
-    silent = sum(1 for u in plan.units if u.name not in reported)
+    # A unit no measure names (listed in units.yaml only) is no responsible unit.
+    responsible = [u.name for u in plan.units if plan.duties_of(u.name)]
+    silent = sum(1 for u in responsible if u not in reported)
     _opening(
         doc,
         f"根据{_cited(plan.document)}“{plan.document.report_rule}”的要求，现将{year}年度"
-        f"各责任单位责任分工落实情况汇总报告如下。{len(plan.units)}个责任单位中，"
-        f"{len(plan.units) - silent}个已报送进展，共{sum(map(len, groups.values()))}条；"
+        f"各责任单位责任分工落实情况汇总报告如下。{len(responsible)}个责任单位中，"
+        f"{len(responsible) - silent}个已报送进展，共{sum(map(len, groups.values()))}条；"
         f"{silent}个尚未报送。",
     )
     for task in plan.tasks:

@@ -18,7 +18,7 @@ from PIL import Image
 
 from bot.assistant import Assistant
 from bot.clock import TZ
-from bot.plan import Plan
+from bot.plan import Plan, load_plan
 from bot.report import (
     MISSING,
     NOT_YET,
@@ -32,6 +32,7 @@ from bot.report import (
 from bot.store import Store
 from tests.fakes.clock import FakeClock
 from tests.test_cli import run_bot
+from tests.test_office import idle_unit_data
 
 HRSS = "人力资源社会保障厅"
 EDU = "教育厅"
@@ -378,3 +379,15 @@ def test_cli_writes_the_progress_picture(tmp_path: Path) -> None:
     with Image.open(out) as image:
         assert image.format == "PNG"
         assert image.width <= 1280
+
+
+async def test_a_unit_no_measure_names_is_not_counted_as_responsible(
+    tmp_path: Path, store: Store
+) -> None:
+    plan = load_plan(idle_unit_data(tmp_path / "data"))
+    await store.add_note(HRSS, "5.1", 2024, "u1", "张三", "新建残疾人之家12个")
+
+    out = outline(await open_report(store, plan, 2024, None))
+
+    units = len(plan.units) - 1
+    assert f"{units}个责任单位中，1个已报送进展，共1条；{units - 1}个尚未报送。" in out.opening
