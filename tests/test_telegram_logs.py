@@ -18,6 +18,7 @@ import pytest
 from bot import redact
 from bot.assistant import Assistant
 from bot.clock import system_clock
+from bot.reply import Reply
 from handlers.telegram.handlers import FAILED
 from tests.fakes.bot_api import FakeBotApi
 from tests.harness import (
@@ -136,7 +137,28 @@ async def test_a_handler_error_logs_the_update_kind_and_ids_not_its_text(
     [record] = [r for r in caplog.records if r.levelno >= logging.ERROR]
     assert f"chat {USER}, user {USER}" in record.getMessage()
     assert "message" in record.getMessage()
-    assert "RuntimeError('测试用的故障')" in record.getMessage()
+    assert record.getMessage().endswith("：RuntimeError")
+    assert record.exc_info is not None
+    assert str(record.exc_info[1]) == "测试用的故障"  # in the traceback that follows
+    assert "机密的内容" not in caplog.text
+
+
+class Unencodable(Assistant):
+    """Fails as SQLite or a codec fails on a lone surrogate: the error holds the whole text."""
+
+    def ask(self, question: str) -> Reply:
+        raise UnicodeEncodeError("utf-8", question, 0, 1, "surrogates not allowed")
+
+
+async def test_an_error_holding_the_text_logs_its_name_only(
+    api: FakeBotApi, assistant: Assistant, caplog: pytest.LogCaptureFixture, tmp_path: Path
+) -> None:
+    failing = Unencodable(assistant.plan, assistant.lexicon, assistant.engine)
+    async with running(api, failing, tmp_path / "fengong.db"):
+        assert text(await Users(api).say(USER, "机密的内容")) == FAILED
+
+    [record] = [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert record.getMessage().endswith("：UnicodeEncodeError")
     assert "机密的内容" not in caplog.text
 
 
