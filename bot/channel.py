@@ -2,8 +2,12 @@
 
 Each adapter registers its channel once at start (`core.router.add(...)`): the prefix of its
 users' ids (`tg` for `tg:123`, `wecom` for `wecom:ZhangSan`), how to send them a reply, and
-optionally how to send one reply to many at once, how to turn an invite code into a link, and
-whether it may write first to someone who never wrote to the bot.
+optionally how to send a reply part by part (to many at once, where it can), how to turn an
+invite code into a link, and whether it may write first to someone who never wrote to the bot.
+
+A reply a channel shows as several messages (pages, a text then a card of buttons) is sent
+part by part by the reminders: each part is recorded as soon as the channel accepted it, so a
+crash or an error repeats at most the part in flight, never the parts that went before.
 """
 
 from __future__ import annotations
@@ -21,9 +25,25 @@ Result = Literal["sent", "blocked", "failed"]
 # Sends one reply to one user: "blocked" when the channel refuses them (blocked the bot, out of
 # the app's range), "failed" when they cannot be reached. Waits out flood limits, never drops.
 Send = Callable[[str, Reply], Awaitable[Result]]
-SendMany = Callable[[Sequence[str], Reply], Awaitable[dict[str, Result]]]
+# Told after each part a channel delivered: the part's index and each recipient's result
+# ("sent"; "blocked" or "failed": that recipient gets no later part).
+PartDone = Callable[[int, dict[str, Result]], Awaitable[None]]
+# Sends the parts of a reply from part `start` on to its users (all of them in each call, where
+# the channel sends to many), awaiting `done` after each. `tag` names the delivery: the same tag,
+# recipients and part make the same message, so a channel that detects repeats (WeCom's
+# duplicate check) can send a part again whose outcome it could not learn.
+SendParts = Callable[[Sequence[str], Reply, str, int, PartDone], Awaitable[None]]
 Measure = Literal["chars", "utf16", "utf8"]
 Markup = Literal["html", "markdown", "plain"]
+
+
+class Unconfirmed(Exception):
+    """A part may or may not have reached its recipients (no answer came), and the channel
+    cannot send it again without risking a duplicate: the caller counts it as delivered."""
+
+    def __init__(self, part: int, detail: str) -> None:
+        super().__init__(detail)
+        self.part = part
 
 
 @dataclass(frozen=True)
@@ -51,7 +71,8 @@ def prefix_of(user_id: str) -> str:
 @dataclass(frozen=True)
 class _Outlet:
     send: Send
-    send_many: SendMany | None
+    send_parts: SendParts | None
+    many: int  # recipients one call of send_parts may hold (1: one at a time)
     invite_link: Callable[[str], str] | None
     writes_first: bool
 
@@ -71,17 +92,19 @@ class Router:
         prefix: str,
         send: Send,
         *,
-        send_many: SendMany | None = None,
+        send_parts: SendParts | None = None,
+        many: int = 1,
         invite_link: Callable[[str], str] | None = None,
         writes_first: bool = False,
     ) -> None:
         """Register a running channel by the prefix of its users' ids (`tg` or `tg:`).
 
-        `writes_first`: the channel reaches anyone in its range, whether or not they ever
+        `send_parts`: sends a reply part by part (see SendParts), to up to `many` users a
+        call. `writes_first`: the channel reaches anyone in its range, whether or not they ever
         wrote to the bot (an organisation's app); otherwise a user must write first.
         """
         self._outlets[prefix.removesuffix(":")] = _Outlet(
-            send, send_many, invite_link, writes_first
+            send, send_parts, max(1, many), invite_link, writes_first
         )
 
     def remove(self, prefix: str) -> None:
@@ -117,18 +140,28 @@ class Router:
         single: list[list[str]] = []
         for user_id in user_ids:
             outlet = self._outlets.get(prefix_of(user_id))
-            if outlet is not None and outlet.send_many is not None:
+            if outlet is not None and outlet.many > 1:
                 many.setdefault(prefix_of(user_id), []).append(user_id)
             else:
                 single.append([user_id])
-        return [*many.values(), *single]
+        out: list[list[str]] = []
+        for prefix, users in many.items():
+            size = self._outlets[prefix].many
+            out.extend(users[i : i + size] for i in range(0, len(users), size))
+        return [*out, *single]
 
-    async def send_many(self, user_ids: Sequence[str], reply: Reply) -> dict[str, Result]:
-        """Send the same reply to users of one channel in one go (see `batches`)."""
-        if len(user_ids) == 1:
-            return {user_ids[0]: await self(user_ids[0], reply)}
+    async def send_parts(
+        self, user_ids: Sequence[str], reply: Reply, tag: str, start: int, done: PartDone
+    ) -> None:
+        """Send a reply part by part to users of one channel (a batch of `batches`).
+
+        A channel without parts sends the whole reply as its one part.
+        """
         prefixes = {prefix_of(u) for u in user_ids}
         outlet = self._outlets.get(prefixes.pop()) if len(prefixes) == 1 else None
-        if outlet is None or outlet.send_many is None:
-            raise ValueError("send_many needs users of one channel that sends to many")
-        return await outlet.send_many(user_ids, reply)
+        if len(user_ids) > (outlet.many if outlet else 1):
+            raise ValueError("send_parts needs a batch of users of one channel (see batches)")
+        if outlet is not None and outlet.send_parts is not None:
+            await outlet.send_parts(user_ids, reply, tag, start, done)
+        elif start == 0:
+            await done(0, {user_ids[0]: await self(user_ids[0], reply)})

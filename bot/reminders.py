@@ -4,11 +4,15 @@ Task 16 of the notice: every responsible unit reports its progress to 省政府�
 at the end of each year. Before the deadline each member gets the measures of their unit that
 still lack a note this year; the day after, coordinators get a summary and can chase up.
 
-Delivery guarantee: who got which reminder is recorded in SQLite (`deliveries`). A recipient is
-marked only after the channel accepted the message, so a crash between the two re-sends that
-one call on restart: at most one duplicate per crash (the fan-out makes one call at a time: one
-message, or on WeCom one message to up to 1000 members of a unit), never a miss. A reminder
-found more than `grace_days` late (the bot was down) is skipped and logged, not sent late.
+Delivery guarantee: who got which part of which reminder is recorded in SQLite (`deliveries`:
+a status, and the parts sent). Each part (one message: a page, or on WeCom a text or a card) is
+recorded for its recipients once the channel accepted it, so a crash between the two repeats
+only that part on restart, to the batch it was sent to (the fan-out makes one call at a time:
+one message, or on WeCom one message to up to 1000 members of a unit), never a whole reminder,
+and misses nobody. An error does the same at the next check. A part whose outcome is unknown (no
+answer came) is sent again only where the channel makes the repeat harmless (WeCom's duplicate
+check); elsewhere it is counted as sent and logged. A reminder found more than `grace_days` late
+(the bot was down) is skipped and logged, not sent late.
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from bot import compose
-from bot.channel import Router, Send
+from bot.channel import Result, Router, Send, Unconfirmed
 from bot.clock import TZ
 from bot.config import ReminderConfig
 from bot.membership import Membership
@@ -302,51 +306,82 @@ class Reminders:
         """Deliver each message once, durably; resumable after a crash. Return the statuses.
 
         Through a Router, recipients of the same reply on a channel that sends to many at once
-        (WeCom: up to 1000 a call) get it in one call; everyone else one message at a time.
+        (WeCom: up to 1000 a call) get it in one call a part; everyone else one at a time.
+        Each part is recorded once the channel accepted it: a resumed fan-out goes on from the
+        next part, so a crash or an error repeats at most the part in flight.
         """
         store = self.membership.store
         # Planning is idempotent: after a restart only the still-pending rows are sent.
         await store.plan_delivery(key, messages)
-        same: dict[Reply, list[str]] = {}
-        for user_id in await store.pending_deliveries(key):
+        same: dict[tuple[Reply, int], list[str]] = {}
+        for user_id, parts in (await store.pending_parts(key)).items():
             reply = messages.get(user_id)
             if reply is None:  # planned before a restart, but no longer a member
                 await store.mark_delivery(key, user_id, "failed")
                 continue
-            same.setdefault(reply, []).append(user_id)
-        for reply, users in same.items():
+            same.setdefault((reply, parts), []).append(user_id)
+        for (reply, parts), users in same.items():
             batches = send.batches(users) if isinstance(send, Router) else [[u] for u in users]
             for batch in batches:
-                await self._deliver(key, batch, reply, send)
+                await self._deliver(key, batch, reply, parts, send)
         return await store.deliveries(key)
 
-    async def _deliver(self, key: str, users: list[str], reply: Reply, send: Send) -> None:
-        """Send one reply to a batch of users and record each one's result."""
+    async def _deliver(
+        self, key: str, users: list[str], reply: Reply, start: int, send: Send
+    ) -> None:
+        """Send one reply to a batch of users from part `start`, recording each part."""
         store = self.membership.store
-        results: dict[str, DeliveryStatus] = {}
-        try:
-            if len(users) > 1 and isinstance(send, Router):
-                results.update(await send.send_many(users, reply))
-            else:
-                results[users[0]] = await send(users[0], reply)
-        except Exception as e:
-            # Whatever goes wrong with one call, the others still get theirs; its recipients
-            # are tried again at the next check, DELIVERY_TRIES times in all.
-            for user_id in users:
-                tries = await store.delivery_attempts(key, user_id) + 1
-                results[user_id] = "failed" if tries >= DELIVERY_TRIES else "pending"
-            logger.warning(
-                "提醒 %s 未能送达 %d 位用户（%s 等，%r），%s",
-                key,
-                len(users),
-                users[0],
-                e,
-                "稍后重试。" if "pending" in results.values() else "不再重试。",
-            )
-        for user_id, result in results.items():
-            if result == "blocked" and await store.user(user_id) is not None:
-                await store.set_reachable(user_id, False)
-            await store.mark_delivery(key, user_id, result)
+        left, after = list(users), start  # who still gets parts, and the next part
+
+        async def done(part: int, results: dict[str, Result]) -> None:
+            nonlocal after
+            await store.record_part(key, part, {u: results.get(u, "failed") for u in left})
+            for user_id, result in results.items():
+                if result == "blocked" and await store.user(user_id) is not None:
+                    await store.set_reachable(user_id, False)
+            left[:] = [u for u in left if results.get(u) == "sent"]
+            after = part + 1
+
+        while left:
+            try:
+                if isinstance(send, Router):
+                    tag = f"{store.doc}/{key}"
+                    await send.send_parts(left, reply, tag, after, done)
+                elif after == 0:
+                    await done(0, {left[0]: await send(left[0], reply)})
+                break
+            except Unconfirmed as e:
+                # No answer came, and sending the part again could show it twice: counted as
+                # delivered, the next part goes on.
+                logger.warning(
+                    "提醒 %s 的第 %d 条消息未确认送达 %d 位用户（%s 等，%s），不再重发以免重复。",
+                    key,
+                    e.part + 1,
+                    len(left),
+                    left[0],
+                    e,
+                )
+                await done(e.part, dict.fromkeys(left, "sent"))
+            except Exception as e:
+                # Whatever goes wrong with one call, the others still get theirs; its
+                # recipients are tried again from this part at the next check, DELIVERY_TRIES
+                # times in all.
+                results: dict[str, DeliveryStatus] = {}
+                for user_id in left:
+                    tries = await store.delivery_attempts(key, user_id) + 1
+                    results[user_id] = "failed" if tries >= DELIVERY_TRIES else "pending"
+                    await store.mark_delivery(key, user_id, results[user_id])
+                logger.warning(
+                    "提醒 %s 未能送达 %d 位用户（%s 等，%r），%s",
+                    key,
+                    len(left),
+                    left[0],
+                    e,
+                    "稍后重试。" if "pending" in results.values() else "不再重试。",
+                )
+                return
+        for user_id in left:
+            await store.mark_delivery(key, user_id, "sent")
 
     # -- the coordinators' summary ---------------------------------------------------------
 

@@ -235,6 +235,9 @@ MIGRATIONS: list[str] = [
     """,
     QUALIFY_IDS,
     BY_DOCUMENT,
+    # How many parts of a reminder (its messages: pages, a text then a card) each recipient
+    # was sent: a fan-out cut short resumes at the next part, not from the first.
+    "ALTER TABLE deliveries ADD COLUMN parts INTEGER NOT NULL DEFAULT 0;",
 ]
 
 
@@ -1187,6 +1190,40 @@ class Store:
             (self._key(reminder_key),),
         )
         return [row["user_id"] for row in rows]
+
+    async def pending_parts(self, reminder_key: str) -> dict[str, int]:
+        """Map each user the reminder has still to be sent to the parts they already got."""
+        rows = await self._read_all(
+            "SELECT user_id, parts FROM deliveries WHERE reminder_key = ? AND status = 'pending' "
+            "ORDER BY user_id",
+            (self._key(reminder_key),),
+        )
+        return {row["user_id"]: int(row["parts"]) for row in rows}
+
+    async def record_part(
+        self, reminder_key: str, part: int, results: dict[str, DeliveryStatus]
+    ) -> None:
+        """Record, in one transaction, that part `part` went to the users answered "sent" (and
+        that the others are done with their status)."""
+        now = _iso(self._now())
+        key = self._key(reminder_key)
+        async with self._write():
+            for user_id, status in results.items():
+                await self._db.execute(
+                    "INSERT INTO deliveries (reminder_key, user_id, status, attempts, parts, "
+                    "updated_at) VALUES (?, ?, ?, ?, ?, ?) "
+                    "ON CONFLICT (reminder_key, user_id) DO UPDATE SET status = excluded.status, "
+                    "attempts = attempts + excluded.attempts, parts = excluded.parts, "
+                    "updated_at = excluded.updated_at",
+                    (
+                        key,
+                        user_id,
+                        "pending" if status == "sent" else status,
+                        0 if status == "sent" else 1,
+                        part + 1 if status == "sent" else part,
+                        now,
+                    ),
+                )
 
     async def mark_delivery(self, reminder_key: str, user_id: str, status: DeliveryStatus) -> None:
         """Record an attempt to deliver the reminder and its outcome."""

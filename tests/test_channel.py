@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import pytest
 
-from bot.channel import Limits, Result, Router, prefix_of
+from bot.channel import Limits, PartDone, Result, Router, prefix_of
 from bot.reply import Button, Item, Reply, line, paginate
 from handlers.telegram.render import LIMITS as TELEGRAM
 from handlers.telegram.render import pages as telegram_pages
@@ -29,9 +29,12 @@ class Outbox:
         self.sent.append(user_id)
         return self.result
 
-    async def send_many(self, user_ids: Sequence[str], reply: Reply) -> dict[str, Result]:
+    async def send_parts(
+        self, user_ids: Sequence[str], reply: Reply, tag: str, start: int, done: PartDone
+    ) -> None:
         self.batches.append(list(user_ids))
-        return dict.fromkeys(user_ids, self.result)
+        for part in range(start, 2):  # two parts: a text, then a card
+            await done(part, dict.fromkeys(user_ids, self.result))
 
 
 @pytest.mark.parametrize(
@@ -82,17 +85,28 @@ async def test_a_channels_own_error_reaches_the_caller() -> None:
 async def test_batches_group_only_channels_that_send_to_many() -> None:
     router, telegram, wecom = Router(), Outbox(), Outbox()
     router.add("tg", telegram.send)
-    router.add("wecom", wecom.send, send_many=wecom.send_many)
+    router.add("wecom", wecom.send, send_parts=wecom.send_parts, many=2)
     users = ["wecom:a", "tg:1", "wecom:b", "nowhere:x", "tg:2", "wecom:c"]
+    told: list[tuple[int, dict[str, Result]]] = []
+
+    async def done(part: int, results: dict[str, Result]) -> None:
+        told.append((part, results))
 
     batches = router.batches(users)
 
-    assert batches == [["wecom:a", "wecom:b", "wecom:c"], ["tg:1"], ["nowhere:x"], ["tg:2"]]
-    assert await router.send_many(batches[0], HELLO) == dict.fromkeys(batches[0], "sent")
+    # At most `many` to a call.
+    assert batches == [["wecom:a", "wecom:b"], ["wecom:c"], ["tg:1"], ["nowhere:x"], ["tg:2"]]
+    await router.send_parts(batches[0], HELLO, "k", 1, done)
     assert wecom.batches == [batches[0]]
-    assert await router.send_many(["tg:1"], HELLO) == {"tg:1": "sent"}
+    assert told == [(1, dict.fromkeys(batches[0], "sent"))]
+    # A channel without parts sends the whole reply as part 0, and nothing from part 1 on.
+    told.clear()
+    await router.send_parts(["tg:1"], HELLO, "k", 0, done)
+    await router.send_parts(["tg:2"], HELLO, "k", 1, done)
+    assert told == [(0, {"tg:1": "sent"})]
+    assert telegram.sent == ["tg:1"]
     with pytest.raises(ValueError, match="one channel"):
-        await router.send_many(["tg:1", "tg:2"], HELLO)
+        await router.send_parts(["tg:1", "tg:2"], HELLO, "k", 0, done)
 
 
 def test_invite_links_are_the_channels_own() -> None:

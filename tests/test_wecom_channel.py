@@ -7,9 +7,10 @@ from collections.abc import AsyncIterator
 
 import pytest
 
+from bot.channel import Result
 from bot.reply import Button, Item, Reply, bold, line
 from handlers.wecom.channel import WeComChannel, post_summary, wecom_user
-from handlers.wecom.client import GroupRobot, WeComClient, WeComError
+from handlers.wecom.client import DUPLICATE_WINDOW, GroupRobot, WeComClient, WeComError
 from tests.fakes.wecom_api import FakeWeComApi
 
 REPLY = Reply(
@@ -97,39 +98,64 @@ async def test_one_page_with_navigation_when_given_a_token(
     assert keys == ["pg:t1:0", "pg:t1:2"]
 
 
-async def test_send_many_is_one_call_with_results_per_member(
+class Parts:
+    """What send_parts told: each part's index and results."""
+
+    def __init__(self) -> None:
+        self.told: list[tuple[int, dict[str, Result]]] = []
+
+    async def __call__(self, part: int, results: dict[str, Result]) -> None:
+        self.told.append((part, results))
+
+
+async def test_send_parts_is_one_call_a_part_with_results_per_member(
     api: FakeWeComApi, channel: WeComChannel
 ) -> None:
     api.invalid_users = {"WangWu"}
     users = ["wecom:ZhangSan", "wecom:WangWu", "wecom:LiSi"]
-    results = await channel.send_many(users, Reply(header=(line("请报送进展"),)))
-    assert results == {"wecom:ZhangSan": "sent", "wecom:WangWu": "blocked", "wecom:LiSi": "sent"}
+    done = Parts()
+    await channel.send_parts(users, Reply(header=(line("请报送进展"),)), "k", 0, done)
+    assert done.told == [
+        (0, {"wecom:ZhangSan": "sent", "wecom:WangWu": "blocked", "wecom:LiSi": "sent"})
+    ]
     [call] = api.calls_of("message/send")
     assert call.json["touser"] == "ZhangSan|WangWu|LiSi"
+    # WeCom's duplicate check guards every part of a fan-out.
+    assert call.json["enable_duplicate_check"] == 1
+    assert call.json["duplicate_check_interval"] == DUPLICATE_WINDOW
     assert api.texts_to("LiSi") == ["请报送进展"]
 
 
-async def test_send_many_leaves_the_blocked_out_of_later_messages(
+async def test_send_parts_leaves_the_blocked_out_of_later_parts(
     api: FakeWeComApi, channel: WeComChannel
 ) -> None:
     api.invalid_users = {"WangWu"}
-    results = await channel.send_many(["wecom:ZhangSan", "wecom:WangWu"], REPLY)
-    assert results == {"wecom:ZhangSan": "sent", "wecom:WangWu": "blocked"}
+    done = Parts()
+    await channel.send_parts(["wecom:ZhangSan", "wecom:WangWu"], REPLY, "k", 0, done)
+    assert done.told == [
+        (0, {"wecom:ZhangSan": "sent", "wecom:WangWu": "blocked"}),
+        (1, {"wecom:ZhangSan": "sent"}),
+    ]
     first, second = api.calls_of("message/send")
     assert first.json["touser"] == "ZhangSan|WangWu"
     assert second.json["touser"] == "ZhangSan"
 
 
-async def test_send_many_splits_at_a_thousand_recipients(
+async def test_send_parts_starts_at_the_part_asked_for_with_the_same_card(
     api: FakeWeComApi, channel: WeComChannel
 ) -> None:
-    users = [f"wecom:u{i}" for i in range(1500)]
-    results = await channel.send_many(users, Reply(header=(line("提醒"),)))
-    assert set(results.values()) == {"sent"}
-    assert [len(c.json["touser"].split("|")) for c in api.calls_of("message/send")] == [
-        1000,
-        500,
-    ]
+    await channel.send_parts(["wecom:ZhangSan"], REPLY, "k", 1, Parts())
+    [card] = api.messages_to("ZhangSan")
+    assert card["msgtype"] == "template_card"
+    # The same tag, part and members make the same card (so WeCom's duplicate check knows a
+    # repeat); another tag another one.
+    again = await channel.send_parts(["wecom:LiSi"], REPLY, "k", 1, Parts())
+    assert again is None
+    other = api.messages_to("LiSi")[0]["template_card"]["task_id"]
+    assert card["template_card"]["task_id"] != other
+    with pytest.raises(ValueError, match="1000"):
+        users = [f"wecom:u{i}" for i in range(1001)]
+        await channel.send_parts(users, REPLY, "k", 0, Parts())
 
 
 async def test_file_is_uploaded_and_sent_after_its_caption(

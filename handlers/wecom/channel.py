@@ -8,11 +8,18 @@ decide, as the Telegram sender does. Members are addressed by their UserId behin
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
+import hashlib
+from collections.abc import Awaitable, Callable, Sequence
 
-from bot.channel import Result, Router
+from bot.channel import PartDone, Result, Router, Unconfirmed
 from bot.reply import Item, Reply
-from handlers.wecom.client import MAX_RECIPIENTS, GroupRobot, SendResult, WeComClient
+from handlers.wecom.client import (
+    MAX_RECIPIENTS,
+    GroupRobot,
+    SendResult,
+    WeComClient,
+    WeComError,
+)
 from handlers.wecom.render import Outgoing, render
 from handlers.wecom.split import split_utf8
 
@@ -44,15 +51,34 @@ class WeComChannel:
         results = await self._deliver([user], reply, page_token, page)
         return results[user]
 
-    async def send_many(self, user_ids: Sequence[str], reply: Reply) -> dict[str, Result]:
-        """Send the same reply to many members, up to 1000 per call; a result for each."""
-        users = {user_id: wecom_user(user_id) for user_id in user_ids}
-        unique = list(dict.fromkeys(users.values()))
-        results: dict[str, Result] = {}
-        for start in range(0, len(unique), MAX_RECIPIENTS):
-            chunk = unique[start : start + MAX_RECIPIENTS]
-            results.update(await self._deliver(chunk, reply, None, 0))
-        return {user_id: results[user] for user_id, user in users.items()}
+    async def send_parts(
+        self, user_ids: Sequence[str], reply: Reply, tag: str, start: int, done: PartDone
+    ) -> None:
+        """Send a reply's messages from `start` to up to 1000 members, one call a message.
+
+        Each goes with WeCom's duplicate check, and is the same request whenever the same
+        part goes to the same members under the same tag (its card's task_id is made of
+        them): a repeat after a lost answer, an error or a restart within the check's window
+        is not shown twice.
+        """
+        users = {wecom_user(user_id): user_id for user_id in user_ids}
+        if not 1 <= len(users) <= MAX_RECIPIENTS:
+            raise ValueError(f"一次须发给 1–{MAX_RECIPIENTS} 人")
+        reachable = list(users)
+        messages = render(reply, markdown=self._markdown)
+        for part, message in enumerate(messages[start:], start):
+            if not reachable:
+                break
+            card = message.card
+            if card is not None:
+                card = {**card, "task_id": _task_id(tag, part, reachable)}
+            sent = await self._send(reachable, dataclasses.replace(message, card=card), True)
+            blocked = set(sent.unreachable(reachable))
+            results: dict[str, Result] = {
+                users[u]: "blocked" if u in blocked else "sent" for u in reachable
+            }
+            reachable = [u for u in reachable if u not in blocked]
+            await done(part, results)
 
     async def send_file(self, user_id: str, filename: str, data: bytes, caption: str) -> Result:
         """Send a file (an export, a report) after its caption, as a text message."""
@@ -80,12 +106,20 @@ class WeComChannel:
             reachable = [user for user in reachable if user not in results]
         return {user: results.get(user, "sent") for user in users}
 
-    async def _send(self, users: list[str], message: Outgoing) -> SendResult:
+    async def _send(
+        self, users: list[str], message: Outgoing, checked: bool = False
+    ) -> SendResult:
         if message.card is not None:
-            return await self._client.send_card(users, message.card)
+            return await self._client.send_card(users, message.card, checked=checked)
         if message.msgtype == "markdown":
-            return await self._client.send_markdown(users, message.content)
-        return await self._client.send_text(users, message.content)
+            return await self._client.send_markdown(users, message.content, checked=checked)
+        return await self._client.send_text(users, message.content, checked=checked)
+
+
+def _task_id(tag: str, part: int, users: Sequence[str]) -> str:
+    """Return the task_id of a card part: the same for the same delivery, part and members."""
+    digest = hashlib.sha256(f"{tag}\n{part}\n{'|'.join(users)}".encode()).hexdigest()
+    return f"fgr-{digest[:32]}"
 
 
 def attach_channel(router: Router, channel: WeComChannel) -> None:
@@ -94,16 +128,37 @@ def attach_channel(router: Router, channel: WeComChannel) -> None:
     The app writes first: it reaches every member in its visible range, whether or not they
     ever wrote to it, so nobody is listed as waiting to write to the bot.
     """
-    router.add(PREFIX, channel.send, send_many=channel.send_many, writes_first=True)
+    router.add(
+        PREFIX,
+        channel.send,
+        send_parts=channel.send_parts,
+        many=MAX_RECIPIENTS,
+        writes_first=True,
+    )
 
 
-async def post_summary(robot: GroupRobot, reply: Reply) -> None:
+async def post_summary(
+    robot: GroupRobot,
+    reply: Reply,
+    start: int = 0,
+    done: Callable[[int], Awaitable[None]] | None = None,
+) -> None:
     """Post a reply into the coordinators' group as markdown (≤ 4096 bytes a message).
 
-    A robot's cards cannot call the bot back, so the buttons are left out.
+    A robot's cards cannot call the bot back, so the buttons are left out. From message
+    `start` on, awaiting `done(i)` after each. A robot has no duplicate check: a post that got
+    no answer may be in the group, and is not posted again (Unconfirmed).
     """
     text_only = dataclasses.replace(
         reply, items=tuple(Item(item.lines) for item in reply.items), buttons=()
     )
-    for message in render(text_only, limit=ROBOT_MARKDOWN_LIMIT):
-        await robot.send_markdown(message.content)
+    messages = render(text_only, limit=ROBOT_MARKDOWN_LIMIT)
+    for part, message in enumerate(messages[start:], start):
+        try:
+            await robot.send_markdown(message.content)
+        except WeComError as e:
+            if e.unknown:
+                raise Unconfirmed(part, str(e)) from None
+            raise
+        if done is not None:
+            await done(part)

@@ -38,6 +38,11 @@ TOKEN_INVALID = frozenset({40014, 42001})
 RATE_LIMITED = frozenset({45009, 45033})
 ALL_INVALID = 81013
 BUSY_DELAYS = (1.0, 2.0, 4.0)  # seconds before each retry after -1
+HTTP_TIMEOUT = 30.0  # seconds for one call, answer included
+# A send marked for WeCom's duplicate check: the same request within this window is delivered
+# once, so one whose answer was lost can be sent again as it was (4 hours, WeCom's longest).
+DUPLICATE_WINDOW = 4 * 3600
+UNKNOWN_RETRIES = 2  # times a checked send is repeated at once when no answer came
 RATE_DELAYS = (10.0, 30.0, 60.0)  # per-member limits count per minute
 # WeCom delivers at most 30 messages a minute and 1000 an hour to one member from one app and
 # drops the rest without an error: the client holds back a send that would exceed either.
@@ -50,11 +55,16 @@ MediaKind = Literal["file", "image", "voice", "video"]
 
 
 class WeComError(Exception):
-    """A WeCom API call failed: an errcode, an HTTP status or a network error."""
+    """A WeCom API call failed: an errcode, an HTTP status or a network error.
 
-    def __init__(self, api: str, errcode: int | None, detail: str) -> None:
+    `unknown`: the request went out but no answer came (a timeout, a connection lost after
+    sending), so WeCom may have carried it out.
+    """
+
+    def __init__(self, api: str, errcode: int | None, detail: str, *, unknown: bool = False):
         self.api = api
         self.errcode = errcode
+        self.unknown = unknown
         code = f" {errcode}" if errcode is not None else ""
         super().__init__(f"企业微信接口 {api} 失败{code}：{detail}")
 
@@ -137,10 +147,16 @@ class _Retries:
 class _Http:
     """JSON over one aiohttp session, with every error redacted."""
 
-    def __init__(self, session: aiohttp.ClientSession | None, secrets_: Callable[[], list[str]]):
+    def __init__(
+        self,
+        session: aiohttp.ClientSession | None,
+        secrets_: Callable[[], list[str]],
+        timeout: float = HTTP_TIMEOUT,
+    ):
         self._session = session
         self._owned = session is None
         self._secrets = secrets_
+        self._timeout = timeout
 
     async def close(self) -> None:
         """Close the session if this object opened it."""
@@ -158,7 +174,9 @@ class _Http:
     ) -> dict[str, Any]:
         """Send one request; return its JSON object, or raise WeComError (redacted)."""
         if self._session is None:
-            self._session = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=30))
+            self._session = aiohttp.ClientSession(
+                timeout=aiohttp.ClientTimeout(total=self._timeout)
+            )
         data = body()
         headers = {"Content-Type": "application/json"} if isinstance(data, bytes) else None
         try:
@@ -170,9 +188,11 @@ class _Http:
                 answer = await response.json(content_type=None)
         except aiohttp.ClientError as e:
             detail = redact(f"{type(e).__name__}: {e}", *self._secrets())
-            raise WeComError(api, None, f"网络错误 {detail}") from None
+            # Refused before connecting: nothing went out. Lost after: WeCom may have it.
+            lost = not isinstance(e, aiohttp.ClientConnectorError)
+            raise WeComError(api, None, f"网络错误 {detail}", unknown=lost) from None
         except TimeoutError:
-            raise WeComError(api, None, "超时") from None
+            raise WeComError(api, None, "超时，未收到应答", unknown=True) from None
         except ValueError:
             raise WeComError(api, None, "应答不是 JSON") from None
         if not isinstance(answer, dict):
@@ -217,6 +237,7 @@ class WeComClient:
         sleep: Sleep = asyncio.sleep,
         clock: MonotonicClock = time.monotonic,
         member_limits: Sequence[tuple[int, float]] = MEMBER_LIMITS,
+        timeout: float = HTTP_TIMEOUT,
     ) -> None:
         self.corp_id = corp_id
         self.agent_id = agent_id
@@ -224,7 +245,7 @@ class WeComClient:
         self._secret = secret
         self._sleep = sleep
         self._clock = clock
-        self._http = _Http(session, self._secrets)
+        self._http = _Http(session, self._secrets, timeout)
         self._token: str | None = None
         self._expires_at = 0.0
         self._generation = 0
@@ -243,20 +264,30 @@ class WeComClient:
 
     # -- sending ---------------------------------------------------------------------------
 
-    async def send_text(self, users: Sequence[str], content: str) -> SendResult:
-        """Send a text message (≤ 2048 bytes: cut longer ones with split.split_utf8)."""
+    async def send_text(
+        self, users: Sequence[str], content: str, *, checked: bool = False
+    ) -> SendResult:
+        """Send a text message (≤ 2048 bytes: cut longer ones with split.split_utf8).
+
+        `checked`: WeCom's duplicate check is on (see `_send`), for a message that must not
+        reach anyone twice (a reminder), and that is never meant to be sent twice as it is.
+        """
         _check_size(content, "text")
-        return await self._send(users, "text", {"content": content})
+        return await self._send(users, "text", {"content": content}, checked=checked)
 
-    async def send_markdown(self, users: Sequence[str], content: str) -> SendResult:
-        """Send a markdown message (WeCom's subset; ≤ 2048 bytes)."""
+    async def send_markdown(
+        self, users: Sequence[str], content: str, *, checked: bool = False
+    ) -> SendResult:
+        """Send a markdown message (WeCom's subset; ≤ 2048 bytes); `checked` as send_text."""
         _check_size(content, "markdown")
-        return await self._send(users, "markdown", {"content": content})
+        return await self._send(users, "markdown", {"content": content}, checked=checked)
 
-    async def send_card(self, users: Sequence[str], card: Mapping[str, Any]) -> SendResult:
-        """Send a template card; its response_code is in the result."""
+    async def send_card(
+        self, users: Sequence[str], card: Mapping[str, Any], *, checked: bool = False
+    ) -> SendResult:
+        """Send a template card; its response_code is in the result; `checked` as send_text."""
         check_card(card)
-        return await self._send(users, "template_card", dict(card))
+        return await self._send(users, "template_card", dict(card), checked=checked)
 
     async def send_file(self, users: Sequence[str], media_id: str) -> SendResult:
         """Send an uploaded file."""
@@ -317,18 +348,38 @@ class WeComClient:
         await self._call("POST", "menu/create", params, _json({"button": list(buttons)}))
 
     async def _send(
-        self, users: Sequence[str], msgtype: str, content: Mapping[str, Any]
+        self,
+        users: Sequence[str],
+        msgtype: str,
+        content: Mapping[str, Any],
+        checked: bool = False,
     ) -> SendResult:
+        """Send one message/send; a checked one is repeated as it was when no answer came.
+
+        WeCom's duplicate check delivers the same request once within DUPLICATE_WINDOW: a
+        repeat after a lost answer reaches only those the first try did not.
+        """
         if not 1 <= len(users) <= MAX_RECIPIENTS:
             raise ValueError(f"一次须发给 1–{MAX_RECIPIENTS} 人")
-        payload = {
+        payload: dict[str, Any] = {
             "touser": "|".join(users),
             "msgtype": msgtype,
             "agentid": self.agent_id,
             msgtype: content,
         }
+        if checked:
+            payload |= {"enable_duplicate_check": 1, "duplicate_check_interval": DUPLICATE_WINDOW}
         await self._pace.reserve(users)
-        answer = await self._call("POST", "message/send", {}, _json(payload), accept={ALL_INVALID})
+        body, repeats = _json(payload), UNKNOWN_RETRIES if checked else 0
+        while True:
+            try:
+                answer = await self._call("POST", "message/send", {}, body, accept={ALL_INVALID})
+                break
+            except WeComError as e:
+                if not e.unknown or repeats == 0:
+                    raise
+                repeats -= 1
+                logger.warning("企业微信 message/send 未收到应答（%s），按重复检查原样重发", e)
         errcode = _errcode(answer)
         invalid = _ids(answer.get("invaliduser"))
         if errcode == ALL_INVALID and not invalid:
@@ -429,10 +480,11 @@ class GroupRobot:
         *,
         session: aiohttp.ClientSession | None = None,
         sleep: Sleep = asyncio.sleep,
+        timeout: float = HTTP_TIMEOUT,
     ) -> None:
         self._url = webhook_url
         self._sleep = sleep
-        self._http = _Http(session, lambda: [webhook_url])
+        self._http = _Http(session, lambda: [webhook_url], timeout)
 
     async def __aenter__(self) -> Self:
         return self
