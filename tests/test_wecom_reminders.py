@@ -25,10 +25,18 @@ from bot.core import Core
 from bot.reminders import REFUSED
 from bot.reply import Reply, line
 from bot.scheduler import Scheduler
+from bot.status import unreported
 from bot.store import Store
 from handlers.telegram.app import App, build_application
 from handlers.wecom.channel import WeComChannel, attach_channel
-from handlers.wecom.client import BUSY, MEMBER_LIMITS, WeComClient
+from handlers.wecom.client import (
+    BUSY,
+    DUPLICATE_WINDOW,
+    HTTP_TIMEOUT,
+    MEMBER_LIMITS,
+    WeComClient,
+)
+from handlers.wecom.render import render
 from handlers.wecom.robot import GROUP, attach_group_robot
 from tests.fakes.bot_api import FakeBotApi
 from tests.fakes.clock import FakeClock
@@ -51,6 +59,9 @@ COORDINATOR = "BanGongShi"  # the coordinator's WeCom UserId
 THANKED = {"An": "安然", "Bai": "白露", "Cao": "曹雪"}
 CIVIL_MEMBERS = {"Du": "杜甫", "Fan": "范宁", "Gao": "高适"}
 COMMERCE_MEMBERS = {"Han": "韩愈", "Hou": "侯方", "Hu": "胡适"}
+CDPF = "省残联"  # 28 measures: its reminder is several messages, texts and cards
+CDPF_MEMBERS = {"Jia": "贾岛", "Jiang": "江淹", "Kong": "孔融"}  # reminded after CIVIL's
+LOST = 0.5  # seconds the client waits for an answer where the fake WeCom hangs
 
 
 class Monotonic:
@@ -94,6 +105,7 @@ async def serving(
     member_limits: Sequence[tuple[int, float]] = MEMBER_LIMITS,
     sleep: Callable[[float], Awaitable[None]] | None = None,
     robot: str | None = None,
+    timeout: float = HTTP_TIMEOUT,
 ) -> AsyncIterator[Core]:
     """One run of the bot: the core on `db_path`, the WeCom channel (and robot) attached."""
     config = Config(db_path=db_path, coordinators=frozenset(coordinators))
@@ -106,9 +118,10 @@ async def serving(
         clock=mono,
         sleep=sleep or mono.sleep,
         member_limits=member_limits,
+        timeout=timeout,
     )
-    attach_channel(core.router, WeComChannel(client))
-    group = attach_group_robot(core, robot) if robot else None
+    attach_channel(core.router, WeComChannel(client, clock=mono))
+    group = attach_group_robot(core, robot, timeout=timeout) if robot else None
     try:
         yield core
     finally:
@@ -302,6 +315,138 @@ async def test_a_fan_out_cut_short_is_finished_after_a_restart_from_the_part_it_
     assert rows(db_path, "SELECT status, COUNT(*) FROM deliveries GROUP BY status") == [
         ("sent", 6)
     ]
+
+
+# --------------------------------------------------------------------------------------------
+# Each part once: errors, lost answers, crashes
+# --------------------------------------------------------------------------------------------
+
+
+def parts_of(core: Core, assistant: Assistant, unit: str) -> int:
+    """How many messages a unit's first reminder of 2024 is on WeCom (nothing reported)."""
+    reply = core.reminders.unit_reminder(unit, 2024, unreported(assistant.plan, {}, unit))
+    assert reply is not None
+    return len(render(reply))
+
+
+def each_part_once(wecom: FakeWeComApi, members: Iterable[str], parts: int) -> None:
+    """Every member got each of the reminder's `parts` messages, and none twice."""
+    for user in members:
+        assert sorted(wecom.copies(user).values()) == [1] * parts, user
+
+
+async def test_a_502_mid_reminder_sends_no_member_any_part_twice(
+    wecom: FakeWeComApi, assistant: Assistant, db_path: Path, mono: Monotonic
+) -> None:
+    clock = FakeClock(REMINDER_AT)
+    await bind(db_path, clock, CIVIL_MEMBERS, CIVIL)
+    await bind(db_path, clock, CDPF_MEMBERS, CDPF)
+    # 民政厅 gets its text and card (calls 1, 2); the 省残联's second message is refused.
+    wecom.fault("message/send", after=3, status=502)
+
+    async with serving(db_path, assistant, clock, wecom, mono) as core:
+        parts = parts_of(core, assistant, CDPF)
+        assert parts > 3
+        assert await core.reminders.tick(core.router) == []  # the rest goes at the next check
+        clock.advance(minutes=1)
+        assert await core.reminders.tick(core.router) == ["reminder:2024:30"]
+
+    each_part_once(wecom, CIVIL_MEMBERS, 2)
+    each_part_once(wecom, CDPF_MEMBERS, parts)
+    assert wecom.suppressed == 0  # nothing went to WeCom twice: each part was recorded
+    assert rows(db_path, "SELECT status, COUNT(*) FROM deliveries GROUP BY status") == [
+        ("sent", 6)
+    ]
+
+
+@pytest.mark.parametrize("lost", [1, 3])
+async def test_a_send_whose_answer_is_lost_is_not_sent_to_the_batch_again(
+    lost: int,
+    wecom: FakeWeComApi,
+    assistant: Assistant,
+    db_path: Path,
+    mono: Monotonic,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clock = FakeClock(REMINDER_AT)
+    await bind(db_path, clock, CIVIL_MEMBERS, CIVIL)
+    await bind(db_path, clock, CDPF_MEMBERS, CDPF)
+    # WeCom delivers the 省残联's second message, and no answer comes: once, or to the
+    # client's repeats of it too.
+    for n in range(lost):
+        wecom.fault("message/send", after=3 + n, hang=True)
+
+    async with serving(db_path, assistant, clock, wecom, mono, timeout=LOST) as core:
+        parts = parts_of(core, assistant, CDPF)
+        done = await core.reminders.tick(core.router)
+        if lost > 1:  # the client gave up: the part goes again at the next check
+            assert done == []
+            clock.advance(minutes=1)
+            done = await core.reminders.tick(core.router)
+        assert done == ["reminder:2024:30"]
+
+    # The repeats were the same request, under WeCom's duplicate check: nobody saw it twice.
+    each_part_once(wecom, CIVIL_MEMBERS, 2)
+    each_part_once(wecom, CDPF_MEMBERS, parts)
+    assert wecom.suppressed == lost
+    assert "按重复检查原样重发" in caplog.text
+
+
+@pytest.mark.parametrize("restart", ["at once", "after the duplicate check's window"])
+async def test_a_crash_repeats_at_most_the_part_in_flight_to_its_batch(
+    restart: str, wecom: FakeWeComApi, assistant: Assistant, db_path: Path, mono: Monotonic
+) -> None:
+    clock = FakeClock(REMINDER_AT)
+    await bind(db_path, clock, CIVIL_MEMBERS, CIVIL)
+    await bind(db_path, clock, CDPF_MEMBERS, CDPF)
+    wecom.fault("message/send", after=3, hang=True)
+
+    async with serving(db_path, assistant, clock, wecom, mono) as core:
+        parts = parts_of(core, assistant, CDPF)
+        scheduler = Scheduler(core, interval=3600)
+        scheduler.start()
+        await asyncio.wait_for(wecom.hung.wait(), 10)  # WeCom took the 省残联's 2nd message
+        await scheduler.stop()  # and the process died before the answer came
+    each_part_once(wecom, CDPF_MEMBERS, 2)
+
+    if restart != "at once":
+        mono.now += DUPLICATE_WINDOW + 1
+    clock.advance(minutes=1)
+    async with serving(db_path, assistant, clock, wecom, mono) as core:
+        assert await core.reminders.tick(core.router) == ["reminder:2024:30"]
+
+    each_part_once(wecom, CIVIL_MEMBERS, 2)
+    if restart == "at once":  # the same request again: WeCom's duplicate check held it back
+        each_part_once(wecom, CDPF_MEMBERS, parts)
+        assert wecom.suppressed == 1
+    else:  # too late for the check: that one message twice, to that batch only
+        for user in CDPF_MEMBERS:
+            assert sorted(wecom.copies(user).values()) == [1] * (parts - 1) + [2]
+        assert wecom.suppressed == 0
+
+
+async def test_the_robots_post_that_got_no_answer_is_not_posted_again(
+    wecom: FakeWeComApi,
+    assistant: Assistant,
+    db_path: Path,
+    mono: Monotonic,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clock = FakeClock(SUMMARY_AT)
+    await bind(db_path, clock, CIVIL_MEMBERS, CIVIL)
+    url = wecom.webhook_url()
+    wecom.fault("webhook/send", hang=True)  # posted into the group; the answer never comes
+
+    async with serving(db_path, assistant, clock, wecom, mono, robot=url, timeout=LOST) as core:
+        assert await core.reminders.tick(core.router) == ["summary:2024"]
+    clock.advance(minutes=1)
+    async with serving(db_path, assistant, clock, wecom, mono, robot=url) as core:
+        assert await core.reminders.tick(core.router) == []
+
+    [(_, post)] = wecom.robot_messages  # once: a robot has no duplicate check to lean on
+    assert post["markdown"]["content"].startswith(f"**{SUMMARY}")
+    assert "未确认送达" in caplog.text
+    assert url not in caplog.text
 
 
 # --------------------------------------------------------------------------------------------

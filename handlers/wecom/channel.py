@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+import time
 from collections.abc import Awaitable, Callable, Sequence
 
 from bot.channel import PartDone, Result, Router, Unconfirmed
 from bot.reply import Item, Reply
 from handlers.wecom.client import (
+    DUPLICATE_WINDOW,
     MAX_RECIPIENTS,
     GroupRobot,
     SendResult,
@@ -37,11 +39,14 @@ def wecom_user(user_id: str) -> str:
 class WeComChannel:
     """Sends replies and files to members through one app's client."""
 
-    def __init__(self, client: WeComClient, *, markdown: bool = True) -> None:
+    def __init__(
+        self, client: WeComClient, *, markdown: bool = True, clock: Callable[[], float] = time.time
+    ) -> None:
         # markdown=False sends text only: the WeChat plug-in and some 政务微信 clients show
         # "暂不支持此消息类型" for markdown.
         self._client = client
         self._markdown = markdown
+        self._clock = clock  # the wall clock, in seconds: see _task_id
 
     async def send(
         self, user_id: str, reply: Reply, *, page_token: str | None = None, page: int = 0
@@ -59,8 +64,10 @@ class WeComChannel:
         Each goes with WeCom's duplicate check, and is the same request whenever the same
         part goes to the same members under the same tag (its card's task_id is made of
         them): a repeat after a lost answer, an error or a restart within the check's window
-        is not shown twice.
+        is not shown twice. (Past the window WeCom would refuse the card's task_id as used:
+        the id changes with each window, and the part goes again, the one repeat allowed.)
         """
+        window = int(self._clock() // DUPLICATE_WINDOW)
         users = {wecom_user(user_id): user_id for user_id in user_ids}
         if not 1 <= len(users) <= MAX_RECIPIENTS:
             raise ValueError(f"一次须发给 1–{MAX_RECIPIENTS} 人")
@@ -71,7 +78,7 @@ class WeComChannel:
                 break
             card = message.card
             if card is not None:
-                card = {**card, "task_id": _task_id(tag, part, reachable)}
+                card = {**card, "task_id": _task_id(f"{tag}@{window}", part, reachable)}
             sent = await self._send(reachable, dataclasses.replace(message, card=card), True)
             blocked = set(sent.unreachable(reachable))
             results: dict[str, Result] = {

@@ -30,6 +30,14 @@ What it reproduces, and where it is stricter than WeCom:
   (/cgi-bin/webhook/send?key=…, `robot_keys`; 93000 for an unknown key; 20 a minute → 45009).
 * `inject(api, errcode, times)` answers the next `times` calls of an API with that errcode
   (after the token check), e.g. -1, 42001 or 45009.
+* `fault(api, after, status=502)` answers one later call of an API (the one after `after`
+  more) with that HTTP status, unprocessed; `fault(api, after, hang=True)` carries that call
+  out (a message is delivered) and then withholds the answer until the fake closes, as a
+  WeCom that hangs: `hung` is set once it is carried out.
+* message/send with `enable_duplicate_check`: the same request (its whole JSON) within
+  `duplicate_check_interval` seconds (default 1800) is answered as the first was and delivered
+  to nobody (`suppressed` counts them), before any other check, as WeCom documents.
+  `copies(user)` counts each distinct message a member got (a card without its task_id).
 Every call is recorded in `calls` (method, api, query, json, token used, errcode).
 """
 
@@ -40,7 +48,7 @@ import itertools
 import json
 import re
 import time
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Self
@@ -122,6 +130,12 @@ class FakeWeComApi:
         self._sent_at: dict[str, deque[float]] = defaultdict(deque)
         self._robot_sent_at: dict[str, deque[float]] = defaultdict(deque)
         self._counter = itertools.count(1)
+        self._seen: dict[str, int] = defaultdict(int)  # calls of each API so far
+        self._faults: dict[tuple[str, int], int | None] = {}  # (api, n) -> status; None: hang
+        self._checked: dict[str, tuple[float, dict[str, Any]]] = {}  # duplicate check
+        self.suppressed = 0
+        self.hung = asyncio.Event()
+        self._release = asyncio.Event()
         self._changed = asyncio.Event()
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
@@ -147,6 +161,7 @@ class FakeWeComApi:
 
     async def close(self) -> None:
         """Stop listening."""
+        self._release.set()
         if self._runner is not None:
             runner, self._runner = self._runner, None
             await runner.cleanup()
@@ -187,6 +202,10 @@ class FakeWeComApi:
         """Answer the next `times` calls of `api` (e.g. "message/send") with `errcode`."""
         self._injected[api].extend([errcode] * times)
 
+    def fault(self, api: str, after: int = 0, *, status: int = 502, hang: bool = False) -> None:
+        """Fail the call of `api` after `after` more: an HTTP `status`, or carried out then hung."""
+        self._faults[(api, self._seen[api] + after + 1)] = None if hang else status
+
     def click_code(self) -> str:
         """A fresh ResponseCode, as a template_card_event callback would carry."""
         code = f"rc-click-{next(self._counter)}"
@@ -202,6 +221,15 @@ class FakeWeComApi:
     def messages_to(self, user: str) -> list[dict[str, Any]]:
         """The message/send payloads delivered to `user`, oldest first."""
         return [payload for to, payload in self.delivered if to == user]
+
+    def copies(self, user: str) -> Counter[str]:
+        """Count each distinct message `user` got (a card counted without its task_id)."""
+        counted: Counter[str] = Counter()
+        for payload in self.messages_to(user):
+            content = dict(payload[payload["msgtype"]])
+            content.pop("task_id", None)
+            counted[json.dumps(content, ensure_ascii=False, sort_keys=True)] += 1
+        return counted
 
     def texts_to(self, user: str) -> list[str]:
         """The text or markdown content delivered to `user`, oldest first."""
@@ -236,6 +264,10 @@ class FakeWeComApi:
 
     async def _handle(self, request: web.Request) -> web.Response:
         api = request.match_info["api"]
+        self._seen[api] += 1
+        fault = self._faults.pop((api, self._seen[api]), 0)
+        if fault:
+            return web.Response(status=fault, text="Bad Gateway")
         query = dict(request.query)
         token = query.get("access_token")
         body: Any = None
@@ -257,6 +289,9 @@ class FakeWeComApi:
         answer.setdefault("errmsg", "ok")
         call.errcode = answer["errcode"]
         call.answer = answer
+        if fault is None:  # carried out; the answer never comes
+            self.hung.set()
+            await self._release.wait()
         self.calls.append(call)
         self._changed.set()
         return web.json_response(answer)
@@ -305,6 +340,22 @@ class FakeWeComApi:
     async def _message_send(self, request: web.Request, body: Any) -> dict[str, Any]:
         if not isinstance(body, dict):
             raise _Refusal(47001, "data format error")
+        checked = None
+        if body.get("enable_duplicate_check") == 1:
+            checked = json.dumps(body, sort_keys=True)
+            interval = body.get("duplicate_check_interval", 1800)
+            if not isinstance(interval, int) or not 0 < interval <= 4 * 3600:
+                raise _Refusal(40058, "invalid duplicate_check_interval")
+            first = self._checked.get(checked)
+            if first is not None and self.clock() < first[0] + interval:
+                self.suppressed += 1
+                return dict(first[1])
+        answer = await self._deliver(body)
+        if checked is not None:
+            self._checked[checked] = (self.clock(), dict(answer))
+        return answer
+
+    async def _deliver(self, body: dict[str, Any]) -> dict[str, Any]:
         if body.get("agentid") != self.agent_id:
             raise _Refusal(40056, "invalid agentid")
         msgtype = body.get("msgtype")
