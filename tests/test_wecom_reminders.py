@@ -105,7 +105,7 @@ async def serving(
     member_limits: Sequence[tuple[int, float]] = MEMBER_LIMITS,
     sleep: Callable[[float], Awaitable[None]] | None = None,
     robot: str | None = None,
-    timeout: float = HTTP_TIMEOUT,
+    answer_within: float = HTTP_TIMEOUT,
 ) -> AsyncIterator[Core]:
     """One run of the bot: the core on `db_path`, the WeCom channel (and robot) attached."""
     config = Config(db_path=db_path, coordinators=frozenset(coordinators))
@@ -118,10 +118,10 @@ async def serving(
         clock=mono,
         sleep=sleep or mono.sleep,
         member_limits=member_limits,
-        timeout=timeout,
+        timeout=answer_within,
     )
     attach_channel(core.router, WeComChannel(client, clock=mono))
-    group = attach_group_robot(core, robot, timeout=timeout) if robot else None
+    group = attach_group_robot(core, robot, timeout=answer_within) if robot else None
     try:
         yield core
     finally:
@@ -376,7 +376,7 @@ async def test_a_send_whose_answer_is_lost_is_not_sent_to_the_batch_again(
     for n in range(lost):
         wecom.fault("message/send", after=3 + n, hang=True)
 
-    async with serving(db_path, assistant, clock, wecom, mono, timeout=LOST) as core:
+    async with serving(db_path, assistant, clock, wecom, mono, answer_within=LOST) as core:
         parts = parts_of(core, assistant, CDPF)
         done = await core.reminders.tick(core.router)
         if lost > 1:  # the client gave up: the part goes again at the next check
@@ -437,7 +437,9 @@ async def test_the_robots_post_that_got_no_answer_is_not_posted_again(
     url = wecom.webhook_url()
     wecom.fault("webhook/send", hang=True)  # posted into the group; the answer never comes
 
-    async with serving(db_path, assistant, clock, wecom, mono, robot=url, timeout=LOST) as core:
+    async with serving(
+        db_path, assistant, clock, wecom, mono, robot=url, answer_within=LOST
+    ) as core:
         assert await core.reminders.tick(core.router) == ["summary:2024"]
     clock.advance(minutes=1)
     async with serving(db_path, assistant, clock, wecom, mono, robot=url) as core:

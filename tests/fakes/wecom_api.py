@@ -203,7 +203,7 @@ class FakeWeComApi:
         self._injected[api].extend([errcode] * times)
 
     def fault(self, api: str, after: int = 0, *, status: int = 502, hang: bool = False) -> None:
-        """Fail the call of `api` after `after` more: an HTTP `status`, or carried out then hung."""
+        """Fail the call of `api` after `after` more: HTTP `status`, or carried out, then hung."""
         self._faults[(api, self._seen[api] + after + 1)] = None if hang else status
 
     def click_code(self) -> str:
