@@ -20,7 +20,10 @@ import pytest
 from bot.assistant import Assistant
 from bot.outcome import NOT_COORDINATOR
 from bot.reminders import DELIVERY_TRIES, REFUSED
+from bot.reply import Item, Reply, line
 from bot.store import Store
+from handlers.telegram import render
+from handlers.telegram.context import core_of
 from tests.fakes.bot_api import FakeBotApi
 from tests.harness import (
     COORDINATOR,
@@ -200,6 +203,33 @@ async def test_a_crash_mid_fan_out_neither_misses_nor_doubles(
     # The jobs' cancellation is reported by the scheduler (the check at start, and the
     # repeating check waiting for it).
     assert errors(caplog, 'Job "reminders') == []
+
+
+async def test_a_reply_of_several_pages_is_resumed_at_the_page_that_failed(
+    api: FakeBotApi, assistant: Assistant, db_path: Path
+) -> None:
+    clock = FakeClock(shanghai(2024, 6, 1, 9, 0))  # no reminder due: only this fan-out
+    user = 1000
+    await bind_directly(db_path, clock, [(user, CIVIL)])
+    long = Reply(items=tuple(Item((line(f"第 {i} 项进展"),)) for i in range(12)), per_page=3)
+    pages = len(render.pages(long))
+    assert pages > 2
+    api.fail(user, 500, after=1)  # the first page goes, the second gets a server error
+
+    async with running(api, assistant, db_path, clock) as app:
+        reminders = core_of(app.bot_data).reminders
+        router = core_of(app.bot_data).router
+        assert await reminders.fan_out("k", {f"tg:{user}": long}, router) == {
+            f"tg:{user}": "pending"
+        }
+        api.unfail(user)
+        assert await reminders.fan_out("k", {f"tg:{user}": long}, router) == {f"tg:{user}": "sent"}
+
+    # Each page once: the first was recorded when Telegram took it, and not sent again.
+    received = Counter(text(m) for m in api.sent_messages(user))
+    assert len(received) == pages
+    assert set(received.values()) == {1}
+    assert [c.status for c in api.calls_of("sendMessage")] == [200, 500] + [200] * (pages - 1)
 
 
 async def test_a_429_storm_delays_the_fan_out_but_drops_nobody(

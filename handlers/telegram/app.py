@@ -182,9 +182,12 @@ async def _post_init(app: App) -> None:
         core = await Core.open(own.config, own.assistant, own.clock)
         attach(app.bot_data, core)
     core = core_of(app.bot_data)
-    bot = app.bot
+    bot, sender = app.bot, Sender(app.bot)
     core.router.add(
-        PREFIX, Sender(bot), invite_link=lambda code: f"https://t.me/{bot.username}?start={code}"
+        PREFIX,
+        sender,
+        send_parts=sender.send_parts,
+        invite_link=lambda code: f"https://t.me/{bot.username}?start={code}",
     )
     await bot.set_my_commands([BotCommand(c.name, c.summary) for c in menu()])
     logger.info("已连接 Telegram：@%s", bot.username)

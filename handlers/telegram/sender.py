@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections.abc import Sequence
 from typing import Any
 
+import httpx
 from telegram import Bot
-from telegram.error import BadRequest, Forbidden, RetryAfter
+from telegram.error import BadRequest, Forbidden, RetryAfter, TimedOut
 
-from bot.channel import Result
+from bot.channel import PartDone, Result, Unconfirmed
 from bot.reply import Reply
 from handlers.telegram import render
 
@@ -17,6 +19,9 @@ logger = logging.getLogger(__name__)
 
 PREFIX = "tg:"  # the channel part of a Telegram user's id in the core: tg:123456
 PER_CHAT_GAP = 1.0  # seconds between messages to the same chat
+# Timeouts after the request went out: Telegram may have the message (not so a connect or
+# pool timeout, where nothing was sent).
+ANSWER_LOST = (httpx.ReadTimeout, httpx.WriteTimeout)
 
 
 class Sender:
@@ -33,13 +38,32 @@ class Sender:
 
     async def __call__(self, user_id: str, reply: Reply) -> Result:
         """Send every page of `reply` to `user_id`; say whether it arrived."""
+        return await self._pages(user_id, reply, 0, None)
+
+    async def send_parts(
+        self, user_ids: Sequence[str], reply: Reply, tag: str, start: int, done: PartDone
+    ) -> None:
+        """Send the pages of `reply` from page `start` to one user, awaiting `done` after each.
+
+        Telegram has no duplicate check: a page that got no answer (a read or write timeout)
+        may have arrived, and is not sent again (Unconfirmed).
+        """
+        [user_id] = user_ids
+        await self._pages(user_id, reply, start, done)
+
+    async def _pages(
+        self, user_id: str, reply: Reply, start: int, done: PartDone | None
+    ) -> Result:
+        result: Result
         chat_id = user_id.removeprefix(PREFIX)
         if not user_id.startswith(PREFIX) or not chat_id.lstrip("-").isdecimal():
             logger.info("用户 %s 不是 Telegram 用户，未发送", user_id)
+            if done is not None:
+                await done(start, {user_id: "failed"})
             return "failed"
         pages = render.pages(reply)
-        sent = 0
-        while sent < len(pages):
+        sent, result = start, "sent"
+        while sent < len(pages) and result == "sent":
             page = pages[sent]
             try:
                 await self.bot.send_message(
@@ -50,15 +74,21 @@ class Sender:
                 continue
             except Forbidden:
                 logger.info("用户 %s 已屏蔽机器人或未开启私聊，标记为无法送达", user_id)
-                return "blocked"
+                result = "blocked"
             except BadRequest as e:
                 logger.warning("无法给用户 %s 发送消息：%s", user_id, e.message)
-                return "failed"
+                result = "failed"
+            except TimedOut as e:
+                if done is None or not isinstance(e.__cause__, ANSWER_LOST):
+                    raise
+                raise Unconfirmed(sent, "Telegram 未应答") from None
+            if done is not None:
+                await done(sent, {user_id: result})
             sent += 1
-            if sent < len(pages):
+            if sent < len(pages) and result == "sent":
                 # Telegram asks for at most one message a second in one chat.
                 await asyncio.sleep(PER_CHAT_GAP)
-        return "sent"
+        return result
 
 
 def _seconds(value: Any) -> float:

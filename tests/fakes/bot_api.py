@@ -536,6 +536,7 @@ class FakeBotApi:
         self._blocked: set[int] = set()
         self._unknown_chats: set[int] = set()
         self._failing: dict[int, tuple[int, str]] = {}
+        self._fail_after: dict[int, int] = {}
         self._flood_remaining = 0
         self._flood_retry_after = 1
         self._rate_per_second: float | None = None
@@ -638,9 +639,11 @@ class FakeBotApi:
         """Sends to ``chat_id`` fail with 400 "chat not found"."""
         self._unknown_chats.add(chat_id)
 
-    def fail(self, chat_id: int, status: int = 500, description: str = "") -> None:
-        """Sends to ``chat_id`` fail with ``status`` (a server error by default)."""
+    def fail(self, chat_id: int, status: int = 500, description: str = "", after: int = 0) -> None:
+        """Sends to ``chat_id`` fail with ``status`` (a server error by default), once
+        ``after`` more have gone through."""
         self._failing[chat_id] = (status, description or "Internal Server Error")
+        self._fail_after[chat_id] = after
 
     def unfail(self, chat_id: int) -> None:
         self._failing.pop(chat_id, None)
@@ -1226,7 +1229,10 @@ class FakeBotApi:
             if chat_id in self._blocked:
                 raise _ApiError(403, BLOCKED if chat_id > 0 else KICKED)
             if chat_id in self._failing:
-                raise _ApiError(*self._failing[chat_id])
+                if self._fail_after.get(chat_id, 0) > 0:
+                    self._fail_after[chat_id] -= 1
+                else:
+                    raise _ApiError(*self._failing[chat_id])
 
     # ----------------------------------------------------------------------------------------
     # Methods
