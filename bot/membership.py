@@ -8,6 +8,7 @@ refused whatever the channel.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import logging
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from bot.outcome import NOT_COORDINATOR, Notice, Outcome, Person, number, say
 from bot.plan import Plan
 from bot.reply import Button, Item, Reply, Span, bold, line
 from bot.reporting import default_year
-from bot.store import AlreadyDecided, BindRequest, Store, StoredNotice, StoreError
+from bot.store import AlreadyDecided, BindRequest, Store, StoredNotice, StoreError, TooSoon
 
 logger = logging.getLogger(__name__)
 
@@ -30,6 +31,10 @@ APPROVE, REJECT = "ap", "rj"  # ap:<request id>
 
 
 UNIT_CHANGED, UNBOUND = "所属单位已变更", "已解除单位绑定"  # why a started note is over
+# A new request puts a card before every coordinator: one replacing a pending request may come
+# this long after it at the earliest, so that /bind sent again and again (alternating units)
+# does not flood their chats.
+BIND_INTERVAL = dt.timedelta(minutes=10)
 
 
 def flow_ended(kind: object, target: object, why: str = UNIT_CHANGED) -> str:
@@ -138,7 +143,10 @@ class Membership:
         if not self.coordinators:
             return say("尚未配置协调人（FENGONG_COORDINATORS），暂时无法审批，请联系管理员。")
         before = await self.store.pending_request(person.id)
-        request = await self.store.request_binding(person.id, person.name, unit)
+        try:
+            request = await self.store.request_binding(person.id, person.name, unit, BIND_INTERVAL)
+        except TooSoon as e:
+            return self._too_soon(e.pending, unit)
         if before is not None and before.id == request.id:
             # One card per request: asking again must not flood the coordinators' chats.
             return say(f"已提交，等待审批：您绑定「{unit}」的申请已送达协调人，无需重复发送。")
@@ -148,6 +156,17 @@ class Membership:
         if before is not None:
             lines.append(line(f"您之前绑定「{before.unit}」的申请已作废。"))
         return Outcome(Reply(header=tuple(lines)), notices)
+
+    def _too_soon(self, pending: BindRequest, unit: str) -> Outcome:
+        """Tell a person who asks for another unit too soon when they may, and why not now."""
+        at = pending.created_at.astimezone(TZ)
+        again = at + BIND_INTERVAL
+        minutes = int(BIND_INTERVAL.total_seconds() // 60)
+        return say(
+            f"您 {at:%H:%M} 提交的绑定「{pending.unit}」的申请正在等待审批，未作更改。",
+            f"为免协调人收到大量审批卡片，{minutes} 分钟内只能提交一次申请；"
+            f"如需改为「{unit}」，请在 {again:%H:%M} 之后重新发送 /bind {unit}。",
+        )
 
     def _request_card(self, request: BindRequest) -> Reply:
         return Reply(

@@ -291,6 +291,16 @@ class NotFound(StoreError):
     default_message = "找不到这条记录，它可能已被删除。"
 
 
+class TooSoon(StoreError):
+    """A person asks for another unit too soon after their pending request (`pending`)."""
+
+    default_message = "申请过于频繁，请稍后再试。"
+
+    def __init__(self, pending: BindRequest) -> None:
+        self.pending = pending
+        super().__init__()
+
+
 class AlreadyDecided(StoreError):
     """The bind request is no longer pending; `request` is its current state."""
 
@@ -883,10 +893,14 @@ class Store:
 
     # --- bind requests ----------------------------------------------------------------------
 
-    async def request_binding(self, user_id: str, name: str, unit: str) -> BindRequest:
+    async def request_binding(
+        self, user_id: str, name: str, unit: str, interval: dt.timedelta = dt.timedelta(0)
+    ) -> BindRequest:
         """File a request to be bound to a unit; an earlier pending one becomes "replaced".
 
         A pending request for the same unit is returned as it is: asking twice files nothing.
+        TooSoon when the person's pending request (for another unit) was filed less than
+        `interval` ago: each new request puts a card before every coordinator.
         """
         now = _iso(self._now())
         async with self._write():
@@ -898,6 +912,12 @@ class Store:
             )
             if same is not None:
                 return BindRequest.from_row(same)
+            other = await self._one(
+                "SELECT * FROM bind_requests WHERE user_id = ? AND doc = ? AND status = 'pending'",
+                (user_id, self.doc),
+            )
+            if other is not None and _iso(self._now() - interval) < other["created_at"]:
+                raise TooSoon(BindRequest.from_row(other))
             # decided_by is the requester: they, not a coordinator, closed the old request.
             await self._db.execute(
                 "UPDATE bind_requests SET status = 'replaced', decided_at = ?, decided_by = ? "

@@ -220,7 +220,9 @@ async def test_undecodable_input_is_stored_as_replacement_characters(
     assert note.text == "坏\ufffd\ufffd字"
 
 
-async def test_asking_again_sends_no_second_card(console: Console, store: Store) -> None:
+async def test_asking_again_sends_no_second_card(
+    console: Console, store: Store, clock: FakeClock
+) -> None:
     await console.handle("/bind 人社厅")
 
     again = await console.handle("/bind 人社厅")
@@ -228,6 +230,10 @@ async def test_asking_again_sends_no_second_card(console: Console, store: Store)
     assert again.startswith("已提交，等待审批")
     assert "【发给" not in again
     assert len(await store.pending_requests()) == 1
+    soon = await console.handle("/bind 教育厅")  # another unit at once: not filed
+    assert "10 分钟内只能提交一次申请" in soon
+    assert "【发给" not in soon
+    clock.advance(minutes=10)
     moved = await console.handle("/bind 教育厅")
     assert f"您之前绑定「{HRSS}」的申请已作废" in moved
     assert "【发给 c2 的通知】" in moved

@@ -176,8 +176,11 @@ async def test_bind_without_coordinators_says_so(assistant: Assistant, store: St
     assert await store.pending_requests() == []
 
 
-async def test_a_second_request_replaces_the_first(office: Office, store: Store) -> None:
+async def test_a_second_request_replaces_the_first(
+    office: Office, store: Store, clock: FakeClock
+) -> None:
     first = await office.membership.bind(ZHANG, "人社厅")
+    clock.advance(minutes=10)  # the earliest a request may replace a pending one
     second = await office.membership.bind(ZHANG, "教育厅")
 
     (pending,) = await store.pending_requests()
@@ -1286,7 +1289,7 @@ async def test_an_edit_is_cleaned_and_an_invisible_one_refused(
 
 
 async def test_asking_twice_for_the_same_unit_sends_no_second_card(
-    office: Office, store: Store
+    office: Office, store: Store, clock: FakeClock
 ) -> None:
     first = await office.membership.bind(ZHANG, "人社厅")
     assert len(first.notices) == 2
@@ -1297,11 +1300,48 @@ async def test_asking_twice_for_the_same_unit_sends_no_second_card(
         assert again.notices == ()
     assert len(await store.pending_requests()) == 1
 
+    clock.advance(minutes=10)
     other = await office.membership.bind(ZHANG, "教育厅")
     assert "已提交绑定「教育厅」的申请" in text(other)
     assert f"您之前绑定「{HRSS}」的申请已作废" in text(other)
     assert len(other.notices) == 2
     assert [r.unit for r in await store.pending_requests()] == ["教育厅"]
+
+
+async def test_bind_sent_every_second_for_alternating_units_gives_coordinators_one_card(
+    office: Office, store: Store, clock: FakeClock
+) -> None:
+    cards: list[str] = []
+    answers = []
+    for n in range(30):
+        outcome = await office.membership.bind(ZHANG, "人社厅" if n % 2 == 0 else "教育厅")
+        cards.extend(notice.to for notice in outcome.notices)
+        answers.append(text(outcome))
+        clock.advance(seconds=1)
+
+    # One card for each coordinator, for the first request, which stands unchanged.
+    assert sorted(cards) == ["c1", "c2"]
+    [request] = await store.pending_requests()
+    assert request.unit == HRSS
+    # Asking for the other unit too soon is answered, with the time from which one may.
+    assert answers[1] == (
+        f"您 09:00 提交的绑定「{HRSS}」的申请正在等待审批，未作更改。\n"
+        "为免协调人收到大量审批卡片，10 分钟内只能提交一次申请；"
+        "如需改为「教育厅」，请在 09:10 之后重新发送 /bind 教育厅。"
+    )
+    assert all(a.startswith("已提交，等待审批") for a in answers[2::2])
+    assert all("未作更改" in a for a in answers[1::2])
+
+    # Ten minutes on, the newer request replaces the older, with one new card each; the old
+    # card says so when pressed.
+    clock.set(START + dt.timedelta(minutes=10))
+    moved = await office.membership.bind(ZHANG, "教育厅")
+    assert f"您之前绑定「{HRSS}」的申请已作废" in text(moved)
+    assert sorted(notice.to for notice in moved.notices) == ["c1", "c2"]
+    assert [r.unit for r in await store.pending_requests()] == ["教育厅"]
+    old = await office.membership.decide(C1, str(request.id), True)
+    assert "已被新的申请取代" in text(old)
+    assert await store.member(ZHANG.id) is None
 
 
 @pytest.mark.parametrize("approve", [True, False])

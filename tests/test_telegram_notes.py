@@ -152,6 +152,7 @@ async def test_bind_twenty_times_sends_one_card(
         assert len(api.sent_messages(COORDINATOR_2)) == 1
         assert rows(db_path, "SELECT unit, status FROM bind_requests") == [(HRSS, "pending")]
 
+        clock.advance(minutes=10)  # another unit: one request a person per 10 minutes
         other = await bot.say(ZHANG, "/bind 教育厅")
         assert text(other).split("\n") == [
             "已提交绑定「教育厅」的申请，协调人审批后会通知您。",
