@@ -16,6 +16,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from telegram import Bot
+from telegram.request import HTTPXRequest
 
 from bot.assistant import Assistant
 from bot.outcome import NOT_COORDINATOR
@@ -24,6 +26,8 @@ from bot.reply import Item, Reply, line
 from bot.store import Store
 from handlers.telegram import render
 from handlers.telegram.context import core_of
+from handlers.telegram.sender import Sender
+from tests.cores import make_core
 from tests.fakes.bot_api import FakeBotApi
 from tests.harness import (
     COORDINATOR,
@@ -230,6 +234,32 @@ async def test_a_reply_of_several_pages_is_resumed_at_the_page_that_failed(
     assert len(received) == pages
     assert set(received.values()) == {1}
     assert [c.status for c in api.calls_of("sendMessage")] == [200, 500] + [200] * (pages - 1)
+
+
+async def test_a_page_whose_answer_is_lost_is_not_sent_again(
+    api: FakeBotApi, assistant: Assistant, db_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    user = 1000
+    long = Reply(items=tuple(Item((line(f"第 {i} 项进展"),)) for i in range(12)), per_page=3)
+    pages = len(render.pages(long))
+    api.stall(user, after=1)  # Telegram shows the second page; its answer never comes
+    request = HTTPXRequest(read_timeout=0.5)
+    async with (
+        await Store.open(db_path, FakeClock(REMINDER_AT)) as store,
+        Bot(api.token, base_url=api.base_url, request=request) as bot,
+    ):
+        core = make_core(assistant, store, ())
+        sender = Sender(bot)
+        core.router.add("tg", sender, send_parts=sender.send_parts)
+        for _ in range(2):  # the second run finds nothing owed
+            statuses = await core.reminders.fan_out("k", {f"tg:{user}": long}, core.router)
+            assert statuses == {f"tg:{user}": "sent"}
+
+    # Counted as delivered (it was), and not sent again: each page once.
+    received = Counter(text(m) for m in api.sent_messages(user))
+    assert len(received) == pages
+    assert set(received.values()) == {1}
+    assert "未确认送达" in caplog.text
 
 
 async def test_a_429_storm_delays_the_fan_out_but_drops_nobody(

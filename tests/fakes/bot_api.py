@@ -537,6 +537,8 @@ class FakeBotApi:
         self._unknown_chats: set[int] = set()
         self._failing: dict[int, tuple[int, str]] = {}
         self._fail_after: dict[int, int] = {}
+        self._stalls: dict[int, int] = {}
+        self._unstall = asyncio.Event()
         self._flood_remaining = 0
         self._flood_retry_after = 1
         self._rate_per_second: float | None = None
@@ -592,6 +594,7 @@ class FakeBotApi:
 
     async def close(self) -> None:
         self._closing = True
+        self._unstall.set()
         self._wake_polls()
         if self._runner is not None:
             runner, self._runner = self._runner, None
@@ -644,6 +647,11 @@ class FakeBotApi:
         ``after`` more have gone through."""
         self._failing[chat_id] = (status, description or "Internal Server Error")
         self._fail_after[chat_id] = after
+
+    def stall(self, chat_id: int, after: int = 0) -> None:
+        """The send to ``chat_id`` after ``after`` more is carried out (the message is there),
+        and its answer withheld until the fake closes, as a Telegram whose answer is lost."""
+        self._stalls[chat_id] = after
 
     def unfail(self, chat_id: int) -> None:
         self._failing.pop(chat_id, None)
@@ -1164,6 +1172,8 @@ class FakeBotApi:
                 if method.lower() in SEND_METHODS:
                     self._gate(params)
                 result = handler(params)
+                if method.lower() in SEND_METHODS:
+                    await self._stalled(params.get("chat_id"))
         except _ApiError as error:
             return self._respond(call, error.body(), error.code)
         except asyncio.CancelledError:
@@ -1180,6 +1190,15 @@ class FakeBotApi:
             }
             return self._respond(call, body, 500)
         return self._respond(call, {"ok": True, "result": result}, 200)
+
+    async def _stalled(self, chat_id: object) -> None:
+        if not isinstance(chat_id, int) or chat_id not in self._stalls:
+            return
+        if self._stalls[chat_id] > 0:
+            self._stalls[chat_id] -= 1
+            return
+        del self._stalls[chat_id]
+        await self._unstall.wait()
 
     def _respond(self, call: Call, body: dict[str, Any], status: int) -> web.Response:
         call.status = status
