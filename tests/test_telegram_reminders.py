@@ -243,7 +243,7 @@ async def test_a_page_whose_answer_is_lost_is_not_sent_again(
     long = Reply(items=tuple(Item((line(f"第 {i} 项进展"),)) for i in range(12)), per_page=3)
     pages = len(render.pages(long))
     api.stall(user, after=1)  # Telegram shows the second page; its answer never comes
-    request = HTTPXRequest(read_timeout=0.5)
+    request = HTTPXRequest(read_timeout=2.0)
     async with (
         await Store.open(db_path, FakeClock(REMINDER_AT)) as store,
         Bot(api.token, base_url=api.base_url, request=request) as bot,

@@ -61,7 +61,7 @@ CIVIL_MEMBERS = {"Du": "杜甫", "Fan": "范宁", "Gao": "高适"}
 COMMERCE_MEMBERS = {"Han": "韩愈", "Hou": "侯方", "Hu": "胡适"}
 CDPF = "省残联"  # 28 measures: its reminder is several messages, texts and cards
 CDPF_MEMBERS = {"Jia": "贾岛", "Jiang": "江淹", "Kong": "孔融"}  # reminded after CIVIL's
-LOST = 0.5  # seconds the client waits for an answer where the fake WeCom hangs
+LOST = 2.0  # seconds the client waits for an answer where the fake WeCom hangs
 
 
 class Monotonic:
