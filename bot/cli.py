@@ -13,7 +13,7 @@ from pathlib import Path
 
 import yaml
 
-from bot import redact
+from bot import docfile, docfolder, redact
 from bot.assistant import Assistant
 from bot.catalog import Catalog, check_default, discover, load_catalog
 from bot.clock import system_clock
@@ -74,8 +74,15 @@ async def _ask(
             print(render_plain(await catalog.reply(kind, arg)), end="\n\n")
 
 
-def import_doc(source: Path, out: Path) -> None:
-    """Import the document at `source` into out/plan.yaml and out/units.yaml, and report."""
+def import_doc(source: Path, out: Path, replace: bool = False, data_dir: Path = DATA_DIR) -> None:
+    """Import the document at `source` into out/plan.yaml and out/units.yaml, and report.
+
+    A folder already holding another document is written only with `replace`, after its files
+    are backed up; re-importing the same document (same number) refreshes it, backed up too.
+    """
+    suggest = data_dir / source.stem
+    docfolder.check_target(out, suggest)
+    before = docfolder.current_number(out)
     units_path = out / "units.yaml"
     hand = units_path.read_text(encoding="utf-8") if units_path.exists() else ""
     refine, collective = parse_units(units_path, read_yaml(units_path)) if hand else ((), ())
@@ -83,26 +90,60 @@ def import_doc(source: Path, out: Path) -> None:
     from bot.importer import GENERATED, dump_lexicon, dump_plan, dump_units, import_file
 
     imported = import_file(source, refine, collective)
+    number = str(imported.plan["document"]["number"])
+    other = before is not None and before != number
+    if other and not replace:
+        raise UsageError(_occupied(out, before or "（无法读取的 plan.yaml）", number, suggest))
+    if other:  # the old document's units and short forms are not this one's
+        hand, refine = "", ()
+        imported = import_file(source)
     plan_text, units_text = dump_plan(imported.plan), dump_units(imported.units)
     # Validate before anything is written: a plan with holes never reaches the data folder.
     units, collective = parse_units(units_path, yaml.safe_load(units_text))
     plan = parse_plan(out / "plan.yaml", yaml.safe_load(plan_text), units, collective)
+    docfile.check_counts(source, len(plan.measures), len(plan.units))
     known = {u.name for u in refine}
     # A hand-written units.yaml that already names every unit is kept as it is.
     keep = bool(hand) and not hand.startswith(GENERATED) and {u.name for u in units} <= known
     print("\n".join(imported.report()))
-    out.mkdir(parents=True, exist_ok=True)
-    for name, text in (("plan.yaml", plan_text), ("units.yaml", "" if keep else units_text)):
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise PlanError(f"无法建立文件夹 {out}（{e.strerror}）") from None
+    saved = docfolder.back_up(out, system_clock()) if before is not None else None
+    lexicon = out / "lexicon.yaml"
+    # An imported document's lexicon holds its examples: a new document needs its own. The
+    # data folder's shared lexicon (hand-written) is never replaced.
+    fresh = not lexicon.exists() or (
+        other and lexicon.read_text(encoding="utf-8").startswith(GENERATED)
+    )
+    files = [("plan.yaml", plan_text), ("units.yaml", "" if keep else units_text)]
+    files += [("lexicon.yaml", dump_lexicon(imported.plan) if fresh else "")]
+    for name, text in files:
         if text:
-            tmp = out / f"{name}.tmp"
-            tmp.write_text(text, encoding="utf-8")
-            tmp.replace(out / name)
-    written = "plan.yaml" if keep else "plan.yaml、units.yaml"
-    if not (out / "lexicon.yaml").exists():
-        (out / "lexicon.yaml").write_text(dump_lexicon(imported.plan), encoding="utf-8")
-        written += "、lexicon.yaml"
+            docfolder.write(out, name, text)
+    written = "、".join(name for name, text in files if text)
     counts = f"{len(plan.tasks)} 项任务、{len(plan.measures)} 项举措、{len(plan.units)} 个单位"
     print(f"已写入 {out}/ 下的 {written}：{counts}")
+    if saved is not None:
+        print(f"原有文件已备份到 {saved}/")
+    if other:
+        print(
+            f"已用 {number} 替换 {before or '原文件'}：原文件的进展记录仍保留，"
+            "/notes 和 /export 中标为“此前文件”的记录，不计入新文件的举措。"
+        )
+
+
+def _occupied(out: Path, before: str, number: str, suggest: Path) -> str:
+    """Say that `out` holds another document, and the two ways on."""
+    return (
+        f"{out}/ 中已有另一份文件（{before}），要导入的是 {number}。"
+        "为免覆盖已有文件及其单位名称，未写入任何内容。\n"
+        f"  · 两份文件并存：加 --out {suggest}"
+        "（数据目录下每个子文件夹是一份文件，机器人同时提供）；\n"
+        f"  · 用新文件替换 {before}：加 --replace（原有文件先备份；原文件的进展记录保留，"
+        "标为此前文件的记录）。"
+    )
 
 
 def check_data(data_dir: Path) -> None:
@@ -263,6 +304,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     p_imp.add_argument("source", type=Path)
     p_imp.add_argument("--out", type=Path, default=None, help="写入的数据目录（默认 --data）")
+    p_imp.add_argument(
+        "--replace", action="store_true", help="文件夹中已有另一份文件时，备份后替换它"
+    )
     sub.add_parser("check-data", parents=[data], help="校验数据文件，出错时退出码为 2")
     p_exp = sub.add_parser("export", parents=[which], help="导出某年进展汇总（Excel）")
     p_exp.add_argument("--year", type=int, required=True)
@@ -297,7 +341,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 args.doc,
             )
         elif args.command == "import-doc":
-            import_doc(args.source, args.out or args.data)
+            import_doc(args.source, args.out or args.data, args.replace, args.data)
         elif args.command == "check-data":
             check_data(args.data)
         elif args.command == "export":
