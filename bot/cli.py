@@ -182,7 +182,8 @@ async def _workbook(year: int, db_path: Path, data_dir: Path, doc: str = "") -> 
     from bot.export import export_year
 
     async with await Store.open(db_path) as store:
-        return await export_year(store.document(doc), load_plan(data_dir), year)
+        plan = load_plan(data_dir)
+        return await export_year(store.document(doc, plan.document.number), plan, year)
 
 
 def export(
@@ -231,7 +232,8 @@ async def _report(
     from bot.report import year_report
 
     async with await Store.open(db_path) as store:
-        return await year_report(store.document(doc), load_plan(data_dir), year, unit)
+        plan = load_plan(data_dir)
+        return await year_report(store.document(doc, plan.document.number), plan, year, unit)
 
 
 def report(
@@ -255,7 +257,7 @@ async def _picture(year: int, db_path: Path, data_dir: Path, doc: str = "") -> b
 
     async with await Store.open(db_path) as store:
         plan, today = load_plan(data_dir), system_clock().date()
-        return await progress_picture(store.document(doc), plan, year, today)
+        return await progress_picture(store.document(doc, plan.document.number), plan, year, today)
 
 
 def progress_image(

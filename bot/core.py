@@ -145,7 +145,7 @@ class Core:
         several = self.catalog.several
         return Office(
             doc.assistant,
-            self.store.document(doc.id),
+            self.store.document(doc.id, doc.number),
             self.config.coordinators,
             self.clock,
             self.config.reminders,
@@ -167,7 +167,16 @@ class Core:
             config.data_dir, config.default_doc, config.reminders, clock
         )
         store = await Store.open(config.db_path, clock)
-        return cls(config, catalog, store, clock)
+        core = cls(config, catalog, store, clock)
+        try:
+            # Notes filed before their document was recorded with them belong to the one
+            # loaded now: the first start on this schema records it.
+            for doc in core.catalog.docs:
+                await store.document(doc.id, doc.number).claim_notes()
+        except BaseException:
+            await store.close()
+            raise
+        return core
 
     async def close(self) -> None:
         """Close the database."""
