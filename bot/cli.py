@@ -90,6 +90,8 @@ def import_doc(source: Path, out: Path, replace: bool = False, data_dir: Path = 
     from bot.importer import GENERATED, dump_lexicon, dump_plan, dump_units, import_file
 
     imported = import_file(source, refine, collective)
+    measures = sum(len(t["measures"]) for t in imported.plan["tasks"])
+    docfile.check_counts(source, measures, len(imported.units["units"]))
     number = str(imported.plan["document"]["number"])
     other = before is not None and before != number
     if other and not replace:
@@ -101,7 +103,6 @@ def import_doc(source: Path, out: Path, replace: bool = False, data_dir: Path = 
     # Validate before anything is written: a plan with holes never reaches the data folder.
     units, collective = parse_units(units_path, yaml.safe_load(units_text))
     plan = parse_plan(out / "plan.yaml", yaml.safe_load(plan_text), units, collective)
-    docfile.check_counts(source, len(plan.measures), len(plan.units))
     known = {u.name for u in refine}
     # A hand-written units.yaml that already names every unit is kept as it is.
     keep = bool(hand) and not hand.startswith(GENERATED) and {u.name for u in units} <= known

@@ -13,7 +13,7 @@ on what they read.
 from __future__ import annotations
 
 import zipfile
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,12 +21,16 @@ from bot.plan import PlanError
 
 MB = 2**20
 MAX_FILE_BYTES = 20 * MB  # a .docx/.xlsx as stored (embedded pictures included)
-MAX_TEXT_BYTES = 4 * MB  # a .txt
-MAX_UNPACKED = 100 * MB  # all members of a .docx/.xlsx together, unpacked
-MAX_PART = 16 * MB  # one member unpacked (document.xml, a sheet, the shared strings)
+MAX_TEXT_BYTES = 2 * MB  # a .txt
+MAX_UNPACKED = 64 * MB  # all members of a .docx/.xlsx together, unpacked (pictures too)
+# XML is parsed into trees about ten times its size (python-docx parses every part at once).
+MAX_PART = 8 * MB  # one member unpacked (document.xml, a sheet, the shared strings)
+MAX_XML = 12 * MB  # all XML members together, unpacked
 MAX_MEMBERS = 2000
 MAX_PARAGRAPHS = 20_000  # lines of a .txt, paragraphs of a .docx outside tables
-MAX_PARAGRAPH_CHARS = 50_000
+# The longest paragraph of the real documents has under 2,000 characters; reading a measure
+# takes time growing faster than its length.
+MAX_PARAGRAPH_CHARS = 10_000
 MAX_ROWS = 3000  # table rows of a .docx, or rows of a workbook, all tables together
 MAX_CELLS = 60_000  # table cells of a .docx (a merged cell counts each column it spans)
 MAX_COLUMNS = 64  # columns of a sheet read (a responsibility table has about five)
@@ -58,7 +62,12 @@ def check_lines(source: Path, lines: Sequence[str]) -> None:
     """Refuse text with more lines, or longer lines, than a document has."""
     if len(lines) > MAX_PARAGRAPHS:
         raise _too_big(source, f"共 {len(lines)} 段（行），多于 {MAX_PARAGRAPHS} 段")
-    longest = max((len(ln) for ln in lines), default=0)
+    check_length(source, lines)
+
+
+def check_length(source: Path, texts: Iterable[str]) -> None:
+    """Refuse a paragraph or table cell longer than MAX_PARAGRAPH_CHARS."""
+    longest = max((len(t) for t in texts), default=0)
     if longest > MAX_PARAGRAPH_CHARS:
         raise _too_big(source, f"有一段长 {longest} 字，长于 {MAX_PARAGRAPH_CHARS} 字")
 
@@ -82,6 +91,9 @@ def check_package(source: Path) -> None:
             f"其中 {largest.filename[:60]} 解压后 {_mb(largest.file_size)}，"
             f"大于 {_mb(MAX_PART)}（可能是“压缩炸弹”）",
         )
+    xml = sum(m.file_size for m in members if m.filename.endswith((".xml", ".rels")))
+    if xml > MAX_XML:
+        raise _too_big(source, f"其中 XML 解压后共 {_mb(xml)}，大于 {_mb(MAX_XML)}")
     total = sum(m.file_size for m in members)
     if total > MAX_UNPACKED:
         raise _too_big(
@@ -93,7 +105,7 @@ def check_word(source: Path, body: Any) -> None:
     """Refuse a Word body (python-docx's `document.element.body`) with too many parts."""
     from docx.oxml.ns import qn
 
-    paragraphs = len(body.findall(qn("w:p")))
+    paragraphs = sum(1 for _ in body.iterchildren(qn("w:p")))
     if paragraphs > MAX_PARAGRAPHS:
         raise _too_big(source, f"正文有 {paragraphs} 段，多于 {MAX_PARAGRAPHS} 段")
     rows = sum(1 for _ in body.iter(qn("w:tr")))

@@ -302,6 +302,7 @@ def import_file(
     if suffix in (".docx", ".xlsx"):
         docfile.check_package(source)
         lines, tables = _docx_lines(source) if suffix == ".docx" else ([], _xlsx_tables(source))
+        docfile.check_length(source, (c for t in tables for row in t for c in row))
         kind = "Word 表格" if suffix == ".docx" else "Excel 表格"
         found = next(
             ((t, layout) for t in tables if (layout := read_table(t, kind)) and layout.items),

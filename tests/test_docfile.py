@@ -78,7 +78,7 @@ def test_an_oversized_text_file_is_refused(
     line = "（一）开展招聘活动。（省人力资源社会保障厅负责）\n"
     source.write_text(line * (docfile.MAX_TEXT_BYTES // len(line.encode()) + 10), "utf-8")
     err = refused(capsys, source, tmp_path / "doc")
-    assert "文本文件大于 4.0 MB" in err
+    assert "文本文件大于 2.0 MB" in err
     assert LIMIT in err
 
 
@@ -112,14 +112,14 @@ def test_a_docx_zip_bomb_is_refused_before_it_is_parsed(
     word(tmp_path / "plan.docx")
     with zipfile.ZipFile(tmp_path / "plan.docx") as z:
         xml = z.read("word/document.xml")
-    # Valid XML, padded with blanks: kilobytes as stored, 17 MB unpacked.
+    # Valid XML, padded with blanks: kilobytes as stored, 9 MB unpacked.
     head, _, tail = xml.partition(b"<w:body>")
     padded = head + b"<w:body>" + b" " * (docfile.MAX_PART + MB) + tail
     bomb = tmp_path / "bomb.docx"
     repacked(tmp_path / "plan.docx", bomb, {"word/document.xml": padded})
     assert bomb.stat().st_size < MB
     err = refused(capsys, bomb, tmp_path / "doc")
-    assert "word/document.xml 解压后 17.0 MB" in err
+    assert "word/document.xml 解压后 9.0 MB" in err
     assert "压缩炸弹" in err
 
 
@@ -135,6 +135,25 @@ def test_an_xlsx_whose_members_unpack_to_too_much_is_refused(
     err = refused(capsys, bomb, tmp_path / "doc")
     assert "解压后共" in err
     assert "压缩炸弹" in err
+
+
+def test_xml_members_unpacking_to_too_much_together_are_refused(tmp_path: Path) -> None:
+    word(tmp_path / "plan.docx")
+    # Each under the one-member limit, together over the XML limit (python-docx parses all).
+    size = docfile.MAX_PART - MB
+    count = docfile.MAX_XML // size + 1
+    blank = b'<?xml version="1.0"?><x>' + b" " * size + b"</x>"
+    extra = {f"customXml/item{i}.xml": blank for i in range(count)}
+    repacked(tmp_path / "plan.docx", tmp_path / "xml.docx", extra)
+    with pytest.raises(PlanError, match="其中 XML 解压后共"):
+        import_file(tmp_path / "xml.docx")
+
+
+def test_an_overlong_table_cell_is_refused(tmp_path: Path) -> None:
+    rows = [*TABLE, ["3", "强保障", "长" * (docfile.MAX_PARAGRAPH_CHARS + 1), "省统计局"]]
+    word(tmp_path / "cell.docx", rows)
+    with pytest.raises(PlanError, match=f"长于 {docfile.MAX_PARAGRAPH_CHARS} 字"):
+        import_file(tmp_path / "cell.docx")
 
 
 def test_an_oversized_docx_is_refused(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
