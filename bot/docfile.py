@@ -35,8 +35,8 @@ MAX_ROWS = 3000  # table rows of a .docx, or rows of a workbook, all tables toge
 MAX_CELLS = 30_000  # table cells of a .docx (a merged cell counts each column it spans)
 MAX_COLUMNS = 64  # columns of a sheet read (a responsibility table has about five)
 MAX_SHEETS = 100
-MAX_MEASURES = 2000
-MAX_UNITS = 1000
+MAX_MEASURES = 1000
+MAX_UNITS = 500
 
 _ADVICE = "责任分工文件通常不足 1 MB、几百行；请确认选对了文件，或只保留责任分工表后再导入。"
 
