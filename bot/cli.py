@@ -15,7 +15,7 @@ import yaml
 
 from bot import docfile, docfolder, redact
 from bot.assistant import Assistant
-from bot.catalog import Catalog, check_default, discover, load_catalog
+from bot.catalog import ROOT, Catalog, check_default, discover, load_catalog
 from bot.clock import system_clock
 from bot.config import ConfigError, load_config
 from bot.dialog import Dialog
@@ -74,11 +74,18 @@ async def _ask(
             print(render_plain(await catalog.reply(kind, arg)), end="\n\n")
 
 
-def import_doc(source: Path, out: Path, replace: bool = False, data_dir: Path = DATA_DIR) -> None:
+def import_doc(
+    source: Path,
+    out: Path,
+    replace: bool = False,
+    data_dir: Path = DATA_DIR,
+    db_path: Path | None = None,
+) -> None:
     """Import the document at `source` into out/plan.yaml and out/units.yaml, and report.
 
     A folder already holding another document is written only with `replace`, after its files
-    are backed up; re-importing the same document (same number) refreshes it, backed up too.
+    are backed up (and its notes in `db_path` marked as its own); re-importing the same
+    document (same number) refreshes it, backed up too.
     """
     suggest = data_dir / source.stem
     docfolder.check_target(out, suggest)
@@ -111,6 +118,8 @@ def import_doc(source: Path, out: Path, replace: bool = False, data_dir: Path = 
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise PlanError(f"无法建立文件夹 {out}（{e.strerror}）") from None
+    if other and before:
+        _keep_notes(db_path, data_dir, out, before)
     saved = docfolder.back_up(out, system_clock()) if before is not None else None
     lexicon = out / "lexicon.yaml"
     # An imported document's lexicon holds its examples: a new document needs its own. The
@@ -133,6 +142,20 @@ def import_doc(source: Path, out: Path, replace: bool = False, data_dir: Path = 
             f"已用 {number} 替换 {before or '原文件'}：原文件的进展记录仍保留，"
             "/notes 和 /export 中标为“此前文件”的记录，不计入新文件的举措。"
         )
+
+
+def _keep_notes(db_path: Path | None, data_dir: Path, out: Path, number: str) -> None:
+    """Record the replaced document's number on its notes that do not name theirs yet."""
+    folder, root = out.resolve(), data_dir.resolve()
+    doc = ROOT if folder == root else folder.name if folder.parent == root else None
+    if db_path is None or doc is None or not db_path.exists():
+        return  # no notes there; else the bot's next start records the loaded document's
+
+    async def claim() -> None:
+        async with await Store.open(db_path) as store:
+            await store.document(doc, number).claim_notes()
+
+    asyncio.run(claim())
 
 
 def _occupied(out: Path, before: str, number: str, suggest: Path) -> str:
@@ -344,7 +367,8 @@ def main(argv: Sequence[str] | None = None) -> int:
                 args.doc,
             )
         elif args.command == "import-doc":
-            import_doc(args.source, args.out or args.data, args.replace, args.data)
+            db = load_config().db_path if args.replace else None
+            import_doc(args.source, args.out or args.data, args.replace, args.data, db)
         elif args.command == "check-data":
             check_data(args.data)
         elif args.command == "export":

@@ -7,6 +7,7 @@ the new document's measures (/progress), and answers every command.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import os
 import shutil
@@ -203,21 +204,32 @@ async def console_on(data: Path, db: Path, clock: FakeClock, out: Path) -> tuple
     return core, Console(core, out_dir=out)
 
 
+@pytest.mark.parametrize("started", [True, False], ids=["bot-started", "replaced-at-once"])
 async def test_a_replaced_documents_notes_stay_its_own(
-    capsys: pytest.CaptureFixture[str], data: Path, jiuye: Path, tmp_path: Path
+    capsys: pytest.CaptureFixture[str],
+    data: Path,
+    jiuye: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    started: bool,
 ) -> None:
     clock = FakeClock(dt.datetime(2024, 3, 2, 9, 0, tzinfo=TZ))
     db = tmp_path / "bot.db"
-    # A member of 人社厅 files a note on the seed's 1.1 (as before notes recorded their
-    # document: the first start on the new schema claims it for the seed).
+    # A member of 人社厅 files a note on the seed's 1.1 as before notes recorded their
+    # document: the bot's first start on the new schema claims it for the seed, and so does
+    # an import that replaces the seed before the bot ever started again.
     async with await Store.open(db, clock) as store:
         await store.bind(LOCAL_USER.id, "我", HRSS, "test")
         await store.add_note(HRSS, "1.1", 2024, LOCAL_USER.id, "我", OLD_NOTE)
-    core, console = await console_on(data, db, clock, tmp_path)
-    assert OLD_NOTE in await console.handle("/notes")
-    await core.close()
+    if started:
+        core, console = await console_on(data, db, clock, tmp_path)
+        assert OLD_NOTE in await console.handle("/notes")
+        await core.close()
 
-    code, _, err = run(capsys, "--data", data, "import-doc", jiuye, "--replace")
+    monkeypatch.setenv("FENGONG_DB", str(db))
+    code, _, err = await asyncio.to_thread(
+        run, capsys, "--data", data, "import-doc", jiuye, "--replace"
+    )
     assert code == 0, err
 
     core, console = await console_on(data, db, clock, tmp_path)
