@@ -96,20 +96,21 @@ def import_doc(
     # Only this command reads documents (python-docx, openpyxl): `ask` starts without them.
     from bot.importer import GENERATED, dump_lexicon, dump_plan, dump_units, import_file
 
-    imported = import_file(source, refine, collective)
-    measures = sum(len(t["measures"]) for t in imported.plan["tasks"])
-    docfile.check_counts(source, measures, len(imported.units["units"]))
-    number = str(imported.plan["document"]["number"])
-    other = before is not None and before != number
-    if other and not replace:
-        raise UsageError(_occupied(out, before or "（无法读取的 plan.yaml）", number, suggest))
-    if other:  # the old document's units and short forms are not this one's
-        hand, refine = "", ()
-        imported = import_file(source)
-    plan_text, units_text = dump_plan(imported.plan), dump_units(imported.units)
-    # Validate before anything is written: a plan with holes never reaches the data folder.
-    units, collective = parse_units(units_path, yaml.safe_load(units_text))
-    plan = parse_plan(out / "plan.yaml", yaml.safe_load(plan_text), units, collective)
+    with docfile.deadline(source):
+        imported = import_file(source, refine, collective)
+        measures = sum(len(t["measures"]) for t in imported.plan["tasks"])
+        docfile.check_counts(source, measures, len(imported.units["units"]))
+        number = str(imported.plan["document"]["number"])
+        other = before is not None and before != number
+        if other and not replace:
+            raise UsageError(_occupied(out, before or "（无法读取的 plan.yaml）", number, suggest))
+        if other:  # the old document's units and short forms are not this one's
+            hand, refine = "", ()
+            imported = import_file(source)
+        plan_text, units_text = dump_plan(imported.plan), dump_units(imported.units)
+        # Validate before anything is written: a plan with holes never reaches the data folder.
+        units, collective = parse_units(units_path, yaml.safe_load(units_text))
+        plan = parse_plan(out / "plan.yaml", yaml.safe_load(plan_text), units, collective)
     known = {u.name for u in refine}
     # A hand-written units.yaml that already names every unit is kept as it is.
     keep = bool(hand) and not hand.startswith(GENERATED) and {u.name for u in units} <= known

@@ -12,6 +12,9 @@ on what they read.
 
 from __future__ import annotations
 
+import contextlib
+import signal
+import threading
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
@@ -37,6 +40,9 @@ MAX_COLUMNS = 64  # columns of a sheet read (a responsibility table has about fi
 MAX_SHEETS = 100
 MAX_MEASURES = 1000
 MAX_UNITS = 500
+# Within the limits above an import takes seconds (the worst file they admit, about 15 s);
+# this stops one that takes longer all the same (a slow path nobody foresaw).
+MAX_SECONDS = 60
 
 _ADVICE = "责任分工文件通常不足 1 MB、几百行；请确认选对了文件，或只保留责任分工表后再导入。"
 
@@ -152,6 +158,25 @@ def _trimmed(row: tuple[Any, ...]) -> tuple[Any, ...]:
     while end and row[end - 1] is None:
         end -= 1
     return row[:end]
+
+
+@contextlib.contextmanager
+def deadline(source: Path) -> Iterator[None]:
+    """Refuse an import still being read after MAX_SECONDS (SIGALRM, in the main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        yield  # signals reach the main thread only (an import run from a test's thread)
+        return
+
+    def expire(signum: int, frame: object) -> None:
+        raise _too_big(source, f"读取超过 {MAX_SECONDS} 秒仍未完成")
+
+    previous = signal.signal(signal.SIGALRM, expire)
+    signal.setitimer(signal.ITIMER_REAL, MAX_SECONDS)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
 
 
 def check_counts(source: Path, measures: int, units: int) -> None:

@@ -9,6 +9,7 @@ assert the refusal and its message, never how long anything took.
 from __future__ import annotations
 
 import copy
+import time
 import zipfile
 from pathlib import Path
 
@@ -17,7 +18,7 @@ import openpyxl
 import pytest
 from docx.oxml.ns import qn
 
-from bot import docfile
+from bot import docfile, importer
 from bot.cli import main
 from bot.importer import import_file
 from bot.plan import PlanError
@@ -253,3 +254,18 @@ def test_too_many_measures_are_refused(
     monkeypatch.setattr(docfile, "MAX_MEASURES", 1)
     err = refused(capsys, tmp_path / "plan.docx", tmp_path / "doc")
     assert "读出 2 项举措，多于 1 项" in err
+
+
+def test_an_import_still_reading_after_the_time_limit_is_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def endless(*args: object) -> None:
+        # A reading that would not end within the test's minute: a slow path nobody foresaw.
+        for _ in range(600):
+            time.sleep(0.1)
+
+    monkeypatch.setattr(importer, "import_file", endless)
+    monkeypatch.setattr(docfile, "MAX_SECONDS", 0.5)
+    word(tmp_path / "plan.docx")
+    err = refused(capsys, tmp_path / "plan.docx", tmp_path / "doc")
+    assert "读取超过 0.5 秒仍未完成" in err
