@@ -40,7 +40,7 @@ MAX_COLUMNS = 64  # columns of a sheet read (a responsibility table has about fi
 MAX_SHEETS = 100
 MAX_MEASURES = 1000
 MAX_UNITS = 500
-# Within the limits above an import takes seconds (the worst file they admit, about 15 s);
+# Within the limits above an import takes seconds (the worst file they admit, about 20 s);
 # this stops one that takes longer all the same (a slow path nobody foresaw).
 MAX_SECONDS = 60
 
