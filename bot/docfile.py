@@ -16,6 +16,7 @@ import contextlib
 import signal
 import threading
 import zipfile
+import zlib
 from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -84,10 +85,21 @@ def check_package(source: Path) -> None:
     if size > MAX_FILE_BYTES:
         raise _too_big(source, f"文件大小 {_mb(size)}，大于 {_mb(MAX_FILE_BYTES)}")
     try:
-        with zipfile.ZipFile(source) as archive:
-            members = archive.infolist()
+        archive = zipfile.ZipFile(source)
     except (zipfile.BadZipFile, OSError, ValueError):
         return  # not a zip at all: python-docx/openpyxl refuse it with their own reason
+    with archive:
+        members = archive.infolist()
+        _check_members(source, members)
+        # Parts are parsed by their declared content type, whatever their name: what does
+        # not start like a picture counts as XML.
+        xml = sum(m.file_size for m in members if _is_xml(archive, m))
+    if xml > MAX_XML:
+        raise _too_big(source, f"其中 XML 解压后共 {_mb(xml)}，大于 {_mb(MAX_XML)}")
+
+
+def _check_members(source: Path, members: Sequence[zipfile.ZipInfo]) -> None:
+    """Refuse too many members, one too big, or all too big together (as declared)."""
     if len(members) > MAX_MEMBERS:
         raise _too_big(source, f"压缩包内有 {len(members)} 个文件，多于 {MAX_MEMBERS} 个")
     largest = max(members, key=lambda m: m.file_size, default=None)
@@ -97,14 +109,22 @@ def check_package(source: Path) -> None:
             f"其中 {largest.filename[:60]} 解压后 {_mb(largest.file_size)}，"
             f"大于 {_mb(MAX_PART)}（可能是“压缩炸弹”）",
         )
-    xml = sum(m.file_size for m in members if m.filename.endswith((".xml", ".rels")))
-    if xml > MAX_XML:
-        raise _too_big(source, f"其中 XML 解压后共 {_mb(xml)}，大于 {_mb(MAX_XML)}")
     total = sum(m.file_size for m in members)
     if total > MAX_UNPACKED:
         raise _too_big(
             source, f"解压后共 {_mb(total)}，大于 {_mb(MAX_UNPACKED)}（可能是“压缩炸弹”）"
         )
+
+
+def _is_xml(archive: zipfile.ZipFile, member: zipfile.ZipInfo) -> bool:
+    """Tell whether a member may be XML: its first bytes, blanks and byte-order marks aside."""
+    try:
+        with archive.open(member) as f:
+            head = f.read(256)
+    except (zipfile.BadZipFile, RuntimeError, NotImplementedError, OSError, EOFError, zlib.error):
+        return True  # unreadable here: counted, to be safe
+    head = head.replace(b"\0", b"").lstrip(b"\xef\xbb\xbf\xff\xfe \t\r\n")
+    return not head or head.startswith(b"<")
 
 
 def check_word(source: Path, body: Any) -> None:

@@ -144,10 +144,20 @@ def test_xml_members_unpacking_to_too_much_together_are_refused(tmp_path: Path) 
     size = docfile.MAX_PART - MB
     count = docfile.MAX_XML // size + 1
     blank = b'<?xml version="1.0"?><x>' + b" " * size + b"</x>"
-    extra = {f"customXml/item{i}.xml": blank for i in range(count)}
+    # Named like pictures: what a part holds counts, not its name.
+    extra = {f"word/media/image{i}.png": blank for i in range(count)}
     repacked(tmp_path / "plan.docx", tmp_path / "xml.docx", extra)
     with pytest.raises(PlanError, match="其中 XML 解压后共"):
         import_file(tmp_path / "xml.docx")
+
+
+def test_pictures_are_not_counted_as_xml(tmp_path: Path) -> None:
+    word(tmp_path / "plan.docx")
+    picture = b"\x89PNG\r\n\x1a\n" + b"\0" * (docfile.MAX_PART - MB)
+    count = docfile.MAX_XML // len(picture) + 1
+    extra = {f"word/media/image{i}.png": picture for i in range(count)}
+    repacked(tmp_path / "plan.docx", tmp_path / "pictures.docx", extra)
+    assert len(import_file(tmp_path / "pictures.docx").plan["tasks"]) == 2
 
 
 def test_an_overlong_table_cell_is_refused(tmp_path: Path) -> None:
