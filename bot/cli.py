@@ -8,7 +8,7 @@ import dataclasses
 import json
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import yaml
@@ -79,17 +79,18 @@ def import_doc(
     out: Path,
     replace: bool = False,
     data_dir: Path = DATA_DIR,
-    db_path: Path | None = None,
+    db_path: Callable[[], Path] | None = None,
 ) -> None:
     """Import the document at `source` into out/plan.yaml and out/units.yaml, and report.
 
     A folder already holding another document is written only with `replace`, after its files
-    are backed up (and its notes in `db_path` marked as its own); re-importing the same
-    document (same number) refreshes it, backed up too.
+    are backed up (and its notes in the database `db_path()` marked as its own); re-importing
+    the same document (same number or title) refreshes it, backed up too.
     """
     suggest = data_dir / source.stem
     docfolder.check_target(out, suggest)
-    before = docfolder.current_number(out)
+    found = docfolder.current_document(out)
+    before = found[0] if found is not None else None
     units_path = out / "units.yaml"
     hand = units_path.read_text(encoding="utf-8") if units_path.exists() else ""
     refine, collective = parse_units(units_path, read_yaml(units_path)) if hand else ((), ())
@@ -101,7 +102,9 @@ def import_doc(
         measures = sum(len(t["measures"]) for t in imported.plan["tasks"])
         docfile.check_counts(source, measures, len(imported.units["units"]))
         number = str(imported.plan["document"]["number"])
-        other = before is not None and before != number
+        title = str(imported.plan["document"]["title"])
+        # The same document may come out renumbered (its 文号 found where its title stood).
+        other = found is not None and number != found[0] and title != found[1]
         if other and not replace:
             raise UsageError(_occupied(out, before or "（无法读取的 plan.yaml）", number, suggest))
         if other:  # the old document's units and short forms are not this one's
@@ -119,8 +122,10 @@ def import_doc(
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
         raise PlanError(f"无法建立文件夹 {out}（{e.strerror}）") from None
-    if other and before:
-        _keep_notes(db_path, data_dir, out, before)
+    if before and before != number and db_path is not None:
+        # The replaced document's notes keep its number; a renumbered one's take the new one.
+        kept = (before, "") if other else (number, before)
+        _keep_notes(db_path(), data_dir, out, *kept)
     saved = docfolder.back_up(out, system_clock()) if before is not None else None
     lexicon = out / "lexicon.yaml"
     # An imported document's lexicon holds its examples: a new document needs its own. The
@@ -145,16 +150,16 @@ def import_doc(
         )
 
 
-def _keep_notes(db_path: Path | None, data_dir: Path, out: Path, number: str) -> None:
-    """Record the replaced document's number on its notes that do not name theirs yet."""
+def _keep_notes(db_path: Path, data_dir: Path, out: Path, number: str, former: str) -> None:
+    """Record `number` on the folder's notes that name no document yet, or name `former`."""
     folder, root = out.resolve(), data_dir.resolve()
     doc = ROOT if folder == root else folder.name if folder.parent == root else None
-    if db_path is None or doc is None or not db_path.exists():
+    if doc is None or not db_path.exists():
         return  # no notes there; else the bot's next start records the loaded document's
 
     async def claim() -> None:
         async with await Store.open(db_path) as store:
-            await store.document(doc, number).claim_notes()
+            await store.document(doc, number).claim_notes(former)
 
     asyncio.run(claim())
 
@@ -368,8 +373,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 args.doc,
             )
         elif args.command == "import-doc":
-            db = load_config().db_path if args.replace else None
-            import_doc(args.source, args.out or args.data, args.replace, args.data, db)
+            out = args.out or args.data
+            # The database is looked up only when notes need their document recorded.
+            import_doc(args.source, out, args.replace, args.data, lambda: load_config().db_path)
         elif args.command == "check-data":
             check_data(args.data)
         elif args.command == "export":

@@ -1185,14 +1185,18 @@ class Store:
         )
         return [Note.from_row(row) for row in rows]
 
-    async def claim_notes(self) -> int:
-        """Record this edition on the folder's notes filed before editions were recorded."""
+    async def claim_notes(self, former: str = "") -> int:
+        """Record this edition on the folder's notes filed before editions were recorded.
+
+        With `former`, also on the notes of that edition: the same document, renumbered (a
+        re-import that found its number where it had taken its title).
+        """
         if not self.edition:
             return 0
         async with self._write():
             cursor = await self._db.execute(
-                "UPDATE notes SET edition = ? WHERE doc = ? AND edition = ''",
-                (self.edition, self.doc),
+                "UPDATE notes SET edition = ? WHERE doc = ? AND edition IN ('', ?)",
+                (self.edition, self.doc, former),
             )
             return cursor.rowcount
 

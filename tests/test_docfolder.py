@@ -254,3 +254,35 @@ async def test_a_replaced_documents_notes_stay_its_own(
         assert "此前文件的 1 条在后" in notes
     finally:
         await core.close()
+
+
+async def test_a_renumbered_document_keeps_its_notes(
+    capsys: pytest.CaptureFixture[str],
+    data: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Imported once without its 文号 (the title stands for it), then again with it: the same
+    # document (same title), refreshed without --replace, its notes still its own.
+    folder, source = data / "jiuye", tmp_path / "jiuye.txt"
+    source.write_text(JIUYE_TEXT.replace(f"{JIUYE_NUMBER}\n", ""), encoding="utf-8")
+    assert run(capsys, "--data", data, "import-doc", source, "--out", folder)[0] == 0
+    untitled = load_plan(folder).document.number
+    assert untitled == "四川省人民政府办公厅关于促进就业创业的若干措施"
+    db = tmp_path / "bot.db"
+    clock = FakeClock(dt.datetime(2024, 3, 2, 9, 0, tzinfo=TZ))
+    async with await Store.open(db, clock) as store:
+        await store.document("jiuye", untitled).add_note(HRSS, "1.1", 2024, "u1", "张三", "补贴")
+    source.write_text(JIUYE_TEXT, encoding="utf-8")
+    monkeypatch.setenv("FENGONG_DB", str(db))
+    code, out, err = await asyncio.to_thread(
+        run, capsys, "--data", data, "import-doc", source, "--out", folder
+    )
+    assert code == 0, err
+    assert "原有文件已备份到" in out
+    assert load_plan(folder).document.number == JIUYE_NUMBER
+    async with await Store.open(db, clock) as store:
+        jiuye = store.document("jiuye", JIUYE_NUMBER)
+        assert [n.text for n in await jiuye.notes()] == ["补贴"]
+        assert await jiuye.earlier_notes() == []
+        assert await jiuye.reported_measures(2024) == {HRSS: {"1.1"}}
