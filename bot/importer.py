@@ -288,6 +288,10 @@ def _xlsx_tables(source: Path) -> list[list[list[str]]]:
             [["" if v is None else str(v).strip() for v in row] for row in rows]
             for rows in docfile.sheet_rows(source, book)
         ]
+    except PlanError:
+        raise
+    except Exception as e:  # a sheet that cannot be read to its end (malformed XML, bad CRC)
+        raise PlanError(f"{source}: 无法作为 Excel 文件（.xlsx）读取：{e}") from None
     finally:
         book.close()
 

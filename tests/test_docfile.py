@@ -279,3 +279,22 @@ def test_an_import_still_reading_after_the_time_limit_is_refused(
     word(tmp_path / "plan.docx")
     err = refused(capsys, tmp_path / "plan.docx", tmp_path / "doc")
     assert "读取超过 0.5 秒仍未完成" in err
+
+
+def test_a_sheet_broken_midway_is_refused_not_a_traceback(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    for row in TABLE:
+        sheet.append(row)
+    book.save(tmp_path / "plan.xlsx")
+    with zipfile.ZipFile(tmp_path / "plan.xlsx") as z:
+        xml = z.read("xl/worksheets/sheet1.xml")
+    broken = xml.replace(b"</sheetData>", b"<row><c><v>1</v></c>")  # cut off mid-sheet
+    repacked(
+        tmp_path / "plan.xlsx", tmp_path / "broken.xlsx", {"xl/worksheets/sheet1.xml": broken}
+    )
+    err = refused(capsys, tmp_path / "broken.xlsx", tmp_path / "doc")
+    assert "无法作为 Excel 文件（.xlsx）读取" in err
