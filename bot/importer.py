@@ -270,9 +270,14 @@ def _docx_lines(source: Path) -> tuple[list[str], list[list[list[str]]]]:
     except Exception as e:  # python-docx raises several kinds for a file that is no .docx
         raise PlanError(f"{source}: 无法作为 Word 文件（.docx）读取：{e}") from None
     docfile.check_word(source, document.element.body)
-    lines = [p.text.strip() for p in document.paragraphs if p.text.strip()]
-    docfile.check_lines(source, lines)
-    tables = [[[c.text.strip() for c in row.cells] for row in t.rows] for t in document.tables]
+    try:
+        lines = [p.text.strip() for p in document.paragraphs if p.text.strip()]
+        docfile.check_lines(source, lines)
+        tables = [[[c.text.strip() for c in row.cells] for row in t.rows] for t in document.tables]
+    except PlanError:
+        raise
+    except Exception as e:  # malformed parts python-docx trips over only when reading them
+        raise PlanError(f"{source}: 无法作为 Word 文件（.docx）读取：{e}") from None
     return lines, tables
 
 

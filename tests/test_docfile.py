@@ -16,6 +16,7 @@ from pathlib import Path
 import docx
 import openpyxl
 import pytest
+from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 
 from bot import docfile, importer
@@ -298,3 +299,17 @@ def test_a_sheet_broken_midway_is_refused_not_a_traceback(
     )
     err = refused(capsys, tmp_path / "broken.xlsx", tmp_path / "doc")
     assert "无法作为 Excel 文件（.xlsx）读取" in err
+
+
+def test_a_malformed_word_table_is_refused_not_a_traceback(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    document = word(tmp_path / "plan.docx")
+    tc = document.tables[0]._tbl.findall(qn("w:tr"))[1].find(qn("w:tc"))
+    assert tc is not None
+    span = OxmlElement("w:gridSpan")
+    span.set(qn("w:val"), "abc")  # python-docx reads it as a number only when asked
+    tc.get_or_add_tcPr().append(span)
+    document.save(str(tmp_path / "bad.docx"))
+    err = refused(capsys, tmp_path / "bad.docx", tmp_path / "doc")
+    assert "无法作为 Word 文件（.docx）读取" in err
