@@ -85,12 +85,11 @@ def import_doc(
 
     A folder already holding another document is written only with `replace`, after its files
     are backed up (and its notes in the database `db_path()` marked as its own); re-importing
-    the same document (same number or title) refreshes it, backed up too.
+    the same document (same number; or its title, where it had none) refreshes it, backed up.
     """
     suggest = data_dir / source.stem
     docfolder.check_target(out, suggest)
-    found = docfolder.current_document(out)
-    before = found[0] if found is not None else None
+    before = docfolder.current_number(out)
     units_path = out / "units.yaml"
     hand = units_path.read_text(encoding="utf-8") if units_path.exists() else ""
     refine, collective = parse_units(units_path, read_yaml(units_path)) if hand else ((), ())
@@ -103,8 +102,9 @@ def import_doc(
         docfile.check_counts(source, measures, len(imported.units["units"]))
         number = str(imported.plan["document"]["number"])
         title = str(imported.plan["document"]["title"])
-        # The same document may come out renumbered (its 文号 found where its title stood).
-        other = found is not None and number != found[0] and title != found[1]
+        # The same document, imported before without its 文号 (its title stood for it), may
+        # come with it now; two documents of one title but two 文号 are two documents.
+        other = before is not None and before not in (number, title)
         if other and not replace:
             raise UsageError(_occupied(out, before or "（无法读取的 plan.yaml）", number, suggest))
         if other:  # the old document's units and short forms are not this one's

@@ -45,16 +45,16 @@ def check_target(out: Path, suggest: Path) -> None:
         )
 
 
-def current_document(folder: Path) -> tuple[str, str] | None:
-    """Return the number (文号) and title of the document in `folder` ("" if unreadable)."""
+def current_number(folder: Path) -> str | None:
+    """Return the number (文号) of the document in `folder`; "" if unreadable, None if none."""
     path = folder / "plan.yaml"
     if not path.exists():
         return None
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-        return str(data["document"]["number"]), str(data["document"]["title"])
+        return str(data["document"]["number"])
     except (OSError, UnicodeDecodeError, yaml.YAMLError, KeyError, TypeError):
-        return "", ""
+        return ""
 
 
 def back_up(folder: Path, now: dt.datetime) -> Path | None:

@@ -286,3 +286,10 @@ async def test_a_renumbered_document_keeps_its_notes(
         assert [n.text for n in await jiuye.notes()] == ["补贴"]
         assert await jiuye.earlier_notes() == []
         assert await jiuye.reported_measures(2024) == {HRSS: {"1.1"}}
+    # Another document of the same title (another 文号) is another document.
+    source.write_text(JIUYE_TEXT.replace(JIUYE_NUMBER, "川办发〔2025〕1号"), encoding="utf-8")
+    code, _, err = await asyncio.to_thread(
+        run, capsys, "--data", data, "import-doc", source, "--out", folder
+    )
+    assert code == 2
+    assert f"已有另一份文件（{JIUYE_NUMBER}），要导入的是 川办发〔2025〕1号" in err
