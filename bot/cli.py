@@ -88,7 +88,7 @@ def import_doc(
     the same document (same number; or its title, where it had none) refreshes it, backed up.
     """
     suggest = data_dir / source.stem
-    docfolder.check_target(out, suggest)
+    docfolder.check_target(out, suggest, source)
     before = docfolder.current_number(out)
     units_path = out / "units.yaml"
     hand = units_path.read_text(encoding="utf-8") if units_path.exists() else ""

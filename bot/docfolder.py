@@ -2,10 +2,10 @@
 
 `import-doc` writes plan.yaml, units.yaml and lexicon.yaml into a folder. It refuses a target
 that is a file, or a folder holding other things than a document (the filesystem root, a home
-folder); it backs up the files it replaces into a hidden `.backup-…` folder beside them (the
-catalog skips hidden folders); and it writes each file through a fresh temporary file of its
-own (O_EXCL, never an existing name, hence never through a planted symlink), renamed over
-the old one only once complete.
+folder; the document's own folder is fine); it backs up the files it replaces into a hidden
+`.backup-…` folder beside them (the catalog skips hidden folders); and it writes each file
+through a fresh temporary file of its own (O_EXCL, never an existing name, hence never
+through a planted symlink), renamed over the old one only once complete.
 """
 
 from __future__ import annotations
@@ -24,14 +24,19 @@ FILES = ("plan.yaml", "units.yaml", "lexicon.yaml")
 BACKUP = ".backup-"
 
 
-def check_target(out: Path, suggest: Path) -> None:
-    """Refuse an --out that is a file, or a folder that is neither empty nor a document's."""
+def check_target(out: Path, suggest: Path, source: Path) -> None:
+    """Refuse an --out that is a file, or a folder of other things than a document.
+
+    A folder is a document's when it holds plan.yaml or units.yaml, or the document itself.
+    """
     if out.exists() and not out.is_dir():
         raise PlanError(
             f"{out} 是一个文件，不是文件夹：导入结果要写入一个文件夹。"
             f"请用 --out 指定新文件夹，例如 --out {suggest}"
         )
     if not out.is_dir() or any((out / name).is_file() for name in FILES[:2]):
+        return
+    if source.resolve().parent == out.resolve():
         return
     try:
         others = [p.name for p in out.iterdir() if not p.name.startswith(".")]

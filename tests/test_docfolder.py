@@ -165,6 +165,18 @@ def test_out_at_a_folder_of_other_things_is_refused(
     assert sorted(os.listdir(target)) == before
 
 
+def test_the_documents_own_folder_is_fine(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    folder = tmp_path / "jiuye"
+    folder.mkdir()
+    source = folder / "jiuye.txt"
+    source.write_text(JIUYE_TEXT, encoding="utf-8")
+    code, _, err = run(capsys, "import-doc", source, "--out", folder)
+    assert code == 0, err
+    assert load_plan(folder).document.number == JIUYE_NUMBER
+
+
 def test_a_planted_symlink_is_never_written_through(
     capsys: pytest.CaptureFixture[str], tmp_path: Path, jiuye: Path
 ) -> None:
