@@ -59,8 +59,11 @@ def _mb(size: int) -> str:
 
 def read_bytes(source: Path) -> bytes:
     """Return a .txt file's bytes; refuse one over MAX_TEXT_BYTES (read no further)."""
-    with source.open("rb") as f:
-        data = f.read(MAX_TEXT_BYTES + 1)
+    try:
+        with source.open("rb") as f:
+            data = f.read(MAX_TEXT_BYTES + 1)
+    except OSError as e:
+        raise PlanError(f"{source}: 无法读取（{e.strerror}）") from None
     if len(data) > MAX_TEXT_BYTES:
         raise _too_big(source, f"文本文件大于 {_mb(MAX_TEXT_BYTES)}")
     return data
@@ -82,7 +85,10 @@ def check_length(source: Path, texts: Iterable[str]) -> None:
 
 def check_package(source: Path) -> None:
     """Refuse a .docx/.xlsx too big as stored or as its members' declared sizes unpack."""
-    size = source.stat().st_size
+    try:
+        size = source.stat().st_size
+    except OSError as e:
+        raise PlanError(f"{source}: 无法读取（{e.strerror}）") from None
     if size > MAX_FILE_BYTES:
         raise _too_big(source, f"文件大小 {_mb(size)}，大于 {_mb(MAX_FILE_BYTES)}")
     try:
