@@ -2,8 +2,8 @@
 
 Each file is built here: an oversized text, a .docx whose document.xml unpacks to far more
 than the file weighs (a zip bomb), Word tables of too many rows or of cells spanning
-thousands of columns, a workbook of too many rows, one declaring 16384 columns. The tests
-assert the refusal and its message, never how long anything took.
+thousands of columns, a workbook of too many rows, one declaring 16384 columns, files that
+break off midway. The tests assert the refusal and its message, never how long anything took.
 """
 
 from __future__ import annotations
