@@ -18,6 +18,7 @@ from bot.clock import Clock, system_clock
 from bot.config import ReminderConfig
 from bot.dialog import Context, Dialog, Reading, continues, read
 from bot.engine import Answer, Engine, chinese_number
+from bot.example import Example, example
 from bot.guard import Guard, Refused
 from bot.lexicon import Lexicon, load_lexicon
 from bot.plan import DATA_DIR, Plan, load_plan
@@ -196,7 +197,12 @@ class Assistant:
 
     def reporting(self) -> Reply:
         """Answer when, to whom and how the year-end progress is reported."""
-        return Reply(header=reporting_lines(self.plan, self.reminders, self.clock()))
+        lines = reporting_lines(self.plan, self.reminders, self.clock(), self.lexicon.examples)
+        return Reply(header=lines)
+
+    def example(self) -> Example:
+        """Return this document's unit, measure, task and topic for example commands."""
+        return example(self.plan, self.lexicon.examples)
 
     def recall(self, kind: str, arg: str) -> Reply | None:
         """Return the recent reply to (kind, arg), or None."""
@@ -233,7 +239,9 @@ class Assistant:
 
     def help(self) -> Reply:
         """Return the command list."""
-        return self._remembered("help", "", lambda _: compose.help_reply())
+        return self._remembered(
+            "help", "", lambda _: compose.help_reply(self.example(), self.lexicon.examples)
+        )
 
     def unit(self, name: str) -> Reply:
         """Answer /unit NAME: that unit's measures, or the closest names when none matches."""
@@ -241,7 +249,8 @@ class Assistant:
 
     def _unit(self, name: str) -> Reply:
         if not name.strip():
-            return Reply(header=(line("请在命令后写单位名称，例如：/unit 人社厅"),))
+            sample = self.example().unit
+            return Reply(header=(line(f"请在命令后写单位名称，例如：/unit {sample}"),))
         answer = self.answer(name)
         if answer.units:
             return compose.answer_reply(self.plan, answer, self.lexicon.examples)

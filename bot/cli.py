@@ -7,6 +7,7 @@ import asyncio
 import dataclasses
 import json
 import logging
+import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -66,6 +67,8 @@ async def _ask(
     for question in source:
         if dialog is not None and (not chat or not question.strip()):
             dialog.forget(CLI_CHAT)  # a new conversation (each line is one without --chat)
+        if chat and not question.strip() and not as_json:
+            continue  # the separator asks nothing (--json keeps one line out per line in)
         kind, arg = await catalog.converse(question, dialog, CLI_CHAT)
         if as_json:
             data = catalog.to_json(kind, arg, question)
@@ -220,10 +223,11 @@ def export(
     year: int, target: Path, db_path: Path, data_dir: Path = DATA_DIR, doc_text: str = ""
 ) -> None:
     """Write a year's Excel summary (of one document) from the database to `target`."""
+    _check_target(target)
     if not db_path.exists():
         raise ConfigError(f"数据库 {db_path} 不存在（FENGONG_DB）")
     doc, folder = document(data_dir, doc_text)
-    target.write_bytes(asyncio.run(_workbook(year, db_path, folder, doc)))
+    _write(target, asyncio.run(_workbook(year, db_path, folder, doc)))
     print(f"已导出 {year} 年进展汇总：{target}")
 
 
@@ -232,7 +236,7 @@ def backup(target: Path, db_path: Path) -> None:
     from bot.backup import backup as copy_database
 
     copy_database(db_path, target)
-    print(f"已将数据库 {db_path} 备份到 {target}。恢复方法见 README「备份与恢复」。")
+    print(f"已将数据库 {db_path} 备份到 {target}。恢复方法见 README「Backup and restore」一节。")
 
 
 def resolve_unit(text: str | None, data_dir: Path) -> str | None:
@@ -242,12 +246,30 @@ def resolve_unit(text: str | None, data_dir: Path) -> str | None:
     plan = load_plan(data_dir)
     if plan.unit(text.strip()):
         return text.strip()
-    units = Assistant.load(data_dir).answer(text).units
+    assistant = Assistant.load(data_dir)
+    units = assistant.answer(text).units
     if len(units) == 1:
         return units[0]
     if units:
         raise UsageError(f"「{text}」对应多个单位（{'、'.join(units)}），请只写一个")
-    raise UsageError(f"找不到单位「{text}」；请写单位名称（如 人社厅），或写「{ALL_UNITS}」")
+    sample = assistant.example().unit
+    raise UsageError(f"找不到单位「{text}」；请写单位名称（如 {sample}），或写「{ALL_UNITS}」")
+
+
+def _check_target(target: Path) -> None:
+    """Refuse, before any work, an output file whose folder does not exist."""
+    folder = target.parent
+    if not folder.is_dir():
+        raise UsageError(f"输出文件夹 {folder} 不存在：请先创建（mkdir -p {folder}）或换一个路径")
+
+
+def _write(target: Path, data: bytes) -> None:
+    """Write an output file; a folder that is missing or not writable is said in Chinese."""
+    _check_target(target)
+    try:
+        target.write_bytes(data)
+    except OSError as e:
+        raise UsageError(f"无法写入 {target}：{e.strerror or e}") from e
 
 
 def _database(db_path: Path) -> Path:
@@ -275,10 +297,11 @@ def report(
     doc_text: str = "",
 ) -> None:
     """Write a year's report (.docx) of one unit, or the committee's, to `target`."""
+    _check_target(target)
     doc, folder = document(data_dir, doc_text)
     unit = resolve_unit(unit_text, folder)
     data = asyncio.run(_report(year, unit, _database(db_path), folder, doc))
-    target.write_bytes(data)
+    _write(target, data)
     print(f"已生成{unit or '全部单位'} {year} 年度落实情况报告：{target}")
 
 
@@ -294,8 +317,9 @@ def progress_image(
     year: int, target: Path, db_path: Path, data_dir: Path, doc_text: str = ""
 ) -> None:
     """Write a year's progress picture (PNG heat map of units x main tasks) to `target`."""
+    _check_target(target)
     doc, folder = document(data_dir, doc_text)
-    target.write_bytes(asyncio.run(_picture(year, _database(db_path), folder, doc)))
+    _write(target, asyncio.run(_picture(year, _database(db_path), folder, doc)))
     print(f"已生成 {year} 年报送进度图：{target}")
 
 
@@ -393,4 +417,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_DATA
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:
+        # `ask | head` closed the pipe: stop quietly, and keep Python's exit-time flush quiet.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
     return 0

@@ -7,6 +7,7 @@ import re
 
 from bot.commands import COMMANDS, Command
 from bot.engine import MAX_QUESTION, Answer
+from bot.example import Example
 from bot.plan import Measure, Plan
 from bot.reply import Button, Item, Line, Reply, Span, bold, line
 
@@ -222,25 +223,28 @@ def welcome_reply(plan: Plan, examples: tuple[str, ...]) -> Reply:
     return Reply(header=header, buttons=buttons)
 
 
-def help_reply() -> Reply:
-    """Return the command list with an example for each."""
+def help_reply(sample: Example, questions: tuple[str, ...] = ()) -> Reply:
+    """Return the command list, each with an example from the document (`sample`)."""
     header: list[Line] = [line(bold("使用说明")), line("直接输入问题即可，也可以使用命令：")]
-    header += [_command_line(c) for c in COMMANDS if c.role != "coordinator"]
-    header += [(), line("协调人（省政府残工委办公室）命令：")]
-    header += [_command_line(c) for c in COMMANDS if c.role == "coordinator"]
-    header += [
-        (),
-        line("可以这样问："),
-        line("· 单位：人社厅负责哪些任务？（简称、全称、错别字都可以）"),
-        line("· 工作：盲人按摩归谁管？残疾人大学生就业有哪些措施？"),
-        line("· 任务或举措：第8项任务、任务五、组织保障、7.2"),
-        line("· 单位加工作：教育厅 职业教育"),
+    header += [_command_line(c, sample) for c in COMMANDS if c.role != "coordinator"]
+    header += [(), line("协调人命令：")]
+    header += [_command_line(c, sample) for c in COMMANDS if c.role == "coordinator"]
+    asks = [
+        f"· 单位：{sample.unit}负责哪些任务？（简称、全称、错别字都可以）",
+        f"· 工作：{sample.topic}由谁负责？",
+        f"· 任务或举措：第{sample.task}项任务、{sample.measure}",
+        f"· 单位加工作：{sample.unit} {sample.topic}",
     ]
+    examples = "、".join(questions[:4])
+    header += [(), line("可以这样问："), *(line(a) for a in asks)]
+    if examples:
+        header.append(line(f"· 或者：{examples}"))
     return Reply(header=tuple(header))
 
 
-def _command_line(command: Command) -> Line:
-    return line(Span(f"/{command.name}", "code"), f" {command.summary}，如 {command.example}")
+def _command_line(command: Command, sample: Example) -> Line:
+    example = command.example_of(sample)
+    return line(Span(f"/{command.name}", "code"), f" {command.summary}，如 {example}")
 
 
 def _short_title(title: str) -> str:

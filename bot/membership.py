@@ -104,7 +104,7 @@ class Membership:
     def unit_named(self, text: str) -> tuple[str | None, Outcome | None]:
         """Resolve a unit from what the person typed, or explain why not."""
         if not text.strip():
-            return None, say("请在命令后写单位名称，例如：/bind 人社厅")
+            return None, say(f"请在命令后写单位名称，例如：/bind {self.assistant.example().unit}")
         units = self.assistant.answer(text).units
         if len(units) == 1:
             return units[0], None

@@ -9,6 +9,7 @@ from typing import Literal
 
 from bot import compose
 from bot.clock import TZ, Clock
+from bot.example import NOTE_TEXT
 from bot.membership import UNBOUND, UNIT_CHANGED, Membership, flow_ended
 from bot.notetext import clean_note
 from bot.outcome import NOT_MEMBER, Outcome, Person, number, say
@@ -78,7 +79,8 @@ class Notes:
             return Outcome(self._measure_buttons(unit, self.plan.duties_of(unit)))
         m = re.match(r"(?:举措)?\s*(\d{1,2})\s*[.．。]\s*(\d{1,2})(?=\s|$)\s*(.*)", arg, re.S)
         if m is None:
-            return say("请先写举措编号，再写进展，例如：/note 5.1 今年新建残疾人之家12个")
+            first = (self.plan.duties_of(unit) or self.plan.measures)[0].id
+            return say(f"请先写举措编号，再写进展，例如：/note {first} {NOTE_TEXT}")
         measure_id, text = f"{int(m.group(1))}.{int(m.group(2))}", m.group(3)
         problem = self._check_measure(unit, measure_id)
         if problem:

@@ -74,6 +74,7 @@ def say(*lines: Line | str, buttons: tuple[tuple[Button, ...], ...] = ()) -> Out
 
 
 NOT_MEMBER = (
-    "只有已绑定单位的成员可以报送和查看进展。请发送 /bind 单位名称 申请绑定，例如：/bind 人社厅"
+    "只有已绑定单位的成员可以报送和查看进展。"
+    "请发送「/bind 本单位名称」申请绑定（全称、简称都可以）。"
 )
-NOT_COORDINATOR = "只有协调人（省政府残工委办公室）可以使用这个功能。"
+NOT_COORDINATOR = "只有协调人（负责汇总进展的办公室）可以使用这个功能。"

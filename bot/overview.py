@@ -125,6 +125,7 @@ class Overview:
         if year is None:
             return say("年份格式不对，例如：/report 2024")
         unit: str | None = own
+        sample = self.membership.assistant.example()
         if unit_text == EVERY_UNIT:
             if not coordinator:
                 return say(NOT_COORDINATOR)
@@ -132,17 +133,20 @@ class Overview:
         elif unit_text:
             unit, problem = self.membership.unit_named(unit_text)
             if problem or unit is None:
-                return problem or say("请写明单位名称，例如：/report 人社厅 2024")
+                return problem or say(f"请写明单位名称，例如：/report {sample.unit} {year}")
             if not coordinator and unit != own:
                 return say(f"您只能生成本单位（{own}）的报告。发送 /report 即可。")
         elif unit is None:
-            return say("请写明单位，例如：/report 人社厅 2024；全省汇总请发送：/report 全部 2024")
+            return say(
+                f"请写明单位，例如：/report {sample.unit} {year}；"
+                f"各单位汇总请发送：/report 全部 {year}"
+            )
         # python-docx loads slowly; only the report needs it.
         from bot.report import report_title, year_report
 
         plan = self.membership.plan
         data = await year_report(self.membership.store, plan, year, unit)
-        name = unit or "全省汇总"
+        name = unit or "各单位汇总"
         await self.membership.store.record(
             person.id, person.name, "report", unit or "", f"{year} 年度落实情况报告（{name}）"
         )

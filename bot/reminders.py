@@ -191,8 +191,9 @@ class Reminders:
         header = (
             line(bold(f"{year} 年度进展报送提醒")),
             line(
-                f"按责任分工，各责任单位每年年底向{self.membership.plan.document.report_to}报送工作进度"
-                f"（截止 {end:%m 月 %d 日}）。「{unit}」还有 {len(missing)} 项举措未报送："
+                f"{_rule(self.membership.plan.document.report_to)}"
+                f"（截止 {end.year} 年 {end.month} 月 {end.day} 日）。"
+                f"「{unit}」还有 {len(missing)} 项举措未报送："
             ),
         )
         items = _missing_items(missing, self.membership.act)
@@ -207,7 +208,8 @@ class Reminders:
         a 报送 button; anyone else learns how to bind.
         """
         plan, now = self.membership.plan, self.membership.clock()
-        general = reporting_lines(plan, self.config, now)
+        examples = self.membership.assistant.lexicon.examples
+        general = reporting_lines(plan, self.config, now, examples)
         if not person.private:
             # A unit's gaps are for its members' eyes: in a group, only the rule and dates.
             return Outcome(Reply(header=general))
@@ -215,7 +217,7 @@ class Reminders:
         if member is None:
             hint = (
                 "绑定单位后，这里会列出本单位尚未报送的举措："
-                "发送 /bind 单位名称，例如 /bind 人社厅。"
+                f"发送 /bind 单位名称，例如 /bind {self.membership.assistant.example().unit}。"
             )
             return Outcome(Reply(header=(*general, (), line(hint))))
         period = current_period(self.config, plan, now.astimezone(TZ).date())
@@ -506,7 +508,15 @@ class Reminders:
             member = await self.membership.store.member(person.id)
             unit = member.unit if member else None
         if unit is None:
-            return say("请写单位名称，例如：/remind_test 人社厅（或先绑定单位）。")
+            sample = self.membership.assistant.example().unit
+            return say(f"请写单位名称，例如：/remind_test {sample}（或先绑定单位）。")
         year = self.membership.year()
         reply = self.unit_reminder(unit, year, (await self._missing(year))[unit])
         return Outcome(reply or say(f"「{unit}」{year} 年已全部报送（此时不发送提醒）。").reply)
+
+
+def _rule(to: str) -> str:
+    """Return whom the document has units report to; a document may name nobody."""
+    if to:
+        return f"按责任分工，各责任单位每年年底向{to}报送工作进度"
+    return "请各责任单位在截止前报送本年度工作进展"

@@ -62,17 +62,41 @@ def plan_name(notice: Notice) -> str:
     return f"{m.group(1)}{m.group(2)}" if m else notice.title
 
 
+def _subject(notice: Notice, year: int) -> str:
+    """Return what the report is about: 2024年度…方案落实情况, or 2019年度贯彻落实《…》情况."""
+    if "〈" in notice.title:  # a notice issuing a plan: the plan's own name
+        return f"{year}年度{plan_name(notice)}落实情况"
+    # A document of its own ("国务院关于…的若干意见"): cited whole, in 《》.
+    return f"{year}年度贯彻落实{_cited(notice, numbered=False)}情况"
+
+
 def report_title(plan: Plan, year: int, unit: str | None) -> str:
-    """Return the report's title: the unit's official name (or the committee's) 关于…的报告."""
+    """Return the report's title: the unit's official name (or the committee's) 关于…的报告.
+
+    The committee's report names its author only where the document has units report to
+    its issuer (a reporting clause); otherwise whoever compiles it adds their name.
+    """
     found = plan.unit(unit) if unit else None
-    who = found.full_name if found else (unit or plan.document.issuer)
-    return f"{who}关于{year}年度{plan_name(plan.document)}落实情况的报告"
+    doc = plan.document
+    who = found.full_name if found else (unit or (doc.issuer if doc.report_rule else ""))
+    return f"{who}关于{_subject(doc, year)}的报告"
 
 
-def _cited(notice: Notice) -> str:
+def _cited(notice: Notice, numbered: bool = True) -> str:
     """Return the notice's title as cited in running text: 《…》 outside, nested marks swapped."""
     swap = str.maketrans("《》〈〉", "〈〉《》")
-    return f"《{notice.title.translate(swap)}》（{notice.number}）"
+    cited = f"《{notice.title.translate(swap)}》"
+    # A document without a number of its own has its title in the number's place.
+    if numbered and notice.number and notice.number != notice.title:
+        cited += f"（{notice.number}）"
+    return cited
+
+
+def _grounds(notice: Notice) -> str:
+    """Return the opening's first words: the document's reporting clause, else the document."""
+    if notice.report_rule:
+        return f"根据{_cited(notice)}“{notice.report_rule}”的要求，"
+    return f"为贯彻落实{_cited(notice)}，"
 
 
 def _ordinal(n: int) -> str:
@@ -280,8 +304,7 @@ def _unit_report(plan: Plan, unit: str, notes: list[Note], year: int) -> Documen
     doc = _new_document(report_title(plan, year, unit))
     _opening(
         doc,
-        f"根据{_cited(plan.document)}“{plan.document.report_rule}”的要求，"
-        f"现将{unit}{year}年度责任分工落实情况报告如下。",
+        f"{_grounds(plan.document)}现将{unit}{year}年度责任分工落实情况报告如下。",
     )
     groups = _by_measure(notes)
     duties = sorted(plan.duties_of(unit), key=lambda m: (m.task, m.index))
@@ -325,7 +348,7 @@ def _committee_report(plan: Plan, notes: list[Note], year: int) -> Document:
     silent = sum(1 for u in responsible if u not in reported)
     _opening(
         doc,
-        f"根据{_cited(plan.document)}“{plan.document.report_rule}”的要求，现将{year}年度"
+        f"{_grounds(plan.document)}现将{year}年度"
         f"各责任单位责任分工落实情况汇总报告如下。{len(responsible)}个责任单位中，"
         f"{len(responsible) - silent}个已报送进展，共{sum(map(len, groups.values()))}条；"
         f"{silent}个尚未报送。",

@@ -13,6 +13,7 @@ import re
 from dataclasses import dataclass
 
 from bot.config import ReminderConfig
+from bot.example import example
 from bot.plan import Plan
 from bot.reply import Line, bold, line
 from bot.text import normalize
@@ -99,11 +100,22 @@ def current_period(config: ReminderConfig, plan: Plan, today: dt.date) -> Period
     return None
 
 
-def reporting_lines(plan: Plan, config: ReminderConfig, now: dt.datetime) -> tuple[Line, ...]:
-    """Return what the plan and configuration say about reporting: when, to whom, how."""
+def reporting_lines(
+    plan: Plan, config: ReminderConfig, now: dt.datetime, questions: tuple[str, ...] = ()
+) -> tuple[Line, ...]:
+    """Return what the plan and configuration say about reporting: when, to whom, how.
+
+    A document without a reporting clause is said to have none; the dates are then the
+    reminder schedule's, and the notes go to the coordinators.
+    """
     doc = plan.document
     today = now.date()
-    lines: list[Line] = [line(bold("年度报送")), line(f"依据{doc.number}：{doc.report_rule}。")]
+    rule = (
+        f"依据{doc.number}：{doc.report_rule}。"
+        if doc.report_rule
+        else f"{doc.number}没有关于报送工作进度的条款；以下截止时间是本机器人的年度提醒安排。"
+    )
+    lines: list[Line] = [line(bold("年度报送")), line(rule)]
     period = current_period(config, plan, today)
     years = reporting_years(config, plan)
     past = [y for y in years if deadline(config, y) < today]
@@ -118,11 +130,12 @@ def reporting_lines(plan: Plan, config: ReminderConfig, now: dt.datetime) -> tup
         left = "今天截止" if days == 0 else f"还有 {days} 天"
         due = f"{period.year} 年度进展请于 {_date(period.deadline)}前报送，{left}。"
         lines.append(line(bold("截止时间："), due))
+    to = doc.report_to or "文件未写明；在这里报送的进展由协调人汇总"
     lines += [
-        line(bold("报送对象："), doc.report_to),
+        line(bold("报送对象："), to),
         line(
             bold("报送方式："),
-            "在对话中发送 /note 举措编号 进展内容，例如：/note 5.1 今年新建残疾人之家12个；"
+            f"在对话中发送 /note 举措编号 进展内容，例如：{example(plan, questions).note}；"
             "/notes 查看本单位已报送的进展。协调人用 /export 导出年度汇总表。",
         ),
     ]

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import logging
 import re
 import sys
 from pathlib import Path
 from typing import Literal, TextIO
 
 from bot.channel import Limits
+from bot.cli import LOG_FORMAT
 from bot.clock import Clock, system_clock
 from bot.config import Config
 from bot.core import Core
@@ -22,6 +24,7 @@ from bot.reply import Reply, all_buttons, render_plain
 from bot.scheduler import Scheduler
 
 PROMPT = "问> "
+LOG_FILE = "fengong.log"  # beside the database: var/fengong.log by default
 # Undecodable input bytes reach Python as lone surrogates (surrogateescape), which SQLite
 # cannot store: they become U+FFFD before anything sees the text.
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
@@ -41,14 +44,22 @@ class Console:
         self.core = core
         self.person = person
         self.out_dir = out_dir
+        # Every button shown so far, by label (a later one of the same label wins): pressing
+        # one of an earlier message works as on a chat app, where it stays under its message.
+        # The core refuses one no longer valid (a note already deleted …).
         self._buttons: dict[str, str] = {}
+        # The last message's buttons by number (1, 2 …), as listed under it.
+        self._numbered: list[str] = []
 
     async def handle(self, text: str) -> str:
-        """Answer one line typed by the user."""
+        """Answer one line typed by the user; a button's label or number presses it."""
         text = _SURROGATE.sub("\ufffd", text).strip()
         label = text.strip("[]")
-        if label in self._buttons:
-            outcome = await self.press(self._buttons[label])
+        action = self._buttons.get(label)
+        if action is None and label.isdecimal() and 0 < int(label) <= len(self._numbered):
+            action = self._numbered[int(label) - 1]
+        if action is not None:
+            outcome = await self.press(action)
             if outcome is not None:
                 return await self._render(outcome)
         if text.startswith("/"):
@@ -59,28 +70,37 @@ class Console:
             response = await self.core.text(self.person, self.person.id, text)
         return await self._render(response.outcome)
 
+    def remember(self, reply: Reply) -> None:
+        """Make a message's buttons pressable by label (one shown outside an answer)."""
+        self._buttons.update({b.label: b.action for b in all_buttons(reply)})
+
     async def press(self, action: str) -> Outcome | None:
         """Run a button's action."""
         response = await self.core.press(self.person, self.person.id, action)
         return response.outcome if response else None
 
     async def _render(self, outcome: Outcome) -> str:
-        self._buttons = {b.label: b.action for b in all_buttons(outcome.reply)}
-        parts = [render_plain(outcome.reply)]
+        shown = all_buttons(outcome.reply)
+        self._buttons.update({b.label: b.action for b in shown})
+        self._numbered = [b.action for b in shown]
+        parts = [render_plain(outcome.reply, numbered=True)]
 
         async def show(to: str, reply: Reply) -> Literal["sent"]:
             # Shown on this terminal is delivered: the office marks a stored notice sent.
             parts.append(f"【发给 {to} 的通知】\n{render_plain(reply)}")
-            self._buttons.update({b.label: b.action for b in all_buttons(reply)})
+            self.remember(reply)
             return "sent"
 
         await self.core.office.membership.send_notices(outcome.notices, show)
         for file in (outcome.attachment, outcome.picture):
             if file is not None:
+                self.out_dir.mkdir(parents=True, exist_ok=True)
                 path = self.out_dir / file.filename
                 path.write_bytes(file.data)
-                parts.append(f"文件已保存：{path}")
-        return _CONTROLS.sub("", "\n\n".join(parts))
+                parts.append(f"文件已保存：{path.resolve()}")
+        return _CONTROLS.sub("", "
+
+".join(parts))
 
 
 async def chat(console: Console, stdin: TextIO, stdout: TextIO) -> None:
@@ -108,27 +128,45 @@ async def serve(
     config = dataclasses.replace(config, coordinators=config.coordinators | {LOCAL_USER.id})
     core = await Core.open(config, clock=clock)
     scheduler = Scheduler(core)
+    # Files (/export, /report, /progress) go beside the database: var/ by default, ignored by git.
+    console = Console(core, out_dir=config.db_path.parent)
 
     async def show(user_id: str, reply: Reply) -> Literal["sent"]:
         # The terminal's own user: reminders and notices appear between the answers.
         stdout.write(f"\n【提醒】\n{render_plain(reply)}\n\n")
         stdout.flush()
+        console.remember(reply)
         return "sent"
 
     core.router.add(LOCAL_USER.id, show)
     try:
         await core.office.membership.seen(LOCAL_USER)
         scheduler.start()
-        await chat(Console(core), stdin, stdout)
+        await chat(console, stdin, stdout)
     finally:
         await scheduler.stop()
         await core.close()
 
 
+def log_to_file(path: Path) -> None:
+    """Send the log to `path` instead of the terminal, where it would break into the chat."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    root = logging.getLogger()
+    handler = logging.FileHandler(path, encoding="utf-8")
+    handler.setFormatter(logging.Formatter(LOG_FORMAT))
+    for old in root.handlers[:]:
+        if isinstance(old, logging.StreamHandler) and not isinstance(old, logging.FileHandler):
+            root.removeHandler(old)
+    root.addHandler(handler)
+
+
 def run_console(config: Config) -> None:
     """Start the terminal chat (used when neither Telegram nor WeCom is configured)."""
+    log = config.db_path.parent / LOG_FILE
+    log_to_file(log)
     if sys.stdin.isatty():
         print("未设置 TELEGRAM_BOT_TOKEN 或 WECOM_*，启动终端对话（您是协调人）。")
         print("设置后，make run 将连接 Telegram 或企业微信（见 README）。")
-        print("输入 /help 查看命令，Ctrl-D 退出。\n")
+        print(f"运行日志写入 {log}；导出的文件保存在 {config.db_path.parent}/。")
+        print("按钮：输入按钮上的文字或其编号即可。输入 /help 查看命令，Ctrl-D 退出。\n")
     asyncio.run(serve(config, sys.stdin, sys.stdout))

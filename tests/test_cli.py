@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -476,3 +477,75 @@ def test_a_read_only_database_is_named_with_what_to_do(read_only_db: Path) -> No
     assert str(read_only_db) in result.stderr
     assert "只读" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# -- what a newcomer runs into (#19) ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ("export", "--year", "2024"),
+        ("report", "--year", "2024", "--unit", "人社厅"),
+        ("progress-image", "--year", "2024"),
+    ],
+)
+def test_an_output_into_a_missing_folder_is_refused_in_chinese(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    command: tuple[str, ...],
+) -> None:
+    db = tmp_path / "bot.sqlite3"
+    asyncio.run(_file_notes(db))
+    monkeypatch.setenv("FENGONG_DB", str(db))
+    target = tmp_path / "no-such-folder" / "out.bin"
+    code, _, err = cli(capsys, *command, target)
+    assert code == 2
+    assert f"输出文件夹 {target.parent} 不存在" in err
+    assert "mkdir -p" in err
+    assert not target.parent.exists()
+
+
+def test_ask_into_a_pipe_closed_early_ends_without_a_traceback() -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "FENGONG_"))}
+    with subprocess.Popen(
+        [sys.executable, "-m", "bot", "ask"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=ROOT,
+        env=env,
+    ) as process:
+        assert process.stdin is not None and process.stdout is not None
+        process.stdin.write("人社厅负责什么\n".encode() * 300)
+        process.stdin.close()
+        assert process.stdout.readline()  # like `| head -1`: one line, then the pipe closes
+        process.stdout.close()
+        assert process.stderr is not None
+        err = process.stderr.read().decode("utf-8", "replace")
+        assert process.wait(timeout=60) == 0, err
+    assert "Traceback" not in err
+    assert "BrokenPipe" not in err
+
+
+def test_ask_chat_does_not_answer_the_blank_separator() -> None:
+    result = run_bot("ask", "--chat", stdin="盲人按摩归谁管\n\n那卫健委呢\n")
+    assert result.returncode == 0, result.stderr
+    assert "请输入要查询的问题" not in result.stdout
+    # Exactly the two answers, the second read afresh (not as a follow-up on 盲人按摩).
+    alone = [run_bot("ask", q).stdout for q in ("盲人按摩归谁管", "那卫健委呢")]
+    assert result.stdout == "".join(alone)
+
+
+def test_the_backup_message_names_the_readme_section(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "bot.sqlite3"
+    asyncio.run(_file_notes(db))
+    monkeypatch.setenv("FENGONG_DB", str(db))
+    code, out, _ = cli(capsys, "backup", tmp_path / "copy.db")
+    assert code == 0
+    section = re.search(r"README「(.+?)」", out)
+    assert section, out
+    assert f"\n## {section.group(1)}\n" in (ROOT / "README.md").read_text(encoding="utf-8")

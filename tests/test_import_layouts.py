@@ -15,16 +15,7 @@ from bot.importer import Imported, dump_plan, dump_units, import_file
 from bot.lexicon import load_lexicon
 from bot.plan import DATA_DIR, PlanError, load_plan
 from bot.shortname import short_forms, unit_aliases
-
-# ../shared beside the clone (CI), or beside the folder of worktrees.
-SHARED = next(
-    (
-        p / "shared" / "docs"
-        for p in Path(__file__).resolve().parents[1:4]
-        if (p / "shared" / "docs").is_dir()
-    ),
-    Path("shared-not-found"),
-)
+from tests.shared import SHARED, needs_shared
 
 NATIONAL = """\
 国务院关于做好某项工作的
@@ -272,7 +263,7 @@ def test_a_file_without_any_responsibility_is_refused(tmp_path: Path) -> None:
         import_file(write(tmp_path, "empty.txt", text))
 
 
-@pytest.mark.skipif(not SHARED.is_dir(), reason="../shared is not beside the clone")
+@needs_shared
 @pytest.mark.parametrize(
     ("name", "tasks", "count", "rule", "catch_all"),
     [

@@ -17,6 +17,7 @@ from lxml import etree
 from PIL import Image
 
 from bot.assistant import Assistant
+from bot.cli import main
 from bot.clock import TZ
 from bot.plan import Plan, load_plan
 from bot.report import (
@@ -25,12 +26,14 @@ from bot.report import (
     NOTE,
     QUOTE,
     UNIT,
+    build_report,
     plan_name,
     report_title,
     year_report,
 )
 from bot.store import Store
 from tests.fakes.clock import FakeClock
+from tests.shared import shared_documents
 from tests.test_cli import run_bot
 from tests.test_office import idle_unit_data
 
@@ -391,3 +394,43 @@ async def test_a_unit_no_measure_names_is_not_counted_as_responsible(
 
     units = len(plan.units) - 1
     assert f"{units}个责任单位中，1个已报送进展，共1条；{units - 1}个尚未报送。" in out.opening
+
+
+# -- every document reads right ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("source", shared_documents())
+def test_the_report_opens_right_for_every_shared_document(
+    tmp_path: Path, source: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Title and opening of a unit's and the committee's report, for any imported document."""
+    out = tmp_path / "doc"
+    assert main(["import-doc", str(source), "--out", str(out)]) == 0
+    plan = load_plan(out)
+    doc, year = plan.document, plan.document.period[1]
+    cited = doc.title.translate(str.maketrans("《》〈〉", "〈〉《》"))
+    for unit in (plan.units[0].name, None):
+        paragraphs = docx.Document(io.BytesIO(build_report(plan, [], year, unit))).paragraphs
+        title, opening = paragraphs[0].text, paragraphs[1].text
+        # 关于 once in the title's own words: the document is cited whole, in 《》.
+        assert re.sub(r"《[^》]*》", "", title).count("关于") == 1, title
+        assert f"《{cited}》" in title
+        assert title.startswith(plan.unit(unit).full_name if unit else "关于"), title
+        assert title.endswith(f"{year}年度贯彻落实《{cited}》情况的报告")
+        assert f"《{cited}》" in opening
+        # No empty quotation or brackets where the document has no reporting clause or number.
+        for empty in ("“”", "（）", "：。", f"（{doc.title}）"):
+            assert empty not in opening, opening
+        if doc.number != doc.title:
+            assert f"《{cited}》（{doc.number}）" in opening
+        assert opening.startswith("为贯彻落实")
+        assert (unit or "各责任单位") in opening
+
+
+def test_the_notice_report_still_cites_its_reporting_clause(plan: Plan) -> None:
+    paragraphs = docx.Document(io.BytesIO(build_report(plan, [], 2024, None))).paragraphs
+    assert paragraphs[0].text == (
+        "四川省人民政府残疾人工作委员会关于2024年度促进残疾人就业三年行动方案责任分工落实情况的报告"
+    )
+    assert f"“{plan.document.report_rule}”的要求" in paragraphs[1].text
+    assert f"（{plan.document.number}）" in paragraphs[1].text

@@ -32,7 +32,7 @@ from handlers.telegram.sender import PREFIX
 logger = logging.getLogger(__name__)
 
 FAILED = "出错了，请稍后重试"
-NOT_TEXT = "我只能读懂文字消息。请直接输入问题，例如：人社厅负责哪些任务？"
+NOT_TEXT = "我只能读懂文字消息。请直接输入问题（如某个单位负责哪些任务），发送 /start 查看示例。"
 EDITED = "已忽略编辑，请重新发送修改后的消息。"
 
 NEW_MESSAGES = filters.UpdateType.MESSAGE  # edited messages are answered by on_edited

@@ -32,8 +32,11 @@ from handlers.wecom.split import split_utf8
 logger = logging.getLogger(__name__)
 
 FAILED = "出错了，请稍后重试"
-NOT_TEXT = "我只能读懂文字消息。请直接输入问题，例如：人社厅负责哪些任务？"
-GREETING = "您好！我是分工助手。直接输入问题即可，例如：人社厅负责哪些任务？发送 /help 查看命令。"
+NOT_TEXT = "我只能读懂文字消息。请直接输入问题（如某个单位负责哪些任务），发送 /start 查看示例。"
+GREETING = (
+    "您好！我是分工助手。直接输入问题即可，如某个单位负责哪些任务；"
+    "发送 /start 查看示例，/help 查看命令。"
+)
 # A Chinese keyboard types the full-width ／ where the slash key is pressed.
 COMMAND_MARKS = ("/", "／")
 MENU_EXPIRED = "这个菜单已更新，请重新打开应用后再试。"
