@@ -240,7 +240,7 @@ class Assistant:
     def help(self) -> Reply:
         """Return the command list."""
         return self._remembered(
-            "help", "", lambda _: compose.help_reply(self.example(), self.lexicon.examples)
+            "help", "", lambda _: compose.help_reply(self.example())
         )
 
     def unit(self, name: str) -> Reply:

@@ -223,7 +223,7 @@ def welcome_reply(plan: Plan, examples: tuple[str, ...]) -> Reply:
     return Reply(header=header, buttons=buttons)
 
 
-def help_reply(sample: Example, questions: tuple[str, ...] = ()) -> Reply:
+def help_reply(sample: Example) -> Reply:
     """Return the command list, each with an example from the document (`sample`)."""
     header: list[Line] = [line(bold("使用说明")), line("直接输入问题即可，也可以使用命令：")]
     header += [_command_line(c, sample) for c in COMMANDS if c.role != "coordinator"]
@@ -235,10 +235,7 @@ def help_reply(sample: Example, questions: tuple[str, ...] = ()) -> Reply:
         f"· 任务或举措：第{sample.task}项任务、{sample.measure}",
         f"· 单位加工作：{sample.unit} {sample.topic}",
     ]
-    examples = "、".join(questions[:4])
     header += [(), line("可以这样问："), *(line(a) for a in asks)]
-    if examples:
-        header.append(line(f"· 或者：{examples}"))
     return Reply(header=tuple(header))
 
 

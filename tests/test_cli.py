@@ -517,7 +517,8 @@ def test_ask_into_a_pipe_closed_early_ends_without_a_traceback() -> None:
         cwd=ROOT,
         env=env,
     ) as process:
-        assert process.stdin is not None and process.stdout is not None
+        assert process.stdin is not None
+        assert process.stdout is not None
         process.stdin.write("人社厅负责什么\n".encode() * 300)
         process.stdin.close()
         assert process.stdout.readline()  # like `| head -1`: one line, then the pipe closes

@@ -10,6 +10,7 @@ from bot import compose
 from bot.assistant import Assistant
 from bot.commands import COMMANDS
 from bot.engine import Answer, Engine
+from bot.example import example
 from bot.lexicon import Lexicon, load_lexicon
 from bot.plan import Plan, load_plan
 from bot.reply import Reply, all_buttons, render_plain, text_of
@@ -273,10 +274,15 @@ def test_welcome_reply(plan: Plan, lexicon: Lexicon) -> None:
     assert [b.label for b in all_buttons(reply)] == list(lexicon.examples[:4])
 
 
-def test_help_reply_lists_every_command() -> None:
-    text = render_plain(compose.help_reply())
+def test_help_reply_lists_every_command(plan: Plan, lexicon: Lexicon) -> None:
+    sample = example(plan, lexicon.examples)
+    text = render_plain(compose.help_reply(sample))
     for command in COMMANDS:
-        assert f"/{command.name} {command.summary}，如 {command.example}" in text
+        assert f"/{command.name} {command.summary}，如 {command.example_of(sample)}" in text
+    # The notice's own examples: its unit, a measure of that unit, its topic.
+    assert "/unit 人社厅" in text
+    assert "/find 盲人按摩" in text
+    assert f"/note {plan.duties_of('人力资源社会保障厅')[0].id} " in text
 
 
 # -- summary and quote -----------------------------------------------------------------------

@@ -81,9 +81,10 @@ async def test_report_and_progress_save_their_files(
 async def test_help(console: Console, command: str) -> None:
     out = await console.handle(command)
     assert "使用说明" in out
+    sample = console.core.catalog.default.assistant.example()
     for command in COMMANDS:
         assert f"/{command.name}" in out
-        assert command.example in out
+        assert command.example_of(sample) in out
 
 
 async def test_unit_command(console: Console) -> None:
