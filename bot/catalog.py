@@ -30,7 +30,7 @@ from bot.config import ConfigError, ReminderConfig
 from bot.dialog import Dialog, Reading
 from bot.docnames import Names
 from bot.guard import Refused
-from bot.plan import DATA_DIR, Plan
+from bot.plan import DATA_DIR, Plan, PlanError
 from bot.reply import Button, Item, Line, Reply, Span, bold, line
 
 ROOT = ""  # the id of the data folder's own document
@@ -95,7 +95,16 @@ def discover(data_dir: Path) -> list[tuple[str, Path]]:
             for p in data_dir.iterdir()
             if p.is_dir() and not p.name.startswith(".") and (p / "plan.yaml").is_file()
         )
-    # None at all: load the root, so that the usual error names the missing plan.yaml.
+    if not data_dir.is_dir():
+        raise PlanError(
+            f"数据目录 {data_dir} 不存在：请检查 FENGONG_DATA（或 --data）；不设置时用仓库的 data/。"
+        )
+    if not found and not (data_dir / "units.yaml").exists():
+        raise PlanError(
+            f"数据目录 {data_dir} 中没有文件（plan.yaml），也没有含 plan.yaml 的子文件夹："
+            "请检查 FENGONG_DATA（或 --data），或先用 import-doc 导入一份文件（见 README）。"
+        )
+    # A half-written folder: load the root, so that the usual error names the missing file.
     return found or [(ROOT, data_dir)]
 
 

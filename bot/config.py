@@ -222,12 +222,33 @@ def _default_doc(text: str) -> str:
 def _group_webhook(text: str) -> str | None:
     """Return FENGONG_GROUP_WEBHOOK's URL (None when unset); not echoed when malformed."""
     url = text.strip()
-    if url and not re.fullmatch(r"https?://[^\s/?#]+/\S*", url):
+    if url and not re.fullmatch(r"https?://[^\s/?#]+/\S*[?&]key=[^&\s]+\S*", url):
         raise ConfigError(
             "FENGONG_GROUP_WEBHOOK 应为群机器人的 Webhook 地址"
             "（https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=…）"
         )
     return url or None
+
+
+def _db_path(text: str) -> Path:
+    """Return FENGONG_DB's file; a path ending in a slash means a folder, not a file."""
+    if text.endswith(("/", os.sep)) or (text and Path(text).is_dir()):
+        raise ConfigError(
+            f"FENGONG_DB 应指向数据库文件（如 var/fengong.db），而「{text}」是一个文件夹；"
+            f"例如写 {text.rstrip('/' + os.sep)}/fengong.db。"
+        )
+    return Path(text)
+
+
+def _telegram_token(text: str) -> str | None:
+    """Return TELEGRAM_BOT_TOKEN when it has a token's shape (digits:letters); never echoed."""
+    token = text.strip()
+    if token and not re.fullmatch(r"[0-9]{1,20}:[A-Za-z0-9_-]{1,200}", token):
+        raise ConfigError(
+            "TELEGRAM_BOT_TOKEN 的格式不对：应为 @BotFather 给出的「数字:字母数字」，"
+            "如 123456789:AAH…（不要带引号、空格或 bot 前缀）。"
+        )
+    return token or None
 
 
 def load_config(env: Mapping[str, str] | None = None) -> Config:
@@ -243,13 +264,13 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         given = env["TELEGRAM_WEBHOOK_PORT"]
         raise ConfigError(f"TELEGRAM_WEBHOOK_PORT 必须是 1–65535 的端口号，而不是 {given!r}")
     return Config(
-        telegram_token=env.get("TELEGRAM_BOT_TOKEN") or None,
+        telegram_token=_telegram_token(env.get("TELEGRAM_BOT_TOKEN", "")),
         telegram_base_url=env.get("TELEGRAM_API_BASE_URL") or None,
         webhook_url=env.get("TELEGRAM_WEBHOOK_URL") or None,
         webhook_secret=env.get("TELEGRAM_WEBHOOK_SECRET") or None,
         webhook_listen=env.get("TELEGRAM_WEBHOOK_LISTEN") or Config.webhook_listen,
         webhook_port=port,
-        db_path=Path(env.get("FENGONG_DB", str(DEFAULT_DB))),
+        db_path=_db_path(env.get("FENGONG_DB", str(DEFAULT_DB))),
         data_dir=Path(env["FENGONG_DATA"]) if env.get("FENGONG_DATA") else DATA_DIR,
         coordinators=coordinators,
         reminders=_reminders(Path(config_file)) if config_file else ReminderConfig(),

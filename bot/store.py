@@ -653,6 +653,11 @@ class Store:
     async def open(cls, path: str | Path, clock: Clock = system_clock) -> Self:
         """Open (creating if needed) the database at `path` and bring its schema up to date."""
         path = Path(path)
+        if path.is_dir():
+            # aiosqlite's thread would outlive the failed connect and trip over a closed loop.
+            raise StoreError(
+                f"FENGONG_DB 应指向数据库文件（如 var/fengong.db），而 {path} 是一个文件夹。"
+            )
         try:
             # A fresh machine has no var/ yet: create it rather than refuse.
             path.parent.mkdir(parents=True, exist_ok=True)

@@ -286,7 +286,18 @@ def test_check_data_on_a_missing_directory(
 ) -> None:
     code, _, err = cli(capsys, "check-data", "--data", tmp_path / "nowhere")
     assert code == 2
-    assert "文件不存在" in err
+    assert f"数据目录 {tmp_path / 'nowhere'} 不存在" in err
+    assert "FENGONG_DATA" in err
+
+
+def test_a_data_folder_without_any_document_is_named(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, _, err = cli(capsys, "check-data", "--data", tmp_path)
+    assert code == 2
+    assert f"数据目录 {tmp_path} 中没有文件" in err
+    assert "FENGONG_DATA" in err
+    assert "import-doc" in err
 
 
 # -- import-doc ------------------------------------------------------------------------------
@@ -550,3 +561,30 @@ def test_the_backup_message_names_the_readme_section(
     section = re.search(r"README「(.+?)」", out)
     assert section, out
     assert f"\n## {section.group(1)}\n" in (ROOT / "README.md").read_text(encoding="utf-8")
+
+
+def test_the_bot_on_a_missing_data_folder_names_it_and_fengong_data(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "FENGONG_"))}
+    env |= {"FENGONG_DATA": str(tmp_path / "nodata"), "FENGONG_DB": str(tmp_path / "x.db")}
+    result = subprocess.run(
+        [sys.executable, "-m", "bot"],
+        input="人社厅负责什么\n",
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert f"数据目录 {tmp_path / 'nodata'} 不存在" in result.stderr
+    assert "FENGONG_DATA" in result.stderr
+
+
+def test_fengong_db_naming_a_folder_stops_with_one_line(tmp_path: Path) -> None:
+    result = run_on_db(tmp_path, "run", stdin="人社厅负责什么\n")
+    assert result.returncode == 2
+    assert result.stderr.strip().splitlines() == [
+        f"错误：FENGONG_DB 应指向数据库文件（如 var/fengong.db），而「{tmp_path}」是一个文件夹；"
+        f"例如写 {tmp_path}/fengong.db。"
+    ]

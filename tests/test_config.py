@@ -134,7 +134,15 @@ def test_the_group_robot_webhook_is_read_kept_out_of_repr_and_masked_in_the_log(
 
 
 @pytest.mark.parametrize(
-    "bad", ["693a91f6-robot-key", "qyapi.weixin.qq.com/x?key=k", "ftp://h/x?key=k"]
+    "bad",
+    [
+        "693a91f6-robot-key",
+        "qyapi.weixin.qq.com/x?key=k",
+        "ftp://h/x?key=k",
+        # No key=: WeCom would refuse every post, and nobody would know until the summary.
+        "https://robot.example/cgi-bin/webhook/send",
+        "https://robot.example/cgi-bin/webhook/send?key=",
+    ],
 )
 def test_a_malformed_group_webhook_is_refused_without_echoing_it(bad: str) -> None:
     with pytest.raises(ConfigError, match="FENGONG_GROUP_WEBHOOK") as raised:
@@ -319,3 +327,25 @@ def test_the_bot_does_not_start_with_a_malformed_coordinator(
     err = capsys.readouterr().err
     assert err.startswith("错误：FENGONG_COORDINATORS 中的「@zhangsan」无效")
     assert not (tmp_path / "bot.sqlite3").exists()
+
+
+@pytest.mark.parametrize(
+    "token", ["abc", "987654", "bot123:AAH", "'123:AAH'", "123:AA H", "123：AAH"]
+)
+def test_a_malformed_telegram_token_is_refused_locally_without_echoing_it(token: str) -> None:
+    with pytest.raises(ConfigError, match="TELEGRAM_BOT_TOKEN 的格式不对") as raised:
+        load_config({"TELEGRAM_BOT_TOKEN": token})
+    assert token not in str(raised.value)
+
+
+def test_a_token_of_the_right_shape_is_kept() -> None:
+    token = "123456789:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"
+    assert load_config({"TELEGRAM_BOT_TOKEN": token}).telegram_token == token
+
+
+def test_fengong_db_naming_a_folder_is_refused(tmp_path: Path) -> None:
+    for text in (str(tmp_path), f"{tmp_path}/new/"):
+        with pytest.raises(ConfigError, match="FENGONG_DB 应指向数据库文件") as raised:
+            load_config({"FENGONG_DB": text})
+        assert "fengong.db" in str(raised.value)
+    assert not (tmp_path / "new").exists()

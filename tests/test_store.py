@@ -816,3 +816,8 @@ async def test_the_ids_migration_qualifies_telegram_ids_in_every_column(tmp_path
                 [("tg:123",)],
                 [("tg:7",)],
             ), table
+
+
+async def test_a_folder_is_no_database(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="是一个文件夹"):
+        await Store.open(tmp_path)

@@ -710,16 +710,21 @@ async def test_run_polling_answers_and_exits_on_conflict(api: FakeBotApi, tmp_pa
     ("token", "reachable", "expected"),
     [
         ("999:WRONG", True, "Telegram 不接受 TELEGRAM_BOT_TOKEN"),
-        (None, False, "连接不上 Telegram"),
+        (None, False, "Telegram 服务器拒绝连接"),
+        # A name that never resolves (RFC 6761): what a machine without DNS meets.
+        (None, None, "找不到 Telegram 服务器的地址（域名解析失败）"),
     ],
-    ids=["wrong-token", "unreachable"],
+    ids=["wrong-token", "unreachable", "no-dns"],
 )
 async def test_a_failed_start_says_what_to_check(
-    api: FakeBotApi, tmp_path: Path, token: str | None, reachable: bool, expected: str
+    api: FakeBotApi, tmp_path: Path, token: str | None, reachable: bool | None, expected: str
 ) -> None:
-    """`python -m bot run` that cannot start exits with 2 and a hint, leaving nothing open."""
+    """`python -m bot run` that cannot start exits with 2 and one line saying why, no traceback,
+    leaving nothing open."""
     if reachable:
         base_url = api.base_url
+    elif reachable is None:
+        base_url = "http://api.fengong-test.invalid/bot"
     else:
         with socket.socket() as sock:  # a port nobody listens on
             sock.bind(("127.0.0.1", 0))
@@ -739,6 +744,7 @@ async def test_a_failed_start_says_what_to_check(
     assert process.returncode == 2, log
     assert log.splitlines()[-1].startswith(f"错误：{expected}"), log
     assert "Unclosed" not in log
+    assert "Traceback" not in log
 
 
 # --------------------------------------------------------------------------------------------

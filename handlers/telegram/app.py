@@ -6,12 +6,13 @@ import asyncio
 import contextlib
 import logging
 import re
+import socket
 from collections.abc import Iterator
 from typing import Any
 
 from telegram import BotCommand, Update
 from telegram.constants import ParseMode
-from telegram.error import InvalidToken, NetworkError, TelegramError
+from telegram.error import InvalidToken, NetworkError, TelegramError, TimedOut
 from telegram.ext import (
     AIORateLimiter,
     Application,
@@ -213,18 +214,46 @@ def scheduler_of(app: App) -> Scheduler | None:
     return own.scheduler if own else None
 
 
+class _QuietStart(logging.Filter):
+    """Drop python-telegram-bot's start-up retry report: its traceback runs to ~130 lines,
+    and the ConfigError raised instead says the cause in one Chinese line."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not record.getMessage().startswith("Network Retry Loop (Bootstrap")
+
+
+def _cause(error: BaseException) -> str:
+    """Name what lies under a network error: a failed DNS lookup, a refusal, or a timeout."""
+    seen: BaseException | None = error
+    while seen is not None:
+        if isinstance(seen, socket.gaierror) or "DNS" in type(seen).__name__:
+            return "找不到 Telegram 服务器的地址（域名解析失败）：请检查网络和 DNS 设置"
+        if isinstance(seen, ConnectionRefusedError):
+            return "Telegram 服务器拒绝连接：请检查 TELEGRAM_API_BASE_URL 的地址和端口"
+        seen = seen.__cause__ or seen.__context__
+    if isinstance(error, TimedOut):
+        return "连接 Telegram 超时：请检查网络"
+    return f"连接不上 Telegram（{error.message}）：请检查网络" if isinstance(
+        error, NetworkError
+    ) else "连接不上 Telegram：请检查网络"
+
+
 @contextlib.contextmanager
 def start_errors() -> Iterator[None]:
     """Turn Telegram refusing the token, or not answering, into a ConfigError saying why."""
+    quiet = _QuietStart()
+    logging.getLogger("telegram.ext").addFilter(quiet)
     try:
         yield
     except InvalidToken as e:
         raise ConfigError("Telegram 不接受 TELEGRAM_BOT_TOKEN：请向 @BotFather 核对令牌。") from e
     except NetworkError as e:
         raise ConfigError(
-            f"连接不上 Telegram（{e.message}）：请检查网络；需要代理时设置 HTTPS_PROXY；"
+            f"{_cause(e)}；需要代理时设置 HTTPS_PROXY；"
             "使用自建 Bot API 服务器时检查 TELEGRAM_API_BASE_URL。"
         ) from e
+    finally:
+        logging.getLogger("telegram.ext").removeFilter(quiet)
 
 
 def run_telegram(config: Config) -> None:
