@@ -97,7 +97,8 @@ def discover(data_dir: Path) -> list[tuple[str, Path]]:
         )
     if not data_dir.is_dir():
         raise PlanError(
-            f"数据目录 {data_dir} 不存在：请检查 FENGONG_DATA（或 --data）；不设置时用仓库的 data/。"
+            f"数据目录 {data_dir} 不存在：请检查 FENGONG_DATA（或 --data）；"
+            "不设置时用仓库的 data/。"
         )
     if not found and not (data_dir / "units.yaml").exists():
         raise PlanError(

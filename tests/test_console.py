@@ -170,14 +170,27 @@ async def test_typing_an_example_label_asks_it(
     assert "没有找到" not in out
 
 
-async def test_only_the_last_answers_labels_are_buttons(
+async def test_an_earlier_answers_buttons_can_still_be_pressed(
     console: Console, pressed: list[str]
 ) -> None:
     await console.handle("盲人按摩归哪个单位")
     await console.handle("举措7.2")  # a measure's detail has no buttons
     out = await console.handle("[8.2 详情]")
-    assert pressed == []
-    assert "举措 8.2" in out  # still answered, as a question
+    assert pressed == ["m:8.2"]  # as on a chat app, where it stays under its message
+    assert "举措 8.2" in out
+
+
+async def test_a_button_is_pressed_by_its_number_under_the_last_answer(
+    console: Console, pressed: list[str]
+) -> None:
+    listed = await console.handle("盲人按摩归哪个单位")
+    assert "可输入编号或按钮文字：1 [8.1 详情]" in listed
+    out = await console.handle("1")
+    assert pressed == ["m:8.1"]
+    assert "举措 8.1" in out
+    # Beyond the last answer's buttons a number is a question again.
+    await console.handle("99")
+    assert pressed == ["m:8.1"]
 
 
 # -- chat() on streams -----------------------------------------------------------------------

@@ -69,8 +69,8 @@ async def test_bind_then_approve_by_typing_the_buttons_label(
     whoami = await console.handle("/whoami")
     assert f"所属单位：{HRSS}" in whoami
     assert "协调人" in whoami
-    # The card is gone once decided: the label is plain text again, not a second decision.
-    assert "无需再次处理" not in await console.handle("[拒绝]")
+    # The card stays, but a decided request is not decided again.
+    assert "这条申请已批准，无需再次处理" in await console.handle("[拒绝]")
     assert (await store.member("console")) == member
 
 
@@ -132,7 +132,7 @@ async def test_notes_progress_and_export(
     notes = await console.handle("/notes")
     assert f"{HRSS} 2024 年进展" in notes
     assert notes.index("第二条") < notes.index("第一条")
-    assert "[修改 #2]  [删除 #2]  [修改 #1]  [删除 #1]" in notes
+    assert "1 [修改 #2]  2 [删除 #2]  3 [修改 #1]  4 [删除 #1]" in notes
 
     progress = await console.handle("/progress")
     assert "2024 年报送进度" in progress
@@ -322,7 +322,12 @@ def test_python_m_bot_runs_the_session_on_stdin(tmp_path: Path) -> None:
     ):
         assert expected in out, f"{expected!r} missing from:\n{out}"
     assert "Traceback" not in done.stderr
-    exported = tmp_path / "进展汇总-2024.xlsx"
+    # The log goes to a file beside the database, not between the answers.
+    assert done.stderr == ""
+    assert (db.parent / "fengong.log").is_file()
+    assert f"文件已保存：{db.parent.resolve()}" in out
+    assert not list(tmp_path.glob("*.xlsx"))
+    exported = db.parent / "进展汇总-2024.xlsx"  # beside the database, never the clone
     assert load_workbook(exported).sheetnames == [
         "进展记录",
         "单位×举措",

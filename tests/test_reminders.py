@@ -463,7 +463,7 @@ async def test_tick_sends_each_member_exactly_their_units_missing_measures(
         text = plain(reply)
         assert "2024 年度进展报送提醒" in text
         assert "省政府残疾人工作委员会" in text
-        assert "截止 12 月 31 日" in text
+        assert "截止 2024 年 12 月 31 日" in text
         assert f"「{TOBACCO}」还有 2 项举措未报送" in text
     assert actions(sender.reply_to("u4")) == ["nm:2.2", "nm:11.1", "nm:16.1"]
     thanks = sender.reply_to("u3")

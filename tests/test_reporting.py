@@ -79,7 +79,7 @@ def test_before_the_deadline(assistant: Assistant) -> None:
     text = lines_at(assistant, at(2024, 12, 1, 9, 0), TWO_YEARS)
     assert "2024 年度进展请于 2024 年 12 月 31 日前报送，还有 30 天。" in text
     assert "报送对象：省政府残疾人工作委员会" in text
-    assert "/note 5.1" in text
+    assert "/note 1.1 " in text  # a measure of 人社厅, the notice's example unit
     assert "川残工委〔2022〕4号" in text
     assert "已于" not in text
 

@@ -395,7 +395,7 @@ async def test_every_note_rule_has_its_message(
     unknown = await bot.says(ZHANG, "/note 9.9 不存在", 3)
     assert text(unknown[0]).startswith("没有编号为 9.9 的举措。")
     assert text(await bot.say(ZHANG, "/note 今年很好")) == (
-        "请先写举措编号，再写进展，例如：/note 5.1 今年新建残疾人之家12个"
+        "请先写举措编号，再写进展，例如：/note 1.1 今年已召开专题会议部署，完成年度工作计划"
     )
 
     too_long = "字" * 1001
@@ -702,9 +702,9 @@ async def test_coordinators_report_any_unit_and_the_committees(
     assert document.paragraphs[0].text == report_title(plan, 2024, "民政厅")
 
     reply = await bot.say(COORDINATOR, "/report 全部")
-    assert text(reply) == "「全省汇总」2024 年度落实情况报告已生成。"
+    assert text(reply) == "「各单位汇总」2024 年度落实情况报告已生成。"
     upload = (await sent_file(api, "sendDocument", before + 1, COORDINATOR)).params["document"]
-    assert upload.filename == "落实情况报告-全省汇总-2024.docx"
+    assert upload.filename == "落实情况报告-各单位汇总-2024.docx"
     document = docx.Document(io.BytesIO(upload.content))
     assert document.paragraphs[0].text == report_title(plan, 2024, None)
     assert "民政厅进展" in "\n".join(p.text for p in document.paragraphs)

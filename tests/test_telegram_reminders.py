@@ -135,7 +135,7 @@ async def test_every_member_gets_one_reminder_of_their_units_gaps(
             gaps = missing(assistant, unit, ["5.1"] if unit == CIVIL else [])
             assert lines[0] == HEADER
             assert lines[1].endswith(f"「{unit}」还有 {len(gaps)} 项举措未报送：")
-            assert "截止 12 月 31 日" in lines[1]
+            assert "截止 2024 年 12 月 31 日" in lines[1]
             assert buttons(reminder) == [f"nm:{m}" for m in gaps]
             assert labels(reminder) == [f"报送 {m}" for m in gaps]
         # 人社厅's 26 measures fit in one message (one a second per chat, as Telegram asks).
