@@ -209,8 +209,15 @@ class Notes:
             line(Span(note.text, "quote")),
         ]
         filed = note.created_at.astimezone(TZ).year
-        if filed != note.year:  # after the plan's last reporting year: say where it went
+        if filed > note.year:  # after the plan's last reporting year: say where it went
             lines.append(line(f"{filed} 年不在方案的报送年度内，这条进展计入 {note.year} 年度。"))
+        elif filed < note.year:  # before the first: it waits for the first report
+            lines.append(
+                line(
+                    f"本文件从 {note.year} 年开始报送，{filed} 年还不是报送年度；"
+                    f"这条进展计入 {note.year} 年度，在第一次报送时汇总。"
+                )
+            )
         if UNREADABLE in note.text:
             lines.append(line(UNREADABLE_HINT))
         return say(*lines)
@@ -251,7 +258,7 @@ class Notes:
         lines = (
             line(bold(f"#{note.id} 举措 {note.measure_id}"), f" {title}"),
             *apart,
-            line(f"{note.author_name} · {note.created_at:%m-%d %H:%M}{edited}"),
+            line(f"{note.author_name} · {note.created_at:%Y-%m-%d %H:%M}{edited}"),
             line(Span(note.text, "quote")),
         )
         mine = note.author_id == person.id

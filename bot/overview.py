@@ -9,6 +9,7 @@ from bot.clock import TZ
 from bot.membership import Membership
 from bot.outcome import NOT_COORDINATOR, NOT_MEMBER, Attachment, Outcome, Person, number, say
 from bot.reply import Button, Item, Reply, bold, line
+from bot.reporting import reporting_years
 from bot.status import unreported
 
 PROGRESS_UNIT = "pu"  # pu:<year>:<unit index in the plan>
@@ -28,6 +29,17 @@ class Overview:
         year = number(arg)
         return year if year is not None and 2000 <= year <= 2100 else None
 
+    def _outside(self, year: int, command: str) -> Outcome | None:
+        """Say that `year` is none of the document's reporting years (nothing to show)."""
+        years = reporting_years(self.membership.reminders, self.membership.plan)
+        if not years or year in years:
+            return None
+        span = f"{years[0]}–{years[-1]}" if len(years) > 1 else str(years[0])
+        return say(
+            f"{year} 年不在本文件的报送年度（{span} 年）内，没有这一年的进展。"
+            f"例如：/{command} {years[-1]}"
+        )
+
     async def progress(self, person: Person, arg: str = "", picture: bool = False) -> Outcome:
         """Show per unit how many of its measures have a note this year (coordinators).
 
@@ -38,7 +50,9 @@ class Overview:
             return say(NOT_COORDINATOR)
         year = self._year_arg(arg)
         if year is None:
-            return say("年份格式不对，例如：/progress 2024")
+            return say(f"年份格式不对，例如：/progress {self.membership.year()}")
+        if outside := self._outside(year, "progress"):
+            return outside
         reported = await self.membership.store.reported_measures(year)
         rows, idle = [], []
         for index, unit in enumerate(self.membership.plan.units):
@@ -101,13 +115,15 @@ class Overview:
             return say(NOT_COORDINATOR)
         year = self._year_arg(arg)
         if year is None:
-            return say("年份格式不对，例如：/export 2024")
+            return say(f"年份格式不对，例如：/export {self.membership.year()}")
+        if outside := self._outside(year, "export"):
+            return outside
         # openpyxl loads slowly; only the export needs it.
         from bot.export import export_year
 
         data = await export_year(self.membership.store, self.membership.plan, year)
         await self.membership.store.record(
-            person.id, person.name, "export", "", f"{year} 年进展汇总"
+            person.id, person.name, "export", "", f"{year} 年进展汇总", year
         )
         return Outcome(
             say(f"{year} 年进展汇总已导出。").reply,
@@ -123,7 +139,9 @@ class Overview:
         unit_text, year_text = _split_year(arg)
         year = self._year_arg(year_text)
         if year is None:
-            return say("年份格式不对，例如：/report 2024")
+            return say(f"年份格式不对，例如：/report {self.membership.year()}")
+        if outside := self._outside(year, "report"):
+            return outside
         unit: str | None = own
         sample = self.membership.assistant.example()
         if unit_text == EVERY_UNIT:
@@ -148,7 +166,12 @@ class Overview:
         data = await year_report(self.membership.store, plan, year, unit)
         name = unit or "各单位汇总"
         await self.membership.store.record(
-            person.id, person.name, "report", unit or "", f"{year} 年度落实情况报告（{name}）"
+            person.id,
+            person.name,
+            "report",
+            unit or "",
+            f"{year} 年度落实情况报告（{name}）",
+            year,
         )
         return Outcome(
             say(f"「{name}」{year} 年度落实情况报告已生成。").reply,

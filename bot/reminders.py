@@ -479,6 +479,13 @@ class Reminders:
             await store.set_reminders(person.id, True)
         elif choice:
             return say("用法：/remind 查看下次提醒，/remind on 开启，/remind off 关闭。")
+        if await store.member(person.id) is None:
+            # Reminders go to a unit's members: "开启" would promise one that never comes.
+            sample = self.membership.assistant.example().unit
+            return say(
+                "您还不是本文件中任何单位的成员，不会收到年度报送提醒。"
+                f"发送 /bind 单位名称 申请绑定，例如 /bind {sample}。"
+            )
         user = await store.user(person.id)
         state = "开启" if user is None or user.reminders_on else "关闭"
         upcoming = next(

@@ -249,6 +249,14 @@ MIGRATIONS: list[str] = [
     # document is replaced (import-doc --replace) keeps the old one's notes apart from the
     # new one's. '' until the bot first starts on this schema (then its loaded document's).
     "ALTER TABLE notes ADD COLUMN edition TEXT NOT NULL DEFAULT '';",
+    # The year an audit entry counts for: a note's (filed in 2026, it counts for 2024's last
+    # report), or an export's and a report's; NULL: the year of its date. Entries of notes
+    # already recorded take it from their subject ("记录 #3，举措 5.1（2024 年）").
+    """
+    ALTER TABLE audit ADD COLUMN year INTEGER;
+    UPDATE audit SET year = CAST(substr(subject, length(subject) - 6, 4) AS INTEGER)
+        WHERE action LIKE 'note.%' AND subject LIKE '%（____ 年）';
+    """,
 ]
 
 
@@ -1417,37 +1425,52 @@ class Store:
         unit: str = "",
         subject: str = "",
         name: str | None = None,
+        year: int | None = None,
     ) -> None:
-        """Record an action inside the caller's transaction; no `name`: the name last seen."""
+        """Record an action inside the caller's transaction; no `name`: the name last seen.
+
+        `year`: the reporting year it counts for, when not the year of `now`.
+        """
         await self._db.execute(
-            "INSERT INTO audit (doc, at, actor_id, actor_name, action, unit, subject) VALUES "
-            "(?, ?, ?, COALESCE(?, (SELECT name FROM users WHERE id = ?), ''), ?, ?, ?)",
-            (self.doc, now, actor_id, name, actor_id, action, unit, subject),
+            "INSERT INTO audit (doc, at, actor_id, actor_name, action, unit, subject, year) "
+            "VALUES (?, ?, ?, COALESCE(?, (SELECT name FROM users WHERE id = ?), ''), ?, ?, ?, ?)",
+            (self.doc, now, actor_id, name, actor_id, action, unit, subject, year),
         )
 
     async def _audit_note(self, now: str, action: str, note: sqlite3.Row) -> None:
         """Record a change to a note: which one, on which measure, never its text."""
         subject = f"记录 #{note['id']}，举措 {note['measure_id']}（{note['year']} 年）"
         await self._audit(
-            now, note["author_id"], action, note["unit"], subject, note["author_name"]
+            now, note["author_id"], action, note["unit"], subject, note["author_name"],
+            note["year"],
         )
 
     async def record(
-        self, actor_id: str, actor_name: str, action: str, unit: str = "", subject: str = ""
+        self,
+        actor_id: str,
+        actor_name: str,
+        action: str,
+        unit: str = "",
+        subject: str = "",
+        year: int | None = None,
     ) -> None:
         """Add an audit entry for an action that changes nothing stored (a chase-up, an export)."""
         now = _iso(self._now())
         async with self._write():
-            await self._audit(now, actor_id, action, unit, subject, actor_name)
+            await self._audit(now, actor_id, action, unit, subject, actor_name, year)
 
     async def audit_entries(
         self, limit: int | None = None, year: int | None = None
     ) -> list[AuditEntry]:
-        """Return the audit trail (of one year, or all), newest first, at most `limit` entries."""
+        """Return the audit trail (of one year, or all), newest first, at most `limit` entries.
+
+        An entry belongs to the year it counts for (a note's), else to the year of its date.
+        """
         rows = await self._read_all(
-            "SELECT * FROM audit WHERE doc = ? AND (? IS NULL OR substr(at, 1, 4) = ?) "
+            "SELECT * FROM audit WHERE doc = ? AND (? IS NULL OR "
+            "COALESCE(year, CAST(substr(at, 1, 4) AS INTEGER)) = ?) "
             "ORDER BY at DESC, id DESC LIMIT ?",
-            (self.doc, year, str(year), -1 if limit is None else limit),
+            (self.doc, year, year, -1 if limit is None else limit),
         )
         return [AuditEntry.from_row(row) for row in rows]
 

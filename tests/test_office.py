@@ -14,10 +14,12 @@ from openpyxl import load_workbook
 
 from bot.assistant import Assistant
 from bot.clock import TZ
+from bot.config import ReminderConfig
 from bot.notes import EMPTY_NOTE, NOTE_MAX
 from bot.office import Office
 from bot.outcome import Outcome, Person
 from bot.plan import DATA_DIR
+from bot.reminders import Reminders
 from bot.reply import Item, Reply, all_buttons, render_plain
 from bot.store import Store
 from tests.fakes.clock import FakeClock
@@ -1377,3 +1379,65 @@ async def test_the_decisions_notice_is_recorded_with_it_and_sent_after_a_crash(
         assert await restarted.membership.store.pending_notices() == []
     finally:
         await restarted.membership.store.close()
+
+
+# --- one rule for years (#19) ------------------------------------------------------------------
+
+
+async def test_a_late_notes_audit_rows_go_where_the_note_goes(
+    office: Office, store: Store, clock: FakeClock
+) -> None:
+    """Filed in 2026 for 2024: in 2024's 进展记录 and 操作记录 alike, and dated with its year."""
+    await join(office, ZHANG)
+    clock.now = dt.datetime(2026, 12, 7, 9, 0, tzinfo=TZ)
+    note_id = await file_note(office, ZHANG, "5.1", "补报的进展")
+    await office.notes.notes(ZHANG)
+
+    export = await office.overview.export(C1, "2024")
+    assert export.attachment is not None
+    book = load_workbook(io.BytesIO(export.attachment.data))
+    assert book["进展记录"]["E2"].value == "补报的进展"
+    logged = list(book["操作记录"].iter_rows(min_row=2, values_only=True))
+    assert any(f"记录 #{note_id}" in " ".join(map(str, row)) for row in logged), logged
+    # The export itself, made in 2026 of 2024, is 2024's too.
+    assert (await store.audit_entries(year=2024))[0].action == "export"
+    assert [e.action for e in await store.audit_entries(year=2026)] == []
+    listed = text(await office.notes.notes(ZHANG))
+    assert "2026-12-07 09:00" in listed
+
+
+@pytest.mark.parametrize("command", ["export", "progress", "report"])
+async def test_a_year_outside_the_reporting_years_is_said(office: Office, command: str) -> None:
+    await join(office, ZHANG)
+    overview = office.overview
+    run = {"export": overview.export, "progress": overview.progress, "report": overview.report}
+    outcome = await run[command](C1, "2030" if command != "report" else "人社厅 2030")
+    assert text(outcome) == (
+        f"2030 年不在本文件的报送年度（2022–2024 年）内，没有这一年的进展。例如：/{command} 2024"
+    )
+    assert outcome.attachment is None
+    assert outcome.picture is None
+    assert "不在本文件的报送年度" in text(await run[command](C1, "2021"))
+
+
+async def test_a_note_before_the_first_reporting_year_says_where_it_counts(
+    office: Office, store: Store, clock: FakeClock
+) -> None:
+    await join(office, ZHANG)
+    clock.now = dt.datetime(2021, 6, 1, 9, 0, tzinfo=TZ)
+    outcome = await office.notes.note(ZHANG, "5.1 提前开展的工作")
+    assert text(outcome).splitlines()[-1] == (
+        "本文件从 2022 年开始报送，2021 年还不是报送年度；"
+        "这条进展计入 2022 年度，在第一次报送时汇总。"
+    )
+    (note,) = await store.notes()
+    assert note.year == 2022
+
+
+async def test_remind_tells_a_person_of_no_unit_that_none_will_come(office: Office) -> None:
+    reminders = Reminders(office.membership, ReminderConfig())
+    said = text(await reminders.remind(WANG, ""))
+    assert said.startswith("您还不是本文件中任何单位的成员，不会收到年度报送提醒。")
+    assert "开启" not in said
+    await join(office, ZHANG)
+    assert text(await reminders.remind(ZHANG, "")).startswith("年度报送提醒：开启。")
