@@ -24,6 +24,7 @@ LABELS = {
     "note.delete": "删除进展",
     "chase": "提醒未报送单位",
     "export": "导出汇总",
+    "report": "生成报告",
 }
 
 

@@ -76,13 +76,19 @@ def measure_reply(plan: Plan, measure: Measure) -> Reply:
     notes: list[Line] = []
     if measure.all_provincial:
         notes.append(line("「省级有关部门（单位）」指全体省级部门，各单位均须落实本举措。"))
-    if measure.unit_note:
-        notes.append(line(f"原文注：{measure.unit_note}"))
+    notes += [line(_unit_note(part)) for part in measure.unit_note.split("；") if part]
     notes += [
         line(f"原文写作「{c.written}」，应为「{c.unit}」，已按{c.unit}处理。")
         for c in measure.corrections
     ]
     return Reply(header=header + (((), *notes) if notes else ()))
+
+
+def _unit_note(note: str) -> str:
+    """Say what a remark after the units means; a bare 等 would read as a stray character."""
+    if note.endswith(("等", "有关部门")) and len(note) <= 6:
+        return f"原文在责任单位后写有「{note}」：所列单位之外，还有其他单位参与。"
+    return f"原文注：{note}"
 
 
 def _unit_header(plan: Plan, answer: Answer) -> list[Line]:

@@ -270,11 +270,18 @@ class Membership:
     async def redeem(self, person: Person, code: str) -> Outcome:
         """Bind the person with an invite code (from a deep link)."""
         flow = await self.store.flow(person.id)
+        before = await self.store.member(person.id)
         try:
             member = await self.store.redeem_invite(code, person.id, person.name)
         except StoreError as e:
             return say(e.message)
         done = f"已绑定到「{member.unit}」。发送 /note 报送进展，/notes 查看本单位进展。"
+        if before is not None and before.unit != member.unit:
+            # One unit per person in a document: joining another leaves the first.
+            done = (
+                f"已从「{before.unit}」转到「{member.unit}」，不再是「{before.unit}」的成员。"
+                "发送 /note 报送进展，/notes 查看本单位进展。"
+            )
         if flow is not None and flow.unit != member.unit:
             return say(done, flow_ended(flow.kind, flow.target))
         return say(done)

@@ -13,6 +13,8 @@ import logging
 import os
 import secrets
 import signal
+import stat
+import sys
 from collections.abc import AsyncIterator, Mapping
 
 from telegram import Update
@@ -20,7 +22,7 @@ from telegram import Update
 from bot import offload, redact
 from bot.assistant import Assistant
 from bot.clock import Clock, system_clock
-from bot.config import Config
+from bot.config import Config, ConfigError
 from bot.core import Core
 from bot.scheduler import INTERVAL, Scheduler
 from handlers.telegram import webhook
@@ -49,10 +51,28 @@ def run(config: Config, env: Mapping[str, str] = os.environ) -> None:
         from handlers.telegram.app import run_telegram
 
         run_telegram(config)
+    elif not _has_input():
+        raise ConfigError(
+            "没有配置任何渠道（TELEGRAM_BOT_TOKEN 或 WECOM_*，见 README），也没有可用于终端对话"
+            "的终端或输入：请设置渠道；要在容器里用终端对话，请用 docker run -it。"
+        )
     else:
         from handlers.console import run_console
 
         run_console(config)
+
+
+def _has_input() -> bool:
+    """Tell whether standard input can carry a terminal chat: a terminal, a pipe or a file.
+
+    `docker run` without -i gives /dev/null (a character device that is no terminal): the
+    chat would end at once, and the container with it, without a word.
+    """
+    try:
+        mode = os.fstat(sys.stdin.fileno()).st_mode
+    except (OSError, ValueError, AttributeError):
+        return False
+    return sys.stdin.isatty() or not stat.S_ISCHR(mode)
 
 
 async def serve(

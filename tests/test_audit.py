@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+from pathlib import Path
 
 import pytest
 
 from bot.assistant import Assistant
-from bot.audit import MAX_COUNT, audit
+from bot.audit import LABELS, MAX_COUNT, audit
 from bot.clock import TZ
 from bot.office import Office
 from bot.outcome import Person
@@ -112,3 +114,17 @@ async def test_audit_in_the_terminal_chat(
 
     assert "本机用户（ID console）" in text
     assert "申请绑定 · 教育厅" in text
+
+
+async def test_every_action_has_its_chinese_name(office: Office) -> None:
+    """A report is named 生成报告 in /audit, as every action the code records is."""
+    await office.membership.seen(BOSS)
+    await office.overview.report(BOSS, "全部 2024")
+    text = await shown(office, BOSS)
+    assert "生成报告 · 2024 年度落实情况报告（各单位汇总）" in text
+    core = Path(__file__).parent.parent / "bot"
+    source = "\n".join(p.read_text(encoding="utf-8") for p in core.glob("*.py"))
+    recorded = set(re.findall(r'\.record\(\s*[^,]+,\s*[^,]+,\s*"([a-z.]+)"', source))
+    recorded |= set(re.findall(r'_audit(?:_note)?\([^"]*?"([a-z.]+)"', source))
+    assert recorded, "the pattern no longer finds the recorded actions"
+    assert recorded <= set(LABELS), recorded - set(LABELS)

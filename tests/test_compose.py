@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import pytest
@@ -159,6 +160,14 @@ def test_measure_reply_quotes_the_cell_note(plan: Plan) -> None:
     assert measure is not None
     assert measure.unit_note
     assert f"原文注：{measure.unit_note}" in render_plain(compose.measure_reply(plan, measure))
+
+
+def test_a_bare_deng_after_the_units_is_explained(plan: Plan) -> None:
+    measure = dataclasses.replace(plan.measures[0], unit_note="列第一位者为牵头单位，下同；等")
+    text = render_plain(compose.measure_reply(plan, measure))
+    assert "原文注：列第一位者为牵头单位，下同" in text
+    assert "原文在责任单位后写有「等」：所列单位之外，还有其他单位参与。" in text
+    assert "原文注：等" not in text
 
 
 def test_measure_question_gets_the_detail(engine: Engine, lexicon: Lexicon, plan: Plan) -> None:

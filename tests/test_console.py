@@ -298,3 +298,25 @@ async def test_a_member_asks_what_is_still_missing(assistant: Assistant, tmp_pat
     assert "[报送 11.1]" in out
     assert "[报送 16.1]" in out
     assert "[报送 5.1]" not in out
+
+
+def test_no_channel_and_no_terminal_says_so_and_exits_2(tmp_path: Path) -> None:
+    """`docker run` without -i and without any channel setting: stdin is /dev/null."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "FENGONG_"))}
+    env = {k: v for k, v in env.items() if not k.startswith("WECOM_")}
+    env["FENGONG_DB"] = str(tmp_path / "bot.sqlite3")
+    result = subprocess.run(
+        [sys.executable, "-m", "bot"],
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        cwd=ROOT,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 2
+    assert result.stderr.startswith("错误：没有配置任何渠道（TELEGRAM_BOT_TOKEN 或 WECOM_*")
+    assert "docker run -it" in result.stderr
+    assert result.stdout == ""

@@ -1441,3 +1441,16 @@ async def test_remind_tells_a_person_of_no_unit_that_none_will_come(office: Offi
     assert "开启" not in said
     await join(office, ZHANG)
     assert text(await reminders.remind(ZHANG, "")).startswith("年度报送提醒：开启。")
+
+
+async def test_joining_another_unit_says_the_member_left_the_first(
+    office: Office, store: Store
+) -> None:
+    await join(office, ZHANG)  # 人社厅
+    links = Links()
+    await office.membership.invite(C1, "教育厅", links)
+    moved = text(await office.membership.redeem(ZHANG, links.codes[0]))
+    assert moved.startswith(f"已从「{HRSS}」转到「教育厅」，不再是「{HRSS}」的成员。")
+    member = await store.member("u1")
+    assert member is not None
+    assert member.unit == "教育厅"
