@@ -16,4 +16,10 @@ COPY data ./data
 VOLUME ["/app/var"]
 ENV FENGONG_DB=/app/var/fengong.db
 
+# WeCom's callback server (WECOM_PORT) and Telegram's webhook server (TELEGRAM_WEBHOOK_PORT).
+EXPOSE 8080 8443
+# GET /healthz of whichever server runs (none by long polling: then the process is the check).
+HEALTHCHECK --interval=30s --timeout=10s --start-period=30s --retries=3 \
+    CMD ["python", "-m", "handlers.probe"]
+
 CMD ["python", "-m", "bot"]
