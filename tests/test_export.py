@@ -112,8 +112,10 @@ async def test_audit_sheet_lists_the_years_changes_without_note_text(
 
     header, *body = rows(wb, "操作记录")
     assert header == ["时间", "操作人", "操作人 ID", "操作", "单位", "对象"]
-    # Oldest first: six notes filed, two deleted, one edited; the 2025 edit is not in 2024.
-    assert [row[3] for row in body] == ["新增进展"] * 6 + ["删除进展"] * 2 + ["修改进展"]
+    # Oldest first: five notes of 2024 filed, two deleted, one edited, and the 2025 edit of a
+    # 2024 note: an entry goes where its note counts (the 2023 note's filing is 2023's).
+    assert [row[3] for row in body] == ["新增进展"] * 5 + ["删除进展"] * 2 + ["修改进展"] * 2
+    assert body[-1][0].startswith("2025-01-02")
     assert body[0] == [
         "2024-06-01 09:00:00",
         "报送人u1",
@@ -126,10 +128,11 @@ async def test_audit_sheet_lists_the_years_changes_without_note_text(
     assert not texts & {str(cell) for row in body for cell in row}
     later = await workbook(store, plan, 2025)
     assert [(row[1], row[2], row[3]) for row in rows(later, "操作记录")[1:]] == [
-        ("报送人u2", "u2", "修改进展"),
         ("=HYPERLINK(1)", "=cmd", "导出汇总"),
     ]
-    assert "f" not in {cell.data_type for cell in later["操作记录"][3]}  # text, not formulas
+    assert "f" not in {cell.data_type for cell in later["操作记录"][2]}  # text, not formulas
+    earlier = await workbook(store, plan, 2023)
+    assert [row[3] for row in rows(earlier, "操作记录")[1:]] == ["新增进展"]
 
 
 async def test_notes_sheet_lists_every_note_of_the_year_deleted_ones_marked(

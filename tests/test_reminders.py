@@ -866,6 +866,7 @@ async def test_chase_with_a_forged_year_sends_nothing(
 # --- /remind and /remind_test ---------------------------------------------------------------
 
 
+@pytest.mark.usefixtures("members")
 async def test_remind_off_and_on(reminders: Reminders, store: Store) -> None:
     off = await reminders.remind(ZHANG, "off")
     user = await store.user("u1")
@@ -903,6 +904,7 @@ async def test_remind_with_an_unknown_argument_explains_and_changes_nothing(
         (at(2026, 11, 29, 9, 0), "报送年份已结束，暂无后续提醒"),
     ],
 )
+@pytest.mark.usefixtures("members")
 async def test_remind_shows_the_next_reminder_or_that_the_period_has_ended(
     reminders: Reminders, clock: FakeClock, now: dt.datetime, expected: str
 ) -> None:

@@ -453,7 +453,7 @@ async def test_notes_newest_first_with_buttons_on_ones_own(
     mine = await bot.say(ZHANG, "/notes")
     assert text(mine).startswith(f"{HRSS} 2024 年进展（共 3 条，最新在前）")
     assert note_ids(mine) == [c, b, a]
-    assert "赵六 · 03-02 09:03" in text(mine)
+    assert "赵六 · 2024-03-02 09:03" in text(mine)
     assert buttons(mine) == [f"ne:{b}", f"nd:{b}", f"ne:{a}", f"nd:{a}"]
     assert labels(mine) == [f"修改 #{b}", f"删除 #{b}", f"修改 #{a}", f"删除 #{a}"]
 
