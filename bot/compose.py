@@ -75,13 +75,25 @@ def measure_reply(plan: Plan, measure: Measure) -> Reply:
     )
     notes: list[Line] = []
     if measure.all_provincial:
-        notes.append(line("「省级有关部门（单位）」指全体省级部门，各单位均须落实本举措。"))
+        term = _shared_term(plan, measure)
+        notes.append(line(f"「{term}」指{_everyone(term)}，各单位均须落实本举措。"))
     notes += [line(_unit_note(part)) for part in measure.unit_note.split("；") if part]
     notes += [
         line(f"原文写作「{c.written}」，应为「{c.unit}」，已按{c.unit}处理。")
         for c in measure.corrections
     ]
     return Reply(header=header + (((), *notes) if notes else ()))
+
+
+def _shared_term(plan: Plan, measure: Measure) -> str:
+    """Return the words by which the document binds every unit to a measure, as written."""
+    terms = [*measure.catch_all, *plan.collective_terms]
+    return terms[0] if terms else "有关部门和单位"
+
+
+def _everyone(term: str) -> str:
+    """Return who a catch-all binds: the notice's provincial departments, else every unit."""
+    return "全体省级部门" if "省级" in term else "全体责任单位"
 
 
 def _unit_note(note: str) -> str:
@@ -114,7 +126,8 @@ def _unit_reply(plan: Plan, answer: Answer) -> Reply:
                 "以下是全部举措。"
             )
         )
-    also = f"（含 {len(shared)} 项全体省级部门共同职责）" if shared else ""
+    term = _shared_term(plan, shared[0]) if shared else ""
+    also = f"（含 {len(shared)} 项{_everyone(term)}共同职责）" if shared else ""
     if answer.role == "unstated":
         header.append(line("本文件没有区分牵头单位和配合单位，以下是该单位负责的全部举措。"))
     verb = {"lead": "牵头", "support": "配合"}.get(answer.role, "负责")
@@ -124,7 +137,7 @@ def _unit_reply(plan: Plan, answer: Answer) -> Reply:
     items = [_summary_item(plan, m, with_units=False) for m in own]
     if shared:
         first = _summary_item(plan, shared[0], with_units=False)
-        marker = line(bold("共同职责"), "（省级有关部门（单位）均须落实）")
+        marker = line(bold("共同职责"), f"（{term}均须落实）")
         items.append(Item((marker, *first.lines), first.buttons))
         items += [_summary_item(plan, m, with_units=False) for m in shared[1:]]
     return Reply(header=tuple(header), items=tuple(items))

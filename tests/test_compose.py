@@ -344,3 +344,12 @@ def test_greetings_get_examples(assistant: Assistant, said: str) -> None:
 
 def test_a_question_is_still_not_small_talk(assistant: Assistant) -> None:
     assert "没有找到与「好好学习」相关的内容" in render_plain(assistant.ask("好好学习"))
+
+
+def test_a_catch_all_of_another_document_is_named_as_written(plan: Plan) -> None:
+    measure = dataclasses.replace(
+        plan.measures[0], catch_all=("各有关部门和单位",), all_provincial=True, unit_note=""
+    )
+    text = render_plain(compose.measure_reply(plan, measure))
+    assert "「各有关部门和单位」指全体责任单位，各单位均须落实本举措。" in text
+    assert "全体省级部门" not in text
