@@ -14,6 +14,7 @@ import sys
 from pathlib import Path
 from typing import Literal, TextIO
 
+from bot import redact
 from bot.channel import Limits
 from bot.cli import LOG_FORMAT
 from bot.clock import Clock, system_clock
@@ -158,6 +159,7 @@ def log_to_file(path: Path) -> None:
         if isinstance(old, logging.StreamHandler) and not isinstance(old, logging.FileHandler):
             root.removeHandler(old)
     root.addHandler(handler)
+    redact.install()  # the new handler masks secrets like the one it replaces
 
 
 def run_console(config: Config) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import logging
 import os
 import subprocess
 import sys
@@ -20,7 +21,7 @@ from bot.commands import COMMANDS
 from bot.outcome import Outcome
 from bot.report import report_title
 from bot.store import Store
-from handlers.console import LOCAL_USER, PROMPT, Console, chat
+from handlers.console import LOCAL_USER, PROMPT, Console, chat, log_to_file
 from tests.cores import make_core
 from tests.fakes.clock import FakeClock
 
@@ -320,3 +321,28 @@ def test_no_channel_and_no_terminal_says_so_and_exits_2(tmp_path: Path) -> None:
     assert result.stderr.startswith("错误：没有配置任何渠道（TELEGRAM_BOT_TOKEN 或 WECOM_*")
     assert "docker run -it" in result.stderr
     assert result.stdout == ""
+
+
+def test_the_terminal_chats_log_goes_to_a_file_with_secrets_masked(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    root = logging.getLogger()
+    before = root.handlers[:]
+    terminal = io.StringIO()
+    root.addHandler(logging.StreamHandler(terminal))
+    monkeypatch.setenv("FENGONG_DB_PASSWORD", "hunter2-secret")
+    try:
+        log_to_file(tmp_path / "var" / "fengong.log")
+        logging.getLogger("bot.scheduler").warning("reminder:2024:30 sent, password hunter2-secret")
+    finally:
+        for handler in root.handlers[:]:
+            if handler not in before:
+                root.removeHandler(handler)
+                handler.close()
+        for handler in before:
+            if handler not in root.handlers:
+                root.addHandler(handler)
+    assert terminal.getvalue() == ""
+    logged = (tmp_path / "var" / "fengong.log").read_text(encoding="utf-8")
+    assert "reminder:2024:30" in logged
+    assert "hunter2-secret" not in logged
