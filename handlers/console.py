@@ -99,9 +99,7 @@ class Console:
                 path = self.out_dir / file.filename
                 path.write_bytes(file.data)
                 parts.append(f"文件已保存：{path.resolve()}")
-        return _CONTROLS.sub("", "
-
-".join(parts))
+        return _CONTROLS.sub("", "\n\n".join(parts))
 
 
 async def chat(console: Console, stdin: TextIO, stdout: TextIO) -> None:

@@ -333,7 +333,7 @@ def test_the_terminal_chats_log_goes_to_a_file_with_secrets_masked(
     monkeypatch.setenv("FENGONG_DB_PASSWORD", "hunter2-secret")
     try:
         log_to_file(tmp_path / "var" / "fengong.log")
-        logging.getLogger("bot.scheduler").warning("reminder:2024:30 sent, password hunter2-secret")
+        logging.getLogger("bot.scheduler").warning("reminder:2024:30 sent, hunter2-secret")
     finally:
         for handler in root.handlers[:]:
             if handler not in before:
