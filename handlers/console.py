@@ -147,26 +147,35 @@ async def serve(
         await core.close()
 
 
-def log_to_file(path: Path) -> None:
-    """Send the log to `path` instead of the terminal, where it would break into the chat."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+def log_to_file(path: Path) -> bool:
+    """Send the log to `path` instead of the terminal, where it would break into the chat.
+
+    False when the file cannot be opened: the log stays where it was, and opening the
+    database beside it then says what is wrong with the folder.
+    """
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.FileHandler(path, encoding="utf-8")
+    except OSError:
+        return False
     root = logging.getLogger()
-    handler = logging.FileHandler(path, encoding="utf-8")
     handler.setFormatter(logging.Formatter(LOG_FORMAT))
     for old in root.handlers[:]:
         if isinstance(old, logging.StreamHandler) and not isinstance(old, logging.FileHandler):
             root.removeHandler(old)
     root.addHandler(handler)
     redact.install()  # the new handler masks secrets like the one it replaces
+    return True
 
 
 def run_console(config: Config) -> None:
     """Start the terminal chat (used when neither Telegram nor WeCom is configured)."""
     log = config.db_path.parent / LOG_FILE
-    log_to_file(log)
+    logged = log_to_file(log)
     if sys.stdin.isatty():
         print("未设置 TELEGRAM_BOT_TOKEN 或 WECOM_*，启动终端对话（您是协调人）。")
         print("设置后，make run 将连接 Telegram 或企业微信（见 README）。")
-        print(f"运行日志写入 {log}；导出的文件保存在 {config.db_path.parent}/。")
+        if logged:
+            print(f"运行日志写入 {log}；导出的文件保存在 {config.db_path.parent}/。")
         print("按钮：输入按钮上的文字或其编号即可。输入 /help 查看命令，Ctrl-D 退出。\n")
     asyncio.run(serve(config, sys.stdin, sys.stdout))
