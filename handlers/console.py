@@ -26,6 +26,7 @@ from bot.scheduler import Scheduler
 
 PROMPT = "问> "
 LOG_FILE = "fengong.log"  # beside the database: var/fengong.log by default
+MAX_BUTTONS = 2000  # labels of earlier messages kept pressable (a long session stays bounded)
 # Undecodable input bytes reach Python as lone surrogates (surrogateescape), which SQLite
 # cannot store: they become U+FFFD before anything sees the text.
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
@@ -72,8 +73,12 @@ class Console:
         return await self._render(response.outcome)
 
     def remember(self, reply: Reply) -> None:
-        """Make a message's buttons pressable by label (one shown outside an answer)."""
-        self._buttons.update({b.label: b.action for b in all_buttons(reply)})
+        """Make a message's buttons pressable by label (the most recent MAX_BUTTONS labels)."""
+        for button in all_buttons(reply):
+            self._buttons.pop(button.label, None)  # to the end: the most recent
+            self._buttons[button.label] = button.action
+        while len(self._buttons) > MAX_BUTTONS:
+            del self._buttons[next(iter(self._buttons))]
 
     async def press(self, action: str) -> Outcome | None:
         """Run a button's action."""
@@ -81,9 +86,8 @@ class Console:
         return response.outcome if response else None
 
     async def _render(self, outcome: Outcome) -> str:
-        shown = all_buttons(outcome.reply)
-        self._buttons.update({b.label: b.action for b in shown})
-        self._numbered = [b.action for b in shown]
+        self.remember(outcome.reply)
+        self._numbered = [b.action for b in all_buttons(outcome.reply)]
         parts = [render_plain(outcome.reply, numbered=True)]
 
         async def show(to: str, reply: Reply) -> Literal["sent"]:

@@ -346,3 +346,14 @@ def test_the_terminal_chats_log_goes_to_a_file_with_secrets_masked(
     logged = (tmp_path / "var" / "fengong.log").read_text(encoding="utf-8")
     assert "reminder:2024:30" in logged
     assert "hunter2-secret" not in logged
+
+
+async def test_earlier_labels_are_kept_within_a_bound(
+    console: Console, pressed: list[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("handlers.console.MAX_BUTTONS", 2)
+    await console.handle("盲人按摩归哪个单位")  # 8.1 详情, 8.2 详情 …
+    await console.handle("第8项任务")
+    await console.handle("教育厅 职业教育")
+    await console.handle("[8.1 详情]")
+    assert pressed == []  # pushed out by the newer labels: read as a question
