@@ -210,7 +210,9 @@ class Notes:
         ]
         filed = note.created_at.astimezone(TZ).year
         if filed > note.year:  # after the plan's last reporting year: say where it went
-            lines.append(line(f"{filed} 年不在方案的报送年度内，这条进展计入 {note.year} 年度。"))
+            lines.append(
+                line(f"{filed} 年不在本文件的报送年度内，这条进展计入 {note.year} 年度。")
+            )
         elif filed < note.year:  # before the first: it waits for the first report
             lines.append(
                 line(

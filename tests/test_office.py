@@ -1012,7 +1012,7 @@ async def test_a_note_after_the_plan_counts_for_its_last_year(
     assert text(outcome).splitlines() == [
         f"已记录「{HRSS}」举措 5.1 的 2024 年进展（编号 1）：",
         "补报：全年新建残疾人之家12个",
-        "2026 年不在方案的报送年度内，这条进展计入 2024 年度。",
+        "2026 年不在本文件的报送年度内，这条进展计入 2024 年度。",
     ]
     (note,) = await store.notes()
     assert note.year == 2024

@@ -29,7 +29,7 @@ NOTES = 90
 # On the real clock: after the plan's last year the acknowledgement says which year it went to.
 CONFIRMED = re.compile(
     r"已记录「.*」举措 5\.1 的 \d+ 年进展（编号 (\d+)）：\n(.*?)"
-    r"(?:\n\d+ 年不在方案的报送年度内，这条进展计入 \d+ 年度。)?",
+    r"(?:\n\d+ 年不在本文件的报送年度内，这条进展计入 \d+ 年度。)?",
     re.S,
 )
 
