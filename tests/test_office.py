@@ -1158,7 +1158,7 @@ async def test_an_invite_and_unbind_end_the_pending_note_and_say_so(
 
     joined = text(await office.membership.redeem(ZHANG, invite.code))
 
-    assert f"已绑定到「{TOBACCO}」" in joined
+    assert f"已从「{HRSS}」转到「{TOBACCO}」" in joined
     assert "您正在填写的举措 5.1 的进展已取消" in joined
     assert await office.notes.text(ZHANG, "迟到的进展") is None
     await office.notes.note(ZHANG, "2.3")
