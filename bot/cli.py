@@ -23,6 +23,7 @@ from bot.dialog import Dialog
 from bot.lexicon import load_lexicon
 from bot.plan import DATA_DIR, PlanError, load_plan, parse_plan, parse_units, read_yaml
 from bot.reply import render_plain
+from bot.reporting import reporting_years
 from bot.store import Store, StoreError
 
 EXIT_DATA = 2
@@ -227,6 +228,7 @@ def export(
     if not db_path.exists():
         raise ConfigError(f"数据库 {db_path} 不存在（FENGONG_DB）")
     doc, folder = document(data_dir, doc_text)
+    _check_year(year, folder)
     _write(target, asyncio.run(_workbook(year, db_path, folder, doc)))
     print(f"已导出 {year} 年进展汇总：{target}")
 
@@ -254,6 +256,16 @@ def resolve_unit(text: str | None, data_dir: Path) -> str | None:
         raise UsageError(f"「{text}」对应多个单位（{'、'.join(units)}），请只写一个")
     sample = assistant.example().unit
     raise UsageError(f"找不到单位「{text}」；请写单位名称（如 {sample}），或写「{ALL_UNITS}」")
+
+
+def _check_year(year: int, folder: Path) -> None:
+    """Refuse a year that is none of the document's reporting years (its file would be empty)."""
+    years = reporting_years(load_config().reminders, load_plan(folder))
+    if years and year not in years:
+        span = f"{years[0]}–{years[-1]}" if len(years) > 1 else str(years[0])
+        raise UsageError(
+            f"{year} 年不在本文件的报送年度（{span} 年）内：请写其中一年，如 --year {years[-1]}"
+        )
 
 
 def _check_target(target: Path) -> None:
@@ -299,6 +311,7 @@ def report(
     """Write a year's report (.docx) of one unit, or the committee's, to `target`."""
     _check_target(target)
     doc, folder = document(data_dir, doc_text)
+    _check_year(year, folder)
     unit = resolve_unit(unit_text, folder)
     data = asyncio.run(_report(year, unit, _database(db_path), folder, doc))
     _write(target, data)
@@ -319,6 +332,7 @@ def progress_image(
     """Write a year's progress picture (PNG heat map of units x main tasks) to `target`."""
     _check_target(target)
     doc, folder = document(data_dir, doc_text)
+    _check_year(year, folder)
     _write(target, asyncio.run(_picture(year, _database(db_path), folder, doc)))
     print(f"已生成 {year} 年报送进度图：{target}")
 

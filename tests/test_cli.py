@@ -588,3 +588,20 @@ def test_fengong_db_naming_a_folder_stops_with_one_line(tmp_path: Path) -> None:
         f"错误：FENGONG_DB 应指向数据库文件（如 var/fengong.db），而「{tmp_path}」是一个文件夹；"
         f"例如写 {tmp_path}/fengong.db。"
     ]
+
+
+@pytest.mark.parametrize("command", ["export", "report", "progress-image"])
+def test_a_year_outside_the_reporting_years_is_refused(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    command: str,
+) -> None:
+    db = tmp_path / "bot.sqlite3"
+    asyncio.run(_file_notes(db))
+    monkeypatch.setenv("FENGONG_DB", str(db))
+    target = tmp_path / "out.bin"
+    code, _, err = cli(capsys, command, "--year", "2030", target)
+    assert code == 2
+    assert "2030 年不在本文件的报送年度（2022–2024 年）内" in err
+    assert not target.exists()
