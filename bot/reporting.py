@@ -110,10 +110,12 @@ def reporting_lines(
     """
     doc = plan.document
     today = now.date()
+    # A document without a number of its own has its title in the number's place.
+    name = doc.number if doc.number != doc.title else f"《{doc.title}》"
     rule = (
-        f"依据{doc.number}：{doc.report_rule}。"
+        f"依据{name}：{doc.report_rule}。"
         if doc.report_rule
-        else f"{doc.number}没有关于报送工作进度的条款；以下截止时间是本机器人的年度提醒安排。"
+        else f"{name}没有关于报送工作进度的条款；以下截止时间是本机器人的年度提醒安排。"
     )
     lines: list[Line] = [line(bold("年度报送")), line(rule)]
     period = current_period(config, plan, today)

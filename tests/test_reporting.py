@@ -6,6 +6,7 @@ checked before, on and after the deadline; a member learns what their unit still
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -192,3 +193,15 @@ def test_default_year_is_this_year_within_the_reporting_years(
     assistant: Assistant, today: dt.date, config: ReminderConfig, year: int
 ) -> None:
     assert default_year(config, assistant.plan, today) == year
+
+
+def test_a_document_without_a_number_or_reporting_clause_is_named_by_its_title(
+    assistant: Assistant,
+) -> None:
+    plain = dataclasses.replace(
+        assistant.plan.document, number="关于某事的意见", title="关于某事的意见", report_rule=""
+    )
+    plan = dataclasses.replace(assistant.plan, document=plain)
+    text = text_of(reporting_lines(plan, ReminderConfig(), dt.datetime(2024, 6, 1, tzinfo=TZ)))
+    assert "《关于某事的意见》没有关于报送工作进度的条款" in text
+    assert "报送对象：文件未写明" in text
