@@ -199,7 +199,11 @@ def test_a_document_without_a_number_or_reporting_clause_is_named_by_its_title(
     assistant: Assistant,
 ) -> None:
     plain = dataclasses.replace(
-        assistant.plan.document, number="关于某事的意见", title="关于某事的意见", report_rule=""
+        assistant.plan.document,
+        number="关于某事的意见",
+        title="关于某事的意见",
+        report_rule="",
+        report_to="",
     )
     plan = dataclasses.replace(assistant.plan, document=plain)
     text = text_of(reporting_lines(plan, ReminderConfig(), dt.datetime(2024, 6, 1, tzinfo=TZ)))
