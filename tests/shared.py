@@ -25,7 +25,7 @@ def _locate() -> Path:
 
 SHARED = _locate()
 MISSING = (
-    "needs the project's shared documents (shared/docs, see the lead's brief): put the shared "
+    "needs the project's shared documents (shared/docs, see README.md): put the shared "
     "folder beside this clone as ../shared, or set FENGONG_SHARED=/path/to/shared"
 )
 needs_shared = pytest.mark.skipif(not SHARED.is_dir(), reason=MISSING)
