@@ -821,3 +821,24 @@ async def test_the_ids_migration_qualifies_telegram_ids_in_every_column(tmp_path
 async def test_a_folder_is_no_database(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="是一个文件夹"):
         await Store.open(tmp_path)
+
+
+async def test_the_audit_year_migration_takes_a_notes_year_from_its_entry(tmp_path: Path) -> None:
+    path, before = tmp_path / "old.db", len(MIGRATIONS) - 1
+    with sqlite3.connect(path) as conn:
+        for script in MIGRATIONS[:before]:
+            conn.executescript(script)
+        conn.execute(f"PRAGMA user_version = {before}")
+        rows = [
+            ("2026-12-07T09:00:00+08:00", "note.add", "记录 #3，举措 5.1（2024 年）"),
+            ("2026-12-07T09:05:00+08:00", "export", "2024 年进展汇总"),
+        ]
+        conn.executemany(
+            "INSERT INTO audit (at, actor_id, actor_name, action, subject) "
+            "VALUES (?, 'u', 'a', ?, ?)",
+            rows,
+        )
+
+    async with await Store.open(path, fixed_clock(dt.datetime(2026, 12, 7, tzinfo=TZ))) as store:
+        assert [e.action for e in await store.audit_entries(year=2024)] == ["note.add"]
+        assert [e.action for e in await store.audit_entries(year=2026)] == ["export"]
