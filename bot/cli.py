@@ -206,7 +206,11 @@ def document(data_dir: Path, text: str) -> tuple[str, Path]:
         return text.strip(), found[text.strip()]
     doc = load_catalog(data_dir).find(text)
     if doc is None:
-        named = "、".join(i for i in found if i) or "（没有子文件夹）"
+        named = "、".join(i for i in found if i)
+        if not named:  # the data folder holds one document: nothing to choose
+            raise UsageError(
+                f"找不到文件「{text}」：数据目录 {data_dir} 只有一份文件，不用写 --doc"
+            )
         raise UsageError(f"找不到文件「{text}」；可写文件夹名（{named}）、文号或标题中的词")
     return doc.id, found[doc.id]
 

@@ -605,3 +605,15 @@ def test_a_year_outside_the_reporting_years_is_refused(
     assert code == 2
     assert "2030 年不在本文件的报送年度（2022–2024 年）内" in err
     assert not target.exists()
+
+
+def test_doc_on_a_data_folder_of_one_document_says_none_is_needed(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    db = tmp_path / "bot.sqlite3"
+    asyncio.run(_file_notes(db))
+    monkeypatch.setenv("FENGONG_DB", str(db))
+    code, _, err = cli(capsys, "export", "--year", "2024", "--doc", "3号文", tmp_path / "x.xlsx")
+    assert code == 2
+    assert "只有一份文件，不用写 --doc" in err
+    assert "（（" not in err
