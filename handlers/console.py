@@ -20,6 +20,7 @@ from bot.cli import LOG_FORMAT
 from bot.clock import Clock, system_clock
 from bot.config import Config
 from bot.core import Core
+from bot.notes import STALE_FLOW
 from bot.outcome import Outcome, Person
 from bot.reply import Reply, all_buttons, render_plain
 from bot.scheduler import Scheduler
@@ -58,7 +59,8 @@ class Console:
         text = _SURROGATE.sub("\ufffd", text).strip()
         label = text.strip("[]")
         action = self._buttons.get(label)
-        if action is None and label.isdecimal() and 0 < int(label) <= len(self._numbered):
+        numbered = label.isdecimal() and 0 < int(label) <= len(self._numbered)
+        if action is None and numbered and not await self._writing():
             action = self._numbered[int(label) - 1]
         if action is not None:
             outcome = await self.press(action)
@@ -71,6 +73,16 @@ class Console:
         else:
             response = await self.core.text(self.person, self.person.id, text)
         return await self._render(response.outcome)
+
+    async def _writing(self) -> bool:
+        """Tell whether a note (or an edit) is awaiting its text: a number typed is that text."""
+        # As bot/notes.py reads text: a flow long abandoned no longer takes it.
+        since = self.core.clock() - STALE_FLOW
+        for office in self.core.offices.values():
+            flow = await office.membership.store.flow(self.person.id)
+            if flow is not None and flow.started_at >= since:
+                return True
+        return False
 
     def remember(self, reply: Reply) -> None:
         """Make a message's buttons pressable by label (the most recent MAX_BUTTONS labels)."""

@@ -357,3 +357,13 @@ async def test_earlier_labels_are_kept_within_a_bound(
     await console.handle("教育厅 职业教育")
     await console.handle("[8.1 详情]")
     assert pressed == []  # pushed out by the newer labels: read as a question
+
+
+async def test_a_number_typed_as_a_notes_text_is_the_note(console: Console) -> None:
+    await console.handle("/bind 人社厅")
+    await console.handle("批准")
+    asked = await console.handle("/note 5.1")
+    assert "1 [取消]" in asked
+    filed = await console.handle("12")  # the note's text, not the 取消 button
+    assert "已记录「人力资源社会保障厅」举措 5.1" in filed
+    assert "12" in filed
