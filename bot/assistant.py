@@ -278,7 +278,7 @@ class Assistant:
         answer = self.answer(arg)
         if answer.kind == "task":
             return compose.answer_reply(self.plan, answer)
-        return Reply(header=(line(f"请写任务编号 1–{count}，例如：/task 8"),))
+        return Reply(header=(line(f"请写任务编号 1–{count}，例如：/task {self.example().task}"),))
 
     def find(self, keywords: str) -> Reply:
         """Answer /find KEYWORDS as a free-text question."""
@@ -286,7 +286,7 @@ class Assistant:
 
     def _find(self, keywords: str) -> Reply:
         if not keywords.strip():
-            return Reply(header=(line("请在命令后写关键词，例如：/find 盲人按摩"),))
+            return Reply(header=(line(f"请在命令后写关键词，例如：/find {self.example().topic}"),))
         return self.ask(keywords)
 
     def action(self, action: str) -> Reply | None:

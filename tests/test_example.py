@@ -63,6 +63,8 @@ async def test_no_text_of_the_notice_reaches_another_documents_user(console: Con
             "/start",
             "/help",
             "/unit",
+            "/task 99",
+            "/find",
             "/bind",
             "/report 2019",
             "/remind_test",
@@ -77,6 +79,8 @@ async def test_no_text_of_the_notice_reaches_another_documents_user(console: Con
         for word in NOTICE_ONLY:
             assert word not in out, (typed, word, out)
     assert f"/unit {sample.unit}" in said["/help"]
+    assert f"例如：/task {sample.task}" in said["/task 99"]
+    assert f"例如：/find {sample.topic}" in said["/find"]
     assert f"/note {sample.measure} " in said["/help"]
     reporting = said["什么时候报送？报给谁？"]
     assert f"{plan.document.number}没有关于报送工作进度的条款" in reporting
