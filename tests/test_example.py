@@ -63,7 +63,7 @@ async def test_no_text_of_the_notice_reaches_another_documents_user(console: Con
             "/start",
             "/help",
             "/unit",
-            "/task 99",
+            "/task abc",
             "/find",
             "/bind",
             "/report 2019",
@@ -79,7 +79,7 @@ async def test_no_text_of_the_notice_reaches_another_documents_user(console: Con
         for word in NOTICE_ONLY:
             assert word not in out, (typed, word, out)
     assert f"/unit {sample.unit}" in said["/help"]
-    assert f"例如：/task {sample.task}" in said["/task 99"]
+    assert f"例如：/task {sample.task}" in said["/task abc"]
     assert f"例如：/find {sample.topic}" in said["/find"]
     assert f"/note {sample.measure} " in said["/help"]
     reporting = said["什么时候报送？报给谁？"]
