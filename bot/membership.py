@@ -229,6 +229,12 @@ class Membership:
             replace=True,
         )
 
+    async def owed_notices(self, user_ids: Iterable[str]) -> tuple[Notice, ...]:
+        """Return the stored notices still owed to these people, worded."""
+        wanted = set(user_ids)
+        owed = await self.store.pending_notices() if wanted else []
+        return tuple(self._notice(n) for n in owed if n.user_id in wanted)
+
     def _notice(self, stored: StoredNotice) -> Notice:
         """Word a stored notice."""
         return Notice(stored.user_id, _notice_reply(stored.kind, stored.payload), stored.id)
