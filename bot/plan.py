@@ -246,6 +246,8 @@ def read_yaml(path: Path) -> Any:
         mark = getattr(e, "problem_mark", None)
         where = f" 第{mark.line + 1}行" if mark is not None else ""
         raise PlanError(f"{path}:{where} YAML 格式错误: {getattr(e, 'problem', e)}") from None
+    except ValueError as e:  # a date that does not exist (since: 2024-02-30)
+        raise PlanError(f"{path}: 日期不存在（{e}）") from None
 
 
 def _where(path: Path, entry: Mapping[str, Any] | None) -> str:

@@ -124,7 +124,9 @@ async def test_rename_adds_the_new_name_and_the_old_name_points_to_it(
 async def test_the_command_refuses_what_it_cannot_record(console: Console, core: Core) -> None:
     usage = await console.handle("/unit_change 乡村振兴局")
     assert "用法：/unit_change 旧单位 并入|更名为 新单位" in usage
-    assert "不能晚于今天" in await console.handle("/unit_change 乡村振兴局 并入 农业农村厅 2099-01-01")
+    assert "不能晚于今天" in await console.handle(
+        "/unit_change 乡村振兴局 并入 农业农村厅 2099-01-01"
+    )
     assert "日期" in await console.handle("/unit_change 乡村振兴局 并入 农业农村厅 2024-13-01")
     assert "没有找到单位" in await console.handle("/unit_change 乡村振兴局 并入 火星局 2024-01-01")
     assert "相同" in await console.handle("/unit_change 乡村振兴局 并入 乡村振兴局 2024-01-01")
@@ -139,7 +141,9 @@ async def test_the_command_refuses_what_it_cannot_record(console: Console, core:
 
 async def test_only_coordinators_record_changes(core: Core, store: Store) -> None:
     member = Console(core, person=LOCAL_USER.__class__("m1", "成员"))
-    assert "只有协调人" in await member.handle("/unit_change 乡村振兴局 并入 农业农村厅 2024-01-01")
+    assert "只有协调人" in await member.handle(
+        "/unit_change 乡村振兴局 并入 农业农村厅 2024-01-01"
+    )
 
 
 async def test_year_views_show_the_old_unit_before_the_change_and_the_successor_after(
