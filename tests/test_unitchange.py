@@ -66,15 +66,17 @@ async def test_merger_is_confirmed_written_answered_and_undone(
     await store.bind("u1", "李四", RURAL, "console")
     await store.bind("u2", "王五", AGRI, "console")
 
-    asked = await console.handle(f"/unit_change 乡村振兴局 并入 农业厅 2024-01-01")
+    asked = await console.handle("/unit_change 乡村振兴局 并入 农业厅 2024-01-01")
     # Nothing is written before the confirmation.
     assert (data / "units.yaml").read_text(encoding="utf-8") == before
-    assert "6.1、6.3" in asked and "1 名成员" in asked
+    assert "6.1、6.3" in asked
+    assert "1 名成员" in asked
     done = await console.handle("[确认]")
     undo = console._buttons["撤销"]  # the button under the record, pressed after the answers
 
     assert f"已记录：「{RURAL}」2024年起并入{AGRI}" in done
-    assert "【发给 u1 的通知】" in done and f"您已转为「{AGRI}」的成员" in done
+    assert "【发给 u1 的通知】" in done
+    assert f"您已转为「{AGRI}」的成员" in done
     assert "u2" not in done
     assert (await store.member("u1")).unit == AGRI  # type: ignore[union-attr]
     written = (data / "units.yaml").read_text(encoding="utf-8")
@@ -84,15 +86,18 @@ async def test_merger_is_confirmed_written_answered_and_undone(
     # The engine answers from the change at once.
     old = await console.handle("乡村振兴局负责什么")
     assert f"原{RURAL}（2024年起并入{AGRI}）" in old
-    assert f"现由{AGRI}" in old and "6.3" in old
+    assert f"现由{AGRI}" in old
+    assert "6.3" in old
     own = await console.handle("农业农村厅负责哪些")
-    assert f"6.3 【" in own and f"（原{RURAL}）" in own
+    assert "6.3 【" in own
+    assert f"（原{RURAL}）" in own
     assert "6.2" in own  # its own measures are still there, unmarked
     assert own.count(f"（原{RURAL}）") == 1  # 6.1 names 农业农村厅 itself
     detail = await console.handle("6.3")
     assert f"{RURAL}已于2024年起并入{AGRI}，本举措现由{AGRI}负责" in detail
     actions = [e.action for e in await store.audit_entries()]
-    assert "unit.change" in actions and "unit.move" in actions
+    assert "unit.change" in actions
+    assert "unit.move" in actions
 
     outcome = await console.press(undo)
     assert outcome is not None
@@ -114,10 +119,12 @@ async def test_rename_adds_the_new_name_and_the_old_name_points_to_it(
 
     assert f"「{FIN}」2024年起更名为{FIN_NEW}" in done
     written = (data / "units.yaml").read_text(encoding="utf-8")
-    assert f"renamed_to: {FIN_NEW}" in written and f"- name: {FIN_NEW}" in written
+    assert f"renamed_to: {FIN_NEW}" in written
+    assert f"- name: {FIN_NEW}" in written
     assert "full_name: 四川省地方金融管理局" in written
     answer = await console.handle("省地方金融管理局负责什么")
-    assert f"（原{FIN}）" in answer and "6.1" in answer
+    assert f"（原{FIN}）" in answer
+    assert "6.1" in answer
     assert f"原{FIN}（2024年起更名为{FIN_NEW}）" in await console.handle("金融局负责什么")
 
 
@@ -178,9 +185,10 @@ async def test_year_views_show_the_old_unit_before_the_change_and_the_successor_
     assert old_units[AGRI][header.index("6.3")].value == "—"
 
     await console.handle(f"/report {AGRI} 2024")
-    files = list(tmp_path.glob(f"落实情况报告-{AGRI}-2024.docx"))
-    body = "\n".join(p.text for p in docx.Document(str(files[0])).paragraphs)
-    assert "二〇二四年帮扶" in body and "举措6.3" in body.replace("（", "").replace(" ", "")
+    path = tmp_path / f"落实情况报告-{AGRI}-2024.docx"
+    body = "\n".join(p.text for p in docx.Document(str(path)).paragraphs)
+    assert "二〇二四年帮扶" in body
+    assert "举措6.3" in body.replace("（", "").replace(" ", "")
 
 
 async def test_reminders_of_inherited_measures_go_to_the_successors_members(
@@ -198,7 +206,8 @@ async def test_reminders_of_inherited_measures_go_to_the_successors_members(
     clock.set(dt.datetime(2024, 12, 1, 9, 0, tzinfo=TZ))  # 30 days before the deadline
     assert await core.reminders.tick(send)
 
-    assert "6.3" in sent["u2"] and "6.2" in sent["u2"]
+    assert "6.3" in sent["u2"]
+    assert "6.2" in sent["u2"]
     assert RURAL not in sent["u2"]
 
 
@@ -263,7 +272,8 @@ def test_picture_of_the_change_year_has_the_successor_only(data: Path) -> None:
     reported = {RURAL: {"6.3"}}
     labels_2024 = _row_labels(draw_heatmap(plan.as_of(2024), reported, 2024, dt.date(2024, 3, 1)))
     labels_2023 = _row_labels(draw_heatmap(plan.as_of(2023), reported, 2023, dt.date(2023, 3, 1)))
-    assert RURAL in labels_2023 and RURAL not in labels_2024
+    assert RURAL in labels_2023
+    assert RURAL not in labels_2024
     assert AGRI in labels_2024
     assert len(labels_2024) == len(labels_2023) - 1
 
