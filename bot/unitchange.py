@@ -198,8 +198,12 @@ class UnitChanges:
         lines = [
             line(f"已记录：「{change.old}」{change.describe()}（自 {change.since:%Y-%m-%d}）。"),
             line(
-                f"问答、进度、导出和报告即时按此处理；{len(moved)} 名成员已转入"
-                f"「{change.successor}」并已通知。"
+                "问答、进度、导出和报告即时按此处理；"
+                + (
+                    f"{len(moved)} 名成员已转入「{change.successor}」并已通知。"
+                    if moved
+                    else "该单位没有需要转入的成员。"
+                )
             ),
         ]
         if not kept:

@@ -280,3 +280,38 @@ def test_picture_of_the_change_year_has_the_successor_only(data: Path) -> None:
 
 def _row_labels(fig: object) -> list[str]:
     return [t.get_text() for ax in fig.axes for t in ax.texts]  # type: ignore[attr-defined]
+
+
+async def test_a_split_unit_points_to_each_successor_and_its_members_choose_again(
+    data: Path, tmp_path: Path, clock: FakeClock
+) -> None:
+    db = tmp_path / "split.db"
+    async with await Store.open(db, clock) as store:
+        await store.bind("u1", "李四", "省工商联", "console")
+    units = data / "units.yaml"
+    units.write_text(
+        units.read_text(encoding="utf-8").replace(
+            "    aliases: [工商联, 工商业联合会]\n",
+            "    aliases: [工商联, 工商业联合会]\n    split_into:\n"
+            "      经济和信息化厅: [3.1]\n      民政厅: [7.3, 15.1]\n    since: 2023-07-01\n",
+        ),
+        encoding="utf-8",
+    )
+    config = Config(coordinators=frozenset({"console"}), db_path=db, data_dir=data)
+    core = await Core.open(config, Assistant.load(data, clock=clock), clock)
+    try:
+        assert await core.store.member("u1") is None
+        [owed] = await core.store.pending_notices("u1")
+        assert owed.kind == "moved"
+        console = Console(core, out_dir=tmp_path)
+        answer = await console.handle("工商联负责什么")
+        assert "原省工商联（2023年起分设为经济和信息化厅、民政厅）" in answer
+        assert "（现由经济和信息化厅负责）" in answer
+        assert "（现由民政厅负责）" in answer
+        civil = await console.handle("民政厅负责哪些")
+        assert "7.3 【" in civil
+        assert "（原省工商联）" in civil
+        refused = await console.handle("/bind 工商联")
+        assert "已于2023年起分设为经济和信息化厅、民政厅，请写明其中一个单位" in refused
+    finally:
+        await core.close()
