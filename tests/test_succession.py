@@ -149,3 +149,33 @@ def test_a_file_that_cannot_be_edited_in_place_is_rewritten_and_says_so(data: Pa
     assert "# 注释" not in path.read_text(encoding="utf-8")
     assert load_plan(data).holder("省乡村振兴局", "6.3") == "农业农村厅"
     assert not list(data.glob(".*.tmp"))  # the temporary file was renamed, not left behind
+
+
+def test_import_doc_keeps_the_changes_of_the_units_it_rewrites(
+    data: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    # A units.yaml without 省烟草专卖局 is written anew by the import: its changes stay.
+    text = (data / "units.yaml").read_text(encoding="utf-8")
+    entry = (
+        "  - name: 省烟草专卖局\n    full_name: 四川省烟草专卖局\n"
+        "    aliases: [烟草专卖局, 烟草局]\n"
+    )
+    assert entry in text
+    (data / "units.yaml").write_text(text.replace(entry, ""), encoding="utf-8")
+    add(data, RURAL_ENTRY, "    merged_into: 农业农村厅\n    since: 2024-01-01\n")
+    add(
+        data,
+        "    aliases: [工商联, 工商业联合会]\n",
+        "    split_into:\n      经济和信息化厅: [3.1]\n      民政厅: [7.3, 15.1]\n"
+        "    since: 2023-07-01\n",
+    )
+
+    code = main(["import-doc", str(data / "notice.txt"), "--out", str(data)])
+
+    assert code == 0, capsys.readouterr().err
+    written = (data / "units.yaml").read_text(encoding="utf-8")
+    assert "name: 省烟草专卖局" in written
+    assert "__line__" not in written
+    plan = load_plan(data)
+    assert plan.holder("省乡村振兴局", "6.3") == "农业农村厅"
+    assert plan.holder("省工商联", "7.3") == "民政厅"
