@@ -24,6 +24,9 @@ LABELS = {
     "note.delete": "删除进展",
     "chase": "提醒未报送单位",
     "export": "导出汇总",
+    "unit.change": "记录单位变更",
+    "unit.change.undo": "撤销单位变更",
+    "unit.move": "随单位变更转入",
 }
 
 

@@ -98,6 +98,9 @@ async def test_merger_is_confirmed_written_answered_and_undone(
     actions = [e.action for e in await store.audit_entries()]
     assert "unit.change" in actions
     assert "unit.move" in actions
+    trail = await console.handle("/audit 5")
+    assert f"记录单位变更 · {RURAL} · {RURAL}2024年起并入{AGRI}（自 2024-01-01）" in trail
+    assert f"随单位变更转入 · {AGRI} · 李四（ID u1）：原{RURAL}" in trail
 
     outcome = await console.press(undo)
     assert outcome is not None
@@ -217,6 +220,8 @@ async def test_a_change_written_by_hand_moves_members_at_the_next_start(
     db = tmp_path / "hand.db"
     async with await Store.open(db, clock) as store:
         await store.bind("u1", "李四", RURAL, "console")
+        await store.request_binding("u3", "赵六", RURAL)
+        invite = await store.create_invite(RURAL, "console")
     units = data / "units.yaml"
     units.write_text(
         units.read_text(encoding="utf-8").replace(
@@ -229,6 +234,10 @@ async def test_a_change_written_by_hand_moves_members_at_the_next_start(
     core = await Core.open(config, Assistant.load(data, clock=clock), clock)
     try:
         assert (await core.store.member("u1")).unit == AGRI  # type: ignore[union-attr]
+        # What was asked or offered for the bureau is for the department now.
+        assert (await core.store.pending_request("u3")).unit == AGRI  # type: ignore[union-attr]
+        assert (await core.store.invite(invite.code)).unit == AGRI  # type: ignore[union-attr]
+        assert [m.unit for m in await core.store.members()] == [AGRI]
         shown: list[str] = []
 
         async def send(to: str, reply: Reply) -> Result:
