@@ -6,12 +6,16 @@ command writes into its units.yaml); the database is a real SQLite file.
 
 from __future__ import annotations
 
+import io
 import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+from openpyxl import load_workbook
 
+from bot.store import Store
 from tests.fakes.bot_api import FakeBotApi
 from tests.harness import (
     COORDINATOR,
@@ -22,8 +26,10 @@ from tests.harness import (
     FakeClock,
     Users,
     bind_directly,
+    buttons,
     data_of,
     labels,
+    nav,
     rows,
     running,
     shanghai,
@@ -54,6 +60,18 @@ def unit_of(db_path: Path, user: int) -> str | None:
 async def told(api: FakeBotApi, user: int, before: int) -> str:
     """The next message the user got after `before` messages."""
     return text((await api.wait_for_messages(user, before + 1))[before])
+
+
+async def every_page(users: Users, message: dict[str, Any]) -> str:
+    """The text of every page of a paginated answer, turning its pages."""
+    shown = nav(message)
+    assert shown is not None
+    token, _, count = shown
+    pages = [text(message)]
+    for page in range(1, count):
+        message = await users.edit(message, f"pg:{token}:{page}")
+        pages.append(text(message))
+    return "\n".join(pages)
 
 
 @pytest.fixture
@@ -131,3 +149,47 @@ async def test_members_of_other_units_cannot_record_a_change(bot: Users, db_path
     answer = text(await bot.say(LI, "/unit_change 乡村振兴局 并入 农业农村厅 2024-01-01"))
     assert "只有协调人" in answer
     assert unit_of(db_path, ZHANG) == RURAL
+
+
+async def test_after_a_merger_progress_export_and_reminders_count_the_bureau_in_the_department(
+    api: FakeBotApi, db_path: Path, data: Path
+) -> None:
+    clock = FakeClock(shanghai(2024, 12, 1, 9, 0))  # the first reminder of 2024
+    await bind_directly(db_path, clock, [(ZHANG, RURAL), (LI, AGRI)])
+    async with await Store.open(db_path, clock) as store:
+        # Filed by the bureau before it merged: 6.1 in 2023, 6.1 and 6.3 early in 2024.
+        await store.add_note(RURAL, "6.1", 2023, f"tg:{ZHANG}", "张三", "二〇二三年 6.1")
+        await store.add_note(RURAL, "6.1", 2024, f"tg:{ZHANG}", "张三", "二〇二四年 6.1")
+    units = data / "units.yaml"
+    units.write_text(
+        units.read_text(encoding="utf-8").replace(
+            "    aliases: [乡村振兴局]\n",
+            "    aliases: [乡村振兴局]\n    merged_into: 农业农村厅\n    since: 2024-02-01\n",
+        ),
+        encoding="utf-8",
+    )
+    async with running(api, None, db_path, clock, data_dir=data, reminder_interval=0.2):
+        users = Users(api)
+        # Both members now are the department's; its reminder lists the bureau's 6.3, not 6.1.
+        for user in (ZHANG, LI):
+            messages = await api.wait_for_messages(user, 2 if user == ZHANG else 1)
+            [reminder] = [m for m in messages if "年度进展报送提醒" in text(m)]
+            assert f"「{AGRI}」还有 4 项举措未报送" in text(reminder)
+            assert buttons(reminder) == ["nm:6.2", "nm:6.3", "nm:11.1", "nm:16.1"]
+
+        now = await every_page(users, await users.say(COORDINATOR, "/progress 2024"))
+        assert f"{AGRI}：1/5 项举措已报送" in now
+        assert f"{RURAL}：" not in now
+        then = await every_page(users, await users.say(COORDINATOR, "/progress 2023"))
+        assert f"{RURAL}：1/4 项举措已报送" in then
+        assert f"{AGRI}：0/4 项举措已报送" in then
+
+        before = len(api.calls_of("sendDocument"))
+        await users.say(COORDINATOR, "/export 2024")
+        [call] = (await api.wait_for("sendDocument", count=before + 1))[before:]
+        matrix = load_workbook(io.BytesIO(call.params["document"].content))["单位×举措"]
+        table = {r[0]: r for r in matrix.iter_rows(values_only=True) if r[0]}
+        columns = table["单位"]
+        assert RURAL not in table
+        assert table[AGRI][columns.index("6.1")] == 1
+        assert table[AGRI][columns.index("6.3")] is None  # owed, unreported (yellow)
