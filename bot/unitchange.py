@@ -179,11 +179,16 @@ class UnitChanges:
             if m.plan.succession.change(change.old) is not None:
                 return say(f"「{change.old}」已有变更记录，未重复记录。")
             path = _units_path(m)
+            new_unit = proposal.get("new_unit")
             try:
-                kept = unitsfile.record(path, change, proposal.get("new_unit"))
-                plan = load_plan(path.parent)
-            except (OSError, PlanError) as e:
+                kept = unitsfile.record(path, change, new_unit)
+            except OSError as e:
                 return say(f"未能写入 {path.name}：{e}")
+            try:
+                plan = load_plan(path.parent)
+            except PlanError as e:  # the file as it was: nothing recorded
+                unitsfile.forget(path, change.old, new_unit["name"] if new_unit else None)
+                return say(f"数据文件校验未通过，未作变更：{e}")
             m.assistant.adopt(plan)
             why = f"已于{change.describe()}"
             moved = await m.store.move_unit(

@@ -324,3 +324,22 @@ async def test_a_split_unit_points_to_each_successor_and_its_members_choose_agai
         assert "已于2023年起分设为经济和信息化厅、民政厅，请写明其中一个单位" in refused
     finally:
         await core.close()
+
+
+async def test_a_change_the_data_check_refuses_leaves_units_yaml_as_it_was(
+    console: Console, store: Store, data: Path
+) -> None:
+    before = (data / "units.yaml").read_text(encoding="utf-8")
+    await console.handle("/unit_change 乡村振兴局 并入 农业农村厅 2024-01-01")
+    # Meanwhile someone breaks plan.yaml by hand: the reload fails, nothing is recorded.
+    plan = data / "plan.yaml"
+    plan.write_text(
+        plan.read_text(encoding="utf-8").replace("省烟草专卖局", "省火星局", 1), "utf-8"
+    )
+
+    refused = await console.handle("[确认]")
+
+    assert "数据文件校验未通过，未作变更" in refused
+    assert (data / "units.yaml").read_text(encoding="utf-8") == before
+    assert "原" not in (await console.handle("乡村振兴局负责什么")).splitlines()[0]
+    assert [e.action for e in await store.audit_entries()] == []
