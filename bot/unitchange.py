@@ -49,6 +49,7 @@ _COMMAND = re.compile(
 )
 _NEW_NAME = re.compile(r"[\u4e00-\u9fff\w（）()·]{2,40}")
 _PENDING, _DONE = "unit_change:", "unit_change.done:"  # state keys: proposed, recorded
+REWRITTEN = line("注意：units.yaml 的格式无法原样修改，已按内容重写，原有注释未保留。")
 BY_FILE = "units.yaml"  # the actor of a change written into the file by hand
 
 
@@ -170,11 +171,9 @@ class UnitChanges:
         if not m.is_coordinator(person):
             return say(NOT_COORDINATOR)
         async with self._lock:
-            raw = await m.store.get_state(_PENDING + token)
-            if not raw:
+            proposal = await self._take(_PENDING + token)
+            if proposal is None:
                 return Outcome(say("这项变更已处理或已取消。").reply, replace=True)
-            await m.store.set_state(_PENDING + token, "")
-            proposal = json.loads(raw)
             change = _change(proposal)
             if m.plan.succession.change(change.old) is not None:
                 return say(f"「{change.old}」已有变更记录，未重复记录。")
@@ -212,9 +211,7 @@ class UnitChanges:
             ),
         ]
         if not kept:
-            lines.append(
-                line("注意：units.yaml 的格式无法原样修改，已按内容重写，原有注释未保留。")
-            )
+            lines.append(REWRITTEN)
         undo = ((Button("撤销", m.act(f"{UNDO}:{token}")),),)
         notices = await m.owed_notices(x.user_id for x in moved)
         return Outcome(Reply(header=tuple(lines), buttons=undo), notices, replace=True)
@@ -225,11 +222,9 @@ class UnitChanges:
         if not m.is_coordinator(person):
             return say(NOT_COORDINATOR)
         async with self._lock:
-            raw = await m.store.get_state(_PENDING + token)
-            await m.store.set_state(_PENDING + token, "")
-        return Outcome(
-            say("已取消，未作变更。" if raw else "这项变更已处理或已取消。").reply, replace=True
-        )
+            dropped = await self._take(_PENDING + token)
+        shown = "已取消，未作变更。" if dropped is not None else "这项变更已处理或已取消。"
+        return Outcome(say(shown).reply, replace=True)
 
     async def undo(self, person: Person, token: str) -> Outcome:
         """Take a recorded change back: units.yaml, the plan, the members it moved (撤销)."""
@@ -237,20 +232,24 @@ class UnitChanges:
         if not m.is_coordinator(person):
             return say(NOT_COORDINATOR)
         async with self._lock:
-            raw = await m.store.get_state(_DONE + token)
-            if not raw:
+            done = await m.store.get_state(_DONE + token)
+            if not done:
                 return Outcome(say("这项变更已撤销。").reply, replace=True)
-            done = json.loads(raw)
-            change = _change(done)
+            recorded = json.loads(done)
+            change = _change(recorded)
             if m.plan.succession.change(change.old) != change:
                 return say(f"units.yaml 中「{change.old}」的变更已被修改，请直接编辑该文件。")
             path = _units_path(m)
-            new_unit = done.get("new_unit")
+            new_unit = recorded.get("new_unit")
             try:
                 kept = unitsfile.forget(path, change.old, new_unit["name"] if new_unit else None)
-                plan = load_plan(path.parent)
-            except (OSError, PlanError) as e:
+            except OSError as e:
                 return say(f"未能写入 {path.name}：{e}")
+            try:
+                plan = load_plan(path.parent)
+            except PlanError as e:  # another change needs it now: the file as it was
+                unitsfile.record(path, change, new_unit)
+                return say(f"数据文件校验未通过，未撤销：{e}")
             await m.store.set_state(_DONE + token, "")
             m.assistant.adopt(plan)
             why = f"：「{change.old}」{_verb(change)}「{change.successor}」的记录已撤销"
@@ -260,15 +259,22 @@ class UnitChanges:
                 person.id,
                 ("unit.change.undo", f"{change.old}{change.describe()}"),
                 _payload(m, change.successor, change.old, why),
-                only=done.get("moved", []),
+                only=recorded.get("moved", []),
             )
         lines = [line(f"已撤销：「{change.old}」{change.describe()}。{len(moved)} 名成员已转回。")]
         if not kept:
-            lines.append(
-                line("注意：units.yaml 的格式无法原样修改，已按内容重写，原有注释未保留。")
-            )
+            lines.append(REWRITTEN)
         notices = await m.owed_notices(x.user_id for x in moved)
         return Outcome(Reply(header=tuple(lines)), notices, replace=True)
+
+    async def _take(self, key: str) -> dict[str, Any] | None:
+        """Return a proposal kept under `key`, and consume it (None: none, or taken)."""
+        raw = await self.membership.store.get_state(key)
+        if not raw:
+            return None
+        await self.membership.store.set_state(key, "")
+        taken: dict[str, Any] = json.loads(raw)
+        return taken
 
     async def reconcile(self) -> int:
         """Move members of units changed in units.yaml by hand (at start); return how many."""

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from pathlib import Path
 
 import pytest
@@ -12,24 +11,14 @@ from bot.cli import main
 from bot.plan import load_plan
 from bot.succession import Change
 from bot.unitsfile import forget, record
+from tests.unitdata import RURAL_ENTRY, add, copy_data, merge_by_hand
 
-ROOT = Path(__file__).resolve().parents[1]
-RURAL_ENTRY = "    aliases: [乡村振兴局]\n"  # the last line of 省乡村振兴局's entry
 FIN_ENTRY = "    aliases: [地方金融监管局, 金融监管局, 金融局, 地方金融监督管理局, 省金融监管局]\n"
 
 
 @pytest.fixture
 def data(tmp_path: Path) -> Path:
-    folder = tmp_path / "data"
-    shutil.copytree(ROOT / "data", folder)
-    return folder
-
-
-def add(data: Path, after: str, lines: str) -> None:
-    path = data / "units.yaml"
-    text = path.read_text(encoding="utf-8")
-    assert after in text
-    path.write_text(text.replace(after, after + lines, 1), encoding="utf-8")
+    return copy_data(tmp_path)
 
 
 def check(data: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
@@ -41,7 +30,7 @@ def check(data: Path, capsys: pytest.CaptureFixture[str]) -> tuple[int, str]:
 def test_check_data_accepts_a_merger_a_rename_and_a_split(
     data: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    add(data, RURAL_ENTRY, "    merged_into: 农业农村厅\n    since: 2024-01-01\n")
+    merge_by_hand(data)
     add(data, FIN_ENTRY, "    renamed_to: 省财政厅金融处\n    since: 2024-05-01\n")
     (data / "units.yaml").write_text(
         (data / "units.yaml").read_text(encoding="utf-8")
@@ -105,7 +94,7 @@ def test_check_data_refuses_a_broken_change(
 
 
 def test_check_data_refuses_a_cycle(data: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    add(data, RURAL_ENTRY, "    merged_into: 农业农村厅\n    since: 2024-01-01\n")
+    merge_by_hand(data)
     add(
         data,
         "    aliases: [省农业农村厅, 农业厅, 农业农村部门]\n",
@@ -162,7 +151,7 @@ def test_import_doc_keeps_the_changes_of_the_units_it_rewrites(
     )
     assert entry in text
     (data / "units.yaml").write_text(text.replace(entry, ""), encoding="utf-8")
-    add(data, RURAL_ENTRY, "    merged_into: 农业农村厅\n    since: 2024-01-01\n")
+    merge_by_hand(data)
     add(
         data,
         "    aliases: [工商联, 工商业联合会]\n",

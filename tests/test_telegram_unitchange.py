@@ -7,7 +7,6 @@ command writes into its units.yaml); the database is a real SQLite file.
 from __future__ import annotations
 
 import io
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -20,7 +19,6 @@ from tests.fakes.bot_api import FakeBotApi
 from tests.harness import (
     COORDINATOR,
     LI,
-    ROOT,
     WANG,
     ZHANG,
     FakeClock,
@@ -35,8 +33,8 @@ from tests.harness import (
     shanghai,
     text,
 )
+from tests.unitdata import AGRI, RURAL, copy_data, merge_by_hand
 
-RURAL, AGRI = "省乡村振兴局", "农业农村厅"
 START = shanghai(2024, 3, 2, 9, 0)
 
 
@@ -47,9 +45,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def data(tmp_path: Path) -> Path:
-    folder = tmp_path / "data"
-    shutil.copytree(ROOT / "data", folder)
-    return folder
+    return copy_data(tmp_path)
 
 
 def unit_of(db_path: Path, user: int) -> str | None:
@@ -129,14 +125,7 @@ async def test_a_change_written_into_units_yaml_is_followed_at_the_next_start(
     api: FakeBotApi, db_path: Path, clock: FakeClock, data: Path
 ) -> None:
     await bind_directly(db_path, clock, [(ZHANG, RURAL)])
-    units = data / "units.yaml"
-    units.write_text(
-        units.read_text(encoding="utf-8").replace(
-            "    aliases: [乡村振兴局]\n",
-            "    aliases: [乡村振兴局]\n    merged_into: 农业农村厅\n    since: 2024-01-01\n",
-        ),
-        encoding="utf-8",
-    )
+    merge_by_hand(data)
     async with running(api, None, db_path, clock, data_dir=data):
         notice = await told(api, ZHANG, 0)
         assert f"您已转为「{AGRI}」的成员" in notice
@@ -160,14 +149,7 @@ async def test_after_a_merger_progress_export_and_reminders_count_the_bureau_in_
         # Filed by the bureau before it merged: 6.1 in 2023, 6.1 and 6.3 early in 2024.
         await store.add_note(RURAL, "6.1", 2023, f"tg:{ZHANG}", "张三", "二〇二三年 6.1")
         await store.add_note(RURAL, "6.1", 2024, f"tg:{ZHANG}", "张三", "二〇二四年 6.1")
-    units = data / "units.yaml"
-    units.write_text(
-        units.read_text(encoding="utf-8").replace(
-            "    aliases: [乡村振兴局]\n",
-            "    aliases: [乡村振兴局]\n    merged_into: 农业农村厅\n    since: 2024-02-01\n",
-        ),
-        encoding="utf-8",
-    )
+    merge_by_hand(data, "2024-02-01")
     async with running(api, None, db_path, clock, data_dir=data, reminder_interval=0.2):
         users = Users(api)
         # Both members now are the department's; its reminder lists the bureau's 6.3, not 6.1.

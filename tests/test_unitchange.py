@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import shutil
 from pathlib import Path
 
 import docx
@@ -20,9 +19,8 @@ from bot.store import Store
 from handlers.console import LOCAL_USER, Console
 from tests.cores import make_core
 from tests.fakes.clock import FakeClock
+from tests.unitdata import AGRI, RURAL, copy_data, merge_by_hand
 
-ROOT = Path(__file__).resolve().parents[1]
-RURAL, AGRI = "省乡村振兴局", "农业农村厅"  # 6.1, 6.3 name the bureau; 6.1 names both
 FIN, FIN_NEW = "省地方金融监管局", "省地方金融管理局"
 START = dt.datetime(2024, 3, 2, 9, 0, tzinfo=TZ)
 
@@ -34,10 +32,7 @@ def clock() -> FakeClock:
 
 @pytest.fixture
 def data(tmp_path: Path) -> Path:
-    """A copy of the notice's data folder, for the command to write into."""
-    folder = tmp_path / "data"
-    shutil.copytree(ROOT / "data", folder)
-    return folder
+    return copy_data(tmp_path)
 
 
 @pytest.fixture
@@ -222,14 +217,7 @@ async def test_a_change_written_by_hand_moves_members_at_the_next_start(
         await store.bind("u1", "李四", RURAL, "console")
         await store.request_binding("u3", "赵六", RURAL)
         invite = await store.create_invite(RURAL, "console")
-    units = data / "units.yaml"
-    units.write_text(
-        units.read_text(encoding="utf-8").replace(
-            "    aliases: [乡村振兴局]\n",
-            "    aliases: [乡村振兴局]\n    merged_into: 农业农村厅\n    since: 2024-01-01\n",
-        ),
-        encoding="utf-8",
-    )
+    merge_by_hand(data)
     config = Config(coordinators=frozenset({"console"}), db_path=db, data_dir=data)
     core = await Core.open(config, Assistant.load(data, clock=clock), clock)
     try:
@@ -269,14 +257,7 @@ def test_picture_of_the_change_year_has_the_successor_only(data: Path) -> None:
     from bot.heatmap import draw_heatmap
     from bot.plan import load_plan
 
-    units = data / "units.yaml"
-    units.write_text(
-        units.read_text(encoding="utf-8").replace(
-            "    aliases: [乡村振兴局]\n",
-            "    aliases: [乡村振兴局]\n    merged_into: 农业农村厅\n    since: 2024-01-01\n",
-        ),
-        encoding="utf-8",
-    )
+    merge_by_hand(data)
     plan = load_plan(data)
     reported = {RURAL: {"6.3"}}
     labels_2024 = _row_labels(draw_heatmap(plan.as_of(2024), reported, 2024, dt.date(2024, 3, 1)))
