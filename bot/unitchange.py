@@ -129,8 +129,11 @@ class UnitChanges:
             return f"生效日期早于文件印发日期（{plan.document.date:%Y-%m-%d}）。", {}
         proposal: dict[str, Any] = {"old": old, "kind": kind, "since": since.isoformat()}
         new, problem = self._unit(new_text)
-        if new is None and kind == "renamed":
+        if kind == "renamed":
+            # A new name may hold an existing one (省财政厅金融处): only a whole name is a unit.
             name = new_text.strip()
+            new = next((u.name for u in plan.units if name in u.names()), None)
+        if new is None and kind == "renamed":
             if not _NEW_NAME.fullmatch(name):
                 return f"新名称「{name[:40]}」不对：请写 2–40 个汉字、字母或数字。", {}
             proposal["new_unit"] = self._new_unit(name)

@@ -324,3 +324,13 @@ async def test_a_change_the_data_check_refuses_leaves_units_yaml_as_it_was(
     assert (data / "units.yaml").read_text(encoding="utf-8") == before
     assert "原" not in (await console.handle("乡村振兴局负责什么")).splitlines()[0]
     assert [e.action for e in await store.audit_entries()] == []
+
+
+async def test_a_new_name_holding_an_existing_one_is_a_new_unit(console: Console) -> None:
+    asked = await console.handle("/unit_change 金融局 更名为 省财政厅金融处 2024-02-01")
+    assert "「省地方金融监管局」自 2024-02-01 起更名为「省财政厅金融处」" in asked
+    assert "「省财政厅金融处」是新名称，将作为新单位加入 units.yaml" in asked
+    # A whole name of a unit is that unit.
+    asked = await console.handle("/unit_change 金融局 更名为 财政厅 2024-02-01")
+    assert "起更名为「财政厅」" in asked
+    assert "是新名称" not in asked
