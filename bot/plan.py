@@ -200,7 +200,9 @@ class Plan:
         if not self.succession:
             return self
         succession = self.succession.until(year)
-        gone = set(succession.changes) | self.succession.born(year)
+        # A name a later rename brings, unless the document itself names it.
+        unborn = {n for n in self.succession.born(year) if not self.measures_of(n)}
+        gone = set(succession.changes) | unborn
         units = tuple(u for u in self.units if u.name not in gone)
         return Plan(self.document, self.tasks, units, self.collective_terms, succession)
 

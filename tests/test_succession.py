@@ -168,3 +168,11 @@ def test_import_doc_keeps_the_changes_of_the_units_it_rewrites(
     plan = load_plan(data)
     assert plan.holder("省乡村振兴局", "6.3") == "农业农村厅"
     assert plan.holder("省工商联", "7.3") == "民政厅"
+
+
+def test_a_rename_into_a_unit_of_the_document_keeps_it_in_the_years_before(data: Path) -> None:
+    add(data, FIN_ENTRY, "    renamed_to: 财政厅\n    since: 2024-05-01\n")
+    plan = load_plan(data)
+    assert "财政厅" in [u.name for u in plan.as_of(2023).units]
+    assert "省地方金融监管局" not in [u.name for u in plan.as_of(2024).units]
+    assert "6.1" in [m.id for m in plan.as_of(2024).duties_of("财政厅")]
