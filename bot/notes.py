@@ -223,7 +223,13 @@ class Notes:
         if unit is None:
             return say(NOT_MEMBER)
         year = self.membership.year()
-        notes = await self.store.notes(unit, year)
+        # A unit that took another over that year lists the notes the old one filed too.
+        plan = self.plan.as_of(year)
+        notes = [
+            n
+            for n in await self.store.notes(None if plan.succession else unit, year)
+            if plan.holder(n.unit, n.measure_id) == unit
+        ]
         if not notes:
             return say(f"「{unit}」{year} 年还没有报送进展。发送 /note 报送。")
         items = tuple(self._note_item(n, person) for n in notes)
@@ -234,6 +240,7 @@ class Notes:
         measure = self.plan.measure(note.measure_id)
         title = compose.summary(measure.text, 20) if measure else ""
         edited = "（已修改）" if note.updated_at else ""
+        edited += f"（原{note.unit}报送）" if self.plan.succession.change(note.unit) else ""
         lines = (
             line(bold(f"#{note.id} 举措 {note.measure_id}"), f" {title}"),
             line(f"{note.author_name} · {note.created_at:%m-%d %H:%M}{edited}"),

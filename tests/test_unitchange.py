@@ -14,6 +14,7 @@ from bot.channel import Result
 from bot.clock import TZ
 from bot.config import Config
 from bot.core import Core
+from bot.outcome import Person
 from bot.reply import Reply, render_plain
 from bot.store import Store
 from handlers.console import LOCAL_USER, Console
@@ -145,7 +146,7 @@ async def test_the_command_refuses_what_it_cannot_record(console: Console, core:
 
 
 async def test_only_coordinators_record_changes(core: Core, store: Store) -> None:
-    member = Console(core, person=LOCAL_USER.__class__("m1", "成员"))
+    member = Console(core, person=Person("m1", "成员"))
     assert "只有协调人" in await member.handle(
         "/unit_change 乡村振兴局 并入 农业农村厅 2024-01-01"
     )
@@ -334,3 +335,24 @@ async def test_a_new_name_holding_an_existing_one_is_a_new_unit(console: Console
     asked = await console.handle("/unit_change 金融局 更名为 财政厅 2024-02-01")
     assert "起更名为「财政厅」" in asked
     assert "是新名称" not in asked
+
+
+async def test_notes_of_the_successor_include_what_the_old_unit_filed_that_year(
+    core: Core, store: Store, clock: FakeClock
+) -> None:
+    await store.bind("u1", "李四", RURAL, "console")
+    clock.set(dt.datetime(2024, 1, 10, 9, tzinfo=TZ))
+    await store.add_note(RURAL, "6.3", 2024, "u1", "李四", "一月的帮扶")
+    await store.add_note(RURAL, "6.3", 2023, "u1", "李四", "去年的帮扶")
+    clock.set(START)
+    coordinator = Console(core)
+    await record(coordinator, "/unit_change 乡村振兴局 并入 农业农村厅 2024-01-01")
+    member = Console(core, person=Person("u1", "李四"))
+
+    listed = await member.handle("/notes")
+
+    assert f"{AGRI} 2024 年进展（共 1 条" in listed
+    assert "一月的帮扶" in listed
+    assert f"（原{RURAL}报送）" in listed
+    assert "去年的帮扶" not in listed
+    assert "[修改 #1]" in listed
