@@ -8,15 +8,15 @@ import dataclasses
 import json
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from bot import redact
+from bot import docfile, docfolder, redact
 from bot.assistant import Assistant
-from bot.catalog import Catalog, check_default, discover, load_catalog
+from bot.catalog import ROOT, Catalog, check_default, discover, load_catalog
 from bot.clock import system_clock
 from bot.config import ConfigError, load_config
 from bot.dialog import Dialog
@@ -84,8 +84,22 @@ async def _ask(
             print(render_plain(await catalog.reply(kind, arg)), end="\n\n")
 
 
-def import_doc(source: Path, out: Path) -> None:
-    """Import the document at `source` into out/plan.yaml and out/units.yaml, and report."""
+def import_doc(
+    source: Path,
+    out: Path,
+    replace: bool = False,
+    data_dir: Path = DATA_DIR,
+    db_path: Callable[[], Path] | None = None,
+) -> None:
+    """Import the document at `source` into out/plan.yaml and out/units.yaml, and report.
+
+    A folder already holding another document is written only with `replace`, after its files
+    are backed up (and its notes in the database `db_path()` marked as its own); re-importing
+    the same document (same number; or its title, where it had none) refreshes it, backed up.
+    """
+    suggest = data_dir / source.stem
+    docfolder.check_target(out, suggest, source)
+    before = docfolder.current_number(out)
     units_path = out / "units.yaml"
     hand = units_path.read_text(encoding="utf-8") if units_path.exists() else ""
     raw = read_yaml(units_path) if hand else {}
@@ -93,29 +107,87 @@ def import_doc(source: Path, out: Path) -> None:
     # Only this command reads documents (python-docx, openpyxl): `ask` starts without them.
     from bot.importer import GENERATED, dump_lexicon, dump_plan, dump_units, import_file
 
-    imported = import_file(source, refine, collective)
-    carry_changes(raw, imported.units)
-    plan_text, units_text = dump_plan(imported.plan), dump_units(imported.units)
-    # Validate before anything is written: a plan with holes never reaches the data folder.
-    units, collective = parse_units(units_path, yaml.safe_load(units_text))
-    plan = parse_plan(out / "plan.yaml", yaml.safe_load(plan_text), units, collective)
-    parse_changes(units_path, yaml.safe_load(units_text), plan)
+    with docfile.deadline(source):
+        imported = import_file(source, refine, collective)
+        measures = sum(len(t["measures"]) for t in imported.plan["tasks"])
+        docfile.check_counts(source, measures, len(imported.units["units"]))
+        number = str(imported.plan["document"]["number"])
+        title = str(imported.plan["document"]["title"])
+        # The same document, imported before without its 文号 (its title stood for it), may
+        # come with it now; two documents of one title but two 文号 are two documents.
+        other = before is not None and before not in (number, title)
+        if other and not replace:
+            raise UsageError(_occupied(out, before or "（无法读取的 plan.yaml）", number, suggest))
+        if other:  # the old document's units and short forms are not this one's
+            hand, refine = "", ()
+            imported = import_file(source)
+        else:  # changes recorded on the units of this document stay recorded
+            carry_changes(raw, imported.units)
+        plan_text, units_text = dump_plan(imported.plan), dump_units(imported.units)
+        # Validate before anything is written: a plan with holes never reaches the data folder.
+        units, collective = parse_units(units_path, yaml.safe_load(units_text))
+        plan = parse_plan(out / "plan.yaml", yaml.safe_load(plan_text), units, collective)
+        parse_changes(units_path, yaml.safe_load(units_text), plan)
     known = {u.name for u in refine}
     # A hand-written units.yaml that already names every unit is kept as it is.
     keep = bool(hand) and not hand.startswith(GENERATED) and {u.name for u in units} <= known
     print("\n".join(imported.report()))
-    out.mkdir(parents=True, exist_ok=True)
-    for name, text in (("plan.yaml", plan_text), ("units.yaml", "" if keep else units_text)):
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+    except OSError as e:
+        raise PlanError(f"无法建立文件夹 {out}（{e.strerror}）") from None
+    if before and before != number and db_path is not None:
+        # The replaced document's notes keep its number; a renumbered one's take the new one.
+        kept = (before, "") if other else (number, before)
+        _keep_notes(db_path(), data_dir, out, *kept)
+    saved = docfolder.back_up(out, system_clock()) if before is not None else None
+    lexicon = out / "lexicon.yaml"
+    # An imported document's lexicon holds its examples: a new document needs its own. The
+    # data folder's shared lexicon (hand-written) is never replaced.
+    fresh = not lexicon.exists() or (
+        other and lexicon.read_text(encoding="utf-8").startswith(GENERATED)
+    )
+    files = [("plan.yaml", plan_text), ("units.yaml", "" if keep else units_text)]
+    files += [("lexicon.yaml", dump_lexicon(imported.plan) if fresh else "")]
+    for name, text in files:
         if text:
-            tmp = out / f"{name}.tmp"
-            tmp.write_text(text, encoding="utf-8")
-            tmp.replace(out / name)
-    written = "plan.yaml" if keep else "plan.yaml、units.yaml"
-    if not (out / "lexicon.yaml").exists():
-        (out / "lexicon.yaml").write_text(dump_lexicon(imported.plan), encoding="utf-8")
-        written += "、lexicon.yaml"
+            docfolder.write(out, name, text)
+    written = "、".join(name for name, text in files if text)
     counts = f"{len(plan.tasks)} 项任务、{len(plan.measures)} 项举措、{len(plan.units)} 个单位"
     print(f"已写入 {out}/ 下的 {written}：{counts}")
+    if saved is not None:
+        print(f"原有文件已备份到 {saved}/")
+    if other:
+        print(
+            f"已用 {number} 替换 {before or '原文件'}：原文件的进展记录仍保留，"
+            "/notes 和 /export 中标为“此前文件”的记录，不计入新文件的举措。"
+        )
+
+
+def _keep_notes(db_path: Path, data_dir: Path, out: Path, number: str, former: str) -> None:
+    """Record `number` on the folder's notes that name no document yet, or name `former`."""
+    folder, root = out.resolve(), data_dir.resolve()
+    doc = ROOT if folder == root else folder.name if folder.parent == root else None
+    if doc is None or not db_path.exists():
+        return  # no notes there; else the bot's next start records the loaded document's
+
+    async def claim() -> None:
+        async with await Store.open(db_path) as store:
+            await store.document(doc, number).claim_notes(former)
+
+    asyncio.run(claim())
+
+
+def _occupied(out: Path, before: str, number: str, suggest: Path) -> str:
+    """Say that `out` holds another document, and the two ways on."""
+    return (
+        f"{out}/ 中已有另一份文件（{before}），要导入的是 {number}。"
+        "为免覆盖已有文件及其单位名称，未写入任何内容。\n"
+        f"  · 两份文件并存：加 --out {suggest}"
+        "（数据目录下每个子文件夹是一份文件，机器人同时提供）；\n"
+        f"  · 用新文件替换 {before}：加 --replace（原有文件先备份；原文件的进展记录保留，"
+        "标为此前文件的记录）。"
+    )
 
 
 def carry_changes(old: Any, new: dict[str, Any]) -> None:
@@ -173,7 +245,8 @@ async def _workbook(year: int, db_path: Path, data_dir: Path, doc: str = "") -> 
     from bot.export import export_year
 
     async with await Store.open(db_path) as store:
-        return await export_year(store.document(doc), load_plan(data_dir), year)
+        plan = load_plan(data_dir)
+        return await export_year(store.document(doc, plan.document.number), plan, year)
 
 
 def export(
@@ -222,7 +295,8 @@ async def _report(
     from bot.report import year_report
 
     async with await Store.open(db_path) as store:
-        return await year_report(store.document(doc), load_plan(data_dir), year, unit)
+        plan = load_plan(data_dir)
+        return await year_report(store.document(doc, plan.document.number), plan, year, unit)
 
 
 def report(
@@ -246,7 +320,7 @@ async def _picture(year: int, db_path: Path, data_dir: Path, doc: str = "") -> b
 
     async with await Store.open(db_path) as store:
         plan, today = load_plan(data_dir), system_clock().date()
-        return await progress_picture(store.document(doc), plan, year, today)
+        return await progress_picture(store.document(doc, plan.document.number), plan, year, today)
 
 
 def progress_image(
@@ -295,6 +369,9 @@ def _parser() -> argparse.ArgumentParser:
     )
     p_imp.add_argument("source", type=Path)
     p_imp.add_argument("--out", type=Path, default=None, help="写入的数据目录（默认 --data）")
+    p_imp.add_argument(
+        "--replace", action="store_true", help="文件夹中已有另一份文件时，备份后替换它"
+    )
     sub.add_parser("check-data", parents=[data], help="校验数据文件，出错时退出码为 2")
     p_exp = sub.add_parser("export", parents=[which], help="导出某年进展汇总（Excel）")
     p_exp.add_argument("--year", type=int, required=True)
@@ -329,7 +406,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 args.doc,
             )
         elif args.command == "import-doc":
-            import_doc(args.source, args.out or args.data)
+            out = args.out or args.data
+            # The database is looked up only when notes need their document recorded.
+            import_doc(args.source, out, args.replace, args.data, lambda: load_config().db_path)
         elif args.command == "check-data":
             check_data(args.data)
         elif args.command == "export":

@@ -146,7 +146,7 @@ class Core:
         several = self.catalog.several
         return Office(
             doc.assistant,
-            self.store.document(doc.id),
+            self.store.document(doc.id, doc.number),
             self.config.coordinators,
             self.clock,
             self.config.reminders,
@@ -169,10 +169,18 @@ class Core:
         )
         store = await Store.open(config.db_path, clock)
         core = cls(config, catalog, store, clock)
-        # Units changed in units.yaml by hand since the last start: move their members (the
-        # notices go out with the others owed, at the scheduler's first check).
-        for office in core.offices.values():
-            await office.changes.reconcile()
+        try:
+            # Notes filed before their document was recorded with them belong to the one
+            # loaded now: the first start on this schema records it.
+            for doc in core.catalog.docs:
+                await store.document(doc.id, doc.number).claim_notes()
+            # Units changed in units.yaml by hand since the last start: move their members
+            # (the notices go out with the others owed, at the scheduler's first check).
+            for office in core.offices.values():
+                await office.changes.reconcile()
+        except BaseException:
+            await store.close()
+            raise
         return core
 
     async def close(self) -> None:

@@ -114,6 +114,33 @@ def _sheet_silent(wb: Workbook, plan: Plan, counts: Counter[tuple[str, str]]) ->
     ws.column_dimensions["A"].width = 22
 
 
+def _sheet_apart(wb: Workbook, plan: Plan, notes: Sequence[Note]) -> None:
+    """List notes that belong to no measure of this document, apart from its tasks."""
+    ws = _sheet(wb, "不在当前文件中的记录")
+    _append(ws, ["编号", "所属文件", "单位", "举措", "进展内容", "报送人", "报送时间", "已删除"])
+    for note in sorted(notes, key=lambda n: (n.created_at, n.id)):
+        current = note.edition in ("", plan.document.number)
+        edition = f"{plan.document.number}（已无此举措）" if current else note.edition
+        _append(
+            ws,
+            [
+                note.id,
+                edition,
+                note.unit,
+                note.measure_id,
+                note.text,
+                note.author_name,
+                note.created_at.strftime("%Y-%m-%d %H:%M"),
+                "是" if note.deleted else "否",
+            ],
+        )
+    for row in ws.iter_rows(min_row=2):
+        for cell in row[1:7]:
+            cell.data_type = "s"  # typed text, never a live formula
+    for col, width in zip("ABCDEFGH", (8, 24, 22, 8, 60, 12, 18, 8), strict=True):
+        ws.column_dimensions[col].width = width
+
+
 def _sheet_audit(wb: Workbook, entries: Sequence[AuditEntry]) -> None:
     ws = _sheet(wb, "操作记录")
     _append(ws, ["时间", "操作人", "操作人 ID", "操作", "单位", "对象"])
@@ -140,9 +167,20 @@ def _sheet_audit(wb: Workbook, entries: Sequence[AuditEntry]) -> None:
 def build_workbook(
     plan: Plan, notes: list[Note], year: int, audit: Sequence[AuditEntry] = ()
 ) -> bytes:
-    """Return the .xlsx bytes: notes, unit x measure matrix, silent units, the audit trail."""
+    """Return the .xlsx bytes: notes, unit x measure matrix, silent units, the audit trail.
+
+    Notes of another document (an earlier one of the folder), or of a measure this document
+    no longer has, are listed on a sheet of their own, never under this document's tasks.
+    """
     wb = Workbook()
     wb.remove(wb.active)
+    apart = [
+        n
+        for n in notes
+        if n.edition not in ("", plan.document.number) or plan.measure(n.measure_id) is None
+    ]
+    apart_ids = {n.id for n in apart}
+    notes = [n for n in notes if n.id not in apart_ids]
     _sheet_notes(wb, plan, notes)
     # A note a unit filed before it changed that year counts for its successor.
     counts = Counter(
@@ -150,6 +188,8 @@ def build_workbook(
     )
     _sheet_matrix(wb, plan, counts)
     _sheet_silent(wb, plan, counts)
+    if apart:
+        _sheet_apart(wb, plan, apart)
     _sheet_audit(wb, audit)
     for ws in wb.worksheets:
         for cell in ws[1]:
@@ -169,5 +209,6 @@ async def export_year(store: Store, plan: Plan, year: int) -> bytes:
     second, which the event loop would otherwise spend away from every other chat.
     """
     notes = await store.notes(year=year, include_deleted=True)
+    notes += await store.earlier_notes(year=year, include_deleted=True)
     audit = await store.audit_entries(year=year)
     return await offload(build_workbook, plan.as_of(year), notes, year, audit)

@@ -11,6 +11,7 @@ from typing import Any
 import yaml
 from rapidfuzz.distance import Levenshtein
 
+from bot import docfile
 from bot.duty import LEAD_RULE, read_duty
 from bot.layout import Item, Layout, find_header, read_numbered, read_table, take_duties
 from bot.plan import PlanError, Unit
@@ -268,8 +269,15 @@ def _docx_lines(source: Path) -> tuple[list[str], list[list[list[str]]]]:
         document = docx.Document(str(source))
     except Exception as e:  # python-docx raises several kinds for a file that is no .docx
         raise PlanError(f"{source}: 无法作为 Word 文件（.docx）读取：{e}") from None
-    lines = [p.text.strip() for p in document.paragraphs if p.text.strip()]
-    tables = [[[c.text.strip() for c in row.cells] for row in t.rows] for t in document.tables]
+    docfile.check_word(source, document.element.body)
+    try:
+        lines = [p.text.strip() for p in document.paragraphs if p.text.strip()]
+        docfile.check_lines(source, lines)
+        tables = [[[c.text.strip() for c in row.cells] for row in t.rows] for t in document.tables]
+    except PlanError:
+        raise
+    except Exception as e:  # malformed parts python-docx trips over only when reading them
+        raise PlanError(f"{source}: 无法作为 Word 文件（.docx）读取：{e}") from None
     return lines, tables
 
 
@@ -280,12 +288,17 @@ def _xlsx_tables(source: Path) -> list[list[list[str]]]:
         book = openpyxl.load_workbook(source, read_only=True, data_only=True)
     except Exception as e:  # openpyxl raises several kinds for a file that is no .xlsx
         raise PlanError(f"{source}: 无法作为 Excel 文件（.xlsx）读取：{e}") from None
-    tables = [
-        [["" if v is None else str(v).strip() for v in row] for row in rows]
-        for rows in (sheet.iter_rows(values_only=True) for sheet in book.worksheets)
-    ]
-    book.close()
-    return tables
+    try:
+        return [
+            [["" if v is None else str(v).strip() for v in row] for row in rows]
+            for rows in docfile.sheet_rows(source, book)
+        ]
+    except PlanError:
+        raise
+    except Exception as e:  # a sheet that cannot be read to its end (malformed XML, bad CRC)
+        raise PlanError(f"{source}: 无法作为 Excel 文件（.xlsx）读取：{e}") from None
+    finally:
+        book.close()
 
 
 def import_file(
@@ -296,7 +309,9 @@ def import_file(
     if not source.is_file():
         raise PlanError(f"{source}: 文件不存在")
     if suffix in (".docx", ".xlsx"):
+        docfile.check_package(source)
         lines, tables = _docx_lines(source) if suffix == ".docx" else ([], _xlsx_tables(source))
+        docfile.check_length(source, (c for t in tables for row in t for c in row))
         kind = "Word 表格" if suffix == ".docx" else "Excel 表格"
         found = next(
             ((t, layout) for t in tables if (layout := read_table(t, kind)) and layout.items),
@@ -308,12 +323,13 @@ def import_file(
             lines = [c for row in above for c in row if c] or [source.stem]
         return build(lines, found[1] if found else read_numbered(lines), refine, collective)
     try:
-        text = source.read_text(encoding="utf-8")
+        text = docfile.read_bytes(source).decode("utf-8")
     except UnicodeDecodeError:
         raise PlanError(
             f"{source}: 不是 UTF-8 文本，也不是 .docx/.xlsx 文件；请另存为 UTF-8 文本或 Word/Excel"
         ) from None
     lines = [ln.rstrip() for ln in text.splitlines() if ln.strip()]
+    docfile.check_lines(source, lines)
     return build(lines, read_layout(lines), refine, collective)
 
 

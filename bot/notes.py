@@ -230,19 +230,33 @@ class Notes:
             for n in await self.store.notes(None if plan.succession else unit, year)
             if plan.holder(n.unit, n.measure_id) == unit
         ]
+        # Notes filed on a document this folder held before come last, marked as such.
+        earlier = await self.store.earlier_notes(unit, year)
+        notes += earlier
         if not notes:
             return say(f"「{unit}」{year} 年还没有报送进展。发送 /note 报送。")
         items = tuple(self._note_item(n, person) for n in notes)
-        header = (line(bold(f"{unit} {year} 年进展"), f"（共 {len(notes)} 条，最新在前）"),)
+        after = f"；此前文件的 {len(earlier)} 条在后" if earlier else ""
+        count = f"（共 {len(notes)} 条，最新在前{after}）"
+        header = (line(bold(f"{unit} {year} 年进展"), count),)
         return Outcome(Reply(header=header, items=items, per_page=5))
 
     def _note_item(self, note: Note, person: Person) -> Item:
-        measure = self.plan.measure(note.measure_id)
+        current = note.edition in ("", self.plan.document.number)
+        measure = self.plan.measure(note.measure_id) if current else None
         title = compose.summary(measure.text, 20) if measure else ""
         edited = "（已修改）" if note.updated_at else ""
         edited += f"（原{note.unit}报送）" if self.plan.succession.change(note.unit) else ""
+        apart = (
+            (line(Span(f"此前文件 {note.edition} 的记录，不计入当前文件", "italic")),)
+            if not current
+            else (line(Span("当前文件中已没有这项举措", "italic")),)
+            if measure is None
+            else ()
+        )
         lines = (
             line(bold(f"#{note.id} 举措 {note.measure_id}"), f" {title}"),
+            *apart,
             line(f"{note.author_name} · {note.created_at:%m-%d %H:%M}{edited}"),
             line(Span(note.text, "quote")),
         )

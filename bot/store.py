@@ -104,6 +104,13 @@ ALTER TABLE audit ADD COLUMN doc TEXT NOT NULL DEFAULT '';
 """
 
 
+# A note of the store's edition (or of any, when the store has none; a note from before
+# editions were recorded counts as the folder's current one), or of another: two parameters,
+# the edition twice.
+_THIS_EDITION = "(? = '' OR edition IN ('', ?))"
+_OTHER_EDITION = "(? != '' AND edition NOT IN ('', ?))"
+
+
 # Migration i brings the schema from user_version i to i + 1. Append only: never edit a shipped
 # migration, since databases already past it will not run it again.
 MIGRATIONS: list[str] = [
@@ -238,6 +245,10 @@ MIGRATIONS: list[str] = [
     # How many parts of a reminder (its messages: pages, a text then a card) each recipient
     # was sent: a fan-out cut short resumes at the next part, not from the first.
     "ALTER TABLE deliveries ADD COLUMN parts INTEGER NOT NULL DEFAULT 0;",
+    # The document a note was filed on (its number, 文号), not only its folder: a folder whose
+    # document is replaced (import-doc --replace) keeps the old one's notes apart from the
+    # new one's. '' until the bot first starts on this schema (then its loaded document's).
+    "ALTER TABLE notes ADD COLUMN edition TEXT NOT NULL DEFAULT '';",
 ]
 
 
@@ -500,6 +511,8 @@ class Note:
     updated_at: dt.datetime | None
     deleted_at: dt.datetime | None
     deleted_by: str | None
+    # The number of the document it was filed on ("" if filed before that was recorded).
+    edition: str = ""
 
     @property
     def deleted(self) -> bool:
@@ -521,6 +534,7 @@ class Note:
             updated_at=_maybe_time(row["updated_at"]),
             deleted_at=_maybe_time(row["deleted_at"]),
             deleted_by=row["deleted_by"],
+            edition=row["edition"],
         )
 
 
@@ -596,20 +610,25 @@ class Store:
     A store reads and writes the rows of one document (`doc`, "" the data folder's own):
     members, requests, invites, notes, flows, audit entries, and the reminders' delivery and
     state keys (prefixed "<doc>/"). `document(id)` is the same database seen for another.
+    Its notes are those of the document's `edition` (its number), when one is given: notes
+    filed on an earlier document of the same folder are `earlier_notes`.
     """
 
-    def __init__(self, db: aiosqlite.Connection, clock: Clock, doc: str = "") -> None:
+    def __init__(
+        self, db: aiosqlite.Connection, clock: Clock, doc: str = "", edition: str = ""
+    ) -> None:
         """Wrap an open connection; use `Store.open` instead."""
         self._db = db
         self._clock = clock
         self.doc = doc
+        self.edition = edition
         # One connection serves all coroutines: the lock keeps one coroutine's reads out of
         # another's open transaction, and keeps two BEGINs from meeting on one connection.
         self._lock = asyncio.Lock()
 
-    def document(self, doc: str) -> Store:
-        """Return this database seen for document `doc` (same connection and lock)."""
-        view = Store(self._db, self._clock, doc)
+    def document(self, doc: str, edition: str = "") -> Store:
+        """Return this database seen for document `doc`, numbered `edition` (same connection)."""
+        view = Store(self._db, self._clock, doc, edition)
         view._lock = self._lock
         return view
 
@@ -1138,9 +1157,19 @@ class Store:
             if ends_flow:
                 await self._end_flow(author_id)
             row = await self._one(
-                "INSERT INTO notes (doc, unit, measure_id, year, author_id, author_name, text, "
-                "created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
-                (self.doc, unit, measure_id, year, author_id, author_name, text, now),
+                "INSERT INTO notes (doc, edition, unit, measure_id, year, author_id, author_name, "
+                "text, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+                (
+                    self.doc,
+                    self.edition,
+                    unit,
+                    measure_id,
+                    year,
+                    author_id,
+                    author_name,
+                    text,
+                    now,
+                ),
             )
             assert row is not None
             await self._audit_note(now, "note.add", row)
@@ -1197,21 +1226,49 @@ class Store:
     async def notes(
         self, unit: str | None = None, year: int | None = None, include_deleted: bool = False
     ) -> list[Note]:
-        """Return notes (optionally of one unit and/or year), newest first."""
+        """Return notes of this edition (optionally of one unit and/or year), newest first."""
+        return await self._notes(_THIS_EDITION, unit, year, include_deleted)
+
+    async def earlier_notes(
+        self, unit: str | None = None, year: int | None = None, include_deleted: bool = False
+    ) -> list[Note]:
+        """Return notes filed on an earlier document of this folder, newest first."""
+        if not self.edition:
+            return []
+        return await self._notes(_OTHER_EDITION, unit, year, include_deleted)
+
+    async def _notes(
+        self, which: str, unit: str | None, year: int | None, include_deleted: bool
+    ) -> list[Note]:
         rows = await self._read_all(
-            "SELECT * FROM notes WHERE doc = ? AND (? IS NULL OR unit = ?) "
+            f"SELECT * FROM notes WHERE doc = ? AND {which} AND (? IS NULL OR unit = ?) "
             "AND (? IS NULL OR year = ?) AND (? OR deleted_at IS NULL) "
             "ORDER BY created_at DESC, id DESC",
-            (self.doc, unit, unit, year, year, int(include_deleted)),
+            (self.doc, self.edition, self.edition, unit, unit, year, year, int(include_deleted)),
         )
         return [Note.from_row(row) for row in rows]
+
+    async def claim_notes(self, former: str = "") -> int:
+        """Record this edition on the folder's notes filed before editions were recorded.
+
+        With `former`, also on the notes of that edition: the same document, renumbered (a
+        re-import that found its number where it had taken its title).
+        """
+        if not self.edition:
+            return 0
+        async with self._write():
+            cursor = await self._db.execute(
+                "UPDATE notes SET edition = ? WHERE doc = ? AND edition IN ('', ?)",
+                (self.edition, self.doc, former),
+            )
+            return cursor.rowcount
 
     async def reported_measures(self, year: int) -> dict[str, set[str]]:
         """Map each unit to the measures it has at least one live note on for `year`."""
         rows = await self._read_all(
             "SELECT DISTINCT unit, measure_id FROM notes "
-            "WHERE doc = ? AND year = ? AND deleted_at IS NULL",
-            (self.doc, year),
+            f"WHERE doc = ? AND {_THIS_EDITION} AND year = ? AND deleted_at IS NULL",
+            (self.doc, self.edition, self.edition, year),
         )
         reported: dict[str, set[str]] = {}
         for row in rows:
