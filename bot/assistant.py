@@ -60,6 +60,8 @@ class Assistant:
     # Replies are made in the guard's worker threads too.
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
     guard: Guard = field(default_factory=Guard, repr=False, compare=False)
+    # The folder the plan was loaded from: where a unit change (/unit_change) is written.
+    data_dir: Path | None = None
 
     @classmethod
     def load(
@@ -70,15 +72,29 @@ class Assistant:
     ) -> Assistant:
         """Load the plan and lexicon from `data_dir` and build the engine once."""
         plan, lexicon = load_plan(data_dir), load_lexicon(data_dir)
-        return cls(plan, lexicon, Engine(plan, lexicon), reminders or ReminderConfig(), clock)
+        engine = Engine(plan, lexicon)
+        return cls(plan, lexicon, engine, reminders or ReminderConfig(), clock, data_dir=data_dir)
+
+    def adopt(self, plan: Plan) -> None:
+        """Answer from `plan` from now on (its units changed); recent replies are forgotten."""
+        engine = Engine(plan, self.lexicon)
+        with self._lock:
+            # The one place the plan changes while the bot runs: every part reads it from here.
+            object.__setattr__(self, "plan", plan)
+            object.__setattr__(self, "engine", engine)
+            self._recent.clear()
+            self._answers.clear()
 
     def answer(self, question: str) -> Answer:
         """Return the engine's structured answer (recent questions are remembered)."""
         with self._lock:
             found = self._answers.get(question)
         if found is None:
-            found = self.engine.answer(question)
+            engine = self.engine
+            found = engine.answer(question)
             with self._lock:
+                if engine is not self.engine:  # made before a unit change: not kept
+                    return found
                 self._answers[question] = found
                 if len(self._answers) > RECENT_QUESTIONS:
                     self._answers.popitem(last=False)
@@ -217,8 +233,11 @@ class Assistant:
         """Return the recent reply to (kind, arg), or make and remember it."""
         reply = self.recall(kind, arg)
         if reply is None:
+            plan = self.plan
             reply = make(arg)
             with self._lock:
+                if plan is not self.plan:  # made before a unit change: not kept
+                    return reply
                 self._recent[(kind, arg)] = reply
                 if len(self._recent) > RECENT_QUESTIONS:
                     self._recent.popitem(last=False)

@@ -25,6 +25,9 @@ LABELS = {
     "chase": "提醒未报送单位",
     "export": "导出汇总",
     "report": "生成报告",
+    "unit.change": "记录单位变更",
+    "unit.change.undo": "撤销单位变更",
+    "unit.move": "随单位变更转入",
 }
 
 

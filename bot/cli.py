@@ -11,6 +11,7 @@ import os
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -21,10 +22,19 @@ from bot.clock import system_clock
 from bot.config import ConfigError, load_config
 from bot.dialog import Dialog
 from bot.lexicon import load_lexicon
-from bot.plan import DATA_DIR, PlanError, load_plan, parse_plan, parse_units, read_yaml
+from bot.plan import (
+    DATA_DIR,
+    PlanError,
+    load_plan,
+    parse_changes,
+    parse_plan,
+    parse_units,
+    read_yaml,
+)
 from bot.reply import render_plain
 from bot.reporting import reporting_years
 from bot.store import Store, StoreError
+from bot.succession import KEYS as CHANGE_KEYS
 
 EXIT_DATA = 2
 ALL_UNITS = "全部"
@@ -96,7 +106,8 @@ def import_doc(
     before = docfolder.current_number(out)
     units_path = out / "units.yaml"
     hand = units_path.read_text(encoding="utf-8") if units_path.exists() else ""
-    refine, collective = parse_units(units_path, read_yaml(units_path)) if hand else ((), ())
+    raw = read_yaml(units_path) if hand else {}
+    refine, collective = parse_units(units_path, raw) if hand else ((), ())
     # Only this command reads documents (python-docx, openpyxl): `ask` starts without them.
     from bot.importer import GENERATED, dump_lexicon, dump_plan, dump_units, import_file
 
@@ -114,10 +125,13 @@ def import_doc(
         if other:  # the old document's units and short forms are not this one's
             hand, refine = "", ()
             imported = import_file(source)
+        else:  # changes recorded on the units of this document stay recorded
+            carry_changes(raw, imported.units)
         plan_text, units_text = dump_plan(imported.plan), dump_units(imported.units)
         # Validate before anything is written: a plan with holes never reaches the data folder.
         units, collective = parse_units(units_path, yaml.safe_load(units_text))
         plan = parse_plan(out / "plan.yaml", yaml.safe_load(plan_text), units, collective)
+        parse_changes(units_path, yaml.safe_load(units_text), plan)
     known = {u.name for u in refine}
     # A hand-written units.yaml that already names every unit is kept as it is.
     keep = bool(hand) and not hand.startswith(GENERATED) and {u.name for u in units} <= known
@@ -178,6 +192,25 @@ def _occupied(out: Path, before: str, number: str, suggest: Path) -> str:
         f"  · 用新文件替换 {before}：加 --replace（原有文件先备份；原文件的进展记录保留，"
         "标为此前文件的记录）。"
     )
+
+
+def carry_changes(old: Any, new: dict[str, Any]) -> None:
+    """Keep the unit changes (renamed_to, merged_into, split_into, since) of the old file."""
+    entries = old.get("units") if isinstance(old, dict) else None
+    kept = {
+        e.get("name"): {k: _plain(e[k]) for k in (*CHANGE_KEYS, "since") if k in e}
+        for e in entries or []
+        if isinstance(e, dict)
+    }
+    for entry in new.get("units", []):
+        entry.update(kept.get(entry.get("name")) or {})
+
+
+def _plain(value: Any) -> Any:
+    """Return a value read by read_yaml without the line numbers it adds to mappings."""
+    if isinstance(value, dict):
+        return {k: v for k, v in value.items() if k != "__line__"}
+    return value
 
 
 def check_data(data_dir: Path) -> None:

@@ -69,6 +69,12 @@ COMMANDS: tuple[Command, ...] = (
     _c("export", "导出进展汇总 Excel", "/export {year}", "coordinator"),
     _c("audit", "查看最近的操作记录", "/audit 50", "coordinator", pageable=True),
     _c("remind_test", "立即收到某单位会收到的提醒", "/remind_test {unit}", "coordinator"),
+    _c(
+        "unit_change",
+        "记录单位更名或并入（机构改革）",
+        "/unit_change {other} 并入 {unit} {year}-01-01",
+        "coordinator",
+    ),
 )
 BY_NAME: dict[str, Command] = {c.name: c for c in COMMANDS}
 

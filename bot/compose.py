@@ -51,9 +51,18 @@ def _measure_button(measure: Measure) -> Button:
     return Button(f"{measure.id} 详情", f"{SHOW_MEASURE}:{measure.id}")
 
 
-def _summary_item(plan: Plan, measure: Measure, with_units: bool) -> Item:
+def _summary_item(
+    plan: Plan, measure: Measure, with_units: bool, units: tuple[str, ...] = ()
+) -> Item:
     title = plan.tasks[measure.task - 1].title
-    lines: list[Line] = [line(bold(measure.id), f" 【{title}】", summary(measure.text))]
+    lines: list[Line] = [
+        line(
+            bold(measure.id),
+            f" 【{title}】",
+            summary(measure.text),
+            _formerly(plan, measure, units),
+        )
+    ]
     if with_units:
         lines.append(line(Span("责任单位：", "italic"), units_text(plan, measure)))
     return Item(tuple(lines), (_measure_button(measure),))
@@ -82,6 +91,11 @@ def measure_reply(plan: Plan, measure: Measure) -> Reply:
         line(f"原文写作「{c.written}」，应为「{c.unit}」，已按{c.unit}处理。")
         for c in measure.corrections
     ]
+    notes += [
+        line(f"{u}已于{c.describe()}，本举措现由{plan.holder(u, measure.id)}负责。")
+        for u in measure.units
+        if (c := plan.succession.change(u)) is not None
+    ]
     return Reply(header=header + (((), *notes) if notes else ()))
 
 
@@ -108,10 +122,38 @@ def _unit_header(plan: Plan, answer: Answer) -> list[Line]:
     for typed, unit in answer.corrections:
         lines.append(line(Span(f"已将「{typed}」理解为「{unit}」。", "italic")))
     for name in answer.units:
-        found = plan.unit(name)
-        full = f"（{found.full_name}）" if found and found.full_name != name else ""
-        lines.append(line(bold(name), full))
+        change = plan.succession.change(name)
+        if change is not None:
+            # The old name: where its duties went, then them under the successor.
+            lines.append(line(bold(f"原{name}"), f"（{change.describe()}）"))
+            now = plan.succession.current(name)
+            if now is None:
+                heirs = "、".join(change.successors)
+                lines.append(line(f"其举措现分别由{heirs}承接（见各项后的说明）："))
+            else:
+                lines.append(line("现由", bold(now), _full(plan, now), "承接，其举措如下："))
+            continue
+        lines.append(line(bold(name), _full(plan, name)))
     return lines
+
+
+def _full(plan: Plan, name: str) -> str:
+    found = plan.unit(name)
+    return f"（{found.full_name}）" if found and found.full_name != name else ""
+
+
+def _formerly(plan: Plan, measure: Measure, units: tuple[str, ...]) -> str:
+    """Return "（原X）" on a measure a listed unit took over, "（现由Y负责）" on an old unit's."""
+    marks = []
+    for unit in units:
+        if plan.succession.change(unit) is not None:
+            heir = plan.holder(unit, measure.id)
+            if unit in measure.units and plan.succession.current(unit) is None:
+                marks.append(f"（现由{heir}负责）")
+            continue
+        if unit not in measure.units:  # named by the document itself: its own measure
+            marks += [f"（原{old}）" for old in plan.origins(unit, measure)]
+    return "".join(dict.fromkeys(marks))
 
 
 def _unit_reply(plan: Plan, answer: Answer) -> Reply:
@@ -134,7 +176,7 @@ def _unit_reply(plan: Plan, answer: Answer) -> Reply:
     header.append(
         line(f"{verb} {len(answer.measures)} 项举措，涉及 {len(tasks)} 项主要任务{also}：")
     )
-    items = [_summary_item(plan, m, with_units=False) for m in own]
+    items = [_summary_item(plan, m, False, answer.units) for m in own]
     if shared:
         first = _summary_item(plan, shared[0], with_units=False)
         marker = line(bold("共同职责"), f"（{term}均须落实）")
@@ -222,7 +264,7 @@ def _answer_reply(plan: Plan, answer: Answer, examples: tuple[str, ...]) -> Repl
     # With a unit, its topic is what the measures were chosen by (人社厅 职业教育 -> 职业教育).
     about = answer.topic if answer.units and answer.topic else answer.query
     header.append(line(f"与「{quote(about)}」最相关的 {len(answer.measures)} 项举措："))
-    items = [_summary_item(plan, m, with_units=True) for m in answer.measures]
+    items = [_summary_item(plan, m, True, answer.units) for m in answer.measures]
     return Reply(header=tuple(header), items=tuple(items), per_page=5)
 
 

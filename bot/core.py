@@ -135,6 +135,7 @@ class Core:
             "export": lambda o, r, p, a: o.overview.export(p, a),
             "audit": lambda o, r, p, a: audit(o.membership, p, a),
             "remind_test": lambda o, r, p, a: r.remind_test(p, a),
+            "unit_change": lambda o, r, p, a: o.changes.propose(p, a),
         }
         if self.commands != set(BY_NAME):  # a registry entry without its runner
             missing = set(BY_NAME) ^ self.commands
@@ -173,6 +174,10 @@ class Core:
             # loaded now: the first start on this schema records it.
             for doc in core.catalog.docs:
                 await store.document(doc.id, doc.number).claim_notes()
+            # Units changed in units.yaml by hand since the last start: move their members
+            # (the notices go out with the others owed, at the scheduler's first check).
+            for office in core.offices.values():
+                await office.changes.reconcile()
         except BaseException:
             await store.close()
             raise

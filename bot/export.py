@@ -182,7 +182,10 @@ def build_workbook(
     apart_ids = {n.id for n in apart}
     notes = [n for n in notes if n.id not in apart_ids]
     _sheet_notes(wb, plan, notes)
-    counts = Counter((n.unit, n.measure_id) for n in notes if not n.deleted)
+    # A note a unit filed before it changed that year counts for its successor.
+    counts = Counter(
+        (plan.holder(n.unit, n.measure_id), n.measure_id) for n in notes if not n.deleted
+    )
     _sheet_matrix(wb, plan, counts)
     _sheet_silent(wb, plan, counts)
     if apart:
@@ -208,4 +211,4 @@ async def export_year(store: Store, plan: Plan, year: int) -> bytes:
     notes = await store.notes(year=year, include_deleted=True)
     notes += await store.earlier_notes(year=year, include_deleted=True)
     audit = await store.audit_entries(year=year)
-    return await offload(build_workbook, plan, notes, year, audit)
+    return await offload(build_workbook, plan.as_of(year), notes, year, audit)

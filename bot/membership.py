@@ -54,10 +54,23 @@ def _notice_reply(kind: str, payload: dict[str, Any]) -> Reply:
         if isinstance(ended, dict):
             lines.append(line(flow_ended(ended.get("kind"), ended.get("target"))))
         return Reply(header=tuple(lines))
+    if kind == "moved":  # a unit change (/unit_change or units.yaml) moved the member
+        return _moved_reply(payload, document)
     if kind == "rejected":
         return Reply(header=(line(f"您绑定到{unit}的申请未获批准。如有疑问请联系协调人。"),))
     logger.warning("未知的通知类型：%s", kind)
     return Reply(header=(line("您有一条新通知，请发送 /whoami 查看当前状态。"),))
+
+
+def _moved_reply(payload: dict[str, Any], document: object) -> Reply:
+    """Word the notice to a member whose unit changed (or whose unit's change was undone)."""
+    old, new, why = payload.get("from", ""), payload.get("unit", ""), payload.get("why", "")
+    where = f"（{document}）" if document else ""
+    if not new:
+        text = f"「{old}」{why}{where}，您与它的绑定已解除。请用 /bind 单位名称 绑定现在的单位。"
+    else:
+        text = f"「{old}」{why}{where}，您已转为「{new}」的成员，本单位的举措和提醒随之转入。"
+    return Reply(header=(line(text),))
 
 
 @dataclass
@@ -107,10 +120,20 @@ class Membership:
             return None, say(f"请在命令后写单位名称，例如：/bind {self.assistant.example().unit}")
         units = self.assistant.answer(text).units
         if len(units) == 1:
-            return units[0], None
+            return self._current(units[0])
         if len(units) > 1:
             return None, say(f"请只写一个单位（识别到：{'、'.join(units)}）。")
         return None, Outcome(self.assistant.unit(text))
+
+    def _current(self, unit: str) -> tuple[str | None, Outcome | None]:
+        """Return the unit that is `unit` now (a renamed or merged one's successor)."""
+        change = self.plan.succession.change(unit)
+        if change is None:
+            return unit, None
+        now = self.plan.succession.current(unit)
+        if now is None:
+            return None, say(f"「{unit}」已于{change.describe()}，请写明其中一个单位。")
+        return now, None
 
     async def whoami(self, person: Person, labels: Mapping[str, str] | None = None) -> Outcome:
         """Show the person's unit and role; with `labels` (document id → name), in each."""
@@ -205,6 +228,12 @@ class Membership:
             tuple(self._notice(n) for n in owed),
             replace=True,
         )
+
+    async def owed_notices(self, user_ids: Iterable[str]) -> tuple[Notice, ...]:
+        """Return the stored notices still owed to these people, worded."""
+        wanted = set(user_ids)
+        owed = await self.store.pending_notices() if wanted else []
+        return tuple(self._notice(n) for n in owed if n.user_id in wanted)
 
     def _notice(self, stored: StoredNotice) -> Notice:
         """Word a stored notice."""

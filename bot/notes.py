@@ -234,9 +234,16 @@ class Notes:
         if unit is None:
             return say(NOT_MEMBER)
         year = self.membership.year()
+        # A unit that took another over that year lists the notes the old one filed too.
+        plan = self.plan.as_of(year)
+        notes = [
+            n
+            for n in await self.store.notes(None if plan.succession else unit, year)
+            if plan.holder(n.unit, n.measure_id) == unit
+        ]
         # Notes filed on a document this folder held before come last, marked as such.
         earlier = await self.store.earlier_notes(unit, year)
-        notes = [*await self.store.notes(unit, year), *earlier]
+        notes += earlier
         if not notes:
             return say(f"「{unit}」{year} 年还没有报送进展。发送 /note 报送。")
         items = tuple(self._note_item(n, person) for n in notes)
@@ -250,6 +257,7 @@ class Notes:
         measure = self.plan.measure(note.measure_id) if current else None
         title = compose.summary(measure.text, 20) if measure else ""
         edited = "（已修改）" if note.updated_at else ""
+        edited += f"（原{note.unit}报送）" if self.plan.succession.change(note.unit) else ""
         apart = (
             (line(Span(f"此前文件 {note.edition} 的记录，不计入当前文件", "italic")),)
             if not current

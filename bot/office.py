@@ -6,6 +6,7 @@ from collections.abc import Awaitable, Callable
 
 from bot import membership as ms
 from bot import notes as ns
+from bot import unitchange as uc
 from bot.assistant import Assistant
 from bot.clock import Clock, system_clock
 from bot.config import ReminderConfig
@@ -26,6 +27,7 @@ OFFICE_ACTIONS = frozenset(
         ns.KEEP,
         ns.CANCEL,
         PROGRESS_UNIT,
+        *uc.ACTIONS,
     }
 )
 
@@ -48,6 +50,7 @@ class Office:
         )
         self.notes = Notes(self.membership)
         self.overview = Overview(self.membership)
+        self.changes = uc.UnitChanges(self.membership)
 
     async def action(self, person: Person, action: str) -> Outcome | None:
         """Run an office button action; None when the action is not the office's."""
@@ -63,6 +66,9 @@ class Office:
             ns.KEEP: lambda: n.keep(person, arg),
             ns.CANCEL: lambda: n.cancel(person),
             PROGRESS_UNIT: lambda: self.overview.progress_unit(person, arg),
+            uc.CONFIRM: lambda: self.changes.confirm(person, arg),
+            uc.DROP: lambda: self.changes.drop(person, arg),
+            uc.UNDO: lambda: self.changes.undo(person, arg),
         }
         run = handlers.get(kind)
         return await run() if run else None

@@ -55,12 +55,13 @@ class Overview:
             return outside
         reported = await self.membership.store.reported_measures(year)
         rows, idle = [], []
-        for index, unit in enumerate(self.membership.plan.units):
-            duties = self.membership.plan.duties_of(unit.name)
+        plan = self.membership.plan.as_of(year)  # the units of that year
+        for index, unit in enumerate(plan.units):
+            duties = plan.duties_of(unit.name)
             if not duties:  # listed in units.yaml, named by no measure: nothing to report
                 idle.append(unit.name)
                 continue
-            done = len(duties) - len(unreported(self.membership.plan, reported, unit.name))
+            done = len(duties) - len(unreported(plan, reported, unit.name))
             rows.append((done / len(duties), done, len(duties), index, unit.name))
         rows.sort()
         nothing = sum(1 for r in rows if r[1] == 0)
@@ -96,11 +97,12 @@ class Overview:
             return say(NOT_COORDINATOR)
         year_text, _, index_text = arg.partition(":")
         year, index = number(year_text), number(index_text)
-        if year is None or index is None or index >= len(self.membership.plan.units):
+        plan = self.membership.plan.as_of(year) if year is not None else None
+        if plan is None or index is None or index >= len(plan.units):
             return say("按钮已过期，请重新提问")
-        unit = self.membership.plan.units[index].name
-        reported = await self.membership.store.reported_measures(year)
-        missing = unreported(self.membership.plan, reported, unit)
+        unit = plan.units[index].name
+        reported = await self.membership.store.reported_measures(year or 0)
+        missing = unreported(plan, reported, unit)
         if not missing:
             return say(f"「{unit}」{year} 年的举措已全部报送。")
         items = tuple(

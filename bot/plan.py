@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Mapping
+from collections.abc import Mapping, Set
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import yaml
+
+from bot.succession import Change, ChangeError, Succession, check, parse_change
 
 
 def _data_dir() -> Path:
@@ -118,6 +120,8 @@ class Plan:
     tasks: tuple[Task, ...]
     units: tuple[Unit, ...]
     collective_terms: tuple[str, ...] = ()
+    # Units renamed, merged or split since the document (units.yaml): who holds their duties.
+    succession: Succession = field(default_factory=Succession, repr=False, compare=False)
     _measures: Mapping[str, Measure] = field(default_factory=dict, repr=False, compare=False)
     _units: Mapping[str, Unit] = field(default_factory=dict, repr=False, compare=False)
     _by_unit: Mapping[str, tuple[Measure, ...]] = field(
@@ -160,14 +164,54 @@ class Plan:
         return tuple(m for m in self._measures.values() if m.all_provincial)
 
     def duties_of(self, unit: str) -> tuple[Measure, ...]:
-        """Return the unit's own measures, then the shared ones it is not named in."""
+        """Return the unit's own and inherited measures, then the shared ones it is not in."""
         own = self.measures_of(unit)
+        if self.succession:
+            mine = {m.id for m in own} | {m.id for m in self.inherited(unit)}
+            own = tuple(m for m in self._measures.values() if m.id in mine)
         named = {m.id for m in own}
         return own + tuple(m for m in self.shared_measures() if m.id not in named)
 
     def is_responsible(self, unit: str, measure: Measure) -> bool:
-        """Tell whether `unit` must report on `measure` (named, or bound as a provincial unit)."""
-        return unit in measure.units or measure.all_provincial
+        """Tell whether `unit` must report on `measure` (named, inherited, or bound as a
+        provincial unit)."""
+        return unit in measure.units or measure.all_provincial or bool(self.origins(unit, measure))
+
+    def holder(self, unit: str, measure_id: str) -> str:
+        """Return the unit holding `unit`'s duty in a measure after the recorded changes."""
+        return self.succession.holder(unit, measure_id)
+
+    def origins(self, unit: str, measure: Measure) -> tuple[str, ...]:
+        """Return the units the measure names whose duty `unit` took over ("（原…）")."""
+        if not self.succession:
+            return ()
+        return tuple(u for u in measure.units if u != unit and self.holder(u, measure.id) == unit)
+
+    def inherited(self, unit: str) -> tuple[Measure, ...]:
+        """Return the measures `unit` took over from units that changed, in document order."""
+        return tuple(m for m in self._measures.values() if self.origins(unit, m))
+
+    def as_of(self, year: int) -> Plan:
+        """Return the plan as it stands in `year`: the units of that year, the changes made by it.
+
+        A unit changed in or before `year` is gone (its successor reports its measures); a
+        name a later rename brings is not there yet.
+        """
+        if not self.succession:
+            return self
+        succession = self.succession.until(year)
+        # A name a later rename brings, unless the document itself names it.
+        unborn = {n for n in self.succession.born(year) if not self.measures_of(n)}
+        gone = set(succession.changes) | unborn
+        units = tuple(u for u in self.units if u.name not in gone)
+        return Plan(self.document, self.tasks, units, self.collective_terms, succession)
+
+    def reported_by(self, reported: Mapping[str, Set[str]], unit: str) -> set[str]:
+        """Return the measures `unit` has a note on in `reported`, its predecessors' included."""
+        done = set(reported.get(unit, ()))
+        for old in self.succession.changes:
+            done |= {i for i in reported.get(old, ()) if self.holder(old, i) == unit}
+        return done
 
 
 class _LineLoader(yaml.SafeLoader):
@@ -204,6 +248,8 @@ def read_yaml(path: Path) -> Any:
         mark = getattr(e, "problem_mark", None)
         where = f" 第{mark.line + 1}行" if mark is not None else ""
         raise PlanError(f"{path}:{where} YAML 格式错误: {getattr(e, 'problem', e)}") from None
+    except ValueError as e:  # a date that does not exist (since: 2024-02-30)
+        raise PlanError(f"{path}: 日期不存在（{e}）") from None
 
 
 def _where(path: Path, entry: Mapping[str, Any] | None) -> str:
@@ -334,8 +380,27 @@ def parse_plan(path: Path, raw: Any, units: tuple[Unit, ...], collective: tuple[
     return Plan(_document(path, raw), tuple(tasks), units, collective)
 
 
+def parse_changes(path: Path, raw: Any, plan: Plan) -> Plan:
+    """Return the plan with the unit changes of units.yaml content, validated (see succession)."""
+    changes: list[Change] = []
+    try:
+        for entry in raw["units"]:
+            change = parse_change(_where(path, entry), entry)
+            if change is not None:
+                changes.append(change)
+        owned = {u.name: {m.id for m in plan.measures_of(u.name)} for u in plan.units}
+        succession = check(path, changes, (u.name for u in plan.units), owned)
+    except ChangeError as e:
+        raise PlanError(str(e)) from None
+    if not succession:
+        return plan
+    return Plan(plan.document, plan.tasks, plan.units, plan.collective_terms, succession)
+
+
 def load_plan(data_dir: Path = DATA_DIR) -> Plan:
     """Load and validate data/plan.yaml and data/units.yaml; raise PlanError naming the entry."""
     units_path, plan_path = data_dir / "units.yaml", data_dir / "plan.yaml"
-    units, collective = parse_units(units_path, read_yaml(units_path))
-    return parse_plan(plan_path, read_yaml(plan_path), units, collective)
+    raw_units = read_yaml(units_path)
+    units, collective = parse_units(units_path, raw_units)
+    plan = parse_plan(plan_path, read_yaml(plan_path), units, collective)
+    return parse_changes(units_path, raw_units, plan)

@@ -178,7 +178,7 @@ class Reminders:
 
     async def _missing(self, year: int) -> dict[str, list[Measure]]:
         reported = await self.membership.store.reported_measures(year)
-        plan = self.membership.plan
+        plan = self.membership.plan.as_of(year)  # a changed unit's measures are its successor's
         return {u.name: unreported(plan, reported, u.name) for u in plan.units}
 
     def unit_reminder(self, unit: str, year: int, missing: list[Measure]) -> Reply | None:
@@ -396,7 +396,7 @@ class Reminders:
         wrote to the bot (Router.writes_first); by default a user must write first.
         """
         missing = await self._missing(year)
-        plan, store = self.membership.plan, self.membership.store
+        plan, store = self.membership.plan.as_of(year), self.membership.store
         silent = [
             u.name for u in plan.units if len(missing[u.name]) == len(plan.duties_of(u.name))
         ]

@@ -6,6 +6,7 @@ process (bot/offload.py); `year_report` reads the notes and does exactly that.
 
 from __future__ import annotations
 
+import dataclasses
 import io
 import re
 from collections import defaultdict
@@ -333,7 +334,7 @@ def _unit_report(plan: Plan, unit: str, notes: list[Note], year: int) -> Documen
 
 def _responsible(plan: Plan, measure: Measure) -> list[str]:
     """Return the measure's units: those the document names, then (if shared) every other."""
-    named = list(measure.units)
+    named = list(dict.fromkeys(plan.holder(u, measure.id) for u in measure.units))
     return named + [u.name for u in plan.units if measure.all_provincial and u.name not in named]
 
 
@@ -403,5 +404,12 @@ def build_report(plan: Plan, notes: list[Note], year: int, unit: str | None) -> 
 
 async def year_report(store: Store, plan: Plan, year: int, unit: str | None) -> bytes:
     """Read the year's live notes (of `unit`, or all); build the report in the worker process."""
-    notes = await store.notes(unit, year)
+    plan = plan.as_of(year)
+    # A note a unit filed before it changed that year is its successor's.
+    notes = [
+        dataclasses.replace(n, unit=plan.holder(n.unit, n.measure_id))
+        for n in await store.notes(None if plan.succession else unit, year)
+    ]
+    if unit is not None:
+        notes = [n for n in notes if n.unit == unit]
     return await offload(build_report, plan, notes, year, unit)

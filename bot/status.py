@@ -27,7 +27,7 @@ def unreported(
 ) -> list[Measure]:
     """Return `unit`'s measures (on `task`, or all its duties) without a note in `reported`."""
     measures = plan.duties_of(unit) if task is None else task_measures(plan, unit, task)
-    done = reported.get(unit, set())
+    done = plan.reported_by(reported, unit)  # a predecessor's notes count for its successor
     return [m for m in measures if m.id not in done]
 
 

@@ -923,6 +923,69 @@ class Store:
         )
         return [Member.from_row(row) for row in rows]
 
+    async def move_unit(
+        self,
+        old: str,
+        new: str | None,
+        by: str,
+        change: tuple[str, str],
+        notice: dict[str, Any],
+        only: Sequence[str] | None = None,
+    ) -> list[Member]:
+        """Move the members of `old` to `new` (None: unbind them) after a unit change.
+
+        One transaction: the change's audit entry `change` (action, subject), each member's
+        move and the notice owed to them (kind "moved", `notice` its payload), and the old
+        unit's notes being written, pending requests and unused invites. `only`: just these
+        members (an undo moves back whom the change moved). Returns the members as they were.
+        """
+        now = _iso(self._now())
+        moved: list[Member] = []
+        async with self._write():
+            await self._audit(now, by, change[0], old, change[1])
+            rows = await self._all(
+                "SELECT * FROM members WHERE doc = ? AND unit = ? ORDER BY bound_at, user_id",
+                (self.doc, old),
+            )
+            for row in rows:
+                member = Member.from_row(row)
+                if only is not None and member.user_id not in only:
+                    continue
+                moved.append(member)
+                whom = f"{member.name}（ID {member.user_id}）"
+                if new is None:
+                    await self._db.execute(
+                        "DELETE FROM members WHERE doc = ? AND user_id = ?",
+                        (self.doc, member.user_id),
+                    )
+                    await self._db.execute(
+                        "DELETE FROM flows WHERE doc = ? AND user_id = ?",
+                        (self.doc, member.user_id),
+                    )
+                else:
+                    await self._db.execute(
+                        "UPDATE members SET unit = ? WHERE doc = ? AND user_id = ?",
+                        (new, self.doc, member.user_id),
+                    )
+                    await self._db.execute(
+                        "UPDATE flows SET unit = ? WHERE doc = ? AND user_id = ?",
+                        (new, self.doc, member.user_id),
+                    )
+                await self._audit(now, by, "unit.move", new or old, f"{whom}：原{old}")
+                await self._add_notice(member.user_id, "moved", notice, now)
+            if new is not None and only is None:
+                # What was asked or offered for the old unit is for the one holding its duties.
+                await self._db.execute(
+                    "UPDATE bind_requests SET unit = ? "
+                    "WHERE doc = ? AND unit = ? AND status = 'pending'",
+                    (new, self.doc, old),
+                )
+                await self._db.execute(
+                    "UPDATE invites SET unit = ? WHERE doc = ? AND unit = ? AND used_by IS NULL",
+                    (new, self.doc, old),
+                )
+        return moved
+
     # --- bind requests ----------------------------------------------------------------------
 
     async def request_binding(

@@ -30,6 +30,12 @@ from tests.harness import (
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 
+@pytest.fixture(autouse=True)
+def own_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Point FENGONG_DB at the test's own file: no test reads or migrates var/fengong.db."""
+    monkeypatch.setenv("FENGONG_DB", str(tmp_path / "default.db"))
+
+
 @pytest.fixture(scope="session")
 def assistant() -> Assistant:
     """The real plan and lexicon, loaded once (answers never change while it runs)."""
