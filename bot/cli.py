@@ -464,7 +464,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         else:
             run(args.data)
     except (PlanError, ConfigError, StoreError, UsageError) as e:
-        print(f"错误：{e}", file=sys.stderr)
+        # A server's error may echo the URL or the token it was sent: masked like the log.
+        print(f"错误：{redact.masked(str(e))}", file=sys.stderr)
         return EXIT_DATA
     except KeyboardInterrupt:
         return 130

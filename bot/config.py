@@ -196,7 +196,7 @@ def _coordinator(entry: str) -> str:
     if match := _TELEGRAM_ID.fullmatch(entry):
         return f"tg:{match[1]}"
     if match := _WECOM_ID.fullmatch(entry):
-        return f"wecom:{match[1]}"
+        return f"wecom:{match[1].lower()}"  # WeCom's UserIds ignore case; the adapter's are lower
     raise ConfigError(
         f"FENGONG_COORDINATORS 中的「{entry}」无效：请写 Telegram 用户 ID（数字，如 123456789"
         "，也可写 tg:123456789）或企业微信账号（wecom:UserId，1–64 个字母、数字或 _ - . @），"

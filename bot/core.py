@@ -8,6 +8,7 @@ notices to others are handled here once, so every channel behaves alike.
 
 from __future__ import annotations
 
+import datetime as dt
 import secrets
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
@@ -189,9 +190,9 @@ class Core:
 
     # -- who is talking ----------------------------------------------------------------------
 
-    def admit(self, person: Person) -> Verdict:
-        """Take one message from the person's flood allowance (pass, warn once, drop)."""
-        return self.throttle.admit(person.id)
+    def admit(self, person: Person, at: dt.datetime | None = None) -> Verdict:
+        """Take one message, sent `at` (default now), from the person's flood allowance."""
+        return self.throttle.admit(person.id, at)
 
     def is_new(self, person: Person) -> bool:
         """Tell whether the person's name or chat kind has not been recorded yet."""

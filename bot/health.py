@@ -29,13 +29,17 @@ class Health:
 
 
 async def check(store: Store | None) -> Health:
-    """Run a trivial query on the database; healthy if it answers within TIMEOUT seconds."""
+    """Try to begin a write (rolled back); healthy if it can within TIMEOUT seconds.
+
+    A database that reads but cannot be written (locked by another process, read-only, a full
+    disk) fails every message: unhealthy. The answer names no version of anything.
+    """
     if store is None:
         return Health(False, "数据库未打开\n")
     try:
         async with asyncio.timeout(TIMEOUT):
-            version = await store.schema_version()
+            await store.writable(wait_ms=int(TIMEOUT * 500))
     except Exception as e:  # whatever the cause, the answer is "unhealthy", and why is logged
         logger.warning("健康检查失败：%s: %s", type(e).__name__, e)
-        return Health(False, "数据库无响应\n")
-    return Health(True, f"ok（数据库版本 {version}）\n")
+        return Health(False, "数据库无法写入\n")
+    return Health(True, "ok\n")

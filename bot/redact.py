@@ -25,7 +25,9 @@ _PATTERNS = (
         rf"\g<1>{MASK}",
     ),
 )
-_QUIET = ("httpx", "httpcore")  # they log every request URL (a Bot API URL holds the token)
+# httpx and httpcore log every request URL (a Bot API URL holds the token), aiosqlite every
+# statement with its values (a note's text).
+_QUIET = ("httpx", "httpcore", "aiosqlite")
 
 
 def secrets_in(env: Mapping[str, str]) -> set[str]:
@@ -88,6 +90,11 @@ def install(env: Mapping[str, str] | None = None) -> RedactSecrets:
     for name in _QUIET:
         logging.getLogger(name).setLevel(logging.WARNING)
     return _FILTER
+
+
+def masked(text: str) -> str:
+    """Return `text` with every configured secret, and whatever looks like one, masked."""
+    return _FILTER.redact(text)
 
 
 def add_secret(*secrets: str) -> None:

@@ -4,6 +4,7 @@ note flows, notices owed)."""
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import datetime as dt
 import json
 import re
@@ -32,6 +33,9 @@ DEFAULT_INVITE_TTL = dt.timedelta(days=7)
 INVITE_CODE = re.compile(r"[A-Za-z0-9_-]{1,64}")
 
 _T = TypeVar("_T")
+# The stored delivery (an inbox row, "inbox:<id>") whose handling is under way: a note it
+# files is tied to it, so that handling it again after a crash finds the note, not a new one.
+origin: contextvars.ContextVar[str | None] = contextvars.ContextVar("origin", default=None)
 Owned = Literal["request", "note", "invite", "flow"]
 _OWNER: dict[Owned, str] = {
     "request": "SELECT doc FROM bind_requests WHERE id = ?",
@@ -109,6 +113,44 @@ ALTER TABLE audit ADD COLUMN doc TEXT NOT NULL DEFAULT '';
 # the edition twice.
 _THIS_EDITION = "(? = '' OR edition IN ('', ?))"
 _OTHER_EDITION = "(? != '' AND edition NOT IN ('', ?))"
+
+
+# What a channel delivered, stored before it is acknowledged (in the transaction of its
+# callbacks key) and deleted once handled; what a crash left here is handled at the next start.
+# A note records the delivery it came from, so that handling one again stores no second note.
+# WeCom UserIds are case-insensitive: stored ones are lower-cased as the adapter now reads
+# them (a row whose lower-cased key exists already is left as it was).
+DURABLE_INTAKE = """
+CREATE TABLE inbox (
+    id         INTEGER PRIMARY KEY AUTOINCREMENT,
+    channel    TEXT NOT NULL,
+    member     TEXT NOT NULL,
+    body       TEXT NOT NULL,
+    arrived_at TEXT NOT NULL
+);
+CREATE INDEX inbox_by_channel ON inbox(channel, id);
+ALTER TABLE notes ADD COLUMN origin TEXT;
+CREATE UNIQUE INDEX notes_by_origin ON notes(origin) WHERE origin IS NOT NULL;
+PRAGMA defer_foreign_keys = ON;
+""" + "".join(
+    f"UPDATE OR IGNORE {table} SET {column} = lower({column}) "
+    f"WHERE {column} GLOB 'wecom:*' AND {column} <> lower({column});"
+    for table, column in (
+        ("users", "id"),
+        ("members", "user_id"),
+        ("members", "bound_by"),
+        ("bind_requests", "user_id"),
+        ("bind_requests", "decided_by"),
+        ("invites", "created_by"),
+        ("invites", "used_by"),
+        ("notes", "author_id"),
+        ("notes", "deleted_by"),
+        ("deliveries", "user_id"),
+        ("audit", "actor_id"),
+        ("flows", "user_id"),
+        ("notices", "user_id"),
+    )
+)
 
 
 # Migration i brings the schema from user_version i to i + 1. Append only: never edit a shipped
@@ -257,6 +299,7 @@ MIGRATIONS: list[str] = [
     UPDATE audit SET year = CAST(substr(subject, length(subject) - 6, 4) AS INTEGER)
         WHERE action LIKE 'note.%' AND subject LIKE '%（____ 年）';
     """,
+    DURABLE_INTAKE,
 ]
 
 
@@ -1165,27 +1208,31 @@ class Store:
 
         `ends_flow`: the note is the text the author's flow awaited, which ends with it.
         """
-        now = _iso(self._now())
+        now, source = _iso(self._now()), origin.get()
         async with self._write():
             if ends_flow:
                 await self._end_flow(author_id)
-            row = await self._one(
-                "INSERT INTO notes (doc, edition, unit, measure_id, year, author_id, author_name, "
-                "text, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
-                (
-                    self.doc,
-                    self.edition,
-                    unit,
-                    measure_id,
-                    year,
-                    author_id,
-                    author_name,
-                    text,
-                    now,
-                ),
-            )
-            assert row is not None
-            await self._audit_note(now, "note.add", row)
+            row = await self._one("SELECT * FROM notes WHERE origin = ?", (source,))
+            if row is None:  # not filed by an earlier try of the same delivery
+                row = await self._one(
+                    "INSERT INTO notes (doc, edition, unit, measure_id, year, author_id, "
+                    "author_name, text, created_at, origin) "
+                    "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *",
+                    (
+                        self.doc,
+                        self.edition,
+                        unit,
+                        measure_id,
+                        year,
+                        author_id,
+                        author_name,
+                        text,
+                        now,
+                        source,
+                    ),
+                )
+                assert row is not None
+                await self._audit_note(now, "note.add", row)
         return Note.from_row(row)
 
     async def note(self, note_id: int) -> Note | None:
@@ -1546,15 +1593,77 @@ class Store:
     async def claim_callback(self, key: str) -> bool:
         """Record a callback's key; True the first time it is seen, False for a repeat."""
         now = self._now()
-        last = self._callbacks_purged
-        if last is None or now - last >= self.CALLBACK_PURGE_EVERY:
-            self._callbacks_purged = now
-            await self.forget_callbacks(now - self.CALLBACK_TTL)
+        await self._purge_callbacks(now)
         async with self._write():
             cursor = await self._db.execute(
                 "INSERT OR IGNORE INTO callbacks (key, seen_at) VALUES (?, ?)", (key, _iso(now))
             )
             return cursor.rowcount == 1
+
+    async def take_deliveries(
+        self, channel: str, items: Sequence[tuple[str, str, str]]
+    ) -> list[Delivery | None]:
+        """Store delivered items (key, member, body) in one transaction, each with its key.
+
+        Returns, for each item, its inbox row, or None when its key was already taken (a
+        repeat). Committed to disk when this returns: the channel may then be acknowledged.
+        """
+        now = self._now()
+        await self._purge_callbacks(now)
+        taken: list[Delivery | None] = []
+        async with self._write():
+            for key, member, body in items:
+                cursor = await self._db.execute(
+                    "INSERT OR IGNORE INTO callbacks (key, seen_at) VALUES (?, ?)",
+                    (key, _iso(now)),
+                )
+                if cursor.rowcount != 1:
+                    taken.append(None)
+                    continue
+                row = await self._one(
+                    "INSERT INTO inbox (channel, member, body, arrived_at) VALUES (?, ?, ?, ?) "
+                    "RETURNING *",
+                    (channel, member, body, _iso(now)),
+                )
+                assert row is not None
+                taken.append(Delivery.from_row(row))
+        return taken
+
+    async def deliveries_open(self, channel: str) -> list[Delivery]:
+        """Return the channel's stored deliveries not handled yet, oldest first."""
+        rows = await self._read_all(
+            "SELECT * FROM inbox WHERE channel = ? ORDER BY id", (channel,)
+        )
+        return [Delivery.from_row(row) for row in rows]
+
+    async def finish_delivery(self, delivery_id: int) -> None:
+        """Forget a stored delivery once it was handled."""
+        async with self._write():
+            await self._db.execute("DELETE FROM inbox WHERE id = ?", (delivery_id,))
+
+    async def _purge_callbacks(self, now: dt.datetime) -> None:
+        last = self._callbacks_purged
+        if last is None or now - last >= self.CALLBACK_PURGE_EVERY:
+            self._callbacks_purged = now
+            await self.forget_callbacks(now - self.CALLBACK_TTL)
+
+    async def writable(self, wait_ms: int = 1000) -> None:
+        """Raise sqlite3.Error unless a write can begin within `wait_ms` (locked, read-only …).
+
+        Nothing is written: the probe's transaction is rolled back.
+        """
+        async with self._lock:
+            await _settled(self._db.execute(f"PRAGMA busy_timeout = {int(wait_ms)}"))
+            try:
+                await _settled(self._db.execute("BEGIN IMMEDIATE"))
+                try:
+                    await _settled(
+                        self._db.execute("INSERT OR REPLACE INTO state VALUES ('write probe', '')")
+                    )
+                finally:
+                    await _settled(self._db.execute("ROLLBACK"))
+            finally:
+                await _settled(self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}"))
 
     async def forget_callbacks(self, before: dt.datetime) -> int:
         """Delete the callback keys seen before `before`; return how many."""
@@ -1563,6 +1672,28 @@ class Store:
                 "DELETE FROM callbacks WHERE seen_at < ?", (_iso(before),)
             )
             return cursor.rowcount
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What a channel delivered, stored before it was acknowledged and until it is handled."""
+
+    id: int
+    channel: str
+    member: str  # whose messages are handled in order
+    body: str
+    arrived: dt.datetime
+
+    @classmethod
+    def from_row(cls, row: sqlite3.Row) -> Self:
+        """Build from an `inbox` row."""
+        return cls(
+            id=row["id"],
+            channel=row["channel"],
+            member=row["member"],
+            body=row["body"],
+            arrived=_time(row["arrived_at"]),
+        )
 
 
 @dataclass(frozen=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Literal
 
@@ -10,6 +11,7 @@ from bot.clock import Clock, system_clock
 BURST = 10  # messages at once
 RATE = 1.0  # messages a second, after the burst
 SLOW_DOWN = "您发送得太快了，请稍等几秒再试。"
+NOT_FILED = "您发送得太快了，这条进展记录没有保存，请稍等几秒后重新发送。"
 KEPT = 10_000  # people tracked before the full buckets are forgotten
 
 Verdict = Literal["pass", "warn", "drop"]
@@ -26,7 +28,8 @@ class Throttle:
     """A token bucket per person on the injected clock: BURST at once, then RATE a second.
 
     Over the limit a person is told SLOW_DOWN once ("warn"), and whatever else they send is
-    dropped silently ("drop") until the bucket refills: a flood must not make the bot send one.
+    dropped ("drop") until the bucket refills: a flood must not make the bot send one (the
+    adapter still tells a note it drops, so that no note is lost unsaid).
     """
 
     def __init__(
@@ -37,9 +40,10 @@ class Throttle:
         self.rate = rate
         self._buckets: dict[str, _Bucket] = {}
 
-    def admit(self, person_id: str) -> Verdict:
-        """Take one message from the person's bucket; say whether to answer it."""
-        now = self.clock().timestamp()
+    def admit(self, person_id: str, at: dt.datetime | None = None) -> Verdict:
+        """Take one message, sent `at` (default now), from the person's bucket; say whether to
+        answer it."""
+        now = (at or self.clock()).timestamp()
         bucket = self._buckets.get(person_id)
         if bucket is None:
             if len(self._buckets) >= KEPT:

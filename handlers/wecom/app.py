@@ -1,14 +1,17 @@
 """The WeCom adapter: callbacks turned into the core's calls, its responses sent back.
 
-WeComApp holds the core, one app's client and the channel. `on_message` is the callback
-server's handler (each member's messages in order, in the background): parse → call the core →
-send. Replies go through `message/send`, never as a passive reply, so WeCom's 5-second window
-is never at stake. A member is `wecom:<UserId>`, always in a private conversation.
+WeComApp holds the core, one app's client, the channel and the inbox the callback server
+stores each message in before acknowledging it. `on_message` handles one from there (each
+member's messages in order, members side by side): parse → call the core → send. Replies go
+through `message/send`, never as a passive reply, so WeCom's 5-second window is never at
+stake. A member is `wecom:<UserId>` (lower-cased: WeCom ignores case), always in a private
+conversation.
 """
 
 from __future__ import annotations
 
 import contextlib
+import datetime as dt
 import logging
 from collections.abc import AsyncIterator, Mapping
 
@@ -18,14 +21,24 @@ from bot.assistant import REPORTING
 from bot.config import ConfigError
 from bot.core import EXPIRED, Core, Response
 from bot.health import check
+from bot.inbox import Inbox
 from bot.outcome import Attachment, Person
-from bot.throttle import SLOW_DOWN
+from bot.store import Delivery
+from bot.throttle import NOT_FILED, SLOW_DOWN
 from handlers.wecom.channel import PREFIX, WeComChannel, attach_channel
 from handlers.wecom.client import WeComClient, WeComError
 from handlers.wecom.crypto import MsgCrypt
-from handlers.wecom.message import CardClick, EnterAgent, Ignored, MenuClick, Message, TextMessage
+from handlers.wecom.message import (
+    CardClick,
+    EnterAgent,
+    Ignored,
+    MenuClick,
+    Message,
+    TextMessage,
+    parse_message,
+)
 from handlers.wecom.render import PAGE_ACTION, page_count
-from handlers.wecom.server import callback_app
+from handlers.wecom.server import CHANNEL, SHUTDOWN_GRACE, callback_app, listen, runner_of
 from handlers.wecom.settings import WeComSettings
 from handlers.wecom.split import split_utf8
 
@@ -76,11 +89,12 @@ class WeComApp:
         )
         self.channel = WeComChannel(self.client, markdown=settings.markdown)
         self.crypt = MsgCrypt(settings.token, settings.aes_key, settings.corp_id)
+        self.inbox = Inbox(core.store, CHANNEL, self._handle_delivery)
 
     def web_app(self) -> web.Application:
-        """Return the callback server: /wecom for WeCom (durably de-duplicated), /healthz."""
+        """Return the callback server: /wecom for WeCom (stored before its 200), /healthz."""
         return callback_app(
-            self.crypt, self.on_message, claim=self.core.store.claim_callback, health=self._health
+            self.crypt, self.inbox, agent_id=self.settings.agent_id, health=self._health
         )
 
     async def start(self) -> None:
@@ -106,11 +120,15 @@ class WeComApp:
 
     # -- callbacks ---------------------------------------------------------------------------
 
-    async def on_message(self, message: Message) -> None:
-        """Handle one callback; an error is logged (without texts) and the member told."""
+    async def _handle_delivery(self, delivery: Delivery) -> None:
+        await self.on_message(parse_message(delivery.body.encode()), delivery.arrived)
+
+    async def on_message(self, message: Message, arrived: dt.datetime | None = None) -> None:
+        """Handle one callback that came at `arrived`; an error is logged (without texts) and
+        the member told."""
         person = person_of(message.user)
         try:
-            await self._handle(person, message)
+            await self._handle(person, message, arrived)
         except Exception as e:
             logger.error(
                 "处理企业微信消息时出错（%s，成员 %s）：%s",
@@ -122,14 +140,14 @@ class WeComApp:
             with contextlib.suppress(Exception):
                 await self._say(person, FAILED)
 
-    async def _handle(self, person: Person, message: Message) -> None:
+    async def _handle(self, person: Person, message: Message, arrived: dt.datetime | None) -> None:
         if isinstance(message, EnterAgent):
             await self._greet(person)
             return
         if isinstance(message, Ignored) and message.kind.startswith("event:"):
             return  # subscribe, location reports …
         paging = isinstance(message, CardClick) and message.event_key.startswith(f"{PAGE_ACTION}:")
-        if not paging and not await self._admitted(person):
+        if not paging and not await self._admitted(person, message, arrived):
             return
         if isinstance(message, Ignored):  # a picture, a voice message, a file …
             await self._say(person, NOT_TEXT)
@@ -144,11 +162,25 @@ class WeComApp:
         else:
             await self._pressed(person, message)
 
-    async def _admitted(self, person: Person) -> bool:
-        verdict = self.core.admit(person)
+    async def _admitted(
+        self, person: Person, message: Message, arrived: dt.datetime | None
+    ) -> bool:
+        """Judge the message by when it came (a backlog handled late is not a flood)."""
+        verdict = self.core.admit(person, arrived)
         if verdict == "warn":
             await self._say(person, SLOW_DOWN)
+        elif verdict == "drop" and await self._files_note(person, message):
+            await self._say(person, NOT_FILED)  # a note is never dropped unsaid
         return verdict == "pass"
+
+    async def _files_note(self, person: Person, message: Message) -> bool:
+        """Tell whether a text would file a note: /note, or the text a note flow awaits."""
+        if not isinstance(message, TextMessage):
+            return False
+        typed = message.content.lstrip()
+        if typed.startswith(COMMAND_MARKS):
+            return typed[1:5].lower() == "note"
+        return await self.core.store.flow(person.id) is not None
 
     async def _typed(self, person: Person, text: str) -> Response:
         """A command ("/note 5.1 …", its argument as typed) or a question."""
@@ -284,12 +316,13 @@ async def serving(app: WeComApp) -> AsyncIterator[web.AppRunner]:
     The channel is registered (and the menu created) before the server listens.
     """
     settings = app.settings
-    runner = web.AppRunner(app.web_app(), access_log=None)
+    runner = runner_of(app.web_app())
     try:
         await app.start()
+        await app.inbox.start()  # what was received before the last stop, in order
         await runner.setup()
         try:
-            await web.TCPSite(runner, settings.listen, settings.port).start()
+            await listen(runner, settings.listen, settings.port)
         except OSError as e:
             raise ConfigError(
                 f"企业微信回调服务器无法监听 {settings.listen}:{settings.port}（{e.strerror}）："
@@ -298,5 +331,6 @@ async def serving(app: WeComApp) -> AsyncIterator[web.AppRunner]:
         logger.info("企业微信回调地址：http://%s:%d/wecom", settings.listen, settings.port)
         yield runner
     finally:
-        await runner.cleanup()  # lets the answers being sent finish (server.SHUTDOWN_GRACE)
+        await runner.cleanup()  # accepts nothing more; the callbacks being stored are stored
+        await app.inbox.drain(SHUTDOWN_GRACE)  # what is left is handled at the next start
         await app.stop()

@@ -6,6 +6,7 @@ Both CDATA and plain text nodes are accepted (the official test vector has no CD
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from xml.etree.ElementTree import Element, ParseError
 
@@ -13,6 +14,8 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 
 MAX_BODY_BYTES = 64 * 1024
+# WeCom's UserId: 1–64 letters, digits and "_-@." (never a "|", which separates `touser`).
+_USER_ID = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
 
 
 class BadXml(ValueError):
@@ -76,8 +79,8 @@ class MenuClick:
 
     @property
     def dedupe_key(self) -> str:
-        """Events carry no MsgId: user, event and second."""
-        return _event_key(self.user, "click", self.create_time)
+        """Events carry no MsgId: user, event, button and second (two buttons, two clicks)."""
+        return _event_key(self.user, f"click:{self.event_key}", self.create_time)
 
 
 @dataclass(frozen=True)
@@ -128,7 +131,7 @@ def parse_envelope(body: bytes) -> Envelope:
 def parse_message(plaintext: bytes) -> Message:
     """Read a decrypted callback into one of the message kinds."""
     root = _parse(plaintext)
-    user = _required(root, "FromUserName")
+    user = _user(_required(root, "FromUserName"))
     create_time = _int(_required(root, "CreateTime"), "CreateTime")
     agent_text = _text(root, "AgentID")
     agent_id = _int(agent_text, "AgentID") if agent_text else None
@@ -169,6 +172,8 @@ def _parse(data: bytes) -> Element:
         raise BadXml(f"XML 含有被禁止的结构：{type(e).__name__}") from None
     except ParseError as e:
         raise BadXml(f"XML 格式错误：{e}") from None
+    except (LookupError, ValueError) as e:  # an encoding expat does not know (GBK …)
+        raise BadXml(f"XML 的编码无法读取：{type(e).__name__}") from None
     if root.tag != "xml":
         raise BadXml("XML 根元素不是 <xml>")
     return root
@@ -186,6 +191,17 @@ def _required(root: Element, tag: str) -> str:
     if not value:
         raise BadXml(f"XML 缺少 {tag}")
     return value
+
+
+def _user(user_id: str) -> str:
+    """A UserId as WeCom allows it (1–64 letters, digits, _-@.), lower-cased.
+
+    WeCom compares UserIds without regard to case (and answers `invaliduser` lower-cased),
+    so one member is one id here, however a callback spells it.
+    """
+    if not _USER_ID.fullmatch(user_id):
+        raise BadXml("FromUserName 不是企业微信的 UserId")
+    return user_id.lower()
 
 
 def _int(value: str, tag: str) -> int:

@@ -1,10 +1,15 @@
 """The WeCom callback endpoint as a standalone aiohttp application.
 
 GET answers WeCom's URL verification with the bare plaintext. POST is checked (signature,
-padding, CorpID, XML), de-duplicated and acknowledged with an empty 200 at once; the message is
-handled afterwards in a background task, so WeCom never waits past its 5-second window and
-never retries because of a slow answer. Messages of one member are handled in the order they
-came, several members at once. Anything refused gets a 4xx and is logged without its content.
+fresh timestamp, padding, CorpID, AgentID, XML) and stored in the inbox with its
+de-duplication key before it is acknowledged with an empty 200: WeCom does not deliver again
+what it got 200 for, so nothing is acknowledged that a crash could lose. The inbox then handles
+each member's messages in order, several members at once. Anything refused gets a 4xx (a
+database that cannot store it, a 503: WeCom delivers it again) and is logged without content.
+
+`listen` serves it with bounds: a client has HEADER_SECONDS for its request line and headers
+and BODY_SECONDS for its body, at most MAX_CONNECTIONS are open at once, and each of these
+conditions (and a failing accept) is logged once when it starts, not for every connection.
 """
 
 from __future__ import annotations
@@ -12,106 +17,91 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections import OrderedDict
+import weakref
 from collections.abc import Awaitable, Callable, Mapping
+from typing import cast
 
 from aiohttp import web
 
+from bot.inbox import Closed, Inbox
 from handlers.wecom.crypto import BadCiphertext, CryptoError, MsgCrypt
 from handlers.wecom.message import MAX_BODY_BYTES, BadXml, Message, parse_envelope, parse_message
 
 logger = logging.getLogger(__name__)
 
 CALLBACK_PATH = "/wecom"
-CONCURRENT_MEMBERS = 8
-DEDUPE_SECONDS = 24 * 3600.0
-SHUTDOWN_GRACE = 10.0  # seconds to let running answers finish when the server stops
+CHANNEL = "wecom"
+SHUTDOWN_GRACE = 10.0  # seconds to let the messages received be handled when the server stops
+# WeCom signs each delivery with the time it was sent and retries an unanswered one within
+# about 15 s (three tries, 5 s each). Five minutes leave room for that and for a server clock
+# some minutes off, while a callback captured and replayed later is refused: the keys of the
+# callbacks taken are kept a day (Store.CALLBACK_TTL), far longer than this window.
+FRESH_SECONDS = 300
+HEADER_SECONDS = 10.0  # for a request's line and headers, from the connection's opening
+BODY_SECONDS = 10.0  # for its body (at most 64 KB)
+IDLE_SECONDS = 15.0  # a kept-alive connection with no request
+MAX_CONNECTIONS = 256  # open at once; well under the usual limit of 1024 open files
 
-OnMessage = Callable[[Message], Awaitable[None]]
-Claim = Callable[[str], Awaitable[bool]]
 Health = Callable[[], Awaitable[tuple[int, str]]]  # (HTTP status, text) for GET /healthz
+_STARTED = web.AppKey("wecom_started", weakref.WeakSet[asyncio.BaseTransport])
 
 
-class MemoryDedupe:
-    """Claims each key once within `ttl` seconds, in memory (one process, lost on restart)."""
+class _Once:
+    """A condition logged once when it starts, and again only after it ended."""
 
-    def __init__(
-        self, ttl: float = DEDUPE_SECONDS, clock: Callable[[], float] = time.monotonic
-    ) -> None:
-        self._ttl = ttl
-        self._clock = clock
-        self._seen: OrderedDict[str, float] = OrderedDict()
+    def __init__(self, message: str) -> None:
+        self.message = message
+        self.on = False
 
-    async def __call__(self, key: str) -> bool:
-        """Return True the first time `key` is seen (within the ttl), False after."""
-        now = self._clock()
-        while self._seen and next(iter(self._seen.values())) <= now - self._ttl:
-            self._seen.popitem(last=False)
-        if key in self._seen:
-            return False
-        self._seen[key] = now
-        return True
+    def report(self, *args: object) -> None:
+        """Log the condition unless it is already under way."""
+        if not self.on:
+            self.on = True
+            logger.warning(self.message, *args)
+
+    def end(self) -> None:
+        """The condition is over: its next start is logged again."""
+        self.on = False
 
 
-class _Handling:
-    """Runs the callback for each message in the background: per member in order."""
-
-    def __init__(self, on_message: OnMessage) -> None:
-        self._on_message = on_message
-        self._slots = asyncio.Semaphore(CONCURRENT_MEMBERS)
-        self._members: dict[str, asyncio.Lock] = {}
-        # Messages of each member scheduled and not yet done: the member's lock is dropped only
-        # when none is left (a woken waiter has not taken the lock yet).
-        self._queued: dict[str, int] = {}
-        self._tasks: set[asyncio.Task[None]] = set()
-
-    def schedule(self, message: Message) -> None:
-        """Handle a message in a task of its own (each member's messages in order)."""
-        task = asyncio.create_task(self._run(message))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _run(self, message: Message) -> None:
-        user = message.user
-        lock = self._members.setdefault(user, asyncio.Lock())
-        self._queued[user] = self._queued.get(user, 0) + 1
-        try:
-            async with lock, self._slots:
-                await self._on_message(message)
-        except Exception:
-            logger.exception("处理企业微信消息失败（%s）", type(message).__name__)
-        finally:
-            self._queued[user] -= 1
-            if not self._queued[user]:
-                del self._queued[user], self._members[user]
-
-    async def drain(self) -> None:
-        """Wait for the messages being handled, at most SHUTDOWN_GRACE; cancel the rest."""
-        if not self._tasks:
-            return
-        _, pending = await asyncio.wait(set(self._tasks), timeout=SHUTDOWN_GRACE)
-        for task in pending:
-            task.cancel()
-        await asyncio.gather(*pending, return_exceptions=True)
+_SLOW = _Once(
+    "关闭了发送过慢的连接（请求头 %.0f 秒、请求体 %.0f 秒内未收齐），此后同类情况不再逐条记录"
+)
+_FULL = _Once("回调服务器已有 %d 个连接，新连接被拒绝，此后同类情况不再逐条记录")
+_ACCEPT = _Once("回调服务器无法接受新连接（%s），此后同类情况不再逐条记录")
+_DATABASE = _Once("回调无法保存到数据库（%s），已回答 503 让企业微信重发")
 
 
-_HANDLING = web.AppKey("wecom_handling", _Handling)
+class _AcceptFailures(logging.Filter):
+    """asyncio logs a failing accept() (out of file descriptors) once a second: once is enough."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        """Pass the first failing accept of a condition as one short line, drop the rest."""
+        if not str(record.msg).startswith("socket.accept() out of system resource"):
+            return True
+        error = record.exc_info[1] if record.exc_info else None
+        _ACCEPT.report(type(error).__name__ if error else "未知原因")
+        return False
+
+
+_ACCEPT_FILTER = _AcceptFailures()
 
 
 def callback_app(
     crypt: MsgCrypt,
-    on_message: OnMessage,
+    inbox: Inbox,
     *,
-    claim: Claim | None = None,
+    agent_id: int | None = None,
     path: str = CALLBACK_PATH,
     health: Health | None = None,
+    now: Callable[[], float] = time.time,
 ) -> web.Application:
     """Build the callback app: GET/POST `path` for WeCom, GET /healthz for monitoring.
 
-    `health` answers /healthz (the bot's database); without it the server only says "ok".
+    A message is stored in `inbox` (which handles it) before its 200. `agent_id`: the app's
+    AgentID, which a message naming another is refused for. `health` answers /healthz (the
+    bot's database); without it the server only says "ok". `now`: the wall clock (seconds).
     """
-    handling = _Handling(on_message)
-    claim_key = claim or MemoryDedupe()
 
     async def verify(request: web.Request) -> web.Response:
         try:
@@ -122,12 +112,20 @@ def callback_app(
 
     async def receive(request: web.Request) -> web.Response:
         try:
-            message = _opened(crypt, request.query, await _body(request))
+            _fresh(request.query, now())
+            plain, message = _opened(crypt, request.query, await _body(request), agent_id)
         except _Refused as refused:
             return refused.answer(request)
-        if await claim_key(message.dedupe_key):
-            handling.schedule(message)
-        else:
+        try:
+            new = await inbox.accept(message.dedupe_key, message.user, plain)
+        except Closed:  # stopping: WeCom delivers it again, to the next start
+            return web.Response(status=503)
+        except Exception as e:
+            _DATABASE.report(type(e).__name__)
+            return web.Response(status=503)
+        _DATABASE.end()
+        _SLOW.end()
+        if not new:
             logger.info("企业微信重发的回调已忽略（%s）", type(message).__name__)
         return web.Response(status=200)
 
@@ -137,16 +135,92 @@ def callback_app(
         status, text = await health()
         return web.Response(status=status, text=text)
 
-    async def drain(app: web.Application) -> None:
-        await app[_HANDLING].drain()
+    @web.middleware
+    async def started(request: web.Request, handler: _Handler) -> web.StreamResponse:
+        if request.transport is not None:  # its headers are in: no longer too slow for them
+            request.app[_STARTED].add(request.transport)
+        return await handler(request)
 
-    app = web.Application(client_max_size=MAX_BODY_BYTES)
-    app[_HANDLING] = handling
+    async def unnamed(request: web.Request, response: web.StreamResponse) -> None:
+        response.headers["Server"] = "fengong"  # not aiohttp's name and version
+
+    app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[started])
+    app[_STARTED] = weakref.WeakSet()
     app.router.add_get(path, verify)
     app.router.add_post(path, receive)
     app.router.add_get("/healthz", healthz)
-    app.on_cleanup.append(drain)
+    app.on_response_prepare.append(unnamed)
     return app
+
+
+_Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+
+
+def runner_of(app: web.Application) -> web.AppRunner:
+    """Return the runner for the callback app: no access log, idle connections closed."""
+    return web.AppRunner(app, access_log=None, keepalive_timeout=IDLE_SECONDS)
+
+
+class _Refusing(asyncio.Protocol):
+    """A connection over the cap: told 503 and closed at once, so it holds no file long."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        cast(asyncio.Transport, transport).write(
+            b"HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+        )
+        transport.close()
+
+
+class _Site(web.BaseSite):
+    """A TCP site whose connections are bounded in number and in the time to send a request."""
+
+    def __init__(self, runner: web.AppRunner, host: str, port: int) -> None:
+        super().__init__(runner)
+        self._host = host
+        self._port = port
+
+    @property
+    def name(self) -> str:
+        """The address, as aiohttp's TCPSite names it."""
+        return f"http://{self._host}:{self._port}"
+
+    async def start(self) -> None:
+        """Listen on host:port."""
+        await super().start()
+        logging.getLogger("asyncio").addFilter(_ACCEPT_FILTER)
+        self._server = await asyncio.get_running_loop().create_server(
+            self._connection, self._host, self._port, backlog=self._backlog, reuse_address=True
+        )
+
+    def _connection(self) -> asyncio.BaseProtocol:
+        _ACCEPT.end()
+        runner = cast(web.AppRunner, self._runner)
+        server = runner.server
+        assert server is not None
+        if len(server.connections) >= MAX_CONNECTIONS:
+            _FULL.report(MAX_CONNECTIONS)
+            return _Refusing()
+        _FULL.end()
+        handler = server()
+        started = runner.app[_STARTED]
+        asyncio.get_running_loop().call_later(HEADER_SECONDS, _too_slow, handler, started)
+        return handler
+
+
+def _too_slow(
+    handler: asyncio.BaseProtocol, started: weakref.WeakSet[asyncio.BaseTransport]
+) -> None:
+    """Close a connection whose first request's headers are not in after HEADER_SECONDS."""
+    transport: asyncio.BaseTransport | None = getattr(handler, "transport", None)
+    if transport is None or transport.is_closing() or transport in started:
+        return
+    _SLOW.report(HEADER_SECONDS, BODY_SECONDS)
+    transport.close()
+
+
+async def listen(runner: web.AppRunner, host: str, port: int) -> None:
+    """Serve the runner's app on host:port within the bounds above (OSError if it cannot)."""
+    await _Site(runner, host, port).start()
 
 
 class _Refused(Exception):
@@ -182,25 +256,49 @@ def _verified_echo(crypt: MsgCrypt, query: Mapping[str, str]) -> str:
 
 async def _body(request: web.Request) -> bytes:
     try:
-        return await request.read()
+        async with asyncio.timeout(BODY_SECONDS):
+            return await request.read()
     except web.HTTPRequestEntityTooLarge:
         raise _Refused(413, f"回调超过 {MAX_BODY_BYTES} 字节") from None
+    except TimeoutError:
+        _SLOW.report(HEADER_SECONDS, BODY_SECONDS)
+        raise _Refused(408, "回调的请求体未按时收齐") from None
+    except (ConnectionError, OSError, ValueError) as e:  # the client went away mid-body
+        raise _Refused(400, f"回调的请求体不完整（{type(e).__name__}）") from None
 
 
-def _opened(crypt: MsgCrypt, query: Mapping[str, str], body: bytes) -> Message:
-    """The message of a POSTed callback, verified and decrypted, or _Refused."""
+def _fresh(query: Mapping[str, str], now: float) -> None:
+    """Refuse a callback signed more than FRESH_SECONDS from now (a replay), or undated."""
+    stamp = query.get("timestamp", "")
+    if not stamp.isdecimal() or len(stamp) > 12:
+        raise _Refused(400, "回调的 timestamp 不是时间戳")
+    if abs(now - int(stamp)) > FRESH_SECONDS:
+        raise _Refused(403, f"回调的时间戳与本机时间相差超过 {FRESH_SECONDS} 秒（重放或时钟不准）")
+
+
+def _opened(
+    crypt: MsgCrypt, query: Mapping[str, str], body: bytes, agent_id: int | None
+) -> tuple[str, Message]:
+    """The plaintext and message of a POSTed callback, verified and decrypted, or _Refused."""
     try:
         signed = query["msg_signature"], query["timestamp"], query["nonce"]
         envelope = parse_envelope(body)
         if envelope.to_user != crypt.receive_id:
             raise _Refused(403, "回调的 ToUserName 不是本企业")
-        return parse_message(crypt.unseal(*signed, envelope.encrypt))
+        plain = crypt.unseal(*signed, envelope.encrypt)
+        message = parse_message(plain)
+        text = plain.decode()
+    except UnicodeDecodeError:
+        raise _Refused(400, "回调的消息不是 UTF-8") from None
     except KeyError:
         raise _Refused(400, "回调缺少签名参数") from None
     except BadXml as e:
         raise _Refused(400, f"回调 XML 不合法：{e}") from None
     except CryptoError as e:
         raise _Refused(_status(e), f"回调校验失败：{e}") from None
+    if agent_id is not None and message.agent_id not in (None, agent_id):
+        raise _Refused(403, "回调的 AgentID 不是本应用")
+    return text, message
 
 
 def _status(error: CryptoError) -> int:
