@@ -1590,16 +1590,6 @@ class Store:
     CALLBACK_PURGE_EVERY: ClassVar[dt.timedelta] = dt.timedelta(hours=1)
     _callbacks_purged: dt.datetime | None = None
 
-    async def claim_callback(self, key: str) -> bool:
-        """Record a callback's key; True the first time it is seen, False for a repeat."""
-        now = self._now()
-        await self._purge_callbacks(now)
-        async with self._write():
-            cursor = await self._db.execute(
-                "INSERT OR IGNORE INTO callbacks (key, seen_at) VALUES (?, ?)", (key, _iso(now))
-            )
-            return cursor.rowcount == 1
-
     async def take_deliveries(
         self, channel: str, items: Sequence[tuple[str, str, str]]
     ) -> list[Delivery | None]:

@@ -68,7 +68,7 @@ def test_empty_variables_count_as_unset() -> None:
         ("tg:123,123", frozenset({"tg:123"})),
         (
             "wecom:ZhangSan,WECOM:li.si@gov-1_x",
-            frozenset({"wecom:ZhangSan", "wecom:li.si@gov-1_x"}),
+            frozenset({"wecom:zhangsan", "wecom:li.si@gov-1_x"}),  # WeCom ignores case
         ),
         (f"wecom:{'a' * 64},7", frozenset({f"wecom:{'a' * 64}", "tg:7"})),
     ],

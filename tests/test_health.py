@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import sqlite3
 from pathlib import Path
 
 import pytest
@@ -21,7 +22,20 @@ def clock() -> FakeClock:
 async def test_a_store_that_answers_is_healthy(store: Store) -> None:
     verdict = await check(store)
     assert (verdict.ok, verdict.status) == (True, 200)
-    assert verdict.text == f"ok（数据库版本 {len(MIGRATIONS)}）\n"
+    assert verdict.text == "ok\n"  # no schema version: nothing for a scanner to read
+
+
+async def test_a_store_another_process_holds_locked_is_not(store: Store, tmp_path: Path) -> None:
+    other = sqlite3.connect(tmp_path / "t.db", isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        verdict = await check(store)
+        assert (verdict.ok, verdict.status, verdict.text) == (False, 503, "数据库无法写入\n")
+        other.execute("ROLLBACK")
+        assert (await check(store)).ok
+    finally:
+        other.close()
+    assert await store.schema_version() == len(MIGRATIONS)  # the probe left nothing open
 
 
 async def test_a_closed_or_missing_store_is_not(tmp_path: Path) -> None:

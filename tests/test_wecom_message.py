@@ -45,7 +45,7 @@ def _card(key: str = "approve:7", task: str = "bind-7-ab12", **kw: object) -> by
 def test_official_text_message_without_cdata() -> None:
     msg = parse_message(OFFICIAL_TEXT.encode())
     assert msg == TextMessage(
-        user="ChenJiaShun",
+        user="chenjiashun",
         create_time=1476422779,
         agent_id=1000002,
         content="你好",
@@ -70,7 +70,7 @@ def test_text_with_cdata_keeps_content_verbatim() -> None:
 def test_card_click() -> None:
     msg = parse_message(_card())
     assert msg == CardClick(
-        user="ZhangSan",
+        user="zhangsan",
         create_time=1700000000,
         agent_id=1000002,
         event="template_card_event",
@@ -110,20 +110,20 @@ def test_card_dedupe_key_separates_users_keys_and_seconds() -> None:
 def test_menu_click_in_either_case() -> None:
     for event in ("click", "CLICK"):
         msg = parse_message(_event(event, "<EventKey><![CDATA[menu:unit]]></EventKey>"))
-        assert msg == MenuClick("ZhangSan", 1700000000, 1000002, "menu:unit")
-    assert msg.dedupe_key == "event:ZhangSan:click:1700000000"
+        assert msg == MenuClick("zhangsan", 1700000000, 1000002, "menu:unit")
+    assert msg.dedupe_key == "event:zhangsan:click:menu:unit:1700000000"
 
 
 def test_enter_agent() -> None:
     msg = parse_message(_event("enter_agent", "<EventKey><![CDATA[]]></EventKey>"))
-    assert msg == EnterAgent("ZhangSan", 1700000000, 1000002)
-    assert msg.dedupe_key == "event:ZhangSan:enter_agent:1700000000"
+    assert msg == EnterAgent("zhangsan", 1700000000, 1000002)
+    assert msg.dedupe_key == "event:zhangsan:enter_agent:1700000000"
 
 
 def test_other_events_and_types_are_ignored() -> None:
     sub = parse_message(_event("subscribe"))
-    assert sub == Ignored("ZhangSan", 1700000000, 1000002, "event:subscribe", None)
-    assert sub.dedupe_key == "event:ZhangSan:event:subscribe:1700000000"
+    assert sub == Ignored("zhangsan", 1700000000, 1000002, "event:subscribe", None)
+    assert sub.dedupe_key == "event:zhangsan:event:subscribe:1700000000"
     image = parse_message(
         b"<xml><FromUserName>a</FromUserName><CreateTime>1</CreateTime>"
         b"<MsgType>image</MsgType><PicUrl>http://x</PicUrl><MsgId>99</MsgId></xml>"
@@ -247,3 +247,34 @@ def test_card_menu_click_is_a_card_click() -> None:
         "t9",
         "text_notice",
     )
+
+
+def test_two_menu_buttons_in_one_second_are_two_clicks() -> None:
+    def click(key: str) -> str:
+        extra = f"<EventKey><![CDATA[{key}]]></EventKey>"
+        return parse_message(_event("click", extra)).dedupe_key
+
+    assert click("menu:whoami") != click("menu:help")
+    assert click("menu:help") == click("menu:help")  # WeCom's retry of one click
+
+
+def test_a_userid_is_one_member_whatever_its_case() -> None:
+    assert parse_message(_event("enter_agent", user="ZhangSan")).user == "zhangsan"
+    assert (
+        parse_message(_event("enter_agent", user="ZHANGSAN")).dedupe_key
+        == parse_message(_event("enter_agent", user="zhangsan")).dedupe_key
+    )
+
+
+@pytest.mark.parametrize("user", ["zhang|li", "zhang san", "张三", "a" * 65, "x\u202eu"])
+def test_a_userid_wecom_cannot_issue_is_refused(user: str) -> None:
+    with pytest.raises(BadXml, match="FromUserName"):
+        parse_message(_event("enter_agent", user=user))
+
+
+@pytest.mark.parametrize("encoding", ["GBK", "x-no-such-encoding", "UTF-32"])
+@pytest.mark.parametrize("parse", [parse_envelope, parse_message])
+def test_a_declared_encoding_expat_cannot_read_is_bad_xml(encoding: str, parse: object) -> None:
+    body = f'<?xml version="1.0" encoding="{encoding}"?><xml><ToUserName>a</ToUserName></xml>'
+    with pytest.raises(BadXml):
+        parse(body.encode())  # type: ignore[operator]
