@@ -28,6 +28,8 @@ What it reproduces, and where it is stricter than WeCom:
   known media_id (40007).
 * menu/create (agentid in the query, 1..3 buttons) and the group robot webhook
   (/cgi-bin/webhook/send?key=…, `robot_keys`; 93000 for an unknown key; 20 a minute → 45009).
+* `hold(*users)` makes message/send to them hang until `release(...)` (a slow WeCom);
+  `waiting(user)` counts the sends held.
 * `inject(api, errcode, times)` answers the next `times` calls of an API with that errcode
   (after the token check), e.g. -1, 42001 or 45009.
 * `fault(api, after, status=502)` answers one later call of an API (the one after `after`
@@ -137,6 +139,8 @@ class FakeWeComApi:
         self.hung = asyncio.Event()
         self._release = asyncio.Event()
         self._changed = asyncio.Event()
+        self._held: dict[str, asyncio.Event] = {}  # member -> opened when released
+        self._waiting: dict[str, int] = {}
         self._runner: web.AppRunner | None = None
         self._port: int | None = None
         self._handlers: dict[str, Callable[[web.Request, Any], Any]] = {
@@ -205,6 +209,23 @@ class FakeWeComApi:
     def fault(self, api: str, after: int = 0, *, status: int = 502, hang: bool = False) -> None:
         """Fail the call of `api` after `after` more: HTTP `status`, or carried out, then hung."""
         self._faults[(api, self._seen[api] + after + 1)] = None if hang else status
+
+    def hold(self, *users: str) -> None:
+        """message/send to any of these members hangs (WeCom slow for them) until `release`.
+
+        A held send whose caller gave up (timed out, or was killed) is delivered to nobody.
+        """
+        for user in users:
+            self._held.setdefault(user, asyncio.Event())
+
+    def release(self, *users: str) -> None:
+        """Let the held sends to these members (all, when none is named) go through."""
+        for user in users or list(self._held):
+            self._held.pop(user, asyncio.Event()).set()
+
+    def waiting(self, user: str) -> int:
+        """How many sends to `user` are held now."""
+        return self._waiting.get(user, 0)
 
     def click_code(self) -> str:
         """A fresh ResponseCode, as a template_card_event callback would carry."""
@@ -350,10 +371,24 @@ class FakeWeComApi:
             if first is not None and self.clock() < first[0] + interval:
                 self.suppressed += 1
                 return dict(first[1])
+        await self._hold(request, body)
         answer = await self._deliver(body)
         if checked is not None:
             self._checked[checked] = (self.clock(), dict(answer))
         return answer
+
+    async def _hold(self, request: web.Request, body: dict[str, Any]) -> None:
+        """Wait while a recipient is held; refuse when the caller is gone by then."""
+        for user in str(body.get("touser", "")).split("|"):
+            if user in self._held:
+                self._waiting[user] = self._waiting.get(user, 0) + 1
+                self._changed.set()
+                try:
+                    await self._held[user].wait()
+                finally:
+                    self._waiting[user] -= 1
+                if request.transport is None or request.transport.is_closing():
+                    raise _Refusal(-1, "the caller is gone")
 
     async def _deliver(self, body: dict[str, Any]) -> dict[str, Any]:
         if body.get("agentid") != self.agent_id:

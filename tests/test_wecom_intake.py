@@ -1,0 +1,218 @@
+"""Durable intake on WeCom: what was acknowledged is handled exactly once, whatever happens.
+
+The real `python -m bot run` in a child process (killed with SIGKILL, stopped with SIGTERM),
+a real SQLite file, the fake WeCom API holding sends back as a slow WeCom would, and callbacks
+encrypted and signed as WeCom sends them. In-process: no member's slow answer holds another's,
+and the flood limit judges when a message came, not when it is handled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from bot.assistant import Assistant
+from bot.store import Store
+from bot.throttle import BURST, NOT_FILED, SLOW_DOWN
+from tests.fakes.bot_api import FakeBotApi
+from tests.fakes.clock import FakeClock
+from tests.fakes.wecom_api import FakeWeComApi
+from tests.harness import HRSS, bot_process, rows, shanghai
+from tests.test_wecom_run import callbacks, free_port, listening
+from tests.wecom_harness import BOSS, WeCom, env_for, wecom_bot
+
+MEMBERS = ("zhang", "li", "wang", "zhao")
+NOTES = 5  # each member's
+ONLY_WECOM = {"TELEGRAM_BOT_TOKEN": ""}
+
+
+async def bind(db: Path, *members: str) -> None:
+    """Bind members to 人社厅 in the database before the bot starts."""
+    async with await Store.open(db) as store:
+        for member in members:
+            await store.bind(f"wecom:{member}", member, HRSS, f"wecom:{BOSS}")
+
+
+async def held(api: FakeWeComApi, *members: str) -> None:
+    """Wait until a send to each of these members is held (their handling is under way)."""
+    async with asyncio.timeout(30):
+        while not all(api.waiting(m) for m in members):  # noqa: ASYNC110 - polls the fake
+            await asyncio.sleep(0.02)
+
+
+async def answered(api: FakeWeComApi, member: str, count: int) -> list[str]:
+    """Wait until `member` got `count` messages; return their texts."""
+    async with asyncio.timeout(30):
+        while len(api.texts_to(member)) < count:  # noqa: ASYNC110 - polls the fake
+            await asyncio.sleep(0.02)
+    return api.texts_to(member)
+
+
+def note(member: str, n: int) -> str:
+    return f"/note 5.1 {member}的第{n}条进展"
+
+
+async def test_acknowledged_notes_survive_kill_9_and_are_filed_once(
+    api: FakeBotApi, tmp_path: Path
+) -> None:
+    db, port = tmp_path / "fengong.db", free_port()
+    await bind(db, *MEMBERS)
+    async with FakeWeComApi() as wecom_api:
+        env = env_for(wecom_api, port) | ONLY_WECOM
+        wecom_api.hold(*MEMBERS)  # WeCom hangs: no answer goes out before the kill
+        async with bot_process(api, db, env) as process:
+            await listening(f"http://127.0.0.1:{port}/healthz", process)
+            async with callbacks(wecom_api, port) as wecom:
+
+                async def send(member: str) -> list[tuple[int, str]]:
+                    return [
+                        await wecom.post(
+                            wecom.text(member, note(member, n), msg_id=f"{member}{n}")
+                        )
+                        for n in range(NOTES)
+                    ]
+
+                acks = await asyncio.gather(*(send(m) for m in MEMBERS))
+            assert acks == [[(200, "")] * NOTES] * len(MEMBERS)  # every one acknowledged
+            await held(wecom_api, *MEMBERS)  # each member's first note is being answered
+            process.kill()
+            await process.wait()
+        assert process.returncode == -signal.SIGKILL
+        assert rows(db, "SELECT count(*) FROM inbox") == [(NOTES * len(MEMBERS),)]
+        wecom_api.release()  # the sends the killed bot started are delivered to nobody
+        assert all(not wecom_api.texts_to(m) for m in MEMBERS)
+
+        async with bot_process(api, db, env) as process:
+            replies = {m: await answered(wecom_api, m, NOTES) for m in MEMBERS}
+            process.send_signal(signal.SIGTERM)
+            async with asyncio.timeout(30):
+                output, _ = await process.communicate()
+    assert process.returncode == 0, output.decode()
+    assert "继续处理上次停止前已收到的 20 条消息" in output.decode()
+    for member in MEMBERS:  # answered once each, in the order they were sent
+        assert len(replies[member]) == NOTES
+        for n, reply in enumerate(replies[member]):
+            assert reply.startswith(f"已记录「{HRSS}」举措 5.1"), reply
+            assert f"{member}的第{n}条进展" in reply
+    filed = rows(db, "SELECT text FROM notes ORDER BY id")
+    assert sorted(t for (t,) in filed) == sorted(
+        f"{m}的第{n}条进展" for m in MEMBERS for n in range(NOTES)
+    )  # every note stored, none twice
+    assert rows(db, "SELECT count(*) FROM inbox") == [(0,)]
+
+
+async def test_sigterm_stops_taking_callbacks_and_drains_the_rest(
+    api: FakeBotApi, tmp_path: Path
+) -> None:
+    db, port = tmp_path / "fengong.db", free_port()
+    await bind(db, "slow", "quick")
+    async with FakeWeComApi() as wecom_api:
+        wecom_api.hold("slow")
+        env = env_for(wecom_api, port) | ONLY_WECOM
+        async with bot_process(api, db, env) as process:
+            await listening(f"http://127.0.0.1:{port}/healthz", process)
+            async with callbacks(wecom_api, port) as wecom:
+                for n in range(2):
+                    ack = await wecom.post(wecom.text("slow", note("slow", n), msg_id=f"s{n}"))
+                    assert ack == (200, "")
+                for n in range(3):
+                    ack = await wecom.post(wecom.text("quick", note("quick", n), msg_id=f"q{n}"))
+                    assert ack == (200, "")
+                # One member waiting on WeCom holds up nobody else.
+                await answered(wecom_api, "quick", 3)
+                await held(wecom_api, "slow")
+                process.send_signal(signal.SIGTERM)
+                assert process.stdout is not None
+                async with asyncio.timeout(30):
+                    log = b""
+                    while "正在停止：处理已收到的 2 条消息" not in log.decode():
+                        log += await process.stdout.readline()
+            async with callbacks(wecom_api, port) as wecom:  # a new connection: refused
+                late = wecom.text("quick", note("quick", 9), msg_id="late")
+                with pytest.raises(aiohttp.ClientConnectorError):  # WeCom delivers it later
+                    await wecom.post(late)
+            wecom_api.release()
+            async with asyncio.timeout(30):
+                rest, _ = await process.communicate()
+    output = (log + rest).decode()
+    assert process.returncode == 0, output
+    assert "已收到的消息都已处理完" in output
+    first, second = wecom_api.texts_to("slow")  # both answered before the exit, in order
+    assert "slow的第0条进展" in first
+    assert "slow的第1条进展" in second
+    assert rows(db, "SELECT count(*) FROM notes") == [(5,)]
+    assert rows(db, "SELECT count(*) FROM inbox") == [(0,)]
+    assert "Traceback" not in output
+
+
+# --- in process -----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(shanghai(2024, 3, 2, 9, 0))
+
+
+@pytest.fixture
+async def api_wecom() -> AsyncIterator[FakeWeComApi]:
+    async with FakeWeComApi() as fake:
+        yield fake
+
+
+@pytest.fixture
+async def wecom(
+    api_wecom: FakeWeComApi, assistant: Assistant, db_path: Path, clock: FakeClock
+) -> AsyncIterator[WeCom]:
+    async with wecom_bot(api_wecom, assistant, db_path, clock) as members:
+        yield members
+
+
+async def test_nine_slow_members_hold_up_no_tenth(wecom: WeCom, api_wecom: FakeWeComApi) -> None:
+    slow = [f"slow{n}" for n in range(9)]
+    api_wecom.hold(*slow)
+    for member in slow:
+        await wecom.client.post(wecom.client.text(member, "/help", msg_id=wecom.msg_id()))
+    await held(api_wecom, *slow)
+    assert "尚未绑定单位" in await wecom.say("quick", "/whoami")  # answered meanwhile
+    api_wecom.release()
+    for member in slow:
+        await answered(api_wecom, member, 1)
+
+
+async def test_a_backlog_is_judged_by_when_it_came_not_a_flood(
+    wecom: WeCom, api_wecom: FakeWeComApi, clock: FakeClock
+) -> None:
+    await wecom.app.core.store.bind("wecom:zhang", "zhang", HRSS, f"wecom:{BOSS}")
+    api_wecom.hold("zhang")  # WeCom slow: the notes pile up behind the first answer
+    count = BURST + 5
+    for n in range(count):  # a steady 1.1 s apart, handled much later all at once
+        await wecom.client.post(wecom.client.text("zhang", note("zhang", n), msg_id=f"z{n}"))
+        clock.advance(seconds=1.1)
+    await held(api_wecom, "zhang")
+    clock.advance(seconds=60)
+    api_wecom.release()
+    replies = await answered(api_wecom, "zhang", count)
+    assert all(r.startswith(f"已记录「{HRSS}」") for r in replies), replies
+    assert len(rows(wecom.app.core.config.db_path, "SELECT id FROM notes")) == count
+
+
+async def test_a_note_the_flood_limit_refuses_is_told_so(
+    wecom: WeCom, api_wecom: FakeWeComApi, clock: FakeClock
+) -> None:
+    await wecom.app.core.store.bind("wecom:zhang", "zhang", HRSS, f"wecom:{BOSS}")
+    count = BURST + 3  # all in the same second
+    for n in range(count):
+        await wecom.client.post(wecom.client.text("zhang", note("zhang", n), msg_id=f"z{n}"))
+    await wecom.client.post(wecom.client.text("zhang", "人社厅负责什么", msg_id="question"))
+    clock.advance(seconds=60)  # the allowance refilled: answered again
+    await wecom.client.post(wecom.client.text("zhang", "/whoami", msg_id="whoami"))
+    replies = await answered(api_wecom, "zhang", count + 1)
+    # The flood's question is dropped unanswered; its notes are not dropped unsaid.
+    assert replies[BURST:count] == [SLOW_DOWN, NOT_FILED, NOT_FILED]
+    assert HRSS in replies[count]
+    assert len(rows(wecom.app.core.config.db_path, "SELECT id FROM notes")) == BURST
