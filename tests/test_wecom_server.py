@@ -15,6 +15,7 @@ from aiohttp import web
 from bot.clock import TZ
 from bot.inbox import Closed, Inbox
 from bot.store import Delivery, Store
+from handlers.wecom import server
 from handlers.wecom.crypto import MsgCrypt, signature
 from handlers.wecom.message import (
     MAX_BODY_BYTES,
@@ -402,3 +403,140 @@ def _echo_query(wecom: WeComCallbackClient, echo: str) -> dict[str, str]:
         wecom.token, query["timestamp"], query["nonce"], echostr
     )
     return query
+
+
+# --- bounds: slow clients, too many connections, broken bodies -------------------------------
+
+
+async def _raw(url: str, data: bytes) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    """Open a bare TCP connection to the server of `url` and send `data`."""
+    host, port = url.split("//")[1].split("/")[0].split(":")
+    reader, writer = await asyncio.open_connection(host, int(port))
+    writer.write(data)
+    await writer.drain()
+    return reader, writer
+
+
+async def _closed(reader: asyncio.StreamReader) -> bytes:
+    """Read until the server closes the connection; return what it said."""
+    async with asyncio.timeout(10):
+        return await reader.read()
+
+
+def _logged(caplog: pytest.LogCaptureFixture, text: str) -> int:
+    return sum(text in r.getMessage() for r in caplog.records)
+
+
+async def test_a_client_slow_to_send_its_headers_is_closed_and_logged_once(
+    wecom: WeComCallbackClient,
+    recorder: Recorder,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setattr(server, "HEADER_SECONDS", 0.2)
+    slow = [await _raw(wecom.url, b"POST /wecom HTTP/1.1\r\nHost: x\r\n") for _ in range(5)]
+    for reader, writer in slow:
+        assert await _closed(reader) == b""
+        writer.close()
+    assert _logged(caplog, "关闭了发送过慢的连接") == 1  # one line for the condition
+    # Still serving; once a callback went through, the next slow client is logged again.
+    assert await wecom.post(wecom.text("ZhangSan", "你好", msg_id="1")) == (200, "")
+    reader, writer = await _raw(wecom.url, b"GET /healthz HTTP/1.1\r\n")
+    assert await _closed(reader) == b""
+    writer.close()
+    assert _logged(caplog, "关闭了发送过慢的连接") == 2
+    await recorder.wait(1)
+
+
+async def test_a_post_whose_body_never_comes_is_answered_408(
+    wecom: WeComCallbackClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(server, "BODY_SECONDS", 0.2)
+    query = "&".join(f"{k}={v}" for k, v in wecom.signed_query("x").items())
+    head = f"POST /wecom?{query} HTTP/1.1\r\nHost: x\r\nContent-Length: 900\r\n\r\n"
+    reader, writer = await _raw(wecom.url, head.encode() + b"<xml>")
+    async with asyncio.timeout(10):
+        status = await reader.readline()
+    writer.close()
+    assert status.startswith(b"HTTP/1.1 408"), status
+
+
+async def test_connections_over_the_cap_get_503_and_one_log_line(
+    wecom: WeComCallbackClient,
+    recorder: Recorder,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    monkeypatch.setattr(server, "MAX_CONNECTIONS", 3)
+    health = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+    idle = [await _raw(wecom.url, health) for _ in range(3)]
+    for reader, _ in idle:  # answered, and kept alive: three connections open
+        async with asyncio.timeout(10):
+            assert (await reader.readuntil(b"ok")).startswith(b"HTTP/1.1 200")
+    for _ in range(4):
+        reader, writer = await _raw(wecom.url, b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n")
+        assert (await _closed(reader)).startswith(b"HTTP/1.1 503")
+        writer.close()
+    assert _logged(caplog, "新连接被拒绝") == 1
+    for _, writer in idle:
+        writer.close()
+    async with asyncio.timeout(10):
+        while (await wecom.get({}))[0] != 400:  # noqa: ASYNC110 - served once they are gone
+            await asyncio.sleep(0.02)
+    assert await wecom.post(wecom.text("ZhangSan", "你好", msg_id="1")) == (200, "")
+    await recorder.wait(1)
+
+
+async def test_failing_accepts_are_logged_once_per_condition(
+    wecom: WeComCallbackClient, caplog: pytest.LogCaptureFixture
+) -> None:
+    loop = asyncio.get_running_loop()
+    for _ in range(5):  # what asyncio's accept loop reports, once a second, out of files
+        loop.call_exception_handler(
+            {
+                "message": "socket.accept() out of system resource",
+                "exception": OSError(24, "Too many open files"),
+            }
+        )
+    assert _logged(caplog, "socket.accept()") == 0
+    assert _logged(caplog, "回调服务器无法接受新连接（OSError）") == 1
+
+
+async def test_a_client_gone_mid_body_leaves_no_traceback(
+    wecom: WeComCallbackClient, recorder: Recorder, caplog: pytest.LogCaptureFixture
+) -> None:
+    text = wecom.text("ZhangSan", "你好", msg_id="1").encode()
+    encrypt = wecom.encrypt(text)
+    body = envelope_xml(wecom.corp_id, encrypt, 1000002)
+    query = "&".join(f"{k}={v}" for k, v in wecom.signed_query(encrypt).items())
+    head = f"POST /wecom?{query} HTTP/1.1\r\nHost: x\r\nContent-Length: {len(body)}\r\n\r\n"
+    _, writer = await _raw(wecom.url, head.encode() + body[:40])
+    writer.close()
+    await writer.wait_closed()
+    assert await wecom.post(text) == (200, "")  # the whole callback, delivered again
+    await recorder.wait(1)
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert "Traceback" not in caplog.text
+
+
+@pytest.mark.parametrize("encoding", ["GBK", "x-unknown"])
+async def test_a_body_in_an_encoding_that_cannot_be_read_is_a_clean_400(
+    wecom: WeComCallbackClient, encoding: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    encrypt = wecom.encrypt(wecom.text("ZhangSan", "你好", msg_id="1").encode())
+    declared = f'<?xml version="1.0" encoding="{encoding}"?>'.encode()
+    body = declared + envelope_xml(wecom.corp_id, encrypt, 1000002)
+    assert (await wecom.post_raw(wecom.signed_query(encrypt), body))[0] == 400
+    assert [r for r in caplog.records if r.levelno >= logging.ERROR] == []
+
+
+async def test_a_message_for_another_app_is_refused(
+    wecom: WeComCallbackClient, recorder: Recorder
+) -> None:
+    wecom.agent_id = 1000003  # the same corp's other app, signed with our token
+    assert (await wecom.post(wecom.text("ZhangSan", "你好", msg_id="1")))[0] == 403
+    wecom.agent_id = 1000002
+    assert await wecom.post(wecom.text("ZhangSan", "好", msg_id="2")) == (200, "")
+    [message] = await recorder.wait(1)
+    assert isinstance(message, TextMessage)
+    assert message.content == "好"
