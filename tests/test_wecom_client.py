@@ -461,3 +461,12 @@ async def test_first_sends_at_once_share_one_token_fetch(
     await asyncio.gather(*(client.send_text([f"user{i}"], "你好") for i in range(20)))
     assert len(api.calls_of("gettoken")) == 1
     assert [c.errcode for c in api.calls_of("message/send")] == [0] * 20
+
+
+async def test_a_userid_holding_a_bar_never_reaches_touser(
+    api: FakeWeComApi, client: WeComClient
+) -> None:
+    """A "|" would address boss too: refused before anything is sent."""
+    with pytest.raises(ValueError, match="UserId"):
+        await client.send_text(["zhang", "a|boss"], "你好")
+    assert api.calls_of("message/send") == []

@@ -316,3 +316,19 @@ async def test_telegram_alone_with_a_group_robot_posts_the_summary_there(
     [(_, posted)] = wecom_api.robot_messages
     assert "2024 年度报送情况" in posted["markdown"]["content"]
     assert not wecom_api.calls_of("message/send")  # no WeCom app: only its group robot
+
+
+async def test_the_start_error_never_shows_the_token_a_server_echoes(
+    api: FakeBotApi, tmp_path: Path
+) -> None:
+    """A Bot API server (a proxy, a self-hosted one) whose error repeats the URL and token."""
+    api.fail_get_me(500, f"upstream failed for {api.base_url}/bot{api.token}/getMe ({api.token})")
+    async with bot_process(api, tmp_path / "fengong.db") as process:
+        async with asyncio.timeout(30):
+            output_bytes, _ = await process.communicate()
+    output = output_bytes.decode()
+    assert process.returncode == EXIT_DATA, output
+    last = output.splitlines()[-1]
+    assert last.startswith("错误：连接不上 Telegram（upstream failed for"), output
+    assert api.token not in output
+    assert api.token.split(":")[1] not in output

@@ -361,6 +361,8 @@ class WeComClient:
         """
         if not 1 <= len(users) <= MAX_RECIPIENTS:
             raise ValueError(f"一次须发给 1–{MAX_RECIPIENTS} 人")
+        if any("|" in user for user in users):  # one id would address others
+            raise ValueError("企业微信 UserId 不能含有“|”")
         payload: dict[str, Any] = {
             "touser": "|".join(users),
             "msgtype": msgtype,

@@ -545,6 +545,7 @@ class FakeBotApi:
         self._rate_window: deque[float] = deque()
         self._conflict = False
         self._poll_failure: tuple[int, str] | None = None
+        self._get_me_failure: tuple[int, str] | None = None
 
         self._active_poll: _Poll | None = None
         self._closing = False
@@ -670,6 +671,10 @@ class FakeBotApi:
     def fail_polls(self, status: int | None = 504, description: str = "Gateway Timeout") -> None:
         """getUpdates answers ``status`` from now on (``None``: answers again)."""
         self._poll_failure = None if status is None else (status, description)
+
+    def fail_get_me(self, status: int = 500, description: str = "Internal Server Error") -> None:
+        """getMe (the bot's first call) fails with ``status`` and ``description``."""
+        self._get_me_failure = (status, description)
 
     def conflict(self, enabled: bool = True) -> None:
         """While enabled, getUpdates answers 409 Conflict (another instance is polling)."""
@@ -1261,6 +1266,8 @@ class FakeBotApi:
         return True
 
     def _get_me(self, params: dict[str, Any]) -> dict[str, Any]:
+        if self._get_me_failure is not None:
+            raise _ApiError(*self._get_me_failure)
         return dict(self.bot_user)
 
     async def _get_updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
