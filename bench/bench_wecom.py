@@ -12,8 +12,8 @@ Printed: p50 / p99 / max time from opening a callback's connection to its HTTP 2
 p99 ≤ 100 ms on two cores), the time the server's handler took (receipt to acknowledgement,
 without the wait for the event loop), the bot process's CPU per callback, the time until the
 fake API has recorded every answer, and answers missing or duplicated. The answer is an echo:
-this measures the WeCom layer (verify, decrypt, parse, dedupe, acknowledge, send), not the
-question engine (bench_ask.py).
+this measures the WeCom layer (verify, decrypt, parse, store in the inbox, acknowledge, send),
+not the question engine (bench_ask.py).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ import contextlib
 import multiprocessing
 import statistics
 import sys
+import tempfile
 import time
 from collections import Counter
 from multiprocessing.connection import Connection
@@ -36,10 +37,12 @@ if str(ROOT) not in sys.path:
 from aiohttp import web  # noqa: E402
 from aiohttp.typedefs import Handler  # noqa: E402
 
+from bot.inbox import Inbox  # noqa: E402
+from bot.store import Delivery, Store  # noqa: E402
 from handlers.wecom.client import WeComClient  # noqa: E402
 from handlers.wecom.crypto import MsgCrypt  # noqa: E402
-from handlers.wecom.message import Message, TextMessage  # noqa: E402
-from handlers.wecom.server import callback_app  # noqa: E402
+from handlers.wecom.message import TextMessage, parse_message  # noqa: E402
+from handlers.wecom.server import CHANNEL, callback_app, listen, runner_of  # noqa: E402
 from tests.fakes.wecom_api import FakeWeComApi  # noqa: E402
 from tests.fakes.wecom_callback import (  # noqa: E402
     WeComCallbackClient,
@@ -51,13 +54,18 @@ SAMPLE = official_sample()
 
 
 def serve(conn: Connection, api_base: str, corp_id: str, secret: str, agent_id: int) -> None:
-    """The bot's side, in a child process: the callback app answering through the client."""
+    """The bot's side, in a child process: the callback app answering through the client.
 
-    async def run() -> None:
+    Each callback is stored in the inbox (a SQLite file, as in production) before its 200.
+    """
+
+    async def run(folder: str) -> None:
         crypt = MsgCrypt(SAMPLE["token"], SAMPLE["encoding_aes_key"], SAMPLE["corp_id"])
-        async with WeComClient(corp_id, secret, agent_id, base_url=api_base) as client:
+        store = await Store.open(Path(folder) / "bench.db")
+        async with store, WeComClient(corp_id, secret, agent_id, base_url=api_base) as client:
 
-            async def echo(message: Message) -> None:
+            async def echo(delivery: Delivery) -> None:
+                message = parse_message(delivery.body.encode())
                 if isinstance(message, TextMessage):
                     await client.send_text([message.user], f"收到：{message.content}")
 
@@ -71,19 +79,21 @@ def serve(conn: Connection, api_base: str, corp_id: str, secret: str, agent_id: 
                 finally:
                     handled.append(time.perf_counter() - started)
 
-            app = callback_app(crypt, echo)
+            inbox = Inbox(store, CHANNEL, echo)
+            app = callback_app(crypt, inbox)
             app.middlewares.append(timed)
-            runner = web.AppRunner(app, access_log=None)
+            runner = runner_of(app)
             await runner.setup()
-            site = web.TCPSite(runner, "127.0.0.1", 0, backlog=4096)
-            await site.start()
+            await listen(runner, "127.0.0.1", 0)
             conn.send(runner.addresses[0][1])
             cpu = time.process_time()
             await asyncio.get_running_loop().run_in_executor(None, conn.recv)
             conn.send((handled, time.process_time() - cpu))
             await runner.cleanup()
+            await inbox.drain(30)
 
-    asyncio.run(run())
+    with tempfile.TemporaryDirectory() as folder:
+        asyncio.run(run(folder))
 
 
 def fake_api(conn: Connection, n: int) -> None:

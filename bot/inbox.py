@@ -1,10 +1,12 @@
 """Durable intake: what a channel delivered is stored before it is acknowledged, then handled.
 
 `accept` stores a delivered item with its de-duplication key and returns once it is committed;
-items arriving together share one transaction (one commit while the previous one runs), so the
-acknowledgement stays fast under load. Each member's items are handled in the order they came,
-by a worker of that member's own: a member whose answer is slow holds up nobody else. An item
-is deleted once handled; what a crash or a bounded drain leaves is handled at the next start.
+items arriving together share one transaction (one commit while the previous one runs), which
+also forgets the items handled meanwhile, so the acknowledgement stays fast under load. Each
+member's items are handled in the order they came, by a worker of that member's own: a member
+whose answer is slow holds up nobody else. What a crash or a bounded drain leaves (an item
+handled but not yet forgotten included) is handled at the next start; a note it filed is found
+again there (Store.add_note), not filed twice.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ class Inbox:
         self._handle = handle
         self._batch: list[tuple[str, str, str, asyncio.Future[bool]]] = []
         self._writer: asyncio.Task[None] | None = None
+        self._handled: list[int] = []  # ids to forget at the next commit
         self._queues: dict[str, deque[Delivery]] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._closed = False
@@ -56,21 +59,31 @@ class Inbox:
             raise Closed
         taken = asyncio.get_running_loop().create_future()
         self._batch.append((key, member, body, taken))
-        if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write())
+        self._kick()
         return bool(await asyncio.shield(taken))
 
+    def _kick(self) -> asyncio.Task[None]:
+        """Start the writer unless it is running (it takes whatever is waiting when it can)."""
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.create_task(self._write())
+        return self._writer
+
     async def _write(self) -> None:
-        """Commit the waiting items, a batch at a time, until none is left."""
-        while self._batch:
+        """Commit the waiting items and forget the handled ones, a batch at a time."""
+        while self._batch or self._handled:
             batch, self._batch = self._batch, []
+            handled, self._handled = self._handled, []
             try:
                 stored = await self._store.take_deliveries(
-                    self._channel, [(key, member, body) for key, member, body, _ in batch]
+                    self._channel,
+                    [(key, member, body) for key, member, body, _ in batch],
+                    handled,
                 )
             except Exception as e:  # every caller of the batch answers "try again"
                 for *_, taken in batch:
                     taken.set_exception(e)
+                if handled:  # handled again at the next start (a note is not doubled)
+                    logger.error("未能标记 %d 条消息已处理：%s", len(handled), type(e).__name__)
                 continue
             for delivery, (*_, taken) in zip(stored, batch, strict=True):
                 if delivery is not None:
@@ -96,10 +109,8 @@ class Inbox:
                     logger.exception("处理收到的消息失败（%s #%d）", self._channel, delivery.id)
                 finally:
                     origin.reset(handling)
-                try:
-                    await self._store.finish_delivery(delivery.id)
-                except Exception as e:  # handled again at the next start (a note is not doubled)
-                    logger.error("未能标记消息已处理（#%d）：%s", delivery.id, type(e).__name__)
+                self._handled.append(delivery.id)
+                self._kick()
                 queue.popleft()
         finally:
             del self._workers[member]
@@ -129,6 +140,7 @@ class Inbox:
         for worker in unfinished:
             worker.cancel()
         await asyncio.gather(*unfinished, return_exceptions=True)
+        await asyncio.wait({self._kick()})  # the handled ones forgotten
         if left:
             logger.warning("停止时仍有 %d 条消息未处理完：已保存，下次启动时继续处理", left)
         else:

@@ -26,6 +26,8 @@ DeliveryStatus = Literal["pending", "sent", "failed", "blocked"]
 FlowKind = Literal["note", "edit"]
 InviteProblem = Literal["unknown", "used", "expired"]
 
+# Items a statement inserts at most (4 values each, within SQLite's oldest limit of 999).
+_CHUNK = 200
 # How long a connection waits for another connection's write lock before giving up.
 BUSY_TIMEOUT_MS = 5000
 DEFAULT_INVITE_TTL = dt.timedelta(days=7)
@@ -1591,9 +1593,10 @@ class Store:
     _callbacks_purged: dt.datetime | None = None
 
     async def take_deliveries(
-        self, channel: str, items: Sequence[tuple[str, str, str]]
+        self, channel: str, items: Sequence[tuple[str, str, str]], handled: Sequence[int] = ()
     ) -> list[Delivery | None]:
-        """Store delivered items (key, member, body) in one transaction, each with its key.
+        """Store delivered items (key, member, body) in one transaction, each with its key,
+        and forget the deliveries `handled` (by id) in the same one.
 
         Returns, for each item, its inbox row, or None when its key was already taken (a
         repeat). Committed to disk when this returns: the channel may then be acknowledged.
@@ -1602,21 +1605,44 @@ class Store:
         await self._purge_callbacks(now)
         taken: list[Delivery | None] = []
         async with self._write():
-            for key, member, body in items:
-                cursor = await self._db.execute(
-                    "INSERT OR IGNORE INTO callbacks (key, seen_at) VALUES (?, ?)",
-                    (key, _iso(now)),
+            for start in range(0, len(handled), _CHUNK):
+                chunk = handled[start : start + _CHUNK]
+                await self._db.execute(
+                    f"DELETE FROM inbox WHERE id IN ({', '.join('?' for _ in chunk)})", chunk
                 )
-                if cursor.rowcount != 1:
-                    taken.append(None)
-                    continue
-                row = await self._one(
-                    "INSERT INTO inbox (channel, member, body, arrived_at) VALUES (?, ?, ?, ?) "
-                    "RETURNING *",
-                    (channel, member, body, _iso(now)),
-                )
-                assert row is not None
-                taken.append(Delivery.from_row(row))
+            # Two statements a chunk, not two an item: the acknowledgement waits for them.
+            for start in range(0, len(items), _CHUNK):
+                taken += await self._take(channel, items[start : start + _CHUNK], _iso(now))
+        return taken
+
+    async def _take(
+        self, channel: str, items: Sequence[tuple[str, str, str]], now: str
+    ) -> list[Delivery | None]:
+        """Insert the keys of `items`, then those not seen before into the inbox."""
+        keys = await self._all(
+            "INSERT OR IGNORE INTO callbacks (key, seen_at) VALUES "
+            + ", ".join("(?, ?)" for _ in items)
+            + " RETURNING key",
+            [value for key, _, _ in items for value in (key, now)],
+        )
+        new = {row["key"] for row in keys}
+        fresh = []
+        for index, (key, _, _) in enumerate(items):
+            if key in new:  # the first of two equal keys in one batch is the one taken
+                new.discard(key)
+                fresh.append(index)
+        taken: list[Delivery | None] = [None] * len(items)
+        if not fresh:
+            return taken
+        rows = await self._all(
+            "INSERT INTO inbox (channel, member, body, arrived_at) VALUES "
+            + ", ".join("(?, ?, ?, ?)" for _ in fresh)
+            + " RETURNING *",
+            [v for i in fresh for v in (channel, items[i][1], items[i][2], now)],
+        )
+        # Ids are given in the order of VALUES (RETURNING's own order is not promised).
+        for index, row in zip(fresh, sorted(rows, key=lambda r: int(r["id"])), strict=True):
+            taken[index] = Delivery.from_row(row)
         return taken
 
     async def deliveries_open(self, channel: str) -> list[Delivery]:
@@ -1625,11 +1651,6 @@ class Store:
             "SELECT * FROM inbox WHERE channel = ? ORDER BY id", (channel,)
         )
         return [Delivery.from_row(row) for row in rows]
-
-    async def finish_delivery(self, delivery_id: int) -> None:
-        """Forget a stored delivery once it was handled."""
-        async with self._write():
-            await self._db.execute("DELETE FROM inbox WHERE id = ?", (delivery_id,))
 
     async def _purge_callbacks(self, now: dt.datetime) -> None:
         last = self._callbacks_purged

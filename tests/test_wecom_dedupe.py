@@ -103,11 +103,11 @@ async def test_callbacks_arriving_together_share_one_transaction(tmp_path: Path)
         take = store.take_deliveries
 
         async def counted(
-            channel: str, items: Sequence[tuple[str, str, str]]
+            channel: str, items: Sequence[tuple[str, str, str]], handled: Sequence[int] = ()
         ) -> list[Delivery | None]:
             nonlocal commits
             commits += 1
-            return await take(channel, items)
+            return await take(channel, items, handled)
 
         store.take_deliveries = counted  # type: ignore[method-assign]
         inbox = Inbox(store, CHANNEL, recorder)

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import resource
 import time
 import weakref
 from collections.abc import Awaitable, Callable, Mapping
@@ -40,7 +41,9 @@ FRESH_SECONDS = 300
 HEADER_SECONDS = 10.0  # for a request's line and headers, from the connection's opening
 BODY_SECONDS = 10.0  # for its body (at most 64 KB)
 IDLE_SECONDS = 15.0  # a kept-alive connection with no request
-MAX_CONNECTIONS = 256  # open at once; well under the usual limit of 1024 open files
+# Connections open at once: half the files the process may open (the database, WeCom's API
+# and the log need the rest), so that accept() never runs out of them.
+MAX_CONNECTIONS = max(64, min(4096, resource.getrlimit(resource.RLIMIT_NOFILE)[0] // 2))
 
 Health = Callable[[], Awaitable[tuple[int, str]]]  # (HTTP status, text) for GET /healthz
 _STARTED = web.AppKey("wecom_started", weakref.WeakSet[asyncio.BaseTransport])
