@@ -15,6 +15,7 @@ import pytest
 import bot.store as store_module
 from bot.clock import TZ, fixed_clock
 from bot.store import (
+    DURABLE_INTAKE,
     MIGRATIONS,
     QUALIFY_IDS,
     AlreadyDecided,
@@ -25,6 +26,7 @@ from bot.store import (
     SchemaTooNew,
     Store,
     StoreError,
+    origin,
 )
 from tests.fakes.clock import FakeClock
 
@@ -790,12 +792,12 @@ async def test_the_ids_migration_qualifies_telegram_ids_in_every_column(tmp_path
             "tg:123",
             "tg:-1001",
             "console",
-            "wecom:ZhangSan",
+            "wecom:zhangsan",  # (lower-cased by a later migration: WeCom ignores case)
             "12a",
         }
         assert conn.execute("SELECT user_id, bound_by FROM members ORDER BY name").fetchall() == [
             ("tg:123", "tg:456"),
-            ("wecom:ZhangSan", "tg:9"),
+            ("wecom:zhangsan", "tg:9"),
         ]
         assert conn.execute("SELECT user_id, decided_by FROM bind_requests").fetchall() == [
             ("tg:-1001", "console")
@@ -824,7 +826,8 @@ async def test_a_folder_is_no_database(tmp_path: Path) -> None:
 
 
 async def test_the_audit_year_migration_takes_a_notes_year_from_its_entry(tmp_path: Path) -> None:
-    path, before = tmp_path / "old.db", len(MIGRATIONS) - 1
+    path = tmp_path / "old.db"
+    before = next(i for i, m in enumerate(MIGRATIONS) if "audit ADD COLUMN year" in m)
     with sqlite3.connect(path) as conn:
         for script in MIGRATIONS[:before]:
             conn.executescript(script)
@@ -842,3 +845,64 @@ async def test_the_audit_year_migration_takes_a_notes_year_from_its_entry(tmp_pa
     async with await Store.open(path, fixed_clock(dt.datetime(2026, 12, 7, tzinfo=TZ))) as store:
         assert [e.action for e in await store.audit_entries(year=2024)] == ["note.add"]
         assert [e.action for e in await store.audit_entries(year=2026)] == ["export"]
+
+
+async def test_the_intake_migration_lower_cases_wecom_ids_it_can(tmp_path: Path) -> None:
+    """WeCom ignores a UserId's case: stored ones become what the adapter now reads."""
+    path, before = tmp_path / "old.db", MIGRATIONS.index(DURABLE_INTAKE)
+    with sqlite3.connect(path) as conn:
+        for script in MIGRATIONS[:before]:
+            conn.executescript(script)
+        conn.execute(f"PRAGMA user_version = {before}")
+        at = "2026-03-02T09:00:00+08:00"
+        for user in ("wecom:ZhangSan", "wecom:Li", "wecom:li", "tg:7", "console"):
+            conn.execute(
+                "INSERT INTO users (id, name, created_at, updated_at) VALUES (?, 'n', ?, ?)",
+                (user, at, at),
+            )
+        conn.execute(
+            "INSERT INTO members (user_id, name, unit, bound_at, bound_by) "
+            "VALUES ('wecom:ZhangSan', '张三', '教育厅', ?, 'wecom:Boss')",
+            (at,),
+        )
+        conn.execute(
+            "INSERT INTO notes (unit, measure_id, year, author_id, author_name, text, "
+            "created_at) VALUES ('教育厅', '5.1', 2026, 'wecom:ZhangSan', '张三', 'x', ?)",
+            (at,),
+        )
+        conn.execute(
+            "INSERT INTO flows VALUES ('wecom:ZhangSan', 'note', '5.1', '教育厅', ?, '')", (at,)
+        )
+
+    async with await Store.open(path, fixed_clock(dt.datetime(2026, 3, 2, tzinfo=TZ))) as store:
+        member = await store.member("wecom:zhangsan")
+        assert member is not None
+        assert member.bound_by == "wecom:boss"
+        assert [n.author_id for n in await store.notes(year=2026)] == ["wecom:zhangsan"]
+        assert await store.flow("wecom:zhangsan") is not None
+
+    with sqlite3.connect(path) as conn:
+        assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+        assert {r[0] for r in conn.execute("SELECT id FROM users")} == {
+            "wecom:zhangsan",
+            "wecom:Li",  # "wecom:li" is taken: left as it was, not merged
+            "wecom:li",
+            "tg:7",
+            "console",
+        }
+
+
+async def test_a_note_filed_again_by_the_same_delivery_is_the_same_note(store: Store) -> None:
+    """Handling a stored message again after a crash finds its note, not a second one."""
+    await store.bind("u", "张三", "省发展改革委", "c")
+    token = origin.set("inbox:7")
+    try:
+        first = await store.add_note("省发展改革委", "5.1", 2026, "u", "张三", "完成")
+        again = await store.add_note("省发展改革委", "5.1", 2026, "u", "张三", "完成")
+    finally:
+        origin.reset(token)
+    other = await store.add_note("省发展改革委", "5.1", 2026, "u", "张三", "完成")
+    assert again == first
+    assert other.id != first.id  # typed twice by the member: two notes
+    assert len(await store.notes(year=2026)) == 2
+    assert [e.action for e in await store.audit_entries()].count("note.add") == 2

@@ -43,7 +43,8 @@ BODY_SECONDS = 10.0  # for its body (at most 64 KB)
 IDLE_SECONDS = 15.0  # a kept-alive connection with no request
 # Connections open at once: half the files the process may open (the database, WeCom's API
 # and the log need the rest), so that accept() never runs out of them.
-MAX_CONNECTIONS = max(64, min(4096, resource.getrlimit(resource.RLIMIT_NOFILE)[0] // 2))
+_FILES = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
+MAX_CONNECTIONS = 4096 if _FILES == resource.RLIM_INFINITY else max(64, min(4096, _FILES // 2))
 
 Health = Callable[[], Awaitable[tuple[int, str]]]  # (HTTP status, text) for GET /healthz
 _STARTED = web.AppKey("wecom_started", weakref.WeakSet[asyncio.BaseTransport])
