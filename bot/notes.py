@@ -132,7 +132,9 @@ class Notes:
         """Take plain text as the awaited note or edit; None when no flow awaits it."""
         flow = await self.store.flow(person.id)
         if flow is None:
-            return None
+            # Handled again after a crash: the note this very message filed, not a question.
+            filed = await self.store.filed_here()
+            return None if filed is None else self._recorded(filed)
         typed = line(Span(text, "quote"))
         waited = self.clock() - flow.started_at
         if waited > FLOW_TIMEOUT:
@@ -204,8 +206,16 @@ class Notes:
             ends_flow=ends_flow,
         )
         # Acknowledged only now: add_note returns after the commit.
+        return self._recorded(note)
+
+    @staticmethod
+    def _recorded(note: Note) -> Outcome:
+        """The acknowledgement of a filed note."""
         lines = [
-            line(f"已记录「{unit}」举措 {measure_id} 的 {note.year} 年进展（编号 {note.id}）："),
+            line(
+                f"已记录「{note.unit}」举措 {note.measure_id} 的 {note.year} 年进展"
+                f"（编号 {note.id}）："
+            ),
             line(Span(note.text, "quote")),
         ]
         filed = note.created_at.astimezone(TZ).year

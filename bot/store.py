@@ -1237,6 +1237,14 @@ class Store:
                 await self._audit_note(now, "note.add", row)
         return Note.from_row(row)
 
+    async def filed_here(self) -> Note | None:
+        """Return the note the delivery being handled (`origin`) filed already, if any."""
+        source = origin.get()
+        if source is None:
+            return None
+        row = await self._read_one("SELECT * FROM notes WHERE origin = ?", (source,))
+        return None if row is None else Note.from_row(row)
+
     async def note(self, note_id: int) -> Note | None:
         """Return the note, deleted or not (see `Note.deleted`), or None."""
         row = await self._read_one(

@@ -18,7 +18,7 @@ from bot.assistant import Assistant
 from bot.clock import TZ
 from bot.core import Core
 from bot.outcome import Person
-from bot.store import Store
+from bot.store import Store, origin
 from handlers.console import LOCAL_USER, Console
 from tests.cores import make_core
 from tests.fakes.clock import FakeClock
@@ -118,6 +118,24 @@ async def test_note_by_choosing_a_measure_then_typing(console: Console, store: S
     ]
     # The flow is over: the same text is now a question for the assistant.
     assert "已记录" not in await console.handle("开展职业技能培训3000人次")
+    assert len(await store.notes()) == 1
+
+
+async def test_a_note_text_handled_again_after_a_crash_is_acknowledged_not_asked(
+    console: Console, store: Store
+) -> None:
+    """A stored message handled twice (the crash came after its note's commit): one note,
+    and the second handling answers with that note, not with the text read as a question."""
+    await bound(console)
+    await console.handle("/note 6.2")
+    token = origin.set("inbox:41")  # the message as the inbox hands it on, twice
+    try:
+        saved = await console.handle("开展职业技能培训3000人次")
+        again = await console.handle("开展职业技能培训3000人次")
+    finally:
+        origin.reset(token)
+    assert "已记录" in saved
+    assert again == saved
     assert len(await store.notes()) == 1
 
 
