@@ -40,17 +40,18 @@ def _executor() -> ProcessPoolExecutor:
                 1,
                 mp_context=multiprocessing.get_context("spawn"),
                 initializer=_start_worker,
-                initargs=(NICE,),
+                initargs=(NICE, os.getpid()),
             )
         return _pool
 
 
-def _start_worker(nice: int) -> None:
-    """Lower the worker's priority, and end it when the bot's process is gone."""
+def _start_worker(nice: int, parent: int) -> None:
+    """Lower the worker's priority, and end it when the bot's process (`parent`) is gone."""
     os.nice(nice)
     # A bot killed outright (kill -9, out of memory) cannot stop its worker, which would then
     # wait forever, holding the bot's output pipes open: it notices its new parent and exits.
-    parent = os.getppid()
+    # The bot's pid is given, not read here: a bot killed while the worker was still starting
+    # would otherwise leave it watching its new parent.
 
     def watch() -> None:
         while os.getppid() == parent:

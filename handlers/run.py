@@ -135,16 +135,17 @@ async def telegram(config: Config, core: Core) -> AsyncIterator[App]:
     try:
         if app.post_init is not None:
             await app.post_init(app)
-        async with _receiving(app, config):
-            await app.start()
-            try:
+        await app.start()
+        try:
+            # Stopped before the application: a webhook's updates taken are handled first.
+            async with _receiving(app, config):
                 yield app
-            finally:
-                if app.updater is not None and app.updater.running:
-                    await app.updater.stop()
-                await app.stop()
-                if app.post_stop is not None:
-                    await app.post_stop(app)
+        finally:
+            if app.updater is not None and app.updater.running:
+                await app.updater.stop()
+            await app.stop()
+            if app.post_stop is not None:
+                await app.post_stop(app)
     finally:
         await app.shutdown()
         if app.post_shutdown is not None:

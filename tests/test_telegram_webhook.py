@@ -18,6 +18,7 @@ from aiohttp import web
 from bot.assistant import Assistant
 from handlers.telegram import webhook
 from handlers.telegram.context import core_of
+from handlers.telegram.webhook import SECRET_HEADER
 from tests.fakes.bot_api import FakeBotApi
 from tests.harness import running
 
@@ -116,7 +117,7 @@ async def test_healthz_is_503_when_the_database_does_not_answer(
 ) -> None:
     port = _free_port()
     async with running(api, assistant, tmp_path / "fengong.db") as app:
-        runner = web.AppRunner(webhook.web_app(app, SECRET))
+        runner = web.AppRunner(webhook.web_app(app, SECRET, webhook.inbox_of(app)))
         await runner.setup()
         await web.TCPSite(runner, "127.0.0.1", port).start()
         try:
@@ -192,3 +193,59 @@ async def test_a_port_in_use_stops_the_bot_with_what_to_do(
     assert f"127.0.0.1:{port}" in stderr
     assert "TELEGRAM_WEBHOOK_PORT" in stderr
     assert "Traceback" not in stderr
+
+
+async def test_updates_acknowledged_then_killed_are_answered_once_after_the_restart(
+    api: FakeBotApi, tmp_path: Path
+) -> None:
+    """Each update is stored before its 200: kill -9 loses none, the restart answers each once."""
+    port, db = _free_port(), tmp_path / "fengong.db"
+    env = _webhook_env(api, port, db) | {"TELEGRAM_WEBHOOK_SECRET": SECRET}
+    url, headers = f"http://127.0.0.1:{port}/telegram", {SECRET_HEADER: SECRET}
+    questions = ["7.2", "人社厅负责什么", "6.2"]
+    api.hold_sends()  # Telegram hangs: nothing is answered before the kill
+    process = await _start(env)
+    try:
+        await api.wait_for("setWebhook", timeout=15)
+        async with aiohttp.ClientSession() as http:
+            for n, question in enumerate(questions, start=1):
+                async with asyncio.timeout(10):
+                    while True:
+                        try:
+                            async with http.post(
+                                url, json=_update(n, question), headers=headers
+                            ) as r:
+                                assert r.status == 200
+                            break
+                        except aiohttp.ClientConnectionError:
+                            await asyncio.sleep(0.05)
+        async with asyncio.timeout(10):
+            while not api.holding:  # noqa: ASYNC110 - polls the fake: the first answer is held
+                await asyncio.sleep(0.02)
+    finally:
+        process.kill()
+        await process.wait()  # (its pipes may stay open a moment in the renders' worker)
+    api.release_sends()  # the killed bot's send reaches nobody
+    assert api.sent_messages(USER) == []
+
+    process = await _start(env)
+    try:
+        answers = await api.wait_for_messages(USER, 3, timeout=20)
+    finally:
+        process.send_signal(signal.SIGTERM)
+        async with asyncio.timeout(15):
+            _, stderr = await process.communicate()
+    assert process.returncode == 0, stderr.decode()
+    # In the order they came (one chat's updates in order), each once.
+    assert "举措 7.2" in answers[0]["rendered_text"]
+    assert answers[1]["rendered_text"].startswith("人力资源社会保障厅")
+    assert "举措 6.2" in answers[2]["rendered_text"]
+    assert len(api.sent_messages(USER)) == 3  # each once
+    assert "继续处理上次停止前已收到的 3 条消息" in stderr.decode()
+
+
+async def _start(env: dict[str, str]) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bot", "run", cwd=ROOT, env=env,
+        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip

@@ -546,6 +546,8 @@ class FakeBotApi:
         self._conflict = False
         self._poll_failure: tuple[int, str] | None = None
         self._get_me_failure: tuple[int, str] | None = None
+        self._held: asyncio.Event | None = None
+        self.holding = 0  # send-type calls held now
 
         self._active_poll: _Poll | None = None
         self._closing = False
@@ -671,6 +673,29 @@ class FakeBotApi:
     def fail_polls(self, status: int | None = 504, description: str = "Gateway Timeout") -> None:
         """getUpdates answers ``status`` from now on (``None``: answers again)."""
         self._poll_failure = None if status is None else (status, description)
+
+    def hold_sends(self) -> None:
+        """Send-type calls hang (a slow Telegram) until ``release_sends``; one whose caller
+        is gone by then (killed, timed out) is delivered to nobody."""
+        self._held = self._held or asyncio.Event()
+
+    def release_sends(self) -> None:
+        if self._held is not None:
+            self._held, held = None, self._held
+            held.set()
+
+    async def _hold(self, request: web.Request) -> None:
+        held = self._held
+        if held is None:
+            return
+        self.holding += 1
+        self._wake_calls()
+        try:
+            await held.wait()
+        finally:
+            self.holding -= 1
+        if request.transport is None or request.transport.is_closing():
+            raise _ApiError(500, "the caller is gone")
 
     def fail_get_me(self, status: int = 500, description: str = "Internal Server Error") -> None:
         """getMe (the bot's first call) fails with ``status`` and ``description``."""
@@ -1175,6 +1200,7 @@ class FakeBotApi:
                 if handler is None:
                     raise _ApiError(404, "Not Found")
                 if method.lower() in SEND_METHODS:
+                    await self._hold(request)
                     self._gate(params)
                 result = handler(params)
                 if method.lower() in SEND_METHODS:
