@@ -117,8 +117,8 @@ class Recording(Throttle):
         super().__init__(clock)
         self.verdicts: list[tuple[str, Verdict]] = []
 
-    def admit(self, person_id: str) -> Verdict:
-        verdict = super().admit(person_id)
+    def admit(self, person_id: str, at: dt.datetime | None = None) -> Verdict:
+        verdict = super().admit(person_id, at)
         self.verdicts.append((person_id, verdict))
         return verdict
 
