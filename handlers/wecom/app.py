@@ -179,7 +179,7 @@ class WeComApp:
             return False
         typed = message.content.lstrip()
         if typed.startswith(COMMAND_MARKS):
-            return typed[1:5].lower() == "note"
+            return (typed[1:].split(maxsplit=1) or [""])[0].lower() == "note"  # not /notes
         return await self.core.store.flow(person.id) is not None
 
     async def _typed(self, person: Person, text: str) -> Response:
