@@ -16,7 +16,7 @@ import pytest
 from bot.assistant import Assistant
 from bot.clock import TZ
 from bot.guard import BUSY, SLOW, Guard
-from bot.throttle import BURST, SLOW_DOWN, Throttle, Verdict
+from bot.throttle import BURST, NOT_FILED, SLOW_DOWN, Throttle, Verdict
 from handlers.telegram.app import App
 from handlers.telegram.context import core_of
 from tests.fakes.bot_api import BOT_USERNAME, FakeBotApi
@@ -181,3 +181,19 @@ async def test_a_button_flood_is_told_once(
         await until(lambda: len(throttle.verdicts) == BURST + 2)
         # The last press is dropped.
         assert len(api.answered_callbacks) == BURST + 5 + BURST + 1
+
+
+async def test_a_note_the_flood_limit_drops_is_told_so(
+    api: FakeBotApi, assistant: Assistant, tmp_path: Path, clock: FakeClock
+) -> None:
+    async with running(api, assistant, tmp_path / "db.sqlite3", clock) as app:
+        throttle = install_recording(app, clock)
+        for _ in range(BURST + 1):  # the allowance used up, and the warning given
+            api.send_text(A, QUESTION, user_id=A)
+        api.send_text(A, "/notes", user_id=A)  # dropped unanswered: nothing is lost
+        api.send_text(A, "/note 5.1 本年招录3名", user_id=A)  # a note: never in silence
+        await until(lambda: len(throttle.verdicts) == BURST + 3)
+        await until(lambda: len(api.sent_messages(A)) == BURST + 2)
+        sent = [text(m) for m in api.sent_messages(A)]
+    assert sent[BURST:] == [SLOW_DOWN, NOT_FILED]
+    check_every_send(api)

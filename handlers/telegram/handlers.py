@@ -23,7 +23,7 @@ from telegram.ext import (
 from bot.commands import COMMANDS
 from bot.core import EXPIRED
 from bot.outcome import Person
-from bot.throttle import SLOW_DOWN
+from bot.throttle import NOT_FILED, SLOW_DOWN
 from handlers.telegram import render
 from handlers.telegram.context import BotContext
 from handlers.telegram.deliver import deliver, person_of
@@ -55,7 +55,19 @@ async def on_flood(update: Update, context: BotContext) -> None:
         await query.answer(SLOW_DOWN)
     elif verdict == "warn" and message is not None:
         await message.reply_text(SLOW_DOWN)
+    elif message is not None and query is None and await _files_note(update, message, context):
+        await message.reply_text(NOT_FILED)  # a note is never dropped unsaid
     raise ApplicationHandlerStop
+
+
+async def _files_note(update: Update, message: Message, context: BotContext) -> bool:
+    """Tell whether a message would file a note: /note, or the text a note flow awaits."""
+    typed = (message.text or "").lstrip()
+    if typed.startswith("/"):
+        command = (typed[1:].split(maxsplit=1) or [""])[0]
+        return command.partition("@")[0].lower() == "note"
+    person = person_of(update.effective_user, update) if update.effective_user else None
+    return bool(person and person.private and await context.core.store.flow(person.id))
 
 
 def _is_paging(data: str) -> bool:
