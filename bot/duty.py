@@ -61,8 +61,12 @@ class Duty:
 
     @property
     def binds_all(self) -> bool:
-        """Tell whether a catch-all binds every unit of the document (departments, not areas)."""
-        return any(catch_all_kind(c) == "all" for c in self.catch_all)
+        """Tell whether a catch-all binds every unit of the document (departments, not areas).
+
+        Not where a lead is named ("牵头单位：X，配合单位：各有关单位"): then it stands for
+        whoever else X calls on, not for every unit.
+        """
+        return not self.lead and any(catch_all_kind(c) == "all" for c in self.catch_all)
 
 
 def catch_all_kind(term: str) -> str:

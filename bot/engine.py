@@ -57,6 +57,13 @@ _TOKEN = re.compile(
     r"(?P<num>\d+|[一二三四五六七八九十两]+)|(?P<sep>[、，,和与及~\-至到])|(?P<ord>第)"
     r"|(?P<cls>[项个条大])|(?P<task>(?:主要)?任务)|(?P<no>号)|(?P<space>\s+)"
 )
+# A measure by its task and its place in it: 第7项任务第3条, 任务6的第2项, 第一大项里的第二小条.
+_TASK_ITEM = re.compile(
+    rf"(?:第\s*(?P<a>{_NUM})\s*(?:项|个|大项|部分)?\s*(?:主要)?(?:任务)?"
+    rf"|(?:主要)?任务\s*第?\s*(?P<b>{_NUM}))"
+    rf"\s*(?:的|里的|中的|里|中|下的|下面的)?\s*(?:举措)?第\s*(?P<k>{_NUM})\s*"
+    r"(?:条|项|小条|小项|个|款|点)"
+)
 _LIST_PART = re.compile(rf"({_NUM})|(至|到|~|-)")
 # An item by the document's own number: 第（十）条, （十一）, 第10条; 第10项 too, unless it says
 # 任务. Only for documents that number their items (bot/importer.py keeps the numbers).
@@ -409,6 +416,10 @@ class Engine:
         if measures:
             tasks = tuple(dict.fromkeys(m.task for m in measures))
             return Answer(question, "measure", tasks=tasks, measures=measures)
+        measures = self._task_items(q)
+        if measures:
+            tasks = tuple(dict.fromkeys(m.task for m in measures))
+            return Answer(question, "measure", tasks=tasks, measures=measures)
         measures, headings = self._numbered(q)
         if measures:
             tasks = tuple(dict.fromkeys(m.task for m in measures))
@@ -446,6 +457,16 @@ class Engine:
         if not ranked:
             return Answer(question, "none", suggestions=self.lexicon.examples, topic=topic)
         return Answer(question, "topic", measures=ranked, topic=topic)
+
+    def _task_items(self, q: _Query) -> tuple[Measure, ...]:
+        """Return the measures named by task and place (第7项任务第3条 is measure 7.3)."""
+        found = []
+        for m in q.take(_TASK_ITEM):
+            task = self._doc_tasks.get(n := chinese_number(m.group("a") or m.group("b")), n)
+            measure = self.plan.measure(f"{task}.{chinese_number(m.group('k'))}")
+            if measure is not None:
+                found.append(measure)
+        return tuple(dict.fromkeys(found))
 
     def _titled(self, q: _Query) -> tuple[int, ...]:
         """Return the tasks named by title, when the title is what the question is about.
