@@ -20,7 +20,9 @@ _ROLE = re.compile(
 )
 _SUPPORT = re.compile(r"配合|参与|协助|协同")
 # "以下均需试点城市政府落实，不再列出": a unit stated once for every item after this one.
-STANDING = re.compile(r"[，。；,;]?\s*以下均(?:需|由|要)(.+?)(?:负责)?落实[，,]?\s*不再(?:一一)?列出")
+STANDING = re.compile(
+    r"[，。；,;]?\s*以下均(?:需|由|要)(.+?)(?:负责)?落实[，,]?\s*不再(?:一一)?列出"
+)
 # What never names a unit: an empty table cell written "/" or "无".
 _EMPTY = re.compile(r"^[/／\\—\-－无]*$")
 # "各项目牵头单位": a role that units take, not a unit nor everyone.

@@ -35,8 +35,6 @@ class Notice:
     key: int | None = None
 
 
-
-
 @dataclass(frozen=True)
 class Attachment:
     """A file to send with the reply."""

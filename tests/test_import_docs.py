@@ -54,7 +54,8 @@ def test_wufei_inline_brackets_with_guide_and_a_standing_rule() -> None:
     assert titles[0] == "强化顶层设计引领，发挥政府宏观指导作用"
     first = _measures(imported)[0]
     assert first["lead"] == ["生态环境部"]
-    assert "国家统计局" in first["units"] and "试点城市政府" not in first["units"]
+    assert "国家统计局" in first["units"]
+    assert "试点城市政府" not in first["units"]
     # "（生态环境部指导，试点城市政府负责落实。以下均需试点城市政府落实，不再列出）"
     second = _measures(imported)[1]
     assert second["guide"] == ["生态环境部"]
@@ -106,7 +107,8 @@ def test_gz_table_group_lead_and_divisions(name: str) -> None:
 def test_national_brackets_tails_and_groups() -> None:
     jiuye = import_file(SHARED / "guofa2018-39_cujin_jiuye.txt")
     names = [u["name"] for u in jiuye.units["units"]]
-    assert "人力资源社会保障部等有关部门和单位" not in names and "教育部" in names
+    assert "人力资源社会保障部等有关部门和单位" not in names
+    assert "教育部" in names
     fupin = import_file(SHARED / "guobanfa2018-129_xiaofei_fupin.txt")
     first = _measures(fupin)[0]
     assert first["units"][-1] == "全国总工会"
