@@ -52,12 +52,14 @@ def _measure_button(measure: Measure) -> Button:
 
 
 def _summary_item(
-    plan: Plan, measure: Measure, with_units: bool, units: tuple[str, ...] = ()
+    plan: Plan, measure: Measure, with_units: bool, units: tuple[str, ...] = (), role: str = ""
 ) -> Item:
     title = plan.tasks[measure.task - 1].title
+    mark = f"（{role}）" if role else ""
     lines: list[Line] = [
         line(
             bold(measure.id),
+            mark,
             f" 【{title}】",
             summary(measure.text),
             _formerly(plan, measure, units),
@@ -172,11 +174,21 @@ def _unit_reply(plan: Plan, answer: Answer) -> Reply:
     also = f"（含 {len(shared)} 项{_everyone(term)}共同职责）" if shared else ""
     if answer.role == "unstated":
         header.append(line("本文件没有区分牵头单位和配合单位，以下是该单位负责的全部举措。"))
-    verb = {"lead": "牵头", "support": "配合"}.get(answer.role, "负责")
+    verb = {"lead": "牵头", "support": "配合", "guide": "指导"}.get(answer.role, "负责")
+    if not answer.measures:
+        names = "、".join(answer.units)
+        header.append(line(f"{names}没有{verb}的举措。"))
+        header.append(line(f"可以问「{answer.units[0]}负责哪些」查看它参与的全部举措。"))
+        return Reply(header=tuple(header))
     header.append(
         line(f"{verb} {len(answer.measures)} 项举措，涉及 {len(tasks)} 项主要任务{also}：")
     )
-    items = [_summary_item(plan, m, False, answer.units) for m in own]
+
+    def role(m: Measure) -> str:
+        # Where the document says who leads, guides or supports: each measure's mark.
+        return "、".join(dict.fromkeys(r for u in answer.units if (r := m.role_of(u))))
+
+    items = [_summary_item(plan, m, False, answer.units, role(m)) for m in own]
     if shared:
         first = _summary_item(plan, shared[0], with_units=False)
         marker = line(bold("共同职责"), f"（{term}均须落实）")

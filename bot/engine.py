@@ -75,7 +75,7 @@ _DOC_NUMBER = re.compile(
     r"|序号\s*(?P<row>\d{1,3})"
 )
 # Who leads (牵头) and who supports (配合), where the document says so.
-_ROLE = re.compile(r"(牵头|主责|主办)|(配合|协办|协助)")
+_ROLE = re.compile(r"(牵头|主责|主办)|(配合|协办|协助|参与)|(指导)")
 _CHINESE_NUMBER = re.compile(r"[一二三四五六七八九两]|[二三四五六七八九]?十[一二三四五六七八九]?")
 _DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"两": 2}
 # Undecodable input bytes reach Python as lone surrogates (stdin uses surrogateescape);
@@ -341,7 +341,7 @@ class Engine:
             _doc_key(t.doc_number): t.number for t in plan.tasks if doc_number(t.doc_number)
         }
         self._doc_tasks = {n: task for (n, _), task in self._doc_headings.items()}
-        self._roles = any(m.lead for m in plan.measures)
+        self._roles = any(m.lead or m.guide for m in plan.measures)
         # Catch-alls a question may ask about like a unit (各省级人民政府 → 省级政府).
         self._catch_alls: dict[str, str] = {}
         for m in plan.measures:
@@ -530,7 +530,7 @@ class Engine:
         for m in q.take(_ROLE):
             if not self._roles:
                 return "unstated"
-            return "lead" if m.group(1) else "support"
+            return "lead" if m.group(1) else "support" if m.group(2) else "guide"
         return ""
 
     def _unit_answer(
@@ -538,16 +538,11 @@ class Engine:
     ) -> Answer:
         duties = list(dict.fromkeys(m for u in units for m in self.plan.duties_of(u)))
         role = self._role(q)
-        in_role = [
-            m
-            for m in duties
-            if any(u in (m.lead if role == "lead" else m.supporting) for u in units)
-        ]
-        if role in ("lead", "support") and in_role:
-            # "财政部牵头的有哪些": only what the unit leads (or supports).
+        word = {"lead": "牵头", "support": "配合", "guide": "指导"}.get(role, "")
+        in_role = [m for m in duties if any(m.role_of(u) == word for u in units)]
+        if word:
+            # "财政部牵头的有哪些": only what the unit leads (or supports, guides); none may be.
             duties = in_role
-        elif role != "unstated":
-            role = ""
         shared = frozenset(
             m.id for m in duties if m.all_provincial and not any(u in m.units for u in units)
         )
@@ -567,6 +562,8 @@ class Engine:
             )
         # Own measures first, in document order; then the duties shared by every unit.
         ordered = tuple(sorted(duties, key=lambda m: m.id in shared))
+        if word and not ordered:
+            missed = ""  # "财政部牵头的有哪些" where it leads nothing: said, not a topic
         return Answer(
             question,
             "unit",
