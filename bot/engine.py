@@ -47,6 +47,30 @@ MIN_IDF = 0.05
 BONUS_WEIGHT = 0.5
 # An unknown bigram beside a word at least this rare is a seam between words (see _junction).
 JUNCTION_IDF = 1.0
+# The recall ranking (see _recall), tried when the words themselves do not match: the share
+# of the question's weight (characters the document has, weighted by how rare they are in it)
+# that the best measure must hold to be answered, or to be offered as the nearest.
+RECALL_CONFIDENT = 0.55
+RECALL_NEAREST = 0.35
+# Shared words (bigrams) count this much beside the characters.
+RECALL_BIGRAM = 0.3
+RECALL_UNKNOWN = 0.3
+MAX_NEAREST = 3
+# The least distinct characters (function words aside) of a question read with confidence.
+RECALL_DESCRIBED = 6
+# Characters that carry no topic of their own (function words and question words).
+_FUNCTION_CHARS = frozenset("的了吗呢吧啊么什怎谁哪是在有和与及或都也还要能会可把被给让对从到这那个些我你他她它们啥咋吧嘛呀")
+# Asking for details a responsibility document never gives: a phone number, an address,
+# who heads a body.
+_DETAIL = re.compile(
+    r"电话|地址|在哪里?办|办公地点|联系方式|邮箱|网址|官网|(?:局|厅|部|处)长是谁|主任是谁|领导是谁"
+)
+# Asking for an amount, a rate or a standard: answered only by a measure that states a number.
+_AMOUNT = re.compile(
+    r"多少钱|多少元|多少万|几[元块]|金额|什么比例|比例是|起征点|标准是"
+    r"|[给发补交领借拿贷奖减免]多少"
+)
+_STATES_NUMBER = re.compile(r"\d|百分之|[一二三四五六七八九十两百千万]+(?:元|万元|倍|个月|周)")
 
 _NUM = r"\d{1,2}|[一二三四五六七八九十两]{1,3}"
 _MEASURE_ID = re.compile(r"(?<![\d.])(\d{1,2})\s*[.。·]\s*(\d{1,2})(?![\d.])")
@@ -233,6 +257,8 @@ class Answer:
     # A topic asked together with a unit that none of the unit's measures is about.
     missed_topic: str = ""
     suggestions: tuple[str, ...] = ()
+    # Nothing answers the question for sure; these measures come nearest (offered as such).
+    nearest: tuple[Measure, ...] = ()
     # Units of another place the question asked about (广东省残联): not in this document.
     elsewhere: tuple[str, ...] = ()
     # What the question is about besides units and numbers, as typed (盲人按摩): a follow-up
@@ -257,7 +283,7 @@ class Answer:
             "tasks": list(self.tasks),
             "measures": [m.id for m in self.measures],
             "no_match": self.no_match,
-        }
+        } | ({"suggestions": [m.id for m in self.nearest]} if self.nearest else {})
 
 
 @dataclass
@@ -322,7 +348,15 @@ class Engine:
         self._stop_sounds = {sound(w) for w in self._stop_words if len(w) == 2 and is_cjk(w)}
         self._not_units_re = _alternation(normalize(w) for w in lexicon.not_units)
         self._not_topics_re = _alternation(normalize(w) for w in lexicon.not_topics)
-        places = [normalize(p) for p in lexicon.other_places]
+        written = normalize(
+            " ".join([plan.document.title, plan.document.issuer, *(t.title for t in plan.tasks)])
+            + " ".join(m.text for m in plan.measures)
+        )
+        # Places the document itself names are its own (广州 in a 广州 document).
+        places = [p for p in map(normalize, lexicon.other_places) if p not in written]
+        # Another place as the owner of what is asked (重庆的补贴, 浙江省出台的); not where
+        # someone goes (去浙江做盲人按摩).
+        self._places_re = re.compile(f"(?<![去到来从回])(?:{_alternation(places).pattern})")
         # Another place's name right before a unit's name: 广东省残联, 北京市的人社局.
         self._elsewhere_re = re.compile(
             f"(?:{_alternation(places).pattern})(?:省|市|自治区|特别行政区)?的?$"
@@ -384,6 +418,14 @@ class Engine:
             for tok, p in postings.items()
         }
         self._max_idf = math.log((n_docs + 0.5) / 0.5 + 1)
+        # Characters, for the recall ranking: which measures hold each, and how rare it is.
+        chars: dict[str, list[int]] = defaultdict(list)
+        for i, text in enumerate(self._texts):
+            for c in set(text):
+                if is_cjk(c) and c not in _FUNCTION_CHARS:
+                    chars[c].append(i)
+        self._char_postings = dict(chars)
+        self._char_idf = {c: math.log((n_docs + 1) / (len(p) + 0.5)) for c, p in chars.items()}
         # The document's words by sound, to read a pinyin-keyboard slip (按磨) as meant (按摩).
         sounds: dict[str, list[str]] = defaultdict(list)
         for tok in postings:
@@ -451,12 +493,67 @@ class Engine:
             return self._task_answer(question, titled)
         # Things the document does not cover though they share its words (生活补贴 is not its
         # 补贴): what else the question says only qualifies them (标准, 怎么申请).
-        off_topic = self._not_topics_re.search(q.text)
+        off_topic = self._not_topics_re.search(q.text) or self._outside(q.text)
         ranked = () if off_topic else self._rank(q.rest(), range(len(self._measures)))
         topic = self._topic_words(q.rest())
+        nearest: tuple[Measure, ...] = ()
+        if not ranked and not off_topic:
+            ranked, nearest = self._recall(q.rest())
+        if ranked and _AMOUNT.search(q.text) and not _STATES_NUMBER.search(ranked[0].text):
+            # "补贴每月多少钱" where no measure gives an amount: not in the document.
+            ranked, nearest = (), ranked[:MAX_NEAREST]
         if not ranked:
-            return Answer(question, "none", suggestions=self.lexicon.examples, topic=topic)
+            return Answer(
+                question,
+                "none",
+                suggestions=self.lexicon.examples,
+                topic=topic,
+                nearest=nearest,
+            )
         return Answer(question, "topic", measures=ranked, topic=topic)
+
+    def _outside(self, text: str) -> bool:
+        """Tell whether a question asks what no such document holds: another place's rules,
+        a phone number or an address, who heads a body."""
+        return bool(self._places_re.search(text) or _DETAIL.search(text))
+
+    def _recall(self, rest: str) -> tuple[tuple[Measure, ...], tuple[Measure, ...]]:
+        """Rank measures by how much of the question's weight they hold: (answers, nearest).
+
+        Everyday words rarely match a document's terms, but they share its characters (河流湖泊
+        and 河长制湖长制, 挖完了的矿 and 资源枯竭): each character the document has counts by its
+        rarity in the document, each shared bigram a little more. Confident above
+        RECALL_CONFIDENT; above RECALL_NEAREST only offered as the nearest.
+        """
+        text = self._stop_re.sub(lambda m: " " * len(m.group(0)), rest)
+        chars = {c for c in text if c in self._char_idf}
+        # A character the document never writes counts against it, as a rare one would.
+        unknown = {c for c in text if is_cjk(c) and c not in chars and c not in _FUNCTION_CHARS}
+        total = sum(self._char_idf[c] for c in chars) + RECALL_UNKNOWN * len(unknown)
+        if not total:
+            return (), ()
+        scores: dict[int, float] = defaultdict(float)
+        for c in chars:
+            for i in self._char_postings[c]:
+                scores[i] += self._char_idf[c]
+        grams = {g for run in runs(text) for g in bigrams(run) if len(g) == 2}
+        for g in grams:
+            for i in self._postings.get(g, {}):
+                scores[i] += RECALL_BIGRAM * self._idf[g]
+        ranked = sorted(scores, key=lambda i: (-scores[i], i))[:MAX_NEAREST]
+        if not ranked:
+            return (), ()
+        best = scores[ranked[0]] / total
+        # A few key words the document lacks ("残疾人就业" in a customs document) are not there:
+        # only a description (a longer question) is read by its characters with confidence.
+        # ... and shares a word with the best measure, not just characters (通行证 and 通办).
+        worded = any(ranked[0] in self._postings[g] for g in grams if g in self._idf)
+        if best >= RECALL_CONFIDENT and len(chars | unknown) >= RECALL_DESCRIBED and worded:
+            keep = [i for i in ranked if scores[i] >= scores[ranked[0]] * 0.8]
+            return tuple(self._measures[i] for i in keep), ()
+        if best >= RECALL_NEAREST and worded:
+            return (), tuple(self._measures[i] for i in ranked)
+        return (), ()
 
     def _task_items(self, q: _Query) -> tuple[Measure, ...]:
         """Return the measures named by task and place (第7项任务第3条 is measure 7.3)."""
@@ -539,7 +636,7 @@ class Engine:
         duties = list(dict.fromkeys(m for u in units for m in self.plan.duties_of(u)))
         role = self._role(q)
         word = {"lead": "牵头", "support": "配合", "guide": "指导"}.get(role, "")
-        in_role = [m for m in duties if any(m.role_of(u) == word for u in units)]
+        in_role = [m for m in duties if any(_plays(m, u, word) for u in units)]
         if word:
             # "财政部牵头的有哪些": only what the unit leads (or supports, guides); none may be.
             duties = in_role
@@ -789,6 +886,17 @@ class Engine:
             ):
                 covered += weight
         return covered / total if total else 0.0
+
+
+def _plays(measure: Measure, unit: str, role: str) -> bool:
+    """Tell whether `unit` has `role` (牵头, 配合, 指导) in `measure`.
+
+    A unit alone in an item that names no lead leads it: "（科技部负责）".
+    """
+    if measure.role_of(unit) == role:
+        return True
+    alone = measure.units == (unit,) and not (measure.lead or measure.guide)
+    return role == "牵头" and alone
 
 
 def _near(pair: str, text: str, gap: int = 3) -> bool:
