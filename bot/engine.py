@@ -100,6 +100,8 @@ _DOC_NUMBER = re.compile(
     r"(?!\s*(?:主要)?任务)"
     r"|序号\s*(?P<row>\d{1,3})"
 )
+# Several units asked about together: what they share.
+_JOINT = re.compile(r"一起|(?:共同|同时|都)(?=负责|参与|牵头|管|承担)")
 # Who leads (牵头) and who supports (配合), where the document says so.
 _ROLE = re.compile(r"(牵头|主责|主办)|(配合|协办|协助|参与)|(指导)")
 _CHINESE_NUMBER = re.compile(r"[一二三四五六七八九两]|[二三四五六七八九]?十[一二三四五六七八九]?")
@@ -636,7 +638,11 @@ class Engine:
         self, question: str, q: _Query, units: list[str], corrections: list[tuple[str, str]]
     ) -> Answer:
         duties = list(dict.fromkeys(m for u in units for m in self.plan.duties_of(u)))
-        role = self._role(q)
+        joint = len(units) > 1 and bool(q.take(_JOINT))
+        if joint:
+            # "省委组织部和人社厅一起负责的": the measures they share.
+            duties = [m for m in duties if all(self.plan.is_responsible(u, m) for u in units)]
+        role = self._role(q) or ("joint" if joint else "")
         word = {"lead": "牵头", "support": "配合", "guide": "指导"}.get(role, "")
         in_role = [m for m in duties if any(_plays(m, u, word) for u in units)]
         if word:
@@ -851,7 +857,15 @@ class Engine:
         allowed = candidates if isinstance(candidates, range) else set(candidates)
         scores: dict[int, float] = defaultdict(float)
         topical: dict[int, float] = defaultdict(float)  # from content tokens alone
+        # The user's own word is kept beside its synonyms (大学生 and 高校毕业生 both count).
+        kept = [
+            g
+            for m in self._synonym_re.finditer(rest)
+            for g in bigrams(m.group(0))
+            if g in self._idf
+        ]
         weights = {t: BONUS_WEIGHT for t in bonus if t in self._idf} | dict.fromkeys(content, 1.0)
+        weights |= dict.fromkeys(kept, 1.0)
         for tok, weight in weights.items():
             idf = self._idf.get(tok, 0.0) * weight
             if idf < MIN_IDF:
@@ -867,7 +881,14 @@ class Engine:
             return ()
         ranked = sorted(scores, key=lambda i: (-scores[i], i))
         best = scores[ranked[0]]
-        ranked = [i for i in ranked if scores[i] >= best * RELATIVE_CUTOFF][:MAX_TOPIC]
+        # A measure holding every word of the topic is listed however long it is (招聘 in a
+        # long measure among short ones that repeat it).
+        words = {t for t in content if t in self._idf}
+        ranked = [
+            i
+            for i in ranked
+            if scores[i] >= best * RELATIVE_CUTOFF or all(i in self._postings[t] for t in words)
+        ][:MAX_TOPIC]
         if best < MIN_SCORE or self._coverage(content, ranked[:3]) < MIN_COVERAGE:
             return ()
         return tuple(self._measures[i] for i in ranked)
