@@ -67,6 +67,10 @@ _FUNCTION_CHARS = frozenset(
 _DETAIL = re.compile(
     r"电话|地址|在哪里?办|办公地点|联系方式|邮箱|网址|官网|(?:局|厅|部|处)长是谁|主任是谁|领导是谁"
 )
+# A body the document does not name, asked about as a unit ("工业和信息化部负责什么").
+_BODY = re.compile(
+    r"(?:部|厅|局|委员会|委|署|办公室|办)(?:负责|牵头|配合|参与|要做|有哪些|有什么|管什么)"
+)
 # Asking for an amount, a rate or a standard: answered only by a measure that states a number.
 _AMOUNT = re.compile(
     r"多少钱|多少元|多少万|几[元块]|金额|什么比例|比例是|起征点|标准是"
@@ -503,7 +507,7 @@ class Engine:
         ranked = () if off_topic else self._rank(q.rest(), range(len(self._measures)))
         topic = self._topic_words(q.rest())
         nearest: tuple[Measure, ...] = ()
-        if not ranked and not off_topic:
+        if not ranked and not off_topic and not _BODY.search(q.text):
             ranked, nearest = self._recall(q.rest())
         if ranked and _AMOUNT.search(q.text) and not _STATES_NUMBER.search(ranked[0].text):
             # "补贴每月多少钱" where no measure gives an amount: not in the document.
