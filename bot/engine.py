@@ -106,6 +106,8 @@ _DOC_NUMBER = re.compile(
     r"(?!\s*(?:主要)?任务)"
     r"|序号\s*(?P<row>\d{1,3})"
 )
+# A phrase quoted from the document: “以用定产”, 「光盘行动」.
+_QUOTED = re.compile(r"[“\"「『‘']([^“”\"「」『』‘’']{2,40})[”\"」』’']")
 # Several units asked about together: what they share.
 _JOINT = re.compile(r"一起|(?:共同|同时|都)(?=负责|参与|牵头|管|承担)")
 # Who leads (牵头) and who supports (配合), where the document says so.
@@ -367,6 +369,7 @@ class Engine:
         # Another place as the owner of what is asked (重庆的补贴, 浙江省出台的); not where
         # someone goes (去浙江做盲人按摩).
         self._places_re = re.compile(f"(?<![去到来从回])(?:{_alternation(places).pattern})")
+        self._written = written
         # Another place's name right before a unit's name: 广东省残联, 北京市的人社局.
         self._elsewhere_re = re.compile(
             f"(?:{_alternation(places).pattern})(?:省|市|自治区|特别行政区)?的?$"
@@ -468,7 +471,7 @@ class Engine:
         if measures:
             tasks = tuple(dict.fromkeys(m.task for m in measures))
             return Answer(question, "measure", tasks=tasks, measures=measures)
-        measures = self._task_items(q)
+        measures = self._task_items(q) or self._quoted(q)
         if measures:
             tasks = tuple(dict.fromkeys(m.task for m in measures))
             return Answer(question, "measure", tasks=tasks, measures=measures)
@@ -525,7 +528,9 @@ class Engine:
     def _outside(self, text: str) -> bool:
         """Tell whether a question asks what no such document holds: another place's rules,
         a phone number or an address, who heads a body."""
-        return bool(self._places_re.search(text) or _DETAIL.search(text))
+        detail = _DETAIL.search(text)
+        # Unless the document gives it (a hotline's 电话 in a health document).
+        return bool(self._places_re.search(text) or (detail and detail[0] not in self._written))
 
     def _recall(self, rest: str) -> tuple[tuple[Measure, ...], tuple[Measure, ...]]:
         """Rank measures by how much of the question's weight they hold: (answers, nearest).
@@ -564,6 +569,14 @@ class Engine:
         if best >= RECALL_NEAREST and worded:
             return (), tuple(self._measures[i] for i in ranked)
         return (), ()
+
+    def _quoted(self, q: _Query) -> tuple[Measure, ...]:
+        """Return the measure whose text holds a phrase quoted in the question (“以用定产”)."""
+        for m in _QUOTED.finditer(q.text):
+            found = [x for x in self._measures if m.group(1) in normalize(x.text)]
+            if len(found) == 1 and q.claim(m.start(), m.end()):
+                return tuple(found)
+        return ()
 
     def _task_items(self, q: _Query) -> tuple[Measure, ...]:
         """Return the measures named by task and place (第7项任务第3条 is measure 7.3)."""
