@@ -562,7 +562,9 @@ class Engine:
         # A few key words the document lacks ("残疾人就业" in a customs document) are not there:
         # only a description (a longer question) is read by its characters with confidence.
         # ... and shares a word with the best measure, not just characters (通行证 and 通办).
-        worded = any(ranked[0] in self._postings[g] for g in grams if g in self._idf)
+        worded = any(
+            ranked[0] in self._postings[g] for g in grams if self._idf.get(g, 0) >= JUNCTION_IDF
+        )
         if best >= RECALL_CONFIDENT and len(chars | unknown) >= RECALL_DESCRIBED and worded:
             keep = [i for i in ranked if scores[i] >= scores[ranked[0]] * 0.8]
             return tuple(self._measures[i] for i in keep), ()
