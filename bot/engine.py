@@ -491,6 +491,9 @@ class Engine:
         if tasks:
             return self._task_answer(question, tasks)
         units, corrections, elsewhere = self._find_units(q)
+        if units and self._detail(q.text):
+            # "烟草专卖局局长是谁": who heads a body is no duty of the document.
+            return Answer(question, "none", suggestions=self.lexicon.examples)
         if units:
             return self._unit_answer(question, q, units, corrections)
         if elsewhere:
@@ -528,9 +531,13 @@ class Engine:
     def _outside(self, text: str) -> bool:
         """Tell whether a question asks what no such document holds: another place's rules,
         a phone number or an address, who heads a body."""
+        return bool(self._places_re.search(text) or self._detail(text))
+
+    def _detail(self, text: str) -> bool:
+        """Tell whether a question asks for a phone number, an address or who heads a body,
+        unless the document gives it (a hotline's 电话 in a health document)."""
         detail = _DETAIL.search(text)
-        # Unless the document gives it (a hotline's 电话 in a health document).
-        return bool(self._places_re.search(text) or (detail and detail[0] not in self._written))
+        return bool(detail and detail[0] not in self._written)
 
     def _recall(self, rest: str) -> tuple[tuple[Measure, ...], tuple[Measure, ...]]:
         """Rank measures by how much of the question's weight they hold: (answers, nearest).
