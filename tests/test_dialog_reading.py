@@ -1,4 +1,4 @@
-"""Follow-ups in people's own words (#18): the next task, the same task's next item, a narrowing."""
+"""Follow-ups in people's own words (#18): the next task, the same task's next item, narrowing."""
 
 from __future__ import annotations
 
