@@ -539,7 +539,9 @@ class Engine:
         detail = _DETAIL.search(text)
         return bool(detail and detail[0] not in self._written)
 
-    def _recall(self, rest: str) -> tuple[tuple[Measure, ...], tuple[Measure, ...]]:
+    def _recall(
+        self, rest: str, within: set[int] | None = None
+    ) -> tuple[tuple[Measure, ...], tuple[Measure, ...]]:
         """Rank measures by how much of the question's weight they hold: (answers, nearest).
 
         Everyday words rarely match a document's terms, but they share its characters (河流湖泊
@@ -562,6 +564,8 @@ class Engine:
         for g in grams:
             for i in self._postings.get(g, {}):
                 scores[i] += RECALL_BIGRAM * self._idf[g]
+        if within is not None:
+            scores = defaultdict(float, {i: v for i, v in scores.items() if i in within})
         ranked = sorted(scores, key=lambda i: (-scores[i], i))[:MAX_NEAREST]
         if not ranked:
             return (), ()
@@ -572,7 +576,10 @@ class Engine:
         worded = any(
             ranked[0] in self._postings[g] for g in grams if self._idf.get(g, 0) >= JUNCTION_IDF
         )
-        if best >= RECALL_CONFIDENT and len(chars | unknown) >= RECALL_DESCRIBED and worded:
+        # (Within a unit's measures fewer words are enough: the unit narrowed them already.)
+        least = RECALL_DESCRIBED if within is None else RECALL_DESCRIBED - 2
+        described = len(chars | unknown) >= least
+        if best >= RECALL_CONFIDENT and described and worded:
             keep = [i for i in ranked if scores[i] >= scores[ranked[0]] * 0.8]
             return tuple(self._measures[i] for i in keep), ()
         if best >= RECALL_NEAREST and worded:
@@ -682,7 +689,11 @@ class Engine:
         common = {"units": tuple(units), "corrections": tuple(corrections), "shared": shared}
         rest = q.rest()
         topic = self._not_topics_re.sub(lambda m: " " * len(m.group(0)), rest)
-        ranked = self._rank(topic, [self._position[m.id] for m in duties])
+        positions = [self._position[m.id] for m in duties]
+        ranked = self._rank(topic, positions)
+        if not ranked and not _BODY.search(topic):
+            # "人社厅在看不见的人做推拿这方面": the topic in everyday words, within the unit.
+            ranked = self._recall(topic, set(positions))[0]
         missed = self._topic_words(rest)
         if ranked:
             return Answer(

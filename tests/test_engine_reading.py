@@ -142,18 +142,26 @@ def test_unsure_offers_the_nearest_as_suggestions(engine: Engine, plan: Plan) ->
     assert "suggestions" not in engine.answer("明天成都会下雨吗").to_json()
 
 
-@pytest.fixture(scope="module")
-def nongye(tmp_path_factory: pytest.TempPathFactory) -> tuple[Plan, Engine]:
+def _imported(out: Path, name: str) -> tuple[Plan, Engine]:
     if not SHARED.is_dir():
         pytest.skip("../shared is not beside the clone")
-    out: Path = tmp_path_factory.mktemp("nongye")
-    imported = import_file(SHARED / "guofa2018-42_nongye_jixiehua.txt")
+    imported = import_file(SHARED / name)
     (out / "plan.yaml").write_text(dump_plan(imported.plan), encoding="utf-8")
     (out / "units.yaml").write_text(dump_units(imported.units), encoding="utf-8")
     (out / "lexicon.yaml").write_text(dump_lexicon(imported.plan), encoding="utf-8")
     plan = load_plan(out)
     lexicon: Lexicon = load_lexicon(out)
     return plan, Engine(plan, lexicon)
+
+
+@pytest.fixture(scope="module")
+def nongye(tmp_path_factory: pytest.TempPathFactory) -> tuple[Plan, Engine]:
+    return _imported(tmp_path_factory.mktemp("nongye"), "guofa2018-42_nongye_jixiehua.txt")
+
+
+@pytest.fixture(scope="module")
+def zonghe(tmp_path_factory: pytest.TempPathFactory) -> tuple[Plan, Engine]:
+    return _imported(tmp_path_factory.mktemp("zonghe"), "guofa2019-3_zonghe_baoshuiqu.txt")
 
 
 def test_leads_only_and_none_said_so(nongye: tuple[Plan, Engine]) -> None:
@@ -179,3 +187,13 @@ def test_every_measure_marked_with_the_unit_s_role(nongye: tuple[Plan, Engine]) 
     text = render_plain(compose.answer_reply(plan, answer))
     for measure_id in named:
         assert f"{measure_id}（配合）" in text
+
+
+def test_a_unit_s_topic_in_everyday_words(zonghe: tuple[Plan, Engine]) -> None:
+    plan, engine = zonghe
+    # 跨境网购 is the document's 跨境电商; the unit's seven other measures stay out
+    answer = engine.answer("商务部在跨境网购方面负责什么")
+    assert answer.kind == "unit_topic"
+    assert all("商务部" in m.units for m in answer.measures)
+    assert "跨境电商" in answer.measures[0].text
+    assert len(answer.measures) < len(plan.measures_of("商务部"))
