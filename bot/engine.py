@@ -74,7 +74,7 @@ _BODY = re.compile(
 # Asking for an amount, a rate or a standard: answered only by a measure that states a number.
 _AMOUNT = re.compile(
     r"多少钱|多少元|多少万|几[元块]|金额|什么比例|比例是|起征点|标准是"
-    r"|[给发补交领借拿贷奖减免]多少"
+    r"|[给发补交领借拿贷奖减免钱金费价额资]多少|(?:钱|金|费|价|额)(?:是|有|要|能)多少"
 )
 _STATES_NUMBER = re.compile(
     r"\d[\d.]*\s*(?:万|亿)?元|\d[\d.]*\s*%|百分之|[一二三四五六七八九十两百千万]+元|\d+倍"

@@ -51,3 +51,9 @@ async def test_a_complete_question_after_a_unit_is_no_follow_up(
     data = await talk(assistant, dialog, "教育厅负责什么", "盲人按摩归谁管")
     assert data["units"] == []
     assert data["measures"] == ["8.1", "8.2"]
+
+
+async def test_we_after_saying_who_we_are(assistant: Assistant, dialog: Dialog) -> None:
+    data = await talk(assistant, dialog, "我是工商联的", "我们要做啥")
+    assert data["units"] == ["省工商联"]
+    assert set(data["measures"]) == {m.id for m in assistant.plan.duties_of("省工商联")}
