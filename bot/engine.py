@@ -13,6 +13,8 @@ backtracks: see `task_phrases`). Kinds of question, tried in this order:
 from __future__ import annotations
 
 import dataclasses
+import heapq
+import itertools
 import math
 import re
 from collections import Counter, defaultdict
@@ -56,6 +58,8 @@ RECALL_NEAREST = 0.35
 RECALL_BIGRAM = 0.3
 RECALL_UNKNOWN = 0.3
 MAX_NEAREST = 3
+# Measures scored by their characters at most (those sharing the most words with a question).
+RECALL_CANDIDATES = 64
 # The least distinct characters (function words aside) of a question read with confidence.
 RECALL_DESCRIBED = 6
 # Characters that carry no topic of their own (function words and question words).
@@ -431,14 +435,15 @@ class Engine:
             for tok, p in postings.items()
         }
         self._max_idf = math.log((n_docs + 0.5) / 0.5 + 1)
-        # Characters, for the recall ranking: which measures hold each, and how rare it is.
-        chars: dict[str, list[int]] = defaultdict(list)
-        for i, text in enumerate(self._texts):
-            for c in set(text):
-                if is_cjk(c) and c not in _FUNCTION_CHARS:
-                    chars[c].append(i)
-        self._char_postings = dict(chars)
-        self._char_idf = {c: math.log((n_docs + 1) / (len(p) + 0.5)) for c, p in chars.items()}
+        # Characters, for the recall ranking: each measure's, and how rare each is.
+        self._char_sets = [frozenset(text) for text in self._texts]
+        held = Counter(
+            c
+            for held_by in self._char_sets
+            for c in held_by
+            if is_cjk(c) and c not in _FUNCTION_CHARS
+        )
+        self._char_idf = {c: math.log((n_docs + 1) / (n + 0.5)) for c, n in held.items()}
         # The document's words by sound, to read a pinyin-keyboard slip (按磨) as meant (按摩).
         sounds: dict[str, list[str]] = defaultdict(list)
         for tok in postings:
@@ -556,40 +561,50 @@ class Engine:
         total = sum(self._char_idf[c] for c in chars) + RECALL_UNKNOWN * len(unknown)
         if not total:
             return (), ()
-        scores: dict[int, float] = defaultdict(float)
-        for c in chars:
-            for i in self._char_postings[c]:
-                scores[i] += self._char_idf[c]
+        # Only a measure sharing a word with the question, not just characters, can answer it
+        # (通行证 is no 通办): those are the candidates, each scored by the characters it holds.
         grams = {g for run in runs(text) for g in bigrams(run) if len(g) == 2}
-        for g in grams:
-            for i in self._postings.get(g, {}):
-                scores[i] += RECALL_BIGRAM * self._idf[g]
-        if within is not None:
-            scores = defaultdict(float, {i: v for i, v in scores.items() if i in within})
+        words = [g for g in grams if self._idf.get(g, 0.0) >= JUNCTION_IDF]
+        worded: dict[int, float] = defaultdict(float)
+        for g in words:
+            for i in self._postings[g]:
+                if within is None or i in within:
+                    worded[i] += RECALL_BIGRAM * self._idf[g]
+        # The measures sharing the most words are scored by their characters (a bound on the
+        # work in a large document).
+        candidates = heapq.nlargest(RECALL_CANDIDATES, worded, key=lambda i: (worded[i], -i))
+        weights = [(c, self._char_idf[c]) for c in chars]
+        common = [
+            (g, RECALL_BIGRAM * self._idf[g])
+            for g in grams
+            if 0 < self._idf.get(g, 0) < JUNCTION_IDF
+        ]
+        scores = {
+            i: worded[i]
+            + sum(w for c, w in weights if c in self._char_sets[i])
+            + sum(w for g, w in common if i in self._postings[g])
+            for i in candidates
+        }
         ranked = sorted(scores, key=lambda i: (-scores[i], i))[:MAX_NEAREST]
         if not ranked:
             return (), ()
         best = scores[ranked[0]] / total
         # A few key words the document lacks ("残疾人就业" in a customs document) are not there:
         # only a description (a longer question) is read by its characters with confidence.
-        # ... and shares a word with the best measure, not just characters (通行证 and 通办).
-        worded = any(
-            ranked[0] in self._postings[g] for g in grams if self._idf.get(g, 0) >= JUNCTION_IDF
-        )
         # (Within a unit's measures fewer words are enough: the unit narrowed them already.)
         least = RECALL_DESCRIBED if within is None else RECALL_DESCRIBED - 2
         described = len(chars | unknown) >= least
-        if best >= RECALL_CONFIDENT and described and worded:
+        if best >= RECALL_CONFIDENT and described:
             keep = [i for i in ranked if scores[i] >= scores[ranked[0]] * 0.8]
             return tuple(self._measures[i] for i in keep), ()
-        if best >= RECALL_NEAREST and worded:
+        if best >= RECALL_NEAREST:
             return (), tuple(self._measures[i] for i in ranked)
         return (), ()
 
     def _quoted(self, q: _Query) -> tuple[Measure, ...]:
         """Return the measure whose text holds a phrase quoted in the question (“以用定产”)."""
         for m in _QUOTED.finditer(q.text):
-            found = [x for x in self._measures if m.group(1) in normalize(x.text)]
+            found = [x for i, x in enumerate(self._measures) if m.group(1) in self._texts[i]]
             if len(found) == 1 and q.claim(m.start(), m.end()):
                 return tuple(found)
         return ()
@@ -922,12 +937,10 @@ class Engine:
         best = scores[ranked[0]]
         # A measure holding every word of the topic is listed however long it is (招聘 in a
         # long measure among short ones that repeat it).
-        words = {t for t in content if t in self._idf}
-        ranked = [
-            i
-            for i in ranked
-            if scores[i] >= best * RELATIVE_CUTOFF or all(i in self._postings[t] for t in words)
-        ][:MAX_TOPIC]
+        words = [self._postings[t] for t in set(content) if t in self._idf]
+        whole = set(words[0]).intersection(*words[1:]) if words else set()
+        kept_ranks = (i for i in ranked if scores[i] >= best * RELATIVE_CUTOFF or i in whole)
+        ranked = list(itertools.islice(kept_ranks, MAX_TOPIC))
         if best < MIN_SCORE or self._coverage(content, ranked[:3]) < MIN_COVERAGE:
             return ()
         return tuple(self._measures[i] for i in ranked)
