@@ -80,6 +80,9 @@ _AMOUNT = re.compile(
     r"多少钱|多少元|多少万|几[元块]|金额|什么比例|比例是|起征点|标准是"
     r"|[给发补交领借拿贷奖减免钱金费价额资]多少|(?:钱|金|费|价|额)(?:是|有|要|能)多少"
 )
+# Asking how long something takes: answered only by a measure that states a span of time.
+_HOW_LONG = re.compile(r"多久|多长时间|几天|几个工作日")
+_STATES_SPAN = re.compile(r"[\d一二三四五六七八九十两]+\s*(?:个)?(?:工作日|日|天|周|个月|年内)")
 _STATES_NUMBER = re.compile(
     r"\d[\d.]*\s*(?:万|亿)?元|\d[\d.]*\s*%|百分之|[一二三四五六七八九十两百千万]+元|\d+倍"
 )
@@ -520,7 +523,7 @@ class Engine:
         nearest: tuple[Measure, ...] = ()
         if not ranked and not off_topic and not _BODY.search(q.text):
             ranked, nearest = self._recall(q.rest())
-        if ranked and _AMOUNT.search(q.text) and not _STATES_NUMBER.search(ranked[0].text):
+        if ranked and not self._states(q.text, ranked[0].text):
             # "补贴每月多少钱" where no measure gives an amount: not in the document.
             ranked, nearest = (), ranked[:MAX_NEAREST]
         if not ranked:
@@ -532,6 +535,14 @@ class Engine:
                 nearest=nearest,
             )
         return Answer(question, "topic", measures=ranked, topic=topic)
+
+    @staticmethod
+    def _states(question: str, text: str) -> bool:
+        """Tell whether a measure can answer what the question asks for: an amount or rate
+        needs money or a rate stated, a time span ("多久到账") a span of time."""
+        if _AMOUNT.search(question) and not _STATES_NUMBER.search(text):
+            return False
+        return not (_HOW_LONG.search(question) and not _STATES_SPAN.search(text))
 
     def _outside(self, text: str) -> bool:
         """Tell whether a question asks what no such document holds: another place's rules,

@@ -197,3 +197,12 @@ def test_a_unit_s_topic_in_everyday_words(zonghe: tuple[Plan, Engine]) -> None:
     assert all("商务部" in m.units for m in answer.measures)
     assert "跨境电商" in answer.measures[0].text
     assert len(answer.measures) < len(plan.measures_of("商务部"))
+
+
+def test_a_time_span_the_document_never_gives(zonghe: tuple[Plan, Engine]) -> None:
+    _, engine = zonghe
+    answer = engine.answer("出口退税一般多久能到账")
+    assert answer.no_match
+    assert answer.measures == ()
+    # the topic itself is found when no span is asked for
+    assert engine.answer("出口退税的政策").measures
