@@ -82,7 +82,9 @@ _AMOUNT = re.compile(
 )
 # Asking how long something takes: answered only by a measure that states a span of time.
 _HOW_LONG = re.compile(r"多久|多长时间|几天|几个工作日")
-_STATES_SPAN = re.compile(r"[\d一二三四五六七八九十两]+\s*(?:个)?(?:工作日|日|天|周|个月|年内)")
+_STATES_SPAN = re.compile(
+    r"[\d一二三四五六七八九十两]+\s*(?:个)?(?:工作日|日|天|周|个月|年内)|每[一二两三四五\d]?(?:年|季度|月)|定期"
+)
 _STATES_NUMBER = re.compile(
     r"\d[\d.]*\s*(?:万|亿)?元|\d[\d.]*\s*%|百分之|[一二三四五六七八九十两百千万]+元|\d+倍"
 )
