@@ -6,7 +6,8 @@ backtracks: see `task_phrases`). Kinds of question, tried in this order:
   measure     an id such as 7.2 or 举措6.3
   task        a task number (第8项任务, 任务五) or a task title (组织保障)
   unit        a unit by any name, short form or one-character typo; with a topic, unit_topic
-  topic       anything else, ranked by BM25 over character bigrams with synonyms
+  topic       anything else, ranked by BM25 over character bigrams with synonyms, or else by
+              the share of the question's characters a measure holds (everyday words)
   none        nothing in the document answers it
 """
 
@@ -56,6 +57,7 @@ RECALL_CONFIDENT = 0.55
 RECALL_NEAREST = 0.35
 # Shared words (bigrams) count this much beside the characters.
 RECALL_BIGRAM = 0.3
+# What a character the document never writes weighs against it (a rare one weighs about 3).
 RECALL_UNKNOWN = 0.3
 MAX_NEAREST = 3
 # Measures scored by their characters at most (those sharing the most words with a question).
@@ -287,8 +289,9 @@ class Answer:
     topic: str = ""
     # The question was longer than MAX_QUESTION: only its start was read.
     truncated: bool = False
-    # "lead" / "support": only the measures the units lead (牵头) or support (配合); "" all;
-    # "unstated": asked, but the document does not say who leads.
+    # "lead" / "support" / "guide": only the measures the units lead (牵头), support (配合) or
+    # guide (指导); "joint": those the units share; "" all; "unstated": asked, but the document
+    # does not say who leads.
     role: str = ""
 
     @property
@@ -563,8 +566,8 @@ class Engine:
         """Rank measures by how much of the question's weight they hold: (answers, nearest).
 
         Everyday words rarely match a document's terms, but they share its characters (河流湖泊
-        and 河长制湖长制, 挖完了的矿 and 资源枯竭): each character the document has counts by its
-        rarity in the document, each shared bigram a little more. Confident above
+        and 河长制湖长制, 村容村貌整治 and 农村人居环境整治): each character the document has
+        counts by its rarity in the document, each shared bigram a little more. Confident above
         RECALL_CONFIDENT; above RECALL_NEAREST only offered as the nearest.
         """
         text = self._stop_re.sub(lambda m: " " * len(m.group(0)), rest)
