@@ -116,3 +116,9 @@ def test_national_brackets_tails_and_groups() -> None:
     sport = import_file(SHARED / "guobanfa2018-121_tiyu_jingsai.txt")
     # five items hold two brackets: each bracket is a measure, the second without a number
     assert len([m for m in _measures(sport) if "doc_number" not in m]) == 5
+
+
+def test_a_group_named_as_a_unit_is_asked_without_its_各() -> None:
+    imported = import_file(SHARED / "gz2023_jiatingyisheng_fengongbiao.docx")
+    group = next(u for u in imported.units["units"] if u["name"] == "各区政府")
+    assert group["aliases"] == ["区政府"]
