@@ -35,6 +35,8 @@ class Notice:
     key: int | None = None
 
 
+
+
 @dataclass(frozen=True)
 class Attachment:
     """A file to send with the reply."""

@@ -49,3 +49,4 @@ def test_nothing_visible_is_empty(typed: str) -> None:
 )  # fmt: skip
 def test_what_is_kept(typed: str, stored: str) -> None:
     assert clean_note(typed) == stored
+
