@@ -53,7 +53,7 @@ JUNCTION_IDF = 1.0
 # The recall ranking (see _recall), tried when the words themselves do not match: the share
 # of the question's weight (characters the document has, weighted by how rare they are in it)
 # that the best measure must hold to be answered, or to be offered as the nearest.
-RECALL_CONFIDENT = 0.55
+RECALL_CONFIDENT = 0.5
 RECALL_NEAREST = 0.35
 # Shared words (bigrams) count this much beside the characters.
 RECALL_BIGRAM = 0.3

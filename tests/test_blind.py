@@ -29,16 +29,16 @@ pytestmark = pytest.mark.skipif(not SCORE.is_file(), reason="../shared is not be
 
 # set -> the rows answered right when it was kept (bench/README.md, "later score").
 REACHED = {
-    "notice-everyday": 95,
+    "notice-everyday": 98,
     "notice-dialog": 47,
-    "guangzhou2012_rencai_jiju_633": 19,
+    "guangzhou2012_rencai_jiju_633": 22,
     "guobanfa2018-117_zhenzhua_shigan": 19,
     "guobanfa2018-128_wufei_chengshi": 16,
-    "guofa2018-39_cujin_jiuye": 19,
-    "guofa2018-42_nongye_jixiehua": 21,
+    "guofa2018-39_cujin_jiuye": 20,
+    "guofa2018-42_nongye_jixiehua": 22,
     "guofa2019-3_zonghe_baoshuiqu": 20,
-    "gz2023_jiatingyisheng_fengongbiao": 23,
-    "gz2023_jiatingyisheng_fengongbiao_xlsx": 23,
+    "gz2023_jiatingyisheng_fengongbiao": 22,
+    "gz2023_jiatingyisheng_fengongbiao_xlsx": 22,
 }
 
 

@@ -124,7 +124,7 @@ def test_everyday_words_are_read_by_the_document_s_own_weights(
 
 
 def test_unsure_offers_the_nearest_as_suggestions(engine: Engine, plan: Plan) -> None:
-    question = "挨家挨户给没工作的残疾人摸底登记是哪条规定的"
+    question = "专门陪着残疾人上岗、手把手教他们干活的那种老师"
     answer = engine.answer(question)
     assert answer.no_match
     assert answer.measures == ()
