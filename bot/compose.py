@@ -52,12 +52,14 @@ def _measure_button(measure: Measure) -> Button:
 
 
 def _summary_item(
-    plan: Plan, measure: Measure, with_units: bool, units: tuple[str, ...] = ()
+    plan: Plan, measure: Measure, with_units: bool, units: tuple[str, ...] = (), role: str = ""
 ) -> Item:
     title = plan.tasks[measure.task - 1].title
+    mark = f"（{role}）" if role else ""
     lines: list[Line] = [
         line(
             bold(measure.id),
+            mark,
             f" 【{title}】",
             summary(measure.text),
             _formerly(plan, measure, units),
@@ -172,11 +174,23 @@ def _unit_reply(plan: Plan, answer: Answer) -> Reply:
     also = f"（含 {len(shared)} 项{_everyone(term)}共同职责）" if shared else ""
     if answer.role == "unstated":
         header.append(line("本文件没有区分牵头单位和配合单位，以下是该单位负责的全部举措。"))
-    verb = {"lead": "牵头", "support": "配合"}.get(answer.role, "负责")
+    verb = {"lead": "牵头", "support": "配合", "guide": "指导", "joint": "共同负责"}.get(
+        answer.role, "负责"
+    )
+    if not answer.measures:
+        names = "、".join(answer.units)
+        header.append(line(f"{names}没有{verb}的举措。"))
+        header.append(line(f"可以问「{answer.units[0]}负责哪些」查看它参与的全部举措。"))
+        return Reply(header=tuple(header))
     header.append(
         line(f"{verb} {len(answer.measures)} 项举措，涉及 {len(tasks)} 项主要任务{also}：")
     )
-    items = [_summary_item(plan, m, False, answer.units) for m in own]
+
+    def role(m: Measure) -> str:
+        # Where the document says who leads, guides or supports: each measure's mark.
+        return "、".join(dict.fromkeys(r for u in answer.units if (r := m.role_of(u))))
+
+    items = [_summary_item(plan, m, False, answer.units, role(m)) for m in own]
     if shared:
         first = _summary_item(plan, shared[0], with_units=False)
         marker = line(bold("共同职责"), f"（{term}均须落实）")
@@ -214,6 +228,17 @@ def no_match_reply(question: str, examples: tuple[str, ...]) -> Reply:
     return Reply(header=header, buttons=buttons)
 
 
+def nearest_reply(plan: Plan, answer: Answer) -> Reply:
+    """Say that nothing answers the question for sure, and offer the nearest measures."""
+    asked = quote(answer.topic or answer.query, 20)
+    header = (
+        line(f"关于「{asked}」，没有找到完全对应的举措，最接近的是："),
+        line("如果都不是，请换个说法，或问某个单位负责什么。"),
+    )
+    items = [_summary_item(plan, m, with_units=True) for m in answer.nearest]
+    return Reply(header=header, items=tuple(items))
+
+
 def elsewhere_reply(plan: Plan, names: tuple[str, ...], examples: tuple[str, ...]) -> Reply:
     """Say that another place's units are not in this document (广东省残联 …)."""
     doc = plan.document
@@ -240,6 +265,8 @@ def answer_reply(plan: Plan, answer: Answer, examples: tuple[str, ...] = ()) -> 
 def _answer_reply(plan: Plan, answer: Answer, examples: tuple[str, ...]) -> Reply:
     if answer.kind == "none" and answer.elsewhere:
         return elsewhere_reply(plan, answer.elsewhere, examples)
+    if answer.kind == "none" and answer.nearest:
+        return nearest_reply(plan, answer)
     if answer.kind == "none":
         return no_match_reply(answer.query, examples)
     if answer.kind == "unit":
@@ -262,7 +289,8 @@ def _answer_reply(plan: Plan, answer: Answer, examples: tuple[str, ...]) -> Repl
         return Reply(header=tuple(header), items=tuple(items), per_page=4)
     header = _unit_header(plan, answer)
     # With a unit, its topic is what the measures were chosen by (人社厅 职业教育 -> 职业教育).
-    about = answer.topic if answer.units and answer.topic else answer.query
+    # Without one, the topic understood, not the whole question as typed.
+    about = answer.topic or answer.query
     header.append(line(f"与「{quote(about)}」最相关的 {len(answer.measures)} 项举措："))
     items = [_summary_item(plan, m, True, answer.units) for m in answer.measures]
     return Reply(header=tuple(header), items=tuple(items), per_page=5)

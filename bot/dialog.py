@@ -30,21 +30,19 @@ MAX_CHATS = 10_000
 # A message that starts without a subject ("有没有涉及培训补贴的") continues the last one.
 _LEAD = re.compile(
     r"^(?:(?:好的|好|嗯|哦|谢谢|明白了|知道了|ok)[\s,，。!！~]*)*"
-    r"(?:那么|那|还有|另外|然后|再问一下|再问|请问|那请问"
+    r"(?:那么|那|还有|另外|然后|再问一下|再问|请问|那请问|只看|只要|只说|仅看|就看"
     r"|有没有涉及|有没有关于|有没有和|有没有跟|有没有|是否涉及|涉及|关于|包括|包不包括"
     r"|(?:跟|和|与)(?=[^，。？?]{1,15}(?:有关|相关)))+"
 )
 _TAIL = re.compile(r"(?:呢|嘞|咧|哩)+$")
 _POINTERS = re.compile(
     r"其中|在这方面|这方面|这一方面|这个方面|方面|这一块|这块|那块|这部分|这方面的|"
-    r"它们|它|他们|该单位|这个单位|这家单位|上述|上面|刚才|前面"
+    r"它们|它|他们|该单位|这个单位|这家单位|上述|上面|刚才|前面|我们单位|我单位|本单位|我们|咱们"
 )
 # Punctuation around a message (not inside: "10.3" is a measure).
 _ENDS = re.compile(r"^[\s?？!！。.,，、…~～:：;；\"'“”‘’]+|[\s?？!！。.,，、…~～:：;；\"'“”‘’]+$")
 # "第二条", "第三个举措", "第1条", "最后一条" — but "第3项任务" asks for a task.
-_ORDINAL = re.compile(
-    r"第\s*(\d{1,2}|[一二三四五六七八九十两]{1,3})\s*(?:条|个|项)?\s*(?:举措|措施)?"
-)
+_ORDINAL = re.compile(r"第\s*(\d{1,2}|[一二三四五六七八九十两]{1,3})\s*(条|个|项)?\s*(举措|措施)?")
 _LAST = re.compile(r"最后一?(?:条|个|项)")
 _THIS_MEASURE = re.compile(r"这一?条|这个举措|这项举措|该举措|此条|该条|这一项举措")
 # Asking who ("这条还有谁", "哪些单位", "只有残联吗") rather than what a unit does.
@@ -160,8 +158,8 @@ def continues(message: str) -> bool:
 
 def _pointed_measure(text: str, context: Context) -> Reading | None:
     """Read "第二条", "最后一条" or "这条谁负责" against the measures the context listed."""
-    if "任务" in text:
-        return None  # "第3项任务" asks for a task
+    if "任务" in text or len(_ORDINAL.findall(text)) > 1:
+        return None  # "第3项任务" asks for a task, "第五项第二条" for a measure of one
     ordinal = _ORDINAL.search(text)
     if ordinal is not None:
         number = chinese_number(ordinal.group(1))
@@ -171,6 +169,15 @@ def _pointed_measure(text: str, context: Context) -> Reading | None:
         return Reading(context.focus, f"按举措 {context.focus} 回答：", context.focus)
     else:
         return None
+    if context.kind == "task" and ordinal and ordinal.group(2) == "项" and not ordinal.group(3):
+        # "第二项任务有哪些" then "第三项呢": the next task, as the first was asked.
+        return Reading(f"第{number}项任务", f"按第 {number} 项任务回答：")
+    if context.kind == "measure" and len(context.measures) == 1 and len(context.tasks) == 1:
+        # "第6项任务第1条是什么" then "第2条呢": another measure of the same task.
+        measure = f"{context.tasks[0]}.{number}"
+        return Reading(
+            measure, f"按第{context.tasks[0]}项任务的第 {number} 条（举措 {measure}）回答："
+        )
     if not 1 <= number <= len(context.measures):
         return None
     listed = f"第{context.tasks[0]}项任务" if context.kind == "task" else "上一个回答"

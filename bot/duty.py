@@ -15,8 +15,20 @@ _LABEL = re.compile(r"[，；,;。]?\s*(牵头|配合|责任|参与|协办|主�
 _DUTY_END = re.compile(r"(?:按职责分工|按职责|分别|共同|牵头)?负责$")
 _SEPARATORS = "、，,；;"
 # What ends one clause of a bracket: its units' role.
-_ROLE = re.compile(r"(?:(?:按职责分工|按职责|分别|共同|牵头)?负责|牵头|配合|参与|协助|协同)$")
+_ROLE = re.compile(
+    r"(?:(?:按职责分工|按职责|分别|共同|牵头)?负责(?:落实)?|牵头|配合|参与|协助|协同|指导|落实)$"
+)
 _SUPPORT = re.compile(r"配合|参与|协助|协同")
+# "以下均需试点城市政府落实，不再列出": a unit stated once for every item after this one.
+STANDING = re.compile(
+    r"[，。；,;]?\s*以下均(?:需|由|要)(.+?)(?:负责)?落实[，,]?\s*不再(?:一一)?列出"
+)
+# What never names a unit: an empty table cell written "/" or "无".
+_EMPTY = re.compile(r"^[/／\\—\-－无]*$")
+# "各项目牵头单位": a role that units take, not a unit nor everyone.
+_ROLE_TERM = re.compile(r"牵头单位|责任单位|牵头部门|责任部门|主体")
+# "各区政府", "各省级人民政府", "各区、县级市": local governments as a group.
+_GROUP = re.compile(r"政府|^各(?:有关)?(?:区|县|市|省|州|镇|街)")
 # A time in a bracket is its deadline: "（财政部负责，2024年底前完成）".
 _TIME = re.compile(r"\d{4}年|年底|年内|前完成|持续推进|长期坚持|持续实施|长期推进")
 # A catch-all names no unit but everyone of a kind; never split at its inner 、.
@@ -27,6 +39,10 @@ _AREA = re.compile(
     r"(?:人民政府|政府|有关部门)?$"
 )
 _VAGUE = re.compile(r"^(?:等)?(?:其他|其它)?(?:有关|相关)(?:部门|单位)(?:和单位)?$")
+# "等有关部门和单位" after the units named: the others are not named.
+_TAIL = re.compile(r"等(?:有关|相关|其他)?(?:部门|单位)(?:和单位)?$")
+# Role words that say no more than "responsible" (the rest are kept as the bracket's note).
+_PLAIN_ROLES = ("负责", "牵头负责", "牵头", "指导", "落实", "负责落实")
 # A bracket's remark rather than a unit name: "（按职责分工负责，下同）".
 _REMARK = re.compile(r"负责|下同|分工|牵头|配合")
 
@@ -37,14 +53,31 @@ class Duty:
 
     units: list[str] = field(default_factory=list)
     lead: list[str] = field(default_factory=list)
+    # The units that guide (指导) rather than carry out the item.
+    guide: list[str] = field(default_factory=list)
     catch_all: list[str] = field(default_factory=list)
+    # Units stated once for every later item ("以下均需试点城市政府落实，不再列出").
+    standing: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     deadline: str = ""
 
     @property
     def binds_all(self) -> bool:
-        """Tell whether a catch-all binds every unit of the document (departments, not areas)."""
-        return any(("部门" in c or "单位" in c) and "政府" not in c for c in self.catch_all)
+        """Tell whether a catch-all binds every unit of the document (departments, not areas).
+
+        Not where a lead is named ("牵头单位：X，配合单位：各有关单位"): then it stands for
+        whoever else X calls on, not for every unit.
+        """
+        return not self.lead and any(catch_all_kind(c) == "all" for c in self.catch_all)
+
+
+def catch_all_kind(term: str) -> str:
+    """Tell what a catch-all names: "role" (各项目牵头单位), "group" (各区政府) or "all"."""
+    if _ROLE_TERM.search(term):
+        return "role"
+    if _GROUP.search(term) or not ("部门" in term or "单位" in term):
+        return "group"
+    return "all"
 
 
 def looks_like_duty(text: str) -> bool:
@@ -66,6 +99,8 @@ def split_names(text: str) -> list[str]:
         else:
             current += ch
     parts.append(current.strip())
+    # "全国总工会等和各省级人民政府": the units, then a catch-all joined by 和.
+    parts = [p for part in parts for p in re.split(r"等?和(?=各)", part)]
     merged: list[str] = []
     for part in filter(None, parts):
         if merged and _CATCH_ALL.search(merged[-1]) and _AREA.match(part):
@@ -80,7 +115,7 @@ def _clauses(text: str) -> list[str]:
     out, depth, current = [], 0, ""
     for ch in text:
         depth += (ch in "（(") - (ch in "）)")
-        if ch in "，,；;" and depth == 0:
+        if ch in "，,；;。" and depth == 0:
             out.append(current.strip())
             current = ""
         else:
@@ -88,8 +123,12 @@ def _clauses(text: str) -> list[str]:
     return [c for c in [*out, current.strip()] if c]
 
 
-def _names(text: str, duty: Duty) -> list[str]:
-    """Add the names in `text` to `duty`; return the units among them in order."""
+def _names(text: str, duty: Duty, groups: bool = False) -> list[str]:
+    """Add the names in `text` to `duty`; return the units among them in order.
+
+    With `groups`, local governments named as a group (各区政府 in a table's column) are
+    units of their own rather than catch-alls.
+    """
     found: list[str] = []
     for raw in split_names(text):
         name = raw
@@ -103,18 +142,18 @@ def _names(text: str, duty: Duty) -> list[str]:
         if name.endswith("等"):
             name = name[:-1]
             duty.notes.append("等")
-        for tail in ("等有关部门", "等相关部门", "等有关单位", "等部门", "等单位"):
-            if name.endswith(tail):
-                name = name[: -len(tail)]
-                duty.notes.append(tail)
+        tail = _TAIL.search(name)
+        if tail and tail.start():
+            name = name[: tail.start()]
+            duty.notes.append(tail.group(0))
         name = name.strip()
-        if not name:
+        if _EMPTY.match(name):
             continue
         if _TIME.search(name):
             duty.deadline = name
         elif _VAGUE.match(name):
             duty.notes.append(name)
-        elif _CATCH_ALL.search(name):
+        elif _CATCH_ALL.search(name) and not (groups and catch_all_kind(name) == "group"):
             duty.catch_all.append(name)
         elif name not in duty.units:
             duty.units.append(name)
@@ -124,9 +163,16 @@ def _names(text: str, duty: Duty) -> list[str]:
     return found
 
 
-def read_duty(text: str, lead_first: bool) -> tuple[Duty, str | None]:
-    """Read a bracket or cell; return the duty and the lead rule if this text states it."""
+def read_duty(text: str, lead_first: bool, groups: bool = False) -> tuple[Duty, str | None]:
+    """Read a bracket or cell; return the duty and the lead rule if this text states it.
+
+    `groups`: the text is a table's cells, where every body named is responsible (see _names).
+    """
     duty = Duty()
+    standing = STANDING.search(text)
+    if standing:
+        duty.standing = split_names(standing.group(1))
+        text = text[: standing.start()] + text[standing.end() :]
     rule = LEAD_RULE.search(text)
     if rule:
         duty.notes.append(rule.group(0).lstrip("，。；,; "))
@@ -135,9 +181,9 @@ def read_duty(text: str, lead_first: bool) -> tuple[Duty, str | None]:
     text = text.strip().rstrip("。")
     if _LABEL.search(text):
         pieces = _LABEL.split(text)
-        _names(pieces[0], duty)
+        _names(pieces[0], duty, groups)
         for label, body in zip(pieces[1::2], pieces[2::2], strict=True):
-            names = _names(_DUTY_END.sub("", body.strip().rstrip("。")), duty)
+            names = _names(_DUTY_END.sub("", body.strip().rstrip("。")), duty, groups)
             if label in ("牵头", "主办"):
                 duty.lead += names
         return duty, rule.group(0) if rule else None
@@ -147,14 +193,16 @@ def read_duty(text: str, lead_first: bool) -> tuple[Duty, str | None]:
     for clause in _clauses(text):
         role = _ROLE.search(clause)
         word = role.group(0) if role else ""
-        if word and word not in ("负责", "牵头负责", "牵头") and not _SUPPORT.match(word):
+        if word and word not in _PLAIN_ROLES and not _SUPPORT.match(word):
             duty.notes.append(word)
         body = clause[: role.start()] if role else clause
         head, joint, rest = body.partition("会同")
-        names = _names(head, duty)
-        _names(rest, duty)
+        names = _names(head, duty, groups)
+        _names(rest, duty, groups)
         if joint or word.startswith("牵头"):
             lead += names
+        elif word == "指导":
+            duty.guide += names
         elif _SUPPORT.match(word):
             support = True
         else:

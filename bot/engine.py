@@ -6,13 +6,16 @@ backtracks: see `task_phrases`). Kinds of question, tried in this order:
   measure     an id such as 7.2 or 举措6.3
   task        a task number (第8项任务, 任务五) or a task title (组织保障)
   unit        a unit by any name, short form or one-character typo; with a topic, unit_topic
-  topic       anything else, ranked by BM25 over character bigrams with synonyms
+  topic       anything else, ranked by BM25 over character bigrams with synonyms, or else by
+              the share of the question's characters a measure holds (everyday words)
   none        nothing in the document answers it
 """
 
 from __future__ import annotations
 
 import dataclasses
+import heapq
+import itertools
 import math
 import re
 from collections import Counter, defaultdict
@@ -47,6 +50,46 @@ MIN_IDF = 0.05
 BONUS_WEIGHT = 0.5
 # An unknown bigram beside a word at least this rare is a seam between words (see _junction).
 JUNCTION_IDF = 1.0
+# The recall ranking (see _recall), tried when the words themselves do not match: the share
+# of the question's weight (characters the document has, weighted by how rare they are in it)
+# that the best measure must hold to be answered, or to be offered as the nearest.
+RECALL_CONFIDENT = 0.5
+RECALL_NEAREST = 0.35
+# Shared words (bigrams) count this much beside the characters.
+RECALL_BIGRAM = 0.3
+# What a character the document never writes weighs against it (a rare one weighs about 3).
+RECALL_UNKNOWN = 0.3
+MAX_NEAREST = 3
+# Measures scored by their characters at most (those sharing the most words with a question).
+RECALL_CANDIDATES = 64
+# The least distinct characters (function words aside) of a question read with confidence.
+RECALL_DESCRIBED = 6
+# Characters that carry no topic of their own (function words and question words).
+_FUNCTION_CHARS = frozenset(
+    "的了吗呢吧啊么什怎谁哪是在有和与及或都也还要能会可把被给让对从到这那个些我你他她它们啥咋嘛呀"
+)
+# Asking for details a responsibility document never gives: a phone number, an address,
+# who heads a body.
+_DETAIL = re.compile(
+    r"电话|地址|在哪里?办|办公地点|联系方式|邮箱|网址|官网|(?:局|厅|部|处)长是谁|主任是谁|领导是谁"
+)
+# A body the document does not name, asked about as a unit ("工业和信息化部负责什么").
+_BODY = re.compile(
+    r"(?:部|厅|局|委员会|委|署|办公室|办)(?:负责|牵头|配合|参与|要做|有哪些|有什么|管什么)"
+)
+# Asking for an amount, a rate or a standard: answered only by a measure that states a number.
+_AMOUNT = re.compile(
+    r"多少钱|多少元|多少万|几[元块]|金额|什么比例|比例是|起征点|标准是"
+    r"|[给发补交领借拿贷奖减免钱金费价额资]多少|(?:钱|金|费|价|额)(?:是|有|要|能)多少"
+)
+# Asking how long something takes: answered only by a measure that states a span of time.
+_HOW_LONG = re.compile(r"多久|多长时间|几天|几个工作日")
+_STATES_SPAN = re.compile(
+    r"[\d一二三四五六七八九十两]+\s*(?:个)?(?:工作日|日|天|周|个月|年内)|每[一二两三四五\d]?(?:年|季度|月)|定期"
+)
+_STATES_NUMBER = re.compile(
+    r"\d[\d.]*\s*(?:万|亿)?元|\d[\d.]*\s*%|百分之|[一二三四五六七八九十两百千万]+元|\d+倍"
+)
 
 _NUM = r"\d{1,2}|[一二三四五六七八九十两]{1,3}"
 _MEASURE_ID = re.compile(r"(?<![\d.])(\d{1,2})\s*[.。·]\s*(\d{1,2})(?![\d.])")
@@ -56,6 +99,13 @@ _MEASURE_ID = re.compile(r"(?<![\d.])(\d{1,2})\s*[.。·]\s*(\d{1,2})(?![\d.])")
 _TOKEN = re.compile(
     r"(?P<num>\d+|[一二三四五六七八九十两]+)|(?P<sep>[、，,和与及~\-至到])|(?P<ord>第)"
     r"|(?P<cls>[项个条大])|(?P<task>(?:主要)?任务)|(?P<no>号)|(?P<space>\s+)"
+)
+# A measure by its task and its place in it: 第7项任务第3条, 任务6的第2项, 第一大项里的第二小条.
+_TASK_ITEM = re.compile(
+    rf"(?:第\s*(?P<a>{_NUM})\s*(?:项|个|大项|部分)?\s*(?:主要)?(?:任务)?"
+    rf"|(?:主要)?任务\s*第?\s*(?P<b>{_NUM}))"
+    rf"\s*(?:的|里的|中的|里|中|下的|下面的)?\s*(?:举措)?第\s*(?P<k>{_NUM})\s*"
+    r"(?:条|项|小条|小项|个|款|点)"
 )
 _LIST_PART = re.compile(rf"({_NUM})|(至|到|~|-)")
 # An item by the document's own number: 第（十）条, （十一）, 第10条; 第10项 too, unless it says
@@ -67,8 +117,12 @@ _DOC_NUMBER = re.compile(
     r"(?!\s*(?:主要)?任务)"
     r"|序号\s*(?P<row>\d{1,3})"
 )
+# A phrase quoted from the document: “以用定产”, 「光盘行动」.
+_QUOTED = re.compile(r"[“\"「『‘']([^“”\"「」『』‘’']{2,40})[”\"」』’']")
+# Several units asked about together: what they share.
+_JOINT = re.compile(r"一起|(?:共同|同时|都)(?=负责|参与|牵头|管|承担)")
 # Who leads (牵头) and who supports (配合), where the document says so.
-_ROLE = re.compile(r"(牵头|主责|主办)|(配合|协办|协助)")
+_ROLE = re.compile(r"(牵头|主责|主办)|(配合|协办|协助|参与)|(指导)")
 _CHINESE_NUMBER = re.compile(r"[一二三四五六七八九两]|[二三四五六七八九]?十[一二三四五六七八九]?")
 _DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"两": 2}
 # Undecodable input bytes reach Python as lone surrogates (stdin uses surrogateescape);
@@ -226,6 +280,8 @@ class Answer:
     # A topic asked together with a unit that none of the unit's measures is about.
     missed_topic: str = ""
     suggestions: tuple[str, ...] = ()
+    # Nothing answers the question for sure; these measures come nearest (offered as such).
+    nearest: tuple[Measure, ...] = ()
     # Units of another place the question asked about (广东省残联): not in this document.
     elsewhere: tuple[str, ...] = ()
     # What the question is about besides units and numbers, as typed (盲人按摩): a follow-up
@@ -233,8 +289,9 @@ class Answer:
     topic: str = ""
     # The question was longer than MAX_QUESTION: only its start was read.
     truncated: bool = False
-    # "lead" / "support": only the measures the units lead (牵头) or support (配合); "" all;
-    # "unstated": asked, but the document does not say who leads.
+    # "lead" / "support" / "guide": only the measures the units lead (牵头), support (配合) or
+    # guide (指导); "joint": those the units share; "" all; "unstated": asked, but the document
+    # does not say who leads.
     role: str = ""
 
     @property
@@ -250,7 +307,7 @@ class Answer:
             "tasks": list(self.tasks),
             "measures": [m.id for m in self.measures],
             "no_match": self.no_match,
-        }
+        } | ({"suggestions": [m.id for m in self.nearest]} if self.nearest else {})
 
 
 @dataclass
@@ -315,7 +372,16 @@ class Engine:
         self._stop_sounds = {sound(w) for w in self._stop_words if len(w) == 2 and is_cjk(w)}
         self._not_units_re = _alternation(normalize(w) for w in lexicon.not_units)
         self._not_topics_re = _alternation(normalize(w) for w in lexicon.not_topics)
-        places = [normalize(p) for p in lexicon.other_places]
+        written = normalize(
+            " ".join([plan.document.title, plan.document.issuer, *(t.title for t in plan.tasks)])
+            + " ".join(m.text for m in plan.measures)
+        )
+        # Places the document itself names are its own (广州 in a 广州 document).
+        places = [p for p in map(normalize, lexicon.other_places) if p not in written]
+        # Another place as the owner of what is asked (重庆的补贴, 浙江省出台的); not where
+        # someone goes (去浙江做盲人按摩).
+        self._places_re = re.compile(f"(?<![去到来从回])(?:{_alternation(places).pattern})")
+        self._written = written
         # Another place's name right before a unit's name: 广东省残联, 北京市的人社局.
         self._elsewhere_re = re.compile(
             f"(?:{_alternation(places).pattern})(?:省|市|自治区|特别行政区)?的?$"
@@ -334,7 +400,7 @@ class Engine:
             _doc_key(t.doc_number): t.number for t in plan.tasks if doc_number(t.doc_number)
         }
         self._doc_tasks = {n: task for (n, _), task in self._doc_headings.items()}
-        self._roles = any(m.lead for m in plan.measures)
+        self._roles = any(m.lead or m.guide for m in plan.measures)
         # Catch-alls a question may ask about like a unit (各省级人民政府 → 省级政府).
         self._catch_alls: dict[str, str] = {}
         for m in plan.measures:
@@ -377,6 +443,15 @@ class Engine:
             for tok, p in postings.items()
         }
         self._max_idf = math.log((n_docs + 0.5) / 0.5 + 1)
+        # Characters, for the recall ranking: each measure's, and how rare each is.
+        self._char_sets = [frozenset(text) for text in self._texts]
+        held = Counter(
+            c
+            for held_by in self._char_sets
+            for c in held_by
+            if is_cjk(c) and c not in _FUNCTION_CHARS
+        )
+        self._char_idf = {c: math.log((n_docs + 1) / (n + 0.5)) for c, n in held.items()}
         # The document's words by sound, to read a pinyin-keyboard slip (按磨) as meant (按摩).
         sounds: dict[str, list[str]] = defaultdict(list)
         for tok in postings:
@@ -409,6 +484,10 @@ class Engine:
         if measures:
             tasks = tuple(dict.fromkeys(m.task for m in measures))
             return Answer(question, "measure", tasks=tasks, measures=measures)
+        measures = self._task_items(q) or self._quoted(q)
+        if measures:
+            tasks = tuple(dict.fromkeys(m.task for m in measures))
+            return Answer(question, "measure", tasks=tasks, measures=measures)
         measures, headings = self._numbered(q)
         if measures:
             tasks = tuple(dict.fromkeys(m.task for m in measures))
@@ -425,6 +504,9 @@ class Engine:
         if tasks:
             return self._task_answer(question, tasks)
         units, corrections, elsewhere = self._find_units(q)
+        if units and self._detail(q.text):
+            # "烟草专卖局局长是谁": who heads a body is no duty of the document.
+            return Answer(question, "none", suggestions=self.lexicon.examples)
         if units:
             return self._unit_answer(question, q, units, corrections)
         if elsewhere:
@@ -440,12 +522,118 @@ class Engine:
             return self._task_answer(question, titled)
         # Things the document does not cover though they share its words (生活补贴 is not its
         # 补贴): what else the question says only qualifies them (标准, 怎么申请).
-        off_topic = self._not_topics_re.search(q.text)
+        off_topic = self._not_topics_re.search(q.text) or self._outside(q.text)
         ranked = () if off_topic else self._rank(q.rest(), range(len(self._measures)))
         topic = self._topic_words(q.rest())
+        nearest: tuple[Measure, ...] = ()
+        if not ranked and not off_topic and not _BODY.search(q.text):
+            ranked, nearest = self._recall(q.rest())
+        if ranked and not self._states(q.text, ranked[0].text):
+            # "补贴每月多少钱" where no measure gives an amount: not in the document.
+            ranked, nearest = (), ranked[:MAX_NEAREST]
         if not ranked:
-            return Answer(question, "none", suggestions=self.lexicon.examples, topic=topic)
+            return Answer(
+                question,
+                "none",
+                suggestions=self.lexicon.examples,
+                topic=topic,
+                nearest=nearest,
+            )
         return Answer(question, "topic", measures=ranked, topic=topic)
+
+    @staticmethod
+    def _states(question: str, text: str) -> bool:
+        """Tell whether a measure can answer what the question asks for: an amount or rate
+        needs money or a rate stated, a time span ("多久到账") a span of time."""
+        if _AMOUNT.search(question) and not _STATES_NUMBER.search(text):
+            return False
+        return not (_HOW_LONG.search(question) and not _STATES_SPAN.search(text))
+
+    def _outside(self, text: str) -> bool:
+        """Tell whether a question asks what no such document holds: another place's rules,
+        a phone number or an address, who heads a body."""
+        return bool(self._places_re.search(text) or self._detail(text))
+
+    def _detail(self, text: str) -> bool:
+        """Tell whether a question asks for a phone number, an address or who heads a body,
+        unless the document gives it (a hotline's 电话 in a health document)."""
+        detail = _DETAIL.search(text)
+        return bool(detail and detail[0] not in self._written)
+
+    def _recall(
+        self, rest: str, within: set[int] | None = None
+    ) -> tuple[tuple[Measure, ...], tuple[Measure, ...]]:
+        """Rank measures by how much of the question's weight they hold: (answers, nearest).
+
+        Everyday words rarely match a document's terms, but they share its characters (河流湖泊
+        and 河长制湖长制, 村容村貌整治 and 农村人居环境整治): each character the document has
+        counts by its rarity in the document, each shared bigram a little more. Confident above
+        RECALL_CONFIDENT; above RECALL_NEAREST only offered as the nearest.
+        """
+        text = self._stop_re.sub(lambda m: " " * len(m.group(0)), rest)
+        chars = {c for c in text if c in self._char_idf}
+        # A character the document never writes counts against it, as a rare one would.
+        unknown = {c for c in text if is_cjk(c) and c not in chars and c not in _FUNCTION_CHARS}
+        total = sum(self._char_idf[c] for c in chars) + RECALL_UNKNOWN * len(unknown)
+        if not total:
+            return (), ()
+        # Only a measure sharing a word with the question, not just characters, can answer it
+        # (通行证 is no 通办): those are the candidates, each scored by the characters it holds.
+        grams = {g for run in runs(text) for g in bigrams(run) if len(g) == 2}
+        words = [g for g in grams if self._idf.get(g, 0.0) >= JUNCTION_IDF]
+        worded: dict[int, float] = defaultdict(float)
+        for g in words:
+            for i in self._postings[g]:
+                if within is None or i in within:
+                    worded[i] += RECALL_BIGRAM * self._idf[g]
+        # The measures sharing the most words are scored by their characters (a bound on the
+        # work in a large document).
+        candidates = heapq.nlargest(RECALL_CANDIDATES, worded, key=lambda i: (worded[i], -i))
+        weights = [(c, self._char_idf[c]) for c in chars]
+        common = [
+            (g, RECALL_BIGRAM * self._idf[g])
+            for g in grams
+            if 0 < self._idf.get(g, 0) < JUNCTION_IDF
+        ]
+        scores = {
+            i: worded[i]
+            + sum(w for c, w in weights if c in self._char_sets[i])
+            + sum(w for g, w in common if i in self._postings[g])
+            for i in candidates
+        }
+        ranked = sorted(scores, key=lambda i: (-scores[i], i))[:MAX_NEAREST]
+        if not ranked:
+            return (), ()
+        best = scores[ranked[0]] / total
+        # A few key words the document lacks ("残疾人就业" in a customs document) are not there:
+        # only a description (a longer question) is read by its characters with confidence.
+        # (Within a unit's measures fewer words are enough: the unit narrowed them already.)
+        least = RECALL_DESCRIBED if within is None else RECALL_DESCRIBED - 2
+        described = len(chars | unknown) >= least
+        if best >= RECALL_CONFIDENT and described:
+            keep = [i for i in ranked if scores[i] >= scores[ranked[0]] * 0.8]
+            return tuple(self._measures[i] for i in keep), ()
+        if best >= RECALL_NEAREST:
+            return (), tuple(self._measures[i] for i in ranked)
+        return (), ()
+
+    def _quoted(self, q: _Query) -> tuple[Measure, ...]:
+        """Return the measure whose text holds a phrase quoted in the question (“以用定产”)."""
+        for m in _QUOTED.finditer(q.text):
+            found = [x for i, x in enumerate(self._measures) if m.group(1) in self._texts[i]]
+            if len(found) == 1 and q.claim(m.start(), m.end()):
+                return tuple(found)
+        return ()
+
+    def _task_items(self, q: _Query) -> tuple[Measure, ...]:
+        """Return the measures named by task and place (第7项任务第3条 is measure 7.3)."""
+        found = []
+        for m in q.take(_TASK_ITEM):
+            task = self._doc_tasks.get(n := chinese_number(m.group("a") or m.group("b")), n)
+            measure = self.plan.measure(f"{task}.{chinese_number(m.group('k'))}")
+            if measure is not None:
+                found.append(measure)
+        return tuple(dict.fromkeys(found))
 
     def _titled(self, q: _Query) -> tuple[int, ...]:
         """Return the tasks named by title, when the title is what the question is about.
@@ -509,31 +697,34 @@ class Engine:
         for m in q.take(_ROLE):
             if not self._roles:
                 return "unstated"
-            return "lead" if m.group(1) else "support"
+            return "lead" if m.group(1) else "support" if m.group(2) else "guide"
         return ""
 
     def _unit_answer(
         self, question: str, q: _Query, units: list[str], corrections: list[tuple[str, str]]
     ) -> Answer:
         duties = list(dict.fromkeys(m for u in units for m in self.plan.duties_of(u)))
-        role = self._role(q)
-        in_role = [
-            m
-            for m in duties
-            if any(u in (m.lead if role == "lead" else m.supporting) for u in units)
-        ]
-        if role in ("lead", "support") and in_role:
-            # "财政部牵头的有哪些": only what the unit leads (or supports).
+        joint = len(units) > 1 and bool(q.take(_JOINT))
+        if joint:
+            # "省委组织部和人社厅一起负责的": the measures they share.
+            duties = [m for m in duties if all(self.plan.is_responsible(u, m) for u in units)]
+        role = self._role(q) or ("joint" if joint else "")
+        word = {"lead": "牵头", "support": "配合", "guide": "指导"}.get(role, "")
+        in_role = [m for m in duties if any(_plays(m, u, word) for u in units)]
+        if word:
+            # "财政部牵头的有哪些": only what the unit leads (or supports, guides); none may be.
             duties = in_role
-        elif role != "unstated":
-            role = ""
         shared = frozenset(
             m.id for m in duties if m.all_provincial and not any(u in m.units for u in units)
         )
         common = {"units": tuple(units), "corrections": tuple(corrections), "shared": shared}
         rest = q.rest()
         topic = self._not_topics_re.sub(lambda m: " " * len(m.group(0)), rest)
-        ranked = self._rank(topic, [self._position[m.id] for m in duties])
+        positions = [self._position[m.id] for m in duties]
+        ranked = self._rank(topic, positions)
+        if not ranked and not _BODY.search(topic):
+            # "人社厅在看不见的人做推拿这方面": the topic in everyday words, within the unit.
+            ranked = self._recall(topic, set(positions))[0]
         missed = self._topic_words(rest)
         if ranked:
             return Answer(
@@ -546,6 +737,8 @@ class Engine:
             )
         # Own measures first, in document order; then the duties shared by every unit.
         ordered = tuple(sorted(duties, key=lambda m: m.id in shared))
+        if word and not ordered:
+            missed = ""  # "财政部牵头的有哪些" where it leads nothing: said, not a topic
         return Answer(
             question,
             "unit",
@@ -734,7 +927,15 @@ class Engine:
         allowed = candidates if isinstance(candidates, range) else set(candidates)
         scores: dict[int, float] = defaultdict(float)
         topical: dict[int, float] = defaultdict(float)  # from content tokens alone
+        # The user's own word is kept beside its synonyms (大学生 and 高校毕业生 both count).
+        kept = [
+            g
+            for m in self._synonym_re.finditer(rest)
+            for g in bigrams(m.group(0))
+            if g in self._idf
+        ]
         weights = {t: BONUS_WEIGHT for t in bonus if t in self._idf} | dict.fromkeys(content, 1.0)
+        weights |= dict.fromkeys(kept, 1.0)
         for tok, weight in weights.items():
             idf = self._idf.get(tok, 0.0) * weight
             if idf < MIN_IDF:
@@ -750,7 +951,12 @@ class Engine:
             return ()
         ranked = sorted(scores, key=lambda i: (-scores[i], i))
         best = scores[ranked[0]]
-        ranked = [i for i in ranked if scores[i] >= best * RELATIVE_CUTOFF][:MAX_TOPIC]
+        # A measure holding every word of the topic is listed however long it is (招聘 in a
+        # long measure among short ones that repeat it).
+        words = [self._postings[t] for t in set(content) if t in self._idf]
+        whole = set(words[0]).intersection(*words[1:]) if words else set()
+        kept_ranks = (i for i in ranked if scores[i] >= best * RELATIVE_CUTOFF or i in whole)
+        ranked = list(itertools.islice(kept_ranks, MAX_TOPIC))
         if best < MIN_SCORE or self._coverage(content, ranked[:3]) < MIN_COVERAGE:
             return ()
         return tuple(self._measures[i] for i in ranked)
@@ -771,6 +977,17 @@ class Engine:
             ):
                 covered += weight
         return covered / total if total else 0.0
+
+
+def _plays(measure: Measure, unit: str, role: str) -> bool:
+    """Tell whether `unit` has `role` (牵头, 配合, 指导) in `measure`.
+
+    A unit alone in an item that names no lead leads it: "（科技部负责）".
+    """
+    if measure.role_of(unit) == role:
+        return True
+    alone = measure.units == (unit,) and not (measure.lead or measure.guide)
+    return role == "牵头" and alone
 
 
 def _near(pair: str, text: str, gap: int = 3) -> bool:

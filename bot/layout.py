@@ -42,6 +42,8 @@ class Layout:
 
     kind: str
     items: list[Item] = field(default_factory=list)
+    # Units come from a table's cells, where every body named is responsible (各区政府 too).
+    cells: bool = False
     not_measures: list[str] = field(default_factory=list)
     unplaced: list[str] = field(default_factory=list)
 
@@ -88,18 +90,31 @@ _LABEL_TEXT = re.compile(
 )
 
 
+_PUNCT = "。；;，, "
+
+
 def _balanced(text: str) -> bool:
     return sum(c in "（(" for c in text) == sum(c in "）)" for c in text)
 
 
 def take_duties(paragraph: str) -> tuple[str, list[str]]:
     """Take every responsibility bracket and label out of a paragraph: (its text, duties)."""
-    duties: list[str] = []
+    segments, rest = take_segments(paragraph)
+    return "".join([*(t for t, _ in segments), rest]), [d for _, ds in segments for d in ds]
+
+
+def take_segments(paragraph: str) -> tuple[list[tuple[str, list[str]]], str]:
+    """Split a paragraph at its responsibility brackets: ([(text, duties)], the text after).
+
+    Each bracket covers the sentences since the one before it, as in "……。（A指导）……。
+    （B负责）"; brackets side by side, or a label line ("责任单位：……"), join the one before.
+    """
+    segments: list[tuple[str, list[str]]] = []
     label = next(
         (m for m in _LABEL_TEXT.finditer(paragraph) if _balanced(paragraph[: m.start()])), None
     )
+    labelled = paragraph[label.start() :].strip() if label else ""
     if label:
-        duties.append(paragraph[label.start() :].strip())
         paragraph = paragraph[: label.start()]
     text, depth, start = "", 0, 0
     for i, ch in enumerate(paragraph):
@@ -111,17 +126,26 @@ def take_duties(paragraph: str) -> tuple[str, list[str]]:
             depth -= 1
             if depth == 0:
                 content = paragraph[start + 1 : i]
-                if looks_like_duty(content):
-                    duties.insert(len(duties) - bool(label), content)
-                else:
+                if not looks_like_duty(content):
                     text += paragraph[start : i + 1]
+                elif segments and not text.strip("。；; "):
+                    segments[-1][1].append(content)
+                    text = ""
+                else:
+                    segments.append((text.strip().lstrip(_PUNCT), [content]))
+                    text = ""
         elif depth == 0:
             text += ch
     if depth:  # an unclosed bracket: keep the text as written
         text += paragraph[start:]
-    if duties and text.endswith("。。"):
-        text = text[:-1]
-    return text.rstrip(), duties
+    if labelled:
+        if segments and not text.strip():
+            segments[-1][1].append(labelled)
+        else:
+            segments.append((text.strip().lstrip(_PUNCT), [labelled]))
+            text = ""
+    rest = text.strip()
+    return segments, rest.lstrip(_PUNCT) if rest.strip(_PUNCT) else ""
 
 
 def _is_trailer(line: str) -> bool:
@@ -174,6 +198,8 @@ def read_numbered(lines: Sequence[str]) -> Layout:
             last.pop()
     for node in nodes:
         _items_of(node, layout)
+    for node in nodes:
+        _promote(node)
     if not layout.items:
         return _read_flat(preamble + [ln for n in nodes for ln in n.lines], layout)
     layout.unplaced += [f"条目之前：{p[:40]}" for p in preamble if take_duties(p)[1]]
@@ -198,22 +224,26 @@ def _item(node: _Node | None, number: str, text: str, duties: list[str]) -> Item
 
 
 def _items_of(node: _Node, layout: Layout) -> None:
-    """Add the measures of one numbered node (one per paragraph that names units)."""
+    """Add the measures of one numbered node: one per responsibility bracket or label.
+
+    A bracket covers the text since the bracket before it, in its paragraph or the ones
+    before (a paragraph without a bracket joins the next one that has).
+    """
     pending: list[str] = []
     for paragraph in node.lines:
-        text, duties = take_duties(paragraph)
-        if not duties:
-            pending.append(paragraph)
-            continue
-        if not text and not pending and node.items:  # "完成时限：……" on a line of its own
-            last = node.items[-1]
-            extra, deadline = split_deadline("；".join(duties))
-            last.duty = "；".join(filter(None, (last.duty, extra)))
-            last.deadline = last.deadline or deadline
-            continue
-        number = "" if node.items else node.number
-        node.items.append(_item(node.parent, number, "".join([*pending, text]), duties))
-        pending = []
+        segments, rest = take_segments(paragraph)
+        for text, duties in segments:
+            if not text and not pending and node.items:  # "完成时限：……" on a line of its own
+                last = node.items[-1]
+                extra, deadline = split_deadline("；".join(duties))
+                last.duty = "；".join(filter(None, (last.duty, extra)))
+                last.deadline = last.deadline or deadline
+                continue
+            number = "" if node.items else node.number
+            node.items.append(_item(node.parent, number, "".join([*pending, text]), duties))
+            pending = []
+        if rest:
+            pending.append(rest)
     if not node.items:
         return
     layout.items += node.items
@@ -222,6 +252,20 @@ def _items_of(node: _Node, layout: Layout) -> None:
         parent.has_measure = True
         parent = parent.parent
     layout.unplaced += [f"{node.number} 之后：{p[:40]}" for p in pending]
+
+
+def _promote(parent: _Node) -> None:
+    """Make numbered items tasks of their own when most of them hold several measures.
+
+    "（一）强化顶层设计……" followed by paragraphs with a bracket each is a task, not a measure.
+    """
+    kids = [c for c in parent.children if c.items]
+    if len(kids) < 2 or 2 * sum(len(c.items) > 1 for c in kids) <= len(kids):
+        return
+    for kid in kids:
+        kid.items[0].number = ""
+        for item in kid.items:
+            item.task_number, item.task_title = kid.number, _title(kid.lines[0])
 
 
 def _absorb_children(node: _Node) -> None:
@@ -256,6 +300,9 @@ _HEAD_NUMBER = re.compile(r"^(?:序号|编号)$")
 _HEAD_MEASURE = re.compile(r"举措|措施|工作内容|任务内容|具体内容|工作要求|主要内容")
 _HEAD_TASK = re.compile(r"任务|事项|类别|领域")
 _HEAD_LEAD = re.compile(r"牵头(?:单位|部门)")
+# A second level of responsibility in its own columns: "市卫健委内牵头处室".
+_HEAD_LEAD_DIVISION = re.compile(r"牵头(?:处室|科室)")
+_HEAD_SUPPORT_DIVISION = re.compile(r"(?:配合|协办|参与)(?:处室|科室)")
 _HEAD_SUPPORT = re.compile(r"(?:配合|协办|参与)(?:单位|部门)")
 _HEAD_UNITS = re.compile(r"责任(?:单位|部门)|负责(?:单位|部门)")
 _HEAD_DEADLINE = re.compile(r"时限|完成时间")
@@ -266,6 +313,8 @@ def _columns(header: Sequence[str]) -> dict[str, int]:
     for i, cell in enumerate(header):
         for key, pattern in (
             ("number", _HEAD_NUMBER),
+            ("lead_division", _HEAD_LEAD_DIVISION),
+            ("support_division", _HEAD_SUPPORT_DIVISION),
             ("lead", _HEAD_LEAD),
             ("support", _HEAD_SUPPORT),
             ("units", _HEAD_UNITS),
@@ -296,7 +345,7 @@ def read_table(rows: Sequence[Sequence[str]], kind: str) -> Layout | None:
     if found is None:
         return None
     head, cols = found
-    layout = Layout(kind)
+    layout = Layout(kind, cells=True)
     task_number, task_title = "", ""
 
     def cell(row: Sequence[str], key: str) -> str:
@@ -330,7 +379,11 @@ def read_table(rows: Sequence[Sequence[str]], kind: str) -> Layout | None:
             number, text = numbered[1], numbered[2]
         duty = cell(row, "units")
         if "lead" in cols:
-            duty = f"牵头单位：{cell(row, 'lead')}，配合单位：{cell(row, 'support')}"
+            lead = "、".join(filter(None, (cell(row, "lead"), cell(row, "lead_division"))))
+            support = "、".join(
+                filter(None, (cell(row, "support"), cell(row, "support_division")))
+            )
+            duty = f"牵头单位：{lead}，配合单位：{support}"
         duty, deadline = split_deadline(duty)
         if not text or not duty.strip("，：牵头配合单位"):
             layout.unplaced.append(f"缺少举措或责任单位：{'｜'.join(cells)[:40]}")

@@ -65,6 +65,13 @@ def load_lexicon(data_dir: Path = DATA_DIR) -> Lexicon:
     if own is not None and (path.resolve() == GENERAL.resolve() or not GENERAL.exists()):
         return own
     general = parse_lexicon(GENERAL, read_yaml(GENERAL))
+    # Other places are named the same whatever the document (the engine leaves out those the
+    # document itself names).
+    places = general.other_places
     if own is None:
-        return Lexicon(synonyms={}, stop=general.stop, examples=())
-    return replace(own, stop=tuple(dict.fromkeys((*general.stop, *own.stop))))
+        return Lexicon(synonyms={}, stop=general.stop, examples=(), other_places=places)
+    return replace(
+        own,
+        stop=tuple(dict.fromkeys((*general.stop, *own.stop))),
+        other_places=tuple(dict.fromkeys((*places, *own.other_places))),
+    )

@@ -73,11 +73,23 @@ class Measure:
     doc_number: str = ""
     # The deadline (完成时限) as written, "" when none.
     deadline: str = ""
+    # The units that guide (指导) the work rather than carry it out.
+    guide: tuple[str, ...] = ()
 
     @property
     def supporting(self) -> tuple[str, ...]:
-        """Return the units that support (配合) when a lead is stated, else ()."""
-        return tuple(u for u in self.units if u not in self.lead) if self.lead else ()
+        """Return the units that support (配合) when a lead or guide is stated, else ()."""
+        if not (self.lead or self.guide):
+            return ()
+        return tuple(u for u in self.units if u not in self.lead and u not in self.guide)
+
+    def role_of(self, unit: str) -> str:
+        """Return the unit's role as the document states it: 牵头, 指导, 配合, or ""."""
+        if unit in self.lead:
+            return "牵头"
+        if unit in self.guide:
+            return "指导"
+        return "配合" if unit in self.supporting else ""
 
     @property
     def index(self) -> int:
@@ -345,7 +357,11 @@ def parse_plan(path: Path, raw: Any, units: tuple[Unit, ...], collective: tuple[
                 raise PlanError(f"{_where(path, m_entry)}: 举措编号 {mid} 与位置不符")
             seen.add(mid)
             m_units = _strings(path, m_entry, "units")
-            for name in (*m_units, *_strings(path, m_entry, "lead")):
+            for name in (
+                *m_units,
+                *_strings(path, m_entry, "lead"),
+                *_strings(path, m_entry, "guide"),
+            ):
                 if name not in known:
                     raise PlanError(f"{_where(path, m_entry)}: 举措 {mid} 的单位「{name}」未知")
             corrections = tuple(
@@ -365,6 +381,7 @@ def parse_plan(path: Path, raw: Any, units: tuple[Unit, ...], collective: tuple[
                     catch_all=_strings(path, m_entry, "catch_all"),
                     doc_number=str(m_entry.get("doc_number", "")),
                     deadline=str(m_entry.get("deadline", "")),
+                    guide=_strings(path, m_entry, "guide"),
                 )
             )
         if not measures:

@@ -61,6 +61,8 @@ def short_forms(name: str) -> list[str]:
     """Return the short forms of `name` (without `name` itself), most specific first."""
     forms: list[str] = list(_NATIONAL_NICKNAMES.get(name, ()))
     zone = _ZONE.match(name)
+    if name.startswith("各") and len(name) >= 4:
+        return [name[1:]]  # 各区政府 → 区政府: a group named as a unit, no shorter
     bases = [name, _contract(name)]
     bases += [n for b in list(bases) for n in _nicknamed(b)]
     if zone:

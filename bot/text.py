@@ -19,6 +19,8 @@ _CJK_RUN = re.compile(rf"[{_CJK}]+")
 # at every start) for these readings; the table is read in milliseconds. After upgrading
 # pypinyin, rewrite it with `python -m bot.text` (a test compares the two).
 SOUND_TABLE = Path(__file__).with_name("sounds.txt")
+# Financial numerals (大写数字), as in 第伍项任务第贰条, read as the plain ones.
+_FINANCIAL = str.maketrans("零壹贰叁肆伍陆柒捌玖拾", "〇一二三四五六七八九十")
 
 
 @lru_cache(maxsize=1)
@@ -29,7 +31,7 @@ def _t2s() -> opencc.OpenCC:
 def normalize(text: str) -> str:
     """Fold width, case and Traditional characters so that any spelling compares equal."""
     converted: str = _t2s().convert(unicodedata.normalize("NFKC", text))
-    return converted.lower()
+    return converted.lower().translate(_FINANCIAL)
 
 
 @lru_cache(maxsize=1)

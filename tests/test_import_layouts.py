@@ -149,7 +149,8 @@ def test_lists_without_units_are_not_measures_and_stray_lines_are_reported(
     assert national.unplaced == ["（十一） 之后：这一段写在条目的括号之后。"]
     report = "\n".join(national.report())
     assert "任务 2 项，举措 9 项" in report
-    assert "兜底表述（不是单位）：各省级人民政府、各有关部门和单位、地方各级人民政府" in report
+    assert "兜底表述（不是单位）：各有关部门和单位\n" in report
+    assert "地方政府等群体（只约束所列举措）：各省级人民政府、地方各级人民政府" in report
     assert "牵头规则：列第一位者为牵头单位，下同" in report
     assert "这一段写在条目的括号之后" in report
     assert "指导思想" in report
@@ -181,7 +182,9 @@ def test_docx_table_found_by_its_headers(tmp_path: Path) -> None:
     assert first["lead"] == ["省人力资源社会保障厅"]
     assert first["units"] == ["省人力资源社会保障厅", "省教育厅", "省财政厅"]
     assert second["lead"] == ["省财政厅"]
-    assert tasks[1]["measures"][0]["catch_all"] == ["各市（州）人民政府"]
+    # a table's column names responsible bodies: local governments there are units too
+    assert tasks[1]["measures"][0]["units"] == ["省统计局", "各市（州）人民政府"]
+    assert "catch_all" not in tasks[1]["measures"][0]
     assert imported.layout == "Word 表格"
 
 
@@ -328,8 +331,11 @@ def test_units_named_mid_paragraph_and_on_label_lines(tmp_path: Path) -> None:
 """
     imported = import_file(write(tmp_path, "labels.txt", text))
     m = measures(imported)
-    assert m["（一）"]["text"] == "加强就业帮扶。开展招聘活动。落实税费优惠。"
-    assert m["（一）"]["units"] == ["省人力资源社会保障厅", "省税务局"]
+    # each bracket covers the sentences before it: two measures in one paragraph
+    assert m["（一）"]["text"] == "加强就业帮扶。开展招聘活动。"
+    assert m["（一）"]["units"] == ["省人力资源社会保障厅"]
+    after = imported.plan["tasks"][0]["measures"][1]
+    assert (after["text"], after["units"]) == ("落实税费优惠。", ["省税务局"])
     assert m["（二）"]["text"] == "建设实训基地。每个市建一个基地。"
     assert m["（二）"]["units"] == ["省教育厅", "省财政厅"]
     assert m["（二）"]["deadline"] == "2031年底"

@@ -1,0 +1,124 @@
+"""Every real document in ../shared/docs imports as a careful reader counts it (SOURCES.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from bot.importer import Imported, import_file
+from tests.test_import_layouts import SHARED
+
+pytestmark = pytest.mark.skipif(not SHARED.is_dir(), reason="../shared is not beside the clone")
+
+# file: (tasks, measures, units) as the report counts them.
+COUNTS = {
+    "guangzhou2012_rencai_jiju_633.txt": (4, 44, 32),
+    "guobanfa2018-117_zhenzhua_shigan.txt": (1, 30, 21),
+    "guobanfa2018-121_tiyu_jingsai.txt": (4, 21, 29),
+    "guobanfa2018-128_wufei_chengshi.txt": (6, 39, 20),
+    "guobanfa2018-129_xiaofei_fupin.txt": (5, 17, 31),
+    "guofa2018-39_cujin_jiuye.txt": (5, 15, 12),
+    "guofa2018-42_nongye_jixiehua.txt": (7, 18, 16),
+    "guofa2019-3_zonghe_baoshuiqu.txt": (5, 21, 13),
+    "gz2023_jiatingyisheng_fengongbiao.docx": (24, 39, 20),
+    "gz2023_jiatingyisheng_fengongbiao.xlsx": (24, 39, 20),
+}
+
+
+def _measures(imported: Imported) -> list[dict[str, Any]]:
+    return [m for t in imported.plan["tasks"] for m in t["measures"]]
+
+
+def _holding(imported: Imported, phrase: str) -> dict[str, Any]:
+    found = [m for m in _measures(imported) if phrase in m["text"]]
+    assert len(found) == 1, phrase
+    return found[0]
+
+
+@pytest.mark.parametrize("name", sorted(COUNTS))
+def test_counts_match_a_careful_reading(name: str) -> None:
+    imported = import_file(SHARED / name)
+    tasks, measures, units = COUNTS[name]
+    assert f"任务 {tasks} 项，举措 {measures} 项，单位 {units} 个" in imported.report()
+    names = [u["name"] for u in imported.units["units"]]
+    assert "/" not in names
+    # no clause read as a unit's name ("商务部指导", "X等和各省级人民政府")
+    assert not [n for n in names if any(w in n for w in ("指导", "负责", "等和", "等有关"))]
+    assert "疑似不是单位名称" not in "\n".join(imported.report())
+
+
+def test_wufei_inline_brackets_with_guide_and_a_standing_rule() -> None:
+    imported = import_file(SHARED / "guobanfa2018-128_wufei_chengshi.txt")
+    titles = [t["title"] for t in imported.plan["tasks"]]
+    assert titles[0] == "强化顶层设计引领，发挥政府宏观指导作用"
+    first = _measures(imported)[0]
+    assert first["lead"] == ["生态环境部"]
+    assert "国家统计局" in first["units"]
+    assert "试点城市政府" not in first["units"]
+    # "（生态环境部指导，试点城市政府负责落实。以下均需试点城市政府落实，不再列出）"
+    second = _measures(imported)[1]
+    assert second["guide"] == ["生态环境部"]
+    assert second["units"] == ["生态环境部", "试点城市政府"]
+    # a later bracket names the ministries only; the pilot cities are implied
+    standards = _holding(imported, "健全标准体系")
+    assert standards["units"] == ["市场监管总局", "工业和信息化部", "试点城市政府"]
+    assert "guide" not in standards
+    recycling = _holding(imported, "发展“互联网+”固体废物处理产业")
+    assert recycling["guide"] == ["商务部"]
+    assert recycling["units"] == ["商务部", "供销合作总社", "试点城市政府"]
+    assert all("试点城市政府" in m["units"] for m in _measures(imported)[1:])
+    assert "牵头规则：逐条写明（牵头、指导）" in imported.report()
+
+
+def test_guangzhou_labels_groups_and_roles() -> None:
+    imported = import_file(SHARED / "guangzhou2012_rencai_jiju_633.txt")
+    first = _measures(imported)[0]
+    assert first["lead"] == ["市发展改革委"]
+    assert first["units"] == ["市发展改革委", "市委组织部", "市人力资源和社会保障局"]
+    assert first["catch_all"] == ["各区、县级市"]
+    report = "\n".join(imported.report())
+    assert "角色（不是单位，不约束全体）：各项目牵头单位" in report
+    assert "地方政府等群体（只约束所列举措）：各区、县级市、各有关区、县级市" in report
+    # "配合单位：各有关单位" beside a named lead binds nobody else
+    assert not any(m.get("all_provincial") for m in _measures(imported))
+    lead_only = [m for m in _measures(imported) if m["units"] == ["市人力资源和社会保障局"]]
+    assert any(m["lead"] == ["市人力资源和社会保障局"] for m in lead_only)
+
+
+@pytest.mark.parametrize(
+    "name", ["gz2023_jiatingyisheng_fengongbiao.docx", "gz2023_jiatingyisheng_fengongbiao.xlsx"]
+)
+def test_gz_table_group_lead_and_divisions(name: str) -> None:
+    imported = import_file(SHARED / name)
+    first = _measures(imported)[0]
+    assert first["lead"] == ["各区政府", "基层处"]
+    assert first["units"] == ["各区政府", "基层处", "市卫生健康委", "医政处"]
+    assert "catch_all" not in first
+    # "药政处，中医药处、人事处": mixed separators; "/" is an empty cell
+    team = _holding(imported, "家庭医生可以家庭医生个人为签约主体")
+    assert team["units"] == [
+        *("各区政府", "基层处", "市卫生健康委", "市人社局", "药政处", "中医药处", "人事处")
+    ]
+    training = _holding(imported, "做实做细基层医生全科能力提升工程")
+    assert training["units"] == ["各区政府", "市卫生健康委", "基层处"]
+
+
+def test_national_brackets_tails_and_groups() -> None:
+    jiuye = import_file(SHARED / "guofa2018-39_cujin_jiuye.txt")
+    names = [u["name"] for u in jiuye.units["units"]]
+    assert "人力资源社会保障部等有关部门和单位" not in names
+    assert "教育部" in names
+    fupin = import_file(SHARED / "guobanfa2018-129_xiaofei_fupin.txt")
+    first = _measures(fupin)[0]
+    assert first["units"][-1] == "全国总工会"
+    assert first["catch_all"] == ["各省级人民政府"]
+    sport = import_file(SHARED / "guobanfa2018-121_tiyu_jingsai.txt")
+    # five items hold two brackets: each bracket is a measure, the second without a number
+    assert len([m for m in _measures(sport) if "doc_number" not in m]) == 5
+
+
+def test_a_group_named_as_a_unit_is_asked_without_its_各() -> None:
+    imported = import_file(SHARED / "gz2023_jiatingyisheng_fengongbiao.docx")
+    group = next(u for u in imported.units["units"] if u["name"] == "各区政府")
+    assert group["aliases"] == ["区政府"]
