@@ -63,6 +63,7 @@ COMMANDS: tuple[Command, ...] = (
     # Switching one's own reminders touches nobody else's data: allowed in a group too.
     _c("remind", "查看或开关年度报送提醒", "/remind off", "member", private_only=False),
     _c("unbind", "解除与单位的绑定", "/unbind", "member"),
+    _c("web", "打开网页工作台（一次性登录链接）", "/web", "anyone"),
     _c("invite", "生成单位的一次性邀请码", "/invite {other}", "coordinator"),
     _c("members", "查看成员", "/members {unit}", "coordinator", pageable=True),
     _c("progress", "查看各单位报送进度", "/progress {year}", "coordinator", pageable=True),

@@ -30,6 +30,7 @@ from bot.outcome import Outcome, Person, say
 from bot.reminders import CHASE, Reminders
 from bot.store import Owned, Store
 from bot.throttle import Throttle, Verdict
+from bot.weblogin import web_link
 
 EXPIRED = "按钮已过期，请重新提问"
 UNKNOWN = "没有这个命令：/{}。输入 /help 查看可用命令。"
@@ -109,6 +110,8 @@ class Core:
         self.dialog = Dialog(clock)
         self.throttle = Throttle(clock)
         self.queries = QueryCache()
+        # The web console's public address, set when its server starts (None: not running).
+        self.web_url: str | None = None
         # Who was already recorded as seen, so that not every message costs a write.
         self._seen: set[tuple[str, str, bool]] = set()
         self._commands: dict[str, Run] = {
@@ -121,6 +124,7 @@ class Core:
             "join": lambda p, a, c: self._redeem(p, a),
             "whoami": self._whoami,
             "cancel": self._cancel,
+            "web": lambda p, a, c: web_link(self.store, self.web_url, p),
         }
         # The rest run in the chat's document (see `command`).
         self._desks: dict[str, Desk] = {

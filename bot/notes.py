@@ -358,3 +358,26 @@ class Notes:
         if isinstance(note, Outcome):
             return note
         return Outcome(say(f"已取消删除，第 {note.id} 条记录保留。").reply, replace=True)
+
+    async def file(self, person: Person, measure_id: str, text: str) -> Outcome:
+        """File a note at once, text and measure given together (the web console's form)."""
+        unit = await self.membership.unit_of(person)
+        if unit is None:
+            return say(NOT_MEMBER)
+        problem = self._check_measure(unit, measure_id)
+        return problem or await self._file(person, unit, measure_id, text)
+
+    async def rewrite(self, person: Person, note_id: str, text: str) -> Outcome:
+        """Replace one's own note's text at once (the web console's form), as an edit does."""
+        note = await self._own_note(person, note_id)
+        if isinstance(note, Outcome):
+            return note
+        cleaned = clean_note(text)
+        problem = self._check_text(cleaned)
+        if problem:
+            return problem
+        try:
+            note = await self.store.edit_note(note.id, person.id, cleaned)
+        except StoreError as e:
+            return say(e.message)
+        return say(f"已修改第 {note.id} 条记录：", line(Span(note.text, "quote")))

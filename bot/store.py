@@ -302,6 +302,26 @@ MIGRATIONS: list[str] = [
         WHERE action LIKE 'note.%' AND subject LIKE '%（____ 年）';
     """,
     DURABLE_INTAKE,
+    # The web console (#21): one-time login links and sessions, keyed by the SHA-256 of their
+    # tokens (a copy of the database opens nobody's session), shared by every instance.
+    """
+    CREATE TABLE web_links (
+        hash       TEXT PRIMARY KEY,
+        user_id    TEXT NOT NULL,
+        name       TEXT NOT NULL,
+        created_at TEXT NOT NULL,
+        expires_at TEXT NOT NULL,
+        used_at    TEXT
+    );
+    CREATE INDEX web_links_by_user ON web_links(user_id, created_at);
+    CREATE TABLE web_sessions (
+        hash    TEXT PRIMARY KEY,
+        user_id TEXT NOT NULL,
+        name    TEXT NOT NULL,
+        csrf    TEXT NOT NULL,
+        seen_at TEXT NOT NULL
+    );
+    """,
 ]
 
 

@@ -7,6 +7,7 @@ answers each line and exits at end of input, so `echo 人社厅负责什么 | ma
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import re
@@ -24,6 +25,8 @@ from bot.notes import STALE_FLOW
 from bot.outcome import Outcome, Person
 from bot.reply import Reply, all_buttons, render_plain
 from bot.scheduler import Scheduler
+from handlers.web.server import serving as web_serving
+from handlers.web.settings import WebSettings
 
 PROMPT = "问> "
 LOG_FILE = "fengong.log"  # beside the database: var/fengong.log by default
@@ -137,7 +140,11 @@ async def chat(console: Console, stdin: TextIO, stdout: TextIO) -> None:
 
 
 async def serve(
-    config: Config, stdin: TextIO, stdout: TextIO, clock: Clock = system_clock
+    config: Config,
+    stdin: TextIO,
+    stdout: TextIO,
+    clock: Clock = system_clock,
+    web: WebSettings | None = None,
 ) -> None:
     """Open the core and chat on the given streams until end of input."""
     config = dataclasses.replace(config, coordinators=config.coordinators | {LOCAL_USER.id})
@@ -157,7 +164,10 @@ async def serve(
     try:
         await core.office.membership.seen(LOCAL_USER)
         scheduler.start()
-        await chat(console, stdin, stdout)
+        async with contextlib.AsyncExitStack() as stack:
+            if web is not None:  # the web console beside the terminal chat (/web gives a link)
+                await stack.enter_async_context(web_serving(core, web))
+            await chat(console, stdin, stdout)
     finally:
         await scheduler.stop()
         await core.close()
@@ -184,7 +194,7 @@ def log_to_file(path: Path) -> bool:
     return True
 
 
-def run_console(config: Config) -> None:
+def run_console(config: Config, web: WebSettings | None = None) -> None:
     """Start the terminal chat (used when neither Telegram nor WeCom is configured)."""
     log = config.db_path.parent / LOG_FILE
     logged = log_to_file(log)
@@ -194,4 +204,5 @@ def run_console(config: Config) -> None:
         if logged:
             print(f"运行日志写入 {log}；导出的文件保存在 {config.db_path.parent}/。")
         print("按钮：输入按钮上的文字或其编号即可。输入 /help 查看命令，Ctrl-D 退出。\n")
-    asyncio.run(serve(config, sys.stdin, sys.stdout))
+    # Piped input is answered and the chat ends: no console to serve meanwhile.
+    asyncio.run(serve(config, sys.stdin, sys.stdout, web=web if sys.stdin.isatty() else None))

@@ -28,6 +28,8 @@ from bot.scheduler import INTERVAL, Scheduler
 from handlers.telegram import webhook
 from handlers.telegram.app import App, build_application, start_errors
 from handlers.telegram.handlers import polling_error_callback
+from handlers.web.server import serving as web_serving
+from handlers.web.settings import WebSettings, web_settings
 from handlers.wecom.app import WeComApp, serving
 from handlers.wecom.robot import attach_group_robot
 from handlers.wecom.settings import WeComSettings, wecom_settings
@@ -41,12 +43,13 @@ def run(config: Config, env: Mapping[str, str] = os.environ) -> None:
     Raises ConfigError naming a missing or malformed setting before anything starts.
     """
     wecom = wecom_settings(env)
+    web = web_settings(env)
     # Telegram alone by long polling is python-telegram-bot's own loop; anything more (WeCom,
     # a webhook server, the group robot beside it) runs here on one core.
     if wecom is not None or (
-        config.telegram_token and (config.group_webhook or config.webhook_url)
+        config.telegram_token and (config.group_webhook or config.webhook_url or web)
     ):
-        asyncio.run(serve(config, wecom))
+        asyncio.run(serve(config, wecom, web=web))
     elif config.telegram_token:
         from handlers.telegram.app import run_telegram
 
@@ -59,7 +62,7 @@ def run(config: Config, env: Mapping[str, str] = os.environ) -> None:
     else:
         from handlers.console import run_console
 
-        run_console(config)
+        run_console(config, web)
 
 
 def _has_input() -> bool:
@@ -83,6 +86,7 @@ async def serve(
     clock: Clock = system_clock,
     stop: asyncio.Event | None = None,
     reminder_interval: float = INTERVAL,
+    web: WebSettings | None = None,
 ) -> None:
     """Serve WeCom and/or Telegram (when its token is set) on one core until `stop` is set.
 
@@ -103,6 +107,8 @@ async def serve(
                 await stack.enter_async_context(serving(WeComApp(core, wecom)))
             if config.telegram_token:
                 await stack.enter_async_context(telegram(config, core))
+            if web is not None:  # the web console (FENGONG_WEB_PORT), beside the channels
+                await stack.enter_async_context(web_serving(core, web, wecom))
             if config.group_webhook:
                 robot = attach_group_robot(core, config.group_webhook)
                 stack.push_async_callback(robot.close)

@@ -1,0 +1,1 @@
+"""The web console (#21): the coordinators' desk and members' notes, served by the bot itself."""
