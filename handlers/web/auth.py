@@ -17,6 +17,7 @@ from bot.outcome import Person
 from handlers.web.server import (
     CORE,
     SETTINGS,
+    TOKEN,
     WECOM,
     Refused,
     logins,
@@ -109,7 +110,7 @@ async def login(request: web.Request) -> web.StreamResponse:
 
 
 async def _start(request: web.Request, person: Person) -> web.StreamResponse:
-    old = request["token"]
+    old = request[TOKEN]
     if old:
         await logins(request).close_session(old)
     found = web.HTTPFound("/")
@@ -122,7 +123,7 @@ async def _start(request: web.Request, person: Person) -> web.StreamResponse:
 async def logout(request: web.Request) -> web.StreamResponse:
     """End the session."""
     if session(request) is not None:
-        await logins(request).close_session(request["token"])
+        await logins(request).close_session(request[TOKEN])
     found = web.HTTPFound("/login")
     found.del_cookie("fg_session", path="/")
     raise found

@@ -50,6 +50,8 @@ WECOM: web.AppKey[WeComSettings | None] = web.AppKey("wecom", WeComSettings | No
 TEMPLATES: web.AppKey[jinja2.Environment] = web.AppKey("templates", jinja2.Environment)
 FLASH: web.AppKey[dict[str, list[str]]] = web.AppKey("flash", dict)
 ERRORS = {404: "找不到这个页面。", 405: "不支持这种请求方式。", 413: "文件太大：最多 10 MB。"}
+SESSION: web.RequestKey[Session | None] = web.RequestKey("session", Session | None)  # type: ignore[arg-type]
+TOKEN: web.RequestKey[str] = web.RequestKey("token", str)
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 
 
@@ -69,8 +71,7 @@ def logins(request: web.Request) -> WebLogins:
 
 def session(request: web.Request) -> Session | None:
     """Return the request's session (set by `guard`), or None when logged out."""
-    found: Session | None = request.get("session")
-    return found
+    return request.get(SESSION)
 
 
 @web.middleware
@@ -78,8 +79,8 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Load the session, refuse a POST without its CSRF token, add the security headers."""
     token = request.cookies.get(SESSION_COOKIE, "")
     found = await logins(request).session(token) if token else None
-    request["session"] = found
-    request["token"] = token
+    request[SESSION] = found
+    request[TOKEN] = token
     try:
         if request.method == "POST" and request.path not in NO_SESSION_POSTS:
             form = await request.post()
@@ -106,7 +107,7 @@ def page(
 ) -> web.Response:
     """Render a template (autoescaped) with the session's person, CSRF token and messages."""
     found = session(request)
-    flashes = request.app[FLASH].pop(request["token"], []) if found else []
+    flashes = request.app[FLASH].pop(request[TOKEN], []) if found else []
     html = request.app[TEMPLATES].get_template(template).render(
         person=found.person if found else None,
         csrf=found.csrf if found else "",
@@ -122,7 +123,7 @@ def flash(request: web.Request, outcome: Outcome | str) -> None:
         reply = outcome.reply
         lines = [*reply.header, *(ln for item in reply.items for ln in item.lines)]
         outcome = text_of(lines)
-    request.app[FLASH].setdefault(request["token"], []).append(outcome)
+    request.app[FLASH].setdefault(request[TOKEN], []).append(outcome)
 
 
 def set_session_cookie(response: web.StreamResponse, request: web.Request, token: str) -> None:
