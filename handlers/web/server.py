@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+import pylopdf_fonts_zh_cn
 from aiohttp import web
 
 from bot.core import Core
@@ -30,7 +31,7 @@ logger = logging.getLogger(__name__)
 SESSION_COOKIE = "fg_session"
 MAX_BODY = 10 * 1024 * 1024 + 64 * 1024  # an upload of 10 MB and its form's other fields
 CSP = (
-    "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
+    "default-src 'none'; style-src 'self'; img-src 'self'; font-src 'self'; form-action 'self'; "
     "base-uri 'none'; frame-ancestors 'none'"
 )
 HEADERS = {
@@ -99,6 +100,8 @@ async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
         text = ERRORS.get(e.status, "请求无法处理。")
         response = page(request, "message.html", {"text": text}, e.status)
     response.headers.update(HEADERS)
+    if request.path.startswith("/static/"):  # the same for everyone: may be kept a day
+        response.headers["Cache-Control"] = "public, max-age=86400"
     return response
 
 
@@ -139,6 +142,11 @@ def set_session_cookie(response: web.StreamResponse, request: web.Request, token
     )
 
 
+async def font(request: web.Request) -> web.StreamResponse:
+    """The heat map's Chinese font, for a browser that has none (the CSS names it last)."""
+    return web.FileResponse(pylopdf_fonts_zh_cn.sans_path())
+
+
 def build_app(
     core: Core, settings: WebSettings, wecom: WeComSettings | None = None
 ) -> web.Application:
@@ -155,6 +163,7 @@ def build_app(
         autoescape=True,
         undefined=jinja2.StrictUndefined,
     )
+    app.router.add_get("/static/font.otf", font)
     app.router.add_static("/static", Path(__file__).parent / "static")
     auth.add_routes(app)
     pages.add_routes(app)

@@ -1,0 +1,139 @@
+"""The web console end to end in headless Chromium (Debian's `chromium`, driven by Playwright).
+
+A screenshot of each page is kept under the test's tmp path (screenshots/). Without the
+browser the tests fail under CI=true (.ci/browser.sh installs it) and are skipped elsewhere.
+"""
+
+from __future__ import annotations
+
+import io
+import os
+import re
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Literal
+
+import openpyxl
+import pytest
+
+from bot.assistant import Assistant
+from bot.reply import Reply, render_plain
+from tests.web_harness import COORDINATOR, MEMBER, STRANGER, UNIT, Desk, running_desk
+
+CHROMIUM = os.environ.get("FENGONG_CHROMIUM", "/usr/bin/chromium")
+
+try:
+    from playwright.async_api import Browser, Page, async_playwright
+except ImportError:  # pragma: no cover - the dev extra installs it
+    async_playwright = None  # type: ignore[assignment]
+
+
+def _need_browser() -> None:
+    missing = async_playwright is None or shutil.which(CHROMIUM) is None
+    if missing:
+        why = f"无头浏览器不可用（{CHROMIUM} 或 playwright 缺失）：运行 .ci/browser.sh 安装"
+        if os.environ.get("CI"):
+            pytest.fail(why)
+        pytest.skip(why)
+
+
+@pytest.fixture
+async def chromium() -> AsyncIterator[Browser]:
+    """Headless Chromium from the system's package (never a downloaded one)."""
+    _need_browser()
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True, args=["--no-sandbox"]
+        )
+        try:
+            yield browser
+        finally:
+            await browser.close()
+
+
+@pytest.fixture
+async def desk(assistant: Assistant, tmp_path: Path) -> AsyncIterator[Desk]:
+    """The console running on a fresh store."""
+    async with running_desk(assistant, tmp_path / "web.db") as running:
+        yield running
+
+
+async def shot(page: Page, folder: Path, name: str) -> None:
+    """Keep a screenshot of the whole page (Playwright makes the folder)."""
+    await page.evaluate("document.fonts.ready")
+    await page.screenshot(path=folder / f"{name}.png", full_page=True)
+
+
+async def test_a_coordinator_and_a_member_at_work(
+    chromium: Browser, desk: Desk, tmp_path: Path
+) -> None:
+    shots = tmp_path / "screenshots"
+    told: list[tuple[str, str]] = []
+
+    async def chat(user_id: str, reply: Reply) -> Literal["sent"]:
+        told.append((user_id, render_plain(reply)))
+        return "sent"
+
+    desk.core.router.add("tg", chat)  # the requester's channel
+    await desk.core.command(STRANGER, STRANGER.id, "bind", "教育厅")
+    hrss = desk.unit_index(UNIT)
+
+    boss = await (await chromium.new_context(viewport={"width": 1280, "height": 900})).new_page()
+    await boss.goto(await desk.link(COORDINATOR))
+    await shot(boss, shots, "login")
+    await boss.click("#login")
+    await boss.wait_for_selector("table.matrix")
+    await shot(boss, shots, "overview")
+
+    # Approve the request: the requester is bound, as /whoami says in chat.
+    await boss.click("nav >> text=成员")
+    await boss.click("button[value=approve]")
+    await boss.wait_for_selector(".flash")
+    assert "批准" in await boss.inner_text(".flash")
+    await shot(boss, shots, "members")
+    assert any(u == STRANGER.id and "已获批准" in t for u, t in told)
+    whoami = await desk.core.command(STRANGER, STRANGER.id, "whoami", "")
+    assert "教育厅" in render_plain(whoami.outcome.reply)
+
+    # A member on a phone files a note from their unit's page.
+    phone = await chromium.new_context(viewport={"width": 390, "height": 844}, is_mobile=True)
+    member = await phone.new_page()
+    await member.goto(await desk.link(MEMBER))
+    await member.click("#login")
+    await member.wait_for_selector("#add")
+    await member.select_option("select[name=measure]", "5.1")
+    await member.fill("#add textarea", "新建残疾人之家12个 <script>alert(1)</script>")
+    await member.click("#add button")
+    await member.wait_for_selector(".flash")
+    assert "已记录" in await member.inner_text(".flash")
+    assert "<script>alert(1)</script>" in await member.inner_text("#m5\\.1 .note .body")
+    await shot(member, shots, "unit-phone")
+
+    # The matrix changed: the unit's cell of task 5 counts it and opens it.
+    await boss.goto(f"{desk.url}/?year=2024")
+    cell = boss.locator(f'a[href*="u={hrss}&t=5"]')
+    assert re.fullmatch(r"1/\d+", (await cell.inner_text()).strip())
+    await cell.click()
+    assert "新建残疾人之家12个" in await boss.inner_text("main")
+    await shot(boss, shots, "cell")
+
+    # The Excel summary downloads and opens with the note in it.
+    await boss.goto(f"{desk.url}/?year=2024")
+    async with boss.expect_download() as info:
+        await boss.click("text=Excel 汇总")
+    download = await info.value
+    path = tmp_path / download.suggested_filename
+    await download.save_as(path)
+    book = openpyxl.load_workbook(io.BytesIO(path.read_bytes()))
+    values = [c.value for row in book.worksheets[0].iter_rows() for c in row]
+    assert any(isinstance(v, str) and "新建残疾人之家12个" in v for v in values)
+
+    for name in ("audit", "reminders"):
+        await boss.goto(f"{desk.url}/{name}?year=2024")
+        await shot(boss, shots, name)
+    await boss.click("text=退出")
+    await boss.wait_for_url(re.compile(r"/login$"))
+    assert sorted(p.stem for p in shots.iterdir()) == [
+        "audit", "cell", "login", "members", "overview", "reminders", "unit-phone",
+    ]
