@@ -19,6 +19,8 @@ import pytest
 
 from bot.assistant import Assistant
 from bot.reply import Reply, render_plain
+from handlers.wecom.settings import WeComSettings
+from tests.fakes.wecom_api import FakeWeComApi
 from tests.web_harness import COORDINATOR, MEMBER, STRANGER, UNIT, Desk, running_desk
 
 CHROMIUM = os.environ.get("FENGONG_CHROMIUM", "/usr/bin/chromium")
@@ -137,3 +139,32 @@ async def test_a_coordinator_and_a_member_at_work(
     assert sorted(p.stem for p in shots.iterdir()) == [
         "audit", "cell", "login", "members", "overview", "reminders", "unit-phone",
     ]
+
+
+async def test_wecoms_workbench_opens_the_console_logged_in(
+    chromium: Browser, assistant: Assistant, tmp_path: Path
+) -> None:
+    async with FakeWeComApi() as api:
+        api.oauth_user = "ZhangSan"
+        wecom = WeComSettings(
+            corp_id=api.corp_id,
+            agent_id=api.agent_id,
+            secret=api.secret,
+            token="tok",
+            aes_key="k" * 43,
+            api_base_url=api.base_url,
+        )
+        async with running_desk(
+            assistant, tmp_path / "wecom.db", wecom=wecom, oauth_url=api.oauth_url
+        ) as desk:
+            await desk.core.store.bind("wecom:ZhangSan", "张三", UNIT, COORDINATOR.id)
+            context = await chromium.new_context(
+                user_agent="Mozilla/5.0 (iPhone) MicroMessenger/3.0 wxwork/4.1.0",
+                viewport={"width": 390, "height": 844},
+            )
+            page = await context.new_page()
+            await page.goto(desk.url + "/")
+            await page.wait_for_selector("#add")
+            assert f"{UNIT} · 2024 年" in await page.inner_text("h1")
+            await shot(page, tmp_path / "screenshots", "wecom-unit")
+    assert [c.errcode for c in api.calls_of("auth/getuserinfo")] == [0]

@@ -116,6 +116,7 @@ async def _start(request: web.Request, person: Person) -> web.StreamResponse:
     found = web.HTTPFound("/")
     set_session_cookie(found, request, await logins(request).open_session(person))
     found.del_cookie(PRE_COOKIE, path="/login")
+    found.del_cookie(STATE_COOKIE, path="/login/wecom")
     logger.info("网页工作台登录：%s", person.id)
     raise found
 

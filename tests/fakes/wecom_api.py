@@ -30,6 +30,10 @@ What it reproduces, and where it is stricter than WeCom:
   (/cgi-bin/webhook/send?key=…, `robot_keys`; 93000 for an unknown key; 20 a minute → 45009).
 * `hold(*users)` makes message/send to them hang until `release(...)` (a slow WeCom);
   `waiting(user)` counts the sends held.
+* OAuth2 网页授权: GET /connect/oauth2/authorize (WeCom's open.weixin.qq.com page; checks appid,
+  scope snsapi_base, response_type) sends the browser back to redirect_uri with a code for
+  `oauth_user` (the member signed in to WeCom) and the state; auth/getuserinfo exchanges a code
+  once (40029 otherwise) for {"userid": …}.
 * `inject(api, errcode, times)` answers the next `times` calls of an API with that errcode
   (after the token check), e.g. -1, 42001 or 45009.
 * `fault(api, after, status=502)` answers one later call of an API (the one after `after`
@@ -54,6 +58,7 @@ from collections import Counter, defaultdict, deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any, Self
+from urllib.parse import urlencode
 
 from aiohttp import web
 
@@ -123,6 +128,8 @@ class FakeWeComApi:
         self.menus: list[dict[str, Any]] = []
         self.card_updates: list[dict[str, Any]] = []
         self.internal_errors: list[BaseException] = []
+        self.oauth_user: str | None = None  # who is signed in to WeCom's browser
+        self._oauth_codes: dict[str, str] = {}  # code -> userid, each usable once
 
         self._tokens: dict[str, float] = {}  # token -> expiry on the fake's clock
         self._revoked: set[str] = set()
@@ -148,6 +155,7 @@ class FakeWeComApi:
             "message/update_template_card": self._update_card,
             "media/upload": self._media_upload,
             "menu/create": self._menu_create,
+            "auth/getuserinfo": self._getuserinfo,
         }
 
     # -- lifecycle ---------------------------------------------------------------------------
@@ -156,6 +164,7 @@ class FakeWeComApi:
         """Listen on 127.0.0.1 at a free port."""
         app = web.Application(client_max_size=30 * 1024 * 1024)
         app.router.add_route("*", "/cgi-bin/{api:.+}", self._handle)
+        app.router.add_get("/connect/oauth2/authorize", self._authorize)
         runner = web.AppRunner(app, access_log=None, shutdown_timeout=1.0)
         await runner.setup()
         site = web.TCPSite(runner, "127.0.0.1", 0)
@@ -178,6 +187,11 @@ class FakeWeComApi:
         await self.close()
         if exc_type is None and self.internal_errors:
             raise AssertionError(f"the fake WeCom API failed: {self.internal_errors!r}")
+
+    @property
+    def oauth_url(self) -> str:
+        """The authorize page (WeCom's is https://open.weixin.qq.com/connect/oauth2/authorize)."""
+        return f"{self.base_url}/connect/oauth2/authorize"
 
     @property
     def base_url(self) -> str:
@@ -334,6 +348,26 @@ class FakeWeComApi:
             raise _Refusal(errcode, f"injected error {errcode}")
         result: dict[str, Any] = await handler(request, body)
         return result
+
+    async def _authorize(self, request: web.Request) -> web.Response:
+        """WeCom's OAuth2 page: back to redirect_uri with a code for `oauth_user`."""
+        q = request.query
+        if q.get("appid") != self.corp_id or q.get("scope") != "snsapi_base":
+            return web.Response(status=400, text="invalid appid or scope")
+        if q.get("response_type") != "code" or not q.get("redirect_uri"):
+            return web.Response(status=400, text="invalid response_type or redirect_uri")
+        if self.oauth_user is None:
+            return web.Response(status=403, text="nobody signed in to WeCom")
+        code = f"code-{next(self._counter)}"
+        self._oauth_codes[code] = self.oauth_user
+        back = f"{q['redirect_uri']}?{urlencode({'code': code, 'state': q.get('state', '')})}"
+        raise web.HTTPFound(back)
+
+    async def _getuserinfo(self, request: web.Request, body: Any) -> dict[str, Any]:
+        user = self._oauth_codes.pop(request.query.get("code", ""), None)
+        if user is None:
+            raise _Refusal(40029, "invalid code")
+        return {"userid": user}
 
     def _check_token(self, token: str | None) -> None:
         if not token:
