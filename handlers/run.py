@@ -47,13 +47,13 @@ def run(config: Config, env: Mapping[str, str] = os.environ) -> None:
     # Telegram alone by long polling is python-telegram-bot's own loop; anything more (WeCom,
     # a webhook server, the group robot beside it) runs here on one core.
     if wecom is not None or (
-        config.telegram_token and (config.group_webhook or config.webhook_url or web)
+        config.telegram_token and (config.group_webhook or config.webhook_url)
     ):
         asyncio.run(serve(config, wecom, web=web))
     elif config.telegram_token:
         from handlers.telegram.app import run_telegram
 
-        run_telegram(config)
+        run_telegram(config, web)
     elif not _has_input():
         raise ConfigError(
             "没有配置任何渠道（TELEGRAM_BOT_TOKEN 或 WECOM_*，见 README），也没有可用于终端对话"

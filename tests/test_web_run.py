@@ -16,8 +16,9 @@ import pytest
 from bot.config import Config, ConfigError
 from handlers.console import serve
 from handlers.web.settings import DEFAULT_PORT, WebSettings, web_settings
+from tests.fakes.bot_api import FakeBotApi
 from tests.fakes.wecom_api import FakeWeComApi
-from tests.harness import ROOT
+from tests.harness import ROOT, ZHANG, bot_process
 from tests.test_wecom_run import callbacks, free_port, listening
 from tests.web_harness import browser, login_with
 from tests.wecom_harness import content, env_for
@@ -124,3 +125,23 @@ async def test_web_on_wecom_in_the_bots_process(tmp_path: Path) -> None:
     assert f"网页工作台：http://127.0.0.1:{web_port}" in output
     assert link.group(0).split("t=")[1] not in output
     assert "Traceback" not in output
+
+
+async def test_web_beside_telegram_polling(api: FakeBotApi, tmp_path: Path) -> None:
+    web_port = free_port()
+    extra = {"FENGONG_WEB_PORT": str(web_port), "FENGONG_COORDINATORS": str(ZHANG)}
+    async with bot_process(api, tmp_path / "fengong.db", extra) as process:
+        api.send_text(ZHANG, "/web")
+        [sent] = await api.wait_for_messages(ZHANG, timeout=20)
+        link = re.search(r"http://127\.0\.0\.1:\d+/login\?t=[A-Za-z0-9_-]+", sent["text"])
+        assert link, sent["text"]
+        async with browser() as http:
+            assert (await login_with(http, link.group(0))).status == 302
+            async with http.get(f"http://127.0.0.1:{web_port}/members") as page:
+                assert "待审批的绑定申请" in await page.text()
+        process.send_signal(signal.SIGTERM)
+        async with asyncio.timeout(30):
+            output, _ = await process.communicate()
+    log = output.decode()
+    assert f"网页工作台：http://127.0.0.1:{web_port}" in log
+    assert "Traceback" not in log

@@ -34,6 +34,8 @@ from handlers.telegram.handlers import register
 from handlers.telegram.processor import PerChatProcessor
 from handlers.telegram.sender import PREFIX, Sender
 from handlers.telegram.transport import MAIN_POOL, UPDATES_POOL, http_request
+from handlers.web.server import serve_beside
+from handlers.web.settings import WebSettings
 
 logger = logging.getLogger(__name__)
 
@@ -256,13 +258,15 @@ def start_errors() -> Iterator[None]:
         logging.getLogger("telegram.ext").removeFilter(quiet)
 
 
-def run_telegram(config: Config) -> None:
+def run_telegram(config: Config, web: WebSettings | None = None) -> None:
     """Run the bot by long polling until stopped (the webhook runs in handlers/run.py).
 
     Raises ConfigError, with what to check, when Telegram refuses the token or cannot be
     reached at start-up (later network errors are retried while the bot runs).
     """
     app = build_application(config)
+    if web is not None:  # the web console, on the app's own core
+        serve_beside(app, web, lambda: core_of(app.bot_data))
     offload.prepare()  # the first /report or /progress picture then only renders
     # Our own loop, which python-telegram-bot runs on and we close after it.
     loop = asyncio.new_event_loop()

@@ -11,9 +11,9 @@ from __future__ import annotations
 import contextlib
 import hmac
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import jinja2
 import pylopdf_fonts_zh_cn
@@ -184,7 +184,7 @@ async def serving(
             await site.start()
         except OSError as e:
             # The chat goes on without the console: /web then says it is not running.
-            logger.error(
+            logger.warning(
                 "网页工作台无法监听 %s:%d（%s）：端口是否已被占用？请检查 FENGONG_WEB_PORT 和 "
                 "FENGONG_WEB_LISTEN。机器人继续运行，但没有网页工作台。",
                 settings.listen, settings.port, e.strerror,
@@ -199,3 +199,30 @@ async def serving(
     finally:
         core.web_url = None
         await runner.cleanup()
+
+
+class _Hooked(Protocol):
+    post_init: Callable[[Any], Coroutine[Any, Any, None]] | None
+    post_shutdown: Callable[[Any], Coroutine[Any, Any, None]] | None
+
+
+def serve_beside(app: _Hooked, settings: WebSettings, core: Callable[[], Core]) -> None:
+    """Serve the console from a python-telegram-bot app's start to its shutdown (run_polling).
+
+    Started after the app's own post_init (which opens the core), stopped before its
+    post_shutdown (which closes it).
+    """
+    init, shutdown = app.post_init, app.post_shutdown
+    stack = contextlib.AsyncExitStack()
+
+    async def post_init(application: Any) -> None:
+        if init is not None:
+            await init(application)
+        await stack.enter_async_context(serving(core(), settings))
+
+    async def post_shutdown(application: Any) -> None:
+        await stack.aclose()
+        if shutdown is not None:
+            await shutdown(application)
+
+    app.post_init, app.post_shutdown = post_init, post_shutdown
