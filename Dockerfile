@@ -15,6 +15,9 @@ COPY data ./data
 # The database lives in a volume so that notes survive a new image.
 VOLUME ["/app/var"]
 ENV FENGONG_DB=/app/var/fengong.db
+# The web console (README "Web console"): reachable from outside the container.
+ENV FENGONG_WEB_LISTEN=0.0.0.0
+EXPOSE 8088
 
 # WeCom's callback server (WECOM_PORT) and Telegram's webhook server (TELEGRAM_WEBHOOK_PORT).
 EXPOSE 8080 8443
