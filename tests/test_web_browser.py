@@ -21,7 +21,16 @@ from bot.assistant import Assistant
 from bot.reply import Reply, render_plain
 from handlers.wecom.settings import WeComSettings
 from tests.fakes.wecom_api import FakeWeComApi
-from tests.web_harness import COORDINATOR, MEMBER, STRANGER, UNIT, Desk, running_desk
+from tests.test_catalog import ZONGBAO
+from tests.web_harness import (
+    COORDINATOR,
+    MEMBER,
+    STRANGER,
+    UNIT,
+    Desk,
+    data_folder,
+    running_desk,
+)
 
 CHROMIUM = os.environ.get("FENGONG_CHROMIUM", "/usr/bin/chromium")
 
@@ -57,7 +66,8 @@ async def chromium() -> AsyncIterator[Browser]:
 @pytest.fixture
 async def desk(assistant: Assistant, tmp_path: Path) -> AsyncIterator[Desk]:
     """The console running on a fresh store."""
-    async with running_desk(assistant, tmp_path / "web.db") as running:
+    data = data_folder(tmp_path / "data")
+    async with running_desk(assistant, tmp_path / "web.db", data_dir=data) as running:
         yield running
 
 
@@ -134,10 +144,29 @@ async def test_a_coordinator_and_a_member_at_work(
     for name in ("audit", "reminders"):
         await boss.goto(f"{desk.url}/{name}?year=2024")
         await shot(boss, shots, name)
+
+    # A new document: upload, read the import report, 启用, and it is served at once.
+    source = tmp_path / "综保区.txt"
+    source.write_text(ZONGBAO, encoding="utf-8")
+    await boss.goto(f"{desk.url}/files")
+    await boss.fill("input[name=name]", "zongbao")
+    await boss.set_input_files("input[type=file]", source)
+    await boss.click("#upload button")
+    await boss.wait_for_selector("#report")
+    assert "任务 2 项，举措 3 项" in await boss.inner_text("#report")
+    await shot(boss, shots, "files")
+    await boss.click("#enable-zongbao")
+    await boss.wait_for_selector(".flash")
+    assert "已启用" in await boss.inner_text(".flash")
+    await boss.goto(f"{desk.url}/?doc=zongbao")
+    assert "商务部" in await boss.inner_text("table.matrix")
+    answer = await desk.core.text(MEMBER, "chat", "3号文里商务部负责什么")
+    assert "拓展两个市场" in render_plain(answer.outcome.reply)
+
     await boss.click("text=退出")
     await boss.wait_for_url(re.compile(r"/login$"))
     assert sorted(p.stem for p in shots.iterdir()) == [
-        "audit", "cell", "login", "members", "overview", "reminders", "unit-phone",
+        "audit", "cell", "files", "login", "members", "overview", "reminders", "unit-phone",
     ]
 
 

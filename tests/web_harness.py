@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import datetime as dt
 import re
+import shutil
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,6 +17,7 @@ from bot.assistant import Assistant
 from bot.clock import TZ
 from bot.core import Core
 from bot.outcome import Person
+from bot.plan import DATA_DIR
 from bot.reply import render_plain
 from bot.store import Store
 from handlers.web.server import serving
@@ -86,11 +89,17 @@ async def running_desk(
     *,
     wecom: WeComSettings | None = None,
     oauth_url: str = "",
+    data_dir: Path | None = None,
 ) -> AsyncIterator[Desk]:
-    """Run the console on a fresh store with a coordinator, two members and a stranger."""
+    """Run the console on a fresh store with a coordinator, two members and a stranger.
+
+    `data_dir`: the data folder uploads go to (a copy of the notice's own, for the 文件 page).
+    """
     clock = FakeClock(NOW)
     async with await Store.open(db, clock) as store:
         core = make_core(assistant, store, [COORDINATOR.id], clock)
+        if data_dir is not None:
+            core.config = dataclasses.replace(core.config, data_dir=data_dir)
         for person, unit in ((MEMBER, UNIT), (OTHER, OTHER_UNIT)):
             await store.upsert_user(person.id, person.name, True)
             await store.bind(person.id, person.name, unit, COORDINATOR.id)
@@ -98,3 +107,11 @@ async def running_desk(
         async with serving(core, WebSettings(port=0, oauth_url=oauth_url), wecom):
             assert core.web_url is not None
             yield Desk(core, clock, core.web_url)
+
+
+def data_folder(root: Path) -> Path:
+    """A data folder holding the notice's own files only."""
+    root.mkdir()
+    for name in ("plan.yaml", "units.yaml", "lexicon.yaml"):
+        shutil.copy(DATA_DIR / name, root / name)
+    return root

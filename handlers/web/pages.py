@@ -7,6 +7,7 @@ the same rules, audit entries and notices apply.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -14,7 +15,7 @@ from urllib.parse import quote, urlencode
 
 from aiohttp import web
 
-from bot import desk
+from bot import desk, library
 from bot.catalog import Doc
 from bot.core import Core
 from bot.membership import APPROVE, REJECT
@@ -54,6 +55,9 @@ def add_routes(app: web.Application) -> None:
     r.add_post("/invites", invite)
     r.add_get("/audit", audit_page)
     r.add_get("/reminders", reminders_page)
+    r.add_get("/files", files_page)
+    r.add_post("/files/upload", files_upload)
+    r.add_post("/files/enable", files_enable)
     r.add_get("/download/export", download_export)
     r.add_get("/download/report", download_report)
     r.add_get("/download/progress", download_progress)
@@ -286,6 +290,37 @@ async def invite(request: web.Request) -> web.StreamResponse:
     )
     flash(request, outcome)
     raise h.back("/members")
+
+
+# -- documents -------------------------------------------------------------------------------
+
+
+async def files_page(request: web.Request) -> web.StreamResponse:
+    """文件: the documents served, those imported and waiting, and the upload (coordinators)."""
+    h = await here(request, coordinator=True)
+    return page(request, "files.html", h.context(
+        staged=library.staged(h.core.config.data_dir), report=None
+    ))
+
+
+async def files_upload(request: web.Request) -> web.StreamResponse:
+    """Import an uploaded .txt/.docx/.xlsx into the staging folder and show the report."""
+    h = await here(request, coordinator=True)
+    upload = (await request.post()).get("file")
+    if not isinstance(upload, web.FileField):
+        raise Refused(400, "请选择要上传的文件。")
+    data = await asyncio.to_thread(upload.file.read, library.MAX_UPLOAD + 1)
+    staged = await library.upload(h.core, h.params.get("name", "").strip(), upload.filename, data)
+    return page(request, "files.html", h.context(
+        staged=library.staged(h.core.config.data_dir), report=staged
+    ))
+
+
+async def files_enable(request: web.Request) -> web.StreamResponse:
+    """启用: serve a staged document now, without a restart."""
+    h = await here(request, coordinator=True)
+    flash(request, await library.enable(h.core, h.params.get("name", "")))
+    raise web.HTTPFound("/files")
 
 
 # -- downloads -------------------------------------------------------------------------------
