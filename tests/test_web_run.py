@@ -25,7 +25,7 @@ from tests.wecom_harness import content, env_for
 
 OURS = ("TELEGRAM_", "FENGONG_", "WECOM_")
 
-LINK = re.compile(r"http://127\.0\.0\.1:\d+/login\?t=[A-Za-z0-9_-]+")
+LINK = re.compile(r"http://127\.0\.0\.1:\d+/login\?t=[0-9a-f]{40}\b")
 
 
 class Screen(io.StringIO):
@@ -107,7 +107,7 @@ async def test_web_on_wecom_in_the_bots_process(tmp_path: Path) -> None:
                 assert await wecom.post(wecom.text("zhang", "/web", msg_id="1")) == (200, "")
             await wecom_api.wait_for("message/send", timeout=20)
             [sent] = wecom_api.messages_to("zhang")
-            link = re.search(r"http://127\.0\.0\.1:\d+/login\?t=[A-Za-z0-9_-]+", content(sent))
+            link = LINK.search(content(sent))
             assert link, content(sent)
             async with browser() as http:
                 assert (await login_with(http, link.group(0))).status == 302
@@ -133,7 +133,7 @@ async def test_web_beside_telegram_polling(api: FakeBotApi, tmp_path: Path) -> N
     async with bot_process(api, tmp_path / "fengong.db", extra) as process:
         api.send_text(ZHANG, "/web")
         [sent] = await api.wait_for_messages(ZHANG, timeout=20)
-        link = re.search(r"http://127\.0\.0\.1:\d+/login\?t=[A-Za-z0-9_-]+", sent["text"])
+        link = LINK.search(sent["text"])
         assert link, sent["text"]
         async with browser() as http:
             assert (await login_with(http, link.group(0))).status == 302

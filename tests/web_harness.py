@@ -33,7 +33,7 @@ STRANGER = Person("tg:4", "路人")
 UNIT, OTHER_UNIT = "人力资源社会保障厅", "教育厅"
 ROLES = {"coordinator": COORDINATOR, "member": MEMBER, "other": OTHER, "stranger": STRANGER}
 NOW = dt.datetime(2024, 6, 3, 10, 0, tzinfo=TZ)
-LINK = re.compile(r"http://\S+/login\?t=[A-Za-z0-9_-]+")
+LINK = re.compile(r"http://\S+/login\?t=[0-9a-f]{40}\b")
 
 
 @dataclass
