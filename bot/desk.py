@@ -139,16 +139,20 @@ class AuditLine:
 async def audit_lines(
     office: Office, year: int | None, action: str = "", unit: str = "", who: str = ""
 ) -> list[AuditLine]:
-    """Return the audit trail, newest first, filtered by action, unit and actor's name."""
+    """Return the audit trail, newest first, filtered by action, unit and actor's name.
+
+    An entry belongs to the year it counts for, else to its date's, as in Store.audit_entries.
+    """
     store = office.membership.store
     # Filtered in SQL, newest first by the (at, id) index: a page reads AUDIT_PAGE rows, not
     # the whole year's trail.
     rows = await store._read_all(
-        "SELECT * FROM audit WHERE doc = ? AND (? IS NULL OR substr(at, 1, 4) = ?) "
+        "SELECT * FROM audit WHERE doc = ? AND (? IS NULL OR "
+        "COALESCE(year, CAST(substr(at, 1, 4) AS INTEGER)) = ?) "
         "AND (? = '' OR action = ? OR action LIKE ? || '.%') AND (? = '' OR unit = ?) "
         "AND (? = '' OR instr(actor_name, ?) > 0) ORDER BY at DESC, id DESC LIMIT ?",
         (
-            store.doc, year, None if year is None else str(year),
+            store.doc, year, year,
             action, action, action, unit, unit, who, who, AUDIT_PAGE,
         ),
     )  # fmt: skip

@@ -147,9 +147,10 @@ async def overview(request: web.Request) -> web.StreamResponse:
     """总览: units × main tasks (coordinators); a member goes to their unit's page."""
     h = await here(request)
     if not h.viewer.coordinator:
-        index = next(i for i, u in enumerate(h.office.membership.plan.units)
-                     if u.name == h.viewer.unit)
-        raise h.back("/unit", u=index)
+        units = [u.name for u in h.office.membership.plan.units]
+        if h.viewer.unit not in units:  # a unit the document no longer names
+            raise Refused(403, NOT_BOUND)
+        raise h.back("/unit", u=units.index(h.viewer.unit))
     rows = await desk.matrix(h.office, h.year)
     unit_filter, task_filter = h.params.get("u", ""), h.params.get("t", "")
     if unit_filter:
