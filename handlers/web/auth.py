@@ -158,5 +158,7 @@ async def wecom_return(request: web.Request) -> web.StreamResponse:
     user = answer.get("userid") or answer.get("UserId")
     if not isinstance(user, str) or not user:
         raise Refused(403, "只有本企业的成员可以登录工作台。")
-    known = await request.app[CORE].store.user(f"{PREFIX}{user}")
-    return await _start(request, Person(f"{PREFIX}{user}", known.name if known else user))
+    # UserIds are case-insensitive: the chat's adapter reads them lower-cased, so does this.
+    person_id = f"{PREFIX}{user.lower()}"
+    known = await request.app[CORE].store.user(person_id)
+    return await _start(request, Person(person_id, known.name if known else user))
