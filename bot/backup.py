@@ -6,6 +6,7 @@ import sqlite3
 from contextlib import closing
 from pathlib import Path
 
+from bot.clock import Clock, system_clock
 from bot.store import BUSY_TIMEOUT_MS, StoreError, open_error
 
 
@@ -31,10 +32,16 @@ def _copy(source: sqlite3.Connection, target: Path) -> None:
         raise sqlite3.DatabaseError(f"副本校验失败：{verdict}")
 
 
-def backup(db_path: Path, target: Path) -> None:
-    """Copy the database at `db_path` to `target` with SQLite's online backup API."""
+def backup(db_path: Path, target: Path, clock: Clock = system_clock) -> Path:
+    """Copy the database at `db_path` to `target` (a file, or a folder to write a dated file in).
+
+    Returns the file written.
+    """
     if not db_path.is_file():
         raise StoreError(f"数据库 {db_path} 不存在（FENGONG_DB），没有可备份的内容。")
+    if target.is_dir():
+        # An existing folder: a dated file inside it, as an operator typing `backup var/` means.
+        target = target / f"{db_path.stem}-backup-{clock():%Y%m%d-%H%M%S}.db"
     if any(_same_file(db_path.with_name(db_path.name + s), target) for s in ("", "-wal", "-shm")):
         raise StoreError(
             f"备份文件不能是正在使用的数据库 {db_path} 本身，请换一个文件名，"
@@ -56,6 +63,7 @@ def backup(db_path: Path, target: Path) -> None:
                     f"无法写入备份文件 {target}（{e}），请检查目录权限和磁盘空间。"
                 ) from e
         partial.replace(target)
+        return target
     except sqlite3.Error as e:
         raise open_error(db_path, e) from e
     finally:

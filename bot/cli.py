@@ -274,8 +274,8 @@ def backup(target: Path, db_path: Path) -> None:
     """Copy the live database to `target` (safe while the bot runs)."""
     from bot.backup import backup as copy_database
 
-    copy_database(db_path, target)
-    print(f"已将数据库 {db_path} 备份到 {target}。恢复方法见 README「Backup and restore」一节。")
+    written = copy_database(db_path, target)
+    print(f"已将数据库 {db_path} 备份到 {written}。恢复方法见 README「备份与恢复」一节。")
 
 
 def resolve_unit(text: str | None, data_dir: Path) -> str | None:

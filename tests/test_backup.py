@@ -120,3 +120,37 @@ def test_backup_of_a_corrupt_database_says_so(tmp_path: Path) -> None:
     assert result.returncode == 2
     assert "已损坏" in result.stderr
     assert not (tmp_path / "copy.db").exists()
+
+
+def test_backup_into_an_existing_folder_writes_a_named_file_inside(tmp_path: Path) -> None:
+    db = tmp_path / "live.db"
+    asyncio.run(_create(db))
+    folder = tmp_path / "bk"
+    folder.mkdir()
+
+    for target in (folder, Path(f"{folder}/")):
+        result = run_backup(db, target)
+        assert result.returncode == 0, result.stderr
+        assert "Traceback" not in result.stderr
+        assert str(folder) in result.stdout
+    written = sorted(folder.glob("live-backup-*.db"))
+    assert written  # two runs within one second write the same name
+    for copy in written:
+        assert asyncio.run(_notes(copy)) == ["已检查点的记录"]
+    assert not list(folder.glob("*.partial"))
+
+
+def test_every_readme_section_a_message_names_exists() -> None:
+    import re
+
+    headings = [
+        line for line in (ROOT / "README.md").read_text("utf-8").splitlines() if line.startswith("#")
+    ]
+    named = {
+        name
+        for path in [*(ROOT / "bot").rglob("*.py"), *(ROOT / "handlers").rglob("*.py")]
+        for name in re.findall(r"README「([^」]+)」", path.read_text("utf-8"))
+    }
+    assert named
+    for name in named:
+        assert any(name in heading for heading in headings), name
