@@ -240,6 +240,17 @@ def _db_path(text: str) -> Path:
     return Path(text)
 
 
+def _telegram_base_url(text: str) -> str | None:
+    """Return TELEGRAM_API_BASE_URL when it is an http(s) address (the token is appended)."""
+    url = text.strip()
+    if url and not re.fullmatch(r"https?://[^\s/?#]+(/[^\s?#]*)?", url):
+        raise ConfigError(
+            "TELEGRAM_API_BASE_URL 应为 http(s):// 开头的地址，"
+            "例如 http://localhost:8081/bot（自建 Bot API 服务器）；不用自建服务器时不要设置。"
+        )
+    return url or None
+
+
 def _telegram_token(text: str) -> str | None:
     """Return TELEGRAM_BOT_TOKEN when it has a token's shape (digits:letters); never echoed."""
     token = text.strip()
@@ -265,7 +276,7 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         raise ConfigError(f"TELEGRAM_WEBHOOK_PORT 必须是 1–65535 的端口号，而不是 {given!r}")
     return Config(
         telegram_token=_telegram_token(env.get("TELEGRAM_BOT_TOKEN", "")),
-        telegram_base_url=env.get("TELEGRAM_API_BASE_URL") or None,
+        telegram_base_url=_telegram_base_url(env.get("TELEGRAM_API_BASE_URL", "")),
         webhook_url=env.get("TELEGRAM_WEBHOOK_URL") or None,
         webhook_secret=env.get("TELEGRAM_WEBHOOK_SECRET") or None,
         webhook_listen=env.get("TELEGRAM_WEBHOOK_LISTEN") or Config.webhook_listen,

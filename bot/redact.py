@@ -30,16 +30,27 @@ _PATTERNS = (
 _QUIET = ("httpx", "httpcore", "aiosqlite")
 
 
+# A Bot API token "123456789:AAH…": its secret half also shows alone (a URL split at the colon).
+_TOKEN_HALF = re.compile(r"[0-9]+:([A-Za-z0-9_-]+)")
+# Characters a secret value is made of: a match inside a longer run of them is another word.
+_WORD = "A-Za-z0-9_-"
+
+
 def secrets_in(env: Mapping[str, str]) -> set[str]:
-    """Return the secret values configured in `env`."""
-    return {value for name, value in env.items() if _SECRET_NAME.match(name) and value.strip()}
+    """Return the secret values configured in `env` (a Bot API token's secret half too)."""
+    values = {
+        value.strip() for name, value in env.items() if _SECRET_NAME.match(name) and value.strip()
+    }
+    halves = {m[1] for value in values if (m := _TOKEN_HALF.fullmatch(value))}
+    return values | halves
 
 
 def redact(text: str, *secrets: str) -> str:
     """Return `text` with these secrets, and whatever looks like one in a URL, masked."""
-    # Longest first: a secret containing another is masked whole.
+    # Longest first: a secret containing another is masked whole. Only whole values: a short
+    # secret ("s") must not mask every "s" of the message around it.
     for secret in sorted(filter(None, secrets), key=len, reverse=True):
-        text = text.replace(secret, MASK)
+        text = re.sub(rf"(?<![{_WORD}]){re.escape(secret)}(?![{_WORD}])", MASK, text)
     for pattern, mask in _PATTERNS:
         text = pattern.sub(mask, text)
     return text

@@ -349,3 +349,29 @@ def test_fengong_db_naming_a_folder_is_refused(tmp_path: Path) -> None:
             load_config({"FENGONG_DB": text})
         assert "fengong.db" in str(raised.value)
     assert not (tmp_path / "new").exists()
+
+
+@pytest.mark.parametrize("url", ["notaurl", "ftp://x", "localhost:8081", "http://", "http:// x"])
+def test_a_malformed_telegram_api_base_url_is_refused_before_any_request(
+    url: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    token = "123456789:AAabcdefghijklmnopqrstuvwxyz0123456789"
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", token)
+    monkeypatch.setenv("TELEGRAM_API_BASE_URL", url)
+    monkeypatch.setenv("FENGONG_DB", str(tmp_path / "bot.sqlite3"))
+    assert main(["run"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("错误：TELEGRAM_API_BASE_URL 应为 http(s):// 开头的地址")
+    assert token.split(":")[1] not in err
+
+
+def test_a_token_is_masked_whole_or_split_and_a_short_secret_only_as_a_whole_word() -> None:
+    token = "123456789:AAabcdefghijklmnopqrstuvwxyz0123456789"
+    env = {"TELEGRAM_BOT_TOKEN": token, "WECOM_SECRET": "s", "WECOM_TOKEN": "tok"}
+    masker = redact.RedactSecrets(redact.secrets_in(env))
+    split = "httpx.UnsupportedProtocol: /AAabcdefghijklmnopqrstuvwxyz0123456789/getMe"
+    assert masker.redact(split) == "httpx.UnsupportedProtocol: /***/getMe"
+    assert masker.redact(f"url notaurl{token}/getMe") == "url notaurl123456789:***/getMe"
+    host = "Cannot connect to host qyapi.weixin.qq.com:443 ssl:default tokens"
+    assert masker.redact(host) == host
+    assert masker.redact("secret=s token tok.") == "secret=*** token ***."
