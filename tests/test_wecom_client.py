@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 from collections.abc import AsyncIterator
 
 import pytest
@@ -470,3 +471,17 @@ async def test_a_userid_holding_a_bar_never_reaches_touser(
     with pytest.raises(ValueError, match="UserId"):
         await client.send_text(["zhang", "a|boss"], "你好")
     assert api.calls_of("message/send") == []
+
+
+async def test_a_refused_connection_is_told_in_chinese_with_the_address(ticker: Ticker) -> None:
+    # A port nobody listens on: bound, then closed.
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    async with WeComClient(
+        "ww0123456789abcdef", "s", 1, base_url=f"http://127.0.0.1:{port}", clock=ticker
+    ) as client:
+        with pytest.raises(WeComError) as failed:
+            await client.send_text(["ZhangSan"], "你好")
+    assert failed.value.detail == f"网络错误：连接被拒绝（127.0.0.1:{port}）"
+    assert "***" not in str(failed.value)  # the one-letter secret masks nothing around it

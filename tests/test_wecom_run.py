@@ -131,7 +131,7 @@ def test_a_bad_wecom_setting_stops_the_start_naming_it(
     env = {
         "WECOM_CORP_ID": "ww0123456789abcdef",
         "WECOM_AGENT_ID": "1000002",
-        "WECOM_SECRET": "secret-value",
+        "WECOM_SECRET": "secret-value-0123456789",
         "WECOM_TOKEN": CALLBACK_TOKEN,
         "WECOM_AES_KEY": AES_KEY,
         "WECOM_API_BASE_URL": "http://127.0.0.1:9",  # never reached
@@ -227,7 +227,7 @@ async def test_a_refused_secret_or_a_taken_port_stops_the_start(
                 await serve(config, busy, assistant=assistant, stop=asyncio.Event())
             nobody = f"http://127.0.0.1:{free_port()}"  # nothing listens there
             lost = dataclasses.replace(busy, port=free_port(), api_base_url=nobody)
-            with pytest.raises(ConfigError, match=r"连接不上企业微信接口.*WECOM_API_BASE_URL"):
+            with pytest.raises(ConfigError, match=r"连接不上企业微信接口：连接被拒绝（127.0.0.1:\d+）。.*WECOM_API_BASE_URL"):
                 await serve(config, lost, assistant=assistant, stop=asyncio.Event())
 
 

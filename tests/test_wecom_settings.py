@@ -85,10 +85,18 @@ def test_missing_settings_are_named() -> None:
         ("WECOM_PORT", "70000", "WECOM_PORT"),
         ("WECOM_PORT", "http", "WECOM_PORT"),
         ("WECOM_MARKDOWN", "maybe", "WECOM_MARKDOWN"),
+        ("WECOM_MARKDOWN", "2", "WECOM_MARKDOWN"),
+        ("WECOM_CORP_ID", "1436e0e65a779aee", "WECOM_CORP_ID"),
+        ("WECOM_CORP_ID", "ww1", "WECOM_CORP_ID"),
+        ("WECOM_CORP_ID", "ww1436e0e65a779aeg", "WECOM_CORP_ID"),
+        ("WECOM_SECRET", "s", "WECOM_SECRET"),
+        ("WECOM_SECRET", "short-secret", "WECOM_SECRET"),
+        ("WECOM_SECRET", "app secret value 0123456789", "WECOM_SECRET"),
+        ("WECOM_TOKEN", "to", "WECOM_TOKEN"),
     ],
 )
 def test_malformed_settings_are_named(name: str, value: str, named: str) -> None:
     with pytest.raises(ConfigError, match=named) as bad:
         wecom_settings({**GOOD, name: value})
-    if name in ("WECOM_AES_KEY", "WECOM_TOKEN"):
+    if name in ("WECOM_AES_KEY", "WECOM_TOKEN", "WECOM_SECRET"):
         assert value not in str(bad.value)

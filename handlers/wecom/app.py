@@ -305,7 +305,8 @@ def _start_error(error: WeComError) -> ConfigError | WeComError:
             "企业微信拒绝了本机的 IP（60020）：请在应用的“企业可信IP”中加入本机的出口 IP。"
         )
     if error.errcode is None:  # not reached at all
-        return ConfigError(f"连接不上企业微信接口：{error}。请检查网络和 WECOM_API_BASE_URL。")
+        cause = error.detail.removeprefix("网络错误：")
+        return ConfigError(f"连接不上企业微信接口：{cause}。请检查网络和 WECOM_API_BASE_URL。")
     return error
 
 

@@ -65,6 +65,7 @@ class WeComError(Exception):
         self.api = api
         self.errcode = errcode
         self.unknown = unknown
+        self.detail = detail
         code = f" {errcode}" if errcode is not None else ""
         super().__init__(f"企业微信接口 {api} 失败{code}：{detail}")
 
@@ -187,10 +188,10 @@ class _Http:
                     raise WeComError(api, None, f"HTTP {response.status}")
                 answer = await response.json(content_type=None)
         except aiohttp.ClientError as e:
-            detail = redact(f"{type(e).__name__}: {e}", *self._secrets())
+            detail = _network_cause(e) or redact(f"{type(e).__name__}: {e}", *self._secrets())
             # Refused before connecting: nothing went out. Lost after: WeCom may have it.
             lost = not isinstance(e, aiohttp.ClientConnectorError)
-            raise WeComError(api, None, f"网络错误 {detail}", unknown=lost) from None
+            raise WeComError(api, None, f"网络错误：{detail}", unknown=lost) from None
         except TimeoutError:
             raise WeComError(api, None, "超时，未收到应答", unknown=True) from None
         except ValueError:
@@ -202,6 +203,24 @@ class _Http:
     def detail(self, answer: Mapping[str, Any]) -> str:
         """Return an answer's errmsg with every secret redacted."""
         return redact(str(answer.get("errmsg", "")), *self._secrets())
+
+
+def _network_cause(error: aiohttp.ClientError) -> str | None:
+    """Say in Chinese why no connection came about (None: a rarer error, told as it is)."""
+    if isinstance(error, aiohttp.ClientConnectorDNSError):
+        return f"域名解析失败，找不到 {error.host}"
+    if isinstance(error, aiohttp.ClientConnectorError):
+        where = f"{error.host}:{error.port}"
+        if isinstance(error.os_error, ConnectionRefusedError):
+            return f"连接被拒绝（{where}）"
+        if isinstance(error.os_error, TimeoutError):
+            return f"连接 {where} 超时"
+        return f"无法连接 {where}"
+    if isinstance(error, aiohttp.ServerTimeoutError):
+        return "等待应答超时"
+    if isinstance(error, aiohttp.ServerDisconnectedError):
+        return "服务器断开了连接"
+    return None
 
 
 def _errcode(answer: Mapping[str, Any]) -> int:

@@ -12,6 +12,9 @@ from handlers.wecom.client import DEFAULT_BASE_URL
 REQUIRED = ("WECOM_CORP_ID", "WECOM_AGENT_ID", "WECOM_SECRET", "WECOM_TOKEN", "WECOM_AES_KEY")
 _KEY = re.compile(r"[A-Za-z0-9]{43}")
 _TOKEN = re.compile(r"[A-Za-z0-9]{3,32}")
+# A CorpID: "ww" (企业微信) or "wx" and 16 hex digits; a Secret: 43 characters, be generous.
+_CORP_ID = re.compile(r"w[wx][0-9a-f]{16}", re.IGNORECASE)
+_SECRET = re.compile(r"[A-Za-z0-9_-]{16,128}")
 _URL = re.compile(r"https?://[^\s/?#]+(/[^\s?#]*)?")
 
 
@@ -43,7 +46,17 @@ def wecom_settings(env: Mapping[str, str]) -> WeComSettings | None:
     agent = given["WECOM_AGENT_ID"]
     if not agent.isascii() or not agent.isdigit():
         raise ConfigError(f"WECOM_AGENT_ID 必须是应用的 AgentId（数字），而不是 {agent!r}")
+    if not _CORP_ID.fullmatch(given["WECOM_CORP_ID"]):
+        raise ConfigError(
+            "WECOM_CORP_ID 应为管理后台“我的企业”页的企业ID：ww 或 wx 开头，共 18 位字母和数字，"
+            f"而不是 {given['WECOM_CORP_ID']!r}"
+        )
     # The secrets are not echoed: only what is wrong with them.
+    if not _SECRET.fullmatch(given["WECOM_SECRET"]):
+        raise ConfigError(
+            "WECOM_SECRET 应为应用详情页的 Secret：通常 43 位字母和数字"
+            f"（现为 {len(given['WECOM_SECRET'])} 位）"
+        )
     if not _TOKEN.fullmatch(given["WECOM_TOKEN"]):
         raise ConfigError("WECOM_TOKEN 应为后台“接收消息”页的 Token：3–32 位字母或数字")
     key = given["WECOM_AES_KEY"]
