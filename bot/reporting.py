@@ -126,12 +126,20 @@ def reporting_lines(
         lines.append(line(f"{last} 年的报送已于 {_date(deadline(config, last))}截止。"))
     if period is None:
         span = f"（{years[0]}–{years[-1]} 年）" if years else ""
-        lines.append(line(f"各年度{span}的报送均已截止，目前没有需要报送的年度。"))
+        lines.append(line(f"各年度{span}的报送均已截止。"))
     else:
         days = (period.deadline - today).days
         left = "今天截止" if days == 0 else f"还有 {days} 天"
         due = f"{period.year} 年度进展请于 {_date(period.deadline)}前报送，{left}。"
         lines.append(line(bold("截止时间："), due))
+    # One rule with /note: a note filed today counts for default_year, said whenever that is
+    # not the year whose deadline is shown.
+    counted = default_year(config, plan, today)
+    if years and (period is None or period.year != counted):
+        last = "（本文件最后一个报送年度）" if counted == years[-1] else ""
+        lines.append(
+            line(f"现在用 /note 报送的进展计入 {counted} 年度{last}，汇总表和报告中列在该年度下。")
+        )
     to = doc.report_to or "文件未写明；在这里报送的进展由协调人汇总"
     lines += [
         line(bold("报送对象："), to),

@@ -99,7 +99,21 @@ def test_after_the_deadline_the_next_year(assistant: Assistant) -> None:
 def test_after_the_last_reporting_year(assistant: Assistant) -> None:
     text = lines_at(assistant, at(2026, 1, 5, 8, 0), TWO_YEARS)
     assert "已于" not in text  # one line says it all
-    assert "各年度（2024–2025 年）的报送均已截止，目前没有需要报送的年度。" in text
+    assert "各年度（2024–2025 年）的报送均已截止。" in text
+    # Where a note filed now goes, as /note does it.
+    counted = default_year(TWO_YEARS, assistant.plan, dt.date(2026, 1, 5))
+    assert counted == 2025
+    assert "现在用 /note 报送的进展计入 2025 年度（本文件最后一个报送年度）" in text
+
+
+def test_after_a_years_deadline_in_that_year_notes_still_count_for_it(
+    assistant: Assistant,
+) -> None:
+    config = ReminderConfig(deadline=(12, 15), years=(2024, 2025))
+    text = lines_at(assistant, at(2024, 12, 20, 9, 0), config)
+    assert "2025 年度进展请于 2025 年 12 月 15 日前报送" in text
+    assert "现在用 /note 报送的进展计入 2024 年度，" in text
+    assert "计入" not in lines_at(assistant, at(2025, 3, 1, 9, 0), config)
 
 
 def test_a_configured_deadline_is_used(assistant: Assistant) -> None:
