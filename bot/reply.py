@@ -173,8 +173,11 @@ def all_buttons(reply: Reply) -> list[Button]:
     return [b for it in reply.items for b in it.buttons] + [b for r in reply.buttons for b in r]
 
 
-def render_plain(reply: Reply, numbered: bool = False) -> str:
-    """Render a whole reply as plain text on one page, buttons listed by label (and number)."""
+def render_plain(reply: Reply, numbered: bool = False, start: int = 1) -> str:
+    """Render a whole reply as plain text on one page, buttons listed by label (and number).
+
+    `start`: the first button's number, when buttons of an earlier reply on the page came first.
+    """
     body = [*reply.header]
     for item in reply.items:
         body += [(), *item.lines]
@@ -182,7 +185,7 @@ def render_plain(reply: Reply, numbered: bool = False) -> str:
         body += [(), *reply.footer]
     buttons = all_buttons(reply)
     if numbered:
-        labels = "  ".join(f"{n} [{b.label}]" for n, b in enumerate(buttons, start=1))
+        labels = "  ".join(f"{n} [{b.label}]" for n, b in enumerate(buttons, start=start))
         return text_of(body) + (f"\n可输入编号或按钮文字：{labels}" if labels else "")
     labels = "  ".join(f"[{b.label}]" for b in buttons)
     return text_of(body) + (f"\n可输入：{labels}" if labels else "")

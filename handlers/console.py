@@ -100,14 +100,24 @@ class Console:
         response = await self.core.press(self.person, self.person.id, action)
         return response.outcome if response else None
 
+    async def _name(self, user_id: str) -> str:
+        """Name a notice's recipient as a person reads it: the local user is 你."""
+        if user_id == self.person.id:
+            return f"{self.person.name}（你）"
+        user = await self.core.office.membership.store.user(user_id)
+        return user.name if user is not None and user.name else user_id
+
     async def _render(self, outcome: Outcome) -> str:
         self.remember(outcome.reply)
         self._numbered = [b.action for b in all_buttons(outcome.reply)]
         parts = [render_plain(outcome.reply, numbered=True)]
 
         async def show(to: str, reply: Reply) -> Literal["sent"]:
-            # Shown on this terminal is delivered: the office marks a stored notice sent.
-            parts.append(f"【发给 {to} 的通知】\n{render_plain(reply)}")
+            # Shown on this terminal is delivered: the office marks a stored notice sent. Its
+            # buttons are numbered on after those above, so every number shown can be typed.
+            text = render_plain(reply, numbered=True, start=len(self._numbered) + 1)
+            parts.append(f"【通知 → {await self._name(to)}】\n{text}")
+            self._numbered += [b.action for b in all_buttons(reply)]
             self.remember(reply)
             return "sent"
 

@@ -54,9 +54,10 @@ async def test_bind_then_approve_by_typing_the_buttons_label(
     asked = await console.handle("/bind 人社厅")
 
     assert f"已提交绑定「{HRSS}」的申请" in asked
-    assert "【发给 console 的通知】" in asked
-    assert "【发给 c2 的通知】" in asked
-    assert "[批准]  [拒绝]" in asked
+    assert "【通知 → 本机用户（你）】" in asked
+    assert "【通知 → c2】" in asked
+    assert "可输入编号或按钮文字：1 [批准]  2 [拒绝]" in asked
+    assert "可输入编号或按钮文字：3 [批准]  4 [拒绝]" in asked  # c2's copy, numbered on
     assert await store.member("console") is None
 
     approved = await console.handle("[批准]")
@@ -72,6 +73,20 @@ async def test_bind_then_approve_by_typing_the_buttons_label(
     # The card stays, but a decided request is not decided again.
     assert "这条申请已批准，无需再次处理" in await console.handle("[拒绝]")
     assert (await store.member("console")) == member
+
+
+async def test_a_notices_buttons_are_pressed_by_their_number(
+    console: Console, store: Store
+) -> None:
+    asked = await console.handle("/bind 人社厅")
+    assert "2 [拒绝]" in asked
+
+    rejected = await console.handle("2")
+
+    assert "没有找到" not in rejected
+    assert "已拒绝" in rejected
+    assert await store.member("console") is None
+    assert await store.pending_requests() == []
 
 
 async def test_reject_by_typing_the_label(console: Console, store: Store) -> None:
@@ -246,15 +261,15 @@ async def test_asking_again_sends_no_second_card(
     again = await console.handle("/bind 人社厅")
 
     assert again.startswith("已提交，等待审批")
-    assert "【发给" not in again
+    assert "【通知 →" not in again
     assert len(await store.pending_requests()) == 1
     soon = await console.handle("/bind 教育厅")  # another unit at once: not filed
     assert "10 分钟内只能提交一次申请" in soon
-    assert "【发给" not in soon
+    assert "【通知 →" not in soon
     clock.advance(minutes=10)
     moved = await console.handle("/bind 教育厅")
     assert f"您之前绑定「{HRSS}」的申请已作废" in moved
-    assert "【发给 c2 的通知】" in moved
+    assert "【通知 → c2】" in moved
 
 
 async def test_the_approval_shown_here_is_marked_sent(console: Console, store: Store) -> None:
@@ -262,7 +277,7 @@ async def test_the_approval_shown_here_is_marked_sent(console: Console, store: S
 
     approved = await console.handle("[批准]")
 
-    assert "【发给 console 的通知】\n您绑定到「人力资源社会保障厅」的申请已获批准" in approved
+    assert "【通知 → 本机用户（你）】\n您绑定到「人力资源社会保障厅」的申请已获批准" in approved
     assert await store.pending_notices() == []
     assert [n.status for n in [await store.notice(1)] if n] == ["sent"]
 
