@@ -23,6 +23,9 @@ def _data_dir() -> Path:
 
 
 DATA_DIR = _data_dir()
+# The notice's data as shipped with the program (tracked by git, copied into the image): read
+# only. A coordinator's unit changes are written into a data folder of their own.
+SHIPPED_DATA = Path(__file__).resolve().parent.parent / "data"
 
 
 class PlanError(ValueError):

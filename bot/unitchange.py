@@ -21,7 +21,7 @@ from bot import unitsfile
 from bot.clock import TZ
 from bot.membership import Membership
 from bot.outcome import NOT_COORDINATOR, Outcome, Person, say
-from bot.plan import PlanError, load_plan
+from bot.plan import SHIPPED_DATA, PlanError, load_plan
 from bot.reply import Button, Reply, bold, line
 from bot.shortname import short_forms
 from bot.succession import Change, Kind
@@ -32,6 +32,11 @@ ACTIONS = frozenset({CONFIRM, DROP, UNDO})
 USAGE = (
     "用法：/unit_change 旧单位 并入|更名为 新单位 生效日期，例如："
     "/unit_change 省乡村振兴局 并入 农业农村厅 2024-01-01"
+)
+SHIPPED = (
+    "现在使用的是程序自带的数据文件夹 data/，它保持原样，不记录单位变更。"
+    "请先复制一份作为自己的数据文件夹，例如 cp -r data var/data，"
+    "再设置 FENGONG_DATA=var/data 重新启动，然后再发送 /unit_change（见 README「单位变更」一节）。"
 )
 _VERBS: dict[str, Kind] = {
     "并入": "merged",
@@ -68,6 +73,8 @@ class UnitChanges:
             return say(NOT_COORDINATOR)
         if m.assistant.data_dir is None:
             return say("这份文件不是从数据文件夹载入的，无法记录单位变更。")
+        if _shipped(m.assistant.data_dir):
+            return say(SHIPPED)
         found = _COMMAND.fullmatch(arg.strip())
         if found is None:
             return say(USAGE)
@@ -318,6 +325,11 @@ def _verb(change: Change) -> str:
 def _payload(m: Membership, old: str, new: str, why: str) -> dict[str, Any]:
     payload = {"from": old, "unit": new, "why": why}
     return {**payload, "document": m.label} if m.label else payload
+
+
+def _shipped(folder: Path) -> bool:
+    """Tell whether `folder` is the program's own data folder, which stays as shipped."""
+    return folder.resolve() == SHIPPED_DATA.resolve()
 
 
 def _units_path(m: Membership) -> Path:

@@ -104,8 +104,9 @@ class Console:
         """Name a notice's recipient as a person reads it: the local user is 你."""
         if user_id == self.person.id:
             return f"{self.person.name}（你）"
-        user = await self.core.office.membership.store.user(user_id)
-        return user.name if user is not None and user.name else user_id
+        store = self.core.office.membership.store
+        known = await store.member(user_id) or await store.user(user_id)
+        return known.name if known is not None and known.name else user_id
 
     async def _render(self, outcome: Outcome) -> str:
         self.remember(outcome.reply)
@@ -155,10 +156,17 @@ async def serve(
     stdout: TextIO,
     clock: Clock = system_clock,
     web: WebSettings | None = None,
+    log: Path | None = None,
 ) -> None:
-    """Open the core and chat on the given streams until end of input."""
+    """Open the core and chat on the given streams until end of input.
+
+    `log`: the file the log goes to once the database opened (a refused FENGONG_DB, such as a
+    file of data/, leaves no log file beside it).
+    """
     config = dataclasses.replace(config, coordinators=config.coordinators | {LOCAL_USER.id})
     core = await Core.open(config, clock=clock)
+    if log is not None and log_to_file(log) and stdin.isatty():
+        stdout.write(f"运行日志写入 {log}；导出的文件保存在 {config.db_path.parent}/。\n\n")
     scheduler = Scheduler(core)
     # Files (/export, /report, /progress) go beside the database: var/ by default, ignored by git.
     console = Console(core, out_dir=config.db_path.parent)
@@ -206,13 +214,10 @@ def log_to_file(path: Path) -> bool:
 
 def run_console(config: Config, web: WebSettings | None = None) -> None:
     """Start the terminal chat (used when neither Telegram nor WeCom is configured)."""
-    log = config.db_path.parent / LOG_FILE
-    logged = log_to_file(log)
     if sys.stdin.isatty():
         print("未设置 TELEGRAM_BOT_TOKEN 或 WECOM_*，启动终端对话（您是协调人）。")
         print("设置后，make run 将连接 Telegram 或企业微信（见 README）。")
-        if logged:
-            print(f"运行日志写入 {log}；导出的文件保存在 {config.db_path.parent}/。")
-        print("按钮：输入按钮上的文字或其编号即可。输入 /help 查看命令，Ctrl-D 退出。\n")
+        print("按钮：输入按钮上的文字或其编号即可。输入 /help 查看命令，Ctrl-D 退出。")
     # Piped input is answered and the chat ends: no console to serve meanwhile.
-    asyncio.run(serve(config, sys.stdin, sys.stdout, web=web if sys.stdin.isatty() else None))
+    web = web if sys.stdin.isatty() else None
+    asyncio.run(serve(config, sys.stdin, sys.stdout, web=web, log=config.db_path.parent / LOG_FILE))

@@ -393,3 +393,47 @@ async def test_what_others_typed_cannot_drive_the_terminal(console: Console, sto
     assert "\x07" not in shown
     assert "]0;标题李四" in shown
     assert "完成[2J培训" in shown
+
+
+def test_a_refused_database_leaves_no_log_file_beside_it(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    plan = data / "plan.yaml"
+    plan.write_text("document: {}\n", encoding="utf-8")  # not a database
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "FENGONG_"))}
+    env |= {"FENGONG_DB": str(plan), "PYTHONUTF8": "1"}
+
+    done = subprocess.run(
+        [sys.executable, "-m", "bot"],
+        input="",
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        cwd=tmp_path,
+        env=env,
+        timeout=60,
+        check=False,
+    )
+
+    assert done.returncode == 2, done.stderr
+    assert "plan.yaml" in done.stderr
+    assert sorted(p.name for p in data.iterdir()) == ["plan.yaml"]
+    assert plan.read_text(encoding="utf-8") == "document: {}\n"
+
+
+async def test_unit_change_on_the_shipped_data_folder_is_refused(
+    assistant: Assistant, store: Store, clock: FakeClock, tmp_path: Path
+) -> None:
+    from bot.plan import SHIPPED_DATA
+
+    assert assistant.data_dir is not None
+    assert assistant.data_dir.resolve() == SHIPPED_DATA.resolve()
+    before = (SHIPPED_DATA / "units.yaml").read_bytes()
+    console = Console(make_core(assistant, store, {LOCAL_USER.id}, clock), out_dir=tmp_path)
+
+    refused = await console.handle("/unit_change 乡村振兴局 并入 农业农村厅 2024-01-01")
+
+    assert "程序自带的数据文件夹" in refused
+    assert "FENGONG_DATA=var/data" in refused
+    assert "[确认]" not in refused
+    assert (SHIPPED_DATA / "units.yaml").read_bytes() == before

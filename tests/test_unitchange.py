@@ -71,7 +71,7 @@ async def test_merger_is_confirmed_written_answered_and_undone(
     undo = console._buttons["撤销"]  # the button under the record, pressed after the answers
 
     assert f"已记录：「{RURAL}」2024年起并入{AGRI}" in done
-    assert "【发给 u1 的通知】" in done
+    assert "【通知 → 李四】" in done
     assert f"您已转为「{AGRI}」的成员" in done
     assert "u2" not in done
     assert (await store.member("u1")).unit == AGRI  # type: ignore[union-attr]
@@ -103,7 +103,7 @@ async def test_merger_is_confirmed_written_answered_and_undone(
     undone = await console._render(outcome)
 
     assert f"已撤销：「{RURAL}」2024年起并入{AGRI}。1 名成员已转回" in undone
-    assert "【发给 u1 的通知】" in undone
+    assert "【通知 → 李四】" in undone
     assert (data / "units.yaml").read_text(encoding="utf-8") == before
     assert (await store.member("u1")).unit == RURAL  # type: ignore[union-attr]
     assert (await store.member("u2")).unit == AGRI  # type: ignore[union-attr]
