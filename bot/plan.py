@@ -14,18 +14,16 @@ import yaml
 from bot.succession import Change, ChangeError, Succession, check, parse_change
 
 
-def _data_dir() -> Path:
-    # FENGONG_DATA wins; else the checkout's data/ (also under `pip install -e`), else ./data.
-    if env := os.environ.get("FENGONG_DATA"):
-        return Path(env)
+def _shipped_data() -> Path:
+    # The checkout's data/ (also under `pip install -e`), else ./data (the Docker image's).
     beside = Path(__file__).resolve().parent.parent / "data"
     return beside if beside.is_dir() else Path.cwd() / "data"
 
 
-DATA_DIR = _data_dir()
 # The notice's data as shipped with the program (tracked by git, copied into the image): read
-# only. A coordinator's unit changes are written into a data folder of their own.
-SHIPPED_DATA = Path(__file__).resolve().parent.parent / "data"
+# only. A coordinator's unit changes are written into a data folder of their own (FENGONG_DATA).
+SHIPPED_DATA = _shipped_data()
+DATA_DIR = Path(os.environ["FENGONG_DATA"]) if os.environ.get("FENGONG_DATA") else SHIPPED_DATA
 
 
 class PlanError(ValueError):

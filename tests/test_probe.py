@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import re
 import socket
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -67,3 +68,14 @@ def test_the_dockerfile_exposes_the_ports_and_runs_the_probe() -> None:
     assert "EXPOSE 8080 8443" in dockerfile
     assert 'CMD ["python", "-m", "handlers.probe"]' in dockerfile
     assert "HEALTHCHECK" in dockerfile
+
+
+def test_the_readme_docker_example_mounts_a_writable_data_folder_at_fengong_data() -> None:
+    readme = (ROOT / "README.md").read_text("utf-8")
+    docker = readme[readme.index("## Docker") :]
+    example = docker[: docker.index("```", docker.index("```") + 3)]
+    [data] = re.findall(r"FENGONG_DATA=(\S+)", example)
+    mounts = re.findall(r'-v "?([^\s"]+)"?', example)
+    assert any(m.endswith(f":{data}") for m in mounts), mounts  # writable: no :ro
+    assert not any(m.endswith(":ro") for m in mounts)
+    assert "long polling" in docker and "always passes" in docker
