@@ -73,7 +73,7 @@ COMMANDS: tuple[Command, ...] = (
     _c(
         "unit_change",
         "记录单位更名或并入（机构改革）",
-        "/unit_change {other} 并入 {unit} {year}-01-01",
+        "/unit_change {other} 更名为 新名称 {year}-01-01",
         "coordinator",
     ),
 )

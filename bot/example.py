@@ -41,7 +41,15 @@ def example(plan: Plan, questions: tuple[str, ...] = ()) -> Example:
     found = next((u for u in plan.units if unit in u.names()), None)
     own = plan.duties_of(found.name) if found else ()
     measure = own[0].id if own else plan.measures[0].id
-    others = [u for u in plan.units if u is not found]
+    # Another ordinary responsible unit: the one with most duties, never the body the units
+    # report to (the coordinating committee is nobody's example of /invite or a merger).
+    recipient = plan.document.report_to or ""
+    others = [
+        u
+        for u in plan.units
+        if u is not found and plan.duties_of(u.name) and not (recipient and u.name in recipient)
+    ]
+    others.sort(key=lambda u: len(plan.duties_of(u.name)), reverse=True)
     other = _short(plan, others[0].name) if others else unit
     task = next((int(m[1]) for q in questions if (m := _TASK_QUESTION.search(q))), 0)
     if not 1 <= task <= len(plan.tasks):

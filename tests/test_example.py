@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from bot.assistant import Assistant
+from bot.commands import BY_NAME
 from bot.clock import TZ
 from bot.example import NOTE_TEXT, example
 from bot.reply import render_plain
@@ -98,3 +99,18 @@ async def test_a_reminder_of_a_document_naming_no_recipient_reads_right(console:
     text = render_plain(reply)
     assert "向报送" not in text
     assert "请各责任单位在截止前报送本年度工作进展（截止 2019 年 12 月 31 日）" in text
+
+
+def test_the_other_unit_is_an_ordinary_responsible_unit_not_the_committee(
+    zongbao: Assistant,
+) -> None:
+    for assistant in (Assistant.load(), zongbao):
+        plan = assistant.plan
+        sample = assistant.example()
+        other = next(u for u in plan.units if sample.other in u.names())
+        assert sample.other != sample.unit
+        assert plan.duties_of(other.name)
+        assert other.name not in (plan.document.report_to or "")
+    assert Assistant.load().example().other == "残联"  # 28 duties; not 省政府残工委
+    usage = BY_NAME["unit_change"].example_of(Assistant.load().example())
+    assert usage == "/unit_change 残联 更名为 新名称 2024-01-01"
