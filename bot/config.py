@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from bot.plan import DATA_DIR
+from bot.plan import DATA_DIR, yaml_error
 
 DEFAULT_DB = Path("var/fengong.db")
 
@@ -65,7 +65,7 @@ def _reminders(path: Path) -> ReminderConfig:
     except FileNotFoundError:
         raise ConfigError(f"{path}: 配置文件不存在（FENGONG_CONFIG）") from None
     except yaml.YAMLError as e:
-        raise ConfigError(f"{path}: YAML 格式错误: {e}") from None
+        raise ConfigError(yaml_error(path, e)) from None
     section = raw.get("reminders", {}) if isinstance(raw, Mapping) else None
     if not isinstance(section, Mapping):
         raise ConfigError(f"{path}: reminders 必须是映射")

@@ -250,6 +250,32 @@ def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> dict[Any,
 _LineLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _construct_mapping)
 
 
+# The parser's usual complaints, said in Chinese (any other is quoted, its first line only).
+_YAML_PROBLEMS = (
+    ("cannot start any token", "这里有不允许的字符（缩进只能用空格，不能用 Tab）"),
+    ("mapping values are not allowed", "这里不能出现冒号（值里有冒号时请给整个值加引号）"),
+    ("expected ',' or ']'", "方括号 [ ] 没有正确闭合"),
+    ("expected ',' or '}'", "花括号 { } 没有正确闭合"),
+    ("found unexpected end of stream", "文件在引号或括号闭合之前就结束了"),
+    ("expected the node content", "这里缺少内容（括号、引号或冒号后的值不完整）"),
+    ("could not find expected ':'", "缺少冒号"),
+    ("did not find expected key", "缩进不一致"),
+    ("did not find expected '-' indicator", "列表项的缩进不一致"),
+    ("expected <block end>", "缩进不一致"),
+)
+
+
+def yaml_error(path: Path, error: yaml.YAMLError) -> str:
+    """Say in Chinese which file, line and column a YAML error is at, and what is wrong."""
+    mark = getattr(error, "problem_mark", None)
+    where = f" 第{mark.line + 1}行第{mark.column + 1}列" if mark is not None else ""
+    problem = str(getattr(error, "problem", None) or error).splitlines()[0]
+    said = next((zh for en, zh in _YAML_PROBLEMS if en in problem), None)
+    if said is None:  # our own complaints (重复的键) are Chinese already
+        said = problem if not problem.isascii() else f"解析器提示「{problem[:80]}」"
+    return f"{path}:{where} YAML 格式错误：{said}"
+
+
 def read_yaml(path: Path) -> Any:
     """Parse a data file; mappings carry their line as "__line__" for error messages."""
     try:
@@ -258,9 +284,7 @@ def read_yaml(path: Path) -> Any:
     except FileNotFoundError:
         raise PlanError(f"{path}: 文件不存在") from None
     except yaml.YAMLError as e:
-        mark = getattr(e, "problem_mark", None)
-        where = f" 第{mark.line + 1}行" if mark is not None else ""
-        raise PlanError(f"{path}:{where} YAML 格式错误: {getattr(e, 'problem', e)}") from None
+        raise PlanError(yaml_error(path, e)) from None
     except ValueError as e:  # a date that does not exist (since: 2024-02-30)
         raise PlanError(f"{path}: 日期不存在（{e}）") from None
 

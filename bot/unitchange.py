@@ -91,14 +91,15 @@ class UnitChanges:
         measures = [x.id for x in plan.measures_of(change.old)]
         lines = [
             line(bold("请确认单位变更")),
-            line(
-                f"「{change.old}」自 {change.since:%Y-%m-%d} 起"
-                f"{_verb(change)}「{change.successor}」。"
-            ),
+            line(f"{_said(change)}。"),
             line(
                 f"其 {len(measures)} 项举措（{'、'.join(measures) or '无'}）"
                 f"由「{change.successor}」承接；"
-                f"{len(moving)} 名成员将转入「{change.successor}」并收到通知。"
+                + (
+                    f"{len(moving)} 名成员将转入「{change.successor}」并收到通知。"
+                    if moving
+                    else "该单位没有需要转入的成员。"
+                )
             ),
             line("变更写入 units.yaml，文件原文不变；记录后可撤销。"),
         ]
@@ -210,7 +211,7 @@ class UnitChanges:
             done = {**proposal, "moved": [x.user_id for x in moved]}
             await m.store.set_state(_DONE + token, json.dumps(done, ensure_ascii=False))
         lines = [
-            line(f"已记录：「{change.old}」{change.describe()}（自 {change.since:%Y-%m-%d}）。"),
+            line(f"已记录：{_said(change)}。"),
             line(
                 "问答、进度、导出和报告即时按此处理；"
                 + (
@@ -271,7 +272,8 @@ class UnitChanges:
                 _payload(m, change.successor, change.old, why),
                 only=recorded.get("moved", []),
             )
-        lines = [line(f"已撤销：「{change.old}」{change.describe()}。{len(moved)} 名成员已转回。")]
+        back = f"{len(moved)} 名成员已转回「{change.old}」。" if moved else ""
+        lines = [line(f"已撤销：{_said(change)}。{back}")]
         if not kept:
             lines.append(REWRITTEN)
         notices = await m.owed_notices(x.user_id for x in moved)
@@ -316,6 +318,11 @@ def _change(proposal: dict[str, Any]) -> Change:
         dt.date.fromisoformat(proposal["since"]),
         successor=proposal["new"],
     )
+
+
+def _said(change: Change) -> str:
+    """Say the change with its date once: 「省乡村振兴局」自 2024-01-01 起并入「农业农村厅」."""
+    return f"「{change.old}」自 {change.since:%Y-%m-%d} 起{_verb(change)}「{change.successor}」"
 
 
 def _verb(change: Change) -> str:

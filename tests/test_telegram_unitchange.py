@@ -90,7 +90,7 @@ async def test_a_merger_recorded_on_telegram_moves_and_tells_the_members(
 
     done = await bot.edit(asked, data_of(asked, "确认"))
 
-    assert f"已记录：「{RURAL}」2024年起并入{AGRI}" in text(done)
+    assert f"已记录：「{RURAL}」自 2024-01-01 起并入「{AGRI}」。" in text(done)
     assert labels(done) == ["撤销"]
     notice = await told(api, ZHANG, before)
     assert f"「{RURAL}」已于2024年起并入{AGRI}，您已转为「{AGRI}」的成员" in notice
@@ -114,7 +114,7 @@ async def test_a_merger_recorded_on_telegram_moves_and_tells_the_members(
     before = len(api.sent_messages(ZHANG))
     undone = await bot.edit(done, data_of(done, "撤销"))
 
-    assert f"已撤销：「{RURAL}」2024年起并入{AGRI}。1 名成员已转回" in text(undone)
+    assert f"已撤销：「{RURAL}」自 2024-01-01 起并入「{AGRI}」。1 名成员已转回" in text(undone)
     assert f"您已转为「{RURAL}」的成员" in await told(api, ZHANG, before)
     assert unit_of(db_path, ZHANG) == RURAL
     assert unit_of(db_path, LI) == AGRI

@@ -70,7 +70,8 @@ async def test_merger_is_confirmed_written_answered_and_undone(
     done = await console.handle("[确认]")
     undo = console._buttons["撤销"]  # the button under the record, pressed after the answers
 
-    assert f"已记录：「{RURAL}」2024年起并入{AGRI}" in done
+    assert f"已记录：「{RURAL}」自 2024-01-01 起并入「{AGRI}」。" in done
+    assert done.split("\n")[0].count("2024") == 1  # the date said once
     assert "【通知 → 李四】" in done
     assert f"您已转为「{AGRI}」的成员" in done
     assert "u2" not in done
@@ -102,7 +103,7 @@ async def test_merger_is_confirmed_written_answered_and_undone(
     assert outcome is not None
     undone = await console._render(outcome)
 
-    assert f"已撤销：「{RURAL}」2024年起并入{AGRI}。1 名成员已转回" in undone
+    assert f"已撤销：「{RURAL}」自 2024-01-01 起并入「{AGRI}」。1 名成员已转回「{RURAL}」。" in undone
     assert "【通知 → 李四】" in undone
     assert (data / "units.yaml").read_text(encoding="utf-8") == before
     assert (await store.member("u1")).unit == RURAL  # type: ignore[union-attr]
@@ -114,9 +115,13 @@ async def test_merger_is_confirmed_written_answered_and_undone(
 async def test_rename_adds_the_new_name_and_the_old_name_points_to_it(
     console: Console, core: Core, data: Path
 ) -> None:
-    done = await record(console, f"/unit_change 金融局 更名为 {FIN_NEW} 2024-02-01")
+    asked = await console.handle(f"/unit_change 金融局 更名为 {FIN_NEW} 2024-02-01")
+    assert "该单位没有需要转入的成员。" in asked
+    assert "0 名" not in asked
+    done = await console.handle("[确认]")
 
-    assert f"「{FIN}」2024年起更名为{FIN_NEW}" in done
+    assert f"已记录：「{FIN}」自 2024-02-01 起更名为「{FIN_NEW}」。" in done
+    assert "该单位没有需要转入的成员。" in done
     written = (data / "units.yaml").read_text(encoding="utf-8")
     assert f"renamed_to: {FIN_NEW}" in written
     assert f"- name: {FIN_NEW}" in written
@@ -125,6 +130,15 @@ async def test_rename_adds_the_new_name_and_the_old_name_points_to_it(
     assert f"（原{FIN}）" in answer
     assert "6.1" in answer
     assert f"原{FIN}（2024年起更名为{FIN_NEW}）" in await console.handle("金融局负责什么")
+
+
+async def test_undoing_a_change_that_moved_nobody_says_no_count(console: Console) -> None:
+    await record(console, f"/unit_change 金融局 更名为 {FIN_NEW} 2024-02-01")
+
+    undone = await console.handle("[撤销]")
+
+    assert undone.startswith(f"已撤销：「{FIN}」自 2024-02-01 起更名为「{FIN_NEW}」。")
+    assert "名成员" not in undone
 
 
 async def test_the_command_refuses_what_it_cannot_record(console: Console, core: Core) -> None:
