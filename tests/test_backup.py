@@ -144,7 +144,9 @@ def test_every_readme_section_a_message_names_exists() -> None:
     import re
 
     headings = [
-        line for line in (ROOT / "README.md").read_text("utf-8").splitlines() if line.startswith("#")
+        line
+        for line in (ROOT / "README.md").read_text("utf-8").splitlines()
+        if line.startswith("#")
     ]
     named = {
         name

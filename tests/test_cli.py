@@ -258,7 +258,8 @@ def test_check_data_names_the_line_of_a_yaml_error(
     code, out, err = cli(capsys, "check-data", "--data", data)
     assert code == 2
     assert out == ""
-    assert f"{plan_path}: 第{line}行第1列 YAML 格式错误：这里有不允许的字符（缩进只能用空格，不能用 Tab）" in err
+    said = "这里有不允许的字符（缩进只能用空格，不能用 Tab）"
+    assert f"{plan_path}: 第{line}行第1列 YAML 格式错误：{said}" in err
 
 
 def test_check_data_rejects_a_broken_units_file(

@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from bot.assistant import Assistant
-from bot.commands import BY_NAME
 from bot.clock import TZ
+from bot.commands import BY_NAME
 from bot.example import NOTE_TEXT, example
 from bot.reply import render_plain
 from bot.store import Store

@@ -94,5 +94,6 @@ def test_lexicon_validation(data: Path) -> None:
 def test_a_repeated_key_is_an_error_not_a_silent_replacement(data: Path) -> None:
     """A hand-edited file that repeats a key would otherwise lose the first entry."""
     _edit(data / "lexicon.yaml", "  视障: [盲人]", "  视障: [盲人]\n  视障: [视力]")
-    with pytest.raises(PlanError, match=r"lexicon\.yaml: 第\d+行第\d+列 YAML 格式错误：重复的键「视障」$"):
+    said = r"lexicon\.yaml: 第\d+行第\d+列 YAML 格式错误：重复的键「视障」$"
+    with pytest.raises(PlanError, match=said):
         load_lexicon(data)

@@ -103,7 +103,8 @@ async def test_merger_is_confirmed_written_answered_and_undone(
     assert outcome is not None
     undone = await console._render(outcome)
 
-    assert f"已撤销：「{RURAL}」自 2024-01-01 起并入「{AGRI}」。1 名成员已转回「{RURAL}」。" in undone
+    said = f"已撤销：「{RURAL}」自 2024-01-01 起并入「{AGRI}」。1 名成员已转回「{RURAL}」。"
+    assert said in undone
     assert "【通知 → 李四】" in undone
     assert (data / "units.yaml").read_text(encoding="utf-8") == before
     assert (await store.member("u1")).unit == RURAL  # type: ignore[union-attr]

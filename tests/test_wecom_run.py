@@ -227,7 +227,8 @@ async def test_a_refused_secret_or_a_taken_port_stops_the_start(
                 await serve(config, busy, assistant=assistant, stop=asyncio.Event())
             nobody = f"http://127.0.0.1:{free_port()}"  # nothing listens there
             lost = dataclasses.replace(busy, port=free_port(), api_base_url=nobody)
-            with pytest.raises(ConfigError, match=r"连接不上企业微信接口：连接被拒绝（127.0.0.1:\d+）。.*WECOM_API_BASE_URL"):
+            refused = r"连接不上企业微信接口：连接被拒绝（127.0.0.1:\d+）。.*WECOM_API_BASE_URL"
+            with pytest.raises(ConfigError, match=refused):
                 await serve(config, lost, assistant=assistant, stop=asyncio.Event())
 
 
