@@ -137,9 +137,8 @@ def reporting_lines(
     counted = default_year(config, plan, today)
     if years and (period is None or period.year != counted):
         final = "（本文件最后一个报送年度）" if counted == years[-1] else ""
-        lines.append(
-            line(f"现在用 /note 报送的进展计入 {counted} 年度{final}，汇总表和报告中列在该年度下。")
-        )
+        where = f"现在用 /note 报送的进展计入 {counted} 年度{final}"
+        lines.append(line(f"{where}，汇总表和报告中列在该年度下。"))
     to = doc.report_to or "文件未写明；在这里报送的进展由协调人汇总"
     lines += [
         line(bold("报送对象："), to),
