@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from bot.importer import Imported, import_file
-from tests.test_import_layouts import SHARED
+from tests.shared import MISSING, SHARED
 
-pytestmark = pytest.mark.skipif(not SHARED.is_dir(), reason="../shared is not beside the clone")
+pytestmark = pytest.mark.skipif(not SHARED.is_dir(), reason=MISSING)
+ROOT = Path(__file__).resolve().parent.parent
 
 # file: (tasks, measures, units) as the report counts them.
 COUNTS = {
@@ -122,3 +128,23 @@ def test_a_group_named_as_a_unit_is_asked_without_its_各() -> None:
     imported = import_file(SHARED / "gz2023_jiatingyisheng_fengongbiao.docx")
     group = next(u for u in imported.units["units"] if u["name"] == "各区政府")
     assert group["aliases"] == ["区政府"]
+
+
+def test_the_readme_import_example_is_what_the_import_prints(tmp_path: Path) -> None:
+    source = tmp_path / "国发〔2018〕42号.txt"
+    shutil.copy(SHARED / "guofa2018-42_nongye_jixiehua.txt", source)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "import-doc", source.name, "--out", "data-2025"],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stderr
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    shown = readme[readme.index("   文件：国务院关于加快推进农业机械化") :]
+    shown = shown[: shown.index("   ```")]
+    assert [row.removeprefix("   ") for row in shown.splitlines()] == done.stdout.splitlines()
