@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import hashlib
+import logging
 import re
 import threading
 from collections import OrderedDict
@@ -34,6 +35,7 @@ from bot.plan import DATA_DIR, Plan, PlanError
 from bot.reply import Button, Item, Line, Reply, Span, bold, line
 
 ROOT = ""  # the id of the data folder's own document
+logger = logging.getLogger(__name__)
 CHOOSE = "doc"  # button action doc:<key>: the chat asks about that document from now on
 # A document's id inside a query's argument: TAG id TAG arg (control characters nobody types).
 _TAG = "\x1d"
@@ -120,6 +122,23 @@ def check_default(data_dir: Path, default: str) -> None:
         )
 
 
+def twins(data_dir: Path, named: Sequence[tuple[str, str, str]]) -> list[str]:
+    """Say which folders hold the same document (same number and title), e.g. its .docx and
+    its .xlsx imported twice: both load, and members and notes split between them."""
+    seen: dict[tuple[str, str], str] = {}
+    said = []
+    for doc_id, number, title in named:
+        folder = f"{data_dir / doc_id}" if doc_id else f"{data_dir}"
+        first = seen.setdefault((number, title), folder)
+        if first != folder:
+            name = title if number == title else f"{number}《{title}》"
+            said.append(
+                f"{first} 和 {folder} 是同一份文件（{name}），两份都会载入，"
+                "成员和进展会分散在两处：请只保留其中一个文件夹。"
+            )
+    return said
+
+
 def load_catalog(
     data_dir: Path = DATA_DIR,
     default: str = "",
@@ -132,6 +151,8 @@ def load_catalog(
         Doc(doc_id, Assistant.load(folder, reminders, clock))
         for doc_id, folder in discover(data_dir)
     )
+    for said in twins(data_dir, [(d.id, d.number, d.title) for d in docs]):
+        logger.warning("%s", said)
     chosen = next((d for d in docs if d.id == default), docs[0])
     return Catalog(docs, chosen)
 

@@ -17,7 +17,7 @@ import yaml
 
 from bot import docfile, docfolder, redact
 from bot.assistant import Assistant
-from bot.catalog import ROOT, Catalog, check_default, discover, load_catalog
+from bot.catalog import ROOT, Catalog, check_default, discover, load_catalog, twins
 from bot.clock import system_clock
 from bot.config import ConfigError, load_config
 from bot.dialog import Dialog
@@ -216,8 +216,10 @@ def _plain(value: Any) -> Any:
 def check_data(data_dir: Path) -> None:
     """Validate the data files of every document; raise PlanError on the first problem."""
     found = discover(data_dir)
+    named = []
     for doc_id, folder in found:
         plan = load_plan(folder)
+        named.append((doc_id, plan.document.number, plan.document.title))
         load_lexicon(folder)
         for unit in plan.units:
             if not plan.duties_of(unit.name):
@@ -228,6 +230,8 @@ def check_data(data_dir: Path) -> None:
         counts = f"{len(plan.tasks)} 项任务、{len(plan.measures)} 项举措、{len(plan.units)} 个单位"
         which = f"（{doc_id or data_dir}：{plan.document.number}）" if len(found) > 1 else ""
         print(f"数据检查通过{which}：{counts}")
+    for said in twins(data_dir, named):
+        print(f"提示：{said}")
 
 
 def document(data_dir: Path, text: str) -> tuple[str, Path]:

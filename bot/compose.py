@@ -47,6 +47,11 @@ def units_text(plan: Plan, measure: Measure) -> str:
     return "、".join(dict.fromkeys([*measure.units, *others]))
 
 
+def _task_title(plan: Plan, measure: Measure) -> str:
+    """The measure's task title as shown in brackets: without the sentence's closing 。."""
+    return plan.tasks[measure.task - 1].title.rstrip("。；;，,. ")
+
+
 def _measure_button(measure: Measure) -> Button:
     return Button(f"{measure.id} 详情", f"{SHOW_MEASURE}:{measure.id}")
 
@@ -54,7 +59,7 @@ def _measure_button(measure: Measure) -> Button:
 def _summary_item(
     plan: Plan, measure: Measure, with_units: bool, units: tuple[str, ...] = (), role: str = ""
 ) -> Item:
-    title = plan.tasks[measure.task - 1].title
+    title = _task_title(plan, measure)
     mark = f"（{role}）" if role else ""
     lines: list[Line] = [
         line(
@@ -72,7 +77,7 @@ def _summary_item(
 
 def measure_reply(plan: Plan, measure: Measure) -> Reply:
     """Return a measure's full text, its task and every responsible unit."""
-    title = plan.tasks[measure.task - 1].title
+    title = _task_title(plan, measure)
     header = (
         line(
             bold(f"举措 {measure.id}"),

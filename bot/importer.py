@@ -58,7 +58,7 @@ class Imported:
         terms = self.units.get("collective") or []
         kinds = {k: [c for c in terms if catch_all_kind(c) == k] for k in ("all", "group", "role")}
         lines = [
-            f"文件：{self.plan['document']['title']}（{self.plan['document']['number']}）",
+            f"文件：{_named(self.plan['document'])}",
             f"版式：{self.layout}",
             f"任务 {len(tasks)} 项，举措 {len(measures)} 项，单位 {len(self.units['units'])} 个",
             "单位：" + "、".join(u["name"] for u in self.units["units"]),
@@ -87,6 +87,12 @@ class Imported:
         lines.append(f"无法归位的行 {len(self.unplaced)} 行" + ("：" if self.unplaced else ""))
         lines += [f"  {x}" for x in self.unplaced]
         return lines
+
+
+def _named(document: dict[str, Any]) -> str:
+    """Name a document by title and number; one without a number has its title in its place."""
+    title, number = document["title"], document.get("number") or ""
+    return f"{title}（{number}）" if number and number != title else title
 
 
 def _cells(line: str) -> list[str]:

@@ -148,3 +148,36 @@ def test_the_readme_import_example_is_what_the_import_prints(tmp_path: Path) -> 
     shown = readme[readme.index("   文件：国务院关于加快推进农业机械化") :]
     shown = shown[: shown.index("   ```")]
     assert [row.removeprefix("   ") for row in shown.splitlines()] == done.stdout.splitlines()
+
+
+def test_the_gz_table_imported_twice_is_named_once_shown_without_a_stop_and_warned(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
+) -> None:
+    from bot.assistant import Assistant
+    from bot.catalog import load_catalog
+    from bot.compose import answer_reply
+    from bot.reply import render_plain
+    from tests.test_cli import main
+
+    title = "关于推进广州市家庭医生签约服务高质量发展工作的任务分工表"
+    data = tmp_path / "data"
+    data.mkdir()
+    for suffix in ("xlsx", "docx"):
+        source = SHARED / f"gz2023_jiatingyisheng_fengongbiao.{suffix}"
+        assert main(["import-doc", str(source), "--out", str(data / suffix)]) == 0
+        first = capsys.readouterr().out.splitlines()[0]
+        assert first == f"文件：{title}"  # no number: the title once
+
+    assistant = Assistant.load(data / "xlsx")
+    unit = assistant.plan.units[0].name
+    reply = answer_reply(assistant.plan, assistant.answer(f"{unit}负责哪些"))
+    shown = render_plain(reply)
+    assert "【" in shown
+    assert "。】" not in shown
+
+    assert main(["check-data", "--data", str(data)]) == 0
+    checked = capsys.readouterr().out
+    assert f"提示：{data / 'docx'} 和 {data / 'xlsx'} 是同一份文件（{title}）" in checked
+    caplog.set_level("WARNING")
+    load_catalog(data)
+    assert "是同一份文件" in caplog.text
