@@ -117,6 +117,9 @@ def read(answer: Callable[[str], Answer], message: str, context: Context | None)
         return reading
     question = stripped if marked and stripped else message
     alone = answer(question)
+    beyond = _beyond_the_list(core, context)
+    if alone.no_match and not alone.elsewhere and beyond:
+        return Reading(question, beyond)
     # Only a message that points back ("它…", "还有谁", "谁负责") is asked of the context:
     # junk or small talk after an answer is not a request to repeat it.
     pointing = (not alone.topic or _POINTERS.search(core) is not None) and (
@@ -183,6 +186,18 @@ def _pointed_measure(text: str, context: Context) -> Reading | None:
     listed = f"第{context.tasks[0]}项任务" if context.kind == "task" else "上一个回答"
     measure = context.measures[number - 1]
     return Reading(measure, f"按{listed}所列的第 {number} 条（举措 {measure}）回答：", measure)
+
+
+def _beyond_the_list(text: str, context: Context) -> str:
+    """Say so when "第30条" points past the end of the list the context holds ("" if not)."""
+    ordinal = _ORDINAL.search(text)
+    if "任务" in text or ordinal is None or len(context.measures) < 2:
+        return ""
+    number = chinese_number(ordinal.group(1))
+    count = len(context.measures)
+    if number <= count:
+        return ""
+    return f"上一个回答只列出 {count} 条，没有第 {number} 条；可以说「第1条」到「第{count}条」。"
 
 
 class Dialog:

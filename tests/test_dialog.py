@@ -166,6 +166,18 @@ async def test_an_ordinal_past_the_list_is_not_read_as_a_measure(
     assert assistant.plan.measure("8.5") is None
 
 
+async def test_an_ordinal_past_a_long_list_says_how_long_it_is(
+    assistant: Assistant, dialog: Dialog
+) -> None:
+    listed = (await talk(assistant, dialog, "人社厅负责哪些"))["measures"]
+    assert len(listed) < 30
+
+    text = await reply_text(assistant, dialog, "人社厅负责哪些", "第30条")
+
+    assert text.startswith(f"上一个回答只列出 {len(listed)} 条，没有第 30 条")
+    assert (await talk(assistant, dialog, "第30条"))["measures"] == []
+
+
 @pytest.mark.parametrize("follow_up", ["这条还有谁负责", "这一条谁负责", "这个举措谁牵头"])
 async def test_this_measure_after_one_measure(
     assistant: Assistant, dialog: Dialog, follow_up: str
