@@ -233,6 +233,30 @@ def no_match_reply(question: str, examples: tuple[str, ...]) -> Reply:
     return Reply(header=header, buttons=buttons)
 
 
+# "人社厅负责哪些": a unit's name asked about (ending as a body's name does), then its duties.
+_UNIT_ASKED = re.compile(
+    r"([\u4e00-\u9fff]{1,18}?(?:厅|局|部|委员会|委|办公室|办|院|署|银行|联合会|联|中心|政府))"
+    r"(?:都|要|需要)?(?:负责|牵头|承担|配合|参与|分管)"
+)
+
+
+def unknown_unit_reply(plan: Plan, question: str, examples: tuple[str, ...]) -> Reply | None:
+    """Say plainly that the unit asked about is not named in this document (None: no unit)."""
+    asked = _UNIT_ASKED.match(question.strip())
+    if asked is None:
+        return None
+    doc = plan.document
+    name = doc.number if doc.number != doc.title else f"《{doc.title}》"
+    named = "、".join(u.name for u in plan.units[:3])
+    more = f"等 {len(plan.units)} 个" if len(plan.units) > 3 else ""
+    header = (
+        line(f"{name}的责任单位中没有「{quote(asked[1], 20)}」。"),
+        line(f"本文件的责任单位有{named}{more}；可以问这些单位负责什么，例如："),
+    )
+    buttons = tuple((Button(ex, f"{ASK_EXAMPLE}:{i}"),) for i, ex in enumerate(examples[:4]))
+    return Reply(header=header, buttons=buttons)
+
+
 def nearest_reply(plan: Plan, answer: Answer) -> Reply:
     """Say that nothing answers the question for sure, and offer the nearest measures."""
     asked = quote(answer.topic or answer.query, 20)
@@ -273,7 +297,8 @@ def _answer_reply(plan: Plan, answer: Answer, examples: tuple[str, ...]) -> Repl
     if answer.kind == "none" and answer.nearest:
         return nearest_reply(plan, answer)
     if answer.kind == "none":
-        return no_match_reply(answer.query, examples)
+        unknown = unknown_unit_reply(plan, answer.query, examples)
+        return unknown or no_match_reply(answer.query, examples)
     if answer.kind == "unit":
         return _unit_reply(plan, answer)
     if answer.kind == "measure" and len(answer.measures) == 1:

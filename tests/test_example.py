@@ -114,3 +114,19 @@ def test_the_other_unit_is_an_ordinary_responsible_unit_not_the_committee(
     assert Assistant.load().example().other == "残联"  # 28 duties; not 省政府残工委
     usage = BY_NAME["unit_change"].example_of(Assistant.load().example())
     assert usage == "/unit_change 残联 更名为 新名称 2024-01-01"
+
+
+def test_a_unit_the_document_does_not_name_is_said_to_be_absent(zongbao: Assistant) -> None:
+    from bot.compose import answer_reply
+
+    plan = zongbao.plan
+    assert not any("人社厅" in u.names() for u in plan.units)
+    reply = answer_reply(plan, zongbao.answer("人社厅负责哪些任务？"), zongbao.lexicon.examples)
+    text = render_plain(reply)
+    assert f"{plan.document.number}的责任单位中没有「人社厅」。" in text
+    assert "没有找到与" not in text
+    # The line that promises examples is the one right before them.
+    assert text.splitlines()[1].endswith("例如：")
+    assert text.splitlines()[2].startswith("可输入：")
+    plain = render_plain(answer_reply(plan, zongbao.answer("有关部门负责哪些")))
+    assert "没有找到与" in plain  # not a unit's name: the usual answer
