@@ -32,7 +32,7 @@ from bot.dialog import Dialog, Reading
 from bot.docnames import Names
 from bot.guard import Refused
 from bot.plan import DATA_DIR, Plan, PlanError
-from bot.reply import Button, Item, Line, Reply, Span, bold, line
+from bot.reply import Button, Item, Line, Reply, Span, bold, line, text_of
 
 ROOT = ""  # the id of the data folder's own document
 logger = logging.getLogger(__name__)
@@ -409,9 +409,13 @@ class Catalog:
         found = self._recalled(key, reply)
         if found is not None:
             return found
+        header = reply.header
+        if footer and header and text_of(header[-1:]).endswith("例如："):
+            # The line that promises examples stays right above its buttons.
+            header, footer = (*header[:-1], *footer, header[-1]), ()
         named = dataclasses.replace(
             reply,
-            header=(_source_line(doc), *reply.header),
+            header=(_source_line(doc), *header),
             items=tuple(
                 dataclasses.replace(i, buttons=_keyed(i.buttons, doc)) for i in reply.items
             ),

@@ -388,10 +388,15 @@ async def test_a_unit_of_other_documents_only_is_pointed_to_them(catalog: Catalo
     kind, arg = await catalog.converse("工业和信息化部负责什么")
     assert catalog.to_json(kind, arg, "q")["no_match"]
     reply = await catalog.reply(kind, arg)
-    assert text_of(reply.footer[-1:]) == (
+    assert text_of(reply.header[-2:-1]) == (
         "其他文件中有：国发〔2018〕42号（工业和信息化部）、国发〔2019〕3号（工业和信息化部）。"
         "可问「42号文里工业和信息化部负责什么」，或发送 /doc 切换。"
     )
+    # The line promising examples stays right above its buttons, the pointer before it.
+    shown = render_plain(reply).splitlines()
+    assert shown[-2].endswith("例如：")
+    assert shown[-1].startswith("可输入：")
+    assert not reply.footer
     # Found where it is asked: no pointer.
     _, reply = await ask(catalog, "42号文里工业和信息化部负责什么")
     assert "其他文件中有" not in render_plain(reply)
