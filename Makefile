@@ -9,6 +9,7 @@ $(PY):
 
 # Reinstall whenever the project's dependency list changes.
 $(STAMP): pyproject.toml | $(PY)
+	@echo "正在安装依赖（首次运行或依赖有变化时），约需 1 分钟…"
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)

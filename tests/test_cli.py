@@ -619,3 +619,18 @@ def test_doc_on_a_data_folder_of_one_document_says_none_is_needed(
     assert code == 2
     assert "只有一份文件，不用写 --doc" in err
     assert "（（" not in err
+
+
+def test_the_first_make_run_says_it_is_installing_before_it_does(tmp_path: Path) -> None:
+    planned = subprocess.run(
+        ["make", "-n", "run", f"VENV={tmp_path / 'venv'}"],
+        capture_output=True,
+        text=True,
+        encoding="utf-8",
+        cwd=ROOT,
+        timeout=60,
+        check=True,
+    ).stdout.splitlines()
+    said = next(i for i, step in enumerate(planned) if "正在安装依赖" in step and "1 分钟" in step)
+    installs = next(i for i, step in enumerate(planned) if "pip install" in step)
+    assert said < installs
