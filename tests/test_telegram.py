@@ -869,3 +869,36 @@ async def test_a_reporting_question_is_answered_from_the_plan(chat: Chat) -> Non
     text = answer["rendered_text"]
     assert "报送对象：省政府残疾人工作委员会" in text
     assert "/bind 单位名称" in text  # not a member: how to bind
+
+
+async def test_a_stop_signal_while_the_database_opens_at_start_still_stops(
+    api: FakeBotApi, tmp_path: Path
+) -> None:
+    """SIGTERM while post_init waits for the database (another process holds it): the start
+    stops, and no half-opened database keeps the process alive."""
+    import signal
+    import sqlite3
+
+    db = tmp_path / "fengong.db"
+    with sqlite3.connect(db, isolation_level=None) as holder:
+        holder.execute("PRAGMA journal_mode = WAL")
+        holder.execute("CREATE TABLE held (x)")
+        holder.execute("BEGIN EXCLUSIVE")
+        async with bot_process(api, db) as process:
+            fds = Path(f"/proc/{process.pid}/fd")
+            async with asyncio.timeout(30):
+                # Connected after getMe: post_init is opening the database, which waits.
+                while not (  # noqa: ASYNC110 - waits for a condition, not a time
+                    api.calls_of("getMe")
+                    and any(str(p.resolve()) == str(db) for p in fds.iterdir())
+                ):
+                    await asyncio.sleep(0.02)
+            process.send_signal(signal.SIGTERM)
+            holder.execute("COMMIT")
+            async with asyncio.timeout(30):
+                output, _ = await process.communicate()
+    log = output.decode()
+    assert process.returncode == 0, log
+    assert "Traceback" not in log
+    assert "Event loop is closed" not in log
+    assert not api.calls_of("getUpdates")  # stopped before polling

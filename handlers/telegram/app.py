@@ -275,10 +275,28 @@ def run_telegram(config: Config, web: WebSettings | None = None) -> None:
         with start_errors():
             _run(app, config, loop)
     finally:
+        _settle(app, loop)
         # python-telegram-bot shuts down only a bot that started: close the HTTP client
         # opened by a failed start (getMe is the only call made before then).
         loop.run_until_complete(app.bot.request.shutdown())
         loop.close()
+
+
+def _settle(app: App, loop: asyncio.AbstractEventLoop) -> None:
+    """Finish what a stop signal during start-up left running: post_init's task, which may be
+    opening the database. Left pending, it would open it after the shutdown (or fail on the
+    closed loop), and the database's thread would outlive the loop."""
+    pending = [task for task in asyncio.all_tasks(loop) if not task.done()]
+    for task in pending:
+        task.cancel()
+    if pending:
+        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+    own: _Own | None = app.bot_data.get(_OWN)
+    if own is not None and has_core(app.bot_data):
+        # Attached after post_shutdown ran: close it (closing twice is harmless).
+        if own.scheduler is not None:
+            loop.run_until_complete(own.scheduler.stop())
+        loop.run_until_complete(core_of(app.bot_data).close())
 
 
 def _run(app: App, config: Config, loop: asyncio.AbstractEventLoop) -> None:
