@@ -885,12 +885,17 @@ async def test_a_stop_signal_while_the_database_opens_at_start_still_stops(
         holder.execute("CREATE TABLE held (x)")
         holder.execute("BEGIN EXCLUSIVE")
         async with bot_process(api, db) as process:
-            fds = Path(f"/proc/{process.pid}/fd")
+            fds = f"/proc/{process.pid}/fd"
+
+            def opened() -> bool:
+                real = os.path.realpath(db)
+                return any(os.path.realpath(f"{fds}/{fd}") == real for fd in os.listdir(fds))
+
             async with asyncio.timeout(30):
                 # Connected after getMe: post_init is opening the database, which waits.
                 while not (  # noqa: ASYNC110 - waits for a condition, not a time
                     api.calls_of("getMe")
-                    and any(str(p.resolve()) == str(db) for p in fds.iterdir())
+                    and opened()
                 ):
                     await asyncio.sleep(0.02)
             process.send_signal(signal.SIGTERM)
