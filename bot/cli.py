@@ -24,6 +24,7 @@ from bot.dialog import Dialog
 from bot.lexicon import load_lexicon
 from bot.plan import (
     DATA_DIR,
+    SHIPPED_DATA,
     PlanError,
     load_plan,
     parse_changes,
@@ -102,6 +103,11 @@ def import_doc(
     the same document (same number; or its title, where it had none) refreshes it, backed up.
     """
     suggest = data_dir / source.stem
+    if out.resolve() == SHIPPED_DATA.resolve():
+        raise UsageError(
+            f"{out} 是程序自带的数据文件夹，保持原样，不导入新文件：请用 --out 写入一个子文件夹，"
+            f"例如 --out {out}/{source.stem}（见 README「多份文件」一节）。"
+        )
     docfolder.check_target(out, suggest, source)
     before = docfolder.current_number(out)
     units_path = out / "units.yaml"

@@ -634,3 +634,20 @@ def test_the_first_make_run_says_it_is_installing_before_it_does(tmp_path: Path)
     said = next(i for i, step in enumerate(planned) if "正在安装依赖" in step and "1 分钟" in step)
     installs = next(i for i, step in enumerate(planned) if "pip install" in step)
     assert said < installs
+
+
+def test_import_into_the_shipped_data_folder_itself_is_refused(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    from bot.plan import SHIPPED_DATA
+
+    before = {p.name: p.read_bytes() for p in SHIPPED_DATA.iterdir() if p.is_file()}
+    source = tmp_path / "其他文件.txt"
+    shutil.copy(SHIPPED_DATA / "notice.txt", source)
+
+    code, _, err = cli(capsys, "import-doc", source, "--out", SHIPPED_DATA, "--replace")
+
+    assert code == 2
+    assert "程序自带的数据文件夹" in err
+    assert f"--out {SHIPPED_DATA}/其他文件" in err
+    assert {p.name: p.read_bytes() for p in SHIPPED_DATA.iterdir() if p.is_file()} == before
