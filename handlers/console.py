@@ -220,4 +220,5 @@ def run_console(config: Config, web: WebSettings | None = None) -> None:
         print("按钮：输入按钮上的文字或其编号即可。输入 /help 查看命令，Ctrl-D 退出。")
     # Piped input is answered and the chat ends: no console to serve meanwhile.
     web = web if sys.stdin.isatty() else None
-    asyncio.run(serve(config, sys.stdin, sys.stdout, web=web, log=config.db_path.parent / LOG_FILE))
+    log = config.db_path.parent / LOG_FILE
+    asyncio.run(serve(config, sys.stdin, sys.stdout, web=web, log=log))
