@@ -8,6 +8,7 @@ notices to others are handled here once, so every channel behaves alike.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import secrets
 from collections import OrderedDict
@@ -112,8 +113,10 @@ class Core:
         self.queries = QueryCache()
         # The web console's public address, set when its server starts (None: not running).
         self.web_url: str | None = None
-        # Who was already recorded as seen, so that not every message costs a write.
+        # Who was already recorded as seen, so that not every message costs a write; and the
+        # writes under way, which a person's next messages wait for instead of writing again.
         self._seen: set[tuple[str, str, bool]] = set()
+        self._seeing: dict[tuple[str, str, bool], asyncio.Future[None]] = {}
         self._commands: dict[str, Run] = {
             "start": self._welcome,
             "help": lambda p, a, c: self._read("help", a),
@@ -199,14 +202,29 @@ class Core:
         return self.throttle.admit(person.id, at)
 
     def is_new(self, person: Person) -> bool:
-        """Tell whether the person's name or chat kind has not been recorded yet."""
-        return (person.id, person.name, person.private) not in self._seen
+        """Tell whether the person's name or chat kind is neither recorded nor being recorded."""
+        key = (person.id, person.name, person.private)
+        return key not in self._seen and key not in self._seeing
 
     async def seen(self, person: Person) -> None:
         """Record the person once per name and chat kind (a private chat opens reminders)."""
-        if self.is_new(person):
+        key = (person.id, person.name, person.private)
+        if key in self._seen:
+            return
+        write = self._seeing.get(key)
+        if write is None:
+            # One write however many of the person's messages arrive before it is done (each
+            # would otherwise queue its own transaction, with its fsync, before others' reads).
+            write = self._seeing[key] = asyncio.ensure_future(self._record(person, key))
+            write.add_done_callback(lambda w: w.cancelled() or w.exception())
+        await asyncio.shield(write)
+
+    async def _record(self, person: Person, key: tuple[str, str, bool]) -> None:
+        try:
             await self.office.membership.seen(person)
-            self._seen.add((person.id, person.name, person.private))
+            self._seen.add(key)
+        finally:  # a failed write is tried again with the person's next message
+            del self._seeing[key]
 
     # -- the four calls ----------------------------------------------------------------------
 
