@@ -204,12 +204,12 @@ class Core:
     def is_new(self, person: Person) -> bool:
         """Tell whether the person's name or chat kind is neither recorded nor being recorded."""
         key = (person.id, person.name, person.private)
-        return key not in self._seen and key not in self._seeing
+        return key not in self._seeing and (key not in self._seen or self._unblocks(person))
 
     async def seen(self, person: Person) -> None:
         """Record the person once per name and chat kind (a private chat opens reminders)."""
         key = (person.id, person.name, person.private)
-        if key in self._seen:
+        if key in self._seen and not self._unblocks(person):
             return
         write = self._seeing.get(key)
         if write is None:
@@ -219,7 +219,14 @@ class Core:
             write.add_done_callback(lambda w: w.cancelled() or w.exception())
         await asyncio.shield(write)
 
+    def _unblocks(self, person: Person) -> bool:
+        # Writing privately to a bot one blocked unblocks it: the write marks them reachable.
+        return person.private and person.id in self.store.blocked
+
     async def _record(self, person: Person, key: tuple[str, str, bool]) -> None:
+        if person.private:
+            self.store.blocked.discard(person.id)
+            self._seen.discard(key)  # if the write fails, the next message tries again
         try:
             await self.office.membership.seen(person)
             self._seen.add(key)

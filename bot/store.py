@@ -703,11 +703,14 @@ class Store:
         # start_flow makes one, so that read is not repeated (a database read per message).
         # The process owning the file is the only writer of flows (they are chat state).
         self._flowless: set[tuple[str, str]] = set()
+        # People marked unreachable since the process started: their next private message
+        # must be recorded again (it marks them reachable), however often they were seen.
+        self.blocked: set[str] = set()
 
     def document(self, doc: str, edition: str = "") -> Store:
         """Return this database seen for document `doc`, numbered `edition` (same connection)."""
         view = Store(self._db, self._clock, doc, edition)
-        view._lock, view._flowless = self._lock, self._flowless
+        view._lock, view._flowless, view.blocked = self._lock, self._flowless, self.blocked
         return view
 
     def _key(self, key: str) -> str:
@@ -933,6 +936,8 @@ class Store:
     async def set_reachable(self, user_id: str, reachable: bool) -> None:
         """Record whether messages to the user can be delivered."""
         await self._set_user_flag(user_id, "reachable", reachable)
+        if not reachable:
+            self.blocked.add(user_id)
 
     async def set_reminders(self, user_id: str, on: bool) -> None:
         """Record whether the user wants reminders."""

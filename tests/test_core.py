@@ -89,3 +89,26 @@ async def test_a_failed_write_is_tried_again_with_the_next_message(
     await core.seen(ZHANG)
     assert await store.user(ZHANG.id) is not None
     assert not core.is_new(ZHANG)
+
+
+async def test_a_person_who_blocked_the_bot_is_recorded_again_when_they_write(
+    core: Core, store: Store
+) -> None:
+    await core.seen(ZHANG)
+    await store.document("other").set_reachable(ZHANG.id, False)  # a reminder got a 403
+    statements = await user_writes(store)
+    in_group = Person(ZHANG.id, ZHANG.name, private=False)
+    await core.seen(in_group)  # written once (a new chat kind) ...
+    await core.seen(in_group)
+    assert upserts(statements) == 1
+    user = await store.user(ZHANG.id)
+    assert user is not None
+    assert not user.reachable  # ... and a group message unblocks nothing
+    assert core.is_new(ZHANG)  # seen before, but a private message now unblocks the bot
+    await core.seen(ZHANG)
+    user = await store.user(ZHANG.id)
+    assert user is not None
+    assert user.reachable
+    await core.seen(ZHANG)
+    assert upserts(statements) == 2
+    assert not core.is_new(ZHANG)
