@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import yaml
 
 from bot.assistant import ASK, READ, Assistant
+from bot.compose import small_talk
 from bot.dialog import Reading
 from bot.lexicon import load_lexicon, parse_lexicon
 from bot.outcome import Person
@@ -38,6 +39,7 @@ SHOWN = 200  # entries listed on the page, most asked first
 OPEN, MAPPED, OUT = "", "mapped", "out"
 _SPACE = re.compile(r"\s+")
 _NOT_WORD = re.compile(r"[\W_]+")
+_ENDS = " ?!.。,，~～"  # how a question ends does not make it another
 # One lexicon file is rewritten at a time (two coordinators mapping at once lose nothing).
 _LOCK = asyncio.Lock()
 
@@ -56,7 +58,7 @@ class Question:
 
 def normalized(question: str) -> str:
     """Return a question as it is counted: folded spelling, one space, at most MAX_TEXT."""
-    return _SPACE.sub(" ", normalize(question)).strip()[:MAX_TEXT]
+    return _SPACE.sub(" ", normalize(question)).strip(_ENDS)[:MAX_TEXT]
 
 
 def key_words(assistant: Assistant, text: str) -> str:
@@ -78,7 +80,8 @@ async def record_query(core: Core, kind: str, arg: str) -> None:
     if answer is None or not answer.no_match or answer.elsewhere:
         return
     text = normalized(question)
-    if text:
+    # Thanks and greetings are answered; a question of scaffolding only (谁负责) has no topic.
+    if text and not small_talk(question) and key_words(doc.assistant, text):
         store = core.offices[doc.id].membership.store
         await record(store, text, tuple(m.id for m in answer.nearest))
 
