@@ -80,8 +80,8 @@ async def record_query(core: Core, kind: str, arg: str) -> None:
     if answer is None or not answer.no_match or answer.elsewhere:
         return
     text = normalized(question)
-    # Thanks and greetings are answered; a question of scaffolding only (谁负责) has no topic.
-    if text and not small_talk(question) and key_words(doc.assistant, text):
+    # Thanks and greetings are answered; scaffolding only (谁负责, 好的) names no topic.
+    if text and not small_talk(question) and len(key_words(doc.assistant, text)) > 1:
         store = core.offices[doc.id].membership.store
         await record(store, text, tuple(m.id for m in answer.nearest))
 
