@@ -8,11 +8,15 @@ import yaml
 
 from bot import unanswered
 from bot.assistant import Assistant
+from bot.catalog import load_catalog
 from bot.lexicon import load_lexicon
 from bot.outcome import Person
+from bot.reply import render_plain
 from bot.store import Store
+from tests.cores import make_core
 from tests.fakes.clock import FakeClock
-from tests.web_harness import NOW, data_folder
+from tests.test_catalog import build_data
+from tests.web_harness import MEMBER, NOW, data_folder
 
 COORDINATOR = Person("tg:1", "协调人甲")
 
@@ -87,3 +91,29 @@ def test_a_document_without_a_lexicon_gets_one(tmp_path: Path) -> None:
     path = tmp_path / "lexicon.yaml"
     unanswered.add_synonym(path, "导盲犬", "盲人")
     assert yaml.safe_load(path.read_text(encoding="utf-8")) == {"synonyms": {"导盲犬": ["盲人"]}}
+
+
+async def test_each_document_learns_in_its_own_lexicon(tmp_path: Path) -> None:
+    data = build_data(tmp_path / "data")
+    catalog = load_catalog(data)
+    async with await Store.open(tmp_path / "q.db", FakeClock(NOW)) as store:
+        core = make_core(catalog, store, [COORDINATOR.id])
+        await core.command(MEMBER, MEMBER.id, "doc", "zongbao")
+        asked = await core.text(MEMBER, MEMBER.id, "跨境电商归谁管")
+        assert "没有找到" in render_plain(asked.outcome.reply)
+        zongbao = catalog.doc("zongbao")
+        assert zongbao is not None
+        own = core.offices["zongbao"].membership.store
+        assert [q.text for q in await unanswered.listing(own, zongbao.assistant)] == [
+            "跨境电商归谁管"
+        ]
+        assert await unanswered.listing(store, catalog.default.assistant) == []
+        first = zongbao.assistant.plan.measures[0]  # 拓展两个市场
+        said = await unanswered.map_to(
+            own, zongbao.assistant, "跨境电商归谁管", first.id, "跨境电商", COORDINATOR
+        )
+        assert f"举措 {first.id} 的同义词" in said
+        assert "跨境电商" in load_lexicon(data / "zongbao").synonyms
+        assert "跨境电商" not in load_lexicon(data).synonyms
+        answer = render_plain((await core.text(MEMBER, MEMBER.id, "跨境电商归谁管")).outcome.reply)
+        assert "拓展两个市场" in answer
