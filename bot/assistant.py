@@ -81,12 +81,14 @@ class Assistant:
         engine = Engine(plan, lexicon)
         return cls(plan, lexicon, engine, reminders or ReminderConfig(), clock, data_dir=data_dir)
 
-    def adopt(self, plan: Plan) -> None:
-        """Answer from `plan` from now on (its units changed); recent replies are forgotten."""
-        engine = Engine(plan, self.lexicon)
+    def adopt(self, plan: Plan, lexicon: Lexicon | None = None) -> None:
+        """Answer from `plan` (and `lexicon`) from now on; recent replies are forgotten."""
+        lexicon = lexicon or self.lexicon
+        engine = Engine(plan, lexicon)
         with self._lock:
             # The one place the plan changes while the bot runs: every part reads it from here.
             object.__setattr__(self, "plan", plan)
+            object.__setattr__(self, "lexicon", lexicon)
             object.__setattr__(self, "engine", engine)
             self._recent.clear()
             self._answers.clear()

@@ -15,6 +15,7 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from bot import unanswered
 from bot.assistant import QUERIES, REFUSED, REPORTING, Assistant
 from bot.audit import audit
 from bot.catalog import CHOOSE, Catalog, Doc, load_catalog
@@ -247,6 +248,7 @@ class Core:
             if flow is not None:
                 return Response(flow)
         kind, arg = await self.catalog.converse(text, self.dialog, chat)
+        await unanswered.record_query(self, kind, arg)  # what the bot could not answer
         outcome = await self.query(person, kind, arg)
         return Response(outcome or say(EXPIRED), (kind, arg))
 

@@ -323,6 +323,23 @@ MIGRATIONS: list[str] = [
         seen_at TEXT NOT NULL
     );
     """,
+    # Questions the bot could not answer, per document (bot/unanswered.py, #21): the
+    # normalised text, how often and when asked (never who), the measures offered as nearest;
+    # status '' open, 'mapped' (a synonym added), 'out' (out of the document's scope).
+    # Kept 90 days after last asked.
+    """
+    CREATE TABLE unanswered (
+        doc       TEXT NOT NULL,
+        text      TEXT NOT NULL,
+        count     INTEGER NOT NULL,
+        suggested TEXT NOT NULL DEFAULT '',
+        first_at  TEXT NOT NULL,
+        last_at   TEXT NOT NULL,
+        status    TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (doc, text)
+    );
+    CREATE INDEX unanswered_by_last ON unanswered(last_at);
+    """,
 ]
 
 
