@@ -261,9 +261,16 @@ def our_bot(assistant: Assistant, db_path: Path, *, default_transport: bool = Fa
                 # One at a time means the production default: chats concurrently, each in order.
                 concurrent_updates=concurrent if concurrent > 1 else None,
             )
-        # Each chat's share of N is queued at once: with more than the per-person burst the
-        # throttle would (rightly) drop the rest. It still checks every message.
-        core_of(app.bot_data).throttle = Throttle(burst=10**9)
+        opened = app.post_init
+        assert opened is not None
+
+        async def post_init(app: AnyApp) -> None:
+            await opened(app)  # opens the core
+            # Each chat's share of N is queued at once: with more than the per-person burst
+            # the throttle would (rightly) drop the rest. It still checks every message.
+            core_of(app.bot_data).throttle = Throttle(burst=10**9)
+
+        app.post_init = post_init
         return app
 
     return build

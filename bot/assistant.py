@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import re
 import threading
 from collections import OrderedDict
@@ -26,6 +27,7 @@ from bot.reply import Reply, Span, line
 from bot.reporting import is_reporting, reporting_lines
 
 RECENT_QUESTIONS = 2048
+_TIMELESS = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)  # a context's time, in cache keys
 # Undecodable input bytes reach Python as lone surrogates (stdin uses surrogateescape), which
 # no encoder accepts.
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
@@ -57,6 +59,10 @@ class Assistant:
     _answers: OrderedDict[str, Answer] = field(
         default_factory=OrderedDict, repr=False, compare=False
     )
+    # Recent messages as read in a context (its time left out): read again without a thread.
+    _readings: OrderedDict[tuple[str, Context | None], tuple[Reading, Answer]] = field(
+        default_factory=OrderedDict, repr=False, compare=False
+    )
     # Replies are made in the guard's worker threads too.
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
     guard: Guard = field(default_factory=Guard, repr=False, compare=False)
@@ -75,15 +81,18 @@ class Assistant:
         engine = Engine(plan, lexicon)
         return cls(plan, lexicon, engine, reminders or ReminderConfig(), clock, data_dir=data_dir)
 
-    def adopt(self, plan: Plan) -> None:
-        """Answer from `plan` from now on (its units changed); recent replies are forgotten."""
-        engine = Engine(plan, self.lexicon)
+    def adopt(self, plan: Plan, lexicon: Lexicon | None = None) -> None:
+        """Answer from `plan` (and `lexicon`) from now on; recent replies are forgotten."""
+        lexicon = lexicon or self.lexicon
+        engine = Engine(plan, lexicon)
         with self._lock:
             # The one place the plan changes while the bot runs: every part reads it from here.
             object.__setattr__(self, "plan", plan)
+            object.__setattr__(self, "lexicon", lexicon)
             object.__setattr__(self, "engine", engine)
             self._recent.clear()
             self._answers.clear()
+            self._readings.clear()
 
     def answer(self, question: str) -> Answer:
         """Return the engine's structured answer (recent questions are remembered)."""
@@ -114,8 +123,9 @@ class Assistant:
         ("那卫健委呢") becomes the complete question it stands for, and the chat's context in
         `dialog` becomes its answer. `chat` names one person in one chat; without a dialog the
         message is read on its own. `doc` is this plan's id in a catalog of several: a context
-        left by another document's answer is not read into this one. The reading runs in the
-        guard's worker threads.
+        left by another document's answer is not read into this one. A message read recently
+        in the same context is read again from memory; any other reading runs in the guard's
+        worker threads.
         """
         message = _decodable(message)
         if is_reporting(message):
@@ -125,12 +135,23 @@ class Assistant:
         context = dialog.context(chat) if dialog is not None else None
         if context is not None and context.doc != doc:
             context = None
-        try:
-            reading, answer = await self.guard.run(
-                ("converse", message, context), lambda: self._understand(message, context)
-            )
-        except Refused as e:
-            return REFUSED, e.text
+        key = (message, None if context is None else dataclasses.replace(context, at=_TIMELESS))
+        with self._lock:
+            found = self._readings.get(key)
+        if found is None:
+            engine = self.engine
+            try:
+                found = await self.guard.run(
+                    ("converse", message, context), lambda: self._understand(message, context)
+                )
+            except Refused as e:
+                return REFUSED, e.text
+            with self._lock:
+                if engine is self.engine:  # not made before a unit change
+                    self._readings[key] = found
+                    if len(self._readings) > RECENT_QUESTIONS:
+                        self._readings.popitem(last=False)
+        reading, answer = found
         if dialog is not None:
             dialog.remember(chat, answer, reading.focus, doc)
         return (READ, reading.encode()) if reading.how else (ASK, reading.question)

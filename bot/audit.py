@@ -28,6 +28,8 @@ LABELS = {
     "unit.change": "记录单位变更",
     "unit.change.undo": "撤销单位变更",
     "unit.move": "随单位变更转入",
+    "unanswered.mapped": "未答问题归入举措",
+    "unanswered.out": "未答问题标为不在文件范围",
 }
 
 

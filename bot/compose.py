@@ -212,6 +212,12 @@ _GREETING = re.compile(r"(?:你好|您好|在吗|在不在|hi|hello|哈喽)(?:�
 _POLITE_ENDS = re.compile(r"[\s!！。.,，~～啊呀啦哈]+")
 
 
+def small_talk(question: str) -> bool:
+    """Tell whether a message is thanks or a greeting (answered politely, not searched)."""
+    said = _POLITE_ENDS.sub("", question.lower())[:20]
+    return bool(said) and bool(_THANKS.fullmatch(said) or _GREETING.fullmatch(said))
+
+
 def no_match_reply(question: str, examples: tuple[str, ...]) -> Reply:
     """Return the honest "not in the document" message with example questions as buttons."""
     said = _POLITE_ENDS.sub("", question.lower())[:20]  # small talk is short

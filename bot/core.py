@@ -8,12 +8,14 @@ notices to others are handled here once, so every channel behaves alike.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import secrets
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
+from bot import unanswered
 from bot.assistant import QUERIES, REFUSED, REPORTING, Assistant
 from bot.audit import audit
 from bot.catalog import CHOOSE, Catalog, Doc, load_catalog
@@ -112,8 +114,10 @@ class Core:
         self.queries = QueryCache()
         # The web console's public address, set when its server starts (None: not running).
         self.web_url: str | None = None
-        # Who was already recorded as seen, so that not every message costs a write.
+        # Who was already recorded as seen, so that not every message costs a write; and the
+        # writes under way, which a person's next messages wait for instead of writing again.
         self._seen: set[tuple[str, str, bool]] = set()
+        self._seeing: dict[tuple[str, str, bool], asyncio.Future[None]] = {}
         self._commands: dict[str, Run] = {
             "start": self._welcome,
             "help": lambda p, a, c: self._read("help", a),
@@ -199,14 +203,36 @@ class Core:
         return self.throttle.admit(person.id, at)
 
     def is_new(self, person: Person) -> bool:
-        """Tell whether the person's name or chat kind has not been recorded yet."""
-        return (person.id, person.name, person.private) not in self._seen
+        """Tell whether the person's name or chat kind is neither recorded nor being recorded."""
+        key = (person.id, person.name, person.private)
+        return key not in self._seeing and (key not in self._seen or self._unblocks(person))
 
     async def seen(self, person: Person) -> None:
         """Record the person once per name and chat kind (a private chat opens reminders)."""
-        if self.is_new(person):
+        key = (person.id, person.name, person.private)
+        if key in self._seen and not self._unblocks(person):
+            return
+        write = self._seeing.get(key)
+        if write is None:
+            # One write however many of the person's messages arrive before it is done (each
+            # would otherwise queue its own transaction, with its fsync, before others' reads).
+            write = self._seeing[key] = asyncio.ensure_future(self._record(person, key))
+            write.add_done_callback(lambda w: w.cancelled() or w.exception())
+        await asyncio.shield(write)
+
+    def _unblocks(self, person: Person) -> bool:
+        # Writing privately to a bot one blocked unblocks it: the write marks them reachable.
+        return person.private and person.id in self.store.blocked
+
+    async def _record(self, person: Person, key: tuple[str, str, bool]) -> None:
+        if person.private:
+            self.store.blocked.discard(person.id)
+            self._seen.discard(key)  # if the write fails, the next message tries again
+        try:
             await self.office.membership.seen(person)
-            self._seen.add((person.id, person.name, person.private))
+            self._seen.add(key)
+        finally:  # a failed write is tried again with the person's next message
+            del self._seeing[key]
 
     # -- the four calls ----------------------------------------------------------------------
 
@@ -222,6 +248,7 @@ class Core:
             if flow is not None:
                 return Response(flow)
         kind, arg = await self.catalog.converse(text, self.dialog, chat)
+        await unanswered.record_query(self, kind, arg)  # what the bot could not answer
         outcome = await self.query(person, kind, arg)
         return Response(outcome or say(EXPIRED), (kind, arg))
 

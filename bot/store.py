@@ -30,6 +30,7 @@ InviteProblem = Literal["unknown", "used", "expired"]
 _CHUNK = 200
 # How long a connection waits for another connection's write lock before giving up.
 BUSY_TIMEOUT_MS = 5000
+FLOWLESS_KEPT = 100_000  # people remembered to have no note flow, before starting afresh
 DEFAULT_INVITE_TTL = dt.timedelta(days=7)
 # token_urlsafe(12) gives 16 characters of [A-Za-z0-9_-]: typed or linked in any channel.
 INVITE_CODE = re.compile(r"[A-Za-z0-9_-]{1,64}")
@@ -321,6 +322,23 @@ MIGRATIONS: list[str] = [
         csrf    TEXT NOT NULL,
         seen_at TEXT NOT NULL
     );
+    """,
+    # Questions the bot could not answer, per document (bot/unanswered.py, #21): the
+    # normalised text, how often and when asked (never who), the measures offered as nearest;
+    # status '' open, 'mapped' (a synonym added), 'out' (out of the document's scope).
+    # Kept 90 days after last asked.
+    """
+    CREATE TABLE unanswered (
+        doc       TEXT NOT NULL,
+        text      TEXT NOT NULL,
+        count     INTEGER NOT NULL,
+        suggested TEXT NOT NULL DEFAULT '',
+        first_at  TEXT NOT NULL,
+        last_at   TEXT NOT NULL,
+        status    TEXT NOT NULL DEFAULT '',
+        PRIMARY KEY (doc, text)
+    );
+    CREATE INDEX unanswered_by_last ON unanswered(last_at);
     """,
 ]
 
@@ -698,11 +716,18 @@ class Store:
         # One connection serves all coroutines: the lock keeps one coroutine's reads out of
         # another's open transaction, and keeps two BEGINs from meeting on one connection.
         self._lock = asyncio.Lock()
+        # (person, document) read to have no note flow: every private message asks, and only
+        # start_flow makes one, so that read is not repeated (a database read per message).
+        # The process owning the file is the only writer of flows (they are chat state).
+        self._flowless: set[tuple[str, str]] = set()
+        # People marked unreachable since the process started: their next private message
+        # must be recorded again (it marks them reachable), however often they were seen.
+        self.blocked: set[str] = set()
 
     def document(self, doc: str, edition: str = "") -> Store:
         """Return this database seen for document `doc`, numbered `edition` (same connection)."""
         view = Store(self._db, self._clock, doc, edition)
-        view._lock = self._lock
+        view._lock, view._flowless, view.blocked = self._lock, self._flowless, self.blocked
         return view
 
     def _key(self, key: str) -> str:
@@ -928,6 +953,8 @@ class Store:
     async def set_reachable(self, user_id: str, reachable: bool) -> None:
         """Record whether messages to the user can be delivered."""
         await self._set_user_flag(user_id, "reachable", reachable)
+        if not reachable:
+            self.blocked.add(user_id)
 
     async def set_reminders(self, user_id: str, on: bool) -> None:
         """Record whether the user wants reminders."""
@@ -1371,6 +1398,8 @@ class Store:
         """Await the person's next message as a note or edit, replacing any earlier flow."""
         now = _iso(self._now())
         async with self._write():
+            # Forgotten under the lock, before the row exists: no read can see it half made.
+            self._flowless.discard((user_id, self.doc))
             row = await self._one(
                 "INSERT INTO flows (doc, user_id, kind, target, unit, started_at) "
                 "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (user_id) DO UPDATE SET "
@@ -1383,9 +1412,17 @@ class Store:
 
     async def flow(self, user_id: str) -> Flow | None:
         """Return the person's flow, expired or not, or None."""
-        row = await self._read_one(
-            "SELECT * FROM flows WHERE user_id = ? AND doc = ?", (user_id, self.doc)
-        )
+        key = (user_id, self.doc)
+        if key in self._flowless:
+            return None
+        async with self._lock:
+            row = await self._one(
+                "SELECT * FROM flows WHERE user_id = ? AND doc = ?", (user_id, self.doc)
+            )
+            if row is None:
+                if len(self._flowless) >= FLOWLESS_KEPT:
+                    self._flowless.clear()
+                self._flowless.add(key)
         return None if row is None else Flow.from_row(row)
 
     async def end_flow(self, user_id: str) -> Flow | None:

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
+import datetime as dt
+import threading
+
 import pytest
 
 from bot import compose
-from bot.assistant import Assistant
+from bot.assistant import REFUSED, Assistant
+from bot.clock import TZ
 from bot.commands import COMMANDS
+from bot.dialog import Dialog
+from bot.guard import Guard
 from bot.reply import Reply, all_buttons, render_plain, text_of
+from tests.fakes.clock import FakeClock
 
 
 def head(reply: Reply) -> str:
@@ -156,3 +164,33 @@ def test_welcome_and_help(assistant: Assistant) -> None:
     help_text = render_plain(assistant.help())
     for command in COMMANDS:
         assert f"/{command.name}" in help_text
+
+
+# -- messages read again -----------------------------------------------------------------
+
+
+async def test_a_message_read_before_in_its_context_needs_no_worker(
+    assistant: Assistant,
+) -> None:
+    clock = FakeClock(dt.datetime(2025, 3, 1, 9, 0, tzinfo=TZ))
+    guard = Guard(workers=1)
+    fresh = Assistant(assistant.plan, assistant.lexicon, assistant.engine, guard=guard)
+    dialog = Dialog(clock)
+    first = [await fresh.converse(m, dialog, "a") for m in ("盲人按摩归谁管", "那卫健委呢")]
+    await fresh.converse("人社厅负责哪些任务", dialog, "d")
+    # Every worker taken: a message never read is refused at once ...
+    release = threading.Event()
+    busy = asyncio.ensure_future(guard.run("busy", release.wait))
+    await asyncio.sleep(0)
+    try:
+        assert (await fresh.converse("托养服务", dialog, "b"))[0] == REFUSED
+        # ... one read before in the same context is read again, later, in another chat.
+        clock.advance(minutes=3)
+        again = [await fresh.converse(m, dialog, "c") for m in ("盲人按摩归谁管", "那卫健委呢")]
+        assert again == first
+        assert first[1] != await assistant.converse("那卫健委呢")  # read in its context
+        # In another context the same words are read anew (refused: no worker is free).
+        assert (await fresh.converse("那卫健委呢", dialog, "d"))[0] == REFUSED
+    finally:
+        release.set()
+        await busy

@@ -745,6 +745,33 @@ async def test_a_note_and_the_end_of_its_flow_commit_together(store: Store) -> N
     assert await store.flow("u") == flow
 
 
+async def test_no_flow_is_read_once_and_a_flow_started_later_is_found(store: Store) -> None:
+    reads: list[str] = []
+    await store._db.set_trace_callback(reads.append)
+    other = store.document("other")
+    for _ in range(3):  # a person's questions: each asks whether a note is awaited
+        assert await store.flow("u") is None
+        assert await other.flow("u") is None
+    assert sum(r.startswith("SELECT * FROM flows") for r in reads) == 2  # once per document
+    flow = await other.start_flow("u", "note", "1.1", "省发展改革委")
+    assert await other.flow("u") == flow  # the note's text is taken as the note
+    assert await store.flow("u") is None
+    await other.end_flow("u")
+    assert await other.flow("u") is None
+    flow = await store.start_flow("u", "edit", "3", "省财政厅")  # the same person, elsewhere
+    assert await store.flow("u") == flow
+    assert await other.flow("u") is None  # one flow per person: it moved
+
+
+async def test_a_flow_started_while_no_flow_is_read_is_found(store: Store) -> None:
+    # A read and a start racing: whichever the lock lets first, the flow is found after.
+    read, started = await asyncio.gather(
+        store.flow("u"), store.start_flow("u", "note", "1.1", "省发展改革委")
+    )
+    assert read is None
+    assert await store.flow("u") == started
+
+
 async def test_the_ids_migration_qualifies_telegram_ids_in_every_column(tmp_path: Path) -> None:
     path, before = tmp_path / "old.db", MIGRATIONS.index(QUALIFY_IDS)
     with sqlite3.connect(path) as conn:

@@ -234,3 +234,20 @@ async def test_characters_no_file_can_hold_are_left_out_of_notes_and_names(
     assert notes(db_path) == [(HRSS, "5.1", "今年完成培训\ufffd")]
     assert rows(db_path, "SELECT name FROM users WHERE id = ?", (f"tg:{LI}",)) == [("李四",)]
     assert "今年完成" not in caplog.text
+
+
+async def test_questions_before_a_note_do_not_keep_its_text_from_being_filed(
+    bot_at: Start, db_path: Path, clock: FakeClock
+) -> None:
+    # Questions read "no note awaited" once; /note must still make the next text the note.
+    await bind_directly(db_path, clock, [(ZHANG, HRSS)])
+    async with bot_at() as bot:
+        for _ in range(2):
+            assert text(await bot.say(ZHANG, "7.2")).startswith("举措 7.2")
+        assert text(await bot.say(ZHANG, "/note 5.1")).startswith("请发送举措 5.1 的进展")
+        filed = await bot.say(ZHANG, "7.2")
+        assert text(filed).startswith(f"已记录「{HRSS}」举措 5.1 的 2024 年进展")
+        assert text(await bot.say(ZHANG, "7.2")).startswith("举措 7.2")  # a question again
+        assert text(await bot.say(ZHANG, "/note 5.1")).startswith("请发送举措 5.1 的进展")
+        assert text(await bot.say(ZHANG, "第二条")).startswith("已记录")
+    assert notes(db_path) == [(HRSS, "5.1", "7.2"), (HRSS, "5.1", "第二条")]

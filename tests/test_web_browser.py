@@ -197,3 +197,23 @@ async def test_wecoms_workbench_opens_the_console_logged_in(
             assert f"{UNIT} · 2024 年" in await page.inner_text("h1")
             await shot(page, tmp_path / "screenshots", "wecom-unit")
     assert [c.errcode for c in api.calls_of("auth/getuserinfo")] == [0]
+
+
+async def test_a_coordinator_teaches_the_bot_a_word(chromium: Browser, tmp_path: Path) -> None:
+    data = data_folder(tmp_path / "data")  # its lexicon.yaml is written
+    async with running_desk(Assistant.load(data), tmp_path / "web.db", data_dir=data) as desk:
+        asked = await desk.core.text(MEMBER, MEMBER.id, "手语翻译谁负责")
+        assert "没有找到" in render_plain(asked.outcome.reply)
+        boss = await (await chromium.new_context()).new_page()
+        await boss.goto(await desk.link(COORDINATOR))
+        await boss.click("#login")
+        await boss.click("nav >> text=未答问题")
+        card = boss.locator(".unanswered", has_text="手语翻译谁负责")
+        assert "问过 1 次" in await card.inner_text()
+        await shot(boss, tmp_path / "screenshots", "unanswered")
+        await card.locator("select[name=measure]").select_option("8.2")
+        await card.locator("text=归入举措").click()
+        await boss.wait_for_selector(".flash")
+        assert "举措 8.2 的同义词" in await boss.inner_text(".flash")
+        answer = await desk.core.text(MEMBER, MEMBER.id, "手语翻译谁负责")
+        assert "8.2" in render_plain(answer.outcome.reply)

@@ -15,7 +15,7 @@ from urllib.parse import quote, urlencode
 
 from aiohttp import web
 
-from bot import desk, library
+from bot import desk, library, unanswered
 from bot.catalog import Doc
 from bot.core import Core
 from bot.membership import APPROVE, REJECT
@@ -58,6 +58,9 @@ def add_routes(app: web.Application) -> None:
     r.add_get("/files", files_page)
     r.add_post("/files/upload", files_upload)
     r.add_post("/files/enable", files_enable)
+    r.add_get("/unanswered", unanswered_page)
+    r.add_post("/unanswered/map", unanswered_map)
+    r.add_post("/unanswered/out", unanswered_out)
     r.add_get("/download/export", download_export)
     r.add_get("/download/report", download_report)
     r.add_get("/download/progress", download_progress)
@@ -322,6 +325,37 @@ async def files_enable(request: web.Request) -> web.StreamResponse:
     h = await here(request, coordinator=True)
     flash(request, await library.enable(h.core, h.params.get("name", "")))
     raise web.HTTPFound("/files")
+
+
+# -- what the bot could not answer -----------------------------------------------------------
+
+
+async def unanswered_page(request: web.Request) -> web.StreamResponse:
+    """未答问题: the document's questions answered "not found", most asked first (coordinators)."""
+    h = await here(request, coordinator=True)
+    questions = await unanswered.listing(h.office.membership.store, h.doc.assistant)
+    return page(request, "unanswered.html", h.context(
+        questions=questions, measures=h.doc.assistant.plan.measures
+    ))
+
+
+async def unanswered_map(request: web.Request) -> web.StreamResponse:
+    """归入举措: the question's key words become a synonym of a measure, used at once."""
+    h = await here(request, coordinator=True)
+    p = h.params
+    flash(request, await unanswered.map_to(
+        h.office.membership.store, h.doc.assistant, p.get("text", ""), p.get("measure", ""),
+        p.get("words", ""), h.viewer.person,
+    ))
+    raise h.back("/unanswered")
+
+
+async def unanswered_out(request: web.Request) -> web.StreamResponse:
+    """不在文件范围: the question stays "not found" and leaves the list."""
+    h = await here(request, coordinator=True)
+    store, text = h.office.membership.store, h.params.get("text", "")
+    flash(request, await unanswered.out_of_scope(store, text, h.viewer.person))
+    raise h.back("/unanswered")
 
 
 # -- downloads -------------------------------------------------------------------------------

@@ -1,0 +1,114 @@
+"""The core's bookkeeping of who talks to the bot: one write per change, never a change missed."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import sqlite3
+
+import pytest
+
+from bot.assistant import Assistant
+from bot.clock import TZ
+from bot.core import Core
+from bot.outcome import Person
+from bot.store import Store
+from tests.cores import make_core
+from tests.fakes.clock import FakeClock
+
+ZHANG = Person("tg:1", "张三")
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(dt.datetime(2025, 3, 1, 9, 0, tzinfo=TZ))
+
+
+@pytest.fixture
+def core(assistant: Assistant, store: Store, clock: FakeClock) -> Core:
+    return make_core(assistant, store, (), clock)
+
+
+async def user_writes(store: Store) -> list[str]:
+    """Collect every statement that writes the users table, as SQLite runs it."""
+    statements: list[str] = []
+    await store._db.set_trace_callback(statements.append)
+    return statements
+
+
+def upserts(statements: list[str]) -> int:
+    return sum(s.startswith("INSERT INTO users") for s in statements)
+
+
+async def test_messages_arriving_together_record_the_person_once(core: Core, store: Store) -> None:
+    statements = await user_writes(store)
+    # Ten messages of one person, each recording them before its answer.
+    await asyncio.gather(*(core.seen(ZHANG) for _ in range(10)))
+    assert upserts(statements) == 1
+    # Every caller returned after the write: the person is there for each of them.
+    user = await store.user(ZHANG.id)
+    assert user is not None
+    assert (user.name, user.private_chat) == ("张三", True)
+    assert not core.is_new(ZHANG)
+
+
+async def test_a_person_being_recorded_is_not_new(core: Core, store: Store) -> None:
+    statements = await user_writes(store)
+    write = asyncio.ensure_future(core.seen(ZHANG))
+    await asyncio.sleep(0)  # the write has begun
+    assert not core.is_new(ZHANG)  # the channel starts no second one
+    await write
+    assert upserts(statements) == 1
+
+
+async def test_a_new_name_or_chat_kind_is_written_again(core: Core, store: Store) -> None:
+    await core.seen(ZHANG)
+    statements = await user_writes(store)
+    await core.seen(ZHANG)
+    assert upserts(statements) == 0  # nothing changed: no write
+    renamed = Person(ZHANG.id, "张三丰")
+    assert core.is_new(renamed)
+    await core.seen(renamed)
+    user = await store.user(ZHANG.id)
+    assert user is not None
+    assert user.name == "张三丰"
+    await core.seen(Person(ZHANG.id, "张三丰", private=False))  # in a group
+    assert upserts(statements) == 2
+
+
+async def test_a_failed_write_is_tried_again_with_the_next_message(
+    core: Core, store: Store
+) -> None:
+    await store._db.execute(
+        "CREATE TEMP TRIGGER refuse BEFORE INSERT ON users BEGIN SELECT RAISE(ABORT, 'full'); END"
+    )
+    with pytest.raises(sqlite3.IntegrityError):
+        await asyncio.gather(core.seen(ZHANG), core.seen(ZHANG))
+    assert core.is_new(ZHANG)
+    await store._db.execute("DROP TRIGGER refuse")
+    await core.seen(ZHANG)
+    assert await store.user(ZHANG.id) is not None
+    assert not core.is_new(ZHANG)
+
+
+async def test_a_person_who_blocked_the_bot_is_recorded_again_when_they_write(
+    core: Core, store: Store
+) -> None:
+    await core.seen(ZHANG)
+    await store.document("other").set_reachable(ZHANG.id, False)  # a reminder got a 403
+    statements = await user_writes(store)
+    in_group = Person(ZHANG.id, ZHANG.name, private=False)
+    await core.seen(in_group)  # written once (a new chat kind) ...
+    await core.seen(in_group)
+    assert upserts(statements) == 1
+    user = await store.user(ZHANG.id)
+    assert user is not None
+    assert not user.reachable  # ... and a group message unblocks nothing
+    assert core.is_new(ZHANG)  # seen before, but a private message now unblocks the bot
+    await core.seen(ZHANG)
+    user = await store.user(ZHANG.id)
+    assert user is not None
+    assert user.reachable
+    await core.seen(ZHANG)
+    assert upserts(statements) == 2
+    assert not core.is_new(ZHANG)
