@@ -26,6 +26,11 @@ SHIPPED_DATA = _shipped_data()
 DATA_DIR = Path(os.environ["FENGONG_DATA"]) if os.environ.get("FENGONG_DATA") else SHIPPED_DATA
 
 
+def is_shipped(folder: Path) -> bool:
+    """Tell whether `folder` is the program's own data folder, kept as shipped."""
+    return folder.resolve() == SHIPPED_DATA.resolve()
+
+
 class PlanError(ValueError):
     """The data files are inconsistent; the message names the file and the entry."""
 

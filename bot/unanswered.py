@@ -25,6 +25,7 @@ from bot.compose import small_talk
 from bot.dialog import Reading
 from bot.lexicon import load_lexicon, parse_lexicon
 from bot.outcome import Person
+from bot.plan import is_shipped
 from bot.store import Store, _iso, _time
 from bot.text import normalize
 from bot.unitsfile import _write_atomically
@@ -54,6 +55,13 @@ class Question:
     first_at: dt.datetime
     last_at: dt.datetime
     words: str  # the key words a synonym would be made of
+
+
+SHIPPED = (
+    "现在使用的是程序自带的数据文件夹 data/，它保持原样，不添加同义词。"
+    "请先复制一份作为自己的数据文件夹，例如 cp -r data var/data，"
+    "再设置 FENGONG_DATA=var/data 重新启动（见 README「单位变更」一节）。"
+)
 
 
 def normalized(question: str) -> str:
@@ -165,6 +173,8 @@ async def map_to(
         return f"关键词须为 1–{MAX_WORDS} 个字（不含标点和空格）。"
     if assistant.data_dir is None:
         return "这份文件没有可写的词库（lexicon.yaml），无法添加同义词。"
+    if is_shipped(assistant.data_dir):
+        return SHIPPED
     async with _LOCK:
         if not any(q.text == text for q in await listing(store, assistant)):
             return GONE

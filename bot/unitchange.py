@@ -21,7 +21,7 @@ from bot import unitsfile
 from bot.clock import TZ
 from bot.membership import Membership
 from bot.outcome import NOT_COORDINATOR, Outcome, Person, say
-from bot.plan import SHIPPED_DATA, PlanError, load_plan
+from bot.plan import PlanError, is_shipped, load_plan
 from bot.reply import Button, Reply, bold, line
 from bot.shortname import short_forms
 from bot.succession import Change, Kind
@@ -73,7 +73,7 @@ class UnitChanges:
             return say(NOT_COORDINATOR)
         if m.assistant.data_dir is None:
             return say("这份文件不是从数据文件夹载入的，无法记录单位变更。")
-        if _shipped(m.assistant.data_dir):
+        if is_shipped(m.assistant.data_dir):
             return say(SHIPPED)
         found = _COMMAND.fullmatch(arg.strip())
         if found is None:
@@ -332,11 +332,6 @@ def _verb(change: Change) -> str:
 def _payload(m: Membership, old: str, new: str, why: str) -> dict[str, Any]:
     payload = {"from": old, "unit": new, "why": why}
     return {**payload, "document": m.label} if m.label else payload
-
-
-def _shipped(folder: Path) -> bool:
-    """Tell whether `folder` is the program's own data folder, which stays as shipped."""
-    return folder.resolve() == SHIPPED_DATA.resolve()
 
 
 def _units_path(m: Membership) -> Path:

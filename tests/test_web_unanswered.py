@@ -167,3 +167,18 @@ async def test_bad_choices_are_answered_not_applied(desk: Desk) -> None:
             async with http.post(desk.url + "/unanswered/map", data=form) as r:
                 assert said in await r.text()
     assert lexicon(desk) == before
+
+
+async def test_the_shipped_data_folder_learns_nothing(tmp_path: Path) -> None:
+    """On the program's own data/ a mapping is refused: the tracked lexicon.yaml stays as is."""
+    from bot import unanswered
+    from bot.plan import SHIPPED_DATA
+    from bot.store import Store
+
+    assistant = Assistant.load(SHIPPED_DATA)
+    before = (SHIPPED_DATA / "lexicon.yaml").read_bytes()
+    async with await Store.open(tmp_path / "bot.db") as store:
+        await unanswered.record(store, ASKED)
+        said = await unanswered.map_to(store, assistant, ASKED, MEASURE, "手语翻译", COORDINATOR)
+    assert said == unanswered.SHIPPED
+    assert (SHIPPED_DATA / "lexicon.yaml").read_bytes() == before
