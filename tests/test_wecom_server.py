@@ -93,6 +93,27 @@ async def serve() -> AsyncIterator[Serve]:
         await runner.cleanup()
 
 
+class Ticks:
+    """The monotonic clock the server's log conditions read, moved by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+@pytest.fixture(autouse=True)
+def ticks(monkeypatch: pytest.MonkeyPatch) -> Ticks:
+    """Each test starts with no condition logged yet (they are the process's)."""
+    clock = Ticks()
+    monkeypatch.setattr(server, "_clock", clock)
+    monkeypatch.setattr(server, "_REFUSED", {})
+    for name in ("_SLOW", "_FULL", "_ACCEPT", "_DATABASE"):
+        monkeypatch.setattr(server, name, server._Once(getattr(server, name).message))
+    return clock
+
+
 @pytest.fixture
 def recorder() -> Recorder:
     return Recorder()
@@ -329,6 +350,58 @@ async def test_bad_callbacks_are_refused_and_the_server_keeps_serving(
         assert secret not in logged
 
 
+@pytest.mark.parametrize("kind", ["no-signature", "bad-signature", "stale", "bad-echostr"])
+async def test_a_flood_of_refused_callbacks_is_logged_once_a_period(
+    wecom: WeComCallbackClient, ticks: Ticks, caplog: pytest.LogCaptureFixture, kind: str
+) -> None:
+    good = wecom.encrypt(wecom.text("ZhangSan", "你好", msg_id="1").encode())
+    envelope = envelope_xml(wecom.corp_id, good, 1000002)
+    query = wecom.signed_query(good)
+    stale = str(int(query["timestamp"]) - FRESH_SECONDS - 60)
+    echo = _echo_query(wecom, "hello")
+
+    async def refused() -> int:
+        if kind == "no-signature":
+            return (await wecom.post_raw({}, envelope))[0]
+        if kind == "bad-signature":
+            return (await wecom.post_raw({**query, "msg_signature": "f" * 40}, envelope))[0]
+        if kind == "stale":
+            return (await wecom.post_raw({**query, "timestamp": stale}, envelope))[0]
+        return (await wecom.get({**echo, "echostr": echo["echostr"][::-1]}))[0]
+
+    for _ in range(30):
+        assert await refused() in (400, 403)
+    assert _logged(caplog, "拒绝企业微信回调") == 1
+    ticks.now += server.PERIOD  # a minute on, the flood goes on: one line with the count
+    assert await refused() in (400, 403)
+    assert _logged(caplog, "拒绝企业微信回调") == 2
+    assert _logged(caplog, "另有 29 次") == 1
+
+
+async def test_connections_over_and_under_the_cap_in_turn_log_one_line(
+    wecom: WeComCallbackClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setattr(server, "MAX_CONNECTIONS", 1)
+    health = b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n"
+    refused = 0
+    for _ in range(10):  # one held open (over the cap for the next), then let go (under it)
+        while True:
+            reader, writer = await _raw(wecom.url, health)
+            async with asyncio.timeout(10):
+                answer = await reader.readuntil(b"\r\n\r\n")
+            if answer.startswith(b"HTTP/1.1 200"):
+                break
+            refused += 1  # the last one held is not closed yet
+            writer.close()
+        other, knocking = await _raw(wecom.url, health)
+        assert (await _closed(other)).startswith(b"HTTP/1.1 503")
+        refused += 1
+        knocking.close()
+        writer.close()
+    assert refused >= 10
+    assert _logged(caplog, "新连接被拒绝") == 1
+
+
 async def test_a_failing_handler_is_logged_and_the_next_message_handled(
     wecom: WeComCallbackClient, recorder: Recorder, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -430,6 +503,7 @@ def _logged(caplog: pytest.LogCaptureFixture, text: str) -> int:
 async def test_a_client_slow_to_send_its_headers_is_closed_and_logged_once(
     wecom: WeComCallbackClient,
     recorder: Recorder,
+    ticks: Ticks,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
@@ -439,12 +513,19 @@ async def test_a_client_slow_to_send_its_headers_is_closed_and_logged_once(
         assert await _closed(reader) == b""
         writer.close()
     assert _logged(caplog, "关闭了发送过慢的连接") == 1  # one line for the condition
-    # Still serving; once a callback went through, the next slow client is logged again.
+    # Still serving; a good request in between does not start the condition over.
     assert await wecom.post(wecom.text("ZhangSan", "你好", msg_id="1")) == (200, "")
     reader, writer = await _raw(wecom.url, b"GET /healthz HTTP/1.1\r\n")
     assert await _closed(reader) == b""
     writer.close()
+    assert _logged(caplog, "关闭了发送过慢的连接") == 1
+    # A period later the next one is logged, with how many were not.
+    ticks.now += server.PERIOD
+    reader, writer = await _raw(wecom.url, b"GET /healthz HTTP/1.1\r\n")
+    assert await _closed(reader) == b""
+    writer.close()
     assert _logged(caplog, "关闭了发送过慢的连接") == 2
+    assert _logged(caplog, "另有 5 次") == 1
     await recorder.wait(1)
 
 

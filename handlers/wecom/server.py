@@ -9,7 +9,8 @@ database that cannot store it, a 503: WeCom delivers it again) and is logged wit
 
 `listen` serves it with bounds: a client has HEADER_SECONDS for its request line and headers
 and BODY_SECONDS for its body, at most MAX_CONNECTIONS are open at once, and each of these
-conditions (and a failing accept) is logged once when it starts, not for every connection.
+conditions (and a failing accept, and each kind of refused callback) is logged when it starts
+and then at most once a minute with a count, not for every connection.
 """
 
 from __future__ import annotations
@@ -50,22 +51,35 @@ Health = Callable[[], Awaitable[tuple[int, str]]]  # (HTTP status, text) for GET
 _STARTED = web.AppKey("wecom_started", weakref.WeakSet[asyncio.BaseTransport])
 
 
+PERIOD = 60.0  # seconds: a condition is logged at most once per period, then with a count
+_clock: Callable[[], float] = time.monotonic
+
+
 class _Once:
-    """A condition logged once when it starts, and again only after it ended."""
+    """A condition logged when it first happens, then at most once a PERIOD with a count.
+
+    Whatever the requests or connections do meanwhile (a flood, or good and bad ones in turn),
+    an unauthenticated client cannot make it log more than one line a minute.
+    """
 
     def __init__(self, message: str) -> None:
         self.message = message
-        self.on = False
+        self.logged: float | None = None
+        self.unlogged = 0
 
     def report(self, *args: object) -> None:
-        """Log the condition unless it is already under way."""
-        if not self.on:
-            self.on = True
+        """Log the condition unless it was logged within PERIOD; count it then."""
+        now = _clock()
+        if self.logged is not None and now - self.logged < PERIOD:
+            self.unlogged += 1
+            return
+        if self.unlogged:
+            logger.warning(
+                self.message + "（此前 %.0f 秒内另有 %d 次）", *args, PERIOD, self.unlogged
+            )
+        else:
             logger.warning(self.message, *args)
-
-    def end(self) -> None:
-        """The condition is over: its next start is logged again."""
-        self.on = False
+        self.logged, self.unlogged = now, 0
 
 
 _SLOW = _Once(
@@ -74,6 +88,7 @@ _SLOW = _Once(
 _FULL = _Once("回调服务器已有 %d 个连接，新连接被拒绝，此后同类情况不再逐条记录")
 _ACCEPT = _Once("回调服务器无法接受新连接（%s），此后同类情况不再逐条记录")
 _DATABASE = _Once("回调无法保存到数据库（%s），已回答 503 让企业微信重发")
+_REFUSED: dict[tuple[int, str], _Once] = {}  # by status and the reason's fixed head
 
 
 class _AcceptFailures(logging.Filter):
@@ -127,8 +142,6 @@ def callback_app(
         except Exception as e:
             _DATABASE.report(type(e).__name__)
             return web.Response(status=503)
-        _DATABASE.end()
-        _SLOW.end()
         if not new:
             logger.info("企业微信重发的回调已忽略（%s）", type(message).__name__)
         return web.Response(status=200)
@@ -197,14 +210,12 @@ class _Site(web.BaseSite):
         )
 
     def _connection(self) -> asyncio.BaseProtocol:
-        _ACCEPT.end()
         runner = cast(web.AppRunner, self._runner)
         server = runner.server
         assert server is not None
         if len(server.connections) >= MAX_CONNECTIONS:
             _FULL.report(MAX_CONNECTIONS)
             return _Refusing()
-        _FULL.end()
         handler = server()
         started = runner.app[_STARTED]
         asyncio.get_running_loop().call_later(HEADER_SECONDS, _too_slow, handler, started)
@@ -237,10 +248,11 @@ class _Refused(Exception):
 
     def answer(self, request: web.Request) -> web.Response:
         """Log the reason (and the caller's address) and answer with the status."""
-        # The remote address helps find a misconfigured proxy.
-        logger.warning(
-            "拒绝企业微信回调（%d）：%s，来自 %s", self.status, self.reason, request.remote
-        )
+        # The remote address helps find a misconfigured proxy. The reasons' heads are this
+        # module's constants, so the conditions (and this dict) are few.
+        condition = (self.status, self.reason.split("：")[0])
+        once = _REFUSED.setdefault(condition, _Once("拒绝企业微信回调（%d）：%s，来自 %s"))
+        once.report(self.status, self.reason, request.remote)
         return web.Response(status=self.status)
 
 
