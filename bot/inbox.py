@@ -40,6 +40,9 @@ class Inbox:
         self._queues: dict[str, deque[Delivery]] = {}
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._closed = False
+        # The last write failed (a full disk, a locked database): nothing can be accepted,
+        # whatever a rolled-back probe says, until a write succeeds again.
+        self.failing = False
 
     async def start(self) -> int:
         """Queue what was stored and not handled before the last stop; return how many."""
@@ -80,11 +83,13 @@ class Inbox:
                     handled,
                 )
             except Exception as e:  # every caller of the batch answers "try again"
+                self.failing = True
                 for *_, taken in batch:
                     taken.set_exception(e)
                 if handled:  # handled again at the next start (a note is not doubled)
                     logger.error("未能标记 %d 条消息已处理：%s", len(handled), type(e).__name__)
                 continue
+            self.failing = False
             for delivery, (*_, taken) in zip(stored, batch, strict=True):
                 if delivery is not None:
                     self._queue(delivery)

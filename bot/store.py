@@ -30,6 +30,9 @@ InviteProblem = Literal["unknown", "used", "expired"]
 _CHUNK = 200
 # How long a connection waits for another connection's write lock before giving up.
 BUSY_TIMEOUT_MS = 5000
+# The same for storing a delivered callback: WeCom waits 5 s for its answer, so a locked
+# database must be answered 503 (deliver again) well before that, not after 5 s.
+INTAKE_BUSY_MS = 2000
 FLOWLESS_KEPT = 100_000  # people remembered to have no note flow, before starting afresh
 DEFAULT_INVITE_TTL = dt.timedelta(days=7)
 # token_urlsafe(12) gives 16 characters of [A-Za-z0-9_-]: typed or linked in any channel.
@@ -858,9 +861,14 @@ class Store:
         return now.astimezone(TZ)
 
     @asynccontextmanager
-    async def _write(self) -> AsyncIterator[None]:
-        """Run the body in one write transaction, committed on success, rolled back otherwise."""
+    async def _write(self, wait_ms: int = BUSY_TIMEOUT_MS) -> AsyncIterator[None]:
+        """Run the body in one write transaction, committed on success, rolled back otherwise.
+
+        `wait_ms`: how long to wait for another connection's write lock.
+        """
         async with self._lock:
+            if wait_ms != BUSY_TIMEOUT_MS:
+                await _settled(self._db.execute(f"PRAGMA busy_timeout = {int(wait_ms)}"))
             try:
                 # IMMEDIATE takes the write lock up front, so two connections racing for the
                 # same row queue on busy_timeout instead of failing with a lock upgrade deadlock.
@@ -871,6 +879,9 @@ class Store:
                 if self._db.in_transaction:
                     await _settled(self._db.execute("ROLLBACK"))
                 raise
+            finally:
+                if wait_ms != BUSY_TIMEOUT_MS:
+                    await _settled(self._db.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}"))
 
     async def _all(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         """Run a query to completion and return its rows (caller holds the lock)."""
@@ -1667,9 +1678,15 @@ class Store:
         repeat). Committed to disk when this returns: the channel may then be acknowledged.
         """
         now = self._now()
-        await self._purge_callbacks(now)
+        last = self._callbacks_purged
+        purge = last is None or now - last >= self.CALLBACK_PURGE_EVERY
         taken: list[Delivery | None] = []
-        async with self._write():
+        async with self._write(INTAKE_BUSY_MS):
+            if purge:  # in the same transaction: the acknowledgement waits for no other lock
+                self._callbacks_purged = now
+                await self._db.execute(
+                    "DELETE FROM callbacks WHERE seen_at < ?", (_iso(now - self.CALLBACK_TTL),)
+                )
             for start in range(0, len(handled), _CHUNK):
                 chunk = handled[start : start + _CHUNK]
                 await self._db.execute(
@@ -1716,12 +1733,6 @@ class Store:
             "SELECT * FROM inbox WHERE channel = ? ORDER BY id", (channel,)
         )
         return [Delivery.from_row(row) for row in rows]
-
-    async def _purge_callbacks(self, now: dt.datetime) -> None:
-        last = self._callbacks_purged
-        if last is None or now - last >= self.CALLBACK_PURGE_EVERY:
-            self._callbacks_purged = now
-            await self.forget_callbacks(now - self.CALLBACK_TTL)
 
     async def writable(self, wait_ms: int = 1000) -> None:
         """Raise sqlite3.Error unless a write can begin within `wait_ms` (locked, read-only …).

@@ -97,6 +97,48 @@ async def test_healthz_is_503_while_the_database_is_locked(wecom: WeCom, tmp_pat
         other.close()
 
 
+async def test_healthz_is_503_while_callbacks_cannot_be_stored_on_a_full_disk(
+    wecom: WeCom, tmp_path: Path
+) -> None:
+    """A full disk lets a rolled-back probe through but no callback: unhealthy until one is."""
+    url = wecom.client.url.replace("/wecom", "/healthz")
+    disk = sqlite3.connect(tmp_path / "fengong.db", isolation_level=None)
+    try:
+        disk.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        pages = disk.execute("PRAGMA page_count").fetchone()[0]
+    finally:
+        disk.close()
+    db = wecom.app.core.store._db  # the bot's own connection: its database file is full
+    await db.execute(f"PRAGMA max_page_count = {pages}")
+    long = "今年完成培训" * 300  # needs new pages
+    status, _ = await wecom.client.post(wecom.client.text(ZHANG, long, msg_id="full"))
+    assert status == 503
+    async with aiohttp.ClientSession() as session:
+        async with session.get(url) as response:
+            assert (response.status, await response.text()) == (503, "数据库无法写入\n")
+        await db.execute(f"PRAGMA max_page_count = {pages * 100}")  # space again
+        status, _ = await wecom.client.post(wecom.client.text(ZHANG, long, msg_id="room"))
+        assert status == 200
+        async with session.get(url) as response:
+            assert response.status == 200
+
+
+async def test_a_callback_on_a_locked_database_is_answered_503_before_wecom_gives_up(
+    wecom: WeCom, tmp_path: Path
+) -> None:
+    """WeCom waits 5 s for an answer; a 503 after that is no answer (it just retries blind)."""
+    other = sqlite3.connect(tmp_path / "fengong.db", isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        async with asyncio.timeout(5):  # WeCom's own limit for the answer
+            status, _ = await wecom.client.post(wecom.client.text(ZHANG, "你好", msg_id="1"))
+        assert status == 503
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
+    assert await wecom.client.post(wecom.client.text(ZHANG, "你好", msg_id="1")) == (200, "")
+
+
 # --- questions, pages and details -------------------------------------------------------------
 
 

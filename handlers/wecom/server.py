@@ -119,7 +119,9 @@ def callback_app(
 
     A message is stored in `inbox` (which handles it) before its 200. `agent_id`: the app's
     AgentID, which a message naming another is refused for. `health` answers /healthz (the
-    bot's database); without it the server only says "ok". `now`: the wall clock (seconds).
+    bot's database); without it the server only says "ok". /healthz is 503 anyway while the
+    inbox's last write failed (a full disk passes a rolled-back probe), until one succeeds.
+    `now`: the wall clock (seconds).
     """
 
     async def verify(request: web.Request) -> web.Response:
@@ -147,6 +149,8 @@ def callback_app(
         return web.Response(status=200)
 
     async def healthz(request: web.Request) -> web.Response:
+        if inbox.failing:  # the callbacks get 503 now, whatever a probe would say
+            return web.Response(status=503, text="数据库无法写入\n")
         if health is None:
             return web.Response(text="ok")
         status, text = await health()
