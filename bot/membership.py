@@ -39,7 +39,12 @@ BIND_INTERVAL = dt.timedelta(minutes=10)
 
 def flow_ended(kind: object, target: object, why: str = UNIT_CHANGED) -> str:
     """Tell the member that the note (or edit) they had started is over, and why."""
-    what = f"举措 {target} 的进展" if kind == "note" else f"第 {target} 条记录的修改"
+    # An edit's target is "<note id>:<version>".
+    what = (
+        f"举措 {target} 的进展"
+        if kind == "note"
+        else f"第 {str(target).partition(':')[0]} 条记录的修改"
+    )
     return f"您正在填写的{what}已取消（{why}），未保存任何内容。"
 
 

@@ -15,7 +15,7 @@ from bot.notetext import clean_note
 from bot.outcome import NOT_MEMBER, Outcome, Person, number, say
 from bot.plan import Measure, Plan
 from bot.reply import Button, Item, Reply, Span, bold, line
-from bot.store import Note, Store, StoreError
+from bot.store import Changed, Note, Store, StoreError
 
 NOTE_MAX = 1000
 FLOW_TIMEOUT = dt.timedelta(minutes=10)
@@ -110,7 +110,12 @@ class Notes:
         self, person: Person, kind: Literal["note", "edit"], target: str, unit: str
     ) -> Outcome:
         await self.store.start_flow(person.id, kind, target, unit)
-        what = f"举措 {target} 的进展" if kind == "note" else f"第 {target} 条记录的新内容"
+        # An edit's target is "<note id>:<version>".
+        what = (
+            f"举措 {target} 的进展"
+            if kind == "note"
+            else f"第 {target.partition(':')[0]} 条记录的新内容"
+        )
         return say(
             f"请发送{what}（1–{NOTE_MAX} 字）。10 分钟内有效，发送 /cancel 取消。",
             buttons=((Button("取消", CANCEL),),),
@@ -165,8 +170,9 @@ class Notes:
         if problem:
             # The flow stays open, so a corrected text can simply be sent again.
             return problem
-        if flow.kind == "edit":
-            return await self._edit(person, int(flow.target), cleaned)
+        if flow.kind == "edit":  # target "<note id>:<version of the text shown>"
+            note_id, _, version = flow.target.partition(":")
+            return await self._edit(person, int(note_id), cleaned, version or None)
         problem = self._check_measure(member.unit, flow.target)
         if problem:
             await self.store.end_flow(person.id)
@@ -309,7 +315,7 @@ class Notes:
         unit = await self.membership.unit_of(person)
         if unit is None:
             return say(NOT_MEMBER)
-        started = await self._start_flow(person, "edit", str(note.id), unit)
+        started = await self._start_flow(person, "edit", f"{note.id}:{note.version}", unit)
         return say(
             *started.reply.header,
             "原内容：",
@@ -317,10 +323,23 @@ class Notes:
             buttons=started.reply.buttons,
         )
 
-    async def _edit(self, person: Person, note_id: int, text: str) -> Outcome:
-        """Store the awaited edit (a cleaned, checked text), ending the flow with it."""
+    async def _edit(self, person: Person, note_id: int, text: str, version: str | None) -> Outcome:
+        """Store the awaited edit (a cleaned, checked text), ending the flow with it, unless
+        the note changed since the edit was started (then nothing is overwritten)."""
         try:
-            note = await self.store.edit_note(note_id, person.id, text, ends_flow=True)
+            note = await self.store.edit_note(
+                note_id, person.id, text, ends_flow=True, version=version
+            )
+        except Changed:
+            await self.store.end_flow(person.id)
+            now = await self.store.note(note_id)
+            return say(
+                f"第 {note_id} 条记录在您修改期间已被改动，您的内容未保存：",
+                line(Span(text, "quote")),
+                "它现在的内容：",
+                line(Span(now.text if now else "", "quote")),
+                "如仍要修改，请发送 /notes 后重新点「修改」。",
+            )
         except StoreError as e:
             # The edit was rolled back, and the end of the flow with it: end it now.
             await self.store.end_flow(person.id)
@@ -328,28 +347,39 @@ class Notes:
         hint = (UNREADABLE_HINT,) if UNREADABLE in note.text else ()
         return say(f"已修改第 {note.id} 条记录：", line(Span(note.text, "quote")), *hint)
 
-    async def delete(self, person: Person, note_id: str) -> Outcome:
-        """Ask to confirm deleting one's own note."""
+    async def delete(self, person: Person, note_id: str, *, changed: bool = False) -> Outcome:
+        """Ask to confirm deleting one's own note, as its text is now (`changed`: again)."""
         note = await self._own_note(person, note_id)
         if isinstance(note, Outcome):
             return note
+        again = ("这条记录在您确认前已被修改。",) if changed else ()
         return say(
+            *again,
             f"确定删除第 {note.id} 条记录（举措 {note.measure_id}）吗？",
             line(Span(note.text, "quote")),
             buttons=(
                 (
-                    Button("确认删除", f"{CONFIRM_DELETE}:{note.id}"),
+                    # The version: a confirmation confirms the text it was shown with.
+                    Button("确认删除", f"{CONFIRM_DELETE}:{note.id}:{note.version}"),
                     Button("取消", f"{KEEP}:{note.id}"),
                 ),
             ),
         )
 
     async def confirm_delete(self, person: Person, note_id: str) -> Outcome:
-        """Delete one's own note (soft: coordinators still see it in exports)."""
-        note = await self._own_note(person, note_id)
+        """Delete one's own note (soft: coordinators still see it in exports).
+
+        `note_id` is "<id>:<version>" from a confirmation (refused and asked again when the
+        text changed since), or a bare id (the web console's form, showing the current text).
+        """
+        key, _, version = note_id.partition(":")
+        note = await self._own_note(person, key)
         if isinstance(note, Outcome):
             return note
-        await self.store.delete_note(note.id, person.id)
+        try:
+            await self.store.delete_note(note.id, person.id, version or None)
+        except Changed:
+            return await self.delete(person, key, changed=True)
         return Outcome(say(f"已删除第 {note.id} 条记录。").reply, replace=True)
 
     async def keep(self, person: Person, note_id: str) -> Outcome:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import datetime as dt
+import hashlib
 import json
 import re
 import secrets
@@ -369,6 +370,11 @@ async def _settled(step: Awaitable[_T]) -> _T:
 # --- errors ---------------------------------------------------------------------------------
 
 
+def text_version(text: str) -> str:
+    """A note text's version: 8 hex digits of its digest (an edit back to it is the same)."""
+    return hashlib.sha256(text.encode("utf-8", "replace")).hexdigest()[:8]
+
+
 class StoreError(Exception):
     """A database operation was refused; `message` is Chinese and fit to show the user."""
 
@@ -434,6 +440,12 @@ class NotAuthor(StoreError):
     """Only the author of a note may change or delete it."""
 
     default_message = "只有填写人本人可以修改或删除这条记录。"
+
+
+class Changed(StoreError):
+    """The note's text is no longer the version a confirmation or an edit was started on."""
+
+    default_message = "这条记录已被修改。"
 
 
 # SQLite's errors that come from the database file or its place, not from the program.
@@ -612,6 +624,11 @@ class Note:
     def deleted(self) -> bool:
         """Return True if the note was (soft-)deleted."""
         return self.deleted_at is not None
+
+    @property
+    def version(self) -> str:
+        """Return a short digest of the text: what a confirmation shown with it confirms."""
+        return text_version(self.text)
 
     @classmethod
     def from_row(cls, row: sqlite3.Row) -> Self:
@@ -1310,26 +1327,38 @@ class Store:
         )
         return None if row is None else Note.from_row(row)
 
-    async def _own_live_note(self, note_id: int, author_id: str) -> None:
-        """Raise unless the note exists, is not deleted and was written by `author_id`."""
+    async def _own_live_note(
+        self, note_id: int, author_id: str, version: str | None = None
+    ) -> None:
+        """Raise unless the note exists, is not deleted and was written by `author_id`, and
+        (Changed) unless its text is still of `version` when one is given."""
         row = await self._one(
-            "SELECT author_id, deleted_at FROM notes WHERE id = ? AND doc = ?",
+            "SELECT author_id, deleted_at, text FROM notes WHERE id = ? AND doc = ?",
             (note_id, self.doc),
         )
         if row is None or row["deleted_at"] is not None:
             raise NotFound("找不到这条记录，它可能已被删除。")
         if row["author_id"] != author_id:
             raise NotAuthor()
+        if version is not None and text_version(row["text"]) != version:
+            raise Changed()
 
     async def edit_note(
-        self, note_id: int, author_id: str, text: str, *, ends_flow: bool = False
+        self,
+        note_id: int,
+        author_id: str,
+        text: str,
+        *,
+        ends_flow: bool = False,
+        version: str | None = None,
     ) -> Note:
-        """Replace a note's text; only its author may, and not once it is deleted."""
+        """Replace a note's text; only its author may, not once it is deleted, and (Changed)
+        not when its text is no longer of `version` (the one the edit was started on)."""
         now = _iso(self._now())
         async with self._write():
             if ends_flow:
                 await self._end_flow(author_id)
-            await self._own_live_note(note_id, author_id)
+            await self._own_live_note(note_id, author_id, version)
             row = await self._one(
                 "UPDATE notes SET text = ?, updated_at = ? WHERE id = ? RETURNING *",
                 (text, now, note_id),
@@ -1338,11 +1367,14 @@ class Store:
             await self._audit_note(now, "note.edit", row)
         return Note.from_row(row)
 
-    async def delete_note(self, note_id: int, author_id: str) -> Note:
-        """Soft-delete a note (it stays in the table, marked deleted); only its author may."""
+    async def delete_note(
+        self, note_id: int, author_id: str, version: str | None = None
+    ) -> Note:
+        """Soft-delete a note (it stays in the table, marked deleted); only its author may,
+        and (Changed) not when its text is no longer of `version` (the one confirmed)."""
         now = _iso(self._now())
         async with self._write():
-            await self._own_live_note(note_id, author_id)
+            await self._own_live_note(note_id, author_id, version)
             row = await self._one(
                 "UPDATE notes SET deleted_at = ?, deleted_by = ? WHERE id = ? RETURNING *",
                 (now, author_id, note_id),

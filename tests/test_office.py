@@ -756,6 +756,45 @@ async def test_notes_are_per_unit_and_for_members(office: Office) -> None:
     assert actions(seen) == []
 
 
+async def test_a_delete_confirmed_on_an_older_text_asks_again(
+    office: Office, store: Store
+) -> None:
+    """The confirmation confirms the text it showed: edited since, it is shown anew."""
+    await join(office, ZHANG)
+    note_id = await file_note(office, ZHANG, "5.1", "原来的内容")
+    asked = await press(office, ZHANG, f"nd:{note_id}")
+    await office.notes.edit(ZHANG, str(note_id))
+    await office.notes.text(ZHANG, "修改后的内容")
+
+    again = await press(office, ZHANG, button(asked, "确认删除"))  # the old card
+
+    assert "已被修改" in text(again)
+    assert quotes(again) == ["修改后的内容"]
+    (note,) = await store.notes()
+    assert (note.id, note.text, note.deleted) == (note_id, "修改后的内容", False)
+    done = await press(office, ZHANG, button(again, "确认删除"))
+    assert f"已删除第 {note_id} 条记录" in text(done)
+    assert await store.notes() == []
+
+
+async def test_an_edit_started_on_an_older_text_overwrites_nothing(
+    office: Office, store: Store
+) -> None:
+    await join(office, ZHANG)
+    note_id = await file_note(office, ZHANG, "5.1", "原来的内容")
+    await office.notes.edit(ZHANG, str(note_id))
+    # Meanwhile the note is changed elsewhere (the web console's form).
+    await office.notes.rewrite(ZHANG, str(note_id), "网页上改的内容")
+
+    late = await office.notes.text(ZHANG, "聊天里改的内容")
+
+    assert "已被改动" in text(late)
+    assert quotes(late) == ["聊天里改的内容", "网页上改的内容"]  # nothing typed is lost
+    (note,) = await store.notes()
+    assert note.text == "网页上改的内容"
+    assert await store.flow(ZHANG.id) is None
+
+
 async def test_edit_ones_own_note(office: Office, store: Store) -> None:
     await join(office, ZHANG)
     note_id = await file_note(office, ZHANG, "5.1", "原来的内容")
@@ -812,7 +851,8 @@ async def test_delete_asks_then_soft_deletes(office: Office, store: Store) -> No
 
     assert f"确定删除第 {note_id} 条记录" in text(asked)
     assert quotes(asked) == ["要删除的内容"]
-    assert actions(asked) == [f"nD:{note_id}", f"nk:{note_id}"]
+    (shown,) = await store.notes()
+    assert actions(asked) == [f"nD:{note_id}:{shown.version}", f"nk:{note_id}"]
     still = await store.note(note_id)
     assert still is not None
     assert not still.deleted

@@ -516,14 +516,14 @@ async def test_delete_asks_first_and_keeps_the_note_for_the_record(
     assert note_ids(await bot.say(ZHANG, "/notes")) == [b, a]
 
     confirm = await bot.open(listed, f"nd:{b}")
-    deleted = await bot.edit(confirm, f"nD:{b}")
+    deleted = await bot.edit(confirm, data_of(confirm, "确认删除"))
     assert text(deleted) == f"已删除第 {b} 条记录。"
     assert note_ids(await bot.say(ZHANG, "/notes")) == [a]
     assert rows(db_path, "SELECT id, deleted_by FROM notes WHERE deleted_at IS NOT NULL") == [
         (b, "tg:101")
     ]
     # A second confirmation (the old button) finds nothing to delete.
-    again = await bot.open(confirm, f"nD:{b}", strict=False)
+    again = await bot.open(confirm, data_of(confirm, "确认删除"), strict=False)
     assert text(again) == "找不到这条记录，它可能已被删除。"
 
 
@@ -589,7 +589,7 @@ async def test_export_is_an_excel_workbook_of_the_year(
     c = await file(bot, LI, "5.1", "民政厅进展", clock)
     listed = await bot.say(ZHANG, "/notes")
     confirm = await bot.open(listed, f"nd:{a}")
-    await bot.edit(confirm, f"nD:{a}")
+    await bot.edit(confirm, data_of(confirm, "确认删除"))
 
     before = len(api.calls_of("sendDocument"))
     reply = await bot.say(COORDINATOR, "/export 2024")
