@@ -11,6 +11,7 @@ import json
 import re
 import secrets
 import sqlite3
+import string
 from collections.abc import AsyncIterator, Awaitable, Iterable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -36,8 +37,10 @@ BUSY_TIMEOUT_MS = 5000
 INTAKE_BUSY_MS = 2000
 FLOWLESS_KEPT = 100_000  # people remembered to have no note flow, before starting afresh
 DEFAULT_INVITE_TTL = dt.timedelta(days=7)
-# token_urlsafe(12) gives 16 characters of [A-Za-z0-9_-]: typed or linked in any channel.
+# New codes are 16 letters and digits (95 bits): typed, linked or copied in any channel, with
+# no character any markup might take for its own ("_" in WeCom's). Older ones hold "_" and "-".
 INVITE_CODE = re.compile(r"[A-Za-z0-9_-]{1,64}")
+_INVITE_ALPHABET = string.ascii_letters + string.digits
 
 _T = TypeVar("_T")
 # The stored delivery (an inbox row, "inbox:<id>") whose handling is under way: a note it
@@ -1220,7 +1223,7 @@ class Store:
     ) -> Invite:
         """Create a single-use invite to `unit`, valid for `ttl`."""
         now = self._now()
-        code = secrets.token_urlsafe(12)
+        code = "".join(secrets.choice(_INVITE_ALPHABET) for _ in range(16))
         async with self._write():
             row = await self._one(
                 "INSERT INTO invites (doc, code, unit, created_by, created_at, expires_at) "

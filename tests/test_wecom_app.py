@@ -297,7 +297,7 @@ async def test_bind_approved_on_the_card_then_notes_and_export(
 
     acked = await wecom.say(ZHANG, "/note 5.1 本年招录 **3** 名 <b>")
     assert acked.startswith(f"已记录「{HRSS}」举措 5.1 的 2024 年进展")
-    assert "&#42;&#42;3&#42;&#42; 名 &#60;b&#62;" in acked  # the member's text, escaped
+    assert "&#42;&#42;3&#42;&#42; 名 &#60;b>" in acked  # the member's text, escaped
     listed, note_card = await wecom.says(ZHANG, "/notes", 2)
     assert "&#42;&#42;3&#42;&#42;" in content(listed)
     assert keys(note_card) == ["ne:1", "nd:1"]

@@ -42,16 +42,33 @@ def cards(messages: list[Outgoing]) -> list[dict[str, Any]]:
 def test_escape_leaves_no_markup_character() -> None:
     escaped = escape(SPECIALS)
     outside_references = re.sub(r"&#\d+;", "", escaped)
-    for char in "*#>`[]<_~\\&":
+    for char in "*`[]<\\":
         assert char not in outside_references
+    assert not outside_references.startswith("#")
+    assert not re.search(r"&#?\w+;", outside_references)  # no "&amp;" left to be decoded
     assert html.unescape(escaped) == SPECIALS
+
+
+def test_only_what_is_markup_becomes_a_reference() -> None:
+    # "#" and ">" are markup only at a line's start; "_", "~" and a lone "&" never are.
+    assert escape("#1 a_b ~c~ A&B x > y #2") == "&#35;1 a_b ~c~ A&B x > y #2"
+    assert escape("#1", line_start=False) == "#1"
+    assert escape("甲\n  > 乙", line_start=False) == "甲\n  &#62; 乙"
+    assert to_markdown([line(bold("#1 举措 5.1"), " 牵头")]) == "**#1 举措 5.1** 牵头"
+
+
+def test_what_a_member_copies_reaches_them_literally() -> None:
+    for code in ("/join cl0AXFvdeOv_P9Ps", "/note 7.2 a*b", "x&#95;y", "/join a-b<c>"):
+        [message] = render(Reply(header=(line("请发送：", Span(code, "code")),)))
+        assert message.msgtype == "markdown"
+        assert f"`{code}`" in message.content  # a code span: shown as typed, copied as is
 
 
 def test_markdown_styles_wrap_escaped_text() -> None:
     rendered = to_markdown(
         [line(bold("**7.2**"), " 牵头：", Span("a*b", "italic")), (Span("引 > 用", "quote"),)]
     )
-    assert rendered == "**&#42;&#42;7.2&#42;&#42;** 牵头：a&#42;b\n> 引 &#62; 用"
+    assert rendered == "**&#42;&#42;7.2&#42;&#42;** 牵头：a&#42;b\n> 引 > 用"
 
 
 def test_styles_apply_to_each_line_of_a_multiline_span() -> None:
@@ -59,9 +76,10 @@ def test_styles_apply_to_each_line_of_a_multiline_span() -> None:
     assert rendered == "**第一行**\n\n**第二行**\n> 甲\n> 乙"
 
 
-def test_code_span_only_when_nothing_needs_escaping() -> None:
+def test_code_span_unless_it_holds_a_backtick_or_a_line_break() -> None:
     assert to_markdown([(Span("/note 7.2", "code"),)]) == "`/note 7.2`"
-    assert to_markdown([(Span("a*b", "code"),)]) == "a&#42;b"
+    assert to_markdown([(Span("a*b", "code"),)]) == "`a*b`"
+    assert to_markdown([(Span("a`b", "code"),)]) == "a&#96;b"
 
 
 def test_user_text_cannot_inject_markup() -> None:

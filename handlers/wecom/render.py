@@ -5,11 +5,15 @@ the WeChat plug-in, 微工作台, some 政务微信 clients) of at most 2048 UTF
 button_interaction cards of at most 6 buttons. Nothing is cut off: a long reply is paginated,
 and a page still too long is split on UTF-8 boundaries as a last resort.
 
-WeCom documents no escape for its markdown subset. Every special character of document or user
-text is written as a numeric character reference (`*` → `&#42;`): a CommonMark renderer and an
-HTML one both show the character and neither reads it as markup. Text messages (WECOM_MARKDOWN=0)
-render one tag, <a href>, so there every "<" is followed by a zero-width space. Code spans are
-used only for text that needs no escape, since references inside code are shown as typed.
+WeCom documents no escape for its markdown subset, and whether its clients decode numeric
+character references is not documented either: so as few are written as the markup needs. What
+a member must copy (an invite code, a command) goes in a code span, which shows any text without
+a backtick literally. Elsewhere a character that would be markup in WeCom's subset (`*` bold,
+`` ` `` code, `[]` links, `<font>`, and `#` or `>` only at a line's start) is written as a numeric
+reference (`*` → `&#42;`), as is a `&` that would start one; `_` and `~` are not markup there
+(no italics, no strike-through; CommonMark ignores an underscore inside a word anyway). Text
+messages (WECOM_MARKDOWN=0) render one tag, <a href>, so there every "<" is followed by a
+zero-width space.
 
 A button's key is its neutral action: the core's actions are short (they fit Telegram's 64
 bytes), far under WeCom's 1024, so no token map is needed; a longer one is refused.
@@ -17,6 +21,7 @@ bytes), far under WeCom's 1024, so no token map is needed; a longer one is refus
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -38,10 +43,13 @@ LIMITS = Limits(TEXT_LIMIT, "utf8", MAX_BUTTONS, MAX_BUTTONS, "markdown", page_b
 
 MsgType = Literal["markdown", "text", "template_card"]
 
-# Characters that are markup somewhere in WeCom's subset (headings, bold, links, code, quotes,
-# <font>), and the backslash and ampersand that would start an escape or a reference.
-_SPECIAL = frozenset("\\*_`[]#~<>&")
+# Characters that are markup anywhere in a line of WeCom's subset (bold, code, links, <font>),
+# and the backslash that would start a CommonMark escape.
+_SPECIAL = frozenset("\\*`[]<")
 _ESCAPES = {ord(c): f"&#{ord(c)};" for c in _SPECIAL}
+# A heading or a quote at a line's start, and an "&" that would start a reference.
+_AT_START = re.compile(r"(^|\n)([ \t]*)([#>])")
+_REFERENCE = re.compile(r"&(?=#?[0-9A-Za-z]+;)")
 # A text message is no markup, except that WeCom shows <a href="…">…</a> in it as a link: a
 # zero-width space after every "<" opens no tag, and the text still reads (and copies) as typed.
 # References are not decoded in text messages, so `escape` cannot serve.
@@ -57,9 +65,13 @@ class Outgoing:
     card: Mapping[str, Any] | None = None
 
 
-def escape(text: str) -> str:
-    """Escape `text` for WeCom markdown: every special character as a numeric reference."""
-    return text.translate(_ESCAPES)
+def escape(text: str, line_start: bool = True) -> str:
+    """Escape `text` for WeCom markdown: each character that would be markup as a numeric
+    reference (`line_start`: the text begins a line, where `#` and `>` are markup)."""
+    text = _REFERENCE.sub("&#38;", text).translate(_ESCAPES)
+    return _AT_START.sub(
+        lambda m: m[1] + m[2] + (f"&#{ord(m[3])};" if m[1] or line_start else m[3]), text
+    )
 
 
 def to_markdown(lines: Sequence[Line]) -> str:
@@ -75,11 +87,12 @@ def to_text(lines: Sequence[Line]) -> str:
 def _markdown_line(ln: Line) -> str:
     parts = []
     for i, span in enumerate(ln):
-        text = escape(span.text)
+        text = escape(span.text, line_start=i == 0 or not parts or parts[-1].endswith("\n"))
         if span.style == "bold":
-            parts.append(_each_line(text, "**{}**"))
-        elif span.style == "code" and text == span.text and "\n" not in text and text.strip():
-            parts.append(f"`{text}`")
+            parts.append(_each_line(escape(span.text, line_start=False), "**{}**"))
+        elif span.style == "code" and "`" not in span.text and "\n" not in span.text:
+            # Shown as typed, so that what a member copies is the code or command itself.
+            parts.append(f"`{span.text}`" if span.text.strip() else span.text)
         elif span.style == "quote" and i == 0:
             parts.append(_each_line(text, "> {}"))
         else:
