@@ -85,7 +85,7 @@ def to_text(lines: Sequence[Line]) -> str:
 
 
 def _markdown_line(ln: Line) -> str:
-    parts = []
+    parts: list[str] = []
     for i, span in enumerate(ln):
         text = escape(span.text, line_start=i == 0 or not parts or parts[-1].endswith("\n"))
         if span.style == "bold":
