@@ -34,7 +34,7 @@ def test_nothing_visible_is_empty(typed: str) -> None:
         ("第一行\r\n第二行\r第三行", "第一行\n第二行\n第三行"),
         ("第一行\n\n  缩进的第二行\t末尾", "第一行\n\n  缩进的第二行\t末尾"),
         ("响\x07铃\x00与\x1b[31m转义\x9b", "响铃与[31m转义"),
-        ("a\u200bb", "a\u200bb"),  # inside the text nothing is touched
+        ("a\u200bb", "ab"),  # an invisible format character hides nothing inside either
         ("家庭 👨\u200d👩\u200d👧", "家庭 👨\u200d👩\u200d👧"),
         # England's flag ends with tag characters: they stay.
         ("旗 \U0001f3f4\U000e0067\U000e0062\U000e0065\U000e006e\U000e0067\U000e007f",
