@@ -621,3 +621,21 @@ async def test_a_message_for_another_app_is_refused(
     [message] = await recorder.wait(1)
     assert isinstance(message, TextMessage)
     assert message.content == "好"
+
+
+async def test_an_envelope_for_another_app_or_a_message_naming_none_is_refused(
+    wecom: WeComCallbackClient, recorder: Recorder
+) -> None:
+    plain = wecom.text("ZhangSan", "你好", msg_id="1")
+    sealed = wecom.encrypt(plain.encode())
+    other = envelope_xml(wecom.corp_id, sealed, 1000003)  # inner 1000002, outer another app
+    assert (await wecom.post_raw(wecom.signed_query(sealed), other))[0] == 403
+    unnamed = plain.replace("<AgentID>1000002</AgentID>", "")
+    assert unnamed != plain
+    sealed = wecom.encrypt(unnamed.encode())
+    envelope = envelope_xml(wecom.corp_id, sealed, 1000002)
+    assert (await wecom.post_raw(wecom.signed_query(sealed), envelope))[0] == 403
+    assert await wecom.post(wecom.text("ZhangSan", "好", msg_id="2")) == (200, "")
+    [message] = await recorder.wait(1)
+    assert isinstance(message, TextMessage)
+    assert message.content == "好"

@@ -316,7 +316,11 @@ def _opened(
         raise _Refused(400, f"回调 XML 不合法：{e}") from None
     except CryptoError as e:
         raise _Refused(_status(e), f"回调校验失败：{e}") from None
-    if agent_id is not None and message.agent_id not in (None, agent_id):
+    # Both the envelope's AgentID (when it has one) and the message's must name this app.
+    outer = envelope.agent_id
+    if agent_id is not None and (
+        message.agent_id != agent_id or (outer is not None and outer.strip() != str(agent_id))
+    ):
         raise _Refused(403, "回调的 AgentID 不是本应用")
     return text, message
 
