@@ -19,7 +19,6 @@ import pytest
 
 from bot.assistant import Assistant
 from bot.reply import Reply, render_plain
-from handlers.wecom.settings import WeComSettings
 from tests.fakes.wecom_api import FakeWeComApi
 from tests.test_catalog import ZONGBAO
 from tests.web_harness import (
@@ -31,6 +30,7 @@ from tests.web_harness import (
     data_folder,
     running_desk,
 )
+from tests.wecom_harness import settings_for
 
 CHROMIUM = os.environ.get("FENGONG_CHROMIUM", "/usr/bin/chromium")
 
@@ -175,14 +175,7 @@ async def test_wecoms_workbench_opens_the_console_logged_in(
 ) -> None:
     async with FakeWeComApi() as api:
         api.oauth_user = "ZhangSan"
-        wecom = WeComSettings(
-            corp_id=api.corp_id,
-            agent_id=api.agent_id,
-            secret=api.secret,
-            token="tok",
-            aes_key="k" * 43,
-            api_base_url=api.base_url,
-        )
+        wecom = settings_for(api)
         async with running_desk(
             assistant, tmp_path / "wecom.db", wecom=wecom, oauth_url=api.oauth_url
         ) as desk:

@@ -9,9 +9,9 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from bot.assistant import Assistant
-from handlers.wecom.settings import WeComSettings
 from tests.fakes.wecom_api import FakeWeComApi
 from tests.web_harness import COORDINATOR, UNIT, Desk, browser, running_desk
+from tests.wecom_harness import settings_for
 
 WXWORK = {"User-Agent": "Mozilla/5.0 (iPhone) MicroMessenger/3.0 wxwork/4.1.0"}
 USER = "ZhangSan"
@@ -28,14 +28,7 @@ async def api() -> AsyncIterator[FakeWeComApi]:
 @pytest.fixture
 async def desk(api: FakeWeComApi, assistant: Assistant, tmp_path: Path) -> AsyncIterator[Desk]:
     """The console with WeCom configured (its API and authorize page are the fake's)."""
-    wecom = WeComSettings(
-        corp_id=api.corp_id,
-        agent_id=api.agent_id,
-        secret=api.secret,
-        token="tok",
-        aes_key="k" * 43,
-        api_base_url=api.base_url,
-    )
+    wecom = settings_for(api)
     async with running_desk(
         assistant, tmp_path / "web.db", wecom=wecom, oauth_url=api.oauth_url
     ) as running:
