@@ -19,11 +19,11 @@ from pathlib import Path
 import jieba
 from rank_bm25 import BM25Okapi
 
-from bot.assistant import Assistant
-from bot.dialog import Dialog
-from bot.engine import Engine
-from bot.lexicon import load_lexicon
-from bot.plan import Measure, Plan, Task, load_plan
+from bot.ask.assistant import Assistant
+from bot.ask.dialog import Dialog
+from bot.ask.engine import Engine
+from bot.ask.lexicon import load_lexicon
+from bot.documents.plan import Measure, Plan, Task, load_plan
 
 DEV = Path(__file__).resolve().parents[2] / "shared" / "eval" / "dev.jsonl"
 DIALOG = DEV.with_name("dialog-dev.jsonl")

@@ -66,7 +66,7 @@ from telegram.ext import (  # noqa: E402
 )
 from telegram.request import HTTPXRequest  # noqa: E402
 
-from bot.assistant import Assistant  # noqa: E402
+from bot.ask.assistant import Assistant  # noqa: E402
 from bot.clock import TZ  # noqa: E402
 from bot.config import Config  # noqa: E402
 from bot.reply import Reply  # noqa: E402

@@ -37,7 +37,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # for tests.fakes, tests.harness
 
-from bot.assistant import Assistant  # noqa: E402
+from bot.ask.assistant import Assistant  # noqa: E402
 from bot.store import Store  # noqa: E402
 from tests.fakes.bot_api import FakeBotApi  # noqa: E402
 from tests.harness import (  # noqa: E402

@@ -50,10 +50,10 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-from bot.assistant import Assistant  # noqa: E402
+from bot.ask.assistant import Assistant  # noqa: E402
 from bot.clock import TZ  # noqa: E402
 from bot.config import Config  # noqa: E402
-from bot.plan import Plan, load_plan  # noqa: E402
+from bot.documents.plan import Plan, load_plan  # noqa: E402
 from bot.store import Store  # noqa: E402
 from bot.throttle import Throttle  # noqa: E402
 from handlers.telegram.app import build_application  # noqa: E402
@@ -122,14 +122,14 @@ async def main(rounds: int, per_measure: int) -> None:
             )
             # Imported here to time what the bot pays once, on its first render.
             start = time.perf_counter()
-            from bot.report import year_report
+            from bot.office.report import year_report
 
             middle = time.perf_counter()
-            from bot.heatmap import progress_picture
+            from bot.office.heatmap import progress_picture
 
             print(
-                f"imports: bot.report {middle - start:.2f} s, "
-                f"bot.heatmap {time.perf_counter() - middle:.2f} s"
+                f"imports: bot.office.report {middle - start:.2f} s, "
+                f"bot.office.heatmap {time.perf_counter() - middle:.2f} s"
             )
 
             await timed(

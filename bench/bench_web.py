@@ -26,7 +26,7 @@ if str(ROOT) not in sys.path:
 
 from aiohttp import ClientSession  # noqa: E402
 
-from bot.assistant import Assistant  # noqa: E402
+from bot.ask.assistant import Assistant  # noqa: E402
 from bot.clock import TZ  # noqa: E402
 from bot.config import ReminderConfig  # noqa: E402
 from bot.core import Core  # noqa: E402

@@ -47,11 +47,11 @@ if str(ROOT) not in sys.path:
 
 from telegram import Update  # noqa: E402
 
-from bot import compose  # noqa: E402
-from bot.assistant import Assistant  # noqa: E402
+from bot.ask import compose  # noqa: E402
+from bot.ask.assistant import Assistant  # noqa: E402
 from bot.clock import TZ  # noqa: E402
 from bot.config import Config  # noqa: E402
-from bot.plan import Plan  # noqa: E402
+from bot.documents.plan import Plan  # noqa: E402
 from handlers.telegram.app import build_application  # noqa: E402
 from handlers.telegram.handlers import FAILED, polling_error_callback  # noqa: E402
 from handlers.telegram.processor import PerChatProcessor  # noqa: E402

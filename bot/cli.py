@@ -15,14 +15,16 @@ from typing import Any
 
 import yaml
 
-from bot import docfile, docfolder, redact
-from bot.assistant import Assistant
-from bot.catalog import ROOT, Catalog, check_default, discover, load_catalog, twins
+from bot import redact
+from bot.ask.assistant import Assistant
+from bot.ask.catalog import ROOT, Catalog, check_default, discover, load_catalog, twins
+from bot.ask.dialog import Dialog
+from bot.ask.lexicon import load_lexicon
+from bot.ask.reporting import reporting_years
 from bot.clock import system_clock
 from bot.config import ConfigError, load_config
-from bot.dialog import Dialog
-from bot.lexicon import load_lexicon
-from bot.plan import (
+from bot.documents import docfile, docfolder
+from bot.documents.plan import (
     DATA_DIR,
     SHIPPED_DATA,
     PlanError,
@@ -32,10 +34,9 @@ from bot.plan import (
     parse_units,
     read_yaml,
 )
+from bot.documents.succession import KEYS as CHANGE_KEYS
 from bot.reply import render_plain
-from bot.reporting import reporting_years
 from bot.store import Store, StoreError
-from bot.succession import KEYS as CHANGE_KEYS
 
 EXIT_DATA = 2
 ALL_UNITS = "全部"
@@ -115,7 +116,7 @@ def import_doc(
     raw = read_yaml(units_path) if hand else {}
     refine, collective = parse_units(units_path, raw) if hand else ((), ())
     # Only this command reads documents (python-docx, openpyxl): `ask` starts without them.
-    from bot.importer import GENERATED, dump_lexicon, dump_plan, dump_units, import_file
+    from bot.documents.importer import GENERATED, dump_lexicon, dump_plan, dump_units, import_file
 
     with docfile.deadline(source):
         imported = import_file(source, refine, collective)
@@ -260,7 +261,7 @@ def document(data_dir: Path, text: str) -> tuple[str, Path]:
 
 async def _workbook(year: int, db_path: Path, data_dir: Path, doc: str = "") -> bytes:
     # openpyxl loads slowly; only the export needs it.
-    from bot.export import export_year
+    from bot.office.export import export_year
 
     async with await Store.open(db_path) as store:
         plan = load_plan(data_dir)
@@ -340,7 +341,7 @@ def _database(db_path: Path) -> Path:
 async def _report(
     year: int, unit: str | None, db_path: Path, data_dir: Path, doc: str = ""
 ) -> bytes:
-    from bot.report import year_report
+    from bot.office.report import year_report
 
     async with await Store.open(db_path) as store:
         plan = load_plan(data_dir)
@@ -366,7 +367,7 @@ def report(
 
 
 async def _picture(year: int, db_path: Path, data_dir: Path, doc: str = "") -> bytes:
-    from bot.heatmap import progress_picture
+    from bot.office.heatmap import progress_picture
 
     async with await Store.open(db_path) as store:
         plan, today = load_plan(data_dir), system_clock().date()

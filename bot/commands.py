@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import Literal
 
-from bot.example import NOTE_TEXT, Example
+from bot.documents.example import NOTE_TEXT, Example
 
 Role = Literal["anyone", "member", "coordinator"]
 

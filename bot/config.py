@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import yaml
 
-from bot.plan import DATA_DIR, yaml_error
+from bot.documents.plan import DATA_DIR, yaml_error
 
 DEFAULT_DB = Path("var/fengong.db")
 

@@ -15,24 +15,24 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from bot import unanswered
-from bot.assistant import QUERIES, REFUSED, REPORTING, Assistant
-from bot.audit import audit
-from bot.catalog import CHOOSE, Catalog, Doc, load_catalog
+from bot.ask.assistant import QUERIES, REFUSED, REPORTING, Assistant
+from bot.ask.catalog import CHOOSE, Catalog, Doc, load_catalog
+from bot.ask.dialog import Dialog
 from bot.channel import Router
 from bot.charset import typed
 from bot.clock import Clock, system_clock
 from bot.commands import BY_NAME
 from bot.config import Config
-from bot.dialog import Dialog
-from bot.membership import APPROVE, REJECT
-from bot.notes import CANCEL, CONFIRM_DELETE, DELETE, EDIT, KEEP
-from bot.office import OFFICE_ACTIONS, Office
+from bot.office import unanswered
+from bot.office.audit import audit
+from bot.office.membership import APPROVE, REJECT
+from bot.office.notes import CANCEL, CONFIRM_DELETE, DELETE, EDIT, KEEP
+from bot.office.office import OFFICE_ACTIONS, Office
+from bot.office.reminders import CHASE, Reminders
+from bot.office.weblogin import web_link
 from bot.outcome import Outcome, Person, say
-from bot.reminders import CHASE, Reminders
 from bot.store import Owned, Store
 from bot.throttle import Throttle, Verdict
-from bot.weblogin import web_link
 
 EXPIRED = "按钮已过期，请重新提问"
 UNKNOWN = "没有这个命令：/{}。输入 /help 查看可用命令。"

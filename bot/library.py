@@ -14,12 +14,12 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from bot.assistant import Assistant
-from bot.catalog import Catalog, Doc, discover
+from bot.ask.assistant import Assistant
+from bot.ask.catalog import Catalog, Doc, discover
 from bot.config import ConfigError
 from bot.core import Core
-from bot.plan import PlanError
-from bot.reminders import Reminders
+from bot.documents.plan import PlanError
+from bot.office.reminders import Reminders
 
 STAGED = ".staged"
 MAX_UPLOAD = 10 * 1024 * 1024

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import importlib
 import multiprocessing
 import os
 import threading
@@ -70,16 +71,17 @@ def _forget(broken: ProcessPoolExecutor) -> None:
     broken.shutdown(wait=False)
 
 
-def _load_renderers() -> None:
-    """Import what renders need, in the worker (the first render then only renders)."""
-    import bot.export
-    import bot.heatmap
-    import bot.report  # noqa: F401
+def _load(modules: tuple[str, ...]) -> None:
+    """Import the renderers' modules in the worker (the first render then only renders)."""
+    for name in modules:
+        importlib.import_module(name)
 
 
-def prepare() -> None:
-    """Start the worker and load the renderers in it now, in the background (at start-up)."""
-    _executor().submit(_load_renderers)
+def prepare(*modules: str) -> None:
+    """Start the worker and import `modules` in it now, in the background (at start-up)."""
+    # By name: the renderers import this module to offload their work, so importing them here
+    # would make a circle of imports.
+    _executor().submit(_load, modules)
 
 
 async def offload(work: Callable[..., T], *args: object) -> T:

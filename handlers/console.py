@@ -21,7 +21,7 @@ from bot.cli import LOG_FORMAT
 from bot.clock import Clock, system_clock
 from bot.config import Config
 from bot.core import Core
-from bot.notes import STALE_FLOW
+from bot.office.notes import STALE_FLOW
 from bot.outcome import Outcome, Person
 from bot.reply import Reply, all_buttons, render_plain
 from bot.scheduler import Scheduler
@@ -79,7 +79,7 @@ class Console:
 
     async def _writing(self) -> bool:
         """Tell whether a note (or an edit) is awaiting its text: a number typed is that text."""
-        # As bot/notes.py reads text: a flow long abandoned no longer takes it.
+        # As bot/office/notes.py reads text: a flow long abandoned no longer takes it.
         since = self.core.clock() - STALE_FLOW
         for office in self.core.offices.values():
             flow = await office.membership.store.flow(self.person.id)

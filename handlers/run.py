@@ -20,10 +20,11 @@ from collections.abc import AsyncIterator, Mapping
 from telegram import Update
 
 from bot import offload, redact
-from bot.assistant import Assistant
+from bot.ask.assistant import Assistant
 from bot.clock import Clock, system_clock
 from bot.config import Config, ConfigError
 from bot.core import Core
+from bot.office import RENDERERS
 from bot.scheduler import INTERVAL, Scheduler
 from handlers.telegram import webhook
 from handlers.telegram.app import App, build_application, start_errors
@@ -114,7 +115,7 @@ async def serve(
                 stack.push_async_callback(robot.close)
             scheduler = Scheduler(core, reminder_interval)
             scheduler.start()
-            offload.prepare()  # the first /report or /progress picture then only renders
+            offload.prepare(*RENDERERS)  # the first /report or /progress picture then only renders
             stack.push_async_callback(scheduler.stop)
             logger.info("机器人已启动，按 Ctrl-C 停止。")
             await stop.wait()

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.assistant import Assistant
+from bot.ask.assistant import Assistant
 from bot.store import Store
 from tests.fakes.bot_api import FakeBotApi
 from tests.fakes.clock import FakeClock

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from bot.assistant import Assistant
-from bot.catalog import Catalog
+from bot.ask.assistant import Assistant
+from bot.ask.catalog import Catalog
 from bot.clock import Clock, system_clock
 from bot.config import Config, ReminderConfig
 from bot.core import Core

@@ -20,10 +20,10 @@ from typing import Any
 
 import pytest
 
-from bot.assistant import Assistant
+from bot.ask.assistant import Assistant
 from bot.clock import TZ, Clock, system_clock
 from bot.config import Config, ReminderConfig
-from bot.plan import DATA_DIR
+from bot.documents.plan import DATA_DIR
 from bot.store import Store
 from handlers.telegram.app import App, build_application, scheduler_of
 from handlers.telegram.handlers import FAILED, polling_error_callback

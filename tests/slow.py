@@ -6,11 +6,11 @@ import asyncio
 import threading
 from collections.abc import Callable
 
-from bot.assistant import Assistant
-from bot.engine import Answer, Engine
-from bot.guard import Guard
-from bot.lexicon import Lexicon
-from bot.plan import Plan
+from bot.ask.assistant import Assistant
+from bot.ask.engine import Answer, Engine
+from bot.ask.guard import Guard
+from bot.ask.lexicon import Lexicon
+from bot.documents.plan import Plan
 
 STUCK = "卡住"
 HANG = 10.0  # seconds at most, so that a test that forgets to release still ends

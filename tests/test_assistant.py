@@ -8,12 +8,12 @@ import threading
 
 import pytest
 
-from bot import compose
-from bot.assistant import REFUSED, Assistant
+from bot.ask import compose
+from bot.ask.assistant import REFUSED, Assistant
+from bot.ask.dialog import Dialog
+from bot.ask.guard import Guard
 from bot.clock import TZ
 from bot.commands import COMMANDS
-from bot.dialog import Dialog
-from bot.guard import Guard
 from bot.reply import Reply, all_buttons, render_plain, text_of
 from tests.fakes.clock import FakeClock
 

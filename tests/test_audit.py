@@ -1,4 +1,4 @@
-"""Tests for bot.audit: /audit for coordinators, on a real store, in the terminal chat too."""
+"""Tests for bot.office.audit: /audit for coordinators, on a real store, in the terminal chat."""
 
 from __future__ import annotations
 
@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.assistant import Assistant
-from bot.audit import LABELS, MAX_COUNT, audit
+from bot.ask.assistant import Assistant
 from bot.clock import TZ
-from bot.office import Office
+from bot.office.audit import LABELS, MAX_COUNT, audit
+from bot.office.office import Office
 from bot.outcome import Person
 from bot.reply import render_plain
 from bot.store import Store

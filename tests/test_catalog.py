@@ -8,13 +8,13 @@ from pathlib import Path
 
 import pytest
 
-from bot.assistant import ASK, READ, REPORTING, Assistant
-from bot.catalog import Catalog, load_catalog
+from bot.ask.assistant import ASK, READ, REPORTING, Assistant
+from bot.ask.catalog import Catalog, load_catalog
+from bot.ask.dialog import Dialog, Reading
 from bot.cli import main
 from bot.clock import TZ
 from bot.config import ConfigError, load_config
-from bot.dialog import Dialog, Reading
-from bot.plan import DATA_DIR
+from bot.documents.plan import DATA_DIR
 from bot.reply import Reply, all_buttons, render_plain, text_of
 from tests.fakes.clock import FakeClock
 

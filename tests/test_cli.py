@@ -18,7 +18,7 @@ import pytest
 
 from bot.cli import main
 from bot.clock import TZ
-from bot.plan import load_plan
+from bot.documents.plan import load_plan
 from bot.store import Store
 from tests.fakes.clock import FakeClock
 from tests.test_office import IDLE, idle_unit_data
@@ -639,7 +639,7 @@ def test_the_first_make_run_says_it_is_installing_before_it_does(tmp_path: Path)
 def test_import_into_the_shipped_data_folder_itself_is_refused(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
-    from bot.plan import SHIPPED_DATA
+    from bot.documents.plan import SHIPPED_DATA
 
     before = {p.name: p.read_bytes() for p in SHIPPED_DATA.iterdir() if p.is_file()}
     source = tmp_path / "其他文件.txt"

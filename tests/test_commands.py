@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from telegram.ext import CommandHandler
 
-from bot import compose
-from bot.assistant import Assistant
-from bot.catalog import load_catalog
+from bot.ask import compose
+from bot.ask.assistant import Assistant
+from bot.ask.catalog import load_catalog
 from bot.clock import system_clock
 from bot.commands import BY_NAME, COMMANDS, menu
 from bot.config import Config

@@ -7,13 +7,13 @@ import re
 
 import pytest
 
-from bot import compose
-from bot.assistant import Assistant
+from bot.ask import compose
+from bot.ask.assistant import Assistant
+from bot.ask.engine import Answer, Engine
+from bot.ask.lexicon import Lexicon, load_lexicon
 from bot.commands import COMMANDS
-from bot.engine import Answer, Engine
-from bot.example import example
-from bot.lexicon import Lexicon, load_lexicon
-from bot.plan import Plan, load_plan
+from bot.documents.example import example
+from bot.documents.plan import Plan, load_plan
 from bot.reply import Reply, all_buttons, render_plain, text_of
 
 

@@ -107,7 +107,7 @@ def test_telegram_settings_and_database_path() -> None:
         {
             "TELEGRAM_BOT_TOKEN": "123:abc",
             "TELEGRAM_API_BASE_URL": "http://localhost:8081",
-            "TELEGRAM_WEBHOOK_URL": "https://bot.example/hook",
+            "TELEGRAM_WEBHOOK_URL": "https://bot.documents.example/hook",
             "TELEGRAM_WEBHOOK_SECRET": "s3cret",
             "TELEGRAM_WEBHOOK_PORT": "9000",
             "FENGONG_DB": "/data/bot.db",
@@ -116,7 +116,7 @@ def test_telegram_settings_and_database_path() -> None:
 
     assert config.telegram_token == "123:abc"
     assert config.telegram_base_url == "http://localhost:8081"
-    assert config.webhook_url == "https://bot.example/hook"
+    assert config.webhook_url == "https://bot.documents.example/hook"
     assert config.webhook_secret == "s3cret"
     assert config.webhook_port == 9000
     assert config.db_path == Path("/data/bot.db")

@@ -15,11 +15,11 @@ import docx
 import pytest
 from PIL import Image
 
-from bot.assistant import Assistant
+from bot.ask.assistant import Assistant
 from bot.clock import TZ, fixed_clock
 from bot.commands import COMMANDS
+from bot.office.report import report_title
 from bot.outcome import Outcome
-from bot.report import report_title
 from bot.store import Store
 from handlers.console import LOCAL_USER, PROMPT, Console, chat, log_to_file
 from tests.cores import make_core

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from bot.assistant import Assistant
+from bot.ask.assistant import Assistant
 from bot.clock import TZ
 from bot.core import Core
 from bot.outcome import Person
@@ -424,7 +424,7 @@ def test_a_refused_database_leaves_no_log_file_beside_it(tmp_path: Path) -> None
 async def test_unit_change_on_the_shipped_data_folder_is_refused(
     assistant: Assistant, store: Store, clock: FakeClock, tmp_path: Path
 ) -> None:
-    from bot.plan import SHIPPED_DATA
+    from bot.documents.plan import SHIPPED_DATA
 
     assert assistant.data_dir is not None
     assert assistant.data_dir.resolve() == SHIPPED_DATA.resolve()

@@ -8,7 +8,7 @@ import sqlite3
 
 import pytest
 
-from bot.assistant import Assistant
+from bot.ask.assistant import Assistant
 from bot.clock import TZ
 from bot.core import Core
 from bot.outcome import Person

@@ -1,4 +1,4 @@
-"""Tests for bot.dialog: follow-ups read against the chat's last answer, through the Assistant.
+"""Tests for bot.ask.dialog: follow-ups read against the chat's last answer, through the Assistant.
 
 Expected measures come from the plan (the spec), never from the engine: a follow-up about
 another unit must list only that unit's measures, a topic within a unit only the unit's.
@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
-from bot.assistant import ASK, READ, REPORTING, Assistant
+from bot.ask.assistant import ASK, READ, REPORTING, Assistant
+from bot.ask.dialog import CONTEXT_TTL, Dialog, Reading, read
 from bot.clock import TZ
-from bot.dialog import CONTEXT_TTL, Dialog, Reading, read
 from bot.reply import render_plain
 from tests.fakes.clock import FakeClock
 

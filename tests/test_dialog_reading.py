@@ -6,9 +6,9 @@ import datetime as dt
 
 import pytest
 
-from bot.assistant import Assistant
+from bot.ask.assistant import Assistant
+from bot.ask.dialog import Dialog
 from bot.clock import TZ
-from bot.dialog import Dialog
 from tests.fakes.clock import FakeClock
 from tests.test_dialog import talk
 

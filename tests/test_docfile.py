@@ -19,10 +19,10 @@ import pytest
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 
-from bot import docfile, importer
 from bot.cli import main
-from bot.importer import import_file
-from bot.plan import PlanError
+from bot.documents import docfile, importer
+from bot.documents.importer import import_file
+from bot.documents.plan import PlanError
 
 LIMIT = "超出导入的上限，已拒绝导入"
 MB = 2**20

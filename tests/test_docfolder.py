@@ -21,7 +21,7 @@ from bot.cli import main
 from bot.clock import TZ
 from bot.config import Config
 from bot.core import Core
-from bot.plan import DATA_DIR, load_plan
+from bot.documents.plan import DATA_DIR, load_plan
 from bot.store import Store
 from handlers.console import LOCAL_USER, Console
 from tests.fakes.clock import FakeClock

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from bot.docnames import Names, Naming
+from bot.ask.docnames import Names, Naming
 
 NAMES = Names(
     ["国发〔2019〕3号", "国办发〔2020〕3号", "川残工委〔2022〕4号"],

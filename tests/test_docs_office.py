@@ -18,14 +18,14 @@ import docx
 import pytest
 from openpyxl import load_workbook
 
-from bot.assistant import Assistant
-from bot.catalog import Catalog, load_catalog
+from bot.ask.assistant import Assistant
+from bot.ask.catalog import Catalog, load_catalog
 from bot.cli import main
 from bot.clock import TZ
 from bot.config import Config
 from bot.core import Core
+from bot.documents.plan import DATA_DIR
 from bot.outcome import Person
-from bot.plan import DATA_DIR
 from bot.reply import Reply, render_plain
 from bot.store import BY_DOCUMENT, MIGRATIONS, Store
 from handlers.console import LOCAL_USER, Console

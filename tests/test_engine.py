@@ -14,10 +14,10 @@ import time
 
 import pytest
 
-from bot.assistant import Assistant
-from bot.engine import MAX_TOPIC, Answer, Engine
-from bot.lexicon import Lexicon, load_lexicon
-from bot.plan import Plan, load_plan
+from bot.ask.assistant import Assistant
+from bot.ask.engine import MAX_TOPIC, Answer, Engine
+from bot.ask.lexicon import Lexicon, load_lexicon
+from bot.documents.plan import Plan, load_plan
 from bot.reply import render_plain
 
 # Loaded at import for parametrisation only; the tests use the fixtures below.

@@ -16,11 +16,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot import compose
-from bot import engine as engine_module
-from bot.engine import MAX_QUESTION, Answer, Engine, task_phrases
-from bot.lexicon import Lexicon, load_lexicon
-from bot.plan import Plan, load_plan
+from bot.ask import compose
+from bot.ask import engine as engine_module
+from bot.ask.engine import MAX_QUESTION, Answer, Engine, task_phrases
+from bot.ask.lexicon import Lexicon, load_lexicon
+from bot.documents.plan import Plan, load_plan
 from bot.reply import text_of
 
 BOUND = 0.050  # seconds per answer (issue 9)

@@ -6,11 +6,11 @@ from pathlib import Path
 
 import pytest
 
-from bot import compose
-from bot.engine import Engine
-from bot.importer import dump_lexicon, dump_plan, dump_units, import_file
-from bot.lexicon import Lexicon, load_lexicon
-from bot.plan import Plan, load_plan
+from bot.ask import compose
+from bot.ask.engine import Engine
+from bot.ask.lexicon import Lexicon, load_lexicon
+from bot.documents.importer import dump_lexicon, dump_plan, dump_units, import_file
+from bot.documents.plan import Plan, load_plan
 from bot.reply import render_plain
 from tests.test_import_layouts import SHARED
 

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from bot.assistant import Assistant
+from bot.ask.assistant import Assistant
 from bot.clock import TZ
 from bot.commands import BY_NAME
-from bot.example import NOTE_TEXT, example
+from bot.documents.example import NOTE_TEXT, example
 from bot.reply import render_plain
 from bot.store import Store
 from handlers.console import LOCAL_USER, Console
@@ -117,7 +117,7 @@ def test_the_other_unit_is_an_ordinary_responsible_unit_not_the_committee(
 
 
 def test_a_unit_the_document_does_not_name_is_said_to_be_absent(zongbao: Assistant) -> None:
-    from bot.compose import answer_reply
+    from bot.ask.compose import answer_reply
 
     plan = zongbao.plan
     assert not any("人社厅" in u.names() for u in plan.units)

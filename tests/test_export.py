@@ -1,4 +1,4 @@
-"""Tests for bot.export: the year's workbook, read back with openpyxl, cell by cell."""
+"""Tests for bot.office.export: the year's workbook, read back with openpyxl, cell by cell."""
 
 from __future__ import annotations
 
@@ -12,12 +12,12 @@ import pytest
 from openpyxl import load_workbook
 from openpyxl.workbook.workbook import Workbook
 
-import bot.export
-from bot.assistant import Assistant
+import bot.office.export
+from bot.ask.assistant import Assistant
 from bot.clock import TZ
-from bot.export import NOT_RESPONSIBLE, build_workbook, export_year
+from bot.documents.plan import Plan, load_plan
+from bot.office.export import NOT_RESPONSIBLE, build_workbook, export_year
 from bot.offload import offload
-from bot.plan import Plan, load_plan
 from bot.store import Store
 from tests.fakes.clock import FakeClock
 from tests.test_office import IDLE, idle_unit_data
@@ -331,7 +331,7 @@ async def test_the_workbook_is_built_in_the_worker_process_not_on_the_event_loop
         sent.append((work, await offload(os.getpid)))
         return await offload(work, *args)
 
-    monkeypatch.setattr(bot.export, "offload", watched)
+    monkeypatch.setattr(bot.office.export, "offload", watched)
     await store.add_note(HRSS, "5.1", 2024, "u1", "张三", "新建残疾人之家12个")
 
     wb = await workbook(store, plan, 2024)

@@ -1,4 +1,4 @@
-"""Questions off the event loop (bot/guard.py, Assistant.reply): a time limit, a bounded pool."""
+"""Questions off the event loop (bot/ask/guard.py, Assistant.reply): a time limit, a pool."""
 
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.assistant import Assistant
+from bot.ask.assistant import Assistant
+from bot.ask.guard import BUSY, SLOW, Guard, Refused
 from bot.clock import system_clock
-from bot.guard import BUSY, SLOW, Guard, Refused
 from bot.reply import Reply, render_plain
 from bot.store import Store
 from handlers.console import LOCAL_USER, Console

@@ -1,4 +1,4 @@
-"""Tests for bot.heatmap: the PNG decoded with PIL, cells read back at their pixels."""
+"""Tests for bot.office.heatmap: the PNG decoded with PIL, cells read back at their pixels."""
 
 from __future__ import annotations
 
@@ -13,9 +13,10 @@ from matplotlib.colors import to_rgb
 from matplotlib.text import Text
 from PIL import Image
 
-from bot.assistant import Assistant
+from bot.ask.assistant import Assistant
 from bot.clock import TZ
-from bot.heatmap import (
+from bot.documents.plan import Plan, load_plan
+from bot.office.heatmap import (
     COLOURS,
     DPI,
     FONT_FILE,
@@ -27,8 +28,7 @@ from bot.heatmap import (
     heatmap_png,
     progress_picture,
 )
-from bot.plan import Plan, load_plan
-from bot.status import Status
+from bot.office.status import Status
 from bot.store import Store
 from tests.fakes.clock import FakeClock
 from tests.test_cli import edit

@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from bot.importer import Imported, import_file
+from bot.documents.importer import Imported, import_file
 from tests.shared import MISSING, SHARED
 
 pytestmark = pytest.mark.skipif(not SHARED.is_dir(), reason=MISSING)
@@ -153,9 +153,9 @@ def test_the_readme_import_example_is_what_the_import_prints(tmp_path: Path) -> 
 def test_the_gz_table_imported_twice_is_named_once_shown_without_a_stop_and_warned(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], caplog: pytest.LogCaptureFixture
 ) -> None:
-    from bot.assistant import Assistant
-    from bot.catalog import load_catalog
-    from bot.compose import answer_reply
+    from bot.ask.assistant import Assistant
+    from bot.ask.catalog import load_catalog
+    from bot.ask.compose import answer_reply
     from bot.reply import render_plain
     from tests.test_cli import main
 

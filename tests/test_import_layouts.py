@@ -10,11 +10,11 @@ import openpyxl
 import pytest
 import yaml
 
+from bot.ask.lexicon import load_lexicon
 from bot.cli import main
-from bot.importer import Imported, dump_plan, dump_units, import_file
-from bot.lexicon import load_lexicon
-from bot.plan import DATA_DIR, PlanError, load_plan
-from bot.shortname import short_forms, unit_aliases
+from bot.documents.importer import Imported, dump_plan, dump_units, import_file
+from bot.documents.plan import DATA_DIR, PlanError, load_plan
+from bot.documents.shortname import short_forms, unit_aliases
 from tests.shared import SHARED, needs_shared
 
 NATIONAL = """\
@@ -241,7 +241,7 @@ def test_a_generated_folder_answers_unit_questions(tmp_path: Path) -> None:
     by_name = {u["name"]: u["aliases"] for u in units["units"]}
     assert "人社部" in by_name["人力资源社会保障部"]
     assert "发改委" in by_name["国家发展改革委"]
-    from bot.assistant import Assistant
+    from bot.ask.assistant import Assistant
 
     answer = Assistant.load(out).answer("人社部负责哪些")
     assert answer.units == ("人力资源社会保障部",)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import yaml
 
-from bot.importer import dump_plan, parse_document
-from bot.plan import DATA_DIR, PlanError, Unit, load_plan, parse_units, read_yaml
+from bot.documents.importer import dump_plan, parse_document
+from bot.documents.plan import DATA_DIR, PlanError, Unit, load_plan, parse_units, read_yaml
 
 SEED = DATA_DIR / "notice.txt"  # a copy of the published notice, as received
 

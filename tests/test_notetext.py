@@ -1,10 +1,10 @@
-"""Tests for bot.notetext: what of a typed note is stored."""
+"""Tests for bot.office.notetext: what of a typed note is stored."""
 
 from __future__ import annotations
 
 import pytest
 
-from bot.notetext import clean_note
+from bot.office.notetext import clean_note
 
 INVISIBLE = [
     "",

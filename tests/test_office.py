@@ -1,4 +1,4 @@
-"""Tests for bot.office: members, invites, notes and the coordinators' view, on a real store."""
+"""Tests for bot.office.office: members, invites, notes and the coordinators' view, stored."""
 
 from __future__ import annotations
 
@@ -12,14 +12,14 @@ from typing import Literal
 import pytest
 from openpyxl import load_workbook
 
-from bot.assistant import Assistant
+from bot.ask.assistant import Assistant
 from bot.clock import TZ
 from bot.config import ReminderConfig
-from bot.notes import EMPTY_NOTE, NOTE_MAX
-from bot.office import Office
+from bot.documents.plan import DATA_DIR
+from bot.office.notes import EMPTY_NOTE, NOTE_MAX
+from bot.office.office import Office
+from bot.office.reminders import Reminders
 from bot.outcome import Outcome, Person
-from bot.plan import DATA_DIR
-from bot.reminders import Reminders
 from bot.reply import Item, Reply, all_buttons, render_plain
 from bot.store import Store
 from tests.fakes.clock import FakeClock

@@ -8,6 +8,7 @@ import signal
 import sys
 from pathlib import Path
 
+from bot.office import RENDERERS
 from bot.offload import NICE, offload, prepare
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -33,11 +34,11 @@ def loaded(names: tuple[str, ...]) -> list[str]:
 
 
 async def test_prepare_loads_the_renderers_in_the_worker_before_the_first_render() -> None:
-    renderers = ("bot.heatmap", "bot.report", "matplotlib")
+    renderers = ("bot.office.heatmap", "bot.office.report", "matplotlib")
     os.kill(await offload(os.getpid), signal.SIGKILL)  # a fresh worker, as at start-up
     await offload(os.getpid)
     assert await offload(loaded, renderers) == []
-    prepare()
+    prepare(*RENDERERS)
     # The worker takes one job at a time, in order: prepare's is done before this one runs.
     assert await offload(loaded, renderers) == list(renderers)
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.lexicon import load_lexicon
-from bot.plan import DATA_DIR, PlanError, load_plan
+from bot.ask.lexicon import load_lexicon
+from bot.documents.plan import DATA_DIR, PlanError, load_plan
 
 
 @pytest.fixture

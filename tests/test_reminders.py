@@ -1,4 +1,4 @@
-"""Tests for bot.reminders: the schedule, what is due, the durable fan-out, the summary.
+"""Tests for bot.office.reminders: the schedule, what is due, the durable fan-out, the summary.
 
 The schedule and `due` are pure functions of the configuration and the time. `Reminders` runs
 on a real Store (a SQLite file in tmp_path) and a real Office; messages go to `FakeSender`,
@@ -15,13 +15,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from bot.assistant import Assistant
+from bot.ask.assistant import Assistant
 from bot.channel import Result
 from bot.clock import TZ
 from bot.config import ReminderConfig
-from bot.office import Office
-from bot.outcome import Outcome, Person
-from bot.reminders import (
+from bot.office.office import Office
+from bot.office.reminders import (
     DELIVERY_TRIES,
     Reminder,
     Reminders,
@@ -30,6 +29,7 @@ from bot.reminders import (
     next_reminder,
     schedule,
 )
+from bot.outcome import Outcome, Person
 from bot.reply import Reply, all_buttons, render_plain
 from bot.store import Store
 from tests.fakes.clock import FakeClock

@@ -1,4 +1,4 @@
-"""Tests for bot.report: the .docx is saved, re-opened with python-docx and read back."""
+"""Tests for bot.office.report: the .docx is saved, re-opened with python-docx and read back."""
 
 from __future__ import annotations
 
@@ -16,11 +16,11 @@ from docx.oxml.ns import qn
 from lxml import etree
 from PIL import Image
 
-from bot.assistant import Assistant
+from bot.ask.assistant import Assistant
 from bot.cli import main
 from bot.clock import TZ
-from bot.plan import Plan, load_plan
-from bot.report import (
+from bot.documents.plan import Plan, load_plan
+from bot.office.report import (
     MISSING,
     NOT_YET,
     NOTE,

@@ -1,4 +1,4 @@
-"""Tests for bot.reporting and Reminders.reporting: questions about the year-end reporting.
+"""Tests for bot.ask.reporting and Reminders.reporting: questions about the year-end reporting.
 
 The deadline comes from the reminder configuration and the clock is injected, so each answer is
 checked before, on and after the deadline; a member learns what their unit still owes.
@@ -13,15 +13,15 @@ from pathlib import Path
 
 import pytest
 
-from bot.assistant import Assistant
+from bot.ask.assistant import Assistant
+from bot.ask.reporting import current_period, default_year, is_reporting, reporting_lines
 from bot.clock import TZ
 from bot.config import ReminderConfig
-from bot.notes import NOTE_ON
-from bot.office import Office
+from bot.office.notes import NOTE_ON
+from bot.office.office import Office
+from bot.office.reminders import Reminders
 from bot.outcome import Person
-from bot.reminders import Reminders
 from bot.reply import all_buttons, render_plain, text_of
-from bot.reporting import current_period, default_year, is_reporting, reporting_lines
 from bot.store import Store
 from tests.fakes.clock import FakeClock
 

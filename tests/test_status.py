@@ -1,9 +1,9 @@
-"""How far a unit has reported (bot/status.py): its unreported measures and a task's status."""
+"""How far a unit has reported (bot/office/status.py): its unreported measures, a task's status."""
 
 from __future__ import annotations
 
-from bot.assistant import Assistant
-from bot.status import Status, task_status, unreported
+from bot.ask.assistant import Assistant
+from bot.office.status import Status, task_status, unreported
 
 HRSS = "人力资源社会保障厅"
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.plan import load_plan
-from bot.succession import Change
-from bot.unitsfile import forget, record
+from bot.documents.plan import load_plan
+from bot.documents.succession import Change
+from bot.documents.unitsfile import forget, record
 from tests.unitdata import RURAL_ENTRY, add, copy_data, merge_by_hand
 
 FIN_ENTRY = "    aliases: [地方金融监管局, 金融监管局, 金融局, 地方金融监督管理局, 省金融监管局]\n"

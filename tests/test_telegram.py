@@ -21,11 +21,11 @@ import pytest
 from httpx_aiohttp import AiohttpTransport
 from telegram.ext import AIORateLimiter
 
-from bot.assistant import Assistant
+from bot.ask.assistant import Assistant
 from bot.commands import COMMANDS
 from bot.config import Config, load_config
 from bot.core import EXPIRED, UNKNOWN
-from bot.plan import Measure
+from bot.documents.plan import Measure
 from bot.reply import Button, Item, Reply, line, text_of
 from handlers.telegram import render
 from handlers.telegram.app import App, build_application, file_url
@@ -759,10 +759,10 @@ async def test_a_failed_start_says_what_to_check(
         ("http://127.0.0.1:8081/bot", "http://127.0.0.1:8081/file/bot"),
         ("http://127.0.0.1:8081/bot/", "http://127.0.0.1:8081/file/bot"),
         ("https://proxy.example/telegram/bot", "https://proxy.example/telegram/file/bot"),
-        ("http://bot.example/bot", "http://bot.example/file/bot"),
+        ("http://bot.documents.example/bot", "http://bot.documents.example/file/bot"),
         ("http://h/bot{token}", "http://h/file/bot{token}"),
         # No "bot" segment to replace: left as it is, never mangled.
-        ("http://bot.example/api", "http://bot.example/api"),
+        ("http://bot.documents.example/api", "http://bot.documents.example/api"),
         ("http://h/botapi", "http://h/botapi"),
     ],
 )

@@ -13,9 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.assistant import Assistant
+from bot.ask.assistant import Assistant
+from bot.ask.guard import BUSY, SLOW, Guard
 from bot.clock import TZ
-from bot.guard import BUSY, SLOW, Guard
 from bot.throttle import BURST, NOT_FILED, SLOW_DOWN, Throttle, Verdict
 from handlers.telegram.app import App
 from handlers.telegram.context import core_of

@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 
 from bot import redact
-from bot.assistant import Assistant
+from bot.ask.assistant import Assistant
 from bot.clock import system_clock
 from bot.reply import Reply
 from handlers.telegram.handlers import FAILED

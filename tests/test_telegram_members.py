@@ -17,11 +17,11 @@ import pytest
 from openpyxl import load_workbook
 from PIL import Image
 
-from bot.assistant import Assistant
+from bot.ask.assistant import Assistant
 from bot.core import EXPIRED, JOIN_IN_PRIVATE, PRIVATE_ONLY
-from bot.notes import EMPTY_NOTE
+from bot.office.notes import EMPTY_NOTE
+from bot.office.report import report_title
 from bot.outcome import NOT_COORDINATOR, NOT_MEMBER
-from bot.report import report_title
 from bot.store import Store
 from tests.fakes.bot_api import BOT_USERNAME, FakeBotApi
 from tests.harness import (

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.notes import EMPTY_NOTE, UNREADABLE_HINT
+from bot.office.notes import EMPTY_NOTE, UNREADABLE_HINT
 from bot.store import Store
 from tests.fakes.bot_api import FakeBotApi
 from tests.harness import (

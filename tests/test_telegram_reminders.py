@@ -19,9 +19,9 @@ import pytest
 from telegram import Bot
 from telegram.request import HTTPXRequest
 
-from bot.assistant import Assistant
+from bot.ask.assistant import Assistant
+from bot.office.reminders import DELIVERY_TRIES, REFUSED
 from bot.outcome import NOT_COORDINATOR
-from bot.reminders import DELIVERY_TRIES, REFUSED
 from bot.reply import Item, Reply, line
 from bot.store import Store
 from handlers.telegram import render
@@ -330,7 +330,7 @@ async def test_reminders_skipped_at_start_are_one_line_a_year(
         while not rows(db_path, "SELECT 1 FROM state WHERE key = 'done:summary:2024'"):
             assert loop.time() < deadline
             await asyncio.sleep(0.05)
-    logged = [r.getMessage() for r in caplog.records if r.name == "bot.reminders"]
+    logged = [r.getMessage() for r in caplog.records if r.name == "bot.office.reminders"]
     assert [m.split("（")[0] for m in logged] == [
         f"{year} 年的 6 次提醒已超过宽限期，未发送" for year in (2022, 2023, 2024)
     ]

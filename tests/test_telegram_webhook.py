@@ -15,7 +15,7 @@ import aiohttp
 import pytest
 from aiohttp import web
 
-from bot.assistant import Assistant
+from bot.ask.assistant import Assistant
 from handlers.telegram import webhook
 from handlers.telegram.context import core_of
 from handlers.telegram.webhook import SECRET_HEADER

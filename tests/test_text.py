@@ -7,7 +7,7 @@ import sys
 
 import pytest
 
-from bot.text import SOUND_TABLE, bigrams, is_cjk, normalize, runs, sound, sound_table
+from bot.ask.text import SOUND_TABLE, bigrams, is_cjk, normalize, runs, sound, sound_table
 
 
 @pytest.mark.parametrize(
@@ -48,7 +48,7 @@ def test_different_words_sound_different() -> None:
 
 
 def test_sound_table_is_pypinyins_reading_of_each_character() -> None:
-    """bot/sounds.txt is what pypinyin reads today (rewrite it with `python -m bot.text`)."""
+    """bot/sounds.txt is what pypinyin reads today (rewrite it with `python -m bot.ask.text`)."""
     assert SOUND_TABLE.read_text(encoding="utf-8") == sound_table()
 
 

@@ -6,10 +6,10 @@ from pathlib import Path
 
 import yaml
 
-from bot import unanswered
-from bot.assistant import Assistant
-from bot.catalog import load_catalog
-from bot.lexicon import load_lexicon
+from bot.ask.assistant import Assistant
+from bot.ask.catalog import load_catalog
+from bot.ask.lexicon import load_lexicon
+from bot.office import unanswered
 from bot.outcome import Person
 from bot.reply import render_plain
 from bot.store import Store

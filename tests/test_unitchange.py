@@ -9,7 +9,7 @@ import docx
 import pytest
 from openpyxl import load_workbook
 
-from bot.assistant import Assistant
+from bot.ask.assistant import Assistant
 from bot.channel import Result
 from bot.clock import TZ
 from bot.config import Config
@@ -270,8 +270,8 @@ async def test_binding_to_the_old_name_binds_the_successor(console: Console, sto
 
 
 def test_picture_of_the_change_year_has_the_successor_only(data: Path) -> None:
-    from bot.heatmap import draw_heatmap
-    from bot.plan import load_plan
+    from bot.documents.plan import load_plan
+    from bot.office.heatmap import draw_heatmap
 
     merge_by_hand(data)
     plan = load_plan(data)

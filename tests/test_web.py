@@ -12,10 +12,10 @@ import aiohttp
 import openpyxl
 import pytest
 
-from bot.assistant import Assistant
+from bot.ask.assistant import Assistant
+from bot.office.weblogin import LINKS_PER_WINDOW
 from bot.outcome import Person
 from bot.reply import Reply, render_plain
-from bot.weblogin import LINKS_PER_WINDOW
 from tests.web_harness import (
     COORDINATOR,
     MEMBER,

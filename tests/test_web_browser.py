@@ -17,7 +17,7 @@ from typing import Literal
 import openpyxl
 import pytest
 
-from bot.assistant import Assistant
+from bot.ask.assistant import Assistant
 from bot.reply import Reply, render_plain
 from tests.fakes.wecom_api import FakeWeComApi
 from tests.test_catalog import ZONGBAO

@@ -9,7 +9,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.assistant import Assistant
+from bot.ask.assistant import Assistant
 from bot.library import STAGED
 from bot.reply import render_plain
 from tests.test_catalog import ZONGBAO

@@ -11,7 +11,7 @@ import aiohttp
 import pytest
 import yaml
 
-from bot.assistant import Assistant
+from bot.ask.assistant import Assistant
 from bot.reply import render_plain
 from bot.store import AuditEntry
 from tests.web_harness import (
@@ -171,8 +171,8 @@ async def test_bad_choices_are_answered_not_applied(desk: Desk) -> None:
 
 async def test_the_shipped_data_folder_learns_nothing(tmp_path: Path) -> None:
     """On the program's own data/ a mapping is refused: the tracked lexicon.yaml stays as is."""
-    from bot import unanswered
-    from bot.plan import SHIPPED_DATA
+    from bot.documents.plan import SHIPPED_DATA
+    from bot.office import unanswered
     from bot.store import Store
 
     assistant = Assistant.load(SHIPPED_DATA)

@@ -8,7 +8,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from bot.assistant import Assistant
+from bot.ask.assistant import Assistant
 from tests.fakes.wecom_api import FakeWeComApi
 from tests.web_harness import COORDINATOR, UNIT, Desk, browser, running_desk
 from tests.wecom_harness import settings_for

@@ -18,7 +18,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.assistant import Assistant
+from bot.ask.assistant import Assistant
 from bot.core import EXPIRED
 from bot.throttle import SLOW_DOWN
 from handlers.wecom.app import FAILED, GREETING, MENU, NOT_TEXT

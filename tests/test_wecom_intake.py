@@ -16,7 +16,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.assistant import Assistant
+from bot.ask.assistant import Assistant
 from bot.store import Store
 from bot.throttle import BURST, NOT_FILED, SLOW_DOWN
 from tests.fakes.bot_api import FakeBotApi

@@ -19,13 +19,13 @@ from typing import Any
 import pytest
 
 from bot import redact
-from bot.assistant import Assistant
+from bot.ask.assistant import Assistant
 from bot.config import Config
 from bot.core import Core
-from bot.reminders import REFUSED
+from bot.office.reminders import REFUSED
+from bot.office.status import unreported
 from bot.reply import Reply, line
 from bot.scheduler import Scheduler
-from bot.status import unreported
 from bot.store import Store
 from handlers.telegram.app import App, build_application
 from handlers.wecom.channel import WeComChannel, attach_channel

@@ -16,7 +16,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from bot.assistant import Assistant
+from bot.ask.assistant import Assistant
 from bot.cli import EXIT_DATA, main
 from bot.config import Config, ConfigError
 from handlers.run import serve

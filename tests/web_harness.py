@@ -13,11 +13,11 @@ from pathlib import Path
 
 import aiohttp
 
-from bot.assistant import Assistant
+from bot.ask.assistant import Assistant
 from bot.clock import TZ
 from bot.core import Core
+from bot.documents.plan import DATA_DIR
 from bot.outcome import Person
-from bot.plan import DATA_DIR
 from bot.reply import render_plain
 from bot.store import Store
 from handlers.web.server import serving

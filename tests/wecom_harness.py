@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.assistant import Assistant
+from bot.ask.assistant import Assistant
 from bot.clock import Clock
 from bot.config import Config
 from bot.core import Core

@@ -23,11 +23,12 @@ from telegram.ext import (
 )
 
 from bot import offload
-from bot.assistant import Assistant
+from bot.ask.assistant import Assistant
 from bot.clock import TZ, Clock, system_clock
 from bot.commands import menu
 from bot.config import Config, ConfigError
 from bot.core import Core
+from bot.office import RENDERERS
 from bot.scheduler import INTERVAL, Scheduler
 from handlers.telegram.context import BotContext, attach, core_of, has_core
 from handlers.telegram.handlers import register
@@ -267,7 +268,7 @@ def run_telegram(config: Config, web: WebSettings | None = None) -> None:
     app = build_application(config)
     if web is not None:  # the web console, on the app's own core
         serve_beside(app, web, lambda: core_of(app.bot_data))
-    offload.prepare()  # the first /report or /progress picture then only renders
+    offload.prepare(*RENDERERS)  # the first /report or /progress picture then only renders
     # Our own loop, which python-telegram-bot runs on and we close after it.
     loop = asyncio.new_event_loop()
     asyncio.set_event_loop(loop)

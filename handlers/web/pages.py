@@ -1,6 +1,6 @@
 """The console's pages and forms: parse the request, ask the core, render.
 
-Every route finds the person's role in the chosen document through bot/desk.py and refuses
+Every route finds the person's role in the chosen document through bot/office/desk.py and refuses
 what the chat would refuse; actions are the chat's own calls (Office, Notes, Overview), so
 the same rules, audit entries and notices apply.
 """
@@ -15,15 +15,16 @@ from urllib.parse import quote, urlencode
 
 from aiohttp import web
 
-from bot import desk, library, unanswered
-from bot.catalog import Doc
+from bot import library
+from bot.ask.catalog import Doc
 from bot.core import Core
-from bot.membership import APPROVE, REJECT
-from bot.office import Office
+from bot.documents.plan import Task
+from bot.office import desk, unanswered
+from bot.office.membership import APPROVE, REJECT
+from bot.office.office import Office
+from bot.office.reminders import Reminders
+from bot.office.status import Status
 from bot.outcome import Attachment, Outcome
-from bot.plan import Task
-from bot.reminders import Reminders
-from bot.status import Status
 from handlers.web.auth import in_wecom, wecom_authorize
 from handlers.web.server import CORE, Refused, flash, page, session
 
@@ -212,7 +213,7 @@ async def audit_page(request: web.Request) -> web.StreamResponse:
     h = await here(request, coordinator=True)
     unit = h.unit() if h.params.get("u") else ""
     action, who = h.params.get("action", "")[:40], h.params.get("who", "")[:40]
-    from bot.audit import LABELS
+    from bot.office.audit import LABELS
 
     lines = await desk.audit_lines(h.office, h.year, action, unit, who)
     return page(request, "audit.html", h.context(

@@ -1,6 +1,6 @@
 """The web console's server: sessions, CSRF, security headers and templates around the pages.
 
-Every request passes `guard`: the session cookie names the person (bot/weblogin.py), a POST
+Every request passes `guard`: the session cookie names the person (bot/office/weblogin.py), a POST
 must carry its session's CSRF token, and every answer says what the browser may load
 (Content-Security-Policy) and that it must not be cached. Pages (handlers/web/pages.py) ask
 the core what the person may see; nothing here decides a role.
@@ -20,9 +20,9 @@ import pylopdf_fonts_zh_cn
 from aiohttp import web
 
 from bot.core import Core
+from bot.office.weblogin import SESSION_IDLE, Session, WebLogins
 from bot.outcome import Outcome
 from bot.reply import text_of
-from bot.weblogin import SESSION_IDLE, Session, WebLogins
 from handlers.web.settings import WebSettings
 from handlers.wecom.settings import WeComSettings
 

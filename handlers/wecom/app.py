@@ -17,7 +17,7 @@ from collections.abc import AsyncIterator, Mapping
 
 from aiohttp import web
 
-from bot.assistant import REPORTING
+from bot.ask.assistant import REPORTING
 from bot.config import ConfigError
 from bot.core import EXPIRED, Core, Response
 from bot.health import check

@@ -1,0 +1,258 @@
+"""Conversation: a follow-up read against what the same person just asked in the same chat.
+
+A chat's context is what its last answer was about: the units, the topic, the measures it
+listed. A message complete on its own is answered on its own and replaces the context. An
+incomplete one ("那卫健委呢", "第二条呢", "其中关于大学生的呢") is rewritten into a complete
+question from the context, so that its answer, and any page of it, can be made again later
+without the context. The context lives in the core, keyed by chat and person, and expires after
+ten minutes of silence.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import re
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot.ask.engine import MAX_QUESTION, Answer, chinese_number
+from bot.ask.text import normalize
+from bot.clock import Clock, system_clock
+
+CONTEXT_TTL = dt.timedelta(minutes=10)
+# Chats remembered at most; the least recently active is forgotten first.
+MAX_CHATS = 10_000
+
+# Words that only point back at the last answer: they make a message a follow-up and are never
+# its topic.
+# A message that starts without a subject ("有没有涉及培训补贴的") continues the last one.
+_LEAD = re.compile(
+    r"^(?:(?:好的|好|嗯|哦|谢谢|明白了|知道了|ok)[\s,，。!！~]*)*"
+    r"(?:那么|那|还有|另外|然后|再问一下|再问|请问|那请问|只看|只要|只说|仅看|就看"
+    r"|有没有涉及|有没有关于|有没有和|有没有跟|有没有|是否涉及|涉及|关于|包括|包不包括"
+    r"|(?:跟|和|与)(?=[^，。？?]{1,15}(?:有关|相关)))+"
+)
+_TAIL = re.compile(r"(?:呢|嘞|咧|哩)+$")
+_POINTERS = re.compile(
+    r"其中|在这方面|这方面|这一方面|这个方面|方面|这一块|这块|那块|这部分|这方面的|"
+    r"它们|它|他们|该单位|这个单位|这家单位|上述|上面|刚才|前面|我们单位|我单位|本单位|我们|咱们"
+)
+# Punctuation around a message (not inside: "10.3" is a measure).
+_ENDS = re.compile(r"^[\s?？!！。.,，、…~～:：;；\"'“”‘’]+|[\s?？!！。.,，、…~～:：;；\"'“”‘’]+$")
+# "第二条", "第三个举措", "第1条", "最后一条" — but "第3项任务" asks for a task.
+_ORDINAL = re.compile(r"第\s*(\d{1,2}|[一二三四五六七八九十两]{1,3})\s*(条|个|项)?\s*(举措|措施)?")
+_LAST = re.compile(r"最后一?(?:条|个|项)")
+_THIS_MEASURE = re.compile(r"这一?条|这个举措|这项举措|该举措|此条|该条|这一项举措")
+# Asking who ("这条还有谁", "哪些单位", "只有残联吗") rather than what a unit does.
+_WHO = re.compile(r"谁|哪些单位|哪个单位|哪些部门|哪个部门|几个单位|只有")
+
+
+@dataclass(frozen=True)
+class Context:
+    """What a chat's last answer was about."""
+
+    units: tuple[str, ...]
+    topic: str
+    tasks: tuple[int, ...]
+    # The measures the answer listed, in order ("第二条" counts in it) ...
+    measures: tuple[str, ...]
+    kind: str
+    at: dt.datetime
+    # ... and the one measure in focus ("这条谁负责"), if any.
+    focus: str = ""
+    # The document the answer came from (its id in the catalog; "" for the only or root one).
+    doc: str = ""
+
+    @classmethod
+    def of(cls, answer: Answer, at: dt.datetime, doc: str = "") -> Context:
+        """Return the context an answer from document `doc` leaves behind."""
+        measures = tuple(m.id for m in answer.measures)
+        # "这条" is the one measure shown, or the best match of a topic.
+        focus = measures[0] if measures and (len(measures) == 1 or answer.kind == "topic") else ""
+        return cls(answer.units, answer.topic, answer.tasks, measures, answer.kind, at, focus, doc)
+
+
+@dataclass(frozen=True)
+class Reading:
+    """A message as understood: a question complete on its own, and how it was read.
+
+    `how` is empty for a message read on its own; for a follow-up it is the one short line
+    that shows the reading ("按「盲人按摩」在省卫生健康委的职责中查找："), so that a misreading is
+    visible at once.
+    """
+
+    question: str
+    how: str = ""
+    # The measure of the context's list the message pointed at ("第二条"): the list stays the
+    # context, so that "第三条" can follow.
+    focus: str = ""
+
+    def encode(self) -> str:
+        """Return the reading as one string (for a channel's page buttons)."""
+        return f"{self.how}\n{self.question}"
+
+    @classmethod
+    def decode(cls, text: str) -> Reading:
+        """Return the reading `encode` wrote."""
+        how, _, question = text.partition("\n")
+        return cls(question, how)
+
+
+def read(answer: Callable[[str], Answer], message: str, context: Context | None) -> Reading:
+    """Return the complete question a message asks, given the chat's context (or None).
+
+    `answer` is the engine's (or a cache of it): a message is tried on its own first.
+    """
+    # Read as much as the engine reads: what anyone may paste is bounded.
+    text = _ENDS.sub("", normalize(message[:MAX_QUESTION]))
+    core = _TAIL.sub("", _LEAD.sub("", text).strip()).strip()
+    stripped = _POINTERS.sub(" ", core).strip()
+    marked = stripped != text
+    if context is None:
+        return Reading(stripped if marked and stripped else message)
+    reading = _pointed_measure(core, context)
+    if reading is not None:
+        return reading
+    question = stripped if marked and stripped else message
+    alone = answer(question)
+    beyond = _beyond_the_list(core, context)
+    if alone.no_match and not alone.elsewhere and beyond:
+        return Reading(question, beyond)
+    # Only a message that points back ("它…", "还有谁", "谁负责") is asked of the context:
+    # junk or small talk after an answer is not a request to repeat it.
+    pointing = (not alone.topic or _POINTERS.search(core) is not None) and (
+        marked or _WHO.search(core) is not None
+    )
+    if alone.no_match and not alone.elsewhere and pointing:
+        if context.focus and (_WHO.search(core) or not context.units):
+            # "它由哪些单位负责", or nothing but "谁负责": asked of the measure in focus.
+            return Reading(context.focus, f"按举措 {context.focus} 回答：", context.focus)
+        if context.units:
+            # "那它还负责什么": the unit asked about before, all of its duties.
+            units = "、".join(context.units)
+            return Reading(" ".join(context.units), f"按{units}的全部职责回答：")
+    if not marked:
+        return Reading(message)
+    if alone.kind == "unit" and not alone.missed_topic and context.topic:
+        # Another unit, same topic: "盲人按摩归谁管" then "那卫健委呢".
+        units = "、".join(alone.units)
+        question = f"{' '.join(alone.units)} {context.topic}"
+        return Reading(question, f"按「{context.topic}」在{units}的职责中查找：")
+    # A task's title is a topic within a unit ("财政厅负责啥" then "资金保障这块呢").
+    titled = alone.kind == "task" and not re.search(r"任务|第|\d", stripped)
+    if (alone.kind in ("topic", "none") or titled) and context.units and not alone.elsewhere:
+        # Same unit, another topic: "人社厅负责哪些" then "其中关于大学生的呢".
+        question = f"{' '.join(context.units)} {stripped}"
+        combined = answer(question)
+        if combined.kind == "unit_topic":
+            units = "、".join(context.units)
+            return Reading(question, f"按「{combined.topic}」在{units}的职责中查找：")
+    return Reading(stripped)
+
+
+def continues(message: str) -> bool:
+    """Tell whether a message has words that only point back ("那…呢", "其中", "它")."""
+    text = _ENDS.sub("", normalize(message[:MAX_QUESTION]))
+    core = _TAIL.sub("", _LEAD.sub("", text).strip()).strip()
+    return _POINTERS.sub(" ", core).strip() != text
+
+
+def _pointed_measure(text: str, context: Context) -> Reading | None:
+    """Read "第二条", "最后一条" or "这条谁负责" against the measures the context listed."""
+    if "任务" in text or len(_ORDINAL.findall(text)) > 1:
+        return None  # "第3项任务" asks for a task, "第五项第二条" for a measure of one
+    ordinal = _ORDINAL.search(text)
+    if ordinal is not None:
+        number = chinese_number(ordinal.group(1))
+    elif _LAST.search(text):
+        number = len(context.measures)
+    elif _THIS_MEASURE.search(text) and context.focus:
+        return Reading(context.focus, f"按举措 {context.focus} 回答：", context.focus)
+    else:
+        return None
+    if context.kind == "task" and ordinal and ordinal.group(2) == "项" and not ordinal.group(3):
+        # "第二项任务有哪些" then "第三项呢": the next task, as the first was asked.
+        return Reading(f"第{number}项任务", f"按第 {number} 项任务回答：")
+    if context.kind == "measure" and len(context.measures) == 1 and len(context.tasks) == 1:
+        # "第6项任务第1条是什么" then "第2条呢": another measure of the same task.
+        measure = f"{context.tasks[0]}.{number}"
+        return Reading(
+            measure, f"按第{context.tasks[0]}项任务的第 {number} 条（举措 {measure}）回答："
+        )
+    if not 1 <= number <= len(context.measures):
+        return None
+    listed = f"第{context.tasks[0]}项任务" if context.kind == "task" else "上一个回答"
+    measure = context.measures[number - 1]
+    return Reading(measure, f"按{listed}所列的第 {number} 条（举措 {measure}）回答：", measure)
+
+
+def _beyond_the_list(text: str, context: Context) -> str:
+    """Say so when "第30条" points past the end of the list the context holds ("" if not)."""
+    ordinal = _ORDINAL.search(text)
+    if "任务" in text or ordinal is None or len(context.measures) < 2:
+        return ""
+    number = chinese_number(ordinal.group(1))
+    count = len(context.measures)
+    if number <= count:
+        return ""
+    return f"上一个回答只列出 {count} 条，没有第 {number} 条；可以说「第1条」到「第{count}条」。"
+
+
+class Dialog:
+    """The contexts of the chats: one per chat and person, forgotten after ten quiet minutes.
+
+    Besides, the document each chat chose to ask about (`/doc`), kept until changed.
+    """
+
+    def __init__(self, clock: Clock = system_clock) -> None:
+        self._clock = clock
+        self._contexts: OrderedDict[str, Context] = OrderedDict()
+        self._chosen: OrderedDict[str, str] = OrderedDict()
+
+    def context(self, chat: str) -> Context | None:
+        """Return the chat's context, or None when it has none or it expired."""
+        found = self._contexts.get(chat)
+        if found is None:
+            return None
+        if self._clock() - found.at > CONTEXT_TTL:
+            del self._contexts[chat]
+            return None
+        return found
+
+    def remember(self, chat: str, answer: Answer, focus: str = "", doc: str = "") -> None:
+        """Make `answer` the chat's context; with `focus`, keep the list and point into it.
+
+        `doc` is the document the answer came from. A question the document does not answer
+        leaves the context as it was.
+        """
+        before = self.context(chat)
+        if before is not None and before.doc != doc:
+            before = None  # another document's answers are no list to point into
+        now = self._clock()
+        if answer.no_match and before is not None:
+            return
+        if focus and before is not None:
+            self._contexts[chat] = dataclasses.replace(before, focus=focus, at=now)
+        else:
+            self._contexts[chat] = Context.of(answer, now, doc)
+        self._contexts.move_to_end(chat)
+        while len(self._contexts) > MAX_CHATS:
+            self._contexts.popitem(last=False)
+
+    def forget(self, chat: str) -> None:
+        """Drop the chat's context (a new conversation begins)."""
+        self._contexts.pop(chat, None)
+
+    def choose(self, chat: str, doc: str) -> None:
+        """Make `doc` the document the chat asks about; its conversation starts afresh."""
+        self.forget(chat)
+        self._chosen[chat] = doc
+        self._chosen.move_to_end(chat)
+        while len(self._chosen) > MAX_CHATS:
+            self._chosen.popitem(last=False)
+
+    def chosen(self, chat: str) -> str | None:
+        """Return the document the chat chose, or None when it chose none."""
+        return self._chosen.get(chat)

@@ -1,0 +1,1032 @@
+"""The question engine: what a liaison asks, mapped onto units, tasks and measures.
+
+Pure and synchronous: every index is built once in `Engine.__init__`; answering a question
+does no I/O, reads at most MAX_QUESTION characters and takes time linear in them (no pattern
+backtracks: see `task_phrases`). Kinds of question, tried in this order:
+  measure     an id such as 7.2 or 举措6.3
+  task        a task number (第8项任务, 任务五) or a task title (组织保障)
+  unit        a unit by any name, short form or one-character typo; with a topic, unit_topic
+  topic       anything else, ranked by BM25 over character bigrams with synonyms, or else by
+              the share of the question's characters a measure holds (everyday words)
+  none        nothing in the document answers it
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import heapq
+import itertools
+import math
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
+from bot.ask.lexicon import Lexicon
+from bot.ask.text import bigrams, is_cjk, located_runs, normalize, runs, sound
+from bot.documents.plan import Measure, Plan
+
+Kind = Literal["measure", "task", "unit", "unit_topic", "topic", "none"]
+
+MAX_TOPIC = 8
+# The engine reads this many characters of a question at most (the longest measure is 280):
+# what anyone may paste is bounded, and the reply says when the rest was left unread.
+MAX_QUESTION = 300
+# A measure must score this share of the best one to be listed with it.
+RELATIVE_CUTOFF = 0.4
+# Share of the question's topic weight the best measure must cover to count as an answer.
+MIN_COVERAGE = 0.5
+MIN_SCORE = 1.0
+# The least score the topic's own words must earn for some measure (see _rank).
+MIN_TOPICAL = 0.5
+BM25_K1, BM25_B = 1.2, 0.75
+# Words in nearly every measure (残疾人, 就业) weigh next to nothing; skip them when scoring.
+MIN_IDF = 0.05
+# Bigrams that touch scaffolding words count this much: they help, but the topic leads.
+BONUS_WEIGHT = 0.5
+# An unknown bigram beside a word at least this rare is a seam between words (see _junction).
+JUNCTION_IDF = 1.0
+# The recall ranking (see _recall), tried when the words themselves do not match: the share
+# of the question's weight (characters the document has, weighted by how rare they are in it)
+# that the best measure must hold to be answered, or to be offered as the nearest.
+RECALL_CONFIDENT = 0.5
+RECALL_NEAREST = 0.35
+# Shared words (bigrams) count this much beside the characters.
+RECALL_BIGRAM = 0.3
+# What a character the document never writes weighs against it (a rare one weighs about 3).
+RECALL_UNKNOWN = 0.3
+MAX_NEAREST = 3
+# Measures scored by their characters at most (those sharing the most words with a question).
+RECALL_CANDIDATES = 64
+# The least distinct characters (function words aside) of a question read with confidence.
+RECALL_DESCRIBED = 6
+# Characters that carry no topic of their own (function words and question words).
+_FUNCTION_CHARS = frozenset(
+    "的了吗呢吧啊么什怎谁哪是在有和与及或都也还要能会可把被给让对从到这那个些我你他她它们啥咋嘛呀"
+)
+# Asking for details a responsibility document never gives: a phone number, an address,
+# who heads a body.
+_DETAIL = re.compile(
+    r"电话|地址|在哪里?办|办公地点|联系方式|邮箱|网址|官网|(?:局|厅|部|处)长是谁|主任是谁|领导是谁"
+)
+# A body the document does not name, asked about as a unit ("工业和信息化部负责什么").
+_BODY = re.compile(
+    r"(?:部|厅|局|委员会|委|署|办公室|办)(?:负责|牵头|配合|参与|要做|有哪些|有什么|管什么)"
+)
+# Asking for an amount, a rate or a standard: answered only by a measure that states a number.
+_AMOUNT = re.compile(
+    r"多少钱|多少元|多少万|几[元块]|金额|什么比例|比例是|起征点|标准是"
+    r"|[给发补交领借拿贷奖减免钱金费价额资]多少|(?:钱|金|费|价|额)(?:是|有|要|能)多少"
+)
+# Asking how long something takes: answered only by a measure that states a span of time.
+_HOW_LONG = re.compile(r"多久|多长时间|几天|几个工作日")
+_STATES_SPAN = re.compile(
+    r"[\d一二三四五六七八九十两]+\s*(?:个)?(?:工作日|日|天|周|个月|年内)|每[一二两三四五\d]?(?:年|季度|月)|定期"
+)
+_STATES_NUMBER = re.compile(
+    r"\d[\d.]*\s*(?:万|亿)?元|\d[\d.]*\s*%|百分之|[一二三四五六七八九十两百千万]+元|\d+倍"
+)
+
+_NUM = r"\d{1,2}|[一二三四五六七八九十两]{1,3}"
+_MEASURE_ID = re.compile(r"(?<![\d.])(\d{1,2})\s*[.。·]\s*(\d{1,2})(?![\d.])")
+# Task numbers (第8项任务, 任务五, 第8、9项任务, 任务3至5, 8号任务) are read from tokens, each
+# read once: a regex for such lists backtracks exponentially on a long run of numbers and
+# separators, and restarts at every number of the run.
+_TOKEN = re.compile(
+    r"(?P<num>\d+|[一二三四五六七八九十两]+)|(?P<sep>[、，,和与及~\-至到])|(?P<ord>第)"
+    r"|(?P<cls>[项个条大])|(?P<task>(?:主要)?任务)|(?P<no>号)|(?P<space>\s+)"
+)
+# A measure by its task and its place in it: 第7项任务第3条, 任务6的第2项, 第一大项里的第二小条.
+_TASK_ITEM = re.compile(
+    rf"(?:第\s*(?P<a>{_NUM})\s*(?:项|个|大项|部分)?\s*(?:主要)?(?:任务)?"
+    rf"|(?:主要)?任务\s*第?\s*(?P<b>{_NUM}))"
+    rf"\s*(?:的|里的|中的|里|中|下的|下面的)?\s*(?:举措)?第\s*(?P<k>{_NUM})\s*"
+    r"(?:条|项|小条|小项|个|款|点)"
+)
+_LIST_PART = re.compile(rf"({_NUM})|(至|到|~|-)")
+# An item by the document's own number: 第（十）条, （十一）, 第10条; 第10项 too, unless it says
+# 任务. Only for documents that number their items (bot/documents/importer.py keeps the numbers).
+_DOC_NUMBER = re.compile(
+    r"第?\s*[（(]\s*(?P<bracketed>[一二三四五六七八九十百两]{1,4}|\d{1,3})\s*[)）]\s*"
+    r"(?P<of>条|项|款)?"
+    r"|第\s*(?P<plain>[一二三四五六七八九十百两]{1,4}|\d{1,3})\s*(?P<kind>条|项|款)"
+    r"(?!\s*(?:主要)?任务)"
+    r"|序号\s*(?P<row>\d{1,3})"
+)
+# A phrase quoted from the document: “以用定产”, 「光盘行动」.
+_QUOTED = re.compile(r"[“\"「『‘']([^“”\"「」『』‘’']{2,40})[”\"」』’']")
+# Several units asked about together: what they share.
+_JOINT = re.compile(r"一起|(?:共同|同时|都)(?=负责|参与|牵头|管|承担)")
+# Who leads (牵头) and who supports (配合), where the document says so.
+_ROLE = re.compile(r"(牵头|主责|主办)|(配合|协办|协助|参与)|(指导)")
+_CHINESE_NUMBER = re.compile(r"[一二三四五六七八九两]|[二三四五六七八九]?十[一二三四五六七八九]?")
+_DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"两": 2}
+# Undecodable input bytes reach Python as lone surrogates (stdin uses surrogateescape);
+# no encoder accepts them, so they are replaced before the text is normalised.
+_SURROGATE = re.compile(r"[\ud800-\udfff]")
+
+
+def task_numbers(text: str) -> list[int]:
+    """Expand a list of task numbers: "8、9" -> [8, 9]; "3至5" -> [3, 4, 5]."""
+    numbers: list[int] = []
+    ranged = False
+    for number, dash in _LIST_PART.findall(text):
+        if dash:
+            ranged = True
+            continue
+        value = chinese_number(number)
+        if ranged and numbers and numbers[-1] < value <= numbers[-1] + 20:
+            numbers += list(range(numbers[-1] + 1, value + 1))
+        else:
+            numbers.append(value)
+        ranged = False
+    return numbers
+
+
+def chinese_number(text: str) -> int:
+    """Parse 1-99 written in Arabic or Chinese numerals (八, 十, 十六, 二十三)."""
+    if text.isdecimal():
+        return int(text)
+    if not _CHINESE_NUMBER.fullmatch(text):
+        return 0
+    if "十" not in text:
+        return _DIGITS.get(text, 0)
+    tens, _, ones = text.partition("十")
+    return (_DIGITS.get(tens, 0) if tens else 1) * 10 + (_DIGITS.get(ones, 0) if ones else 0)
+
+
+def task_phrases(text: str) -> list[tuple[int, int, str]]:
+    """Find the phrases naming task numbers: (start, end, the list of numbers), in order.
+
+    The phrasings, each read over the whole text before the next: 第…(项|个|条|大)?(主要)?任务,
+    (主要)?任务第?…, 第…项, …号(主要)?任务; "…" is one number or a list (8、9; 3至5; 第8、第9).
+    Each phrasing's phrases do not overlap. Linear in the length of the text.
+    """
+    kinds: list[str] = []
+    starts: list[int] = []
+    ends: list[int] = []
+    for m in _TOKEN.finditer(text):
+        name = m.lastgroup or ""
+        # 100 or 十二三四 is no task number, and no number may be read from inside it.
+        if name == "num" and len(m.group()) > (2 if m.group().isdecimal() else 3):
+            name = "long"
+        kinds.append(name)
+        starts.append(m.start())
+        ends.append(m.end())
+    count = len(kinds)
+
+    def after(i: int) -> int:
+        # The token right after token i, past blanks; -1 when something else comes between.
+        j = i + 1
+        if j < count and kinds[j] == "space" and starts[j] == ends[i]:
+            j += 1
+        return j if j < count and starts[j] == ends[j - 1] else -1
+
+    def kind(i: int) -> str:
+        return kinds[i] if i >= 0 else ""
+
+    # last[i]: the last number of the list that starts at number i (computed right to left).
+    last = list(range(count))
+    for i in reversed(range(count)):
+        j = after(i) if kinds[i] == "num" else -1
+        if kind(j) == "sep":
+            j = after(j)
+            j = after(j) if kind(j) == "ord" else j
+            if kind(j) == "num":
+                last[i] = last[j]
+
+    def listed(i: int) -> tuple[int, int]:
+        # The list right after token i, past blanks: (its first number, its last), or (-1, -1).
+        j = after(i)
+        return (j, last[j]) if kind(j) == "num" else (-1, -1)
+
+    # Each phrasing, given its first token: (first number, last number, last token) or None.
+    def ordinal_task(i: int) -> tuple[int, int, int] | None:
+        first, end = listed(i)
+        tail = after(end) if first >= 0 else -1
+        tail = after(tail) if kind(tail) == "cls" else tail
+        return (first, end, tail) if kind(tail) == "task" else None
+
+    def task_ordinal(i: int) -> tuple[int, int, int] | None:
+        j = after(i)
+        first, end = listed(j) if kind(j) == "ord" else listed(i)
+        # 任务三 followed by 3 is no task three.
+        if first < 0 or text[ends[end] : ends[end] + 1].isdecimal():
+            return None
+        return first, end, end
+
+    def ordinal_item(i: int) -> tuple[int, int, int] | None:
+        first, end = listed(i)
+        tail = after(end) if first >= 0 else -1
+        return (first, end, tail) if kind(tail) == "cls" and text[starts[tail]] == "项" else None
+
+    def numbered_task(i: int) -> tuple[int, int, int] | None:
+        tail = after(last[i])
+        tail = after(tail) if kind(tail) == "no" else -1
+        return (i, last[i], tail) if kind(tail) == "task" else None
+
+    phrasings = (
+        ("ord", ordinal_task),
+        ("task", task_ordinal),
+        ("ord", ordinal_item),
+        ("num", numbered_task),
+    )
+    found: list[tuple[int, int, str]] = []
+    for first_kind, match in phrasings:
+        reached = 0  # like re.finditer: a phrase starts after the end of the one before
+        for i in range(count):
+            if kinds[i] != first_kind or starts[i] < reached:
+                continue
+            phrase = match(i)
+            if phrase:
+                first, end, tail = phrase
+                found.append((starts[i], ends[tail], text[starts[first] : ends[end]]))
+                reached = ends[tail]
+    return found
+
+
+def _doc_key(text: str) -> tuple[int, bool]:
+    """Return a document number as (number, written in brackets)."""
+    return doc_number(text), text.strip().startswith(("（", "("))
+
+
+def doc_number(text: str) -> int:
+    """Return a document's own item number as a number ("（十一）" -> 11, "3." -> 3); 0: none."""
+    core = text.strip().strip("（）()、.．，,第条项款 ")
+    if core.isdecimal():
+        return int(core) if len(core) <= 3 else 0
+    if "百" in core:
+        return 0
+    return chinese_number(core)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What the engine understood and the measures that answer it, best first."""
+
+    query: str
+    kind: Kind
+    units: tuple[str, ...] = ()
+    tasks: tuple[int, ...] = ()
+    measures: tuple[Measure, ...] = ()
+    # Ids of measures listed only because they bind every provincial unit.
+    shared: frozenset[str] = frozenset()
+    # Typed names the engine read as a unit's name: (as typed, canonical unit).
+    corrections: tuple[tuple[str, str], ...] = ()
+    # A topic asked together with a unit that none of the unit's measures is about.
+    missed_topic: str = ""
+    suggestions: tuple[str, ...] = ()
+    # Nothing answers the question for sure; these measures come nearest (offered as such).
+    nearest: tuple[Measure, ...] = ()
+    # Units of another place the question asked about (广东省残联): not in this document.
+    elsewhere: tuple[str, ...] = ()
+    # What the question is about besides units and numbers, as typed (盲人按摩): a follow-up
+    # such as "那卫健委呢" asks the same of another unit.
+    topic: str = ""
+    # The question was longer than MAX_QUESTION: only its start was read.
+    truncated: bool = False
+    # "lead" / "support" / "guide": only the measures the units lead (牵头), support (配合) or
+    # guide (指导); "joint": those the units share; "" all; "unstated": asked, but the document
+    # does not say who leads.
+    role: str = ""
+
+    @property
+    def no_match(self) -> bool:
+        """Tell whether nothing in the document answers the question."""
+        return self.kind == "none"
+
+    def to_json(self) -> dict[str, Any]:
+        """Return the scorer's JSON shape."""
+        return {
+            "query": self.query,
+            "units": list(self.units),
+            "tasks": list(self.tasks),
+            "measures": [m.id for m in self.measures],
+            "no_match": self.no_match,
+        } | ({"suggestions": [m.id for m in self.nearest]} if self.nearest else {})
+
+
+@dataclass
+class _Query:
+    """A question being read: its normalised text and which characters are explained."""
+
+    text: str
+    used: list[bool] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.used = [False] * len(self.text)
+
+    def take(self, pattern: re.Pattern[str]) -> list[re.Match[str]]:
+        """Return the matches of `pattern` over characters not yet explained, marking them."""
+        return [m for m in pattern.finditer(self.text) if self.claim(m.start(), m.end())]
+
+    def claim(self, start: int, end: int) -> bool:
+        """Mark text[start:end] explained unless part of it already is; tell whether it was.
+
+        Callers claim non-overlapping spans, so checking them costs the text's length at most.
+        """
+        if any(self.used[start:end]):
+            return False
+        self.used[start:end] = [True] * (end - start)
+        return True
+
+    def rest(self) -> str:
+        """Return the text with explained characters blanked out."""
+        return "".join(" " if u else c for c, u in zip(self.text, self.used, strict=True))
+
+
+def _alternation(words: Iterable[str]) -> re.Pattern[str]:
+    # Longest first, so that at each position the longest word wins.
+    ordered = sorted({w for w in words if w}, key=len, reverse=True)
+    return re.compile("|".join(map(re.escape, ordered)) or r"(?!)")
+
+
+class Engine:
+    """Answers questions about one plan; build once, then call `answer` per question."""
+
+    def __init__(self, plan: Plan, lexicon: Lexicon) -> None:
+        self.plan = plan
+        self.lexicon = lexicon
+        self._alias_unit: dict[str, str] = {}
+        for unit in plan.units:
+            for name in (*unit.names(), *unit.misspellings):
+                for variant in _name_variants(normalize(name)):
+                    self._alias_unit.setdefault(variant, unit.name)
+        self._aliases = _alternation(self._alias_unit)
+        self._titles = {
+            core: task.number
+            for task in plan.tasks
+            for core in _title_cores(normalize(task.title))
+        }
+        self._title_re = _alternation(self._titles)
+        self._synonyms = {
+            normalize(k): [normalize(v) for v in vs] for k, vs in lexicon.synonyms.items()
+        }
+        self._synonym_re = _alternation(self._synonyms)
+        self._stop_words = {normalize(w) for w in lexicon.stop}
+        self._stop_re = _alternation(self._stop_words)
+        self._stop_sounds = {sound(w) for w in self._stop_words if len(w) == 2 and is_cjk(w)}
+        self._not_units_re = _alternation(normalize(w) for w in lexicon.not_units)
+        self._not_topics_re = _alternation(normalize(w) for w in lexicon.not_topics)
+        written = normalize(
+            " ".join([plan.document.title, plan.document.issuer, *(t.title for t in plan.tasks)])
+            + " ".join(m.text for m in plan.measures)
+        )
+        # Places the document itself names are its own (广州 in a 广州 document).
+        places = [p for p in map(normalize, lexicon.other_places) if p not in written]
+        # Another place as the owner of what is asked (重庆的补贴, 浙江省出台的); not where
+        # someone goes (去浙江做盲人按摩).
+        self._places_re = re.compile(f"(?<![去到来从回])(?:{_alternation(places).pattern})")
+        self._written = written
+        # Another place's name right before a unit's name: 广东省残联, 北京市的人社局.
+        self._elsewhere_re = re.compile(
+            f"(?:{_alternation(places).pattern})(?:省|市|自治区|特别行政区)?的?$"
+        )
+        # How far before a unit's name such a place can start: the longest place, 特别行政区, 的
+        # (and a line break, which `$` may precede).
+        self._elsewhere_reach = max(map(len, places), default=0) + len("特别行政区的\n")
+        self._build_index()
+        # The document's own numbers of its items and headings, where it numbers them; (n, True)
+        # for a number written in brackets, （十）.
+        self._doc_measures: dict[tuple[int, bool], Measure] = {}
+        for m in plan.measures:
+            if doc_number(m.doc_number):
+                self._doc_measures.setdefault(_doc_key(m.doc_number), m)
+        self._doc_headings = {
+            _doc_key(t.doc_number): t.number for t in plan.tasks if doc_number(t.doc_number)
+        }
+        self._doc_tasks = {n: task for (n, _), task in self._doc_headings.items()}
+        self._roles = any(m.lead or m.guide for m in plan.measures)
+        # Catch-alls a question may ask about like a unit (各省级人民政府 → 省级政府).
+        self._catch_alls: dict[str, str] = {}
+        for m in plan.measures:
+            for term in m.catch_all:
+                for alias in _catch_all_aliases(normalize(term)):
+                    self._catch_alls.setdefault(alias, term)
+        self._catch_all_re = _alternation(self._catch_alls)
+        # Names of two or more characters can be matched with a one-character typo.
+        self._typo_names: dict[str, list[str]] = defaultdict(list)
+        for alias in self._alias_unit:
+            if len(alias) >= 2 and is_cjk(alias):
+                # A typo keeps the name's first character: names are looked up by it.
+                self._typo_names[alias[0]].append(alias)
+        self._typo_lengths = sorted({len(a) for names in self._typo_names.values() for a in names})
+
+    # -- indexes -------------------------------------------------------------------------
+
+    def _build_index(self) -> None:
+        measures = self.plan.measures
+        self._measures = measures
+        self._position = {m.id: i for i, m in enumerate(measures)}
+        self._texts: list[str] = []
+        postings: dict[str, dict[int, int]] = defaultdict(dict)
+        lengths = []
+        for i, m in enumerate(measures):
+            title = self.plan.tasks[m.task - 1].title
+            text = normalize(f"{m.text} {title}")
+            counts = Counter(tok for run in runs(text) for tok in bigrams(run) if len(tok) > 1)
+            for tok, n in counts.items():
+                postings[tok][i] = n
+            lengths.append(sum(counts.values()))
+            self._texts.append(text)
+        n_docs = len(measures)
+        avg_len = sum(lengths) / max(n_docs, 1)
+        self._postings = dict(postings)
+        # BM25's length normalisation, computed once per measure.
+        self._norm = [BM25_K1 * (1 - BM25_B + BM25_B * n / avg_len) for n in lengths]
+        self._idf = {
+            tok: math.log((n_docs - len(p) + 0.5) / (len(p) + 0.5) + 1)
+            for tok, p in postings.items()
+        }
+        self._max_idf = math.log((n_docs + 0.5) / 0.5 + 1)
+        # Characters, for the recall ranking: each measure's, and how rare each is.
+        self._char_sets = [frozenset(text) for text in self._texts]
+        held = Counter(
+            c
+            for held_by in self._char_sets
+            for c in held_by
+            if is_cjk(c) and c not in _FUNCTION_CHARS
+        )
+        self._char_idf = {c: math.log((n_docs + 1) / (n + 0.5)) for c, n in held.items()}
+        # The document's words by sound, to read a pinyin-keyboard slip (按磨) as meant (按摩).
+        sounds: dict[str, list[str]] = defaultdict(list)
+        for tok in postings:
+            if len(tok) == 2 and is_cjk(tok):
+                sounds[sound(tok)].append(tok)
+        self._sounds = dict(sounds)
+        # Every short substring of the document and lexicon: a typo is a string outside it.
+        corpus = [normalize(m.text) for m in measures]
+        corpus += [normalize(t.title) for t in self.plan.tasks]
+        corpus += list(self._synonyms) + [w for vs in self._synonyms.values() for w in vs]
+        corpus += [normalize(w) for w in self.lexicon.stop]
+        self._vocabulary = {
+            s[i : i + n] for s in corpus for n in range(2, 7) for i in range(len(s) - n + 1)
+        }
+
+    # -- answering -----------------------------------------------------------------------
+
+    def answer(self, question: str) -> Answer:
+        """Answer one question from its first MAX_QUESTION characters; never raises."""
+        question = _SURROGATE.sub("\ufffd", question)
+        answer = self._read(question, _Query(normalize(question[:MAX_QUESTION])))
+        if question[MAX_QUESTION:].strip():
+            return dataclasses.replace(answer, truncated=True)
+        return answer
+
+    def _read(self, question: str, q: _Query) -> Answer:
+        """Answer `question` from its normalised start `q`."""
+        ids = [f"{int(a)}.{int(b)}" for a, b in (m.groups() for m in q.take(_MEASURE_ID))]
+        measures = tuple(m for i in dict.fromkeys(ids) if (m := self.plan.measure(i)))
+        if measures:
+            tasks = tuple(dict.fromkeys(m.task for m in measures))
+            return Answer(question, "measure", tasks=tasks, measures=measures)
+        measures = self._task_items(q) or self._quoted(q)
+        if measures:
+            tasks = tuple(dict.fromkeys(m.task for m in measures))
+            return Answer(question, "measure", tasks=tasks, measures=measures)
+        measures, headings = self._numbered(q)
+        if measures:
+            tasks = tuple(dict.fromkeys(m.task for m in measures))
+            return Answer(question, "measure", tasks=tasks, measures=measures)
+        if headings:
+            return self._task_answer(question, headings)
+        numbers = [
+            self._doc_tasks.get(n, n)
+            for start, end, listed in task_phrases(q.text)
+            if q.claim(start, end)
+            for n in task_numbers(listed)
+        ]
+        tasks = tuple(n for n in dict.fromkeys(numbers) if self.plan.task(n))
+        if tasks:
+            return self._task_answer(question, tasks)
+        units, corrections, elsewhere = self._find_units(q)
+        if units and self._detail(q.text):
+            # "烟草专卖局局长是谁": who heads a body is no duty of the document.
+            return Answer(question, "none", suggestions=self.lexicon.examples)
+        if units:
+            return self._unit_answer(question, q, units, corrections)
+        if elsewhere:
+            return Answer(question, "none", elsewhere=elsewhere, suggestions=self.lexicon.examples)
+        named = [m for m in self._catch_all_re.finditer(q.text) if q.claim(m.start(), m.end())]
+        if named:
+            # "各省级人民政府负责什么": the items that bind them.
+            terms = tuple(dict.fromkeys(self._catch_alls[m.group(0)] for m in named))
+            bound = tuple(m for m in self._measures if set(terms) & set(m.catch_all))
+            return Answer(question, "unit", units=terms, measures=bound)
+        titled = self._titled(q)
+        if titled:
+            return self._task_answer(question, titled)
+        # Things the document does not cover though they share its words (生活补贴 is not its
+        # 补贴): what else the question says only qualifies them (标准, 怎么申请).
+        off_topic = self._not_topics_re.search(q.text) or self._outside(q.text)
+        ranked = () if off_topic else self._rank(q.rest(), range(len(self._measures)))
+        topic = self._topic_words(q.rest())
+        nearest: tuple[Measure, ...] = ()
+        if not ranked and not off_topic and not _BODY.search(q.text):
+            ranked, nearest = self._recall(q.rest())
+        if ranked and not self._states(q.text, ranked[0].text):
+            # "补贴每月多少钱" where no measure gives an amount: not in the document.
+            ranked, nearest = (), ranked[:MAX_NEAREST]
+        if not ranked:
+            return Answer(
+                question,
+                "none",
+                suggestions=self.lexicon.examples,
+                topic=topic,
+                nearest=nearest,
+            )
+        return Answer(question, "topic", measures=ranked, topic=topic)
+
+    @staticmethod
+    def _states(question: str, text: str) -> bool:
+        """Tell whether a measure can answer what the question asks for: an amount or rate
+        needs money or a rate stated, a time span ("多久到账") a span of time."""
+        if _AMOUNT.search(question) and not _STATES_NUMBER.search(text):
+            return False
+        return not (_HOW_LONG.search(question) and not _STATES_SPAN.search(text))
+
+    def _outside(self, text: str) -> bool:
+        """Tell whether a question asks what no such document holds: another place's rules,
+        a phone number or an address, who heads a body."""
+        return bool(self._places_re.search(text) or self._detail(text))
+
+    def _detail(self, text: str) -> bool:
+        """Tell whether a question asks for a phone number, an address or who heads a body,
+        unless the document gives it (a hotline's 电话 in a health document)."""
+        detail = _DETAIL.search(text)
+        return bool(detail and detail[0] not in self._written)
+
+    def _recall(
+        self, rest: str, within: set[int] | None = None
+    ) -> tuple[tuple[Measure, ...], tuple[Measure, ...]]:
+        """Rank measures by how much of the question's weight they hold: (answers, nearest).
+
+        Everyday words rarely match a document's terms, but they share its characters (河流湖泊
+        and 河长制湖长制, 村容村貌整治 and 农村人居环境整治): each character the document has
+        counts by its rarity in the document, each shared bigram a little more. Confident above
+        RECALL_CONFIDENT; above RECALL_NEAREST only offered as the nearest.
+        """
+        text = self._stop_re.sub(lambda m: " " * len(m.group(0)), rest)
+        chars = {c for c in text if c in self._char_idf}
+        # A character the document never writes counts against it, as a rare one would.
+        unknown = {c for c in text if is_cjk(c) and c not in chars and c not in _FUNCTION_CHARS}
+        total = sum(self._char_idf[c] for c in chars) + RECALL_UNKNOWN * len(unknown)
+        if not total:
+            return (), ()
+        # Only a measure sharing a word with the question, not just characters, can answer it
+        # (通行证 is no 通办): those are the candidates, each scored by the characters it holds.
+        grams = {g for run in runs(text) for g in bigrams(run) if len(g) == 2}
+        words = [g for g in grams if self._idf.get(g, 0.0) >= JUNCTION_IDF]
+        worded: dict[int, float] = defaultdict(float)
+        for g in words:
+            for i in self._postings[g]:
+                if within is None or i in within:
+                    worded[i] += RECALL_BIGRAM * self._idf[g]
+        # The measures sharing the most words are scored by their characters (a bound on the
+        # work in a large document).
+        candidates = heapq.nlargest(RECALL_CANDIDATES, worded, key=lambda i: (worded[i], -i))
+        weights = [(c, self._char_idf[c]) for c in chars]
+        common = [
+            (g, RECALL_BIGRAM * self._idf[g])
+            for g in grams
+            if 0 < self._idf.get(g, 0) < JUNCTION_IDF
+        ]
+        scores = {
+            i: worded[i]
+            + sum(w for c, w in weights if c in self._char_sets[i])
+            + sum(w for g, w in common if i in self._postings[g])
+            for i in candidates
+        }
+        ranked = sorted(scores, key=lambda i: (-scores[i], i))[:MAX_NEAREST]
+        if not ranked:
+            return (), ()
+        best = scores[ranked[0]] / total
+        # A few key words the document lacks ("残疾人就业" in a customs document) are not there:
+        # only a description (a longer question) is read by its characters with confidence.
+        # (Within a unit's measures fewer words are enough: the unit narrowed them already.)
+        least = RECALL_DESCRIBED if within is None else RECALL_DESCRIBED - 2
+        described = len(chars | unknown) >= least
+        if best >= RECALL_CONFIDENT and described:
+            keep = [i for i in ranked if scores[i] >= scores[ranked[0]] * 0.8]
+            return tuple(self._measures[i] for i in keep), ()
+        if best >= RECALL_NEAREST:
+            return (), tuple(self._measures[i] for i in ranked)
+        return (), ()
+
+    def _quoted(self, q: _Query) -> tuple[Measure, ...]:
+        """Return the measure whose text holds a phrase quoted in the question (“以用定产”)."""
+        for m in _QUOTED.finditer(q.text):
+            found = [x for i, x in enumerate(self._measures) if m.group(1) in self._texts[i]]
+            if len(found) == 1 and q.claim(m.start(), m.end()):
+                return tuple(found)
+        return ()
+
+    def _task_items(self, q: _Query) -> tuple[Measure, ...]:
+        """Return the measures named by task and place (第7项任务第3条 is measure 7.3)."""
+        found = []
+        for m in q.take(_TASK_ITEM):
+            task = self._doc_tasks.get(n := chinese_number(m.group("a") or m.group("b")), n)
+            measure = self.plan.measure(f"{task}.{chinese_number(m.group('k'))}")
+            if measure is not None:
+                found.append(measure)
+        return tuple(dict.fromkeys(found))
+
+    def _titled(self, q: _Query) -> tuple[int, ...]:
+        """Return the tasks named by title, when the title is what the question is about.
+
+        A title quoted inside a longer text (measure 7.3 names three tasks) is a topic, not
+        a request for those tasks.
+        """
+        found = [
+            m for m in self._title_re.finditer(q.text) if not any(q.used[m.start() : m.end()])
+        ]
+        rest = list(q.rest())
+        for m in found:
+            rest[m.start() : m.end()] = " " * (m.end() - m.start())
+        if not found or len(self._terms("".join(rest))[0]) > 1:
+            return ()
+        for m in found:
+            q.used[m.start() : m.end()] = [True] * (m.end() - m.start())
+        return tuple(dict.fromkeys(self._titles[m.group(0)] for m in found))
+
+    def _task_answer(self, question: str, numbers: tuple[int, ...]) -> Answer:
+        measures = tuple(m for n in numbers for m in self.plan.tasks[n - 1].measures)
+        return Answer(question, "task", tasks=numbers, measures=measures)
+
+    def _numbered(self, q: _Query) -> tuple[tuple[Measure, ...], tuple[int, ...]]:
+        """Return the items, or else headings, named by the document's own numbers (第（十）条).
+
+        A number is looked up as written first (in brackets or not), then either way.
+        """
+        items: list[Measure] = []
+        headings: list[int] = []
+        for m in _DOC_NUMBER.finditer(q.text):
+            bracketed = m.group("bracketed") is not None
+            number = doc_number(m.group("bracketed") or m.group("plain") or m.group("row"))
+            as_written = (number, bracketed)
+            # 条 and 款 are items, and so is a table's row (序号5); otherwise the number as
+            # written decides (（三） or 三).
+            if (m.group("of") or m.group("kind")) in ("条", "款") or m.group("row"):
+                item = self._doc_measures.get(as_written) or self._doc_measures.get(
+                    (number, not bracketed)
+                )
+                heading = None if item else self._doc_headings.get(as_written)
+            else:
+                item = self._doc_measures.get(as_written)
+                heading = None if item else self._doc_headings.get(as_written)
+                if item is None and heading is None:
+                    item = self._doc_measures.get((number, not bracketed))
+            if m.group("row") and not (item or heading) and self.plan.task(number):
+                heading = number  # a table's rows numbered by task, as in this notice
+            if (item or heading) and q.claim(m.start(), m.end()):
+                if item is not None:
+                    items.append(item)
+                elif heading is not None:
+                    headings.append(heading)
+        return tuple(dict.fromkeys(items)), tuple(dict.fromkeys(headings))
+
+    def _role(self, q: _Query) -> str:
+        """Return "lead" or "support" when the question asks who leads or supports.
+
+        "unstated" when it asks but the document names no lead units (this notice).
+        """
+        for m in q.take(_ROLE):
+            if not self._roles:
+                return "unstated"
+            return "lead" if m.group(1) else "support" if m.group(2) else "guide"
+        return ""
+
+    def _unit_answer(
+        self, question: str, q: _Query, units: list[str], corrections: list[tuple[str, str]]
+    ) -> Answer:
+        duties = list(dict.fromkeys(m for u in units for m in self.plan.duties_of(u)))
+        joint = len(units) > 1 and bool(q.take(_JOINT))
+        if joint:
+            # "省委组织部和人社厅一起负责的": the measures they share.
+            duties = [m for m in duties if all(self.plan.is_responsible(u, m) for u in units)]
+        role = self._role(q) or ("joint" if joint else "")
+        word = {"lead": "牵头", "support": "配合", "guide": "指导"}.get(role, "")
+        in_role = [m for m in duties if any(_plays(m, u, word) for u in units)]
+        if word:
+            # "财政部牵头的有哪些": only what the unit leads (or supports, guides); none may be.
+            duties = in_role
+        shared = frozenset(
+            m.id for m in duties if m.all_provincial and not any(u in m.units for u in units)
+        )
+        common = {"units": tuple(units), "corrections": tuple(corrections), "shared": shared}
+        rest = q.rest()
+        topic = self._not_topics_re.sub(lambda m: " " * len(m.group(0)), rest)
+        positions = [self._position[m.id] for m in duties]
+        ranked = self._rank(topic, positions)
+        if not ranked and not _BODY.search(topic):
+            # "人社厅在看不见的人做推拿这方面": the topic in everyday words, within the unit.
+            ranked = self._recall(topic, set(positions))[0]
+        missed = self._topic_words(rest)
+        if ranked:
+            return Answer(
+                question,
+                "unit_topic",
+                measures=ranked,
+                topic=missed,
+                role=role,
+                **common,  # type: ignore[arg-type]
+            )
+        # Own measures first, in document order; then the duties shared by every unit.
+        ordered = tuple(sorted(duties, key=lambda m: m.id in shared))
+        if word and not ordered:
+            missed = ""  # "财政部牵头的有哪些" where it leads nothing: said, not a topic
+        return Answer(
+            question,
+            "unit",
+            measures=ordered,
+            missed_topic=missed,
+            topic=missed,
+            role=role,
+            **common,  # type: ignore[arg-type]
+        )
+
+    def _edges(self, text: str) -> set[int]:
+        """Return the positions where a short name may start or end as a word of its own.
+
+        The text's ends, punctuation, and the edges of scaffolding words; not digits or
+        Latin letters (300人次 is a count) and not the inside of a Chinese word.
+        """
+        edges = {0, len(text)}
+        for m in self._stop_re.finditer(text):
+            edges |= {m.start(), m.end()}
+        # A scaffolding word typed with a same-sounding character (负则 for 负责) is one too.
+        for i in self._slips(text):
+            edges |= {i, i + 2}
+        breaks = [i for i, c in enumerate(text) if not (is_cjk(c) or c.isalnum())]
+        return edges | set(breaks) | {i + 1 for i in breaks}
+
+    def _find_units(self, q: _Query) -> tuple[list[str], list[tuple[str, str]], tuple[str, ...]]:
+        """Return the units named, typos read as names, and other places' units named."""
+        # Bodies such as 国家发展改革委 contain a unit's short name but are not units.
+        masked = self._not_units_re.sub(lambda m: " " * len(m.group(0)), q.text)
+        edges = self._edges(q.text)
+        units = []
+        elsewhere = []
+        for m in self._aliases.finditer(masked):
+            start, end = m.span()
+            if any(q.used[start:end]):
+                continue
+            place = self._elsewhere_re.search(q.text, max(start - self._elsewhere_reach, 0), start)
+            if place:
+                q.used[place.start() : end] = [True] * (end - place.start())
+                elsewhere.append(q.text[place.start() : end])
+                continue
+            # A two-character name (人社, 残联) must stand alone: 残疾人社区 is no 人社.
+            if end - start <= 2 and not (start in edges and end in edges):
+                continue
+            q.used[start:end] = [True] * (end - start)
+            units.append(self._alias_unit[m.group(0)])
+        corrections: list[tuple[str, str]] = []
+        if not units:
+            for typed, unit in self._typos(q, masked, edges):
+                units.append(unit)
+                corrections.append((typed, unit))
+        return list(dict.fromkeys(units)), corrections, tuple(dict.fromkeys(elsewhere))
+
+    def _typos(self, q: _Query, text: str, edges: set[int]) -> list[tuple[str, str]]:
+        """Find names typed with one wrong, missing or extra character (人设厅 -> 人社厅).
+
+        A typo stands alone (see `_edges`), is no word of the document, and keeps the name's
+        first character; a two-character one must be all the question says besides
+        scaffolding, as in "残连有哪些任务".
+        """
+        found: list[tuple[str, str]] = []
+        starts = sorted(edges)
+        # What the question says besides scaffolding, read once (not once per window): the
+        # end of the first thing it says and the start of the last.
+        said = [(s, e) for _, s, e in self._located_terms(text)[0]]
+        first_end = min((e for _, e in said), default=len(text) + 1)
+        last_start = max((s for s, _ in said), default=-1)
+        for n in reversed(self._typo_lengths):
+            for start in starts:
+                if start + n not in edges or start + n > len(text):
+                    continue
+                window = text[start : start + n]
+                names = self._typo_names.get(window[0])
+                if not names or any(q.used[start : start + n]) or not is_cjk(window):
+                    continue
+                if window in self._vocabulary or window in self._alias_unit:
+                    continue
+                # Something said wholly before or after the window: the question is not just it.
+                if n == 2 and (first_end <= start or last_start >= start + n):
+                    continue
+                near = process.extract(
+                    window, names, scorer=Levenshtein.distance, score_cutoff=1, limit=None
+                )
+                units = {self._alias_unit[name] for name, _, _ in near}
+                if len(units) == 1:
+                    q.used[start : start + n] = [True] * n
+                    found.append((window, units.pop()))
+        return found
+
+    # -- topic ranking -------------------------------------------------------------------
+
+    def _terms(self, rest: str) -> tuple[list[str], list[str]]:
+        """Split the unexplained text into topic tokens: (content, bonus).
+
+        Content tokens say what the question is about; a content token the document lacks
+        counts against the match. Bonus tokens touch scaffolding words or words replaced by
+        synonyms: they help when the document has them and never count against it.
+        """
+        content, bonus = self._located_terms(rest)
+        return [tok for tok, _, _ in content], bonus
+
+    def _located_terms(self, rest: str) -> tuple[list[tuple[str, int, int]], list[str]]:
+        """Return `_terms`, each content token with the span of `rest` it was read from."""
+        soft = [c == " " for c in rest]
+        extra: list[tuple[str, int, int]] = []
+        for m in self._synonym_re.finditer(rest):
+            extra += [(w, m.start(), m.end()) for w in self._synonyms[m.group(0)]]
+            soft[m.start() : m.end()] = [True] * (m.end() - m.start())
+        for m in self._stop_re.finditer(rest):
+            if not all(soft[m.start() : m.end()]):
+                soft[m.start() : m.end()] = [True] * (m.end() - m.start())
+        content: list[tuple[str, int, int]] = []
+        bonus: list[str] = []
+        for offset, piece in located_runs(rest):
+            if len(piece) == 1:
+                # A lone character: only counts when found.
+                if not soft[offset]:
+                    bonus.append(piece)
+                continue
+            if not is_cjk(piece):
+                content.append((piece, offset, offset + len(piece)))
+                continue
+            raw = bigrams(piece)
+            scaffold = [soft[offset + i] or soft[offset + i + 1] for i in range(len(raw))]
+            # Only a word of the topic may be a slip: not scaffolding (我在 is no 握在),
+            # not the seam of two words (就业政策 has no 业整).
+            grams = [
+                tok if scaffold[i] or self._junction(raw, i) else self._heard(tok)
+                for i, tok in enumerate(raw)
+            ]
+            for i, tok in enumerate(grams):
+                # A slip of scaffolding (负则 for 负责) is still scaffolding.
+                if scaffold[i] or tok in self._stop_words or self._junction(grams, i):
+                    bonus.append(tok)
+                else:
+                    content.append((tok, offset + i, offset + i + 2))
+        for phrase, start, end in extra:
+            content += [(t, start, end) for run in runs(phrase) for t in bigrams(run)]
+        return content, bonus
+
+    def _heard(self, tok: str) -> str:
+        """Return the document's word a bigram it lacks was typed for by sound, or the bigram.
+
+        Pinyin keyboards offer every character of a sound: 按磨 is 按摩 mistyped. Only a
+        single same-sounding word of the document that keeps one of the two characters counts.
+        """
+        if tok in self._idf:
+            return tok
+        near = [w for w in self._sounds.get(sound(tok), ()) if w[0] == tok[0] or w[1] == tok[1]]
+        return near[0] if len(near) == 1 else tok
+
+    def _junction(self, grams: list[str], i: int) -> bool:
+        """Tell whether an unknown bigram only joins two words (人以 in 50人以上).
+
+        Bigrams span word boundaries; one the document lacks, next to a meaningful bigram it
+        has, is taken for such a seam rather than for an unknown word.
+        """
+        if grams[i] in self._idf:
+            return False
+        neighbours = grams[max(i - 1, 0) : i] + grams[i + 1 : i + 2]
+        return any(self._idf.get(g, 0.0) >= JUNCTION_IDF for g in neighbours)
+
+    def _topic_words(self, rest: str) -> str:
+        """Return what the person asked about, without scaffolding words, as they typed it."""
+        text = list(self._stop_re.sub(" ", rest))
+        for i in self._slips("".join(text)):
+            text[i : i + 2] = "  "
+        # A lone character left between scaffolding (在本方案中的) is no topic either.
+        return " ".join(r for r in runs("".join(text)) if len(r) > 1 or not is_cjk(r))
+
+    def _slips(self, text: str) -> list[int]:
+        """Return where a scaffolding word was typed with a same-sounding character (负则)."""
+        return [
+            i
+            for i in range(len(text) - 1)
+            if is_cjk(pair := text[i : i + 2])
+            and pair not in self._stop_words
+            and sound(pair) in self._stop_sounds
+        ]
+
+    def _rank(self, rest: str, candidates: range | list[int]) -> tuple[Measure, ...]:
+        """Rank `candidates` by the topic in `rest`; empty when the topic is not there."""
+        content, bonus = self._terms(rest)
+        if not content:
+            return ()
+        allowed = candidates if isinstance(candidates, range) else set(candidates)
+        scores: dict[int, float] = defaultdict(float)
+        topical: dict[int, float] = defaultdict(float)  # from content tokens alone
+        # The user's own word is kept beside its synonyms (大学生 and 高校毕业生 both count).
+        kept = [
+            g
+            for m in self._synonym_re.finditer(rest)
+            for g in bigrams(m.group(0))
+            if g in self._idf
+        ]
+        weights = {t: BONUS_WEIGHT for t in bonus if t in self._idf} | dict.fromkeys(content, 1.0)
+        weights |= dict.fromkeys(kept, 1.0)
+        for tok, weight in weights.items():
+            idf = self._idf.get(tok, 0.0) * weight
+            if idf < MIN_IDF:
+                continue
+            for i, tf in self._postings.get(tok, {}).items():
+                if i in allowed:
+                    score = idf * tf * (BM25_K1 + 1) / (tf + self._norm[i])
+                    scores[i] += score
+                    if weight == 1.0:
+                        topical[i] += score
+        # Words around the topic (分工, 我们) only break ties: the topic itself must match.
+        if not topical or max(topical.values()) < MIN_TOPICAL:
+            return ()
+        ranked = sorted(scores, key=lambda i: (-scores[i], i))
+        best = scores[ranked[0]]
+        # A measure holding every word of the topic is listed however long it is (招聘 in a
+        # long measure among short ones that repeat it).
+        words = [self._postings[t] for t in set(content) if t in self._idf]
+        whole = set(words[0]).intersection(*words[1:]) if words else set()
+        kept_ranks = (i for i in ranked if scores[i] >= best * RELATIVE_CUTOFF or i in whole)
+        ranked = list(itertools.islice(kept_ranks, MAX_TOPIC))
+        if best < MIN_SCORE or self._coverage(content, ranked[:3]) < MIN_COVERAGE:
+            return ()
+        return tuple(self._measures[i] for i in ranked)
+
+    def _coverage(self, content: list[str], top: list[int]) -> float:
+        """Share of the question's topic weight that the top measures cover together.
+
+        A bigram the document lacks still counts as covered when its two characters occur
+        close together, in order, in one top measure (报刊亭 against 报刊零售亭).
+        """
+        total = covered = 0.0
+        for tok in set(content):
+            weight = self._idf.get(tok, self._max_idf)
+            total += weight
+            docs = self._postings.get(tok, {})
+            if any(i in docs for i in top) or (
+                tok not in self._idf and any(_near(tok, self._texts[i]) for i in top)
+            ):
+                covered += weight
+        return covered / total if total else 0.0
+
+
+def _plays(measure: Measure, unit: str, role: str) -> bool:
+    """Tell whether `unit` has `role` (牵头, 配合, 指导) in `measure`.
+
+    A unit alone in an item that names no lead leads it: "（科技部负责）".
+    """
+    if measure.role_of(unit) == role:
+        return True
+    alone = measure.units == (unit,) and not (measure.lead or measure.guide)
+    return role == "牵头" and alone
+
+
+def _near(pair: str, text: str, gap: int = 3) -> bool:
+    """Tell whether pair[1] follows pair[0] within `gap` characters somewhere in `text`."""
+    first, second = pair[0], pair[1]
+    start = text.find(first)
+    while start != -1:
+        if second in text[start + 1 : start + 1 + gap]:
+            return True
+        start = text.find(first, start + 1)
+    return False
+
+
+def _catch_all_aliases(term: str) -> set[str]:
+    """Return a catch-all as people say it: 各省级人民政府, 省级人民政府, 省级政府."""
+    forms = {term, term.removeprefix("各")}
+    forms |= {f.replace("人民政府", "政府") for f in forms}
+    return {f for f in forms if len(f) >= 3}
+
+
+def _name_variants(name: str) -> set[str]:
+    """Return a unit name as people write it: with or without 省, and as "…部门".
+
+    教育厅 is also 省教育厅, 四川省教育厅 and 教育部门; 省卫生健康委 also 卫生健康部门.
+    """
+    variants = {name}
+    for prefix in ("四川省", "省"):
+        if name.startswith(prefix) and len(name) - len(prefix) >= 2:
+            variants.add(name[len(prefix) :])
+    if not name.startswith(("省", "四川", "中共", "国家", "中国")):
+        variants |= {"省" + name, "四川省" + name}
+    for short in list(variants):
+        core = short.removeprefix("四川省").removeprefix("省")
+        if core.endswith(("厅", "局", "委")) and len(core) >= 3:
+            variants.add(core[:-1] + "部门")
+    return variants
+
+
+def _title_cores(title: str) -> set[str]:
+    """Return a task title and its core without 实施…行动, as people quote it."""
+    core = re.sub(r"^实施|行动$", "", title)
+    return {title, core} if len(core) >= 4 else {title}

@@ -1,0 +1,155 @@
+"""Questions about the year-end reporting itself: when, to whom, how, how long, what is missing.
+
+The plan says who reports to whom (the rule of its reporting task); the reminder configuration
+says by when and in which years. Other questions that merely mention reporting ("年底报送工作
+进度") stay questions about the document: only a question asking when, whom, how or what is
+missing is about the reporting.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from bot.ask.text import normalize
+from bot.config import ReminderConfig
+from bot.documents.example import example
+from bot.documents.plan import Plan
+from bot.reply import Line, bold, line
+
+# What is reported (报送, 上报, 交材料 …); 责任报告 (a company's social-responsibility report,
+# measures 2.1 and 3.1) is a topic, not this bot's reporting.
+_REPORT = re.compile(
+    r"报送|上报|汇报|填报|报给|报到|报交|交给|报上去|(?<!责任)报告|年报"
+    r"|(?:报|交|提交|递交|上交)(?:工作)?(?:进展|进度|材料|总结|情况)"
+    r"|报一次|报几次|多久报|报哪"
+    r"|(?:什么时候|啥时候|什么时间|何时|几时|哪天|怎么|如何|怎样|咋)(?:上报|报送|报|交|提交)"
+    r"|(?:进度|进展|材料|总结)[^，。？?]{0,6}(?:报|交)"
+)
+# "我们单位还差哪些没报": what is missing is a reporting question by itself.
+_MISSING = re.compile(r"没报|未报|漏报|还没报|报了没|报没报|交了没|交没交|报齐|报完了|还差")
+_ASK = re.compile(
+    # when, and how long is left
+    r"什么时候|啥时候|何时|哪天|哪一天|几号|几月|日期|时间|截止|截至|期限|多久|还有几天|还剩|"
+    r"剩几天|多少天|几天|频率|一次"
+    # to whom
+    r"|给谁|向谁|交给哪|报给哪|报哪|交到哪|谁收|哪个部门|哪个单位|对象|哪里|哪儿|什么地方"
+    # how
+    r"|怎么|怎样|如何|咋|方式|流程|要求|格式|步骤|纸质|电子版|还是"
+    # what is missing
+    r"|还差|没报|未报|漏报|缺|还有哪些|哪些没|报了没|报完"
+)
+# "截止日期是哪天" needs no verb of reporting: in this bot a deadline is the reporting one.
+_DEADLINE = re.compile(r"截止|截至|期限|最后期限|deadline")
+
+
+def is_reporting(question: str) -> bool:
+    """Tell whether a question asks about the year-end reporting itself."""
+    text = normalize(question)
+    if _MISSING.search(text):
+        return True
+    asks = _ASK.search(text)
+    return bool(asks and (_REPORT.search(text) or _DEADLINE.search(text)))
+
+
+@dataclass(frozen=True)
+class Period:
+    """The reporting year a question is answered for, and its deadline."""
+
+    year: int
+    deadline: dt.date
+
+
+def deadline(config: ReminderConfig, year: int) -> dt.date:
+    """Return the reporting deadline in `year` (29 February falls back to the 28th)."""
+    month, day = config.deadline
+    try:
+        return dt.date(year, month, day)
+    except ValueError:
+        return dt.date(year, month, day - 1)
+
+
+def reporting_years(config: ReminderConfig, plan: Plan) -> tuple[int, ...]:
+    """Return the reporting years: configured, else the plan's period."""
+    if config.years:
+        return config.years
+    first, last = plan.document.period
+    return tuple(range(first, last + 1))
+
+
+def default_year(config: ReminderConfig, plan: Plan, today: dt.date) -> int:
+    """Return the year meant when none is given: this year, kept within the reporting years.
+
+    After the last reporting year it is the last (a note filed in 2026 on a 2022–2024 plan
+    belongs to its final report, and /progress shows that year, not an empty one); before the
+    first, the first.
+    """
+    years = reporting_years(config, plan)
+    if not years:
+        return today.year
+    return min(max(today.year, years[0]), years[-1])
+
+
+def current_period(config: ReminderConfig, plan: Plan, today: dt.date) -> Period | None:
+    """Return the first reporting year whose deadline is today or later, or None."""
+    for year in reporting_years(config, plan):
+        end = deadline(config, year)
+        if end >= today:
+            return Period(year, end)
+    return None
+
+
+def reporting_lines(
+    plan: Plan, config: ReminderConfig, now: dt.datetime, questions: tuple[str, ...] = ()
+) -> tuple[Line, ...]:
+    """Return what the plan and configuration say about reporting: when, to whom, how.
+
+    A document without a reporting clause is said to have none; the dates are then the
+    reminder schedule's, and the notes go to the coordinators.
+    """
+    doc = plan.document
+    today = now.date()
+    # A document without a number of its own has its title in the number's place.
+    name = doc.number if doc.number != doc.title else f"《{doc.title}》"
+    rule = (
+        f"依据{name}：{doc.report_rule}。"
+        if doc.report_rule
+        else f"{name}没有关于报送工作进度的条款；以下截止时间是本机器人的年度提醒安排。"
+    )
+    lines: list[Line] = [line(bold("年度报送")), line(rule)]
+    period = current_period(config, plan, today)
+    years = reporting_years(config, plan)
+    past = [y for y in years if deadline(config, y) < today]
+    if past and period is not None:
+        last = past[-1]
+        lines.append(line(f"{last} 年的报送已于 {_date(deadline(config, last))}截止。"))
+    if period is None:
+        span = f"（{years[0]}–{years[-1]} 年）" if years else ""
+        lines.append(line(f"各年度{span}的报送均已截止。"))
+    else:
+        days = (period.deadline - today).days
+        left = "今天截止" if days == 0 else f"还有 {days} 天"
+        due = f"{period.year} 年度进展请于 {_date(period.deadline)}前报送，{left}。"
+        lines.append(line(bold("截止时间："), due))
+    # One rule with /note: a note filed today counts for default_year, said whenever that is
+    # not the year whose deadline is shown.
+    counted = default_year(config, plan, today)
+    if years and (period is None or period.year != counted):
+        final = "（本文件最后一个报送年度）" if counted == years[-1] else ""
+        where = f"现在用 /note 报送的进展计入 {counted} 年度{final}"
+        lines.append(line(f"{where}，汇总表和报告中列在该年度下。"))
+    to = doc.report_to or "文件未写明；在这里报送的进展由协调人汇总"
+    lines += [
+        line(bold("报送对象："), to),
+        line(
+            bold("报送方式："),
+            f"在对话中发送 /note 举措编号 进展内容，例如：{example(plan, questions).note}；"
+            "/notes 查看本单位已报送的进展。协调人用 /export 导出年度汇总表。",
+        ),
+    ]
+    return tuple(lines)
+
+
+def _date(day: dt.date) -> str:
+    return f"{day.year} 年 {day.month} 月 {day.day} 日"

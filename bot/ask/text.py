@@ -1,0 +1,89 @@
+"""Text normalisation and tokens shared by the engine's indexes."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections import defaultdict
+from functools import lru_cache
+from itertools import chain
+from pathlib import Path
+
+import opencc
+
+_CJK = r"\u3400-\u4dbf\u4e00-\u9fff"
+_RUN = re.compile(rf"[{_CJK}]+|[a-z0-9]+")
+_CJK_RUN = re.compile(rf"[{_CJK}]+")
+# Toneless pinyin of the characters above, a line per reading ("an 安按暗…"), as pypinyin
+# reads each one alone. Importing pypinyin loads its phrase dictionary (a tenth of a second
+# at every start) for these readings; the table is read in milliseconds. After upgrading
+# pypinyin, rewrite it with `python -m bot.ask.text` (a test compares the two).
+SOUND_TABLE = Path(__file__).with_name("sounds.txt")
+# Financial numerals (大写数字), as in 第伍项任务第贰条, read as the plain ones.
+_FINANCIAL = str.maketrans("零壹贰叁肆伍陆柒捌玖拾", "〇一二三四五六七八九十")
+
+
+@lru_cache(maxsize=1)
+def _t2s() -> opencc.OpenCC:
+    return opencc.OpenCC("t2s")
+
+
+def normalize(text: str) -> str:
+    """Fold width, case and Traditional characters so that any spelling compares equal."""
+    converted: str = _t2s().convert(unicodedata.normalize("NFKC", text))
+    return converted.lower().translate(_FINANCIAL)
+
+
+@lru_cache(maxsize=1)
+def _sounds() -> dict[str, str]:
+    table: dict[str, str] = {}
+    for row in SOUND_TABLE.read_text(encoding="utf-8").splitlines():
+        reading, _, chars = row.partition(" ")
+        table.update(dict.fromkeys(chars, reading))
+    return table
+
+
+def sound(text: str) -> str:
+    """Toneless pinyin, character by character: what a pinyin keyboard typed (按磨 ~ 按摩)."""
+    sounds = _sounds()
+    # A character without a reading stands for itself, as in pypinyin.
+    return " ".join(sounds.get(c, c) for c in text)
+
+
+def sound_table() -> str:
+    """Return SOUND_TABLE's text as pypinyin (a development dependency) reads today."""
+    from pypinyin import lazy_pinyin
+
+    readings: dict[str, list[str]] = defaultdict(list)
+    for code in chain(range(0x3400, 0x4DC0), range(0x4E00, 0xA000)):  # _CJK
+        char = chr(code)
+        reading = lazy_pinyin(char)[0]
+        if reading != char:
+            readings[reading].append(char)
+    return "".join(f"{r} {''.join(chars)}\n" for r, chars in sorted(readings.items()))
+
+
+def runs(text: str) -> list[str]:
+    """Split normalised text into runs of Chinese characters and of ASCII letters/digits."""
+    return _RUN.findall(text)
+
+
+def located_runs(text: str) -> list[tuple[int, str]]:
+    """Return the runs of `runs` with the offset of each in `text`."""
+    return [(m.start(), m.group()) for m in _RUN.finditer(text)]
+
+
+def is_cjk(run: str) -> bool:
+    """Tell whether a run is Chinese characters."""
+    return bool(_CJK_RUN.fullmatch(run))
+
+
+def bigrams(run: str) -> list[str]:
+    """Return the overlapping character bigrams of a Chinese run (the run itself if shorter)."""
+    if not is_cjk(run) or len(run) < 2:
+        return [run]
+    return [run[i : i + 2] for i in range(len(run) - 1)]
+
+
+if __name__ == "__main__":
+    SOUND_TABLE.write_text(sound_table(), encoding="utf-8")

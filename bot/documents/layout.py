@@ -1,0 +1,401 @@
+"""Layouts of a responsibility document: numbered items with a bracket, or a table."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from bot.documents.duty import looks_like_duty
+
+_CN = "一二三四五六七八九十百零〇"
+# Numbering styles, in no particular order: a document's outline takes them in the order it
+# first uses them (一、 above （一） above 1. in most, but not all, documents).
+_STYLES = (
+    re.compile(rf"^([{_CN}]+)[、．.]\s*"),
+    re.compile(rf"^[（(]([{_CN}]+)[）)]\s*"),
+    re.compile(r"^(\d{1,3})(?:[、．]|\.(?!\d))\s*"),
+    re.compile(r"^[（(](\d{1,3})[）)]\s*"),
+    re.compile(r"^(\d{1,3})[）)]\s*"),
+    re.compile(rf"^第([{_CN}\d]+)(?:部分|章|节|条)\s*"),
+    re.compile(r"^([①-⑳])\s*"),
+)
+_DEADLINE = re.compile(r"[，；,;。]?\s*(?:完成时限|完成时间|时限)\s*[:：]\s*([^，；,;。）]+)")
+_TRAILER = re.compile(r"^(?:\d{4}年\d{1,2}月\d{1,2}日|（此件[^）]*）|\(此件[^)]*\))$")
+
+
+@dataclass
+class Item:
+    """One measure as laid out in the document, before its units are read."""
+
+    task_number: str
+    task_title: str
+    number: str
+    text: str
+    duty: str
+    deadline: str = ""
+
+
+@dataclass
+class Layout:
+    """What a layout reader found: measures, items that assign no units, unplaced lines."""
+
+    kind: str
+    items: list[Item] = field(default_factory=list)
+    # Units come from a table's cells, where every body named is responsible (各区政府 too).
+    cells: bool = False
+    not_measures: list[str] = field(default_factory=list)
+    unplaced: list[str] = field(default_factory=list)
+
+
+def numbering(line: str) -> tuple[int, str, str] | None:
+    """Return (style, the number as written, the rest) when `line` starts with a number."""
+    for style, pattern in enumerate(_STYLES):
+        if m := pattern.match(line):
+            return style, m.group(0).strip().rstrip("、．."), line[m.end() :]
+    return None
+
+
+def split_bracket(text: str) -> tuple[str, str] | None:
+    """Split off a responsibility bracket at the end: (text before it, its content)."""
+    body = text.rstrip()
+    if body.endswith("。") and body[:-1].endswith(("）", ")")):
+        body = body[:-1]  # "……。（财政部负责）。"
+    if not body.endswith(("）", ")")):
+        return None
+    depth = 0
+    for i in range(len(body) - 1, -1, -1):
+        depth += (body[i] in "）)") - (body[i] in "（(")
+        if depth == 0:
+            content = body[i + 1 : -1]
+            return (body[:i].rstrip(), content) if looks_like_duty(content) else None
+    return None
+
+
+def split_deadline(duty: str) -> tuple[str, str]:
+    """Take "完成时限：……" out of a duty text: (the duty, the deadline or "")."""
+    m = _DEADLINE.search(duty)
+    if not m:
+        return duty, ""
+    return duty[: m.start()] + duty[m.end() :], m.group(1).strip()
+
+
+def _title(text: str) -> str:
+    return re.split(r"[。：:]", text, maxsplit=1)[0].strip() or text.strip()
+
+
+# "责任单位：……" / "牵头单位：……" / "完成时限：……" written as text, not in a bracket.
+_LABEL_TEXT = re.compile(
+    r"(?:^|(?<=[。；;\s]))\s*(?:(?:牵头|责任|配合)(?:单位|部门)|完成时限|完成时间)\s*[:：]"
+)
+
+
+_PUNCT = "。；;，, "
+
+
+def _balanced(text: str) -> bool:
+    return sum(c in "（(" for c in text) == sum(c in "）)" for c in text)
+
+
+def take_duties(paragraph: str) -> tuple[str, list[str]]:
+    """Take every responsibility bracket and label out of a paragraph: (its text, duties)."""
+    segments, rest = take_segments(paragraph)
+    return "".join([*(t for t, _ in segments), rest]), [d for _, ds in segments for d in ds]
+
+
+def take_segments(paragraph: str) -> tuple[list[tuple[str, list[str]]], str]:
+    """Split a paragraph at its responsibility brackets: ([(text, duties)], the text after).
+
+    Each bracket covers the sentences since the one before it, as in "……。（A指导）……。
+    （B负责）"; brackets side by side, or a label line ("责任单位：……"), join the one before.
+    """
+    segments: list[tuple[str, list[str]]] = []
+    label = next(
+        (m for m in _LABEL_TEXT.finditer(paragraph) if _balanced(paragraph[: m.start()])), None
+    )
+    labelled = paragraph[label.start() :].strip() if label else ""
+    if label:
+        paragraph = paragraph[: label.start()]
+    text, depth, start = "", 0, 0
+    for i, ch in enumerate(paragraph):
+        if ch in "（(":
+            depth += 1
+            if depth == 1:
+                start = i
+        elif ch in "）)" and depth:
+            depth -= 1
+            if depth == 0:
+                content = paragraph[start + 1 : i]
+                if not looks_like_duty(content):
+                    text += paragraph[start : i + 1]
+                elif segments and not text.strip("。；; "):
+                    segments[-1][1].append(content)
+                    text = ""
+                else:
+                    segments.append((text.strip().lstrip(_PUNCT), [content]))
+                    text = ""
+        elif depth == 0:
+            text += ch
+    if depth:  # an unclosed bracket: keep the text as written
+        text += paragraph[start:]
+    if labelled:
+        if segments and not text.strip():
+            segments[-1][1].append(labelled)
+        else:
+            segments.append((text.strip().lstrip(_PUNCT), [labelled]))
+            text = ""
+    rest = text.strip()
+    return segments, rest.lstrip(_PUNCT) if rest.strip(_PUNCT) else ""
+
+
+def _is_trailer(line: str) -> bool:
+    """The date, the issuer's name or "（此件公开发布）" after the last item."""
+    short = len(line) <= 12 and not re.search(r"[：:。；（(]", line)
+    return bool(_TRAILER.match(line)) or short
+
+
+@dataclass
+class _Node:
+    depth: int
+    number: str
+    prefix: str
+    lines: list[str]
+    parent: _Node | None
+    children: list[_Node] = field(default_factory=list)
+    items: list[Item] = field(default_factory=list)
+    has_measure: bool = False
+
+
+def read_numbered(lines: Sequence[str]) -> Layout:
+    """Read items numbered 一、/（一）/1. whose units close them in a bracket."""
+    layout = Layout("编号条目")
+    depths: dict[int, int] = {}
+    nodes: list[_Node] = []
+    stack: list[_Node] = []
+    preamble: list[str] = []
+    for line in lines:
+        found = numbering(line)
+        if found is None:
+            paragraphs = stack[-1].lines if stack else preamble
+            if paragraphs and not _balanced(paragraphs[-1]):
+                paragraphs[-1] += line  # a bracket wrapped onto the next line
+            else:
+                paragraphs.append(line)
+            continue
+        style, number, rest = found
+        depth = depths.setdefault(style, len(depths))
+        while stack and stack[-1].depth >= depth:
+            stack.pop()
+        parent = stack[-1] if stack else None
+        node = _Node(depth, number, line[: len(line) - len(rest)], [rest], parent)
+        if parent is not None:
+            parent.children.append(node)
+        nodes.append(node)
+        stack.append(node)
+    if nodes:  # the signature and date after the last item are not part of it
+        last = nodes[-1].lines
+        while len(last) > 1 and _is_trailer(last[-1]):
+            last.pop()
+    for node in nodes:
+        _items_of(node, layout)
+    for node in nodes:
+        _promote(node)
+    if not layout.items:
+        return _read_flat(preamble + [ln for n in nodes for ln in n.lines], layout)
+    layout.unplaced += [f"条目之前：{p[:40]}" for p in preamble if take_duties(p)[1]]
+    for node in nodes:
+        _absorb_children(node)
+    for node in nodes:
+        if not node.has_measure:
+            layout.not_measures.append(f"{node.number} {_title(node.lines[0])[:30]}")
+    return layout
+
+
+def _item(node: _Node | None, number: str, text: str, duties: list[str]) -> Item:
+    duty, deadline = split_deadline("；".join(duties))
+    return Item(
+        task_number=node.number if node else "",
+        task_title=_title(node.lines[0]) if node else "主要任务",
+        number=number,
+        text=text,
+        duty=duty,
+        deadline=deadline,
+    )
+
+
+def _items_of(node: _Node, layout: Layout) -> None:
+    """Add the measures of one numbered node: one per responsibility bracket or label.
+
+    A bracket covers the text since the bracket before it, in its paragraph or the ones
+    before (a paragraph without a bracket joins the next one that has).
+    """
+    pending: list[str] = []
+    for paragraph in node.lines:
+        segments, rest = take_segments(paragraph)
+        for text, duties in segments:
+            if not text and not pending and node.items:  # "完成时限：……" on a line of its own
+                last = node.items[-1]
+                extra, deadline = split_deadline("；".join(duties))
+                last.duty = "；".join(filter(None, (last.duty, extra)))
+                last.deadline = last.deadline or deadline
+                continue
+            number = "" if node.items else node.number
+            node.items.append(_item(node.parent, number, "".join([*pending, text]), duties))
+            pending = []
+        if rest:
+            pending.append(rest)
+    if not node.items:
+        return
+    layout.items += node.items
+    parent: _Node | None = node
+    while parent is not None:
+        parent.has_measure = True
+        parent = parent.parent
+    layout.unplaced += [f"{node.number} 之后：{p[:40]}" for p in pending]
+
+
+def _promote(parent: _Node) -> None:
+    """Make numbered items tasks of their own when most of them hold several measures.
+
+    "（一）强化顶层设计……" followed by paragraphs with a bracket each is a task, not a measure.
+    """
+    kids = [c for c in parent.children if c.items]
+    if len(kids) < 2 or 2 * sum(len(c.items) > 1 for c in kids) <= len(kids):
+        return
+    for kid in kids:
+        kid.items[0].number = ""
+        for item in kid.items:
+            item.task_number, item.task_title = kid.number, _title(kid.lines[0])
+
+
+def _absorb_children(node: _Node) -> None:
+    """A measure's sub-points that name no units of their own are part of its text."""
+    if len(node.items) != 1 or not node.children:
+        return
+    if any(child.has_measure for child in node.children):
+        return
+    stack = list(reversed(node.children))
+    while stack:
+        child = stack.pop()
+        node.items[0].text += child.prefix + "".join(child.lines)
+        child.has_measure = True
+        stack += reversed(child.children)
+
+
+def _read_flat(paragraphs: list[str], layout: Layout) -> Layout:
+    """Read paragraphs that name their units but carry no number (Word's own numbering)."""
+    layout.kind = "无编号段落"
+    heading: _Node | None = None
+    for paragraph in paragraphs:
+        text, duties = take_duties(paragraph)
+        if duties:
+            layout.items.append(_item(heading, "", text, duties))
+        elif len(paragraph) <= 30 and not paragraph.endswith(("。", "：", ":")):
+            heading = _Node(0, "", "", [paragraph], None)
+    return layout
+
+
+# Table headers, by what the column holds.
+_HEAD_NUMBER = re.compile(r"^(?:序号|编号)$")
+_HEAD_MEASURE = re.compile(r"举措|措施|工作内容|任务内容|具体内容|工作要求|主要内容")
+_HEAD_TASK = re.compile(r"任务|事项|类别|领域")
+_HEAD_LEAD = re.compile(r"牵头(?:单位|部门)")
+# A second level of responsibility in its own columns: "市卫健委内牵头处室".
+_HEAD_LEAD_DIVISION = re.compile(r"牵头(?:处室|科室)")
+_HEAD_SUPPORT_DIVISION = re.compile(r"(?:配合|协办|参与)(?:处室|科室)")
+_HEAD_SUPPORT = re.compile(r"(?:配合|协办|参与)(?:单位|部门)")
+_HEAD_UNITS = re.compile(r"责任(?:单位|部门)|负责(?:单位|部门)")
+_HEAD_DEADLINE = re.compile(r"时限|完成时间")
+
+
+def _columns(header: Sequence[str]) -> dict[str, int]:
+    cols: dict[str, int] = {}
+    for i, cell in enumerate(header):
+        for key, pattern in (
+            ("number", _HEAD_NUMBER),
+            ("lead_division", _HEAD_LEAD_DIVISION),
+            ("support_division", _HEAD_SUPPORT_DIVISION),
+            ("lead", _HEAD_LEAD),
+            ("support", _HEAD_SUPPORT),
+            ("units", _HEAD_UNITS),
+            ("deadline", _HEAD_DEADLINE),
+            ("measure", _HEAD_MEASURE),
+            ("task", _HEAD_TASK),
+        ):
+            if pattern.search(cell) and key not in cols:
+                cols[key] = i
+                break
+    if "measure" not in cols and "task" in cols:
+        cols["measure"] = cols.pop("task")
+    return cols
+
+
+def find_header(rows: Sequence[Sequence[str]]) -> tuple[int, dict[str, int]] | None:
+    """Return the header row's index and its columns, or None when no row is a header."""
+    for i, row in enumerate(rows):
+        cols = _columns([c.strip() for c in row])
+        if "measure" in cols and {"units", "lead"} & cols.keys():
+            return i, cols
+    return None
+
+
+def read_table(rows: Sequence[Sequence[str]], kind: str) -> Layout | None:
+    """Read a table whose columns are found by their headers; None when there is none."""
+    found = find_header(rows)
+    if found is None:
+        return None
+    head, cols = found
+    layout = Layout(kind, cells=True)
+    task_number, task_title = "", ""
+
+    def cell(row: Sequence[str], key: str) -> str:
+        i = cols.get(key)
+        return row[i].strip() if i is not None and i < len(row) else ""
+
+    for row in rows[head + 1 :]:
+        cells = [c.strip() for c in row]
+        if not any(cells):
+            continue
+        if len(cells) != len(rows[head]):
+            want = len(rows[head])
+            layout.unplaced.append(f"列数不符（应有 {want} 列）：{'｜'.join(cells)[:40]}")
+            continue
+        if len(set(filter(None, cells))) == 1 and not cell(row, "units"):
+            heading = next(c for c in cells if c)  # a full-width row: a heading
+            numbered = numbering(heading)
+            task_number, task_title = (numbered[1], numbered[2]) if numbered else ("", heading)
+            continue
+        if "task" in cols and cell(row, "task") and cell(row, "task") != task_title:
+            title = cell(row, "task")
+            numbered = numbering(title)
+            task_number = cell(row, "number") or (numbered[1] if numbered else "")
+            task_title = numbered[2] if numbered and not cell(row, "number") else title
+        elif "task" in cols and cell(row, "number") and cell(row, "number") != task_number:
+            layout.unplaced.append(f"序号 {cell(row, 'number')} 没有任务名称：{cells[0][:30]}")
+            continue
+        text = cell(row, "measure")
+        number = "" if "task" in cols else cell(row, "number")
+        if not number and (numbered := numbering(text)):
+            number, text = numbered[1], numbered[2]
+        duty = cell(row, "units")
+        if "lead" in cols:
+            lead = "、".join(filter(None, (cell(row, "lead"), cell(row, "lead_division"))))
+            support = "、".join(
+                filter(None, (cell(row, "support"), cell(row, "support_division")))
+            )
+            duty = f"牵头单位：{lead}，配合单位：{support}"
+        duty, deadline = split_deadline(duty)
+        if not text or not duty.strip("，：牵头配合单位"):
+            layout.unplaced.append(f"缺少举措或责任单位：{'｜'.join(cells)[:40]}")
+            continue
+        layout.items.append(
+            Item(
+                task_number,
+                task_title or "主要任务",
+                number,
+                text,
+                duty,
+                cell(row, "deadline") or deadline,
+            )
+        )
+    return layout

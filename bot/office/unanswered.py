@@ -1,0 +1,228 @@
+"""Questions the bot could not answer, kept per document so that the bot learns from use.
+
+Each question typed to the bot that the engine answers "not found" (nothing, or only the
+nearest measures) is counted per document by its normalised text, never with who asked, and
+kept 90 days after it was last asked. On the console's 未答问题 page a coordinator either maps
+it to a measure (its key words become a synonym of that measure's text in the document's
+lexicon.yaml, and the engine answers from the new lexicon at once) or marks it out of the
+document's scope (it stays "not found" and leaves the list). Both are audited.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import yaml
+
+from bot.ask.assistant import ASK, READ, Assistant
+from bot.ask.compose import small_talk
+from bot.ask.dialog import Reading
+from bot.ask.lexicon import load_lexicon, parse_lexicon
+from bot.ask.text import normalize
+from bot.documents.plan import is_shipped
+from bot.documents.unitsfile import _write_atomically
+from bot.outcome import Person
+from bot.store import Store, _iso, _time
+
+if TYPE_CHECKING:
+    from bot.core import Core
+
+KEPT = dt.timedelta(days=90)
+MAX_TEXT = 200  # characters of a question kept (the engine reads no more than that)
+MAX_WORDS = 30  # characters of a synonym a coordinator may add
+SHOWN = 200  # entries listed on the page, most asked first
+OPEN, MAPPED, OUT = "", "mapped", "out"
+_SPACE = re.compile(r"\s+")
+_NOT_WORD = re.compile(r"[\W_]+")
+_ENDS = " ?!.。,，~～"  # how a question ends does not make it another
+# One lexicon file is rewritten at a time (two coordinators mapping at once lose nothing).
+_LOCK = asyncio.Lock()
+
+
+@dataclass(frozen=True)
+class Question:
+    """An unanswered question of one document: its text, how often and when it was asked."""
+
+    text: str
+    count: int
+    suggested: tuple[str, ...]
+    first_at: dt.datetime
+    last_at: dt.datetime
+    words: str  # the key words a synonym would be made of
+
+
+SHIPPED = (
+    "现在使用的是程序自带的数据文件夹 data/，它保持原样，不添加同义词。"
+    "请先复制一份作为自己的数据文件夹，例如 cp -r data var/data，"
+    "再设置 FENGONG_DATA=var/data 重新启动（见 README「单位变更」一节）。"
+)
+
+
+def normalized(question: str) -> str:
+    """Return a question as it is counted: folded spelling, one space, at most MAX_TEXT."""
+    return _SPACE.sub(" ", normalize(question)).strip(_ENDS)[:MAX_TEXT]
+
+
+def key_words(assistant: Assistant, text: str) -> str:
+    """Return what a question is about: its text without the lexicon's question scaffolding."""
+    stops = sorted({normalize(w) for w in assistant.lexicon.stop}, key=len, reverse=True)
+    for stop in stops:
+        text = text.replace(stop, " ")
+    return _NOT_WORD.sub("", text)[:MAX_WORDS]
+
+
+async def record_query(core: Core, kind: str, arg: str) -> None:
+    """Count a typed question its document did not answer (read from the engine's answer)."""
+    if kind not in (ASK, READ):
+        return
+    doc, inner = core.catalog.of_query(arg)
+    question = Reading.decode(inner).question if kind == READ else inner
+    answer = doc.assistant.known(question)
+    # Another place's unit (广东省残联) is answered: this document does not cover it.
+    if answer is None or not answer.no_match or answer.elsewhere:
+        return
+    text = normalized(question)
+    # Thanks and greetings are answered; scaffolding only (谁负责, 好的) names no topic.
+    if text and not small_talk(question) and len(key_words(doc.assistant, text)) > 1:
+        store = core.offices[doc.id].membership.store
+        await record(store, text, tuple(m.id for m in answer.nearest))
+
+
+async def record(store: Store, text: str, suggested: tuple[str, ...] = ()) -> None:
+    """Count one asking of a normalised question; forget those not asked for 90 days."""
+    now = store._now()
+    at = _iso(now)
+    async with store._write():
+        await store._db.execute("DELETE FROM unanswered WHERE last_at < ?", (_iso(now - KEPT),))
+        # Asked again after a mapping: the synonym did not help, so it is listed again.
+        await store._db.execute(
+            "INSERT INTO unanswered (doc, text, count, suggested, first_at, last_at) "
+            "VALUES (?, ?, 1, ?, ?, ?) ON CONFLICT (doc, text) DO UPDATE SET "
+            "count = count + 1, suggested = excluded.suggested, last_at = excluded.last_at, "
+            "status = CASE status WHEN ? THEN status ELSE ? END",
+            (store.doc, text, ",".join(suggested), at, at, OUT, OPEN),
+        )
+
+
+async def listing(store: Store, assistant: Assistant) -> list[Question]:
+    """Return the document's open questions of the last 90 days, most asked first."""
+    since = _iso(store._now() - KEPT)
+    rows = await store._read_all(
+        "SELECT * FROM unanswered WHERE doc = ? AND status = ? AND last_at >= ? "
+        "ORDER BY count DESC, last_at DESC LIMIT ?",
+        (store.doc, OPEN, since, SHOWN),
+    )
+    return [
+        Question(
+            row["text"],
+            row["count"],
+            tuple(s for s in row["suggested"].split(",") if s),
+            _time(row["first_at"]),
+            _time(row["last_at"]),
+            key_words(assistant, row["text"]),
+        )
+        for row in rows
+    ]
+
+
+async def _settle(store: Store, text: str, status: str, actor: Person, what: str) -> bool:
+    """Set an open question's status and audit it; False when it is not listed."""
+    now = _iso(store._now())
+    async with store._write():
+        row = await store._one(
+            "UPDATE unanswered SET status = ? WHERE doc = ? AND text = ? AND status = ? "
+            "RETURNING text",
+            (status, store.doc, text, OPEN),
+        )
+        if row is None:
+            return False
+        await store._audit(now, actor.id, f"unanswered.{status}", "", what, actor.name)
+    return True
+
+
+async def out_of_scope(store: Store, text: str, actor: Person) -> str:
+    """Mark a question out of the document's scope: still "not found", no longer listed."""
+    if not await _settle(store, text, OUT, actor, f"「{text}」"):
+        return GONE
+    return f"已标记为不在文件范围：「{text}」。"
+
+
+GONE = "这个问题已不在未答列表中（可能已被处理），请刷新页面。"
+
+
+async def map_to(
+    store: Store,
+    assistant: Assistant,
+    text: str,
+    measure_id: str,
+    words: str,
+    actor: Person,
+) -> str:
+    """Add `words` as a synonym of a measure in the document's lexicon; the engine uses it now."""
+    measure = next((m for m in assistant.plan.measures if m.id == measure_id), None)
+    words = _NOT_WORD.sub("", normalize(words))
+    if measure is None:
+        return "请选择一项举措。"
+    if not words or len(words) > MAX_WORDS:
+        return f"关键词须为 1–{MAX_WORDS} 个字（不含标点和空格）。"
+    if assistant.data_dir is None:
+        return "这份文件没有可写的词库（lexicon.yaml），无法添加同义词。"
+    if is_shipped(assistant.data_dir):
+        return SHIPPED
+    async with _LOCK:
+        if not any(q.text == text for q in await listing(store, assistant)):
+            return GONE
+        await asyncio.to_thread(learn, assistant, words, measure.text)
+        await _settle(store, text, MAPPED, actor, f"「{words}」→ 举措 {measure.id}")
+    return f"已将「{words}」加为举措 {measure.id} 的同义词，机器人即刻按新词库回答。"
+
+
+def learn(assistant: Assistant, words: str, meaning: str) -> None:
+    """Write `words` → `meaning` into the document's lexicon.yaml and answer from it now."""
+    assert assistant.data_dir is not None
+    path = assistant.data_dir / "lexicon.yaml"
+    add_synonym(path, words, meaning)
+    assistant.adopt(assistant.plan, load_lexicon(assistant.data_dir))
+
+
+def add_synonym(path: Path, words: str, meaning: str) -> None:
+    """Add a synonym to a lexicon file, keeping its comments where its layout allows."""
+    text = path.read_text(encoding="utf-8") if path.exists() else ""
+    data: Any = yaml.safe_load(text) if text.strip() else {}
+    if not isinstance(data, dict):
+        data = {}
+    synonyms = dict(data.get("synonyms") or {})
+    had = list(synonyms.get(words) or [])
+    synonyms[words] = [*had, meaning] if meaning not in had else had
+    expected = {**data, "synonyms": synonyms}
+    entry = f"  {_json(words)}: [{_json(meaning)}]\n"
+    lines = text.splitlines(keepends=True)
+    if lines and not lines[-1].endswith("\n"):
+        lines[-1] += "\n"
+    at = next((i for i, ln in enumerate(lines) if re.fullmatch(r"synonyms:\s*", ln)), None)
+    edited = (
+        "".join([*lines[: at + 1], entry, *lines[at + 1 :]])
+        if at is not None and not had
+        else "".join(lines) + f"synonyms:\n{entry}"
+        if "synonyms" not in data
+        else ""
+    )
+    try:
+        kept = bool(edited) and yaml.safe_load(edited) == expected
+    except yaml.YAMLError:
+        kept = False
+    if not kept:
+        edited = yaml.safe_dump(expected, allow_unicode=True, sort_keys=False, width=1000)
+    parse_lexicon(path, yaml.safe_load(edited))  # what the engine will load: refused here
+    _write_atomically(path, edited)
+
+
+def _json(text: str) -> str:
+    """Quote a string for YAML (JSON's strings are YAML's)."""
+    return json.dumps(text, ensure_ascii=False)
