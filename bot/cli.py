@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
+import datetime as dt
 import json
 import logging
 import os
@@ -21,7 +22,7 @@ from bot.ask.catalog import ROOT, Catalog, check_default, discover, load_catalog
 from bot.ask.dialog import Dialog
 from bot.ask.lexicon import load_lexicon
 from bot.ask.reporting import reporting_years
-from bot.clock import system_clock
+from bot.clock import Clock, system_clock
 from bot.config import ConfigError, load_config
 from bot.documents import docfile, docfolder
 from bot.documents.plan import (
@@ -96,6 +97,8 @@ def import_doc(
     replace: bool = False,
     data_dir: Path = DATA_DIR,
     db_path: Callable[[], Path] | None = None,
+    issued: dt.date | None = None,
+    clock: Clock = system_clock,
 ) -> None:
     """Import the document at `source` into out/plan.yaml and out/units.yaml, and report.
 
@@ -116,10 +119,18 @@ def import_doc(
     raw = read_yaml(units_path) if hand else {}
     refine, collective = parse_units(units_path, raw) if hand else ((), ())
     # Only this command reads documents (python-docx, openpyxl): `ask` starts without them.
-    from bot.documents.importer import GENERATED, dump_lexicon, dump_plan, dump_units, import_file
+    from bot.documents.importer import (
+        GENERATED,
+        Dates,
+        dump_lexicon,
+        dump_plan,
+        dump_units,
+        import_file,
+    )
 
+    dates = Dates(issued, clock().date())
     with docfile.deadline(source):
-        imported = import_file(source, refine, collective)
+        imported = import_file(source, refine, collective, dates)
         measures = sum(len(t["measures"]) for t in imported.plan["tasks"])
         docfile.check_counts(source, measures, len(imported.units["units"]))
         number = str(imported.plan["document"]["number"])
@@ -131,7 +142,7 @@ def import_doc(
             raise UsageError(_occupied(out, before or "（无法读取的 plan.yaml）", number, suggest))
         if other:  # the old document's units and short forms are not this one's
             hand, refine = "", ()
-            imported = import_file(source)
+            imported = import_file(source, dates=dates)
         else:  # changes recorded on the units of this document stay recorded
             carry_changes(raw, imported.units)
         plan_text, units_text = dump_plan(imported.plan), dump_units(imported.units)
@@ -173,6 +184,16 @@ def import_doc(
             f"已用 {number} 替换 {before or '原文件'}：原文件的进展记录仍保留，"
             "/notes 和 /export 中标为“此前文件”的记录，不计入新文件的举措。"
         )
+
+
+def _issued(text: str) -> dt.date:
+    """Parse --date: a date of issue as 年-月-日 (2012-09-19)."""
+    try:
+        return dt.date.fromisoformat(text.strip())
+    except ValueError:
+        raise argparse.ArgumentTypeError(
+            f"「{text}」不是有效的日期：请写 年-月-日，如 2012-09-19"
+        ) from None
 
 
 def _keep_notes(db_path: Path, data_dir: Path, out: Path, number: str, former: str) -> None:
@@ -425,6 +446,9 @@ def _parser() -> argparse.ArgumentParser:
     p_imp.add_argument(
         "--replace", action="store_true", help="文件夹中已有另一份文件时，备份后替换它"
     )
+    p_imp.add_argument(
+        "--date", type=_issued, default=None, help="成文日期（年-月-日），文件中没有或写错时用"
+    )
     sub.add_parser("check-data", parents=[data], help="校验数据文件，出错时退出码为 2")
     p_exp = sub.add_parser("export", parents=[which], help="导出某年进展汇总（Excel）")
     p_exp.add_argument("--year", type=int, required=True)
@@ -461,7 +485,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "import-doc":
             out = args.out or args.data
             # The database is looked up only when notes need their document recorded.
-            import_doc(args.source, out, args.replace, args.data, lambda: load_config().db_path)
+            db = lambda: load_config().db_path  # noqa: E731
+            import_doc(args.source, out, args.replace, args.data, db, args.date)
         elif args.command == "check-data":
             check_data(args.data)
         elif args.command == "export":

@@ -156,8 +156,8 @@ def test_the_gz_table_imported_twice_is_named_once_shown_without_a_stop_and_warn
     from bot.ask.assistant import Assistant
     from bot.ask.catalog import load_catalog
     from bot.ask.compose import answer_reply
+    from bot.cli import main
     from bot.reply import render_plain
-    from tests.test_cli import main
 
     title = "关于推进广州市家庭医生签约服务高质量发展工作的任务分工表"
     data = tmp_path / "data"
@@ -181,3 +181,66 @@ def test_the_gz_table_imported_twice_is_named_once_shown_without_a_stop_and_warn
     caplog.set_level("WARNING")
     load_catalog(data)
     assert "是同一份文件" in caplog.text
+
+
+UNDATED = """关于推进社区服务的实施意见
+为做好社区服务工作，提出以下实施意见。
+一、主要任务
+1.建设社区服务中心。每个街道建成一个综合服务中心。（牵头单位：市民政局，配合单位：市财政局）
+2.培养社区工作者。开展社区工作者培训。（牵头单位：市人社局，配合单位：市民政局）
+"""
+
+
+def test_a_document_without_any_date_is_taken_as_issued_today_and_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import datetime as dt
+
+    import yaml
+
+    from bot.cli import import_doc
+    from bot.clock import TZ
+    from tests.fakes.clock import FakeClock
+
+    source = tmp_path / "社区服务.txt"
+    source.write_text(UNDATED, encoding="utf-8")
+    clock = FakeClock(dt.datetime(2026, 12, 7, 10, 0, tzinfo=TZ))
+    import_doc(source, tmp_path / "data", clock=clock)
+    report = capsys.readouterr().out
+    assert "未找到成文日期：按今天（2026-12-07）计，报送年份从 2026 年起" in report
+    assert "--date" in report
+    plan = yaml.safe_load((tmp_path / "data" / "plan.yaml").read_text(encoding="utf-8"))
+    assert plan["document"]["date"] == dt.date(2026, 12, 7)
+    assert plan["document"]["period"] == {"start": 2026, "end": 2026}
+    assert len(plan["tasks"][0]["measures"]) == 2
+
+
+def test_the_date_of_issue_given_on_the_command_line_is_the_one_taken(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import yaml
+
+    from bot.cli import main
+
+    source = tmp_path / "社区服务.txt"
+    source.write_text(UNDATED, encoding="utf-8")
+    out = tmp_path / "data"
+    assert main(["import-doc", str(source), "--out", str(out), "--date", "2012-09-19"]) == 0
+    assert "成文日期：按 --date 指定为 2012-09-19" in capsys.readouterr().out
+    plan = yaml.safe_load((out / "plan.yaml").read_text(encoding="utf-8"))
+    assert str(plan["document"]["date"]) == "2012-09-19"
+    assert plan["document"]["period"]["start"] == 2012
+
+
+def test_a_date_that_does_not_exist_is_refused_before_anything_is_read(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.cli import main
+
+    source = tmp_path / "社区服务.txt"
+    source.write_text(UNDATED, encoding="utf-8")
+    with pytest.raises(SystemExit) as stopped:
+        main(["import-doc", str(source), "--out", str(tmp_path / "d"), "--date", "2012-02-30"])
+    assert stopped.value.code == 2
+    assert "不是有效的日期：请写 年-月-日" in capsys.readouterr().err
+    assert not (tmp_path / "d").exists()

@@ -39,6 +39,8 @@ class Imported:
     lead_rule: str = ""
     not_measures: list[str] = field(default_factory=list)
     unplaced: list[str] = field(default_factory=list)
+    # How the date of issue was found: "" in the text; else the line the report says it with.
+    dated: str = ""
 
     def _roles_stated(self) -> str:
         measures = [m for t in self.plan["tasks"] for m in t["measures"]]
@@ -60,6 +62,7 @@ class Imported:
         lines = [
             f"文件：{_named(self.plan['document'])}",
             f"版式：{self.layout}",
+            *([self.dated] if self.dated else []),
             f"任务 {len(tasks)} 项，举措 {len(measures)} 项，单位 {len(self.units['units'])} 个",
             "单位：" + "、".join(u["name"] for u in self.units["units"]),
             "兜底表述（不是单位）：" + ("、".join(kinds["all"]) or "无"),
@@ -89,6 +92,31 @@ class Imported:
         return lines
 
 
+@dataclass(frozen=True)
+class Dates:
+    """What import-doc was told of dates: the date of issue (--date), and today's date."""
+
+    issued: dt.date | None = None
+    today: dt.date | None = None
+
+    def decide(self, found: dt.date | None) -> tuple[dt.date, str]:
+        """Return the date of issue and the report's line on it ("" when the text gives it)."""
+        if self.issued is not None:
+            return self.issued, f"成文日期：按 --date 指定为 {self.issued:%Y-%m-%d}"
+        if found is not None:
+            return found, ""
+        if self.today is None:
+            raise PlanError(
+                "找不到成文日期：请在文件开头或末尾加一行日期，如“2022年8月12日”，"
+                "或导入时加 --date 2022-08-12"
+            )
+        # The document being loaded is the one in force: its reporting years start now.
+        return self.today, (
+            f"未找到成文日期：按今天（{self.today:%Y-%m-%d}）计，"
+            f"报送年份从 {self.today.year} 年起；如不对，请加 --date 年-月-日（如 --date 2012-09-19）再导入一次"
+        )
+
+
 def _named(document: dict[str, Any]) -> str:
     """Name a document by title and number; one without a number has its title in its place."""
     title, number = document["title"], document.get("number") or ""
@@ -111,7 +139,12 @@ def _title(lines: list[str]) -> str:
     return re.sub(r"\s+", "", title)
 
 
-def _date(lines: list[str], number: str | None, body: str) -> dt.date:
+def _number(lines: list[str]) -> str | None:
+    """The document's 文号 (川残工委〔2022〕4号), on a line of its own."""
+    return next((m.group(0) for ln in lines if (m := _NUMBER.fullmatch(ln))), None)
+
+
+def _date(lines: list[str], body: str) -> dt.date | None:
     """The date of issue: its own line, a line it opens, the 文号's year, or the first year."""
     date = next((m for ln in lines if (m := _DATE.fullmatch(ln))), None)
     date = date or next((m for ln in lines if (m := _DATE.match(ln.strip("（()")))), None)
@@ -120,16 +153,13 @@ def _date(lines: list[str], number: str | None, body: str) -> dt.date:
             return dt.date(*(int(g) for g in date.groups()))
     except ValueError:
         pass
-    year = re.search(r"〔(\d{4})〕", number or "") or re.search(r"(20\d\d)年", body)
-    if year is None:
-        raise PlanError("找不到成文日期：请在文件开头或末尾加一行日期，如“2022年8月12日”")
-    return dt.date(int(year.group(1)), 1, 1)
+    year = re.search(r"〔(\d{4})〕", _number(lines) or "") or re.search(r"(20\d\d)年", body)
+    return None if year is None else dt.date(int(year.group(1)), 1, 1)
 
 
-def _metadata(lines: list[str], body: str) -> dict[str, Any]:
-    number = next((m.group(0) for ln in lines if (m := _NUMBER.fullmatch(ln))), None)
+def _metadata(lines: list[str], body: str, day: dt.date) -> dict[str, Any]:
+    number = _number(lines)
     title = _title(lines)
-    day = _date(lines, number, body)
     if lines[0].endswith("文件"):
         issuer = lines[0].removesuffix("文件")
     else:
@@ -231,6 +261,7 @@ def build(
     layout: Layout,
     refine: tuple[Unit, ...] = (),
     collective: tuple[str, ...] = (),
+    dates: Dates = Dates(),
 ) -> Imported:
     """Turn a read layout into the plan and units content."""
     if not layout.items:
@@ -238,7 +269,9 @@ def build(
             "找不到责任分工表，也找不到以（……负责）结尾的条目：这个文件没有可导入的责任分工"
         )
     body = "\n".join([*text_lines, *(f"{i.text}{i.duty}{i.deadline}" for i in layout.items)])
-    document = _metadata([ln.strip() for ln in text_lines if ln.strip()], body)
+    lines = [ln.strip() for ln in text_lines if ln.strip()]
+    day, dated = dates.decide(_date(lines, body))
+    document = _metadata(lines, body, day)
     units = _Units(refine, collective)
     tasks: list[dict[str, Any]] = []
     key: tuple[str, str] | None = None
@@ -283,6 +316,7 @@ def build(
         lead_rule=(lead_rule or "").lstrip("，。；,; "),
         not_measures=layout.not_measures,
         unplaced=layout.unplaced,
+        dated=dated,
     )
 
 
@@ -334,7 +368,10 @@ def _xlsx_tables(source: Path) -> list[list[list[str]]]:
 
 
 def import_file(
-    source: Path, refine: tuple[Unit, ...] = (), collective: tuple[str, ...] = ()
+    source: Path,
+    refine: tuple[Unit, ...] = (),
+    collective: tuple[str, ...] = (),
+    dates: Dates = Dates(),
 ) -> Imported:
     """Read the document at `source` (.txt, .docx or .xlsx) and return what it holds."""
     suffix = source.suffix.lower()
@@ -353,7 +390,8 @@ def import_file(
             head = find_header(found[0]) if found else None
             above = found[0][: head[0]] if found and head else []
             lines = [c for row in above for c in row if c] or [source.stem]
-        return build(lines, found[1] if found else read_numbered(lines), refine, collective)
+        layout = found[1] if found else read_numbered(lines)
+        return build(lines, layout, refine, collective, dates)
     try:
         text = docfile.read_bytes(source).decode("utf-8")
     except UnicodeDecodeError:
@@ -362,7 +400,7 @@ def import_file(
         ) from None
     lines = [ln.rstrip() for ln in text.splitlines() if ln.strip()]
     docfile.check_lines(source, lines)
-    return build(lines, read_layout(lines), refine, collective)
+    return build(lines, read_layout(lines), refine, collective, dates)
 
 
 def examples(plan: dict[str, Any]) -> list[str]:
