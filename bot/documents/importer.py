@@ -113,7 +113,8 @@ class Dates:
         # The document being loaded is the one in force: its reporting years start now.
         return self.today, (
             f"未找到成文日期：按今天（{self.today:%Y-%m-%d}）计，"
-            f"报送年份从 {self.today.year} 年起；如不对，请加 --date 年-月-日（如 --date 2012-09-19）再导入一次"
+            f"报送年份从 {self.today.year} 年起；"
+            "如不对，请加 --date 年-月-日（如 --date 2012-09-19）再导入一次"
         )
 
 
