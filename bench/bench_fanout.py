@@ -61,8 +61,10 @@ async def setup(db_path: Path, clock: FakeClock, assistant: Assistant, n: int) -
     members = [FIRST_MEMBER + i for i in range(n)]
     async with await Store.open(db_path, clock) as store:
         for i, user in enumerate(members):
-            await store.bind(str(user), f"成员{i}", units[i % len(units)], str(COORDINATOR))
-            await store.upsert_user(str(user), f"成员{i}", private_chat=True)
+            await store.members.bind(
+                str(user), f"成员{i}", units[i % len(units)], str(COORDINATOR)
+            )
+            await store.users.upsert(str(user), f"成员{i}", private_chat=True)
     return members
 
 
@@ -112,7 +114,7 @@ async def main(n: int, rate: float, crash_after: int | None) -> int:
                 await wait_until(api, chats, n, patience)
                 async with await Store.open(db_path, clock) as store:
                     for _ in range(100):
-                        if await store.get_state(f"done:{KEY}") == "sent":
+                        if await store.state.get(f"done:{KEY}") == "sent":
                             break
                         await asyncio.sleep(0.1)
             received = reminders_received(api, chats)

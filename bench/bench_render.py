@@ -87,7 +87,7 @@ async def fill(store: Store, plan: Plan, clock: FakeClock, per_measure: int) -> 
     for unit in plan.units:
         for measure in plan.duties_of(unit.name)[:-1]:
             for k in range(per_measure):
-                await store.add_note(unit.name, measure.id, YEAR, "u1", "联络员", f"{k}{TEXT}")
+                await store.notes.add(unit.name, measure.id, YEAR, "u1", "联络员", f"{k}{TEXT}")
                 clock.advance(minutes=7)
                 count += 1
     return count
@@ -283,8 +283,8 @@ async def chats(load: Load, per_measure: int, switch_interval: float | None) -> 
         db_path = Path(tmp) / "bench.db"
         async with await Store.open(db_path, clock) as store:
             count = await fill(store, plan, clock, per_measure)
-            await store.bind(f"tg:{MEMBER}", "联络员", largest, f"tg:{COORDINATOR}")
-            await store.upsert_user(f"tg:{MEMBER}", "联络员", private_chat=True)
+            await store.members.bind(f"tg:{MEMBER}", "联络员", largest, f"tg:{COORDINATOR}")
+            await store.users.upsert(f"tg:{MEMBER}", "联络员", private_chat=True)
         ctx = multiprocessing.get_context("spawn")
         parent, child = ctx.Pipe()
         fake = ctx.Process(target=drive, args=(child, load), daemon=True)

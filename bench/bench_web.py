@@ -32,6 +32,7 @@ from bot.config import ReminderConfig  # noqa: E402
 from bot.core import Core  # noqa: E402
 from bot.outcome import Person  # noqa: E402
 from bot.store import Store  # noqa: E402
+from bot.store.sqlite import SQLiteDatabase  # noqa: E402
 from handlers.web.server import serving  # noqa: E402
 from handlers.web.settings import WebSettings  # noqa: E402
 from tests.cores import make_core  # noqa: E402
@@ -59,7 +60,8 @@ async def fill(store: Store, assistant: Assistant) -> tuple[int, Person]:
                     notes.append((unit, measure.id, year, user, f"联络员{index}", text, at))
                     subject = f"举措 {measure.id}"
                     audit.append((at, user, f"联络员{index}", "note.add", unit, subject))
-    db = store._db
+    assert isinstance(store.db, SQLiteDatabase)
+    db = store.db.connection
     await db.execute("BEGIN")
     for user, name, unit in users:
         await db.execute(

@@ -205,7 +205,7 @@ def _keep_notes(db_path: Path, data_dir: Path, out: Path, number: str, former: s
 
     async def claim() -> None:
         async with await Store.open(db_path) as store:
-            await store.document(doc, number).claim_notes(former)
+            await store.document(doc, number).notes.claim(former)
 
     asyncio.run(claim())
 

@@ -182,7 +182,7 @@ class Core:
             # Notes filed before their document was recorded with them belong to the one
             # loaded now: the first start on this schema records it.
             for doc in core.catalog.docs:
-                await store.document(doc.id, doc.number).claim_notes()
+                await store.document(doc.id, doc.number).notes.claim()
             # Units changed in units.yaml by hand since the last start: move their members
             # (the notices go out with the others owed, at the scheduler's first check).
             for office in core.offices.values():

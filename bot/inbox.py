@@ -6,7 +6,7 @@ also forgets the items handled meanwhile, so the acknowledgement stays fast unde
 member's items are handled in the order they came, by a worker of that member's own: a member
 whose answer is slow holds up nobody else. What a crash or a bounded drain leaves (an item
 handled but not yet forgotten included) is handled at the next start; a note it filed is found
-again there (Store.add_note), not filed twice.
+again there (Notes.add), not filed twice.
 """
 
 from __future__ import annotations
@@ -46,7 +46,7 @@ class Inbox:
 
     async def start(self) -> int:
         """Queue what was stored and not handled before the last stop; return how many."""
-        left = await self._store.deliveries_open(self._channel)
+        left = await self._store.callbacks.waiting(self._channel)
         for delivery in left:
             self._queue(delivery)
         if left:
@@ -77,7 +77,7 @@ class Inbox:
             batch, self._batch = self._batch, []
             handled, self._handled = self._handled, []
             try:
-                stored = await self._store.take_deliveries(
+                stored = await self._store.callbacks.take(
                     self._channel,
                     [(key, member, body) for key, member, body, _ in batch],
                     handled,

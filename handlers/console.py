@@ -82,7 +82,7 @@ class Console:
         # As bot/office/notes.py reads text: a flow long abandoned no longer takes it.
         since = self.core.clock() - STALE_FLOW
         for office in self.core.offices.values():
-            flow = await office.membership.store.flow(self.person.id)
+            flow = await office.membership.store.flows.get(self.person.id)
             if flow is not None and flow.started_at >= since:
                 return True
         return False
@@ -105,7 +105,7 @@ class Console:
         if user_id == self.person.id:
             return f"{self.person.name}（你）"
         store = self.core.office.membership.store
-        known = await store.member(user_id) or await store.user(user_id)
+        known = await store.members.get(user_id) or await store.users.get(user_id)
         return known.name if known is not None and known.name else user_id
 
     async def _render(self, outcome: Outcome) -> str:

@@ -281,9 +281,9 @@ async def bind_directly(
     async with await Store.open(db_path, clock) as store:
         for user_id, unit in members:
             name = (names or {}).get(user_id, f"User{user_id}")
-            await store.bind(f"tg:{user_id}", name, unit, f"tg:{COORDINATOR}")
+            await store.members.bind(f"tg:{user_id}", name, unit, f"tg:{COORDINATOR}")
             if private:
-                await store.upsert_user(f"tg:{user_id}", name, private_chat=True)
+                await store.users.upsert(f"tg:{user_id}", name, private_chat=True)
 
 
 def check_every_send(api: FakeBotApi, *, refused: Iterable[int] = ()) -> None:

@@ -42,7 +42,7 @@ async def test_audit_shows_who_did_what_newest_first(office: Office, clock: Fake
     await office.membership.seen(ZHANG)
     await office.membership.bind(ZHANG, "教育厅")
     clock.advance(minutes=5)
-    [request] = await office.membership.store.pending_requests()
+    [request] = await office.membership.store.members.pending_requests()
     await office.membership.decide(BOSS, str(request.id), True)
     clock.advance(minutes=5)
     await office.notes.note(ZHANG, "7.1 今年培训盲人按摩师30名")
@@ -67,7 +67,7 @@ async def test_audit_shows_who_did_what_newest_first(office: Office, clock: Fake
 
 
 async def test_audit_is_for_coordinators_only(office: Office) -> None:
-    await office.membership.store.record("c1", "王主任", "export", "", "2024 年进展汇总")
+    await office.membership.store.audit.record("c1", "王主任", "export", "", "2024 年进展汇总")
 
     text = await shown(office, ZHANG)
 
@@ -77,7 +77,7 @@ async def test_audit_is_for_coordinators_only(office: Office) -> None:
 
 async def test_audit_count_default_bound_and_bad(office: Office) -> None:
     for n in range(MAX_COUNT + 5):
-        await office.membership.store.record("c1", "王主任", "export", "", f"第 {n} 次")
+        await office.membership.store.audit.record("c1", "王主任", "export", "", f"第 {n} 次")
 
     assert "最近 20 条操作记录" in await shown(office, BOSS)
     assert "最近 3 条操作记录" in await shown(office, BOSS, " 3 ")
@@ -94,7 +94,7 @@ async def test_audit_when_nothing_happened_yet(office: Office) -> None:
 
 async def test_audit_pages_its_long_list(office: Office) -> None:
     for n in range(25):
-        await office.membership.store.record("c1", "王主任", "export", "", f"第 {n} 次")
+        await office.membership.store.audit.record("c1", "王主任", "export", "", f"第 {n} 次")
 
     reply = (await audit(office.membership, BOSS, "25")).reply
 
@@ -123,8 +123,8 @@ async def test_every_action_has_its_chinese_name(office: Office) -> None:
     text = await shown(office, BOSS)
     assert "生成报告 · 2024 年度落实情况报告（各单位汇总）" in text
     core = Path(__file__).parent.parent / "bot"
-    source = "\n".join(p.read_text(encoding="utf-8") for p in core.glob("*.py"))
+    source = "\n".join(p.read_text(encoding="utf-8") for p in core.rglob("*.py"))
     recorded = set(re.findall(r'\.record\(\s*[^,]+,\s*[^,]+,\s*"([a-z.]+)"', source))
-    recorded |= set(re.findall(r'_audit(?:_note)?\([^"]*?"([a-z.]+)"', source))
+    recorded |= set(re.findall(r'\blog(?:_note)?\([^"]*?"([a-z.]+)"', source))
     assert recorded, "the pattern no longer finds the recorded actions"
     assert recorded <= set(LABELS), recorded - set(LABELS)

@@ -12,7 +12,8 @@ from contextlib import closing
 from pathlib import Path
 
 from bot.clock import TZ
-from bot.store import MIGRATIONS, Store
+from bot.store import Store
+from bot.store.migration import MIGRATIONS
 from tests.fakes.clock import FakeClock
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -36,12 +37,12 @@ def run_backup(db: Path, *args: str | Path) -> subprocess.CompletedProcess[str]:
 async def _create(db: Path) -> None:
     clock = FakeClock(dt.datetime(2024, 11, 2, 10, 0, tzinfo=TZ))
     async with await Store.open(db, clock) as store:
-        await store.add_note("教育厅", "7.1", 2024, "u1", "张三", "已检查点的记录")
+        await store.notes.add("教育厅", "7.1", 2024, "u1", "张三", "已检查点的记录")
 
 
 async def _notes(db: Path) -> list[str]:
     async with await Store.open(db) as store:
-        return sorted(note.text for note in await store.notes())
+        return sorted(note.text for note in await store.notes.find())
 
 
 def _add_note(live: sqlite3.Connection, text: str) -> None:

@@ -365,8 +365,8 @@ def test_import_doc_refuses_an_unreadable_file(
 async def _file_notes(db: Path) -> None:
     clock = FakeClock(dt.datetime(2024, 11, 2, 10, 0, tzinfo=TZ))
     async with await Store.open(db, clock) as store:
-        await store.add_note("省烟草专卖局", "2.3", 2024, "u1", "张三", "放宽零售点间距")
-        await store.add_note("教育厅", "7.1", 2023, "u2", "李四", "去年的记录")
+        await store.notes.add("省烟草专卖局", "2.3", 2024, "u1", "张三", "放宽零售点间距")
+        await store.notes.add("教育厅", "7.1", 2023, "u2", "李四", "去年的记录")
 
 
 def test_export_writes_the_years_workbook(tmp_path: Path) -> None:
@@ -390,9 +390,9 @@ def test_export_writes_the_years_workbook(tmp_path: Path) -> None:
 async def _file_odd_characters(db: Path) -> None:
     clock = FakeClock(dt.datetime(2024, 11, 2, 10, 0, tzinfo=TZ))
     async with await Store.open(db, clock) as store:
-        await store.add_note("教育厅", "1.1", 2024, "u1", "张\u202e三", "今年完成\ufffe培训")
+        await store.notes.add("教育厅", "1.1", 2024, "u1", "张\u202e三", "今年完成\ufffe培训")
         # A stranger's display name, sent once with /bind, stays in the audit trail.
-        await store.record("tg:9", "\uffff路人\u202e", "bind", "教育厅", "申请绑定")
+        await store.audit.record("tg:9", "\uffff路人\u202e", "bind", "教育厅", "申请绑定")
 
 
 def test_export_of_notes_and_names_no_xml_can_hold(tmp_path: Path) -> None:

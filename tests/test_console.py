@@ -291,8 +291,8 @@ async def test_a_member_asks_what_is_still_missing(assistant: Assistant, tmp_pat
     clock = FakeClock(NOW)  # 2024-12-01: 30 days before the deadline
     async with await Store.open(tmp_path / "bot.sqlite3", clock) as store:
         console = Console(make_core(assistant, store, {LOCAL_USER.id}, clock))
-        await store.bind(LOCAL_USER.id, LOCAL_USER.name, "民政厅", LOCAL_USER.id)
-        await store.add_note("民政厅", "5.1", 2024, LOCAL_USER.id, LOCAL_USER.name, "已完成")
+        await store.members.bind(LOCAL_USER.id, LOCAL_USER.name, "民政厅", LOCAL_USER.id)
+        await store.notes.add("民政厅", "5.1", 2024, LOCAL_USER.id, LOCAL_USER.name, "已完成")
         out = await console.handle("我们单位还差哪些没报？")
     assert "还有 30 天" in out
     assert "「民政厅」2024 年还有 2 项举措未报送：" in out

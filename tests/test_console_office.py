@@ -58,13 +58,13 @@ async def test_bind_then_approve_by_typing_the_buttons_label(
     assert "【通知 → c2】" in asked
     assert "可输入编号或按钮文字：1 [批准]  2 [拒绝]" in asked
     assert "可输入编号或按钮文字：3 [批准]  4 [拒绝]" in asked  # c2's copy, numbered on
-    assert await store.member("console") is None
+    assert await store.members.get("console") is None
 
     approved = await console.handle("[批准]")
 
     assert f"已批准：本机用户 绑定到「{HRSS}」" in approved
     assert "已获批准" in approved  # the notice to the requester (the local user)
-    member = await store.member("console")
+    member = await store.members.get("console")
     assert member is not None
     assert (member.unit, member.bound_by) == (HRSS, "console")
     whoami = await console.handle("/whoami")
@@ -72,7 +72,7 @@ async def test_bind_then_approve_by_typing_the_buttons_label(
     assert "协调人" in whoami
     # The card stays, but a decided request is not decided again.
     assert "这条申请已批准，无需再次处理" in await console.handle("[拒绝]")
-    assert (await store.member("console")) == member
+    assert (await store.members.get("console")) == member
 
 
 async def test_a_notices_buttons_are_pressed_by_their_number(
@@ -85,8 +85,8 @@ async def test_a_notices_buttons_are_pressed_by_their_number(
 
     assert "没有找到" not in rejected
     assert "已拒绝" in rejected
-    assert await store.member("console") is None
-    assert await store.pending_requests() == []
+    assert await store.members.get("console") is None
+    assert await store.members.pending_requests() == []
 
 
 async def test_reject_by_typing_the_label(console: Console, store: Store) -> None:
@@ -96,7 +96,7 @@ async def test_reject_by_typing_the_label(console: Console, store: Store) -> Non
 
     assert "已拒绝" in rejected
     assert "未获批准" in rejected
-    assert await store.member("console") is None
+    assert await store.members.get("console") is None
 
 
 async def test_note_with_measure_and_text(console: Console, store: Store) -> None:
@@ -106,7 +106,7 @@ async def test_note_with_measure_and_text(console: Console, store: Store) -> Non
 
     assert f"已记录「{HRSS}」举措 5.1 的 2024 年进展" in out
     assert "今年新建残疾人之家12个" in out
-    (note,) = await store.notes()
+    (note,) = await store.notes.find()
     assert (note.unit, note.measure_id, note.year, note.author_id, note.text) == (
         HRSS,
         "5.1",
@@ -128,12 +128,12 @@ async def test_note_by_choosing_a_measure_then_typing(console: Console, store: S
 
     assert "已记录" in saved
     assert "举措 6.2" in saved
-    assert [(n.measure_id, n.text) for n in await store.notes()] == [
+    assert [(n.measure_id, n.text) for n in await store.notes.find()] == [
         ("6.2", "开展职业技能培训3000人次")
     ]
     # The flow is over: the same text is now a question for the assistant.
     assert "已记录" not in await console.handle("开展职业技能培训3000人次")
-    assert len(await store.notes()) == 1
+    assert len(await store.notes.find()) == 1
 
 
 async def test_a_note_text_handled_again_after_a_crash_is_acknowledged_not_asked(
@@ -151,7 +151,7 @@ async def test_a_note_text_handled_again_after_a_crash_is_acknowledged_not_asked
         origin.reset(token)
     assert "已记录" in saved
     assert again == saved
-    assert len(await store.notes()) == 1
+    assert len(await store.notes.find()) == 1
 
 
 async def test_notes_progress_and_export(
@@ -193,7 +193,7 @@ async def test_delete_through_the_buttons(console: Console, store: Store) -> Non
     done = await console.handle("[确认删除]")
 
     assert "已删除第 1 条记录" in done
-    assert await store.notes() == []
+    assert await store.notes.find() == []
     assert "还没有报送进展" in await console.handle("/notes")
 
 
@@ -207,7 +207,7 @@ async def test_invite_then_redeem_in_another_console(
     assert match, out
     newcomer = Console(core, Person("u7", "赵六"), out_dir=tmp_path)
     assert "已绑定到「教育厅」" in await newcomer.handle(match.group(0))
-    member = await store.member("u7")
+    member = await store.members.get("u7")
     assert member is not None
     assert member.unit == "教育厅"
     assert "已经被使用过" in await Console(core, Person("u8", "钱七")).handle(match.group(0))
@@ -216,7 +216,7 @@ async def test_invite_then_redeem_in_another_console(
 async def test_a_member_who_is_no_coordinator_is_refused(
     core: Core, store: Store, tmp_path: Path
 ) -> None:
-    await store.bind("u7", "赵六", HRSS, by="console")
+    await store.members.bind("u7", "赵六", HRSS, by="console")
     member = Console(core, Person("u7", "赵六"), out_dir=tmp_path)
 
     assert "只有协调人" in await member.handle("/progress")
@@ -233,7 +233,7 @@ async def test_cancel(console: Console, store: Store) -> None:
 
     assert "已取消" in await console.handle("/cancel")
     assert "已记录" not in await console.handle("这段话不再是进展")
-    assert await store.notes() == []
+    assert await store.notes.find() == []
 
 
 async def test_unknown_command(console: Console) -> None:
@@ -249,7 +249,7 @@ async def test_undecodable_input_is_stored_as_replacement_characters(
     out = await console.handle("/note 5.1 坏\udcff\udcfe字")
 
     assert "已记录" in out
-    (note,) = await store.notes()
+    (note,) = await store.notes.find()
     assert note.text == "坏\ufffd\ufffd字"
 
 
@@ -262,7 +262,7 @@ async def test_asking_again_sends_no_second_card(
 
     assert again.startswith("已提交，等待审批")
     assert "【通知 →" not in again
-    assert len(await store.pending_requests()) == 1
+    assert len(await store.members.pending_requests()) == 1
     soon = await console.handle("/bind 教育厅")  # another unit at once: not filed
     assert "10 分钟内只能提交一次申请" in soon
     assert "【通知 →" not in soon
@@ -278,8 +278,8 @@ async def test_the_approval_shown_here_is_marked_sent(console: Console, store: S
     approved = await console.handle("[批准]")
 
     assert "【通知 → 本机用户（你）】\n您绑定到「人力资源社会保障厅」的申请已获批准" in approved
-    assert await store.pending_notices() == []
-    assert [n.status for n in [await store.notice(1)] if n] == ["sent"]
+    assert await store.notices.pending() == []
+    assert [n.status for n in [await store.notices.get(1)] if n] == ["sent"]
 
 
 async def test_an_invisible_note_is_refused_here_too(console: Console, store: Store) -> None:
@@ -288,7 +288,7 @@ async def test_an_invisible_note_is_refused_here_too(console: Console, store: St
 
     assert "进展内容不能为空" in await console.handle("\u200b\ufeff\u2060")
     assert "已记录" in await console.handle("\u200b有内容\x07")
-    assert [n.text for n in await store.notes()] == ["有内容"]
+    assert [n.text for n in await store.notes.find()] == ["有内容"]
 
 
 async def test_a_pending_note_outlives_the_terminal_session(
@@ -302,7 +302,7 @@ async def test_a_pending_note_outlives_the_terminal_session(
         core = make_core(assistant, reopened, {LOCAL_USER.id}, clock)
         saved = await Console(core, out_dir=tmp_path).handle("下次打开终端时发送")
         assert "已记录" in saved
-        assert [n.text for n in await reopened.notes()] == ["下次打开终端时发送"]
+        assert [n.text for n in await reopened.notes.find()] == ["下次打开终端时发送"]
 
 
 SESSION = [
@@ -385,7 +385,7 @@ async def test_the_terminal_chat_has_the_reminder_and_join_commands(
 async def test_what_others_typed_cannot_drive_the_terminal(console: Console, store: Store) -> None:
     await bound(console)
     # A colleague's note stored as sent (before notes were cleaned), under an odd name.
-    await store.add_note(HRSS, "5.1", 2024, "tg:1", "\x1b]0;标题\x07李四", "完成\x1b[2J培训")
+    await store.notes.add(HRSS, "5.1", 2024, "tg:1", "\x1b]0;标题\x07李四", "完成\x1b[2J培训")
 
     shown = await console.handle("/notes")
 

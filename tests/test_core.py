@@ -6,6 +6,7 @@ import asyncio
 import datetime as dt
 import sqlite3
 
+import aiosqlite
 import pytest
 
 from bot.ask.assistant import Assistant
@@ -13,6 +14,7 @@ from bot.clock import TZ
 from bot.core import Core
 from bot.outcome import Person
 from bot.store import Store
+from bot.store.sqlite import SQLiteDatabase
 from tests.cores import make_core
 from tests.fakes.clock import FakeClock
 
@@ -29,10 +31,16 @@ def core(assistant: Assistant, store: Store, clock: FakeClock) -> Core:
     return make_core(assistant, store, (), clock)
 
 
+def raw(store: Store) -> aiosqlite.Connection:
+    """The store's own SQLite connection."""
+    assert isinstance(store.db, SQLiteDatabase)
+    return store.db.connection
+
+
 async def user_writes(store: Store) -> list[str]:
     """Collect every statement that writes the users table, as SQLite runs it."""
     statements: list[str] = []
-    await store._db.set_trace_callback(statements.append)
+    await raw(store).set_trace_callback(statements.append)
     return statements
 
 
@@ -46,7 +54,7 @@ async def test_messages_arriving_together_record_the_person_once(core: Core, sto
     await asyncio.gather(*(core.seen(ZHANG) for _ in range(10)))
     assert upserts(statements) == 1
     # Every caller returned after the write: the person is there for each of them.
-    user = await store.user(ZHANG.id)
+    user = await store.users.get(ZHANG.id)
     assert user is not None
     assert (user.name, user.private_chat) == ("张三", True)
     assert not core.is_new(ZHANG)
@@ -69,7 +77,7 @@ async def test_a_new_name_or_chat_kind_is_written_again(core: Core, store: Store
     renamed = Person(ZHANG.id, "张三丰")
     assert core.is_new(renamed)
     await core.seen(renamed)
-    user = await store.user(ZHANG.id)
+    user = await store.users.get(ZHANG.id)
     assert user is not None
     assert user.name == "张三丰"
     await core.seen(Person(ZHANG.id, "张三丰", private=False))  # in a group
@@ -79,15 +87,15 @@ async def test_a_new_name_or_chat_kind_is_written_again(core: Core, store: Store
 async def test_a_failed_write_is_tried_again_with_the_next_message(
     core: Core, store: Store
 ) -> None:
-    await store._db.execute(
+    await raw(store).execute(
         "CREATE TEMP TRIGGER refuse BEFORE INSERT ON users BEGIN SELECT RAISE(ABORT, 'full'); END"
     )
     with pytest.raises(sqlite3.IntegrityError):
         await asyncio.gather(core.seen(ZHANG), core.seen(ZHANG))
     assert core.is_new(ZHANG)
-    await store._db.execute("DROP TRIGGER refuse")
+    await raw(store).execute("DROP TRIGGER refuse")
     await core.seen(ZHANG)
-    assert await store.user(ZHANG.id) is not None
+    assert await store.users.get(ZHANG.id) is not None
     assert not core.is_new(ZHANG)
 
 
@@ -95,18 +103,18 @@ async def test_a_person_who_blocked_the_bot_is_recorded_again_when_they_write(
     core: Core, store: Store
 ) -> None:
     await core.seen(ZHANG)
-    await store.document("other").set_reachable(ZHANG.id, False)  # a reminder got a 403
+    await store.document("other").users.set_reachable(ZHANG.id, False)  # a reminder got a 403
     statements = await user_writes(store)
     in_group = Person(ZHANG.id, ZHANG.name, private=False)
     await core.seen(in_group)  # written once (a new chat kind) ...
     await core.seen(in_group)
     assert upserts(statements) == 1
-    user = await store.user(ZHANG.id)
+    user = await store.users.get(ZHANG.id)
     assert user is not None
     assert not user.reachable  # ... and a group message unblocks nothing
     assert core.is_new(ZHANG)  # seen before, but a private message now unblocks the bot
     await core.seen(ZHANG)
-    user = await store.user(ZHANG.id)
+    user = await store.users.get(ZHANG.id)
     assert user is not None
     assert user.reachable
     await core.seen(ZHANG)

@@ -231,8 +231,8 @@ async def test_a_replaced_documents_notes_stay_its_own(
     # document: the bot's first start on the new schema claims it for the seed, and so does
     # an import that replaces the seed before the bot ever started again.
     async with await Store.open(db, clock) as store:
-        await store.bind(LOCAL_USER.id, "我", HRSS, "test")
-        await store.add_note(HRSS, "1.1", 2024, LOCAL_USER.id, "我", OLD_NOTE)
+        await store.members.bind(LOCAL_USER.id, "我", HRSS, "test")
+        await store.notes.add(HRSS, "1.1", 2024, LOCAL_USER.id, "我", OLD_NOTE)
     if started:
         core, console = await console_on(data, db, clock, tmp_path)
         assert OLD_NOTE in await console.handle("/notes")
@@ -284,7 +284,7 @@ async def test_a_renumbered_document_keeps_its_notes(
     db = tmp_path / "bot.db"
     clock = FakeClock(dt.datetime(2024, 3, 2, 9, 0, tzinfo=TZ))
     async with await Store.open(db, clock) as store:
-        await store.document("jiuye", untitled).add_note(HRSS, "1.1", 2024, "u1", "张三", "补贴")
+        await store.document("jiuye", untitled).notes.add(HRSS, "1.1", 2024, "u1", "张三", "补贴")
     source.write_text(JIUYE_TEXT, encoding="utf-8")
     monkeypatch.setenv("FENGONG_DB", str(db))
     code, out, err = await asyncio.to_thread(
@@ -295,9 +295,9 @@ async def test_a_renumbered_document_keeps_its_notes(
     assert load_plan(folder).document.number == JIUYE_NUMBER
     async with await Store.open(db, clock) as store:
         jiuye = store.document("jiuye", JIUYE_NUMBER)
-        assert [n.text for n in await jiuye.notes()] == ["补贴"]
-        assert await jiuye.earlier_notes() == []
-        assert await jiuye.reported_measures(2024) == {HRSS: {"1.1"}}
+        assert [n.text for n in await jiuye.notes.find()] == ["补贴"]
+        assert await jiuye.notes.earlier() == []
+        assert await jiuye.notes.reported_measures(2024) == {HRSS: {"1.1"}}
     # Another document of the same title (another 文号) is another document.
     source.write_text(JIUYE_TEXT.replace(JIUYE_NUMBER, "川办发〔2025〕1号"), encoding="utf-8")
     code, _, err = await asyncio.to_thread(

@@ -27,7 +27,8 @@ from bot.core import Core
 from bot.documents.plan import DATA_DIR
 from bot.outcome import Person
 from bot.reply import Reply, render_plain
-from bot.store import BY_DOCUMENT, MIGRATIONS, Store
+from bot.store import Store
+from bot.store.migration import BY_DOCUMENT, MIGRATIONS
 from handlers.console import LOCAL_USER, Console
 from tests.fakes.bot_api import FakeBotApi
 from tests.fakes.clock import FakeClock
@@ -123,8 +124,8 @@ async def test_a_person_is_a_member_in_each_document(console: Console, core: Cor
     await bound_in_both(console)
 
     root, jiuye = core.store.document(""), core.store.document(JIUYE)
-    assert (await root.member("console")).unit == HRSS  # type: ignore[union-attr]
-    assert (await jiuye.member("console")).unit == FINANCE  # type: ignore[union-attr]
+    assert (await root.members.get("console")).unit == HRSS  # type: ignore[union-attr]
+    assert (await jiuye.members.get("console")).unit == FINANCE  # type: ignore[union-attr]
     whoami = await console.handle("/whoami")
     assert f"所属单位：{HRSS}（川残工委〔2022〕4号" in whoami
     assert f"所属单位：{FINANCE}（{JIUYE_LABEL}，2024-03-02 绑定）" in whoami
@@ -136,8 +137,8 @@ async def test_a_person_is_a_member_in_each_document(console: Console, core: Cor
     assert HRSS not in members
     # Leaving one document's unit leaves the other's binding alone.
     assert f"已解除与「{FINANCE}」的绑定" in await console.handle("/unbind")
-    assert await jiuye.member("console") is None
-    assert (await root.member("console")).unit == HRSS  # type: ignore[union-attr]
+    assert await jiuye.members.get("console") is None
+    assert (await root.members.get("console")).unit == HRSS  # type: ignore[union-attr]
 
 
 async def test_notes_are_kept_per_document(console: Console, core: Core) -> None:
@@ -154,8 +155,8 @@ async def test_notes_are_kept_per_document(console: Console, core: Core) -> None
     root_notes = await console.handle("/notes")
     assert "省里的进展" in root_notes
     assert "就业补贴已发放" not in root_notes
-    [root_note] = await core.store.document("").notes()
-    [jiuye_note] = await core.store.document(JIUYE).notes()
+    [root_note] = await core.store.document("").notes.find()
+    [jiuye_note] = await core.store.document(JIUYE).notes.find()
     assert (root_note.unit, jiuye_note.unit) == (HRSS, FINANCE)
     assert f"[删除 #{root_note.id}]" in root_notes
 
@@ -167,8 +168,8 @@ async def test_notes_are_kept_per_document(console: Console, core: Core) -> None
     deleted = await console.press(f"nD:{root_note.id}")
     assert deleted is not None
     assert render_plain(deleted.reply) == f"已删除第 {root_note.id} 条记录。"
-    assert await core.store.document("").notes() == []
-    assert await core.store.document(JIUYE).notes() == [jiuye_note]
+    assert await core.store.document("").notes.find() == []
+    assert await core.store.document(JIUYE).notes.find() == [jiuye_note]
 
 
 async def test_a_started_note_is_filed_in_its_own_document(console: Console, core: Core) -> None:
@@ -181,9 +182,9 @@ async def test_a_started_note_is_filed_in_its_own_document(console: Console, cor
     await console.handle("/doc 川残工委〔2022〕4号")
     assert "已记录" in await console.handle("补贴发放 120 万元")
 
-    [note] = await core.store.document(JIUYE).notes()
+    [note] = await core.store.document(JIUYE).notes.find()
     assert (note.unit, note.measure_id, note.text) == (FINANCE, "1.1", "补贴发放 120 万元")
-    assert await core.store.document("").notes() == []
+    assert await core.store.document("").notes.find() == []
 
 
 async def test_progress_and_export_are_per_document(
@@ -246,8 +247,8 @@ async def test_a_unit_of_two_documents_is_reminded_of_each(
     root_text, jiuye_text = [t for t in shown if HEADER in t]
     assert "还有 26 项举措未报送" in root_text
     assert "还有 3 项举措未报送" in jiuye_text
-    assert await core.store.get_state("done:reminder:2024:30") == "sent"
-    assert await core.store.get_state(f"{JIUYE}/done:reminder:2024:30") == "sent"
+    assert await core.store.state.get("done:reminder:2024:30") == "sent"
+    assert await core.store.state.get(f"{JIUYE}/done:reminder:2024:30") == "sent"
     # Ticking again sends nothing: each document's key is its own.
     sent.clear()
     for reminders in core.reminders_of.values():
@@ -260,7 +261,7 @@ async def test_requests_and_invites_bind_in_their_own_document(
 ) -> None:
     await console.handle(f"/doc {JIUYE}")
     await console.handle("/bind 财政厅")
-    [request] = await core.store.document(JIUYE).pending_requests()
+    [request] = await core.store.document(JIUYE).members.pending_requests()
     invited = await console.handle("/invite 教育厅")
     code = invited.split("/join ")[1].split()[0]
     # The coordinator decides, and the member joins, while the chat reads the other document.
@@ -268,12 +269,12 @@ async def test_requests_and_invites_bind_in_their_own_document(
     decided = await console.press(f"ap:{request.id}")
     assert decided is not None
     assert render_plain(decided.reply) == f"已批准：本机用户 绑定到「{FINANCE}」。"
-    assert (await core.store.document(JIUYE).member("console")).unit == FINANCE  # type: ignore[union-attr]
-    assert await core.store.member("console") is None
+    assert (await core.store.document(JIUYE).members.get("console")).unit == FINANCE  # type: ignore[union-attr]
+    assert await core.store.members.get("console") is None
     other = Console(core, Person("u2", "李四"))
     assert "已绑定到「教育厅」" in await other.handle(f"/join {code}")
-    assert (await core.store.document(JIUYE).member("u2")).unit == "教育厅"  # type: ignore[union-attr]
-    assert await core.store.member("u2") is None
+    assert (await core.store.document(JIUYE).members.get("u2")).unit == "教育厅"  # type: ignore[union-attr]
+    assert await core.store.members.get("u2") is None
 
 
 async def test_a_page_turn_stays_in_the_document_of_the_command(
@@ -292,11 +293,11 @@ async def test_a_page_turn_stays_in_the_document_of_the_command(
 
 
 async def test_the_migration_keeps_rows_in_the_data_folders_own_document(tmp_path: Path) -> None:
-    path, before = tmp_path / "old.db", MIGRATIONS.index(BY_DOCUMENT)
+    path, before = tmp_path / "old.db", [m.sqlite for m in MIGRATIONS].index(BY_DOCUMENT)
     at = "2024-03-02T09:00:00+08:00"
     with sqlite3.connect(path) as conn:
-        for script in MIGRATIONS[:before]:
-            conn.executescript(script)
+        for step in MIGRATIONS[:before]:
+            conn.executescript(step.sqlite)
         conn.execute(f"PRAGMA user_version = {before}")
         conn.execute("INSERT INTO users VALUES ('tg:1', '张三', 1, 1, 1, ?, ?)", (at, at))
         conn.execute("INSERT INTO members VALUES ('tg:1', '张三', ?, ?, 'tg:9')", (HRSS, at))
@@ -322,23 +323,23 @@ async def test_the_migration_keeps_rows_in_the_data_folders_own_document(tmp_pat
 
     async with await Store.open(path, FakeClock(START)) as store:
         assert await store.schema_version() == len(MIGRATIONS)
-        member = await store.member("tg:1")
+        member = await store.members.get("tg:1")
         assert member is not None
         assert (member.unit, member.doc) == (HRSS, "")
-        assert [n.text for n in await store.notes()] == ["进展"]
-        assert [r.unit for r in await store.pending_requests()] == [FINANCE]
-        assert (await store.flow("tg:1")) is not None
-        assert len(await store.audit_entries()) == 1
+        assert [n.text for n in await store.notes.find()] == ["进展"]
+        assert [r.unit for r in await store.members.pending_requests()] == [FINANCE]
+        assert (await store.flows.get("tg:1")) is not None
+        assert len(await store.audit.entries()) == 1
         # Another document sees none of them, and takes the same person as its own member.
         other = store.document(JIUYE)
-        assert await other.member("tg:1") is None
-        assert await other.notes() == []
-        assert await other.pending_requests() == []
-        assert await other.flow("tg:1") is None
-        assert await other.audit_entries() == []
-        await other.request_binding("tg:1", "张三", FINANCE)  # one pending per document
-        await other.bind("tg:1", "张三", FINANCE, "tg:9")
-        assert [(b.doc, b.unit) for b in await store.bindings("tg:1")] == [
+        assert await other.members.get("tg:1") is None
+        assert await other.notes.find() == []
+        assert await other.members.pending_requests() == []
+        assert await other.flows.get("tg:1") is None
+        assert await other.audit.entries() == []
+        await other.members.request_binding("tg:1", "张三", FINANCE)  # one pending per document
+        await other.members.bind("tg:1", "张三", FINANCE, "tg:9")
+        assert [(b.doc, b.unit) for b in await store.members.bindings("tg:1")] == [
             ("", HRSS),
             (JIUYE, FINANCE),
         ]
@@ -407,8 +408,10 @@ async def test_a_unit_of_two_documents_is_reminded_of_each_on_telegram(
     clock = FakeClock(REMINDER_AT)
     async with await Store.open(db_path, clock) as store:
         for doc in ("", JIUYE):
-            await store.document(doc).bind(f"tg:{ZHANG}", "张三", HRSS, f"tg:{COORDINATOR}")
-        await store.upsert_user(f"tg:{ZHANG}", "张三", private_chat=True)
+            await store.document(doc).members.bind(
+                f"tg:{ZHANG}", "张三", HRSS, f"tg:{COORDINATOR}"
+            )
+        await store.users.upsert(f"tg:{ZHANG}", "张三", private_chat=True)
     async with running(api, assistant, db_path, clock, data_dir=data, reminder_interval=0.2):
         bot = Users(api)
         first, second = await api.wait_for_messages(ZHANG, 2)
@@ -440,8 +443,8 @@ async def test_a_unit_of_two_documents_is_reminded_of_each_on_telegram(
 
 async def noted_in_each(db: Path) -> None:
     async with await Store.open(db, FakeClock(START)) as store:
-        await store.add_note(HRSS, "1.1", 2024, "tg:1", "张三", "省里的进展")
-        await store.document(JIUYE).add_note(FINANCE, "1.1", 2024, "tg:1", "张三", "就业补贴")
+        await store.notes.add(HRSS, "1.1", 2024, "tg:1", "张三", "省里的进展")
+        await store.document(JIUYE).notes.add(FINANCE, "1.1", 2024, "tg:1", "张三", "就业补贴")
 
 
 def test_the_command_line_exports_the_document_named(

@@ -77,7 +77,7 @@ async def reported(store: Store, clock: FakeClock) -> dict[str, int]:
     """A year of notes: some live, some deleted, one edited, and one of another year."""
 
     async def add(unit: str, measure_id: str, text: str, author: str, year: int = 2024) -> int:
-        note = await store.add_note(unit, measure_id, year, author, f"报送人{author}", text)
+        note = await store.notes.add(unit, measure_id, year, author, f"报送人{author}", text)
         clock.now += dt.timedelta(minutes=30)
         return note.id
 
@@ -89,9 +89,9 @@ async def reported(store: Store, clock: FakeClock) -> dict[str, int]:
         "post_deleted": await add(POST, "16.1", "邮政分公司唯一一条，已删除", "u4"),
         "old": await add("省残联", "1.1", "2023 年的进展", "u5", year=2023),
     }
-    await store.delete_note(ids["deleted"], "u1")
-    await store.delete_note(ids["post_deleted"], "u4")
-    await store.edit_note(ids["first"], "u1", "新建残疾人之家12个（已核实）")
+    await store.notes.delete(ids["deleted"], "u1")
+    await store.notes.delete(ids["post_deleted"], "u4")
+    await store.notes.edit(ids["first"], "u1", "新建残疾人之家12个（已核实）")
     return ids
 
 
@@ -105,8 +105,8 @@ async def test_audit_sheet_lists_the_years_changes_without_note_text(
     store: Store, plan: Plan, clock: FakeClock, reported: dict[str, int]
 ) -> None:
     clock.now = dt.datetime(2025, 1, 2, 9, 0, tzinfo=TZ)
-    await store.edit_note(reported["second"], "u2", "下一年才修改")
-    await store.record("=cmd", "=HYPERLINK(1)", "export", "", "2024 年进展汇总")
+    await store.notes.edit(reported["second"], "u2", "下一年才修改")
+    await store.audit.record("=cmd", "=HYPERLINK(1)", "export", "", "2024 年进展汇总")
 
     wb = await workbook(store, plan, 2024)
 
@@ -287,7 +287,7 @@ async def test_a_year_without_notes(store: Store, plan: Plan) -> None:
 async def test_text_is_exported_as_typed_and_never_as_a_formula(
     store: Store, plan: Plan, typed: str
 ) -> None:
-    await store.add_note(HRSS, "5.1", 2024, "u1", "=张三", typed)
+    await store.notes.add(HRSS, "5.1", 2024, "u1", "=张三", typed)
 
     wb = await workbook(store, plan, 2024)
 
@@ -298,7 +298,7 @@ async def test_text_is_exported_as_typed_and_never_as_a_formula(
 
 async def test_control_characters_do_not_break_the_export(store: Store, plan: Plan) -> None:
     # Word pastes a vertical tab for a manual line break; openpyxl refuses such characters.
-    await store.add_note(HRSS, "5.1", 2024, "u1", "张\x07三", "第一行\x0b第二行\x00")
+    await store.notes.add(HRSS, "5.1", 2024, "u1", "张\x07三", "第一行\x0b第二行\x00")
 
     wb = await workbook(store, plan, 2024)
 
@@ -311,9 +311,9 @@ async def test_characters_xml_cannot_hold_or_that_reverse_text_are_left_out(
     store: Store, plan: Plan
 ) -> None:
     # U+FFFE/U+FFFF are forbidden in XML; an RLO shows the rest of a cell reversed.
-    await store.add_note(HRSS, "5.1", 2024, "u1", "张\u202e三\uffff", "今年完成\ufffe培训\u2066")
+    await store.notes.add(HRSS, "5.1", 2024, "u1", "张\u202e三\uffff", "今年完成\ufffe培训\u2066")
     # A display name sent once with /bind stays in the audit trail.
-    await store.record("tg:1", "李\ufffe四\u202e", "bind", HRSS, "申请绑定\uffff")
+    await store.audit.record("tg:1", "李\ufffe四\u202e", "bind", HRSS, "申请绑定\uffff")
 
     wb = await workbook(store, plan, 2024)
 
@@ -332,7 +332,7 @@ async def test_the_workbook_is_built_in_the_worker_process_not_on_the_event_loop
         return await offload(work, *args)
 
     monkeypatch.setattr(bot.office.export, "offload", watched)
-    await store.add_note(HRSS, "5.1", 2024, "u1", "张三", "新建残疾人之家12个")
+    await store.notes.add(HRSS, "5.1", 2024, "u1", "张三", "新建残疾人之家12个")
 
     wb = await workbook(store, plan, 2024)
 

@@ -10,7 +10,8 @@ import pytest
 
 from bot.clock import TZ
 from bot.health import check
-from bot.store import MIGRATIONS, Store
+from bot.store import Store
+from bot.store.migration import MIGRATIONS
 from tests.fakes.clock import FakeClock
 
 

@@ -67,12 +67,12 @@ def row(plan: Plan, unit: str) -> int:
 
 async def test_cells_are_coloured_by_the_notes_filed(store: Store, plan: Plan) -> None:
     for mid in ("1.1", "1.2", "1.3", "5.1"):
-        await store.add_note(HRSS, mid, 2024, "u1", "张三", "进展")
+        await store.notes.add(HRSS, mid, 2024, "u1", "张三", "进展")
     for m in plan.duties_of(EDU):
-        await store.add_note(EDU, m.id, 2024, "u2", "李四", "进展")
-    await store.add_note(BIANBAN, "1.1", 2023, "u3", "王五", "去年的")
-    gone = await store.add_note(BIANBAN, "1.2", 2024, "u3", "王五", "删掉的")
-    await store.delete_note(gone.id, "u3")
+        await store.notes.add(EDU, m.id, 2024, "u2", "李四", "进展")
+    await store.notes.add(BIANBAN, "1.1", 2023, "u3", "王五", "去年的")
+    gone = await store.notes.add(BIANBAN, "1.2", 2024, "u3", "王五", "删掉的")
+    await store.notes.delete(gone.id, "u3")
 
     image = Image.open(io.BytesIO(await progress_picture(store, plan, 2024, AS_OF)))
 

@@ -118,7 +118,7 @@ async def test_bind_request_goes_to_every_coordinator_with_buttons(
     outcome = await office.membership.bind(ZHANG, "人社厅")
 
     assert "已提交绑定「人力资源社会保障厅」的申请" in text(outcome)
-    (request,) = await store.pending_requests()
+    (request,) = await store.members.pending_requests()
     assert (request.user_id, request.name, request.unit) == ("u1", "张三", HRSS)
     assert [n.to for n in outcome.notices] == ["c1", "c2"]
     for notice in outcome.notices:
@@ -130,7 +130,7 @@ async def test_bind_request_goes_to_every_coordinator_with_buttons(
             ("拒绝", f"rj:{request.id}"),
         ]
     # Nothing is bound before a coordinator decides.
-    assert await store.member("u1") is None
+    assert await store.members.get("u1") is None
     assert not actions(outcome)
 
 
@@ -141,7 +141,7 @@ async def test_bind_understands_aliases_full_names_and_typos(
     outcome = await office.membership.bind(ZHANG, written)
 
     assert len(outcome.notices) == 2
-    (request,) = await store.pending_requests()
+    (request,) = await store.members.pending_requests()
     assert request.unit == HRSS
 
 
@@ -151,7 +151,7 @@ async def test_bind_unknown_unit_suggests_close_names(office: Office, store: Sto
     assert "没有找到名为「火星局」的单位" in text(outcome)
     assert "您是不是要找" in text(outcome)
     assert outcome.notices == ()
-    assert await store.pending_requests() == []
+    assert await store.members.pending_requests() == []
 
 
 @pytest.mark.parametrize(
@@ -165,7 +165,7 @@ async def test_bind_needs_exactly_one_unit(
 
     assert expected in text(outcome)
     assert outcome.notices == ()
-    assert await store.pending_requests() == []
+    assert await store.members.pending_requests() == []
 
 
 async def test_bind_without_coordinators_says_so(assistant: Assistant, store: Store) -> None:
@@ -175,7 +175,7 @@ async def test_bind_without_coordinators_says_so(assistant: Assistant, store: St
 
     assert "尚未配置协调人" in text(outcome)
     assert outcome.notices == ()
-    assert await store.pending_requests() == []
+    assert await store.members.pending_requests() == []
 
 
 async def test_a_second_request_replaces_the_first(
@@ -185,17 +185,17 @@ async def test_a_second_request_replaces_the_first(
     clock.advance(minutes=10)  # the earliest a request may replace a pending one
     second = await office.membership.bind(ZHANG, "教育厅")
 
-    (pending,) = await store.pending_requests()
+    (pending,) = await store.members.pending_requests()
     assert pending.unit == "教育厅"
     old = await press(office, C1, card(first, "批准"))
     assert "已被新的申请取代" in text(old)
     assert "无需再次处理" in text(old)
     assert old.notices == ()
-    assert await store.member("u1") is None
+    assert await store.members.get("u1") is None
 
     new = await press(office, C2, card(second, "批准", to="c2"))
     assert "已批准" in text(new)
-    member = await store.member("u1")
+    member = await store.members.get("u1")
     assert member is not None
     assert member.unit == "教育厅"
 
@@ -207,7 +207,7 @@ async def test_bind_to_ones_own_unit_again_is_not_a_request(office: Office, stor
 
     assert f"您已是「{HRSS}」的成员" in text(outcome)
     assert outcome.notices == ()
-    assert await store.pending_requests() == []
+    assert await store.members.pending_requests() == []
 
 
 # --- deciding ---------------------------------------------------------------------------------
@@ -223,10 +223,10 @@ async def test_approve_binds_and_tells_the_requester(office: Office, store: Stor
     (notice,) = outcome.notices
     assert notice.to == "u1"
     assert "已获批准" in render_plain(notice.reply)
-    member = await store.member("u1")
+    member = await store.members.get("u1")
     assert member is not None
     assert (member.unit, member.bound_by) == (HRSS, "c1")
-    assert await store.pending_requests() == []
+    assert await store.members.pending_requests() == []
 
 
 async def test_reject_does_not_bind(office: Office, store: Store) -> None:
@@ -239,7 +239,7 @@ async def test_reject_does_not_bind(office: Office, store: Store) -> None:
     (notice,) = outcome.notices
     assert notice.to == "u1"
     assert "未获批准" in render_plain(notice.reply)
-    assert await store.member("u1") is None
+    assert await store.members.get("u1") is None
 
 
 @pytest.mark.parametrize(
@@ -255,7 +255,7 @@ async def test_a_request_is_decided_only_once(
 
     assert f"这条申请{said}，无需再次处理" in text(again)
     assert again.notices == ()
-    member = await store.member("u1")
+    member = await store.members.get("u1")
     assert (member.unit if member else None) == (HRSS if first == "批准" else None)
 
 
@@ -267,8 +267,8 @@ async def test_a_non_coordinator_cannot_approve(office: Office, store: Store) ->
 
     assert NOT_COORDINATOR in text(forged)
     assert forged.notices == ()
-    assert await store.member("u1") is None
-    assert len(await store.pending_requests()) == 1
+    assert await store.members.get("u1") is None
+    assert len(await store.members.pending_requests()) == 1
     # The request is still there for a real coordinator.
     assert "已批准" in text(await press(office, C1, card(request, "批准")))
 
@@ -294,8 +294,8 @@ async def test_forged_request_ids_get_a_message(
 
     assert said in text(outcome)
     assert outcome.notices == ()
-    assert await store.member("u1") is None
-    assert len(await store.pending_requests()) == 1
+    assert await store.members.get("u1") is None
+    assert len(await store.members.pending_requests()) == 1
 
 
 # --- invites ----------------------------------------------------------------------------------
@@ -322,12 +322,12 @@ async def test_invite_binds_whoever_redeems_it(office: Office, store: Store) -> 
     assert f"https://t.me/fengong_bot?start={code}" in text(created)
     assert "「教育厅」的一次性邀请" in text(created)
     assert f"/join {code}" in text(created)
-    assert await store.member("u1") is None
+    assert await store.members.get("u1") is None
 
     redeemed = await office.membership.redeem(ZHANG, code)
 
     assert "已绑定到「教育厅」" in text(redeemed)
-    member = await store.member("u1")
+    member = await store.members.get("u1")
     assert member is not None
     assert (member.unit, member.bound_by) == ("教育厅", "c1")
 
@@ -340,7 +340,7 @@ async def test_an_invite_works_once(office: Office, store: Store) -> None:
     reused = await office.membership.redeem(LI, links.codes[0])
 
     assert "已经被使用过" in text(reused)
-    assert await store.member("u2") is None
+    assert await store.members.get("u2") is None
 
 
 async def test_an_invite_expires_after_seven_days(
@@ -357,7 +357,7 @@ async def test_an_invite_expires_after_seven_days(
     expired = await office.membership.redeem(LI, civil)
 
     assert "已过期" in text(expired)
-    assert await store.member("u2") is None
+    assert await store.members.get("u2") is None
 
 
 @pytest.mark.parametrize("code", ["nosuchcode", "bad code!", "", "x" * 65])
@@ -365,7 +365,7 @@ async def test_an_unknown_invite_is_refused(office: Office, store: Store, code: 
     outcome = await office.membership.redeem(ZHANG, code)
 
     assert "邀请码无效" in text(outcome)
-    assert await store.member("u1") is None
+    assert await store.members.get("u1") is None
 
 
 async def test_only_coordinators_create_invites(office: Office) -> None:
@@ -409,7 +409,7 @@ async def test_unbind(office: Office, store: Store) -> None:
     outcome = await office.membership.unbind(ZHANG)
 
     assert f"已解除与「{HRSS}」的绑定" in text(outcome)
-    assert await store.member("u1") is None
+    assert await store.members.get("u1") is None
     assert not await office.notes.pending(ZHANG)
     assert await office.notes.text(ZHANG, "迟到的进展") is None
     assert "尚未绑定单位" in text(await office.membership.whoami(ZHANG))
@@ -445,7 +445,7 @@ async def test_note_is_stored_with_unit_measure_year_and_author(
 
     assert f"已记录「{HRSS}」举措 5.1 的 2024 年进展" in text(outcome)
     assert quotes(outcome) == ["今年新建残疾人之家12个"]
-    (note,) = await store.notes()
+    (note,) = await store.notes.find()
     assert (note.unit, note.measure_id, note.year) == (HRSS, "5.1", 2024)
     assert (note.author_id, note.author_name) == ("u1", "张三")
     assert note.text == "今年新建残疾人之家12个"
@@ -477,7 +477,7 @@ async def test_the_year_is_shanghais(
     outcome = await office.notes.note(ZHANG, "5.1 年末报送")
 
     assert f"的 {year} 年进展" in text(outcome)
-    (note,) = await store.notes()
+    (note,) = await store.notes.find()
     assert note.year == year
     assert note.created_at == utc
     listed = await office.notes.notes(ZHANG)
@@ -489,7 +489,7 @@ async def test_a_non_member_cannot_file(office: Office, store: Store) -> None:
     outcome = await office.notes.note(WANG, "5.1 我不是成员")
 
     assert NOT_MEMBER in text(outcome)
-    assert await store.notes(include_deleted=True) == []
+    assert await store.notes.find(include_deleted=True) == []
     assert not await office.notes.pending(WANG)
 
 
@@ -504,7 +504,7 @@ async def test_a_measure_of_another_unit_is_refused_with_the_units_measures(
     duties = office.membership.plan.duties_of(HRSS)
     assert actions(outcome) == [f"nm:{m.id}" for m in duties]
     assert "nm:2.3" not in actions(outcome)
-    assert await store.notes(include_deleted=True) == []
+    assert await store.notes.find(include_deleted=True) == []
     assert not await office.notes.pending(ZHANG)
 
 
@@ -515,7 +515,7 @@ async def test_an_unknown_measure_is_refused(office: Office, store: Store) -> No
 
     assert "没有编号为 9.9 的举措" in text(outcome)
     assert "nm:5.1" in actions(outcome)
-    assert await store.notes(include_deleted=True) == []
+    assert await store.notes.find(include_deleted=True) == []
 
 
 async def test_a_note_without_a_measure_id_is_explained(office: Office, store: Store) -> None:
@@ -524,7 +524,7 @@ async def test_a_note_without_a_measure_id_is_explained(office: Office, store: S
     outcome = await office.notes.note(ZHANG, "今年新建残疾人之家")
 
     assert "请先写举措编号" in text(outcome)
-    assert await store.notes(include_deleted=True) == []
+    assert await store.notes.find(include_deleted=True) == []
 
 
 @pytest.mark.parametrize("measure_id", ["11.1", "16.1"])
@@ -537,7 +537,7 @@ async def test_shared_duties_are_open_to_every_unit(
     await file_note(office, ZHANG, measure_id, "人社厅的共同职责")
     await file_note(office, WANG, measure_id, "烟草局的共同职责")
 
-    notes = await store.notes()
+    notes = await store.notes.find()
     assert sorted((n.unit, n.measure_id) for n in notes) == [
         (HRSS, measure_id),
         (TOBACCO, measure_id),
@@ -551,10 +551,10 @@ async def test_note_length_limits(office: Office, store: Store) -> None:
 
     too_long = await office.notes.note(ZHANG, "5.1 " + "长" * (NOTE_MAX + 1))
     assert "1001" in text(too_long)
-    assert await store.notes() == []
+    assert await store.notes.find() == []
 
     await file_note(office, ZHANG, "5.1", "满" * NOTE_MAX)
-    (note,) = await store.notes()
+    (note,) = await store.notes.find()
     assert note.text == "满" * NOTE_MAX
 
 
@@ -571,12 +571,12 @@ async def test_in_the_flow_a_refused_text_can_simply_be_sent_again(
     empty = await office.notes.text(ZHANG, "  \n ")
     assert "不能为空" in text(empty)
     assert await office.notes.pending(ZHANG)
-    assert await store.notes() == []
+    assert await store.notes.find() == []
 
     saved = await office.notes.text(ZHANG, "精简后的进展")
 
     assert "已记录" in text(saved)
-    assert [(n.measure_id, n.text) for n in await store.notes()] == [("5.1", "精简后的进展")]
+    assert [(n.measure_id, n.text) for n in await store.notes.find()] == [("5.1", "精简后的进展")]
     assert not await office.notes.pending(ZHANG)
 
 
@@ -598,7 +598,7 @@ async def test_note_without_id_offers_the_units_measures_as_buttons(
     saved = await office.notes.text(ZHANG, "开展职业技能培训3000人次")
     assert "举措 6.2" in text(saved)
     assert quotes(saved) == ["开展职业技能培训3000人次"]
-    assert [(n.measure_id, n.text) for n in await store.notes()] == [
+    assert [(n.measure_id, n.text) for n in await store.notes.find()] == [
         ("6.2", "开展职业技能培训3000人次")
     ]
     # The flow is over: the next text is not the office's.
@@ -630,7 +630,7 @@ async def test_cancel_aborts_the_flow(office: Office, store: Store, how: str) ->
 
     assert "已取消" in text(outcome)
     assert await office.notes.text(ZHANG, "本来要报送的内容") is None
-    assert await store.notes() == []
+    assert await store.notes.find() == []
     assert "当前没有进行中的操作" in text(await office.notes.cancel(ZHANG))
 
 
@@ -647,7 +647,7 @@ async def test_the_flow_times_out_and_gives_the_text_back(
     assert "超时" in text(outcome)
     assert "未保存" in text(outcome)
     assert quotes(outcome) == [typed]
-    assert await store.notes() == []
+    assert await store.notes.find() == []
     assert not await office.notes.pending(ZHANG)
     assert await office.notes.text(ZHANG, typed) is None
 
@@ -661,7 +661,7 @@ async def test_a_note_abandoned_long_ago_lets_the_next_text_be_a_question(
     # Not a late note: the member has moved on, and the text is answered as a question.
     assert await office.notes.text(ZHANG, "人社厅负责什么") is None
     assert not await office.notes.pending(ZHANG)
-    assert await store.notes() == []
+    assert await store.notes.find() == []
 
 
 async def test_the_flow_waits_nine_minutes(office: Office, store: Store, clock: FakeClock) -> None:
@@ -672,7 +672,7 @@ async def test_the_flow_waits_nine_minutes(office: Office, store: Store, clock: 
     outcome = await office.notes.text(ZHANG, "九分钟后")
 
     assert "已记录" in text(outcome)
-    assert [n.text for n in await store.notes()] == ["九分钟后"]
+    assert [n.text for n in await store.notes.find()] == ["九分钟后"]
 
 
 TRICKY = [
@@ -700,7 +700,7 @@ async def test_tricky_text_round_trips_exactly(
         outcome = await office.notes.text(ZHANG, typed)
 
     assert quotes(outcome) == [typed]
-    (note,) = await store.notes()
+    (note,) = await store.notes.find()
     assert note.text == typed
     assert quotes(await office.notes.notes(ZHANG)) == [typed]
 
@@ -770,11 +770,11 @@ async def test_a_delete_confirmed_on_an_older_text_asks_again(
 
     assert "已被修改" in text(again)
     assert quotes(again) == ["修改后的内容"]
-    (note,) = await store.notes()
+    (note,) = await store.notes.find()
     assert (note.id, note.text, note.deleted) == (note_id, "修改后的内容", False)
     done = await press(office, ZHANG, button(again, "确认删除"))
     assert f"已删除第 {note_id} 条记录" in text(done)
-    assert await store.notes() == []
+    assert await store.notes.find() == []
 
 
 async def test_an_edit_started_on_an_older_text_overwrites_nothing(
@@ -790,9 +790,9 @@ async def test_an_edit_started_on_an_older_text_overwrites_nothing(
 
     assert "已被改动" in text(late)
     assert quotes(late) == ["聊天里改的内容", "网页上改的内容"]  # nothing typed is lost
-    (note,) = await store.notes()
+    (note,) = await store.notes.find()
     assert note.text == "网页上改的内容"
-    assert await store.flow(ZHANG.id) is None
+    assert await store.flows.get(ZHANG.id) is None
 
 
 async def test_edit_ones_own_note(office: Office, store: Store) -> None:
@@ -806,7 +806,7 @@ async def test_edit_ones_own_note(office: Office, store: Store) -> None:
 
     assert f"已修改第 {note_id} 条记录" in text(edited)
     assert quotes(edited) == ["修改后的内容"]
-    note = await store.note(note_id)
+    note = await store.notes.get(note_id)
     assert note is not None
     assert note.text == "修改后的内容"
     assert note.updated_at is not None
@@ -825,7 +825,7 @@ async def test_editing_someone_elses_note_is_refused(office: Office, store: Stor
     assert "只有填写人本人可以修改或删除这条记录" in text(outcome)
     assert not await office.notes.pending(LI)
     assert await office.notes.text(LI, "李四的篡改") is None
-    note = await store.note(note_id)
+    note = await store.notes.get(note_id)
     assert note is not None
     assert note.text == "张三的内容"
 
@@ -839,7 +839,7 @@ async def test_delete_can_be_called_off(office: Office, store: Store) -> None:
 
     assert "保留" in text(kept)
     assert kept.replace is True
-    (note,) = await store.notes()
+    (note,) = await store.notes.find()
     assert (note.id, note.deleted) == (note_id, False)
 
 
@@ -851,9 +851,9 @@ async def test_delete_asks_then_soft_deletes(office: Office, store: Store) -> No
 
     assert f"确定删除第 {note_id} 条记录" in text(asked)
     assert quotes(asked) == ["要删除的内容"]
-    (shown,) = await store.notes()
+    (shown,) = await store.notes.find()
     assert actions(asked) == [f"nD:{note_id}:{shown.version}", f"nk:{note_id}"]
-    still = await store.note(note_id)
+    still = await store.notes.get(note_id)
     assert still is not None
     assert not still.deleted
 
@@ -862,8 +862,8 @@ async def test_delete_asks_then_soft_deletes(office: Office, store: Store) -> No
     assert f"已删除第 {note_id} 条记录" in text(done)
     assert done.replace is True
     assert "还没有报送进展" in text(await office.notes.notes(ZHANG))
-    assert await store.notes() == []
-    (kept,) = await store.notes(include_deleted=True)
+    assert await store.notes.find() == []
+    (kept,) = await store.notes.find(include_deleted=True)
     assert (kept.id, kept.text, kept.deleted, kept.deleted_by) == (
         note_id,
         "要删除的内容",
@@ -887,7 +887,7 @@ async def test_deleting_someone_elses_note_is_refused(
 
     assert "只有填写人本人可以修改或删除这条记录" in text(outcome)
     assert actions(outcome) == []
-    note = await store.note(note_id)
+    note = await store.notes.get(note_id)
     assert note is not None
     assert not note.deleted
 
@@ -931,7 +931,7 @@ async def test_progress_puts_silent_units_first_and_counts_live_notes(
     await file_note(office, ZHANG, "5.1", "同一举措的第二条")
     await file_note(office, ZHANG, "11.1", "二")
     deleted = await file_note(office, ZHANG, "6.2", "删掉的")
-    await store.delete_note(deleted, "u1")
+    await store.notes.delete(deleted, "u1")
     await file_note(office, WANG, "2.3", "烟草")
 
     outcome = await office.overview.progress(C1)
@@ -1054,7 +1054,7 @@ async def test_a_note_after_the_plan_counts_for_its_last_year(
         "补报：全年新建残疾人之家12个",
         "2026 年不在本文件的报送年度内，这条进展计入 2024 年度。",
     ]
-    (note,) = await store.notes()
+    (note,) = await store.notes.find()
     assert note.year == 2024
     # Where the coordinators look by default: the last year's progress and its gaps.
     assert f"{HRSS}：1/26 项举措已报送" in text(await office.overview.progress(C1))
@@ -1173,14 +1173,14 @@ async def test_an_approval_to_another_unit_ends_the_pending_note(
     assert "您正在填写的举措 5.1 的进展已取消（所属单位已变更）" in told
     assert not await office.notes.pending(ZHANG)
     assert await office.notes.text(ZHANG, "本是人社厅的进展") is None
-    assert await store.notes(include_deleted=True) == []
+    assert await store.notes.find(include_deleted=True) == []
 
 
 async def test_an_approval_to_the_same_unit_keeps_the_pending_note(
     office: Office, store: Store
 ) -> None:
     asked = await office.membership.bind(ZHANG, "人社厅")
-    await store.bind("u1", "张三", HRSS, "c1")  # e.g. by an invite, meanwhile
+    await store.members.bind("u1", "张三", HRSS, "c1")  # e.g. by an invite, meanwhile
     await office.notes.note(ZHANG, "5.1")
 
     approved = await press(office, C1, card(asked, "批准"))
@@ -1194,7 +1194,7 @@ async def test_an_invite_and_unbind_end_the_pending_note_and_say_so(
 ) -> None:
     await join(office, ZHANG)
     await office.notes.note(ZHANG, "5.1")
-    invite = await store.create_invite(TOBACCO, "c1")
+    invite = await store.members.create_invite(TOBACCO, "c1")
 
     joined = text(await office.membership.redeem(ZHANG, invite.code))
 
@@ -1207,7 +1207,7 @@ async def test_an_invite_and_unbind_end_the_pending_note_and_say_so(
         "您正在填写的举措 2.3 的进展已取消（已解除单位绑定），未保存任何内容。",
     ]
     assert await office.notes.text(ZHANG, "迟到的进展") is None
-    assert await store.notes(include_deleted=True) == []
+    assert await store.notes.find(include_deleted=True) == []
 
 
 async def test_the_measure_is_checked_again_when_the_text_arrives(
@@ -1216,18 +1216,18 @@ async def test_the_measure_is_checked_again_when_the_text_arrives(
     await join(office, ZHANG)
     # A flow started under another unit (bound meanwhile by another process), and one on a
     # measure the unit does not own (the plan changed across a restart).
-    await store.start_flow("u1", "note", "2.3", TOBACCO)
+    await store.flows.start("u1", "note", "2.3", TOBACCO)
 
     moved = await office.notes.text(ZHANG, "烟草局的进展")
 
     assert "您正在填写的举措 2.3 的进展已取消（所属单位已变更）" in text(moved)
     assert quotes(moved) == ["烟草局的进展"]
-    await store.start_flow("u1", "note", "2.3", HRSS)
+    await store.flows.start("u1", "note", "2.3", HRSS)
     refused = await office.notes.text(ZHANG, "不属于本单位")
     assert f"「{HRSS}」不是举措 2.3 的责任单位" in text(refused)
     assert quotes(refused) == ["不属于本单位"]
     assert not await office.notes.pending(ZHANG)
-    assert await store.notes(include_deleted=True) == []
+    assert await store.notes.find(include_deleted=True) == []
 
 
 @pytest.mark.parametrize("kind", ["note", "edit"])
@@ -1251,7 +1251,7 @@ async def test_a_pending_note_or_edit_survives_a_restart(
         assert await restarted.notes.pending(ZHANG)
         done = text(await restarted.notes.text(ZHANG, "重启后发送"))
         assert ("已记录" if kind == "note" else "已修改") in done
-        stored = [(n.measure_id, n.text) for n in await restarted.membership.store.notes()]
+        stored = [(n.measure_id, n.text) for n in await restarted.membership.store.notes.find()]
         expected = [("6.2", "重启后发送"), ("5.1", "旧内容")]
         assert stored == (expected if kind == "note" else [("5.1", "重启后发送")])
         assert not await restarted.notes.pending(ZHANG)
@@ -1275,7 +1275,7 @@ async def test_a_pending_note_expires_across_a_restart_and_says_so(
         assert "如需报送请重新发送 /note" in text(late)
         assert quotes(late) == ["重启后才到"]
         assert await restarted.notes.text(ZHANG, "重启后才到") is None  # now a question again
-        assert await restarted.membership.store.notes() == []
+        assert await restarted.membership.store.notes.find() == []
         await restarted.notes.note(ZHANG, "5.1")
         assert "已取消" in text(await restarted.notes.cancel(ZHANG))
         assert await restarted.notes.text(ZHANG, "取消之后") is None
@@ -1298,7 +1298,7 @@ async def test_an_invisible_note_is_refused_and_the_flow_stays_open(
     assert await office.notes.pending(ZHANG)
     saved = await office.notes.text(ZHANG, "\ufeff第一行\r\n第\x00二\x1b行\t末\u200b ")
     assert quotes(saved) == ["第一行\n第二行\t末"]
-    assert [n.text for n in await store.notes()] == ["第一行\n第二行\t末"]
+    assert [n.text for n in await store.notes.find()] == ["第一行\n第二行\t末"]
 
 
 async def test_an_invisible_note_in_the_command_asks_for_the_text(
@@ -1311,7 +1311,7 @@ async def test_an_invisible_note_in_the_command_asks_for_the_text(
     assert asked.startswith(EMPTY_NOTE)
     assert "请发送举措 5.1 的进展" in asked
     assert await office.notes.pending(ZHANG)
-    assert await store.notes(include_deleted=True) == []
+    assert await store.notes.find(include_deleted=True) == []
     assert "已记录" in text(await office.notes.text(ZHANG, "补上的文字"))
 
 
@@ -1323,11 +1323,11 @@ async def test_an_edit_is_cleaned_and_an_invisible_one_refused(
     await office.notes.edit(ZHANG, str(old))
 
     assert text(await office.notes.text(ZHANG, "\u2060\u200b")) == EMPTY_NOTE
-    assert [n.text for n in await store.notes()] == ["旧内容"]
+    assert [n.text for n in await store.notes.find()] == ["旧内容"]
     assert await office.notes.pending(ZHANG)
     edited = await office.notes.text(ZHANG, "新的\r\n内容\x7f\ufeff")
     assert quotes(edited) == ["新的\n内容"]
-    assert [n.text for n in await store.notes()] == ["新的\n内容"]
+    assert [n.text for n in await store.notes.find()] == ["新的\n内容"]
 
 
 async def test_asking_twice_for_the_same_unit_sends_no_second_card(
@@ -1340,14 +1340,14 @@ async def test_asking_twice_for_the_same_unit_sends_no_second_card(
         again = await office.membership.bind(ZHANG, "人力资源社会保障厅")
         assert text(again).startswith("已提交，等待审批")
         assert again.notices == ()
-    assert len(await store.pending_requests()) == 1
+    assert len(await store.members.pending_requests()) == 1
 
     clock.advance(minutes=10)
     other = await office.membership.bind(ZHANG, "教育厅")
     assert "已提交绑定「教育厅」的申请" in text(other)
     assert f"您之前绑定「{HRSS}」的申请已作废" in text(other)
     assert len(other.notices) == 2
-    assert [r.unit for r in await store.pending_requests()] == ["教育厅"]
+    assert [r.unit for r in await store.members.pending_requests()] == ["教育厅"]
 
 
 async def test_bind_sent_every_second_for_alternating_units_gives_coordinators_one_card(
@@ -1363,7 +1363,7 @@ async def test_bind_sent_every_second_for_alternating_units_gives_coordinators_o
 
     # One card for each coordinator, for the first request, which stands unchanged.
     assert sorted(cards) == ["c1", "c2"]
-    [request] = await store.pending_requests()
+    [request] = await store.members.pending_requests()
     assert request.unit == HRSS
     # Asking for the other unit too soon is answered, with the time from which one may.
     assert answers[1] == (
@@ -1380,10 +1380,10 @@ async def test_bind_sent_every_second_for_alternating_units_gives_coordinators_o
     moved = await office.membership.bind(ZHANG, "教育厅")
     assert f"您之前绑定「{HRSS}」的申请已作废" in text(moved)
     assert sorted(notice.to for notice in moved.notices) == ["c1", "c2"]
-    assert [r.unit for r in await store.pending_requests()] == ["教育厅"]
+    assert [r.unit for r in await store.members.pending_requests()] == ["教育厅"]
     old = await office.membership.decide(C1, str(request.id), True)
     assert "已被新的申请取代" in text(old)
-    assert await store.member(ZHANG.id) is None
+    assert await store.members.get(ZHANG.id) is None
 
 
 @pytest.mark.parametrize("approve", [True, False])
@@ -1400,7 +1400,7 @@ async def test_the_decisions_notice_is_recorded_with_it_and_sent_after_a_crash(
     (notice,) = decided.notices
     with pytest.raises(ProcessDied):  # the bot dies before the member is told
         await office.membership.send_notices(decided.notices, Outbox(crash=True))
-    assert [n.user_id for n in await store.pending_notices()] == ["u1"]
+    assert [n.user_id for n in await store.notices.pending()] == ["u1"]
     await store.close()
 
     restarted = await reopened(assistant, tmp_path, clock)
@@ -1416,7 +1416,7 @@ async def test_the_decisions_notice_is_recorded_with_it_and_sent_after_a_crash(
         verdict = "已获批准" if approve else "未获批准"
         assert [(to, verdict in told) for to, told in outbox.sent] == [("u1", True)]
         assert outbox.sent[0][1] == render_plain(notice.reply)
-        assert await restarted.membership.store.pending_notices() == []
+        assert await restarted.membership.store.notices.pending() == []
     finally:
         await restarted.membership.store.close()
 
@@ -1440,8 +1440,8 @@ async def test_a_late_notes_audit_rows_go_where_the_note_goes(
     logged = list(book["操作记录"].iter_rows(min_row=2, values_only=True))
     assert any(f"记录 #{note_id}" in " ".join(map(str, row)) for row in logged), logged
     # The export itself, made in 2026 of 2024, is 2024's too.
-    assert (await store.audit_entries(year=2024))[0].action == "export"
-    assert [e.action for e in await store.audit_entries(year=2026)] == []
+    assert (await store.audit.entries(year=2024))[0].action == "export"
+    assert [e.action for e in await store.audit.entries(year=2026)] == []
     listed = text(await office.notes.notes(ZHANG))
     assert "2026-12-07 09:00" in listed
 
@@ -1470,7 +1470,7 @@ async def test_a_note_before_the_first_reporting_year_says_where_it_counts(
         "本文件从 2022 年开始报送，2021 年还不是报送年度；"
         "这条进展计入 2022 年度，在第一次报送时汇总。"
     )
-    (note,) = await store.notes()
+    (note,) = await store.notes.find()
     assert note.year == 2022
 
 
@@ -1491,6 +1491,6 @@ async def test_joining_another_unit_says_the_member_left_the_first(
     await office.membership.invite(C1, "教育厅", links)
     moved = text(await office.membership.redeem(ZHANG, links.codes[0]))
     assert moved.startswith(f"已从「{HRSS}」转到「教育厅」，不再是「{HRSS}」的成员。")
-    member = await store.member("u1")
+    member = await store.members.get("u1")
     assert member is not None
     assert member.unit == "教育厅"

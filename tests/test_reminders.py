@@ -137,16 +137,16 @@ async def members(store: Store) -> None:
     Everyone but 赵六 has opened a private chat with the bot.
     """
     for person, unit in ((ZHANG, TOBACCO), (LI, TOBACCO), (WANG, CIVIL), (ZHAO, POST)):
-        await store.bind(person.id, person.name, unit, "c1")
+        await store.members.bind(person.id, person.name, unit, "c1")
     for person in (ZHANG, LI, WANG):
-        await store.upsert_user(person.id, person.name, True)
-    await store.add_note(TOBACCO, "11.1", 2024, "u1", "张三", "已落实")
+        await store.users.upsert(person.id, person.name, True)
+    await store.notes.add(TOBACCO, "11.1", 2024, "u1", "张三", "已落实")
     # Neither a note of another year nor a deleted note counts for 2024.
-    await store.add_note(TOBACCO, "2.3", 2023, "u1", "张三", "去年的进展")
-    deleted = await store.add_note(TOBACCO, "16.1", 2024, "u1", "张三", "写错了")
-    await store.delete_note(deleted.id, "u1")
+    await store.notes.add(TOBACCO, "2.3", 2023, "u1", "张三", "去年的进展")
+    deleted = await store.notes.add(TOBACCO, "16.1", 2024, "u1", "张三", "写错了")
+    await store.notes.delete(deleted.id, "u1")
     for measure in ("5.1", "11.1", "16.1"):
-        await store.add_note(CIVIL, measure, 2024, "u3", "王五", f"{measure} 已完成")
+        await store.notes.add(CIVIL, measure, 2024, "u3", "王五", f"{measure} 已完成")
 
 
 # --- helpers --------------------------------------------------------------------------------
@@ -469,12 +469,12 @@ async def test_tick_sends_each_member_exactly_their_units_missing_measures(
     thanks = sender.reply_to("u3")
     assert plain(thanks) == f"「{CIVIL}」2024 年的举措进展已全部报送，谢谢！"
     assert actions(thanks) == []
-    assert await store.deliveries("reminder:2024:30") == dict.fromkeys(
+    assert await store.reminders.deliveries("reminder:2024:30") == dict.fromkeys(
         ["u1", "u2", "u3", "u4"], "sent"
     )
     # The sends of earlier years were recorded as skipped, not sent late.
-    assert await store.get_state("done:reminder:2024:30") == "sent"
-    assert await store.get_state("done:summary:2023") == "skipped"
+    assert await store.state.get("done:reminder:2024:30") == "sent"
+    assert await store.state.get("done:summary:2023") == "skipped"
 
 
 @pytest.mark.usefixtures("members")
@@ -488,14 +488,14 @@ async def test_without_thanks_a_complete_unit_gets_nothing(
     await reminders.tick(sender)
 
     assert sender.to == ["u1", "u2", "u4"]
-    assert "u3" not in await store.deliveries("reminder:2024:30")
+    assert "u3" not in await store.reminders.deliveries("reminder:2024:30")
 
 
 @pytest.mark.usefixtures("members")
 async def test_members_who_turned_reminders_off_get_nothing(
     reminders: Reminders, store: Store, clock: FakeClock
 ) -> None:
-    await store.set_reminders("u2", False)
+    await store.users.set_reminders("u2", False)
     await reminders.remind(WANG, "off")
     clock.now = at(2024, 12, 1, 9, 0)
     sender = FakeSender()
@@ -521,7 +521,7 @@ async def test_a_reminder_is_never_sent_twice(
     assert len(sender.calls) == 4
 
     # The next reminder goes out again, reflecting what was reported meanwhile.
-    await store.add_note(TOBACCO, "2.3", 2024, "u2", "李四", "已落实")
+    await store.notes.add(TOBACCO, "2.3", 2024, "u2", "李四", "已落实")
     clock.now = at(2024, 12, 17, 9, 0)
     assert await reminders.tick(sender) == ["reminder:2024:14"]
     assert sender.to[4:] == ["u1", "u2", "u3", "u4"]
@@ -556,13 +556,13 @@ async def test_a_recipient_who_cannot_be_reached_is_tried_a_bounded_number_of_ti
     assert await reminders.tick(sender) == ["reminder:2024:30"]
     assert sender.to.count("u1") == DELIVERY_TRIES
     assert sender.to.count("u2") == 1
-    assert await store.deliveries("reminder:2024:30") == {
+    assert await store.reminders.deliveries("reminder:2024:30") == {
         "u1": "failed",
         "u2": "sent",
         "u3": "sent",
         "u4": "sent",
     }
-    assert await store.delivery_attempts("reminder:2024:30", "u1") == DELIVERY_TRIES
+    assert await store.reminders.attempts("reminder:2024:30", "u1") == DELIVERY_TRIES
     assert await reminders.tick(sender) == []
     assert sender.to.count("u1") == DELIVERY_TRIES
 
@@ -602,7 +602,7 @@ async def test_a_crashed_fan_out_resumes_after_a_restart(
     with pytest.raises(Crash):
         await reminders.tick(before)
     assert before.to == (["u1", "u2", "u3"] if in_flight else ["u1", "u2"])
-    assert await store.deliveries("reminder:2024:30") == {
+    assert await store.reminders.deliveries("reminder:2024:30") == {
         "u1": "sent",
         "u2": "sent",
         "u3": "pending",
@@ -618,7 +618,7 @@ async def test_a_crashed_fan_out_resumes_after_a_restart(
         assert after.to == ["u3", "u4"]
         everyone = before.to + after.to
         assert sorted(everyone) == sorted(["u1", "u2", "u3", "u4", *duplicates])
-        assert await new_store.deliveries("reminder:2024:30") == dict.fromkeys(
+        assert await new_store.reminders.deliveries("reminder:2024:30") == dict.fromkeys(
             ["u1", "u2", "u3", "u4"], "sent"
         )
         assert await new_reminders.tick(after) == []
@@ -642,7 +642,7 @@ async def test_a_started_fan_out_is_finished_even_after_the_grace_period(
         after = FakeSender()
         assert await new_reminders.tick(after) == ["reminder:2024:30"]
         assert after.to == ["u3", "u4"]
-        assert await new_store.get_state("done:reminder:2024:30") == "sent"
+        assert await new_store.state.get("done:reminder:2024:30") == "sent"
     finally:
         await new_store.close()
 
@@ -663,7 +663,7 @@ async def test_a_crashed_fan_out_superseded_by_a_newer_reminder_is_not_resumed(
         after = FakeSender()
         assert await new_reminders.tick(after) == ["reminder:2024:14"]
         assert after.to == ["u1", "u2", "u3", "u4"]
-        assert await new_store.get_state("done:reminder:2024:30") == "skipped"
+        assert await new_store.state.get("done:reminder:2024:30") == "skipped"
         assert await new_reminders.tick(after) == []
         assert len(after.calls) == 4
     finally:
@@ -682,11 +682,11 @@ async def test_a_blocked_member_is_marked_unreachable_and_not_retried(
 
     await reminders.tick(sender)
 
-    user = await store.user("u2")
+    user = await store.users.get("u2")
     assert user is not None
     assert not user.reachable
-    assert (await store.deliveries("reminder:2024:30"))["u2"] == "blocked"
-    assert (await store.user("u1") or user).reachable
+    assert (await store.reminders.deliveries("reminder:2024:30"))["u2"] == "blocked"
+    assert (await store.users.get("u1") or user).reachable
 
     clock.now = at(2024, 12, 1, 9, 1)
     await reminders.tick(sender)
@@ -736,7 +736,7 @@ async def test_a_summary_to_an_unreachable_coordinator_does_not_stop_the_bot(
 
     assert await reminders.tick(sender) == ["summary:2024"]
 
-    assert await store.deliveries("summary:2024") == {"c1": "sent", "c9": "blocked"}
+    assert await store.reminders.deliveries("summary:2024") == {"c1": "sent", "c9": "blocked"}
     assert await reminders.tick(sender) == []
 
 
@@ -752,7 +752,7 @@ async def test_the_summary_goes_to_every_coordinator_the_day_after_the_deadline(
     clock.now = at(2024, 12, 30, 9, 0)
     await reminders.tick(FakeSender())
     # Reported in the new year: counts for 2025, not for the 2024 summary.
-    await store.add_note(POST, "2.2", 2025, "u4", "赵六", "新年度")
+    await store.notes.add(POST, "2.2", 2025, "u4", "赵六", "新年度")
 
     clock.now = at(2024, 12, 31, 23, 59)
     assert await reminders.tick(FakeSender()) == []
@@ -781,7 +781,7 @@ async def test_a_summary_with_everything_reported_has_no_chase_button(
 ) -> None:
     for unit in office.membership.plan.units:
         for measure in office.membership.plan.duties_of(unit.name):
-            await store.add_note(unit.name, measure.id, 2024, "u1", "张三", "完成")
+            await store.notes.add(unit.name, measure.id, 2024, "u1", "张三", "完成")
 
     summary = await reminders.summary(2024)
 
@@ -816,7 +816,7 @@ async def test_chase_reaches_exactly_the_members_of_units_with_gaps_once_a_day(
 
     # The next day it may go out again, to whoever still has gaps.
     for measure in ("2.2", "11.1", "16.1"):
-        await store.add_note(POST, measure, 2024, "u4", "赵六", "补报")
+        await store.notes.add(POST, measure, 2024, "u4", "赵六", "补报")
     clock.now = at(2025, 1, 3, 9, 0)
     await reminders.chase(C1, "2024", sender)
     assert sender.to[3:] == ["u1", "u2"]
@@ -840,11 +840,11 @@ async def test_a_chase_up_is_in_the_audit_trail(
     await reminders.chase(ZHANG, "2024", FakeSender())  # refused: not recorded
     await reminders.chase(C1, "2024", FakeSender())
 
-    [entry] = await store.audit_entries(1)
+    [entry] = await store.audit.entries(1)
     assert (entry.action, entry.actor_id, entry.actor_name) == ("chase", "c1", "协调人甲")
     assert entry.subject == "2024 年：2 个单位 3 人"
     assert entry.at == clock.now
-    assert [e.action for e in await store.audit_entries()].count("chase") == 1
+    assert [e.action for e in await store.audit.entries()].count("chase") == 1
 
 
 @pytest.mark.usefixtures("members")
@@ -869,14 +869,14 @@ async def test_chase_with_a_forged_year_sends_nothing(
 @pytest.mark.usefixtures("members")
 async def test_remind_off_and_on(reminders: Reminders, store: Store) -> None:
     off = await reminders.remind(ZHANG, "off")
-    user = await store.user("u1")
+    user = await store.users.get("u1")
     assert user is not None
     assert not user.reminders_on
     assert "已关闭年度报送提醒" in plain(off)
     assert "关闭" in plain(await reminders.remind(ZHANG, ""))
 
     on = await reminders.remind(ZHANG, " ON ")
-    user = await store.user("u1")
+    user = await store.users.get("u1")
     assert user is not None
     assert user.reminders_on
     assert plain(on) == "年度报送提醒：开启。下次提醒：2024-12-01 09:00。"
@@ -890,7 +890,7 @@ async def test_remind_with_an_unknown_argument_explains_and_changes_nothing(
     outcome = await reminders.remind(ZHANG, "maybe")
 
     assert "用法" in plain(outcome)
-    user = await store.user("u1")
+    user = await store.users.get("u1")
     assert user is not None
     assert not user.reminders_on
 
@@ -933,7 +933,7 @@ async def test_remind_test_shows_a_named_units_reminder(
     assert "已全部报送" in plain(thanks)
     assert "请写单位名称" in plain(await reminders.remind_test(C1, "火星局"))
     # A preview only: nothing recorded as delivered.
-    assert await store.reminder_keys() == set()
+    assert await store.reminders.keys() == set()
 
 
 @pytest.mark.usefixtures("members")
@@ -943,7 +943,7 @@ async def test_remind_test_without_a_name_uses_the_coordinators_own_unit(
     clock.now = at(2024, 12, 5, 9, 0)
     assert "请写单位名称" in plain(await reminders.remind_test(C1, ""))
 
-    await store.bind("c1", C1.name, POST, "c1")
+    await store.members.bind("c1", C1.name, POST, "c1")
 
     outcome = await reminders.remind_test(C1, "")
     assert actions(outcome.reply) == ["nm:2.2", "nm:11.1", "nm:16.1"]

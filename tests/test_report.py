@@ -125,8 +125,8 @@ def test_the_plan_name_and_title_come_from_the_notice(plan: Plan) -> None:
 async def test_a_unit_with_no_notes_has_every_measure_marked_unreported(
     store: Store, plan: Plan
 ) -> None:
-    await store.add_note(HRSS, "1.1", 2024, "u1", "张三", "别的单位的记录")
-    await store.add_note(BIANBAN, "1.1", 2023, "u2", "李四", "去年的记录")
+    await store.notes.add(HRSS, "1.1", 2024, "u1", "张三", "别的单位的记录")
+    await store.notes.add(BIANBAN, "1.1", 2023, "u2", "李四", "去年的记录")
 
     doc = await open_report(store, plan, 2024, BIANBAN)
     out = outline(doc)
@@ -152,15 +152,15 @@ async def test_a_unit_with_no_notes_has_every_measure_marked_unreported(
 async def test_notes_stand_under_their_measure_in_date_order(
     store: Store, plan: Plan, clock: FakeClock
 ) -> None:
-    await store.add_note(HRSS, "5.1", 2024, "u1", "张三", "新建残疾人之家12个")
+    await store.notes.add(HRSS, "5.1", 2024, "u1", "张三", "新建残疾人之家12个")
     clock.advance(days=40)
-    await store.add_note(HRSS, "1.1", 2024, "u2", "李四", "建立统计制度\n第二行")
+    await store.notes.add(HRSS, "1.1", 2024, "u2", "李四", "建立统计制度\n第二行")
     clock.advance(days=1)
-    gone = await store.add_note(HRSS, "5.1", 2024, "u2", "李四", "删掉的")
-    await store.delete_note(gone.id, "u2")
+    gone = await store.notes.add(HRSS, "5.1", 2024, "u2", "李四", "删掉的")
+    await store.notes.delete(gone.id, "u2")
     clock.advance(days=1)
-    await store.add_note(HRSS, "5.1", 2024, "u1", "张三", "第二条")
-    await store.add_note(EDU, "5.1", 2024, "u3", "王五", "教育厅的")
+    await store.notes.add(HRSS, "5.1", 2024, "u1", "张三", "第二条")
+    await store.notes.add(EDU, "5.1", 2024, "u3", "王五", "教育厅的")
 
     doc = await open_report(store, plan, 2024, HRSS)
     out = outline(doc)
@@ -189,7 +189,7 @@ async def test_notes_stand_under_their_measure_in_date_order(
 async def test_a_unit_that_reported_everything_has_no_gap(store: Store, plan: Plan) -> None:
     duties = plan.duties_of(EDU)
     for m in duties:
-        await store.add_note(EDU, m.id, 2024, "u3", "王五", f"{m.id} 的进展")
+        await store.notes.add(EDU, m.id, 2024, "u3", "王五", f"{m.id} 的进展")
 
     doc = await open_report(store, plan, 2024, EDU)
     out = outline(doc)
@@ -208,8 +208,8 @@ async def test_long_notes_emoji_markup_and_control_characters_survive(
 ) -> None:
     long = "就业" * 499 + "。😀"  # 1,000 characters
     odd = "含控制符\x01\x08与换行\x0b及<b>标记</b> & *星号* 🎉\u200d"
-    await store.add_note(HRSS, "5.1", 2024, "u1", "张三\x02", long)
-    await store.add_note(HRSS, "5.2", 2024, "u1", "张三", odd)
+    await store.notes.add(HRSS, "5.1", 2024, "u1", "张三\x02", long)
+    await store.notes.add(HRSS, "5.2", 2024, "u1", "张三", odd)
 
     data = await year_report(store, plan, 2024, HRSS)
     out = outline(docx.Document(io.BytesIO(data)))
@@ -233,7 +233,7 @@ async def test_long_notes_emoji_markup_and_control_characters_survive(
 async def test_characters_xml_cannot_hold_or_that_reverse_text_are_left_out(
     store: Store, plan: Plan
 ) -> None:
-    await store.add_note(HRSS, "5.1", 2024, "u1", "张\u202e三\uffff", "今年完成\ufffe培训\u200f")
+    await store.notes.add(HRSS, "5.1", 2024, "u1", "张\u202e三\uffff", "今年完成\ufffe培训\u200f")
 
     for unit in (HRSS, None):
         out = outline(await open_report(store, plan, 2024, unit))
@@ -278,12 +278,12 @@ async def test_the_page_is_a4_with_named_fonts_and_page_numbers(store: Store, pl
 async def test_the_committee_report_covers_every_measure_and_unit(
     store: Store, plan: Plan, clock: FakeClock
 ) -> None:
-    await store.add_note(HRSS, "5.1", 2024, "u1", "张三", "人社厅的进展")
+    await store.notes.add(HRSS, "5.1", 2024, "u1", "张三", "人社厅的进展")
     clock.advance(days=1)
-    await store.add_note("省残联", "5.1", 2024, "u4", "赵六", "残联的进展")
-    await store.add_note(EDU, "11.1", 2024, "u3", "王五", "共同举措")
+    await store.notes.add("省残联", "5.1", 2024, "u4", "赵六", "残联的进展")
+    await store.notes.add(EDU, "11.1", 2024, "u3", "王五", "共同举措")
     for m in plan.duties_of(EDU):
-        await store.add_note(EDU, m.id, 2024, "u3", "王五", "全部")
+        await store.notes.add(EDU, m.id, 2024, "u3", "王五", "全部")
 
     doc = await open_report(store, plan, 2024, None)
     out = outline(doc)
@@ -325,7 +325,7 @@ async def test_the_committee_report_covers_every_measure_and_unit(
 async def _file_notes(db: Path) -> None:
     clock = FakeClock(dt.datetime(2024, 11, 2, 10, 0, tzinfo=TZ))
     async with await Store.open(db, clock) as store:
-        await store.add_note(HRSS, "5.1", 2024, "u1", "张三", "新建残疾人之家12个")
+        await store.notes.add(HRSS, "5.1", 2024, "u1", "张三", "新建残疾人之家12个")
 
 
 @pytest.mark.parametrize(("name", "unit"), [("人社厅", HRSS), ("人设厅", HRSS), ("全部", None)])
@@ -388,7 +388,7 @@ async def test_a_unit_no_measure_names_is_not_counted_as_responsible(
     tmp_path: Path, store: Store
 ) -> None:
     plan = load_plan(idle_unit_data(tmp_path / "data"))
-    await store.add_note(HRSS, "5.1", 2024, "u1", "张三", "新建残疾人之家12个")
+    await store.notes.add(HRSS, "5.1", 2024, "u1", "张三", "新建残疾人之家12个")
 
     out = outline(await open_report(store, plan, 2024, None))
 

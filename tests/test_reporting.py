@@ -157,8 +157,8 @@ async def reminders(
 
 async def test_a_member_sees_what_is_missing_with_buttons(reminders: Reminders) -> None:
     store = reminders.membership.store
-    await store.bind(MEMBER.id, MEMBER.name, CIVIL, "c1")
-    await store.add_note(CIVIL, "11.1", 2024, MEMBER.id, MEMBER.name, "已落实")
+    await store.members.bind(MEMBER.id, MEMBER.name, CIVIL, "c1")
+    await store.notes.add(CIVIL, "11.1", 2024, MEMBER.id, MEMBER.name, "已落实")
     reply = (await reminders.reporting(MEMBER)).reply
     text = render_plain(reply)
     assert "还有 30 天" in text
@@ -168,9 +168,9 @@ async def test_a_member_sees_what_is_missing_with_buttons(reminders: Reminders) 
 
 async def test_a_member_whose_unit_reported_everything(reminders: Reminders) -> None:
     store = reminders.membership.store
-    await store.bind(MEMBER.id, MEMBER.name, CIVIL, "c1")
+    await store.members.bind(MEMBER.id, MEMBER.name, CIVIL, "c1")
     for measure in ("5.1", "11.1", "16.1"):
-        await store.add_note(CIVIL, measure, 2024, MEMBER.id, MEMBER.name, "已完成")
+        await store.notes.add(CIVIL, measure, 2024, MEMBER.id, MEMBER.name, "已完成")
     reply = (await reminders.reporting(MEMBER)).reply
     assert f"「{CIVIL}」2024 年的举措进展已全部报送。" in render_plain(reply)
     assert not list(all_buttons(reply))
@@ -178,9 +178,9 @@ async def test_a_member_whose_unit_reported_everything(reminders: Reminders) -> 
 
 async def test_last_years_notes_do_not_count(reminders: Reminders, clock: FakeClock) -> None:
     store = reminders.membership.store
-    await store.bind(MEMBER.id, MEMBER.name, CIVIL, "c1")
+    await store.members.bind(MEMBER.id, MEMBER.name, CIVIL, "c1")
     for measure in ("5.1", "11.1", "16.1"):
-        await store.add_note(CIVIL, measure, 2024, MEMBER.id, MEMBER.name, "已完成")
+        await store.notes.add(CIVIL, measure, 2024, MEMBER.id, MEMBER.name, "已完成")
     clock.set(at(2025, 1, 3, 9, 0))
     text = render_plain((await reminders.reporting(MEMBER)).reply)
     assert f"「{CIVIL}」2025 年还有 3 项举措未报送：" in text

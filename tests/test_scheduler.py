@@ -71,7 +71,7 @@ async def core(assistant: Assistant, tmp_path: Path, clock: FakeClock) -> AsyncI
         core = make_core(assistant, store, {BOSS.id}, clock)
         for person in (ZHANG, LI):
             await core.seen(person)
-            await store.bind(person.id, person.name, "人力资源社会保障厅", BOSS.id)
+            await store.members.bind(person.id, person.name, "人力资源社会保障厅", BOSS.id)
         yield core
 
 

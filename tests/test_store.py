@@ -15,9 +15,6 @@ import pytest
 import bot.store as store_module
 from bot.clock import TZ, fixed_clock
 from bot.store import (
-    DURABLE_INTAKE,
-    MIGRATIONS,
-    QUALIFY_IDS,
     AlreadyDecided,
     BindRequest,
     InviteInvalid,
@@ -26,8 +23,11 @@ from bot.store import (
     SchemaTooNew,
     Store,
     StoreError,
+    migration,
     origin,
 )
+from bot.store.migration import DURABLE_INTAKE, MIGRATIONS, QUALIFY_IDS, Migration
+from bot.store.sqlite import SQLiteDatabase
 from tests.fakes.clock import FakeClock
 
 START = dt.datetime(2025, 12, 1, 9, 30, tzinfo=TZ)
@@ -74,16 +74,17 @@ async def test_open_creates_parent_dirs_and_sets_version(db_path: Path) -> None:
 
 async def test_reopening_is_idempotent_and_keeps_data(db_path: Path, clock: FakeClock) -> None:
     async with await Store.open(db_path, clock) as s:
-        note = await s.add_note("省发展改革委", "1.1", 2025, "u1", "张三", "first")
+        note = await s.notes.add("省发展改革委", "1.1", 2025, "u1", "张三", "first")
     for _ in range(3):
         async with await Store.open(db_path, clock) as s:
             assert await s.schema_version() == len(MIGRATIONS)
-            assert await s.note(note.id) == note
+            assert await s.notes.get(note.id) == note
             await s.close()  # closing twice (again on leaving the block) is harmless
 
 
 async def test_pragmas(store: Store, db_path: Path) -> None:
-    db = store._db
+    assert isinstance(store.db, SQLiteDatabase)
+    db = store.db.connection
     async with db.execute("PRAGMA journal_mode") as cur:
         assert (await cur.fetchone())[0] == "wal"  # type: ignore[index]
     async with db.execute("PRAGMA foreign_keys") as cur:
@@ -122,7 +123,7 @@ async def test_failed_migration_rolls_back(
     async with await Store.open(db_path, clock):
         pass
     broken = "CREATE TABLE extra (a TEXT); INSERT INTO no_such_table VALUES (1);"
-    monkeypatch.setattr(store_module, "MIGRATIONS", [*MIGRATIONS, broken])
+    monkeypatch.setattr(migration, "MIGRATIONS", [*MIGRATIONS, Migration("broken", broken)])
     with pytest.raises(sqlite3.OperationalError):
         await Store.open(db_path, clock)
     conn = raw(db_path)
@@ -140,7 +141,7 @@ async def test_new_migration_is_applied_once(
         pass
     # A semicolon inside a string literal must not split the statement.
     extra = "CREATE TABLE extra (a TEXT); INSERT INTO extra VALUES ('x; y');"
-    monkeypatch.setattr(store_module, "MIGRATIONS", [*MIGRATIONS, extra])
+    monkeypatch.setattr(migration, "MIGRATIONS", [*MIGRATIONS, Migration("extra", extra)])
     for _ in range(2):
         async with await Store.open(db_path, clock) as s:
             assert await s.schema_version() == len(MIGRATIONS) + 1
@@ -154,124 +155,124 @@ async def test_new_migration_is_applied_once(
 async def test_naive_clock_is_refused(db_path: Path) -> None:
     async with await Store.open(db_path, lambda: dt.datetime(2025, 1, 1)) as s:  # noqa: DTZ001
         with pytest.raises(ValueError, match="timezone-aware"):
-            await s.add_note("省财政厅", "1.1", 2025, "u", "张三", "x")
+            await s.notes.add("省财政厅", "1.1", 2025, "u", "张三", "x")
 
 
 # --- users ----------------------------------------------------------------------------------
 
 
 async def test_users(store: Store) -> None:
-    assert await store.user("1") is None
-    user = await store.upsert_user("1", "Alice")
+    assert await store.users.get("1") is None
+    user = await store.users.upsert("1", "Alice")
     assert (user.private_chat, user.reachable, user.reminders_on) == (False, True, True)
-    await store.upsert_user("1", "Alice", private_chat=True)
-    user = await store.upsert_user("1", "Alice B.")  # None leaves private_chat alone
+    await store.users.upsert("1", "Alice", private_chat=True)
+    user = await store.users.upsert("1", "Alice B.")  # None leaves private_chat alone
     assert user.name == "Alice B."
     assert user.private_chat is True
-    await store.set_reachable("1", False)
-    await store.set_reminders("1", False)
-    user = await store.user("1")  # type: ignore[assignment]
+    await store.users.set_reachable("1", False)
+    await store.users.set_reminders("1", False)
+    user = await store.users.get("1")  # type: ignore[assignment]
     assert user is not None
     assert (user.reachable, user.reminders_on) == (False, False)
     # Talking to the bot privately again means it can reach them again.
-    user = await store.upsert_user("1", "Alice B.", private_chat=True)
+    user = await store.users.upsert("1", "Alice B.", private_chat=True)
     assert user.reachable is True
     assert user.reminders_on is False
     with pytest.raises(NotFound):
-        await store.set_reachable("nobody", True)
+        await store.users.set_reachable("nobody", True)
 
 
 # --- members --------------------------------------------------------------------------------
 
 
 async def test_bind_unbind_members(store: Store, clock: FakeClock) -> None:
-    a = await store.bind("a", "甲", "省财政厅", by="coord")
+    a = await store.members.bind("a", "甲", "省财政厅", by="coord")
     clock.advance(minutes=1)
-    await store.bind("b", "乙", "省教育厅", by="coord")
+    await store.members.bind("b", "乙", "省教育厅", by="coord")
     clock.advance(minutes=1)
-    await store.bind("c", "丙", "省财政厅", by="coord")
+    await store.members.bind("c", "丙", "省财政厅", by="coord")
     assert a.bound_at == START
     assert a.bound_at.tzinfo is not None
-    assert [(m.unit, m.user_id) for m in await store.members()] == [
+    assert [(m.unit, m.user_id) for m in await store.members.bound()] == [
         ("省教育厅", "b"),
         ("省财政厅", "a"),
         ("省财政厅", "c"),
     ]
-    assert [m.user_id for m in await store.members("省财政厅")] == ["a", "c"]
+    assert [m.user_id for m in await store.members.bound("省财政厅")] == ["a", "c"]
     # Binding again moves the person: one unit per person.
     clock.advance(minutes=1)
-    moved = await store.bind("a", "甲", "省教育厅", by="coord2")
-    assert await store.member("a") == moved
+    moved = await store.members.bind("a", "甲", "省教育厅", by="coord2")
+    assert await store.members.get("a") == moved
     assert (moved.unit, moved.bound_by) == ("省教育厅", "coord2")
-    assert [m.user_id for m in await store.members("省财政厅")] == ["c"]
-    assert [m.user_id for m in await store.members("省教育厅")] == ["b", "a"]
+    assert [m.user_id for m in await store.members.bound("省财政厅")] == ["c"]
+    assert [m.user_id for m in await store.members.bound("省教育厅")] == ["b", "a"]
     # bind creates the user row it needs.
-    assert (await store.user("a")) is not None
-    assert await store.unbind("a") == moved
-    assert await store.member("a") is None
-    assert await store.unbind("a") is None
+    assert (await store.users.get("a")) is not None
+    assert await store.members.unbind("a") == moved
+    assert await store.members.get("a") is None
+    assert await store.members.unbind("a") is None
 
 
 # --- bind requests --------------------------------------------------------------------------
 
 
 async def test_request_replacement(store: Store, clock: FakeClock) -> None:
-    first = await store.request_binding("u", "张三", "省财政厅")
+    first = await store.members.request_binding("u", "张三", "省财政厅")
     assert first.status == "pending"
     assert first.decided_at is None
     clock.advance(minutes=5)
-    second = await store.request_binding("u", "张三", "省教育厅")
+    second = await store.members.request_binding("u", "张三", "省教育厅")
     assert second.id != first.id
-    old = await store.binding_request(first.id)
+    old = await store.members.binding_request(first.id)
     assert old is not None
     assert old.status == "replaced"
     assert old.decided_at == START + dt.timedelta(minutes=5)
-    assert [r.id for r in await store.pending_requests()] == [second.id]
+    assert [r.id for r in await store.members.pending_requests()] == [second.id]
     # Another person's request does not replace anything.
-    other = await store.request_binding("v", "李四", "省财政厅")
-    assert (await store.binding_request(second.id)).status == "pending"  # type: ignore[union-attr]
-    assert [r.id for r in await store.pending_requests()] == [second.id, other.id]
-    assert await store.binding_request(9999) is None
+    other = await store.members.request_binding("v", "李四", "省财政厅")
+    assert (await store.members.binding_request(second.id)).status == "pending"  # type: ignore[union-attr]
+    assert [r.id for r in await store.members.pending_requests()] == [second.id, other.id]
+    assert await store.members.binding_request(9999) is None
 
 
 async def test_decide_approve_binds(store: Store, clock: FakeClock) -> None:
-    request = await store.request_binding("u", "张三", "省财政厅")
+    request = await store.members.request_binding("u", "张三", "省财政厅")
     clock.advance(hours=1)
-    decided = await store.decide(request.id, approve=True, by="coord")
+    decided = await store.members.decide(request.id, approve=True, by="coord")
     assert decided.status == "approved"
     assert decided.decided_by == "coord"
     assert decided.decided_at == START + dt.timedelta(hours=1)
-    member = await store.member("u")
+    member = await store.members.get("u")
     assert member is not None
     assert (member.name, member.unit, member.bound_by) == ("张三", "省财政厅", "coord")
-    assert await store.binding_request(request.id) == decided
+    assert await store.members.binding_request(request.id) == decided
 
 
 async def test_decide_reject_does_not_bind(store: Store) -> None:
-    request = await store.request_binding("u", "张三", "省财政厅")
-    decided = await store.decide(request.id, approve=False, by="coord")
+    request = await store.members.request_binding("u", "张三", "省财政厅")
+    decided = await store.members.decide(request.id, approve=False, by="coord")
     assert decided.status == "rejected"
-    assert await store.member("u") is None
+    assert await store.members.get("u") is None
 
 
 async def test_deciding_twice_is_refused(store: Store) -> None:
-    request = await store.request_binding("u", "张三", "省财政厅")
-    await store.decide(request.id, approve=False, by="c1")
+    request = await store.members.request_binding("u", "张三", "省财政厅")
+    await store.members.decide(request.id, approve=False, by="c1")
     with pytest.raises(AlreadyDecided) as info:
-        await store.decide(request.id, approve=True, by="c2")
+        await store.members.decide(request.id, approve=True, by="c2")
     assert info.value.request.status == "rejected"
     assert info.value.request.decided_by == "c1"
-    assert await store.member("u") is None  # the refused approval bound nobody
+    assert await store.members.get("u") is None  # the refused approval bound nobody
     with pytest.raises(NotFound):
-        await store.decide(12345, approve=True, by="c1")
+        await store.members.decide(12345, approve=True, by="c1")
 
 
 async def test_replaced_request_cannot_be_decided(store: Store) -> None:
-    first = await store.request_binding("u", "张三", "省财政厅")
-    await store.request_binding("u", "张三", "省教育厅")
+    first = await store.members.request_binding("u", "张三", "省财政厅")
+    await store.members.request_binding("u", "张三", "省教育厅")
     with pytest.raises(AlreadyDecided):
-        await store.decide(first.id, approve=True, by="coord")
-    assert await store.member("u") is None
+        await store.members.decide(first.id, approve=True, by="coord")
+    assert await store.members.get("u") is None
 
 
 async def test_concurrent_decide_on_two_connections(db_path: Path, clock: FakeClock) -> None:
@@ -280,28 +281,28 @@ async def test_concurrent_decide_on_two_connections(db_path: Path, clock: FakeCl
         await Store.open(db_path, clock) as two,
     ):
         for round_ in range(5):
-            request = await one.request_binding(f"u{round_}", "张三", "省财政厅")
+            request = await one.members.request_binding(f"u{round_}", "张三", "省财政厅")
             results = await asyncio.gather(
-                one.decide(request.id, approve=True, by="c1"),
-                two.decide(request.id, approve=False, by="c2"),
+                one.members.decide(request.id, approve=True, by="c1"),
+                two.members.decide(request.id, approve=False, by="c2"),
                 return_exceptions=True,
             )
             wins = [r for r in results if isinstance(r, BindRequest)]
             losses = [r for r in results if isinstance(r, AlreadyDecided)]
             assert len(wins) == 1, results
             assert len(losses) == 1, results
-            final = await two.binding_request(request.id)
+            final = await two.members.binding_request(request.id)
             assert final == wins[0]
             # The loser saw the winner's decision, and the binding matches it.
             assert losses[0].request == wins[0]
-            bound = await one.member(f"u{round_}")
+            bound = await one.members.get(f"u{round_}")
             assert (bound is not None) == (wins[0].status == "approved")
 
 
 async def test_concurrent_decide_on_one_connection(store: Store) -> None:
-    request = await store.request_binding("u", "张三", "省财政厅")
+    request = await store.members.request_binding("u", "张三", "省财政厅")
     results = await asyncio.gather(
-        *(store.decide(request.id, approve=True, by=f"c{i}") for i in range(4)),
+        *(store.members.decide(request.id, approve=True, by=f"c{i}") for i in range(4)),
         return_exceptions=True,
     )
     assert sum(isinstance(r, BindRequest) for r in results) == 1
@@ -312,7 +313,7 @@ async def test_concurrent_decide_on_one_connection(store: Store) -> None:
 
 
 async def test_invite_code_is_deep_link_safe(store: Store) -> None:
-    codes = {(await store.create_invite("省财政厅", "coord")).code for _ in range(100)}
+    codes = {(await store.members.create_invite("省财政厅", "coord")).code for _ in range(100)}
     assert len(codes) == 100
     for code in codes:
         # Letters and digits only: nothing any markup (WeCom's "_") could take for its own.
@@ -320,44 +321,46 @@ async def test_invite_code_is_deep_link_safe(store: Store) -> None:
 
 
 async def test_invite_single_use(store: Store, clock: FakeClock) -> None:
-    invite = await store.create_invite("省财政厅", "coord")
+    invite = await store.members.create_invite("省财政厅", "coord")
     assert invite.expires_at == START + dt.timedelta(days=7)
     assert invite.used_by is None
     clock.advance(days=1)
-    member = await store.redeem_invite(invite.code, "u", "张三")
+    member = await store.members.redeem_invite(invite.code, "u", "张三")
     assert (member.user_id, member.unit, member.bound_by) == ("u", "省财政厅", "coord")
-    assert await store.member("u") == member
-    used = await store.invite(invite.code)
+    assert await store.members.get("u") == member
+    used = await store.members.invite(invite.code)
     assert used is not None
     assert (used.used_by, used.used_at) == ("u", START + dt.timedelta(days=1))
     with pytest.raises(InviteInvalid) as info:
-        await store.redeem_invite(invite.code, "v", "李四")
+        await store.members.redeem_invite(invite.code, "v", "李四")
     assert info.value.reason == "used"
-    assert await store.member("v") is None
+    assert await store.members.get("v") is None
 
 
 async def test_invite_expired(store: Store, clock: FakeClock) -> None:
-    invite = await store.create_invite("省财政厅", "coord", ttl=dt.timedelta(hours=1))
+    invite = await store.members.create_invite("省财政厅", "coord", ttl=dt.timedelta(hours=1))
     clock.advance(minutes=59, seconds=59)
-    still_valid = await store.create_invite("省财政厅", "coord", ttl=dt.timedelta(seconds=2))
-    await store.redeem_invite(still_valid.code, "w", "王五")
+    still_valid = await store.members.create_invite(
+        "省财政厅", "coord", ttl=dt.timedelta(seconds=2)
+    )
+    await store.members.redeem_invite(still_valid.code, "w", "王五")
     clock.advance(seconds=1)  # exactly at expiry: no longer valid
     with pytest.raises(InviteInvalid) as info:
-        await store.redeem_invite(invite.code, "u", "张三")
+        await store.members.redeem_invite(invite.code, "u", "张三")
     assert info.value.reason == "expired"
     assert "过期" in info.value.message
-    assert await store.member("u") is None
-    assert (await store.invite(invite.code)).used_by is None  # type: ignore[union-attr]
+    assert await store.members.get("u") is None
+    assert (await store.members.invite(invite.code)).used_by is None  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize("code", ["nope", "", "a b", "x" * 65, "'; DROP TABLE invites; --"])
 async def test_invite_unknown(store: Store, code: str) -> None:
-    await store.create_invite("省财政厅", "coord")
+    await store.members.create_invite("省财政厅", "coord")
     with pytest.raises(InviteInvalid) as info:
-        await store.redeem_invite(code, "u", "张三")
+        await store.members.redeem_invite(code, "u", "张三")
     assert info.value.reason == "unknown"
     assert isinstance(info.value, StoreError)
-    assert await store.member("u") is None
+    assert await store.members.get("u") is None
 
 
 async def test_concurrent_redeem_on_two_connections(db_path: Path, clock: FakeClock) -> None:
@@ -365,15 +368,15 @@ async def test_concurrent_redeem_on_two_connections(db_path: Path, clock: FakeCl
         await Store.open(db_path, clock) as one,
         await Store.open(db_path, clock) as two,
     ):
-        invite = await one.create_invite("省财政厅", "coord")
+        invite = await one.members.create_invite("省财政厅", "coord")
         results = await asyncio.gather(
-            one.redeem_invite(invite.code, "a", "甲"),
-            two.redeem_invite(invite.code, "b", "乙"),
+            one.members.redeem_invite(invite.code, "a", "甲"),
+            two.members.redeem_invite(invite.code, "b", "乙"),
             return_exceptions=True,
         )
         assert sum(not isinstance(r, BaseException) for r in results) == 1, results
         assert [r.reason for r in results if isinstance(r, InviteInvalid)] == ["used"]
-        assert len(await one.members("省财政厅")) == 1
+        assert len(await one.members.bound("省财政厅")) == 1
 
 
 # --- notes ----------------------------------------------------------------------------------
@@ -390,97 +393,97 @@ TRICKY = [
 
 @pytest.mark.parametrize("text", TRICKY)
 async def test_note_text_round_trips_exactly(store: Store, db_path: Path, text: str) -> None:
-    note = await store.add_note("省财政厅", "1.1", 2025, "u", "张三", text)
+    note = await store.notes.add("省财政厅", "1.1", 2025, "u", "张三", text)
     assert note.text == text
-    fetched = await store.note(note.id)
+    fetched = await store.notes.get(note.id)
     assert fetched is not None
     assert fetched.text == text
-    edited = await store.edit_note(note.id, "u", text + "!")
+    edited = await store.notes.edit(note.id, "u", text + "!")
     assert edited.text == text + "!"
-    assert [n.text for n in await store.notes()] == [text + "!"]
+    assert [n.text for n in await store.notes.find()] == [text + "!"]
 
 
 async def test_note_lifecycle_and_permissions(store: Store, clock: FakeClock) -> None:
-    note = await store.add_note("省财政厅", "2.3", 2025, "u", "张三", "已完成")
+    note = await store.notes.add("省财政厅", "2.3", 2025, "u", "张三", "已完成")
     assert (note.created_at, note.updated_at, note.deleted) == (START, None, False)
-    assert await store.note(note.id) == note
+    assert await store.notes.get(note.id) == note
 
     clock.advance(minutes=10)
     with pytest.raises(NotAuthor):
-        await store.edit_note(note.id, "intruder", "hacked")
-    edited = await store.edit_note(note.id, "u", "已完成（修订）")
+        await store.notes.edit(note.id, "intruder", "hacked")
+    edited = await store.notes.edit(note.id, "u", "已完成（修订）")
     assert edited.text == "已完成（修订）"
     assert edited.updated_at == START + dt.timedelta(minutes=10)
     assert edited.created_at == START
 
     with pytest.raises(NotAuthor):
-        await store.delete_note(note.id, "intruder")
-    assert not (await store.note(note.id)).deleted  # type: ignore[union-attr]
+        await store.notes.delete(note.id, "intruder")
+    assert not (await store.notes.get(note.id)).deleted  # type: ignore[union-attr]
     clock.advance(minutes=1)
-    deleted = await store.delete_note(note.id, "u")
+    deleted = await store.notes.delete(note.id, "u")
     assert deleted.deleted
     assert (deleted.deleted_by, deleted.deleted_at) == ("u", START + dt.timedelta(minutes=11))
     assert deleted.text == "已完成（修订）"
 
     # Deleted notes can be neither edited nor deleted again (whoever asks).
     with pytest.raises(NotFound):
-        await store.edit_note(note.id, "u", "again")
+        await store.notes.edit(note.id, "u", "again")
     with pytest.raises(NotFound):
-        await store.delete_note(note.id, "u")
+        await store.notes.delete(note.id, "u")
     with pytest.raises(NotFound):
-        await store.edit_note(note.id, "intruder", "again")
+        await store.notes.edit(note.id, "intruder", "again")
     with pytest.raises(NotFound):
-        await store.edit_note(9999, "u", "x")
+        await store.notes.edit(9999, "u", "x")
     with pytest.raises(NotFound):
-        await store.delete_note(9999, "u")
+        await store.notes.delete(9999, "u")
     # note() still returns it, marked deleted.
-    assert await store.note(note.id) == deleted
-    assert await store.note(9999) is None
+    assert await store.notes.get(note.id) == deleted
+    assert await store.notes.get(9999) is None
 
 
 async def test_notes_filters_order_and_soft_delete(store: Store, clock: FakeClock) -> None:
-    a = await store.add_note("省财政厅", "1.1", 2025, "u", "张三", "a")
-    b = await store.add_note("省财政厅", "1.2", 2025, "u", "张三", "b")  # same instant as a
+    a = await store.notes.add("省财政厅", "1.1", 2025, "u", "张三", "a")
+    b = await store.notes.add("省财政厅", "1.2", 2025, "u", "张三", "b")  # same instant as a
     clock.advance(minutes=1)
-    c = await store.add_note("省教育厅", "1.1", 2025, "v", "李四", "c")
+    c = await store.notes.add("省教育厅", "1.1", 2025, "v", "李四", "c")
     clock.advance(minutes=1)
-    d = await store.add_note("省财政厅", "1.1", 2026, "u", "张三", "d")
+    d = await store.notes.add("省财政厅", "1.1", 2026, "u", "张三", "d")
 
     def ids(notes: list[store_module.Note]) -> list[int]:
         return [n.id for n in notes]
 
-    assert ids(await store.notes()) == [d.id, c.id, b.id, a.id]
-    assert ids(await store.notes(unit="省财政厅")) == [d.id, b.id, a.id]
-    assert ids(await store.notes(year=2025)) == [c.id, b.id, a.id]
-    assert ids(await store.notes(unit="省财政厅", year=2025)) == [b.id, a.id]
-    assert await store.notes(unit="无此单位") == []
+    assert ids(await store.notes.find()) == [d.id, c.id, b.id, a.id]
+    assert ids(await store.notes.find(unit="省财政厅")) == [d.id, b.id, a.id]
+    assert ids(await store.notes.find(year=2025)) == [c.id, b.id, a.id]
+    assert ids(await store.notes.find(unit="省财政厅", year=2025)) == [b.id, a.id]
+    assert await store.notes.find(unit="无此单位") == []
 
-    await store.delete_note(b.id, "u")
-    assert ids(await store.notes(unit="省财政厅", year=2025)) == [a.id]
-    with_deleted = await store.notes(unit="省财政厅", year=2025, include_deleted=True)
+    await store.notes.delete(b.id, "u")
+    assert ids(await store.notes.find(unit="省财政厅", year=2025)) == [a.id]
+    with_deleted = await store.notes.find(unit="省财政厅", year=2025, include_deleted=True)
     assert ids(with_deleted) == [b.id, a.id]
     assert with_deleted[0].deleted
 
 
 async def test_reported_measures_ignores_deleted(store: Store) -> None:
-    await store.add_note("省财政厅", "1.1", 2025, "u", "张三", "x")
-    await store.add_note("省财政厅", "1.1", 2025, "u", "张三", "again")
-    gone = await store.add_note("省财政厅", "2.1", 2025, "u", "张三", "y")
-    await store.add_note("省教育厅", "3.4", 2025, "v", "李四", "z")
-    only_deleted = await store.add_note("省民政厅", "1.1", 2025, "w", "王五", "w")
-    await store.add_note("省财政厅", "9.9", 2024, "u", "张三", "last year")
-    await store.delete_note(gone.id, "u")
-    await store.delete_note(only_deleted.id, "w")
-    assert await store.reported_measures(2025) == {
+    await store.notes.add("省财政厅", "1.1", 2025, "u", "张三", "x")
+    await store.notes.add("省财政厅", "1.1", 2025, "u", "张三", "again")
+    gone = await store.notes.add("省财政厅", "2.1", 2025, "u", "张三", "y")
+    await store.notes.add("省教育厅", "3.4", 2025, "v", "李四", "z")
+    only_deleted = await store.notes.add("省民政厅", "1.1", 2025, "w", "王五", "w")
+    await store.notes.add("省财政厅", "9.9", 2024, "u", "张三", "last year")
+    await store.notes.delete(gone.id, "u")
+    await store.notes.delete(only_deleted.id, "w")
+    assert await store.notes.reported_measures(2025) == {
         "省财政厅": {"1.1"},
         "省教育厅": {"3.4"},
     }
-    assert await store.reported_measures(2024) == {"省财政厅": {"9.9"}}
-    assert await store.reported_measures(2030) == {}
+    assert await store.notes.reported_measures(2024) == {"省财政厅": {"9.9"}}
+    assert await store.notes.reported_measures(2030) == {}
 
 
 async def test_note_is_on_disk_when_add_note_returns(store: Store, db_path: Path) -> None:
-    note = await store.add_note("省财政厅", "1.1", 2025, "u", "张三", "committed")
+    note = await store.notes.add("省财政厅", "1.1", 2025, "u", "张三", "committed")
     # A second, independent connection sees it: no transaction was left open.
     conn = raw(db_path)
     try:
@@ -488,72 +491,77 @@ async def test_note_is_on_disk_when_add_note_returns(store: Store, db_path: Path
     finally:
         conn.close()
     assert row == ("committed",)
-    assert not store._db.in_transaction
+    assert isinstance(store.db, SQLiteDatabase)
+    assert not store.db.connection.in_transaction
 
 
 # --- deliveries -----------------------------------------------------------------------------
 
 
 async def test_deliveries(store: Store, clock: FakeClock) -> None:
-    assert await store.reminder_keys() == set()
-    await store.plan_delivery("year-end-2025", ["3", "1", "2"])
-    assert await store.pending_deliveries("year-end-2025") == ["1", "2", "3"]
-    assert await store.deliveries("year-end-2025") == {
+    assert await store.reminders.keys() == set()
+    await store.reminders.plan("year-end-2025", ["3", "1", "2"])
+    assert await store.reminders.pending("year-end-2025") == ["1", "2", "3"]
+    assert await store.reminders.deliveries("year-end-2025") == {
         "1": "pending",
         "2": "pending",
         "3": "pending",
     }
 
-    await store.mark_delivery("year-end-2025", "1", "sent")
-    await store.mark_delivery("year-end-2025", "2", "failed")
-    await store.mark_delivery("year-end-2025", "2", "blocked")
-    assert await store.pending_deliveries("year-end-2025") == ["3"]
-    assert await store.deliveries("year-end-2025") == {"1": "sent", "2": "blocked", "3": "pending"}
-    assert await store.delivery_attempts("year-end-2025", "2") == 2
-    assert await store.delivery_attempts("year-end-2025", "3") == 0
+    await store.reminders.mark("year-end-2025", "1", "sent")
+    await store.reminders.mark("year-end-2025", "2", "failed")
+    await store.reminders.mark("year-end-2025", "2", "blocked")
+    assert await store.reminders.pending("year-end-2025") == ["3"]
+    assert await store.reminders.deliveries("year-end-2025") == {
+        "1": "sent",
+        "2": "blocked",
+        "3": "pending",
+    }
+    assert await store.reminders.attempts("year-end-2025", "2") == 2
+    assert await store.reminders.attempts("year-end-2025", "3") == 0
 
     # Planning again does not reset what already happened.
-    await store.plan_delivery("year-end-2025", ["1", "2", "3", "4"])
-    assert await store.deliveries("year-end-2025") == {
+    await store.reminders.plan("year-end-2025", ["1", "2", "3", "4"])
+    assert await store.reminders.deliveries("year-end-2025") == {
         "1": "sent",
         "2": "blocked",
         "3": "pending",
         "4": "pending",
     }
-    assert await store.delivery_attempts("year-end-2025", "1") == 1
+    assert await store.reminders.attempts("year-end-2025", "1") == 1
 
     # An unplanned delivery is still recorded.
-    await store.mark_delivery("other", "9", "sent")
-    assert await store.deliveries("other") == {"9": "sent"}
-    await store.plan_delivery("empty", [])
-    assert await store.reminder_keys() == {"year-end-2025", "other"}
-    assert await store.pending_deliveries("nothing") == []
+    await store.reminders.mark("other", "9", "sent")
+    assert await store.reminders.deliveries("other") == {"9": "sent"}
+    await store.reminders.plan("empty", [])
+    assert await store.reminders.keys() == {"year-end-2025", "other"}
+    assert await store.reminders.pending("nothing") == []
 
     with pytest.raises(sqlite3.IntegrityError):
-        await store.mark_delivery("other", "9", "bogus")  # type: ignore[arg-type]
-    assert await store.deliveries("other") == {"9": "sent"}
+        await store.reminders.mark("other", "9", "bogus")  # type: ignore[arg-type]
+    assert await store.reminders.deliveries("other") == {"9": "sent"}
 
 
 async def test_deliveries_persist(db_path: Path, clock: FakeClock) -> None:
     async with await Store.open(db_path, clock) as s:
-        await s.plan_delivery("k", ["a", "b"])
-        await s.mark_delivery("k", "a", "sent")
+        await s.reminders.plan("k", ["a", "b"])
+        await s.reminders.mark("k", "a", "sent")
     async with await Store.open(db_path, clock) as s:
-        assert await s.pending_deliveries("k") == ["b"]
+        assert await s.reminders.pending("k") == ["b"]
 
 
 # --- state ----------------------------------------------------------------------------------
 
 
 async def test_state(store: Store, db_path: Path, clock: FakeClock) -> None:
-    assert await store.get_state("last_import") is None
-    await store.set_state("last_import", "v1")
-    await store.set_state("last_import", "v2 🎉\n'x'")
-    await store.set_state("other", "")
-    assert await store.get_state("last_import") == "v2 🎉\n'x'"
-    assert await store.get_state("other") == ""
+    assert await store.state.get("last_import") is None
+    await store.state.set("last_import", "v1")
+    await store.state.set("last_import", "v2 🎉\n'x'")
+    await store.state.set("other", "")
+    assert await store.state.get("last_import") == "v2 🎉\n'x'"
+    assert await store.state.get("other") == ""
     async with await Store.open(db_path, clock) as again:
-        assert await again.get_state("last_import") == "v2 🎉\n'x'"
+        assert await again.state.get("last_import") == "v2 🎉\n'x'"
 
 
 # --- errors ---------------------------------------------------------------------------------
@@ -579,22 +587,22 @@ def _trail(entries: list[store_module.AuditEntry]) -> list[tuple[str, str, str, 
 async def test_every_change_is_in_the_audit_trail(
     store: Store, clock: FakeClock, db_path: Path
 ) -> None:
-    await store.upsert_user("boss", "王主任")
-    asked = await store.request_binding("u1", "张三", "教育厅")
+    await store.users.upsert("boss", "王主任")
+    asked = await store.members.request_binding("u1", "张三", "教育厅")
     clock.advance(minutes=1)
-    await store.decide(asked.id, True, "boss")
-    refused = await store.request_binding("u2", "李四", "民政厅")
-    await store.decide(refused.id, False, "boss")
-    invite = await store.create_invite("财政厅", "boss", ttl=dt.timedelta(days=7))
-    await store.redeem_invite(invite.code, "u3", "赵五")
-    note = await store.add_note("教育厅", "7.1", 2025, "u1", "张三", "秘密的进展内容")
-    await store.edit_note(note.id, "u1", "修改后的秘密内容")
-    await store.delete_note(note.id, "u1")
-    await store.unbind("u3")
-    await store.bind("u4", "钱六", "省残联", "boss")
-    await store.record("boss", "王主任", "export", "", "2025 年进展汇总")
+    await store.members.decide(asked.id, True, "boss")
+    refused = await store.members.request_binding("u2", "李四", "民政厅")
+    await store.members.decide(refused.id, False, "boss")
+    invite = await store.members.create_invite("财政厅", "boss", ttl=dt.timedelta(days=7))
+    await store.members.redeem_invite(invite.code, "u3", "赵五")
+    note = await store.notes.add("教育厅", "7.1", 2025, "u1", "张三", "秘密的进展内容")
+    await store.notes.edit(note.id, "u1", "修改后的秘密内容")
+    await store.notes.delete(note.id, "u1")
+    await store.members.unbind("u3")
+    await store.members.bind("u4", "钱六", "省残联", "boss")
+    await store.audit.record("boss", "王主任", "export", "", "2025 年进展汇总")
 
-    entries = await store.audit_entries()
+    entries = await store.audit.entries()
 
     on_note = f"记录 #{note.id}，举措 7.1（2025 年）"
     assert _trail(entries) == [
@@ -625,20 +633,20 @@ async def test_every_change_is_in_the_audit_trail(
 
 
 async def test_a_refused_change_leaves_no_audit_entry(store: Store) -> None:
-    note = await store.add_note("教育厅", "7.1", 2025, "u1", "张三", "进展")
-    asked = await store.request_binding("u2", "李四", "民政厅")
-    await store.decide(asked.id, True, "boss")
-    before = len(await store.audit_entries())
+    note = await store.notes.add("教育厅", "7.1", 2025, "u1", "张三", "进展")
+    asked = await store.members.request_binding("u2", "李四", "民政厅")
+    await store.members.decide(asked.id, True, "boss")
+    before = len(await store.audit.entries())
 
     with pytest.raises(NotAuthor):
-        await store.edit_note(note.id, "intruder", "篡改")
+        await store.notes.edit(note.id, "intruder", "篡改")
     with pytest.raises(AlreadyDecided):
-        await store.decide(asked.id, False, "boss")
+        await store.members.decide(asked.id, False, "boss")
     with pytest.raises(InviteInvalid):
-        await store.redeem_invite("nosuchcode", "u3", "赵五")
-    assert await store.unbind("never-bound") is None
+        await store.members.redeem_invite("nosuchcode", "u3", "赵五")
+    assert await store.members.unbind("never-bound") is None
 
-    assert len(await store.audit_entries()) == before
+    assert len(await store.audit.entries()) == before
 
 
 async def test_the_audit_entry_commits_with_its_change_or_neither(
@@ -654,9 +662,9 @@ async def test_the_audit_entry_commits_with_its_change_or_neither(
         conn.close()
 
     with pytest.raises(sqlite3.IntegrityError):
-        await store.add_note("教育厅", "7.1", 2025, "u1", "张三", "进展")
+        await store.notes.add("教育厅", "7.1", 2025, "u1", "张三", "进展")
 
-    assert await store.notes() == []
+    assert await store.notes.find() == []
 
 
 async def test_audit_entries_newest_first_limited_and_by_year(
@@ -665,10 +673,10 @@ async def test_audit_entries_newest_first_limited_and_by_year(
     for year in (2024, 2025):
         clock.set(dt.datetime(year, 12, 31, 23, 59, tzinfo=TZ))
         for n in range(3):
-            await store.record("boss", "王主任", "export", "", f"{year}-{n}")
+            await store.audit.record("boss", "王主任", "export", "", f"{year}-{n}")
 
-    assert [e.subject for e in await store.audit_entries(2)] == ["2025-2", "2025-1"]
-    assert [e.subject for e in await store.audit_entries(year=2024)] == [
+    assert [e.subject for e in await store.audit.entries(2)] == ["2025-2", "2025-1"]
+    assert [e.subject for e in await store.audit.entries(year=2024)] == [
         "2024-2",
         "2024-1",
         "2024-0",
@@ -679,30 +687,30 @@ async def test_audit_entries_newest_first_limited_and_by_year(
 
 
 async def test_asking_again_for_the_same_unit_files_nothing(store: Store) -> None:
-    first = await store.request_binding("u", "张三", "省财政厅")
+    first = await store.members.request_binding("u", "张三", "省财政厅")
 
-    again = await store.request_binding("u", "张三", "省财政厅")
+    again = await store.members.request_binding("u", "张三", "省财政厅")
 
     assert again == first
-    assert await store.pending_request("u") == first
-    assert [r.id for r in await store.pending_requests()] == [first.id]
+    assert await store.members.pending_request("u") == first
+    assert [r.id for r in await store.members.pending_requests()] == [first.id]
 
 
 async def test_a_decision_and_its_notice_commit_together(store: Store, db_path: Path) -> None:
-    request = await store.request_binding("u", "张三", "省财政厅")
-    await store.bind("u", "张三", "省教育厅", "c")
-    await store.start_flow("u", "note", "7.1", "省教育厅")
+    request = await store.members.request_binding("u", "张三", "省财政厅")
+    await store.members.bind("u", "张三", "省教育厅", "c")
+    await store.flows.start("u", "note", "7.1", "省教育厅")
 
-    await store.decide(request.id, approve=True, by="c1")
+    await store.members.decide(request.id, approve=True, by="c1")
 
-    (notice,) = await store.pending_notices("u")
+    (notice,) = await store.notices.pending("u")
     assert (notice.kind, notice.payload) == (
         "approved",
         {"unit": "省财政厅", "ended": {"kind": "note", "target": "7.1"}},
     )
-    assert await store.flow("u") is None  # a note for 省教育厅 cannot become 省财政厅's
-    await store.mark_notice(notice.id, "sent")
-    assert await store.pending_notices() == []
+    assert await store.flows.get("u") is None  # a note for 省教育厅 cannot become 省财政厅's
+    await store.notices.mark(notice.id, "sent")
+    assert await store.notices.pending() == []
     conn = raw(db_path)
     try:
         assert conn.execute("SELECT status, attempts FROM notices").fetchall() == [("sent", 1)]
@@ -711,73 +719,74 @@ async def test_a_decision_and_its_notice_commit_together(store: Store, db_path: 
 
 
 async def test_a_refused_decision_records_no_notice(store: Store) -> None:
-    request = await store.request_binding("u", "张三", "省财政厅")
-    await store.decide(request.id, approve=False, by="c1")
+    request = await store.members.request_binding("u", "张三", "省财政厅")
+    await store.members.decide(request.id, approve=False, by="c1")
     with pytest.raises(AlreadyDecided):
-        await store.decide(request.id, approve=True, by="c2")
-    assert [n.kind for n in await store.pending_notices()] == ["rejected"]
+        await store.members.decide(request.id, approve=True, by="c2")
+    assert [n.kind for n in await store.notices.pending()] == ["rejected"]
 
 
 async def test_a_flow_ends_when_the_unit_changes_not_otherwise(store: Store) -> None:
-    await store.bind("u", "张三", "省财政厅", "c")
-    flow = await store.start_flow("u", "edit", "3", "省财政厅")
-    assert await store.flow("u") == flow
-    await store.bind("u", "张三", "省财政厅", "c")  # the same unit again
-    assert await store.flow("u") == flow
-    await store.bind("u", "张三", "省教育厅", "c")
-    assert await store.flow("u") is None
-    await store.start_flow("u", "note", "7.1", "省教育厅")
-    await store.unbind("u")
-    assert await store.flow("u") is None
-    assert await store.end_flow("u") is None
+    await store.members.bind("u", "张三", "省财政厅", "c")
+    flow = await store.flows.start("u", "edit", "3", "省财政厅")
+    assert await store.flows.get("u") == flow
+    await store.members.bind("u", "张三", "省财政厅", "c")  # the same unit again
+    assert await store.flows.get("u") == flow
+    await store.members.bind("u", "张三", "省教育厅", "c")
+    assert await store.flows.get("u") is None
+    await store.flows.start("u", "note", "7.1", "省教育厅")
+    await store.members.unbind("u")
+    assert await store.flows.get("u") is None
+    assert await store.flows.end("u") is None
 
 
 async def test_a_note_and_the_end_of_its_flow_commit_together(store: Store) -> None:
-    await store.start_flow("u", "note", "1.1", "省发展改革委")
-    note = await store.add_note("省发展改革委", "1.1", 2025, "u", "张三", "x", ends_flow=True)
-    assert await store.flow("u") is None
-    await store.start_flow("u", "edit", str(note.id), "省发展改革委")
-    await store.edit_note(note.id, "u", "y", ends_flow=True)
-    assert await store.flow("u") is None
-    flow = await store.start_flow("u", "edit", str(note.id), "省发展改革委")
-    await store.delete_note(note.id, "u")
+    await store.flows.start("u", "note", "1.1", "省发展改革委")
+    note = await store.notes.add("省发展改革委", "1.1", 2025, "u", "张三", "x", ends_flow=True)
+    assert await store.flows.get("u") is None
+    await store.flows.start("u", "edit", str(note.id), "省发展改革委")
+    await store.notes.edit(note.id, "u", "y", ends_flow=True)
+    assert await store.flows.get("u") is None
+    flow = await store.flows.start("u", "edit", str(note.id), "省发展改革委")
+    await store.notes.delete(note.id, "u")
     with pytest.raises(NotFound):  # refused: the whole edit rolled back, the flow with it
-        await store.edit_note(note.id, "u", "z", ends_flow=True)
-    assert await store.flow("u") == flow
+        await store.notes.edit(note.id, "u", "z", ends_flow=True)
+    assert await store.flows.get("u") == flow
 
 
 async def test_no_flow_is_read_once_and_a_flow_started_later_is_found(store: Store) -> None:
     reads: list[str] = []
-    await store._db.set_trace_callback(reads.append)
+    assert isinstance(store.db, SQLiteDatabase)
+    await store.db.connection.set_trace_callback(reads.append)
     other = store.document("other")
     for _ in range(3):  # a person's questions: each asks whether a note is awaited
-        assert await store.flow("u") is None
-        assert await other.flow("u") is None
+        assert await store.flows.get("u") is None
+        assert await other.flows.get("u") is None
     assert sum(r.startswith("SELECT * FROM flows") for r in reads) == 2  # once per document
-    flow = await other.start_flow("u", "note", "1.1", "省发展改革委")
-    assert await other.flow("u") == flow  # the note's text is taken as the note
-    assert await store.flow("u") is None
-    await other.end_flow("u")
-    assert await other.flow("u") is None
-    flow = await store.start_flow("u", "edit", "3", "省财政厅")  # the same person, elsewhere
-    assert await store.flow("u") == flow
-    assert await other.flow("u") is None  # one flow per person: it moved
+    flow = await other.flows.start("u", "note", "1.1", "省发展改革委")
+    assert await other.flows.get("u") == flow  # the note's text is taken as the note
+    assert await store.flows.get("u") is None
+    await other.flows.end("u")
+    assert await other.flows.get("u") is None
+    flow = await store.flows.start("u", "edit", "3", "省财政厅")  # the same person, elsewhere
+    assert await store.flows.get("u") == flow
+    assert await other.flows.get("u") is None  # one flow per person: it moved
 
 
 async def test_a_flow_started_while_no_flow_is_read_is_found(store: Store) -> None:
     # A read and a start racing: whichever the lock lets first, the flow is found after.
     read, started = await asyncio.gather(
-        store.flow("u"), store.start_flow("u", "note", "1.1", "省发展改革委")
+        store.flows.get("u"), store.flows.start("u", "note", "1.1", "省发展改革委")
     )
     assert read is None
-    assert await store.flow("u") == started
+    assert await store.flows.get("u") == started
 
 
 async def test_the_ids_migration_qualifies_telegram_ids_in_every_column(tmp_path: Path) -> None:
-    path, before = tmp_path / "old.db", MIGRATIONS.index(QUALIFY_IDS)
+    path, before = tmp_path / "old.db", [m.sqlite for m in MIGRATIONS].index(QUALIFY_IDS)
     with sqlite3.connect(path) as conn:
-        for script in MIGRATIONS[:before]:
-            conn.executescript(script)
+        for step in MIGRATIONS[:before]:
+            conn.executescript(step.sqlite)
         conn.execute(f"PRAGMA user_version = {before}")
         at = "2026-03-02T09:00:00+08:00"
         for user in ("123", "-1001", "console", "wecom:ZhangSan", "12a"):
@@ -855,10 +864,10 @@ async def test_a_folder_is_no_database(tmp_path: Path) -> None:
 
 async def test_the_audit_year_migration_takes_a_notes_year_from_its_entry(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
-    before = next(i for i, m in enumerate(MIGRATIONS) if "audit ADD COLUMN year" in m)
+    before = next(i for i, m in enumerate(MIGRATIONS) if "audit ADD COLUMN year" in m.sqlite)
     with sqlite3.connect(path) as conn:
-        for script in MIGRATIONS[:before]:
-            conn.executescript(script)
+        for step in MIGRATIONS[:before]:
+            conn.executescript(step.sqlite)
         conn.execute(f"PRAGMA user_version = {before}")
         rows = [
             ("2026-12-07T09:00:00+08:00", "note.add", "记录 #3，举措 5.1（2024 年）"),
@@ -871,16 +880,16 @@ async def test_the_audit_year_migration_takes_a_notes_year_from_its_entry(tmp_pa
         )
 
     async with await Store.open(path, fixed_clock(dt.datetime(2026, 12, 7, tzinfo=TZ))) as store:
-        assert [e.action for e in await store.audit_entries(year=2024)] == ["note.add"]
-        assert [e.action for e in await store.audit_entries(year=2026)] == ["export"]
+        assert [e.action for e in await store.audit.entries(year=2024)] == ["note.add"]
+        assert [e.action for e in await store.audit.entries(year=2026)] == ["export"]
 
 
 async def test_the_intake_migration_lower_cases_wecom_ids_it_can(tmp_path: Path) -> None:
     """WeCom ignores a UserId's case: stored ones become what the adapter now reads."""
-    path, before = tmp_path / "old.db", MIGRATIONS.index(DURABLE_INTAKE)
+    path, before = tmp_path / "old.db", [m.sqlite for m in MIGRATIONS].index(DURABLE_INTAKE)
     with sqlite3.connect(path) as conn:
-        for script in MIGRATIONS[:before]:
-            conn.executescript(script)
+        for step in MIGRATIONS[:before]:
+            conn.executescript(step.sqlite)
         conn.execute(f"PRAGMA user_version = {before}")
         at = "2026-03-02T09:00:00+08:00"
         for user in ("wecom:ZhangSan", "wecom:Li", "wecom:li", "tg:7", "console"):
@@ -903,11 +912,11 @@ async def test_the_intake_migration_lower_cases_wecom_ids_it_can(tmp_path: Path)
         )
 
     async with await Store.open(path, fixed_clock(dt.datetime(2026, 3, 2, tzinfo=TZ))) as store:
-        member = await store.member("wecom:zhangsan")
+        member = await store.members.get("wecom:zhangsan")
         assert member is not None
         assert member.bound_by == "wecom:boss"
-        assert [n.author_id for n in await store.notes(year=2026)] == ["wecom:zhangsan"]
-        assert await store.flow("wecom:zhangsan") is not None
+        assert [n.author_id for n in await store.notes.find(year=2026)] == ["wecom:zhangsan"]
+        assert await store.flows.get("wecom:zhangsan") is not None
 
     with sqlite3.connect(path) as conn:
         assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
@@ -922,15 +931,15 @@ async def test_the_intake_migration_lower_cases_wecom_ids_it_can(tmp_path: Path)
 
 async def test_a_note_filed_again_by_the_same_delivery_is_the_same_note(store: Store) -> None:
     """Handling a stored message again after a crash finds its note, not a second one."""
-    await store.bind("u", "张三", "省发展改革委", "c")
+    await store.members.bind("u", "张三", "省发展改革委", "c")
     token = origin.set("inbox:7")
     try:
-        first = await store.add_note("省发展改革委", "5.1", 2026, "u", "张三", "完成")
-        again = await store.add_note("省发展改革委", "5.1", 2026, "u", "张三", "完成")
+        first = await store.notes.add("省发展改革委", "5.1", 2026, "u", "张三", "完成")
+        again = await store.notes.add("省发展改革委", "5.1", 2026, "u", "张三", "完成")
     finally:
         origin.reset(token)
-    other = await store.add_note("省发展改革委", "5.1", 2026, "u", "张三", "完成")
+    other = await store.notes.add("省发展改革委", "5.1", 2026, "u", "张三", "完成")
     assert again == first
     assert other.id != first.id  # typed twice by the member: two notes
-    assert len(await store.notes(year=2026)) == 2
-    assert [e.action for e in await store.audit_entries()].count("note.add") == 2
+    assert len(await store.notes.find(year=2026)) == 2
+    assert [e.action for e in await store.audit.entries()].count("note.add") == 2

@@ -30,7 +30,7 @@ async def main():
     deadline = time.monotonic() + 20  # never outlive a parent that forgot us
     i = 0
     while time.monotonic() < deadline:
-        note = await store.add_note("省财政厅", "1.1", 2025, "u", "张三", text(i))
+        note = await store.notes.add("省财政厅", "1.1", 2025, "u", "张三", text(i))
         print(note.id, i, flush=True)
         i += 1
 
@@ -91,7 +91,7 @@ def test_acknowledged_notes_survive_sigkill(tmp_path: Path) -> None:
     async def check() -> None:
         async with await Store.open(db_path) as store:
             for note_id, i in acknowledged.items():
-                note = await store.note(note_id)
+                note = await store.notes.get(note_id)
                 assert note is not None, f"acknowledged note {note_id} was lost"
                 assert note.text == expected_text(i)
 
@@ -104,7 +104,7 @@ async def test_a_write_cancelled_at_any_point_leaves_only_its_cancellation(tmp_p
     async with await Store.open(tmp_path / "c.db") as store:
         outcomes = []
         for ticks in range(40):
-            task = asyncio.create_task(store.upsert_user(f"u{ticks}", "某人", True))
+            task = asyncio.create_task(store.users.upsert(f"u{ticks}", "某人", True))
             for _ in range(ticks % 8):
                 await asyncio.sleep(0)
             task.cancel()
@@ -114,5 +114,5 @@ async def test_a_write_cancelled_at_any_point_leaves_only_its_cancellation(tmp_p
             except asyncio.CancelledError:
                 outcomes.append("cancelled")
         assert set(outcomes) <= {"done", "cancelled"}
-        await store.upsert_user("after", "之后", True)
-        assert await store.user("after") is not None
+        await store.users.upsert("after", "之后", True)
+        assert await store.users.get("after") is not None

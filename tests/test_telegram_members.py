@@ -296,7 +296,7 @@ async def test_a_note_is_confirmed_only_once_stored(
     assert at_send.seen == [(note_id, [("今年新建残疾人之家12个",)])]
     assert "<blockquote>今年新建残疾人之家12个</blockquote>" in reply["text"]
     async with await Store.open(db_path, clock) as store:  # the API a second process would use
-        note = await store.note(note_id)
+        note = await store.notes.get(note_id)
         assert note is not None
         assert (note.text, note.author_name, note.created_at) == (stored, "张三", START)
 

@@ -181,7 +181,7 @@ async def test_a_decision_committed_before_a_crash_is_told_at_the_next_start(
     # as that transaction left it.
     [(request_id,)] = rows(db_path, "SELECT id FROM bind_requests")
     async with await Store.open(db_path, clock) as store:
-        await store.decide(request_id, approve, f"tg:{COORDINATOR}")
+        await store.members.decide(request_id, approve, f"tg:{COORDINATOR}")
     before = len(api.sent_messages(ZHANG))
 
     async with bot_at() as bot:

@@ -108,7 +108,7 @@ def missing(assistant: Assistant, unit: str, reported: Iterable[str] = ()) -> li
 async def report(db_path: Path, clock: FakeClock, unit: str, measures: Iterable[str]) -> None:
     async with await Store.open(db_path, clock) as store:
         for measure in measures:
-            await store.add_note(unit, measure, 2024, "1", "某人", f"{measure} 已完成")
+            await store.notes.add(unit, measure, 2024, "1", "某人", f"{measure} 已完成")
 
 
 # --------------------------------------------------------------------------------------------

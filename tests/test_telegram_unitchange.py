@@ -147,8 +147,8 @@ async def test_after_a_merger_progress_export_and_reminders_count_the_bureau_in_
     await bind_directly(db_path, clock, [(ZHANG, RURAL), (LI, AGRI)])
     async with await Store.open(db_path, clock) as store:
         # Filed by the bureau before it merged: 6.1 in 2023, 6.1 and 6.3 early in 2024.
-        await store.add_note(RURAL, "6.1", 2023, f"tg:{ZHANG}", "张三", "二〇二三年 6.1")
-        await store.add_note(RURAL, "6.1", 2024, f"tg:{ZHANG}", "张三", "二〇二四年 6.1")
+        await store.notes.add(RURAL, "6.1", 2023, f"tg:{ZHANG}", "张三", "二〇二三年 6.1")
+        await store.notes.add(RURAL, "6.1", 2024, f"tg:{ZHANG}", "张三", "二〇二四年 6.1")
     merge_by_hand(data, "2024-02-01")
     async with running(api, None, db_path, clock, data_dir=data, reminder_interval=0.2):
         users = Users(api)

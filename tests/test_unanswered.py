@@ -49,7 +49,7 @@ async def test_questions_not_asked_for_90_days_are_forgotten(
         clock.advance(days=30, seconds=1)
         assert [q.text for q in await unanswered.listing(store, assistant)] == ["手语翻译谁负责"]
         await unanswered.record(store, "助听器")  # a write prunes the stored rows too
-        rows = await store._read_all("SELECT text FROM unanswered ORDER BY text")
+        rows = await store.db.fetch("SELECT text FROM unanswered ORDER BY text")
         assert sorted(r["text"] for r in rows) == sorted(["手语翻译谁负责", "助听器"])
 
 
@@ -63,7 +63,7 @@ async def test_out_of_scope_stays_hidden_when_asked_again(
         await unanswered.record(store, "导盲犬归谁管")
         assert await unanswered.listing(store, assistant) == []
         assert "已不在" in await unanswered.out_of_scope(store, "导盲犬归谁管", COORDINATOR)
-        [entry] = await store.audit_entries()
+        [entry] = await store.audit.entries()
         assert (entry.action, entry.actor_id, entry.subject) == (
             "unanswered.out",
             COORDINATOR.id,

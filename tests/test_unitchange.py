@@ -59,8 +59,8 @@ async def test_merger_is_confirmed_written_answered_and_undone(
 ) -> None:
     before = (data / "units.yaml").read_text(encoding="utf-8")
     plan_text = (data / "plan.yaml").read_text(encoding="utf-8")
-    await store.bind("u1", "李四", RURAL, "console")
-    await store.bind("u2", "王五", AGRI, "console")
+    await store.members.bind("u1", "李四", RURAL, "console")
+    await store.members.bind("u2", "王五", AGRI, "console")
 
     asked = await console.handle("/unit_change 乡村振兴局 并入 农业厅 2024-01-01")
     # Nothing is written before the confirmation.
@@ -75,7 +75,7 @@ async def test_merger_is_confirmed_written_answered_and_undone(
     assert "【通知 → 李四】" in done
     assert f"您已转为「{AGRI}」的成员" in done
     assert "u2" not in done
-    assert (await store.member("u1")).unit == AGRI  # type: ignore[union-attr]
+    assert (await store.members.get("u1")).unit == AGRI  # type: ignore[union-attr]
     written = (data / "units.yaml").read_text(encoding="utf-8")
     assert "merged_into: 农业农村厅\n    since: 2024-01-01\n" in written
     assert written.startswith(before.split("units:")[0])  # the comments are kept
@@ -92,7 +92,7 @@ async def test_merger_is_confirmed_written_answered_and_undone(
     assert own.count(f"（原{RURAL}）") == 1  # 6.1 names 农业农村厅 itself
     detail = await console.handle("6.3")
     assert f"{RURAL}已于2024年起并入{AGRI}，本举措现由{AGRI}负责" in detail
-    actions = [e.action for e in await store.audit_entries()]
+    actions = [e.action for e in await store.audit.entries()]
     assert "unit.change" in actions
     assert "unit.move" in actions
     trail = await console.handle("/audit 5")
@@ -107,10 +107,10 @@ async def test_merger_is_confirmed_written_answered_and_undone(
     assert said in undone
     assert "【通知 → 李四】" in undone
     assert (data / "units.yaml").read_text(encoding="utf-8") == before
-    assert (await store.member("u1")).unit == RURAL  # type: ignore[union-attr]
-    assert (await store.member("u2")).unit == AGRI  # type: ignore[union-attr]
+    assert (await store.members.get("u1")).unit == RURAL  # type: ignore[union-attr]
+    assert (await store.members.get("u2")).unit == AGRI  # type: ignore[union-attr]
     assert "原" not in (await console.handle("乡村振兴局负责什么")).splitlines()[0]
-    assert "unit.change.undo" in [e.action for e in await store.audit_entries()]
+    assert "unit.change.undo" in [e.action for e in await store.audit.entries()]
 
 
 async def test_rename_adds_the_new_name_and_the_old_name_points_to_it(
@@ -171,11 +171,11 @@ async def test_year_views_show_the_old_unit_before_the_change_and_the_successor_
     console: Console, core: Core, store: Store, clock: FakeClock, tmp_path: Path
 ) -> None:
     # Filed by the bureau in 2023 and in January 2024, before it merged (March 2024).
-    await store.bind("u1", "李四", RURAL, "console")
+    await store.members.bind("u1", "李四", RURAL, "console")
     clock.set(dt.datetime(2023, 6, 1, 9, tzinfo=TZ))
-    await store.add_note(RURAL, "6.3", 2023, "u1", "李四", "二〇二三年帮扶")
+    await store.notes.add(RURAL, "6.3", 2023, "u1", "李四", "二〇二三年帮扶")
     clock.set(dt.datetime(2024, 1, 10, 9, tzinfo=TZ))
-    await store.add_note(RURAL, "6.3", 2024, "u1", "李四", "二〇二四年帮扶")
+    await store.notes.add(RURAL, "6.3", 2024, "u1", "李四", "二〇二四年帮扶")
     clock.set(START)
     await record(console, "/unit_change 乡村振兴局 并入 农业农村厅 2024-01-01")
 
@@ -208,8 +208,8 @@ async def test_year_views_show_the_old_unit_before_the_change_and_the_successor_
 async def test_reminders_of_inherited_measures_go_to_the_successors_members(
     console: Console, core: Core, store: Store, clock: FakeClock
 ) -> None:
-    await store.bind("u2", "王五", AGRI, "console")
-    await store.upsert_user("u2", "王五", private_chat=True)
+    await store.members.bind("u2", "王五", AGRI, "console")
+    await store.users.upsert("u2", "王五", private_chat=True)
     await record(console, "/unit_change 乡村振兴局 并入 农业农村厅 2024-01-01")
     sent: dict[str, str] = {}
 
@@ -230,18 +230,18 @@ async def test_a_change_written_by_hand_moves_members_at_the_next_start(
 ) -> None:
     db = tmp_path / "hand.db"
     async with await Store.open(db, clock) as store:
-        await store.bind("u1", "李四", RURAL, "console")
-        await store.request_binding("u3", "赵六", RURAL)
-        invite = await store.create_invite(RURAL, "console")
+        await store.members.bind("u1", "李四", RURAL, "console")
+        await store.members.request_binding("u3", "赵六", RURAL)
+        invite = await store.members.create_invite(RURAL, "console")
     merge_by_hand(data)
     config = Config(coordinators=frozenset({"console"}), db_path=db, data_dir=data)
     core = await Core.open(config, Assistant.load(data, clock=clock), clock)
     try:
-        assert (await core.store.member("u1")).unit == AGRI  # type: ignore[union-attr]
+        assert (await core.store.members.get("u1")).unit == AGRI  # type: ignore[union-attr]
         # What was asked or offered for the bureau is for the department now.
-        assert (await core.store.pending_request("u3")).unit == AGRI  # type: ignore[union-attr]
-        assert (await core.store.invite(invite.code)).unit == AGRI  # type: ignore[union-attr]
-        assert [m.unit for m in await core.store.members()] == [AGRI]
+        assert (await core.store.members.pending_request("u3")).unit == AGRI  # type: ignore[union-attr]
+        assert (await core.store.members.invite(invite.code)).unit == AGRI  # type: ignore[union-attr]
+        assert [m.unit for m in await core.store.members.bound()] == [AGRI]
         shown: list[str] = []
 
         async def send(to: str, reply: Reply) -> Result:
@@ -250,14 +250,14 @@ async def test_a_change_written_by_hand_moves_members_at_the_next_start(
 
         await core.office.membership.send_pending_notices(send)
         assert any(s.startswith("u1:") and f"您已转为「{AGRI}」的成员" in s for s in shown)
-        entries = await core.store.audit_entries()
+        entries = await core.store.audit.entries()
         assert any(e.action == "unit.change" and e.actor_id == "units.yaml" for e in entries)
     finally:
         await core.close()
     # Started again: nobody left to move, nothing recorded twice.
     core = await Core.open(config, Assistant.load(data, clock=clock), clock)
     try:
-        changes = [e for e in await core.store.audit_entries() if e.action == "unit.change"]
+        changes = [e for e in await core.store.audit.entries() if e.action == "unit.change"]
         assert len(changes) == 1
     finally:
         await core.close()
@@ -293,7 +293,7 @@ async def test_a_split_unit_points_to_each_successor_and_its_members_choose_agai
 ) -> None:
     db = tmp_path / "split.db"
     async with await Store.open(db, clock) as store:
-        await store.bind("u1", "李四", "省工商联", "console")
+        await store.members.bind("u1", "李四", "省工商联", "console")
     units = data / "units.yaml"
     units.write_text(
         units.read_text(encoding="utf-8").replace(
@@ -306,8 +306,8 @@ async def test_a_split_unit_points_to_each_successor_and_its_members_choose_agai
     config = Config(coordinators=frozenset({"console"}), db_path=db, data_dir=data)
     core = await Core.open(config, Assistant.load(data, clock=clock), clock)
     try:
-        assert await core.store.member("u1") is None
-        [owed] = await core.store.pending_notices("u1")
+        assert await core.store.members.get("u1") is None
+        [owed] = await core.store.notices.pending("u1")
         assert owed.kind == "moved"
         console = Console(core, out_dir=tmp_path)
         answer = await console.handle("工商联负责什么")
@@ -339,7 +339,7 @@ async def test_a_change_the_data_check_refuses_leaves_units_yaml_as_it_was(
     assert "数据文件校验未通过，未作变更" in refused
     assert (data / "units.yaml").read_text(encoding="utf-8") == before
     assert "原" not in (await console.handle("乡村振兴局负责什么")).splitlines()[0]
-    assert [e.action for e in await store.audit_entries()] == []
+    assert [e.action for e in await store.audit.entries()] == []
 
 
 async def test_a_new_name_holding_an_existing_one_is_a_new_unit(console: Console) -> None:
@@ -355,10 +355,10 @@ async def test_a_new_name_holding_an_existing_one_is_a_new_unit(console: Console
 async def test_notes_of_the_successor_include_what_the_old_unit_filed_that_year(
     core: Core, store: Store, clock: FakeClock
 ) -> None:
-    await store.bind("u1", "李四", RURAL, "console")
+    await store.members.bind("u1", "李四", RURAL, "console")
     clock.set(dt.datetime(2024, 1, 10, 9, tzinfo=TZ))
-    await store.add_note(RURAL, "6.3", 2024, "u1", "李四", "一月的帮扶")
-    await store.add_note(RURAL, "6.3", 2023, "u1", "李四", "去年的帮扶")
+    await store.notes.add(RURAL, "6.3", 2024, "u1", "李四", "一月的帮扶")
+    await store.notes.add(RURAL, "6.3", 2023, "u1", "李四", "去年的帮扶")
     clock.set(START)
     coordinator = Console(core)
     await record(coordinator, "/unit_change 乡村振兴局 并入 农业农村厅 2024-01-01")

@@ -240,7 +240,7 @@ async def test_a_post_without_its_csrf_token_is_refused(desk: Desk) -> None:
         http.post(desk.url + "/notes/add", data={"csrf": good}) as r,
     ):
         assert r.status == 403
-    assert await desk.core.store.notes(UNIT) == []
+    assert await desk.core.store.notes.find(UNIT) == []
 
 
 async def test_a_member_files_edits_and_deletes_own_notes(desk: Desk) -> None:
@@ -256,7 +256,7 @@ async def test_a_member_files_edits_and_deletes_own_notes(desk: Desk) -> None:
         assert "已记录「人力资源社会保障厅」举措 5.1" in html
         assert "&lt;b&gt;新建&lt;/b&gt;" in html
         assert "<b>新建" not in html
-        [note] = await desk.core.store.notes(UNIT)
+        [note] = await desk.core.store.notes.find(UNIT)
         assert note.text == text
         assert note.author_id == MEMBER.id
         data = {"csrf": csrf, "note": str(note.id), "text": "改为13个"}
@@ -267,15 +267,15 @@ async def test_a_member_files_edits_and_deletes_own_notes(desk: Desk) -> None:
             assert "请勾选" in await r.text()
         async with http.post(desk.url + "/notes/delete", data={**data, "confirm": "1"}) as r:
             assert "已删除第" in await r.text()
-    assert await desk.core.store.notes(UNIT) == []
-    actions = [e.action for e in await desk.core.store.audit_entries()]
+    assert await desk.core.store.notes.find(UNIT) == []
+    actions = [e.action for e in await desk.core.store.audit.entries()]
     assert actions[:3] == ["note.delete", "note.edit", "note.add"]
 
 
 async def test_the_chats_rules_apply_to_the_forms(desk: Desk) -> None:
     hrss = desk.unit_index(UNIT)
     await desk.core.office.notes.file(OTHER, "7.1", "教育厅的进展")
-    [theirs] = await desk.core.store.notes(OTHER_UNIT)
+    [theirs] = await desk.core.store.notes.find(OTHER_UNIT)
     async with browser() as http:
         await desk.login(http, MEMBER)
         csrf = csrf_of(await form_page(http, f"{desk.url}/unit?u={hrss}"))
@@ -290,15 +290,15 @@ async def test_the_chats_rules_apply_to_the_forms(desk: Desk) -> None:
             data = {"csrf": csrf, key: value, "text": text, "confirm": "1"}
             async with http.post(desk.url + path, data=data) as r:
                 assert expected in await r.text(), (path, value)
-    [still] = await desk.core.store.notes(OTHER_UNIT)
+    [still] = await desk.core.store.notes.find(OTHER_UNIT)
     assert still.text == "教育厅的进展"
-    assert await desk.core.store.notes(UNIT) == []
-    assert await desk.core.store.flow(MEMBER.id) is None  # no chat flow was started
+    assert await desk.core.store.notes.find(UNIT) == []
+    assert await desk.core.store.flows.get(MEMBER.id) is None  # no chat flow was started
 
 
 async def test_a_stranger_and_a_member_cannot_approve(desk: Desk) -> None:
     await desk.core.command(STRANGER, STRANGER.id, "bind", "人社厅")
-    [request] = await desk.core.store.pending_requests()
+    [request] = await desk.core.store.members.pending_requests()
     hrss = desk.unit_index(UNIT)
     async with browser() as http:
         await desk.login(http, MEMBER)
@@ -308,7 +308,7 @@ async def test_a_stranger_and_a_member_cannot_approve(desk: Desk) -> None:
             assert r.status == 403
         async with http.post(desk.url + "/invites", data={"csrf": csrf, "u": "9"}) as r:
             assert r.status == 403
-    assert await desk.core.store.member(STRANGER.id) is None
+    assert await desk.core.store.members.get(STRANGER.id) is None
 
 
 async def test_a_coordinator_approves_and_the_requester_is_told(desk: Desk) -> None:
@@ -320,7 +320,7 @@ async def test_a_coordinator_approves_and_the_requester_is_told(desk: Desk) -> N
 
     desk.core.router.add("tg", chat)  # the requester's channel
     await desk.core.command(STRANGER, STRANGER.id, "bind", "人社厅")
-    [request] = await desk.core.store.pending_requests()
+    [request] = await desk.core.store.members.pending_requests()
     async with browser() as http:
         await desk.login(http, COORDINATOR)
         html = await form_page(http, desk.url + "/members")
@@ -331,7 +331,7 @@ async def test_a_coordinator_approves_and_the_requester_is_told(desk: Desk) -> N
         unit = desk.unit_index(OTHER_UNIT)
         async with http.post(desk.url + "/invites", data={"csrf": data["csrf"], "u": unit}) as r:
             assert re.search(r"/join [A-Za-z0-9_-]{8,}", await r.text())
-    member = await desk.core.store.member(STRANGER.id)
+    member = await desk.core.store.members.get(STRANGER.id)
     assert member is not None
     assert member.unit == UNIT
     assert any(u == STRANGER.id and "已获批准" in t for u, t in told)

@@ -179,7 +179,7 @@ async def test_wecoms_workbench_opens_the_console_logged_in(
         async with running_desk(
             assistant, tmp_path / "wecom.db", wecom=wecom, oauth_url=api.oauth_url
         ) as desk:
-            await desk.core.store.bind("wecom:zhangsan", "张三", UNIT, COORDINATOR.id)
+            await desk.core.store.members.bind("wecom:zhangsan", "张三", UNIT, COORDINATOR.id)
             context = await chromium.new_context(
                 user_agent="Mozilla/5.0 (iPhone) MicroMessenger/3.0 wxwork/4.1.0",
                 viewport={"width": 390, "height": 844},

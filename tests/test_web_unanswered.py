@@ -57,7 +57,7 @@ def lexicon(desk: Desk) -> str:
 
 async def audited(desk: Desk) -> list[AuditEntry]:
     """Return the audit entries of the 未答问题 page's actions."""
-    entries = await desk.core.store.audit_entries()
+    entries = await desk.core.store.audit.entries()
     return [e for e in entries if e.action.startswith("unanswered.")]
 
 

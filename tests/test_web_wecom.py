@@ -32,8 +32,10 @@ async def desk(api: FakeWeComApi, assistant: Assistant, tmp_path: Path) -> Async
     async with running_desk(
         assistant, tmp_path / "web.db", wecom=wecom, oauth_url=api.oauth_url
     ) as running:
-        await running.core.store.upsert_user(f"wecom:{USER.lower()}", "张三", True)
-        await running.core.store.bind(f"wecom:{USER.lower()}", "张三", UNIT, COORDINATOR.id)
+        await running.core.store.users.upsert(f"wecom:{USER.lower()}", "张三", True)
+        await running.core.store.members.bind(
+            f"wecom:{USER.lower()}", "张三", UNIT, COORDINATOR.id
+        )
         yield running
 
 

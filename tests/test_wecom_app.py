@@ -20,6 +20,7 @@ import pytest
 
 from bot.ask.assistant import Assistant
 from bot.core import EXPIRED
+from bot.store.sqlite import SQLiteDatabase
 from bot.throttle import SLOW_DOWN
 from handlers.wecom.app import FAILED, GREETING, MENU, NOT_TEXT
 from handlers.wecom.message import MAX_BODY_BYTES
@@ -108,7 +109,9 @@ async def test_healthz_is_503_while_callbacks_cannot_be_stored_on_a_full_disk(
         pages = disk.execute("PRAGMA page_count").fetchone()[0]
     finally:
         disk.close()
-    db = wecom.app.core.store._db  # the bot's own connection: its database file is full
+    sqlite = wecom.app.core.store.db
+    assert isinstance(sqlite, SQLiteDatabase)
+    db = sqlite.connection  # the bot's own connection: its database file is full
     await db.execute(f"PRAGMA max_page_count = {pages}")
     long = "今年完成培训" * 300  # needs new pages
     status, _ = await wecom.client.post(wecom.client.text(ZHANG, long, msg_id="full"))
@@ -317,7 +320,7 @@ async def test_bind_approved_on_the_card_then_notes_and_export(
 async def test_deleting_a_note_greys_its_confirmation_card(
     wecom: WeCom, api: FakeWeComApi, db_path: Path, clock: FakeClock
 ) -> None:
-    await wecom.app.core.store.bind(f"wecom:{ZHANG}", ZHANG, HRSS, f"wecom:{BOSS}")
+    await wecom.app.core.store.members.bind(f"wecom:{ZHANG}", ZHANG, HRSS, f"wecom:{BOSS}")
     await wecom.says(ZHANG, "/note 5.1 第一条")
     _, card = await wecom.says(ZHANG, "/notes", 2)
     _, confirm = await wecom.press(ZHANG, card, "nd:1", 2)

@@ -1,4 +1,4 @@
-"""Callbacks de-duplicated in SQLite: Store.take_deliveries, alone and behind the server."""
+"""Callbacks de-duplicated in SQLite: Callbacks.take, alone and behind the server."""
 
 from __future__ import annotations
 
@@ -63,8 +63,8 @@ async def test_forget_callbacks_counts_what_it_deleted(tmp_path: Path) -> None:
         await _claim(store, "b")
         clock.advance(minutes=5)
         await _claim(store, "c")
-        assert await store.forget_callbacks(START + dt.timedelta(minutes=1)) == 2
-        assert await store.forget_callbacks(START + dt.timedelta(minutes=1)) == 0
+        assert await store.callbacks.forget(START + dt.timedelta(minutes=1)) == 2
+        assert await store.callbacks.forget(START + dt.timedelta(minutes=1)) == 0
         assert await _claim(store, "a")
 
 
@@ -100,7 +100,7 @@ async def test_callbacks_arriving_together_share_one_transaction(tmp_path: Path)
     recorder = Recorder()
     async with await Store.open(path, FakeClock(START)) as store:
         commits = 0
-        take = store.take_deliveries
+        take = store.callbacks.take
 
         async def counted(
             channel: str, items: Sequence[tuple[str, str, str]], handled: Sequence[int] = ()
@@ -109,7 +109,7 @@ async def test_callbacks_arriving_together_share_one_transaction(tmp_path: Path)
             commits += 1
             return await take(channel, items, handled)
 
-        store.take_deliveries = counted  # type: ignore[method-assign]
+        store.callbacks.take = counted  # type: ignore[method-assign]
         inbox = Inbox(store, CHANNEL, recorder)
         runner = runner_of(callback_app(crypt, inbox))
         await runner.setup()
@@ -127,7 +127,7 @@ async def test_callbacks_arriving_together_share_one_transaction(tmp_path: Path)
 
 async def _claim(store: Store, key: str) -> bool:
     """Store a callback under `key`; True the first time the key is seen."""
-    [taken] = await store.take_deliveries(CHANNEL, [(key, "zhang", "<xml/>")])
+    [taken] = await store.callbacks.take(CHANNEL, [(key, "zhang", "<xml/>")])
     return taken is not None
 
 

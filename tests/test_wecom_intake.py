@@ -35,7 +35,7 @@ async def bind(db: Path, *members: str) -> None:
     """Bind members to 人社厅 in the database before the bot starts."""
     async with await Store.open(db) as store:
         for member in members:
-            await store.bind(f"wecom:{member}", member, HRSS, f"wecom:{BOSS}")
+            await store.members.bind(f"wecom:{member}", member, HRSS, f"wecom:{BOSS}")
 
 
 async def held(api: FakeWeComApi, *members: str) -> None:
@@ -187,7 +187,7 @@ async def test_nine_slow_members_hold_up_no_tenth(wecom: WeCom, api_wecom: FakeW
 async def test_a_backlog_is_judged_by_when_it_came_not_a_flood(
     wecom: WeCom, api_wecom: FakeWeComApi, clock: FakeClock
 ) -> None:
-    await wecom.app.core.store.bind("wecom:zhang", "zhang", HRSS, f"wecom:{BOSS}")
+    await wecom.app.core.store.members.bind("wecom:zhang", "zhang", HRSS, f"wecom:{BOSS}")
     api_wecom.hold("zhang")  # WeCom slow: the notes pile up behind the first answer
     count = BURST + 5
     for n in range(count):  # a steady 1.1 s apart, handled much later all at once
@@ -204,7 +204,7 @@ async def test_a_backlog_is_judged_by_when_it_came_not_a_flood(
 async def test_a_note_the_flood_limit_refuses_is_told_so(
     wecom: WeCom, api_wecom: FakeWeComApi, clock: FakeClock
 ) -> None:
-    await wecom.app.core.store.bind("wecom:zhang", "zhang", HRSS, f"wecom:{BOSS}")
+    await wecom.app.core.store.members.bind("wecom:zhang", "zhang", HRSS, f"wecom:{BOSS}")
     count = BURST + 3  # all in the same second
     for n in range(count):
         await wecom.client.post(wecom.client.text("zhang", note("zhang", n), msg_id=f"z{n}"))

@@ -151,15 +151,15 @@ async def bind(
     """Bind WeCom members before the bot starts; `wrote`: they have written to the app."""
     async with await Store.open(db_path, clock) as store:
         for user, name in members.items():
-            await store.bind(f"wecom:{user}", name, unit, f"wecom:{COORDINATOR}")
+            await store.members.bind(f"wecom:{user}", name, unit, f"wecom:{COORDINATOR}")
             if wrote:
-                await store.upsert_user(f"wecom:{user}", name, private_chat=True)
+                await store.users.upsert(f"wecom:{user}", name, private_chat=True)
 
 
 async def report(db_path: Path, clock: FakeClock, unit: str, measures: Iterable[str]) -> None:
     async with await Store.open(db_path, clock) as store:
         for measure in measures:
-            await store.add_note(unit, measure, 2024, "1", "某人", f"{measure} 已完成")
+            await store.notes.add(unit, measure, 2024, "1", "某人", f"{measure} 已完成")
 
 
 def sends(wecom: FakeWeComApi) -> list[tuple[frozenset[str], str]]:
@@ -467,12 +467,12 @@ async def test_a_member_wecom_cannot_reach_is_marked_unreachable_and_listed_in_t
 
     async with serving(db_path, assistant, clock, wecom, mono) as core:
         assert await core.reminders.tick(core.router) == ["reminder:2024:30"]
-        assert await core.store.deliveries("reminder:2024:30") == {
+        assert await core.store.reminders.deliveries("reminder:2024:30") == {
             "wecom:Du": "sent",
             "wecom:Fan": "blocked",
             "wecom:Gao": "sent",
         }
-        fan = await core.store.user("wecom:Fan")
+        fan = await core.store.users.get("wecom:Fan")
         assert fan is not None
         assert not fan.reachable
 
@@ -546,9 +546,9 @@ async def test_members_of_one_unit_on_telegram_and_wecom_are_each_reminded_on_th
     clock = FakeClock(REMINDER_AT)
     await bind(db_path, clock, {"Du": "杜甫"}, CIVIL)
     async with await Store.open(db_path, clock) as store:
-        await store.bind(f"tg:{ZHANG}", "张三", CIVIL, f"wecom:{COORDINATOR}")
-        await store.upsert_user(f"tg:{ZHANG}", "张三", private_chat=True)
-        await store.upsert_user(f"tg:{TG_COORDINATOR}", "办公室", private_chat=True)
+        await store.members.bind(f"tg:{ZHANG}", "张三", CIVIL, f"wecom:{COORDINATOR}")
+        await store.users.upsert(f"tg:{ZHANG}", "张三", private_chat=True)
+        await store.users.upsert(f"tg:{TG_COORDINATOR}", "办公室", private_chat=True)
     coordinators = (f"wecom:{COORDINATOR}", f"tg:{TG_COORDINATOR}")
 
     async with (

@@ -15,6 +15,7 @@ from aiohttp import web
 from bot.clock import TZ
 from bot.inbox import Closed, Inbox
 from bot.store import Delivery, Store
+from bot.store.callbacks import Callbacks
 from handlers.wecom import server
 from handlers.wecom.crypto import MsgCrypt, signature
 from handlers.wecom.message import (
@@ -235,7 +236,7 @@ async def test_a_callback_signed_long_ago_or_ahead_is_refused(
         assert (await wecom.post_raw(ahead, body))[0] == 403  # (its signature fails too)
         assert (await wecom.post_raw(captured | {"timestamp": "soon"}, body))[0] == 400
     assert len(await recorder.wait(1)) == 1
-    assert Store.CALLBACK_TTL.total_seconds() > FRESH_SECONDS * 2  # keys outlive the window
+    assert Callbacks.TTL.total_seconds() > FRESH_SECONDS * 2  # keys outlive the window
 
 
 async def test_ack_comes_before_the_answer(wecom: WeComCallbackClient, recorder: Recorder) -> None:
@@ -440,7 +441,7 @@ async def test_stopping_drains_what_was_received(
     recorder.gate.set()
     assert await draining == 0
     assert [m.content for m in recorder.messages if isinstance(m, TextMessage)] == ["导出"]
-    assert await store.deliveries_open(CHANNEL) == []
+    assert await store.callbacks.waiting(CHANNEL) == []
     with pytest.raises(Closed):  # a late callback: 503, WeCom delivers it again
         await inbox.accept("msg:2", "zhangsan", "<xml/>")
 
@@ -466,7 +467,7 @@ async def test_a_bounded_drain_leaves_the_rest_stored_for_the_next_start(
         "第2条",
     ]
     await restarted.drain(1)
-    assert await store.deliveries_open(CHANNEL) == []
+    assert await store.callbacks.waiting(CHANNEL) == []
 
 
 def _echo_query(wecom: WeComCallbackClient, echo: str) -> dict[str, str]:

@@ -101,9 +101,9 @@ async def running_desk(
         if data_dir is not None:
             core.config = dataclasses.replace(core.config, data_dir=data_dir)
         for person, unit in ((MEMBER, UNIT), (OTHER, OTHER_UNIT)):
-            await store.upsert_user(person.id, person.name, True)
-            await store.bind(person.id, person.name, unit, COORDINATOR.id)
-        await store.upsert_user(STRANGER.id, STRANGER.name, True)
+            await store.users.upsert(person.id, person.name, True)
+            await store.members.bind(person.id, person.name, unit, COORDINATOR.id)
+        await store.users.upsert(STRANGER.id, STRANGER.name, True)
         async with serving(core, WebSettings(port=0, oauth_url=oauth_url), wecom):
             assert core.web_url is not None
             yield Desk(core, clock, core.web_url)

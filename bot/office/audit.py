@@ -58,7 +58,7 @@ async def audit(membership: Membership, person: Person, arg: str = "") -> Outcom
     count = _count(arg)
     if count is None:
         return say(f"请写要查看的条数（1–{MAX_COUNT}），例如：/audit 50")
-    entries = await membership.store.audit_entries(min(count, MAX_COUNT))
+    entries = await membership.store.audit.entries(min(count, MAX_COUNT))
     if not entries:
         return say("还没有操作记录。")
     items = tuple(

@@ -78,7 +78,7 @@ def years(office: Office) -> tuple[int, ...]:
 async def matrix(office: Office, year: int) -> list[Row]:
     """Return units × main tasks for a year, as the progress picture colours them."""
     plan = office.membership.plan
-    reported = await office.membership.store.reported_measures(year)
+    reported = await office.membership.store.notes.reported_measures(year)
     rows = []
     for index, unit in enumerate(plan.units):
         cells = tuple(
@@ -109,7 +109,7 @@ async def unit_notes(
 ) -> list[MeasureNotes]:
     """Return the unit's measures (of one task, or all) with their notes of the year."""
     plan = office.membership.plan
-    notes = await office.membership.store.notes(unit, year)
+    notes = await office.membership.store.notes.find(unit, year)
     measures = plan.duties_of(unit)
     if task is not None:
         measures = tuple(m for m in measures if m.task == task.number)
@@ -120,12 +120,12 @@ async def unit_notes(
 
 async def members(office: Office, unit: str | None = None) -> list[Member]:
     """Return the members (of one unit, or all)."""
-    return await office.membership.store.members(unit)
+    return await office.membership.store.members.bound(unit)
 
 
 async def pending(office: Office) -> list[BindRequest]:
     """Return the bind requests awaiting a decision."""
-    return await office.membership.store.pending_requests()
+    return await office.membership.store.members.pending_requests()
 
 
 @dataclass(frozen=True)
@@ -141,22 +141,10 @@ async def audit_lines(
 ) -> list[AuditLine]:
     """Return the audit trail, newest first, filtered by action, unit and actor's name.
 
-    An entry belongs to the year it counts for, else to its date's, as in Store.audit_entries.
+    An entry belongs to the year it counts for, else to its date's, as in Audit.entries.
     """
-    store = office.membership.store
-    # Filtered in SQL, newest first by the (at, id) index: a page reads AUDIT_PAGE rows, not
-    # the whole year's trail.
-    rows = await store._read_all(
-        "SELECT * FROM audit WHERE doc = ? AND (? IS NULL OR "
-        "COALESCE(year, CAST(substr(at, 1, 4) AS INTEGER)) = ?) "
-        "AND (? = '' OR action = ? OR action LIKE ? || '.%') AND (? = '' OR unit = ?) "
-        "AND (? = '' OR instr(actor_name, ?) > 0) ORDER BY at DESC, id DESC LIMIT ?",
-        (
-            store.doc, year, year,
-            action, action, action, unit, unit, who, who, AUDIT_PAGE,
-        ),
-    )  # fmt: skip
-    return [AuditLine(e, describe(e)) for e in map(AuditEntry.from_row, rows)]
+    entries = await office.membership.store.audit.search(year, action, unit, who, AUDIT_PAGE)
+    return [AuditLine(e, describe(e)) for e in entries]
 
 
 @dataclass(frozen=True)
@@ -170,13 +158,13 @@ class Sent:
 async def reminder_runs(office: Office, reminders: Reminders, now: dt.datetime) -> list[Sent]:
     """Return the reminders due so far (newest first) with their deliveries per unit."""
     store = office.membership.store
-    units = {m.user_id: m.unit for m in await store.members()}
+    units = {m.user_id: m.unit for m in await store.members.bound()}
     runs = []
     for reminder in reversed(schedule(reminders.config, reminders.years)):
         if reminder.at > now:
             continue
         by_unit: dict[str, dict[str, int]] = {}
-        for user, status in (await store.deliveries(reminder.key)).items():
+        for user, status in (await store.reminders.deliveries(reminder.key)).items():
             counts = by_unit.setdefault(units.get(user, "（已解绑）"), {})
             counts[status] = counts.get(status, 0) + 1
         runs.append(Sent(reminder, by_unit))

@@ -208,7 +208,7 @@ async def export_year(store: Store, plan: Plan, year: int) -> bytes:
     Built in the worker process (bot/offload.py): a year of notes takes openpyxl about a
     second, which the event loop would otherwise spend away from every other chat.
     """
-    notes = await store.notes(year=year, include_deleted=True)
-    notes += await store.earlier_notes(year=year, include_deleted=True)
-    audit = await store.audit_entries(year=year)
+    notes = await store.notes.find(year=year, include_deleted=True)
+    notes += await store.notes.earlier(year=year, include_deleted=True)
+    audit = await store.audit.entries(year=year)
     return await offload(build_workbook, plan.as_of(year), notes, year, audit)

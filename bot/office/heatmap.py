@@ -184,5 +184,5 @@ def heatmap_png(plan: Plan, reported: Mapping[str, Set[str]], year: int, as_of: 
 
 async def progress_picture(store: Store, plan: Plan, year: int, as_of: dt.date) -> bytes:
     """Read which measures each unit reported in `year`; render in the worker process."""
-    reported = await store.reported_measures(year)
+    reported = await store.notes.reported_measures(year)
     return await offload(heatmap_png, plan.as_of(year), reported, year, as_of)

@@ -49,7 +49,7 @@ def flow_ended(kind: object, target: object, why: str = UNIT_CHANGED) -> str:
 
 
 def _notice_reply(kind: str, payload: dict[str, Any]) -> Reply:
-    """Word a stored notice (see Store.decide for the kinds and their payloads)."""
+    """Word a stored notice (see Membership.decide for the kinds and their payloads)."""
     # With several documents, the one the unit was asked for.
     document = payload.get("document")
     unit = f"「{payload.get('unit', '')}」" + (f"（{document}）" if document else "")
@@ -115,7 +115,7 @@ class Membership:
 
     async def seen(self, person: Person) -> None:
         """Record that a person talked to the bot (and whether in a private chat)."""
-        await self.store.upsert_user(person.id, person.name, True if person.private else None)
+        await self.store.users.upsert(person.id, person.name, True if person.private else None)
 
     # -- who is who ------------------------------------------------------------------------
 
@@ -143,10 +143,10 @@ class Membership:
     async def whoami(self, person: Person, labels: Mapping[str, str] | None = None) -> Outcome:
         """Show the person's unit and role; with `labels` (document id → name), in each."""
         if labels is None:
-            member = await self.store.member(person.id)
+            member = await self.store.members.get(person.id)
             bindings = [member] if member else []
         else:
-            bindings = [b for b in await self.store.bindings(person.id) if b.doc in labels]
+            bindings = [b for b in await self.store.members.bindings(person.id) if b.doc in labels]
             member = bindings[0] if bindings else None
         lines = [line(bold(person.name), f"（ID {person.id}）")]
         for bound in bindings:
@@ -165,14 +165,16 @@ class Membership:
         unit, problem = self.unit_named(unit_text)
         if problem or unit is None:
             return problem or say("请写单位名称。")
-        member = await self.store.member(person.id)
+        member = await self.store.members.get(person.id)
         if member and member.unit == unit:
             return say(f"您已是「{unit}」的成员。")
         if not self.coordinators:
             return say("尚未配置协调人（FENGONG_COORDINATORS），暂时无法审批，请联系管理员。")
-        before = await self.store.pending_request(person.id)
+        before = await self.store.members.pending_request(person.id)
         try:
-            request = await self.store.request_binding(person.id, person.name, unit, BIND_INTERVAL)
+            request = await self.store.members.request_binding(
+                person.id, person.name, unit, BIND_INTERVAL
+            )
         except TooSoon as e:
             return self._too_soon(e.pending, unit)
         if before is not None and before.id == request.id:
@@ -219,7 +221,7 @@ class Membership:
         if key is None:
             return say("按钮已过期，请重新提问")
         try:
-            request = await self.store.decide(key, approve, person.id, document=self.label)
+            request = await self.store.members.decide(key, approve, person.id, document=self.label)
         except AlreadyDecided as e:
             done = {"approved": "已批准", "rejected": "已拒绝", "replaced": "已被新的申请取代"}
             return say(f"这条申请{done.get(e.request.status, '已处理')}，无需再次处理。")
@@ -227,7 +229,7 @@ class Membership:
             return say(e.message)
         verdict = "批准" if approve else "拒绝"
         # The notice was recorded with the decision; this sends it (and any left by a crash).
-        owed = await self.store.pending_notices(request.user_id)
+        owed = await self.store.notices.pending(request.user_id)
         return Outcome(
             say(f"已{verdict}：{request.name} 绑定到「{request.unit}」。").reply,
             tuple(self._notice(n) for n in owed),
@@ -237,7 +239,7 @@ class Membership:
     async def owed_notices(self, user_ids: Iterable[str]) -> tuple[Notice, ...]:
         """Return the stored notices still owed to these people, worded."""
         wanted = set(user_ids)
-        owed = await self.store.pending_notices() if wanted else []
+        owed = await self.store.notices.pending() if wanted else []
         return tuple(self._notice(n) for n in owed if n.user_id in wanted)
 
     def _notice(self, stored: StoredNotice) -> Notice:
@@ -267,18 +269,18 @@ class Membership:
     async def _send_stored(self, key: int, notice: Notice, send: Send) -> str | None:
         """Send stored notice `key` unless it already went (None then); record the outcome."""
         async with self._sending:
-            stored = await self.store.notice(key)
+            stored = await self.store.notices.get(key)
             if stored is None or stored.status != "pending":
                 return None
             result = await send(notice.to, notice.reply)
-            await self.store.mark_notice(key, result)
-            if result == "blocked" and await self.store.user(notice.to) is not None:
-                await self.store.set_reachable(notice.to, False)
+            await self.store.notices.mark(key, result)
+            if result == "blocked" and await self.store.users.get(notice.to) is not None:
+                await self.store.users.set_reachable(notice.to, False)
             return result
 
     async def send_pending_notices(self, send: Send) -> list[str]:
         """Send every stored notice still owed (after a crash, at start); return the missed."""
-        owed = await self.store.pending_notices()
+        owed = await self.store.notices.pending()
         return await self.send_notices((self._notice(n) for n in owed), send)
 
     async def invite(
@@ -290,7 +292,7 @@ class Membership:
         unit, problem = self.unit_named(unit_text)
         if problem or unit is None:
             return problem or say("请写单位名称。")
-        invite = await self.store.create_invite(unit, person.id)
+        invite = await self.store.members.create_invite(unit, person.id)
         lines = [
             line(f"「{unit}」的一次性邀请（{invite.expires_at:%Y-%m-%d %H:%M} 前有效）："),
             line(Span(f"/join {invite.code}", "code")),
@@ -303,10 +305,10 @@ class Membership:
 
     async def redeem(self, person: Person, code: str) -> Outcome:
         """Bind the person with an invite code (from a deep link)."""
-        flow = await self.store.flow(person.id)
-        before = await self.store.member(person.id)
+        flow = await self.store.flows.get(person.id)
+        before = await self.store.members.get(person.id)
         try:
-            member = await self.store.redeem_invite(code, person.id, person.name)
+            member = await self.store.members.redeem_invite(code, person.id, person.name)
         except StoreError as e:
             return say(e.message)
         done = f"已绑定到「{member.unit}」。发送 /note 报送进展，/notes 查看本单位进展。"
@@ -322,8 +324,8 @@ class Membership:
 
     async def unbind(self, person: Person) -> Outcome:
         """Leave the person's unit (a note being written ends with it)."""
-        flow = await self.store.flow(person.id)
-        member = await self.store.unbind(person.id)
+        flow = await self.store.flows.get(person.id)
+        member = await self.store.members.unbind(person.id)
         if member is None:
             return say("您尚未绑定单位。")
         if flow is not None:
@@ -340,7 +342,7 @@ class Membership:
             unit, problem = self.unit_named(unit_text)
             if problem:
                 return problem
-        members = await self.store.members(unit)
+        members = await self.store.members.bound(unit)
         if not members:
             return say(f"「{unit}」还没有成员。" if unit else "还没有任何成员。")
         items = tuple(
@@ -353,5 +355,5 @@ class Membership:
 
     async def unit_of(self, person: Person) -> str | None:
         """Return the unit the person is bound to, or None."""
-        member = await self.store.member(person.id)
+        member = await self.store.members.get(person.id)
         return member.unit if member else None

@@ -109,7 +109,7 @@ class Notes:
     async def _start_flow(
         self, person: Person, kind: Literal["note", "edit"], target: str, unit: str
     ) -> Outcome:
-        await self.store.start_flow(person.id, kind, target, unit)
+        await self.store.flows.start(person.id, kind, target, unit)
         # An edit's target is "<note id>:<version>".
         what = (
             f"举措 {target} 的进展"
@@ -131,19 +131,19 @@ class Notes:
 
     async def pending(self, person: Person) -> bool:
         """Tell whether the person's next text is awaited by a note flow (expired or not)."""
-        return await self.store.flow(person.id) is not None
+        return await self.store.flows.get(person.id) is not None
 
     async def text(self, person: Person, text: str) -> Outcome | None:
         """Take plain text as the awaited note or edit; None when no flow awaits it."""
-        flow = await self.store.flow(person.id)
+        flow = await self.store.flows.get(person.id)
         if flow is None:
             # Handled again after a crash: the note this very message filed, not a question.
-            filed = await self.store.filed_here()
+            filed = await self.store.notes.filed_here()
             return None if filed is None else self._recorded(filed)
         typed = line(Span(text, "quote"))
         waited = self.clock() - flow.started_at
         if waited > FLOW_TIMEOUT:
-            await self.store.end_flow(person.id)
+            await self.store.flows.end(person.id)
             if waited > STALE_FLOW:
                 # Long abandoned: this text is no late note but a new message (a question).
                 return None
@@ -158,10 +158,10 @@ class Notes:
                 "您刚才发送的内容如下，如需修改请发送 /notes 后重新点「修改」：",
                 typed,
             )
-        member = await self.store.member(person.id)
+        member = await self.store.members.get(person.id)
         if member is None or member.unit != flow.unit:
             # Checked again now: the text must not be filed for a unit it was not meant for.
-            await self.store.end_flow(person.id)
+            await self.store.flows.end(person.id)
             again = NOT_MEMBER if member is None else "如需报送，请重新发送 /note。"
             ended = flow_ended(flow.kind, flow.target, UNBOUND if member is None else UNIT_CHANGED)
             return say(ended, "您刚才发送的内容如下：", typed, again)
@@ -175,7 +175,7 @@ class Notes:
             return await self._edit(person, int(note_id), cleaned, version or None)
         problem = self._check_measure(member.unit, flow.target)
         if problem:
-            await self.store.end_flow(person.id)
+            await self.store.flows.end(person.id)
             reply = problem.reply
             head = (*reply.header[:1], line("您刚才发送的内容未保存："), typed, *reply.header[1:])
             return Outcome(Reply(header=head, items=reply.items, per_page=reply.per_page))
@@ -183,7 +183,7 @@ class Notes:
 
     async def cancel(self, person: Person) -> Outcome:
         """Abort the person's note flow."""
-        if await self.store.end_flow(person.id) is None:
+        if await self.store.flows.end(person.id) is None:
             return say("当前没有进行中的操作。")
         return say("已取消。")
 
@@ -202,7 +202,7 @@ class Notes:
         problem = self._check_text(text)
         if problem:
             return problem
-        note = await self.store.add_note(
+        note = await self.store.notes.add(
             unit,
             measure_id,
             self.membership.year(),
@@ -254,11 +254,11 @@ class Notes:
         plan = self.plan.as_of(year)
         notes = [
             n
-            for n in await self.store.notes(None if plan.succession else unit, year)
+            for n in await self.store.notes.find(None if plan.succession else unit, year)
             if plan.holder(n.unit, n.measure_id) == unit
         ]
         # Notes filed on a document this folder held before come last, marked as such.
-        earlier = await self.store.earlier_notes(unit, year)
+        earlier = await self.store.notes.earlier(unit, year)
         notes += earlier
         if not notes:
             return say(f"「{unit}」{year} 年还没有报送进展。发送 /note 报送。")
@@ -300,7 +300,7 @@ class Notes:
 
     async def _own_note(self, person: Person, note_id: str) -> Note | Outcome:
         key = number(note_id)
-        note = await self.store.note(key) if key is not None else None
+        note = await self.store.notes.get(key) if key is not None else None
         if note is None or note.deleted:
             return say("找不到这条记录，它可能已被删除。")
         if note.author_id != person.id:
@@ -327,12 +327,12 @@ class Notes:
         """Store the awaited edit (a cleaned, checked text), ending the flow with it, unless
         the note changed since the edit was started (then nothing is overwritten)."""
         try:
-            note = await self.store.edit_note(
+            note = await self.store.notes.edit(
                 note_id, person.id, text, ends_flow=True, version=version
             )
         except Changed:
-            await self.store.end_flow(person.id)
-            now = await self.store.note(note_id)
+            await self.store.flows.end(person.id)
+            now = await self.store.notes.get(note_id)
             return say(
                 f"第 {note_id} 条记录在您修改期间已被改动，您的内容未保存：",
                 line(Span(text, "quote")),
@@ -342,7 +342,7 @@ class Notes:
             )
         except StoreError as e:
             # The edit was rolled back, and the end of the flow with it: end it now.
-            await self.store.end_flow(person.id)
+            await self.store.flows.end(person.id)
             return say(e.message)
         hint = (UNREADABLE_HINT,) if UNREADABLE in note.text else ()
         return say(f"已修改第 {note.id} 条记录：", line(Span(note.text, "quote")), *hint)
@@ -377,7 +377,7 @@ class Notes:
         if isinstance(note, Outcome):
             return note
         try:
-            await self.store.delete_note(note.id, person.id, version or None)
+            await self.store.notes.delete(note.id, person.id, version or None)
         except Changed:
             return await self.delete(person, key, changed=True)
         return Outcome(say(f"已删除第 {note.id} 条记录。").reply, replace=True)
@@ -407,7 +407,7 @@ class Notes:
         if problem:
             return problem
         try:
-            note = await self.store.edit_note(note.id, person.id, cleaned)
+            note = await self.store.notes.edit(note.id, person.id, cleaned)
         except StoreError as e:
             return say(e.message)
         return say(f"已修改第 {note.id} 条记录：", line(Span(note.text, "quote")))

@@ -53,7 +53,7 @@ class Overview:
             return say(f"年份格式不对，例如：/progress {self.membership.year()}")
         if outside := self._outside(year, "progress"):
             return outside
-        reported = await self.membership.store.reported_measures(year)
+        reported = await self.membership.store.notes.reported_measures(year)
         rows, idle = [], []
         plan = self.membership.plan.as_of(year)  # the units of that year
         for index, unit in enumerate(plan.units):
@@ -101,7 +101,7 @@ class Overview:
         if plan is None or index is None or index >= len(plan.units):
             return say("按钮已过期，请重新提问")
         unit = plan.units[index].name
-        reported = await self.membership.store.reported_measures(year or 0)
+        reported = await self.membership.store.notes.reported_measures(year or 0)
         missing = unreported(plan, reported, unit)
         if not missing:
             return say(f"「{unit}」{year} 年的举措已全部报送。")
@@ -124,7 +124,7 @@ class Overview:
         from bot.office.export import export_year
 
         data = await export_year(self.membership.store, self.membership.plan, year)
-        await self.membership.store.record(
+        await self.membership.store.audit.record(
             person.id, person.name, "export", "", f"{year} 年进展汇总", year
         )
         return Outcome(
@@ -167,7 +167,7 @@ class Overview:
         plan = self.membership.plan
         data = await year_report(self.membership.store, plan, year, unit)
         name = unit or "各单位汇总"
-        await self.membership.store.record(
+        await self.membership.store.audit.record(
             person.id,
             person.name,
             "report",

@@ -177,7 +177,7 @@ class Reminders:
     # -- what a unit is told ---------------------------------------------------------------
 
     async def _missing(self, year: int) -> dict[str, list[Measure]]:
-        reported = await self.membership.store.reported_measures(year)
+        reported = await self.membership.store.notes.reported_measures(year)
         plan = self.membership.plan.as_of(year)  # a changed unit's measures are its successor's
         return {u.name: unreported(plan, reported, u.name) for u in plan.units}
 
@@ -213,7 +213,7 @@ class Reminders:
         if not person.private:
             # A unit's gaps are for its members' eyes: in a group, only the rule and dates.
             return Outcome(Reply(header=general))
-        member = await self.membership.store.member(person.id)
+        member = await self.membership.store.members.get(person.id)
         if member is None:
             hint = (
                 "绑定单位后，这里会列出本单位尚未报送的举措："
@@ -239,7 +239,7 @@ class Reminders:
         return {
             r.key
             for r in schedule(self.config, self.years)
-            if await store.get_state(f"done:{r.key}") is not None
+            if await store.state.get(f"done:{r.key}") is not None
         }
 
     async def tick(self, send: Send) -> list[str]:
@@ -253,14 +253,14 @@ class Reminders:
         store = self.membership.store
         # A fan-out interrupted by a crash is finished whenever the bot comes back, unless a
         # newer reminder of the same year goes out now (it would say the same thing again).
-        started = await store.reminder_keys()
+        started = await store.reminders.keys()
         newer = {(r.year, r.kind) for r in to_send}
         resume = [r for r in too_late if r.key in started and (r.year, r.kind) not in newer]
         to_send = sorted(resume + to_send, key=lambda r: r.at)
         too_late = [r for r in too_late if r not in resume]
         skipped: dict[int, list[Reminder]] = {}
         for r in too_late:
-            await store.set_state(f"done:{r.key}", "skipped")
+            await store.state.set(f"done:{r.key}", "skipped")
             skipped.setdefault(r.year, []).append(r)
         for year, late in skipped.items():
             logger.warning(
@@ -281,7 +281,7 @@ class Reminders:
                 # Done once every recipient got it or failed for good (DELIVERY_TRIES).
                 logger.info("提醒 %s 还有 %d 位收件人未送达，下次检查时重试。", r.key, waiting)
                 continue
-            await store.set_state(f"done:{r.key}", "sent")
+            await store.state.set(f"done:{r.key}", "sent")
             sent.append(r.key)
         return sent
 
@@ -291,12 +291,12 @@ class Reminders:
         store = self.membership.store
         missing = await self._missing(year)
         out: dict[str, Reply] = {}
-        for member in await store.members():
+        for member in await store.members.bound():
             if units is not None and member.unit not in units:
                 continue
-            user = await store.user(member.user_id)
+            user = await store.users.get(member.user_id)
             # Not retried: a member who blocked the bot is written to again once they write
-            # to it (Store.upsert_user marks them reachable); until then the summary lists them.
+            # to it (Users.upsert marks them reachable); until then the summary lists them.
             if user is not None and not (user.reminders_on and user.reachable):
                 continue
             reply = self.unit_reminder(member.unit, year, missing.get(member.unit, []))
@@ -314,19 +314,19 @@ class Reminders:
         """
         store = self.membership.store
         # Planning is idempotent: after a restart only the still-pending rows are sent.
-        await store.plan_delivery(key, messages)
+        await store.reminders.plan(key, messages)
         same: dict[tuple[Reply, int], list[str]] = {}
-        for user_id, parts in (await store.pending_parts(key)).items():
+        for user_id, parts in (await store.reminders.pending_parts(key)).items():
             reply = messages.get(user_id)
             if reply is None:  # planned before a restart, but no longer a member
-                await store.mark_delivery(key, user_id, "failed")
+                await store.reminders.mark(key, user_id, "failed")
                 continue
             same.setdefault((reply, parts), []).append(user_id)
         for (reply, parts), users in same.items():
             batches = send.batches(users) if isinstance(send, Router) else [[u] for u in users]
             for batch in batches:
                 await self._deliver(key, batch, reply, parts, send)
-        return await store.deliveries(key)
+        return await store.reminders.deliveries(key)
 
     async def _deliver(
         self, key: str, users: list[str], reply: Reply, start: int, send: Send
@@ -337,10 +337,12 @@ class Reminders:
 
         async def done(part: int, results: dict[str, Result]) -> None:
             nonlocal after
-            await store.record_part(key, part, {u: results.get(u, "failed") for u in left})
+            await store.reminders.record_part(
+                key, part, {u: results.get(u, "failed") for u in left}
+            )
             for user_id, result in results.items():
-                if result == "blocked" and await store.user(user_id) is not None:
-                    await store.set_reachable(user_id, False)
+                if result == "blocked" and await store.users.get(user_id) is not None:
+                    await store.users.set_reachable(user_id, False)
             left[:] = [u for u in left if results.get(u) == "sent"]
             after = part + 1
 
@@ -370,9 +372,9 @@ class Reminders:
                 # times in all.
                 results: dict[str, DeliveryStatus] = {}
                 for user_id in left:
-                    tries = await store.delivery_attempts(key, user_id) + 1
+                    tries = await store.reminders.attempts(key, user_id) + 1
                     results[user_id] = "failed" if tries >= DELIVERY_TRIES else "pending"
-                    await store.mark_delivery(key, user_id, results[user_id])
+                    await store.reminders.mark(key, user_id, results[user_id])
                 logger.warning(
                     "提醒 %s 未能送达 %d 位用户（%s 等，%r），%s",
                     key,
@@ -383,7 +385,7 @@ class Reminders:
                 )
                 return
         for user_id in left:
-            await store.mark_delivery(key, user_id, "sent")
+            await store.reminders.mark(key, user_id, "sent")
 
     # -- the coordinators' summary ---------------------------------------------------------
 
@@ -414,8 +416,8 @@ class Reminders:
             ),
         ]
         refused, never = [], []
-        for member in await store.members():
-            user = await store.user(member.user_id)
+        for member in await store.members.bound():
+            user = await store.users.get(member.user_id)
             who = f"{member.name}（{member.unit}）"
             # Where the channel waits for the user to write first, never having written comes
             # first: it refuses those too (with the same answer as a block), and what they must
@@ -454,14 +456,16 @@ class Reminders:
             return say("按钮已过期，请重新提问")
         missing = await self._missing(year)
         messages = await self._reminder_messages(year, {u for u, ms in missing.items() if ms})
-        units = {m.unit for m in await self.membership.store.members() if m.user_id in messages}
+        units = {
+            m.unit for m in await self.membership.store.members.bound() if m.user_id in messages
+        }
         async with self._sending:
             key = f"chase:{year}:{self.membership.clock():%Y-%m-%d}"
-            before = await self.membership.store.deliveries(key)
+            before = await self.membership.store.reminders.deliveries(key)
             statuses = await self.fan_out(key, messages, send)
         fresh = sum(1 for u, s in statuses.items() if s == "sent" and before.get(u) != "sent")
         chased = f"{year} 年：{len(units)} 个单位 {fresh} 人"
-        await self.membership.store.record(person.id, person.name, CHASE, "", chased)
+        await self.membership.store.audit.record(person.id, person.name, CHASE, "", chased)
         again = "（今天已催报过的成员不再重复发送）" if before else ""
         return say(f"已向 {len(units)} 个单位的 {fresh} 位成员发送催报提醒{again}。")
 
@@ -473,20 +477,20 @@ class Reminders:
         await self.membership.seen(person)
         choice = arg.strip().lower()
         if choice in ("off", "关", "关闭"):
-            await store.set_reminders(person.id, False)
+            await store.users.set_reminders(person.id, False)
             return say("已关闭年度报送提醒。发送 /remind on 重新开启。")
         if choice in ("on", "开", "开启"):
-            await store.set_reminders(person.id, True)
+            await store.users.set_reminders(person.id, True)
         elif choice:
             return say("用法：/remind 查看下次提醒，/remind on 开启，/remind off 关闭。")
-        if await store.member(person.id) is None:
+        if await store.members.get(person.id) is None:
             # Reminders go to a unit's members: "开启" would promise one that never comes.
             sample = self.membership.assistant.example().unit
             return say(
                 "您还不是本文件中任何单位的成员，不会收到年度报送提醒。"
                 f"发送 /bind 单位名称 申请绑定，例如 /bind {sample}。"
             )
-        user = await store.user(person.id)
+        user = await store.users.get(person.id)
         state = "开启" if user is None or user.reminders_on else "关闭"
         upcoming = next(
             (
@@ -512,7 +516,7 @@ class Reminders:
             units = self.membership.assistant.answer(arg).units
             unit = units[0] if len(units) == 1 else None
         else:
-            member = await self.membership.store.member(person.id)
+            member = await self.membership.store.members.get(person.id)
             unit = member.unit if member else None
         if unit is None:
             sample = self.membership.assistant.example().unit

@@ -408,7 +408,7 @@ async def year_report(store: Store, plan: Plan, year: int, unit: str | None) -> 
     # A note a unit filed before it changed that year is its successor's.
     notes = [
         dataclasses.replace(n, unit=plan.holder(n.unit, n.measure_id))
-        for n in await store.notes(None if plan.succession else unit, year)
+        for n in await store.notes.find(None if plan.succession else unit, year)
     ]
     if unit is not None:
         notes = [n for n in notes if n.unit == unit]

@@ -28,7 +28,7 @@ from bot.ask.text import normalize
 from bot.documents.plan import is_shipped
 from bot.documents.unitsfile import _write_atomically
 from bot.outcome import Person
-from bot.store import Store, _iso, _time
+from bot.store import Store
 
 if TYPE_CHECKING:
     from bot.core import Core
@@ -96,54 +96,21 @@ async def record_query(core: Core, kind: str, arg: str) -> None:
 
 async def record(store: Store, text: str, suggested: tuple[str, ...] = ()) -> None:
     """Count one asking of a normalised question; forget those not asked for 90 days."""
-    now = store._now()
-    at = _iso(now)
-    async with store._write():
-        await store._db.execute("DELETE FROM unanswered WHERE last_at < ?", (_iso(now - KEPT),))
-        # Asked again after a mapping: the synonym did not help, so it is listed again.
-        await store._db.execute(
-            "INSERT INTO unanswered (doc, text, count, suggested, first_at, last_at) "
-            "VALUES (?, ?, 1, ?, ?, ?) ON CONFLICT (doc, text) DO UPDATE SET "
-            "count = count + 1, suggested = excluded.suggested, last_at = excluded.last_at, "
-            "status = CASE status WHEN ? THEN status ELSE ? END",
-            (store.doc, text, ",".join(suggested), at, at, OUT, OPEN),
-        )
+    # Asked again after a mapping: the synonym did not help, so it is listed again.
+    await store.unanswered.count(text, suggested, KEPT, reopen=OPEN, keep=OUT)
 
 
 async def listing(store: Store, assistant: Assistant) -> list[Question]:
     """Return the document's open questions of the last 90 days, most asked first."""
-    since = _iso(store._now() - KEPT)
-    rows = await store._read_all(
-        "SELECT * FROM unanswered WHERE doc = ? AND status = ? AND last_at >= ? "
-        "ORDER BY count DESC, last_at DESC LIMIT ?",
-        (store.doc, OPEN, since, SHOWN),
-    )
     return [
-        Question(
-            row["text"],
-            row["count"],
-            tuple(s for s in row["suggested"].split(",") if s),
-            _time(row["first_at"]),
-            _time(row["last_at"]),
-            key_words(assistant, row["text"]),
-        )
-        for row in rows
+        Question(q.text, q.count, q.suggested, q.first_at, q.last_at, key_words(assistant, q.text))
+        for q in await store.unanswered.listed(OPEN, KEPT, SHOWN)
     ]
 
 
 async def _settle(store: Store, text: str, status: str, actor: Person, what: str) -> bool:
     """Set an open question's status and audit it; False when it is not listed."""
-    now = _iso(store._now())
-    async with store._write():
-        row = await store._one(
-            "UPDATE unanswered SET status = ? WHERE doc = ? AND text = ? AND status = ? "
-            "RETURNING text",
-            (status, store.doc, text, OPEN),
-        )
-        if row is None:
-            return False
-        await store._audit(now, actor.id, f"unanswered.{status}", "", what, actor.name)
-    return True
+    return await store.unanswered.settle(text, OPEN, status, actor.id, actor.name, what)
 
 
 async def out_of_scope(store: Store, text: str, actor: Person) -> str:

@@ -84,10 +84,10 @@ class UnitChanges:
         if problem is not None:
             return say(problem)
         token = secrets.token_urlsafe(6)
-        await m.store.set_state(_PENDING + token, json.dumps(proposal, ensure_ascii=False))
+        await m.store.state.set(_PENDING + token, json.dumps(proposal, ensure_ascii=False))
         change = _change(proposal)
         plan = m.plan
-        moving = await m.store.members(change.old)
+        moving = await m.store.members.bound(change.old)
         measures = [x.id for x in plan.measures_of(change.old)]
         lines = [
             line(bold("请确认单位变更")),
@@ -201,7 +201,7 @@ class UnitChanges:
                 return say(f"数据文件校验未通过，未作变更：{e}")
             m.assistant.adopt(plan)
             why = f"已于{change.describe()}"
-            moved = await m.store.move_unit(
+            moved = await m.store.members.move_unit(
                 change.old,
                 change.successor,
                 person.id,
@@ -209,7 +209,7 @@ class UnitChanges:
                 _payload(m, change.old, change.successor, why),
             )
             done = {**proposal, "moved": [x.user_id for x in moved]}
-            await m.store.set_state(_DONE + token, json.dumps(done, ensure_ascii=False))
+            await m.store.state.set(_DONE + token, json.dumps(done, ensure_ascii=False))
         lines = [
             line(f"已记录：{_said(change)}。"),
             line(
@@ -243,7 +243,7 @@ class UnitChanges:
         if not m.is_coordinator(person):
             return say(NOT_COORDINATOR)
         async with self._lock:
-            done = await m.store.get_state(_DONE + token)
+            done = await m.store.state.get(_DONE + token)
             if not done:
                 return Outcome(say("这项变更已撤销。").reply, replace=True)
             recorded = json.loads(done)
@@ -261,10 +261,10 @@ class UnitChanges:
             except PlanError as e:  # another change needs it now: the file as it was
                 unitsfile.record(path, change, new_unit)
                 return say(f"数据文件校验未通过，未撤销：{e}")
-            await m.store.set_state(_DONE + token, "")
+            await m.store.state.set(_DONE + token, "")
             m.assistant.adopt(plan)
             why = f"：「{change.old}」{_verb(change)}「{change.successor}」的记录已撤销"
-            moved = await m.store.move_unit(
+            moved = await m.store.members.move_unit(
                 change.successor,
                 change.old,
                 person.id,
@@ -281,10 +281,10 @@ class UnitChanges:
 
     async def _take(self, key: str) -> dict[str, Any] | None:
         """Return a proposal kept under `key`, and consume it (None: none, or taken)."""
-        raw = await self.membership.store.get_state(key)
+        raw = await self.membership.store.state.get(key)
         if not raw:
             return None
-        await self.membership.store.set_state(key, "")
+        await self.membership.store.state.set(key, "")
         taken: dict[str, Any] = json.loads(raw)
         return taken
 
@@ -294,13 +294,13 @@ class UnitChanges:
         today = m.clock().astimezone(TZ).date()
         count = 0
         for change in m.plan.succession.changes.values():
-            if change.since > today or not await m.store.members(change.old):
+            if change.since > today or not await m.store.members.bound(change.old):
                 continue
             now = m.plan.succession.current(change.old)  # None: split, members must choose
             subject = f"{change.old}{change.describe()}（{BY_FILE}）"
             why = f"已于{change.describe()}"
             count += len(
-                await m.store.move_unit(
+                await m.store.members.move_unit(
                     change.old,
                     now,
                     BY_FILE,

@@ -13,7 +13,7 @@ import secrets
 from dataclasses import dataclass
 
 from bot.outcome import Outcome, Person, say
-from bot.store import Store, _iso, _time
+from bot.store import Store
 
 LINK_TTL = dt.timedelta(minutes=10)
 LINKS_PER_WINDOW = 5
@@ -36,87 +36,53 @@ class Session:
 
 
 class WebLogins:
-    """Login links and sessions on the store's connection (see the module's docstring)."""
+    """Login links and sessions in the store (see the module's docstring)."""
 
     def __init__(self, store: Store) -> None:
         self.store = store
 
     async def issue(self, person: Person) -> str | None:
         """Make a login link's token for the person; None when they asked too often."""
-        store = self.store
-        now = store._now()
-        async with store._write():
-            await store._db.execute(
-                "DELETE FROM web_links WHERE expires_at < ?", (_iso(now - LINK_TTL),)
-            )
-            row = await store._one(
-                "SELECT count(*) AS n FROM web_links WHERE user_id = ? AND created_at > ?",
-                (person.id, _iso(now - LINK_TTL)),
-            )
-            if row is not None and row["n"] >= LINKS_PER_WINDOW:
-                return None
-            # Hex: no character any channel's markup escapes ("_" in WeCom's markdown).
-            token = secrets.token_hex(20)
-            await store._db.execute(
-                "INSERT INTO web_links (hash, user_id, name, created_at, expires_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (_hash(token), person.id, person.name, _iso(now), _iso(now + LINK_TTL)),
-            )
-        return token
+        # Hex: no character any channel's markup escapes ("_" in WeCom's markdown).
+        token = secrets.token_hex(20)
+        logins = self.store.weblogins
+        made = await logins.add_link(
+            _hash(token), person.id, person.name, LINK_TTL, LINKS_PER_WINDOW
+        )
+        return token if made else None
 
     async def redeem(self, token: str) -> Person | None:
         """Use a link once: its person, or None when it is unknown, used or expired."""
-        store = self.store
-        now = _iso(store._now())
-        async with store._write():
-            row = await store._one(
-                "UPDATE web_links SET used_at = ? WHERE hash = ? AND used_at IS NULL "
-                "AND expires_at > ? RETURNING user_id, name",
-                (now, _hash(token[:100]), now),
-            )
-        return None if row is None else Person(row["user_id"], row["name"])
+        who = await self.store.weblogins.use_link(_hash(token[:100]))
+        return None if who is None else Person(*who)
 
     async def open_session(self, person: Person) -> str:
         """Start a session for the person and return its cookie's token."""
-        store = self.store
-        now = store._now()
         token = secrets.token_urlsafe(32)
-        async with store._write():
-            await store._db.execute(
-                "DELETE FROM web_sessions WHERE seen_at < ?", (_iso(now - SESSION_IDLE),)
-            )
-            await store._db.execute(
-                "INSERT INTO web_sessions (hash, user_id, name, csrf, seen_at) "
-                "VALUES (?, ?, ?, ?, ?)",
-                (_hash(token), person.id, person.name, secrets.token_urlsafe(24), _iso(now)),
-            )
+        csrf = secrets.token_urlsafe(24)
+        await self.store.weblogins.add_session(
+            _hash(token), person.id, person.name, csrf, SESSION_IDLE
+        )
         return token
 
     async def session(self, token: str) -> Session | None:
         """Return the live session of a cookie's token (and note the request), else None."""
-        store = self.store
-        now = store._now()
+        logins = self.store.weblogins
         key = _hash(token[:100])
-        row = await store._read_one("SELECT * FROM web_sessions WHERE hash = ?", (key,))
+        row = await logins.session(key)
         if row is None:
             return None
-        seen = _time(row["seen_at"])
-        if now - seen > SESSION_IDLE:
-            await self.close_session(token)
+        since = logins.now() - row.seen_at
+        if since > SESSION_IDLE:
+            await logins.close_session(key)
             return None
-        if now - seen > TOUCH_EVERY:
-            async with store._write():
-                await store._db.execute(
-                    "UPDATE web_sessions SET seen_at = ? WHERE hash = ?", (_iso(now), key)
-                )
-        return Session(Person(row["user_id"], row["name"]), row["csrf"], seen)
+        if since > TOUCH_EVERY:
+            await logins.touch(key)
+        return Session(Person(row.user_id, row.name), row.csrf, row.seen_at)
 
     async def close_session(self, token: str) -> None:
         """End a session (logout)."""
-        async with self.store._write():
-            await self.store._db.execute(
-                "DELETE FROM web_sessions WHERE hash = ?", (_hash(token[:100]),)
-            )
+        await self.store.weblogins.close_session(_hash(token[:100]))
 
 
 async def web_link(store: Store, base_url: str | None, person: Person) -> Outcome:

@@ -50,6 +50,10 @@ class Connection(ABC):
         return None if row is None else row[0]
 
 
+class _RolledBack(Exception):
+    """Ends a probe's transaction without committing it."""
+
+
 class Database(Connection):
     """An open database: reads run at once, writes inside `transaction()`."""
 
@@ -61,6 +65,18 @@ class Database(Connection):
 
         `wait_ms`: how long to wait for another writer's lock (None: the default).
         """
+
+    async def writable(self, wait_ms: int = 1000) -> None:
+        """Raise unless a write can begin within `wait_ms`; nothing is written."""
+        try:
+            async with self.transaction(wait_ms) as tx:
+                await tx.execute(
+                    "INSERT INTO state (key, value) VALUES ('write probe', '') "
+                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
+                )
+                raise _RolledBack
+        except _RolledBack:
+            pass
 
     @abstractmethod
     async def schema_version(self) -> int:

@@ -67,7 +67,7 @@ async def _files_note(update: Update, message: Message, context: BotContext) -> 
         command = (typed[1:].split(maxsplit=1) or [""])[0]
         return command.partition("@")[0].lower() == "note"
     person = person_of(update.effective_user, update) if update.effective_user else None
-    return bool(person and person.private and await context.core.store.flow(person.id))
+    return bool(person and person.private and await context.core.store.flows.get(person.id))
 
 
 def _is_paging(data: str) -> bool:
@@ -260,8 +260,8 @@ async def _unreachable(update: Update, context: BotContext) -> None:
     chat, user = update.effective_chat, update.effective_user
     store = context.core.store
     person = f"{PREFIX}{user.id}" if user else ""
-    if chat and user and chat.type == ChatType.PRIVATE and await store.user(person):
-        await store.set_reachable(person, False)
+    if chat and user and chat.type == ChatType.PRIVATE and await store.users.get(person):
+        await store.users.set_reachable(person, False)
     logger.info("无法回复（%s）：已屏蔽机器人或将其移出，标记为无法送达", describe(update))
 
 

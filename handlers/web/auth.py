@@ -160,5 +160,5 @@ async def wecom_return(request: web.Request) -> web.StreamResponse:
         raise Refused(403, "只有本企业的成员可以登录工作台。")
     # UserIds are case-insensitive: the chat's adapter reads them lower-cased, so does this.
     person_id = f"{PREFIX}{user.lower()}"
-    known = await request.app[CORE].store.user(person_id)
+    known = await request.app[CORE].store.users.get(person_id)
     return await _start(request, Person(person_id, known.name if known else user))

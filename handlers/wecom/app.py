@@ -180,7 +180,7 @@ class WeComApp:
         typed = message.content.lstrip()
         if typed.startswith(COMMAND_MARKS):
             return (typed[1:].split(maxsplit=1) or [""])[0].lower() == "note"  # not /notes
-        return await self.core.store.flow(person.id) is not None
+        return await self.core.store.flows.get(person.id) is not None
 
     async def _typed(self, person: Person, text: str) -> Response:
         """A command ("/note 5.1 …", its argument as typed) or a question."""
@@ -193,7 +193,7 @@ class WeComApp:
 
     async def _greet(self, person: Person) -> None:
         """Greet a member the first time they open the app (known ones are left alone)."""
-        if await self.core.store.user(person.id) is not None:
+        if await self.core.store.users.get(person.id) is not None:
             return
         await self.core.seen(person)
         await self._say(person, GREETING)
@@ -271,8 +271,8 @@ class WeComApp:
 
     async def _sent(self, person: Person, result: str) -> None:
         """Mark a member WeCom cannot reach (outside the app's range) as unreachable."""
-        if result == "blocked" and await self.core.store.user(person.id) is not None:
-            await self.core.store.set_reachable(person.id, False)
+        if result == "blocked" and await self.core.store.users.get(person.id) is not None:
+            await self.core.store.users.set_reachable(person.id, False)
             logger.info("无法回复企业微信成员 %s：不在应用可见范围内，标记为无法送达", person.name)
 
 

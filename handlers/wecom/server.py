@@ -37,7 +37,7 @@ SHUTDOWN_GRACE = 10.0  # seconds to let the messages received be handled when th
 # WeCom signs each delivery with the time it was sent and retries an unanswered one within
 # about 15 s (three tries, 5 s each). Five minutes leave room for that and for a server clock
 # some minutes off, while a callback captured and replayed later is refused: the keys of the
-# callbacks taken are kept a day (Store.CALLBACK_TTL), far longer than this window.
+# callbacks taken are kept a day (Callbacks.TTL), far longer than this window.
 FRESH_SECONDS = 300
 HEADER_SECONDS = 10.0  # for a request's line and headers, from the connection's opening
 BODY_SECONDS = 10.0  # for its body (at most 64 KB)
