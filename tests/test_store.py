@@ -26,6 +26,7 @@ from bot.store import (
     migration,
     origin,
 )
+from bot.store.database import Dialect
 from bot.store.migration import DURABLE_INTAKE, MIGRATIONS, QUALIFY_IDS, Migration
 from bot.store.sqlite import SQLiteDatabase
 from tests.fakes.clock import FakeClock
@@ -943,3 +944,29 @@ async def test_a_note_filed_again_by_the_same_delivery_is_the_same_note(store: S
     assert other.id != first.id  # typed twice by the member: two notes
     assert len(await store.notes.find(year=2026)) == 2
     assert [e.action for e in await store.audit.entries()].count("note.add") == 2
+
+
+class SharedServer(SQLiteDatabase):
+    """SQLite standing in for a database other instances write to as well."""
+
+    dialect: Dialect = "postgres"
+
+
+@pytest.mark.parametrize("shared", [False, True])
+async def test_no_flow_is_remembered_only_where_this_process_is_the_one_writer(
+    db_path: Path, clock: FakeClock, shared: bool
+) -> None:
+    async with await Store.open(db_path, clock):
+        pass  # migrated
+    kind = SharedServer if shared else SQLiteDatabase
+    async with Store(await kind.open(db_path), clock) as store:
+        assert await store.flows.get("u") is None
+        with sqlite3.connect(db_path) as other:  # another instance starts a note flow
+            other.execute(
+                "INSERT INTO flows (doc, user_id, kind, target, unit, started_at) "
+                "VALUES ('', 'u', 'note', '1.1', '省发展改革委', ?)",
+                (START.isoformat(),),
+            )
+        found = await store.flows.get("u")
+        # One SQLite process is the only writer: it need not ask again. A shared server must.
+        assert (found is not None) is shared

@@ -34,11 +34,8 @@ _FILE_PROBLEMS = (
     "SQLITE_BUSY",
     "SQLITE_LOCKED",
 )
-# A write that changes nothing kept: the probe's transaction is rolled back.
-_PROBE = (
-    "INSERT INTO state (key, value) VALUES ('write probe', '') "
-    "ON CONFLICT (key) DO UPDATE SET value = excluded.value"
-)
+# A write needing no table of the schema; the probe's transaction is rolled back.
+_PROBE = "CREATE TABLE write_probe (x INTEGER)"
 
 _T = TypeVar("_T")
 
