@@ -13,7 +13,9 @@ from bot.store.database import Connection, Row
 from bot.store.repository import Repository, iso, time
 
 # An entry belongs to the year it counts for (a note's), else to the year of its date.
-_OF_YEAR = "(? IS NULL OR COALESCE(year, CAST(substr(at, 1, 4) AS INTEGER)) = ?)"
+_OF_YEAR = (
+    "(CAST(? AS INTEGER) IS NULL OR COALESCE(year, CAST(substr(at, 1, 4) AS INTEGER)) = ?)"
+)
 
 
 @dataclass(frozen=True)
@@ -98,9 +100,9 @@ class Audit(Repository):
         An entry belongs to the year it counts for (a note's), else to the year of its date.
         """
         rows = await self.db.fetch(
-            f"SELECT * FROM audit WHERE doc = ? AND {_OF_YEAR} "
-            "ORDER BY at DESC, id DESC LIMIT ?",
-            (self.doc, year, year, -1 if limit is None else limit),
+            f"SELECT * FROM audit WHERE doc = ? AND {_OF_YEAR} ORDER BY at DESC, id DESC"
+            + ("" if limit is None else " LIMIT ?"),
+            (self.doc, year, year, *(() if limit is None else (limit,))),
         )
         return [AuditEntry.from_row(row) for row in rows]
 
@@ -110,11 +112,12 @@ class Audit(Repository):
         """Return a page of the trail, newest first: of one year (None: all), action (and its
         sub-actions), unit and actor's name (a part of it); "" filters nothing."""
         # Filtered in SQL, newest first by the (at, id) index: a page reads `limit` rows, not
-        # the whole year's trail.
+        # the whole year's trail. A name's part: instr in SQLite, strpos in PostgreSQL.
+        contains = "instr" if self.db.dialect == "sqlite" else "strpos"
         rows = await self.db.fetch(
             f"SELECT * FROM audit WHERE doc = ? AND {_OF_YEAR} "
             "AND (? = '' OR action = ? OR action LIKE ? || '.%') AND (? = '' OR unit = ?) "
-            "AND (? = '' OR instr(actor_name, ?) > 0) ORDER BY at DESC, id DESC LIMIT ?",
+            f"AND (? = '' OR {contains}(actor_name, ?) > 0) ORDER BY at DESC, id DESC LIMIT ?",
             (
                 self.doc, year, year,
                 action, action, action, unit, unit, who, who, limit,

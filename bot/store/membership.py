@@ -172,7 +172,7 @@ class Membership(Repository):
     async def bound(self, unit: str | None = None) -> list[Member]:
         """Return the bindings (of one unit, or all), ordered by unit then by bound_at."""
         rows = await self.db.fetch(
-            "SELECT * FROM members WHERE doc = ? AND (? IS NULL OR unit = ?) "
+            "SELECT * FROM members WHERE doc = ? AND (CAST(? AS TEXT) IS NULL OR unit = ?) "
             "ORDER BY unit, bound_at, user_id",
             (self.doc, unit, unit),
         )

@@ -318,8 +318,9 @@ class Notes(Repository):
         self, which: str, unit: str | None, year: int | None, include_deleted: bool
     ) -> list[Note]:
         rows = await self.db.fetch(
-            f"SELECT * FROM notes WHERE doc = ? AND {which} AND (? IS NULL OR unit = ?) "
-            "AND (? IS NULL OR year = ?) AND (? OR deleted_at IS NULL) "
+            f"SELECT * FROM notes WHERE doc = ? AND {which} "
+            "AND (CAST(? AS TEXT) IS NULL OR unit = ?) "
+            "AND (CAST(? AS INTEGER) IS NULL OR year = ?) AND (? OR deleted_at IS NULL) "
             "ORDER BY created_at DESC, id DESC",
             (self.doc, self.edition, self.edition, unit, unit, year, year, include_deleted),
         )

@@ -185,7 +185,8 @@ class Notices(Repository):
     async def pending(self, user_id: str | None = None) -> list[StoredNotice]:
         """Return the notices not yet sent (to one person, or to anyone), oldest first."""
         rows = await self.db.fetch(
-            "SELECT * FROM notices WHERE status = 'pending' AND (? IS NULL OR user_id = ?) "
+            "SELECT * FROM notices WHERE status = 'pending' "
+            "AND (CAST(? AS TEXT) IS NULL OR user_id = ?) "
             "ORDER BY id",
             (user_id, user_id),
         )
