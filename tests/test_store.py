@@ -970,3 +970,12 @@ async def test_no_flow_is_remembered_only_where_this_process_is_the_one_writer(
         found = await store.flows.get("u")
         # One SQLite process is the only writer: it need not ask again. A shared server must.
         assert (found is not None) is shared
+
+
+async def test_the_document_of_a_row_is_found_by_its_key_as_typed(store: Store) -> None:
+    note = await store.document("jiuye").notes.add("省财政厅", "1.1", 2025, "u", "张三", "x")
+    request = await store.members.request_binding("u", "张三", "省财政厅")
+    assert await store.doc_of("note", str(note.id)) == "jiuye"
+    assert await store.doc_of("request", str(request.id)) == ""
+    for wrong in ("x1", "", "-1", "1" * 40, "１"):  # typed into a button's key: no such row
+        assert await store.doc_of("note", wrong) is None

@@ -131,7 +131,12 @@ class Store:
 
     async def doc_of(self, kind: Owned, key: str) -> str | None:
         """Return the document of a request or note (by id), an invite (code) or a flow (user)."""
-        row = await self.db.fetchrow(_OWNER[kind], (key,))
+        ref: str | int = key
+        if kind in ("request", "note"):  # an id, typed as the column is (PostgreSQL is strict)
+            if not (key.isascii() and key.isdigit() and len(key) <= 18):
+                return None
+            ref = int(key)
+        row = await self.db.fetchrow(_OWNER[kind], (ref,))
         return None if row is None else str(row["doc"])
 
     async def writable(self, wait_ms: int = 1000) -> None:
