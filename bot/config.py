@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 import re
+import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -57,6 +58,9 @@ class Config:
     # A WeCom group robot's webhook URL: the coordinators' summary is posted there too. A
     # secret (whoever holds it can post into the group), kept out of repr and of the log.
     group_webhook: str | None = field(default=None, repr=False)
+    # This instance's name among several on one database (FENGONG_INSTANCE, else the host's
+    # name): whoever holds the reminder lease sends; the same name restarted takes it back.
+    instance: str = field(default_factory=socket.gethostname)
 
 
 def _reminders(path: Path) -> ReminderConfig:
@@ -262,6 +266,20 @@ def _telegram_token(text: str) -> str | None:
     return token or None
 
 
+_INSTANCE = re.compile(r"[A-Za-z0-9_.:@-]{1,64}")
+
+
+def _instance(text: str) -> str:
+    """Return FENGONG_INSTANCE (else the host's name): letters, digits and _.:@- only."""
+    name = text.strip() or socket.gethostname()
+    if not _INSTANCE.fullmatch(name):
+        raise ConfigError(
+            f"FENGONG_INSTANCE 的值「{name[:64]}」无效：请用 1–64 个字母、数字或 _.:@- 命名本实例"
+            "（同一数据库上的每个实例各用一个名字）。"
+        )
+    return name
+
+
 def load_config(env: Mapping[str, str] | None = None) -> Config:
     """Read the configuration from environment variables (and FENGONG_CONFIG's YAML file)."""
     env = os.environ if env is None else env
@@ -287,4 +305,5 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         reminders=_reminders(Path(config_file)) if config_file else ReminderConfig(),
         default_doc=_default_doc(env.get("FENGONG_DEFAULT_DOC", "")),
         group_webhook=_group_webhook(env.get("FENGONG_GROUP_WEBHOOK", "")),
+        instance=_instance(env.get("FENGONG_INSTANCE", "")),
     )

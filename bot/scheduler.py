@@ -3,12 +3,18 @@
 At start it sends the notices still owed from before the last stop and catches up on due
 reminders; then it checks every `interval` seconds. What is due is read off the injected clock
 and what was sent lives in the database, so a restart neither misses nor doubles a reminder.
+
+Several instances on one database each run a scheduler; a check runs under the database's
+"scheduler" lease, so one instance at a time sends. The lease lasts one interval and is renewed
+while a check runs; an instance that dies mid-check lets it lapse, and another instance's next
+check takes it over and resumes the fan-out where the parts recorded end: within two intervals.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -17,15 +23,23 @@ from bot.core import Core
 logger = logging.getLogger(__name__)
 
 INTERVAL = 60.0  # seconds between checks for due reminders
+LEASE = "scheduler"  # the lease a check runs under, one instance at a time
 Sleep = Callable[[float], Awaitable[None]]
 
 
 class Scheduler:
     """Runs the reminder checks of a core in the background until stopped."""
 
-    def __init__(self, core: Core, interval: float = INTERVAL, sleep: Sleep = asyncio.sleep):
+    def __init__(
+        self,
+        core: Core,
+        interval: float = INTERVAL,
+        sleep: Sleep = asyncio.sleep,
+        instance: str | None = None,
+    ):
         self.core = core
         self.interval = interval
+        self.instance = core.config.instance if instance is None else instance
         self._sleep = sleep
         self._task: asyncio.Task[None] | None = None
 
@@ -54,7 +68,39 @@ class Scheduler:
             await self.check()
             await self._sleep(self.interval)
 
-    async def check(self) -> None:
+    async def check(self) -> bool:
+        """Check once under the lease; False when another instance holds it.
+
+        The lease is given up when the check ends, or fails; a check cancelled (a stop, a
+        crash) keeps it until it lapses, or until this instance, restarted, checks again.
+        """
+        store, lease = self.core.store, dt.timedelta(seconds=self.interval)
+        try:
+            if not await store.leases.claim(LEASE, self.instance, lease):
+                logger.debug("另一实例正在检查提醒，本实例跳过")
+                return False
+        except Exception:
+            logger.exception("检查提醒时出错，下次检查时重试")
+            return False
+        keep = asyncio.create_task(self._keep(lease), name="reminder lease")
+        try:
+            await self._send()
+        finally:
+            keep.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await keep
+        with contextlib.suppress(Exception):  # lapses by itself otherwise
+            await store.leases.release(LEASE, self.instance)
+        return True
+
+    async def _keep(self, lease: dt.timedelta) -> None:
+        """Renew the lease a few times an interval while a check runs (a long fan-out)."""
+        while True:
+            await asyncio.sleep(lease.total_seconds() / 3)
+            with contextlib.suppress(Exception):
+                await self.core.store.leases.claim(LEASE, self.instance, lease)
+
+    async def _send(self) -> None:
         """Send owed notices and due reminders once; an error is logged, never ends the loop."""
         try:
             # Notices recorded with a decision whose sending failed (the network, a stop).

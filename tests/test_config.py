@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import socket
 from pathlib import Path
 
 import pytest
@@ -377,3 +378,13 @@ def test_a_token_is_masked_whole_or_split_and_a_short_secret_only_as_a_whole_wor
     host = "Cannot connect to host qyapi.weixin.qq.com:443 ssl:default tokens"
     assert masker.redact(host) == host
     assert masker.redact("secret=s token tok.") == "secret=*** token ***."
+
+
+def test_the_instance_is_named_by_its_setting_or_else_by_its_host() -> None:
+    assert load_config({"FENGONG_INSTANCE": "bot-2"}).instance == "bot-2"
+    assert load_config({}).instance == socket.gethostname()
+
+
+def test_an_instance_name_with_spaces_or_slashes_stops_the_start() -> None:
+    with pytest.raises(ConfigError, match="FENGONG_INSTANCE"):
+        load_config({"FENGONG_INSTANCE": "bot 2/../x"})

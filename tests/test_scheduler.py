@@ -145,3 +145,84 @@ async def test_a_notice_whose_sending_failed_is_sent_at_the_next_check(
         await scheduler.stop()
     assert [to for to, _ in outbox.sent] == ["tg:3"]  # once, though checked twice
     assert "已获批准" in outbox.sent[0][1]
+
+
+class Hanging(Outbox):
+    """An outbox whose second message never gets an answer: the instance dies meanwhile."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.first_sent = asyncio.Event()
+
+    async def __call__(self, user_id: str, reply: Reply) -> Result:
+        if self.sent:
+            self.first_sent.set()
+            await asyncio.Event().wait()  # never answered
+        return await super().__call__(user_id, reply)
+
+
+@pytest.fixture
+async def other(
+    core: Core, assistant: Assistant, tmp_path: Path, clock: FakeClock
+) -> AsyncIterator[Core]:
+    """A second instance: its own core and connection on the same database file."""
+    async with await Store.open(tmp_path / "bot.sqlite3", clock) as store:
+        yield make_core(assistant, store, {BOSS.id}, clock)
+
+
+def _outbox(core: Core, outbox: Outbox) -> Outbox:
+    core.router.add("tg", outbox)
+    core.router.add("wecom", outbox)
+    return outbox
+
+
+async def test_while_one_instance_sends_the_others_checks_send_nothing(
+    core: Core, other: Core, clock: FakeClock
+) -> None:
+    clock.set(DUE)
+    hanging, theirs = _outbox(core, Hanging()), _outbox(other, Outbox())
+    sending = asyncio.create_task(Scheduler(core, instance="a").check())
+    await asyncio.wait_for(hanging.first_sent.wait(), 5)  # a fan-out under way on "a"
+    try:
+        assert not await Scheduler(other, instance="b").check()
+        assert theirs.sent == []
+    finally:
+        sending.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await sending
+
+
+async def test_an_instance_that_dies_mid_fan_out_is_taken_over_once_its_lease_lapses(
+    core: Core, other: Core, clock: FakeClock
+) -> None:
+    clock.set(DUE)
+    hanging, theirs = _outbox(core, Hanging()), _outbox(other, Outbox())
+    dying = asyncio.create_task(Scheduler(core, interval=60, instance="a").check())
+    await asyncio.wait_for(hanging.first_sent.wait(), 5)
+    dying.cancel()  # killed with its lease held and the second message in flight
+    with pytest.raises(asyncio.CancelledError):
+        await dying
+    [(first, _)] = hanging.sent
+    survivor = Scheduler(other, interval=60, instance="b")
+    assert not await survivor.check()  # the lease has not lapsed yet
+    assert theirs.sent == []
+    clock.advance(seconds=61)
+    assert await survivor.check()
+    # Everyone got the reminder once: the part the dead instance had sent is not repeated.
+    assert sorted([first] + [to for to, _ in theirs.sent]) == [LI.id, ZHANG.id]
+    await survivor.check()
+    assert len(theirs.sent) == 1
+
+
+async def test_an_instance_restarted_under_its_name_takes_its_lease_back_at_once(
+    core: Core, other: Core, clock: FakeClock
+) -> None:
+    clock.set(DUE)
+    hanging, theirs = _outbox(core, Hanging()), _outbox(other, Outbox())
+    dying = asyncio.create_task(Scheduler(core, interval=60, instance="a").check())
+    await asyncio.wait_for(hanging.first_sent.wait(), 5)
+    dying.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await dying
+    assert await Scheduler(other, interval=60, instance="a").check()
+    assert len(hanging.sent) + len(theirs.sent) == 2

@@ -5,7 +5,8 @@ per aggregate over it.
 `migration` the numbered schema. The repositories each read and write their own tables:
 `users` (people, reachability), `membership` (members, bind requests, invites), `notes`
 (notes and note flows), `reminders` (deliveries and their parts, notices owed, state keys),
-`audit`, `callbacks` (the durable intake), `weblogin` and `unanswered` (the web console's).
+`audit`, `callbacks` (the durable intake), `weblogin` and `unanswered` (the web console's),
+`leases` (work one instance of several does at a time).
 `Store` is where they meet: it opens the database, migrates it and holds the repositories,
 each seeing the rows of one document (`doc`, "" the data folder's own; its notes those of
 `edition`, its number); `document(id)` is the same database seen for another.
@@ -31,6 +32,7 @@ from bot.store.errors import (
     StoreError,
     TooSoon,
 )
+from bot.store.leases import Leases
 from bot.store.membership import BindRequest, Invite, Member, Membership
 from bot.store.migration import upgrade
 from bot.store.notes import Flow, Flowless, Flows, Note, Notes, origin, text_version
@@ -106,6 +108,7 @@ class Store:
         self.callbacks: Callbacks = Callbacks(db, clock) if shared is None else shared.callbacks
         self.notices: Notices = Notices(db, clock) if shared is None else shared.notices
         self.weblogins: WebLogins = WebLogins(db, clock) if shared is None else shared.weblogins
+        self.leases: Leases = Leases(db, clock) if shared is None else shared.leases
         # The document's own.
         self.members = Membership(db, clock, doc)
         self.notes = Notes(db, clock, doc, edition)

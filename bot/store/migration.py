@@ -25,6 +25,13 @@ class Migration:
     postgres: str | None = None
 
 
+LEASES = """
+    CREATE TABLE leases (
+        name  TEXT PRIMARY KEY,
+        owner TEXT NOT NULL,
+        until TEXT NOT NULL
+    );
+"""
 # Channel-qualified ids: a Telegram id (digits, a leading '-' allowed) becomes 'tg:<id>';
 # others ('console', 'wecom:…') stay. Parents and children change in one transaction, so the
 # foreign keys are checked at its commit.
@@ -342,6 +349,9 @@ MIGRATIONS: list[Migration] = [
     CREATE INDEX unanswered_by_last ON unanswered(last_at);
     """,
     ),
+    # Leases (bot/store/leases.py): work one instance of several does at a time, held by its
+    # owner until a time (#20). The same DDL on both dialects.
+    Migration("leases: work one instance of several does at a time", LEASES, LEASES),
 ]
 
 
