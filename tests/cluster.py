@@ -173,7 +173,7 @@ class Cluster:
             return 0
 
     async def start(self, index: int) -> None:
-        """Start instance `index` and wait until its own /healthz answers 200."""
+        """Start instance `index` and wait until each of its servers' /healthz answers 200."""
         instance = self.instances[index]
         assert instance.process is None or instance.process.returncode is not None
         with instance.log.open("ab") as log:
@@ -181,11 +181,14 @@ class Cluster:
                 sys.executable, "-m", "bot", "run",
                 cwd=ROOT, env=instance.env, stdout=log, stderr=asyncio.subprocess.STDOUT,
             )  # fmt: skip
-        own = f"http://127.0.0.1:{instance.ports.wecom}/healthz"
+        ports = [instance.ports.wecom]
+        if "TELEGRAM_WEBHOOK_PORT" in instance.env:
+            ports.append(instance.ports.telegram)
         async with asyncio.timeout(START_SECONDS):
-            while await self.get(own) != 200:
-                assert instance.process.returncode is None, self.logs()
-                await asyncio.sleep(0.1)
+            for port in ports:
+                while await self.get(f"http://127.0.0.1:{port}/healthz") != 200:
+                    assert instance.process.returncode is None, self.logs()
+                    await asyncio.sleep(0.1)
 
     async def kill(self, index: int) -> None:
         """kill -9 instance `index` (nothing of it runs on) and wait for it to be gone."""
@@ -233,6 +236,7 @@ def instance_env(
     ours = ("TELEGRAM_", "FENGONG_", "WECOM_")
     env = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
     env |= env_for(wecom_api, ports.wecom) | {"FENGONG_DB": db, "PTB_TIMEDELTA": "true"}
+    env["FENGONG_WEB_PORT"] = "off"  # the console's port would be the same for all instances
     if telegram is not None:
         api, url = telegram
         env |= {

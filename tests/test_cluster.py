@@ -1,0 +1,179 @@
+"""The deployment of deploy/ end to end, as processes: `python -m bot run` instances behind nginx.
+
+nginx runs deploy/nginx.conf itself (tests/cluster.py); WeCom's callbacks and Telegram's
+webhook updates reach the bot only through it, as in production. One instance on SQLite is
+what the store supports today; `deployment` is where several instances on one PostgreSQL
+database join the same tests once the store speaks it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from bot.store import Store
+from handlers.telegram.webhook import SECRET_HEADER
+from tests.cluster import WEBHOOK_SECRET, Cluster, cluster, need_nginx
+from tests.fakes.bot_api import FakeBotApi
+from tests.fakes.wecom_api import FakeWeComApi
+from tests.harness import HRSS
+from tests.test_wecom_run import telegram_update
+from tests.wecom_harness import BOSS
+
+MEMBERS = ("zhang", "li", "wang", "zhao")
+Deployment = tuple[str, int]  # the database (a file or a URL), how many instances
+
+
+@pytest.fixture(params=[pytest.param("sqlite", id="1-instance-sqlite")])
+def deployment(request: pytest.FixtureRequest, tmp_path: Path) -> Deployment:
+    """Where the instances keep their data and how many run.
+
+    Today one instance on an SQLite file; once the store speaks PostgreSQL, three instances
+    on one database of tests/postgres.py join here as a second parameter.
+    """
+    need_nginx()
+    assert request.param == "sqlite"
+    return str(tmp_path / "fengong.db"), 1
+
+
+def note(member: str, n: int) -> str:
+    return f"/note 5.1 {member}的第{n}条进展"
+
+
+async def bind(db: str, *members: str) -> None:
+    """Bind members to 人社厅 before the bot starts."""
+    async with await Store.open(db) as store:
+        for member in members:
+            await store.bind(f"wecom:{member}", member, HRSS, f"wecom:{BOSS}")
+
+
+async def answered(bots: Cluster, member: str, count: int) -> list[str]:
+    """Wait until `member` got `count` messages; return their texts."""
+    try:
+        async with asyncio.timeout(60):
+            while len(bots.wecom_api.texts_to(member)) < count:  # noqa: ASYNC110 - polls the fake
+                await asyncio.sleep(0.02)
+    except TimeoutError:
+        got = bots.wecom_api.texts_to(member)
+        raise AssertionError(f"{member}: {got}\n{bots.logs()}") from None
+    return bots.wecom_api.texts_to(member)
+
+
+async def each(action: Callable[[str], Awaitable[list[int]]]) -> dict[str, list[int]]:
+    """Run `action` for every member at once (each member's callbacks one after the other)."""
+    statuses = await asyncio.gather(*(action(m) for m in MEMBERS))
+    return dict(zip(MEMBERS, statuses, strict=True))
+
+
+async def test_members_are_answered_once_and_in_order_through_nginx_across_a_kill_9(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    db, count = deployment
+    await bind(db, *MEMBERS)
+    async with FakeWeComApi() as wecom_api, cluster(tmp_path, wecom_api, db, count) as bots:
+        async with bots.callbacks() as wecom:
+
+            def sending(*numbers: int) -> Callable[[str], Awaitable[list[int]]]:
+                async def send(member: str) -> list[int]:
+                    posts = [
+                        wecom.text(member, note(member, n), msg_id=f"{member}{n}") for n in numbers
+                    ]
+                    return [(await wecom.post(p))[0] for p in posts]
+
+                return send
+
+            assert await wecom.verify_url("4242") == (200, "4242")  # WeCom's URL check
+            assert await each(sending(0, 1, 2)) == {m: [200] * 3 for m in MEMBERS}
+            for member in MEMBERS:
+                await answered(bots, member, 3)
+
+            # WeCom hangs: notes 3 and 4 are acknowledged, and their answers are under way
+            # when the instance is killed.
+            wecom_api.hold(*MEMBERS)
+            assert await each(sending(3, 4)) == {m: [200] * 2 for m in MEMBERS}
+            async with asyncio.timeout(60):
+                while not all(wecom_api.waiting(m) for m in MEMBERS):  # noqa: ASYNC110
+                    await asyncio.sleep(0.02)
+            await bots.kill(0)
+            wecom_api.release()  # what the killed instance was sending reaches nobody
+
+            # One instance: nginx has nobody to ask, and says so (WeCom delivers again later);
+            # several: another instance takes the callbacks.
+            down = {502, 503} if count == 1 else {200}
+            assert await bots.get(bots.url("/healthz")) in down
+            first = await each(sending(5, 0))  # a new note, and WeCom repeating an old one
+            assert {s for statuses in first.values() for s in statuses} <= down, first
+
+            await bots.start(0)
+            await bots.healthy()
+            # WeCom delivers again what was not acknowledged, and repeats one that was.
+            assert await each(sending(5, 0, 6)) == {m: [200] * 3 for m in MEMBERS}
+            replies = {m: await answered(bots, m, 7) for m in MEMBERS}
+            # Note 6 came last: anything sent twice would have come before its answer.
+        for n in range(count):
+            assert await bots.stop(n) == 0, bots.logs()
+        assert "Traceback" not in bots.logs()
+
+    for member in MEMBERS:
+        assert len(replies[member]) == 7, replies[member]
+        for n, reply in enumerate(replies[member]):  # answered once each, in the order sent
+            assert reply.startswith(f"已记录「{HRSS}」举措 5.1"), reply
+            assert f"{member}的第{n}条进展" in reply, (n, replies[member])
+    async with await Store.open(db) as store:
+        filed = sorted(n.text for n in await store.notes())
+        assert filed == sorted(f"{m}的第{n}条进展" for m in MEMBERS for n in range(7))
+        assert await store.deliveries_open("wecom") == []
+
+
+async def test_nginx_bounds_requests_as_the_bot_does_and_routes_only_its_paths(
+    deployment: Deployment, tmp_path: Path
+) -> None:
+    db, count = deployment
+    async with FakeWeComApi() as wecom_api, cluster(tmp_path, wecom_api, db, count) as bots:
+        async with bots.callbacks() as wecom, aiohttp.ClientSession() as http:
+            query = wecom.signed_query(wecom.encrypt(b"<xml/>"))
+            # Over the bot's 64 KB: refused by nginx (its own page: the bot's is empty)
+            # before any instance reads it.
+            status, page = await wecom.post_raw(query, b"x" * (64 * 1024 + 1))
+            assert (status, "413 Request Entity Too Large" in page) == (413, True)
+            async with http.get(bots.url("/wecom"), headers={"X-Big": "y" * 9000}) as big:
+                assert big.status == 400  # a header over the bot's 8 KB
+                assert "Request Header Or Cookie Too Large" in await big.text()
+            async with http.get(bots.url("/")) as other, http.get(bots.url("/admin")) as admin:
+                assert (other.status, admin.status) == (404, 404)
+            assert (await wecom.post(wecom.text("zhang", "/help", msg_id="1")))[0] == 200
+            await answered(bots, "zhang", 1)
+        assert "Traceback" not in bots.logs()
+
+
+async def test_telegram_updates_reach_the_bot_through_nginx_and_one_instance_sets_the_webhook(
+    deployment: Deployment, api: FakeBotApi, tmp_path: Path
+) -> None:
+    db, count = deployment
+    async with (
+        FakeWeComApi() as wecom_api,
+        cluster(tmp_path, wecom_api, db, count, telegram=api) as bots,
+        aiohttp.ClientSession() as http,
+    ):
+        [registered] = await api.wait_for("setWebhook", timeout=30)
+        assert registered.params["url"] == bots.url("/telegram")
+        assert registered.params["secret_token"] == WEBHOOK_SECRET
+        headers = {SECRET_HEADER: WEBHOOK_SECRET}
+        for n in range(count * 2):  # spread over the instances by nginx
+            update = telegram_update(n + 1, 42 + n, "人社厅负责什么")
+            async with http.post(bots.url("/telegram"), json=update, headers=headers) as posted:
+                assert posted.status == 200
+        wrong = {SECRET_HEADER: "wrong"}
+        update = telegram_update(99, 99, "人社厅负责什么")
+        async with http.post(bots.url("/telegram"), json=update, headers=wrong) as refused:
+            assert refused.status == 403
+        for n in range(count * 2):
+            [answer] = await api.wait_for_messages(42 + n, timeout=30)
+            assert answer["rendered_text"].startswith(HRSS)
+        assert not api.sent_messages(99)
+        assert not api.calls_of("getUpdates")
+        assert len(api.calls_of("setWebhook")) == 1  # by one instance, whatever their number
