@@ -48,6 +48,9 @@ class Config:
     webhook_secret: str | None = None
     webhook_listen: str = "0.0.0.0"
     webhook_port: int = 8443
+    # False: another instance tells Telegram the webhook (TELEGRAM_SET_WEBHOOK=0); this one
+    # only receives, checking the secret all instances share.
+    set_webhook: bool = True
     db_path: Path = DEFAULT_DB
     data_dir: Path = DATA_DIR
     coordinators: frozenset[str] = frozenset()
@@ -280,6 +283,24 @@ def _instance(text: str) -> str:
     return name
 
 
+def _set_webhook(env: Mapping[str, str]) -> bool:
+    """Return TELEGRAM_SET_WEBHOOK (default on); off needs the webhook's URL and secret."""
+    text = env.get("TELEGRAM_SET_WEBHOOK", "").strip().lower() or "1"
+    if text not in ("1", "0", "on", "off", "true", "false", "yes", "no"):
+        raise ConfigError(
+            f"TELEGRAM_SET_WEBHOOK 应为 1（本实例设置 webhook）或 0（只接收），而不是 {text!r}"
+        )
+    on = text in ("1", "on", "true", "yes")
+    wanted = [n for n in ("TELEGRAM_WEBHOOK_URL", "TELEGRAM_WEBHOOK_SECRET") if not env.get(n)]
+    if not on and env.get("TELEGRAM_BOT_TOKEN", "").strip() and wanted:
+        raise ConfigError(
+            "TELEGRAM_SET_WEBHOOK=0（本实例只接收 webhook 更新，由另一实例设置 webhook）还需要 "
+            f"{'、'.join(wanted)}：各实例设置相同的 TELEGRAM_WEBHOOK_URL 和 "
+            "TELEGRAM_WEBHOOK_SECRET（见 README“多实例部署”）。"
+        )
+    return on
+
+
 def load_config(env: Mapping[str, str] | None = None) -> Config:
     """Read the configuration from environment variables (and FENGONG_CONFIG's YAML file)."""
     env = os.environ if env is None else env
@@ -299,6 +320,7 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         webhook_secret=env.get("TELEGRAM_WEBHOOK_SECRET") or None,
         webhook_listen=env.get("TELEGRAM_WEBHOOK_LISTEN") or Config.webhook_listen,
         webhook_port=port,
+        set_webhook=_set_webhook(env),
         db_path=_db_path(env.get("FENGONG_DB", str(DEFAULT_DB))),
         data_dir=Path(env["FENGONG_DATA"]) if env.get("FENGONG_DATA") else DATA_DIR,
         coordinators=coordinators,

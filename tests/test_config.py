@@ -121,6 +121,35 @@ def test_telegram_settings_and_database_path() -> None:
     assert config.webhook_secret == "s3cret"
     assert config.webhook_port == 9000
     assert config.db_path == Path("/data/bot.db")
+    assert config.set_webhook  # one instance alone sets its own webhook
+
+
+WEBHOOK = {
+    "TELEGRAM_BOT_TOKEN": "123:abc",
+    "TELEGRAM_WEBHOOK_URL": "https://bot.documents.example/telegram",
+    "TELEGRAM_WEBHOOK_SECRET": "s3cret",
+}
+
+
+def test_an_instance_may_only_receive_the_webhook_another_one_sets() -> None:
+    assert not load_config(WEBHOOK | {"TELEGRAM_SET_WEBHOOK": "0"}).set_webhook
+    assert load_config(WEBHOOK | {"TELEGRAM_SET_WEBHOOK": "1"}).set_webhook
+    # WeCom alone: the setting of a shared env file (deploy/) changes nothing.
+    assert not load_config({"TELEGRAM_SET_WEBHOOK": "0"}).set_webhook
+
+
+@pytest.mark.parametrize("missing", ["TELEGRAM_WEBHOOK_URL", "TELEGRAM_WEBHOOK_SECRET"])
+def test_only_receiving_needs_the_shared_url_and_secret(missing: str) -> None:
+    env = {k: v for k, v in WEBHOOK.items() if k != missing} | {"TELEGRAM_SET_WEBHOOK": "0"}
+    with pytest.raises(ConfigError) as refused:
+        load_config(env)
+    assert missing in str(refused.value)
+    assert "多实例部署" in str(refused.value)
+
+
+def test_a_malformed_set_webhook_switch_is_refused() -> None:
+    with pytest.raises(ConfigError, match="TELEGRAM_SET_WEBHOOK"):
+        load_config(WEBHOOK | {"TELEGRAM_SET_WEBHOOK": "maybe"})
 
 
 ROBOT_URL = "https://qyapi.weixin.qq.com/cgi-bin/webhook/send?key=693a91f6-robot-key"

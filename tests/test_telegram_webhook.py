@@ -16,6 +16,9 @@ import pytest
 from aiohttp import web
 
 from bot.ask.assistant import Assistant
+from bot.config import Config
+from bot.core import Core
+from handlers import run
 from handlers.telegram import webhook
 from handlers.telegram.context import core_of
 from handlers.telegram.webhook import SECRET_HEADER
@@ -110,6 +113,39 @@ async def test_webhook_mode_answers_only_with_the_secret(api: FakeBotApi, tmp_pa
     assert process.returncode == 0, stderr.decode()
     # Only the update with the right secret was answered.
     assert len(api.sent_messages(USER)) == 1
+
+
+async def test_an_instance_that_does_not_set_the_webhook_only_receives(
+    api: FakeBotApi, assistant: Assistant, tmp_path: Path
+) -> None:
+    """TELEGRAM_SET_WEBHOOK=0: another instance told Telegram; this one answers what comes."""
+    port = _free_port()
+    config = Config(
+        telegram_token=api.token,
+        telegram_base_url=api.base_url,
+        webhook_url="https://bots.example/telegram",
+        webhook_secret=SECRET,
+        webhook_listen="127.0.0.1",
+        webhook_port=port,
+        set_webhook=False,
+        db_path=tmp_path / "fengong.db",
+    )
+    core = await Core.open(config, assistant)
+    try:
+        async with run.telegram(config, core), aiohttp.ClientSession() as http:
+            async with http.post(
+                f"http://127.0.0.1:{port}/telegram",
+                json=_update(1, "人社厅负责什么"),
+                headers={SECRET_HEADER: SECRET},
+            ) as accepted:
+                assert accepted.status == 200
+            [answer] = await api.wait_for_messages(USER, timeout=10)
+    finally:
+        await core.close()
+    assert answer["rendered_text"].startswith("人力资源社会保障厅")
+    assert not api.calls_of("setWebhook")
+    assert not api.calls_of("deleteWebhook")  # the webhook another instance set stays
+    assert not api.calls_of("getUpdates")
 
 
 async def test_healthz_is_503_when_the_database_does_not_answer(

@@ -102,12 +102,15 @@ async def receiving(app: App, config: Config, secret: str) -> AsyncIterator[None
                 "TELEGRAM_WEBHOOK_LISTEN。"
             ) from e
         # Pending updates are kept: questions asked while the bot was down are answered now.
-        await app.bot.set_webhook(
-            config.webhook_url,
-            secret_token=secret,
-            allowed_updates=Update.ALL_TYPES,
-            drop_pending_updates=False,
-        )
+        if config.set_webhook:
+            await app.bot.set_webhook(
+                config.webhook_url,
+                secret_token=secret,
+                allowed_updates=Update.ALL_TYPES,
+                drop_pending_updates=False,
+            )
+        else:  # several instances: another one tells Telegram, this one only receives
+            logger.info("本实例只接收 webhook 更新，由另一实例设置（TELEGRAM_SET_WEBHOOK=0）")
         yield
     finally:
         await runner.cleanup()  # accepts nothing more
