@@ -3,13 +3,4 @@
 # Debian's own package, driven by the playwright Python package from pyproject.toml (its
 # browser download, `playwright install`, is never used). Installs it only when missing.
 set -euo pipefail
-if command -v chromium >/dev/null 2>&1; then
-    exit 0
-fi
-SUDO=""
-if [ "$(id -u)" -ne 0 ]; then
-    SUDO="sudo"
-fi
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends chromium
+exec "$(dirname "$0")/apt-install.sh" chromium chromium
