@@ -104,7 +104,8 @@ def nginx_main(folder: Path) -> Path:
     What the nginx image's own nginx.conf does: the http block including our file. Everything
     nginx writes (pid, error log, temporary files) stays in `folder`.
     """
-    user = "user root root;\n" if os.geteuid() == 0 else ""  # workers may enter tmp_path
+    # Started by root, nginx's workers would run as nobody, who may not enter tmp_path.
+    user = "user root root;\n" if os.geteuid() == 0 else ""
     temp = "".join(
         f"    {kind}_temp_path {folder / kind};\n"
         for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
@@ -184,11 +185,8 @@ class Cluster:
         ports = [instance.ports.wecom]
         if "TELEGRAM_WEBHOOK_PORT" in instance.env:
             ports.append(instance.ports.telegram)
-        async with asyncio.timeout(START_SECONDS):
-            for port in ports:
-                while await self.get(f"http://127.0.0.1:{port}/healthz") != 200:
-                    assert instance.process.returncode is None, self.logs()
-                    await asyncio.sleep(0.1)
+        for port in ports:
+            await self._until_healthy(f"http://127.0.0.1:{port}/healthz", instance.process)
 
     async def kill(self, index: int) -> None:
         """kill -9 instance `index` (nothing of it runs on) and wait for it to be gone."""
@@ -211,9 +209,18 @@ class Cluster:
 
     async def healthy(self) -> None:
         """Wait until nginx's /healthz answers 200 (an instance is back and nginx sees it)."""
-        async with asyncio.timeout(START_SECONDS):
-            while await self.get(self.url("/healthz")) != 200:  # noqa: ASYNC110 - polls nginx
-                await asyncio.sleep(0.1)
+        assert self.nginx is not None
+        await self._until_healthy(self.url("/healthz"), self.nginx)
+
+    async def _until_healthy(self, url: str, process: asyncio.subprocess.Process) -> None:
+        """Wait until `url` answers 200 while `process` runs; fail with the logs otherwise."""
+        try:
+            async with asyncio.timeout(START_SECONDS):
+                while await self.get(url) != 200:
+                    assert process.returncode is None, f"{url}: exited\n{self.logs()}"
+                    await asyncio.sleep(0.1)
+        except TimeoutError:
+            raise AssertionError(f"{url}: not healthy\n{self.logs()}") from None
 
     def logs(self) -> str:
         """Every instance's output and nginx's error log, for an assertion's message."""
