@@ -179,3 +179,41 @@ async def test_telegram_updates_reach_the_bot_through_nginx_and_one_instance_set
         assert not api.sent_messages(99)
         assert not api.calls_of("getUpdates")
         assert len(api.calls_of("setWebhook")) == 1  # by one instance, whatever their number
+
+
+async def test_nginx_spreads_the_callbacks_and_passes_them_on_when_an_instance_dies(
+    tmp_path: Path,
+) -> None:
+    """nginx's part of several instances: both take callbacks, and a killed one is passed over.
+
+    Two instances on one SQLite file (one machine, WAL): enough for who answers what here;
+    the database's part of several instances is `deployment`'s.
+    """
+    need_nginx()
+    members = [f"m{n}" for n in range(8)]
+    async with (
+        FakeWeComApi() as wecom_api,
+        cluster(tmp_path, wecom_api, tmp_path / "fengong.db", 2) as bots,
+        bots.callbacks() as wecom,
+    ):
+
+        async def ask(round_: int) -> list[tuple[int, str]]:
+            texts = [wecom.text(m, "/whoami", msg_id=f"{m}-{round_}") for m in members]
+            return list(await asyncio.gather(*(wecom.post(t) for t in texts)))
+
+        assert await ask(1) == [(200, "")] * len(members)
+        for member in members:
+            await answered(bots, member, 1)
+        tokens = {c.token for c in wecom_api.calls_of("message/send")}
+        assert len(tokens) == 2  # each instance answered some (each has its own access token)
+
+        await bots.kill(0)
+        assert await bots.get(bots.url("/healthz")) == 200
+        assert await ask(2) == [(200, "")] * len(members)  # the first try at bot1 passed on
+        for member in members:
+            await answered(bots, member, 2)
+        assert await bots.stop(1) == 0, bots.logs()
+    for member in members:
+        replies = wecom_api.texts_to(member)
+        assert len(replies) == 2, replies  # each once
+        assert all("尚未绑定单位" in r for r in replies), replies
