@@ -181,39 +181,60 @@ async def test_telegram_updates_reach_the_bot_through_nginx_and_one_instance_set
         assert len(api.calls_of("setWebhook")) == 1  # by one instance, whatever their number
 
 
-async def test_nginx_spreads_the_callbacks_and_passes_them_on_when_an_instance_dies(
-    tmp_path: Path,
+async def test_nginx_spreads_the_work_and_passes_it_on_when_an_instance_dies(
+    api: FakeBotApi, tmp_path: Path
 ) -> None:
-    """nginx's part of several instances: both take callbacks, and a killed one is passed over.
+    """nginx's part of several instances: both take callbacks and updates, one sets Telegram's
+    webhook, and a killed instance is passed over.
 
     Two instances on one SQLite file (one machine, WAL): enough for who answers what here;
     the database's part of several instances is `deployment`'s.
     """
     need_nginx()
     members = [f"m{n}" for n in range(8)]
+    users = [700 + n for n in range(8)]
     async with (
         FakeWeComApi() as wecom_api,
-        cluster(tmp_path, wecom_api, tmp_path / "fengong.db", 2) as bots,
+        cluster(tmp_path, wecom_api, tmp_path / "fengong.db", 2, telegram=api) as bots,
         bots.callbacks() as wecom,
+        aiohttp.ClientSession() as http,
     ):
 
-        async def ask(round_: int) -> list[tuple[int, str]]:
+        async def ask(round_: int) -> list[int]:
             texts = [wecom.text(m, "/whoami", msg_id=f"{m}-{round_}") for m in members]
-            return list(await asyncio.gather(*(wecom.post(t) for t in texts)))
+            updates = [telegram_update(round_ * 100 + u, u, "/whoami") for u in users]
+            headers = {SECRET_HEADER: WEBHOOK_SECRET}
 
-        assert await ask(1) == [(200, "")] * len(members)
-        for member in members:
-            await answered(bots, member, 1)
+            async def post(update: dict[str, object]) -> int:
+                async with http.post(bots.url("/telegram"), json=update, headers=headers) as r:
+                    return r.status
+
+            posted = await asyncio.gather(
+                *(wecom.post(t) for t in texts), *(post(u) for u in updates)
+            )
+            return [p if isinstance(p, int) else p[0] for p in posted]
+
+        async def replied(count: int) -> None:
+            for member in members:
+                await answered(bots, member, count)
+            for user in users:
+                await api.wait_for_messages(user, count, timeout=60)
+
+        assert await ask(1) == [200] * 16
+        await replied(1)
         tokens = {c.token for c in wecom_api.calls_of("message/send")}
         assert len(tokens) == 2  # each instance answered some (each has its own access token)
 
-        await bots.kill(0)
+        await bots.kill(0)  # the one that set the webhook
         assert await bots.get(bots.url("/healthz")) == 200
-        assert await ask(2) == [(200, "")] * len(members)  # the first try at bot1 passed on
-        for member in members:
-            await answered(bots, member, 2)
+        assert await ask(2) == [200] * 16  # what nginx first tried at bot1, it passed on
+        await replied(2)
         assert await bots.stop(1) == 0, bots.logs()
     for member in members:
         replies = wecom_api.texts_to(member)
         assert len(replies) == 2, replies  # each once
         assert all("尚未绑定单位" in r for r in replies), replies
+    for user in users:
+        assert len(api.sent_messages(user)) == 2  # each once
+    [hook] = api.calls_of("setWebhook")  # by bot1 alone
+    assert hook.params["url"] == bots.url("/telegram")
