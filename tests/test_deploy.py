@@ -100,3 +100,10 @@ def test_the_instances_take_the_database_from_the_env_file_and_one_sets_the_webh
     assert re.search(r"^FENGONG_DB=postgresql://", example, re.MULTILINE)
     ignored = (ROOT / ".gitignore").read_text("utf-8").split()
     assert "deploy/.env" in ignored
+
+
+def test_no_secret_is_written_in_the_compose_file() -> None:
+    for name, service in compose()["services"].items():
+        for key, value in (service.get("environment") or {}).items():
+            if re.search(r"PASSWORD|SECRET|TOKEN|KEY|FENGONG_DB", key):
+                assert str(value).startswith("${"), (name, key)  # from deploy/.env
