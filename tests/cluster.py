@@ -189,7 +189,7 @@ class Cluster:
             await self._until_healthy(f"http://127.0.0.1:{port}/healthz", instance.process)
 
     async def kill(self, index: int) -> None:
-        """kill -9 instance `index` (nothing of it runs on) and wait for it to be gone."""
+        """kill -9 instance `index`, and wait until it is gone."""
         process = self.instances[index].process
         assert process is not None
         assert process.returncode is None
@@ -280,8 +280,7 @@ async def cluster(
         Instance(
             f"bot{n + 1}",
             local,
-            instance_env(local, wecom_api, str(db), hook, n == 0)
-            | dict(extra or {}),
+            instance_env(local, wecom_api, str(db), hook, n == 0) | dict(extra or {}),
             folder / f"bot{n + 1}.log",
         )
         for n, local in enumerate(ports)
