@@ -238,3 +238,39 @@ async def test_nginx_spreads_the_work_and_passes_it_on_when_an_instance_dies(
         assert len(api.sent_messages(user)) == 2  # each once
     [hook] = api.calls_of("setWebhook")  # by bot1 alone
     assert hook.params["url"] == bots.url("/telegram")
+
+
+async def test_an_instance_stopped_while_callbacks_come_loses_none_and_wecom_sees_no_error(
+    tmp_path: Path,
+) -> None:
+    """An update one instance at a time (README): while one stops (SIGTERM), nginx passes
+    what it refuses (a closed port, a 503 while it drains) to the other."""
+    need_nginx()
+    members, count = [f"m{n}" for n in range(8)], 8
+    async with (
+        FakeWeComApi() as wecom_api,
+        cluster(tmp_path, wecom_api, tmp_path / "fengong.db", 2) as bots,
+        bots.callbacks() as wecom,
+    ):
+        halfway = asyncio.Event()
+        acks: list[int] = []
+
+        async def send(member: str) -> None:
+            for n in range(count):
+                status, _ = await wecom.post(wecom.text(member, "/whoami", msg_id=f"{member}{n}"))
+                acks.append(status)
+                if len(acks) == len(members) * count // 2:
+                    halfway.set()
+
+        async def stop_first() -> int:
+            await halfway.wait()
+            return await bots.stop(0)
+
+        *_, stopped = await asyncio.gather(*(send(m) for m in members), stop_first())
+        assert stopped == 0, bots.logs()
+        assert acks == [200] * len(members) * count
+        for member in members:
+            await answered(bots, member, count)
+        assert await bots.stop(1) == 0, bots.logs()
+    for member in members:
+        assert len(wecom_api.texts_to(member)) == count  # each once
