@@ -48,7 +48,7 @@ async def bind(db: str, *members: str) -> None:
     """Bind members to 人社厅 before the bot starts."""
     async with await Store.open(db) as store:
         for member in members:
-            await store.bind(f"wecom:{member}", member, HRSS, f"wecom:{BOSS}")
+            await store.members.bind(f"wecom:{member}", member, HRSS, f"wecom:{BOSS}")
 
 
 async def answered(bots: Cluster, member: str, count: int) -> list[str]:
@@ -126,9 +126,9 @@ async def test_members_are_answered_once_and_in_order_through_nginx_across_a_kil
             assert reply.startswith(f"已记录「{HRSS}」举措 5.1"), reply
             assert f"{member}的第{n}条进展" in reply, (n, replies[member])
     async with await Store.open(db) as store:
-        filed = sorted(n.text for n in await store.notes())
+        filed = sorted(n.text for n in await store.notes.find())
         assert filed == sorted(f"{m}的第{n}条进展" for m in MEMBERS for n in range(7))
-        assert await store.deliveries_open("wecom") == []
+        assert await store.callbacks.waiting("wecom") == []
 
 
 async def test_nginx_bounds_requests_as_the_bot_does_and_routes_only_its_paths(
