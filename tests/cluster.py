@@ -244,6 +244,7 @@ def instance_env(
     env = {k: v for k, v in os.environ.items() if not k.startswith(ours)}
     env |= env_for(wecom_api, ports.wecom) | {"FENGONG_DB": db, "PTB_TIMEDELTA": "true"}
     env["FENGONG_WEB_PORT"] = "off"  # the console's port would be the same for all instances
+    env["FENGONG_INSTANCE"] = f"bot-{ports.wecom}"  # one name each, as on separate hosts
     if telegram is not None:
         api, url = telegram
         env |= {
