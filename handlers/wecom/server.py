@@ -46,6 +46,10 @@ IDLE_SECONDS = 15.0  # a kept-alive connection with no request
 # and the log need the rest), so that accept() never runs out of them.
 _FILES = resource.getrlimit(resource.RLIMIT_NOFILE)[0]
 MAX_CONNECTIONS = 4096 if _FILES == resource.RLIM_INFINITY else max(64, min(4096, _FILES // 2))
+# Connections the kernel completes and queues until the server accepts them. aiohttp's 128
+# overflows when WeCom delivers hundreds of callbacks at once: the ones dropped are retried by
+# the client's TCP a second later (net.core.somaxconn caps it, 4096 on recent Linux).
+BACKLOG = MAX_CONNECTIONS
 
 Health = Callable[[], Awaitable[tuple[int, str]]]  # (HTTP status, text) for GET /healthz
 _STARTED = web.AppKey("wecom_started", weakref.WeakSet[asyncio.BaseTransport])
@@ -210,7 +214,7 @@ class _Site(web.BaseSite):
         await super().start()
         logging.getLogger("asyncio").addFilter(_ACCEPT_FILTER)
         self._server = await asyncio.get_running_loop().create_server(
-            self._connection, self._host, self._port, backlog=self._backlog, reuse_address=True
+            self._connection, self._host, self._port, backlog=BACKLOG, reuse_address=True
         )
 
     def _connection(self) -> asyncio.BaseProtocol:

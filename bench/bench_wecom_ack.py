@@ -1,0 +1,245 @@
+"""WeCom callback acknowledgement against its floor: our server beside a bare aiohttp server.
+
+Run: .venv/bin/python bench/bench_wecom_ack.py [-n 1000] [--runs 3] [--members 100] [--profile F]
+
+Two server processes: (a) a bare aiohttp server whose handler answers 200 at once, (b) our
+callback server (handlers/wecom/server.py) storing each callback in the inbox (bot/inbox.py)
+on a real SQLite file (WAL, synchronous=FULL) before its 200, the inbox then handling each (a
+parse: the answers are bench_wecom.py's business). This process plays WeCom: every callback is
+encrypted and signed beforehand, written as a raw HTTP request, and all `n` are sent at once,
+each on its own connection, first to one server, then to the other (the order alternating by
+run). Printed per run: p50 / p99 / max time from opening a connection to the 200, for both, and
+the ratio of the p99s; then the median of the runs (goal: p99 ratio ≤ 1.2). `--profile F`
+writes a cProfile of our server process to F (pstats).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import cProfile
+import multiprocessing
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter
+from multiprocessing.connection import Connection
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))  # for tests.fakes
+
+from aiohttp import web  # noqa: E402
+
+from bot.inbox import Inbox  # noqa: E402
+from bot.store import Delivery, Store  # noqa: E402
+from handlers.wecom.crypto import MsgCrypt  # noqa: E402
+from handlers.wecom.message import parse_message  # noqa: E402
+from handlers.wecom.server import BACKLOG, CHANNEL, callback_app, listen, runner_of  # noqa: E402
+from tests.fakes.wecom_callback import (  # noqa: E402
+    WeComCallbackClient,
+    envelope_xml,
+    official_sample,
+)
+
+SAMPLE = official_sample()
+AGENT_ID = 1000002
+
+
+async def answer_cpu(conn: Connection, inbox: Inbox | None = None) -> None:
+    """Tell the process's CPU time (once the inbox has handled everything) until told to stop."""
+    loop = asyncio.get_running_loop()
+    while await loop.run_in_executor(None, conn.recv) == "cpu":
+        while inbox is not None and inbox.pending():  # noqa: ASYNC110 - the bench's own
+            await asyncio.sleep(0.01)
+        conn.send(time.process_time())
+
+
+def bare(conn: Connection) -> None:
+    """The floor, in a child process: aiohttp answering every POST with 200 at once."""
+
+    async def ok(request: web.Request) -> web.Response:
+        return web.Response(status=200)
+
+    async def run() -> None:
+        app = web.Application()
+        app.router.add_post("/wecom", ok)
+        runner = web.AppRunner(app, access_log=None)
+        await runner.setup()
+        site = web.TCPSite(runner, "127.0.0.1", 0, backlog=BACKLOG)  # as ours
+        await site.start()
+        conn.send(runner.addresses[0][1])
+        await answer_cpu(conn)
+        conn.send({})
+        await runner.cleanup()
+
+    asyncio.run(run())
+
+
+def ours(conn: Connection, profile: str) -> None:
+    """Our callback server, in a child process, on a real SQLite file; reports what it stored."""
+
+    async def run(folder: str) -> dict[str, int]:
+        crypt = MsgCrypt(SAMPLE["token"], SAMPLE["encoding_aes_key"], SAMPLE["corp_id"])
+        handled = 0
+
+        async def handle(delivery: Delivery) -> None:
+            nonlocal handled
+            parse_message(delivery.body.encode())
+            handled += 1
+
+        async with await Store.open(Path(folder) / "bench.db") as store:
+            batches = 0
+            take = store.take_deliveries
+
+            async def counted(*args: object, **kwargs: object) -> list[Delivery | None]:
+                nonlocal batches
+                batches += 1
+                return await take(*args, **kwargs)  # type: ignore[arg-type]
+
+            store.take_deliveries = counted  # type: ignore[method-assign]
+            inbox = Inbox(store, CHANNEL, handle)
+            runner = runner_of(callback_app(crypt, inbox, agent_id=AGENT_ID))
+            await runner.setup()
+            await listen(runner, "127.0.0.1", 0)
+            conn.send(runner.addresses[0][1])
+            profiler = cProfile.Profile() if profile else None
+            if profiler:
+                profiler.enable()
+            await answer_cpu(conn, inbox)
+            if profiler:
+                profiler.disable()
+                profiler.dump_stats(profile)
+            await runner.cleanup()
+            await inbox.drain(30)
+            stored = await store.deliveries_open(CHANNEL)
+        return {"handled": handled, "batches": batches, "left": len(stored)}
+
+    with tempfile.TemporaryDirectory() as folder:
+        conn.send(asyncio.run(run(folder)))
+
+
+async def post(port: int, request: bytes) -> tuple[int, float]:
+    """Send one prepared HTTP request on a new connection; (status, seconds to the answer)."""
+    started = time.perf_counter()
+    reader, writer = await asyncio.open_connection("127.0.0.1", port)
+    writer.write(request)
+    status_line = await reader.readline()
+    await reader.readuntil(b"\r\n\r\n")  # the headers; an acknowledgement has no body
+    elapsed = time.perf_counter() - started
+    writer.close()
+    await writer.wait_closed()
+    return int(status_line.split()[1]), elapsed
+
+
+def prepared(n: int, members: int, first: int) -> list[bytes]:
+    """`n` callbacks encrypted and signed beforehand, as raw HTTP requests (new MsgIds)."""
+    wecom = WeComCallbackClient("", **SAMPLE, agent_id=AGENT_ID)
+    requests = []
+    for i in range(first, first + n):
+        text = wecom.text(f"member{i % members:03d}", f"问题{i}", msg_id=str(10**12 + i))
+        encrypt = wecom.encrypt(text.encode())
+        body = envelope_xml(SAMPLE["corp_id"], encrypt, AGENT_ID)
+        query = wecom.signed_query(encrypt)
+        head = (
+            f"POST /wecom?msg_signature={query['msg_signature']}&timestamp={query['timestamp']}"
+            f"&nonce={query['nonce']} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            f"Content-Type: text/xml\r\nContent-Length: {len(body)}\r\n"
+            "Connection: close\r\n\r\n"
+        )
+        requests.append(head.encode() + body)
+    return requests
+
+
+async def burst(port: int, requests: list[bytes]) -> tuple[Counter[int], list[float]]:
+    """Send all requests at once; their statuses and sorted times to the answer."""
+    results = await asyncio.gather(*(post(port, r) for r in requests))
+    return Counter(status for status, _ in results), sorted(s for _, s in results)
+
+
+def p99(latencies: list[float]) -> float:
+    """The 99th percentile of sorted latencies (nearest rank below)."""
+    return latencies[int(0.99 * (len(latencies) - 1))]
+
+
+def line(name: str, statuses: Counter[int], latencies: list[float], cpu: float) -> str:
+    """One server's figures of one run."""
+    return (
+        f"  {name:<6} p50 {statistics.median(latencies) * 1000:7.1f} ms"
+        f"   p99 {p99(latencies) * 1000:7.1f} ms   max {latencies[-1] * 1000:7.1f} ms"
+        f"   CPU {cpu * 1000:.2f} ms a callback   statuses {dict(statuses)}"
+    )
+
+
+async def cpu(conn: Connection) -> float:
+    """A server process's CPU seconds so far (its handling of what it accepted included)."""
+    conn.send("cpu")
+    return float(await asyncio.get_running_loop().run_in_executor(None, conn.recv))
+
+
+async def bench(n: int, runs: int, members: int, profile: str) -> None:
+    """Start both servers, fire the bursts, print the figures."""
+    ctx = multiprocessing.get_context("spawn")
+    loop = asyncio.get_running_loop()
+    pipes, ports, processes = {}, {}, []
+    for name, target, args in (("bare", bare, ()), ("ours", ours, (profile,))):
+        conn, child = ctx.Pipe()
+        process = ctx.Process(target=target, args=(child, *args), daemon=True)
+        process.start()
+        processes.append(process)
+        pipes[name] = conn
+        ports[name] = await loop.run_in_executor(None, conn.recv)
+    warm = prepared(50, members, 0)
+    for name in ports:  # imports, caches and the first transaction out of the way
+        await burst(ports[name], warm)
+    ratios, p50_ratios = [], []
+    for run in range(runs):
+        requests = prepared(n, members, 1000 + run * n)
+        order = ["bare", "ours"] if run % 2 == 0 else ["ours", "bare"]
+        figures, senders = {}, {}
+        for name in order:
+            before, sender = await cpu(pipes[name]), time.process_time()
+            statuses, latencies = await burst(ports[name], requests)
+            senders[name] = (time.process_time() - sender) / n
+            figures[name] = statuses, latencies, (await cpu(pipes[name]) - before) / n
+        ratio = p99(figures["ours"][1]) / p99(figures["bare"][1])
+        p50_ratio = statistics.median(figures["ours"][1]) / statistics.median(figures["bare"][1])
+        ratios.append(ratio)
+        p50_ratios.append(p50_ratio)
+        print(f"run {run + 1}: {n} callbacks at once from {members} members ({' then '.join(order)})")
+        for name in ("bare", "ours"):
+            print(line(name, *figures[name]))
+        print(
+            f"  ours / bare: p99 {ratio:.2f}×, p50 {p50_ratio:.2f}×   (this sender's CPU "
+            f"{senders['bare'] * 1000:.2f} / {senders['ours'] * 1000:.2f} ms a callback)"
+        )
+    reports = {}
+    for name, conn in pipes.items():
+        conn.send("stop")
+        reports[name] = await loop.run_in_executor(None, conn.recv)
+    for process in processes:
+        process.join(30)
+    stored = reports["ours"]
+    print(
+        f"median of {runs}: p99 ours / bare {statistics.median(ratios):.2f}× "
+        f"(goal ≤ 1.2×), p50 {statistics.median(p50_ratios):.2f}×; our server stored "
+        f"{stored['handled']} callbacks in {stored['batches']} transactions, "
+        f"{stored['left']} left unhandled"
+    )
+
+
+def main() -> None:
+    """Parse the arguments and run the benchmark."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("-n", type=int, default=1000)
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--members", type=int, default=100)
+    parser.add_argument("--profile", default="", help="write our server's cProfile here")
+    args = parser.parse_args()
+    asyncio.run(bench(args.n, args.runs, args.members, args.profile))
+
+
+if __name__ == "__main__":
+    main()
