@@ -208,7 +208,7 @@ async def bench(n: int, runs: int, members: int, profile: str) -> None:
         p50_ratio = statistics.median(figures["ours"][1]) / statistics.median(figures["bare"][1])
         ratios.append(ratio)
         p50_ratios.append(p50_ratio)
-        print(f"run {run + 1}: {n} callbacks at once from {members} members ({' then '.join(order)})")
+        print(f"run {run + 1}: {n} callbacks at once, {members} members, {' then '.join(order)}")
         for name in ("bare", "ours"):
             print(line(name, *figures[name]))
         print(

@@ -19,7 +19,6 @@ import asyncio
 import logging
 import resource
 import time
-import weakref
 from collections.abc import Awaitable, Callable, Mapping
 from typing import cast
 
@@ -52,7 +51,10 @@ MAX_CONNECTIONS = 4096 if _FILES == resource.RLIM_INFINITY else max(64, min(4096
 BACKLOG = MAX_CONNECTIONS
 
 Health = Callable[[], Awaitable[tuple[int, str]]]  # (HTTP status, text) for GET /healthz
-_STARTED = web.AppKey("wecom_started", weakref.WeakSet[asyncio.BaseTransport])
+# A new connection's deadline for its first request's headers, until they are in. Cancelled
+# then, so that a connection served is not kept (with its handler) for HEADER_SECONDS more:
+# a burst of callbacks would otherwise leave thousands of them for the collector to walk.
+_DEADLINES = web.AppKey("wecom_deadlines", dict[asyncio.BaseProtocol, asyncio.TimerHandle])
 
 
 PERIOD = 60.0  # seconds: a condition is logged at most once per period, then with a count
@@ -162,15 +164,16 @@ def callback_app(
 
     @web.middleware
     async def started(request: web.Request, handler: _Handler) -> web.StreamResponse:
-        if request.transport is not None:  # its headers are in: no longer too slow for them
-            request.app[_STARTED].add(request.transport)
+        deadline = request.app[_DEADLINES].pop(request.protocol, None)
+        if deadline is not None:  # its headers are in: no longer too slow for them
+            deadline.cancel()
         return await handler(request)
 
     async def unnamed(request: web.Request, response: web.StreamResponse) -> None:
         response.headers["Server"] = "fengong"  # not aiohttp's name and version
 
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[started])
-    app[_STARTED] = weakref.WeakSet()
+    app[_DEADLINES] = {}
     app.router.add_get(path, verify)
     app.router.add_post(path, receive)
     app.router.add_get("/healthz", healthz)
@@ -225,17 +228,20 @@ class _Site(web.BaseSite):
             _FULL.report(MAX_CONNECTIONS)
             return _Refusing()
         handler = server()
-        started = runner.app[_STARTED]
-        asyncio.get_running_loop().call_later(HEADER_SECONDS, _too_slow, handler, started)
+        deadlines = runner.app[_DEADLINES]
+        deadlines[handler] = asyncio.get_running_loop().call_later(
+            HEADER_SECONDS, _too_slow, handler, deadlines
+        )
         return handler
 
 
 def _too_slow(
-    handler: asyncio.BaseProtocol, started: weakref.WeakSet[asyncio.BaseTransport]
+    handler: asyncio.BaseProtocol, deadlines: dict[asyncio.BaseProtocol, asyncio.TimerHandle]
 ) -> None:
     """Close a connection whose first request's headers are not in after HEADER_SECONDS."""
     transport: asyncio.BaseTransport | None = getattr(handler, "transport", None)
-    if transport is None or transport.is_closing() or transport in started:
+    del deadlines[handler]
+    if transport is None or transport.is_closing():
         return
     _SLOW.report(HEADER_SECONDS, BODY_SECONDS)
     transport.close()
