@@ -74,7 +74,10 @@ class MsgCrypt:
         random_bytes: Callable[[int], bytes] = os.urandom,
     ) -> None:
         self._token = token
-        self._key = aes_key(encoding_aes_key)
+        key = aes_key(encoding_aes_key)
+        # Built once: each callback only opens a context on it (building it costs more than
+        # decrypting a message).
+        self._cipher = Cipher(algorithms.AES(key), modes.CBC(key[:16]))
         self.receive_id = receive_id
         self._random = random_bytes
 
@@ -94,7 +97,7 @@ class MsgCrypt:
             raise BadCiphertext("密文不是合法的 base64") from None
         if not data or len(data) % BLOCK:
             raise BadPadding("密文长度不是 32 字节的整数倍")
-        decryptor = self._cipher().decryptor()
+        decryptor = self._cipher.decryptor()
         padded = decryptor.update(data) + decryptor.finalize()
         plain = _unpad(padded)
         if len(plain) < _HEADER:
@@ -124,7 +127,7 @@ class MsgCrypt:
     def encrypt(self, message: bytes) -> str:
         """Return `message` encrypted for our CorpID, as WeCom encrypts it (base64)."""
         plain = self._random(16) + _LENGTH.pack(len(message)) + message + self.receive_id.encode()
-        encryptor = self._cipher().encryptor()
+        encryptor = self._cipher.encryptor()
         return base64.b64encode(encryptor.update(_pad(plain)) + encryptor.finalize()).decode()
 
     def seal(self, message: bytes, timestamp: str, nonce: str) -> tuple[str, str]:
@@ -141,9 +144,6 @@ class MsgCrypt:
             f"<TimeStamp>{timestamp}</TimeStamp>"
             f"<Nonce><![CDATA[{nonce}]]></Nonce></xml>"
         )
-
-    def _cipher(self) -> Cipher[modes.CBC]:
-        return Cipher(algorithms.AES(self._key), modes.CBC(self._key[:16]))
 
 
 def _pad(data: bytes) -> bytes:
