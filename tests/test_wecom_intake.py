@@ -3,27 +3,37 @@
 The real `python -m bot run` in a child process (killed with SIGKILL, stopped with SIGTERM),
 a real SQLite file, the fake WeCom API holding sends back as a slow WeCom would, and callbacks
 encrypted and signed as WeCom sends them. In-process: no member's slow answer holds another's,
-and the flood limit judges when a message came, not when it is handled.
+the flood limit judges when a message came, not when it is handled, and callbacks that share
+one transaction (group commit) share its fate: all stored and answered 200, or none stored
+and all answered 503; a callback repeated within one transaction is stored once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
-from collections.abc import AsyncIterator
+import sqlite3
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import aiohttp
 import pytest
 
 from bot.ask.assistant import Assistant
+from bot.inbox import Inbox
 from bot.store import Store
 from bot.throttle import BURST, NOT_FILED, SLOW_DOWN
+from handlers.wecom.crypto import MsgCrypt
+from handlers.wecom.message import TextMessage
+from handlers.wecom.server import CHANNEL, callback_app, listen, runner_of
 from tests.fakes.bot_api import FakeBotApi
 from tests.fakes.clock import FakeClock
 from tests.fakes.wecom_api import FakeWeComApi
+from tests.fakes.wecom_callback import WeComCallbackClient, official_sample
 from tests.harness import HRSS, bot_process, rows, shanghai
 from tests.test_wecom_run import callbacks, free_port, listening
+from tests.test_wecom_server import Recorder
 from tests.wecom_harness import BOSS, WeCom, env_for, wecom_bot
 
 MEMBERS = ("zhang", "li", "wang", "zhao")
@@ -104,6 +114,38 @@ async def test_acknowledged_notes_survive_kill_9_and_are_filed_once(
         f"{m}的第{n}条进展" for m in MEMBERS for n in range(NOTES)
     )  # every note stored, none twice
     assert rows(db, "SELECT count(*) FROM inbox") == [(0,)]
+
+
+async def test_callbacks_acknowledged_in_a_burst_are_stored_after_kill_9(
+    api: FakeBotApi, tmp_path: Path
+) -> None:
+    """Killed while a burst shares its commits: every callback answered 200 is in the inbox."""
+    db, port = tmp_path / "fengong.db", free_port()
+    members = [f"m{n}" for n in range(20)]
+    await bind(db, *members)
+    async with FakeWeComApi() as wecom_api:
+        env = env_for(wecom_api, port) | ONLY_WECOM
+        wecom_api.hold(*members)  # nothing handled is forgotten before the kill
+        async with bot_process(api, db, env) as process:
+            await listening(f"http://127.0.0.1:{port}/healthz", process)
+            async with callbacks(wecom_api, port) as wecom:
+                posts = [
+                    asyncio.create_task(
+                        wecom.post(wecom.text(members[n % 20], "人社厅负责什么", msg_id=f"b{n}"))
+                    )
+                    for n in range(200)
+                ]
+                await asyncio.wait(posts, return_when=asyncio.FIRST_COMPLETED)
+                process.kill()  # the first are acknowledged, the rest in flight
+                await process.wait()
+                answers = await asyncio.gather(*posts, return_exceptions=True)
+        assert process.returncode == -signal.SIGKILL
+    acknowledged = {f"b{n}" for n, answer in enumerate(answers) if answer == (200, "")}
+    assert acknowledged
+    stored = [body for (body,) in rows(db, "SELECT body FROM inbox")]
+    for key in acknowledged:
+        assert sum(f"<MsgId>{key}</MsgId>" in body for body in stored) == 1, key
+    assert len(stored) == len(set(stored))  # none stored twice
 
 
 async def test_sigterm_stops_taking_callbacks_and_drains_the_rest(
@@ -216,3 +258,126 @@ async def test_a_note_the_flood_limit_refuses_is_told_so(
     assert replies[BURST:count] == [SLOW_DOWN, NOT_FILED, NOT_FILED]
     assert HRSS in replies[count]
     assert len(rows(wecom.app.core.config.db_path, "SELECT id FROM notes")) == BURST
+
+
+# --- callbacks sharing one transaction ------------------------------------------------------
+
+SAMPLE = official_sample()
+
+
+class Counted(Inbox):
+    """The inbox, counting the callbacks that reached it (to know a batch has formed)."""
+
+    arrived = 0
+
+    async def accept(self, key: str, member: str, body: str) -> bool:
+        """Count, then accept as the inbox does."""
+        self.arrived += 1
+        return await super().accept(key, member, body)
+
+    async def reached(self, count: int) -> None:
+        """Wait until `count` callbacks have reached the inbox."""
+        async with asyncio.timeout(10):
+            while self.arrived < count:  # noqa: ASYNC110 - polls the server under test
+                await asyncio.sleep(0.01)
+
+
+@contextlib.contextmanager
+def write_locked(db: Path) -> Iterator[None]:
+    """Another connection holds the write lock: the inbox's writer waits, its batch grows."""
+    other = sqlite3.connect(db, isolation_level=None)
+    try:
+        other.execute("BEGIN IMMEDIATE")
+        yield
+        other.execute("ROLLBACK")
+    finally:
+        other.close()
+
+
+def alter(db: Path, sql: str) -> None:
+    """Change the schema from another connection."""
+    with contextlib.closing(sqlite3.connect(db, isolation_level=None)) as other:
+        other.execute(sql)
+
+
+@contextlib.asynccontextmanager
+async def served(
+    db: Path, recorder: Recorder
+) -> AsyncIterator[tuple[Counted, WeComCallbackClient]]:
+    """The callback server on `db`, and WeCom's side of it."""
+    crypt = MsgCrypt(SAMPLE["token"], SAMPLE["encoding_aes_key"], SAMPLE["corp_id"])
+    async with await Store.open(db) as store:
+        inbox = Counted(store, CHANNEL, recorder)
+        runner = runner_of(callback_app(crypt, inbox))
+        await runner.setup()
+        try:
+            await listen(runner, "127.0.0.1", 0)
+            url = f"http://127.0.0.1:{runner.addresses[0][1]}/wecom"
+            async with WeComCallbackClient(url, **SAMPLE) as wecom:
+                yield inbox, wecom
+        finally:
+            await runner.cleanup()
+            await inbox.drain(5)
+
+
+async def batched(
+    db: Path, inbox: Counted, wecom: WeComCallbackClient, texts: list[str]
+) -> tuple[tuple[int, str], list[tuple[int, str]]]:
+    """POST a first callback, then `texts` while its commit waits: they form the next batch.
+
+    Returns the first one's answer and theirs.
+    """
+    with write_locked(db):
+        first = asyncio.create_task(wecom.post(wecom.text("first", "先到", msg_id="first")))
+        await inbox.reached(1)  # its commit has started and waits for the lock
+        rest = [asyncio.create_task(wecom.post(text)) for text in texts]
+        await inbox.reached(1 + len(texts))
+    return await first, list(await asyncio.gather(*rest))
+
+
+async def test_a_failed_batch_answers_503_to_all_its_callbacks_and_stores_none(
+    tmp_path: Path,
+) -> None:
+    db, recorder = tmp_path / "bot.sqlite3", Recorder()
+    async with served(db, recorder) as (inbox, wecom):
+        # The write fails midway: the keys are in, then the inbox refuses one row.
+        await asyncio.to_thread(
+            alter,
+            db,
+            "CREATE TRIGGER refuse BEFORE INSERT ON inbox WHEN NEW.body LIKE '%坏%' "
+            "BEGIN SELECT RAISE(ABORT, 'disk full'); END",
+        )
+        texts = [
+            wecom.text(f"user{n}", "坏" if n == 3 else f"好{n}", msg_id=f"m{n}") for n in range(8)
+        ]
+        first, answers = await batched(db, inbox, wecom, texts)
+        assert answers == [(503, "")] * 8  # the good ones too: they shared the transaction
+        assert first == (200, "")  # committed before, on its own
+        # Nothing of the batch half-stored: neither its rows nor its keys (WeCom's retries of
+        # them would be taken for repeats and dropped).
+        assert rows(db, "SELECT key FROM callbacks ORDER BY key") == [("msg:first",)]
+        # In a thread: the writer may be mid-transaction (forgetting what was handled).
+        await asyncio.to_thread(alter, db, "DROP TRIGGER refuse")
+        retried = await asyncio.gather(*(wecom.post(text) for text in texts))
+        assert retried == [(200, "")] * 8
+        messages = await recorder.wait(9)
+    contents = sorted(m.content for m in messages if isinstance(m, TextMessage))
+    assert contents == sorted(["先到", "坏", *(f"好{n}" for n in range(8) if n != 3)])
+    assert rows(db, "SELECT count(*) FROM callbacks") == [(9,)]
+
+
+async def test_a_callback_repeated_within_one_batch_is_stored_once(tmp_path: Path) -> None:
+    db, recorder = tmp_path / "bot.sqlite3", Recorder()
+    async with served(db, recorder) as (inbox, wecom):
+        again = wecom.text("zhang", "人社厅负责什么", msg_id="7459035031717794886")
+        other = wecom.text("li", "我的任务", msg_id="2")
+        first, answers = await batched(db, inbox, wecom, [again, other, again, again])
+        assert first == (200, "")
+        assert answers == [(200, "")] * 4  # a repeat is acknowledged: WeCom stops resending
+        messages = await recorder.wait(3)
+        marker = wecom.text("zhang", "之后", msg_id="after")  # zhang's are handled in order
+        assert await wecom.post(marker) == (200, "")
+        messages = await recorder.wait(4)
+    contents = [m.content for m in messages if isinstance(m, TextMessage)]
+    assert sorted(contents) == sorted(["先到", "人社厅负责什么", "我的任务", "之后"])
+    assert rows(db, "SELECT count(*) FROM inbox") == [(0,)]
