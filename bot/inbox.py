@@ -63,7 +63,9 @@ class Inbox:
         taken = asyncio.get_running_loop().create_future()
         self._batch.append((key, member, body, taken))
         self._kick()
-        return bool(await asyncio.shield(taken))
+        # Not shielded: a caller cancelled meanwhile cancels only its own future (the item is
+        # stored all the same), and the acknowledgement wakes in one step of the loop, not two.
+        return bool(await taken)
 
     def _kick(self) -> asyncio.Task[None]:
         """Start the writer unless it is running (it takes whatever is waiting when it can)."""
@@ -85,15 +87,20 @@ class Inbox:
             except Exception as e:  # every caller of the batch answers "try again"
                 self.failing = True
                 for *_, taken in batch:
-                    taken.set_exception(e)
+                    if not taken.done():
+                        taken.set_exception(e)
                 if handled:  # handled again at the next start (a note is not doubled)
                     logger.error("未能标记 %d 条消息已处理：%s", len(handled), type(e).__name__)
                 continue
             self.failing = False
             for delivery, (*_, taken) in zip(stored, batch, strict=True):
+                if not taken.done():
+                    taken.set_result(delivery is not None)
+            # Then handled: the batch's acknowledgements are woken first, so a burst's 200s
+            # are not sent after the handling of everything it brought.
+            for delivery in stored:
                 if delivery is not None:
                     self._queue(delivery)
-                taken.set_result(delivery is not None)
 
     def _queue(self, delivery: Delivery) -> None:
         member = delivery.member

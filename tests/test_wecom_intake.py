@@ -19,10 +19,11 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+from aiohttp import web
 
 from bot.ask.assistant import Assistant
 from bot.inbox import Inbox
-from bot.store import Store
+from bot.store import Delivery, Store
 from bot.throttle import BURST, NOT_FILED, SLOW_DOWN
 from handlers.wecom.crypto import MsgCrypt
 from handlers.wecom.message import TextMessage
@@ -302,13 +303,20 @@ def alter(db: Path, sql: str) -> None:
 
 @contextlib.asynccontextmanager
 async def served(
-    db: Path, recorder: Recorder
+    db: Path, recorder: Recorder, acks: list[int] | None = None
 ) -> AsyncIterator[tuple[Counted, WeComCallbackClient]]:
-    """The callback server on `db`, and WeCom's side of it."""
+    """The callback server on `db`, and WeCom's side of it; `acks`: the statuses sent."""
     crypt = MsgCrypt(SAMPLE["token"], SAMPLE["encoding_aes_key"], SAMPLE["corp_id"])
     async with await Store.open(db) as store:
         inbox = Counted(store, CHANNEL, recorder)
-        runner = runner_of(callback_app(crypt, inbox))
+        app = callback_app(crypt, inbox)
+
+        async def sent(request: web.Request, response: web.StreamResponse) -> None:
+            if acks is not None:
+                acks.append(response.status)
+
+        app.on_response_prepare.append(sent)
+        runner = runner_of(app)
         await runner.setup()
         try:
             await listen(runner, "127.0.0.1", 0)
@@ -381,3 +389,29 @@ async def test_a_callback_repeated_within_one_batch_is_stored_once(tmp_path: Pat
     contents = [m.content for m in messages if isinstance(m, TextMessage)]
     assert sorted(contents) == sorted(["先到", "人社厅负责什么", "我的任务", "之后"])
     assert rows(db, "SELECT count(*) FROM inbox") == [(0,)]
+
+
+class Noting(Recorder):
+    """Records, as each message is handled, how many answers the server had sent by then."""
+
+    def __init__(self, acks: list[int]) -> None:
+        super().__init__()
+        self.acks = acks
+        self.sent_before: dict[str, int] = {}
+
+    async def __call__(self, delivery: Delivery) -> None:
+        """Note the answers sent so far, then record the message."""
+        self.sent_before[delivery.body] = len(self.acks)
+        await super().__call__(delivery)
+
+
+async def test_a_batch_is_acknowledged_before_any_of_it_is_handled(tmp_path: Path) -> None:
+    """The handling (an answer to compute) never delays the 200s of the batch it came in."""
+    db, acks = tmp_path / "bot.sqlite3", list[int]()
+    recorder = Noting(acks)
+    async with served(db, recorder, acks) as (inbox, wecom):
+        texts = [wecom.text(f"user{n % 3}", f"问{n}", msg_id=f"q{n}") for n in range(12)]
+        first, answers = await batched(db, inbox, wecom, texts)
+        assert [first, *answers] == [(200, "")] * 13
+        await recorder.wait(13)
+    assert [recorder.sent_before[text] for text in texts] == [13] * 12

@@ -16,7 +16,6 @@ and then at most once a minute with a count, not for every connection.
 from __future__ import annotations
 
 import asyncio
-import gc
 import logging
 import resource
 import time
@@ -50,12 +49,11 @@ MAX_CONNECTIONS = 4096 if _FILES == resource.RLIM_INFINITY else max(64, min(4096
 # overflows when WeCom delivers hundreds of callbacks at once: the ones dropped are retried by
 # the client's TCP a second later (net.core.somaxconn caps it, 4096 on recent Linux).
 BACKLOG = MAX_CONNECTIONS
-GC_YOUNG = 5000  # allocations between collections of the youngest generation (Python: 700)
 
 Health = Callable[[], Awaitable[tuple[int, str]]]  # (HTTP status, text) for GET /healthz
 # A new connection's deadline for its first request's headers, until they are in. Cancelled
 # then, so that a connection served is not kept (with its handler) for HEADER_SECONDS more:
-# a burst of callbacks would otherwise leave thousands of them for the collector to walk.
+# a burst of callbacks would otherwise keep thousands of them in memory.
 _DEADLINES = web.AppKey("wecom_deadlines", dict[asyncio.BaseProtocol, asyncio.TimerHandle])
 
 
@@ -250,18 +248,8 @@ def _too_slow(
 
 
 async def listen(runner: web.AppRunner, host: str, port: int) -> None:
-    """Serve the runner's app on host:port within the bounds above (OSError if it cannot).
-
-    Also tunes the process's garbage collector for bursts of callbacks (see GC_YOUNG).
-    """
+    """Serve the runner's app on host:port within the bounds above (OSError if it cannot)."""
     await _Site(runner, host, port).start()
-    # What exists once the bot has started (modules, the plan, indexes) is never garbage: a full
-    # collection need not walk it. Hundreds of callbacks waiting for one commit are young objects
-    # that survive: collected every GC_YOUNG allocations rather than 700, they are walked a few
-    # times per burst, not dozens (a full collection during a burst of 1,000 cost 100–300 ms).
-    gc.freeze()
-    if gc.get_threshold()[0] < GC_YOUNG:
-        gc.set_threshold(GC_YOUNG, *gc.get_threshold()[1:])
 
 
 class _Refused(Exception):
