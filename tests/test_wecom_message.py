@@ -67,6 +67,18 @@ def test_text_with_cdata_keeps_content_verbatim() -> None:
     assert msg.msg_id == "7459035031717794886"
 
 
+def test_a_doctype_typed_in_a_message_is_text_not_a_dtd() -> None:
+    typed = '<!DOCTYPE xml [<!ENTITY e "x">]> &e;'
+    xml = (
+        "<xml><FromUserName>LiSi</FromUserName><CreateTime>1700000000</CreateTime>"
+        f"<MsgType>text</MsgType><Content><![CDATA[{typed}]]></Content>"
+        "<MsgId>1</MsgId></xml>"
+    )
+    msg = parse_message(xml.encode())
+    assert isinstance(msg, TextMessage)
+    assert msg.content == typed
+
+
 def test_card_click() -> None:
     msg = parse_message(_card())
     assert msg == CardClick(
