@@ -2,14 +2,16 @@
 
 Run: .venv/bin/python bench/bench_wecom_ack.py [-n 1000] [--runs 3] [--members 100] [--profile F]
 
-Two server processes: (a) a bare aiohttp server whose handler answers 200 at once, (b) our
-callback server (handlers/wecom/server.py) storing each callback in the inbox (bot/inbox.py)
-on a real SQLite file (WAL, synchronous=FULL) before its 200, the inbox then handling each (a
-parse: the answers are bench_wecom.py's business). This process plays WeCom: every callback is
-encrypted and signed beforehand, written as a raw HTTP request, and all `n` are sent at once,
-each on its own connection, first to one server, then to the other (the order alternating by
-run). Printed per run: p50 / p99 / max time from opening a connection to the 200, for both, and
-the ratio of the p99s; then the median of the runs (goal: p99 ratio ≤ 1.2). `--profile F`
+Three server processes: "bare", aiohttp as it comes (listen backlog 128) with a handler that
+answers 200 at once; "bare+", the same with our listen backlog; "ours", the callback server
+(handlers/wecom/server.py) storing each callback in the inbox (bot/inbox.py) on a real SQLite
+file (WAL, synchronous=FULL) before its 200, the inbox then handling each (a parse: the
+answers are bench_wecom.py's business). This process plays WeCom: every callback is encrypted
+and signed beforehand, written as a raw HTTP request, and all `n` are sent at once, each on
+its own connection, to one server after the other (the order rotating by run). Printed per
+run: p50 / p99 / max time from opening a connection to the 200, each server's CPU per
+callback (ours: until its inbox has handled them), the p99 ratios of ours to both; then the
+median of the runs (goal: ours / bare ≤ 1.2) and the least CPU per callback. `--profile F`
 writes a cProfile of our server process to F (pstats).
 """
 
