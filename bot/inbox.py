@@ -5,9 +5,9 @@ items arriving together share one transaction (one commit while the previous one
 also forgets the items handled meanwhile, so the acknowledgement stays fast under load; a
 batch's callers are woken before any of its items is handled, and a failed batch fails them
 all (nothing of it is stored). Each member's items are handled in the order they came, by a
-worker of that member's own: a member whose answer is slow holds up nobody else. What a crash or a bounded drain leaves (an item
-handled but not yet forgotten included) is handled at the next start; a note it filed is found
-again there (Notes.add), not filed twice.
+worker of that member's own: a member whose answer is slow holds up nobody else. What a
+crash or a bounded drain leaves (an item handled but not yet forgotten included) is handled
+at the next start; a note it filed is found again there (Notes.add), not filed twice.
 """
 
 from __future__ import annotations
