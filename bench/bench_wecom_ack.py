@@ -94,14 +94,14 @@ def ours(conn: Connection, profile: str) -> None:
 
         async with await Store.open(Path(folder) / "bench.db") as store:
             batches = 0
-            take = store.take_deliveries
+            take = store.callbacks.take
 
             async def counted(*args: object, **kwargs: object) -> list[Delivery | None]:
                 nonlocal batches
                 batches += 1
                 return await take(*args, **kwargs)  # type: ignore[arg-type]
 
-            store.take_deliveries = counted  # type: ignore[method-assign]
+            store.callbacks.take = counted  # type: ignore[method-assign]
             inbox = Inbox(store, CHANNEL, handle)
             runner = runner_of(callback_app(crypt, inbox, agent_id=AGENT_ID))
             await runner.setup()
@@ -116,7 +116,7 @@ def ours(conn: Connection, profile: str) -> None:
                 profiler.dump_stats(profile)
             await runner.cleanup()
             await inbox.drain(30)
-            stored = await store.deliveries_open(CHANNEL)
+            stored = await store.callbacks.waiting(CHANNEL)
         return {"handled": handled, "batches": batches, "left": len(stored)}
 
     with tempfile.TemporaryDirectory() as folder:

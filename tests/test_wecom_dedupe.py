@@ -33,7 +33,7 @@ async def test_a_key_twice_in_one_batch_is_stored_once(tmp_path: Path) -> None:
     path = tmp_path / "bot.sqlite3"
     async with await Store.open(path, FakeClock(START)) as store:
         items = [("msg:1", "zhang", "<a/>"), ("msg:2", "li", "<b/>"), ("msg:1", "zhang", "<c/>")]
-        taken = await store.take_deliveries(CHANNEL, items)
+        taken = await store.callbacks.take(CHANNEL, items)
     assert [None if t is None else t.body for t in taken] == ["<a/>", "<b/>", None]
     with sqlite3.connect(path) as db:
         assert [b for (b,) in db.execute("SELECT body FROM inbox ORDER BY id")] == ["<a/>", "<b/>"]
