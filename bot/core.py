@@ -12,12 +12,13 @@ import asyncio
 import datetime as dt
 import secrets
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from bot.ask.assistant import QUERIES, REFUSED, REPORTING, Assistant
 from bot.ask.catalog import CHOOSE, Catalog, Doc, load_catalog
-from bot.ask.dialog import Dialog
+from bot.ask.dialog import CONTEXT_TTL, Context, Dialog
 from bot.channel import Router
 from bot.charset import typed
 from bot.clock import Clock, system_clock
@@ -31,7 +32,7 @@ from bot.office.office import OFFICE_ACTIONS, Office
 from bot.office.reminders import CHASE, Reminders
 from bot.office.weblogin import web_link
 from bot.outcome import Outcome, Person, say
-from bot.store import Owned, Store
+from bot.store import ChatState, Owned, Store
 from bot.throttle import Throttle, Verdict
 
 EXPIRED = "按钮已过期，请重新提问"
@@ -66,23 +67,29 @@ class QueryCache:
     """Remembers what a paginated message answered, so its page buttons can redraw it.
 
     Buttons carry a short token (Telegram's callback data holds 64 bytes); a token that was
-    evicted, never issued or forged reads as expired.
+    evicted, never issued or forged reads as expired. In memory, unless several instances
+    share the store: then in it, so that a button issued by one works on any.
     """
 
-    def __init__(self, capacity: int = 5000) -> None:
+    def __init__(self, store: Store, capacity: int = 5000) -> None:
+        self._store = store
         self._capacity = capacity
         self._entries: OrderedDict[str, Query] = OrderedDict()
 
-    def remember(self, kind: str, arg: str) -> str:
+    async def remember(self, kind: str, arg: str) -> str:
         """Store a query and return its token."""
+        if self._store.several_instances:
+            return await self._store.chats.remember(kind, arg)
         token = secrets.token_urlsafe(6)
         self._entries[token] = (kind, arg)
         while len(self._entries) > self._capacity:
             self._entries.popitem(last=False)
         return token
 
-    def recall(self, token: str) -> Query | None:
+    async def recall(self, token: str) -> Query | None:
         """Return the query behind a token, or None when it is unknown."""
+        if self._store.several_instances:
+            return await self._store.chats.recall(token)
         entry = self._entries.get(token)
         if entry is not None:
             self._entries.move_to_end(token)
@@ -111,7 +118,7 @@ class Core:
         self.router = Router()
         self.dialog = Dialog(clock)
         self.throttle = Throttle(clock)
-        self.queries = QueryCache()
+        self.queries = QueryCache(store)
         # The web console's public address, set when its server starts (None: not running).
         self.web_url: str | None = None
         # Who was already recorded as seen, so that not every message costs a write; and the
@@ -241,6 +248,10 @@ class Core:
 
         `chat` names the conversation (one context per person in each chat).
         """
+        async with self._chat(chat):
+            return await self._text(person, chat, text)
+
+    async def _text(self, person: Person, chat: str, text: str) -> Response:
         text = typed(text)  # a lone surrogate would fail in the engine and in SQLite
         if person.private:
             office = await self._owner("flow", person.id) or self.office
@@ -254,6 +265,10 @@ class Core:
 
     async def command(self, person: Person, chat: str, name: str, arg: str) -> Response:
         """Run a command of the registry, with its argument as typed, in a chat (see `text`)."""
+        async with self._chat(chat):
+            return await self._command(person, chat, name, arg)
+
+    async def _command(self, person: Person, chat: str, name: str, arg: str) -> Response:
         name, arg = typed(name).lower(), typed(arg)
         command = BY_NAME.get(name)
         if command is None or name not in self.commands:
@@ -276,6 +291,10 @@ class Core:
 
     async def press(self, person: Person, chat: str, action: str) -> Response | None:
         """Run a button's action in a chat (see `text`); None when it is no longer valid."""
+        async with self._chat(chat):
+            return await self._press(person, chat, action)
+
+    async def _press(self, person: Person, chat: str, action: str) -> Response | None:
         action = typed(action)
         if action.startswith(f"{CHASE}:"):
             doc, plain = self._keyed(action, chat)
@@ -292,8 +311,32 @@ class Core:
 
     async def page(self, person: Person, token: str) -> Outcome | None:
         """Redo the query behind a page token; None when the token is unknown."""
-        query = self.queries.recall(token)
+        query = await self.queries.recall(token)
         return await self.query(person, *query) if query else None
+
+    @asynccontextmanager
+    async def _chat(self, chat: str) -> AsyncIterator[None]:
+        """Around one message: when several instances share the store, read the chat's
+        context and `/doc` choice from it first and write them back after, if they changed.
+
+        One instance keeps them in memory only: a write per message would cost every answer
+        a commit. A member's messages are handled one at a time, whichever instance takes them.
+        """
+        if not self.store.several_instances:
+            yield
+            return
+        before = await self.store.chats.load(chat)
+        stored = None
+        if before.context is not None and before.at is not None:
+            stored = Context.parse(before.context, before.at)
+        self.dialog.restore(chat, stored, before.doc)
+        yield
+        context, doc = self.dialog.state(chat)
+        after = ChatState(doc=doc)
+        if context is not None:
+            after = ChatState(context.dump(), context.at, doc)
+        if after != before:
+            await self.store.chats.save(chat, after, CONTEXT_TTL)
 
     def slow(self, action: str) -> bool:
         """Tell whether a button's action may take long (a chase-up sends to many)."""

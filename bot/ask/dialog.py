@@ -5,13 +5,15 @@ listed. A message complete on its own is answered on its own and replaces the co
 incomplete one ("那卫健委呢", "第二条呢", "其中关于大学生的呢") is rewritten into a complete
 question from the context, so that its answer, and any page of it, can be made again later
 without the context. The context lives in the core, keyed by chat and person, and expires after
-ten minutes of silence.
+ten minutes of silence; when several instances share the database the core keeps it there
+between messages (`Context.dump`/`parse`, `Dialog.state`/`restore`).
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import json
 import re
 from collections import OrderedDict
 from collections.abc import Callable
@@ -72,6 +74,30 @@ class Context:
         # "这条" is the one measure shown, or the best match of a topic.
         focus = measures[0] if measures and (len(measures) == 1 or answer.kind == "topic") else ""
         return cls(answer.units, answer.topic, answer.tasks, measures, answer.kind, at, focus, doc)
+
+    def dump(self) -> str:
+        """Return the context as JSON, all but its time (stored beside it)."""
+        fields = dataclasses.asdict(self)
+        del fields["at"]
+        return json.dumps(fields, separators=(",", ":"))  # ASCII: any NUL escaped
+
+    @classmethod
+    def parse(cls, text: str, at: dt.datetime) -> Context | None:
+        """Return the context `dump` wrote, at `at`; None when the text is not one."""
+        try:
+            fields = json.loads(text)
+            return cls(
+                units=tuple(str(u) for u in fields["units"]),
+                topic=str(fields["topic"]),
+                tasks=tuple(int(t) for t in fields["tasks"]),
+                measures=tuple(str(m) for m in fields["measures"]),
+                kind=str(fields["kind"]),
+                at=at,
+                focus=str(fields["focus"]),
+                doc=str(fields["doc"]),
+            )
+        except (ValueError, TypeError, KeyError):  # written by another version: start afresh
+            return None
 
 
 @dataclass(frozen=True)
@@ -256,3 +282,18 @@ class Dialog:
     def chosen(self, chat: str) -> str | None:
         """Return the document the chat chose, or None when it chose none."""
         return self._chosen.get(chat)
+
+    def state(self, chat: str) -> tuple[Context | None, str | None]:
+        """Return the chat's context (None: none, or expired) and chosen document."""
+        return self.context(chat), self.chosen(chat)
+
+    def restore(self, chat: str, context: Context | None, doc: str | None) -> None:
+        """Make the chat's context and chosen document these (as another instance left them)."""
+        self._contexts.pop(chat, None)
+        self._chosen.pop(chat, None)
+        if doc is not None:
+            self.choose(chat, doc)
+        if context is not None:
+            self._contexts[chat] = context
+            while len(self._contexts) > MAX_CHATS:
+                self._contexts.popitem(last=False)

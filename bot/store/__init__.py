@@ -6,7 +6,7 @@ per aggregate over it.
 `users` (people, reachability), `membership` (members, bind requests, invites), `notes`
 (notes and note flows), `reminders` (deliveries and their parts, notices owed, state keys),
 `audit`, `callbacks` (the durable intake), `weblogin` and `unanswered` (the web console's),
-`leases` (work one instance of several does at a time).
+`leases` (work one instance of several does at a time), `chats` (page buttons and conversations, when several instances share the database).
 `Store` is where they meet: it opens the database, migrates it and holds the repositories,
 each seeing the rows of one document (`doc`, "" the data folder's own; its notes those of
 `edition`, its number); `document(id)` is the same database seen for another.
@@ -21,6 +21,7 @@ from typing import Literal, Self
 from bot.clock import Clock, system_clock
 from bot.store.audit import Audit, AuditEntry
 from bot.store.callbacks import Callbacks, Delivery
+from bot.store.chats import Chats, ChatState
 from bot.store.database import Database
 from bot.store.errors import (
     AlreadyDecided,
@@ -48,6 +49,7 @@ __all__ = [
     "AuditEntry",
     "BindRequest",
     "Changed",
+    "ChatState",
     "Delivery",
     "DeliveryStatus",
     "Flow",
@@ -109,6 +111,12 @@ class Store:
         self.notices: Notices = Notices(db, clock) if shared is None else shared.notices
         self.weblogins: WebLogins = WebLogins(db, clock) if shared is None else shared.weblogins
         self.leases: Leases = Leases(db, clock) if shared is None else shared.leases
+        self.chats: Chats = Chats(db, clock) if shared is None else shared.chats
+        # Whether other instances use the database too: then what a chat carries from one
+        # message to the next is kept in it, not in memory (PostgreSQL; tests set it on SQLite).
+        self.several_instances: bool = (
+            db.dialect == "postgres" if shared is None else shared.several_instances
+        )
         # The document's own.
         self.members = Membership(db, clock, doc)
         self.notes = Notes(db, clock, doc, edition)

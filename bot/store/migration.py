@@ -32,6 +32,24 @@ LEASES = """
         until TEXT NOT NULL
     );
 """
+CHAT_STATE = """
+CREATE TABLE page_queries (
+    token      TEXT PRIMARY KEY,
+    kind       TEXT NOT NULL,
+    arg        TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX page_queries_by_time ON page_queries(created_at);
+CREATE TABLE chats (
+    chat       TEXT PRIMARY KEY,
+    context    TEXT,
+    context_at TEXT,
+    doc        TEXT
+);
+CREATE INDEX chats_by_time ON chats(context_at);
+"""
+
+
 # Channel-qualified ids: a Telegram id (digits, a leading '-' allowed) becomes 'tg:<id>';
 # others ('console', 'wecom:…') stay. Parents and children change in one transaction, so the
 # foreign keys are checked at its commit.
@@ -352,6 +370,10 @@ MIGRATIONS: list[Migration] = [
     # Leases (bot/store/leases.py): work one instance of several does at a time, held by its
     # owner until a time (#20). The same DDL on both dialects.
     Migration("leases: work one instance of several does at a time", LEASES, LEASES),
+    # What a chat carries from one message to the next, when several instances share the
+    # database (bot/store/chats.py): page buttons' queries by token, and per chat its context
+    # (JSON, with its time) and chosen document. Plain DDL: the same script for both dialects.
+    Migration("page buttons' queries and the chats' states", CHAT_STATE, CHAT_STATE),
 ]
 
 

@@ -38,11 +38,9 @@ async def deliver(
     """
     outcome = response.outcome
     pages = render.pages(outcome.reply)
-    token = (
-        context.core.queries.remember(*response.query)
-        if response.query and len(pages) > 1
-        else None
-    )
+    token = None
+    if response.query and len(pages) > 1:
+        token = await context.core.queries.remember(*response.query)
     shown = pages[:1] if token else pages
     if outcome.replace and query is not None:
         first = shown[0]

@@ -252,7 +252,7 @@ class WeComApp:
         outcome = response.outcome
         token = None
         if response.query and page_count(outcome.reply, markdown=self.settings.markdown) > 1:
-            token = self.core.queries.remember(*response.query)
+            token = await self.core.queries.remember(*response.query)
         sent = await self.channel.send(person.id, outcome.reply, page_token=token)
         await self._sent(person, sent)
         if outcome.attachment is not None:
