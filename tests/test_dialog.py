@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from bot.ask.assistant import ASK, READ, REPORTING, Assistant
-from bot.ask.dialog import CONTEXT_TTL, Dialog, Reading, read
+from bot.ask.dialog import CONTEXT_TTL, Context, Dialog, Reading, read
 from bot.clock import TZ
 from bot.reply import render_plain
 from tests.fakes.clock import FakeClock
@@ -368,3 +368,36 @@ async def test_a_long_message_is_read_quickly(
     read(assistant.answer, junk, dialog.context("c"))
     # Generous: the same bound as the engine's adversarial tests.
     assert time.perf_counter() - start < 0.05
+
+
+# -- a context carried to another instance (#20) ------------------------------------------------
+
+
+async def test_a_context_written_and_read_back_reads_the_follow_up_alike(
+    assistant: Assistant, clock: FakeClock
+) -> None:
+    first = Dialog(clock)
+    await talk(assistant, first, "教育厅负责什么", "第二条")
+    context, doc = first.state("c")
+    assert context is not None
+    assert doc is None
+    again = Context.parse(context.dump(), context.at)
+    assert again == context
+    moved = Dialog(clock)
+    moved.restore("c", again, "nongji")
+    assert moved.state("c") == (context, "nongji")
+    assert await talk(assistant, moved, "这条还有谁负责") == await talk(
+        assistant, first, "这条还有谁负责"
+    )
+    moved.restore("c", None, None)
+    assert moved.state("c") == (None, None)
+
+
+NOT_A_TASK = json.dumps(
+    {"units": [], "topic": "", "tasks": ["x"], "measures": [], "kind": "", "focus": "", "doc": ""}
+)
+
+
+@pytest.mark.parametrize("text", ["", "[]", "{}", '{"units": 3}', NOT_A_TASK, "不是JSON"])
+def test_a_context_that_is_not_one_reads_as_none(clock: FakeClock, text: str) -> None:
+    assert Context.parse(text, clock()) is None

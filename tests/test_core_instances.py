@@ -1,0 +1,212 @@
+"""Two cores on one database, as two instances behind a load balancer (#20): what a chat
+carries from one message to the next (its context, its `/doc`, its page buttons) is read
+wherever the next message lands; one instance alone writes none of it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from bot.ask.assistant import READ, Assistant
+from bot.ask.catalog import Catalog, load_catalog
+from bot.clock import TZ
+from bot.core import Core, Response
+from bot.outcome import Person
+from bot.reply import render_plain
+from bot.store import Store
+from bot.store.sqlite import SQLiteDatabase
+from tests.cores import make_core
+from tests.fakes.clock import FakeClock
+from tests.test_catalog import build_data
+
+ZHANG = Person("wecom:zhangsan", "张三")
+CHAT = ZHANG.id
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(dt.datetime(2025, 3, 1, 9, 0, tzinfo=TZ))
+
+
+async def open_pair(path: Path, clock: FakeClock, several: bool) -> tuple[Store, Store]:
+    """Two stores on one SQLite file; `several`: they stand for two instances' databases."""
+    first, second = await Store.open(path, clock), await Store.open(path, clock)
+    first.several_instances = second.several_instances = several
+    return first, second
+
+
+@pytest.fixture
+async def stores(tmp_path: Path, clock: FakeClock) -> AsyncIterator[tuple[Store, Store]]:
+    first, second = await open_pair(tmp_path / "shared.db", clock, several=True)
+    async with first, second:
+        yield first, second
+
+
+@pytest.fixture
+def cores(
+    assistant: Assistant, stores: tuple[Store, Store], clock: FakeClock
+) -> tuple[Core, Core]:
+    return make_core(assistant, stores[0], (), clock), make_core(assistant, stores[1], (), clock)
+
+
+@pytest.fixture
+async def alone(assistant: Assistant, tmp_path: Path, clock: FakeClock) -> AsyncIterator[Core]:
+    """One instance on its own database: what the pair must answer alike."""
+    async with await Store.open(tmp_path / "alone.db", clock) as store:
+        yield make_core(assistant, store, (), clock)
+
+
+async def talk(spread: list[Core], *lines: str) -> list[Response]:
+    """Say each line in one chat, the i-th to core i (round robin), as a balancer might."""
+    return [await spread[i % len(spread)].text(ZHANG, CHAT, line) for i, line in enumerate(lines)]
+
+
+async def rows(store: Store, table: str) -> int:
+    return int(await store.db.fetchval(f"SELECT count(*) FROM {table}"))
+
+
+async def chat_writes(store: Store) -> list[str]:
+    """Collect every statement that writes the chats table, as SQLite runs it."""
+    assert isinstance(store.db, SQLiteDatabase)
+    statements: list[str] = []
+    await store.db.connection.set_trace_callback(statements.append)
+    return statements
+
+
+def writes(statements: list[str]) -> int:
+    return sum(s.startswith("INSERT INTO chats") for s in statements)
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        ("盲人按摩归谁管", "那教育厅呢"),  # another unit, the same topic
+        ("教育厅负责什么", "第二条", "这条还有谁负责"),  # the list, then the measure in focus
+    ],
+)
+async def test_a_follow_up_on_the_other_instance_reads_the_context_the_first_left(
+    cores: tuple[Core, Core], alone: Core, lines: tuple[str, ...]
+) -> None:
+    spread = await talk(list(cores), *lines)
+    kept = await talk([alone], *lines)
+    assert [r.query for r in spread] == [r.query for r in kept]
+    assert all(r.query and r.query[0] == READ for r in spread[1:])  # read as follow-ups
+    assert [render_plain(r.outcome.reply) for r in spread] == [
+        render_plain(r.outcome.reply) for r in kept
+    ]
+
+
+async def test_a_context_expired_on_one_instance_is_not_read_on_the_other(
+    cores: tuple[Core, Core], clock: FakeClock
+) -> None:
+    first, second = cores
+    await first.text(ZHANG, CHAT, "盲人按摩归谁管")
+    clock.advance(minutes=11)
+    follow = await second.text(ZHANG, CHAT, "那教育厅呢")
+    assert follow.query is not None
+    assert follow.query[0] != READ
+
+
+async def test_a_new_question_on_one_instance_replaces_the_context_on_the_other(
+    cores: tuple[Core, Core], alone: Core
+) -> None:
+    lines = ("盲人按摩归谁管", "那教育厅呢", "人社厅负责哪些任务", "那卫健委呢", "第二条")
+    spread = await talk(list(cores), *lines)
+    assert [r.query for r in spread] == [r.query for r in await talk([alone], *lines)]
+
+
+async def test_a_page_button_issued_by_one_instance_is_pressed_on_the_other(
+    cores: tuple[Core, Core], stores: tuple[Store, Store]
+) -> None:
+    first, second = cores
+    response = await first.text(ZHANG, CHAT, "教育厅负责什么")
+    assert response.query is not None
+    token = await first.queries.remember(*response.query)
+    assert await rows(stores[1], "page_queries") == 1
+    redrawn = await second.page(ZHANG, token)
+    assert redrawn is not None
+    assert render_plain(redrawn.reply) == render_plain(response.outcome.reply)
+    assert await second.page(ZHANG, "forged-token") is None
+    assert await second.page(ZHANG, token + "x" * 100) is None
+
+
+async def test_questions_that_change_nothing_write_nothing(
+    cores: tuple[Core, Core], stores: tuple[Store, Store]
+) -> None:
+    first, second = cores
+    statements = await chat_writes(stores[1])
+    await first.text(ZHANG, CHAT, "教育厅负责什么")
+    await second.command(ZHANG, CHAT, "help", "")  # the context stays as it was
+    await second.command(ZHANG, CHAT, "whoami", "")
+    assert writes(statements) == 0
+    follow = await second.text(ZHANG, CHAT, "第二条")  # points into the list: a new focus
+    assert follow.query is not None
+    assert follow.query[0] == READ
+    assert writes(statements) == 1
+    assert await rows(stores[1], "chats") == 1
+
+
+async def test_a_stored_context_this_version_cannot_read_starts_afresh(
+    cores: tuple[Core, Core], stores: tuple[Store, Store], clock: FakeClock
+) -> None:
+    async with stores[0].db.transaction() as tx:  # as an older or newer version left it
+        await tx.execute(
+            "INSERT INTO chats (chat, context, context_at) VALUES (?, ?, ?)",
+            (CHAT, '{"units": 3}', clock().isoformat()),
+        )
+    follow = await cores[1].text(ZHANG, CHAT, "那教育厅呢")
+    assert follow.query is not None
+    assert follow.query[0] != READ
+    asked = await cores[0].text(ZHANG, CHAT, "盲人按摩归谁管")  # and the chat goes on
+    assert asked.query is not None
+    follow = await cores[1].text(ZHANG, CHAT, "那教育厅呢")
+    assert follow.query is not None
+    assert follow.query[0] == READ
+
+
+@pytest.fixture(scope="module")
+def catalog(tmp_path_factory: pytest.TempPathFactory) -> Catalog:
+    return load_catalog(build_data(tmp_path_factory.mktemp("catalog") / "data"))
+
+
+async def test_a_document_chosen_on_one_instance_holds_on_the_other(
+    catalog: Catalog, stores: tuple[Store, Store], clock: FakeClock
+) -> None:
+    first, second = (make_core(catalog, s, (), clock) for s in stores)
+    await first.command(ZHANG, CHAT, "doc", "42号文")
+    clock.advance(days=3)  # a choice is kept until changed, not ten minutes
+    asked = await second.text(ZHANG, CHAT, "工业和信息化部负责什么")
+    assert asked.query is not None
+    assert catalog.of_query(asked.query[1])[0].id == "nongji"
+    # Another chat still reads the default document.
+    other = await second.text(Person("wecom:lisi", "李四"), "wecom:lisi", "工业和信息化部负责什么")
+    assert other.query is not None
+    assert catalog.of_query(other.query[1])[0].id == ""
+    await second.command(ZHANG, CHAT, "doc", "3号文")
+    asked = await first.text(ZHANG, CHAT, "工业和信息化部负责什么")
+    assert asked.query is not None
+    assert catalog.of_query(asked.query[1])[0].id == "zongbao"
+
+
+async def test_one_instance_alone_writes_nothing_per_message(
+    catalog: Catalog, tmp_path: Path, clock: FakeClock
+) -> None:
+    first_store, second_store = await open_pair(tmp_path / "own.db", clock, several=False)
+    async with first_store, second_store:
+        first, second = (make_core(catalog, s, (), clock) for s in (first_store, second_store))
+        await first.command(ZHANG, CHAT, "doc", "42号文")
+        response = await first.text(ZHANG, CHAT, "工业和信息化部负责什么")
+        await first.text(ZHANG, CHAT, "第二条")
+        assert response.query is not None
+        token = await first.queries.remember(*response.query)
+        assert await first.page(ZHANG, token) is not None  # kept in the instance's memory
+        assert await rows(first_store, "chats") == 0
+        assert await rows(first_store, "page_queries") == 0
+        # ... so another core on the file sees none of it: the flag is what shares it.
+        assert await second.page(ZHANG, token) is None
+        asked = await second.text(ZHANG, CHAT, "工业和信息化部负责什么")
+        assert asked.query is not None
+        assert catalog.of_query(asked.query[1])[0].id == ""
