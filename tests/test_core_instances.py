@@ -5,6 +5,7 @@ wherever the next message lands; one instance alone writes none of it."""
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -20,7 +21,9 @@ from bot.store import Store
 from bot.store.sqlite import SQLiteDatabase
 from tests.cores import make_core
 from tests.fakes.clock import FakeClock
+from tests.fakes.wecom_api import FakeWeComApi
 from tests.test_catalog import build_data
+from tests.wecom_harness import content, key_of, wecom_bot
 
 ZHANG = Person("wecom:zhangsan", "张三")
 CHAT = ZHANG.id
@@ -210,3 +213,22 @@ async def test_one_instance_alone_writes_nothing_per_message(
         asked = await second.text(ZHANG, CHAT, "工业和信息化部负责什么")
         assert asked.query is not None
         assert catalog.of_query(asked.query[1])[0].id == ""
+
+
+async def test_two_wecom_instances_answer_one_members_pages_and_follow_ups(
+    assistant: Assistant, tmp_path: Path, clock: FakeClock
+) -> None:
+    db_path = tmp_path / "fengong.db"
+    async with (
+        FakeWeComApi() as api,
+        wecom_bot(api, assistant, db_path, clock) as one,
+        wecom_bot(api, assistant, db_path, clock) as two,
+    ):
+        one.app.core.store.several_instances = two.app.core.store.several_instances = True
+        two._ids = itertools.count(1000)  # WeCom's MsgIds are unique across instances
+        first, card = await one.says("zhang", "人社厅负责哪些任务？", 2)
+        assert content(first).endswith("（第 1/7 页）")
+        second, _ = await two.press("zhang", card, key_of(card, "下一页"), 2)
+        assert content(second).endswith("（第 2/7 页）")
+        follow = await two.say("zhang", "第二条")
+        assert "所列的第 2 条" in follow
