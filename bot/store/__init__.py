@@ -6,7 +6,8 @@ per aggregate over it.
 `users` (people, reachability), `membership` (members, bind requests, invites), `notes`
 (notes and note flows), `reminders` (deliveries and their parts, notices owed, state keys),
 `audit`, `callbacks` (the durable intake), `weblogin` and `unanswered` (the web console's),
-`leases` (work one instance of several does at a time), `chats` (page buttons and conversations, when several instances share the database).
+`leases` (work one instance of several does at a time), `chats` (page buttons and
+conversations, when several instances share the database).
 `Store` is where they meet: it opens the database, migrates it and holds the repositories,
 each seeing the rows of one document (`doc`, "" the data folder's own; its notes those of
 `edition`, its number); `document(id)` is the same database seen for another.
