@@ -175,23 +175,24 @@ def catalog(tmp_path_factory: pytest.TempPathFactory) -> Catalog:
     return load_catalog(build_data(tmp_path_factory.mktemp("catalog") / "data"))
 
 
+async def answering(core: Core, catalog: Catalog, chat: str, question: str) -> str:
+    """Ask in `chat` (of its own person); return the id of the document that answers."""
+    asked = await core.text(Person(chat, "某人"), chat, question)
+    assert asked.query is not None
+    return catalog.of_query(asked.query[1])[0].id
+
+
 async def test_a_document_chosen_on_one_instance_holds_on_the_other(
     catalog: Catalog, stores: tuple[Store, Store], clock: FakeClock
 ) -> None:
     first, second = (make_core(catalog, s, (), clock) for s in stores)
+    question = "工业和信息化部负责什么"
     await first.command(ZHANG, CHAT, "doc", "42号文")
     clock.advance(days=3)  # a choice is kept until changed, not ten minutes
-    asked = await second.text(ZHANG, CHAT, "工业和信息化部负责什么")
-    assert asked.query is not None
-    assert catalog.of_query(asked.query[1])[0].id == "nongji"
-    # Another chat still reads the default document.
-    other = await second.text(Person("wecom:lisi", "李四"), "wecom:lisi", "工业和信息化部负责什么")
-    assert other.query is not None
-    assert catalog.of_query(other.query[1])[0].id == ""
+    assert await answering(second, catalog, CHAT, question) == "nongji"
+    assert await answering(second, catalog, "wecom:lisi", question) == ""  # another chat
     await second.command(ZHANG, CHAT, "doc", "3号文")
-    asked = await first.text(ZHANG, CHAT, "工业和信息化部负责什么")
-    assert asked.query is not None
-    assert catalog.of_query(asked.query[1])[0].id == "zongbao"
+    assert await answering(first, catalog, CHAT, question) == "zongbao"
 
 
 async def test_one_instance_alone_writes_nothing_per_message(
@@ -210,9 +211,7 @@ async def test_one_instance_alone_writes_nothing_per_message(
         assert await rows(first_store, "page_queries") == 0
         # ... so another core on the file sees none of it: the flag is what shares it.
         assert await second.page(ZHANG, token) is None
-        asked = await second.text(ZHANG, CHAT, "工业和信息化部负责什么")
-        assert asked.query is not None
-        assert catalog.of_query(asked.query[1])[0].id == ""
+        assert await answering(second, catalog, CHAT, "工业和信息化部负责什么") == ""
 
 
 async def test_two_wecom_instances_answer_one_members_pages_and_follow_ups(
