@@ -11,6 +11,8 @@ import datetime as dt
 import secrets
 from dataclasses import dataclass
 
+from bot.clock import Clock
+from bot.store.database import Database
 from bot.store.repository import Repository, iso, maybe_time
 
 # A page button outlives its message's usefulness; older tokens read as expired and are pruned.
@@ -31,6 +33,10 @@ class ChatState:
 
 class Chats(Repository):
     """Page queries and the chats' states (not per document: a chat may switch documents)."""
+
+    def __init__(self, db: Database, clock: Clock) -> None:
+        super().__init__(db, clock)
+        self._pruned: dt.datetime | None = None  # when this instance last forgot old chats
 
     async def remember(self, kind: str, arg: str) -> str:
         """Store the query behind a page button and return its new token."""
@@ -68,13 +74,16 @@ class Chats(Repository):
         return ChatState(row["context"], maybe_time(row["context_at"]), row["doc"])
 
     async def save(self, chat: str, state: ChatState, kept: dt.timedelta) -> None:
-        """Store the chat's state; forget every chat whose context is older than `kept` and
-        that chose no document (so that the table holds the chats of the last `kept`)."""
+        """Store the chat's state; once every `kept`, forget the chats whose context is older
+        than that and that chose no document (the table holds the chats of about `kept`)."""
+        now = self.now()
+        prune = self._pruned is None or now - self._pruned >= kept
         async with self.db.transaction() as tx:
-            await tx.execute(
-                "DELETE FROM chats WHERE doc IS NULL AND context_at < ?",
-                (iso(self.now() - kept),),
-            )
+            if prune:  # not with every message: on PostgreSQL a statement is a round trip
+                await tx.execute(
+                    "DELETE FROM chats WHERE doc IS NULL AND context_at < ?", (iso(now - kept),)
+                )
+                self._pruned = now
             if state == ChatState():
                 await tx.execute("DELETE FROM chats WHERE chat = ?", (chat,))
                 return
