@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dtm
-import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -474,18 +473,28 @@ async def test_get_updates_offset_limit_and_negative_offset(api: FakeBotApi, bot
     assert api.pending_updates == []
 
 
-async def test_get_updates_long_poll(api: FakeBotApi, bot: Bot) -> None:
-    started = time.monotonic()
-    assert await bot.get_updates(timeout=dtm.timedelta(seconds=0.3)) == ()
-    assert 0.25 <= time.monotonic() - started < 1.0
+def _waiting_poll(c: Call) -> bool:
+    return c.method == "getUpdates" and c.status is None
 
-    started = time.monotonic()
-    poll = asyncio.create_task(bot.get_updates(timeout=dtm.timedelta(seconds=5)))
-    await asyncio.sleep(0.1)
+
+async def test_get_updates_long_poll(api: FakeBotApi, bot: Bot) -> None:
+    """A poll with nothing to give is held open: answered empty, or with what comes meanwhile."""
+    since = len(api.calls)
+    idle = asyncio.create_task(bot.get_updates(timeout=dtm.timedelta(seconds=0.3)))
+    await api.wait_for(_waiting_poll, since=since, include_pending=True)
+    assert not idle.done()  # held, not answered at once
+    assert await idle == ()
+    assert [c.status for c in api.calls[since:]] == [200]
+
+    since = len(api.calls)
+    poll = asyncio.create_task(bot.get_updates(timeout=dtm.timedelta(seconds=60)))
+    await api.wait_for(_waiting_poll, since=since, include_pending=True)
     api.send_text(USER, "来了")
-    updates = await poll
-    assert time.monotonic() - started < 1.0
+    # The waiting poll itself brings the message, woken by it: not at its timeout, a minute
+    # away (the guard only keeps a broken wake-up from holding the test that long).
+    updates = await asyncio.wait_for(poll, 10)
     assert [u.message.text for u in updates if u.message] == ["来了"]
+    assert [c.method for c in api.calls[since:]] == ["getUpdates"]
 
 
 async def test_conflicts_surface_as_conflict(api: FakeBotApi, bot: Bot) -> None:
