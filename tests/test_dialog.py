@@ -373,8 +373,8 @@ async def test_a_long_message_is_read_from_its_start(
     assert reads
     assert max(length for _, length in reads) <= MAX_QUESTION
     other_end = junk[:MAX_QUESTION] + "人社厅负责什么"
-    elsewhere = read(assistant.answer, other_end, dialog.context("c"))
-    assert (reading.how, reading.focus) == (elsewhere.how, elsewhere.focus)
+    other = read(assistant.answer, other_end, dialog.context("c"))
+    assert (reading.how, reading.focus) == (other.how, other.focus)
 
 
 # -- a context carried to another instance (#20) ------------------------------------------------
