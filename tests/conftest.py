@@ -24,6 +24,7 @@ from tests.harness import (
     check_every_send,
     running,
 )
+from tests.postgres import postgres_blank, postgres_server, postgres_url  # noqa: F401
 
 # python-telegram-bot 22 warns (an error under filterwarnings=error) unless durations are
 # timedeltas; the bot opts in to the new behaviour, and so do the tests.
