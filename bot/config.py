@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, TypeVar
+from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
 import yaml
@@ -52,6 +53,9 @@ class Config:
     # only receives, checking the secret all instances share.
     set_webhook: bool = True
     db_path: Path = DEFAULT_DB
+    # FENGONG_DB as a postgresql:// URL: the store is that PostgreSQL database, not db_path.
+    # Its password is a secret: kept out of repr (and masked in the log, bot/redact.py).
+    db_url: str | None = field(default=None, repr=False)
     data_dir: Path = DATA_DIR
     coordinators: frozenset[str] = frozenset()
     reminders: ReminderConfig = field(default_factory=ReminderConfig)
@@ -237,8 +241,38 @@ def _group_webhook(text: str) -> str | None:
     return url or None
 
 
+_SQLITE_URL = "sqlite:///"
+_POSTGRES_URL = re.compile(r"postgres(?:ql)?://", re.IGNORECASE)
+
+
+def _db_url(text: str) -> str | None:
+    """Return FENGONG_DB when it is a PostgreSQL URL (None for a SQLite file); never echoed."""
+    url = text.strip()
+    if not _POSTGRES_URL.match(url):
+        return None
+    try:
+        parts = urlsplit(url)
+        # .port raises ValueError for a port that is no number or out of range.
+        host = (parts.hostname or parse_qs(parts.query).get("host")) and parts.port != 0
+        valid = bool(host and parts.path.strip("/"))
+    except ValueError:
+        valid = False
+    if not valid:
+        raise ConfigError(
+            "FENGONG_DB 的 PostgreSQL 地址应为 postgresql://用户名:密码@主机:端口/数据库名"
+            "（如 postgresql://fengong:密码@db.example:5432/fengong；"
+            "密码中的 @ : / 写作 %40 %3A %2F）。"
+        )
+    return url
+
+
 def _db_path(text: str) -> Path:
-    """Return FENGONG_DB's file; a path ending in a slash means a folder, not a file."""
+    """Return FENGONG_DB's file (a path, or sqlite:///path); a path ending in a slash means a
+    folder, not a file."""
+    if text.lower().startswith(_SQLITE_URL):
+        text = text[len(_SQLITE_URL) :]
+    if _POSTGRES_URL.match(text.strip()):
+        return DEFAULT_DB  # unused: the store is the URL's database
     if text.endswith(("/", os.sep)) or (text and Path(text).is_dir()):
         raise ConfigError(
             f"FENGONG_DB 应指向数据库文件（如 var/fengong.db），而「{text}」是一个文件夹；"
@@ -322,6 +356,7 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         webhook_port=port,
         set_webhook=_set_webhook(env),
         db_path=_db_path(env.get("FENGONG_DB", str(DEFAULT_DB))),
+        db_url=_db_url(env.get("FENGONG_DB", "")),
         data_dir=Path(env["FENGONG_DATA"]) if env.get("FENGONG_DATA") else DATA_DIR,
         coordinators=coordinators,
         reminders=_reminders(Path(config_file)) if config_file else ReminderConfig(),

@@ -1,8 +1,9 @@
 """Keeping secrets out of the log: a filter on every handler, installed with the logging set-up.
 
 A secret is any configured value whose variable name says so (TELEGRAM_BOT_TOKEN, WECOM_SECRET,
-WECOM_AES_KEY, FENGONG_GROUP_WEBHOOK …), plus what looks like one whatever its source: the token
-in a Bot API URL (/bot<token>/) and an `access_token=` query value (WeCom's API).
+WECOM_AES_KEY, FENGONG_GROUP_WEBHOOK …) and the password of a URL configured (FENGONG_DB's
+postgresql://user:password@…), plus what looks like one whatever its source: the token in a Bot
+API URL (/bot<token>/), an `access_token=` query value (WeCom's API), a URL's password.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import logging
 import os
 import re
 from collections.abc import Iterable, Mapping
+from urllib.parse import unquote
 
 MASK = "***"
 # Environment variables whose values are secrets, now and for channels to come.
@@ -18,13 +20,21 @@ _SECRET_NAME = re.compile(
     r"^(?:TELEGRAM|WECOM|FENGONG)_\w*(?:TOKEN|SECRET|AES_?KEY|PASSWORD|GROUP_WEBHOOK)\w*$"
 )
 _PATTERNS = (
-    (re.compile(r"/bot[^/\s'\"]+/"), f"/bot{MASK}/"),
+    # Not after "//": postgresql://bot:…@host/ is a user named bot (its password masked below).
+    (re.compile(r"(?<!/)/bot[^/\s'\"]+/"), f"/bot{MASK}/"),
     # WeCom's API: access_token and corpsecret in its URLs, a group robot's key.
     (
         re.compile(r"\b(access_token=|corpsecret=|key=)[^&\s'\"<>]+", re.IGNORECASE),
         rf"\g<1>{MASK}",
     ),
+    # A URL's password: scheme://user:password@host.
+    (
+        re.compile(r"\b([a-z][a-z0-9+.-]*://[^\s:/@'\"]*:)[^\s/@'\"]+@", re.IGNORECASE),
+        rf"\g<1>{MASK}@",
+    ),
 )
+# The same, to find the passwords of the URLs configured (masked alone too, decoded or not).
+_URL_PASSWORD = re.compile(r"^[a-z][a-z0-9+.-]*://[^\s:/@]*:([^\s/@]+)@", re.IGNORECASE)
 # httpx and httpcore log every request URL (a Bot API URL holds the token), aiosqlite every
 # statement with its values (a note's text).
 _QUIET = ("httpx", "httpcore", "aiosqlite")
@@ -42,7 +52,8 @@ def secrets_in(env: Mapping[str, str]) -> set[str]:
         value.strip() for name, value in env.items() if _SECRET_NAME.match(name) and value.strip()
     }
     halves = {m[1] for value in values if (m := _TOKEN_HALF.fullmatch(value))}
-    return values | halves
+    passwords = {m[1] for value in env.values() if (m := _URL_PASSWORD.match(value.strip()))}
+    return values | halves | passwords | {unquote(password) for password in passwords}
 
 
 def redact(text: str, *secrets: str) -> str:

@@ -417,3 +417,53 @@ def test_the_instance_is_named_by_its_setting_or_else_by_its_host() -> None:
 def test_an_instance_name_with_spaces_or_slashes_stops_the_start() -> None:
     with pytest.raises(ConfigError, match="FENGONG_INSTANCE"):
         load_config({"FENGONG_INSTANCE": "bot 2/../x"})
+
+
+PG_URL = "postgresql://fengong:Pa%40ss-w0rd@db.example:5432/fengong"
+
+
+@pytest.mark.parametrize("url", [PG_URL, PG_URL.replace("postgresql", "postgres", 1)])
+def test_a_postgresql_url_selects_postgresql_and_its_password_stays_secret(url: str) -> None:
+    config = load_config({"FENGONG_DB": f" {url} "})
+
+    assert config.db_url == url
+    assert "Pa%40ss" not in repr(config)
+    masker = redact.RedactSecrets(redact.secrets_in({"FENGONG_DB": url}))
+    line = f"connecting to {url} as fengong with Pa@ss-w0rd; then Pa%40ss-w0rd"
+    assert masker.redact(line) == (
+        f"connecting to {url.split(':Pa')[0]}:***@db.example:5432/fengong as fengong with ***; "
+        "then ***"
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "path"),
+    [
+        ("sqlite:///var/other.db", Path("var/other.db")),
+        ("sqlite:////data/bot.db", Path("/data/bot.db")),
+    ],
+)
+def test_a_path_or_a_sqlite_url_keeps_sqlite(text: str, path: Path) -> None:
+    config = load_config({"FENGONG_DB": text})
+
+    assert config.db_path == path
+    assert config.db_url is None
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        "postgresql://fengong:Pa55-w0rd@db.example:5432/",
+        "postgresql://fengong:Pa55-w0rd@:5432/fengong",
+        "postgresql://fengong:Pa55-w0rd@db.example:port/fengong",
+    ],
+)
+def test_a_malformed_postgresql_url_is_refused_without_echoing_it(bad: str) -> None:
+    with pytest.raises(ConfigError, match="postgresql://用户名:密码@主机:端口/数据库名") as caught:
+        load_config({"FENGONG_DB": bad})
+    assert "Pa55-w0rd" not in str(caught.value)
+
+
+def test_a_url_password_anywhere_in_the_log_is_masked() -> None:
+    text = "failed: postgresql://bot:hunter2-x@10.0.0.5/fengong (timeout)"
+    assert redact.redact(text) == "failed: postgresql://bot:***@10.0.0.5/fengong (timeout)"
