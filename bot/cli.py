@@ -23,7 +23,7 @@ from bot.ask.dialog import Dialog
 from bot.ask.lexicon import load_lexicon
 from bot.ask.reporting import reporting_years
 from bot.clock import Clock, system_clock
-from bot.config import ConfigError, load_config
+from bot.config import ConfigError, load_config, postgres_url
 from bot.documents import docfile, docfolder
 from bot.documents.plan import (
     DATA_DIR,
@@ -310,6 +310,29 @@ def backup(target: Path, db_path: Path) -> None:
     print(f"已将数据库 {db_path} 备份到 {written}。恢复方法见 README「备份与恢复」一节。")
 
 
+def migrate_db(target: str, db_path: Path) -> None:
+    """Copy the SQLite database into the empty PostgreSQL one at `target`; print a summary."""
+    from bot.store.postgres import DatabaseUnavailable
+    from bot.store.transfer import copy_database
+
+    url = postgres_url(target)
+    if url is None:
+        raise ConfigError("--to 应为 PostgreSQL 地址：postgresql://用户名:密码@主机:端口/数据库名")
+    if not db_path.is_file():
+        raise ConfigError(f"数据库 {db_path} 不存在（FENGONG_DB），没有可迁移的内容。")
+    try:
+        copied = asyncio.run(copy_database(db_path, url))
+    except DatabaseUnavailable as e:
+        raise StoreError(str(e)) from None
+    for table, rows in copied.rows.items():
+        print(f"  {table}：{rows} 行")
+    print(
+        f"已将 SQLite 数据库 {db_path} 复制到 PostgreSQL {copied.target}："
+        f"{len(copied.rows)} 张表、共 {sum(copied.rows.values())} 行，每张表的行数已核对一致。"
+        "把 FENGONG_DB 设为该 PostgreSQL 地址后重新启动机器人即可使用。"
+    )
+
+
 def resolve_unit(text: str | None, data_dir: Path) -> str | None:
     """Return the canonical unit for any name the engine knows; None for 全部 (or no name)."""
     if text is None or text.strip() == ALL_UNITS:
@@ -455,6 +478,12 @@ def _parser() -> argparse.ArgumentParser:
     p_exp.add_argument("out", type=Path)
     p_bak = sub.add_parser("backup", help="备份数据库（机器人运行时也可以）")
     p_bak.add_argument("out", type=Path, help="备份文件")
+    p_mig = sub.add_parser(
+        "migrate-db", help="把 SQLite 数据库（FENGONG_DB）复制到一个空的 PostgreSQL 数据库"
+    )
+    p_mig.add_argument(
+        "--to", required=True, metavar="postgresql://…", help="目标数据库的地址（须为空库）"
+    )
     p_rep = sub.add_parser("report", parents=[data, which], help="生成某年度落实情况报告（Word）")
     p_rep.add_argument("--year", type=int, required=True)
     p_rep.add_argument("--unit", default=None, help=f"单位名称；省略或写「{ALL_UNITS}」为汇总报告")
@@ -493,6 +522,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             export(args.year, args.out, load_config().db_path, args.data, args.doc)
         elif args.command == "backup":
             backup(args.out, load_config().db_path)
+        elif args.command == "migrate-db":
+            migrate_db(args.to, load_config().db_path)
         elif args.command == "report":
             report(args.year, args.unit, args.out, load_config().db_path, args.data, args.doc)
         elif args.command == "progress-image":

@@ -245,8 +245,9 @@ _SQLITE_URL = "sqlite:///"
 _POSTGRES_URL = re.compile(r"postgres(?:ql)?://", re.IGNORECASE)
 
 
-def _db_url(text: str) -> str | None:
-    """Return FENGONG_DB when it is a PostgreSQL URL (None for a SQLite file); never echoed."""
+def postgres_url(text: str) -> str | None:
+    """Return `text` (FENGONG_DB) when it is a PostgreSQL URL, None for a SQLite file; a
+    malformed URL is refused without being echoed."""
     url = text.strip()
     if not _POSTGRES_URL.match(url):
         return None
@@ -356,7 +357,7 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         webhook_port=port,
         set_webhook=_set_webhook(env),
         db_path=_db_path(env.get("FENGONG_DB", str(DEFAULT_DB))),
-        db_url=_db_url(env.get("FENGONG_DB", "")),
+        db_url=postgres_url(env.get("FENGONG_DB", "")),
         data_dir=Path(env["FENGONG_DATA"]) if env.get("FENGONG_DATA") else DATA_DIR,
         coordinators=coordinators,
         reminders=_reminders(Path(config_file)) if config_file else ReminderConfig(),

@@ -116,8 +116,8 @@ class Server:
     def stop(self) -> None:
         """Stop the server at once and remove its folder."""
         try:
-            self._run(str(self.bin / "pg_ctl"), "-D", str(self.folder / "data"), "-m", "immediate",
-                      "-w", "stop")  # fmt: skip
+            data = str(self.folder / "data")
+            self._run(str(self.bin / "pg_ctl"), "-D", data, "-m", "immediate", "-w", "stop")
         finally:
             shutil.rmtree(self.folder, ignore_errors=True)
 

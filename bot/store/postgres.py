@@ -133,6 +133,12 @@ class Statements(Connection):
         """Run a query (or a statement with RETURNING) to completion; return its rows."""
         return list(await self._runner.fetch(numbered(sql), *params))
 
+    async def copy_rows(
+        self, table: str, columns: Sequence[str], rows: Sequence[tuple[Any, ...]]
+    ) -> None:
+        """Append rows to a table with COPY (migrate-db's bulk copy)."""
+        await self._runner.copy_records_to_table(table, records=rows, columns=list(columns))
+
     async def script(self, sql: str) -> None:
         """Run several statements without parameters (a migration), as written."""
         await self._runner.execute(sql)
