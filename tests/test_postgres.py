@@ -19,7 +19,7 @@ from bot.store.postgres import (
     numbered,
     safe,
 )
-from bot.store.postgres_schema import known, migrate
+from bot.store.postgres_schema import known, migrate, set_version
 from tests.postgres import Server
 
 
@@ -138,7 +138,7 @@ async def test_a_blank_database_is_migrated_once_by_instances_starting_together(
         assert await databases[0].schema_version() == 0
         await asyncio.gather(*(migrate(database) for database in databases))
         assert [await database.schema_version() for database in databases] == [known()] * 3
-        assert await databases[0].fetchval("SELECT count(*) FROM schema_version") == 1
+        assert await databases[0].fetchval("SELECT count(*) FROM version") == 1
         await migrate(databases[0])  # up to date: nothing to do
         assert await databases[0].schema_version() == known()
     finally:
@@ -150,7 +150,7 @@ async def test_a_database_of_a_newer_bot_is_refused(postgres_url: str) -> None:
     database = await PostgresDatabase.open(postgres_url)
     try:
         async with database.transaction() as tx:
-            await PostgresDatabase.set_schema_version(tx, known() + 1)
+            await set_version(tx, known() + 1)
         with pytest.raises(Exception, match="请升级"):
             await migrate(database)
     finally:

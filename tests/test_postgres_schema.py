@@ -59,12 +59,12 @@ def sqlite_schema(path: Path) -> Schema:
 
 
 async def postgres_schema(database: PostgresDatabase) -> Schema:
-    """The same, read from PostgreSQL's catalogue (the schema_version table left out)."""
+    """The same, read from PostgreSQL's catalogue (the version table left out)."""
     tables: Schema = {}
     for row in await database.fetch(
         "SELECT table_name, column_name, data_type, is_nullable, column_default, is_identity "
         "FROM information_schema.columns WHERE table_schema = current_schema() "
-        "AND table_name <> 'schema_version' ORDER BY table_name, ordinal_position"
+        "AND table_name <> 'version' ORDER BY table_name, ordinal_position"
     ):
         table = tables.setdefault(row[0], {"columns": {}, "key": [], "references": []})
         table["columns"][row[1]] = (
@@ -79,7 +79,7 @@ async def postgres_schema(database: PostgresDatabase) -> Schema:
         "JOIN pg_attribute a ON a.attrelid = t.oid AND a.attnum = k.attnum ORDER BY k.n) "
         "FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid "
         "JOIN pg_class t ON t.oid = x.indrelid "
-        "WHERE t.relnamespace = current_schema()::regnamespace AND t.relname <> 'schema_version'"
+        "WHERE t.relnamespace = current_schema()::regnamespace AND t.relname <> 'version'"
     ):
         if row[4]:
             tables[row[1]]["key"] = list(row[5])

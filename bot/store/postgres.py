@@ -2,7 +2,7 @@
 
 Repositories write `?` placeholders; PostgreSQL numbers its own ($1, $2 …), so each SQL text is
 translated once (cached), leaving a `?` in a string literal, a quoted name or a comment alone.
-The schema version lives in a table of its own (`schema_version`). What goes wrong connecting
+The schema version lives in a one-row table of its own (`version`). What goes wrong connecting
 is told in one Chinese line naming the cause, and the URL's password is masked everywhere:
 in that line, in the address shown, and in every log line from the moment the URL is read.
 """
@@ -167,15 +167,7 @@ class PostgresDatabase(Statements, Database):
             )
         except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as e:
             raise connect_error(url, e) from None
-        database = cls(pool, url)
-        try:
-            await database.script(
-                "CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL)"
-            )
-        except BaseException:
-            await database.close()
-            raise
-        return database
+        return cls(pool, url)
 
     @asynccontextmanager
     async def transaction(self, wait_ms: int | None = None) -> AsyncIterator[Statements]:
@@ -191,18 +183,9 @@ class PostgresDatabase(Statements, Database):
 
     async def schema_version(self) -> int:
         """Return the number of migrations applied (0 for a new database)."""
-        return await self.version_in(self)
-
-    @staticmethod
-    async def version_in(connection: Connection) -> int:
-        """Return the schema version as `connection` (a transaction) sees it."""
-        return int(await connection.fetchval("SELECT max(version) FROM schema_version") or 0)
-
-    @staticmethod
-    async def set_schema_version(connection: Connection, version: int) -> None:
-        """Record `version` as applied, in the transaction of its migration."""
-        await connection.execute("DELETE FROM schema_version")
-        await connection.execute("INSERT INTO schema_version (version) VALUES (?)", (version,))
+        if await self.fetchval("SELECT to_regclass('version')") is None:
+            return 0
+        return int(await self.fetchval("SELECT max(version) FROM version") or 0)
 
     async def close(self) -> None:
         """Close the pool (safe to call twice)."""

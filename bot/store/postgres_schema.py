@@ -13,6 +13,7 @@ tests/test_postgres_schema.py compares a fresh store of each kind, so that they 
 
 from __future__ import annotations
 
+from bot.store.database import Connection
 from bot.store.postgres import PostgresDatabase
 
 BASELINE_VERSION = 12
@@ -197,17 +198,26 @@ async def migrate(database: PostgresDatabase) -> None:
     while True:
         async with database.transaction() as connection:
             await connection.execute("SELECT pg_advisory_xact_lock(?)", (_MIGRATION_LOCK,))
-            version = await PostgresDatabase.version_in(connection)
+            await connection.execute(
+                "CREATE TABLE IF NOT EXISTS version (version INTEGER NOT NULL)"
+            )
+            version = int(await connection.fetchval("SELECT max(version) FROM version") or 0)
             if version > known():
                 raise SchemaTooNewError(version, known())
             if version == known():
                 return
             if 0 < version < BASELINE_VERSION:  # no PostgreSQL database was ever there
-                raise ValueError(f"schema_version {version} is below the baseline")
+                raise ValueError(f"schema version {version} is below the baseline")
             later = LATER[version - BASELINE_VERSION : version - BASELINE_VERSION + 1]
             await connection.script(BASELINE if version == 0 else later[0])
             new = BASELINE_VERSION if version == 0 else version + 1
-            await PostgresDatabase.set_schema_version(connection, new)
+            await set_version(connection, new)
+
+
+async def set_version(connection: Connection, version: int) -> None:
+    """Record `version` as applied, in the transaction of its migration."""
+    await connection.execute("DELETE FROM version")
+    await connection.execute("INSERT INTO version (version) VALUES (?)", (version,))
 
 
 class SchemaTooNewError(Exception):

@@ -21,7 +21,7 @@ from bot.store.postgres import PostgresDatabase, Statements, describe
 from bot.store.postgres_schema import known, migrate
 
 # Tables of the target that are not the store's data.
-_OWN = ("schema_version",)
+_OWN = ("version",)
 
 
 @dataclass(frozen=True)
