@@ -130,6 +130,23 @@ async def test_a_writer_waits_for_a_lock_no_longer_than_asked(postgres_url: str)
         await database.close()
 
 
+async def test_writers_read_decide_and_write_one_at_a_time(postgres_url: str) -> None:
+    database = await PostgresDatabase.open(postgres_url, max_size=5)
+    try:
+        await database.execute("INSERT INTO state (key, value) VALUES ('n', '0')")
+
+        async def increment() -> None:
+            async with database.transaction() as tx:
+                value = int(await tx.fetchval("SELECT value FROM state WHERE key = 'n'"))
+                await asyncio.sleep(0)  # let the others read meanwhile, if they could
+                await tx.execute("UPDATE state SET value = ? WHERE key = 'n'", (str(value + 1),))
+
+        await asyncio.gather(*(increment() for _ in range(20)))
+        assert await database.fetchval("SELECT value FROM state WHERE key = 'n'") == "20"
+    finally:
+        await database.close()
+
+
 async def test_a_blank_database_is_migrated_once_by_instances_starting_together(
     postgres_blank: str,
 ) -> None:

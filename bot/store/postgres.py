@@ -27,6 +27,8 @@ SCHEMES = ("postgresql", "postgres")
 # How long a write waits for another transaction's row lock unless told otherwise.
 LOCK_TIMEOUT_MS = 5000
 CONNECT_TIMEOUT_S = 10.0
+# The advisory lock every write transaction holds (any number, the same for every instance).
+WRITER_LOCK = 0x66656E67_77726974
 # Tokens of SQL text a `?` is not a placeholder in: strings, quoted names, comments.
 _QUOTED = re.compile(r"'(?:[^']|'')*'|\"(?:[^\"]|\"\")*\"|--[^\n]*|/\*.*?\*/|\?", re.DOTALL)
 
@@ -171,14 +173,21 @@ class PostgresDatabase(Statements, Database):
 
     @asynccontextmanager
     async def transaction(self, wait_ms: int | None = None) -> AsyncIterator[Statements]:
-        """One transaction on one pooled connection, committed at the end, rolled back on error.
+        """One write transaction on one pooled connection, committed at the end, rolled back on
+        an error; write transactions run one at a time, as on SQLite.
 
-        `wait_ms`: how long a statement waits for another transaction's lock (lock_timeout).
+        `wait_ms`: how long to wait for another transaction's lock (lock_timeout), else
+        asyncpg.LockNotAvailableError.
         """
         wait = LOCK_TIMEOUT_MS if wait_ms is None else int(wait_ms)
         async with self._pool.acquire() as connection, connection.transaction():
             # SET takes no parameters; wait is an int.
             await connection.execute(f"SET LOCAL lock_timeout = {wait}")
+            # The repositories read, decide and write in one transaction, written for SQLite's
+            # one writer at a time (BEGIN IMMEDIATE): under READ COMMITTED two of them could
+            # both decide on what they read (an invite redeemed twice). One lock held until
+            # commit keeps that guarantee, for every instance on the database.
+            await connection.execute("SELECT pg_advisory_xact_lock($1)", WRITER_LOCK)
             yield Statements(connection)
 
     async def schema_version(self) -> int:

@@ -183,8 +183,6 @@ CREATE INDEX unanswered_by_last ON unanswered(last_at);
 
 # Migration BASELINE_VERSION + i of the SQLite list, in PostgreSQL's words. Append only.
 LATER: list[str] = []
-# Any number both sides agree on: migrations of several instances starting at once queue here.
-_MIGRATION_LOCK = 0x66656E67
 
 
 def known() -> int:
@@ -194,10 +192,10 @@ def known() -> int:
 
 async def migrate(database: PostgresDatabase) -> None:
     """Bring the database's schema up to date: the baseline, then each later script, one
-    transaction each; several instances starting at once apply each step once."""
+    transaction each; several instances starting at once apply each step once (write
+    transactions run one at a time, and each reads the version anew)."""
     while True:
         async with database.transaction() as connection:
-            await connection.execute("SELECT pg_advisory_xact_lock(?)", (_MIGRATION_LOCK,))
             await connection.execute(
                 "CREATE TABLE IF NOT EXISTS version (version INTEGER NOT NULL)"
             )
