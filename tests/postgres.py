@@ -1,8 +1,8 @@
 """A PostgreSQL server of the tests' own: initdb in a temporary folder, a unix socket there.
 
 One server per test session (`server()`), started with `pg_ctl start -w` and stopped at the end;
-each test gets a fresh database copied from a template (`fresh()`), so a test never sees
-another's rows and pays no migration. The server runs as an unprivileged user when the tests
+each test gets the database they share emptied (`emptied()`), so a test never sees another's
+rows and pays no migration. The server runs as an unprivileged user when the tests
 run as root (CI does): initdb and postgres refuse root. Without PostgreSQL the tests that need
 it fail under CI=true (.ci/postgres.sh installs it) and are skipped elsewhere, saying why.
 """
@@ -17,9 +17,11 @@ import secrets
 import shutil
 import subprocess
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Coroutine, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 from urllib.parse import quote
 
 import asyncpg
@@ -64,6 +66,7 @@ class Server:
     runner: pwd.struct_passwd | None
     password: str = field(default_factory=lambda: "pw-" + secrets.token_hex(8))
     _count: int = 0
+    emptying: str = ""  # the SQL that deletes every row of the shared database
 
     def url(self, database: str, password: str | None = None) -> str:
         """Return a postgresql:// URL of `database` over the server's socket."""
@@ -121,20 +124,32 @@ class Server:
         finally:
             shutil.rmtree(self.folder, ignore_errors=True)
 
-    async def admin(self, sql: str) -> None:
-        """Run one statement on the maintenance database."""
-        connection = await asyncpg.connect(self.url("postgres"))
+    async def admin(self, sql: str, database: str = "postgres") -> None:
+        """Run SQL (one statement, or several in one transaction) on a database."""
+        connection = await asyncpg.connect(self.url(database))
         try:
             await connection.execute(sql)
         finally:
             await connection.close()
 
-    def fresh(self, template: str = "template0") -> str:
-        """Create a new database as a copy of `template`; return its URL."""
+    def emptied(self, database: str) -> str:
+        """Delete every row of the migrated `database`; return its URL."""
+        aside(self.admin(self.emptying, database))
+        return self.url(database)
+
+    def fresh(self) -> str:
+        """Create a new database with no tables; return its URL."""
         self._count += 1
         name = f"t{self._count}"
-        asyncio.run(self.admin(f'CREATE DATABASE {name} TEMPLATE "{template}"'))
+        aside(self.admin(f"CREATE DATABASE {name} TEMPLATE template0"))
         return self.url(name)
+
+
+def aside(step: Coroutine[Any, Any, None]) -> None:
+    """Run `step` to its end on a loop of its own, in a thread: fixtures may be set up while
+    a test's loop runs (an async fixture asking for one)."""
+    with ThreadPoolExecutor(1) as thread:
+        thread.submit(asyncio.run, step).result()
 
 
 def unavailable() -> str | None:
@@ -168,17 +183,40 @@ def require() -> None:
     pytest.skip(reason)
 
 
-TEMPLATE = "fengong_template"
+SHARED = "fengong"
 
 
-async def _migrated_template(server: Server) -> None:
-    """Create the template every test's database is copied from, migrated once."""
-    await server.admin(f"CREATE DATABASE {TEMPLATE} TEMPLATE template0")
-    database = await PostgresDatabase.open(server.url(TEMPLATE))
+async def _migrated(server: Server) -> None:
+    """Create the database tests share, migrated once; record how to empty it."""
+    await server.admin(f"CREATE DATABASE {SHARED} TEMPLATE template0")
+    database = await PostgresDatabase.open(server.url(SHARED))
     try:
         await migrate(database)
+        tables = await database.fetch(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND table_name <> 'version' "
+            "AND ordinal_position = 1"
+        )
+        identities = await database.fetch(
+            "SELECT table_name, column_name FROM information_schema.columns "
+            "WHERE table_schema = current_schema() AND is_identity = 'YES'"
+        )
+        version = await database.schema_version()
     finally:
         await database.close()
+    # Faster than a new database or TRUNCATE per test; ids start at 1 again, as in a new
+    # SQLite file. The foreign keys are deferrable: the order of the deletes does not matter.
+    server.emptying = "".join(
+        [
+            "SET CONSTRAINTS ALL DEFERRED;",
+            *(f"DELETE FROM {row[0]};" for row in tables),
+            *(
+                f"SELECT setval(pg_get_serial_sequence('{t}', '{c}'), 1, false);"
+                for t, c in identities
+            ),
+            f"DELETE FROM version; INSERT INTO version VALUES ({version});",
+        ]
+    )
 
 
 @pytest.fixture(scope="session")
@@ -187,7 +225,7 @@ def postgres_server() -> Iterator[Server]:
     require()
     server = start()
     try:
-        asyncio.run(_migrated_template(server))
+        aside(_migrated(server))
         yield server
     finally:
         server.stop()
@@ -195,11 +233,11 @@ def postgres_server() -> Iterator[Server]:
 
 @pytest.fixture
 def postgres_url(postgres_server: Server) -> str:
-    """The URL of a fresh database of the test's own, migrated (no rows)."""
-    return postgres_server.fresh(TEMPLATE)
+    """The URL of the tests' migrated database, emptied for this test (no rows)."""
+    return postgres_server.emptied(SHARED)
 
 
 @pytest.fixture
 def postgres_blank(postgres_server: Server) -> str:
-    """The URL of a fresh database with no tables at all."""
+    """The URL of a new database with no tables at all."""
     return postgres_server.fresh()
