@@ -312,7 +312,6 @@ def backup(target: Path, db_path: Path) -> None:
 
 def migrate_db(target: str, db_path: Path) -> None:
     """Copy the SQLite database into the empty PostgreSQL one at `target`; print a summary."""
-    from bot.store.postgres import DatabaseUnavailable
     from bot.store.transfer import copy_database
 
     url = postgres_url(target)
@@ -320,10 +319,7 @@ def migrate_db(target: str, db_path: Path) -> None:
         raise ConfigError("--to 应为 PostgreSQL 地址：postgresql://用户名:密码@主机:端口/数据库名")
     if not db_path.is_file():
         raise ConfigError(f"数据库 {db_path} 不存在（FENGONG_DB），没有可迁移的内容。")
-    try:
-        copied = asyncio.run(copy_database(db_path, url))
-    except DatabaseUnavailable as e:
-        raise StoreError(str(e)) from None
+    copied = asyncio.run(copy_database(db_path, url))
     for table, rows in copied.rows.items():
         print(f"  {table}：{rows} 行")
     print(

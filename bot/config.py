@@ -69,6 +69,11 @@ class Config:
     # name): whoever holds the reminder lease sends; the same name restarted takes it back.
     instance: str = field(default_factory=socket.gethostname)
 
+    @property
+    def database(self) -> str | Path:
+        """What the store opens: the PostgreSQL URL, else the SQLite file."""
+        return self.db_url or self.db_path
+
 
 def _reminders(path: Path) -> ReminderConfig:
     try:

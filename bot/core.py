@@ -32,7 +32,7 @@ from bot.office.office import OFFICE_ACTIONS, Office
 from bot.office.reminders import CHASE, Reminders
 from bot.office.weblogin import web_link
 from bot.outcome import Outcome, Person, say
-from bot.store import ChatState, Owned, Store, StoreError
+from bot.store import ChatState, Owned, Store
 from bot.throttle import Throttle, Verdict
 
 EXPIRED = "按钮已过期，请重新提问"
@@ -183,13 +183,7 @@ class Core:
         catalog = assistant or load_catalog(
             config.data_dir, config.default_doc, config.reminders, clock
         )
-        if config.db_url is not None:
-            # The repositories do not run on PostgresDatabase yet: refused, not a silent SQLite.
-            raise StoreError(
-                "FENGONG_DB 是 PostgreSQL 地址，但机器人暂时只能运行在 SQLite 上（#20）："
-                "请把 FENGONG_DB 设为 SQLite 文件；migrate-db 已可把数据复制到 PostgreSQL。"
-            )
-        store = await Store.open(config.db_path, clock)
+        store = await Store.open(config.database, clock)
         core = cls(config, catalog, store, clock)
         try:
             # Notes filed before their document was recorded with them belong to the one

@@ -27,8 +27,8 @@ from urllib.parse import quote
 import asyncpg
 import pytest
 
+from bot.store.migration import upgrade
 from bot.store.postgres import PostgresDatabase
-from bot.store.postgres_schema import migrate
 
 USER = "fengong"
 # Server settings for tests only: durability is not what they check, speed is.
@@ -189,9 +189,8 @@ SHARED = "fengong"
 async def _migrated(server: Server) -> None:
     """Create the database tests share, migrated once; record how to empty it."""
     await server.admin(f"CREATE DATABASE {SHARED} TEMPLATE template0")
-    database = await PostgresDatabase.open(server.url(SHARED))
+    database = await PostgresDatabase.open(server.url(SHARED), upgrade)
     try:
-        await migrate(database)
         tables = await database.fetch(
             "SELECT table_name, column_name FROM information_schema.columns "
             "WHERE table_schema = current_schema() AND table_name <> 'version' "

@@ -5,17 +5,15 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import sqlite3
-from pathlib import Path
 
 import aiosqlite
 import pytest
 
 from bot.ask.assistant import Assistant
 from bot.clock import TZ
-from bot.config import Config
 from bot.core import Core
 from bot.outcome import Person
-from bot.store import Store, StoreError
+from bot.store import Store
 from bot.store.sqlite import SQLiteDatabase
 from tests.cores import make_core
 from tests.fakes.clock import FakeClock
@@ -122,13 +120,3 @@ async def test_a_person_who_blocked_the_bot_is_recorded_again_when_they_write(
     await core.seen(ZHANG)
     assert upserts(statements) == 2
     assert not core.is_new(ZHANG)
-
-
-async def test_a_postgresql_url_is_refused_until_the_store_runs_on_it(
-    assistant: Assistant, tmp_path: Path
-) -> None:
-    config = Config(db_path=tmp_path / "not-made.db", db_url="postgresql://u:p@db.example/fengong")
-
-    with pytest.raises(StoreError, match="暂时只能运行在 SQLite 上"):
-        await Core.open(config, assistant)
-    assert not (tmp_path / "not-made.db").exists()

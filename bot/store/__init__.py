@@ -38,6 +38,7 @@ from bot.store.leases import Leases
 from bot.store.membership import BindRequest, Invite, Member, Membership
 from bot.store.migration import upgrade
 from bot.store.notes import Flow, Flowless, Flows, Note, Notes, origin, text_version
+from bot.store.postgres import PostgresDatabase, is_url
 from bot.store.reminders import DeliveryStatus, Notices, Reminders, State, StoredNotice
 from bot.store.sqlite import BUSY_TIMEOUT_MS, SQLiteDatabase, open_error
 from bot.store.unanswered import Unanswered
@@ -129,7 +130,10 @@ class Store:
 
     @classmethod
     async def open(cls, path: str | Path, clock: Clock = system_clock) -> Self:
-        """Open (creating if needed) the database at `path` and bring its schema up to date."""
+        """Open the database at `path`, a SQLite file (created if needed) or a postgresql://
+        URL (FENGONG_DB), and bring its schema up to date."""
+        if isinstance(path, str) and is_url(path):
+            return cls(await PostgresDatabase.open(path, upgrade), clock)
         return cls(await SQLiteDatabase.open(path, upgrade), clock)
 
     def document(self, doc: str, edition: str = "") -> Store:

@@ -3,7 +3,9 @@
 Migration i brings the schema from version i to i + 1; SQLite keeps the version in the file's
 header (PRAGMA user_version), PostgreSQL in a one-row table `version`. Each migration runs in
 one transaction together with the version's bump. A migration's `postgres` script is the same
-change for PostgreSQL (None until it is written: such a database cannot be migrated yet).
+change for PostgreSQL (None until it is written: such a database cannot be migrated yet). A new
+PostgreSQL database starts from a baseline, the schema at version 12 (bot/store/postgres_schema.py,
+the first migration's script); the next eleven are IN_BASELINE, nothing left to do.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from dataclasses import dataclass
 
 from bot.store.database import Connection, Database
 from bot.store.errors import SchemaTooNew
+from bot.store.postgres_schema import BASELINE, IN_BASELINE
 
 
 @dataclass(frozen=True)
@@ -236,6 +239,7 @@ MIGRATIONS: list[Migration] = [
         value TEXT NOT NULL
     );
     """,
+        BASELINE,
     ),
     # The audit trail: who changed what, when. Rows are written in the transaction of the
     # change they record, and never hold a note's text (the notes table keeps that).
@@ -253,6 +257,7 @@ MIGRATIONS: list[Migration] = [
     );
     CREATE INDEX audit_by_time ON audit(at, id);
     """,
+        IN_BASELINE,
     ),
     Migration(
         "note flows, and notices owed to people",
@@ -282,6 +287,7 @@ MIGRATIONS: list[Migration] = [
     );
     CREATE INDEX notices_pending ON notices(status, id);
     """,
+        IN_BASELINE,
     ),
     Migration(
         "callbacks already taken",
@@ -293,14 +299,18 @@ MIGRATIONS: list[Migration] = [
         seen_at TEXT NOT NULL
     );
     """,
+        IN_BASELINE,
     ),
-    Migration("Telegram ids qualified as tg:<id>", QUALIFY_IDS),
-    Migration("members, requests, invites, notes, flows and audit per document", BY_DOCUMENT),
+    Migration("Telegram ids qualified as tg:<id>", QUALIFY_IDS, IN_BASELINE),
+    Migration(
+        "members, requests, invites, notes, flows and audit per document", BY_DOCUMENT, IN_BASELINE
+    ),
     # How many parts of a reminder (its messages: pages, a text then a card) each recipient
     # was sent: a fan-out cut short resumes at the next part, not from the first.
     Migration(
         "the parts of a reminder each recipient was sent",
         "ALTER TABLE deliveries ADD COLUMN parts INTEGER NOT NULL DEFAULT 0;",
+        IN_BASELINE,
     ),
     # The document a note was filed on (its number, 文号), not only its folder: a folder whose
     # document is replaced (import-doc --replace) keeps the old one's notes apart from the
@@ -308,6 +318,7 @@ MIGRATIONS: list[Migration] = [
     Migration(
         "the edition (文号) a note was filed on",
         "ALTER TABLE notes ADD COLUMN edition TEXT NOT NULL DEFAULT '';",
+        IN_BASELINE,
     ),
     # The year an audit entry counts for: a note's (filed in 2026, it counts for 2024's last
     # report), or an export's and a report's; NULL: the year of its date. Entries of notes
@@ -319,10 +330,12 @@ MIGRATIONS: list[Migration] = [
     UPDATE audit SET year = CAST(substr(subject, length(subject) - 6, 4) AS INTEGER)
         WHERE action LIKE 'note.%' AND subject LIKE '%（____ 年）';
     """,
+        IN_BASELINE,
     ),
     Migration(
         "the durable intake (inbox), a note's origin, WeCom ids lower-cased",
         DURABLE_INTAKE,
+        IN_BASELINE,
     ),
     # The web console (#21): one-time login links and sessions, keyed by the SHA-256 of their
     # tokens (a copy of the database opens nobody's session), shared by every instance.
@@ -346,6 +359,7 @@ MIGRATIONS: list[Migration] = [
         seen_at TEXT NOT NULL
     );
     """,
+        IN_BASELINE,
     ),
     # Questions the bot could not answer, per document (bot/office/unanswered.py, #21): the
     # normalised text, how often and when asked (never who), the measures offered as nearest;
@@ -366,6 +380,7 @@ MIGRATIONS: list[Migration] = [
     );
     CREATE INDEX unanswered_by_last ON unanswered(last_at);
     """,
+        IN_BASELINE,
     ),
     # Leases (bot/store/leases.py): work one instance of several does at a time, held by its
     # owner until a time (#20). The same DDL on both dialects.
@@ -433,6 +448,6 @@ async def upgrade(db: Database, migrations: Sequence[Migration] | None = None) -
                     await tx.execute(statement)
             elif step.postgres is None:
                 raise NotImplementedError(f"migration {version + 1} has no PostgreSQL script")
-            else:
+            elif step.postgres:  # IN_BASELINE: nothing left to do
                 await tx.execute(step.postgres)
             await _set_version(tx, db, version + 1)

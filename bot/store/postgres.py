@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import re
 import socket
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from functools import lru_cache
 from typing import Any, Self
@@ -22,6 +22,7 @@ import asyncpg
 
 from bot import redact
 from bot.store.database import Connection, Database, Dialect, Row
+from bot.store.errors import StoreError
 
 SCHEMES = ("postgresql", "postgres")
 # How long a write waits for another transaction's row lock unless told otherwise.
@@ -54,7 +55,7 @@ def changed(status: str) -> int:
     return int(last) if last.isdigit() else 0
 
 
-class DatabaseUnavailable(Exception):
+class DatabaseUnavailable(StoreError):
     """The PostgreSQL database cannot be reached or opened; the message says why, in Chinese."""
 
 
@@ -141,10 +142,6 @@ class Statements(Connection):
         """Append rows to a table with COPY (migrate-db's bulk copy)."""
         await self._runner.copy_records_to_table(table, records=rows, columns=list(columns))
 
-    async def script(self, sql: str) -> None:
-        """Run several statements without parameters (a migration), as written."""
-        await self._runner.execute(sql)
-
 
 class PostgresDatabase(Statements, Database):
     """A PostgreSQL database behind a pool: reads on any connection, writes in `transaction()`."""
@@ -159,8 +156,15 @@ class PostgresDatabase(Statements, Database):
         self._closed = False
 
     @classmethod
-    async def open(cls, url: str, min_size: int = 1, max_size: int = 10) -> Self:
-        """Connect to the database at `url`; a failure raises DatabaseUnavailable (one line)."""
+    async def open(
+        cls,
+        url: str,
+        prepare: Callable[[Database], Awaitable[None]] | None = None,
+        min_size: int = 1,
+        max_size: int = 10,
+    ) -> Self:
+        """Connect to the database at `url`, then run `prepare` (the migrations); a failure to
+        connect raises DatabaseUnavailable (one line)."""
         # From now on no log line shows the password, whatever logs it.
         redact.add_secret(password(url), *_raw_password(url))
         try:
@@ -169,7 +173,14 @@ class PostgresDatabase(Statements, Database):
             )
         except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as e:
             raise connect_error(url, e) from None
-        return cls(pool, url)
+        database = cls(pool, url)
+        try:
+            if prepare is not None:
+                await prepare(database)
+        except BaseException:
+            await database.close()
+            raise
+        return database
 
     @asynccontextmanager
     async def transaction(self, wait_ms: int | None = None) -> AsyncIterator[Statements]:

@@ -1,5 +1,6 @@
-"""The PostgreSQL schema: a baseline equal to the SQLite one at BASELINE_VERSION, then one
-script per later migration, so that both stores are at the same version with the same tables.
+"""The PostgreSQL schema: a baseline equal to the SQLite one at version 12, the first
+migration's PostgreSQL script (bot/store/migration.py); the next eleven have nothing left to do
+(IN_BASELINE), and each later one has a PostgreSQL script of its own.
 
 Translating the SQLite scripts one by one would replay history PostgreSQL never had (a table
 rebuilt to change its key, ids rewritten under deferred foreign keys); a new PostgreSQL
@@ -13,10 +14,6 @@ tests/test_postgres_schema.py compares a fresh store of each kind, so that they 
 
 from __future__ import annotations
 
-from bot.store.database import Connection
-from bot.store.postgres import PostgresDatabase
-
-BASELINE_VERSION = 12
 BASELINE = """
 CREATE TABLE users (
     id           TEXT COLLATE "C" PRIMARY KEY,
@@ -181,47 +178,5 @@ CREATE TABLE unanswered (
 CREATE INDEX unanswered_by_last ON unanswered(last_at);
 """
 
-# Migration BASELINE_VERSION + i of the SQLite list, in PostgreSQL's words. Append only.
-LATER: list[str] = []
-
-
-def known() -> int:
-    """Return the schema version a fully migrated PostgreSQL database has."""
-    return BASELINE_VERSION + len(LATER)
-
-
-async def migrate(database: PostgresDatabase) -> None:
-    """Bring the database's schema up to date: the baseline, then each later script, one
-    transaction each; several instances starting at once apply each step once (write
-    transactions run one at a time, and each reads the version anew)."""
-    while True:
-        async with database.transaction() as connection:
-            await connection.execute(
-                "CREATE TABLE IF NOT EXISTS version (version INTEGER NOT NULL)"
-            )
-            version = int(await connection.fetchval("SELECT max(version) FROM version") or 0)
-            if version > known():
-                raise SchemaTooNewError(version, known())
-            if version == known():
-                return
-            if 0 < version < BASELINE_VERSION:  # no PostgreSQL database was ever there
-                raise ValueError(f"schema version {version} is below the baseline")
-            later = LATER[version - BASELINE_VERSION : version - BASELINE_VERSION + 1]
-            await connection.script(BASELINE if version == 0 else later[0])
-            new = BASELINE_VERSION if version == 0 else version + 1
-            await set_version(connection, new)
-
-
-async def set_version(connection: Connection, version: int) -> None:
-    """Record `version` as applied, in the transaction of its migration."""
-    await connection.execute("DELETE FROM version")
-    await connection.execute("INSERT INTO version (version) VALUES (?)", (version,))
-
-
-class SchemaTooNewError(Exception):
-    """The database was migrated by a newer version of the bot."""
-
-    def __init__(self, found: int, known: int) -> None:
-        super().__init__(
-            f"数据库的结构版本（{found}）比本程序认识的（{known}）新：请升级机器人后再启动。"
-        )
+# The PostgreSQL script of each later migration the baseline already holds: nothing to do.
+IN_BASELINE = ""

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from bot.store import Store, StoreError
+from bot.store.migration import upgrade
 from bot.store.postgres import PostgresDatabase, Statements, describe
-from bot.store.postgres_schema import known, migrate
 
 # Tables of the target that are not the store's data.
 _OWN = ("version",)
@@ -124,16 +124,14 @@ async def _copy_table(
 async def copy_database(path: Path, url: str) -> Copied:
     """Copy the SQLite database at `path` (an existing file) into the empty PostgreSQL
     database at `url`."""
-    # Brought up to the current schema, as the bot would at its start.
-    async with await Store.open(path) as store:
-        version = await store.schema_version()
-    if version != known():
-        raise StoreError(f"数据库结构版本 {version} 与 PostgreSQL 的 {known()} 不一致，无法迁移。")
+    # Brought up to the current schema, as the bot would at its start (a newer bot's file
+    # is refused there: SchemaTooNew).
+    async with await Store.open(path):
+        pass
     where = describe(url)
-    database = await PostgresDatabase.open(url)
+    database = await PostgresDatabase.open(url, upgrade)
     source = sqlite3.connect(path, isolation_level=None)
     try:
-        await migrate(database)
         source.execute("BEGIN")  # one snapshot of the file, however long the copy takes
         tables = [t for t in table_order(source) if t not in _OWN]
         seq = {str(name): int(n) for name, n in source.execute("SELECT * FROM sqlite_sequence")}
