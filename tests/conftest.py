@@ -43,10 +43,26 @@ def assistant() -> Assistant:
     return Assistant.load()
 
 
+def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
+    """Run a module's tests on the backends it names in BACKENDS (default: SQLite only)."""
+    if "database" in metafunc.fixturenames:
+        backends = getattr(metafunc.module, "BACKENDS", ("sqlite",))
+        metafunc.parametrize("database", backends, indirect=True)
+
+
 @pytest.fixture
-async def store(tmp_path: Path, clock: FakeClock) -> AsyncIterator[Store]:
-    """A real SQLite store in a fresh file, on the module's `clock` fixture."""
-    async with await Store.open(tmp_path / "t.db", clock) as opened:
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> str | Path:
+    """Where the `store` fixture's database is: a fresh SQLite file, or the PostgreSQL
+    database of the session's server, emptied (tests/postgres.py)."""
+    if request.param == "postgres":
+        return str(request.getfixturevalue("postgres_url"))
+    return tmp_path / "t.db"
+
+
+@pytest.fixture
+async def store(database: str | Path, clock: FakeClock) -> AsyncIterator[Store]:
+    """A real store in a fresh database (`database`), on the module's `clock` fixture."""
+    async with await Store.open(database, clock) as opened:
         yield opened
 
 

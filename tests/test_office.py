@@ -24,6 +24,8 @@ from bot.reply import Item, Reply, all_buttons, render_plain
 from bot.store import Store
 from tests.fakes.clock import FakeClock
 
+# The store fixture's backends (tests/conftest.py): members, requests, notes on both.
+BACKENDS = ("sqlite", "postgres")
 START = dt.datetime(2024, 3, 2, 9, 0, tzinfo=TZ)
 HRSS = "人力资源社会保障厅"  # 人社厅: responsible for most measures, not for 2.3
 TOBACCO = "省烟草专卖局"  # responsible for 2.3 and the shared 11.1 and 16.1 only
@@ -1151,9 +1153,9 @@ class Outbox:
         return "sent"
 
 
-async def reopened(assistant: Assistant, tmp_path: Path, clock: FakeClock) -> Office:
-    """The office of a restarted bot, on the same database file as the `store` fixture."""
-    store = await Store.open(tmp_path / "t.db", clock)
+async def reopened(assistant: Assistant, database: str | Path, clock: FakeClock) -> Office:
+    """The office of a restarted bot, on the same database as the `store` fixture."""
+    store = await Store.open(database, clock)
     return Office(assistant, store, frozenset({"c1", "c2"}), clock=clock)
 
 
@@ -1236,7 +1238,7 @@ async def test_a_pending_note_or_edit_survives_a_restart(
     office: Office,
     store: Store,
     clock: FakeClock,
-    tmp_path: Path,
+    database: str | Path,
     kind: str,
 ) -> None:
     await join(office, ZHANG)
@@ -1246,7 +1248,7 @@ async def test_a_pending_note_or_edit_survives_a_restart(
     await store.close()
     clock.advance(minutes=9)
 
-    restarted = await reopened(assistant, tmp_path, clock)
+    restarted = await reopened(assistant, database, clock)
     try:
         assert await restarted.notes.pending(ZHANG)
         done = text(await restarted.notes.text(ZHANG, "重启后发送"))
@@ -1260,7 +1262,7 @@ async def test_a_pending_note_or_edit_survives_a_restart(
 
 
 async def test_a_pending_note_expires_across_a_restart_and_says_so(
-    assistant: Assistant, office: Office, store: Store, clock: FakeClock, tmp_path: Path
+    assistant: Assistant, office: Office, store: Store, clock: FakeClock, database: str | Path
 ) -> None:
     await join(office, ZHANG)
     await office.notes.note(ZHANG, "5.1")
@@ -1268,7 +1270,7 @@ async def test_a_pending_note_expires_across_a_restart_and_says_so(
     await store.close()
     clock.advance(minutes=10, seconds=1)
 
-    restarted = await reopened(assistant, tmp_path, clock)
+    restarted = await reopened(assistant, database, clock)
     try:
         late = await restarted.notes.text(ZHANG, "重启后才到")
         assert "上一次报送已超时（10 分钟），内容未保存" in text(late)
@@ -1392,7 +1394,7 @@ async def test_the_decisions_notice_is_recorded_with_it_and_sent_after_a_crash(
     office: Office,
     store: Store,
     clock: FakeClock,
-    tmp_path: Path,
+    database: str | Path,
     approve: bool,
 ) -> None:
     asked = await office.membership.bind(ZHANG, "人社厅")
@@ -1403,7 +1405,7 @@ async def test_the_decisions_notice_is_recorded_with_it_and_sent_after_a_crash(
     assert [n.user_id for n in await store.notices.pending()] == ["u1"]
     await store.close()
 
-    restarted = await reopened(assistant, tmp_path, clock)
+    restarted = await reopened(assistant, database, clock)
     try:
         # Pressing again tells the coordinator it is done and sends nobody anything …
         again = await press(restarted, C2, card(asked, "批准", "c2"))

@@ -8,7 +8,6 @@ which records who was sent what and answers with scripted results.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -35,6 +34,8 @@ from bot.store import Store
 from tests.fakes.clock import FakeClock
 
 DEFAULT = ReminderConfig()  # deadline 12-31; 30/14/7/3/1 days before at 09:00 Asia/Shanghai
+# The store fixture's backends (tests/conftest.py): deliveries and notices on both.
+BACKENDS = ("sqlite", "postgres")
 PERIOD = (2022, 2023, 2024)  # the plan's period: the default reporting years
 
 TOBACCO = "省烟草专卖局"  # duties 2.3, 11.1, 16.1: gaps (11.1 reported)
@@ -107,17 +108,6 @@ class FakeSender:
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock(at(2024, 11, 1, 9, 0))
-
-
-@pytest.fixture
-def db(tmp_path: Path) -> Path:
-    return tmp_path / "reminders.db"
-
-
-@pytest.fixture
-async def store(db: Path, clock: FakeClock) -> AsyncIterator[Store]:
-    async with await Store.open(db, clock) as opened:
-        yield opened
 
 
 @pytest.fixture
@@ -570,9 +560,11 @@ async def test_a_recipient_who_cannot_be_reached_is_tried_a_bounded_number_of_ti
 # --- durability across a crash --------------------------------------------------------------
 
 
-async def restart(assistant: Assistant, db: Path, clock: FakeClock) -> tuple[Store, Reminders]:
-    """A new process: a new Store on the same file, a new Office and Reminders."""
-    store = await Store.open(db, clock)
+async def restart(
+    assistant: Assistant, database: str | Path, clock: FakeClock
+) -> tuple[Store, Reminders]:
+    """A new process: a new Store on the same database, a new Office and Reminders."""
+    store = await Store.open(database, clock)
     office = Office(assistant, store, frozenset({"c1"}), clock=clock)
     return store, Reminders(office.membership, ReminderConfig())
 
@@ -592,7 +584,7 @@ async def test_a_crashed_fan_out_resumes_after_a_restart(
     assistant: Assistant,
     reminders: Reminders,
     store: Store,
-    db: Path,
+    database: str | Path,
     clock: FakeClock,
     in_flight: bool,
     duplicates: list[str],
@@ -611,7 +603,7 @@ async def test_a_crashed_fan_out_resumes_after_a_restart(
     await store.close()  # the process is gone; every write it made was committed
 
     clock.now = at(2024, 12, 1, 9, 1)
-    new_store, new_reminders = await restart(assistant, db, clock)
+    new_store, new_reminders = await restart(assistant, database, clock)
     try:
         after = FakeSender()
         assert await new_reminders.tick(after) == ["reminder:2024:30"]
@@ -629,7 +621,11 @@ async def test_a_crashed_fan_out_resumes_after_a_restart(
 
 @pytest.mark.usefixtures("members")
 async def test_a_started_fan_out_is_finished_even_after_the_grace_period(
-    assistant: Assistant, reminders: Reminders, store: Store, db: Path, clock: FakeClock
+    assistant: Assistant,
+    reminders: Reminders,
+    store: Store,
+    database: str | Path,
+    clock: FakeClock,
 ) -> None:
     clock.now = at(2024, 12, 1, 9, 0)
     with pytest.raises(Crash):
@@ -637,7 +633,7 @@ async def test_a_started_fan_out_is_finished_even_after_the_grace_period(
     await store.close()
 
     clock.now = at(2024, 12, 10, 9, 0)  # nine days later, grace is two
-    new_store, new_reminders = await restart(assistant, db, clock)
+    new_store, new_reminders = await restart(assistant, database, clock)
     try:
         after = FakeSender()
         assert await new_reminders.tick(after) == ["reminder:2024:30"]
@@ -649,7 +645,11 @@ async def test_a_started_fan_out_is_finished_even_after_the_grace_period(
 
 @pytest.mark.usefixtures("members")
 async def test_a_crashed_fan_out_superseded_by_a_newer_reminder_is_not_resumed(
-    assistant: Assistant, reminders: Reminders, store: Store, db: Path, clock: FakeClock
+    assistant: Assistant,
+    reminders: Reminders,
+    store: Store,
+    database: str | Path,
+    clock: FakeClock,
 ) -> None:
     clock.now = at(2024, 12, 1, 9, 0)
     with pytest.raises(Crash):
@@ -658,7 +658,7 @@ async def test_a_crashed_fan_out_superseded_by_a_newer_reminder_is_not_resumed(
 
     # Back when the next reminder is due: those still owed the old one get the new one only.
     clock.now = at(2024, 12, 17, 9, 30)
-    new_store, new_reminders = await restart(assistant, db, clock)
+    new_store, new_reminders = await restart(assistant, database, clock)
     try:
         after = FakeSender()
         assert await new_reminders.tick(after) == ["reminder:2024:14"]
