@@ -43,10 +43,17 @@ def assistant() -> Assistant:
     return Assistant.load()
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the suite's own marks."""
+    config.addinivalue_line("markers", "sqlite_only: checks what only SQLite has (files, PRAGMAs)")
+
+
 def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
     """Run a module's tests on the backends it names in BACKENDS (default: SQLite only)."""
     if "database" in metafunc.fixturenames:
         backends = getattr(metafunc.module, "BACKENDS", ("sqlite",))
+        if metafunc.definition.get_closest_marker("sqlite_only"):
+            backends = ("sqlite",)
         metafunc.parametrize("database", backends, indirect=True)
 
 
