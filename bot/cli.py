@@ -96,7 +96,7 @@ def import_doc(
     out: Path,
     replace: bool = False,
     data_dir: Path = DATA_DIR,
-    db_path: Callable[[], Path] | None = None,
+    db_path: Callable[[], str | Path] | None = None,
     issued: dt.date | None = None,
     clock: Clock = system_clock,
 ) -> None:
@@ -196,11 +196,11 @@ def _issued(text: str) -> dt.date:
         ) from None
 
 
-def _keep_notes(db_path: Path, data_dir: Path, out: Path, number: str, former: str) -> None:
+def _keep_notes(db_path: str | Path, data_dir: Path, out: Path, number: str, former: str) -> None:
     """Record `number` on the folder's notes that name no document yet, or name `former`."""
     folder, root = out.resolve(), data_dir.resolve()
     doc = ROOT if folder == root else folder.name if folder.parent == root else None
-    if doc is None or not db_path.exists():
+    if doc is None or (isinstance(db_path, Path) and not db_path.exists()):
         return  # no notes there; else the bot's next start records the loaded document's
 
     async def claim() -> None:
@@ -280,7 +280,7 @@ def document(data_dir: Path, text: str) -> tuple[str, Path]:
     return doc.id, found[doc.id]
 
 
-async def _workbook(year: int, db_path: Path, data_dir: Path, doc: str = "") -> bytes:
+async def _workbook(year: int, db_path: str | Path, data_dir: Path, doc: str = "") -> bytes:
     # openpyxl loads slowly; only the export needs it.
     from bot.office.export import export_year
 
@@ -290,33 +290,39 @@ async def _workbook(year: int, db_path: Path, data_dir: Path, doc: str = "") -> 
 
 
 def export(
-    year: int, target: Path, db_path: Path, data_dir: Path = DATA_DIR, doc_text: str = ""
+    year: int, target: Path, db_path: str | Path, data_dir: Path = DATA_DIR, doc_text: str = ""
 ) -> None:
     """Write a year's Excel summary (of one document) from the database to `target`."""
     _check_target(target)
-    if not db_path.exists():
-        raise ConfigError(f"数据库 {db_path} 不存在（FENGONG_DB）")
+    _database(db_path)
     doc, folder = document(data_dir, doc_text)
     _check_year(year, folder)
     _write(target, asyncio.run(_workbook(year, db_path, folder, doc)))
     print(f"已导出 {year} 年进展汇总：{target}")
 
 
-def backup(target: Path, db_path: Path) -> None:
+def backup(target: Path, db_path: str | Path) -> None:
     """Copy the live database to `target` (safe while the bot runs)."""
     from bot.backup import backup as copy_database
 
+    if isinstance(db_path, str):
+        raise ConfigError(
+            "FENGONG_DB 是 PostgreSQL 数据库：请用 PostgreSQL 自己的工具备份（pg_dump），"
+            "backup 命令只复制 SQLite 文件。"
+        )
     written = copy_database(db_path, target)
     print(f"已将数据库 {db_path} 备份到 {written}。恢复方法见 README「备份与恢复」一节。")
 
 
-def migrate_db(target: str, db_path: Path) -> None:
+def migrate_db(target: str, db_path: str | Path) -> None:
     """Copy the SQLite database into the empty PostgreSQL one at `target`; print a summary."""
     from bot.store.transfer import copy_database
 
     url = postgres_url(target)
     if url is None:
         raise ConfigError("--to 应为 PostgreSQL 地址：postgresql://用户名:密码@主机:端口/数据库名")
+    if isinstance(db_path, str):
+        raise ConfigError("FENGONG_DB 应为要复制的 SQLite 文件，而它已是 PostgreSQL 地址。")
     if not db_path.is_file():
         raise ConfigError(f"数据库 {db_path} 不存在（FENGONG_DB），没有可迁移的内容。")
     copied = asyncio.run(copy_database(db_path, url))
@@ -372,14 +378,15 @@ def _write(target: Path, data: bytes) -> None:
         raise UsageError(f"无法写入 {target}：{e.strerror or e}") from e
 
 
-def _database(db_path: Path) -> Path:
-    if not db_path.exists():
+def _database(db_path: str | Path) -> str | Path:
+    """Return FENGONG_DB's database: a PostgreSQL URL, or a SQLite file that exists."""
+    if isinstance(db_path, Path) and not db_path.exists():
         raise ConfigError(f"数据库 {db_path} 不存在（FENGONG_DB）")
     return db_path
 
 
 async def _report(
-    year: int, unit: str | None, db_path: Path, data_dir: Path, doc: str = ""
+    year: int, unit: str | None, db_path: str | Path, data_dir: Path, doc: str = ""
 ) -> bytes:
     from bot.office.report import year_report
 
@@ -392,7 +399,7 @@ def report(
     year: int,
     unit_text: str | None,
     target: Path,
-    db_path: Path,
+    db_path: str | Path,
     data_dir: Path,
     doc_text: str = "",
 ) -> None:
@@ -406,7 +413,7 @@ def report(
     print(f"已生成{unit or '全部单位'} {year} 年度落实情况报告：{target}")
 
 
-async def _picture(year: int, db_path: Path, data_dir: Path, doc: str = "") -> bytes:
+async def _picture(year: int, db_path: str | Path, data_dir: Path, doc: str = "") -> bytes:
     from bot.office.heatmap import progress_picture
 
     async with await Store.open(db_path) as store:
@@ -415,7 +422,7 @@ async def _picture(year: int, db_path: Path, data_dir: Path, doc: str = "") -> b
 
 
 def progress_image(
-    year: int, target: Path, db_path: Path, data_dir: Path, doc_text: str = ""
+    year: int, target: Path, db_path: str | Path, data_dir: Path, doc_text: str = ""
 ) -> None:
     """Write a year's progress picture (PNG heat map of units x main tasks) to `target`."""
     _check_target(target)
@@ -510,20 +517,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         elif args.command == "import-doc":
             out = args.out or args.data
             # The database is looked up only when notes need their document recorded.
-            db = lambda: load_config().db_path  # noqa: E731
+            db = lambda: load_config().database  # noqa: E731
             import_doc(args.source, out, args.replace, args.data, db, args.date)
         elif args.command == "check-data":
             check_data(args.data)
         elif args.command == "export":
-            export(args.year, args.out, load_config().db_path, args.data, args.doc)
+            export(args.year, args.out, load_config().database, args.data, args.doc)
         elif args.command == "backup":
-            backup(args.out, load_config().db_path)
+            backup(args.out, load_config().database)
         elif args.command == "migrate-db":
-            migrate_db(args.to, load_config().db_path)
+            migrate_db(args.to, load_config().database)
         elif args.command == "report":
-            report(args.year, args.unit, args.out, load_config().db_path, args.data, args.doc)
+            report(args.year, args.unit, args.out, load_config().database, args.data, args.doc)
         elif args.command == "progress-image":
-            progress_image(args.year, args.out, load_config().db_path, args.data, args.doc)
+            progress_image(args.year, args.out, load_config().database, args.data, args.doc)
         else:
             run(args.data)
     except (PlanError, ConfigError, StoreError, UsageError) as e:

@@ -8,6 +8,7 @@ import sqlite3
 from pathlib import Path
 from typing import Any
 
+import openpyxl
 import pytest
 
 from bot.cli import EXIT_DATA, main
@@ -238,3 +239,27 @@ def test_a_missing_sqlite_file_or_a_target_that_is_no_url_is_refused(
 
     assert main(["migrate-db", "--to", str(tmp_path / "other.db")]) == EXIT_DATA
     assert "--to 应为 PostgreSQL 地址" in capsys.readouterr().err
+
+
+def test_the_copy_is_what_the_bot_reads_from_then(
+    sqlite_store: Path,
+    postgres_url: str,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["migrate-db", "--to", postgres_url]) == 0
+    sqlite_store.unlink()  # nothing is read from the file any more
+    monkeypatch.setenv("FENGONG_DB", postgres_url)
+    out = tmp_path / "out.xlsx"
+
+    assert main(["export", "--year", "2024", str(out)]) == 0
+
+    book = openpyxl.load_workbook(out)
+    notes = list(book["进展记录"].iter_rows(min_row=2, values_only=True))
+    assert [(row[2], row[4]) for row in notes] == [("5.1", "第一行\n第二行 '引号' ? $1")]
+    capsys.readouterr()
+    assert main(["backup", str(tmp_path / "copy.db")]) == EXIT_DATA
+    assert "pg_dump" in capsys.readouterr().err
+    assert main(["migrate-db", "--to", postgres_url]) == EXIT_DATA
+    assert "应为要复制的 SQLite 文件" in capsys.readouterr().err
