@@ -248,11 +248,17 @@ def replay_bot(assistant: Assistant) -> Build:
     return build
 
 
-def our_bot(assistant: Assistant, db_path: Path, *, default_transport: bool = False) -> Build:
-    """Our bot as build_application makes it; optionally on PTB's default HTTP transport."""
+def our_bot(
+    assistant: Assistant, db_path: Path, *, default_transport: bool = False, db_url: str = ""
+) -> Build:
+    """Our bot as build_application makes it; optionally on PTB's default HTTP transport, or
+    on the PostgreSQL database `db_url` (bench_store.py)."""
 
     def build(base_url: str, limiter: bool, concurrent: int) -> AnyApp:
-        config = Config(telegram_token=TOKEN, telegram_base_url=base_url, db_path=db_path)
+        url = db_url or None
+        config = Config(
+            telegram_token=TOKEN, telegram_base_url=base_url, db_path=db_path, db_url=url
+        )
         with _ptb_transport() if default_transport else contextlib.nullcontext():
             app = build_application(
                 config,

@@ -67,6 +67,7 @@ class Server:
     password: str = field(default_factory=lambda: "pw-" + secrets.token_hex(8))
     _count: int = 0
     emptying: str = ""  # the SQL that deletes every row of the shared database
+    durable: bool = False  # fsync at each commit, as in production (benchmarks), else faster
 
     def url(self, database: str, password: str | None = None) -> str:
         """Return a postgresql:// URL of `database` over the server's socket."""
@@ -110,7 +111,9 @@ class Server:
             "--no-sync",
         )  # fmt: skip
         pwfile.unlink()
-        options = f"-k {self.folder} -c listen_addresses='' {_FAST}"
+        options = f"-k {self.folder} -c listen_addresses=''" + (
+            "" if self.durable else f" {_FAST}"
+        )
         self._run(
             str(self.bin / "pg_ctl"), "-D", str(data), "-l", str(self.folder / "log"),
             "-o", options, "-w", "start",
@@ -159,12 +162,13 @@ def unavailable() -> str | None:
     return None
 
 
-def start() -> Server:
-    """Start a server in a new temporary folder (a short path: a socket path is ≤ 107 bytes)."""
+def start(durable: bool = False) -> Server:
+    """Start a server in a new temporary folder (a short path: a socket path is ≤ 107 bytes);
+    `durable`: with production's fsync settings, not the tests' faster ones."""
     folder = Path(tempfile.mkdtemp(prefix="fgpg-", dir="/tmp"))
     found = binaries()
     assert found is not None
-    server = Server(folder, found, _runner())
+    server = Server(folder, found, _runner(), durable=durable)
     try:
         server.start()
     except BaseException:
