@@ -74,6 +74,7 @@ ROWS: dict[str, list[tuple[Any, ...]]] = {
     "web_links": [("h1", "tg:9", "协调员", T0, T0, None)],
     "web_sessions": [("h2", "tg:9", "协调员", "csrf", T0)],
     "unanswered": [("", "残疾人就业补贴", 2, "5.1", T0, T0, "")],
+    "leases": [("reminders", "bot-1", T0)],
 }
 # AUTOINCREMENT's high-water marks: ids up to these were handed out (some rows since deleted).
 SEQUENCES = {"notes": 9, "bind_requests": 4, "audit": 11, "notices": 3, "inbox": 5}
@@ -148,7 +149,7 @@ def test_every_table_is_copied_row_for_row(
 
     out = capsys.readouterr().out
     assert postgres_server.password not in out
-    assert "15 张表、共 18 行，每张表的行数已核对一致" in out
+    assert "16 张表、共 19 行，每张表的行数已核对一致" in out
     assert "  notes：2 行" in out
     found = asyncio.run(postgres_rows(url))
     for table in ROWS:

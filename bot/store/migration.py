@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from bot.store.database import Connection, Database
 from bot.store.errors import SchemaTooNew
 from bot.store.postgres_schema import BASELINE, IN_BASELINE
+from bot.store.postgres_schema import LEASES as PG_LEASES
 
 
 @dataclass(frozen=True)
@@ -383,8 +384,8 @@ MIGRATIONS: list[Migration] = [
         IN_BASELINE,
     ),
     # Leases (bot/store/leases.py): work one instance of several does at a time, held by its
-    # owner until a time (#20). The same DDL on both dialects.
-    Migration("leases: work one instance of several does at a time", LEASES, LEASES),
+    # owner until a time (#20).
+    Migration("leases: work one instance of several does at a time", LEASES, PG_LEASES),
     # What a chat carries from one message to the next, when several instances share the
     # database (bot/store/chats.py): page buttons' queries by token, and per chat its context
     # (JSON, with its time) and chosen document. Plain DDL: the same script for both dialects.

@@ -180,3 +180,13 @@ CREATE INDEX unanswered_by_last ON unanswered(last_at);
 
 # The PostgreSQL script of each later migration the baseline already holds: nothing to do.
 IN_BASELINE = ""
+
+# Later migrations' PostgreSQL scripts (text COLLATE "C", as above: `until <= ?` compares
+# times as text, which only byte order keeps right).
+LEASES = """
+CREATE TABLE leases (
+    name  TEXT COLLATE "C" PRIMARY KEY,
+    owner TEXT COLLATE "C" NOT NULL,
+    until TEXT COLLATE "C" NOT NULL
+);
+"""
