@@ -21,6 +21,8 @@ from bot.store import Store
 from tests.cores import make_core
 from tests.fakes.clock import FakeClock
 
+# The store's backends (tests/conftest.py): instances sharing one database, on both.
+BACKENDS = ("sqlite", "postgres")
 BOSS = Person("tg:1", "王主任")
 ZHANG = Person("wecom:zhang", "张三")
 LI = Person("tg:2", "李四")
@@ -66,8 +68,10 @@ def clock() -> FakeClock:
 
 
 @pytest.fixture
-async def core(assistant: Assistant, tmp_path: Path, clock: FakeClock) -> AsyncIterator[Core]:
-    async with await Store.open(tmp_path / "bot.sqlite3", clock) as store:
+async def core(
+    assistant: Assistant, database: str | Path, clock: FakeClock
+) -> AsyncIterator[Core]:
+    async with await Store.open(database, clock) as store:
         core = make_core(assistant, store, {BOSS.id}, clock)
         for person in (ZHANG, LI):
             await core.seen(person)
@@ -163,10 +167,10 @@ class Hanging(Outbox):
 
 @pytest.fixture
 async def other(
-    core: Core, assistant: Assistant, tmp_path: Path, clock: FakeClock
+    core: Core, assistant: Assistant, database: str | Path, clock: FakeClock
 ) -> AsyncIterator[Core]:
-    """A second instance: its own core and connection on the same database file."""
-    async with await Store.open(tmp_path / "bot.sqlite3", clock) as store:
+    """A second instance: its own core and connection on the same database."""
+    async with await Store.open(database, clock) as store:
         yield make_core(assistant, store, {BOSS.id}, clock)
 
 
