@@ -148,11 +148,10 @@ class PostgresDatabase(Statements, Database):
 
     dialect: Dialect = "postgres"
 
-    def __init__(self, pool: asyncpg.Pool, url: str) -> None:
+    def __init__(self, pool: asyncpg.Pool) -> None:
         """Wrap an open pool; use `PostgresDatabase.open` instead."""
         super().__init__(pool)
         self._pool = pool
-        self.url = safe(url)
         self._closed = False
 
     @classmethod
@@ -173,7 +172,7 @@ class PostgresDatabase(Statements, Database):
             )
         except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as e:
             raise connect_error(url, e) from None
-        database = cls(pool, url)
+        database = cls(pool)
         try:
             if prepare is not None:
                 await prepare(database)
@@ -192,13 +191,14 @@ class PostgresDatabase(Statements, Database):
         """
         wait = LOCK_TIMEOUT_MS if wait_ms is None else int(wait_ms)
         async with self._pool.acquire() as connection, connection.transaction():
-            # SET takes no parameters; wait is an int.
-            await connection.execute(f"SET LOCAL lock_timeout = {wait}")
             # The repositories read, decide and write in one transaction, written for SQLite's
             # one writer at a time (BEGIN IMMEDIATE): under READ COMMITTED two of them could
             # both decide on what they read (an invite redeemed twice). One lock held until
-            # commit keeps that guarantee, for every instance on the database.
-            await connection.execute("SELECT pg_advisory_xact_lock($1)", WRITER_LOCK)
+            # commit keeps that guarantee, for every instance on the database. One round trip
+            # (SET takes no parameters; both numbers are ints), the timeout first.
+            await connection.execute(
+                f"SET LOCAL lock_timeout = {wait}; SELECT pg_advisory_xact_lock({WRITER_LOCK})"
+            )
             yield Statements(connection)
 
     async def schema_version(self) -> int:
