@@ -1,8 +1,8 @@
 """A PostgreSQL server of the tests' own: initdb in a temporary folder, a unix socket there.
 
-One server per test session (`server()`), started with `pg_ctl start -w` and stopped at the end;
-each test gets the database they share emptied (`emptied()`), so a test never sees another's
-rows and pays no migration. The server runs as an unprivileged user when the tests
+One server per test session (`postgres_server`), started with `pg_ctl start -w` and stopped at
+the end; each test gets the database they share emptied (`postgres_url`), so a test never sees
+another's rows and pays no migration. The server runs as an unprivileged user when the tests
 run as root (CI does): initdb and postgres refuse root. Without PostgreSQL the tests that need
 it fail under CI=true (.ci/postgres.sh installs it) and are skipped elsewhere, saying why.
 """
