@@ -11,9 +11,11 @@ import pytest
 
 from bot.ask.assistant import Assistant
 from bot.clock import TZ
+from bot.config import Config
 from bot.core import Core
 from bot.outcome import Person
-from bot.store import Store
+from bot.store import Store, StoreError
+from bot.store.postgres import PostgresDatabase
 from bot.store.sqlite import SQLiteDatabase
 from tests.cores import make_core
 from tests.fakes.clock import FakeClock
@@ -120,3 +122,36 @@ async def test_a_person_who_blocked_the_bot_is_recorded_again_when_they_write(
     await core.seen(ZHANG)
     assert upserts(statements) == 2
     assert not core.is_new(ZHANG)
+
+
+async def test_the_core_runs_on_a_postgresql_database_and_a_restart_finds_its_rows(
+    assistant: Assistant, postgres_url: str, clock: FakeClock
+) -> None:
+    config = Config(db_url=postgres_url, coordinators=frozenset({"tg:9"}))
+    core = await Core.open(config, assistant, clock)
+    try:
+        assert isinstance(core.store.db, PostgresDatabase)
+        await core.seen(ZHANG)
+        answer = await core.command(ZHANG, ZHANG.id, "bind", "人社厅")
+        assert "已提交" in str(answer)
+    finally:
+        await core.close()
+
+    again = await Core.open(config, assistant, clock)
+    try:
+        user = await again.store.users.get(ZHANG.id)
+        assert user is not None
+        assert user.name == "张三"
+        [request] = await again.store.members.pending_requests()
+        assert request.user_id == ZHANG.id
+    finally:
+        await again.close()
+
+
+async def test_an_unreachable_postgresql_database_stops_the_start_in_one_line(
+    assistant: Assistant,
+) -> None:
+    config = Config(db_url="postgresql://bot:Secr3t-x@127.0.0.1:1/fengong")
+    with pytest.raises(StoreError, match="拒绝连接") as refused:
+        await Core.open(config, assistant)
+    assert "Secr3t-x" not in str(refused.value)
