@@ -20,9 +20,6 @@ from bot.store import Store, StoreError
 from bot.store.migration import upgrade
 from bot.store.postgres import PostgresDatabase, Statements, describe
 
-# Tables of the target that are not the store's data.
-_OWN = ("version",)
-
 
 @dataclass(frozen=True)
 class Copied:
@@ -133,7 +130,7 @@ async def copy_database(path: Path, url: str) -> Copied:
     source = sqlite3.connect(path, isolation_level=None)
     try:
         source.execute("BEGIN")  # one snapshot of the file, however long the copy takes
-        tables = [t for t in table_order(source) if t not in _OWN]
+        tables = table_order(source)
         seq = {str(name): int(n) for name, n in source.execute("SELECT * FROM sqlite_sequence")}
         rows: dict[str, int] = {}
         async with database.transaction() as target:
