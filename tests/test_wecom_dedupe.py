@@ -1,10 +1,10 @@
-"""Callbacks de-duplicated in SQLite: Callbacks.take, alone and behind the server."""
+"""Callbacks de-duplicated in the database: Callbacks.take, alone and behind the server, on
+SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import sqlite3
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -18,37 +18,39 @@ from tests.fakes.clock import FakeClock
 from tests.fakes.wecom_callback import WeComCallbackClient, official_sample
 from tests.test_wecom_server import Recorder
 
+# The store's backends (tests/conftest.py): the durable intake on both.
+BACKENDS = ("sqlite", "postgres")
 SAMPLE = official_sample()
 START = dt.datetime(2026, 3, 2, 9, 30, tzinfo=TZ)
 
 
-async def test_a_key_is_claimed_once(tmp_path: Path) -> None:
-    async with await Store.open(tmp_path / "bot.sqlite3", FakeClock(START)) as store:
+async def test_a_key_is_claimed_once(database: str | Path) -> None:
+    async with await Store.open(database, FakeClock(START)) as store:
         assert await _claim(store, "msg:1")
         assert not await _claim(store, "msg:1")
         assert await _claim(store, "msg:2")
 
 
-async def test_a_key_twice_in_one_batch_is_stored_once(tmp_path: Path) -> None:
-    path = tmp_path / "bot.sqlite3"
+async def test_a_key_twice_in_one_batch_is_stored_once(database: str | Path) -> None:
+    path = database
     async with await Store.open(path, FakeClock(START)) as store:
         items = [("msg:1", "zhang", "<a/>"), ("msg:2", "li", "<b/>"), ("msg:1", "zhang", "<c/>")]
         taken = await store.callbacks.take(CHANNEL, items)
     assert [None if t is None else t.body for t in taken] == ["<a/>", "<b/>", None]
-    with sqlite3.connect(path) as db:
-        assert [b for (b,) in db.execute("SELECT body FROM inbox ORDER BY id")] == ["<a/>", "<b/>"]
+    async with await Store.open(path, FakeClock(START)) as store:
+        assert [d.body for d in await store.callbacks.waiting(CHANNEL)] == ["<a/>", "<b/>"]
 
 
-async def test_a_claim_survives_a_restart(tmp_path: Path) -> None:
-    path = tmp_path / "bot.sqlite3"
+async def test_a_claim_survives_a_restart(database: str | Path) -> None:
+    path = database
     async with await Store.open(path, FakeClock(START)) as store:
         assert await _claim(store, "msg:1")
     async with await Store.open(path, FakeClock(START)) as store:
         assert not await _claim(store, "msg:1")
 
 
-async def test_keys_older_than_a_day_are_purged_at_most_hourly(tmp_path: Path) -> None:
-    path = tmp_path / "bot.sqlite3"
+async def test_keys_older_than_a_day_are_purged_at_most_hourly(database: str | Path) -> None:
+    path = database
     clock = FakeClock(START)
     async with await Store.open(path, clock) as store:
         assert await _claim(store, "old")
@@ -56,19 +58,19 @@ async def test_keys_older_than_a_day_are_purged_at_most_hourly(tmp_path: Path) -
         assert await _claim(store, "newer")  # purges: "old" is not a day old yet
         clock.advance(hours=1, minutes=10)
         assert await _claim(store, "newest")  # purges "old", 24 h 40 min old
-        assert _keys(path) == {"newer", "newest"}
+        assert await _keys(store) == {"newer", "newest"}
         clock.advance(hours=22)
         assert await _claim(store, "x")  # purges nothing: "newer" is 23 h 10 min old
         clock.advance(minutes=55)  # "newer" is over a day old, but the last purge was recent
         assert not await _claim(store, "newer")
         clock.advance(minutes=10)
         assert await _claim(store, "y")
-        assert "newer" not in _keys(path)
+        assert "newer" not in await _keys(store)
 
 
-async def test_forget_callbacks_counts_what_it_deleted(tmp_path: Path) -> None:
+async def test_forget_callbacks_counts_what_it_deleted(database: str | Path) -> None:
     clock = FakeClock(START)
-    async with await Store.open(tmp_path / "bot.sqlite3", clock) as store:
+    async with await Store.open(database, clock) as store:
         await _claim(store, "a")
         await _claim(store, "b")
         clock.advance(minutes=5)
@@ -78,8 +80,8 @@ async def test_forget_callbacks_counts_what_it_deleted(tmp_path: Path) -> None:
         assert await _claim(store, "a")
 
 
-async def test_three_identical_callbacks_one_answer_across_a_restart(tmp_path: Path) -> None:
-    path = tmp_path / "bot.sqlite3"
+async def test_three_identical_callbacks_one_answer_across_a_restart(database: str | Path) -> None:
+    path = database
     crypt = MsgCrypt(SAMPLE["token"], SAMPLE["encoding_aes_key"], SAMPLE["corp_id"])
     recorder = Recorder()
     for run in range(2):  # the same DB file, a new store and a new server each time
@@ -103,9 +105,9 @@ async def test_three_identical_callbacks_one_answer_across_a_restart(tmp_path: P
     assert texts == ["人社厅负责什么", "不等", "不等"]
 
 
-async def test_callbacks_arriving_together_share_one_transaction(tmp_path: Path) -> None:
+async def test_callbacks_arriving_together_share_one_transaction(database: str | Path) -> None:
     """Stored before their 200 and yet fast: the writes of callbacks in flight are batched."""
-    path = tmp_path / "bot.sqlite3"
+    path = database
     crypt = MsgCrypt(SAMPLE["token"], SAMPLE["encoding_aes_key"], SAMPLE["corp_id"])
     recorder = Recorder()
     async with await Store.open(path, FakeClock(START)) as store:
@@ -141,6 +143,5 @@ async def _claim(store: Store, key: str) -> bool:
     return taken is not None
 
 
-def _keys(path: Path) -> set[str]:
-    with sqlite3.connect(path) as db:
-        return {row[0] for row in db.execute("SELECT key FROM callbacks")}
+async def _keys(store: Store) -> set[str]:
+    return {row[0] for row in await store.db.fetch("SELECT key FROM callbacks")}
