@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from bot.store.database import Connection, Database
 from bot.store.errors import SchemaTooNew
 from bot.store.postgres_schema import BASELINE, IN_BASELINE
+from bot.store.postgres_schema import CHAT_STATE as PG_CHAT_STATE
 from bot.store.postgres_schema import LEASES as PG_LEASES
 
 
@@ -388,8 +389,8 @@ MIGRATIONS: list[Migration] = [
     Migration("leases: work one instance of several does at a time", LEASES, PG_LEASES),
     # What a chat carries from one message to the next, when several instances share the
     # database (bot/store/chats.py): page buttons' queries by token, and per chat its context
-    # (JSON, with its time) and chosen document. Plain DDL: the same script for both dialects.
-    Migration("page buttons' queries and the chats' states", CHAT_STATE, CHAT_STATE),
+    # (JSON, with its time) and chosen document.
+    Migration("page buttons' queries and the chats' states", CHAT_STATE, PG_CHAT_STATE),
 ]
 
 

@@ -181,12 +181,28 @@ CREATE INDEX unanswered_by_last ON unanswered(last_at);
 # The PostgreSQL script of each later migration the baseline already holds: nothing to do.
 IN_BASELINE = ""
 
-# Later migrations' PostgreSQL scripts (text COLLATE "C", as above: `until <= ?` compares
-# times as text, which only byte order keeps right).
+# Later migrations' PostgreSQL scripts (text COLLATE "C", as above: times are compared as
+# text, `until <= ?`, `created_at < ?`, which only byte order keeps right).
 LEASES = """
 CREATE TABLE leases (
     name  TEXT COLLATE "C" PRIMARY KEY,
     owner TEXT COLLATE "C" NOT NULL,
     until TEXT COLLATE "C" NOT NULL
 );
+"""
+CHAT_STATE = """
+CREATE TABLE page_queries (
+    token      TEXT COLLATE "C" PRIMARY KEY,
+    kind       TEXT COLLATE "C" NOT NULL,
+    arg        TEXT COLLATE "C" NOT NULL,
+    created_at TEXT COLLATE "C" NOT NULL
+);
+CREATE INDEX page_queries_by_time ON page_queries(created_at);
+CREATE TABLE chats (
+    chat       TEXT COLLATE "C" PRIMARY KEY,
+    context    TEXT COLLATE "C",
+    context_at TEXT COLLATE "C",
+    doc        TEXT COLLATE "C"
+);
+CREATE INDEX chats_by_time ON chats(context_at);
 """
