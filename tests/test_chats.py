@@ -1,4 +1,5 @@
-"""Tests for bot.store.chats: page queries by token, and each chat's state, on a real file."""
+"""Tests for bot.store.chats: page queries by token, and each chat's state, on SQLite and
+PostgreSQL."""
 
 from __future__ import annotations
 
@@ -11,6 +12,8 @@ from bot.store import ChatState, Store
 from bot.store.chats import QUERY_DAYS
 from tests.fakes.clock import FakeClock
 
+# The store fixture's backends (tests/conftest.py).
+BACKENDS = ("sqlite", "postgres")
 KEPT = dt.timedelta(minutes=10)
 
 
