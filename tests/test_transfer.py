@@ -205,17 +205,29 @@ def test_a_target_with_rows_is_refused_and_left_as_it_was(
     assert asyncio.run(postgres_rows(postgres_url)) == before
 
 
+@pytest.mark.parametrize(
+    ("change", "refusal"),
+    [
+        # INTEGER affinity keeps a text that is no number as text.
+        ("UPDATE notes SET year = '二〇二四' WHERE id = 7", "表 notes 的 year 列"),
+        ("UPDATE notes SET text = 'a' || char(0) || 'b' WHERE id = 7", "表 notes 的 text 列"),
+    ],
+)
 def test_a_value_postgresql_cannot_hold_leaves_the_target_empty(
-    sqlite_store: Path, postgres_url: str, capsys: pytest.CaptureFixture[str]
+    sqlite_store: Path,
+    postgres_url: str,
+    capsys: pytest.CaptureFixture[str],
+    change: str,
+    refusal: str,
 ) -> None:
     db = sqlite3.connect(sqlite_store)
-    with db:  # INTEGER affinity keeps a text that is no number as text
-        db.execute("UPDATE notes SET year = '二〇二四' WHERE id = 7")
+    with db:
+        db.execute(change)
     db.close()
 
     assert main(["migrate-db", "--to", postgres_url]) == EXIT_DATA
 
-    assert "表 notes 的 year 列有一个无法迁移的值" in capsys.readouterr().err
+    assert f"{refusal}有一个无法迁移的值" in capsys.readouterr().err
     assert all(rows == [] for rows in asyncio.run(postgres_rows(postgres_url)).values())
 
 

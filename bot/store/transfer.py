@@ -63,16 +63,16 @@ async def _columns(target: Statements, table: str) -> dict[str, str]:
 def _checker(table: str, column: str, kind: str) -> Callable[[Any], Any]:
     """Return what lets a stored value of the column through, or refuses it by name."""
     # SQLite's affinity already turned numbers typed as text into numbers (and back in TEXT
-    # columns); what is still of another type (a text in an INTEGER column, a blob) has no
-    # faithful PostgreSQL value: refused, rather than changed or dropped.
+    # columns); what is still of another type (a text in an INTEGER column, a blob), or a
+    # text with a NUL, has no faithful PostgreSQL value: refused, rather than changed.
     want = str if kind == "text" else int
 
     def check(value: Any) -> Any:
-        if value is None or type(value) is want:
+        if value is None or (type(value) is want and "\x00" not in str(value)):
             return value
-        raise StoreError(
-            f"表 {table} 的 {column} 列有一个无法迁移的值（类型 {type(value).__name__}）。"
-        )
+        # PostgreSQL's text holds no NUL character (SQLite's does).
+        kind = "含 NUL 字符的文本" if isinstance(value, str) else f"类型 {type(value).__name__}"
+        raise StoreError(f"表 {table} 的 {column} 列有一个无法迁移的值（{kind}）。")
 
     return check
 
