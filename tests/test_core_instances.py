@@ -25,6 +25,8 @@ from tests.fakes.wecom_api import FakeWeComApi
 from tests.test_catalog import build_data
 from tests.wecom_harness import content, key_of, wecom_bot
 
+# The stores' backends (tests/conftest.py): two instances on one SQLite file or PostgreSQL.
+BACKENDS = ("sqlite", "postgres")
 ZHANG = Person("wecom:zhangsan", "张三")
 CHAT = ZHANG.id
 
@@ -34,16 +36,20 @@ def clock() -> FakeClock:
     return FakeClock(dt.datetime(2025, 3, 1, 9, 0, tzinfo=TZ))
 
 
-async def open_pair(path: Path, clock: FakeClock, several: bool) -> tuple[Store, Store]:
-    """Two stores on one SQLite file; `several`: they stand for two instances' databases."""
+async def open_pair(
+    path: str | Path, clock: FakeClock, several: bool
+) -> tuple[Store, Store]:
+    """Two stores on one database; `several`: they stand for two instances' (on SQLite)."""
     first, second = await Store.open(path, clock), await Store.open(path, clock)
     first.several_instances = second.several_instances = several
     return first, second
 
 
 @pytest.fixture
-async def stores(tmp_path: Path, clock: FakeClock) -> AsyncIterator[tuple[Store, Store]]:
-    first, second = await open_pair(tmp_path / "shared.db", clock, several=True)
+async def stores(
+    database: str | Path, clock: FakeClock
+) -> AsyncIterator[tuple[Store, Store]]:
+    first, second = await open_pair(database, clock, several=True)
     async with first, second:
         yield first, second
 
@@ -136,6 +142,7 @@ async def test_a_page_button_issued_by_one_instance_is_pressed_on_the_other(
     assert await second.page(ZHANG, token + "x" * 100) is None
 
 
+@pytest.mark.sqlite_only
 async def test_questions_that_change_nothing_write_nothing(
     cores: tuple[Core, Core], stores: tuple[Store, Store]
 ) -> None:
