@@ -408,3 +408,38 @@ NOT_A_TASK = json.dumps(
 @pytest.mark.parametrize("text", ["", "[]", "{}", '{"units": 3}', NOT_A_TASK, "不是JSON"])
 def test_a_context_that_is_not_one_reads_as_none(clock: FakeClock, text: str) -> None:
     assert Context.parse(text, clock()) is None
+# -- a place counted in the list shown (#18) ---------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("context", "follow_up", "position"),
+    [
+        ("第七项任务有几条", "倒数第一条说啥", -1),
+        ("第七项任务有几条", "倒数第二条呢", -2),
+        ("任务十", "头一个呢", 1),
+        ("第8项任务", "最后那个是什么", -1),
+        ("第1项任务", "最后的那一条", -1),
+    ],
+)
+async def test_a_place_from_the_end_after_a_task(
+    assistant: Assistant, dialog: Dialog, context: str, follow_up: str, position: int
+) -> None:
+    task = assistant.answer(context).tasks[0]
+    measures = assistant.plan.tasks[task - 1].measures
+    got = await talk(assistant, dialog, context, follow_up)
+    wanted = measures[position - 1] if position > 0 else measures[position]
+    assert got["measures"] == [wanted.id]
+
+
+async def test_a_place_from_the_end_after_a_unit_s_list(
+    assistant: Assistant, dialog: Dialog
+) -> None:
+    listed = (await talk(assistant, dialog, "人社厅负责哪些"))["measures"]
+    assert (await talk(assistant, dialog, "倒数第三个"))["measures"] == [listed[-3]]
+
+
+async def test_the_last_after_one_measure_is_the_last_of_its_task(
+    assistant: Assistant, dialog: Dialog
+) -> None:
+    last = assistant.plan.tasks[5].measures[-1].id
+    assert (await talk(assistant, dialog, "任务6的第1条", "最后一条呢"))["measures"] == [last]

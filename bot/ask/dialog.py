@@ -19,7 +19,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.ask.engine import MAX_QUESTION, Answer, chinese_number
+from bot.ask.engine import MAX_QUESTION, PLACE, Answer, chinese_number, place
 from bot.ask.text import normalize
 from bot.clock import Clock, system_clock
 
@@ -43,9 +43,9 @@ _POINTERS = re.compile(
 )
 # Punctuation around a message (not inside: "10.3" is a measure).
 _ENDS = re.compile(r"^[\s?？!！。.,，、…~～:：;；\"'“”‘’]+|[\s?？!！。.,，、…~～:：;；\"'“”‘’]+$")
-# "第二条", "第三个举措", "第1条", "最后一条" — but "第3项任务" asks for a task.
+# "第二条", "第三个举措", "第1条" — but "第3项任务" asks for a task. "最后一条", "倒数第二条"
+# and "头一个" are read by the engine's PLACE.
 _ORDINAL = re.compile(r"第\s*(\d{1,2}|[一二三四五六七八九十两]{1,3})\s*(条|个|项)?\s*(举措|措施)?")
-_LAST = re.compile(r"最后一?(?:条|个|项)")
 _THIS_MEASURE = re.compile(r"这一?条|这个举措|这项举措|该举措|此条|该条|这一项举措")
 # Asking who ("这条还有谁", "哪些单位", "只有残联吗") rather than what a unit does.
 _WHO = re.compile(r"谁|哪些单位|哪个单位|哪些部门|哪个部门|几个单位|只有")
@@ -190,10 +190,19 @@ def _pointed_measure(text: str, context: Context) -> Reading | None:
     if "任务" in text or len(_ORDINAL.findall(text)) > 1:
         return None  # "第3项任务" asks for a task, "第五项第二条" for a measure of one
     ordinal = _ORDINAL.search(text)
-    if ordinal is not None:
+    counted = PLACE.search(text)
+    if counted is not None and not counted.group("k"):
+        # "倒数第二条", "最后那个", "头一条": counted in the list shown, or after one measure
+        # in its task (the engine reads "第6项任务最后一条").
+        ordinal = None
+        if len(context.measures) == 1 and len(context.tasks) == 1:
+            question = f"第{context.tasks[0]}项任务{counted.group(0)}"
+            return Reading(question, f"按第 {context.tasks[0]} 项任务的{counted.group(0)}回答：")
+        number = place(counted, len(context.measures))
+        if not number:
+            return None
+    elif ordinal is not None:
         number = chinese_number(ordinal.group(1))
-    elif _LAST.search(text):
-        number = len(context.measures)
     elif _THIS_MEASURE.search(text) and context.focus:
         return Reading(context.focus, f"按举措 {context.focus} 回答：", context.focus)
     else:
@@ -201,7 +210,12 @@ def _pointed_measure(text: str, context: Context) -> Reading | None:
     if context.kind == "task" and ordinal and ordinal.group(2) == "项" and not ordinal.group(3):
         # "第二项任务有哪些" then "第三项呢": the next task, as the first was asked.
         return Reading(f"第{number}项任务", f"按第 {number} 项任务回答：")
-    if context.kind == "measure" and len(context.measures) == 1 and len(context.tasks) == 1:
+    if (
+        ordinal is not None
+        and context.kind == "measure"
+        and len(context.measures) == 1
+        and len(context.tasks) == 1
+    ):
         # "第6项任务第1条是什么" then "第2条呢": another measure of the same task.
         measure = f"{context.tasks[0]}.{number}"
         return Reading(
@@ -217,7 +231,7 @@ def _pointed_measure(text: str, context: Context) -> Reading | None:
 def _beyond_the_list(text: str, context: Context) -> str:
     """Say so when "第30条" points past the end of the list the context holds ("" if not)."""
     ordinal = _ORDINAL.search(text)
-    if "任务" in text or ordinal is None or len(context.measures) < 2:
+    if "任务" in text or ordinal is None or len(context.measures) < 2 or "倒数" in text:
         return ""
     number = chinese_number(ordinal.group(1))
     count = len(context.measures)

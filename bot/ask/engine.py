@@ -100,12 +100,26 @@ _TOKEN = re.compile(
     r"(?P<num>\d+|[一二三四五六七八九十两]+)|(?P<sep>[、，,和与及~\-至到])|(?P<ord>第)"
     r"|(?P<cls>[项个条大])|(?P<task>(?:主要)?任务)|(?P<no>号)|(?P<space>\s+)"
 )
-# A measure by its task and its place in it: 第7项任务第3条, 任务6的第2项, 第一大项里的第二小条.
+# A measure 4.3 said as people say it: 四点三, 4点3, 四之三 (not 四分之三, 三点一刻, 一点一滴).
+_SPOKEN_ID = re.compile(
+    rf"(?<![\d.一二三四五六七八九十两第分])({_NUM})\s*[点之]\s*({_NUM})"
+    r"(?![\d.一二三四五六七八九十两点滴刻分半钟号多个])"
+)
+# A place in a list: 第3条, 倒数第二条, 最后一条 (最后那个), 头一个 (开头那条).
+_CLASS = r"(?:条|项|小条|小项|个|款|点)"
+_PLACE = (
+    rf"(?:第\s*(?P<k>{_NUM})\s*{_CLASS}"
+    rf"|倒数\s*第?\s*(?P<back>{_NUM})\s*{_CLASS}?"
+    rf"|(?P<last>最后|最末|末)\s*(?:的)?\s*(?:一|那|这)?\s*(?:一)?\s*{_CLASS}"
+    rf"|(?P<first>头|开头|最前面?|首)\s*(?:的)?\s*(?:一|那|这)?\s*(?:一)?\s*{_CLASS})"
+)
+PLACE = re.compile(_PLACE)
+# A measure by its task and its place in it: 第7项任务第3条, 任务6的第2项, 第一大项里的第二小条,
+# 第七项倒数第二条, 任务十最后一条, 第三大项的最后那个.
 _TASK_ITEM = re.compile(
     rf"(?:第\s*(?P<a>{_NUM})\s*(?:项|个|大项|部分)?\s*(?:主要)?(?:任务)?"
     rf"|(?:主要)?任务\s*第?\s*(?P<b>{_NUM}))"
-    rf"\s*(?:的|里的|中的|里|中|下的|下面的)?\s*(?:举措)?第\s*(?P<k>{_NUM})\s*"
-    r"(?:条|项|小条|小项|个|款|点)"
+    rf"\s*(?:的|里的|中的|里|中|下的|下面的|里面的|里头的)?\s*(?:举措|措施)?\s*{_PLACE}"
 )
 _LIST_PART = re.compile(rf"({_NUM})|(至|到|~|-)")
 # An item by the document's own number: 第（十）条, （十一）, 第10条; 第10项 too, unless it says
@@ -163,7 +177,7 @@ def task_phrases(text: str) -> list[tuple[int, int, str]]:
     """Find the phrases naming task numbers: (start, end, the list of numbers), in order.
 
     The phrasings, each read over the whole text before the next: 第…(项|个|条|大)?(主要)?任务,
-    (主要)?任务第?…, 第…项, …号(主要)?任务; "…" is one number or a list (8、9; 3至5; 第8、第9).
+    (主要)?任务第?…, 第…(大)?项, …号(主要)?任务; "…" is one number or a list (8、9; 3至5; 第8、第9).
     Each phrasing's phrases do not overlap. Linear in the length of the text.
     """
     kinds: list[str] = []
@@ -222,6 +236,9 @@ def task_phrases(text: str) -> list[tuple[int, int, str]]:
     def ordinal_item(i: int) -> tuple[int, int, int] | None:
         first, end = listed(i)
         tail = after(end) if first >= 0 else -1
+        # 第九大项: a heading, as 第九项 is.
+        if kind(tail) == "cls" and text[starts[tail]] == "大":
+            tail = after(tail)
         return (first, end, tail) if kind(tail) == "cls" and text[starts[tail]] == "项" else None
 
     def numbered_task(i: int) -> tuple[int, int, int] | None:
@@ -247,6 +264,17 @@ def task_phrases(text: str) -> list[tuple[int, int, str]]:
                 found.append((starts[i], ends[tail], text[starts[first] : ends[end]]))
                 reached = ends[tail]
     return found
+
+
+def place(match: re.Match[str], count: int) -> int:
+    """Return the 1-based place a `PLACE` match names in a list of `count` (0: outside it)."""
+    if match.group("last"):
+        return count
+    if match.group("first"):
+        return 1 if count else 0
+    back = match.group("back")
+    number = count + 1 - chinese_number(back) if back else chinese_number(match.group("k"))
+    return number if 1 <= number <= count else 0
 
 
 def _doc_key(text: str) -> tuple[int, bool]:
@@ -481,6 +509,7 @@ class Engine:
         """Answer `question` from its normalised start `q`."""
         ids = [f"{int(a)}.{int(b)}" for a, b in (m.groups() for m in q.take(_MEASURE_ID))]
         measures = tuple(m for i in dict.fromkeys(ids) if (m := self.plan.measure(i)))
+        measures = measures or self._spoken(q)
         if measures:
             tasks = tuple(dict.fromkeys(m.task for m in measures))
             return Answer(question, "measure", tasks=tasks, measures=measures)
@@ -626,12 +655,24 @@ class Engine:
         return ()
 
     def _task_items(self, q: _Query) -> tuple[Measure, ...]:
-        """Return the measures named by task and place (第7项任务第3条 is measure 7.3)."""
+        """Return the measures named by task and place (第7项任务第3条 is measure 7.3;
+        任务十最后一条 the last of task 10)."""
         found = []
         for m in q.take(_TASK_ITEM):
-            task = self._doc_tasks.get(n := chinese_number(m.group("a") or m.group("b")), n)
-            measure = self.plan.measure(f"{task}.{chinese_number(m.group('k'))}")
-            if measure is not None:
+            task = self.plan.task(
+                self._doc_tasks.get(n := chinese_number(m.group("a") or m.group("b")), n)
+            )
+            at = place(m, len(task.measures)) if task is not None else 0
+            if task is not None and at:
+                found.append(task.measures[at - 1])
+        return tuple(dict.fromkeys(found))
+
+    def _spoken(self, q: _Query) -> tuple[Measure, ...]:
+        """Return the measures named as spoken (四点三, 4点3 and 四之三 are 4.3), if they exist."""
+        found = []
+        for m in _SPOKEN_ID.finditer(q.text):
+            measure = self.plan.measure(f"{chinese_number(m[1])}.{chinese_number(m[2])}")
+            if measure is not None and q.claim(m.start(), m.end()):
                 found.append(measure)
         return tuple(dict.fromkeys(found))
 
