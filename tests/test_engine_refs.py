@@ -63,7 +63,8 @@ def test_a_place_inside_a_task_is_that_one_measure(
 
 def test_a_place_past_the_task_s_end_is_no_measure(engine: Engine, plan: Plan) -> None:
     task = plan.task(8)
-    assert task is not None and len(task.measures) < 5
+    assert task is not None
+    assert len(task.measures) < 5
     assert engine.answer("第八项倒数第五条").kind != "measure"
 
 

@@ -177,7 +177,8 @@ def task_phrases(text: str) -> list[tuple[int, int, str]]:
     """Find the phrases naming task numbers: (start, end, the list of numbers), in order.
 
     The phrasings, each read over the whole text before the next: 第…(项|个|条|大)?(主要)?任务,
-    (主要)?任务第?…, 第…(大)?项, …号(主要)?任务; "…" is one number or a list (8、9; 3至5; 第8、第9).
+    (主要)?任务第?…, 第…(大)?项, …号(主要)?任务; "…" is one number or a list (8、9; 3至5;
+    第8、第9).
     Each phrasing's phrases do not overlap. Linear in the length of the text.
     """
     kinds: list[str] = []
