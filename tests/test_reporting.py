@@ -15,6 +15,7 @@ import pytest
 
 from bot.ask.assistant import Assistant
 from bot.ask.reporting import current_period, default_year, is_reporting, reporting_lines
+from bot.cli import main
 from bot.clock import TZ
 from bot.config import ReminderConfig
 from bot.office.notes import NOTE_ON
@@ -24,6 +25,7 @@ from bot.outcome import Person
 from bot.reply import all_buttons, render_plain, text_of
 from bot.store import Store
 from tests.fakes.clock import FakeClock
+from tests.test_import_layouts import SHARED
 
 TWO_YEARS = ReminderConfig(years=(2024, 2025))
 MEMBER = Person("u1", "张三")
@@ -47,6 +49,15 @@ def at(*args: int) -> dt.datetime:
         "工作进度多久报一次",
         "年度报告向谁报送？",
         "報送截止日期是哪天",  # Traditional
+        # where, whether at all, and whether it goes on higher, as people ask (#18)
+        "年底的工作进度我们往哪报",
+        "进展材料上哪交",
+        "我们单位年底要不要交个总结",
+        "年终需要写个总结吗",
+        "工作总结必须交吗",
+        "落实情况还要报到上面吗",
+        "完成情况还要往上报吗",
+        "省残工委还要向国务院报送吗",
     ],
 )
 def test_reporting_questions(question: str) -> None:
@@ -63,6 +74,9 @@ def test_reporting_questions(question: str) -> None:
         "企业社会责任报告怎么写",
         "盲人按摩归谁管",
         "第16项任务",
+        "残疾人就业创业扶持政策落实情况评估",
+        "按比例安排残疾人就业吗",
+        "企业社会责任报告要写吗",
     ],
 )
 def test_other_questions_are_not_about_reporting(question: str) -> None:
@@ -127,6 +141,39 @@ def test_the_period_follows_the_plan_without_configured_years(assistant: Assista
     period = current_period(ReminderConfig(), assistant.plan, dt.date(2023, 3, 1))
     assert period is not None
     assert (period.year, period.deadline) == (2023, dt.date(2023, 12, 31))
+
+
+def test_the_answer_says_where_it_goes_next(assistant: Assistant) -> None:
+    # 16.1: the units report to 省政府残疾人工作委员会, which reports on to 国务院残工委.
+    text = lines_at(assistant, at(2024, 12, 1, 9, 0), TWO_YEARS)
+    assert "再往上报：省政府残疾人工作委员会每年年底向国务院残疾人工作委员会报送落实情况" in text
+    assert "（见举措 16.1）" in text
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["年底的工作进度我们往哪报", "我们单位年底要不要交个总结", "落实情况还要报到上面吗"],
+)
+async def test_a_reporting_question_is_answered_as_one(
+    assistant: Assistant, tmp_path: Path, question: str
+) -> None:
+    kind, arg = await assistant.converse(question)
+    assert assistant.to_json(kind, arg, question)["about"] == "reporting"
+    assert "报送对象：" in render_plain(await assistant.reply(kind, arg))
+    # an imported document without a reporting clause: still answered as reporting, said so
+    if not SHARED.is_dir():
+        pytest.skip("../shared is not beside the clone")
+    out = tmp_path / "doc"
+    assert (
+        main(["import-doc", str(SHARED / "guofa2019-3_zonghe_baoshuiqu.txt"), "--out", str(out)])
+        == 0
+    )
+    other = Assistant.load(out)
+    kind, arg = await other.converse(question)
+    assert other.to_json(kind, arg, question)["about"] == "reporting"
+    text = render_plain(await other.reply(kind, arg))
+    assert "没有关于报送工作进度的条款" in text
+    assert "再往上报" not in text
 
 
 async def test_the_cli_answer_says_it_is_about_reporting(assistant: Assistant) -> None:

@@ -15,17 +15,18 @@ from dataclasses import dataclass
 from bot.ask.text import normalize
 from bot.config import ReminderConfig
 from bot.documents.example import example
-from bot.documents.plan import Plan
+from bot.documents.plan import Measure, Plan
 from bot.reply import Line, bold, line
 
 # What is reported (报送, 上报, 交材料 …); 责任报告 (a company's social-responsibility report,
 # measures 2.1 and 3.1) is a topic, not this bot's reporting.
 _REPORT = re.compile(
     r"报送|上报|汇报|填报|报给|报到|报交|交给|报上去|(?<!责任)报告|年报"
-    r"|(?:报|交|提交|递交|上交)(?:工作)?(?:进展|进度|材料|总结|情况)"
-    r"|报一次|报几次|多久报|报哪"
+    r"|(?:报|交|提交|递交|上交|写)(?:个|一个|一份|份|一下|下)?(?:工作|年度|年终)?"
+    r"(?:进展|进度|材料|总结|情况)"
+    r"|报一次|报几次|多久报|报哪|往上报|再报"
     r"|(?:什么时候|啥时候|什么时间|何时|几时|哪天|怎么|如何|怎样|咋)(?:上报|报送|报|交|提交)"
-    r"|(?:进度|进展|材料|总结)[^，。？?]{0,6}(?:报|交)"
+    r"|(?:进度|进展|材料|总结|落实情况|完成情况|执行情况)[^，。？?]{0,6}(?:报|交)"
 )
 # "我们单位还差哪些没报": what is missing is a reporting question by itself.
 _MISSING = re.compile(r"没报|未报|漏报|还没报|报了没|报没报|交了没|交没交|报齐|报完了|还差")
@@ -33,13 +34,18 @@ _ASK = re.compile(
     # when, and how long is left
     r"什么时候|啥时候|何时|哪天|哪一天|几号|几月|日期|时间|截止|截至|期限|多久|还有几天|还剩|"
     r"剩几天|多少天|几天|频率|一次"
-    # to whom
+    # to whom, and whether it goes on higher
     r"|给谁|向谁|交给哪|报给哪|报哪|交到哪|谁收|哪个部门|哪个单位|对象|哪里|哪儿|什么地方"
-    # how
+    r"|往哪|上哪|到哪|去哪|上面|上级|上一级|再往上|更高"
+    # how, and whether at all
     r"|怎么|怎样|如何|咋|方式|流程|要求|格式|步骤|纸质|电子版|还是"
+    r"|要不要|需不需要|用不用|是不是|是否|需要|得交|必须|[吗么嘛]$"
     # what is missing
     r"|还差|没报|未报|漏报|缺|还有哪些|哪些没|报了没|报完"
 )
+# A clause of the reporting task saying who reports on to whom ("省政府残疾人工作委员会每年年底向
+# 国务院残疾人工作委员会报送落实情况"): the next step up, beside the rule units follow.
+_ONWARD = re.compile(r"[^，。；]*向[^，。；]+?(?:报送|上报|报告)[^，。；]*")
 # "截止日期是哪天" needs no verb of reporting: in this bot a deadline is the reporting one.
 _DEADLINE = re.compile(r"截止|截至|期限|最后期限|deadline")
 
@@ -140,8 +146,11 @@ def reporting_lines(
         where = f"现在用 /note 报送的进展计入 {counted} 年度{final}"
         lines.append(line(f"{where}，汇总表和报告中列在该年度下。"))
     to = doc.report_to or "文件未写明；在这里报送的进展由协调人汇总"
+    lines.append(line(bold("报送对象："), to))
+    onward = _onward(plan)
+    if onward:
+        lines.append(line(bold("再往上报："), f"{onward}（见举措 {_report_measure(plan)}）。"))
     lines += [
-        line(bold("报送对象："), to),
         line(
             bold("报送方式："),
             f"在对话中发送 /note 举措编号 进展内容，例如：{example(plan, questions).note}；"
@@ -149,6 +158,28 @@ def reporting_lines(
         ),
     ]
     return tuple(lines)
+
+
+def _onward(plan: Plan) -> str:
+    """Return the clause of the reporting measure on reporting further up, or ""."""
+    rule = plan.document.report_rule
+    for m in _report_measures(plan):
+        for clause in _ONWARD.findall(m.text):
+            if rule and clause.strip() != rule and rule not in clause:
+                return clause.strip()
+    return ""
+
+
+def _report_measure(plan: Plan) -> str:
+    """Return the id of the measure holding the reporting rule (its task's first, else)."""
+    measures = _report_measures(plan)
+    rule = plan.document.report_rule
+    return next((m.id for m in measures if rule and rule in m.text), measures[0].id)
+
+
+def _report_measures(plan: Plan) -> tuple[Measure, ...]:
+    task = plan.task(plan.document.report_task)
+    return task.measures if task is not None else ()
 
 
 def _date(day: dt.date) -> str:
