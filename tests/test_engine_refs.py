@@ -8,6 +8,7 @@ import pytest
 from bot.ask.engine import Engine
 from bot.ask.lexicon import load_lexicon
 from bot.documents.plan import Plan, load_plan
+from bot.documents.shortname import acronyms, spoken_aliases
 from tests.test_engine_reading import _imported
 
 
@@ -107,3 +108,80 @@ def test_places_and_big_items_in_an_imported_document(nongye: tuple[Plan, Engine
     assert ids(engine, "第四项倒数第二条") == [fourth.measures[-2].id]
     # a spoken id is the bot's own id
     assert ids(engine, "三点二") == ["3.2"]
+
+
+# -- a unit's short form inside a sentence ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "unit"),
+    [
+        ("税务这边分到啥了", "四川省税务局"),
+        ("税务那边有什么活", "四川省税务局"),
+        ("乡振局负责啥", "省乡村振兴局"),
+        ("乡振那儿有啥任务", "省乡村振兴局"),
+        ("省发改的活", "省发展改革委"),
+        ("发改这块要干什么", "省发展改革委"),
+        ("民政口子管啥", "民政厅"),
+        ("卫健这块负责什么", "省卫生健康委"),
+        ("文旅口子的事", "文化和旅游厅"),
+        ("人社系统负责哪些", "人力资源社会保障厅"),
+    ],
+)
+def test_a_short_form_in_a_sentence_names_the_unit(
+    engine: Engine, plan: Plan, question: str, unit: str
+) -> None:
+    answer = engine.answer(question)
+    assert answer.units == (unit,)
+    assert {m.id for m in answer.measures} == {m.id for m in plan.duties_of(unit)}
+
+
+@pytest.mark.parametrize("question", ["教育方面有哪些措施", "职业教育", "金融支持残疾人创业"])
+def test_a_word_the_document_writes_is_no_short_form(engine: Engine, question: str) -> None:
+    # 教育 and 金融 are topics here (职业教育, 继续教育), not 教育厅 or a 金融监管局
+    assert engine.answer(question).units == ()
+
+
+def test_a_short_form_after_a_unit_narrows_a_topic(engine: Engine, plan: Plan) -> None:
+    answer = engine.answer("卫健这块在盲人按摩方面做啥")
+    assert answer.units == ("省卫生健康委",)
+    assert answer.kind == "unit_topic"
+    assert all(plan.is_responsible("省卫生健康委", m) for m in answer.measures)
+
+
+def test_short_forms_of_an_imported_document(tmp_path_factory: pytest.TempPathFactory) -> None:
+    plan, engine = _imported(
+        tmp_path_factory.mktemp("zhenzhua"), "guobanfa2018-117_zhenzhua_shigan.txt"
+    )
+    for question, unit in [
+        ("交运这边负责啥", "交通运输部"),
+        ("自资部有哪些任务", "自然资源部"),
+        ("生环那块的事", "生态环境部"),
+    ]:
+        answer = engine.answer(question)
+        assert answer.units == (unit,), question
+        assert {m.id for m in answer.measures} == {m.id for m in plan.duties_of(unit)}
+
+
+@pytest.mark.parametrize(
+    ("name", "forms"),
+    [
+        ("乡村振兴局", ["乡振局", "乡振"]),
+        ("发展和改革委员会", ["发改委", "发改"]),
+        ("文化和旅游部", ["文旅部", "文旅"]),
+        ("市住房保障办", ["住保办", "住保"]),
+        ("教育厅", []),  # one word: nothing shorter
+        ("残疾人工作委员会", []),  # 残疾人 is a word of three: no pairs to read
+        ("人力资源和社会保障厅", []),  # four words: people say 人社, not a rule's 人资社保
+    ],
+)
+def test_acronyms_take_each_word_s_first_character(name: str, forms: list[str]) -> None:
+    assert acronyms(name) == forms
+
+
+def test_a_form_two_units_could_own_or_the_text_writes_is_dropped() -> None:
+    units = {"乡村振兴局": ("乡村振兴局",), "乡镇振兴办": ("乡镇振兴办",), "教育厅": ("教育厅",)}
+    found = spoken_aliases(units, "加强职业教育。乡村振兴局负责。")
+    assert "乡振局" in found  # only 乡村振兴局 makes it
+    assert "乡振" not in found  # 乡振 and 乡振办: both
+    assert "教育" not in found  # the text writes 职业教育

@@ -29,6 +29,7 @@ from rapidfuzz.distance import Levenshtein
 from bot.ask.lexicon import Lexicon
 from bot.ask.text import bigrams, is_cjk, located_runs, normalize, runs, sound
 from bot.documents.plan import Measure, Plan
+from bot.documents.shortname import spoken_aliases
 
 Kind = Literal["measure", "task", "unit", "unit_topic", "topic", "none"]
 
@@ -133,6 +134,8 @@ _DOC_NUMBER = re.compile(
 )
 # A phrase quoted from the document: “以用定产”, 「光盘行动」.
 _QUOTED = re.compile(r"[“\"「『‘']([^“”\"「」『』‘’']{2,40})[”\"」』’']")
+# Words people put after a unit's name that only point at it (税务这边, 民政口子, 残联那儿).
+_FILLER = re.compile(r"这边|那边|这块|那块|这儿|那儿|这里|那里|口子|这头|那头|系统|方面")
 # Several units asked about together: what they share.
 _JOINT = re.compile(r"一起|(?:共同|同时|都)(?=负责|参与|牵头|管|承担)")
 # Who leads (牵头) and who supports (配合), where the document says so.
@@ -386,6 +389,10 @@ class Engine:
                 for variant in _name_variants(normalize(name)):
                     self._alias_unit.setdefault(variant, unit.name)
         self._aliases = _alternation(self._alias_unit)
+        self._spoken_units = {
+            unit.name: tuple(normalize(n) for n in (*unit.names(), *unit.misspellings))
+            for unit in plan.units
+        }
         self._titles = {
             core: task.number
             for task in plan.tasks
@@ -411,6 +418,13 @@ class Engine:
         # someone goes (去浙江做盲人按摩).
         self._places_re = re.compile(f"(?<![去到来从回])(?:{_alternation(places).pattern})")
         self._written = written
+        # A typo is read against the names the units file gives (残连 is 残联, not 残工).
+        self._typed_names = list(self._alias_unit)
+        # Short forms people say that the units file does not list (税务, 乡振局): derived by
+        # the rules of bot/documents/shortname.py, for every document.
+        for form, owner in spoken_aliases(self._spoken_units, written, _name_variants).items():
+            self._alias_unit.setdefault(form, owner)
+        self._aliases = _alternation(self._alias_unit)
         # Another place's name right before a unit's name: 广东省残联, 北京市的人社局.
         self._elsewhere_re = re.compile(
             f"(?:{_alternation(places).pattern})(?:省|市|自治区|特别行政区)?的?$"
@@ -439,7 +453,7 @@ class Engine:
         self._catch_all_re = _alternation(self._catch_alls)
         # Names of two or more characters can be matched with a one-character typo.
         self._typo_names: dict[str, list[str]] = defaultdict(list)
-        for alias in self._alias_unit:
+        for alias in self._typed_names:
             if len(alias) >= 2 and is_cjk(alias):
                 # A typo keeps the name's first character: names are looked up by it.
                 self._typo_names[alias[0]].append(alias)
@@ -804,7 +818,9 @@ class Engine:
         for i in self._slips(text):
             edges |= {i, i + 2}
         breaks = [i for i, c in enumerate(text) if not (is_cjk(c) or c.isalnum())]
-        return edges | set(breaks) | {i + 1 for i in breaks}
+        # A name ends where a word pointing at it starts (税务这边).
+        fillers = {m.start() for m in _FILLER.finditer(text)}
+        return edges | set(breaks) | {i + 1 for i in breaks} | fillers
 
     def _find_units(self, q: _Query) -> tuple[list[str], list[tuple[str, str]], tuple[str, ...]]:
         """Return the units named, typos read as names, and other places' units named."""
@@ -825,6 +841,8 @@ class Engine:
             # A two-character name (人社, 残联) must stand alone: 残疾人社区 is no 人社.
             if end - start <= 2 and not (start in edges and end in edges):
                 continue
+            filler = _FILLER.match(q.text, end)
+            end = filler.end() if filler else end  # 民政口子: the filler is no topic
             q.used[start:end] = [True] * (end - start)
             units.append(self._alias_unit[m.group(0)])
         corrections: list[tuple[str, str]] = []

@@ -164,9 +164,10 @@ def _onward(plan: Plan) -> str:
     """Return the clause of the reporting measure on reporting further up, or ""."""
     rule = plan.document.report_rule
     for m in _report_measures(plan):
-        for clause in _ONWARD.findall(m.text):
-            if rule and clause.strip() != rule and rule not in clause:
-                return clause.strip()
+        for found in _ONWARD.finditer(m.text):
+            clause = found.group(0).strip()
+            if rule and clause != rule and rule not in clause:
+                return clause
     return ""
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 
 # Compound words and their usual contraction in unit names (any document, any level).
 _CONTRACTIONS = (
@@ -57,6 +58,29 @@ def _nicknamed(name: str) -> list[str]:
     return [name.replace(long, short) for long, short in _NICKNAMES if long in name]
 
 
+def acronyms(name: str) -> list[str]:
+    """Return `name` by the first character of each word: 乡村振兴局 → 乡振局, 乡振;
+    发展和改革委员会 → 发改委, 发改. Words are read as pairs of characters between 和, 与, 及
+    (a stem that does not split so gives none)."""
+    level = _LEVEL.match(name)
+    bare = name[level.end() :] if level else name
+    kind = _KIND.search(bare)
+    if kind is None:
+        return []
+    parts = re.split("[和与及]", bare[: kind.start()])
+    # Parts of two or four characters, three words at most: no other name splits surely.
+    if any(len(p) not in (2, 4) for p in parts):
+        return []
+    words = [p[i : i + 2] for p in parts for i in range(0, len(p), 2)]
+    if not 2 <= len(words) <= 3:
+        return []
+    short = "".join(w[0] for w in words)
+    if len(short) < 2 or short == bare[: kind.start()]:
+        return []
+    suffix = "委" if kind.group(1) == "委员会" else kind.group(1)
+    return [short + suffix] + ([short] if len(short) == 2 else [])
+
+
 def short_forms(name: str) -> list[str]:
     """Return the short forms of `name` (without `name` itself), most specific first."""
     forms: list[str] = list(_NATIONAL_NICKNAMES.get(name, ()))
@@ -86,6 +110,37 @@ def short_forms(name: str) -> list[str]:
         if form != name and len(form) >= 2 and form not in out:
             out.append(form)
     return out
+
+
+def spoken_aliases(
+    units: dict[str, tuple[str, ...]],
+    written: str,
+    variants: Callable[[str], set[str]] = lambda form: {form},
+) -> dict[str, str]:
+    """Return the short forms people say for units (税务, 乡振局), each with its unit.
+
+    `units` maps each unit to its names; `written` is the document's text; `variants` gives
+    the ways a form is written (with or without 省). A form is kept when it is no name already,
+    one unit alone could own it, and the document never writes it but inside a unit's name
+    (教育 is a topic of a document that writes 职业教育, not 教育厅).
+    """
+    taken = {v for names in units.values() for n in names for v in variants(n)}
+    # 人民政府 is no 民政: the word for a government, in every such document, is a name too.
+    named = sorted(taken | {"人民政府"}, key=len, reverse=True)
+    outside = re.sub("|".join(map(re.escape, named)), "\n", written) if named else written
+    owners: dict[str, set[str]] = {}
+    for unit, names in units.items():
+        if unit.startswith("各"):
+            continue  # a group (各区政府) is named as a whole, not shorter
+        # Acronyms from the unit's own names only: an alias may be one already (残联).
+        forms = [f for name in names for f in short_forms(name)]
+        forms += [a for name in names[:2] for a in acronyms(name)]
+        # A form the document writes as a word of its own (政府) is no name, in any variant.
+        spoken = {v for f in forms if f not in outside for v in variants(f)}
+        for form in spoken - taken:
+            if form not in outside:
+                owners.setdefault(form, set()).add(unit)
+    return {form: unit.pop() for form, unit in owners.items() if len(unit) == 1}
 
 
 def unit_aliases(names: list[str]) -> dict[str, list[str]]:
