@@ -21,6 +21,12 @@ from bot.clock import TZ
 from bot.reply import render_plain
 from tests.fakes.clock import FakeClock
 from tests.work import pattern_reads
+from bot.ask.dialog import CONTEXT_TTL, Dialog, Reading, read
+from bot.cli import main
+from bot.clock import TZ
+from bot.reply import render_plain
+from tests.fakes.clock import FakeClock
+from tests.test_import_layouts import SHARED
 
 HRSS = "人力资源社会保障厅"
 HEALTH = "省卫生健康委"
@@ -443,3 +449,90 @@ async def test_the_last_after_one_measure_is_the_last_of_its_task(
 ) -> None:
     last = assistant.plan.tasks[5].measures[-1].id
     assert (await talk(assistant, dialog, "任务6的第1条", "最后一条呢"))["measures"] == [last]
+
+
+# -- "are we in it", "who else", and a new topic after a unit (#18) ----------------------------
+
+
+@pytest.mark.parametrize(
+    ("lines", "unit", "measure", "among"),
+    [
+        (["我是卫健委的，盲人按摩归谁管", "我们也在里头吗"], HEALTH, "8.1", True),
+        (["我是民政厅的", "盲人按摩归谁管", "我们也在里头吗"], "民政厅", "8.1", False),
+        (["我们单位是教育厅", "7.1", "有没有我们"], "教育厅", "7.1", True),
+        (["4.2", "我们人社厅也在里面吗"], HRSS, "4.2", False),
+        (["第8项任务第2条", "市场监管局在不在里头"], "省市场监管局", "8.2", True),
+    ],
+)
+async def test_whether_a_unit_is_among_the_measure_s(
+    assistant: Assistant, dialog: Dialog, lines: list[str], unit: str, measure: str, among: bool
+) -> None:
+    got = await talk(assistant, dialog, *lines)
+    assert got["measures"] == [measure]
+    shown = assistant.plan.measure(measure)
+    assert shown is not None
+    assert (unit in shown.units) is among
+    said = "在" if among else "不在"
+    text = await reply_text(assistant, dialog, *lines, chat="other")
+    assert f"{unit}{said}这一条的责任单位中" in text
+
+
+async def test_among_names_the_other_listed_measures_holding_the_unit(
+    assistant: Assistant, dialog: Dialog, clock: FakeClock
+) -> None:
+    lines = ["我是市场监管局的", "盲人按摩归谁管", "我们也在里头吗"]
+    listed = (await talk(assistant, dialog, *lines[:2]))["measures"]
+    holding = [m.id for m in assistant.plan.measures_of("省市场监管局") if m.id in listed]
+    assert holding
+    assert listed[0] not in holding
+    text = await reply_text(assistant, Dialog(clock), *lines)
+    assert f"在上一个回答所列的举措 {'、'.join(holding)} 中" in text
+
+
+@pytest.mark.parametrize(
+    "lines",
+    [
+        ["4.2", "我们人社厅也在里头吗", "还有谁一起负责"],
+        ["盲人按摩归谁管", "还有哪些单位一起管"],
+        ["我是卫健委的，盲人按摩归谁管", "我们也在里头吗", "这条还有谁一起负责"],
+    ],
+)
+async def test_who_else_is_asked_of_the_measure_in_focus(
+    assistant: Assistant, dialog: Dialog, lines: list[str]
+) -> None:
+    focus = (await talk(assistant, dialog, *lines[:-1]))["measures"][0]
+    got = await talk(assistant, dialog, lines[-1])
+    assert got["measures"] == [focus]
+    assert not got["no_match"]
+
+
+async def test_a_topic_after_saying_who_one_is_is_a_question_of_its_own(
+    assistant: Assistant, dialog: Dialog
+) -> None:
+    # 民政厅 has no duty on 创业 but the ones every unit shares: the topic is asked alone
+    got = await talk(assistant, dialog, "我是民政厅的", "那残疾人创业的呢")
+    alone = await talk(
+        assistant, Dialog(FakeClock(dt.datetime(2024, 6, 3, tzinfo=TZ))), "残疾人创业的"
+    )
+    assert got["measures"] == alone["measures"]
+    assert got["measures"]
+    assert got["units"] == []
+
+
+async def test_among_in_an_imported_document(tmp_path: Path, clock: FakeClock) -> None:
+    if not SHARED.is_dir():
+        pytest.skip("../shared is not beside the clone")
+    out = tmp_path / "doc"
+    source = SHARED / "guofa2019-3_zonghe_baoshuiqu.txt"
+    assert main(["import-doc", str(source), "--out", str(out)]) == 0
+    other = Assistant.load(out)
+    measure = next(m for m in other.plan.measures if len(m.units) >= 2)
+    inside, *_ = measure.units
+    outside = next(u.name for u in other.plan.units if u.name not in measure.units)
+    for unit, said in ((inside, "在"), (outside, "不在")):
+        dialog = Dialog(clock)
+        got = await talk(other, dialog, f"我是{unit}的", measure.id, "我们也在里头吗")
+        assert got["measures"] == [measure.id]
+        lines = (f"我是{unit}的", measure.id, "我们也在里头吗")
+        text = await reply_text(other, Dialog(clock), *lines)
+        assert f"{unit}{said}这一条的责任单位中" in text

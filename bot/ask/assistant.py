@@ -153,7 +153,7 @@ class Assistant:
                         self._readings.popitem(last=False)
         reading, answer = found
         if dialog is not None:
-            dialog.remember(chat, answer, reading.focus, doc)
+            dialog.remember(chat, answer, reading.focus, doc, message)
         return (READ, reading.encode()) if reading.how else (ASK, reading.question)
 
     async def follows(self, message: str, context: Context) -> bool:

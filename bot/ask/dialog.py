@@ -47,6 +47,19 @@ _ENDS = re.compile(r"^[\s?？!！。.,，、…~～:：;；\"'“”‘’]+|[\s
 # and "头一个" are read by the engine's PLACE.
 _ORDINAL = re.compile(r"第\s*(\d{1,2}|[一二三四五六七八九十两]{1,3})\s*(条|个|项)?\s*(举措|措施)?")
 _THIS_MEASURE = re.compile(r"这一?条|这个举措|这项举措|该举措|此条|该条|这一项举措")
+# Asking whether a unit is among the measure's ("我们也在里头吗", "有没有我们", "人社厅也在吗").
+_AMONG = re.compile(
+    r"在里头|在里面|在里边|在其中|在内|在不在|也在|算不算|有份|有没有(?:我们|咱们|我)"
+    r"|有(?:我们|咱们)|包括(?:我们|咱们)|包不包括|有我们的事|(?:跟|和)我们有关"
+)
+# Words of doing something together, which ask who else and name no topic.
+_TOGETHER = re.compile(r"一起|一块儿?|共同|同时|联合|配合|协同|合作|[跟和与]")
+# A question answered yes or no ("…吗", "在不在"), not what a unit does there ("在里面干啥").
+_YES_NO = re.compile(r"[吗么嘛没]$|没有$|在不在|有没有|算不算|包不包括|是不是|是否")
+# A list this long at most is what "里头" may mean as a whole.
+_FEW = 8
+# Saying who one is: "我是民政厅的", "我们单位是税务局": later "我们" means that unit.
+_ME = re.compile(r"^(?:我是|我们是|我在|我们在|我们单位是|我单位是|本单位是|我来自|我们来自)")
 # Asking who ("这条还有谁", "哪些单位", "只有残联吗") rather than what a unit does.
 _WHO = re.compile(r"谁|哪些单位|哪个单位|哪些部门|哪个部门|几个单位|只有")
 
@@ -66,6 +79,8 @@ class Context:
     focus: str = ""
     # The document the answer came from (its id in the catalog; "" for the only or root one).
     doc: str = ""
+    # The unit the person said they belong to ("我是民政厅的"), kept while the chat goes on.
+    me: str = ""
 
     @classmethod
     def of(cls, answer: Answer, at: dt.datetime, doc: str = "") -> Context:
@@ -143,12 +158,17 @@ def read(answer: Callable[[str], Answer], message: str, context: Context | None)
         return reading
     question = stripped if marked and stripped else message
     alone = answer(question)
+    among = _among(answer, text, alone, context)
+    if among is not None:
+        return among
     beyond = _beyond_the_list(core, context)
     if alone.no_match and not alone.elsewhere and beyond:
         return Reading(question, beyond)
     # Only a message that points back ("它…", "还有谁", "谁负责") is asked of the context:
     # junk or small talk after an answer is not a request to repeat it.
-    pointing = (not alone.topic or _POINTERS.search(core) is not None) and (
+    # "还有谁一起负责": 一起 is no topic, only who else.
+    topic = _TOGETHER.sub("", alone.topic).strip()
+    pointing = (not topic or _POINTERS.search(core) is not None) and (
         marked or _WHO.search(core) is not None
     )
     if alone.no_match and not alone.elsewhere and pointing:
@@ -172,7 +192,10 @@ def read(answer: Callable[[str], Answer], message: str, context: Context | None)
         # Same unit, another topic: "人社厅负责哪些" then "其中关于大学生的呢".
         question = f"{' '.join(context.units)} {stripped}"
         combined = answer(question)
-        if combined.kind == "unit_topic":
+        # Only duties every unit shares match the topic: it is a question of its own
+        # ("我是民政厅的" then "那残疾人创业的呢").
+        shared = {m.id for m in combined.measures} <= combined.shared
+        if combined.kind == "unit_topic" and not (shared and alone.kind == "topic"):
             units = "、".join(context.units)
             return Reading(question, f"按「{combined.topic}」在{units}的职责中查找：")
     return Reading(stripped)
@@ -228,6 +251,33 @@ def _pointed_measure(text: str, context: Context) -> Reading | None:
     return Reading(measure, f"按{listed}所列的第 {number} 条（举措 {measure}）回答：", measure)
 
 
+def _among(
+    answer: Callable[[str], Answer], text: str, alone: Answer, context: Context
+) -> Reading | None:
+    """Read "我们也在里头吗" or "人社厅也在吗" as asked of the measure in focus, or None."""
+    if not (context.focus and _AMONG.search(text) and _YES_NO.search(text)):
+        return None
+    if alone.kind in ("measure", "task"):
+        return None
+    unit = alone.units[0] if alone.units else context.me
+    focus = context.focus
+    if not unit:
+        return Reading(focus, f"按举措 {focus} 回答：", focus)
+    # The measures the last answer listed (a few at most: "里头" may mean any of them).
+    listed = context.measures if 1 < len(context.measures) <= _FEW else (focus,)
+    holding = [
+        m.id
+        for m in answer(" ".join(listed)).measures
+        if unit in m.units or m.all_provincial
+    ]
+    said = "在" if focus in holding else "不在"
+    how = f"按举措 {focus} 回答：{unit}{said}这一条的责任单位中"
+    others = [i for i in holding if i != focus]
+    if others:
+        how += f"，在上一个回答所列的举措 {'、'.join(others)} 中"
+    return Reading(focus, how + "。", focus)
+
+
 def _beyond_the_list(text: str, context: Context) -> str:
     """Say so when "第30条" points past the end of the list the context holds ("" if not)."""
     ordinal = _ORDINAL.search(text)
@@ -261,11 +311,14 @@ class Dialog:
             return None
         return found
 
-    def remember(self, chat: str, answer: Answer, focus: str = "", doc: str = "") -> None:
+    def remember(
+        self, chat: str, answer: Answer, focus: str = "", doc: str = "", message: str = ""
+    ) -> None:
         """Make `answer` the chat's context; with `focus`, keep the list and point into it.
 
-        `doc` is the document the answer came from. A question the document does not answer
-        leaves the context as it was.
+        `doc` is the document the answer came from; `message` what was typed ("我是民政厅的"
+        makes 民政厅 the person's unit). A question the document does not answer leaves the
+        context as it was.
         """
         before = self.context(chat)
         if before is not None and before.doc != doc:
@@ -276,7 +329,9 @@ class Dialog:
         if focus and before is not None:
             self._contexts[chat] = dataclasses.replace(before, focus=focus, at=now)
         else:
-            self._contexts[chat] = Context.of(answer, now, doc)
+            said = answer.units and _ME.match(normalize(message or answer.query))
+            me = answer.units[0] if said else before.me if before is not None else ""
+            self._contexts[chat] = dataclasses.replace(Context.of(answer, now, doc), me=me)
         self._contexts.move_to_end(chat)
         while len(self._contexts) > MAX_CHATS:
             self._contexts.popitem(last=False)
