@@ -185,3 +185,58 @@ def test_a_form_two_units_could_own_or_the_text_writes_is_dropped() -> None:
     assert "乡振局" in found  # only 乡村振兴局 makes it
     assert "乡振" not in found  # 乡振 and 乡振办: both
     assert "教育" not in found  # the text writes 职业教育
+
+
+# -- how an individual gets a benefit: answered only by a measure naming that benefit ----------
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "残疾人创业补贴怎么领",  # 13.1 says 就业创业 and 补贴, apart
+        "盲人按摩补贴怎么申请",  # 8.1 and 8.2 give no subsidy
+        "残疾人大学生求职补贴要带什么材料",
+        "一次性创业补贴去哪领",
+        "个体工商户税收优惠怎么申报",  # 3.1 names 个体工商户, no tax relief
+    ],
+)
+def test_how_to_get_a_benefit_the_document_never_names(engine: Engine, question: str) -> None:
+    answer = engine.answer(question)
+    assert answer.no_match
+    assert answer.measures == ()
+
+
+def clause_holds(plan: Plan, measure: str, *words: str) -> bool:
+    found = plan.measure(measure)
+    assert found is not None
+    clauses = found.text.replace("。", "，").replace("；", "，").split("，")
+    return any(all(w in c for w in words) for c in clauses)
+
+
+@pytest.mark.parametrize(
+    ("question", "measure", "words"),
+    [
+        ("残疾人就业补贴怎么申报", "13.1", ("就业补贴",)),
+        ("超比例奖励怎么领", "13.1", ("超比例", "奖励")),
+        ("培训费补贴怎么申请", "10.1", ("培训费", "补贴")),
+    ],
+)
+def test_how_to_get_a_benefit_a_measure_names(
+    engine: Engine, plan: Plan, question: str, measure: str, words: tuple[str, ...]
+) -> None:
+    assert clause_holds(plan, measure, *words)
+    assert measure in ids(engine, question)[:3]
+
+
+def test_how_to_questions_in_an_imported_document(nongye: tuple[Plan, Engine]) -> None:
+    plan, engine = nongye
+    holding = {m.id for m in plan.measures if "农机购置补贴" in m.text}
+    answer = engine.answer("农机购置补贴怎么申请")
+    assert answer.measures
+    assert {m.id for m in answer.measures} <= holding
+    insured = {m.id for m in plan.measures if "农机保险" in m.text}
+    assert {m.id for m in engine.answer("农机保险怎么办理").measures} <= insured
+    for question in ["农机报废补贴去哪领", "买拖拉机的补贴要带什么材料", "农机作业补助怎么领"]:
+        assert engine.answer(question).measures == (), question
+    # "咋办" asks what to do, not how to get something: still answered
+    assert engine.answer("农机作业服务组织少咋办").measures

@@ -92,6 +92,15 @@ _STATES_NUMBER = re.compile(
     r"\d[\d.]*\s*(?:万|亿)?元|\d[\d.]*\s*%|百分之|[一二三四五六七八九十两百千万]+元|\d+倍"
 )
 
+# How an individual gets a benefit (怎么领, 要带什么材料): a responsibility document never says.
+_PROCEDURE = re.compile(
+    r"(?:怎么|怎样|如何|咋)(?:才能)?(?:领取?|申领|申请|申报|办理|报销|兑现|拿到?|享受)"
+    r"|(?:去|到|在)哪(?:里|儿)?(?:领|申领|申请|申报|办)"
+    r"|(?:带|准备|提交|交|需要|要)(?:什么|哪些|啥)(?:材料|资料|证件|证明|手续)"
+    r"|(?:办理|申请|申报|申领)(?:流程|程序|手续)"
+)
+# Clauses of a measure's text.
+_CLAUSE = re.compile(r"[，。；：,;:！？!?]")
 _NUM = r"\d{1,2}|[一二三四五六七八九十两]{1,3}"
 _MEASURE_ID = re.compile(r"(?<![\d.])(\d{1,2})\s*[.。·]\s*(\d{1,2})(?![\d.])")
 # Task numbers (第8项任务, 任务五, 第8、9项任务, 任务3至5, 8号任务) are read from tokens, each
@@ -575,6 +584,10 @@ class Engine:
         if ranked and not self._states(q.text, ranked[0].text):
             # "补贴每月多少钱" where no measure gives an amount: not in the document.
             ranked, nearest = (), ranked[:MAX_NEAREST]
+        if ranked and _PROCEDURE.search(q.text):
+            # "创业补贴怎么领": only a measure that names that very benefit answers it.
+            covering = self._covering(q.rest(), ranked)
+            ranked, nearest = covering, () if covering else ranked[:MAX_NEAREST]
         if not ranked:
             return Answer(
                 question,
@@ -592,6 +605,21 @@ class Engine:
         if _AMOUNT.search(question) and not _STATES_NUMBER.search(text):
             return False
         return not (_HOW_LONG.search(question) and not _STATES_SPAN.search(text))
+
+    def _covering(self, rest: str, ranked: tuple[Measure, ...]) -> tuple[Measure, ...]:
+        """Return the measures naming the whole of what is asked for within one clause.
+
+        A how-to question about a benefit ("创业补贴怎么领") is answered only by a measure
+        that speaks of that benefit (创业 and 补贴 in one clause), not by one that holds the
+        words apart (就业创业… / …就业补贴). Words in most measures (残疾人, 就业) are left out.
+        """
+        content, _ = self._terms(_PROCEDURE.sub(" ", rest))
+        words = {t for t in content if self._idf.get(t, self._max_idf) >= JUNCTION_IDF}
+        return tuple(
+            m
+            for m in ranked
+            if any(all(w in clause for w in words) for clause in _CLAUSE.split(normalize(m.text)))
+        )
 
     def _outside(self, text: str) -> bool:
         """Tell whether a question asks what no such document holds: another place's rules,
