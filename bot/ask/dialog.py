@@ -266,9 +266,7 @@ def _among(
     # The measures the last answer listed (a few at most: "里头" may mean any of them).
     listed = context.measures if 1 < len(context.measures) <= _FEW else (focus,)
     holding = [
-        m.id
-        for m in answer(" ".join(listed)).measures
-        if unit in m.units or m.all_provincial
+        m.id for m in answer(" ".join(listed)).measures if unit in m.units or m.all_provincial
     ]
     said = "在" if focus in holding else "不在"
     how = f"按举措 {focus} 回答：{unit}{said}这一条的责任单位中"
