@@ -52,6 +52,11 @@ def nth(plan: Plan, task: int, place: int) -> str:
         ("第十项任务开头那条谁负责", 10, 1),
         ("第五大项的第二条", 5, 2),
         ("第4项任务倒数第3条", 4, -3),
+        ("第2个任务最后1条", 2, -1),
+        ("第七部分倒数第二条", 7, -2),
+        ("主要任务第八项的第二条", 8, 2),
+        ("倒数第二项任务最后一条", 15, -1),
+        ("最后一项任务的第一条", 16, 1),
     ],
 )
 def test_a_place_inside_a_task_is_that_one_measure(
@@ -77,6 +82,7 @@ def test_a_place_past_the_task_s_end_is_no_measure(engine: Engine, plan: Plan) -
         ("举措十点一谁负责", "10.1"),
         ("六点二讲的啥", "6.2"),
         ("四之三", "4.3"),
+        ("四.三", "4.3"),
     ],
 )
 def test_a_spoken_measure_number(engine: Engine, question: str, measure: str) -> None:
@@ -97,6 +103,16 @@ def test_a_big_item_is_a_task(engine: Engine, plan: Plan, question: str, task: i
     assert answer.tasks == (task,)
 
 
+@pytest.mark.parametrize(
+    ("question", "back"),
+    [("倒数第二项任务", 2), ("最后一项任务", 1), ("最后那个大项", 1), ("倒数第3个任务", 3)],
+)
+def test_a_task_counted_from_the_end(engine: Engine, plan: Plan, question: str, back: int) -> None:
+    answer = engine.answer(question)
+    assert answer.kind == "task"
+    assert answer.tasks == (plan.tasks[-back].number,)
+
+
 def test_places_and_big_items_in_an_imported_document(nongye: tuple[Plan, Engine]) -> None:
     plan, engine = nongye
     # The document numbers its tasks 二…八: 第三大项 is its task 三, the bot's task 2.
@@ -108,6 +124,10 @@ def test_places_and_big_items_in_an_imported_document(nongye: tuple[Plan, Engine
     assert ids(engine, "第四项倒数第二条") == [fourth.measures[-2].id]
     # a spoken id is the bot's own id
     assert ids(engine, "三点二") == ["3.2"]
+    # counted from the end: tasks and places
+    assert ids(engine, "倒数第二大项的最后一条") == [plan.tasks[-2].measures[-1].id]
+    assert ids(engine, "最后一项任务倒数第二条") == [plan.tasks[-1].measures[-2].id]
+    assert engine.answer("最后一个大项").tasks == (plan.tasks[-1].number,)
 
 
 # -- a unit's short form inside a sentence ------------------------------------------------------

@@ -210,7 +210,7 @@ def continues(message: str) -> bool:
 
 def _pointed_measure(text: str, context: Context) -> Reading | None:
     """Read "第二条", "最后一条" or "这条谁负责" against the measures the context listed."""
-    if "任务" in text or len(_ORDINAL.findall(text)) > 1:
+    if "任务" in text or "大项" in text or len(_ORDINAL.findall(text)) > 1:
         return None  # "第3项任务" asks for a task, "第五项第二条" for a measure of one
     ordinal = _ORDINAL.search(text)
     counted = PLACE.search(text)

@@ -112,7 +112,7 @@ _TOKEN = re.compile(
 )
 # A measure 4.3 said as people say it: 四点三, 4点3, 四之三 (not 四分之三, 三点一刻, 一点一滴).
 _SPOKEN_ID = re.compile(
-    rf"(?<![\d.一二三四五六七八九十两第分])({_NUM})\s*[点之]\s*({_NUM})"
+    rf"(?<![\d.一二三四五六七八九十两第分])({_NUM})\s*[点之.．·]\s*({_NUM})"
     r"(?![\d.一二三四五六七八九十两点滴刻分半钟号多个])"
 )
 # A place in a list: 第3条, 倒数第二条, 最后一条 (最后那个), 头一个 (开头那条).
@@ -120,14 +120,22 @@ _CLASS = r"(?:条|项|小条|小项|个|款|点)"
 _PLACE = (
     rf"(?:第\s*(?P<k>{_NUM})\s*{_CLASS}"
     rf"|倒数\s*第?\s*(?P<back>{_NUM})\s*{_CLASS}?"
-    rf"|(?P<last>最后|最末|末)\s*(?:的)?\s*(?:一|那|这)?\s*(?:一)?\s*{_CLASS}"
-    rf"|(?P<first>头|开头|最前面?|首)\s*(?:的)?\s*(?:一|那|这)?\s*(?:一)?\s*{_CLASS})"
+    rf"|(?P<last>最后|最末|末)\s*(?:的)?\s*(?:一|1|那|这)?\s*(?:一|1)?\s*{_CLASS}"
+    rf"|(?P<first>头|开头|最前面?|首)\s*(?:的)?\s*(?:一|1|那|这)?\s*(?:一|1)?\s*{_CLASS})"
 )
 PLACE = re.compile(_PLACE)
+# A task counted from the end: 倒数第二项任务, 最后一项任务, 最后那个大项.
+_TASK_FROM_END = re.compile(
+    rf"倒数\s*第?\s*(?P<back>{_NUM})\s*(?:项|个|部分)?\s*(?:大项|(?:主要)?任务)"
+    r"|(?P<last>最后|最末)\s*(?:的)?\s*(?:一|1|那|这)?\s*(?:一|1)?\s*(?:项|个|部分)?\s*"
+    r"(?:大项|(?:主要)?任务)"
+)
 # A measure by its task and its place in it: 第7项任务第3条, 任务6的第2项, 第一大项里的第二小条,
 # 第七项倒数第二条, 任务十最后一条, 第三大项的最后那个.
 _TASK_ITEM = re.compile(
-    rf"(?:第\s*(?P<a>{_NUM})\s*(?:项|个|大项|部分)?\s*(?:主要)?(?:任务)?"
+    rf"(?:倒数\s*第?\s*(?P<tb>{_NUM})\s*(?:项|个|大项|部分)\s*(?:主要)?(?:任务)?"
+    r"|(?P<tl>最后|最末)\s*(?:一|1|那|这)?\s*(?:项|个|大项|部分)\s*(?:主要)?(?:任务)?"
+    rf"|第\s*(?P<a>{_NUM})\s*(?:项|个|大项|部分)?\s*(?:主要)?(?:任务)?"
     rf"|(?:主要)?任务\s*第?\s*(?P<b>{_NUM}))"
     rf"\s*(?:的|里的|中的|里|中|下的|下面的|里面的|里头的)?\s*(?:举措|措施)?\s*{_PLACE}"
 )
@@ -547,7 +555,8 @@ class Engine:
             return Answer(question, "measure", tasks=tasks, measures=measures)
         if headings:
             return self._task_answer(question, headings)
-        numbers = [
+        numbers = [self._task_from_end(m) for m in q.take(_TASK_FROM_END)]
+        numbers += [
             self._doc_tasks.get(n, n)
             for start, end, listed in task_phrases(q.text)
             if q.claim(start, end)
@@ -702,13 +711,22 @@ class Engine:
         任务十最后一条 the last of task 10)."""
         found = []
         for m in q.take(_TASK_ITEM):
-            task = self.plan.task(
-                self._doc_tasks.get(n := chinese_number(m.group("a") or m.group("b")), n)
-            )
+            if m.group("tb") or m.group("tl"):
+                task = self.plan.task(self._task_from_end(m, "tb"))
+            else:
+                n = chinese_number(m.group("a") or m.group("b"))
+                task = self.plan.task(self._doc_tasks.get(n, n))
             at = place(m, len(task.measures)) if task is not None else 0
             if task is not None and at:
                 found.append(task.measures[at - 1])
         return tuple(dict.fromkeys(found))
+
+    def _task_from_end(self, m: re.Match[str], back: str = "back") -> int:
+        """Return the task counted from the end a match names (0: none); its group `back`
+        holds the count, if any (none: the last)."""
+        count = len(self.plan.tasks)
+        number = count + 1 - chinese_number(m.group(back)) if m.group(back) else count
+        return number if 1 <= number <= count else 0
 
     def _spoken(self, q: _Query) -> tuple[Measure, ...]:
         """Return the measures named as spoken (四点三, 4点3 and 四之三 are 4.3), if they exist."""
