@@ -58,6 +58,11 @@ def at(*args: int) -> dt.datetime:
         "落实情况还要报到上面吗",
         "完成情况还要往上报吗",
         "省残工委还要向国务院报送吗",
+        "我们要给残工委报什么",
+        "年底要交啥",
+        "是不是每年都要报",
+        "我们单位的进展写好了发给谁",
+        "每年要报几回",
     ],
 )
 def test_reporting_questions(question: str) -> None:
@@ -77,6 +82,12 @@ def test_reporting_questions(question: str) -> None:
         "残疾人就业创业扶持政策落实情况评估",
         "按比例安排残疾人就业吗",
         "企业社会责任报告要写吗",
+        # money paid is no report (保障金)
+        "残疾人就业保障金要交多少",
+        "每年要交保障金吗",
+        "企业要交什么钱",
+        "给残疾人报销什么",
+        "重要报刊亭归谁管",
     ],
 )
 def test_other_questions_are_not_about_reporting(question: str) -> None:
