@@ -536,3 +536,18 @@ async def test_among_in_an_imported_document(tmp_path: Path, clock: FakeClock) -
         lines = (f"我是{unit}的", measure.id, "我们也在里头吗")
         text = await reply_text(other, Dialog(clock), *lines)
         assert f"{unit}{said}这一条的责任单位中" in text
+
+
+@pytest.mark.parametrize(
+    ("unit", "said"), [("省残联", "在其中举措"), ("民政厅", "不在其中任何一条")]
+)
+async def test_among_after_a_task_is_asked_of_its_measures(
+    assistant: Assistant, dialog: Dialog, clock: FakeClock, unit: str, said: str
+) -> None:
+    task = assistant.plan.tasks[7]
+    holding = [m.id for m in task.measures if unit in m.units]
+    lines = [f"我是{unit}的", "第8项任务", "我们也在里头吗"]
+    got = await talk(assistant, dialog, *lines)
+    assert got["measures"] == (holding or [m.id for m in task.measures])
+    text = await reply_text(assistant, Dialog(clock), *lines)
+    assert f"{unit}{said}" in text

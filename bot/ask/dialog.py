@@ -254,20 +254,31 @@ def _pointed_measure(text: str, context: Context) -> Reading | None:
 def _among(
     answer: Callable[[str], Answer], text: str, alone: Answer, context: Context
 ) -> Reading | None:
-    """Read "我们也在里头吗" or "人社厅也在吗" as asked of the measure in focus, or None."""
-    if not (context.focus and _AMONG.search(text) and _YES_NO.search(text)):
+    """Read "我们也在里头吗" or "人社厅也在吗" as asked of the measure in focus, or of the
+    few measures the last answer listed; None when it is no such question."""
+    # The measures the last answer listed (a few at most: "里头" may mean any of them).
+    listed = context.measures if 1 < len(context.measures) <= _FEW else ()
+    focus = context.focus
+    if not ((focus or listed) and _AMONG.search(text) and _YES_NO.search(text)):
         return None
     if alone.kind in ("measure", "task"):
         return None
     unit = alone.units[0] if alone.units else context.me
-    focus = context.focus
     if not unit:
-        return Reading(focus, f"按举措 {focus} 回答：", focus)
-    # The measures the last answer listed (a few at most: "里头" may mean any of them).
-    listed = context.measures if 1 < len(context.measures) <= _FEW else (focus,)
+        return Reading(focus, f"按举措 {focus} 回答：", focus) if focus else None
     holding = [
-        m.id for m in answer(" ".join(listed)).measures if unit in m.units or m.all_provincial
+        m.id
+        for m in answer(" ".join(listed or (focus,))).measures
+        if unit in m.units or m.all_provincial
     ]
+    if not focus:
+        # A task's measures: those the unit is in, or else all of them, with the units.
+        said = (
+            f"在其中举措 {'、'.join(holding)} 的责任单位中"
+            if holding
+            else "不在其中任何一条的责任单位中"
+        )
+        return Reading(" ".join(holding or listed), f"按上一个回答所列的举措回答：{unit}{said}。")
     said = "在" if focus in holding else "不在"
     how = f"按举措 {focus} 回答：{unit}{said}这一条的责任单位中"
     others = [i for i in holding if i != focus]
