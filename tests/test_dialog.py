@@ -536,6 +536,9 @@ async def test_among_in_an_imported_document(tmp_path: Path, clock: FakeClock) -
         lines = (f"我是{unit}的", measure.id, "我们也在里头吗")
         text = await reply_text(other, Dialog(clock), *lines)
         assert f"{unit}{said}这一条的责任单位中" in text
+        # the unit's part in the measure shown
+        got = await talk(other, Dialog(clock), measure.id, f"这条里{unit}要干啥")
+        assert (got["units"], got["measures"]) == ([unit], [measure.id])
 
 
 @pytest.mark.parametrize(
@@ -551,3 +554,25 @@ async def test_among_after_a_task_is_asked_of_its_measures(
     assert got["measures"] == (holding or [m.id for m in task.measures])
     text = await reply_text(assistant, Dialog(clock), *lines)
     assert f"{unit}{said}" in text
+
+
+@pytest.mark.parametrize(
+    ("lines", "unit", "said"),
+    [
+        (["任务6第3条是什么", "这条里发改委要干啥"], "省发展改革委", "在"),
+        (["8.1", "这一条卫健委负责啥"], HEALTH, "在"),
+        (["8.1", "这条财政厅管什么"], "财政厅", "不在"),
+    ],
+)
+async def test_a_unit_s_part_in_the_measure_in_focus(
+    assistant: Assistant, dialog: Dialog, clock: FakeClock, lines: list[str], unit: str, said: str
+) -> None:
+    focus = (await talk(assistant, dialog, lines[0]))["measures"][0]
+    got = await talk(assistant, dialog, lines[1])
+    assert got["units"] == [unit]
+    assert got["measures"] == [focus]
+    measure = assistant.plan.measure(focus)
+    assert measure is not None
+    assert (unit in measure.units) is (said == "在")
+    text = await reply_text(assistant, Dialog(clock), *lines)
+    assert f"{unit}{said}这一条的责任单位中" in text

@@ -264,3 +264,12 @@ def test_how_to_questions_in_an_imported_document(nongye: tuple[Plan, Engine]) -
         assert engine.answer(question).measures == (), question
     # "咋办" asks what to do, not how to get something: still answered
     assert engine.answer("农机作业服务组织少咋办").measures
+
+
+def test_a_measure_asked_with_a_unit_carries_the_unit(engine: Engine) -> None:
+    answer = engine.answer("6.3 发改委要干啥")
+    assert answer.kind == "measure"
+    assert [m.id for m in answer.measures] == ["6.3"]
+    assert answer.units == ("省发展改革委",)
+    assert engine.answer("第六项最后一条里人社厅干啥").units == ("人力资源社会保障厅",)
+    assert engine.answer("6.3").units == ()

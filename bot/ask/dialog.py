@@ -153,7 +153,7 @@ def read(answer: Callable[[str], Answer], message: str, context: Context | None)
     marked = stripped != text
     if context is None:
         return Reading(stripped if marked and stripped else message)
-    reading = _pointed_measure(core, context)
+    reading = _unit_in_focus(answer, core, stripped, context) or _pointed_measure(core, context)
     if reading is not None:
         return reading
     question = stripped if marked and stripped else message
@@ -251,6 +251,39 @@ def _pointed_measure(text: str, context: Context) -> Reading | None:
     return Reading(measure, f"按{listed}所列的第 {number} 条（举措 {measure}）回答：", measure)
 
 
+def _unit_in_focus(
+    answer: Callable[[str], Answer], text: str, stripped: str, context: Context
+) -> Reading | None:
+    """Read "这条里发改委要干啥" as the measure in focus with that unit's part in it."""
+    if not (context.focus and _THIS_MEASURE.search(text)):
+        return None
+    units = answer(_THIS_MEASURE.sub(" ", stripped)).units
+    if not units:
+        return None
+    return _membership(answer, units[0], context.focus, (), f"{context.focus} {units[0]}")
+
+
+def _membership(
+    answer: Callable[[str], Answer],
+    unit: str,
+    focus: str,
+    listed: tuple[str, ...],
+    question: str = "",
+) -> Reading:
+    """Say whether `unit` is among the units of `focus` (and of the `listed` others)."""
+    holding = [
+        m.id
+        for m in answer(" ".join(listed or (focus,))).measures
+        if unit in m.units or m.all_provincial
+    ]
+    said = "在" if focus in holding else "不在"
+    how = f"按举措 {focus} 回答：{unit}{said}这一条的责任单位中"
+    others = [i for i in holding if i != focus]
+    if others:
+        how += f"，在上一个回答所列的举措 {'、'.join(others)} 中"
+    return Reading(question or focus, how + "。", focus)
+
+
 def _among(
     answer: Callable[[str], Answer], text: str, alone: Answer, context: Context
 ) -> Reading | None:
@@ -266,25 +299,18 @@ def _among(
     unit = alone.units[0] if alone.units else context.me
     if not unit:
         return Reading(focus, f"按举措 {focus} 回答：", focus) if focus else None
+    if focus:
+        return _membership(answer, unit, focus, listed)
+    # A task's measures: those the unit is in, or else all of them, with the units.
     holding = [
-        m.id
-        for m in answer(" ".join(listed or (focus,))).measures
-        if unit in m.units or m.all_provincial
+        m.id for m in answer(" ".join(listed)).measures if unit in m.units or m.all_provincial
     ]
-    if not focus:
-        # A task's measures: those the unit is in, or else all of them, with the units.
-        said = (
-            f"在其中举措 {'、'.join(holding)} 的责任单位中"
-            if holding
-            else "不在其中任何一条的责任单位中"
-        )
-        return Reading(" ".join(holding or listed), f"按上一个回答所列的举措回答：{unit}{said}。")
-    said = "在" if focus in holding else "不在"
-    how = f"按举措 {focus} 回答：{unit}{said}这一条的责任单位中"
-    others = [i for i in holding if i != focus]
-    if others:
-        how += f"，在上一个回答所列的举措 {'、'.join(others)} 中"
-    return Reading(focus, how + "。", focus)
+    said = (
+        f"在其中举措 {'、'.join(holding)} 的责任单位中"
+        if holding
+        else "不在其中任何一条的责任单位中"
+    )
+    return Reading(" ".join(holding or listed), f"按上一个回答所列的举措回答：{unit}{said}。")
 
 
 def _beyond_the_list(text: str, context: Context) -> str:

@@ -541,18 +541,15 @@ class Engine:
         """Answer `question` from its normalised start `q`."""
         ids = [f"{int(a)}.{int(b)}" for a, b in (m.groups() for m in q.take(_MEASURE_ID))]
         measures = tuple(m for i in dict.fromkeys(ids) if (m := self.plan.measure(i)))
-        measures = measures or self._spoken(q)
+        measures = measures or self._spoken(q) or self._task_items(q) or self._quoted(q)
+        headings: tuple[int, ...] = ()
+        if not measures:
+            measures, headings = self._numbered(q)
         if measures:
             tasks = tuple(dict.fromkeys(m.task for m in measures))
-            return Answer(question, "measure", tasks=tasks, measures=measures)
-        measures = self._task_items(q) or self._quoted(q)
-        if measures:
-            tasks = tuple(dict.fromkeys(m.task for m in measures))
-            return Answer(question, "measure", tasks=tasks, measures=measures)
-        measures, headings = self._numbered(q)
-        if measures:
-            tasks = tuple(dict.fromkeys(m.task for m in measures))
-            return Answer(question, "measure", tasks=tasks, measures=measures)
+            # "6.3 里发改委要干啥": the units asked about go with the measure.
+            asked = tuple(self._find_units(q)[0])
+            return Answer(question, "measure", units=asked, tasks=tasks, measures=measures)
         if headings:
             return self._task_answer(question, headings)
         numbers = [self._task_from_end(m) for m in q.take(_TASK_FROM_END)]
