@@ -133,10 +133,10 @@ def spoken_aliases(
         if unit.startswith("各"):
             continue  # a group (各区政府) is named as a whole, not shorter
         # Acronyms from the unit's own names only: an alias may be one already (残联).
-        forms = [f for name in names for f in short_forms(name)]
-        forms += [a for name in names[:2] for a in acronyms(name)]
+        forms = dict.fromkeys(f for name in names for f in short_forms(name))
+        forms.update(dict.fromkeys(a for name in names[:2] for a in acronyms(name)))
         # A form the document writes as a word of its own (政府) is no name, in any variant.
-        spoken = {v for f in forms if f not in outside for v in variants(f)}
+        spoken = {v for f in forms if f not in taken and f not in outside for v in variants(f)}
         for form in spoken - taken:
             if form not in outside:
                 owners.setdefault(form, set()).add(unit)
