@@ -223,3 +223,17 @@ def test_every_kind_of_reply_says_it_was_cut(
     )
     reply = compose.answer_reply(plan, answer, lexicon.examples)
     assert text_of(reply.header).splitlines()[0] == compose.LONG_QUESTION
+
+
+@pytest.mark.parametrize(
+    "reference",
+    ["第1项", "任务1", "倒数第1项", "最后一项", "第1项的", "四点", "最后 一 项 ", "第三大项的最后"],
+)
+def test_a_reference_before_a_run_of_blanks_is_read_quickly(
+    engine: Engine, reference: str
+) -> None:
+    # Blanks between the parts of a reference are one at most: a run of them once made the
+    # place-in-a-task pattern backtrack for seconds (#18).
+    for text in (reference + " " * MAX_QUESTION + "x", (reference + " ") * 60):
+        seconds, _ = timed(engine, text)
+        assert seconds < BOUND, (reference, seconds)

@@ -110,34 +110,36 @@ _TOKEN = re.compile(
     r"(?P<num>\d+|[一二三四五六七八九十两]+)|(?P<sep>[、，,和与及~\-至到])|(?P<ord>第)"
     r"|(?P<cls>[项个条大])|(?P<task>(?:主要)?任务)|(?P<no>号)|(?P<space>\s+)"
 )
+# One blank at most between the parts of a reference: adjacent `\s*` backtrack
+# cubically on a run of blanks.
 # A measure 4.3 said as people say it: 四点三, 4点3, 四之三 (not 四分之三, 三点一刻, 一点一滴).
 _SPOKEN_ID = re.compile(
-    rf"(?<![\d.一二三四五六七八九十两第分])({_NUM})\s*[点之.．·]\s*({_NUM})"
+    rf"(?<![\d.一二三四五六七八九十两第分])({_NUM})\s?[点之.．·]\s?({_NUM})"
     r"(?![\d.一二三四五六七八九十两点滴刻分半钟号多个])"
 )
 # A place in a list: 第3条, 倒数第二条, 最后一条 (最后那个), 头一个 (开头那条).
 _CLASS = r"(?:条|项|小条|小项|个|款|点)"
 _PLACE = (
-    rf"(?:第\s*(?P<k>{_NUM})\s*{_CLASS}"
-    rf"|倒数\s*第?\s*(?P<back>{_NUM})\s*{_CLASS}?"
-    rf"|(?P<last>最后|最末|末)\s*(?:的)?\s*(?:一|1|那|这)?\s*(?:一|1)?\s*{_CLASS}"
-    rf"|(?P<first>头|开头|最前面?|首)\s*(?:的)?\s*(?:一|1|那|这)?\s*(?:一|1)?\s*{_CLASS})"
+    rf"(?:第\s?(?P<k>{_NUM})\s?{_CLASS}"
+    rf"|倒数\s?第?\s?(?P<back>{_NUM})\s?{_CLASS}?"
+    rf"|(?P<last>最后|最末|末)\s?(?:的)?\s?(?:一|1|那|这)?\s?(?:一|1)?\s?{_CLASS}"
+    rf"|(?P<first>头|开头|最前面?|首)\s?(?:的)?\s?(?:一|1|那|这)?\s?(?:一|1)?\s?{_CLASS})"
 )
 PLACE = re.compile(_PLACE)
 # A task counted from the end: 倒数第二项任务, 最后一项任务, 最后那个大项.
 _TASK_FROM_END = re.compile(
-    rf"倒数\s*第?\s*(?P<back>{_NUM})\s*(?:项|个|部分)?\s*(?:大项|(?:主要)?任务)"
-    r"|(?P<last>最后|最末)\s*(?:的)?\s*(?:一|1|那|这)?\s*(?:一|1)?\s*(?:项|个|部分)?\s*"
+    rf"倒数\s?第?\s?(?P<back>{_NUM})\s?(?:项|个|部分)?\s?(?:大项|(?:主要)?任务)"
+    r"|(?P<last>最后|最末)\s?(?:的)?\s?(?:一|1|那|这)?\s?(?:一|1)?\s?(?:项|个|部分)?\s?"
     r"(?:大项|(?:主要)?任务)"
 )
 # A measure by its task and its place in it: 第7项任务第3条, 任务6的第2项, 第一大项里的第二小条,
 # 第七项倒数第二条, 任务十最后一条, 第三大项的最后那个.
 _TASK_ITEM = re.compile(
-    rf"(?:倒数\s*第?\s*(?P<tb>{_NUM})\s*(?:项|个|大项|部分)\s*(?:主要)?(?:任务)?"
-    r"|(?P<tl>最后|最末)\s*(?:一|1|那|这)?\s*(?:项|个|大项|部分)\s*(?:主要)?(?:任务)?"
-    rf"|第\s*(?P<a>{_NUM})\s*(?:项|个|大项|部分)?\s*(?:主要)?(?:任务)?"
-    rf"|(?:主要)?任务\s*第?\s*(?P<b>{_NUM}))"
-    rf"\s*(?:的|里的|中的|里|中|下的|下面的|里面的|里头的)?\s*(?:举措|措施)?\s*{_PLACE}"
+    rf"(?:倒数\s?第?\s?(?P<tb>{_NUM})\s?(?:项|个|大项|部分)\s?(?:主要)?(?:任务)?"
+    r"|(?P<tl>最后|最末)\s?(?:一|1|那|这)?\s?(?:项|个|大项|部分)\s?(?:主要)?(?:任务)?"
+    rf"|第\s?(?P<a>{_NUM})\s?(?:项|个|大项|部分)?\s?(?:主要)?(?:任务)?"
+    rf"|(?:主要)?任务\s?第?\s?(?P<b>{_NUM}))"
+    rf"\s?(?:的|里的|中的|里|中|下的|下面的|里面的|里头的)?\s?(?:举措|措施)?\s?{_PLACE}"
 )
 _LIST_PART = re.compile(rf"({_NUM})|(至|到|~|-)")
 # An item by the document's own number: 第（十）条, （十一）, 第10条; 第10项 too, unless it says
