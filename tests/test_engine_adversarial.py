@@ -227,7 +227,16 @@ def test_every_kind_of_reply_says_it_was_cut(
 
 @pytest.mark.parametrize(
     "reference",
-    ["第1项", "任务1", "倒数第1项", "最后一项", "第1项的", "四点", "最后 一 项 ", "第三大项的最后"],
+    [
+        "第1项",
+        "任务1",
+        "倒数第1项",
+        "最后一项",
+        "第1项的",
+        "四点",
+        "最后 一 项 ",
+        "第三大项的最后",
+    ],
 )
 def test_a_reference_before_a_run_of_blanks_is_read_quickly(
     engine: Engine, reference: str

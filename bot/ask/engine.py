@@ -407,11 +407,6 @@ class Engine:
             for name in (*unit.names(), *unit.misspellings):
                 for variant in _name_variants(normalize(name)):
                     self._alias_unit.setdefault(variant, unit.name)
-        self._aliases = _alternation(self._alias_unit)
-        self._spoken_units = {
-            unit.name: tuple(normalize(n) for n in (*unit.names(), *unit.misspellings))
-            for unit in plan.units
-        }
         self._titles = {
             core: task.number
             for task in plan.tasks
@@ -441,7 +436,11 @@ class Engine:
         self._typed_names = list(self._alias_unit)
         # Short forms people say that the units file does not list (税务, 乡振局): derived by
         # the rules of bot/documents/shortname.py, for every document.
-        for form, owner in spoken_aliases(self._spoken_units, written, _name_variants).items():
+        names = {
+            unit.name: tuple(normalize(n) for n in (*unit.names(), *unit.misspellings))
+            for unit in plan.units
+        }
+        for form, owner in spoken_aliases(names, written, _name_variants).items():
             self._alias_unit.setdefault(form, owner)
         self._aliases = _alternation(self._alias_unit)
         # Another place's name right before a unit's name: 广东省残联, 北京市的人社局.
