@@ -576,3 +576,16 @@ async def test_a_unit_s_part_in_the_measure_in_focus(
     assert (unit in measure.units) is (said == "在")
     text = await reply_text(assistant, Dialog(clock), *lines)
     assert f"{unit}{said}这一条的责任单位中" in text
+
+
+@pytest.mark.parametrize("follow_up", ["最后一个月怎么安排", "头一年做什么", "倒数第二个月呢"])
+async def test_a_span_of_time_is_no_place_in_the_list(
+    assistant: Assistant, dialog: Dialog, follow_up: str
+) -> None:
+    await talk(assistant, dialog, "第7项任务")
+    reading = read(assistant.answer, follow_up, dialog.context("c"))
+    assert reading.focus == ""
+    assert "所列的第" not in reading.how
+    # as a place it is read
+    place = read(assistant.answer, "倒数第二个呢", dialog.context("c"))
+    assert place.focus == assistant.plan.tasks[6].measures[-2].id

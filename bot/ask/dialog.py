@@ -45,7 +45,10 @@ _POINTERS = re.compile(
 _ENDS = re.compile(r"^[\s?？!！。.,，、…~～:：;；\"'“”‘’]+|[\s?？!！。.,，、…~～:：;；\"'“”‘’]+$")
 # "第二条", "第三个举措", "第1条" — but "第3项任务" asks for a task. "最后一条", "倒数第二条"
 # and "头一个" are read by the engine's PLACE.
-_ORDINAL = re.compile(r"第\s*(\d{1,2}|[一二三四五六七八九十两]{1,3})\s*(条|个|项)?\s*(举措|措施)?")
+_ORDINAL = re.compile(
+    r"第\s*(\d{1,2}|[一二三四五六七八九十两]{1,3})\s*(条|个|项)?\s*(举措|措施)?"
+    r"(?![个月年周天日季人次])"  # 第二个月 is a time, not an item
+)
 _THIS_MEASURE = re.compile(r"这一?条|这个举措|这项举措|该举措|此条|该条|这一项举措")
 # Asking whether a unit is among the measure's ("我们也在里头吗", "有没有我们", "人社厅也在吗").
 _AMONG = re.compile(

@@ -118,10 +118,11 @@ _SPOKEN_ID = re.compile(
     r"(?![\d.一二三四五六七八九十两点滴刻分半钟号多个])"
 )
 # A place in a list: 第3条, 倒数第二条, 最后一条 (最后那个), 头一个 (开头那条).
-_CLASS = r"(?:条|项|小条|小项|个|款|点)"
+# Not a span of time or a count of people: 最后一个月, 头一年, 第三个人.
+_CLASS = r"(?:条|项|小条|小项|个|款|点)(?![月年周天日季人次])"
 _PLACE = (
     rf"(?:第\s?(?P<k>{_NUM})\s?{_CLASS}"
-    rf"|倒数\s?第?\s?(?P<back>{_NUM})\s?{_CLASS}?"
+    rf"|倒数\s?第?\s?(?P<back>{_NUM})(?:\s?{_CLASS}|(?![\s个月年周天日季人次]))"
     rf"|(?P<last>最后|最末|末)\s?(?:的)?\s?(?:一|1|那|这)?\s?(?:一|1)?\s?{_CLASS}"
     rf"|(?P<first>头|开头|最前面?|首)\s?(?:的)?\s?(?:一|1|那|这)?\s?(?:一|1)?\s?{_CLASS})"
 )
