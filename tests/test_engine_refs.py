@@ -273,3 +273,10 @@ def test_a_measure_asked_with_a_unit_carries_the_unit(engine: Engine) -> None:
     assert answer.units == ("省发展改革委",)
     assert engine.answer("第六项最后一条里人社厅干啥").units == ("人力资源社会保障厅",)
     assert engine.answer("6.3").units == ()
+
+
+def test_a_word_and_a_particle_is_no_typo_of_a_name(engine: Engine) -> None:
+    # 宣传的 is 宣传 + 的, not 宣传部 typed wrong; 人设厅 still is 人社厅
+    assert engine.answer("关于宣传的").units == ()
+    assert engine.answer("关于宣传的").measures
+    assert engine.answer("人设厅的任务").units == ("人力资源社会保障厅",)

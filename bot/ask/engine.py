@@ -154,6 +154,8 @@ _DOC_NUMBER = re.compile(
 )
 # A phrase quoted from the document: “以用定产”, 「光盘行动」.
 _QUOTED = re.compile(r"[“\"「『‘']([^“”\"「」『』‘’']{2,40})[”\"」』’']")
+# Particles that end a phrase: a name's last character is never typed as one of them.
+_PARTICLES = frozenset("的了吗呢吧啊么嘛呀")
 # Words people put after a unit's name that only point at it (税务这边, 民政口子, 残联那儿).
 _FILLER = re.compile(r"这边|那边|这块|那块|这儿|那儿|这里|那里|口子|这头|那头|系统|方面")
 # Several units asked about together: what they share.
@@ -920,6 +922,9 @@ class Engine:
                 if not names or any(q.used[start : start + n]) or not is_cjk(window):
                     continue
                 if window in self._vocabulary or window in self._alias_unit:
+                    continue
+                # 宣传的 is 宣传 and a particle, no typo of 宣传部.
+                if window[-1] in _PARTICLES:
                     continue
                 # Something said wholly before or after the window: the question is not just it.
                 if n == 2 and (first_end <= start or last_start >= start + n):
