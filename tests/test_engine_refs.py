@@ -280,3 +280,40 @@ def test_a_word_and_a_particle_is_no_typo_of_a_name(engine: Engine) -> None:
     assert engine.answer("关于宣传的").units == ()
     assert engine.answer("关于宣传的").measures
     assert engine.answer("人设厅的任务").units == ("人力资源社会保障厅",)
+
+
+@pytest.mark.parametrize(
+    ("question", "measure"),
+    [
+        ("盲人按摩那一大项都有哪些", "8.1"),
+        ("农村残疾人就业那项行动包括什么", "6.1"),
+        ("职业技能提升那一项的全部内容", "10.1"),
+        ("国企安排残疾人那项行动", "2.1"),
+    ],
+)
+def test_a_task_described_as_a_whole(
+    engine: Engine, plan: Plan, question: str, measure: str
+) -> None:
+    # the task of the measure the words describe, all of it
+    found = plan.measure(measure)
+    assert found is not None
+    answer = engine.answer(question)
+    assert answer.kind == "task"
+    assert answer.tasks == (found.task,)
+
+
+def test_that_subsidy_is_no_task(engine: Engine) -> None:
+    assert engine.answer("那项补贴怎么领").kind != "task"
+    assert engine.answer("盲人按摩").kind == "topic"
+
+
+def test_a_task_described_as_a_whole_in_an_imported_document(
+    nongye: tuple[Plan, Engine],
+) -> None:
+    plan, engine = nongye
+    serving = next(t for t in plan.tasks if "社会化服务" in t.title)
+    assert engine.answer("农机社会化服务那一大项有哪些").tasks == (serving.number,)
+    subsidy = {m.task for m in plan.measures if "农机购置补贴" in m.text}
+    answer = engine.answer("农机购置补贴那项行动包括什么")
+    assert answer.kind == "task"
+    assert set(answer.tasks) <= subsidy

@@ -156,6 +156,8 @@ _DOC_NUMBER = re.compile(
 _QUOTED = re.compile(r"[“\"「『‘']([^“”\"「」『』‘’']{2,40})[”\"」』’']")
 # Particles that end a phrase: a name's last character is never typed as one of them.
 _PARTICLES = frozenset("的了吗呢吧啊么嘛呀")
+# A task named by what it is about, as a whole: "…那一大项", "…这项行动下面都有什么".
+_WHOLE_TASK = re.compile(r"[那这](?:一(?:大项|项|部分)|大项|项行动|项任务|部分)(?:行动|任务)?")
 # Words people put after a unit's name that only point at it (税务这边, 民政口子, 残联那儿).
 _FILLER = re.compile(r"这边|那边|这块|那块|这儿|那儿|这里|那里|口子|这头|那头|系统|方面")
 # Several units asked about together: what they share.
@@ -586,6 +588,9 @@ class Engine:
         # Things the document does not cover though they share its words (生活补贴 is not its
         # 补贴): what else the question says only qualifies them (标准, 怎么申请).
         off_topic = self._not_topics_re.search(q.text) or self._outside(q.text)
+        described = None if off_topic else self._described_task(q)
+        if described:
+            return self._task_answer(question, (described,))
         ranked = () if off_topic else self._rank(q.rest(), range(len(self._measures)))
         topic = self._topic_words(q.rest())
         nearest: tuple[Measure, ...] = ()
@@ -721,6 +726,20 @@ class Engine:
             if task is not None and at:
                 found.append(task.measures[at - 1])
         return tuple(dict.fromkeys(found))
+
+    def _described_task(self, q: _Query) -> int:
+        """Return the task a question describes as a whole ("帮农村残疾人就业那一大项都有啥"):
+        the task of the measure its words match best; 0 when it names no task so."""
+        whole = _WHOLE_TASK.search(q.text)
+        if whole is None or any(q.used[whole.start() : whole.end()]):
+            return 0
+        rest = q.rest()
+        rest = rest[: whole.start()] + " " * (whole.end() - whole.start()) + rest[whole.end() :]
+        ranked = self._rank(rest, range(len(self._measures))) or self._recall(rest)[0]
+        if not ranked:
+            return 0
+        q.claim(whole.start(), whole.end())
+        return ranked[0].task
 
     def _task_from_end(self, m: re.Match[str], back: str = "back") -> int:
         """Return the task counted from the end a match names (0: none); its group `back`
