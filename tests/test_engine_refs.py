@@ -220,6 +220,8 @@ def test_a_form_two_units_could_own_or_the_text_writes_is_dropped() -> None:
         "个体工商户税收优惠怎么申报",  # 3.1 names 个体工商户, no tax relief
         "创业补贴哪里领",
         "盲人按摩补贴找谁办",
+        "残疾人职业资格证怎么考取",
+        "盲人按摩师证怎么变更",
     ],
 )
 def test_how_to_get_a_benefit_the_document_never_names(engine: Engine, question: str) -> None:
@@ -243,6 +245,7 @@ def clause_holds(plan: Plan, measure: str, *words: str) -> bool:
         ("培训费补贴怎么申请", "10.1", ("培训费", "补贴")),
         ("超比例奖励找谁领", "13.1", ("超比例", "奖励")),
         ("残疾人就业补贴在哪儿申请", "13.1", ("就业补贴",)),
+        ("开办医疗按摩所怎么申请", "8.1", ("开办医疗按摩所",)),
     ],
 )
 def test_how_to_get_a_benefit_a_measure_names(
