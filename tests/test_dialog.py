@@ -414,6 +414,8 @@ NOT_A_TASK = json.dumps(
 @pytest.mark.parametrize("text", ["", "[]", "{}", '{"units": 3}', NOT_A_TASK, "不是JSON"])
 def test_a_context_that_is_not_one_reads_as_none(clock: FakeClock, text: str) -> None:
     assert Context.parse(text, clock()) is None
+
+
 # -- a place counted in the list shown (#18) ---------------------------------------------------
 
 
@@ -589,3 +591,25 @@ async def test_a_span_of_time_is_no_place_in_the_list(
     # as a place it is read
     place = read(assistant.answer, "倒数第二个呢", dialog.context("c"))
     assert place.focus == assistant.plan.tasks[6].measures[-2].id
+
+
+async def test_the_unit_one_said_is_carried_to_another_instance(
+    assistant: Assistant, clock: FakeClock
+) -> None:
+    first = Dialog(clock)
+    await talk(assistant, first, "我是民政厅的", "盲人按摩归谁管")
+    context, _ = first.state("c")
+    assert context is not None
+    assert context.me == "民政厅"
+    again = Context.parse(context.dump(), context.at)
+    assert again == context
+    moved = Dialog(clock)
+    moved.restore("c", again, None)
+    text = await reply_text(assistant, moved, "我们也在里头吗")
+    assert "民政厅不在这一条的责任单位中" in text
+    # a context written before `me` existed still reads
+    older = json.loads(context.dump())
+    del older["me"]
+    read_back = Context.parse(json.dumps(older), context.at)
+    assert read_back is not None
+    assert read_back.me == ""

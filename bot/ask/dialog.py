@@ -113,6 +113,7 @@ class Context:
                 at=at,
                 focus=str(fields["focus"]),
                 doc=str(fields["doc"]),
+                me=str(fields.get("me", "")),
             )
         except (ValueError, TypeError, KeyError):  # written by another version: start afresh
             return None
