@@ -17,16 +17,12 @@ from bot.ask import dialog as dialog_module
 from bot.ask.assistant import ASK, READ, REPORTING, Assistant
 from bot.ask.dialog import CONTEXT_TTL, Context, Dialog, Reading, read
 from bot.ask.engine import MAX_QUESTION
-from bot.clock import TZ
-from bot.reply import render_plain
-from tests.fakes.clock import FakeClock
-from tests.work import pattern_reads
-from bot.ask.dialog import CONTEXT_TTL, Dialog, Reading, read
 from bot.cli import main
 from bot.clock import TZ
 from bot.reply import render_plain
 from tests.fakes.clock import FakeClock
 from tests.test_import_layouts import SHARED
+from tests.work import pattern_reads
 
 HRSS = "人力资源社会保障厅"
 HEALTH = "省卫生健康委"

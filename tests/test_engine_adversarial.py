@@ -225,24 +225,16 @@ def test_every_kind_of_reply_says_it_was_cut(
     assert text_of(reply.header).splitlines()[0] == compose.LONG_QUESTION
 
 
-@pytest.mark.parametrize(
-    "reference",
-    [
-        "第1项",
-        "任务1",
-        "倒数第1项",
-        "最后一项",
-        "第1项的",
-        "四点",
-        "最后 一 项 ",
-        "第三大项的最后",
-    ],
-)
-def test_a_reference_before_a_run_of_blanks_is_read_quickly(
-    engine: Engine, reference: str
-) -> None:
-    # Blanks between the parts of a reference are one at most: a run of them once made the
-    # place-in-a-task pattern backtrack for seconds (#18).
-    for text in (reference + " " * MAX_QUESTION + "x", (reference + " ") * 60):
-        seconds, _ = timed(engine, text)
-        assert seconds < BOUND, (reference, seconds)
+def test_the_parts_of_a_reference_have_one_blank_between_them_at_most(engine: Engine) -> None:
+    # Several `\s*` in a row, with optional words between them, split a run of blanks in
+    # cubically many ways: "第1项" and 290 blanks took 35 s (#18). One blank at most each.
+    for pattern in (
+        engine_module._TASK_ITEM,
+        engine_module._TASK_FROM_END,
+        engine_module._SPOKEN_ID,
+        engine_module.PLACE,
+    ):
+        assert "\\s*" not in pattern.pattern, pattern.pattern
+        assert "\\s+" not in pattern.pattern, pattern.pattern
+    # and what they read still stands with a blank in it
+    assert [m.id for m in engine.answer("第七项 倒数第二条").measures] == ["7.3"]
