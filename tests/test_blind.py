@@ -43,7 +43,16 @@ REACHED = {
     "notice-round2": 52,
     "guobanfa2018-121_tiyu_jingsai": 17,
     "guobanfa2018-129_xiaofei_fupin": 19,
+    # Round 3: first scores on main at 2460313 in bench/README.md; kept at the later score
+    # (the reference and dialog work was written from these sets' categories: not blind).
+    "notice-round3": 63,
+    "notice-dialog3": 25,
+    # Three documents no other set had, found by the writer (texts/, with its SOURCES.md).
+    "gz2012_minzhu_fazhi": 14,
+    "gz2012_minsheng_xingfu": 16,
+    "gz2012_keji_chuangxin": 19,
 }
+TEXTS = SETS / "texts"  # documents of the sets that are not in ../shared/docs
 
 
 def _score(path: Path, env: dict[str, str], *extra: str) -> tuple[int, int]:
@@ -68,7 +77,16 @@ def _env(tmp_path: Path) -> dict[str, str]:
     return env
 
 
-@pytest.mark.parametrize("name", ["notice-everyday", "notice-dialog", "notice-round2"])
+NOTICE_SETS = [
+    "notice-everyday",
+    "notice-dialog",
+    "notice-round2",
+    "notice-round3",
+    "notice-dialog3",
+]
+
+
+@pytest.mark.parametrize("name", NOTICE_SETS)
 def test_the_notice_sets_keep_their_score(tmp_path: Path, name: str) -> None:
     right, rows = _score(SETS / f"{name}.jsonl", _env(tmp_path))
     assert rows == len((SETS / f"{name}.jsonl").read_text(encoding="utf-8").splitlines())
@@ -79,7 +97,8 @@ def test_the_notice_sets_keep_their_score(tmp_path: Path, name: str) -> None:
 def test_each_document_set_keeps_its_score(tmp_path: Path, path: Path) -> None:
     first = json.loads(path.read_text(encoding="utf-8").splitlines()[0])
     out = tmp_path / "doc"
-    assert main(["import-doc", str(SHARED / first["doc"]), "--out", str(out)]) == 0
+    source = TEXTS / first["doc"] if (TEXTS / first["doc"]).is_file() else SHARED / first["doc"]
+    assert main(["import-doc", str(source), "--out", str(out)]) == 0
     env = _env(tmp_path) | {"FENGONG_DATA": str(out)}
     right, rows = _score(path, env, "--plan", str(out / "plan.yaml"))
     assert right >= REACHED[path.stem], f"{path.stem}: {right}/{rows}, was {REACHED[path.stem]}"
