@@ -8,20 +8,32 @@ all (nothing of it is stored). Each member's items are handled in the order they
 worker of that member's own: a member whose answer is slow holds up nobody else. What a
 crash or a bounded drain leaves (an item handled but not yet forgotten included) is handled
 at the next start; a note it filed is found again there (Notes.add), not filed twice.
+
+Several instances may share the database: each stores what it receives, and a member's items
+are handled by the one instance holding the member's lease (bot/store/callbacks.py), in the
+order they were stored, whichever instance stored them. The lease is renewed while the
+instance works; one that dies lets it lapse, and another takes the member over at its next
+sweep (every third of LEASE_TTL), with what was left. A stop gives the leases up at once.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import datetime as dt
 import logging
-from collections import deque
+import socket
 from collections.abc import Awaitable, Callable
 
 from bot.store import Delivery, Store, origin
+from bot.store.callbacks import Lease
 
 logger = logging.getLogger(__name__)
 
 Handle = Callable[[Delivery], Awaitable[None]]
+# How long a member's lease lasts unrenewed: how soon another instance takes over the members
+# of one that died (renewed at every commit, and every third of it while handling is slow).
+LEASE_TTL = dt.timedelta(seconds=30)
 
 
 class Closed(Exception):
@@ -31,28 +43,57 @@ class Closed(Exception):
 class Inbox:
     """One channel's stored deliveries, handled per member in order."""
 
-    def __init__(self, store: Store, channel: str, handle: Handle) -> None:
+    def __init__(
+        self, store: Store, channel: str, handle: Handle, owner: str | None = None
+    ) -> None:
+        """`owner`: this instance's name among those sharing the database (the host's)."""
         self._store = store
         self._channel = channel
         self._handle = handle
         self._batch: list[tuple[str, str, str, asyncio.Future[bool]]] = []
         self._writer: asyncio.Task[None] | None = None
         self._handled: list[int] = []  # ids to forget at the next commit
-        self._queues: dict[str, deque[Delivery]] = {}
+        self._lease = Lease(owner or socket.gethostname(), LEASE_TTL)
         self._workers: dict[str, asyncio.Task[None]] = {}
+        self._last: dict[str, int] = {}  # each member's last item handled here
+        self._waiting: dict[str, int] = {}  # items read and not handled yet, by member
+        self._sweeper: asyncio.Task[None] | None = None
         self._closed = False
         # The last write failed (a full disk, a locked database): nothing can be accepted,
         # whatever a rolled-back probe says, until a write succeeds again.
         self.failing = False
 
     async def start(self) -> int:
-        """Queue what was stored and not handled before the last stop; return how many."""
-        left = await self._store.callbacks.waiting(self._channel)
-        for delivery in left:
-            self._queue(delivery)
+        """Take up what was stored and nobody handles (left before the last stop, or by an
+        instance that died); return how many items that is. Then sweep now and then."""
+        members = await self._store.callbacks.orphans(self._channel, self._lease)
+        left = 0
+        for member in members:
+            left += len(await self._store.callbacks.after(self._channel, member, 0))
+            self._work_on(member)
         if left:
-            logger.info("继续处理上次停止前已收到的 %d 条消息", len(left))
-        return len(left)
+            logger.info("继续处理上次停止前已收到的 %d 条消息", left)
+        if self._sweeper is None:
+            self._sweeper = asyncio.create_task(self._sweep(), name="inbox sweep")
+        return left
+
+    async def _sweep(self) -> None:
+        """Renew the leases of slow handling, and take over what dead instances left."""
+        while True:
+            await asyncio.sleep(LEASE_TTL.total_seconds() / 3)
+            try:
+                await self.sweep()
+            except Exception as e:  # the next sweep tries again
+                logger.warning("检查待处理消息时出错：%s", type(e).__name__)
+
+    async def sweep(self) -> set[str]:
+        """Renew this instance's leases and take the members nobody handles; return those."""
+        await asyncio.wait({self._kick(force=True)})
+        members = await self._store.callbacks.orphans(self._channel, self._lease)
+        fresh = members - set(self._workers)
+        for member in fresh:
+            self._work_on(member)
+        return fresh
 
     async def accept(self, key: str, member: str, body: str) -> bool:
         """Store an item once committed; False when `key` was taken before (a repeat).
@@ -68,71 +109,89 @@ class Inbox:
         # stored all the same), and the acknowledgement wakes in one step of the loop, not two.
         return bool(await taken)
 
-    def _kick(self) -> asyncio.Task[None]:
-        """Start the writer unless it is running (it takes whatever is waiting when it can)."""
+    def _kick(self, force: bool = False) -> asyncio.Task[None]:
+        """Start the writer unless it is running (it takes whatever is waiting when it can).
+
+        `force`: commit once even with nothing waiting (the leases renewed)."""
         if self._writer is None or self._writer.done():
-            self._writer = asyncio.create_task(self._write())
+            self._writer = asyncio.create_task(self._write(force))
         return self._writer
 
-    async def _write(self) -> None:
+    async def _write(self, force: bool = False) -> None:
         """Commit the waiting items and forget the handled ones, a batch at a time."""
-        while self._batch or self._handled:
+        while self._batch or self._handled or self._lease.ended or force:
+            force = False
             batch, self._batch = self._batch, []
             handled, self._handled = self._handled, []
+            ended = set(self._lease.ended)
+            self._lease.working = set(self._workers)
             try:
-                stored = await self._store.callbacks.take(
+                taken = await self._store.callbacks.take(
                     self._channel,
                     [(key, member, body) for key, member, body, _ in batch],
                     handled,
+                    self._lease,
                 )
             except Exception as e:  # every caller of the batch answers "try again"
                 self.failing = True
-                for *_, taken in batch:
-                    if not taken.done():
-                        taken.set_exception(e)
-                if handled:  # handled again at the next start (a note is not doubled)
+                self._lease.ended |= ended  # given up at the next commit
+                self._handled[:0] = handled  # forgotten at the next commit
+                for *_, future in batch:
+                    if not future.done():
+                        future.set_exception(e)
+                if handled:  # if this was the last commit, handled again (a note is not doubled)
                     logger.error("未能标记 %d 条消息已处理：%s", len(handled), type(e).__name__)
+                if not batch:
+                    return  # nothing waits on it: the next handled item or sweep retries
                 continue
             self.failing = False
-            for delivery, (*_, taken) in zip(stored, batch, strict=True):
-                if not taken.done():
-                    taken.set_result(delivery is not None)
+            for delivery, (*_, future) in zip(taken.rows, batch, strict=True):
+                if not future.done():
+                    future.set_result(delivery is not None)
             # Then handled: the batch's acknowledgements are woken first, so a burst's 200s
             # are not sent after the handling of everything it brought.
-            for delivery in stored:
-                if delivery is not None:
-                    self._queue(delivery)
+            for member in taken.won | taken.kept:
+                self._work_on(member)
 
-    def _queue(self, delivery: Delivery) -> None:
-        member = delivery.member
-        self._queues.setdefault(member, deque()).append(delivery)
-        if member not in self._workers:
+    def _work_on(self, member: str) -> None:
+        """Start handling a member's items, unless a worker does already."""
+        if member not in self._workers and not self._closed:
             self._workers[member] = asyncio.create_task(self._work(member))
 
     async def _work(self, member: str) -> None:
-        """Handle a member's items in order until none is left, then end."""
-        queue = self._queues[member]
+        """Handle a member's stored items in order until none is left, then end."""
         try:
-            while queue:
-                delivery = queue[0]
-                handling = origin.set(f"inbox:{delivery.id}")
-                try:
-                    await self._handle(delivery)
-                except Exception:  # the handler tells the member; one failure stops nobody
-                    logger.exception("处理收到的消息失败（%s #%d）", self._channel, delivery.id)
-                finally:
-                    origin.reset(handling)
-                self._handled.append(delivery.id)
-                self._kick()
-                queue.popleft()
+            while True:
+                last = self._last.get(member, 0)
+                items = await self._store.callbacks.after(self._channel, member, last)
+                if not items:
+                    break
+                self._waiting[member] = len(items)
+                for delivery in items:
+                    handling = origin.set(f"inbox:{delivery.id}")
+                    try:
+                        await self._handle(delivery)
+                    except Exception:  # the handler tells the member; one failure stops nobody
+                        logger.exception(
+                            "处理收到的消息失败（%s #%d）", self._channel, delivery.id
+                        )
+                    finally:
+                        origin.reset(handling)
+                    self._last[member] = delivery.id
+                    self._waiting[member] -= 1
+                    self._handled.append(delivery.id)
+                    self._kick()
         finally:
+            self._waiting.pop(member, None)
             del self._workers[member]
-            if not queue:
-                del self._queues[member]
+            # Its lease is given up with its last item forgotten, unless items came meanwhile.
+            self._lease.ended.add(member)
+            if not self._closed:
+                self._kick()
 
     def pending(self) -> int:
-        """Return how many accepted items are not handled yet."""
-        return sum(len(queue) for queue in self._queues.values())
+        """Return how many items read for handling are not handled yet."""
+        return sum(self._waiting.values())
 
     async def drain(self, grace: float) -> int:
         """Accept nothing more, let the queued items be handled for at most `grace` seconds.
@@ -141,10 +200,15 @@ class Inbox:
         many items that is. Both the start and the end of the drain are logged.
         """
         self._closed = True
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
         if self._writer is not None:
             await asyncio.wait({self._writer})
         waiting = self.pending()
         if not waiting:
+            await self._give_up()
             return 0
         logger.info("正在停止：处理已收到的 %d 条消息（最多 %.0f 秒）", waiting, grace)
         workers = set(self._workers.values())
@@ -154,8 +218,16 @@ class Inbox:
             worker.cancel()
         await asyncio.gather(*unfinished, return_exceptions=True)
         await asyncio.wait({self._kick()})  # the handled ones forgotten
+        await self._give_up()
         if left:
             logger.warning("停止时仍有 %d 条消息未处理完：已保存，下次启动时继续处理", left)
         else:
             logger.info("已收到的消息都已处理完")
         return left
+
+    async def _give_up(self) -> None:
+        """Give this instance's leases up: another instance takes what is left at once."""
+        try:
+            await self._store.callbacks.give_up(self._channel, self._lease.owner)
+        except Exception as e:  # they lapse by themselves
+            logger.warning("未能交出待处理消息：%s", type(e).__name__)

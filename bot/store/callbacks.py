@@ -2,13 +2,19 @@
 acknowledged, and kept until it is handled (the inbox and callbacks tables, bot/inbox.py).
 
 A key is kept a day, so that a callback WeCom delivers again after a restart is still known.
+
+Several instances may store a member's deliveries; one at a time handles them, in order: the
+one holding the member's lease ("inbox/<channel>/<member>" in the leases table). It takes the
+lease when it stores a delivery of a member nobody handles, renews it while it works, and gives
+it up, in the transaction that forgets the member's last handled delivery, only when none is
+left. A lapsed lease (its instance died) is taken over with the deliveries it left.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import ClassVar, Self
 
 from bot.store.database import Connection, Row
@@ -17,6 +23,20 @@ from bot.store.repository import CHUNK, Repository, iso, marks, time
 # How long storing a delivered callback waits for another writer's lock: WeCom waits 5 s for
 # its answer, so a locked database must be answered 503 (deliver again) well before that.
 INTAKE_BUSY_MS = 2000
+
+
+def lease_of(channel: str, member: str) -> str:
+    """Return the name of the lease under which a member's deliveries are handled."""
+    return f"inbox/{channel}/{member}"
+
+
+@dataclass(frozen=True)
+class Taken:
+    """What one intake transaction did: each item's row (None: a repeat), and the leases."""
+
+    rows: list[Delivery | None]
+    won: set[str] = field(default_factory=set)  # members whose deliveries are now ours
+    kept: set[str] = field(default_factory=set)  # members given up but with deliveries left
 
 
 @dataclass(frozen=True)
@@ -49,13 +69,18 @@ class Callbacks(Repository):
     _purged: dt.datetime | None = None
 
     async def take(
-        self, channel: str, items: Sequence[tuple[str, str, str]], handled: Sequence[int] = ()
-    ) -> list[Delivery | None]:
+        self,
+        channel: str,
+        items: Sequence[tuple[str, str, str]],
+        handled: Sequence[int] = (),
+        lease: Lease | None = None,
+    ) -> Taken:
         """Store delivered items (key, member, body) in one transaction, each with its key,
         and forget the deliveries `handled` (by id) in the same one.
 
         Returns, for each item, its inbox row, or None when its key was already taken (a
         repeat). Committed to disk when this returns: the channel may then be acknowledged.
+        With `lease`, the members' leases change in the same transaction (see `Lease`).
         """
         now = self.now()
         last = self._purged
@@ -73,7 +98,13 @@ class Callbacks(Repository):
             # Two statements a chunk, not two an item: the acknowledgement waits for them.
             for start in range(0, len(items), CHUNK):
                 taken += await self._take(tx, channel, items[start : start + CHUNK], iso(now))
-        return taken
+            if lease is None:
+                return Taken(taken)
+            arrived = {d.member for d in taken if d is not None} - set(lease.working)
+            won = await lease.claim(tx, channel, arrived, now)
+            await lease.renew(tx, channel, now)
+            kept = await lease.end(tx, channel)
+        return Taken(taken, won, kept)
 
     async def _take(
         self, tx: Connection, channel: str, items: Sequence[tuple[str, str, str]], now: str
@@ -103,6 +134,35 @@ class Callbacks(Repository):
             taken[index] = Delivery.from_row(row)
         return taken
 
+    async def after(self, channel: str, member: str, last: int) -> list[Delivery]:
+        """Return a member's stored deliveries after id `last`, oldest first."""
+        rows = await self.db.fetch(
+            "SELECT * FROM inbox WHERE channel = ? AND member = ? AND id > ? ORDER BY id",
+            (channel, member, last),
+        )
+        return [Delivery.from_row(row) for row in rows]
+
+    async def orphans(self, channel: str, lease: Lease) -> set[str]:
+        """Take the leases of members with deliveries left and nobody handling them.
+
+        Nobody: no lease, a lapsed one (its instance died), or one `lease.owner` holds already
+        (this instance, restarted). Returns the members taken, whose deliveries are now ours.
+        """
+        now = self.now()
+        async with self.db.transaction() as tx:
+            rows = await tx.fetch(
+                "SELECT DISTINCT member FROM inbox WHERE channel = ?", (channel,)
+            )
+            return await lease.claim(tx, channel, {row["member"] for row in rows}, now)
+
+    async def give_up(self, channel: str, owner: str) -> None:
+        """Give up every lease of the channel `owner` holds (a stop: others take over)."""
+        async with self.db.transaction() as tx:
+            await tx.execute(
+                "DELETE FROM leases WHERE owner = ? AND name LIKE ?",
+                (owner, lease_of(channel, "%")),
+            )
+
     async def waiting(self, channel: str) -> list[Delivery]:
         """Return the channel's stored deliveries not handled yet, oldest first."""
         rows = await self.db.fetch("SELECT * FROM inbox WHERE channel = ? ORDER BY id", (channel,))
@@ -112,3 +172,66 @@ class Callbacks(Repository):
         """Delete the callback keys seen before `before`; return how many."""
         async with self.db.transaction() as tx:
             return await tx.execute("DELETE FROM callbacks WHERE seen_at < ?", (iso(before),))
+
+
+@dataclass
+class Lease:
+    """One instance's leases on members, and the changes to make at its next intake commit.
+
+    `working`: the members it handles now (their leases are renewed); `ended`: those whose
+    worker found nothing more to do (their leases are given up, unless deliveries came).
+    """
+
+    owner: str
+    ttl: dt.timedelta
+    working: set[str] = field(default_factory=set)
+    ended: set[str] = field(default_factory=set)
+
+    async def claim(
+        self, tx: Connection, channel: str, members: set[str], now: dt.datetime
+    ) -> set[str]:
+        """Take the members' leases that are free, lapsed or ours; return those taken."""
+        won = set()
+        for member in sorted(members):
+            row = await tx.fetchrow(
+                "INSERT INTO leases (name, owner, until) VALUES (?, ?, ?) ON CONFLICT (name) "
+                "DO UPDATE SET owner = excluded.owner, until = excluded.until "
+                "WHERE leases.owner = excluded.owner OR leases.until <= ? RETURNING name",
+                (lease_of(channel, member), self.owner, iso(now + self.ttl), iso(now)),
+            )
+            if row is not None:
+                won.add(member)
+        return won
+
+    async def renew(self, tx: Connection, channel: str, now: dt.datetime) -> None:
+        """Extend the leases of the members being handled."""
+        names = [lease_of(channel, m) for m in sorted(self.working)]
+        for start in range(0, len(names), CHUNK):
+            chunk = names[start : start + CHUNK]
+            await tx.execute(
+                f"UPDATE leases SET until = ? WHERE owner = ? AND name IN ({_list(len(chunk))})",
+                (iso(now + self.ttl), self.owner, *chunk),
+            )
+
+    async def end(self, tx: Connection, channel: str) -> set[str]:
+        """Give up the ended members' leases; return those kept: deliveries came meanwhile."""
+        ended, self.ended = self.ended, set()
+        kept = set()
+        for member in sorted(ended):
+            gone = await tx.execute(
+                "DELETE FROM leases WHERE name = ? AND owner = ? AND NOT EXISTS "
+                "(SELECT 1 FROM inbox WHERE channel = ? AND member = ?)",
+                (lease_of(channel, member), self.owner, channel, member),
+            )
+            mine = not gone and await tx.fetchval(
+                "SELECT 1 FROM leases WHERE name = ? AND owner = ?",
+                (lease_of(channel, member), self.owner),
+            )
+            if mine:  # not when it lapsed and another instance took it
+                kept.add(member)
+        return kept
+
+
+def _list(count: int) -> str:
+    """Return `count` placeholders for an IN list."""
+    return ", ".join("?" for _ in range(count))

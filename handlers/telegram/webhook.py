@@ -43,7 +43,8 @@ def inbox_of(app: App) -> Inbox:
     async def handle(delivery: Delivery) -> None:
         await app.process_update(Update.de_json(json.loads(delivery.body), app.bot))
 
-    return Inbox(core_of(app.bot_data).store, CHANNEL, handle)
+    core = core_of(app.bot_data)
+    return Inbox(core.store, CHANNEL, handle, core.config.instance)
 
 
 def web_app(app: App, secret: str, inbox: Inbox) -> web.Application:
