@@ -37,6 +37,7 @@ from aiohttp import web  # noqa: E402
 
 from bot.inbox import Inbox  # noqa: E402
 from bot.store import Delivery, Store  # noqa: E402
+from bot.store.callbacks import Taken  # noqa: E402
 from handlers.wecom.crypto import MsgCrypt  # noqa: E402
 from handlers.wecom.message import parse_message  # noqa: E402
 from handlers.wecom.server import BACKLOG, CHANNEL, callback_app, listen, runner_of  # noqa: E402
@@ -96,7 +97,7 @@ def ours(conn: Connection, profile: str) -> None:
             batches = 0
             take = store.callbacks.take
 
-            async def counted(*args: object, **kwargs: object) -> list[Delivery | None]:
+            async def counted(*args: object, **kwargs: object) -> Taken:
                 nonlocal batches
                 batches += 1
                 return await take(*args, **kwargs)  # type: ignore[arg-type]

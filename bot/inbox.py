@@ -56,7 +56,6 @@ class Inbox:
         self._lease = Lease(owner or socket.gethostname(), LEASE_TTL)
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._last: dict[str, int] = {}  # each member's last item handled here
-        self._waiting: dict[str, int] = {}  # items read and not handled yet, by member
         self._sweeper: asyncio.Task[None] | None = None
         self._closed = False
         # The last write failed (a full disk, a locked database): nothing can be accepted,
@@ -166,7 +165,6 @@ class Inbox:
                 items = await self._store.callbacks.after(self._channel, member, last)
                 if not items:
                     break
-                self._waiting[member] = len(items)
                 for delivery in items:
                     handling = origin.set(f"inbox:{delivery.id}")
                     try:
@@ -178,20 +176,22 @@ class Inbox:
                     finally:
                         origin.reset(handling)
                     self._last[member] = delivery.id
-                    self._waiting[member] -= 1
                     self._handled.append(delivery.id)
                     self._kick()
         finally:
-            self._waiting.pop(member, None)
             del self._workers[member]
             # Its lease is given up with its last item forgotten, unless items came meanwhile.
             self._lease.ended.add(member)
             if not self._closed:
                 self._kick()
 
-    def pending(self) -> int:
-        """Return how many items read for handling are not handled yet."""
-        return sum(self._waiting.values())
+    async def pending(self) -> int:
+        """Return how many stored items of the members handled here are not handled yet."""
+        left = 0
+        for member in list(self._workers):
+            last = self._last.get(member, 0)
+            left += len(await self._store.callbacks.after(self._channel, member, last))
+        return left
 
     async def drain(self, grace: float) -> int:
         """Accept nothing more, let the queued items be handled for at most `grace` seconds.
@@ -206,14 +206,14 @@ class Inbox:
                 await self._sweeper
         if self._writer is not None:
             await asyncio.wait({self._writer})
-        waiting = self.pending()
+        waiting = await self.pending()
         if not waiting:
             await self._give_up()
             return 0
         logger.info("正在停止：处理已收到的 %d 条消息（最多 %.0f 秒）", waiting, grace)
         workers = set(self._workers.values())
         _, unfinished = await asyncio.wait(workers, timeout=grace)
-        left = self.pending()
+        left = await self.pending()
         for worker in unfinished:
             worker.cancel()
         await asyncio.gather(*unfinished, return_exceptions=True)

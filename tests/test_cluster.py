@@ -28,15 +28,18 @@ MEMBERS = ("zhang", "li", "wang", "zhao")
 Deployment = tuple[str, int]  # the database (a file or a URL), how many instances
 
 
-@pytest.fixture(params=[pytest.param("sqlite", id="1-instance-sqlite")])
+@pytest.fixture(
+    params=[
+        pytest.param("sqlite", id="1-instance-sqlite"),
+        pytest.param("postgres", id="3-instances-postgres"),
+    ]
+)
 def deployment(request: pytest.FixtureRequest, tmp_path: Path) -> Deployment:
-    """Where the instances keep their data and how many run.
-
-    Today one instance on an SQLite file; once the store speaks PostgreSQL, three instances
-    on one database of tests/postgres.py join here as a second parameter.
-    """
+    """Where the instances keep their data and how many run: one instance on an SQLite file,
+    or three on one PostgreSQL database of the tests' own server (tests/postgres.py)."""
     need_nginx()
-    assert request.param == "sqlite"
+    if request.param == "postgres":
+        return str(request.getfixturevalue("postgres_url")), 3
     return str(tmp_path / "fengong.db"), 1
 
 

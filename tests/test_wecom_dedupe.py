@@ -10,7 +10,8 @@ from pathlib import Path
 
 from bot.clock import TZ
 from bot.inbox import Inbox
-from bot.store import Delivery, Store
+from bot.store import Store
+from bot.store.callbacks import Lease, Taken
 from handlers.wecom.crypto import MsgCrypt
 from handlers.wecom.message import TextMessage
 from handlers.wecom.server import CHANNEL, callback_app, listen, runner_of
@@ -35,7 +36,7 @@ async def test_a_key_twice_in_one_batch_is_stored_once(database: str | Path) -> 
     path = database
     async with await Store.open(path, FakeClock(START)) as store:
         items = [("msg:1", "zhang", "<a/>"), ("msg:2", "li", "<b/>"), ("msg:1", "zhang", "<c/>")]
-        taken = await store.callbacks.take(CHANNEL, items)
+        taken = (await store.callbacks.take(CHANNEL, items)).rows
     assert [None if t is None else t.body for t in taken] == ["<a/>", "<b/>", None]
     async with await Store.open(path, FakeClock(START)) as store:
         assert [d.body for d in await store.callbacks.waiting(CHANNEL)] == ["<a/>", "<b/>"]
@@ -115,11 +116,14 @@ async def test_callbacks_arriving_together_share_one_transaction(database: str |
         take = store.callbacks.take
 
         async def counted(
-            channel: str, items: Sequence[tuple[str, str, str]], handled: Sequence[int] = ()
-        ) -> list[Delivery | None]:
+            channel: str,
+            items: Sequence[tuple[str, str, str]],
+            handled: Sequence[int] = (),
+            lease: Lease | None = None,
+        ) -> Taken:
             nonlocal commits
             commits += 1
-            return await take(channel, items, handled)
+            return await take(channel, items, handled, lease)
 
         store.callbacks.take = counted  # type: ignore[method-assign]
         inbox = Inbox(store, CHANNEL, recorder)
@@ -139,7 +143,7 @@ async def test_callbacks_arriving_together_share_one_transaction(database: str |
 
 async def _claim(store: Store, key: str) -> bool:
     """Store a callback under `key`; True the first time the key is seen."""
-    [taken] = await store.callbacks.take(CHANNEL, [(key, "zhang", "<xml/>")])
+    [taken] = (await store.callbacks.take(CHANNEL, [(key, "zhang", "<xml/>")])).rows
     return taken is not None
 
 
