@@ -233,12 +233,15 @@ async def test_nginx_spreads_the_work_and_passes_it_on_when_an_instance_dies(
         assert await ask(2) == [200] * 16  # what nginx first tried at bot1, it passed on
         await replied(2)
         assert await bots.stop(1) == 0, bots.logs()
+    # Each answered once; but an answer the killed instance had sent and not yet recorded as
+    # handled (the moment between the two) is its to finish: the instance taking its members
+    # over sends it again, once.
     for member in members:
         replies = wecom_api.texts_to(member)
-        assert len(replies) == 2, replies  # each once
+        assert 2 <= len(replies) <= 3, replies
         assert all("尚未绑定单位" in r for r in replies), replies
     for user in users:
-        assert len(api.sent_messages(user)) == 2  # each once
+        assert 2 <= len(api.sent_messages(user)) <= 3
     [hook] = api.calls_of("setWebhook")  # by bot1 alone
     assert hook.params["url"] == bots.url("/telegram")
 
