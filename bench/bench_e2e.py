@@ -16,7 +16,7 @@ milliseconds per message of the bots and of their fakes. The echo bot is python-
 as it comes (one update at a time, httpx's own connection pool). Variants:
 
 * no rate limiter, as deployed: our bot as build_application makes it (chats concurrently,
-  each in order; httpx over aiohttp), minus the limiter;
+  each in order; Bot API calls over aiohttp), minus the limiter;
 * the same, but on python-telegram-bot's default HTTP transport, as the echo bot;
 * no rate limiter, concurrent_updates=4 and 64 for both (--concurrent);
 * the rate limiter our bot runs with in production, for both (each gets a new one configured

@@ -18,7 +18,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from httpx_aiohttp import AiohttpTransport
 from telegram.ext import AIORateLimiter
 
 from bot.ask.assistant import Assistant
@@ -31,6 +30,7 @@ from handlers.telegram import render
 from handlers.telegram.app import App, build_application, file_url
 from handlers.telegram.handlers import EDITED, FAILED, NOT_TEXT
 from handlers.telegram.processor import PerChatProcessor
+from handlers.telegram.transport import AiohttpRequest
 from tests.fakes.bot_api import BOT_USERNAME, MAX_MESSAGE_LENGTH, NOT_MODIFIED, FakeBotApi
 from tests.harness import bot_process, clear_proxies, running
 
@@ -796,9 +796,9 @@ def test_defaults_base_url_rate_limiter_and_missing_token(
     # each chat's updates one at a time.
     assert isinstance(app.bot.rate_limiter, AIORateLimiter)
     assert isinstance(app.update_processor, PerChatProcessor)
-    # Bot API calls go through httpx over aiohttp (handlers/telegram/transport.py).
+    # Bot API calls go over aiohttp (handlers/telegram/transport.py).
     for request in (app.bot.request, app.bot._request[0]):
-        assert isinstance(request._client._transport, AiohttpTransport)  # type: ignore[attr-defined]
+        assert isinstance(request, AiohttpRequest)
     bench = build_application(
         Config(telegram_token=TOKEN), assistant, rate_limiter=False, concurrent_updates=8
     )

@@ -7,21 +7,18 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-import httpx
 from telegram import Bot
 from telegram.error import BadRequest, Forbidden, RetryAfter, TimedOut
 
 from bot.channel import PartDone, Result, Unconfirmed
 from bot.reply import Reply
 from handlers.telegram import render
+from handlers.telegram.transport import ANSWER_LOST
 
 logger = logging.getLogger(__name__)
 
 PREFIX = "tg:"  # the channel part of a Telegram user's id in the core: tg:123456
 PER_CHAT_GAP = 1.0  # seconds between messages to the same chat
-# Timeouts after the request went out: Telegram may have the message (not so a connect or
-# pool timeout, where nothing was sent).
-ANSWER_LOST = (httpx.ReadTimeout, httpx.WriteTimeout)
 
 
 class Sender:

@@ -1,54 +1,127 @@
-"""The bot's HTTP client: python-telegram-bot's HTTPXRequest, with httpx sending over aiohttp.
+"""The bot's HTTP client: python-telegram-bot's request interface, sent with aiohttp.
 
 httpx's own connection pool (httpcore on anyio) costs a chat bot more CPU than anything else
 it does: about a millisecond per Bot API call, and more the more connections are open, since
-every idle one is checked on each request. httpx-aiohttp keeps httpx's API (so HTTPXRequest,
-its timeouts and error mapping stay as they are) and hands the bytes to aiohttp's pool and
-C-accelerated HTTP parser: a third less CPU per answer (bench/README.md).
+every idle one is checked on each request. AiohttpRequest sends python-telegram-bot's calls
+through aiohttp's pool and C-accelerated HTTP parser instead, with a JSON body (a form body
+url-encodes every byte of a Chinese reply in Python); it maps aiohttp's errors to
+python-telegram-bot's as HTTPXRequest maps httpx's (bench/README.md has the figures).
 
-httpx honours proxies from the environment (HTTPS_PROXY …) only on its own transport: with a
-proxy set, the bot keeps httpx's pool, so that it reaches Telegram exactly as before.
+httpx honours proxies from the environment (HTTPS_PROXY …): with a proxy set, the bot keeps
+python-telegram-bot's HTTPXRequest, so that it reaches Telegram exactly as before.
 """
 
 from __future__ import annotations
 
+import json
 import urllib.request
 
+import aiohttp
 import httpx
-from aiohttp import ClientSession
-from httpx_aiohttp import AiohttpTransport
-from telegram.request import HTTPXRequest
+from telegram.error import NetworkError, TimedOut
+from telegram.request import BaseRequest, HTTPXRequest, RequestData
 
 MAIN_POOL = 256  # python-telegram-bot's default for bot methods
 UPDATES_POOL = 1  # one long poll at a time
+TIMEOUT = 5.0  # seconds: python-telegram-bot's default read and connect timeouts
 # aiohttp's "connect" limit covers waiting for a pooled connection *and* opening a new one
 # (TCP and TLS), where httpx's pool timeout covers only the wait: a second, httpx's default,
 # would be too short for a TLS handshake over a slow link.
 POOL_TIMEOUT = 10.0
+# The request went out and no answer came: Telegram may have acted on it (a message sent).
+# (httpx's: with a proxy, see http_request.)
+ANSWER_LOST = (aiohttp.SocketTimeoutError, httpx.ReadTimeout, httpx.WriteTimeout)
 
 
-class _Transport(AiohttpTransport):
-    """The aiohttp transport, able to start again after the bot was shut down."""
+class AiohttpRequest(BaseRequest):
+    """Sends python-telegram-bot's Bot API calls over one aiohttp session, `pool_size` wide.
 
-    async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
-        """Send the request, opening a new aiohttp session if the last one was closed."""
-        # HTTPXRequest.initialize() after a shutdown builds a new httpx client around this
-        # same transport, whose session its aclose() has closed.
-        if isinstance(self.client, ClientSession) and self.client.closed:
-            self.client = None
-        return await super().handle_async_request(request)
+    The session is opened by the first call (not by initialize: a start that fails closes
+    only what it used), so the request works again after a shutdown.
+    """
+
+    def __init__(self, pool_size: int) -> None:
+        self.pool_size = pool_size
+        self._session: aiohttp.ClientSession | None = None
+
+    @property
+    def read_timeout(self) -> float:
+        """Return the default read timeout in seconds."""
+        return TIMEOUT
+
+    def session(self) -> aiohttp.ClientSession:
+        """Return the open session, opening one if there is none."""
+        if self._session is None or self._session.closed:
+            connector = aiohttp.TCPConnector(limit=self.pool_size)
+            self._session = aiohttp.ClientSession(connector=connector)
+        return self._session
+
+    async def initialize(self) -> None:
+        """Nothing to do: the first call opens the session."""
+
+    async def shutdown(self) -> None:
+        """Close the session and its connections."""
+        if self._session is not None:
+            await self._session.close()
+
+    async def do_request(
+        self,
+        url: str,
+        method: str,
+        request_data: RequestData | None = None,
+        read_timeout: object = BaseRequest.DEFAULT_NONE,
+        write_timeout: object = BaseRequest.DEFAULT_NONE,
+        connect_timeout: object = BaseRequest.DEFAULT_NONE,
+        pool_timeout: object = BaseRequest.DEFAULT_NONE,
+    ) -> tuple[int, bytes]:
+        """Send one call; return the HTTP status and the body (see BaseRequest.do_request)."""
+        # Writing has no limit of its own in aiohttp (nor had it with httpx over aiohttp).
+        timeout = aiohttp.ClientTimeout(
+            connect=_seconds(pool_timeout, POOL_TIMEOUT),
+            sock_connect=_seconds(connect_timeout, TIMEOUT),
+            sock_read=_seconds(read_timeout, TIMEOUT),
+        )
+        headers = {"User-Agent": self.USER_AGENT}
+        body: aiohttp.FormData | bytes | None = None
+        if request_data is not None and request_data.contains_files:
+            body = _form(request_data)
+        elif request_data is not None:
+            body = json.dumps(request_data.parameters).encode()
+            headers["Content-Type"] = "application/json"
+        try:
+            async with self.session().request(
+                method, url, data=body, headers=headers, timeout=timeout
+            ) as response:
+                return response.status, await response.read()
+        except TimeoutError as e:  # aiohttp's timeouts are TimeoutErrors too
+            raise TimedOut from e
+        except aiohttp.ClientError as e:
+            # The class name says what failed when the message is empty (a refused connection).
+            raise NetworkError(f"aiohttp.{type(e).__name__}: {e}") from e
 
 
-def http_request(pool_size: int) -> HTTPXRequest:
-    """Return an HTTPXRequest for the Bot API with up to `pool_size` connections."""
+def _seconds(value: object, default: float) -> float | None:
+    """A timeout as passed for one call (None: no limit), else the default."""
+    if value is None or isinstance(value, (int, float)):
+        return value
+    return default
+
+
+def _form(request_data: RequestData) -> aiohttp.FormData:
+    """Return a call with files as multipart/form-data: parameters first, then the files."""
+    form = aiohttp.FormData()
+    for name, value in request_data.json_parameters.items():
+        form.add_field(name, value)
+    for name, (filename, content, mimetype) in request_data.multipart_data.items():
+        form.add_field(name, content, filename=filename, content_type=mimetype)
+    return form
+
+
+def http_request(pool_size: int) -> BaseRequest:
+    """Return the Bot API request for up to `pool_size` connections at once."""
     if _proxied():
         return HTTPXRequest(connection_pool_size=pool_size)
-    limits = httpx.Limits(max_connections=pool_size, max_keepalive_connections=pool_size)
-    return HTTPXRequest(
-        connection_pool_size=pool_size,
-        pool_timeout=POOL_TIMEOUT,
-        httpx_kwargs={"transport": _Transport(limits=limits)},
-    )
+    return AiohttpRequest(pool_size)
 
 
 def _proxied() -> bool:
