@@ -200,7 +200,8 @@ class Core:
         return core
 
     async def close(self) -> None:
-        """Close the database."""
+        """Close the database (once the unanswered questions counted are written)."""
+        await unanswered.flush(self.store)
         await self.store.close()
 
     # -- who is talking ----------------------------------------------------------------------
@@ -259,7 +260,7 @@ class Core:
             if flow is not None:
                 return Response(flow)
         kind, arg = await self.catalog.converse(text, self.dialog, chat)
-        await unanswered.record_query(self, kind, arg)  # what the bot could not answer
+        unanswered.record_query(self, kind, arg)  # what the bot could not answer
         outcome = await self.query(person, kind, arg)
         return Response(outcome or say(EXPIRED), (kind, arg))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 import yaml
@@ -117,3 +118,25 @@ async def test_each_document_learns_in_its_own_lexicon(tmp_path: Path) -> None:
         assert "跨境电商" not in load_lexicon(data).synonyms
         answer = render_plain((await core.text(MEMBER, MEMBER.id, "跨境电商归谁管")).outcome.reply)
         assert "拓展两个市场" in answer
+
+
+async def test_the_answer_does_not_wait_for_the_count(
+    tmp_path: Path, assistant: Assistant
+) -> None:
+    """The count is written after the answer, and listed (or written at close) all the same."""
+    path = tmp_path / "q.db"
+    async with await Store.open(path, FakeClock(NOW)) as store:
+        core = make_core(assistant, store, [COORDINATOR.id])
+        in_group = Person("tg:7", "群成员", private=False)  # no note flow to read
+        async with store.db.transaction():  # another transaction holds the database meanwhile
+            asked = asyncio.ensure_future(core.text(in_group, "g:7", "导盲犬归谁管"))
+            # A guard against a hang, not a timing: before, the answer waited for the lock.
+            done, _ = await asyncio.wait({asked}, timeout=30)
+            assert done, "the answer waited for the count's transaction"
+            assert "没有找到" in render_plain(asked.result().outcome.reply)
+        assert [q.text for q in await unanswered.listing(store, assistant)] == ["导盲犬归谁管"]
+        await core.text(in_group, "g:7", "手语翻译谁负责")
+        await core.close()  # writes what is still pending
+    async with await Store.open(path, FakeClock(NOW)) as store:
+        listed = await unanswered.listing(store, assistant)
+    assert sorted(q.text for q in listed) == ["导盲犬归谁管", "手语翻译谁负责"]

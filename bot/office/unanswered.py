@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import json
+import logging
 import re
-from dataclasses import dataclass
+import weakref
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +35,8 @@ from bot.store import Store
 
 if TYPE_CHECKING:
     from bot.core import Core
+
+logger = logging.getLogger(__name__)
 
 KEPT = dt.timedelta(days=90)
 MAX_TEXT = 200  # characters of a question kept (the engine reads no more than that)
@@ -71,14 +76,22 @@ def normalized(question: str) -> str:
 
 def key_words(assistant: Assistant, text: str) -> str:
     """Return what a question is about: its text without the lexicon's question scaffolding."""
-    stops = sorted({normalize(w) for w in assistant.lexicon.stop}, key=len, reverse=True)
-    for stop in stops:
+    for stop in _stops(assistant.lexicon.stop):
         text = text.replace(stop, " ")
     return _NOT_WORD.sub("", text)[:MAX_WORDS]
 
 
-async def record_query(core: Core, kind: str, arg: str) -> None:
-    """Count a typed question its document did not answer (read from the engine's answer)."""
+@functools.lru_cache(maxsize=16)
+def _stops(stop: tuple[str, ...]) -> tuple[str, ...]:
+    # Normalised and sorted once per lexicon, not for every question (a few hundred words).
+    return tuple(sorted({normalize(w) for w in stop}, key=len, reverse=True))
+
+
+def record_query(core: Core, kind: str, arg: str) -> None:
+    """Count a typed question its document did not answer (read from the engine's answer).
+
+    Written in the background: `listing`, and the core's close, wait for what is pending.
+    """
     if kind not in (ASK, READ):
         return
     doc, inner = core.catalog.of_query(arg)
@@ -91,7 +104,7 @@ async def record_query(core: Core, kind: str, arg: str) -> None:
     # Thanks and greetings are answered; scaffolding only (谁负责, 好的) names no topic.
     if text and not small_talk(question) and len(key_words(doc.assistant, text)) > 1:
         store = core.offices[doc.id].membership.store
-        await record(store, text, tuple(m.id for m in answer.nearest))
+        _later(store, text, tuple(m.id for m in answer.nearest))
 
 
 async def record(store: Store, text: str, suggested: tuple[str, ...] = ()) -> None:
@@ -100,8 +113,45 @@ async def record(store: Store, text: str, suggested: tuple[str, ...] = ()) -> No
     await store.unanswered.count(text, suggested, KEPT, reopen=OPEN, keep=OUT)
 
 
+@dataclass
+class _Queue:
+    """Questions counted and not yet written (text, measures suggested), and their writer."""
+
+    asked: list[tuple[str, tuple[str, ...]]] = field(default_factory=list)
+    writer: asyncio.Future[None] | None = None
+
+
+# Per database and document: the answer does not wait for its count's transaction (and its
+# fsync); one task writes the counts, one after the other.
+_QUEUES: weakref.WeakKeyDictionary[object, dict[str, _Queue]] = weakref.WeakKeyDictionary()
+
+
+def _later(store: Store, text: str, suggested: tuple[str, ...]) -> None:
+    queue = _QUEUES.setdefault(store.db, {}).setdefault(store.doc, _Queue())
+    queue.asked.append((text, suggested))
+    if queue.writer is None or queue.writer.done():
+        queue.writer = asyncio.ensure_future(_drain(store, queue))
+
+
+async def _drain(store: Store, queue: _Queue) -> None:
+    while queue.asked:
+        text, suggested = queue.asked.pop(0)
+        try:
+            await record(store, text, suggested)
+        except Exception as e:  # a count is not worth failing anything else for
+            logger.warning("未答问题计数未能写入：%r", e)
+
+
+async def flush(store: Store) -> None:
+    """Write the questions counted and not yet written, of every document of the database."""
+    for queue in list(_QUEUES.get(store.db, {}).values()):
+        while queue.writer is not None and not queue.writer.done():
+            await asyncio.shield(queue.writer)
+
+
 async def listing(store: Store, assistant: Assistant) -> list[Question]:
     """Return the document's open questions of the last 90 days, most asked first."""
+    await flush(store)
     return [
         Question(q.text, q.count, q.suggested, q.first_at, q.last_at, key_words(assistant, q.text))
         for q in await store.unanswered.listed(OPEN, KEPT, SHOWN)
@@ -110,6 +160,7 @@ async def listing(store: Store, assistant: Assistant) -> list[Question]:
 
 async def _settle(store: Store, text: str, status: str, actor: Person, what: str) -> bool:
     """Set an open question's status and audit it; False when it is not listed."""
+    await flush(store)
     return await store.unanswered.settle(text, OPEN, status, actor.id, actor.name, what)
 
 
