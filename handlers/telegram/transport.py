@@ -109,7 +109,8 @@ def _seconds(value: object, default: float) -> float | None:
 
 def _form(request_data: RequestData) -> aiohttp.FormData:
     """Return a call with files as multipart/form-data: parameters first, then the files."""
-    form = aiohttp.FormData()
+    # Names as they are (UTF-8), as httpx sends them: quoted, Telegram would show %E8%BF…
+    form = aiohttp.FormData(quote_fields=False)
     for name, value in request_data.json_parameters.items():
         form.add_field(name, value)
     for name, (filename, content, mimetype) in request_data.multipart_data.items():
