@@ -83,7 +83,31 @@ async def test_a_new_name_or_chat_kind_is_written_again(core: Core, store: Store
     assert user is not None
     assert user.name == "张三丰"
     await core.seen(Person(ZHANG.id, "张三丰", private=False))  # in a group
+    assert upserts(statements) == 1  # recorded privately already: a group changes nothing
+    await core.seen(Person(ZHANG.id, "三丰", private=False))
     assert upserts(statements) == 2
+    user = await store.users.get(ZHANG.id)
+    assert user is not None
+    assert (user.name, user.private_chat) == ("三丰", True)
+
+
+async def test_after_a_restart_only_a_change_is_written(
+    assistant: Assistant, store: Store, clock: FakeClock
+) -> None:
+    await make_core(assistant, store, (), clock).seen(ZHANG)
+    statements = await user_writes(store)
+    again = make_core(assistant, store, (), clock)  # the bot restarted: it knows nobody
+    await again.seen(ZHANG)
+    assert upserts(statements) == 0  # read, found as they are
+    assert not again.is_new(ZHANG)
+    await again.seen(Person(ZHANG.id, ZHANG.name, private=False))
+    assert upserts(statements) == 0
+    await store.users.set_reachable(ZHANG.id, False)  # a reminder got a 403 meanwhile
+    await make_core(assistant, store, (), clock).seen(ZHANG)  # they write privately again
+    assert upserts(statements) == 1
+    user = await store.users.get(ZHANG.id)
+    assert user is not None
+    assert user.reachable
 
 
 async def test_a_failed_write_is_tried_again_with_the_next_message(
@@ -108,9 +132,9 @@ async def test_a_person_who_blocked_the_bot_is_recorded_again_when_they_write(
     await store.document("other").users.set_reachable(ZHANG.id, False)  # a reminder got a 403
     statements = await user_writes(store)
     in_group = Person(ZHANG.id, ZHANG.name, private=False)
-    await core.seen(in_group)  # written once (a new chat kind) ...
+    await core.seen(in_group)  # nothing to change: the name is the same ...
     await core.seen(in_group)
-    assert upserts(statements) == 1
+    assert upserts(statements) == 0
     user = await store.users.get(ZHANG.id)
     assert user is not None
     assert not user.reachable  # ... and a group message unblocks nothing
@@ -120,7 +144,7 @@ async def test_a_person_who_blocked_the_bot_is_recorded_again_when_they_write(
     assert user is not None
     assert user.reachable
     await core.seen(ZHANG)
-    assert upserts(statements) == 2
+    assert upserts(statements) == 1
     assert not core.is_new(ZHANG)
 
 

@@ -115,6 +115,15 @@ class Membership:
 
     async def seen(self, person: Person) -> None:
         """Record that a person talked to the bot (and whether in a private chat)."""
+        known = await self.store.users.get(person.id)
+        if (
+            known is not None
+            and known.name == person.name
+            and (not person.private or (known.private_chat and known.reachable))
+        ):
+            # Recorded as they are (the first message after a restart, mostly): a read, not a
+            # transaction with its fsync that every other chat's reads would queue behind.
+            return
         await self.store.users.upsert(person.id, person.name, True if person.private else None)
 
     # -- who is who ------------------------------------------------------------------------
