@@ -3,12 +3,20 @@
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import io
+import ipaddress
 import socket
+import ssl
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
-from aiohttp import ClientSession
+from aiohttp import ClientSession, web
+from cryptography import x509
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec
+from cryptography.x509.oid import NameOID
 from telegram import Bot, InputFile
 from telegram.error import NetworkError, TimedOut
 
@@ -119,3 +127,67 @@ async def test_silent_server_is_a_timeout() -> None:
             await writer.wait_closed()
         server.close()
         await server.wait_closed()
+
+
+def _certificate(folder: Path) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and its key, as PEM files."""
+    key = ec.generate_private_key(ec.SECP256R1())
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = dt.datetime.now(dt.UTC)
+    cert = (
+        x509.CertificateBuilder()
+        .subject_name(name)
+        .issuer_name(name)
+        .public_key(key.public_key())
+        .serial_number(x509.random_serial_number())
+        .not_valid_before(now - dt.timedelta(days=1))
+        .not_valid_after(now + dt.timedelta(days=1))
+        .add_extension(
+            x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+            critical=False,
+        )
+        .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
+        .sign(key, hashes.SHA256())
+    )
+    cert_file, key_file = folder / "cert.pem", folder / "key.pem"
+    cert_file.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    key_file.write_bytes(
+        key.private_bytes(
+            serialization.Encoding.PEM,
+            serialization.PrivateFormat.PKCS8,
+            serialization.NoEncryption(),
+        )
+    )
+    return cert_file, key_file
+
+
+async def test_certificates_are_checked_as_httpx_checks_them(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Over TLS the server's certificate is verified, against SSL_CERT_FILE when it is set."""
+    cert_file, key_file = _certificate(tmp_path)
+    tls = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    tls.load_cert_chain(cert_file, key_file)
+    me = {"id": 1, "is_bot": True, "first_name": "Bot", "username": "test_bot"}
+
+    async def get_me(request: web.Request) -> web.Response:
+        return web.json_response({"ok": True, "result": me})
+
+    app = web.Application()
+    app.router.add_post(f"/bot{TOKEN}/getMe", get_me)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0, ssl_context=tls)
+    await site.start()
+    port = runner.addresses[0][1]
+    try:
+        untrusted = _bot(f"https://127.0.0.1:{port}/bot")
+        with pytest.raises(NetworkError):  # not in the trusted certificates
+            await untrusted.get_me()
+        await untrusted.request.shutdown()
+        monkeypatch.setenv("SSL_CERT_FILE", str(cert_file))
+        trusted = _bot(f"https://127.0.0.1:{port}/bot")
+        assert (await trusted.get_me()).username == "test_bot"
+        await trusted.request.shutdown()
+    finally:
+        await runner.cleanup()

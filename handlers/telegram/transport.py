@@ -52,7 +52,10 @@ class AiohttpRequest(BaseRequest):
     def session(self) -> aiohttp.ClientSession:
         """Return the open session, opening one if there is none."""
         if self._session is None or self._session.closed:
-            connector = aiohttp.TCPConnector(limit=self.pool_size)
+            # Certificates checked as httpx checks them (certifi's, or SSL_CERT_FILE's): a slim
+            # image need not have the system's.
+            tls = httpx.create_ssl_context()
+            connector = aiohttp.TCPConnector(limit=self.pool_size, ssl=tls)
             self._session = aiohttp.ClientSession(connector=connector)
         return self._session
 
