@@ -365,10 +365,10 @@ async def measure(build: Build, n: int, chats: int, limiter: bool, concurrent: i
 # --------------------------------------------------------------------------------------------
 
 
-def row(label: str, pairs: list[tuple[Result, Result]]) -> str:
+def row(label: str, pairs: list[tuple[Result, Result]], judged: bool = True) -> str:
     """One line: medians over the (ours, echo) pairs, the ratio taken pair by pair."""
     ratio = statistics.median(o.rate / e.rate for o, e in pairs)
-    verdict = "ok" if ratio >= GOAL else f"BELOW {GOAL}"
+    verdict = "" if not judged else "ok" if ratio >= GOAL else f"BELOW {GOAL}"
 
     def med(values: Iterator[float]) -> float:
         return statistics.median(values)
@@ -439,7 +439,8 @@ async def main(n: int, chats: int, limited_n: int, concurrent: list[int], repeat
                 pairs.append((results["ours"], results["echo"]))
                 if "replay" in results:
                     replayed.append((results["ours"], results["replay"]))
-            print(row(label, pairs), flush=True)
+            # Under the limiter both bots send at its rate: no verdict on our overhead.
+            print(row(label, pairs, judged=not limiter), flush=True)
     if replayed:
         ours_ms = statistics.median(o.cpu_ms for o, _ in replayed)
         replay_ms = statistics.median(r.cpu_ms for _, r in replayed)
