@@ -79,12 +79,16 @@ async def core(
         yield core
 
 
-@pytest.fixture
-def outbox(core: Core) -> Outbox:
-    outbox = Outbox()
+def _outbox(core: Core, outbox: Outbox) -> Outbox:
+    """Send both channels' messages to `outbox`."""
     core.router.add("tg", outbox)
     core.router.add("wecom", outbox)
     return outbox
+
+
+@pytest.fixture
+def outbox(core: Core) -> Outbox:
+    return _outbox(core, Outbox())
 
 
 async def test_it_checks_at_start_then_every_interval_on_the_clock(
@@ -173,11 +177,6 @@ async def other(
     async with await Store.open(database, clock) as store:
         yield make_core(assistant, store, {BOSS.id}, clock)
 
-
-def _outbox(core: Core, outbox: Outbox) -> Outbox:
-    core.router.add("tg", outbox)
-    core.router.add("wecom", outbox)
-    return outbox
 
 
 async def test_while_one_instance_sends_the_others_checks_send_nothing(
