@@ -9,6 +9,7 @@ database join the same tests once the store speaks it.
 from __future__ import annotations
 
 import asyncio
+import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
@@ -16,6 +17,7 @@ import aiohttp
 import pytest
 
 from bot.store import Store
+from bot.throttle import BURST, RATE
 from handlers.telegram.webhook import SECRET_HEADER
 from tests.cluster import WEBHOOK_SECRET, Cluster, cluster, need_nginx
 from tests.fakes.bot_api import FakeBotApi
@@ -280,3 +282,111 @@ async def test_an_instance_stopped_while_callbacks_come_loses_none_and_wecom_see
         assert await bots.stop(1) == 0, bots.logs()
     for member in members:
         assert len(wecom_api.texts_to(member)) == count  # each once
+
+
+SCALE_MEMBERS = [f"w{n:02}" for n in range(50)]
+SCALE_NOTES = 20  # each member's notes, sent one after the other as WeCom delivers them
+SCALE_USERS = [900 + n for n in range(10)]  # Telegram users, each asking a few times
+SCALE_SECONDS = 240.0  # a bound for the whole run on two loaded cores, never a timing asserted
+
+
+async def test_50_members_x_20_notes_on_3_instances_across_a_kill_9_and_a_restart(
+    postgres_url: str, api: FakeBotApi, tmp_path: Path
+) -> None:
+    """#20's size: 50 WeCom members × 20 notes, and Telegram updates, over 3 instances on
+    PostgreSQL through nginx; one instance killed (-9) in the middle of it and restarted.
+
+    WeCom delivers a member's messages one after the other and repeats one until it is
+    acknowledged (200); so does each sender here. The notes go in two rounds of 10 (bot/
+    throttle.py answers a person's 11th message within 10 s with 请稍等: a round is its burst,
+    and the second waits until the buckets have refilled). Allowed twice: a note the killed
+    instance had answered and not yet recorded as handled, answered again by the instance
+    taking its member over (README "Nothing acknowledged is lost"): one message per member at
+    most, as one instance at a time handles a member's messages, one after the other; so the
+    repeat comes right after the original.
+    """
+    need_nginx()
+    await bind(postgres_url, *SCALE_MEMBERS)
+    half = SCALE_NOTES // 2
+    assert half <= BURST
+    acked = 0
+    killed = asyncio.Event()
+    async with (
+        FakeWeComApi() as wecom_api,
+        cluster(tmp_path, wecom_api, postgres_url, 3, telegram=api) as bots,
+        bots.callbacks() as wecom,
+        aiohttp.ClientSession() as http,
+    ):
+
+        async def deliver(member: str, numbers: range) -> None:
+            nonlocal acked
+            for n in numbers:
+                post = wecom.text(member, note(member, n), msg_id=f"{member}-{n}")
+                while (await wecom.post(post))[0] != 200:  # WeCom delivers it again
+                    pass
+                acked += 1
+                if acked == len(SCALE_MEMBERS) * half * 2 // 5:
+                    killed.set()
+
+        async def ask(user: int) -> None:
+            headers = {SECRET_HEADER: WEBHOOK_SECRET}
+            for n in range(3):
+                update = telegram_update(user * 10 + n, user, "人社厅负责什么")
+                async with http.post(bots.url("/telegram"), json=update, headers=headers) as r:
+                    assert r.status == 200
+                if n == 0:
+                    await killed.wait()  # the others while an instance is down
+
+        async def kill_and_restart() -> None:
+            await killed.wait()
+            await bots.kill(1)  # not the one that set Telegram's webhook: any would do
+            await bots.start(1)
+
+        async def confirmed(count: int) -> None:
+            for member in SCALE_MEMBERS:
+                while len(set(_numbers(member, wecom_api.texts_to(member)))) < count:  # noqa: ASYNC110
+                    await asyncio.sleep(0.05)
+
+        async with asyncio.timeout(SCALE_SECONDS):
+            await asyncio.gather(
+                *(deliver(m, range(half)) for m in SCALE_MEMBERS),
+                *(ask(u) for u in SCALE_USERS), kill_and_restart(),
+            )  # fmt: skip
+            await confirmed(half)
+            # Real time, the throttle's own: every instance's bucket full again.
+            await asyncio.sleep(BURST / RATE + 1)
+            await asyncio.gather(*(deliver(m, range(half, SCALE_NOTES)) for m in SCALE_MEMBERS))
+            await confirmed(SCALE_NOTES)
+            for user in SCALE_USERS:
+                await api.wait_for_messages(user, 3, timeout=SCALE_SECONDS)
+        for n in range(3):
+            assert await bots.stop(n) == 0, bots.logs()
+        assert "Traceback" not in bots.logs()
+        replies = {m: wecom_api.texts_to(m) for m in SCALE_MEMBERS}
+
+    for member, texts in replies.items():
+        numbers = _numbers(member, texts)
+        once = [n for i, n in enumerate(numbers) if i == 0 or numbers[i - 1] != n]
+        assert once == list(range(SCALE_NOTES)), (member, numbers)  # all, in the order sent
+        assert len(numbers) - len(once) <= 1, (member, numbers)  # one repeat, right after
+    for user in SCALE_USERS:
+        answers = api.sent_messages(user)
+        assert 3 <= len(answers) <= 4, answers  # a repeat: the killed instance's, as above
+        assert all(a["rendered_text"].startswith(HRSS) for a in answers), answers
+    async with await Store.open(postgres_url) as store:
+        filed = sorted(n.text for n in await store.notes.find())
+        expected = sorted(f"{m}的第{n}条进展" for m in SCALE_MEMBERS for n in range(SCALE_NOTES))
+        assert filed == expected  # each filed once, the repeated answers included
+        assert await store.callbacks.waiting("wecom") == []
+
+
+def _numbers(member: str, replies: list[str]) -> list[int]:
+    """The numbers n of the notes `member的第n条进展` the replies confirm, in their order."""
+    return [_note_number(member, reply) for reply in replies]
+
+
+def _note_number(member: str, reply: str) -> int:
+    """The number n of the note `member的第n条进展` a reply confirms."""
+    assert reply.startswith(f"已记录「{HRSS}」举措 5.1"), reply
+    [number] = re.findall(rf"{member}的第(\d+)条进展", reply)
+    return int(number)
