@@ -50,7 +50,8 @@ def run(config: Config, env: Mapping[str, str] = os.environ) -> None:
     if wecom is not None or (
         config.telegram_token and (config.group_webhook or config.webhook_url)
     ):
-        asyncio.run(serve(config, wecom, web=web))
+        interval = reminder_interval(env.get("FENGONG_REMINDER_INTERVAL", ""))
+        asyncio.run(serve(config, wecom, web=web, reminder_interval=interval))
     elif config.telegram_token:
         from handlers.telegram.app import run_telegram
 
@@ -64,6 +65,21 @@ def run(config: Config, env: Mapping[str, str] = os.environ) -> None:
         from handlers.console import run_console
 
         run_console(config, web)
+
+
+def reminder_interval(text: str) -> float:
+    """Return FENGONG_REMINDER_INTERVAL's seconds between reminder checks (default INTERVAL)."""
+    if not text:
+        return INTERVAL
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = 0.0
+    if not 1 <= seconds <= 3600:  # NaN too
+        raise ConfigError(
+            f"FENGONG_REMINDER_INTERVAL 的值「{text[:32]}」无效：请写 1 到 3600 之间的秒数"
+        )
+    return seconds
 
 
 def _has_input() -> bool:

@@ -9,13 +9,17 @@ database join the same tests once the store speaks it.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import re
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
 import aiohttp
 import pytest
+import yaml
 
+from bot.ask.assistant import Assistant
+from bot.clock import TZ
 from bot.store import Store
 from bot.throttle import BURST, RATE
 from handlers.telegram.webhook import SECRET_HEADER
@@ -378,6 +382,118 @@ async def test_50_members_x_20_notes_on_3_instances_across_a_kill_9_and_a_restar
         expected = sorted(f"{m}的第{n}条进展" for m in SCALE_MEMBERS for n in range(SCALE_NOTES))
         assert filed == expected  # each filed once, the repeated answers included
         assert await store.callbacks.waiting("wecom") == []
+
+
+FAN_OUT = 300  # members reminded at once
+FAN_UNITS = 10  # … in units of 30, each unit's reminder one message/send call a part
+REMINDER_INTERVAL = 5  # seconds (FENGONG_REMINDER_INTERVAL): the scheduler's lease too
+
+
+def reminders_due(folder: Path, deadline: dt.date, days_before: int) -> Path:
+    """A FENGONG_CONFIG whose year's deadline is `deadline`, its reminders `days_before` it,
+    at 00:00 in Shanghai: due from that day on."""
+    path = folder / f"config-{deadline}.yaml"
+    config = {
+        "reminders": {
+            "deadline": deadline.strftime("%m-%d"),
+            "days_before": [days_before],
+            "time": "00:00",
+            "years": f"{deadline.year}-{deadline.year}",
+            "grace_days": 2,
+        }
+    }
+    path.write_text(yaml.safe_dump(config), encoding="utf-8")
+    return path
+
+
+async def scheduler_holder(db: str) -> str | None:
+    """The instance holding the reminders' lease (FENGONG_INSTANCE), None when free."""
+    async with await Store.open(db) as store:
+        rows = await store.db.fetch("SELECT owner FROM leases WHERE name = 'scheduler'", ())
+    return str(rows[0]["owner"]) if rows else None
+
+
+async def logged(bots: Cluster, line: str) -> None:
+    """Wait until an instance's log has `line`."""
+    while line not in bots.logs():  # noqa: ASYNC110 - polls the instances' logs
+        await asyncio.sleep(0.1)
+
+
+async def test_a_300_member_reminder_fan_out_survives_its_sender_killed_midway(
+    postgres_url: str, assistant: Assistant, tmp_path: Path
+) -> None:
+    """The instance sending a reminder to 300 members is killed (-9) in the middle of it: the
+    others take its lease over once it lapses (one check interval, FENGONG_REMINDER_INTERVAL)
+    and finish from the parts recorded; nobody is missed, nobody gets a part twice but the one
+    in flight; then the coordinators' summary goes once, and a restart of all sends nothing
+    again.
+
+    WeCom hangs on the 6th unit's first part (`hold`) so that the kill lands there: the 5
+    units before have theirs, the 4 after not yet. The held call's caller is gone when WeCom
+    answers it, so WeCom delivers it to nobody (the fake refuses it), as a call whose
+    connection dropped: the part in flight is then sent once by the instance taking over.
+    """
+    need_nginx()
+    units = [u.name for u in assistant.plan.units if assistant.plan.measures_of(u.name)]
+    units = units[:FAN_UNITS]
+    members = [f"r{n:03}" for n in range(FAN_OUT)]
+    per_unit = FAN_OUT // FAN_UNITS
+    async with await Store.open(postgres_url) as store:
+        for n, member in enumerate(members):
+            unit = units[n // per_unit]
+            await store.members.bind(f"wecom:{member}", member, unit, f"wecom:{BOSS}")
+    today = dt.datetime.now(TZ).date()
+    settings = {
+        "FENGONG_CONFIG": str(reminders_due(tmp_path, today + dt.timedelta(days=1), 1)),
+        "FENGONG_REMINDER_INTERVAL": str(REMINDER_INTERVAL),
+        "FENGONG_COORDINATORS": f"wecom:{BOSS}",
+    }
+    held = members[5 * per_unit : 6 * per_unit]
+    async with FakeWeComApi() as wecom_api:
+        wecom_api.hold(*held)
+        async with cluster(tmp_path, wecom_api, postgres_url, 3, extra=settings) as bots:
+            async with asyncio.timeout(120):
+                while not wecom_api.waiting(held[0]):  # noqa: ASYNC110 - polls the fake
+                    await asyncio.sleep(0.05)
+            sender = await scheduler_holder(postgres_url)
+            names = [i.env["FENGONG_INSTANCE"] for i in bots.instances]
+            killed = names.index(str(sender))
+            before = {m: len(wecom_api.messages_to(m)) for m in members}
+            await bots.kill(killed)
+            wecom_api.release()
+            assert all(before[m] for m in members[: 5 * per_unit]), before  # midway: 5 units
+            assert not any(before[m] for m in members[5 * per_unit :]), before
+            async with asyncio.timeout(120):  # two intervals; a bound, not a timing asserted
+                await logged(bots, "已发送提醒 reminder:")
+            for n in range(3):
+                if n != killed:
+                    assert await bots.stop(n) == 0, bots.logs()
+            reminded = {m: wecom_api.messages_to(m) for m in members}
+            for member, got in reminded.items():
+                assert got, member  # nobody missed
+                copies = wecom_api.copies(member)
+                assert sum(copies.values()) - len(copies) <= 1, (member, copies)
+            for block in range(FAN_UNITS):  # a unit's members, their parts alike
+                same = members[block * per_unit : (block + 1) * per_unit]
+                assert len({len(wecom_api.copies(m)) for m in same}) == 1, block
+
+            # The day after the deadline: the summary, once, whoever checks; restarting all
+            # sends no reminder again.
+            summary = reminders_due(tmp_path, today - dt.timedelta(days=1), 1)
+            for instance in bots.instances:
+                instance.env["FENGONG_CONFIG"] = str(summary)
+            calls = len(wecom_api.calls_of("message/send"))
+            for n in range(3):
+                await bots.start(n)
+            async with asyncio.timeout(120):
+                await logged(bots, "已发送提醒 summary:")
+            for n in range(3):
+                assert await bots.stop(n) == 0, bots.logs()
+            assert "Traceback" not in bots.logs()
+        sent = wecom_api.calls_of("message/send")[calls:]
+        assert {c.json["touser"] for c in sent} == {BOSS}, [c.json["touser"] for c in sent]
+        assert sum(wecom_api.copies(BOSS).values()) == len(wecom_api.copies(BOSS)) > 0
+        assert {m: wecom_api.messages_to(m) for m in members} == reminded  # nothing again
 
 
 def _numbers(member: str, replies: list[str]) -> list[int]:
