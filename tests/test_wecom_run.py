@@ -19,7 +19,7 @@ import pytest
 from bot.ask.assistant import Assistant
 from bot.cli import EXIT_DATA, main
 from bot.config import Config, ConfigError
-from handlers.run import serve
+from handlers.run import reminder_interval, serve
 from tests.fakes.bot_api import FakeBotApi
 from tests.fakes.clock import FakeClock
 from tests.fakes.wecom_api import FakeWeComApi
@@ -230,6 +230,17 @@ async def test_a_refused_secret_or_a_taken_port_stops_the_start(
             refused = r"连接不上企业微信接口：连接被拒绝（127.0.0.1:\d+）。.*WECOM_API_BASE_URL"
             with pytest.raises(ConfigError, match=refused):
                 await serve(config, lost, assistant=assistant, stop=asyncio.Event())
+
+
+def test_the_reminder_interval_is_seconds_between_1_and_3600() -> None:
+    assert (reminder_interval(""), reminder_interval("5"), reminder_interval("0.5e1")) == (
+        60,
+        5,
+        5,
+    )
+    for wrong in ("0", "-5", "3601", "nan", "五秒", "inf"):
+        with pytest.raises(ConfigError, match="FENGONG_REMINDER_INTERVAL"):
+            reminder_interval(wrong)
 
 
 async def test_a_refused_telegram_token_stops_both_channels(
