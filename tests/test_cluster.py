@@ -436,6 +436,7 @@ async def test_a_300_member_reminder_fan_out_survives_its_sender_killed_midway(
     need_nginx()
     units = [u.name for u in assistant.plan.units if assistant.plan.measures_of(u.name)]
     units = units[:FAN_UNITS]
+    assert len(units) == FAN_UNITS
     members = [f"r{n:03}" for n in range(FAN_OUT)]
     per_unit = FAN_OUT // FAN_UNITS
     async with await Store.open(postgres_url) as store:
@@ -478,7 +479,8 @@ async def test_a_300_member_reminder_fan_out_survives_its_sender_killed_midway(
                 assert len({len(wecom_api.copies(m)) for m in same}) == 1, block
 
             # The day after the deadline: the summary, once, whoever checks; restarting all
-            # sends no reminder again.
+            # sends no reminder again (a fan-out started and not recorded done would be resumed
+            # now, past its deadline: only its recorded parts keep it from going again).
             summary = reminders_due(tmp_path, today - dt.timedelta(days=1), 1)
             for instance in bots.instances:
                 instance.env["FENGONG_CONFIG"] = str(summary)
