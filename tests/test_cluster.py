@@ -1,9 +1,10 @@
 """The deployment of deploy/ end to end, as processes: `python -m bot run` instances behind nginx.
 
 nginx runs deploy/nginx.conf itself (tests/cluster.py); WeCom's callbacks and Telegram's
-webhook updates reach the bot only through it, as in production. One instance on SQLite is
-what the store supports today; `deployment` is where several instances on one PostgreSQL
-database join the same tests once the store speaks it.
+webhook updates reach the bot only through it, as in production. `deployment` runs a test on
+one instance on SQLite and on three on one PostgreSQL database. At issue #20's size, on three
+instances on PostgreSQL: 50 members × 20 notes across a kill -9, and a 300-member reminder
+fan-out whose sender is killed midway.
 """
 
 from __future__ import annotations
