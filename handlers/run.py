@@ -45,17 +45,17 @@ def run(config: Config, env: Mapping[str, str] = os.environ) -> None:
     """
     wecom = wecom_settings(env)
     web = web_settings(env)
+    interval = reminder_interval(env.get("FENGONG_REMINDER_INTERVAL", ""))
     # Telegram alone by long polling is python-telegram-bot's own loop; anything more (WeCom,
     # a webhook server, the group robot beside it) runs here on one core.
     if wecom is not None or (
         config.telegram_token and (config.group_webhook or config.webhook_url)
     ):
-        interval = reminder_interval(env.get("FENGONG_REMINDER_INTERVAL", ""))
         asyncio.run(serve(config, wecom, web=web, reminder_interval=interval))
     elif config.telegram_token:
         from handlers.telegram.app import run_telegram
 
-        run_telegram(config, web)
+        run_telegram(config, web, interval)
     elif not _has_input():
         raise ConfigError(
             "没有配置任何渠道（TELEGRAM_BOT_TOKEN 或 WECOM_*，见 README），也没有可用于终端对话"

@@ -259,13 +259,15 @@ def start_errors() -> Iterator[None]:
         logging.getLogger("telegram.ext").removeFilter(quiet)
 
 
-def run_telegram(config: Config, web: WebSettings | None = None) -> None:
+def run_telegram(
+    config: Config, web: WebSettings | None = None, reminder_interval: float = INTERVAL
+) -> None:
     """Run the bot by long polling until stopped (the webhook runs in handlers/run.py).
 
     Raises ConfigError, with what to check, when Telegram refuses the token or cannot be
     reached at start-up (later network errors are retried while the bot runs).
     """
-    app = build_application(config)
+    app = build_application(config, reminder_interval=reminder_interval)
     if web is not None:  # the web console, on the app's own core
         serve_beside(app, web, lambda: core_of(app.bot_data))
     offload.prepare(*RENDERERS)  # the first /report or /progress picture then only renders
