@@ -392,7 +392,7 @@ async def test_50_members_x_20_notes_on_3_instances_across_a_kill_9_and_a_restar
         assert (numbers[0], numbers[-1]) == (0, SCALE_NOTES - 1), (member, numbers)
     for user in SCALE_USERS:
         told = api.sent_messages(user)
-        assert 3 <= len(told) <= 4, told  # a repeat: the killed instance's, as above
+        assert 3 <= len(told) <= 6, told  # each of the 3 once, or twice as notes above
         assert all(a["rendered_text"].startswith(HRSS) for a in told), told
     async with await Store.open(postgres_url) as store:
         filed = sorted(n.text for n in await store.notes.find())
