@@ -212,7 +212,8 @@ class Inbox:
             return 0
         logger.info("正在停止：处理已收到的 %d 条消息（最多 %.0f 秒）", waiting, grace)
         workers = set(self._workers.values())
-        _, unfinished = await asyncio.wait(workers, timeout=grace)
+        # The workers may all have ended while the count was read: nothing to wait for then.
+        _, unfinished = await asyncio.wait(workers, timeout=grace) if workers else (set(), set())
         left = await self.pending()
         for worker in unfinished:
             worker.cancel()

@@ -150,3 +150,16 @@ async def test_an_instance_restarted_under_its_name_takes_its_members_back_at_on
     await log.settled(1)
     assert log == [("a again", "1")]
     await restarted.drain(1)
+
+
+async def test_a_drain_whose_workers_ended_while_it_counted_waits_for_none(
+    stores: tuple[Store, Store],
+) -> None:
+    inbox = Inbox(stores[0], CHANNEL, Handler("a", Log()), "a")
+    counts = iter([1, 0])  # one item counted; its worker ended before the drain looked
+
+    async def pending() -> int:
+        return next(counts)
+
+    inbox.pending = pending  # type: ignore[method-assign]
+    assert await inbox.drain(1) == 0
