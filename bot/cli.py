@@ -184,6 +184,8 @@ def import_doc(
             f"已用 {number} 替换 {before or '原文件'}：原文件的进展记录仍保留，"
             "/notes 和 /export 中标为“此前文件”的记录，不计入新文件的举措。"
         )
+    if db_path is not None:
+        _announce(db_path, data_dir, out)
 
 
 def _issued(text: str) -> dt.date:
@@ -208,6 +210,24 @@ def _keep_notes(db_path: str | Path, data_dir: Path, out: Path, number: str, for
             await store.document(doc, number).notes.claim(former)
 
     asyncio.run(claim())
+
+
+def _announce(db_path: Callable[[], str | Path], data_dir: Path, out: Path) -> None:
+    """Count a change of a document the data folder serves, in a PostgreSQL database: the
+    instances sharing it reload the document, or add a new one, without a restart."""
+    folder, root = out.resolve(), data_dir.resolve()
+    doc = ROOT if folder == root else folder.name if folder.parent == root else None
+    if doc is None or doc.startswith("."):
+        return  # not served from there (the console's staging folder, another place)
+    database = db_path()
+    if isinstance(database, Path):
+        return  # one instance on its SQLite file reads the folder at its next start
+
+    async def bump(doc: str) -> None:
+        async with await Store.open(database) as store:
+            await store.generations.bump(doc)
+
+    asyncio.run(bump(doc))
 
 
 def _occupied(out: Path, before: str, number: str, suggest: Path) -> str:

@@ -3,13 +3,16 @@
 An adapter turns what its user did into one of four calls and renders what comes back:
 `text` (a message typed), `command` (a command and its argument), `press` (a button's action)
 and `page` (redraw a long answer for another page). Commands, permissions, page tokens and
-notices to others are handled here once, so every channel behaves alike.
+notices to others are handled here once, so every channel behaves alike. With several
+instances on one database, the core also follows the documents another instance changed
+(`follow`).
 """
 
 from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import secrets
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -17,7 +20,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from bot.ask.assistant import QUERIES, REFUSED, REPORTING, Assistant
-from bot.ask.catalog import CHOOSE, Catalog, Doc, load_catalog
+from bot.ask.catalog import CHOOSE, Catalog, Doc, discover, load_catalog
 from bot.ask.dialog import CONTEXT_TTL, Context, Dialog
 from bot.channel import Router
 from bot.charset import typed
@@ -35,10 +38,14 @@ from bot.outcome import Outcome, Person, say
 from bot.store import ChatState, Owned, Store
 from bot.throttle import Throttle, Verdict
 
+logger = logging.getLogger(__name__)
+
 EXPIRED = "按钮已过期，请重新提问"
 UNKNOWN = "没有这个命令：/{}。输入 /help 查看可用命令。"
 PRIVATE_ONLY = "为保护信息，请在与机器人的私聊中使用这个命令。"
 JOIN_IN_PRIVATE = "邀请码请在与机器人的私聊中发送（/join 邀请码）。在群里发送不会绑定。"
+# With several instances: how often each reads whether another changed a document's files.
+FOLLOW_EVERY = dt.timedelta(seconds=5)
 
 Query = tuple[str, str]  # (kind, argument): what a page button redraws
 Run = Callable[[Person, str, str], Awaitable[Outcome]]  # person, argument, chat
@@ -125,6 +132,9 @@ class Core:
         # writes under way, which a person's next messages wait for instead of writing again.
         self._seen: set[tuple[str, str, bool]] = set()
         self._seeing: dict[tuple[str, str, bool], asyncio.Future[None]] = {}
+        # Several instances: the documents' generations as last read (see `follow`), and when.
+        self.generations: dict[str, int] = {}
+        self._followed_at: dt.datetime | None = None
         self._commands: dict[str, Run] = {
             "start": self._welcome,
             "help": lambda p, a, c: self._read("help", a),
@@ -180,11 +190,18 @@ class Core:
         cls, config: Config, assistant: Assistant | None = None, clock: Clock = system_clock
     ) -> Core:
         """Open the database and build the services on it."""
-        catalog = assistant or load_catalog(
-            config.data_dir, config.default_doc, config.reminders, clock
-        )
         store = await Store.open(config.database, clock)
+        try:
+            # Read before the files: a change another instance makes meanwhile is reloaded.
+            generations = await store.generations.read() if store.several_instances else {}
+            catalog = assistant or load_catalog(
+                config.data_dir, config.default_doc, config.reminders, clock
+            )
+        except BaseException:
+            await store.close()
+            raise
         core = cls(config, catalog, store, clock)
+        core.generations = generations
         try:
             # Notes filed before their document was recorded with them belong to the one
             # loaded now: the first start on this schema records it.
@@ -203,6 +220,71 @@ class Core:
         """Close the database (once the unanswered questions counted are written)."""
         await unanswered.flush(self.store)
         await self.store.close()
+
+    # -- the documents served ----------------------------------------------------------------
+
+    def serve(self, doc: Doc) -> None:
+        """Add a document to the running core: its office and reminders, keyed like the rest."""
+        self.catalog = Catalog((*self.catalog.docs, doc), self.catalog.default)
+        # With several documents, every office keys its buttons and names its document.
+        for each in self.catalog.docs[:-1]:
+            membership = self.offices[each.id].membership
+            membership.tag, membership.label = each.key, each.label
+        self.offices[doc.id] = office = self._office_for(doc)
+        reminders = Reminders(office.membership, self.config.reminders)
+        # Whatever group chats get the summaries (the group robot) get this document's too.
+        reminders.summary_groups |= self.reminders.summary_groups
+        self.reminders_of[doc.id] = reminders
+
+    async def follow(self) -> None:
+        """Reload the documents another instance changed, when several share the database.
+
+        Their generations are read at most once every FOLLOW_EVERY, by the message (or
+        reminder check, or console page) that finds the time come, which then waits for the
+        reload; a message under way meanwhile finishes on the plan it started on. One instance
+        alone reads nothing.
+        """
+        now = self.clock()
+        if not self.store.several_instances or (
+            self._followed_at is not None and now - self._followed_at < FOLLOW_EVERY
+        ):
+            return
+        self._followed_at = now
+        try:
+            generations = await self.store.generations.read()
+        except Exception as e:  # the message goes on: the next look reads them again
+            logger.warning("未能读取文件的变更记录，稍后再读：%s", e)
+            return
+        for doc_id, counter in generations.items():
+            if self.generations.get(doc_id) != counter:
+                # Recorded first: a file that cannot be loaded is said once, not every look.
+                self.generations[doc_id] = counter
+                await self._reload(doc_id)
+
+    async def _reload(self, doc_id: str) -> None:
+        """Load a document changed elsewhere from its folder; swap it in, or add it if new."""
+        doc = next((d for d in self.catalog.docs if d.id == doc_id), None)
+        try:
+            folder = (
+                doc.assistant.data_dir if doc else dict(discover(self.config.data_dir))[doc_id]
+            )
+            if folder is None:  # not loaded from a folder: nothing to reload
+                return
+            fresh = await asyncio.to_thread(
+                Assistant.load, folder, self.config.reminders, self.clock
+            )
+        except Exception as e:  # the folder as it was loaded stays served
+            logger.warning(
+                "文件 %s 已由另一实例更改，但无法重新载入，仍按原文件回答：%s", _shown(doc_id), e
+            )
+            return
+        if doc is None:
+            self.serve(Doc(doc_id, fresh))
+        else:
+            doc.assistant.adopt(fresh.plan, fresh.lexicon, fresh.engine)
+            # Documents are also named by their number and title: read them again.
+            self.catalog = Catalog(self.catalog.docs, self.catalog.default)
+        logger.info("已重新载入另一实例更改的文件 %s", _shown(doc_id))
 
     # -- who is talking ----------------------------------------------------------------------
 
@@ -326,6 +408,7 @@ class Core:
         if not self.store.several_instances:
             yield
             return
+        await self.follow()
         before = await self.store.chats.load(chat)
         stored = None
         if before.context is not None and before.at is not None:
@@ -448,3 +531,8 @@ class Core:
         if command is None or (name == "start" and arg.strip()):  # /start CODE binds
             return False
         return command.pageable or (name == "note" and not arg)
+
+
+def _shown(doc_id: str) -> str:
+    """Name a document's folder in the log (the root's has no name of its own)."""
+    return doc_id or "（数据文件夹本身的）"

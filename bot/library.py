@@ -15,11 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from bot.ask.assistant import Assistant
-from bot.ask.catalog import Catalog, Doc, discover
+from bot.ask.catalog import Doc, discover
 from bot.config import ConfigError
 from bot.core import Core
 from bot.documents.plan import PlanError
-from bot.office.reminders import Reminders
 
 STAGED = ".staged"
 MAX_UPLOAD = 10 * 1024 * 1024
@@ -130,19 +129,7 @@ async def enable(core: Core, name: str) -> str:
         Assistant.load, target, core.config.reminders, core.clock
     )
     doc = Doc(name, assistant)
-    serve(core, doc)
+    core.serve(doc)
+    # The other instances read the same data folder: they add it at their next look.
+    await core.store.generations.bump(name)
     return f"已启用：{doc.label}（文件夹 {name}）。在聊天中发送 /doc 可切换到它。"
-
-
-def serve(core: Core, doc: Doc) -> None:
-    """Add a document to a running core: its office and reminders, keyed like every other."""
-    core.catalog = Catalog((*core.catalog.docs, doc), core.catalog.default)
-    # With several documents, every office keys its buttons and names its document.
-    for each in core.catalog.docs[:-1]:
-        membership = core.offices[each.id].membership
-        membership.tag, membership.label = each.key, each.label
-    core.offices[doc.id] = office = core._office_for(doc)
-    reminders = Reminders(office.membership, core.config.reminders)
-    # Whatever group chats get the summaries (the group robot) get this document's too.
-    reminders.summary_groups |= core.reminders.summary_groups
-    core.reminders_of[doc.id] = reminders

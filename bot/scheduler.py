@@ -75,6 +75,7 @@ class Scheduler:
         crash) keeps it until it lapses, or until this instance, restarted, checks again.
         """
         store, lease = self.core.store, dt.timedelta(seconds=self.interval)
+        await self.core.follow()  # a document another instance enabled has reminders too
         try:
             if not await store.leases.claim(LEASE, self.instance, lease):
                 logger.debug("另一实例正在检查提醒，本实例跳过")

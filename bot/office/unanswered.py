@@ -159,9 +159,13 @@ async def listing(store: Store, assistant: Assistant) -> list[Question]:
 
 
 async def _settle(store: Store, text: str, status: str, actor: Person, what: str) -> bool:
-    """Set an open question's status and audit it; False when it is not listed."""
+    """Set an open question's status and audit it; False when it is not listed.
+
+    A question mapped to a measure changed the lexicon: the other instances reload it.
+    """
     await flush(store)
-    return await store.unanswered.settle(text, OPEN, status, actor.id, actor.name, what)
+    files = status == MAPPED
+    return await store.unanswered.settle(text, OPEN, status, actor.id, actor.name, what, files)
 
 
 async def out_of_scope(store: Store, text: str, actor: Person) -> str:

@@ -7,7 +7,8 @@ per aggregate over it.
 (notes and note flows), `reminders` (deliveries and their parts, notices owed, state keys),
 `audit`, `callbacks` (the durable intake), `weblogin` and `unanswered` (the web console's),
 `leases` (work one instance of several does at a time), `chats` (page buttons and
-conversations, when several instances share the database).
+conversations, when several instances share the database), `generations` (the documents'
+files changed, for the other instances to reload).
 `Store` is where they meet: it opens the database, migrates it and holds the repositories,
 each seeing the rows of one document (`doc`, "" the data folder's own; its notes those of
 `edition`, its number); `document(id)` is the same database seen for another.
@@ -34,6 +35,7 @@ from bot.store.errors import (
     StoreError,
     TooSoon,
 )
+from bot.store.generations import Generations
 from bot.store.leases import Leases
 from bot.store.membership import BindRequest, Invite, Member, Membership
 from bot.store.migration import upgrade
@@ -114,6 +116,9 @@ class Store:
         self.weblogins: WebLogins = WebLogins(db, clock) if shared is None else shared.weblogins
         self.leases: Leases = Leases(db, clock) if shared is None else shared.leases
         self.chats: Chats = Chats(db, clock) if shared is None else shared.chats
+        self.generations: Generations = (
+            Generations(db, clock) if shared is None else shared.generations
+        )
         # Whether other instances use the database too: then what a chat carries from one
         # message to the next is kept in it, not in memory (PostgreSQL; tests set it on SQLite).
         self.several_instances: bool = (

@@ -18,6 +18,7 @@ from typing import Any, Literal, Self
 from bot.store.audit import log
 from bot.store.database import Connection, Row
 from bot.store.errors import AlreadyDecided, InviteInvalid, NotFound, TooSoon
+from bot.store.generations import bump
 from bot.store.notes import Flow
 from bot.store.reminders import add_notice
 from bot.store.repository import Repository, iso, maybe_time, time
@@ -198,13 +199,16 @@ class Membership(Repository):
 
         One transaction: the change's audit entry `change` (action, subject), each member's
         move and the notice owed to them (kind "moved", `notice` its payload), and the old
-        unit's notes being written, pending requests and unused invites. `only`: just these
-        members (an undo moves back whom the change moved). Returns the members as they were.
+        unit's notes being written, pending requests and unused invites; and the document's
+        generation, so that other instances reload the units.yaml the change was written into.
+        `only`: just these members (an undo moves back whom the change moved). Returns the
+        members as they were.
         """
         now = iso(self.now())
         moved: list[Member] = []
         async with self.db.transaction() as tx:
             await log(tx, self.doc, now, by, change[0], old, change[1])
+            await bump(tx, self.doc)
             rows = await tx.fetch(
                 "SELECT * FROM members WHERE doc = ? AND unit = ? ORDER BY bound_at, user_id",
                 (self.doc, old),

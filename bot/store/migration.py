@@ -18,6 +18,7 @@ from bot.store.database import Connection, Database
 from bot.store.errors import SchemaTooNew
 from bot.store.postgres_schema import BASELINE, IN_BASELINE
 from bot.store.postgres_schema import CHAT_STATE as PG_CHAT_STATE
+from bot.store.postgres_schema import GENERATIONS as PG_GENERATIONS
 from bot.store.postgres_schema import LEASES as PG_LEASES
 
 
@@ -52,6 +53,12 @@ CREATE TABLE chats (
     doc        TEXT
 );
 CREATE INDEX chats_by_time ON chats(context_at);
+"""
+GENERATIONS = """
+CREATE TABLE generations (
+    doc     TEXT PRIMARY KEY,
+    counter INTEGER NOT NULL
+);
 """
 
 
@@ -391,6 +398,11 @@ MIGRATIONS: list[Migration] = [
     # database (bot/store/chats.py): page buttons' queries by token, and per chat its context
     # (JSON, with its time) and chosen document.
     Migration("page buttons' queries and the chats' states", CHAT_STATE, PG_CHAT_STATE),
+    # Each document's generation (bot/store/generations.py): bumped with every change written
+    # into the shared data folder, so that the other instances reload it (#20).
+    Migration(
+        "documents' generations: changes every instance reloads", GENERATIONS, PG_GENERATIONS
+    ),
 ]
 
 

@@ -206,3 +206,9 @@ CREATE TABLE chats (
 );
 CREATE INDEX chats_by_time ON chats(context_at);
 """
+GENERATIONS = """
+CREATE TABLE generations (
+    doc     TEXT COLLATE "C" PRIMARY KEY,
+    counter INTEGER NOT NULL
+);
+"""

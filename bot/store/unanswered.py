@@ -8,6 +8,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from bot.store.audit import log
+from bot.store.generations import bump
 from bot.store.repository import Repository, iso, time
 
 
@@ -64,9 +65,19 @@ class Unanswered(Repository):
         ]
 
     async def settle(
-        self, text: str, was: str, status: str, actor_id: str, actor_name: str, what: str
+        self,
+        text: str,
+        was: str,
+        status: str,
+        actor_id: str,
+        actor_name: str,
+        what: str,
+        files: bool = False,
     ) -> bool:
-        """Set a question's status from `was` and audit it; False when it is not of `was`."""
+        """Set a question's status from `was` and audit it; False when it is not of `was`.
+
+        `files`: the document's files were changed for it (its lexicon): its generation too.
+        """
         now = iso(self.now())
         async with self.db.transaction() as tx:
             row = await tx.fetchrow(
@@ -77,4 +88,6 @@ class Unanswered(Repository):
             if row is None:
                 return False
             await log(tx, self.doc, now, actor_id, f"unanswered.{status}", "", what, actor_name)
+            if files:
+                await bump(tx, self.doc)
         return True

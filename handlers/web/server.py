@@ -78,6 +78,8 @@ def session(request: web.Request) -> Session | None:
 @web.middleware
 async def guard(request: web.Request, handler: Handler) -> web.StreamResponse:
     """Load the session, refuse a POST without its CSRF token, add the security headers."""
+    if not request.path.startswith("/static/"):  # a document changed by another instance
+        await request.app[CORE].follow()
     token = request.cookies.get(SESSION_COOKIE, "")
     found = await logins(request).session(token) if token else None
     request[SESSION] = found
