@@ -1,11 +1,16 @@
 """Two cores on one database, as two instances behind a load balancer (#20): what a chat
 carries from one message to the next (its context, its `/doc`, its page buttons) is read
-wherever the next message lands; one instance alone writes none of it."""
+wherever the next message lands; one instance alone writes none of it. A document changed
+through one instance (a unit change, a document enabled or imported) is answered from by the
+other after its next look at the documents' generations, without a restart."""
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import itertools
+import logging
+import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -13,16 +18,21 @@ import pytest
 
 from bot.ask.assistant import READ, Assistant
 from bot.ask.catalog import Catalog, load_catalog
+from bot.cli import main
 from bot.clock import TZ
-from bot.core import Core, Response
+from bot.config import Config
+from bot.core import FOLLOW_EVERY, Core, Response
+from bot.library import STAGED, enable
 from bot.outcome import Person
 from bot.reply import render_plain
+from bot.scheduler import Scheduler
 from bot.store import Store
 from bot.store.sqlite import SQLiteDatabase
 from tests.cores import make_core
 from tests.fakes.clock import FakeClock
 from tests.fakes.wecom_api import FakeWeComApi
-from tests.test_catalog import build_data
+from tests.test_catalog import NONGJI, build_data
+from tests.unitdata import AGRI, RURAL, RURAL_ENTRY, copy_data
 from tests.wecom_harness import content, key_of, wecom_bot
 
 # The stores' backends (tests/conftest.py): two instances on one SQLite file or PostgreSQL.
@@ -238,3 +248,136 @@ async def test_two_wecom_instances_answer_one_members_pages_and_follow_ups(
         assert content(second).endswith("（第 2/7 页）")
         follow = await two.say("zhang", "第二条")
         assert "所列的第 2 条" in follow
+
+
+# --- a document changed through one instance, answered from by the other --------------------
+
+COORD = Person("wecom:coord", "协调人")
+MERGED = f"原{RURAL}（2024年起并入{AGRI}）"
+LOOK = FOLLOW_EVERY.total_seconds()  # the time between two looks at the generations
+
+
+def pair(data: Path, stores: tuple[Store, Store], clock: FakeClock) -> tuple[Core, Core]:
+    """Two instances on one database, each with the data folder loaded by itself."""
+    first, second = (
+        make_core(Assistant.load(data, clock=clock), s, {COORD.id}, clock) for s in stores
+    )
+    return first, second
+
+
+def served(data: Path, store: Store, clock: FakeClock) -> Core:
+    """An instance serving every document of the data folder, as `python -m bot run` does."""
+    config = Config(coordinators=frozenset({COORD.id}), data_dir=data)
+    return Core(config, load_catalog(data, clock=clock), store, clock)
+
+
+async def asked(core: Core, question: str) -> str:
+    return render_plain((await core.text(ZHANG, CHAT, question)).outcome.reply)
+
+
+async def test_a_unit_change_through_one_instance_is_answered_by_the_other_after_its_look(
+    stores: tuple[Store, Store], clock: FakeClock, tmp_path: Path
+) -> None:
+    first, second = pair(copy_data(tmp_path), stores, clock)
+    question = "乡村振兴局负责什么"
+    assert MERGED not in await asked(second, question)  # it looks: nothing changed yet
+    change = "乡村振兴局 并入 农业厅 2024-01-01"
+    proposed = await first.command(COORD, COORD.id, "unit_change", change)
+    confirm = proposed.outcome.reply.buttons[0][0]
+    assert confirm.label == "确认"
+    assert await first.press(COORD, COORD.id, confirm.action) is not None
+    assert MERGED in await asked(first, question)
+    assert MERGED not in await asked(second, question)  # its next look is not due yet
+    clock.advance(seconds=LOOK)
+    assert MERGED in await asked(second, question)  # no restart
+    undone = await first.command(COORD, COORD.id, "unit_change", "")  # a usage line: no change
+    assert "用法" in render_plain(undone.outcome.reply)
+    clock.advance(seconds=LOOK)
+    assert MERGED in await asked(second, question)
+
+
+async def test_a_change_that_cannot_be_loaded_keeps_the_plan_and_is_said_in_one_line(
+    stores: tuple[Store, Store], clock: FakeClock, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    data = copy_data(tmp_path)
+    _, second = pair(data, stores, clock)
+    question = "乡村振兴局负责什么"
+    before = await asked(second, question)
+    units = (data / "units.yaml").read_text(encoding="utf-8")
+    (data / "units.yaml").write_text("units: [省乡村振兴局", encoding="utf-8")  # a bad edit
+    await stores[0].generations.bump("")  # as the first instance counts a change it wrote
+    with caplog.at_level(logging.INFO, logger="bot.core"):
+        for _ in range(2):
+            clock.advance(seconds=LOOK)
+            assert await asked(second, question) == before
+    said = [r.getMessage() for r in caplog.records if r.name == "bot.core"]
+    assert len(said) == 1  # once, not at every look
+    assert "无法重新载入" in said[0]
+    assert "\n" not in said[0]
+    # The file mended and the change counted again: the next look loads it.
+    merged = f"{RURAL_ENTRY}    merged_into: {AGRI}\n    since: 2024-01-01\n"
+    (data / "units.yaml").write_text(units.replace(RURAL_ENTRY, merged, 1), encoding="utf-8")
+    await stores[0].generations.bump("")
+    clock.advance(seconds=LOOK)
+    assert MERGED in await asked(second, question)
+
+
+async def test_a_document_enabled_on_one_instance_is_served_by_the_other_after_its_look(
+    stores: tuple[Store, Store], clock: FakeClock, tmp_path: Path
+) -> None:
+    data = build_data(tmp_path / "data")
+    (data / STAGED).mkdir()
+    (data / "nongji").rename(data / STAGED / "nongji")  # uploaded in the console, not enabled
+    first, second = (served(data, s, clock) for s in stores)
+    question = "工业和信息化部负责什么"
+    assert await answering(second, second.catalog, CHAT, question) == ""  # it looks
+    assert "已启用" in await enable(first, "nongji")
+    chosen = await second.command(ZHANG, CHAT, "doc", "42号文")
+    assert "没有找到文件" in render_plain(chosen.outcome.reply)  # its next look is not due yet
+    clock.advance(seconds=LOOK)
+    await Scheduler(second, instance="second").check()  # a reminder check looks too
+    assert "nongji" in second.reminders_of
+    await second.command(ZHANG, CHAT, "doc", "42号文")
+    assert await answering(second, second.catalog, CHAT, question) == "nongji"
+
+
+async def test_a_document_imported_into_the_shared_folder_is_served_after_the_look(
+    postgres_url: str, clock: FakeClock, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    data = build_data(tmp_path / "data")
+    shutil.rmtree(data / "nongji")
+    async with await Store.open(postgres_url, clock) as store:
+        running = served(data, store, clock)
+        question = "工业和信息化部负责什么"
+        assert await answering(running, running.catalog, CHAT, question) == ""
+        source = tmp_path / "nongji.txt"
+        source.write_text(NONGJI, encoding="utf-8")
+        monkeypatch.setenv("FENGONG_DB", postgres_url)
+        imported = ["import-doc", str(source), "--out", str(data / "nongji"), "--data", str(data)]
+        assert await asyncio.to_thread(main, imported) == 0
+        clock.advance(seconds=LOOK)
+        await running.command(ZHANG, CHAT, "doc", "42号文")
+        assert await answering(running, running.catalog, CHAT, question) == "nongji"
+
+
+@pytest.mark.sqlite_only
+async def test_generations_are_read_once_a_look_and_never_by_one_instance_alone(
+    cores: tuple[Core, Core], stores: tuple[Store, Store], clock: FakeClock, tmp_path: Path
+) -> None:
+    statements = await chat_writes(stores[1])
+    looks = lambda: sum("FROM generations" in s for s in statements)  # noqa: E731
+    for _ in range(3):
+        await cores[1].text(ZHANG, CHAT, "教育厅负责什么")
+    assert looks() == 1
+    clock.advance(seconds=LOOK)
+    await cores[1].text(ZHANG, CHAT, "教育厅负责什么")
+    assert looks() == 2
+    first_store, second_store = await open_pair(tmp_path / "own.db", clock, several=False)
+    async with first_store, second_store:
+        alone = make_core(Assistant.load(), first_store, (), clock)
+        statements = await chat_writes(first_store)
+        for _ in range(3):
+            clock.advance(seconds=LOOK)
+            await alone.text(ZHANG, CHAT, "教育厅负责什么")
+        assert statements  # traced
+        assert looks() == 0
