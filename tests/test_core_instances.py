@@ -23,6 +23,7 @@ from bot.clock import TZ
 from bot.config import Config
 from bot.core import FOLLOW_EVERY, Core, Response
 from bot.library import STAGED, enable
+from bot.office import unanswered
 from bot.outcome import Person
 from bot.reply import render_plain
 from bot.scheduler import Scheduler
@@ -339,6 +340,26 @@ async def test_a_document_enabled_on_one_instance_is_served_by_the_other_after_i
     assert "nongji" in second.reminders_of
     await second.command(ZHANG, CHAT, "doc", "42号文")
     assert await answering(second, second.catalog, CHAT, question) == "nongji"
+
+
+async def test_a_synonym_learnt_on_one_instance_is_answered_by_the_other_after_its_look(
+    stores: tuple[Store, Store], clock: FakeClock, tmp_path: Path
+) -> None:
+    data = build_data(tmp_path / "data")
+    first, second = (served(data, s, clock) for s in stores)
+    question = "跨境电商归谁管"
+    for core in (first, second):
+        await core.command(ZHANG, CHAT, "doc", "zongbao")
+    assert "没有找到" in await asked(first, question)  # counted as unanswered
+    office = first.offices["zongbao"].membership
+    measure = office.plan.measures[0]
+    said = await unanswered.map_to(
+        office.store, office.assistant, question, measure.id, "跨境电商", COORD
+    )
+    assert "同义词" in said
+    assert "没有找到" in await asked(second, question)  # its next look is not due yet
+    clock.advance(seconds=LOOK)
+    assert "拓展两个市场" in await asked(second, question)
 
 
 async def test_a_document_imported_into_the_shared_folder_is_served_after_the_look(
