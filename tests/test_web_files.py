@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -10,8 +11,12 @@ import aiohttp
 import pytest
 
 from bot.ask.assistant import Assistant
-from bot.library import STAGED
+from bot.cli import main
+from bot.config import Config
+from bot.core import FOLLOW_EVERY, Core
+from bot.library import STAGED, enable
 from bot.reply import render_plain
+from bot.store import Store
 from tests.test_catalog import ZONGBAO
 from tests.web_harness import (
     COORDINATOR,
@@ -112,3 +117,29 @@ async def test_members_cannot_upload(desk: Desk) -> None:
         async with http.post(desk.url + "/files/enable", data={"csrf": csrf, "name": "x"}) as r:
             assert r.status == 403
     assert not (desk.core.config.data_dir / STAGED).exists()
+
+
+async def test_a_document_enabled_on_another_instance_is_on_this_console_after_its_look(
+    tmp_path: Path,
+) -> None:
+    data = data_folder(tmp_path / "data")
+    source = tmp_path / "zongbao.txt"
+    source.write_text(ZONGBAO, encoding="utf-8")
+    staged = ["import-doc", str(source), "--out", str(data / STAGED / "zongbao")]
+    assert await asyncio.to_thread(main, [*staged, "--data", str(data)]) == 0
+    db = tmp_path / "web.db"
+    async with (
+        running_desk(Assistant.load(data), db, data_dir=data) as desk,
+        await Store.open(db, desk.clock) as store,  # the instance that enables it
+        browser() as http,
+    ):
+        config = Config(coordinators=frozenset({COORDINATOR.id}), data_dir=data)
+        other = Core(config, Assistant.load(data), store, desk.clock)
+        store.several_instances = desk.core.store.several_instances = True
+        await desk.login(http, COORDINATOR)
+        async with http.get(desk.url + "/") as r:  # it looks: nothing changed yet
+            assert "国发〔2019〕3号" not in await r.text()
+        assert "已启用" in await enable(other, "zongbao")
+        desk.clock.advance(seconds=FOLLOW_EVERY.total_seconds())
+        async with http.get(desk.url + "/") as r:
+            assert "国发〔2019〕3号" in await r.text()
