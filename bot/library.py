@@ -2,7 +2,8 @@
 
 An upload is imported (as `python -m bot import-doc --out`) into DATA/.staged/NAME, which the
 catalog does not read (a dot-folder); 启用 moves it to DATA/NAME and serves it at once, with
-its own members, notes and reminders. Nothing is written outside the data folder.
+its own members, notes and reminders (other instances on the database: at their next look,
+see `Core.follow`). Nothing is written outside the data folder.
 """
 
 from __future__ import annotations
