@@ -77,6 +77,7 @@ ROWS: dict[str, list[tuple[Any, ...]]] = {
     "leases": [("reminders", "bot-1", T0)],
     "page_queries": [("Tok3n_xy", "ask", "盲人按摩归谁管？", T0)],
     "chats": [("tg:1", '{"measure": "5.1"}', T0, None), ("wecom:li", None, None, "b")],
+    "generations": [("zongbao", 3)],
 }
 # AUTOINCREMENT's high-water marks: ids up to these were handed out (some rows since deleted).
 SEQUENCES = {"notes": 9, "bind_requests": 4, "audit": 11, "notices": 3, "inbox": 5}
@@ -151,7 +152,7 @@ def test_every_table_is_copied_row_for_row(
 
     out = capsys.readouterr().out
     assert postgres_server.password not in out
-    assert "18 张表、共 22 行，每张表的行数已核对一致" in out
+    assert "19 张表、共 23 行，每张表的行数已核对一致" in out
     assert "  notes：2 行" in out
     found = asyncio.run(postgres_rows(url))
     for table in ROWS:
