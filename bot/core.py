@@ -11,6 +11,7 @@ instances on one database, the core also follows the documents another instance 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import logging
 import secrets
@@ -281,9 +282,13 @@ class Core:
         if doc is None:
             self.serve(Doc(doc_id, fresh))
         else:
-            doc.assistant.adopt(fresh.plan, fresh.lexicon, fresh.engine)
-            # Documents are also named by their number and title: read them again.
-            self.catalog = Catalog(self.catalog.docs, self.catalog.default)
+            # A new Assistant in the old one's place (with its worker threads), not the old one
+            # changed: a reply under way is made from the old plan to its end.
+            swapped = Doc(doc_id, dataclasses.replace(fresh, guard=doc.assistant.guard))
+            self.offices[doc_id].membership.assistant = swapped.assistant
+            docs = tuple(swapped if d.id == doc_id else d for d in self.catalog.docs)
+            default = swapped if self.catalog.default.id == doc_id else self.catalog.default
+            self.catalog = Catalog(docs, default)
         logger.info("已重新载入另一实例更改的文件 %s", _shown(doc_id))
 
     # -- who is talking ----------------------------------------------------------------------

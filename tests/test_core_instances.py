@@ -286,15 +286,19 @@ async def test_a_unit_change_through_one_instance_is_answered_by_the_other_after
     proposed = await first.command(COORD, COORD.id, "unit_change", change)
     confirm = proposed.outcome.reply.buttons[0][0]
     assert confirm.label == "确认"
-    assert await first.press(COORD, COORD.id, confirm.action) is not None
+    recorded = await first.press(COORD, COORD.id, confirm.action)
+    assert recorded is not None
     assert MERGED in await asked(first, question)
     assert MERGED not in await asked(second, question)  # its next look is not due yet
+    under_way = second.catalog.default.assistant  # what a reply begun now is made from
     clock.advance(seconds=LOOK)
     assert MERGED in await asked(second, question)  # no restart
-    undone = await first.command(COORD, COORD.id, "unit_change", "")  # a usage line: no change
-    assert "用法" in render_plain(undone.outcome.reply)
+    assert MERGED not in render_plain(under_way.ask(question))  # it ends on its own plan
+    undo = recorded.outcome.reply.buttons[0][0]
+    assert undo.label == "撤销"
+    assert await first.press(COORD, COORD.id, undo.action) is not None
     clock.advance(seconds=LOOK)
-    assert MERGED in await asked(second, question)
+    assert MERGED not in await asked(second, question)  # the undo, too
 
 
 async def test_a_change_that_cannot_be_loaded_keeps_the_plan_and_is_said_in_one_line(

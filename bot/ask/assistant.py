@@ -81,13 +81,10 @@ class Assistant:
         engine = Engine(plan, lexicon)
         return cls(plan, lexicon, engine, reminders or ReminderConfig(), clock, data_dir=data_dir)
 
-    def adopt(
-        self, plan: Plan, lexicon: Lexicon | None = None, engine: Engine | None = None
-    ) -> None:
-        """Answer from `plan` (and `lexicon`; `engine`, theirs if built) from now on; recent
-        replies are forgotten."""
+    def adopt(self, plan: Plan, lexicon: Lexicon | None = None) -> None:
+        """Answer from `plan` (and `lexicon`) from now on; recent replies are forgotten."""
         lexicon = lexicon or self.lexicon
-        engine = Engine(plan, lexicon) if engine is None else engine
+        engine = Engine(plan, lexicon)
         with self._lock:
             # The one place the plan changes while the bot runs: every part reads it from here.
             object.__setattr__(self, "plan", plan)
