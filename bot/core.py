@@ -231,11 +231,17 @@ class Core:
         for each in self.catalog.docs[:-1]:
             membership = self.offices[each.id].membership
             membership.tag, membership.label = each.key, each.label
+        self._open(doc)
+
+    def _open(self, doc: Doc) -> None:
+        """Build a served document's office and reminders, on its own rows of the store."""
         self.offices[doc.id] = office = self._office_for(doc)
         reminders = Reminders(office.membership, self.config.reminders)
         # Whatever group chats get the summaries (the group robot) get this document's too.
         reminders.summary_groups |= self.reminders.summary_groups
         self.reminders_of[doc.id] = reminders
+        if doc.id == self.catalog.default.id:
+            self.office, self.reminders = office, reminders
 
     async def follow(self) -> None:
         """Reload the documents another instance changed, when several share the database.
@@ -285,10 +291,13 @@ class Core:
             # A new Assistant in the old one's place (with its worker threads), not the old one
             # changed: a reply under way is made from the old plan to its end.
             swapped = Doc(doc_id, dataclasses.replace(fresh, guard=doc.assistant.guard))
-            self.offices[doc_id].membership.assistant = swapped.assistant
             docs = tuple(swapped if d.id == doc_id else d for d in self.catalog.docs)
             default = swapped if self.catalog.default.id == doc_id else self.catalog.default
             self.catalog = Catalog(docs, default)
+            if swapped.number == doc.number:
+                self.offices[doc_id].membership.assistant = swapped.assistant
+            else:  # another document in the folder (import-doc --replace): its notes its own
+                self._open(swapped)
         logger.info("已重新载入另一实例更改的文件 %s", _shown(doc_id))
 
     # -- who is talking ----------------------------------------------------------------------

@@ -385,6 +385,15 @@ async def test_a_document_imported_into_the_shared_folder_is_served_after_the_lo
         clock.advance(seconds=LOOK)
         await running.command(ZHANG, CHAT, "doc", "42号文")
         assert await answering(running, running.catalog, CHAT, question) == "nongji"
+        # Another document imported over one served: its notes are filed under its number.
+        replaced = ["import-doc", str(source), "--out", str(data / "zongbao"), "--replace"]
+        assert await asyncio.to_thread(main, [*replaced, "--data", str(data)]) == 0
+        clock.advance(seconds=LOOK)
+        await running.command(ZHANG, CHAT, "whoami", "")
+        zongbao = running.catalog.doc("zongbao")
+        assert zongbao is not None
+        assert zongbao.number == "国发〔2018〕42号"
+        assert running.offices["zongbao"].membership.store.edition == zongbao.number
 
 
 @pytest.mark.sqlite_only
