@@ -4,7 +4,8 @@ Each question typed to the bot that the engine answers "not found" (nothing, or 
 nearest measures) is counted per document by its normalised text, never with who asked, and
 kept 90 days after it was last asked. On the console's 未答问题 page a coordinator either maps
 it to a measure (its key words become a synonym of that measure's text in the document's
-lexicon.yaml, and the engine answers from the new lexicon at once) or marks it out of the
+lexicon.yaml, and the engine answers from the new lexicon at once; other instances on the
+database at their next look, `Core.follow`) or marks it out of the
 document's scope (it stays "not found" and leaves the list). Both are audited.
 """
 

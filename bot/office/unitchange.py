@@ -1,7 +1,8 @@
 """Coordinators record a unit's rename or merger (机构改革): /unit_change, confirmed, undoable.
 
 The change is written into the document's units.yaml, the plan reloaded from it (answers
-follow at once) and the old unit's members moved to its successor, each told and audited.
+follow at once; other instances on the database at their next look, `Core.follow`) and the old
+unit's members moved to its successor, each told and audited.
 A change written into units.yaml by hand is followed the same way at the next start
 (`reconcile`).
 """
