@@ -227,7 +227,11 @@ def _announce(db_path: Callable[[], str | Path], data_dir: Path, out: Path) -> N
         async with await Store.open(database) as store:
             await store.generations.bump(doc)
 
-    asyncio.run(bump(doc))
+    try:
+        asyncio.run(bump(doc))
+    except StoreError as e:  # the files are written all the same
+        said = redact.masked(str(e))
+        print(f"注意：未能通知共用数据库的各实例（{said}），它们在下次启动时读取这份文件。")
 
 
 def _occupied(out: Path, before: str, number: str, suggest: Path) -> str:

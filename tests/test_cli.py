@@ -328,6 +328,19 @@ def test_import_doc_into_a_data_dir_validates_and_counts(
     assert not list(data.glob("*.tmp"))
 
 
+def test_import_doc_says_when_the_instances_sharing_a_database_cannot_be_told(
+    capsys: pytest.CaptureFixture[str], data: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("FENGONG_DB", "postgresql://bot:Secr3t-x@127.0.0.1:1/fengong")
+    (data / "plan.yaml").unlink()
+    code, out, err = cli(capsys, "--data", data, "import-doc", SEED)
+    assert code == 0, err  # the files are written all the same
+    assert (data / "plan.yaml").read_bytes() == (DATA / "plan.yaml").read_bytes()
+    assert "未能通知共用数据库的各实例" in out
+    assert "下次启动时读取" in out
+    assert "Secr3t-x" not in out + err
+
+
 def test_import_doc_adds_a_unit_the_hand_written_units_lack(
     capsys: pytest.CaptureFixture[str], tmp_path: Path
 ) -> None:
