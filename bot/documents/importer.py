@@ -183,7 +183,9 @@ def _metadata(lines: list[str], body: str, day: dt.date) -> dict[str, Any]:
 
 def read_layout(lines: list[str]) -> Layout:
     """Find the document's layout in its text lines: a tab table, else numbered items."""
-    rows = [_cells(ln) for ln in lines if "\t" in ln]
+    first = next((i for i, ln in enumerate(lines) if "\t" in ln), len(lines))
+    # A line without a tab inside the table is a heading row ("打造数字技术创新高地").
+    rows = [_cells(ln) for ln in lines[first:]]
     kind = "制表符分隔的表格"
     if not rows:  # a table typed with bars: | 序号 | 工作任务 | 责任单位 |
         bars = [ln.strip().strip("|") for ln in lines if ln.strip().startswith("|")]

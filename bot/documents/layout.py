@@ -339,12 +339,75 @@ def find_header(rows: Sequence[Sequence[str]]) -> tuple[int, dict[str, int]] | N
     return None
 
 
+def _is_heading(cells: Sequence[str], units: str) -> bool:
+    """A row of one text across the table (a merged cell), or a line of its own in it."""
+    return len(set(filter(None, cells))) == 1 and not units
+
+
+def _per_row(values: Sequence[str]) -> bool:
+    """Tell whether a column gives every row a value of its own (not a group of rows)."""
+    return all(values) and len(set(values)) == len(values)
+
+
+def _text_roles(
+    header: Sequence[str], body: Sequence[Sequence[str]], headed: bool, cols: dict[str, int]
+) -> None:
+    """Decide which text column is the measure, which the task, which a measure's title.
+
+    Headers alone do not tell ("类别", "任务组", "工作任务" all say task): the measure is
+    the column whose rows differ most, a column whose value spans several rows (repeated, or
+    a merged cell left empty) groups them into tasks, the finest such column being the task,
+    and one with a value per row is the measure's own title. Set in `cols`: "measure",
+    "task" (absent when rows are grouped by heading lines), "t0", "t1", … (title columns
+    joined before the measure's text) and "number_measure" (序号 numbers the measures
+    while a column groups them into tasks). `headed`: heading rows group the rows.
+    """
+    taken = {i for k, i in cols.items() if k not in ("measure", "task")}
+    texts = [
+        i
+        for i, cell in enumerate(header)
+        if i not in taken and (_HEAD_MEASURE.search(cell) or _HEAD_TASK.search(cell))
+    ]
+    if len(texts) < 2 or not body:
+        return
+    values = {i: [row[i].strip() for row in body] for i in texts}
+    named = [i for i in texts if _HEAD_MEASURE.search(header[i])]
+    measure = named[0] if named else max(texts, key=lambda i: (len(set(values[i])), i))
+    others = [i for i in texts if i != measure]
+    groups = [i for i in others if not _per_row(values[i])]
+    titles = [i for i in others if _per_row(values[i])]
+    cols.pop("task", None)
+    cols["measure"] = measure
+    if groups:
+        cols["task"] = max(groups, key=lambda i: (len(set(values[i])), i))
+    elif not headed and titles:
+        cols["task"] = titles.pop()  # no other grouping: each row is a task of its own
+    for n, i in enumerate(titles):
+        cols[f"t{n}"] = i
+    number = cols.get("number")
+    # 序号 running on within a task numbers the measures, not the tasks.
+    if number is not None and cols.get("task") in groups and _per_row([r[number] for r in body]):
+        cols["number_measure"] = number
+
+
+def _titled(title: str, text: str) -> str:
+    """Join a measure's own title before its text, as "标题。正文" (unless it holds it)."""
+    if not title or text.startswith(title):
+        return text
+    return f"{title}{'' if title.endswith(('。', '；', '：', '！', '？')) else '。'}{text}"
+
+
 def read_table(rows: Sequence[Sequence[str]], kind: str) -> Layout | None:
-    """Read a table whose columns are found by their headers; None when there is none."""
+    """Read a table whose columns are found by their headers; None when there is none.
+
+    A row holding one text only is a heading: the task of the rows below it, unless a
+    column groups them. A column's role is read from its header and its content.
+    """
     found = find_header(rows)
     if found is None:
         return None
     head, cols = found
+    width = len(rows[head])
     layout = Layout(kind, cells=True)
     task_number, task_title = "", ""
 
@@ -352,29 +415,37 @@ def read_table(rows: Sequence[Sequence[str]], kind: str) -> Layout | None:
         i = cols.get(key)
         return row[i].strip() if i is not None and i < len(row) else ""
 
+    body = [[c.strip() for c in row] for row in rows[head + 1 :] if any(c.strip() for c in row)]
+    headings = [row for row in body if _is_heading(row, cell(row, "units"))]
+    body = [row for row in body if len(row) == width and row not in headings]
+    _text_roles(rows[head], body, bool(headings), cols)
+    titles = sorted(k for k in cols if k.startswith("t") and k[1:].isdigit())
     for row in rows[head + 1 :]:
         cells = [c.strip() for c in row]
         if not any(cells):
             continue
-        if len(cells) != len(rows[head]):
-            want = len(rows[head])
-            layout.unplaced.append(f"列数不符（应有 {want} 列）：{'｜'.join(cells)[:40]}")
+        if len(cells) != width and len(set(filter(None, cells))) != 1:
+            layout.unplaced.append(f"列数不符（应有 {width} 列）：{'｜'.join(cells)[:40]}")
             continue
-        if len(set(filter(None, cells))) == 1 and not cell(row, "units"):
+        if _is_heading(cells, cell(row, "units")):
             heading = next(c for c in cells if c)  # a full-width row: a heading
             numbered = numbering(heading)
             task_number, task_title = (numbered[1], numbered[2]) if numbered else ("", heading)
             continue
+        own_number = "number_measure" in cols
         if "task" in cols and cell(row, "task") and cell(row, "task") != task_title:
             title = cell(row, "task")
             numbered = numbering(title)
-            task_number = cell(row, "number") or (numbered[1] if numbered else "")
-            task_title = numbered[2] if numbered and not cell(row, "number") else title
-        elif "task" in cols and cell(row, "number") and cell(row, "number") != task_number:
+            given = "" if own_number else cell(row, "number")
+            task_number = given or (numbered[1] if numbered else "")
+            task_title = numbered[2] if numbered and not given else title
+        elif "task" in cols and not own_number and cell(row, "number") not in ("", task_number):
             layout.unplaced.append(f"序号 {cell(row, 'number')} 没有任务名称：{cells[0][:30]}")
             continue
         text = cell(row, "measure")
-        number = "" if "task" in cols else cell(row, "number")
+        for key in reversed(titles):
+            text = _titled(cell(row, key), text)
+        number = cell(row, "number") if own_number or "task" not in cols else ""
         if not number and (numbered := numbering(text)):
             number, text = numbered[1], numbered[2]
         duty = cell(row, "units")
