@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
 # "列第一位者为牵头单位，下同" / "排在第一位的部门为牵头部门，下同": stated once, for all after.
@@ -45,6 +46,25 @@ _TAIL = re.compile(r"等(?:有关|相关|其他)?(?:部门|单位)(?:和单位)?
 _PLAIN_ROLES = ("负责", "牵头负责", "牵头", "指导", "落实", "负责落实")
 # A bracket's remark rather than a unit name: "（按职责分工负责，下同）".
 _REMARK = re.compile(r"负责|下同|分工|牵头|配合")
+# A bracket that explains the text before it ("（即村民民主提事……民主参与）") names no units,
+# whatever word it ends with.
+_EXPLAINS = re.compile(r"^(?:即|如|例如|比如|包括|主要指|是指|也就是|简称|以下简称)")
+# How the name of a body ends: "省知识产权局" in "省市场监管局（省知识产权局）" is another name.
+_BODY = re.compile(r"(?:部|厅|局|委|办|院|会|署|处|室|中心|公司|集团|队|社|行|政府)$")
+# A department a list names without the level the name before it gave ("省科技厅、工业和信息化厅").
+_DEPARTMENT = re.compile(r"^[^（(]*?(?:厅|局|委|办|院|社)")
+# The level a name starts with, shared by the bare names after it in a 、 list; a level
+# inside a name (团市委, 人民银行广东省分行) is its own.
+_LEVEL = re.compile(r"^(?:省|市(?!场)|县(?!域)|区(?!域))")
+_INNER_LEVEL = re.compile(r".(?:省|(?<![城都])市(?!场))")
+# A name's stem before what the list says of it ("能源局等按职责分工负责").
+_STEM = re.compile(r"等|按|牵头|负责|配合|参与|指导|落实|结合|[（(]")
+# A place starts a word and comes before 省 or 市: "《广东省数据条例》", "中共广州市委".
+_PLACE = re.compile(r"(?<![\u4e00-\u9fff])([\u4e00-\u9fff]{2,3}?)(?:省|市(?!场))")
+# Bodies named after the country or the centre keep their own names.
+_NATIONAL = re.compile(r"^(?:各|全|中国|中共|中央|国家|国务院|海关)|总署|总局")
+# A group (各地级以上市人民政府) and what it is told to do ("结合实际"), not part of its name.
+_GROUP_TAIL = re.compile(r"^(.*(?:政府|部门|单位))([\u4e00-\u9fff]{2,})$")
 
 
 @dataclass
@@ -60,6 +80,8 @@ class Duty:
     standing: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     deadline: str = ""
+    # Other names a unit is written with, in brackets: "省市场监管局（省知识产权局）".
+    aliases: dict[str, list[str]] = field(default_factory=dict)
 
     @property
     def binds_all(self) -> bool:
@@ -83,6 +105,8 @@ def catch_all_kind(term: str) -> str:
 def looks_like_duty(text: str) -> bool:
     """Tell whether a bracket's content assigns units ("……负责", "牵头单位：……")."""
     text = text.rstrip("。 ")
+    if _EXPLAINS.match(text):
+        return False
     roles = any(_ROLE.search(c) for c in _clauses(text))
     return bool(roles or _LABEL.search(text) or LEAD_RULE.search(text))
 
@@ -110,6 +134,62 @@ def split_names(text: str) -> list[str]:
     return merged
 
 
+def _own_place(name: str, where: Collection[str]) -> bool:
+    """Tell whether a name holds a level or a place of its own (团市委, 广东海事局)."""
+    if _NATIONAL.search(name) or _LEVEL.match(name) or _INNER_LEVEL.search(name):
+        return True
+    return any(name.startswith(place) for place in where)
+
+
+def _stem(part: str) -> str:
+    return _STEM.split(part.strip(), maxsplit=1)[0]
+
+
+def _listed(text: str) -> tuple[list[str], list[str]]:
+    """Split a duty text at its separators: (names and separators, each name's list level).
+
+    The level is the one the names before it in a 、 list give it ("" when none does).
+    """
+    parts = re.split(r"([、，,；;：:])", text)
+    levels: list[str] = []
+    level = ""
+    for i in range(0, len(parts), 2):
+        if not i or parts[i - 1] != "、":
+            level = ""
+        levels.append(level)
+        found = _LEVEL.match(_stem(parts[i]))
+        if found or not _DEPARTMENT.match(_stem(parts[i])):
+            level = found.group(0) if found else ""
+    return parts, levels
+
+
+def shared_levels(duties: Iterable[str], written: str) -> dict[str, str]:
+    """Return the bare department names a document gives the level of the list they are in.
+
+    "省科技厅、工业和信息化厅" names 省工业和信息化厅: the level is written once for the list.
+    Only a name always written after a level is taken so; one the document also writes
+    first in a list (人力资源社会保障厅、省残联) is its name as it stands. A name holding a
+    place (广东海事局: the document writes 广东省) keeps its own.
+    """
+    where = frozenset(_PLACE.findall(written))
+    seen: dict[str, set[str]] = {}
+    for text in duties:
+        parts, levels = _listed(text)
+        for name, level in zip(map(_stem, parts[::2]), levels, strict=True):
+            if _DEPARTMENT.match(name) and not _own_place(name, where):
+                seen.setdefault(name, set()).add(level)
+    return {n: min(ls) for n, ls in seen.items() if len(ls) == 1 and "" not in ls}
+
+
+def _share_level(text: str, levels: Mapping[str, str]) -> str:
+    """Write the names of `text` that take their list's level (shared_levels) with it."""
+    parts, _ = _listed(text)
+    for i in range(0, len(parts), 2):
+        if level := levels.get(_stem(parts[i])):
+            parts[i] = level + parts[i].strip()
+    return "".join(parts)
+
+
 def _clauses(text: str) -> list[str]:
     """Split at ，； outside parentheses: "X牵头，Y配合" is two clauses."""
     out, depth, current = [], 0, ""
@@ -123,6 +203,15 @@ def _clauses(text: str) -> list[str]:
     return [c for c in [*out, current.strip()] if c]
 
 
+def _told(name: str) -> tuple[str, str]:
+    """Split a group from what it is told: "各地级以上市人民政府结合实际" → (group, "结合实际")."""
+    found = _GROUP_TAIL.match(name)
+    if found is None or _BODY.search(found.group(2)) or found.group(2)[0] in "和及与等":
+        return name, ""  # "市政府办公厅" is a body; "各有关部门和单位" one group
+    group, told = found.groups()
+    return (group, told) if _GROUP.search(group) or _CATCH_ALL.search(group) else (name, "")
+
+
 def _names(text: str, duty: Duty, groups: bool = False) -> list[str]:
     """Add the names in `text` to `duty`; return the units among them in order.
 
@@ -134,7 +223,11 @@ def _names(text: str, duty: Duty, groups: bool = False) -> list[str]:
         name = raw
         leads = False
         for remark in re.findall(r"[（(]([^（）()]*)[）)]", name):
-            if _REMARK.search(remark):
+            outside = re.sub(rf"[（(]{re.escape(remark)}[）)]$", "", name)
+            if outside != name and _BODY.search(outside) and _BODY.search(remark):
+                name = outside  # "省市场监管局（省知识产权局）": one body, two names
+                duty.aliases.setdefault(name, []).append(remark)
+            elif _REMARK.search(remark):
                 leads = leads or remark.startswith("牵头")  # "省发展改革委（牵头）"
                 if not leads:
                     duty.notes.append(remark)
@@ -147,6 +240,9 @@ def _names(text: str, duty: Duty, groups: bool = False) -> list[str]:
             name = name[: tail.start()]
             duty.notes.append(tail.group(0))
         name = name.strip()
+        name, told = _told(name)
+        if told:
+            duty.notes.append(told)
         if _EMPTY.match(name):
             continue
         if _TIME.search(name):
@@ -163,12 +259,16 @@ def _names(text: str, duty: Duty, groups: bool = False) -> list[str]:
     return found
 
 
-def read_duty(text: str, lead_first: bool, groups: bool = False) -> tuple[Duty, str | None]:
+def read_duty(
+    text: str, lead_first: bool, groups: bool = False, levels: Mapping[str, str] | None = None
+) -> tuple[Duty, str | None]:
     """Read a bracket or cell; return the duty and the lead rule if this text states it.
 
     `groups`: the text is a table's cells, where every body named is responsible (see _names).
+    `levels`: the bare names that take the level of their list (see shared_levels).
     """
     duty = Duty()
+    text = _share_level(text, levels or {})
     standing = STANDING.search(text)
     if standing:
         duty.standing = split_names(standing.group(1))

@@ -12,7 +12,7 @@ import yaml
 from rapidfuzz.distance import Levenshtein
 
 from bot.documents import docfile
-from bot.documents.duty import LEAD_RULE, Duty, catch_all_kind, read_duty
+from bot.documents.duty import LEAD_RULE, Duty, catch_all_kind, read_duty, shared_levels
 from bot.documents.layout import Item, Layout, find_header, read_numbered, read_table, take_duties
 from bot.documents.plan import PlanError, Unit
 from bot.documents.shortname import unit_aliases
@@ -205,6 +205,8 @@ class _Units:
         self.misspelt = {w: u.name for u in refine for w in u.misspellings}
         self.collective = collective
         self.found: list[str] = []
+        # Other names the document writes a unit with: "省市场监管局（省知识产权局）".
+        self.written: dict[str, list[str]] = {}
 
     def resolve(self, name: str, measure: dict[str, Any]) -> str:
         """Return the unit `name` means, recording a known misspelling on the measure."""
@@ -219,14 +221,17 @@ class _Units:
         """Return the units.yaml content: hand-written entries first, generated after."""
         new = [n for n in self.found if n not in self.refine]
         claimed = {a for u in self.refine.values() for a in (*u.names(), *u.misspellings)}
-        aliases = unit_aliases([*self.refine, *new])
+        written = {n: [a for a in self.written.get(n, []) if a not in claimed] for n in new}
+        aliases = unit_aliases([*self.refine, *new, *(a for n in new for a in written[n])])
         units: list[dict[str, Any]] = [
             {"name": u.name, "full_name": u.full_name, "aliases": list(u.aliases)}
             | ({"misspellings": list(u.misspellings)} if u.misspellings else {})
             for u in self.refine.values()
         ]
         for name in new:
-            forms = [a for a in aliases[name] if a not in claimed]
+            derived = [*aliases[name], *(f for a in written[name] for f in aliases[a])]
+            forms = list(dict.fromkeys([*written[name], *derived]))
+            forms = [a for a in forms if a not in claimed and a != name]
             units.append({"name": name, "full_name": name, "aliases": forms})
         collective = list(dict.fromkeys([*self.collective, *catch_alls]))
         return {"collective": collective, "units": units}
@@ -241,6 +246,9 @@ def _measure(
     measure["text"] = item.text
     named = [*duty.units, *(n for n in standing if n not in duty.units)]
     measure["units"] = [units.resolve(n, measure) for n in named]
+    for name, others in duty.aliases.items():
+        known = units.written.setdefault(units.misspelt.get(name, name), [])
+        known += [a for a in others if a not in known]
     corrections = measure.pop("corrections", None)
     if duty.lead:
         measure["lead"] = [units.misspelt.get(n, n) for n in duty.lead]
@@ -283,6 +291,7 @@ def build(
     lead_rule: str | None = stated.group(0) if stated else None
     catch_alls: list[str] = []
     standing: list[str] = []
+    levels = shared_levels((item.duty for item in layout.items), body)
     for item in layout.items:
         if (item.task_number, item.task_title) != key:
             key = (item.task_number, item.task_title)
@@ -293,7 +302,7 @@ def build(
             tasks.append(task)
         task = tasks[-1]
         mid = f"{task['number']}.{len(task['measures']) + 1}"
-        duty, rule = read_duty(item.duty, lead_rule is not None, layout.cells)
+        duty, rule = read_duty(item.duty, lead_rule is not None, layout.cells, levels)
         measure = _measure(item, mid, duty, units, standing)
         standing += [n for n in duty.standing if n not in standing]
         lead_rule = lead_rule or rule
