@@ -456,3 +456,71 @@ def test_a_likely_misspelling_is_reported_and_a_hand_entry_fixes_it(tmp_path: Pa
     unit = plan.unit("省市场监管局")
     assert unit is not None
     assert "市监局" in unit.aliases  # the hand-written refinement survives the re-import
+
+
+def test_table_columns_read_by_content_groups_measures_and_an_alias(tmp_path: Path) -> None:
+    rows = [
+        "某省数据工作任务清单",
+        "2031年1月2日",
+        "序号\t类别\t任务组\t工作任务\t牵头单位\t配合单位\t完成时限",
+        "1\t建设平台\t建好数据平台。\t建设省级数据平台。\t省数据局\t无\t2031年6月",
+        "2\t建设平台\t建好数据平台。\t接入各市数据。\t省数据局\t省财政厅\t2031年12月",
+        "3\t建设平台\t完善标准。\t制定数据标准。\t省市场监管局（省标准化局）\t省数据局\t持续推进",
+    ]
+    imported = import_file(write(tmp_path, "list.txt", "\n".join(rows) + "\n"))
+    # 类别 and 任务组 span rows: the finer groups the measures; 工作任务 differs on every row
+    tasks = imported.plan["tasks"]
+    assert [(t["title"], len(t["measures"])) for t in tasks] == [
+        ("建好数据平台。", 2),
+        ("完善标准。", 1),
+    ]
+    m = measures(imported)
+    assert m["1"]["text"] == "建设省级数据平台。"
+    assert m["1"]["units"] == m["1"]["lead"] == ["省数据局"]  # "无": no co-unit
+    assert m["2"]["deadline"] == "2031年12月"
+    assert m["3"]["units"] == ["省市场监管局", "省数据局"]
+    market = next(u for u in imported.units["units"] if u["name"] == "省市场监管局")
+    assert market["aliases"][0] == "省标准化局"
+
+
+def test_title_lines_in_a_tab_table_and_a_level_written_once_for_a_list(tmp_path: Path) -> None:
+    rows = [
+        "广东省某工作要点",
+        "2031年1月2日",
+        "序号\t工作任务\t工作内容\t责任单位",
+        "推进数字政府",
+        "1\t建设平台\t建设政务平台。\t省政务数据局牵头，省财政厅、发展改革委按职责分工负责",
+        "2\t开放数据\t开放公共数据。\t省数据局、科技厅按职责分工负责，各市人民政府结合实际落实",
+        "强化保障",
+        "3\t培养人才\t培养数字人才。\t人力资源社会保障厅、省教育厅按职责分工负责",
+        "4\t保障资金\t安排资金。\t省财政厅、人力资源社会保障厅、广东海事局按职责分工负责",
+    ]
+    imported = import_file(write(tmp_path, "points.txt", "\n".join(rows) + "\n"))
+    tasks = imported.plan["tasks"]
+    assert [(t["title"], len(t["measures"])) for t in tasks] == [
+        ("推进数字政府", 2),
+        ("强化保障", 2),
+    ]
+    m = measures(imported)
+    assert m["1"]["text"] == "建设平台。建设政务平台。"  # the row's own title, then its text
+    assert m["1"]["lead"] == ["省政务数据局"]
+    assert m["1"]["units"] == ["省政务数据局", "省财政厅", "省发展改革委"]
+    # a group and what it is told to do: "各市人民政府结合实际落实"
+    assert m["2"]["units"] == ["省数据局", "省科技厅", "各市人民政府"]
+    assert "结合实际" in m["2"]["unit_note"]
+    # written first in a list, 人力资源社会保障厅 is named so; 广东海事局 holds its own place
+    assert m["4"]["units"] == ["省财政厅", "人力资源社会保障厅", "广东海事局"]
+
+
+def test_a_bracket_explaining_the_text_names_no_units(tmp_path: Path) -> None:
+    text = """\
+某市关于推进基层民主的实施意见
+2031年1月2日
+一、主要任务
+1.推行五民主工作法（即民主提事、民主决事和民主参与），保障群众权利。（牵头单位：市民政局）
+"""
+    imported = import_file(write(tmp_path, "explain.txt", text))
+    m = measures(imported)
+    assert list(m) == ["1"]
+    assert m["1"]["units"] == ["市民政局"]
+    assert "（即民主提事、民主决事和民主参与）" in m["1"]["text"]
