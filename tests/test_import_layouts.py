@@ -512,15 +512,19 @@ def test_title_lines_in_a_tab_table_and_a_level_written_once_for_a_list(tmp_path
     assert m["4"]["units"] == ["省财政厅", "人力资源社会保障厅", "广东海事局"]
 
 
-def test_a_bracket_explaining_the_text_names_no_units(tmp_path: Path) -> None:
+def test_a_bracket_explaining_the_text_and_a_group_told_what_to_do(tmp_path: Path) -> None:
     text = """\
 某市关于推进基层民主的实施意见
 2031年1月2日
 一、主要任务
 1.推行五民主工作法（即民主提事、民主决事和民主参与），保障群众权利。（牵头单位：市民政局）
+2.做好临时救助。（县级以上人民政府民政部门负责，各区政府结合实际落实）
 """
     imported = import_file(write(tmp_path, "explain.txt", text))
     m = measures(imported)
-    assert list(m) == ["1"]
+    assert list(m) == ["1", "2"]
     assert m["1"]["units"] == ["市民政局"]
     assert "（即民主提事、民主决事和民主参与）" in m["1"]["text"]
+    # a body named after a government is whole; a group's verb phrase is no part of its name
+    assert m["2"]["units"] == ["县级以上人民政府民政部门"]
+    assert m["2"]["catch_all"] == ["各区政府"]

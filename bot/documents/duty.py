@@ -206,9 +206,12 @@ def _clauses(text: str) -> list[str]:
 def _told(name: str) -> tuple[str, str]:
     """Split a group from what it is told: "各地级以上市人民政府结合实际" → (group, "结合实际")."""
     found = _GROUP_TAIL.match(name)
-    if found is None or _BODY.search(found.group(2)) or found.group(2)[0] in "和及与等":
-        return name, ""  # "市政府办公厅" is a body; "各有关部门和单位" one group
+    if found is None:
+        return name, ""
     group, told = found.groups()
+    # "市政府办公厅", "县级以上人民政府民政部门" are bodies; "各有关部门和单位" is one group.
+    if _BODY.search(told) or told.endswith(("部门", "单位", "机构")) or told[0] in "和及与等":
+        return name, ""
     return (group, told) if _GROUP.search(group) or _CATCH_ALL.search(group) else (name, "")
 
 
