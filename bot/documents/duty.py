@@ -52,7 +52,7 @@ _EXPLAINS = re.compile(r"^(?:即|例如|比如|包括|主要指|是指|也就是
 # How the name of a body ends: "省知识产权局" in "省市场监管局（省知识产权局）" is another name.
 _BODY = re.compile(r"(?:部|厅|局|委|办|院|会|署|处|室|中心|公司|集团|队|社|行|政府)$")
 # A department a list names without the level the name before it gave ("省科技厅、工业和信息化厅").
-_DEPARTMENT = re.compile(r"^[^（(]*?(?:厅|局|委|办|院|社)")
+_DEPARTMENT = re.compile(r"(?:厅|局|委|委员会|办|社|法院|检察院)$")
 # The level a name starts with, shared by the bare names after it in a 、 list; a level
 # inside a name (团市委, 人民银行广东省分行) is its own.
 _LEVEL = re.compile(r"^(?:省|市(?!场)|县(?!域)|区(?!域))")
@@ -158,7 +158,7 @@ def _listed(text: str) -> tuple[list[str], list[str]]:
             level = ""
         levels.append(level)
         found = _LEVEL.match(_stem(parts[i]))
-        if found or not _DEPARTMENT.match(_stem(parts[i])):
+        if found or not _DEPARTMENT.search(_stem(parts[i])):
             level = found.group(0) if found else ""
     return parts, levels
 
@@ -176,7 +176,7 @@ def shared_levels(duties: Iterable[str], written: str) -> dict[str, str]:
     for text in duties:
         parts, levels = _listed(text)
         for name, level in zip(map(_stem, parts[::2]), levels, strict=True):
-            if _DEPARTMENT.match(name) and not _own_place(name, where):
+            if _DEPARTMENT.search(name) and not _own_place(name, where):
                 seen.setdefault(name, set()).add(level)
     return {n: min(ls) for n, ls in seen.items() if len(ls) == 1 and "" not in ls}
 
