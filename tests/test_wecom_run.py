@@ -70,10 +70,10 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-async def listening(url: str, process: asyncio.subprocess.Process) -> None:
-    """Wait until the child's WeCom server answers GET /healthz with 200."""
+async def listening(url: str, process: asyncio.subprocess.Process | None = None) -> None:
+    """Wait until the WeCom server (the child's, or ours) answers GET /healthz with 200."""
     async with asyncio.timeout(30), aiohttp.ClientSession() as session:
-        while process.returncode is None:
+        while process is None or process.returncode is None:
             try:
                 async with session.get(url) as response:
                     if response.status == 200:
@@ -195,10 +195,9 @@ async def test_wecom_alone_on_its_own_core(assistant: Assistant, tmp_path: Path)
             serve(config, settings_for(wecom_api, port), assistant=assistant, stop=stop)
         )
         try:
+            # Listening, not only the menu made: serve() creates the menu before it listens.
+            await listening(f"http://127.0.0.1:{port}/healthz")
             async with callbacks(wecom_api, port) as wecom:
-                async with asyncio.timeout(10):
-                    while not wecom_api.menus:  # noqa: ASYNC110 - started once the menu is made
-                        await asyncio.sleep(0.02)
                 assert await wecom.post(wecom.text(WECOM_USER, "/whoami", msg_id="1")) == (
                     200,
                     "",
