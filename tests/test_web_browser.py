@@ -16,6 +16,7 @@ from typing import Literal
 
 import openpyxl
 import pytest
+import pytest_asyncio
 
 from bot.ask.assistant import Assistant
 from bot.reply import Reply, render_plain
@@ -33,6 +34,8 @@ from tests.web_harness import (
 from tests.wecom_harness import settings_for
 
 CHROMIUM = os.environ.get("FENGONG_CHROMIUM", "/usr/bin/chromium")
+# One browser for the module (each test opens contexts of its own): its loop is the module's.
+pytestmark = pytest.mark.asyncio(loop_scope="module")
 
 try:
     from playwright.async_api import Browser, Page, async_playwright
@@ -49,9 +52,9 @@ def _need_browser() -> None:
         pytest.skip(why)
 
 
-@pytest.fixture
+@pytest_asyncio.fixture(scope="module", loop_scope="module")
 async def chromium() -> AsyncIterator[Browser]:
-    """Headless Chromium from the system's package (never a downloaded one)."""
+    """Headless Chromium from the system's package (never a downloaded one), started once."""
     _need_browser()
     async with async_playwright() as playwright:
         browser = await playwright.chromium.launch(
@@ -63,7 +66,7 @@ async def chromium() -> AsyncIterator[Browser]:
             await browser.close()
 
 
-@pytest.fixture
+@pytest_asyncio.fixture(loop_scope="module")
 async def desk(assistant: Assistant, tmp_path: Path) -> AsyncIterator[Desk]:
     """The console running on a fresh store."""
     data = data_folder(tmp_path / "data")
