@@ -16,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from bot import redact
+from bot import offload, redact
 from bot.ask.assistant import Assistant
 from bot.ask.catalog import ROOT, Catalog, check_default, discover, load_catalog, twins
 from bot.ask.dialog import Dialog
@@ -321,7 +321,9 @@ def export(
     _database(db_path)
     doc, folder = document(data_dir, doc_text)
     _check_year(year, folder)
-    _write(target, asyncio.run(_workbook(year, db_path, folder, doc)))
+    with offload.here():
+        data = asyncio.run(_workbook(year, db_path, folder, doc))
+    _write(target, data)
     print(f"已导出 {year} 年进展汇总：{target}")
 
 
@@ -432,7 +434,8 @@ def report(
     doc, folder = document(data_dir, doc_text)
     _check_year(year, folder)
     unit = resolve_unit(unit_text, folder)
-    data = asyncio.run(_report(year, unit, _database(db_path), folder, doc))
+    with offload.here():
+        data = asyncio.run(_report(year, unit, _database(db_path), folder, doc))
     _write(target, data)
     print(f"已生成{unit or '全部单位'} {year} 年度落实情况报告：{target}")
 
@@ -452,7 +455,9 @@ def progress_image(
     _check_target(target)
     doc, folder = document(data_dir, doc_text)
     _check_year(year, folder)
-    _write(target, asyncio.run(_picture(year, _database(db_path), folder, doc)))
+    with offload.here():
+        data = asyncio.run(_picture(year, _database(db_path), folder, doc))
+    _write(target, data)
     print(f"已生成 {year} 年报送进度图：{target}")
 
 

@@ -8,18 +8,20 @@ at 17× the idle one. A process of its own runs on another core and leaves the l
 One process, started on the first render and kept: the imports (matplotlib, python-docx) are
 paid once, and one render at a time leaves the other core to the chats. It is started with
 "spawn": forking a process that runs threads (the guard's, aiosqlite's) is unsafe.
+A one-shot command (`python -m bot export`) renders in its own process (`here`).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import functools
 import importlib
 import multiprocessing
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
@@ -30,6 +32,7 @@ ORPHAN_CHECK = 0.5  # seconds between the worker's checks that the bot still run
 
 _pool: ProcessPoolExecutor | None = None
 _pool_lock = threading.Lock()
+_here = False  # while `here()` runs: render in this process
 
 
 def _executor() -> ProcessPoolExecutor:
@@ -84,8 +87,22 @@ def prepare(*modules: str) -> None:
     _executor().submit(_load, modules)
 
 
+@contextlib.contextmanager
+def here() -> Iterator[None]:
+    """Render in this process while the block runs: a one-shot command (`python -m bot
+    report`) has no chats to keep answering, and a worker would only make it import twice."""
+    global _here
+    before, _here = _here, True
+    try:
+        yield
+    finally:
+        _here = before
+
+
 async def offload(work: Callable[..., T], *args: object) -> T:
     """Return work(*args) computed in the worker process (work and args must pickle)."""
+    if _here:
+        return work(*args)
     loop = asyncio.get_running_loop()
     call = functools.partial(work, *args)
     pool = _executor()

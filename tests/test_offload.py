@@ -8,8 +8,13 @@ import signal
 import sys
 from pathlib import Path
 
+import pytest
+
+import bot.offload
+from bot.cli import main
 from bot.office import RENDERERS
-from bot.offload import NICE, offload, prepare
+from bot.offload import NICE, here, offload, prepare
+from bot.store import Store
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -41,6 +46,40 @@ async def test_prepare_loads_the_renderers_in_the_worker_before_the_first_render
     prepare(*RENDERERS)
     # The worker takes one job at a time, in order: prepare's is done before this one runs.
     assert await offload(loaded, renderers) == list(renderers)
+
+
+async def test_a_one_shot_command_renders_in_its_own_process() -> None:
+    with here():
+        assert await offload(os.getpid) == os.getpid()
+    assert await offload(os.getpid) != os.getpid()  # the bot's renders: the worker's again
+
+
+async def _created(db: Path) -> None:
+    async with await Store.open(db):
+        pass
+
+
+@pytest.mark.parametrize(
+    "command",
+    [["export"], ["report", "--unit", "人社厅"], ["progress-image"]],
+    ids=["export", "report", "progress-image"],
+)
+def test_the_command_line_renders_without_starting_a_worker(
+    command: list[str], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing to keep answering while `python -m bot export` renders: a worker would only
+    import the renderers a second time."""
+
+    def no_worker() -> None:
+        raise AssertionError("a worker process was asked for")
+
+    db = tmp_path / "bot.sqlite3"
+    asyncio.run(_created(db))
+    monkeypatch.setenv("FENGONG_DB", str(db))
+    monkeypatch.setattr(bot.offload, "_executor", no_worker)
+    out = tmp_path / "out"
+    assert main([command[0], "--year", "2024", *command[1:], str(out)]) == 0
+    assert out.stat().st_size > 0
 
 
 KILLED_BOT = """
