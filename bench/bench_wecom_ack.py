@@ -55,7 +55,7 @@ async def answer_cpu(conn: Connection, inbox: Inbox | None = None) -> None:
     """Tell the process's CPU time (once the inbox has handled everything) until told to stop."""
     loop = asyncio.get_running_loop()
     while await loop.run_in_executor(None, conn.recv) == "cpu":
-        while inbox is not None and inbox.pending():  # noqa: ASYNC110 - the bench's own
+        while inbox is not None and await inbox.pending():  # noqa: ASYNC110 - the bench's own
             await asyncio.sleep(0.01)
         conn.send(time.process_time())
 

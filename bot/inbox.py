@@ -31,6 +31,13 @@ from bot.store.callbacks import Lease
 logger = logging.getLogger(__name__)
 
 Handle = Callable[[Delivery], Awaitable[None]]
+# A sealed delivery opened: (key, member, body) to store it under, or None (refused, logged).
+Open = Callable[[Delivery], "tuple[str, str, str] | None"]
+# The member under which deliveries are stored sealed: acknowledged once their sender is
+# authenticated, opened (decrypted, parsed, de-duplicated) after the acknowledgements. No
+# channel's member id has a "~".
+SEALED = "~sealed"
+OPEN_STEP = 64  # sealed deliveries opened between two looks at the intake
 # How long a member's lease lasts unrenewed: how soon another instance takes over the members
 # of one that died (renewed at every commit, and every third of it while handling is slow).
 LEASE_TTL = dt.timedelta(seconds=30)
@@ -50,25 +57,34 @@ class Inbox:
         self._store = store
         self._channel = channel
         self._handle = handle
-        self._batch: list[tuple[str, str, str, asyncio.Future[bool]]] = []
+        self._batch: list[tuple[str, str, str, asyncio.Future[bool], dt.datetime | None]] = []
         self._writer: asyncio.Task[None] | None = None
         self._handled: list[int] = []  # ids to forget at the next commit
+        # Sealed ids to forget in the transaction storing what they opened into, and its future.
+        self._opened: list[tuple[list[int], asyncio.Future[None]]] = []
+        self._open: Open | None = None
         self._lease = Lease(owner or socket.gethostname(), LEASE_TTL)
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._last: dict[str, int] = {}  # each member's last item handled here
         self._sweeper: asyncio.Task[None] | None = None
-        self._closed = False
+        self._closed = False  # accepting nothing more
+        self._ended = False  # starting no more workers
         # The last write failed (a full disk, a locked database): nothing can be accepted,
         # whatever a rolled-back probe says, until a write succeeds again.
         self.failing = False
+
+    def open_sealed_with(self, open: Open) -> None:
+        """Say how a delivery accepted under SEALED is opened (before `start`)."""
+        self._open = open
 
     async def start(self) -> int:
         """Take up what was stored and nobody handles (left before the last stop, or by an
         instance that died); return how many items that is. Then sweep now and then."""
         members = await self._store.callbacks.orphans(self._channel, self._lease)
         left = 0
-        for member in members:
+        for member in members:  # counted before any is opened (under another member then)
             left += len(await self._store.callbacks.after(self._channel, member, 0))
+        for member in members:
             self._work_on(member)
         if left:
             logger.info("继续处理上次停止前已收到的 %d 条消息", left)
@@ -102,7 +118,7 @@ class Inbox:
         if self._closed:
             raise Closed
         taken = asyncio.get_running_loop().create_future()
-        self._batch.append((key, member, body, taken))
+        self._batch.append((key, member, body, taken, None))
         self._kick()
         # Not shielded: a caller cancelled meanwhile cancels only its own future (the item is
         # stored all the same), and the acknowledgement wakes in one step of the loop, not two.
@@ -118,35 +134,42 @@ class Inbox:
 
     async def _write(self, force: bool = False) -> None:
         """Commit the waiting items and forget the handled ones, a batch at a time."""
-        while self._batch or self._handled or self._lease.ended or force:
+        while self._batch or self._handled or self._opened or self._lease.ended or force:
             force = False
             batch, self._batch = self._batch, []
             handled, self._handled = self._handled, []
+            opened, self._opened = self._opened, []
             ended = set(self._lease.ended)
             self._lease.working = set(self._workers)
             try:
                 taken = await self._store.callbacks.take(
                     self._channel,
-                    [(key, member, body) for key, member, body, _ in batch],
-                    handled,
+                    [(key, member, body) for key, member, body, *_ in batch],
+                    handled + [i for ids, _ in opened for i in ids],
                     self._lease,
+                    [arrived for *_, arrived in batch],
                 )
             except Exception as e:  # every caller of the batch answers "try again"
                 self.failing = True
                 self._lease.ended |= ended  # given up at the next commit
                 self._handled[:0] = handled  # forgotten at the next commit
-                for *_, future in batch:
+                # Not the sealed ones: what they opened into is not stored; opened again.
+                waiting = [f for *_, f, _ in batch] + [f for _, f in opened]
+                for future in waiting:
                     if not future.done():
                         future.set_exception(e)
                 if handled:  # if this was the last commit, handled again (a note is not doubled)
                     logger.error("未能标记 %d 条消息已处理：%s", len(handled), type(e).__name__)
-                if not batch:
+                if not waiting:
                     return  # nothing waits on it: the next handled item or sweep retries
                 continue
             self.failing = False
-            for delivery, (*_, future) in zip(taken.rows, batch, strict=True):
+            for delivery, (*_, future, _) in zip(taken.rows, batch, strict=True):
                 if not future.done():
                     future.set_result(delivery is not None)
+            for _, future in opened:
+                if not future.done():
+                    future.set_result(None)
             # Then handled: the batch's acknowledgements are woken first, so a burst's 200s
             # are not sent after the handling of everything it brought.
             for member in taken.won | taken.kept:
@@ -154,7 +177,9 @@ class Inbox:
 
     def _work_on(self, member: str) -> None:
         """Start handling a member's items, unless a worker does already."""
-        if member not in self._workers and not self._closed:
+        if member == SEALED and self._open is None:
+            return  # no server of the channel here to open them: left to an instance with one
+        if member not in self._workers and not self._ended:
             self._workers[member] = asyncio.create_task(self._work(member))
 
     async def _work(self, member: str) -> None:
@@ -165,6 +190,14 @@ class Inbox:
                 items = await self._store.callbacks.after(self._channel, member, last)
                 if not items:
                     break
+                if member == SEALED:
+                    try:
+                        await self._unseal(items)
+                    except Exception as e:  # left sealed: the next sweep opens them again
+                        logger.warning("未能保存打开的消息：%s", type(e).__name__)
+                        break
+                    self._last[member] = items[-1].id
+                    continue
                 for delivery in items:
                     handling = origin.set(f"inbox:{delivery.id}")
                     try:
@@ -184,6 +217,37 @@ class Inbox:
             self._lease.ended.add(member)
             if not self._closed:
                 self._kick()
+
+    async def _unseal(self, items: list[Delivery]) -> None:
+        """Open sealed deliveries and store each under its member (its key makes a repeat
+        stored nothing), in the transaction that forgets the sealed ones: all or none.
+
+        Opened a few at a time, so that the acknowledgements of callbacks arriving meanwhile
+        wait for no more than a few; stored in one transaction, so that a member's items keep
+        their order whatever fails. Raises what the database raises (left sealed then)."""
+        assert self._open is not None  # no worker for SEALED without it
+        loop = asyncio.get_running_loop()
+        entries: list[tuple[str, str, str, asyncio.Future[bool], dt.datetime | None]] = []
+        for index, delivery in enumerate(items):
+            if index and not index % OPEN_STEP:
+                await asyncio.sleep(0)
+            try:
+                opened = self._open(delivery)
+            except Exception:  # logged, then dropped like a refused one: it cannot be opened
+                logger.exception("无法打开收到的消息（%s #%d）", self._channel, delivery.id)
+                opened = None
+            if opened is not None:
+                entries.append((*opened, loop.create_future(), delivery.arrived))
+        stored: asyncio.Future[None] = loop.create_future()
+        self._batch += entries
+        self._opened.append(([d.id for d in items], stored))
+        self._kick()
+        done = await asyncio.gather(stored, *(f for *_, f, _ in entries), return_exceptions=True)
+        if isinstance(done[0], BaseException):
+            raise done[0]
+        for (key, *_), new in zip(entries, done[1:], strict=True):
+            if not new:
+                logger.info("渠道重发的消息已忽略（%s）", key.partition(":")[0])
 
     async def pending(self) -> int:
         """Return how many stored items of the members handled here are not handled yet."""
@@ -208,12 +272,18 @@ class Inbox:
             await asyncio.wait({self._writer})
         waiting = await self.pending()
         if not waiting:
+            self._ended = True
             await self._give_up()
             return 0
         logger.info("正在停止：处理已收到的 %d 条消息（最多 %.0f 秒）", waiting, grace)
-        workers = set(self._workers.values())
-        # The workers may all have ended while the count was read: nothing to wait for then.
-        _, unfinished = await asyncio.wait(workers, timeout=grace) if workers else (set(), set())
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + grace
+        # Until the grace is over, also for the workers of items opened meanwhile. The workers
+        # may all have ended while the count was read: nothing to wait for then.
+        while (workers := set(self._workers.values())) and loop.time() < deadline:
+            await asyncio.wait(workers, timeout=deadline - loop.time())
+        self._ended = True
+        unfinished = set(self._workers.values())
         left = await self.pending()
         for worker in unfinished:
             worker.cancel()

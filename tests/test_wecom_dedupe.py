@@ -120,10 +120,11 @@ async def test_callbacks_arriving_together_share_one_transaction(database: str |
             items: Sequence[tuple[str, str, str]],
             handled: Sequence[int] = (),
             lease: Lease | None = None,
+            arrived: Sequence[dt.datetime | None] = (),
         ) -> Taken:
             nonlocal commits
             commits += 1
-            return await take(channel, items, handled, lease)
+            return await take(channel, items, handled, lease, arrived)
 
         store.callbacks.take = counted  # type: ignore[method-assign]
         inbox = Inbox(store, CHANNEL, recorder)

@@ -14,15 +14,16 @@ import asyncio
 import contextlib
 import signal
 import sqlite3
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Coroutine, Iterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import aiohttp
 import pytest
 from aiohttp import web
 
 from bot.ask.assistant import Assistant
-from bot.inbox import Inbox
+from bot.inbox import SEALED, Inbox
 from bot.store import Delivery, Store
 from bot.throttle import BURST, NOT_FILED, SLOW_DOWN
 from handlers.wecom.crypto import MsgCrypt
@@ -31,11 +32,11 @@ from handlers.wecom.server import CHANNEL, callback_app, listen, runner_of
 from tests.fakes.bot_api import FakeBotApi
 from tests.fakes.clock import FakeClock
 from tests.fakes.wecom_api import FakeWeComApi
-from tests.fakes.wecom_callback import WeComCallbackClient, official_sample
+from tests.fakes.wecom_callback import WeComCallbackClient, envelope_xml, official_sample
 from tests.harness import HRSS, bot_process, rows, shanghai
 from tests.test_wecom_run import callbacks, free_port, listening
 from tests.test_wecom_server import Recorder
-from tests.wecom_harness import BOSS, WeCom, env_for, wecom_bot
+from tests.wecom_harness import AES_KEY, BOSS, CALLBACK_TOKEN, WeCom, env_for, wecom_bot
 
 MEMBERS = ("zhang", "li", "wang", "zhao")
 NOTES = 5  # each member's
@@ -143,7 +144,12 @@ async def test_callbacks_acknowledged_in_a_burst_are_stored_after_kill_9(
         assert process.returncode == -signal.SIGKILL
     acknowledged = {f"b{n}" for n, answer in enumerate(answers) if answer == (200, "")}
     assert acknowledged
-    stored = [body for (body,) in rows(db, "SELECT body FROM inbox")]
+    # Each stored sealed (as it came) or opened (under its member), not both.
+    crypt = MsgCrypt(CALLBACK_TOKEN, AES_KEY, wecom_api.corp_id)
+    stored = [
+        crypt.decrypt(body).decode() if member == SEALED else body
+        for member, body in rows(db, "SELECT member, body FROM inbox")
+    ]
     for key in acknowledged:
         assert sum(f"<MsgId>{key}</MsgId>" in body for body in stored) == 1, key
     assert len(stored) == len(set(stored))  # none stored twice
@@ -329,16 +335,23 @@ async def served(
 
 
 async def batched(
-    db: Path, inbox: Counted, wecom: WeComCallbackClient, texts: list[str]
+    db: Path,
+    inbox: Counted,
+    wecom: WeComCallbackClient,
+    texts: Sequence[str | Coroutine[Any, Any, tuple[int, str]]],
 ) -> tuple[tuple[int, str], list[tuple[int, str]]]:
-    """POST a first callback, then `texts` while its commit waits: they form the next batch.
+    """POST a first callback, then `texts` (or these posts) while its commit waits: they form
+    the next batch.
 
     Returns the first one's answer and theirs.
     """
     with write_locked(db):
         first = asyncio.create_task(wecom.post(wecom.text("first", "先到", msg_id="first")))
         await inbox.reached(1)  # its commit has started and waits for the lock
-        rest = [asyncio.create_task(wecom.post(text)) for text in texts]
+        rest = [
+            asyncio.create_task(wecom.post(text) if isinstance(text, str) else text)
+            for text in texts
+        ]
         await inbox.reached(1 + len(texts))
     return await first, list(await asyncio.gather(*rest))
 
@@ -348,22 +361,28 @@ async def test_a_failed_batch_answers_503_to_all_its_callbacks_and_stores_none(
 ) -> None:
     db, recorder = tmp_path / "bot.sqlite3", Recorder()
     async with served(db, recorder) as (inbox, wecom):
+        texts = [
+            wecom.text(f"user{n}", "坏" if n == 3 else f"好{n}", msg_id=f"m{n}") for n in range(8)
+        ]
+        sealed = [wecom.encrypt(text.encode()) for text in texts]
+        signed = [wecom.signed_query(encrypt) for encrypt in sealed]
         # The write fails midway: the keys are in, then the inbox refuses one row.
         await asyncio.to_thread(
             alter,
             db,
-            "CREATE TRIGGER refuse BEFORE INSERT ON inbox WHEN NEW.body LIKE '%坏%' "
+            f"CREATE TRIGGER refuse BEFORE INSERT ON inbox WHEN NEW.body = '{sealed[3]}' "
             "BEGIN SELECT RAISE(ABORT, 'disk full'); END",
         )
-        texts = [
-            wecom.text(f"user{n}", "坏" if n == 3 else f"好{n}", msg_id=f"m{n}") for n in range(8)
-        ]
-        first, answers = await batched(db, inbox, wecom, texts)
+        envelopes = [envelope_xml(wecom.corp_id, encrypt, None) for encrypt in sealed]
+        raw = [wecom.post_raw(query, body) for query, body in zip(signed, envelopes, strict=True)]
+        first, answers = await batched(db, inbox, wecom, raw)
         assert answers == [(503, "")] * 8  # the good ones too: they shared the transaction
         assert first == (200, "")  # committed before, on its own
         # Nothing of the batch half-stored: neither its rows nor its keys (WeCom's retries of
         # them would be taken for repeats and dropped).
-        assert rows(db, "SELECT key FROM callbacks ORDER BY key") == [("msg:first",)]
+        keys = {key for (key,) in rows(db, "SELECT key FROM callbacks")}
+        assert not keys & {f"sig:{query['msg_signature']}" for query in signed}
+        assert not {body for (body,) in rows(db, "SELECT body FROM inbox")} & set(sealed)
         # In a thread: the writer may be mid-transaction (forgetting what was handled).
         await asyncio.to_thread(alter, db, "DROP TRIGGER refuse")
         retried = await asyncio.gather(*(wecom.post(text) for text in texts))
@@ -371,7 +390,7 @@ async def test_a_failed_batch_answers_503_to_all_its_callbacks_and_stores_none(
         messages = await recorder.wait(9)
     contents = sorted(m.content for m in messages if isinstance(m, TextMessage))
     assert contents == sorted(["先到", "坏", *(f"好{n}" for n in range(8) if n != 3)])
-    assert rows(db, "SELECT count(*) FROM callbacks") == [(9,)]
+    assert rows(db, "SELECT count(*) FROM callbacks WHERE key LIKE 'msg:%'") == [(9,)]
 
 
 async def test_a_callback_repeated_within_one_batch_is_stored_once(tmp_path: Path) -> None:

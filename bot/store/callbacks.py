@@ -74,6 +74,7 @@ class Callbacks(Repository):
         items: Sequence[tuple[str, str, str]],
         handled: Sequence[int] = (),
         lease: Lease | None = None,
+        arrived: Sequence[dt.datetime | None] = (),
     ) -> Taken:
         """Store delivered items (key, member, body) in one transaction, each with its key,
         and forget the deliveries `handled` (by id) in the same one.
@@ -81,8 +82,11 @@ class Callbacks(Repository):
         Returns, for each item, its inbox row, or None when its key was already taken (a
         repeat). Committed to disk when this returns: the channel may then be acknowledged.
         With `lease`, the members' leases change in the same transaction (see `Lease`).
+        `arrived`: when each item came, if before now (one stored sealed, then opened).
         """
         now = self.now()
+        stamp = iso(now)
+        arrivals = [iso(a) if a else stamp for a in arrived] + [stamp] * len(items)
         last = self._purged
         purge = last is None or now - last >= self.PURGE_EVERY
         taken: list[Delivery | None] = []
@@ -97,17 +101,23 @@ class Callbacks(Repository):
                 )
             # Two statements a chunk, not two an item: the acknowledgement waits for them.
             for start in range(0, len(items), CHUNK):
-                taken += await self._take(tx, channel, items[start : start + CHUNK], iso(now))
+                part = slice(start, start + CHUNK)
+                taken += await self._take(tx, channel, items[part], arrivals[part], stamp)
             if lease is None:
                 return Taken(taken)
-            arrived = {d.member for d in taken if d is not None} - set(lease.working)
-            won = await lease.claim(tx, channel, arrived, now)
+            members = {d.member for d in taken if d is not None} - set(lease.working)
+            won = await lease.claim(tx, channel, members, now)
             await lease.renew(tx, channel, now)
             kept = await lease.end(tx, channel)
         return Taken(taken, won, kept)
 
     async def _take(
-        self, tx: Connection, channel: str, items: Sequence[tuple[str, str, str]], now: str
+        self,
+        tx: Connection,
+        channel: str,
+        items: Sequence[tuple[str, str, str]],
+        arrivals: Sequence[str],
+        now: str,
     ) -> list[Delivery | None]:
         """Insert the keys of `items`, then those not seen before into the inbox."""
         keys = await tx.fetch(
@@ -127,7 +137,7 @@ class Callbacks(Repository):
         rows = await tx.fetch(
             f"INSERT INTO inbox (channel, member, body, arrived_at) VALUES {marks(len(fresh), 4)}"
             " RETURNING *",
-            [v for i in fresh for v in (channel, items[i][1], items[i][2], now)],
+            [v for i in fresh for v in (channel, items[i][1], items[i][2], arrivals[i])],
         )
         # Ids are given in the order of VALUES (RETURNING's own order is not promised).
         for index, row in zip(fresh, sorted(rows, key=lambda r: int(r["id"])), strict=True):

@@ -1,11 +1,15 @@
 """The WeCom callback endpoint as a standalone aiohttp application.
 
-GET answers WeCom's URL verification with the bare plaintext. POST is checked (signature,
-fresh timestamp, padding, CorpID, AgentID, XML) and stored in the inbox with its
-de-duplication key before it is acknowledged with an empty 200: WeCom does not deliver again
-what it got 200 for, so nothing is acknowledged that a crash could lose. The inbox then handles
-each member's messages in order, several members at once. Anything refused gets a 4xx (a
-database that cannot store it, a 503: WeCom delivers it again) and is logged without content.
+GET answers WeCom's URL verification with the bare plaintext. POST is checked (fresh
+timestamp, envelope XML, CorpID, the envelope's AgentID, signature) and stored sealed (the
+ciphertext, keyed by its signature) in the inbox before it is acknowledged with an empty 200:
+WeCom does not deliver again what it got 200 for, so nothing is acknowledged that a crash could
+lose. After the acknowledgements the inbox opens what it stored (decrypts it, checks padding,
+CorpID and the message's AgentID, parses it) and stores each message once under its member,
+by its de-duplication key; it then handles each member's messages in order, several members
+at once. Anything refused before the acknowledgement gets a 4xx (a database that cannot store
+it, a 503: WeCom delivers it again); a signed callback that cannot be opened is dropped. Both
+are logged without content.
 
 `listen` serves it with bounds: a client has HEADER_SECONDS for its request line and headers
 and BODY_SECONDS for its body, at most MAX_CONNECTIONS are open at once, and each of these
@@ -24,7 +28,8 @@ from typing import cast
 
 from aiohttp import web
 
-from bot.inbox import Closed, Inbox
+from bot.inbox import SEALED, Closed, Inbox, Open
+from bot.store import Delivery
 from handlers.wecom.crypto import BadCiphertext, CryptoError, MsgCrypt
 from handlers.wecom.message import MAX_BODY_BYTES, BadXml, Message, parse_envelope, parse_message
 
@@ -123,8 +128,9 @@ def callback_app(
 ) -> web.Application:
     """Build the callback app: GET/POST `path` for WeCom, GET /healthz for monitoring.
 
-    A message is stored in `inbox` (which handles it) before its 200. `agent_id`: the app's
-    AgentID, which a message naming another is refused for. `health` answers /healthz (the
+    A callback is stored sealed in `inbox` before its 200; the inbox opens it with `crypt`
+    then, and handles it. `agent_id`: the app's AgentID, which a message naming another (or
+    none) is refused for. `health` answers /healthz (the
     bot's database); without it the server only says "ok". /healthz is 503 anyway while the
     inbox's last write failed (a full disk passes a rolled-back probe), until one succeeds.
     `now`: the wall clock (seconds).
@@ -139,19 +145,18 @@ def callback_app(
 
     async def receive(request: web.Request) -> web.Response:
         try:
-            _fresh(request.query, now())
-            plain, message = _opened(crypt, request.query, await _body(request), agent_id)
+            key, sealed = _sealed(crypt, request.query, await _body(request), agent_id, now())
         except _Refused as refused:
             return refused.answer(request)
         try:
-            new = await inbox.accept(message.dedupe_key, message.user, plain)
+            new = await inbox.accept(key, SEALED, sealed)
         except Closed:  # stopping: WeCom delivers it again, to the next start
             return web.Response(status=503)
         except Exception as e:
             _DATABASE.report(type(e).__name__)
             return web.Response(status=503)
         if not new:
-            logger.info("企业微信重发的回调已忽略（%s）", type(message).__name__)
+            logger.info("企业微信重发的回调已忽略")
         return web.Response(status=200)
 
     async def healthz(request: web.Request) -> web.Response:
@@ -172,6 +177,7 @@ def callback_app(
     async def unnamed(request: web.Request, response: web.StreamResponse) -> None:
         response.headers["Server"] = "fengong"  # not aiohttp's name and version
 
+    inbox.open_sealed_with(opener(crypt, agent_id))
     app = web.Application(client_max_size=MAX_BODY_BYTES, middlewares=[started])
     app[_DEADLINES] = {}
     app.router.add_get(path, verify)
@@ -269,6 +275,12 @@ class _Refused(Exception):
         once.report(self.status, self.reason, request.remote)
         return web.Response(status=self.status)
 
+    def drop(self) -> None:
+        """Log the reason of a callback acknowledged already (signed with our token)."""
+        condition = (0, self.reason.split("：")[0])
+        once = _REFUSED.setdefault(condition, _Once("丢弃已确认的企业微信回调：%s"))
+        once.report(self.reason)
+
 
 def _verified_echo(crypt: MsgCrypt, query: Mapping[str, str]) -> str:
     """The plaintext of a URL verification's echostr, or _Refused."""
@@ -306,31 +318,57 @@ def _fresh(query: Mapping[str, str], now: float) -> None:
         raise _Refused(403, f"回调的时间戳与本机时间相差超过 {FRESH_SECONDS} 秒（重放或时钟不准）")
 
 
-def _opened(
-    crypt: MsgCrypt, query: Mapping[str, str], body: bytes, agent_id: int | None
-) -> tuple[str, Message]:
-    """The plaintext and message of a POSTed callback, verified and decrypted, or _Refused."""
+def _sealed(
+    crypt: MsgCrypt, query: Mapping[str, str], body: bytes, agent_id: int | None, now: float
+) -> tuple[str, str]:
+    """A POSTed callback's key (its signature) and ciphertext, authenticated, or _Refused."""
+    _fresh(query, now)
     try:
         signed = query["msg_signature"], query["timestamp"], query["nonce"]
         envelope = parse_envelope(body)
         if envelope.to_user != crypt.receive_id:
             raise _Refused(403, "回调的 ToUserName 不是本企业")
-        plain = crypt.unseal(*signed, envelope.encrypt)
-        message = parse_message(plain)
-        text = plain.decode()
-    except UnicodeDecodeError:
-        raise _Refused(400, "回调的消息不是 UTF-8") from None
+        outer = envelope.agent_id
+        if agent_id is not None and outer is not None and outer.strip() != str(agent_id):
+            raise _Refused(403, "回调的 AgentID 不是本应用")
+        crypt.check_signature(*signed, envelope.encrypt)
     except KeyError:
         raise _Refused(400, "回调缺少签名参数") from None
     except BadXml as e:
         raise _Refused(400, f"回调 XML 不合法：{e}") from None
     except CryptoError as e:
         raise _Refused(_status(e), f"回调校验失败：{e}") from None
-    # Both the envelope's AgentID (when it has one) and the message's must name this app.
-    outer = envelope.agent_id
-    if agent_id is not None and (
-        message.agent_id != agent_id or (outer is not None and outer.strip() != str(agent_id))
-    ):
+    # Two deliveries signed alike are one (the signature covers the time, nonce and text).
+    return f"sig:{signed[0].lower()}", envelope.encrypt
+
+
+def opener(crypt: MsgCrypt, agent_id: int | None) -> Open:
+    """How the inbox opens a callback stored sealed: (key, member, plaintext), or None."""
+
+    def open_(delivery: Delivery) -> tuple[str, str, str] | None:
+        try:
+            text, message = _opened(crypt, delivery.body, agent_id)
+        except _Refused as refused:
+            refused.drop()
+            return None
+        return message.dedupe_key, message.user, text
+
+    return open_
+
+
+def _opened(crypt: MsgCrypt, encrypt: str, agent_id: int | None) -> tuple[str, Message]:
+    """The plaintext and message of a callback's ciphertext (signed), or _Refused."""
+    try:
+        plain = crypt.decrypt(encrypt)
+        message = parse_message(plain)
+        text = plain.decode()
+    except UnicodeDecodeError:
+        raise _Refused(400, "回调的消息不是 UTF-8") from None
+    except BadXml as e:
+        raise _Refused(400, f"回调 XML 不合法：{e}") from None
+    except CryptoError as e:
+        raise _Refused(_status(e), f"回调校验失败：{e}") from None
+    if agent_id is not None and message.agent_id != agent_id:
         raise _Refused(403, "回调的 AgentID 不是本应用")
     return text, message
 
