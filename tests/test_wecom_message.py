@@ -15,6 +15,7 @@ from handlers.wecom.message import (
     TextMessage,
     parse_envelope,
     parse_message,
+    signed_text,
 )
 
 OFFICIAL_TEXT = (
@@ -290,3 +291,30 @@ def test_a_declared_encoding_expat_cannot_read_is_bad_xml(encoding: str, parse: 
     body = f'<?xml version="1.0" encoding="{encoding}"?><xml><ToUserName>a</ToUserName></xml>'
     with pytest.raises(BadXml):
         parse(body.encode())  # type: ignore[operator]
+
+
+@pytest.mark.parametrize(
+    ("body", "found"),
+    [
+        (b"<xml><Encrypt><![CDATA[Kl7k+/=]]></Encrypt></xml>", "Kl7k+/="),
+        (b"<xml><Encrypt>\n abc= \n</Encrypt></xml>", "abc="),
+        (b"<xml><Encrypt>a</Encrypt><Encrypt>b</Encrypt></xml>", "a"),  # the first
+    ],
+)
+def test_the_signed_text_is_the_first_encrypt_elements(body: bytes, found: str) -> None:
+    assert signed_text(body) == found
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"", b"<xml><Encrypt></Encrypt></xml>", b"<xml><Encrypt>&lol;</Encrypt></xml>", b"{}"],
+    ids=["empty", "blank", "entity", "json"],
+)
+def test_a_body_without_a_signed_text_is_bad_xml(body: bytes) -> None:
+    with pytest.raises(BadXml):
+        signed_text(body)
+
+
+def test_the_signed_text_of_an_oversized_body_is_not_looked_for() -> None:
+    with pytest.raises(BadXml, match="超过"):
+        signed_text(b"<xml><Encrypt>a</Encrypt>" + b" " * MAX_BODY_BYTES + b"</xml>")

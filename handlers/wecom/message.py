@@ -2,6 +2,8 @@
 
 Parsed with defusedxml: a DTD, an entity or an external reference is refused, not expanded.
 Both CDATA and plain text nodes are accepted (the official test vector has no CDATA).
+`signed_text` only locates the Encrypt text the signature is checked against, before any XML
+parser sees a body; `parse_envelope` then reads the envelope and must find that same text.
 """
 
 from __future__ import annotations
@@ -16,6 +18,11 @@ from defusedxml.ElementTree import fromstring
 MAX_BODY_BYTES = 64 * 1024
 # WeCom's UserId: 1–64 letters, digits and "_-@." (never a "|", which separates `touser`).
 _USER_ID = re.compile(r"[A-Za-z0-9_.@-]{1,64}")
+# The envelope's Encrypt element as WeCom writes it (base64, in CDATA or not): linear time,
+# no backtracking to speak of.
+_ENCRYPT = re.compile(
+    rb"<Encrypt>\s*(?:<!\[CDATA\[\s*([A-Za-z0-9+/=]+)\s*\]\]>|([A-Za-z0-9+/=]+))\s*</Encrypt>"
+)
 
 
 class BadXml(ValueError):
@@ -126,6 +133,20 @@ def parse_envelope(body: bytes) -> Envelope:
         agent_id=_text(root, "AgentID"),
         encrypt=_required(root, "Encrypt"),
     )
+
+
+def signed_text(body: bytes) -> str:
+    """The first Encrypt element's base64 text of a POSTed body (not parsed as XML), or BadXml.
+
+    What the signature covers: a body is looked at as XML (parse_envelope) only once it is
+    known to come from WeCom, and its envelope's Encrypt must then be this text.
+    """
+    if len(body) > MAX_BODY_BYTES:
+        raise BadXml(f"XML 超过 {MAX_BODY_BYTES} 字节")
+    found = _ENCRYPT.search(body)
+    if found is None:
+        raise BadXml("XML 缺少 Encrypt")
+    return (found[1] or found[2]).decode("ascii")
 
 
 def parse_message(plaintext: bytes) -> Message:

@@ -1,15 +1,16 @@
 """The WeCom callback endpoint as a standalone aiohttp application.
 
 GET answers WeCom's URL verification with the bare plaintext. POST is checked (fresh
-timestamp, envelope XML, CorpID, the envelope's AgentID, signature) and stored sealed (the
-ciphertext, keyed by its signature) in the inbox before it is acknowledged with an empty 200:
-WeCom does not deliver again what it got 200 for, so nothing is acknowledged that a crash could
-lose. After the acknowledgements the inbox opens what it stored (decrypts it, checks padding,
-CorpID and the message's AgentID, parses it) and stores each message once under its member,
-by its de-duplication key; it then handles each member's messages in order, several members
-at once. Anything refused before the acknowledgement gets a 4xx (a database that cannot store
-it, a 503: WeCom delivers it again); a signed callback that cannot be opened is dropped. Both
-are logged without content.
+timestamp, signature of its Encrypt text) and stored sealed (the body as it came, keyed by its
+signature) in the inbox before it is acknowledged with an empty 200: WeCom does not deliver
+again what it got 200 for, so nothing is acknowledged that a crash could lose, and nothing
+unsigned reaches an XML parser. After the acknowledgements the inbox opens what it stored
+(parses the envelope: the signed Encrypt, CorpID, AgentID; decrypts it: padding, CorpID;
+parses the message: its AgentID) and stores each message once under its member, by its
+de-duplication key; it then handles each member's messages in order, several members at once.
+Anything refused before the acknowledgement gets a 4xx (a database that cannot store it, a
+503: WeCom delivers it again); a signed callback that cannot be opened is dropped. Both are
+logged without content.
 
 `listen` serves it with bounds: a client has HEADER_SECONDS for its request line and headers
 and BODY_SECONDS for its body, at most MAX_CONNECTIONS are open at once, and each of these
@@ -31,7 +32,14 @@ from aiohttp import web
 from bot.inbox import SEALED, Closed, Inbox, Open
 from bot.store import Delivery
 from handlers.wecom.crypto import BadCiphertext, CryptoError, MsgCrypt
-from handlers.wecom.message import MAX_BODY_BYTES, BadXml, Message, parse_envelope, parse_message
+from handlers.wecom.message import (
+    MAX_BODY_BYTES,
+    BadXml,
+    Message,
+    parse_envelope,
+    parse_message,
+    signed_text,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -145,7 +153,7 @@ def callback_app(
 
     async def receive(request: web.Request) -> web.Response:
         try:
-            key, sealed = _sealed(crypt, request.query, await _body(request), agent_id, now())
+            key, sealed = _sealed(crypt, request.query, await _body(request), now())
         except _Refused as refused:
             return refused.answer(request)
         try:
@@ -318,28 +326,23 @@ def _fresh(query: Mapping[str, str], now: float) -> None:
         raise _Refused(403, f"回调的时间戳与本机时间相差超过 {FRESH_SECONDS} 秒（重放或时钟不准）")
 
 
-def _sealed(
-    crypt: MsgCrypt, query: Mapping[str, str], body: bytes, agent_id: int | None, now: float
-) -> tuple[str, str]:
-    """A POSTed callback's key (its signature) and ciphertext, authenticated, or _Refused."""
+def _sealed(crypt: MsgCrypt, query: Mapping[str, str], body: bytes, now: float) -> tuple[str, str]:
+    """A POSTed callback's key (its signature) and body, its Encrypt signed, or _Refused."""
     _fresh(query, now)
     try:
         signed = query["msg_signature"], query["timestamp"], query["nonce"]
-        envelope = parse_envelope(body)
-        if envelope.to_user != crypt.receive_id:
-            raise _Refused(403, "回调的 ToUserName 不是本企业")
-        outer = envelope.agent_id
-        if agent_id is not None and outer is not None and outer.strip() != str(agent_id):
-            raise _Refused(403, "回调的 AgentID 不是本应用")
-        crypt.check_signature(*signed, envelope.encrypt)
+        crypt.check_signature(*signed, signed_text(body))
+        text = body.decode()
     except KeyError:
         raise _Refused(400, "回调缺少签名参数") from None
     except BadXml as e:
         raise _Refused(400, f"回调 XML 不合法：{e}") from None
     except CryptoError as e:
         raise _Refused(_status(e), f"回调校验失败：{e}") from None
+    except UnicodeDecodeError:
+        raise _Refused(400, "回调不是 UTF-8") from None
     # Two deliveries signed alike are one (the signature covers the time, nonce and text).
-    return f"sig:{signed[0].lower()}", envelope.encrypt
+    return f"sig:{signed[0].lower()}", text
 
 
 def opener(crypt: MsgCrypt, agent_id: int | None) -> Open:
@@ -347,7 +350,7 @@ def opener(crypt: MsgCrypt, agent_id: int | None) -> Open:
 
     def open_(delivery: Delivery) -> tuple[str, str, str] | None:
         try:
-            text, message = _opened(crypt, delivery.body, agent_id)
+            text, message = _opened(crypt, delivery.body.encode(), agent_id)
         except _Refused as refused:
             refused.drop()
             return None
@@ -356,10 +359,15 @@ def opener(crypt: MsgCrypt, agent_id: int | None) -> Open:
     return open_
 
 
-def _opened(crypt: MsgCrypt, encrypt: str, agent_id: int | None) -> tuple[str, Message]:
-    """The plaintext and message of a callback's ciphertext (signed), or _Refused."""
+def _opened(crypt: MsgCrypt, body: bytes, agent_id: int | None) -> tuple[str, Message]:
+    """The plaintext and message of a callback whose Encrypt is signed, or _Refused."""
     try:
-        plain = crypt.decrypt(encrypt)
+        envelope = parse_envelope(body)
+        if envelope.encrypt != signed_text(body):
+            raise _Refused(403, "回调的 Encrypt 不是签名的那个")
+        if envelope.to_user != crypt.receive_id:
+            raise _Refused(403, "回调的 ToUserName 不是本企业")
+        plain = crypt.decrypt(envelope.encrypt)
         message = parse_message(plain)
         text = plain.decode()
     except UnicodeDecodeError:
@@ -368,7 +376,11 @@ def _opened(crypt: MsgCrypt, encrypt: str, agent_id: int | None) -> tuple[str, M
         raise _Refused(400, f"回调 XML 不合法：{e}") from None
     except CryptoError as e:
         raise _Refused(_status(e), f"回调校验失败：{e}") from None
-    if agent_id is not None and message.agent_id != agent_id:
+    # Both the envelope's AgentID (when it has one) and the message's must name this app.
+    outer = envelope.agent_id
+    if agent_id is not None and (
+        message.agent_id != agent_id or (outer is not None and outer.strip() != str(agent_id))
+    ):
         raise _Refused(403, "回调的 AgentID 不是本应用")
     return text, message
 
