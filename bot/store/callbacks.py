@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar, Self
 
+from bot.clock import TZ
 from bot.store.database import Connection, Row
 from bot.store.repository import CHUNK, Repository, iso, marks, time
 
@@ -84,9 +85,8 @@ class Callbacks(Repository):
         With `lease`, the members' leases change in the same transaction (see `Lease`).
         `arrived`: when each item came, if before now (one stored sealed, then opened).
         """
-        now = self.now()
-        stamp = iso(now)
-        arrivals = [iso(a) if a else stamp for a in arrived] + [stamp] * len(items)
+        now = self.now().astimezone(TZ)
+        arrivals = [(a or now).astimezone(TZ) for a in arrived] + [now] * len(items)
         last = self._purged
         purge = last is None or now - last >= self.PURGE_EVERY
         taken: list[Delivery | None] = []
@@ -102,7 +102,7 @@ class Callbacks(Repository):
             # Two statements a chunk, not two an item: the acknowledgement waits for them.
             for start in range(0, len(items), CHUNK):
                 part = slice(start, start + CHUNK)
-                taken += await self._take(tx, channel, items[part], arrivals[part], stamp)
+                taken += await self._take(tx, channel, items[part], arrivals[part], iso(now))
             if lease is None:
                 return Taken(taken)
             members = {d.member for d in taken if d is not None} - set(lease.working)
@@ -116,7 +116,7 @@ class Callbacks(Repository):
         tx: Connection,
         channel: str,
         items: Sequence[tuple[str, str, str]],
-        arrivals: Sequence[str],
+        arrivals: Sequence[dt.datetime],
         now: str,
     ) -> list[Delivery | None]:
         """Insert the keys of `items`, then those not seen before into the inbox."""
@@ -136,12 +136,14 @@ class Callbacks(Repository):
             return taken
         rows = await tx.fetch(
             f"INSERT INTO inbox (channel, member, body, arrived_at) VALUES {marks(len(fresh), 4)}"
-            " RETURNING *",
-            [v for i in fresh for v in (channel, items[i][1], items[i][2], arrivals[i])],
+            " RETURNING id",
+            [v for i in fresh for v in (channel, items[i][1], items[i][2], iso(arrivals[i]))],
         )
-        # Ids are given in the order of VALUES (RETURNING's own order is not promised).
-        for index, row in zip(fresh, sorted(rows, key=lambda r: int(r["id"])), strict=True):
-            taken[index] = Delivery.from_row(row)
+        # Ids are given in the order of VALUES (RETURNING's own order is not promised). The
+        # rest is what was written: not read back (the acknowledgements wait for this).
+        for index, id in zip(fresh, sorted(int(row["id"]) for row in rows), strict=True):
+            _, member, body = items[index]
+            taken[index] = Delivery(id, channel, member, body, arrivals[index])
         return taken
 
     async def after(self, channel: str, member: str, last: int) -> list[Delivery]:
