@@ -241,7 +241,9 @@ class _Site(web.BaseSite):
         runner = cast(web.AppRunner, self._runner)
         server = runner.server
         assert server is not None
-        if len(server.connections) >= MAX_CONNECTIONS:
+        # Its dict, not `connections`: that copies the list of open connections, for each new
+        # one (a burst of 1,000 copies 500 on average, each time).
+        if len(server._connections) >= MAX_CONNECTIONS:
             _FULL.report(MAX_CONNECTIONS)
             return _Refusing()
         handler = server()
@@ -308,8 +310,11 @@ def _verified_echo(crypt: MsgCrypt, query: Mapping[str, str]) -> str:
 
 
 async def _body(request: web.Request) -> bytes:
-    if request.content.is_eof():  # all in already (a callback's usually is): nothing to time
-        return await _read(request)
+    if request.content.is_eof():  # all in already (a callback's usually is): taken at once
+        body = request.content.read_nowait()
+        if len(body) > MAX_BODY_BYTES:
+            raise _Refused(413, f"回调超过 {MAX_BODY_BYTES} 字节")
+        return body
     try:
         async with asyncio.timeout(BODY_SECONDS):
             return await _read(request)
