@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from bot.clock import TZ
-from bot.inbox import LEASE_TTL, Inbox
+from bot.inbox import LEASE_TTL, OPEN_STEP, SEALED, Inbox
 from bot.store import Delivery, Store
 from tests.fakes.clock import FakeClock
 
@@ -163,3 +163,78 @@ async def test_a_drain_whose_workers_ended_while_it_counted_waits_for_none(
 
     inbox.pending = pending  # type: ignore[method-assign]
     assert await inbox.drain(1) == 0
+
+
+# --- deliveries stored sealed, opened after their acknowledgement ---------------------------
+
+
+def opened(delivery: Delivery) -> tuple[str, str, str] | None:
+    """A sealed body "key member text" opened; "bad …" cannot be (refused, so dropped)."""
+    key, member, text = delivery.body.split()
+    return None if key == "bad" else (key, member, text)
+
+
+async def test_sealed_items_stored_by_two_instances_are_opened_and_handled_in_order(
+    stores: tuple[Store, Store],
+) -> None:
+    log = Log()
+    a = Inbox(stores[0], CHANNEL, Handler("a", log), "a")
+    b = Inbox(stores[1], CHANNEL, Handler("b", log), "b")
+    for inbox in (a, b):
+        inbox.open_sealed_with(opened)
+    # Sealed items of one member come to either instance; the same message twice (another
+    # signature, so stored sealed twice), and one that cannot be opened.
+    sealed = ["m1 zhang 1", "m2 zhang 2", "m1 zhang 1", "bad zhang x", "m3 zhang 3", "m4 li 4"]
+    for n, body in enumerate(sealed):
+        assert await (a if n % 2 else b).accept(f"sig{n}", SEALED, body)
+    await log.settled(4)
+    await a.drain(1)
+    await b.drain(1)
+    # Opened by one instance (the first to store one), in the order stored: the repeat and
+    # the one refused dropped.
+    assert sorted(log) == [("b", "1"), ("b", "2"), ("b", "3"), ("b", "4")]
+    assert [body for _, body in log if body != "4"] == ["1", "2", "3"]  # zhang's in order
+    assert await stores[0].callbacks.waiting(CHANNEL) == []
+
+
+async def test_an_opened_item_keeps_the_time_it_came(
+    stores: tuple[Store, Store], clock: FakeClock
+) -> None:
+    came = clock.now
+    arrivals: list[dt.datetime] = []
+
+    async def handle(delivery: Delivery) -> None:
+        arrivals.append(delivery.arrived)
+
+    inbox = Inbox(stores[0], CHANNEL, handle, "a")
+    assert await inbox.accept("sig", SEALED, "m1 zhang 1")  # no opener yet: left sealed
+    clock.advance(minutes=5)
+    inbox.open_sealed_with(opened)
+    assert await inbox.start() == 1
+    await inbox.drain(1)
+    assert arrivals == [came]
+
+
+async def test_opening_lets_a_callback_arriving_meanwhile_be_acknowledged_first(
+    stores: tuple[Store, Store],
+) -> None:
+    """A burst's 200s do not wait for the opening of what came before it."""
+    log = Log()
+    inbox = Inbox(stores[0], CHANNEL, Handler("a", log), "a")
+    arriving: list[asyncio.Task[bool]] = []
+    acknowledged_first: list[bool] = []
+
+    def opening(delivery: Delivery) -> tuple[str, str, str] | None:
+        if arriving:  # the first opened after the step in which a callback came
+            acknowledged_first.append(arriving[0].done())
+        elif delivery.body.endswith(f" {OPEN_STEP}"):  # the last of a step: one comes now
+            arriving.append(asyncio.create_task(inbox.accept("signew", SEALED, "new li x")))
+        return opened(delivery)
+
+    for n in range(1, OPEN_STEP + 3):  # more than a step's worth, stored before they open
+        assert await inbox.accept(f"sig{n}", SEALED, f"m{n} zhang {n}")
+    inbox.open_sealed_with(opening)
+    assert await inbox.start() == OPEN_STEP + 2
+    await log.settled(OPEN_STEP + 3)
+    assert acknowledged_first[0] is True
+    await inbox.drain(1)
