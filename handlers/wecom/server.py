@@ -138,10 +138,9 @@ def callback_app(
 
     A callback is stored sealed in `inbox` before its 200; the inbox opens it with `crypt`
     then, and handles it. `agent_id`: the app's AgentID, which a message naming another (or
-    none) is refused for. `health` answers /healthz (the
-    bot's database); without it the server only says "ok". /healthz is 503 anyway while the
-    inbox's last write failed (a full disk passes a rolled-back probe), until one succeeds.
-    `now`: the wall clock (seconds).
+    none) is dropped for. `health` answers /healthz (the bot's database); without it the
+    server only says "ok". /healthz is 503 anyway while the inbox's last write failed (a full
+    disk passes a rolled-back probe), until one succeeds. `now`: the wall clock (seconds).
     """
 
     async def verify(request: web.Request) -> web.Response:
@@ -181,7 +180,7 @@ def callback_app(
     async def unnamed(request: web.Request, response: web.StreamResponse) -> None:
         response.headers["Server"] = "fengong"  # not aiohttp's name and version
 
-    inbox.open_sealed_with(opener(crypt, agent_id))
+    inbox.open_sealed_with(_opener(crypt, agent_id))
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app[_DEADLINES] = {}
     app.router.add_get(path, verify)
@@ -360,7 +359,7 @@ def _sealed(crypt: MsgCrypt, query: Mapping[str, str], body: bytes, now: float) 
     return f"sig:{signed[0].lower()}", text
 
 
-def opener(crypt: MsgCrypt, agent_id: int | None) -> Open:
+def _opener(crypt: MsgCrypt, agent_id: int | None) -> Open:
     """How the inbox opens a callback stored sealed: (key, member, plaintext), or None."""
 
     def open_(delivery: Delivery) -> tuple[str, str, str] | None:
