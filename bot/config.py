@@ -68,6 +68,8 @@ class Config:
     # This instance's name among several on one database (FENGONG_INSTANCE, else the host's
     # name): whoever holds the reminder lease sends; the same name restarted takes it back.
     instance: str = field(default_factory=socket.gethostname)
+    # FENGONG_INSTANCE given: other instances share the database (on SQLite too).
+    named: bool = False
 
     @property
     def database(self) -> str | Path:
@@ -369,4 +371,5 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         default_doc=_default_doc(env.get("FENGONG_DEFAULT_DOC", "")),
         group_webhook=_group_webhook(env.get("FENGONG_GROUP_WEBHOOK", "")),
         instance=_instance(env.get("FENGONG_INSTANCE", "")),
+        named=bool(env.get("FENGONG_INSTANCE", "").strip()),
     )

@@ -412,6 +412,9 @@ def test_a_token_is_masked_whole_or_split_and_a_short_secret_only_as_a_whole_wor
 def test_the_instance_is_named_by_its_setting_or_else_by_its_host() -> None:
     assert load_config({"FENGONG_INSTANCE": "bot-2"}).instance == "bot-2"
     assert load_config({}).instance == socket.gethostname()
+    # Named: several instances share the database (the WeCom intake opens before its 200).
+    assert load_config({"FENGONG_INSTANCE": "bot-2"}).named
+    assert not load_config({}).named
 
 
 def test_an_instance_name_with_spaces_or_slashes_stops_the_start() -> None:

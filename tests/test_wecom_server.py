@@ -672,3 +672,23 @@ async def test_an_envelope_for_another_app_or_a_message_naming_none_is_dropped_w
     assert isinstance(message, TextMessage)
     assert message.content == "好"
     assert "丢弃已确认的企业微信回调：回调的 AgentID 不是本应用" in caplog.text
+
+
+async def test_with_several_instances_a_callback_is_opened_before_its_200(
+    serve: Serve, inbox: Inbox, crypt: MsgCrypt, recorder: Recorder, store: Store
+) -> None:
+    """Stored under its member (handled where that member's lease is), refused with a 4xx."""
+    base = await serve(callback_app(crypt, inbox, agent_id=1000002, sealed=False))
+    async with WeComCallbackClient(base + "/wecom", **SAMPLE) as wecom:
+        assert (await wecom.post(wecom.text("ZhangSan", "你好", msg_id="1"), receive_id="ww0"))[
+            0
+        ] == 403
+        recorder.gate = asyncio.Event()  # held: what is stored stays in the inbox meanwhile
+        assert await wecom.post(wecom.text("ZhangSan", "好", msg_id="2")) == (200, "")
+        [stored] = await store.callbacks.waiting(CHANNEL)
+        held = parse_message(stored.body.encode())
+        assert isinstance(held, TextMessage)
+        assert (stored.member, held.user, held.content) == ("zhangsan", "zhangsan", "好")
+        recorder.gate.set()
+        [message] = await recorder.wait(1)
+        assert getattr(message, "content", None) == "好"

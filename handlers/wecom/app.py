@@ -93,8 +93,16 @@ class WeComApp:
 
     def web_app(self) -> web.Application:
         """Return the callback server: /wecom for WeCom (stored before its 200), /healthz."""
+        # With several instances, each callback is opened before its 200, so that each member
+        # is handled where that member's lease is (spread over the instances), not where the
+        # callbacks are opened.
+        several = self.core.store.several_instances or self.core.config.named
         return callback_app(
-            self.crypt, self.inbox, agent_id=self.settings.agent_id, health=self._health
+            self.crypt,
+            self.inbox,
+            agent_id=self.settings.agent_id,
+            health=self._health,
+            sealed=not several,
         )
 
     async def start(self) -> None:

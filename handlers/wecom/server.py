@@ -133,6 +133,7 @@ def callback_app(
     path: str = CALLBACK_PATH,
     health: Health | None = None,
     now: Callable[[], float] = time.time,
+    sealed: bool = True,
 ) -> web.Application:
     """Build the callback app: GET/POST `path` for WeCom, GET /healthz for monitoring.
 
@@ -141,6 +142,8 @@ def callback_app(
     none) is dropped for. `health` answers /healthz (the bot's database); without it the
     server only says "ok". /healthz is 503 anyway while the inbox's last write failed (a full
     disk passes a rolled-back probe), until one succeeds. `now`: the wall clock (seconds).
+    `sealed` False: each callback is opened before its 200 (refused with a 4xx if it cannot
+    be) and stored under its member: with several instances, where its member is handled.
     """
 
     async def verify(request: web.Request) -> web.Response:
@@ -154,11 +157,12 @@ def callback_app(
     async def receive(request: web.Request) -> web.Response:
         _started(request)
         try:
-            key, sealed = _sealed(crypt, request.query, await _body(request), now())
+            body = await _body(request)
+            key, member, text = _taken(crypt, request.query, body, now(), agent_id, sealed)
         except _Refused as refused:
             return refused.answer(request)
         try:
-            new = await inbox.accept(key, SEALED, sealed)
+            new = await inbox.accept(key, member, text)
         except Closed:  # stopping: WeCom delivers it again, to the next start
             return web.Response(status=503)
         except Exception as e:
@@ -180,7 +184,7 @@ def callback_app(
     async def unnamed(request: web.Request, response: web.StreamResponse) -> None:
         response.headers["Server"] = "fengong"  # not aiohttp's name and version
 
-    inbox.open_sealed_with(_opener(crypt, agent_id))
+    inbox.open_sealed_with(_opener(crypt, agent_id))  # also those stored before a change
     app = web.Application(client_max_size=MAX_BODY_BYTES)
     app[_DEADLINES] = {}
     app.router.add_get(path, verify)
@@ -357,6 +361,22 @@ def _sealed(crypt: MsgCrypt, query: Mapping[str, str], body: bytes, now: float) 
         raise _Refused(400, "回调不是 UTF-8") from None
     # Two deliveries signed alike are one (the signature covers the time, nonce and text).
     return f"sig:{signed[0].lower()}", text
+
+
+def _taken(
+    crypt: MsgCrypt,
+    query: Mapping[str, str],
+    body: bytes,
+    now: float,
+    agent_id: int | None,
+    sealed: bool,
+) -> tuple[str, str, str]:
+    """What to store of a POSTed callback, sealed or opened: (key, member, text); or _Refused."""
+    key, text = _sealed(crypt, query, body, now)
+    if sealed:
+        return key, SEALED, text
+    text, message = _opened(crypt, body, agent_id)
+    return message.dedupe_key, message.user, text
 
 
 def _opener(crypt: MsgCrypt, agent_id: int | None) -> Open:
