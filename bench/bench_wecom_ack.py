@@ -10,8 +10,10 @@ answers are bench_wecom.py's business). This process plays WeCom: every callback
 and signed beforehand, written as a raw HTTP request, and all `n` are sent at once, each on
 its own connection, to one server after the other (the order rotating by run). Printed per
 run: p50 / p99 / max time from opening a connection to the 200, each server's CPU per
-callback (ours: until its inbox has handled them), the p99 ratios of ours to both; then the
-median of the runs (goal: ours / bare ≤ 1.2) and the least CPU per callback. `--profile F`
+callback (ours: until its inbox has handled them) and until its last 200 (what a burst's p99
+is made of, steadier than the p99 on a shared machine), the p99 ratios of ours to both; then
+the median of the runs (goal: ours / bare ≤ 1.2), of the CPU to the last 200, and the least
+CPU per callback. `--profile F`
 writes a cProfile of our server process to F (pstats).
 """
 
