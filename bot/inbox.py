@@ -206,7 +206,7 @@ class Inbox:
                 if member == SEALED:
                     try:
                         await self._unseal(items)
-                    except Exception as e:  # left sealed: the next sweep opens them again
+                    except Exception as e:  # left sealed: the next worker opens them again
                         logger.warning("未能保存打开的消息：%s", type(e).__name__)
                         break
                     self._last[member] = items[-1].id
