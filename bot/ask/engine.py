@@ -26,6 +26,7 @@ from typing import Any, Literal
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
 
+from bot.ask.concept import concepts_in
 from bot.ask.lexicon import Lexicon
 from bot.ask.text import bigrams, is_cjk, located_runs, normalize, runs, sound
 from bot.documents.plan import Measure, Plan
@@ -65,6 +66,9 @@ MAX_NEAREST = 3
 RECALL_CANDIDATES = 64
 # The least distinct characters (function words aside) of a question read with confidence.
 RECALL_DESCRIBED = 6
+# What a document's term counts for when the question only describes it in everyday words
+# (坐轮椅的 for 肢体残疾, from bot/ask/concepts.txt): less than a word typed.
+CONCEPT_WEIGHT = 0.7
 # Characters that carry no topic of their own (function words and question words).
 _FUNCTION_CHARS = frozenset(
     "的了吗呢吧啊么什怎谁哪是在有和与及或都也还要能会可把被给让对从到这那个些我你他她它们啥咋嘛呀"
@@ -457,6 +461,10 @@ class Engine:
         # (and a line break, which `$` may precede).
         self._elsewhere_reach = max(map(len, places), default=0) + len("特别行政区的\n")
         self._build_index()
+        # Everyday descriptions of the terms this document writes (the rest of the map is
+        # about other policy areas).
+        self._concepts = concepts_in(written, self._idf)
+        self._concept_re = _alternation(self._concepts)
         # The document's own numbers of its items and headings, where it numbers them; (n, True)
         # for a number written in brackets, （十）.
         self._doc_measures: dict[tuple[int, bool], Measure] = {}
@@ -596,7 +604,10 @@ class Engine:
         topic = self._topic_words(q.rest())
         nearest: tuple[Measure, ...] = ()
         if not ranked and not off_topic and not _BODY.search(q.text):
-            ranked, nearest = self._recall(q.rest())
+            # Everyday descriptions of the document's terms, then its characters.
+            ranked = self._rank(q.rest(), range(len(self._measures)), concepts=True)
+            if not ranked:
+                ranked, nearest = self._recall(q.rest())
         if ranked and not self._states(q.text, ranked[0].text):
             # "补贴每月多少钱" where no measure gives an amount: not in the document.
             ranked, nearest = (), ranked[:MAX_NEAREST]
@@ -736,7 +747,12 @@ class Engine:
             return 0
         rest = q.rest()
         rest = rest[: whole.start()] + " " * (whole.end() - whole.start()) + rest[whole.end() :]
-        ranked = self._rank(rest, range(len(self._measures))) or self._recall(rest)[0]
+        everything = range(len(self._measures))
+        ranked = (
+            self._rank(rest, everything)
+            or self._rank(rest, everything, concepts=True)
+            or self._recall(rest)[0]
+        )
         if not ranked:
             return 0
         q.claim(whole.start(), whole.end())
@@ -847,7 +863,10 @@ class Engine:
         ranked = self._rank(topic, positions)
         if not ranked and not _BODY.search(topic):
             # "人社厅在看不见的人做推拿这方面": the topic in everyday words, within the unit.
-            ranked = self._recall(topic, set(positions))[0]
+            ranked = (
+                self._rank(topic, positions, concepts=True)
+                or self._recall(topic, set(positions))[0]
+            )
         missed = self._topic_words(rest)
         if ranked:
             return Answer(
@@ -960,19 +979,25 @@ class Engine:
 
     # -- topic ranking -------------------------------------------------------------------
 
-    def _terms(self, rest: str) -> tuple[list[str], list[str]]:
+    def _terms(self, rest: str, concepts: bool = False) -> tuple[list[str], list[str]]:
         """Split the unexplained text into topic tokens: (content, bonus).
 
         Content tokens say what the question is about; a content token the document lacks
         counts against the match. Bonus tokens touch scaffolding words or words replaced by
-        synonyms: they help when the document has them and never count against it.
+        synonyms (or, with `concepts`, everyday descriptions of the document's terms): they
+        help when the document has them and never count against it.
         """
-        content, bonus = self._located_terms(rest)
+        content, bonus = self._located_terms(rest, concepts)
         return [tok for tok, _, _ in content], bonus
 
-    def _located_terms(self, rest: str) -> tuple[list[tuple[str, int, int]], list[str]]:
+    def _located_terms(
+        self, rest: str, concepts: bool = False
+    ) -> tuple[list[tuple[str, int, int]], list[str]]:
         """Return `_terms`, each content token with the span of `rest` it was read from."""
         soft = [c == " " for c in rest]
+        if concepts:
+            for m in self._concept_re.finditer(rest):
+                soft[m.start() : m.end()] = [True] * (m.end() - m.start())
         extra: list[tuple[str, int, int]] = []
         for m in self._synonym_re.finditer(rest):
             extra += [(w, m.start(), m.end()) for w in self._synonyms[m.group(0)]]
@@ -1049,22 +1074,30 @@ class Engine:
             and sound(pair) in self._stop_sounds
         ]
 
-    def _rank(self, rest: str, candidates: range | list[int]) -> tuple[Measure, ...]:
-        """Rank `candidates` by the topic in `rest`; empty when the topic is not there."""
-        content, bonus = self._terms(rest)
-        if not content:
+    def _rank(
+        self, rest: str, candidates: range | list[int], concepts: bool = False
+    ) -> tuple[Measure, ...]:
+        """Rank `candidates` by the topic in `rest`; empty when the topic is not there.
+
+        With `concepts`, the document's terms that the question describes in everyday words
+        (bot/ask/concepts.txt) count too, less than words typed; empty when it describes none.
+        """
+        found = [m.group(0) for m in self._concept_re.finditer(rest)] if concepts else []
+        if concepts and not found:
+            return ()
+        described = [self._concepts[phrase] for phrase in found]
+        content, bonus = self._terms(rest, concepts)
+        if not content and not described:
             return ()
         allowed = candidates if isinstance(candidates, range) else set(candidates)
         scores: dict[int, float] = defaultdict(float)
         topical: dict[int, float] = defaultdict(float)  # from content tokens alone
         # The user's own word is kept beside its synonyms (大学生 and 高校毕业生 both count).
-        kept = [
-            g
-            for m in self._synonym_re.finditer(rest)
-            for g in bigrams(m.group(0))
-            if g in self._idf
-        ]
-        weights = {t: BONUS_WEIGHT for t in bonus if t in self._idf} | dict.fromkeys(content, 1.0)
+        typed = [m.group(0) for m in self._synonym_re.finditer(rest)] + found
+        kept = [g for word in typed for g in bigrams(word) if g in self._idf]
+        weights = {t: BONUS_WEIGHT for t in bonus if t in self._idf}
+        weights |= {g: CONCEPT_WEIGHT for terms in described for t in terms for g in bigrams(t)}
+        weights |= dict.fromkeys(content, 1.0)
         weights |= dict.fromkeys(kept, 1.0)
         for tok, weight in weights.items():
             idf = self._idf.get(tok, 0.0) * weight
@@ -1074,7 +1107,7 @@ class Engine:
                 if i in allowed:
                     score = idf * tf * (BM25_K1 + 1) / (tf + self._norm[i])
                     scores[i] += score
-                    if weight == 1.0:
+                    if weight >= CONCEPT_WEIGHT:
                         topical[i] += score
         # Words around the topic (分工, 我们) only break ties: the topic itself must match.
         if not topical or max(topical.values()) < MIN_TOPICAL:
@@ -1087,15 +1120,19 @@ class Engine:
         whole = set(words[0]).intersection(*words[1:]) if words else set()
         kept_ranks = (i for i in ranked if scores[i] >= best * RELATIVE_CUTOFF or i in whole)
         ranked = list(itertools.islice(kept_ranks, MAX_TOPIC))
-        if best < MIN_SCORE or self._coverage(content, ranked[:3]) < MIN_COVERAGE:
+        if best < MIN_SCORE or self._coverage(content, ranked[:3], described) < MIN_COVERAGE:
             return ()
         return tuple(self._measures[i] for i in ranked)
 
-    def _coverage(self, content: list[str], top: list[int]) -> float:
+    def _coverage(
+        self, content: list[str], top: list[int], described: list[tuple[str, ...]]
+    ) -> float:
         """Share of the question's topic weight that the top measures cover together.
 
         A bigram the document lacks still counts as covered when its two characters occur
-        close together, in order, in one top measure (报刊亭 against 报刊零售亭).
+        close together, in order, in one top measure (报刊亭 against 报刊零售亭). A thing
+        described in everyday words weighs what its heaviest term would, typed; it is covered
+        by the heaviest of its terms a top measure holds.
         """
         total = covered = 0.0
         for tok in set(content):
@@ -1106,6 +1143,11 @@ class Engine:
                 tok not in self._idf and any(_near(tok, self._texts[i]) for i in top)
             ):
                 covered += weight
+        for terms in described:
+            weights = {t: sum(self._idf[g] for g in bigrams(t)) for t in terms}
+            total += max(weights.values())
+            held = [w for t, w in weights.items() if any(t in self._texts[i] for i in top)]
+            covered += max(held, default=0.0)
         return covered / total if total else 0.0
 
 
