@@ -63,6 +63,8 @@ _YES_NO = re.compile(r"[吗么嘛没]$|没有$|在不在|有没有|算不算|包
 _FEW = 8
 # Saying who one is: "我是民政厅的", "我们单位是税务局": later "我们" means that unit.
 _ME = re.compile(r"^(?:我是|我们是|我在|我们在|我们单位是|我单位是|本单位是|我来自|我们来自)")
+# The person's own unit, once they said which ("我是税务局的").
+_WE = re.compile(r"我们|咱们|我单位|本单位")
 # Asking who ("这条还有谁", "哪些单位", "只有残联吗") rather than what a unit does.
 _WHO = re.compile(r"谁|哪些单位|哪个单位|哪些部门|哪个部门|几个单位|只有")
 
@@ -176,6 +178,9 @@ def read(answer: Callable[[str], Answer], message: str, context: Context | None)
         marked or _WHO.search(core) is not None
     )
     if alone.no_match and not alone.elsewhere and pointing:
+        if context.me and _WE.search(core) and not _WHO.search(core):
+            # "我们单位还有别的吗" after "我是税务局的": that unit's duties, whatever was shown.
+            return Reading(context.me, f"按{context.me}的全部职责回答：")
         if context.focus and (_WHO.search(core) or not context.units):
             # "它由哪些单位负责", or nothing but "谁负责": asked of the measure in focus.
             return Reading(context.focus, f"按举措 {context.focus} 回答：", context.focus)

@@ -86,6 +86,7 @@ _BODY = re.compile(
 _AMOUNT = re.compile(
     r"多少钱|多少元|多少万|几[元块]|金额|什么比例|比例是|起征点|标准是"
     r"|[给发补交领借拿贷奖减免钱金费价额资]多少|(?:钱|金|费|价|额)(?:是|有|要|能)多少"
+    r"|(?:报销?|涨|提高|上调)了?多少|涨幅|[费税]怎么(?:收|算|定)"
 )
 # Asking how long something takes: answered only by a measure that states a span of time.
 _HOW_LONG = re.compile(r"多久|多长时间|几天|几个工作日")
@@ -99,10 +100,11 @@ _STATES_NUMBER = re.compile(
 # How an individual gets a benefit (怎么领, 要带什么材料): a responsibility document never says.
 _PROCEDURE = re.compile(
     r"(?:怎么|怎样|如何|咋)(?:才能)?"
-    r"(?:领取?|申领|申请|申报|办理|报销|兑现|拿到?|享受|变更|注册|登记|报名|考取)"
-    r"|哪(?:里|儿)?(?:可以|能)?(?:领|申领|申请|申报|办理)|找谁(?:领|申请|申报|办理?)"
+    r"(?:领取?|申领|申请|申报|办理|报销|兑现|拿到?|享受|变更|注册|登记|报名|考取|补办|挂失|缴|{pay})"
+    r"|哪(?:里|儿)?(?:可以|能)?(?:领|申领|申请|申报|办理|补办|挂失|缴|{pay}|报名)"
+    r"|找谁(?:领|申请|申报|办理?|补办)|(?:要|需要|满足|符合|具备)(?:什么|哪些|啥)条件"
     r"|(?:带|准备|提交|交|需要|要)(?:什么|哪些|啥)(?:材料|资料|证件|证明|手续)"
-    r"|(?:办理|申请|申报|申领)(?:流程|程序|手续)"
+    r"|(?:办理|申请|申报|申领)(?:流程|程序|手续)".format(pay="交(?![流通往叉易接])")
 )
 # Clauses of a measure's text.
 _CLAUSE = re.compile(r"[，。；：,;:！？!?]")
@@ -608,6 +610,9 @@ class Engine:
             ranked = self._rank(q.rest(), range(len(self._measures)), concepts=True)
             if not ranked:
                 ranked, nearest = self._recall(q.rest())
+            if not ranked:
+                ranked, closer = self._recall(q.rest(), concepts=True)
+                nearest = nearest or closer
         if ranked and not self._states(q.text, ranked[0].text):
             # "补贴每月多少钱" where no measure gives an amount: not in the document.
             ranked, nearest = (), ranked[:MAX_NEAREST]
@@ -660,20 +665,38 @@ class Engine:
         return bool(detail and detail[0] not in self._written)
 
     def _recall(
-        self, rest: str, within: set[int] | None = None
+        self, rest: str, within: set[int] | None = None, concepts: bool = False
     ) -> tuple[tuple[Measure, ...], tuple[Measure, ...]]:
         """Rank measures by how much of the question's weight they hold: (answers, nearest).
 
         Everyday words rarely match a document's terms, but they share its characters (河流湖泊
         and 河长制湖长制, 村容村貌整治 and 农村人居环境整治): each character the document has
         counts by its rarity in the document, each shared bigram a little more. Confident above
-        RECALL_CONFIDENT; above RECALL_NEAREST only offered as the nearest.
+        RECALL_CONFIDENT; above RECALL_NEAREST only offered as the nearest. With `concepts`, a
+        thing described in everyday words (bot/ask/concepts.txt) weighs what its heaviest term
+        would, less CONCEPT_WEIGHT, and a measure holds what its heaviest term held weighs;
+        nothing when the question describes none.
         """
-        text = self._stop_re.sub(lambda m: " " * len(m.group(0)), rest)
+        blank = lambda m: " " * len(m.group(0))  # noqa: E731 (spans keep their places)
+        text = self._stop_re.sub(blank, rest)
+        groups: list[list[tuple[str, float]]] = []
+        if concepts:
+            found = list(self._concept_re.finditer(rest))
+            if not found:
+                return (), ()
+            said = {c for c in text if is_cjk(c) and c not in _FUNCTION_CHARS}
+            for m in found:
+                text = text[: m.start()] + " " * (m.end() - m.start()) + text[m.end() :]
+                terms = self._concepts[m.group(0)]
+                idf = self._char_idf
+                groups.append(
+                    [(t, CONCEPT_WEIGHT * sum(idf.get(c, 0) for c in set(t))) for t in terms]
+                )
         chars = {c for c in text if c in self._char_idf}
         # A character the document never writes counts against it, as a rare one would.
         unknown = {c for c in text if is_cjk(c) and c not in chars and c not in _FUNCTION_CHARS}
         total = sum(self._char_idf[c] for c in chars) + RECALL_UNKNOWN * len(unknown)
+        total += sum(max(w for _, w in group) for group in groups)
         if not total:
             return (), ()
         # Only a measure sharing a word with the question, not just characters, can answer it
@@ -681,10 +704,17 @@ class Engine:
         grams = {g for run in runs(text) for g in bigrams(run) if len(g) == 2}
         words = [g for g in grams if self._idf.get(g, 0.0) >= JUNCTION_IDF]
         worded: dict[int, float] = defaultdict(float)
-        for g in words:
+        weighted = [(g, 1.0) for g in words] + [
+            (g, CONCEPT_WEIGHT)
+            for group in groups
+            for term, _ in group
+            for g in bigrams(term)
+            if self._idf.get(g, 0.0) >= JUNCTION_IDF
+        ]
+        for g, weight in weighted:
             for i in self._postings[g]:
                 if within is None or i in within:
-                    worded[i] += RECALL_BIGRAM * self._idf[g]
+                    worded[i] += RECALL_BIGRAM * self._idf[g] * weight
         # The measures sharing the most words are scored by their characters (a bound on the
         # work in a large document).
         candidates = heapq.nlargest(RECALL_CANDIDATES, worded, key=lambda i: (worded[i], -i))
@@ -698,6 +728,9 @@ class Engine:
             i: worded[i]
             + sum(w for c, w in weights if c in self._char_sets[i])
             + sum(w for g, w in common if i in self._postings[g])
+            + sum(
+                max((w for t, w in group if t in self._texts[i]), default=0.0) for group in groups
+            )
             for i in candidates
         }
         ranked = sorted(scores, key=lambda i: (-scores[i], i))[:MAX_NEAREST]
@@ -708,7 +741,10 @@ class Engine:
         # only a description (a longer question) is read by its characters with confidence.
         # (Within a unit's measures fewer words are enough: the unit narrowed them already.)
         least = RECALL_DESCRIBED if within is None else RECALL_DESCRIBED - 2
-        described = len(chars | unknown) >= least
+        described = len(said if groups else chars | unknown) >= least
+        # Concepts answer only through a measure holding one of the terms described.
+        best_text = self._texts[ranked[0]]
+        described &= not groups or any(t in best_text for g in groups for t, _ in g)
         if best >= RECALL_CONFIDENT and described:
             keep = [i for i in ranked if scores[i] >= scores[ranked[0]] * 0.8]
             return tuple(self._measures[i] for i in keep), ()
