@@ -36,6 +36,10 @@ _NICKNAMES = (
     ("合作总社", "社"),
     ("合作社", "社"),
 )
+# A name this long at least is also said by its tail (流动人员出租屋管理办 → 出租屋管理办),
+# a tail of _TAIL_LEAST characters at least that leaves out _TAIL_DROPS at least; …办公室
+# is …办 too.
+_TAIL_FROM, _TAIL_LEAST, _TAIL_DROPS = 6, 4, 2
 _NATIONAL_NICKNAMES = {"人民银行": ("央行", "人行"), "中国人民银行": ("央行", "人行")}
 # A zone's committee is named after its city (宝鸡高新区管委会): people drop the city.
 _ZONE = re.compile(r"^.{2,3}?((?:高新|经开|开发|示范|新|保税|综保)区.*)$")
@@ -81,6 +85,14 @@ def acronyms(name: str) -> list[str]:
     return [short + suffix] + ([short] if len(short) == 2 else [])
 
 
+def _tails(bare: str) -> list[str]:
+    """Return the tails people say for a long name without its level (see _TAIL_FROM)."""
+    if len(bare) < _TAIL_FROM or not (_KIND.search(bare) or bare.endswith("办公室")):
+        return []
+    whole = [bare] + ([bare[:-2]] if bare.endswith("办公室") else [])
+    return [w[i:] for w in whole for i in range(_TAIL_DROPS, len(w) - _TAIL_LEAST + 1)]
+
+
 def short_forms(name: str) -> list[str]:
     """Return the short forms of `name` (without `name` itself), most specific first."""
     forms: list[str] = list(_NATIONAL_NICKNAMES.get(name, ()))
@@ -105,6 +117,7 @@ def short_forms(name: str) -> list[str]:
                 forms.append(stem + "部门")
             if form.endswith("总局"):
                 forms.append(form[:-2] + "局")  # 税务总局 → 税务局
+        forms += _tails(bare)
     out: list[str] = []
     for form in forms:
         if form != name and len(form) >= 2 and form not in out:
