@@ -602,14 +602,15 @@ class Engine:
         described = None if off_topic else self._described_task(q)
         if described:
             return self._task_answer(question, (described,))
-        ranked = () if off_topic else self._rank(q.rest(), range(len(self._measures)))
+        everything = range(len(self._measures))
+        # Words typed, with the document's terms for everyday descriptions added (weighted
+        # below them); then the question's characters.
+        ranked = () if off_topic else self._rank(q.rest(), everything, concepts=True)
+        ranked = ranked or (() if off_topic else self._rank(q.rest(), everything))
         topic = self._topic_words(q.rest())
         nearest: tuple[Measure, ...] = ()
         if not ranked and not off_topic and not _BODY.search(q.text):
-            # Everyday descriptions of the document's terms, then its characters.
-            ranked = self._rank(q.rest(), range(len(self._measures)), concepts=True)
-            if not ranked:
-                ranked, nearest = self._recall(q.rest())
+            ranked, nearest = self._recall(q.rest())
             if not ranked:
                 ranked, closer = self._recall(q.rest(), concepts=True)
                 nearest = nearest or closer
