@@ -97,14 +97,16 @@ _STATES_NUMBER = re.compile(
     r"\d[\d.]*\s*(?:万|亿)?元|\d[\d.]*\s*%|百分之|[一二三四五六七八九十两百千万]+元|\d+倍"
 )
 
-# How an individual gets a benefit (怎么领, 要带什么材料): a responsibility document never says.
+# How an individual gets a benefit or pays (怎么领, 要带什么材料, 去哪补办, 在哪交, 要什么
+# 条件): a responsibility document never says.
+_PAY = "缴|交(?![流通往叉易接])"
 _PROCEDURE = re.compile(
     r"(?:怎么|怎样|如何|咋)(?:才能)?"
-    r"(?:领取?|申领|申请|申报|办理|报销|兑现|拿到?|享受|变更|注册|登记|报名|考取|补办|挂失|缴|{pay})"
-    r"|哪(?:里|儿)?(?:可以|能)?(?:领|申领|申请|申报|办理|补办|挂失|缴|{pay}|报名)"
+    rf"(?:领取?|申领|申请|申报|办理|报销|兑现|拿到?|享受|变更|注册|登记|报名|考取|补办|挂失|{_PAY})"
+    rf"|哪(?:里|儿)?(?:可以|能)?(?:领|申领|申请|申报|办理|补办|挂失|报名|{_PAY})"
     r"|找谁(?:领|申请|申报|办理?|补办)|(?:要|需要|满足|符合|具备)(?:什么|哪些|啥)条件"
     r"|(?:带|准备|提交|交|需要|要)(?:什么|哪些|啥)(?:材料|资料|证件|证明|手续)"
-    r"|(?:办理|申请|申报|申领)(?:流程|程序|手续)".format(pay="交(?![流通往叉易接])")
+    r"|(?:办理|申请|申报|申领)(?:流程|程序|手续)"
 )
 # Clauses of a measure's text.
 _CLAUSE = re.compile(r"[，。；：,;:！？!?]")
@@ -675,7 +677,7 @@ class Engine:
         counts by its rarity in the document, each shared bigram a little more. Confident above
         RECALL_CONFIDENT; above RECALL_NEAREST only offered as the nearest. With `concepts`, a
         thing described in everyday words (bot/ask/concepts.txt) weighs what its heaviest term
-        would, less CONCEPT_WEIGHT, and a measure holds what its heaviest term held weighs;
+        would, times CONCEPT_WEIGHT, and a measure holds what its heaviest term held weighs;
         nothing when the question describes none.
         """
         blank = lambda m: " " * len(m.group(0))  # noqa: E731 (spans keep their places)
@@ -786,8 +788,8 @@ class Engine:
         rest = rest[: whole.start()] + " " * (whole.end() - whole.start()) + rest[whole.end() :]
         everything = range(len(self._measures))
         ranked = (
-            self._rank(rest, everything)
-            or self._rank(rest, everything, concepts=True)
+            self._rank(rest, everything, concepts=True)
+            or self._rank(rest, everything)
             or self._recall(rest)[0]
         )
         if not ranked:
@@ -897,13 +899,10 @@ class Engine:
         rest = q.rest()
         topic = self._not_topics_re.sub(lambda m: " " * len(m.group(0)), rest)
         positions = [self._position[m.id] for m in duties]
-        ranked = self._rank(topic, positions)
+        ranked = self._rank(topic, positions, concepts=True) or self._rank(topic, positions)
         if not ranked and not _BODY.search(topic):
             # "人社厅在看不见的人做推拿这方面": the topic in everyday words, within the unit.
-            ranked = (
-                self._rank(topic, positions, concepts=True)
-                or self._recall(topic, set(positions))[0]
-            )
+            ranked = self._recall(topic, set(positions))[0]
         missed = self._topic_words(rest)
         if ranked:
             return Answer(
