@@ -684,7 +684,7 @@ class Engine:
         text = self._stop_re.sub(blank, rest)
         groups: list[list[tuple[str, float]]] = []
         if concepts:
-            found = list(self._concept_re.finditer(rest))
+            found = self._described(rest)
             if not found:
                 return (), ()
             said = {c for c in text if is_cjk(c) and c not in _FUNCTION_CHARS}
@@ -1032,7 +1032,7 @@ class Engine:
         """Return `_terms`, each content token with the span of `rest` it was read from."""
         soft = [c == " " for c in rest]
         if concepts:
-            for m in self._concept_re.finditer(rest):
+            for m in self._described(rest):
                 soft[m.start() : m.end()] = [True] * (m.end() - m.start())
         extra: list[tuple[str, int, int]] = []
         for m in self._synonym_re.finditer(rest):
@@ -1069,6 +1069,21 @@ class Engine:
         for phrase, start, end in extra:
             content += [(t, start, end) for run in runs(phrase) for t in bigrams(run)]
         return content, bonus
+
+    def _described(self, text: str) -> list[re.Match[str]]:
+        """Return the everyday descriptions of the document's terms in `text` (concepts.txt).
+
+        Descriptions may overlap ("国外的技术大牛": 国外的技术 and 技术大牛); one wholly
+        inside another found before is left out.
+        """
+        found: list[re.Match[str]] = []
+        end = 0
+        for i in range(len(text)) if self._concepts else ():
+            m = self._concept_re.match(text, i)
+            if m is not None and m.end() > end:
+                found.append(m)
+                end = m.end()
+        return found
 
     def _heard(self, tok: str) -> str:
         """Return the document's word a bigram it lacks was typed for by sound, or the bigram.
@@ -1118,7 +1133,7 @@ class Engine:
         With `concepts`, the document's terms that the question describes in everyday words
         (bot/ask/concepts.txt) count too, less than words typed; empty when it describes none.
         """
-        found = [m.group(0) for m in self._concept_re.finditer(rest)] if concepts else []
+        found = [m.group(0) for m in self._described(rest)] if concepts else []
         if concepts and not found:
             return ()
         described = [self._concepts[phrase] for phrase in found]
