@@ -612,9 +612,9 @@ class Engine:
         topic = self._topic_words(q.rest())
         nearest: tuple[Measure, ...] = ()
         if not ranked and not off_topic and not _BODY.search(q.text):
-            ranked, nearest = self._recall(q.rest())
+            ranked, nearest = self._recall(q.rest(), concepts=True)
             if not ranked:
-                ranked, closer = self._recall(q.rest(), concepts=True)
+                ranked, closer = self._recall(q.rest())
                 nearest = nearest or closer
         if ranked and not self._states(q.text, ranked[0].text):
             # "补贴每月多少钱" where no measure gives an amount: not in the document.
@@ -695,16 +695,20 @@ class Engine:
                 groups.append(
                     [(t, CONCEPT_WEIGHT * sum(idf.get(c, 0) for c in set(t))) for t in terms]
                 )
-        chars = {c for c in text if c in self._char_idf}
+        # Sorted, here and below: floating-point sums in a set's order (which changes with
+        # each process's hash seed) differ in their last bits, and a score at a threshold
+        # would answer differently from one run to the next.
+        held = {c for c in text if c in self._char_idf}
+        chars = sorted(held)
         # A character the document never writes counts against it, as a rare one would.
-        unknown = {c for c in text if is_cjk(c) and c not in chars and c not in _FUNCTION_CHARS}
+        unknown = {c for c in text if is_cjk(c) and c not in held and c not in _FUNCTION_CHARS}
         total = sum(self._char_idf[c] for c in chars) + RECALL_UNKNOWN * len(unknown)
         total += sum(max(w for _, w in group) for group in groups)
         if not total:
             return (), ()
         # Only a measure sharing a word with the question, not just characters, can answer it
         # (通行证 is no 通办): those are the candidates, each scored by the characters it holds.
-        grams = {g for run in runs(text) for g in bigrams(run) if len(g) == 2}
+        grams = sorted({g for run in runs(text) for g in bigrams(run) if len(g) == 2})
         words = [g for g in grams if self._idf.get(g, 0.0) >= JUNCTION_IDF]
         worded: dict[int, float] = defaultdict(float)
         weighted = [(g, 1.0) for g in words] + [
@@ -744,7 +748,7 @@ class Engine:
         # only a description (a longer question) is read by its characters with confidence.
         # (Within a unit's measures fewer words are enough: the unit narrowed them already.)
         least = RECALL_DESCRIBED if within is None else RECALL_DESCRIBED - 2
-        described = len(said if groups else chars | unknown) >= least
+        described = len(said if groups else held | unknown) >= least
         # Concepts answer only through a measure holding one of the terms described.
         best_text = self._texts[ranked[0]]
         described &= not groups or any(t in best_text for g in groups for t, _ in g)
@@ -1186,7 +1190,7 @@ class Engine:
         by the heaviest of its terms a top measure holds.
         """
         total = covered = 0.0
-        for tok in set(content):
+        for tok in sorted(set(content)):
             weight = self._idf.get(tok, self._max_idf)
             total += weight
             docs = self._postings.get(tok, {})
