@@ -504,6 +504,19 @@ async def test_who_else_is_asked_of_the_measure_in_focus(
     assert not got["no_match"]
 
 
+@pytest.mark.parametrize(
+    ("unit", "said"), [("四川省税务局", "我是税务局的"), ("民政厅", "我是民政厅的")]
+)
+@pytest.mark.parametrize("last", ["我们单位还有别的吗", "咱们还有别的没有"])
+async def test_what_else_of_ours_after_a_topic_is_the_unit_said(
+    assistant: Assistant, dialog: Dialog, unit: str, said: str, last: str
+) -> None:
+    # After a topic's answer, "我们…还有别的吗" asks for the unit said, not the topic's measure.
+    got = await talk(assistant, dialog, said, "盲人按摩归谁管", last)
+    assert got["units"] == [unit]
+    assert set(got["measures"]) == duties(assistant, unit)
+
+
 async def test_a_topic_after_saying_who_one_is_is_a_question_of_its_own(
     assistant: Assistant, dialog: Dialog
 ) -> None:

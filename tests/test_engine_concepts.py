@@ -1,0 +1,225 @@
+"""The engine connects everyday descriptions to a document's terms (#18): the concept map
+(bot/ask/concepts.txt), a unit by the tail of its name, how-to questions the document names
+without answering. Wordings are this module's own; expected measures come from the plans'
+text, never from the engine."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.ask.concept import CONCEPT_FILE, concepts, concepts_in, parse_concepts
+from bot.ask.engine import Engine
+from bot.ask.lexicon import load_lexicon
+from bot.ask.text import normalize
+from bot.documents.plan import Plan, load_plan
+from bot.documents.shortname import short_forms
+from tests.test_engine_reading import _imported
+
+HRSS = "人力资源社会保障厅"
+
+
+@pytest.fixture(scope="module")
+def plan() -> Plan:
+    return load_plan()
+
+
+@pytest.fixture(scope="module")
+def engine(plan: Plan) -> Engine:
+    return Engine(plan, load_lexicon())
+
+
+@pytest.fixture(scope="module")
+def wufei(tmp_path_factory: pytest.TempPathFactory) -> tuple[Plan, Engine]:
+    return _imported(tmp_path_factory.mktemp("wufei"), "guobanfa2018-128_wufei_chengshi.txt")
+
+
+def holding(plan: Plan, *words: str) -> set[str]:
+    """The measures whose text holds every word."""
+    return {m.id for m in plan.measures if all(w in m.text for w in words)}
+
+
+def top(engine: Engine, question: str, n: int = 3) -> list[str]:
+    return [m.id for m in engine.answer(question).measures[:n]]
+
+
+# -- the map itself ----------------------------------------------------------------------
+
+
+def test_the_map_covers_many_policy_areas() -> None:
+    table = concepts()
+    assert len(table) >= 500
+    header = CONCEPT_FILE.read_text(encoding="utf-8").split("\n\n")[0]
+    assert "How it is used" in header
+    assert "Format" in header
+    # A phrase never stands for itself, and every term is a word (two characters at least).
+    assert all(phrase not in terms for phrase, terms in table.items())
+    assert all(len(t) >= 2 for terms in table.values() for t in terms)
+    # Some areas, each by an everyday description of one of its terms.
+    for said, meant in [
+        ("坐轮椅", "肢体残疾"),
+        ("要饭", "流浪乞讨"),
+        ("渣土", "建筑垃圾"),
+        ("违禁药", "兴奋剂"),
+        ("退休金", "基本养老金"),
+        ("留守娃", "留守儿童"),
+        ("退伍军人", "退役军人"),
+        ("茎秆", "秸秆"),
+    ]:
+        assert normalize(meant) in table[normalize(said)], said
+
+
+def test_a_line_is_phrases_then_terms() -> None:
+    table = parse_concepts("# 注释\n看不见 瞎子 = 盲人 视力残疾\n\n瞎子 = 视障  # 又一行\n")
+    assert table == {"看不见": ("盲人", "视力残疾"), "瞎子": ("盲人", "视力残疾", "视障")}
+    # Traditional characters are read as Simplified.
+    assert parse_concepts("聽不見 = 聽力殘疾") == {"听不见": ("听力残疾",)}
+    for bad in ["看不见 盲人", "= 盲人", "看不见 =", "瞎 = 盲人", "看不见 = 盲"]:
+        with pytest.raises(ValueError, match=r"concepts\.txt"):
+            parse_concepts(bad)
+
+
+def test_a_document_gets_the_terms_it_writes() -> None:
+    written = "支持盲人按摩。推进建筑垃圾资源化利用。"
+    words = {written[i : i + 2] for i in range(len(written) - 1)}
+    found = concepts_in(written, words)
+    assert found["渣土"] == ("建筑垃圾",)
+    assert found["瞎子"] == ("盲人",)
+    assert "要饭" not in found  # 流浪乞讨 is not written here
+    # A phrase the document writes itself is its own word, not a description.
+    assert "按摩" not in concepts_in("推拿按摩", {"推拿", "拿按", "按摩"})
+
+
+# -- everyday descriptions on the notice and on an imported document ---------------------
+
+
+@pytest.mark.parametrize(
+    ("question", "words"),
+    [
+        ("双目失明的人想干推拿这行，有什么扶持", ("盲人", "按摩")),
+        ("送外卖的残疾人有没有照顾", ("新就业形态",)),
+        ("残疾人想搞直播卖货，有人帮吗", ("电商",)),
+        ("社区保安这种兜底的岗能不能留给残疾人", ("公益性岗位",)),
+        ("残疾人开个小卖部有没有扶持", ("个体工商户",)),
+    ],
+)
+def test_a_description_finds_the_notice_s_term(
+    engine: Engine, plan: Plan, question: str, words: tuple[str, ...]
+) -> None:
+    expected = holding(plan, *words)
+    assert expected
+    answer = engine.answer(question)
+    assert answer.kind == "topic"
+    assert set(top(engine, question)) & expected
+
+
+@pytest.mark.parametrize(
+    ("question", "term"),
+    [
+        ("工地上的砖头瓦块怎么处理", "建筑垃圾"),
+        ("饭馆的泔水谁来管", "餐厨垃圾"),
+        ("稻草麦秆咋利用", "秸秆"),
+        ("装修垃圾乱倒归哪个部门", "建筑垃圾"),
+    ],
+)
+def test_a_description_finds_an_imported_document_s_term(
+    wufei: tuple[Plan, Engine], question: str, term: str
+) -> None:
+    plan, engine = wufei
+    expected = holding(plan, term)
+    assert expected
+    assert set(top(engine, question)) & expected
+
+
+def test_words_typed_weigh_more_than_a_description(engine: Engine, plan: Plan) -> None:
+    # 报刊零售亭 typed, 盲人 only described: the measure holding what was typed comes first,
+    # and the described one is still listed (the expansion adds, it replaces nothing).
+    typed = holding(plan, "报刊零售亭")
+    described = holding(plan, "盲人", "按摩")
+    assert typed
+    assert described
+    assert not typed & described
+    got = [m.id for m in engine.answer("报刊零售亭和双目失明的人").measures]
+    assert got[0] in typed
+    assert set(got) & described
+
+
+def test_a_description_within_a_unit(engine: Engine, plan: Plan) -> None:
+    answer = engine.answer("人社那边管双目失明的人推拿的是哪条")
+    assert answer.kind == "unit_topic"
+    assert answer.units == (HRSS,)
+    assert all(plan.is_responsible(HRSS, m) for m in answer.measures)
+    assert answer.measures[0].id in holding(plan, "盲人", "按摩")
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "推拿店的营业执照去哪补办",  # the notice names 按摩, never a licence to replace
+        "社保卡掉了去哪补办",
+        "养老金明年涨多少",
+        "盲人按摩补贴能报销多少",
+        "残疾人就业保障金滞纳金在哪交",
+        "坐轮椅的人考驾照要满足什么条件",
+    ],
+)
+def test_what_the_notice_does_not_answer_stays_not_found(engine: Engine, question: str) -> None:
+    answer = engine.answer(question)
+    assert answer.no_match, question
+    assert answer.measures == ()
+
+
+def test_a_how_to_question_on_a_term_the_document_names_offers_the_nearest(
+    engine: Engine, plan: Plan
+) -> None:
+    answer = engine.answer("推拿店的营业执照去哪补办")
+    assert answer.no_match
+    assert {m.id for m in answer.nearest} & holding(plan, "按摩")
+
+
+def test_what_an_imported_document_does_not_answer_stays_not_found(
+    wufei: tuple[Plan, Engine],
+) -> None:
+    plan, engine = wufei
+    for question in ["工地渣土清运费每吨多少钱", "装修垃圾乱倒罚多少钱", "泔水桶坏了去哪补办"]:
+        answer = engine.answer(question)
+        assert answer.no_match, question
+        assert answer.measures == ()
+    # The nearest measures are offered: those on what the question describes.
+    assert {m.id for m in engine.answer("工地渣土清运费每吨多少钱").nearest} & holding(
+        plan, "建筑垃圾"
+    )
+
+
+def test_the_same_answer_whatever_the_process(engine: Engine) -> None:
+    # Scores are summed in a fixed order: a set's order (the process's hash seed) must not
+    # decide a score at a threshold. Here two engines built apart agree on questions read by
+    # their characters.
+    other = Engine(load_plan(), load_lexicon())
+    for question in ["单位没招够残疾人要交的那笔钱是怎么规定的", "村里腿脚不方便的人想养猪种果树"]:
+        assert engine.answer(question) == other.answer(question)
+
+
+# -- a unit by the tail of its name --------------------------------------------------------
+
+
+def test_a_long_name_is_also_said_by_its_tail() -> None:
+    forms = short_forms("市流动人员出租屋管理办")
+    assert "出租屋管理办" in forms
+    # Too short to name anything:
+    assert "理办" not in forms
+    assert "管理办" not in forms
+    assert "出租屋管理办" in short_forms("某市流动人员出租屋管理办公室")
+    assert "新闻出版局" in short_forms("市文化广电新闻出版局")
+
+
+def test_a_unit_by_the_tail_of_its_name_in_an_imported_document(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    plan, engine = _imported(
+        tmp_path_factory.mktemp("rencai"), "guangzhou2012_rencai_jiju_633.txt"
+    )
+    unit = "市文化广电新闻出版局"
+    for question in ["新闻出版局负责什么", "广电新闻出版局那边有哪些事"]:
+        answer = engine.answer(question)
+        assert answer.units == (unit,), question
+        assert {m.id for m in answer.measures} == {m.id for m in plan.duties_of(unit)}
