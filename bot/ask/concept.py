@@ -47,8 +47,6 @@ def concepts_in(written: str, words: set[str] | dict[str, float]) -> dict[str, t
     found: dict[str, tuple[str, ...]] = {}
     present: dict[str, bool] = {}
     for phrase, terms in concepts().items():
-        if phrase in written:
-            continue
         kept = []
         for term in terms:
             if term not in present:
@@ -56,6 +54,6 @@ def concepts_in(written: str, words: set[str] | dict[str, float]) -> dict[str, t
                 present[term] = all(p in words for p in pairs) and term in written
             if present[term]:
                 kept.append(term)
-        if kept:
+        if kept and phrase not in written:
             found[phrase] = tuple(kept)
     return found
