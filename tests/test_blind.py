@@ -29,29 +29,31 @@ pytestmark = pytest.mark.skipif(not SCORE.is_file(), reason="../shared is not be
 
 # set -> the rows answered right when it was kept (bench/README.md, "later score").
 REACHED = {
-    "notice-everyday": 98,
-    "notice-dialog": 47,
+    "notice-everyday": 111,
+    "notice-dialog": 50,
     "guangzhou2012_rencai_jiju_633": 22,
-    "guobanfa2018-117_zhenzhua_shigan": 19,
-    "guobanfa2018-128_wufei_chengshi": 16,
-    "guofa2018-39_cujin_jiuye": 20,
-    "guofa2018-42_nongye_jixiehua": 22,
-    "guofa2019-3_zonghe_baoshuiqu": 20,
-    "gz2023_jiatingyisheng_fengongbiao": 22,
-    "gz2023_jiatingyisheng_fengongbiao_xlsx": 22,
+    "guobanfa2018-117_zhenzhua_shigan": 20,
+    "guobanfa2018-128_wufei_chengshi": 22,
+    "guofa2018-39_cujin_jiuye": 21,
+    "guofa2018-42_nongye_jixiehua": 23,
+    "guofa2019-3_zonghe_baoshuiqu": 21,
+    "gz2023_jiatingyisheng_fengongbiao": 23,
+    "gz2023_jiatingyisheng_fengongbiao_xlsx": 23,
     # Round 2, scored blind on the engine above (never tuned to): first score = later score.
-    "notice-round2": 52,
-    "guobanfa2018-121_tiyu_jingsai": 17,
+    "notice-round2": 59,
+    "guobanfa2018-121_tiyu_jingsai": 20,
     "guobanfa2018-129_xiaofei_fupin": 19,
     # Round 3: first scores on main at 2460313 in bench/README.md; kept at the later score
     # (the reference and dialog work was written from these sets' categories: not blind).
-    "notice-round3": 63,
-    "notice-dialog3": 25,
+    "notice-round3": 73,
+    "notice-dialog3": 26,
     # Three documents no other set had, found by the writer (texts/, with its SOURCES.md).
-    "gz2012_minzhu_fazhi": 14,
-    "gz2012_minsheng_xingfu": 16,
-    "gz2012_keji_chuangxin": 19,
+    "gz2012_minzhu_fazhi": 19,
+    "gz2012_minsheng_xingfu": 23,
+    "gz2012_keji_chuangxin": 24,
 }
+# Raised after the concept map (bot/ask/concepts.txt, bench/README.md "Everyday descriptions"):
+# not blind figures, its second part was written with these sets' misses in view.
 TEXTS = SETS / "texts"  # documents of the sets that are not in ../shared/docs
 
 
