@@ -604,11 +604,7 @@ class Engine:
         described = None if off_topic else self._described_task(q)
         if described:
             return self._task_answer(question, (described,))
-        everything = range(len(self._measures))
-        # Words typed, with the document's terms for everyday descriptions added (weighted
-        # below them); then the question's characters.
-        ranked = () if off_topic else self._rank(q.rest(), everything, concepts=True)
-        ranked = ranked or (() if off_topic else self._rank(q.rest(), everything))
+        ranked = () if off_topic else self._ranked(q.rest(), range(len(self._measures)))
         topic = self._topic_words(q.rest())
         nearest: tuple[Measure, ...] = ()
         if not ranked and not off_topic and not _BODY.search(q.text):
@@ -790,12 +786,7 @@ class Engine:
             return 0
         rest = q.rest()
         rest = rest[: whole.start()] + " " * (whole.end() - whole.start()) + rest[whole.end() :]
-        everything = range(len(self._measures))
-        ranked = (
-            self._rank(rest, everything, concepts=True)
-            or self._rank(rest, everything)
-            or self._recall(rest)[0]
-        )
+        ranked = self._ranked(rest, range(len(self._measures))) or self._recall(rest)[0]
         if not ranked:
             return 0
         q.claim(whole.start(), whole.end())
@@ -903,7 +894,7 @@ class Engine:
         rest = q.rest()
         topic = self._not_topics_re.sub(lambda m: " " * len(m.group(0)), rest)
         positions = [self._position[m.id] for m in duties]
-        ranked = self._rank(topic, positions, concepts=True) or self._rank(topic, positions)
+        ranked = self._ranked(topic, positions)
         if not ranked and not _BODY.search(topic):
             # "人社厅在看不见的人做推拿这方面": the topic in everyday words, within the unit.
             ranked = self._recall(topic, set(positions))[0]
@@ -1128,6 +1119,22 @@ class Engine:
             and pair not in self._stop_words
             and sound(pair) in self._stop_sounds
         ]
+
+    def _ranked(self, rest: str, candidates: range | list[int]) -> tuple[Measure, ...]:
+        """Rank `candidates` by the words typed with the terms of everyday descriptions added
+        (weighted below them); by the words alone when that finds nothing.
+
+        The words alone are not tried again when no description holds a rare word of the
+        document (scaffolding aside): they could only score less (a large document's ranking
+        is not done twice for nothing).
+        """
+        found = self._described(rest)
+        if found:
+            ranked = self._rank(rest, candidates, concepts=True)
+            said = (g for m in found for g in bigrams(m.group(0)) if g not in self._stop_words)
+            if ranked or not any(self._idf.get(g, 0.0) >= JUNCTION_IDF for g in said):
+                return ranked
+        return self._rank(rest, candidates)
 
     def _rank(
         self, rest: str, candidates: range | list[int], concepts: bool = False
