@@ -160,6 +160,9 @@ def test_a_description_within_a_unit(engine: Engine, plan: Plan) -> None:
         "盲人按摩补贴能报销多少",
         "残疾人就业保障金滞纳金在哪交",
         "坐轮椅的人考驾照要满足什么条件",
+        "盲人按摩店着火了保险赔不赔",
+        "被骗的培训费能追回吗",
+        "职业培训补贴能报销百分之多少",
     ],
 )
 def test_what_the_notice_does_not_answer_stays_not_found(engine: Engine, question: str) -> None:

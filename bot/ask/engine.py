@@ -86,7 +86,7 @@ _BODY = re.compile(
 _AMOUNT = re.compile(
     r"多少钱|多少元|多少万|几[元块]|金额|什么比例|比例是|起征点|标准是"
     r"|[给发补交领借拿贷奖减免钱金费价额资]多少|(?:钱|金|费|价|额)(?:是|有|要|能)多少"
-    r"|(?:报销?|涨|提高|上调)了?多少|涨幅|[费税]怎么(?:收|算|定)"
+    r"|(?:报销?|涨|提高|上调)了?多少|涨幅|[费税]怎么(?:收|算|定)|百分之多少|几成|多大比例"
 )
 # Asking how long something takes: answered only by a measure that states a span of time.
 _HOW_LONG = re.compile(r"多久|多长时间|几天|几个工作日")
@@ -97,8 +97,8 @@ _STATES_NUMBER = re.compile(
     r"\d[\d.]*\s*(?:万|亿)?元|\d[\d.]*\s*%|百分之|[一二三四五六七八九十两百千万]+元|\d+倍"
 )
 
-# How an individual gets a benefit or pays (怎么领, 要带什么材料, 去哪补办, 在哪交, 要什么
-# 条件): a responsibility document never says.
+# How an individual gets a benefit, pays or is paid back (怎么领, 要带什么材料, 去哪补办, 在哪交,
+# 要什么条件, 赔不赔, 能追回吗): a responsibility document never says.
 _PAY = "缴|交(?![流通往叉易接])"
 _PROCEDURE = re.compile(
     r"(?:怎么|怎样|如何|咋)(?:才能)?"
@@ -107,6 +107,7 @@ _PROCEDURE = re.compile(
     r"|找谁(?:领|申请|申报|办理?|补办)|(?:要|需要|满足|符合|具备)(?:什么|哪些|啥)条件"
     r"|(?:带|准备|提交|交|需要|要)(?:什么|哪些|啥)(?:材料|资料|证件|证明|手续)"
     r"|(?:办理|申请|申报|申领)(?:流程|程序|手续)"
+    r"|赔不赔|能不能赔|怎么赔|理赔|(?:怎么|能|能不能)追回"
 )
 # Clauses of a measure's text.
 _CLAUSE = re.compile(r"[，。；：,;:！？!?]")
