@@ -29,9 +29,9 @@ pytestmark = pytest.mark.skipif(not SCORE.is_file(), reason="../shared is not be
 
 # set -> the rows answered right when it was kept (bench/README.md, "later score").
 REACHED = {
-    "notice-everyday": 111,
+    "notice-everyday": 112,
     "notice-dialog": 50,
-    "guangzhou2012_rencai_jiju_633": 22,
+    "guangzhou2012_rencai_jiju_633": 23,
     "guobanfa2018-117_zhenzhua_shigan": 20,
     "guobanfa2018-128_wufei_chengshi": 22,
     "guofa2018-39_cujin_jiuye": 21,
@@ -46,7 +46,7 @@ REACHED = {
     # Round 3: first scores on main at 2460313 in bench/README.md; kept at the later score
     # (the reference and dialog work was written from these sets' categories: not blind).
     "notice-round3": 73,
-    "notice-dialog3": 26,
+    "notice-dialog3": 27,
     # Three documents no other set had, found by the writer (texts/, with its SOURCES.md).
     "gz2012_minzhu_fazhi": 19,
     "gz2012_minsheng_xingfu": 23,
