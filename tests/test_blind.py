@@ -45,7 +45,7 @@ REACHED = {
     "guobanfa2018-129_xiaofei_fupin": 19,
     # Round 3: first scores on main at 2460313 in bench/README.md; kept at the later score
     # (the reference and dialog work was written from these sets' categories: not blind).
-    "notice-round3": 73,
+    "notice-round3": 74,
     "notice-dialog3": 27,
     # Three documents no other set had, found by the writer (texts/, with its SOURCES.md).
     "gz2012_minzhu_fazhi": 19,
