@@ -470,6 +470,7 @@ class Engine:
         # about other policy areas).
         self._concepts = concepts_in(written, self._idf)
         self._concept_re = _alternation(self._concepts)
+        self._concept_starts = frozenset(phrase[0] for phrase in self._concepts)
         # The document's own numbers of its items and headings, where it numbers them; (n, True)
         # for a number written in brackets, （十）.
         self._doc_measures: dict[tuple[int, bool], Measure] = {}
@@ -1074,7 +1075,8 @@ class Engine:
         """
         found: list[re.Match[str]] = []
         end = 0
-        for i in range(len(text)) if self._concepts else ():
+        starts = self._concept_starts
+        for i in (i for i, c in enumerate(text) if c in starts):
             m = self._concept_re.match(text, i)
             if m is not None and m.end() > end:
                 found.append(m)
