@@ -226,3 +226,23 @@ def test_a_unit_by_the_tail_of_its_name_in_an_imported_document(
         answer = engine.answer(question)
         assert answer.units == (unit,), question
         assert {m.id for m in answer.measures} == {m.id for m in plan.duties_of(unit)}
+
+
+def test_a_unit_s_question_narrowed_to_a_description(engine: Engine, plan: Plan) -> None:
+    answer = engine.answer("人社那边跟学手艺有关的是哪几条")
+    assert answer.kind == "unit_topic"
+    assert answer.units == (HRSS,)
+    assert all(plan.is_responsible(HRSS, m) for m in answer.measures)
+    assert "培训" in answer.measures[0].text
+
+
+def test_a_unit_s_question_narrowed_in_an_imported_document(
+    wufei: tuple[Plan, Engine],
+) -> None:
+    plan, engine = wufei
+    unit = "住房城乡建设部"
+    answer = engine.answer("住建部管砖头瓦块的是哪条")
+    assert answer.kind == "unit_topic"
+    assert answer.units == (unit,)
+    assert all(plan.is_responsible(unit, m) for m in answer.measures)
+    assert answer.measures[0].id in holding(plan, "建筑垃圾")
