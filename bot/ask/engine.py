@@ -6,8 +6,9 @@ backtracks: see `task_phrases`). Kinds of question, tried in this order:
   measure     an id such as 7.2 or 举措6.3
   task        a task number (第8项任务, 任务五) or a task title (组织保障)
   unit        a unit by any name, short form or one-character typo; with a topic, unit_topic
-  topic       anything else, ranked by BM25 over character bigrams with synonyms, or else by
-              the share of the question's characters a measure holds (everyday words)
+  topic       anything else, ranked by BM25 over character bigrams with synonyms and the terms
+              of everyday descriptions (bot/ask/concepts.txt), or else by the share of the
+              question's characters a measure holds (everyday words)
   none        nothing in the document answers it
 """
 
@@ -678,18 +679,19 @@ class Engine:
         would, times CONCEPT_WEIGHT, and a measure holds what its heaviest term held weighs;
         nothing when the question describes none.
         """
-        blank = lambda m: " " * len(m.group(0))  # noqa: E731 (spans keep their places)
-        text = self._stop_re.sub(blank, rest)
+        text = self._stop_re.sub(lambda m: " " * len(m.group(0)), rest)
+        # With concepts: each thing described, as its terms with the weight each would have.
         groups: list[list[tuple[str, float]]] = []
+        said: set[str] = set()
         if concepts:
             found = self._described(rest)
             if not found:
                 return (), ()
             said = {c for c in text if is_cjk(c) and c not in _FUNCTION_CHARS}
+            idf = self._char_idf
             for m in found:
                 text = text[: m.start()] + " " * (m.end() - m.start()) + text[m.end() :]
                 terms = self._concepts[m.group(0)]
-                idf = self._char_idf
                 groups.append(
                     [(t, CONCEPT_WEIGHT * sum(idf.get(c, 0) for c in set(t))) for t in terms]
                 )
@@ -1156,7 +1158,8 @@ class Engine:
             return ()
         allowed = candidates if isinstance(candidates, range) else set(candidates)
         scores: dict[int, float] = defaultdict(float)
-        topical: dict[int, float] = defaultdict(float)  # from content tokens alone
+        # From content tokens (and the terms described) alone.
+        topical: dict[int, float] = defaultdict(float)
         # The user's own word is kept beside its synonyms (大学生 and 高校毕业生 both count).
         typed = [m.group(0) for m in self._synonym_re.finditer(rest)] + found
         kept = [g for word in typed for g in bigrams(word) if g in self._idf]
