@@ -85,8 +85,11 @@ def acronyms(name: str) -> list[str]:
     return [short + suffix] + ([short] if len(short) == 2 else [])
 
 
-def _tails(bare: str) -> list[str]:
-    """Return the tails people say for a long name without its level (see _TAIL_FROM)."""
+def tails(name: str) -> list[str]:
+    """Return the tails people say for a long name (see _TAIL_FROM): 市流动人员出租屋管理办 →
+    出租屋管理办. Read by the engine only (they are no aliases to write down)."""
+    level = _LEVEL.match(name)
+    bare = name[level.end() :] if level else name
     if len(bare) < _TAIL_FROM or not (_KIND.search(bare) or bare.endswith("办公室")):
         return []
     whole = [bare] + ([bare[:-2]] if bare.endswith("办公室") else [])
@@ -117,7 +120,6 @@ def short_forms(name: str) -> list[str]:
                 forms.append(stem + "部门")
             if form.endswith("总局"):
                 forms.append(form[:-2] + "局")  # 税务总局 → 税务局
-        forms += _tails(bare)
     out: list[str] = []
     for form in forms:
         if form != name and len(form) >= 2 and form not in out:
@@ -148,6 +150,7 @@ def spoken_aliases(
         # Acronyms from the unit's own names only: an alias may be one already (残联).
         forms = dict.fromkeys(f for name in names for f in short_forms(name))
         forms.update(dict.fromkeys(a for name in names[:2] for a in acronyms(name)))
+        forms.update(dict.fromkeys(t for name in names[:2] for t in tails(name)))
         # A form the document writes as a word of its own (政府) is no name, in any variant.
         spoken = {v for f in forms if f not in taken and f not in outside for v in variants(f)}
         for form in spoken - taken:
