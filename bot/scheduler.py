@@ -19,11 +19,11 @@ import logging
 from collections.abc import Awaitable, Callable
 
 from bot.core import Core
+from bot.office.reminders import LEASE
 
 logger = logging.getLogger(__name__)
 
 INTERVAL = 60.0  # seconds between checks for due reminders
-LEASE = "scheduler"  # the lease a check runs under, one instance at a time
 Sleep = Callable[[float], Awaitable[None]]
 
 
@@ -83,23 +83,9 @@ class Scheduler:
         except Exception:
             logger.exception("检查提醒时出错，下次检查时重试")
             return False
-        keep = asyncio.create_task(self._keep(lease), name="reminder lease")
-        try:
+        async with store.leases.keep(LEASE, self.instance, lease):
             await self._send()
-        finally:
-            keep.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await keep
-        with contextlib.suppress(Exception):  # lapses by itself otherwise
-            await store.leases.release(LEASE, self.instance)
         return True
-
-    async def _keep(self, lease: dt.timedelta) -> None:
-        """Renew the lease a few times an interval while a check runs (a long fan-out)."""
-        while True:
-            await asyncio.sleep(lease.total_seconds() / 3)
-            with contextlib.suppress(Exception):
-                await self.core.store.leases.claim(LEASE, self.instance, lease)
 
     async def _send(self) -> None:
         """Send owed notices and due reminders once; an error is logged, never ends the loop."""

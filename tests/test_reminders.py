@@ -7,6 +7,7 @@ which records who was sent what and answers with scripted results.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -820,6 +821,59 @@ async def test_chase_reaches_exactly_the_members_of_units_with_gaps_once_a_day(
     clock.now = at(2025, 1, 3, 9, 0)
     await reminders.chase(C1, "2024", sender)
     assert sender.to[3:] == ["u1", "u2"]
+
+
+class Shared:
+    """One channel (one app) that two instances send through. A send waits until two are under
+    way at once (two fan-outs overlap) or an instance waits its turn (its `sleep`)."""
+
+    def __init__(self) -> None:
+        self.to: list[str] = []
+        self.go = asyncio.Event()
+        self.under_way = 0
+        self.most = 0  # sends under way at once, at most
+
+    async def __call__(self, user_id: str, reply: Reply) -> Result:
+        self.to.append(user_id)
+        self.under_way += 1
+        self.most = max(self.most, self.under_way)
+        if self.under_way > 1:
+            self.go.set()
+        try:
+            await self.go.wait()
+        finally:
+            self.under_way -= 1
+        return "sent"
+
+    async def wait_turn(self, seconds: float) -> None:
+        """An instance's sleep while another fan-out holds the lease."""
+        self.go.set()
+        await asyncio.sleep(0.01)
+
+
+@pytest.mark.usefixtures("members")
+async def test_chase_ups_on_two_instances_at_once_send_each_member_once_one_at_a_time(
+    reminders: Reminders, assistant: Assistant, database: str | Path, clock: FakeClock
+) -> None:
+    """Two coordinators press 提醒未报送单位 at once, their presses taken by two instances on
+    one database: one fan-out at a time (the app's rate is shared), each member chased once."""
+    clock.now = at(2025, 1, 2, 10, 0)
+    channel = Shared()
+    other_store, other = await restart(assistant, database, clock)
+    try:
+        reminders.sleep = other.sleep = channel.wait_turn
+        outcomes = await asyncio.gather(
+            reminders.chase(C1, "2024", channel), other.chase(C1, "2024", channel)
+        )
+    finally:
+        await other_store.close()
+
+    assert sorted(channel.to) == ["u1", "u2", "u4"]  # each once
+    assert channel.most == 1  # never two sends at once
+    assert sorted(plain(o) for o in outcomes) == [
+        "已向 2 个单位的 0 位成员发送催报提醒（今天已催报过的成员不再重复发送）。",
+        "已向 2 个单位的 3 位成员发送催报提醒。",
+    ]
 
 
 @pytest.mark.usefixtures("members")

@@ -195,6 +195,49 @@ async def test_while_one_instance_sends_the_others_checks_send_nothing(
             await sending
 
 
+class Held(Outbox):
+    """An outbox whose second message waits until the test lets it go."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.first_sent = asyncio.Event()
+        self.go = asyncio.Event()
+
+    async def __call__(self, user_id: str, reply: Reply) -> Result:
+        if self.sent:
+            self.first_sent.set()
+            await self.go.wait()
+        return await super().__call__(user_id, reply)
+
+
+async def test_a_chase_up_on_another_instance_waits_until_the_scheduled_fan_out_ends(
+    core: Core, other: Core, clock: FakeClock
+) -> None:
+    """The channel's rate is per app: a coordinator's chase-up taken by another instance while
+    one sends the reminders waits for it, instead of sending at the full rate beside it."""
+    clock.set(DUE)
+    held, theirs = _outbox(core, Held()), _outbox(other, Outbox())
+    sending = asyncio.create_task(Scheduler(core, instance="a").check())
+    await asyncio.wait_for(held.first_sent.wait(), 5)  # the reminders under way on "a"
+    sent_while_waiting: list[int] = []
+
+    async def wait_turn(seconds: float) -> None:
+        sent_while_waiting.append(len(theirs.sent))
+        held.go.set()
+        await asyncio.sleep(0.01)
+
+    other.reminders.sleep = wait_turn
+    try:
+        chased = await asyncio.wait_for(other.reminders.chase(BOSS, "2024", other.router), 10)
+    finally:
+        held.go.set()
+        assert await sending  # "a" sent the reminders to the end
+    assert set(sent_while_waiting) == {0}  # it waited, and sent nothing meanwhile
+    assert sorted(to for to, _ in held.sent) == sorted(to for to, _ in theirs.sent)
+    assert sorted(to for to, _ in theirs.sent) == [LI.id, ZHANG.id]
+    assert "2 位成员发送催报提醒" in render_plain(chased.reply)
+
+
 async def test_an_instance_that_dies_mid_fan_out_is_taken_over_once_its_lease_lapses(
     core: Core, other: Core, clock: FakeClock
 ) -> None:

@@ -20,7 +20,8 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import logging
-from collections.abc import Callable
+import secrets
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from typing import Literal
 from zoneinfo import ZoneInfo
@@ -48,6 +49,12 @@ REMINDER_SUMMARY = 24  # characters of each measure's first clause in a reminder
 # Members the channel refused: they blocked the bot, or left the range it may write to (an
 # organisation's app reaches only its members).
 REFUSED = "无法送达的成员（已屏蔽机器人，或已不在机器人的使用范围内）"
+# The database's lease of fan-outs: the scheduler's checks and the chase-ups run under it, one
+# at a time across the instances sharing the database. The channel's rate is per app: two
+# fan-outs at once would each send at the full rate and both be answered 429.
+LEASE = "scheduler"
+CHASE_LEASE = dt.timedelta(seconds=60)  # a chase-up's hold on it, renewed while it sends
+LEASE_WAIT = 1.0  # seconds between a chase-up's tries while another fan-out holds it
 
 
 def _writes_after_user(user_id: str) -> bool:
@@ -148,8 +155,10 @@ class Reminders:
     # robot): planned and recorded like every recipient, so sent once, not again after a restart.
     summary_groups: set[str] = field(default_factory=set)
     # One fan-out at a time (ticks, chase-ups): two fan-outs of the same key would both find
-    # its pending rows and send them twice.
+    # its pending rows and send them twice. In this process the lock; across the instances
+    # sharing the database, LEASE (held by the scheduler's check around a tick).
     _sending: asyncio.Lock = field(default_factory=asyncio.Lock)
+    sleep: Callable[[float], Awaitable[None]] = asyncio.sleep  # while waiting for LEASE
 
     @property
     def years(self) -> tuple[int, ...]:
@@ -454,12 +463,14 @@ class Reminders:
         year = int(year_text) if year_text.isdecimal() and len(year_text) <= 4 else None
         if year is None or year not in self.years:
             return say("按钮已过期，请重新提问")
-        missing = await self._missing(year)
-        messages = await self._reminder_messages(year, {u for u, ms in missing.items() if ms})
-        units = {
-            m.unit for m in await self.membership.store.members.bound() if m.user_id in messages
-        }
-        async with self._sending:
+        leases, owner = self.membership.store.leases, f"chase-{secrets.token_hex(4)}"
+        while not await leases.claim(LEASE, owner, CHASE_LEASE):
+            await self.sleep(LEASE_WAIT)  # another fan-out (a scheduled one, a chase-up) ends
+        async with leases.keep(LEASE, owner, CHASE_LEASE), self._sending:
+            missing = await self._missing(year)
+            messages = await self._reminder_messages(year, {u for u, ms in missing.items() if ms})
+            bound = await self.membership.store.members.bound()
+            units = {m.unit for m in bound if m.user_id in messages}
             key = f"chase:{year}:{self.membership.clock():%Y-%m-%d}"
             before = await self.membership.store.reminders.deliveries(key)
             statuses = await self.fan_out(key, messages, send)

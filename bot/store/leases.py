@@ -2,12 +2,16 @@
 
 A lease is a name held by an owner (an instance's name) until a time. Whoever finds it free,
 lapsed (its holder died) or already its own takes it; the holder renews it while it works and
-gives it up when done. The reminder checks run under one (bot/scheduler.py).
+gives it up when done. The reminder fan-outs run under one (bot/scheduler.py, the chase-ups of
+bot/office/reminders.py).
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import datetime as dt
+from collections.abc import AsyncIterator
 
 from bot.store.repository import Repository, iso
 
@@ -31,3 +35,34 @@ class Leases(Repository):
         """Give lease `name` up, if `owner` holds it."""
         async with self.db.transaction() as tx:
             await tx.execute("DELETE FROM leases WHERE name = ? AND owner = ?", (name, owner))
+
+    @contextlib.asynccontextmanager
+    async def keep(self, name: str, owner: str, ttl: dt.timedelta) -> AsyncIterator[None]:
+        """Renew lease `name`, claimed by `owner`, while the block runs; give it up after.
+
+        A block cancelled (a stop, a crash) keeps the lease until it lapses: the work it left
+        is resumed by whoever takes the lease next.
+        """
+        renew = asyncio.create_task(self._renew(name, owner, ttl), name=f"lease {name}")
+        ended = False
+        try:
+            yield
+            ended = True
+        except Exception:
+            ended = True
+            raise
+        finally:
+            # Stopped before the lease is given up: a renewal after it would take it again.
+            renew.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await renew
+            if ended:
+                with contextlib.suppress(Exception):  # lapses by itself otherwise
+                    await self.release(name, owner)
+
+    async def _renew(self, name: str, owner: str, ttl: dt.timedelta) -> None:
+        """Renew the lease a few times a ttl (a long fan-out outlasts one)."""
+        while True:
+            await asyncio.sleep(ttl.total_seconds() / 3)
+            with contextlib.suppress(Exception):
+                await self.claim(name, owner, ttl)
