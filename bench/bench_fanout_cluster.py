@@ -17,6 +17,10 @@ days before it), the bench holds the scheduler's lease while they start and give
 all answer /healthz; the next check of any instance (FENGONG_REMINDER_INTERVAL, --interval)
 takes the lease and sends.
 
+With --chatter R, members already reminded ask the bot meanwhile what their unit still
+owes (QUESTION), R a second in all, through nginx as Telegram's webhook posts: as they do when a
+reminder reaches them. Their answers go out under the same per-app rate.
+
 Runs alternate (one, three, one, three …) so that the machine's load falls on both alike; the
 median of --runs each is printed: the time from the first reminder the fake accepted to the
 last, the rate, 429 answers, duplicates (members who got more than one) and misses (members
@@ -41,6 +45,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+import aiohttp
+
 os.environ.setdefault("PTB_TIMEDELTA", "true")
 ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
@@ -48,17 +54,20 @@ if str(ROOT) not in sys.path:
 
 from bot.ask.assistant import Assistant  # noqa: E402
 from bot.clock import TZ  # noqa: E402
-from bot.scheduler import LEASE  # noqa: E402
+from bot.office.reminders import LEASE  # noqa: E402
 from bot.store import Store  # noqa: E402
+from handlers.telegram.webhook import SECRET_HEADER  # noqa: E402
 from tests import postgres  # noqa: E402
-from tests.cluster import cluster  # noqa: E402
+from tests.cluster import WEBHOOK_SECRET, Cluster, cluster  # noqa: E402
 from tests.fakes.bot_api import FakeBotApi  # noqa: E402
 from tests.fakes.wecom_api import FakeWeComApi  # noqa: E402
 from tests.harness import TOKEN  # noqa: E402
 from tests.test_cluster import reminders_due  # noqa: E402
+from tests.test_wecom_run import telegram_update  # noqa: E402
 
 FIRST_MEMBER = 100_000
 HEADER = "年度进展报送提醒"
+QUESTION = "我们还差哪些没报"  # a member's answer to the reminder (--chatter)
 BASE = "fanout"  # the database bound once, copied for each run
 BENCH = "bench"  # the lease's owner while the instances start
 TARGET = 1.05
@@ -74,6 +83,8 @@ class Result:
     duplicates: int
     misses: int
     senders: int  # instances that sent reminders (their scheduler held the lease)
+    asked: int  # messages members wrote meanwhile (--chatter)
+    answered: int  # … answered
 
     @property
     def rate(self) -> float:
@@ -103,6 +114,29 @@ async def until(condition: Callable[[], Awaitable[bool]], timeout: float) -> boo
     return False
 
 
+async def chatter(bots: Cluster, reminded: Callable[[], list[int]], per_second: float) -> int:
+    """Members already reminded ask QUESTION, `per_second` in all, until cancelled; return
+    how many messages were posted."""
+    posted = 0
+    if not per_second:
+        return posted
+    async with aiohttp.ClientSession() as http:
+        try:
+            while True:
+                await asyncio.sleep(1 / per_second)
+                them = reminded()
+                if not them:
+                    continue
+                user = them[posted * 7919 % len(them)]  # spread over who was reminded
+                update = telegram_update(10_000_000 + posted, user, QUESTION)
+                headers = {SECRET_HEADER: WEBHOOK_SECRET}
+                async with http.post(bots.url("/telegram"), json=update, headers=headers) as r:
+                    assert r.status == 200, r.status
+                posted += 1
+        except asyncio.CancelledError:
+            return posted
+
+
 async def run_once(
     server: postgres.Server,
     folder: Path,
@@ -111,6 +145,7 @@ async def run_once(
     members: list[int],
     rate: float,
     interval: float,
+    per_second: float,
 ) -> Result:
     """Fan the reminder out to `members` with `instances` instances on a copy of BASE."""
     name = f"run{number}"
@@ -140,9 +175,21 @@ async def run_once(
                 and HEADER in c.params["text"]
             ]
 
+        def answers() -> int:
+            return sum(
+                1
+                for c in api.calls
+                if c.method == "sendMessage"
+                and c.ok
+                and c.params["chat_id"] in chats
+                and HEADER not in c.params["text"]
+            )
+
         async with cluster(log, wecom_api, url, instances, telegram=api, extra=settings) as bots:
             async with await Store.open(url) as store:
                 await store.leases.release(LEASE, BENCH)
+                reminded = lambda: [chat for chat, _ in received()]  # noqa: E731
+                talk = asyncio.create_task(chatter(bots, reminded, per_second))
 
                 async def all_reminded() -> bool:
                     return len({chat for chat, _ in received()}) >= len(chats)
@@ -153,10 +200,19 @@ async def run_once(
                 patience = len(chats) / min(rate, 29) * 3 + interval + 30
                 if not await until(all_reminded, patience):
                     raise SystemExit(f"{len(chats)} members not all reminded\n{bots.logs()}")
+                talk.cancel()
+                asked = await talk
+
+                async def all_answered() -> bool:
+                    return answers() >= asked
+
+                if not await until(all_answered, 60):
+                    raise SystemExit(f"{asked - answers()} not answered\n{bots.logs()}")
                 if not await until(recorded_done, 60):
                     raise SystemExit(f"{key} not recorded\n{bots.logs()}")
             logs = [i.log.read_text(errors="replace") for i in bots.instances]
         got = received()
+        replied = answers()
         limited = sum(1 for c in api.calls if c.method == "sendMessage" and c.status == 429)
     await server.admin(f"DROP DATABASE {name}")
     per_chat = Counter(chat for chat, _ in got)
@@ -168,6 +224,8 @@ async def run_once(
         duplicates=sum(count - 1 for count in per_chat.values()),
         misses=len(chats - set(per_chat)),
         senders=senders,
+        asked=asked,
+        answered=replied,
     )
 
 
@@ -184,7 +242,7 @@ def row(label: str, results: list[Result]) -> str:
     )
 
 
-async def main(n: int, rate: float, runs: int, interval: float) -> int:
+async def main(n: int, rate: float, runs: int, interval: float, per_second: float) -> int:
     """Bind once, then alternate one and three instances `runs` times each; print the table."""
     logging.basicConfig(level=logging.ERROR)
     print(f"load average at start: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
@@ -201,14 +259,14 @@ async def main(n: int, rate: float, runs: int, interval: float) -> int:
                 for instances in (1, 3):
                     number += 1
                     result = await run_once(
-                        server, Path(tmp), number, instances, members, rate, interval
+                        server, Path(tmp), number, instances, members, rate, interval, per_second
                     )
                     results[instances].append(result)
                     print(
                         f"run {number}: {instances} instance(s): {result.took:.1f} s, "
                         f"{result.rate:.1f}/s, {result.limited} × 429, "
                         f"{result.duplicates} duplicates, {result.misses} misses, "
-                        f"sent by {result.senders}",
+                        f"sent by {result.senders}; {result.answered}/{result.asked} answered",
                         flush=True,
                     )
     finally:
@@ -237,6 +295,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--rate", type=float, default=30.0, help="the fake's limit per second")
     parser.add_argument("--runs", type=int, default=3, help="runs of each (default 3)")
     parser.add_argument(
+        "--chatter", type=float, default=0.0, help="members' messages a second meanwhile"
+    )
+    parser.add_argument(
         "--interval", type=float, default=10.0, help="FENGONG_REMINDER_INTERVAL (default 10)"
     )
     return parser
@@ -245,4 +306,4 @@ def _parser() -> argparse.ArgumentParser:
 if __name__ == "__main__":
     args = _parser().parse_args()
     with contextlib.suppress(KeyboardInterrupt):
-        sys.exit(asyncio.run(main(args.n, args.rate, args.runs, args.interval)))
+        sys.exit(asyncio.run(main(args.n, args.rate, args.runs, args.interval, args.chatter)))
