@@ -3,7 +3,8 @@
 A lease is a name held by an owner (an instance's name) until a time. Whoever finds it free,
 lapsed (its holder died) or already its own takes it; the holder renews it while it works and
 gives it up when done. The reminder fan-outs run under one (bot/scheduler.py, the chase-ups of
-bot/office/reminders.py).
+bot/office/reminders.py). A pace is a row of the same table whose time is the next free slot of
+something all instances share, a channel's rate per app (handlers/telegram/pace.py).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import contextlib
 import datetime as dt
 from collections.abc import AsyncIterator
 
-from bot.store.repository import Repository, iso
+from bot.store.repository import Repository, iso, time
 
 
 class Leases(Repository):
@@ -30,6 +31,26 @@ class Leases(Repository):
                 (name, owner, iso(now + ttl), iso(now)),
             )
         return row is not None
+
+    async def pace(self, name: str, gap: dt.timedelta) -> dt.datetime:
+        """Reserve the next slot of pace `name`, `gap` after the last one reserved by anyone
+        (or now, when it is past); return when the slot begins."""
+        now = self.now()
+        async with self.db.transaction() as tx:
+            if self.db.dialect == "postgres":
+                # A slot is worthless after a crash: its commit need not wait for the disk
+                # (one a message sent).
+                await tx.execute("SET LOCAL synchronous_commit = off")
+            # Writes are one at a time (BEGIN IMMEDIATE, PostgreSQL's writer lock): no one
+            # else reserves between the read and the write.
+            last = await tx.fetchval("SELECT until FROM leases WHERE name = ?", (name,))
+            start = now if last is None else max(now, time(last))
+            await tx.execute(
+                "INSERT INTO leases (name, owner, until) VALUES (?, '', ?) "
+                "ON CONFLICT (name) DO UPDATE SET until = excluded.until",
+                (name, iso(start + gap)),
+            )
+        return start
 
     async def release(self, name: str, owner: str) -> None:
         """Give lease `name` up, if `owner` holds it."""

@@ -32,6 +32,7 @@ from bot.office import RENDERERS
 from bot.scheduler import INTERVAL, Scheduler
 from handlers.telegram.context import BotContext, attach, core_of, has_core
 from handlers.telegram.handlers import register
+from handlers.telegram.pace import SharedRateLimiter
 from handlers.telegram.processor import PerChatProcessor
 from handlers.telegram.sender import PREFIX, Sender
 from handlers.telegram.transport import MAIN_POOL, UPDATES_POOL, http_request
@@ -126,6 +127,7 @@ def build_application(
     concurrent_updates: bool | int | BaseUpdateProcessor | None = None,
     clock: Clock = system_clock,
     reminder_interval: float = INTERVAL,
+    send_rate: float = SEND_RATE,
 ) -> App:
     """Build the Application with its defaults and handlers, serving `core` or its own.
 
@@ -152,10 +154,16 @@ def build_application(
         .get_updates_request(http_request(UPDATES_POOL))
     )
     if rate_limiter:
-        # Retries on 429 after the retry_after Telegram asks for, so no reply is dropped.
-        builder = builder.rate_limiter(
-            AIORateLimiter(overall_max_rate=1, overall_time_period=1 / SEND_RATE, max_retries=5)
+        # Retries on 429 after the retry_after Telegram asks for, so no reply is dropped. The
+        # rate is per bot: with other instances on the database, theirs too (pace.py).
+        limiter = (
+            SharedRateLimiter(core.store.leases, send_rate, max_retries=5)
+            if core is not None and core.store.several_instances
+            else AIORateLimiter(
+                overall_max_rate=1, overall_time_period=1 / send_rate, max_retries=5
+            )
         )
+        builder = builder.rate_limiter(limiter)
     if config.telegram_base_url:
         builder = builder.base_url(api_url(config.telegram_base_url)).base_file_url(
             file_url(config.telegram_base_url)
