@@ -114,27 +114,27 @@ async def until(condition: Callable[[], Awaitable[bool]], timeout: float) -> boo
     return False
 
 
-async def chatter(bots: Cluster, reminded: Callable[[], list[int]], per_second: float) -> int:
-    """Members already reminded ask QUESTION, `per_second` in all, until cancelled; return
-    how many messages were posted."""
+async def chatter(
+    bots: Cluster, reminded: Callable[[], list[int]], per_second: float, stop: asyncio.Event
+) -> int:
+    """Members already reminded ask QUESTION, `per_second` in all, until `stop`; return how
+    many messages were posted."""
     posted = 0
     if not per_second:
         return posted
     async with aiohttp.ClientSession() as http:
-        try:
-            while True:
-                await asyncio.sleep(1 / per_second)
-                them = reminded()
-                if not them:
-                    continue
-                user = them[posted * 7919 % len(them)]  # spread over who was reminded
-                update = telegram_update(10_000_000 + posted, user, QUESTION)
-                headers = {SECRET_HEADER: WEBHOOK_SECRET}
-                async with http.post(bots.url("/telegram"), json=update, headers=headers) as r:
-                    assert r.status == 200, r.status
-                posted += 1
-        except asyncio.CancelledError:
-            return posted
+        while not stop.is_set():
+            await asyncio.sleep(1 / per_second)
+            them = reminded()
+            if not them:
+                continue
+            user = them[posted * 7919 % len(them)]  # spread over who was reminded
+            update = telegram_update(10_000_000 + posted, user, QUESTION)
+            headers = {SECRET_HEADER: WEBHOOK_SECRET}
+            async with http.post(bots.url("/telegram"), json=update, headers=headers) as r:
+                assert r.status == 200, r.status
+            posted += 1
+    return posted
 
 
 async def run_once(
@@ -189,7 +189,8 @@ async def run_once(
             async with await Store.open(url) as store:
                 await store.leases.release(LEASE, BENCH)
                 reminded = lambda: [chat for chat, _ in received()]  # noqa: E731
-                talk = asyncio.create_task(chatter(bots, reminded, per_second))
+                stop = asyncio.Event()
+                talk = asyncio.create_task(chatter(bots, reminded, per_second, stop))
 
                 async def all_reminded() -> bool:
                     return len({chat for chat, _ in received()}) >= len(chats)
@@ -200,7 +201,7 @@ async def run_once(
                 patience = len(chats) / min(rate, 29) * 3 + interval + 30
                 if not await until(all_reminded, patience):
                     raise SystemExit(f"{len(chats)} members not all reminded\n{bots.logs()}")
-                talk.cancel()
+                stop.set()
                 asked = await talk
 
                 async def all_answered() -> bool:
