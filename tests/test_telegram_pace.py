@@ -11,12 +11,14 @@ import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
+import pytest
 from telegram.ext import AIORateLimiter
 
 from bot.ask.assistant import Assistant
 from bot.config import Config
 from bot.store import Store
 from handlers.telegram.app import App, build_application
+from handlers.telegram.context import core_of
 from handlers.telegram.pace import SharedRateLimiter
 from tests.cores import make_core
 from tests.fakes.bot_api import FakeBotApi
@@ -72,3 +74,14 @@ async def test_one_instance_alone_paces_itself_in_memory(
         limiter = app.bot.rate_limiter
         assert isinstance(limiter, AIORateLimiter)
         assert not isinstance(limiter, SharedRateLimiter)
+
+
+async def test_a_message_the_database_cannot_pace_is_sent_all_the_same(
+    api: FakeBotApi, assistant: Assistant, database: str | Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    async with instance(api, assistant, database) as app:
+        await core_of(app.bot_data).store.close()  # the database is gone
+        await app.bot.send_message(CHATS[0], "消息")
+    [sent] = api.calls_of("sendMessage")
+    assert sent.ok
+    assert "无法从数据库取得 Telegram 发送节奏" in caplog.text

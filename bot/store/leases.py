@@ -32,10 +32,12 @@ class Leases(Repository):
             )
         return row is not None
 
-    async def pace(self, name: str, gap: dt.timedelta) -> dt.datetime:
+    async def pace(
+        self, name: str, gap: dt.timedelta, now: dt.datetime | None = None
+    ) -> dt.datetime:
         """Reserve the next slot of pace `name`, `gap` after the last one reserved by anyone
-        (or now, when it is past); return when the slot begins."""
-        now = self.now()
+        (or `now`, by default the store's clock, when it is past); return when it begins."""
+        now = self.now() if now is None else now
         async with self.db.transaction() as tx:
             if self.db.dialect == "postgres":
                 # A slot is worthless after a crash: its commit need not wait for the disk

@@ -12,12 +12,16 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 from collections.abc import Callable, Coroutine
 from typing import Any
 
 from telegram.ext import AIORateLimiter
 
+from bot.clock import system_clock
 from bot.store.leases import Leases
+
+logger = logging.getLogger(__name__)
 
 PACE = "pace/telegram"  # the pace's name: one bot per database
 
@@ -43,10 +47,19 @@ class SharedRateLimiter(AIORateLimiter):
     ) -> JSON:
         """Wait for the pace's next slot when the request sends to a chat, then send it."""
         if data.get("chat_id") is not None:  # as AIORateLimiter's overall limit: sends
-            start = await self._leases.pace(PACE, self._gap)
-            wait = (start - self._leases.now()).total_seconds()
-            if wait > 0:
-                await asyncio.sleep(wait)
+            await self._wait_turn()
         return await super().process_request(
             callback, args, kwargs, endpoint, data, rate_limit_args
         )
+
+    async def _wait_turn(self) -> None:
+        """Take the pace's next slot and wait for it (Telegram's seconds: the real clock)."""
+        try:
+            start = await self._leases.pace(PACE, self._gap, system_clock())
+        except Exception as e:
+            # Better a 429 (retried) than a message not sent: the database is not for sending.
+            logger.warning("无法从数据库取得 Telegram 发送节奏（%r），本条消息直接发送", e)
+            return
+        wait = (start - system_clock()).total_seconds()
+        if wait > 0:
+            await asyncio.sleep(wait)
