@@ -41,7 +41,10 @@ async def test_a_pace_gives_each_instance_the_next_slot_after_anyones_last(
     assert slots == [NOW, NOW + GAP, NOW + 2 * GAP, NOW + 3 * GAP]
     assert await other.leases.pace("pace/y", GAP) == NOW  # another pace: its own slots
     clock.advance(seconds=10)  # the slots reserved are past: the next is now
-    assert await store.leases.pace("pace/x", GAP) == NOW + dt.timedelta(seconds=10)
+    later = NOW + dt.timedelta(seconds=10)
+    assert await store.leases.pace("pace/x", GAP, count=3) == later  # three at once
+    assert await other.leases.pace("pace/x", GAP) == later + 3 * GAP
+    assert await other.leases.pace("pace/x", GAP, now=later + 9 * GAP) == later + 9 * GAP
 
 
 async def test_a_lease_kept_while_work_runs_is_given_up_after_it(

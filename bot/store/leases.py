@@ -33,10 +33,11 @@ class Leases(Repository):
         return row is not None
 
     async def pace(
-        self, name: str, gap: dt.timedelta, now: dt.datetime | None = None
+        self, name: str, gap: dt.timedelta, now: dt.datetime | None = None, count: int = 1
     ) -> dt.datetime:
-        """Reserve the next slot of pace `name`, `gap` after the last one reserved by anyone
-        (or `now`, by default the store's clock, when it is past); return when it begins."""
+        """Reserve the next `count` slots of pace `name`, `gap` apart, after the last one
+        reserved by anyone (or from `now`, by default the store's clock, when it is past);
+        return when the first begins."""
         now = self.now() if now is None else now
         async with self.db.transaction() as tx:
             if self.db.dialect == "postgres":
@@ -50,7 +51,7 @@ class Leases(Repository):
             await tx.execute(
                 "INSERT INTO leases (name, owner, until) VALUES (?, '', ?) "
                 "ON CONFLICT (name) DO UPDATE SET until = excluded.until",
-                (name, iso(start + gap)),
+                (name, iso(start + count * gap)),
             )
         return start
 
