@@ -47,6 +47,7 @@ class SharedRateLimiter(AIORateLimiter):
         self._slots: deque[dt.datetime] = deque()
         self._take = 1  # slots the last reservation took
         self._end: dt.datetime | None = None  # … and the last of them
+        self._last: dt.datetime | None = None  # when this instance's last message goes
         self._taking = asyncio.Lock()  # one reservation at a time
 
     async def process_request(
@@ -91,7 +92,12 @@ class SharedRateLimiter(AIORateLimiter):
                     return
                 self._slots.extend(start + n * self._gap for n in range(take))
                 self._take, self._end = take, self._slots[-1]
-            slot = self._slots.popleft()
+            # One instance's own messages a gap apart at least, as AIORateLimiter keeps them:
+            # one behind its slots catches up at the pace, not in a burst.
+            slot = max(self._slots.popleft(), system_clock())
+            if self._last is not None:
+                slot = max(slot, self._last + self._gap)
+            self._last = slot
         wait = (slot - system_clock()).total_seconds()
         if wait > 0:
             await asyncio.sleep(wait)
