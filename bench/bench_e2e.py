@@ -53,7 +53,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))  # for tests.fakes
 
-from telegram import InlineKeyboardMarkup, Update  # noqa: E402
+from telegram import Update  # noqa: E402
 from telegram.constants import ParseMode  # noqa: E402
 from telegram.ext import (  # noqa: E402
     Application,
@@ -71,8 +71,8 @@ from bot.clock import TZ  # noqa: E402
 from bot.config import Config  # noqa: E402
 from bot.reply import Reply  # noqa: E402
 from bot.throttle import Throttle  # noqa: E402
+from handlers.telegram import api, render  # noqa: E402
 from handlers.telegram import app as app_module  # noqa: E402
-from handlers.telegram import render  # noqa: E402
 from handlers.telegram.app import build_application  # noqa: E402
 from handlers.telegram.context import core_of  # noqa: E402
 from handlers.telegram.handlers import FAILED  # noqa: E402
@@ -221,7 +221,7 @@ def replay_bot(assistant: Assistant) -> Build:
         "task": assistant.task,
         "find": assistant.find,
     }
-    answers: dict[str, tuple[str, InlineKeyboardMarkup | None]] = {}
+    answers: dict[str, tuple[render.Shown, str | None]] = {}
     for question in QUESTIONS:
         if question.startswith("/"):
             command, *args = question[1:].split()
@@ -230,13 +230,13 @@ def replay_bot(assistant: Assistant) -> Build:
             reply = assistant.ask(question)
         pages = render.pages(reply)
         token = "Tok3n_xy" if len(pages) > 1 else None
-        answers[question] = (pages[0].html, pages[0].markup(token))
+        answers[question] = (pages[0], token)
 
     async def replay(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         message = update.effective_message
         if message is not None and message.text:
-            text, markup = answers[message.text]
-            await message.reply_text(text, reply_markup=markup)
+            shown, token = answers[message.text]
+            await api.send(context.bot, api.reply_to(message), shown, token)  # as ours sends
 
     def build(base_url: str, limiter: bool, concurrent: int) -> AnyApp:
         defaults = Defaults(parse_mode=ParseMode.HTML, tzinfo=TZ)  # as our bot's

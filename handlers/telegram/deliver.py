@@ -11,7 +11,7 @@ from telegram.error import BadRequest
 
 from bot.core import Response
 from bot.outcome import Person
-from handlers.telegram import render
+from handlers.telegram import api, render
 from handlers.telegram.context import BotContext
 from handlers.telegram.sender import PREFIX
 
@@ -45,13 +45,14 @@ async def deliver(
     if outcome.replace and query is not None:
         first = shown[0]
         try:
-            await query.edit_message_text(first.html, reply_markup=first.markup(token))
+            await api.edit(context.bot, query, first, token)
         except BadRequest as e:
             if "not modified" not in e.message:
                 raise
         shown = shown[1:]
+    where = api.reply_to(message) if shown else {}
     for page in shown:
-        await message.reply_text(page.html, reply_markup=page.markup(token))
+        await api.send(context.bot, where, page, token)
     if outcome.attachment:
         file = outcome.attachment
         await message.reply_document(

@@ -24,7 +24,7 @@ from bot.commands import COMMANDS
 from bot.core import EXPIRED
 from bot.outcome import Person
 from bot.throttle import NOT_FILED, SLOW_DOWN
-from handlers.telegram import render
+from handlers.telegram import api, render
 from handlers.telegram.context import BotContext
 from handlers.telegram.deliver import deliver, person_of
 from handlers.telegram.sender import PREFIX
@@ -167,7 +167,7 @@ async def on_page(update: Update, context: BotContext) -> None:
     await query.answer()
     page = pages[int(index)]
     try:
-        await query.edit_message_text(page.html, reply_markup=page.markup(token))
+        await api.edit(context.bot, query, page, token)
     except BadRequest as e:
         # Pressing the page already shown: nothing to change, and nothing went wrong.
         if "not modified" not in e.message:

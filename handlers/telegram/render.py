@@ -6,8 +6,9 @@ import html
 from collections import OrderedDict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram import InlineKeyboardButton
 
 from bot.channel import Limits
 from bot.reply import Item, Line, Page, Reply, Style, paginate
@@ -46,6 +47,9 @@ def size(lines: Sequence[Line]) -> int:
     return len(to_html(lines).encode("utf-16-le")) // 2
 
 
+Button = dict[str, str]  # an inline button as sent: {"text": …, "callback_data": …}
+
+
 @dataclass(frozen=True)
 class Shown:
     """A page as Telegram shows it: its HTML and its own buttons, rendered once."""
@@ -53,7 +57,9 @@ class Shown:
     page: Page
     html: str
     rows: tuple[tuple[InlineKeyboardButton, ...], ...]
-    _markup: InlineKeyboardMarkup | None  # the buttons without page buttons
+    # The same buttons as sent: plain values, not turned into objects and back for every
+    # message (handlers/telegram/api.py).
+    _sent: tuple[list[Button], ...]
 
     @classmethod
     def of(cls, page: Page) -> Shown:
@@ -63,22 +69,22 @@ class Shown:
             for row in page.buttons
             if row
         )
-        return cls(page, to_html(page.lines), rows, InlineKeyboardMarkup(rows) if rows else None)
+        sent = tuple([_button(b.text, str(b.callback_data)) for b in row] for row in rows)
+        return cls(page, to_html(page.lines), rows, sent)
 
-    def markup(self, token: str | None) -> InlineKeyboardMarkup | None:
-        """Return the buttons, plus ‹ 上一页 · n/N · 下一页 › under a token of several pages."""
+    def keyboard(self, token: str | None) -> dict[str, Any] | None:
+        """Return the reply_markup to send: the buttons, plus ‹ 上一页 · n/N · 下一页 › under a
+        token of several pages (None: no buttons)."""
         page = self.page
         if page.count == 1 or not token:
-            return self._markup
+            return {"inline_keyboard": self._sent} if self._sent else None
         nav = []
         if page.index > 0:
             nav.append(_nav("‹ 上一页", token, page.index - 1))
-        nav.append(
-            InlineKeyboardButton(f"{page.index + 1}/{page.count}", callback_data=NOOP_ACTION)
-        )
+        nav.append(_button(f"{page.index + 1}/{page.count}", NOOP_ACTION))
         if page.index < page.count - 1:
             nav.append(_nav("下一页 ›", token, page.index + 1))
-        return InlineKeyboardMarkup((*self.rows, tuple(nav)))
+        return {"inline_keyboard": (*self._sent, nav)}
 
 
 # The pages of recent replies, by reply object: a reply the core hands out again (the
@@ -130,5 +136,9 @@ def _checked(action: str) -> str:
     return action
 
 
-def _nav(label: str, token: str, index: int) -> InlineKeyboardButton:
-    return InlineKeyboardButton(label, callback_data=_checked(f"{PAGE_ACTION}:{token}:{index}"))
+def _button(label: str, action: str) -> Button:
+    return {"text": label, "callback_data": action}
+
+
+def _nav(label: str, token: str, index: int) -> Button:
+    return _button(label, _checked(f"{PAGE_ACTION}:{token}:{index}"))

@@ -7,12 +7,11 @@ import logging
 from collections.abc import Sequence
 from typing import Any
 
-from telegram import Bot
 from telegram.error import BadRequest, Forbidden, RetryAfter, TimedOut
 
 from bot.channel import PartDone, Result, Unconfirmed
 from bot.reply import Reply
-from handlers.telegram import render
+from handlers.telegram import api, render
 from handlers.telegram.transport import ANSWER_LOST
 
 logger = logging.getLogger(__name__)
@@ -30,7 +29,7 @@ class Sender:
     and when to try again (reminders: at the next check, a minute later).
     """
 
-    def __init__(self, bot: Bot) -> None:
+    def __init__(self, bot: api.Bot) -> None:
         self.bot = bot
 
     async def __call__(self, user_id: str, reply: Reply) -> Result:
@@ -63,9 +62,7 @@ class Sender:
         while sent < len(pages) and result == "sent":
             page = pages[sent]
             try:
-                await self.bot.send_message(
-                    int(chat_id), page.html, reply_markup=page.markup(None)
-                )
+                await api.send(self.bot, {"chat_id": int(chat_id)}, page, None)
             except RetryAfter as e:
                 await asyncio.sleep(_seconds(e.retry_after))
                 continue
