@@ -7,12 +7,15 @@ from typing import Any
 from telegram.ext import CallbackContext, ExtBot
 
 from bot.core import Core
+from bot.outcome import Person
 
 _CORE = "core"
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
     """The handlers' context, with the typed core."""
+
+    person: Person | None = None  # the update's user as the core sees them (handlers.py)
 
     @property
     def core(self) -> Core:

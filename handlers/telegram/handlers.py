@@ -7,7 +7,7 @@ import re
 from collections.abc import Callable
 from typing import Any
 
-from telegram import CallbackQuery, Message, Update
+from telegram import CallbackQuery, Message, Update, User
 from telegram.constants import ChatType
 from telegram.error import BadRequest, Conflict, Forbidden, NetworkError, TelegramError
 from telegram.ext import (
@@ -41,33 +41,55 @@ PRIVATE = filters.ChatType.PRIVATE
 _STARTED_BY_HAND = "started_by_hand"  # bot_data flag, see polling_error_callback
 
 
-async def on_flood(update: Update, context: BotContext) -> None:
-    """Slow down whoever sends too much: told once, then dropped until their bucket refills."""
-    user, message, query = update.effective_user, update.effective_message, update.callback_query
-    if user is None or user.is_bot or (message and not query and not _for_bot(message, context)):
+async def on_arrival(update: Update, context: BotContext) -> None:
+    """Slow down whoever sends too much; remember who talks to the bot, and whether privately.
+
+    One handler group for both: each group is one more pass of python-telegram-bot's loop for
+    every update.
+    """
+    user = update.effective_user
+    if user is None or user.is_bot:
+        return
+    person = _person(user, update, context)
+    await _flood(update, person, context)
+    if context.core.is_new(person):
+        # In the background: the answer need not wait for this bookkeeping write.
+        context.application.create_task(context.core.seen(person), update=update)
+
+
+async def _flood(update: Update, person: Person, context: BotContext) -> None:
+    """Told once, then dropped until their bucket refills (ApplicationHandlerStop)."""
+    message, query = update.effective_message, update.callback_query
+    if message and not query and not _for_bot(message, context):
         return
     if query is not None and query.data is not None and _is_paging(query.data):
         return  # turning pages redraws what was already answered: not flooding
-    verdict = context.core.admit(person_of(user, update))
+    verdict = context.core.admit(person)
     if verdict == "pass":
         return
     if verdict == "warn" and query is not None:
         await query.answer(SLOW_DOWN)
     elif verdict == "warn" and message is not None:
         await message.reply_text(SLOW_DOWN)
-    elif message is not None and query is None and await _files_note(update, message, context):
+    elif message is not None and query is None and await _files_note(person, message, context):
         await message.reply_text(NOT_FILED)  # a note is never dropped unsaid
     raise ApplicationHandlerStop
 
 
-async def _files_note(update: Update, message: Message, context: BotContext) -> bool:
+def _person(user: User, update: Update, context: BotContext) -> Person:
+    """Return the core's view of the update's user, made once per update (context is)."""
+    if context.person is None:
+        context.person = person_of(user, update)
+    return context.person
+
+
+async def _files_note(person: Person, message: Message, context: BotContext) -> bool:
     """Tell whether a message would file a note: /note, or the text a note flow awaits."""
     typed = (message.text or "").lstrip()
     if typed.startswith("/"):
         command = (typed[1:].split(maxsplit=1) or [""])[0]
         return command.partition("@")[0].lower() == "note"
-    person = person_of(update.effective_user, update) if update.effective_user else None
-    return bool(person and person.private and await context.core.store.flows.get(person.id))
+    return person.private and bool(await context.core.store.flows.get(person.id))
 
 
 def _is_paging(data: str) -> bool:
@@ -84,22 +106,14 @@ def _for_bot(message: Message, context: BotContext) -> bool:
     )
 
 
-async def on_seen(update: Update, context: BotContext) -> None:
-    """Remember who talks to the bot, and whether privately (reminders need a private chat)."""
-    if update.effective_user is not None and not update.effective_user.is_bot:
-        # In the background: the answer need not wait for this bookkeeping write.
-        person = person_of(update.effective_user, update)
-        if context.core.is_new(person):
-            context.application.create_task(context.core.seen(person), update=update)
-
-
 async def on_text(update: Update, context: BotContext) -> None:
     """Answer a text in a private chat (a note being written, or a question), or in a group."""
     message, user = update.effective_message, update.effective_user
     text = _addressed(message, context) if message is not None else None
     if message is None or user is None or text is None:
         return
-    response = await context.core.text(person_of(user, update), chat_of(message, user.id), text)
+    person = _person(user, update, context)
+    response = await context.core.text(person, chat_of(message, user.id), text)
     await deliver(message, context, response)
 
 
@@ -135,7 +149,7 @@ async def on_command(update: Update, context: BotContext) -> None:
     if message is None or user is None or not message.text:
         return
     name = message.text.split(maxsplit=1)[0][1:].split("@")[0]
-    person, chat = person_of(user, update), chat_of(message, user.id)
+    person, chat = _person(user, update, context), chat_of(message, user.id)
     response = await context.core.command(person, chat, name, _argument(message))
     await deliver(message, context, response)
 
@@ -159,7 +173,7 @@ async def on_page(update: Update, context: BotContext) -> None:
     if query is None or query.data is None or user is None:
         return
     _, token, index = [*query.data.split(":"), "", ""][:3]
-    outcome = await context.core.page(person_of(user, update), token)
+    outcome = await context.core.page(_person(user, update, context), token)
     pages = render.pages(outcome.reply) if outcome else []
     if not index.isdecimal() or int(index) >= len(pages):
         await query.answer(EXPIRED, show_alert=True)
@@ -189,7 +203,7 @@ async def on_button(update: Update, context: BotContext) -> None:
     if not isinstance(message, Message):  # too old to answer under: do nothing
         await query.answer(EXPIRED, show_alert=True)
         return
-    core, person, action = context.core, person_of(user, update), query.data
+    core, person, action = context.core, _person(user, update, context), query.data
     chat = chat_of(message, user.id)
     if core.slow(action):
         # A chase-up may go to hundreds of members: acknowledge now (a query left unanswered
@@ -296,8 +310,7 @@ async def stop_polling(app: Application[Any, Any, Any, Any, Any, Any]) -> None:
 
 def register(app: Application[Any, BotContext, Any, Any, Any, Any]) -> None:
     """Register every handler, in the order they are tried."""
-    app.add_handler(TypeHandler(Update, on_flood), group=-2)
-    app.add_handler(TypeHandler(Update, on_seen), group=-1)
+    app.add_handler(TypeHandler(Update, on_arrival), group=-1)
     # Questions first: they are most of the traffic, and no command matches them anyway.
     app.add_handler(MessageHandler(NEW_MESSAGES & filters.TEXT & ~filters.COMMAND, on_text))
     # Every command of the core's registry (the core answers one it does not have);
