@@ -110,8 +110,17 @@ def record_query(core: Core, kind: str, arg: str) -> None:
 
 async def record(store: Store, text: str, suggested: tuple[str, ...] = ()) -> None:
     """Count one asking of a normalised question; forget those not asked for 90 days."""
+    await _count(store, [(text, suggested)])
+
+
+async def _count(store: Store, asked: list[tuple[str, tuple[str, ...]]]) -> None:
+    """Count askings (normalised question, measures suggested) in one transaction."""
+    tally: dict[str, tuple[int, tuple[str, ...]]] = {}
+    for text, suggested in asked:  # the same question twice: counted 2 in one statement
+        tally[text] = (tally.get(text, (0, ()))[0] + 1, suggested)
+    rows = [(text, times, suggested) for text, (times, suggested) in tally.items()]
     # Asked again after a mapping: the synonym did not help, so it is listed again.
-    await store.unanswered.count(text, suggested, KEPT, reopen=OPEN, keep=OUT)
+    await store.unanswered.count(rows, KEPT, reopen=OPEN, keep=OUT)
 
 
 @dataclass
@@ -136,9 +145,12 @@ def _later(store: Store, text: str, suggested: tuple[str, ...]) -> None:
 
 async def _drain(store: Store, queue: _Queue) -> None:
     while queue.asked:
-        text, suggested = queue.asked.pop(0)
+        # Whatever was counted while the last transaction ran goes in the next one: a
+        # transaction per question (its fsync, a trip to the database's thread for each
+        # statement) cost the bot 0.14 ms of CPU per message answered (bench/README.md).
+        asked, queue.asked = queue.asked, []
         try:
-            await record(store, text, suggested)
+            await _count(store, asked)
         except Exception as e:  # a count is not worth failing anything else for
             logger.warning("未答问题计数未能写入：%r", e)
 

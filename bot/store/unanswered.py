@@ -5,6 +5,7 @@ asked (never who), the measures offered as nearest, and what a coordinator made 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.store.audit import log
@@ -27,24 +28,30 @@ class Unanswered(Repository):
     """The document's unanswered questions, by normalised text."""
 
     async def count(
-        self, text: str, suggested: tuple[str, ...], kept: dt.timedelta, reopen: str, keep: str
+        self,
+        asked: Sequence[tuple[str, int, tuple[str, ...]]],
+        kept: dt.timedelta,
+        reopen: str,
+        keep: str,
     ) -> None:
-        """Count one asking of `text`; forget what was not asked within `kept`.
+        """Count each (text, times asked, measures suggested) in one transaction; forget what
+        was not asked within `kept`.
 
-        Its status becomes `reopen`, unless it is `keep` (then it stays).
+        Their status becomes `reopen`, unless it is `keep` (then it stays).
         """
         now = self.now()
         at = iso(now)
         async with self.db.transaction() as tx:
             await tx.execute("DELETE FROM unanswered WHERE last_at < ?", (iso(now - kept),))
-            await tx.execute(
-                "INSERT INTO unanswered (doc, text, count, suggested, first_at, last_at) "
-                "VALUES (?, ?, 1, ?, ?, ?) ON CONFLICT (doc, text) DO UPDATE SET "
-                "count = unanswered.count + 1, suggested = excluded.suggested, "
-                "last_at = excluded.last_at, "
-                "status = CASE unanswered.status WHEN ? THEN unanswered.status ELSE ? END",
-                (self.doc, text, ",".join(suggested), at, at, keep, reopen),
-            )
+            for text, times, suggested in asked:
+                await tx.execute(
+                    "INSERT INTO unanswered (doc, text, count, suggested, first_at, last_at) "
+                    "VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (doc, text) DO UPDATE SET "
+                    "count = unanswered.count + excluded.count, "
+                    "suggested = excluded.suggested, last_at = excluded.last_at, "
+                    "status = CASE unanswered.status WHEN ? THEN unanswered.status ELSE ? END",
+                    (self.doc, text, times, ",".join(suggested), at, at, keep, reopen),
+                )
 
     async def listed(self, status: str, kept: dt.timedelta, most: int) -> list[Asked]:
         """Return the questions of `status` asked within `kept`, most asked first."""
