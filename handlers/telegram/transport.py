@@ -13,7 +13,10 @@ python-telegram-bot's HTTPXRequest, so that it reaches Telegram exactly as befor
 
 from __future__ import annotations
 
+import functools
 import json
+import os
+import ssl
 import urllib.request
 
 import aiohttp
@@ -52,9 +55,7 @@ class AiohttpRequest(BaseRequest):
     def session(self) -> aiohttp.ClientSession:
         """Return the open session, opening one if there is none."""
         if self._session is None or self._session.closed:
-            # Certificates checked as httpx checks them (certifi's, or SSL_CERT_FILE's): a slim
-            # image need not have the system's.
-            tls = httpx.create_ssl_context()
+            tls = _tls(os.environ.get("SSL_CERT_FILE", ""), os.environ.get("SSL_CERT_DIR", ""))
             connector = aiohttp.TCPConnector(limit=self.pool_size, ssl=tls)
             self._session = aiohttp.ClientSession(connector=connector)
         return self._session
@@ -101,6 +102,15 @@ class AiohttpRequest(BaseRequest):
         except aiohttp.ClientError as e:
             # The class name says what failed when the message is empty (a refused connection).
             raise NetworkError(f"aiohttp.{type(e).__name__}: {e}") from e
+
+
+@functools.lru_cache(maxsize=4)
+def _tls(cafile: str, capath: str) -> ssl.SSLContext:
+    """Certificates checked as httpx checks them (certifi's, or those of SSL_CERT_FILE or
+    SSL_CERT_DIR, which httpx reads and key the cache here): a slim image need not have the
+    system's. One context per process, shared by its sessions: loading the certificates
+    costs 25-45 ms of CPU."""
+    return httpx.create_ssl_context()
 
 
 def _seconds(value: object, default: float) -> float | None:
