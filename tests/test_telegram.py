@@ -592,6 +592,19 @@ async def test_group_answers_only_what_is_addressed_to_the_bot(chat: Chat) -> No
     assert chat.pages(second) == (nav[0], 2, nav[2])
 
 
+async def test_answers_reply_to_the_question_in_groups_only(chat: Chat) -> None:
+    """In a group the answer quotes the message it answers; in a private chat it stands
+    alone (as python-telegram-bot's reply_text sent it). Its page buttons come along."""
+    api = chat.api
+    asked = api.send_text(GROUP, f"/unit@{BOT_USERNAME} 省残联", user_id=MEMBER)
+    [answer] = await api.wait_for_messages(GROUP)
+    assert answer["reply_to_message_id"] == asked["message"]["message_id"]
+    assert chat.pages(answer) is not None
+    alone = await chat.ask("/unit 省残联")
+    assert alone["reply_to_message_id"] is None
+    assert chat.pages(alone) is not None
+
+
 async def test_non_text_messages_get_a_hint_and_edits_are_answered(chat: Chat) -> None:
     api = chat.api
     api.send_sticker(USER)

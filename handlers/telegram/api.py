@@ -47,10 +47,7 @@ async def edit(bot: Bot, query: CallbackQuery, shown: Shown, token: str | None) 
     if query.inline_message_id:
         data["inline_message_id"] = query.inline_message_id
     elif isinstance(query.message, Message):  # as CallbackQuery.edit_message_text
-        message = query.message
-        data["chat_id"], data["message_id"] = message.chat.id, message.message_id
-        if message.business_connection_id:
-            data["business_connection_id"] = message.business_connection_id
+        data["chat_id"], data["message_id"] = query.message.chat.id, query.message.message_id
     else:
         raise TypeError("Cannot edit an inaccessible message")
     keyboard = shown.keyboard(token)
@@ -60,15 +57,11 @@ async def edit(bot: Bot, query: CallbackQuery, shown: Shown, token: str | None) 
 
 
 def reply_to(message: Message) -> dict[str, Any]:
-    """Where a reply to `message` goes, as `Message.reply_text` sends it: its chat (its topic,
-    its business connection), quoting it outside private chats."""
+    """Where a reply to `message` goes, as `Message.reply_text` sends it: its chat (its topic
+    in a forum group), quoting it outside private chats."""
     where: dict[str, Any] = {"chat_id": message.chat.id}
     if message.chat.type != ChatType.PRIVATE:
         where["reply_parameters"] = {"message_id": message.message_id}
     if message.is_topic_message and message.message_thread_id is not None:
         where["message_thread_id"] = message.message_thread_id
-    if message.business_connection_id:
-        where["business_connection_id"] = message.business_connection_id
-    if message.direct_messages_topic is not None:
-        where["direct_messages_topic_id"] = message.direct_messages_topic.topic_id
     return where
