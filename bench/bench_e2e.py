@@ -24,9 +24,9 @@ as it comes (one update at a time, httpx's own connection pool). Variants:
   --limited-n questions suffice.
 
 With the first variant runs a third bot, a bare one sending our bot's exact messages computed
-beforehand, over our transport: it separates our own work (whatever our handlers do) from what
-richer messages (HTML entities, inline keyboards, longer text) cost python-telegram-bot and the
-fake.
+beforehand, as our bot sends them (plain JSON bodies over our transport, handlers/telegram/api.py):
+it separates our own work (whatever our handlers do) from what richer messages (HTML entities,
+inline keyboards, longer text) cost python-telegram-bot and the fake.
 """
 
 from __future__ import annotations
@@ -212,7 +212,8 @@ def echo_bot(assistant: Assistant) -> Build:
 def replay_bot(assistant: Assistant) -> Build:
     """A bare bot sending, for each question, our bot's very message, computed beforehand.
 
-    It does what our bot does minus our own work (whatever our handlers do), over our transport.
+    It does what our bot does minus our own work (whatever our handlers do): update in,
+    handlers/telegram/api.py's send out, over our transport.
     """
     commands: dict[str, Callable[[str], Reply]] = {
         "start": lambda _: assistant.welcome(),
