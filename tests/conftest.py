@@ -11,6 +11,9 @@ from pathlib import Path
 import pytest
 
 from bot.ask.assistant import Assistant
+from bot.ask.engine import Engine
+from bot.ask.lexicon import load_lexicon
+from bot.documents.plan import Plan, load_plan
 from bot.store import Store
 from tests.fakes.bot_api import FakeBotApi
 from tests.fakes.clock import FakeClock
@@ -121,3 +124,16 @@ async def bot(bot_at: Start) -> AsyncIterator[Users]:
     """The bot running for the whole test: `bot_at`'s one block."""
     async with bot_at() as users:
         yield users
+
+
+@pytest.fixture(scope="module")
+def plan() -> Plan:
+    """The notice's plan as data/ holds it (frozen: one per module is enough)."""
+    return load_plan()
+
+
+@pytest.fixture(scope="module")
+def engine(plan: Plan) -> Engine:
+    """The question engine over the notice and its lexicon; modules with a lexicon of their
+    own define their own."""
+    return Engine(plan, load_lexicon())

@@ -13,13 +13,8 @@ from bot.ask.engine import Answer, Engine
 from bot.ask.lexicon import Lexicon, load_lexicon
 from bot.commands import COMMANDS
 from bot.documents.example import example
-from bot.documents.plan import Plan, load_plan
+from bot.documents.plan import Plan
 from bot.reply import Reply, all_buttons, render_plain, text_of
-
-
-@pytest.fixture(scope="module")
-def plan() -> Plan:
-    return load_plan()
 
 
 @pytest.fixture(scope="module")

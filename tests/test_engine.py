@@ -37,11 +37,6 @@ def cn(n: int) -> str:
 
 
 @pytest.fixture(scope="module")
-def plan() -> Plan:
-    return load_plan()
-
-
-@pytest.fixture(scope="module")
 def lexicon() -> Lexicon:
     return load_lexicon()
 

@@ -23,7 +23,7 @@ from bot.ask import engine as engine_module
 from bot.ask import text as text_module
 from bot.ask.engine import MAX_QUESTION, Engine, task_phrases
 from bot.ask.lexicon import Lexicon, load_lexicon
-from bot.documents.plan import Plan, load_plan
+from bot.documents.plan import Plan
 from bot.reply import text_of
 from tests.work import lines_run, nested_repeats, pattern_reads, patterns_of
 
@@ -61,11 +61,6 @@ question = st.one_of(
     repeated(st.lists(piece, min_size=1, max_size=8).map("".join).filter(bool)),
     repeated(st.lists(list_item, min_size=1, max_size=3).map("".join)),
 )
-
-
-@pytest.fixture(scope="module")
-def plan() -> Plan:
-    return load_plan()
 
 
 @pytest.fixture(scope="module")

@@ -15,25 +15,14 @@ import pytest
 
 from bot.ask.concept import CONCEPT_FILE, concepts, concepts_in, parse_concepts
 from bot.ask.engine import Engine
-from bot.ask.lexicon import load_lexicon
 from bot.ask.text import normalize
-from bot.documents.plan import Plan, load_plan
+from bot.documents.plan import Plan
 from bot.documents.shortname import short_forms, tails
 from tests.test_engine_reading import _imported
 
 HRSS = "人力资源社会保障厅"
 ROOT = Path(__file__).resolve().parents[1]
 BLIND = ROOT / "tests" / "data" / "blind"
-
-
-@pytest.fixture(scope="module")
-def plan() -> Plan:
-    return load_plan()
-
-
-@pytest.fixture(scope="module")
-def engine(plan: Plan) -> Engine:
-    return Engine(plan, load_lexicon())
 
 
 @pytest.fixture(scope="module")

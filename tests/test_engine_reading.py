@@ -15,16 +15,6 @@ from bot.reply import render_plain
 from tests.test_import_layouts import SHARED
 
 
-@pytest.fixture(scope="module")
-def plan() -> Plan:
-    return load_plan()
-
-
-@pytest.fixture(scope="module")
-def engine(plan: Plan) -> Engine:
-    return Engine(plan, load_lexicon())
-
-
 def ids(engine: Engine, question: str) -> list[str]:
     return [m.id for m in engine.answer(question).measures]
 

@@ -6,20 +6,9 @@ from __future__ import annotations
 import pytest
 
 from bot.ask.engine import Engine
-from bot.ask.lexicon import load_lexicon
-from bot.documents.plan import Plan, load_plan
+from bot.documents.plan import Plan
 from bot.documents.shortname import acronyms, spoken_aliases
 from tests.test_engine_reading import _imported
-
-
-@pytest.fixture(scope="module")
-def plan() -> Plan:
-    return load_plan()
-
-
-@pytest.fixture(scope="module")
-def engine(plan: Plan) -> Engine:
-    return Engine(plan, load_lexicon())
 
 
 @pytest.fixture(scope="module")
