@@ -79,6 +79,21 @@ def test_a_spoken_measure_number(engine: Engine, question: str, measure: str) ->
 
 
 @pytest.mark.parametrize(
+    ("question", "measure"), [("7-3", "7.3"), ("举措5-2谁负责", "5.2"), ("10—1里人社厅干啥", "10.1")]
+)
+def test_a_measure_number_written_with_a_dash(engine: Engine, question: str, measure: str) -> None:
+    assert ids(engine, question) == [measure]
+
+
+@pytest.mark.parametrize(("question", "tasks"), [("任务3-5", (3, 4, 5)), ("第3-5项", (3, 4, 5))])
+def test_a_dash_after_task_words_is_still_a_span_of_tasks(
+    engine: Engine, question: str, tasks: tuple[int, ...]
+) -> None:
+    answer = engine.answer(question)
+    assert (answer.kind, answer.tasks) == ("task", tasks)
+
+
+@pytest.mark.parametrize(
     "question", ["四分之三的残疾人", "下午三点一刻开会", "一点一滴做起", "九点五十到", "十之八九"]
 )
 def test_numbers_that_are_no_measure_stay_so(engine: Engine, question: str) -> None:

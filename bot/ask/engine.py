@@ -127,6 +127,8 @@ _TOKEN = re.compile(
 _SPOKEN_ID = re.compile(
     rf"(?<![\d.一二三四五六七八九十两第分])({_NUM})\s?[点之.．·]\s?({_NUM})"
     r"(?![\d.一二三四五六七八九十两点滴刻分半钟号多个])"
+    # 6-2 as a measure's number, not a span of tasks (任务3-5, 第3-5项, 3-5项任务).
+    r"|(?<![\d.第务至到~\-])(\d{1,2})\s?[-—]\s?(\d{1,2})(?![\d.\-项条个号任大])"
 )
 # A place in a list: 第3条, 倒数第二条, 最后一条 (最后那个), 头一个 (开头那条).
 # Not a span of time or a count of people: 最后一个月, 头一年, 第三个人.
@@ -807,7 +809,8 @@ class Engine:
         """Return the measures named as spoken (四点三, 4点3 and 四之三 are 4.3), if they exist."""
         found = []
         for m in _SPOKEN_ID.finditer(q.text):
-            measure = self.plan.measure(f"{chinese_number(m[1])}.{chinese_number(m[2])}")
+            task, item = (m[1], m[2]) if m[1] else (m[3], m[4])
+            measure = self.plan.measure(f"{chinese_number(task)}.{chinese_number(item)}")
             if measure is not None and q.claim(m.start(), m.end()):
                 found.append(measure)
         return tuple(dict.fromkeys(found))
