@@ -78,6 +78,7 @@ _FUNCTION_CHARS = frozenset(
 # who heads a body.
 _DETAIL = re.compile(
     r"电话|地址|在哪里?办|办公地点|联系方式|邮箱|网址|官网|(?:局|厅|部|处)长是谁|主任是谁|领导是谁"
+    r"|在哪(?:里|儿)?[呢啊呀]?[？?。]*$|(?:哪个|什么)(?:网站|app|小程序|公众号)"
 )
 # A body the document does not name, asked about as a unit ("工业和信息化部负责什么").
 _BODY = re.compile(
@@ -109,6 +110,13 @@ _PROCEDURE = re.compile(
     r"|(?:带|准备|提交|交|需要|要)(?:什么|哪些|啥)(?:材料|资料|证件|证明|手续)"
     r"|(?:办理|申请|申报|申领)(?:流程|程序|手续)"
     r"|赔不赔|能不能赔|怎么赔|理赔|(?:怎么|能|能不能)追回"
+    # A service to a person: where to look up or apply, how to sign up or complain, whether a
+    # permit is needed, when an exam or a sign-up is (在哪查, 怎么开通, 要不要申请, 啥时候考).
+    r"|(?:怎么|怎样|如何|咋)(?:查询?|开通|投诉|举报)|哪(?:里|儿|个网站|个平台)?(?:查询?|开通|投诉)"
+    r"|去哪个?(?:网站|平台)|(?:要不要|需不需要|用不用|需要)(?:申请|审批|报批|备案)"
+    r"|(?:啥|什么|何时)时候(?:开?考|涨|报名|截止)|(?:截止|开始)报名|报名截止"
+    # Only the asking is taken out: the benefit itself must be what a measure names.
+    r"|(?<=减免|免费|免税|补贴|补助|优惠)(?:不|吗|么|没)"
 )
 # Clauses of a measure's text.
 _CLAUSE = re.compile(r"[，。；：,;:！？!?]")

@@ -63,7 +63,9 @@ def is_reporting(question: str) -> bool:
     if _MISSING.search(text):
         return True
     asks = _ASK.search(text)
-    return bool(asks and (_REPORT.search(text) or _DEADLINE.search(text)))
+    # A sign-up's deadline ("报名什么时候截止") is no reporting deadline.
+    deadline = _DEADLINE.search(text) and "报名" not in text
+    return bool(asks and (_REPORT.search(text) or deadline))
 
 
 @dataclass(frozen=True)
