@@ -259,6 +259,39 @@ def test_how_to_get_a_benefit_a_measure_names(
     assert measure in ids(engine, question)[:3]
 
 
+@pytest.mark.parametrize(
+    "question",
+    [
+        "我的社保缴费记录在哪查",  # a service to a person, not a duty
+        "电子残疾证怎么开通",
+        "开盲人按摩店要不要申请卫生许可",
+        "残疾人事业单位招聘啥时候考",
+        "残疾人买车能减免不",
+        "就业补贴去哪个网站申请",
+        "职业技能大赛报名什么时候截止",
+        "残疾人就业服务中心在哪",
+    ],
+)
+def test_a_service_to_a_person_the_document_never_gives(engine: Engine, question: str) -> None:
+    answer = engine.answer(question)
+    assert answer.no_match
+    assert answer.measures == ()
+
+
+@pytest.mark.parametrize(
+    ("question", "measure", "words"),
+    [
+        ("开办医疗按摩所在哪查", "8.1", ("开办医疗按摩所",)),
+        ("培训费补贴需要申请吗", "10.1", ("培训费", "补贴")),
+    ],
+)
+def test_a_service_a_measure_names_is_still_answered(
+    engine: Engine, plan: Plan, question: str, measure: str, words: tuple[str, ...]
+) -> None:
+    assert clause_holds(plan, measure, *words)
+    assert measure in ids(engine, question)[:3]
+
+
 def test_how_to_questions_in_an_imported_document(nongye: tuple[Plan, Engine]) -> None:
     plan, engine = nongye
     holding = {m.id for m in plan.measures if "农机购置补贴" in m.text}

@@ -116,7 +116,7 @@ _PROCEDURE = re.compile(
     r"|去哪个?(?:网站|平台)|(?:要不要|需不需要|用不用|需要)(?:申请|审批|报批|备案)"
     r"|(?:啥|什么|何时)时候(?:开?考|涨|报名|截止)|(?:截止|开始)报名|报名截止"
     # Only the asking is taken out: the benefit itself must be what a measure names.
-    r"|(?<=减免|免费|免税|补贴|补助|优惠)(?:不|吗|么|没)"
+    r"|(?<=减免|免费|免税)(?:不|吗|么|没)"
 )
 # Clauses of a measure's text.
 _CLAUSE = re.compile(r"[，。；：,;:！？!?]")
