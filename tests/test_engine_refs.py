@@ -3,6 +3,8 @@ a unit's short form in a sentence. Expected measures come from the plan, never t
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from bot.ask.engine import Engine
@@ -281,7 +283,7 @@ def test_a_service_to_a_person_the_document_never_gives(engine: Engine, question
 @pytest.mark.parametrize(
     ("question", "measure", "words"),
     [
-        ("开办医疗按摩所在哪查", "8.1", ("开办医疗按摩所",)),
+        ("开办医疗按摩所要不要申请", "8.1", ("开办医疗按摩所",)),
         ("培训费补贴需要申请吗", "10.1", ("培训费", "补贴")),
     ],
 )
@@ -290,6 +292,27 @@ def test_a_service_a_measure_names_is_still_answered(
 ) -> None:
     assert clause_holds(plan, measure, *words)
     assert measure in ids(engine, question)[:3]
+
+
+@pytest.fixture(scope="module")
+def shuzi(tmp_path_factory: pytest.TempPathFactory) -> tuple[Plan, Engine]:
+    # A table of 2025 work points, one of whose items offers a look-up (信息查询).
+    path = Path(__file__).parent / "data" / "blind" / "texts" / "gd2025_shuzi_guangdong.txt"
+    return _imported(tmp_path_factory.mktemp("shuzi"), str(path))
+
+
+def test_where_to_look_something_up(shuzi: tuple[Plan, Engine]) -> None:
+    plan, engine = shuzi
+    offering = {m.id for m in plan.measures if "查询" in m.text and "养老机构" in m.text}
+    assert offering
+    for question in ["养老机构信息到哪里查询", "养老院的信息怎么查"]:
+        found = {m.id for m in engine.answer(question).measures}
+        assert found and found <= offering, question
+    # A measure naming the thing but offering no look-up does not say where to look it up.
+    assert any("数字人民币" in m.text for m in plan.measures)
+    for question in ["数字人民币钱包余额在哪查", "5G基站信号怎么查"]:
+        answer = engine.answer(question)
+        assert answer.no_match and answer.measures == (), question
 
 
 def test_how_to_questions_in_an_imported_document(nongye: tuple[Plan, Engine]) -> None:
@@ -357,3 +380,15 @@ def test_a_task_described_as_a_whole_in_an_imported_document(
     answer = engine.answer("农机购置补贴那项行动包括什么")
     assert answer.kind == "task"
     assert set(answer.tasks) <= subsidy
+
+
+def test_an_item_given_to_no_unit_by_name_is_no_unit_s_own(shuzi: tuple[Plan, Engine]) -> None:
+    plan, engine = shuzi
+    unnamed = [m for m in plan.measures if not m.units and m.catch_all]
+    assert unnamed  # "省有关部门按职责分工负责"
+    unit = "省发展改革委"
+    assert plan.measures_of(unit)
+    answer = engine.answer(f"{unit}有哪些任务")
+    assert {m.id for m in answer.measures} == {m.id for m in plan.measures_of(unit)}
+    term = unnamed[0].catch_all[0]
+    assert unnamed[0] in engine.answer(f"{term}负责什么").measures

@@ -112,12 +112,16 @@ _PROCEDURE = re.compile(
     r"|赔不赔|能不能赔|怎么赔|理赔|(?:怎么|能|能不能)追回"
     # A service to a person: where to look up or apply, how to sign up or complain, whether a
     # permit is needed, when an exam or a sign-up is (在哪查, 怎么开通, 要不要申请, 啥时候考).
-    r"|(?:怎么|怎样|如何|咋)(?:查询?|开通|投诉|举报)|哪(?:里|儿|个网站|个平台)?(?:查询?|开通|投诉)"
+    r"|(?:怎么|怎样|如何|咋)(?:开通|投诉|举报)|哪(?:里|儿|个网站|个平台)?(?:开通|投诉)"
     r"|去哪个?(?:网站|平台)|(?:要不要|需不需要|用不用|需要)(?:申请|审批|报批|备案)"
     r"|(?:啥|什么|何时)时候(?:开?考|涨|报名|截止)|(?:截止|开始)报名|报名截止"
     # Only the asking is taken out: the benefit itself must be what a measure names.
     r"|(?<=减免|免费|免税)(?:不|吗|么|没)"
 )
+# Where a person looks something up (在哪查, 怎么查询): answered only by a measure that offers a
+# look-up (信息查询), not by one that merely names the thing.
+_LOOK_UP = re.compile(r"(?:怎么|怎样|如何|咋|哪(?:里|儿|个网站|个平台)?)(?:查询?|查看|查到)")
+_OFFERS_LOOK_UP = re.compile(r"查询|查阅|查看|可查")
 # Clauses of a measure's text.
 _CLAUSE = re.compile(r"[，。；：,;:！？!?]")
 _NUM = r"\d{1,2}|[一二三四五六七八九十两]{1,3}"
@@ -628,6 +632,9 @@ class Engine:
         if ranked and not self._states(q.text, ranked[0].text):
             # "补贴每月多少钱" where no measure gives an amount: not in the document.
             ranked, nearest = (), ranked[:MAX_NEAREST]
+        if ranked and _LOOK_UP.search(q.text):
+            offering = tuple(m for m in ranked if _OFFERS_LOOK_UP.search(m.text))
+            ranked, nearest = offering, () if offering else ranked[:MAX_NEAREST]
         if ranked and _PROCEDURE.search(q.text):
             # "创业补贴怎么领": only a measure that names that very benefit answers it.
             covering = self._covering(q.rest(), ranked)
@@ -891,7 +898,11 @@ class Engine:
     def _unit_answer(
         self, question: str, q: _Query, units: list[str], corrections: list[tuple[str, str]]
     ) -> Answer:
-        duties = list(dict.fromkeys(m for u in units for m in self.plan.duties_of(u)))
+        # An item the document gives to no unit by name ("省有关部门按职责分工负责") is no
+        # named unit's own: it answers the catch-all asked for, not each unit.
+        duties = list(
+            dict.fromkeys(m for u in units for m in self.plan.duties_of(u) if m.units)
+        )
         joint = len(units) > 1 and bool(q.take(_JOINT))
         if joint:
             # "省委组织部和人社厅一起负责的": the measures they share.
