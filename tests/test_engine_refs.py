@@ -392,3 +392,20 @@ def test_an_item_given_to_no_unit_by_name_is_no_unit_s_own(shuzi: tuple[Plan, En
     assert {m.id for m in answer.measures} == {m.id for m in plan.measures_of(unit)}
     term = unnamed[0].catch_all[0]
     assert unnamed[0] in engine.answer(f"{term}负责什么").measures
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["邮政管理局招快递员啥时候考", "税务局的个税App怎么开通", "残联办的残疾人证在哪查"],
+)
+def test_a_service_asked_of_a_unit_none_of_its_items_names(engine: Engine, question: str) -> None:
+    answer = engine.answer(question)
+    assert answer.no_match
+    assert answer.measures == ()
+
+
+def test_a_service_asked_of_a_unit_that_names_it(engine: Engine, plan: Plan) -> None:
+    assert clause_holds(plan, "13.1", "就业补贴")
+    answer = engine.answer("人社厅的就业补贴怎么领")
+    assert answer.kind == "unit_topic"
+    assert "13.1" in [m.id for m in answer.measures][:3]

@@ -603,7 +603,11 @@ class Engine:
             # "烟草专卖局局长是谁": who heads a body is no duty of the document.
             return Answer(question, "none", suggestions=self.lexicon.examples)
         if units:
-            return self._unit_answer(question, q, units, corrections)
+            found = self._unit_answer(question, q, units, corrections)
+            if found.kind == "unit" and (_PROCEDURE.search(q.text) or _LOOK_UP.search(q.text)):
+                # "烟草局招人啥时候考": a service to a person none of the unit's items names.
+                return Answer(question, "none", suggestions=self.lexicon.examples)
+            return found
         if elsewhere:
             return Answer(question, "none", elsewhere=elsewhere, suggestions=self.lexicon.examples)
         named = [m for m in self._catch_all_re.finditer(q.text) if q.claim(m.start(), m.end())]
