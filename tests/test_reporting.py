@@ -88,6 +88,9 @@ def test_reporting_questions(question: str) -> None:
         "企业要交什么钱",
         "给残疾人报销什么",
         "重要报刊亭归谁管",
+        # checking in somewhere, and a sign-up's deadline, are no reporting
+        "新调来的干部要去单位报到吗",
+        "技能大赛报名什么时候截止",
     ],
 )
 def test_other_questions_are_not_about_reporting(question: str) -> None:

@@ -21,7 +21,8 @@ from bot.reply import Line, bold, line
 # What is reported (报送, 上报, 交材料 …); 责任报告 (a company's social-responsibility report,
 # measures 2.1 and 3.1) is a topic, not this bot's reporting.
 _REPORT = re.compile(
-    r"报送|上报|汇报|填报|报给|报到|报交|交给|报上去|(?<!责任)报告|年报"
+    # 报到 says where to ("报到哪"); said last it is checking in ("回社区报到吗").
+    r"报送|上报|汇报|填报|报给|报到(?!$|[吗么嘛呢了，。？?！!])|报交|交给|报上去|(?<!责任)报告|年报"
     r"|(?:报|交|提交|递交|上交|写)(?:个|一个|一份|份|一下|下)?(?:工作|年度|年终)?"
     r"(?:进展|进度|材料|总结|情况)"
     r"|报一次|报几次|多久报|报哪|往上报|再报"
