@@ -262,3 +262,26 @@ def test_a_unit_s_question_narrowed_in_an_imported_document(
     assert answer.units == (unit,)
     assert all(plan.is_responsible(unit, m) for m in answer.measures)
     assert answer.measures[0].id in holding(plan, "建筑垃圾")
+
+
+@pytest.fixture(scope="module")
+def dangjian(tmp_path_factory: pytest.TempPathFactory) -> tuple[Plan, Engine]:
+    # A party-building plan (tests/data/blind/texts/): 流动党员, 在职党员, 换届.
+    path = BLIND / "texts" / "gz2012_dangjian_chuangxin.txt"
+    return _imported(tmp_path_factory.mktemp("dangjian"), str(path))
+
+
+@pytest.mark.parametrize(
+    ("question", "term"),
+    [
+        ("外出务工党员的教育由哪个部门负责", "流动党员"),
+        ("机关党员回社区报到谁来组织", "在职党员"),
+    ],
+)
+def test_a_description_in_party_building_words(
+    dangjian: tuple[Plan, Engine], question: str, term: str
+) -> None:
+    plan, engine = dangjian
+    expected = holding(plan, term)
+    assert expected
+    assert set(top(engine, question)) & expected
