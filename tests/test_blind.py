@@ -29,7 +29,7 @@ pytestmark = pytest.mark.skipif(not SCORE.is_file(), reason="../shared is not be
 
 # set -> the rows answered right when it was kept (bench/README.md, "later score").
 REACHED = {
-    "notice-everyday": 112,
+    "notice-everyday": 113,
     "notice-dialog": 50,
     "guangzhou2012_rencai_jiju_633": 23,
     "guobanfa2018-117_zhenzhua_shigan": 20,
@@ -53,12 +53,14 @@ REACHED = {
     "gz2012_keji_chuangxin": 24,
     # Round 4: first scores on main at 8ad3710 in bench/README.md; kept at their score after
     # the importer and concept-map work, which never saw these sets (still blind figures).
-    "notice-round4": 73,
+    "notice-round4": 77,
     "notice-dialog4": 28,
-    "gz2012_dangjian_chuangxin": 19,
-    "gd2025_shuzi_guangdong": 13,
-    "zj2026_rengongzhineng_renwu": 20,
+    "gz2012_dangjian_chuangxin": 22,
+    "gd2025_shuzi_guangdong": 22,
+    "zj2026_rengongzhineng_renwu": 23,
 }
+# Round 4 and notice-everyday raised by the general rules of branch misses4 (bench/README.md,
+# "What round 4 still missed"), written with these sets' misses in view: not blind figures.
 # Raised after the concept map (bot/ask/concepts.txt, bench/README.md "Everyday descriptions"):
 # not blind figures, its second part was written with these sets' misses in view.
 TEXTS = SETS / "texts"  # documents of the sets that are not in ../shared/docs
