@@ -81,7 +81,8 @@ def test_a_spoken_measure_number(engine: Engine, question: str, measure: str) ->
 
 
 @pytest.mark.parametrize(
-    ("question", "measure"), [("7-3", "7.3"), ("举措5-2谁负责", "5.2"), ("10—1里人社厅干啥", "10.1")]
+    ("question", "measure"),
+    [("7-3", "7.3"), ("举措5-2谁负责", "5.2"), ("10—1里人社厅干啥", "10.1")],
 )
 def test_a_measure_number_written_with_a_dash(engine: Engine, question: str, measure: str) -> None:
     assert ids(engine, question) == [measure]
@@ -307,12 +308,14 @@ def test_where_to_look_something_up(shuzi: tuple[Plan, Engine]) -> None:
     assert offering
     for question in ["养老机构信息到哪里查询", "养老院的信息怎么查"]:
         found = {m.id for m in engine.answer(question).measures}
-        assert found and found <= offering, question
+        assert found, question
+        assert found <= offering, question
     # A measure naming the thing but offering no look-up does not say where to look it up.
     assert any("数字人民币" in m.text for m in plan.measures)
     for question in ["数字人民币钱包余额在哪查", "5G基站信号怎么查"]:
         answer = engine.answer(question)
-        assert answer.no_match and answer.measures == (), question
+        assert answer.no_match, question
+        assert answer.measures == (), question
 
 
 def test_how_to_questions_in_an_imported_document(nongye: tuple[Plan, Engine]) -> None:

@@ -904,9 +904,7 @@ class Engine:
     ) -> Answer:
         # An item the document gives to no unit by name ("省有关部门按职责分工负责") is no
         # named unit's own: it answers the catch-all asked for, not each unit.
-        duties = list(
-            dict.fromkeys(m for u in units for m in self.plan.duties_of(u) if m.units)
-        )
+        duties = list(dict.fromkeys(m for u in units for m in self.plan.duties_of(u) if m.units))
         joint = len(units) > 1 and bool(q.take(_JOINT))
         if joint:
             # "省委组织部和人社厅一起负责的": the measures they share.
