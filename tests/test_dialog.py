@@ -517,6 +517,21 @@ async def test_what_else_of_ours_after_a_topic_is_the_unit_said(
     assert set(got["measures"]) == duties(assistant, unit)
 
 
+@pytest.mark.parametrize("last", ["我们要做什么", "咱们负责啥"])
+async def test_what_we_do_right_after_a_topic_is_our_part_in_it(
+    assistant: Assistant, dialog: Dialog, last: str
+) -> None:
+    # 卫健委's part in 盲人按摩, not its whole list: the topic just answered narrows "我们".
+    unit = "省卫生健康委"
+    ours = {m.id for m in assistant.plan.measures if unit in m.units and "按摩" in m.text}
+    assert ours
+    assert duties(assistant, unit) - ours
+    got = await talk(assistant, dialog, "我是卫健委的", "盲人按摩归谁管", last)
+    assert got["units"] == [unit]
+    assert got["measures"]
+    assert set(got["measures"]) <= ours
+
+
 async def test_a_topic_after_saying_who_one_is_is_a_question_of_its_own(
     assistant: Assistant, dialog: Dialog
 ) -> None:

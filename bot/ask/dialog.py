@@ -65,6 +65,8 @@ _FEW = 8
 _ME = re.compile(r"^(?:我是|我们是|我在|我们在|我们单位是|我单位是|本单位是|我来自|我们来自)")
 # The person's own unit, once they said which ("我是税务局的").
 _WE = re.compile(r"我们|咱们|我单位|本单位")
+# Asking beyond what was just shown ("还有别的吗", "其他的呢"): all of the unit's duties.
+_ELSE = re.compile(r"别的|其他|其它|另外|全部|所有|一共|总共")
 # Asking who ("这条还有谁", "哪些单位", "只有残联吗") rather than what a unit does.
 _WHO = re.compile(r"谁|哪些单位|哪个单位|哪些部门|哪个部门|几个单位|只有")
 
@@ -179,6 +181,12 @@ def read(answer: Callable[[str], Answer], message: str, context: Context | None)
     )
     if alone.no_match and not alone.elsewhere and pointing:
         if context.me and _WE.search(core) and not _WHO.search(core):
+            if context.kind == "topic" and context.topic and not _ELSE.search(core):
+                # "我们要干啥" right after a topic's answer: our part in that topic.
+                question = f"{context.me} {context.topic}"
+                combined = answer(question)
+                if combined.kind == "unit_topic":
+                    return Reading(question, f"按「{combined.topic}」在{context.me}的职责中查找：")
             # "我们单位还有别的吗" after "我是税务局的": that unit's duties, whatever was shown.
             return Reading(context.me, f"按{context.me}的全部职责回答：")
         if context.focus and (_WHO.search(core) or not context.units):
