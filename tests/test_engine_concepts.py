@@ -97,6 +97,7 @@ def test_a_document_gets_the_terms_it_writes() -> None:
         ("残疾人想搞直播卖货，有人帮吗", ("电商",)),
         ("社区保安这种兜底的岗能不能留给残疾人", ("公益性岗位",)),
         ("残疾人开个小卖部有没有扶持", ("个体工商户",)),
+        ("住在安置点的残疾人找工作谁管", ("易地搬迁",)),
     ],
 )
 def test_a_description_finds_the_notice_s_term(
@@ -160,6 +161,7 @@ def test_a_description_within_a_unit(engine: Engine, plan: Plan) -> None:
         "盲人按摩店着火了保险赔不赔",
         "被骗的培训费能追回吗",
         "职业培训补贴能报销百分之多少",
+        "搬家公司归谁管",  # moving house is no 易地搬迁
     ],
 )
 def test_what_the_notice_does_not_answer_stays_not_found(engine: Engine, question: str) -> None:
