@@ -412,3 +412,17 @@ def test_a_service_asked_of_a_unit_that_names_it(engine: Engine, plan: Plan) -> 
     answer = engine.answer("人社厅的就业补贴怎么领")
     assert answer.kind == "unit_topic"
     assert "13.1" in [m.id for m in answer.measures][:3]
+
+
+def test_a_place_aid_goes_to_is_the_document_s_own_work(
+    engine: Engine, plan: Plan, shuzi: tuple[Plan, Engine]
+) -> None:
+    # 6.3 names 东西部协作: helping a western province is the notice's work, not its rules.
+    assert clause_holds(plan, "6.3", "东西部协作")
+    assert "6.3" in ids(engine, "东西部协作帮扶贵州的残疾人就业")[:3]
+    doc, reader = shuzi
+    helping = {m.id for m in doc.measures if "援疆" in m.text}
+    assert helping
+    assert {m.id for m in reader.answer("支援新疆的数字化工作谁负责").measures[:3]} & helping
+    # Another place's own work is still not the document's.
+    assert reader.answer("新疆的数字化工作谁负责").no_match

@@ -461,6 +461,10 @@ class Engine:
         # Another place as the owner of what is asked (重庆的补贴, 浙江省出台的); not where
         # someone goes (去浙江做盲人按摩).
         self._places_re = re.compile(f"(?<![去到来从回])(?:{_alternation(places).pattern})")
+        # Nor the places aid goes to (对口支援新疆、西藏, 帮扶贵州): the document's own work.
+        self._aided_re = re.compile(
+            f"(?:支援|援助|帮扶|援建)(?:(?:{_alternation(places).pattern})[、和与及]?)+"
+        )
         self._written = written
         # A typo is read against the names the units file gives (残连 is 残联, not 残工).
         self._typed_names = list(self._alias_unit)
@@ -679,6 +683,7 @@ class Engine:
     def _outside(self, text: str) -> bool:
         """Tell whether a question asks what no such document holds: another place's rules,
         a phone number or an address, who heads a body."""
+        text = self._aided_re.sub(lambda m: " " * len(m.group(0)), text)
         return bool(self._places_re.search(text) or self._detail(text))
 
     def _detail(self, text: str) -> bool:
