@@ -462,8 +462,10 @@ class Engine:
         # someone goes (去浙江做盲人按摩).
         self._places_re = re.compile(f"(?<![去到来从回])(?:{_alternation(places).pattern})")
         # Nor the places aid goes to (对口支援新疆、西藏, 帮扶贵州): the document's own work.
+        # Up to three places in a list, each optional: no nested repeat to backtrack.
+        place = f"(?:{_alternation(places).pattern})"
         self._aided_re = re.compile(
-            f"(?:支援|援助|帮扶|援建)(?:(?:{_alternation(places).pattern})[、和与及]?)+"
+            f"(?:支援|援助|帮扶|援建){place}(?:[、和与及]?{place})?(?:[、和与及]?{place})?"
         )
         self._written = written
         # A typo is read against the names the units file gives (残连 is 残联, not 残工).
