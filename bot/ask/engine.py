@@ -89,6 +89,13 @@ _AMOUNT = re.compile(
     r"多少钱|多少元|多少万|几[元块]|金额|什么比例|比例是|起征点|标准是"
     r"|[给发补交领借拿贷奖减免钱金费价额资]多少|(?:钱|金|费|价|额)(?:是|有|要|能)多少"
     r"|(?:报销?|涨|提高|上调)了?多少|涨幅|[费税]怎么(?:收|算|定)|百分之多少|几成|多大比例"
+    # How a relief or a fee is worked out ("减免怎么算"): a sum the text must state.
+    r"|(?:减免|抵扣|退税|[税费钱款])[^，。？?]{0,3}(?:怎么|怎样|如何|咋)(?:计?算|核算)"
+)
+# Buying a product (哪个牌子好, 哪款, 在哪买): no responsibility document recommends one.
+_PRODUCT = re.compile(
+    r"(?:哪个|哪种|什么|啥)(?:牌子|品牌|型号)|哪(?:一)?款|哪家(?:的)?(?:好|便宜|靠谱|划算)"
+    r"|性价比|好不好用|(?:哪里|哪儿|在哪|去哪)(?:能|可以)?买|买(?:哪个|哪种|什么牌)"
 )
 # Asking how long something takes: answered only by a measure that states a span of time.
 _HOW_LONG = re.compile(r"多久|多长时间|几天|几个工作日")
@@ -113,6 +120,7 @@ _PROCEDURE = re.compile(
     # A service to a person: where to look up or apply, how to sign up or complain, whether a
     # permit is needed, when an exam or a sign-up is (在哪查, 怎么开通, 要不要申请, 啥时候考).
     r"|(?:怎么|怎样|如何|咋)(?:开通|投诉|举报)|哪(?:里|儿|个网站|个平台)?(?:开通|投诉)"
+    r"|(?:找|跟|向)(?:谁|哪个?(?:部门|单位))(?:投诉|举报|反映|维权)"
     r"|去哪个?(?:网站|平台)|(?:要不要|需不需要|用不用|需要)(?:申请|审批|报批|备案)"
     r"|(?:啥|什么|何时)时候(?:开?考|涨|报名|截止)|(?:截止|开始)报名|报名截止"
     # Only the asking is taken out: the benefit itself must be what a measure names.
@@ -639,6 +647,9 @@ class Engine:
             if not ranked:
                 ranked, closer = self._recall(q.rest())
                 nearest = nearest or closer
+        if ranked and _PRODUCT.search(q.text):
+            # "按摩椅哪个牌子好": a product to buy, however near a measure's words.
+            ranked, nearest = (), ranked[:MAX_NEAREST]
         if ranked and not self._states(q.text, ranked[0].text):
             # "补贴每月多少钱" where no measure gives an amount: not in the document.
             ranked, nearest = (), ranked[:MAX_NEAREST]

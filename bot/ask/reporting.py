@@ -54,6 +54,11 @@ _ASK = re.compile(
 # A clause of the reporting task saying who reports on to whom ("省政府残疾人工作委员会每年年底向
 # 国务院残疾人工作委员会报送落实情况"): the next step up, beside the rule units follow.
 _ONWARD = re.compile(r"[^，。；]*向[^，。；]+?(?:报送|上报|报告)[^，。；]*")
+# Money or insurance a person pays in (医保咋交, 学费怎么交, 交社保): no report is handed in.
+_PAID = re.compile(
+    r"(?:医保|社保|保险|[费税钱款])[^，。？?]{0,4}(?:缴|交)(?![给到流通])|(?:缴|交)(?:纳)?(?:医保|社保|保险|[费税钱款])"
+)
+_REPORT_WORD = re.compile(r"报送|上报|汇报|填报|报告|年报")
 # "截止日期是哪天" needs no verb of reporting: in this bot a deadline is the reporting one.
 _DEADLINE = re.compile(r"截止|截至|期限|最后期限|deadline")
 
@@ -61,6 +66,8 @@ _DEADLINE = re.compile(r"截止|截至|期限|最后期限|deadline")
 def is_reporting(question: str) -> bool:
     """Tell whether a question asks about the year-end reporting itself."""
     text = normalize(question)
+    if _PAID.search(text) and not _REPORT_WORD.search(text):
+        return False
     if _MISSING.search(text):
         return True
     asks = _ASK.search(text)
