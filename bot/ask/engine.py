@@ -130,6 +130,9 @@ _PROCEDURE = re.compile(
 # look-up (信息查询), not by one that merely names the thing.
 _LOOK_UP = re.compile(r"(?:怎么|怎样|如何|咋|哪(?:里|儿|个网站|个平台)?)(?:查询?|查看|查到)")
 _OFFERS_LOOK_UP = re.compile(r"查询|查阅|查看|可查")
+# A yes-or-no question about a thing (招不招, 考不考, 发不发): asked of a unit, it asks about that
+# thing, not for the unit's list. Whether a unit is in charge (管不管, 是不是) is no such thing.
+_YES_NO = re.compile(r"([^\W\d_管是负有参配牵])不\1")
 # Clauses of a measure's text.
 _CLAUSE = re.compile(r"[，。；：,;:！？!?]")
 _NUM = r"\d{1,2}|[一二三四五六七八九十两]{1,3}"
@@ -618,7 +621,11 @@ class Engine:
             return Answer(question, "none", suggestions=self.lexicon.examples)
         if units:
             found = self._unit_answer(question, q, units, corrections)
-            if found.kind == "unit" and (_PROCEDURE.search(q.text) or _LOOK_UP.search(q.text)):
+            if found.kind == "unit" and (
+                _PROCEDURE.search(q.text)
+                or _LOOK_UP.search(q.text)
+                or _YES_NO.search(found.missed_topic)
+            ):
                 # "烟草局招人啥时候考": a service to a person none of the unit's items names.
                 return Answer(question, "none", suggestions=self.lexicon.examples)
             return found
