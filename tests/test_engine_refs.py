@@ -8,6 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.ask.engine import Engine
+from bot.ask.reporting import is_reporting
 from bot.documents.plan import Plan
 from bot.documents.shortname import acronyms, spoken_aliases
 from tests.test_engine_reading import _imported
@@ -426,3 +427,44 @@ def test_a_place_aid_goes_to_is_the_document_s_own_work(
     assert {m.id for m in reader.answer("支援新疆的数字化工作谁负责").measures[:3]} & helping
     # Another place's own work is still not the document's.
     assert reader.answer("新疆的数字化工作谁负责").no_match
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "助听器买哪个牌子的好",  # a product to buy
+        "盲人按摩床哪款性价比高",
+        "电商平台卖假货找谁投诉",  # a personal complaint
+        "外卖送错了跟哪个部门投诉",
+        "个体户的税收减免咋算",  # a relief worked out: the notice states no sum
+    ],
+)
+def test_a_purchase_a_complaint_or_a_relief_sharing_words_with_a_measure(
+    engine: Engine, question: str
+) -> None:
+    answer = engine.answer(question)
+    assert answer.no_match
+    assert answer.measures == ()
+    # The measures sharing its words are offered as the nearest, not as the answer.
+    assert answer.nearest
+
+
+@pytest.mark.parametrize("question", ["税务局明年招不招人", "邮管局考不考驾照"])
+def test_a_yes_or_no_thing_asked_of_a_unit_is_not_its_list(engine: Engine, question: str) -> None:
+    answer = engine.answer(question)
+    assert answer.no_match
+    assert answer.measures == ()
+
+
+def test_whether_a_unit_is_in_charge_is_still_its_part(engine: Engine) -> None:
+    answer = engine.answer("残联管不管盲人按摩")
+    assert answer.kind == "unit_topic"
+    assert {"8.1", "8.2"} & set(ids(engine, "残联管不管盲人按摩"))
+    # A proportion worked out is still the document's topic (按比例安排).
+    assert not engine.answer("招残疾人的比例怎么算").no_match
+
+
+@pytest.mark.parametrize("question", ["灵活就业的社保咋交", "残疾学生学费怎么交", "医保费在哪交"])
+def test_money_paid_in_is_no_report_handed_in(question: str) -> None:
+    assert not is_reporting(question)
+    assert is_reporting("年底材料怎么交")
