@@ -468,3 +468,13 @@ def test_whether_a_unit_is_in_charge_is_still_its_part(engine: Engine) -> None:
 def test_money_paid_in_is_no_report_handed_in(question: str) -> None:
     assert not is_reporting(question)
     assert is_reporting("年底材料怎么交")
+
+
+def test_whether_a_thing_is_free_needs_a_measure_naming_it_free(engine: Engine) -> None:
+    # 2.2 frees stalls and shop rents: a bus ride or a doctor's visit is not what it frees.
+    for question in ["盲人看病是不是免费的", "残疾人坐地铁是否免费"]:
+        answer = engine.answer(question)
+        assert answer.no_match, question
+        assert answer.measures == (), question
+    assert "2.2" in ids(engine, "摊位费是不是减免的")
+    assert "2.2" in ids(engine, "残疾人开店能不能减免摊位费")

@@ -125,6 +125,7 @@ _PROCEDURE = re.compile(
     r"|(?:啥|什么|何时)时候(?:开?考|涨|报名|截止)|(?:截止|开始)报名|报名截止"
     # Only the asking is taken out: the benefit itself must be what a measure names.
     r"|(?<=减免|免费|免税)(?:不|吗|么|没)"
+    r"|(?:是不是|是否|能不能|可不可以|可以)(?=(?:免费|减免|免税)[的吗么呢啊呀？?。]*$)"
 )
 # Where a person looks something up (在哪查, 怎么查询): answered only by a measure that offers a
 # look-up (信息查询), not by one that merely names the thing.
