@@ -40,7 +40,7 @@ REACHED = {
     "gz2023_jiatingyisheng_fengongbiao": 23,
     "gz2023_jiatingyisheng_fengongbiao_xlsx": 23,
     # Round 2, scored blind on the engine above (never tuned to): first score = later score.
-    "notice-round2": 59,
+    "notice-round2": 60,  # 59 blind; 60 after branch none5's "not found" rules (not blind)
     "guobanfa2018-121_tiyu_jingsai": 20,
     "guobanfa2018-129_xiaofei_fupin": 19,
     # Round 3: first scores on main at 2460313 in bench/README.md; kept at the later score
@@ -60,7 +60,7 @@ REACHED = {
     "zj2026_rengongzhineng_renwu": 23,
     # Round 5 (the notice only): first scores on main at 989b0d9, after every change above;
     # never tuned to (blind figures).
-    "notice-round5": 71,
+    "notice-round5": 76,  # 71 blind; 76 after branch none5's "not found" rules (not blind)
     "notice-dialog5": 27,
 }
 # Round 4 and notice-everyday raised by the general rules of branch misses4 (bench/README.md,
