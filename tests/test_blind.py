@@ -51,22 +51,20 @@ REACHED = {
     "gz2012_minzhu_fazhi": 21,
     "gz2012_minsheng_xingfu": 23,
     "gz2012_keji_chuangxin": 24,
-    # Round 4: first scores on main at 8ad3710 in bench/README.md; kept at their score after
-    # the importer and concept-map work, which never saw these sets (still blind figures).
+    # Round 4: first scores on main at 8ad3710, blind scores after the importer and concept
+    # map (which never saw them) and the later, not blind ones of branch misses4, all in
+    # bench/README.md; kept at the last.
     "notice-round4": 77,
     "notice-dialog4": 30,
     "gz2012_dangjian_chuangxin": 22,
     "gd2025_shuzi_guangdong": 23,
     "zj2026_rengongzhineng_renwu": 23,
-    # Round 5 (the notice only): first scores on main at 989b0d9, after every change above;
-    # never tuned to (blind figures).
+    # Round 5 (the notice only): first scores on main at 989b0d9 in bench/README.md.
     "notice-round5": 76,  # 71 blind; 76 after branch none5's "not found" rules (not blind)
     "notice-dialog5": 27,
 }
-# Round 4 and notice-everyday raised by the general rules of branch misses4 (bench/README.md,
-# "What round 4 still missed"), written with these sets' misses in view: not blind figures.
-# Raised after the concept map (bot/ask/concepts.txt, bench/README.md "Everyday descriptions"):
-# not blind figures, its second part was written with these sets' misses in view.
+# Sets kept before round 4 were raised by the concept map and branch misses4 (bench/README.md,
+# "Everyday descriptions" and "What round 4 still missed"): not blind figures.
 TEXTS = SETS / "texts"  # documents of the sets that are not in ../shared/docs
 
 

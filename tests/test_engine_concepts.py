@@ -30,6 +30,14 @@ def wufei(tmp_path_factory: pytest.TempPathFactory) -> tuple[Plan, Engine]:
     return _imported(tmp_path_factory.mktemp("wufei"), "guobanfa2018-128_wufei_chengshi.txt")
 
 
+def assert_found(document: tuple[Plan, Engine], question: str, term: str) -> None:
+    """The question's top answers hold a measure of the document writing `term`."""
+    plan, engine = document
+    expected = holding(plan, term)
+    assert expected
+    assert set(top(engine, question)) & expected
+
+
 def holding(plan: Plan, *words: str) -> set[str]:
     """The measures whose text holds every word."""
     return {m.id for m in plan.measures if all(w in m.text for w in words)}
@@ -122,10 +130,7 @@ def test_a_description_finds_the_notice_s_term(
 def test_a_description_finds_an_imported_document_s_term(
     wufei: tuple[Plan, Engine], question: str, term: str
 ) -> None:
-    plan, engine = wufei
-    expected = holding(plan, term)
-    assert expected
-    assert set(top(engine, question)) & expected
+    assert_found(wufei, question, term)
 
 
 def test_words_typed_weigh_more_than_a_description(engine: Engine, plan: Plan) -> None:
@@ -283,7 +288,4 @@ def dangjian(tmp_path_factory: pytest.TempPathFactory) -> tuple[Plan, Engine]:
 def test_a_description_in_party_building_words(
     dangjian: tuple[Plan, Engine], question: str, term: str
 ) -> None:
-    plan, engine = dangjian
-    expected = holding(plan, term)
-    assert expected
-    assert set(top(engine, question)) & expected
+    assert_found(dangjian, question, term)
