@@ -17,8 +17,13 @@ _DUTY_END = re.compile(r"(?:按职责分工|按职责|分别|共同|牵头)?负�
 _SEPARATORS = "、，,；;"
 # What ends one clause of a bracket: its units' role.
 _ROLE = re.compile(
-    r"(?:(?:按职责分工|按职责|分别|共同|牵头)?负责(?:落实)?|牵头|配合|参与|协助|协同|指导|落实)$"
+    r"(?:(?:按职责分工|按职责|分别|共同|牵头)?负责(?:落实)?|牵头(?:落实)?|配合|参与|协助|协同|指导"
+    r"|落实)$"
 )
+# "责任领导:杜新国、丁玲" / "分管省领导：林克庆": the leaders' personal names, never units.
+_LEADER = re.compile(r"[，；,;。]?\s*((?:分管|责任|联系)[省市区县]?领导)\s*[:：]\s*([^；;。]*)")
+# "部门分工：X牵头，各地、各部门配合": a label before the clauses that name the units.
+_SHARE_LABEL = re.compile(r"(?:部门|责任)?分工\s*[:：]\s*")
 _SUPPORT = re.compile(r"配合|参与|协助|协同")
 # "以下均需试点城市政府落实，不再列出": a unit stated once for every item after this one.
 STANDING = re.compile(
@@ -33,7 +38,10 @@ _GROUP = re.compile(r"政府|^各(?:有关)?(?:区|县|市|省|州|镇|街)")
 # A time in a bracket is its deadline: "（财政部负责，2024年底前完成）".
 _TIME = re.compile(r"\d{4}年|年底|年内|前完成|持续推进|长期坚持|持续实施|长期推进")
 # A catch-all names no unit but everyone of a kind; never split at its inner 、.
-_CATCH_ALL = re.compile(r"^各|各级|各(?:有关|相关)|^(?:省|市|县|区|国务院|中央)级?(?:有关|相关)")
+_CATCH_ALL = re.compile(
+    r"^各|各级|各(?:有关|相关)|^(?:省|市|县|区|国务院|中央)级?(?:有关|相关)|^(?:有关|相关)"
+    r"|各(?:部门|专班)$"
+)
 # Tokens an area catch-all absorbs after its 、 ("各区、县级市", "各省、自治区、直辖市人民政府").
 _AREA = re.compile(
     r"^(?:省|自治区|直辖市|市|州|盟|县|县级市|区|旗|乡|镇|乡镇|街道)(?:（[^）]*）)?"
@@ -43,7 +51,7 @@ _VAGUE = re.compile(r"^(?:等)?(?:其他|其它)?(?:有关|相关)(?:部门|单�
 # "等有关部门和单位" after the units named: the others are not named.
 _TAIL = re.compile(r"等(?:有关|相关|其他)?(?:部门|单位)(?:和单位)?$")
 # Role words that say no more than "responsible" (the rest are kept as the bracket's note).
-_PLAIN_ROLES = ("负责", "牵头负责", "牵头", "指导", "落实", "负责落实")
+_PLAIN_ROLES = ("负责", "牵头负责", "牵头", "牵头落实", "指导", "落实", "负责落实")
 # A bracket's remark rather than a unit name: "（按职责分工负责，下同）".
 _REMARK = re.compile(r"负责|下同|分工|牵头|配合")
 # A bracket that explains the text before it ("（即村民民主提事……民主参与）") names no units,
@@ -271,6 +279,9 @@ def read_duty(
     `levels`: the bare names that take the level of their list (see shared_levels).
     """
     duty = Duty()
+    for label, names in _LEADER.findall(text):
+        duty.notes.append(f"{label}：{names.strip()}")
+    text = _SHARE_LABEL.sub("", _LEADER.sub("", text)).strip("，；,; ")
     text = _share_level(text, levels or {})
     standing = STANDING.search(text)
     if standing:
