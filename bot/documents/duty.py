@@ -75,6 +75,10 @@ _NATIONAL = re.compile(r"^(?:各|全|中国|中共|中央|国家|国务院|海�
 _GROUP_TAIL = re.compile(r"^(.*(?:政府|部门|单位))([\u4e00-\u9fff]{2,})$")
 
 
+# Two names with nothing between ("市行政审批局市司法局"): a 局 or 厅, then a level's own body.
+_GLUED = re.compile(r"^(.{2,}?[局厅])((?:省|市(?!场)|区|县)[\u4e00-\u9fff]{2,}[局厅委办])$")
+
+
 @dataclass
 class Duty:
     """The units of one item as the document names them."""
@@ -137,8 +141,11 @@ def split_names(text: str) -> list[str]:
     for part in filter(None, parts):
         if merged and _CATCH_ALL.search(merged[-1]) and _AREA.match(part):
             merged[-1] += "、" + part
-        else:
-            merged.append(part)
+            continue
+        while glued := _GLUED.match(part):
+            merged.append(glued.group(1))
+            part = glued.group(2)
+        merged.append(part)
     return merged
 
 

@@ -13,7 +13,15 @@ from rapidfuzz.distance import Levenshtein
 
 from bot.documents import docfile
 from bot.documents.duty import LEAD_RULE, Duty, catch_all_kind, read_duty, shared_levels
-from bot.documents.layout import Item, Layout, find_header, read_numbered, read_table, take_duties
+from bot.documents.layout import (
+    Item,
+    Layout,
+    find_header,
+    read_numbered,
+    read_table,
+    spaced_rows,
+    take_duties,
+)
 from bot.documents.plan import PlanError, Unit
 from bot.documents.shortname import unit_aliases
 
@@ -130,9 +138,18 @@ def _cells(line: str) -> list[str]:
 
 def _title(lines: list[str]) -> str:
     start = next((i for i, ln in enumerate(lines[:12]) if "关于" in ln), None)
-    if start is None:
-        return lines[0]
+    if start is None:  # no "关于……的通知": the first line named as a 方案, 意见, ……
+        return next((ln for ln in lines[:12] if _TITLE_END.search(ln) and len(ln) <= 60), lines[0])
     title = lines[start]
+    # A letterhead run into one line: "……文件 常政办发〔2018〕32号 市政府办公室关于…… 的通知"
+    if len(title) > 80:
+        words = title.split()
+        title = ""
+        for word in words[next(i for i, w in enumerate(words) if "关于" in w) :]:
+            title += word
+            if _TITLE_END.search(title):
+                break
+        return title
     for ln in lines[start + 1 : start + 3]:
         if _TITLE_END.search(title) or _NUMBER.fullmatch(ln):
             break
@@ -141,14 +158,16 @@ def _title(lines: list[str]) -> str:
 
 
 def _number(lines: list[str]) -> str | None:
-    """The document's 文号 (川残工委〔2022〕4号), on a line of its own."""
-    return next((m.group(0) for ln in lines if (m := _NUMBER.fullmatch(ln))), None)
+    """The document's 文号 (川残工委〔2022〕4号), on a line of its own or between spaces."""
+    own = next((m.group(0) for ln in lines if (m := _NUMBER.fullmatch(ln))), None)
+    return own or next((w for ln in lines[:8] for w in ln.split() if _NUMBER.fullmatch(w)), None)
 
 
 def _date(lines: list[str], body: str) -> dt.date | None:
     """The date of issue: its own line, a line it opens, the 文号's year, or the first year."""
     date = next((m for ln in lines if (m := _DATE.fullmatch(ln))), None)
     date = date or next((m for ln in lines if (m := _DATE.match(ln.strip("（()")))), None)
+    date = date or next((m for ln in lines for w in ln.split() if (m := _DATE.fullmatch(w))), None)
     try:
         if date is not None:
             return dt.date(*(int(g) for g in date.groups()))
@@ -161,8 +180,8 @@ def _date(lines: list[str], body: str) -> dt.date | None:
 def _metadata(lines: list[str], body: str, day: dt.date) -> dict[str, Any]:
     number = _number(lines)
     title = _title(lines)
-    if lines[0].endswith("文件"):
-        issuer = lines[0].removesuffix("文件")
+    if (head := lines[0].split()[0]).endswith("文件"):
+        issuer = head.removesuffix("文件")
     else:
         issuer = title.split("关于")[0] or title
     period = _PERIOD.search(title)
@@ -189,10 +208,17 @@ def read_layout(lines: list[str]) -> Layout:
     kind = "制表符分隔的表格"
     if not rows:  # a table typed with bars: | 序号 | 工作任务 | 责任单位 |
         bars = [ln.strip().strip("|") for ln in lines if ln.strip().startswith("|")]
+        # "序号 | 工作任务 | 责任单位 |": bars between the cells only.
+        bars = bars or [ln.strip().strip("|") for ln in lines if ln.count("|") >= 2]
         rows = [[c.strip() for c in ln.split("|")] for ln in bars if set(ln) - set("-:| ")]
         kind = "竖线分隔的表格"
+    unread: list[str] = []
+    if not rows:  # a table flattened to text, a row a line, cells at spaces
+        rows, unread = spaced_rows(lines)
+        kind = "按行排列、空格分隔的表格"
     table = read_table(rows, kind) if rows else None
     if table is not None and table.items:
+        table.unplaced += unread
         return table
     return read_numbered([ln.strip() for ln in lines])
 

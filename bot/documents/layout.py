@@ -300,7 +300,7 @@ def _read_flat(paragraphs: list[str], layout: Layout) -> Layout:
 _HEAD_NUMBER = re.compile(r"^(?:序号|编号)$")
 _HEAD_MEASURE = re.compile(r"举措|措施|工作内容|任务内容|具体内容|工作要求|主要内容")
 _HEAD_TASK = re.compile(r"任务|事项|类别|领域")
-_HEAD_LEAD = re.compile(r"牵头(?:单位|部门)")
+_HEAD_LEAD = re.compile(r"牵头(?:责任)?(?:单位|部门)")
 # A second level of responsibility in its own columns: "市卫健委内牵头处室".
 _HEAD_LEAD_DIVISION = re.compile(r"牵头(?:处室|科室)")
 _HEAD_SUPPORT_DIVISION = re.compile(r"(?:配合|协办|参与)(?:处室|科室)")
@@ -340,9 +340,65 @@ def find_header(rows: Sequence[Sequence[str]]) -> tuple[int, dict[str, int]] | N
     return None
 
 
+# A table flattened to text: its header ends a line ("……分解表 序号 名称 工作任务 牵头责任单位"),
+# then a row a line, "1 地区生产总值增长7%以上. 发改委": the number, the text, the units last.
+_SPACED_HEADER = re.compile(r"(?:^|\s)((?:序号|编号)(?:\s+[^\s。，,；;.]{1,12}){2,8})\s*$")
+_SPACED_ROW = re.compile(r"^(\d{1,3})\s+(.+?)\s+([^\s。，,；;：:.%）)]+)$")
+
+
+def spaced_rows(lines: Sequence[str]) -> tuple[list[list[str]], list[str]]:
+    """Read a table flattened to a row a line: (its rows from the header on, lines not read).
+
+    A line that is no row holds one cell, a heading (see read_table), when it is numbered or
+    short; else it is returned as a line not read. ([], []) when no line ends with a header.
+    """
+    found = next(((i, m) for i, ln in enumerate(lines) if (m := _SPACED_HEADER.search(ln))), None)
+    if found is None:
+        return [], []
+    header = found[1].group(1).split()
+    cols = _columns(header)
+    units = cols.get("units", cols.get("lead"))
+    if "measure" not in cols or units is None:
+        return [], []
+    rows, unread = [header], []
+    for line in (ln.strip() for ln in lines[found[0] + 1 :]):
+        row = [""] * len(header)
+        if m := _SPACED_ROW.match(line):
+            row[cols.get("number", 0)], row[cols["measure"]], row[units] = m.groups()
+        elif numbering(line) or len(line) <= 30:
+            row[0] = line
+        else:
+            unread.append(f"不是表格的一行：{line[:40]}")
+            continue
+        rows.append(row)
+    return rows, unread
+
+
 def _is_heading(cells: Sequence[str], units: str) -> bool:
     """A row of one text across the table (a merged cell), or a line of its own in it."""
     return len(set(filter(None, cells))) == 1 and not units
+
+
+def _fill_merged(rows: Sequence[Sequence[str]], measure: int, width: int) -> list[list[str]]:
+    """Give a text table's rows whose first cells merge with the row above those cells.
+
+    "(2)…… | 市行政审批局 | …" under "(一)…… | 1.…… | (1)…… | 市行政审批局 | …": the row is
+    shorter, and its first cell is numbered as the measure above it is. Other short rows are
+    left as they are (read_table tells of them).
+    """
+    out: list[list[str]] = []
+    above: list[str] | None = None
+    for row in rows:
+        cells = [c.strip() for c in row]
+        short = width - len(cells)
+        if above is not None and 0 < measure <= short and cells and len(set(cells) - {""}) > 1:
+            mine, theirs = numbering(cells[0]), numbering(above[measure])
+            if mine and theirs and mine[0] == theirs[0]:
+                cells = [*above[:measure], *cells, *[""] * (short - measure)]
+        if len(cells) == width and len(set(cells) - {""}) > 1:
+            above = cells
+        out.append(cells)
+    return out
 
 
 def _per_row(values: Sequence[str]) -> bool:
@@ -409,12 +465,15 @@ def read_table(rows: Sequence[Sequence[str]], kind: str) -> Layout | None:
         return None
     head, cols = found
     width = len(rows[head])
+    rows = [*rows[: head + 1], *_fill_merged(rows[head + 1 :], cols["measure"], width)]
     layout = Layout(kind, cells=True)
     task_number, task_title = "", ""
 
     def cell(row: Sequence[str], key: str) -> str:
         i = cols.get(key)
-        return row[i].strip() if i is not None and i < len(row) else ""
+        value = row[i].strip() if i is not None and i < len(row) else ""
+        # A 序号 cell holding a heading ("(一)全面实施……") numbers no row.
+        return "" if key == "number" and len(value) > 8 else value
 
     body = [[c.strip() for c in row] for row in rows[head + 1 :] if any(c.strip() for c in row)]
     headings = [row for row in body if _is_heading(row, cell(row, "units"))]
@@ -452,8 +511,12 @@ def read_table(rows: Sequence[Sequence[str]], kind: str) -> Layout | None:
         duty = cell(row, "units")
         if "lead" in cols:
             lead = "、".join(filter(None, (cell(row, "lead"), cell(row, "lead_division"))))
+            # "责任单位" beside "牵头单位": the units that share the work with the lead.
             support = "、".join(
-                filter(None, (cell(row, "support"), cell(row, "support_division")))
+                filter(
+                    None,
+                    (cell(row, "support"), cell(row, "units"), cell(row, "support_division")),
+                )
             )
             duty = f"牵头单位：{lead}，配合单位：{support}"
         duty, deadline = split_deadline(duty)
