@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from bot.documents.importer import Dates, Imported, import_file
+from bot.documents.plan import PlanError
 
 TEXTS = Path(__file__).resolve().parent / "data" / "blind" / "texts"
 # None of them states its date of issue: the import takes today's.
@@ -133,3 +134,143 @@ def test_zhejiang_ai_columns_read_by_role() -> None:
     assert market["aliases"][0] == "省知识产权局"
     assert "知识产权局" in market["aliases"]
     assert {"杭州市", "杭州市政府"} <= set(_names(imported))
+
+
+# Layouts of round 6 (#18): the two blind documents (texts/) and the starts of five more pages
+# (layouts/, see its SOURCES.md), each as a careful reader counts it: (tasks, measures, units).
+LAYOUTS = Path(__file__).resolve().parent / "data" / "layouts"
+ROUND6 = {
+    TEXTS / "changshu2018_zhengfu_gongzuo_renwu.txt": (1, 8, 5),
+    # 12 bodies and the group 相关乡镇办 (SOURCES.md counts the 13 together)
+    TEXTS / "xianan2023_zhengfu_gongzuo_baogao.txt": (2, 12, 12),
+    LAYOUTS / "lishan2023_zhongdian_renwu.txt": (1, 6, 7),
+    LAYOUTS / "yuefu2021_zhengfu_gongzuo_fengong.txt": (1, 4, 3),
+    LAYOUTS / "xian2022_fangguanfu_fengong.txt": (1, 2, 4),
+    LAYOUTS / "baotou2011_zhongdian_renwu.txt": (1, 3, 2),
+    LAYOUTS / "caidian2023_mubiao_renwu.txt": (1, 3, 2),
+}
+
+
+def _round6(path: Path) -> tuple[Imported, dict[str, dict[str, Any]], str]:
+    imported = import_file(path, dates=TODAY)
+    return imported, _measures(imported), "\n".join(imported.report())
+
+
+@pytest.mark.parametrize("path", sorted(ROUND6), ids=lambda p: p.stem)
+def test_round6_layouts_count_as_a_careful_reader(path: Path) -> None:
+    imported, _, report = _round6(path)
+    tasks, measures, units = ROUND6[path]
+    assert f"任务 {tasks} 项，举措 {measures} 项，单位 {units} 个" in report
+    assert "疑似不是单位名称" not in report
+    assert imported.unplaced == []
+    assert imported.dated == ""  # each gives its date of issue (or its year)
+
+
+def test_changshu_a_table_flattened_to_text() -> None:
+    imported, m, report = _round6(TEXTS / "changshu2018_zhengfu_gongzuo_renwu.txt")
+    assert "版式：按行排列、空格分隔的表格" in report
+    # the header glued to the notice's last line is not part of the title or of a measure
+    document = imported.plan["document"]
+    assert document["title"] == "市政府办公室关于分解落实2018年政府工作任务的通知"
+    assert document["number"] == "常政办发〔2018〕32号"
+    assert document["issuer"] == "常熟市人民政府办公室"
+    assert document["date"] == dt.date(2018, 2, 24)
+    assert imported.plan["tasks"][0]["title"] == "经济社会发展主要预期目标分解(11项)"
+    assert sorted(m, key=int) == [str(n) for n in range(1, 9)]
+    assert m["1"]["text"] == "地区生产总值增长7%以上,服务业增加值占GDP比重47.1%."
+    # the column is 牵头责任单位: every unit in it leads
+    assert m["1"]["units"] == m["1"]["lead"] == ["发改委"]
+    assert m["7"]["units"] == m["7"]["lead"] == ["发改委", "经信委", "科技局"]
+    assert m["8"]["text"].endswith("外贸进出口总额保持增长.")
+    assert m["8"]["units"] == ["商务局"]
+
+
+def test_xianan_leaders_are_no_units_and_roles_are_read() -> None:
+    imported, m, report = _round6(TEXTS / "xianan2023_zhengfu_gongzuo_baogao.txt")
+    names = _names(imported)
+    for leader in ("杜新国", "洪声耀", "陈浩", "丁玲", "刘伍寿"):
+        assert not [n for n in names if leader in n]
+    assert m["1"]["units"] == m["1"]["lead"] == ["区发改局"]
+    assert m["1"]["unit_note"] == "责任领导：杜新国"
+    assert m["7"]["lead"] == ["区发改局", "区农业农村局"]
+    assert m["7"]["unit_note"] == "责任领导：杜新国、丁玲"
+    assert m["11"]["units"] == ["市生态环境局咸安分局"]
+    # 牵头单位 leads, 责任单位 (、 and , mixed) share the work, 相关乡镇办 is a group
+    road = m["12"]
+    assert road["lead"] == ["区交通运输局"]
+    assert road["units"] == [
+        *("区交通运输局", "区发改局", "区自然资源和规划局", "区林业局", "区经发集团")
+    ]
+    assert road["catch_all"] == ["相关乡镇办"]
+    assert "地方政府等群体（只约束所列举措）：相关乡镇办" in report
+
+
+def test_lishan_label_lines_under_each_item() -> None:
+    imported, m, report = _round6(LAYOUTS / "lishan2023_zhongdian_renwu.txt")
+    assert imported.plan["document"]["number"] == "鞍立政发〔2023〕2号"
+    assert imported.plan["document"]["date"] == dt.date(2023, 3, 28)
+    # "牵头单位:" and "责任单位:" on lines of their own, half-width colons
+    assert m["1"]["lead"] == ["区发改局"]
+    assert m["1"]["units"] == ["区发改局", "立山经济开发区"]
+    assert m["1"]["catch_all"] == ["全区经济运行各专班"]
+    assert m["3"]["units"] == ["区发改局", "立山经济开发区"]
+    assert m["3"]["catch_all"] == ["各街道", "区直各部门"]
+    assert m["5"]["units"] == ["区财政局", "立山经济开发区", "税务局"]
+    assert "兜底表述（不是单位）：区直各部门、各相关单位" in report
+
+
+def test_yuefu_leader_lines_and_a_division_line() -> None:
+    imported, m, report = _round6(LAYOUTS / "yuefu2021_zhengfu_gongzuo_fengong.txt")
+    assert imported.plan["document"]["number"] == "粤府〔2021〕22号"
+    # "分管省领导:林克庆" names a person: a note, not a unit; "部门分工:X牵头,各地、各部门配合"
+    assert m["1"]["units"] == m["1"]["lead"] == ["省发展改革委"]
+    assert m["1"]["unit_note"] == "分管省领导：林克庆"
+    assert m["1"]["catch_all"] == ["各地", "各部门"]
+    assert "all_provincial" not in m["1"]  # a lead is named: the catch-all binds no one else
+    assert m["4"]["lead"] == ["省商务厅"]
+    assert m["4"]["unit_note"] == "分管省领导：张新"
+    assert not [n for n in _names(imported) if n in ("林克庆", "张新")]
+    assert "兜底表述（不是单位）：各部门" in report
+
+
+def test_xian_a_table_with_bars_between_cells_and_merged_cells() -> None:
+    imported, m, report = _round6(LAYOUTS / "xian2022_fangguanfu_fengong.txt")
+    assert "版式：竖线分隔的表格" in report
+    assert imported.plan["document"]["title"].endswith("工作要点》分工方案")
+    assert list(m) == ["(1)", "(2)"]
+    first, second = m["(1)"], m["(2)"]
+    assert first["text"].startswith("全面准确依法编制市、区(县)行政许可事项清单")
+    # "市行政审批局市司法局": two units written without a separator; 责任单位 beside 牵头单位
+    assert first["lead"] == ["市行政审批局", "市司法局"]
+    assert first["units"] == ["市行政审批局", "市司法局", "各区县政府", "西咸新区管委会"]
+    assert first["catch_all"] == ["市级相关单位"]
+    assert first["deadline"] == "2022年9月底"
+    # the second row's first two cells are merged with the first row's
+    assert second["lead"] == first["lead"]
+    assert second["units"] == first["units"]
+    assert imported.plan["tasks"][0]["title"].startswith("按照国务院要求")
+
+
+def test_baotou_lead_and_carry_out_in_one_bracket() -> None:
+    imported, m, _ = _round6(LAYOUTS / "baotou2011_zhongdian_renwu.txt")
+    assert imported.plan["document"]["date"] == dt.date(2011, 4, 6)  # 二○一一年四月六日
+    # "(市经信委、市国土资源局牵头落实)": half-width brackets, both lead
+    assert m["1"]["units"] == m["1"]["lead"] == ["市经信委"]
+    assert m["3"]["units"] == m["3"]["lead"] == ["市经信委", "市国土资源局"]
+
+
+def test_caidian_unit_lines_under_numbered_items() -> None:
+    imported, m, _ = _round6(LAYOUTS / "caidian2023_mubiao_renwu.txt")
+    assert imported.plan["document"]["number"] == "蔡政办〔2023〕1号"  # in the page's own table
+    assert m["(一)"]["text"] == "地区生产总值增长7%以上"
+    assert m["(一)"]["units"] == ["区发展和改革局"]
+    assert "lead" not in m["(一)"]  # 责任单位 alone: no lead stated
+    assert m["(二)"]["units"] == ["区科技和经信局"]
+
+
+def test_a_spaced_header_without_rows_keeps_the_refusal(tmp_path: Path) -> None:
+    text = "关于某事的通知 附件:分解表 序号 工作任务 牵头责任单位\n一、总体要求\n1 做好工作\n"
+    path = tmp_path / "no_rows.txt"
+    path.write_text(text, encoding="utf-8")
+    with pytest.raises(PlanError, match="找不到责任分工表"):
+        import_file(path, dates=TODAY)
