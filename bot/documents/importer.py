@@ -28,6 +28,10 @@ from bot.documents.shortname import unit_aliases
 _TAG = re.compile(r"</?p\s*>", re.IGNORECASE)
 _NUMBER = re.compile(r"\S+〔\d{4}〕\d+号")
 _DATE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日")
+# A date in Chinese numerals, as signed under a notice: "二○一一年四月六日".
+_CN_DIGITS = "〇一二三四五六七八九"
+_CN_DAY = "[一二三四五六七八九十]{1,3}"
+_CN_DATE = re.compile(rf"([〇○零一二三四五六七八九]{{4}})年({_CN_DAY})月({_CN_DAY})日")
 _PERIOD = re.compile(r"(\d{4})\s*[—–-]+\s*(\d{4})年")
 _UNTIL = re.compile(r"到(20\d\d)年")
 _REPORT = re.compile(r"[^，。；]*向([^，。；]+?)报送工作进度[^，。；]*")
@@ -163,9 +167,24 @@ def _number(lines: list[str]) -> str | None:
     return own or next((w for ln in lines[:8] for w in ln.split() if _NUMBER.fullmatch(w)), None)
 
 
+def _cn_number(text: str) -> int:
+    """Read 二○一一 (digit by digit) or 二十六 (tens) as a number."""
+    text = text.replace("○", "〇").replace("零", "〇")
+    if "十" not in text:
+        return int("".join(str(_CN_DIGITS.index(c)) for c in text))
+    tens, _, units = text.partition("十")
+    return 10 * (_CN_DIGITS.index(tens) if tens else 1) + (_CN_DIGITS.index(units) if units else 0)
+
+
 def _date(lines: list[str], body: str) -> dt.date | None:
     """The date of issue: its own line, a line it opens, the 文号's year, or the first year."""
     date = next((m for ln in lines if (m := _DATE.fullmatch(ln))), None)
+    written = next((m for ln in lines if (m := _CN_DATE.fullmatch(ln))), None)
+    if date is None and written is not None:
+        try:
+            return dt.date(*(_cn_number(g) for g in written.groups()))
+        except ValueError:
+            pass
     date = date or next((m for ln in lines if (m := _DATE.match(ln.strip("（()")))), None)
     date = date or next((m for ln in lines for w in ln.split() if (m := _DATE.fullmatch(w))), None)
     try:

@@ -358,7 +358,7 @@ def spaced_rows(lines: Sequence[str]) -> tuple[list[list[str]], list[str]]:
     header = found[1].group(1).split()
     cols = _columns(header)
     units = cols.get("units", cols.get("lead"))
-    if "measure" not in cols or units is None:
+    if "measure" not in cols or units != len(header) - 1:  # the units are read as the last cell
         return [], []
     rows, unread = [header], []
     for line in (ln.strip() for ln in lines[found[0] + 1 :]):
