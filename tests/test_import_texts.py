@@ -237,6 +237,7 @@ def test_xian_a_table_with_bars_between_cells_and_merged_cells() -> None:
     imported, m, report = _round6(LAYOUTS / "xian2022_fangguanfu_fengong.txt")
     assert "版式：竖线分隔的表格" in report
     assert imported.plan["document"]["title"].endswith("工作要点》分工方案")
+    assert imported.plan["document"]["issuer"] == "西安市人民政府办公厅"  # signed above the date
     assert list(m) == ["(1)", "(2)"]
     first, second = m["(1)"], m["(2)"]
     assert first["text"].startswith("全面准确依法编制市、区(县)行政许可事项清单")

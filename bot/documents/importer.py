@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import itertools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,6 +33,7 @@ _DATE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日")
 _CN_DIGITS = "〇一二三四五六七八九"
 _CN_DAY = "[一二三四五六七八九十]{1,3}"
 _CN_DATE = re.compile(rf"([〇○零一二三四五六七八九]{{4}})年({_CN_DAY})月({_CN_DAY})日")
+_SIGNER = re.compile(r"(?:政府|办公厅|办公室|委员会|局|厅)$")
 _PERIOD = re.compile(r"(\d{4})\s*[—–-]+\s*(\d{4})年")
 _UNTIL = re.compile(r"到(20\d\d)年")
 _REPORT = re.compile(r"[^，。；]*向([^，。；]+?)报送工作进度[^，。；]*")
@@ -196,13 +198,21 @@ def _date(lines: list[str], body: str) -> dt.date | None:
     return None if year is None else dt.date(int(year.group(1)), 1, 1)
 
 
+def _signed(line: str, below: str) -> bool:
+    """Tell whether `line` is an issuer's name signed above the date ("西安市人民政府办公厅")."""
+    dated = _DATE.fullmatch(below) or _CN_DATE.fullmatch(below)
+    return bool(dated) and len(line) <= 20 and _SIGNER.search(line) is not None
+
+
 def _metadata(lines: list[str], body: str, day: dt.date) -> dict[str, Any]:
     number = _number(lines)
     title = _title(lines)
     if (head := lines[0].split()[0]).endswith("文件"):
         issuer = head.removesuffix("文件")
-    else:
+    elif "关于" in title:
         issuer = title.split("关于")[0] or title
+    else:  # "西安市……分工方案": the name signed above the date
+        issuer = next((a for a, b in itertools.pairwise(lines) if _signed(a, b)), title)
     period = _PERIOD.search(title)
     until = [int(y) for y in _UNTIL.findall(body) if int(y) >= day.year]
     start, end = (
