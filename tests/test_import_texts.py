@@ -275,3 +275,20 @@ def test_a_spaced_header_without_rows_keeps_the_refusal(tmp_path: Path) -> None:
     path.write_text(text, encoding="utf-8")
     with pytest.raises(PlanError, match="找不到责任分工表"):
         import_file(path, dates=TODAY)
+
+
+def test_a_flattened_table_tells_of_a_line_that_is_no_row(tmp_path: Path) -> None:
+    wrapped = "这一行是上一行的续行,没有序号也没有单位,比三十个字更长,不能当作标题来读."
+    text = (
+        "某市人民政府办公室文件 某政办发〔2018〕1号 关于分解任务的通知 各部门: "
+        "附件 序号 工作任务 牵头单位\n"
+        f"一、主要目标\n1 地区生产总值增长7%. 发改委\n{wrapped}\n"
+        "2 一般公共预算收入增长8%. 财政局、税务局\n"
+    )
+    path = tmp_path / "wrapped.txt"
+    path.write_text(text, encoding="utf-8")
+    imported = import_file(path, dates=TODAY)
+    m = _measures(imported)
+    assert m["2"]["units"] == m["2"]["lead"] == ["财政局", "税务局"]
+    assert imported.unplaced == [f"不是表格的一行：{wrapped[:40]}"]
+    assert "无法归位的行 1 行：" in imported.report()
