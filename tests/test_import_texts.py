@@ -205,6 +205,22 @@ def test_xianan_leaders_are_no_units_and_roles_are_read() -> None:
     assert "地方政府等群体（只约束所列举措）：相关乡镇办" in report
 
 
+def test_a_leaders_field_ends_at_the_next_label(tmp_path: Path) -> None:
+    text = (
+        "2023年重点工作任务责任分解方案\n一、主要目标\n"
+        "1.地区生产总值增长8%以上。(责任领导:张三、李四,牵头单位:区发改局,责任单位:区财政局)\n"
+        "2.粮食产量稳定。(分管领导:王五 牵头单位:区农业农村局)\n"
+    )
+    path = tmp_path / "leaders.txt"
+    path.write_text(text, encoding="utf-8")
+    m = _measures(import_file(path, dates=TODAY))
+    assert m["1"]["units"] == ["区发改局", "区财政局"]
+    assert m["1"]["lead"] == ["区发改局"]
+    assert m["1"]["unit_note"] == "责任领导：张三、李四"
+    assert m["2"]["units"] == m["2"]["lead"] == ["区农业农村局"]
+    assert m["2"]["unit_note"] == "分管领导：王五"
+
+
 def test_lishan_label_lines_under_each_item() -> None:
     imported, m, report = _round6(LAYOUTS / "lishan2023_zhongdian_renwu.txt")
     assert imported.plan["document"]["number"] == "鞍立政发〔2023〕2号"

@@ -20,10 +20,15 @@ _ROLE = re.compile(
     r"(?:(?:按职责分工|按职责|分别|共同|牵头)?负责(?:落实)?|牵头(?:落实)?|配合|参与|协助|协同|指导"
     r"|落实)$"
 )
-# "责任领导:杜新国、丁玲" / "分管省领导：林克庆": the leaders' personal names, never units.
-_LEADER = re.compile(r"[，；,;。]?\s*((?:分管|责任|联系)[省市区县]?领导)\s*[:：]\s*([^；;。]*)")
 # "部门分工：X牵头，各地、各部门配合": a label before the clauses that name the units.
 _SHARE_LABEL = re.compile(r"(?:部门|责任)?分工\s*[:：]\s*")
+# "责任领导:杜新国、丁玲" / "分管省领导：林克庆": the leaders' personal names, never units; they
+# run to the next ；/。 or the next label ("责任领导:张三,牵头单位:……").
+_LEADER = re.compile(
+    r"[，；,;。]?\s*((?:分管|责任|联系)[省市区县]?领导)\s*[:：]\s*(.*?)"
+    r"(?=[；;。]|[，,]?\s*(?:(?:牵头|配合|责任|参与|协办|主办)(?:单位|部门)|(?:部门|责任)?分工)"
+    r"\s*[:：]|$)"
+)
 _SUPPORT = re.compile(r"配合|参与|协助|协同")
 # "以下均需试点城市政府落实，不再列出": a unit stated once for every item after this one.
 STANDING = re.compile(

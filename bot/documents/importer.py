@@ -151,7 +151,7 @@ def _title(lines: list[str]) -> str:
     if len(title) > 80:
         words = title.split()
         title = ""
-        for word in words[next(i for i, w in enumerate(words) if "关于" in w) :]:
+        for word in words[next((i for i, w in enumerate(words) if "关于" in w), 0) :]:
             title += word
             if _TITLE_END.search(title):
                 break

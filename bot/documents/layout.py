@@ -364,7 +364,7 @@ def spaced_rows(lines: Sequence[str]) -> tuple[list[list[str]], list[str]]:
     for line in (ln.strip() for ln in lines[found[0] + 1 :]):
         row = [""] * len(header)
         if m := _SPACED_ROW.match(line):
-            row[cols.get("number", 0)], row[cols["measure"]], row[units] = m.groups()
+            row[cols["number"]], row[cols["measure"]], row[units] = m.groups()
         elif numbering(line) or len(line) <= 30:
             row[0] = line
         else:
@@ -380,7 +380,7 @@ def _is_heading(cells: Sequence[str], units: str) -> bool:
 
 
 def _fill_merged(rows: Sequence[Sequence[str]], measure: int, width: int) -> list[list[str]]:
-    """Give a text table's rows whose first cells merge with the row above those cells.
+    """Fill in the first cells a text table's row shares with the row above (merged cells).
 
     "(2)…… | 市行政审批局 | …" under "(一)…… | 1.…… | (1)…… | 市行政审批局 | …": the row is
     shorter, and its first cell is numbered as the measure above it is. Other short rows are
