@@ -78,6 +78,7 @@ _FUNCTION_CHARS = frozenset(
 # who heads a body.
 _DETAIL = re.compile(
     r"电话|地址|在哪里?办|办公地点|联系方式|邮箱|网址|官网|(?:局|厅|部|处)长是谁|主任是谁|领导是谁"
+    r"|在哪(?:个|座)(?:城市|省份?|地方|县)"
     r"|在哪(?:里|儿)?[呢啊呀]?[？?。]*$|(?:哪个|什么)(?:网站|app|小程序|公众号)"
 )
 # A body the document does not name, asked about as a unit ("工业和信息化部负责什么").
@@ -91,7 +92,40 @@ _AMOUNT = re.compile(
     r"|(?:报销?|涨|提高|上调)了?多少|涨幅|[费税]怎么(?:收|算|定)|百分之多少|几成|多大比例"
     # How a relief or a fee is worked out ("减免怎么算"): a sum the text must state.
     r"|(?:减免|抵扣|退税|[税费钱款])[^，。？?]{0,3}(?:怎么|怎样|如何|咋)(?:计?算|核算)"
+    # A sum set, fined, split or adjusted (罚款多少, 能定多少, 调到多少, 分了多少), a money
+    # standard asked for itself (补偿标准), how a benefit is split (怎么分配): numbers again.
+    r"|[款分罚赔扣定]了?多少|调(?:整)?到了?多少"
+    r"|(?:补偿|赔偿|补助|补贴|工资|收费|缴费|抚恤金?|救助|津贴)标准(?:是|为|有)?(?:多少|多高)?"
+    r"[吗呢啊？?。]*$"
+    r"|(?:怎么|怎样|如何|咋)(?:样)?分(?:配|成|红|钱)|分配(?:比例|方式|办法)"
 )
+# Money asked for (多少钱, 几块): a rate (80%) states no sum.
+_MONEY = re.compile(r"多少钱|多少元|几[元块]钱?|多少块")
+_STATES_MONEY = re.compile(r"\d[\d.]*\s*(?:万|亿)?元|[一二三四五六七八九十两百千万]+元")
+# When something takes effect or is open (啥时候执行, 开放时间): answered only by a measure
+# that states a date.
+_WHEN = re.compile(
+    r"(?:啥|什么|何)时(?:候)?(?:开始|才)?(?:执行|实施|施行|生效|落地|开放|启动|举办|举行)"
+    r"|(?:开放|办公|营业|执行|实施)时间"
+)
+_STATES_DATE = re.compile(r"\d{4}\s*年|\d{1,2}\s*月|年底|年内|月底|之日起")
+# What comes after the document (下一届, 以后还会有新的…吗): it is about its own period.
+_NEXT = re.compile(
+    r"下一(?:届|轮|批|期|任)"
+    r"|(?:以后|今后|将来|之后|结束后|到期后|明年|后年)还(?:会|能)(?:再)?(?:有|出|搞|办|继续)"
+)
+# A list of names asked for itself (试点城市名单有哪些, 负面清单是什么): a responsibility
+# document assigns the work, it does not print the list.
+_LIST = re.compile(
+    r"(?:名单|清单|名录|目录)(?:都|具体)?(?:有哪些|是哪些|是什么|是啥|有啥|有谁|包括哪些|包括什么)"
+    r"|哪些(?:城市|地方|省份|地区|企业|公司)(?:入选|列入|被选)"
+)
+# Conditions to qualify (要满足哪些条件, 门槛是什么): only a measure stating conditions answers.
+_CONDITIONS = re.compile(
+    r"(?:要|需要|得|满足|符合|具备|有)(?:什么|哪些|啥)(?:条件|资格|门槛)"
+    r"|(?:条件|门槛|资格)(?:是|有)(?:什么|啥|哪些)"
+)
+_STATES_CONDITIONS = re.compile(r"条件|资格|门槛|须|具备|满足")
 # Buying a product (哪个牌子好, 哪款, 在哪买): no responsibility document recommends one.
 _PRODUCT = re.compile(
     r"(?:哪个|哪种|什么|啥)(?:牌子|品牌|型号)|哪(?:一)?款|哪家(?:的)?(?:好|便宜|靠谱|划算)"
@@ -123,6 +157,8 @@ _PROCEDURE = re.compile(
     r"|(?:找|跟|向)(?:谁|哪个?(?:部门|单位))(?:投诉|举报|反映|维权)"
     r"|去哪个?(?:网站|平台)|(?:要不要|需不需要|用不用|需要)(?:申请|审批|报批|备案)"
     r"|(?:啥|什么|何时)时候(?:开?考|涨|报名|截止)|(?:截止|开始)报名|报名截止"
+    # Something broken to be fixed (器材坏了找谁修).
+    r"|坏了|(?:找谁|谁来?|哪个部门来?|找人|来|去)(?:修理?|维修)"
     # Only the asking is taken out: the benefit itself must be what a measure names.
     r"|(?<=减免|免费|免税)(?:不|吗|么|没)"
     r"|(?:是不是|是否|能不能|可不可以|可以)(?=(?:免费|减免|免税)[的吗么呢啊呀？?。]*$)"
@@ -134,6 +170,9 @@ _OFFERS_LOOK_UP = re.compile(r"查询|查阅|查看|可查")
 # A yes-or-no question about a thing (招不招, 考不考, 发不发): asked of a unit, it asks about that
 # thing, not for the unit's list. Whether a unit is in charge (管不管, 是不是) is no such thing.
 _YES_NO = re.compile(r"([^\W\d_管是负有参配牵])不\1")
+# The classifier 个 is scaffolding (几个, 这个, 给个) except where it starts a word: 个税, 个人,
+# 个体 (一个人 and 每个人 still count a person).
+_CLASSIFIER = re.compile(r"(?<=[\d一二三四五六七八九十两几这那哪每各某整半])个|个(?![税人体性案别])")
 # Clauses of a measure's text.
 _CLAUSE = re.compile(r"[，。；：,;:！？!?]")
 _NUM = r"\d{1,2}|[一二三四五六七八九十两]{1,3}"
@@ -460,7 +499,9 @@ class Engine:
         }
         self._synonym_re = _alternation(self._synonyms)
         self._stop_words = {normalize(w) for w in lexicon.stop}
-        self._stop_re = _alternation(self._stop_words)
+        self._stop_re = re.compile(
+            f"{_alternation(self._stop_words - {'个'}).pattern}|{_CLASSIFIER.pattern}"
+        )
         self._stop_sounds = {sound(w) for w in self._stop_words if len(w) == 2 and is_cjk(w)}
         self._not_units_re = _alternation(normalize(w) for w in lexicon.not_units)
         self._not_topics_re = _alternation(normalize(w) for w in lexicon.not_topics)
@@ -655,7 +696,7 @@ class Engine:
             if not ranked:
                 ranked, closer = self._recall(q.rest())
                 nearest = nearest or closer
-        if ranked and _PRODUCT.search(q.text):
+        if ranked and (_PRODUCT.search(q.text) or _LIST.search(q.text)):
             # "按摩椅哪个牌子好": a product to buy, however near a measure's words.
             ranked, nearest = (), ranked[:MAX_NEAREST]
         if ranked and not self._states(q.text, ranked[0].text):
@@ -683,6 +724,15 @@ class Engine:
         """Tell whether a measure can answer what the question asks for: an amount or rate
         needs money or a rate stated, a time span ("多久到账") a span of time."""
         if _AMOUNT.search(question) and not _STATES_NUMBER.search(text):
+            return False
+        if _MONEY.search(question) and not _STATES_MONEY.search(text):
+            return False
+        if _WHEN.search(question) and not (_STATES_DATE.search(text) or _STATES_SPAN.search(text)):
+            return False
+        if _CONDITIONS.search(question) and not _STATES_CONDITIONS.search(text):
+            return False
+        next_one = _NEXT.search(question)
+        if next_one and next_one[0] not in text:
             return False
         return not (_HOW_LONG.search(question) and not _STATES_SPAN.search(text))
 
