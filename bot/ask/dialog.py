@@ -19,7 +19,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.ask.engine import MAX_QUESTION, PLACE, Answer, chinese_number, place
+from bot.ask.engine import MAX_QUESTION, PLACE, Answer, chinese_number, place, states
 from bot.ask.text import normalize
 from bot.clock import Clock, system_clock
 
@@ -190,6 +190,10 @@ def read(answer: Callable[[str], Answer], message: str, context: Context | None)
             # "我们单位还有别的吗" after "我是税务局的": that unit's duties, whatever was shown.
             return Reading(context.me, f"按{context.me}的全部职责回答：")
         if context.focus and (_WHO.search(core) or not context.units):
+            focused = answer(context.focus).measures
+            if focused and not states(core, focused[0].text):
+                # "那一个人交多少": an amount the measure in focus does not state.
+                return Reading(question)
             # "它由哪些单位负责", or nothing but "谁负责": asked of the measure in focus.
             return Reading(context.focus, f"按举措 {context.focus} 回答：", context.focus)
         if context.units:

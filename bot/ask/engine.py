@@ -78,7 +78,7 @@ _FUNCTION_CHARS = frozenset(
 # who heads a body.
 _DETAIL = re.compile(
     r"电话|地址|在哪里?办|办公地点|联系方式|邮箱|网址|官网|(?:局|厅|部|处)长是谁|主任是谁|领导是谁"
-    r"|在哪(?:个|座)(?:城市|省份?|地方|县)"
+    r"|在哪(?:个|座)(?:城市|省份?|地方|县)(?:举?办|举行|召开|开)"
     r"|在哪(?:里|儿)?[呢啊呀]?[？?。]*$|(?:哪个|什么)(?:网站|app|小程序|公众号)"
 )
 # A body the document does not name, asked about as a unit ("工业和信息化部负责什么").
@@ -94,10 +94,10 @@ _AMOUNT = re.compile(
     r"|(?:减免|抵扣|退税|[税费钱款])[^，。？?]{0,3}(?:怎么|怎样|如何|咋)(?:计?算|核算)"
     # A sum set, fined, split or adjusted (罚款多少, 能定多少, 调到多少, 分了多少), a money
     # standard asked for itself (补偿标准), how a benefit is split (怎么分配): numbers again.
-    r"|[款分罚赔扣定]了?多少|调(?:整)?到了?多少"
-    r"|(?:补偿|赔偿|补助|补贴|工资|收费|缴费|抚恤金?|救助|津贴)标准(?:是|为|有)?(?:多少|多高)?"
-    r"[吗呢啊？?。]*$"
-    r"|(?:怎么|怎样|如何|咋)(?:样)?分(?:配|成|红|钱)|分配(?:比例|方式|办法)"
+    r"|[款分罚赔扣]了?多少|(?<!规)定多少|调(?:整)?到了?多少|(?:怎么|怎样|如何|咋)分(?:配|成|红|钱)"
+    # (Not one asked to be raised or set: "谁负责提高补贴标准" is a topic.)
+    r"|^(?!.*(?:提高|调整|制定|完善|统一|落实|明确|规范|谁|哪个|部门))[^，。？?]{0,12}"
+    r"(?:补偿|赔偿|补助|补贴|工资|收费|缴费|抚恤金?|救助|津贴)标准(?:是|为)?(?:多少|多高)?[吗呢啊？?。]*$"
 )
 # Money asked for (多少钱, 几块): a rate (80%) states no sum.
 _MONEY = re.compile(r"多少钱|多少元|几[元块]钱?|多少块|费(?:用)?怎么(?:收|定)")
@@ -117,7 +117,7 @@ _NEXT = re.compile(
 # A list of names asked for itself (试点城市名单有哪些, 负面清单是什么): a responsibility
 # document assigns the work, it does not print the list.
 _LIST = re.compile(
-    r"(?:名单|清单|名录|目录)(?:都|具体)?(?:有哪些|是哪些|是什么|是啥|有啥|有谁|包括哪些|包括什么)"
+    r"(?:名单|清单|名录|目录)(?:都|具体)?(?:有哪些|是哪些|有啥|有谁|包括哪些|包括什么)"
     r"|哪些(?:城市|地方|省份|地区|企业|公司)(?:入选|列入|被选)"
 )
 # Conditions to qualify (要满足哪些条件, 门槛是什么): only a measure stating conditions answers.
@@ -158,7 +158,7 @@ _PROCEDURE = re.compile(
     r"|去哪个?(?:网站|平台)|(?:要不要|需不需要|用不用|需要)(?:申请|审批|报批|备案)"
     r"|(?:啥|什么|何时)时候(?:开?考|涨|报名|截止)|(?:截止|开始)报名|报名截止"
     # Something broken to be fixed (器材坏了找谁修).
-    r"|坏了|(?:找谁|谁来?|哪个部门来?|找人|来|去)(?:修理?|维修)"
+    r"|(?:找谁|谁来?|哪个部门来?|找人|来|去)(?:修理?|维修)(?![订改缮建复路桥筑])"
     # Only the asking is taken out: the benefit itself must be what a measure names.
     r"|(?<=减免|免费|免税)(?:不|吗|么|没)"
     r"|(?:是不是|是否|能不能|可不可以|可以)(?=(?:免费|减免|免税)[的吗么呢啊呀？?。]*$)"
@@ -368,6 +368,24 @@ def task_phrases(text: str) -> list[tuple[int, int, str]]:
                 found.append((starts[i], ends[tail], text[starts[first] : ends[end]]))
                 reached = ends[tail]
     return found
+
+
+def states(question: str, text: str) -> bool:
+    """Tell whether a measure's text can answer what the question asks for: an amount needs a
+    number stated (a sum of money 元), a time span ("多久到账") or a date one stated, conditions
+    to qualify conditions stated, what comes after the document (下一届) named."""
+    if _AMOUNT.search(question) and not _STATES_NUMBER.search(text):
+        return False
+    if _MONEY.search(question) and not _STATES_MONEY.search(text):
+        return False
+    if _WHEN.search(question) and not (_STATES_DATE.search(text) or _STATES_SPAN.search(text)):
+        return False
+    if _CONDITIONS.search(question) and not _STATES_CONDITIONS.search(text):
+        return False
+    next_one = _NEXT.search(question)
+    if next_one and next_one[0] not in text:
+        return False
+    return not (_HOW_LONG.search(question) and not _STATES_SPAN.search(text))
 
 
 def place(match: re.Match[str], count: int) -> int:
@@ -667,8 +685,10 @@ class Engine:
                 _PROCEDURE.search(q.text)
                 or _LOOK_UP.search(q.text)
                 or _YES_NO.search(found.missed_topic)
+                or not any(states(q.text, m.text) for m in found.measures)
             ):
-                # "烟草局招人啥时候考": a service to a person none of the unit's items names.
+                # "烟草局招人啥时候考": a service to a person none of the unit's items names;
+                # "税务局收多少钱": an amount none of them states.
                 return Answer(question, "none", suggestions=self.lexicon.examples)
             return found
         if elsewhere:
@@ -699,7 +719,7 @@ class Engine:
         if ranked and (_PRODUCT.search(q.text) or _LIST.search(q.text)):
             # "按摩椅哪个牌子好": a product to buy, however near a measure's words.
             ranked, nearest = (), ranked[:MAX_NEAREST]
-        if ranked and not self._states(q.text, ranked[0].text):
+        if ranked and not states(q.text, ranked[0].text):
             # "补贴每月多少钱" where no measure gives an amount: not in the document.
             ranked, nearest = (), ranked[:MAX_NEAREST]
         if ranked and _LOOK_UP.search(q.text):
@@ -718,23 +738,6 @@ class Engine:
                 nearest=nearest,
             )
         return Answer(question, "topic", measures=ranked, topic=topic)
-
-    @staticmethod
-    def _states(question: str, text: str) -> bool:
-        """Tell whether a measure can answer what the question asks for: an amount or rate
-        needs money or a rate stated, a time span ("多久到账") a span of time."""
-        if _AMOUNT.search(question) and not _STATES_NUMBER.search(text):
-            return False
-        if _MONEY.search(question) and not _STATES_MONEY.search(text):
-            return False
-        if _WHEN.search(question) and not (_STATES_DATE.search(text) or _STATES_SPAN.search(text)):
-            return False
-        if _CONDITIONS.search(question) and not _STATES_CONDITIONS.search(text):
-            return False
-        next_one = _NEXT.search(question)
-        if next_one and next_one[0] not in text:
-            return False
-        return not (_HOW_LONG.search(question) and not _STATES_SPAN.search(text))
 
     def _covering(self, rest: str, ranked: tuple[Measure, ...]) -> tuple[Measure, ...]:
         """Return the measures naming the whole of what is asked for within one clause.

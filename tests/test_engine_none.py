@@ -1,0 +1,160 @@
+"""Honest "not found" (#18): a question asking for a detail no measure gives (a sum set or
+split, a date, what comes after the document, a list of names, conditions to qualify, a repair,
+an appointment) is not answered with the measures sharing its words; those are offered as the
+nearest. Questions a measure does answer stay answered. Wordings are this module's own."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+
+from bot.ask.assistant import Assistant
+from bot.ask.dialog import Dialog
+from bot.ask.engine import Engine
+from bot.clock import TZ
+from bot.documents.plan import Plan
+from tests.fakes.clock import FakeClock
+from tests.test_dialog import talk
+from tests.test_engine_reading import _imported
+
+
+def ids(engine: Engine, question: str) -> list[str]:
+    return [m.id for m in engine.answer(question).measures]
+
+
+def holding(plan: Plan, *words: str) -> set[str]:
+    """The measures whose text holds every word (from the plan, never the engine)."""
+    return {m.id for m in plan.measures if all(w in m.text for w in words)}
+
+
+def assert_not_found(engine: Engine, question: str) -> None:
+    answer = engine.answer(question)
+    assert answer.no_match, question
+    assert answer.measures == (), question
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "就业保障金没交罚多少",  # a fine
+        "按摩店的摊位费调到多少了",  # a sum adjusted
+        "盲人按摩补贴每人能定多少",  # a sum set
+        "超比例奖励是怎么分配的",  # how a benefit is split
+        "超比例奖励的补助标准",  # a money standard asked for itself
+    ],
+)
+def test_a_sum_no_measure_states(engine: Engine, plan: Plan, question: str) -> None:
+    # The notice states no sum of money: every measure sharing these words says none.
+    assert not any("元" in m.text for m in plan.measures)
+    assert_not_found(engine, question)
+    assert engine.answer(question).nearest  # offered as the nearest instead
+
+
+def test_a_standard_asked_to_be_raised_is_a_topic(engine: Engine, plan: Plan) -> None:
+    assert set(ids(engine, "谁负责提高残疾人就业补贴标准")) & holding(plan, "就业补贴")
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "这个行动方案结束以后还会有新的吗",  # what comes after the document
+        "下一批盲人医疗按摩机构在哪评",
+        "跨省通办什么时候开始实施",  # a date the measure does not state
+        "按比例就业联网认证什么时候生效",
+        "盲人按摩店营业时间有规定吗",
+    ],
+)
+def test_what_comes_next_or_when_a_measure_never_says(engine: Engine, question: str) -> None:
+    assert_not_found(engine, question)
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["定向招聘残疾人的国有企业名单有哪些", "残疾人人力资源服务机构清单都有哪些"],
+)
+def test_a_list_of_names_asked_for_itself(engine: Engine, question: str) -> None:
+    assert_not_found(engine, question)
+
+
+def test_a_list_a_measure_is_about_is_still_answered(engine: Engine, plan: Plan) -> None:
+    # A measure builds the list (清单): who builds it is its duty; what is on it, it never says.
+    built = holding(plan, "人力资源服务机构清单")
+    assert built
+    assert set(ids(engine, "人力资源服务机构清单谁来建")[:3]) & built
+
+
+def test_conditions_to_qualify_no_measure_states(engine: Engine, plan: Plan) -> None:
+    assert holding(plan, "医疗按摩所")
+    assert not holding(plan, "医疗按摩所", "条件")
+    assert_not_found(engine, "开办医疗按摩所要具备什么条件")
+
+
+def test_a_repair_is_no_duty_but_a_revision_is(engine: Engine, plan: Plan) -> None:
+    assert_not_found(engine, "盲人按摩床坏了找谁来修")
+    assert set(ids(engine, "谁来修订残疾人就业服务的规章制度")) & holding(plan, "规章制度")
+
+
+def test_ge_shui_is_a_word_not_a_classifier(engine: Engine, plan: Plan) -> None:
+    # 个税 (income tax) is not 个 (a classifier) and 税: no measure of the notice relieves it.
+    assert holding(plan, "减免")
+    for question in ["残疾人的个税减免去哪申报", "残疾人个税能不能减免"]:
+        assert_not_found(engine, question)
+    # 个体 and a counted 个 read as before.
+    assert set(ids(engine, "个体户开店有啥扶持")) & holding(plan, "个体工商户")
+    assert "1.1" in ids(engine, "编制五十人的单位是不是至少招一个残疾人")
+
+
+def test_a_sum_asked_of_a_unit_none_of_its_items_states(engine: Engine) -> None:
+    assert_not_found(engine, "税务局一个人收多少钱")
+    answer = engine.answer("税务局负责什么")
+    assert answer.kind == "unit"
+    assert answer.measures
+
+
+@pytest.fixture(scope="module")
+def jiating(tmp_path_factory: pytest.TempPathFactory) -> tuple[Plan, Engine]:
+    # A health table: it states shares of a fee (80%), never the fee.
+    return _imported(
+        tmp_path_factory.mktemp("jiating"), "gz2023_jiatingyisheng_fengongbiao.docx"
+    )
+
+
+def test_a_sum_of_money_needs_money_stated_not_a_share(jiating: tuple[Plan, Engine]) -> None:
+    plan, engine = jiating
+    shares = holding(plan, "签约服务费", "%")
+    assert shares
+    assert not any("元" in plan.measure(i).text for i in shares)  # type: ignore[union-attr]
+    assert_not_found(engine, "签约服务费一个人几块钱")
+    # A share asked is what the measure states.
+    assert set(ids(engine, "签约服务费里多少比例给医生发绩效")[:3]) & shares
+
+
+@pytest.fixture(scope="module")
+def jiuye(tmp_path_factory: pytest.TempPathFactory) -> tuple[Plan, Engine]:
+    return _imported(tmp_path_factory.mktemp("jiuye"), "guofa2018-39_cujin_jiuye.txt")
+
+
+def test_a_date_or_standard_in_an_imported_document(jiuye: tuple[Plan, Engine]) -> None:
+    plan, engine = jiuye
+    dated = holding(plan, "见习", "2019年")
+    assert dated
+    # The measure states when it starts: answered; what comes after it, or the sum, is not.
+    assert set(ids(engine, "百万青年见习计划从什么时候开始实施")) & dated
+    assert_not_found(engine, "下一轮见习计划什么时候开始")
+    assert_not_found(engine, "见习补贴的补助标准")
+    assert set(ids(engine, "谁负责提高见习补贴标准")) & holding(plan, "补贴标准")
+
+
+@pytest.fixture
+def dialog() -> Dialog:
+    return Dialog(FakeClock(dt.datetime(2024, 6, 3, 10, 0, tzinfo=TZ)))
+
+
+async def test_a_sum_asked_of_the_measure_in_focus(assistant: Assistant, dialog: Dialog) -> None:
+    data = await talk(assistant, dialog, "超比例奖励归谁管", "那给多少")
+    assert data["no_match"]
+    assert data["measures"] == []
+    # Who is in charge is still asked of the measure in focus.
+    data = await talk(assistant, dialog, "超比例奖励归谁管", "那谁负责", chat="other")
+    assert data["measures"] == ["13.1"]
