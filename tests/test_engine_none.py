@@ -115,9 +115,7 @@ def test_a_sum_asked_of_a_unit_none_of_its_items_states(engine: Engine) -> None:
 @pytest.fixture(scope="module")
 def jiating(tmp_path_factory: pytest.TempPathFactory) -> tuple[Plan, Engine]:
     # A health table: it states shares of a fee (80%), never the fee.
-    return _imported(
-        tmp_path_factory.mktemp("jiating"), "gz2023_jiatingyisheng_fengongbiao.docx"
-    )
+    return _imported(tmp_path_factory.mktemp("jiating"), "gz2023_jiatingyisheng_fengongbiao.docx")
 
 
 def test_a_sum_of_money_needs_money_stated_not_a_share(jiating: tuple[Plan, Engine]) -> None:

@@ -172,7 +172,9 @@ _OFFERS_LOOK_UP = re.compile(r"查询|查阅|查看|可查")
 _YES_NO = re.compile(r"([^\W\d_管是负有参配牵])不\1")
 # The classifier 个 is scaffolding (几个, 这个, 给个) except where it starts a word: 个税, 个人,
 # 个体 (一个人 and 每个人 still count a person).
-_CLASSIFIER = re.compile(r"(?<=[\d一二三四五六七八九十两几这那哪每各某整半])个|个(?![税人体性案别])")
+_CLASSIFIER = re.compile(
+    r"(?<=[\d一二三四五六七八九十两几这那哪每各某整半])个|个(?![税人体性案别])"
+)
 # Clauses of a measure's text.
 _CLAUSE = re.compile(r"[，。；：,;:！？!?]")
 _NUM = r"\d{1,2}|[一二三四五六七八九十两]{1,3}"
@@ -685,7 +687,7 @@ class Engine:
                 _PROCEDURE.search(q.text)
                 or _LOOK_UP.search(q.text)
                 or _YES_NO.search(found.missed_topic)
-                or not any(states(q.text, m.text) for m in found.measures)
+                or (found.measures and not any(states(q.text, m.text) for m in found.measures))
             ):
                 # "烟草局招人啥时候考": a service to a person none of the unit's items names;
                 # "税务局收多少钱": an amount none of them states.
