@@ -156,3 +156,35 @@ async def test_a_sum_asked_of_the_measure_in_focus(assistant: Assistant, dialog:
     # Who is in charge is still asked of the measure in focus.
     data = await talk(assistant, dialog, "超比例奖励归谁管", "那谁负责", chat="other")
     assert data["measures"] == ["13.1"]
+
+
+@pytest.fixture(scope="module")
+def nongji(tmp_path_factory: pytest.TempPathFactory) -> tuple[Plan, Engine]:
+    # Farm machinery: its subsidies are for buying machines (农机购置补贴), nothing else.
+    return _imported(tmp_path_factory.mktemp("nongji"), "guofa2018-42_nongye_jixiehua.txt")
+
+
+def test_a_benefit_for_a_thing_no_measure_names(nongji: tuple[Plan, Engine]) -> None:
+    plan, engine = nongji
+    assert not holding(plan, "饲料") and not holding(plan, "农膜")
+    for question in ["饲料涨价有补贴吗", "农膜价格高了有没有补贴"]:
+        assert_not_found(engine, question)
+        assert engine.answer(question).nearest, question
+    # A benefit for what a measure names is answered.
+    assert set(ids(engine, "买农机有补贴吗")) & holding(plan, "农机购置补贴")
+
+
+@pytest.fixture(scope="module")
+def jili(tmp_path_factory: pytest.TempPathFactory) -> tuple[Plan, Engine]:
+    # Rewards to places for work done well, each for a named kind of work.
+    return _imported(tmp_path_factory.mktemp("jili"), "guobanfa2018-117_zhenzhua_shigan.txt")
+
+
+def test_a_reward_described_in_everyday_words_is_still_answered(
+    jili: tuple[Plan, Engine],
+) -> None:
+    plan, engine = jili
+    cleaner = holding(plan, "大气", "水环境")
+    assert cleaner
+    for question in ["空气变干净的地方有奖励吗", "河水变清的市有什么奖励"]:
+        assert set(ids(engine, question)[:3]) & cleaner, question

@@ -99,6 +99,8 @@ _AMOUNT = re.compile(
     r"|^(?!.*(?:提高|调整|制定|完善|统一|落实|明确|规范|谁|哪个|部门))[^，。？?]{0,12}"
     r"(?:补偿|赔偿|补助|补贴|工资|收费|缴费|抚恤金?|救助|津贴)标准(?:是|为)?(?:多少|多高)?[吗呢啊？?。]*$"
 )
+# A benefit asked about (有没有补贴, 有奖励吗, 优惠政策).
+_BENEFIT = re.compile(r"补贴|补助|奖励|奖补|优惠|资助|津贴")
 # Money asked for (多少钱, 几块): a rate (80%) states no sum.
 _MONEY = re.compile(r"多少钱|多少元|几[元块]钱?|多少块|费(?:用)?怎么(?:收|定)")
 _STATES_MONEY = re.compile(r"\d[\d.]*\s*(?:万|亿)?元|[一二三四五六七八九十两百千万]+元")
@@ -854,6 +856,12 @@ class Engine:
         # Concepts answer only through a measure holding one of the terms described.
         best_text = self._texts[ranked[0]]
         described &= not groups or any(t in best_text for g in groups for t, _ in g)
+        if not groups and _BENEFIT.search(text):
+            # A benefit for a thing (化肥涨价有没有补贴): the measure must share a word with
+            # the question besides the benefit; its characters alone are another programme's.
+            described &= any(
+                ranked[0] in self._postings[g] and not _BENEFIT.fullmatch(g) for g in words
+            )
         if best >= RECALL_CONFIDENT and described:
             keep = [i for i in ranked if scores[i] >= scores[ranked[0]] * 0.8]
             return tuple(self._measures[i] for i in keep), ()
