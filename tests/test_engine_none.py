@@ -6,6 +6,7 @@ nearest. Questions a measure does answer stay answered. Wordings are this module
 from __future__ import annotations
 
 import datetime as dt
+from pathlib import Path
 
 import pytest
 
@@ -122,7 +123,7 @@ def test_a_sum_of_money_needs_money_stated_not_a_share(jiating: tuple[Plan, Engi
     plan, engine = jiating
     shares = holding(plan, "签约服务费", "%")
     assert shares
-    assert not any("元" in plan.measure(i).text for i in shares)  # type: ignore[union-attr]
+    assert not any("元" in m.text for m in plan.measures if m.id in shares)
     assert_not_found(engine, "签约服务费一个人几块钱")
     # A share asked is what the measure states.
     assert set(ids(engine, "签约服务费里多少比例给医生发绩效")[:3]) & shares
@@ -166,7 +167,8 @@ def nongji(tmp_path_factory: pytest.TempPathFactory) -> tuple[Plan, Engine]:
 
 def test_a_benefit_for_a_thing_no_measure_names(nongji: tuple[Plan, Engine]) -> None:
     plan, engine = nongji
-    assert not holding(plan, "饲料") and not holding(plan, "农膜")
+    assert not holding(plan, "饲料")
+    assert not holding(plan, "农膜")
     for question in ["饲料涨价有补贴吗", "农膜价格高了有没有补贴"]:
         assert_not_found(engine, question)
         assert engine.answer(question).nearest, question
@@ -188,3 +190,21 @@ def test_a_reward_described_in_everyday_words_is_still_answered(
     assert cleaner
     for question in ["空气变干净的地方有奖励吗", "河水变清的市有什么奖励"]:
         assert set(ids(engine, question)[:3]) & cleaner, question
+
+
+@pytest.fixture(scope="module")
+def zhineng(tmp_path_factory: pytest.TempPathFactory) -> tuple[Plan, Engine]:
+    # A table of AI tasks: one item gives a sum for computing power (算力), most give none.
+    path = Path(__file__).parent / "data" / "blind" / "texts" / "zj2026_rengongzhineng_renwu.txt"
+    return _imported(tmp_path_factory.mktemp("zhineng"), str(path))
+
+
+def test_a_benefit_asked_needs_a_measure_offering_one(zhineng: tuple[Plan, Engine]) -> None:
+    plan, engine = zhineng
+    named = holding(plan, "机器人")
+    assert named
+    texts = [m.text for m in plan.measures if m.id in named]
+    assert not any(w in t for t in texts for w in ("补贴", "补助", "奖励"))
+    assert_not_found(engine, "机器人展会有补贴吗")
+    assert {m.id for m in engine.answer("机器人展会有补贴吗").nearest} & named
+    assert set(ids(engine, "企业买算力有补贴吗")) & holding(plan, "算力", "补助")

@@ -99,8 +99,17 @@ _AMOUNT = re.compile(
     r"|^(?!.*(?:提高|调整|制定|完善|统一|落实|明确|规范|谁|哪个|部门))[^，。？?]{0,12}"
     r"(?:补偿|赔偿|补助|补贴|工资|收费|缴费|抚恤金?|救助|津贴)标准(?:是|为)?(?:多少|多高)?[吗呢啊？?。]*$"
 )
-# A benefit asked about (有没有补贴, 有奖励吗, 优惠政策).
+# Benefits (补贴, 奖励, 优惠).
 _BENEFIT = re.compile(r"补贴|补助|奖励|奖补|优惠|资助|津贴")
+# A benefit asked for (有补贴吗, 有没有奖励, 有哪些优惠政策), not one described (资助…的项目).
+_BENEFIT_ASKED = re.compile(
+    rf"(?:有没有|有无|是否有|能不能|可不可以|能|可以|给不给)[^，。？?]{{0,4}}(?:{_BENEFIT.pattern})"
+    rf"|(?:{_BENEFIT.pattern})(?:政策)?(?:吗|么|没有?|不)[？?。]*$"
+    rf"|有(?:什么|哪些|啥)(?:{_BENEFIT.pattern})"
+)
+_OFFERS_BENEFIT = re.compile(
+    r"补贴|补助|奖励|奖补|优惠|资助|扶持|支持|减免|免费|免收|倾斜|补偿|津贴|资金|经费|费用|激励|保障"
+)
 # Money asked for (多少钱, 几块): a rate (80%) states no sum.
 _MONEY = re.compile(r"多少钱|多少元|几[元块]钱?|多少块|费(?:用)?怎么(?:收|定)")
 _STATES_MONEY = re.compile(r"\d[\d.]*\s*(?:万|亿)?元|[一二三四五六七八九十两百千万]+元")
@@ -726,6 +735,10 @@ class Engine:
         if ranked and not states(q.text, ranked[0].text):
             # "补贴每月多少钱" where no measure gives an amount: not in the document.
             ranked, nearest = (), ranked[:MAX_NEAREST]
+        if ranked and _BENEFIT_ASKED.search(q.text):
+            # "机器人公司上市有补贴吗": only a measure offering some benefit answers.
+            offering = tuple(m for m in ranked if _OFFERS_BENEFIT.search(m.text))
+            ranked, nearest = offering, () if offering else ranked[:MAX_NEAREST]
         if ranked and _LOOK_UP.search(q.text):
             offering = tuple(m for m in ranked if _OFFERS_LOOK_UP.search(m.text))
             ranked, nearest = offering, () if offering else ranked[:MAX_NEAREST]
