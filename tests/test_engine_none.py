@@ -43,6 +43,9 @@ def assert_not_found(engine: Engine, question: str) -> None:
         "盲人按摩补贴每人能定多少",  # a sum set
         "超比例奖励是怎么分配的",  # how a benefit is split
         "超比例奖励的补助标准",  # a money standard asked for itself
+        "按摩店一年能赚多少",  # what is earned
+        "超比例奖励的额度是多少",
+        "盲人按摩师工资一般多少",
     ],
 )
 def test_a_sum_no_measure_states(engine: Engine, plan: Plan, question: str) -> None:
@@ -64,6 +67,7 @@ def test_a_standard_asked_to_be_raised_is_a_topic(engine: Engine, plan: Plan) ->
         "跨省通办什么时候开始实施",  # a date the measure does not state
         "按比例就业联网认证什么时候生效",
         "盲人按摩店营业时间有规定吗",
+        "残疾人就业补贴发放时间",
     ],
 )
 def test_what_comes_next_or_when_a_measure_never_says(engine: Engine, question: str) -> None:
