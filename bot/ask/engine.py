@@ -126,7 +126,7 @@ _NEXT = re.compile(
     r"下一(?:届|轮|批|期|任)"
     r"|(?:以后|今后|将来|之后|结束后|到期后|明年|后年)还(?:会|能)(?:再)?(?:有|出|搞|办|继续)"
 )
-# A list of names asked for itself (试点城市名单有哪些, 负面清单是什么): a responsibility
+# A list of names asked for itself (试点城市名单有哪些, 负面清单都有啥): a responsibility
 # document assigns the work, it does not print the list.
 _LIST = re.compile(
     r"(?:名单|清单|名录|目录)(?:都|具体)?(?:有哪些|是哪些|有啥|有谁|包括哪些|包括什么)"
