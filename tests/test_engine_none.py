@@ -46,6 +46,7 @@ def assert_not_found(engine: Engine, question: str) -> None:
         "按摩店一年能赚多少",  # what is earned
         "超比例奖励的额度是多少",
         "盲人按摩师工资一般多少",
+        "残疾人就业保障金一年收了多少",
     ],
 )
 def test_a_sum_no_measure_states(engine: Engine, plan: Plan, question: str) -> None:
@@ -68,6 +69,8 @@ def test_a_standard_asked_to_be_raised_is_a_topic(engine: Engine, plan: Plan) ->
         "按比例就业联网认证什么时候生效",
         "盲人按摩店营业时间有规定吗",
         "残疾人就业补贴发放时间",
+        "明年残疾人就业会有新政策吗",
+        "残疾人职业技能大赛在哪里举办",  # where an event is held
     ],
 )
 def test_what_comes_next_or_when_a_measure_never_says(engine: Engine, question: str) -> None:
@@ -76,7 +79,11 @@ def test_what_comes_next_or_when_a_measure_never_says(engine: Engine, question: 
 
 @pytest.mark.parametrize(
     "question",
-    ["定向招聘残疾人的国有企业名单有哪些", "残疾人人力资源服务机构清单都有哪些"],
+    [
+        "定向招聘残疾人的国有企业名单有哪些",
+        "残疾人人力资源服务机构清单都有哪些",
+        "哪些企业被评为助残先进单位",
+    ],
 )
 def test_a_list_of_names_asked_for_itself(engine: Engine, question: str) -> None:
     assert_not_found(engine, question)

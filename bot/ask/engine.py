@@ -78,7 +78,7 @@ _FUNCTION_CHARS = frozenset(
 # who heads a body.
 _DETAIL = re.compile(
     r"电话|地址|在哪里?办|办公地点|联系方式|邮箱|网址|官网|(?:局|厅|部|处)长是谁|主任是谁|领导是谁"
-    r"|在哪(?:个|座)(?:城市|省份?|地方|县)(?:举?办|举行|召开|开)"
+    r"|在哪(?:个|座)(?:城市|省份?|地方|县)(?:举?办|举行|召开|开)|在哪(?:里|儿)?(?:举办|举行|召开)"
     r"|在哪(?:里|儿)?[呢啊呀]?[？?。]*$|(?:哪个|什么)(?:网站|app|小程序|公众号)"
 )
 # A body the document does not name, asked about as a unit ("工业和信息化部负责什么").
@@ -94,7 +94,7 @@ _AMOUNT = re.compile(
     r"|(?:减免|抵扣|退税|[税费钱款])[^，。？?]{0,3}(?:怎么|怎样|如何|咋)(?:计?算|核算)"
     # A sum set, fined, split or adjusted (罚款多少, 能定多少, 调到多少, 分了多少), a money
     # standard asked for itself (补偿标准), how a benefit is split (怎么分配): numbers again.
-    r"|[款分罚赔扣赚挣]了?多少|(?<!规)定多少|调(?:整)?到了?多少|(?:怎么|怎样|如何|咋)分(?:配|成|红|钱)"
+    r"|[款分罚赔扣赚挣]了?多少|(?<!招)收了?多少|(?<!规)定多少|调(?:整)?到了?多少|(?:怎么|怎样|如何|咋)分(?:配|成|红|钱)"
     r"|(?:工资|收入|待遇|奖金|额度|数额|费用)[^，。？?]{0,4}多少(?![人家个项条所批次])"
     # (Not one asked to be raised or set: "谁负责提高补贴标准" is a topic.)
     r"|^(?!.*(?:提高|调整|制定|完善|统一|落实|明确|规范|谁|哪个|部门))[^，。？?]{0,12}"
@@ -125,12 +125,13 @@ _STATES_DATE = re.compile(r"\d{4}\s*年|\d{1,2}\s*月|年底|年内|月底|之�
 _NEXT = re.compile(
     r"下一(?:届|轮|批|期|任)"
     r"|(?:以后|今后|将来|之后|结束后|到期后|明年|后年)还(?:会|能)(?:再)?(?:有|出|搞|办|继续)"
+    r"|(?:以后|今后|将来|明年|后年)[^，。？?]{0,8}(?:会|能|还)(?:再)?(?:有|出)新"
 )
 # A list of names asked for itself (试点城市名单有哪些, 负面清单都有啥): a responsibility
 # document assigns the work, it does not print the list.
 _LIST = re.compile(
     r"(?:名单|清单|名录|目录)(?:都|具体)?(?:有哪些|是哪些|有啥|有谁|包括哪些|包括什么)"
-    r"|哪些(?:城市|地方|省份|地区|企业|公司)(?:入选|列入|被选)"
+    r"|哪些(?:城市|地方|省份|地区|企业|公司|单位)(?:入选|列入|被选|被评|获评|评上|试点)"
 )
 # Conditions to qualify (要满足哪些条件, 门槛是什么): only a measure stating conditions answers.
 _CONDITIONS = re.compile(
