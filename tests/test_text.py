@@ -26,6 +26,12 @@ def test_runs_split_chinese_from_latin_and_digits() -> None:
     assert runs("盲人按摩，50人以上abc") == ["盲人按摩", "50", "人以上", "abc"]
 
 
+def test_financial_numerals_are_read_but_zero_stays_a_word() -> None:
+    assert normalize("第伍项任务第贰条") == "第五项任务第二条"
+    # 零 writes words too (零售, 零工, 零就业家庭): a word is one run, not split at it.
+    assert runs(normalize("报刊零售亭和零工市场")) == ["报刊零售亭和零工市场"]
+
+
 def test_bigrams_overlap_and_keep_short_runs_whole() -> None:
     assert bigrams("盲人按摩") == ["盲人", "人按", "按摩"]
     assert bigrams("盲") == ["盲"]

@@ -20,7 +20,7 @@ _CJK_RUN = re.compile(rf"[{_CJK}]+")
 # pypinyin, rewrite it with `python -m bot.ask.text` (a test compares the two).
 SOUND_TABLE = Path(__file__).with_name("sounds.txt")
 # Financial numerals (大写数字), as in 第伍项任务第贰条, read as the plain ones.
-_FINANCIAL = str.maketrans("零壹贰叁肆伍陆柒捌玖拾", "〇一二三四五六七八九十")
+_FINANCIAL = str.maketrans("壹贰叁肆伍陆柒捌玖拾", "一二三四五六七八九十")
 
 
 @lru_cache(maxsize=1)

@@ -1,0 +1,23 @@
+"""Everyday descriptions the engine must carry to a document's terms (#18): a description
+outweighs the stray words it shares with another measure, a word written with 零 is one word.
+Wordings are this module's own; expected measures come from the plan's text, never from the
+engine."""
+
+from __future__ import annotations
+
+import pytest
+
+from bot.ask.engine import Engine
+from bot.documents.plan import Plan
+from tests.test_engine_concepts import holding, top
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["想在路口摆个卖报纸的亭子，残疾人能优先吗", "报刊零售点给残疾人留岗位不"],
+)
+def test_a_word_written_with_zero_is_found(engine: Engine, plan: Plan, question: str) -> None:
+    # 报刊零售亭: 零 once split the word in two, and 卖报纸 found nothing to stand for.
+    expected = holding(plan, "报刊零售")
+    assert expected
+    assert set(top(engine, question)) & expected
