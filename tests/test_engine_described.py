@@ -21,3 +21,15 @@ def test_a_word_written_with_zero_is_found(engine: Engine, plan: Plan, question:
     expected = holding(plan, "报刊零售")
     assert expected
     assert set(top(engine, question)) & expected
+
+
+def test_the_words_typed_answer_when_a_description_s_term_is_held_by_none(
+    engine: Engine, plan: Plan
+) -> None:
+    # 找工作 describes 就业服务, which the measure on 公益性岗位 does not write: the terms
+    # weigh against it, and the words typed (兜底岗位) must still be ranked alone.
+    expected = holding(plan, "公益性岗位")
+    assert expected
+    question = "残疾人里找工作特别难的，政府给兜底岗位的说法有吗"
+    assert engine.answer(question).kind == "topic"
+    assert set(top(engine, question)) & expected

@@ -1257,15 +1257,13 @@ class Engine:
         """Rank `candidates` by the words typed with the terms of everyday descriptions added
         (weighted below them); by the words alone when that finds nothing.
 
-        The words alone are not tried again when no description holds a rare word of the
-        document (scaffolding aside): they could only score less (a large document's ranking
-        is not done twice for nothing).
+        The words alone can answer where the terms cannot: a description's term no measure
+        holds weighs against the match, and the words of the description may be scaffolding
+        (兜底给个岗位 where 找工作 stands for 就业服务).
         """
-        found = self._described(rest)
-        if found:
+        if self._described(rest):
             ranked = self._rank(rest, candidates, concepts=True)
-            said = (g for m in found for g in bigrams(m.group(0)) if g not in self._stop_words)
-            if ranked or not any(self._idf.get(g, 0.0) >= JUNCTION_IDF for g in said):
+            if ranked:
                 return ranked
         return self._rank(rest, candidates)
 
