@@ -9,7 +9,8 @@ import pytest
 
 from bot.ask.engine import Engine
 from bot.documents.plan import Plan
-from tests.test_engine_concepts import holding, top
+from tests.test_engine_concepts import BLIND, holding, top
+from tests.test_engine_reading import _imported
 
 
 @pytest.mark.parametrize(
@@ -33,3 +34,18 @@ def test_the_words_typed_answer_when_a_description_s_term_is_held_by_none(
     question = "残疾人里找工作特别难的，政府给兜底岗位的说法有吗"
     assert engine.answer(question).kind == "topic"
     assert set(top(engine, question)) & expected
+
+
+@pytest.fixture(scope="module")
+def minzhu(tmp_path_factory: pytest.TempPathFactory) -> tuple[Plan, Engine]:
+    # A 广州 plan (tests/data/blind/texts/) writing “三公”经费 with quotation marks.
+    path = BLIND / "texts" / "gz2012_minzhu_fazhi.txt"
+    return _imported(tmp_path_factory.mktemp("minzhu"), str(path))
+
+
+def test_a_term_is_read_across_quotation_marks(minzhu: tuple[Plan, Engine]) -> None:
+    plan, engine = minzhu
+    expected = holding(plan, "“三公”经费")
+    assert expected
+    # 公款出国, 吃喝 describe 三公经费, which the document writes as “三公”经费.
+    assert top(engine, "公款出国吃喝的钱要晒出来吗", 1)[0] in expected

@@ -260,6 +260,9 @@ _DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"两
 # Undecodable input bytes reach Python as lone surrogates (stdin uses surrogateescape);
 # no encoder accepts them, so they are replaced before the text is normalised.
 _SURROGATE = re.compile(r"[\ud800-\udfff]")
+# Quotation marks inside a document's words (“三公”经费, “互联网+”政务): read without them, so
+# that the word is one (三公经费), as a person reads it.
+_QUOTES = str.maketrans("", "", "“”‘’「」『』\"'")
 
 
 def task_numbers(text: str) -> list[int]:
@@ -541,7 +544,7 @@ class Engine:
         written = normalize(
             " ".join([plan.document.title, plan.document.issuer, *(t.title for t in plan.tasks)])
             + " ".join(m.text for m in plan.measures)
-        )
+        ).translate(_QUOTES)
         # Places the document itself names are its own (广州 in a 广州 document).
         places = [p for p in map(normalize, lexicon.other_places) if p not in written]
         # Another place as the owner of what is asked (重庆的补贴, 浙江省出台的); not where
@@ -615,7 +618,7 @@ class Engine:
         lengths = []
         for i, m in enumerate(measures):
             title = self.plan.tasks[m.task - 1].title
-            text = normalize(f"{m.text} {title}")
+            text = normalize(f"{m.text} {title}").translate(_QUOTES)
             counts = Counter(tok for run in runs(text) for tok in bigrams(run) if len(tok) > 1)
             for tok, n in counts.items():
                 postings[tok][i] = n
