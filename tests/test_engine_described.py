@@ -8,9 +8,10 @@ from __future__ import annotations
 import pytest
 
 from bot.ask.engine import Engine
-from bot.documents.plan import Plan
+from bot.ask.lexicon import load_lexicon
+from bot.cli import main
+from bot.documents.plan import Plan, load_plan
 from tests.test_engine_concepts import BLIND, holding, top
-from tests.test_engine_reading import _imported
 
 
 @pytest.mark.parametrize(
@@ -39,8 +40,13 @@ def test_the_words_typed_answer_when_a_description_s_term_is_held_by_none(
 @pytest.fixture(scope="module")
 def minzhu(tmp_path_factory: pytest.TempPathFactory) -> tuple[Plan, Engine]:
     # A 广州 plan (tests/data/blind/texts/) writing “三公”经费 with quotation marks.
-    path = BLIND / "texts" / "gz2012_minzhu_fazhi.txt"
-    return _imported(tmp_path_factory.mktemp("minzhu"), str(path))
+    out = tmp_path_factory.mktemp("minzhu") / "doc"
+    assert (
+        main(["import-doc", str(BLIND / "texts" / "gz2012_minzhu_fazhi.txt"), "--out", str(out)])
+        == 0
+    )
+    plan = load_plan(out)
+    return plan, Engine(plan, load_lexicon(out))
 
 
 def test_a_term_is_read_across_quotation_marks(minzhu: tuple[Plan, Engine]) -> None:
