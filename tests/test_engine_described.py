@@ -5,8 +5,13 @@ engine."""
 
 from __future__ import annotations
 
+import tempfile
+from functools import cache
+from pathlib import Path
+
 import pytest
 
+from bot.ask.concept import concepts_in
 from bot.ask.engine import Engine
 from bot.ask.lexicon import load_lexicon
 from bot.cli import main
@@ -37,21 +42,38 @@ def test_the_words_typed_answer_when_a_description_s_term_is_held_by_none(
     assert set(top(engine, question)) & expected
 
 
-@pytest.fixture(scope="module")
-def minzhu(tmp_path_factory: pytest.TempPathFactory) -> tuple[Plan, Engine]:
-    # A 广州 plan (tests/data/blind/texts/) writing “三公”经费 with quotation marks.
-    out = tmp_path_factory.mktemp("minzhu") / "doc"
-    assert (
-        main(["import-doc", str(BLIND / "texts" / "gz2012_minzhu_fazhi.txt"), "--out", str(out)])
-        == 0
-    )
+@cache
+def _document(name: str) -> tuple[Plan, Engine]:
+    """A document of tests/data/blind/texts/ imported as a user would (once per process)."""
+    out = Path(tempfile.mkdtemp(prefix="described-")) / "doc"
+    assert main(["import-doc", str(BLIND / "texts" / name), "--out", str(out)]) == 0
     plan = load_plan(out)
     return plan, Engine(plan, load_lexicon(out))
 
 
-def test_a_term_is_read_across_quotation_marks(minzhu: tuple[Plan, Engine]) -> None:
-    plan, engine = minzhu
+def test_a_term_is_read_across_quotation_marks() -> None:
+    # A 广州 plan writing “三公”经费 with quotation marks.
+    plan, engine = _document("gz2012_minzhu_fazhi.txt")
     expected = holding(plan, "“三公”经费")
     assert expected
     # 公款出国, 吃喝 describe 三公经费, which the document writes as “三公”经费.
     assert top(engine, "公款出国吃喝的钱要晒出来吗", 1)[0] in expected
+
+
+def test_another_phrase_of_a_line_the_document_writes_stands_for_the_thing() -> None:
+    # The line says 文山会海 and 少开会 of one thing; a document writing only 文山会海
+    # (none of the line's terms) has it as its word for 少开会.
+    written = "控制文山会海，腾出时间下基层。"
+    found = concepts_in(written, {written[i : i + 2] for i in range(len(written) - 1)})
+    assert found["少开会"] == ("文山会海",)
+    assert "文山会海" not in found  # written: its own word
+    # Where a term of the line is written, it alone is kept.
+    written = "推进精文简会，控制文山会海。"
+    found = concepts_in(written, {written[i : i + 2] for i in range(len(written) - 1)})
+    assert found["少开会"] == ("精文简会",)
+
+
+@pytest.mark.parametrize("question", ["机关少开会、多干实事这块是哪条", "能不能少开会 谁牵头抓"])
+def test_a_phrase_found_through_another_phrase_of_its_line(question: str) -> None:
+    plan, engine = _document("gz2012_dangjian_chuangxin.txt")
+    assert top(engine, question, 1)[0] in holding(plan, "文山会海")

@@ -4,6 +4,7 @@ use (concepts.txt, for every document)."""
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
@@ -18,6 +19,27 @@ def parse_concepts(text: str) -> dict[str, tuple[str, ...]]:
     A phrase on several lines gets the terms of all of them; `#` starts a comment.
     """
     table: dict[str, list[str]] = defaultdict(list)
+    for phrases, terms in _lines(text):
+        for phrase in phrases:
+            table[phrase] += [t for t in terms if t != phrase]
+    return {p: tuple(dict.fromkeys(ts)) for p, ts in table.items() if ts}
+
+
+def parse_kin(text: str) -> dict[str, tuple[str, ...]]:
+    """Read concepts.txt into phrase -> the other phrases of its lines (said of one thing).
+
+    A document may write one of them for the thing (控制文山会海 for 精文简会): another
+    phrase of the line (少开会) then stands for it there.
+    """
+    table: dict[str, list[str]] = defaultdict(list)
+    for phrases, _ in _lines(text):
+        for phrase in phrases:
+            table[phrase] += [p for p in phrases if p != phrase]
+    return {p: tuple(dict.fromkeys(ps)) for p, ps in table.items() if ps}
+
+
+def _lines(text: str) -> Iterator[tuple[list[str], list[str]]]:
+    """Yield each line's (phrases, terms), checking its form."""
     for number, row in enumerate(normalize(text).splitlines(), 1):
         row = row.partition("#")[0].strip()
         if not row:
@@ -26,9 +48,7 @@ def parse_concepts(text: str) -> dict[str, tuple[str, ...]]:
         phrases, terms = said.split(), meant.split()
         if not sep or not phrases or not terms or min(map(len, phrases + terms)) < 2:
             raise ValueError(f"{CONCEPT_FILE.name}:{number}: 需要「日常说法 … = 文件用语 …」")
-        for phrase in phrases:
-            table[phrase] += [t for t in terms if t != phrase]
-    return {p: tuple(dict.fromkeys(ts)) for p, ts in table.items() if ts}
+        yield phrases, terms
 
 
 @lru_cache(maxsize=1)
@@ -37,23 +57,35 @@ def concepts() -> dict[str, tuple[str, ...]]:
     return parse_concepts(CONCEPT_FILE.read_text(encoding="utf-8"))
 
 
+@lru_cache(maxsize=1)
+def kin() -> dict[str, tuple[str, ...]]:
+    """Return the shipped map's phrases said of one thing (read once per process)."""
+    return parse_kin(CONCEPT_FILE.read_text(encoding="utf-8"))
+
+
 def concepts_in(written: str, words: set[str] | dict[str, float]) -> dict[str, tuple[str, ...]]:
     """Return the concept map narrowed to the terms a document writes.
 
     `words` holds the document's bigrams: a term whose bigrams it lacks is skipped before its
     text is searched (most of the map is about other policy areas). A phrase the document
-    writes itself is its own word, not a description of another.
+    writes itself is its own word, not a description of another. Where it writes none of
+    the terms but another phrase of the line, that phrase is the document's word for them.
     """
-    found: dict[str, tuple[str, ...]] = {}
     present: dict[str, bool] = {}
-    for phrase, terms in concepts().items():
-        kept = []
-        for term in terms:
-            if term not in present:
-                pairs = (term[i : i + 2] for i in range(len(term) - 1))
-                present[term] = all(p in words for p in pairs) and term in written
-            if present[term]:
-                kept.append(term)
-        if kept and phrase not in written:
-            found[phrase] = tuple(kept)
+
+    def writes(term: str) -> bool:
+        if term not in present:
+            pairs = (term[i : i + 2] for i in range(len(term) - 1))
+            present[term] = all(p in words for p in pairs) and term in written
+        return present[term]
+
+    found: dict[str, tuple[str, ...]] = {}
+    table, others = concepts(), kin()
+    for phrase in sorted(table.keys() | others.keys()):
+        if phrase in written:
+            continue
+        kept = tuple(filter(writes, table.get(phrase, ())))
+        found_kin = () if kept else tuple(filter(writes, others.get(phrase, ())))
+        if kept or found_kin:
+            found[phrase] = kept or found_kin
     return found
