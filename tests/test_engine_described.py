@@ -77,3 +77,17 @@ def test_another_phrase_of_a_line_the_document_writes_stands_for_the_thing() -> 
 def test_a_phrase_found_through_another_phrase_of_its_line(question: str) -> None:
     plan, engine = _document("gz2012_dangjian_chuangxin.txt")
     assert top(engine, question, 1)[0] in holding(plan, "文山会海")
+
+
+def test_a_description_with_words_between_its_parts(engine: Engine, plan: Plan) -> None:
+    # 从山里搬出来 (易地搬迁) said with 头 between its parts.
+    expected = holding(plan, "易地搬迁")
+    assert expected
+    assert set(top(engine, "从山里头搬出来的残疾人 有人帮着就业吗")) & expected
+
+
+@pytest.mark.parametrize("question", ["外地的党员由谁来管", "外地过来党员怎么管理"])
+def test_a_party_member_from_elsewhere_is_a_mobile_one(question: str) -> None:
+    # 外地党员 (流动党员) with 的 or 过来 between its parts.
+    plan, engine = _document("gz2012_dangjian_chuangxin.txt")
+    assert top(engine, question, 1)[0] in holding(plan, "流动党员")

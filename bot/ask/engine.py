@@ -22,7 +22,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NamedTuple
 
 from rapidfuzz import process
 from rapidfuzz.distance import Levenshtein
@@ -70,6 +70,9 @@ RECALL_DESCRIBED = 6
 # What a document's term counts for when the question only describes it in everyday words
 # (坐轮椅的 for 肢体残疾, from bot/ask/concepts.txt): less than a word typed.
 CONCEPT_WEIGHT = 0.7
+# A description's two parts may stand this many characters apart (外地来的党员 says 外地党员,
+# 上班时出事故 says 上班出事故): words a person puts between the parts of a compound.
+CONCEPT_GAP = 2
 # Characters that carry no topic of their own (function words and question words).
 _FUNCTION_CHARS = frozenset(
     "的了吗呢吧啊么什怎谁哪是在有和与及或都也还要能会可把被给让对从到这那个些我你他她它们啥咋嘛呀"
@@ -478,6 +481,14 @@ class Answer:
         } | ({"suggestions": [m.id for m in self.nearest]} if self.nearest else {})
 
 
+class _Said(NamedTuple):
+    """An everyday description found in a question: where, and which phrase of the map."""
+
+    start: int
+    end: int
+    phrase: str
+
+
 @dataclass
 class _Query:
     """A question being read: its normalised text and which characters are explained."""
@@ -581,6 +592,12 @@ class Engine:
         self._concepts = concepts_in(written, self._idf)
         self._concept_re = _alternation(self._concepts)
         self._concept_starts = frozenset(phrase[0] for phrase in self._concepts)
+        # Each phrase of four characters or more by its two parts (a head of two at least).
+        self._concept_parts: dict[str, list[tuple[str, str]]] = defaultdict(list)
+        for phrase in sorted(self._concepts, key=len, reverse=True):
+            for k in range(2, len(phrase) - 1):
+                self._concept_parts[phrase[:k]].append((phrase[k:], phrase))
+        self._part_lengths = sorted({len(head) for head in self._concept_parts}, reverse=True)
         # The document's own numbers of its items and headings, where it numbers them; (n, True)
         # for a number written in brackets, （十）.
         self._doc_measures: dict[tuple[int, bool], Measure] = {}
@@ -812,8 +829,8 @@ class Engine:
             said = {c for c in text if is_cjk(c) and c not in _FUNCTION_CHARS}
             idf = self._char_idf
             for m in found:
-                text = text[: m.start()] + " " * (m.end() - m.start()) + text[m.end() :]
-                terms = self._concepts[m.group(0)]
+                text = text[: m.start] + " " * (m.end - m.start) + text[m.end :]
+                terms = self._concepts[m.phrase]
                 groups.append(
                     [(t, CONCEPT_WEIGHT * sum(idf.get(c, 0) for c in set(t))) for t in terms]
                 )
@@ -1162,8 +1179,8 @@ class Engine:
         """Return `_terms`, each content token with the span of `rest` it was read from."""
         soft = [c == " " for c in rest]
         if concepts:
-            for m in self._described(rest):
-                soft[m.start() : m.end()] = [True] * (m.end() - m.start())
+            for said in self._described(rest):
+                soft[said.start : said.end] = [True] * (said.end - said.start)
         extra: list[tuple[str, int, int]] = []
         for m in self._synonym_re.finditer(rest):
             extra += [(w, m.start(), m.end()) for w in self._synonyms[m.group(0)]]
@@ -1200,21 +1217,33 @@ class Engine:
             content += [(t, start, end) for run in runs(phrase) for t in bigrams(run)]
         return content, bonus
 
-    def _described(self, text: str) -> list[re.Match[str]]:
+    def _described(self, text: str) -> list[_Said]:
         """Return the everyday descriptions of the document's terms in `text` (concepts.txt).
 
         Descriptions may overlap ("国外的技术大牛": 国外的技术 and 技术大牛); one wholly
-        inside another found before is left out.
+        inside another found before is left out. A phrase of four characters or more may have
+        up to CONCEPT_GAP characters between two of its parts (外地来的党员 for 外地党员).
         """
-        found: list[re.Match[str]] = []
+        found: list[_Said] = []
         end = 0
         starts = self._concept_starts
         for i in (i for i, c in enumerate(text) if c in starts):
             m = self._concept_re.match(text, i)
-            if m is not None and m.end() > end:
-                found.append(m)
-                end = m.end()
+            said = _Said(i, m.end(), m.group(0)) if m is not None else self._parted(text, i)
+            if said is not None and said.end > end:
+                found.append(said)
+                end = said.end
         return found
+
+    def _parted(self, text: str, i: int) -> _Said | None:
+        """Return the phrase starting at `i` with a few characters between its parts."""
+        for n in self._part_lengths:
+            for tail, phrase in self._concept_parts.get(text[i : i + n], ()):
+                for gap in range(1, CONCEPT_GAP + 1):
+                    middle = text[i + n : i + n + gap]
+                    if is_cjk(middle) and text.startswith(tail, i + n + gap):
+                        return _Said(i, i + n + gap + len(tail), phrase)
+        return None
 
     def _heard(self, tok: str) -> str:
         """Return the document's word a bigram it lacks was typed for by sound, or the bigram.
@@ -1278,7 +1307,7 @@ class Engine:
         With `concepts`, the document's terms that the question describes in everyday words
         (bot/ask/concepts.txt) count too, less than words typed; empty when it describes none.
         """
-        found = [m.group(0) for m in self._described(rest)] if concepts else []
+        found = [m.phrase for m in self._described(rest)] if concepts else []
         if concepts and not found:
             return ()
         described = [self._concepts[phrase] for phrase in found]
