@@ -17,6 +17,7 @@ from bot.ask.lexicon import load_lexicon
 from bot.cli import main
 from bot.documents.plan import Plan, load_plan
 from tests.test_engine_concepts import BLIND, holding, top
+from tests.test_engine_reading import _imported
 
 
 @pytest.mark.parametrize(
@@ -49,6 +50,12 @@ def _document(name: str) -> tuple[Plan, Engine]:
     assert main(["import-doc", str(BLIND / "texts" / name), "--out", str(out)]) == 0
     plan = load_plan(out)
     return plan, Engine(plan, load_lexicon(out))
+
+
+@cache
+def _imported_shared(name: str) -> tuple[Plan, Engine]:
+    """A document of ../shared/docs/ imported (once per process)."""
+    return _imported(Path(tempfile.mkdtemp(prefix="described-")), name)
 
 
 def test_a_term_is_read_across_quotation_marks() -> None:
@@ -91,3 +98,33 @@ def test_a_party_member_from_elsewhere_is_a_mobile_one(question: str) -> None:
     # 外地党员 (流动党员) with 的 or 过来 between its parts.
     plan, engine = _document("gz2012_dangjian_chuangxin.txt")
     assert top(engine, question, 1)[0] in holding(plan, "流动党员")
+
+
+@pytest.mark.parametrize(
+    ("question", "words"),
+    [
+        ("在工地干活受伤成了残疾的工人，就业服务有份吗", ("工伤",)),
+        ("招进来的残疾人名单要贴出来给大家看吗", ("公示",)),
+        ("残疾人想学种植技术，有人教吗", ("实用技术",)),
+        ("上门挨个核对一下没工作残疾人的情况", ("信息核对",)),
+    ],
+)
+def test_a_description_leads_the_notice_s_answer(
+    engine: Engine, plan: Plan, question: str, words: tuple[str, ...]
+) -> None:
+    # Each says in everyday words what one measure names (concepts.txt); the measure that
+    # shares only a stray word (就业服务, 种植, 信息) must not come first.
+    expected = holding(plan, *words)
+    assert expected
+    assert top(engine, question, 1)[0] in expected
+
+
+@pytest.mark.parametrize(
+    ("question", "term"),
+    [("山区的水果卖不掉怎么办", "产销对接"), ("想建个冷库放水果有支持吗", "保鲜库")],
+)
+def test_a_description_of_farm_produce_in_an_imported_document(question: str, term: str) -> None:
+    plan, engine = _imported_shared("guobanfa2018-129_xiaofei_fupin.txt")
+    expected = holding(plan, term)
+    assert expected
+    assert set(top(engine, question)) & expected
