@@ -128,3 +128,16 @@ def test_a_description_of_farm_produce_in_an_imported_document(question: str, te
     expected = holding(plan, term)
     assert expected
     assert set(top(engine, question)) & expected
+
+
+def test_a_thing_not_covered_may_say_how_a_described_one_is_done(
+    engine: Engine, plan: Plan
+) -> None:
+    # 残疾证 is no topic of the notice (its lexicon's not_topics), but 挂名 describes its
+    # 虚假安排: the question is about that, the certificate only the means.
+    expected = holding(plan, "虚假安排")
+    assert expected
+    assert top(engine, "用残疾证挂名顶比例的公司谁来管", 1)[0] in expected
+    # Asked alone, the certificate is still not the notice's topic.
+    for question in ["残疾证到期了要换吗", "坐轮椅的人残疾证怎么办"]:
+        assert engine.answer(question).no_match, question

@@ -739,7 +739,9 @@ class Engine:
             return self._task_answer(question, titled)
         # Things the document does not cover though they share its words (生活补贴 is not its
         # 补贴): what else the question says only qualifies them (标准, 怎么申请).
-        off_topic = self._not_topics_re.search(q.text) or self._outside(q.text)
+        # Unless the question also describes a thing the document names (借残疾证挂名: 挂名
+        # is its 虚假安排): then the thing not covered only says how it is done.
+        off_topic = self._not_topic(q.text) or self._outside(q.text)
         described = None if off_topic else self._described_task(q)
         if described:
             return self._task_answer(question, (described,))
@@ -791,6 +793,16 @@ class Engine:
             m
             for m in ranked
             if any(all(w in clause for w in words) for clause in _CLAUSE.split(normalize(m.text)))
+        )
+
+    def _not_topic(self, text: str) -> bool:
+        """Tell whether the question is about a thing the document does not cover."""
+        found = [m.span() for m in self._not_topics_re.finditer(text)]
+        if not found:
+            return False
+        return not any(
+            all(said.end <= start or said.start >= end for start, end in found)
+            for said in self._described(text)
         )
 
     def _outside(self, text: str) -> bool:
