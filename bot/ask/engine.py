@@ -598,6 +598,9 @@ class Engine:
             for k in range(2, len(phrase) - 1):
                 self._concept_parts[phrase[:k]].append((phrase[k:], phrase))
         self._part_lengths = sorted({len(head) for head in self._concept_parts}, reverse=True)
+        self._part_starts = frozenset(head[:2] for head in self._concept_parts)
+        # A question's descriptions are looked for several times while it is answered.
+        self._said: dict[str, tuple[_Said, ...]] = {}
         # The document's own numbers of its items and headings, where it numbers them; (n, True)
         # for a number written in brackets, （十）.
         self._doc_measures: dict[tuple[int, bool], Measure] = {}
@@ -1229,13 +1232,15 @@ class Engine:
             content += [(t, start, end) for run in runs(phrase) for t in bigrams(run)]
         return content, bonus
 
-    def _described(self, text: str) -> list[_Said]:
+    def _described(self, text: str) -> tuple[_Said, ...]:
         """Return the everyday descriptions of the document's terms in `text` (concepts.txt).
 
         Descriptions may overlap ("国外的技术大牛": 国外的技术 and 技术大牛); one wholly
         inside another found before is left out. A phrase of four characters or more may have
         up to CONCEPT_GAP characters between two of its parts (外地来的党员 for 外地党员).
         """
+        if text in self._said:
+            return self._said[text]
         found: list[_Said] = []
         end = 0
         starts = self._concept_starts
@@ -1245,10 +1250,15 @@ class Engine:
             if said is not None and said.end > end:
                 found.append(said)
                 end = said.end
-        return found
+        if len(self._said) >= 64:  # a bound: the last few questions' texts are enough
+            self._said.clear()
+        self._said[text] = tuple(found)
+        return self._said[text]
 
     def _parted(self, text: str, i: int) -> _Said | None:
         """Return the phrase starting at `i` with a few characters between its parts."""
+        if text[i : i + 2] not in self._part_starts:
+            return None
         for n in self._part_lengths:
             for tail, phrase in self._concept_parts.get(text[i : i + n], ()):
                 for gap in range(1, CONCEPT_GAP + 1):
