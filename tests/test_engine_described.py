@@ -107,6 +107,8 @@ def test_a_party_member_from_elsewhere_is_a_mobile_one(question: str) -> None:
         ("招进来的残疾人名单要贴出来给大家看吗", ("公示",)),
         ("残疾人想学种植技术，有人教吗", ("实用技术",)),
         ("上门挨个核对一下没工作残疾人的情况", ("信息核对",)),
+        ("我们单位五六十号人一个残疾的都没有，要不要招一个", ("至少安排",)),
+        ("假装招残疾人就业的单位谁来查", ("虚假安排",)),
     ],
 )
 def test_a_description_leads_the_notice_s_answer(
