@@ -147,3 +147,25 @@ def test_a_thing_not_covered_may_say_how_a_described_one_is_done(
     # Asked alone, the certificate is still not the notice's topic.
     for question in ["残疾证到期了要换吗", "坐轮椅的人残疾证怎么办"]:
         assert engine.answer(question).no_match, question
+
+
+@pytest.mark.parametrize(
+    ("name", "question", "term"),
+    [
+        (
+            "gz2023_jiatingyisheng_fengongbiao.docx",
+            "能不能在家戴个手环医生就能看到血压",
+            "穿戴设备",
+        ),
+        ("gz2023_jiatingyisheng_fengongbiao.docx", "怎么让老百姓知道有家庭医生这回事", "知晓率"),
+        ("guofa2018-42_nongye_jixiehua.txt", "田太小拖拉机开不进去", "田块"),
+        ("guofa2018-42_nongye_jixiehua.txt", "农机质量不过关谁来管", "可靠性"),
+    ],
+)
+def test_a_description_in_a_health_or_farm_machinery_document(
+    name: str, question: str, term: str
+) -> None:
+    plan, engine = _imported_shared(name)
+    expected = holding(plan, term)
+    assert expected
+    assert set(top(engine, question)) & expected
