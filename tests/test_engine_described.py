@@ -160,9 +160,11 @@ def test_a_thing_not_covered_may_say_how_a_described_one_is_done(
         ("gz2023_jiatingyisheng_fengongbiao.docx", "怎么让老百姓知道有家庭医生这回事", "知晓率"),
         ("guofa2018-42_nongye_jixiehua.txt", "田太小拖拉机开不进去", "田块"),
         ("guofa2018-42_nongye_jixiehua.txt", "农机质量不过关谁来管", "可靠性"),
+        ("guobanfa2018-128_wufei_chengshi.txt", "偷偷倒危险废物的谁来抓", "非法转移"),
+        ("guobanfa2018-128_wufei_chengshi.txt", "煤矿挖出来的废石渣", "矿业固体废物"),
     ],
 )
-def test_a_description_in_a_health_or_farm_machinery_document(
+def test_a_description_in_an_imported_document(
     name: str, question: str, term: str
 ) -> None:
     plan, engine = _imported_shared(name)
