@@ -162,6 +162,7 @@ def test_a_thing_not_covered_may_say_how_a_described_one_is_done(
         ("guofa2018-42_nongye_jixiehua.txt", "农机质量不过关谁来管", "可靠性"),
         ("guobanfa2018-128_wufei_chengshi.txt", "偷偷倒危险废物的谁来抓", "非法转移"),
         ("guobanfa2018-128_wufei_chengshi.txt", "煤矿挖出来的废石渣", "矿业固体废物"),
+        ("guobanfa2018-121_tiyu_jingsai.txt", "买球票能用信用卡分期吗", "支付产品"),
     ],
 )
 def test_a_description_in_an_imported_document(
@@ -171,3 +172,11 @@ def test_a_description_in_an_imported_document(
     expected = holding(plan, term)
     assert expected
     assert set(top(engine, question)) & expected
+
+
+def test_a_revenue_target_in_a_work_report() -> None:
+    # A county's work report (texts/): 财政收入 is its 一般公共预算收入.
+    plan, engine = _document("xianan2023_zhengfu_gongzuo_baogao.txt")
+    expected = holding(plan, "一般公共预算收入")
+    assert expected
+    assert top(engine, "财政收入的任务谁负责", 1)[0] in expected
