@@ -113,6 +113,9 @@ def test_a_party_member_from_elsewhere_is_a_mobile_one(question: str) -> None:
         ("方案落实得好不好谁来检查", ("评估",)),
         ("帮残疾人就业的钱够不够谁来保", ("资金投入",)),
         ("残疾人跑外卖，平台能多派点单吗", ("派单倾斜",)),
+        ("拄拐的人想在街边的便民亭干活", ("公共服务点",)),
+        ("山里的残疾人种菜卖菜有没有帮扶", ("种植",)),
+        ("残疾人找工作的网站", ("网络服务平台",)),
     ],
 )
 def test_a_description_leads_the_notice_s_answer(
@@ -180,3 +183,11 @@ def test_a_revenue_target_in_a_work_report() -> None:
     expected = holding(plan, "一般公共预算收入")
     assert expected
     assert top(engine, "财政收入的任务谁负责", 1)[0] in expected
+
+
+def test_what_money_is_spent_on_is_no_place(engine: Engine, plan: Plan) -> None:
+    # "用在哪" asks what the money is for, not an address (在哪 said last).
+    answer = engine.answer("就业保障金用在哪")
+    assert answer.kind == "topic"
+    assert set(top(engine, "就业保障金用在哪")) & holding(plan, "保障金")
+    assert engine.answer("残疾人就业服务机构在哪").no_match
