@@ -167,6 +167,7 @@ def test_a_thing_not_covered_may_say_how_a_described_one_is_done(
         ("guobanfa2018-128_wufei_chengshi.txt", "煤矿挖出来的废石渣", "矿业固体废物"),
         ("guobanfa2018-121_tiyu_jingsai.txt", "买球票能用信用卡分期吗", "支付产品"),
         ("guobanfa2018-129_xiaofei_fupin.txt", "合作社带着贫困户一起挣钱", "利益联结"),
+        ("guobanfa2018-117_zhenzhua_shigan.txt", "修路修得好的省", "交通建设"),
     ],
 )
 def test_a_description_in_an_imported_document(
