@@ -193,3 +193,10 @@ def test_what_money_is_spent_on_is_no_place(engine: Engine, plan: Plan) -> None:
     assert answer.kind == "topic"
     assert set(top(engine, "就业保障金用在哪")) & holding(plan, "保障金")
     assert engine.answer("残疾人就业服务机构在哪").no_match
+
+
+def test_everyday_words_around_the_topic_count_for_nothing(engine: Engine, plan: Plan) -> None:
+    # 那儿, 小伙子, 说法: words of a story that the notice never writes, not its topic.
+    question = "那儿有个听不见的小伙子想学按摩，有说法吗"
+    assert engine.answer(question).kind == "topic"
+    assert set(top(engine, question)) & holding(plan, "按摩")
