@@ -200,3 +200,15 @@ def test_everyday_words_around_the_topic_count_for_nothing(engine: Engine, plan:
     question = "那儿有个听不见的小伙子想学按摩，有说法吗"
     assert engine.answer(question).kind == "topic"
     assert set(top(engine, question)) & holding(plan, "按摩")
+
+
+@pytest.mark.parametrize(
+    ("question", "term"),
+    [("搞研发的钱占比谁负责", "研发经费"), ("经济总量的目标谁管", "地区生产总值")],
+)
+def test_a_target_of_a_city_work_plan_in_everyday_words(question: str, term: str) -> None:
+    # A city's list of yearly targets (texts/): 经济总量 is its 地区生产总值.
+    plan, engine = _document("changshu2018_zhengfu_gongzuo_renwu.txt")
+    expected = holding(plan, term)
+    assert expected
+    assert top(engine, question, 1)[0] in expected
