@@ -1240,8 +1240,9 @@ class Engine:
         inside another found before is left out. A phrase of four characters or more may have
         up to CONCEPT_GAP characters between two of its parts (外地来的党员 for 外地党员).
         """
-        if text in self._said:
-            return self._said[text]
+        known = self._said.get(text)
+        if known is not None:
+            return known
         found: list[_Said] = []
         end = 0
         starts = self._concept_starts
@@ -1253,8 +1254,8 @@ class Engine:
                 end = said.end
         if len(self._said) >= 64:  # a bound: the last few questions' texts are enough
             self._said.clear()
-        self._said[text] = tuple(found)
-        return self._said[text]
+        self._said[text] = said_here = tuple(found)
+        return said_here
 
     def _parted(self, text: str, i: int) -> _Said | None:
         """Return the phrase starting at `i` with a few characters between its parts."""
