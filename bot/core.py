@@ -14,7 +14,6 @@ import asyncio
 import dataclasses
 import datetime as dt
 import logging
-import secrets
 from collections import OrderedDict
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -37,6 +36,7 @@ from bot.office.reminders import CHASE, Reminders
 from bot.office.weblogin import web_link
 from bot.outcome import Outcome, Person, say
 from bot.store import ChatState, Owned, Store
+from bot.store.chats import new_token, tenure
 from bot.throttle import Throttle, Verdict
 
 logger = logging.getLogger(__name__)
@@ -76,7 +76,8 @@ class QueryCache:
 
     Buttons carry a short token (Telegram's callback data holds 64 bytes); a token that was
     evicted, never issued or forged reads as expired. In memory, unless several instances
-    share the store: then in it, so that a button issued by one works on any.
+    share the store: then in it too, so that a button issued by one works on any (written
+    with the inbox's commit of the message shown with it, when one is being handled).
     """
 
     def __init__(self, store: Store, capacity: int = 5000) -> None:
@@ -86,21 +87,24 @@ class QueryCache:
 
     async def remember(self, kind: str, arg: str) -> str:
         """Store a query and return its token."""
-        if self._store.several_instances:
+        held = tenure.get()
+        if self._store.several_instances and (held is None or not held.open):
             return await self._store.chats.remember(kind, arg)
-        token = secrets.token_urlsafe(6)
+        token = new_token()
         self._entries[token] = (kind, arg)
         while len(self._entries) > self._capacity:
             self._entries.popitem(last=False)
+        if self._store.several_instances and held is not None:
+            held.tokens[token] = (kind, arg)
         return token
 
     async def recall(self, token: str) -> Query | None:
         """Return the query behind a token, or None when it is unknown."""
-        if self._store.several_instances:
-            return await self._store.chats.recall(token)
         entry = self._entries.get(token)
         if entry is not None:
             self._entries.move_to_end(token)
+        elif self._store.several_instances:
+            return await self._store.chats.recall(token)
         return entry
 
 
@@ -127,6 +131,7 @@ class Core:
         self.dialog = Dialog(clock)
         self.throttle = Throttle(clock)
         self.queries = QueryCache(store)
+        store.chats.kept = CONTEXT_TTL  # the chats written behind are pruned after it too
         # The web console's public address, set when its server starts (None: not running).
         self.web_url: str | None = None
         # Who was already recorded as seen, so that not every message costs a write; and the
@@ -416,14 +421,23 @@ class Core:
         """Around one message: when several instances share the store, read the chat's
         context and `/doc` choice from it first and write them back after, if they changed.
 
-        One instance keeps them in memory only: a write per message would cost every answer
-        a commit. A member's messages are handled one at a time, whichever instance takes them.
+        Under the lease of the member the chat belongs to (the inbox's `tenure`), read once
+        a tenure and written behind, in the inbox's commit of the message. One instance
+        alone keeps them in memory only: a write per message would cost every answer a
+        commit. A member's messages are handled one at a time, whichever instance takes them.
         """
         if not self.store.several_instances:
             yield
             return
         await self.follow()
-        before = await self.store.chats.load(chat)
+        held = tenure.get()
+        if held is not None and not held.open:
+            held = None  # ended: what changes now is written at once
+        before = held.states.get(chat) if held is not None else None
+        if before is None:
+            before = await self.store.chats.load(chat)
+            if held is not None:
+                held.states[chat] = before
         stored = None
         if before.context is not None and before.at is not None:
             stored = Context.parse(before.context, before.at)
@@ -433,7 +447,9 @@ class Core:
         after = ChatState(doc=doc)
         if context is not None:
             after = ChatState(context.dump(), context.at, doc)
-        if after != before:
+        if after != before and held is not None and held.open:
+            held.change(chat, after)
+        elif after != before:
             await self.store.chats.save(chat, after, CONTEXT_TTL)
 
     def slow(self, action: str) -> bool:

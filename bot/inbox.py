@@ -14,6 +14,11 @@ are handled by the one instance holding the member's lease (bot/store/callbacks.
 order they were stored, whichever instance stored them. The lease is renewed while the
 instance works; one that dies lets it lapse, and another takes the member over at its next
 sweep (every third of LEASE_TTL), with what was left. A stop gives the leases up at once.
+
+While a worker handles a member's items, this instance's memory is the truth for the member's
+chats (bot/store/chats.py `Tenure`: read once per worker, so a member taken again is read
+again): what handling changed is written behind, in the commit that forgets the items handled
+(a crash before it redoes them anyway).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ from collections.abc import Awaitable, Callable
 
 from bot.store import Delivery, Store, origin
 from bot.store.callbacks import Lease
+from bot.store.chats import Behind, Tenure, tenure
 
 logger = logging.getLogger(__name__)
 
@@ -63,6 +69,8 @@ class Inbox:
         self._batch: list[tuple[str, str, str, asyncio.Future[bool], dt.datetime | None]] = []
         self._writer: asyncio.Task[None] | None = None
         self._handled: list[int] = []  # ids to forget at the next commit
+        self._behind = Behind()  # what the handled ones changed, written with their forgetting
+        self._flying: Behind | None = None  # … being written now
         # Sealed ids to forget in the transaction storing what they opened into, and its future.
         self._opened: list[tuple[list[int], asyncio.Future[None]]] = []
         self._open: Open | None = None
@@ -147,10 +155,14 @@ class Inbox:
 
     async def _write(self, force: bool = False) -> None:
         """Commit the waiting items and forget the handled ones, a batch at a time."""
-        while self._batch or self._handled or self._opened or self._lease.ended or force:
+        while (
+            self._batch or self._handled or self._behind or self._opened or self._lease.ended
+        ) or force:
             force = False
             batch, self._batch = self._batch, []
             handled, self._handled = self._handled, []
+            behind = self._flying = self._behind
+            self._behind = Behind()
             opened, self._opened = self._opened, []
             ended = set(self._lease.ended)
             self._lease.working = set(self._workers)
@@ -161,11 +173,13 @@ class Inbox:
                     handled + [i for ids, _ in opened for i in ids],
                     self._lease,
                     [arrived for *_, arrived in batch],
+                    behind,
                 )
             except Exception as e:  # every caller of the batch answers "try again"
                 self.failing = True
                 self._lease.ended |= ended  # given up at the next commit
                 self._handled[:0] = handled  # forgotten at the next commit
+                self._behind = behind.under(self._behind)  # with them
                 # Not the sealed ones: what they opened into is not stored; opened again.
                 waiting = [f for *_, f, _ in batch] + [f for _, f in opened]
                 for future in waiting:
@@ -176,6 +190,8 @@ class Inbox:
                 if not waiting:
                     return  # nothing waits on it: the next handled item or sweep retries
                 continue
+            finally:
+                self._flying = None
             self.failing = False
             for delivery, (*_, future, _) in zip(taken.rows, batch, strict=True):
                 if not future.done():
@@ -197,6 +213,12 @@ class Inbox:
 
     async def _work(self, member: str) -> None:
         """Handle a member's stored items in order until none is left, then end."""
+        # What this instance changed and has not written yet is the member's truth; the rest
+        # is read from the database as the handling needs it (another instance may have
+        # handled the member since this one last did).
+        unwritten = (self._flying or Behind()).under(self._behind).of(member)
+        held = Tenure(unwritten)
+        tenure.set(held)  # seen by the handling (this task's context, and its children's)
         try:
             while True:
                 last = self._last.get(member, 0)
@@ -223,8 +245,14 @@ class Inbox:
                         origin.reset(handling)
                     self._last[member] = delivery.id
                     self._handled.append(delivery.id)
+                    self._behind.take(member, held)  # what it changed, with it
                     self._kick()
         finally:
+            held.open = False
+            # Cancelled mid-item: its state is not kept (it is handled again), its page
+            # tokens are (a reply may have shown them).
+            held.unsaved = {}
+            self._behind.take(member, held)
             del self._workers[member]
             # Its lease is given up with its last item forgotten, unless items came meanwhile.
             self._lease.ended.add(member)

@@ -111,11 +111,13 @@ class Store:
         self.flowless: Flowless = Flowless() if shared is None else shared.flowless
         # Not per document: one person, one inbox, one console login.
         self.users: Users = Users(db, clock) if shared is None else shared.users
-        self.callbacks: Callbacks = Callbacks(db, clock) if shared is None else shared.callbacks
         self.notices: Notices = Notices(db, clock) if shared is None else shared.notices
         self.weblogins: WebLogins = WebLogins(db, clock) if shared is None else shared.weblogins
         self.leases: Leases = Leases(db, clock) if shared is None else shared.leases
         self.chats: Chats = Chats(db, clock) if shared is None else shared.chats
+        self.callbacks: Callbacks = (
+            Callbacks(db, clock, self.chats) if shared is None else shared.callbacks
+        )
         self.generations: Generations = (
             Generations(db, clock) if shared is None else shared.generations
         )

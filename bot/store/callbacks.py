@@ -17,8 +17,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar, Self
 
-from bot.clock import TZ
-from bot.store.database import Connection, Row
+from bot.clock import TZ, Clock
+from bot.store.chats import Behind, Chats
+from bot.store.database import Connection, Database, Row
 from bot.store.repository import CHUNK, Repository, iso, marks, time
 
 # How long storing a delivered callback waits for another writer's lock: WeCom waits 5 s for
@@ -69,6 +70,11 @@ class Callbacks(Repository):
     PURGE_EVERY: ClassVar[dt.timedelta] = dt.timedelta(hours=1)
     _purged: dt.datetime | None = None
 
+    def __init__(self, db: Database, clock: Clock, chats: Chats) -> None:
+        """`chats`: where the chats' states written behind go (`take`)."""
+        super().__init__(db, clock)
+        self.chats = chats
+
     async def take(
         self,
         channel: str,
@@ -76,6 +82,7 @@ class Callbacks(Repository):
         handled: Sequence[int] = (),
         lease: Lease | None = None,
         arrived: Sequence[dt.datetime | None] = (),
+        behind: Behind | None = None,
     ) -> Taken:
         """Store delivered items (key, member, body) in one transaction, each with its key,
         and forget the deliveries `handled` (by id) in the same one.
@@ -84,6 +91,8 @@ class Callbacks(Repository):
         repeat). Committed to disk when this returns: the channel may then be acknowledged.
         With `lease`, the members' leases change in the same transaction (see `Lease`).
         `arrived`: when each item came, if before now (one stored sealed, then opened).
+        `behind`: what the handled ones changed (chats' states, page tokens), written with
+        their forgetting (a state only while the lease of its member is still ours).
         """
         now = self.now().astimezone(TZ)
         arrivals = [(a or now).astimezone(TZ) for a in arrived] + [now] * len(items)
@@ -99,6 +108,10 @@ class Callbacks(Repository):
                 await tx.execute(
                     f"DELETE FROM inbox WHERE id IN ({', '.join('?' for _ in chunk)})", chunk
                 )
+            if behind and lease is not None:
+                members = {member for member, _ in behind.states.values()}
+                held = await lease.held(tx, channel, members) if members else set()
+                await self.chats.write(tx, behind, held)
             # Two statements a chunk, not two an item: the acknowledgement waits for them.
             for start in range(0, len(items), CHUNK):
                 part = slice(start, start + CHUNK)
@@ -214,6 +227,20 @@ class Lease:
             if row is not None:
                 won.add(member)
         return won
+
+    async def held(self, tx: Connection, channel: str, members: set[str]) -> set[str]:
+        """Return which of the members' leases are this instance's."""
+        names = {lease_of(channel, m): m for m in members}
+        held = set()
+        keys = sorted(names)
+        for start in range(0, len(keys), CHUNK):
+            chunk = keys[start : start + CHUNK]
+            rows = await tx.fetch(
+                f"SELECT name FROM leases WHERE owner = ? AND name IN ({_list(len(chunk))})",
+                (self.owner, *chunk),
+            )
+            held |= {names[row["name"]] for row in rows}
+        return held
 
     async def renew(self, tx: Connection, channel: str, now: dt.datetime) -> None:
         """Extend the leases of the members being handled."""

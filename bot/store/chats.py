@@ -2,17 +2,23 @@
 the database: the queries behind page buttons (token → kind, argument), and per chat its
 conversation context (serialised by bot/ask/dialog.py, with its time) and chosen document.
 
-One process on its own database keeps these in memory instead (bot/core.py decides).
+One process on its own database keeps these in memory instead (bot/core.py decides). With
+several, the instance holding a member's lease (bot/inbox.py) is the only one handling the
+member's chats: while it holds it, its memory is their truth (a `Tenure`). It reads a chat's
+state once per tenure and writes what changed behind, in the inbox's commit of the handled
+message (`Behind`); page tokens too, so that any instance can redraw a page.
 """
 
 from __future__ import annotations
 
+import contextvars
 import datetime as dt
 import secrets
-from dataclasses import dataclass
+from collections.abc import Set
+from dataclasses import dataclass, field
 
 from bot.clock import Clock
-from bot.store.database import Database
+from bot.store.database import Connection, Database
 from bot.store.repository import Repository, iso, maybe_time
 
 # A page button outlives its message's usefulness; older tokens read as expired and are pruned.
@@ -31,12 +37,65 @@ class ChatState:
     doc: str | None = None
 
 
+Query = tuple[str, str]  # (kind, argument) behind a page token
+
+
+class Tenure:
+    """A member's chats as this instance knows them while it holds the member's lease.
+
+    Made by the inbox's worker of the member (one per worker: a member taken again is read
+    again) and seen by what it handles through `tenure`. `open` turns false when the worker
+    ends: what changes after (a background task) is written at once, as without a lease.
+    """
+
+    def __init__(self, states: dict[str, ChatState] | None = None) -> None:
+        self.states: dict[str, ChatState] = dict(states or {})  # known: read or changed here
+        self.unsaved: dict[str, ChatState] = {}  # changed since the inbox last took them
+        self.tokens: dict[str, Query] = {}  # page tokens issued, not yet taken
+        self.open = True
+
+    def change(self, chat: str, state: ChatState) -> None:
+        """Make the chat's state this, to be written behind."""
+        self.states[chat] = self.unsaved[chat] = state
+
+
+# The tenure of the member whose delivery is being handled (None: not under a lease).
+tenure: contextvars.ContextVar[Tenure | None] = contextvars.ContextVar("tenure", default=None)
+
+
+@dataclass
+class Behind:
+    """What handled messages changed and the inbox writes in its next commit."""
+
+    states: dict[str, tuple[str, ChatState]] = field(default_factory=dict)  # chat: member, …
+    tokens: dict[str, Query] = field(default_factory=dict)
+
+    def __bool__(self) -> bool:
+        return bool(self.states or self.tokens)
+
+    def take(self, member: str, held: Tenure) -> None:
+        """Take what the member's tenure changed since the last time."""
+        self.states.update((chat, (member, s)) for chat, s in held.unsaved.items())
+        self.tokens.update(held.tokens)
+        held.unsaved, held.tokens = {}, {}
+
+    def under(self, newer: Behind) -> Behind:
+        """Return this with `newer` over it (what a failed commit leaves, then what came)."""
+        return Behind({**self.states, **newer.states}, {**self.tokens, **newer.tokens})
+
+    def of(self, member: str) -> dict[str, ChatState]:
+        """Return the member's chats' states waiting to be written."""
+        return {chat: s for chat, (m, s) in self.states.items() if m == member}
+
+
 class Chats(Repository):
     """Page queries and the chats' states (not per document: a chat may switch documents)."""
 
     def __init__(self, db: Database, clock: Clock) -> None:
         super().__init__(db, clock)
         self._pruned: dt.datetime | None = None  # when this instance last forgot old chats
+        # How long a chat's context lasts (the core's, given with each `save`).
+        self.kept = dt.timedelta(minutes=10)
 
     async def remember(self, kind: str, arg: str) -> str:
         """Store the query behind a page button and return its new token."""
@@ -45,13 +104,8 @@ class Chats(Repository):
         async with self.db.transaction() as tx:
             await tx.execute("DELETE FROM page_queries WHERE created_at < ?", (oldest,))
             while True:  # a token already issued (2^-48 per pair) is drawn again
-                token = secrets.token_urlsafe(TOKEN_BYTES)
-                added = await tx.fetchrow(
-                    "INSERT INTO page_queries (token, kind, arg, created_at) VALUES (?, ?, ?, ?) "
-                    "ON CONFLICT (token) DO NOTHING RETURNING token",
-                    (token, kind, arg, iso(now)),
-                )
-                if added is not None:
+                token = new_token()
+                if await _add_token(tx, token, (kind, arg), iso(now)):
                     return token
 
     async def recall(self, token: str) -> tuple[str, str] | None:
@@ -76,21 +130,61 @@ class Chats(Repository):
     async def save(self, chat: str, state: ChatState, kept: dt.timedelta) -> None:
         """Store the chat's state; once every `kept`, forget the chats whose context is older
         than that and that chose no document (the table holds the chats of about `kept`)."""
-        now = self.now()
-        prune = self._pruned is None or now - self._pruned >= kept
+        self.kept = kept
         async with self.db.transaction() as tx:
-            if prune:  # not with every message: on PostgreSQL a statement is a round trip
-                await tx.execute(
-                    "DELETE FROM chats WHERE doc IS NULL AND context_at < ?", (iso(now - kept),)
-                )
-                self._pruned = now
-            if state == ChatState():
-                await tx.execute("DELETE FROM chats WHERE chat = ?", (chat,))
-                return
-            at = None if state.at is None else iso(state.at)
-            await tx.execute(
-                "INSERT INTO chats (chat, context, context_at, doc) VALUES (?, ?, ?, ?) "
-                "ON CONFLICT (chat) DO UPDATE SET context = excluded.context, "
-                "context_at = excluded.context_at, doc = excluded.doc",
-                (chat, state.context, at, state.doc),
-            )
+            await self._prune(tx)
+            await _put(tx, chat, state)
+
+    async def write(self, tx: Connection, behind: Behind, held: Set[str]) -> None:
+        """Write what handled messages changed, in the inbox's transaction: the states of
+        the chats of members whose lease is `held` (another instance's now is the truth), and
+        the page tokens (which another instance may be asked to redraw)."""
+        now = iso(self.now())
+        for token, query in behind.tokens.items():
+            await _add_token(tx, token, query, now)  # drawn again: 2^-48, the button expires
+        await self._prune(tx)
+        for chat, (member, state) in behind.states.items():
+            if member in held:
+                await _put(tx, chat, state)
+
+    async def _prune(self, tx: Connection) -> None:
+        """Once every `kept`, forget the old page tokens, and the chats whose context is
+        older than that and that chose no document (the table holds the chats of `kept`)."""
+        now = self.now()
+        if self._pruned is not None and now - self._pruned < self.kept:
+            return  # not with every message: on PostgreSQL a statement is a round trip
+        await tx.execute(
+            "DELETE FROM chats WHERE doc IS NULL AND context_at < ?", (iso(now - self.kept),)
+        )
+        oldest = iso(now - dt.timedelta(QUERY_DAYS))
+        await tx.execute("DELETE FROM page_queries WHERE created_at < ?", (oldest,))
+        self._pruned = now
+
+
+def new_token() -> str:
+    """Return a new page token (short: Telegram's callback data holds 64 bytes)."""
+    return secrets.token_urlsafe(TOKEN_BYTES)
+
+
+async def _add_token(tx: Connection, token: str, query: Query, now: str) -> bool:
+    """Store a page token's query; False when the token was issued already."""
+    added = await tx.fetchrow(
+        "INSERT INTO page_queries (token, kind, arg, created_at) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (token) DO NOTHING RETURNING token",
+        (token, *query, now),
+    )
+    return added is not None
+
+
+async def _put(tx: Connection, chat: str, state: ChatState) -> None:
+    """Store a chat's state (an empty one: its row deleted)."""
+    if state == ChatState():
+        await tx.execute("DELETE FROM chats WHERE chat = ?", (chat,))
+        return
+    at = None if state.at is None else iso(state.at)
+    await tx.execute(
+        "INSERT INTO chats (chat, context, context_at, doc) VALUES (?, ?, ?, ?) "
+        "ON CONFLICT (chat) DO UPDATE SET context = excluded.context, "
+        "context_at = excluded.context_at, doc = excluded.doc",
+        (chat, state.context, at, state.doc),
+    )
