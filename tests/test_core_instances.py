@@ -1,6 +1,9 @@
 """Two cores on one database, as two instances behind a load balancer (#20): what a chat
 carries from one message to the next (its context, its `/doc`, its page buttons) is read
-wherever the next message lands; one instance alone writes none of it. A document changed
+wherever the next message lands; one instance alone writes none of it. Under the inbox's
+leases, the instance holding a member's lease reads the chat once and writes it behind, in the
+commit of the handled message: a lease moved, lapsed or taken again reads it anew, and a
+lapsed holder never writes over the next one's. A document changed
 through one instance (a unit change, a document enabled or imported) is answered from by the
 other after its next look at the documents' generations, without a restart."""
 
@@ -22,12 +25,13 @@ from bot.cli import main
 from bot.clock import TZ
 from bot.config import Config
 from bot.core import FOLLOW_EVERY, Core, Response
+from bot.inbox import LEASE_TTL, Inbox
 from bot.library import STAGED, enable
 from bot.office import unanswered
 from bot.outcome import Person
 from bot.reply import render_plain
 from bot.scheduler import Scheduler
-from bot.store import Store
+from bot.store import Delivery, Store
 from bot.store.sqlite import SQLiteDatabase
 from tests.cores import make_core
 from tests.fakes.clock import FakeClock
@@ -230,6 +234,169 @@ async def test_one_instance_alone_writes_nothing_per_message(
         # ... so another core on the file sees none of it: the flag is what shares it.
         assert await second.page(ZHANG, token) is None
         assert await answering(second, catalog, CHAT, "工业和信息化部负责什么") == ""
+
+
+# --- under the inbox's leases: the holder's memory is the truth, written behind -------------
+
+
+class Member:
+    """One instance's inbox handing ZHANG's messages to its core: what it answered, in order.
+
+    A message whose text is in `held` is answered, then held (its handling not finished) until
+    `release` is set: an instance that dies or stalls there.
+    """
+
+    def __init__(self, core: Core, owner: str, *held: str) -> None:
+        self.core, self.held = core, set(held)
+        self.answers: list[Response] = []
+        self.holding = asyncio.Event()
+        self.release = asyncio.Event()
+        self.inbox = Inbox(core.store, "wecom", self._handle, owner)
+
+    async def _handle(self, delivery: Delivery) -> None:
+        if delivery.body.startswith("/"):
+            name, _, arg = delivery.body[1:].partition(" ")
+            answer = await self.core.command(ZHANG, CHAT, name, arg)
+        else:
+            answer = await self.core.text(ZHANG, CHAT, delivery.body)
+        if answer.query is not None:  # as a channel does for a long reply
+            await self.core.queries.remember(*answer.query)
+        self.answers.append(answer)
+        if delivery.body in self.held:
+            self.holding.set()
+            await self.release.wait()
+
+    async def says(self, *lines: str) -> list[Response]:
+        """Store the lines as delivered to this instance; return the answers once handled
+        here and committed (the member's lease given up when none is left)."""
+        start = len(self.answers)
+        for line in lines:
+            assert await self.inbox.accept(f"k{next(KEYS)}", ZHANG.id, line)
+        await self.settled()
+        return self.answers[start:]
+
+    async def settled(self) -> None:
+        """Wait until this instance's workers ended and what they did is committed."""
+        async with asyncio.timeout(10):
+            while workers := set(self.inbox._workers.values()):
+                await asyncio.wait(workers)
+            await asyncio.wait({self.inbox._kick()})
+
+
+KEYS = itertools.count()
+
+
+def kind(answer: Response) -> str:
+    assert answer.query is not None
+    return answer.query[0]
+
+
+@pytest.fixture
+def members(cores: tuple[Core, Core]) -> tuple[Member, Member]:
+    return Member(cores[0], "a"), Member(cores[1], "b")
+
+
+async def test_a_follow_up_handled_after_the_lease_moved_reads_the_context_the_first_left(
+    members: tuple[Member, Member], alone: Core
+) -> None:
+    a, b = members
+    first = await a.says("教育厅负责什么")
+    await a.inbox.drain(1)  # the instance stops: its leases are given up
+    [follow] = await b.says("那第二条呢")
+    kept = await talk([alone], "教育厅负责什么", "那第二条呢")
+    assert [r.query for r in [*first, follow]] == [r.query for r in kept]
+    assert kind(follow) == READ
+    assert render_plain(follow.outcome.reply) == render_plain(kept[1].outcome.reply)
+
+
+async def test_a_document_chosen_under_one_lease_holds_under_the_next_one_elsewhere(
+    catalog: Catalog, stores: tuple[Store, Store], clock: FakeClock
+) -> None:
+    a, b = (Member(make_core(catalog, s, (), clock), o) for s, o in zip(stores, "ab", strict=True))
+    await a.says("/doc 42号文")
+    await a.inbox.drain(1)
+    [asked] = await b.says("工业和信息化部负责什么")
+    assert asked.query is not None
+    assert catalog.of_query(asked.query[1])[0].id == "nongji"
+
+
+async def test_a_state_committed_with_its_message_survives_a_crash_before_the_lease_ends(
+    stores: tuple[Store, Store], cores: tuple[Core, Core], clock: FakeClock, alone: Core
+) -> None:
+    a = Member(cores[0], "a", "人社厅负责哪些任务")
+    b = Member(cores[1], "b")
+    await a.inbox.accept("k-crash-1", ZHANG.id, "教育厅负责什么")
+    await a.inbox.accept("k-crash-2", ZHANG.id, "人社厅负责哪些任务")
+    await asyncio.wait_for(a.holding.wait(), 10)  # the first is handled, the second answered
+    await asyncio.wait({a.inbox._kick()})  # … and the first's commit is done: then it dies
+    clock.advance(seconds=LEASE_TTL.total_seconds() + 1)
+    assert await b.inbox.sweep() == {ZHANG.id}
+    await b.settled()
+    # The second, redone on "b", was asked in the context the first left, not afresh.
+    [redone] = b.answers
+    kept = await talk([alone], "教育厅负责什么", "人社厅负责哪些任务")
+    assert redone.query == kept[1].query
+    [follow] = await b.says("第二条")
+    assert render_plain(follow.outcome.reply) == render_plain(
+        (await alone.text(ZHANG, CHAT, "第二条")).outcome.reply
+    )
+    a.release.set()
+    await a.inbox.drain(1)
+
+
+async def test_an_instance_taking_a_member_again_reads_what_another_changed_meanwhile(
+    members: tuple[Member, Member], alone: Core
+) -> None:
+    a, b = members
+    lines = ("盲人按摩归谁管", "人社厅负责哪些任务", "第二条")
+    await a.says(lines[0])
+    await b.says(lines[1])  # "a" gave the member up; "b" took it and changed the context
+    [follow] = await a.says(lines[2])
+    kept = await talk([alone], *lines)
+    assert follow.query == kept[2].query
+    assert render_plain(follow.outcome.reply) == render_plain(kept[2].outcome.reply)
+
+
+async def test_a_state_changed_after_the_lease_lapsed_is_not_written_over_the_new_holders(
+    stores: tuple[Store, Store], cores: tuple[Core, Core], clock: FakeClock
+) -> None:
+    a = Member(cores[0], "a", "盲人按摩归谁管")
+    b = Member(cores[1], "b")
+    await a.inbox.accept("k-stall", ZHANG.id, "盲人按摩归谁管")
+    await asyncio.wait_for(a.holding.wait(), 10)  # answered, and stalled past its lease
+    clock.advance(seconds=LEASE_TTL.total_seconds() + 1)
+    assert await b.inbox.sweep() == {ZHANG.id}  # "b" takes over: redoes it, then goes on
+    await b.says("人社厅负责哪些任务")
+    newer = await stores[1].chats.load(CHAT)
+    a.release.set()  # "a" wakes up and commits what it had
+    await a.settled()
+    assert await stores[0].chats.load(CHAT) == newer
+
+
+@pytest.mark.sqlite_only
+async def test_a_members_messages_under_one_lease_read_the_chat_once(
+    members: tuple[Member, Member], stores: tuple[Store, Store]
+) -> None:
+    a, _ = members
+    statements = await chat_writes(stores[0])
+    answers = await a.says("教育厅负责什么", "第二条", "这条还有谁负责")
+    assert [kind(r) for r in answers[1:]] == [READ, READ]
+    reads = [s for s in statements if s.startswith("SELECT context, context_at, doc FROM chats")]
+    assert len(reads) == 1
+    assert 1 <= writes(statements) <= 3  # in the commits forgetting the messages
+    assert (await stores[0].chats.load(CHAT)).context is not None
+
+
+async def test_a_page_token_issued_under_a_lease_is_redrawn_by_the_other_instance(
+    members: tuple[Member, Member],
+) -> None:
+    a, b = members
+    [answer] = await a.says("人社厅负责哪些任务？")
+    assert answer.query is not None
+    [token] = a.core.queries._entries  # issued in memory, written with the commit
+    redrawn = await b.core.page(ZHANG, token)
+    assert redrawn is not None
+    assert render_plain(redrawn.reply) == render_plain(answer.outcome.reply)
 
 
 async def test_two_wecom_instances_answer_one_members_pages_and_follow_ups(

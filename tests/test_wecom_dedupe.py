@@ -12,6 +12,7 @@ from bot.clock import TZ
 from bot.inbox import Inbox
 from bot.store import Store
 from bot.store.callbacks import Lease, Taken
+from bot.store.chats import Behind
 from handlers.wecom.crypto import MsgCrypt
 from handlers.wecom.message import TextMessage
 from handlers.wecom.server import CHANNEL, callback_app, listen, runner_of
@@ -121,10 +122,11 @@ async def test_callbacks_arriving_together_share_one_transaction(database: str |
             handled: Sequence[int] = (),
             lease: Lease | None = None,
             arrived: Sequence[dt.datetime | None] = (),
+            behind: Behind | None = None,
         ) -> Taken:
             nonlocal commits
             commits += 1
-            return await take(channel, items, handled, lease, arrived)
+            return await take(channel, items, handled, lease, arrived, behind)
 
         store.callbacks.take = counted  # type: ignore[method-assign]
         inbox = Inbox(store, CHANNEL, recorder)
