@@ -59,6 +59,7 @@ from telegram.ext import (  # noqa: E402
     Application,
     ApplicationBuilder,
     BaseRateLimiter,
+    BaseUpdateProcessor,
     ContextTypes,
     Defaults,
     MessageHandler,
@@ -161,6 +162,16 @@ async def _answered(api: FakeBotApi, n: int) -> float:
 Build = Callable[[str, bool, int], AnyApp]  # (base URL, rate limiter?, concurrent updates)
 
 
+class Intake(BaseUpdateProcessor):
+    """How updates reach the handlers instead of PTB's processor (bench_store.py's inbox)."""
+
+    async def open(self, app: AnyApp) -> None:
+        """Start, once the bot's core is open."""
+
+    async def close(self, app: AnyApp) -> None:
+        """Finish what was received, before the core closes."""
+
+
 def our_limiter(assistant: Assistant) -> BaseRateLimiter[Any]:
     """A new rate limiter configured exactly as our bot's (taken from a bot never started)."""
     limiter: BaseRateLimiter[Any] | None = build_application(
@@ -251,23 +262,29 @@ def replay_bot(assistant: Assistant) -> Build:
 
 
 def our_bot(
-    assistant: Assistant, db_path: Path, *, default_transport: bool = False, db_url: str = ""
+    assistant: Assistant,
+    db_path: Path,
+    *,
+    default_transport: bool = False,
+    db_url: str = "",
+    intake: Callable[[], Intake] | None = None,
 ) -> Build:
     """Our bot as build_application makes it; optionally on PTB's default HTTP transport, or
-    on the PostgreSQL database `db_url` (bench_store.py)."""
+    on the PostgreSQL database `db_url`, its updates handed over by `intake` (bench_store.py)."""
 
     def build(base_url: str, limiter: bool, concurrent: int) -> AnyApp:
         url = db_url or None
         config = Config(
             telegram_token=TOKEN, telegram_base_url=base_url, db_path=db_path, db_url=url
         )
+        through = intake() if intake else None
         with _ptb_transport() if default_transport else contextlib.nullcontext():
             app = build_application(
                 config,
                 assistant,
                 rate_limiter=limiter,
                 # One at a time means the production default: chats concurrently, each in order.
-                concurrent_updates=concurrent if concurrent > 1 else None,
+                concurrent_updates=through or (concurrent if concurrent > 1 else None),
             )
         opened = app.post_init
         assert opened is not None
@@ -277,6 +294,11 @@ def our_bot(
             # Each chat's share of N is queued at once: with more than the per-person burst
             # the throttle would (rightly) drop the rest. It still checks every message.
             core_of(app.bot_data).throttle = Throttle(burst=10**9)
+            if through is not None:
+                await through.open(app)
+
+        if through is not None:
+            app.post_stop = through.close
 
         app.post_init = post_init
         return app
