@@ -278,9 +278,12 @@ class Member:
     async def settled(self) -> None:
         """Wait until this instance's workers ended and what they did is committed."""
         async with asyncio.timeout(10):
-            while workers := set(self.inbox._workers.values()):
-                await asyncio.wait(workers)
-            await asyncio.wait({self.inbox._kick()})
+            while True:
+                while workers := set(self.inbox._workers.values()):
+                    await asyncio.wait(workers)
+                await asyncio.wait({self.inbox._kick()})
+                if not self.inbox._workers:  # none started by that commit (items kept)
+                    return
 
 
 KEYS = itertools.count()
@@ -292,8 +295,12 @@ def kind(answer: Response) -> str:
 
 
 @pytest.fixture
-def members(cores: tuple[Core, Core]) -> tuple[Member, Member]:
-    return Member(cores[0], "a"), Member(cores[1], "b")
+async def members(cores: tuple[Core, Core]) -> AsyncIterator[tuple[Member, Member]]:
+    a, b = Member(cores[0], "a"), Member(cores[1], "b")
+    yield a, b
+    for member in (a, b):
+        member.release.set()
+        await member.inbox.drain(1)
 
 
 async def test_a_follow_up_handled_after_the_lease_moved_reads_the_context_the_first_left(
@@ -316,6 +323,7 @@ async def test_a_document_chosen_under_one_lease_holds_under_the_next_one_elsewh
     await a.says("/doc 42号文")
     await a.inbox.drain(1)
     [asked] = await b.says("工业和信息化部负责什么")
+    await b.inbox.drain(1)
     assert asked.query is not None
     assert catalog.of_query(asked.query[1])[0].id == "nongji"
 
@@ -342,6 +350,7 @@ async def test_a_state_committed_with_its_message_survives_a_crash_before_the_le
     )
     a.release.set()
     await a.inbox.drain(1)
+    await b.inbox.drain(1)
 
 
 async def test_an_instance_taking_a_member_again_reads_what_another_changed_meanwhile(
@@ -371,6 +380,8 @@ async def test_a_state_changed_after_the_lease_lapsed_is_not_written_over_the_ne
     a.release.set()  # "a" wakes up and commits what it had
     await a.settled()
     assert await stores[0].chats.load(CHAT) == newer
+    await a.inbox.drain(1)
+    await b.inbox.drain(1)
 
 
 @pytest.mark.sqlite_only
@@ -385,6 +396,22 @@ async def test_a_members_messages_under_one_lease_read_the_chat_once(
     assert len(reads) == 1
     assert 1 <= writes(statements) <= 3  # in the commits forgetting the messages
     assert (await stores[0].chats.load(CHAT)).context is not None
+
+
+async def test_a_note_flow_started_under_the_lease_takes_the_next_text_though_none_was_read(
+    members: tuple[Member, Member], stores: tuple[Store, Store]
+) -> None:
+    a, b = members
+    await stores[0].members.bind(ZHANG.id, ZHANG.name, "人力资源社会保障厅", "wecom:boss")
+    # A question first: the tenure reads that ZHANG has no note flow, and remembers it.
+    asked, started, filed = await a.says("教育厅负责什么", "/note 1.1", "已制定推进计划")
+    assert asked.query is not None
+    assert "请发送" in render_plain(started.outcome.reply)
+    assert "已记录" in render_plain(filed.outcome.reply)
+    # A flow started under the next lease, on the other instance, is read there and here.
+    await b.says("/note 1.1")
+    [again] = await a.says("已开始统计")
+    assert "已记录" in render_plain(again.outcome.reply)
 
 
 async def test_a_page_token_issued_under_a_lease_is_redrawn_by_the_other_instance(

@@ -52,6 +52,9 @@ class Tenure:
         self.states: dict[str, ChatState] = dict(states or {})  # known: read or changed here
         self.unsaved: dict[str, ChatState] = {}  # changed since the inbox last took them
         self.tokens: dict[str, Query] = {}  # page tokens issued, not yet taken
+        # (person, document) read to have no note flow: flows are started only in a person's
+        # private chat, whose member this is (bot/store/notes.py `Flows`).
+        self.flowless: set[tuple[str, str]] = set()
         self.open = True
 
     def change(self, chat: str, state: ChatState) -> None:

@@ -16,6 +16,7 @@ from typing import Literal, Self
 
 from bot.clock import Clock
 from bot.store.audit import log_note
+from bot.store.chats import tenure
 from bot.store.database import Connection, Database, Row
 from bot.store.errors import Changed, NotAuthor, NotFound
 from bot.store.repository import Repository, iso, maybe_time, time
@@ -144,6 +145,9 @@ class Flows(Repository):
         memory = self._flowless
         if memory is not None:
             memory.starts += 1
+        held = tenure.get()
+        if held is not None:
+            held.flowless.discard((user_id, self.doc))
         try:
             async with self.db.transaction() as tx:
                 row = await tx.fetchrow(
@@ -167,12 +171,18 @@ class Flows(Repository):
         key, memory = (user_id, self.doc), self._flowless
         if memory is not None and key in memory.absent:
             return None
+        # Under the lease of the person's private chat, only its handling here starts a flow.
+        held = tenure.get()
+        if held is not None and held.open and key in held.flowless:
+            return None
         starts = None if memory is None else memory.starts
         row = await self.db.fetchrow(
             "SELECT * FROM flows WHERE user_id = ? AND doc = ?", (user_id, self.doc)
         )
         if row is not None:
             return Flow.from_row(row)
+        if held is not None and held.open:
+            held.flowless.add(key)
         if memory is not None and memory.starts == starts:
             if len(memory.absent) >= FLOWLESS_KEPT:
                 memory.absent.clear()
