@@ -9,7 +9,7 @@ import pytest
 
 from bot.clock import TZ
 from bot.store import ChatState, Store
-from bot.store.chats import QUERY_DAYS
+from bot.store.chats import QUERY_DAYS, Behind
 from tests.fakes.clock import FakeClock
 
 # The store fixture's backends (tests/conftest.py).
@@ -64,3 +64,28 @@ async def test_saving_forgets_old_contexts_but_not_a_chosen_document(
     assert await store.chats.load("talked") == ChatState()
     assert (await store.chats.load("chose")).doc == "nongji"
     assert await rows(store, "chats") == 2
+
+
+async def test_written_behind_are_the_tokens_and_the_states_of_the_chats_still_held(
+    store: Store, clock: FakeClock
+) -> None:
+    await store.chats.save("gone", ChatState(doc="nongji"), KEPT)
+    await store.chats.save("lost", ChatState(doc="nongji"), KEPT)
+    at = clock()
+    behind = Behind(
+        {
+            "a:1": ("a", ChatState('{"units": []}', at, None)),
+            "a:2": ("a", ChatState(doc="zongbao")),
+            "gone": ("a", ChatState()),  # emptied: its row goes
+            "lost": ("b", ChatState()),  # a member whose lease is another's now: untouched
+        },
+        {"t1": ("unit", "教育厅"), "t2": ("find", "托养")},
+    )
+    async with store.db.transaction() as tx:
+        await store.chats.write(tx, behind, {"a"})
+    assert await store.chats.load("a:1") == ChatState('{"units": []}', at, None)
+    assert await store.chats.load("a:2") == ChatState(doc="zongbao")
+    assert await store.chats.load("gone") == ChatState()
+    assert await store.chats.load("lost") == ChatState(doc="nongji")
+    assert await store.chats.recall("t1") == ("unit", "教育厅")
+    assert await store.chats.recall("t2") == ("find", "托养")

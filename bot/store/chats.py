@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 from bot.clock import Clock
 from bot.store.database import Connection, Database
-from bot.store.repository import Repository, iso, maybe_time
+from bot.store.repository import CHUNK, Repository, iso, marks, maybe_time
 
 # A page button outlives its message's usefulness; older tokens read as expired and are pruned.
 QUERY_DAYS = 30
@@ -143,12 +143,29 @@ class Chats(Repository):
         the chats of members whose lease is `held` (another instance's now is the truth), and
         the page tokens (which another instance may be asked to redraw)."""
         now = iso(self.now())
-        for token, query in behind.tokens.items():
-            await _add_token(tx, token, query, now)  # drawn again: 2^-48, the button expires
+        tokens = list(behind.tokens.items())  # drawn again (2^-48): that button expires
+        for start in range(0, len(tokens), CHUNK):
+            chunk = tokens[start : start + CHUNK]
+            await tx.execute(
+                "INSERT INTO page_queries (token, kind, arg, created_at) VALUES "
+                f"{marks(len(chunk), 4)} ON CONFLICT (token) DO NOTHING",
+                [v for token, (kind, arg) in chunk for v in (token, kind, arg, now)],
+            )
         await self._prune(tx)
-        for chat, (member, state) in behind.states.items():
-            if member in held:
-                await _put(tx, chat, state)
+        states = [(c, s) for c, (m, s) in behind.states.items() if m in held]
+        gone = [chat for chat, state in states if state == ChatState()]
+        kept = [(chat, state) for chat, state in states if state != ChatState()]
+        for start in range(0, len(gone), CHUNK):
+            names = gone[start : start + CHUNK]
+            await tx.execute(f"DELETE FROM chats WHERE chat IN ({_list(names)})", names)
+        for start in range(0, len(kept), CHUNK):
+            part = kept[start : start + CHUNK]
+            await tx.execute(
+                f"INSERT INTO chats (chat, context, context_at, doc) VALUES {marks(len(part), 4)}"
+                " ON CONFLICT (chat) DO UPDATE SET context = excluded.context, "
+                "context_at = excluded.context_at, doc = excluded.doc",
+                [v for chat, state in part for v in _row(chat, state)],
+            )
 
     async def _prune(self, tx: Connection) -> None:
         """Once every `kept`, forget the old page tokens, and the chats whose context is
@@ -184,10 +201,19 @@ async def _put(tx: Connection, chat: str, state: ChatState) -> None:
     if state == ChatState():
         await tx.execute("DELETE FROM chats WHERE chat = ?", (chat,))
         return
-    at = None if state.at is None else iso(state.at)
     await tx.execute(
         "INSERT INTO chats (chat, context, context_at, doc) VALUES (?, ?, ?, ?) "
         "ON CONFLICT (chat) DO UPDATE SET context = excluded.context, "
         "context_at = excluded.context_at, doc = excluded.doc",
-        (chat, state.context, at, state.doc),
+        _row(chat, state),
     )
+
+
+def _row(chat: str, state: ChatState) -> tuple[str, str | None, str | None, str | None]:
+    """Return a chat's row: chat, context, context_at, doc."""
+    return (chat, state.context, None if state.at is None else iso(state.at), state.doc)
+
+
+def _list(values: list[str]) -> str:
+    """Return a placeholder for each value, for an IN list."""
+    return ", ".join("?" for _ in values)
