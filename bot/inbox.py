@@ -33,6 +33,7 @@ from collections.abc import Awaitable, Callable
 from bot.store import Delivery, Store, origin
 from bot.store.callbacks import Lease
 from bot.store.chats import Behind, Tenure, tenure
+from bot.store.notes import unfiled
 
 logger = logging.getLogger(__name__)
 
@@ -235,6 +236,7 @@ class Inbox:
                     continue
                 for delivery in items:
                     handling = origin.set(f"inbox:{delivery.id}")
+                    first = unfiled.set(not delivery.filed)
                     try:
                         await self._handle(delivery)
                     except Exception:  # the handler tells the member; one failure stops nobody
@@ -243,6 +245,7 @@ class Inbox:
                         )
                     finally:
                         origin.reset(handling)
+                        unfiled.reset(first)
                     self._last[member] = delivery.id
                     self._handled.append(delivery.id)
                     self._behind.take(member, held)  # what it changed, with it

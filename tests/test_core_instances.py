@@ -414,6 +414,31 @@ async def test_a_note_flow_started_under_the_lease_takes_the_next_text_though_no
     assert "已记录" in render_plain(again.outcome.reply)
 
 
+async def test_a_note_handled_again_after_a_crash_is_acknowledged_not_asked_or_doubled(
+    stores: tuple[Store, Store], cores: tuple[Core, Core], clock: FakeClock
+) -> None:
+    text = "已制定推进计划"
+    await stores[0].members.bind(ZHANG.id, ZHANG.name, "人力资源社会保障厅", "wecom:boss")
+    a = Member(cores[0], "a", text)  # dies once the note is filed, before its message is done
+    b = Member(cores[1], "b")
+    await a.says("/note 1.1")
+    await a.inbox.accept("k-note", ZHANG.id, text)
+    await asyncio.wait_for(a.holding.wait(), 10)
+    clock.advance(seconds=LEASE_TTL.total_seconds() + 1)
+    assert await b.inbox.sweep() == {ZHANG.id}
+    await b.settled()
+    [filed] = a.answers[1:]
+    [again] = b.answers
+    assert "已记录" in render_plain(filed.outcome.reply)
+    assert render_plain(again.outcome.reply) == render_plain(filed.outcome.reply)
+    assert len(await stores[1].notes.find()) == 1
+    [fresh] = await b.says("社保补贴已发放")  # a new message: a question, no note
+    assert fresh.query is not None
+    a.release.set()
+    await a.inbox.drain(1)
+    await b.inbox.drain(1)
+
+
 async def test_a_page_token_issued_under_a_lease_is_redrawn_by_the_other_instance(
     members: tuple[Member, Member],
 ) -> None:

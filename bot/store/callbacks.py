@@ -50,9 +50,11 @@ class Delivery:
     member: str  # whose messages are handled in order
     body: str
     arrived: dt.datetime
+    # Whether a note its handling filed may exist (False: none did when it was fetched).
+    filed: bool = True
 
     @classmethod
-    def from_row(cls, row: Row) -> Self:
+    def from_row(cls, row: Row, filed: bool = True) -> Self:
         """Build from an `inbox` row."""
         return cls(
             id=row["id"],
@@ -60,6 +62,7 @@ class Delivery:
             member=row["member"],
             body=row["body"],
             arrived=time(row["arrived_at"]),
+            filed=filed,
         )
 
 
@@ -160,12 +163,15 @@ class Callbacks(Repository):
         return taken
 
     async def after(self, channel: str, member: str, last: int) -> list[Delivery]:
-        """Return a member's stored deliveries after id `last`, oldest first."""
+        """Return a member's stored deliveries after id `last`, oldest first, each saying
+        whether a note filed by its handling exists (one handled before a crash: notes.py)."""
         rows = await self.db.fetch(
-            "SELECT * FROM inbox WHERE channel = ? AND member = ? AND id > ? ORDER BY id",
+            "SELECT inbox.*, EXISTS (SELECT 1 FROM notes WHERE notes.origin = 'inbox:' || "
+            "inbox.id) AS filed FROM inbox WHERE channel = ? AND member = ? AND id > ? "
+            "ORDER BY id",
             (channel, member, last),
         )
-        return [Delivery.from_row(row) for row in rows]
+        return [Delivery.from_row(row, bool(row["filed"])) for row in rows]
 
     async def orphans(self, channel: str, lease: Lease) -> set[str]:
         """Take the leases of members with deliveries left and nobody handling them.

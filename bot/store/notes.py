@@ -27,6 +27,9 @@ FLOWLESS_KEPT = 100_000  # people remembered to have no note flow, before starti
 # The stored delivery (an inbox row, "inbox:<id>") whose handling is under way: a note it
 # files is tied to it, so that handling it again after a crash finds the note, not a new one.
 origin: contextvars.ContextVar[str | None] = contextvars.ContextVar("origin", default=None)
+# True while the delivery being handled is known to have filed no note (the inbox read that
+# when it fetched it): `filed_here` need not ask.
+unfiled: contextvars.ContextVar[bool] = contextvars.ContextVar("unfiled", default=False)
 
 # A note of the store's edition (or of any, when the store has none; a note from before
 # editions were recorded counts as the folder's current one), or of another: two parameters,
@@ -244,7 +247,7 @@ class Notes(Repository):
     async def filed_here(self) -> Note | None:
         """Return the note the delivery being handled (`origin`) filed already, if any."""
         source = origin.get()
-        if source is None:
+        if source is None or unfiled.get():
             return None
         row = await self.db.fetchrow("SELECT * FROM notes WHERE origin = ?", (source,))
         return None if row is None else Note.from_row(row)
