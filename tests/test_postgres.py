@@ -107,6 +107,29 @@ async def test_a_failed_transaction_leaves_nothing(postgres_url: str) -> None:
         await database.close()
 
 
+async def test_a_statement_on_the_pool_is_one_round_trip_and_leaves_no_state(
+    postgres_url: str,
+) -> None:
+    database = await PostgresDatabase.open(postgres_url, max_size=1)
+    try:
+        async with database.transaction(wait_ms=50) as tx:  # its settings and lock: its own
+            await tx.execute("INSERT INTO state (key, value) VALUES ('k', '0')")
+        sent: list[str] = []
+        async with database._pool.acquire() as connection:
+            connection.add_query_logger(lambda logged: sent.append(logged.query))
+        assert await database.fetchval("SELECT value FROM state WHERE key = ?", ("k",)) == "0"
+        assert sent == ["SELECT value FROM state WHERE key = $1"]  # no reset query after it
+        assert await database.fetchval("SHOW lock_timeout") == "0"
+        locks = "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'"
+        assert await database.fetchval(locks) == 0
+        with pytest.raises(asyncpg.UniqueViolationError):
+            async with database.transaction() as tx:
+                await tx.execute("INSERT INTO state (key, value) VALUES ('k', '1')")
+        assert await database.fetchval("SELECT value FROM state WHERE key = 'k'") == "0"
+    finally:
+        await database.close()
+
+
 async def test_a_writer_waits_for_a_lock_no_longer_than_asked(postgres_url: str) -> None:
     database = await PostgresDatabase.open(postgres_url)
     try:

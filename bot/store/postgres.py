@@ -122,6 +122,16 @@ def connect_error(url: str, error: BaseException) -> DatabaseUnavailable:
     return DatabaseUnavailable(redact.redact(text, password(url), *_raw_password(url)))
 
 
+async def _as_left(connection: asyncpg.Connection) -> None:
+    """Hand a connection back to the pool as it is (the pool rolls back a transaction left open).
+
+    asyncpg's default sends a reset query (advisory locks, cursors, LISTEN, settings) after
+    every use: one more round trip for each statement run on the pool. Nothing here leaves
+    session state: settings are SET LOCAL, the writer lock is the transaction's, and nothing
+    listens or declares a cursor.
+    """
+
+
 class Statements(Connection):
     """Runs translated statements on an asyncpg pool or connection."""
 
@@ -168,7 +178,11 @@ class PostgresDatabase(Statements, Database):
         redact.add_secret(password(url), *_raw_password(url))
         try:
             pool = await asyncpg.create_pool(
-                dsn=url, min_size=min_size, max_size=max_size, timeout=CONNECT_TIMEOUT_S
+                dsn=url,
+                min_size=min_size,
+                max_size=max_size,
+                timeout=CONNECT_TIMEOUT_S,
+                reset=_as_left,
             )
         except (OSError, TimeoutError, asyncpg.PostgresError, asyncpg.InterfaceError) as e:
             raise connect_error(url, e) from None
