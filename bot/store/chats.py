@@ -74,6 +74,7 @@ class Behind:
     tokens: dict[str, Query] = field(default_factory=dict)
 
     def __bool__(self) -> bool:
+        """Tell whether anything waits to be written."""
         return bool(self.states or self.tokens)
 
     def take(self, member: str, held: Tenure) -> None:
@@ -97,7 +98,7 @@ class Chats(Repository):
     def __init__(self, db: Database, clock: Clock) -> None:
         super().__init__(db, clock)
         self._pruned: dt.datetime | None = None  # when this instance last forgot old chats
-        # How long a chat's context lasts (the core's, given with each `save`).
+        # How long a chat's context lasts: the core's (set when it opens, given with `save`).
         self.kept = dt.timedelta(minutes=10)
 
     async def remember(self, kind: str, arg: str) -> str:
