@@ -49,6 +49,12 @@ _ORDINAL = re.compile(
     r"第\s*(\d{1,2}|[一二三四五六七八九十两]{1,3})\s*(条|个|项)?\s*(举措|措施)?"
     r"(?![个月年周天日季人次])"  # 第二个月 is a time, not an item
 )
+# The next or the one before: "下一条", "上一个", "再下一项", "下一项任务".
+_NEXT = re.compile(
+    r"^再?(?P<way>下|后|上|前)\s?一\s?(?:条|个|项)?\s?(?P<task>大项|(?:主要)?任务)?(?:举措|措施)?$"
+)
+# A bare number after a task's answer ("那十三呢", "13呢"): that task.
+_BARE_NUMBER = re.compile(r"^第?\s?(\d{1,2}|[一二三四五六七八九十两]{1,3})\s?(?:项|个|大项)?$")
 _THIS_MEASURE = re.compile(r"这一?条|这个举措|这项举措|该举措|此条|该条|这一项举措")
 # Asking whether a unit is among the measure's ("我们也在里头吗", "有没有我们", "人社厅也在吗").
 _AMONG = re.compile(
@@ -57,6 +63,8 @@ _AMONG = re.compile(
 )
 # Words of doing something together, which ask who else and name no topic.
 _TOGETHER = re.compile(r"一起|一块儿?|共同|同时|联合|配合|协同|合作|[跟和与]")
+# Sharing work with another unit ("和人社一起的", "跟财政厅共同负责的").
+_WITH = re.compile(r"^(?:和|跟|与|同)[^，。？?]{2,20}?(?:一起|一块儿?|共同|联合)")
 # A question answered yes or no ("…吗", "在不在"), not what a unit does there ("在里面干啥").
 _YES_NO = re.compile(r"[吗么嘛没]$|没有$|在不在|有没有|算不算|包不包括|是不是|是否")
 # A list this long at most is what "里头" may mean as a whole.
@@ -161,17 +169,32 @@ def read(answer: Callable[[str], Answer], message: str, context: Context | None)
     marked = stripped != text
     if context is None:
         return Reading(stripped if marked and stripped else message)
-    reading = _unit_in_focus(answer, core, stripped, context) or _pointed_measure(core, context)
+    reading = _unit_in_focus(answer, core, stripped, context) or _pointed_measure(answer, core, context)
     if reading is not None:
         return reading
     question = stripped if marked and stripped else message
     alone = answer(question)
+    partner = context.me or (context.units[0] if len(context.units) == 1 else "")
+    if (
+        alone.kind == "unit"
+        and len(alone.units) == 1
+        and partner not in ("", *alone.units)
+        and _WITH.search(core)
+    ):
+        # "和人社一起的有哪些" after "我是农业农村厅的": what the two units share.
+        question = f"{partner}和{alone.units[0]}一起负责的"
+        return Reading(question, f"按{partner}与{alone.units[0]}共同负责的举措回答：")
     among = _among(answer, text, alone, context)
     if among is not None:
         return among
     beyond = _beyond_the_list(core, context)
     if alone.no_match and not alone.elsewhere and beyond:
         return Reading(question, beyond)
+    said = _ELSE.sub("", _THIS_MEASURE.sub("", _TOGETHER.sub("", alone.topic))).strip()
+    if alone.no_match and context.units and _ELSE.search(core) and not said:
+        # "就这一条？有没有别的" after a unit's list: all of that unit's duties.
+        units = "、".join(context.units)
+        return Reading(" ".join(context.units), f"按{units}的全部职责回答：")
     # Only a message that points back ("它…", "还有谁", "谁负责") is asked of the context:
     # junk or small talk after an answer is not a request to repeat it.
     # "还有谁一起负责": 一起 is no topic, only who else.
@@ -229,8 +252,13 @@ def continues(message: str) -> bool:
     return _POINTERS.sub(" ", core).strip() != text
 
 
-def _pointed_measure(text: str, context: Context) -> Reading | None:
+def _pointed_measure(
+    answer: Callable[[str], Answer], text: str, context: Context
+) -> Reading | None:
     """Read "第二条", "最后一条" or "这条谁负责" against the measures the context listed."""
+    nearby = _next(answer, text, context)
+    if nearby is not None:
+        return nearby
     if "任务" in text or "大项" in text or len(_ORDINAL.findall(text)) > 1:
         return None  # "第3项任务" asks for a task, "第五项第二条" for a measure of one
     ordinal = _ORDINAL.search(text)
@@ -272,6 +300,42 @@ def _pointed_measure(text: str, context: Context) -> Reading | None:
     return Reading(measure, f"按{listed}所列的第 {number} 条（举措 {measure}）回答：", measure)
 
 
+def _next(answer: Callable[[str], Answer], text: str, context: Context) -> Reading | None:
+    """Read "下一条" / "上一个" after a measure (the one beside it, in the list shown or else
+    in the document), "下一项" or a bare number ("那十三呢") after a task."""
+    near = _NEXT.match(text)
+    bare = _BARE_NUMBER.match(text) if context.kind == "task" else None
+    step = 1 if near is None or near.group("way") in "下后" else -1
+    # After a task "下一项" is the next task; "下一项任务" is after anything.
+    of_task = near is not None and (
+        near.group("task") or (context.kind == "task" and "条" not in text)
+    )
+    if context.tasks and (bare or of_task):
+        number = chinese_number(bare.group(1)) if bare else context.tasks[-1] + step
+        return Reading(f"第{number}项任务", f"按第 {number} 项任务回答：")
+    if near is None or not context.focus:
+        return None
+    shown = context.measures
+    if len(shown) > 1 and context.focus in shown:
+        at = shown.index(context.focus) + step
+        if not 0 <= at < len(shown):
+            return None
+        listed = "上一个回答所列"
+        measure = shown[at]
+        return Reading(measure, f"按{listed}的第 {at + 1} 条（举措 {measure}）回答：", measure)
+    task, index = (int(n) for n in context.focus.split(".")[:2])
+    if step > 0:
+        tried = [f"{task}.{index + 1}", f"{task + 1}.1"]
+    else:
+        tried = [f"{task}.{index - 1}"] if index > 1 else [f"第{task - 1}项任务最后一条"]
+    for question in tried:
+        found = answer(question)
+        if found.kind == "measure" and found.measures:
+            measure = found.measures[0].id
+            return Reading(measure, f"按举措 {context.focus} 的{near.group(0)}（举措 {measure}）回答：")
+    return None
+
+
 def _unit_in_focus(
     answer: Callable[[str], Answer], text: str, stripped: str, context: Context
 ) -> Reading | None:
@@ -302,7 +366,11 @@ def _membership(
     others = [i for i in holding if i != focus]
     if others:
         how += f"，在上一个回答所列的举措 {'、'.join(others)} 中"
-    return Reading(question or focus, how + "。", focus)
+    if focus not in holding and others:
+        # "国资委有份吗" after a topic's list: the listed measures the unit is in, its part.
+        return Reading(f"{' '.join(others)} {unit}", how + "。", others[0])
+    # The unit goes with the measure: its part in it is what is asked.
+    return Reading(question or f"{focus} {unit}", how + "。", focus)
 
 
 def _among(
@@ -313,14 +381,16 @@ def _among(
     # The measures the last answer listed (a few at most: "里头" may mean any of them).
     listed = context.measures if 1 < len(context.measures) <= _FEW else ()
     focus = context.focus
-    if not ((focus or listed) and _AMONG.search(text) and _YES_NO.search(text)):
+    if not ((focus or listed) and _AMONG.search(text)):
         return None
     if alone.kind in ("measure", "task"):
         return None
-    unit = alone.units[0] if alone.units else context.me
+    # "残联在里头吗" asks whether; "教育厅在里头管哪几条" what the unit has among them.
+    whether = _YES_NO.search(text) is not None
+    unit = alone.units[0] if alone.units else context.me if whether else ""
     if not unit:
-        return Reading(focus, f"按举措 {focus} 回答：", focus) if focus else None
-    if focus:
+        return Reading(focus, f"按举措 {focus} 回答：", focus) if focus and whether else None
+    if focus and (whether or not listed):
         return _membership(answer, unit, focus, listed)
     # A task's measures: those the unit is in, or else all of them, with the units.
     holding = [
@@ -331,7 +401,9 @@ def _among(
         if holding
         else "不在其中任何一条的责任单位中"
     )
-    return Reading(" ".join(holding or listed), f"按上一个回答所列的举措回答：{unit}{said}。")
+    return Reading(
+        f"{' '.join(holding or listed)} {unit}", f"按上一个回答所列的举措回答：{unit}{said}。"
+    )
 
 
 def _beyond_the_list(text: str, context: Context) -> str:

@@ -249,6 +249,8 @@ _DOC_NUMBER = re.compile(
 )
 # A phrase quoted from the document: “以用定产”, 「光盘行动」.
 _QUOTED = re.compile(r"[“\"「『‘']([^“”\"「」『』‘’']{2,40})[”\"」』’']")
+# Last characters of a body's short name (残联, 团委, 法院): no topic word ends so.
+_BODY_ENDS = frozenset("联会委局厅办院部署社")
 # Particles that end a phrase: a name's last character is never typed as one of them.
 _PARTICLES = frozenset("的了吗呢吧啊么嘛呀")
 # A task named by what it is about, as a whole: "…那一大项", "…这项行动下面都有什么".
@@ -1124,7 +1126,7 @@ class Engine:
                 elsewhere.append(q.text[place.start() : end])
                 continue
             # A two-character name (人社, 残联) must stand alone: 残疾人社区 is no 人社.
-            if end - start <= 2 and not (start in edges and end in edges):
+            if end - start <= 2 and not self._alone(q.text, start, end, edges):
                 continue
             filler = _FILLER.match(q.text, end)
             end = filler.end() if filler else end  # 民政口子: the filler is no topic
@@ -1136,6 +1138,23 @@ class Engine:
                 units.append(unit)
                 corrections.append((typed, unit))
         return list(dict.fromkeys(units)), corrections, tuple(dict.fromkeys(elsewhere))
+
+    def _alone(self, text: str, start: int, end: int, edges: set[int]) -> bool:
+        """Tell whether a two-character name at text[start:end] stands as a word of its own.
+
+        At scaffolding or punctuation on both sides; or, for a name that is no word of the
+        document's topics (人社, or 残联: a body's name), at one such edge or after 和/与/及/
+        跟, where the other side starts no word the document writes ("残联这次…", "和人社一起").
+        """
+        if start in edges and end in edges:
+            return True
+        name = text[start:end]
+        if name in self._written and name[-1] not in _BODY_ENDS:
+            return False  # 教育, 规划: a topic as often as a unit
+        after_and = start > 0 and text[start - 1] in "和与及跟同、"
+        starts = start in edges or after_and or text[start - 1 : start + 1] not in self._vocabulary
+        ends = end in edges or text[end - 1 : end + 1] not in self._vocabulary
+        return starts and ends and (start in edges or after_and or end in edges)
 
     def _typos(self, q: _Query, text: str, edges: set[int]) -> list[tuple[str, str]]:
         """Find names typed with one wrong, missing or extra character (人设厅 -> 人社厅).
