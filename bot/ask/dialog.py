@@ -38,7 +38,7 @@ _LEAD = re.compile(
 )
 _TAIL = re.compile(r"(?:呢|嘞|咧|哩)+$")
 _POINTERS = re.compile(
-    r"其中|在这方面|这方面|这一方面|这个方面|方面|这一块|这块|那块|这部分|这方面的|"
+    r"其中|那一?条|在这方面|这方面|这一方面|这个方面|方面|这一块|这块|那块|这部分|这方面的|"
     r"它们|它|他们|该单位|这个单位|这家单位|上述|上面|刚才|前面|我们单位|我单位|本单位|我们|咱们"
 )
 # Punctuation around a message (not inside: "10.3" is a measure).
@@ -55,6 +55,8 @@ _NEXT = re.compile(
 )
 # A bare number after a task's answer ("那十三呢", "13呢"): that task.
 _BARE_NUMBER = re.compile(r"^第?\s?(\d{1,2}|[一二三四五六七八九十两]{1,3})\s?(?:项|个|大项)?$")
+# Asking whether that is all ("我们就这一条吗", "只有这一项？"): the whole list, not the item.
+_ONLY_THIS = re.compile(r"[就只]有?这一?[条个项]")
 _THIS_MEASURE = re.compile(r"这一?条|这个举措|这项举措|该举措|此条|该条|这一项举措")
 # Asking whether a unit is among the measure's ("我们也在里头吗", "有没有我们", "人社厅也在吗").
 _AMONG = re.compile(
@@ -103,6 +105,9 @@ class Context:
         measures = tuple(m.id for m in answer.measures)
         # "这条" is the one measure shown, or the best match of a topic.
         focus = measures[0] if measures and (len(measures) == 1 or answer.kind == "topic") else ""
+        own = [m for m in measures if m not in answer.shared]
+        if answer.kind == "unit" and len(own) == 1:
+            focus = own[0]  # a unit's one own item, beside those every unit shares
         return cls(answer.units, answer.topic, answer.tasks, measures, answer.kind, at, focus, doc)
 
     def dump(self) -> str:
@@ -204,7 +209,7 @@ def read(answer: Callable[[str], Answer], message: str, context: Context | None)
     )
     if alone.no_match and not alone.elsewhere and pointing:
         if context.me and _WE.search(core) and not _WHO.search(core):
-            if context.kind == "topic" and context.topic and not _ELSE.search(core):
+            if context.kind in ("topic", "unit_topic") and context.topic and not _ELSE.search(core):
                 # "我们要干啥" right after a topic's answer: our part in that topic.
                 question = f"{context.me} {context.topic}"
                 combined = answer(question)
@@ -223,6 +228,14 @@ def read(answer: Callable[[str], Answer], message: str, context: Context | None)
             # "那它还负责什么": the unit asked about before, all of its duties.
             units = "、".join(context.units)
             return Reading(" ".join(context.units), f"按{units}的全部职责回答：")
+    if context.me and alone.kind == "topic" and not marked:
+        # "我是组织部的" then a topic whose best item is that unit's: its part in the topic.
+        combined = answer(f"{context.me} {question}")
+        best = combined.measures[0].id if combined.measures else ""
+        if combined.kind == "unit_topic" and best == alone.measures[0].id:
+            if best not in combined.shared:
+                how = f"按「{combined.topic}」在{context.me}的职责中查找："
+                return Reading(f"{context.me} {question}", how)
     if not marked:
         return Reading(message)
     if alone.kind == "unit" and not alone.missed_topic and context.topic:
@@ -275,7 +288,7 @@ def _pointed_measure(
             return None
     elif ordinal is not None:
         number = chinese_number(ordinal.group(1))
-    elif _THIS_MEASURE.search(text) and context.focus:
+    elif _THIS_MEASURE.search(text) and context.focus and not _ONLY_THIS.search(text):
         return Reading(context.focus, f"按举措 {context.focus} 回答：", context.focus)
     else:
         return None

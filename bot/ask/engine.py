@@ -1186,6 +1186,11 @@ class Engine:
                 # Something said wholly before or after the window: the question is not just it.
                 if n == 2 and (first_end <= start or last_start >= start + n):
                     continue
+                # Nor half of a word the document writes: 一个人交 is no 人社 mistyped.
+                if n == 2 and {text[start - 1 : start + 1], text[start + 1 : start + 3]} & (
+                    self._vocabulary if start else set()
+                ):
+                    continue
                 near = process.extract(
                     window, names, scorer=Levenshtein.distance, score_cutoff=1, limit=None
                 )
