@@ -195,6 +195,13 @@ def read(answer: Callable[[str], Answer], message: str, context: Context | None)
     beyond = _beyond_the_list(core, context)
     if alone.no_match and not alone.elsewhere and beyond:
         return Reading(question, beyond)
+    if alone.no_match and not alone.elsewhere and marked and context.kind == "topic":
+        # "机关招残疾人是哪项" then "那县里乡里的呢": nothing alone, so within that topic.
+        narrowed = answer(f"{context.topic} {stripped}")
+        if narrowed.kind == "topic":
+            return Reading(
+                f"{context.topic} {stripped}", f"按「{context.topic}」中的「{stripped}」查找："
+            )
     said = _ELSE.sub("", _THIS_MEASURE.sub("", _TOGETHER.sub("", alone.topic))).strip()
     if alone.no_match and context.units and _ELSE.search(core) and not said:
         # "就这一条？有没有别的" after a unit's list: all of that unit's duties.
