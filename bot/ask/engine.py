@@ -1226,6 +1226,8 @@ class Engine:
             extra += [(w, m.start(), m.end()) for w in self._synonyms[m.group(0)]]
             soft[m.start() : m.end()] = [True] * (m.end() - m.start())
         for m in self._stop_re.finditer(rest):
+            if m.end() - m.start() == 1 and self._in_word(rest, m.start()):
+                continue  # 能 of 节能, 个 of 个税: part of a word the document writes
             if not all(soft[m.start() : m.end()]):
                 soft[m.start() : m.end()] = [True] * (m.end() - m.start())
         content: list[tuple[str, int, int]] = []
@@ -1256,6 +1258,16 @@ class Engine:
         for phrase, start, end in extra:
             content += [(t, start, end) for run in runs(phrase) for t in bigrams(run)]
         return content, bonus
+
+    def _in_word(self, text: str, i: int) -> bool:
+        """Tell whether the character at `i` makes, with one beside it, a rare word of the
+        document (节能, 个税, 在职): then it is no scaffolding there."""
+        return any(
+            len(pair) == 2
+            and not (set(pair) - {text[i]}) & _FUNCTION_CHARS
+            and self._idf.get(pair, 0.0) >= JUNCTION_IDF
+            for pair in (text[i - 1 : i + 1] if i else "", text[i : i + 2])
+        )
 
     def _described(self, text: str) -> tuple[_Said, ...]:
         """Return the everyday descriptions of the document's terms in `text` (concepts.txt).
