@@ -257,8 +257,13 @@ _PARTICLES = frozenset("的了吗呢吧啊么嘛呀")
 _WHOLE_TASK = re.compile(r"[那这](?:一(?:大项|项|部分)|大项|项行动|项任务|部分)(?:行动|任务)?")
 # Words people put after a unit's name that only point at it (税务这边, 民政口子, 残联那儿).
 _FILLER = re.compile(r"这边|那边|这块|那块|这儿|那儿|这里|那里|口子|这头|那头|系统|方面")
+# A word joined to a unit's name and asked of distributively ("税务和烟草各管哪些").
+_COORDINATED = re.compile(r"[和与及、跟]([\u4e00-\u9fff]{2,6}?)(?=各|都|分别|一起|共同)")
+_LEVEL_PREFIX = re.compile(r"^(?:四川省|中共|国家|省|市|区|县)")
 # Several units asked about together: what they share.
-_JOINT = re.compile(r"一起|(?:共同|同时|都)(?=负责|参与|牵头|管|承担)")
+_JOINT = re.compile(
+    r"一起|(?:共同|同时|都)(?=负责|参与|牵头|管|承担)|都(?:有份|涉及|在(?:里|其中|内))"
+)
 # Who leads (牵头) and who supports (配合), where the document says so.
 _ROLE = re.compile(r"(牵头|主责|主办)|(配合|协办|协助|参与)|(指导)")
 _CHINESE_NUMBER = re.compile(r"[一二三四五六七八九两]|[二三四五六七八九]?十[一二三四五六七八九]?")
@@ -582,6 +587,13 @@ class Engine:
         for form, owner in spoken_aliases(names, written, _name_variants).items():
             self._alias_unit.setdefault(form, owner)
         self._aliases = _alternation(self._alias_unit)
+        # Each unit's name without its level (烟草专卖局 of 省烟草专卖局), to read a start of it.
+        self._cores = [
+            (_LEVEL_PREFIX.sub("", normalize(n)), unit.name)
+            for unit in plan.units
+            for n in unit.names()
+            if not unit.name.startswith("各")
+        ]
         # Another place's name right before a unit's name: 广东省残联, 北京市的人社局.
         self._elsewhere_re = re.compile(
             f"(?:{_alternation(places).pattern})(?:省|市|自治区|特别行政区)?的?$"
@@ -1132,6 +1144,12 @@ class Engine:
             end = filler.end() if filler else end  # 民政口子: the filler is no topic
             q.used[start:end] = [True] * (end - start)
             units.append(self._alias_unit[m.group(0)])
+        for m in _COORDINATED.finditer(masked) if units else ():
+            # "税务和烟草各管哪些": beside a unit named, the start of another's name is it.
+            owners = {u for core, u in self._cores if core.startswith(m.group(1))}
+            if len(owners) == 1 and not any(q.used[m.start(1) : m.end(1)]):
+                q.used[m.start(1) : m.end(1)] = [True] * len(m.group(1))
+                units.append(owners.pop())
         corrections: list[tuple[str, str]] = []
         if not units:
             for typed, unit in self._typos(q, masked, edges):

@@ -47,6 +47,12 @@ _ZONE = re.compile(r"^.{2,3}?((?:高新|经开|开发|示范|新|保税|综保)�
 _LEVEL = re.compile(
     r"^(?:国家|中共|国务院|省委|省政府|省|市委|市政府|市(?!场|政|容)|区(?!域)|县(?!域))"
 )
+# A level inside a short name (团市委, 团省委): said without it.
+_LEVEL_INSIDE = re.compile(r"^(.)[省市区县](委)$")
+# A name joining two words (粮食和储备局, 自然资源和规划局) is said by the first too.
+_FIRST_OF_JOINED = re.compile(
+    r"^((?:国家|省|市|区|县)?[\u4e00-\u9fff]{2,4})和[\u4e00-\u9fff]{2,6}?(局|厅|部|委)$"
+)
 # Kind suffixes; the bare stem names the unit too (财政部 → 财政), and "X部门" does.
 _KIND = re.compile(r"(委员会|总局|总署|部|厅|局|委|办|署|院|会|中心|公司|集团)$")
 
@@ -120,6 +126,13 @@ def short_forms(name: str) -> list[str]:
                 forms.append(stem + "部门")
             if form.endswith("总局"):
                 forms.append(form[:-2] + "局")  # 税务总局 → 税务局
+    # 团市委 (共青团市委) is 团委; 粮食和储备局 is 粮食局, by the first of its joined words
+    # (no stem of it alone: 粮食 is a topic).
+    for pattern in (_LEVEL_INSIDE, _FIRST_OF_JOINED):
+        for whole in (name, _LEVEL.sub("", name)):
+            found = pattern.match(whole)
+            if found:
+                forms.append(found.group(1) + found.group(2))
     out: list[str] = []
     for form in forms:
         if form != name and len(form) >= 2 and form not in out:
