@@ -237,6 +237,11 @@ _TASK_ITEM = re.compile(
     rf"|(?:主要)?任务\s?第?\s?(?P<b>{_NUM}))"
     rf"\s?(?:的|里的|中的|里|中|下的|下面的|里面的|里头的)?\s?(?:举措|措施)?\s?{_PLACE}"
 )
+# A place counted over the whole document: 整个表倒数第二条, 全文最后一条, 所有举措里的第3条.
+_WHOLE_PLACE = re.compile(
+    r"(?:整个|整张|全部|全文|所有|全表)\s?(?:表格?|文件|文|方案|清单|通知|举措|措施)?\s?"
+    rf"(?:的|里的|中的|里|中|里面的|里头的)?\s?(?:举措|措施)?\s?{_PLACE}"
+)
 _LIST_PART = re.compile(rf"({_NUM})|(至|到|~|-)")
 # An item by the document's own number: 第（十）条, （十一）, 第10条; 第10项 too, unless it says
 # 任务. Only for documents that number their items (bot/documents/importer.py keeps the numbers).
@@ -260,6 +265,8 @@ _FILLER = re.compile(r"这边|那边|这块|那块|这儿|那儿|这里|那里|�
 # A word joined to a unit's name and asked of distributively ("税务和烟草各管哪些").
 _COORDINATED = re.compile(r"[和与及、跟]([\u4e00-\u9fff]{2,6}?)(?=各|都|分别|一起|共同)")
 _LEVEL_PREFIX = re.compile(r"^(?:四川省|中共|国家|省|市|区|县)")
+# Asking who is in charge: the answer is a unit, so a unit's word in it is the topic's.
+_ASKS_WHO = re.compile(r"谁|哪个部门|哪个单位|哪些部门|哪些单位|哪家单位")
 # Several units asked about together: what they share.
 _JOINT = re.compile(
     r"一起|(?:共同|同时|都)(?=负责|参与|牵头|管|承担)|都(?:有份|涉及|在(?:里|其中|内))"
@@ -587,6 +594,13 @@ class Engine:
         for form, owner in spoken_aliases(names, written, _name_variants).items():
             self._alias_unit.setdefault(form, owner)
         self._aliases = _alternation(self._alias_unit)
+        # Words the document writes outside its units' names (法院 of 人民法院, 规划): a
+        # question asking who is about them, not about a unit they name.
+        full = sorted(
+            {normalize(n) for u in plan.units for n in (u.name, u.full_name)}, key=len, reverse=True
+        )
+        outside = _alternation(full).sub("\n", written) if full else written
+        self._words = frozenset(a for a in self._alias_unit if len(a) <= 3 and a in outside)
         # Each unit's name without its level (烟草专卖局 of 省烟草专卖局), to read a start of it.
         self._cores = [
             (_LEVEL_PREFIX.sub("", normalize(n)), unit.name)
@@ -946,6 +960,11 @@ class Engine:
         """Return the measures named by task and place (第7项任务第3条 is measure 7.3;
         任务十最后一条 the last of task 10)."""
         found = []
+        for m in q.take(_WHOLE_PLACE):
+            # "整个表倒数第二条": counted over the whole document.
+            at = place(m, len(self._measures))
+            if at:
+                found.append(self._measures[at - 1])
         for m in q.take(_TASK_ITEM):
             if m.group("tb") or m.group("tl"):
                 task = self.plan.task(self._task_from_end(m, "tb"))
@@ -1128,10 +1147,21 @@ class Engine:
         edges = self._edges(q.text)
         units = []
         elsewhere = []
+        who = _ASKS_WHO.search(q.text) is not None
         for m in self._aliases.finditer(masked):
+            if m.group(0)[0] in "省市区县" and self._inside_word(q.text, m.start(), edges):
+                # 街市规划: the 市 ends the word before; the name is read without it.
+                m = self._aliases.match(masked, m.start() + 1) or m
+                if m.start() == m.end() or m.group(0)[0] in "省市区县":
+                    continue
             start, end = m.span()
             if any(q.used[start:end]):
                 continue
+            if who and m.group(0) in self._words:
+                # Asking who, a word of the document is its topic (规划建设找哪个部门), and
+                # so is a body one goes to ("去法院…这条是谁负责").
+                if m.group(0)[-1] not in _BODY_ENDS or q.text[start - 1 : start] in "去到进回":
+                    continue
             place = self._elsewhere_re.search(q.text, max(start - self._elsewhere_reach, 0), start)
             if place:
                 q.used[place.start() : end] = [True] * (end - place.start())
@@ -1156,6 +1186,12 @@ class Engine:
                 units.append(unit)
                 corrections.append((typed, unit))
         return list(dict.fromkeys(units)), corrections, tuple(dict.fromkeys(elsewhere))
+
+    @staticmethod
+    def _inside_word(text: str, start: int, edges: set[int]) -> bool:
+        """Tell whether text[start] ends the word before it (街市, 城市): not a name's level."""
+        before = text[start - 1] if start else ""
+        return bool(before) and is_cjk(before) and before not in _FUNCTION_CHARS and start not in edges
 
     def _alone(self, text: str, start: int, end: int, edges: set[int]) -> bool:
         """Tell whether a two-character name at text[start:end] stands as a word of its own.
