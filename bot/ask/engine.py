@@ -1196,16 +1196,15 @@ class Engine:
     def _alone(self, text: str, start: int, end: int, edges: set[int]) -> bool:
         """Tell whether a two-character name at text[start:end] stands as a word of its own.
 
-        At scaffolding or punctuation on both sides; or, for a name that is no word of the
-        document's topics (人社, or 残联: a body's name), at one such edge or after 和/与/及/
-        跟, where the other side starts no word the document writes ("残联这次…", "和人社一起").
+        At scaffolding or punctuation on both sides; or, for a body's name (残联) or one
+        joined to another's (和人社), at one such edge or after 和/与/及/跟, where the other
+        side starts no word the document writes ("残联这次…", "和人社一起").
         """
         if start in edges and end in edges:
             return True
-        name = text[start:end]
-        if name in self._written and name[-1] not in _BODY_ENDS:
-            return False  # 教育, 规划: a topic as often as a unit
         after_and = start > 0 and text[start - 1] in "和与及跟同、"
+        if text[end - 1] not in _BODY_ENDS and not after_and:
+            return False  # 医保, 规划: a topic as often as a unit
         starts = start in edges or after_and or text[start - 1 : start + 1] not in self._vocabulary
         ends = end in edges or text[end - 1 : end + 1] not in self._vocabulary
         return starts and ends and (start in edges or after_and or end in edges)
@@ -1280,8 +1279,6 @@ class Engine:
             extra += [(w, m.start(), m.end()) for w in self._synonyms[m.group(0)]]
             soft[m.start() : m.end()] = [True] * (m.end() - m.start())
         for m in self._stop_re.finditer(rest):
-            if m.end() - m.start() == 1 and self._in_word(rest, m.start()):
-                continue  # 能 of 节能, 个 of 个税: part of a word the document writes
             if not all(soft[m.start() : m.end()]):
                 soft[m.start() : m.end()] = [True] * (m.end() - m.start())
         content: list[tuple[str, int, int]] = []
@@ -1312,16 +1309,6 @@ class Engine:
         for phrase, start, end in extra:
             content += [(t, start, end) for run in runs(phrase) for t in bigrams(run)]
         return content, bonus
-
-    def _in_word(self, text: str, i: int) -> bool:
-        """Tell whether the character at `i` makes, with one beside it, a rare word of the
-        document (节能, 个税, 在职): then it is no scaffolding there."""
-        return any(
-            len(pair) == 2
-            and not (set(pair) - {text[i]}) & _FUNCTION_CHARS
-            and self._idf.get(pair, 0.0) >= JUNCTION_IDF
-            for pair in (text[i - 1 : i + 1] if i else "", text[i : i + 2])
-        )
 
     def _described(self, text: str) -> tuple[_Said, ...]:
         """Return the everyday descriptions of the document's terms in `text` (concepts.txt).
