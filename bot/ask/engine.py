@@ -583,6 +583,7 @@ class Engine:
             f"(?:支援|援助|帮扶|援建){place}(?:[、和与及]?{place})?(?:[、和与及]?{place})?"
         )
         self._written = written
+        self._title = normalize(plan.document.title)
         # A typo is read against the names the units file gives (残连 is 残联, not 残工).
         self._typed_names = list(self._alias_unit)
         # Short forms people say that the units file does not list (税务, 乡振局): derived by
@@ -1094,6 +1095,10 @@ class Engine:
         common = {"units": tuple(units), "corrections": tuple(corrections), "shared": shared}
         rest = q.rest()
         topic = self._not_topics_re.sub(lambda m: " " * len(m.group(0)), rest)
+        said = self._topic_words(topic).split()
+        if said and len("".join(said)) >= 4 and all(w in self._title for w in said):
+            # "人民银行在消费扶贫里要干啥": the document's own subject is all of its duties.
+            topic = rest = ""
         positions = [self._position[m.id] for m in duties]
         ranked = self._ranked(topic, positions)
         if not ranked and not _BODY.search(topic):
@@ -1481,12 +1486,16 @@ class Engine:
 def _plays(measure: Measure, unit: str, role: str) -> bool:
     """Tell whether `unit` has `role` (牵头, 配合, 指导) in `measure`.
 
-    A unit alone in an item that names no lead leads it: "（科技部负责）".
+    Where an item states no roles, the unit listed first leads it and the others support
+    (the usual order of such a list, "列第一位者为牵头单位"): "（科技部、财政部负责）" is led by
+    科技部, and a unit alone leads its item.
     """
     if measure.role_of(unit) == role:
         return True
-    alone = measure.units == (unit,) and not (measure.lead or measure.guide)
-    return role == "牵头" and alone
+    if measure.lead or measure.guide or unit not in measure.units:
+        return False
+    first = measure.units[0] == unit
+    return first if role == "牵头" else role == "配合" and not first
 
 
 def _near(pair: str, text: str, gap: int = 3) -> bool:
