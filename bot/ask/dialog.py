@@ -51,7 +51,8 @@ _ORDINAL = re.compile(
 )
 # The next or the one before: "下一条", "上一个", "再下一项", "下一项任务".
 _NEXT = re.compile(
-    r"^再?(?P<way>下|后|上|前)\s?一\s?(?:条|个|项)?\s?(?P<task>大项|(?:主要)?任务)?(?:举措|措施)?$"
+    r"^再?(?P<way>下|后|上|前)\s?一\s?(?:条|个|项)?\s?(?P<task>大项|(?:主要)?任务)?(?:举措|措施)?"
+    r"(?:是啥|是什么|说的?啥|讲的?啥|说什么|讲什么|写的?啥|呢)?$"
 )
 # A bare number after a task's answer ("那十三呢", "13呢"): that task.
 _BARE_NUMBER = re.compile(r"^第?\s?(\d{1,2}|[一二三四五六七八九十两]{1,3})\s?(?:项|个|大项)?$")
@@ -174,7 +175,9 @@ def read(answer: Callable[[str], Answer], message: str, context: Context | None)
     marked = stripped != text
     if context is None:
         return Reading(stripped if marked and stripped else message)
-    reading = _unit_in_focus(answer, core, stripped, context) or _pointed_measure(answer, core, context)
+    reading = _unit_in_focus(answer, core, stripped, context) or _pointed_measure(
+        answer, core, context
+    )
     if reading is not None:
         return reading
     question = stripped if marked and stripped else message
@@ -195,14 +198,15 @@ def read(answer: Callable[[str], Answer], message: str, context: Context | None)
     beyond = _beyond_the_list(core, context)
     if alone.no_match and not alone.elsewhere and beyond:
         return Reading(question, beyond)
-    if alone.no_match and not alone.elsewhere and marked and context.kind == "topic":
+    said = _ELSE.sub("", _THIS_MEASURE.sub("", _TOGETHER.sub("", alone.topic))).strip()
+    asks_back = _WHO.search(core) or _WE.search(core) or _ELSE.search(core)
+    unanswered = alone.no_match and not alone.elsewhere and marked and not asks_back
+    if unanswered and said and context.kind == "topic":
         # "机关招残疾人是哪项" then "那县里乡里的呢": nothing alone, so within that topic.
         narrowed = answer(f"{context.topic} {stripped}")
         if narrowed.kind == "topic":
-            return Reading(
-                f"{context.topic} {stripped}", f"按「{context.topic}」中的「{stripped}」查找："
-            )
-    said = _ELSE.sub("", _THIS_MEASURE.sub("", _TOGETHER.sub("", alone.topic))).strip()
+            how = f"按「{context.topic}」中的「{stripped}」查找："
+            return Reading(f"{context.topic} {stripped}", how)
     if alone.no_match and context.units and _ELSE.search(core) and not said:
         # "就这一条？有没有别的" after a unit's list: all of that unit's duties.
         units = "、".join(context.units)
@@ -216,7 +220,8 @@ def read(answer: Callable[[str], Answer], message: str, context: Context | None)
     )
     if alone.no_match and not alone.elsewhere and pointing:
         if context.me and _WE.search(core) and not _WHO.search(core):
-            if context.kind in ("topic", "unit_topic") and context.topic and not _ELSE.search(core):
+            after_topic = context.kind in ("topic", "unit_topic") and context.topic
+            if after_topic and not _ELSE.search(core):
                 # "我们要干啥" right after a topic's answer: our part in that topic.
                 question = f"{context.me} {context.topic}"
                 combined = answer(question)
@@ -239,10 +244,10 @@ def read(answer: Callable[[str], Answer], message: str, context: Context | None)
         # "我是组织部的" then a topic whose best item is that unit's: its part in the topic.
         combined = answer(f"{context.me} {question}")
         best = combined.measures[0].id if combined.measures else ""
-        if combined.kind == "unit_topic" and best == alone.measures[0].id:
-            if best not in combined.shared:
-                how = f"按「{combined.topic}」在{context.me}的职责中查找："
-                return Reading(f"{context.me} {question}", how)
+        ours = combined.kind == "unit_topic" and best not in combined.shared
+        if ours and best == alone.measures[0].id:
+            how = f"按「{combined.topic}」在{context.me}的职责中查找："
+            return Reading(f"{context.me} {question}", how)
     if not marked:
         return Reading(message)
     if alone.kind == "unit" and not alone.missed_topic and context.topic:
@@ -352,7 +357,8 @@ def _next(answer: Callable[[str], Answer], text: str, context: Context) -> Readi
         found = answer(question)
         if found.kind == "measure" and found.measures:
             measure = found.measures[0].id
-            return Reading(measure, f"按举措 {context.focus} 的{near.group(0)}（举措 {measure}）回答：")
+            how = f"按举措 {context.focus} 的{near.group(0)}（举措 {measure}）回答："
+            return Reading(measure, how)
     return None
 
 

@@ -265,6 +265,8 @@ _FILLER = re.compile(r"这边|那边|这块|那块|这儿|那儿|这里|那里|�
 # A word joined to a unit's name and asked of distributively ("税务和烟草各管哪些").
 _COORDINATED = re.compile(r"[和与及、跟]([\u4e00-\u9fff]{2,6}?)(?=各|都|分别|一起|共同)")
 _LEVEL_PREFIX = re.compile(r"^(?:四川省|中共|国家|省|市|区|县)")
+# A document's own rule of which place in a list leads.
+_POSITION_RULE = re.compile(r"(?:列|排|排名|排在)第一")
 # Asking who is in charge: the answer is a unit, so a unit's word in it is the topic's.
 _ASKS_WHO = re.compile(r"谁|哪个部门|哪个单位|哪些部门|哪些单位|哪家单位")
 # Several units asked about together: what they share.
@@ -598,7 +600,9 @@ class Engine:
         # Words the document writes outside its units' names (法院 of 人民法院, 规划): a
         # question asking who is about them, not about a unit they name.
         full = sorted(
-            {normalize(n) for u in plan.units for n in (u.name, u.full_name)}, key=len, reverse=True
+            {normalize(n) for u in plan.units for n in (u.name, u.full_name)},
+            key=len,
+            reverse=True,
         )
         outside = _alternation(full).sub("\n", written) if full else written
         self._words = frozenset(a for a in self._alias_unit if len(a) <= 3 and a in outside)
@@ -642,6 +646,8 @@ class Engine:
         }
         self._doc_tasks = {n: task for (n, _), task in self._doc_headings.items()}
         self._roles = any(m.lead or m.guide for m in plan.measures)
+        # Where no item states which place leads ("列第一位者为牵头单位"), the first listed does.
+        self._first_leads = not any(_POSITION_RULE.search(m.unit_note) for m in plan.measures)
         # Catch-alls a question may ask about like a unit (各省级人民政府 → 省级政府).
         self._catch_alls: dict[str, str] = {}
         for m in plan.measures:
@@ -1085,7 +1091,7 @@ class Engine:
             duties = [m for m in duties if all(self.plan.is_responsible(u, m) for u in units)]
         role = self._role(q) or ("joint" if joint else "")
         word = {"lead": "牵头", "support": "配合", "guide": "指导"}.get(role, "")
-        in_role = [m for m in duties if any(_plays(m, u, word) for u in units)]
+        in_role = [m for m in duties if any(_plays(m, u, word, self._first_leads) for u in units)]
         if word:
             # "财政部牵头的有哪些": only what the unit leads (or supports, guides); none may be.
             duties = in_role
@@ -1162,11 +1168,11 @@ class Engine:
             start, end = m.span()
             if any(q.used[start:end]):
                 continue
-            if who and m.group(0) in self._words:
-                # Asking who, a word of the document is its topic (规划建设找哪个部门), and
-                # so is a body one goes to ("去法院…这条是谁负责").
-                if m.group(0)[-1] not in _BODY_ENDS or q.text[start - 1 : start] in "去到进回":
-                    continue
+            # Asking who, a word of the document is its topic (规划建设找哪个部门), and so
+            # is a body one goes to ("去法院…这条是谁负责").
+            gone_to = start > 0 and q.text[start - 1] in "去到进回"
+            if who and m.group(0) in self._words and (m.group(0)[-1] not in _BODY_ENDS or gone_to):
+                continue
             place = self._elsewhere_re.search(q.text, max(start - self._elsewhere_reach, 0), start)
             if place:
                 q.used[place.start() : end] = [True] * (end - place.start())
@@ -1196,7 +1202,8 @@ class Engine:
     def _inside_word(text: str, start: int, edges: set[int]) -> bool:
         """Tell whether text[start] ends the word before it (街市, 城市): not a name's level."""
         before = text[start - 1] if start else ""
-        return bool(before) and is_cjk(before) and before not in _FUNCTION_CHARS and start not in edges
+        inside = is_cjk(before) and before not in _FUNCTION_CHARS
+        return bool(before) and inside and start not in edges
 
     def _alone(self, text: str, start: int, end: int, edges: set[int]) -> bool:
         """Tell whether a two-character name at text[start:end] stands as a word of its own.
@@ -1483,17 +1490,20 @@ class Engine:
         return covered / total if total else 0.0
 
 
-def _plays(measure: Measure, unit: str, role: str) -> bool:
+def _plays(measure: Measure, unit: str, role: str, first_leads: bool = True) -> bool:
     """Tell whether `unit` has `role` (牵头, 配合, 指导) in `measure`.
 
     Where an item states no roles, the unit listed first leads it and the others support
     (the usual order of such a list, "列第一位者为牵头单位"): "（科技部、财政部负责）" is led by
-    科技部, and a unit alone leads its item.
+    科技部, and a unit alone leads its item. Not where the document states that rule from some
+    item on (`first_leads` False): the items before it name no lead.
     """
     if measure.role_of(unit) == role:
         return True
     if measure.lead or measure.guide or unit not in measure.units:
         return False
+    if not first_leads:
+        return role == "牵头" and measure.units == (unit,)
     first = measure.units[0] == unit
     return first if role == "牵头" else role == "配合" and not first
 

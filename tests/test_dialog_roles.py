@@ -1,0 +1,174 @@
+"""Follow-ups about units and places in a list (#18): "X有份吗" after a topic, "X在里头管哪几条"
+after a task, the next item, a bare task number, "就这一条？", what two units share, "那条"
+after a unit's list, a topic after saying one's unit. Through the Assistant, as a chat goes;
+expected measures come from the plan, never from the engine."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+
+from bot.ask.assistant import Assistant
+from bot.ask.dialog import Dialog
+from bot.clock import TZ
+from bot.documents.plan import Plan
+from tests.fakes.clock import FakeClock
+
+
+@pytest.fixture
+def dialog() -> Dialog:
+    return Dialog(FakeClock(dt.datetime(2024, 6, 3, 10, 0, tzinfo=TZ)))
+
+
+async def talk(assistant: Assistant, dialog: Dialog, *lines: str) -> dict[str, Any]:
+    """Say each line in one chat; return the scorer's JSON for the last one."""
+    data: dict[str, Any] = {}
+    for text in lines:
+        kind, arg = await assistant.converse(text, dialog, "c")
+        data = assistant.to_json(kind, arg, text)
+    return data
+
+
+def own(plan: Plan, unit: str) -> list[str]:
+    return [m.id for m in plan.duties_of(unit) if m.units and not m.all_provincial]
+
+
+async def test_a_unit_s_share_in_a_topic_s_list(assistant: Assistant, dialog: Dialog) -> None:
+    # The unit is not in the best match of the topic, but in another item listed with it.
+    listed = (await talk(assistant, dialog, "盲人按摩归谁管"))["measures"]
+    unit = "省市场监管局"
+    holding = [i for i in listed if i in own(assistant.plan, unit)]
+    assert holding
+    assert listed[0] not in holding
+    got = await talk(assistant, dialog, "市场监管局有没有份")
+    assert got["units"] == [unit]
+    assert got["measures"] == holding
+
+
+async def test_whether_we_are_in_it_carries_our_unit(assistant: Assistant, dialog: Dialog) -> None:
+    got = await talk(assistant, dialog, "我是卫健委的", "8.1", "有没有我们")
+    assert got["units"] == ["省卫生健康委"]
+    assert got["measures"] == ["8.1"]
+
+
+@pytest.mark.parametrize(("unit", "task"), [("教育厅", 7), ("省残联", 10)])
+async def test_a_unit_in_the_task_shown(
+    assistant: Assistant, dialog: Dialog, unit: str, task: int
+) -> None:
+    shown = assistant.plan.task(task)
+    assert shown is not None
+    holding = [m.id for m in shown.measures if unit in m.units]
+    assert holding
+    said = "教育厅" if unit == "教育厅" else "残联"
+    got = await talk(assistant, dialog, f"任务{task}", f"{said}在里面负责哪几条")
+    assert got["units"] == [unit]
+    assert got["measures"] == holding
+
+
+@pytest.mark.parametrize(
+    ("lines", "expected"),
+    [
+        (["6.1", "下一条"], "6.2"),
+        (["6.3", "下一条呢"], "7.1"),  # the last of a task: the next task's first
+        (["6.2", "上一条"], "6.1"),
+        (["7.1", "上一条是啥"], "6.3"),
+        (["盲人按摩归谁管", "第一条", "下一条"], "8.2"),
+    ],
+)
+async def test_the_next_or_the_one_before(
+    assistant: Assistant, dialog: Dialog, lines: list[str], expected: str
+) -> None:
+    got = await talk(assistant, dialog, *lines)
+    assert got["measures"] == [expected]
+
+
+@pytest.mark.parametrize(
+    ("lines", "task"),
+    [
+        (["第四项任务讲什么", "那五呢"], 5),
+        (["任务9", "11呢"], 11),
+        (["第二项任务", "下一项"], 3),
+        (["第二项任务", "上一项"], 1),
+        (["7.2", "下一项任务"], 8),
+    ],
+)
+async def test_a_task_after_a_task(
+    assistant: Assistant, dialog: Dialog, lines: list[str], task: int
+) -> None:
+    shown = assistant.plan.task(task)
+    assert shown is not None
+    got = await talk(assistant, dialog, *lines)
+    assert got["measures"] == [m.id for m in shown.measures]
+
+
+async def test_only_this_one_asks_for_the_unit_s_list(
+    assistant: Assistant, dialog: Dialog
+) -> None:
+    unit = "省邮政管理局"
+    first = await talk(assistant, dialog, "邮政管理局干啥")
+    got = await talk(assistant, dialog, "只有这些？还有其他的没")
+    assert got["units"] == [unit]
+    assert got["measures"] == first["measures"]
+    me = await talk(assistant, Dialog(), "我是卫健委的", "我们就这一项吗")
+    assert me["units"] == ["省卫生健康委"]
+
+
+async def test_who_else_after_a_unit_s_one_item(assistant: Assistant, dialog: Dialog) -> None:
+    # 经信厅 has one item of its own beside the two every unit shares: "这条" is that one.
+    (item,) = own(assistant.plan, "经济和信息化厅")
+    got = await talk(assistant, dialog, "我在经信厅", "我们负责什么", "这一条还有谁参与")
+    assert got["measures"] == [item]
+
+
+@pytest.mark.parametrize(
+    ("lines", "units"),
+    [
+        (["我是农业农村厅的", "跟人社一起的是哪些"], ("农业农村厅", "人力资源社会保障厅")),
+        (["教育厅负责哪些", "和财政厅一起负责的呢"], ("教育厅", "财政厅")),
+    ],
+)
+async def test_what_we_share_with_another_unit(
+    assistant: Assistant, dialog: Dialog, lines: list[str], units: tuple[str, str]
+) -> None:
+    plan = assistant.plan
+    shared = {m.id for m in plan.measures if all(plan.is_responsible(u, m) for u in units)}
+    got = await talk(assistant, dialog, *lines)
+    assert got["units"][0] == units[0]
+    assert set(got["measures"]) == shared
+    assert set(got["measures"]) <= {m.id for m in plan.duties_of(units[0])}
+
+
+async def test_that_item_after_a_unit_s_list_is_the_unit_s(
+    assistant: Assistant, dialog: Dialog
+) -> None:
+    unit = "省发展改革委"
+    ours = [m for m in assistant.plan.duties_of(unit) if "按摩" in m.text]
+    assert len(ours) == 1
+    got = await talk(assistant, dialog, "我是发改委的", "我们有哪些", "按摩那条咋说的")
+    assert got["units"] == [unit]
+    assert got["measures"] == [ours[0].id]
+
+
+async def test_a_topic_after_saying_one_s_unit_is_its_part_when_it_holds_the_best(
+    assistant: Assistant, dialog: Dialog
+) -> None:
+    alone = await talk(assistant, Dialog(), "残疾人公务员考试有啥照顾")
+    best = alone["measures"][0]
+    unit = "省委组织部"
+    assert best in own(assistant.plan, unit)
+    got = await talk(assistant, dialog, "我是组织部的", "残疾人公务员考试有啥照顾")
+    assert got["units"] == [unit]
+    assert got["measures"][0] == best
+    assert set(got["measures"]) <= {m.id for m in assistant.plan.duties_of(unit)}
+
+
+async def test_a_follow_up_that_finds_nothing_alone_narrows_the_topic(
+    assistant: Assistant, dialog: Dialog
+) -> None:
+    assert (await talk(assistant, Dialog(), "县乡一级的"))["no_match"]
+    narrowed = await talk(assistant, Dialog(), "机关招录残疾人 县乡一级的")
+    assert not narrowed["no_match"]
+    got = await talk(assistant, dialog, "机关招录残疾人", "那县乡一级的呢")
+    assert got["measures"] == narrowed["measures"]

@@ -1,0 +1,176 @@
+"""Units and roles as people ask about them (#18): a body's short name inside a sentence,
+units asked together, who leads where a document states no roles, a unit's word that is the
+topic of a question asking who. Expected measures come from the plan, never the engine."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from bot.ask.engine import Engine
+from bot.ask.lexicon import load_lexicon
+from bot.documents.importer import Dates, dump_lexicon, dump_plan, dump_units, import_file
+from bot.documents.plan import Plan, load_plan
+from bot.documents.shortname import short_forms
+from tests.test_engine_reading import _imported
+
+TEXTS = Path(__file__).parent / "data" / "blind" / "texts"
+
+
+def _undated(out: Path, name: str) -> tuple[Plan, Engine]:
+    """Import a text of tests/data/blind/texts that gives no date of issue."""
+    imported = import_file(TEXTS / name, dates=Dates(issued=dt.date(2012, 1, 1)))
+    (out / "plan.yaml").write_text(dump_plan(imported.plan), encoding="utf-8")
+    (out / "units.yaml").write_text(dump_units(imported.units), encoding="utf-8")
+    (out / "lexicon.yaml").write_text(dump_lexicon(imported.plan), encoding="utf-8")
+    plan = load_plan(out)
+    return plan, Engine(plan, load_lexicon(out))
+
+
+def ids(engine: Engine, question: str) -> list[str]:
+    return [m.id for m in engine.answer(question).measures]
+
+
+def own(plan: Plan, unit: str) -> set[str]:
+    return {m.id for m in plan.duties_of(unit) if m.units}
+
+
+@pytest.mark.parametrize("question", ["残联今年分了哪些事", "残联这回要干的都列一下"])
+def test_a_body_s_short_name_before_other_words(engine: Engine, plan: Plan, question: str) -> None:
+    answer = engine.answer(question)
+    assert answer.units == ("省残联",)
+    assert set(ids(engine, question)) == own(plan, "省残联")
+
+
+@pytest.mark.parametrize("question", ["医保住院能报多少", "看病医保咋报"])
+def test_a_short_name_that_is_also_a_thing_still_needs_edges(
+    engine: Engine, question: str
+) -> None:
+    # 医保 is the insurance as often as the bureau: beside other words it is the thing.
+    assert engine.answer(question).units == ()
+
+
+def test_units_asked_together_by_the_start_of_a_name(engine: Engine, plan: Plan) -> None:
+    answer = engine.answer("财政厅和烟草分别管什么")
+    assert answer.units == ("财政厅", "省烟草专卖局")
+    assert set(ids(engine, "财政厅和烟草分别管什么")) >= own(plan, "省烟草专卖局")
+
+
+@pytest.mark.parametrize("question", ["人社厅和残联都涉及的有哪些", "教育厅和财政厅都有份的"])
+def test_both_have_a_share_asks_what_they_share(engine: Engine, plan: Plan, question: str) -> None:
+    answer = engine.answer(question)
+    assert len(answer.units) == 2
+    shared = {m.id for m in plan.measures if all(plan.is_responsible(u, m) for u in answer.units)}
+    assert set(ids(engine, question)) == shared
+    assert shared < own(plan, answer.units[0]) | {m.id for m in plan.measures if m.all_provincial}
+
+
+def test_each_of_them_lists_both_units_duties(engine: Engine, plan: Plan) -> None:
+    got = set(ids(engine, "教育厅和财政厅都有哪些"))
+    assert got >= own(plan, "教育厅") | own(plan, "财政厅")
+
+
+@pytest.mark.parametrize(
+    ("question", "at"),
+    [("整张表最后一条", -1), ("全文第2条是什么", 1), ("所有举措倒数第三条", -3)],
+)
+def test_a_place_counted_over_the_whole_document(
+    engine: Engine, plan: Plan, question: str, at: int
+) -> None:
+    answer = engine.answer(question)
+    assert answer.kind == "measure"
+    assert ids(engine, question) == [plan.measures[at].id]
+
+
+def test_a_two_character_typo_is_no_half_of_a_document_word(engine: Engine) -> None:
+    # 个人 is a word: 人交 is no 人社 mistyped.
+    assert engine.answer("每个人交多少钱").units == ()
+    assert engine.answer("人设厅负责啥").units == ("人力资源社会保障厅",)
+
+
+@pytest.mark.parametrize(
+    ("name", "form"),
+    [
+        ("团市委", "团委"),
+        ("团省委", "团委"),
+        ("粮食和储备局", "粮食局"),
+        ("区自然资源和规划局", "自然资源局"),
+    ],
+)
+def test_short_forms_people_say(name: str, form: str) -> None:
+    assert form in short_forms(name)
+
+
+def test_the_first_of_joined_words_gives_no_bare_stem() -> None:
+    # 工业部 for 工业和信息化部, never 工业 alone: a topic word.
+    forms = short_forms("工业和信息化部")
+    assert "工业部" in forms
+    assert "工业" not in forms
+
+
+@pytest.fixture(scope="module")
+def shigan(tmp_path_factory: pytest.TempPathFactory) -> tuple[Plan, Engine]:
+    # Brackets such as （科技部、财政部负责） with no role stated, and a few "X会同…负责".
+    return _imported(tmp_path_factory.mktemp("shigan"), "guobanfa2018-117_zhenzhua_shigan.txt")
+
+
+@pytest.mark.parametrize("unit", ["财政部", "国家发展改革委"])
+def test_where_no_role_is_stated_the_unit_listed_first_leads(
+    shigan: tuple[Plan, Engine], unit: str
+) -> None:
+    plan, engine = shigan
+    stated = any(m.lead for m in plan.measures)
+    assert stated  # the document states a lead somewhere: 牵头 is answered by roles
+    leads = {
+        m.id
+        for m in plan.duties_of(unit)
+        if unit in m.lead or (not (m.lead or m.guide) and m.units[0] == unit)
+    }
+    supports = {m.id for m in plan.duties_of(unit) if m.units} - leads
+    assert leads
+    assert supports
+    assert set(ids(engine, f"{unit}牵头哪些")) == leads
+    assert set(ids(engine, f"{unit}配合的是哪些")) == supports
+
+
+@pytest.fixture(scope="module")
+def fupin(tmp_path_factory: pytest.TempPathFactory) -> tuple[Plan, Engine]:
+    # 消费扶贫: the document's own subject, in its title.
+    return _imported(tmp_path_factory.mktemp("fupin"), "guobanfa2018-129_xiaofei_fupin.txt")
+
+
+def test_the_document_s_own_subject_asked_of_a_unit_is_all_its_duties(
+    fupin: tuple[Plan, Engine],
+) -> None:
+    plan, engine = fupin
+    unit = "商务部"
+    assert "消费扶贫" in plan.document.title
+    answer = engine.answer(f"{unit}在消费扶贫这件事上负责啥")
+    assert answer.kind == "unit"
+    assert set(ids(engine, f"{unit}在消费扶贫这件事上负责啥")) == own(plan, unit)
+
+
+def test_the_unit_s_short_name_in_a_question_asking_who(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    plan, engine = _undated(tmp_path_factory.mktemp("minzhu"), "gz2012_minzhu_fazhi.txt")
+    court = "市法院"
+    assert court in {u.name for u in plan.units}
+    # Going to court is a place one goes, asked who is in charge of it: no unit asked.
+    assert court not in engine.answer("老百姓去法院告政府的事由哪个部门管").units
+    assert engine.answer("法院负责什么").units == (court,)
+    assert engine.answer("法院和谁一起负责").units == (court,)
+
+
+def test_a_level_that_ends_the_word_before_is_no_unit_s(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    plan, engine = _undated(tmp_path_factory.mktemp("minsheng"), "gz2012_minsheng_xingfu.txt")
+    planning = "市规划局"
+    assert planning in {u.name for u in plan.units}
+    # 城市规划: 市 ends 城市, and 规划 asked with 哪个部门 is the topic.
+    assert engine.answer("城市规划这件事找哪个部门").units == ()
+    assert engine.answer("规划局负责哪些").units == (planning,)
+    assert engine.answer("市规划局有哪些任务").units == (planning,)
