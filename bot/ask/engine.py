@@ -1426,6 +1426,11 @@ class Engine:
         described = [self._concepts[phrase] for phrase in found]
         content, bonus = self._terms(rest, concepts)
         if not content and not described:
+            # Nothing but scaffolding, unless a one-character scaffolding word is part of a
+            # rare word of the document: "节能那块" (能), "个税" (个).
+            content = [t for t in bonus if self._idf.get(t, 0.0) >= JUNCTION_IDF]
+            content = [t for t in content if t not in self._stop_words and len(t) == 2]
+        if not content and not described:
             return ()
         allowed = candidates if isinstance(candidates, range) else set(candidates)
         scores: dict[int, float] = defaultdict(float)
