@@ -174,3 +174,18 @@ def test_a_level_that_ends_the_word_before_is_no_unit_s(
     assert engine.answer("城市规划这件事找哪个部门").units == ()
     assert engine.answer("规划局负责哪些").units == (planning,)
     assert engine.answer("市规划局有哪些任务").units == (planning,)
+
+
+@pytest.mark.parametrize("question", ["技能", "技能那块", "教育厅 技能那块"])
+def test_a_word_holding_a_one_character_scaffolding_word(
+    engine: Engine, plan: Plan, question: str
+) -> None:
+    # 能 alone is scaffolding (能不能); in 技能 it is part of the document's word.
+    got = ids(engine, question)
+    assert got
+    first = plan.measure(got[0])
+    assert first is not None
+    assert "技能" in first.text
+    if "教育厅" in question:
+        assert engine.answer(question).kind == "unit_topic"
+        assert set(got) <= {m.id for m in plan.duties_of("教育厅")}
