@@ -108,7 +108,7 @@ async def test_only_this_one_asks_for_the_unit_s_list(
 ) -> None:
     unit = "省邮政管理局"
     first = await talk(assistant, dialog, "邮政管理局干啥")
-    got = await talk(assistant, dialog, "只有这些？还有其他的没")
+    got = await talk(assistant, dialog, "就这一项？别的还有没")
     assert got["units"] == [unit]
     assert got["measures"] == first["measures"]
     me = await talk(assistant, Dialog(), "我是卫健委的", "我们就这一项吗")
