@@ -201,7 +201,7 @@ def read(answer: Callable[[str], Answer], message: str, context: Context | None)
     said = _ELSE.sub("", _THIS_MEASURE.sub("", _TOGETHER.sub("", alone.topic))).strip()
     asks_back = _WHO.search(core) or _WE.search(core) or _ELSE.search(core)
     unanswered = alone.no_match and not alone.elsewhere and marked and not asks_back
-    if unanswered and said and context.kind == "topic":
+    if unanswered and stripped and context.kind == "topic":
         # "机关招残疾人是哪项" then "那县里乡里的呢": nothing alone, so within that topic.
         narrowed = answer(f"{context.topic} {stripped}")
         if narrowed.kind == "topic":

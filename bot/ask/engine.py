@@ -1322,6 +1322,22 @@ class Engine:
             content += [(t, start, end) for run in runs(phrase) for t in bigrams(run)]
         return content, bonus
 
+    def _held_words(self, text: str) -> list[str]:
+        """Return the rare words of the document that hold a one-character scaffolding word
+        (节能 holds 能), the other character being no scaffolding of its own."""
+        spans = [m.span() for m in self._stop_re.finditer(text)]
+        covered = {i for start, end in spans for i in range(start, end)}
+        words = []
+        for start, end in spans:
+            if end - start != 1:
+                continue
+            for other, pair in ((start - 1, text[start - 1 : end]), (end, text[start : end + 1])):
+                if other < 0 or other in covered or len(pair) != 2 or not is_cjk(pair):
+                    continue
+                if self._idf.get(pair, 0.0) >= JUNCTION_IDF:
+                    words.append(pair)
+        return words
+
     def _described(self, text: str) -> tuple[_Said, ...]:
         """Return the everyday descriptions of the document's terms in `text` (concepts.txt).
 
@@ -1428,8 +1444,7 @@ class Engine:
         if not content and not described:
             # Nothing but scaffolding, unless a one-character scaffolding word is part of a
             # rare word of the document: "节能那块" (能), "个税" (个).
-            content = [t for t in bonus if self._idf.get(t, 0.0) >= JUNCTION_IDF]
-            content = [t for t in content if t not in self._stop_words and len(t) == 2]
+            content = self._held_words(rest)
         if not content and not described:
             return ()
         allowed = candidates if isinstance(candidates, range) else set(candidates)
