@@ -175,6 +175,10 @@ def test_a_level_that_ends_the_word_before_is_no_unit_s(
     assert engine.answer("城市规划这件事找哪个部门").units == ()
     assert engine.answer("规划局负责哪些").units == (planning,)
     assert engine.answer("市规划局有哪些任务").units == (planning,)
+    # The document's own city before the name is part of it, no topic.
+    whole = engine.answer("广州市规划局负责哪些")
+    assert (whole.kind, whole.units) == ("unit", (planning,))
+    assert set(ids(engine, "广州市规划局负责哪些")) == own(plan, planning)
 
 
 @pytest.mark.parametrize("question", ["技能", "技能那块", "教育厅 技能那块"])

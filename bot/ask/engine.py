@@ -617,6 +617,10 @@ class Engine:
         self._elsewhere_re = re.compile(
             f"(?:{_alternation(places).pattern})(?:省|市|自治区|特别行政区)?的?$"
         )
+        # The document's own place before a unit's name is part of it (广州市规划局 in a 广州
+        # document), no topic.
+        own = [p for p in map(normalize, lexicon.other_places) if p in written]
+        self._own_place_re = re.compile(f"(?:{_alternation(own).pattern})(?:省|市|区|县)?的?$")
         # How far before a unit's name such a place can start: the longest place, 特别行政区, 的
         # (and a line break, which `$` may precede).
         self._elsewhere_reach = max(map(len, places), default=0) + len("特别行政区的\n")
@@ -1183,6 +1187,9 @@ class Engine:
                 continue
             filler = _FILLER.match(q.text, end)
             end = filler.end() if filler else end  # 民政口子: the filler is no topic
+            home = self._own_place_re.search(q.text, max(start - self._elsewhere_reach, 0), start)
+            if home and not any(q.used[home.start() : start]):
+                start = home.start()
             q.used[start:end] = [True] * (end - start)
             units.append(self._alias_unit[m.group(0)])
         for m in _COORDINATED.finditer(masked) if units else ():
