@@ -271,7 +271,8 @@ _POSITION_RULE = re.compile(r"(?:列|排|排名|排在)第一")
 _ASKS_WHO = re.compile(r"谁|哪个部门|哪个单位|哪些部门|哪些单位|哪家单位")
 # Several units asked about together: what they share.
 _JOINT = re.compile(
-    r"一起|(?:共同|同时|都)(?=负责|参与|牵头|管|承担)|都(?:有份|涉及|在(?:里|其中|内))"
+    r"一起|一块儿|一同|(?:共同|同时|都|一块)(?=负责|参与|牵头|管|承担)"
+    r"|都(?:有份|涉及|在(?:里|其中|内))"
 )
 # Who leads (牵头) and who supports (配合), where the document says so.
 _ROLE = re.compile(r"(牵头|主责|主办)|(配合|协办|协助|参与)|(指导)")
@@ -1151,6 +1152,8 @@ class Engine:
         for i in self._slips(text):
             edges |= {i, i + 2}
         breaks = [i for i, c in enumerate(text) if not (is_cjk(c) or c.isalnum())]
+        # A name ends where a demonstrative starts ("民政这回…", "残联那次…").
+        edges |= {i for i, c in enumerate(text) if c in "这那"}
         # A name ends where a word pointing at it starts (税务这边).
         fillers = {m.start() for m in _FILLER.finditer(text)}
         return edges | set(breaks) | {i + 1 for i in breaks} | fillers
