@@ -239,7 +239,9 @@ _TASK_ITEM = re.compile(
 )
 # A place counted over the whole document: 整个表倒数第二条, 全文最后一条, 所有举措里的第3条.
 _WHOLE_PLACE = re.compile(
-    r"(?:整个|整张|全部|全文|所有|全表)\s?(?:表格?|文件|文|方案|清单|通知|举措|措施)?\s?"
+    r"(?:(?:整个|整张|全部|全文|所有|全表)\s?(?:表格?|文件|文|方案|清单|通知|举措|措施)?"
+    r"|(?:(?<![\u4e00-\u9fff])|(?<=这个)|(?<=这张)|(?<=这份))"
+    r"(?:表格?|文件|方案|清单|分工表)(?:里|中|里面|里头))\s?"
     rf"(?:的|里的|中的|里|中|里面的|里头的)?\s?(?:举措|措施)?\s?{_PLACE}"
 )
 _LIST_PART = re.compile(rf"({_NUM})|(至|到|~|-)")
@@ -972,10 +974,11 @@ class Engine:
         """Return the measures named by task and place (第7项任务第3条 is measure 7.3;
         任务十最后一条 the last of task 10)."""
         found = []
-        for m in q.take(_WHOLE_PLACE):
-            # "整个表倒数第二条": counted over the whole document.
+        for m in _WHOLE_PLACE.finditer(q.text):
+            # "整个表倒数第二条": counted over the whole document; "第3条" of a document that
+            # numbers its items is its own item 3 (see _numbered).
             at = place(m, len(self._measures))
-            if at:
+            if at and not (m.group("k") and self._doc_measures) and q.claim(*m.span()):
                 found.append(self._measures[at - 1])
         for m in q.take(_TASK_ITEM):
             if m.group("tb") or m.group("tl"):
