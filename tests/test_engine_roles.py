@@ -86,7 +86,13 @@ def test_each_of_them_lists_both_units_duties(engine: Engine, plan: Plan) -> Non
 
 @pytest.mark.parametrize(
     ("question", "at"),
-    [("整张表最后一条", -1), ("全文第2条是什么", 1), ("所有举措倒数第三条", -3)],
+    [
+        ("整张表最后一条", -1),
+        ("全文第2条是什么", 1),
+        ("所有举措倒数第三条", -3),
+        ("这个表里倒数第二条", -2),
+        ("表格里第一条说的啥", 0),
+    ],
 )
 def test_a_place_counted_over_the_whole_document(
     engine: Engine, plan: Plan, question: str, at: int
