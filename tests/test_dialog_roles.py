@@ -12,9 +12,11 @@ import pytest
 
 from bot.ask.assistant import Assistant
 from bot.ask.dialog import Dialog
+from bot.cli import main
 from bot.clock import TZ
 from bot.documents.plan import Plan
 from tests.fakes.clock import FakeClock
+from tests.test_import_layouts import SHARED
 
 
 @pytest.fixture
@@ -172,3 +174,35 @@ async def test_a_follow_up_that_finds_nothing_alone_narrows_the_topic(
     assert not narrowed["no_match"]
     got = await talk(assistant, dialog, "机关招录残疾人", "那县乡一级的呢")
     assert got["measures"] == narrowed["measures"]
+
+
+@pytest.fixture(scope="module")
+def jiuye(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
+    # Roles stated: "列第一位者为牵头单位，下同".
+    if not SHARED.is_dir():
+        pytest.skip("../shared is not beside the clone")
+    out = tmp_path_factory.mktemp("jiuye")
+    assert (
+        main(["import-doc", str(SHARED / "guofa2018-39_cujin_jiuye.txt"), "--out", str(out)]) == 0
+    )
+    return Assistant.load(out)
+
+
+@pytest.mark.parametrize(
+    ("lines", "role"),
+    [
+        (["我是财政部的", "我们牵头的是哪些"], "牵头"),
+        (["财政部负责哪些", "其中牵头的"], "牵头"),
+        (["财政部负责哪些", "它配合的呢"], "配合"),
+    ],
+)
+async def test_a_role_asked_of_the_unit_in_the_context(
+    jiuye: Assistant, dialog: Dialog, lines: list[str], role: str
+) -> None:
+    unit = "财政部"
+    expected = [m.id for m in jiuye.plan.duties_of(unit) if m.role_of(unit) == role]
+    assert expected
+    assert len(expected) < len(jiuye.plan.duties_of(unit))
+    got = await talk(jiuye, dialog, *lines)
+    assert got["units"] == [unit]
+    assert got["measures"] == expected

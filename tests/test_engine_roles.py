@@ -212,3 +212,20 @@ def test_a_word_holding_a_one_character_scaffolding_word(
     if "教育厅" in question:
         assert engine.answer(question).kind == "unit_topic"
         assert set(got) <= {m.id for m in plan.duties_of("教育厅")}
+
+
+@pytest.mark.parametrize(
+    ("question", "unit", "at"),
+    [
+        ("人社厅负责的第三条是啥", "人力资源社会保障厅", 2),
+        ("教育厅的最后一条", "教育厅", -1),
+        ("残联管的倒数第二条", "省残联", -2),
+    ],
+)
+def test_a_place_in_a_unit_s_own_list(
+    engine: Engine, plan: Plan, question: str, unit: str, at: int
+) -> None:
+    listed = [m.id for m in plan.duties_of(unit) if m.units and unit in m.units]
+    answer = engine.answer(question)
+    assert answer.units == (unit,)
+    assert ids(engine, question) == [listed[at]]

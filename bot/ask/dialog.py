@@ -66,6 +66,8 @@ _AMONG = re.compile(
 )
 # Words of doing something together, which ask who else and name no topic.
 _TOGETHER = re.compile(r"一起|一块儿?|共同|同时|联合|配合|协同|合作|[跟和与]")
+# A role asked of the unit in the context ("其中牵头的", "我们配合的有哪些").
+_ROLE = re.compile(r"牵头|配合|协办|指导")
 # Sharing work with another unit ("和人社一起的", "跟财政厅共同负责的").
 _WITH = re.compile(r"^(?:和|跟|与|同)[^，。？?]{2,20}?(?:一起|一块儿?|共同|联合)")
 # A question answered yes or no ("…吗", "在不在"), not what a unit does there ("在里面干啥").
@@ -198,6 +200,13 @@ def read(answer: Callable[[str], Answer], message: str, context: Context | None)
     beyond = _beyond_the_list(core, context)
     if alone.no_match and not alone.elsewhere and beyond:
         return Reading(question, beyond)
+    role = _ROLE.search(core)
+    of = (context.me,) if context.me and _WE.search(core) else context.units
+    if role and of and not alone.units and not _WHO.search(core):
+        # "其中牵头的" after a unit's list, "我们牵头的有哪些": that unit's items in that role.
+        named = "、".join(of)
+        question = f"{'和'.join(of)}{role.group(0)}的有哪些"
+        return Reading(question, f"按{named}{role.group(0)}的举措回答：")
     said = _ELSE.sub("", _THIS_MEASURE.sub("", _TOGETHER.sub("", alone.topic))).strip()
     asks_back = _WHO.search(core) or _WE.search(core) or _ELSE.search(core)
     unanswered = alone.no_match and not alone.elsewhere and marked and not asks_back

@@ -1107,6 +1107,19 @@ class Engine:
             m.id for m in duties if m.all_provincial and not any(u in m.units for u in units)
         )
         common = {"units": tuple(units), "corrections": tuple(corrections), "shared": shared}
+        listed = [m for m in duties if m.id not in shared]
+        for at in PLACE.finditer(q.rest()):
+            # "人社厅负责的第三条", "教育厅的最后一条": a place in the unit's own list.
+            number = place(at, len(listed))
+            if number and q.claim(*at.span()):
+                item = listed[number - 1]
+                return Answer(
+                    question,
+                    "measure",
+                    tasks=(item.task,),
+                    measures=(item,),
+                    **common,  # type: ignore[arg-type]
+                )
         rest = q.rest()
         topic = self._not_topics_re.sub(lambda m: " " * len(m.group(0)), rest)
         said = self._topic_words(topic).split()
