@@ -403,7 +403,9 @@ def _membership(
         how += f"，在上一个回答所列的举措 {'、'.join(others)} 中"
     if focus not in holding and others:
         # "国资委有份吗" after a topic's list: the listed measures the unit is in, its part.
-        return Reading(f"{' '.join(others)} {unit}", how + "。", others[0])
+        listed_ids = "、".join(others)
+        how = f"{unit}不在举措 {focus} 的责任单位中，在上一个回答所列的举措 {listed_ids} 中："
+        return Reading(f"{' '.join(others)} {unit}", how, others[0])
     # The unit goes with the measure: its part in it is what is asked.
     return Reading(question or f"{focus} {unit}", how + "。", focus)
 
