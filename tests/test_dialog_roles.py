@@ -15,6 +15,7 @@ from bot.ask.dialog import Dialog
 from bot.cli import main
 from bot.clock import TZ
 from bot.documents.plan import Plan
+from bot.reply import render_plain
 from tests.fakes.clock import FakeClock
 from tests.test_import_layouts import SHARED
 
@@ -47,6 +48,11 @@ async def test_a_unit_s_share_in_a_topic_s_list(assistant: Assistant, dialog: Di
     got = await talk(assistant, dialog, "市场监管局有没有份")
     assert got["units"] == [unit]
     assert got["measures"] == holding
+    again = Dialog(FakeClock(dt.datetime(2024, 6, 3, 10, 0, tzinfo=TZ)))
+    await talk(assistant, again, "盲人按摩归谁管")
+    kind, arg = await assistant.converse("市场监管局有没有份", again, "c")
+    text = render_plain(await assistant.reply(kind, arg))
+    assert f"{unit}不在举措 {listed[0]} 的责任单位中" in text
 
 
 async def test_whether_we_are_in_it_carries_our_unit(assistant: Assistant, dialog: Dialog) -> None:
