@@ -212,3 +212,37 @@ async def test_a_role_asked_of_the_unit_in_the_context(
     got = await talk(jiuye, dialog, *lines)
     assert got["units"] == [unit]
     assert got["measures"] == expected
+
+
+@pytest.mark.parametrize("follow_up", ["卫健委管不管", "卫健委也负责吗"])
+async def test_whether_a_unit_also_takes_part_in_the_item_shown(
+    assistant: Assistant, dialog: Dialog, follow_up: str
+) -> None:
+    listed = (await talk(assistant, dialog, "盲人按摩归谁管"))["measures"]
+    holding = [m.id for m in assistant.plan.duties_of("省卫生健康委") if m.id in listed]
+    got = await talk(assistant, dialog, follow_up)
+    assert got["units"] == ["省卫生健康委"]
+    assert got["measures"] == holding[:1]
+
+
+async def test_who_else_besides_a_unit(assistant: Assistant, dialog: Dialog) -> None:
+    got = await talk(assistant, dialog, "8.2", "除了市场监管局还有谁")
+    assert got["measures"] == ["8.2"]
+    assert got["units"] == []
+
+
+async def test_which_units_after_a_task(assistant: Assistant, dialog: Dialog) -> None:
+    task = assistant.plan.task(5)
+    assert task is not None
+    got = await talk(assistant, dialog, "第五项任务", "都是哪些单位")
+    assert got["measures"] == [m.id for m in task.measures]
+
+
+async def test_a_topic_among_the_unit_s_items_just_listed(
+    assistant: Assistant, dialog: Dialog
+) -> None:
+    unit = "教育厅"
+    got = await talk(assistant, dialog, "教育厅负责哪些", "这几条里跟职业教育有关的")
+    assert got["units"] == [unit]
+    assert got["measures"]
+    assert set(got["measures"]) <= {m.id for m in assistant.plan.duties_of(unit)}

@@ -32,13 +32,13 @@ MAX_CHATS = 10_000
 # A message that starts without a subject ("有没有涉及培训补贴的") continues the last one.
 _LEAD = re.compile(
     r"^(?:(?:好的|好|嗯|哦|谢谢|明白了|知道了|ok)[\s,，。!！~]*)*"
-    r"(?:那么|那|还有|另外|然后|再问一下|再问|请问|那请问|只看|只要|只说|仅看|就看"
+    r"(?:那么|那|还有|另外|然后|再问一下|再问|请问|那请问|只看|只要|只说|仅看|就看|换成|换作|换做"
     r"|有没有涉及|有没有关于|有没有和|有没有跟|有没有|是否涉及|涉及|关于|包括|包不包括"
     r"|(?:跟|和|与)(?=[^，。？?]{1,15}(?:有关|相关)))+"
 )
 _TAIL = re.compile(r"(?:呢|嘞|咧|哩)+$")
 _POINTERS = re.compile(
-    r"其中|那一?条|在这方面|这方面|这一方面|这个方面|方面|这一块|这块|那块|这部分|这方面的|"
+    r"其中|那一?条|这几[条项个](?:里面?|中|当中)?|这些(?:条|项)?(?:里面?|中|当中)|在这方面|这方面|这一方面|这个方面|方面|这一块|这块|那块|这部分|这方面的|"
     r"它们|它|他们|该单位|这个单位|这家单位|上述|上面|刚才|前面|我们单位|我单位|本单位|我们|咱们"
 )
 # Punctuation around a message (not inside: "10.3" is a measure).
@@ -62,16 +62,21 @@ _THIS_MEASURE = re.compile(r"这一?条|这个举措|这项举措|该举措|此�
 # Asking whether a unit is among the measure's ("我们也在里头吗", "有没有我们", "人社厅也在吗").
 _AMONG = re.compile(
     r"在里头|在里面|在里边|在其中|在内|在不在|也在|算不算|有份|有没有(?:我们|咱们|我)"
+    r"|也管|管不管|也负责|负不负责|也参与|参不参与"
     r"|有(?:我们|咱们)|包括(?:我们|咱们)|包不包括|有我们的事|(?:跟|和)我们有关"
 )
 # Words of doing something together, which ask who else and name no topic.
 _TOGETHER = re.compile(r"一起|一块儿?|共同|同时|联合|配合|协同|合作|[跟和与]")
+# Leaving a unit out ("除了残联还有谁").
+_BESIDES = re.compile(r"除了|除去|除")
 # A role asked of the unit in the context ("其中牵头的", "我们配合的有哪些").
 _ROLE = re.compile(r"牵头|配合|协办|指导")
 # Sharing work with another unit ("和人社一起的", "跟财政厅共同负责的").
 _WITH = re.compile(r"^(?:和|跟|与|同)[^，。？?]{2,20}?(?:一起|一块儿?|共同|联合)")
 # A question answered yes or no ("…吗", "在不在"), not what a unit does there ("在里面干啥").
-_YES_NO = re.compile(r"[吗么嘛没]$|没有$|在不在|有没有|算不算|包不包括|是不是|是否")
+_YES_NO = re.compile(
+    r"[吗么嘛没]$|没有$|在不在|有没有|算不算|包不包括|是不是|是否|管不管|负不负责|参不参与"
+)
 # A list this long at most is what "里头" may mean as a whole.
 _FEW = 8
 # Saying who one is: "我是民政厅的", "我们单位是税务局": later "我们" means that unit.
@@ -184,6 +189,9 @@ def read(answer: Callable[[str], Answer], message: str, context: Context | None)
         return reading
     question = stripped if marked and stripped else message
     alone = answer(question)
+    if context.focus and _BESIDES.search(core) and _WHO.search(core):
+        # "除了残联还有谁" after a measure: who else is in it.
+        return Reading(context.focus, f"按举措 {context.focus} 回答：", context.focus)
     partner = context.me or (context.units[0] if len(context.units) == 1 else "")
     if (
         alone.kind == "unit"
@@ -245,6 +253,10 @@ def read(answer: Callable[[str], Answer], message: str, context: Context | None)
                 return Reading(question)
             # "它由哪些单位负责", or nothing but "谁负责": asked of the measure in focus.
             return Reading(context.focus, f"按举措 {context.focus} 回答：", context.focus)
+        if context.kind == "task" and context.tasks and _WHO.search(core):
+            # "哪些单位" after a task: its items with their units.
+            task = context.tasks[0]
+            return Reading(f"第{task}项任务", f"按第 {task} 项任务各条的责任单位回答：")
         if context.units:
             # "那它还负责什么": the unit asked about before, all of its duties.
             units = "、".join(context.units)
