@@ -229,3 +229,17 @@ def test_a_place_in_a_unit_s_own_list(
     answer = engine.answer(question)
     assert answer.units == (unit,)
     assert ids(engine, question) == [listed[at]]
+
+
+def test_a_group_of_local_governments_said_as_people_say_it(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> None:
+    assert "区里" in short_forms("各区政府")
+    assert "县里" in short_forms("各县人民政府")
+    plan, engine = _imported(
+        tmp_path_factory.mktemp("gz2023"), "gz2023_jiatingyisheng_fengongbiao.docx"
+    )
+    group = "各区政府"
+    assert group in {u.name for u in plan.units}
+    assert engine.answer("区里这次要干啥").units == (group,)
+    assert group not in engine.answer("社区里的家庭医生谁管").units

@@ -47,6 +47,8 @@ _ZONE = re.compile(r"^.{2,3}?((?:高新|经开|开发|示范|新|保税|综保)�
 _LEVEL = re.compile(
     r"^(?:国家|中共|国务院|省委|省政府|省|市委|市政府|市(?!场|政|容)|区(?!域)|县(?!域))"
 )
+# A group of local governments by its level (各区政府, 各县人民政府).
+_GROUP_LEVEL = re.compile(r"^各(区|县|市|镇|乡)(?:人民)?政府$")
 # A level inside a short name (团市委, 团省委): said without it.
 _LEVEL_INSIDE = re.compile(r"^(.)[省市区县](委)$")
 # A name joining two words (粮食和储备局, 自然资源和规划局) is said by the first too.
@@ -107,7 +109,9 @@ def short_forms(name: str) -> list[str]:
     forms: list[str] = list(_NATIONAL_NICKNAMES.get(name, ()))
     zone = _ZONE.match(name)
     if name.startswith("各") and len(name) >= 4:
-        return [name[1:]]  # 各区政府 → 区政府: a group named as a unit, no shorter
+        # 各区政府 → 区政府, and 区里 as people say it: a group named as a unit, no shorter.
+        level = _GROUP_LEVEL.match(name)
+        return [name[1:]] + ([level.group(1) + "里"] if level else [])
     bases = [name, _contract(name)]
     bases += [n for b in list(bases) for n in _nicknamed(b)]
     if zone:
