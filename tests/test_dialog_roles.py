@@ -246,3 +246,29 @@ async def test_a_topic_among_the_unit_s_items_just_listed(
     assert got["units"] == [unit]
     assert got["measures"]
     assert set(got["measures"]) <= {m.id for m in assistant.plan.duties_of(unit)}
+
+
+async def test_what_we_share_said_with_we(assistant: Assistant, dialog: Dialog) -> None:
+    plan = assistant.plan
+    units = ("人力资源社会保障厅", "省残联")
+    shared = {m.id for m in plan.measures if all(plan.is_responsible(u, m) for u in units)}
+    got = await talk(assistant, dialog, "我是人社厅的", "我们跟残联一起管的是哪些")
+    assert got["units"] == list(units)
+    assert set(got["measures"]) == shared
+
+
+async def test_a_topic_asked_of_us_is_our_part_in_it(assistant: Assistant, dialog: Dialog) -> None:
+    unit = "财政厅"
+    got = await talk(assistant, dialog, "我是财政厅的", "职业教育那块我们管不管")
+    assert got["units"] == [unit]
+    assert got["measures"]
+    assert set(got["measures"]) < {m.id for m in assistant.plan.duties_of(unit)}
+
+
+async def test_asking_who_after_saying_one_s_unit_lists_every_unit_s(
+    assistant: Assistant, dialog: Dialog
+) -> None:
+    alone = await talk(assistant, Dialog(), "盲人按摩归谁管")
+    got = await talk(assistant, dialog, "我是卫健委的", "盲人按摩归谁管")
+    assert got["measures"] == alone["measures"]
+    assert got["units"] == []

@@ -72,7 +72,9 @@ _BESIDES = re.compile(r"除了|除去|除")
 # A role asked of the unit in the context ("其中牵头的", "我们配合的有哪些").
 _ROLE = re.compile(r"牵头|配合|协办|指导")
 # Sharing work with another unit ("和人社一起的", "跟财政厅共同负责的").
-_WITH = re.compile(r"^(?:和|跟|与|同)[^，。？?]{2,20}?(?:一起|一块儿?|共同|联合)")
+_WITH = re.compile(
+    r"^(?:我们|咱们|我单位|本单位)?(?:和|跟|与|同)[^，。？?]{2,20}?(?:一起|一块儿?|共同|联合)"
+)
 # A question answered yes or no ("…吗", "在不在"), not what a unit does there ("在里面干啥").
 _YES_NO = re.compile(
     r"[吗么嘛没]$|没有$|在不在|有没有|算不算|包不包括|是不是|是否|管不管|负不负责|参不参与"
@@ -261,8 +263,9 @@ def read(answer: Callable[[str], Answer], message: str, context: Context | None)
             # "那它还负责什么": the unit asked about before, all of its duties.
             units = "、".join(context.units)
             return Reading(" ".join(context.units), f"按{units}的全部职责回答：")
-    if context.me and alone.kind == "topic" and not marked:
-        # "我是组织部的" then a topic whose best item is that unit's: its part in the topic.
+    if context.me and alone.kind == "topic" and not marked and not _WHO.search(core):
+        # "我是组织部的" then a topic whose best item is that unit's: its part in the topic
+        # (not when asking who: "盲人按摩归谁管" wants every unit).
         combined = answer(f"{context.me} {question}")
         best = combined.measures[0].id if combined.measures else ""
         ours = combined.kind == "unit_topic" and best not in combined.shared
@@ -434,6 +437,8 @@ def _among(
         return None
     if alone.kind in ("measure", "task"):
         return None
+    if alone.kind in ("topic", "none") and _AMONG.sub("", alone.topic).strip():
+        return None  # "培训补贴那块我们管不管": a topic of its own, asked of the unit
     # "残联在里头吗" asks whether; "教育厅在里头管哪几条" what the unit has among them.
     whether = _YES_NO.search(text) is not None
     unit = alone.units[0] if alone.units else context.me if whether else ""
