@@ -67,6 +67,8 @@ _AMONG = re.compile(
 )
 # Words of doing something together, which ask who else and name no topic.
 _TOGETHER = re.compile(r"一起|一块儿?|共同|同时|联合|配合|协同|合作|[跟和与]")
+# Characters that say nothing of a topic by themselves.
+_UNSAID = frozenset("的了吗呢吧啊么那这个些是在有和与及也都还要能会可就里")
 # Leaving a unit out ("除了残联还有谁").
 _BESIDES = re.compile(r"除了|除去|除")
 # A role asked of the unit in the context ("其中牵头的", "我们配合的有哪些").
@@ -223,8 +225,10 @@ def read(answer: Callable[[str], Answer], message: str, context: Context | None)
     if unanswered and stripped and context.kind == "topic":
         # "机关招残疾人是哪项" then "那县里乡里的呢": nothing alone, so within that topic.
         narrowed = answer(f"{context.topic} {stripped}")
-        if narrowed.kind == "topic":
-            how = f"按「{context.topic}」中的「{stripped}」查找："
+        best = narrowed.measures[0].text if narrowed.measures else ""
+        how = f"按「{context.topic}」中的「{stripped}」查找："
+        # Only when the item found holds something of what the follow-up says (县 of 县里).
+        if narrowed.kind == "topic" and (set(stripped) - _UNSAID - {" "}) & set(best):
             return Reading(f"{context.topic} {stripped}", how)
     if alone.no_match and context.units and _ELSE.search(core) and not said:
         # "就这一条？有没有别的" after a unit's list: all of that unit's duties.
