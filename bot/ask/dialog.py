@@ -38,7 +38,8 @@ _LEAD = re.compile(
 )
 _TAIL = re.compile(r"(?:呢|嘞|咧|哩)+$")
 _POINTERS = re.compile(
-    r"其中|那一?条|这几[条项个](?:里面?|中|当中)?|这些(?:条|项)?(?:里面?|中|当中)|在这方面|这方面|这一方面|这个方面|方面|这一块|这块|那块|这部分|这方面的|"
+    r"其中|那一?条|这几[条项个](?:里面?|中|当中)?|这些(?:条|项)?(?:里面?|中|当中)|"
+    r"在这方面|这方面|这一方面|这个方面|方面|这一块|这块|那块|这部分|这方面的|"
     r"它们|它|他们|该单位|这个单位|这家单位|上述|上面|刚才|前面|我们单位|我单位|本单位|我们|咱们"
 )
 # Punctuation around a message (not inside: "10.3" is a measure).
@@ -55,7 +56,7 @@ _NEXT = re.compile(
     r"(?:是啥|是什么|说的?啥|讲的?啥|说什么|讲什么|写的?啥|呢)?$"
 )
 # A bare number after a task's answer ("那十三呢", "13呢"): that task.
-_BARE_NUMBER = re.compile(r"^第?\s?(\d{1,2}|[一二三四五六七八九十两]{1,3})\s?(?:项|个|大项)?$")
+_BARE_NUMBER = re.compile(r"^第?\s?(\d{1,2}|[一二三四五六七八九十两]{1,3})\s?(?:项|大项)?$")
 # Asking whether that is all ("我们就这一条吗", "只有这一项？"): the whole list, not the item.
 _ONLY_THIS = re.compile(r"[就只]有?这一?[条个项]")
 _THIS_MEASURE = re.compile(r"这一?条|这个举措|这项举措|该举措|此条|该条|这一项举措")
@@ -445,7 +446,7 @@ def _among(
         return None  # "培训补贴那块我们管不管": a topic of its own, asked of the unit
     # "残联在里头吗" asks whether; "教育厅在里头管哪几条" what the unit has among them.
     whether = _YES_NO.search(text) is not None
-    unit = alone.units[0] if alone.units else context.me if whether else ""
+    unit = alone.units[0] if alone.units else (context.me if whether else "")
     if not unit:
         return Reading(focus, f"按举措 {focus} 回答：", focus) if focus and whether else None
     if focus and (whether or not listed):
