@@ -1469,7 +1469,7 @@ class Engine:
         content, bonus = self._terms(rest, concepts)
         if not content and not described:
             # Nothing but scaffolding, unless a one-character scaffolding word is part of a
-            # rare word of the document: "节能那块" (能), "个税" (个).
+            # rare word of the document: "节能那块" (能), "技能" (能).
             content = self._held_words(rest)
         if not content and not described:
             return ()
