@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from bot.documents.plan import DATA_DIR, yaml_error
+from bot.inbox import LEASE_TTL
 
 DEFAULT_DB = Path("var/fengong.db")
 
@@ -70,6 +71,9 @@ class Config:
     instance: str = field(default_factory=socket.gethostname)
     # FENGONG_INSTANCE given: other instances share the database (on SQLite too).
     named: bool = False
+    # How long a member's lease lasts unrenewed (FENGONG_LEASE_SECONDS): how soon another
+    # instance takes over the members of one that died (bot/inbox.py).
+    lease: dt.timedelta = LEASE_TTL
 
     @property
     def database(self) -> str | Path:
@@ -325,6 +329,22 @@ def _instance(text: str) -> str:
     return name
 
 
+def _lease(text: str) -> dt.timedelta:
+    """Return FENGONG_LEASE_SECONDS as a duration (default LEASE_TTL): 3 to 3600 seconds."""
+    if not text.strip():
+        return LEASE_TTL
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = 0.0
+    if not 3 <= seconds <= 3600:  # NaN too
+        raise ConfigError(
+            f"FENGONG_LEASE_SECONDS 的值「{text[:32]}」无效：请写 3 到 3600 之间的秒数"
+            "（实例停止响应后，其他实例多久接手它的成员）。"
+        )
+    return dt.timedelta(seconds=seconds)
+
+
 def _set_webhook(env: Mapping[str, str]) -> bool:
     """Return TELEGRAM_SET_WEBHOOK (default on); off needs the webhook's URL and secret."""
     text = env.get("TELEGRAM_SET_WEBHOOK", "").strip().lower() or "1"
@@ -372,4 +392,5 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         group_webhook=_group_webhook(env.get("FENGONG_GROUP_WEBHOOK", "")),
         instance=_instance(env.get("FENGONG_INSTANCE", "")),
         named=bool(env.get("FENGONG_INSTANCE", "").strip()),
+        lease=_lease(env.get("FENGONG_LEASE_SECONDS", "")),
     )

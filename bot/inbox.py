@@ -13,7 +13,7 @@ Several instances may share the database: each stores what it receives, and a me
 are handled by the one instance holding the member's lease (bot/store/callbacks.py), in the
 order they were stored, whichever instance stored them. The lease is renewed while the
 instance works; one that dies lets it lapse, and another takes the member over at its next
-sweep (every third of LEASE_TTL), with what was left. A stop gives the leases up at once.
+sweep (every third of the lease), with what was left. A stop gives the leases up at once.
 
 While a worker handles a member's items, this instance's memory is the truth for the member's
 chats (bot/store/chats.py `Tenure`: read once per worker, so a member taken again is read
@@ -61,9 +61,15 @@ class Inbox:
     """One channel's stored deliveries, handled per member in order."""
 
     def __init__(
-        self, store: Store, channel: str, handle: Handle, owner: str | None = None
+        self,
+        store: Store,
+        channel: str,
+        handle: Handle,
+        owner: str | None = None,
+        lease: dt.timedelta = LEASE_TTL,
     ) -> None:
-        """`owner`: this instance's name among those sharing the database (the host's)."""
+        """`owner`: this instance's name among those sharing the database (the host's);
+        `lease`: how long its leases last unrenewed (FENGONG_LEASE_SECONDS)."""
         self._store = store
         self._channel = channel
         self._handle = handle
@@ -78,7 +84,7 @@ class Inbox:
         self._acking = 0  # acknowledgements waiting for their commit
         self._quiet = asyncio.Event()  # set while none is
         self._quiet.set()
-        self._lease = Lease(owner or socket.gethostname(), LEASE_TTL)
+        self._lease = Lease(owner or socket.gethostname(), lease)
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._last: dict[str, int] = {}  # each member's last item handled here
         self._sweeper: asyncio.Task[None] | None = None
@@ -110,7 +116,7 @@ class Inbox:
     async def _sweep(self) -> None:
         """Renew the leases of slow handling, and take over what dead instances left."""
         while True:
-            await asyncio.sleep(LEASE_TTL.total_seconds() / 3)
+            await asyncio.sleep(self._lease.ttl.total_seconds() / 3)
             try:
                 await self.sweep()
             except Exception as e:  # the next sweep tries again

@@ -188,6 +188,16 @@ class Cluster:
         for port in ports:
             await self._until_healthy(f"http://127.0.0.1:{port}/healthz", instance.process)
 
+    async def start_all(self, indexes: Sequence[int] | None = None) -> None:
+        """Start instances `indexes` (all by default) at once; wait until each is healthy."""
+        chosen = range(len(self.instances)) if indexes is None else indexes
+        await asyncio.gather(*(self.start(n) for n in chosen))
+
+    async def stop_all(self, indexes: Sequence[int] | None = None) -> list[int]:
+        """Stop instances `indexes` (all by default) at once; return their exit statuses."""
+        chosen = range(len(self.instances)) if indexes is None else indexes
+        return list(await asyncio.gather(*(self.stop(n) for n in chosen)))
+
     async def kill(self, index: int) -> None:
         """kill -9 instance `index`, and wait until it is gone."""
         process = self.instances[index].process
@@ -293,18 +303,23 @@ async def cluster(
     running = Cluster(wecom_api, instances, port, folder)
     try:
         running.nginx = await asyncio.create_subprocess_exec(*nginx_command(folder))
-        for n in range(count):
-            await running.start(n)
+        # The first alone (it migrates a new SQLite file), then the others at once, as
+        # compose starts them: each waits on its own start, not on the others'.
+        await running.start(0)
+        await running.start_all(range(1, count))
         await running.healthy()
         yield running
     finally:
-        for n, instance in enumerate(instances):
+
+        async def end(n: int, instance: Instance) -> None:
             if instance.process is not None and instance.process.returncode is None:
                 with contextlib.suppress(TimeoutError):
                     await running.stop(n)
                 if instance.process.returncode is None:
                     instance.process.kill()
                     await instance.process.wait()
+
+        await asyncio.gather(*(end(n, i) for n, i in enumerate(instances)))
         if running.nginx is not None and running.nginx.returncode is None:
             running.nginx.terminate()
             await running.nginx.wait()

@@ -12,11 +12,12 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 
 import aiohttp
 import pytest
+import pytest_asyncio
 import yaml
 
 from bot.ask.assistant import Assistant
@@ -27,11 +28,15 @@ from handlers.telegram.webhook import SECRET_HEADER
 from tests.cluster import WEBHOOK_SECRET, Cluster, cluster, need_nginx
 from tests.fakes.bot_api import FakeBotApi
 from tests.fakes.wecom_api import Call, FakeWeComApi
-from tests.harness import HRSS
+from tests.harness import HRSS, TOKEN
+from tests.postgres import Server
 from tests.test_wecom_run import telegram_update
 from tests.wecom_harness import BOSS, content
 
 MEMBERS = ("zhang", "li", "wang", "zhao")
+# A killed instance's members are taken over when its leases lapse: 10 s, not 30, to wait
+# less (a live instance renews them every third of it, as the fan-out's lease below).
+LEASE = {"FENGONG_LEASE_SECONDS": "10"}
 Deployment = tuple[str, int]  # the database (a file or a URL), how many instances
 
 
@@ -48,6 +53,36 @@ def deployment(request: pytest.FixtureRequest, tmp_path: Path) -> Deployment:
     if request.param == "postgres":
         return str(request.getfixturevalue("postgres_url")), 3
     return str(tmp_path / "fengong.db"), 1
+
+
+@pytest_asyncio.fixture(
+    scope="module",
+    loop_scope="module",
+    params=[
+        pytest.param("sqlite", id="1-instance-sqlite"),
+        pytest.param("postgres", id="3-instances-postgres"),
+    ],
+)
+async def shared(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[tuple[Cluster, FakeBotApi]]:
+    """`deployment`'s two, WeCom and Telegram's webhook behind nginx, started once for the
+    module's tests that neither stop an instance nor count what others sent (each its own
+    members and users). A database of its own: the other tests' `postgres_url` is emptied."""
+    need_nginx()
+    folder = tmp_path_factory.mktemp("cluster")
+    if request.param == "postgres":
+        server: Server = request.getfixturevalue("postgres_server")
+        db, count = server.fresh(), 3  # migrated by the first instance, started alone
+    else:
+        db, count = str(folder / "fengong.db"), 1
+    async with (
+        FakeBotApi(token=TOKEN) as api,
+        FakeWeComApi() as wecom_api,
+        cluster(folder, wecom_api, db, count, telegram=api) as bots,
+    ):
+        yield bots, api
+        assert "Traceback" not in bots.logs()
 
 
 def note(member: str, n: int) -> str:
@@ -124,8 +159,7 @@ async def test_members_are_answered_once_and_in_order_through_nginx_across_a_kil
             assert await each(sending(5, 0, 6)) == {m: [200] * 3 for m in MEMBERS}
             for member in MEMBERS:
                 await answered(bots, member, 7)
-        for n in range(count):
-            assert await bots.stop(n) == 0, bots.logs()
+        assert await bots.stop_all() == [0] * count, bots.logs()
         assert "Traceback" not in bots.logs()
         # Everything sent until every instance stopped.
         replies = {m: wecom_api.texts_to(m) for m in MEMBERS}
@@ -141,36 +175,34 @@ async def test_members_are_answered_once_and_in_order_through_nginx_across_a_kil
         assert await store.callbacks.waiting("wecom") == []
 
 
+@pytest.mark.asyncio(loop_scope="module")
 async def test_nginx_bounds_requests_as_the_bot_does_and_routes_only_its_paths(
-    deployment: Deployment, tmp_path: Path
+    shared: tuple[Cluster, FakeBotApi],
 ) -> None:
-    db, count = deployment
-    async with FakeWeComApi() as wecom_api, cluster(tmp_path, wecom_api, db, count) as bots:
-        async with bots.callbacks() as wecom, aiohttp.ClientSession() as http:
-            query = wecom.signed_query(wecom.encrypt(b"<xml/>"))
-            # Over the bot's 64 KB: refused by nginx (its own page: the bot's is empty)
-            # before any instance reads it.
-            status, page = await wecom.post_raw(query, b"x" * (64 * 1024 + 1))
-            assert (status, "413 Request Entity Too Large" in page) == (413, True)
-            async with http.get(bots.url("/wecom"), headers={"X-Big": "y" * 9000}) as big:
-                assert big.status == 400  # a header over the bot's 8 KB
-                assert "Request Header Or Cookie Too Large" in await big.text()
-            async with http.get(bots.url("/")) as other, http.get(bots.url("/admin")) as admin:
-                assert (other.status, admin.status) == (404, 404)
-            assert (await wecom.post(wecom.text("zhang", "/help", msg_id="1")))[0] == 200
-            await answered(bots, "zhang", 1)
-        assert "Traceback" not in bots.logs()
+    bots, _ = shared
+    async with bots.callbacks() as wecom, aiohttp.ClientSession() as http:
+        query = wecom.signed_query(wecom.encrypt(b"<xml/>"))
+        # Over the bot's 64 KB: refused by nginx (its own page: the bot's is empty)
+        # before any instance reads it.
+        status, page = await wecom.post_raw(query, b"x" * (64 * 1024 + 1))
+        assert (status, "413 Request Entity Too Large" in page) == (413, True)
+        async with http.get(bots.url("/wecom"), headers={"X-Big": "y" * 9000}) as big:
+            assert big.status == 400  # a header over the bot's 8 KB
+            assert "Request Header Or Cookie Too Large" in await big.text()
+        async with http.get(bots.url("/")) as other, http.get(bots.url("/admin")) as admin:
+            assert (other.status, admin.status) == (404, 404)
+        assert (await wecom.post(wecom.text("zhang", "/help", msg_id="1")))[0] == 200
+        await answered(bots, "zhang", 1)
+    assert "Traceback" not in bots.logs()
 
 
+@pytest.mark.asyncio(loop_scope="module")
 async def test_telegram_updates_reach_the_bot_through_nginx_and_one_instance_sets_the_webhook(
-    deployment: Deployment, api: FakeBotApi, tmp_path: Path
+    shared: tuple[Cluster, FakeBotApi],
 ) -> None:
-    db, count = deployment
-    async with (
-        FakeWeComApi() as wecom_api,
-        cluster(tmp_path, wecom_api, db, count, telegram=api) as bots,
-        aiohttp.ClientSession() as http,
-    ):
+    bots, api = shared
+    count = len(bots.instances)
+    async with aiohttp.ClientSession() as http:
         [registered] = await api.wait_for("setWebhook", timeout=30)
         assert registered.params["url"] == bots.url("/telegram")
         assert registered.params["secret_token"] == WEBHOOK_SECRET
@@ -205,7 +237,7 @@ async def test_nginx_spreads_the_work_and_passes_it_on_when_an_instance_dies(
     users = [700 + n for n in range(8)]
     async with (
         FakeWeComApi() as wecom_api,
-        cluster(tmp_path, wecom_api, tmp_path / "fengong.db", 2, telegram=api) as bots,
+        cluster(tmp_path, wecom_api, tmp_path / "db", 2, telegram=api, extra=LEASE) as bots,
         bots.callbacks() as wecom,
         aiohttp.ClientSession() as http,
     ):
@@ -367,8 +399,7 @@ async def test_50_members_x_20_notes_on_3_instances_across_a_kill_9_and_a_restar
             await confirmed(SCALE_NOTES)
             for user in SCALE_USERS:
                 await api.wait_for_messages(user, 3, timeout=SCALE_SECONDS)
-        for n in range(3):
-            assert await bots.stop(n) == 0, bots.logs()
+        assert await bots.stop_all() == [0] * 3, bots.logs()
         assert "Traceback" not in bots.logs()
         sent = wecom_api.calls_of("message/send")
 
@@ -483,9 +514,8 @@ async def test_a_300_member_reminder_fan_out_survives_its_sender_killed_midway(
             assert not any(before[m] for m in members[5 * per_unit :]), before
             async with asyncio.timeout(120):  # two intervals; a bound, not a timing asserted
                 await logged(bots, "已发送提醒 reminder:")
-            for n in range(3):
-                if n != killed:
-                    assert await bots.stop(n) == 0, bots.logs()
+            others = [n for n in range(3) if n != killed]
+            assert await bots.stop_all(others) == [0, 0], bots.logs()
             reminded = {m: wecom_api.messages_to(m) for m in members}
             for member, got in reminded.items():
                 assert got, member  # nobody missed
@@ -502,12 +532,10 @@ async def test_a_300_member_reminder_fan_out_survives_its_sender_killed_midway(
             for instance in bots.instances:
                 instance.env["FENGONG_CONFIG"] = str(summary)
             calls = len(wecom_api.calls_of("message/send"))
-            for n in range(3):
-                await bots.start(n)
+            await bots.start_all()
             async with asyncio.timeout(120):
                 await logged(bots, "已发送提醒 summary:")
-            for n in range(3):
-                assert await bots.stop(n) == 0, bots.logs()
+            assert await bots.stop_all() == [0] * 3, bots.logs()
             assert "Traceback" not in bots.logs()
         sent = wecom_api.calls_of("message/send")[calls:]
         assert {c.json["touser"] for c in sent} == {BOSS}, [c.json["touser"] for c in sent]

@@ -422,6 +422,16 @@ def test_an_instance_name_with_spaces_or_slashes_stops_the_start() -> None:
         load_config({"FENGONG_INSTANCE": "bot 2/../x"})
 
 
+def test_the_members_lease_is_its_setting_or_else_30_seconds() -> None:
+    assert load_config({}).lease == dt.timedelta(seconds=30)
+    assert load_config({"FENGONG_LEASE_SECONDS": " "}).lease == dt.timedelta(seconds=30)
+    assert load_config({"FENGONG_LEASE_SECONDS": "10"}).lease == dt.timedelta(seconds=10)
+    for bad in ("2", "0", "-5", "3601", "nan", "10s"):
+        with pytest.raises(ConfigError) as refused:
+            load_config({"FENGONG_LEASE_SECONDS": bad})
+        assert str(refused.value).startswith(f"FENGONG_LEASE_SECONDS 的值「{bad}」无效"), bad
+
+
 PG_URL = "postgresql://fengong:Pa%40ss-w0rd@db.example:5432/fengong"
 
 

@@ -119,6 +119,29 @@ async def test_the_members_of_an_instance_that_died_are_taken_over_when_its_leas
     await b.drain(1)
 
 
+async def test_a_lease_given_lasts_that_long_unrenewed(
+    stores: tuple[Store, Store], clock: FakeClock
+) -> None:
+    """FENGONG_LEASE_SECONDS: a dead instance's members are taken over once its lease lapses."""
+    log = Log()
+    dying = Handler("a", log)
+    dying.gate.clear()
+    lease = dt.timedelta(seconds=10)
+    a = Inbox(stores[0], CHANNEL, dying, "a", lease)
+    b = Inbox(stores[1], CHANNEL, Handler("b", log), "b", lease)
+    assert await a.accept("k1", "zhang", "1")
+    await asyncio.wait_for(dying.started.wait(), 5)
+    for worker in list(a._workers.values()):  # killed: nothing given up
+        worker.cancel()
+    clock.advance(seconds=9)
+    assert await b.sweep() == set()  # still "a"'s
+    clock.advance(seconds=2)
+    assert await b.sweep() == {"zhang"}
+    await log.settled(1)
+    assert log == [("b", "1")]
+    await b.drain(1)
+
+
 async def test_a_stop_hands_the_members_over_at_once(stores: tuple[Store, Store]) -> None:
     log = Log()
     stuck, other = Handler("a", log), Handler("b", log)

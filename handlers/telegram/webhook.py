@@ -44,7 +44,7 @@ def inbox_of(app: App) -> Inbox:
         await app.process_update(Update.de_json(json.loads(delivery.body), app.bot))
 
     core = core_of(app.bot_data)
-    return Inbox(core.store, CHANNEL, handle, core.config.instance)
+    return Inbox(core.store, CHANNEL, handle, core.config.instance, core.config.lease)
 
 
 def web_app(app: App, secret: str, inbox: Inbox) -> web.Application:

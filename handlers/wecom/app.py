@@ -89,7 +89,9 @@ class WeComApp:
         )
         self.channel = WeComChannel(self.client, markdown=settings.markdown)
         self.crypt = MsgCrypt(settings.token, settings.aes_key, settings.corp_id)
-        self.inbox = Inbox(core.store, CHANNEL, self._handle_delivery, core.config.instance)
+        self.inbox = Inbox(
+            core.store, CHANNEL, self._handle_delivery, core.config.instance, core.config.lease
+        )
 
     def web_app(self) -> web.Application:
         """Return the callback server: /wecom for WeCom (stored before its 200), /healthz."""
