@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import os
+import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -27,7 +28,7 @@ from tests.harness import (
     check_every_send,
     running,
 )
-from tests.postgres import postgres_blank, postgres_server, postgres_url  # noqa: F401
+from tests.postgres import aside, postgres_blank, postgres_server, postgres_url  # noqa: F401
 
 # python-telegram-bot 22 warns (an error under filterwarnings=error) unless durations are
 # timedeltas; the bot opts in to the new behaviour, and so do the tests.
@@ -60,13 +61,32 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
         metafunc.parametrize("database", backends, indirect=True)
 
 
+@pytest.fixture(scope="session")
+def migrated_sqlite(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A new SQLite file Store.open migrated, once: each test's `database` is a copy of it, as
+    each PostgreSQL one is the session's migrated database emptied (migrating costs a test
+    30–100 ms; tests/test_store.py and test_migration.py open and migrate new files)."""
+
+    async def migrate(path: Path) -> None:
+        async with await Store.open(path):
+            pass
+
+    path = tmp_path_factory.mktemp("migrated") / "t.db"
+    aside(migrate(path))
+    assert [p.name for p in path.parent.iterdir()] == [path.name]  # no WAL left beside it
+    return path
+
+
 @pytest.fixture
 def database(request: pytest.FixtureRequest, tmp_path: Path) -> str | Path:
-    """Where the `store` fixture's database is: a fresh SQLite file, or the PostgreSQL
-    database of the session's server, emptied (tests/postgres.py)."""
+    """Where the `store` fixture's database is: a new SQLite file, migrated (a copy of
+    `migrated_sqlite`), or the PostgreSQL database of the session's server, emptied
+    (tests/postgres.py)."""
     if request.param == "postgres":
         return str(request.getfixturevalue("postgres_url"))
-    return tmp_path / "t.db"
+    path = tmp_path / "t.db"
+    shutil.copyfile(request.getfixturevalue("migrated_sqlite"), path)
+    return path
 
 
 @pytest.fixture
