@@ -100,9 +100,11 @@ async def store(database: str | Path, clock: FakeClock) -> AsyncIterator[Store]:
 
 
 @pytest.fixture
-def db_path(tmp_path: Path) -> Path:
-    """The bot's SQLite file, fresh for each test."""
-    return tmp_path / "fengong.db"
+def db_path(tmp_path: Path, migrated_sqlite: Path) -> Path:
+    """The bot's SQLite file, new for each test and migrated (a copy of `migrated_sqlite`)."""
+    path = tmp_path / "fengong.db"
+    shutil.copyfile(migrated_sqlite, path)
+    return path
 
 
 @pytest.fixture
