@@ -276,8 +276,9 @@ _JOINT = re.compile(
     r"一起|一块儿|一同|(?:共同|同时|都|一块)(?=负责|参与|牵头|管|承担)"
     r"|都(?:有份|涉及|在(?:里|其中|内))"
 )
-# Who leads (牵头) and who supports (配合), where the document says so.
-_ROLE = re.compile(r"(牵头|主责|主办)|(配合|协办|协助|参与)|(指导)")
+# Who leads (牵头) and who supports (配合), where the document says so. 参与 asks for every
+# item the unit takes part in, whatever its role ("科信局都参与了哪些", "牵头或参与的").
+_ROLE = re.compile(r"(牵头|主责|主办)|(配合|协办|协助)|(指导)|参与")
 _CHINESE_NUMBER = re.compile(r"[一二三四五六七八九两]|[二三四五六七八九]?十[一二三四五六七八九]?")
 _DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"两": 2}
 # Undecodable input bytes reach Python as lone surrogates (stdin uses surrogateescape);
@@ -1081,11 +1082,13 @@ class Engine:
 
         "unstated" when it asks but the document names no lead units (this notice).
         """
-        for m in q.take(_ROLE):
-            if not self._roles:
-                return "unstated"
-            return "lead" if m.group(1) else "support" if m.group(2) else "guide"
-        return ""
+        found = q.take(_ROLE)
+        if not found or any(m.lastindex is None for m in found):
+            return ""
+        if not self._roles:
+            return "unstated"
+        m = found[0]
+        return "lead" if m.group(1) else "support" if m.group(2) else "guide"
 
     def _unit_answer(
         self, question: str, q: _Query, units: list[str], corrections: list[tuple[str, str]]

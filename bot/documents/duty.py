@@ -45,7 +45,7 @@ _TIME = re.compile(r"\d{4}年|年底|年内|前完成|持续推进|长期坚持|
 # A catch-all names no unit but everyone of a kind; never split at its inner 、.
 _CATCH_ALL = re.compile(
     r"^各|各级|各(?:有关|相关)|^(?:省|市|县|区|国务院|中央)级?(?:有关|相关)|^(?:有关|相关)"
-    r"|各(?:部门|专班)$"
+    r"|各(?:部门|专班|工作组|小组)$"
 )
 # Tokens an area catch-all absorbs after its 、 ("各区、县级市", "各省、自治区、直辖市人民政府").
 _AREA = re.compile(

@@ -20,6 +20,9 @@ _STYLES = (
     re.compile(rf"^第([{_CN}\d]+)(?:部分|章|节|条)\s*"),
     re.compile(r"^([①-⑳])\s*"),
 )
+# A section heading led by a dash ("——推进教育高质量发展"), unnumbered: a short line, no
+# sentence, no bracket (a dash line that is a sentence or holds units is a measure).
+_DASH_HEADING = re.compile(r"^(?:——|－－|--)\s*(?=[^—－-])([^。；;（(]{2,30})$")
 _DEADLINE = re.compile(r"[，；,;。]?\s*(?:完成时限|完成时间|时限)\s*[:：]\s*([^，；,;。）]+)")
 _TRAILER = re.compile(r"^(?:\d{4}年\d{1,2}月\d{1,2}日|（此件[^）]*）|\(此件[^)]*\))$")
 
@@ -53,6 +56,8 @@ def numbering(line: str) -> tuple[int, str, str] | None:
     for style, pattern in enumerate(_STYLES):
         if m := pattern.match(line):
             return style, m.group(0).strip().rstrip("、．."), line[m.end() :]
+    if m := _DASH_HEADING.match(line.strip()):
+        return len(_STYLES), "", m.group(1)
     return None
 
 

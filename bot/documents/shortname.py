@@ -41,11 +41,23 @@ _NICKNAMES = (
 # is …办 too.
 _TAIL_FROM, _TAIL_LEAST, _TAIL_DROPS = 6, 4, 2
 _NATIONAL_NICKNAMES = {"人民银行": ("央行", "人行"), "中国人民银行": ("央行", "人行")}
+# 共青团 is 团 before its level (共青团中央 → 团中央, 共青团XX省委 → 团省委).
+_YOUTH_LEAGUE = "共青团"
+# Names before the 2018 reform (机构改革) people still say, for the part of a name that changed
+# (农业农村部 → 农业部, 生态环境厅 → 环境保护厅, 卫生健康委 → 卫生计生委).
+_FORMER = (
+    ("农业农村", "农业"),
+    ("生态环境", "环境保护"),
+    ("自然资源", "国土资源"),
+    ("卫生健康", "卫生计生"),
+    ("文化和旅游", "文化"),
+)
 # A zone's committee is named after its city (宝鸡高新区管委会): people drop the city.
 _ZONE = re.compile(r"^.{2,3}?((?:高新|经开|开发|示范|新|保税|综保)区.*)$")
 # Level prefixes a unit's name may carry ("国家发展改革委", "省教育厅", "市人社局").
 _LEVEL = re.compile(
-    r"^(?:国家|中共|国务院|省委|省政府|省|市委|市政府|市(?!场|政|容)|区(?!域)|县(?!域))"
+    r"^(?:国家|中共中央|中共|中央|国务院|省委|省政府|省|市委|市政府|市(?!场|政|容)|区(?!域)"
+    r"|县(?!域))"
 )
 # A group of local governments by its level (各区政府, 各县人民政府).
 _GROUP_LEVEL = re.compile(r"^各(区|县|市|镇|乡)(?:人民)?政府$")
@@ -113,6 +125,8 @@ def short_forms(name: str) -> list[str]:
         level = _GROUP_LEVEL.match(name)
         return [name[1:]] + ([level.group(1) + "里"] if level else [])
     bases = [name, _contract(name)]
+    if name.startswith(_YOUTH_LEAGUE):
+        bases.append("团" + name[len(_YOUTH_LEAGUE) :])
     bases += [n for b in list(bases) for n in _nicknamed(b)]
     if zone:
         bases.append(zone.group(1))
@@ -130,6 +144,10 @@ def short_forms(name: str) -> list[str]:
                 forms.append(stem + "部门")
             if form.endswith("总局"):
                 forms.append(form[:-2] + "局")  # 税务总局 → 税务局
+    # A former name whole, with its kind (农业部): its stem alone (农业) is a topic.
+    for old_part, former in _FORMER:
+        if old_part in name:
+            forms += [name.replace(old_part, former), _LEVEL.sub("", name).replace(old_part, former)]
     # 团市委 (共青团市委) is 团委; 粮食和储备局 is 粮食局, by the first of its joined words
     # (no stem of it alone: 粮食 is a topic).
     for pattern in (_LEVEL_INSIDE, _FIRST_OF_JOINED):
