@@ -94,6 +94,25 @@ def test_a_document_gets_the_terms_it_writes() -> None:
     assert "按摩" not in concepts_in("推拿按摩", {"推拿", "拿按", "按摩"})
 
 
+@pytest.mark.parametrize(
+    ("written", "phrase", "term"),
+    [
+        ("推进普通高中优质多样化发展。", "普高", "普通高中"),
+        ("落实新阶段疫情防控措施。", "新冠", "疫情防控"),
+        ("全社会固定资产投资增长8%。", "搞建设的投入", "固定资产投资"),
+        ("促进文物及文化艺术品回流。", "古董字画", "文物"),
+        ("可采取协商薪酬、轮岗轮休等措施。", "轮着休", "轮岗轮休"),
+        ("参保职工取得职业技能等级证书的。", "考了个证", "职业技能等级证书"),
+        ("打击假冒品牌行为。", "冒牌", "假冒品牌"),
+        ("力争每万常住人口家庭医生数不低于4人。", "家医", "家庭医生"),
+    ],
+)
+def test_short_and_everyday_words_of_any_document(written: str, phrase: str, term: str) -> None:
+    # Abbreviations (普高, 家医, 新冠) and plain descriptions, whatever the document.
+    words = {written[i : i + 2] for i in range(len(written) - 1)}
+    assert term in concepts_in(written, words)[phrase]
+
+
 # -- everyday descriptions on the notice and on an imported document ---------------------
 
 

@@ -243,3 +243,47 @@ def test_a_group_of_local_governments_said_as_people_say_it(
     assert group in {u.name for u in plan.units}
     assert engine.answer("区里这次要干啥").units == (group,)
     assert group not in engine.answer("社区里的家庭医生谁管").units
+
+
+@pytest.mark.parametrize(
+    ("name", "form"),
+    [
+        ("共青团中央", "团中央"),
+        ("中央宣传部", "宣传部"),
+        ("中央宣传部", "中宣部"),
+        ("中共中央组织部", "中组部"),
+        ("农业农村部", "农业部"),
+        ("省生态环境厅", "环境保护厅"),
+        ("国家卫生健康委", "卫生计生委"),
+        ("自然资源部", "国土资源部"),
+    ],
+)
+def test_short_and_former_names_people_still_say(name: str, form: str) -> None:
+    # 团 for 共青团, 中央 dropped as a level, a name before the 2018 reform.
+    assert form in short_forms(name)
+
+
+def test_a_former_name_gives_no_bare_stem() -> None:
+    # 农业部, never 农业 (a topic); no 中统部 (统战部 is said without 中).
+    assert "农业" not in short_forms("农业农村部")
+    assert "中统部" not in short_forms("中央统战部")
+
+
+@pytest.mark.parametrize(
+    ("question", "unit"), [("团中央有什么任务", "共青团中央"), ("中宣部负责哪些", "中央宣传部")]
+)
+def test_a_central_body_by_its_short_name(
+    fupin: tuple[Plan, Engine], question: str, unit: str
+) -> None:
+    plan, engine = fupin
+    assert engine.answer(question).units == (unit,)
+    assert set(ids(engine, question)) == own(plan, unit)
+
+
+def test_taking_part_is_every_role(shigan: tuple[Plan, Engine]) -> None:
+    # 参与 asks what the unit has a hand in, leading or not (牵头 and 配合 stay apart).
+    plan, engine = shigan
+    unit = "财政部"
+    assert set(ids(engine, f"{unit}都参与了哪些")) == own(plan, unit)
+    assert set(ids(engine, f"{unit}牵头或参与的有哪些")) == own(plan, unit)
+    assert set(ids(engine, f"{unit}牵头哪些")) < own(plan, unit)

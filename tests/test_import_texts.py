@@ -308,3 +308,31 @@ def test_a_flattened_table_tells_of_a_line_that_is_no_row(tmp_path: Path) -> Non
     assert m["2"]["units"] == m["2"]["lead"] == ["财政局", "税务局"]
     assert imported.unplaced == [f"不是表格的一行：{wrapped[:40]}"]
     assert "无法归位的行 1 行：" in imported.report()
+
+
+def test_wuhan_dash_headings_are_tasks_and_working_groups_a_group() -> None:
+    # Items 204–211 under two "——" section headings; 市疫情防控指挥部各工作组 is every working
+    # group of the command, a group named by the item (no unit, and not everyone).
+    imported, m, report = _round6(TEXTS / "wuhan2023_zhengfu_gongzuo_baogao_p9.txt")
+    titles = [t["title"] for t in imported.plan["tasks"]]
+    assert titles == ["推进教育高质量发展", "加快建设健康武汉"]
+    assert [x["doc_number"] for x in imported.plan["tasks"][1]["measures"]] == ["209", "210", "211"]
+    assert imported.unplaced == []
+    assert "任务 2 项，举措 8 项，单位 9 个" in report
+    assert "市疫情防控指挥部各工作组" in m["209"]["catch_all"]
+    assert "市疫情防控指挥部各工作组" not in _names(imported)
+    assert m["204"]["lead"] == ["市教育局"]
+    assert "lead" not in m["205"]
+
+
+def test_a_dash_line_that_is_a_sentence_is_no_heading(tmp_path: Path) -> None:
+    path = tmp_path / "dash.txt"
+    path.write_text(
+        "某市重点工作分工方案\n一、稳增长\n1.扩大有效投资。(牵头单位:市发改委)\n"
+        "——加快项目建设，确保按期开工。(责任单位:市住建局)\n",
+        encoding="utf-8",
+    )
+    tasks = import_file(path, dates=TODAY).plan["tasks"]
+    measures = [x for t in tasks for x in t["measures"]]
+    assert [t["title"] for t in tasks] == ["稳增长"]
+    assert [x["units"] for x in measures] == [["市发改委"], ["市住建局"]]

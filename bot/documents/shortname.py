@@ -41,6 +41,8 @@ _NICKNAMES = (
 # is …办 too.
 _TAIL_FROM, _TAIL_LEAST, _TAIL_DROPS = 6, 4, 2
 _NATIONAL_NICKNAMES = {"人民银行": ("央行", "人行"), "中国人民银行": ("央行", "人行")}
+# The two Party centre departments said by their first character (中宣部, 中组部; not 统战部).
+_CENTRAL = re.compile(r"^(?:中共)?中央(宣|组)(?:传|织)部$")
 # 共青团 is 团 before its level (共青团中央 → 团中央, 共青团XX省委 → 团省委).
 _YOUTH_LEAGUE = "共青团"
 # Names before the 2018 reform (机构改革) people still say, for the part of a name that changed
@@ -144,6 +146,9 @@ def short_forms(name: str) -> list[str]:
                 forms.append(stem + "部门")
             if form.endswith("总局"):
                 forms.append(form[:-2] + "局")  # 税务总局 → 税务局
+    central = _CENTRAL.match(name)
+    if central:
+        forms.append(f"中{central.group(1)}部")
     # A former name whole, with its kind (农业部): its stem alone (农业) is a topic.
     for old_part, former in _FORMER:
         if old_part in name:
