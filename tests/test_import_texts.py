@@ -316,7 +316,8 @@ def test_wuhan_dash_headings_are_tasks_and_working_groups_a_group() -> None:
     imported, m, report = _round6(TEXTS / "wuhan2023_zhengfu_gongzuo_baogao_p9.txt")
     titles = [t["title"] for t in imported.plan["tasks"]]
     assert titles == ["推进教育高质量发展", "加快建设健康武汉"]
-    assert [x["doc_number"] for x in imported.plan["tasks"][1]["measures"]] == ["209", "210", "211"]
+    health = imported.plan["tasks"][1]["measures"]
+    assert [x["doc_number"] for x in health] == ["209", "210", "211"]
     assert imported.unplaced == []
     assert "任务 2 项，举措 8 项，单位 9 个" in report
     assert "市疫情防控指挥部各工作组" in m["209"]["catch_all"]

@@ -152,7 +152,8 @@ def short_forms(name: str) -> list[str]:
     # A former name whole, with its kind (农业部): its stem alone (农业) is a topic.
     for old_part, former in _FORMER:
         if old_part in name:
-            forms += [name.replace(old_part, former), _LEVEL.sub("", name).replace(old_part, former)]
+            bare = _LEVEL.sub("", name)
+            forms += [name.replace(old_part, former), bare.replace(old_part, former)]
     # 团市委 (共青团市委) is 团委; 粮食和储备局 is 粮食局, by the first of its joined words
     # (no stem of it alone: 粮食 is a topic).
     for pattern in (_LEVEL_INSIDE, _FIRST_OF_JOINED):
