@@ -71,6 +71,8 @@ def test_a_standard_asked_to_be_raised_is_a_topic(engine: Engine, plan: Plan) ->
         "残疾人就业补贴发放时间",
         "明年残疾人就业会有新政策吗",
         "残疾人职业技能大赛在哪里举办",  # where an event is held
+        "残疾人专场招聘会几号开幕",  # the day of an event the text never dates
+        "盲人按摩体验活动门票啥时候开卖",
     ],
 )
 def test_what_comes_next_or_when_a_measure_never_says(engine: Engine, question: str) -> None:
@@ -152,6 +154,7 @@ def test_a_date_or_standard_in_an_imported_document(jiuye: tuple[Plan, Engine]) 
     # The measure states when it starts: answered; what comes after it, or the sum, is not.
     assert set(ids(engine, "百万青年见习计划从什么时候开始实施")) & dated
     assert_not_found(engine, "下一轮见习计划什么时候开始")
+    assert set(ids(engine, "百万青年见习计划哪天开始实施")) & dated
     assert_not_found(engine, "见习补贴的补助标准")
     assert set(ids(engine, "谁负责提高见习补贴标准")) & holding(plan, "补贴标准")
 

@@ -123,6 +123,8 @@ _STATES_MONEY = re.compile(r"\d[\d.]*\s*(?:万|亿)?元|[一二三四五六七�
 _WHEN = re.compile(
     r"(?:啥|什么|何)时(?:候)?(?:开始|才)?(?:执行|实施|施行|生效|落地|开放|启动|举办|举行)"
     r"|(?:开放|办公|营业|执行|实施|发放|到账|申报|报名)时间"
+    # The day of an event or a sale (哪天, 几号开幕, 啥时候开卖): a date the text must state.
+    r"|哪一?天|几号|几月几[日号]|(?:啥|什么|何)时(?:候)?(?:开幕|闭幕|开卖|开售|开票|开赛)"
 )
 _STATES_DATE = re.compile(r"\d{4}\s*年|\d{1,2}\s*月|年底|年内|月底|之日起")
 # What comes after the document (下一届, 以后还会有新的…吗): it is about its own period.
