@@ -432,6 +432,7 @@ class Core:
         await self.follow()
         held = tenure.get()
         if held is not None and not held.open:
+            held.states.pop(chat, None)  # read again by the next tenure
             held = None  # ended: what changes now is written at once
         before = held.states.get(chat) if held is not None else None
         if before is None:

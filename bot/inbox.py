@@ -16,9 +16,11 @@ instance works; one that dies lets it lapse, and another takes the member over a
 sweep (every third of the lease), with what was left. A stop gives the leases up at once.
 
 While a worker handles a member's items, this instance's memory is the truth for the member's
-chats (bot/store/chats.py `Tenure`: read once per worker, so a member taken again is read
-again): what handling changed is written behind, in the commit that forgets the items handled
-(a crash before it redoes them anyway).
+chats (bot/store/chats.py `Tenure`): what handling changed is written behind, in the commit that
+forgets the items handled (a crash before it redoes them anyway). That memory is kept after the
+worker ends (for the KEPT members handled last) and is the truth again when this instance takes
+the member again with nobody else having held the lease since (its stamp unchanged); otherwise
+the member's chats are read again.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ import contextlib
 import datetime as dt
 import logging
 import socket
+from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 
 from bot.store import Delivery, Store, origin
@@ -51,6 +54,8 @@ YIELD_SECONDS = 1.0
 # How long a member's lease lasts unrenewed: how soon another instance takes over the members
 # of one that died (renewed at every commit, and every third of it while handling is slow).
 LEASE_TTL = dt.timedelta(seconds=30)
+# How many members' memories (their chats' states) are kept after their workers end.
+KEPT = 4096
 
 
 class Closed(Exception):
@@ -87,6 +92,8 @@ class Inbox:
         self._lease = Lease(owner or socket.gethostname(), lease)
         self._workers: dict[str, asyncio.Task[None]] = {}
         self._last: dict[str, int] = {}  # each member's last item handled here
+        # Members' tenures after their workers ended, with the lease stamp they had, oldest first.
+        self._kept: OrderedDict[str, tuple[str, Tenure]] = OrderedDict()
         self._sweeper: asyncio.Task[None] | None = None
         self._closed = False  # accepting nothing more
         self._ended = False  # starting no more workers
@@ -224,7 +231,11 @@ class Inbox:
         # is read from the database as the handling needs it (another instance may have
         # handled the member since this one last did).
         unwritten = (self._flying or Behind()).under(self._behind).of(member)
-        held = Tenure(unwritten)
+        stamp = self._lease.stamps.get(member)
+        stamped, held = self._kept.pop(member, (None, Tenure()))
+        if stamp is None or stamped != stamp:  # another instance held it since: read again
+            held = Tenure()
+        held.reopen(unwritten)
         tenure.set(held)  # seen by the handling (this task's context, and its children's)
         try:
             while True:
@@ -262,6 +273,12 @@ class Inbox:
             # tokens are (a reply may have shown them).
             held.unsaved = {}
             self._behind.take(member, held)
+            if stamp is not None and self._lease.stamps.get(member) == stamp:
+                self._kept[member] = (stamp, held)
+                while len(self._kept) > KEPT:
+                    oldest, _ = self._kept.popitem(last=False)
+                    if oldest not in self._workers:
+                        self._lease.stamps.pop(oldest, None)
             del self._workers[member]
             # Its lease is given up with its last item forgotten, unless items came meanwhile.
             self._lease.ended.add(member)

@@ -14,11 +14,13 @@ import datetime as dt
 import itertools
 import logging
 import shutil
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from bot import inbox
 from bot.ask.assistant import READ, Assistant
 from bot.ask.catalog import Catalog, load_catalog
 from bot.cli import main
@@ -32,6 +34,9 @@ from bot.outcome import Person
 from bot.reply import render_plain
 from bot.scheduler import Scheduler
 from bot.store import Delivery, Store
+from bot.store.callbacks import lease_of
+from bot.store.database import Row
+from bot.store.repository import time
 from bot.store.sqlite import SQLiteDatabase
 from tests.cores import make_core
 from tests.fakes.clock import FakeClock
@@ -43,6 +48,7 @@ from tests.wecom_harness import content, key_of, wecom_bot
 # The stores' backends (tests/conftest.py): two instances on one SQLite file or PostgreSQL.
 BACKENDS = ("sqlite", "postgres")
 ZHANG = Person("wecom:zhangsan", "张三")
+LISI = Person("wecom:lisi", "李四")
 CHAT = ZHANG.id
 
 
@@ -254,11 +260,12 @@ class Member:
         self.inbox = Inbox(core.store, "wecom", self._handle, owner)
 
     async def _handle(self, delivery: Delivery) -> None:
+        person = LISI if delivery.member == LISI.id else ZHANG  # in the person's private chat
         if delivery.body.startswith("/"):
             name, _, arg = delivery.body[1:].partition(" ")
-            answer = await self.core.command(ZHANG, CHAT, name, arg)
+            answer = await self.core.command(person, person.id, name, arg)
         else:
-            answer = await self.core.text(ZHANG, CHAT, delivery.body)
+            answer = await self.core.text(person, person.id, delivery.body)
         if answer.query is not None:  # as a channel does for a long reply
             await self.core.queries.remember(*answer.query)
         self.answers.append(answer)
@@ -266,12 +273,12 @@ class Member:
             self.holding.set()
             await self.release.wait()
 
-    async def says(self, *lines: str) -> list[Response]:
+    async def says(self, *lines: str, person: Person = ZHANG) -> list[Response]:
         """Store the lines as delivered to this instance; return the answers once handled
         here and committed (the member's lease given up when none is left)."""
         start = len(self.answers)
         for line in lines:
-            assert await self.inbox.accept(f"k{next(KEYS)}", ZHANG.id, line)
+            assert await self.inbox.accept(f"k{next(KEYS)}", person.id, line)
         await self.settled()
         return self.answers[start:]
 
@@ -396,6 +403,67 @@ async def test_a_members_messages_under_one_lease_read_the_chat_once(
     assert len(reads) == 1
     assert 1 <= writes(statements) <= 3  # in the commits forgetting the messages
     assert (await stores[0].chats.load(CHAT)).context is not None
+
+
+def chat_reads(store: Store, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Collect the statements reading a chat's state or a person's note flow (any backend)."""
+    read: list[str] = []
+    fetchrow = store.db.fetchrow
+
+    async def spy(sql: str, params: Sequence[Any] = ()) -> Row | None:
+        if "FROM chats" in sql or "FROM flows" in sql:
+            read.append(sql)
+        return await fetchrow(sql, params)
+
+    monkeypatch.setattr(store.db, "fetchrow", spy)
+    return read
+
+
+async def given_up(store: Store, clock: FakeClock) -> bool:
+    """Tell whether no lease of ZHANG's is held now (each was given up)."""
+    until = await store.db.fetchval(
+        "SELECT until FROM leases WHERE name = ?", (lease_of("wecom", ZHANG.id),)
+    )
+    return until is None or time(until) <= clock.now
+
+
+async def test_a_member_taken_again_by_the_same_instance_reads_nothing_again(
+    members: tuple[Member, Member],
+    stores: tuple[Store, Store],
+    clock: FakeClock,
+    alone: Core,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    a, _ = members
+    lines = ("教育厅负责什么", "第二条", "这条还有谁负责")
+    await a.says(lines[0])
+    assert await given_up(stores[0], clock)
+    read = chat_reads(stores[0], monkeypatch)
+    follows = [*(await a.says(lines[1])), *(await a.says(lines[2]))]
+    assert read == []  # nobody else held the lease: this instance's memory is the truth
+    kept = await talk([alone], *lines)
+    assert [r.query for r in follows] == [r.query for r in kept[1:]]
+    assert await given_up(stores[0], clock)
+    assert (await stores[1].chats.load(CHAT)).context is not None  # written behind all the same
+
+
+async def test_the_memory_kept_between_leases_drops_the_member_handled_longest_ago(
+    members: tuple[Member, Member],
+    stores: tuple[Store, Store],
+    alone: Core,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    a, _ = members
+    monkeypatch.setattr(inbox, "KEPT", 1)
+    await a.says("教育厅负责什么")
+    await a.says("盲人按摩归谁管", person=LISI)  # kept instead of ZHANG's
+    read = chat_reads(stores[0], monkeypatch)
+    [follow] = await a.says("第二条")
+    assert len([s for s in read if "FROM chats" in s]) == 1  # dropped: read again
+    assert follow.query == (await talk([alone], "教育厅负责什么", "第二条"))[1].query
+    read.clear()
+    await a.says("那教育厅呢", person=LISI)  # dropped in turn by ZHANG's
+    assert len([s for s in read if "FROM chats" in s]) == 1
 
 
 async def test_a_note_flow_started_under_the_lease_takes_the_next_text_though_none_was_read(

@@ -74,7 +74,7 @@ ROWS: dict[str, list[tuple[Any, ...]]] = {
     "web_links": [("h1", "tg:9", "协调员", T0, T0, None)],
     "web_sessions": [("h2", "tg:9", "协调员", "csrf", T0)],
     "unanswered": [("", "残疾人就业补贴", 2, "5.1", T0, T0, "")],
-    "leases": [("reminders", "bot-1", T0)],
+    "leases": [("reminders", "bot-1", T0, "")],
     "page_queries": [("Tok3n_xy", "ask", "盲人按摩归谁管？", T0)],
     "chats": [("tg:1", '{"measure": "5.1"}', T0, None), ("wecom:li", None, None, "b")],
     "generations": [("zongbao", 3)],

@@ -13,6 +13,7 @@ left. A lapsed lease (its instance died) is taken over with the deliveries it le
 from __future__ import annotations
 
 import datetime as dt
+import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import ClassVar, Self
@@ -106,6 +107,10 @@ class Callbacks(Repository):
             if purge:  # in the same transaction: the acknowledgement waits for no other lock
                 self._purged = now
                 await tx.execute("DELETE FROM callbacks WHERE seen_at < ?", (iso(now - self.TTL),))
+                await tx.execute(  # members' leases given up long ago (`Lease.end`)
+                    "DELETE FROM leases WHERE name LIKE ? AND until < ?",
+                    (lease_of("%", "%"), iso(now - self.TTL)),
+                )
             for start in range(0, len(handled), CHUNK):
                 chunk = handled[start : start + CHUNK]
                 await tx.execute(
@@ -124,7 +129,7 @@ class Callbacks(Repository):
             members = {d.member for d in taken if d is not None} - set(lease.working)
             won = await lease.claim(tx, channel, members, now)
             await lease.renew(tx, channel, now)
-            kept = await lease.end(tx, channel)
+            kept = await lease.end(tx, channel, now)
         return Taken(taken, won, kept)
 
     async def _take(
@@ -217,21 +222,36 @@ class Lease:
     ttl: dt.timedelta
     working: set[str] = field(default_factory=set)
     ended: set[str] = field(default_factory=set)
+    # Each member's lease stamp as this instance last claimed it: the same again when no other
+    # instance claimed the lease in between (bot/inbox.py keeps its memory of the member then).
+    stamps: dict[str, str] = field(default_factory=dict)
 
     async def claim(
         self, tx: Connection, channel: str, members: set[str], now: dt.datetime
     ) -> set[str]:
-        """Take the members' leases that are free, lapsed or ours; return those taken."""
+        """Take the members' leases that are free, lapsed or ours; return those taken.
+
+        A lease taken from another instance (or made anew) gets a new stamp; one still ours
+        (given up, and nobody took it since) keeps its stamp (recorded in `stamps`)."""
         won = set()
         for member in sorted(members):
             row = await tx.fetchrow(
-                "INSERT INTO leases (name, owner, until) VALUES (?, ?, ?) ON CONFLICT (name) "
-                "DO UPDATE SET owner = excluded.owner, until = excluded.until "
-                "WHERE leases.owner = excluded.owner OR leases.until <= ? RETURNING name",
-                (lease_of(channel, member), self.owner, iso(now + self.ttl), iso(now)),
+                "INSERT INTO leases (name, owner, until, stamp) VALUES (?, ?, ?, ?) "
+                "ON CONFLICT (name) DO UPDATE SET owner = excluded.owner, "
+                "until = excluded.until, stamp = CASE WHEN leases.owner = excluded.owner "
+                "THEN leases.stamp ELSE excluded.stamp END "
+                "WHERE leases.owner = excluded.owner OR leases.until <= ? RETURNING stamp",
+                (
+                    lease_of(channel, member),
+                    self.owner,
+                    iso(now + self.ttl),
+                    secrets.token_hex(8),
+                    iso(now),
+                ),
             )
             if row is not None:
                 won.add(member)
+                self.stamps[member] = row["stamp"]
         return won
 
     async def held(self, tx: Connection, channel: str, members: set[str]) -> set[str]:
@@ -258,15 +278,18 @@ class Lease:
                 (iso(now + self.ttl), self.owner, *chunk),
             )
 
-    async def end(self, tx: Connection, channel: str) -> set[str]:
-        """Give up the ended members' leases; return those kept: deliveries came meanwhile."""
+    async def end(self, tx: Connection, channel: str, now: dt.datetime) -> set[str]:
+        """Give up the ended members' leases; return those kept: deliveries came meanwhile.
+
+        Given up as lapsed, not deleted: the row keeps its owner and stamp, so that this
+        instance taking it again knows that nobody else held it meanwhile."""
         ended, self.ended = self.ended, set()
         kept = set()
         for member in sorted(ended):
             gone = await tx.execute(
-                "DELETE FROM leases WHERE name = ? AND owner = ? AND NOT EXISTS "
+                "UPDATE leases SET until = ? WHERE name = ? AND owner = ? AND NOT EXISTS "
                 "(SELECT 1 FROM inbox WHERE channel = ? AND member = ?)",
-                (lease_of(channel, member), self.owner, channel, member),
+                (iso(now - self.ttl), lease_of(channel, member), self.owner, channel, member),
             )
             mine = not gone and await tx.fetchval(
                 "SELECT 1 FROM leases WHERE name = ? AND owner = ?",

@@ -43,9 +43,10 @@ Query = tuple[str, str]  # (kind, argument) behind a page token
 class Tenure:
     """A member's chats as this instance knows them while it holds the member's lease.
 
-    Made by the inbox's worker of the member (one per worker: a member taken again is read
-    again) and seen by what it handles through `tenure`. `open` turns false when the worker
-    ends: what changes after (a background task) is written at once, as without a lease.
+    Made by the inbox's worker of the member and seen by what it handles through `tenure`.
+    `open` turns false when the worker ends: what changes after (a background task) is
+    written at once, as without a lease, and forgotten here. Reopened by the member's next
+    worker when nobody else held the lease meanwhile (bot/inbox.py).
     """
 
     def __init__(self, states: dict[str, ChatState] | None = None) -> None:
@@ -55,6 +56,11 @@ class Tenure:
         # (person, document) read to have no note flow: flows are started only in a person's
         # private chat, whose member this is (bot/store/notes.py `Flows`).
         self.flowless: set[tuple[str, str]] = set()
+        self.open = True
+
+    def reopen(self, unwritten: dict[str, ChatState]) -> None:
+        """Hold again, with what this instance changed and has not written yet."""
+        self.states.update(unwritten)
         self.open = True
 
     def change(self, chat: str, state: ChatState) -> None:

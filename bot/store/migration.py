@@ -403,6 +403,14 @@ MIGRATIONS: list[Migration] = [
     Migration(
         "documents' generations: changes every instance reloads", GENERATIONS, PG_GENERATIONS
     ),
+    # Each lease's stamp (bot/store/callbacks.py `Lease`): drawn anew whenever the lease
+    # changes hands, so that an instance taking a member again knows whether another held it
+    # meanwhile (its memory of the member's chats is still the truth when not) (#20).
+    Migration(
+        "leases' stamps: whether a lease changed hands",
+        "ALTER TABLE leases ADD COLUMN stamp TEXT NOT NULL DEFAULT '';",
+        "ALTER TABLE leases ADD COLUMN stamp TEXT COLLATE \"C\" NOT NULL DEFAULT '';",
+    ),
 ]
 
 
