@@ -41,6 +41,8 @@ _POINTERS = re.compile(
     r"其中|那一?条|这几[条项个](?:里面?|中|当中)?|这些(?:条|项)?(?:里面?|中|当中)|"
     r"在这方面|这方面|这一方面|这个方面|方面|这一块|这块|那块|这部分|这方面的|"
     r"它们|它|他们|该单位|这个单位|这家单位|上述|上面|刚才|前面|我们单位|我单位|本单位|我们|咱们"
+    # "里头跟盲人有关的" (within the list shown), "教育厅跟这有关系没", "民政厅管这事吗".
+    r"|^(?:在|从)?(?:这)?(?:里头|里面|里边)|(?<=[跟和与])这(?:个|件?事儿?)?(?:有关系|有关|相关|挂钩)|这件?事儿?"
 )
 # Punctuation around a message (not inside: "10.3" is a measure).
 _ENDS = re.compile(r"^[\s?？!！。.,，、…~～:：;；\"'“”‘’]+|[\s?？!！。.,，、…~～:：;；\"'“”‘’]+$")
@@ -90,6 +92,10 @@ _ME = re.compile(r"^(?:我是|我们是|我在|我们在|我们单位是|我单�
 _WE = re.compile(r"我们|咱们|我单位|本单位")
 # Asking beyond what was just shown ("还有别的吗", "其他的呢"): all of the unit's duties.
 _ELSE = re.compile(r"别的|其他|其它|另外|全部|所有|一共|总共")
+# Asking what, with nothing else said ("要干啥", "具体说的啥"): asked of the last answer.
+_WHAT = re.compile(r"啥|什么|哪些|哪几[条项个]|干嘛|做些?什么")
+# Asking for the wording of the one item in focus ("具体说的啥", "原文怎么写").
+_DETAIL = re.compile(r"具体|详细|原文|内容|怎么说|怎么写|说的?啥|写的?啥")
 # Asking who ("这条还有谁", "哪些单位", "只有残联吗") rather than what a unit does.
 _WHO = re.compile(r"谁|哪些单位|哪个单位|哪些部门|哪个部门|几个单位|只有")
 
@@ -240,7 +246,7 @@ def read(answer: Callable[[str], Answer], message: str, context: Context | None)
     # "还有谁一起负责": 一起 is no topic, only who else.
     topic = _TOGETHER.sub("", alone.topic).strip()
     pointing = (not topic or _POINTERS.search(core) is not None) and (
-        marked or _WHO.search(core) is not None
+        marked or _WHO.search(core) is not None or (not topic and _WHAT.search(core) is not None)
     )
     if alone.no_match and not alone.elsewhere and pointing:
         if context.me and _WE.search(core) and not _WHO.search(core):
@@ -253,7 +259,7 @@ def read(answer: Callable[[str], Answer], message: str, context: Context | None)
                     return Reading(question, f"按「{combined.topic}」在{context.me}的职责中查找：")
             # "我们单位还有别的吗" after "我是税务局的": that unit's duties, whatever was shown.
             return Reading(context.me, f"按{context.me}的全部职责回答：")
-        if context.focus and (_WHO.search(core) or not context.units):
+        if context.focus and (_WHO.search(core) or not context.units or _DETAIL.search(core)):
             focused = answer(context.focus).measures
             if focused and not states(core, focused[0].text):
                 # "那一个人交多少": an amount the measure in focus does not state.
