@@ -92,6 +92,8 @@ _BODY = re.compile(
 # Asking for an amount, a rate or a standard: answered only by a measure that states a number.
 _AMOUNT = re.compile(
     r"多少钱|多少元|多少万|几[元块]|金额|什么比例|比例是|起征点|标准是"
+    # 好多钱 is 多少钱 in south-western speech; "一天多少" a sum per day.
+    r"|好多(?:钱|块|元)|(?:[一每]个?(?:天|月|年|季度?)|每人|一个人)[^，。？?]{0,3}(?:多少|好多)(?![人家个项条所批次天])"
     r"|[给发补交领借拿贷奖减免钱金费价额资]多少|(?:钱|金|费|价|额)(?:是|有|要|能)多少"
     r"|(?:报销?|涨|提高|上调)了?多少|涨幅|[费税]怎么(?:收|算|定)|百分之多少|几成|多大比例"
     # How a relief or a fee is worked out ("减免怎么算"): a sum the text must state.
@@ -116,7 +118,7 @@ _OFFERS_BENEFIT = re.compile(
     r"补贴|补助|奖励|奖补|优惠|资助|扶持|支持|减免|免费|免收|倾斜|补偿|津贴|资金|经费|费用|激励|保障"
 )
 # Money asked for (多少钱, 几块): a rate (80%) states no sum.
-_MONEY = re.compile(r"多少钱|多少元|几[元块]钱?|多少块|费(?:用)?怎么(?:收|定)")
+_MONEY = re.compile(r"多少钱|好多钱|多少元|几[元块]钱?|多少块|好多块|费(?:用)?怎么(?:收|定)")
 _STATES_MONEY = re.compile(r"\d[\d.]*\s*(?:万|亿)?元|[一二三四五六七八九十两百千万]+元")
 # When something takes effect or is open (啥时候执行, 开放时间): answered only by a measure
 # that states a date.
@@ -180,6 +182,8 @@ _PROCEDURE = re.compile(
     r"|(?:找谁|谁来?|哪个部门来?|找人|来|去)(?:修理?|维修)(?![订改缮建复路桥筑])"
     # Only the asking is taken out: the benefit itself must be what a measure names.
     r"|(?<=减免|免费|免税)(?:不|吗|么|没)"
+    # Its A-not-A form ("免不免费", "收不收费"): asked as "免费吗".
+    r"|免不(?=免[费税])|减不(?=减免)|收不(?=收[费税钱])"
     r"|(?:是不是|是否|能不能|可不可以|可以)(?=(?:免费|减免|免税)[的吗么呢啊呀？?。]*$)"
 )
 # Where a person looks something up (在哪查, 怎么查询): answered only by a measure that offers a
@@ -275,7 +279,9 @@ _POSITION_RULE = re.compile(r"(?:列|排|排名|排在)第一")
 _ASKS_WHO = re.compile(r"谁|哪个部门|哪个单位|哪些部门|哪些单位|哪家单位")
 # Several units asked about together: what they share.
 _JOINT = re.compile(
-    r"一起|一块儿|一同|(?:共同|同时|都|一块)(?=负责|参与|牵头|管|承担)"
+    # "一起挂名": named together as responsible units (挂名 alone is a sham job).
+    r"(?:一起|一块儿?|一同|共同|同时|都)(?:挂名|署名|列名|上名|在列)"
+    r"|一起|一块儿|一同|(?:共同|同时|都|一块)(?=负责|参与|牵头|管|承担)"
     r"|都(?:有份|涉及|在(?:里|其中|内))"
 )
 # Who leads (牵头) and who supports (配合), where the document says so. 参与 asks for every
