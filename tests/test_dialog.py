@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -637,3 +638,65 @@ async def test_the_unit_one_said_is_carried_to_another_instance(
     read_back = Context.parse(json.dumps(older), context.at)
     assert read_back is not None
     assert read_back.me == ""
+
+
+# -- bare follow-ups after saying who one is, and "跟这有关" (#18) ----------------------------
+
+
+@pytest.mark.parametrize(
+    ("said", "unit", "last"),
+    [
+        ("我们是财政厅的", "财政厅", "要干啥"),
+        ("我们是税务局的", "四川省税务局", "都干啥"),
+        ("我们是民政厅的", "民政厅", "有啥任务"),
+        ("我们是教育厅的", "教育厅", "要做什么"),
+        ("我们是卫健委的", "省卫生健康委", "负责哪些"),
+    ],
+)
+async def test_a_bare_what_after_saying_who_one_is_is_that_unit_s_list(
+    assistant: Assistant, dialog: Dialog, said: str, unit: str, last: str
+) -> None:
+    got = await talk(assistant, dialog, said, last)
+    assert got["units"] == [unit]
+    assert set(got["measures"]) == duties(assistant, unit)
+
+
+@pytest.mark.parametrize(
+    ("said", "last"),
+    [("我在民政厅上班", "具体说的啥"), ("我在卫健委上班", "具体是啥内容"), ("我是统计局的", "详细说说")],
+)
+async def test_details_after_a_unit_s_one_item_are_that_item(
+    assistant: Assistant, dialog: Dialog, said: str, last: str
+) -> None:
+    listed = await talk(assistant, dialog, said, "我们有任务没")
+    own = [m for m in listed["measures"] if m not in ("11.1", "16.1")]
+    assert len(own) == 1
+    got = await talk(assistant, dialog, last)
+    assert got["measures"] == own
+
+
+async def test_small_talk_after_saying_who_one_is_is_no_question(
+    assistant: Assistant, dialog: Dialog
+) -> None:
+    assert (await talk(assistant, dialog, "我是民政厅的", "你好"))["no_match"]
+
+
+@pytest.mark.parametrize(
+    ("lines", "unit", "word"),
+    [
+        (["民政厅负责啥", "里头跟托养有关的"], "民政厅", "托养"),
+        (["发改委负责啥", "里面跟按摩有关的"], "省发展改革委", "按摩"),
+        (["盲人按摩归谁管", "卫健委和这有关吗"], "省卫生健康委", "按摩"),
+        (["残疾人大学生就业有哪些措施", "人社厅跟这事有关系吗"], HRSS, "大学生|毕业生"),
+        (["盲人按摩归谁管", "市场监管局跟这件事有关没"], "省市场监管局", "按摩"),
+    ],
+)
+async def test_a_unit_and_a_topic_pointed_back_at(
+    assistant: Assistant, dialog: Dialog, lines: list[str], unit: str, word: str
+) -> None:
+    got = await talk(assistant, dialog, *lines)
+    assert got["units"] == [unit]
+    assert got["measures"]
+    texts = {m.id: m.text for m in assistant.plan.measures}
+    assert re.search(word, texts[got["measures"][0]])
+    assert set(got["measures"]) <= duties(assistant, unit)

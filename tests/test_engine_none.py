@@ -222,3 +222,23 @@ def test_a_benefit_asked_needs_a_measure_offering_one(zhineng: tuple[Plan, Engin
     assert_not_found(engine, "机器人展会有补贴吗")
     assert {m.id for m in engine.answer("机器人展会有补贴吗").nearest} & named
     assert set(ids(engine, "企业买算力有补贴吗")) & holding(plan, "算力", "补助")
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "残疾人坐公交地铁免不免费",
+        "大学生招聘会免不免费",
+        "残疾人职业培训免不免费",
+        "盲人按摩店收不收税",
+        "残疾人参加培训生活费补贴一天好多钱",
+        "护理补贴每个月好多钱",
+    ],
+)
+def test_free_or_a_sum_asked_in_everyday_words(engine: Engine, plan: Plan, question: str) -> None:
+    # 免不免费 asks as 免费吗, 好多钱 as 多少钱: no measure says these things are free or costs.
+    assert_not_found(engine, question)
+
+
+def test_whether_one_must_pay_a_levy_is_still_answered(engine: Engine, plan: Plan) -> None:
+    assert set(ids(engine, "国企没按比例招残疾人，要不要交钱")[:3]) & holding(plan, "按比例")

@@ -69,6 +69,26 @@ def test_units_together_share_their_measures(engine: Engine, plan: Plan) -> None
     assert f"共同负责 {len(both)} 项举措" in reply
 
 
+@pytest.mark.parametrize(
+    ("question", "units"),
+    [
+        ("教育厅和财政厅一起挂名的是哪几条", ("教育厅", "财政厅")),
+        ("人社厅和财政厅一起挂名的是哪几条", ("人力资源社会保障厅", "财政厅")),
+        ("教育厅和残联一起挂名的有哪些", ("教育厅", "省残联")),
+        ("民政厅和残联共同署名的", ("民政厅", "省残联")),
+        ("教育厅和人社厅一块挂名的条目", ("教育厅", "人力资源社会保障厅")),
+    ],
+)
+def test_units_named_together_share_their_measures(
+    engine: Engine, plan: Plan, question: str, units: tuple[str, ...]
+) -> None:
+    # 一起挂名 is being named together, not 挂名 (a sham job) as a topic.
+    answer = engine.answer(question)
+    assert answer.units == units
+    both = {m.id for m in plan.measures if all(plan.is_responsible(u, m) for u in units)}
+    assert set(ids(engine, question)) == both
+
+
 def test_a_quoted_phrase_finds_its_measure(engine: Engine) -> None:
     assert ids(engine, "“助残就业专场招聘活动”那一条讲的什么") == ["2.1"]
 

@@ -63,6 +63,11 @@ def at(*args: int) -> dt.datetime:
         "是不是每年都要报",
         "我们单位的进展写好了发给谁",
         "每年要报几回",
+        # reporting onward with 往, and the 落实/完成/执行 情况 reported
+        "残工委往国务院报落实情况是啥时候",
+        "残工委往国务院报执行情况是哪天",
+        "我们往残工委报完成情况要啥格式",
+        "往哪报落实情况",
     ],
 )
 def test_reporting_questions(question: str) -> None:
@@ -91,6 +96,7 @@ def test_reporting_questions(question: str) -> None:
         # checking in somewhere, and a sign-up's deadline, are no reporting
         "新调来的干部要去单位报到吗",
         "技能大赛报名什么时候截止",
+        "残疾人往社区报到吗",
     ],
 )
 def test_other_questions_are_not_about_reporting(question: str) -> None:

@@ -93,7 +93,7 @@ _WE = re.compile(r"我们|咱们|我单位|本单位")
 # Asking beyond what was just shown ("还有别的吗", "其他的呢"): all of the unit's duties.
 _ELSE = re.compile(r"别的|其他|其它|另外|全部|所有|一共|总共")
 # Asking what, with nothing else said ("要干啥", "具体说的啥"): asked of the last answer.
-_WHAT = re.compile(r"啥|什么|哪些|哪几[条项个]|干嘛|做些?什么")
+_WHAT = re.compile(r"啥|什么|哪些|哪几[条项个]|干嘛|做些?什么|说说|讲讲|介绍")
 # Asking for the wording of the one item in focus ("具体说的啥", "原文怎么写").
 _DETAIL = re.compile(r"具体|详细|原文|内容|怎么说|怎么写|说的?啥|写的?啥")
 # Asking who ("这条还有谁", "哪些单位", "只有残联吗") rather than what a unit does.
