@@ -700,3 +700,23 @@ async def test_a_unit_and_a_topic_pointed_back_at(
     texts = {m.id: m.text for m in assistant.plan.measures}
     assert re.search(word, texts[got["measures"][0]])
     assert set(got["measures"]) <= duties(assistant, unit)
+
+
+@pytest.mark.parametrize(
+    ("said", "last", "unit", "word"),
+    [
+        ("我是民政厅的", "托养那块我们牵头不", "民政厅", "托养"),
+        ("我是残联的联络员", "托养那块我们牵头吗", "省残联", "托养"),
+        ("我是人社厅的", "大学生就业那块我们牵头吗", HRSS, "毕业生"),
+        ("我是卫健委的", "盲人按摩我们配合不", "省卫生健康委", "按摩"),
+        ("我是教育厅的", "职业教育这块我们牵头不", "教育厅", "职业教育"),
+    ],
+)
+async def test_a_role_in_a_topic_asked_of_our_unit_keeps_the_topic(
+    assistant: Assistant, dialog: Dialog, said: str, last: str, unit: str, word: str
+) -> None:
+    got = await talk(assistant, dialog, said, last)
+    assert got["units"] == [unit]
+    texts = {m.id: m.text for m in assistant.plan.measures}
+    assert word in texts[got["measures"][0]]
+    assert set(got["measures"]) < duties(assistant, unit)

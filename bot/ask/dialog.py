@@ -224,6 +224,12 @@ def read(answer: Callable[[str], Answer], message: str, context: Context | None)
     if role and of and not alone.units and not _WHO.search(core):
         # "其中牵头的" after a unit's list, "我们牵头的有哪些": that unit's items in that role.
         named = "、".join(of)
+        if alone.kind == "topic" and alone.measures:
+            # "托养那块我们牵头不": the unit's part in that topic, in that role.
+            question = f"{' '.join(of)} {stripped}"
+            combined = answer(question)
+            if combined.kind == "unit_topic":
+                return Reading(question, f"按「{combined.topic}」在{named}的职责中查找：")
         question = f"{'和'.join(of)}{role.group(0)}的有哪些"
         return Reading(question, f"按{named}{role.group(0)}的举措回答：")
     said = _ELSE.sub("", _THIS_MEASURE.sub("", _TOGETHER.sub("", alone.topic))).strip()
