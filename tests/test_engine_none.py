@@ -242,3 +242,14 @@ def test_free_or_a_sum_asked_in_everyday_words(engine: Engine, plan: Plan, quest
 
 def test_whether_one_must_pay_a_levy_is_still_answered(engine: Engine, plan: Plan) -> None:
     assert set(ids(engine, "国企没按比例招残疾人，要不要交钱")[:3]) & holding(plan, "按比例")
+
+
+@pytest.mark.parametrize(
+    ("question", "word"),
+    [("开个盲人按摩店要花好多钱，有没有扶持", "按摩"), ("每年招多少残疾人高校毕业生", "高校毕业生")],
+)
+def test_a_lot_of_money_or_a_count_is_no_sum_asked(
+    engine: Engine, plan: Plan, question: str, word: str
+) -> None:
+    # 花好多钱 says "a lot", 每年招多少人 asks a count: the topic is still answered.
+    assert set(ids(engine, question)[:3]) & holding(plan, word)

@@ -92,8 +92,10 @@ _BODY = re.compile(
 # Asking for an amount, a rate or a standard: answered only by a measure that states a number.
 _AMOUNT = re.compile(
     r"多少钱|多少元|多少万|几[元块]|金额|什么比例|比例是|起征点|标准是"
-    # 好多钱 is 多少钱 in south-western speech; "一天多少" a sum per day.
-    r"|好多(?:钱|块|元)|(?:[一每]个?(?:天|月|年|季度?)|每人|一个人)[^，。？?]{0,3}(?:多少|好多)(?![人家个项条所批次天])"
+    # 好多钱 asked at the end is 多少钱 in south-western speech (花好多钱，… is "a lot");
+    # "一天多少", "一个人补多少" a sum per day or head.
+    r"|好多(?:钱|块钱?|元)[呢啊哦？?。]*$"
+    r"|(?:[一每]个?(?:天|月|年)|每人|一个人)(?:能|可以)?[给发补拿领交贴奖]?(?:多少|好多)[钱元块]?[呢啊哦？?。]*$"
     r"|[给发补交领借拿贷奖减免钱金费价额资]多少|(?:钱|金|费|价|额)(?:是|有|要|能)多少"
     r"|(?:报销?|涨|提高|上调)了?多少|涨幅|[费税]怎么(?:收|算|定)|百分之多少|几成|多大比例"
     # How a relief or a fee is worked out ("减免怎么算"): a sum the text must state.
@@ -118,7 +120,7 @@ _OFFERS_BENEFIT = re.compile(
     r"补贴|补助|奖励|奖补|优惠|资助|扶持|支持|减免|免费|免收|倾斜|补偿|津贴|资金|经费|费用|激励|保障"
 )
 # Money asked for (多少钱, 几块): a rate (80%) states no sum.
-_MONEY = re.compile(r"多少钱|好多钱|多少元|几[元块]钱?|多少块|好多块|费(?:用)?怎么(?:收|定)")
+_MONEY = re.compile(r"多少钱|好多(?:钱|块)[呢啊哦？?。]*$|多少元|几[元块]钱?|多少块|费(?:用)?怎么(?:收|定)")
 _STATES_MONEY = re.compile(r"\d[\d.]*\s*(?:万|亿)?元|[一二三四五六七八九十两百千万]+元")
 # When something takes effect or is open (啥时候执行, 开放时间): answered only by a measure
 # that states a date.
