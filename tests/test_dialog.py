@@ -663,7 +663,11 @@ async def test_a_bare_what_after_saying_who_one_is_is_that_unit_s_list(
 
 @pytest.mark.parametrize(
     ("said", "last"),
-    [("我在民政厅上班", "具体说的啥"), ("我在卫健委上班", "具体是啥内容"), ("我是统计局的", "详细说说")],
+    [
+        ("我在民政厅上班", "具体说的啥"),
+        ("我在卫健委上班", "具体是啥内容"),
+        ("我是统计局的", "详细说说"),
+    ],
 )
 async def test_details_after_a_unit_s_one_item_are_that_item(
     assistant: Assistant, dialog: Dialog, said: str, last: str

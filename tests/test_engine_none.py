@@ -246,7 +246,10 @@ def test_whether_one_must_pay_a_levy_is_still_answered(engine: Engine, plan: Pla
 
 @pytest.mark.parametrize(
     ("question", "word"),
-    [("开个盲人按摩店要花好多钱，有没有扶持", "按摩"), ("每年招多少残疾人高校毕业生", "高校毕业生")],
+    [
+        ("开个盲人按摩店要花好多钱，有没有扶持", "按摩"),
+        ("每年招多少残疾人高校毕业生", "高校毕业生"),
+    ],
 )
 def test_a_lot_of_money_or_a_count_is_no_sum_asked(
     engine: Engine, plan: Plan, question: str, word: str

@@ -120,7 +120,9 @@ _OFFERS_BENEFIT = re.compile(
     r"补贴|补助|奖励|奖补|优惠|资助|扶持|支持|减免|免费|免收|倾斜|补偿|津贴|资金|经费|费用|激励|保障"
 )
 # Money asked for (多少钱, 几块): a rate (80%) states no sum.
-_MONEY = re.compile(r"多少钱|好多(?:钱|块)[呢啊哦？?。]*$|多少元|几[元块]钱?|多少块|费(?:用)?怎么(?:收|定)")
+_MONEY = re.compile(
+    r"多少钱|好多(?:钱|块)[呢啊哦？?。]*$|多少元|几[元块]钱?|多少块|费(?:用)?怎么(?:收|定)"
+)
 _STATES_MONEY = re.compile(r"\d[\d.]*\s*(?:万|亿)?元|[一二三四五六七八九十两百千万]+元")
 # When something takes effect or is open (啥时候执行, 开放时间): answered only by a measure
 # that states a date.
