@@ -16,9 +16,12 @@ from zoneinfo import ZoneInfo
 import yaml
 
 from bot.documents.plan import DATA_DIR, yaml_error
-from bot.inbox import LEASE_TTL
 
 DEFAULT_DB = Path("var/fengong.db")
+# How long a member's lease lasts unrenewed (bot/inbox.py): how soon another instance takes
+# over the members of one that died (renewed at every commit, and every third of it while
+# handling is slow). Here, not in the inbox, so that reading the settings loads no store.
+LEASE_TTL = dt.timedelta(seconds=30)
 
 _T = TypeVar("_T")
 

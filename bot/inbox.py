@@ -33,6 +33,7 @@ import socket
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable
 
+from bot.config import LEASE_TTL
 from bot.store import Delivery, Store, origin
 from bot.store.callbacks import Lease
 from bot.store.chats import Behind, Tenure, tenure
@@ -51,9 +52,6 @@ OPEN_STEP = 32  # sealed deliveries opened between two looks at the intake
 # How long opening what came waits, at most, for the acknowledgements of a burst still coming
 # in: their p99 is the CPU spent before the last of them.
 YIELD_SECONDS = 1.0
-# How long a member's lease lasts unrenewed: how soon another instance takes over the members
-# of one that died (renewed at every commit, and every third of it while handling is slow).
-LEASE_TTL = dt.timedelta(seconds=30)
 # How many members' memories (their chats' states) are kept after their workers end.
 KEPT = 4096
 
