@@ -143,7 +143,7 @@ class Chats(Repository):
         self.kept = kept
         async with self.db.transaction() as tx:
             await self._prune(tx)
-            await _put(tx, chat, state)
+            await _put(tx, [(chat, state)])
 
     async def write(self, tx: Connection, behind: Behind, held: Set[str]) -> None:
         """Write what handled messages changed, in the inbox's transaction: the states of
@@ -159,20 +159,7 @@ class Chats(Repository):
                 [v for token, (kind, arg) in chunk for v in (token, kind, arg, now)],
             )
         await self._prune(tx)
-        states = [(c, s) for c, (m, s) in behind.states.items() if m in held]
-        gone = [chat for chat, state in states if state == ChatState()]
-        kept = [(chat, state) for chat, state in states if state != ChatState()]
-        for start in range(0, len(gone), CHUNK):
-            names = gone[start : start + CHUNK]
-            await tx.execute(f"DELETE FROM chats WHERE chat IN ({_list(names)})", names)
-        for start in range(0, len(kept), CHUNK):
-            part = kept[start : start + CHUNK]
-            await tx.execute(
-                f"INSERT INTO chats (chat, context, context_at, doc) VALUES {marks(len(part), 4)}"
-                " ON CONFLICT (chat) DO UPDATE SET context = excluded.context, "
-                "context_at = excluded.context_at, doc = excluded.doc",
-                [v for chat, state in part for v in _row(chat, state)],
-            )
+        await _put(tx, [(c, s) for c, (m, s) in behind.states.items() if m in held])
 
     async def _prune(self, tx: Connection) -> None:
         """Once every `kept`, forget the old page tokens, and the chats whose context is
@@ -203,17 +190,21 @@ async def _add_token(tx: Connection, token: str, query: Query, now: str) -> bool
     return added is not None
 
 
-async def _put(tx: Connection, chat: str, state: ChatState) -> None:
-    """Store a chat's state (an empty one: its row deleted)."""
-    if state == ChatState():
-        await tx.execute("DELETE FROM chats WHERE chat = ?", (chat,))
-        return
-    await tx.execute(
-        "INSERT INTO chats (chat, context, context_at, doc) VALUES (?, ?, ?, ?) "
-        "ON CONFLICT (chat) DO UPDATE SET context = excluded.context, "
-        "context_at = excluded.context_at, doc = excluded.doc",
-        _row(chat, state),
-    )
+async def _put(tx: Connection, states: list[tuple[str, ChatState]]) -> None:
+    """Store chats' states, a statement for each CHUNK of them (an empty one: its row deleted)."""
+    gone = [chat for chat, state in states if state == ChatState()]
+    kept = [(chat, state) for chat, state in states if state != ChatState()]
+    for start in range(0, len(gone), CHUNK):
+        names = gone[start : start + CHUNK]
+        await tx.execute(f"DELETE FROM chats WHERE chat IN ({_list(names)})", names)
+    for start in range(0, len(kept), CHUNK):
+        part = kept[start : start + CHUNK]
+        await tx.execute(
+            f"INSERT INTO chats (chat, context, context_at, doc) VALUES {marks(len(part), 4)}"
+            " ON CONFLICT (chat) DO UPDATE SET context = excluded.context, "
+            "context_at = excluded.context_at, doc = excluded.doc",
+            [v for chat, state in part for v in _row(chat, state)],
+        )
 
 
 def _row(chat: str, state: ChatState) -> tuple[str, str | None, str | None, str | None]:
