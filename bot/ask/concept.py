@@ -18,11 +18,7 @@ def parse_concepts(text: str) -> dict[str, tuple[str, ...]]:
 
     A phrase on several lines gets the terms of all of them; `#` starts a comment.
     """
-    table: dict[str, list[str]] = defaultdict(list)
-    for phrases, terms in _lines(text):
-        for phrase in phrases:
-            table[phrase] += [t for t in terms if t != phrase]
-    return {p: tuple(dict.fromkeys(ts)) for p, ts in table.items() if ts}
+    return _terms(list(_lines(text)))
 
 
 def parse_kin(text: str) -> dict[str, tuple[str, ...]]:
@@ -31,8 +27,23 @@ def parse_kin(text: str) -> dict[str, tuple[str, ...]]:
     A document may write one of them for the thing (控制文山会海 for 精文简会): another
     phrase of the line (少开会) then stands for it there.
     """
+    return _kin(list(_lines(text)))
+
+
+Lines = list[tuple[list[str], list[str]]]  # each line's (phrases, terms)
+
+
+def _terms(lines: Lines) -> dict[str, tuple[str, ...]]:
     table: dict[str, list[str]] = defaultdict(list)
-    for phrases, _ in _lines(text):
+    for phrases, terms in lines:
+        for phrase in phrases:
+            table[phrase] += [t for t in terms if t != phrase]
+    return {p: tuple(dict.fromkeys(ts)) for p, ts in table.items() if ts}
+
+
+def _kin(lines: Lines) -> dict[str, tuple[str, ...]]:
+    table: dict[str, list[str]] = defaultdict(list)
+    for phrases, _ in lines:
         for phrase in phrases:
             table[phrase] += [p for p in phrases if p != phrase]
     return {p: tuple(dict.fromkeys(ps)) for p, ps in table.items() if ps}
@@ -52,15 +63,21 @@ def _lines(text: str) -> Iterator[tuple[list[str], list[str]]]:
 
 
 @lru_cache(maxsize=1)
+def _shipped() -> Lines:
+    # Read and checked once for both tables below.
+    return list(_lines(CONCEPT_FILE.read_text(encoding="utf-8")))
+
+
+@lru_cache(maxsize=1)
 def concepts() -> dict[str, tuple[str, ...]]:
     """Return the shipped concept map (read once per process)."""
-    return parse_concepts(CONCEPT_FILE.read_text(encoding="utf-8"))
+    return _terms(_shipped())
 
 
 @lru_cache(maxsize=1)
 def kin() -> dict[str, tuple[str, ...]]:
     """Return the shipped map's phrases said of one thing (read once per process)."""
-    return parse_kin(CONCEPT_FILE.read_text(encoding="utf-8"))
+    return _kin(_shipped())
 
 
 def concepts_in(written: str, words: set[str] | dict[str, float]) -> dict[str, tuple[str, ...]]:
