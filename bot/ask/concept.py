@@ -98,11 +98,17 @@ def concepts_in(written: str, words: set[str] | dict[str, float]) -> dict[str, t
 
     found: dict[str, tuple[str, ...]] = {}
     table, others = concepts(), kin()
-    for phrase in sorted(table.keys() | others.keys()):
-        if phrase in written:
-            continue
+    for phrase in _phrases():
         kept = tuple(filter(writes, table.get(phrase, ())))
         found_kin = () if kept else tuple(filter(writes, others.get(phrase, ())))
-        if kept or found_kin:
+        # The phrase's own text is searched only where it would stand for a term (most
+        # phrases have none in a document): the map's size costs each engine less.
+        if (kept or found_kin) and phrase not in written:
             found[phrase] = kept or found_kin
     return found
+
+
+@lru_cache(maxsize=1)
+def _phrases() -> tuple[str, ...]:
+    # The shipped map's phrases in a fixed order (read once per process).
+    return tuple(sorted(concepts().keys() | kin().keys()))
