@@ -46,6 +46,8 @@ def at(*args: int) -> dt.datetime:
         "还有几天截止",
         "我们单位还差哪些没报",
         "进展材料交给哪个部门",
+        "落实情况交给谁",
+        "总结交给残工委办公室吗",
         "工作进度多久报一次",
         "年度报告向谁报送？",
         "報送截止日期是哪天",  # Traditional
@@ -97,6 +99,13 @@ def test_reporting_questions(question: str) -> None:
         "新调来的干部要去单位报到吗",
         "技能大赛报名什么时候截止",
         "残疾人往社区报到吗",
+        # a thing handed over to be run is no report handed in (#18)
+        "老厂房闲着 能交给企业运营吗",
+        "能把地交给别人代种代管吗",
+        "社区养老院能交给社会组织来办吗",
+        "农机作业能交给合作社托管吗",
+        "垃圾处理厂能交给企业经营吗",
+        "健康小屋能交给社会力量运营吗",
     ],
 )
 def test_other_questions_are_not_about_reporting(question: str) -> None:
