@@ -212,3 +212,55 @@ def test_a_target_of_a_city_work_plan_in_everyday_words(question: str, term: str
     expected = holding(plan, term)
     assert expected
     assert top(engine, question, 1)[0] in expected
+
+
+@pytest.mark.parametrize(
+    ("name", "question", "term"),
+    [
+        ("gz2023_jiatingyisheng_fengongbiao.docx", "糖尿病老病号能多开点药吗", "长期处方"),
+        ("gz2023_jiatingyisheng_fengongbiao.docx", "慢性病人想让医生开两个月的药", "长期处方"),
+        ("guofa2018-42_nongye_jixiehua.txt", "种几亩地 买台农机有补贴吗", "农机购置补贴"),
+    ],
+)
+def test_a_quantity_between_a_verb_and_its_object(name: str, question: str, term: str) -> None:
+    # 开药 said as 多开点药, 开两个月的药; 买农机 as 买台农机: a quantity inside the phrase.
+    plan, engine = _imported_shared(name)
+    expected = holding(plan, term)
+    assert expected
+    assert top(engine, question, 1)[0] in expected
+
+
+@pytest.mark.parametrize(
+    ("name", "question", "term"),
+    [
+        ("guobanfa2018-121_tiyu_jingsai.txt", "办赛还要财政部的批文吗", "审批"),
+        (
+            "guobanfa2018-121_tiyu_jingsai.txt",
+            "赛事办完了 体育馆还要财政部的批文才能给企业运营吗",
+            "体育场馆运营",
+        ),
+        ("guofa2019-3_zonghe_baoshuiqu.txt", "区里企业做跨境电商还要税务局的批文吗", "跨境电商"),
+    ],
+)
+def test_a_thing_of_a_unit_s_is_asked_about_not_its_duties(
+    name: str, question: str, term: str
+) -> None:
+    # "X的批文": none of X's items names it, but the document does: a topic, not X's list.
+    plan, engine = _imported_shared(name)
+    answer = engine.answer(question)
+    assert answer.kind == "topic"
+    assert answer.measures[0].id in holding(plan, term)
+
+
+def test_a_phrase_written_only_across_two_words_describes_a_term() -> None:
+    # 家医 (家庭医生) stands in 居家医疗 only across 居家 and 医疗, each more common: it is
+    # not the document's own word, and still describes 家庭医生.
+    written = "推进家庭医生签约服务。发展居家医疗和居家护理。落实家庭医生医疗服务。"
+    pairs = [written[i : i + 2] for i in range(len(written) - 1)]
+    idf = {p: 1.0 / pairs.count(p) for p in pairs}
+    assert "家庭医生" in concepts_in(written, idf)["家医"]
+    # Written as a word (签家医 has no word before it), it is the document's own.
+    written += "鼓励签家医。"
+    pairs = [written[i : i + 2] for i in range(len(written) - 1)]
+    idf = {p: 1.0 / pairs.count(p) for p in pairs}
+    assert "家医" not in concepts_in(written, idf)

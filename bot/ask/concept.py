@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from functools import lru_cache
 from pathlib import Path
 
-from bot.ask.text import normalize
+from bot.ask.text import is_cjk, normalize
 
 CONCEPT_FILE = Path(__file__).with_name("concepts.txt")
 
@@ -103,7 +103,10 @@ def concepts_in(written: str, words: set[str] | dict[str, float]) -> dict[str, t
         found_kin = () if kept else tuple(filter(writes, others.get(phrase, ())))
         # The phrase's own text is searched only where it would stand for a term (most
         # phrases have none in a document): the map's size costs each engine less.
-        if (kept or found_kin) and phrase not in written:
+        # Written only across two words (居家医疗's 家医), it is still a description.
+        if (kept or found_kin) and (
+            phrase not in written or _only_across(phrase, written, words)
+        ):
             found[phrase] = kept or found_kin
     return found
 
@@ -112,3 +115,24 @@ def concepts_in(written: str, words: set[str] | dict[str, float]) -> dict[str, t
 def _phrases() -> tuple[str, ...]:
     # The shipped map's phrases in a fixed order (read once per process).
     return tuple(sorted(concepts().keys() | kin().keys()))
+
+
+def _only_across(phrase: str, written: str, words: set[str] | dict[str, float]) -> bool:
+    """Tell whether a two-character phrase is written only across two words of the document.
+
+    家医 is in 居家医疗 but not as a word: 居家 and 医疗 are each more common in the document
+    (`words` gives each bigram's IDF) than 家医, wherever it stands.
+    """
+    if len(phrase) != 2 or not isinstance(words, dict):
+        return False
+    rarity = words.get(phrase, 0.0)
+    at = written.find(phrase)
+    while at != -1:
+        before, after = written[at - 1 : at + 1] if at else "", written[at + 1 : at + 3]
+        if not all(
+            len(pair) == 2 and is_cjk(pair) and words.get(pair, rarity) < rarity
+            for pair in (before, after)
+        ):
+            return False
+        at = written.find(phrase, at + 1)
+    return True

@@ -73,6 +73,12 @@ CONCEPT_WEIGHT = 0.7
 # A description's two parts may stand this many characters apart (外地来的党员 says 外地党员,
 # 上班时出事故 says 上班出事故): words a person puts between the parts of a compound.
 CONCEPT_GAP = 2
+# A quantity said inside a verb and its object (开三个月的药 says 开药, 贷多少款 says 贷款,
+# 看个病 says 看病): a two-character phrase may stand apart by one.
+_QUANTITY = re.compile(
+    r"(?:(?:[一二三四五六七八九十两几半多\d]+|多少|好多|一些|一点)"
+    r"(?:个月|[个份点些次天周月年笔张件回趟亩头只条台家间辆棵斤块栋套])?|[个份点些])的?"
+)
 # Characters that carry no topic of their own (function words and question words).
 _FUNCTION_CHARS = frozenset(
     "的了吗呢吧啊么什怎谁哪是在有和与及或都也还要能会可把被给让对从到这那个些我你他她它们啥咋嘛呀"
@@ -197,6 +203,9 @@ _OFFERS_LOOK_UP = re.compile(r"查询|查阅|查看|可查")
 # A yes-or-no question about a thing (招不招, 考不考, 发不发): asked of a unit, it asks about that
 # thing, not for the unit's list. Whether a unit is in charge (管不管, 是不是) is no such thing.
 _YES_NO = re.compile(r"([^\W\d_管是负有参配牵])不\1")
+# A unit's name (blanked once read) followed by 的 and a thing of its own ("体育局的批文"), not
+# its duties ("体育局的任务", "的事", "的有哪些").
+_POSSESSED = re.compile(r"(?<= )的(?![事活任职工分举责哪什啥那这有是吗呢])[\u4e00-\u9fff]")
 # The classifier 个 is scaffolding (几个, 这个, 给个) except where it starts a word: 个税, 个人,
 # 个体 (一个人 and 每个人 still count a person).
 _CLASSIFIER = re.compile(
@@ -652,6 +661,11 @@ class Engine:
             for k in range(2, len(phrase) - 1):
                 self._concept_parts[phrase[:k]].append((phrase[k:], phrase))
         self._part_lengths = sorted({len(head) for head in self._concept_parts}, reverse=True)
+        # Each two-character phrase by its first character (a quantity may stand between).
+        self._pairs: dict[str, list[str]] = defaultdict(list)
+        for phrase in self._concepts:
+            if len(phrase) == 2:
+                self._pairs[phrase[0]].append(phrase)
         self._part_starts = frozenset(head[:2] for head in self._concept_parts)
         # A question's descriptions are looked for several times while it is answered.
         self._said: dict[str, tuple[_Said, ...]] = {}
@@ -775,6 +789,13 @@ class Engine:
             return Answer(question, "none", suggestions=self.lexicon.examples)
         if units:
             found = self._unit_answer(question, q, units, corrections)
+            if found.kind == "unit" and found.missed_topic and _POSSESSED.search(q.rest()):
+                # "还要体育局的批文吗": a thing of the unit's (its 批文) that none of its items
+                # names is asked about, not the unit's duties; the document may name it.
+                ranked = self._ranked(q.rest(), range(len(self._measures)))
+                if ranked:
+                    topic = self._topic_words(q.rest())
+                    return Answer(question, "topic", measures=ranked, topic=topic)
             if found.kind == "unit" and (
                 _PROCEDURE.search(q.text)
                 or _LOOK_UP.search(q.text)
@@ -1405,6 +1426,10 @@ class Engine:
 
     def _parted(self, text: str, i: int) -> _Said | None:
         """Return the phrase starting at `i` with a few characters between its parts."""
+        for phrase in self._pairs.get(text[i], ()):
+            between = _QUANTITY.match(text, i + 1, i + 7)
+            if between and text.startswith(phrase[1], between.end()):
+                return _Said(i, between.end() + 1, phrase)
         if text[i : i + 2] not in self._part_starts:
             return None
         for n in self._part_lengths:
