@@ -159,6 +159,24 @@ def test_a_date_or_standard_in_an_imported_document(jiuye: tuple[Plan, Engine]) 
     assert set(ids(engine, "谁负责提高见习补贴标准")) & holding(plan, "补贴标准")
 
 
+def test_an_amount_is_answered_by_the_measure_that_states_it(
+    jiuye: tuple[Plan, Engine],
+) -> None:
+    # 小微企业 and 贷款 lead to two measures; only the one on 创业担保贷款 states its ceiling
+    # (万元): it answers, though ranked below the one that states none.
+    plan, engine = jiuye
+    stating = holding(plan, "创业担保贷款", "万元")
+    assert stating
+    assert ids(engine, "小微企业招了人 能贷多少款") == sorted(stating)[:1]
+
+
+@pytest.mark.parametrize("question", ["下岗了想贷点款做生意 能贷几万", "想开个店，能贷多少款"])
+def test_a_word_said_with_a_quantity_inside(jiuye: tuple[Plan, Engine], question: str) -> None:
+    # 贷款 said as 贷点款, 贷多少款: the document's word, a quantity inside.
+    plan, engine = jiuye
+    assert ids(engine, question)[0] in holding(plan, "创业担保贷款", "万元")
+
+
 @pytest.fixture
 def dialog() -> Dialog:
     return Dialog(FakeClock(dt.datetime(2024, 6, 3, 10, 0, tzinfo=TZ)))

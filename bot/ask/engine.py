@@ -76,7 +76,7 @@ CONCEPT_GAP = 2
 # A quantity said inside a verb and its object (开三个月的药 says 开药, 贷多少款 says 贷款,
 # 看个病 says 看病): a two-character phrase may stand apart by one.
 _QUANTITY = re.compile(
-    r"(?:(?:[一二三四五六七八九十两几半多\d]+|多少|好多|一些|一点)"
+    r"(?:(?:多少|好多|一些|一点|[一二三四五六七八九十两几半多\d]+)"
     r"(?:个月|[个份点些次天周月年笔张件回趟亩头只条台家间辆棵斤块栋套])?|[个份点些])的?"
 )
 # Characters that carry no topic of their own (function words and question words).
@@ -837,8 +837,17 @@ class Engine:
             # "按摩椅哪个牌子好": a product to buy, however near a measure's words.
             ranked, nearest = (), ranked[:MAX_NEAREST]
         if ranked and not states(q.text, ranked[0].text):
-            # "补贴每月多少钱" where no measure gives an amount: not in the document.
-            ranked, nearest = (), ranked[:MAX_NEAREST]
+            # "补贴每月多少钱" where no measure gives an amount: not in the document. Where one
+            # ranked below states it and holds the topic alone ("小微企业能贷多少款": the
+            # measure giving the loan's ceiling), it answers.
+            content = self._terms(q.rest())[0]
+            stating = tuple(
+                m
+                for m in ranked
+                if states(q.text, m.text)
+                and self._coverage(content, [self._position[m.id]], []) >= MIN_COVERAGE
+            )
+            ranked, nearest = stating, () if stating else ranked[:MAX_NEAREST]
         if ranked and _BENEFIT_ASKED.search(q.text):
             # "机器人公司上市有补贴吗": only a measure offering some benefit answers.
             offering = tuple(m for m in ranked if _OFFERS_BENEFIT.search(m.text))
@@ -1355,6 +1364,7 @@ class Engine:
         for m in self._stop_re.finditer(rest):
             if not all(soft[m.start() : m.end()]):
                 soft[m.start() : m.end()] = [True] * (m.end() - m.start())
+        extra += self._split_words(rest, soft)
         content: list[tuple[str, int, int]] = []
         bonus: list[str] = []
         for offset, piece in located_runs(rest):
@@ -1383,6 +1393,22 @@ class Engine:
         for phrase, start, end in extra:
             content += [(t, start, end) for run in runs(phrase) for t in bigrams(run)]
         return content, bonus
+
+    def _split_words(self, rest: str, soft: list[bool]) -> list[tuple[str, int, int]]:
+        """Return the document's words said with a quantity inside (贷多少款 is 贷款, 开个店
+        开店), each with its span, marking the quantity soft."""
+        found = []
+        for i, c in enumerate(rest[:-2]):
+            if not is_cjk(c) or c in _FUNCTION_CHARS or rest[i : i + 2] in self._idf:
+                continue
+            between = _QUANTITY.match(rest, i + 1, i + 7)
+            if between is None:
+                continue
+            word = c + rest[between.end() : between.end() + 1]
+            if self._idf.get(word, 0.0) >= MIN_IDF:
+                found.append((word, i, between.end() + 1))
+                soft[i + 1 : between.end()] = [True] * (between.end() - i - 1)
+        return found
 
     def _held_words(self, text: str) -> list[str]:
         """Return the rare words of the document that hold a one-character scaffolding word
