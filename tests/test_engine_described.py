@@ -264,3 +264,18 @@ def test_a_phrase_written_only_across_two_words_describes_a_term() -> None:
     pairs = [written[i : i + 2] for i in range(len(written) - 1)]
     idf = {p: 1.0 / pairs.count(p) for p in pairs}
     assert "家医" not in concepts_in(written, idf)
+
+
+@pytest.mark.parametrize(
+    ("name", "question", "term"),
+    [
+        ("guobanfa2018-121_tiyu_jingsai.txt", "体育馆一直空着没人用 能盘活吗", "盘活场馆"),
+        ("guofa2018-42_nongye_jixiehua.txt", "能用手机远程看着农机干活吗", "远程调度"),
+    ],
+)
+def test_an_aspect_particle_is_no_topic(name: str, question: str, term: str) -> None:
+    # 着 (空着, 看着) only says how a thing stands: it weighs nothing against the measure.
+    plan, engine = _imported_shared(name)
+    expected = holding(plan, term)
+    assert expected
+    assert top(engine, question, 1)[0] in expected

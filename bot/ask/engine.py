@@ -81,7 +81,7 @@ _QUANTITY = re.compile(
 )
 # Characters that carry no topic of their own (function words and question words).
 _FUNCTION_CHARS = frozenset(
-    "的了吗呢吧啊么什怎谁哪是在有和与及或都也还要能会可把被给让对从到这那个些我你他她它们啥咋嘛呀"
+    "的了着吗呢吧啊么什怎谁哪是在有和与及或都也还要能会可把被给让对从到这那个些我你他她它们啥咋嘛呀"
 )
 # Asking for details a responsibility document never gives: a phone number, an address,
 # who heads a body.
