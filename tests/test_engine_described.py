@@ -279,3 +279,13 @@ def test_an_aspect_particle_is_no_topic(name: str, question: str, term: str) -> 
     expected = holding(plan, term)
     assert expected
     assert top(engine, question, 1)[0] in expected
+
+
+def test_a_description_lists_the_measures_near_the_best() -> None:
+    # Read by its characters, 进口的农机…补贴 is nearest the measure on leased machines'
+    # 购置补贴; the one treating 国内外农机产品 alike scores close to it and is listed too,
+    # as the word ranking lists measures within RELATIVE_CUTOFF of its best.
+    plan, engine = _imported_shared("guofa2018-42_nongye_jixiehua.txt")
+    expected = holding(plan, "国内外农机产品")
+    assert expected
+    assert set(top(engine, "进口的农机买了能享受补贴吗")) & expected

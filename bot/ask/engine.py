@@ -999,7 +999,7 @@ class Engine:
                 ranked[0] in self._postings[g] and not _BENEFIT.fullmatch(g) for g in words
             )
         if best >= RECALL_CONFIDENT and described:
-            keep = [i for i in ranked if scores[i] >= scores[ranked[0]] * 0.8]
+            keep = [i for i in ranked if scores[i] >= scores[ranked[0]] * RELATIVE_CUTOFF]
             return tuple(self._measures[i] for i in keep), ()
         if best >= RECALL_NEAREST:
             return (), tuple(self._measures[i] for i in ranked)
