@@ -289,3 +289,15 @@ def test_a_description_lists_the_measures_near_the_best() -> None:
     expected = holding(plan, "国内外农机产品")
     assert expected
     assert set(top(engine, "进口的农机买了能享受补贴吗")) & expected
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["新批的综合保税区进口自用设备有优惠吗", "区刚批下来 进口的机器设备能享受税收优惠吗"],
+)
+def test_a_policy_enjoyed_is_a_benefit_offered(question: str) -> None:
+    # "可按现行规定享受综合保税区税收政策": a benefit, though no 优惠 or 补贴 is written.
+    plan, engine = _imported_shared("guofa2019-3_zonghe_baoshuiqu.txt")
+    expected = holding(plan, "享受综合保税区税收政策")
+    assert expected
+    assert top(engine, question, 1)[0] in expected

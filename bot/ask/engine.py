@@ -124,6 +124,8 @@ _BENEFIT_ASKED = re.compile(
 )
 _OFFERS_BENEFIT = re.compile(
     r"补贴|补助|奖励|奖补|优惠|资助|扶持|支持|减免|免费|免收|倾斜|补偿|津贴|资金|经费|费用|激励|保障"
+    # a policy one enjoys (享受…税收政策), a tax relieved
+    r"|享受|免税|退税|免征"
 )
 # Money asked for (多少钱, 几块): a rate (80%) states no sum.
 _MONEY = re.compile(
