@@ -301,3 +301,27 @@ def test_a_policy_enjoyed_is_a_benefit_offered(question: str) -> None:
     expected = holding(plan, "享受综合保税区税收政策")
     assert expected
     assert top(engine, question, 1)[0] in expected
+
+
+@pytest.mark.parametrize(
+    ("name", "question", "term"),
+    [
+        ("guofa2018-42_nongye_jixiehua.txt", "拖拉机厂想把产品卖到海外 国家支持吗", "走出去"),
+        ("gz2023_jiatingyisheng_fengongbiao.docx", "有没有咨询热线能问家庭医生的事", "专线"),
+        ("gz2023_jiatingyisheng_fengongbiao.docx", "私人诊所也能提供签约服务吗", "社会办医疗机构"),
+    ],
+)
+def test_general_descriptions_of_services_and_trade(name: str, question: str, term: str) -> None:
+    # concepts.txt: 热线 for a 专线, 私人诊所 for 社会办医, 卖到海外 for 走出去.
+    plan, engine = _imported_shared(name)
+    expected = holding(plan, term)
+    assert expected
+    assert top(engine, question, 1)[0] in expected
+
+
+def test_suing_the_government_is_an_administrative_lawsuit() -> None:
+    # 民告官 is 行政诉讼: the measure on 行政机关负责人出庭应诉 answers it.
+    plan, engine = _document("gz2012_minzhu_fazhi.txt")
+    expected = holding(plan, "出庭应诉")
+    assert expected
+    assert top(engine, "官员被老百姓告了 谁推动领导亲自应对", 1)[0] in expected
