@@ -309,10 +309,13 @@ def test_a_policy_enjoyed_is_a_benefit_offered(question: str) -> None:
         ("guofa2018-42_nongye_jixiehua.txt", "拖拉机厂想把产品卖到海外 国家支持吗", "走出去"),
         ("gz2023_jiatingyisheng_fengongbiao.docx", "有没有咨询热线能问家庭医生的事", "专线"),
         ("gz2023_jiatingyisheng_fengongbiao.docx", "私人诊所也能提供签约服务吗", "社会办医疗机构"),
+        ("guobanfa2018-128_wufei_chengshi.txt", "旧冰箱旧电视 厂家负责回收吗", "生产者责任延伸"),
+        ("guobanfa2018-128_wufei_chengshi.txt", "报废的车 生产企业回收不", "生产者责任延伸"),
     ],
 )
 def test_general_descriptions_of_services_and_trade(name: str, question: str, term: str) -> None:
-    # concepts.txt: 热线 for a 专线, 私人诊所 for 社会办医, 卖到海外 for 走出去.
+    # concepts.txt: 热线 for a 专线, 私人诊所 for 社会办医, 卖到海外 for 走出去, a maker taking
+    # back what it made for 生产者责任延伸.
     plan, engine = _imported_shared(name)
     expected = holding(plan, term)
     assert expected
