@@ -328,3 +328,15 @@ def test_suing_the_government_is_an_administrative_lawsuit() -> None:
     expected = holding(plan, "出庭应诉")
     assert expected
     assert top(engine, "官员被老百姓告了 谁推动领导亲自应对", 1)[0] in expected
+
+
+def test_a_unit_s_part_in_a_thing_described() -> None:
+    # Within 生态环境部's items, 厂家回收旧家电 describes 生产者责任延伸 (concepts.txt): its
+    # part in that, not its whole list.
+    plan, engine = _imported_shared("guobanfa2018-128_wufei_chengshi.txt")
+    answer = engine.answer("生态环境部在厂家回收旧家电这事上干啥")
+    assert answer.kind == "unit_topic"
+    assert answer.measures[0].id in holding(plan, "生产者责任延伸")
+    plan, engine = _document("gz2012_dangjian_chuangxin.txt")
+    answer = engine.answer("组织部在上班的党员回社区这事上干啥")
+    assert answer.measures[0].id in holding(plan, "在职党员")

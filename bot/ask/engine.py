@@ -1176,8 +1176,12 @@ class Engine:
         positions = [self._position[m.id] for m in duties]
         ranked = self._ranked(topic, positions)
         if not ranked and not _BODY.search(topic):
-            # "人社厅在看不见的人做推拿这方面": the topic in everyday words, within the unit.
-            ranked = self._recall(topic, set(positions))[0]
+            # "人社厅在看不见的人做推拿这方面": the topic in everyday words, within the unit;
+            # else through the terms it describes ("上班党员" for 在职党员).
+            within = set(positions)
+            ranked = (
+                self._recall(topic, within)[0] or self._recall(topic, within, concepts=True)[0]
+            )
         missed = self._topic_words(rest)
         if ranked:
             return Answer(
