@@ -340,3 +340,15 @@ def test_a_unit_s_part_in_a_thing_described() -> None:
     plan, engine = _document("gz2012_dangjian_chuangxin.txt")
     answer = engine.answer("组织部在上班的党员回社区这事上干啥")
     assert answer.measures[0].id in holding(plan, "在职党员")
+
+
+@pytest.mark.parametrize(
+    "question", ["空气、河水都变好的城市有奖励吗", "空气与河水变干净的地方有激励吗"]
+)
+def test_two_things_joined_share_the_words_after_them(question: str) -> None:
+    # 空气和河水变好 says 空气变好 (大气) and 河水变好: the measure rewarding cities whose
+    # 大气 and 水环境质量 improved.
+    plan, engine = _imported_shared("guobanfa2018-117_zhenzhua_shigan.txt")
+    expected = holding(plan, "水环境质量明显改善")
+    assert expected
+    assert top(engine, question, 1)[0] in expected

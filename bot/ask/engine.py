@@ -73,6 +73,8 @@ CONCEPT_WEIGHT = 0.7
 # A description's two parts may stand this many characters apart (外地来的党员 says 外地党员,
 # 上班时出事故 says 上班出事故): words a person puts between the parts of a compound.
 CONCEPT_GAP = 2
+# What joins one word to another (空气和河水).
+_JOINERS = frozenset("和与及、跟")
 # A quantity said inside a verb and its object (开三个月的药 says 开药, 贷多少款 says 贷款,
 # 看个病 says 看病): a two-character phrase may stand apart by one.
 _QUANTITY = re.compile(
@@ -1470,6 +1472,14 @@ class Engine:
                     middle = text[i + n : i + n + gap]
                     if is_cjk(middle) and text.startswith(tail, i + n + gap):
                         return _Said(i, i + n + gap + len(tail), phrase)
+                # Another thing joined to the head shares its tail (空气和河水变好 says
+                # 空气变好): 和 and a word of up to three characters between. Only the head is
+                # taken, the rest may say another thing (河水变干净).
+                if text[i + n : i + n + 1] in _JOINERS:
+                    for k in range(2, 5):
+                        end = i + n + k
+                        if is_cjk(text[i + n + 1 : end]) and text.startswith(tail, end):
+                            return _Said(i, i + n, phrase)
         return None
 
     def _heard(self, tok: str) -> str:
