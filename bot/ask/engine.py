@@ -1179,11 +1179,12 @@ class Engine:
         ranked = self._ranked(topic, positions)
         if not ranked and not _BODY.search(topic):
             # "人社厅在看不见的人做推拿这方面": the topic in everyday words, within the unit;
-            # else through the terms it describes ("上班党员" for 在职党员).
+            # else through the terms it describes ("上班党员" for 在职党员), unless a thing
+            # is asked yes or no ("税务局明年招不招人": see _YES_NO).
             within = set(positions)
-            ranked = (
-                self._recall(topic, within)[0] or self._recall(topic, within, concepts=True)[0]
-            )
+            ranked = self._recall(topic, within)[0]
+            if not ranked and not _YES_NO.search(topic):
+                ranked = self._recall(topic, within, concepts=True)[0]
         missed = self._topic_words(rest)
         if ranked:
             return Answer(
