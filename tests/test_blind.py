@@ -75,7 +75,7 @@ REACHED = {
     "guobanfa2018-129_xiaofei_fupin-r6": 20,  # 17 blind; 20 after topic6 and roles6 (not blind)
     "guofa2018-39_cujin_jiuye-r6": 25,  # 20 blind; 22 after branch none6 (not blind)
     "guofa2018-42_nongye_jixiehua-r6": 25,  # 23 blind; 25 after branch none6 (not blind)
-    "guofa2019-3_zonghe_baoshuiqu-r6": 24,
+    "guofa2019-3_zonghe_baoshuiqu-r6": 25,  # 24; 25 after branch topic8 (not blind)
     "gz2023_jiatingyisheng_fengongbiao-r6": 25,  # 20 blind; 23 after branch none6 (not blind)
     "gz2023_jiatingyisheng_fengongbiao_xlsx-r6": 25,  # 20 blind; 23 after branch none6 (not blind)
     "xianan2023_zhengfu_gongzuo_baogao-r6": 24,  # 20 blind; 23 after topic6, 24 after roles6

@@ -352,3 +352,16 @@ def test_two_things_joined_share_the_words_after_them(question: str) -> None:
     expected = holding(plan, "水环境质量明显改善")
     assert expected
     assert top(engine, question, 1)[0] in expected
+
+
+@pytest.mark.parametrize("question", ["超比例奖励给多少钱 谁来定", "超比例奖励多久发一次 谁负责"])
+def test_who_is_asked_though_a_sum_or_a_time_is_said(
+    engine: Engine, plan: Plan, question: str
+) -> None:
+    # The sum or the time only says what the question is about: who is in charge of it is
+    # what it asks, and the measure on 超比例奖励 answers that.
+    answer = engine.answer(question)
+    assert answer.kind == "topic"
+    assert answer.measures[0].id in holding(plan, "超比例")
+    # Asked alone, the sum is still one the notice does not state.
+    assert engine.answer("超比例奖励给多少钱").no_match

@@ -840,7 +840,7 @@ class Engine:
         if ranked and (_PRODUCT.search(q.text) or _LIST.search(q.text)):
             # "按摩椅哪个牌子好": a product to buy, however near a measure's words.
             ranked, nearest = (), ranked[:MAX_NEAREST]
-        if ranked and not states(q.text, ranked[0].text):
+        if ranked and not _ASKS_WHO.search(q.text) and not states(q.text, ranked[0].text):
             # "补贴每月多少钱" where no measure gives an amount: not in the document. Where one
             # ranked below states it and holds the topic alone ("小微企业能贷多少款": the
             # measure giving the loan's ceiling), it answers.
