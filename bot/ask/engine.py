@@ -73,6 +73,8 @@ CONCEPT_WEIGHT = 0.7
 # A description's two parts may stand this many characters apart (外地来的党员 says 外地党员,
 # 上班时出事故 says 上班出事故): words a person puts between the parts of a compound.
 CONCEPT_GAP = 2
+# The characters a quantity starts with.
+_QUANTITY_STARTS = frozenset("多好一二三四五六七八九十两几半0123456789个份点些")
 # What joins one word to another (空气和河水).
 _JOINERS = frozenset("和与及、跟")
 # A quantity said inside a verb and its object (开三个月的药 says 开药, 贷多少款 says 贷款,
@@ -1408,6 +1410,8 @@ class Engine:
         开店), each with its span, marking the quantity soft."""
         found = []
         for i, c in enumerate(rest[:-2]):
+            if rest[i + 1] not in _QUANTITY_STARTS:
+                continue
             if not is_cjk(c) or c in _FUNCTION_CHARS or rest[i : i + 2] in self._idf:
                 continue
             between = _QUANTITY.match(rest, i + 1, i + 7)
@@ -1461,10 +1465,13 @@ class Engine:
 
     def _parted(self, text: str, i: int) -> _Said | None:
         """Return the phrase starting at `i` with a few characters between its parts."""
-        for phrase in self._pairs.get(text[i], ()):
+        pairs = self._pairs.get(text[i])
+        if pairs and text[i + 1 : i + 2] in _QUANTITY_STARTS:
             between = _QUANTITY.match(text, i + 1, i + 7)
-            if between and text.startswith(phrase[1], between.end()):
-                return _Said(i, between.end() + 1, phrase)
+            end = between.end() if between else 0
+            for phrase in pairs:
+                if end and text.startswith(phrase[1], end):
+                    return _Said(i, end + 1, phrase)
         if text[i : i + 2] not in self._part_starts:
             return None
         for n in self._part_lengths:
