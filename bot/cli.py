@@ -10,13 +10,13 @@ import json
 import logging
 import os
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
-from bot import offload, redact
+from bot import redact
 from bot.ask.assistant import Assistant
 from bot.ask.catalog import ROOT, Catalog, check_default, discover, load_catalog, twins
 from bot.ask.dialog import Dialog
@@ -24,7 +24,6 @@ from bot.ask.lexicon import load_lexicon
 from bot.ask.reporting import reporting_years
 from bot.clock import Clock, system_clock
 from bot.config import ConfigError, load_config, postgres_url
-from bot.documents import docfile, docfolder
 from bot.documents.plan import (
     DATA_DIR,
     SHIPPED_DATA,
@@ -37,7 +36,9 @@ from bot.documents.plan import (
 )
 from bot.documents.succession import KEYS as CHANGE_KEYS
 from bot.reply import render_plain
-from bot.store import Store, StoreError
+
+if TYPE_CHECKING:
+    from bot.store import Store
 
 EXIT_DATA = 2
 ALL_UNITS = "全部"
@@ -91,6 +92,13 @@ async def _ask(
             print(render_plain(await catalog.reply(kind, arg)), end="\n\n")
 
 
+async def _open(database: str | Path) -> Store:
+    """Open the database (the store's modules load only for the commands that use one)."""
+    from bot.store import Store
+
+    return await Store.open(database)
+
+
 def import_doc(
     source: Path,
     out: Path,
@@ -106,6 +114,8 @@ def import_doc(
     are backed up (and its notes in the database `db_path()` marked as its own); re-importing
     the same document (same number; or its title, where it had none) refreshes it, backed up.
     """
+    from bot.documents import docfile, docfolder
+
     suggest = data_dir / source.stem
     if out.resolve() == SHIPPED_DATA.resolve():
         raise UsageError(
@@ -206,7 +216,7 @@ def _keep_notes(db_path: str | Path, data_dir: Path, out: Path, number: str, for
         return  # no notes there; else the bot's next start records the loaded document's
 
     async def claim() -> None:
-        async with await Store.open(db_path) as store:
+        async with await _open(db_path) as store:
             await store.document(doc, number).notes.claim(former)
 
     asyncio.run(claim())
@@ -224,8 +234,10 @@ def _announce(db_path: Callable[[], str | Path], data_dir: Path, out: Path) -> N
         return  # one instance on its SQLite file reads the folder at its next start
 
     async def bump(doc: str) -> None:
-        async with await Store.open(database) as store:
+        async with await _open(database) as store:
             await store.generations.bump(doc)
+
+    from bot.store.errors import StoreError
 
     try:
         asyncio.run(bump(doc))
@@ -308,9 +320,17 @@ async def _workbook(year: int, db_path: str | Path, data_dir: Path, doc: str = "
     # openpyxl loads slowly; only the export needs it.
     from bot.office.export import export_year
 
-    async with await Store.open(db_path) as store:
+    async with await _open(db_path) as store:
         plan = load_plan(data_dir)
         return await export_year(store.document(doc, plan.document.number), plan, year)
+
+
+def _render(work: Coroutine[Any, Any, bytes]) -> bytes:
+    """Run a render (workbook, report, picture) here: a one-shot command starts no worker."""
+    from bot import offload
+
+    with offload.here():
+        return asyncio.run(work)
 
 
 def export(
@@ -321,8 +341,7 @@ def export(
     _database(db_path)
     doc, folder = document(data_dir, doc_text)
     _check_year(year, folder)
-    with offload.here():
-        data = asyncio.run(_workbook(year, db_path, folder, doc))
+    data = _render(_workbook(year, db_path, folder, doc))
     _write(target, data)
     print(f"已导出 {year} 年进展汇总：{target}")
 
@@ -416,7 +435,7 @@ async def _report(
 ) -> bytes:
     from bot.office.report import year_report
 
-    async with await Store.open(db_path) as store:
+    async with await _open(db_path) as store:
         plan = load_plan(data_dir)
         return await year_report(store.document(doc, plan.document.number), plan, year, unit)
 
@@ -434,8 +453,7 @@ def report(
     doc, folder = document(data_dir, doc_text)
     _check_year(year, folder)
     unit = resolve_unit(unit_text, folder)
-    with offload.here():
-        data = asyncio.run(_report(year, unit, _database(db_path), folder, doc))
+    data = _render(_report(year, unit, _database(db_path), folder, doc))
     _write(target, data)
     print(f"已生成{unit or '全部单位'} {year} 年度落实情况报告：{target}")
 
@@ -443,7 +461,7 @@ def report(
 async def _picture(year: int, db_path: str | Path, data_dir: Path, doc: str = "") -> bytes:
     from bot.office.heatmap import progress_picture
 
-    async with await Store.open(db_path) as store:
+    async with await _open(db_path) as store:
         plan, today = load_plan(data_dir), system_clock().date()
         return await progress_picture(store.document(doc, plan.document.number), plan, year, today)
 
@@ -455,8 +473,7 @@ def progress_image(
     _check_target(target)
     doc, folder = document(data_dir, doc_text)
     _check_year(year, folder)
-    with offload.here():
-        data = asyncio.run(_picture(year, _database(db_path), folder, doc))
+    data = _render(_picture(year, _database(db_path), folder, doc))
     _write(target, data)
     print(f"已生成 {year} 年报送进度图：{target}")
 
@@ -528,6 +545,13 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _told() -> tuple[type[Exception], ...]:
+    """Return the errors said in one Chinese line (the store's load only when one is raised)."""
+    from bot.store.errors import StoreError
+
+    return (PlanError, ConfigError, StoreError, UsageError)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
     args = _parser().parse_args(argv)
@@ -562,7 +586,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             progress_image(args.year, args.out, load_config().database, args.data, args.doc)
         else:
             run(args.data)
-    except (PlanError, ConfigError, StoreError, UsageError) as e:
+    except _told() as e:
         # A server's error may echo the URL or the token it was sent: masked like the log.
         print(f"错误：{redact.masked(str(e))}", file=sys.stderr)
         return EXIT_DATA

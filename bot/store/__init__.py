@@ -40,7 +40,6 @@ from bot.store.leases import Leases
 from bot.store.membership import BindRequest, Invite, Member, Membership
 from bot.store.migration import upgrade
 from bot.store.notes import Flow, Flowless, Flows, Note, Notes, origin, text_version
-from bot.store.postgres import PostgresDatabase, is_url
 from bot.store.reminders import DeliveryStatus, Notices, Reminders, State, StoredNotice
 from bot.store.sqlite import BUSY_TIMEOUT_MS, SQLiteDatabase, open_error
 from bot.store.unanswered import Unanswered
@@ -139,8 +138,12 @@ class Store:
     async def open(cls, path: str | Path, clock: Clock = system_clock) -> Self:
         """Open the database at `path`, a SQLite file (created if needed) or a postgresql://
         URL (FENGONG_DB), and bring its schema up to date."""
-        if isinstance(path, str) and is_url(path):
-            return cls(await PostgresDatabase.open(path, upgrade), clock)
+        if isinstance(path, str) and "://" in path:
+            # Only a URL loads the PostgreSQL driver (asyncpg): a SQLite bot does without it.
+            from bot.store.postgres import PostgresDatabase, is_url
+
+            if is_url(path):
+                return cls(await PostgresDatabase.open(path, upgrade), clock)
         return cls(await SQLiteDatabase.open(path, upgrade), clock)
 
     def document(self, doc: str, edition: str = "") -> Store:
