@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import dataclasses
 import datetime as dt
 import json
@@ -12,11 +11,12 @@ import os
 import sys
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import yaml
 
 from bot import redact
+from bot.ask import guard
 from bot.ask.assistant import Assistant
 from bot.ask.catalog import ROOT, Catalog, check_default, discover, load_catalog, twins
 from bot.ask.dialog import Dialog
@@ -48,6 +48,7 @@ class UsageError(ValueError):
     """A command-line argument names nothing the plan knows; the message is Chinese."""
 
 
+T = TypeVar("T")
 LOG_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
 
@@ -69,7 +70,27 @@ def ask(
     if doc and chosen is None:
         names = "、".join(f"{d.id or '（数据目录本身）'} {d.number}" for d in catalog.docs)
         raise UsageError(f"找不到文件「{doc}」；可选：{names}")
-    asyncio.run(_ask(catalog, questions, as_json, chat, chosen.id if chosen else None))
+    # Answered in this thread as they come: nothing else waits, so no event loop is needed.
+    with guard.here():
+        _done(_ask(catalog, questions, as_json, chat, chosen.id if chosen else None))
+
+
+def _done(work: Coroutine[Any, Any, T]) -> T:
+    """Return the result of a coroutine that never waits (its guarded work runs `here`)."""
+    try:
+        work.send(None)
+    except StopIteration as finished:
+        result: T = finished.value
+        return result
+    work.close()
+    raise RuntimeError("an answer waited for something other than its own work")
+
+
+def _run(work: Coroutine[Any, Any, T]) -> T:
+    """Run a command's work on the database in an event loop (asyncio loads only for it)."""
+    import asyncio
+
+    return asyncio.run(work)
 
 
 async def _ask(
@@ -219,7 +240,7 @@ def _keep_notes(db_path: str | Path, data_dir: Path, out: Path, number: str, for
         async with await _open(db_path) as store:
             await store.document(doc, number).notes.claim(former)
 
-    asyncio.run(claim())
+    _run(claim())
 
 
 def _announce(db_path: Callable[[], str | Path], data_dir: Path, out: Path) -> None:
@@ -240,7 +261,7 @@ def _announce(db_path: Callable[[], str | Path], data_dir: Path, out: Path) -> N
     from bot.store.errors import StoreError
 
     try:
-        asyncio.run(bump(doc))
+        _run(bump(doc))
     except StoreError as e:  # the files are written all the same
         said = redact.masked(str(e))
         print(f"注意：未能通知共用数据库的各实例（{said}），它们在下次启动时读取这份文件。")
@@ -330,7 +351,7 @@ def _render(work: Coroutine[Any, Any, bytes]) -> bytes:
     from bot import offload
 
     with offload.here():
-        return asyncio.run(work)
+        return _run(work)
 
 
 def export(
@@ -370,7 +391,7 @@ def migrate_db(target: str, db_path: str | Path) -> None:
         raise ConfigError("FENGONG_DB 应为要复制的 SQLite 文件，而它已是 PostgreSQL 地址。")
     if not db_path.is_file():
         raise ConfigError(f"数据库 {db_path} 不存在（FENGONG_DB），没有可迁移的内容。")
-    copied = asyncio.run(copy_database(db_path, url))
+    copied = _run(copy_database(db_path, url))
     for table, rows in copied.rows.items():
         print(f"  {table}：{rows} 行")
     print(

@@ -9,9 +9,19 @@ release, so the rules are not copied here.
 
 from __future__ import annotations
 
-import regex
+import functools
+from typing import TYPE_CHECKING
 
-_CLUSTER = regex.compile(r"\X")
+if TYPE_CHECKING:
+    import regex
+
+
+@functools.cache
+def _clusters() -> regex.Pattern[str]:
+    """Return the pattern of one cluster (`regex` loads slowly: only when a text is cut)."""
+    import regex
+
+    return regex.compile(r"\X")
 
 
 def is_boundary(text: str, index: int) -> bool:
@@ -19,7 +29,7 @@ def is_boundary(text: str, index: int) -> bool:
     if index <= 0 or index >= len(text):
         return True
     # From the start: a run of flags pairs its regional indicators from its first one.
-    for match in _CLUSTER.finditer(text):
+    for match in _clusters().finditer(text):
         if match.end() >= index:
             return match.end() == index
     return True
@@ -31,7 +41,7 @@ def cut_near(text: str, index: int) -> int:
     A boundary at or before `index` is preferred, so that a piece cut there stays within a
     size it was measured for.
     """
-    ends = [m.end() for m in _CLUSTER.finditer(text)][:-1]
+    ends = [m.end() for m in _clusters().finditer(text)][:-1]
     before = [end for end in ends if end <= index]
     if before:
         return before[-1]

@@ -12,8 +12,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from rapidfuzz import process
-
 from bot.ask import compose
 from bot.ask.dialog import Context, Dialog, Reading, continues, read
 from bot.ask.engine import Answer, Engine, chinese_number
@@ -295,6 +293,8 @@ class Assistant:
         if answer.units:
             return compose.answer_reply(self.plan, answer, self.lexicon.examples)
         names = [u.name for u in self.plan.units]
+        from rapidfuzz import process  # slow to load: only for a name that matched nothing
+
         close = [n for n, _, _ in process.extract(name, names, limit=3, score_cutoff=40)]
         hint = f"您是不是要找：{'、'.join(close)}？" if close else "请检查单位名称。"
         return Reply(header=(line(f"没有找到名为「{compose.quote(name, 20)}」的单位。{hint}"),))

@@ -24,11 +24,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
-from rapidfuzz import process
-from rapidfuzz.distance import Levenshtein
-
 from bot.ask.concept import concepts_in
 from bot.ask.lexicon import Lexicon
+from bot.ask.pattern import lazy
 from bot.ask.text import bigrams, is_cjk, located_runs, normalize, runs, sound
 from bot.documents.plan import Measure, Plan
 from bot.documents.shortname import spoken_aliases
@@ -89,18 +87,18 @@ _FUNCTION_CHARS = frozenset(
 )
 # Asking for details a responsibility document never gives: a phone number, an address,
 # who heads a body.
-_DETAIL = re.compile(
+_DETAIL = lazy(
     r"电话|地址|在哪里?办|办公地点|联系方式|邮箱|网址|官网|(?:局|厅|部|处)长是谁|主任是谁|领导是谁"
     r"|在哪(?:个|座)(?:城市|省份?|地方|县)(?:举?办|举行|召开|开)|在哪(?:里|儿)?(?:举办|举行|召开)"
     # (Not what money is spent on: 用在哪, 花在哪.)
     r"|(?<![用花])在哪(?:里|儿)?[呢啊呀]?[？?。]*$|(?:哪个|什么)(?:网站|app|小程序|公众号)"
 )
 # A body the document does not name, asked about as a unit ("工业和信息化部负责什么").
-_BODY = re.compile(
+_BODY = lazy(
     r"(?:部|厅|局|委员会|委|署|办公室|办)(?:负责|牵头|配合|参与|要做|有哪些|有什么|管什么)"
 )
 # Asking for an amount, a rate or a standard: answered only by a measure that states a number.
-_AMOUNT = re.compile(
+_AMOUNT = lazy(
     r"多少钱|多少元|多少万|几[元块]|金额|什么比例|比例是|起征点|标准是"
     # 好多钱 asked at the end is 多少钱 in south-western speech (花好多钱，… is "a lot");
     # "一天多少", "一个人补多少" a sum per day or head.
@@ -119,68 +117,68 @@ _AMOUNT = re.compile(
     r"(?:补偿|赔偿|补助|补贴|工资|收费|缴费|抚恤金?|救助|津贴)标准(?:是|为)?(?:多少|多高)?[吗呢啊？?。]*$"
 )
 # Benefits (补贴, 奖励, 优惠).
-_BENEFIT = re.compile(r"补贴|补助|奖励|奖补|优惠|资助|津贴")
+_BENEFIT = lazy(r"补贴|补助|奖励|奖补|优惠|资助|津贴")
 # A benefit asked for (有补贴吗, 有没有奖励, 有哪些优惠政策), not one described (资助…的项目).
-_BENEFIT_ASKED = re.compile(
+_BENEFIT_ASKED = lazy(
     rf"(?:有没有|有无|是否有|能不能|可不可以|能|可以|给不给)[^，。？?]{{0,4}}(?:{_BENEFIT.pattern})"
     rf"|(?:{_BENEFIT.pattern})(?:政策)?(?:吗|么|没有?|不)[？?。]*$"
     rf"|有(?:什么|哪些|啥)(?:{_BENEFIT.pattern})"
 )
-_OFFERS_BENEFIT = re.compile(
+_OFFERS_BENEFIT = lazy(
     r"补贴|补助|奖励|奖补|优惠|资助|扶持|支持|减免|免费|免收|倾斜|补偿|津贴|资金|经费|费用|激励|保障"
     # a policy one enjoys (享受…税收政策), a tax relieved
     r"|享受|免税|退税|免征"
 )
 # Money asked for (多少钱, 几块): a rate (80%) states no sum.
-_MONEY = re.compile(
+_MONEY = lazy(
     r"多少钱|好多(?:钱|块)[呢啊哦？?。]*$|多少元|几[元块]钱?|多少块|费(?:用)?怎么(?:收|定)"
 )
-_STATES_MONEY = re.compile(r"\d[\d.]*\s*(?:万|亿)?元|[一二三四五六七八九十两百千万]+元")
+_STATES_MONEY = lazy(r"\d[\d.]*\s*(?:万|亿)?元|[一二三四五六七八九十两百千万]+元")
 # When something takes effect or is open (啥时候执行, 开放时间): answered only by a measure
 # that states a date.
-_WHEN = re.compile(
+_WHEN = lazy(
     r"(?:啥|什么|何)时(?:候)?(?:开始|才)?(?:执行|实施|施行|生效|落地|开放|启动|举办|举行)"
     r"|(?:开放|办公|营业|执行|实施|发放|到账|申报|报名)时间"
     # The day of an event or a sale (哪天, 几号开幕, 啥时候开卖): a date the text must state.
     r"|哪一?天|几号|几月几[日号]|(?:啥|什么|何)时(?:候)?(?:开幕|闭幕|开卖|开售|开票|开赛)"
 )
-_STATES_DATE = re.compile(r"\d{4}\s*年|\d{1,2}\s*月|年底|年内|月底|之日起")
+_STATES_DATE = lazy(r"\d{4}\s*年|\d{1,2}\s*月|年底|年内|月底|之日起")
 # What comes after the document (下一届, 以后还会有新的…吗): it is about its own period.
-_NEXT = re.compile(
+_NEXT = lazy(
     r"下一(?:届|轮|批|期|任)"
     r"|(?:以后|今后|将来|之后|结束后|到期后|明年|后年)还(?:会|能)(?:再)?(?:有|出|搞|办|继续)"
     r"|(?:以后|今后|将来|明年|后年)[^，。？?]{0,8}(?:会|能|还)(?:再)?(?:有|出)新"
 )
 # A list of names asked for itself (试点城市名单有哪些, 负面清单都有啥): a responsibility
 # document assigns the work, it does not print the list.
-_LIST = re.compile(
+_LIST = lazy(
     r"(?:名单|清单|名录|目录)(?:都|具体)?(?:有哪些|是哪些|有啥|有谁|包括哪些|包括什么)"
     r"|哪些(?:城市|地方|省份|地区|企业|公司|单位)(?:入选|列入|被选|被评|获评|评上|试点)"
 )
 # Conditions to qualify (要满足哪些条件, 门槛是什么): only a measure stating conditions answers.
-_CONDITIONS = re.compile(
+_CONDITIONS = lazy(
     r"(?:要|需要|得|满足|符合|具备|有)(?:什么|哪些|啥)(?:条件|资格|门槛)"
     r"|(?:条件|门槛|资格)(?:是|有)(?:什么|啥|哪些)"
 )
-_STATES_CONDITIONS = re.compile(r"条件|资格|门槛|须|具备|满足")
+_STATES_CONDITIONS = lazy(r"条件|资格|门槛|须|具备|满足")
 # Buying a product (哪个牌子好, 哪款, 在哪买): no responsibility document recommends one.
-_PRODUCT = re.compile(
+_PRODUCT = lazy(
     r"(?:哪个|哪种|什么|啥)(?:牌子|品牌|型号)|哪(?:一)?款|哪家(?:的)?(?:好|便宜|靠谱|划算)"
     r"|性价比|好不好用|(?:哪里|哪儿|在哪|去哪)(?:能|可以)?买|买(?:哪个|哪种|什么牌)"
 )
 # Asking how long something takes: answered only by a measure that states a span of time.
-_HOW_LONG = re.compile(r"多久|多长时间|几天|几个工作日")
-_STATES_SPAN = re.compile(
+_HOW_LONG = lazy(r"多久|多长时间|几天|几个工作日")
+_STATES_SPAN = lazy(
     r"[\d一二三四五六七八九十两]+\s*(?:个)?(?:工作日|日|天|周|个月|年内)|每[一二两三四五\d]?(?:年|季度|月)|定期"
 )
-_STATES_NUMBER = re.compile(
+_STATES_NUMBER = lazy(
     r"\d[\d.]*\s*(?:万|亿)?元|\d[\d.]*\s*%|百分之|[一二三四五六七八九十两百千万]+元|\d+倍"
 )
 
 # How an individual gets a benefit, pays or is paid back (怎么领, 要带什么材料, 去哪补办, 在哪交,
 # 要什么条件, 赔不赔, 能追回吗): a responsibility document never says.
 _PAY = "缴|交(?![流通往叉易接])"
-_PROCEDURE = re.compile(
+_PROCEDURE = lazy(
     r"(?:怎么|怎样|如何|咋)(?:才能)?"
     rf"(?:领取?|申领|申请|申报|办理|报销|兑现|拿到?|享受|变更|注册|登记|报名|考取|补办|挂失|预约|挂号|{_PAY})"
     rf"|哪(?:里|儿)?(?:可以|能)?(?:领|申领|申请|申报|办理?|补办|挂失|报名|预约|挂号|{_PAY})"
@@ -204,34 +202,32 @@ _PROCEDURE = re.compile(
 )
 # Where a person looks something up (在哪查, 怎么查询): answered only by a measure that offers a
 # look-up (信息查询), not by one that merely names the thing.
-_LOOK_UP = re.compile(r"(?:怎么|怎样|如何|咋|哪(?:里|儿|个网站|个平台)?)(?:查询?|查看|查到)")
-_OFFERS_LOOK_UP = re.compile(r"查询|查阅|查看|可查")
+_LOOK_UP = lazy(r"(?:怎么|怎样|如何|咋|哪(?:里|儿|个网站|个平台)?)(?:查询?|查看|查到)")
+_OFFERS_LOOK_UP = lazy(r"查询|查阅|查看|可查")
 # A yes-or-no question about a thing (招不招, 考不考, 发不发): asked of a unit, it asks about that
 # thing, not for the unit's list. Whether a unit is in charge (管不管, 是不是) is no such thing.
-_YES_NO = re.compile(r"([^\W\d_管是负有参配牵])不\1")
+_YES_NO = lazy(r"([^\W\d_管是负有参配牵])不\1")
 # A unit's name (blanked once read) followed by 的 and a thing of its own ("体育局的批文"), not
 # its duties ("体育局的任务", "的事", "的有哪些").
-_POSSESSED = re.compile(r"(?<= )的(?![事活任职工分举责哪什啥那这有是吗呢])[\u4e00-\u9fff]")
+_POSSESSED = lazy(r"(?<= )的(?![事活任职工分举责哪什啥那这有是吗呢])[\u4e00-\u9fff]")
 # The classifier 个 is scaffolding (几个, 这个, 给个) except where it starts a word: 个税, 个人,
 # 个体 (一个人 and 每个人 still count a person).
-_CLASSIFIER = re.compile(
-    r"(?<=[\d一二三四五六七八九十两几这那哪每各某整半])个|个(?![税人体性案别])"
-)
+_CLASSIFIER = lazy(r"(?<=[\d一二三四五六七八九十两几这那哪每各某整半])个|个(?![税人体性案别])")
 # Clauses of a measure's text.
-_CLAUSE = re.compile(r"[，。；：,;:！？!?]")
+_CLAUSE = lazy(r"[，。；：,;:！？!?]")
 _NUM = r"\d{1,2}|[一二三四五六七八九十两]{1,3}"
-_MEASURE_ID = re.compile(r"(?<![\d.])(\d{1,2})\s*[.。·]\s*(\d{1,2})(?![\d.])")
+_MEASURE_ID = lazy(r"(?<![\d.])(\d{1,2})\s*[.。·]\s*(\d{1,2})(?![\d.])")
 # Task numbers (第8项任务, 任务五, 第8、9项任务, 任务3至5, 8号任务) are read from tokens, each
 # read once: a regex for such lists backtracks exponentially on a long run of numbers and
 # separators, and restarts at every number of the run.
-_TOKEN = re.compile(
+_TOKEN = lazy(
     r"(?P<num>\d+|[一二三四五六七八九十两]+)|(?P<sep>[、，,和与及~\-至到])|(?P<ord>第)"
     r"|(?P<cls>[项个条大])|(?P<task>(?:主要)?任务)|(?P<no>号)|(?P<space>\s+)"
 )
 # One blank at most between the parts of a reference: adjacent `\s*` backtrack
 # cubically on a run of blanks.
 # A measure 4.3 said as people say it: 四点三, 4点3, 四之三 (not 四分之三, 三点一刻, 一点一滴).
-_SPOKEN_ID = re.compile(
+_SPOKEN_ID = lazy(
     rf"(?<![\d.一二三四五六七八九十两第分])({_NUM})\s?[点之.．·]\s?({_NUM})"
     r"(?![\d.一二三四五六七八九十两点滴刻分半钟号多个])"
     # 6-2 as a measure's number, not a span of tasks (任务3-5, 第3-5项, 3-5项任务).
@@ -246,16 +242,16 @@ _PLACE = (
     rf"|(?P<last>最后|最末|末)\s?(?:的)?\s?(?:一|1|那|这)?\s?(?:一|1)?\s?{_CLASS}"
     rf"|(?P<first>头|开头|最前面?|首)\s?(?:的)?\s?(?:一|1|那|这)?\s?(?:一|1)?\s?{_CLASS})"
 )
-PLACE = re.compile(_PLACE)
+PLACE = lazy(_PLACE)
 # A task counted from the end: 倒数第二项任务, 最后一项任务, 最后那个大项.
-_TASK_FROM_END = re.compile(
+_TASK_FROM_END = lazy(
     rf"倒数\s?第?\s?(?P<back>{_NUM})\s?(?:项|个|部分)?\s?(?:大项|(?:主要)?任务)"
     r"|(?P<last>最后|最末)\s?(?:的)?\s?(?:一|1|那|这)?\s?(?:一|1)?\s?(?:项|个|部分)?\s?"
     r"(?:大项|(?:主要)?任务)"
 )
 # A measure by its task and its place in it: 第7项任务第3条, 任务6的第2项, 第一大项里的第二小条,
 # 第七项倒数第二条, 任务十最后一条, 第三大项的最后那个.
-_TASK_ITEM = re.compile(
+_TASK_ITEM = lazy(
     rf"(?:倒数\s?第?\s?(?P<tb>{_NUM})\s?(?:项|个|大项|部分)\s?(?:主要)?(?:任务)?"
     r"|(?P<tl>最后|最末)\s?(?:一|1|那|这)?\s?(?:项|个|大项|部分)\s?(?:主要)?(?:任务)?"
     rf"|第\s?(?P<a>{_NUM})\s?(?:项|个|大项|部分)?\s?(?:主要)?(?:任务)?"
@@ -263,16 +259,16 @@ _TASK_ITEM = re.compile(
     rf"\s?(?:的|里的|中的|里|中|下的|下面的|里面的|里头的)?\s?(?:举措|措施)?\s?{_PLACE}"
 )
 # A place counted over the whole document: 整个表倒数第二条, 全文最后一条, 所有举措里的第3条.
-_WHOLE_PLACE = re.compile(
+_WHOLE_PLACE = lazy(
     r"(?:(?:整个|整张|全部|全文|所有|全表)\s?(?:表格?|文件|文|方案|清单|通知|举措|措施)?"
     r"|(?:(?<![\u4e00-\u9fff])|(?<=这个)|(?<=这张)|(?<=这份))"
     r"(?:表格?|文件|方案|清单|分工表)(?:里|中|里面|里头))\s?"
     rf"(?:的|里的|中的|里|中|里面的|里头的)?\s?(?:举措|措施)?\s?{_PLACE}"
 )
-_LIST_PART = re.compile(rf"({_NUM})|(至|到|~|-)")
+_LIST_PART = lazy(rf"({_NUM})|(至|到|~|-)")
 # An item by the document's own number: 第（十）条, （十一）, 第10条; 第10项 too, unless it says
 # 任务. Only for documents that number their items (bot/documents/importer.py keeps the numbers).
-_DOC_NUMBER = re.compile(
+_DOC_NUMBER = lazy(
     r"第?\s*[（(]\s*(?P<bracketed>[一二三四五六七八九十百两]{1,4}|\d{1,3})\s*[)）]\s*"
     r"(?P<of>条|项|款)?"
     r"|第\s*(?P<plain>[一二三四五六七八九十百两]{1,4}|\d{1,3})\s*(?P<kind>条|项|款)"
@@ -280,24 +276,24 @@ _DOC_NUMBER = re.compile(
     r"|序号\s*(?P<row>\d{1,3})"
 )
 # A phrase quoted from the document: “以用定产”, 「光盘行动」.
-_QUOTED = re.compile(r"[“\"「『‘']([^“”\"「」『』‘’']{2,40})[”\"」』’']")
+_QUOTED = lazy(r"[“\"「『‘']([^“”\"「」『』‘’']{2,40})[”\"」』’']")
 # Last characters of a body's short name (残联, 团委, 法院): no topic word ends so.
 _BODY_ENDS = frozenset("联会委局厅办院部署社")
 # Particles that end a phrase: a name's last character is never typed as one of them.
 _PARTICLES = frozenset("的了吗呢吧啊么嘛呀")
 # A task named by what it is about, as a whole: "…那一大项", "…这项行动下面都有什么".
-_WHOLE_TASK = re.compile(r"[那这](?:一(?:大项|项|部分)|大项|项行动|项任务|部分)(?:行动|任务)?")
+_WHOLE_TASK = lazy(r"[那这](?:一(?:大项|项|部分)|大项|项行动|项任务|部分)(?:行动|任务)?")
 # Words people put after a unit's name that only point at it (税务这边, 民政口子, 残联那儿).
-_FILLER = re.compile(r"这边|那边|这块|那块|这儿|那儿|这里|那里|口子|这头|那头|系统|方面")
+_FILLER = lazy(r"这边|那边|这块|那块|这儿|那儿|这里|那里|口子|这头|那头|系统|方面")
 # A word joined to a unit's name and asked of distributively ("税务和烟草各管哪些").
-_COORDINATED = re.compile(r"[和与及、跟]([\u4e00-\u9fff]{2,6}?)(?=各|都|分别|一起|共同)")
-_LEVEL_PREFIX = re.compile(r"^(?:四川省|中共|国家|省|市|区|县)")
+_COORDINATED = lazy(r"[和与及、跟]([\u4e00-\u9fff]{2,6}?)(?=各|都|分别|一起|共同)")
+_LEVEL_PREFIX = lazy(r"^(?:四川省|中共|国家|省|市|区|县)")
 # A document's own rule of which place in a list leads.
-_POSITION_RULE = re.compile(r"(?:列|排|排名|排在)第一")
+_POSITION_RULE = lazy(r"(?:列|排|排名|排在)第一")
 # Asking who is in charge: the answer is a unit, so a unit's word in it is the topic's.
-_ASKS_WHO = re.compile(r"谁|哪个部门|哪个单位|哪些部门|哪些单位|哪家单位")
+_ASKS_WHO = lazy(r"谁|哪个部门|哪个单位|哪些部门|哪些单位|哪家单位")
 # Several units asked about together: what they share.
-_JOINT = re.compile(
+_JOINT = lazy(
     # "一起挂名": named together as responsible units (挂名 alone is a sham job).
     r"(?:一起|一块儿?|一同|共同|同时|都)(?:挂名|署名|列名|上名|在列)"
     r"|一起|一块儿|一同|(?:共同|同时|都|一块)(?=负责|参与|牵头|管|承担)"
@@ -305,12 +301,12 @@ _JOINT = re.compile(
 )
 # Who leads (牵头) and who supports (配合), where the document says so. 参与 asks for every
 # item the unit takes part in, whatever its role ("科信局都参与了哪些", "牵头或参与的").
-_ROLE = re.compile(r"(牵头|主责|主办)|(配合|协办|协助)|(指导)|参与")
-_CHINESE_NUMBER = re.compile(r"[一二三四五六七八九两]|[二三四五六七八九]?十[一二三四五六七八九]?")
+_ROLE = lazy(r"(牵头|主责|主办)|(配合|协办|协助)|(指导)|参与")
+_CHINESE_NUMBER = lazy(r"[一二三四五六七八九两]|[二三四五六七八九]?十[一二三四五六七八九]?")
 _DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"两": 2}
 # Undecodable input bytes reach Python as lone surrogates (stdin uses surrogateescape);
 # no encoder accepts them, so they are replaced before the text is normalised.
-_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_SURROGATE = lazy(r"[\ud800-\udfff]")
 # Quotation marks inside a document's words (“三公”经费, “互联网+”政务): read without them, so
 # that the word is one (三公经费), as a person reads it.
 _QUOTES = str.maketrans("", "", "“”‘’「」『』\"'")
@@ -1338,6 +1334,10 @@ class Engine:
                     self._vocabulary if start else set()
                 ):
                     continue
+                # Loaded only when a question may hold a typo (a tenth of the start-up).
+                from rapidfuzz import process
+                from rapidfuzz.distance import Levenshtein
+
                 near = process.extract(
                     window, names, scorer=Levenshtein.distance, score_cutoff=1, limit=None
                 )

@@ -10,16 +10,21 @@ still running does not keep the bot from stopping.
 Threads share the interpreter: work in Python code yields every few milliseconds, but a single
 call into C that holds the GIL (a backtracking `re` match) stalls every thread until it returns.
 That the engine's patterns cannot backtrack is the first defence; this is the second.
+
+A one-shot command (`python -m bot ask`) has nobody else to keep answering: within `here()`
+work runs at once in the caller's thread, with no event loop (nor asyncio imported).
 """
 
 from __future__ import annotations
 
-import asyncio
+import contextlib
 import queue
 import threading
-from collections.abc import Callable, Hashable
-from concurrent.futures import Future
-from typing import Any, TypeVar
+from collections.abc import Callable, Hashable, Iterator
+from typing import TYPE_CHECKING, Any, TypeVar
+
+if TYPE_CHECKING:
+    from concurrent.futures import Future
 
 TIME_LIMIT = 2.0  # seconds a question may take
 WORKERS = 4
@@ -28,6 +33,19 @@ BUSY = "现在提问的人较多，请稍后再试。"
 
 T = TypeVar("T")
 _Job = tuple[Callable[[], Any], "Future[Any]"]
+_here = False  # while `here()` runs: work runs in the caller's thread
+
+
+@contextlib.contextmanager
+def here() -> Iterator[None]:
+    """Run guarded work at once in the caller's thread while the block runs (a one-shot
+    command: no chat waits behind it, and no time limit can stop a thread anyway)."""
+    global _here
+    before, _here = _here, True
+    try:
+        yield
+    finally:
+        _here = before
 
 
 class Refused(Exception):
@@ -54,6 +72,10 @@ class Guard:
 
     async def run(self, key: Hashable, work: Callable[[], T]) -> T:
         """Return work()'s result; raise Refused when it is late or no worker is free."""
+        if _here:
+            return work()
+        import asyncio  # not for a one-shot command (`here`): it is slow to import
+
         future: Future[T] | None = self._running.get(key)
         if future is None or future.done():
             future = self._submit(work)
@@ -74,6 +96,8 @@ class Guard:
         if not self._free.acquire(blocking=False):
             raise Refused(BUSY)
         self._start()
+        from concurrent.futures import Future
+
         future: Future[T] = Future()
         self._jobs.put((work, future))
         return future
