@@ -6,6 +6,7 @@ import dataclasses
 import re
 
 from bot.ask.engine import MAX_QUESTION, Answer
+from bot.ask.pattern import lazy
 from bot.commands import COMMANDS, Command
 from bot.documents.example import Example
 from bot.documents.plan import Measure, Plan
@@ -205,11 +206,9 @@ def _unit_reply(plan: Plan, answer: Answer) -> Reply:
 
 
 # Thanks and greetings are not questions: answered in kind, not with "not found".
-_THANKS = re.compile(
-    r"(?:(?:谢谢|感谢|多谢|好的|好|嗯|哦|ok|收到|明白了?|知道了|了解了?)(?:你|您)?)+"
-)
-_GREETING = re.compile(r"(?:你好|您好|在吗|在不在|hi|hello|哈喽)(?:呀|啊)?")
-_POLITE_ENDS = re.compile(r"[\s!！。.,，~～啊呀啦哈]+")
+_THANKS = lazy(r"(?:(?:谢谢|感谢|多谢|好的|好|嗯|哦|ok|收到|明白了?|知道了|了解了?)(?:你|您)?)+")
+_GREETING = lazy(r"(?:你好|您好|在吗|在不在|hi|hello|哈喽)(?:呀|啊)?")
+_POLITE_ENDS = lazy(r"[\s!！。.,，~～啊呀啦哈]+")
 
 
 def small_talk(question: str) -> bool:
@@ -240,7 +239,7 @@ def no_match_reply(question: str, examples: tuple[str, ...]) -> Reply:
 
 
 # "人社厅负责哪些": a unit's name asked about (ending as a body's name does), then its duties.
-_UNIT_ASKED = re.compile(
+_UNIT_ASKED = lazy(
     r"([\u4e00-\u9fff]{1,18}?(?:厅|局|部|委员会|委|办公室|办|院|署|银行|联合会|联|中心|政府))"
     r"(?:都|要|需要)?(?:负责|牵头|承担|配合|参与|分管)"
 )

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.ask.engine import MAX_QUESTION, PLACE, Answer, chinese_number, place, states
+from bot.ask.pattern import lazy
 from bot.ask.text import normalize
 from bot.clock import Clock, system_clock
 
@@ -30,14 +31,14 @@ MAX_CHATS = 10_000
 # Words that only point back at the last answer: they make a message a follow-up and are never
 # its topic.
 # A message that starts without a subject ("有没有涉及培训补贴的") continues the last one.
-_LEAD = re.compile(
+_LEAD = lazy(
     r"^(?:(?:好的|好|嗯|哦|谢谢|明白了|知道了|ok)[\s,，。!！~]*)*"
     r"(?:那么|那|还有|另外|然后|再问一下|再问|请问|那请问|只看|只要|只说|仅看|就看|换成|换作|换做"
     r"|有没有涉及|有没有关于|有没有和|有没有跟|有没有|是否涉及|涉及|关于|包括|包不包括"
     r"|(?:跟|和|与)(?=[^，。？?]{1,15}(?:有关|相关)))+"
 )
-_TAIL = re.compile(r"(?:呢|嘞|咧|哩)+$")
-_POINTERS = re.compile(
+_TAIL = lazy(r"(?:呢|嘞|咧|哩)+$")
+_POINTERS = lazy(
     r"其中|那一?条|这几[条项个](?:里面?|中|当中)?|这些(?:条|项)?(?:里面?|中|当中)|"
     r"在这方面|这方面|这一方面|这个方面|方面|这一块|这块|那块|这部分|这方面的|"
     r"它们|它|他们|该单位|这个单位|这家单位|上述|上面|刚才|前面|我们单位|我单位|本单位|我们|咱们"
@@ -45,59 +46,59 @@ _POINTERS = re.compile(
     r"|^(?:在|从)?(?:这)?(?:里头|里面|里边)|(?<=[跟和与])这(?:个|件?事儿?)?(?:有关系|有关|相关|挂钩)|这件?事儿?"
 )
 # Punctuation around a message (not inside: "10.3" is a measure).
-_ENDS = re.compile(r"^[\s?？!！。.,，、…~～:：;；\"'“”‘’]+|[\s?？!！。.,，、…~～:：;；\"'“”‘’]+$")
+_ENDS = lazy(r"^[\s?？!！。.,，、…~～:：;；\"'“”‘’]+|[\s?？!！。.,，、…~～:：;；\"'“”‘’]+$")
 # "第二条", "第三个举措", "第1条" — but "第3项任务" asks for a task. "最后一条", "倒数第二条"
 # and "头一个" are read by the engine's PLACE.
-_ORDINAL = re.compile(
+_ORDINAL = lazy(
     r"第\s*(\d{1,2}|[一二三四五六七八九十两]{1,3})\s*(条|个|项)?\s*(举措|措施)?"
     r"(?![个月年周天日季人次])"  # 第二个月 is a time, not an item
 )
 # The next or the one before: "下一条", "上一个", "再下一项", "下一项任务".
-_NEXT = re.compile(
+_NEXT = lazy(
     r"^再?(?P<way>下|后|上|前)\s?一\s?(?:条|个|项)?\s?(?P<task>大项|(?:主要)?任务)?(?:举措|措施)?"
     r"(?:是啥|是什么|说的?啥|讲的?啥|说什么|讲什么|写的?啥|呢)?$"
 )
 # A bare number after a task's answer ("那十三呢", "13呢"): that task.
-_BARE_NUMBER = re.compile(r"^第?\s?(\d{1,2}|[一二三四五六七八九十两]{1,3})\s?(?:项|大项)?$")
+_BARE_NUMBER = lazy(r"^第?\s?(\d{1,2}|[一二三四五六七八九十两]{1,3})\s?(?:项|大项)?$")
 # Asking whether that is all ("我们就这一条吗", "只有这一项？"): the whole list, not the item.
-_ONLY_THIS = re.compile(r"[就只]有?这一?[条个项]")
-_THIS_MEASURE = re.compile(r"这一?条|这个举措|这项举措|该举措|此条|该条|这一项举措")
+_ONLY_THIS = lazy(r"[就只]有?这一?[条个项]")
+_THIS_MEASURE = lazy(r"这一?条|这个举措|这项举措|该举措|此条|该条|这一项举措")
 # Asking whether a unit is among the measure's ("我们也在里头吗", "有没有我们", "人社厅也在吗").
-_AMONG = re.compile(
+_AMONG = lazy(
     r"在里头|在里面|在里边|在其中|在内|在不在|也在|算不算|有份|有没有(?:我们|咱们|我)"
     r"|也管|管不管|也负责|负不负责|也参与|参不参与"
     r"|有(?:我们|咱们)|包括(?:我们|咱们)|包不包括|有我们的事|(?:跟|和)我们有关"
 )
 # Words of doing something together, which ask who else and name no topic.
-_TOGETHER = re.compile(r"一起|一块儿?|共同|同时|联合|配合|协同|合作|[跟和与]")
+_TOGETHER = lazy(r"一起|一块儿?|共同|同时|联合|配合|协同|合作|[跟和与]")
 # Characters that say nothing of a topic by themselves.
 _UNSAID = frozenset("的了吗呢吧啊么那这个些是在有和与及也都还要能会可就里")
 # Leaving a unit out ("除了残联还有谁").
-_BESIDES = re.compile(r"除了|除去|除")
+_BESIDES = lazy(r"除了|除去|除")
 # A role asked of the unit in the context ("其中牵头的", "我们配合的有哪些").
-_ROLE = re.compile(r"牵头|配合|协办|指导")
+_ROLE = lazy(r"牵头|配合|协办|指导")
 # Sharing work with another unit ("和人社一起的", "跟财政厅共同负责的").
-_WITH = re.compile(
+_WITH = lazy(
     r"^(?:我们|咱们|我单位|本单位)?(?:和|跟|与|同)[^，。？?]{2,20}?(?:一起|一块儿?|共同|联合)"
 )
 # A question answered yes or no ("…吗", "在不在"), not what a unit does there ("在里面干啥").
-_YES_NO = re.compile(
+_YES_NO = lazy(
     r"[吗么嘛没]$|没有$|在不在|有没有|算不算|包不包括|是不是|是否|管不管|负不负责|参不参与"
 )
 # A list this long at most is what "里头" may mean as a whole.
 _FEW = 8
 # Saying who one is: "我是民政厅的", "我们单位是税务局": later "我们" means that unit.
-_ME = re.compile(r"^(?:我是|我们是|我在|我们在|我们单位是|我单位是|本单位是|我来自|我们来自)")
+_ME = lazy(r"^(?:我是|我们是|我在|我们在|我们单位是|我单位是|本单位是|我来自|我们来自)")
 # The person's own unit, once they said which ("我是税务局的").
-_WE = re.compile(r"我们|咱们|我单位|本单位")
+_WE = lazy(r"我们|咱们|我单位|本单位")
 # Asking beyond what was just shown ("还有别的吗", "其他的呢"): all of the unit's duties.
-_ELSE = re.compile(r"别的|其他|其它|另外|全部|所有|一共|总共")
+_ELSE = lazy(r"别的|其他|其它|另外|全部|所有|一共|总共")
 # Asking what, with nothing else said ("要干啥", "具体说的啥"): asked of the last answer.
-_WHAT = re.compile(r"啥|什么|哪些|哪几[条项个]|干嘛|做些?什么|说说|讲讲|介绍")
+_WHAT = lazy(r"啥|什么|哪些|哪几[条项个]|干嘛|做些?什么|说说|讲讲|介绍")
 # Asking for the wording of the one item in focus ("具体说的啥", "原文怎么写").
-_DETAIL = re.compile(r"具体|详细|原文|内容|怎么说|怎么写|说的?啥|写的?啥")
+_DETAIL = lazy(r"具体|详细|原文|内容|怎么说|怎么写|说的?啥|写的?啥")
 # Asking who ("这条还有谁", "哪些单位", "只有残联吗") rather than what a unit does.
-_WHO = re.compile(r"谁|哪些单位|哪个单位|哪些部门|哪个部门|几个单位|只有")
+_WHO = lazy(r"谁|哪些单位|哪个单位|哪些部门|哪个部门|几个单位|只有")
 
 
 @dataclass(frozen=True)

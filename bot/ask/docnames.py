@@ -11,22 +11,23 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from bot.ask.engine import MAX_QUESTION
+from bot.ask.pattern import lazy
 from bot.ask.text import normalize
 
 # 川残工委〔2022〕4号, 国发〔2019〕3号 (brackets as people type them; NFKC made （ ） into ( )).
 _OPEN, _CLOSE = r"〔\[【(［", r"〕\]】)］"
-_NUMBER = re.compile(rf" ?(\S*?) ?[{_OPEN}] ?(\d{{4}}) ?[{_CLOSE}] ?第? ?0*(\d{{1,5}}) ?号 ?")
+_NUMBER = lazy(rf" ?(\S*?) ?[{_OPEN}] ?(\d{{4}}) ?[{_CLOSE}] ?第? ?0*(\d{{1,5}}) ?号 ?")
 # Words around a name that only say "in that document": "在39号文里", "按综保区的文件中".
 _BEFORE = r"(?:在|按照|按|根据|依据|依照|关于)?"
 _AFTER = r"(?:的)?(?:里面|里边|里|当中|之中|中|上)?(?:的)?"
 # What follows title words when a question names a document by them ("综保区的文件里"):
 # 意见/通知/方案 and 文 only with a place word, since they are also words of measures.
 _PLACE = r"(?:里面|里边|里|当中|之中|中|上)"
-_TITLE_MARK = re.compile(
+_TITLE_MARK = lazy(
     rf"的?文件{_PLACE}?的?|的文{_PLACE}的?|的?(?:意见|通知|方案|规划|分工){_PLACE}的?"
 )
-_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff]")
-_BEFORE_END = re.compile(rf"{_BEFORE}$")
+_CJK = lazy(r"[\u3400-\u4dbf\u4e00-\u9fff]")
+_BEFORE_END = lazy(rf"{_BEFORE}$")
 # Title words are read at most this far back from 文件/意见….
 _TITLE_WORDS = 12
 # A title word's characters may stand apart in the title (综保区 in 综合保税区) by this much.

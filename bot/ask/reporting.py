@@ -9,9 +9,9 @@ missing is about the reporting.
 from __future__ import annotations
 
 import datetime as dt
-import re
 from dataclasses import dataclass
 
+from bot.ask.pattern import lazy
 from bot.ask.text import normalize
 from bot.config import ReminderConfig
 from bot.documents.example import example
@@ -20,7 +20,7 @@ from bot.reply import Line, bold, line
 
 # What is reported (报送, 上报, 交材料 …); 责任报告 (a company's social-responsibility report,
 # measures 2.1 and 3.1) is a topic, not this bot's reporting.
-_REPORT = re.compile(
+_REPORT = lazy(
     # 报到 says where to ("报到哪"); said last it is checking in ("回社区报到吗").
     r"报送|上报|汇报|填报|报给|报到(?!$|[吗么嘛呢了，。？?！!])|报交|报上去|(?<!责任)报告|年报"
     # 交给 hands a report in, not a thing over to be run ("场馆交给企业运营", "地交给别人代种")
@@ -37,8 +37,8 @@ _REPORT = re.compile(
     r"|(?:年底|年终|年末)[^，。？?]{0,6}交(?![^，。？?]{0,6}(?:钱|费|金|税|款))"
 )
 # "我们单位还差哪些没报": what is missing is a reporting question by itself.
-_MISSING = re.compile(r"没报|未报|漏报|还没报|报了没|报没报|交了没|交没交|报齐|报完了|还差")
-_ASK = re.compile(
+_MISSING = lazy(r"没报|未报|漏报|还没报|报了没|报没报|交了没|交没交|报齐|报完了|还差")
+_ASK = lazy(
     # when, and how long is left
     r"什么时候|啥时候|何时|哪天|哪一天|几号|几月|日期|时间|截止|截至|期限|多久|还有几天|还剩|"
     r"剩几天|多少天|几天|频率|一次|几次|几回|多少次"
@@ -55,14 +55,14 @@ _ASK = re.compile(
 )
 # A clause of the reporting task saying who reports on to whom ("省政府残疾人工作委员会每年年底向
 # 国务院残疾人工作委员会报送落实情况"): the next step up, beside the rule units follow.
-_ONWARD = re.compile(r"[^，。；]*向[^，。；]+?(?:报送|上报|报告)[^，。；]*")
+_ONWARD = lazy(r"[^，。；]*向[^，。；]+?(?:报送|上报|报告)[^，。；]*")
 # Money or insurance a person pays in (医保咋交, 学费怎么交, 交社保): no report is handed in.
-_PAID = re.compile(
+_PAID = lazy(
     r"(?:医保|社保|保险|[费税钱款])[^，。？?]{0,4}(?:缴|交)(?![给到流通])|(?:缴|交)(?:纳)?(?:医保|社保|保险|[费税钱款])"
 )
-_REPORT_WORD = re.compile(r"报送|上报|汇报|填报|报告|年报")
+_REPORT_WORD = lazy(r"报送|上报|汇报|填报|报告|年报")
 # "截止日期是哪天" needs no verb of reporting: in this bot a deadline is the reporting one.
-_DEADLINE = re.compile(r"截止|截至|期限|最后期限|deadline")
+_DEADLINE = lazy(r"截止|截至|期限|最后期限|deadline")
 
 
 def is_reporting(question: str) -> bool:
