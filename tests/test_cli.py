@@ -153,6 +153,28 @@ def test_ask_prints_readable_text() -> None:
     assert "{" not in out
 
 
+# Libraries `ask` has no use for: each is slow to load (together most of a second).
+NOT_FOR_ASKING = (
+    *("asyncpg", "aiosqlite", "bot.store", "asyncio", "bot.offload"),
+    *("aiohttp", "telegram", "matplotlib", "openpyxl", "docx"),
+)
+
+
+@pytest.mark.parametrize("question", ["人社厅负责什么", "残联负责哪些", "大学生就业"])
+def test_asking_loads_no_database_channel_or_office_library(question: str) -> None:
+    """`python -m bot ask` answers in a fraction of a second: it loads what answering needs."""
+    code = (
+        f"import sys; from bot.cli import main; main(['ask', {question!r}]);"
+        f"print(*[m for m in {NOT_FOR_ASKING!r} if m in sys.modules], file=sys.stderr)"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip()  # answered
+    assert done.stderr.strip() == ""
+
+
 def test_ask_joins_words_into_one_question(capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["ask", "教育厅", "职业院校"])
     out = capsys.readouterr().out

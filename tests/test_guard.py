@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from bot.ask.assistant import Assistant
-from bot.ask.guard import BUSY, SLOW, Guard, Refused
+from bot.ask.guard import BUSY, SLOW, Guard, Refused, here
 from bot.clock import system_clock
 from bot.reply import Reply, render_plain
 from bot.store import Store
@@ -139,3 +139,11 @@ async def test_the_terminal_chat_is_guarded(assistant: Assistant, tmp_path: Path
 async def test_only_questions_are_asked(assistant: Assistant) -> None:
     with pytest.raises(ValueError, match="not a question"):
         await assistant.reply("load", "")
+
+
+async def test_a_one_shot_command_answers_in_its_own_thread() -> None:
+    """`python -m bot ask` has nobody else to answer: no worker thread, no event loop."""
+    guard = Guard(workers=1)
+    with here():
+        assert await guard.run("who", threading.get_ident) == threading.get_ident()
+    assert await guard.run("who", threading.get_ident) != threading.get_ident()
