@@ -10,7 +10,8 @@ from bot.ask.pattern import lazy
 
 def test_a_lazy_pattern_is_compiled_only_when_used() -> None:
     pattern = lazy(r"(\d+)号")
-    assert pattern.pattern == r"(\d+)号" and pattern.flags == 0
+    assert pattern.pattern == r"(\d+)号"
+    assert pattern.flags == 0
     assert "search" not in vars(pattern)  # nothing compiled yet
     assert pattern.search("第39号文") is not None
     assert "search" in vars(pattern)
