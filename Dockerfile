@@ -7,6 +7,9 @@ COPY pyproject.toml README.md ./
 COPY bot ./bot
 COPY handlers ./handlers
 RUN pip install --no-cache-dir .
+# The bot runs from /app/bot (the working folder comes first on the path) and writes no
+# bytecode: compiled once here, each start (`python -m bot ask`) skips compiling every module.
+RUN python -m compileall -q bot handlers
 # The picture's Chinese font (Noto Sans SC) comes with the pylopdf-fonts-zh-cn wheel above, so
 # no system font package is needed. Build matplotlib's font cache now, not on the first picture.
 RUN python -c "import matplotlib.font_manager"

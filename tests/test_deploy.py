@@ -107,3 +107,14 @@ def test_no_secret_is_written_in_the_compose_file() -> None:
         for key, value in (service.get("environment") or {}).items():
             if re.search(r"PASSWORD|SECRET|TOKEN|KEY|FENGONG_DB", key):
                 assert str(value).startswith("${"), (name, key)  # from deploy/.env
+
+
+def test_the_image_holds_the_bots_bytecode() -> None:
+    """The container writes no bytecode (PYTHONDONTWRITEBYTECODE): compiled when the image is
+    built, else every start (`python -m bot ask`) compiles each module of the bot again."""
+    dockerfile = (ROOT / "Dockerfile").read_text(encoding="utf-8")
+    assert "PYTHONDONTWRITEBYTECODE=1" in dockerfile
+    compiled = re.search(r"^RUN python -m compileall -q (.+)$", dockerfile, re.MULTILINE)
+    assert compiled is not None
+    assert compiled.group(1).split() == ["bot", "handlers"]
+    assert dockerfile.index("COPY bot ./bot") < compiled.start()
