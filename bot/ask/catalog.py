@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import dataclasses
 import functools
-import hashlib
 import logging
 import re
 import threading
@@ -85,6 +84,8 @@ class Doc:
         """Return the id as button actions carry it (a long one as a short digest)."""
         if len(self.id.encode()) <= _KEY_BYTES and "@" not in self.id:
             return self.id
+        import hashlib  # slow to load, and few ids are this long
+
         return "#" + hashlib.sha256(self.id.encode()).hexdigest()[:12]
 
 
