@@ -565,7 +565,8 @@ class _Query:
 def _alternation(words: Iterable[str]) -> re.Pattern[str]:
     # Longest first, so that at each position the longest word wins.
     ordered = sorted({w for w in words if w}, key=len, reverse=True)
-    return re.compile("|".join(map(re.escape, ordered)) or r"(?!)")
+    # Compiled on first use: some are only built into larger patterns, some serve few questions.
+    return lazy("|".join(map(re.escape, ordered)) or r"(?!)")
 
 
 class Engine:
@@ -590,7 +591,7 @@ class Engine:
         }
         self._synonym_re = _alternation(self._synonyms)
         self._stop_words = {normalize(w) for w in lexicon.stop}
-        self._stop_re = re.compile(
+        self._stop_re = lazy(
             f"{_alternation(self._stop_words - {'个'}).pattern}|{_CLASSIFIER.pattern}"
         )
         self._stop_sounds = {sound(w) for w in self._stop_words if len(w) == 2 and is_cjk(w)}
@@ -604,11 +605,11 @@ class Engine:
         places = [p for p in map(normalize, lexicon.other_places) if p not in written]
         # Another place as the owner of what is asked (重庆的补贴, 浙江省出台的); not where
         # someone goes (去浙江做盲人按摩).
-        self._places_re = re.compile(f"(?<![去到来从回])(?:{_alternation(places).pattern})")
+        self._places_re = lazy(f"(?<![去到来从回])(?:{_alternation(places).pattern})")
         # Nor the places aid goes to (对口支援新疆、西藏, 帮扶贵州): the document's own work.
         # Up to three places in a list, each optional: no nested repeat to backtrack.
         place = f"(?:{_alternation(places).pattern})"
-        self._aided_re = re.compile(
+        self._aided_re = lazy(
             f"(?:支援|援助|帮扶|援建){place}(?:[、和与及]?{place})?(?:[、和与及]?{place})?"
         )
         self._written = written
@@ -641,13 +642,13 @@ class Engine:
             if not unit.name.startswith("各")
         ]
         # Another place's name right before a unit's name: 广东省残联, 北京市的人社局.
-        self._elsewhere_re = re.compile(
+        self._elsewhere_re = lazy(
             f"(?:{_alternation(places).pattern})(?:省|市|自治区|特别行政区)?的?$"
         )
         # The document's own place before a unit's name is part of it (广州市规划局 in a 广州
         # document), no topic.
         own = [p for p in map(normalize, lexicon.other_places) if p in written]
-        self._own_place_re = re.compile(f"(?:{_alternation(own).pattern})(?:省|市|区|县)?的?$")
+        self._own_place_re = lazy(f"(?:{_alternation(own).pattern})(?:省|市|区|县)?的?$")
         # How far before a unit's name such a place can start: the longest place, 特别行政区, 的
         # (and a line break, which `$` may precede).
         self._elsewhere_reach = max(map(len, places), default=0) + len("特别行政区的\n")
