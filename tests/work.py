@@ -18,6 +18,8 @@ from typing import Any, TypeVar
 
 import pytest
 
+from bot.ask.pattern import LazyPattern
+
 BOT = str(Path(__file__).resolve().parent.parent / "bot")
 T = TypeVar("T")
 
@@ -75,19 +77,26 @@ def pattern_reads(*owners: object) -> Iterator[list[tuple[str, int]]]:
     with pytest.MonkeyPatch.context() as patch:
         for owner in owners:
             for name, value in list(vars(owner).items()):
-                if isinstance(value, re.Pattern):
-                    patch.setattr(owner, name, _Recording(name, value, reads))
+                if (pattern := compiled(value)) is not None:
+                    patch.setattr(owner, name, _Recording(name, pattern, reads))
         yield reads
 
 
 def patterns_of(*owners: object) -> dict[str, re.Pattern[str]]:
     """Return the compiled patterns held by `owners` (modules, objects), by name."""
     return {
-        f"{getattr(owner, '__name__', type(owner).__name__)}.{name}": value
+        f"{getattr(owner, '__name__', type(owner).__name__)}.{name}": pattern
         for owner in owners
         for name, value in vars(owner).items()
-        if isinstance(value, re.Pattern)
+        if (pattern := compiled(value)) is not None
     }
+
+
+def compiled(value: object) -> re.Pattern[str] | None:
+    """Return the compiled pattern `value` is or stands for (bot/ask/pattern.py), or None."""
+    if isinstance(value, LazyPattern):
+        return re.compile(value.pattern, value.flags)
+    return value if isinstance(value, re.Pattern) else None
 
 
 def nested_repeats(pattern: re.Pattern[str]) -> list[str]:

@@ -11,7 +11,7 @@ import re
 from typing import Any, cast
 
 
-class _Lazy:
+class LazyPattern:
     """Stands for `re.compile(pattern, flags)`, compiled when first asked for anything else."""
 
     def __init__(self, pattern: str, flags: int) -> None:
@@ -35,4 +35,4 @@ class _Lazy:
 def lazy(pattern: str, flags: int = 0) -> re.Pattern[str]:
     """Return `pattern` to be compiled on first use; it is used as `re.compile` would return."""
     # Typed as the pattern it stands for: every caller uses only its attributes and methods.
-    return cast(re.Pattern[str], _Lazy(pattern, flags))
+    return cast(re.Pattern[str], LazyPattern(pattern, flags))
