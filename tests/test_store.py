@@ -6,6 +6,8 @@ import asyncio
 import datetime as dt
 import re
 import sqlite3
+import subprocess
+import sys
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Literal
@@ -994,3 +996,19 @@ async def test_the_document_of_a_row_is_found_by_its_key_as_typed(store: Store) 
     assert await store.doc_of("request", str(request.id)) == ""
     for wrong in ("x1", "", "-1", "1" * 40, "１"):  # typed into a button's key: no such row
         assert await store.doc_of("note", wrong) is None
+
+
+def test_a_sqlite_store_does_without_the_postgresql_driver(tmp_path: Path) -> None:
+    """asyncpg loads only for a postgresql:// database: a bot on SQLite starts without it."""
+    code = (
+        "import asyncio, sys\nfrom pathlib import Path\nfrom bot.store import Store\n"
+        "async def main():\n    async with await Store.open(Path(sys.argv[1])):\n        pass\n"
+        "asyncio.run(main())\nprint('asyncpg' in sys.modules, 'bot.store.postgres' in sys.modules)"
+    )
+    db = tmp_path / "bot.sqlite3"
+    done = subprocess.run(
+        [sys.executable, "-c", code, str(db)], capture_output=True, text=True, check=False
+    )
+    assert done.returncode == 0, done.stderr
+    assert db.exists()
+    assert done.stdout.split() == ["False", "False"]
