@@ -38,8 +38,8 @@ _here = False  # while `here()` runs: work runs in the caller's thread
 
 @contextlib.contextmanager
 def here() -> Iterator[None]:
-    """Run guarded work at once in the caller's thread while the block runs (a one-shot
-    command: no chat waits behind it, and no time limit can stop a thread anyway)."""
+    """Run guarded work at once in the caller's thread while the block runs: a one-shot
+    command has no other chat to keep answering while a question is worked out."""
     global _here
     before, _here = _here, True
     try:
