@@ -1,6 +1,6 @@
 """Start-up: how long `python -m bot ask 人社厅负责什么` takes, as a whole process.
 
-Run: .venv/bin/python bench/bench_startup.py [--runs 9] [--cold] [DIR ...]
+Run: .venv/bin/python bench/bench_startup.py [--runs 9] [--cold] [--question Q] [DIR ...]
 Each DIR is a checkout of the project (default: this one), run with this interpreter; with
 several, runs alternate between them so that a busy machine slows each alike. Prints the
 median and the fastest wall and CPU (user + system) time of each.
@@ -23,29 +23,30 @@ import tempfile
 import time
 from pathlib import Path
 
-COMMAND = [sys.executable, "-m", "bot", "ask", "人社厅负责什么"]
+QUESTION = "人社厅负责什么"
 
 
-def run_once(directory: Path, env: dict[str, str]) -> tuple[float, float]:
-    """Run the command once in `directory`; return its wall and CPU seconds."""
+def run_once(directory: Path, env: dict[str, str], question: str) -> tuple[float, float]:
+    """Run `python -m bot ask` once in `directory`; return its wall and CPU seconds."""
+    command = [sys.executable, "-m", "bot", "ask", question]
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    subprocess.run(COMMAND, cwd=directory, env=env, capture_output=True, check=True)
+    subprocess.run(command, cwd=directory, env=env, capture_output=True, check=True)
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     return wall, after.ru_utime - before.ru_utime + after.ru_stime - before.ru_stime
 
 
 def measure(
-    dirs: list[Path], runs: int, env: dict[str, str]
+    dirs: list[Path], runs: int, env: dict[str, str], question: str
 ) -> dict[Path, list[tuple[float, float]]]:
     """Time `runs` runs in each checkout, alternating, after one run each that is not timed."""
     times: dict[Path, list[tuple[float, float]]] = {d: [] for d in dirs}
     for directory in dirs:
-        run_once(directory, env)  # compile and cache the bytecode first
+        run_once(directory, env, question)  # compile and cache the bytecode first
     for _ in range(runs):
         for directory in dirs:
-            times[directory].append(run_once(directory, env))
+            times[directory].append(run_once(directory, env, question))
     return times
 
 
@@ -53,6 +54,7 @@ def main() -> None:
     """Time the start-up of each checkout given."""
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=9)
+    parser.add_argument("--question", default=QUESTION)
     parser.add_argument("--cold", action="store_true", help="compile the modules in every run")
     parser.add_argument("dirs", nargs="*", type=Path, default=[Path(__file__).parents[1]])
     args = parser.parse_args()
@@ -64,7 +66,7 @@ def main() -> None:
         else:
             env.pop("PYTHONDONTWRITEBYTECODE", None)
             env["PYTHONPYCACHEPREFIX"] = cache
-        times = measure(args.dirs, args.runs, env)
+        times = measure(args.dirs, args.runs, env, args.question)
     for directory, runs in times.items():
         walls, cpus = [w for w, _ in runs], [c for _, c in runs]
         wall = f"wall median {statistics.median(walls):.3f} s (fastest {min(walls):.3f})"
