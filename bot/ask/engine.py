@@ -77,7 +77,7 @@ _QUANTITY_STARTS = frozenset("多好一二三四五六七八九十两几半01234
 _JOINERS = frozenset("和与及、跟")
 # A quantity said inside a verb and its object (开三个月的药 says 开药, 贷多少款 says 贷款,
 # 看个病 says 看病): a two-character phrase may stand apart by one.
-_QUANTITY = re.compile(
+_QUANTITY = lazy(
     r"(?:(?:多少|好多|一些|一点|[一二三四五六七八九十两几半多\d]+)"
     r"(?:个月|[个份点些次天周月年笔张件回趟亩头只条台家间辆棵斤块栋套])?|[个份点些])的?"
 )
