@@ -76,7 +76,7 @@ _UNSAID = frozenset("的了吗呢吧啊么那这个些是在有和与及也都�
 # Leaving a unit out ("除了残联还有谁").
 _BESIDES = lazy(r"除了|除去|除")
 # A role asked of the unit in the context ("其中牵头的", "我们配合的有哪些").
-_ROLE = lazy(r"牵头|配合|协办|指导")
+_ROLE = lazy(r"牵头|配合|协办|协助|指导|主要负责(?!人)|带头(?!人)|挑头|打下手")
 # Sharing work with another unit ("和人社一起的", "跟财政厅共同负责的").
 _WITH = lazy(
     r"^(?:我们|咱们|我单位|本单位)?(?:和|跟|与|同)[^，。？?]{2,20}?(?:一起|一块儿?|共同|联合)"
@@ -204,6 +204,9 @@ def read(answer: Callable[[str], Answer], message: str, context: Context | None)
     if context.focus and _BESIDES.search(core) and _WHO.search(core):
         # "除了残联还有谁" after a measure: who else is in it.
         return Reading(context.focus, f"按举措 {context.focus} 回答：", context.focus)
+    besides = _besides(answer, core, alone, context)
+    if besides is not None:
+        return besides
     partner = context.me or (context.units[0] if len(context.units) == 1 else "")
     if (
         alone.kind == "unit"
@@ -278,8 +281,14 @@ def read(answer: Callable[[str], Answer], message: str, context: Context | None)
             task = context.tasks[0]
             return Reading(f"第{task}项任务", f"按第 {task} 项任务各条的责任单位回答：")
         if context.units:
-            # "那它还负责什么": the unit asked about before, all of its duties.
             units = "、".join(context.units)
+            if said:
+                # "其中跟职业学校有关的": a topic the document holds only within the unit.
+                question = f"{' '.join(context.units)} {stripped}"
+                combined = answer(question)
+                if combined.kind == "unit_topic":
+                    return Reading(question, f"按「{combined.topic}」在{units}的职责中查找：")
+            # "那它还负责什么": the unit asked about before, all of its duties.
             return Reading(" ".join(context.units), f"按{units}的全部职责回答：")
     if context.me and alone.kind == "topic" and not marked and not _WHO.search(core):
         # "我是组织部的" then a topic whose best item is that unit's: its part in the topic
@@ -476,6 +485,32 @@ def _among(
     return Reading(
         f"{' '.join(holding or listed)} {unit}", f"按上一个回答所列的举措回答：{unit}{said}。"
     )
+
+
+def _besides(
+    answer: Callable[[str], Answer], text: str, alone: Answer, context: Context
+) -> Reading | None:
+    """Read "除了培训还有别的吗" after a unit's list as the unit's other items (those that are
+    not about that topic); None when it is no such question."""
+    unit = context.me or (context.units[0] if len(context.units) == 1 else "")
+    if not unit or alone.units or not (_BESIDES.search(text) and _ELSE.search(text)):
+        return None
+    if _WHO.search(text):
+        return None  # "除了残联还有谁": who else
+    left_out = re.sub("(?:以|之)?外$", "", _ELSE.sub("", _TOGETHER.sub("", alone.topic)).strip())
+    within = answer(f"{unit} {left_out}") if left_out else None
+    if within is None or within.kind != "unit_topic":
+        return None
+    every = answer(unit)
+    others = [
+        m.id
+        for m in every.measures
+        if m.id not in every.shared and m not in within.measures
+    ]
+    if not others:
+        return Reading(unit, f"{unit}除「{within.topic}」以外没有别的举措；按其全部职责回答：")
+    how = f"按{unit}除「{within.topic}」以外的职责回答："
+    return Reading(f"{' '.join(others)} {unit}", how)
 
 
 def _beyond_the_list(text: str, context: Context) -> str:
