@@ -75,6 +75,8 @@ _TOGETHER = lazy(r"一起|一块儿?|共同|同时|联合|配合|协同|合作|[
 _UNSAID = frozenset("的了吗呢吧啊么那这个些是在有和与及也都还要能会可就里")
 # Leaving a unit out ("除了残联还有谁").
 _BESIDES = lazy(r"除了|除去|除")
+# What is left out: "除了培训以外还有…".
+_LEFT_OUT = lazy(r"除(?:了|去)?(.+?)(?:以外|之外|外)?(?:[，,]|还|另外|其他|其它|别的)")
 # A role asked of the unit in the context ("其中牵头的", "我们配合的有哪些").
 _ROLE = lazy(r"牵头|配合|协办|协助|指导|主要负责(?!人)|带头(?!人)|挑头|打下手")
 # Sharing work with another unit ("和人社一起的", "跟财政厅共同负责的").
@@ -497,7 +499,9 @@ def _besides(
         return None
     if _WHO.search(text):
         return None  # "除了残联还有谁": who else
-    left_out = re.sub("(?:以|之)?外$", "", _ELSE.sub("", _TOGETHER.sub("", alone.topic)).strip())
+    said = _LEFT_OUT.search(text)
+    topic = _ELSE.sub("", _TOGETHER.sub("", alone.topic)).strip() or (said[1] if said else "")
+    left_out = re.sub("(?:以|之)?外$", "", topic)
     within = answer(f"{unit} {left_out}") if left_out else None
     if within is None or within.kind != "unit_topic":
         return None

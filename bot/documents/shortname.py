@@ -35,12 +35,17 @@ _NICKNAMES = (
     ("服务中心", "中心"),
     ("合作总社", "社"),
     ("合作社", "社"),
+    ("管理办", "办"),
 )
 # A name this long at least is also said by its tail (流动人员出租屋管理办 → 出租屋管理办),
 # a tail of _TAIL_LEAST characters at least that leaves out _TAIL_DROPS at least; …办公室
 # is …办 too.
 _TAIL_FROM, _TAIL_LEAST, _TAIL_DROPS = 6, 4, 2
-_NATIONAL_NICKNAMES = {"人民银行": ("央行", "人行"), "中国人民银行": ("央行", "人行")}
+_NATIONAL_NICKNAMES = {
+    "人民银行": ("央行", "人行"),
+    "中国人民银行": ("央行", "人行"),
+    "国务院办公厅": ("国办",),
+}
 # The two Party centre departments said by their first character (中宣部, 中组部; not 统战部).
 _CENTRAL = re.compile(r"^(?:中共)?中央(宣|组)(?:传|织)部$")
 # 共青团 is 团 before its level (共青团中央 → 团中央, 共青团XX省委 → 团省委).
@@ -69,6 +74,20 @@ _LEVEL_INSIDE = re.compile(r"^(.)[省市区县](委)$")
 _FIRST_OF_JOINED = re.compile(
     r"^((?:国家|省|市|区|县)?[\u4e00-\u9fff]{2,4})和[\u4e00-\u9fff]{2,6}?(局|厅|部|委)$"
 )
+# …and by the last (政务和数据局 → 数据局, 自然资源和规划局 → 规划局).
+_LAST_OF_JOINED = re.compile(r"^[\u4e00-\u9fff]{2,4}和([\u4e00-\u9fff]{2,4})(局|厅|部|委)$")
+# A place's government or committee is said by the place (番禺区政府 → 番禺区, 东湖高新区管委会
+# → 东湖高新区, 杭州市政府 → 杭州市, 杭州), 人民政府 as 政府 and the other way round.
+_PLACE_BODY = re.compile(
+    r"^([\u4e00-\u9fff]{2,6}?(?:市|区|县))(人民政府|政府|管委会|管理委员会)?$"
+)
+# A body's office said by the body (空管委办公室 → 空管委, …指挥部办公室 → …指挥部).
+_OFFICE_OF = re.compile(r"^(.{2,}?(?:指挥部|领导小组|委员会|委))办公室$")
+# A branch of a body (生态环境局咸安分局): the body, and the branch by its place or stem.
+_BRANCH = re.compile(r"^(.+?局)([\u4e00-\u9fff]{2,3})分局$")
+# A stem of two words is said by its second word (人口计生局 → 计生局, 公安消防局 → 消防局),
+# but for words any body's name may end with (应急管理部 is no 管理部).
+_GENERIC_WORDS = frozenset("管理 服务 发展 工作 事务 监管 保障 改革 建设 资源 技术".split())
 # Kind suffixes; the bare stem names the unit too (财政部 → 财政), and "X部门" does.
 _KIND = re.compile(r"(委员会|总局|总署|部|厅|局|委|办|署|院|会|中心|公司|集团)$")
 
@@ -77,6 +96,15 @@ def _contract(name: str) -> str:
     for long, short in _CONTRACTIONS:
         name = name.replace(long, short)
     return name.replace("委员会", "委")
+
+
+def _expanded(name: str) -> list[str]:
+    """Return `name` with each contraction written out (市卫健委 → 市卫生健康委)."""
+    return [
+        name.replace(short, long)
+        for long, short in _CONTRACTIONS
+        if short in name and long not in name
+    ]
 
 
 def _nicknamed(name: str) -> list[str]:
@@ -115,6 +143,7 @@ def tails(name: str) -> list[str]:
     if len(bare) < _TAIL_FROM or not (_KIND.search(bare) or bare.endswith("办公室")):
         return []
     whole = [bare] + ([bare[:-2]] if bare.endswith("办公室") else [])
+    whole += [bare[:-3] + "办"] if bare.endswith("管理办") else []  # 出租屋管理办 → 出租屋办
     return [w[i:] for w in whole for i in range(_TAIL_DROPS, len(w) - _TAIL_LEAST + 1)]
 
 
@@ -126,7 +155,7 @@ def short_forms(name: str) -> list[str]:
         # 各区政府 → 区政府, and 区里 as people say it: a group named as a unit, no shorter.
         level = _GROUP_LEVEL.match(name)
         return [name[1:]] + ([level.group(1) + "里"] if level else [])
-    bases = [name, _contract(name)]
+    bases = [name, _contract(name), *_expanded(name)]
     if name.startswith(_YOUTH_LEAGUE):
         bases.append("团" + name[len(_YOUTH_LEAGUE) :])
     bases += [n for b in list(bases) for n in _nicknamed(b)]
@@ -156,16 +185,43 @@ def short_forms(name: str) -> list[str]:
             forms += [name.replace(old_part, former), bare.replace(old_part, former)]
     # 团市委 (共青团市委) is 团委; 粮食和储备局 is 粮食局, by the first of its joined words
     # (no stem of it alone: 粮食 is a topic).
-    for pattern in (_LEVEL_INSIDE, _FIRST_OF_JOINED):
+    for pattern in (_LEVEL_INSIDE, _FIRST_OF_JOINED, _LAST_OF_JOINED):
         for whole in (name, _LEVEL.sub("", name)):
             found = pattern.match(whole)
             if found:
                 forms.append(found.group(1) + found.group(2))
+    forms += _other_forms(name)
     out: list[str] = []
     for form in forms:
         if form != name and len(form) >= 2 and form not in out:
             out.append(form)
     return out
+
+
+def _other_forms(name: str) -> list[str]:
+    """Return the forms of a place's body, a body's office or branch, a two-word stem."""
+    forms: list[str] = []
+    place = _PLACE_BODY.match(name)
+    if place and not _LEVEL.fullmatch(place.group(1)):
+        where = place.group(1)
+        forms += [where, where + "政府", where + "人民政府"]
+        if where.endswith("市") and not where.endswith("城市"):
+            forms.append(where[:-1])  # 杭州市 → 杭州
+    bare = _LEVEL.sub("", name)
+    office = _OFFICE_OF.match(bare)
+    if office:
+        forms.append(office.group(1))
+    branch = _BRANCH.match(name)
+    if branch:
+        body = branch.group(1)
+        stems = [_KIND.sub("", f) for f in (_LEVEL.sub("", body), _contract(_LEVEL.sub("", body)))]
+        forms += [body, *short_forms(body), branch.group(2) + "分局"]
+        forms += [stem + "分局" for stem in stems if len(stem) >= 2]
+    kind = _KIND.search(bare)
+    stem = bare[: kind.start()] if kind else ""
+    if len(stem) == 4 and "和" not in stem and stem[2:] not in _GENERIC_WORDS:
+        forms.append(stem[2:] + kind.group(1))  # type: ignore[union-attr]
+    return forms
 
 
 def spoken_aliases(
