@@ -275,3 +275,53 @@ async def test_asking_who_after_saying_one_s_unit_lists_every_unit_s(
     got = await talk(assistant, dialog, "我是卫健委的", "盲人按摩归谁管")
     assert got["measures"] == alone["measures"]
     assert got["units"] == []
+
+
+@pytest.mark.parametrize(
+    ("lines", "unit", "word"),
+    [
+        (("我是教育厅的", "我们负责哪些", "其中跟职业学校有关的"), "教育厅", "职业"),
+        (("人社厅负责什么", "其中跟职业学校有关的"), "人力资源社会保障厅", "职业"),
+        (("我是财政厅的", "其中和职业学校相关的"), "财政厅", "职业"),
+    ],
+)
+async def test_a_topic_within_the_unit_s_list_though_it_finds_nothing_alone(
+    assistant: Assistant, dialog: Dialog, lines: tuple[str, ...], unit: str, word: str
+) -> None:
+    # "其中跟职业学校有关的": the unit's items on it, not the unit's whole list again.
+    got = await talk(assistant, dialog, *lines)
+    assert got["units"] == [unit]
+    assert got["measures"]
+    assert set(got["measures"]) < set(own(assistant.plan, unit))
+    first = assistant.plan.measure(got["measures"][0])
+    assert first is not None
+    assert word in first.text
+
+
+@pytest.mark.parametrize(
+    ("lines", "unit", "left_out"),
+    [
+        (("我是农业农村厅的", "我们有几条", "除了培训还有别的吗"), "农业农村厅", "培训"),
+        (("教育厅负责什么", "除了大学生以外还有别的吗"), "教育厅", "大学生"),
+        (("我是财政厅的", "除了资金之外还有其他吗"), "财政厅", "资金"),
+        (("残联负责哪些", "除了按摩还有其他的吗"), "省残联", "按摩"),
+    ],
+)
+async def test_besides_a_topic_the_unit_s_other_items(
+    assistant: Assistant, dialog: Dialog, lines: tuple[str, ...], unit: str, left_out: str
+) -> None:
+    got = await talk(assistant, dialog, *lines)
+    within = await talk(assistant, Dialog(), f"{unit} {left_out}")
+    assert got["units"] == [unit]
+    assert got["measures"]
+    every = {m.id for m in assistant.plan.measures if m.all_provincial}  # bind every unit
+    assert set(got["measures"]) - every == set(own(assistant.plan, unit)) - set(within["measures"])
+
+
+async def test_besides_the_one_topic_a_unit_has_says_so(
+    assistant: Assistant, dialog: Dialog
+) -> None:
+    await talk(assistant, dialog, "我是民政厅的", "我们负责啥")
+    kind, arg = await assistant.converse("除了托养还有别的吗", dialog, "c")
+    text = render_plain(await assistant.reply(kind, arg))
+    assert "民政厅除「托养」以外没有别的举措" in text

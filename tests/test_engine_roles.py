@@ -287,3 +287,83 @@ def test_taking_part_is_every_role(shigan: tuple[Plan, Engine]) -> None:
     assert set(ids(engine, f"{unit}都参与了哪些")) == own(plan, unit)
     assert set(ids(engine, f"{unit}牵头或参与的有哪些")) == own(plan, unit)
     assert set(ids(engine, f"{unit}牵头哪些")) < own(plan, unit)
+
+
+@pytest.mark.parametrize(
+    ("name", "form"),
+    [
+        # A national or central prefix dropped (全国, 中华全国, 中国).
+        ("全国总工会", "总工会"),
+        ("全国妇联", "妇联"),
+        ("中华全国供销合作总社", "供销社"),
+        ("中国科协", "科协"),
+        ("国务院办公厅", "国办"),
+        # A place's government or committee said by the place, 人民政府 as 政府.
+        ("番禺区政府", "番禺区"),
+        ("洪山区人民政府", "洪山区政府"),
+        ("东湖高新区管委会", "东湖高新区"),
+        ("杭州市政府", "杭州"),
+        # A body's office by the body; a branch by its body and place; the joined last word.
+        ("空管委办公室", "空管委"),
+        ("市疫情防控指挥部办公室", "疫情防控指挥部"),
+        ("市生态环境局咸安分局", "环保分局"),
+        ("市生态环境局咸安分局", "咸安分局"),
+        ("省政务和数据局", "数据局"),
+        ("区自然资源和规划局", "规划局"),
+        # A two-word stem by its second word; 管理办 as 办; a contraction written out.
+        ("市人口计生局", "计生局"),
+        ("市公安消防局", "消防局"),
+        ("市卫健委", "卫生健康委"),
+    ],
+)
+def test_more_short_forms_people_say(name: str, form: str) -> None:
+    assert form in short_forms(name)
+
+
+def test_no_short_form_of_a_generic_word_or_a_group() -> None:
+    # 应急管理部 is no 管理部; 试点城市政府 is no 试点城; a level's office no 市委.
+    assert "管理部" not in short_forms("应急管理部")
+    assert "监管局" not in short_forms("市场监管局")
+    assert not {"试点城", "试点城市"} & set(short_forms("试点城市政府"))
+    assert "市委" not in short_forms("市委办公室")
+
+
+@pytest.mark.parametrize(
+    ("question", "unit"),
+    [
+        ("总工会要干啥", "全国总工会"),
+        ("妇联负责什么", "全国妇联"),
+        ("工商联有哪些任务", "全国工商联"),
+    ],
+)
+def test_a_national_body_without_its_prefix(
+    fupin: tuple[Plan, Engine], question: str, unit: str
+) -> None:
+    plan, engine = fupin
+    assert engine.answer(question).units == (unit,)
+    assert set(ids(engine, question)) == own(plan, unit)
+
+
+@pytest.mark.parametrize(
+    ("said", "role"),
+    [
+        ("主要负责哪些", "lead"),
+        ("带头负责的", "lead"),
+        ("挑头的有哪些", "lead"),
+        ("作为牵头单位要做什么", "lead"),
+        ("打下手的有哪些", "support"),
+        ("协助做哪些", "support"),
+        ("作为配合单位要做什么", "support"),
+    ],
+)
+def test_roles_in_everyday_words(shigan: tuple[Plan, Engine], said: str, role: str) -> None:
+    plan, engine = shigan
+    unit = "财政部"
+    leads = {
+        m.id
+        for m in plan.duties_of(unit)
+        if unit in m.lead or (not (m.lead or m.guide) and m.units[0] == unit)
+    }
+    want = leads if role == "lead" else {m.id for m in plan.duties_of(unit) if m.units} - leads
+    assert set(ids(engine, f"{unit}{said}")) == want
+    assert engine.answer(f"{unit}{said}").units == (unit,)

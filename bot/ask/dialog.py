@@ -507,9 +507,7 @@ def _besides(
         return None
     every = answer(unit)
     others = [
-        m.id
-        for m in every.measures
-        if m.id not in every.shared and m not in within.measures
+        m.id for m in every.measures if m.id not in every.shared and m not in within.measures
     ]
     if not others:
         return Reading(unit, f"{unit}除「{within.topic}」以外没有别的举措；按其全部职责回答：")

@@ -302,9 +302,10 @@ _JOINT = lazy(
 # Who leads (牵头) and who supports (配合), where the document says so. 参与 asks for every
 # item the unit takes part in, whatever its role ("科信局都参与了哪些", "牵头或参与的").
 # Everyday words for them: 主要负责, 带头, 挑头; 打下手, 帮忙 (not 带头人, 主要负责人: persons).
+# "作为配合单位" is the role too (作为 alone is a word of topics: 不作为).
 _ROLE = lazy(
-    r"(牵头|主责|主办|主抓|主要负责(?!人)|带头(?!人)|领头(?!人)|挑头)"
-    r"|(配合|协办|协助|打下手|帮忙|帮着)|(指导)|参与"
+    r"(?:作为)?(?:(牵头|主责|主办|主抓|主要负责(?!人)|带头(?!人)|领头(?!人)|挑头)"
+    r"|(配合|协办|协助|打下手|帮忙|帮着)|(指导)|参与)"
 )
 _CHINESE_NUMBER = lazy(r"[一二三四五六七八九两]|[二三四五六七八九]?十[一二三四五六七八九]?")
 _DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"两": 2}

@@ -87,7 +87,9 @@ _OFFICE_OF = re.compile(r"^(.{2,}?(?:指挥部|领导小组|委员会|委))办�
 _BRANCH = re.compile(r"^(.+?局)([\u4e00-\u9fff]{2,3})分局$")
 # A stem of two words is said by its second word (人口计生局 → 计生局, 公安消防局 → 消防局),
 # but for words any body's name may end with (应急管理部 is no 管理部).
-_GENERIC_WORDS = frozenset("管理 服务 发展 工作 事务 监管 保障 改革 建设 资源 技术".split())
+_GENERIC_WORDS = frozenset(
+    ["管理", "服务", "发展", "工作", "事务", "监管", "保障", "改革", "建设", "资源", "技术"]
+)
 # Kind suffixes; the bare stem names the unit too (财政部 → 财政), and "X部门" does.
 _KIND = re.compile(r"(委员会|总局|总署|部|厅|局|委|办|署|院|会|中心|公司|集团)$")
 
@@ -202,10 +204,10 @@ def _other_forms(name: str) -> list[str]:
     """Return the forms of a place's body, a body's office or branch, a two-word stem."""
     forms: list[str] = []
     place = _PLACE_BODY.match(name)
-    if place and not _LEVEL.fullmatch(place.group(1)):
+    if place and not _LEVEL.fullmatch(place.group(1)) and not place.group(1).endswith("城市"):
         where = place.group(1)
         forms += [where, where + "政府", where + "人民政府"]
-        if where.endswith("市") and not where.endswith("城市"):
+        if where.endswith("市"):
             forms.append(where[:-1])  # 杭州市 → 杭州
     bare = _LEVEL.sub("", name)
     office = _OFFICE_OF.match(bare)
