@@ -283,6 +283,8 @@ async def test_asking_who_after_saying_one_s_unit_lists_every_unit_s(
         (("我是教育厅的", "我们负责哪些", "其中跟职业学校有关的"), "教育厅", "职业"),
         (("人社厅负责什么", "其中跟职业学校有关的"), "人力资源社会保障厅", "职业"),
         (("我是财政厅的", "其中和职业学校相关的"), "财政厅", "职业"),
+        (("我是教育厅的", "特殊教育那块我们干啥"), "教育厅", "残疾人学生"),
+        (("我是残联的", "职业学校那块我们干什么"), "省残联", "职业"),
     ],
 )
 async def test_a_topic_within_the_unit_s_list_though_it_finds_nothing_alone(
@@ -305,6 +307,8 @@ async def test_a_topic_within_the_unit_s_list_though_it_finds_nothing_alone(
         (("教育厅负责什么", "除了大学生以外还有别的吗"), "教育厅", "大学生"),
         (("我是财政厅的", "除了资金之外还有其他吗"), "财政厅", "资金"),
         (("残联负责哪些", "除了按摩还有其他的吗"), "省残联", "按摩"),
+        (("我是人社厅的", "除了就业培训，我们还有哪些任务"), "人力资源社会保障厅", "就业培训"),
+        (("教育厅负责哪些", "除开大学生那几条还有啥"), "教育厅", "大学生"),
     ],
 )
 async def test_besides_a_topic_the_unit_s_other_items(
@@ -322,6 +326,6 @@ async def test_besides_the_one_topic_a_unit_has_says_so(
     assistant: Assistant, dialog: Dialog
 ) -> None:
     await talk(assistant, dialog, "我是民政厅的", "我们负责啥")
-    kind, arg = await assistant.converse("除了托养还有别的吗", dialog, "c")
+    kind, arg = await assistant.converse("除了托养以外我们还管啥", dialog, "c")
     text = render_plain(await assistant.reply(kind, arg))
     assert "民政厅除「托养」以外没有别的举措" in text

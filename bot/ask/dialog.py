@@ -75,8 +75,11 @@ _TOGETHER = lazy(r"一起|一块儿?|共同|同时|联合|配合|协同|合作|[
 _UNSAID = frozenset("的了吗呢吧啊么那这个些是在有和与及也都还要能会可就里")
 # Leaving a unit out ("除了残联还有谁").
 _BESIDES = lazy(r"除了|除去|除")
-# What is left out: "除了培训以外还有…".
-_LEFT_OUT = lazy(r"除(?:了|去)?(.+?)(?:以外|之外|外)?(?:[，,]|还|另外|其他|其它|别的)")
+# What is left out: "除了培训以外还有…", "除开大学生那几条还有啥", "除了托养，我们还管啥".
+_LEFT_OUT = lazy(
+    r"除(?:了|去|开)?(?P<topic>[^，,。？?]+?)(?:[那这]几?[条项个块]|的)?(?:以外|之外|外)?"
+    r"(?:[，,]|(?:我们|咱们)?还|另外|其他|其它|别的)"
+)
 # A role asked of the unit in the context ("其中牵头的", "我们配合的有哪些").
 _ROLE = lazy(r"牵头|配合|协办|协助|指导|主要负责(?!人)|带头(?!人)|挑头|打下手")
 # Sharing work with another unit ("和人社一起的", "跟财政厅共同负责的").
@@ -269,8 +272,9 @@ def read(answer: Callable[[str], Answer], message: str, context: Context | None)
                 combined = answer(question)
                 if combined.kind == "unit_topic":
                     return Reading(question, f"按「{combined.topic}」在{context.me}的职责中查找：")
+            within = _within(answer, (context.me,), stripped) if said else None
             # "我们单位还有别的吗" after "我是税务局的": that unit's duties, whatever was shown.
-            return Reading(context.me, f"按{context.me}的全部职责回答：")
+            return within or Reading(context.me, f"按{context.me}的全部职责回答：")
         if context.focus and (_WHO.search(core) or not context.units or _DETAIL.search(core)):
             focused = answer(context.focus).measures
             if focused and not states(core, focused[0].text):
@@ -283,15 +287,10 @@ def read(answer: Callable[[str], Answer], message: str, context: Context | None)
             task = context.tasks[0]
             return Reading(f"第{task}项任务", f"按第 {task} 项任务各条的责任单位回答：")
         if context.units:
-            units = "、".join(context.units)
-            if said:
-                # "其中跟职业学校有关的": a topic the document holds only within the unit.
-                question = f"{' '.join(context.units)} {stripped}"
-                combined = answer(question)
-                if combined.kind == "unit_topic":
-                    return Reading(question, f"按「{combined.topic}」在{units}的职责中查找：")
+            within = _within(answer, context.units, stripped) if said else None
             # "那它还负责什么": the unit asked about before, all of its duties.
-            return Reading(" ".join(context.units), f"按{units}的全部职责回答：")
+            units = "、".join(context.units)
+            return within or Reading(" ".join(context.units), f"按{units}的全部职责回答：")
     if context.me and alone.kind == "topic" and not marked and not _WHO.search(core):
         # "我是组织部的" then a topic whose best item is that unit's: its part in the topic
         # (not when asking who: "盲人按摩归谁管" wants every unit).
@@ -489,21 +488,29 @@ def _among(
     )
 
 
+def _within(
+    answer: Callable[[str], Answer], units: tuple[str, ...], topic: str
+) -> Reading | None:
+    """Read "其中跟职业学校有关的" (a topic the document holds only within the units' items) as
+    the units' part in it; None when they have none."""
+    question = f"{' '.join(units)} {topic}"
+    combined = answer(question)
+    if combined.kind != "unit_topic":
+        return None
+    return Reading(question, f"按「{combined.topic}」在{'、'.join(units)}的职责中查找：")
+
+
 def _besides(
     answer: Callable[[str], Answer], text: str, alone: Answer, context: Context
 ) -> Reading | None:
     """Read "除了培训还有别的吗" after a unit's list as the unit's other items (those that are
     not about that topic); None when it is no such question."""
     unit = context.me or (context.units[0] if len(context.units) == 1 else "")
-    if not unit or alone.units or not (_BESIDES.search(text) and _ELSE.search(text)):
-        return None
-    if _WHO.search(text):
-        return None  # "除了残联还有谁": who else
     said = _LEFT_OUT.search(text)
-    topic = _ELSE.sub("", _TOGETHER.sub("", alone.topic)).strip() or (said[1] if said else "")
-    left_out = re.sub("(?:以|之)?外$", "", topic)
-    within = answer(f"{unit} {left_out}") if left_out else None
-    if within is None or within.kind != "unit_topic":
+    if not unit or alone.units or said is None or _WHO.search(text):
+        return None  # "除了残联还有谁": who else
+    within = answer(f"{unit} {said.group('topic')}")
+    if within.kind != "unit_topic":
         return None
     every = answer(unit)
     others = [
