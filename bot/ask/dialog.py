@@ -80,6 +80,8 @@ _LEFT_OUT = lazy(
     r"除(?:了|去|开)?(?P<topic>[^，,。？?]+?)(?:[那这]几?[条项个块]|的)?(?:以外|之外|外)?"
     r"(?:[，,]|(?:我们|咱们)?还|另外|其他|其它|别的)"
 )
+# The engine's roles as the words a question says them with.
+_ROLE_WORDS = {"lead": "牵头", "support": "配合", "guide": "指导"}
 # A role asked of the unit in the context ("其中牵头的", "我们配合的有哪些").
 _ROLE = lazy(r"牵头|配合|协办|协助|指导|主要负责(?!人)|带头(?!人)|挑头|打下手")
 # Sharing work with another unit ("和人社一起的", "跟财政厅共同负责的").
@@ -123,6 +125,8 @@ class Context:
     doc: str = ""
     # The unit the person said they belong to ("我是民政厅的"), kept while the chat goes on.
     me: str = ""
+    # The role the answer listed ("牵头", "配合", "指导"; "" for any): "那人社局呢" asks the same.
+    role: str = ""
 
     @classmethod
     def of(cls, answer: Answer, at: dt.datetime, doc: str = "") -> Context:
@@ -133,7 +137,9 @@ class Context:
         own = [m for m in measures if m not in answer.shared]
         if answer.kind == "unit" and len(own) == 1:
             focus = own[0]  # a unit's one own item, beside those every unit shares
-        return cls(answer.units, answer.topic, answer.tasks, measures, answer.kind, at, focus, doc)
+        role = _ROLE_WORDS.get(answer.role, "") if answer.kind == "unit" else ""
+        kind, units, topic, tasks = answer.kind, answer.units, answer.topic, answer.tasks
+        return cls(units, topic, tasks, measures, kind, at, focus, doc, role=role)
 
     def dump(self) -> str:
         """Return the context as JSON, all but its time (stored beside it)."""
@@ -156,6 +162,7 @@ class Context:
                 focus=str(fields["focus"]),
                 doc=str(fields["doc"]),
                 me=str(fields.get("me", "")),
+                role=str(fields.get("role", "")),
             )
         except (ValueError, TypeError, KeyError):  # written by another version: start afresh
             return None
@@ -302,6 +309,12 @@ def read(answer: Callable[[str], Answer], message: str, context: Context | None)
             return Reading(f"{context.me} {question}", how)
     if not marked:
         return Reading(message)
+    nothing_else = not (_WHAT.search(core) or "负责" in core or alone.missed_topic)
+    if alone.kind == "unit" and nothing_else and context.role and not alone.role:
+        # Another unit, same role: "财政局牵头的有哪些" then "那人社局呢".
+        units = "、".join(alone.units)
+        question = f"{'和'.join(alone.units)}{context.role}的有哪些"
+        return Reading(question, f"按{units}{context.role}的举措回答：")
     if alone.kind == "unit" and not alone.missed_topic and context.topic:
         # Another unit, same topic: "盲人按摩归谁管" then "那卫健委呢".
         units = "、".join(alone.units)
