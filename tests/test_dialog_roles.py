@@ -11,13 +11,12 @@ from typing import Any
 import pytest
 
 from bot.ask.assistant import Assistant
-from bot.ask.dialog import Context, Dialog
+from bot.ask.dialog import Dialog
 from bot.cli import main
 from bot.clock import TZ
 from bot.documents.plan import Plan
 from bot.reply import render_plain
 from tests.fakes.clock import FakeClock
-from tests.test_engine_reading import _imported
 from tests.test_import_layouts import SHARED
 
 
@@ -330,34 +329,3 @@ async def test_besides_the_one_topic_a_unit_has_says_so(
     kind, arg = await assistant.converse("除了托养以外我们还管啥", dialog, "c")
     text = render_plain(await assistant.reply(kind, arg))
     assert "民政厅除「托养」以外没有别的举措" in text
-
-
-@pytest.fixture(scope="module")
-def shigan(tmp_path_factory: pytest.TempPathFactory) -> Assistant:
-    # 117号: its items name who leads (牵头) and who supports.
-    out = tmp_path_factory.mktemp("shigan")
-    plan, engine = _imported(out, "guobanfa2018-117_zhenzhua_shigan.txt")
-    return Assistant(plan, engine.lexicon, engine)
-
-
-@pytest.mark.parametrize(
-    ("first", "then", "role"),
-    [
-        ("财政部牵头的有哪些", "那国家发展改革委呢", "牵头"),
-        ("财政部配合的有哪些", "那发改委呢", "配合"),
-        ("发改委牵头哪些", "财政部呢", "牵头"),
-    ],
-)
-async def test_another_unit_asked_after_a_role_keeps_the_role(
-    shigan: Assistant, dialog: Dialog, first: str, then: str, role: str
-) -> None:
-    got = await talk(shigan, dialog, first, then)
-    unit = got["units"][0]
-    alone = await talk(shigan, Dialog(), f"{unit}{role}的有哪些")
-    assert got["measures"] == alone["measures"]
-    assert set(alone["measures"]) < {m.id for m in shigan.plan.duties_of(unit) if m.units}
-    # A whole question of its own is no follow-up of the role; the role crosses instances.
-    assert (await talk(shigan, dialog, f"那{unit}负责哪些"))["measures"] != alone["measures"]
-    context, _ = dialog.state("c")
-    assert context is not None
-    assert Context.parse(context.dump(), context.at) == context

@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import datetime as dt
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from bot.ask.assistant import Assistant
+from bot.ask.dialog import Context, Dialog
 from bot.ask.engine import Engine
 from bot.ask.lexicon import load_lexicon
 from bot.documents.importer import Dates, dump_lexicon, dump_plan, dump_units, import_file
@@ -231,14 +234,18 @@ def test_a_place_in_a_unit_s_own_list(
     assert ids(engine, question) == [listed[at]]
 
 
+@pytest.fixture(scope="module")
+def jiating(tmp_path_factory: pytest.TempPathFactory) -> tuple[Plan, Engine]:
+    # A city's table: a group (各区政府) and the offices (处室) of 市卫生健康委 in columns.
+    return _imported(tmp_path_factory.mktemp("gz2023"), "gz2023_jiatingyisheng_fengongbiao.docx")
+
+
 def test_a_group_of_local_governments_said_as_people_say_it(
-    tmp_path_factory: pytest.TempPathFactory,
+    jiating: tuple[Plan, Engine],
 ) -> None:
     assert "区里" in short_forms("各区政府")
     assert "县里" in short_forms("各县人民政府")
-    plan, engine = _imported(
-        tmp_path_factory.mktemp("gz2023"), "gz2023_jiatingyisheng_fengongbiao.docx"
-    )
+    plan, engine = jiating
     group = "各区政府"
     assert group in {u.name for u in plan.units}
     assert engine.answer("区里这次要干啥").units == (group,)
@@ -367,3 +374,51 @@ def test_roles_in_everyday_words(shigan: tuple[Plan, Engine], said: str, role: s
     want = leads if role == "lead" else {m.id for m in plan.duties_of(unit) if m.units} - leads
     assert set(ids(engine, f"{unit}{said}")) == want
     assert engine.answer(f"{unit}{said}").units == (unit,)
+
+
+async def _talk(assistant: Assistant, dialog: Dialog, *lines: str) -> dict[str, Any]:
+    """Say each line in one chat; return the scorer's JSON for the last one."""
+    data: dict[str, Any] = {}
+    for text in lines:
+        kind, arg = await assistant.converse(text, dialog, "c")
+        data = assistant.to_json(kind, arg, text)
+    return data
+
+
+@pytest.mark.parametrize(
+    ("first", "then", "role"),
+    [
+        ("财政部牵头的有哪些", "那国家发展改革委呢", "牵头"),
+        ("财政部配合的有哪些", "那发改委呢", "配合"),
+        ("发改委牵头哪些", "财政部呢", "牵头"),
+    ],
+)
+async def test_another_unit_asked_after_a_role_keeps_the_role(
+    shigan: tuple[Plan, Engine], first: str, then: str, role: str
+) -> None:
+    plan, engine = shigan
+    assistant, dialog = Assistant(plan, engine.lexicon, engine), Dialog()
+    got = await _talk(assistant, dialog, first, then)
+    unit = got["units"][0]
+    alone = await _talk(assistant, Dialog(), f"{unit}{role}的有哪些")
+    assert got["measures"] == alone["measures"]
+    assert set(alone["measures"]) < own(plan, unit)
+    # A whole question of its own is no follow-up of the role; the role crosses instances.
+    assert (await _talk(assistant, dialog, f"那{unit}负责哪些"))["measures"] != alone["measures"]
+    context, _ = dialog.state("c")
+    assert context is not None
+    assert Context.parse(context.dump(), context.at) == context
+
+
+@pytest.mark.parametrize(
+    ("said", "office"), [("卫健委医政处", "医政处"), ("市卫健委基层处", "基层处")]
+)
+async def test_one_s_unit_said_with_its_office_is_the_office(
+    jiating: tuple[Plan, Engine], said: str, office: str
+) -> None:
+    # "我是卫健委医政处的": one works in the office (处室), and "我们" is the office.
+    plan, engine = jiating
+    assistant = Assistant(plan, engine.lexicon, engine)
+    got = await _talk(assistant, Dialog(), f"我是{said}的", "我们负责啥")
+    assert got["units"] == [office]
+    assert set(got["measures"]) == own(plan, office)
