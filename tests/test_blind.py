@@ -99,12 +99,12 @@ REACHED = {
     # Round 8: written while branches docs7 and notice7 worked from round 7's misses, never
     # opened; scored blind before (00de2fc) and after them (553234b); kept at the second.
     "notice-round8": 77,  # 75; 77 after branch topic8 (not blind)
-    "notice-dialog8": 28,
+    "notice-dialog8": 30,  # 28 blind; 30 after branch dialog8 (not blind)
     "guangzhou2012_rencai_jiju_633-r8": 18,
     "guobanfa2018-117_zhenzhua_shigan-r8": 20,
     "guobanfa2018-121_tiyu_jingsai-r8": 19,  # 17; 19 after branch topic8 (not blind)
     "guobanfa2018-128_wufei_chengshi-r8": 19,  # 18 blind; 19 after concepts9 or topic8 (not blind)
-    "guobanfa2018-129_xiaofei_fupin-r8": 17,
+    "guobanfa2018-129_xiaofei_fupin-r8": 18,  # 17 blind; 18 after branch dialog8 (not blind)
     "guofa2018-39_cujin_jiuye-r8": 24,  # 22; 24 after branch topic8 (not blind)
     "guofa2018-42_nongye_jixiehua-r8": 23,  # 21; 23 after branch topic8 (not blind)
     "guofa2019-3_zonghe_baoshuiqu-r8": 24,  # 23; 24 after branch topic8 (not blind)
