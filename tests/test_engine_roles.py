@@ -422,3 +422,11 @@ async def test_one_s_unit_said_with_its_office_is_the_office(
     got = await _talk(assistant, Dialog(), f"我是{said}的", "我们负责啥")
     assert got["units"] == [office]
     assert set(got["measures"]) == own(plan, office)
+
+
+def test_a_body_s_office_said_after_it_is_the_office(jiating: tuple[Plan, Engine]) -> None:
+    plan, engine = jiating
+    assert engine.answer("卫健委医政处负责哪些").units == ("医政处",)
+    assert set(ids(engine, "市卫健委的医政处负责哪些")) == own(plan, "医政处")
+    # named together, both are asked
+    assert engine.answer("卫健委和医政处一起负责的").units == ("市卫生健康委", "医政处")

@@ -96,8 +96,6 @@ _YES_NO = lazy(
 _FEW = 8
 # Saying who one is: "我是民政厅的", "我们单位是税务局": later "我们" means that unit.
 _ME = lazy(r"^(?:我是|我们是|我在|我们在|我们单位是|我单位是|本单位是|我来自|我们来自)")
-# An office inside a body (内设处室: 医政处, 综合科, 办公室).
-_OFFICE = lazy(r"[处科室]$")
 # The person's own unit, once they said which ("我是税务局的").
 _WE = lazy(r"我们|咱们|我单位|本单位")
 # Asking beyond what was just shown ("还有别的吗", "其他的呢"): all of the unit's duties.
@@ -547,13 +545,6 @@ def _beyond_the_list(text: str, context: Context) -> str:
     return f"上一个回答只列出 {count} 条，没有第 {number} 条；可以说「第1条」到「第{count}条」。"
 
 
-def _own_unit(units: tuple[str, ...]) -> str:
-    """Return the unit one said one belongs to: "我是卫健委医政处的" names the body and its
-    office (处室), and one works in the office."""
-    offices = [u for u in units if _OFFICE.search(u)]
-    return offices[-1] if offices and len(units) > 1 else units[0]
-
-
 class Dialog:
     """The contexts of the chats: one per chat and person, forgotten after ten quiet minutes.
 
@@ -594,7 +585,7 @@ class Dialog:
             self._contexts[chat] = dataclasses.replace(before, focus=focus, at=now)
         else:
             said = answer.units and _ME.match(normalize(message or answer.query))
-            me = _own_unit(answer.units) if said else before.me if before is not None else ""
+            me = answer.units[0] if said else before.me if before is not None else ""
             self._contexts[chat] = dataclasses.replace(Context.of(answer, now, doc), me=me)
         self._contexts.move_to_end(chat)
         while len(self._contexts) > MAX_CHATS:

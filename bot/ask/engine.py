@@ -303,6 +303,8 @@ _JOINT = lazy(
 # item the unit takes part in, whatever its role ("科信局都参与了哪些", "牵头或参与的").
 # Everyday words for them: 主要负责, 带头, 挑头; 打下手, 帮忙 (not 带头人, 主要负责人: persons).
 # "作为配合单位" is the role too (作为 alone is a word of topics: 不作为).
+# An office inside a body (内设处室: 医政处, 综合科), said after it ("卫健委医政处").
+_OFFICE = lazy(r"[处科室]$")
 _ROLE = lazy(
     r"(?:作为)?(?:(牵头|主责|主办|主抓|主要负责(?!人)|带头(?!人)|领头(?!人)|挑头)"
     r"|(配合|协办|协助|打下手|帮忙|帮着)|(指导)|参与)"
@@ -1237,8 +1239,9 @@ class Engine:
         # Bodies such as 国家发展改革委 contain a unit's short name but are not units.
         masked = self._not_units_re.sub(lambda m: " " * len(m.group(0)), q.text)
         edges = self._edges(q.text)
-        units = []
+        units: list[str] = []
         elsewhere = []
+        last = 0  # where the last unit's name ended
         who = _ASKS_WHO.search(q.text) is not None
         for m in self._aliases.finditer(masked):
             if m.group(0)[0] in "省市区县" and self._inside_word(q.text, m.start(), edges):
@@ -1268,7 +1271,11 @@ class Engine:
             if home and not any(q.used[home.start() : start]):
                 start = home.start()
             q.used[start:end] = [True] * (end - start)
-            units.append(self._alias_unit[m.group(0)])
+            unit = self._alias_unit[m.group(0)]
+            if units and _OFFICE.search(unit) and q.text[last:start] in ("", "的"):
+                units.pop()  # 卫健委医政处: the office (处室) of the body named before it
+            units.append(unit)
+            last = end
         for m in _COORDINATED.finditer(masked) if units else ():
             # "税务和烟草各管哪些": beside a unit named, the start of another's name is it.
             owners = {u for core, u in self._cores if core.startswith(m.group(1))}
