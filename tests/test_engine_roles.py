@@ -16,7 +16,7 @@ from bot.ask.engine import Engine
 from bot.ask.lexicon import load_lexicon
 from bot.documents.importer import Dates, dump_lexicon, dump_plan, dump_units, import_file
 from bot.documents.plan import Plan, load_plan
-from bot.documents.shortname import short_forms
+from bot.documents.shortname import acronyms, short_forms
 from tests.test_engine_reading import _imported
 
 TEXTS = Path(__file__).parent / "data" / "blind" / "texts"
@@ -325,6 +325,14 @@ def test_taking_part_is_every_role(shigan: tuple[Plan, Engine]) -> None:
 )
 def test_more_short_forms_people_say(name: str, form: str) -> None:
     assert form in short_forms(name)
+
+
+@pytest.mark.parametrize(
+    ("name", "form"), [("国际发展合作署", "国合署"), ("食品药品监管局", "食药监局")]
+)
+def test_three_words_by_their_first_characters(name: str, form: str) -> None:
+    # Three words of a stem by the first character of each, or of the first and last.
+    assert form in acronyms(name)
 
 
 def test_no_short_form_of_a_generic_word_or_a_group() -> None:

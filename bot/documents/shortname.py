@@ -116,7 +116,8 @@ def _nicknamed(name: str) -> list[str]:
 
 def acronyms(name: str) -> list[str]:
     """Return `name` by the first character of each word: 乡村振兴局 → 乡振局, 乡振;
-    发展和改革委员会 → 发改委, 发改. Words are read as pairs of characters between 和, 与, 及
+    发展和改革委员会 → 发改委, 发改; of three, the first and last too (国际发展合作署 →
+    国发合署, 国合署). Words are read as pairs of characters between 和, 与, 及
     (a stem that does not split so gives none)."""
     level = _LEVEL.match(name)
     bare = name[level.end() :] if level else name
@@ -124,8 +125,8 @@ def acronyms(name: str) -> list[str]:
     if kind is None:
         return []
     parts = re.split("[和与及]", bare[: kind.start()])
-    # Parts of two or four characters, three words at most: no other name splits surely.
-    if any(len(p) not in (2, 4) for p in parts):
+    # Parts of two, four or six characters, three words at most: no other name splits surely.
+    if any(len(p) not in (2, 4, 6) for p in parts):
         return []
     words = [p[i : i + 2] for p in parts for i in range(0, len(p), 2)]
     if not 2 <= len(words) <= 3:
@@ -134,7 +135,9 @@ def acronyms(name: str) -> list[str]:
     if len(short) < 2 or short == bare[: kind.start()]:
         return []
     suffix = "委" if kind.group(1) == "委员会" else kind.group(1)
-    return [short + suffix] + ([short] if len(short) == 2 else [])
+    # Of three words, the first and the last too (国际发展合作署 → 国合署).
+    ends = [words[0][0] + words[-1][0] + suffix] if len(words) == 3 else []
+    return [short + suffix] + ([short] if len(short) == 2 else []) + ends
 
 
 def tails(name: str) -> list[str]:
