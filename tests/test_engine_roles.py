@@ -321,6 +321,11 @@ def test_taking_part_is_every_role(shigan: tuple[Plan, Engine]) -> None:
         ("市人口计生局", "计生局"),
         ("市公安消防局", "消防局"),
         ("市卫健委", "卫生健康委"),
+        # 人大常委会 as 人大, 食品药品监管局 as 药监局, a regulator's or a bank's office.
+        ("市人大常委会法工委", "人大法工委"),
+        ("市食品药品监管局", "药监局"),
+        ("中国证监会广东监管局", "证监局"),
+        ("人民银行广东省分行", "人行广东分行"),
     ],
 )
 def test_more_short_forms_people_say(name: str, form: str) -> None:

@@ -36,6 +36,9 @@ _NICKNAMES = (
     ("合作总社", "社"),
     ("合作社", "社"),
     ("管理办", "办"),
+    ("人大常委会", "人大"),
+    ("食品药品监督管理局", "药监局"),
+    ("食品药品监管局", "药监局"),
 )
 # A name this long at least is also said by its tail (流动人员出租屋管理办 → 出租屋管理办),
 # a tail of _TAIL_LEAST characters at least that leaves out _TAIL_DROPS at least; …办公室
@@ -83,6 +86,10 @@ _PLACE_BODY = re.compile(
 )
 # A body's office said by the body (空管委办公室 → 空管委, …指挥部办公室 → …指挥部).
 _OFFICE_OF = re.compile(r"^(.{2,}?(?:指挥部|领导小组|委员会|委))办公室$")
+# A regulator's office in a province (中国证监会广东监管局 → 广东证监局, 证监局) and a bank's
+# branch (人民银行广东省分行 → 人行广东分行).
+_FIELD_OFFICE = re.compile(r"^(?:中国)?(.{1,2}监)会(.{2,3}?)(?:省|市)?监管局$")
+_BANK_BRANCH = re.compile(r"^(?:中国)?人民银行(.{2,3}?)(?:省|市)?分行$")
 # A branch of a body (生态环境局咸安分局): the body, and the branch by its place or stem.
 _BRANCH = re.compile(r"^(.+?局)([\u4e00-\u9fff]{2,3})分局$")
 # A stem of two words is said by its second word (人口计生局 → 计生局, 公安消防局 → 消防局),
@@ -222,6 +229,12 @@ def _other_forms(name: str) -> list[str]:
         stems = [_KIND.sub("", f) for f in (_LEVEL.sub("", body), _contract(_LEVEL.sub("", body)))]
         forms += [body, *short_forms(body), branch.group(2) + "分局"]
         forms += [stem + "分局" for stem in stems if len(stem) >= 2]
+    field = _FIELD_OFFICE.match(name)
+    if field:
+        forms += [field.group(2) + field.group(1) + "局", field.group(1) + "局"]
+    bank = _BANK_BRANCH.match(name)
+    if bank:
+        forms += [f"人行{bank.group(1)}分行", f"央行{bank.group(1)}分行", "人行分行"]
     kind = _KIND.search(bare)
     stem = bare[: kind.start()] if kind else ""
     if len(stem) == 4 and "和" not in stem and stem[2:] not in _GENERIC_WORDS:
