@@ -443,3 +443,21 @@ def test_a_body_s_office_said_after_it_is_the_office(jiating: tuple[Plan, Engine
     assert set(ids(engine, "市卫健委的医政处负责哪些")) == own(plan, "医政处")
     # named together, both are asked
     assert engine.answer("卫健委和医政处一起负责的").units == ("市卫生健康委", "医政处")
+
+
+@pytest.mark.parametrize(
+    ("role", "then", "topic"),
+    [("牵头", "其中跟资金有关的", "资金"), ("配合", "里面跟奖励有关的呢", "奖励")],
+)
+async def test_a_topic_after_a_role_s_list_is_within_that_role(
+    shigan: tuple[Plan, Engine], role: str, then: str, topic: str
+) -> None:
+    plan, engine = shigan
+    assistant, dialog = Assistant(plan, engine.lexicon, engine), Dialog()
+    listed = await _talk(assistant, dialog, f"财政部{role}的有哪些")
+    got = await _talk(assistant, dialog, then)
+    assert got["units"] == ["财政部"]
+    assert got["measures"]
+    assert set(got["measures"]) <= set(listed["measures"])
+    # without the role, the topic reaches the unit's other items too
+    assert not set(ids(engine, f"财政部 {topic}")) <= set(listed["measures"])

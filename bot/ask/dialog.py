@@ -279,7 +279,8 @@ def read(answer: Callable[[str], Answer], message: str, context: Context | None)
                 combined = answer(question)
                 if combined.kind == "unit_topic":
                     return Reading(question, f"按「{combined.topic}」在{context.me}的职责中查找：")
-            within = _within(answer, (context.me,), stripped) if said else None
+            me = dataclasses.replace(context, units=(context.me,), role="")
+            within = _within(answer, me, stripped) if said else None
             # "我们单位还有别的吗" after "我是税务局的": that unit's duties, whatever was shown.
             return within or Reading(context.me, f"按{context.me}的全部职责回答：")
         if context.focus and (_WHO.search(core) or not context.units or _DETAIL.search(core)):
@@ -294,7 +295,7 @@ def read(answer: Callable[[str], Answer], message: str, context: Context | None)
             task = context.tasks[0]
             return Reading(f"第{task}项任务", f"按第 {task} 项任务各条的责任单位回答：")
         if context.units:
-            within = _within(answer, context.units, stripped) if said else None
+            within = _within(answer, context, stripped) if said else None
             # "那它还负责什么": the unit asked about before, all of its duties.
             units = "、".join(context.units)
             return within or Reading(" ".join(context.units), f"按{units}的全部职责回答：")
@@ -323,15 +324,15 @@ def read(answer: Callable[[str], Answer], message: str, context: Context | None)
     # A task's title is a topic within a unit ("财政厅负责啥" then "资金保障这块呢").
     titled = alone.kind == "task" and not re.search(r"任务|第|\d", stripped)
     if (alone.kind in ("topic", "none") or titled) and context.units and not alone.elsewhere:
-        # Same unit, another topic: "人社厅负责哪些" then "其中关于大学生的呢".
-        question = f"{' '.join(context.units)} {stripped}"
+        # Same unit, another topic: "人社厅负责哪些" then "其中关于大学生的呢" (within the
+        # items it leads, after "人社局牵头的有哪些").
+        question = f"{_of(context)} {stripped}"
         combined = answer(question)
         # Only duties every unit shares match the topic: it is a question of its own
         # ("我是民政厅的" then "那残疾人创业的呢").
         shared = {m.id for m in combined.measures} <= combined.shared
         if combined.kind == "unit_topic" and not (shared and alone.kind == "topic"):
-            units = "、".join(context.units)
-            return Reading(question, f"按「{combined.topic}」在{units}的职责中查找：")
+            return Reading(question, f"按「{combined.topic}」在{_whose(context)}中查找：")
     return Reading(stripped)
 
 
@@ -501,14 +502,29 @@ def _among(
     )
 
 
-def _within(answer: Callable[[str], Answer], units: tuple[str, ...], topic: str) -> Reading | None:
+def _of(context: Context) -> str:
+    """Return the context's units as a question says them, with the role listed if any
+    ("人社局牵头的")."""
+    if context.role and len(context.units) == 1:
+        return f"{context.units[0]}{context.role}的"
+    return " ".join(context.units)
+
+
+def _whose(context: Context) -> str:
+    """Return whose items a follow-up is read in: "教育厅的职责", "人社局牵头的举措"."""
+    if context.role and len(context.units) == 1:
+        return f"{context.units[0]}{context.role}的举措"
+    return f"{'、'.join(context.units)}的职责"
+
+
+def _within(answer: Callable[[str], Answer], context: Context, topic: str) -> Reading | None:
     """Read "其中跟职业学校有关的" (a topic the document holds only within the units' items) as
     the units' part in it; None when they have none."""
-    question = f"{' '.join(units)} {topic}"
+    question = f"{_of(context)} {topic}"
     combined = answer(question)
     if combined.kind != "unit_topic":
         return None
-    return Reading(question, f"按「{combined.topic}」在{'、'.join(units)}的职责中查找：")
+    return Reading(question, f"按「{combined.topic}」在{_whose(context)}中查找：")
 
 
 def _besides(
