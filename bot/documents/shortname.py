@@ -95,8 +95,8 @@ _BRANCH = re.compile(r"^(.+?局)([\u4e00-\u9fff]{2,3})分局$")
 # A stem of two words is said by its second word (人口计生局 → 计生局, 公安消防局 → 消防局),
 # but for words any body's name may end with (应急管理部 is no 管理部).
 _GENERIC_WORDS = frozenset(
-    ("管理", "服务", "发展", "工作", "事务", "监管", "保障", "改革", "建设", "资源", "技术")
-    + ("联合", "合作", "促进")
+    {"管理", "服务", "发展", "工作", "事务", "监管", "保障", "改革", "建设", "资源", "技术"}
+    | {"联合", "合作", "促进"}
 )
 # Kind suffixes; the bare stem names the unit too (财政部 → 财政), and "X部门" does.
 _KIND = re.compile(r"(委员会|总局|总署|部|厅|局|委|办|署|院|会|中心|公司|集团)$")
