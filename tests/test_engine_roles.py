@@ -15,7 +15,7 @@ from bot.ask.dialog import Context, Dialog
 from bot.ask.engine import Engine
 from bot.ask.lexicon import load_lexicon
 from bot.documents.importer import Dates, dump_lexicon, dump_plan, dump_units, import_file
-from bot.documents.plan import Plan, load_plan
+from bot.documents.plan import Measure, Plan, load_plan
 from bot.documents.shortname import acronyms, short_forms
 from tests.test_engine_reading import _imported
 
@@ -461,3 +461,23 @@ async def test_a_topic_after_a_role_s_list_is_within_that_role(
     assert set(got["measures"]) <= set(listed["measures"])
     # without the role, the topic reaches the unit's other items too
     assert not set(ids(engine, f"财政部 {topic}")) <= set(listed["measures"])
+
+
+@pytest.mark.parametrize(
+    "question", ["国家发展改革委牵头、财政部配合的有哪些", "哪些是财政部配合发改委牵头的"]
+)
+def test_two_units_each_in_its_own_role(shigan: tuple[Plan, Engine], question: str) -> None:
+    plan, engine = shigan
+
+    def leads(m: Measure, unit: str) -> bool:
+        return unit in m.lead or (not (m.lead or m.guide) and m.units[0] == unit)
+
+    lead, support = "国家发展改革委", "财政部"
+    want = [
+        m.id
+        for m in plan.measures
+        if leads(m, lead) and support in m.units and not leads(m, support)
+    ]
+    assert want
+    assert ids(engine, question) == want
+    assert set(want) < set(ids(engine, f"{lead}牵头的有哪些"))

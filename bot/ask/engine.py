@@ -303,6 +303,8 @@ _JOINT = lazy(
 # item the unit takes part in, whatever its role ("科信局都参与了哪些", "牵头或参与的").
 # Everyday words for them: 主要负责, 带头, 挑头; 打下手, 帮忙 (not 带头人, 主要负责人: persons).
 # "作为配合单位" is the role too (作为 alone is a word of topics: 不作为).
+# The roles as documents write them.
+_ROLE_WORD = {"lead": "牵头", "support": "配合", "guide": "指导"}
 # An office inside a body (内设处室: 医政处, 综合科), said after it ("卫健委医政处").
 _OFFICE = lazy(r"[处科室]$")
 _ROLE = lazy(
@@ -1129,18 +1131,18 @@ class Engine:
                     headings.append(heading)
         return tuple(dict.fromkeys(items)), tuple(dict.fromkeys(headings))
 
-    def _role(self, q: _Query) -> str:
-        """Return "lead" or "support" when the question asks who leads or supports.
+    def _role(self, q: _Query) -> list[str]:
+        """Return "lead" or "support" when the question asks who leads or supports, one for
+        each role said ("组织部牵头、财政局配合的": lead, support).
 
         "unstated" when it asks but the document names no lead units (this notice).
         """
         found = q.take(_ROLE)
         if not found or any(m.lastindex is None for m in found):
-            return ""
+            return []
         if not self._roles:
-            return "unstated"
-        m = found[0]
-        return "lead" if m.group(1) else "support" if m.group(2) else "guide"
+            return ["unstated"]
+        return ["lead" if m.group(1) else "support" if m.group(2) else "guide" for m in found]
 
     def _unit_answer(
         self, question: str, q: _Query, units: list[str], corrections: list[tuple[str, str]]
@@ -1152,10 +1154,20 @@ class Engine:
         if joint:
             # "省委组织部和人社厅一起负责的": the measures they share.
             duties = [m for m in duties if all(self.plan.is_responsible(u, m) for u in units)]
-        role = self._role(q) or ("joint" if joint else "")
-        word = {"lead": "牵头", "support": "配合", "guide": "指导"}.get(role, "")
+        roles = self._role(q)
+        role = roles[0] if roles else "joint" if joint else ""
+        word = _ROLE_WORD.get(role, "")
         in_role = [m for m in duties if any(_plays(m, u, word, self._first_leads) for u in units)]
-        if word:
+        if len(units) == len(roles) == 2 and roles[0] != roles[1] and word:
+            # "组织部牵头、财政局配合的": each unit in its own role, in the same items.
+            pairs = [(u, _ROLE_WORD[r]) for u, r in zip(units, roles, strict=True)]
+            role = "joint"  # each in its own role: the items they share, so marked
+            duties = [
+                m
+                for m in self._measures
+                if all(_plays(m, u, w, self._first_leads) for u, w in pairs)
+            ]
+        elif word:
             # "财政部牵头的有哪些": only what the unit leads (or supports, guides); none may be.
             duties = in_role
         shared = frozenset(
