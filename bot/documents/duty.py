@@ -15,6 +15,8 @@ _LABEL = re.compile(r"[，；,;。]?\s*(牵头|配合|责任|参与|协办|主�
 # What closes a responsibility bracket: "负责", "牵头负责", "按职责分工负责", "分别负责".
 _DUTY_END = re.compile(r"(?:按职责分工|按职责|分别|共同|牵头)?负责$")
 _SEPARATORS = "、，,；;"
+# Brackets a name may hold its own 、 in: "各县〔市、区〕政府", "各县（市、区）".
+_OPEN, _CLOSE = "（(〔[", "）)〕]"
 # What ends one clause of a bracket: its units' role.
 _ROLE = re.compile(
     r"(?:(?:按职责分工|按职责|分别|共同|牵头)?负责(?:落实)?|牵头(?:落实)?|配合|参与|协助|协同|指导"
@@ -128,12 +130,33 @@ def looks_like_duty(text: str) -> bool:
     return bool(roles or _LABEL.search(text) or LEAD_RULE.search(text))
 
 
+# How a body's name ends (_BODY, and 残联, 科协, "有关部门"): a bracket of such names alone,
+# with no verb, still names who is responsible: "(市发展改革委,各县〔市、区〕政府)".
+_UNIT_LIKE = re.compile(r"(?:部|厅|局|委|办|院|会|署|处|室|中心|公司|集团|队|社|行|政府|联|协|部门|单位)$")
+_NO_UNIT = re.compile(r"负责|牵头|配合|指导|参与|会同|落实|[。：:“”\d%]")
+
+
+def names_units(text: str) -> bool:
+    """Tell whether a bracket holds only names of bodies, no verb: "(州民宗委)".
+
+    Read as a responsibility only where it closes its item (layout.take_segments): inside a
+    sentence such a bracket is often another name of what precedes it.
+    """
+    text = text.strip().rstrip("。 ")
+    if not text or _EXPLAINS.match(text):
+        return False
+    names = split_names(text)
+    return all(
+        2 <= len(n) <= 24 and _UNIT_LIKE.search(n) and not _NO_UNIT.search(n) for n in names
+    )
+
+
 def split_names(text: str) -> list[str]:
     """Split a list of names at 、，； outside parentheses, keeping catch-alls whole."""
     parts: list[str] = []
     depth, current = 0, ""
     for ch in text:
-        depth += (ch in "（(") - (ch in "）)")
+        depth += (ch in _OPEN) - (ch in _CLOSE)
         if ch in _SEPARATORS and depth == 0:
             parts.append(current.strip())
             current = ""
@@ -214,7 +237,7 @@ def _clauses(text: str) -> list[str]:
     """Split at ，； outside parentheses: "X牵头，Y配合" is two clauses."""
     out, depth, current = [], 0, ""
     for ch in text:
-        depth += (ch in "（(") - (ch in "）)")
+        depth += (ch in _OPEN) - (ch in _CLOSE)
         if ch in "，,；;。" and depth == 0:
             out.append(current.strip())
             current = ""
@@ -291,6 +314,9 @@ def read_duty(
     `levels`: the bare names that take the level of their list (see shared_levels).
     """
     duty = Duty()
+    # Bodies listed with no verb ("(市发展改革委,各县〔市、区〕政府)") are each responsible,
+    # as in a table's cell: a group named so is one of them.
+    groups = groups or (names_units(text) and not looks_like_duty(text))
     for label, names in _LEADER.findall(text):
         duty.notes.append(f"{label}：{names.strip()}")
     text = _SHARE_LABEL.sub("", _LEADER.sub("", text)).strip("，；,; ")

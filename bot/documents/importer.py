@@ -322,6 +322,17 @@ def _measure(
     return measure
 
 
+def _under_task(duty: Duty, task: Duty) -> None:
+    """Add the lead of the task's heading to a measure's duty: it leads the task's measures.
+
+    The measure's own lead, when it names one, stays its lead; the task's lead joins its units.
+    """
+    heads = task.lead or task.units
+    duty.units += [n for n in heads if n not in duty.units]
+    duty.lead = duty.lead or list(heads)
+    duty.catch_all += [c for c in task.catch_all if c not in duty.catch_all]
+
+
 def build(
     text_lines: list[str],
     layout: Layout,
@@ -358,6 +369,8 @@ def build(
         task = tasks[-1]
         mid = f"{task['number']}.{len(task['measures']) + 1}"
         duty, rule = read_duty(item.duty, lead_rule is not None, layout.cells, levels)
+        if item.task_duty:
+            _under_task(duty, read_duty(item.task_duty, False, layout.cells, levels)[0])
         measure = _measure(item, mid, duty, units, standing)
         standing += [n for n in duty.standing if n not in standing]
         lead_rule = lead_rule or rule

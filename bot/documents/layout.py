@@ -6,7 +6,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from bot.documents.duty import looks_like_duty
+from bot.documents.duty import looks_like_duty, names_units
 
 _CN = "一二三四五六七八九十百零〇"
 # Numbering styles, in no particular order: a document's outline takes them in the order it
@@ -37,6 +37,9 @@ class Item:
     text: str
     duty: str
     deadline: str = ""
+    # The bracket of the task's heading ("(二)大力实施开发式扶贫。(州扶贫两资办牵头)"): its
+    # lead leads every measure of the task.
+    task_duty: str = ""
 
 
 @dataclass
@@ -132,7 +135,8 @@ def take_segments(paragraph: str) -> tuple[list[tuple[str, list[str]]], str]:
             depth -= 1
             if depth == 0:
                 content = paragraph[start + 1 : i]
-                if not looks_like_duty(content):
+                closes = not paragraph[i + 1 :].strip(_PUNCT)
+                if not looks_like_duty(content) and not (closes and names_units(content)):
                     text += paragraph[start : i + 1]
                 elif segments and not text.strip("。；; "):
                     segments[-1][1].append(content)
@@ -206,6 +210,9 @@ def read_numbered(lines: Sequence[str]) -> Layout:
         _items_of(node, layout)
     for node in nodes:
         _promote(node)
+    heads = [node for node in nodes if _heads_task(node, layout)]
+    for node in heads:
+        _tasks_beside(node, nodes)
     if not layout.items:
         return _read_flat(preamble + [ln for n in nodes for ln in n.lines], layout)
     layout.unplaced += [f"条目之前：{p[:40]}" for p in preamble if take_duties(p)[1]]
@@ -252,6 +259,11 @@ def _items_of(node: _Node, layout: Layout) -> None:
             pending.append(rest)
     if not node.items:
         return
+    if pending and len(node.items) == 1 and _bracketed_heading(node.lines[0]):
+        # "(一)扎实推进民生工程。(……负责)" and a paragraph below: the heading's bracket
+        # covers the text under it.
+        node.items[0].text += "".join(pending)
+        pending = []
     layout.items += node.items
     parent: _Node | None = node
     while parent is not None:
@@ -272,6 +284,47 @@ def _promote(parent: _Node) -> None:
         kid.items[0].number = ""
         for item in kid.items:
             item.task_number, item.task_title = kid.number, _title(kid.lines[0])
+
+
+def _bracketed_heading(line: str) -> bool:
+    """Tell whether a numbered line is a short title and its bracket: "扎实推进民生工程。(……)"."""
+    segments, after = take_segments(line)
+    if len(segments) != 1 or after:
+        return False
+    text = segments[0][0].rstrip("。；; ")
+    return 0 < len(text) <= 30 and not re.search(r"[。；;]", text)
+
+
+def _heads_task(node: _Node, layout: Layout) -> bool:
+    """Make a heading's bracket the task's when numbered measures follow it; tell if it was.
+
+    "(二)大力实施开发式扶贫。(州扶贫两资办牵头)" above "1.……(州扶贫两资办负责)": the heading
+    is the task, not a measure, and its lead leads each measure under it.
+    """
+    if len(node.lines) != 1 or len(node.items) != 1 or not _bracketed_heading(node.lines[0]):
+        return False
+    if not any(child.has_measure for child in node.children):
+        return False
+    heading = node.items.pop()
+    layout.items.remove(heading)
+    stack = list(node.children)
+    while stack:
+        child = stack.pop()
+        for item in child.items:
+            item.task_duty = heading.duty
+        stack += child.children
+    return True
+
+
+def _tasks_beside(node: _Node, nodes: Sequence[_Node]) -> None:
+    """Make the items beside a task heading tasks too: "(一)……(X牵头,……负责)" is one."""
+    siblings = node.parent.children if node.parent else [n for n in nodes if n.parent is None]
+    for other in siblings:
+        if other is not node and other.depth == node.depth and other.items:
+            if all(item.task_number != other.number for item in other.items):
+                other.items[0].number = ""
+                for item in other.items:
+                    item.task_number, item.task_title = other.number, _title(other.lines[0])
 
 
 def _absorb_children(node: _Node) -> None:
