@@ -287,7 +287,7 @@ _WHOLE_TASK = lazy(r"[那这](?:一(?:大项|项|部分)|大项|项行动|项任
 _FILLER = lazy(r"这边|那边|这块|那块|这儿|那儿|这里|那里|口子|这头|那头|系统|方面")
 # A word joined to a unit's name and asked of distributively ("税务和烟草各管哪些").
 _COORDINATED = lazy(r"[和与及、跟]([\u4e00-\u9fff]{2,6}?)(?=各|都|分别|一起|共同)")
-_LEVEL_PREFIX = lazy(r"^(?:四川省|中共|国家|省|市|区|县)")
+_LEVEL_PREFIX = lazy(r"^(?:四川省|中共|国家|省|市|区|县|州)")
 # A document's own rule of which place in a list leads.
 _POSITION_RULE = lazy(r"(?:列|排|排名|排在)第一")
 # Asking who is in charge: the answer is a unit, so a unit's word in it is the topic's.

@@ -70,7 +70,7 @@ _BODY = re.compile(r"(?:部|厅|局|委|办|院|会|署|处|室|中心|公司|�
 _DEPARTMENT = re.compile(r"(?:厅|局|委|委员会|办|社|法院|检察院)$")
 # The level a name starts with, shared by the bare names after it in a 、 list; a level
 # inside a name (团市委, 人民银行广东省分行) is its own.
-_LEVEL = re.compile(r"^(?:省|市(?!场)|县(?!域)|区(?!域))")
+_LEVEL = re.compile(r"^(?:省|市(?!场)|县(?!域)|区(?!域)|州)")
 _INNER_LEVEL = re.compile(r".(?:省|(?<![城都])市(?!场))")
 # A name's stem before what the list says of it ("能源局等按职责分工负责").
 _STEM = re.compile(r"等|按|牵头|负责|配合|参与|指导|落实|结合|[（(]")
@@ -177,11 +177,18 @@ def split_names(text: str) -> list[str]:
     return merged
 
 
+# Bodies of a national line inside a province (税务局 is 国家税务总局河南省税务局): no
+# province's department, so a list's 省 is not theirs.
+_VERTICAL = re.compile(
+    r"^(?:税务|海关|统计调查|调查总队|银保监|证监|人行|人民银行|外汇管理|邮政管理|通信管理)"
+)
+
+
 def _own_place(name: str, where: Collection[str]) -> bool:
     """Tell whether a name holds a level or a place of its own (团市委, 广东海事局)."""
     if _NATIONAL.search(name) or _LEVEL.match(name) or _INNER_LEVEL.search(name):
         return True
-    return any(name.startswith(place) for place in where)
+    return bool(_VERTICAL.match(name)) or any(name.startswith(place) for place in where)
 
 
 def _stem(part: str) -> str:

@@ -26,6 +26,8 @@ _CONTRACTIONS = (
     ("应急管理", "应急"),
     ("生态环境", "环保"),
     ("交通运输", "交通"),
+    ("国土资源", "国土"),
+    ("劳动和社会保障", "劳动保障"),
 )
 # Shorter names people also use for a whole part of a unit's name (any level): 市市场监管局 →
 # 市监局, 行政审批服务局 → 行政审批局, 供销合作总社 → 供销社, 人民银行 → 央行.
@@ -67,7 +69,7 @@ _ZONE = re.compile(r"^.{2,3}?((?:高新|经开|开发|示范|新|保税|综保)�
 # Level prefixes a unit's name may carry ("国家发展改革委", "全国总工会", "中国科协", "省教育厅").
 _LEVEL = re.compile(
     r"^(?:国家|(?:中华)?全国|中国|中共中央|中共|中央|国务院|省委|省政府|省|市委|市政府|市(?!场|政|容)|区(?!域)"
-    r"|县(?!域))"
+    r"|县(?!域)|州委|州政府|州)"
 )
 # A group of local governments by its level (各区政府, 各县人民政府).
 _GROUP_LEVEL = re.compile(r"^各(区|县|市|镇|乡)(?:人民)?政府$")
@@ -160,6 +162,22 @@ def tails(name: str) -> list[str]:
     return [w[i:] for w in whole for i in range(_TAIL_DROPS, len(w) - _TAIL_LEAST + 1)]
 
 
+# Alternatives in a bracket: "各县〔市、区〕政府" is said 各县区政府, 各县市区政府, 各县政府.
+_ALTERNATIVES = re.compile(r"[〔(（]([^〔〕()（）]+、[^〔〕()（）]+)[〕)）]")
+
+
+def _unbracketed(name: str) -> list[str]:
+    """Return a name with alternatives in a bracket as people type it, without the bracket."""
+    found = _ALTERNATIVES.search(name)
+    if found is None:
+        return []
+    head, tail = name[: found.start()], name[found.end() :]
+    parts = found.group(1).split("、")
+    forms = [head + tail, head + "".join(parts) + tail, *(head + p + tail for p in parts)]
+    forms += [f.replace("人民政府", "政府") for f in forms if "人民政府" in f]
+    return forms
+
+
 def short_forms(name: str) -> list[str]:
     """Return the short forms of `name` (without `name` itself), most specific first."""
     forms: list[str] = list(_NATIONAL_NICKNAMES.get(name, ()))
@@ -167,7 +185,10 @@ def short_forms(name: str) -> list[str]:
     if name.startswith("各") and len(name) >= 4:
         # 各区政府 → 区政府, and 区里 as people say it: a group named as a unit, no shorter.
         level = _GROUP_LEVEL.match(name)
-        return [name[1:]] + ([level.group(1) + "里"] if level else [])
+        said = [name[1:]] + ([level.group(1) + "里"] if level else [])
+        for form in _unbracketed(name):
+            said += [form, form[1:]]
+        return [f for f in dict.fromkeys(said) if f != name]
     bases = [name, _contract(name), *_expanded(name)]
     if name.startswith(_YOUTH_LEAGUE):
         bases.append("团" + name[len(_YOUTH_LEAGUE) :])
