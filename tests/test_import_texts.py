@@ -24,6 +24,10 @@ COUNTS = {
     # 43 named units and the group 各地级以上市人民政府, named in a table's cell
     "gd2025_shuzi_guangdong.txt": (19, 58, 44),
     "zj2026_rengongzhineng_renwu.txt": (24, 113, 38),
+    # Round 9: half-width punctuation as web pages give it (SOURCES.md there).
+    "sanmenxia2023_zhongdian_gongzuo_zeren.txt": (1, 10, 8),  # 7 departments + 1 group
+    "liangshan_minsheng_fenjie_p5.txt": (3, 8, 19),
+    "henan2023_yuzheng5_zhongdian_gongzuo.txt": (1, 4, 11),
 }
 
 
@@ -337,3 +341,83 @@ def test_a_dash_line_that_is_a_sentence_is_no_heading(tmp_path: Path) -> None:
     measures = [x for t in tasks for x in t["measures"]]
     assert [t["title"] for t in tasks] == ["稳增长"]
     assert [x["units"] for x in measures] == [["市发改委"], ["市住建局"]]
+
+
+def test_sanmenxia_a_bracket_of_units_with_no_verb() -> None:
+    imported = _import("sanmenxia2023_zhongdian_gongzuo_zeren.txt")
+    m = _measures(imported)
+    assert sorted(m, key=int) == [str(n) for n in range(1, 11)]
+    assert imported.plan["document"]["number"] == "三政办〔2023〕1号"
+    # "(市发展改革委,各县〔市、区〕政府)": half-width, no verb; each body named is responsible,
+    # the group too (not split at the 、 inside 〔〕); nobody is named the lead
+    assert m["1"]["text"] == "地区生产总值增长7%以上。"
+    assert m["1"]["units"] == ["市发展改革委", "各县〔市、区〕政府"]
+    assert "lead" not in m["1"]
+    assert "catch_all" not in m["1"]
+    # the list's 市 is the second department's too
+    assert m["10"]["units"] == ["市人力资源社会保障局", "市农业农村局", "各县〔市、区〕政府"]
+    assert all("各县〔市、区〕政府" in x["units"] for x in m.values())
+    group = next(u for u in imported.units["units"] if u["name"] == "各县〔市、区〕政府")
+    assert {"各县区政府", "县市区政府", "各县市区政府"} <= set(group["aliases"])
+
+
+def test_a_verbless_bracket_inside_a_sentence_is_no_duty(tmp_path: Path) -> None:
+    text = (
+        "2023年重点工作责任分解\n一、主要目标\n"
+        "1.支持市场监管部门(市知识产权局)开展专利保护。(市市场监管局负责)\n"
+        "2.粮食产量稳定。(市农业农村局)\n"
+    )
+    path = tmp_path / "inside.txt"
+    path.write_text(text, encoding="utf-8")
+    m = _measures(import_file(path, dates=TODAY))
+    assert sorted(m) == ["1", "2"]
+    assert m["1"]["text"] == "支持市场监管部门(市知识产权局)开展专利保护。"
+    assert m["1"]["units"] == ["市市场监管局"]
+    assert m["2"]["units"] == ["市农业农村局"]
+
+
+def test_liangshan_a_headings_bracket_covers_its_task() -> None:
+    imported = _import("liangshan_minsheng_fenjie_p5.txt")
+    tasks = imported.plan["tasks"]
+    assert [t["title"] for t in tasks] == [
+        *("扎实推进民生工程", "大力实施开发式扶贫", "加强就业和社会保障工作")
+    ]
+    # (一) has no numbered items: its heading's bracket covers the paragraph below it
+    [livelihood] = tasks[0]["measures"]
+    assert livelihood["text"].startswith("扎实推进民生工程。大力实施就业促进")
+    assert livelihood["text"].endswith("不断改善人民生活。")
+    assert livelihood["lead"] == ["州政府民生办"]
+    assert len(livelihood["units"]) == 17
+    # (二)'s heading names the task's lead; items carry their own brackets, some verbless
+    poverty = {m["doc_number"]: m for m in tasks[1]["measures"]}
+    assert sorted(poverty) == ["1", "2", "3"]
+    assert poverty["2"]["units"] == ["州民宗委", "州扶贫两资办"]
+    assert poverty["3"]["units"] == ["州国土资源局", "州扶贫两资办"]
+    assert all(m["lead"] == ["州扶贫两资办"] for m in poverty.values())
+    jobs = {m["doc_number"]: m for m in tasks[2]["measures"]}
+    assert jobs["1"]["units"] == jobs["1"]["lead"] == ["州劳动保障局"]
+    assert jobs["4"]["units"] == ["州民政局", "州残联", "州劳动保障局"]
+    assert jobs["4"]["lead"] == ["州劳动保障局"]
+    # 州 is a level: the unit is also said without it, and by its usual contraction
+    aliases = {u["name"]: u["aliases"] for u in imported.units["units"]}
+    assert "民政局" in aliases["州民政局"]
+    assert "残联" in aliases["州残联"]
+    assert "国土局" in aliases["州国土资源局"]
+
+
+def test_henan_the_first_unit_carries_the_level_for_the_list() -> None:
+    imported = _import("henan2023_yuzheng5_zhongdian_gongzuo.txt")
+    m = _measures(imported)
+    assert imported.plan["document"]["number"] == "豫政〔2023〕5号"
+    # "(省发展改革委牵头,省商务厅、财政厅……等相关部门按职责分工负责)"
+    assert m["2"]["lead"] == ["省发展改革委"]
+    assert m["2"]["units"] == [
+        *("省发展改革委", "省商务厅", "省财政厅", "省文化和旅游厅", "省工业和信息化厅"),
+        "省住房城乡建设厅",
+    ]
+    assert "lead" not in m["1"]
+    # bodies of a national line keep the name the document writes: 税务局 is no 省's department
+    assert m["4"]["units"] == [
+        *("省住房城乡建设厅", "省财政厅", "省自然资源厅", "税务局", "省地方金融监管局"),
+        *("人行郑州中心支行", "河南银保监局"),
+    ]
