@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from bot.documents.importer import Dates, Imported, import_file
+from bot.documents.importer import UNTITLED, Dates, Imported, import_file
 from bot.documents.plan import PlanError
 
 TEXTS = Path(__file__).resolve().parent / "data" / "blind" / "texts"
@@ -378,6 +378,9 @@ def test_a_verbless_bracket_inside_a_sentence_is_no_duty(tmp_path: Path) -> None
 
 def test_liangshan_a_headings_bracket_covers_its_task() -> None:
     imported = _import("liangshan_minsheng_fenjie_p5.txt")
+    # the page starts at an item: no title to read, and the report says so
+    assert imported.plan["document"]["title"] == UNTITLED
+    assert "未找到文件标题：请在第一行写上标题再导入一次" in imported.report()
     tasks = imported.plan["tasks"]
     assert [t["title"] for t in tasks] == [
         *("扎实推进民生工程", "大力实施开发式扶贫", "加强就业和社会保障工作")
@@ -408,7 +411,13 @@ def test_liangshan_a_headings_bracket_covers_its_task() -> None:
 def test_henan_the_first_unit_carries_the_level_for_the_list() -> None:
     imported = _import("henan2023_yuzheng5_zhongdian_gongzuo.txt")
     m = _measures(imported)
-    assert imported.plan["document"]["number"] == "豫政〔2023〕5号"
+    document = imported.plan["document"]
+    assert document["number"] == "豫政〔2023〕5号"
+    # the issuer's line above "关于……的通知" is part of the title
+    assert document["title"] == (
+        "河南省人民政府关于明确政府工作报告提出的2023年重点工作责任单位的通知"
+    )
+    assert document["issuer"] == "河南省人民政府"
     # "(省发展改革委牵头,省商务厅、财政厅……等相关部门按职责分工负责)"
     assert m["2"]["lead"] == ["省发展改革委"]
     assert m["2"]["units"] == [

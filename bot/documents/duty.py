@@ -132,7 +132,9 @@ def looks_like_duty(text: str) -> bool:
 
 # How a body's name ends (_BODY, and 残联, 科协, "有关部门"): a bracket of such names alone,
 # with no verb, still names who is responsible: "(市发展改革委,各县〔市、区〕政府)".
-_UNIT_LIKE = re.compile(r"(?:部|厅|局|委|办|院|会|署|处|室|中心|公司|集团|队|社|行|政府|联|协|部门|单位)$")
+_UNIT_LIKE = re.compile(
+    r"(?:部|厅|局|委|办|院|会|署|处|室|中心|公司|集团|队|社|行|政府|联|协|部门|单位)$"
+)
 _NO_UNIT = re.compile(r"负责|牵头|配合|指导|参与|会同|落实|[。：:“”\d%]")
 
 

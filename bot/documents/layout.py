@@ -320,11 +320,12 @@ def _tasks_beside(node: _Node, nodes: Sequence[_Node]) -> None:
     """Make the items beside a task heading tasks too: "(一)……(X牵头,……负责)" is one."""
     siblings = node.parent.children if node.parent else [n for n in nodes if n.parent is None]
     for other in siblings:
-        if other is not node and other.depth == node.depth and other.items:
-            if all(item.task_number != other.number for item in other.items):
-                other.items[0].number = ""
-                for item in other.items:
-                    item.task_number, item.task_title = other.number, _title(other.lines[0])
+        if other is node or other.depth != node.depth or not other.items:
+            continue
+        if all(item.task_number != other.number for item in other.items):
+            other.items[0].number = ""
+            for item in other.items:
+                item.task_number, item.task_title = other.number, _title(other.lines[0])
 
 
 def _absorb_children(node: _Node) -> None:
