@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 
 from bot.ask.engine import Engine
+from bot.ask.lexicon import load_lexicon
 from bot.ask.reporting import is_reporting
-from bot.documents.plan import Plan
+from bot.documents.importer import dump_lexicon, dump_plan, dump_units, import_file
+from bot.documents.plan import Plan, load_plan
 from bot.documents.shortname import acronyms, spoken_aliases
 from tests.test_engine_reading import _imported
 
@@ -189,6 +191,44 @@ def test_short_forms_of_an_imported_document(tmp_path_factory: pytest.TempPathFa
         answer = engine.answer(question)
         assert answer.units == (unit,), question
         assert {m.id for m in answer.measures} == {m.id for m in plan.duties_of(unit)}
+
+
+_LEVELS = """\
+某州人民政府关于印发民生工作分工方案的通知
+2024年3月1日
+一、重点任务
+1.加快发展老龄事业。(州民政局、州国土资源局负责)
+2.完善妇女儿童关爱服务。(全国妇联)
+3.地区生产总值增长7%以上。(州发展改革委,各县〔市、区〕政府)
+4.落实减税降费政策。(州财政局牵头,州商务局、税务局、交通运输局按职责分工负责)
+"""
+
+
+@pytest.mark.parametrize(
+    ("question", "unit"),
+    [
+        ("民政局负责哪些", "州民政局"),  # the level dropped
+        ("凉山州民政局负责哪些", "州民政局"),  # a place and the level added
+        ("国土局有什么任务", "州国土资源局"),  # 国土资源 said 国土
+        ("妇联负责啥", "全国妇联"),
+        ("各县区政府要负责哪些", "各县〔市、区〕政府"),  # its bracket typed plainly
+        ("县市区政府负责什么", "各县〔市、区〕政府"),
+        ("州税务局负责啥", "税务局"),  # a national line's body: the list's 州 is not its own
+        ("交通运输局负责啥", "州交通运输局"),
+        ("州交通局负责啥", "州交通运输局"),
+    ],
+)
+def test_a_unit_with_its_level_dropped_or_added(tmp_path: Path, question: str, unit: str) -> None:
+    source = tmp_path / "levels.txt"
+    source.write_text(_LEVELS, encoding="utf-8")
+    imported = import_file(source)
+    (tmp_path / "plan.yaml").write_text(dump_plan(imported.plan), encoding="utf-8")
+    (tmp_path / "units.yaml").write_text(dump_units(imported.units), encoding="utf-8")
+    (tmp_path / "lexicon.yaml").write_text(dump_lexicon(imported.plan), encoding="utf-8")
+    plan = load_plan(tmp_path)
+    answer = Engine(plan, load_lexicon(tmp_path)).answer(question)
+    assert answer.units == (unit,), question
+    assert {m.id for m in answer.measures} == {m.id for m in plan.duties_of(unit)}
 
 
 @pytest.mark.parametrize(

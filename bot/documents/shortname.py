@@ -66,7 +66,8 @@ _FORMER = (
 )
 # A zone's committee is named after its city (宝鸡高新区管委会): people drop the city.
 _ZONE = re.compile(r"^.{2,3}?((?:高新|经开|开发|示范|新|保税|综保)区.*)$")
-# Level prefixes a unit's name may carry ("国家发展改革委", "全国总工会", "中国科协", "省教育厅").
+# Level prefixes a unit's name may carry ("国家发展改革委", "全国总工会", "中国科协", "省教育厅",
+# "州民政局").
 _LEVEL = re.compile(
     r"^(?:国家|(?:中华)?全国|中国|中共中央|中共|中央|国务院|省委|省政府|省|市委|市政府|市(?!场|政|容)|区(?!域)"
     r"|县(?!域)|州委|州政府|州)"
