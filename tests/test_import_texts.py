@@ -366,14 +366,16 @@ def test_a_verbless_bracket_inside_a_sentence_is_no_duty(tmp_path: Path) -> None
         "2023年重点工作责任分解\n一、主要目标\n"
         "1.支持市场监管部门(市知识产权局)开展专利保护。(市市场监管局负责)\n"
         "2.粮食产量稳定。(市农业农村局)\n"
+        "3.外贸进出口保持增长。(市商务局、海关等)\n"
     )
     path = tmp_path / "inside.txt"
     path.write_text(text, encoding="utf-8")
     m = _measures(import_file(path, dates=TODAY))
-    assert sorted(m) == ["1", "2"]
+    assert sorted(m) == ["1", "2", "3"]
     assert m["1"]["text"] == "支持市场监管部门(市知识产权局)开展专利保护。"
     assert m["1"]["units"] == ["市市场监管局"]
     assert m["2"]["units"] == ["市农业农村局"]
+    assert m["3"]["units"] == ["市商务局", "海关"]
 
 
 def test_liangshan_a_headings_bracket_covers_its_task() -> None:

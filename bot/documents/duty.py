@@ -133,7 +133,7 @@ def looks_like_duty(text: str) -> bool:
 # How a body's name ends (_BODY, and 残联, 科协, "有关部门"): a bracket of such names alone,
 # with no verb, still names who is responsible: "(市发展改革委,各县〔市、区〕政府)".
 _UNIT_LIKE = re.compile(
-    r"(?:部|厅|局|委|办|院|会|署|处|室|中心|公司|集团|队|社|行|政府|联|协|部门|单位)$"
+    r"(?:部|厅|局|委|办|院|会|署|处|室|中心|公司|集团|队|社|行|政府|联|协|关|部门|单位)$"
 )
 _NO_UNIT = re.compile(r"负责|牵头|配合|指导|参与|会同|落实|[。：:“”\d%]")
 
@@ -147,7 +147,7 @@ def names_units(text: str) -> bool:
     text = text.strip().rstrip("。 ")
     if not text or _EXPLAINS.match(text):
         return False
-    names = split_names(text)
+    names = [n.removesuffix("等") for n in split_names(text)]
     return all(
         2 <= len(n) <= 24 and _UNIT_LIKE.search(n) and not _NO_UNIT.search(n) for n in names
     )
