@@ -357,6 +357,7 @@ def test_sanmenxia_a_bracket_of_units_with_no_verb() -> None:
     # the list's 市 is the second department's too
     assert m["10"]["units"] == ["市人力资源社会保障局", "市农业农村局", "各县〔市、区〕政府"]
     assert all("各县〔市、区〕政府" in x["units"] for x in m.values())
+    assert "其中地方政府群体（作为单位列出）：各县〔市、区〕政府" in imported.report()
     group = next(u for u in imported.units["units"] if u["name"] == "各县〔市、区〕政府")
     assert {"各县区政府", "县市区政府", "各县市区政府"} <= set(group["aliases"])
 

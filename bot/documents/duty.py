@@ -121,6 +121,11 @@ def catch_all_kind(term: str) -> str:
     return "all"
 
 
+def is_group(name: str) -> bool:
+    """Tell whether a name is a group of local governments (各区政府), not one body."""
+    return bool(_CATCH_ALL.search(name)) and catch_all_kind(name) == "group"
+
+
 def looks_like_duty(text: str) -> bool:
     """Tell whether a bracket's content assigns units ("……负责", "牵头单位：……")."""
     text = text.rstrip("。 ")

@@ -13,7 +13,14 @@ import yaml
 from rapidfuzz.distance import Levenshtein
 
 from bot.documents import docfile
-from bot.documents.duty import LEAD_RULE, Duty, catch_all_kind, read_duty, shared_levels
+from bot.documents.duty import (
+    LEAD_RULE,
+    Duty,
+    catch_all_kind,
+    is_group,
+    read_duty,
+    shared_levels,
+)
 from bot.documents.layout import (
     Item,
     Layout,
@@ -90,6 +97,9 @@ class Imported:
         ]
         if kinds["group"]:
             lines.append("地方政府等群体（只约束所列举措）：" + "、".join(kinds["group"]))
+        if named := [u["name"] for u in self.units["units"] if is_group(u["name"])]:
+            # named like a body (a table's cell, a bracket of names): responsible as one
+            lines.append("其中地方政府群体（作为单位列出）：" + "、".join(named))
         if kinds["role"]:
             lines.append("角色（不是单位，不约束全体）：" + "、".join(kinds["role"]))
         lines.append("牵头规则：" + (self.lead_rule or self._roles_stated()))
