@@ -368,11 +368,12 @@ def test_a_verbless_bracket_inside_a_sentence_is_no_duty(tmp_path: Path) -> None
         "1.支持市场监管部门(市知识产权局)开展专利保护。(市市场监管局负责)\n"
         "2.粮食产量稳定。(市农业农村局)\n"
         "3.外贸进出口保持增长。(市商务局、海关等)\n"
+        "4.修订市政府工作规则(试行)\n"
     )
     path = tmp_path / "inside.txt"
     path.write_text(text, encoding="utf-8")
     m = _measures(import_file(path, dates=TODAY))
-    assert sorted(m) == ["1", "2", "3"]
+    assert sorted(m) == ["1", "2", "3"]  # "(试行)" names no body
     assert m["1"]["text"] == "支持市场监管部门(市知识产权局)开展专利保护。"
     assert m["1"]["units"] == ["市市场监管局"]
     assert m["2"]["units"] == ["市农业农村局"]

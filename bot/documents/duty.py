@@ -140,7 +140,10 @@ def looks_like_duty(text: str) -> bool:
 _UNIT_LIKE = re.compile(
     r"(?:部|厅|局|委|办|院|会|署|处|室|中心|公司|集团|队|社|行|政府|联|协|关|部门|单位)$"
 )
-_NO_UNIT = re.compile(r"负责|牵头|配合|指导|参与|会同|落实|[。：:“”\d%]")
+# Not a body: a verb, a sentence, a number; "(试行)" after a rule's name; "社会" alone.
+_NO_UNIT = re.compile(
+    r"负责|牵头|配合|指导|参与|会同|落实|[。：:“”\d%]|[试暂施执运进实推]行$|^社会$"
+)
 
 
 def names_units(text: str) -> bool:
