@@ -22,6 +22,7 @@ from bot.ask.catalog import ROOT, Catalog, check_default, discover, load_catalog
 from bot.ask.dialog import Dialog
 from bot.ask.lexicon import load_lexicon
 from bot.ask.reporting import reporting_years
+from bot.ask.text import sound
 from bot.clock import Clock, system_clock
 from bot.config import ConfigError, load_config, postgres_url
 from bot.documents.plan import (
@@ -184,7 +185,7 @@ def import_doc(
     known = {u.name for u in refine}
     # A hand-written units.yaml that already names every unit is kept as it is.
     keep = bool(hand) and not hand.startswith(GENERATED) and {u.name for u in units} <= known
-    print("\n".join(imported.report()))
+    print("\n".join(imported.report(alike=_sound_alike)))
     try:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as e:
@@ -227,6 +228,11 @@ def _issued(text: str) -> dt.date:
         raise argparse.ArgumentTypeError(
             f"「{text}」不是有效的日期：请写 年-月-日，如 2012-09-19"
         ) from None
+
+
+def _sound_alike(a: str, b: str) -> bool:
+    """Tell whether two characters are typed alike on a pinyin keyboard (残联, 残连)."""
+    return sound(a) == sound(b)
 
 
 def _keep_notes(db_path: str | Path, data_dir: Path, out: Path, number: str, former: str) -> None:

@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from bot.cli import main
 from bot.documents.importer import UNTITLED, Dates, Imported, import_file
 from bot.documents.plan import PlanError
 
@@ -434,3 +435,26 @@ def test_henan_the_first_unit_carries_the_level_for_the_list() -> None:
         *("省住房城乡建设厅", "省财政厅", "省自然资源厅", "税务局", "省地方金融监管局"),
         *("人行郑州中心支行", "河南银保监局"),
     ]
+
+
+def test_two_bodies_one_character_apart_are_flagged_only_as_a_slip(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    text = (
+        "某市2024年重点工作责任分解\n2024年3月1日\n一、重点任务\n"
+        "1.完善社会救助。(市民政局、市财政局负责)\n"
+        "2.发展体育和教育事业。(市教育局、市体育局负责)\n"
+        "3.做好养老服务。(市民证局负责)\n"
+    )
+    source = tmp_path / "slip.txt"
+    source.write_text(text, encoding="utf-8")
+    assert main(["import-doc", str(source), "--out", str(tmp_path / "doc")]) == 0
+    report = capsys.readouterr().out
+    # 政 and 证 sound alike (a pinyin keyboard's slip); 民政/财政, 教育/体育 are two bodies
+    assert "「市民政局」与「市民证局」只差一个字，可能是笔误" in report
+    assert "「市民政局」与「市财政局」" not in report
+    assert "「市教育局」与「市体育局」" not in report
+    # without the sounds (documents alone), every pair one character apart is named
+    assert "「市教育局」与「市体育局」只差一个字" in "\n".join(
+        import_file(source, dates=TODAY).report()
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -80,8 +81,13 @@ class Imported:
     def _untitled(self) -> bool:
         return bool(self.plan["document"]["title"] == UNTITLED)
 
-    def report(self) -> list[str]:
-        """Return the lines a person reads to check the import."""
+    def report(self, alike: Callable[[str, str], bool] | None = None) -> list[str]:
+        """Return the lines a person reads to check the import.
+
+        `alike` tells whether two characters sound alike (a pinyin keyboard's slip): given,
+        two names one character apart are flagged only when those two do (州财政局 and 州民政局
+        are two bodies; 市民证局 is a slip for 市民政局).
+        """
         tasks = self.plan["tasks"]
         measures = [m for t in tasks for m in t["measures"]]
         terms = self.units.get("collective") or []
@@ -109,7 +115,9 @@ class Imported:
             lines.append("疑似不是单位名称（含动词），请核对：" + "、".join(verbs))
         for i, a in enumerate(names):
             for b in names[i + 1 :]:
-                if Levenshtein.distance(a, b) == 1 and min(len(a), len(b)) >= 4:
+                if Levenshtein.distance(a, b) == 1 and min(len(a), len(b)) >= 4 and _slip(
+                    a, b, alike
+                ):
                     lines.append(
                         f"「{a}」与「{b}」只差一个字，可能是笔误："
                         "若是，请在 units.yaml 中把错写的名称列入正确单位的 misspellings，"
@@ -121,6 +129,13 @@ class Imported:
         lines.append(f"无法归位的行 {len(self.unplaced)} 行" + ("：" if self.unplaced else ""))
         lines += [f"  {x}" for x in self.unplaced]
         return lines
+
+
+def _slip(a: str, b: str, alike: Callable[[str, str], bool] | None) -> bool:
+    """Tell whether two names one character apart may be one typed wrongly (see report)."""
+    if alike is None or len(a) != len(b):
+        return True  # a character left out or typed twice: a slip whatever it is
+    return any(x != y and alike(x, y) for x, y in zip(a, b, strict=True))
 
 
 @dataclass(frozen=True)
