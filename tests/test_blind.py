@@ -112,7 +112,7 @@ REACHED = {
     "gz2023_jiatingyisheng_fengongbiao_xlsx-r8": 22,  # 19 blind; 20 concepts9, 22 topic8
     # Round 9: three documents new to the sets (texts/SOURCES.md), scored blind on main at
     # 74e898c; kept after branch importer9's layouts and unit names (not blind).
-    "sanmenxia2023_zhongdian_gongzuo_zeren-r9": 16,  # 0 blind (import refused)
+    "sanmenxia2023_zhongdian_gongzuo_zeren-r9": 17,  # 0 blind (refused); 16, 17 with topic8
     "liangshan_minsheng_fenjie_p5-r9": 14,  # 7 blind; 13 importer9, 14 with concepts9
     "henan2023_yuzheng5_zhongdian_gongzuo-r9": 10,  # 9 blind
 }
