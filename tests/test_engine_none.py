@@ -274,3 +274,110 @@ def test_a_lot_of_money_or_a_count_is_no_sum_asked(
 ) -> None:
     # 花好多钱 says "a lot", 每年招多少人 asks a count: the topic is still answered.
     assert set(ids(engine, question)[:3]) & holding(plan, word)
+
+
+# -- details asked and stated (engine._DETAILS): each asked detail, on several documents -------
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "超比例安排残疾人就业的奖励按百分之几算",  # a share
+        "残疾人创业贷款利率是多少",  # a rate
+        "盲人按摩店税率是多少",
+        "残疾人职业技能大赛啥时候报名",  # a sign-up: 10.2 says 定期, no date
+        "残疾人专场招聘会报名截止日期",  # a deadline
+        "雇残疾人能抵个税吗",  # a tax relief for a person
+        "辅助器具报销比例是多少",  # a share paid back
+        "残疾人职业技能竞赛在哪儿办",  # where an event is held
+        "日本残疾人就业有配额吗",  # another country
+    ],
+)
+def test_a_detail_the_notice_never_states(engine: Engine, plan: Plan, question: str) -> None:
+    assert not any("%" in m.text or "百分之" in m.text for m in plan.measures)
+    assert_not_found(engine, question)
+
+
+def test_a_rate_needs_that_rate_named_and_a_sum_money(jiuye: tuple[Plan, Engine]) -> None:
+    plan, engine = jiuye
+    loans = holding(plan, "创业担保贷款", "%")
+    assert loans
+    assert not holding(plan, "利率")
+    # 2.1 states a share (25%) and a sum (15万元), not the loan's rate.
+    assert_not_found(engine, "创业担保贷款利率多少")
+    assert set(ids(engine, "创业担保贷款最多贷几万")) & loans
+    # A share stated answers a share asked; a sum a month is no share (1.1: 50%).
+    assert set(ids(engine, "失业保险费返还百分之多少")) & holding(plan, "失业保险费", "50%")
+    assert_not_found(engine, "就业见习补贴每个月发多少")
+    assert_not_found(engine, "招用失业人员能抵扣个人所得税吗")
+
+
+def test_a_deadline_or_procedure_no_measure_states(nongji: tuple[Plan, Engine]) -> None:
+    plan, engine = nongji
+    assert holding(plan, "农机购置补贴")
+    assert not holding(plan, "流程")
+    assert not holding(plan, "截止")
+    for question in [
+        "购机补贴申请啥时候截止",
+        "农机报废更新补贴要走啥流程",
+        "日本的农机补贴怎么发的",
+    ]:
+        assert_not_found(engine, question)
+
+
+def test_the_measure_stating_a_share_answers_though_another_ranks_first(
+    jiating: tuple[Plan, Engine],
+) -> None:
+    plan, engine = jiating
+    answered = set(ids(engine, "签约服务费百分之多少给医生"))
+    # The measure ranked first speaks of the fee and states no share: those that do answer.
+    assert answered
+    assert answered <= holding(plan, "签约服务费", "%")
+    assert_not_found(engine, "家庭病床医保报销比例是多少")
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "盲人按摩店贷款贴息上限是多少",  # a cap
+        "残疾人就业补贴申请表在哪下载",  # a form
+        "残疾人职业技能大赛报名入口什么时候开",  # an application's opening
+        "残疾人大学生毕业能落户吗",  # a benefit for a person no measure names
+        "超比例奖励啥时候发",  # when money is paid
+        "盲人医疗按摩考试在哪考",  # where an exam is held
+        "残疾人职业培训基地什么时候建成",  # a completion no measure dates
+        "盲人按摩医院啥时候开业",
+    ],
+)
+def test_a_cap_a_form_an_opening_or_a_personal_benefit(engine: Engine, question: str) -> None:
+    assert_not_found(engine, question)
+
+
+def test_a_cap_or_a_personal_benefit_in_imported_documents(
+    nongji: tuple[Plan, Engine], jiuye: tuple[Plan, Engine]
+) -> None:
+    _, machines = nongji
+    assert_not_found(machines, "农机合作社建库棚最多补多少")
+    assert_not_found(machines, "购机补贴要填什么表")
+    plan, jobs = jiuye
+    assert not holding(plan, "配偶")
+    assert_not_found(jobs, "创业的人配偶能安排工作吗")
+    # A cap the measure states is answered.
+    assert set(ids(jobs, "创业担保贷款最多能贷多少")) & holding(plan, "创业担保贷款", "万元")
+
+
+def test_a_floor_or_working_days_no_measure_states(engine: Engine) -> None:
+    assert_not_found(engine, "辅助性就业机构最低要有多少资金")
+    assert_not_found(engine, "残疾人就业补贴审批要多少个工作日")
+    # A count is no sum: still a topic.
+    assert engine.answer("每年最少招多少残疾人高校毕业生").measures
+
+
+def test_a_procedure_of_the_thing_asked(engine: Engine, plan: Plan) -> None:
+    # 9.1 and 15.1 name the 流程 of the employment service; no measure names one for opening.
+    stated = {
+        m.id for m in plan.measures if "服务流程" in m.text or "服务内容、标准、流程" in m.text
+    }
+    assert stated
+    assert set(ids(engine, "残疾人就业服务要走哪些流程")) <= stated
+    assert_not_found(engine, "盲人按摩店开业要走什么流程")

@@ -70,6 +70,8 @@ def at(*args: int) -> dt.datetime:
         "残工委往国务院报执行情况是哪天",
         "我们往残工委报完成情况要啥格式",
         "往哪报落实情况",
+        # a deadline with a verb of reporting is this bot's, whatever else it says
+        "进展报送申请延期到哪天截止",
     ],
 )
 def test_reporting_questions(question: str) -> None:
@@ -106,6 +108,15 @@ def test_reporting_questions(question: str) -> None:
         "农机作业能交给合作社托管吗",
         "垃圾处理厂能交给企业经营吗",
         "健康小屋能交给社会力量运营吗",
+        # an application's deadline, a claim, a sign-up or an exam: no reporting either
+        "农机补贴申请啥时候截止",
+        "试点城市申报截止到哪天",
+        "住院费用怎么报销",
+        "盲人按摩师资格考试啥时候报考",
+        "招聘会什么时候报名",
+        "家庭医生签约几号截止",
+        "见习岗位最晚什么时候交申请",
+        "求职补贴申领截至哪天",
     ],
 )
 def test_other_questions_are_not_about_reporting(question: str) -> None:

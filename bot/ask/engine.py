@@ -90,6 +90,8 @@ _FUNCTION_CHARS = frozenset(
 _DETAIL = lazy(
     r"电话|地址|在哪里?办|办公地点|联系方式|邮箱|网址|官网|(?:局|厅|部|处)长是谁|主任是谁|领导是谁"
     r"|在哪(?:个|座)(?:城市|省份?|地方|县)(?:举?办|举行|召开|开)|在哪(?:里|儿)?(?:举办|举行|召开)"
+    # Where an event is held ("招聘会在哪开"), not where a shop opens (在哪开店).
+    r"|在哪(?:里|儿)?(?:开|办|考)[呢啊呀吗？?。]*$"
     # (Not what money is spent on: 用在哪, 花在哪.)
     r"|(?<![用花])在哪(?:里|儿)?[呢啊呀]?[？?。]*$|(?:哪个|什么)(?:网站|app|小程序|公众号)"
 )
@@ -97,9 +99,12 @@ _DETAIL = lazy(
 _BODY = lazy(
     r"(?:部|厅|局|委员会|委|署|办公室|办)(?:负责|牵头|配合|参与|要做|有哪些|有什么|管什么)"
 )
-# Asking for an amount, a rate or a standard: answered only by a measure that states a number.
-_AMOUNT = lazy(
+# Asking for an amount, a rate or a standard (see _DETAILS).
+_AMOUNT = (
     r"多少钱|多少元|多少万|几[元块]|金额|什么比例|比例是|起征点|标准是"
+    # A cap or a floor (上限是多少, 最多补多少, 最低要多少), not a count (最少招多少残疾人).
+    r"|(?:上限|封顶|最高|最多|下限|最低|最少)[^，。？?]{0,3}(?:多少|几[万千百])"
+    r"(?:钱|元|块|万|资金|经费|费用?)?[呢啊吗？?。]*$"
     # 好多钱 asked at the end is 多少钱 in south-western speech (花好多钱，… is "a lot");
     # "一天多少", "一个人补多少" a sum per day or head.
     r"|好多(?:钱|块钱?|元)[呢啊哦？?。]*$"
@@ -124,57 +129,118 @@ _BENEFIT_ASKED = lazy(
     rf"|(?:{_BENEFIT.pattern})(?:政策)?(?:吗|么|没有?|不)[？?。]*$"
     rf"|有(?:什么|哪些|啥)(?:{_BENEFIT.pattern})"
 )
-_OFFERS_BENEFIT = lazy(
-    r"补贴|补助|奖励|奖补|优惠|资助|扶持|支持|减免|免费|免收|倾斜|补偿|津贴|资金|经费|费用|激励|保障"
-    # a policy one enjoys (享受…税收政策), a tax relieved
-    r"|享受|免税|退税|免征"
+# Details a question may ask for, each with what states it: a measure answers such a question
+# only if its text states the detail (a responsibility document assigns work; it seldom gives
+# an amount, a date, a rate or a procedure). One row a detail: (what asks for it, what states
+# it). Where the question's words name what the detail is of (group "of": 利率 in 利率是多少),
+# the text must name it too.
+_DATE = r"\d{4}\s*年|\d{1,2}\s*月|年底|年内|月底"
+_DURATION = r"[\d一二三四五六七八九十两]+\s*(?:个)?(?:工作日|日|天|周|个月|年内)"
+_SPAN = rf"{_DURATION}|每[一二两三四五\d]?(?:年|季度|月)|定期"
+_DETAILS = tuple(
+    (lazy(asked), lazy(stated))
+    for asked, stated in (
+        # An amount, a rate or a standard: a number (元, %, 倍).
+        (
+            _AMOUNT,
+            r"\d[\d.]*\s*(?:万|亿)?元|\d[\d.]*\s*%|百分之|[一二三四五六七八九十两百千万]+元|\d+倍",
+        ),
+        # Money (多少钱, 几块, 给几万, 每个月给多少): a sum (a rate, 80%, states none).
+        (
+            r"多少钱|好多(?:钱|块)[呢啊哦？?。]*$|多少元|几[元块]钱?|多少块|费(?:用)?怎么(?:收|定)"
+            r"|[给发补贷奖拿领赔]几[万千百]|几[万千百](?:块|元)"
+            r"|(?:[一每]个?(?:天|月|年)|每人|一个人)(?:能|可以)?[给发补拿领交贴奖](?:多少|好多)",
+            r"\d[\d.]*\s*(?:万|亿)?元|[一二三四五六七八九十两百千万]+元",
+        ),
+        # A rate, a share or a tariff (百分之几, 利率是多少, 关税多少, 占多少): a percentage,
+        # and the rate asked named.
+        (
+            r"百分之几|(?:几|多少)个(?:百分)?点|占(?:多少|几成|百分之)"
+            r"|(?P<of>利率|利息|税率|关税|费率|汇率|提成)[^，。？?]{0,3}(?:多少|几|多高|多大|怎么算)",
+            r"\d[\d.]*\s*[%％]|百分之[\d零一二三四五六七八九十]|个百分点",
+        ),
+        # When something takes effect, opens or is held (啥时候执行, 开放时间): a date or a span.
+        (
+            r"(?:啥|什么|何)时(?:候)?(?:开始|才)?(?:执行|实施|施行|生效|落地|开放|启动|举办|举行)"
+            r"|(?:开放|办公|营业|执行|实施|发放|到账)时间"
+            # When money is paid (啥时候发, 什么时候到账), when something starts (…啥时候开始).
+            r"|(?:啥|什么|何)时(?:候)?(?:能|才)?(?:发|发放|到账|兑现|拨付)"
+            r"|(?:啥|什么|何)时(?:候)?(?:开始|启动|结束)[吗呢啊？?。]*$",
+            f"{_DATE}|之日起|{_DURATION}",
+        ),
+        # The day of an event or a sale (哪天, 几号开幕, 啥时候开卖): a date, not a span (每年).
+        (
+            r"哪一?天|几号|几月几[日号]|(?:啥|什么|何)时(?:候)?(?:开幕|闭幕|开卖|开售|开票|开赛)",
+            f"{_DATE}|之日起",
+        ),
+        # A deadline, a sign-up, a completion (啥时候截止, 报名时间, 什么时候建成): a date
+        # itself, not a span nor a day named by an event (定期, 自批准之日起).
+        (
+            r"(?:啥|什么|何)时(?:候)?(?:开始)?(?:截止|结束|报名|申请|申报|开考|考试|受理)"
+            r"|(?:啥|什么|何)时(?:候)?(?:交|提交|递交)(?:申请|材料)"
+            # When something is finished (啥时候通车, 什么时候建成): a date too.
+            r"|(?:啥|什么|何)时(?:候)?(?:能|才|可以)?(?:通车|建成|建好|完工|竣工|投用|投入使用|开通|开业|交付)"
+            r"|(?:申请|报名|申报)(?:入口|通道|系统|窗口)[^，。？?]{0,2}(?:啥|什么|何)时"
+            r"|(?:申报|申请|报名|截止)(?:时间|日期)|(?:报名|申请|申报)截止",
+            _DATE,
+        ),
+        # How long it takes (多久到账): a span.
+        (r"多久|多长时间|几天|(?:几|多少)个?工作日", _SPAN),
+        # Conditions to qualify (要满足哪些条件, 门槛是什么).
+        (
+            r"(?:要|需要|得|满足|符合|具备|有)(?:什么|哪些|啥)(?:条件|资格|门槛)"
+            r"|(?:条件|门槛|资格)(?:是|有)(?:什么|啥|哪些)",
+            r"条件|资格|门槛|须|具备|满足",
+        ),
+        # A procedure (登记要走啥流程, 入党要经过哪些程序, 手续是什么): a procedure, or the rules
+        # for one, named (of the thing asked where the question says it: 登记程序).
+        (
+            r"(?P<of>[\u4e00-\u9fff]{2}(?=(?:要|需要|得)?(?:走|经过|办|履行)?(?:什么|啥|哪些)"
+            r"(?:流程|程序|手续|步骤)|的?(?:流程|程序|手续|步骤)(?:是|有)?(?:什么|啥|哪些)))?"
+            r"(?:(?:要|需要|得)?(?:走|经过|办|履行)?(?:什么|啥|哪些)(?:流程|程序|手续|步骤)"
+            r"|的?(?:流程|程序|手续|步骤)(?:是|有)?(?:什么|啥|哪些))",
+            r"流程|程序|手续|步骤|办法|细则",
+        ),
+        # A relief for a person: a tax relief (能抵个税吗, 税前扣除), a share paid back (医保能报
+        # 百分之多少, 报销比例): that relief named.
+        (r"抵(?:扣)?个?税|个税|个人所得税|税前扣除", r"个税|个人所得税|扣除|抵扣|抵免"),
+        (r"报(?:销)?(?:比例|百分之|几成)|报销[^，。？?]{0,3}(?:多少|几)", r"报销"),
+        # A benefit for a person that only a measure naming it gives (能落户吗, 配偶安排工作,
+        # 子女上学, 按揭).
+        (r"(?P<of>落户|配偶|随迁|子女|按揭)", r""),
+        # A benefit asked for (机器人公司上市有补贴吗): some benefit offered.
+        (
+            _BENEFIT_ASKED.pattern,
+            r"补贴|补助|奖励|奖补|优惠|资助|扶持|支持|减免|免费|免收|倾斜|补偿|津贴|资金|经费|费用|激励"
+            # a policy one enjoys (享受…税收政策), a tax relieved
+            r"|保障|享受|免税|退税|免征",
+        ),
+        # Where a person looks something up (在哪查, 怎么查询): a look-up offered, not the thing
+        # merely named.
+        (
+            r"(?:怎么|怎样|如何|咋|哪(?:里|儿|个网站|个平台)?)(?:查询?|查看|查到)",
+            r"查询|查阅|查看|可查",
+        ),
+        # A list of names asked for itself (试点城市名单有哪些, 负面清单都有啥), a product to buy
+        # (哪个牌子好, 在哪买): never stated (a responsibility document assigns the work, it does
+        # not print the list nor recommend a product).
+        (
+            r"(?:名单|清单|名录|目录)(?:都|具体)?(?:有哪些|是哪些|有啥|有谁|包括哪些|包括什么)"
+            r"|哪些(?:城市|地方|省份|地区|企业|公司|单位)(?:入选|列入|被选|被评|获评|评上|试点)"
+            r"|(?:哪个|哪种|什么|啥)(?:牌子|品牌|型号)|哪(?:一)?款|哪家(?:的)?(?:好|便宜|靠谱|划算)"
+            r"|性价比|好不好用|(?:哪里|哪儿|在哪|去哪)(?:能|可以)?买|买(?:哪个|哪种|什么牌)",
+            r"(?!)",
+        ),
+        # What comes after the document (下一届, 以后还会有新的…吗): named (it is about its
+        # own period).
+        (
+            r"(?P<of>下一(?:届|轮|批|期|任)"
+            r"|(?:以后|今后|将来|之后|结束后|到期后|明年|后年)还(?:会|能)(?:再)?(?:有|出|搞|办|继续)"
+            r"|(?:以后|今后|将来|明年|后年)[^，。？?]{0,8}(?:会|能|还)(?:再)?(?:有|出)新)",
+            r"",
+        ),
+    )
 )
-# Money asked for (多少钱, 几块): a rate (80%) states no sum.
-_MONEY = lazy(
-    r"多少钱|好多(?:钱|块)[呢啊哦？?。]*$|多少元|几[元块]钱?|多少块|费(?:用)?怎么(?:收|定)"
-)
-_STATES_MONEY = lazy(r"\d[\d.]*\s*(?:万|亿)?元|[一二三四五六七八九十两百千万]+元")
-# When something takes effect or is open (啥时候执行, 开放时间): answered only by a measure
-# that states a date.
-_WHEN = lazy(
-    r"(?:啥|什么|何)时(?:候)?(?:开始|才)?(?:执行|实施|施行|生效|落地|开放|启动|举办|举行)"
-    r"|(?:开放|办公|营业|执行|实施|发放|到账|申报|报名)时间"
-    # The day of an event or a sale (哪天, 几号开幕, 啥时候开卖): a date the text must state.
-    r"|哪一?天|几号|几月几[日号]|(?:啥|什么|何)时(?:候)?(?:开幕|闭幕|开卖|开售|开票|开赛)"
-)
-_STATES_DATE = lazy(r"\d{4}\s*年|\d{1,2}\s*月|年底|年内|月底|之日起")
-# What comes after the document (下一届, 以后还会有新的…吗): it is about its own period.
-_NEXT = lazy(
-    r"下一(?:届|轮|批|期|任)"
-    r"|(?:以后|今后|将来|之后|结束后|到期后|明年|后年)还(?:会|能)(?:再)?(?:有|出|搞|办|继续)"
-    r"|(?:以后|今后|将来|明年|后年)[^，。？?]{0,8}(?:会|能|还)(?:再)?(?:有|出)新"
-)
-# A list of names asked for itself (试点城市名单有哪些, 负面清单都有啥): a responsibility
-# document assigns the work, it does not print the list.
-_LIST = lazy(
-    r"(?:名单|清单|名录|目录)(?:都|具体)?(?:有哪些|是哪些|有啥|有谁|包括哪些|包括什么)"
-    r"|哪些(?:城市|地方|省份|地区|企业|公司|单位)(?:入选|列入|被选|被评|获评|评上|试点)"
-)
-# Conditions to qualify (要满足哪些条件, 门槛是什么): only a measure stating conditions answers.
-_CONDITIONS = lazy(
-    r"(?:要|需要|得|满足|符合|具备|有)(?:什么|哪些|啥)(?:条件|资格|门槛)"
-    r"|(?:条件|门槛|资格)(?:是|有)(?:什么|啥|哪些)"
-)
-_STATES_CONDITIONS = lazy(r"条件|资格|门槛|须|具备|满足")
-# Buying a product (哪个牌子好, 哪款, 在哪买): no responsibility document recommends one.
-_PRODUCT = lazy(
-    r"(?:哪个|哪种|什么|啥)(?:牌子|品牌|型号)|哪(?:一)?款|哪家(?:的)?(?:好|便宜|靠谱|划算)"
-    r"|性价比|好不好用|(?:哪里|哪儿|在哪|去哪)(?:能|可以)?买|买(?:哪个|哪种|什么牌)"
-)
-# Asking how long something takes: answered only by a measure that states a span of time.
-_HOW_LONG = lazy(r"多久|多长时间|几天|几个工作日")
-_STATES_SPAN = lazy(
-    r"[\d一二三四五六七八九十两]+\s*(?:个)?(?:工作日|日|天|周|个月|年内)|每[一二两三四五\d]?(?:年|季度|月)|定期"
-)
-_STATES_NUMBER = lazy(
-    r"\d[\d.]*\s*(?:万|亿)?元|\d[\d.]*\s*%|百分之|[一二三四五六七八九十两百千万]+元|\d+倍"
-)
-
 # How an individual gets a benefit, pays or is paid back (怎么领, 要带什么材料, 去哪补办, 在哪交,
 # 要什么条件, 赔不赔, 能追回吗): a responsibility document never says.
 _PAY = "缴|交(?![流通往叉易接])"
@@ -184,6 +250,8 @@ _PROCEDURE = lazy(
     rf"|哪(?:里|儿)?(?:可以|能)?(?:领|申领|申请|申报|办理?|补办|挂失|报名|预约|挂号|{_PAY})"
     r"|找谁(?:领|申请|申报|办理?|补办)|(?:要|需要|满足|符合|具备)(?:什么|哪些|啥)条件"
     r"|(?:带|准备|提交|交|需要|要)(?:什么|哪些|啥)(?:材料|资料|证件|证明|手续)"
+    # A form to fill in or download, a counter to go to (填什么表, 申请表在哪下载, 哪个窗口).
+    r"|(?:填|下载|领)(?:什么|哪些|啥|哪个)表|在哪(?:里|儿)?下载|哪个?(?=窗口|大厅|网点|柜台)"
     r"|(?:办理|申请|申报|申领)(?:流程|程序|手续)"
     r"|赔不赔|能不能赔|怎么赔|理赔|(?:怎么|能|能不能)追回"
     # A service to a person: where to look up or apply, how to sign up or complain, whether a
@@ -200,10 +268,6 @@ _PROCEDURE = lazy(
     r"|免不(?=免[费税])|减不(?=减免)|收不(?=收[费税钱])"
     r"|(?:是不是|是否|能不能|可不可以|可以)(?=(?:免费|减免|免税)[的吗么呢啊呀？?。]*$)"
 )
-# Where a person looks something up (在哪查, 怎么查询): answered only by a measure that offers a
-# look-up (信息查询), not by one that merely names the thing.
-_LOOK_UP = lazy(r"(?:怎么|怎样|如何|咋|哪(?:里|儿|个网站|个平台)?)(?:查询?|查看|查到)")
-_OFFERS_LOOK_UP = lazy(r"查询|查阅|查看|可查")
 # A yes-or-no question about a thing (招不招, 考不考, 发不发): asked of a unit, it asks about that
 # thing, not for the unit's list. Whether a unit is in charge (管不管, 是不是) is no such thing.
 _YES_NO = lazy(r"([^\W\d_管是负有参配牵])不\1")
@@ -445,21 +509,26 @@ def task_phrases(text: str) -> list[tuple[int, int, str]]:
 
 
 def states(question: str, text: str) -> bool:
-    """Tell whether a measure's text can answer what the question asks for: an amount needs a
-    number stated (a sum of money 元), a time span ("多久到账") or a date one stated, conditions
-    to qualify conditions stated, what comes after the document (下一届) named."""
-    if _AMOUNT.search(question) and not _STATES_NUMBER.search(text):
-        return False
-    if _MONEY.search(question) and not _STATES_MONEY.search(text):
-        return False
-    if _WHEN.search(question) and not (_STATES_DATE.search(text) or _STATES_SPAN.search(text)):
-        return False
-    if _CONDITIONS.search(question) and not _STATES_CONDITIONS.search(text):
-        return False
-    next_one = _NEXT.search(question)
-    if next_one and next_one[0] not in text:
-        return False
-    return not (_HOW_LONG.search(question) and not _STATES_SPAN.search(text))
+    """Tell whether a measure's text states every detail the question asks for (_DETAILS): an
+    amount a number, a date a date, a procedure a procedure, what comes after the document
+    (下一届) the same words. What the detail is of (利率, 登记) must stand in a clause that
+    states it."""
+    for asked, stated in _DETAILS:
+        found = asked.search(question)
+        if not found:
+            continue
+        of = found.groupdict().get("of")
+        clauses = _CLAUSE.split(text) if of else [text]
+        if not any((not of or of in c) and stated.search(c) for c in clauses):
+            return False
+    return True
+
+
+def asked_details(question: str) -> str:
+    """Return the question with the details it asks for (_DETAILS) blanked out."""
+    for asked, _ in _DETAILS:
+        question = asked.sub(lambda m: " " * len(m[0]), question)
+    return question
 
 
 def place(match: re.Match[str], count: int) -> int:
@@ -810,7 +879,6 @@ class Engine:
                     return Answer(question, "topic", measures=ranked, topic=topic)
             if found.kind == "unit" and (
                 _PROCEDURE.search(q.text)
-                or _LOOK_UP.search(q.text)
                 or _YES_NO.search(found.missed_topic)
                 or (found.measures and not any(states(q.text, m.text) for m in found.measures))
             ):
@@ -845,28 +913,22 @@ class Engine:
             if not ranked:
                 ranked, closer = self._recall(q.rest())
                 nearest = nearest or closer
-        if ranked and (_PRODUCT.search(q.text) or _LIST.search(q.text)):
-            # "按摩椅哪个牌子好": a product to buy, however near a measure's words.
-            ranked, nearest = (), ranked[:MAX_NEAREST]
-        if ranked and not _ASKS_WHO.search(q.text) and not states(q.text, ranked[0].text):
-            # "补贴每月多少钱" where no measure gives an amount: not in the document. Where one
-            # ranked below states it and holds the topic alone ("小微企业能贷多少款": the
-            # measure giving the loan's ceiling), it answers.
-            content = self._terms(q.rest())[0]
-            stating = tuple(
-                m
-                for m in ranked
-                if states(q.text, m.text)
-                and self._coverage(content, [self._position[m.id]], []) >= MIN_COVERAGE
-            )
+        if ranked:
+            # "补贴每月多少钱" where no measure gives an amount: not in the document; those that
+            # state every detail asked answer. One ranked below the best answers only when it
+            # holds the topic alone ("小微企业能贷多少款": the measure giving the loan's ceiling)
+            # or offers the benefit asked; a question asking who is in charge keeps its answer.
+            stating = tuple(m for m in ranked if states(q.text, m.text))
+            if stating[:1] != ranked[:1] and not _BENEFIT_ASKED.search(q.text):
+                content = self._terms(asked_details(q.rest()))[0]
+                stating = tuple(
+                    m
+                    for m in stating
+                    if self._coverage(content, [self._position[m.id]], []) >= MIN_COVERAGE
+                )
+            if not stating and _ASKS_WHO.search(q.text):
+                stating = ranked
             ranked, nearest = stating, () if stating else ranked[:MAX_NEAREST]
-        if ranked and _BENEFIT_ASKED.search(q.text):
-            # "机器人公司上市有补贴吗": only a measure offering some benefit answers.
-            offering = tuple(m for m in ranked if _OFFERS_BENEFIT.search(m.text))
-            ranked, nearest = offering, () if offering else ranked[:MAX_NEAREST]
-        if ranked and _LOOK_UP.search(q.text):
-            offering = tuple(m for m in ranked if _OFFERS_LOOK_UP.search(m.text))
-            ranked, nearest = offering, () if offering else ranked[:MAX_NEAREST]
         if ranked and _PROCEDURE.search(q.text):
             # "创业补贴怎么领": only a measure that names that very benefit answers it.
             covering = self._covering(q.rest(), ranked)

@@ -28,7 +28,8 @@ _REPORT = lazy(
     r"|(?:报|交|提交|递交|上交|写)(?:个|一个|一份|份|一下|下)?(?:工作|年度|年终)?"
     r"(?:落实|完成|执行)?(?:进展|进度|材料|总结|情况)"
     r"|报一次|报几次|多久报|报哪|往上报|再报"
-    r"|(?:什么时候|啥时候|什么时间|何时|几时|哪天|怎么|如何|怎样|咋)(?:上报|报送|报|交|提交)"
+    # (Not 报销, 报名, 报考, 报警: claiming, signing up, calling the police.)
+    r"|(?:什么时候|啥时候|什么时间|何时|几时|哪天|怎么|如何|怎样|咋)(?:上报|报送|报(?![销名考警案价])|交|提交)"
     r"|(?:进度|进展|材料|总结|落实情况|完成情况|执行情况)[^，。？?]{0,6}(?:报|交|发给|送给)"
     # "给残工委报什么", "年底要交啥", "每年都要报": reporting said with a plain verb
     r"|(?:(?:给|向|往)[^，。？?]{1,12}?|(?:年底|年终|年末|每年)[^，。？?]{0,6}|[要得]上?)"
@@ -63,6 +64,7 @@ _PAID = lazy(
 _REPORT_WORD = lazy(r"报送|上报|汇报|填报|报告|年报")
 # "截止日期是哪天" needs no verb of reporting: in this bot a deadline is the reporting one.
 _DEADLINE = lazy(r"截止|截至|期限|最后期限|deadline")
+_SIGN_UP = lazy(r"报名|申请|申领|申报|招标|投标|评选|征集|签约|预约")
 
 
 def is_reporting(question: str) -> bool:
@@ -72,9 +74,12 @@ def is_reporting(question: str) -> bool:
         return False
     if _MISSING.search(text):
         return True
+    if _SIGN_UP.search(text) and not _REPORT_WORD.search(text):
+        # A sign-up or an application and its deadline ("报名什么时候截止", "签约几号截止",
+        # "什么时候交申请"): no report.
+        return False
     asks = _ASK.search(text)
-    # A sign-up's deadline ("报名什么时候截止") is no reporting deadline.
-    deadline = _DEADLINE.search(text) and "报名" not in text
+    deadline = _DEADLINE.search(text)
     return bool(asks and (_REPORT.search(text) or deadline))
 
 
