@@ -104,7 +104,7 @@ REACHED = {
     "guobanfa2018-117_zhenzhua_shigan-r8": 20,
     "guobanfa2018-121_tiyu_jingsai-r8": 19,  # 17; 19 after branch topic8 (not blind)
     "guobanfa2018-128_wufei_chengshi-r8": 20,  # 18 blind; 19 after concepts9 or topic8, 20 none8
-    "guobanfa2018-129_xiaofei_fupin-r8": 19,  # 17; 18 after dialog8, 19 none8 (not blind)
+    "guobanfa2018-129_xiaofei_fupin-r8": 20,  # 17; 18 after dialog8, 20 none8 (not blind)
     "guofa2018-39_cujin_jiuye-r8": 25,  # 22; 24 after branch topic8, 25 none8 (not blind)
     "guofa2018-42_nongye_jixiehua-r8": 25,  # 21; 23 after branch topic8, 25 none8 (not blind)
     "guofa2019-3_zonghe_baoshuiqu-r8": 24,  # 23; 24 after branch topic8 (not blind)
