@@ -51,6 +51,9 @@ def nth(plan: Plan, task: int, place: int) -> str:
         ("主要任务第八项的第二条", 8, 2),
         ("倒数第二项任务最后一条", 15, -1),
         ("最后一项任务的第一条", 16, 1),
+        ("任务七里头第三个说的啥", 7, 3),
+        ("第二项任务下面第一条", 2, 1),
+        ("任务十里面最后一条", 10, -1),
     ],
 )
 def test_a_place_inside_a_task_is_that_one_measure(
