@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 import os
 import re
 import socket
@@ -332,20 +333,25 @@ def _instance(text: str) -> str:
     return name
 
 
+def seconds(name: str, text: str, low: float, high: float, why: str = "") -> float:
+    """Return the setting `name`'s seconds from `text`: `low` to `high`, else a ConfigError."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not low <= value <= high:  # NaN too
+        raise ConfigError(
+            f"{name} 的值「{text[:32]}」无效：请写 {low:g} 到 {high:g} 之间的秒数{why}"
+        )
+    return value
+
+
 def _lease(text: str) -> dt.timedelta:
     """Return FENGONG_LEASE_SECONDS as a duration (default LEASE_TTL): 3 to 3600 seconds."""
     if not text.strip():
         return LEASE_TTL
-    try:
-        seconds = float(text)
-    except ValueError:
-        seconds = 0.0
-    if not 3 <= seconds <= 3600:  # NaN too
-        raise ConfigError(
-            f"FENGONG_LEASE_SECONDS 的值「{text[:32]}」无效：请写 3 到 3600 之间的秒数"
-            "（实例停止响应后，其他实例多久接手它的成员）。"
-        )
-    return dt.timedelta(seconds=seconds)
+    why = "（实例停止响应后，其他实例多久接手它的成员）。"
+    return dt.timedelta(seconds=seconds("FENGONG_LEASE_SECONDS", text, 3, 3600, why))
 
 
 def _set_webhook(env: Mapping[str, str]) -> bool:

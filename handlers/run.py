@@ -22,7 +22,7 @@ from telegram import Update
 from bot import offload, redact
 from bot.ask.assistant import Assistant
 from bot.clock import Clock, system_clock
-from bot.config import Config, ConfigError
+from bot.config import Config, ConfigError, seconds
 from bot.core import Core
 from bot.office import RENDERERS
 from bot.scheduler import INTERVAL, Scheduler
@@ -69,17 +69,7 @@ def run(config: Config, env: Mapping[str, str] = os.environ) -> None:
 
 def reminder_interval(text: str) -> float:
     """Return FENGONG_REMINDER_INTERVAL's seconds between reminder checks (default INTERVAL)."""
-    if not text:
-        return INTERVAL
-    try:
-        seconds = float(text)
-    except ValueError:
-        seconds = 0.0
-    if not 1 <= seconds <= 3600:  # NaN too
-        raise ConfigError(
-            f"FENGONG_REMINDER_INTERVAL 的值「{text[:32]}」无效：请写 1 到 3600 之间的秒数"
-        )
-    return seconds
+    return seconds("FENGONG_REMINDER_INTERVAL", text, 1, 3600) if text else INTERVAL
 
 
 def _has_input() -> bool:
