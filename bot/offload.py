@@ -14,17 +14,18 @@ A one-shot command (`python -m bot export`) renders in its own process (`here`).
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import functools
 import importlib
 import multiprocessing
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent.futures import ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import TypeVar
+
+from bot.switch import Switch
 
 T = TypeVar("T")
 NICE = 10  # the worker's lower priority: on a busy machine the chats come first
@@ -32,7 +33,10 @@ ORPHAN_CHECK = 0.5  # seconds between the worker's checks that the bot still run
 
 _pool: ProcessPoolExecutor | None = None
 _pool_lock = threading.Lock()
-_here = False  # while `here()` runs: render in this process
+# While `here()` runs, renders run in this process: a one-shot command (`python -m bot report`)
+# has no chats to keep answering, and a worker would only make it import twice.
+_here = Switch()
+here = _here.turned_on
 
 
 def _executor() -> ProcessPoolExecutor:
@@ -87,21 +91,9 @@ def prepare(*modules: str) -> None:
     _executor().submit(_load, modules)
 
 
-@contextlib.contextmanager
-def here() -> Iterator[None]:
-    """Render in this process while the block runs: a one-shot command (`python -m bot
-    report`) has no chats to keep answering, and a worker would only make it import twice."""
-    global _here
-    before, _here = _here, True
-    try:
-        yield
-    finally:
-        _here = before
-
-
 async def offload(work: Callable[..., T], *args: object) -> T:
     """Return work(*args) computed in the worker process (work and args must pickle)."""
-    if _here:
+    if _here.on:
         return work(*args)
     loop = asyncio.get_running_loop()
     call = functools.partial(work, *args)

@@ -17,11 +17,12 @@ work runs at once in the caller's thread, with no event loop (nor asyncio import
 
 from __future__ import annotations
 
-import contextlib
 import queue
 import threading
-from collections.abc import Callable, Hashable, Iterator
+from collections.abc import Callable, Hashable
 from typing import TYPE_CHECKING, Any, TypeVar
+
+from bot.switch import Switch
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -33,19 +34,10 @@ BUSY = "现在提问的人较多，请稍后再试。"
 
 T = TypeVar("T")
 _Job = tuple[Callable[[], Any], "Future[Any]"]
-_here = False  # while `here()` runs: work runs in the caller's thread
-
-
-@contextlib.contextmanager
-def here() -> Iterator[None]:
-    """Run guarded work at once in the caller's thread while the block runs: a one-shot
-    command has no other chat to keep answering while a question is worked out."""
-    global _here
-    before, _here = _here, True
-    try:
-        yield
-    finally:
-        _here = before
+# While `here()` runs, guarded work runs at once in the caller's thread: a one-shot command
+# has no other chat to keep answering while a question is worked out.
+_here = Switch()
+here = _here.turned_on
 
 
 class Refused(Exception):
@@ -72,7 +64,7 @@ class Guard:
 
     async def run(self, key: Hashable, work: Callable[[], T]) -> T:
         """Return work()'s result; raise Refused when it is late or no worker is free."""
-        if _here:
+        if _here.on:
             return work()
         import asyncio  # not for a one-shot command (`here`): it is slow to import
 
