@@ -156,7 +156,7 @@ def test_ask_prints_readable_text() -> None:
 # Libraries `ask` has no use for: each is slow to load (together most of a second).
 NOT_FOR_ASKING = (
     *("asyncpg", "aiosqlite", "bot.store", "asyncio", "bot.offload"),
-    *("aiohttp", "telegram", "matplotlib", "openpyxl", "docx"),
+    *("aiohttp", "telegram", "matplotlib", "openpyxl", "docx", "socket"),
 )
 
 
