@@ -26,6 +26,6 @@ def test_a_nested_block_leaves_it_on_for_the_outer_one() -> None:
 
 def test_off_again_after_an_error_in_the_block() -> None:
     switch = Switch()
-    with pytest.raises(ValueError), switch.turned_on():
+    with pytest.raises(ValueError, match="boom"), switch.turned_on():
         raise ValueError("boom")
     assert not switch.on
