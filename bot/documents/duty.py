@@ -11,7 +11,10 @@ LEAD_RULE = re.compile(
     r"[，。；,;]?\s*(?:列|排|排名|排序)(?:在)?第一(?:位|个)?的?(?:者|部门|单位)?"
     r"为牵头(?:单位|部门)(?:[，,]\s*下同)?"
 )
-_LABEL = re.compile(r"[，；,;。]?\s*(牵头|配合|责任|参与|协办|主办)(?:单位|部门)\s*[:：]\s*")
+# "牵头责任单位：" / "协同责任单位：" / "配合单位：": the role before 单位, 责任 or not.
+_LABEL = re.compile(
+    r"[，；,;。]?\s*(牵头|配合|责任|参与|协办|主办|协同|协助)(?:责任)?(?:单位|部门)\s*[:：]\s*"
+)
 # What closes a responsibility bracket: "负责", "牵头负责", "按职责分工负责", "分别负责".
 _DUTY_END = re.compile(r"(?:按职责分工|按职责|分别|共同|牵头)?负责$")
 _SEPARATORS = "、，,；;"
@@ -27,8 +30,9 @@ _SHARE_LABEL = re.compile(r"(?:部门|责任)?分工\s*[:：]\s*")
 # "责任领导:杜新国、丁玲" / "分管省领导：林克庆": the leaders' personal names, never units; they
 # run to the next ；/。 or the next label ("责任领导:张三,牵头单位:……").
 _LEADER = re.compile(
-    r"[，；,;。]?\s*((?:分管|责任|联系)[省市区县]?领导)\s*[:：]\s*(.*?)"
-    r"(?=[；;。]|[，,]?\s*(?:(?:牵头|配合|责任|参与|协办|主办)(?:单位|部门)|(?:部门|责任)?分工)"
+    r"[，；,;。]?\s*((?:牵头负责|牵头|分管|责任|联系)[省市区县]?领导)\s*[:：]\s*(.*?)"
+    r"(?=[；;。]|[，,]?\s*(?:(?:牵头|配合|责任|参与|协办|主办|协同|协助)(?:责任)?(?:单位|部门)"
+    r"|(?:部门|责任)?分工)"
     r"\s*[:：]|$)"
 )
 _SUPPORT = re.compile(r"配合|参与|协助|协同")
@@ -40,8 +44,9 @@ STANDING = re.compile(
 _EMPTY = re.compile(r"^[/／\\—\-－无]*$")
 # "各项目牵头单位": a role that units take, not a unit nor everyone.
 _ROLE_TERM = re.compile(r"牵头单位|责任单位|牵头部门|责任部门|主体")
-# "各区政府", "各省级人民政府", "各区、县级市": local governments as a group.
-_GROUP = re.compile(r"政府|^各(?:有关)?(?:区|县|市|省|州|镇|街)")
+# "各区政府", "各省级人民政府", "各区、县级市": local governments as a group; not the
+# departments of a government ("市政府各部门", "区政府所属各单位": everyone).
+_GROUP = re.compile(r"政府(?!各|所属|有关|相关|直属)|^各(?:有关)?(?:区|县|市|省|州|镇|街)")
 # A time in a bracket is its deadline: "（财政部负责，2024年底前完成）".
 _TIME = re.compile(r"\d{4}年|年底|年内|前完成|持续推进|长期坚持|持续实施|长期推进")
 # A catch-all names no unit but everyone of a kind; never split at its inner 、.
@@ -116,7 +121,7 @@ def catch_all_kind(term: str) -> str:
     """Tell what a catch-all names: "role" (各项目牵头单位), "group" (各区政府) or "all"."""
     if _ROLE_TERM.search(term):
         return "role"
-    if _GROUP.search(term) or not ("部门" in term or "单位" in term):
+    if _GROUP.search(term) or not re.search(r"部门|单位|机构", term):
         return "group"
     return "all"
 
@@ -288,8 +293,9 @@ def _names(text: str, duty: Duty, groups: bool = False) -> list[str]:
         for remark in re.findall(r"[（(]([^（）()]*)[）)]", name):
             outside = re.sub(rf"[（(]{re.escape(remark)}[）)]$", "", name)
             if outside != name and _BODY.search(outside) and _BODY.search(remark):
-                name = outside  # "省市场监管局（省知识产权局）": one body, two names
-                duty.aliases.setdefault(name, []).append(remark)
+                # "省市场监管局（省知识产权局）", "县发改局(粮食局)": one body, two names; its
+                # name as written, found by either.
+                duty.aliases.setdefault(name, []).extend((outside, remark))
             elif _REMARK.search(remark):
                 leads = leads or remark.startswith("牵头")  # "省发展改革委（牵头）"
                 if not leads:
@@ -336,7 +342,7 @@ def read_duty(
     groups = groups or (names_units(text) and not looks_like_duty(text))
     for label, names in _LEADER.findall(text):
         duty.notes.append(f"{label}：{names.strip()}")
-    text = _SHARE_LABEL.sub("", _LEADER.sub("", text)).strip("，；,; ")
+    text = _SHARE_LABEL.sub("", _LEADER.sub("", text)).strip("，；,;。 ")
     text = _share_level(text, levels or {})
     standing = STANDING.search(text)
     if standing:

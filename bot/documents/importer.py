@@ -192,8 +192,9 @@ def _title(lines: list[str]) -> str:
             if _TITLE_END.search(title):
                 break
         return title
-    for ln in lines[start + 1 : start + 3]:
-        if _TITLE_END.search(title) or _NUMBER.fullmatch(ln):
+    # A title wraps over up to four lines; the addressees' line ends with a colon.
+    for ln in lines[start + 1 : start + 4]:
+        if _TITLE_END.search(title) or _NUMBER.fullmatch(ln) or ln.endswith(("：", ":")):
             break
         title += ln
     return re.sub(r"\s+", "", title)
@@ -313,6 +314,18 @@ class _Units:
             self.found.append(unit)
         return unit
 
+    def join_written(self, tasks: list[dict[str, Any]]) -> None:
+        """Name a body written bare in one place and "X（Y）" in another by the latter."""
+        full = {a: n for n, others in self.written.items() for a in others if a in self.found}
+        if not full:
+            return
+        for measure in (m for t in tasks for m in t["measures"]):
+            for key in ("units", "lead", "guide"):
+                if key in measure:
+                    named = [full.get(n, n) for n in measure[key]]
+                    measure[key] = list(dict.fromkeys(named))
+        self.found = [n for n in self.found if n not in full]
+
     def entries(self, catch_alls: list[str]) -> dict[str, Any]:
         """Return the units.yaml content: hand-written entries first, generated after."""
         new = [n for n in self.found if n not in self.refine]
@@ -419,6 +432,7 @@ def build(
         if not measure["units"] and not measure.get("catch_all"):
             layout.unplaced.append(f"{item.number} 括号中没有可识别的单位：{item.duty[:30]}")
         task["measures"].append(measure)
+    units.join_written(tasks)
     rule_m = next(
         (m for t in reversed(tasks) for x in t["measures"] if (m := _REPORT.search(x["text"]))),
         None,

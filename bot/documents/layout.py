@@ -24,6 +24,8 @@ _STYLES = (
 # sentence, no bracket (a dash line that is a sentence or holds units is a measure).
 _DASH_HEADING = re.compile(r"^(?:——|－－|--)\s*(?=[^—－-])([^。；;（(]{2,30})$")
 _DEADLINE = re.compile(r"[，；,;。]?\s*(?:完成时限|完成时间|时限)\s*[:：]\s*([^，；,;。）]+)")
+# Brackets a responsibility is written in: "[牵头单位:县发改局(粮食局)]" when a name holds ( ).
+_OPENS, _CLOSES = "（([【", "）)]】"
 _TRAILER = re.compile(r"^(?:\d{4}年\d{1,2}月\d{1,2}日|（此件[^）]*）|\(此件[^)]*\))$")
 
 
@@ -67,13 +69,13 @@ def numbering(line: str) -> tuple[int, str, str] | None:
 def split_bracket(text: str) -> tuple[str, str] | None:
     """Split off a responsibility bracket at the end: (text before it, its content)."""
     body = text.rstrip()
-    if body.endswith("。") and body[:-1].endswith(("）", ")")):
+    if body.endswith("。") and body[:-1].endswith(tuple(_CLOSES)):
         body = body[:-1]  # "……。（财政部负责）。"
-    if not body.endswith(("）", ")")):
+    if not body.endswith(tuple(_CLOSES)):
         return None
     depth = 0
     for i in range(len(body) - 1, -1, -1):
-        depth += (body[i] in "）)") - (body[i] in "（(")
+        depth += (body[i] in _CLOSES) - (body[i] in _OPENS)
         if depth == 0:
             content = body[i + 1 : -1]
             return (body[:i].rstrip(), content) if looks_like_duty(content) else None
@@ -94,8 +96,8 @@ def _title(text: str) -> str:
 
 # "责任单位：……" / "牵头单位：……" / "完成时限：……" written as text, not in a bracket.
 _LABEL_TEXT = re.compile(
-    r"(?:^|(?<=[。；;\s]))\s*(?:(?:牵头|责任|配合)(?:单位|部门)|完成时限|完成时间|部门分工"
-    r"|(?:分管|责任|联系)[省市区县]?领导)\s*[:：]"
+    r"(?:^|(?<=[。；;\s]))\s*(?:(?:牵头|责任|配合|协同|协助|协办|参与|主办)(?:责任)?(?:单位|部门)"
+    r"|完成时限|完成时间|部门分工|(?:牵头负责|牵头|分管|责任|联系)[省市区县]?领导)\s*[:：]"
 )
 
 
@@ -103,7 +105,7 @@ _PUNCT = "。；;，, "
 
 
 def _balanced(text: str) -> bool:
-    return sum(c in "（(" for c in text) == sum(c in "）)" for c in text)
+    return sum(c in _OPENS for c in text) == sum(c in _CLOSES for c in text)
 
 
 def take_duties(paragraph: str) -> tuple[str, list[str]]:
@@ -127,11 +129,11 @@ def take_segments(paragraph: str) -> tuple[list[tuple[str, list[str]]], str]:
         paragraph = paragraph[: label.start()]
     text, depth, start = "", 0, 0
     for i, ch in enumerate(paragraph):
-        if ch in "（(":
+        if ch in _OPENS:
             depth += 1
             if depth == 1:
                 start = i
-        elif ch in "）)" and depth:
+        elif ch in _CLOSES and depth:
             depth -= 1
             if depth == 0:
                 content = paragraph[start + 1 : i]
