@@ -6,17 +6,18 @@ import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
-# "列第一位者为牵头单位，下同" / "排在第一位的部门为牵头部门，下同": stated once, for all after.
+# "列第一位者为牵头单位，下同" / "排在第一位的部门为牵头部门，下同" / "列第一位的责任单位为
+# 牵头单位" / "列第一位为牵头或汇总单位": stated once, for all after.
 LEAD_RULE = re.compile(
-    r"[，。；,;]?\s*(?:列|排|排名|排序)(?:在)?第一(?:位|个)?的?(?:者|部门|单位)?"
-    r"为牵头(?:单位|部门)(?:[，,]\s*下同)?"
+    r"[，。；,;]?\s*(?:列|排|排名|排序)(?:在)?第一(?:位|个)?的?(?:责任)?(?:者|部门|单位)?"
+    r"为牵头(?:或汇总)?(?:单位|部门)(?:[，,]\s*下同)?"
 )
 # "牵头责任单位：" / "协同责任单位：" / "配合单位：": the role before 单位, 责任 or not.
 _LABEL = re.compile(
     r"[，；,;。]?\s*(牵头|配合|责任|参与|协办|主办|协同|协助)(?:责任)?(?:单位|部门)\s*[:：]\s*"
 )
 # What closes a responsibility bracket: "负责", "牵头负责", "按职责分工负责", "分别负责".
-_DUTY_END = re.compile(r"(?:按职责分工|按职责|分别|共同|牵头)?负责$")
+_DUTY_END = re.compile(r"(?:按职责分工|按职责|分别|共同|牵头)?负责$|(?:分别|共同)?牵头$")
 _SEPARATORS = "、，,；;"
 # Brackets a name may hold its own 、 in: "各县〔市、区〕政府", "各县（市、区）".
 _OPEN, _CLOSE = "（(〔[", "）)〕]"
@@ -358,9 +359,14 @@ def read_duty(
         pieces = _LABEL.split(text)
         _names(pieces[0], duty, groups)
         for label, body in zip(pieces[1::2], pieces[2::2], strict=True):
-            names = _names(_DUTY_END.sub("", body.strip().rstrip("。")), duty, groups)
-            if label in ("牵头", "主办"):
+            body = body.strip().rstrip("。")
+            end = _DUTY_END.search(body)
+            names = _names(body[: end.start()] if end else body, duty, groups)
+            # "责任单位：市人力社保局、市农业农村局分别牵头": each leads its part.
+            if label in ("牵头", "主办") or (end and "牵头" in end.group(0)):
                 duty.lead += names
+        if lead_first and not duty.lead and duty.units:
+            duty.lead = duty.units[:1]
         return duty, rule.group(0) if rule else None
     lead: list[str] = []
     plain: list[str] = []

@@ -187,6 +187,8 @@ def read_numbered(lines: Sequence[str]) -> Layout:
     preamble: list[str] = []
     for line in lines:
         found = numbering(line)
+        if found is None and stack and _covers_parent(line, stack[-1]):
+            stack.pop()  # "(责任单位:……)" under (1)…(4): the bracket of the item above them
         if found is None:
             paragraphs = stack[-1].lines if stack else preamble
             if paragraphs and not _balanced(paragraphs[-1]):
@@ -224,6 +226,19 @@ def read_numbered(lines: Sequence[str]) -> Layout:
         if not node.has_measure:
             layout.not_measures.append(f"{node.number} {_title(node.lines[0])[:30]}")
     return layout
+
+
+def _covers_parent(line: str, node: _Node) -> bool:
+    """Tell whether a line holding only a bracket covers the item above `node` and its points.
+
+    "1.完善应急预案体系" / "(1)……" … "(4)……" / "(责任单位:……)": the points name no units
+    of their own, so the bracket on a line of its own after them is their item's.
+    """
+    segments, rest = take_segments(line)
+    if node.parent is None or rest or len(segments) != 1 or segments[0][0]:
+        return False
+    points = node.parent.children
+    return len(points) > 1 and not any(take_duties(ln)[1] for p in points for ln in p.lines)
 
 
 def _item(node: _Node | None, number: str, text: str, duties: list[str]) -> Item:
