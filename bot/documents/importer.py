@@ -25,6 +25,7 @@ from bot.documents.duty import (
 from bot.documents.layout import (
     Item,
     Layout,
+    celled_rows,
     find_header,
     numbering,
     read_numbered,
@@ -287,6 +288,8 @@ def read_layout(lines: list[str]) -> Layout:
     if not rows:  # a table flattened to text, a row a line, cells at spaces
         rows, unread = spaced_rows(lines)
         kind = "按行排列、空格分隔的表格"
+    if not rows:  # a web page's table as text: a cell a line
+        rows, kind = celled_rows(lines), "一格一行的表格"
     table = read_table(rows, kind) if rows else None
     if table is not None and table.items:
         table.unplaced += unread

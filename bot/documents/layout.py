@@ -375,7 +375,7 @@ def _read_flat(paragraphs: list[str], layout: Layout) -> Layout:
 # Table headers, by what the column holds.
 _HEAD_NUMBER = re.compile(r"^(?:序号|编号)$")
 _HEAD_MEASURE = re.compile(r"举措|措施|工作内容|任务内容|具体内容|工作要求|主要内容")
-_HEAD_TASK = re.compile(r"任务|事项|类别|领域")
+_HEAD_TASK = re.compile(r"任务|事项|类别|领域|重点工作")
 _HEAD_LEAD = re.compile(r"牵头(?:责任)?(?:单位|部门)")
 # A second level of responsibility in its own columns: "市卫健委内牵头处室".
 _HEAD_LEAD_DIVISION = re.compile(r"牵头(?:处室|科室)")
@@ -383,6 +383,8 @@ _HEAD_SUPPORT_DIVISION = re.compile(r"(?:配合|协办|参与)(?:处室|科室)"
 _HEAD_SUPPORT = re.compile(r"(?:配合|协办|参与)(?:单位|部门)")
 _HEAD_UNITS = re.compile(r"责任(?:单位|部门)|负责(?:单位|部门)")
 _HEAD_DEADLINE = re.compile(r"时限|完成时间")
+# "责任领导" / "牵头市领导": a person, kept as the measure's note, never a unit.
+_HEAD_LEADER = re.compile(r"(?:责任|牵头|分管|联系|包抓)[省市区县]?领导")
 
 
 def _columns(header: Sequence[str]) -> dict[str, int]:
@@ -390,6 +392,7 @@ def _columns(header: Sequence[str]) -> dict[str, int]:
     for i, cell in enumerate(header):
         for key, pattern in (
             ("number", _HEAD_NUMBER),
+            ("leader", _HEAD_LEADER),
             ("lead_division", _HEAD_LEAD_DIVISION),
             ("support_division", _HEAD_SUPPORT_DIVISION),
             ("lead", _HEAD_LEAD),
@@ -448,6 +451,42 @@ def spaced_rows(lines: Sequence[str]) -> tuple[list[list[str]], list[str]]:
             continue
         rows.append(row)
     return rows, unread
+
+
+_WRAP = re.compile(r"(?<=[\u4e00-\u9fff])\s+(?=[\u4e00-\u9fff])")
+
+
+def celled_rows(lines: Sequence[str]) -> list[list[str]]:
+    """Read a table whose every cell stands on a line of its own (a web page's table as text).
+
+    "序号" / "主 要 工 作 任 务" / "责任单位" / "1" / "地区生产总值增长6%左右。" / "市发展改革委":
+    the header's names one a line, then each row from its number on; a line where a number
+    is due is a heading row. [] when no line "序号" starts such a header.
+    """
+    lines = [ln.strip().removesuffix("|").removesuffix("｜") for ln in lines]  # "序号 |"
+    names = [re.sub(r"\s+", "", ln) for ln in lines]
+    for start, name in enumerate(names):
+        if not _HEAD_NUMBER.match(name):
+            continue
+        width = 1
+        while start + width < len(names) and len(names[start + width]) <= 12:
+            if not _columns([names[start + width]]):
+                break
+            width += 1
+        header = names[start : start + width]
+        if width < 3 or find_header([header]) is None:
+            continue
+        rows, i = [header], start + width
+        while i < len(lines):
+            if re.fullmatch(r"\d{1,3}", names[i]) and i + width <= len(lines):
+                # "工作机 制": a space between two characters is where the cell wrapped
+                rows.append([_WRAP.sub("", ln) for ln in lines[i : i + width]])
+                i += width
+            else:
+                rows.append([lines[i].strip()])
+                i += 1
+        return rows
+    return []
 
 
 def _is_heading(cells: Sequence[str], units: str) -> bool:
@@ -595,6 +634,8 @@ def read_table(rows: Sequence[Sequence[str]], kind: str) -> Layout | None:
                 )
             )
             duty = f"牵头单位：{lead}，配合单位：{support}"
+        if leader := cell(row, "leader"):
+            duty = f"责任领导：{leader}；{duty}"
         duty, deadline = split_deadline(duty)
         if not text or not duty.strip("，：牵头配合单位"):
             layout.unplaced.append(f"缺少举措或责任单位：{'｜'.join(cells)[:40]}")
