@@ -29,6 +29,13 @@ COUNTS = {
     "sanmenxia2023_zhongdian_gongzuo_zeren.txt": (1, 10, 8),  # 7 departments + 1 group
     "liangshan_minsheng_fenjie_p5.txt": (3, 8, 19),
     "henan2023_yuzheng5_zhongdian_gongzuo.txt": (1, 4, 11),
+    # Round 10 (importer10): labelled lines, [ ] brackets, a cell a line (SOURCES.md there).
+    "luan2021_zhongdian_gongzuo_zeren.txt": (1, 5, 10),  # + catch-all 市政府各部门、各直属机构
+    "jiayu2021_zhongdian_gongzuo_zeren.txt": (1, 5, 5),  # + the group 各镇人民政府
+    "lishui2023_zhengfu_gongzuo_baogao_zeren.txt": (2, 10, 16),  # + 各县(市、区)政府
+    "yuncheng2017_yingji_guihua_zeren.txt": (1, 1, 0),  # a catch-all and two groups only
+    "jiaxing2023_zhengfu_gongzuo_baogao_zeren.txt": (1, 1, 1),
+    "huoshan2025_kaifaqu_zhongdian_gongzuo.txt": (1, 3, 4),
 }
 
 
@@ -458,3 +465,119 @@ def test_two_bodies_one_character_apart_are_flagged_only_as_a_slip(
     assert "「市教育局」与「市体育局」只差一个字" in "\n".join(
         import_file(source, dates=TODAY).report()
     )
+
+
+# Round 10 (#18, importer10): layouts new to the importer, each pinned on its real document.
+
+
+def test_luan_labelled_lines_name_a_leader_a_lead_and_partners() -> None:
+    imported = _import("luan2021_zhongdian_gongzuo_zeren.txt")
+    m = _measures(imported)
+    assert sorted(m, key=int) == ["1", "2", "3", "4", "5"]
+    assert m["2"]["text"] == "规上工业增加值增长9.5%以上。"
+    # 牵头责任单位 leads, 协同责任单位 supports; "等" ends the list
+    assert m["2"]["lead"] == ["市经信局"]
+    assert m["2"]["units"] == ["市经信局", "市发改委", "市农业农村局", "市税务局", "六安供电公司"]
+    # 牵头负责领导 is a person: the measure's note, never a unit
+    assert m["2"]["unit_note"].startswith("牵头负责领导：束学龙")
+    assert not {"束学龙", "谢忠"} & set(_names(imported))
+    assert m["1"]["deadline"] == "2021年12月31日"
+    assert m["1"]["catch_all"] == ["市政府各部门", "各直属机构"]
+    # a government's own departments are everyone, not a group of local governments
+    assert "兜底表述（不是单位）：市政府各部门、各直属机构" in imported.report()
+
+
+def test_jiayu_square_brackets_and_a_body_with_two_names() -> None:
+    imported = _import("jiayu2021_zhongdian_gongzuo_zeren.txt")
+    m = _measures(imported)
+    # "[牵头单位:县发改局(粮食局);责任单位:……]": [ ] when a name holds ( )
+    assert m["(一)"]["text"] == "地区生产总值增长11%。"
+    assert m["(一)"]["lead"] == ["县发改局(粮食局)"]
+    assert m["(一)"]["units"] == ["县发改局(粮食局)", "嘉鱼经济开发区"]
+    assert m["(一)"]["catch_all"] == ["各镇人民政府"]
+    body = next(u for u in imported.units["units"] if u["name"] == "县发改局(粮食局)")
+    assert {"县发改局", "粮食局", "发改局"} <= set(body["aliases"])
+    # a title over four lines
+    assert imported.plan["document"]["title"].endswith("涉及嘉鱼的重点事项进行责任分解的通知")
+
+
+def test_a_body_written_bare_and_with_its_other_name_is_one_unit(tmp_path: Path) -> None:
+    text = (
+        "某县2024年重点工作责任分解\n一、主要目标\n"
+        "1.粮食产量稳定。(县发改局负责)\n"
+        "2.固定资产投资增长。(县发改局(粮食局)牵头,县财政局配合)\n"
+    )
+    path = tmp_path / "two_names.txt"
+    path.write_text(text, encoding="utf-8")
+    imported = import_file(path, dates=TODAY)
+    m = _measures(imported)
+    assert m["1"]["units"] == ["县发改局(粮食局)"]
+    assert m["2"]["lead"] == ["县发改局(粮食局)"]
+    assert _names(imported) == ["县发改局(粮食局)", "县财政局"]
+
+
+def test_lishui_responsibility_lines_a_rule_stated_once_and_separate_leads() -> None:
+    imported = _import("lishui2023_zhengfu_gongzuo_baogao_zeren.txt")
+    m = _measures(imported)
+    assert sorted(m, key=int) == [str(n) for n in range(1, 11)]
+    # "(除标注“分别牵头”外,列第一位为牵头或汇总单位,下同)" on item 4: its first unit
+    # leads, and the first of each list after it
+    assert m["4"]["lead"] == ["市发改委"]
+    assert len(m["4"]["units"]) == 12
+    assert m["10"]["lead"] == ["市双招双引办"]
+    assert m["10"]["catch_all"] == ["各县(市、区)政府"]
+    # "市人力社保局、市农业农村局分别牵头": both lead, and 分别牵头 is no part of a name
+    assert m["6"]["lead"] == m["6"]["units"] == ["市人力社保局", "市农业农村局"]
+    assert not [n for n in _names(imported) if "牵头" in n]
+    assert "牵头规则：列第一位为牵头或汇总单位,下同" in imported.report()
+
+
+def test_yuncheng_a_bracket_on_its_own_line_covers_the_points_above() -> None:
+    imported = _import("yuncheng2017_yingji_guihua_zeren.txt")
+    (task,) = imported.plan["tasks"]
+    assert task["title"] == "“一案三制”建设"
+    (measure,) = task["measures"]
+    # "1.完善应急预案体系" / "(1)……" … "(4)……" / "(责任单位:……)": one measure, four points
+    assert measure["doc_number"] == "1"
+    assert measure["text"].startswith("完善应急预案体系(1)加强应急预案管理")
+    assert "(4)加强应急预案的培训宣传" in measure["text"]
+    assert measure["catch_all"] == ["市直各有关单位", "各县(市、区)人民政府", "各开发区管委会"]
+    assert imported.not_measures == []
+
+
+def test_a_table_a_cell_a_line() -> None:
+    jiaxing = _import("jiaxing2023_zhengfu_gongzuo_baogao_zeren.txt")
+    assert jiaxing.layout == "一格一行的表格"
+    assert _measures(jiaxing)["1"]["units"] == ["市发展改革委"]
+    # "序号 |" / "重点工作 |" / "责任领导 |" …: bars closing each cell, a leaders' column
+    huoshan = _import("huoshan2025_kaifaqu_zhongdian_gongzuo.txt")
+    m = _measures(huoshan)
+    assert m["1"]["units"] == ["招商工作部", "安商工作部"]
+    assert m["1"]["unit_note"] == "责任领导：叶林"
+    assert m["1"]["deadline"] == "全年"
+    # "工作机 制": where the cell wrapped, not a space of the text
+    assert "优化“重点项目直通车”“无忧办”工作机制," in m["1"]["text"]
+    assert not {"叶林", "马振明", "张云峰"} & set(_names(huoshan))
+
+
+def test_a_table_a_cell_a_line_with_a_heading_row(tmp_path: Path) -> None:
+    text = "\n".join(
+        [
+            "某市2024年重点工作责任分解",
+            *("序号", "工作任务", "牵头单位", "配合单位"),
+            "一、稳增长",
+            *("1", "地区生产总值增长6%。", "市发改委", "市统计局"),
+            *("2", "财政收入增长5%。", "市财政局", "市税务局"),
+            "二、惠民生",
+            *("3", "城镇新增就业1万人。", "市人社局", "各区政府"),
+        ]
+    )
+    path = tmp_path / "cells.txt"
+    path.write_text(text + "\n", encoding="utf-8")
+    imported = import_file(path, dates=TODAY)
+    tasks = imported.plan["tasks"]
+    assert [(t["title"], len(t["measures"])) for t in tasks] == [("稳增长", 2), ("惠民生", 1)]
+    m = _measures(imported)
+    assert m["2"]["lead"] == ["市财政局"]
+    assert m["2"]["units"] == ["市财政局", "市税务局"]
+    assert m["3"]["units"] == ["市人社局", "各区政府"]

@@ -234,11 +234,15 @@ def _covers_parent(line: str, node: _Node) -> bool:
     "1.完善应急预案体系" / "(1)……" … "(4)……" / "(责任单位:……)": the points name no units
     of their own, so the bracket on a line of its own after them is their item's.
     """
+    if node.parent is None or not line.lstrip().startswith(tuple(_OPENS)):
+        return False
     segments, rest = take_segments(line)
-    if node.parent is None or rest or len(segments) != 1 or segments[0][0]:
+    if rest or len(segments) != 1 or segments[0][0]:
         return False
     points = node.parent.children
-    return len(points) > 1 and not any(take_duties(ln)[1] for p in points for ln in p.lines)
+    if len(points) < 2 or any(p.depth != node.depth for p in points):
+        return False
+    return not any(take_duties(ln)[1] for p in points for ln in p.lines)
 
 
 def _item(node: _Node | None, number: str, text: str, duties: list[str]) -> Item:
