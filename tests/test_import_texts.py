@@ -581,3 +581,45 @@ def test_a_table_a_cell_a_line_with_a_heading_row(tmp_path: Path) -> None:
     assert m["2"]["lead"] == ["市财政局"]
     assert m["2"]["units"] == ["市财政局", "市税务局"]
     assert m["3"]["units"] == ["市人社局", "各区政府"]
+
+
+def test_labels_led_by_a_dash_and_a_table_with_full_width_bars(tmp_path: Path) -> None:
+    head = "某市2024年重点工作任务分工\n"
+    dashes = tmp_path / "dashes.txt"
+    dashes.write_text(
+        head + "一、稳增长\n1.地区生产总值增长6%。\n——牵头单位：市发改委\n"
+        "——配合单位：市统计局、市财政局\n——完成时限：2024年12月\n"
+        "2.财政收入增长5%。\n——牵头单位：市财政局\n——配合单位：市税务局\n",
+        encoding="utf-8",
+    )
+    bars = tmp_path / "bars.txt"
+    bars.write_text(
+        head + "序号｜工作任务｜牵头单位｜配合单位\n"
+        "1｜地区生产总值增长6%。｜市发改委｜市统计局、市财政局\n"
+        "2｜财政收入增长5%。｜市财政局｜市税务局\n",
+        encoding="utf-8",
+    )
+    for path in (dashes, bars):
+        m = _measures(import_file(path, dates=TODAY))
+        assert m["1"]["text"] == "地区生产总值增长6%。", path.name
+        assert m["1"]["lead"] == ["市发改委"]
+        assert m["1"]["units"] == ["市发改委", "市统计局", "市财政局"]
+        assert m["2"]["units"] == ["市财政局", "市税务局"]
+    assert _measures(import_file(dashes, dates=TODAY))["1"]["deadline"] == "2024年12月"
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        "责任分解中，列第一位的责任单位为牵头单位或汇总单位。",  # 杭州 2020
+        "在责任单位中，排名第一的责任单位为牵头单位，其他列入单位为参与单位。",  # 鄂州 2010
+    ],
+)
+def test_a_lead_rule_in_the_notice_holds_for_every_item(tmp_path: Path, rule: str) -> None:
+    path = tmp_path / "rule.txt"
+    path.write_text(
+        f"某市2024年重点工作责任分解\n{rule}\n一、主要目标\n"
+        "1.地区生产总值增长6%。(市发改委、市统计局)\n",
+        encoding="utf-8",
+    )
+    assert _measures(import_file(path, dates=TODAY))["1"]["lead"] == ["市发改委"]

@@ -278,10 +278,11 @@ def read_layout(lines: list[str]) -> Layout:
     # A line without a tab inside the table is a heading row ("打造数字技术创新高地").
     rows = [_cells(ln) for ln in lines[first:]]
     kind = "制表符分隔的表格"
-    if not rows:  # a table typed with bars: | 序号 | 工作任务 | 责任单位 |
-        bars = [ln.strip().strip("|") for ln in lines if ln.strip().startswith("|")]
+    if not rows:  # a table typed with bars: | 序号 | 工作任务 | 责任单位 | (or ｜)
+        barred = [ln.replace("｜", "|").strip() for ln in lines]
+        bars = [ln.strip("|") for ln in barred if ln.startswith("|")]
         # "序号 | 工作任务 | 责任单位 |": bars between the cells only.
-        bars = bars or [ln.strip().strip("|") for ln in lines if ln.count("|") >= 2]
+        bars = bars or [ln.strip("|") for ln in barred if ln.count("|") >= 2]
         rows = [[c.strip() for c in ln.split("|")] for ln in bars if set(ln) - set("-:| ")]
         kind = "竖线分隔的表格"
     unread: list[str] = []

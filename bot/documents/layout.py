@@ -23,6 +23,7 @@ _STYLES = (
 # A section heading led by a dash ("——推进教育高质量发展"), unnumbered: a short line, no
 # sentence, no bracket (a dash line that is a sentence or holds units is a measure).
 _DASH_HEADING = re.compile(r"^(?:——|－－|--)\s*(?=[^—－-])([^。；;（(]{2,30})$")
+_DASH = re.compile(r"^\s*(?:——|－－|--)\s*")
 _DEADLINE = re.compile(r"[，；,;。]?\s*(?:完成时限|完成时间|时限)\s*[:：]\s*([^，；,;。）]+)")
 # Brackets a responsibility is written in: "[牵头单位:县发改局(粮食局)]" when a name holds ( ).
 _OPENS, _CLOSES = "（([【", "）)]】"
@@ -186,6 +187,9 @@ def read_numbered(lines: Sequence[str]) -> Layout:
     stack: list[_Node] = []
     preamble: list[str] = []
     for line in lines:
+        # "——牵头单位：市发改委": a label led by a dash is a label, not a dash heading
+        if (dashed := _DASH.match(line)) and _LABEL_TEXT.match(line[dashed.end() :]):
+            line = line[dashed.end() :]
         found = numbering(line)
         if found is None and stack and _covers_parent(line, stack[-1]):
             stack.pop()  # "(责任单位:……)" under (1)…(4): the bracket of the item above them
