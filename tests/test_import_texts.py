@@ -530,6 +530,11 @@ def test_lishui_responsibility_lines_a_rule_stated_once_and_separate_leads() -> 
     assert m["6"]["lead"] == m["6"]["units"] == ["市人力社保局", "市农业农村局"]
     assert not [n for n in _names(imported) if "牵头" in n]
     assert "牵头规则：列第一位为牵头或汇总单位,下同" in imported.report()
+    # "二、" / "(一)全力以赴拼经济稳增长促发展。" / "10.……": 1–9 sat right under "一、", 10
+    # runs on under (一), its task
+    titles = [t["title"] for t in imported.plan["tasks"]]
+    assert titles == ["全市经济社会发展主要预期目标", "全力以赴拼经济稳增长促发展"]
+    assert imported.not_measures == []
 
 
 def test_yuncheng_a_bracket_on_its_own_line_covers_the_points_above() -> None:

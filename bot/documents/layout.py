@@ -202,6 +202,10 @@ def read_numbered(lines: Sequence[str]) -> Layout:
             continue
         style, number, rest = found
         depth = depths.setdefault(style, len(depths))
+        if stack and depth <= stack[-1].depth and _heads_run_on(stack[-1], depth):
+            # "二、" / "(一)全力以赴拼经济。" / "10.……": numbering running on below a heading
+            # of a level first used later; the items nest under it from here on.
+            depth = depths[style] = stack[-1].depth + 1
         while stack and stack[-1].depth >= depth:
             stack.pop()
         parent = stack[-1] if stack else None
@@ -230,6 +234,24 @@ def read_numbered(lines: Sequence[str]) -> Layout:
         if not node.has_measure:
             layout.not_measures.append(f"{node.number} {_title(node.lines[0])[:30]}")
     return layout
+
+
+def _heads_run_on(node: _Node, depth: int) -> bool:
+    """Tell whether an item of `depth` after `node` belongs under it though numbered above it.
+
+    `node` is a short title alone (no text, units or items yet), and the item would otherwise
+    be the first of its level beside it: "二、" / "(一)全力以赴拼经济稳增长促发展。" / "10.……"
+    (items 1–9 sat right under "一、"). Not where items of that level stand beside it already.
+    """
+    title = node.lines[0].rstrip("。")
+    if len(node.lines) != 1 or node.children or not 0 < len(title) <= 30:
+        return False
+    if re.search(r"[。；;，,（(]", title):
+        return False
+    parent = node.parent
+    return parent is not None and (
+        parent.depth < depth and not any(c.depth == depth for c in parent.children)
+    )
 
 
 def _covers_parent(line: str, node: _Node) -> bool:
