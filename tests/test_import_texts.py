@@ -36,6 +36,7 @@ COUNTS = {
     "yuncheng2017_yingji_guihua_zeren.txt": (1, 1, 0),  # a catch-all and two groups only
     "jiaxing2023_zhengfu_gongzuo_baogao_zeren.txt": (1, 1, 1),
     "huoshan2025_kaifaqu_zhongdian_gongzuo.txt": (1, 3, 4),
+    "xianyang2022_fangguanfu_gongzuo_yaodian.txt": (1, 1, 2),  # in Traditional characters
 }
 
 
@@ -628,3 +629,26 @@ def test_a_lead_rule_in_the_notice_holds_for_every_item(tmp_path: Path, rule: st
         encoding="utf-8",
     )
     assert _measures(import_file(path, dates=TODAY))["1"]["lead"] == ["市发改委"]
+
+
+def test_xianyang_a_text_in_traditional_characters_is_read_in_simplified() -> None:
+    imported = _import("xianyang2022_fangguanfu_gongzuo_yaodian.txt")
+    assert "原文为繁体字：已按简体字读取" in imported.report()
+    (measure,) = _measures(imported).values()
+    assert measure["text"].startswith("全面实施行政许可事项清单管理。")
+    # "(市政府辦公室、……牽頭,市級各有關部門及各縣市區政府按職責分工負責)"
+    assert measure["lead"] == ["市政府办公室", "市行政审批制度改革工作领导小组办公室"]
+    assert measure["catch_all"] == ["市级各有关部门", "各县市区政府"]
+    assert imported.plan["tasks"][0]["title"] == "坚持系统集成,推动审批全链条最佳化"
+
+
+def test_a_simplified_text_keeps_its_few_traditional_forms(tmp_path: Path) -> None:
+    path = tmp_path / "mixed.txt"
+    path.write_text(
+        "某市2024年重点工作责任分解\n一、主要目标\n"
+        "1.做好乾隆故居和著名景区的保护修缮工作，推进文旅融合发展。(市文旅局负责)\n",
+        encoding="utf-8",
+    )
+    imported = import_file(path, dates=TODAY)
+    assert not imported.simplified
+    assert _measures(imported)["1"]["text"].startswith("做好乾隆故居")

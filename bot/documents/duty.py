@@ -179,8 +179,9 @@ def split_names(text: str) -> list[str]:
         else:
             current += ch
     parts.append(current.strip())
-    # "全国总工会等和各省级人民政府": the units, then a catch-all joined by 和.
-    parts = [p for part in parts for p in re.split(r"等?和(?=各)", part)]
+    # "全国总工会等和各省级人民政府", "市级各有关部门及各县市区政府": the units, then a
+    # catch-all joined by 和, 及 or 与.
+    parts = [p for part in parts for p in re.split(r"等?[和及与](?=各)", part)]
     merged: list[str] = []
     for part in filter(None, parts):
         if merged and _CATCH_ALL.search(merged[-1]) and _AREA.match(part):

@@ -67,6 +67,8 @@ class Imported:
     unplaced: list[str] = field(default_factory=list)
     # How the date of issue was found: "" in the text; else the line the report says it with.
     dated: str = ""
+    # The text was written in Traditional characters and read in Simplified ones.
+    simplified: bool = False
 
     def _roles_stated(self) -> str:
         measures = [m for t in self.plan["tasks"] for m in t["measures"]]
@@ -97,6 +99,7 @@ class Imported:
             f"文件：{_named(self.plan['document'])}",
             f"版式：{self.layout}",
             *([self.dated] if self.dated else []),
+            *(["原文为繁体字：已按简体字读取"] if self.simplified else []),
             *(["未找到文件标题：请在第一行写上标题再导入一次"] if self._untitled() else []),
             f"任务 {len(tasks)} 项，举措 {len(measures)} 项，单位 {len(self.units['units'])} 个",
             "单位：" + "、".join(u["name"] for u in self.units["units"]),
@@ -539,7 +542,34 @@ def import_file(
         ) from None
     lines = [ln.rstrip() for ln in text.splitlines() if ln.strip()]
     docfile.check_lines(source, lines)
-    return build(lines, read_layout(lines), refine, collective, dates)
+    simplified = _simplified(lines)
+    lines = simplified or lines
+    imported = build(lines, read_layout(lines), refine, collective, dates)
+    imported.simplified = bool(simplified)
+    return imported
+
+
+# Above this share of its characters written in Traditional forms, a text is read as Simplified.
+_TRADITIONAL_SHARE = 0.05
+
+
+def _simplified(lines: list[str]) -> list[str]:
+    """Return the lines in Simplified characters when they are written in Traditional ones.
+
+    "牽頭單位", "市政府辦公室": the layouts and unit names are read in Simplified characters.
+    [] for a text in Simplified characters (a few Traditional forms in it stay as written).
+    """
+    import opencc  # only a Traditional text needs the converter's tables
+
+    text = "\n".join(lines)
+    chinese = sum("\u4e00" <= c <= "\u9fff" for c in text)
+    if not chinese:
+        return []
+    converted: str = opencc.OpenCC("t2s").convert(text)
+    changed = sum(a != b for a, b in zip(text, converted, strict=False))
+    if len(converted) != len(text) or changed <= _TRADITIONAL_SHARE * chinese:
+        return []
+    return converted.split("\n")
 
 
 def examples(plan: dict[str, Any]) -> list[str]:
