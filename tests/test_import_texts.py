@@ -10,7 +10,7 @@ import pytest
 
 from bot.cli import main
 from bot.documents.importer import UNTITLED, Dates, Imported, import_file
-from bot.documents.plan import PlanError
+from bot.documents.plan import PlanError, Unit
 
 TEXTS = Path(__file__).resolve().parent / "data" / "blind" / "texts"
 # None of them states its date of issue: the import takes today's.
@@ -652,3 +652,20 @@ def test_a_simplified_text_keeps_its_few_traditional_forms(tmp_path: Path) -> No
     imported = import_file(path, dates=TODAY)
     assert not imported.simplified
     assert _measures(imported)["1"]["text"].startswith("做好乾隆故居")
+
+
+def test_a_reimport_keeps_the_entry_a_body_had_under_one_of_its_names(tmp_path: Path) -> None:
+    path = tmp_path / "market.txt"
+    path.write_text(
+        "某省2024年重点工作责任分解\n一、主要目标\n"
+        "1.加强知识产权保护。(省市场监管局（省知识产权局）负责)\n",
+        encoding="utf-8",
+    )
+    assert _measures(import_file(path, dates=TODAY))["1"]["units"] == [
+        "省市场监管局（省知识产权局）"
+    ]
+    # a units file written before bodies were named as written: its entry stays the unit
+    before = Unit("省市场监管局", "省市场监管局", ("省知识产权局", "市场监管局"))
+    imported = import_file(path, (before,), dates=TODAY)
+    assert _measures(imported)["1"]["units"] == ["省市场监管局"]
+    assert _names(imported) == ["省市场监管局"]

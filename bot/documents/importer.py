@@ -307,6 +307,9 @@ class _Units:
     def __init__(self, refine: tuple[Unit, ...], collective: tuple[str, ...]) -> None:
         self.refine = {u.name: u for u in refine}
         self.misspelt = {w: u.name for u in refine for w in u.misspellings}
+        # A body the units file already holds under one of its names keeps that entry: a
+        # re-import names "省市场监管局（省知识产权局）" as the 省市场监管局 of before.
+        self.known = {n: u.name for u in refine for n in u.names()}
         self.collective = collective
         self.found: list[str] = []
         # Other names the document writes a unit with: "省市场监管局（省知识产权局）".
@@ -360,16 +363,20 @@ def _measure(
     if item.number:
         measure["doc_number"] = item.number
     measure["text"] = item.text
-    named = [*duty.units, *(n for n in standing if n not in duty.units)]
-    measure["units"] = [units.resolve(n, measure) for n in named]
+    entry = {
+        n: next((units.known[o] for o in others if o in units.known), n)
+        for n, others in duty.aliases.items()
+        if n not in units.known
+    }
+    named = [entry.get(n, n) for n in (*duty.units, *standing)]
+    measure["units"] = [units.resolve(n, measure) for n in dict.fromkeys(named)]
     for name, others in duty.aliases.items():
-        known = units.written.setdefault(units.misspelt.get(name, name), [])
-        known += [a for a in others if a not in known]
+        known = units.written.setdefault(units.misspelt.get(entry.get(name, name), name), [])
+        known += [a for a in (name, *others) if a not in known and a != entry.get(name, name)]
     corrections = measure.pop("corrections", None)
-    if duty.lead:
-        measure["lead"] = [units.misspelt.get(n, n) for n in duty.lead]
-    if duty.guide:
-        measure["guide"] = [units.misspelt.get(n, n) for n in duty.guide]
+    for key, names in (("lead", duty.lead), ("guide", duty.guide)):
+        if names:
+            measure[key] = [units.misspelt.get(m, m) for m in (entry.get(n, n) for n in names)]
     if duty.binds_all:
         measure["all_provincial"] = True
     if duty.catch_all:
