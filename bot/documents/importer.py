@@ -570,13 +570,11 @@ def _simplified(lines: list[str]) -> list[str]:
 
     text = "\n".join(lines)
     chinese = sum("\u4e00" <= c <= "\u9fff" for c in text)
-    if not chinese:
-        return []
-    converted: str = opencc.OpenCC("t2s").convert(text)
-    changed = sum(a != b for a, b in zip(text, converted, strict=False))
-    if len(converted) != len(text) or changed <= _TRADITIONAL_SHARE * chinese:
-        return []
-    return converted.split("\n")
+    converted: list[str] = opencc.OpenCC("t2s").convert(text).split("\n")
+    # Compared line by line: a phrase converted to one of another length shifts only its line.
+    pairs = zip(lines, converted, strict=True)
+    changed = sum(a != b for ln, new in pairs for a, b in zip(ln, new, strict=False))
+    return converted if chinese and changed > _TRADITIONAL_SHARE * chinese else []
 
 
 def examples(plan: dict[str, Any]) -> list[str]:
