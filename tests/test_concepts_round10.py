@@ -26,7 +26,7 @@ TEXTS = Path(__file__).resolve().parent / "data" / "blind" / "texts"
     [
         # where the person works, as people say it
         ("公家单位要不要招残疾人", "事业单位"),
-        ("吃皇粮的单位招残疾人有要求吗", "事业单位"),
+        ("体制内单位安排残疾人上班", "事业单位"),
         ("国营单位招残疾人", "国有企业"),
         # the place they are in, what they can't do, what they do
         ("庇护工场", "辅助性就业"),
@@ -146,6 +146,8 @@ def test_an_everyday_word_finds_the_measure_on_a_real_document(
         "学厨师去哪报名",
         "样板房",  # 样板 left out: it sits in 样板房
         "国营农场",  # 国营 alone left out: a farm, not a measure on employers
+        "吃皇粮的退休金",  # 吃皇粮, 体制内 left out: said of pay and pensions
+        "体制内工资涨不涨",
     ],
 )
 def test_what_the_notice_does_not_answer_stays_not_found(engine: Engine, question: str) -> None:
