@@ -27,7 +27,7 @@ from typing import Any, Literal, NamedTuple
 from bot.ask.concept import concepts_in
 from bot.ask.lexicon import Lexicon
 from bot.ask.pattern import lazy
-from bot.ask.text import bigrams, is_cjk, located_runs, normalize, runs, sound
+from bot.ask.text import bigrams, is_cjk, located_runs, normalize, plain, runs, sound
 from bot.documents.plan import Measure, Plan
 from bot.documents.shortname import spoken_aliases
 
@@ -86,9 +86,9 @@ _FUNCTION_CHARS = frozenset(
     "的了着吗呢吧啊么什怎谁哪是在有和与及或都也还要能会可把被给让对从到这那个些我你他她它们啥咋嘛呀"
 )
 # Asking for details a responsibility document never gives: a phone number, an address,
-# who heads a body.
+# who heads a body. (Not a call someone made: "残联打电话来核对信息".)
 _DETAIL = lazy(
-    r"电话|地址|在哪里?办|办公地点|联系方式|邮箱|网址|官网|(?:局|厅|部|处)长是谁|主任是谁|领导是谁"
+    r"(?<![打来接])电话(?!来)|地址|在哪里?办|办公地点|联系方式|邮箱|网址|官网|(?:局|厅|部|处)长是谁|主任是谁|领导是谁"
     r"|在哪(?:个|座)(?:城市|省份?|地方|县)(?:举?办|举行|召开|开)|在哪(?:里|儿)?(?:举办|举行|召开)"
     # Where an event is held ("招聘会在哪开"), not where a shop opens (在哪开店).
     r"|在哪(?:里|儿)?(?:开|办|考)[呢啊呀吗？?。]*$"
@@ -109,7 +109,7 @@ _AMOUNT = (
     # "一天多少", "一个人补多少" a sum per day or head.
     r"|好多(?:钱|块钱?|元)[呢啊哦？?。]*$"
     r"|(?:[一每]个?(?:天|月|年)|每人|一个人)(?:能|可以)?[给发补拿领交贴奖]?(?:多少|好多)[钱元块]?[呢啊哦？?。]*$"
-    r"|[给发补交领借拿贷奖减免钱金费价额资]多少|(?:钱|金|费|价|额)(?:是|有|要|能)多少"
+    r"|[给发补贴交领借拿贷奖减免钱金费价额资]多少|(?:钱|金|费|价|额)(?:是|有|要|能)多少"
     r"|(?:报销?|涨|提高|上调)了?多少|涨幅|[费税]怎么(?:收|算|定)|百分之多少|几成|多大比例"
     # How a relief or a fee is worked out ("减免怎么算"): a sum the text must state.
     r"|(?:减免|抵扣|退税|[税费钱款])[^，。？?]{0,3}(?:怎么|怎样|如何|咋)(?:计?算|核算)"
@@ -206,8 +206,8 @@ _DETAILS = tuple(
         (r"抵(?:扣)?个?税|个税|个人所得税|税前扣除", r"个税|个人所得税|扣除|抵扣|抵免"),
         (r"报(?:销)?(?:比例|百分之|几成)|报销[^，。？?]{0,3}(?:多少|几)", r"报销"),
         # A benefit for a person that only a measure naming it gives (能落户吗, 配偶安排工作,
-        # 子女上学, 按揭).
-        (r"(?P<of>落户|配偶|随迁|子女|按揭)", r""),
+        # 子女上学, 按揭, 退休金多领).
+        (r"(?P<of>落户|配偶|随迁|子女|按揭|退休金|养老金)", r""),
         # A benefit asked for (机器人公司上市有补贴吗): some benefit offered.
         (
             _BENEFIT_ASKED.pattern,
@@ -249,7 +249,7 @@ _PROCEDURE = lazy(
     rf"(?:领取?|申领|申请|申报|办理|报销|兑现|拿到?|享受|变更|注册|登记|报名|考取|补办|挂失|预约|挂号|{_PAY})"
     rf"|哪(?:里|儿)?(?:可以|能)?(?:领|申领|申请|申报|办理?|补办|挂失|报名|预约|挂号|{_PAY})"
     r"|找谁(?:领|申请|申报|办理?|补办)|(?:要|需要|满足|符合|具备)(?:什么|哪些|啥)条件"
-    r"|(?:带|准备|提交|交|需要|要)(?:什么|哪些|啥)(?:材料|资料|证件|证明|手续)"
+    r"|(?:带|准备|提交|交|需要|要)些?(?:什么|哪些|啥)(?:材料|资料|证件|证明|手续)"
     # A form to fill in or download, a counter to go to (填什么表, 申请表在哪下载, 哪个窗口).
     r"|(?:填|下载|领)(?:什么|哪些|啥|哪个)表|在哪(?:里|儿)?下载|哪个?(?=窗口|大厅|网点|柜台)"
     r"|(?:办理|申请|申报|申领)(?:流程|程序|手续)"
@@ -269,8 +269,9 @@ _PROCEDURE = lazy(
     r"|(?:是不是|是否|能不能|可不可以|可以)(?=(?:免费|减免|免税)[的吗么呢啊呀？?。]*$)"
 )
 # A yes-or-no question about a thing (招不招, 考不考, 发不发): asked of a unit, it asks about that
-# thing, not for the unit's list. Whether a unit is in charge (管不管, 是不是) is no such thing.
-_YES_NO = lazy(r"([^\W\d_管是负有参配牵])不\1")
+# thing, not for the unit's list. Whether a unit is in charge (管不管, 是不是) is no such thing,
+# nor what a person wants (想不想上班).
+_YES_NO = lazy(r"([^\W\d_管是负有参配牵想])不\1")
 # A unit's name (blanked once read) followed by 的 and a thing of its own ("体育局的批文"), not
 # its duties ("体育局的任务", "的事", "的有哪些").
 _POSSESSED = lazy(r"(?<= )的(?![事活任职工分举责哪什啥那这有是吗呢])[\u4e00-\u9fff]")
@@ -834,7 +835,7 @@ class Engine:
     def answer(self, question: str) -> Answer:
         """Answer one question from its first MAX_QUESTION characters; never raises."""
         question = _SURROGATE.sub("\ufffd", question)
-        answer = self._read(question, _Query(normalize(question[:MAX_QUESTION])))
+        answer = self._read(question, _Query(plain(normalize(question[:MAX_QUESTION]))))
         if question[MAX_QUESTION:].strip():
             return dataclasses.replace(answer, truncated=True)
         return answer

@@ -28,10 +28,23 @@ def _t2s() -> opencc.OpenCC:
     return opencc.OpenCC("t2s")
 
 
+# Spoken and south-western words read as the plain ones a question's patterns know (啥子 is
+# 什么, 好多 closing a question after a verb is 多少: "贴息能贴好多"; not 好多人, "a lot").
+_SPOKEN = {"啥子": "什么", "咋个": "怎么", "没得": "没有", "晓得": "知道", "娃儿": "孩子", "巴适": "好"}
+_SPOKEN_RE = re.compile(
+    "|".join([*_SPOKEN, r"(?<=[给发补贴领报减退拿借贷奖赔交收罚])好多(?=[呢啊哦嘛？?。]*$)"])
+)
+
+
 def normalize(text: str) -> str:
     """Fold width, case and Traditional characters so that any spelling compares equal."""
     converted: str = _t2s().convert(unicodedata.normalize("NFKC", text))
     return converted.lower().translate(_FINANCIAL)
+
+
+def plain(text: str) -> str:
+    """Read a normalised question's spoken words as plain ones (啥子 → 什么, 娃儿 → 孩子)."""
+    return _SPOKEN_RE.sub(lambda m: _SPOKEN.get(m.group(0), "多少"), text)
 
 
 @lru_cache(maxsize=1)
