@@ -21,7 +21,10 @@ from tests.test_engine_described import _imported_shared
         ("我邻居家儿子腿脚不好，二十出头了，想学门手艺，哪个部门管培训", "技能培训"),
         ("我儿子脑子反应慢，二十出头了，能不能去残疾人之家干点活", "辅助性就业"),
         ("我们村有个娃儿精神上有点问题，一直找不到事做，哪个能帮一下", "公益性岗位"),
-        ("我们厂有个工人干活时压断了腿，评了残疾，以后找工作能享受残疾人的服务不", "工伤伤残职工"),
+        (
+            "我们厂有个工人干活时压断了腿，评了残疾，以后找工作能享受残疾人的服务不",
+            "工伤伤残职工",
+        ),
         ("我姑妈耳朵听不到，天生的，二十几岁了还没工作，谁能帮她找份事", "就业"),
     ],
 )
@@ -37,13 +40,21 @@ def test_a_case_on_the_notice_finds_its_measure(
 @pytest.mark.parametrize(
     ("name", "question", "term"),
     [
-        ("guofa2018-39_cujin_jiuye.txt", "我们厂效益不好，老板说不裁员，国家有没有啥子补贴", "稳岗"),
+        (
+            "guofa2018-39_cujin_jiuye.txt",
+            "我们厂效益不好，老板说不裁员，国家有没有啥子补贴",
+            "稳岗",
+        ),
         (
             "guofa2018-42_nongye_jixiehua.txt",
             "我们组上有个大哥开收割机开得巴适得很，有没有啥子培养农机手的政策",
             "实用型人才",
         ),
-        ("guobanfa2018-129_xiaofei_fupin.txt", "我们村几个大姐种的茶叶想做成一个有名气的牌子，哪个能帮", "品牌"),
+        (
+            "guobanfa2018-129_xiaofei_fupin.txt",
+            "我们村几个大姐种的茶叶想做成一个有名气的牌子，哪个能帮",
+            "品牌",
+        ),
     ],
 )
 def test_a_case_in_an_imported_document_finds_its_measure(
@@ -104,3 +115,10 @@ def test_a_list_or_a_company_s_report_is_no_year_end_reporting(
     question: str, reporting: bool
 ) -> None:
     assert is_reporting(question) is reporting
+
+
+def test_a_particle_holds_no_word_of_the_document(engine: Engine, plan: Plan) -> None:
+    # 的事 is only a seam in "以上的事业单位": "要做的事" asks for the unit's whole list.
+    answer = engine.answer("人社厅要做的事列一下")
+    assert answer.kind == "unit"
+    assert len(answer.measures) > 3

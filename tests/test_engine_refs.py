@@ -54,6 +54,8 @@ def nth(plan: Plan, task: int, place: int) -> str:
         ("任务七里头第三个说的啥", 7, 3),
         ("第二项任务下面第一条", 2, 1),
         ("任务十里面最后一条", 10, -1),
+        ("第六项行动第二条是啥", 6, 2),
+        ("第三项行动最后一条", 3, -1),
     ],
 )
 def test_a_place_inside_a_task_is_that_one_measure(

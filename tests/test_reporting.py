@@ -72,6 +72,8 @@ def at(*args: int) -> dt.datetime:
         "往哪报落实情况",
         # a deadline with a verb of reporting is this bot's, whatever else it says
         "进展报送申请延期到哪天截止",
+        # whom to turn to (找谁)
+        "年底报送找谁",
     ],
 )
 def test_reporting_questions(question: str) -> None:

@@ -317,11 +317,11 @@ _TASK_FROM_END = lazy(
     r"(?:大项|(?:主要)?任务)"
 )
 # A measure by its task and its place in it: 第7项任务第3条, 任务6的第2项, 第一大项里的第二小条,
-# 第七项倒数第二条, 任务十最后一条, 第三大项的最后那个.
+# 第七项倒数第二条, 任务十最后一条, 第三大项的最后那个, 第四项行动最后一条.
 _TASK_ITEM = lazy(
-    rf"(?:倒数\s?第?\s?(?P<tb>{_NUM})\s?(?:项|个|大项|部分)\s?(?:主要)?(?:任务)?"
-    r"|(?P<tl>最后|最末)\s?(?:一|1|那|这)?\s?(?:项|个|大项|部分)\s?(?:主要)?(?:任务)?"
-    rf"|第\s?(?P<a>{_NUM})\s?(?:项|个|大项|部分)?\s?(?:主要)?(?:任务)?"
+    rf"(?:倒数\s?第?\s?(?P<tb>{_NUM})\s?(?:项|个|大项|部分)\s?(?:主要)?(?:任务|行动)?"
+    r"|(?P<tl>最后|最末)\s?(?:一|1|那|这)?\s?(?:项|个|大项|部分)\s?(?:主要)?(?:任务|行动)?"
+    rf"|第\s?(?P<a>{_NUM})\s?(?:项|个|大项|部分)?\s?(?:主要)?(?:任务|行动)?"
     rf"|(?:主要)?任务\s?第?\s?(?P<b>{_NUM}))"
     rf"\s?(?:的|里的|中的|里|中|下的|下面的|里面的|里头的|里面|里头|下面)?\s?(?:举措|措施)?\s?{_PLACE}"
 )
@@ -1520,7 +1520,8 @@ class Engine:
         covered = {i for start, end in spans for i in range(start, end)}
         words = []
         for start, end in spans:
-            if end - start != 1:
+            # A particle holds no word ("要做的事": 的事 is only a seam in 以上的事业单位).
+            if end - start != 1 or text[start] in _PARTICLES:
                 continue
             for other, pair in ((start - 1, text[start - 1 : end]), (end, text[start : end + 1])):
                 if other < 0 or other in covered or len(pair) != 2 or not is_cjk(pair):

@@ -30,7 +30,14 @@ def _t2s() -> opencc.OpenCC:
 
 # Spoken and south-western words read as the plain ones a question's patterns know (啥子 is
 # 什么, 好多 closing a question after a verb is 多少: "贴息能贴好多"; not 好多人, "a lot").
-_SPOKEN = {"啥子": "什么", "咋个": "怎么", "没得": "没有", "晓得": "知道", "娃儿": "孩子", "巴适": "好"}
+_SPOKEN = {
+    "啥子": "什么",
+    "咋个": "怎么",
+    "没得": "没有",
+    "晓得": "知道",
+    "娃儿": "孩子",
+    "巴适": "好",
+}
 _SPOKEN_RE = re.compile(
     "|".join([*_SPOKEN, r"(?<=[给发补贴领报减退拿借贷奖赔交收罚斤价])好多(?=[呢啊哦嘛？?。]*$)"])
 )
