@@ -135,6 +135,10 @@ REACHED = {
     # 2a40bcb; kept after branch importer10's layouts (not blind).
     "luan2021_zhongdian_gongzuo_zeren-r10": 15,  # 4 blind (labelled lines not read)
     "jiayu2021_zhongdian_gongzuo_zeren-r10": 19,  # 16 blind
+    # Round 10b (the notice as people who never read it ask: concrete cases), scored blind on
+    # main at c355fbc; kept after branch cases10b worked from its misses (not blind).
+    "notice-round10b": 79,  # 61 blind
+    "notice-dialog10b": 29,  # 28 blind
 }
 # Sets kept before round 4 were raised by the concept map and branch misses4 (bench/README.md,
 # "Everyday descriptions" and "What round 4 still missed"), and twelve sets by branch none6's
@@ -214,6 +218,8 @@ NOTICE_SETS = [
     "notice-dialog8",
     "notice-round9",
     "notice-dialog9",
+    "notice-round10b",
+    "notice-dialog10b",
 ]
 
 

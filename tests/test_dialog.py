@@ -194,6 +194,17 @@ async def test_this_measure_after_one_measure(
         assert unit in text
 
 
+async def test_who_leads_it_after_a_case_answered_within_the_person_s_unit(
+    assistant: Assistant, dialog: Dialog
+) -> None:
+    # "我是…的" makes the case's answer the unit's part in it: "这个" is still its best match.
+    case = "村里残疾人想学点种地养猪的技术"
+    first = await talk(assistant, dialog, "我是人社厅的", case, chat="a")
+    got = await talk(assistant, dialog, "我是人社厅的", case, "这个谁牵头", chat="b")
+    assert len(first["measures"]) > 1
+    assert got["measures"] == first["measures"][:1]
+
+
 # -- complete questions, no context, expiry, isolation ------------------------------------------
 
 

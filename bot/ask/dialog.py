@@ -132,8 +132,10 @@ class Context:
     def of(cls, answer: Answer, at: dt.datetime, doc: str = "") -> Context:
         """Return the context an answer from document `doc` leaves behind."""
         measures = tuple(m.id for m in answer.measures)
-        # "这条" is the one measure shown, or the best match of a topic.
-        focus = measures[0] if measures and (len(measures) == 1 or answer.kind == "topic") else ""
+        # "这条" is the one measure shown, or the best match of a topic (within a unit's too:
+        # "我在残联" then a case, then "这个谁牵头").
+        best = answer.kind in ("topic", "unit_topic")
+        focus = measures[0] if measures and (len(measures) == 1 or best) else ""
         own = [m for m in measures if m not in answer.shared]
         if answer.kind == "unit" and len(own) == 1:
             focus = own[0]  # a unit's one own item, beside those every unit shares
