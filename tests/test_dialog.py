@@ -205,6 +205,16 @@ async def test_who_leads_it_after_a_case_answered_within_the_person_s_unit(
     assert got["measures"] == first["measures"][:1]
 
 
+async def test_who_does_a_part_of_the_case_just_asked(
+    assistant: Assistant, dialog: Dialog
+) -> None:
+    # "学校那边" alone finds nothing: the school of the case just told, asked who.
+    first = await talk(assistant, dialog, "残疾孩子读完初中想上职高", chat="a")
+    got = await talk(assistant, dialog, "残疾孩子读完初中想上职高", "学校那边谁负责", chat="b")
+    assert first["measures"]
+    assert got["measures"][:1] == first["measures"][:1]
+
+
 # -- complete questions, no context, expiry, isolation ------------------------------------------
 
 

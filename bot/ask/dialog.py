@@ -252,7 +252,12 @@ def read(answer: Callable[[str], Answer], message: str, context: Context | None)
         return Reading(question, f"按{named}{role.group(0)}的举措回答：")
     said = _ELSE.sub("", _THIS_MEASURE.sub("", _TOGETHER.sub("", alone.topic))).strip()
     asks_back = _WHO.search(core) or _WE.search(core) or _ELSE.search(core)
-    unanswered = alone.no_match and not alone.elsewhere and marked and not asks_back
+    # Who does a part of the case just asked ("残疾大学生快毕业了找工作" then "学校那边谁负责
+    # 指导": the 学校 of those students), when the document answers nothing alone.
+    who_of_part = bool(_WHO.search(core) and said and not (_WE.search(core) or _ELSE.search(core)))
+    unanswered = (
+        alone.no_match and not alone.elsewhere and ((marked and not asks_back) or who_of_part)
+    )
     if unanswered and stripped and context.kind == "topic":
         # "机关招残疾人是哪项" then "那县里乡里的呢": nothing alone, so within that topic.
         narrowed = answer(f"{context.topic} {stripped}")
