@@ -55,7 +55,11 @@ def test_a_case_on_the_notice_finds_its_measure(
             "我们村几个大姐种的茶叶想做成一个有名气的牌子，哪个能帮",
             "品牌",
         ),
-        ("guobanfa2018-128_wufei_chengshi.txt", "我家隔壁装修拆下来的砖头渣子乱倒，归谁管", "建筑垃圾"),
+        (
+            "guobanfa2018-128_wufei_chengshi.txt",
+            "我家隔壁装修拆下来的砖头渣子乱倒，归谁管",
+            "建筑垃圾",
+        ),
         (
             "gz2023_jiatingyisheng_fengongbiao.docx",
             "我姐在社区医院开的药，拿着单子能不能去外面药店买",
