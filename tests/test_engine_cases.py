@@ -103,6 +103,8 @@ def test_spoken_words_are_read_as_plain_ones() -> None:
     # 好多 is "a lot" where it does not close the question after a verb.
     assert plain("好多人都想学") == "好多人都想学"
     assert plain("娃儿咋个办") == "孩子怎么办"
+    assert plain("没得活路干") == "没有活路干"
+    assert plain("没得到补贴") == "没得到补贴"
 
 
 def test_a_call_someone_made_is_no_phone_number_asked(engine: Engine, plan: Plan) -> None:

@@ -39,7 +39,14 @@ _SPOKEN = {
     "巴适": "好",
 }
 _SPOKEN_RE = re.compile(
-    "|".join([*_SPOKEN, r"(?<=[给发补贴领报减退拿借贷奖赔交收罚斤价])好多(?=[呢啊哦嘛？?。]*$)"])
+    "|".join(
+        # (没得到 is "did not get": 得 is its own word there.)
+        [
+            *(w for w in _SPOKEN if w != "没得"),
+            "没得(?!到)",
+            r"(?<=[给发补贴领报减退拿借贷奖赔交收罚斤价])好多(?=[呢啊哦嘛？?。]*$)",
+        ]
+    )
 )
 
 
