@@ -65,6 +65,12 @@ def test_a_case_on_the_notice_finds_its_measure(
             "我姐在社区医院开的药，拿着单子能不能去外面药店买",
             "外配处方",
         ),
+        (
+            # 大爷 is scaffolding on the notice, the 老年人 of a document that writes it.
+            "gz2023_jiatingyisheng_fengongbiao.docx",
+            "小区里有个大爷一个人住，腿脚不好出不了门，社区医生能不能上门看",
+            "上门巡诊",
+        ),
     ],
 )
 def test_a_case_in_an_imported_document_finds_its_measure(
