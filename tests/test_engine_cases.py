@@ -12,7 +12,7 @@ from bot.ask.reporting import is_reporting
 from bot.ask.text import plain
 from bot.documents.plan import Plan
 from tests.test_engine_concepts import holding, top
-from tests.test_engine_described import _imported_shared
+from tests.test_engine_described import _document, _imported_shared
 
 
 @pytest.mark.parametrize(
@@ -80,6 +80,15 @@ def test_a_case_in_an_imported_document_finds_its_measure(
     expected = holding(plan, term)
     assert expected
     assert set(top(engine, question)) & expected
+
+
+def test_a_case_in_a_city_plan_finds_its_measure() -> None:
+    # A document of tests/data/blind/texts: 外地来…打工 is its 异地务工人员, 孩子上学 their
+    # 子女教育.
+    plan, engine = _document("gz2012_minsheng_xingfu.txt")
+    expected = holding(plan, "异地务工人员", "子女教育")
+    assert expected
+    assert set(top(engine, "我大姐一家从外地来广州打工，娃儿上学咋个办")) & expected
 
 
 @pytest.mark.parametrize(
