@@ -381,3 +381,29 @@ def test_a_procedure_of_the_thing_asked(engine: Engine, plan: Plan) -> None:
     assert stated
     assert set(ids(engine, "残疾人就业服务要走哪些流程")) <= stated
     assert_not_found(engine, "盲人按摩店开业要走什么流程")
+
+
+def test_a_thing_of_another_subject_named_by_its_term(
+    jili: tuple[Plan, Engine], jiating: tuple[Plan, Engine], zhineng: tuple[Plan, Engine]
+) -> None:
+    # A term of the concept map none of whose kin the document writes (住房公积金, 学校食堂)
+    # names another subject: the measures sharing its characters are only offered.
+    for (plan, engine), question in [
+        (jili, "住房公积金缴存比例谁定"),
+        (jiating, "学校食堂的饭菜质量谁来管"),
+        (zhineng, "住房公积金政策谁制定"),
+    ]:
+        assert not holding(plan, "公积金"), question
+        assert not holding(plan, "食堂"), question
+        assert_not_found(engine, question)
+        assert engine.answer(question).nearest, question
+
+
+def test_a_thing_of_another_subject_beside_the_question_keeps_its_answer(
+    jiuye: tuple[Plan, Engine],
+) -> None:
+    # Named as a detail of a longer question, the rest still finds its measure.
+    plan, engine = jiuye
+    assert not holding(plan, "公积金")
+    question = "企业不裁员的，住房公积金照交，失业保险能返还吗"
+    assert ids(engine, question)[0] in holding(plan, "不裁员", "返还")

@@ -4,7 +4,7 @@ use (concepts.txt, for every document)."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 from pathlib import Path
 
@@ -136,3 +136,44 @@ def _only_across(phrase: str, written: str, words: set[str] | dict[str, float]) 
             return False
         at = written.find(phrase, at + 1)
     return True
+
+
+@lru_cache(maxsize=1)
+def _subjects() -> dict[str, tuple[tuple[str, tuple[str, ...]], ...]]:
+    """Return the map's terms of three characters or more by their first character, longest
+    first, each with every word said of the same thing (the words of all its lines): read
+    once per process."""
+    kindred: dict[str, set[str]] = defaultdict(set)
+    for phrases, terms in _shipped():
+        for word in phrases + terms:
+            kindred[word].update(phrases + terms)
+    # Only a document's term of three characters or more names a thing (住房公积金, 学校食堂);
+    # everyday phrases (厂子, 户口) and short terms (救助) are said of too many.
+    named = {t for _, terms in _shipped() for t in terms if len(t) >= 3}
+    starts: dict[str, list[tuple[str, tuple[str, ...]]]] = defaultdict(list)
+    for word in sorted(named, key=len, reverse=True):
+        starts[word[0]].append((word, tuple(sorted(kindred[word]))))
+    return {c: tuple(words) for c, words in starts.items()}
+
+
+def other_subjects(text: str, writes: Callable[[str], bool]) -> list[tuple[int, int]]:
+    """Return where `text` names a thing by a term of the map that a document does not write:
+    none of the words said of it (住房公积金, 公积金; 最低工资, 最低工资标准) is written there
+    (`writes`).
+
+    A question naming such a thing asks about another subject than the document's, however
+    many characters it shares with a measure. The longest word at each place counts.
+    """
+    found = []
+    table = _subjects()
+    end = 0
+    for i, c in enumerate(text):
+        if i < end:
+            continue
+        for word, kindred in table.get(c, ()):
+            if text.startswith(word, i):
+                if not any(map(writes, kindred)):
+                    found.append((i, i + len(word)))
+                end = i + len(word)
+                break
+    return found

@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, Literal, NamedTuple
 
-from bot.ask.concept import concepts_in
+from bot.ask.concept import concepts_in, other_subjects
 from bot.ask.lexicon import Lexicon
 from bot.ask.pattern import lazy
 from bot.ask.text import bigrams, is_cjk, located_runs, normalize, plain, runs, sound
@@ -694,6 +694,7 @@ class Engine:
             f"(?:支援|援助|帮扶|援建){place}(?:[、和与及]?{place})?(?:[、和与及]?{place})?"
         )
         self._written = written
+        self._written_terms: dict[str, bool] = {}
         self._title = normalize(plan.document.title)
         # A typo is read against the names the units file gives (残连 is 残联, not 残工).
         self._typed_names = list(self._alias_unit)
@@ -916,6 +917,10 @@ class Engine:
             if not ranked:
                 ranked, closer = self._recall(q.rest())
                 nearest = nearest or closer
+            if ranked and not self._besides_other_subjects(q):
+                # "住房公积金提取政策谁负责": a thing the document never writes, sharing
+                # characters with a measure about another: offered as the nearest only.
+                ranked, nearest = (), ranked[:MAX_NEAREST]
         if ranked:
             # "补贴每月多少钱" where no measure gives an amount: not in the document; those that
             # state every detail asked answer. One ranked below the best answers only when it
@@ -970,6 +975,37 @@ class Engine:
             all(said.end <= start or said.start >= end for start, end in found)
             for said in self._described(text)
         )
+
+    def _besides_other_subjects(self, q: _Query) -> bool:
+        """Tell whether what the character ranking found is asked about besides the things
+        of the concept map the document never writes that the question names (最低工资标准,
+        住房公积金, 学校食堂): the rest of the question, without them, still finds a measure.
+
+        Such a thing shares characters with measures about others (最低 of 最低生活保障);
+        named as a detail of a longer description (…配手语翻译) it leaves the rest to answer.
+        """
+        said = self._described(q.text)
+        spans = [
+            (start, end)
+            for start, end in other_subjects(q.text, self._writes)
+            if all(s.end <= start or s.start >= end for s in said)
+        ]
+        if not spans:
+            return True
+        rest = list(q.rest())
+        for start, end in spans:
+            rest[start:end] = " " * (end - start)
+        left = "".join(rest)
+        return bool(self._recall(left, concepts=True)[0] or self._recall(left)[0])
+
+    def _writes(self, term: str) -> bool:
+        """Tell whether the document writes `term` (its bigrams first: most terms are not)."""
+        known = self._written_terms.get(term)
+        if known is None:
+            pairs = (term[i : i + 2] for i in range(len(term) - 1))
+            known = all(p in self._idf for p in pairs) and term in self._written
+            self._written_terms[term] = known
+        return known
 
     def _outside(self, text: str) -> bool:
         """Tell whether a question asks what no such document holds: another place's rules,
