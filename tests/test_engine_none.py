@@ -407,3 +407,42 @@ def test_a_thing_of_another_subject_beside_the_question_keeps_its_answer(
     assert not holding(plan, "公积金")
     question = "企业不裁员的，住房公积金照交，失业保险能返还吗"
     assert ids(engine, question)[0] in holding(plan, "不裁员", "返还")
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "辅助性就业机构注册资本要多少",  # a sum to put in
+        "盲人按摩师考职称能加分吗",  # a personal benefit no measure names
+    ],
+)
+def test_a_sum_to_put_in_or_a_bonus_the_notice_never_gives(engine: Engine, question: str) -> None:
+    assert_not_found(engine, question)
+
+
+def test_a_punishment_a_choosing_a_list_or_what_comes_after(
+    nongji: tuple[Plan, Engine], jili: tuple[Plan, Engine], jiating: tuple[Plan, Engine]
+) -> None:
+    plan, engine = nongji
+    assert not holding(plan, "处罚")
+    for question in [
+        "农机质量不合格的厂家会怎么处罚",  # a punishment no measure states
+        "农机化示范县是怎么挑的",  # how a thing is chosen
+        "开个农机合作社要多少资金",  # a sum to put in
+        "2025年以后农机购置补贴还有吗",  # after the document
+    ]:
+        assert_not_found(engine, question)
+        assert engine.answer(question).nearest, question
+    assert_not_found(jili[1], "2020年以后督查激励还继续搞吗")
+    # The places or bodies themselves (a list), an appointment made online.
+    assert_not_found(jiating[1], "签约的医院都有哪几家")
+    assert_not_found(jiating[1], "老人打疫苗怎么在手机上预约")
+
+
+def test_a_punishment_a_choosing_or_a_sum_a_measure_states_is_answered(
+    jiuye: tuple[Plan, Engine], jiating: tuple[Plan, Engine]
+) -> None:
+    plan, engine = jiuye
+    assert ids(engine, "自己创业贷款最多能拿多少资金")[0] in holding(plan, "15万元")
+    plan, engine = jiating
+    assert set(ids(engine, "家庭医生怎么网上签约")[:3]) & holding(plan, "线上签约")
