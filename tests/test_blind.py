@@ -100,7 +100,7 @@ REACHED = {
     # opened; scored blind before (00de2fc) and after them (553234b); kept at the second.
     "notice-round8": 80,  # 75; 77 after branch topic8, 80 none8 (not blind)
     "notice-dialog8": 30,  # 28 blind; 30 after branch dialog8 (not blind)
-    "guangzhou2012_rencai_jiju_633-r8": 19,  # 18; 19 after branch none8 (not blind)
+    "guangzhou2012_rencai_jiju_633-r8": 20,  # 18; 19 after branch none8, 20 none9 (not blind)
     "guobanfa2018-117_zhenzhua_shigan-r8": 20,
     "guobanfa2018-121_tiyu_jingsai-r8": 19,  # 17; 19 after branch topic8 (not blind)
     "guobanfa2018-128_wufei_chengshi-r8": 20,  # 18 blind; 19 after concepts9 or topic8, 20 none8

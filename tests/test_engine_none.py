@@ -446,3 +446,14 @@ def test_a_punishment_a_choosing_or_a_sum_a_measure_states_is_answered(
     assert ids(engine, "自己创业贷款最多能拿多少资金")[0] in holding(plan, "15万元")
     plan, engine = jiating
     assert set(ids(engine, "家庭医生怎么网上签约")[:3]) & holding(plan, "线上签约")
+
+
+def test_a_persons_child_at_school_needs_a_measure_on_children(
+    jiuye: tuple[Plan, Engine], jiating: tuple[Plan, Engine]
+) -> None:
+    for (plan, engine), question in [
+        (jiuye, "失业人员的孩子上学有补助吗"),
+        (jiating, "签约居民的小孩上学能优先吗"),
+    ]:
+        assert not holding(plan, "子女"), question
+        assert_not_found(engine, question)
