@@ -457,3 +457,12 @@ def test_a_persons_child_at_school_needs_a_measure_on_children(
     ]:
         assert not holding(plan, "子女"), question
         assert_not_found(engine, question)
+
+
+def test_what_a_person_who_cannot_pay_does(
+    engine: Engine, plan: Plan, jiuye: tuple[Plan, Engine]
+) -> None:
+    # A relief of what is owed, stated beside it, answers; no other relief does.
+    assert_not_found(engine, "残疾人开店的贷款到期还不上怎么办")
+    assert_not_found(jiuye[1], "小企业失业保险费交不起了怎么办")
+    assert ids(engine, "残疾人摊位费交不起怎么办")[0] in holding(plan, "减免摊位费")

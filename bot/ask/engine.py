@@ -212,6 +212,12 @@ _DETAILS = tuple(
         # A benefit for a person that only a measure naming it gives (能落户吗, 配偶安排工作,
         # 子女上学, 按揭, 退休金多领, 考研加分, 积分入户, 学费补偿).
         (r"(?P<of>落户|入户|配偶|随迁|子女|按揭|退休金|养老金|加分|积分|学费)", r""),
+        # What a person who cannot pay does (贷款还不上, 摊位费交不起): a relief of what is owed
+        # stated beside it.
+        (
+            r"(?P<of>[\u4e00-\u9fff]{2})(?:到期|的钱|的|了)?(?:还|交|付|缴|赔)不(?:上|起)",
+            r"逾期|展期|代偿|延期|缓缴|缓交|减缴|暂免|减免|免征|免除|追偿|核销|分期|代缴|资助参保",
+        ),
         # A person's child at school (引进人才的孩子上学): a measure naming children's schooling.
         (r"的(?:孩子|小孩|娃)们?(?:上学|读书|入学|念书|就读)", r"子女|入学|就学"),
         # A benefit asked for (机器人公司上市有补贴吗): some benefit offered.
