@@ -71,7 +71,7 @@ REACHED = {
     "guangzhou2012_rencai_jiju_633-r6": 20,  # 16 blind; 19 after topic6, 20 after roles6
     "guobanfa2018-117_zhenzhua_shigan-r6": 20,  # 19 blind; 20 after branch none6 (not blind)
     "guobanfa2018-121_tiyu_jingsai-r6": 20,  # 18 blind; 19 after branch none6 (not blind)
-    "guobanfa2018-128_wufei_chengshi-r6": 19,  # 17 blind; 18 after branch none6 (not blind)
+    "guobanfa2018-128_wufei_chengshi-r6": 20,  # 17 blind; 18 none6, 20 none9 (not blind)
     "guobanfa2018-129_xiaofei_fupin-r6": 20,  # 17 blind; 20 after topic6 and roles6 (not blind)
     "guofa2018-39_cujin_jiuye-r6": 25,  # 20 blind; 22 after branch none6 (not blind)
     "guofa2018-42_nongye_jixiehua-r6": 25,  # 23 blind; 25 after branch none6 (not blind)
@@ -92,8 +92,8 @@ REACHED = {
     "guofa2018-39_cujin_jiuye-r7": 25,  # 19 blind; 21 docs7, 22 topic8, 23 none8, 25 none9
     "guofa2018-42_nongye_jixiehua-r7": 25,  # 19 blind; 20 docs7, 21 concepts9, 24 topic8, 25 none8
     "guofa2019-3_zonghe_baoshuiqu-r7": 24,  # 23 blind; 24 after branch docs7 (not blind)
-    "gz2023_jiatingyisheng_fengongbiao-r7": 22,  # 18; 21 after branch topic8, 22 none8 (not blind)
-    "gz2023_jiatingyisheng_fengongbiao_xlsx-r7": 22,  # 18; 21 after branch topic8, 22 none8
+    "gz2023_jiatingyisheng_fengongbiao-r7": 23,  # 18; 21 topic8, 22 none8, 23 none9 (not blind)
+    "gz2023_jiatingyisheng_fengongbiao_xlsx-r7": 23,  # 18; 21 topic8, 22 none8, 23 none9
     "jinxiang2025_zhongyao_gongzuo_fengong-r7": 20,  # 19 blind; 20 after branch docs7 (not blind)
     "wuhan2023_zhengfu_gongzuo_baogao_p9-r7": 20,  # 14 blind; 16 docs7, 17 topic8, 20 none9
     # Round 8: written while branches docs7 and notice7 worked from round 7's misses, never

@@ -466,3 +466,12 @@ def test_what_a_person_who_cannot_pay_does(
     assert_not_found(engine, "残疾人开店的贷款到期还不上怎么办")
     assert_not_found(jiuye[1], "小企业失业保险费交不起了怎么办")
     assert ids(engine, "残疾人摊位费交不起怎么办")[0] in holding(plan, "减免摊位费")
+
+
+def test_who_answers_for_an_accident_needs_a_measure_on_accidents(
+    engine: Engine, nongji: tuple[Plan, Engine]
+) -> None:
+    # Asked who, an accident is still a detail: a measure on safety or rescue answers.
+    assert_not_found(engine, "盲人按摩店里客人出了事故谁担责")
+    plan, found = nongji
+    assert set(ids(found, "农机手出事了谁来救援")[:3]) & holding(plan, "应急救援")

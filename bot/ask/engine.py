@@ -136,6 +136,8 @@ _BENEFIT_ASKED = lazy(
 # an amount, a date, a rate or a procedure). One row a detail: (what asks for it, what states
 # it). Where the question's words name what the detail is of (group "of": 利率 in 利率是多少),
 # the text must name it too.
+# An accident: who answers for one is asked of a measure on accidents, not of any sharing words.
+_ACCIDENT = lazy(r"事故|出事")
 _DATE = r"\d{4}\s*年|\d{1,2}\s*月|年底|年内|月底"
 _DURATION = r"[\d一二三四五六七八九十两]+\s*(?:个)?(?:工作日|日|天|周|个月|年内)"
 _SPAN = rf"{_DURATION}|每[一二两三四五\d]?(?:年|季度|月)|定期"
@@ -218,6 +220,9 @@ _DETAILS = tuple(
             r"(?P<of>[\u4e00-\u9fff]{2})(?:到期|的钱|的|了)?(?:还|交|付|缴|赔)不(?:上|起)",
             r"逾期|展期|代偿|延期|缓缴|缓交|减缴|暂免|减免|免征|免除|追偿|核销|分期|代缴|资助参保",
         ),
+        # An accident (出了医疗事故, 起火的事故): a measure on accidents, safety or risks;
+        # asked who answers for it too (see _ACCIDENT).
+        (_ACCIDENT.pattern, r"事故|安全|风险|应急|救援|保险|工伤|意外|伤残|致残"),
         # A person's child at school (引进人才的孩子上学): a measure naming children's schooling.
         (r"的(?:孩子|小孩|娃)们?(?:上学|读书|入学|念书|就读)", r"子女|入学|就学"),
         # A benefit asked for (机器人公司上市有补贴吗): some benefit offered.
@@ -962,7 +967,7 @@ class Engine:
                     for m in stating
                     if self._coverage(content, [self._position[m.id]], []) >= MIN_COVERAGE
                 )
-            if not stating and _ASKS_WHO.search(q.text):
+            if not stating and _ASKS_WHO.search(q.text) and not _ACCIDENT.search(q.text):
                 stating = ranked
             ranked, nearest = stating, () if stating else ranked[:MAX_NEAREST]
         if ranked and _PROCEDURE.search(q.text):
