@@ -89,7 +89,7 @@ REACHED = {
     "guobanfa2018-121_tiyu_jingsai-r7": 19,  # 17 blind; 18 docs7, 19 topic8 (not blind)
     "guobanfa2018-128_wufei_chengshi-r7": 20,
     "guobanfa2018-129_xiaofei_fupin-r7": 19,  # 16 blind; 19 after branch docs7 (not blind)
-    "guofa2018-39_cujin_jiuye-r7": 25,  # 19 blind; 21 docs7, 22 topic8, 23 none8, 25 none9
+    "guofa2018-39_cujin_jiuye-r7": 24,  # 19 blind; 21 docs7, 22 topic8, 23 none8, 24 none9
     "guofa2018-42_nongye_jixiehua-r7": 25,  # 19 blind; 20 docs7, 21 concepts9, 24 topic8, 25 none8
     "guofa2019-3_zonghe_baoshuiqu-r7": 24,  # 23 blind; 24 after branch docs7 (not blind)
     "gz2023_jiatingyisheng_fengongbiao-r7": 23,  # 18; 21 topic8, 22 none8, 23 none9 (not blind)

@@ -1028,8 +1028,12 @@ class Engine:
         rest = list(q.rest())
         for start, end in spans:
             rest[start:end] = " " * (end - start)
+        # The question's length was judged already: the rest may be a little shorter than a
+        # description read alone (项目建设投资的目标: 投资目标活), not a word or two (提取政策).
         left = "".join(rest)
-        return bool(self._recall(left, concepts=True)[0] or self._recall(left)[0])
+        least = RECALL_DESCRIBED - 1
+        found = self._recall(left, concepts=True, least=least)[0]
+        return bool(found or self._recall(left, least=least)[0])
 
     def _writes(self, term: str) -> bool:
         """Tell whether the document writes `term` (its bigrams first: most terms are not)."""
@@ -1053,7 +1057,11 @@ class Engine:
         return bool(detail and detail[0] not in self._written)
 
     def _recall(
-        self, rest: str, within: set[int] | None = None, concepts: bool = False
+        self,
+        rest: str,
+        within: set[int] | None = None,
+        concepts: bool = False,
+        least: int | None = None,
     ) -> tuple[tuple[Measure, ...], tuple[Measure, ...]]:
         """Rank measures by how much of the question's weight they hold: (answers, nearest).
 
@@ -1133,7 +1141,8 @@ class Engine:
         # A few key words the document lacks ("残疾人就业" in a customs document) are not there:
         # only a description (a longer question) is read by its characters with confidence.
         # (Within a unit's measures fewer words are enough: the unit narrowed them already.)
-        least = RECALL_DESCRIBED if within is None else RECALL_DESCRIBED - 2
+        if least is None:
+            least = RECALL_DESCRIBED if within is None else RECALL_DESCRIBED - 2
         described = len(said if groups else held | unknown) >= least
         # Concepts answer only through a measure holding one of the terms described.
         best_text = self._texts[ranked[0]]
