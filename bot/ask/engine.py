@@ -131,13 +131,13 @@ _BENEFIT_ASKED = lazy(
     rf"|(?:{_BENEFIT.pattern})(?:政策)?(?:吗|么|没有?|不)[？?。]*$"
     rf"|有(?:什么|哪些|啥)(?:{_BENEFIT.pattern})"
 )
+# An accident: who answers for one is asked of a measure on accidents, not of any sharing words.
+_ACCIDENT = lazy(r"事故|出事")
 # Details a question may ask for, each with what states it: a measure answers such a question
 # only if its text states the detail (a responsibility document assigns work; it seldom gives
 # an amount, a date, a rate or a procedure). One row a detail: (what asks for it, what states
 # it). Where the question's words name what the detail is of (group "of": 利率 in 利率是多少),
 # the text must name it too.
-# An accident: who answers for one is asked of a measure on accidents, not of any sharing words.
-_ACCIDENT = lazy(r"事故|出事")
 _DATE = r"\d{4}\s*年|\d{1,2}\s*月|年底|年内|月底"
 _DURATION = r"[\d一二三四五六七八九十两]+\s*(?:个)?(?:工作日|日|天|周|个月|年内)"
 _SPAN = rf"{_DURATION}|每[一二两三四五\d]?(?:年|季度|月)|定期"
