@@ -7,8 +7,10 @@ median and the fastest wall and CPU (user + system) time of each.
 
 The bot's modules run from bytecode compiled by a first run, as an installed bot's do (pip
 compiles them); it is kept in a temporary folder (PYTHONPYCACHEPREFIX), not in the
-checkouts, also where the environment says not to write it (PYTHONDONTWRITEBYTECODE).
-With --cold every run compiles every module of the bot from its source again.
+checkouts, also where the environment says not to write it (PYTHONDONTWRITEBYTECODE). So
+are the patterns that first run compiled (FENGONG_CACHE, as `ask` keeps them in var/cache).
+With --cold every run compiles every module and every pattern of the bot from its source
+again.
 """
 
 from __future__ import annotations
@@ -63,9 +65,12 @@ def main() -> None:
         if args.cold:
             env["PYTHONDONTWRITEBYTECODE"] = "1"
             env.pop("PYTHONPYCACHEPREFIX", None)
+            env["FENGONG_CACHE"] = "off"
         else:
             env.pop("PYTHONDONTWRITEBYTECODE", None)
             env["PYTHONPYCACHEPREFIX"] = cache
+            # The compiled patterns too (bot/documents/pattern.py): kept by the untimed run.
+            env["FENGONG_CACHE"] = str(Path(cache, "fengong"))
         times = measure(args.dirs, args.runs, env, args.question)
     for directory, runs in times.items():
         walls, cpus = [w for w, _ in runs], [c for _, c in runs]

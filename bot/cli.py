@@ -25,6 +25,7 @@ from bot.ask.reporting import reporting_years
 from bot.ask.text import sound
 from bot.clock import Clock, system_clock
 from bot.config import ConfigError, load_config, postgres_url
+from bot.documents import pattern
 from bot.documents.plan import (
     DATA_DIR,
     SHIPPED_DATA,
@@ -587,6 +588,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "ask":
             config = load_config()
+            pattern.keep(config.cache)
             ask(
                 load_catalog(args.data, config.default_doc, config.reminders),
                 [" ".join(args.question)] if args.question else [],
@@ -594,6 +596,7 @@ def main(argv: Sequence[str] | None = None) -> int:
                 args.chat,
                 args.doc,
             )
+            pattern.save()
         elif args.command == "import-doc":
             out = args.out or args.data
             # The database is looked up only when notes need their document recorded.

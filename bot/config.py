@@ -18,6 +18,7 @@ import yaml
 from bot.documents.plan import DATA_DIR, yaml_error
 
 DEFAULT_DB = Path("var/fengong.db")
+DEFAULT_CACHE = Path("var/cache")
 # How long a member's lease lasts unrenewed (bot/inbox.py): how soon another instance takes
 # over the members of one that died (renewed at every commit, and every third of it while
 # handling is slow). Here, not in the inbox, so that reading the settings loads no store.
@@ -77,6 +78,9 @@ class Config:
     # How long a member's lease lasts unrenewed (FENGONG_LEASE_SECONDS): how soon another
     # instance takes over the members of one that died (bot/inbox.py).
     lease: dt.timedelta = LEASE_TTL
+    # Where `python -m bot ask` keeps the compiled form of the patterns it uses
+    # (FENGONG_CACHE; bot/documents/pattern.py); None: compiled in every process.
+    cache: Path | None = DEFAULT_CACHE
 
     @property
     def database(self) -> str | Path:
@@ -358,6 +362,12 @@ def _lease(text: str) -> dt.timedelta:
     return dt.timedelta(seconds=seconds("FENGONG_LEASE_SECONDS", text, 3, 3600, why))
 
 
+def _cache(text: str) -> Path | None:
+    """Return FENGONG_CACHE's folder; empty or `off`: none."""
+    text = text.strip()
+    return None if text.lower() in ("", "off") else Path(text)
+
+
 def _set_webhook(env: Mapping[str, str]) -> bool:
     """Return TELEGRAM_SET_WEBHOOK (default on); off needs the webhook's URL and secret."""
     text = env.get("TELEGRAM_SET_WEBHOOK", "").strip().lower() or "1"
@@ -406,4 +416,5 @@ def load_config(env: Mapping[str, str] | None = None) -> Config:
         instance=_instance(env.get("FENGONG_INSTANCE", "")),
         named=bool(env.get("FENGONG_INSTANCE", "").strip()),
         lease=_lease(env.get("FENGONG_LEASE_SECONDS", "")),
+        cache=_cache(env.get("FENGONG_CACHE", str(DEFAULT_CACHE))),
     )

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -21,6 +20,7 @@ from bot.ask.reporting import is_reporting, reporting_lines
 from bot.clock import Clock, system_clock
 from bot.config import ReminderConfig
 from bot.documents.example import Example, example
+from bot.documents.pattern import lazy
 from bot.documents.plan import DATA_DIR, Plan, load_plan
 from bot.reply import Reply, Span, line
 
@@ -28,7 +28,7 @@ RECENT_QUESTIONS = 2048
 _TIMELESS = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)  # a context's time, in cache keys
 # Undecodable input bytes reach Python as lone surrogates (stdin uses surrogateescape), which
 # no encoder accepts.
-_SURROGATE = re.compile(r"[\ud800-\udfff]")
+_SURROGATE = lazy(r"[\ud800-\udfff]")
 
 # Kinds of query a message becomes (see `Assistant.converse`); channels keep (kind, arg) to
 # redraw an answer's pages later. REFUSED: the guard did not let the question through (its

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from bot.ask.engine import MAX_QUESTION
 from bot.ask.pattern import lazy
 from bot.ask.text import normalize
+from bot.documents.pattern import compiled
 
 # 川残工委〔2022〕4号, 国发〔2019〕3号 (brackets as people type them; NFKC made （ ） into ( )).
 _OPEN, _CLOSE = r"〔\[【(［", r"〕\]】)］"
@@ -57,7 +58,7 @@ def _number_patterns(number: str) -> tuple[re.Pattern[str], ...]:
     ]
     if code:
         shapes.insert(2, rf"{code} ?{serial_part}")  # 国发3号
-    return tuple(re.compile(rf"{_BEFORE}{shape}{_AFTER}") for shape in shapes)
+    return tuple(compiled(rf"{_BEFORE}{shape}{_AFTER}") for shape in shapes)
 
 
 def _spread_find(word: str, title: str) -> bool:

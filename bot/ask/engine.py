@@ -677,8 +677,10 @@ class _Query:
 
 
 def _alternation(words: Iterable[str]) -> re.Pattern[str]:
-    # Longest first, so that at each position the longest word wins.
-    ordered = sorted({w for w in words if w}, key=len, reverse=True)
+    # Longest first, so that at each position the longest word wins; words of one length in
+    # their order, so that the pattern is the same in every process (bot/documents/pattern.py
+    # keeps the compiled one by its text).
+    ordered = sorted({w for w in words if w}, key=lambda w: (-len(w), w))
     # Compiled on first use: some are only built into larger patterns, some serve few questions.
     return lazy("|".join(map(re.escape, ordered)) or r"(?!)")
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from collections import defaultdict
 from functools import lru_cache
@@ -11,9 +10,11 @@ from pathlib import Path
 
 import opencc
 
+from bot.documents.pattern import lazy
+
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff"
-_RUN = re.compile(rf"[{_CJK}]+|[a-z0-9]+")
-_CJK_RUN = re.compile(rf"[{_CJK}]+")
+_RUN = lazy(rf"[{_CJK}]+|[a-z0-9]+")
+_CJK_RUN = lazy(rf"[{_CJK}]+")
 # Toneless pinyin of the characters above, a line per reading ("an 安按暗…"), as pypinyin
 # reads each one alone. Importing pypinyin loads its phrase dictionary (a tenth of a second
 # at every start) for these readings; the table is read in milliseconds. After upgrading
@@ -38,7 +39,7 @@ _SPOKEN = {
     "娃儿": "孩子",
     "巴适": "好",
 }
-_SPOKEN_RE = re.compile(
+_SPOKEN_RE = lazy(
     "|".join(
         # (没得到 is "did not get": 得 is its own word there.)
         [

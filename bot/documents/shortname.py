@@ -5,6 +5,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
+from bot.documents.pattern import compiled, lazy
+
 # Compound words and their usual contraction in unit names (any document, any level).
 _CONTRACTIONS = (
     ("人力资源和社会保障", "人社"),
@@ -52,7 +54,7 @@ _NATIONAL_NICKNAMES = {
     "国务院办公厅": ("国办",),
 }
 # The two Party centre departments said by their first character (中宣部, 中组部; not 统战部).
-_CENTRAL = re.compile(r"^(?:中共)?中央(宣|组)(?:传|织)部$")
+_CENTRAL = lazy(r"^(?:中共)?中央(宣|组)(?:传|织)部$")
 # 共青团 is 团 before its level (共青团中央 → 团中央, 共青团XX省委 → 团省委).
 _YOUTH_LEAGUE = "共青团"
 # Names before the 2018 reform (机构改革) people still say, for the part of a name that changed
@@ -65,36 +67,36 @@ _FORMER = (
     ("文化和旅游", "文化"),
 )
 # A zone's committee is named after its city (宝鸡高新区管委会): people drop the city.
-_ZONE = re.compile(r"^.{2,3}?((?:高新|经开|开发|示范|新|保税|综保)区.*)$")
+_ZONE = lazy(r"^.{2,3}?((?:高新|经开|开发|示范|新|保税|综保)区.*)$")
 # Level prefixes a unit's name may carry ("国家发展改革委", "全国总工会", "中国科协", "省教育厅",
 # "州民政局").
-_LEVEL = re.compile(
+_LEVEL = lazy(
     r"^(?:国家|(?:中华)?全国|中国|中共中央|中共|中央|国务院|省委|省政府|省|市委|市政府|市(?!场|政|容)|区(?!域)"
     r"|县(?!域)|州委|州政府|州)"
 )
 # A group of local governments by its level (各区政府, 各县人民政府).
-_GROUP_LEVEL = re.compile(r"^各(区|县|市|镇|乡)(?:人民)?政府$")
+_GROUP_LEVEL = lazy(r"^各(区|县|市|镇|乡)(?:人民)?政府$")
 # A level inside a short name (团市委, 团省委): said without it.
-_LEVEL_INSIDE = re.compile(r"^(.)[省市区县](委)$")
+_LEVEL_INSIDE = lazy(r"^(.)[省市区县](委)$")
 # A name joining two words (粮食和储备局, 自然资源和规划局) is said by the first too.
-_FIRST_OF_JOINED = re.compile(
+_FIRST_OF_JOINED = lazy(
     r"^((?:国家|省|市|区|县)?[\u4e00-\u9fff]{2,4})和[\u4e00-\u9fff]{2,6}?(局|厅|部|委)$"
 )
 # …and by the last (政务和数据局 → 数据局, 自然资源和规划局 → 规划局).
-_LAST_OF_JOINED = re.compile(r"^[\u4e00-\u9fff]{2,4}和([\u4e00-\u9fff]{2,4})(局|厅|部|委)$")
+_LAST_OF_JOINED = lazy(r"^[\u4e00-\u9fff]{2,4}和([\u4e00-\u9fff]{2,4})(局|厅|部|委)$")
 # A place's government or committee is said by the place (番禺区政府 → 番禺区, 东湖高新区管委会
 # → 东湖高新区, 杭州市政府 → 杭州市, 杭州), 人民政府 as 政府 and the other way round.
-_PLACE_BODY = re.compile(
+_PLACE_BODY = lazy(
     r"^([\u4e00-\u9fff]{2,6}?(?:市|区|县))(人民政府|政府|管委会|管理委员会)?$"
 )
 # A body's office said by the body (空管委办公室 → 空管委, …指挥部办公室 → …指挥部).
-_OFFICE_OF = re.compile(r"^(.{2,}?(?:指挥部|领导小组|委员会|委))办公室$")
+_OFFICE_OF = lazy(r"^(.{2,}?(?:指挥部|领导小组|委员会|委))办公室$")
 # A regulator's office in a province (中国证监会广东监管局 → 广东证监局, 证监局) and a bank's
 # branch (人民银行广东省分行 → 人行广东分行).
-_FIELD_OFFICE = re.compile(r"^(?:中国)?(.{1,2}监)会(.{2,3}?)(?:省|市)?监管局$")
-_BANK_BRANCH = re.compile(r"^(?:中国)?人民银行(.{2,3}?)(?:省|市)?分行$")
+_FIELD_OFFICE = lazy(r"^(?:中国)?(.{1,2}监)会(.{2,3}?)(?:省|市)?监管局$")
+_BANK_BRANCH = lazy(r"^(?:中国)?人民银行(.{2,3}?)(?:省|市)?分行$")
 # A branch of a body (生态环境局咸安分局): the body, and the branch by its place or stem.
-_BRANCH = re.compile(r"^(.+?局)([\u4e00-\u9fff]{2,3})分局$")
+_BRANCH = lazy(r"^(.+?局)([\u4e00-\u9fff]{2,3})分局$")
 # A stem of two words is said by its second word (人口计生局 → 计生局, 公安消防局 → 消防局),
 # but for words any body's name may end with (应急管理部 is no 管理部).
 _GENERIC_WORDS = frozenset(
@@ -102,7 +104,7 @@ _GENERIC_WORDS = frozenset(
     | {"联合", "合作", "促进"}
 )
 # Kind suffixes; the bare stem names the unit too (财政部 → 财政), and "X部门" does.
-_KIND = re.compile(r"(委员会|总局|总署|部|厅|局|委|办|署|院|会|中心|公司|集团)$")
+_KIND = lazy(r"(委员会|总局|总署|部|厅|局|委|办|署|院|会|中心|公司|集团)$")
 
 
 def _contract(name: str) -> str:
@@ -164,7 +166,7 @@ def tails(name: str) -> list[str]:
 
 
 # Alternatives in a bracket: "各县〔市、区〕政府" is said 各县区政府, 各县市区政府, 各县政府.
-_ALTERNATIVES = re.compile(r"[〔(（]([^〔〕()（）]+、[^〔〕()（）]+)[〕)）]")
+_ALTERNATIVES = lazy(r"[〔(（]([^〔〕()（）]+、[^〔〕()（）]+)[〕)）]")
 
 
 def _unbracketed(name: str) -> list[str]:
@@ -279,8 +281,9 @@ def spoken_aliases(
     """
     taken = {v for names in units.values() for n in names for v in variants(n)}
     # 人民政府 is no 民政: the word for a government, in every such document, is a name too.
-    named = sorted(taken | {"人民政府"}, key=len, reverse=True)
-    outside = re.sub("|".join(map(re.escape, named)), "\n", written) if named else written
+    # Longest first; one length in order, the same pattern in every process (it is kept).
+    named = sorted(taken | {"人民政府"}, key=lambda w: (-len(w), w))
+    outside = compiled("|".join(map(re.escape, named))).sub("\n", written) if named else written
     owners: dict[str, set[str]] = {}
     for unit, names in units.items():
         if unit.startswith("各"):

@@ -1,0 +1,157 @@
+"""Regular expressions compiled on first use, and compiled once for many processes.
+
+The bot's patterns are many and large (every unit's names in one alternation), and CPython's
+`re` compiler is Python code: compiling the patterns a question uses took a third of the
+start-up of `python -m bot ask`. A `lazy` pattern is compiled the first time one of its methods
+is called (`pattern` and `flags` are known at once). `compiled` compiles as `re.compile` does;
+after `keep(folder)` it also reads the compiled form (the `_sre` program: plain integers,
+names and flags, in `marshal`) of patterns an earlier process compiled, and `save` writes the
+ones this process compiled anew. An entry is found by the pattern's text and flags, so an
+edited concept map or plan is a new pattern, compiled; the file is dropped whole when another
+Python (or `re` engine) reads it, and a damaged file or entry is compiled afresh and rewritten.
+"""
+
+from __future__ import annotations
+
+import _sre  # type: ignore[import-not-found]  # re's engine: what `re` compiles for
+import marshal
+import os
+import re
+import sys
+import tempfile
+import threading
+from pathlib import Path
+from typing import Any, cast
+
+# The program `re` compiles depends on the interpreter (its version, the engine's MAGIC).
+_STAMP = f"{sys.implementation.cache_tag} {sys.version} {_sre.MAGIC}"
+FILE = "patterns.marshal"
+# A file holding more entries than this keeps only those the last process used.
+MAX_ENTRIES = 4000
+
+# (pattern, flags) -> (flags, code, groups - 1, groupindex, indexgroup), as `_sre.compile`
+# takes them.
+_Entry = tuple[int, list[int], int, dict[str, int], tuple[str | None, ...]]
+_lock = threading.Lock()
+_folder: Path | None = None
+_known: dict[tuple[str, int], _Entry] = {}
+_used: dict[tuple[str, int], _Entry] = {}
+_new = False
+
+
+def compiled(pattern: str, flags: int = 0) -> re.Pattern[str]:
+    """Return `re.compile(pattern, flags)`, from the kept programs when one is there."""
+    if _folder is None:
+        return re.compile(pattern, flags)
+    key = (pattern, flags)
+    entry = _known.get(key)
+    if entry is not None:
+        try:
+            made = cast(re.Pattern[str], _sre.compile(pattern, *entry))
+        except (TypeError, ValueError, RuntimeError):  # a damaged entry: compiled afresh
+            _known.pop(key, None)
+        else:
+            _used[key] = entry
+            return made
+    entry = _program(pattern, flags)
+    if entry is None:
+        return re.compile(pattern, flags)
+    global _new
+    with _lock:
+        _known[key] = _used[key] = entry
+        _new = True
+    return cast(re.Pattern[str], _sre.compile(pattern, *entry))
+
+
+def _program(pattern: str, flags: int) -> _Entry | None:
+    """Compile `pattern` as `re._compiler.compile` does, returning what `_sre` is given."""
+    # re's internals: another Python may lay them out otherwise, and then nothing is kept.
+    try:
+        from re import _compiler, _parser  # type: ignore[attr-defined]
+
+        parsed = _parser.parse(pattern, flags)
+        code = [int(op) for op in _compiler._code(parsed, flags)]
+        state = parsed.state
+        groupindex = dict(state.groupdict)
+        indexgroup: list[str | None] = [None] * state.groups
+        for name, index in groupindex.items():
+            indexgroup[index] = name
+        return (flags | state.flags, code, state.groups - 1, groupindex, tuple(indexgroup))
+    except (AttributeError, TypeError):
+        return None
+
+
+def keep(folder: Path | None) -> None:
+    """Use and keep compiled patterns in `folder` (None: compile every pattern afresh)."""
+    global _folder, _new
+    with _lock:
+        _folder = folder
+        _known.clear()
+        _used.clear()
+        _new = False
+        if folder is None:
+            return
+        try:
+            stamp, entries = marshal.loads((folder / FILE).read_bytes())
+        except (OSError, ValueError, EOFError, TypeError):  # none yet, or damaged
+            _new = True
+            return
+        if stamp == _STAMP and isinstance(entries, dict):
+            _known.update(entries)
+        else:
+            _new = True
+
+
+def save() -> None:
+    """Write the patterns kept (with those compiled anew) to the folder; never raises."""
+    global _new
+    with _lock:
+        if _folder is None or not _new:
+            return
+        entries = _known if len(_known) <= MAX_ENTRIES else _used
+        data = marshal.dumps((_STAMP, entries))
+        try:
+            _folder.mkdir(parents=True, exist_ok=True)
+            # Written whole under another name, then renamed: a process reading it meanwhile
+            # sees the old file or the new one.
+            handle, name = tempfile.mkstemp(dir=_folder, prefix=f".{FILE}.")
+            try:
+                with os.fdopen(handle, "wb") as out:
+                    out.write(data)
+                os.replace(name, _folder / FILE)
+            except BaseException:
+                os.unlink(name)
+                raise
+        except OSError:  # a folder the bot may not write: it compiles as before
+            return
+        _new = False
+
+
+class LazyPattern:
+    """Stands for `re.compile(pattern, flags)`, compiled when first asked for anything else."""
+
+    def __init__(self, pattern: str, flags: int) -> None:
+        self.pattern = pattern
+        self.flags = flags
+
+    def __getattr__(self, name: str) -> Any:
+        # Called only for what the instance does not hold yet: the compiled pattern's method
+        # is kept, so that later calls cost what they cost on the pattern itself, and so is
+        # the pattern, for the next name asked for.
+        if name.startswith("__") or name == "_compiled":  # a protocol probed (copy, pickle)
+            raise AttributeError(name)
+        made = vars(self).get("_compiled")
+        if made is None:
+            made = self._compiled = compiled(self.pattern, self.flags)
+        value = getattr(made, name)
+        setattr(self, name, value)
+        return value
+
+    def __repr__(self) -> str:
+        return f"lazy({self.pattern!r}, {self.flags})"
+
+
+def lazy(pattern: str, flags: int = 0) -> re.Pattern[str]:
+    """Return `pattern` to be compiled on first use; it is used as `re.compile` would return."""
+    # Typed as the pattern it stands for: every caller uses only its attributes and methods.
+    return cast(re.Pattern[str], LazyPattern(pattern, flags))
