@@ -588,15 +588,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "ask":
             config = load_config()
-            pattern.keep(config.cache)
-            ask(
-                load_catalog(args.data, config.default_doc, config.reminders),
-                [" ".join(args.question)] if args.question else [],
-                args.json,
-                args.chat,
-                args.doc,
-            )
-            pattern.save()
+            with pattern.kept(config.cache):
+                ask(
+                    load_catalog(args.data, config.default_doc, config.reminders),
+                    [" ".join(args.question)] if args.question else [],
+                    args.json,
+                    args.chat,
+                    args.doc,
+                )
         elif args.command == "import-doc":
             out = args.out or args.data
             # The database is looked up only when notes need their document recorded.

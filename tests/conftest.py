@@ -37,8 +37,11 @@ os.environ.setdefault("PTB_TIMEDELTA", "true")
 
 @pytest.fixture(autouse=True)
 def own_database(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """Point FENGONG_DB at the test's own file: no test reads or migrates var/fengong.db."""
+    """Point FENGONG_DB at the test's own file: no test reads or migrates var/fengong.db.
+
+    And FENGONG_CACHE at the test's own folder: `ask` writes no var/cache either."""
     monkeypatch.setenv("FENGONG_DB", str(tmp_path / "default.db"))
+    monkeypatch.setenv("FENGONG_CACHE", str(tmp_path / "cache"))
 
 
 @pytest.fixture(scope="session")

@@ -20,6 +20,8 @@ import re
 import sys
 import tempfile
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, cast
 
@@ -43,7 +45,7 @@ def compiled(pattern: str, flags: int = 0) -> re.Pattern[str]:
     """Return `re.compile(pattern, flags)`, from the kept programs when one is there."""
     if _folder is None:
         return re.compile(pattern, flags)
-    key = (pattern, flags)
+    key = (pattern, int(flags))  # a RegexFlag is an int to marshal
     entry = _known.get(key)
     if entry is not None:
         try:
@@ -76,9 +78,21 @@ def _program(pattern: str, flags: int) -> _Entry | None:
         indexgroup: list[str | None] = [None] * state.groups
         for name, index in groupindex.items():
             indexgroup[index] = name
-        return (flags | state.flags, code, state.groups - 1, groupindex, tuple(indexgroup))
+        flags = int(flags | state.flags)
+        return (flags, code, state.groups - 1, groupindex, tuple(indexgroup))
     except (AttributeError, TypeError):
         return None
+
+
+@contextmanager
+def kept(folder: Path | None) -> Iterator[None]:
+    """Within: read compiled patterns from `folder`; on leaving, write those compiled anew."""
+    keep(folder)
+    try:
+        yield
+    finally:
+        save()
+        keep(None)
 
 
 def keep(folder: Path | None) -> None:
