@@ -13,9 +13,11 @@ from pathlib import Path
 
 import pytest
 
+from bot.ask import concept
 from bot.ask.concept import CONCEPT_FILE, concepts, concepts_in, parse_concepts
 from bot.ask.engine import Engine
 from bot.ask.text import normalize
+from bot.documents import pattern
 from bot.documents.plan import Plan
 from bot.documents.shortname import short_forms, tails
 from tests.test_engine_reading import _imported
@@ -310,3 +312,31 @@ def test_a_description_in_party_building_words(
     dangjian: tuple[Plan, Engine], question: str, term: str
 ) -> None:
     assert_found(dangjian, question, term)
+
+
+def test_the_narrowed_map_kept_between_processes_follows_an_edited_map(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`python -m bot ask` reads the narrowed map back (bot/documents/pattern.py) only while
+    the document, the map and the code are the ones it was made from."""
+    written, words = "残疾人按摩和推拿", {"残疾", "疾人", "按摩", "推拿"}
+    with pattern.kept(tmp_path):
+        fresh = concepts_in(written, words)
+    assert fresh
+    assert (tmp_path / "concepts.marshal").exists()
+    with pattern.kept(tmp_path):
+        assert concepts_in(written, words) == fresh
+    # Another developer's edit of the map: a new line for 推拿.
+    edited = CONCEPT_FILE.read_text(encoding="utf-8") + "\n揉肩膀 = 推拿\n"
+    monkeypatch.setattr(concept, "CONCEPT_FILE", tmp_path / "concepts.txt")
+    (tmp_path / "concepts.txt").write_text(edited, encoding="utf-8")
+    shipped = (concept._sources, concept._shipped, concept.concepts, concept.kin, concept._phrases)
+    try:
+        for cached in shipped:
+            cached.cache_clear()
+        with pattern.kept(tmp_path):
+            assert concepts_in(written, words)["揉肩膀"] == ("推拿",)
+    finally:
+        monkeypatch.undo()
+        for cached in shipped:
+            cached.cache_clear()

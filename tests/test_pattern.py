@@ -196,3 +196,42 @@ def test_a_unit_named_anew_is_found_with_the_patterns_kept(tmp_path: Path) -> No
     after = ask(tmp_path, cache, "--data", str(data), "社保大厅负责什么")
     assert "人力资源社会保障厅" in after
     assert after == ask(tmp_path, "off", "--data", str(data), "社保大厅负责什么")
+
+
+# -- other data derived from a document, `remembered` --------------------------------------
+
+
+def test_a_value_is_remembered_for_equal_inputs_only(folder: Path) -> None:
+    made: list[str] = []
+
+    def make(value: str) -> dict[str, tuple[str, ...]]:
+        made.append(value)
+        return {value: (value, "词")}
+
+    with pattern.kept(folder):
+        assert pattern.remembered("test", ("v1", {"a": 1.5}), lambda: make("one")) == {
+            "one": ("one", "词")
+        }
+    with pattern.kept(folder):  # the next process: read back, not made
+        first = pattern.remembered("test", ("v1", {"a": 1.5}), lambda: make("again"))
+        # Other inputs (an edited map, another document): made, and kept beside the first.
+        other = pattern.remembered("test", ("v1", {"a": 2.5}), lambda: make("two"))
+    assert (first, other) == ({"one": ("one", "词")}, {"two": ("two", "词")})
+    with pattern.kept(folder):
+        assert pattern.remembered("test", ("v1", {"a": 1.5}), lambda: make("3")) == first
+        assert pattern.remembered("test", ("v1", {"a": 2.5}), lambda: make("4")) == other
+    assert made == ["one", "two"]
+    # Outside `kept` nothing is read or written.
+    assert pattern.remembered("test", ("v1", {"a": 1.5}), lambda: make("5")) == {"5": ("5", "词")}
+
+
+@pytest.mark.parametrize("damage", [b"", b"\x00garbage\xff", marshal.dumps(("other", []))])
+def test_a_damaged_or_stale_value_is_made_again_and_rewritten(
+    folder: Path, damage: bytes
+) -> None:
+    folder.mkdir()
+    (folder / "test.marshal").write_bytes(damage)
+    with pattern.kept(folder):
+        assert pattern.remembered("test", "in", lambda: "made") == "made"
+    with pattern.kept(folder):
+        assert pattern.remembered("test", "in", lambda: "made again") == "made"

@@ -8,9 +8,12 @@ from collections.abc import Callable, Iterator
 from functools import lru_cache
 from pathlib import Path
 
+from bot.ask import text
 from bot.ask.text import is_cjk, normalize
+from bot.documents.pattern import remembered
 
 CONCEPT_FILE = Path(__file__).with_name("concepts.txt")
+_TEXT_CODE = Path(text.__file__)  # normalize and is_cjk, which the map is read with
 
 
 def parse_concepts(text: str) -> dict[str, tuple[str, ...]]:
@@ -87,7 +90,20 @@ def concepts_in(written: str, words: set[str] | dict[str, float]) -> dict[str, t
     text is searched (most of the map is about other policy areas). A phrase the document
     writes itself is its own word, not a description of another. Where it writes none of
     the terms but another phrase of the line, that phrase is the document's word for them.
+    Within `pattern.kept` (`python -m bot ask`) the narrowed map of an earlier process is read
+    back when the document, the map and this code are the same.
     """
+    inputs = (_sources(), written, words)
+    return remembered("concepts", inputs, lambda: _narrowed(written, words))
+
+
+@lru_cache(maxsize=1)
+def _sources() -> tuple[bytes, ...]:
+    # What the narrowed map is made of besides the document: the map and the code reading it.
+    return tuple(path.read_bytes() for path in (CONCEPT_FILE, Path(__file__), _TEXT_CODE))
+
+
+def _narrowed(written: str, words: set[str] | dict[str, float]) -> dict[str, tuple[str, ...]]:
     present: dict[str, bool] = {}
 
     def writes(term: str) -> bool:

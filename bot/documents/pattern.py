@@ -1,4 +1,5 @@
-"""Regular expressions compiled on first use, and compiled once for many processes.
+"""Regular expressions compiled on first use, and compiled once for many processes (and
+other data derived from a document, `remembered`).
 
 The bot's patterns are many and large (every unit's names in one alternation), and CPython's
 `re` compiler is Python code: compiling the patterns a question uses took a third of the
@@ -20,16 +21,19 @@ import re
 import sys
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 # The program `re` compiles depends on the interpreter (its version, the engine's MAGIC).
 _STAMP = f"{sys.implementation.cache_tag} {sys.version} {_sre.MAGIC}"
 FILE = "patterns.marshal"
 # A file holding more entries than this keeps only those the last process used.
 MAX_ENTRIES = 4000
+# How many values `remembered` keeps under one name (one per document of a catalog).
+REMEMBERED = 8
+T = TypeVar("T")
 
 # (pattern, flags) -> (flags, code, groups - 1, groupindex, indexgroup), as `_sre.compile`
 # takes them.
@@ -123,22 +127,57 @@ def save() -> None:
         if _folder is None or not _new:
             return
         entries = _known if len(_known) <= MAX_ENTRIES else _used
-        data = marshal.dumps((_STAMP, entries))
+        if _write(_folder / FILE, marshal.dumps((_STAMP, entries))):
+            _new = False
+
+
+def remembered(name: str, inputs: object, make: Callable[[], T]) -> T:
+    """Return `make()`, or what it returned in an earlier process for equal `inputs`.
+
+    Within `kept`, for data derived from a document (the concept map narrowed to it): the
+    inputs (all that `make` reads, the code that makes it included) and the value are plain
+    data, kept in `name`.marshal beside the patterns, the last REMEMBERED of them.
+    """
+    folder = _folder
+    if folder is None:
+        return make()
+    path = folder / f"{name}.marshal"
+    try:
+        stamp, entries = marshal.loads(path.read_bytes())
+        if stamp != _STAMP or not isinstance(entries, list):
+            entries = []
+    except (OSError, ValueError, EOFError, TypeError):  # none yet, or damaged
+        entries = []
+    for entry in entries:
+        if isinstance(entry, tuple) and len(entry) == 2 and entry[0] == inputs:
+            return cast(T, entry[1])
+    value = make()
+    fresh = [(inputs, value), *entries[: REMEMBERED - 1]]
+    try:
+        data = marshal.dumps((_STAMP, fresh))
+    except ValueError:  # not plain data: not kept
+        return value
+    _write(path, data)
+    return value
+
+
+def _write(path: Path, data: bytes) -> bool:
+    """Write `data` to `path` whole, or leave it as it is; tell whether it was written."""
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Written under another name, then renamed: a process reading it meanwhile sees the
+        # old file or the new one.
+        handle, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
         try:
-            _folder.mkdir(parents=True, exist_ok=True)
-            # Written whole under another name, then renamed: a process reading it meanwhile
-            # sees the old file or the new one.
-            handle, name = tempfile.mkstemp(dir=_folder, prefix=f".{FILE}.")
-            try:
-                with os.fdopen(handle, "wb") as out:
-                    out.write(data)
-                os.replace(name, _folder / FILE)
-            except BaseException:
-                os.unlink(name)
-                raise
-        except OSError:  # a folder the bot may not write: it compiles as before
-            return
-        _new = False
+            with os.fdopen(handle, "wb") as out:
+                out.write(data)
+            os.replace(name, path)
+        except BaseException:
+            os.unlink(name)
+            raise
+    except OSError:  # a folder the bot may not write: it computes as before
+        return False
+    return True
 
 
 class LazyPattern:
