@@ -19,15 +19,19 @@ import heapq
 import itertools
 import math
 import re
+import sys
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
 from typing import Any, Literal, NamedTuple
 
 from bot.ask.concept import concepts_in, other_subjects
 from bot.ask.lexicon import Lexicon
 from bot.ask.pattern import lazy
 from bot.ask.text import bigrams, is_cjk, located_runs, normalize, plain, runs, sound
+from bot.documents.pattern import remembered
 from bot.documents.plan import Measure, Plan
 from bot.documents.shortname import spoken_aliases
 
@@ -739,7 +743,13 @@ class Engine:
             unit.name: tuple(normalize(n) for n in (*unit.names(), *unit.misspellings))
             for unit in plan.units
         }
-        for form, owner in spoken_aliases(names, written, _name_variants).items():
+        # Kept between processes of `ask` while the document and the code are the same.
+        spoken = remembered(
+            "spoken",
+            (_sources(), names, written),
+            lambda: spoken_aliases(names, written, _name_variants),
+        )
+        for form, owner in spoken.items():
             self._alias_unit.setdefault(form, owner)
         self._aliases = _alternation(self._alias_unit)
         # Words the document writes outside its units' names (法院 of 人民法院, 规划): a
@@ -1831,6 +1841,13 @@ def _catch_all_aliases(term: str) -> set[str]:
     forms = {term, term.removeprefix("各")}
     forms |= {f.replace("人民政府", "政府") for f in forms}
     return {f for f in forms if len(f) >= 3}
+
+
+@lru_cache(maxsize=1)
+def _sources() -> tuple[bytes, ...]:
+    # The code spoken short names are derived by (spoken_aliases, _name_variants, normalize).
+    modules = (spoken_aliases.__module__, normalize.__module__, __name__)
+    return tuple(Path(sys.modules[m].__file__ or "").read_bytes() for m in modules)
 
 
 def _name_variants(name: str) -> set[str]:
