@@ -235,3 +235,15 @@ def test_a_damaged_or_stale_value_is_made_again_and_rewritten(
         assert pattern.remembered("test", "in", lambda: "made") == "made"
     with pattern.kept(folder):
         assert pattern.remembered("test", "in", lambda: "made again") == "made"
+
+
+def test_a_file_grown_too_large_keeps_the_patterns_last_used(
+    folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    compile_all(folder)
+    monkeypatch.setattr(pattern, "MAX_CODE", 1)
+    with pattern.kept(folder):
+        pattern.compiled(*SOURCES[0])
+        pattern.compiled("new")  # something compiled anew: the file is written
+    _, entries = marshal.loads((folder / pattern.FILE).read_bytes())
+    assert set(entries) == {SOURCES[0], ("new", 0)}

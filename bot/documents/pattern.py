@@ -29,8 +29,10 @@ from typing import Any, TypeVar, cast
 # The program `re` compiles depends on the interpreter (its version, the engine's MAGIC).
 _STAMP = f"{sys.implementation.cache_tag} {sys.version} {_sre.MAGIC}"
 FILE = "patterns.marshal"
-# A file holding more entries than this keeps only those the last process used.
-MAX_ENTRIES = 4000
+# A file whose programs would hold more instructions than this (2 MB; a document's patterns
+# take about 75,000) keeps only those the last process used: patterns of a plan since edited
+# are dropped so.
+MAX_CODE = 400_000
 # How many values `remembered` keeps under one name (one per document of a catalog).
 REMEMBERED = 8
 T = TypeVar("T")
@@ -115,9 +117,19 @@ def keep(folder: Path | None) -> None:
             _new = True
             return
         if stamp == _STAMP and isinstance(entries, dict):
-            _known.update(entries)
-        else:
-            _new = True
+            _known.update((k, v) for k, v in entries.items() if _well_formed(k, v))
+        _new = len(_known) != (len(entries) if isinstance(entries, dict) else -1)
+
+
+def _well_formed(key: object, entry: object) -> bool:
+    """Tell whether a key and entry read back have the shape `compiled` gives them."""
+    return (
+        isinstance(key, tuple)
+        and len(key) == 2
+        and isinstance(entry, tuple)
+        and len(entry) == 5
+        and isinstance(entry[1], list)
+    )
 
 
 def save() -> None:
@@ -126,7 +138,8 @@ def save() -> None:
     with _lock:
         if _folder is None or not _new:
             return
-        entries = _known if len(_known) <= MAX_ENTRIES else _used
+        size = sum(len(entry[1]) for entry in _known.values())
+        entries = _known if size <= MAX_CODE else _used
         if _write(_folder / FILE, marshal.dumps((_STAMP, entries))):
             _new = False
 
