@@ -209,32 +209,37 @@ def test_a_value_is_remembered_for_equal_inputs_only(folder: Path) -> None:
         return {value: (value, "词")}
 
     with pattern.kept(folder):
-        assert pattern.remembered("test", ("v1", {"a": 1.5}), lambda: make("one")) == {
+        assert pattern.remembered("test", "v1", {"a": 1.5}, lambda: make("one")) == {
             "one": ("one", "词")
         }
     with pattern.kept(folder):  # the next process: read back, not made
-        first = pattern.remembered("test", ("v1", {"a": 1.5}), lambda: make("again"))
+        first = pattern.remembered("test", "v1", {"a": 1.5}, lambda: make("again"))
         # Other inputs (an edited map, another document): made, and kept beside the first.
-        other = pattern.remembered("test", ("v1", {"a": 2.5}), lambda: make("two"))
+        other = pattern.remembered("test", "v1", {"a": 2.5}, lambda: make("two"))
     assert (first, other) == ({"one": ("one", "词")}, {"two": ("two", "词")})
     with pattern.kept(folder):
-        assert pattern.remembered("test", ("v1", {"a": 1.5}), lambda: make("3")) == first
-        assert pattern.remembered("test", ("v1", {"a": 2.5}), lambda: make("4")) == other
+        assert pattern.remembered("test", "v1", {"a": 1.5}, lambda: make("3")) == first
+        assert pattern.remembered("test", "v1", {"a": 2.5}, lambda: make("4")) == other
     assert made == ["one", "two"]
+    with pattern.kept(folder):  # the code that makes it changed: made again
+        assert pattern.remembered("test", "v2", {"a": 1.5}, lambda: make("six")) == {
+            "six": ("six", "词")
+        }
+    assert made == ["one", "two", "six"]
     # Outside `kept` nothing is read or written.
-    assert pattern.remembered("test", ("v1", {"a": 1.5}), lambda: make("5")) == {"5": ("5", "词")}
+    assert pattern.remembered("test", "v1", {"a": 1.5}, lambda: make("5")) == {"5": ("5", "词")}
 
 
-@pytest.mark.parametrize("damage", [b"", b"\x00garbage\xff", marshal.dumps(("other", []))])
+@pytest.mark.parametrize("damage", [b"", b"\x00garbage\xff", marshal.dumps(("other", "v1", []))])
 def test_a_damaged_or_stale_value_is_made_again_and_rewritten(
     folder: Path, damage: bytes
 ) -> None:
     folder.mkdir()
     (folder / "test.marshal").write_bytes(damage)
     with pattern.kept(folder):
-        assert pattern.remembered("test", "in", lambda: "made") == "made"
+        assert pattern.remembered("test", "v1", "in", lambda: "made") == "made"
     with pattern.kept(folder):
-        assert pattern.remembered("test", "in", lambda: "made again") == "made"
+        assert pattern.remembered("test", "v1", "in", lambda: "made again") == "made"
 
 
 def test_a_file_grown_too_large_keeps_the_patterns_last_used(

@@ -93,8 +93,8 @@ def concepts_in(written: str, words: set[str] | dict[str, float]) -> dict[str, t
     Within `pattern.kept` (`python -m bot ask`) the narrowed map of an earlier process is read
     back when the document, the map and this code are the same.
     """
-    inputs = (_sources(), written, words)
-    return remembered("concepts", inputs, lambda: _narrowed(written, words))
+    inputs = (written, words)
+    return remembered("concepts", _sources(), inputs, lambda: _narrowed(written, words))
 
 
 @lru_cache(maxsize=1)

@@ -746,7 +746,8 @@ class Engine:
         # Kept between processes of `ask` while the document and the code are the same.
         spoken = remembered(
             "spoken",
-            (_sources(), names, written),
+            _sources(),
+            (names, written),
             lambda: spoken_aliases(names, written, _name_variants),
         )
         for form, owner in spoken.items():

@@ -144,20 +144,21 @@ def save() -> None:
             _new = False
 
 
-def remembered(name: str, inputs: object, make: Callable[[], T]) -> T:
-    """Return `make()`, or what it returned in an earlier process for equal `inputs`.
+def remembered(name: str, code: object, inputs: object, make: Callable[[], T]) -> T:
+    """Return `make()`, or what it returned in an earlier process for equal `code` and `inputs`.
 
-    Within `kept`, for data derived from a document (the concept map narrowed to it): the
-    inputs (all that `make` reads, the code that makes it included) and the value are plain
-    data, kept in `name`.marshal beside the patterns, the last REMEMBERED of them.
+    Within `kept`, for data derived from a document (the concept map narrowed to it): `code`
+    stands for what makes it (the source of the code, a shipped table) and `inputs` for the
+    document; both, and the value, are plain data, kept in `name`.marshal beside the patterns,
+    the last REMEMBERED documents' values for one `code`.
     """
     folder = _folder
     if folder is None:
         return make()
     path = folder / f"{name}.marshal"
     try:
-        stamp, entries = marshal.loads(path.read_bytes())
-        if stamp != _STAMP or not isinstance(entries, list):
+        stamp, made_by, entries = marshal.loads(path.read_bytes())
+        if stamp != _STAMP or made_by != code or not isinstance(entries, list):
             entries = []
     except (OSError, ValueError, EOFError, TypeError):  # none yet, or damaged
         entries = []
@@ -167,7 +168,7 @@ def remembered(name: str, inputs: object, make: Callable[[], T]) -> T:
     value = make()
     fresh = [(inputs, value), *entries[: REMEMBERED - 1]]
     try:
-        data = marshal.dumps((_STAMP, fresh))
+        data = marshal.dumps(cast(Any, (_STAMP, code, fresh)))
     except ValueError:  # not plain data: not kept
         return value
     _write(path, data)
