@@ -432,6 +432,13 @@ def test_the_members_lease_is_its_setting_or_else_30_seconds() -> None:
         assert str(refused.value).startswith(f"FENGONG_LEASE_SECONDS 的值「{bad}」无效"), bad
 
 
+def test_ask_keeps_what_it_derives_in_var_cache_unless_told_otherwise() -> None:
+    assert load_config({}).cache == Path("var/cache")
+    assert load_config({"FENGONG_CACHE": "/tmp/fengong"}).cache == Path("/tmp/fengong")
+    for off in ("", " ", "off", "OFF"):
+        assert load_config({"FENGONG_CACHE": off}).cache is None, off
+
+
 PG_URL = "postgresql://fengong:Pa%40ss-w0rd@db.example:5432/fengong"
 
 
