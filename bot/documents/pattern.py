@@ -19,7 +19,6 @@ import marshal
 import os
 import re
 import sys
-import tempfile
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -177,6 +176,8 @@ def remembered(name: str, code: object, inputs: object, make: Callable[[], T]) -
 
 def _write(path: Path, data: bytes) -> bool:
     """Write `data` to `path` whole, or leave it as it is; tell whether it was written."""
+    import tempfile  # random and its generator: only a process that writes loads them
+
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         # Written under another name, then renamed: a process reading it meanwhile sees the
