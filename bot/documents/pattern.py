@@ -56,9 +56,10 @@ def compiled(pattern: str, flags: int = 0) -> re.Pattern[str]:
         try:
             made = cast(re.Pattern[str], _sre.compile(pattern, *entry))
         except (TypeError, ValueError, RuntimeError):  # a damaged entry: compiled afresh
-            _known.pop(key, None)
+            pass
         else:
-            _used[key] = entry
+            with _lock:  # the guard's threads compile too; `save` reads this
+                _used[key] = entry
             return made
     entry = _program(pattern, flags)
     if entry is None:
