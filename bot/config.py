@@ -78,8 +78,9 @@ class Config:
     # How long a member's lease lasts unrenewed (FENGONG_LEASE_SECONDS): how soon another
     # instance takes over the members of one that died (bot/inbox.py).
     lease: dt.timedelta = LEASE_TTL
-    # Where `python -m bot ask` keeps the compiled form of the patterns it uses
-    # (FENGONG_CACHE; bot/documents/pattern.py); None: compiled in every process.
+    # Where `python -m bot ask` keeps the compiled form of the patterns it uses and what it
+    # derives from a document (FENGONG_CACHE; bot/documents/pattern.py); None: made anew in
+    # every process.
     cache: Path | None = DEFAULT_CACHE
 
     @property

@@ -3,17 +3,16 @@ use (concepts.txt, for every document)."""
 
 from __future__ import annotations
 
+import sys
 from collections import defaultdict
 from collections.abc import Callable, Iterator
 from functools import lru_cache
 from pathlib import Path
 
-from bot.ask import text
 from bot.ask.text import is_cjk, normalize
 from bot.documents.pattern import remembered
 
 CONCEPT_FILE = Path(__file__).with_name("concepts.txt")
-_TEXT_CODE = Path(text.__file__)  # normalize and is_cjk, which the map is read with
 
 
 def parse_concepts(text: str) -> dict[str, tuple[str, ...]]:
@@ -99,8 +98,10 @@ def concepts_in(written: str, words: set[str] | dict[str, float]) -> dict[str, t
 
 @lru_cache(maxsize=1)
 def _sources() -> tuple[bytes, ...]:
-    # What the narrowed map is made of besides the document: the map and the code reading it.
-    return tuple(path.read_bytes() for path in (CONCEPT_FILE, Path(__file__), _TEXT_CODE))
+    # What the narrowed map is made of besides the document: the map and the code reading it
+    # (this module's, and normalize's and is_cjk's).
+    code = Path(sys.modules[normalize.__module__].__file__ or "")
+    return tuple(path.read_bytes() for path in (CONCEPT_FILE, Path(__file__), code))
 
 
 def _narrowed(written: str, words: set[str] | dict[str, float]) -> dict[str, tuple[str, ...]]:
