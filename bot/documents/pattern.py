@@ -92,7 +92,7 @@ def _program(pattern: str, flags: int) -> _Entry | None:
 
 @contextmanager
 def kept(folder: Path | None) -> Iterator[None]:
-    """Within: read compiled patterns from `folder`; on leaving, write those compiled anew."""
+    """Within: patterns and `remembered` data kept in `folder`; leaving, write what is new."""
     keep(folder)
     try:
         yield
