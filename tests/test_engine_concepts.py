@@ -340,3 +340,23 @@ def test_the_narrowed_map_kept_between_processes_follows_an_edited_map(
         monkeypatch.undo()
         for cached in shipped:
             cached.cache_clear()
+
+
+def test_the_map_s_other_subjects_kept_between_processes_are_the_map_s(tmp_path: Path) -> None:
+    """A topic question asks whether it names another subject (`other_subjects`): with the
+    table kept by an earlier process the map is not read again, and the table is the same."""
+    made = concept._subjects_of_map()
+    shipped = (concept._subjects, concept._shipped)
+    try:
+        with pattern.kept(tmp_path):
+            for cached in shipped:
+                cached.cache_clear()
+            assert concept._subjects() == made
+        for cached in shipped:
+            cached.cache_clear()
+        with pattern.kept(tmp_path):
+            assert concept._subjects() == made
+            assert concept._shipped.cache_info().currsize == 0  # the map was not read
+    finally:
+        for cached in shipped:
+            cached.cache_clear()

@@ -159,7 +159,12 @@ def _only_across(phrase: str, written: str, words: set[str] | dict[str, float]) 
 def _subjects() -> dict[str, tuple[tuple[str, tuple[str, ...]], ...]]:
     """Return the map's terms of three characters or more by their first character, longest
     first, each with every word said of the same thing (the words of all its lines): read
-    once per process."""
+    once per process (within `pattern.kept`, from an earlier process's while the map and
+    this code are the same)."""
+    return remembered("subjects", _sources(), (), _subjects_of_map)
+
+
+def _subjects_of_map() -> dict[str, tuple[tuple[str, tuple[str, ...]], ...]]:
     kindred: dict[str, set[str]] = defaultdict(set)
     for phrases, terms in _shipped():
         for word in phrases + terms:
