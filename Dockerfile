@@ -15,6 +15,9 @@ RUN python -m compileall -q bot handlers
 RUN python -c "import matplotlib.font_manager"
 
 COPY data ./data
+# One question now fills var/cache (FENGONG_CACHE): the first `python -m bot ask` of a new
+# container reads its compiled patterns instead of compiling them (a new volume takes it).
+RUN python -m bot ask "残联负责哪些" > /dev/null
 # The database lives in a volume so that notes survive a new image.
 VOLUME ["/app/var"]
 ENV FENGONG_DB=/app/var/fengong.db

@@ -12,6 +12,8 @@ $(STAMP): pyproject.toml | $(PY)
 	@echo "正在安装依赖（首次运行或依赖有变化时），约需 1 分钟…"
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e '.[dev]'
+	@# One question fills var/cache (FENGONG_CACHE): the first `python -m bot ask` is quick too.
+	$(PY) -m bot ask 残联负责哪些 > /dev/null
 	touch $(STAMP)
 
 install: $(STAMP)
