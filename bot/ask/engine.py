@@ -30,7 +30,7 @@ from typing import Any, Literal, NamedTuple
 from bot.ask.concept import concepts_in, other_subjects
 from bot.ask.lexicon import Lexicon
 from bot.ask.pattern import lazy
-from bot.ask.text import bigrams, is_cjk, located_runs, normalize, plain, runs, sound
+from bot.ask.text import bigrams, initials, is_cjk, located_runs, normalize, plain, runs, sound
 from bot.documents.pattern import remembered
 from bot.documents.plan import Measure, Plan
 from bot.documents.shortname import spoken_aliases
@@ -347,6 +347,8 @@ _PLACE = (
     rf"|(?P<first>头|开头|最前面?|首)\s?(?:的)?\s?(?:一|1|那|这)?\s?(?:一|1)?\s?{_CLASS})"
 )
 PLACE = lazy(_PLACE)
+# A task by its number alone, pointed at: "贰 那一项", "3这项".
+_LONE_TASK = lazy(rf"(?<![\u4e00-\u9fff\d])({_NUM})\s?[那这]一?大?项(?:任务)?")
 # A task counted from the end: 倒数第二项任务, 最后一项任务, 最后那个大项.
 _TASK_FROM_END = lazy(
     rf"倒数\s?第?\s?(?P<back>{_NUM})\s?(?:项|个|部分)?\s?(?:大项|(?:主要)?任务)"
@@ -378,6 +380,9 @@ _DOC_NUMBER = lazy(
     r"|第\s*(?P<plain>[一二三四五六七八九十百两]{1,4}|\d{1,3})\s*(?P<kind>条|项|款)"
     r"(?!\s*(?:主要)?任务)"
     r"|序号\s*(?P<row>\d{1,3})"
+    # 十六条 said at the start of a clause, without 第.
+    r"|(?:^|(?<=[\s，,。？?！!]))(?P<bare>[一二三四五六七八九十百]{1,4}|\d{1,3})\s*(?P<item>条|款)"
+    r"(?!\s*(?:主要)?任务)"
 )
 # A phrase quoted from the document: “以用定产”, 「光盘行动」.
 _QUOTED = lazy(r"[“\"「『‘']([^“”\"「」『』‘’']{2,40})[”\"」』’']")
@@ -420,6 +425,12 @@ _DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"两
 # Undecodable input bytes reach Python as lone surrogates (stdin uses surrogateescape);
 # no encoder accepts them, so they are replaced before the text is normalised.
 _SURROGATE = lazy(r"[\ud800-\udfff]")
+# Latin letters typed for a name's first characters (rs厅), and a number in Chinese numerals.
+_COUNT = lazy(r"(?<![\d.])\d{2,}(?:[^\W\d_年月日号时点岁]|%)")
+_LETTERS = lazy(r"(?<![a-z0-9])[a-z]{2,4}(?![a-z0-9])")
+_NUMERAL = lazy(
+    r"(?<![一二三四五六七八九十两百千万零])[一二三四五六七八九十两]{2,3}(?=[\u4e00-\u9fff])"
+)
 # Quotation marks inside a document's words (“三公”经费, “互联网+”政务): read without them, so
 # that the word is one (三公经费), as a person reads it.
 _QUOTES = str.maketrans("", "", "“”‘’「」『』\"'")
@@ -753,6 +764,12 @@ class Engine:
         for form, owner in spoken.items():
             self._alias_unit.setdefault(form, owner)
         self._aliases = _alternation(self._alias_unit)
+        # Names by the pinyin initials of their first characters (rs厅, rsj for 人社厅).
+        self._initials: dict[str, list[str]] = defaultdict(list)
+        for alias in self._alias_unit:
+            if len(alias) >= 3 and is_cjk(alias):
+                for k in range(2, min(len(alias), 4) + 1):
+                    self._initials[initials(alias[:k])].append(alias)
         # Words the document writes outside its units' names (法院 of 人民法院, 规划): a
         # question asking who is about them, not about a unit they name.
         full = sorted(
@@ -884,10 +901,41 @@ class Engine:
     def answer(self, question: str) -> Answer:
         """Answer one question from its first MAX_QUESTION characters; never raises."""
         question = _SURROGATE.sub("\ufffd", question)
-        answer = self._read(question, _Query(plain(normalize(question[:MAX_QUESTION]))))
+        text = plain(normalize(question[:MAX_QUESTION]))
+        answer = self._read(question, _Query(self._respelled(text)))
         if question[MAX_QUESTION:].strip():
             return dataclasses.replace(answer, truncated=True)
         return answer
+
+    def _respelled(self, text: str) -> str:
+        """Return the question with what it spells otherwise written as the document does.
+
+        A unit's name started with pinyin initials (rs厅, rsj) where they name one unit; a
+        number in Chinese numerals that the document writes in digits before the same
+        character (九十条 where it writes 90条).
+        """
+        spelled = list(text)
+        for m in _LETTERS.finditer(text):
+            letters = m.group(0)
+            if letters in self._written:
+                continue  # the document's own letters (ai, gdp)
+            names = [
+                alias
+                for alias in self._initials.get(letters, ())
+                if text.startswith(alias[len(letters) :], m.end())
+            ]
+            if len({self._alias_unit[a] for a in names}) == 1:
+                spelled[m.start() : m.end()] = names[0][: len(letters)]
+        for m in _NUMERAL.finditer(text):
+            value, after = chinese_number(m.group(0)), text[m.end() : m.end() + 1]
+            digits = str(value)
+            if (
+                value >= 10
+                and digits + after in self._written
+                and m.group(0) + after not in (self._written)
+            ):
+                spelled[m.start() : m.end()] = digits.rjust(m.end() - m.start())
+        return "".join(spelled)
 
     def _read(self, question: str, q: _Query) -> Answer:
         """Answer `question` from its normalised start `q`."""
@@ -905,6 +953,8 @@ class Engine:
         if headings:
             return self._task_answer(question, headings)
         numbers = [self._task_from_end(m) for m in q.take(_TASK_FROM_END)]
+        # "贰 那一项": a number alone, pointed at as a task.
+        numbers += [chinese_number(m.group(1)) for m in q.take(_LONE_TASK)]
         numbers += [
             self._doc_tasks.get(n, n)
             for start, end, listed in task_phrases(q.text)
@@ -956,6 +1006,8 @@ class Engine:
         if described:
             return self._task_answer(question, (described,))
         ranked = () if off_topic else self._ranked(q.rest(), range(len(self._measures)))
+        counted = () if off_topic else self._counted(q.rest())
+        ranked = counted + tuple(m for m in ranked if m not in counted)
         topic = self._topic_words(q.rest())
         nearest: tuple[Measure, ...] = ()
         if not ranked and not off_topic and not _BODY.search(q.text):
@@ -1181,6 +1233,15 @@ class Engine:
                 return tuple(found)
         return ()
 
+    def _counted(self, rest: str) -> tuple[Measure, ...]:
+        """Return the one measure that writes a count the question names (90条措施: "那九十条
+        政策"); not a date, which many items may share."""
+        for m in _COUNT.finditer(rest):
+            found = [x for i, x in enumerate(self._measures) if m.group(0) in self._texts[i]]
+            if len(found) == 1:
+                return tuple(found)
+        return ()
+
     def _task_items(self, q: _Query) -> tuple[Measure, ...]:
         """Return the measures named by task and place (第7项任务第3条 is measure 7.3;
         任务十最后一条 the last of task 10)."""
@@ -1209,6 +1270,15 @@ class Engine:
         if whole is None or any(q.used[whole.start() : whole.end()]):
             return 0
         rest = q.rest()
+        # The words before it may be the task's title in another order (扶贫开发 for 开发式扶贫).
+        named = _CLAUSE.split(self._stop_re.sub(" ", rest[: whole.start()]))[-1]
+        said = {c for c in named if is_cjk(c)}
+        titled = [
+            t.number for t in self.plan.tasks if len(said) >= 3 and said <= set(normalize(t.title))
+        ]
+        if len(titled) == 1:
+            q.claim(whole.start(), whole.end())
+            return titled[0]
         rest = rest[: whole.start()] + " " * (whole.end() - whole.start()) + rest[whole.end() :]
         ranked = self._ranked(rest, range(len(self._measures))) or self._recall(rest)[0]
         if not ranked:
@@ -1264,11 +1334,15 @@ class Engine:
         headings: list[int] = []
         for m in _DOC_NUMBER.finditer(q.text):
             bracketed = m.group("bracketed") is not None
-            number = doc_number(m.group("bracketed") or m.group("plain") or m.group("row"))
+            number = doc_number(
+                m.group("bracketed") or m.group("plain") or m.group("row") or m.group("bare")
+            )
             as_written = (number, bracketed)
             # 条 and 款 are items, and so is a table's row (序号5); otherwise the number as
             # written decides (（三） or 三).
-            if (m.group("of") or m.group("kind")) in ("条", "款") or m.group("row"):
+            if (m.group("of") or m.group("kind") or m.group("item")) in ("条", "款") or m.group(
+                "row"
+            ):
                 item = self._doc_measures.get(as_written) or self._doc_measures.get(
                     (number, not bracketed)
                 )

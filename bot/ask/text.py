@@ -78,6 +78,11 @@ def sound(text: str) -> str:
     return " ".join(sounds.get(c, c) for c in text)
 
 
+def initials(text: str) -> str:
+    """The first letter of each character's pinyin: how a name is abbreviated (人社 ~ rs)."""
+    return "".join(reading[0] for reading in sound(text).split())
+
+
 def sound_table() -> str:
     """Return SOUND_TABLE's text as pypinyin (a development dependency) reads today."""
     from pypinyin import lazy_pinyin
