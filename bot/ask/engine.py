@@ -965,6 +965,9 @@ class Engine:
         if tasks:
             return self._task_answer(question, tasks)
         units, corrections, elsewhere = self._find_units(q)
+        if units and self._places_re.search(self._aided_re.sub(" ", q.rest())):
+            # "国资委在广东有啥任务": what the unit does in another place is no duty here.
+            return Answer(question, "none", suggestions=self.lexicon.examples)
         if units and self._detail(q.text):
             # "烟草专卖局局长是谁": who heads a body is no duty of the document.
             return Answer(question, "none", suggestions=self.lexicon.examples)
