@@ -60,6 +60,8 @@ JUNCTION_IDF = 1.0
 # that the best measure must hold to be answered, or to be offered as the nearest.
 RECALL_CONFIDENT = 0.5
 RECALL_NEAREST = 0.35
+# A measure holding this much of a short question's weight answers it by characters.
+RECALL_WHOLE = 0.95
 # Shared words (bigrams) count this much beside the characters.
 RECALL_BIGRAM = 0.3
 # What a character the document never writes weighs against it (a rare one weighs about 3).
@@ -1209,9 +1211,19 @@ class Engine:
         # A few key words the document lacks ("残疾人就业" in a customs document) are not there:
         # only a description (a longer question) is read by its characters with confidence.
         # (Within a unit's measures fewer words are enough: the unit narrowed them already.)
+        # A short one too when the best measure holds all of its weight (裁判吹黑哨 where the
+        # measure writes 裁判员 and 黑名单): over the whole document, at the default length.
+        whole = least is None and within is None
         if least is None:
             least = RECALL_DESCRIBED if within is None else RECALL_DESCRIBED - 2
-        described = len(said if groups else held | unknown) >= least
+        count = len(said if groups else held | unknown)
+        described = count >= least or (
+            whole
+            and best >= RECALL_WHOLE
+            and not groups
+            and len(held) >= 3
+            and count >= least - 2
+        )
         # Concepts answer only through a measure holding one of the terms described.
         best_text = self._texts[ranked[0]]
         described &= not groups or any(t in best_text for g in groups for t, _ in g)
