@@ -817,6 +817,12 @@ class Engine:
             if len(phrase) == 2:
                 self._pairs[phrase[0]].append(phrase)
         self._part_starts = frozenset(head[:2] for head in self._concept_parts)
+        # Each phrase by its first character and the sound of the rest: one character typed
+        # for another of its sound (玉米杆 for 玉米秆, 麦杆 for 麦秆).
+        self._sounded = {
+            phrase[0] + sound(phrase[1:]): phrase for phrase in sorted(self._concepts, reverse=True)
+        }
+        self._sounded_lengths = sorted({len(p) for p in self._concepts}, reverse=True)
         # A question's descriptions are looked for several times while it is answered.
         self._said: dict[str, tuple[_Said, ...]] = {}
         # The document's own numbers of its items and headings, where it numbers them; (n, True)
@@ -1725,7 +1731,11 @@ class Engine:
         starts = self._concept_starts
         for i in (i for i, c in enumerate(text) if c in starts):
             m = self._concept_re.match(text, i)
-            said = _Said(i, m.end(), m.group(0)) if m is not None else self._parted(text, i)
+            said = (
+                _Said(i, m.end(), m.group(0))
+                if m is not None
+                else self._parted(text, i) or self._misheard(text, i)
+            )
             if said is not None and said.end > end:
                 found.append(said)
                 end = said.end
@@ -1759,6 +1769,18 @@ class Engine:
                         end = i + n + k
                         if is_cjk(text[i + n + 1 : end]) and text.startswith(tail, end):
                             return _Said(i, i + n, phrase)
+        return None
+
+    def _misheard(self, text: str, i: int) -> _Said | None:
+        """Return the phrase starting at `i` typed with one character of the same sound."""
+        for n in self._sounded_lengths:
+            window = text[i : i + n]
+            # Two characters the document writes are its word, no slip.
+            if len(window) < n or not is_cjk(window) or (n == 2 and window in self._idf):
+                continue
+            phrase = self._sounded.get(window[0] + sound(window[1:]))
+            if phrase and sum(a != b for a, b in zip(window, phrase, strict=True)) == 1:
+                return _Said(i, i + n, phrase)
         return None
 
     def _heard(self, tok: str) -> str:
