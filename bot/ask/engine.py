@@ -820,7 +820,8 @@ class Engine:
         # Each phrase by its first character and the sound of the rest: one character typed
         # for another of its sound (玉米杆 for 玉米秆, 麦杆 for 麦秆).
         self._sounded = {
-            phrase[0] + sound(phrase[1:]): phrase for phrase in sorted(self._concepts, reverse=True)
+            phrase[0] + sound(phrase[1:]): phrase
+            for phrase in sorted(self._concepts, reverse=True)
         }
         self._sounded_lengths = sorted({len(p) for p in self._concepts}, reverse=True)
         # A question's descriptions are looked for several times while it is answered.
