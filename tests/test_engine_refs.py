@@ -13,6 +13,7 @@ from bot.ask.reporting import is_reporting
 from bot.documents.importer import dump_lexicon, dump_plan, dump_units, import_file
 from bot.documents.plan import Plan, load_plan
 from bot.documents.shortname import acronyms, spoken_aliases
+from tests.test_engine_described import _document
 from tests.test_engine_reading import _imported
 
 
@@ -523,3 +524,74 @@ def test_whether_a_thing_is_free_needs_a_measure_naming_it_free(engine: Engine) 
         assert answer.measures == (), question
     assert "2.2" in ids(engine, "摊位费是不是减免的")
     assert "2.2" in ids(engine, "残疾人开店能不能减免摊位费")
+
+
+# -- round 9's references by general rules (#18, branch topic9) ---------------------------
+
+
+@pytest.mark.parametrize(("question", "task"), [("叁 那一项有哪些", 3), ("5这项任务都有啥", 5)])
+def test_a_lone_number_pointed_at_is_a_task(engine: Engine, question: str, task: int) -> None:
+    # 贰 那一项: no 第 and no 任务, but a number pointed at with 那/这…项 names a task.
+    found = plan_task(engine, task)
+    assert ids(engine, question) == found
+
+
+def plan_task(engine: Engine, number: int) -> list[str]:
+    task = engine.plan.task(number)
+    assert task is not None
+    return [m.id for m in task.measures]
+
+
+def test_an_item_number_said_without_di(nongye: tuple[Plan, Engine]) -> None:
+    # The document numbers its items (三)…(二十) across its tasks: 十二条 is its item 12.
+    plan, engine = nongye
+    twelfth = [m.id for m in plan.measures if m.doc_number.strip("（）") == "十二"]
+    assert twelfth
+    assert ids(engine, "十二条说的啥")[:1] == twelfth
+    assert ids(engine, "十二条是谁的事")[:1] == twelfth
+
+
+@pytest.mark.parametrize(
+    ("name", "question", "count"),
+    [
+        ("henan2023_yuzheng5_zhongdian_gongzuo.txt", "那九十条措施谁来抓落实", "90条"),
+        ("gz2012_minsheng_xingfu.txt", "十五支救援队谁来建", "15支"),
+    ],
+)
+def test_a_count_in_words_names_the_measure_writing_it(
+    name: str, question: str, count: str
+) -> None:
+    # 九十条 where one measure writes 90条 (and nothing else of the question): that measure.
+    plan, engine = _document(name)
+    expected = [m.id for m in plan.measures if count in m.text]
+    assert len(expected) == 1
+    assert ids(engine, question)[:1] == expected
+
+
+def test_a_task_named_by_its_title_s_words_in_another_order(
+    nongye: tuple[Plan, Engine],
+) -> None:
+    plan, engine = nongye
+    task = next(t for t in plan.tasks if "全程机械化" in t.title)
+    answer = engine.answer("机械化全程生产那一大项")
+    assert answer.kind == "task"
+    assert [m.id for m in answer.measures] == [m.id for m in task.measures]
+
+
+@pytest.mark.parametrize(
+    ("question", "unit"),
+    [
+        ("jyt负责什么", "教育厅"),
+        ("mz厅有哪些任务", "民政厅"),
+        ("rs厅在盲人按摩这块有啥职责", "人力资源社会保障厅"),
+        ("GZW负责哪些", "省国资委"),
+    ],
+)
+def test_a_unit_by_pinyin_initials(engine: Engine, question: str, unit: str) -> None:
+    assert unit in engine.answer(question).units
+
+
+def test_a_unit_s_duties_in_another_place_are_not_found(engine: Engine) -> None:
+    answer = engine.answer("国资委在广东有啥任务")
+    assert answer.kind == "none"
+    assert not answer.measures
