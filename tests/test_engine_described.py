@@ -397,11 +397,6 @@ def test_round9_kinds_of_description(name: str, question: str, term: str) -> Non
     [
         ("gz2012_minsheng_xingfu.txt", "叫化子谁来管", "流浪乞讨"),
         ("changshu2018_zhengfu_gongzuo_renwu.txt", "老百姓买东西的目标谁管", "社会消费品零售总额"),
-        (
-            "jinxiang2025_zhongyao_gongzuo_fengong.txt",
-            "老百姓买东西的目标谁管",
-            "社会消费品零售总额",
-        ),
     ],
 )
 def test_round9_descriptions_in_other_documents(name: str, question: str, term: str) -> None:
@@ -417,3 +412,25 @@ def test_a_door_to_door_visit_is_the_notice_s_information_check(
     expected = holding(plan, "基础信息核对")
     assert expected
     assert top(engine, "就业服务上门问问情况是哪条", 1)[0] in expected
+
+
+def test_a_quantity_said_as_sa_or_lia() -> None:
+    # 仨 and 俩 are quantities like 三个 and 两个: 开俩月的药 is 开药 (a long prescription).
+    plan, engine = _imported_shared("gz2023_jiatingyisheng_fengongbiao.docx")
+    expected = holding(plan, "长期处方")
+    assert expected
+    assert top(engine, "高血压一次开俩月的药行不行", 1)[0] in expected
+
+
+@pytest.mark.parametrize(
+    ("name", "question", "term"),
+    [
+        ("gd2025_shuzi_guangdong.txt", "外地人不跑回老家办证的事谁管", "跨省通办"),
+        ("guofa2018-42_nongye_jixiehua.txt", "种地全包给合作社行不行", "农业生产托管"),
+    ],
+)
+def test_done_elsewhere_and_farming_handed_over(name: str, question: str, term: str) -> None:
+    plan, engine = _document(name) if name.startswith("gd") else _imported_shared(name)
+    expected = holding(plan, term)
+    assert expected
+    assert top(engine, question, 1)[0] in expected

@@ -78,13 +78,13 @@ CONCEPT_WEIGHT = 0.7
 # 上班时出事故 says 上班出事故): words a person puts between the parts of a compound.
 CONCEPT_GAP = 2
 # The characters a quantity starts with.
-_QUANTITY_STARTS = frozenset("多好一二三四五六七八九十两几半0123456789个份点些")
+_QUANTITY_STARTS = frozenset("多好一二三四五六七八九十两几半0123456789个份点些仨俩")
 # What joins one word to another (空气和河水).
 _JOINERS = frozenset("和与及、跟")
 # A quantity said inside a verb and its object (开三个月的药 says 开药, 贷多少款 says 贷款,
 # 看个病 says 看病): a two-character phrase may stand apart by one.
 _QUANTITY = lazy(
-    r"(?:(?:多少|好多|一些|一点|[一二三四五六七八九十两几半多\d]+)"
+    r"(?:(?:多少|好多|一些|一点|[一二三四五六七八九十两几半多仨俩\d]+)"
     r"(?:个月|[个份点些次天周月年笔张件回趟亩头只条台家间辆棵斤块栋套])?|[个份点些])的?"
 )
 # Characters that carry no topic of their own (function words and question words).
