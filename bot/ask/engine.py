@@ -823,7 +823,10 @@ class Engine:
             phrase[0] + sound(phrase[1:]): phrase
             for phrase in sorted(self._concepts, reverse=True)
         }
-        self._sounded_lengths = sorted({len(p) for p in self._concepts}, reverse=True)
+        lengths: dict[str, set[int]] = defaultdict(set)
+        for phrase in self._concepts:
+            lengths[phrase[0]].add(len(phrase))
+        self._sounded_lengths = {c: sorted(ns, reverse=True) for c, ns in lengths.items()}
         # A question's descriptions are looked for several times while it is answered.
         self._said: dict[str, tuple[_Said, ...]] = {}
         # The document's own numbers of its items and headings, where it numbers them; (n, True)
@@ -1774,7 +1777,7 @@ class Engine:
 
     def _misheard(self, text: str, i: int) -> _Said | None:
         """Return the phrase starting at `i` typed with one character of the same sound."""
-        for n in self._sounded_lengths:
+        for n in self._sounded_lengths.get(text[i], ()):
             window = text[i : i + n]
             # Two characters the document writes are its word, no slip.
             if len(window) < n or not is_cjk(window) or (n == 2 and window in self._idf):
