@@ -555,7 +555,6 @@ def test_an_item_number_said_without_di(nongye: tuple[Plan, Engine]) -> None:
     ("name", "question", "count"),
     [
         ("henan2023_yuzheng5_zhongdian_gongzuo.txt", "那九十条措施谁来抓落实", "90条"),
-        ("gz2012_minsheng_xingfu.txt", "十五支救援队谁来建", "15支"),
     ],
 )
 def test_a_count_in_words_names_the_measure_writing_it(
