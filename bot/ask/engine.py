@@ -427,8 +427,9 @@ _DIGITS = {c: i for i, c in enumerate("零一二三四五六七八九")} | {"两
 # Undecodable input bytes reach Python as lone surrogates (stdin uses surrogateescape);
 # no encoder accepts them, so they are replaced before the text is normalised.
 _SURROGATE = lazy(r"[\ud800-\udfff]")
-# Latin letters typed for a name's first characters (rs厅), and a number in Chinese numerals.
+# A count a measure may write (90条, 15支, 80%); not a date or a time.
 _COUNT = lazy(r"(?<![\d.])\d{2,}(?:[^\W\d_年月日号时点岁]|%)")
+# Latin letters typed for a name's first characters (rs厅), and a number in Chinese numerals.
 _LETTERS = lazy(r"(?<![a-z0-9])[a-z]{2,4}(?![a-z0-9])")
 _NUMERAL = lazy(
     r"(?<![一二三四五六七八九十两百千万零])[一二三四五六七八九十两]{2,3}(?=[\u4e00-\u9fff])"
@@ -944,7 +945,7 @@ class Engine:
             if (
                 value >= 10
                 and digits + after in self._written
-                and m.group(0) + after not in (self._written)
+                and m.group(0) + after not in self._written
             ):
                 spelled[m.start() : m.end()] = digits.rjust(m.end() - m.start())
         return "".join(spelled)
@@ -1365,9 +1366,8 @@ class Engine:
             as_written = (number, bracketed)
             # 条 and 款 are items, and so is a table's row (序号5); otherwise the number as
             # written decides (（三） or 三).
-            if (m.group("of") or m.group("kind") or m.group("item")) in ("条", "款") or m.group(
-                "row"
-            ):
+            kind = m.group("of") or m.group("kind") or m.group("item")
+            if kind in ("条", "款") or m.group("row"):
                 item = self._doc_measures.get(as_written) or self._doc_measures.get(
                     (number, not bracketed)
                 )
