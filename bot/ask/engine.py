@@ -15,6 +15,7 @@ backtracks: see `task_phrases`). Kinds of question, tried in this order:
 from __future__ import annotations
 
 import dataclasses
+import functools
 import heapq
 import itertools
 import math
@@ -767,12 +768,6 @@ class Engine:
         for form, owner in spoken.items():
             self._alias_unit.setdefault(form, owner)
         self._aliases = _alternation(self._alias_unit)
-        # Names by the pinyin initials of their first characters (rs厅, rsj for 人社厅).
-        self._initials: dict[str, list[str]] = defaultdict(list)
-        for alias in self._alias_unit:
-            if len(alias) >= 3 and is_cjk(alias):
-                for k in range(2, min(len(alias), 4) + 1):
-                    self._initials[initials(alias[:k])].append(alias)
         # Words the document writes outside its units' names (法院 of 人民法院, 规划): a
         # question asking who is about them, not about a unit they name.
         full = sorted(
@@ -818,16 +813,6 @@ class Engine:
             if len(phrase) == 2:
                 self._pairs[phrase[0]].append(phrase)
         self._part_starts = frozenset(head[:2] for head in self._concept_parts)
-        # Each phrase by its first character and the sound of the rest: one character typed
-        # for another of its sound (玉米杆 for 玉米秆, 麦杆 for 麦秆).
-        self._sounded = {
-            phrase[0] + sound(phrase[1:]): phrase
-            for phrase in sorted(self._concepts, reverse=True)
-        }
-        lengths: dict[str, set[int]] = defaultdict(set)
-        for phrase in self._concepts:
-            lengths[phrase[0]].add(len(phrase))
-        self._sounded_lengths = {c: sorted(ns, reverse=True) for c, ns in lengths.items()}
         # A question's descriptions are looked for several times while it is answered.
         self._said: dict[str, tuple[_Said, ...]] = {}
         # The document's own numbers of its items and headings, where it numbers them; (n, True)
@@ -919,6 +904,31 @@ class Engine:
         if question[MAX_QUESTION:].strip():
             return dataclasses.replace(answer, truncated=True)
         return answer
+
+    @functools.cached_property
+    def _initials(self) -> dict[str, list[str]]:
+        """Names by the pinyin initials of their first characters (rs厅, rsj for 人社厅); made
+        when a question first holds Latin letters, not at start-up."""
+        table: dict[str, list[str]] = defaultdict(list)
+        for alias in self._alias_unit:
+            if len(alias) >= 3 and is_cjk(alias):
+                for k in range(2, min(len(alias), 4) + 1):
+                    table[initials(alias[:k])].append(alias)
+        return dict(table)
+
+    @functools.cached_property
+    def _sounded(self) -> tuple[dict[str, str], dict[str, list[int]]]:
+        """Each everyday phrase by its first character and the sound of the rest (玉米杆 for
+        玉米秆, 麦杆 for 麦秆), and the lengths of the phrases each character starts; made when
+        first needed, not at start-up."""
+        by_sound = {
+            phrase[0] + sound(phrase[1:]): phrase
+            for phrase in sorted(self._concepts, reverse=True)
+        }
+        lengths: dict[str, set[int]] = defaultdict(set)
+        for phrase in self._concepts:
+            lengths[phrase[0]].add(len(phrase))
+        return by_sound, {c: sorted(ns, reverse=True) for c, ns in lengths.items()}
 
     def _respelled(self, text: str) -> str:
         """Return the question with what it spells otherwise written as the document does.
@@ -1777,12 +1787,13 @@ class Engine:
 
     def _misheard(self, text: str, i: int) -> _Said | None:
         """Return the phrase starting at `i` typed with one character of the same sound."""
-        for n in self._sounded_lengths.get(text[i], ()):
+        by_sound, lengths = self._sounded
+        for n in lengths.get(text[i], ()):
             window = text[i : i + n]
             # Two characters the document writes are its word, no slip.
             if len(window) < n or not is_cjk(window) or (n == 2 and window in self._idf):
                 continue
-            phrase = self._sounded.get(window[0] + sound(window[1:]))
+            phrase = by_sound.get(window[0] + sound(window[1:]))
             if phrase and sum(a != b for a, b in zip(window, phrase, strict=True)) == 1:
                 return _Said(i, i + n, phrase)
         return None
