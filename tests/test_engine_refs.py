@@ -594,3 +594,30 @@ def test_a_unit_s_duties_in_another_place_are_not_found(engine: Engine) -> None:
     answer = engine.answer("国资委在广东有啥任务")
     assert answer.kind == "none"
     assert not answer.measures
+
+
+@pytest.mark.parametrize(
+    ("question", "at"),
+    [
+        ("倒数第二条是啥", -2),
+        ("最后一条说的什么", -1),
+        ("头一条是什么", 0),
+        ("倒数第二条谁负责", -2),
+    ],
+)
+def test_a_place_asked_alone_counts_over_the_whole_document(
+    engine: Engine, question: str, at: int
+) -> None:
+    # No list was shown before: the place is counted over all of the document's measures.
+    assert ids(engine, question) == [engine.plan.measures[at].id]
+
+
+def test_a_place_with_more_asked_is_not_counted_over_the_document(engine: Engine) -> None:
+    # Within a unit's list, or a span of time, not the document's last item.
+    last = engine.plan.measures[-1].id
+    assert ids(engine, "人社厅的最后一条") != [last]
+    assert ids(engine, "最后一个月的补贴") != [last]
+
+
+def test_a_small_point_inside_a_task(engine: Engine) -> None:
+    assert ids(engine, "第4个任务的第三小点说的什么") == ["4.3"]

@@ -342,7 +342,7 @@ _SPOKEN_ID = lazy(
 )
 # A place in a list: 第3条, 倒数第二条, 最后一条 (最后那个), 头一个 (开头那条).
 # Not a span of time or a count of people: 最后一个月, 头一年, 第三个人.
-_CLASS = r"(?:条|项|小条|小项|个|款|点)(?![月年周天日季人次])"
+_CLASS = r"(?:条|项|小条|小项|小点|个|款|点)(?![月年周天日季人次])"
 _PLACE = (
     rf"(?:第\s?(?P<k>{_NUM})\s?{_CLASS}"
     rf"|倒数\s?第?\s?(?P<back>{_NUM})(?:\s?{_CLASS}|(?![\s个月年周天日季人次]))"
@@ -366,6 +366,12 @@ _TASK_ITEM = lazy(
     rf"|第\s?(?P<a>{_NUM})\s?(?:项|个|大项|部分)?\s?(?:主要)?(?:任务|行动)?"
     rf"|(?:主要)?任务\s?第?\s?(?P<b>{_NUM}))"
     rf"\s?(?:的|里的|中的|里|中|下的|下面的|里面的|里头的|里面|里头|下面)?\s?(?:举措|措施)?\s?{_PLACE}"
+)
+# All that is asked beside a place with nothing before it ("倒数第二条是啥", "最后一条呢").
+_ONLY_ASKED = lazy(
+    r"[\s,，。？?！!]*(?:(?:是|说|讲|写)(?:的|了)?)?\s*(?:啥子?|什么|些什么|些啥)?(?:内容)?"
+    r"(?:(?:是|归)?(?:谁|哪个部门|哪个单位|哪些单位|哪些部门)(?:来)?(?:负责|牵头|管)?(?:的)?)?"
+    r"\s*(?:呀|啊|呢)?[\s。？?！!]*"
 )
 # A place counted over the whole document: 整个表倒数第二条, 全文最后一条, 所有举措里的第3条.
 _WHOLE_PLACE = lazy(
@@ -1287,6 +1293,13 @@ class Engine:
             # numbers its items is its own item 3 (see _numbered).
             at = place(m, len(self._measures))
             if at and not (m.group("k") and self._doc_measures) and q.claim(*m.span()):
+                found.append(self._measures[at - 1])
+        alone = PLACE.search(q.text)
+        if not found and alone and not alone.group("k") and not alone.start():
+            # "倒数第二条是啥" with no list before it: counted over the whole document.
+            rest = q.text[alone.end() :]
+            at = place(alone, len(self._measures))
+            if at and _ONLY_ASKED.fullmatch(rest) and q.claim(*alone.span()):
                 found.append(self._measures[at - 1])
         for m in q.take(_TASK_ITEM):
             if m.group("tb") or m.group("tl"):
