@@ -145,9 +145,9 @@ REACHED = {
     # Round 10 (bench/README.md, "Round 10, blind" and "Round 10, after"): scored blind on main
     # at 2a40bcb (10c at 94a757a), and again after this session's branches, which never saw
     # them (10c: written after 10b, unopened until then); kept at the second score.
-    "notice-round10": 73,  # 69 blind before; 73 after a place asked alone (not blind)
+    "notice-round10": 74,  # 69 blind before; 74 after the lead's fixes (not blind)
     "notice-dialog10": 28,  # 27 blind before
-    "notice-round10c": 75,  # 67 blind before
+    "notice-round10c": 76,  # 67 blind before; 76 after rs as 人社 (not blind)
     "notice-dialog10c": 28,  # 28 blind before
     "guangzhou2012_rencai_jiju_633-r10": 17,  # 17 blind before
     "guobanfa2018-117_zhenzhua_shigan-r10": 19,  # 19 blind before
@@ -155,7 +155,7 @@ REACHED = {
     "guobanfa2018-128_wufei_chengshi-r10": 18,  # 18 blind before
     "guobanfa2018-129_xiaofei_fupin-r10": 19,  # 19 blind before
     "guofa2018-39_cujin_jiuye-r10": 25,  # 24 blind before
-    "guofa2018-42_nongye_jixiehua-r10": 23,  # 23 blind before
+    "guofa2018-42_nongye_jixiehua-r10": 24,  # 23 blind before; 24 省政府 (not blind)
     "guofa2019-3_zonghe_baoshuiqu-r10": 22,  # 22 blind before
     "gz2023_jiatingyisheng_fengongbiao-r10": 22,  # 22 blind before
     "gz2023_jiatingyisheng_fengongbiao_xlsx-r10": 22,  # 22 blind before

@@ -889,7 +889,9 @@ def test_who_leads_in_a_document_that_does_not_say(assistant: Assistant) -> None
     assert "本文件没有区分牵头单位和配合单位" in render_plain(assistant.ask("省残联牵头的有哪些"))
 
 
-@pytest.mark.parametrize("question", ["各省级人民政府负责什么", "省级政府要做什么"])
+@pytest.mark.parametrize(
+    "question", ["各省级人民政府负责什么", "省级政府要做什么", "省政府要干啥", "各省政府负责啥"]
+)
 def test_a_catch_all_asked_like_a_unit(national: Assistant, question: str) -> None:
     answer = national.answer(question)
     assert answer.units == ("各省级人民政府",)

@@ -584,6 +584,7 @@ def test_a_task_named_by_its_title_s_words_in_another_order(
         ("mz厅有哪些任务", "民政厅"),
         ("rs厅在盲人按摩这块有啥职责", "人力资源社会保障厅"),
         ("GZW负责哪些", "省国资委"),
+        ("rs这边要干啥", "人力资源社会保障厅"),
     ],
 )
 def test_a_unit_by_pinyin_initials(engine: Engine, question: str, unit: str) -> None:

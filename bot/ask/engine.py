@@ -913,11 +913,11 @@ class Engine:
 
     @functools.cached_property
     def _initials(self) -> dict[str, list[str]]:
-        """Names by the pinyin initials of their first characters (rs厅, rsj for 人社厅); made
-        when a question first holds Latin letters, not at start-up."""
+        """Names by the pinyin initials of their first characters (rs厅, rsj for 人社厅; rs for
+        人社); made when a question first holds Latin letters, not at start-up."""
         table: dict[str, list[str]] = defaultdict(list)
         for alias in self._alias_unit:
-            if len(alias) >= 3 and is_cjk(alias):
+            if len(alias) >= 2 and is_cjk(alias):
                 for k in range(2, min(len(alias), 4) + 1):
                     table[initials(alias[:k])].append(alias)
         return dict(table)
@@ -948,11 +948,14 @@ class Engine:
             letters = m.group(0)
             if letters in self._written:
                 continue  # the document's own letters (ai, gdp)
+            begun = self._initials.get(letters, ())
             names = [
-                alias
-                for alias in self._initials.get(letters, ())
-                if text.startswith(alias[len(letters) :], m.end())
+                a
+                for a in begun
+                if len(a) > len(letters) and text.startswith(a[len(letters) :], m.end())
             ]
+            # Letters alone ("rs这边") stand for a name of as many characters (人社).
+            names = names or [a for a in begun if len(a) == len(letters)]
             if len({self._alias_unit[a] for a in names}) == 1:
                 spelled[m.start() : m.end()] = names[0][: len(letters)]
         for m in _NUMERAL.finditer(text):
@@ -1976,10 +1979,15 @@ def _near(pair: str, text: str, gap: int = 3) -> bool:
     return False
 
 
+# The level's 级 before a government, as people drop it: 省级政府 is 省政府 (not 县级市政府).
+_LEVEL = lazy(r"(?<=[省市县区])级(?=(?:人民)?政府)")
+
+
 def _catch_all_aliases(term: str) -> set[str]:
-    """Return a catch-all as people say it: 各省级人民政府, 省级人民政府, 省级政府."""
+    """Return a catch-all as people say it: 各省级人民政府, 省级人民政府, 省级政府, 省政府."""
     forms = {term, term.removeprefix("各")}
     forms |= {f.replace("人民政府", "政府") for f in forms}
+    forms |= {_LEVEL.sub("", f) for f in forms}
     return {f for f in forms if len(f) >= 3}
 
 
