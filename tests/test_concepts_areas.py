@@ -16,6 +16,15 @@ from bot.documents.plan import Plan
 from tests.test_engine_reading import _imported
 
 
+def assert_finds_term(plan: Plan, engine: Engine, question: str, term: str) -> None:
+    """Assert that `question` is answered, among its first three, by a measure writing `term`."""
+    expected = {m.id for m in plan.measures if term in m.text}
+    assert expected
+    answer = engine.answer(question)
+    assert not answer.no_match, question
+    assert {m.id for m in answer.measures[:3]} & expected, question
+
+
 @pytest.mark.parametrize(
     ("written", "phrase", "term"),
     [
@@ -101,11 +110,7 @@ def test_an_everyday_word_finds_the_document_s_term(
     imported: Callable[[str], tuple[Plan, Engine]], name: str, question: str, term: str
 ) -> None:
     plan, engine = imported(name)
-    expected = {m.id for m in plan.measures if term in m.text}
-    assert expected
-    answer = engine.answer(question)
-    assert not answer.no_match, question
-    assert {m.id for m in answer.measures[:3]} & expected, question
+    assert_finds_term(plan, engine, question, term)
 
 
 @pytest.mark.parametrize(

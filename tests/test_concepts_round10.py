@@ -16,6 +16,7 @@ from bot.ask.engine import Engine
 from bot.ask.lexicon import Lexicon, load_lexicon
 from bot.documents.importer import dump_lexicon, dump_plan, dump_units, import_file
 from bot.documents.plan import Plan, load_plan
+from tests.test_concepts_areas import assert_finds_term
 from tests.test_import_layouts import SHARED
 
 TEXTS = Path(__file__).resolve().parent / "data" / "blind" / "texts"
@@ -45,11 +46,7 @@ TEXTS = Path(__file__).resolve().parent / "data" / "blind" / "texts"
 def test_the_notice_s_matters_in_the_words_of_the_people_concerned(
     plan: Plan, engine: Engine, question: str, term: str
 ) -> None:
-    expected = {m.id for m in plan.measures if term in m.text}
-    assert expected
-    answer = engine.answer(question)
-    assert not answer.no_match, question
-    assert {m.id for m in answer.measures[:3]} & expected, question
+    assert_finds_term(plan, engine, question, term)
 
 
 @pytest.mark.parametrize(
@@ -130,11 +127,7 @@ def test_an_everyday_word_finds_the_measure_on_a_real_document(
     imported: Callable[[Path], tuple[Plan, Engine]], source: Path, question: str, term: str
 ) -> None:
     plan, engine = imported(source)
-    expected = {m.id for m in plan.measures if term in m.text}
-    assert expected
-    answer = engine.answer(question)
-    assert not answer.no_match, question
-    assert {m.id for m in answer.measures[:3]} & expected, question
+    assert_finds_term(plan, engine, question, term)
 
 
 @pytest.mark.parametrize(
