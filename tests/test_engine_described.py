@@ -58,6 +58,14 @@ def _imported_shared(name: str) -> tuple[Plan, Engine]:
     return _imported(Path(tempfile.mkdtemp(prefix="described-")), name)
 
 
+def assert_first_writes(name: str, question: str, term: str) -> None:
+    """Assert that the first measure answering `question` on document `name` writes `term`."""
+    plan, engine = _imported_shared(name)
+    expected = holding(plan, term)
+    assert expected
+    assert top(engine, question, 1)[0] in expected
+
+
 def test_a_term_is_read_across_quotation_marks() -> None:
     # A 广州 plan writing “三公”经费 with quotation marks.
     plan, engine = _document("gz2012_minzhu_fazhi.txt")
@@ -224,10 +232,7 @@ def test_a_target_of_a_city_work_plan_in_everyday_words(question: str, term: str
 )
 def test_a_quantity_between_a_verb_and_its_object(name: str, question: str, term: str) -> None:
     # 开药 said as 多开点药, 开两个月的药; 买农机 as 买台农机: a quantity inside the phrase.
-    plan, engine = _imported_shared(name)
-    expected = holding(plan, term)
-    assert expected
-    assert top(engine, question, 1)[0] in expected
+    assert_first_writes(name, question, term)
 
 
 @pytest.mark.parametrize(
@@ -275,10 +280,7 @@ def test_a_phrase_written_only_across_two_words_describes_a_term() -> None:
 )
 def test_an_aspect_particle_is_no_topic(name: str, question: str, term: str) -> None:
     # 着 (空着, 看着) only says how a thing stands: it weighs nothing against the measure.
-    plan, engine = _imported_shared(name)
-    expected = holding(plan, term)
-    assert expected
-    assert top(engine, question, 1)[0] in expected
+    assert_first_writes(name, question, term)
 
 
 def test_a_description_lists_the_measures_near_the_best() -> None:
@@ -316,10 +318,7 @@ def test_a_policy_enjoyed_is_a_benefit_offered(question: str) -> None:
 def test_general_descriptions_of_services_and_trade(name: str, question: str, term: str) -> None:
     # concepts.txt: 热线 for a 专线, 私人诊所 for 社会办医, 卖到海外 for 走出去, a maker taking
     # back what it made for 生产者责任延伸.
-    plan, engine = _imported_shared(name)
-    expected = holding(plan, term)
-    assert expected
-    assert top(engine, question, 1)[0] in expected
+    assert_first_writes(name, question, term)
 
 
 def test_suing_the_government_is_an_administrative_lawsuit() -> None:
@@ -383,10 +382,7 @@ def test_round9_kinds_of_description(name: str, question: str, term: str) -> Non
     # A phrase typed with a character of its sound (麦杆 for 麦秆); a short question whose
     # every character one measure holds (见习…娃娃); concept lines for who pays (谁来掏) and a
     # share (分几成).
-    plan, engine = _imported_shared(name)
-    expected = holding(plan, term)
-    assert expected
-    assert top(engine, question, 1)[0] in expected
+    assert_first_writes(name, question, term)
 
 
 def test_a_phrase_typed_by_sound_in_another_document() -> None:
