@@ -29,9 +29,11 @@ SEED = DATA / "notice.txt"  # the published notice, as received
 
 
 def run_bot(
-    *args: str | Path, stdin: str = "", tmp: Path | None = None
+    *args: str | Path, stdin: str = "", tmp: Path | None = None, env: dict[str, str] | None = None
 ) -> subprocess.CompletedProcess[str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "FENGONG_"))}
+    """Run `python -m bot` with `args`, none of the caller's settings but `env`."""
+    kept = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "FENGONG_"))}
+    env = kept | (env or {})
     if tmp is not None:
         env["FENGONG_DB"] = str(tmp / "bot.sqlite3")
     return subprocess.run(
@@ -42,7 +44,7 @@ def run_bot(
         encoding="utf-8",
         cwd=ROOT,
         env=env,
-        timeout=60,
+        timeout=120,
         check=False,
     )
 

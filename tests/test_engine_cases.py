@@ -12,7 +12,7 @@ from bot.ask.reporting import is_reporting
 from bot.ask.text import plain
 from bot.documents.plan import Plan
 from tests.test_engine_concepts import holding, top
-from tests.test_engine_described import _document, _imported_shared
+from tests.test_engine_described import _document, _imported_shared, assert_among_first
 
 
 @pytest.mark.parametrize(
@@ -76,10 +76,7 @@ def test_a_case_on_the_notice_finds_its_measure(
 def test_a_case_in_an_imported_document_finds_its_measure(
     name: str, question: str, term: str
 ) -> None:
-    plan, engine = _imported_shared(name)
-    expected = holding(plan, term)
-    assert expected
-    assert set(top(engine, question)) & expected
+    assert_among_first(name, question, term)
 
 
 def test_a_case_in_a_city_plan_finds_its_measure() -> None:

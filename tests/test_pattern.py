@@ -6,11 +6,8 @@ import _sre  # type: ignore[import-not-found]
 import copy
 import json
 import marshal
-import os
 import re
 import shutil
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -18,6 +15,7 @@ import pytest
 
 from bot.ask.pattern import lazy
 from bot.documents import pattern
+from tests.test_cli import run_bot
 
 
 def test_a_lazy_pattern_is_compiled_only_when_used() -> None:
@@ -149,19 +147,8 @@ def test_a_folder_that_cannot_be_written_leaves_the_patterns_compiled(tmp_path: 
 
 def ask(tmp_path: Path, cache: str, *args: str, stdin: str = "") -> str:
     """Run `python -m bot ask` with FENGONG_CACHE=`cache`; return what it printed."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "FENGONG_"))}
-    env |= {"FENGONG_CACHE": cache, "FENGONG_DB": str(tmp_path / "bot.db")}
-    done = subprocess.run(
-        [sys.executable, "-m", "bot", "ask", *args],
-        input=stdin,
-        capture_output=True,
-        text=True,
-        encoding="utf-8",
-        cwd=ROOT,
-        env=env,
-        timeout=120,
-        check=True,
-    )
+    done = run_bot("ask", *args, stdin=stdin, tmp=tmp_path, env={"FENGONG_CACHE": cache})
+    assert done.returncode == 0, done.stderr
     return done.stdout
 
 
