@@ -145,7 +145,7 @@ REACHED = {
     # Round 10 (bench/README.md, "Round 10, blind" and "Round 10, after"): scored blind on main
     # at 2a40bcb (10c at 94a757a), and again after this session's branches, which never saw
     # them (10c: written after 10b, unopened until then); kept at the second score.
-    "notice-round10": 74,  # 69 blind before; 74 after the lead's fixes (not blind)
+    "notice-round10": 76,  # 69 blind before; 76 after the lead's fixes (not blind)
     "notice-dialog10": 28,  # 27 blind before
     "notice-round10c": 76,  # 67 blind before; 76 after rs as 人社 (not blind)
     "notice-dialog10c": 28,  # 28 blind before

@@ -474,3 +474,17 @@ def test_who_answers_for_an_accident_needs_a_measure_on_accidents(
     assert_not_found(engine, "盲人按摩店里客人出了事故谁担责")
     plan, found = nongji
     assert set(ids(found, "农机手出事了谁来救援")[:3]) & holding(plan, "应急救援")
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["烟草零售证到期换证要带些啥", "烟草证换证要带什么", "24365那个招聘网站登录密码忘了咋整"],
+)
+def test_what_to_bring_or_a_lost_password_is_a_procedure(engine: Engine, question: str) -> None:
+    # What a person brings to a counter, or how they get back into their account: no
+    # responsibility document says, though the licence or the website is named in a measure.
+    assert_not_found(engine, question)
+
+
+def test_bringing_along_is_not_what_to_bring(engine: Engine) -> None:
+    assert ids(engine, "带头安排残疾人就业谁负责")
