@@ -1901,15 +1901,20 @@ class Engine:
         weights |= {g: CONCEPT_WEIGHT for terms in described for t in terms for g in bigrams(t)}
         weights |= dict.fromkeys(content, 1.0)
         weights |= dict.fromkeys(kept, 1.0)
+        # The loop below runs over every measure holding a word: on a large plan it is most of
+        # a question's time, so what does not change within it is taken out of it.
+        every = allowed == range(len(self._measures))
+        norm, saturation = self._norm, BM25_K1 + 1
         for tok, weight in weights.items():
             idf = self._idf.get(tok, 0.0) * weight
             if idf < MIN_IDF:
                 continue
+            on_topic = weight >= CONCEPT_WEIGHT
             for i, tf in self._postings.get(tok, {}).items():
-                if i in allowed:
-                    score = idf * tf * (BM25_K1 + 1) / (tf + self._norm[i])
+                if every or i in allowed:
+                    score = idf * tf * saturation / (tf + norm[i])
                     scores[i] += score
-                    if weight >= CONCEPT_WEIGHT:
+                    if on_topic:
                         topical[i] += score
         # Words around the topic (分工, 我们) only break ties: the topic itself must match.
         if not topical or max(topical.values()) < MIN_TOPICAL:
