@@ -31,6 +31,11 @@ class ConfigError(ValueError):
     """The configuration is invalid; the message says which setting and why."""
 
 
+def _hostname() -> str:
+    """Return this machine's name (socket.gethostname's, without importing socket: 4 ms)."""
+    return os.uname().nodename
+
+
 @dataclass(frozen=True)
 class ReminderConfig:
     """When year-end reminders go out (issue: reporting reminders)."""
@@ -72,7 +77,7 @@ class Config:
     group_webhook: str | None = field(default=None, repr=False)
     # This instance's name among several on one database (FENGONG_INSTANCE, else the host's
     # name): whoever holds the reminder lease sends; the same name restarted takes it back.
-    instance: str = field(default_factory=lambda: _hostname())
+    instance: str = field(default_factory=_hostname)
     # FENGONG_INSTANCE given: other instances share the database (on SQLite too).
     named: bool = False
     # How long a member's lease lasts unrenewed (FENGONG_LEASE_SECONDS): how soon another
@@ -324,11 +329,6 @@ def _telegram_token(text: str) -> str | None:
 
 
 _INSTANCE = re.compile(r"[A-Za-z0-9_.:@-]{1,64}")
-
-
-def _hostname() -> str:
-    """Return this machine's name (socket.gethostname's, without importing socket: 4 ms)."""
-    return os.uname().nodename
 
 
 def _instance(text: str) -> str:

@@ -370,10 +370,12 @@ _TASK_ITEM = lazy(
     rf"|(?:主要)?任务\s?第?\s?(?P<b>{_NUM}))"
     rf"\s?(?:的|里的|中的|里|中|下的|下面的|里面的|里头的|里面|里头|下面)?\s?(?:举措|措施)?\s?{_PLACE}"
 )
+# Asking who is in charge: the answer is a unit.
+_WHO_WORDS = r"谁|哪个部门|哪个单位|哪些部门|哪些单位|哪家单位"
 # All that is asked beside a place with nothing before it ("倒数第二条是啥", "最后一条呢").
 _ONLY_ASKED = lazy(
     r"[\s,，。？?！!]*(?:(?:是|说|讲|写)(?:的|了)?)?\s*(?:啥子?|什么|些什么|些啥)?(?:内容)?"
-    r"(?:(?:是|归)?(?:谁|哪个部门|哪个单位|哪些单位|哪些部门)(?:来)?(?:负责|牵头|管)?(?:的)?)?"
+    rf"(?:(?:是|归)?(?:{_WHO_WORDS})(?:来)?(?:负责|牵头|管)?(?:的)?)?"
     r"\s*(?:呀|啊|呢)?[\s。？?！!]*"
 )
 # A place counted over the whole document: 整个表倒数第二条, 全文最后一条, 所有举措里的第3条.
@@ -411,8 +413,8 @@ _COORDINATED = lazy(r"[和与及、跟]([\u4e00-\u9fff]{2,6}?)(?=各|都|分别|
 _LEVEL_PREFIX = lazy(r"^(?:四川省|中共|国家|省|市|区|县|州)")
 # A document's own rule of which place in a list leads.
 _POSITION_RULE = lazy(r"(?:列|排|排名|排在)第一")
-# Asking who is in charge: the answer is a unit, so a unit's word in it is the topic's.
-_ASKS_WHO = lazy(r"谁|哪个部门|哪个单位|哪些部门|哪些单位|哪家单位")
+# Asking who is in charge: a unit's word in it is the topic's.
+_ASKS_WHO = lazy(_WHO_WORDS)
 # Several units asked about together: what they share.
 _JOINT = lazy(
     # "一起挂名": named together as responsible units (挂名 alone is a sham job).
