@@ -37,6 +37,8 @@ COUNTS = {
     "jiaxing2023_zhengfu_gongzuo_baogao_zeren.txt": (1, 1, 1),
     "huoshan2025_kaifaqu_zhongdian_gongzuo.txt": (1, 3, 4),
     "xianyang2022_fangguanfu_gongzuo_yaodian.txt": (1, 1, 2),  # in Traditional characters
+    # Round 11 (importer11): 〔责任单位:……〕 brackets and a unit stated once (SOURCES.md there).
+    "sichuan2022_xiandai_liutong.txt": (1, 2, 4),  # + the group 相关市(州)人民政府, "下同"
 }
 
 
@@ -669,3 +671,43 @@ def test_a_reimport_keeps_the_entry_a_body_had_under_one_of_its_names(tmp_path: 
     imported = import_file(path, (before,), dates=TODAY)
     assert _measures(imported)["1"]["units"] == ["省市场监管局"]
     assert _names(imported) == ["省市场监管局"]
+
+
+def test_sichuan_tortoise_shell_brackets_and_a_group_stated_once() -> None:
+    imported = _import("sichuan2022_xiandai_liutong.txt")
+    m = _measures(imported)
+    assert sorted(m) == ["(一)", "(二)"]
+    # "〔责任单位:省发展改革委、省市场监管局、商务厅、省大数据中心按职责分工负责。具体任务均涉及
+    # 相关市(州)人民政府,不再做分工,下同。〕": no lead; the group binds this item and the next
+    first = m["(一)"]
+    assert first["text"].endswith("争取将成都市纳入国家要素市场化配置综合改革试点。")
+    assert first["units"] == ["省发展改革委", "省市场监管局", "省商务厅", "省大数据中心"]
+    assert "lead" not in first
+    assert first["catch_all"] == ["相关市(州)人民政府"]
+    assert m["(二)"]["units"] == ["省市场监管局"]
+    assert m["(二)"]["catch_all"] == ["相关市(州)人民政府"]
+    assert not any(m.get("all_provincial") for m in m.values())  # a group, not everyone
+    trade = next(u for u in imported.units["units"] if u["name"] == "省商务厅")
+    assert "商务厅" in trade["aliases"]  # written bare in a list of 省…: the province's
+    report = imported.report()
+    assert "写明一次、其后各条均适用：相关市(州)人民政府" in report
+    assert "地方政府等群体（只约束所列举措）：相关市(州)人民政府" in report
+    assert imported.plan["document"]["issuer"] == "四川省发展和改革委员会"
+
+
+def test_a_number_in_tortoise_shell_brackets_is_no_unit(tmp_path: Path) -> None:
+    path = tmp_path / "number.txt"
+    path.write_text(
+        "某省2024年重点工作责任分解\n一、主要目标\n"
+        "(一)落实《关于加强残疾人就业的通知》(川府发〔2022〕4号)要求。〔责任单位:省财政厅〕\n"
+        "(二)加强就业服务。〔责任单位:省人社厅。以下均需各市政府落实,不再列出〕\n"
+        "(三)加强培训。〔责任单位:省教育厅〕\n",
+        encoding="utf-8",
+    )
+    m = _measures(import_file(path, dates=TODAY))
+    assert m["(一)"]["text"] == "落实《关于加强残疾人就业的通知》(川府发〔2022〕4号)要求。"
+    assert m["(一)"]["units"] == ["省财政厅"]
+    # "以下": the items after this one; a group stated so is one, not a unit
+    assert "catch_all" not in m["(二)"]
+    assert m["(三)"]["units"] == ["省教育厅"]
+    assert m["(三)"]["catch_all"] == ["各市政府"]

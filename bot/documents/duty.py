@@ -37,9 +37,11 @@ _LEADER = re.compile(
     r"\s*[:：]|$)"
 )
 _SUPPORT = re.compile(r"配合|参与|协助|协同")
-# "以下均需试点城市政府落实，不再列出": a unit stated once for every item after this one.
+# A unit stated once for every item after this one: "以下均需试点城市政府落实，不再列出";
+# "具体任务均涉及相关市(州)人民政府,不再做分工,下同" (下同: this item and every one after).
 STANDING = re.compile(
-    r"[，。；,;]?\s*以下均(?:需|由|要)(.+?)(?:负责)?落实[，,]?\s*不再(?:一一)?列出"
+    r"[，。；,;]?\s*(?:以下|具体任务|各项任务)?均(?:需|由|要|涉及)(.+?)(?:负责)?(?:落实)?[，,]?\s*"
+    r"不再(?:一一)?(?:列出|做分工|作分工|分工)(?:[，,]\s*(下同))?"
 )
 # What never names a unit: an empty table cell written "/" or "无".
 _EMPTY = re.compile(r"^[/／\\—\-－无]*$")
@@ -330,6 +332,15 @@ def _names(text: str, duty: Duty, groups: bool = False) -> list[str]:
     return found
 
 
+def add_standing(duty: Duty, names: Iterable[str]) -> None:
+    """Add units stated once for many items (Duty.standing) to one item's duty.
+
+    A catch-all or group among them ("相关市(州)人民政府") is one, not a unit.
+    """
+    for name in names:
+        _names(name, duty)
+
+
 def read_duty(
     text: str, lead_first: bool, groups: bool = False, levels: Mapping[str, str] | None = None
 ) -> tuple[Duty, str | None]:
@@ -350,6 +361,8 @@ def read_duty(
     if standing:
         duty.standing = split_names(standing.group(1))
         text = text[: standing.start()] + text[standing.end() :]
+        if standing.group(2):  # "下同": this item's too
+            add_standing(duty, duty.standing)
     rule = LEAD_RULE.search(text)
     if rule:
         duty.notes.append(rule.group(0).lstrip("，。；,; "))

@@ -17,6 +17,7 @@ from bot.documents import docfile
 from bot.documents.duty import (
     LEAD_RULE,
     Duty,
+    add_standing,
     catch_all_kind,
     is_group,
     read_duty,
@@ -69,6 +70,8 @@ class Imported:
     dated: str = ""
     # The text was written in Traditional characters and read in Simplified ones.
     simplified: bool = False
+    # Units stated once for many items ("……不再做分工,下同"), as written.
+    standing: list[str] = field(default_factory=list)
 
     def _roles_stated(self) -> str:
         measures = [m for t in self.plan["tasks"] for m in t["measures"]]
@@ -113,6 +116,8 @@ class Imported:
         if kinds["role"]:
             lines.append("角色（不是单位，不约束全体）：" + "、".join(kinds["role"]))
         lines.append("牵头规则：" + (self.lead_rule or self._roles_stated()))
+        if self.standing:
+            lines.append("写明一次、其后各条均适用：" + "、".join(self.standing))
         names = [u["name"] for u in self.units["units"]]
         verbs = [n for n in names if _VERB.search(n)]
         if verbs:
@@ -356,9 +361,7 @@ class _Units:
         return {"collective": collective, "units": units}
 
 
-def _measure(
-    item: Item, mid: str, duty: Duty, units: _Units, standing: list[str]
-) -> dict[str, Any]:
+def _measure(item: Item, mid: str, duty: Duty, units: _Units) -> dict[str, Any]:
     measure: dict[str, Any] = {"id": mid}
     if item.number:
         measure["doc_number"] = item.number
@@ -368,7 +371,7 @@ def _measure(
         for n, others in duty.aliases.items()
         if n not in units.known
     }
-    named = [entry.get(n, n) for n in (*duty.units, *standing)]
+    named = [entry.get(n, n) for n in duty.units]
     measure["units"] = [units.resolve(n, measure) for n in dict.fromkeys(named)]
     for name, others in duty.aliases.items():
         known = units.written.setdefault(units.misspelt.get(entry.get(name, name), name), [])
@@ -439,7 +442,8 @@ def build(
         duty, rule = read_duty(item.duty, lead_rule is not None, layout.cells, levels)
         if item.task_duty:
             _under_task(duty, read_duty(item.task_duty, False, layout.cells, levels)[0])
-        measure = _measure(item, mid, duty, units, standing)
+        add_standing(duty, standing)
+        measure = _measure(item, mid, duty, units)
         standing += [n for n in duty.standing if n not in standing]
         lead_rule = lead_rule or rule
         catch_alls += measure.get("catch_all", [])
@@ -466,6 +470,7 @@ def build(
         not_measures=layout.not_measures,
         unplaced=layout.unplaced,
         dated=dated,
+        standing=standing,
     )
 
 

@@ -25,8 +25,9 @@ _STYLES = (
 _DASH_HEADING = re.compile(r"^(?:——|－－|--)\s*(?=[^—－-])([^。；;（(]{2,30})$")
 _DASH = re.compile(r"^\s*(?:——|－－|--)\s*")
 _DEADLINE = re.compile(r"[，；,;。]?\s*(?:完成时限|完成时间|时限)\s*[:：]\s*([^，；,;。）]+)")
-# Brackets a responsibility is written in: "[牵头单位:县发改局(粮食局)]" when a name holds ( ).
-_OPENS, _CLOSES = "（([【", "）)]】"
+# Brackets a responsibility is written in: "[牵头单位:县发改局(粮食局)]" when a name holds ( ),
+# "〔责任单位:……〕" (a 文号's "〔2022〕" names no unit).
+_OPENS, _CLOSES = "（([【〔", "）)]】〕"
 _TRAILER = re.compile(r"^(?:\d{4}年\d{1,2}月\d{1,2}日|（此件[^）]*）|\(此件[^)]*\))$")
 
 
