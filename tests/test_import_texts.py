@@ -39,6 +39,8 @@ COUNTS = {
     "xianyang2022_fangguanfu_gongzuo_yaodian.txt": (1, 1, 2),  # in Traditional characters
     # Round 11 (importer11): 〔责任单位:……〕 brackets and a unit stated once (SOURCES.md there).
     "sichuan2022_xiandai_liutong.txt": (1, 2, 4),  # + the group 相关市(州)人民政府, "下同"
+    # a .docx table run together: 4 projects, 6 rows of content, 3 leaders who are no units
+    "changzhou_zhonglou2021_minsheng_shishi.txt": (4, 6, 14),
 }
 
 
@@ -711,3 +713,63 @@ def test_a_number_in_tortoise_shell_brackets_is_no_unit(tmp_path: Path) -> None:
     assert "catch_all" not in m["(二)"]
     assert m["(三)"]["units"] == ["省教育厅"]
     assert m["(三)"]["catch_all"] == ["各市政府"]
+
+
+def _by_id(imported: Imported) -> dict[str, dict[str, Any]]:
+    return {m["id"]: m for t in imported.plan["tasks"] for m in t["measures"]}
+
+
+def test_changzhou_a_table_with_its_cells_run_together() -> None:
+    imported = _import("changzhou_zhonglou2021_minsheng_shishi.txt")
+    assert imported.plan["document"]["title"] == "2021年重大民生实事项目目标任务责任分解表"
+    titles = [t["title"] for t in imported.plan["tasks"]]
+    assert titles == ["增加教育资源供给", "促进就业稳定增长", "老城厢复兴发展", "优化养老服务"]
+    m = _by_id(imported)
+    assert sorted(m) == ["1.1", "2.1", "3.1", "3.2", "4.1", "4.2"]
+    # "……4580个。何海平教育局经开区高新园(邹区镇)各街道市国有公司2促进就业……"
+    assert m["1.1"]["text"].startswith("增加教育资源供给。实施新建、改扩建学校")
+    assert m["1.1"]["text"].endswith("中小学4580个。")
+    assert m["1.1"]["units"] == ["教育局", "经开区", "高新园(邹区镇)", "各街道", "市国有公司"]
+    assert m["1.1"]["lead"] == ["教育局"]
+    assert m["1.1"]["unit_note"] == "责任领导：何海平"
+    # the site's chunk marker "2、" inside "高新园(邹区镇)" is no part of it
+    assert m["2.1"]["units"] == ["人社局", "高新园(邹区镇)", "各街道"]
+    # a merged row: two sub-rows, each with its own leader and units
+    assert m["3.1"]["units"] == ["文体旅局", "晋陵公司", "轨道公司"]
+    assert m["3.2"]["text"].startswith("推进大庙弄核心区改造")
+    assert m["3.2"]["units"] == ["住建局", "五星街道", "南大街街道", "荷花池街道"]
+    assert m["3.2"]["unit_note"] == "责任领导：芮春祥"
+    # two sub-rows sharing the units printed after the first
+    assert m["4.2"]["text"].startswith("提升改造8家城乡社区居家养老服务中心(站)。")
+    assert m["4.2"]["units"] == m["4.1"]["units"] == ["民政局", "高新园(邹区镇)", "各街道"]
+    assert m["4.2"]["lead"] == ["民政局"]
+    names = _names(imported)
+    assert not {"何海平", "芮春祥", "张菁"} & {n for u in names for n in (u, u[:3], u[:2])}
+    assert "版式：单元格连在一起的表格（无分隔符）" in imported.report()
+
+
+def test_a_table_run_together_without_leaders_or_a_lead_column(tmp_path: Path) -> None:
+    path = tmp_path / "glued.txt"
+    path.write_text(
+        "2024年为民办实事项目分解表\n"
+        "1、序号项目名称工作内容责任单位1道路提升完成背街小巷改造20条。区住建局区城管局"
+        "2学校建设推进新建小学2所。区教育\n"
+        "2、局3社区养老建成日间照料中心5个。区民政局\n",
+        encoding="utf-8",
+    )
+    m = _by_id(import_file(path, dates=TODAY))
+    assert m["1.1"]["text"] == "道路提升。完成背街小巷改造20条。"
+    assert m["1.1"]["units"] == ["区住建局", "区城管局"]
+    assert "lead" not in m["1.1"]
+    assert m["2.1"]["units"] == ["区教育局"]
+    assert m["3.1"]["units"] == ["区民政局"]
+
+
+def test_a_table_run_together_that_cannot_be_read_is_refused_helpfully(tmp_path: Path) -> None:
+    path = tmp_path / "unreadable.txt"
+    path.write_text(
+        "2024年为民办实事项目分解表\n序号项目名称主要内容牵头单位1道路提升完成背街小巷改造\n",
+        encoding="utf-8",
+    )
+    with pytest.raises(PlanError, match=r"表头（序号、项目名称、主要内容、牵头单位）.*\.xlsx"):
+        import_file(path, dates=TODAY)

@@ -23,6 +23,7 @@ from bot.documents.duty import (
     read_duty,
     shared_levels,
 )
+from bot.documents.glued import read_glued
 from bot.documents.layout import (
     Item,
     Layout,
@@ -48,6 +49,7 @@ _SIGNER = re.compile(r"(?:政府|办公厅|办公室|委员会|局|厅)$")
 _PERIOD = re.compile(r"(\d{4})\s*[—–-]+\s*(\d{4})年")
 _UNTIL = re.compile(r"到(20\d\d)年")
 _REPORT = re.compile(r"[^，。；]*向([^，。；]+?)报送工作进度[^，。；]*")
+_FILE_TYPE = re.compile(r"\.(?:docx?|xlsx?|wps|pdf|txt)$", re.IGNORECASE)
 _TITLE_END = re.compile(r"(?:通知|意见|方案|分工|办法|规划|决定|规定|计划|要点|清单|措施)$")
 # A "unit" holding one of these is more likely a clause read wrongly ("商务部指导").
 _VERB = re.compile(r"负责|牵头|配合|指导|参与|会同|落实|等和|等有关|按职责")
@@ -184,6 +186,11 @@ def _cells(line: str) -> list[str]:
 
 
 def _title(lines: list[str]) -> str:
+    # "……责任分解表.docx": a file's name as a sharing site shows it
+    return _FILE_TYPE.sub("", _title_lines(lines))
+
+
+def _title_lines(lines: list[str]) -> str:
     start = next((i for i, ln in enumerate(lines[:12]) if "关于" in ln), None)
     if start is None:  # no "关于……的通知": the first line named as a 方案, 意见, ……
         named = (ln for ln in lines[:12] if _TITLE_END.search(ln) and len(ln) <= 60)
@@ -303,7 +310,10 @@ def read_layout(lines: list[str]) -> Layout:
     if table is not None and table.items:
         table.unplaced += unread
         return table
-    return read_numbered([ln.strip() for ln in lines])
+    numbered = read_numbered([ln.strip() for ln in lines])
+    if not numbered.items and (glued := read_glued(lines)) is not None:
+        return glued
+    return numbered
 
 
 class _Units:
