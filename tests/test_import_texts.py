@@ -773,3 +773,25 @@ def test_a_table_run_together_that_cannot_be_read_is_refused_helpfully(tmp_path:
     )
     with pytest.raises(PlanError, match=r"表头（序号、项目名称、主要内容、牵头单位）.*\.xlsx"):
         import_file(path, dates=TODAY)
+
+
+def test_tortoise_shell_labels_and_a_department_written_without_its_level(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "labels.txt"
+    path.write_text(
+        "某省2024年重点工作责任分解\n一、主要目标\n"
+        "(一)扩大有效投资。〔牵头单位：省发展改革委；配合单位：省财政厅、省商务厅〕\n"
+        "(二)促进消费。〔商务厅牵头，省财政厅配合〕\n",
+        encoding="utf-8",
+    )
+    imported = import_file(path, dates=TODAY)
+    m = _measures(imported)
+    assert m["(一)"]["units"] == ["省发展改革委", "省财政厅", "省商务厅"]
+    assert m["(一)"]["lead"] == ["省发展改革委"]
+    # "商务厅" where the document also writes "省商务厅": one body
+    assert m["(二)"]["units"] == ["省商务厅", "省财政厅"]
+    assert m["(二)"]["lead"] == ["省商务厅"]
+    assert _names(imported) == ["省发展改革委", "省财政厅", "省商务厅"]
+    trade = next(u for u in imported.units["units"] if u["name"] == "省商务厅")
+    assert "商务厅" in trade["aliases"]
