@@ -795,3 +795,19 @@ def test_tortoise_shell_labels_and_a_department_written_without_its_level(
     assert _names(imported) == ["省发展改革委", "省财政厅", "省商务厅"]
     trade = next(u for u in imported.units["units"] if u["name"] == "省商务厅")
     assert "商务厅" in trade["aliases"]
+
+
+def test_a_table_run_together_with_a_deadline_column(tmp_path: Path) -> None:
+    path = tmp_path / "dated.txt"
+    path.write_text(
+        "2024年为民办实事项目分解表\n"
+        "序号项目名称主要内容牵头单位配合单位完成时限1道路提升完成背街小巷改造20条。"
+        "区住建局区城管局2024年底前2学校建设推进新建小学2所。区教育局各街道全年\n",
+        encoding="utf-8",
+    )
+    m = _by_id(import_file(path, dates=TODAY))
+    assert sorted(m) == ["1.1", "2.1"]
+    assert m["1.1"]["units"] == ["区住建局", "区城管局"]
+    assert m["1.1"]["deadline"] == "2024年底前"
+    assert m["2.1"]["units"] == ["区教育局", "各街道"]
+    assert m["2.1"]["deadline"] == "全年"

@@ -32,6 +32,7 @@ _TITLE_COLUMN = re.compile(
 )
 _LEADER_COLUMN = re.compile(r"领导$")
 _LEAD_COLUMN = re.compile(r"^牵头")
+_HEAD_DEADLINE = re.compile(r"时限|时间")
 # A sharing site's chunk markers at a line's start: "1、" "2、" (the text runs on across them).
 _CHUNK = re.compile(r"^\d{1,3}、")
 # How a body's name ends; the shortest name so ending is taken, with what continues it (人社局,
@@ -48,6 +49,11 @@ _CONTENT_START = re.compile(
     r"实施|落实|完成|推进|推动|开展|加强|加快|提升|提供|新建|实现|做好|深化|组织|为|对"
 )
 _NAME_LEAST, _NAME_MOST = 4, 12
+# A deadline's cell after the units ("2021年底前", "全年", "长期坚持"), and how one ends.
+_WHEN = re.compile(
+    r"(?:20\d\d年(?:\d{1,2}月)?(?:底|内|前|上半年|下半年)*(?:完成)?|年底前|全年|长期坚持|持续推进)"
+)
+_WHEN_ENDS = "年月底内前成进持"
 
 
 def _header(text: str) -> tuple[re.Match[str], list[str]] | None:
@@ -57,12 +63,16 @@ def _header(text: str) -> tuple[re.Match[str], list[str]] | None:
     return found, re.findall(_COLUMN, found.group(1))
 
 
-def _row_starts(body: str) -> list[int]:
-    """Where each numbered row starts: 1 first, then 2, 3 … each after a unit or a "。"."""
+def _row_starts(body: str, dated: bool) -> list[int]:
+    """Where each numbered row starts: 1 first, then 2, 3 … each after a unit or a "。".
+
+    `dated`: a deadline's cell ends each row ("……2021年底前2促进就业……").
+    """
     starts = [0] if re.match(r"1(?=[\u4e00-\u9fff])", body) else []
     number = 2
+    ends = _ENDS + (_WHEN_ENDS if dated else "")
     while starts:
-        pattern = rf"(?<=[{_ENDS}）)。]){number}(?=[\u4e00-\u9fff])"
+        pattern = rf"(?<=[{ends}）)。]){number}(?=[\u4e00-\u9fff])"
         found = re.compile(pattern).search(body, starts[-1] + 1)
         if found is None:
             break
@@ -116,9 +126,12 @@ def _split_title(text: str) -> tuple[str, str]:
     return "", text
 
 
-def _sub_rows(row: str, leader: bool) -> list[tuple[str, str, list[str]]]:
-    """Split a row's text into (content, leader, units), a sub-row each; units [] when shared."""
-    out: list[tuple[str, str, list[str]]] = []
+def _sub_rows(row: str, leader: bool) -> list[tuple[str, str, list[str], str]]:
+    """Split a row's text into (content, leader, units, deadline), a sub-row each.
+
+    A sub-row's units are [] when it shares those printed before it (merged cells).
+    """
+    out: list[tuple[str, str, list[str], str]] = []
     text, at = "", 0
     while at < len(row):
         end = row.find("。", at)
@@ -133,10 +146,11 @@ def _sub_rows(row: str, leader: bool) -> list[tuple[str, str, list[str]]]:
         names, after = _units(row, at + person)
         if not names:
             continue
-        out.append((text, row[at : at + person], names))
-        text, at = "", after
+        when = _WHEN.match(row, after)
+        out.append((text, row[at : at + person], names, when.group(0) if when else ""))
+        text, at = "", when.end() if when else after
     if text.strip():
-        out.append((text, "", []))
+        out.append((text, "", [], ""))
     return out
 
 
@@ -155,15 +169,16 @@ def read_glued(lines: Sequence[str]) -> Layout | None:
     leader = any(_LEADER_COLUMN.search(c) for c in columns)
     lead = any(_LEAD_COLUMN.search(c) for c in columns)
     titled = any(_TITLE_COLUMN.match(c) for c in columns)
-    starts = _row_starts(body)
+    dated = any(_HEAD_DEADLINE.search(c) for c in columns)
+    starts = _row_starts(body, dated)
     for number, (start, end) in enumerate(itertools.pairwise([*starts, len(body)]), 1):
         row = body[start + len(str(number)) : end]
         title, row = _split_title(row) if titled else ("", row)
         title = title or re.split(r"[，,、。；;]", row, maxsplit=1)[0][:16]
-        shared: tuple[str, list[str]] = ("", [])
-        for n, (content, person, names) in enumerate(_sub_rows(row, leader)):
-            person, names = (person, names) if names else shared
-            shared = (person, names)
+        shared: tuple[str, list[str], str] = ("", [], "")
+        for n, (content, person, names, when) in enumerate(_sub_rows(row, leader)):
+            person, names, when = (person, names, when) if names else shared
+            shared = (person, names, when)
             if not names:
                 layout.unplaced.append(f"第 {number} 行没有责任单位：{content[:30]}")
                 continue
@@ -180,7 +195,7 @@ def read_glued(lines: Sequence[str]) -> Layout | None:
                 if title and not n and not content.startswith(title)
                 else content
             )
-            layout.items.append(Item(str(number), title, "", text, duty))
+            layout.items.append(Item(str(number), title, "", text, duty, when))
     if not layout.items:
         raise PlanError(
             f"找到了连在一起的表头（序号、{'、'.join(columns)}），但单元格之间没有分隔符，"
