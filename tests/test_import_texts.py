@@ -811,3 +811,18 @@ def test_a_table_run_together_with_a_deadline_column(tmp_path: Path) -> None:
     assert m["1.1"]["deadline"] == "2024年底前"
     assert m["2.1"]["units"] == ["区教育局", "各街道"]
     assert m["2.1"]["deadline"] == "全年"
+
+
+def test_a_leaders_name_before_a_body_with_its_level(tmp_path: Path) -> None:
+    path = tmp_path / "leaders.txt"
+    path.write_text(
+        "2024年为民办实事项目分解表\n"
+        "序号项目名称主要内容分管领导牵头单位配合单位1道路提升完成背街小巷改造20条。"
+        "吴敏区卫健委区城管局2学校建设推进新建小学2所。周立波区教育局各街道\n",
+        encoding="utf-8",
+    )
+    m = _by_id(import_file(path, dates=TODAY))
+    assert m["1.1"]["units"] == ["区卫健委", "区城管局"]
+    assert m["1.1"]["unit_note"] == "责任领导：吴敏"
+    assert m["2.1"]["units"] == ["区教育局", "各街道"]
+    assert m["2.1"]["unit_note"] == "责任领导：周立波"

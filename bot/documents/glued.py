@@ -49,6 +49,8 @@ _CONTENT_START = re.compile(
     r"实施|落实|完成|推进|推动|开展|加强|加快|提升|提供|新建|实现|做好|深化|组织|为|对"
 )
 _NAME_LEAST, _NAME_MOST = 4, 12
+# The level a body's name may start with, after a person's name ("吴敏区卫健委").
+_LEVEL = "省市区县"
 # A deadline's cell after the units ("2021年底前", "全年", "长期坚持"), and how one ends.
 _WHEN = re.compile(
     r"(?:20\d\d年(?:\d{1,2}月)?(?:底|内|前|上半年|下半年)*(?:完成)?|年底前|全年|长期坚持|持续推进)"
@@ -98,9 +100,18 @@ def _starts_with_verb(text: str) -> bool:
 
 
 def _person(text: str) -> int:
-    """The length of a person's name starting `text` (何海平教育局 → 3), 0 when none does."""
+    """The length of a person's name starting `text` (何海平教育局 → 3), 0 when none does.
+
+    A name takes 2 or 3 characters; a level before a body's name tells where it ends (吴敏区
+    卫健委 is 吴敏 and 区卫健委), else the word jieba reads as a person's name.
+    """
     word = _word(text[:10])
-    if word is None or word[1] != "nr" or not 2 <= len(word[0]) <= 3:
+    if word is None or word[1].startswith(("v", "p", "m", "d", "c", "x")):
+        return 0
+    for length in (2, 3):
+        if text[length : length + 1] in _LEVEL and _UNIT.match(text, length):
+            return length
+    if word[1] != "nr" or not 2 <= len(word[0]) <= 3:
         return 0
     return len(word[0]) if _UNIT.match(text, len(word[0])) else 0
 
