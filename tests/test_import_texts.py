@@ -727,7 +727,8 @@ def test_changzhou_a_table_with_its_cells_run_together() -> None:
     m = _by_id(imported)
     assert sorted(m) == ["1.1", "2.1", "3.1", "3.2", "4.1", "4.2"]
     # "……4580个。何海平教育局经开区高新园(邹区镇)各街道市国有公司2促进就业……"
-    assert m["1.1"]["text"].startswith("增加教育资源供给。实施新建、改扩建学校")
+    # the project's name, run into its content, is the task's title
+    assert m["1.1"]["text"].startswith("实施新建、改扩建学校")
     assert m["1.1"]["text"].endswith("中小学4580个。")
     assert m["1.1"]["units"] == ["教育局", "经开区", "高新园(邹区镇)", "各街道", "市国有公司"]
     assert m["1.1"]["lead"] == ["教育局"]
@@ -745,7 +746,11 @@ def test_changzhou_a_table_with_its_cells_run_together() -> None:
     assert m["4.2"]["lead"] == ["民政局"]
     names = _names(imported)
     assert not {"何海平", "芮春祥", "张菁"} & {n for u in names for n in (u, u[:3], u[:2])}
-    assert "版式：单元格连在一起的表格（无分隔符）" in imported.report()
+    report = imported.report()
+    assert "版式：单元格连在一起的表格（无分隔符）" in report
+    assert "领导（人名，不作为单位）：何海平、芮春祥、张菁" in report
+    park = next(u for u in imported.units["units"] if u["name"] == "高新园(邹区镇)")
+    assert {"高新园", "邹区镇"} <= set(park["aliases"])
 
 
 def test_a_table_run_together_without_leaders_or_a_lead_column(tmp_path: Path) -> None:
@@ -758,7 +763,7 @@ def test_a_table_run_together_without_leaders_or_a_lead_column(tmp_path: Path) -
         encoding="utf-8",
     )
     m = _by_id(import_file(path, dates=TODAY))
-    assert m["1.1"]["text"] == "道路提升。完成背街小巷改造20条。"
+    assert m["1.1"]["text"] == "完成背街小巷改造20条。"
     assert m["1.1"]["units"] == ["区住建局", "区城管局"]
     assert "lead" not in m["1.1"]
     assert m["2.1"]["units"] == ["区教育局"]

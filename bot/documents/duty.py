@@ -72,8 +72,11 @@ _REMARK = re.compile(r"负责|下同|分工|牵头|配合")
 # A bracket that explains the text before it ("（即村民民主提事……民主参与）") names no units,
 # whatever word it ends with.
 _EXPLAINS = re.compile(r"^(?:即|例如|比如|包括|主要指|是指|也就是|简称|以下简称)")
-# How the name of a body ends: "省知识产权局" in "省市场监管局（省知识产权局）" is another name.
-_BODY = re.compile(r"(?:部|厅|局|委|办|院|会|署|处|室|中心|公司|集团|队|社|行|政府)$")
+# How the name of a body ends: "省知识产权局" in "省市场监管局（省知识产权局）" is another name
+# (高新园(邹区镇): a park and its town, one body).
+_BODY = re.compile(
+    r"(?:部|厅|局|委|办|院|会|署|处|室|中心|公司|集团|队|社|行|政府|园|镇|乡|街道)$"
+)
 # A department a list names without the level the name before it gave ("省科技厅、工业和信息化厅").
 _DEPARTMENT = re.compile(r"(?:厅|局|委|委员会|办|社|法院|检察院)$")
 # The level a name starts with, shared by the bare names after it in a 、 list; a level

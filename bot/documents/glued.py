@@ -187,7 +187,7 @@ def read_glued(lines: Sequence[str]) -> Layout | None:
         title, row = _split_title(row) if titled else ("", row)
         title = title or re.split(r"[，,、。；;]", row, maxsplit=1)[0][:16]
         shared: tuple[str, list[str], str] = ("", [], "")
-        for n, (content, person, names, when) in enumerate(_sub_rows(row, leader)):
+        for content, person, names, when in _sub_rows(row, leader):
             person, names, when = (person, names, when) if names else shared
             shared = (person, names, when)
             if not names:
@@ -200,13 +200,7 @@ def read_glued(lines: Sequence[str]) -> Layout | None:
             )
             if person:
                 duty = f"责任领导：{person}；{duty}"
-            # The project's name is printed once, before its first sub-row's content.
-            text = (
-                f"{title}。{content}"
-                if title and not n and not content.startswith(title)
-                else content
-            )
-            layout.items.append(Item(str(number), title, "", text, duty, when))
+            layout.items.append(Item(str(number), title, "", content, duty, when))
     if not layout.items:
         raise PlanError(
             f"找到了连在一起的表头（序号、{'、'.join(columns)}），但单元格之间没有分隔符，"

@@ -53,6 +53,8 @@ _FILE_TYPE = re.compile(r"\.(?:docx?|xlsx?|wps|pdf|txt)$", re.IGNORECASE)
 _TITLE_END = re.compile(r"(?:通知|意见|方案|分工|办法|规划|决定|规定|计划|要点|清单|措施)$")
 # A "unit" holding one of these is more likely a clause read wrongly ("商务部指导").
 _VERB = re.compile(r"负责|牵头|配合|指导|参与|会同|落实|等和|等有关|按职责")
+# "责任领导：何海平" in a measure's note: persons named, never units.
+_LEADERS = re.compile(r"^[^：:]*领导[：:](.+)$")
 # A level a department's name may be written with or without ("省商务厅", "商务厅").
 _LEVELS = "省市县区州"
 _DEPARTMENT_END = re.compile(r"(?:厅|局|委|办)$")
@@ -120,6 +122,15 @@ class Imported:
             lines.append("其中地方政府群体（作为单位列出）：" + "、".join(named))
         if kinds["role"]:
             lines.append("角色（不是单位，不约束全体）：" + "、".join(kinds["role"]))
+        notes = (n for m in measures for n in m.get("unit_note", "").split("；"))
+        people = (
+            p
+            for note in notes
+            if (found := _LEADERS.match(note))
+            for p in re.split(r"[、，,\s]+", found.group(1))
+        )
+        if leaders := list(dict.fromkeys(p for p in people if p.strip())):
+            lines.append("领导（人名，不作为单位）：" + "、".join(leaders))
         lines.append("牵头规则：" + (self.lead_rule or self._roles_stated()))
         if self.standing:
             lines.append("写明一次、其后各条均适用：" + "、".join(self.standing))
