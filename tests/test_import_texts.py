@@ -719,6 +719,12 @@ def _by_id(imported: Imported) -> dict[str, dict[str, Any]]:
     return {m["id"]: m for t in imported.plan["tasks"] for m in t["measures"]}
 
 
+def _run_together(tmp_path: Path, table: str) -> dict[str, dict[str, Any]]:
+    path = tmp_path / "together.txt"
+    path.write_text(f"2024年为民办实事项目分解表\n{table}\n", encoding="utf-8")
+    return _by_id(import_file(path, dates=TODAY))
+
+
 def test_changzhou_a_table_with_its_cells_run_together() -> None:
     imported = _import("changzhou_zhonglou2021_minsheng_shishi.txt")
     assert imported.plan["document"]["title"] == "2021年重大民生实事项目目标任务责任分解表"
@@ -754,15 +760,12 @@ def test_changzhou_a_table_with_its_cells_run_together() -> None:
 
 
 def test_a_table_run_together_without_leaders_or_a_lead_column(tmp_path: Path) -> None:
-    path = tmp_path / "glued.txt"
-    path.write_text(
-        "2024年为民办实事项目分解表\n"
+    m = _run_together(
+        tmp_path,
         "1、序号项目名称工作内容责任单位1道路提升完成背街小巷改造20条。区住建局区城管局"
         "2学校建设推进新建小学2所。区教育\n"
-        "2、局3社区养老建成日间照料中心5个。区民政局\n",
-        encoding="utf-8",
+        "2、局3社区养老建成日间照料中心5个。区民政局",
     )
-    m = _by_id(import_file(path, dates=TODAY))
     assert m["1.1"]["text"] == "完成背街小巷改造20条。"
     assert m["1.1"]["units"] == ["区住建局", "区城管局"]
     assert "lead" not in m["1.1"]
@@ -803,14 +806,11 @@ def test_tortoise_shell_labels_and_a_department_written_without_its_level(
 
 
 def test_a_table_run_together_with_a_deadline_column(tmp_path: Path) -> None:
-    path = tmp_path / "dated.txt"
-    path.write_text(
-        "2024年为民办实事项目分解表\n"
+    m = _run_together(
+        tmp_path,
         "序号项目名称主要内容牵头单位配合单位完成时限1道路提升完成背街小巷改造20条。"
-        "区住建局区城管局2024年底前2学校建设推进新建小学2所。区教育局各街道全年\n",
-        encoding="utf-8",
+        "区住建局区城管局2024年底前2学校建设推进新建小学2所。区教育局各街道全年",
     )
-    m = _by_id(import_file(path, dates=TODAY))
     assert sorted(m) == ["1.1", "2.1"]
     assert m["1.1"]["units"] == ["区住建局", "区城管局"]
     assert m["1.1"]["deadline"] == "2024年底前"
@@ -819,14 +819,11 @@ def test_a_table_run_together_with_a_deadline_column(tmp_path: Path) -> None:
 
 
 def test_a_leaders_name_before_a_body_with_its_level(tmp_path: Path) -> None:
-    path = tmp_path / "leaders.txt"
-    path.write_text(
-        "2024年为民办实事项目分解表\n"
+    m = _run_together(
+        tmp_path,
         "序号项目名称主要内容分管领导牵头单位配合单位1道路提升完成背街小巷改造20条。"
-        "吴敏区卫健委区城管局2学校建设推进新建小学2所。周立波区教育局各街道\n",
-        encoding="utf-8",
+        "吴敏区卫健委区城管局2学校建设推进新建小学2所。周立波区教育局各街道",
     )
-    m = _by_id(import_file(path, dates=TODAY))
     assert m["1.1"]["units"] == ["区卫健委", "区城管局"]
     assert m["1.1"]["unit_note"] == "责任领导：吴敏"
     assert m["2.1"]["units"] == ["区教育局", "各街道"]
