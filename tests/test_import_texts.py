@@ -753,7 +753,9 @@ def test_changzhou_a_table_with_its_cells_run_together() -> None:
     names = _names(imported)
     assert not {"何海平", "芮春祥", "张菁"} & {n for u in names for n in (u, u[:3], u[:2])}
     report = imported.report()
-    assert "版式：单元格连在一起的表格（无分隔符）" in report
+    assert "版式：单元格连在一起的表格（无分隔符：项目名称、领导、单位按规则分开，请核对）" in (
+        report
+    )
     assert "领导（人名，不作为单位）：何海平、芮春祥、张菁" in report
     park = next(u for u in imported.units["units"] if u["name"] == "高新园(邹区镇)")
     assert {"高新园", "邹区镇"} <= set(park["aliases"])

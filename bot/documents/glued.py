@@ -175,7 +175,9 @@ def read_glued(lines: Sequence[str]) -> Layout | None:
     if found is None:
         return None
     head, columns = found
-    layout = Layout("单元格连在一起的表格（无分隔符）", cells=True)
+    # The reading is by rule where a person sees the cells: the report asks to check it.
+    kind = "单元格连在一起的表格（无分隔符：项目名称、领导、单位按规则分开，请核对）"
+    layout = Layout(kind, cells=True)
     body = text[head.end() :].replace(head.group(0), "")  # the header again after a page break
     leader = any(_LEADER_COLUMN.search(c) for c in columns)
     lead = any(_LEAD_COLUMN.search(c) for c in columns)
