@@ -124,7 +124,7 @@ _AMOUNT = (
     r"|(?:减免|抵扣|退税|[税费钱款])[^，。？?]{0,3}(?:怎么|怎样|如何|咋)(?:计?算|核算)"
     # A sum set, fined, split or adjusted (罚款多少, 能定多少, 调到多少, 分了多少), a money
     # standard asked for itself (补偿标准), how a benefit is split (怎么分配): numbers again.
-    r"|[款分罚赔扣赚挣]了?多少|(?<!招)收了?多少|(?<!规)定多少|调(?:整)?到了?多少|(?:怎么|怎样|如何|咋)分(?:配|成|红|钱)"
+    r"|[款分罚赔扣赚挣]了?多少|(?<!招)收了?多少|(?<!规)定多少|调(?:整)?到了?多少|(?:怎么|怎样|如何|咋)分(?:配|成)"
     r"|(?:工资|收入|待遇|奖金|额度|数额|费用)[^，。？?]{0,4}多少(?![人家个项条所批次])"
     # (Not one asked to be raised or set: "谁负责提高补贴标准" is a topic.)
     r"|^(?!.*(?:提高|调整|制定|完善|统一|落实|明确|规范|谁|哪个|部门))[^，。？?]{0,12}"
@@ -155,6 +155,12 @@ _DETAILS = tuple(
         (
             _AMOUNT,
             r"\d[\d.]*\s*(?:万|亿)?元|\d[\d.]*\s*%|百分之|[一二三四五六七八九十两百千万]+元|\d+倍",
+        ),
+        # How money or a profit is shared between parties (跟合作社咋分钱): a sum, or the way
+        # it is shared (利益联结, 收益分配).
+        (
+            r"(?:怎么|怎样|如何|咋)分(?:红|钱)",
+            r"\d[\d.]*\s*(?:万|亿)?元|\d[\d.]*\s*%|百分之|利益联结|利益分配|收益分配|分配机制|分享收益",
         ),
         # Money (多少钱, 几块, 给几万, 每个月给多少): a sum (a rate, 80%, states none).
         (
@@ -220,7 +226,12 @@ _DETAILS = tuple(
         (r"报(?:销)?(?:比例|百分之|几成)|报销[^，。？?]{0,3}(?:多少|几)", r"报销"),
         # A benefit for a person that only a measure naming it gives (能落户吗, 配偶安排工作,
         # 子女上学, 按揭, 退休金多领, 考研加分, 积分入户, 学费补偿).
-        (r"(?P<of>落户|入户|配偶|随迁|子女|按揭|退休金|养老金|加分|积分|学费)", r""),
+        # (Not a firm or a project settling: 企业落户, 新落户的加工厂.)
+        (
+            r"(?P<of>(?<!企业)(?<!项目)(?<!公司)落户(?!的?[\u4e00-\u9fff]{0,3}(?:企业|厂|公司|项目))"
+            r"|入户|配偶|随迁|子女|按揭|退休金|养老金|加分|积分|学费)",
+            r"",
+        ),
         # What a person who cannot pay does (贷款还不上, 摊位费交不起): a relief of what is owed
         # stated beside it.
         (
@@ -588,6 +599,11 @@ def states(question: str, text: str) -> bool:
         if not any((not of or of in c) and stated.search(c) for c in clauses):
             return False
     return True
+
+
+def stated(measure: Measure) -> str:
+    """Return what a measure states: its text, and its deadline (完成时限) where it has one."""
+    return f"{measure.text}。完成时限：{measure.deadline}" if measure.deadline else measure.text
 
 
 def asked_details(question: str) -> str:
@@ -1020,7 +1036,7 @@ class Engine:
             if found.kind == "unit" and (
                 _PROCEDURE.search(q.text)
                 or _YES_NO.search(found.missed_topic)
-                or (found.measures and not any(states(q.text, m.text) for m in found.measures))
+                or (found.measures and not any(states(q.text, stated(m)) for m in found.measures))
             ):
                 # "烟草局招人啥时候考": a service to a person none of the unit's items names;
                 # "税务局收多少钱": an amount none of them states.
@@ -1064,7 +1080,7 @@ class Engine:
             # state every detail asked answer. One ranked below the best answers only when it
             # holds the topic alone ("小微企业能贷多少款": the measure giving the loan's ceiling)
             # or offers the benefit asked; a question asking who is in charge keeps its answer.
-            stating = tuple(m for m in ranked if states(q.text, m.text))
+            stating = tuple(m for m in ranked if states(q.text, stated(m)))
             if stating[:1] != ranked[:1] and not _BENEFIT_ASKED.search(q.text):
                 content = self._terms(asked_details(q.rest()))[0]
                 stating = tuple(
