@@ -1586,7 +1586,14 @@ class Engine:
             # Asking who, a word of the document is its topic (规划建设找哪个部门), and so
             # is a body one goes to ("去法院…这条是谁负责").
             gone_to = start > 0 and q.text[start - 1] in "去到进回"
-            if who and m.group(0) in self._words and (m.group(0)[-1] not in _BODY_ENDS or gone_to):
+            # After a unit, a word of the document not joined to it is a matter within it
+            # ("财政部 扶贫那块": 扶贫 is no 扶贫办 there).
+            within = bool(units) and not any(c in _JOINERS or c == "同" for c in q.text[last:start])
+            if (
+                (who or within)
+                and m.group(0) in self._words
+                and (m.group(0)[-1] not in _BODY_ENDS or gone_to)
+            ):
                 continue
             place = self._elsewhere_re.search(q.text, max(start - self._elsewhere_reach, 0), start)
             if place:
