@@ -207,7 +207,10 @@ _DETAILS = tuple(
             _DATE,
         ),
         # How long it takes (多久到账, 验收要几个月): a span.
-        (r"多久|多长时间|几天|(?:几|多少)个?工作日|(?:要|需要|得|用)几个?(?:月|星期|周|年)", _SPAN),
+        (
+            r"多久|多长时间|几天|(?:几|多少)个?工作日|(?:要|需要|得|用)几个?(?:月|星期|周|年)",
+            _SPAN,
+        ),
         # When a place is open (周末上不上班, 几点开门): its hours or days stated.
         (
             r"(?:周末|周六|周日|星期[六天日]|礼拜[六天日]|节假日|假期|晚上|夜里|夜间|中午)"
@@ -1588,7 +1591,8 @@ class Engine:
             gone_to = start > 0 and q.text[start - 1] in "去到进回"
             # After a unit, a word of the document not joined to it is a matter within it
             # ("财政部 扶贫那块": 扶贫 is no 扶贫办 there).
-            within = bool(units) and not any(c in _JOINERS or c == "同" for c in q.text[last:start])
+            between = q.text[last:start]
+            within = bool(units) and not any(c in _JOINERS or c == "同" for c in between)
             if (
                 (who or within)
                 and m.group(0) in self._words
