@@ -62,6 +62,8 @@ def test_a_document_s_term_said_in_other_words_is_found(
         ("guobanfa2018-128_wufei_chengshi.txt", "建一个垃圾焚烧厂审批要几个月"),
         ("guofa2018-39_cujin_jiuye.txt", "失业登记一般要几个星期"),
         ("gz2023_jiatingyisheng_fengongbiao.docx", "家庭医生晚上接诊吗"),
+        ("gz2023_jiatingyisheng_fengongbiao.docx", "社区卫生服务中心过年开不开门"),
+        ("guobanfa2018-128_wufei_chengshi.txt", "垃圾填埋场渗滤液要达到几级标准"),
         ("gz2012_minsheng_xingfu", "社保卡怎么备案"),
         # Another subject (居民收入) sharing words with a measure about another (预算收入增长).
         ("jiayu2021_zhongdian_gongzuo_zeren", "居民收入增长谁负责"),
