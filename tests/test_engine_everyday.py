@@ -34,6 +34,9 @@ def _doc(name: str) -> tuple[Plan, Engine]:
         ("jinxiang2025_zhongyao_gongzuo_fengong", "税收增长目标谁管", "一般公共预算收入"),
         # A deadline asked of a target: the item's 完成时限 states it.
         ("luan2021_zhongdian_gongzuo_zeren", "经济总量那条要求几号前完成", "地区生产总值"),
+        # Without one, a year's work document's item is due within its year.
+        ("xianan2023_zhengfu_gongzuo_baogao", "固定资产投资那条几号前要完成", "固定资产投资"),
+        ("jiayu2021_zhongdian_gongzuo_zeren", "地区生产总值那条哪天前完成", "地区生产总值"),
         # Things described in words no measure writes.
         ("guangzhou2012_rencai_jiju_633.txt", "专家来广州住哪里", "专家公寓"),
         ("guangzhou2012_rencai_jiju_633.txt", "博后站的补贴谁管", "博士后"),
@@ -102,6 +105,10 @@ def test_a_grade_and_opening_hours_are_answered_where_stated() -> None:
     )
     assert states("GDP那条要求几号前完成", stated(dated))
     assert not states("GDP那条要求几号前完成", dated.text)
+    undated = Measure(id="1.3", task=1, units=(), text="固定资产投资增长10%。")
+    assert states("固定资产投资那条什么时候要完成", stated(undated, yearly=True))
+    assert not states("固定资产投资那条什么时候要完成", stated(undated))
+    assert not states("投资博览会几号开幕", stated(undated, yearly=True))
 
 
 @pytest.mark.parametrize(

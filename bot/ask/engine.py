@@ -190,9 +190,16 @@ _DETAILS = tuple(
             r"|(?:啥|什么|何)时(?:候)?(?:开始|启动|结束)[吗呢啊？?。]*$",
             f"{_DATE}|之日起|{_DURATION}",
         ),
+        # When an item must be done (那条要求几号前完成, 什么时候要完成): its deadline, a date, or
+        # the year of a year's work document.
+        (
+            r"(?:几号|哪一?天|几月份?|什么时候|啥时候|何时)(?:之?前)?(?:要|得|必须|需要|才|能)?"
+            r"(?:完成|做完|干完|达标)|完成(?:时限|期限)",
+            f"{_DATE}|之日起|年度完成",
+        ),
         # The day of an event or a sale (哪天, 几号开幕, 啥时候开卖): a date, not a span (每年).
         (
-            r"哪一?天|几号|几月几[日号]|(?:啥|什么|何)时(?:候)?(?:开幕|闭幕|开卖|开售|开票|开赛)",
+            r"(?:哪一?天|几号)(?!之?前)|几月几[日号]|(?:啥|什么|何)时(?:候)?(?:开幕|闭幕|开卖|开售|开票|开赛)",
             f"{_DATE}|之日起",
         ),
         # A deadline, a sign-up, a completion (啥时候截止, 报名时间, 什么时候建成): a date
@@ -441,6 +448,8 @@ _FILLER = lazy(r"这边|那边|这块|那块|这儿|那儿|这里|那里|口子|
 _COORDINATED = lazy(r"[和与及、跟]([\u4e00-\u9fff]{2,6}?)(?=各|都|分别|一起|共同)")
 _LEVEL_PREFIX = lazy(r"^(?:四川省|中共|国家|省|市|区|县|州)")
 # A document's own rule of which place in a list leads.
+# A year's work document (2021年重点工作, 2025年…重要工作事项), not a plan over several years.
+_YEARLY = lazy(r"(?<![\d—–\-~至到])\d{4}\s*年(?!\s*[—–\-~至到])[^（）()]{0,10}(?:重点|重要|工作)")
 _POSITION_RULE = lazy(r"(?:列|排|排名|排在)第一")
 # Asking who is in charge: a unit's word in it is the topic's.
 _ASKS_WHO = lazy(_WHO_WORDS)
@@ -619,9 +628,12 @@ def states(question: str, text: str) -> bool:
     return True
 
 
-def stated(measure: Measure) -> str:
-    """Return what a measure states: its text, and its deadline (完成时限) where it has one."""
-    return f"{measure.text}。完成时限：{measure.deadline}" if measure.deadline else measure.text
+def stated(measure: Measure, yearly: bool = False) -> str:
+    """Return what a measure states: its text, and its deadline (完成时限) where it has one;
+    in a year's work document (`yearly`: 2021年重点工作) an item is done within that year."""
+    if measure.deadline:
+        return f"{measure.text}。完成时限：{measure.deadline}"
+    return f"{measure.text}。年度完成" if yearly else measure.text
 
 
 def asked_details(question: str) -> str:
@@ -872,6 +884,7 @@ class Engine:
         self._doc_tasks = {n: task for (n, _), task in self._doc_headings.items()}
         self._roles = any(m.lead or m.guide for m in plan.measures)
         # Where no item states which place leads ("列第一位者为牵头单位"), the first listed does.
+        self._yearly = bool(_YEARLY.search(normalize(plan.document.title)))
         self._first_leads = not any(_POSITION_RULE.search(m.unit_note) for m in plan.measures)
         # Catch-alls a question may ask about like a unit (各省级人民政府 → 省级政府).
         self._catch_alls: dict[str, str] = {}
@@ -1054,7 +1067,7 @@ class Engine:
             if found.kind == "unit" and (
                 _PROCEDURE.search(q.text)
                 or _YES_NO.search(found.missed_topic)
-                or (found.measures and not any(states(q.text, stated(m)) for m in found.measures))
+                or (found.measures and not any(self._states(q.text, m) for m in found.measures))
             ):
                 # "烟草局招人啥时候考": a service to a person none of the unit's items names;
                 # "税务局收多少钱": an amount none of them states.
@@ -1100,7 +1113,7 @@ class Engine:
             # state every detail asked answer. One ranked below the best answers only when it
             # holds the topic alone ("小微企业能贷多少款": the measure giving the loan's ceiling)
             # or offers the benefit asked; a question asking who is in charge keeps its answer.
-            stating = tuple(m for m in ranked if states(q.text, stated(m)))
+            stating = tuple(m for m in ranked if self._states(q.text, m))
             if stating[:1] != ranked[:1] and not _BENEFIT_ASKED.search(q.text):
                 content = self._terms(asked_details(q.rest()))[0]
                 stating = tuple(
@@ -1124,6 +1137,10 @@ class Engine:
                 nearest=nearest,
             )
         return Answer(question, "topic", measures=ranked, topic=topic)
+
+    def _states(self, question: str, measure: Measure) -> bool:
+        """Tell whether the measure states every detail the question asks for (`states`)."""
+        return states(question, stated(measure, self._yearly))
 
     def _covering(self, rest: str, ranked: tuple[Measure, ...]) -> tuple[Measure, ...]:
         """Return the measures naming the whole of what is asked for within one clause.
