@@ -166,9 +166,9 @@ def _subjects() -> dict[str, tuple[tuple[str, tuple[str, ...]], ...]]:
 
 def _subjects_of_map() -> dict[str, tuple[tuple[str, tuple[str, ...]], ...]]:
     kindred: dict[str, set[str]] = defaultdict(set)
-    for _, terms in _shipped():
-        for word in terms:
-            kindred[word].update(terms)
+    for phrases, terms in _shipped():
+        for word in phrases + terms:
+            kindred[word].update(phrases + terms)
     # Only a document's term of three characters or more names a thing (住房公积金, 学校食堂);
     # everyday phrases (厂子, 户口) and short terms (救助) are said of too many.
     named = {t for _, terms in _shipped() for t in terms if len(t) >= 3}

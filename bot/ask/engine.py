@@ -1097,9 +1097,7 @@ class Engine:
         ranked = counted + tuple(m for m in ranked if m not in counted)
         topic = self._topic_words(q.rest())
         nearest: tuple[Measure, ...] = ()
-        if ranked and not self._besides_other_subjects(q):
-            ranked, nearest = (), ranked[:MAX_NEAREST]
-        if not ranked and not nearest and not off_topic and not _BODY.search(q.text):
+        if not ranked and not off_topic and not _BODY.search(q.text):
             ranked, nearest = self._recall(q.rest(), concepts=True)
             if not ranked:
                 ranked, closer = self._recall(q.rest())
