@@ -68,6 +68,9 @@ def test_a_document_s_term_said_in_other_words_is_found(
         ("gz2023_jiatingyisheng_fengongbiao.docx", "社区卫生服务中心过年开不开门"),
         ("guobanfa2018-128_wufei_chengshi.txt", "垃圾填埋场渗滤液要达到几级标准"),
         ("gz2012_minsheng_xingfu", "社保卡怎么备案"),
+        # An age or a schooling asked of a person.
+        ("guangzhou2012_rencai_jiju_633.txt", "领军人才申请有年龄要求吗"),
+        ("guofa2018-39_cujin_jiuye.txt", "就业见习要什么学历"),
     ],
 )
 def test_what_no_measure_states_is_not_found(name: str, question: str) -> None:
@@ -81,6 +84,7 @@ def test_what_no_measure_states_is_not_found(name: str, question: str) -> None:
     [
         ("gz2012_minsheng_xingfu", "工资指导线怎么备案", "工资指导线备案"),
         ("zj2026_rengongzhineng_renwu", "大模型怎么备案", "大模型备案"),
+        ("guangzhou2012_rencai_jiju_633.txt", "珠江科技新星申请年龄限制多少", "珠江科技新星"),
     ],
 )
 def test_what_a_measure_states_is_still_found(name: str, question: str, term: str) -> None:
