@@ -134,3 +134,16 @@ def test_a_unit_and_a_matter_another_unit_is_named_by(
     assert answer.measures
     assert all(unit in m.units and term in m.text for m in answer.measures[:3])
     assert len(engine.answer(question.replace(" ", "和").replace("那块", "一起负责的")).units) == 2
+
+
+@pytest.mark.parametrize(
+    "question", ["人社厅 民政 共同负责哪些", "人社厅 民政负责哪些", "人社厅、民政"]
+)
+def test_two_units_asked_about_together_stay_two(engine: Engine, question: str) -> None:
+    # 民政 is a word of the notice too: said with a verb after it, or joined, it is the unit.
+    assert set(engine.answer(question).units) == {"人力资源社会保障厅", "民政厅"}
+
+
+def test_a_unit_and_a_word_last_is_a_matter_within_it(engine: Engine) -> None:
+    # "人社厅 民政" as "教育厅 大学生": the reading of a chat takes 那块 out of "民政那块".
+    assert engine.answer("人社厅 民政").units == ("人力资源社会保障厅",)

@@ -457,6 +457,9 @@ _PARTICLES = frozenset("的了吗呢吧啊么嘛呀")
 # A task named by what it is about, as a whole: "…那一大项", "…这项行动下面都有什么".
 _WHOLE_TASK = lazy(r"[那这](?:一(?:大项|项|部分)|大项|项行动|项任务|部分)(?:行动|任务)?")
 # Words people put after a unit's name that only point at it (税务这边, 民政口子, 残联那儿).
+# A word said as a matter, not as a body ("扶贫那块", "医保方面", "教育工作"), or last after a
+# unit as in "教育厅 大学生" (the reading of a chat takes 那块 out).
+_MATTER = lazy(r"\s*(?:那一?块|这一?块|方面|工作|的事|这事|问题|[呢吗？?。]*$)")
 _FILLER = lazy(r"这边|那边|这块|那块|这儿|那儿|这里|那里|口子|这头|那头|系统|方面")
 # A word joined to a unit's name and asked of distributively ("税务和烟草各管哪些").
 _COORDINATED = lazy(r"[和与及、跟]([\u4e00-\u9fff]{2,6}?)(?=各|都|分别|一起|共同)")
@@ -1618,10 +1621,17 @@ class Engine:
             # Asking who, a word of the document is its topic (规划建设找哪个部门), and so
             # is a body one goes to ("去法院…这条是谁负责").
             gone_to = start > 0 and q.text[start - 1] in "去到进回"
-            # After a unit, a word of the document not joined to it is a matter within it
-            # ("财政部 扶贫那块": 扶贫 is no 扶贫办 there).
+            # After a unit, a word of the document said as a matter (那块, 方面, 工作; 在…) is
+            # a matter within it ("财政部 扶贫那块": 扶贫 is no 扶贫办 there), unless joined to
+            # it or both are asked about together ("人社厅 民政 共同负责哪些", "各管哪些").
             between = q.text[last:start]
-            within = bool(units) and not any(c in _JOINERS or c == "同" for c in between)
+            within = (
+                bool(units)
+                and bool(_MATTER.match(q.text, end) or between.strip() in ("在", "的", "关于"))
+                and not any(c in _JOINERS or c == "同" for c in between)
+                and not _JOINT.search(q.text)
+                and not re.search(r"各|分别", q.text[end:])
+            )
             if (
                 (who or within)
                 and m.group(0) in self._words
