@@ -31,6 +31,7 @@ def _doc(name: str) -> tuple[Plan, Engine]:
             "规上工业增加值",
         ),
         ("sanmenxia2023_zhongdian_gongzuo_zeren", "收税任务谁负责", "一般公共预算收入"),
+        ("jinxiang2025_zhongyao_gongzuo_fengong", "今年经济增长的目标谁负责", "地区生产总值"),
         ("jinxiang2025_zhongyao_gongzuo_fengong", "税收增长目标谁管", "一般公共预算收入"),
         # A deadline asked of a target: the item's 完成时限 states it.
         ("luan2021_zhongdian_gongzuo_zeren", "经济总量那条要求几号前完成", "地区生产总值"),
