@@ -456,17 +456,17 @@ _BODY_ENDS = frozenset("联会委局厅办院部署社")
 _PARTICLES = frozenset("的了吗呢吧啊么嘛呀")
 # A task named by what it is about, as a whole: "…那一大项", "…这项行动下面都有什么".
 _WHOLE_TASK = lazy(r"[那这](?:一(?:大项|项|部分)|大项|项行动|项任务|部分)(?:行动|任务)?")
-# Words people put after a unit's name that only point at it (税务这边, 民政口子, 残联那儿).
 # A word said as a matter, not as a body ("扶贫那块", "医保方面", "教育工作"), or last after a
 # unit as in "教育厅 大学生" (the reading of a chat takes 那块 out).
 _MATTER = lazy(r"\s*(?:那一?块|这一?块|方面|工作|的事|这事|问题|[呢吗？?。]*$)")
+# Words people put after a unit's name that only point at it (税务这边, 民政口子, 残联那儿).
 _FILLER = lazy(r"这边|那边|这块|那块|这儿|那儿|这里|那里|口子|这头|那头|系统|方面")
 # A word joined to a unit's name and asked of distributively ("税务和烟草各管哪些").
 _COORDINATED = lazy(r"[和与及、跟]([\u4e00-\u9fff]{2,6}?)(?=各|都|分别|一起|共同)")
 _LEVEL_PREFIX = lazy(r"^(?:四川省|中共|国家|省|市|区|县|州)")
-# A document's own rule of which place in a list leads.
 # A year's work document (2021年重点工作, 2025年…重要工作事项), not a plan over several years.
 _YEARLY = lazy(r"(?<![\d—–\-~至到])\d{4}\s*年(?!\s*[—–\-~至到])[^（）()]{0,10}(?:重点|重要|工作)")
+# A document's own rule of which place in a list leads.
 _POSITION_RULE = lazy(r"(?:列|排|排名|排在)第一")
 # Asking who is in charge: a unit's word in it is the topic's.
 _ASKS_WHO = lazy(_WHO_WORDS)
@@ -900,8 +900,8 @@ class Engine:
         }
         self._doc_tasks = {n: task for (n, _), task in self._doc_headings.items()}
         self._roles = any(m.lead or m.guide for m in plan.measures)
-        # Where no item states which place leads ("列第一位者为牵头单位"), the first listed does.
         self._yearly = bool(_YEARLY.search(normalize(plan.document.title)))
+        # Where no item states which place leads ("列第一位者为牵头单位"), the first listed does.
         self._first_leads = not any(_POSITION_RULE.search(m.unit_note) for m in plan.measures)
         # Catch-alls a question may ask about like a unit (各省级人民政府 → 省级政府).
         self._catch_alls: dict[str, str] = {}
