@@ -147,8 +147,8 @@ REACHED = {
     # them (10c: written after 10b, unopened until then); kept at the second score.
     "notice-round10": 76,  # 69 blind before; 76 after the lead's fixes (not blind)
     "notice-dialog10": 28,  # 27 blind before
-    "notice-round10c": 76,  # 67 blind before; 76 after rs as 人社 (not blind)
-    "notice-dialog10c": 28,  # 28 blind before
+    "notice-round10c": 77,  # 67 blind before; 76 after rs as 人社, 77 concepts11 (not blind)
+    "notice-dialog10c": 29,  # 28 blind before; 29 after branch concepts11
     "guangzhou2012_rencai_jiju_633-r10": 20,  # 17 blind before; 20 docs11 (not blind)
     "guobanfa2018-117_zhenzhua_shigan-r10": 20,  # 19 blind before; 20 docs11 (not blind)
     "guobanfa2018-121_tiyu_jingsai-r10": 20,  # 20 blind before
