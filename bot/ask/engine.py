@@ -485,6 +485,8 @@ _JOINT = lazy(
 _ROLE_WORD = {"lead": "牵头", "support": "配合", "guide": "指导"}
 # An office inside a body (内设处室: 医政处, 综合科), said after it ("卫健委医政处").
 _OFFICE = lazy(r"[处科室]$")
+# "邮政公司（不是邮政管理局）": a name said not to be meant (是不是 asks, it does not negate).
+_NEGATED = lazy(r"(?<!是)(?:不是|并非|而非|不是说)[（(]?$")
 _ROLE = lazy(
     r"(?:作为)?(?:(牵头|主责|主办|主抓|主要负责(?!人)|带头(?!人)|领头(?!人)|挑头)"
     r"|(配合|协办|协助|打下手|帮忙|帮着)|(指导)|参与)"
@@ -788,6 +790,10 @@ class Engine:
         for unit in plan.units:
             for name in (*unit.names(), *unit.misspellings):
                 for variant in _name_variants(normalize(name)):
+                    self._alias_unit.setdefault(variant, unit.name)
+        for unit in plan.units:  # after every unit's own names: 市教育局 may be one of them
+            for name in unit.names():
+                for variant in _local_variants(normalize(name)):
                     self._alias_unit.setdefault(variant, unit.name)
         self._titles = {
             core: task.number
@@ -1607,6 +1613,7 @@ class Engine:
         edges = self._edges(q.text)
         units: list[str] = []
         elsewhere = []
+        negated: list[str] = []  # named only as not meant, beside the one meant
         last = 0  # where the last unit's name ended
         who = _ASKS_WHO.search(q.text) is not None
         for m in self._aliases.finditer(masked):
@@ -1653,6 +1660,9 @@ class Engine:
                 start = home.start()
             q.used[start:end] = [True] * (end - start)
             unit = self._alias_unit[m.group(0)]
+            if _NEGATED.search(q.text, max(m.start() - 4, 0), m.start()):
+                negated.append(unit)
+                continue
             if units and _OFFICE.search(unit) and q.text[last:start] in ("", "的"):
                 units.pop()  # 卫健委医政处: the office (处室) of the body named before it
             units.append(unit)
@@ -1663,6 +1673,8 @@ class Engine:
             if len(owners) == 1 and not any(q.used[m.start(1) : m.end(1)]):
                 q.used[m.start(1) : m.end(1)] = [True] * len(m.group(1))
                 units.append(owners.pop())
+        if negated and not units:
+            units = negated  # "不是人社厅的事吗" with no other unit named: it is the one asked
         corrections: list[tuple[str, str]] = []
         if not units:
             for typed, unit in self._typos(q, masked, edges):
@@ -2107,6 +2119,15 @@ def _name_variants(name: str) -> set[str]:
         if core.endswith(("厅", "局", "委")) and len(core) >= 3:
             variants.add(core[:-1] + "部门")
     return variants
+
+
+def _local_variants(name: str) -> set[str]:
+    """Return a province's department (教育厅) as a city's or county's bureau (县教育局): the
+    one a local liaison names for it."""
+    core = name.removeprefix("四川省").removeprefix("省")
+    if not core.endswith("厅") or len(core) < 3:
+        return set()
+    return {level + core[:-1] + "局" for level in ("", "市", "县", "区", "州")}
 
 
 def _title_cores(title: str) -> set[str]:
