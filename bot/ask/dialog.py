@@ -29,7 +29,7 @@ CONTEXT_TTL = dt.timedelta(minutes=10)
 MAX_CHATS = 10_000
 
 # Words that only point back at the last answer: they make a message a follow-up and are never
-# its topic.
+# its topic; 那条 of a place (最后那条, 中间那条) is part of the place.
 # A message that starts without a subject ("有没有涉及培训补贴的") continues the last one.
 _LEAD = lazy(
     r"^(?:(?:好的|好|嗯|哦|谢谢|明白了|知道了|ok)[\s,，。!！~]*)*"
@@ -39,7 +39,7 @@ _LEAD = lazy(
 )
 _TAIL = lazy(r"(?:呢|嘞|咧|哩)+$")
 _POINTERS = lazy(
-    r"其中|那一?条|这几[条项个](?:里面?|中|当中)?|这些(?:条|项)?(?:里面?|中|当中)|"
+    r"其中|(?<![后末头间首])那一?条|这几[条项个](?:里面?|中|当中)?|这些(?:条|项)?(?:里面?|中|当中)|"
     r"在这方面|这方面|这一方面|这个方面|方面|这一块|这块|那块|这部分|这方面的|"
     r"它们|它|他们|该单位|这个单位|这家单位|上述|上面|刚才|前面|我们单位|我单位|本单位|我们|咱们"
     # "里头跟盲人有关的" (within the list shown), "教育厅跟这有关系没", "民政厅管这事吗".
@@ -69,6 +69,8 @@ _AMONG = lazy(
     r"|也管|管不管|也负责|负不负责|也参与|参不参与"
     r"|有(?:我们|咱们)|包括(?:我们|咱们)|包不包括|有我们的事|(?:跟|和)我们有关"
 )
+# Asking which item ("是哪条", "哪一项"): of the list just shown when it says nothing alone.
+_WHICH = lazy(r"哪一?[条项个]")
 # Words of doing something together, which ask who else and name no topic.
 _TOGETHER = lazy(r"一起|一块儿?|共同|同时|联合|配合|协同|合作|[跟和与]")
 # Characters that say nothing of a topic by themselves.
@@ -215,6 +217,8 @@ def read(answer: Callable[[str], Answer], message: str, context: Context | None)
         return reading
     question = stripped if marked and stripped else message
     alone = answer(question)
+    # "县乡那一级的是哪条" after a list, found nothing alone: which of the items listed.
+    marked = marked or (alone.no_match and _WHICH.search(core) is not None)
     if context.focus and _BESIDES.search(core) and _WHO.search(core):
         # "除了残联还有谁" after a measure: who else is in it.
         return Reading(context.focus, f"按举措 {context.focus} 回答：", context.focus)

@@ -393,14 +393,16 @@ _SPOKEN_ID = lazy(
     # 6-2 as a measure's number, not a span of tasks (任务3-5, 第3-5项, 3-5项任务).
     r"|(?<![\d.第务至到~\-])(\d{1,2})\s?[-—]\s?(\d{1,2})(?![\d.\-项条个号任大])"
 )
-# A place in a list: 第3条, 倒数第二条, 最后一条 (最后那个), 头一个 (开头那条).
+# A place in a list: 第3条, 倒数第二条, 最后一条 (最后那个), 头一个 (开头那条), 中间那条.
 # Not a span of time or a count of people: 最后一个月, 头一年, 第三个人.
 _CLASS = r"(?:条|项|小条|小项|小点|个|款|点)(?![月年周天日季人次])"
 _PLACE = (
     rf"(?:第\s?(?P<k>{_NUM})\s?{_CLASS}"
     rf"|倒数\s?第?\s?(?P<back>{_NUM})(?:\s?{_CLASS}|(?![\s个月年周天日季人次]))"
     rf"|(?P<last>最后|最末|末)\s?(?:的)?\s?(?:一|1|那|这)?\s?(?:一|1)?\s?{_CLASS}"
-    rf"|(?P<first>头|开头|最前面?|首)\s?(?:的)?\s?(?:一|1|那|这)?\s?(?:一|1)?\s?{_CLASS})"
+    rf"|(?P<first>头|开头|最前面?|首)\s?(?:的)?\s?(?:一|1|那|这)?\s?(?:一|1)?\s?{_CLASS}"
+    # 中间那条: the middle one of an odd number (of an even number it names none).
+    rf"|(?P<mid>正?中间)\s?(?:的)?\s?(?:那|这|一)\s?(?:一|1)?\s?{_CLASS})"
 )
 PLACE = lazy(_PLACE)
 # A task by its number alone, pointed at: "贰 那一项", "3这项".
@@ -485,6 +487,8 @@ _JOINT = lazy(
 _ROLE_WORD = {"lead": "牵头", "support": "配合", "guide": "指导"}
 # An office inside a body (内设处室: 医政处, 综合科), said after it ("卫健委医政处").
 _OFFICE = lazy(r"[处科室]$")
+# A list of one-character items (县、乡; 省、市、县): each with the next.
+_LISTED = lazy(r"(?<![\u4e00-\u9fff])([\u4e00-\u9fff])、(?=([\u4e00-\u9fff]))")
 # "邮政公司（不是邮政管理局）": a name said not to be meant (是不是 asks, it does not negate).
 _NEGATED = lazy(r"(?<!是)(?:不是|并非|而非|不是说)[（(]?$")
 _ROLE = lazy(
@@ -668,6 +672,8 @@ def place(match: re.Match[str], count: int) -> int:
         return count
     if match.group("first"):
         return 1 if count else 0
+    if match.group("mid"):
+        return (count + 1) // 2 if count % 2 else 0
     back = match.group("back")
     number = count + 1 - chinese_number(back) if back else chinese_number(match.group("k"))
     return number if 1 <= number <= count else 0
@@ -937,6 +943,8 @@ class Engine:
             title = self.plan.tasks[m.task - 1].title
             text = normalize(f"{m.text} {title}").translate(_QUOTES)
             counts = Counter(tok for run in runs(text) for tok in bigrams(run) if len(tok) > 1)
+            # Levels listed one character each (县、乡两级) are said together (县乡).
+            counts.update(a + b for a, b in _LISTED.findall(text))
             for tok, n in counts.items():
                 postings[tok][i] = n
             lengths.append(sum(counts.values()))
