@@ -832,6 +832,9 @@ class Engine:
         place = f"(?:{_alternation(places).pattern})"
         self._aided_re = lazy(
             f"(?:支援|援助|帮扶|援建){place}(?:[、和与及]?{place})?(?:[、和与及]?{place})?"
+            # Nor where someone also has staff or a branch (公司在重庆也有残疾员工): their own.
+            f"|在{place}(?:[、和与及]?[\u4e00-\u9fff]{{2,3}}?)?[也都还]?(?:有|招了|雇了|开了|设了)"
+            "(?:残疾)?(?:员工|职工|工人|人|分公司|子公司|工厂|厂|门店|分店|店|网点|基地)"
         )
         self._written = written
         self._written_terms: dict[str, bool] = {}
@@ -1191,8 +1194,15 @@ class Engine:
         found = [m.span() for m in self._not_topics_re.finditer(text)]
         if not found:
             return False
+        # A description holding the thing whole says what is done with it (借残疾证: a sham
+        # job, the document's 虚假安排), as one beside it does (借残疾证挂名).
         return not any(
-            all(said.end <= start or said.start >= end for start, end in found)
+            all(
+                said.end <= start
+                or said.start >= end
+                or (said.start <= start and end <= said.end and said.end - said.start > end - start)
+                for start, end in found
+            )
             for said in self._described(text)
         )
 
