@@ -1395,7 +1395,8 @@ class Engine:
             if at and not (m.group("k") and self._doc_measures) and q.claim(*m.span()):
                 found.append(self._measures[at - 1])
         alone = PLACE.search(q.text)
-        if not found and alone and not alone.group("k") and not alone.start():
+        counted = alone is not None and not (alone.group("k") or alone.group("mid"))
+        if not found and alone and counted and not alone.start():
             # "倒数第二条是啥" with no list before it: counted over the whole document.
             rest = q.text[alone.end() :]
             at = place(alone, len(self._measures))
