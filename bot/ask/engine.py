@@ -1200,7 +1200,7 @@ class Engine:
             all(
                 said.end <= start
                 or said.start >= end
-                or (said.start <= start and end <= said.end and said.end - said.start > end - start)
+                or (said.start <= start < end <= said.end and (start, end) != said[:2])
                 for start, end in found
             )
             for said in self._described(text)
@@ -1411,6 +1411,8 @@ class Engine:
             at = place(m, len(task.measures)) if task is not None else 0
             if task is not None and at:
                 found.append(task.measures[at - 1])
+            elif task is not None and m.group("mid"):
+                found += task.measures  # no middle one of an even number: all of them
         return tuple(dict.fromkeys(found))
 
     def _described_task(self, q: _Query) -> int:
