@@ -70,7 +70,7 @@ _AMONG = lazy(
     r"|有(?:我们|咱们)|包括(?:我们|咱们)|包不包括|有我们的事|(?:跟|和)我们有关"
 )
 # Asking which item ("是哪条", "哪一项"): of the list just shown when it says nothing alone.
-_WHICH = lazy(r"哪一?[条项个]")
+_WHICH = lazy(r"哪一?[条项]")
 # Words of doing something together, which ask who else and name no topic.
 _TOGETHER = lazy(r"一起|一块儿?|共同|同时|联合|配合|协同|合作|[跟和与]")
 # Characters that say nothing of a topic by themselves.

@@ -833,8 +833,9 @@ class Engine:
         self._aided_re = lazy(
             f"(?:支援|援助|帮扶|援建){place}(?:[、和与及]?{place})?(?:[、和与及]?{place})?"
             # Nor where someone also has staff or a branch (公司在重庆也有残疾员工): their own.
-            f"|在{place}(?:[、和与及]?[\u4e00-\u9fff]{{2,3}}?)?[也都还]?(?:有|招了|雇了|开了|设了)"
-            "(?:残疾)?(?:员工|职工|工人|人|分公司|子公司|工厂|厂|门店|分店|店|网点|基地)"
+            f"|在{place}(?:[、和与及]?[\u4e00-\u9fff]{{2,3}}?)?[也都还]?"
+            "(?:(?:有|开了|设了)(?:残疾)?(?:员工|职工|工人|分公司|子公司|工厂|厂|门店|分店|网点|基地)"
+            "|(?:招了|雇了)(?:残疾人|员工|工人))"
         )
         self._written = written
         self._written_terms: dict[str, bool] = {}
