@@ -47,6 +47,8 @@ def _assistant(name: str) -> Assistant:
     [
         ("残联（不是人社厅）负责哪些", "省残联"),
         ("我问的是税务局，不是市场监管局的，要干什么", "四川省税务局"),
+        ("不是问组织部，是编办，要干啥", "省委编办"),
+        ("工商联那边，别跟企业联合会搞混了，有啥任务", "省工商联"),
     ],
 )
 def test_a_unit_said_not_to_be_meant_is_not_asked_about(
@@ -87,9 +89,7 @@ def test_the_middle_item_of_a_task(engine: Engine, plan: Plan) -> None:
     assert [m.id for m in engine.answer("第七项任务中间那条").measures] == even
 
 
-async def test_a_place_said_with_that_after_a_task(
-    assistant: Assistant, clock: FakeClock
-) -> None:
+async def test_a_place_said_with_that_after_a_task(assistant: Assistant, clock: FakeClock) -> None:
     # 那条 of 最后那条 is part of the place, not a word pointing back.
     got = await talk(assistant, Dialog(clock), "第八项任务最后那条讲啥")
     assert got["measures"] == [assistant.plan.tasks[7].measures[-1].id]
@@ -105,6 +105,12 @@ def test_levels_listed_one_character_each_are_said_together(engine: Engine, plan
 async def test_which_item_of_a_unit_s_list(assistant: Assistant, clock: FakeClock) -> None:
     got = await talk(assistant, Dialog(clock), "组织部负责哪些", "县乡的是哪条")
     assert set(got["measures"]) == holding(assistant.plan, "县、乡")
+    # Found alone too, yet asked of the unit's list: only its items.
+    got = await talk(assistant, Dialog(clock), "教育厅负责哪些", "职业院校那一块的是哪条")
+    assert (got["units"], set(got["measures"])) == (
+        ["教育厅"],
+        holding(assistant.plan, "职业院校"),
+    )
     other = _assistant("guofa2018-42_nongye_jixiehua.txt")
     lines = ("工业和信息化部负责哪些", "跟专精特新有关的是哪条")
     got = await talk(other, Dialog(clock), *lines)

@@ -490,7 +490,7 @@ _OFFICE = lazy(r"[处科室]$")
 # A list of one-character items (县、乡; 省、市、县): each with the next.
 _LISTED = lazy(r"(?<![\u4e00-\u9fff])([\u4e00-\u9fff])、(?=([\u4e00-\u9fff]))")
 # "邮政公司（不是邮政管理局）": a name said not to be meant (是不是 asks, it does not negate).
-_NEGATED = lazy(r"(?<!是)(?:不是|并非|而非|不是说)[（(]?$")
+_NEGATED = lazy(r"(?<!是)(?:(?:不是|并非|而非)(?:问|说|指)?的?|(?:别|不要)(?:跟|和|与))[（(]?$")
 _ROLE = lazy(
     r"(?:作为)?(?:(牵头|主责|主办|主抓|主要负责(?!人)|带头(?!人)|领头(?!人)|挑头)"
     r"|(配合|协办|协助|打下手|帮忙|帮着)|(指导)|参与)"
