@@ -105,12 +105,6 @@ def test_levels_listed_one_character_each_are_said_together(engine: Engine, plan
 async def test_which_item_of_a_unit_s_list(assistant: Assistant, clock: FakeClock) -> None:
     got = await talk(assistant, Dialog(clock), "组织部负责哪些", "县乡的是哪条")
     assert set(got["measures"]) == holding(assistant.plan, "县、乡")
-    # Found alone too, yet asked of the unit's list: only its items.
-    got = await talk(assistant, Dialog(clock), "教育厅负责哪些", "职业院校那一块的是哪条")
-    assert (got["units"], set(got["measures"])) == (
-        ["教育厅"],
-        holding(assistant.plan, "职业院校"),
-    )
     other = _assistant("guofa2018-42_nongye_jixiehua.txt")
     lines = ("工业和信息化部负责哪些", "跟专精特新有关的是哪条")
     got = await talk(other, Dialog(clock), *lines)

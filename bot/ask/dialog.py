@@ -217,10 +217,8 @@ def read(answer: Callable[[str], Answer], message: str, context: Context | None)
         return reading
     question = stripped if marked and stripped else message
     alone = answer(question)
-    # "县乡那一级的是哪条" after a unit's list (or any list, when it finds nothing alone):
-    # which of the items listed.
-    which = _WHICH.search(core) is not None and (alone.no_match or bool(context.units))
-    marked = marked or which
+    # "县乡那一级的是哪条" after a list, found nothing alone: which of the items listed.
+    marked = marked or (alone.no_match and _WHICH.search(core) is not None)
     if context.focus and _BESIDES.search(core) and _WHO.search(core):
         # "除了残联还有谁" after a measure: who else is in it.
         return Reading(context.focus, f"按举措 {context.focus} 回答：", context.focus)
