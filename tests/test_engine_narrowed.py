@@ -70,6 +70,8 @@ def test_a_unit_said_not_to_be_meant_in_an_imported_document() -> None:
 
 def test_a_city_s_or_county_s_bureau_is_the_province_s_department(engine: Engine) -> None:
     assert engine.answer("市民政局要做啥").units == ("民政厅",)
+    # No typo is read against those forms: 文物局 is no 文旅局.
+    assert engine.answer("文物局负责什么").units == ()
     _, other = _document("zj2026_rengongzhineng_renwu.txt")
     assert other.answer("县公安局负责哪些").units == ("省公安厅",)
 

@@ -797,10 +797,6 @@ class Engine:
             for name in (*unit.names(), *unit.misspellings):
                 for variant in _name_variants(normalize(name)):
                     self._alias_unit.setdefault(variant, unit.name)
-        for unit in plan.units:  # after every unit's own names: 市教育局 may be one of them
-            for name in unit.names():
-                for variant in _local_variants(normalize(name)):
-                    self._alias_unit.setdefault(variant, unit.name)
         self._titles = {
             core: task.number
             for task in plan.tasks
@@ -842,6 +838,12 @@ class Engine:
         self._title = normalize(plan.document.title)
         # A typo is read against the names the units file gives (残连 is 残联, not 残工).
         self._typed_names = list(self._alias_unit)
+        # After every unit's own names (市教育局 may be one of them), and no name a typo is
+        # read against (文物局 is no 文旅局).
+        for unit in plan.units:
+            for name in unit.names():
+                for variant in _local_variants(normalize(name)):
+                    self._alias_unit.setdefault(variant, unit.name)
         # Short forms people say that the units file does not list (税务, 乡振局): derived by
         # the rules of bot/documents/shortname.py, for every document.
         names = {
@@ -1682,7 +1684,7 @@ class Engine:
                 start = home.start()
             q.used[start:end] = [True] * (end - start)
             unit = self._alias_unit[m.group(0)]
-            if _NEGATED.search(q.text, max(m.start() - 4, 0), m.start()):
+            if _NEGATED.search(q.text, max(m.start() - 6, 0), m.start()):
                 negated.append(unit)
                 continue
             if units and _OFFICE.search(unit) and q.text[last:start] in ("", "的"):
