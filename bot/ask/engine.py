@@ -17,7 +17,6 @@ from __future__ import annotations
 import dataclasses
 import functools
 import heapq
-import itertools
 import math
 import re
 import sys
@@ -70,6 +69,10 @@ RECALL_UNKNOWN = 0.3
 MAX_NEAREST = 3
 # Measures scored by their characters at most (those sharing the most words with a question).
 RECALL_CANDIDATES = 64
+# The relative margin kept in _top's bounds for floating-point sums taken in another order.
+_SLACK = 1e-9
+# Words held by more measures than this get a bound of their own in _top (Engine._peak).
+PEAKED = 32
 # The least distinct characters (function words aside) of a question read with confidence.
 RECALL_DESCRIBED = 6
 # What a document's term counts for when the question only describes it in everyday words
@@ -960,6 +963,14 @@ class Engine:
         self._postings = dict(postings)
         # BM25's length normalisation, computed once per measure.
         self._norm = [BM25_K1 * (1 - BM25_B + BM25_B * n / avg_len) for n in lengths]
+        # What a word adds to a measure's score at most, for _top's bounds, as a share of its
+        # weighted idf: its largest tf part (tf / (tf + norm)) where many measures hold it;
+        # else 1, more than any (a few postings are walked at little cost anyway).
+        self._peak = {
+            tok: max(tf / (tf + self._norm[i]) for i, tf in p.items())
+            for tok, p in postings.items()
+            if len(p) > PEAKED
+        }
         self._idf = {
             tok: math.log((n_docs - len(p) + 0.5) / (len(p) + 0.5) + 1)
             for tok, p in postings.items()
@@ -2012,9 +2023,6 @@ class Engine:
         if not content and not described:
             return ()
         allowed = candidates if isinstance(candidates, range) else set(candidates)
-        scores: dict[int, float] = defaultdict(float)
-        # From content tokens (and the terms described) alone.
-        topical: dict[int, float] = defaultdict(float)
         # The user's own word is kept beside its synonyms (大学生 and 高校毕业生 both count).
         typed = [m.group(0) for m in self._synonym_re.finditer(rest)] + found
         kept = [g for word in typed for g in bigrams(word) if g in self._idf]
@@ -2022,35 +2030,157 @@ class Engine:
         weights |= {g: CONCEPT_WEIGHT for terms in described for t in terms for g in bigrams(t)}
         weights |= dict.fromkeys(content, 1.0)
         weights |= dict.fromkeys(kept, 1.0)
-        # The loop below runs over every measure holding a word: on a large plan it is most of
-        # a question's time, so what does not change within it is taken out of it.
-        every = allowed == range(len(self._measures))
-        norm, saturation = self._norm, BM25_K1 + 1
-        for tok, weight in weights.items():
-            idf = self._idf.get(tok, 0.0) * weight
-            if idf < MIN_IDF:
-                continue
-            on_topic = weight >= CONCEPT_WEIGHT
-            for i, tf in self._postings.get(tok, {}).items():
-                if every or i in allowed:
-                    score = idf * tf * saturation / (tf + norm[i])
-                    scores[i] += score
-                    if on_topic:
-                        topical[i] += score
-        # Words around the topic (分工, 我们) only break ties: the topic itself must match.
-        if not topical or max(topical.values()) < MIN_TOPICAL:
-            return ()
-        ranked = sorted(scores, key=lambda i: (-scores[i], i))
-        best = scores[ranked[0]]
+        terms = [
+            (tok, self._postings[tok], idf, weight >= CONCEPT_WEIGHT)
+            for tok, weight in weights.items()
+            if (idf := self._idf.get(tok, 0.0) * weight) >= MIN_IDF
+        ]
         # A measure holding every word of the topic is listed however long it is (招聘 in a
         # long measure among short ones that repeat it).
-        words = [self._postings[t] for t in set(content) if t in self._idf]
+        words = sorted((self._postings[t] for t in set(content) if t in self._idf), key=len)
         whole = set(words[0]).intersection(*words[1:]) if words else set()
-        kept_ranks = (i for i in ranked if scores[i] >= best * RELATIVE_CUTOFF or i in whole)
-        ranked = list(itertools.islice(kept_ranks, MAX_TOPIC))
+        top = self._top(terms, allowed, whole)
+        if top is None:
+            return ()
+        ranked, scores = top
+        best = scores[ranked[0]]
         if best < MIN_SCORE or self._coverage(content, ranked[:3], described) < MIN_COVERAGE:
             return ()
         return tuple(self._measures[i] for i in ranked)
+
+    def _top(
+        self,
+        terms: list[tuple[str, dict[int, int], float, bool]],
+        allowed: range | set[int],
+        whole: set[int],
+    ) -> tuple[list[int], dict[int, float]] | None:
+        """Return the measures to list, best first, and their scores; None when the topic
+        itself matches no measure (no measure's on-topic words weigh MIN_TOPICAL).
+
+        Each of `terms` (a word, its postings, its weighted idf, whether it is on topic) adds
+        its BM25 share to every measure of `allowed` holding it. On a large plan most of the
+        measures holding a word hold only common ones, and cannot come within RELATIVE_CUTOFF
+        of the best (MaxScore): the words are taken heaviest first, each with a bound on what
+        it can add to any measure, and once what the words left could add to a measure not
+        yet met is below the cutoff of the best met so far, the rest are not walked. The
+        measures that can still be listed (or hold every word of the topic, `whole`) are then
+        scored by every word in `terms`' order: the same sums, to the last bit, as scoring
+        every measure, so the same ranking and the same ties.
+        """
+        every = allowed == range(len(self._measures))
+        norm, saturation = self._norm, BM25_K1 + 1
+        scores: dict[int, float] = {}  # exact scores, as scoring every measure gives them
+        topical_at: dict[int, float] = {}  # and their on-topic part
+
+        def exact(i: int) -> float:
+            if i not in scores:
+                score = topical = 0.0
+                for _, docs, idf, on_topic in terms:
+                    tf = docs.get(i)
+                    if tf is not None:
+                        share = idf * tf * saturation / (tf + norm[i])
+                        score += share
+                        if on_topic:
+                            topical += share
+                scores[i], topical_at[i] = score, topical
+            return scores[i]
+
+        # What each word can add to a measure at most: its weighted idf times its tf part
+        # at its largest; and what the words after the j-th heaviest can add together.
+        peak = self._peak
+        low, high = 1 - _SLACK, 1 + _SLACK
+        bounds = [idf * saturation * peak.get(tok, 1.0) * high for tok, _, idf, _ in terms]
+        order = sorted(range(len(terms)), key=lambda k: (-bounds[k], k))
+        rest, rest_topic = [0.0] * (len(order) + 1), [0.0] * (len(order) + 1)
+        for j in reversed(range(len(order))):
+            k = order[j]
+            rest[j] = rest[j + 1] + bounds[k]
+            rest_topic[j] = rest_topic[j + 1] + (bounds[k] if terms[k][3] else 0.0)
+        # The words' shares walked so far, by measure; the measure ahead is scored exactly
+        # after each word: the best exact score met (`best`) bounds the cutoff from below.
+        partial: dict[int, float] = {}
+        partial_topic: dict[int, float] = {}
+        ahead = ahead_topic = -1
+        best = most_topic = 0.0
+        on_topic_found = False
+        walked = len(order)
+        for j, k in enumerate(order):
+            if (
+                partial
+                and rest[j] < best * RELATIVE_CUTOFF * low
+                and (on_topic_found or most_topic + rest_topic[j] < MIN_TOPICAL * low)
+            ):
+                walked = j
+                break
+            _, docs, idf, on_topic = terms[k]
+            held = docs.items() if every else ((i, tf) for i, tf in docs.items() if i in allowed)
+            top = partial.get(ahead, 0.0)
+            for i, tf in held:
+                share = idf * tf * saturation / (tf + norm[i])
+                score = partial[i] = partial.get(i, 0.0) + share
+                if score > top:
+                    top, ahead = score, i
+                if on_topic:
+                    score = partial_topic[i] = partial_topic.get(i, 0.0) + share
+                    if score > most_topic:
+                        most_topic, ahead_topic = score, i
+            for i in (ahead, ahead_topic):
+                if i >= 0:
+                    best = max(best, exact(i))
+                    on_topic_found |= topical_at[i] >= MIN_TOPICAL
+        left, left_topic = rest[walked], rest_topic[walked]
+        # Words around the topic (分工, 我们) only break ties: the topic itself must match.
+        if not on_topic_found and not any(
+            exact(i) >= 0 and topical_at[i] >= MIN_TOPICAL
+            for i, t in partial_topic.items()
+            if t + left_topic >= MIN_TOPICAL * low
+        ):
+            return None
+        # Each measure that can still be listed, by what it can score at most; those holding
+        # every word of the topic too, whatever they score.
+        least = best * RELATIVE_CUTOFF * low - left
+        bound = [(-(s + left) * high, i) for i, s in partial.items() if s >= least]
+        for i in whole:
+            if i in partial:
+                if partial[i] < least:
+                    bound.append((-(partial[i] + left) * high, i))
+            elif (every or i in allowed) and any(i in docs for _, docs, _, _ in terms):
+                bound.append((-left * high, i))
+        heapq.heapify(bound)
+        # Scored exactly, the most promising first: until none left can score the best (then
+        # the cutoff is known), and then until none left can be among the MAX_TOPIC listed.
+        settled = False
+        cut = 0.0
+        kept: list[tuple[float, int]] = []  # (score, -i): a heap, the last listed on top
+
+        def keep(i: int, score: float) -> None:
+            if score >= cut or i in whole:
+                if len(kept) < MAX_TOPIC:
+                    heapq.heappush(kept, (score, -i))
+                else:
+                    heapq.heappushpop(kept, (score, -i))
+
+        met: list[int] = []
+        while bound:
+            most, i = heapq.heappop(bound)
+            most = -most
+            if not settled and most < best:
+                settled, cut = True, best * RELATIVE_CUTOFF
+                for j in met:
+                    keep(j, scores[j])
+            if settled and len(kept) == MAX_TOPIC and most < kept[0][0]:
+                break
+            score = exact(i)
+            met.append(i)
+            if settled:
+                keep(i, score)
+            else:
+                best = max(best, score)
+        if not settled:
+            cut = best * RELATIVE_CUTOFF
+            for j in met:
+                keep(j, scores[j])
+        return [-i for _, i in sorted(kept, key=lambda e: (-e[0], -e[1]))], scores
 
     def _coverage(
         self, content: list[str], top: list[int], described: list[tuple[str, ...]]
