@@ -78,6 +78,28 @@ def _forget(broken: ProcessPoolExecutor) -> None:
     broken.shutdown(wait=False)
 
 
+def stop() -> None:
+    """End the worker now, whatever it is doing, when the bot stops.
+
+    Left to the interpreter's exit, the pool waits for the work it was given: `prepare`'s
+    imports (matplotlib, python-docx, openpyxl), which the worker, started at the bot's start
+    and at a lower priority, may still be doing on a busy machine many seconds later (30 s
+    and more seen), or a render nobody will be sent. A stop signal must stop the bot promptly:
+    the worker holds nothing that outlives it (a render returns its bytes to the bot), so it
+    is killed, and the pool closed.
+    """
+    global _pool
+    with _pool_lock:
+        pool, _pool = _pool, None
+    if pool is None:
+        return
+    workers = list(pool._processes.values()) if pool._processes else []
+    pool.shutdown(wait=False, cancel_futures=True)
+    for worker in workers:
+        worker.kill()
+    pool.shutdown(wait=True)  # its thread sees the worker gone, and the pool is closed
+
+
 def _load(modules: tuple[str, ...]) -> None:
     """Import the renderers' modules in the worker (the first render then only renders)."""
     for name in modules:

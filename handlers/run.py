@@ -51,11 +51,17 @@ def run(config: Config, env: Mapping[str, str] = os.environ) -> None:
     if wecom is not None or (
         config.telegram_token and (config.group_webhook or config.webhook_url)
     ):
-        asyncio.run(serve(config, wecom, web=web, reminder_interval=interval))
+        try:
+            asyncio.run(serve(config, wecom, web=web, reminder_interval=interval))
+        finally:
+            offload.stop()  # the exit would wait for the renders' worker (its start-up imports)
     elif config.telegram_token:
         from handlers.telegram.app import run_telegram
 
-        run_telegram(config, web, interval)
+        try:
+            run_telegram(config, web, interval)
+        finally:
+            offload.stop()
     elif not _has_input():
         raise ConfigError(
             "没有配置任何渠道（TELEGRAM_BOT_TOKEN 或 WECOM_*，见 README），也没有可用于终端对话"

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import signal
 import sqlite3
 from collections.abc import AsyncIterator, Coroutine, Iterator, Sequence
@@ -34,6 +35,7 @@ from tests.fakes.clock import FakeClock
 from tests.fakes.wecom_api import FakeWeComApi
 from tests.fakes.wecom_callback import WeComCallbackClient, envelope_xml, official_sample
 from tests.harness import HRSS, bot_process, rows, shanghai
+from tests.test_offload import alive
 from tests.test_wecom_run import callbacks, free_port, listening
 from tests.test_wecom_server import Recorder
 from tests.wecom_harness import AES_KEY, BOSS, CALLBACK_TOKEN, WeCom, env_for, wecom_bot
@@ -116,6 +118,61 @@ async def test_acknowledged_notes_survive_kill_9_and_are_filed_once(
         f"{m}的第{n}条进展" for m in MEMBERS for n in range(NOTES)
     )  # every note stored, none twice
     assert rows(db, "SELECT count(*) FROM inbox") == [(0,)]
+
+
+# A sitecustomize for the bot's processes: the renders' worker (bot/offload.py, spawned with
+# --multiprocessing-fork) stands still, as on a machine too busy to let it start, until the bot
+# that started it is gone.
+STILL_STARTING = """
+import os, sys, time
+if "--multiprocessing-fork" in sys.orig_argv:
+    parent = os.getppid()
+    while os.getppid() == parent:
+        time.sleep(0.1)
+    os._exit(0)
+"""
+
+
+def workers(pid: int) -> list[int]:
+    """Return the renders' worker processes that process `pid` started."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        try:
+            stat = (entry / "stat").read_text() if entry.name.isdigit() else ""
+            spawned = b"--multiprocessing-fork" in (entry / "cmdline").read_bytes()
+        except OSError:  # gone meanwhile, or not a process
+            continue
+        if stat and spawned and int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+            found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.parametrize("channel", ["wecom", "telegram"])
+async def test_sigterm_stops_the_bot_while_its_worker_still_starts(
+    api: FakeBotApi, tmp_path: Path, channel: str
+) -> None:
+    """The worker renders run in starts with the bot and imports the renderers at a lower
+    priority: on a busy machine still at it when a stop comes. The bot stops all the same, at
+    once, and its worker with it (the exit used to wait for the worker's imports)."""
+    site = tmp_path / "site"
+    site.mkdir()
+    (site / "sitecustomize.py").write_text(STILL_STARTING)
+    path = os.pathsep.join(filter(None, [str(site), os.environ.get("PYTHONPATH")]))
+    db, port = tmp_path / "fengong.db", free_port()
+    async with FakeWeComApi() as wecom_api:
+        # WeCom runs on our own loop (handlers/run.py serve), Telegram alone on PTB's polling.
+        env = env_for(wecom_api, port) | ONLY_WECOM if channel == "wecom" else {}
+        async with bot_process(api, db, env | {"PYTHONPATH": path}) as process:
+            if channel == "wecom":
+                await listening(f"http://127.0.0.1:{port}/healthz", process)
+            async with asyncio.timeout(30):
+                while not (started := workers(process.pid)):  # noqa: ASYNC110 - no event
+                    await asyncio.sleep(0.1)
+            process.send_signal(signal.SIGTERM)
+            async with asyncio.timeout(30):
+                output, _ = await process.communicate()
+    assert process.returncode == 0, output.decode()
+    assert not any(alive(worker) for worker in started)
 
 
 async def test_callbacks_acknowledged_in_a_burst_are_stored_after_kill_9(
