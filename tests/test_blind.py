@@ -13,6 +13,7 @@ import io
 import json
 import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -257,14 +258,33 @@ def test_the_notice_sets_keep_their_score(
     assert right >= REACHED[name], f"{name}: {right}/{rows}, was {REACHED[name]}"
 
 
+@pytest.fixture(scope="session")
+def imported(tmp_path_factory: pytest.TempPathFactory) -> Callable[[str], Path]:
+    """Return a function giving a document's data folder, imported by `import-doc` once per
+    session: the sets of one document (first set, -r6, -r7 …) share it."""
+    folders: dict[str, Path] = {}
+
+    def folder(doc: str) -> Path:
+        if doc not in folders:
+            out = tmp_path_factory.mktemp("doc") / "doc"
+            source = TEXTS / doc if (TEXTS / doc).is_file() else SHARED / doc
+            assert main(["import-doc", str(source), "--out", str(out)]) == 0
+            folders[doc] = out
+        return folders[doc]
+
+    return folder
+
+
 @pytest.mark.parametrize("path", sorted((SETS / "docs").glob("*.jsonl")), ids=lambda p: p.stem)
 def test_each_document_set_keeps_its_score(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], path: Path
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    imported: Callable[[str], Path],
+    path: Path,
 ) -> None:
     first = json.loads(path.read_text(encoding="utf-8").splitlines()[0])
-    out = tmp_path / "doc"
-    source = TEXTS / first["doc"] if (TEXTS / first["doc"]).is_file() else SHARED / first["doc"]
-    assert main(["import-doc", str(source), "--out", str(out)]) == 0
+    out = imported(first["doc"])
     _env(tmp_path, monkeypatch)
     right, rows = _score(path, monkeypatch, capsys, out)
     assert right >= REACHED[path.stem], f"{path.stem}: {right}/{rows}, was {REACHED[path.stem]}"
