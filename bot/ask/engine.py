@@ -2129,13 +2129,14 @@ class Engine:
                     best = max(best, exact(i))
                     on_topic_found |= topical_at[i] >= MIN_TOPICAL
         left, left_topic = rest[walked], rest_topic[walked]
-        # Words around the topic (分工, 我们) only break ties: the topic itself must match.
-        if not on_topic_found and not any(
-            exact(i) >= 0 and topical_at[i] >= MIN_TOPICAL
-            for i, t in partial_topic.items()
-            if t + left_topic >= MIN_TOPICAL * low
-        ):
-            return None
+        # Words around the topic (分工, 我们) only break ties: the topic itself must match. Not
+        # found among the measures ahead: decided by the exact sums of those the bounds leave.
+        if not on_topic_found:
+            near = [i for i, t in partial_topic.items() if t + left_topic >= MIN_TOPICAL * low]
+            for i in near:
+                exact(i)
+            if not any(topical_at[i] >= MIN_TOPICAL for i in near):
+                return None
         # Each measure that can still be listed, by what it can score at most; those holding
         # every word of the topic too, whatever they score.
         least = best * RELATIVE_CUTOFF * low - left
