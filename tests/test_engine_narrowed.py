@@ -147,3 +147,47 @@ def test_a_case_in_everyday_words_finds_its_measure(
     expected = holding(plan, term)
     assert expected
     assert set(top(engine, question)) & expected
+
+
+@pytest.mark.parametrize(
+    ("question", "words"),
+    [
+        ("托养这块不归我们税务局管吧？归哪个单位", ("托养",)),
+        ("残疾人托养不属于我们税务局吧，那是谁管", ("托养",)),
+    ],
+)
+def test_not_ours_then_who_asks_who_else(
+    engine: Engine, plan: Plan, question: str, words: tuple[str, ...]
+) -> None:
+    # The unit said not to be in charge is not asked about; the matter is.
+    got = engine.answer(question)
+    assert got.units == ()
+    assert {m.id for m in got.measures} == holding(plan, *words)
+
+
+def test_not_ours_asked_alone_is_still_the_unit(engine: Engine) -> None:
+    assert engine.answer("不是我们人社厅的事吗").units == ("人力资源社会保障厅",)
+    assert engine.answer("这事归不归教育厅管").units == ("教育厅",)
+
+
+@pytest.mark.parametrize(
+    ("question", "task", "words"),
+    [
+        ("第五项里讲托养的那条", 5, ("托养",)),
+        ("第十项里关于竞赛的", 10, ("竞赛",)),
+    ],
+)
+async def test_an_item_described_within_a_task(
+    assistant: Assistant, clock: FakeClock, question: str, task: int, words: tuple[str, ...]
+) -> None:
+    plan = assistant.plan
+    inside = {m.id for m in plan.tasks[task - 1].measures}
+    got = await talk(assistant, Dialog(clock), question)
+    assert set(got["measures"]) == holding(plan, *words) & inside
+    # Said without a description, the task is the whole of it.
+    got = await talk(assistant, Dialog(clock), f"第{task}项讲的啥")
+    assert set(got["measures"]) == inside
+
+
+def test_task_said_by_its_pinyin_initials(engine: Engine, plan: Plan) -> None:
+    assert top(engine, "rw2第3条", 3) == [plan.tasks[1].measures[2].id]

@@ -74,6 +74,8 @@ def at(*args: int) -> dt.datetime:
         "进展报送申请延期到哪天截止",
         # whom to turn to (找谁)
         "年底报送找谁",
+        # 几时: when, said plainly
+        "工作进展几时报",
     ],
 )
 def test_reporting_questions(question: str) -> None:

@@ -493,7 +493,13 @@ _OFFICE = lazy(r"[处科室]$")
 # A list of one-character items (县、乡; 省、市、县): each with the next.
 _LISTED = lazy(r"(?<![\u4e00-\u9fff])([\u4e00-\u9fff])、(?=([\u4e00-\u9fff]))")
 # "邮政公司（不是邮政管理局）": a name said not to be meant (是不是 asks, it does not negate).
-_NEGATED = lazy(r"(?<!是)(?:(?:不是|并非|而非)(?:问|说|指)?的?|(?:别|不要)(?:跟|和|与))[（(]?$")
+# "不归我们教育厅管吧": not ours (归不归 asks).
+_NEGATED = lazy(
+    r"(?<![是归属])(?:(?:不是|并非|而非|不归|不属于?)(?:问|说|指)?的?(?:我们|咱们)?\s*"
+    r"|(?:别|不要)(?:跟|和|与))[（(]?$"
+)
+# "讲宣讲那条", "哪一条讲烟草": one item described, within the task named.
+_ONE_ITEM = lazy(r"[那哪]一?条|讲|关于|涉及")
 _ROLE = lazy(
     r"(?:作为)?(?:(牵头|主责|主办|主抓|主要负责(?!人)|带头(?!人)|领头(?!人)|挑头)"
     r"|(配合|协办|协助|打下手|帮忙|帮着)|(指导)|参与)"
@@ -507,6 +513,9 @@ _SURROGATE = lazy(r"[\ud800-\udfff]")
 _COUNT = lazy(r"(?<![\d.])\d{2,}(?:[^\W\d_年月日号时点岁]|%)")
 # Latin letters typed for a name's first characters (rs厅), and a number in Chinese numerals.
 _LETTERS = lazy(r"(?<![a-z0-9])[a-z]{2,4}(?![a-z0-9])")
+# "rw4第3条": the words of a document's structure by their pinyin initials, before a number.
+_STRUCTURE = {"rw": "任务", "cs": "措施"}
+_STRUCTURE_LETTERS = lazy(r"(?<![a-z0-9])(?:rw|cs)(?=[0-9一二三四五六七八九十])")
 _NUMERAL = lazy(
     r"(?<![一二三四五六七八九十两百千万零])[一二三四五六七八九十两]{2,3}(?=[\u4e00-\u9fff])"
 )
@@ -1039,9 +1048,9 @@ class Engine:
     def _respelled(self, text: str) -> str:
         """Return the question with what it spells otherwise written as the document does.
 
-        A unit's name started with pinyin initials (rs厅, rsj) where they name one unit; a
-        number in Chinese numerals that the document writes in digits before the same
-        character (九十条 where it writes 90条).
+        A unit's name started with pinyin initials (rs厅, rsj) where they name one unit; 任务
+        as rw before its number; a number in Chinese numerals that the document writes in
+        digits before the same character (九十条 where it writes 90条).
         """
         spelled = list(text)
         for m in _LETTERS.finditer(text):
@@ -1058,6 +1067,9 @@ class Engine:
             names = names or [a for a in begun if len(a) == len(letters)]
             if len({self._alias_unit[a] for a in names}) == 1:
                 spelled[m.start() : m.end()] = names[0][: len(letters)]
+        for m in _STRUCTURE_LETTERS.finditer(text):
+            if m.group(0) not in self._written:
+                spelled[m.start() : m.end()] = _STRUCTURE[m.group(0)]
         for m in _NUMERAL.finditer(text):
             value, after = chinese_number(m.group(0)), text[m.end() : m.end() + 1]
             digits = str(value)
@@ -1094,6 +1106,13 @@ class Engine:
             for n in task_numbers(listed)
         ]
         tasks = tuple(n for n in dict.fromkeys(numbers) if self.plan.task(n))
+        task = self.plan.task(tasks[0]) if len(tasks) == 1 else None
+        if task and _ONE_ITEM.search(q.text):
+            # "第七项里讲高校宣讲那条": the item of that task the rest describes.
+            inside = [self._position[m.id] for m in task.measures]
+            ranked = self._ranked(q.rest(), inside)
+            if ranked and len(ranked) < len(inside):
+                return Answer(question, "measure", tasks=tasks, measures=ranked)
         if tasks:
             return self._task_answer(question, tasks)
         units, corrections, elsewhere = self._find_units(q)
@@ -1708,8 +1727,10 @@ class Engine:
             if len(owners) == 1 and not any(q.used[m.start(1) : m.end(1)]):
                 q.used[m.start(1) : m.end(1)] = [True] * len(m.group(1))
                 units.append(owners.pop())
-        if negated and not units:
-            units = negated  # "不是人社厅的事吗" with no other unit named: it is the one asked
+        if negated and not units and not _ASKS_WHO.search(q.text):
+            # "不是人社厅的事吗" with no other unit named: it is the one asked; "不归我们教育厅
+            # 管吧？那归哪些单位" asks who else.
+            units = negated
         corrections: list[tuple[str, str]] = []
         if not units:
             for typed, unit in self._typos(q, masked, edges):
