@@ -106,3 +106,38 @@ def test_no_modules_import_each_other_in_a_circle() -> None:
         if module not in state:
             walk(module, [module])
     assert not circles
+
+
+# Imported by bot/ or handlers/ though no dependency of the project's names them, and why.
+BESIDES = {
+    "httpx": "python-telegram-bot's own HTTP client, installed with it",
+    "pypinyin": "only `python -m bot.ask.text`, which rewrites the sound table: a dev step",
+}
+
+
+def test_what_the_bot_imports_is_installed_without_the_dev_extras() -> None:
+    # `pip install .` (the Docker image) has only the project's dependencies: a package that
+    # bot/ or handlers/ imports, even late, must be one of them, not of the dev extras.
+    import importlib.metadata
+    import re
+    import sys
+    import tomllib
+
+    root = BOT.parent
+    project = tomllib.loads((root / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    wanted = {re.split(r"[\[<>=~!; ]", d, maxsplit=1)[0].lower() for d in project["dependencies"]}
+    owners = importlib.metadata.packages_distributions()
+    missing = set()
+    for path in [*BOT.rglob("*.py"), *(root / "handlers").rglob("*.py")]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else []
+            if isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
+                names = [node.module]
+            for name in names:
+                top = name.split(".")[0]
+                if top in sys.stdlib_module_names or top in ("bot", "handlers", *BESIDES):
+                    continue
+                dists = {d.lower().replace("_", "-") for d in owners.get(top, [top])}
+                if not dists & {w.replace("_", "-") for w in wanted}:
+                    missing.add(f"{path.relative_to(root)}: {top}")
+    assert not missing, sorted(missing)
