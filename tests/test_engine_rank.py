@@ -8,9 +8,9 @@ notice (tests/data/blind), asked alone and in their conversations' context.
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
 import json
-import random
 from collections import defaultdict
 from pathlib import Path
 
@@ -18,35 +18,22 @@ import pytest
 
 from bot.ask.engine import BM25_K1, MAX_TOPIC, MIN_TOPICAL, RELATIVE_CUTOFF, Engine
 from bot.ask.lexicon import load_lexicon
-from bot.documents.plan import Measure, Plan, Task, load_plan
+from bot.documents.plan import Plan, load_plan
 
 SETS = Path(__file__).resolve().parent / "data" / "blind"
 Terms = list[tuple[str, dict[int, int], float, bool]]
 
 
-def larger(plan: Plan, factor: int, seed: int = 7) -> Plan:
-    """Return `plan` `factor` times larger: its tasks repeated, sentences and units shuffled."""
-    rng = random.Random(seed)
-    units = [u.name for u in plan.units]
-    tasks = []
-    for copy in range(factor):
-        for task in plan.tasks:
-            number = copy * len(plan.tasks) + task.number
-            measures = []
-            for k, m in enumerate(task.measures, start=1):
-                sentences = m.text.split("。")
-                rng.shuffle(sentences)
-                measures.append(
-                    Measure(
-                        id=f"{number}.{k}",
-                        task=number,
-                        text="。".join(sentences),
-                        units=tuple(rng.sample(units, k=min(len(m.units), len(units)))),
-                        all_provincial=m.all_provincial,
-                    )
-                )
-            tasks.append(Task(number, task.title, tuple(measures)))
-    return Plan(plan.document, tuple(tasks), plan.units, plan.collective_terms)
+def larger(plan: Plan, factor: int) -> Plan:
+    """Return `plan` `factor` times larger, as bench/bench_ask.py makes its 10x and 100x plans."""
+    path = Path(__file__).resolve().parent.parent / "bench" / "bench_ask.py"
+    spec = importlib.util.spec_from_file_location("bench_ask", path)
+    assert spec is not None
+    assert spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    made: Plan = bench.synthetic(plan, factor)
+    return made
 
 
 def every_measure_scored(
