@@ -72,6 +72,8 @@ def test_a_document_s_term_said_in_other_words_is_found(
         # An age or a schooling asked of a person.
         ("guangzhou2012_rencai_jiju_633.txt", "领军人才申请有年龄要求吗"),
         ("guofa2018-39_cujin_jiuye.txt", "就业见习要什么学历"),
+        # The month of an exam, a sign-up or an event.
+        ("guobanfa2018-121_tiyu_jingsai.txt", "全国运动会几月份举办"),
     ],
 )
 def test_what_no_measure_states_is_not_found(name: str, question: str) -> None:
@@ -101,6 +103,9 @@ def test_a_grade_and_opening_hours_are_answered_where_stated() -> None:
     assert states("污水处理厂出水要达到几类标准", stated(measure))
     assert states("社区医院周末上不上班", stated(measure))
     assert not states("新设综保区验收一般要几个月", stated(measure))
+    exam = Measure(id="1.4", task=1, units=(), text="每年6月组织资格考试。")
+    assert states("资格考试几月份报名", stated(exam))
+    assert not states("资格考试几月份报名", stated(measure))
     dated = Measure(
         id="1.2", task=1, units=(), text="地区生产总值增长8%。", deadline="2021年12月31日"
     )
