@@ -153,3 +153,30 @@ def test_two_units_asked_about_together_stay_two(engine: Engine, question: str) 
 def test_a_unit_and_a_word_last_is_a_matter_within_it(engine: Engine) -> None:
     # "人社厅 民政" as "教育厅 大学生": the reading of a chat takes 那块 out of "民政那块".
     assert engine.answer("人社厅 民政").units == ("人力资源社会保障厅",)
+
+
+def test_which_role_a_unit_plays_on_a_matter_keeps_both_roles() -> None:
+    # "是牵头还是配合" asks which role: the unit's items on the matter, in either role.
+    plan, engine = _doc("guofa2018-39_cujin_jiuye.txt")
+    answer = engine.answer("财政部在职业培训方面是牵头还是配合")
+    got = {m.id for m in answer.measures}
+    assert got & holding(plan, "职业培训")
+    assert got <= {m.id for m in plan.measures if "财政部" in m.units}
+    assert got != {m.id for m in engine.answer("财政部牵头的有哪些").measures}
+    both = engine.answer("财政部牵头和配合的都有哪些").measures
+    assert {m.id for m in both} == {m.id for m in plan.measures if "财政部" in m.units}
+
+
+@pytest.mark.parametrize(
+    ("question", "term"),
+    [
+        ("禁止进入的行业清单谁负责", "负面清单"),
+        ("企业想暂时停业不注销找谁", "歇业"),
+        ("买卖数据的地方谁来建", "交易中心"),
+    ],
+)
+def test_market_rules_in_everyday_words(question: str, term: str) -> None:
+    plan, engine = _doc("sichuan2022_xiandai_liutong")
+    expected = holding(plan, term)
+    assert expected
+    assert set(top(engine, question)) & expected

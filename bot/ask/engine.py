@@ -1571,6 +1571,9 @@ class Engine:
             # "省委组织部和人社厅一起负责的": the measures they share.
             duties = [m for m in duties if all(self.plan.is_responsible(u, m) for u in units)]
         roles = self._role(q)
+        if len(units) == 1 and len(set(roles)) > 1:
+            # "财政部在孵化基地上是牵头还是配合", "牵头和配合的都算": no one role, its items.
+            roles = []
         role = roles[0] if roles else "joint" if joint else ""
         word = _ROLE_WORD.get(role, "")
         in_role = [m for m in duties if any(_plays(m, u, word, self._first_leads) for u in units)]
