@@ -500,7 +500,7 @@ _NEGATED = lazy(
     r"(?<![是归属])(?:(?:不是|并非|而非|不归|不属于?)(?:问|说|指)?的?(?:我们|咱们)?\s*"
     r"|(?:别|不要)(?:跟|和|与))[（(]?$"
 )
-# "讲宣讲那条", "哪一条讲烟草": one item described, within the task named.
+# "第七项里讲宣讲那条", "第五项哪条讲辅助性就业": one item described, within the task named.
 _ONE_ITEM = lazy(r"[那哪]一?条|讲|关于|涉及")
 _ROLE = lazy(
     r"(?:作为)?(?:(牵头|主责|主办|主抓|主要负责(?!人)|带头(?!人)|领头(?!人)|挑头)"
