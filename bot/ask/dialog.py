@@ -19,7 +19,15 @@ from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from bot.ask.engine import MAX_QUESTION, PLACE, Answer, chinese_number, place, states
+from bot.ask.engine import (
+    MAX_QUESTION,
+    PLACE,
+    WHO_WORDS,
+    Answer,
+    chinese_number,
+    place,
+    states,
+)
 from bot.ask.pattern import lazy
 from bot.ask.text import normalize
 from bot.clock import Clock, system_clock
@@ -107,7 +115,8 @@ _WHAT = lazy(r"啥|什么|哪些|哪几[条项个]|干嘛|做些?什么|说说|�
 # Asking for the wording of the one item in focus ("具体说的啥", "原文怎么写").
 _DETAIL = lazy(r"具体|详细|原文|内容|怎么说|怎么写|说的?啥|写的?啥")
 # Asking who ("这条还有谁", "哪些单位", "只有残联吗") rather than what a unit does.
-_WHO = lazy(r"谁|哪些单位|哪个单位|哪些部门|哪个部门|几个单位|只有")
+# Asking who, as the engine reads it, or how many or whether only those (几个单位, 只有).
+_WHO = lazy(rf"{WHO_WORDS}|几个单位|只有")
 
 
 @dataclass(frozen=True)

@@ -428,11 +428,11 @@ _TASK_ITEM = lazy(
     rf"\s?(?:的|里的|中的|里|中|下的|下面的|里面的|里头的|里面|里头|下面)?\s?(?:举措|措施)?\s?{_PLACE}"
 )
 # Asking who is in charge: the answer is a unit.
-_WHO_WORDS = r"谁|哪个部门|哪个单位|哪些部门|哪些单位|哪家单位"
+WHO_WORDS = r"谁|哪个部门|哪个单位|哪些部门|哪些单位|哪家单位"
 # All that is asked beside a place with nothing before it ("倒数第二条是啥", "最后一条呢").
 _ONLY_ASKED = lazy(
     r"[\s,，。？?！!]*(?:(?:是|说|讲|写)(?:的|了)?)?\s*(?:啥子?|什么|些什么|些啥)?(?:内容)?"
-    rf"(?:(?:是|归)?(?:{_WHO_WORDS})(?:来)?(?:负责|牵头|管)?(?:的)?)?"
+    rf"(?:(?:是|归)?(?:{WHO_WORDS})(?:来)?(?:负责|牵头|管)?(?:的)?)?"
     r"\s*(?:呀|啊|呢)?[\s。？?！!]*"
 )
 # A place counted over the whole document: 整个表倒数第二条, 全文最后一条, 所有举措里的第3条.
@@ -476,7 +476,7 @@ _YEARLY = lazy(r"(?<![\d—–\-~至到])\d{4}\s*年(?!\s*[—–\-~至到])[^�
 # A document's own rule of which place in a list leads.
 _POSITION_RULE = lazy(r"(?:列|排|排名|排在)第一")
 # Asking who is in charge: a unit's word in it is the topic's.
-_ASKS_WHO = lazy(_WHO_WORDS)
+_ASKS_WHO = lazy(WHO_WORDS)
 # Several units asked about together: what they share.
 _JOINT = lazy(
     # "一起挂名": named together as responsible units (挂名 alone is a sham job).
