@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.ask.concept import concepts_in
 from bot.ask.engine import Engine
 from bot.documents.plan import Plan
+from tests.test_engine_concepts import narrowed
 from tests.test_engine_reading import _imported
 
 
@@ -58,16 +58,13 @@ def assert_finds_term(plan: Plan, engine: Engine, question: str, term: str) -> N
     ],
 )
 def test_everyday_words_of_each_area(written: str, phrase: str, term: str) -> None:
-    words = {written[i : i + 2] for i in range(len(written) - 1)}
-    assert term in concepts_in(written, words)[phrase]
+    assert term in narrowed(written)[phrase]
 
 
 def test_a_phrase_is_not_read_inside_another_word() -> None:
     # Phrases that also sit inside common words are left out: 省水 (省水利厅), 人防 (个人防护),
     # 村小 (村小组), 后生 (以后生活), 机插 (手机插卡), 支农 (财政支农).
-    written = "推进节水、人民防空、教学点、青年、机插秧、三支一扶工作。"
-    words = {written[i : i + 2] for i in range(len(written) - 1)}
-    found = concepts_in(written, words)
+    found = narrowed("推进节水、人民防空、教学点、青年、机插秧、三支一扶工作。")
     for phrase in ["省水", "人防", "村小", "后生", "机插", "支农"]:
         assert phrase not in found, phrase
 

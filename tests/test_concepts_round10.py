@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 
-from bot.ask.concept import concepts_in
 from bot.ask.engine import Engine
 from bot.ask.lexicon import Lexicon, load_lexicon
 from bot.documents.importer import dump_lexicon, dump_plan, dump_units, import_file
 from bot.documents.plan import Plan, load_plan
 from tests.test_concepts_areas import assert_finds_term
+from tests.test_engine_concepts import narrowed
 from tests.test_import_layouts import SHARED
 
 TEXTS = Path(__file__).resolve().parent / "data" / "blind" / "texts"
@@ -81,8 +81,7 @@ def test_the_notice_s_matters_in_the_words_of_the_people_concerned(
 def test_people_situations_and_targets_reach_the_document_s_term(
     written: str, phrase: str, term: str
 ) -> None:
-    words = {written[i : i + 2] for i in range(len(written) - 1)}
-    found = concepts_in(written, words)
+    found = narrowed(written)
     assert term in found.get(phrase, ()), (phrase, found.get(phrase))
 
 

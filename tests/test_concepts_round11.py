@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import pytest
 
-from bot.ask.concept import concepts_in
 from bot.ask.engine import Engine
 from bot.documents.plan import Plan
 from tests.test_concepts_areas import assert_finds_term
+from tests.test_engine_concepts import narrowed
 
 
 @pytest.mark.parametrize(
@@ -71,8 +71,7 @@ def test_the_notice_s_cases_in_the_words_of_people_who_never_read_it(
     ],
 )
 def test_cases_and_roles_reach_the_document_s_term(written: str, phrase: str, term: str) -> None:
-    words = {written[i : i + 2] for i in range(len(written) - 1)}
-    found = concepts_in(written, words)
+    found = narrowed(written)
     assert term in found.get(phrase, ()), (phrase, found.get(phrase))
 
 

@@ -85,10 +85,13 @@ def test_a_line_is_phrases_then_terms() -> None:
             parse_concepts(bad)
 
 
+def narrowed(written: str) -> dict[str, tuple[str, ...]]:
+    """The concept map narrowed to what `written` writes, its bigrams taken as a document's."""
+    return concepts_in(written, {written[i : i + 2] for i in range(len(written) - 1)})
+
+
 def test_a_document_gets_the_terms_it_writes() -> None:
-    written = "支持盲人按摩。推进建筑垃圾资源化利用。"
-    words = {written[i : i + 2] for i in range(len(written) - 1)}
-    found = concepts_in(written, words)
+    found = narrowed("支持盲人按摩。推进建筑垃圾资源化利用。")
     assert found["渣土"] == ("建筑垃圾",)
     assert found["瞎子"] == ("盲人",)
     assert "要饭" not in found  # 流浪乞讨 is not written here
@@ -111,8 +114,7 @@ def test_a_document_gets_the_terms_it_writes() -> None:
 )
 def test_short_and_everyday_words_of_any_document(written: str, phrase: str, term: str) -> None:
     # Abbreviations (普高, 家医, 新冠) and plain descriptions, whatever the document.
-    words = {written[i : i + 2] for i in range(len(written) - 1)}
-    assert term in concepts_in(written, words)[phrase]
+    assert term in narrowed(written)[phrase]
 
 
 # -- everyday descriptions on the notice and on an imported document ---------------------
