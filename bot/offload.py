@@ -94,10 +94,16 @@ def stop() -> None:
     if pool is None:
         return
     workers = list(pool._processes.values()) if pool._processes else []
+    # (typeshed has this attribute as the thread's wakeup pipe: it is the thread.)
+    manager: threading.Thread | None = getattr(pool, "_executor_manager_thread", None)
     pool.shutdown(wait=False, cancel_futures=True)
     for worker in workers:
         worker.kill()
-    pool.shutdown(wait=True)  # its thread sees the worker gone, and the pool is closed
+    if manager is not None:
+        # It sees the worker gone and closes the pool's pipes. Waited for here: left running,
+        # the interpreter's exit may wake it through a pipe it is closing (a traceback of
+        # "Bad file descriptor" in the log, Python 3.11).
+        manager.join(timeout=10)
 
 
 def _load(modules: tuple[str, ...]) -> None:

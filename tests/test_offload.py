@@ -114,3 +114,18 @@ async def test_the_worker_ends_when_the_bot_is_killed_outright(tmp_path: Path) -
     async with asyncio.timeout(10):
         while alive(worker):  # noqa: ASYNC110 - another process's end has no event to wait on
             await asyncio.sleep(0.1)
+
+
+async def test_stop_ends_the_worker_and_the_pool_s_thread() -> None:
+    # Nothing of the pool is left for the interpreter's exit to wake (it would write to a pipe
+    # the pool's thread may be closing just then).
+    assert await offload(os.getpid) != os.getpid()
+    pool = bot.offload._pool
+    assert pool is not None
+    workers = list(pool._processes.values())
+    manager = pool._executor_manager_thread
+    assert manager is not None
+    bot.offload.stop()
+    assert not manager.is_alive()
+    assert not any(worker.is_alive() for worker in workers)
+    assert bot.offload._pool is None
