@@ -41,6 +41,8 @@ COUNTS = {
     "sichuan2022_xiandai_liutong.txt": (1, 2, 4),  # + the group 相关市(州)人民政府, "下同"
     # a .docx table run together: 4 projects, 6 rows of content, 3 leaders who are no units
     "changzhou_zhonglou2021_minsheng_shishi.txt": (4, 6, 14),
+    # Round 12: a web table, a row a line with " | " between cells, 项目内容 and 当前进度 columns
+    "cangnan2022_minsheng_shishi_jindu.txt": (1, 13, 7),
 }
 
 
@@ -830,3 +832,36 @@ def test_a_leaders_name_before_a_body_with_its_level(tmp_path: Path) -> None:
     assert m["1.1"]["unit_note"] == "责任领导：吴敏"
     assert m["2.1"]["units"] == ["区教育局", "各街道"]
     assert m["2.1"]["unit_note"] == "责任领导：周立波"
+
+
+def test_cangnan_a_table_with_bars_a_content_column_and_the_pages_fields() -> None:
+    imported = _import("cangnan2022_minsheng_shishi_jindu.txt")
+    m = _measures(imported)
+    # 序号 | 项目内容 | 当前进度 | 牵头单位 | 备注: the 项目内容 is the measure, progress no unit
+    assert m["7"]["text"] == "开工建设矾山镇、马站镇等2家中心敬老院。"
+    assert m["7"]["units"] == m["7"]["lead"] == ["县民政局"]
+    assert m["12"]["units"] == ["县文广旅体局"]
+    assert [n for n, x in m.items() if x["units"] == ["县教育局"]] == ["1", "8", "9"]
+    # "来源:苍南县人民政府办公室" and "发布日期:2022-12-14" above the table: the page's own fields
+    document = imported.plan["document"]
+    assert document["issuer"] == "苍南县人民政府办公室"
+    assert document["date"] == dt.date(2022, 12, 14)
+
+
+def test_a_project_name_column_titles_its_content(tmp_path: Path) -> None:
+    path = tmp_path / "projects.txt"
+    path.write_text(
+        "某区2024年民生实事项目分工表\n"
+        "序号 | 项目名称 | 建设内容 | 责任单位\n"
+        "1 | 幼儿园扩容 | 新增公办学位500个。 | 区教育局\n"
+        "2 | 养老服务 | 建成社区养老服务站3个。 | 区民政局、各街道\n",
+        encoding="utf-8",
+    )
+    tasks = import_file(path, dates=TODAY).plan["tasks"]
+    # a project's name titles its row; its 建设内容 is the measure
+    assert [t["title"] for t in tasks] == ["幼儿园扩容", "养老服务"]
+    assert [m["text"] for t in tasks for m in t["measures"]] == [
+        "新增公办学位500个。",
+        "建成社区养老服务站3个。",
+    ]
+    assert tasks[0]["measures"][0]["units"] == ["区教育局"]

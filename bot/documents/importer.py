@@ -46,6 +46,9 @@ _CN_DIGITS = "〇一二三四五六七八九"
 _CN_DAY = "[一二三四五六七八九十]{1,3}"
 _CN_DATE = re.compile(rf"([〇○零一二三四五六七八九]{{4}})年({_CN_DAY})月({_CN_DAY})日")
 _SIGNER = re.compile(r"(?:政府|办公厅|办公室|委员会|局|厅)$")
+# A web page's own fields above the text: "来源:苍南县人民政府办公室", "发布日期:2022-12-14".
+_PAGE_SOURCE = re.compile(r"^(?:来源|发布机构|发文机关)[:：]\s*(\S+)$")
+_PAGE_DATE = re.compile(r"^(?:发布日期|发布时间|成文日期)[:：]\s*(\d{4})-(\d{1,2})-(\d{1,2})")
 _PERIOD = re.compile(r"(\d{4})\s*[—–-]+\s*(\d{4})年")
 _UNTIL = re.compile(r"到(20\d\d)年")
 _REPORT = re.compile(r"[^，。；]*向([^，。；]+?)报送工作进度[^，。；]*")
@@ -256,6 +259,7 @@ def _date(lines: list[str], body: str) -> dt.date | None:
             pass
     date = date or next((m for ln in lines if (m := _DATE.match(ln.strip("（()")))), None)
     date = date or next((m for ln in lines for w in ln.split() if (m := _DATE.fullmatch(w))), None)
+    date = date or next((m for ln in lines[:12] if (m := _PAGE_DATE.match(ln))), None)
     try:
         if date is not None:
             return dt.date(*(int(g) for g in date.groups()))
@@ -283,8 +287,10 @@ def _metadata(lines: list[str], body: str, day: dt.date) -> dict[str, Any]:
         issuer = head.removesuffix("文件")
     elif "关于" in title:
         issuer = title.split("关于")[0] or title
-    else:  # "西安市……分工方案": the name signed above the date
-        issuer = next((a for a, b in itertools.pairwise(lines) if _signed(a, b)), title)
+    else:  # "西安市……分工方案": the name signed above the date, or the page's source
+        page = (m.group(1) for ln in lines[:12] if (m := _PAGE_SOURCE.match(ln)))
+        signed = (a for a, b in itertools.pairwise(lines) if _signed(a, b))
+        issuer = next(signed, None) or next((a for a in page if _issuer_line(a)), title)
     period = _PERIOD.search(title)
     until = [int(y) for y in _UNTIL.findall(body) if int(y) >= day.year]
     start, end = (

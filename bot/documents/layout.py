@@ -405,8 +405,8 @@ def _read_flat(paragraphs: list[str], layout: Layout) -> Layout:
 
 # Table headers, by what the column holds.
 _HEAD_NUMBER = re.compile(r"^(?:序号|编号)$")
-_HEAD_MEASURE = re.compile(r"举措|措施|工作内容|任务内容|具体内容|工作要求|主要内容")
-_HEAD_TASK = re.compile(r"任务|事项|类别|领域|重点工作")
+_HEAD_MEASURE = re.compile(r"举措|措施|(?:工作|任务|具体|主要|项目|建设|实事)内容|工作要求")
+_HEAD_TASK = re.compile(r"任务|事项|类别|领域|重点工作|项目名称")
 _HEAD_LEAD = re.compile(r"牵头(?:责任)?(?:单位|部门)")
 # A second level of responsibility in its own columns: "市卫健委内牵头处室".
 _HEAD_LEAD_DIVISION = re.compile(r"牵头(?:处室|科室)")
