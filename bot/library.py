@@ -24,6 +24,15 @@ from bot.documents.plan import PlanError
 STAGED = ".staged"
 MAX_UPLOAD = 10 * 1024 * 1024
 SUFFIXES = (".txt", ".docx", ".xlsx")
+# What to do with the formats government offices send most often besides those.
+_WORD = "请用 WPS 或 Word 打开，另存为 .docx 后再上传。"
+_CONVERT = {
+    ".pdf": "PDF 请用 WPS 打开后另存为 .docx（或复制全文存为 .txt）再上传。",
+    ".doc": _WORD,
+    ".wps": _WORD,
+    ".xls": "请用 WPS 或 Excel 打开，另存为 .xlsx 后再上传。",
+    ".et": "请用 WPS 或 Excel 打开，另存为 .xlsx 后再上传。",
+}
 NAME = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
 IMPORT_SECONDS = 60
 
@@ -43,8 +52,9 @@ def check_upload(name: str, filename: str, size: int, loaded: set[str]) -> str |
         return "文件夹名只能用小写字母、数字、- 和 _（1–32 个字，字母或数字开头），例如 zongbao。"
     if name in loaded:
         return f"已经有名为 {name} 的文件在使用中，请换一个文件夹名。"
-    if Path(filename).suffix.lower() not in SUFFIXES:
-        return "只能上传 .txt、.docx 或 .xlsx 文件。"
+    if (suffix := Path(filename).suffix.lower()) not in SUFFIXES:
+        known = _CONVERT.get(suffix, "")
+        return f"只能上传 .txt、.docx 或 .xlsx 文件。{known}"
     if size > MAX_UPLOAD:
         return "文件太大：最多 10 MB。"
     if size == 0:

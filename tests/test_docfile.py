@@ -313,3 +313,35 @@ def test_a_malformed_word_table_is_refused_not_a_traceback(
     document.save(str(tmp_path / "bad.docx"))
     err = refused(capsys, tmp_path / "bad.docx", tmp_path / "doc")
     assert "无法作为 Word 文件（.docx）读取" in err
+
+
+BARRED = (
+    "某县2024年民生实事分工表\n序号 | 项目内容 | 牵头单位\n1 | 新建公办幼儿园2所。 | 县教育局\n"
+)
+
+
+@pytest.mark.parametrize("encoding", ["utf-8-sig", "gbk", "gb18030"])
+def test_a_text_saved_by_windows_is_read(tmp_path: Path, encoding: str) -> None:
+    path = tmp_path / "table.txt"
+    path.write_bytes(BARRED.encode(encoding))
+    imported = import_file(path)
+    assert imported.plan["document"]["title"] == "某县2024年民生实事分工表"  # no BOM kept in it
+    assert imported.plan["tasks"][0]["measures"][0]["units"] == ["县教育局"]
+
+
+@pytest.mark.parametrize(
+    ("head", "said"),
+    [
+        (b"%PDF-1.7\n\xe2\xe3\xcf\xd3\n", "这是一个 PDF 文件"),
+        (b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1\x00\x00", "旧版 Word/Excel/WPS 文件"),
+        (b"\x00\x01\x02\xff\xfe binary", "不是 UTF-8 或 GBK 文本"),
+    ],
+)
+def test_a_file_that_is_no_text_is_named_and_refused(
+    tmp_path: Path, head: bytes, said: str
+) -> None:
+    path = tmp_path / "document.txt"
+    path.write_bytes(head + bytes(range(256)))
+    with pytest.raises(PlanError, match=said) as refused:
+        import_file(path)
+    assert "另存为" in str(refused.value)

@@ -80,7 +80,7 @@ async def test_upload_report_then_enable_without_a_restart(desk: Desk) -> None:
     ("name", "filename", "data", "expected"),
     [
         ("../etc", "a.txt", ZONGBAO.encode(), "文件夹名只能用"),
-        ("zongbao", "a.pdf", ZONGBAO.encode(), "只能上传 .txt、.docx 或 .xlsx"),
+        ("zongbao", "a.pdf", ZONGBAO.encode(), "PDF 请用 WPS 打开后另存为 .docx"),
         ("zongbao", "a.txt", b"x" * (10 * 1024 * 1024 + 1), "文件太大"),
         ("zongbao", "a.txt", "随便写的几行字\n没有表格".encode(), "无法导入"),
         ("zongbao", "a.docx", b"PK not a zip", "无法导入"),

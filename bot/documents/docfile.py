@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import threading
 import zipfile
@@ -67,6 +68,42 @@ def read_bytes(source: Path) -> bytes:
     if len(data) > MAX_TEXT_BYTES:
         raise _too_big(source, f"文本文件大于 {_mb(MAX_TEXT_BYTES)}")
     return data
+
+
+# A file's first bytes say what it is, whatever its name says.
+_FORMATS = (
+    (b"%PDF", "一个 PDF 文件"),
+    (b"\xd0\xcf\x11\xe0", "一个旧版 Word/Excel/WPS 文件（.doc、.xls、.wps）"),
+    (b"PK\x03\x04", "一个压缩包（或扩展名不对的 .docx/.xlsx）"),
+    (b"{\\rtf", "一个 RTF 文件"),
+)
+# A text's own characters: anything else decoded from GB18030 means the bytes were no text.
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+def decode_text(source: Path, data: bytes) -> str:
+    """Decode a .txt file: UTF-8 (with or without a BOM), else GB18030 as Windows saves it."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    kind = next((name for magic, name in _FORMATS if data.startswith(magic)), None)
+    if kind is None:
+        try:  # "ANSI" on a Chinese Windows: GBK, of which GB18030 is the superset
+            text = data.decode("gb18030")
+        except UnicodeDecodeError:
+            text = ""
+        if text and not _CONTROL.search(text):
+            return text
+    if kind is None:
+        raise PlanError(
+            f"{source}: 不是 UTF-8 或 GBK 文本，也不是 .docx/.xlsx 文件；"
+            "请另存为 UTF-8 文本或 Word/Excel"
+        )
+    raise PlanError(
+        f"{source}: 这是{kind}，不是文本，无法直接读取；请用 WPS 或 Word 打开，另存为 .docx"
+        "（表格另存为 .xlsx），或把全文复制到记事本存为 .txt 后再导入"
+    )
 
 
 def check_lines(source: Path, lines: Sequence[str]) -> None:

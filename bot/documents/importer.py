@@ -584,12 +584,7 @@ def import_file(
             lines = [c for row in above for c in row if c] or [source.stem]
         layout = found[1] if found else read_numbered(lines)
         return build(lines, layout, refine, collective, dates)
-    try:
-        text = docfile.read_bytes(source).decode("utf-8")
-    except UnicodeDecodeError:
-        raise PlanError(
-            f"{source}: 不是 UTF-8 文本，也不是 .docx/.xlsx 文件；请另存为 UTF-8 文本或 Word/Excel"
-        ) from None
+    text = docfile.decode_text(source, docfile.read_bytes(source))
     lines = [ln.rstrip() for ln in text.splitlines() if ln.strip()]
     docfile.check_lines(source, lines)
     simplified = _simplified(lines)
