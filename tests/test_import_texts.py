@@ -43,6 +43,12 @@ COUNTS = {
     "changzhou_zhonglou2021_minsheng_shishi.txt": (4, 6, 14),
     # Round 12: a web table, a row a line with " | " between cells, 项目内容 and 当前进度 columns
     "cangnan2022_minsheng_shishi_jindu.txt": (1, 13, 7),
+    "hebei2026_minsheng_gongcheng.txt": (1, 6, 4),  # (责任单位:X、Y)
+    "shapingba2022_yuqi_mubiao_fenjie.txt": (1, 10, 7),  # a cell a line: 2022年预期目标
+    # 人民大垸、荒湖管理区: two 管理区; + the group 各乡、镇人民政府 and the catch-all 市直各部门
+    "jianli2022_zhengfu_gongzuo_baogao_fenjie.txt": (2, 6, 10),
+    "heilongjiang2013_zhengfu_gongzuo_fengong.txt": (2, 11, 17),  # 主办/协办, items run on
+    "shanxi2008_mubiao_zeren_fenjie.txt": (3, 6, 7),  # "(一)省监察厅牵头的工作" headings
 }
 
 
@@ -865,3 +871,53 @@ def test_a_project_name_column_titles_its_content(tmp_path: Path) -> None:
         "建成社区养老服务站3个。",
     ]
     assert tasks[0]["measures"][0]["units"] == ["区教育局"]
+
+
+def test_heilongjiang_host_and_assist_and_items_run_into_one_line() -> None:
+    m = _measures(_import("heilongjiang2013_zhengfu_gongzuo_fengong.txt"))
+    # "(一)……(省发改委负责)(二)公共财政收入……(省财政厅主办,省国税局、地税局协办)": two items
+    assert m["(一)"]["units"] == ["省发改委"]
+    second = m["(二)"]
+    assert second["text"] == "公共财政收入增长13%左右。"
+    assert second["units"] == ["省财政厅", "省国税局", "省地税局"]
+    assert second["lead"] == ["省财政厅"]  # 主办 leads, 协办 supports
+    assert m["2"]["text"].startswith("重点抓好哈尔滨中小型燃气轮机")
+    assert m["2"]["lead"] == ["省工信委"] and m["2"]["units"] == ["省工信委", "省发改委"]
+    # "(省发改委、农委、统计局分别负责)": the list's level is each one's
+    assert m["(七)"]["units"] == ["省发改委", "省农委", "省统计局"]
+
+
+def test_shanxi_headings_name_the_lead_and_support_lines_follow() -> None:
+    imported = _import("shanxi2008_mubiao_zeren_fenjie.txt")
+    m = _by_id(imported)
+    # "(一)省监察厅牵头的工作" over an unnumbered paragraph: that paragraph, led by 省监察厅
+    assert m["1.1"]["text"].startswith("加强行政监察工作")
+    assert m["1.1"]["lead"] == m["1.1"]["units"] == ["省监察厅"]
+    # "协同单位:省直各部门和各市人民政府。" after the text: a catch-all and a group
+    assert m["1.2"]["lead"] == ["省审计厅"]
+    assert m["1.2"]["catch_all"] == ["省直各部门", "各市人民政府"]
+    # "(三)省编办牵头的工作" over 1. and 2.: both led by 省编办; "省农业厅等省直有关部门"
+    assert m["2.1"]["units"] == ["省编办"]
+    assert m["2.2"]["units"] == ["省编办", "省财政厅", "省人事厅", "省农业厅"]
+    assert "省直有关部门" in m["2.2"]["catch_all"]
+    # "一、孟学农省长负责的工作": a leader, no unit
+    assert not any("省长" in u for u in _names(imported))
+
+
+def test_a_list_writes_a_kind_of_body_once_for_several_names(tmp_path: Path) -> None:
+    path = tmp_path / "shared.txt"
+    path.write_text(
+        "某市2022年重点工作分解方案\n"
+        "1.地区生产总值增长10%左右。(牵头单位:市发改局;责任单位:人民大垸、荒湖管理区)\n"
+        "2.做好财政保障。(发展改革、财政部门负责)\n",
+        encoding="utf-8",
+    )
+    m = _measures(import_file(path, dates=TODAY))
+    assert m["1"]["units"] == ["市发改局", "人民大垸管理区", "荒湖管理区"]
+    assert m["2"]["units"] == ["发展改革部门", "财政部门"]
+
+
+def test_shapingba_a_targets_column_a_cell_a_line() -> None:
+    m = _measures(_import("shapingba2022_yuqi_mubiao_fenjie.txt"))
+    assert m["1"]["text"] == "地区生产总值增长5.5%左右"
+    assert [n for n, x in m.items() if x["units"] == ["区发展改革委"]] == ["1", "2", "10"]

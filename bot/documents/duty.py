@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -23,8 +24,8 @@ _SEPARATORS = "、，,；;"
 _OPEN, _CLOSE = "（(〔[", "）)〕]"
 # What ends one clause of a bracket: its units' role.
 _ROLE = re.compile(
-    r"(?:(?:按职责分工|按职责|分别|共同|牵头)?负责(?:落实)?|牵头(?:落实)?|配合|参与|协助|协同|指导"
-    r"|落实)$"
+    r"(?:(?:按职责分工|按职责|分别|共同|牵头)?负责(?:落实)?|牵头(?:落实)?|主办|配合|参与|协助|协同"
+    r"|协办|指导|落实)$"
 )
 # "部门分工：X牵头，各地、各部门配合": a label before the clauses that name the units.
 _SHARE_LABEL = re.compile(r"(?:部门|责任)?分工\s*[:：]\s*")
@@ -36,7 +37,7 @@ _LEADER = re.compile(
     r"|(?:部门|责任)?分工)"
     r"\s*[:：]|$)"
 )
-_SUPPORT = re.compile(r"配合|参与|协助|协同")
+_SUPPORT = re.compile(r"配合|参与|协助|协同|协办")
 # A unit stated once for every item after this one: "以下均需试点城市政府落实，不再列出";
 # "具体任务均涉及相关市(州)人民政府,不再做分工,下同" (下同: this item and every one after).
 STANDING = re.compile(
@@ -54,7 +55,7 @@ _GROUP = re.compile(r"政府(?!各|所属|有关|相关|直属)|^各(?:有关)?(
 _TIME = re.compile(r"\d{4}年|年底|年内|前完成|持续推进|长期坚持|持续实施|长期推进")
 # A catch-all names no unit but everyone of a kind; never split at its inner 、.
 _CATCH_ALL = re.compile(
-    r"^各|各级|各(?:有关|相关)|^(?:省|市|县|区|国务院|中央)级?(?:有关|相关)|^(?:有关|相关)"
+    r"^各|各级|各(?:有关|相关)|^(?:省|市|县|区|国务院|中央)[级直]?(?:有关|相关)|^(?:有关|相关)"
     r"|各(?:部门|专班|工作组|小组)$"
 )
 # Tokens an area catch-all absorbs after its 、 ("各区、县级市", "各省、自治区、直辖市人民政府").
@@ -84,7 +85,7 @@ _DEPARTMENT = re.compile(r"(?:厅|局|委|委员会|办|社|法院|检察院)$")
 _LEVEL = re.compile(r"^(?:省|市(?!场)|县(?!域)|区(?!域)|州)")
 _INNER_LEVEL = re.compile(r".(?:省|(?<![城都])市(?!场))")
 # A name's stem before what the list says of it ("能源局等按职责分工负责").
-_STEM = re.compile(r"等|按|牵头|负责|配合|参与|指导|落实|结合|[（(]")
+_STEM = re.compile(r"等|按|牵头|负责|配合|参与|指导|落实|结合|分别|共同|主办|协办|协同|协助|[（(]")
 # A place starts a word and comes before 省 or 市: "《广东省数据条例》", "中共广州市委".
 _PLACE = re.compile(r"(?<![\u4e00-\u9fff])([\u4e00-\u9fff]{2,3}?)(?:省|市(?!场))")
 # Bodies named after the country or the centre keep their own names.
@@ -187,6 +188,8 @@ def split_names(text: str) -> list[str]:
     # "全国总工会等和各省级人民政府", "市级各有关部门及各县市区政府": the units, then a
     # catch-all joined by 和, 及 or 与.
     parts = [p for part in parts for p in re.split(r"等?[和及与](?=各)", part)]
+    # "省农业厅等省直有关部门": the unit named, then the catch-all of the rest.
+    parts = [p for part in parts for p in _NAMED_THEN_REST.split(part)]
     merged: list[str] = []
     for part in filter(None, parts):
         if merged and _CATCH_ALL.search(merged[-1]) and _AREA.match(part):
@@ -196,7 +199,19 @@ def split_names(text: str) -> list[str]:
             merged.append(glued.group(1))
             part = glued.group(2)
         merged.append(part)
+    # "人民大垸、荒湖管理区", "发展改革、财政部门": names that share the last one's kind.
+    for i, (part, after) in enumerate(itertools.pairwise(list(merged))):
+        shared = _SHARED_KIND.search(after)
+        named = _UNIT_LIKE.search(part) or _BODY.search(part) or part[-1] in "区县市村"
+        plain = not named and not _CATCH_ALL.search(part) and not _NO_UNIT.search(part)
+        if shared and plain and 2 <= len(part) <= 6:
+            merged[i] = part + shared.group(0)
     return merged
+
+
+_NAMED_THEN_REST = re.compile(r"等(?=[省市县区][直级](?:有关|相关|各))")
+# Kinds of body a list may write once for several names before it.
+_SHARED_KIND = re.compile(r"(?<=..)(?:管理区|管委会|开发区|人民政府|办事处|部门)$")
 
 
 # Bodies of a national line inside a province (税务局 is 国家税务总局河南省税务局): no
@@ -397,7 +412,7 @@ def read_duty(
         head, joint, rest = body.partition("会同")
         names = _names(head, duty, groups)
         _names(rest, duty, groups)
-        if joint or word.startswith("牵头"):
+        if joint or word.startswith(("牵头", "主办")):  # "X主办，Y、Z协办"
             lead += names
         elif word == "指导":
             duty.guide += names

@@ -180,6 +180,24 @@ class _Node:
     has_measure: bool = False
 
 
+def _run_on_items(line: str) -> list[str]:
+    """Split items run into one line at their brackets: "(一)……(A负责)(二)……(B负责)"."""
+    found = numbering(line)
+    if found is None:
+        return [line]
+    parts, start, depth, opened = [], 0, 0, 0
+    for i, ch in enumerate(line):
+        if ch in _OPENS:
+            depth, opened = depth + 1, i if depth == 0 else opened
+        elif ch in _CLOSES and depth:
+            depth -= 1
+            after = numbering(line[i + 1 :]) if depth == 0 else None
+            if after and after[0] == found[0] and looks_like_duty(line[opened + 1 : i]):
+                parts.append(line[start : i + 1])
+                start = i + 1
+    return [*parts, line[start:]] if parts else [line]
+
+
 def read_numbered(lines: Sequence[str]) -> Layout:
     """Read items numbered 一、/（一）/1. whose units close them in a bracket."""
     layout = Layout("编号条目")
@@ -187,7 +205,7 @@ def read_numbered(lines: Sequence[str]) -> Layout:
     nodes: list[_Node] = []
     stack: list[_Node] = []
     preamble: list[str] = []
-    for line in lines:
+    for line in (part for ln in lines for part in _run_on_items(ln)):
         # "——牵头单位：市发改委": a label led by a dash is a label, not a dash heading
         if (dashed := _DASH.match(line)) and _LABEL_TEXT.match(line[dashed.end() :]):
             line = line[dashed.end() :]
@@ -284,6 +302,21 @@ def _item(node: _Node | None, number: str, text: str, duties: list[str]) -> Item
     )
 
 
+# "(三)省编办牵头的工作": a heading that names the lead of every item under it.
+_DUTY_HEADING = re.compile(r"^(.{2,40}?)(牵头|负责|主办)的(?:工作|任务|事项)[。：:]?$")
+
+
+def _heading_duty(node: _Node) -> str | None:
+    """The duty a heading above (or of) this node states for its items, as a label."""
+    above: _Node | None = node
+    while above is not None:
+        found = _DUTY_HEADING.match(above.lines[0])
+        if found and names_units(found.group(1)):
+            return f"{'责任' if found.group(2) == '负责' else '牵头'}单位：{found.group(1)}"
+        above = above.parent
+    return None
+
+
 def _items_of(node: _Node, layout: Layout) -> None:
     """Add the measures of one numbered node: one per responsibility bracket or label.
 
@@ -291,9 +324,12 @@ def _items_of(node: _Node, layout: Layout) -> None:
     before (a paragraph without a bracket joins the next one that has).
     """
     pending: list[str] = []
-    for paragraph in node.lines:
+    heading = _heading_duty(node)
+    own = heading is not None and _DUTY_HEADING.match(node.lines[0]) is not None
+    for paragraph in node.lines[1:] if own else node.lines:
         segments, rest = take_segments(paragraph)
         for text, duties in segments:
+            duties = [heading, *duties] if heading else duties
             if not text and not pending and node.items:  # "完成时限：……" on a line of its own
                 last = node.items[-1]
                 extra, deadline = split_deadline("；".join(duties))
@@ -305,6 +341,9 @@ def _items_of(node: _Node, layout: Layout) -> None:
             pending = []
         if rest:
             pending.append(rest)
+    if heading and pending and not node.children:  # the text under "(一)省监察厅牵头的工作"
+        node.items.append(_item(node.parent, node.number, "".join(pending), [heading]))
+        pending = []
     if not node.items:
         return
     if pending and len(node.items) == 1 and _bracketed_heading(node.lines[0]):
@@ -405,7 +444,9 @@ def _read_flat(paragraphs: list[str], layout: Layout) -> Layout:
 
 # Table headers, by what the column holds.
 _HEAD_NUMBER = re.compile(r"^(?:序号|编号)$")
-_HEAD_MEASURE = re.compile(r"举措|措施|(?:工作|任务|具体|主要|项目|建设|实事)内容|工作要求")
+_HEAD_MEASURE = re.compile(
+    r"举措|措施|(?:工作|任务|具体|主要|项目|建设|实事)内容|工作要求|预期目标|目标任务"
+)
 _HEAD_TASK = re.compile(r"任务|事项|类别|领域|重点工作|项目名称")
 _HEAD_LEAD = re.compile(r"牵头(?:责任)?(?:单位|部门)")
 # A second level of responsibility in its own columns: "市卫健委内牵头处室".
