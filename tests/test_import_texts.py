@@ -49,6 +49,11 @@ COUNTS = {
     "jianli2022_zhengfu_gongzuo_baogao_fenjie.txt": (2, 6, 10),
     "heilongjiang2013_zhengfu_gongzuo_fengong.txt": (2, 11, 17),  # 主办/协办, items run on
     "shanxi2008_mubiao_zeren_fenjie.txt": (3, 6, 7),  # "(一)省监察厅牵头的工作" headings
+    "tongzhou2021_shiwuwu_renwu_fengong.txt": (1, 8, 6),  # "牵头单位:区X" lines
+    "tongchuan2025_zhengfu_gongzuo_baogao_fengong.txt": (2, 11, 7),
+    "wujiang2024_zhongdian_gongzuo_fenjie.txt": (1, 11, 12),  # ★ marks the lead; leaders
+    "lianjiang2021_wei_min_ban_shishi.txt": (1, 7, 8),  # "主办单位:X,协办单位:Y" lines
+    "fengyang2023_minsheng_shishi_50xiang.txt": (3, 9, 6),
 }
 
 
@@ -921,3 +926,17 @@ def test_shapingba_a_targets_column_a_cell_a_line() -> None:
     m = _measures(_import("shapingba2022_yuqi_mubiao_fenjie.txt"))
     assert m["1"]["text"] == "地区生产总值增长5.5%左右"
     assert [n for n, x in m.items() if x["units"] == ["区发展改革委"]] == ["1", "2", "10"]
+
+
+def test_wujiang_a_star_marks_the_lead_in_a_table_of_merged_rows() -> None:
+    imported = _import("wujiang2024_zhongdian_gongzuo_fenjie.txt")
+    m = _measures(imported)
+    # "1 | 主要预期目标 | 1.地区生产总值…… | 钱 宇 | ★区发改委、统计局"; the next rows share
+    # the 序号 and 项目 cells above and number their own texts
+    assert sorted(m, key=int) == [str(n) for n in range(1, 12)]
+    assert m["1"]["text"] == "地区生产总值增长5%以上。"
+    assert m["1"]["lead"] == ["区发改委"] and m["1"]["units"] == ["区发改委", "统计局"]
+    # "2.一般公共预算收入…… | ★区财政局、税务局": one bar, no leader's cell
+    assert m["2"]["lead"] == ["区财政局"] and m["2"]["units"] == ["区财政局", "税务局"]
+    assert imported.plan["tasks"][0]["title"] == "2024年全区经济社会发展主要预期目标"
+    assert "领导（人名，不作为单位）：钱宇、方勇、王嵘" in imported.report()

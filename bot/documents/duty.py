@@ -374,6 +374,11 @@ def read_duty(
     for label, names in _LEADER.findall(text):
         duty.notes.append(f"{label}：{names.strip()}")
     text = _SHARE_LABEL.sub("", _LEADER.sub("", text)).strip("，；,;。 ")
+    if "★" in text:  # "★区发改委、统计局": the starred body leads, the others support
+        names = split_names(text)
+        starred = "、".join(n.lstrip("★") for n in names if n.startswith("★"))
+        rest = "、".join(n for n in names if not n.startswith("★"))
+        text = f"牵头单位：{starred}" + (f"，配合单位：{rest}" if rest else "")
     text = _share_level(text, levels or {})
     standing = STANDING.search(text)
     if standing:

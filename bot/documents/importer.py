@@ -45,6 +45,8 @@ _DATE = re.compile(r"(\d{4})年(\d{1,2})月(\d{1,2})日")
 _CN_DIGITS = "〇一二三四五六七八九"
 _CN_DAY = "[一二三四五六七八九十]{1,3}"
 _CN_DATE = re.compile(rf"([〇○零一二三四五六七八九]{{4}})年({_CN_DAY})月({_CN_DAY})日")
+_HAN = "\u4e00-\u9fff"
+_SPACED_NAME = re.compile(rf"(?<![{_HAN}])([{_HAN}]) ([{_HAN}])(?![{_HAN}])")
 _SIGNER = re.compile(r"(?:政府|办公厅|办公室|委员会|局|厅)$")
 # A web page's own fields above the text: "来源:苍南县人民政府办公室", "发布日期:2022-12-14".
 _PAGE_SOURCE = re.compile(r"^(?:来源|发布机构|发文机关)[:：]\s*(\S+)$")
@@ -130,7 +132,8 @@ class Imported:
             p
             for note in notes
             if (found := _LEADERS.match(note))
-            for p in re.split(r"[、，,\s]+", found.group(1))
+            # "钱 宇": a two-character name spaced out in a cell is one name
+            for p in re.split(r"[、，,\s]+", _SPACED_NAME.sub(r"\1\2", found.group(1)))
         )
         if leaders := list(dict.fromkeys(p for p in people if p.strip())):
             lines.append("领导（人名，不作为单位）：" + "、".join(leaders))
@@ -316,8 +319,10 @@ def read_layout(lines: list[str]) -> Layout:
     if not rows:  # a table typed with bars: | 序号 | 工作任务 | 责任单位 | (or ｜)
         barred = [ln.replace("｜", "|").strip() for ln in lines]
         bars = [ln.strip("|") for ln in barred if ln.startswith("|")]
-        # "序号 | 工作任务 | 责任单位 |": bars between the cells only.
-        bars = bars or [ln.strip("|") for ln in barred if ln.count("|") >= 2]
+        # "序号 | 工作任务 | 责任单位 |": bars between the cells only; below the header a row
+        # whose first cells are merged with the row above may hold one bar, a heading none.
+        head = next((i for i, ln in enumerate(barred) if ln.count("|") >= 2), len(barred))
+        bars = bars or [ln.strip("|") for ln in barred[head:]]
         rows = [[c.strip() for c in ln.split("|")] for ln in bars if set(ln) - set("-:| ")]
         kind = "竖线分隔的表格"
     unread: list[str] = []

@@ -198,6 +198,10 @@ def _run_on_items(line: str) -> list[str]:
     return [*parts, line[start:]] if parts else [line]
 
 
+# A web page's fields above the text ("发布机构: 市政府办公室(市数据局)"): no item's bracket.
+_PAGE_FIELD = re.compile(r"(?:发布机构|发文机构|发文机关|来源|索引号|公文时效|主题分类)\s*[:：]")
+
+
 def read_numbered(lines: Sequence[str]) -> Layout:
     """Read items numbered 一、/（一）/1. whose units close them in a bracket."""
     layout = Layout("编号条目")
@@ -246,7 +250,9 @@ def read_numbered(lines: Sequence[str]) -> Layout:
         _tasks_beside(node, nodes)
     if not layout.items:
         return _read_flat(preamble + [ln for n in nodes for ln in n.lines], layout)
-    layout.unplaced += [f"条目之前：{p[:40]}" for p in preamble if take_duties(p)[1]]
+    layout.unplaced += [
+        f"条目之前：{p[:40]}" for p in preamble if take_duties(p)[1] and not _PAGE_FIELD.search(p)
+    ]
     for node in nodes:
         _absorb_children(node)
     for node in nodes:
@@ -566,7 +572,9 @@ def _is_heading(cells: Sequence[str], units: str) -> bool:
     return len(set(filter(None, cells))) == 1 and not units
 
 
-def _fill_merged(rows: Sequence[Sequence[str]], measure: int, width: int) -> list[list[str]]:
+def _fill_merged(
+    rows: Sequence[Sequence[str]], measure: int, width: int, units_last: bool = False
+) -> list[list[str]]:
     """Fill in the first cells a text table's row shares with the row above (merged cells).
 
     "(2)…… | 市行政审批局 | …" under "(一)…… | 1.…… | (1)…… | 市行政审批局 | …": the row is
@@ -581,7 +589,10 @@ def _fill_merged(rows: Sequence[Sequence[str]], measure: int, width: int) -> lis
         if above is not None and 0 < measure <= short and cells and len(set(cells) - {""}) > 1:
             mine, theirs = numbering(cells[0]), numbering(above[measure])
             if mine and theirs and mine[0] == theirs[0]:
-                cells = [*above[:measure], *cells, *[""] * (short - measure)]
+                # a units column last takes the last cell: "2.…… | ★区财政局" has no leader
+                gap = [""] * (short - measure)
+                tail = cells[1:] if units_last else []
+                cells = [*above[:measure], *cells[: len(cells) - len(tail)], *gap, *tail]
         if len(cells) == width and len(set(cells) - {""}) > 1:
             above = cells
         out.append(cells)
@@ -652,9 +663,11 @@ def read_table(rows: Sequence[Sequence[str]], kind: str) -> Layout | None:
         return None
     head, cols = found
     width = len(rows[head])
-    rows = [*rows[: head + 1], *_fill_merged(rows[head + 1 :], cols["measure"], width)]
+    units_last = cols.get("units", cols.get("lead")) == width - 1
+    rows = [*rows[: head + 1], *_fill_merged(rows[head + 1 :], cols["measure"], width, units_last)]
     layout = Layout(kind, cells=True)
     task_number, task_title = "", ""
+    above = ""  # the 序号 cell of the row above
 
     def cell(row: Sequence[str], key: str) -> str:
         i = cols.get(key)
@@ -693,7 +706,10 @@ def read_table(rows: Sequence[Sequence[str]], kind: str) -> Layout | None:
         for key in reversed(titles):
             text = _titled(cell(row, key), text)
         number = cell(row, "number") if own_number or "task" not in cols else ""
-        if not number and (numbered := numbering(text)):
+        # "1 | 主要预期目标 | 3.规上工业……": a 序号 merged over the rows; the text numbers its own
+        numbered, shared = numbering(text), number == above
+        above = number
+        if numbered and (not number or shared or numbered[1] == number):
             number, text = numbered[1], numbered[2]
         duty = cell(row, "units")
         if "lead" in cols:
