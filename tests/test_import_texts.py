@@ -887,7 +887,8 @@ def test_heilongjiang_host_and_assist_and_items_run_into_one_line() -> None:
     assert second["units"] == ["省财政厅", "省国税局", "省地税局"]
     assert second["lead"] == ["省财政厅"]  # 主办 leads, 协办 supports
     assert m["2"]["text"].startswith("重点抓好哈尔滨中小型燃气轮机")
-    assert m["2"]["lead"] == ["省工信委"] and m["2"]["units"] == ["省工信委", "省发改委"]
+    assert m["2"]["lead"] == ["省工信委"]
+    assert m["2"]["units"] == ["省工信委", "省发改委"]
     # "(省发改委、农委、统计局分别负责)": the list's level is each one's
     assert m["(七)"]["units"] == ["省发改委", "省农委", "省统计局"]
 
@@ -935,8 +936,10 @@ def test_wujiang_a_star_marks_the_lead_in_a_table_of_merged_rows() -> None:
     # the 序号 and 项目 cells above and number their own texts
     assert sorted(m, key=int) == [str(n) for n in range(1, 12)]
     assert m["1"]["text"] == "地区生产总值增长5%以上。"
-    assert m["1"]["lead"] == ["区发改委"] and m["1"]["units"] == ["区发改委", "统计局"]
+    assert m["1"]["lead"] == ["区发改委"]
+    assert m["1"]["units"] == ["区发改委", "统计局"]
     # "2.一般公共预算收入…… | ★区财政局、税务局": one bar, no leader's cell
-    assert m["2"]["lead"] == ["区财政局"] and m["2"]["units"] == ["区财政局", "税务局"]
+    assert m["2"]["lead"] == ["区财政局"]
+    assert m["2"]["units"] == ["区财政局", "税务局"]
     assert imported.plan["tasks"][0]["title"] == "2024年全区经济社会发展主要预期目标"
     assert "领导（人名，不作为单位）：钱宇、方勇、王嵘" in imported.report()
