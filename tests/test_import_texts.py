@@ -54,6 +54,14 @@ COUNTS = {
     "wujiang2024_zhongdian_gongzuo_fenjie.txt": (1, 11, 12),  # ★ marks the lead; leaders
     "lianjiang2021_wei_min_ban_shishi.txt": (1, 7, 8),  # "主办单位:X,协办单位:Y" lines
     "fengyang2023_minsheng_shishi_50xiang.txt": (3, 9, 6),
+    # Round 12 (importer12): layouts and habits of seven more documents (SOURCES.md there).
+    "tianjin2006_shiyiwu_guihua_fengong.txt": (1, 5, 6),  # several measures a line
+    "chuzhou2020_shizhengfu_zhongdian_gongzuo.txt": (1, 3, 13),  # + 各县、市、区政府
+    "jiangxi2017_poyuwandu_xiaokang_fengong.txt": (1, 2, 3),
+    "jiamusi2018_shuiwuran_fangzhi_zhongdian.txt": (1, 1, 3),  # + 各县(市)区政府, stated once
+    "haicheng2023_zhengfu_gongzuo_baogao_fengong.txt": (1, 7, 5),  # + 各开发区、镇(街道)
+    "ningbo2019_zhengfu_gongzuo_baogao_zeren.txt": (1, 7, 7),  # + 市级其他有关部门
+    "zhoushan2020_shizhengfu_zhongdian_gongzuo.txt": (1, 4, 6),  # + 2 groups
 }
 
 
@@ -943,3 +951,213 @@ def test_wujiang_a_star_marks_the_lead_in_a_table_of_merged_rows() -> None:
     assert m["2"]["units"] == ["区财政局", "税务局"]
     assert imported.plan["tasks"][0]["title"] == "2024年全区经济社会发展主要预期目标"
     assert "领导（人名，不作为单位）：钱宇、方勇、王嵘" in imported.report()
+def _in_order(imported: Imported) -> list[dict[str, Any]]:
+    return [m for t in imported.plan["tasks"] for m in t["measures"]]
+
+
+def test_heilongjiang_zhuban_leads_xieban_supports_and_items_run_on() -> None:
+    imported = _import("heilongjiang2013_zhengfu_gongzuo_fengong.txt")
+    m = _measures(imported)
+    numbers = [f"({n})" for n in "一二三四五六七八九"]
+    assert list(m) == [*numbers, "1", "2"]  # "(一)……(A负责)(二)……": two items on one line
+    assert m["(二)"]["text"] == "公共财政收入增长13%左右。"
+    assert m["(二)"]["units"] == ["省财政厅", "省国税局", "省地税局"]  # 主办, then 协办
+    assert m["(二)"]["lead"] == ["省财政厅"]
+    assert m["(三)"]["lead"] == ["省发改委"]
+    assert "省金融办" in m["(三)"]["units"]
+    assert "lead" not in m["(一)"]  # 负责 alone: responsible, no lead named
+    # "省发改委、农委、统计局分别负责": each responsible, the list's level for each
+    assert m["(七)"]["units"] == ["省发改委", "省农委", "省统计局"]
+    assert "lead" not in m["(七)"]
+    assert m["2"]["units"] == ["省工信委", "省发改委"]
+    assert m["2"]["lead"] == ["省工信委"]
+    assert not [n for n in _names(imported) if n.endswith(("主办", "协办"))]
+    assert imported.plan["document"]["date"] == dt.date(2013, 3, 27)  # "发布日期:2013-03-27"
+
+
+def test_items_run_on_after_a_host_and_assist_bracket(tmp_path: Path) -> None:
+    path = tmp_path / "run_on.txt"
+    path.write_text(
+        "关于分解任务的通知\n一、目标\n"
+        "1.甲指标增长5%。(市发改委负责)2.乙指标增长6%。(市财政局主办,市税务局协办)\n",
+        encoding="utf-8",
+    )
+    m = _measures(import_file(path, dates=TODAY))
+    assert list(m) == ["1", "2"]
+    assert m["2"]["lead"] == ["市财政局"]
+    assert m["2"]["units"] == ["市财政局", "市税务局"]
+    assert "unit_note" not in m["2"]  # 主办 and 协办 are roles, not remarks
+
+
+def test_a_body_holding_zhengxie_ban_is_no_verb(tmp_path: Path) -> None:
+    path = tmp_path / "zhengxie.txt"
+    path.write_text(
+        "关于分解任务的通知\n一、目标\n1.做好提案办理。(市政府办公厅、市政协办公厅负责)\n",
+        encoding="utf-8",
+    )
+    imported = import_file(path, dates=TODAY)
+    assert _names(imported) == ["市政府办公厅", "市政协办公厅"]
+    assert "疑似不是单位名称" not in "\n".join(imported.report())
+
+
+def test_tianjin_several_measures_on_a_line_under_a_heading_of_their_own() -> None:
+    imported = _import("tianjin2006_shiyiwu_guihua_fengong.txt")
+    ms = _in_order(imported)
+    # "1.主要指标的责任部门。" heads the five; it is not the first one's text
+    assert ms[0]["text"] == "常住人口控制在1150万人左右。"
+    assert ms[0]["lead"] == ["市人口计生委", "市公安局"]
+    # the bracket wrapped to the start of the next line covers the sentence above it
+    assert ms[3]["text"] == "耕地保有量保持在国务院确定的我市2010年耕地保有量面积。"
+    assert ms[3]["units"] == ["市国土房管局"]
+    assert ms[4]["units"] == ["市环保局"]
+    # the page starts in the notice's first paragraph: no title to read
+    assert imported.plan["document"]["title"] == UNTITLED
+
+
+def test_jiangxi_a_lead_rule_inside_the_first_bracket_and_a_title_above_the_preamble() -> None:
+    imported = _import("jiangxi2017_poyuwandu_xiaokang_fengong.txt")
+    m = _measures(imported)
+    assert imported.plan["document"]["title"] == "支持鄱余万都滨湖四县小康攻坚重点工作责任分工方案"
+    # "列第一位的为牵头部门,下同": the second item's lead too
+    assert m["1"]["lead"] == m["2"]["lead"] == ["省发改委"]
+    assert m["2"]["units"] == ["省发改委", "省交通运输厅", "省财政厅"]
+    assert "列第一位的为牵头部门" in "\n".join(imported.report())
+
+
+def test_chuzhou_a_list_ending_in_deng_then_a_group() -> None:
+    imported = _import("chuzhou2020_shizhengfu_zhongdian_gongzuo.txt")
+    m = _measures(imported)
+    assert imported.plan["document"]["title"].startswith("滁州市人民政府关于")  # no 【column】
+    assert imported.plan["document"]["issuer"] == "滁州市人民政府"
+    assert m["2"]["lead"] == ["市财政局"]
+    assert m["2"]["units"][-2:] == ["滁州经开区管委会", "中新苏滁高新区管委会"]
+    assert "市人行" in m["2"]["units"]
+    assert m["2"]["catch_all"] == ["各县、市、区政府"]  # one group, not 各县 + 市 + 区政府
+    assert "领导（人名，不作为单位）：金力" in imported.report()
+
+
+def test_shapingba_a_table_of_targets_a_cell_a_line() -> None:
+    imported = _import("shapingba2022_yuqi_mubiao_fenjie.txt")
+    m = _measures(imported)
+    assert list(m) == [str(n) for n in range(1, 11)]
+    assert m["1"]["text"] == "地区生产总值增长5.5%左右"
+    assert m["7"]["units"] == ["区税务局"]
+    assert m["10"]["units"] == ["区发展改革委"]
+    # the signed date is garbled ("2022121日"); the page's "发布日期:2022-01-21" is read
+    assert imported.plan["document"]["date"] == dt.date(2022, 1, 21)
+
+
+def test_jiamusi_a_standing_group_with_an_exception_and_a_bracket_closed_twice() -> None:
+    imported = _import("jiamusi2018_shuiwuran_fangzhi_zhongdian.txt")
+    (measure,) = _in_order(imported)
+    assert measure["units"] == ["市水务局", "市工信委", "市城乡建设局"]
+    assert measure["lead"] == ["市水务局"]
+    assert measure["catch_all"] == ["各县(市)区政府"]
+    # "以下均需各县(市)区政府落实,区政府无相关工作职能的,由……负责相关工作,不再列出)]"
+    assert imported.standing == ["各县(市)区政府"]
+    assert "区政府无相关工作职能的" in measure["unit_note"]
+    assert imported.plan["document"]["issuer"] == "佳木斯市人民政府办公室"
+
+
+def test_haicheng_ge_shared_by_the_areas_after_it_and_a_spaced_name() -> None:
+    imported = _import("haicheng2023_zhengfu_gongzuo_baogao_fengong.txt")
+    m = _measures(imported)
+    # not the notice's "现将《海城市关于……方案》印发给你们": a 关于 quoted is not the title's
+    assert imported.plan["document"]["title"].startswith("海城市关于贯彻落实2023年《辽宁省")
+    # "海城市关于……" names a place: the issuer is the body signed above the date
+    assert imported.plan["document"]["issuer"] == "海城市人民政府"
+    assert m["1"]["catch_all"] == ["各有关部门", "各开发区、镇(街道)"]
+    assert m["1"]["lead"] == ["市发展和改革局"]
+    assert "镇(街道)" not in _names(imported)
+    assert m["7"]["catch_all"][0] == "各主要经济指标牵头单位"  # a role
+    report = imported.report()
+    assert "领导（人名，不作为单位）：刘兴达、汪忠野、刘哲、王丽敏" in report  # "刘 哲"
+
+
+def test_ningbo_other_bodies_of_the_city_and_its_parks_are_no_units() -> None:
+    imported = _import("ningbo2019_zhengfu_gongzuo_baogao_zeren.txt")
+    m = _measures(imported)
+    assert m["1"]["units"] == ["市发改委"]
+    assert m["1"]["catch_all"] == ["市级其他有关部门", "各区县(市)政府、开发园区管委会"]
+    assert m["7"]["units"] == ["市发改委", "市生态环境局", "市经信局", "市科技局"]
+    assert "开发园区管委会" not in _names(imported)
+
+
+def test_the_report_says_what_to_check(tmp_path: Path) -> None:
+    path = tmp_path / "check.txt"
+    path.write_text(
+        "关于分解任务的通知\n一、目标\n"
+        "1.甲工作。(商务部统筹推进,市财政局负责)乙工作。(市发改委负责)丙工作没有写单位。\n",
+        encoding="utf-8",
+    )
+    report = import_file(path, dates=TODAY).report()
+    text = "\n".join(report)
+    # a "unit" holding a verb: flagged, and the report says what to check and how to fix it
+    assert "疑似不是单位名称（含动词），请核对：商务部统筹推进" in report
+    assert "单位名称里不应带" in text
+    assert "再导入一次" in text
+    # a paragraph with text and no unit
+    assert "无法归位的行 1 行：" in report
+    assert "有文字、却没有找到责任单位" in text
+    assert "漏写了责任单位" in text
+
+
+def test_zhoushan_a_lead_rule_in_brackets_on_a_label_line_and_metadata_above_the_title() -> None:
+    imported = _import("zhoushan2020_shizhengfu_zhongdian_gongzuo.txt")
+    m = _measures(imported)
+    document = imported.plan["document"]
+    # 索引号, 文号, 成文日期…… fill the first 16 lines; the title is the "关于……的通知" below them
+    assert document["title"] == (
+        "舟山市人民政府办公室关于印发2020年市政府重点工作任务责任分解的通知"
+    )
+    assert document["number"] == "舟政办发〔2020〕4号"
+    assert document["date"] == dt.date(2020, 2, 27)  # "2020 年 2 月 27 日", spaced
+    # "责任单位:市发改委、市财政局(列第一位者为工作牵头或汇总单位,下同)"
+    assert m["1"]["units"] == ["市发改委", "市财政局"]
+    assert m["1"]["lead"] == ["市发改委"]
+    assert m["3"]["lead"] == ["市投资促进中心"]  # 下同
+    assert m["2"]["catch_all"] == ["各县(区)政府", "各功能区管委会"]
+    assert "列第一位者为工作牵头或汇总单位" in "\n".join(imported.report())
+
+
+def test_a_text_copied_from_a_pdf_and_a_name_abbreviated_after_its_first_mention(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "pdf.txt"
+    path.write_text(
+        "某市人民政府办公室关于印发2024年重点工作任务分工方案的通知\n一、推动经济稳定增长\n"
+        "1.加快推进重大项目建设，全年新开工项目100个以上，完成投资\n"
+        "200亿元。（市发展改革委牵头，市财政局、市自然资源\n和规划局配合）\n"
+        "2.扩大有效消费，举办各类促消费活动50场以上。（市商务局\n负责）\n"
+        "— 2 —\n"
+        "3.稳定外贸外资。（牵头单位：市商务局；配合单位：市发改委、\n市财政局）\n"
+        "第 3 页\n"
+        "4.深化改革。（发改委牵头，财政局配合）\n",
+        encoding="utf-8",
+    )
+    imported = import_file(path, dates=TODAY)
+    m = _measures(imported)
+    # lines broken mid-sentence, mid-bracket and mid-name are one paragraph
+    assert m["1"]["text"] == "加快推进重大项目建设，全年新开工项目100个以上，完成投资200亿元。"
+    assert m["1"]["units"] == ["市发展改革委", "市财政局", "市自然资源和规划局"]
+    # the page numbers between are no text of an item
+    assert m["2"]["text"] == "扩大有效消费，举办各类促消费活动50场以上。"
+    assert imported.unplaced == []
+    # 市发改委 / 发改委 after 市发展改革委: one body, named in full, found by the short names
+    assert m["3"]["units"] == ["市商务局", "市发展改革委", "市财政局"]
+    assert m["4"]["lead"] == ["市发展改革委"]
+    assert _names(imported) == ["市发展改革委", "市财政局", "市自然资源和规划局", "市商务局"]
+    planning = next(u for u in imported.units["units"] if u["name"] == "市发展改革委")
+    assert {"市发改委", "发改委"} <= set(planning["aliases"])
+
+
+def test_two_bodies_whose_names_contract_alike_stay_two(tmp_path: Path) -> None:
+    path = tmp_path / "two.txt"
+    path.write_text(
+        "关于分解任务的通知\n一、目标\n1.甲。（市发展改革委负责）\n2.乙。（市发展和改革委负责）\n"
+        "3.丙。（市发改委负责）\n",
+        encoding="utf-8",
+    )
+    names = _names(import_file(path, dates=TODAY))
+    # two full names contract to 市发改委: which one it stands for is not said
+    assert names == ["市发展改革委", "市发展和改革委", "市发改委"]

@@ -8,10 +8,11 @@ from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 
 # "列第一位者为牵头单位，下同" / "排在第一位的部门为牵头部门，下同" / "列第一位的责任单位为
-# 牵头单位" / "列第一位为牵头或汇总单位": stated once, for all after.
+# 牵头单位" / "列第一位为牵头或汇总单位" / "列第一位者为工作牵头或汇总单位": stated once,
+# for all after.
 LEAD_RULE = re.compile(
     r"[，。；,;]?\s*(?:列|排|排名|排序)(?:在)?第一(?:位|个)?的?(?:责任)?(?:者|部门|单位)?"
-    r"为牵头(?:或汇总)?(?:单位|部门)(?:[，,]\s*下同)?"
+    r"为(?:工作)?牵头(?:或汇总)?(?:单位|部门)(?:[，,]\s*下同)?"
 )
 # "牵头责任单位：" / "协同责任单位：" / "配合单位：": the role before 单位, 责任 or not.
 _LABEL = re.compile(
@@ -23,9 +24,10 @@ _SEPARATORS = "、，,；;"
 # Brackets a name may hold its own 、 in: "各县〔市、区〕政府", "各县（市、区）".
 _OPEN, _CLOSE = "（(〔[", "）)〕]"
 # What ends one clause of a bracket: its units' role.
+# "主办" leads and "协办" supports ("（省财政厅主办，省国税局、地税局协办）").
 _ROLE = re.compile(
     r"(?:(?:按职责分工|按职责|分别|共同|牵头)?负责(?:落实)?|牵头(?:落实)?|主办|配合|参与|协助|协同"
-    r"|协办|指导|落实)$"
+    r"|(?<!政)协办|指导|落实)$"
 )
 # "部门分工：X牵头，各地、各部门配合": a label before the clauses that name the units.
 _SHARE_LABEL = re.compile(r"(?:部门|责任)?分工\s*[:：]\s*")
@@ -37,7 +39,7 @@ _LEADER = re.compile(
     r"|(?:部门|责任)?分工)"
     r"\s*[:：]|$)"
 )
-_SUPPORT = re.compile(r"配合|参与|协助|协同|协办")
+_SUPPORT = re.compile(r"配合|参与|协助|协同|(?<!政)协办")
 # A unit stated once for every item after this one: "以下均需试点城市政府落实，不再列出";
 # "具体任务均涉及相关市(州)人民政府,不再做分工,下同" (下同: this item and every one after).
 STANDING = re.compile(
@@ -55,19 +57,21 @@ _GROUP = re.compile(r"政府(?!各|所属|有关|相关|直属)|^各(?:有关)?(
 _TIME = re.compile(r"\d{4}年|年底|年内|前完成|持续推进|长期坚持|持续实施|长期推进")
 # A catch-all names no unit but everyone of a kind; never split at its inner 、.
 _CATCH_ALL = re.compile(
-    r"^各|各级|各(?:有关|相关)|^(?:省|市|县|区|国务院|中央)[级直]?(?:有关|相关)|^(?:有关|相关)"
+    r"^各|各级|各(?:有关|相关)|^(?:省|市|县|区|国务院|中央)[级直]?(?:其他|其它)?(?:有关|相关)"
+    r"|^(?:有关|相关)"
     r"|各(?:部门|专班|工作组|小组)$"
 )
 # Tokens an area catch-all absorbs after its 、 ("各区、县级市", "各省、自治区、直辖市人民政府").
+# "各开发区、镇(街道)", "各区县(市)政府、开发园区管委会": the 各 is theirs too.
 _AREA = re.compile(
-    r"^(?:省|自治区|直辖市|市|州|盟|县|县级市|区|旗|乡|镇|乡镇|街道)(?:（[^）]*）)?"
-    r"(?:人民政府|政府|有关部门)?$"
+    r"^(?:省|自治区|直辖市|市|州|盟|县|县级市|区|旗|乡|镇|乡镇|街道|开发区|开发园区|园区|功能区)"
+    r"(?:[（(][^）)]*[）)])?(?:人民政府|政府|有关部门|管委会|管理委员会)?$"
 )
 _VAGUE = re.compile(r"^(?:等)?(?:其他|其它)?(?:有关|相关)(?:部门|单位)(?:和单位)?$")
 # "等有关部门和单位" after the units named: the others are not named.
 _TAIL = re.compile(r"等(?:有关|相关|其他)?(?:部门|单位)(?:和单位)?$")
 # Role words that say no more than "responsible" (the rest are kept as the bracket's note).
-_PLAIN_ROLES = ("负责", "牵头负责", "牵头", "牵头落实", "指导", "落实", "负责落实")
+_PLAIN_ROLES = ("负责", "牵头负责", "牵头", "牵头落实", "指导", "落实", "负责落实", "主办")
 # A bracket's remark rather than a unit name: "（按职责分工负责，下同）".
 _REMARK = re.compile(r"负责|下同|分工|牵头|配合")
 # A bracket that explains the text before it ("（即村民民主提事……民主参与）") names no units,
@@ -85,7 +89,9 @@ _DEPARTMENT = re.compile(r"(?:厅|局|委|委员会|办|社|法院|检察院)$")
 _LEVEL = re.compile(r"^(?:省|市(?!场)|县(?!域)|区(?!域)|州)")
 _INNER_LEVEL = re.compile(r".(?:省|(?<![城都])市(?!场))")
 # A name's stem before what the list says of it ("能源局等按职责分工负责").
-_STEM = re.compile(r"等|按|牵头|负责|配合|参与|指导|落实|结合|分别|共同|主办|协办|协同|协助|[（(]")
+_STEM = re.compile(
+    r"等|按|牵头|负责|配合|参与|指导|落实|结合|分别|共同|主办|(?<!政)协办|协同|协助|[（(]"
+)
 # A place starts a word and comes before 省 or 市: "《广东省数据条例》", "中共广州市委".
 _PLACE = re.compile(r"(?<![\u4e00-\u9fff])([\u4e00-\u9fff]{2,3}?)(?:省|市(?!场))")
 # Bodies named after the country or the centre keep their own names.
@@ -154,7 +160,7 @@ _UNIT_LIKE = re.compile(
 )
 # Not a body: a verb, a sentence, a number; "(试行)" after a rule's name; "社会" alone.
 _NO_UNIT = re.compile(
-    r"负责|牵头|配合|指导|参与|会同|落实|[。：:“”\d%]|[试暂施执运进实推]行$|^社会$"
+    r"负责|牵头|配合|指导|参与|会同|落实|主办|(?<!政)协办|[。：:“”\d%]|[试暂施执运进实推]行$|^社会$"
 )
 
 
@@ -382,14 +388,21 @@ def read_duty(
     text = _share_level(text, levels or {})
     standing = STANDING.search(text)
     if standing:
-        duty.standing = split_names(standing.group(1))
+        # "以下均需各县(市)区政府落实,区政府无相关工作职能的,由……负责相关工作,不再列出": the
+        # body named before its verb; what follows is an exception, kept as the item's note
+        named = standing.group(1)
+        if verb := re.search(r"(?:负责|落实)[，,]", named):
+            duty.notes.append(named[verb.end() :].strip("，, "))
+            named = named[: verb.start()]
+        duty.standing = split_names(named)
         text = text[: standing.start()] + text[standing.end() :]
         if standing.group(2):  # "下同": this item's too
             add_standing(duty, duty.standing)
     rule = LEAD_RULE.search(text)
     if rule:
         duty.notes.append(rule.group(0).lstrip("，。；,; "))
-        text = text[: rule.start()] + text[rule.end() :]
+        # "市发改委、市财政局(列第一位者为……,下同)": the rule's brackets go with it
+        text = re.sub(r"[（(]\s*[）)]", "", text[: rule.start()] + text[rule.end() :])
         lead_first = True
     text = text.strip().rstrip("。")
     if _LABEL.search(text):

@@ -135,6 +135,8 @@ def take_segments(paragraph: str) -> tuple[list[tuple[str, list[str]]], str]:
             depth += 1
             if depth == 1:
                 start = i
+        elif ch in _CLOSES and not depth and segments and not text.strip():
+            continue  # "……不再列出)]": a bracket closed twice
         elif ch in _CLOSES and depth:
             depth -= 1
             if depth == 0:
@@ -334,6 +336,10 @@ def _items_of(node: _Node, layout: Layout) -> None:
     own = heading is not None and _DUTY_HEADING.match(node.lines[0]) is not None
     for paragraph in node.lines[1:] if own else node.lines:
         segments, rest = take_segments(paragraph)
+        if len(segments) > 1 and segments[0][0] and pending and not node.items:
+            # "1.主要指标的责任部门。" over "常住人口……。(A牵头)万元……。(B牵头)": a heading over
+            # several measures is theirs, not the first one's text
+            pending = []
         for text, duties in segments:
             duties = [heading, *duties] if heading else duties
             if not text and not pending and node.items:  # "完成时限：……" on a line of its own
@@ -450,8 +456,10 @@ def _read_flat(paragraphs: list[str], layout: Layout) -> Layout:
 
 # Table headers, by what the column holds.
 _HEAD_NUMBER = re.compile(r"^(?:序号|编号)$")
+# "2022年预期目标" / "主要目标": a table of targets, a target a row.
 _HEAD_MEASURE = re.compile(
-    r"举措|措施|(?:工作|任务|具体|主要|项目|建设|实事)内容|工作要求|预期目标|目标任务"
+    r"举措|措施|(?:工作|任务|具体|主要|项目|建设|实事)内容|工作要求|(?:预期|主要|工作|年度)目标"
+    r"|目标任务"
 )
 _HEAD_TASK = re.compile(r"任务|事项|类别|领域|重点工作|项目名称")
 _HEAD_LEAD = re.compile(r"牵头(?:责任)?(?:单位|部门)")

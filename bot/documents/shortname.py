@@ -113,6 +113,11 @@ def _contract(name: str) -> str:
     return name.replace("委员会", "委")
 
 
+def contracted(name: str) -> str:
+    """Return `name` with its compound words contracted (市发展改革委 → 市发改委)."""
+    return _contract(name)
+
+
 def _expanded(name: str) -> list[str]:
     """Return `name` with each contraction written out (市卫健委 → 市卫生健康委)."""
     return [
