@@ -1161,3 +1161,9 @@ def test_two_bodies_whose_names_contract_alike_stay_two(tmp_path: Path) -> None:
     names = _names(import_file(path, dates=TODAY))
     # two full names contract to 市发改委: which one it stands for is not said
     assert names == ["市发展改革委", "市发展和改革委", "市发改委"]
+
+
+def test_a_title_line_with_page_marks_before_guanyu_takes_the_signed_issuer() -> None:
+    # "北京市!!!通州区!!!关于印发……": no body before 关于; the office signed above the date is
+    document = _import("tongzhou2021_shiwuwu_renwu_fengong.txt").plan["document"]
+    assert document["issuer"] == "北京市通州区人民政府办公室"
