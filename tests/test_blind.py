@@ -167,7 +167,7 @@ REACHED = {
     "notice-dialog11": 29,  # 29 blind before
     "notice-round11b": 78,  # 75 blind before and after; 77 几时, 几月份 (not blind), 78 concepts12
     "notice-dialog11b": 29,  # 29 blind before
-    "guangzhou2012_rencai_jiju_633-r11": 19,  # 17 blind; 18 牵头还是配合 (not blind), 19 map
+    "guangzhou2012_rencai_jiju_633-r11": 19,  # 17 blind; 18 牵头还是配合, 19 concepts12: not blind
     "guobanfa2018-117_zhenzhua_shigan-r11": 19,  # 19 blind before
     "guobanfa2018-121_tiyu_jingsai-r11": 20,  # 20 blind before
     "guobanfa2018-128_wufei_chengshi-r11": 19,  # 19 blind before
