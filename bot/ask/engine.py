@@ -31,6 +31,7 @@ from bot.ask.concept import concepts_in, other_subjects
 from bot.ask.lexicon import Lexicon
 from bot.ask.pattern import lazy
 from bot.ask.text import bigrams, initials, is_cjk, located_runs, normalize, plain, runs, sound
+from bot.ask.usage import common_words
 from bot.documents.pattern import remembered
 from bot.documents.plan import Measure, Plan
 from bot.documents.shortname import spoken_aliases
@@ -66,6 +67,10 @@ RECALL_WHOLE = 0.95
 RECALL_BIGRAM = 0.3
 # What a character the document never writes weighs against it (a rare one weighs about 3).
 RECALL_UNKNOWN = 0.3
+# Without a shared word but common ones, the weight the best measure must hold, and what a
+# character the document never writes weighs then (a common character weighs about 1).
+RECALL_COMMON = 0.6
+RECALL_STRANGE = 1.0
 MAX_NEAREST = 3
 # Measures scored by their characters at most (those sharing the most words with a question).
 RECALL_CANDIDATES = 64
@@ -1380,11 +1385,7 @@ class Engine:
             least = RECALL_DESCRIBED if within is None else RECALL_DESCRIBED - 2
         count = len(said if groups else held | unknown)
         described = count >= least or (
-            whole
-            and best >= RECALL_WHOLE
-            and not groups
-            and len(held) >= 3
-            and count >= least - 2
+            whole and best >= RECALL_WHOLE and not groups and len(held) >= 3 and count >= least - 2
         )
         # Concepts answer only through a measure holding one of the terms described.
         best_text = self._texts[ranked[0]]
@@ -1395,6 +1396,17 @@ class Engine:
             described &= any(
                 ranked[0] in self._postings[g] and not _BENEFIT.fullmatch(g) for g in words
             )
+        if best >= RECALL_CONFIDENT and described and not groups:
+            # A measure sharing with the question no word but those common in any text (支持,
+            # 政策, 项目: bot/ask/usage.py) holds its characters by chance, as a document on
+            # another matter does (农机 asked of a notice on disabled people's jobs): it
+            # answers only when it holds RECALL_COMMON of the question's weight, each character
+            # the document never writes (残疾 in a farm document) weighing as much as a common
+            # one it writes.
+            common = common_words()
+            shared = any(ranked[0] in self._postings[g] and g not in common for g in words)
+            strange = (RECALL_STRANGE - RECALL_UNKNOWN) * len(unknown)
+            described = shared or scores[ranked[0]] / (total + strange) >= RECALL_COMMON
         if best >= RECALL_CONFIDENT and described:
             keep = [i for i in ranked if scores[i] >= scores[ranked[0]] * RELATIVE_CUTOFF]
             return tuple(self._measures[i] for i in keep), ()
