@@ -73,7 +73,8 @@ class Figures:
 def load_score() -> ModuleType:
     """Load ../shared/eval/score.py (its resolve and judge)."""
     spec = importlib.util.spec_from_file_location("score", SHARED / "eval" / "score.py")
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
@@ -82,8 +83,8 @@ def load_score() -> ModuleType:
 def set_files(doc: str) -> list[Path]:
     """Return the kept single-question sets of a document (conversations left out)."""
     if doc == NOTICE:
-        found = sorted(SETS.glob("notice-round*.jsonl")) + [SETS / "notice-everyday.jsonl"]
-        return [*found, SHARED / "eval" / "dev.jsonl"]
+        found = sorted(SETS.glob("notice-round*.jsonl"))
+        return [*found, SETS / "notice-everyday.jsonl", SHARED / "eval" / "dev.jsonl"]
     found = sorted(p for p in (SETS / "docs").glob(f"{doc}*.jsonl") if "_xlsx" not in p.name)
     return [*found, SHARED / "eval" / "docs-dev.jsonl"]
 
