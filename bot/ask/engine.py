@@ -1262,6 +1262,12 @@ class Engine:
         ]
         if not spans:
             return True
+        strange = (c for start, end in spans for c in q.text[start:end])
+        if len(said) < 2 and any(is_cjk(c) and c not in self._char_idf for c in strange):
+            # A term with characters the document never writes (残疾人 asked of a farm
+            # document) names another subject, not a detail of the document's own, unless
+            # the question describes two things of the document's besides.
+            return False
         rest = list(q.rest())
         for start, end in spans:
             rest[start:end] = " " * (end - start)
