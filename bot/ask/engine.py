@@ -1409,8 +1409,8 @@ class Engine:
             # answers only when it holds RECALL_COMMON of the question's weight, each character
             # the document never writes (残疾 in a farm document) weighing as much as a common
             # one it writes.
-            common = common_words()
-            shared = any(ranked[0] in self._postings[g] and g not in common for g in words)
+            usual = common_words()
+            shared = any(ranked[0] in self._postings[g] and g not in usual for g in words)
             strange = (RECALL_STRANGE - RECALL_UNKNOWN) * len(unknown)
             described = shared or scores[ranked[0]] / (total + strange) >= RECALL_COMMON
         if best >= RECALL_CONFIDENT and described:
