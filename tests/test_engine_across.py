@@ -23,7 +23,7 @@ BENCH = Path(__file__).resolve().parents[1] / "bench" / "bench_none.py"
 FARM = "guofa2018-42_nongye_jixiehua"
 # (A, B) -> A's questions that B answered with measures, at most (bench_none.py's figures: on
 # main before round 12, 20 and 92).
-REACHED = {(FARM, "notice"): 13, ("notice", FARM): 46}
+REACHED = {(FARM, "notice"): 15, ("notice", FARM): 51}
 
 
 def _bench() -> ModuleType:
@@ -84,7 +84,7 @@ def test_the_notice_still_answers_its_own_in_everyday_words(engine: Engine, plan
         # 残疾人: a term of the concept map whose characters the farm document never writes.
         "残疾人自己开了个小面馆，个体户，有没有人指导或者给补贴",
         "残疾人比手艺的比赛谁来办",
-        "残疾人协会带头搞的那些做得不错的项目，能不能多给点支持",
+        "有的公司挂名雇残疾人骗补贴，谁来查",
     ],
 )
 def test_a_question_on_disabled_people_asked_of_the_farm_document(

@@ -1262,11 +1262,17 @@ class Engine:
         ]
         if not spans:
             return True
-        strange = (c for start, end in spans for c in q.text[start:end])
+        # A term with characters the document never writes (残疾人 asked of a farm document)
+        # names another subject, not a detail of the document's own, unless the question
+        # describes two things of the document's besides, or it qualifies a word of the
+        # document's right after it (项目建设投资: a kind of 投资).
+        strange = (
+            c
+            for start, end in spans
+            if q.text[end : end + 2] not in self._idf
+            for c in q.text[start:end]
+        )
         if len(said) < 2 and any(is_cjk(c) and c not in self._char_idf for c in strange):
-            # A term with characters the document never writes (残疾人 asked of a farm
-            # document) names another subject, not a detail of the document's own, unless
-            # the question describes two things of the document's besides.
             return False
         rest = list(q.rest())
         for start, end in spans:
@@ -1391,7 +1397,11 @@ class Engine:
             least = RECALL_DESCRIBED if within is None else RECALL_DESCRIBED - 2
         count = len(said if groups else held | unknown)
         described = count >= least or (
-            whole and best >= RECALL_WHOLE and not groups and len(held) >= 3 and count >= least - 2
+            whole
+            and best >= RECALL_WHOLE
+            and not groups
+            and len(held) >= 3
+            and count >= least - 2
         )
         # Concepts answer only through a measure holding one of the terms described.
         best_text = self._texts[ranked[0]]
@@ -1402,13 +1412,20 @@ class Engine:
             described &= any(
                 ranked[0] in self._postings[g] and not _BENEFIT.fullmatch(g) for g in words
             )
-        if best >= RECALL_CONFIDENT and described and not groups:
+        if (
+            best >= RECALL_CONFIDENT
+            and described
+            and whole
+            and not groups
+            and not other_subjects(rest, self._writes)
+        ):
             # A measure sharing with the question no word but those common in any text (支持,
             # 政策, 项目: bot/ask/usage.py) holds its characters by chance, as a document on
             # another matter does (农机 asked of a notice on disabled people's jobs): it
             # answers only when it holds RECALL_COMMON of the question's weight, each character
             # the document never writes (残疾 in a farm document) weighing as much as a common
-            # one it writes.
+            # one it writes. (Within a unit's measures, or beside another subject the question
+            # names, _besides_other_subjects, the question is narrowed otherwise.)
             usual = common_words()
             shared = any(ranked[0] in self._postings[g] and g not in usual for g in words)
             strange = (RECALL_STRANGE - RECALL_UNKNOWN) * len(unknown)
