@@ -1262,10 +1262,14 @@ class Engine:
         ]
         if not spans:
             return True
+        rest = list(q.rest())
+        for start, end in spans:
+            rest[start:end] = " " * (end - start)
         # A term with characters the document never writes (残疾人 asked of a farm document)
-        # names another subject, not a detail of the document's own, unless the question
-        # describes two things of the document's besides, or it qualifies a word of the
-        # document's right after it (项目建设投资: a kind of 投资).
+        # names another subject: the rest must find a measure by its words (…住房公积金照交，
+        # 失业保险能返还吗), unless the question describes two things of the document's
+        # besides, or the term qualifies a word of the document's right after it
+        # (项目建设投资: a kind of 投资).
         strange = (
             c
             for start, end in spans
@@ -1273,16 +1277,23 @@ class Engine:
             for c in q.text[start:end]
         )
         if len(said) < 2 and any(is_cjk(c) and c not in self._char_idf for c in strange):
-            return False
-        rest = list(q.rest())
-        for start, end in spans:
-            rest[start:end] = " " * (end - start)
+            return self._found_by_words("".join(rest))
         # The question's length was judged already: the rest may be a little shorter than a
         # description read alone (项目建设投资的目标: 投资目标活), not a word or two (提取政策).
         left = "".join(rest)
         least = RECALL_DESCRIBED - 1
         found = self._recall(left, concepts=True, least=least)[0]
         return bool(found or self._recall(left, least=least)[0])
+
+    def _found_by_words(self, text: str) -> bool:
+        """Tell whether `text` finds a measure by its words, one of them neither common in
+        any text (支持, 政策: bot/ask/usage.py) nor a benefit (补贴, 优惠) alone."""
+        ranked = self._ranked(text, range(len(self._measures)))
+        if not ranked:
+            return False
+        best, usual = self._position[ranked[0].id], common_words()
+        words = [t for t in self._terms(text)[0] if t not in usual and not _BENEFIT.fullmatch(t)]
+        return any(best in self._postings.get(t, {}) for t in words)
 
     def _writes(self, term: str) -> bool:
         """Tell whether the document writes `term` (its bigrams first: most terms are not)."""
