@@ -1171,6 +1171,10 @@ class Engine:
         ranked = counted + tuple(m for m in ranked if m not in counted)
         topic = self._topic_words(q.rest())
         nearest: tuple[Measure, ...] = ()
+        named = self._other_subjects(q) if ranked and not counted else None
+        if named and named[1] and not self._found_by_words(named[0]):
+            # Another subject found by the words too (残疾大学生找工作 of a farm document).
+            ranked, nearest = (), ranked[:MAX_NEAREST]
         if not ranked and not off_topic and not _BODY.search(q.text):
             ranked, nearest = self._recall(q.rest(), concepts=True)
             if not ranked:
@@ -1254,6 +1258,28 @@ class Engine:
         Such a thing shares characters with measures about others (最低 of 最低生活保障);
         named as a detail of a longer description (…配手语翻译) it leaves the rest to answer.
         """
+        named = self._other_subjects(q)
+        if named is None:
+            return True
+        left, strange = named
+        if strange:
+            return self._found_by_words(left)
+        # The question's length was judged already: the rest may be a little shorter than a
+        # description read alone (项目建设投资的目标: 投资目标活), not a word or two (提取政策).
+        least = RECALL_DESCRIBED - 1
+        found = self._recall(left, concepts=True, least=least)[0]
+        return bool(found or self._recall(left, least=least)[0])
+
+    def _other_subjects(self, q: _Query) -> tuple[str, bool] | None:
+        """Return the rest of the question without the things of another subject it names
+        (`_besides_other_subjects`), and whether one of them is strange; None: it names none.
+
+        A term with characters the document never writes (残疾人 asked of a farm document) is
+        strange: it names another subject, and the rest must find a measure by its words
+        (…住房公积金照交，失业保险能返还吗). Not when the question describes two things of the
+        document's besides, or the term qualifies a word of the document's right after it
+        (项目建设投资: a kind of 投资).
+        """
         said = self._described(q.text)
         spans = [
             (start, end)
@@ -1261,29 +1287,19 @@ class Engine:
             if all(s.end <= start or s.start >= end for s in said)
         ]
         if not spans:
-            return True
+            return None
         rest = list(q.rest())
         for start, end in spans:
             rest[start:end] = " " * (end - start)
-        # A term with characters the document never writes (残疾人 asked of a farm document)
-        # names another subject: the rest must find a measure by its words (…住房公积金照交，
-        # 失业保险能返还吗), unless the question describes two things of the document's
-        # besides, or the term qualifies a word of the document's right after it
-        # (项目建设投资: a kind of 投资).
         strange = (
             c
             for start, end in spans
             if q.text[end : end + 2] not in self._idf
             for c in q.text[start:end]
         )
-        if len(said) < 2 and any(is_cjk(c) and c not in self._char_idf for c in strange):
-            return self._found_by_words("".join(rest))
-        # The question's length was judged already: the rest may be a little shorter than a
-        # description read alone (项目建设投资的目标: 投资目标活), not a word or two (提取政策).
-        left = "".join(rest)
-        least = RECALL_DESCRIBED - 1
-        found = self._recall(left, concepts=True, least=least)[0]
-        return bool(found or self._recall(left, least=least)[0])
+        return "".join(rest), len(said) < 2 and any(
+            is_cjk(c) and c not in self._char_idf for c in strange
+        )
 
     def _found_by_words(self, text: str) -> bool:
         """Tell whether `text` finds a measure by its words, one of them neither common in
