@@ -1171,8 +1171,8 @@ class Engine:
         ranked = counted + tuple(m for m in ranked if m not in counted)
         topic = self._topic_words(q.rest())
         nearest: tuple[Measure, ...] = ()
-        named = self._other_subjects(q) if ranked and not counted else None
-        if named and named[1] and not self._found_by_words(named[0]):
+        other = self._other_subjects(q) if ranked and not counted else None
+        if other and other[1] and not self._found_by_words(other[0]):
             # Another subject found by the words too (残疾大学生找工作 of a farm document).
             ranked, nearest = (), ranked[:MAX_NEAREST]
         if not ranked and not off_topic and not _BODY.search(q.text):
