@@ -85,13 +85,16 @@ def test_the_notice_still_answers_its_own_in_everyday_words(engine: Engine, plan
         "残疾人自己开了个小面馆，个体户，有没有人指导或者给补贴",
         "残疾人比手艺的比赛谁来办",
         "有的公司挂名雇残疾人骗补贴，谁来查",
+        # Found by the words (扶持; 4.1's 农机服务组织 for 按摩): still another subject.
+        "我办了个养鸡场，招了好几个残疾人干活，能不能申请点扶持",
+        "盲人按摩归谁管",
     ],
 )
 def test_a_question_on_disabled_people_asked_of_the_farm_document(
     nongji: tuple[Plan, Engine], question: str
 ) -> None:
     plan, engine = nongji
-    assert not any("疾" in m.text for m in plan.measures)  # 残 it writes (残膜)
+    assert not any("疾" in m.text or "盲" in m.text for m in plan.measures)  # 残 it writes (残膜)
     _offered(engine, question)
 
 

@@ -1173,7 +1173,7 @@ class Engine:
         nearest: tuple[Measure, ...] = ()
         other = self._other_subjects(q) if ranked and not counted else None
         if other and other[1] and not self._found_by_words(other[0]):
-            # Another subject found by the words too (残疾大学生找工作 of a farm document).
+            # Another subject found by the words too (盲人按摩归谁管 of a farm document).
             ranked, nearest = (), ranked[:MAX_NEAREST]
         if not ranked and not off_topic and not _BODY.search(q.text):
             ranked, nearest = self._recall(q.rest(), concepts=True)
