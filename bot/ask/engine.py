@@ -1281,10 +1281,14 @@ class Engine:
         (项目建设投资: a kind of 投资).
         """
         said = self._described(q.text)
+        # A description of the document's things, or a word the lexicon maps to its words (a
+        # synonym a coordinator taught), is the document's own.
+        own = [(s.start, s.end) for s in said]
+        own += [m.span() for m in self._synonym_re.finditer(q.text)]
         spans = [
             (start, end)
             for start, end in other_subjects(q.text, self._writes)
-            if all(s.end <= start or s.start >= end for s in said)
+            if all(e <= start or s >= end for s, e in own)
         ]
         if not spans:
             return None
@@ -1453,8 +1457,10 @@ class Engine:
             # the document never writes (残疾 in a farm document) weighing as much as a common
             # one it writes. (Within a unit's measures, or beside another subject the question
             # names, _besides_other_subjects, the question is narrowed otherwise.)
+            # A word the document writes nearly everywhere counts (残疾 in the notice): it is
+            # the document's own matter.
             usual = common_words()
-            shared = any(ranked[0] in self._postings[g] and g not in usual for g in words)
+            shared = any(ranked[0] in self._postings.get(g, ()) and g not in usual for g in grams)
             strange = (RECALL_STRANGE - RECALL_UNKNOWN) * len(unknown)
             described = shared or scores[ranked[0]] / (total + strange) >= RECALL_COMMON
         if best >= RECALL_CONFIDENT and described:
