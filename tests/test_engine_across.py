@@ -22,8 +22,8 @@ from tests.test_engine_reading import _imported
 BENCH = Path(__file__).resolve().parents[1] / "bench" / "bench_none.py"
 FARM = "guofa2018-42_nongye_jixiehua"
 # (A, B) -> A's questions that B answered with measures, at most (bench_none.py's figures: on
-# main before round 12, 20 and 92).
-REACHED = {(FARM, "notice"): 14, ("notice", FARM): 49}
+# main before round 12, 20 and 93).
+REACHED = {(FARM, "notice"): 14, ("notice", FARM): 50}
 
 
 def _bench() -> ModuleType:
