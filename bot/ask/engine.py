@@ -122,7 +122,7 @@ _AMOUNT = (
     r"(?:钱|元|块|万|资金|经费|费用?)?[呢啊吗？?。]*$"
     # 好多钱 asked at the end is 多少钱 in south-western speech (花好多钱，… is "a lot");
     # "一天多少", "一个人补多少" a sum per day or head.
-    r"|好多(?:钱|块钱?|元)[呢啊哦？?。]*$"
+    r"|好多(?:钱|块钱?|元)[呢啊哦？?。]*$|(?:钱|金|费|价|租|资)(?:是|要|有)?好多[呢啊哦？?。]*$"
     r"|(?:[一每]个?(?:天|月|年)|每人|一个人)(?:能|可以)?[给发补拿领交贴奖]?(?:多少|好多)[钱元块]?[呢啊哦？?。]*$"
     # A price by the unit ("收购价一斤多少", "一亩地多少"), asked at the end.
     r"|(?:价|一|每)(?:斤|公斤|吨|亩|件)(?:是|要|能|卖|收)?多少[钱元块]?[呢啊哦？?。]*$"
@@ -429,7 +429,9 @@ _TASK_ITEM = lazy(
     rf"(?:倒数\s?第?\s?(?P<tb>{_NUM})\s?(?:项|个|大项|部分)\s?(?:主要)?(?:任务|行动)?"
     r"|(?P<tl>最后|最末)\s?(?:一|1|那|这)?\s?(?:项|个|大项|部分)\s?(?:主要)?(?:任务|行动)?"
     rf"|第\s?(?P<a>{_NUM})\s?(?:项|个|大项|部分)?\s?(?:主要)?(?:任务|行动)?"
-    rf"|(?:主要)?任务\s?第?\s?(?P<b>{_NUM}))"
+    rf"|(?:主要)?任务\s?第?\s?(?P<b>{_NUM})"
+    # "（6）第二个措施": the task's number in brackets, as the document writes its tasks
+    rf"|^\s?[（(]\s?(?P<c>{_NUM})\s?[)）])"
     rf"\s?(?:的|里的|中的|里|中|下的|下面的|里面的|里头的|里面|里头|下面)?\s?(?:举措|措施)?\s?{_PLACE}"
 )
 # Asking who is in charge: the answer is a unit.
@@ -1509,7 +1511,7 @@ class Engine:
             if m.group("tb") or m.group("tl"):
                 task = self.plan.task(self._task_from_end(m, "tb"))
             else:
-                n = chinese_number(m.group("a") or m.group("b"))
+                n = chinese_number(m.group("a") or m.group("b") or m.group("c"))
                 task = self.plan.task(self._doc_tasks.get(n, n))
             at = place(m, len(task.measures)) if task is not None else 0
             if task is not None and at:
