@@ -182,6 +182,11 @@ _DETAILS = tuple(
             r"|多少(?:资金|经费|本钱|注册资本|注册资金)|注册(?:资本|资金)[^，。？?]{0,3}(?:多少|几)",
             r"\d[\d.]*\s*(?:万|亿)?元|[一二三四五六七八九十两百千万]+元",
         ),
+        # How many people are taken in (招多少人, 招收几名): a number of people or places.
+        (
+            r"招(?:收|聘|生)?(?:多少|几|好多)(?:个|名)?(?:人|学生|名额)",
+            r"\d[\d.]*\s*(?:万|千)?(?:人|名)|[一二三四五六七八九十百千万两]+(?:人|名)|名额",
+        ),
         # A rate, a share or a tariff (百分之几, 利率是多少, 关税多少, 占多少): a percentage,
         # and the rate asked named.
         (
