@@ -51,7 +51,8 @@ _POINTERS = lazy(
     r"在这方面|这方面|这一方面|这个方面|方面|这一块|这块|那块|这部分|这方面的|"
     r"它们|它|他们|该单位|这个单位|这家单位|上述|上面|刚才|前面|我们单位|我单位|本单位|我们|咱们"
     # "里头跟盲人有关的" (within the list shown), "教育厅跟这有关系没", "民政厅管这事吗".
-    r"|^(?:在|从)?(?:这)?(?:里头|里面|里边)|(?<=[跟和与])这(?:个|件?事儿?)?(?:有关系|有关|相关|挂钩)|这件?事儿?"
+    r"|^(?:在|从)?(?:这)?(?:里头|里面|里边)|在这个?(?:里头|里面|里边|当中)|这个(?:里头|里面|当中)"
+    r"|(?<=[跟和与])这(?:个|件?事儿?)?(?:有关系|有关|相关|挂钩)|这件?事儿?"
 )
 # Punctuation around a message (not inside: "10.3" is a measure).
 _ENDS = lazy(r"^[\s?？!！。.,，、…~～:：;；\"'“”‘’]+|[\s?？!！。.,，、…~～:：;；\"'“”‘’]+$")
@@ -88,7 +89,7 @@ _BESIDES = lazy(r"除了|除去|除")
 # What is left out: "除了培训以外还有…", "除开大学生那几条还有啥", "除了托养，我们还管啥".
 _LEFT_OUT = lazy(
     r"除(?:了|去|开)?(?P<topic>[^，,。？?]+?)(?:[那这]几?[条项个块]|的)?(?:以外|之外|外)?"
-    r"(?:[，,]|(?:我们|咱们)?还|另外|其他|其它|别的)"
+    r"(?:[，,]|(?:我们|咱们)?还|另外|其他|其它|别的|[吗呢啊？?。]*$)"
 )
 # The engine's roles as the words a question says them with.
 _ROLE_WORDS = {"lead": "牵头", "support": "配合", "guide": "指导"}
@@ -340,7 +341,15 @@ def read(answer: Callable[[str], Answer], message: str, context: Context | None)
         # Another unit, same topic: "盲人按摩归谁管" then "那卫健委呢".
         units = "、".join(alone.units)
         question = f"{' '.join(alone.units)} {context.topic}"
-        return Reading(question, f"按「{context.topic}」在{units}的职责中查找：")
+        how = f"按「{context.topic}」在{units}的职责中查找："
+        combined = answer(question)
+        if not {m.id for m in combined.measures} - combined.shared:
+            # The topic's words alone find only duties every unit shares; the items shown
+            # that are this unit's own are the answer ("那民政厅呢" after a described case).
+            own = {m.id for m in answer(" ".join(alone.units)).measures} - combined.shared
+            if kept := [m for m in context.measures if m in own]:
+                return Reading(f"{' '.join(kept)} {' '.join(alone.units)}", how)
+        return Reading(question, how)
     # A task's title is a topic within a unit ("财政厅负责啥" then "资金保障这块呢").
     titled = alone.kind == "task" and not re.search(r"任务|第|\d", stripped)
     if (alone.kind in ("topic", "none") or titled) and context.units and not alone.elsewhere:

@@ -44,6 +44,8 @@ _NICKNAMES = (
     ("食品药品监督管理局", "药监局"),
     ("食品药品监管局", "药监局"),
 )
+# A national line's body in a place, said without the place (吴江海关 → 海关).
+_LINE_BODY = lazy(r"^[\u4e00-\u9fff]{2,3}?(海关|海事局|边检站|气象局|调查队|烟草专卖局|供电公司)$")
 # A name this long at least is also said by its tail (流动人员出租屋管理办 → 出租屋管理办),
 # a tail of _TAIL_LEAST characters at least that leaves out _TAIL_DROPS at least; …办公室
 # is …办 too.
@@ -67,7 +69,7 @@ _FORMER = (
     ("文化和旅游", "文化"),
 )
 # A zone's committee is named after its city (宝鸡高新区管委会): people drop the city.
-_ZONE = lazy(r"^.{2,3}?((?:高新|经开|开发|示范|新|保税|综保)区.*)$")
+_ZONE = lazy(r"^.{2,3}?((?:高新|经开|经济技术开发|经济开发|开发|示范|新|保税|综保)区.*)$")
 # Level prefixes a unit's name may carry ("国家发展改革委", "全国总工会", "中国科协", "省教育厅",
 # "州民政局").
 _LEVEL = lazy(
@@ -262,6 +264,10 @@ def _other_forms(name: str) -> list[str]:
     field = _FIELD_OFFICE.match(name)
     if field:
         forms += [field.group(2) + field.group(1) + "局", field.group(1) + "局"]
+    if line := _LINE_BODY.match(name):
+        forms.append(line.group(1))
+    if name.endswith("总工会"):
+        forms.append("工会")  # 县总工会 is the 工会 people turn to
     bank = _BANK_BRANCH.match(name)
     if bank:
         forms += [f"人行{bank.group(1)}分行", f"央行{bank.group(1)}分行", "人行分行"]
