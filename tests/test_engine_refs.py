@@ -57,6 +57,8 @@ def nth(plan: Plan, task: int, place: int) -> str:
         ("任务十里面最后一条", 10, -1),
         ("第六项行动第二条是啥", 6, 2),
         ("第三项行动最后一条", 3, -1),
+        ("（6）第二个措施", 6, 2),  # the task's number in brackets
+        ("(6)第2条", 6, 2),
     ],
 )
 def test_a_place_inside_a_task_is_that_one_measure(
