@@ -75,6 +75,10 @@ def duties(assistant: Assistant, unit: str) -> set[str]:
         (["残疾人大学生就业有哪些措施"], "教育厅在这方面做什么", "教育厅", {"7.1", "7.2"}),
         (["农村残疾人实用技术培训"], "那农业农村厅呢", "农业农村厅", {"6.2"}),
         (["教育厅 职业教育"], "那残联呢", "省残联", {"10.3"}),
+        (["盲人按摩归谁管"], "人社厅在这个里头管啥", HRSS, {"8.1", "8.2"}),
+        # a case described: its words alone find only duties every unit shares within 民政厅,
+        # but the item shown before is 民政厅's own
+        (["自闭症成年娃在屋头干点简单活的地方 有政策没"], "那民政厅呢", "民政厅", {"5.1"}),
     ],
 )
 async def test_another_unit_on_the_same_topic(

@@ -309,6 +309,8 @@ async def test_a_topic_within_the_unit_s_list_though_it_finds_nothing_alone(
         (("残联负责哪些", "除了按摩还有其他的吗"), "省残联", "按摩"),
         (("我是人社厅的", "除了就业培训，我们还有哪些任务"), "人力资源社会保障厅", "就业培训"),
         (("教育厅负责哪些", "除开大学生那几条还有啥"), "教育厅", "大学生"),
+        # what is left out said last: "……还有别的吗 除了交钱那个"
+        (("税务局负责啥", "我们单位还有别的吗 除了交钱那个"), "四川省税务局", "交钱"),
     ],
 )
 async def test_besides_a_topic_the_unit_s_other_items(

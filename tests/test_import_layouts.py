@@ -216,6 +216,11 @@ def test_short_forms_people_also_use() -> None:
     assert "供销社" in short_forms("供销合作总社")
     assert {"央行", "人行"} <= set(short_forms("人民银行"))
     assert "高新区管委会" in short_forms("宝鸡高新区管委会")
+    # a place's customs, zone and trade union, said without the place
+    assert "海关" in short_forms("吴江海关")
+    assert "经济开发区" in short_forms("监利经济开发区")
+    assert "工会" in short_forms("县总工会")
+    assert "县工" not in short_forms("县总工会")  # no fragment that starts 县工信局
 
 
 def test_short_forms_follow_general_rules() -> None:
