@@ -85,8 +85,15 @@ def test_what_the_targets_do_not_name_is_not_found(
         "报刊亭一个月租金好多",  # 好多 at the end asks a sum, in south-western speech
         "人工智能专业今年高考招多少人",  # a number of people only a text stating one answers
         "残疾人考公务员招多少人",
+        "就业年龄段 具体是多少岁到多少岁",  # a group named by its age states no age
     ],
 )
 def test_a_detail_the_notice_never_states_is_not_found(engine: Engine, question: str) -> None:
     answer = engine.answer(question)
     assert answer.measures == ()
+
+
+def test_the_former_name_of_a_body_is_that_body(engine: Engine) -> None:
+    answer = engine.answer("原来扶贫办那块 现在乡村振兴局 分了啥")
+    assert answer.units == ("省乡村振兴局",)
+    assert {"6.1", "6.3"} <= {m.id for m in answer.measures}

@@ -67,6 +67,7 @@ _FORMER = (
     ("自然资源", "国土资源"),
     ("卫生健康", "卫生计生"),
     ("文化和旅游", "文化"),
+    ("乡村振兴局", "扶贫办"),  # the 2021 reform: 扶贫开发领导小组办公室 became 乡村振兴局
 )
 # A zone's committee is named after its city (宝鸡高新区管委会): people drop the city.
 _ZONE = lazy(r"^.{2,3}?((?:高新|经开|经济技术开发|经济开发|开发|示范|新|保税|综保)区.*)$")
