@@ -22,8 +22,9 @@ from tests.test_engine_reading import _imported
 BENCH = Path(__file__).resolve().parents[1] / "bench" / "bench_none.py"
 FARM = "guofa2018-42_nongye_jixiehua"
 # (A, B) -> A's questions that B answered with measures, at most (bench_none.py's figures: on
-# main before round 12, 20 and 93).
-REACHED = {(FARM, "notice"): 14, ("notice", FARM): 50}
+# main before round 12, 20 and 93; 14 and 50 with a rule on common words that blind round
+# 12 showed costing five answers on new documents, removed).
+REACHED = {(FARM, "notice"): 19, ("notice", FARM): 57}
 
 
 def _bench() -> ModuleType:
@@ -55,18 +56,6 @@ def _offered(engine: Engine, question: str) -> None:
     assert answer.no_match, question
     assert answer.measures == (), question
     assert answer.nearest, question  # offered as the nearest instead
-
-
-@pytest.mark.parametrize(
-    "question",
-    [
-        # Sharing with a measure only a word said in any text (办法, 情况) and characters.
-        "花生棉花收的时候还得靠人工，有啥办法",
-        "农机上装定位，远程看干活情况，这块谁管",
-    ],
-)
-def test_a_farm_question_asked_of_the_notice(engine: Engine, question: str) -> None:
-    _offered(engine, question)
 
 
 def test_the_notice_still_answers_its_own_in_everyday_words(engine: Engine, plan: Plan) -> None:

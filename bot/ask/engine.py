@@ -67,10 +67,6 @@ RECALL_WHOLE = 0.95
 RECALL_BIGRAM = 0.3
 # What a character the document never writes weighs against it (a rare one weighs about 3).
 RECALL_UNKNOWN = 0.3
-# Without a shared word but common ones, the weight the best measure must hold, and what a
-# character the document never writes weighs then (a common character weighs about 1).
-RECALL_COMMON = 0.6
-RECALL_STRANGE = 1.0
 MAX_NEAREST = 3
 # Measures scored by their characters at most (those sharing the most words with a question).
 RECALL_CANDIDATES = 64
@@ -1451,26 +1447,6 @@ class Engine:
             described &= any(
                 ranked[0] in self._postings[g] and not _BENEFIT.fullmatch(g) for g in words
             )
-        if (
-            best >= RECALL_CONFIDENT
-            and described
-            and whole
-            and not groups
-            and not other_subjects(rest, self._writes)
-        ):
-            # A measure sharing with the question no word but those common in any text (支持,
-            # 政策, 项目: bot/ask/usage.py) holds its characters by chance, as a document on
-            # another matter does (农机 asked of a notice on disabled people's jobs): it
-            # answers only when it holds RECALL_COMMON of the question's weight, each character
-            # the document never writes (残疾 in a farm document) weighing as much as a common
-            # one it writes. (Within a unit's measures, or beside another subject the question
-            # names, _besides_other_subjects, the question is narrowed otherwise.)
-            # A word the document writes nearly everywhere counts (残疾 in the notice): it is
-            # the document's own matter.
-            usual = common_words()
-            shared = any(ranked[0] in self._postings.get(g, ()) and g not in usual for g in grams)
-            strange = (RECALL_STRANGE - RECALL_UNKNOWN) * len(unknown)
-            described = shared or scores[ranked[0]] / (total + strange) >= RECALL_COMMON
         if best >= RECALL_CONFIDENT and described:
             keep = [i for i in ranked if scores[i] >= scores[ranked[0]] * RELATIVE_CUTOFF]
             return tuple(self._measures[i] for i in keep), ()
