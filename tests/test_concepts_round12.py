@@ -17,12 +17,8 @@ from tests.test_engine_concepts import narrowed
 @pytest.mark.parametrize(
     ("question", "term"),
     [
-        # instances of a class the notice names
-        ("国家电网招了几个", "国有企业"),
-        ("供电公司安排了几个", "国有企业"),
-        ("中石化安排了吗", "国有企业"),
-        ("自来水公司的比例", "国有企业"),
-        ("公交公司按比例安排了吗", "国有企业"),
+        # (A utility or a central firm by its name is no line to 国有企业: asked of the notice,
+        # 自来水公司停水 or 中石化的油价 found its items on disabled people's jobs.)
         # a trade learned
         ("学挖掘机谁来教", "职业技能培训"),
         ("想学做咖啡", "职业技能培训"),
@@ -59,7 +55,6 @@ def test_the_notice_s_classes_named_by_an_instance(
         ("加强地方戏曲保护。", "川剧", "地方戏曲"),
         ("健全公共文化设施网络。", "图书馆", "公共文化设施"),
         ("推进化工企业搬迁。", "化工厂", "化工企业"),
-        ("深化中央企业改革。", "中国移动", "中央企业"),
         # costs and items -> the benefit's name
         ("落实职业培训补贴政策。", "培训的学费", "职业培训补贴"),
         ("对参加培训的给予生活费补贴。", "培训期间的饭钱", "生活费补贴"),
@@ -133,6 +128,11 @@ def test_an_instance_does_not_stand_for_another(written: str, phrase: str, other
     [
         # this round's words beside matters the notice does not treat
         "公交公司票价多少",
+        "自来水公司停水",
+        "供电公司电费",
+        "中石化的油价",
+        "公交公司的车太挤",
+        "公交集团的司机工资",
         "燃气公司乱收费",
         "物业费太贵谁管",
         "停车费怎么收",
