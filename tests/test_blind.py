@@ -183,6 +183,34 @@ REACHED = {
     "gz2023_jiatingyisheng_fengongbiao_xlsx-r11": 23,  # 23 blind before
     "changzhou_zhonglou2021_minsheng_shishi-r11": 18,  # 0 blind (not imported); 18 importer11
     "sichuan2022_xiandai_liutong-r11": 11,  # 0 blind (not imported); 8 importer11; 11 lead
+    # Round 12 (bench/README.md, "Round 12, blind" and "Round 12, after"): first blind on main
+    # (ac772d2; the new documents at 59c4458 and 2ea4437), after the branches (blind; the lead
+    # read the new documents' layouts, not their questions), then the lead's fixes (not blind).
+    "notice-round12": 80,  # 76 blind; 77 after the branches; 80 the lead
+    "notice-dialog12": 29,  # 29 blind
+    "notice-round12b": 77,  # 76 blind and after; 77 the lead
+    "notice-dialog12b": 29,  # 25 blind and after; 29 the lead
+    "guangzhou2012_rencai_jiju_633-r12": 20,  # 20 blind
+    "guobanfa2018-117_zhenzhua_shigan-r12": 19,  # 19 blind
+    "guobanfa2018-121_tiyu_jingsai-r12": 19,  # 19 blind; 18 after none12; 19 the lead
+    "guobanfa2018-128_wufei_chengshi-r12": 18,  # 17 blind; 18 the lead
+    "guobanfa2018-129_xiaofei_fupin-r12": 19,  # 19 blind
+    "guofa2018-39_cujin_jiuye-r12": 23,  # 22 blind; 23 none12 (blind)
+    "guofa2018-42_nongye_jixiehua-r12": 23,  # 23 blind
+    "guofa2019-3_zonghe_baoshuiqu-r12": 24,  # 24 blind
+    "gz2023_jiatingyisheng_fengongbiao-r12": 23,  # 23 blind
+    "gz2023_jiatingyisheng_fengongbiao_xlsx-r12": 23,  # 23 blind
+    "cangnan2022_minsheng_shishi_jindu-r12": 20,  # 0 blind (not imported); 18 layout; 20 lead
+    "hebei2026_minsheng_gongcheng-r12": 18,  # 18 blind; 16 after none12; 18 the lead
+    "heilongjiang2013_zhengfu_gongzuo_fengong-r12": 17,  # 14 blind; 16 layout; 17 the lead
+    "shanxi2008_mubiao_zeren_fenjie-r12": 14,  # 9 blind; 14 layout; 13 after none12; 14 lead
+    "jianli2022_zhengfu_gongzuo_baogao_fenjie-r12": 19,  # 17 blind; 19 the lead
+    "shapingba2022_yuqi_mubiao_fenjie-r12": 20,  # 0 blind (not imported); 15 layout; 20 lead
+    "tongzhou2021_shiwuwu_renwu_fengong-r12": 20,  # 15 blind; 20 the lead
+    "tongchuan2025_zhengfu_gongzuo_baogao_fengong-r12": 19,  # 18 blind; 19 the lead
+    "wujiang2024_zhongdian_gongzuo_fenjie-r12": 20,  # 11 blind; 16 layout; 15 none12; 20 lead
+    "lianjiang2021_wei_min_ban_shishi-r12": 17,  # 15 blind; 17 the lead
+    "fengyang2023_minsheng_shishi_50xiang-r12": 16,  # 15 blind; 16 the lead
 }
 # Sets kept before round 4 were raised by the concept map and branch misses4 (bench/README.md,
 # "Everyday descriptions" and "What round 4 still missed"), and twelve sets by branch none6's
@@ -272,6 +300,10 @@ NOTICE_SETS = [
     "notice-dialog11",
     "notice-round11b",
     "notice-dialog11b",
+    "notice-round12",
+    "notice-dialog12",
+    "notice-round12b",
+    "notice-dialog12b",
 ]
 
 
