@@ -157,7 +157,12 @@ def test_unsure_offers_the_nearest_as_suggestions(engine: Engine, plan: Plan) ->
 def _imported(out: Path, name: str) -> tuple[Plan, Engine]:
     if not SHARED.is_dir():
         pytest.skip("../shared is not beside the clone")
-    imported = import_file(SHARED / name)
+    return engine_of(out, SHARED / name)
+
+
+def engine_of(out: Path, source: Path) -> tuple[Plan, Engine]:
+    """Import `source` into `out` as `import-doc` writes it; return its plan and engine."""
+    imported = import_file(source)
     (out / "plan.yaml").write_text(dump_plan(imported.plan), encoding="utf-8")
     (out / "units.yaml").write_text(dump_units(imported.units), encoding="utf-8")
     (out / "lexicon.yaml").write_text(dump_lexicon(imported.plan), encoding="utf-8")

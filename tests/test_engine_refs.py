@@ -8,13 +8,11 @@ from pathlib import Path
 import pytest
 
 from bot.ask.engine import Engine
-from bot.ask.lexicon import load_lexicon
 from bot.ask.reporting import is_reporting
-from bot.documents.importer import dump_lexicon, dump_plan, dump_units, import_file
-from bot.documents.plan import Plan, load_plan
+from bot.documents.plan import Plan
 from bot.documents.shortname import acronyms, spoken_aliases
 from tests.test_engine_described import _document
-from tests.test_engine_reading import _imported
+from tests.test_engine_reading import _imported, engine_of
 
 
 @pytest.fixture(scope="module")
@@ -229,12 +227,8 @@ _LEVELS = """\
 def test_a_unit_with_its_level_dropped_or_added(tmp_path: Path, question: str, unit: str) -> None:
     source = tmp_path / "levels.txt"
     source.write_text(_LEVELS, encoding="utf-8")
-    imported = import_file(source)
-    (tmp_path / "plan.yaml").write_text(dump_plan(imported.plan), encoding="utf-8")
-    (tmp_path / "units.yaml").write_text(dump_units(imported.units), encoding="utf-8")
-    (tmp_path / "lexicon.yaml").write_text(dump_lexicon(imported.plan), encoding="utf-8")
-    plan = load_plan(tmp_path)
-    answer = Engine(plan, load_lexicon(tmp_path)).answer(question)
+    plan, engine = engine_of(tmp_path, source)
+    answer = engine.answer(question)
     assert answer.units == (unit,), question
     assert {m.id for m in answer.measures} == {m.id for m in plan.duties_of(unit)}
 

@@ -10,9 +10,8 @@ from __future__ import annotations
 import pytest
 
 from bot.ask.engine import Engine
-from bot.ask.lexicon import load_lexicon
-from bot.documents.importer import dump_lexicon, dump_plan, dump_units, import_file
-from bot.documents.plan import Plan, load_plan
+from bot.documents.plan import Plan
+from tests.test_engine_reading import engine_of
 
 TARGETS = """某区人民政府办公室关于印发2024年区政府工作报告目标任务分解的通知
 2024年1月10日
@@ -36,12 +35,7 @@ def targets(tmp_path_factory: pytest.TempPathFactory) -> tuple[Plan, Engine]:
     out = tmp_path_factory.mktemp("targets")
     source = out / "targets.txt"
     source.write_text(TARGETS, encoding="utf-8")
-    imported = import_file(source)
-    (out / "plan.yaml").write_text(dump_plan(imported.plan), encoding="utf-8")
-    (out / "units.yaml").write_text(dump_units(imported.units), encoding="utf-8")
-    (out / "lexicon.yaml").write_text(dump_lexicon(imported.plan), encoding="utf-8")
-    plan = load_plan(out)
-    return plan, Engine(plan, load_lexicon(out))
+    return engine_of(out, source)
 
 
 def _texts(targets: tuple[Plan, Engine], question: str) -> list[str]:
