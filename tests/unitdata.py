@@ -7,7 +7,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 RURAL, AGRI = "省乡村振兴局", "农业农村厅"  # 6.1 and 6.3 name the bureau; 6.1 names both
-RURAL_ENTRY = "    aliases: [乡村振兴局]\n"  # the last line of the bureau's entry in units.yaml
+# the last line of the bureau's entry in units.yaml
+RURAL_ENTRY = "    aliases: [乡村振兴局, 乡振局, 扶贫办, 省扶贫办]\n"
 
 
 def copy_data(tmp_path: Path) -> Path:
