@@ -80,6 +80,8 @@ def test_what_the_targets_do_not_name_is_not_found(
         "人工智能专业今年高考招多少人",  # a number of people only a text stating one answers
         "残疾人考公务员招多少人",
         "就业年龄段 具体是多少岁到多少岁",  # a group named by its age states no age
+        "个体户营业执照咋办",  # how to get a licence: a procedure no measure describes
+        "盲人按摩店执照咋办",
     ],
 )
 def test_a_detail_the_notice_never_states_is_not_found(engine: Engine, question: str) -> None:

@@ -360,6 +360,8 @@ _PROCEDURE = lazy(
     # A form to fill in or download, a counter to go to (填什么表, 申请表在哪下载, 哪个窗口).
     r"|(?:填|下载|领)(?:什么|哪些|啥|哪个)表|在哪(?:里|儿)?下载|哪个?(?=窗口|大厅|网点|柜台)"
     r"|(?:办理|申请|申报|申领)(?:流程|程序|手续)"
+    # How to get a licence or a card (营业执照咋办, 残疾证怎么办): its procedure.
+    r"|(?<=[照证续])(?:要|该|得)?(?:怎么|咋|如何|怎样)办(?![法公])"
     r"|赔不赔|能不能赔|怎么赔|理赔|(?:怎么|能|能不能)追回"
     # A service to a person: where to look up or apply, how to sign up or complain, whether a
     # permit is needed, when an exam or a sign-up is (在哪查, 怎么开通, 要不要申请, 啥时候考).
