@@ -187,7 +187,7 @@ REACHED = {
     # (ac772d2; the new documents at 59c4458 and 2ea4437), after the branches (blind; the lead
     # read the new documents' layouts, not their questions), then the lead's fixes (not blind).
     "notice-round12": 80,  # 76 blind; 77 after the branches; 80 the lead
-    "notice-dialog12": 29,  # 29 blind
+    "notice-dialog12": 30,  # 29 blind; 30 执照咋办 (not blind)
     "notice-round12b": 77,  # 76 blind and after; 77 the lead
     "notice-dialog12b": 29,  # 25 blind and after; 29 the lead
     "guangzhou2012_rencai_jiju_633-r12": 20,  # 20 blind
