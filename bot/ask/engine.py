@@ -1286,16 +1286,15 @@ class Engine:
         document's besides, or the term qualifies a word of the document's right after it
         (项目建设投资: a kind of 投资).
         """
+        named = other_subjects(q.text, self._writes)
+        if not named:  # most questions: no need to read what they describe
+            return None
         said = self._described(q.text)
         # A description of the document's things, or a word the lexicon maps to its words (a
         # synonym a coordinator taught), is the document's own.
         own = [(s.start, s.end) for s in said]
         own += [m.span() for m in self._synonym_re.finditer(q.text)]
-        spans = [
-            (start, end)
-            for start, end in other_subjects(q.text, self._writes)
-            if all(e <= start or s >= end for s, e in own)
-        ]
+        spans = [(a, b) for a, b in named if all(e <= a or s >= b for s, e in own)]
         if not spans:
             return None
         rest = list(q.rest())

@@ -25,6 +25,7 @@ from bot.documents.duty import (
 )
 from bot.documents.glued import read_glued
 from bot.documents.layout import (
+    PAGE_SOURCE,
     Item,
     Layout,
     celled_rows,
@@ -50,7 +51,7 @@ _HAN = "\u4e00-\u9fff"
 _SPACED_NAME = re.compile(rf"(?<![{_HAN}])([{_HAN}]) ([{_HAN}])(?![{_HAN}])")
 _SIGNER = re.compile(r"(?:政府|办公厅|办公室|委员会|局|厅)$")
 # A web page's own fields above the text: "来源:苍南县人民政府办公室", "发布日期:2022-12-14".
-_PAGE_SOURCE = re.compile(r"^(?:来源|发布机构|发文机关)[:：]\s*(\S+)$")
+_PAGE_SOURCE = re.compile(rf"^(?:{PAGE_SOURCE})[:：]\s*(\S+)$")
 _PAGE_DATE = re.compile(
     r"^(?:发布日期|发布时间|成文日期|发文日期|印发日期)[:：]\s*(\d{4})-(\d{1,2})-(\d{1,2})"
 )

@@ -201,7 +201,8 @@ def _run_on_items(line: str) -> list[str]:
 
 
 # A web page's fields above the text ("发布机构: 市政府办公室(市数据局)"): no item's bracket.
-_PAGE_FIELD = re.compile(r"(?:发布机构|发文机构|发文机关|来源|索引号|公文时效|主题分类)\s*[:：]")
+PAGE_SOURCE = "来源|发布机构|发文机关"  # the fields naming who published the page
+_PAGE_FIELD = re.compile(rf"(?:{PAGE_SOURCE}|发文机构|索引号|公文时效|主题分类)\s*[:：]")
 
 
 def read_numbered(lines: Sequence[str]) -> Layout:
